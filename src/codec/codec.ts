@@ -1,0 +1,467 @@
+/**
+ * The boundary between wire bytes and domain types. Every `decodeX` checks the byte size first, then
+ * decodes, then runs a `validateBasic`-style check (field sizes, ranges, ordering) and throws a typed
+ * `DecodeError` naming what was wrong. Every `encodeX` is deterministic for a given domain object, so
+ * hashes computed over re-encoded objects agree on every node.
+ */
+import { DecodeError } from '../errors.ts';
+import type {
+  BidCommit,
+  BidReveal,
+  Block,
+  BlockHeader,
+  Bundle,
+  BundleSpan,
+  CertifiedBlock,
+  CommitCertificate,
+  ConsensusMessage,
+  DuplicateVoteEvidence,
+  Proposal,
+  SyncRequest,
+  SyncResponse,
+  TxEnvelope,
+  Vote,
+} from '../types.ts';
+import { LIMITS } from './limits.ts';
+import { pb } from './proto.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: protobufjs messages are untyped records at this boundary
+type Wire = any;
+
+const EMPTY = new Uint8Array(0);
+const MAX_U32 = 0xffff_ffff;
+
+function fail(message: string, data: Record<string, unknown> = {}): never {
+  throw new DecodeError('DECODE_INVALID_FIELD', message, data);
+}
+
+function checkSize(what: string, bytes: Uint8Array, max: number): void {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('DECODE_MALFORMED', `${what}: not a byte array`);
+  if (bytes.byteLength > max) {
+    throw new DecodeError('DECODE_TOO_LARGE', `${what} is ${bytes.byteLength} bytes; the limit is ${max}`, {
+      size: bytes.byteLength,
+      max,
+    });
+  }
+}
+
+function rawDecode(what: string, type: (typeof pb)[keyof typeof pb], bytes: Uint8Array, max: number): Wire {
+  checkSize(what, bytes, max);
+  try {
+    return type.decode(bytes);
+  } catch (err) {
+    throw new DecodeError('DECODE_MALFORMED', `${what}: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
+function bytesOf(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return EMPTY;
+}
+
+function u64(what: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v ?? 0);
+  if (!Number.isSafeInteger(n) || n < 0)
+    fail(`${what} must be a non-negative safe integer`, { value: String(v) });
+  return n;
+}
+
+function u32(what: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v ?? 0);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_U32) fail(`${what} must be a uint32`, { value: String(v) });
+  return n;
+}
+
+function fixedBytes(what: string, v: unknown, len: number, allowEmpty = false): Uint8Array {
+  const b = bytesOf(v);
+  if (allowEmpty && b.byteLength === 0) return EMPTY;
+  if (b.byteLength !== len) fail(`${what} must be ${len} bytes, got ${b.byteLength}`);
+  return b;
+}
+
+// ---------------------------------------------------------------- transactions
+
+export function validateTx(tx: TxEnvelope, maxTxBytes: number = LIMITS.maxTxBytes): void {
+  if (!Number.isInteger(tx.namespace) || tx.namespace < 1 || tx.namespace > MAX_U32) {
+    fail(`transaction namespace must be an integer in 1..${MAX_U32}`, { namespace: tx.namespace });
+  }
+  if (!(tx.payload instanceof Uint8Array)) fail('transaction payload must be bytes');
+  if (tx.payload.byteLength === 0) fail('transaction payload is empty');
+  if (tx.payload.byteLength > maxTxBytes) {
+    throw new DecodeError(
+      'DECODE_TOO_LARGE',
+      `transaction payload is ${tx.payload.byteLength} bytes; the limit is ${maxTxBytes}`,
+      { size: tx.payload.byteLength, max: maxTxBytes },
+    );
+  }
+}
+
+function txFromWire(w: Wire, maxTxBytes: number): TxEnvelope {
+  const tx = { namespace: u32('namespace', w.namespace), payload: bytesOf(w.payload) };
+  validateTx(tx, maxTxBytes);
+  return tx;
+}
+
+export function encodeTx(tx: TxEnvelope): Uint8Array {
+  return pb.TxEnvelope.encode(tx).finish();
+}
+
+export function decodeTx(bytes: Uint8Array, maxTxBytes: number = LIMITS.maxTxBytes): TxEnvelope {
+  return txFromWire(rawDecode('transaction', pb.TxEnvelope, bytes, maxTxBytes + 16), maxTxBytes);
+}
+
+export function encodeTxBatch(txs: TxEnvelope[]): Uint8Array {
+  return pb.TxBatch.encode({ txs }).finish();
+}
+
+export interface BatchLimits {
+  maxBatchBytes: number;
+  maxBatchTxs: number;
+  maxTxBytes: number;
+}
+
+export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
+  const w = rawDecode('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
+  const txs: Wire[] = w.txs ?? [];
+  if (txs.length === 0) throw new DecodeError('DECODE_EMPTY', 'transaction batch is empty');
+  if (txs.length > limits.maxBatchTxs) {
+    fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
+  }
+  return txs.map((t) => txFromWire(t, limits.maxTxBytes));
+}
+
+// ---------------------------------------------------------------- bundles
+
+function bundleFromWire(w: Wire): Bundle {
+  const txs: Wire[] = w.txs ?? [];
+  if (txs.length === 0) fail('bundle has no transactions');
+  if (txs.length > LIMITS.maxBundleTxs)
+    fail(`bundle has ${txs.length} transactions; limit ${LIMITS.maxBundleTxs}`);
+  const b: Bundle = {
+    txs: txs.map((t) => txFromWire(t, LIMITS.maxTxBytes)),
+    minHeight: u64('bundle.minHeight', w.minHeight),
+    maxHeight: u64('bundle.maxHeight', w.maxHeight),
+    signer: fixedBytes('bundle.signer', w.signer, 32),
+    signature: fixedBytes('bundle.signature', w.signature, 64),
+  };
+  if (b.maxHeight !== 0 && b.maxHeight < b.minHeight) fail('bundle.maxHeight is below bundle.minHeight');
+  return b;
+}
+
+export function encodeBundle(b: Bundle): Uint8Array {
+  return pb.Bundle.encode(b).finish();
+}
+
+export function decodeBundle(bytes: Uint8Array): Bundle {
+  return bundleFromWire(rawDecode('bundle', pb.Bundle, bytes, LIMITS.maxBatchBytes));
+}
+
+// ---------------------------------------------------------------- blocks
+
+function headerFromWire(w: Wire): BlockHeader {
+  if (w == null) fail('block header is missing');
+  const chainId = String(w.chainId ?? '');
+  if (chainId.length === 0 || chainId.length > LIMITS.maxChainIdLength) {
+    fail(`header.chainId must be 1..${LIMITS.maxChainIdLength} characters`);
+  }
+  const h: BlockHeader = {
+    chainId,
+    height: u64('header.height', w.height),
+    round: u32('header.round', w.round),
+    timeMs: u64('header.timeMs', w.timeMs),
+    parentHash: fixedBytes('header.parentHash', w.parentHash, 32),
+    dataHash: fixedBytes('header.dataHash', w.dataHash, 32),
+    proposer: fixedBytes('header.proposer', w.proposer, 32),
+    txCount: u32('header.txCount', w.txCount),
+    lastCommitHash: fixedBytes('header.lastCommitHash', w.lastCommitHash, 32, true),
+    resultsHash: fixedBytes('header.resultsHash', w.resultsHash, 32, true),
+    auctionHash: fixedBytes('header.auctionHash', w.auctionHash, 32, true),
+  };
+  if (h.height < 1) fail('header.height must be >= 1');
+  return h;
+}
+
+export function encodeHeader(h: BlockHeader): Uint8Array {
+  return pb.BlockHeader.encode(h).finish();
+}
+
+function spanFromWire(w: Wire): BundleSpan {
+  return {
+    bundleHash: fixedBytes('bundleSpan.bundleHash', w.bundleHash, 32),
+    namespace: u32('bundleSpan.namespace', w.namespace),
+    start: u32('bundleSpan.start', w.start),
+    count: u32('bundleSpan.count', w.count),
+  };
+}
+
+/** Structural checks of a block that need no state: counts, ordering, spans inside their slices. */
+export function validateBlockBasic(b: Block): void {
+  if (b.txs.length > LIMITS.maxBlockTxs)
+    fail(`block has ${b.txs.length} transactions; limit ${LIMITS.maxBlockTxs}`);
+  if (b.header.txCount !== b.txs.length) {
+    fail(`header.txCount is ${b.header.txCount} but the block has ${b.txs.length} transactions`);
+  }
+  const nsCount = new Map<number, number>();
+  let prev = 0;
+  for (const tx of b.txs) {
+    if (tx.namespace < prev) fail('block transactions are not sorted by namespace');
+    prev = tx.namespace;
+    nsCount.set(tx.namespace, (nsCount.get(tx.namespace) ?? 0) + 1);
+  }
+  for (const s of b.bundles) {
+    const n = nsCount.get(s.namespace) ?? 0;
+    if (s.count === 0 || s.start + s.count > n) fail(`bundle span outside namespace ${s.namespace}'s slice`);
+  }
+}
+
+function blockFromWire(w: Wire): Block {
+  if (w == null) fail('block is missing');
+  const b: Block = {
+    header: headerFromWire(w.header),
+    txs: ((w.txs ?? []) as Wire[]).map((t) => txFromWire(t, LIMITS.maxTxBytes)),
+    bundles: ((w.bundles ?? []) as Wire[]).map(spanFromWire),
+  };
+  validateBlockBasic(b);
+  return b;
+}
+
+export function encodeBlock(b: Block): Uint8Array {
+  return pb.Block.encode(b).finish();
+}
+
+export function decodeBlock(bytes: Uint8Array, maxBytes: number = LIMITS.maxBlockBytes): Block {
+  return blockFromWire(rawDecode('block', pb.Block, bytes, maxBytes));
+}
+
+// ---------------------------------------------------------------- certificates
+
+function certFromWire(w: Wire): CommitCertificate {
+  if (w == null) fail('commit certificate is missing');
+  const sigs = ((w.sigs ?? []) as Wire[]).map((s) => ({
+    validatorIndex: u32('certificate.sig.validatorIndex', s.validatorIndex),
+    signature: fixedBytes('certificate.sig.signature', s.signature, 64),
+  }));
+  if (sigs.length > LIMITS.maxValidators) fail('certificate has more signatures than validators allowed');
+  for (let i = 1; i < sigs.length; i++) {
+    if (sigs[i]!.validatorIndex <= sigs[i - 1]!.validatorIndex) {
+      fail('certificate signatures must be sorted by validator index without duplicates');
+    }
+  }
+  const c: CommitCertificate = {
+    height: u64('certificate.height', w.height),
+    round: u32('certificate.round', w.round),
+    blockHash: fixedBytes('certificate.blockHash', w.blockHash, 32),
+    sigs,
+  };
+  if (c.height < 1) fail('certificate.height must be >= 1');
+  return c;
+}
+
+export function encodeCertificate(c: CommitCertificate): Uint8Array {
+  return pb.CommitCertificate.encode(c).finish();
+}
+
+export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
+  return certFromWire(rawDecode('commit certificate', pb.CommitCertificate, bytes, 64 * 1024));
+}
+
+export function encodeCertifiedBlock(cb: CertifiedBlock): Uint8Array {
+  return pb.CertifiedBlock.encode(cb).finish();
+}
+
+function certifiedFromWire(w: Wire): CertifiedBlock {
+  const cb = { block: blockFromWire(w.block), certificate: certFromWire(w.certificate) };
+  if (cb.block.header.height !== cb.certificate.height) fail('certificate height differs from block height');
+  return cb;
+}
+
+export function decodeCertifiedBlock(bytes: Uint8Array): CertifiedBlock {
+  return certifiedFromWire(
+    rawDecode('certified block', pb.CertifiedBlock, bytes, LIMITS.maxBlockBytes + 64 * 1024),
+  );
+}
+
+// ---------------------------------------------------------------- consensus
+
+const VOTE_TYPES = { 1: 'prevote', 2: 'precommit' } as const;
+
+function voteFromWire(w: Wire): Vote {
+  if (w == null) fail('vote is missing');
+  const t = VOTE_TYPES[w.type as 1 | 2];
+  if (t === undefined) fail(`vote.type must be PREVOTE or PRECOMMIT, got ${String(w.type)}`);
+  const hash = bytesOf(w.blockHash);
+  if (hash.byteLength !== 0 && hash.byteLength !== 32) fail('vote.blockHash must be empty (nil) or 32 bytes');
+  return {
+    type: t,
+    height: u64('vote.height', w.height),
+    round: u32('vote.round', w.round),
+    blockHash: hash.byteLength === 0 ? null : hash,
+    validatorIndex: u32('vote.validatorIndex', w.validatorIndex),
+    signature: fixedBytes('vote.signature', w.signature, 64),
+  };
+}
+
+function voteToWire(v: Vote): Wire {
+  return {
+    type: v.type === 'prevote' ? 1 : 2,
+    height: v.height,
+    round: v.round,
+    blockHash: v.blockHash ?? EMPTY,
+    validatorIndex: v.validatorIndex,
+    signature: v.signature,
+  };
+}
+
+export function encodeVote(v: Vote): Uint8Array {
+  return pb.Vote.encode(voteToWire(v)).finish();
+}
+
+export function decodeVote(bytes: Uint8Array): Vote {
+  return voteFromWire(rawDecode('vote', pb.Vote, bytes, 1024));
+}
+
+function proposalFromWire(w: Wire): Proposal {
+  const p: Proposal = {
+    height: u64('proposal.height', w.height),
+    round: u32('proposal.round', w.round),
+    polRound: Number(w.polRound ?? 0),
+    block: blockFromWire(w.block),
+    proposerIndex: u32('proposal.proposerIndex', w.proposerIndex),
+    signature: fixedBytes('proposal.signature', w.signature, 64),
+  };
+  if (!Number.isInteger(p.polRound) || p.polRound < -1 || (p.polRound !== -1 && p.polRound >= p.round)) {
+    fail('proposal.polRound must be -1 or a round below proposal.round');
+  }
+  if (p.block.header.height !== p.height) fail('proposal height differs from its block height');
+  return p;
+}
+
+export function encodeProposal(p: Proposal): Uint8Array {
+  return pb.Proposal.encode(p).finish();
+}
+
+export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
+  return pb.ConsensusMessage.encode(
+    m.kind === 'proposal' ? { proposal: m.proposal } : { vote: voteToWire(m.vote) },
+  ).finish();
+}
+
+export function decodeConsensusMessage(
+  bytes: Uint8Array,
+  maxBytes: number = LIMITS.maxConsensusMessageBytes,
+): ConsensusMessage {
+  const w = rawDecode('consensus message', pb.ConsensusMessage, bytes, maxBytes);
+  if (w.proposal != null) return { kind: 'proposal', proposal: proposalFromWire(w.proposal) };
+  if (w.vote != null) return { kind: 'vote', vote: voteFromWire(w.vote) };
+  throw new DecodeError('DECODE_EMPTY', 'consensus message carries neither a proposal nor a vote');
+}
+
+export function encodeEvidence(e: DuplicateVoteEvidence): Uint8Array {
+  return pb.DuplicateVoteEvidence.encode({ voteA: voteToWire(e.voteA), voteB: voteToWire(e.voteB) }).finish();
+}
+
+export function decodeEvidence(bytes: Uint8Array): DuplicateVoteEvidence {
+  const w = rawDecode('evidence', pb.DuplicateVoteEvidence, bytes, 4096);
+  return { voteA: voteFromWire(w.voteA), voteB: voteFromWire(w.voteB) };
+}
+
+// ---------------------------------------------------------------- auction
+
+export function encodeBidCommit(c: BidCommit): Uint8Array {
+  return pb.BidCommit.encode(c).finish();
+}
+
+export function decodeBidCommit(bytes: Uint8Array): BidCommit {
+  const w = rawDecode('bid commit', pb.BidCommit, bytes, 1024);
+  return {
+    slot: u64('bidCommit.slot', w.slot),
+    bidder: fixedBytes('bidCommit.bidder', w.bidder, 32),
+    commitment: fixedBytes('bidCommit.commitment', w.commitment, 32),
+    signature: fixedBytes('bidCommit.signature', w.signature, 64),
+  };
+}
+
+export function encodeBidReveal(r: BidReveal): Uint8Array {
+  return pb.BidReveal.encode(r).finish();
+}
+
+export function decodeBidReveal(bytes: Uint8Array): BidReveal {
+  const w = rawDecode('bid reveal', pb.BidReveal, bytes, LIMITS.maxBatchBytes);
+  if (w.bundle == null) fail('bid reveal carries no bundle');
+  return {
+    slot: u64('bidReveal.slot', w.slot),
+    bidder: fixedBytes('bidReveal.bidder', w.bidder, 32),
+    amount: u64('bidReveal.amount', w.amount),
+    bundle: bundleFromWire(w.bundle),
+    salt: fixedBytes('bidReveal.salt', w.salt, 32),
+    signature: fixedBytes('bidReveal.signature', w.signature, 64),
+  };
+}
+
+// ---------------------------------------------------------------- sync
+
+export function encodeSyncRequest(r: SyncRequest): Uint8Array {
+  switch (r.kind) {
+    case 'status':
+      return pb.SyncRequest.encode({ status: {} }).finish();
+    case 'blocks':
+      return pb.SyncRequest.encode({ blocks: { fromHeight: r.fromHeight, toHeight: r.toHeight } }).finish();
+    case 'txs':
+      return pb.SyncRequest.encode({ txs: { hashes: r.hashes } }).finish();
+  }
+}
+
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  const w = rawDecode('sync request', pb.SyncRequest, bytes, LIMITS.maxSyncRequestBytes);
+  if (w.status != null) return { kind: 'status' };
+  if (w.blocks != null) {
+    const fromHeight = u64('blocks.fromHeight', w.blocks.fromHeight);
+    const toHeight = u64('blocks.toHeight', w.blocks.toHeight);
+    if (fromHeight < 1 || toHeight < fromHeight) fail('blocks request needs 1 <= fromHeight <= toHeight');
+    return { kind: 'blocks', fromHeight, toHeight };
+  }
+  if (w.txs != null) {
+    const hashes = ((w.txs.hashes ?? []) as unknown[]).map((h) => fixedBytes('txs.hash', h, 32));
+    if (hashes.length > 1024) fail('txs request asks for more than 1024 hashes');
+    return { kind: 'txs', hashes };
+  }
+  throw new DecodeError('DECODE_EMPTY', 'sync request carries no request');
+}
+
+export function encodeSyncResponse(r: SyncResponse): Uint8Array {
+  switch (r.kind) {
+    case 'status':
+      return pb.SyncResponse.encode({ status: r.status }).finish();
+    case 'blocks':
+      return pb.SyncResponse.encode({ blocks: { blocks: r.blocks } }).finish();
+    case 'txs':
+      return pb.SyncResponse.encode({ txs: { txs: r.txs } }).finish();
+    case 'error':
+      return pb.SyncResponse.encode({ error: r.message }).finish();
+  }
+}
+
+export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
+  const w = rawDecode('sync response', pb.SyncResponse, bytes, LIMITS.maxSyncResponseBytes);
+  if (w.status != null) {
+    return {
+      kind: 'status',
+      status: {
+        chainId: String(w.status.chainId ?? ''),
+        height: u64('status.height', w.status.height),
+        headHash: fixedBytes('status.headHash', w.status.headHash, 32, true),
+        baseHeight: u64('status.baseHeight', w.status.baseHeight),
+      },
+    };
+  }
+  if (w.blocks != null) {
+    const blocks = ((w.blocks.blocks ?? []) as Wire[]).map(certifiedFromWire);
+    if (blocks.length > LIMITS.maxSyncBlocksPerRequest) fail('blocks response carries too many blocks');
+    return { kind: 'blocks', blocks };
+  }
+  if (w.txs != null)
+    return { kind: 'txs', txs: ((w.txs.txs ?? []) as Wire[]).map((t) => txFromWire(t, LIMITS.maxTxBytes)) };
+  if (typeof w.error === 'string' && w.error.length > 0)
+    return { kind: 'error', message: w.error.slice(0, 1024) };
+  throw new DecodeError('DECODE_EMPTY', 'sync response carries no response');
+}

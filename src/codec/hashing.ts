@@ -1,0 +1,123 @@
+/**
+ * Canonical hashes and sign bytes. Every node must derive the same bytes from the same domain object:
+ * hashes are taken over our own deterministic encoding (never over bytes a peer sent), and signatures
+ * cover fixed-layout byte strings with a domain-separation tag so a vote can never be replayed as a
+ * proposal, a bid or a vote of another chain.
+ */
+import { sha256 } from '../crypto/hash.ts';
+import { nmtRoot } from '../crypto/nmt.ts';
+import type {
+  BidReveal,
+  Block,
+  BlockHeader,
+  Bundle,
+  CommitCertificate,
+  TxEnvelope,
+  VoteType,
+} from '../types.ts';
+import { encodeBundle, encodeCertificate, encodeHeader } from './codec.ts';
+
+const enc = new TextEncoder();
+
+function u32be(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+function u64be(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  return b;
+}
+
+function lp(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + b.byteLength);
+  new DataView(out.buffer).setUint32(0, b.byteLength);
+  out.set(b, 4);
+  return out;
+}
+
+/** Transaction id: sha256(namespace u32 BE || payload). */
+export function txHash(tx: TxEnvelope): Uint8Array {
+  return sha256(u32be(tx.namespace), tx.payload);
+}
+
+export function headerHash(h: BlockHeader): Uint8Array {
+  return sha256(encodeHeader(h));
+}
+
+export function blockHash(b: Block): Uint8Array {
+  return headerHash(b.header);
+}
+
+export function certificateHash(c: CommitCertificate): Uint8Array {
+  return sha256(encodeCertificate(c));
+}
+
+/** The namespaced Merkle root of a block body (header.dataHash). Txs must be sorted by namespace. */
+export function computeDataHash(txs: TxEnvelope[]): Uint8Array {
+  return nmtRoot(txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
+}
+
+const VOTE_TAG = enc.encode('ordo/vote/v1');
+const PROPOSAL_TAG = enc.encode('ordo/proposal/v1');
+const BUNDLE_TAG = enc.encode('ordo/bundle/v1');
+const BID_TAG = enc.encode('ordo/bid/v1');
+
+/** Canonical vote encoding signed by validators (and checked inside commit certificates). */
+export function voteSignBytes(
+  chainId: string,
+  type: VoteType,
+  height: number,
+  round: number,
+  blockHash: Uint8Array | null,
+): Uint8Array {
+  return sha256(
+    VOTE_TAG,
+    lp(enc.encode(chainId)),
+    new Uint8Array([type === 'prevote' ? 1 : 2]),
+    u64be(height),
+    u32be(round),
+    lp(blockHash ?? new Uint8Array(0)),
+  );
+}
+
+export function proposalSignBytes(
+  chainId: string,
+  height: number,
+  round: number,
+  polRound: number,
+  blockHash: Uint8Array,
+): Uint8Array {
+  return sha256(
+    PROPOSAL_TAG,
+    lp(enc.encode(chainId)),
+    u64be(height),
+    u32be(round),
+    u32be(polRound + 1),
+    blockHash,
+  );
+}
+
+/** Bundle id and the bytes its searcher signs: everything but the signature. */
+export function bundleSignBytes(chainId: string, b: Bundle): Uint8Array {
+  return sha256(BUNDLE_TAG, lp(enc.encode(chainId)), encodeBundle({ ...b, signature: new Uint8Array(0) }));
+}
+
+export function bundleHash(b: Bundle): Uint8Array {
+  return sha256(encodeBundle(b));
+}
+
+/** The commitment a bidder publishes before revealing: hash of everything in the reveal but the signature. */
+export function bidCommitment(chainId: string, r: Omit<BidReveal, 'signature'>): Uint8Array {
+  return sha256(
+    BID_TAG,
+    lp(enc.encode(chainId)),
+    u64be(r.slot),
+    r.bidder,
+    u64be(r.amount),
+    bundleHash(r.bundle),
+    r.salt,
+  );
+}

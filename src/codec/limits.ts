@@ -1,0 +1,24 @@
+/**
+ * Protocol-wide size limits, the defaults every decoder checks before it decodes. Nodes may lower them
+ * in config; raising them above these values is refused by config validation.
+ */
+export const LIMITS = {
+  /** One transaction's payload. */
+  maxTxBytes: 128 * 1024,
+  /** A block's encoded body. */
+  maxBlockBytes: 4 * 1024 * 1024,
+  /** Transactions in one block. */
+  maxBlockTxs: 100_000,
+  /** A gossiped transaction batch. */
+  maxBatchBytes: 1024 * 1024,
+  maxBatchTxs: 10_000,
+  /** A consensus message (a proposal carries a whole block). */
+  maxConsensusMessageBytes: 4 * 1024 * 1024 + 64 * 1024,
+  /** A sync response (blocks by range). */
+  maxSyncResponseBytes: 16 * 1024 * 1024,
+  maxSyncRequestBytes: 64 * 1024,
+  maxSyncBlocksPerRequest: 64,
+  maxChainIdLength: 64,
+  maxBundleTxs: 64,
+  maxValidators: 256,
+} as const;

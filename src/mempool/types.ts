@@ -1,0 +1,48 @@
+/**
+ * The mempool contract, as the rest of the node uses it: RPC and gossip admit transactions; the
+ * proposer reaps block contents by fair selection across rollup lanes; commits remove transactions;
+ * every transaction hash has a status. Consensus depends only on `reap` and `update`.
+ */
+import type { Namespace, TxEnvelope } from '../types.ts';
+
+export type TxSource = 'rpc' | 'gossip' | 'reinject';
+
+export type RejectCode =
+  | 'UNKNOWN_NAMESPACE'
+  | 'TX_TOO_LARGE'
+  | 'DUPLICATE'
+  | 'ALREADY_COMMITTED'
+  | 'MEMPOOL_FULL'
+  | 'LANE_FULL'
+  | 'INVALID_TX'
+  | 'NONCE_TOO_LOW'
+  | 'NONCE_GAP_TOO_LARGE'
+  | 'OVERLOADED';
+
+export type AdmitResult =
+  | { ok: true; hash: Uint8Array }
+  | { ok: false; code: RejectCode; message: string; retryable: boolean };
+
+export type DropReason = 'expired' | 'evicted' | 'invalid' | 'replaced';
+
+export type TxStatus =
+  | { status: 'pending' }
+  | { status: 'committed'; height: number; index: number }
+  | { status: 'dropped'; reason: DropReason; message?: string }
+  | { status: 'unknown' };
+
+export interface ReapLimits {
+  maxBytes: number;
+  maxTxs: number;
+}
+
+export interface Mempool {
+  add(tx: TxEnvelope, source: TxSource): AdmitResult;
+  /** Fair selection for the next block; does not remove (transactions leave on `update`). Sorted by namespace. */
+  reap(limits: ReapLimits): TxEnvelope[];
+  /** A block committed: remove its transactions and record their status. */
+  update(height: number, committed: TxEnvelope[]): void;
+  status(hash: Uint8Array): TxStatus;
+  /** Pending count and bytes, per lane and total. */
+  stats(): { txs: number; bytes: number; lanes: { namespace: Namespace; txs: number; bytes: number }[] };
+}

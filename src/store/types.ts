@@ -1,0 +1,54 @@
+/**
+ * The storage contract. A node has one embedded database; components get typed views of it. A
+ * committed block (block, certificate, tx index entries, head pointer) is written in one atomic batch,
+ * so a crash at any point leaves either the whole block or none of it.
+ */
+import type { Block, CommitCertificate } from '../types.ts';
+
+export interface TxLocation {
+  height: number;
+  /** Position of the transaction in the block body. */
+  index: number;
+}
+
+/** Extra key/value writes that must land atomically with a block (e.g. execution results). */
+export interface KvWrite {
+  key: Uint8Array;
+  /** undefined = delete */
+  value: Uint8Array | undefined;
+}
+
+/** A namespaced key/value view for a component (evidence, executor state, auction, adapter). */
+export interface KvStore {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  del(key: Uint8Array): Promise<void>;
+  /** Apply writes atomically. */
+  batch(writes: KvWrite[]): Promise<void>;
+  /** Iterate keys in [gte, lt) in byte order; bounded by `limit`. */
+  range(opts: {
+    gte?: Uint8Array;
+    lt?: Uint8Array;
+    limit?: number;
+    reverse?: boolean;
+  }): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+export interface BlockStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Latest committed height (0 before genesis). Synchronous: cached after open. */
+  height(): number;
+  /** Lowest height still stored (1 unless pruned). */
+  baseHeight(): number;
+  /** Writes block + certificate + tx index + head in one atomic batch. Height must be height()+1. */
+  commitBlock(block: Block, cert: CommitCertificate, extra?: KvWrite[]): Promise<void>;
+  getBlock(height: number): Promise<Block | undefined>;
+  getCertificate(height: number): Promise<CommitCertificate | undefined>;
+  getBlockHash(height: number): Promise<Uint8Array | undefined>;
+  getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined>;
+  getMeta(key: string): Promise<Uint8Array | undefined>;
+  putMeta(key: string, value: Uint8Array): Promise<void>;
+  /** A key/value view under a component prefix (e.g. 'evidence', 'exec/2'). */
+  sub(prefix: string): KvStore;
+}
