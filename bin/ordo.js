@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `ordo` command. Source is TypeScript run by Node >= 22.18's type stripping (no build step).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `ordo needs Node >= 22.18 (found ${process.versions.node}). Run it through npm (npm start / npm run ordo -- ...) ` +
+      'which uses the Node 24 installed in node_modules, or install Node 24.\n',
+  );
+  process.exit(1);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

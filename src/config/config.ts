@@ -1,0 +1,172 @@
+/**
+ * The node's config file (`<home>/config.json`): defaults live in code (`DEFAULT_CONFIG`), the file
+ * overrides them section by section, and validation at start names every bad field
+ * (`rpc.listen: expected host:port`). Unknown keys are errors, so typos never pass silently.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LIMITS } from '../codec/limits.ts';
+import { ConfigError, parseOrThrow } from './schema-error.ts';
+
+const hostPort = z
+  .string()
+  .regex(/^[a-zA-Z0-9.\-:[\]]+:[0-9]{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8545')
+  .refine((s) => {
+    const p = Number(s.slice(s.lastIndexOf(':') + 1));
+    return p >= 0 && p <= 65535;
+  }, 'port must be 0..65535');
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const configSchema = z
+  .object({
+    node: z
+      .object({
+        moniker: z.string().min(1).max(64),
+        mode: z.enum(['validator', 'full']),
+      })
+      .strict(),
+    rpc: z
+      .object({
+        listen: hostPort,
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024),
+        maxConnections: z.number().int().min(1).max(100_000),
+        maxBatchRequests: z.number().int().min(1).max(10_000),
+        requestTimeoutMs: ms(100, 600_000),
+      })
+      .strict(),
+    grpc: z.object({ listen: hostPort.nullable() }).strict(),
+    p2p: z
+      .object({
+        listen: z.string().startsWith('/ip', 'expected a multiaddr such as /ip4/127.0.0.1/tcp/26656'),
+        bootstrap: z
+          .array(z.string().includes('/p2p/', { message: 'bootstrap multiaddrs must end in /p2p/<peer id>' }))
+          .max(256),
+        maxConnections: z.number().int().min(1).max(10_000),
+        maxGossipMessageBytes: z.number().int().min(1024).max(LIMITS.maxConsensusMessageBytes),
+        txBatchMaxTxs: z.number().int().min(1).max(LIMITS.maxBatchTxs),
+        txBatchMaxBytes: z.number().int().min(1024).max(LIMITS.maxBatchBytes),
+        txBatchFlushMs: ms(1, 10_000),
+        requestTimeoutMs: ms(100, 600_000),
+      })
+      .strict(),
+    mempool: z
+      .object({
+        maxTotalTxs: z.number().int().min(1).max(10_000_000),
+        maxTotalBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024 * 1024),
+        ttlMs: ms(1000, 24 * 3600_000),
+      })
+      .strict(),
+    consensus: z
+      .object({
+        timeoutProposeMs: ms(10, 600_000),
+        timeoutVoteMs: ms(10, 600_000),
+        timeoutDeltaMs: ms(0, 600_000),
+        heartbeatMs: ms(10, 600_000),
+        maxBlockBytes: z.number().int().min(1024).max(LIMITS.maxBlockBytes),
+        maxBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
+      })
+      .strict(),
+    store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  node: { moniker: 'ordo-node', mode: 'validator' },
+  rpc: {
+    listen: '127.0.0.1:8545',
+    maxBodyBytes: 4 * 1024 * 1024,
+    maxConnections: 1024,
+    maxBatchRequests: 1000,
+    requestTimeoutMs: 30_000,
+  },
+  grpc: { listen: '127.0.0.1:9090' },
+  p2p: {
+    listen: '/ip4/127.0.0.1/tcp/26656',
+    bootstrap: [],
+    maxConnections: 64,
+    maxGossipMessageBytes: LIMITS.maxConsensusMessageBytes,
+    txBatchMaxTxs: 1024,
+    txBatchMaxBytes: 512 * 1024,
+    txBatchFlushMs: 10,
+    requestTimeoutMs: 10_000,
+  },
+  mempool: { maxTotalTxs: 200_000, maxTotalBytes: 256 * 1024 * 1024, ttlMs: 240_000 },
+  consensus: {
+    timeoutProposeMs: 1000,
+    timeoutVoteMs: 500,
+    timeoutDeltaMs: 500,
+    heartbeatMs: 1000,
+    maxBlockBytes: 2 * 1024 * 1024,
+    maxBlockTxs: 20_000,
+  },
+  store: { engine: 'lmdb', sync: true },
+  log: { level: 'info' },
+};
+
+type Section = keyof NodeConfig;
+
+/** Merge a partial config (as read from the file) over the defaults, section by section. */
+export function mergeConfig(partial: unknown): unknown {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) return partial;
+  const out: Record<string, unknown> = {};
+  const p = partial as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    const def = DEFAULT_CONFIG[key as Section];
+    const val = p[key];
+    out[key] =
+      def !== undefined && val !== null && typeof val === 'object' && !Array.isArray(val)
+        ? { ...def, ...(val as object) }
+        : val;
+  }
+  for (const key of Object.keys(DEFAULT_CONFIG) as Section[]) {
+    if (!(key in out)) out[key] = DEFAULT_CONFIG[key];
+  }
+  return out;
+}
+
+export function validateConfig(value: unknown, file = 'config'): NodeConfig {
+  return parseOrThrow(configSchema, mergeConfig(value), 'CONFIG_INVALID', file);
+}
+
+export function loadConfig(file: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file ${file}: ${(err as Error).message}`,
+      { file },
+      err,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `config file ${file} is not valid JSON: ${(err as Error).message}`,
+      { file },
+      err,
+    );
+  }
+  return validateConfig(json, file);
+}
+
+export function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+}

@@ -1,0 +1,36 @@
+/**
+ * Deterministic demo accounts for the demo rollups: `ordo init` funds them in genesis and the load
+ * generator signs transfer and EVM transactions with them. Seeds derive from a public label, so they
+ * are for local devnets only and never hold value.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import type { GenesisAccount } from '../config/genesis-types.ts';
+import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { sha256, toHex } from '../crypto/hash.ts';
+
+export const DEMO_ACCOUNTS = 64;
+export const DEMO_BALANCE = '1000000000000000000000000';
+
+export function demoTransferSeed(i: number): Uint8Array {
+  return sha256(new TextEncoder().encode(`ordo-demo-transfer-${i}`));
+}
+
+export function demoEvmKey(i: number): Uint8Array {
+  return sha256(new TextEncoder().encode(`ordo-demo-evm-${i}`));
+}
+
+export function evmAddress(privateKey: Uint8Array): string {
+  const pub = secp256k1.getPublicKey(privateKey, false);
+  return `0x${toHex(keccak_256(pub.subarray(1)).subarray(12))}`;
+}
+
+export function demoAlloc(n = DEMO_ACCOUNTS): { transfer: GenesisAccount[]; evm: GenesisAccount[] } {
+  const transfer: GenesisAccount[] = [];
+  const evm: GenesisAccount[] = [];
+  for (let i = 0; i < n; i++) {
+    transfer.push({ address: toHex(publicKeyFromSeed(demoTransferSeed(i))), balance: DEMO_BALANCE });
+    evm.push({ address: evmAddress(demoEvmKey(i)), balance: DEMO_BALANCE });
+  }
+  return { transfer, evm };
+}

@@ -1,0 +1,65 @@
+/**
+ * JSON-RPC error codes, and the one place where typed component errors become RPC errors.
+ * Standard codes: -32700 parse error, -32600 invalid request (also oversized body), -32601 method not
+ * found, -32602 invalid params, -32603 internal error. Application codes (documented in docs/rpc.md):
+ *   -32001 transaction rejected (data.code says why, e.g. DUPLICATE, TX_TOO_LARGE, INVALID_TX)
+ *   -32002 mempool full (retryable: data.retryable = true)
+ *   -32003 node overloaded (retryable: back off and retry; data.retryAfterMs)
+ *   -32004 not found
+ */
+import { isOrdoError } from '../errors.ts';
+
+export const RPC = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL: -32603,
+  TX_REJECTED: -32001,
+  MEMPOOL_FULL: -32002,
+  OVERLOADED: -32003,
+  NOT_FOUND: -32004,
+} as const;
+
+export class RpcError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.name = 'RpcError';
+    this.code = code;
+    this.data = data;
+  }
+}
+
+export function invalidParams(message: string, data?: unknown): RpcError {
+  return new RpcError(RPC.INVALID_PARAMS, `invalid params: ${message}`, data);
+}
+
+const CODE_MAP: Record<string, number> = {
+  UNKNOWN_NAMESPACE: RPC.INVALID_PARAMS,
+  DECODE_TOO_LARGE: RPC.INVALID_PARAMS,
+  DECODE_INVALID_FIELD: RPC.INVALID_PARAMS,
+  DECODE_MALFORMED: RPC.INVALID_PARAMS,
+  DECODE_EMPTY: RPC.INVALID_PARAMS,
+  TX_TOO_LARGE: RPC.INVALID_PARAMS,
+  MEMPOOL_FULL: RPC.MEMPOOL_FULL,
+  LANE_FULL: RPC.MEMPOOL_FULL,
+  OVERLOADED: RPC.OVERLOADED,
+  NOT_FOUND: RPC.NOT_FOUND,
+};
+
+/** Map anything thrown by a handler to a JSON-RPC error object. Internal details are not leaked. */
+export function toRpcError(err: unknown): { code: number; message: string; data?: unknown } {
+  if (err instanceof RpcError)
+    return { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) };
+  if (isOrdoError(err)) {
+    return {
+      code: CODE_MAP[err.code] ?? RPC.INTERNAL,
+      message: err.message,
+      data: { code: err.code, ...err.data },
+    };
+  }
+  return { code: RPC.INTERNAL, message: 'internal error' };
+}

@@ -1,0 +1,147 @@
+/**
+ * The `ordo_*` JSON-RPC methods, registered on an RpcServer by the node. Each validates its positional
+ * params and answers with a clear -32602 when they are wrong. See docs/rpc.md for the reference.
+ */
+import { txHash } from '../codec/hashing.ts';
+import type { Genesis } from '../config/genesis-types.ts';
+import type { ConsensusEngine } from '../consensus/types.ts';
+import { fromHex } from '../crypto/hash.ts';
+import type { Mempool, TxStatus } from '../mempool/types.ts';
+import type { BlockStore } from '../store/types.ts';
+import { invalidParams, RPC, RpcError } from './errors.ts';
+import { blockJson, evidenceJson, hex } from './json.ts';
+import type { RpcServer } from './server.ts';
+
+export interface RpcDeps {
+  genesis: Genesis;
+  nodeId: string;
+  moniker: string;
+  mempool: Mempool;
+  store: BlockStore;
+  consensus: ConsensusEngine;
+  peers: () => string[];
+  maxTxBytes: number;
+  /** Called after a transaction is admitted over RPC (e.g. to gossip it). */
+  onAdmitted?: (tx: { namespace: number; payload: Uint8Array }) => void;
+  /** Subscribe to committed heights (WebSocket `ordo_subscribe ["newHeads"]`); returns an unsubscribe. */
+  onCommit?: (listener: (height: number) => void) => () => void;
+}
+
+function parseHash(v: unknown, what = 'hash'): Uint8Array {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v))
+    throw invalidParams(`${what} must be a 0x-prefixed 32-byte hex string`);
+  return fromHex(v);
+}
+
+export function statusJson(s: TxStatus): Record<string, unknown> {
+  return { ...s };
+}
+
+export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
+  const namespaces = new Set(d.genesis.rollups.map((r) => r.namespace));
+
+  rpc.register('ordo_submitTransaction', (params) => {
+    const p = params[0];
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+      throw invalidParams('expected [{namespace: number, data: "0x…"}]');
+    }
+    const { namespace, data } = p as { namespace?: unknown; data?: unknown };
+    if (
+      typeof namespace !== 'number' ||
+      !Number.isInteger(namespace) ||
+      namespace < 1 ||
+      namespace > 0xffff_ffff
+    ) {
+      throw invalidParams('namespace must be an integer in 1..4294967295');
+    }
+    if (!namespaces.has(namespace))
+      throw invalidParams(`unknown namespace ${namespace}`, { code: 'UNKNOWN_NAMESPACE' });
+    if (typeof data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(data)) {
+      throw invalidParams('data must be a 0x-prefixed hex string with an even number of digits');
+    }
+    if (data.length === 2) throw invalidParams('data is empty');
+    if ((data.length - 2) / 2 > d.maxTxBytes) {
+      throw invalidParams(`transaction is ${(data.length - 2) / 2} bytes; the limit is ${d.maxTxBytes}`, {
+        code: 'TX_TOO_LARGE',
+      });
+    }
+    const tx = { namespace, payload: fromHex(data) };
+    const r = d.mempool.add(tx, 'rpc');
+    if (!r.ok) {
+      if (r.code === 'DUPLICATE' || r.code === 'ALREADY_COMMITTED')
+        return { hash: hex(txHash(tx)), duplicate: true };
+      const code =
+        r.code === 'OVERLOADED'
+          ? RPC.OVERLOADED
+          : r.code === 'MEMPOOL_FULL' || r.code === 'LANE_FULL'
+            ? RPC.MEMPOOL_FULL
+            : r.code === 'UNKNOWN_NAMESPACE' || r.code === 'TX_TOO_LARGE'
+              ? RPC.INVALID_PARAMS
+              : RPC.TX_REJECTED;
+      throw new RpcError(code, r.message, {
+        code: r.code,
+        retryable: r.retryable,
+        ...(r.retryable ? { retryAfterMs: 200 } : {}),
+      });
+    }
+    d.onAdmitted?.(tx);
+    return { hash: hex(r.hash) };
+  });
+
+  rpc.register('ordo_getTransactionStatus', async (params) => {
+    const hash = parseHash(params[0]);
+    const s = d.mempool.status(hash);
+    if (s.status !== 'unknown') return statusJson(s);
+    const loc = await d.store.getTxLocation(hash);
+    if (loc !== undefined) return { status: 'committed', height: loc.height, index: loc.index };
+    return { status: 'unknown' };
+  });
+
+  rpc.register('ordo_getBlock', async (params) => {
+    const p = params[0] ?? 'latest';
+    let height: number;
+    if (p === 'latest') height = d.store.height();
+    else if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 1) height = p;
+    else throw invalidParams('height must be a positive integer or "latest"');
+    if (height === 0) return null;
+    const block = await d.store.getBlock(height);
+    if (block === undefined) return null;
+    const cert = await d.store.getCertificate(height);
+    return blockJson(block, cert);
+  });
+
+  rpc.register('ordo_status', () => {
+    const c = d.consensus.status();
+    return {
+      chainId: d.genesis.chainId,
+      nodeId: d.nodeId,
+      moniker: d.moniker,
+      height: d.store.height(),
+      round: c.round,
+      step: c.step,
+      validators: d.genesis.validators.map((v) => ({
+        name: v.name,
+        publicKey: `0x${v.publicKey}`,
+        votingPower: v.votingPower,
+      })),
+      peers: d.peers().length,
+      mempool: d.mempool.stats(),
+      rollups: d.genesis.rollups.map((r) => ({ namespace: r.namespace, name: r.name, kind: r.kind })),
+    };
+  });
+
+  rpc.register('ordo_getEvidence', async () => (await d.consensus.evidence()).map(evidenceJson));
+
+  rpc.register('ordo_subscribe', (params, ctx) => {
+    if (params[0] !== 'newHeads') throw invalidParams('the only subscription is "newHeads"');
+    if (ctx.notify === undefined || ctx.onClose === undefined || d.onCommit === undefined) {
+      throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
+    }
+    const notify = ctx.notify;
+    const unsubscribe = d.onCommit((height) => {
+      notify('ordo_subscription', { subscription: 'newHeads', result: { height } });
+    });
+    ctx.onClose(unsubscribe);
+    return 'newHeads';
+  });
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, loadConfig, validateConfig } from '../../../src/config/config.ts';
+import {
+  demoRollups,
+  genesisHash,
+  loadGenesis,
+  makeGenesis,
+  validateGenesis,
+} from '../../../src/config/genesis.ts';
+import { ConfigError } from '../../../src/config/schema-error.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ordo-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function problems(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const KEY = 'ab'.repeat(32);
+
+describe('config', () => {
+  it('fills defaults section by section', () => {
+    const c = validateConfig({ rpc: { listen: '127.0.0.1:1234' } });
+    expect(c.rpc.listen).toBe('127.0.0.1:1234');
+    expect(c.rpc.maxBodyBytes).toBe(DEFAULT_CONFIG.rpc.maxBodyBytes);
+    expect(c.mempool).toEqual(DEFAULT_CONFIG.mempool);
+  });
+
+  it('names the field and what is wrong', () => {
+    expect(problems(() => validateConfig({ rpc: { listen: 'nope' } }))).toMatch(
+      /rpc\.listen: expected host:port/,
+    );
+    expect(problems(() => validateConfig({ consensus: { timeoutProposeMs: -1 } }))).toMatch(
+      /consensus\.timeoutProposeMs/,
+    );
+    expect(problems(() => validateConfig({ store: { engine: 'sqlite' } }))).toMatch(/store\.engine/);
+    expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
+    expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
+    expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(
+      /p2p\.bootstrap\.0/,
+    );
+  });
+
+  it('reports unreadable and non-JSON files with their path', () => {
+    expect(problems(() => loadConfig(join(dir, 'missing.json')))).toMatch(/missing\.json/);
+    const f = join(dir, 'broken.json');
+    writeFileSync(f, '{ "rpc": ');
+    expect(problems(() => loadConfig(f))).toMatch(/broken\.json is not valid JSON/);
+  });
+});
+
+describe('genesis', () => {
+  const good = () =>
+    makeGenesis({
+      chainId: 'c1',
+      validators: [{ name: 'v0', publicKey: KEY }],
+      rollups: demoRollups(),
+      genesisTimeMs: 1,
+    });
+
+  it('accepts the devnet genesis and hashes it canonically', () => {
+    const g = good();
+    expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm']);
+    expect(genesisHash(g)).toEqual(genesisHash(JSON.parse(JSON.stringify(g))));
+  });
+
+  it('rejects bad validators and rollups with the field named', () => {
+    const g = good();
+    expect(problems(() => validateGenesis({ ...g, validators: [] }))).toMatch(/validators/);
+    expect(
+      problems(() => validateGenesis({ ...g, validators: [{ name: 'x', publicKey: 'zz', votingPower: 1 }] })),
+    ).toMatch(/validators\.0\.publicKey/);
+    const dupNs = { ...g, rollups: [g.rollups[0], { ...g.rollups[1], namespace: 1 }] };
+    expect(problems(() => validateGenesis(dupNs))).toMatch(/rollups\.1\.namespace: duplicate namespace/);
+    const noChain = { ...g, rollups: [{ ...g.rollups[2], evmChainId: undefined }] };
+    expect(problems(() => validateGenesis(noChain))).toMatch(/rollups\.0\.evmChainId: required/);
+    const badKind = { ...g, rollups: [{ ...g.rollups[0], kind: 'wasm' }] };
+    expect(problems(() => validateGenesis(badKind))).toMatch(/rollups\.0\.kind/);
+    const badAlloc = { ...g, rollups: [{ ...g.rollups[2], alloc: [{ address: 'xyz', balance: '1' }] }] };
+    expect(problems(() => validateGenesis(badAlloc))).toMatch(/rollups\.0\.alloc\.0\.address/);
+  });
+
+  it('reports an unreadable genesis file', () => {
+    expect(problems(() => loadGenesis(join(dir, 'nope.json')))).toMatch(
+      /cannot read genesis file .*nope\.json/,
+    );
+  });
+});
