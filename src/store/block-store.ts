@@ -1,0 +1,515 @@
+/**
+ * The block store: blocks, commit certificates, block hashes, the tx index, node metadata and component
+ * sub-views, over one embedded database (an `Engine`: LevelDB or LMDB, see engine.ts). The key layout is
+ * in keys.ts.
+ *
+ * Crash safety: `commitBlock` turns a block into one list of writes (block, certificate, block hash, one
+ * tx-index entry per transaction, the caller's extra writes, and the head pointer) and hands it to the
+ * engine as ONE atomic batch. The head pointer is the source of truth for the height: `open()` reads it
+ * back, so after a crash at any moment the store holds either the whole block or nothing of it.
+ * Commits are serialized through a promise chain, so concurrent callers cannot race on the height.
+ * Durable (fsync) by default; `sync: false` trades power-loss durability for speed (tests, benchmarks).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { decodeBlock, decodeCertificate, encodeBlock, encodeCertificate } from '../codec/codec.ts';
+import { blockHash, txHash } from '../codec/hashing.ts';
+import { bytesEqual, toHex } from '../crypto/hash.ts';
+import { errorMessage, OrdoError } from '../errors.ts';
+import type { Block, CommitCertificate } from '../types.ts';
+import type { Engine, EngineName } from './engine.ts';
+import {
+  BLOCK_RANGE_HI,
+  BLOCK_RANGE_LO,
+  blockKey,
+  certKey,
+  checkUserKey,
+  concat,
+  decodeHead,
+  decodeTxLocation,
+  decodeU32,
+  encodeHead,
+  encodeTxLocation,
+  encodeU32,
+  HASH_BYTES,
+  HEAD_KEY,
+  hashKey,
+  LAYOUT_VERSION,
+  metaKey,
+  prefixEnd,
+  subPrefix,
+  txKey,
+  VERSION_KEY,
+} from './keys.ts';
+import type { BlockStore, KvStore, KvWrite, TxLocation } from './types.ts';
+
+export type StoreErrorCode =
+  | 'STORE_CLOSED'
+  | 'STORE_OPEN_FAILED'
+  | 'STORE_CORRUPT'
+  | 'STORE_ENGINE_MISMATCH'
+  | 'STORE_HEIGHT_MISMATCH'
+  | 'STORE_CERT_MISMATCH'
+  | 'STORE_PARENT_MISMATCH'
+  | 'STORE_BAD_KEY'
+  | 'STORE_BAD_HEIGHT'
+  | 'STORE_WRITE_FAILED'
+  | 'STORE_READ_FAILED';
+
+export interface BlockStoreOptions {
+  path: string;
+  /** fsync every write before it resolves (default true). */
+  sync?: boolean;
+  logger?: Logger;
+  /** prom-client registry for `ordo_store_*` metrics; none are registered when omitted. */
+  registry?: Registry;
+}
+
+interface StoreMetrics {
+  commitSeconds: Histogram;
+  commitBytes: Counter;
+  committedTxs: Counter;
+  height: Gauge;
+}
+
+function makeMetrics(registry: Registry | undefined): StoreMetrics {
+  const registers = registry === undefined ? [] : [registry];
+  return {
+    commitSeconds: new Histogram({
+      name: 'ordo_store_commit_seconds',
+      help: 'Time to write one committed block batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    commitBytes: new Counter({
+      name: 'ordo_store_commit_bytes_total',
+      help: 'Bytes of keys and values written by block commits',
+      registers,
+    }),
+    committedTxs: new Counter({
+      name: 'ordo_store_committed_txs_total',
+      help: 'Transactions indexed by block commits',
+      registers,
+    }),
+    height: new Gauge({ name: 'ordo_store_height', help: 'Latest committed height in the store', registers }),
+  };
+}
+
+type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
+
+/** Files whose presence identifies an engine's database directory. */
+const ENGINE_MARKERS: Record<EngineName, string> = { leveldb: 'CURRENT', lmdb: 'data.mdb' };
+
+/** The engine that owns an existing database directory, or undefined for a new/empty one. */
+export function detectEngine(path: string): EngineName | undefined {
+  if (!existsSync(path)) return undefined;
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return undefined;
+  }
+  if (names.includes(ENGINE_MARKERS.lmdb)) return 'lmdb';
+  if (names.includes(ENGINE_MARKERS.leveldb)) return 'leveldb';
+  return undefined;
+}
+
+export class EngineBlockStore implements BlockStore {
+  readonly path: string;
+  readonly engineName: EngineName;
+  private readonly engine: Engine;
+  private readonly sync: boolean;
+  private readonly log: Logger;
+  private readonly metrics: StoreMetrics;
+  private state: State = 'new';
+  private head = 0;
+  private headHash: Uint8Array | undefined;
+  /** Tail of the commit queue: every commit waits for the previous one. */
+  private commitChain: Promise<void> = Promise.resolve();
+
+  constructor(engine: Engine, opts: BlockStoreOptions) {
+    this.engine = engine;
+    this.engineName = engine.name;
+    this.path = opts.path;
+    this.sync = opts.sync ?? true;
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'store', engine: engine.name });
+    this.metrics = makeMetrics(opts.registry);
+  }
+
+  private fail(code: StoreErrorCode, problem: string, data: Record<string, unknown> = {}, cause?: unknown) {
+    return new OrdoError(
+      code,
+      `store ${this.engineName} at ${this.path}: ${problem}`,
+      { path: this.path, engine: this.engineName, ...data },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') {
+      throw this.fail('STORE_CLOSED', `database is ${this.state === 'new' ? 'not open yet' : this.state}`);
+    }
+  }
+
+  async open(): Promise<void> {
+    if (this.state === 'open') return;
+    if (this.state === 'opening' || this.state === 'closing') {
+      throw this.fail('STORE_OPEN_FAILED', `cannot open while ${this.state}`);
+    }
+    const found = detectEngine(this.path);
+    if (found !== undefined && found !== this.engineName) {
+      throw this.fail(
+        'STORE_ENGINE_MISMATCH',
+        `directory holds a ${found} database; open it with engine '${found}' (or use another path)`,
+        { found },
+      );
+    }
+    this.state = 'opening';
+    try {
+      await this.engine.open();
+    } catch (err) {
+      this.state = 'closed';
+      const msg = errorMessage(err);
+      const cause = (err as { cause?: unknown }).cause;
+      const detail = cause === undefined ? msg : `${msg} (${errorMessage(cause)})`;
+      const corrupt = /corrupt|invalid|not a|checksum|bad magic|MDB_/i.test(detail);
+      throw this.fail(
+        corrupt ? 'STORE_CORRUPT' : 'STORE_OPEN_FAILED',
+        `cannot open database: ${detail}`,
+        {},
+        err,
+      );
+    }
+    try {
+      await this.recover();
+    } catch (err) {
+      this.state = 'closed';
+      await this.engine.close().catch(() => undefined);
+      if (err instanceof OrdoError) throw err;
+      throw this.fail('STORE_CORRUPT', `cannot read database state: ${errorMessage(err)}`, {}, err);
+    }
+    this.state = 'open';
+    this.metrics.height.set(this.head);
+    this.log.info({ path: this.path, height: this.head, sync: this.sync }, 'store opened');
+  }
+
+  /** Read the layout version and head pointer; refuse anything inconsistent rather than guess. */
+  private async recover(): Promise<void> {
+    const version = await this.engine.get(VERSION_KEY);
+    const headBytes = await this.engine.get(HEAD_KEY);
+    if (version === undefined) {
+      if (headBytes !== undefined)
+        throw this.fail('STORE_CORRUPT', 'head pointer present but no layout version');
+      await this.engine.write([{ key: VERSION_KEY, value: encodeU32(LAYOUT_VERSION) }], this.sync);
+    } else if (decodeU32(version) !== LAYOUT_VERSION) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `unsupported layout version ${decodeU32(version) ?? `(${version.byteLength} bytes)`}; this build reads version ${LAYOUT_VERSION}`,
+      );
+    }
+    if (headBytes === undefined) {
+      for await (const [k] of this.engine.iterate(BLOCK_RANGE_LO, BLOCK_RANGE_HI, false, 1)) {
+        throw this.fail('STORE_CORRUPT', `block entries exist (first key ${toHex(k)}) but no head pointer`);
+      }
+      this.head = 0;
+      this.headHash = undefined;
+      return;
+    }
+    const head = decodeHead(headBytes);
+    if (head === undefined) {
+      throw this.fail('STORE_CORRUPT', `head pointer is malformed (${headBytes.byteLength} bytes)`);
+    }
+    const stored = await this.engine.get(hashKey(head.height));
+    if (stored === undefined || !bytesEqual(stored, head.hash)) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `head pointer names height ${head.height} but its block hash is missing or differs`,
+        {
+          height: head.height,
+        },
+      );
+    }
+    this.head = head.height;
+    this.headHash = head.hash;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'new') {
+      this.state = 'closed';
+      return;
+    }
+    if (this.state === 'closing') return;
+    this.state = 'closing';
+    // Let queued commits finish (they were accepted while open) before the engine goes away.
+    await this.commitChain.catch(() => undefined);
+    try {
+      await this.engine.close();
+    } finally {
+      this.state = 'closed';
+      this.log.info({ path: this.path, height: this.head }, 'store closed');
+    }
+  }
+
+  height(): number {
+    return this.head;
+  }
+
+  baseHeight(): number {
+    return 1;
+  }
+
+  commitBlock(block: Block, cert: CommitCertificate, extra: KvWrite[] = []): Promise<void> {
+    this.assertOpen();
+    const run = this.commitChain.then(() => this.doCommit(block, cert, extra));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doCommit(block: Block, cert: CommitCertificate, extra: KvWrite[]): Promise<void> {
+    if (this.state !== 'open' && this.state !== 'closing') this.assertOpen();
+    const height = block.header.height;
+    const expected = this.head + 1;
+    if (height !== expected) {
+      throw this.fail('STORE_HEIGHT_MISMATCH', `block height ${height} is not the next height ${expected}`, {
+        height,
+        expected,
+      });
+    }
+    if (cert.height !== height) {
+      throw this.fail(
+        'STORE_CERT_MISMATCH',
+        `certificate height ${cert.height} differs from block height ${height}`,
+      );
+    }
+    const hash = blockHash(block);
+    if (!bytesEqual(cert.blockHash, hash)) {
+      throw this.fail('STORE_CERT_MISMATCH', `certificate at height ${height} is for another block`, {
+        height,
+        blockHash: toHex(hash),
+        certBlockHash: toHex(cert.blockHash),
+      });
+    }
+    if (this.headHash !== undefined && !bytesEqual(block.header.parentHash, this.headHash)) {
+      throw this.fail(
+        'STORE_PARENT_MISMATCH',
+        `block ${height}'s parentHash is not the hash of block ${this.head}`,
+        {
+          height,
+        },
+      );
+    }
+    for (const w of extra) checkUserKey(w.key);
+
+    const started = performance.now();
+    const writes: KvWrite[] = [
+      { key: blockKey(height), value: encodeBlock(block) },
+      { key: certKey(height), value: encodeCertificate(cert) },
+      { key: hashKey(height), value: hash },
+    ];
+    // First occurrence of a tx hash within the block wins; across blocks the latest block wins.
+    const seen = new Set<string>();
+    for (let i = 0; i < block.txs.length; i++) {
+      const th = txHash(block.txs[i]!);
+      if (block.txs.length > 1) {
+        const hex = toHex(th);
+        if (seen.has(hex)) continue;
+        seen.add(hex);
+      }
+      writes.push({ key: txKey(th), value: encodeTxLocation({ height, index: i }) });
+    }
+    for (const w of extra) writes.push(w);
+    writes.push({ key: HEAD_KEY, value: encodeHead({ height, hash }) });
+
+    try {
+      await this.engine.write(writes, this.sync);
+    } catch (err) {
+      throw this.fail(
+        'STORE_WRITE_FAILED',
+        `writing block ${height} failed: ${errorMessage(err)}`,
+        { height },
+        err,
+      );
+    }
+    this.head = height;
+    this.headHash = hash;
+
+    let bytes = 0;
+    for (const w of writes) bytes += w.key.byteLength + (w.value?.byteLength ?? 0);
+    this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.commitBytes.inc(bytes);
+    this.metrics.committedTxs.inc(block.txs.length);
+    this.metrics.height.set(height);
+    this.log.debug({ height, txs: block.txs.length, bytes }, 'block committed');
+  }
+
+  /** One raw read under the store's open check (sub views use it too). */
+  async readKey(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    try {
+      return await this.engine.get(key);
+    } catch (err) {
+      throw this.fail('STORE_READ_FAILED', `reading ${what} failed: ${errorMessage(err)}`, {}, err);
+    }
+  }
+
+  private checkHeight(height: number): boolean {
+    return Number.isSafeInteger(height) && height >= 1 && height <= this.head;
+  }
+
+  async getBlock(height: number): Promise<Block | undefined> {
+    this.assertOpen();
+    if (!this.checkHeight(height)) return undefined;
+    const v = await this.readKey(blockKey(height), `block ${height}`);
+    if (v === undefined) return undefined;
+    try {
+      return decodeBlock(v);
+    } catch (err) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `stored block ${height} does not decode: ${errorMessage(err)}`,
+        { height },
+        err,
+      );
+    }
+  }
+
+  async getCertificate(height: number): Promise<CommitCertificate | undefined> {
+    this.assertOpen();
+    if (!this.checkHeight(height)) return undefined;
+    const v = await this.readKey(certKey(height), `certificate ${height}`);
+    if (v === undefined) return undefined;
+    try {
+      return decodeCertificate(v);
+    } catch (err) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `stored certificate ${height} does not decode: ${errorMessage(err)}`,
+        { height },
+        err,
+      );
+    }
+  }
+
+  async getBlockHash(height: number): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    if (!this.checkHeight(height)) return undefined;
+    const v = await this.readKey(hashKey(height), `block hash ${height}`);
+    if (v !== undefined && v.byteLength !== HASH_BYTES) {
+      throw this.fail('STORE_CORRUPT', `stored block hash ${height} has ${v.byteLength} bytes`, { height });
+    }
+    return v;
+  }
+
+  async getTxLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
+    this.assertOpen();
+    if (!(hash instanceof Uint8Array) || hash.byteLength !== HASH_BYTES) return undefined;
+    const v = await this.readKey(txKey(hash), `tx index ${toHex(hash)}`);
+    if (v === undefined) return undefined;
+    const loc = decodeTxLocation(v);
+    if (loc === undefined) {
+      throw this.fail('STORE_CORRUPT', `tx index entry ${toHex(hash)} is malformed (${v.byteLength} bytes)`);
+    }
+    // An entry above the head cannot come from a committed block (batches are atomic); hide it anyway.
+    return loc.height <= this.head ? loc : undefined;
+  }
+
+  async getMeta(key: string): Promise<Uint8Array | undefined> {
+    return this.readKey(metaKey(key), `meta '${key}'`);
+  }
+
+  async putMeta(key: string, value: Uint8Array): Promise<void> {
+    await this.writeBatch([{ key: metaKey(key), value }]);
+  }
+
+  /** Apply writes atomically (used by putMeta and sub views). */
+  async writeBatch(writes: KvWrite[]): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.engine.write(writes, this.sync);
+    } catch (err) {
+      throw this.fail('STORE_WRITE_FAILED', `write failed: ${errorMessage(err)}`, {}, err);
+    }
+  }
+
+  /** Entries in [lo, hi) for sub views; the store must stay open while iterating. */
+  async *scan(
+    lo: Uint8Array,
+    hi: Uint8Array | undefined,
+    reverse: boolean,
+    limit: number,
+  ): AsyncIterable<[Uint8Array, Uint8Array]> {
+    this.assertOpen();
+    try {
+      yield* this.engine.iterate(lo, hi, reverse, limit);
+    } catch (err) {
+      if (err instanceof OrdoError) throw err;
+      throw this.fail('STORE_READ_FAILED', `range scan failed: ${errorMessage(err)}`, {}, err);
+    }
+  }
+
+  sub(prefix: string): KvStore {
+    return new SubStore(this, subPrefix(prefix));
+  }
+
+  /**
+   * The key a sub() view stores `key` under, for callers that pass extra writes to commitBlock so that
+   * component state lands in the same atomic batch as the block.
+   */
+  subKey(prefix: string, key: Uint8Array): Uint8Array {
+    checkUserKey(key);
+    return concat(subPrefix(prefix), key);
+  }
+}
+
+/** A key/value view under one prefix; keys the caller sees never include the prefix. */
+class SubStore implements KvStore {
+  private readonly store: EngineBlockStore;
+  private readonly prefix: Uint8Array;
+  private readonly end: Uint8Array | undefined;
+
+  constructor(store: EngineBlockStore, prefix: Uint8Array) {
+    this.store = store;
+    this.prefix = prefix;
+    this.end = prefixEnd(prefix);
+  }
+
+  private full(key: Uint8Array): Uint8Array {
+    checkUserKey(key);
+    return concat(this.prefix, key);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const k = this.full(key);
+    return this.store.readKey(k, 'sub key');
+  }
+
+  async put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    await this.store.writeBatch([{ key: this.full(key), value }]);
+  }
+
+  async del(key: Uint8Array): Promise<void> {
+    await this.store.writeBatch([{ key: this.full(key), value: undefined }]);
+  }
+
+  async batch(writes: KvWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.store.writeBatch(writes.map((w) => ({ key: this.full(w.key), value: w.value })));
+  }
+
+  async *range(opts: {
+    gte?: Uint8Array;
+    lt?: Uint8Array;
+    limit?: number;
+    reverse?: boolean;
+  }): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const lo = opts.gte === undefined ? this.prefix : this.full(opts.gte);
+    const hi = opts.lt === undefined ? this.end : this.full(opts.lt);
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    if (limit <= 0) return;
+    const n = this.prefix.byteLength;
+    for await (const [k, v] of this.store.scan(lo, hi, opts.reverse ?? false, limit)) {
+      yield [k.subarray(n), v];
+    }
+  }
+}
