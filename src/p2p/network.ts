@@ -59,3 +59,23 @@ export interface Network {
   reportPeer(peer: PeerId, offence: PeerOffence): void;
   on<E extends keyof NetworkEvents>(event: E, listener: (arg: NetworkEvents[E]) => void): void;
 }
+
+/**
+ * What the p2p implementations return: the `Network` contract plus read-only introspection for the
+ * node (status/metrics endpoints) and tests. Consumers that only need transport keep depending on
+ * `Network`.
+ */
+export interface P2pNetwork extends Network {
+  /** Combined peer score (gossipsub v1.1 score including the application score); 0 for unknown peers. */
+  score(peer: PeerId): number;
+  /** Application-level score alone (what `reportPeer` and rejected gossip move). */
+  appScore(peer: PeerId): number;
+  /** True while the peer's gossip is being ignored (graylisted or banned). */
+  isGraylisted(peer: PeerId): boolean;
+  /** Addresses other nodes can dial, each ending in `/p2p/<peerId>`. */
+  addresses(): string[];
+  /** Connected peers subscribed to `topic` (gossip to them is possible). */
+  topicPeers(topic: Topic): PeerId[];
+  /** Open request/response streams (all peers, all our protocols): for leak checks and metrics. */
+  openRequestStreams(): number;
+}

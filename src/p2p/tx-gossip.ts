@@ -1,0 +1,184 @@
+/**
+ * Batched transaction gossip. The mempool hands admitted transactions to `push`; they are collected into
+ * a `TxBatch` and published on the `txs` topic when the batch reaches `maxTxs` transactions or
+ * `maxBytes` encoded bytes, or `flushMs` after its first transaction, whichever comes first: never one
+ * gossip message per transaction. Sealed batches wait in a bounded outbound queue (drop-oldest, counted
+ * in `ordo_p2p_queue_dropped_total{queue="tx_batches"}`) while earlier publishes are in flight. Received
+ * batches are size-checked and decoded by the codec, each transaction is passed to `admit`, and the
+ * batch verdict comes from verdict.ts (an invalid transaction rejects the batch and penalises the
+ * forwarder; a batch with nothing new is not forwarded).
+ */
+import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { decodeTxBatch, encodeTxBatch } from '../codec/codec.ts';
+import { errorMessage } from '../errors.ts';
+import type { AdmitResult } from '../mempool/types.ts';
+import type { TxEnvelope } from '../types.ts';
+import { createP2pMetrics, type P2pMetrics } from './metrics.ts';
+import type { Network, PeerId, Verdict } from './network.ts';
+import { verdictForBatch, verdictForError } from './verdict.ts';
+
+export type AdmitFn = (tx: TxEnvelope, from: PeerId) => boolean | AdmitResult;
+
+export interface TxGossipOptions {
+  network: Network;
+  /** Called for every transaction of a received batch. `true`/`{ok:true}` = new and admitted. */
+  admit: AdmitFn;
+  /** Flush when the batch holds this many transactions (default 512). */
+  maxTxs?: number;
+  /** Flush when the encoded batch would exceed this many bytes (default 256 KiB). */
+  maxBytes?: number;
+  /** Flush this long after the first transaction entered an empty batch (default 10 ms). */
+  flushMs?: number;
+  /** Sealed batches waiting to be published; the oldest is dropped when full (default 64). */
+  maxQueuedBatches?: number;
+  /** Limits for decoding received batches (default: the codec's protocol limits). */
+  decodeLimits?: { maxBatchBytes: number; maxBatchTxs: number; maxTxBytes: number };
+  logger?: Logger;
+  registry?: Registry;
+}
+
+const ADMITTED: AdmitResult = { ok: true, hash: new Uint8Array(0) };
+const NOT_NEW: AdmitResult = { ok: false, code: 'DUPLICATE', message: 'not admitted', retryable: false };
+
+/** Protobuf overhead of one TxEnvelope inside a TxBatch: field tags, lengths, namespace varint. */
+function txWireSize(tx: TxEnvelope): number {
+  const len = tx.payload.byteLength;
+  const inner = 1 + varintLen(tx.namespace) + 1 + varintLen(len) + len;
+  return 1 + varintLen(inner) + inner;
+}
+
+function varintLen(n: number): number {
+  let l = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    l++;
+  }
+  return l;
+}
+
+export class TxGossip {
+  private readonly network: Network;
+  private readonly admitFn: AdmitFn;
+  private readonly maxTxs: number;
+  private readonly maxBytes: number;
+  private readonly flushMs: number;
+  private readonly maxQueued: number;
+  private readonly decodeLimits: TxGossipOptions['decodeLimits'];
+  private readonly log: Logger;
+  private readonly metrics: P2pMetrics;
+  private batch: TxEnvelope[] = [];
+  private batchBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly queue: Uint8Array[] = [];
+  private publishing = false;
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(opts: TxGossipOptions) {
+    this.network = opts.network;
+    this.admitFn = opts.admit;
+    this.maxTxs = opts.maxTxs ?? 512;
+    this.maxBytes = opts.maxBytes ?? 256 * 1024;
+    this.flushMs = opts.flushMs ?? 10;
+    this.maxQueued = opts.maxQueuedBatches ?? 64;
+    this.decodeLimits = opts.decodeLimits;
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'tx-gossip' });
+    this.metrics = createP2pMetrics(opts.registry);
+    this.network.subscribe('txs', (msg) => this.onBatch(msg.from, msg.data));
+  }
+
+  /** Queue one admitted transaction for gossip. */
+  push(tx: TxEnvelope): void {
+    if (this.stopped) return;
+    const size = txWireSize(tx);
+    if (this.batch.length > 0 && this.batchBytes + size > this.maxBytes) this.seal();
+    this.batch.push(tx);
+    this.batchBytes += size;
+    if (this.batch.length >= this.maxTxs || this.batchBytes >= this.maxBytes) {
+      this.seal();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.seal();
+      }, this.flushMs);
+    }
+  }
+
+  /** Seal the current batch now and wait until every queued batch has been handed to the network. */
+  async flush(): Promise<void> {
+    this.seal();
+    if (!this.publishing && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stop batching; pending transactions are flushed first. */
+  async stop(): Promise<void> {
+    await this.flush();
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Transactions waiting in the open batch, and sealed batches waiting to be published. */
+  depth(): { txs: number; batches: number } {
+    return { txs: this.batch.length, batches: this.queue.length };
+  }
+
+  private seal(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch.length === 0) return;
+    const bytes = encodeTxBatch(this.batch);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.queue.push(bytes);
+    if (this.queue.length > this.maxQueued) {
+      this.queue.shift();
+      this.metrics.queueDropped.inc({ queue: 'tx_batches' });
+    }
+    this.metrics.queueDepth.set({ queue: 'tx_batches' }, this.queue.length);
+    if (!this.publishing) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.publishing = true;
+    try {
+      for (;;) {
+        const next = this.queue.shift();
+        if (next === undefined) break;
+        this.metrics.queueDepth.set({ queue: 'tx_batches' }, this.queue.length);
+        try {
+          await this.network.publish('txs', next);
+        } catch (err) {
+          this.log.warn({ err: errorMessage(err), bytes: next.byteLength }, 'tx batch publish failed');
+        }
+      }
+    } finally {
+      this.publishing = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private onBatch(from: PeerId, data: Uint8Array): Verdict {
+    let txs: TxEnvelope[];
+    try {
+      txs = decodeTxBatch(data, this.decodeLimits);
+    } catch (err) {
+      return verdictForError(err);
+    }
+    const results: AdmitResult[] = [];
+    for (const tx of txs) {
+      let r: boolean | AdmitResult;
+      try {
+        r = this.admitFn(tx, from);
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'admit threw');
+        r = false;
+      }
+      results.push(r === true ? ADMITTED : r === false ? NOT_NEW : r);
+    }
+    return verdictForBatch(results);
+  }
+}
