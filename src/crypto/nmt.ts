@@ -86,3 +86,166 @@ export function commitNode(n: NmtNode): Uint8Array {
 export function nmtRoot(leaves: NmtLeaf[]): Uint8Array {
   return commitNode(nmtRootNode(leaves));
 }
+
+// ---------------------------------------------------------------- namespace range proofs
+//
+// A proof for namespace `ns` names the half-open leaf range [start, end) that holds ns's leaves (empty,
+// start = end = the insertion point, when ns has none) and lists, left to right, the roots of the
+// maximal subtrees outside that range. The verifier knows the total leaf count from the signed header
+// (txCount), so the tree shape is fixed; it rebuilds the root from the given leaves and those nodes and
+// checks that every node left of the range ends below ns and every node right of it starts above ns.
+// Because inner hashes cover the children's namespace ranges, a node cannot lie about its range.
+
+export interface NamespaceProof {
+  /** First leaf index of the namespace (insertion point when absent). */
+  start: number;
+  /** One past the last leaf index of the namespace (= start when absent). */
+  end: number;
+  /** Roots of the subtrees outside [start, end), left to right. */
+  nodes: NmtNode[];
+}
+
+export type NmtVerifyResult = { ok: true } | { ok: false; reason: string };
+
+const MAX_NAMESPACE = 0xffff_ffff;
+
+/**
+ * All nodes of one tree, built once, so the proofs of many namespaces over the same block (one per
+ * subscribed rollup) cost no rehashing.
+ */
+export class NmtTree {
+  readonly leaves: readonly NmtLeaf[];
+  readonly root: NmtNode;
+  readonly #nodes = new Map<number, NmtNode>();
+
+  constructor(leaves: NmtLeaf[]) {
+    for (let i = 1; i < leaves.length; i++) {
+      if (leaves[i]!.namespace < leaves[i - 1]!.namespace)
+        throw new Error('NMT leaves must be sorted by namespace');
+    }
+    this.leaves = leaves;
+    this.root = leaves.length === 0 ? EMPTY_NODE : this.#build(0, leaves.length);
+  }
+
+  #key(lo: number, hi: number): number {
+    return lo * (this.leaves.length + 1) + hi;
+  }
+
+  #build(lo: number, hi: number): NmtNode {
+    const n =
+      hi - lo === 1
+        ? leafNode(this.leaves[lo]!)
+        : innerNode(this.#build(lo, lo + splitPoint(hi - lo)), this.#build(lo + splitPoint(hi - lo), hi));
+    this.#nodes.set(this.#key(lo, hi), n);
+    return n;
+  }
+
+  /** The root commitment (equals `nmtRoot(leaves)`). */
+  commitment(): Uint8Array {
+    return commitNode(this.root);
+  }
+
+  /** Leaf index range [start, end) of a namespace; empty at the insertion point when absent. */
+  range(namespace: number): { start: number; end: number } {
+    const lower = (pred: (ns: number) => boolean): number => {
+      let lo = 0;
+      let hi = this.leaves.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pred(this.leaves[mid]!.namespace)) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    return { start: lower((ns) => ns >= namespace), end: lower((ns) => ns > namespace) };
+  }
+
+  /** Proof that leaves [start, end) are all of `namespace`'s leaves (or that it has none). */
+  prove(namespace: number): NamespaceProof {
+    const { start, end } = this.range(namespace);
+    const nodes: NmtNode[] = [];
+    const walk = (lo: number, hi: number): void => {
+      if (hi <= start || lo >= end) {
+        nodes.push(this.#nodes.get(this.#key(lo, hi))!);
+        return;
+      }
+      if (lo >= start && hi <= end) return;
+      const k = splitPoint(hi - lo);
+      walk(lo, lo + k);
+      walk(lo + k, hi);
+    };
+    if (this.leaves.length > 0) walk(0, this.leaves.length);
+    return { start, end, nodes };
+  }
+}
+
+/** Proof for one namespace over `leaves` (sorted by namespace). Builds the whole tree: for several
+ * namespaces of one block, build an `NmtTree` once instead. */
+export function proveNamespace(leaves: NmtLeaf[], namespace: number): NamespaceProof {
+  return new NmtTree(leaves).prove(namespace);
+}
+
+/**
+ * Check that `leafHashes` (the tx hashes of `namespace`, in order) are exactly that namespace's leaves
+ * in the tree of `totalLeaves` leaves whose root commitment is `root`: included, in this order, and
+ * nothing of the namespace left out. Never throws. `totalLeaves` must come from a signed source (the
+ * header's txCount): the root alone does not fix the tree's size.
+ */
+export function verifyNamespaceProof(
+  root: Uint8Array,
+  totalLeaves: number,
+  namespace: number,
+  leafHashes: Uint8Array[],
+  proof: NamespaceProof,
+): NmtVerifyResult {
+  const fail = (reason: string): NmtVerifyResult => ({ ok: false, reason });
+  if (!Number.isInteger(namespace) || namespace < 1 || namespace > MAX_NAMESPACE)
+    return fail('namespace out of range');
+  if (!Number.isSafeInteger(totalLeaves) || totalLeaves < 0) return fail('invalid leaf count');
+  const { start, end, nodes } = proof;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
+    return fail('invalid proof range');
+  if (end > totalLeaves) return fail(`proof range ends at ${end}, past the ${totalLeaves} leaves`);
+  if (end - start !== leafHashes.length)
+    return fail(`proof range holds ${end - start} leaves but ${leafHashes.length} were given`);
+  if (nodes.length > 2 * 64) return fail('too many proof nodes');
+  for (const h of leafHashes) if (h.byteLength !== 32) return fail('leaf hash must be 32 bytes');
+  for (const n of nodes) {
+    if (n.hash.byteLength !== 32) return fail('proof node hash must be 32 bytes');
+    if (!Number.isInteger(n.min) || !Number.isInteger(n.max) || n.min < 0 || n.max > MAX_NAMESPACE)
+      return fail('proof node namespace out of range');
+    if (n.min > n.max) return fail('proof node has min namespace above max');
+  }
+  let computed: NmtNode;
+  if (totalLeaves === 0) {
+    if (nodes.length !== 0) return fail('an empty tree has no proof nodes');
+    computed = EMPTY_NODE;
+  } else {
+    let next = 0;
+    let bad: string | undefined;
+    const build = (lo: number, hi: number): NmtNode => {
+      if (hi <= start || lo >= end) {
+        const n = nodes[next++];
+        if (n === undefined) {
+          bad ??= 'proof has too few nodes';
+          return EMPTY_NODE;
+        }
+        if (hi <= start && n.max >= namespace)
+          bad ??= `a subtree left of the range reaches namespace ${n.max} >= ${namespace}: leaves left out`;
+        if (lo >= end && n.min <= namespace)
+          bad ??= `a subtree right of the range starts at namespace ${n.min} <= ${namespace}: leaves left out`;
+        return n;
+      }
+      if (hi - lo === 1) return leafNode({ namespace, hash: leafHashes[lo - start]! });
+      const k = splitPoint(hi - lo);
+      return innerNode(build(lo, lo + k), build(lo + k, hi));
+    };
+    computed = build(0, totalLeaves);
+    if (bad !== undefined) return fail(bad);
+    if (next !== nodes.length) return fail('proof has too many nodes');
+  }
+  const c = commitNode(computed);
+  if (c.byteLength !== root.byteLength || !c.every((b, i) => b === root[i]))
+    return fail('proof does not lead to the committed root');
+  return { ok: true };
+}

@@ -1,0 +1,81 @@
+/**
+ * The adapter for rollups embedded in a node: the same calls and semantics as the gRPC service, as
+ * plain async functions and async iterators over domain objects (no serialization). The demo rollups
+ * use it. Streams are pull-based: a block is read only when the consumer asks for the next one.
+ */
+import { txHash } from '../codec/hashing.ts';
+import { ZERO_HASH } from '../crypto/hash.ts';
+import type { TxStatus } from '../mempool/types.ts';
+import type { TxEnvelope } from '../types.ts';
+import { SliceCache } from './slice.ts';
+import type { AdapterSource } from './source.ts';
+import { type BlockStreamOptions, namespaceBlockStream, type StreamRequest } from './stream.ts';
+import {
+  type CommitmentState,
+  DEFAULT_STREAM_LIMITS,
+  type NamespaceBlock,
+  type StreamLimits,
+} from './types.ts';
+
+export interface SubmitResult {
+  accepted: boolean;
+  txHash: Uint8Array;
+  rejectCode?: string;
+  message?: string;
+  retryable: boolean;
+}
+
+export interface RollupAdapterApi {
+  streamBlocks(req: StreamRequest, opts?: { signal?: AbortSignal }): AsyncIterable<NamespaceBlock>;
+  submitTransaction(tx: TxEnvelope): Promise<SubmitResult>;
+  getTransactionStatus(hash: Uint8Array): Promise<TxStatus>;
+  getCommitmentState(): Promise<CommitmentState>;
+}
+
+export async function submitToSource(source: AdapterSource, tx: TxEnvelope): Promise<SubmitResult> {
+  const hash = txHash(tx);
+  if (!source.rollups.some((r) => r.namespace === tx.namespace)) {
+    return {
+      accepted: false,
+      txHash: hash,
+      rejectCode: 'UNKNOWN_NAMESPACE',
+      message: `namespace ${tx.namespace} is not in the rollup registry`,
+      retryable: false,
+    };
+  }
+  const r = await source.submit(tx);
+  if (r.ok) return { accepted: true, txHash: r.hash, retryable: false };
+  return { accepted: false, txHash: hash, rejectCode: r.code, message: r.message, retryable: r.retryable };
+}
+
+export async function commitmentStateOf(source: AdapterSource): Promise<CommitmentState> {
+  const head = source.height();
+  const none = { height: 0, blockHash: ZERO_HASH, timeMs: 0 };
+  const cb = head > 0 ? await source.getCertifiedBlock(head) : undefined;
+  return {
+    chainId: source.chainId,
+    soft:
+      cb === undefined
+        ? none
+        : { height: head, blockHash: cb.certificate.blockHash, timeMs: cb.block.header.timeMs },
+    firm: none,
+  };
+}
+
+export function createInProcessAdapter(
+  source: AdapterSource,
+  limits: Partial<StreamLimits> = {},
+): RollupAdapterApi {
+  const cache = new SliceCache(16);
+  const lim = { ...DEFAULT_STREAM_LIMITS, ...limits };
+  return {
+    streamBlocks(req, opts = {}) {
+      const o: BlockStreamOptions = { limits: lim, cache };
+      if (opts.signal !== undefined) o.signal = opts.signal;
+      return namespaceBlockStream(source, req, o);
+    },
+    submitTransaction: (tx) => submitToSource(source, tx),
+    getTransactionStatus: async (hash) => source.status(hash),
+    getCommitmentState: () => commitmentStateOf(source),
+  };
+}

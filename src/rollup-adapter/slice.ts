@@ -1,0 +1,71 @@
+/**
+ * Cuts one rollup's slice out of a certified block: its transactions, bundle boundaries, the header in
+ * canonical bytes, the certificate, and the namespace proof from the block's NMT. Trees are cached per
+ * block (a few recent heights), since every subscribed rollup needs a proof over the same block.
+ */
+import { encodeHeader } from '../codec/codec.ts';
+import { txHash } from '../codec/hashing.ts';
+import { sha256 } from '../crypto/hash.ts';
+import { NmtTree } from '../crypto/nmt.ts';
+import type { Block, CertifiedBlock, Namespace } from '../types.ts';
+import type { ExecutionResult, NamespaceBlock } from './types.ts';
+
+interface CachedBlock {
+  hash: Uint8Array;
+  headerBytes: Uint8Array;
+  tree: NmtTree;
+}
+
+/** A small LRU of per-block trees and header bytes, shared by all streams of one adapter. */
+export class SliceCache {
+  readonly #max: number;
+  readonly #entries = new Map<string, CachedBlock>();
+
+  constructor(max = 16) {
+    this.#max = max;
+  }
+
+  get(block: Block): CachedBlock {
+    const headerBytes = encodeHeader(block.header);
+    const hash = sha256(headerBytes);
+    const key = Buffer.from(hash).toString('hex');
+    let e = this.#entries.get(key);
+    if (e !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, e);
+      return e;
+    }
+    const tree = new NmtTree(block.txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
+    e = { hash, headerBytes, tree };
+    this.#entries.set(key, e);
+    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    return e;
+  }
+}
+
+export function sliceBlock(
+  cb: CertifiedBlock,
+  namespace: Namespace,
+  cache: SliceCache = new SliceCache(1),
+  execution?: ExecutionResult,
+): NamespaceBlock {
+  const { block, certificate } = cb;
+  const c = cache.get(block);
+  const proof = c.tree.prove(namespace);
+  const transactions: Uint8Array[] = [];
+  for (let i = proof.start; i < proof.end; i++) transactions.push(block.txs[i]!.payload);
+  const nb: NamespaceBlock = {
+    namespace,
+    height: block.header.height,
+    blockHash: c.hash,
+    timeMs: block.header.timeMs,
+    header: block.header,
+    headerBytes: c.headerBytes,
+    transactions,
+    bundles: block.bundles.filter((s) => s.namespace === namespace),
+    certificate,
+    proof,
+  };
+  if (execution !== undefined) nb.execution = execution;
+  return nb;
+}

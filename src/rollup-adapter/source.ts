@@ -1,0 +1,28 @@
+/**
+ * What the adapter reads from: the node's committed blocks with their certificates, execution results,
+ * commit notifications, and the mempool's submit/status. The node implements it from its BlockStore,
+ * executor and mempool; `testing/memory-source.ts` implements it in memory with real blocks and
+ * certificates. The adapter never buffers blocks itself: it reads each height from here when the
+ * consumer is ready for it, so a commit notification only has to carry the new head height.
+ */
+import type { RollupConfig } from '../config/genesis-types.ts';
+import type { AdmitResult, TxStatus } from '../mempool/types.ts';
+import type { CertifiedBlock, Namespace, TxEnvelope, Validator } from '../types.ts';
+import type { ExecutionResult } from './types.ts';
+
+export interface AdapterSource {
+  readonly chainId: string;
+  readonly validators: Validator[];
+  readonly rollups: RollupConfig[];
+  /** Latest committed height (0 before the first block). */
+  height(): number;
+  /** Lowest height still stored (1 unless pruned). */
+  baseHeight?(): number;
+  getCertifiedBlock(height: number): Promise<CertifiedBlock | undefined>;
+  /** Receipts and state root of an executed rollup at `height`, when computed. */
+  getExecResults?(height: number, namespace: Namespace): Promise<ExecutionResult | undefined>;
+  /** Called after each block is durably stored, with its height. Returns an unsubscribe function. */
+  onCommit(listener: (height: number) => void): () => void;
+  submit(tx: TxEnvelope): AdmitResult | Promise<AdmitResult>;
+  status(hash: Uint8Array): TxStatus | Promise<TxStatus>;
+}

@@ -1,0 +1,114 @@
+/**
+ * The one stream algorithm behind both the in-process adapter and the gRPC service. It is driven by a
+ * single cursor `next`: while `next` is at or below the head it reads that height from the source and
+ * yields its slice; otherwise it sleeps until a commit notification moves the head. Backfill and live
+ * are therefore the same loop, and a height is yielded exactly once, in order, with no gap, whatever
+ * the timing of commits. Nothing is read before the consumer asks for it (pull), so a slow consumer
+ * costs no memory here; the gRPC layer bounds what sits in the transport (server.ts).
+ */
+import type { Namespace } from '../types.ts';
+import { AdapterError } from './errors.ts';
+import { SliceCache, sliceBlock } from './slice.ts';
+import type { AdapterSource } from './source.ts';
+import { DEFAULT_STREAM_LIMITS, type NamespaceBlock, type StreamLimits } from './types.ts';
+
+export interface StreamRequest {
+  namespace: Namespace;
+  /** First height wanted; 0 means 1. */
+  fromHeight: number;
+}
+
+export interface BlockStreamOptions {
+  signal?: AbortSignal;
+  limits?: Partial<StreamLimits>;
+  cache?: SliceCache;
+}
+
+/** Check a request against the source; returns the first height to send. Throws AdapterError. */
+export function checkStreamRequest(
+  source: AdapterSource,
+  req: StreamRequest,
+  maxFutureBlocks: number = DEFAULT_STREAM_LIMITS.maxFutureBlocks,
+): number {
+  if (!Number.isInteger(req.namespace) || req.namespace < 1 || req.namespace > 0xffff_ffff)
+    throw new AdapterError('INVALID_ARGUMENT', `namespace must be an integer in 1..4294967295`);
+  if (!Number.isSafeInteger(req.fromHeight) || req.fromHeight < 0)
+    throw new AdapterError('INVALID_ARGUMENT', 'fromHeight must be a non-negative integer');
+  if (!source.rollups.some((r) => r.namespace === req.namespace)) {
+    throw new AdapterError('UNKNOWN_NAMESPACE', `namespace ${req.namespace} is not in the rollup registry`, {
+      namespace: req.namespace,
+    });
+  }
+  const from = Math.max(1, req.fromHeight);
+  const base = source.baseHeight?.() ?? 1;
+  if (from < base) {
+    throw new AdapterError(
+      'HEIGHT_PRUNED',
+      `height ${from} is pruned on this node; its lowest stored height is ${base}`,
+      { fromHeight: from, baseHeight: base },
+    );
+  }
+  const head = source.height();
+  if (from > head + maxFutureBlocks) {
+    throw new AdapterError(
+      'FROM_HEIGHT_TOO_FAR',
+      `fromHeight ${from} is more than ${maxFutureBlocks} blocks ahead of the head ${head}`,
+      { fromHeight: from, head, maxFutureBlocks },
+    );
+  }
+  return from;
+}
+
+/** Slices of `req.namespace` from `req.fromHeight` on, forever (until aborted or the consumer stops). */
+export async function* namespaceBlockStream(
+  source: AdapterSource,
+  req: StreamRequest,
+  opts: BlockStreamOptions = {},
+): AsyncGenerator<NamespaceBlock, void, undefined> {
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
+  let next = checkStreamRequest(source, req, limits.maxFutureBlocks);
+  const cache = opts.cache ?? new SliceCache(2);
+  const kind = source.rollups.find((r) => r.namespace === req.namespace)?.kind;
+  const signal = opts.signal;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const unsubscribe = source.onCommit(poke);
+  signal?.addEventListener('abort', poke);
+  try {
+    while (signal?.aborted !== true) {
+      if (next > source.height()) {
+        // Checked and armed in the same tick: a commit cannot slip in between.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      const cb = await source.getCertifiedBlock(next);
+      if (cb === undefined) {
+        const base = source.baseHeight?.() ?? 1;
+        if (next < base) {
+          throw new AdapterError('HEIGHT_PRUNED', `height ${next} was pruned while streaming`, {
+            resumeHeight: next,
+            baseHeight: base,
+          });
+        }
+        throw new AdapterError('BLOCK_MISSING', `block ${next} is missing from the store`, {
+          resumeHeight: next,
+        });
+      }
+      const exec =
+        kind !== undefined && kind !== 'opaque' && source.getExecResults !== undefined
+          ? await source.getExecResults(next, req.namespace)
+          : undefined;
+      yield sliceBlock(cb, req.namespace, cache, exec);
+      next++;
+    }
+  } finally {
+    unsubscribe();
+    signal?.removeEventListener('abort', poke);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Domain types of the rollup adapter: the per-rollup slice of one block (`NamespaceBlock`) as the
+ * in-process adapter yields it and the gRPC layer converts it, and the stream limits.
+ */
+import type { NamespaceProof } from '../crypto/nmt.ts';
+import type { BlockHeader, BundleSpan, CommitCertificate, Namespace } from '../types.ts';
+
+export interface ExecutionResult {
+  /** Encoded receipts, in transaction order. */
+  receipts: Uint8Array[];
+  stateRoot: Uint8Array;
+}
+
+export interface NamespaceBlock {
+  namespace: Namespace;
+  height: number;
+  blockHash: Uint8Array;
+  timeMs: number;
+  header: BlockHeader;
+  /** Canonical encoding of `header`; blockHash = sha256(headerBytes). */
+  headerBytes: Uint8Array;
+  /** This rollup's payloads, in block order. */
+  transactions: Uint8Array[];
+  /** Bundle boundaries, indexed within `transactions`. */
+  bundles: BundleSpan[];
+  certificate: CommitCertificate;
+  proof: NamespaceProof;
+  execution?: ExecutionResult;
+}
+
+export interface StreamLimits {
+  /** How far ahead of the head `fromHeight` may be; the stream waits up to there. Default 1024. */
+  maxFutureBlocks: number;
+  /** gRPC: messages written but not yet taken by the transport before the server waits. Default 8. */
+  maxInFlightMessages: number;
+  /** gRPC: bytes written but not yet taken by the transport before the server waits. Default 8 MiB. */
+  maxInFlightBytes: number;
+  /** gRPC: how long the server waits for a stalled consumer before ending the stream. Default 30 s. */
+  stallTimeoutMs: number;
+  /** gRPC: concurrent StreamBlocks calls per server. Default 256. */
+  maxStreams: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxFutureBlocks: 1024,
+  maxInFlightMessages: 8,
+  maxInFlightBytes: 8 * 1024 * 1024,
+  stallTimeoutMs: 30_000,
+  maxStreams: 256,
+};
+
+export interface CommitmentState {
+  chainId: string;
+  soft: { height: number; blockHash: Uint8Array; timeMs: number };
+  /** Reserved for data-availability posting: height 0 until then. */
+  firm: { height: number; blockHash: Uint8Array; timeMs: number };
+}

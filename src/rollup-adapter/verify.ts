@@ -1,0 +1,172 @@
+/**
+ * Client-side verification of a NamespaceBlock, so a rollup never trusts the node that served it:
+ *   1. blockHash = sha256(headerBytes), and the decoded header says the same height;
+ *   2. the commit certificate is for that height and hash, and carries valid precommit signatures
+ *      (ed25519, canonical vote sign bytes) of more than 2/3 of the validator set's voting power;
+ *   3. the namespace proof rebuilds header.dataHash from exactly these transactions, showing that
+ *      they are all of this rollup's transactions in the block, in this order.
+ * Bundle spans and execution results are not covered by the header of the same block and are only
+ * checked for shape.
+ */
+import { voteSignBytes } from '../codec/hashing.ts';
+import { LIMITS } from '../codec/limits.ts';
+import { pb } from '../codec/proto.ts';
+import { verifySignature } from '../crypto/ed25519.ts';
+import { bytesEqual, concatBytes, sha256, toHex } from '../crypto/hash.ts';
+import { verifyNamespaceProof } from '../crypto/nmt.ts';
+import type { BlockHeader, CommitCertificate, Namespace, Validator } from '../types.ts';
+import { VerificationError } from './errors.ts';
+import type { NamespaceBlock } from './types.ts';
+
+/**
+ * The commit rule: `cert` signs (chainId, precommit, height, round, blockHash); signatures sorted by
+ * validator index without duplicates, every one valid, signed power > 2/3 of total. Throws
+ * VerificationError. (Mirrors consensus' verifyCertificate; the node may swap to the shared one.)
+ */
+export function verifyCommitCertificate(
+  cert: CommitCertificate,
+  validators: Validator[],
+  chainId: string,
+  expectedBlockHash?: Uint8Array,
+): void {
+  if (expectedBlockHash !== undefined && !bytesEqual(cert.blockHash, expectedBlockHash)) {
+    throw new VerificationError('CERT_INVALID', 'certificate signs a different block hash', {
+      height: cert.height,
+    });
+  }
+  if (cert.blockHash.byteLength !== 32)
+    throw new VerificationError('CERT_INVALID', 'blockHash is not 32 bytes');
+  let total = 0;
+  for (const v of validators) total += v.votingPower;
+  if (total <= 0) throw new VerificationError('CERT_INVALID', 'validator set has no voting power');
+  const msg = voteSignBytes(chainId, 'precommit', cert.height, cert.round, cert.blockHash);
+  let signed = 0;
+  let prev = -1;
+  for (const s of cert.sigs) {
+    if (!Number.isInteger(s.validatorIndex) || s.validatorIndex <= prev) {
+      throw new VerificationError(
+        'CERT_INVALID',
+        'certificate signatures must be sorted by validator index without duplicates',
+        { height: cert.height },
+      );
+    }
+    prev = s.validatorIndex;
+    const v = validators[s.validatorIndex];
+    if (v === undefined) {
+      throw new VerificationError(
+        'CERT_INVALID',
+        `signature from unknown validator index ${s.validatorIndex}`,
+        {
+          height: cert.height,
+        },
+      );
+    }
+    if (!verifySignature(v.publicKey, msg, s.signature)) {
+      throw new VerificationError(
+        'CERT_BAD_SIGNATURE',
+        `invalid precommit signature of validator ${s.validatorIndex} at height ${cert.height}`,
+        { height: cert.height, validatorIndex: s.validatorIndex },
+      );
+    }
+    signed += v.votingPower;
+  }
+  if (signed * 3 <= total * 2) {
+    throw new VerificationError(
+      'CERT_INSUFFICIENT_POWER',
+      `certificate at height ${cert.height} carries ${signed} of ${total} voting power; more than 2/3 is needed`,
+      { height: cert.height, signed, total },
+    );
+  }
+}
+
+/** Decode canonical header bytes (size-checked) into a BlockHeader. */
+export function decodeHeaderBytes(bytes: Uint8Array): BlockHeader {
+  if (bytes.byteLength === 0 || bytes.byteLength > 4096) {
+    throw new VerificationError('MALFORMED', `header is ${bytes.byteLength} bytes; expected 1..4096`);
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: protobufjs message at the decode boundary
+  let w: any;
+  try {
+    w = pb.BlockHeader.decode(bytes);
+  } catch (err) {
+    throw new VerificationError('MALFORMED', `header does not decode: ${(err as Error).message}`);
+  }
+  const num = (name: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number => {
+    const n = Number(v ?? 0);
+    if (!Number.isSafeInteger(n) || n < 0 || n > max)
+      throw new VerificationError('MALFORMED', `header.${name} is out of range`);
+    return n;
+  };
+  const b = (name: string, v: unknown, allowEmpty: boolean): Uint8Array => {
+    const x = v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
+    if (x.byteLength !== 32 && !(allowEmpty && x.byteLength === 0))
+      throw new VerificationError('MALFORMED', `header.${name} must be 32 bytes`);
+    return x;
+  };
+  const chainId = String(w.chainId ?? '');
+  if (chainId.length === 0 || chainId.length > LIMITS.maxChainIdLength)
+    throw new VerificationError('MALFORMED', 'header.chainId is empty or too long');
+  return {
+    chainId,
+    height: num('height', w.height),
+    round: num('round', w.round, 0xffff_ffff),
+    timeMs: num('timeMs', w.timeMs),
+    parentHash: b('parentHash', w.parentHash, false),
+    dataHash: b('dataHash', w.dataHash, false),
+    proposer: b('proposer', w.proposer, false),
+    txCount: num('txCount', w.txCount, 0xffff_ffff),
+    lastCommitHash: b('lastCommitHash', w.lastCommitHash, true),
+    resultsHash: b('resultsHash', w.resultsHash, true),
+    auctionHash: b('auctionHash', w.auctionHash, true),
+  };
+}
+
+function u32be(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+export interface VerifyContext {
+  chainId: string;
+  namespace: Namespace;
+  validators: Validator[];
+}
+
+/**
+ * Verify one slice. Uses only `headerBytes` (never the decoded `header` field, which a node could make
+ * disagree with them) and returns the header decoded from those bytes. Throws VerificationError.
+ */
+export function verifyNamespaceBlock(nb: NamespaceBlock, ctx: VerifyContext): BlockHeader {
+  const hash = sha256(nb.headerBytes);
+  const header = decodeHeaderBytes(nb.headerBytes);
+  const at = { height: nb.height };
+  if (!bytesEqual(hash, nb.blockHash))
+    throw new VerificationError('HEADER_MISMATCH', 'blockHash is not the hash of the header', at);
+  if (header.chainId !== ctx.chainId)
+    throw new VerificationError('HEADER_MISMATCH', `header is for chain ${header.chainId}`, at);
+  if (header.height !== nb.height || nb.certificate.height !== nb.height)
+    throw new VerificationError(
+      'HEADER_MISMATCH',
+      'header, certificate and slice disagree on the height',
+      at,
+    );
+  if (header.timeMs !== nb.timeMs)
+    throw new VerificationError('HEADER_MISMATCH', 'timeMs differs from the header', at);
+  if (nb.namespace !== ctx.namespace)
+    throw new VerificationError('HEADER_MISMATCH', `slice is for namespace ${nb.namespace}`, at);
+  verifyCommitCertificate(nb.certificate, ctx.validators, ctx.chainId, hash);
+  const leaves = nb.transactions.map((p) => sha256(concatBytes(u32be(ctx.namespace), p)));
+  const r = verifyNamespaceProof(header.dataHash, header.txCount, ctx.namespace, leaves, nb.proof);
+  if (!r.ok) {
+    throw new VerificationError('PROOF_INVALID', `namespace proof at height ${nb.height}: ${r.reason}`, {
+      ...at,
+      dataHash: toHex(header.dataHash),
+    });
+  }
+  for (const s of nb.bundles) {
+    if (s.namespace !== ctx.namespace || s.count === 0 || s.start + s.count > nb.transactions.length)
+      throw new VerificationError('MALFORMED', 'bundle span outside the slice', at);
+  }
+  return header;
+}
