@@ -351,7 +351,7 @@ class Libp2pNetwork implements P2pNetwork {
       await stream.close({ signal });
       const resp = await lp.read({ signal });
       end('ok');
-      return resp.subarray();
+      return plain(resp.subarray());
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)));
       const timedOut = signal.aborted && ro.signal?.aborted !== true;
@@ -460,10 +460,12 @@ class Libp2pNetwork implements P2pNetwork {
       if (size > max) {
         verdict = 'reject';
       } else if (this.book.isGraylisted(from)) {
+        // Still sending while graylisted: keep counting, so the peer reaches the disconnect threshold.
         verdict = 'ignore';
+        this.reportPeer(from, 'spam');
       } else {
         try {
-          verdict = await handler({ topic, from, data: msg.data });
+          verdict = await handler({ topic, from, data: plain(msg.data) });
         } catch (err) {
           verdict = verdictForError(err);
           if (verdict === 'ignore') this.log.debug({ topic, from, err: errorMessage(err) }, 'gossip ignored');
@@ -497,7 +499,7 @@ class Libp2pNetwork implements P2pNetwork {
           if (this.book.isBanned(from)) throw new OrdoError('P2P_PEER_BANNED', 'peer is banned');
           const lp = lpStream(stream, { maxDataLength: this.limits.maxRequestBytes });
           const req = await lp.read({ signal });
-          const resp = await handler(from, req.subarray(), signal);
+          const resp = await handler(from, plain(req.subarray()), signal);
           if (resp.byteLength > this.limits.maxResponseBytes) {
             throw new OrdoError('P2P_RESPONSE_TOO_LARGE', `response is ${resp.byteLength} bytes`);
           }
@@ -590,4 +592,9 @@ class Libp2pNetwork implements P2pNetwork {
     this.book.prune();
     this.metrics.queueDepth.set({ queue: 'request_streams' }, this.openStreams.size);
   }
+}
+
+/** A plain Uint8Array view (libp2p hands out Buffers; callers compare and hash plain byte arrays). */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -51,7 +51,8 @@ export interface MemoryHubOptions extends P2pConfigInput {
 }
 
 export interface MemoryNetworkHub {
-  createNetwork(id: PeerId): P2pNetwork;
+  /** A new (unstarted) network; `config` overrides the hub's limits and scoring for this node only. */
+  createNetwork(id: PeerId, config?: P2pConfigInput): P2pNetwork;
   /** Cut the network into groups; nodes in different groups cannot reach each other. Unlisted nodes form one more group. */
   partition(groups: PeerId[][]): void;
   heal(): void;
@@ -99,6 +100,8 @@ class Hub implements MemoryNetworkHub {
   private groups: Map<PeerId, number> | undefined;
   private queue: QueuedEvent[] = [];
   private seq = 0;
+  /** Virtual time (ms) of the last event run; due times are relative to it, so order never depends on wall-clock. */
+  private clock = 0;
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
 
@@ -113,9 +116,14 @@ class Hub implements MemoryNetworkHub {
     this.dropRate = checkRate(opts.dropRate ?? 0);
   }
 
-  createNetwork(id: PeerId): P2pNetwork {
+  createNetwork(id: PeerId, config?: P2pConfigInput): P2pNetwork {
     if (this.nodes.has(id)) throw new OrdoError('P2P_DUPLICATE_PEER', `memory network ${id} already exists`);
-    const n = new MemoryNetwork(id, this);
+    const n = new MemoryNetwork(
+      id,
+      this,
+      config?.limits !== undefined ? resolveLimits(config.limits) : this.limits,
+      config?.scoring !== undefined ? resolveScoring(config.scoring) : this.scoring,
+    );
     this.nodes.set(id, n);
     return n;
   }
@@ -155,6 +163,7 @@ class Hub implements MemoryNetworkHub {
     for (let i = 0; i < maxEvents; i++) {
       const ev = this.queue.shift();
       if (ev === undefined) return;
+      this.clock = Math.max(this.clock, ev.due);
       await ev.run();
     }
     throw new OrdoError('P2P_SIM_NOT_IDLE', `memory network still busy after ${maxEvents} events`);
@@ -189,7 +198,7 @@ class Hub implements MemoryNetworkHub {
   schedule(run: () => Promise<void> | void): void {
     const [min, max] = this.latency;
     const delay = max > min ? min + Math.floor(this.rand() * (max - min + 1)) : min;
-    this.queue.push({ due: Date.now() + delay, seq: this.seq++, run });
+    this.queue.push({ due: this.clock + delay, seq: this.seq++, run });
     // Keep the queue ordered by (due, seq); insertion is usually at the end.
     for (let i = this.queue.length - 1; i > 0; i--) {
       const a = this.queue[i - 1]!;
@@ -214,7 +223,7 @@ class Hub implements MemoryNetworkHub {
     if (this.timer !== undefined || this.draining) return;
     const first = this.queue[0];
     if (first === undefined) return;
-    const wait = Math.max(0, first.due - Date.now());
+    const wait = Math.max(0, first.due - this.clock);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.drainDue();
@@ -224,10 +233,12 @@ class Hub implements MemoryNetworkHub {
   private async drainDue(): Promise<void> {
     this.draining = true;
     try {
+      const due = this.queue[0]?.due ?? this.clock;
       for (;;) {
         const first = this.queue[0];
-        if (first === undefined || first.due > Date.now()) break;
+        if (first === undefined || first.due > due) break;
         this.queue.shift();
+        this.clock = Math.max(this.clock, first.due);
         try {
           await first.run();
         } catch (err) {
@@ -277,6 +288,7 @@ class MemoryNetwork implements P2pNetwork {
   readonly book: AppScoreBook;
   running = false;
   private readonly hub: Hub;
+  private readonly limits: P2pLimits;
   private readonly handlers = new Map<Topic, GossipHandler>();
   private readonly reqHandlers = new Map<Protocol, RequestHandler>();
   private readonly seen = new Set<string>();
@@ -286,10 +298,11 @@ class MemoryNetwork implements P2pNetwork {
   };
   private inFlight = 0;
 
-  constructor(id: PeerId, hub: Hub) {
+  constructor(id: PeerId, hub: Hub, limits: P2pLimits, scoring: ScoringConfig) {
     this.peerId = id;
     this.hub = hub;
-    this.book = new AppScoreBook(hub.scoring);
+    this.limits = limits;
+    this.book = new AppScoreBook(scoring);
   }
 
   async start(): Promise<void> {
@@ -306,7 +319,7 @@ class MemoryNetwork implements P2pNetwork {
 
   async publish(topic: Topic, data: Uint8Array): Promise<void> {
     if (!this.running) throw new OrdoError('P2P_NOT_STARTED', 'p2p network is not started');
-    const max = this.hub.limits.maxGossipBytes[topic];
+    const max = this.limits.maxGossipBytes[topic];
     if (data.byteLength > max) {
       throw new OrdoError(
         'GOSSIP_TOO_LARGE',
@@ -339,7 +352,7 @@ class MemoryNetwork implements P2pNetwork {
   }
 
   request(peer: PeerId, protocol: Protocol, data: Uint8Array, ro: RequestOptions = {}): Promise<Uint8Array> {
-    const limits = this.hub.limits;
+    const limits = this.limits;
     if (!this.running) return Promise.reject(new OrdoError('P2P_NOT_STARTED', 'p2p network is not started'));
     if (data.byteLength > limits.maxRequestBytes) {
       return Promise.reject(
@@ -522,10 +535,12 @@ class MemoryNetwork implements P2pNetwork {
     metrics.gossipMessages.inc({ topic, direction: 'in' });
     metrics.gossipBytes.inc({ topic, direction: 'in' }, data.byteLength);
     let verdict: Verdict;
-    if (data.byteLength > this.hub.limits.maxGossipBytes[topic]) {
+    if (data.byteLength > this.limits.maxGossipBytes[topic]) {
       verdict = 'reject';
     } else if (this.book.isGraylisted(from)) {
+      // Still sending while graylisted: keep counting, so the peer reaches the disconnect threshold.
       verdict = 'ignore';
+      this.reportPeer(from, 'spam');
     } else if (!this.markSeen(id)) {
       return;
     } else {
@@ -548,6 +563,10 @@ class MemoryNetwork implements P2pNetwork {
   ): Promise<{ resp: Uint8Array } | { error: string } | undefined> {
     const handler = this.reqHandlers.get(protocol);
     if (!this.running || handler === undefined || signal.aborted) return undefined;
+    if (req.byteLength > this.limits.maxRequestBytes) {
+      this.reportPeer(from, 'spam');
+      return { error: 'request too large' };
+    }
     this.inFlight++;
     const metrics = this.hub.metrics;
     let done = false;

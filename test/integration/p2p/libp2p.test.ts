@@ -1,0 +1,128 @@
+/**
+ * Real libp2p nodes on 127.0.0.1: the shared behavioural suite plus what only a real host has
+ * (identity key persisted with mode 0600, bootstrap redial after a peer restarts, config errors).
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { P2pConfigInput } from '../../../src/p2p/config.ts';
+import { createLibp2pNetwork } from '../../../src/p2p/libp2p/network.ts';
+import type { P2pNetwork, Topic } from '../../../src/p2p/network.ts';
+import { type Cluster, networkBehaviourSuite, waitFor } from './behaviour.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'ordo-p2p-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function makeCluster(n: number, configs: (P2pConfigInput | undefined)[] = []): Promise<Cluster> {
+  const dir = await tempDir();
+  const nets: P2pNetwork[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const net = await createLibp2pNetwork({
+        chainId: 'test-chain',
+        listen: '/ip4/127.0.0.1/tcp/0',
+        bootstrap: nets.map((p) => p.addresses()[0]!),
+        identityKeyPath: join(dir, `node${i}.key`),
+        heartbeatMs: 100,
+        reconnect: { initialMs: 100, maxMs: 1000 },
+        ...configs[i],
+      });
+      await net.start();
+      nets.push(net);
+    }
+  } catch (err) {
+    for (const net of nets) await net.stop();
+    throw err;
+  }
+  const cluster: Cluster = {
+    nets,
+    async ready(topics: Topic[]) {
+      await waitFor(
+        cluster,
+        () => nets.every((net) => topics.every((t) => net.topicPeers(t).length === n - 1)),
+        'topic subscriptions',
+      );
+    },
+    settle: () => sleep(25),
+    async stop() {
+      for (const net of nets) await net.stop();
+    },
+  };
+  return cluster;
+}
+
+networkBehaviourSuite('libp2p', makeCluster);
+
+describe('libp2p host', () => {
+  const started: P2pNetwork[] = [];
+  afterEach(async () => {
+    for (const n of started.splice(0)) await n.stop();
+  });
+
+  it('persists its identity key with mode 0600 and keeps its peer id across restarts', async () => {
+    const dir = await tempDir();
+    const keyPath = join(dir, 'home', 'p2p.key');
+    const opts = { chainId: 'c', listen: '/ip4/127.0.0.1/tcp/0', identityKeyPath: keyPath };
+    const a = await createLibp2pNetwork(opts);
+    const b = await createLibp2pNetwork(opts);
+    expect(b.peerId).toBe(a.peerId);
+    expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
+  });
+
+  it('redials a bootstrap peer with backoff after it restarts', async () => {
+    const dir = await tempDir();
+    const a = await createLibp2pNetwork({
+      chainId: 'c',
+      listen: '/ip4/127.0.0.1/tcp/0',
+      identityKeyPath: join(dir, 'a.key'),
+    });
+    await a.start();
+    started.push(a);
+    const addr = a.addresses()[0]!;
+    const b = await createLibp2pNetwork({
+      chainId: 'c',
+      listen: '/ip4/127.0.0.1/tcp/0',
+      bootstrap: [addr],
+      identityKeyPath: join(dir, 'b.key'),
+      reconnect: { initialMs: 100, maxMs: 400 },
+    });
+    await b.start();
+    started.push(b);
+    const c: Cluster = { nets: [a, b], ready: async () => {}, settle: () => sleep(25), stop: async () => {} };
+    await waitFor(c, () => b.peers().includes(a.peerId), 'initial connection');
+    await a.stop();
+    await waitFor(c, () => b.peers().length === 0, 'disconnect seen');
+    // Same key, same port: b must find it again by itself.
+    const port = addr.split('/')[4]!;
+    const a2 = await createLibp2pNetwork({
+      chainId: 'c',
+      listen: `/ip4/127.0.0.1/tcp/${port}`,
+      identityKeyPath: join(dir, 'a.key'),
+    });
+    await a2.start();
+    started.push(a2);
+    await waitFor(c, () => b.peers().includes(a2.peerId), 'reconnection');
+  });
+
+  it('refuses bad config with the field named', async () => {
+    const dir = await tempDir();
+    const base = { chainId: 'c', listen: '/ip4/127.0.0.1/tcp/0', identityKeyPath: join(dir, 'k') };
+    await expect(createLibp2pNetwork({ ...base, bootstrap: ['/ip4/127.0.0.1/tcp/1'] })).rejects.toThrow(
+      /bootstrap\[0\]/,
+    );
+    await expect(createLibp2pNetwork({ ...base, limits: { maxTxBytes: 0 } })).rejects.toThrow(
+      /limits.maxTxBytes/,
+    );
+    await expect(createLibp2pNetwork({ ...base, listen: 'nonsense' })).rejects.toThrow(/listen/);
+  });
+});
