@@ -46,3 +46,31 @@ export interface Mempool {
   /** Pending count and bytes, per lane and total. */
   stats(): { txs: number; bytes: number; lanes: { namespace: Namespace; txs: number; bytes: number }[] };
 }
+
+// ---------------------------------------------------------------- extensions (issue 5)
+
+/**
+ * What the executor tells the mempool about a transaction of an executed lane (`transfer`, `evm`):
+ * its sender and nonce, or why it is invalid. `undefined` = no nonce handling for this transaction.
+ */
+export type TxClassification = { sender: string; nonce: bigint } | { error: string } | undefined;
+export type Classifier = (tx: TxEnvelope) => TxClassification;
+
+/** Called whenever a transaction enters the pool (gossip batching listens to this). */
+export type AdmitListener = (tx: TxEnvelope, source: TxSource, hash: Uint8Array) => void;
+
+/** The full mempool surface the node wires: the consensus-facing contract plus RPC, gossip and sync needs. */
+export interface LaneMempool extends Mempool {
+  /** Re-admit the transactions of a proposal that did not commit (ones we already hold are left alone). */
+  reinject(txs: TxEnvelope[]): AdmitResult[];
+  /** A pending transaction by hash (gossip sync serves these). */
+  get(hash: Uint8Array): TxEnvelope | undefined;
+  has(hash: Uint8Array): boolean;
+  /** Hashes of every pending transaction, oldest first. */
+  pendingHashes(): Uint8Array[];
+  /** Remove a pending transaction found invalid later (e.g. by the executor); status `dropped: invalid`. */
+  invalidate(hash: Uint8Array, message: string): boolean;
+  /** Apply time-to-live expiry now (also done lazily by every other call). */
+  prune(): void;
+  onAdmit(listener: AdmitListener): void;
+}

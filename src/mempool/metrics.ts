@@ -1,0 +1,106 @@
+/**
+ * Mempool metrics per lane (prom-client): depth and bytes (gauges read at scrape time), admitted,
+ * rejected and dropped counters by reason, and the admission-to-commit wait-time histogram. Label
+ * children are bound once per lane so the hot path only increments. Unknown namespaces are counted
+ * under the label `unknown` so a peer cannot grow label cardinality.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DropReason, RejectCode, TxSource } from './types.ts';
+
+export interface LaneCounters {
+  admitted: Record<TxSource, { inc(n?: number): void }>;
+  rejected(code: RejectCode): { inc(n?: number): void };
+  dropped(reason: DropReason): { inc(n?: number): void };
+  waitSeconds: { observe(v: number): void };
+}
+
+export interface MempoolMetrics {
+  lane(namespace: number | 'unknown'): LaneCounters;
+}
+
+export function createMempoolMetrics(
+  registry: Registry,
+  lanesSnapshot: () => { namespace: number; txs: number; bytes: number }[],
+): MempoolMetrics {
+  const registers = [registry];
+  new Gauge({
+    name: 'ordo_mempool_lane_txs',
+    help: 'Pending transactions per lane',
+    labelNames: ['namespace'],
+    registers,
+    collect() {
+      for (const l of lanesSnapshot()) this.set({ namespace: String(l.namespace) }, l.txs);
+    },
+  });
+  new Gauge({
+    name: 'ordo_mempool_lane_bytes',
+    help: 'Pending payload bytes per lane',
+    labelNames: ['namespace'],
+    registers,
+    collect() {
+      for (const l of lanesSnapshot()) this.set({ namespace: String(l.namespace) }, l.bytes);
+    },
+  });
+  const admitted = new Counter({
+    name: 'ordo_mempool_admitted_total',
+    help: 'Transactions admitted, by lane and source',
+    labelNames: ['namespace', 'source'],
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'ordo_mempool_rejected_total',
+    help: 'Transactions refused at admission, by lane and reject code',
+    labelNames: ['namespace', 'code'],
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'ordo_mempool_dropped_total',
+    help: 'Pending transactions dropped, by lane and reason',
+    labelNames: ['namespace', 'reason'],
+    registers,
+  });
+  const wait = new Histogram({
+    name: 'ordo_mempool_wait_seconds',
+    help: 'Time from admission to commit, by lane',
+    labelNames: ['namespace'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+
+  const cache = new Map<string, LaneCounters>();
+  return {
+    lane(namespace) {
+      const ns = String(namespace);
+      let c = cache.get(ns);
+      if (c) return c;
+      const rej = new Map<string, { inc(n?: number): void }>();
+      const drop = new Map<string, { inc(n?: number): void }>();
+      c = {
+        admitted: {
+          rpc: admitted.labels(ns, 'rpc'),
+          gossip: admitted.labels(ns, 'gossip'),
+          reinject: admitted.labels(ns, 'reinject'),
+        },
+        rejected(code) {
+          let r = rej.get(code);
+          if (!r) {
+            r = rejected.labels(ns, code);
+            rej.set(code, r);
+          }
+          return r;
+        },
+        dropped(reason) {
+          let d = drop.get(reason);
+          if (!d) {
+            d = dropped.labels(ns, reason);
+            drop.set(reason, d);
+          }
+          return d;
+        },
+        waitSeconds: wait.labels(ns),
+      };
+      cache.set(ns, c);
+      return c;
+    },
+  };
+}
