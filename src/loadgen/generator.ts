@@ -1,0 +1,431 @@
+/**
+ * The open-loop load generator behind `ordo bench` and `ordo testnet up --load`.
+ *
+ * Open loop: the offered rate is fixed in advance. Every tick (default 20 ms) the generator works out how
+ * many transactions the schedule owes (`rate × elapsed − offered`), spreads them over the healthy
+ * targets and sends each share as one JSON-RPC batch of `ordo_submitTransaction` calls on a keep-alive
+ * connection, without waiting for earlier batches. When a target already has `maxInFlight` batches
+ * outstanding the share is counted as "not sent" instead of being delayed, so a slow network shows up
+ * as lost offered load and latency, never as a quietly lower rate (the coordinated-omission trap of
+ * closed-loop tools).
+ *
+ * Latency is submit → commit: the send time of each transaction (keyed by its hash, computed locally
+ * as sha256(namespace u32 BE || payload), the node's tx id) is matched against the hashes of blocks the
+ * shared `BlockFollower` sees, at the time the follower first observed that height.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { errorMessage } from '../errors.ts';
+import type { BlockFollower, FollowedBlock } from './follower.ts';
+import { HttpTarget } from './http.ts';
+import type { PayloadSource } from './payloads.ts';
+import { LatencySamples, type LatencySummary, WindowSamples } from './stats.ts';
+
+export interface LoadOptions {
+  urls: string[];
+  /** Offered transactions per second (all targets together). */
+  rate: number;
+  durationSec: number;
+  sources: PayloadSource[];
+  follower: BlockFollower;
+  tickMs?: number;
+  /** Outstanding batches per target before shares are counted as not sent. */
+  maxInFlight?: number;
+  /** Largest JSON-RPC batch (the server's rpc.maxBatchRequests, default 1000). */
+  maxBatch?: number;
+  requestTimeoutMs?: number;
+  /** After the offered window, wait up to this long for outstanding transactions to commit. */
+  drainMs?: number;
+  /** How long a target that failed at transport level is skipped. */
+  backoffMs?: number;
+  logger?: Logger;
+}
+
+export interface TargetReport {
+  url: string;
+  sent: number;
+  accepted: number;
+  rejected: number;
+  unreachable: number;
+  committed: number;
+  latencyMs: LatencySummary;
+}
+
+export interface LoadReport {
+  targets: string[];
+  namespaces: number[];
+  offeredTxPerSec: number;
+  durationSec: number;
+  /** Transactions the schedule called for during the window. */
+  offered: number;
+  /** Handed to a node (in a request that was sent). */
+  sent: number;
+  /** Could not be sent: every connection to the target was busy (open loop: not retried later). */
+  notSent: number;
+  accepted: number;
+  duplicates: number;
+  rejected: Record<string, number>;
+  /** Accepted transactions seen in a committed block (by the end of the drain period). */
+  committedTxs: number;
+  /** Of those, committed within the offered window. */
+  committedInWindow: number;
+  /** Accepted but not seen committed by the end of the drain period. */
+  uncommitted: number;
+  acceptedTxPerSec: number;
+  /** committedInWindow / durationSec: the sustained committed rate. */
+  txPerSec: number;
+  latencyMs: LatencySummary;
+  perTarget: TargetReport[];
+}
+
+export interface LiveLoad {
+  elapsedSec: number;
+  offered: number;
+  sent: number;
+  accepted: number;
+  notSent: number;
+  rejectedTotal: number;
+  committed: number;
+  pending: number;
+  /** Commits per second over the last few seconds. */
+  committedTxPerSec: number;
+  latencyMs: LatencySummary;
+  perTarget: { url: string; latencyMs: LatencySummary; inFlight: number }[];
+}
+
+interface TargetState {
+  http: HttpTarget;
+  inFlight: number;
+  downUntil: number;
+  sent: number;
+  accepted: number;
+  rejected: number;
+  unreachable: number;
+  committed: number;
+  latency: LatencySamples;
+  window: WindowSamples;
+}
+
+interface Pending {
+  t: number;
+  target: number;
+}
+
+function txHashHex(namespace: number, payload: Uint8Array): string {
+  const ns = Buffer.allocUnsafe(4);
+  ns.writeUInt32BE(namespace, 0);
+  return `0x${createHash('sha256').update(ns).update(payload).digest('hex')}`;
+}
+
+export class LoadGenerator {
+  readonly #o: Required<Omit<LoadOptions, 'logger'>>;
+  readonly #log: Logger;
+  readonly #targets: TargetState[];
+  readonly #pending = new Map<string, Pending>();
+  readonly #latency = new LatencySamples();
+  readonly #window = new WindowSamples(5000);
+  readonly #commitTimes: number[] = [];
+  readonly #rejected: Record<string, number> = {};
+  #t0 = 0;
+  #tEnd = 0;
+  #offered = 0;
+  #sent = 0;
+  #notSent = 0;
+  #accepted = 0;
+  #duplicates = 0;
+  #committed = 0;
+  #committedInWindow = 0;
+  #source = 0;
+  #targetRr = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = true;
+  #stopResolve: (() => void) | undefined;
+  readonly #inFlightAll = new Set<Promise<void>>();
+
+  constructor(o: LoadOptions) {
+    if (o.urls.length === 0) throw new RangeError('load generator needs at least one target URL');
+    if (o.sources.length === 0) throw new RangeError('load generator needs at least one namespace');
+    if (!(o.rate >= 0)) throw new RangeError('rate must be >= 0');
+    this.#o = {
+      tickMs: 20,
+      maxInFlight: 32,
+      maxBatch: 1000,
+      requestTimeoutMs: 10_000,
+      drainMs: 5000,
+      backoffMs: 1000,
+      ...o,
+    } as Required<Omit<LoadOptions, 'logger'>>;
+    this.#log = o.logger ?? pino({ level: 'silent' });
+    this.#targets = o.urls.map((url) => ({
+      http: new HttpTarget(url, this.#o.maxInFlight),
+      inFlight: 0,
+      downUntil: 0,
+      sent: 0,
+      accepted: 0,
+      rejected: 0,
+      unreachable: 0,
+      committed: 0,
+      latency: new LatencySamples(),
+      window: new WindowSamples(5000),
+    }));
+    o.follower.onBlock((b) => this.#onBlock(b));
+  }
+
+  /** Offer load for `durationSec`, drain, and report. */
+  async run(): Promise<LoadReport> {
+    this.start();
+    await new Promise<void>((resolve) => {
+      this.#stopResolve = resolve;
+      setTimeout(resolve, this.#o.durationSec * 1000).unref();
+    });
+    return this.finish();
+  }
+
+  start(): void {
+    this.#t0 = Date.now();
+    this.#stopped = false;
+    this.#tick();
+  }
+
+  /** Stop offering now (the window ends early); `run` then drains and reports. */
+  stop(): void {
+    this.#stopResolve?.();
+  }
+
+  async finish(): Promise<LoadReport> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#tEnd = Date.now();
+    await Promise.allSettled([...this.#inFlightAll]);
+    const deadline = Date.now() + this.#o.drainMs;
+    while (this.#pending.size > 0 && Date.now() < deadline) await sleep(100);
+    for (const t of this.#targets) t.http.close();
+    return this.report();
+  }
+
+  report(): LoadReport {
+    const end = this.#tEnd || Date.now();
+    const dur = this.#t0 === 0 ? 0 : (end - this.#t0) / 1000;
+    return {
+      targets: this.#o.urls,
+      namespaces: this.#o.sources.map((s) => s.namespace),
+      offeredTxPerSec: this.#o.rate,
+      durationSec: round1(dur),
+      offered: this.#offered,
+      sent: this.#sent,
+      notSent: this.#notSent,
+      accepted: this.#accepted,
+      duplicates: this.#duplicates,
+      rejected: { ...this.#rejected },
+      committedTxs: this.#committed,
+      committedInWindow: this.#committedInWindow,
+      uncommitted: this.#pending.size,
+      acceptedTxPerSec: dur > 0 ? round1(this.#accepted / dur) : 0,
+      txPerSec: dur > 0 ? round1(this.#committedInWindow / dur) : 0,
+      latencyMs: this.#latency.summary(),
+      perTarget: this.#targets.map((t) => ({
+        url: t.http.url.origin,
+        sent: t.sent,
+        accepted: t.accepted,
+        rejected: t.rejected,
+        unreachable: t.unreachable,
+        committed: t.committed,
+        latencyMs: t.latency.summary(),
+      })),
+    };
+  }
+
+  live(): LiveLoad {
+    const now = Date.now();
+    while (this.#commitTimes.length > 0 && (this.#commitTimes[0] ?? 0) < now - 5000)
+      this.#commitTimes.shift();
+    let rejectedTotal = 0;
+    for (const v of Object.values(this.#rejected)) rejectedTotal += v;
+    const span = Math.min(5, Math.max(0.001, (now - this.#t0) / 1000));
+    return {
+      elapsedSec: round1((now - this.#t0) / 1000),
+      offered: this.#offered,
+      sent: this.#sent,
+      accepted: this.#accepted,
+      notSent: this.#notSent,
+      rejectedTotal,
+      committed: this.#committed,
+      pending: this.#pending.size,
+      committedTxPerSec: round1(this.#commitTimes.length / span),
+      latencyMs: this.#window.summary(now),
+      perTarget: this.#targets.map((t) => ({
+        url: t.http.url.origin,
+        latencyMs: t.window.summary(now),
+        inFlight: t.inFlight,
+      })),
+    };
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    const due = Math.floor((this.#o.rate * (now - this.#t0)) / 1000) - this.#offered;
+    if (due > 0) {
+      this.#offered += due;
+      this.#dispatch(due, now);
+    }
+    this.#timer = setTimeout(() => this.#tick(), this.#o.tickMs);
+  }
+
+  #dispatch(count: number, now: number): void {
+    const healthy: number[] = [];
+    for (let i = 0; i < this.#targets.length; i++)
+      if ((this.#targets[i]?.downUntil ?? 0) <= now) healthy.push(i);
+    if (healthy.length === 0) {
+      this.#notSent += count;
+      return;
+    }
+    const per = Math.floor(count / healthy.length);
+    let extra = count - per * healthy.length;
+    for (let k = 0; k < healthy.length; k++) {
+      const idx = healthy[(this.#targetRr + k) % healthy.length]!;
+      let n = per + (extra > 0 ? 1 : 0);
+      if (extra > 0) extra--;
+      while (n > 0) {
+        const m = Math.min(n, this.#o.maxBatch);
+        this.#sendBatch(idx, m, now);
+        n -= m;
+      }
+    }
+    this.#targetRr++;
+  }
+
+  #sendBatch(idx: number, count: number, now: number): void {
+    const target = this.#targets[idx]!;
+    if (target.inFlight >= this.#o.maxInFlight) {
+      this.#notSent += count;
+      return;
+    }
+    const sources = this.#o.sources;
+    const items: { hash: string; src: PayloadSource; tag: number }[] = new Array(count);
+    const parts: string[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const src = sources[this.#source++ % sources.length]!;
+      const { payload, tag } = src.next();
+      const hash = txHashHex(src.namespace, payload);
+      items[i] = { hash, src, tag };
+      parts[i] =
+        `{"jsonrpc":"2.0","id":${i},"method":"ordo_submitTransaction","params":[{"namespace":${src.namespace},"data":"0x${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')}"}]}`;
+      this.#pending.set(hash, { t: now, target: idx });
+    }
+    this.#sent += count;
+    target.sent += count;
+    target.inFlight++;
+    const p = target.http
+      .post(`[${parts.join(',')}]`, this.#o.requestTimeoutMs)
+      .then(
+        (res) => this.#onResponse(target, items, res.status, res.text),
+        (err) => {
+          target.unreachable += count;
+          target.downUntil = Date.now() + this.#o.backoffMs;
+          this.#log.debug({ err: errorMessage(err), url: target.http.url.origin }, 'batch failed');
+          this.#reject(target, items, errorCode(err));
+        },
+      )
+      .finally(() => {
+        target.inFlight--;
+        this.#inFlightAll.delete(p);
+      });
+    this.#inFlightAll.add(p);
+  }
+
+  #onResponse(
+    target: TargetState,
+    items: { hash: string; src: PayloadSource; tag: number }[],
+    status: number,
+    text: string,
+  ): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      this.#reject(target, items, `HTTP_${status}`);
+      return;
+    }
+    if (!Array.isArray(body)) {
+      const e = (body as { error?: { code?: number; data?: { code?: string } } }).error;
+      this.#reject(target, items, e?.data?.code ?? `RPC_${e?.code ?? status}`);
+      return;
+    }
+    const seen = new Uint8Array(items.length);
+    for (const r of body as { id?: unknown; result?: { duplicate?: boolean }; error?: RpcErr }[]) {
+      const i = typeof r.id === 'number' ? r.id : -1;
+      const it = items[i];
+      if (it === undefined || seen[i] === 1) continue;
+      seen[i] = 1;
+      if (r.error !== undefined) {
+        this.#rejectOne(target, it, r.error.data?.code ?? `RPC_${r.error.code}`);
+      } else {
+        this.#accepted++;
+        target.accepted++;
+        if (r.result?.duplicate === true) this.#duplicates++;
+      }
+    }
+    for (let i = 0; i < items.length; i++) {
+      if (seen[i] === 0) this.#rejectOne(target, items[i]!, 'NO_ANSWER');
+    }
+  }
+
+  #reject(
+    target: TargetState,
+    items: { hash: string; src: PayloadSource; tag: number }[],
+    code: string,
+  ): void {
+    for (const it of items) this.#rejectOne(target, it, code);
+  }
+
+  #rejectOne(target: TargetState, it: { hash: string; src: PayloadSource; tag: number }, code: string): void {
+    // A transaction may already have been seen committed (e.g. a timeout after it was admitted).
+    if (!this.#pending.delete(it.hash)) return;
+    this.#rejected[code] = (this.#rejected[code] ?? 0) + 1;
+    target.rejected++;
+    it.src.rejected(it.tag, code);
+  }
+
+  #onBlock(b: FollowedBlock): void {
+    for (const tx of b.txs) {
+      const p = this.#pending.get(tx.hash);
+      if (p === undefined) continue;
+      this.#pending.delete(tx.hash);
+      const ms = Math.max(0, b.observedAt - p.t);
+      this.#latency.add(ms);
+      this.#window.add(ms, b.observedAt);
+      this.#committed++;
+      this.#commitTimes.push(b.observedAt);
+      if (this.#tEnd === 0 || b.observedAt <= this.#tEnd) this.#committedInWindow++;
+      const t = this.#targets[p.target];
+      if (t !== undefined) {
+        t.committed++;
+        t.latency.add(ms);
+        t.window.add(ms, b.observedAt);
+      }
+    }
+  }
+}
+
+interface RpcErr {
+  code: number;
+  message: string;
+  data?: { code?: string };
+}
+
+function errorCode(err: unknown): string {
+  const c = (err as { code?: unknown }).code;
+  if (c === 'LOADGEN_TIMEOUT') return 'TIMEOUT';
+  if (c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'EPIPE') return 'UNREACHABLE';
+  return typeof c === 'string' ? c : 'UNREACHABLE';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}

@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BlockFollower, chooseRollups, runLoad, summarize } from '../../../src/loadgen/index.ts';
+import { OpaquePayloads, TransferPayloads } from '../../../src/loadgen/payloads.ts';
+import { FakeNode } from '../../../testnet/testing/fake-node.ts';
+
+describe('percentiles', () => {
+  it('uses nearest rank and handles empty input', () => {
+    expect(summarize([])).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
+    const s = summarize(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(s.p50).toBe(50);
+    expect(s.p90).toBe(90);
+    expect(s.p99).toBe(99);
+    expect(s.max).toBe(100);
+    expect(s.mean).toBe(50.5);
+  });
+});
+
+describe('payload sources', () => {
+  it('opaque payloads are unique, sized, and reject sizes below 16', () => {
+    const src = new OpaquePayloads(1, 200);
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const { payload } = src.next();
+      expect(payload.byteLength).toBe(200);
+      seen.add(Buffer.from(payload).toString('hex'));
+    }
+    expect(seen.size).toBe(1000);
+    expect(() => new OpaquePayloads(1, 8)).toThrow(/>= 16/);
+  });
+
+  it('transfer payloads rewind a nonce on rejection so the resend is identical', () => {
+    const src = new TransferPayloads(2, 2);
+    const a0 = src.next();
+    src.next();
+    src.rejected(a0.tag, 'MEMPOOL_FULL');
+    const again = src.next(); // account 0 again, nonce 0 again
+    expect(Buffer.from(again.payload).equals(Buffer.from(a0.payload))).toBe(true);
+  });
+});
+
+describe('chooseRollups', () => {
+  const reg = [
+    { namespace: 1, kind: 'opaque' as const },
+    { namespace: 2, kind: 'transfer' as const },
+    { namespace: 4, kind: 'opaque' as const },
+  ];
+  it('defaults to every opaque rollup and rejects unknown namespaces', () => {
+    expect(chooseRollups(reg, undefined, 1).map((r) => r.namespace)).toEqual([1, 4]);
+    expect(() => chooseRollups(reg, [9], 1)).toThrow(/not in the network's registry/);
+  });
+});
+
+describe('open-loop load against fake nodes', () => {
+  const nodes: FakeNode[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  });
+
+  it('offers the fixed rate, matches commits by hash and counts rejections by reason', async () => {
+    const a = new FakeNode({ blockMs: 50 });
+    const b = new FakeNode({ blockMs: 50, rejectEvery: 10 });
+    nodes.push(a, b);
+    await Promise.all(nodes.map((n) => n.start()));
+    const progress: number[] = [];
+    const r = await runLoad({
+      urls: [a.url, b.url],
+      rate: 400,
+      durationSec: 1,
+      sizeBytes: 64,
+      drainMs: 2000,
+      progressMs: 200,
+      onProgress: (l) => progress.push(l.offered),
+    });
+    expect(r.namespaces).toEqual([1]);
+    expect(r.offered).toBeGreaterThan(300);
+    expect(r.sent + r.notSent).toBe(r.offered);
+    expect(r.rejected.MEMPOOL_FULL).toBeGreaterThan(0);
+    expect(r.accepted + (r.rejected.MEMPOOL_FULL ?? 0)).toBe(r.sent);
+    // Only node a's follower view is used: b's accepted txs never appear in a's blocks.
+    expect(r.committedTxs).toBe(r.perTarget[0]!.accepted);
+    expect(r.latencyMs.count).toBe(r.committedTxs);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(0);
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it('counts an unreachable target and keeps loading the others', async () => {
+    const a = new FakeNode({ blockMs: 50 });
+    nodes.push(a);
+    await a.start();
+    const r = await runLoad({
+      urls: [a.url, 'http://127.0.0.1:1'],
+      rollups: [{ namespace: 1, kind: 'opaque' }],
+      rate: 200,
+      durationSec: 1,
+      sizeBytes: 32,
+      drainMs: 1000,
+    });
+    expect(r.rejected.UNREACHABLE).toBeGreaterThan(0);
+    expect(r.perTarget[0]!.committed).toBeGreaterThan(100);
+  });
+
+  it('the follower hands over blocks in height order with an observed time', async () => {
+    const a = new FakeNode({ blockMs: 30 });
+    nodes.push(a);
+    await a.start();
+    const f = new BlockFollower({ urls: [a.url], pollMs: 50, fromHeight: 0 });
+    const heights: number[] = [];
+    f.onBlock((blk) => {
+      expect(blk.observedAt).toBeGreaterThan(0);
+      heights.push(blk.height);
+    });
+    await f.start();
+    for (let i = 0; i < 50 && heights.length < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    f.stop();
+    expect(heights.length).toBeGreaterThanOrEqual(5);
+    expect(heights).toEqual(heights.map((_, i) => i + 1));
+  });
+});
