@@ -20,6 +20,11 @@ export interface BlockSource {
   ): { txs: TxEnvelope[]; bundles: Block['bundles'] };
   /** Throws (typed error) when the contents are not acceptable (unknown namespace, invalid tx...). */
   validateContents(block: Block): void;
+  /**
+   * Optional: how many transactions are waiting. Lets an idle proposer wait for the first transaction
+   * cheaply instead of re-building contents; absent, the engine polls `buildContents`.
+   */
+  pendingTxs?(): number;
 }
 
 export interface ConsensusStatus {

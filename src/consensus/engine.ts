@@ -1,0 +1,656 @@
+/**
+ * The consensus engine: the driver that wires the pure state machine (state-machine.ts) to the outside
+ * world. It implements `ConsensusEngine` (types.ts) over the `Network` interface (topic 'consensus' for
+ * proposals and votes, protocol 'sync' for catch-up), the WAL (wal.ts) and sign guard (sign-guard.ts),
+ * the `BlockStore`, a `BlockSource`, real timers and an injectable clock.
+ *
+ * Every input goes through ONE serial queue: it is appended to the WAL, fed to the core, and the
+ * core's actions are applied in order before the next input is taken. Own messages are fsynced in the
+ * WAL before they are published. On start the WAL is replayed through the core (own signatures are
+ * re-derived and checked against the recorded ones), then timers are re-armed.
+ */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  decodeConsensusMessage,
+  decodeEvidence,
+  encodeConsensusMessage,
+  encodeEvidence,
+} from '../codec/codec.ts';
+import { LIMITS } from '../codec/limits.ts';
+import { toHex, ZERO_HASH } from '../crypto/hash.ts';
+import { DecodeError, errorMessage, OrdoError } from '../errors.ts';
+import type { Network, PeerId } from '../p2p/network.ts';
+import type { BlockStore, KvStore } from '../store/types.ts';
+import type { Block, CommitCertificate, ConsensusMessage, DuplicateVoteEvidence } from '../types.ts';
+import { SignGuardFile, type SignKind } from './sign-guard.ts';
+import { type ConsensusSigner, ed25519Verify, type VerifyFn } from './signing.ts';
+import {
+  type CommittedState,
+  ConsensusCore,
+  type CoreAction,
+  type CoreInput,
+  checkMessageSignature,
+  DEFAULT_TIMEOUTS,
+  type TimeoutConfig,
+} from './state-machine.ts';
+import { createSyncHandler, fetchCertifiedBlocks, fetchStatus } from './sync.ts';
+import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+import { Wal, type WalEntry } from './wal.ts';
+
+export interface ConsensusEngineOptions {
+  chainId: string;
+  validators: ValidatorSet;
+  /** This node's validator key; null runs a non-validating follower. */
+  signer: ConsensusSigner | null;
+  network: Network;
+  /** Must already be open. */
+  store: BlockStore;
+  source: BlockSource;
+  genesisTimeMs: number;
+  /** Directory for the WAL and the sign guard. Required for validators (crash safety). */
+  dataDir?: string;
+  timeouts?: Partial<TimeoutConfig>;
+  /** Proposal time must lie within this many ms of local time (default 5000). */
+  timeBoundMs?: number;
+  maxBlockBytes?: number;
+  maxBlockTxs?: number;
+  clock?: () => number;
+  verify?: VerifyFn;
+  logger?: Logger;
+  registry?: Registry;
+  /** Register the 'sync' handler on the network (default true). Set false to compose your own. */
+  serveSync?: boolean;
+  /** Serve 'txs' sync requests through this lookup (when serveSync is on). */
+  txLookup?: Parameters<typeof createSyncHandler>[0]['txs'];
+  /** Per-request timeout for catch-up (default 5000 ms). */
+  syncTimeoutMs?: number;
+}
+
+export interface ConsensusEngineExt extends ConsensusEngine {
+  /** The state machine's view (tests and the dashboard). */
+  readonly core: ConsensusCore;
+}
+
+type QueueItem =
+  | { input: CoreInput; run?: undefined; done?: (actions: CoreAction[]) => void }
+  | { input?: undefined; run: () => CoreAction[]; done?: undefined };
+
+const EVIDENCE_PREFIX = 'evidence';
+
+function evidenceKey(e: DuplicateVoteEvidence): Uint8Array {
+  const b = Buffer.alloc(17);
+  b.writeBigUInt64BE(BigInt(e.voteA.height), 0);
+  b.writeUInt32BE(e.voteA.round, 8);
+  b[12] = e.voteA.type === 'prevote' ? 1 : 2;
+  b.writeUInt32BE(e.voteA.validatorIndex, 13);
+  return new Uint8Array(b);
+}
+
+function ownKey(kind: SignKind, height: number, round: number): string {
+  return `${kind}/${height}/${round}`;
+}
+
+function msgKind(m: ConsensusMessage): SignKind {
+  return m.kind === 'proposal' ? 'proposal' : m.vote.type;
+}
+
+function msgHash(m: ConsensusMessage, hashOf: (b: Block) => Uint8Array): string {
+  if (m.kind === 'proposal') return toHex(hashOf(m.proposal.block));
+  return m.vote.blockHash === null ? '' : toHex(m.vote.blockHash);
+}
+
+export class Engine implements ConsensusEngineExt {
+  readonly core: ConsensusCore;
+  readonly #o: ConsensusEngineOptions;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #verify: VerifyFn;
+  readonly #listeners: CommitListener[] = [];
+  readonly #evidence: KvStore;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #metrics: ReturnType<typeof makeMetrics>;
+  #wal: Wal | null = null;
+  #guardFile: SignGuardFile | null = null;
+  /** Own messages recorded in the WAL (replay re-derives them; anything conflicting is refused). */
+  #recordedOwn = new Map<string, string>();
+  #queue: QueueItem[] = [];
+  #pumping = false;
+  #running = false;
+  #replaying = false;
+  #lastCommitMs = 0;
+  #syncing = false;
+  #syncWanted: { from: number; target: number; peer?: PeerId } | null = null;
+  #pendingCommit: Promise<void> = Promise.resolve();
+
+  constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
+    this.#o = opts;
+    this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#clock = opts.clock ?? Date.now;
+    this.#verify = opts.verify ?? ed25519Verify;
+    this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
+    this.#metrics = makeMetrics(opts.registry);
+    if (opts.signer !== null && opts.dataDir === undefined) {
+      throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
+    }
+    if (opts.dataDir !== undefined && opts.signer !== null) {
+      this.#guardFile = new SignGuardFile(join(opts.dataDir, 'last-signed.json'));
+    }
+    this.core = new ConsensusCore(
+      {
+        chainId: opts.chainId,
+        validators: opts.validators,
+        signer: opts.signer,
+        verify: this.#verify,
+        timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
+        ...(opts.maxBlockBytes === undefined ? {} : { maxBlockBytes: opts.maxBlockBytes }),
+        ...(opts.maxBlockTxs === undefined ? {} : { maxBlockTxs: opts.maxBlockTxs }),
+        ...(opts.timeBoundMs === undefined ? {} : { timeBoundMs: opts.timeBoundMs }),
+        validateContents: (b) => opts.source.validateContents(b),
+        guard: (kind, h, r, hash) => this.#guard(kind, h, r, hash),
+      },
+      committed,
+    );
+    if (opts.signer !== null && this.core.myIndex < 0) {
+      this.#log.warn('this node key is not in the validator set; running as a follower');
+    }
+  }
+
+  #guard(kind: SignKind, h: number, r: number, hash: Uint8Array | null): boolean {
+    const k = ownKey(kind, h, r);
+    const hex = hash === null ? '' : toHex(hash);
+    const recorded = this.#recordedOwn.get(k);
+    if (recorded !== undefined) return recorded === hex;
+    if (this.#guardFile === null) return true;
+    const ok = this.#guardFile.allow(kind, h, r, hash);
+    if (!ok) this.#log.error({ kind, height: h, round: r }, 'sign guard refused a conflicting signature');
+    return ok;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const o = this.#o;
+    if (o.serveSync !== false) {
+      o.network.handle(
+        'sync',
+        createSyncHandler({ store: o.store, chainId: o.chainId, ...(o.txLookup ? { txs: o.txLookup } : {}) }),
+      );
+    }
+    o.network.subscribe('consensus', (msg) => this.#onGossip(msg.from, msg.data));
+    if (o.dataDir !== undefined) {
+      const { wal, entries } = Wal.open(join(o.dataDir, 'cs.wal'), { logger: this.#log });
+      this.#wal = wal;
+      await this.#replay(entries);
+    } else {
+      this.core.handle({ kind: 'start', nowMs: this.#clock() });
+    }
+    this.#running = true;
+    this.#lastCommitMs = this.#clock();
+    this.#push({ run: () => this.core.resume(this.#clock()) });
+    this.#log.info({ height: this.core.height, round: this.core.round }, 'consensus started');
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#queue = [];
+    // Let an in-flight input finish so the store and WAL are left consistent.
+    for (let i = 0; i < 200 && this.#pumping; i++) await new Promise((r) => setTimeout(r, 5));
+    await this.#pendingCommit;
+    this.#wal?.close();
+    this.#wal = null;
+  }
+
+  status(): ConsensusStatus {
+    return {
+      height: this.core.height,
+      round: this.core.round,
+      step: this.core.step,
+      lastCommitMs: this.#lastCommitMs,
+    };
+  }
+
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  async evidence(): Promise<DuplicateVoteEvidence[]> {
+    const out: DuplicateVoteEvidence[] = [];
+    for await (const [, v] of this.#evidence.range({ limit: 10_000 })) {
+      try {
+        out.push(decodeEvidence(v));
+      } catch (err) {
+        this.#log.warn({ err: errorMessage(err) }, 'skipping an undecodable evidence record');
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- replay
+
+  async #replay(entries: WalEntry[]): Promise<void> {
+    const stored = this.#o.store.height();
+    const hashOf = (b: Block): Uint8Array => this.#hash(b);
+    for (const e of entries) {
+      if (e.type === 'own')
+        this.#recordedOwn.set(
+          ownKey(msgKind(e.message), heightOf(e), roundOf(e)),
+          msgHash(e.message, hashOf),
+        );
+    }
+    this.#replaying = true;
+    const first = entries.find((e) => e.type === 'input');
+    this.core.handle({ kind: 'start', nowMs: first?.type === 'input' ? first.input.nowMs : this.#clock() });
+    let fed = 0;
+    for (const e of entries) {
+      if (e.type !== 'input') continue;
+      if (inputHeight(e.input) <= stored) continue;
+      const actions = this.core.handle(e.input);
+      fed++;
+      for (const a of actions) {
+        if (a.kind === 'commit') await this.#commit(a.block, a.certificate);
+        else if (a.kind === 'evidence') await this.#storeEvidence(a.evidence);
+      }
+    }
+    this.#replaying = false;
+    if (entries.length > 0) {
+      this.#log.info(
+        {
+          records: entries.length,
+          replayed: fed,
+          height: this.core.height,
+          round: this.core.round,
+          step: this.core.step,
+        },
+        'WAL replayed',
+      );
+    }
+  }
+
+  #hash(b: Block): Uint8Array {
+    // Same cached hash the core uses.
+    return hashOfBlockCached(b);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  #onGossip(from: PeerId, data: Uint8Array): 'accept' | 'ignore' | 'reject' {
+    if (!this.#running) return 'ignore';
+    let m: ConsensusMessage;
+    try {
+      m = decodeConsensusMessage(
+        data,
+        Math.min(
+          LIMITS.maxConsensusMessageBytes,
+          (this.#o.maxBlockBytes ?? LIMITS.maxBlockBytes) + 64 * 1024,
+        ),
+      );
+    } catch (err) {
+      this.#log.debug({ from, err: errorMessage(err) }, 'undecodable consensus message');
+      return err instanceof DecodeError ? 'reject' : 'ignore';
+    }
+    const height = m.kind === 'vote' ? m.vote.height : m.proposal.height;
+    if (height + 1 < this.core.height) return 'ignore';
+    if (m.kind === 'proposal' && m.proposal.block.header.chainId !== this.#o.chainId) return 'reject';
+    const reason = checkMessageSignature(m, this.#o.chainId, this.#o.validators, this.#verify);
+    if (reason !== null) {
+      this.#log.debug({ from, reason }, 'rejecting consensus message');
+      return 'reject';
+    }
+    if (height < this.core.height) return 'accept'; // forward for laggards, nothing for us
+    const nowMs = this.#clock();
+    this.#push({
+      input:
+        m.kind === 'proposal'
+          ? { kind: 'proposal', proposal: m.proposal, from, verified: true, nowMs }
+          : { kind: 'vote', vote: m.vote, from, verified: true, nowMs },
+    });
+    return 'accept';
+  }
+
+  #push(item: QueueItem): void {
+    if (!this.#running && !this.#replaying) return;
+    this.#queue.push(item);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  /** Feed an input and wait until its actions have been applied. */
+  #feed(input: CoreInput): Promise<CoreAction[]> {
+    return new Promise((resolve) => {
+      if (!this.#running) return resolve([]);
+      this.#push({ input, done: resolve });
+    });
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#running && this.#queue.length > 0) {
+        const item = this.#queue.shift()!;
+        let actions: CoreAction[] = [];
+        try {
+          const i = item.input;
+          if (i === undefined) {
+            actions = item.run();
+          } else {
+            if (this.#wal !== null && i.kind !== 'start' && i.kind !== 'synced') {
+              this.#wal.append({ type: 'input', input: i });
+            }
+            actions = this.core.handle(i);
+          }
+          await this.#apply(actions);
+        } catch (err) {
+          this.#log.error(
+            { err: errorMessage(err), input: item.input?.kind ?? 'resume' },
+            'consensus input failed',
+          );
+        }
+        item.done?.(actions);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  async #apply(actions: CoreAction[]): Promise<void> {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send': {
+          const m = a.message;
+          if (this.#wal !== null) {
+            const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
+            if (!this.#recordedOwn.has(k)) {
+              this.#wal.append({ type: 'own', message: m, nowMs: this.#clock() });
+              this.#recordedOwn.set(
+                k,
+                msgHash(m, (b) => this.#hash(b)),
+              );
+            }
+            const t0 = performance.now();
+            await this.#wal.sync();
+            this.#metrics.walSync.observe((performance.now() - t0) / 1000);
+          }
+          this.#o.network.publish('consensus', encodeConsensusMessage(m)).catch((err: unknown) => {
+            this.#log.debug({ err: errorMessage(err) }, 'publish failed');
+          });
+          break;
+        }
+        case 'schedule':
+          this.#schedule(a.timeout, a.delayMs);
+          break;
+        case 'build':
+          void this.#build(a.height, a.round, a.maxBytes, a.maxTxs, a.waitMs);
+          break;
+        case 'commit':
+          await this.#commit(a.block, a.certificate);
+          break;
+        case 'catch-up':
+          this.#requestCatchUp(a.fromHeight, a.targetHeight, a.peer);
+          break;
+        case 'evidence':
+          await this.#storeEvidence(a.evidence);
+          break;
+        case 'reject':
+          this.#log.debug({ peer: a.peer, reason: a.reason }, 'peer sent an invalid consensus input');
+          if (a.peer !== undefined) this.#o.network.reportPeer(a.peer, 'invalid-message');
+          break;
+        case 'log':
+          this.#log[a.level](a.data ?? {}, a.msg);
+          break;
+      }
+    }
+  }
+
+  #schedule(
+    timeout: CoreAction & { kind: 'schedule' } extends { timeout: infer T } ? T : never,
+    delayMs: number,
+  ): void {
+    if (!this.#running) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.#push({ input: { kind: 'timeout', timeout, nowMs: this.#clock() } });
+    }, delayMs);
+    this.#timers.add(t);
+  }
+
+  async #build(
+    height: number,
+    round: number,
+    maxBytes: number,
+    maxTxs: number,
+    waitMs: number,
+  ): Promise<void> {
+    const src = this.#o.source;
+    const deadline = this.#clock() + waitMs;
+    let contents = src.buildContents(height, maxBytes, maxTxs);
+    // No artificial block interval: propose at once when there is something to propose; otherwise
+    // wait (polling) up to `waitMs` for transactions, then propose an empty block.
+    for (let i = 0; contents.txs.length === 0 && this.#clock() < deadline && i < 10_000; i++) {
+      const pending = src.pendingTxs?.();
+      await new Promise((r) => setTimeout(r, pending === undefined ? 20 : 5));
+      if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+      if (pending !== undefined && (src.pendingTxs?.() ?? 0) === 0) continue;
+      contents = src.buildContents(height, maxBytes, maxTxs);
+    }
+    if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+    this.#push({
+      input: {
+        kind: 'contents',
+        height,
+        round,
+        txs: contents.txs,
+        bundles: contents.bundles,
+        nowMs: this.#clock(),
+      },
+    });
+  }
+
+  async #commit(block: Block, cert: CommitCertificate): Promise<void> {
+    const store = this.#o.store;
+    const h = block.header.height;
+    if (h <= store.height()) return; // already durable (replay after a crash past the store write)
+    const p = (async () => {
+      await store.commitBlock(block, cert);
+      this.#wal?.reset();
+      this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
+    })();
+    this.#pendingCommit = p;
+    await p;
+    const now = this.#clock();
+    if (this.#lastCommitMs > 0)
+      this.#metrics.blockInterval.observe(Math.max(0, now - this.#lastCommitMs) / 1000);
+    this.#lastCommitMs = now;
+    this.#metrics.height.set(h);
+    this.#metrics.commits.inc();
+    this.#metrics.txs.inc(block.txs.length);
+    this.#log.debug(
+      { height: h, round: cert.round, txs: block.txs.length, sigs: cert.sigs.length },
+      'committed',
+    );
+    for (const l of this.#listeners) {
+      try {
+        await l(block, cert);
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err), height: h }, 'commit listener failed');
+      }
+    }
+  }
+
+  async #storeEvidence(e: DuplicateVoteEvidence): Promise<void> {
+    this.#metrics.evidence.inc();
+    this.#log.warn(
+      {
+        validatorIndex: e.voteA.validatorIndex,
+        height: e.voteA.height,
+        round: e.voteA.round,
+        type: e.voteA.type,
+      },
+      'duplicate vote evidence',
+    );
+    try {
+      await this.#evidence.put(evidenceKey(e), encodeEvidence(e));
+    } catch (err) {
+      this.#log.error({ err: errorMessage(err) }, 'storing evidence failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- catch-up
+
+  #requestCatchUp(from: number, target: number, peer?: PeerId): void {
+    const w = this.#syncWanted;
+    if (w === null || target > w.target)
+      this.#syncWanted = { from, target, ...(peer === undefined ? {} : { peer }) };
+    if (!this.#syncing) void this.#syncLoop();
+  }
+
+  async #syncLoop(): Promise<void> {
+    this.#syncing = true;
+    const timeoutMs = this.#o.syncTimeoutMs ?? 5000;
+    try {
+      for (let attempt = 0; attempt < 32 && this.#running && this.#syncWanted !== null; attempt++) {
+        const want = this.#syncWanted;
+        const peers = this.#o.network.peers();
+        const ordered =
+          want.peer !== undefined && peers.includes(want.peer)
+            ? [want.peer, ...peers.filter((p) => p !== want.peer)]
+            : peers;
+        let progressed = false;
+        for (const peer of ordered) {
+          if (!this.#running) return;
+          try {
+            const st = await fetchStatus(this.#o.network, peer, timeoutMs);
+            if (st.chainId !== this.#o.chainId) {
+              this.#o.network.reportPeer(peer, 'bad-response');
+              continue;
+            }
+            let next = this.core.committed.height + 1;
+            while (this.#running && st.height >= next) {
+              const to = Math.min(st.height, next + LIMITS.maxSyncBlocksPerRequest - 1);
+              const blocks = await fetchCertifiedBlocks(this.#o.network, peer, next, to, timeoutMs);
+              if (blocks.length === 0) break;
+              let ok = true;
+              for (const cb of blocks) {
+                if (cb.block.header.height !== this.core.height) continue; // consensus got there first
+                const actions = await this.#feed({
+                  kind: 'synced',
+                  block: cb.block,
+                  certificate: cb.certificate,
+                  from: peer,
+                  nowMs: this.#clock(),
+                });
+                if (actions.some((a) => a.kind === 'reject')) {
+                  ok = false;
+                  break;
+                }
+                progressed = true;
+              }
+              if (!ok) {
+                this.#o.network.reportPeer(peer, 'bad-response');
+                break;
+              }
+              next = this.core.committed.height + 1;
+            }
+          } catch (err) {
+            this.#log.debug({ peer, err: errorMessage(err) }, 'catch-up request failed');
+            this.#o.network.reportPeer(peer, 'failed-request');
+          }
+          if (this.core.committed.height >= want.target) break;
+        }
+        if (this.core.committed.height >= (this.#syncWanted?.target ?? 0)) this.#syncWanted = null;
+        else if (!progressed) await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      this.#syncing = false;
+      this.#syncWanted = null;
+    }
+  }
+}
+
+import { hashOfBlock as hashOfBlockCached } from './state-machine.ts';
+
+function heightOfMsg(m: ConsensusMessage): number {
+  return m.kind === 'proposal' ? m.proposal.height : m.vote.height;
+}
+function roundOfMsg(m: ConsensusMessage): number {
+  return m.kind === 'proposal' ? m.proposal.round : m.vote.round;
+}
+function heightOf(e: WalEntry & { type: 'own' }): number {
+  return heightOfMsg(e.message);
+}
+function roundOf(e: WalEntry & { type: 'own' }): number {
+  return roundOfMsg(e.message);
+}
+
+function inputHeight(i: CoreInput): number {
+  switch (i.kind) {
+    case 'proposal':
+      return i.proposal.height;
+    case 'vote':
+      return i.vote.height;
+    case 'timeout':
+      return i.timeout.height;
+    case 'contents':
+      return i.height;
+    case 'synced':
+      return i.block.header.height;
+    case 'start':
+      return 0;
+  }
+}
+
+function makeMetrics(registry?: Registry) {
+  const registers = registry === undefined ? [] : [registry];
+  return {
+    height: new Gauge({ name: 'ordo_consensus_height', help: 'Last committed height', registers }),
+    commits: new Counter({ name: 'ordo_consensus_commits_total', help: 'Blocks committed', registers }),
+    txs: new Counter({
+      name: 'ordo_consensus_committed_txs_total',
+      help: 'Transactions committed',
+      registers,
+    }),
+    evidence: new Counter({
+      name: 'ordo_consensus_evidence_total',
+      help: 'Equivocations detected',
+      registers,
+    }),
+    blockInterval: new Histogram({
+      name: 'ordo_consensus_block_interval_seconds',
+      help: 'Time between consecutive commits',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    walSync: new Histogram({
+      name: 'ordo_consensus_wal_fsync_seconds',
+      help: 'WAL fsync latency before own messages are sent',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+  };
+}
+
+/** Read the last committed state from the store (height, hash, time, certificate). */
+export async function loadCommittedState(store: BlockStore, genesisTimeMs: number): Promise<CommittedState> {
+  const height = store.height();
+  if (height === 0) return { height: 0, blockHash: ZERO_HASH, timeMs: genesisTimeMs, certificate: null };
+  const block = await store.getBlock(height);
+  const cert = await store.getCertificate(height);
+  if (block === undefined || cert === undefined) {
+    throw new OrdoError(
+      'CONSENSUS_STORE_INCONSISTENT',
+      `store reports height ${height} but block or certificate is missing`,
+    );
+  }
+  return { height, blockHash: hashOfBlockCached(block), timeMs: block.header.timeMs, certificate: cert };
+}
+
+/** Build an engine on an open store. */
+export async function createConsensusEngine(opts: ConsensusEngineOptions): Promise<Engine> {
+  const committed = await loadCommittedState(opts.store, opts.genesisTimeMs);
+  return new Engine(opts, committed);
+}

@@ -1,0 +1,21 @@
+/**
+ * Public surface of the consensus component for the composition root, the RPC layer, rollup adapters
+ * and light clients. Internals (the WAL format, the simulator) are imported from their own modules.
+ */
+export {
+  CertificateError,
+  type CertificateErrorCode,
+  makeCertificate,
+  verifyCertificate,
+} from './certificate.ts';
+export {
+  type ConsensusEngineOptions,
+  createConsensusEngine,
+  Engine,
+  loadCommittedState,
+} from './engine.ts';
+export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
+export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
+export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
+export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+export { isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';
