@@ -1,0 +1,418 @@
+/**
+ * The composition root: the one place that builds every component from config, genesis and keys,
+ * wires them together, starts them in dependency order and stops them in reverse.
+ *
+ *   store → executor → mempool → network → tx gossip → consensus → adapter (gRPC) → JSON-RPC
+ *
+ * Data flow: RPC/gossip → mempool (lanes) → consensus reaps a fair selection, agrees, writes the
+ * block atomically → commit listeners here update the mempool, run the executor (pre-confirmation),
+ * notify adapter streams and WebSocket subscribers, and record metrics.
+ */
+import { mkdirSync } from 'node:fs';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { Logger } from 'pino';
+import { txHash } from '../codec/hashing.ts';
+import { LIMITS } from '../codec/limits.ts';
+import { loadConfig, type NodeConfig, parseHostPort } from '../config/config.ts';
+import { loadGenesis, validatorSetOf } from '../config/genesis.ts';
+import type { Genesis } from '../config/genesis-types.ts';
+import { createConsensusEngine, type Engine } from '../consensus/engine.ts';
+import { indexOfKey } from '../consensus/validators.ts';
+import { toHex } from '../crypto/hash.ts';
+import { OrdoError } from '../errors.ts';
+import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
+import { createMempool, type LaneMempool } from '../mempool/index.ts';
+import { createLibp2pNetwork, loadOrCreateIdentity, type Network, TxGossip } from '../p2p/index.ts';
+import type { AdapterSource } from '../rollup-adapter/source.ts';
+import { registerMethods } from '../rpc/methods.ts';
+import { RpcServer } from '../rpc/server.ts';
+import { openStore } from '../store/index.ts';
+import type { BlockStore } from '../store/types.ts';
+import type { Block, CommitCertificate } from '../types.ts';
+import { createBlockSource } from './block-source.ts';
+import { homePaths } from './home.ts';
+import { loadKeyFile } from './keys.ts';
+import { createLogger } from './logger.ts';
+import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
+
+export interface NodeOptions {
+  home: string;
+  /** Overrides config.rpc.listen (e.g. from `ordo start --rpc`). */
+  rpcListen?: string;
+  logger?: Logger;
+  /** Enable `ordo_admin_*` RPC methods (local testnets only). */
+  adminRpc?: boolean;
+}
+
+interface Stoppable {
+  name: string;
+  stop: () => Promise<void> | void;
+}
+
+const MAX_TRACKED_SUBMISSIONS = 200_000;
+
+export class OrdoNode {
+  readonly home: string;
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  #opts: NodeOptions;
+  #rootLog: Logger;
+  #started: Stoppable[] = [];
+  #store: BlockStore | undefined;
+  #mempool: LaneMempool | undefined;
+  #executor: Executor | undefined;
+  #network: Network | undefined;
+  #consensus: Engine | undefined;
+  #rpc: RpcServer | undefined;
+  #headListeners = new Set<(height: number) => void>();
+  #submittedAt = new Map<string, number>();
+  #execChain: Promise<void> = Promise.resolve();
+  #blockedPeers = new Set<string>();
+  #peerId = '';
+  #adapterPort = 0;
+
+  private constructor(opts: NodeOptions, config: NodeConfig, genesis: Genesis, log: Logger) {
+    this.#opts = opts;
+    this.#rootLog = log;
+    this.home = opts.home;
+    this.config = config;
+    this.genesis = genesis;
+    this.log = log.child({ module: 'node' });
+    this.metrics = createNodeMetrics();
+  }
+
+  /** Load and validate config, genesis and keys; nothing is started yet. */
+  static load(opts: NodeOptions): OrdoNode {
+    const p = homePaths(opts.home);
+    const config = loadConfig(p.config);
+    if (opts.rpcListen !== undefined) config.rpc.listen = opts.rpcListen;
+    const genesis = loadGenesis(p.genesis);
+    const log = opts.logger ?? createLogger(config.log.level, { node: config.node.moniker });
+    return new OrdoNode(opts, config, genesis, log);
+  }
+
+  get rpcUrl(): string {
+    const { host } = parseHostPort(this.config.rpc.listen);
+    return `http://${host}:${this.#rpc?.port ?? 0}`;
+  }
+
+  get grpcAddress(): string | null {
+    if (this.config.grpc.listen === null) return null;
+    return `${parseHostPort(this.config.grpc.listen).host}:${this.#adapterPort}`;
+  }
+
+  get peerId(): string {
+    return this.#peerId;
+  }
+
+  get height(): number {
+    return this.#store?.height() ?? 0;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const p = homePaths(this.home);
+    const { config, genesis, log } = this;
+    const root = this.#rootLog;
+    const registry = this.metrics.registry;
+    const child = (module: string) => root.child({ module });
+
+    // Keys first: a bad key stops start-up before anything is opened.
+    const isValidator = config.node.mode === 'validator';
+    const signer = isValidator ? loadKeyFile(p.validatorKey) : null;
+    const validators = validatorSetOf(genesis);
+    if (signer !== null && indexOfKey(validators, signer.publicKey) < 0) {
+      throw new OrdoError(
+        'NOT_A_VALIDATOR',
+        `the key in ${p.validatorKey} (public key ${toHex(signer.publicKey)}) is not in the genesis validator set; set node.mode to "full" to follow the chain without voting`,
+      );
+    }
+    mkdirSync(p.walDir, { recursive: true });
+
+    // 1. store
+    const store = await openStore({
+      path: p.db,
+      engine: config.store.engine,
+      sync: config.store.sync,
+      logger: child('store'),
+      registry,
+    });
+    this.#store = store;
+    this.#started.push({ name: 'store', stop: () => store.close() });
+    this.metrics.height.set(store.height());
+
+    // 2. executor
+    const executor = createExecutor({
+      rollups: genesis.rollups,
+      kv: (ns) => store.sub(`exec/${ns}`),
+      logger: child('exec'),
+      registry,
+    });
+    await executor.start();
+    this.#executor = executor;
+    this.#started.push({ name: 'executor', stop: () => executor.stop() });
+    const executed = new Set(executor.executedNamespaces());
+
+    // 3. mempool
+    const mempool = createMempool({
+      rollups: genesis.rollups,
+      limits: {
+        maxTotalTxs: config.mempool.maxTotalTxs,
+        maxTotalBytes: config.mempool.maxTotalBytes,
+        ttlMs: config.mempool.ttlMs,
+      },
+      classify: (tx) =>
+        executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,
+      accountNonce: (ns, sender) => executor.accountNonce(ns, sender),
+      logger: child('mempool'),
+      registry,
+    });
+    this.#mempool = mempool;
+
+    // 4. network
+    const identity = await loadOrCreateIdentity(p.p2pKey);
+    this.#peerId = peerIdFromPrivateKey(identity).toString();
+    const network = await createLibp2pNetwork({
+      chainId: genesis.chainId,
+      listen: config.p2p.listen,
+      bootstrap: config.p2p.bootstrap,
+      identityKeyPath: p.p2pKey,
+      limits: {
+        maxGossipBytes: { consensus: config.p2p.maxGossipMessageBytes },
+        maxConnections: config.p2p.maxConnections,
+        requestTimeoutMs: config.p2p.requestTimeoutMs,
+      },
+      logger: child('p2p'),
+      registry,
+    });
+    this.#network = network;
+    await network.start();
+    this.#started.push({ name: 'network', stop: () => network.stop() });
+
+    // 5. transaction gossip: RPC-admitted txs go out in batches; received batches go through admission.
+    const gossip = new TxGossip({
+      network,
+      admit: (tx) => mempool.add(tx, 'gossip'),
+      maxTxs: config.p2p.txBatchMaxTxs,
+      maxBytes: config.p2p.txBatchMaxBytes,
+      flushMs: config.p2p.txBatchFlushMs,
+      logger: child('tx-gossip'),
+      registry,
+    });
+    this.#started.push({ name: 'tx-gossip', stop: () => gossip.stop() });
+
+    // 6. consensus
+    const consensus = await createConsensusEngine({
+      chainId: genesis.chainId,
+      validators,
+      signer,
+      network,
+      store,
+      source: createBlockSource(genesis, mempool),
+      genesisTimeMs: genesis.genesisTimeMs,
+      dataDir: p.walDir,
+      timeouts: {
+        proposeMs: config.consensus.timeoutProposeMs,
+        prevoteMs: config.consensus.timeoutVoteMs,
+        precommitMs: config.consensus.timeoutVoteMs,
+        deltaMs: config.consensus.timeoutDeltaMs,
+        emptyBlockWaitMs: config.consensus.heartbeatMs,
+      },
+      maxBlockBytes: config.consensus.maxBlockBytes,
+      maxBlockTxs: config.consensus.maxBlockTxs,
+      txLookup: async (hashes: Uint8Array[]) =>
+        hashes.map((h) => mempool.get(h)).filter((t) => t !== undefined),
+      logger: child('consensus'),
+      registry,
+    });
+    this.#consensus = consensus;
+    consensus.onCommit((block, cert) => this.#onCommit(block, cert));
+    await consensus.start();
+    this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
+
+    // 7. rollup adapter (gRPC)
+    if (config.grpc.listen !== null) {
+      const { startAdapterServer } = await import('../rollup-adapter/index.ts');
+      const { host, port } = parseHostPort(config.grpc.listen);
+      const server = await startAdapterServer({
+        source: this.adapterSource(),
+        host,
+        port,
+        logger: child('adapter'),
+      });
+      this.#adapterPort = server.port;
+      this.#started.push({ name: 'adapter', stop: () => server.close() });
+    }
+
+    // 8. JSON-RPC
+    const { host, port } = parseHostPort(config.rpc.listen);
+    const rpc = new RpcServer({
+      host,
+      port,
+      maxBodyBytes: config.rpc.maxBodyBytes,
+      maxConnections: config.rpc.maxConnections,
+      maxBatchRequests: config.rpc.maxBatchRequests,
+      requestTimeoutMs: config.rpc.requestTimeoutMs,
+      registry,
+      logger: child('rpc'),
+    });
+    registerMethods(rpc, {
+      genesis,
+      nodeId: this.#peerId,
+      moniker: config.node.moniker,
+      mempool,
+      store,
+      consensus,
+      peers: () => network.peers(),
+      maxTxBytes: Math.min(LIMITS.maxTxBytes, Math.max(...genesis.rollups.map((r) => r.maxTxBytes))),
+      onAdmitted: (tx) => {
+        gossip.push(tx);
+        this.#trackSubmission(tx);
+      },
+      onCommit: (l) => this.onCommit(l),
+    });
+    if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
+    await rpc.start();
+    this.#rpc = rpc;
+    this.#started.push({ name: 'rpc', stop: () => rpc.stop() });
+
+    log.info(
+      {
+        chainId: genesis.chainId,
+        height: store.height(),
+        peerId: this.#peerId,
+        rpc: this.rpcUrl,
+        grpc: this.grpcAddress,
+        validator: signer !== null,
+      },
+      'node started',
+    );
+  }
+
+  /** Stop every started component in reverse order; safe to call more than once. */
+  async stop(): Promise<void> {
+    while (this.#started.length > 0) {
+      const c = this.#started.pop()!;
+      try {
+        await c.stop();
+      } catch (err) {
+        this.log.warn({ err, component: c.name }, 'component failed to stop cleanly');
+      }
+    }
+    await this.#execChain.catch(() => {});
+  }
+
+  /** Subscribe to committed heights. */
+  onCommit(listener: (height: number) => void): () => void {
+    this.#headListeners.add(listener);
+    return () => this.#headListeners.delete(listener);
+  }
+
+  #trackSubmission(tx: { namespace: number; payload: Uint8Array }): void {
+    if (this.#submittedAt.size >= MAX_TRACKED_SUBMISSIONS) return;
+    this.#submittedAt.set(Buffer.from(txHash(tx)).toString('base64'), performance.now());
+  }
+
+  #onCommit(block: Block, _cert: CommitCertificate): void {
+    const height = block.header.height;
+    this.#mempool?.update(height, block.txs);
+    this.metrics.height.set(height);
+    this.metrics.blockTxs.observe(block.txs.length);
+    if (this.#submittedAt.size > 0) {
+      const now = performance.now();
+      for (const tx of block.txs) {
+        const k = Buffer.from(txHash(tx)).toString('base64');
+        const t = this.#submittedAt.get(k);
+        if (t !== undefined) {
+          this.metrics.commitLatency.observe((now - t) / 1000);
+          this.#submittedAt.delete(k);
+        }
+      }
+    }
+    this.log.info({ height, txs: block.txs.length, round: block.header.round }, 'committed block');
+    this.#scheduleExecution(block);
+    for (const l of this.#headListeners) {
+      try {
+        l(height);
+      } catch (err) {
+        this.log.warn({ err }, 'commit listener failed');
+      }
+    }
+  }
+
+  /** Pre-confirmation: executed rollups' txs run in commit order, one block at a time, off the commit path. */
+  #scheduleExecution(block: Block): void {
+    const executor = this.#executor;
+    if (executor === undefined) return;
+    const executed = new Set(executor.executedNamespaces());
+    const byNs = new Map<number, Uint8Array[]>();
+    for (const ns of executed) byNs.set(ns, []);
+    for (const tx of block.txs) byNs.get(tx.namespace)?.push(tx.payload);
+    this.#execChain = this.#execChain
+      .then(() => executor.executeBlock(block.header.height, byNs, block.header.timeMs))
+      .then(
+        () => undefined,
+        (err) =>
+          this.log.error(
+            { err, height: block.header.height },
+            'execution failed; results for this height are missing',
+          ),
+      );
+  }
+
+  /** The adapter's view of this node. */
+  adapterSource(): AdapterSource {
+    const { genesis } = this;
+    const store = () => this.#store!;
+    return {
+      chainId: genesis.chainId,
+      validators: validatorSetOf(genesis).validators,
+      rollups: genesis.rollups,
+      height: () => store().height(),
+      baseHeight: () => store().baseHeight(),
+      getCertifiedBlock: async (h) => {
+        const [block, certificate] = await Promise.all([store().getBlock(h), store().getCertificate(h)]);
+        return block === undefined || certificate === undefined ? undefined : { block, certificate };
+      },
+      getExecResults: async (h, ns) => {
+        const r = await this.#executor?.getResult(ns, h);
+        return r === undefined
+          ? undefined
+          : { receipts: r.receipts.map(encodeReceipt), stateRoot: r.stateRoot };
+      },
+      onCommit: (l) => this.onCommit(l),
+      submit: (tx) => {
+        const r = this.#mempool!.add(tx, 'rpc');
+        if (r.ok) this.#trackSubmission(tx);
+        return r;
+      },
+      status: (hash) => this.#mempool!.status(hash),
+    };
+  }
+
+  #registerAdmin(rpc: RpcServer, network: Network): void {
+    rpc.register('ordo_admin_setBlockedPeers', (params) => {
+      const ids = params[0];
+      if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) {
+        throw new OrdoError('DECODE_INVALID_FIELD', 'expected [peerIds: string[]]');
+      }
+      this.#blockedPeers = new Set(ids as string[]);
+      const n = network as Network & { setBlockedPeers?: (ids: string[]) => Promise<void> | void };
+      if (n.setBlockedPeers === undefined)
+        throw new OrdoError('NOT_SUPPORTED', 'this network does not support peer blocking');
+      return Promise.resolve(n.setBlockedPeers([...this.#blockedPeers])).then(() => ({
+        blocked: [...this.#blockedPeers],
+      }));
+    });
+  }
+}
