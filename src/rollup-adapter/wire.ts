@@ -1,0 +1,229 @@
+/**
+ * gRPC wire format of the adapter: loads proto/ordo/adapter/v1/adapter.proto with @grpc/proto-loader
+ * at start (the .proto files are the only source of truth, as for the rest of the protocol) and
+ * converts between the plain objects grpc-js carries and the adapter's domain types. Everything that
+ * arrives from the network is shape- and size-checked here before it is used; the SDK then verifies
+ * it cryptographically (verify.ts).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_DIR } from '../codec/proto.ts';
+import type { NmtNode } from '../crypto/nmt.ts';
+import type { TxStatus } from '../mempool/types.ts';
+import type { BundleSpan, CommitCertificate } from '../types.ts';
+import { VerificationError } from './errors.ts';
+import type { SubmitResult } from './in-process.ts';
+import type { CommitmentState, NamespaceBlock } from './types.ts';
+import { decodeHeaderBytes } from './verify.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: proto-loader messages are untyped records at this boundary
+export type Wire = any;
+
+export const ADAPTER_PROTO = 'ordo/adapter/v1/adapter.proto';
+
+/** Largest NamespaceBlock message: a whole 4 MiB block body plus proof, certificate and receipts. */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+let cached: grpc.ServiceClientConstructor | undefined;
+
+/** The RollupAdapter client constructor (and `.service` definition), loaded once per process. */
+export function loadAdapterService(): grpc.ServiceClientConstructor {
+  if (cached !== undefined) return cached;
+  const def = protoLoader.loadSync(ADAPTER_PROTO, {
+    includeDirs: [PROTO_DIR],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as Wire;
+  cached = pkg.ordo.adapter.v1.RollupAdapter as grpc.ServiceClientConstructor;
+  return cached;
+}
+
+// ---------------------------------------------------------------- domain -> wire (server)
+
+export function namespaceBlockToWire(nb: NamespaceBlock): Wire {
+  return {
+    namespace: nb.namespace,
+    height: nb.height,
+    blockHash: nb.blockHash,
+    timeMs: nb.timeMs,
+    header: nb.headerBytes,
+    transactions: nb.transactions,
+    bundles: nb.bundles,
+    certificate: nb.certificate,
+    proof: {
+      start: nb.proof.start,
+      end: nb.proof.end,
+      nodes: nb.proof.nodes.map((n) => ({ minNamespace: n.min, maxNamespace: n.max, hash: n.hash })),
+    },
+    execution: nb.execution ?? null,
+  };
+}
+
+/** Approximate encoded size, for the server's in-flight byte budget. */
+export function namespaceBlockSize(nb: NamespaceBlock): number {
+  let n = 256 + nb.headerBytes.byteLength + nb.certificate.sigs.length * 72 + nb.proof.nodes.length * 48;
+  for (const t of nb.transactions) n += t.byteLength + 6;
+  for (const r of nb.execution?.receipts ?? []) n += r.byteLength + 6;
+  return n;
+}
+
+const STATUS_KIND = {
+  unknown: 'TX_STATUS_UNKNOWN',
+  pending: 'TX_STATUS_PENDING',
+  committed: 'TX_STATUS_COMMITTED',
+  dropped: 'TX_STATUS_DROPPED',
+} as const;
+
+export function txStatusToWire(s: TxStatus): Wire {
+  return {
+    status: STATUS_KIND[s.status],
+    height: s.status === 'committed' ? s.height : 0,
+    index: s.status === 'committed' ? s.index : 0,
+    dropReason: s.status === 'dropped' ? s.reason : '',
+    message: s.status === 'dropped' ? (s.message ?? '') : '',
+  };
+}
+
+export function submitResultToWire(r: SubmitResult): Wire {
+  return {
+    accepted: r.accepted,
+    txHash: r.txHash,
+    rejectCode: r.rejectCode ?? '',
+    message: r.message ?? '',
+    retryable: r.retryable,
+  };
+}
+
+export function commitmentToWire(c: CommitmentState): Wire {
+  return { chainId: c.chainId, soft: c.soft, firm: c.firm };
+}
+
+// ---------------------------------------------------------------- wire -> domain (client)
+
+function bad(message: string): never {
+  throw new VerificationError('MALFORMED', message);
+}
+
+function bytes(what: string, v: unknown, len?: number, max = 32): Uint8Array {
+  if (!(v instanceof Uint8Array)) bad(`${what} is not bytes`);
+  if (len !== undefined && v.byteLength !== len) bad(`${what} must be ${len} bytes, got ${v.byteLength}`);
+  if (len === undefined && v.byteLength > max) bad(`${what} is ${v.byteLength} bytes; limit ${max}`);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export function u64(what: string, v: unknown): number {
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 0) bad(`${what} must be a non-negative safe integer`);
+  return n;
+}
+
+function u32(what: string, v: unknown): number {
+  const n = u64(what, v);
+  if (n > 0xffff_ffff) bad(`${what} must be a uint32`);
+  return n;
+}
+
+function list(what: string, v: unknown, max: number): Wire[] {
+  const a = v ?? [];
+  if (!Array.isArray(a)) bad(`${what} is not a list`);
+  if (a.length > max) bad(`${what} has ${a.length} entries; limit ${max}`);
+  return a;
+}
+
+function certificateFromWire(w: Wire): CommitCertificate {
+  if (w == null) bad('certificate is missing');
+  return {
+    height: u64('certificate.height', w.height),
+    round: u32('certificate.round', w.round),
+    blockHash: bytes('certificate.blockHash', w.blockHash, 32),
+    sigs: list('certificate.sigs', w.sigs, 1024).map((s) => ({
+      validatorIndex: u32('certificate.sig.validatorIndex', s?.validatorIndex),
+      signature: bytes('certificate.sig.signature', s?.signature, 64),
+    })),
+  };
+}
+
+export function namespaceBlockFromWire(w: Wire, maxTxBytes = 1024 * 1024): NamespaceBlock {
+  if (w == null || typeof w !== 'object') bad('block message is empty');
+  const headerBytes = bytes('header', w.header, undefined, 4096);
+  const transactions = list('transactions', w.transactions, 100_000).map((t, i) =>
+    bytes(`transactions[${i}]`, t, undefined, maxTxBytes),
+  );
+  const bundles: BundleSpan[] = list('bundles', w.bundles, 100_000).map((s) => ({
+    bundleHash: bytes('bundle.bundleHash', s?.bundleHash, 32),
+    namespace: u32('bundle.namespace', s?.namespace),
+    start: u32('bundle.start', s?.start),
+    count: u32('bundle.count', s?.count),
+  }));
+  if (w.proof == null) bad('proof is missing');
+  const nodes: NmtNode[] = list('proof.nodes', w.proof.nodes, 128).map((n) => ({
+    min: u32('proof.node.minNamespace', n?.minNamespace),
+    max: u32('proof.node.maxNamespace', n?.maxNamespace),
+    hash: bytes('proof.node.hash', n?.hash, 32),
+  }));
+  const nb: NamespaceBlock = {
+    namespace: u32('namespace', w.namespace),
+    height: u64('height', w.height),
+    blockHash: bytes('blockHash', w.blockHash, 32),
+    timeMs: u64('timeMs', w.timeMs),
+    header: decodeHeaderBytes(headerBytes),
+    headerBytes,
+    transactions,
+    bundles,
+    certificate: certificateFromWire(w.certificate),
+    proof: { start: u32('proof.start', w.proof.start), end: u32('proof.end', w.proof.end), nodes },
+  };
+  if (w.execution != null) {
+    nb.execution = {
+      receipts: list('execution.receipts', w.execution.receipts, 100_000).map((r, i) =>
+        bytes(`execution.receipts[${i}]`, r, undefined, 1024 * 1024),
+      ),
+      stateRoot: bytes('execution.stateRoot', w.execution.stateRoot, undefined, 64),
+    };
+  }
+  return nb;
+}
+
+export function txStatusFromWire(w: Wire): TxStatus {
+  switch (w?.status) {
+    case 'TX_STATUS_PENDING':
+      return { status: 'pending' };
+    case 'TX_STATUS_COMMITTED':
+      return { status: 'committed', height: u64('height', w.height), index: u32('index', w.index) };
+    case 'TX_STATUS_DROPPED': {
+      const reason = String(w.dropReason ?? '');
+      const r =
+        (['expired', 'evicted', 'invalid', 'replaced'] as const).find((x) => x === reason) ?? 'invalid';
+      const s: TxStatus = { status: 'dropped', reason: r };
+      if (typeof w.message === 'string' && w.message.length > 0) s.message = w.message.slice(0, 1024);
+      return s;
+    }
+    default:
+      return { status: 'unknown' };
+  }
+}
+
+export function submitResultFromWire(w: Wire): SubmitResult {
+  const r: SubmitResult = {
+    accepted: w?.accepted === true,
+    txHash: bytes('txHash', w?.txHash, 32),
+    retryable: w?.retryable === true,
+  };
+  if (typeof w?.rejectCode === 'string' && w.rejectCode.length > 0) r.rejectCode = w.rejectCode.slice(0, 64);
+  if (typeof w?.message === 'string' && w.message.length > 0) r.message = w.message.slice(0, 1024);
+  return r;
+}
+
+export function commitmentFromWire(w: Wire): CommitmentState {
+  const level = (x: Wire) => ({
+    height: u64('height', x?.height ?? 0),
+    blockHash: x?.blockHash instanceof Uint8Array ? new Uint8Array(x.blockHash) : new Uint8Array(32),
+    timeMs: u64('timeMs', x?.timeMs ?? 0),
+  });
+  return { chainId: String(w?.chainId ?? ''), soft: level(w?.soft), firm: level(w?.firm) };
+}
