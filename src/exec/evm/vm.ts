@@ -1,0 +1,417 @@
+/**
+ * The EVM: real Ethereum semantics through `@ethereumjs/vm` (Prague rules) over Ordo's flat state.
+ *
+ * Transactions are standard signed Ethereum transactions (legacy with EIP-155, EIP-2930, EIP-1559) for
+ * the rollup's chain id, so a transaction signed by viem or ethers executes as on a real chain. Blob
+ * (type 3), set-code (type 4) and unprotected pre-EIP-155 transactions are rejected as invalid.
+ *
+ * State layout (keys are byte strings, see types.ts):
+ *   "A" || address(20)            → nonce u64 BE (8) || balance u256 BE (32) || codeHash (32)
+ *   "C" || codeHash(32)           → code bytes (content-addressed: never changes once written)
+ *   "S" || address(20) || slot(32) → storage value (leading zeros stripped; absent = zero)
+ *
+ * `ViewStateManager` implements ethereumjs' StateManagerInterface over a `TxView`, so each call to
+ * `runTx` reports exactly the state it read and wrote. The block's fee recipient (COINBASE) is handled
+ * as a commutative credit: when the only access to it is the fee payment after the top-level call
+ * returned, the write is replaced by `credit(delta)` and no read is recorded (docs/executor.md).
+ */
+import { createBlock } from '@ethereumjs/block';
+import { type AccountFields, type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import type { EVM } from '@ethereumjs/evm';
+import { Capability, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import {
+  Account,
+  Address,
+  KECCAK256_NULL,
+  KECCAK256_RLP,
+  publicToAddress,
+  setLengthLeft,
+} from '@ethereumjs/util';
+import { createVM, runTx, type VM } from '@ethereumjs/vm';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import type { RollupConfig } from '../../config/genesis-types.ts';
+import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
+import type { TxView } from '../view.ts';
+
+const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
+const U256_MAX = (1n << 256n) - 1n;
+export const DEFAULT_EVM_FEE_RECIPIENT = '0x0000000000000000000000000000000000000fee';
+export const DEFAULT_EVM_BASE_FEE = 1_000_000_000n;
+const BLOCK_GAS_LIMIT = 1n << 50n;
+
+const lat = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const bin = (s: string): Uint8Array => {
+  const b = Buffer.from(s, 'latin1');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
+
+export const evmAccountKey = (addr: Uint8Array): Bytes => 'A' + lat(addr);
+export const evmStorageKey = (addr: Uint8Array, slot: Uint8Array): Bytes =>
+  'S' + lat(addr) + lat(slot.byteLength === 32 ? slot : setLengthLeft(slot, 32));
+const codeKey = (hash: string): Bytes => 'C' + hash;
+
+export interface EvmAccount {
+  nonce: bigint;
+  balance: bigint;
+  /** latin1 string of the 32-byte code hash */
+  codeHash: string;
+}
+
+export function encodeEvmAccount(a: EvmAccount): Bytes {
+  const b = Buffer.alloc(72);
+  b.writeBigUInt64BE(a.nonce, 0);
+  let v = a.balance;
+  for (let i = 39; i >= 8; i--) {
+    b[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  b.write(a.codeHash, 40, 'latin1');
+  return b.toString('latin1');
+}
+
+export function decodeEvmAccount(v: Bytes): EvmAccount {
+  const b = Buffer.from(v, 'latin1');
+  let bal = 0n;
+  for (let i = 8; i < 40; i++) bal = (bal << 8n) | BigInt(b[i]!);
+  return { nonce: b.readBigUInt64BE(0), balance: bal, codeHash: v.slice(40, 72) };
+}
+
+/** StateManagerInterface over a TxView (one instance per VM; `view` swapped per transaction). */
+export class ViewStateManager {
+  view: TxView | undefined;
+  /** Set once the top-level call has returned: what follows is fee payment and cleanup. */
+  post = false;
+  readonly coinbaseKey: Bytes;
+  /** Base value of the coinbase account peeked (not recorded) by a post-phase read. */
+  cbPeek: Bytes | null | undefined;
+  readonly originalStorageCache: {
+    get: (address: Address, key: Uint8Array) => Promise<Uint8Array>;
+    clear: () => void;
+  };
+
+  constructor(coinbase: Uint8Array) {
+    this.coinbaseKey = evmAccountKey(coinbase);
+    this.originalStorageCache = {
+      get: async (address, key) => {
+        const k = evmStorageKey(address.bytes, key);
+        const v = this.#v().peekBase(k);
+        this.#v().recordRead(k, v);
+        return v === null ? new Uint8Array(0) : bin(v);
+      },
+      clear: () => {},
+    };
+  }
+
+  #v(): TxView {
+    if (this.view === undefined) throw new Error('EVM state accessed outside a transaction');
+    return this.view;
+  }
+
+  begin(view: TxView): void {
+    this.view = view;
+    this.post = false;
+    this.cbPeek = undefined;
+  }
+
+  /** Turn a pure fee payment to the coinbase into a credit; otherwise record its read. */
+  finish(status: TxOutcome['status']): void {
+    const v = this.#v();
+    if (this.cbPeek === undefined) return;
+    const peek = this.cbPeek;
+    const own = v.own(this.coinbaseKey);
+    if (status !== 'invalid' && own !== undefined) {
+      const before = peek === null ? undefined : decodeEvmAccount(peek);
+      const after = own === null ? undefined : decodeEvmAccount(own);
+      const bNonce = before?.nonce ?? 0n;
+      const aNonce = after?.nonce ?? 0n;
+      const bCode = before?.codeHash ?? KECCAK_NULL_STR;
+      const aCode = after?.codeHash ?? KECCAK_NULL_STR;
+      const delta = (after?.balance ?? 0n) - (before?.balance ?? 0n);
+      // An account that would exist only as an empty husk is deleted by EIP-161 either way.
+      if (bNonce === aNonce && bCode === aCode && delta >= 0n && (after !== undefined || delta === 0n)) {
+        v.unset(this.coinbaseKey);
+        v.credit(this.coinbaseKey, delta);
+        return;
+      }
+    }
+    v.recordRead(this.coinbaseKey, peek);
+  }
+
+  #getAccountValue(address: Address): Bytes | undefined {
+    const v = this.#v();
+    const key = evmAccountKey(address.bytes);
+    if (key === this.coinbaseKey) {
+      const own = v.own(key);
+      if (own !== undefined) return own ?? undefined;
+      if (this.post && this.cbPeek === undefined && !v.reads.has(key)) {
+        this.cbPeek = v.peekBase(key);
+        return this.cbPeek ?? undefined;
+      }
+      if (this.cbPeek !== undefined) {
+        v.recordRead(key, this.cbPeek);
+        this.cbPeek = undefined;
+      }
+    }
+    return v.get(key);
+  }
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    const raw = this.#getAccountValue(address);
+    if (raw === undefined) return undefined;
+    const a = decodeEvmAccount(raw);
+    return new Account(a.nonce, a.balance, KECCAK256_RLP, bin(a.codeHash));
+  }
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    const key = evmAccountKey(address.bytes);
+    if (account === undefined) {
+      this.#v().set(key, undefined);
+      return;
+    }
+    if (account.balance > U256_MAX) throw new Error('balance overflow');
+    this.#v().set(
+      key,
+      encodeEvmAccount({ nonce: account.nonce, balance: account.balance, codeHash: lat(account.codeHash) }),
+    );
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    const v = this.#v();
+    v.set(evmAccountKey(address.bytes), undefined);
+    for (const k of v.ownKeysWithPrefix('S' + lat(address.bytes))) v.set(k, undefined);
+  }
+
+  async modifyAccountFields(address: Address, f: AccountFields): Promise<void> {
+    const acc = (await this.getAccount(address)) ?? new Account();
+    if (f.nonce !== undefined) acc.nonce = f.nonce;
+    if (f.balance !== undefined) acc.balance = f.balance;
+    if (f.codeHash !== undefined) acc.codeHash = f.codeHash;
+    await this.putAccount(address, acc);
+  }
+
+  async putCode(address: Address, value: Uint8Array): Promise<void> {
+    const hash = keccak_256(value);
+    if (value.byteLength > 0) this.#v().set(codeKey(lat(hash)), lat(value));
+    await this.modifyAccountFields(address, { codeHash: hash });
+  }
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    const raw = this.#getAccountValue(address);
+    if (raw === undefined) return new Uint8Array(0);
+    const h = raw.slice(40, 72);
+    if (h === KECCAK_NULL_STR) return new Uint8Array(0);
+    const code = this.#v().get(codeKey(h));
+    return code === undefined ? new Uint8Array(0) : bin(code);
+  }
+
+  async getCodeSize(address: Address): Promise<number> {
+    return (await this.getCode(address)).byteLength;
+  }
+
+  async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    const v = this.#v().get(evmStorageKey(address.bytes, key));
+    return v === undefined ? new Uint8Array(0) : bin(v);
+  }
+
+  async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    let i = 0;
+    while (i < value.byteLength && value[i] === 0) i++;
+    const stripped = value.subarray(i);
+    this.#v().set(evmStorageKey(address.bytes, key), stripped.byteLength === 0 ? undefined : lat(stripped));
+  }
+
+  async clearStorage(address: Address): Promise<void> {
+    const v = this.#v();
+    for (const k of v.ownKeysWithPrefix('S' + lat(address.bytes))) v.set(k, undefined);
+  }
+
+  async checkpoint(): Promise<void> {
+    this.#v().checkpoint();
+  }
+  async commit(): Promise<void> {
+    this.#v().commit();
+  }
+  async revert(): Promise<void> {
+    this.#v().revert();
+  }
+  async getStateRoot(): Promise<Uint8Array> {
+    return new Uint8Array(32);
+  }
+  async setStateRoot(): Promise<void> {}
+  async hasStateRoot(): Promise<boolean> {
+    return true;
+  }
+  clearCaches(): void {}
+  shallowCopy(): ViewStateManager {
+    return this;
+  }
+}
+
+export interface EvmVmOptions {
+  feeRecipient?: string;
+  baseFeePerGas?: bigint;
+}
+
+export class EvmVm implements Vm<TypedTransaction> {
+  readonly kind = 'evm' as const;
+  readonly common: Common;
+  readonly #rollup: RollupConfig;
+  readonly #sm: ViewStateManager;
+  readonly #vm: VM;
+  readonly #coinbase: Address;
+  readonly #baseFee: bigint;
+  #depth = 0;
+
+  private constructor(
+    rollup: RollupConfig,
+    common: Common,
+    vm: VM,
+    sm: ViewStateManager,
+    opts: EvmVmOptions,
+  ) {
+    this.#rollup = rollup;
+    this.common = common;
+    this.#vm = vm;
+    this.#sm = sm;
+    this.#coinbase = new Address(
+      Buffer.from((opts.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT).slice(2), 'hex'),
+    );
+    this.#baseFee = opts.baseFeePerGas ?? DEFAULT_EVM_BASE_FEE;
+    // Track call depth so the state manager knows when the top-level call has returned.
+    const evm = vm.evm as EVM;
+    const orig = evm.runCall.bind(evm);
+    evm.runCall = async (o) => {
+      this.#depth++;
+      try {
+        return await orig(o);
+      } finally {
+        this.#depth--;
+        if (this.#depth === 0) this.#sm.post = true;
+      }
+    };
+  }
+
+  static async create(rollup: RollupConfig, opts: EvmVmOptions = {}): Promise<EvmVm> {
+    if (rollup.evmChainId === undefined)
+      throw new RangeError(`evm rollup ${rollup.namespace} has no evmChainId`);
+    const common = createCustomCommon({ chainId: rollup.evmChainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const sm = new ViewStateManager(
+      Buffer.from((opts.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT).slice(2), 'hex'),
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: ethereumjs types the state manager as its interface
+    const vm = await createVM({ common, stateManager: sm as any });
+    return new EvmVm(rollup, common, vm, sm, opts);
+  }
+
+  #decode(payload: Uint8Array): TypedTransaction | string {
+    if (payload.byteLength === 0) return 'empty transaction';
+    const t = payload[0]!;
+    if (t === 3 || t === 4) return `unsupported transaction type ${t}`;
+    try {
+      const tx = createTxFromRLP(payload, { common: this.common }) as TypedTransaction;
+      if (tx.type === 0 && !tx.supports(Capability.EIP155ReplayProtection)) {
+        return 'unprotected (pre-EIP-155) transaction';
+      }
+      return tx;
+    } catch (err) {
+      return `malformed transaction: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  classify(payload: Uint8Array): { sender: string; nonce: bigint } | { error: string } {
+    const p = this.prepare(payload);
+    if (!p.ok) return { error: p.error };
+    return { sender: p.tx.getSenderAddress().toString(), nonce: p.tx.nonce };
+  }
+
+  prepare(payload: Uint8Array): Prepared<TypedTransaction> {
+    const tx = this.#decode(payload);
+    if (typeof tx === 'string') return { ok: false, error: tx };
+    try {
+      if (!tx.isSigned()) return { ok: false, error: 'transaction is not signed' };
+      const pub = tx.getSenderPublicKey();
+      return { ok: true, tx, proof: lat(pub) };
+    } catch (err) {
+      return { ok: false, error: `invalid signature: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  restore(payload: Uint8Array, proof: string): TypedTransaction {
+    const tx = this.#decode(payload);
+    if (typeof tx === 'string') throw new Error(tx);
+    (tx.cache as { senderPubKey?: Uint8Array }).senderPubKey = bin(proof);
+    return tx;
+  }
+
+  async execute(tx: TypedTransaction, view: TxView, ctx: BlockContext): Promise<TxOutcome> {
+    this.#sm.begin(view);
+    this.#depth = 0;
+    let out: TxOutcome;
+    try {
+      const block = createBlock(
+        {
+          header: {
+            number: BigInt(ctx.height),
+            timestamp: BigInt(Math.floor(ctx.timeMs / 1000)),
+            gasLimit: BLOCK_GAS_LIMIT,
+            baseFeePerGas: this.#baseFee,
+            coinbase: this.#coinbase,
+          },
+        },
+        { common: this.common },
+      );
+      const r = await runTx(this.#vm, { tx, block, skipBlockGasLimitValidation: true });
+      const logs: Log[] = (r.execResult.logs ?? []).map(([address, topics, data]) => ({
+        address,
+        topics,
+        data,
+      }));
+      const err = r.execResult.exceptionError;
+      out = {
+        status: err === undefined ? 'success' : 'revert',
+        gasUsed: r.totalGasSpent,
+        logs: err === undefined ? logs : [],
+      };
+      if (err !== undefined) out.error = err.error;
+      if (r.createdAddress !== undefined && err === undefined) out.contractAddress = r.createdAddress.bytes;
+    } catch (e) {
+      out = { status: 'invalid', gasUsed: 0n, logs: [], error: e instanceof Error ? e.message : String(e) };
+    }
+    this.#sm.finish(out.status);
+    this.#sm.view = undefined;
+    return out;
+  }
+
+  applyCredit(value: Bytes | undefined, amount: bigint): Bytes | undefined {
+    const a =
+      value === undefined ? { nonce: 0n, balance: 0n, codeHash: KECCAK_NULL_STR } : decodeEvmAccount(value);
+    const balance = a.balance + amount;
+    if (value === undefined && balance === 0n) return undefined;
+    return encodeEvmAccount({ ...a, balance: balance > U256_MAX ? U256_MAX : balance });
+  }
+
+  genesis(): Map<Bytes, Bytes> {
+    const m = new Map<Bytes, Bytes>();
+    for (const acc of this.#rollup.alloc ?? []) {
+      const addr = Buffer.from(acc.address.replace(/^0x/, ''), 'hex');
+      if (addr.byteLength !== 20) throw new RangeError(`evm alloc address ${acc.address} is not 20 bytes`);
+      const key = evmAccountKey(addr);
+      const prev = m.get(key);
+      const bal = (prev === undefined ? 0n : decodeEvmAccount(prev).balance) + BigInt(acc.balance);
+      m.set(key, encodeEvmAccount({ nonce: 0n, balance: bal, codeHash: KECCAK_NULL_STR }));
+    }
+    return m;
+  }
+
+  nonceOf(get: (key: Bytes) => Bytes | undefined, sender: string): bigint {
+    const addr = Buffer.from(sender.replace(/^0x/, ''), 'hex');
+    if (addr.byteLength !== 20) return 0n;
+    const v = get(evmAccountKey(addr));
+    return v === undefined ? 0n : decodeEvmAccount(v).nonce;
+  }
+}
+
+/** Sender address of a recovered public key (64 bytes), as the EVM derives it. */
+export function evmAddressOf(pub: Uint8Array): Uint8Array {
+  return publicToAddress(pub);
+}

@@ -1,0 +1,239 @@
+/**
+ * The embedded executor the node wires in: one state store per executed rollup (kinds `transfer` and
+ * `evm`; `opaque` rollups are only ordered), a sequential reference path and the parallel worker pool.
+ *
+ * `executeBlock(height, txsByNamespace)` runs every executed rollup's slice of a committed block,
+ * persists receipts, state changes and the new state root atomically per rollup, and only then
+ * resolves (and notifies subscribers — the adapter layer). Heights run strictly in order; asking for a
+ * height that is already persisted returns the stored results, so a node that restarts mid-way simply
+ * replays blocks from its last executed height. Every executed rollup gets a result at every height
+ * (empty slice → no receipts, root still chained), so all nodes chain the same roots.
+ */
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { RollupConfig } from '../config/genesis-types.ts';
+import { OrdoError } from '../errors.ts';
+import type { KvStore } from '../store/types.ts';
+import {
+  type AnyVm,
+  type BlockExecution,
+  createVm,
+  executeSequential,
+  isExecuted,
+  type VmOptions,
+} from './engine.ts';
+import { executeParallel, WorkerPool } from './parallel.ts';
+import { RollupState } from './state.ts';
+import type { BlockContext, NamespaceResult, Receipt } from './types.ts';
+
+export interface ExecutorOptions {
+  rollups: RollupConfig[];
+  /** The rollup's key/value namespace in the node database (e.g. blockStore.sub(`exec/${ns}`)). */
+  kv: (namespace: number) => KvStore;
+  /** Worker threads; 0 = sequential reference executor only. Default: available cores. */
+  workers?: number;
+  logger?: Logger;
+  registry?: Registry;
+  vm?: VmOptions;
+  /** Transactions per worker message (default transfer 512, evm 48). */
+  chunkSize?: { transfer?: number; evm?: number };
+}
+
+export type ResultsListener = (height: number, results: Map<number, NamespaceResult>) => void;
+
+export interface Executor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Namespaces this executor executes (kinds transfer and evm). */
+  executedNamespaces(): number[];
+  /** Cheap admission check: sender and nonce (transfer: no signature check; evm: recovers the sender). */
+  classify(namespace: number, payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
+  executeBlock(
+    height: number,
+    txsByNamespace: Map<number, Uint8Array[]>,
+    timeMs?: number,
+  ): Promise<Map<number, NamespaceResult>>;
+  getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
+  getReceipt(namespace: number, height: number, index: number): Promise<Receipt | undefined>;
+  /** Next nonce of `sender` in committed state (transfer: hex pubkey; evm: 0x address). */
+  accountNonce(namespace: number, sender: string): bigint;
+  /** Last executed height and state root of a rollup. */
+  head(namespace: number): { height: number; stateRoot: Uint8Array };
+  /** Called after each executed block's results are persisted. Returns an unsubscribe function. */
+  subscribe(listener: ResultsListener): () => void;
+  /** Test hook: make the next worker job crash its worker. */
+  injectWorkerCrash(): void;
+}
+
+interface Lane {
+  rollup: RollupConfig;
+  vm: AnyVm;
+  state: RollupState;
+}
+
+export function createExecutor(opts: ExecutorOptions): Executor {
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const lanes = new Map<number, Lane>();
+  const listeners = new Set<ResultsListener>();
+  const nWorkers = opts.workers ?? availableParallelism();
+  let pool: WorkerPool | undefined;
+  let started = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const reg = opts.registry;
+  const blockSeconds = new Histogram({
+    name: 'ordo_exec_block_seconds',
+    help: 'Time to execute and persist one rollup slice of a block',
+    labelNames: ['kind'],
+    buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: reg === undefined ? [] : [reg],
+  });
+  const txsTotal = new Counter({
+    name: 'ordo_exec_txs_total',
+    help: 'Executed transactions by status',
+    labelNames: ['kind', 'status'],
+    registers: reg === undefined ? [] : [reg],
+  });
+  const reexecTotal = new Counter({
+    name: 'ordo_exec_reexecuted_total',
+    help: 'Transactions re-executed by the coordinator after a failed read-set validation',
+    labelNames: ['kind'],
+    registers: reg === undefined ? [] : [reg],
+  });
+
+  function lane(ns: number): Lane {
+    const l = lanes.get(ns);
+    if (l === undefined)
+      throw new OrdoError('EXEC_UNKNOWN_NAMESPACE', `namespace ${ns} is not an executed rollup`);
+    return l;
+  }
+
+  async function runLane(
+    l: Lane,
+    height: number,
+    payloads: Uint8Array[],
+    timeMs: number,
+  ): Promise<NamespaceResult> {
+    const { state, vm, rollup } = l;
+    if (height <= state.height) {
+      const stored = await state.getResult(height);
+      if (stored === undefined) {
+        throw new OrdoError(
+          'EXEC_RESULT_MISSING',
+          `results of height ${height} for namespace ${rollup.namespace} are not stored`,
+        );
+      }
+      return stored;
+    }
+    if (height !== state.height + 1) {
+      throw new OrdoError(
+        'EXEC_HEIGHT_GAP',
+        `namespace ${rollup.namespace} executed up to ${state.height}; cannot execute ${height}`,
+        { namespace: rollup.namespace, executed: state.height, height },
+      );
+    }
+    const ctx: BlockContext = { height, timeMs };
+    const t0 = performance.now();
+    let exec: BlockExecution;
+    if (pool !== undefined && payloads.length > 0) {
+      const r = await executeParallel(pool, vm, rollup.namespace, state.state, payloads, ctx);
+      exec = r;
+      if (r.reexecuted > 0) reexecTotal.inc({ kind: rollup.kind }, r.reexecuted);
+    } else {
+      exec = await executeSequential(vm, state.state, payloads, ctx);
+    }
+    const { result, diff } = await state.commit(height, exec.writes, exec.receipts);
+    pool?.broadcastDiff(rollup.namespace, diff);
+    blockSeconds.observe({ kind: rollup.kind }, (performance.now() - t0) / 1000);
+    for (const r of exec.receipts) txsTotal.inc({ kind: rollup.kind, status: r.status });
+    log.debug({ namespace: rollup.namespace, height, txs: payloads.length }, 'executed rollup slice');
+    return result;
+  }
+
+  async function doExecute(height: number, txs: Map<number, Uint8Array[]>, timeMs: number) {
+    if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    const out = new Map<number, NamespaceResult>();
+    for (const ns of [...lanes.keys()].sort((a, b) => a - b)) {
+      out.set(ns, await runLane(lane(ns), height, txs.get(ns) ?? [], timeMs));
+    }
+    for (const l of listeners) {
+      try {
+        l(height, out);
+      } catch (err) {
+        log.warn({ err }, 'results listener threw');
+      }
+    }
+    return out;
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      for (const rollup of opts.rollups) {
+        if (!isExecuted(rollup)) continue;
+        const vm = await createVm(rollup, opts.vm);
+        const state = new RollupState(rollup.namespace, opts.kv(rollup.namespace));
+        await state.open(() => vm.genesis());
+        lanes.set(rollup.namespace, { rollup, vm, state });
+        log.info(
+          { namespace: rollup.namespace, kind: rollup.kind, height: state.height },
+          'executor lane open',
+        );
+      }
+      if (nWorkers > 0 && lanes.size > 0) {
+        pool = new WorkerPool({
+          size: nWorkers,
+          rollups: [...lanes.values()].map((l) => l.rollup),
+          vm: opts.vm ?? {},
+          snapshot: () =>
+            [...lanes.values()].map((l) => ({ namespace: l.rollup.namespace, state: l.state.state })),
+          chunkSize: opts.chunkSize ?? {},
+          logger: log,
+        });
+        await pool.start();
+      }
+      started = true;
+    },
+    async stop() {
+      started = false;
+      await queue.catch(() => {});
+      await pool?.stop();
+      pool = undefined;
+    },
+    executedNamespaces: () => [...lanes.keys()].sort((a, b) => a - b),
+    classify(namespace, payload) {
+      const l = lanes.get(namespace);
+      if (l === undefined) return { error: `namespace ${namespace} is not an executed rollup` };
+      return l.vm.classify(payload);
+    },
+    executeBlock(height, txs, timeMs = 0) {
+      const p = queue.then(() => doExecute(height, txs, timeMs));
+      queue = p.catch(() => {});
+      return p;
+    },
+    async getResult(namespace, height) {
+      return lane(namespace).state.getResult(height);
+    },
+    async getReceipt(namespace, height, index) {
+      const r = await lane(namespace).state.getResult(height);
+      return r?.receipts[index];
+    },
+    accountNonce(namespace, sender) {
+      const l = lane(namespace);
+      return l.vm.nonceOf((k) => l.state.state.get(k), sender);
+    },
+    head(namespace) {
+      const s = lane(namespace).state;
+      return { height: s.height, stateRoot: s.root };
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    injectWorkerCrash() {
+      pool?.injectCrash();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A tiny in-memory `KvStore` for tests and benchmarks (the node uses the database-backed one from
+ * src/store). Keys are kept as hex strings; `range` sorts on demand, which is fine at test sizes.
+ */
+import type { KvStore, KvWrite } from '../store/types.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+export class MemoryKv implements KvStore {
+  readonly map = new Map<string, Uint8Array>();
+  /** Number of batch() calls, for tests. */
+  batches = 0;
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.map.get(hex(key));
+  }
+  async put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    this.map.set(hex(key), value.slice());
+  }
+  async del(key: Uint8Array): Promise<void> {
+    this.map.delete(hex(key));
+  }
+  async batch(writes: KvWrite[]): Promise<void> {
+    this.batches++;
+    for (const w of writes) {
+      if (w.value === undefined) this.map.delete(hex(w.key));
+      else this.map.set(hex(w.key), w.value.slice());
+    }
+  }
+  async *range(opts: {
+    gte?: Uint8Array;
+    lt?: Uint8Array;
+    limit?: number;
+    reverse?: boolean;
+  }): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const gte = opts.gte === undefined ? undefined : hex(opts.gte);
+    const lt = opts.lt === undefined ? undefined : hex(opts.lt);
+    const keys = [...this.map.keys()]
+      .filter((k) => (gte === undefined || k >= gte) && (lt === undefined || k < lt))
+      .sort();
+    if (opts.reverse === true) keys.reverse();
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    let n = 0;
+    for (const k of keys) {
+      if (n++ >= limit) return;
+      yield [new Uint8Array(Buffer.from(k, 'hex')), this.map.get(k)!];
+    }
+  }
+}
+
+/** A factory giving each namespace its own MemoryKv, kept so a "restart" can reopen the same data. */
+export function memoryKvFactory(): { kv: (namespace: number) => MemoryKv; stores: Map<number, MemoryKv> } {
+  const stores = new Map<number, MemoryKv>();
+  return {
+    stores,
+    kv: (ns) => {
+      let s = stores.get(ns);
+      if (s === undefined) {
+        s = new MemoryKv();
+        stores.set(ns, s);
+      }
+      return s;
+    },
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * The parallel executor: optimistic execution in a pool of worker_threads with in-order commit.
+ *
+ * Each worker holds a replica of every executed rollup's committed state (a full snapshot when it
+ * starts, then each block's net diff) and its own VM instances. A block's slice is cut into chunks of
+ * consecutive transactions (hundreds of µs to tens of ms of work each, so message cost is noise). A
+ * worker executes its chunk in order against replica + the chunk's own earlier writes and returns, per
+ * transaction, the recovered-sender proof, the outcome, the read set (values seen), the write set and
+ * commutative credits. The coordinator walks transactions in block order: a transaction whose every
+ * read still equals the current value (committed state + writes committed earlier in this block) is
+ * committed as is; otherwise it is re-executed on the coordinator against current state, reusing the
+ * worker's sender recovery. When a chunk conflicts heavily, the next chunks are dispatched in "prepare"
+ * mode (signature work only) for a while, since speculative execution there is wasted work.
+ * A worker that crashes is replaced, its in-flight chunks are re-queued; a chunk that fails twice is
+ * executed by the coordinator. Nothing is lost: results are only committed in order by the coordinator.
+ * The exact algorithm and its correctness argument are in docs/executor.md.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { RollupConfig } from '../config/genesis-types.ts';
+import {
+  type AnyVm,
+  applyEffects,
+  type BlockExecution,
+  invalidOutcome,
+  overlayGet,
+  runTx,
+  toReceipt,
+  type VmOptions,
+} from './engine.ts';
+import type { BlockContext, Bytes, Receipt, TxOutcome } from './types.ts';
+import type { Val } from './view.ts';
+
+export type JobMode = 'spec' | 'prep';
+
+export interface JobSpec {
+  namespace: number;
+  start: number;
+  payloads: Uint8Array[];
+  ctx: BlockContext;
+  /** Evaluated when the job is dispatched (adaptive mode). */
+  mode: () => JobMode;
+  /** Lower runs first (chunk index). */
+  priority: number;
+}
+
+/** Worker output per transaction, flattened (see worker.ts). */
+export type FlatResult = unknown[];
+
+interface PendingJob {
+  spec: JobSpec;
+  attempts: number;
+  resolve: (r: FlatResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  inflight: Map<number, PendingJob>;
+  dead: boolean;
+}
+
+export interface WorkerPoolOptions {
+  size: number;
+  rollups: RollupConfig[];
+  vm: VmOptions;
+  snapshot: () => { namespace: number; state: Map<Bytes, Bytes> }[];
+  chunkSize: { transfer?: number; evm?: number };
+  logger: Logger;
+  /** In-flight jobs per worker (default 2, so a worker never idles waiting for the coordinator). */
+  depth?: number;
+}
+
+const MAX_ATTEMPTS = 2;
+
+export class WorkerPool {
+  readonly #o: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #queue: PendingJob[] = [];
+  #nextId = 1;
+  #stopping = false;
+  #crashNext = false;
+  respawns = 0;
+
+  constructor(opts: WorkerPoolOptions) {
+    this.#o = opts;
+  }
+
+  get size(): number {
+    return this.#o.size;
+  }
+
+  chunkSizeFor(kind: 'transfer' | 'evm', n: number): number {
+    const configured =
+      kind === 'transfer' ? (this.#o.chunkSize.transfer ?? 512) : (this.#o.chunkSize.evm ?? 48);
+    // Small blocks: still spread over every worker.
+    return Math.max(1, Math.min(configured, Math.ceil(n / this.#o.size)));
+  }
+
+  async start(): Promise<void> {
+    this.#stopping = false;
+    await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i)));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const err = new Error('executor stopped');
+    for (const j of this.#queue.splice(0)) j.reject(err);
+    await Promise.all(
+      this.#slots.map(async (s) => {
+        for (const j of s.inflight.values()) j.reject(err);
+        s.inflight.clear();
+        s.dead = true;
+        await s.worker.terminate();
+      }),
+    );
+    this.#slots.length = 0;
+  }
+
+  injectCrash(): void {
+    this.#crashNext = true;
+  }
+
+  broadcastDiff(namespace: number, diff: [Bytes, Val][]): void {
+    for (const s of this.#slots) if (!s.dead) s.worker.postMessage({ t: 'diff', ns: namespace, diff });
+  }
+
+  run(spec: JobSpec): Promise<FlatResult> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ spec, attempts: 0, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #enqueue(j: PendingJob): void {
+    let i = this.#queue.length;
+    while (i > 0 && this.#queue[i - 1]!.spec.priority > j.spec.priority) i--;
+    this.#queue.splice(i, 0, j);
+  }
+
+  #spawn(index: number): Promise<void> {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: { rollups: this.#o.rollups, vm: this.#o.vm },
+    });
+    const slot: Slot = { worker, ready: false, inflight: new Map(), dead: false };
+    this.#slots[index] = slot;
+    // The snapshot is taken now; later diffs are posted after it, so the replica stays in order.
+    for (const { namespace, state } of this.#o.snapshot()) {
+      worker.postMessage({ t: 'load', ns: namespace, entries: [...state] });
+    }
+    return new Promise((resolve) => {
+      worker.on('message', (m: { t: string; id?: number; out?: FlatResult; error?: string }) => {
+        if (m.t === 'ready') {
+          slot.ready = true;
+          resolve();
+          this.#pump();
+          return;
+        }
+        const job = m.id === undefined ? undefined : slot.inflight.get(m.id);
+        if (job === undefined) return;
+        slot.inflight.delete(m.id!);
+        if (m.t === 'result') job.resolve(m.out!);
+        else job.reject(new Error(m.error ?? 'worker job failed'));
+        this.#pump();
+      });
+      worker.on('error', (err) => this.#o.logger.warn({ err, worker: index }, 'executor worker error'));
+      worker.on('exit', (code) => {
+        if (slot.dead) return;
+        slot.dead = true;
+        resolve();
+        if (this.#stopping) return;
+        this.#o.logger.warn({ worker: index, code }, 'executor worker exited; respawning');
+        for (const j of slot.inflight.values()) {
+          j.attempts++;
+          if (j.attempts >= MAX_ATTEMPTS) j.reject(new Error('worker crashed twice on this chunk'));
+          else this.#enqueue(j);
+        }
+        slot.inflight.clear();
+        this.respawns++;
+        void this.#spawn(index);
+      });
+    });
+  }
+
+  #pump(): void {
+    const depth = this.#o.depth ?? 2;
+    while (this.#queue.length > 0) {
+      let best: Slot | undefined;
+      for (const s of this.#slots) {
+        if (s === undefined || s.dead || !s.ready || s.inflight.size >= depth) continue;
+        if (best === undefined || s.inflight.size < best.inflight.size) best = s;
+      }
+      if (best === undefined) return;
+      const job = this.#queue.shift()!;
+      const id = this.#nextId++;
+      best.inflight.set(id, job);
+      const crash = this.#crashNext;
+      this.#crashNext = false;
+      best.worker.postMessage({
+        t: 'job',
+        id,
+        ns: job.spec.namespace,
+        mode: job.spec.mode(),
+        payloads: job.spec.payloads,
+        ctx: job.spec.ctx,
+        crash,
+      });
+    }
+  }
+}
+
+/** Conflict share of a speculative chunk above which the next chunks only prepare. */
+const CONFLICT_SWITCH = 0.5;
+/** Chunks dispatched in prepare mode before speculation is tried again. */
+const PREP_RUN = 8;
+
+export interface ParallelExecution extends BlockExecution {
+  reexecuted: number;
+}
+
+export async function executeParallel(
+  pool: WorkerPool,
+  vm: AnyVm,
+  namespace: number,
+  committed: Map<Bytes, Bytes>,
+  payloads: Uint8Array[],
+  ctx: BlockContext,
+): Promise<ParallelExecution> {
+  const overlay = new Map<Bytes, Val>();
+  const get = overlayGet(overlay, committed);
+  const receipts: Receipt[] = [];
+  let reexecuted = 0;
+  const size = pool.chunkSizeFor(vm.kind, payloads.length);
+  let specFrom = 0;
+  const chunks: { start: number; promise: Promise<FlatResult | undefined>; mode: JobMode }[] = [];
+  for (let start = 0, i = 0; start < payloads.length; start += size, i++) {
+    const idx = i;
+    const chunk = {
+      start,
+      mode: 'spec' as JobMode,
+      promise: Promise.resolve<FlatResult | undefined>(undefined),
+    };
+    chunk.promise = pool
+      .run({
+        namespace,
+        start,
+        payloads: payloads.slice(start, start + size),
+        ctx,
+        priority: idx,
+        mode: () => {
+          chunk.mode = idx < specFrom ? 'prep' : 'spec';
+          return chunk.mode;
+        },
+      })
+      .catch(() => undefined);
+    chunks.push(chunk);
+  }
+
+  const reexecute = async (i: number, proof: string): Promise<TxOutcome> => {
+    reexecuted++;
+    let tx: unknown;
+    try {
+      tx = vm.restore(payloads[i]!, proof);
+    } catch (err) {
+      return invalidOutcome(err instanceof Error ? err.message : String(err));
+    }
+    const { outcome, effects } = await runTx(vm, tx, get, ctx);
+    applyEffects(vm, overlay, get, effects.writes, effects.credits);
+    return outcome;
+  };
+
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c]!;
+    const out = await chunk.promise;
+    const end = Math.min(chunk.start + size, payloads.length);
+    if (out === undefined) {
+      // The chunk could not be run by any worker: execute it here, from scratch.
+      for (let i = chunk.start; i < end; i++) {
+        const p = vm.prepare(payloads[i]!);
+        if (!p.ok) {
+          receipts.push(toReceipt(i, invalidOutcome(p.error)));
+          continue;
+        }
+        const { outcome, effects } = await runTx(vm, p.tx, get, ctx);
+        applyEffects(vm, overlay, get, effects.writes, effects.credits);
+        receipts.push(toReceipt(i, outcome));
+      }
+      continue;
+    }
+    let o = 0;
+    let conflicts = 0;
+    for (let i = chunk.start; i < end; i++) {
+      const kind = out[o++] as number;
+      if (kind === 0) {
+        receipts.push(toReceipt(i, invalidOutcome(out[o++] as string)));
+        continue;
+      }
+      const proof = out[o++] as string;
+      if (kind === 2) {
+        receipts.push(toReceipt(i, await reexecute(i, proof)));
+        continue;
+      }
+      const outcome = out[o++] as TxOutcome;
+      const nReads = out[o++] as number;
+      let valid = true;
+      for (let r = 0; r < nReads; r++) {
+        const k = out[o++] as Bytes;
+        const v = out[o++] as Val;
+        if (valid && (get(k) ?? null) !== v) valid = false;
+      }
+      const nWrites = out[o++] as number;
+      const wStart = o;
+      o += nWrites * 2;
+      const nCredits = out[o++] as number;
+      const cStart = o;
+      o += nCredits * 2;
+      if (!valid) {
+        conflicts++;
+        receipts.push(toReceipt(i, await reexecute(i, proof)));
+        continue;
+      }
+      for (let w = wStart; w < wStart + nWrites * 2; w += 2) overlay.set(out[w] as Bytes, out[w + 1] as Val);
+      for (let w = cStart; w < cStart + nCredits * 2; w += 2) {
+        const k = out[w] as Bytes;
+        overlay.set(k, vm.applyCredit(get(k), out[w + 1] as bigint) ?? null);
+      }
+      receipts.push(toReceipt(i, outcome));
+    }
+    if (chunk.mode === 'spec' && conflicts > CONFLICT_SWITCH * (end - chunk.start))
+      specFrom = c + 1 + PREP_RUN;
+    // Let worker results and dispatches through between chunks.
+    await yieldToLoop();
+  }
+  return { receipts, writes: overlay, reexecuted };
+}

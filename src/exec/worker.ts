@@ -1,0 +1,124 @@
+/**
+ * Executor worker thread. Holds a replica of each executed rollup's committed state and one VM per
+ * rollup; executes chunks of transactions for the coordinator (parallel.ts).
+ *
+ * Messages in:  {t:'load', ns, entries}  full state snapshot (on start)
+ *               {t:'diff', ns, diff}     a committed block's net diff (null = deleted)
+ *               {t:'job', id, ns, mode, payloads, ctx, crash?}
+ * Messages out: {t:'ready'} once VMs are built; {t:'result', id, out} or {t:'error', id, error}.
+ *
+ * Result layout per transaction, flattened into one array (cheap to clone):
+ *   [0, error]                                    prepare failed (malformed / bad signature)
+ *   [2, proof]                                    mode 'prep': signature work only
+ *   [1, proof, outcome, nReads, k, v, …, nWrites, k, v, …, nCredits, k, amount, …]   mode 'spec'
+ * In 'spec' mode transactions run in order against replica + this chunk's earlier effects.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RollupConfig } from '../config/genesis-types.ts';
+import { type AnyVm, applyEffects, createVm, overlayGet, runTx, type VmOptions } from './engine.ts';
+import type { BlockContext, Bytes } from './types.ts';
+import type { Val } from './view.ts';
+
+interface Init {
+  rollups: RollupConfig[];
+  vm: VmOptions;
+}
+
+type InMsg =
+  | { t: 'load'; ns: number; entries: [Bytes, Bytes][] }
+  | { t: 'diff'; ns: number; diff: [Bytes, Val][] }
+  | {
+      t: 'job';
+      id: number;
+      ns: number;
+      mode: 'spec' | 'prep';
+      payloads: Uint8Array[];
+      ctx: BlockContext;
+      crash?: boolean;
+    };
+
+const port = parentPort;
+if (port === null) throw new Error('executor worker must run in a worker thread');
+
+const init = workerData as Init;
+const replicas = new Map<number, Map<Bytes, Bytes>>();
+const vms = new Map<number, AnyVm>();
+const pending: InMsg[] = [];
+let ready = false;
+let chain: Promise<void> = Promise.resolve();
+
+async function runJob(m: Extract<InMsg, { t: 'job' }>): Promise<void> {
+  if (m.crash === true) {
+    // Test hook: die as a real crash would (uncaught, mid-job).
+    setImmediate(() => {
+      throw new Error('injected worker crash');
+    });
+    await new Promise(() => {});
+  }
+  const vm = vms.get(m.ns);
+  const replica = replicas.get(m.ns);
+  if (vm === undefined || replica === undefined) {
+    port!.postMessage({ t: 'error', id: m.id, error: `no VM for namespace ${m.ns}` });
+    return;
+  }
+  const out: unknown[] = [];
+  const overlay = new Map<Bytes, Val>();
+  const base = overlayGet(overlay, replica);
+  for (const payload of m.payloads) {
+    const p = vm.prepare(payload);
+    if (!p.ok) {
+      out.push(0, p.error);
+      continue;
+    }
+    if (m.mode === 'prep') {
+      out.push(2, p.proof);
+      continue;
+    }
+    const { outcome, effects } = await runTx(vm, p.tx, base, m.ctx);
+    out.push(1, p.proof, outcome, effects.reads.size);
+    for (const [k, v] of effects.reads) out.push(k, v);
+    out.push(effects.writes.size);
+    for (const [k, v] of effects.writes) out.push(k, v);
+    out.push(effects.credits.size);
+    for (const [k, v] of effects.credits) out.push(k, v);
+    applyEffects(vm, overlay, base, effects.writes, effects.credits);
+  }
+  port!.postMessage({ t: 'result', id: m.id, out });
+}
+
+function handle(m: InMsg): void {
+  if (m.t === 'load') {
+    replicas.set(m.ns, new Map(m.entries));
+  } else if (m.t === 'diff') {
+    const r = replicas.get(m.ns);
+    if (r === undefined) return;
+    for (const [k, v] of m.diff) {
+      if (v === null) r.delete(k);
+      else r.set(k, v);
+    }
+  } else {
+    // Jobs run one at a time, in arrival order, so diffs and jobs stay ordered.
+    chain = chain.then(() =>
+      runJob(m).catch((err: unknown) => {
+        port!.postMessage({ t: 'error', id: m.id, error: err instanceof Error ? err.message : String(err) });
+      }),
+    );
+  }
+}
+
+port.on('message', (m: InMsg) => {
+  if (!ready) {
+    pending.push(m);
+    return;
+  }
+  if (m.t === 'job') handle(m);
+  else chain = chain.then(() => handle(m));
+});
+
+for (const r of init.rollups) vms.set(r.namespace, await createVm(r, init.vm));
+ready = true;
+for (const m of pending.splice(0)) {
+  if (m.t === 'job') handle(m);
+  else chain = chain.then(() => handle(m));
+}
+port.postMessage({ t: 'ready' });
