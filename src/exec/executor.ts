@@ -65,6 +65,15 @@ export interface Executor {
   subscribe(listener: ResultsListener): () => void;
   /** Test hook: make the next worker job crash its worker. */
   injectWorkerCrash(): void;
+  /** Counters since start: coordinator re-executions, worker respawns, chunks per dispatch mode. */
+  stats(): ExecutorStats;
+}
+
+export interface ExecutorStats {
+  reexecuted: number;
+  workerRespawns: number;
+  specChunks: number;
+  prepChunks: number;
 }
 
 interface Lane {
@@ -81,6 +90,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let pool: WorkerPool | undefined;
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
+  const counters = { reexecuted: 0, specChunks: 0, prepChunks: 0 };
 
   const reg = opts.registry;
   const blockSeconds = new Histogram({
@@ -141,6 +151,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const r = await executeParallel(pool, vm, rollup.namespace, state.state, payloads, ctx);
       exec = r;
       if (r.reexecuted > 0) reexecTotal.inc({ kind: rollup.kind }, r.reexecuted);
+      counters.reexecuted += r.reexecuted;
+      counters.specChunks += r.specChunks;
+      counters.prepChunks += r.prepChunks;
     } else {
       exec = await executeSequential(vm, state.state, payloads, ctx);
     }
@@ -234,6 +247,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     },
     injectWorkerCrash() {
       pool?.injectCrash();
+    },
+    stats() {
+      return { ...counters, workerRespawns: pool?.respawns ?? 0 };
     },
   };
 }

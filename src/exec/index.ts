@@ -5,7 +5,7 @@
 export type { AnyVm, VmOptions } from './engine.ts';
 export { createVm, executeSequential, isExecuted } from './engine.ts';
 export { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, EvmVm } from './evm/vm.ts';
-export type { Executor, ExecutorOptions, ResultsListener } from './executor.ts';
+export type { Executor, ExecutorOptions, ExecutorStats, ResultsListener } from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';

@@ -218,6 +218,8 @@ const PREP_RUN = 8;
 
 export interface ParallelExecution extends BlockExecution {
   reexecuted: number;
+  specChunks: number;
+  prepChunks: number;
 }
 
 export async function executeParallel(
@@ -232,6 +234,8 @@ export async function executeParallel(
   const get = overlayGet(overlay, committed);
   const receipts: Receipt[] = [];
   let reexecuted = 0;
+  let specChunks = 0;
+  let prepChunks = 0;
   const size = pool.chunkSizeFor(vm.kind, payloads.length);
   let specFrom = 0;
   const chunks: { start: number; promise: Promise<FlatResult | undefined>; mode: JobMode }[] = [];
@@ -328,10 +332,12 @@ export async function executeParallel(
       }
       receipts.push(toReceipt(i, outcome));
     }
+    if (chunk.mode === 'spec') specChunks++;
+    else prepChunks++;
     if (chunk.mode === 'spec' && conflicts > CONFLICT_SWITCH * (end - chunk.start))
       specFrom = c + 1 + PREP_RUN;
     // Let worker results and dispatches through between chunks.
     await yieldToLoop();
   }
-  return { receipts, writes: overlay, reexecuted };
+  return { receipts, writes: overlay, reexecuted, specChunks, prepChunks };
 }
