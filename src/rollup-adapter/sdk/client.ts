@@ -44,6 +44,11 @@ export interface OrdoRollupClientOptions {
   maxConsecutiveFailures?: number;
   /** On an invalid slice, drop that node and try the next instead of throwing (default false). */
   failoverOnInvalid?: boolean;
+  /**
+   * Fail over when a node sends nothing for this long while the stream is open (a node stuck behind
+   * the chain looks exactly like a quiet chain to it). Default 30 s; 0 disables.
+   */
+  idleTimeoutMs?: number;
   /** Deadline for unary calls (default 10 s). */
   callTimeoutMs?: number;
   logger?: Logger;
@@ -149,8 +154,20 @@ export class OrdoRollupClient implements AsyncIterable<VerifiedBlock> {
         }) as grpc.ClientReadableStream<Wire>;
         this.#call = call;
         let lastError: unknown;
+        const idleMs = this.#opts.idleTimeoutMs ?? 30_000;
+        let idle = false;
+        let timer: NodeJS.Timeout | undefined;
+        const arm = (): void => {
+          if (idleMs > 0)
+            timer = setTimeout(() => {
+              idle = true;
+              call.cancel();
+            }, idleMs);
+        };
+        arm();
         try {
           for await (const w of call) {
+            clearTimeout(timer);
             const nb = namespaceBlockFromWire(w);
             if (nb.height !== this.#next) {
               throw new VerificationError(
@@ -165,11 +182,15 @@ export class OrdoRollupClient implements AsyncIterable<VerifiedBlock> {
             fatalInARow = 0;
             delay = initial;
             yield { ...nb, header };
+            arm();
           }
           lastError = new AdapterError('UNAVAILABLE', `node ${endpoint} ended the stream`);
         } catch (err) {
-          lastError = err;
+          lastError = idle
+            ? new AdapterError('UNAVAILABLE', `node ${endpoint} sent nothing for ${idleMs} ms`)
+            : err;
         } finally {
+          clearTimeout(timer);
           this.#call = undefined;
           call.cancel();
         }

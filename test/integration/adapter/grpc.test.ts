@@ -107,6 +107,27 @@ describe('RollupAdapter over gRPC', () => {
     expect(c.endpoint).toBe(`127.0.0.1:${b.port}`);
   });
 
+  it('fails over from a node stuck behind the chain after the idle timeout', async () => {
+    const src = new MemorySource();
+    for (let h = 1; h <= 10; h++) src.produceBlock([tx(1, `s${h}`)]);
+    const stuck: AdapterSource = {
+      chainId: src.chainId,
+      validators: src.validators,
+      rollups: src.rollups,
+      height: () => Math.min(5, src.height()),
+      onCommit: () => () => {},
+      submit: (t) => src.submit(t),
+      status: (h) => src.status(h),
+      getCertifiedBlock: (h) => src.getCertifiedBlock(h),
+    };
+    const a = await serve(stuck);
+    const b = await serve(src);
+    const c = client(src, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], { idleTimeoutMs: 200 });
+    const blocks = await take(c, 10);
+    expect(blocks.map((x) => x.height)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(c.endpoint).toBe(`127.0.0.1:${b.port}`);
+  });
+
   it('throws a VerificationError for a tampered slice, or fails over to an honest node', async () => {
     const src = new MemorySource();
     for (let h = 1; h <= 6; h++) src.produceBlock([tx(1, `x${h}`), tx(1, `y${h}`), tx(2, `z${h}`)]);
