@@ -51,4 +51,9 @@ export interface BlockStore {
   putMeta(key: string, value: Uint8Array): Promise<void>;
   /** A key/value view under a component prefix (e.g. 'evidence', 'exec/2'). */
   sub(prefix: string): KvStore;
+  /**
+   * The raw key under which `sub(prefix)` stores `key`: use it to build `extra` writes for commitBlock so
+   * a component's state lands in the same atomic batch as the block. (Optional member added by the store.)
+   */
+  subKey?(prefix: string, key: Uint8Array): Uint8Array;
 }
