@@ -173,7 +173,8 @@ export class EngineBlockStore implements BlockStore {
       const msg = errorMessage(err);
       const cause = (err as { cause?: unknown }).cause;
       const detail = cause === undefined ? msg : `${msg} (${errorMessage(cause)})`;
-      const corrupt = /corrupt|invalid|not a|checksum|bad magic|MDB_/i.test(detail);
+      const corrupt =
+        /corrupt|checksum|MDB_INVALID|MDB_CORRUPTED|MDB_VERSION_MISMATCH|not an LMDB file/i.test(detail);
       throw this.fail(
         corrupt ? 'STORE_CORRUPT' : 'STORE_OPEN_FAILED',
         `cannot open database: ${detail}`,

@@ -228,6 +228,12 @@ describe.each(ENGINES)('block store (%s)', (engine) => {
     expect(detected.engineName).toBe(engine);
   });
 
+  it('reports a path that cannot hold a database', async () => {
+    writeFileSync(path, 'not a directory');
+    const err = await rejectsWith(openStore({ path, engine, sync: false }), 'STORE_OPEN_FAILED');
+    expect(err.message).toContain(path);
+  });
+
   it.each(['garbage', 'truncated'])('reports a corrupted database (%s file) with its path', async (kind) => {
     const store = await openHere();
     const chain = makeChain('cor', 2, 3);
