@@ -24,6 +24,7 @@ import {
   BLOCK_RANGE_LO,
   blockKey,
   certKey,
+  checkExtraKey,
   checkUserKey,
   concat,
   decodeHead,
@@ -73,26 +74,51 @@ interface StoreMetrics {
   height: Gauge;
 }
 
+/** Reuse a metric already registered under `name` (a reopened store shares the node's registry). */
+function metric<T>(registry: Registry | undefined, name: string, make: (registers: Registry[]) => T): T {
+  const existing = registry?.getSingleMetric(name);
+  return existing === undefined ? make(registry === undefined ? [] : [registry]) : (existing as T);
+}
+
 function makeMetrics(registry: Registry | undefined): StoreMetrics {
-  const registers = registry === undefined ? [] : [registry];
   return {
-    commitSeconds: new Histogram({
-      name: 'ordo_store_commit_seconds',
-      help: 'Time to write one committed block batch',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
-    }),
-    commitBytes: new Counter({
-      name: 'ordo_store_commit_bytes_total',
-      help: 'Bytes of keys and values written by block commits',
-      registers,
-    }),
-    committedTxs: new Counter({
-      name: 'ordo_store_committed_txs_total',
-      help: 'Transactions indexed by block commits',
-      registers,
-    }),
-    height: new Gauge({ name: 'ordo_store_height', help: 'Latest committed height in the store', registers }),
+    commitSeconds: metric(
+      registry,
+      'ordo_store_commit_seconds',
+      (registers) =>
+        new Histogram({
+          name: 'ordo_store_commit_seconds',
+          help: 'Time to write one committed block batch',
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+          registers,
+        }),
+    ),
+    commitBytes: metric(
+      registry,
+      'ordo_store_commit_bytes_total',
+      (registers) =>
+        new Counter({
+          name: 'ordo_store_commit_bytes_total',
+          help: 'Bytes of keys and values written by block commits',
+          registers,
+        }),
+    ),
+    committedTxs: metric(
+      registry,
+      'ordo_store_committed_txs_total',
+      (registers) =>
+        new Counter({
+          name: 'ordo_store_committed_txs_total',
+          help: 'Transactions indexed by block commits',
+          registers,
+        }),
+    ),
+    height: metric(
+      registry,
+      'ordo_store_height',
+      (registers) =>
+        new Gauge({ name: 'ordo_store_height', help: 'Latest committed height in the store', registers }),
+    ),
   };
 }
 
@@ -300,7 +326,7 @@ export class EngineBlockStore implements BlockStore {
         },
       );
     }
-    for (const w of extra) checkUserKey(w.key);
+    for (const w of extra) checkExtraKey(w.key);
 
     const started = performance.now();
     const writes: KvWrite[] = [

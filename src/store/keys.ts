@@ -106,6 +106,26 @@ export function checkUserKey(key: Uint8Array): void {
   }
 }
 
+/**
+ * Extra writes committed with a block may only touch component state (sub views) and metadata, never the
+ * block, certificate, hash, tx-index or head entries the store itself maintains.
+ */
+export function checkExtraKey(key: Uint8Array): void {
+  if (
+    !(key instanceof Uint8Array) ||
+    key.byteLength < 2 ||
+    key.byteLength > 2 + MAX_SUB_PREFIX_BYTES + MAX_USER_KEY_BYTES
+  ) {
+    throw new OrdoError('STORE_BAD_KEY', 'extra write key must be a sub-view or meta key (see subKey())');
+  }
+  if (key[0] !== TAG_SUB && key[0] !== TAG_META) {
+    throw new OrdoError(
+      'STORE_BAD_KEY',
+      `extra write key starts with 0x${key[0]!.toString(16)}; only sub-view keys (subKey()) and meta keys are allowed`,
+    );
+  }
+}
+
 export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);
   out.set(a, 0);

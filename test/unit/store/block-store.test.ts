@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeBlock, encodeCertificate } from '../../../src/codec/codec.ts';
 import { txHash } from '../../../src/codec/hashing.ts';
@@ -214,6 +215,33 @@ describe.each(ENGINES)('block store (%s)', (engine) => {
     ]);
     expect(dec(await store.sub('exec').get(enc('root')))).toBe('r1');
     expect(await store.sub('exec').get(enc('gone'))).toBeUndefined();
+  });
+
+  it('refuses extra writes that would touch store-owned keys', async () => {
+    const store = await openHere();
+    const [f] = makeChain('xk', 1, 2);
+    for (const key of [enc('phead'), enc('b12345678'), new Uint8Array(33).fill(0x74), new Uint8Array(0)]) {
+      await rejectsWith(store.commitBlock(f!.block, f!.cert, [{ key, value: enc('x') }]), 'STORE_BAD_KEY');
+    }
+    expect(store.height()).toBe(0);
+    await store.commitBlock(f!.block, f!.cert, [{ key: store.subKey('a', enc('k')), value: enc('v') }]);
+    expect(store.height()).toBe(1);
+  });
+
+  it('exports commit metrics to a registry, also across reopen', async () => {
+    const registry = new Registry();
+    const first = await openStore({ path, engine, sync: false, registry });
+    open.push(first);
+    const chain = makeChain('met', 2, 4);
+    await first.commitBlock(chain[0]!.block, chain[0]!.cert);
+    await first.close();
+    const second = await openStore({ path, engine, sync: false, registry });
+    open.push(second);
+    await second.commitBlock(chain[1]!.block, chain[1]!.cert);
+    const text = await registry.metrics();
+    expect(text).toContain('ordo_store_height 2');
+    expect(text).toContain('ordo_store_committed_txs_total 8');
+    expect(text).toContain('ordo_store_commit_seconds_count 2');
   });
 
   it('refuses a database directory of the other engine', async () => {
