@@ -311,8 +311,14 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     return { ok: false as const, code, message, retryable };
   }
 
+  /**
+   * Record a final status. A key that already has one (re-admitted after a drop) is updated in place,
+   * keeping its old position in the retention order: the count bound may forget it a little early, and
+   * older entries queued behind it may outlive the time bound by up to one retention period (the sweep
+   * stops at the first unexpired entry); the count bound always holds. This keeps the commit path to
+   * one map write per transaction.
+   */
   function setFinal(key: string, status: TxStatus, now: number): void {
-    finals.delete(key);
     finals.set(key, { status, at: now });
     if (finals.size === 1) nextStatusSweepAt = now + limits.statusRetentionMs;
     if (finals.size > limits.maxStatusEntries) {
@@ -322,7 +328,6 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   }
 
   function rememberCommitted(key: string): void {
-    committedKeys.delete(key);
     committedKeys.add(key);
     if (committedKeys.size > limits.maxCommittedHashes) {
       const first = committedKeys.values().next();
@@ -658,7 +663,6 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
         hold(e, now);
       }
     }
-    finals.delete(key);
     lane.counters.admitted[source].inc();
     for (const l of listeners) l(tx, source, e.hash);
     return { ok: true, hash: e.hash };

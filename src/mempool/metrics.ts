@@ -1,7 +1,8 @@
 /**
  * Mempool metrics per lane (prom-client): depth and bytes (gauges read at scrape time), admitted,
  * rejected and dropped counters by reason, and the admission-to-commit wait-time histogram. Label
- * children are bound once per lane so the hot path only increments. Unknown namespaces are counted
+ * counters are plain numbers on the hot path, flushed into prom-client when scraped (prom-client's
+ * labelled `inc` hashes its label object on every call). Unknown namespaces are counted
  * under the label `unknown` so a peer cannot grow label cardinality.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -12,6 +13,41 @@ export interface LaneCounters {
   rejected(code: RejectCode): { inc(n?: number): void };
   dropped(reason: DropReason): { inc(n?: number): void };
   waitSeconds: { observe(v: number): void };
+}
+
+interface Tally {
+  n: number;
+  inc(by?: number): void;
+}
+
+/** A counter labelled (namespace, <label>) whose increments are tallied locally until scrape. */
+function deferredCounter(registers: Registry[], name: string, help: string, label: string) {
+  const tallies: { namespace: string; value: string; tally: Tally }[] = [];
+  new Counter({
+    name,
+    help,
+    labelNames: ['namespace', label],
+    registers,
+    collect() {
+      for (const t of tallies) {
+        // Register every child once so zero-valued series appear too.
+        this.inc({ namespace: t.namespace, [label]: t.value }, t.tally.n);
+        t.tally.n = 0;
+      }
+    },
+  });
+  return {
+    labels(namespace: string, value: string): Tally {
+      const tally: Tally = {
+        n: 0,
+        inc(by = 1) {
+          this.n += by;
+        },
+      };
+      tallies.push({ namespace, value, tally });
+      return tally;
+    },
+  };
 }
 
 export interface MempoolMetrics {
@@ -41,24 +77,24 @@ export function createMempoolMetrics(
       for (const l of lanesSnapshot()) this.set({ namespace: String(l.namespace) }, l.bytes);
     },
   });
-  const admitted = new Counter({
-    name: 'ordo_mempool_admitted_total',
-    help: 'Transactions admitted, by lane and source',
-    labelNames: ['namespace', 'source'],
+  const admitted = deferredCounter(
     registers,
-  });
-  const rejected = new Counter({
-    name: 'ordo_mempool_rejected_total',
-    help: 'Transactions refused at admission, by lane and reject code',
-    labelNames: ['namespace', 'code'],
+    'ordo_mempool_admitted_total',
+    'Transactions admitted, by lane and source',
+    'source',
+  );
+  const rejected = deferredCounter(
     registers,
-  });
-  const dropped = new Counter({
-    name: 'ordo_mempool_dropped_total',
-    help: 'Pending transactions dropped, by lane and reason',
-    labelNames: ['namespace', 'reason'],
+    'ordo_mempool_rejected_total',
+    'Transactions refused at admission, by lane and reject code',
+    'code',
+  );
+  const dropped = deferredCounter(
     registers,
-  });
+    'ordo_mempool_dropped_total',
+    'Pending transactions dropped, by lane and reason',
+    'reason',
+  );
   const wait = new Histogram({
     name: 'ordo_mempool_wait_seconds',
     help: 'Time from admission to commit, by lane',
