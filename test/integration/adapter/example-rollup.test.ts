@@ -98,3 +98,67 @@ describe('example counter rollup', () => {
     expect((await fetch(`http://127.0.0.1:${http}/nope`)).status).toBe(404);
   });
 });
+
+describe('example counter rollup as a process', () => {
+  it('runs from main.ts with a config file, stops on SIGTERM and resumes from its saved height', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    const { toHex } = await import('../../../src/crypto/hash.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'counter-proc-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const src = new MemorySource();
+    const server = await startAdapterServer({ source: src });
+    cleanups.push(() => server.close());
+    const put = (k: number): void => {
+      for (let i = 0; i < k; i++)
+        src.produceBlock([{ namespace: 1, payload: enc.encode(JSON.stringify({ key: 'x', add: 2 })) }]);
+    };
+    put(5);
+    const cfg = join(dir, 'config.json');
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        endpoints: [`127.0.0.1:${server.port}`],
+        namespace: 1,
+        chainId: src.chainId,
+        validators: src.validators.map((v) => ({
+          publicKey: toHex(v.publicKey),
+          votingPower: v.votingPower,
+        })),
+        dataDir: join(dir, 'data'),
+        httpPort: 0,
+      }),
+    );
+    const run = async (expectHeight: number): Promise<CounterState> => {
+      const child = spawn(process.execPath, ['examples/counter-rollup/main.ts', cfg], {
+        env: { ...process.env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      cleanups.push(() => child.kill('SIGKILL'));
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      let url: string | undefined;
+      let st: CounterState | undefined;
+      for (let i = 0; i < 300; i++) {
+        url ??=
+          /"state":"(http:\/\/127\.0\.0\.1:\d+\/state)"/.exec(out)?.[1] ?? /"url":"([^"]+)"/.exec(out)?.[1];
+        if (url !== undefined) {
+          st = (await (await fetch(url)).json()) as CounterState;
+          if (st.height >= expectHeight) break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      return st!;
+    };
+    expect((await run(5)).counters).toEqual({ x: 10 });
+    put(3);
+    const st = await run(8);
+    expect(st.height).toBe(8);
+    expect(st.counters).toEqual({ x: 16 });
+  });
+});

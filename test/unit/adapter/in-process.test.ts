@@ -92,4 +92,17 @@ describe('in-process adapter', () => {
     });
     expect(cs.firm.height).toBe(0);
   });
+
+  it('reads a block only when the consumer pulls it (a slow consumer costs no memory)', async () => {
+    const src = new MemorySource();
+    for (let h = 1; h <= 100; h++) src.produceBlock([{ namespace: 1, payload: enc.encode(`p${h}`) }]);
+    const ad = createInProcessAdapter(src);
+    const it = ad.streamBlocks({ namespace: 1, fromHeight: 1 })[Symbol.asyncIterator]();
+    const before = src.reads;
+    for (let i = 0; i < 3; i++) await it.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(src.reads - before).toBe(3);
+    await it.return?.();
+    expect(src.listenerCount()).toBe(0);
+  });
 });
