@@ -1,6 +1,6 @@
 /**
  * Entry point of the store: `openStore` builds and opens the node's one embedded database. The default
- * engine is LevelDB (docs/decisions/0002-store.md has the measurement: 3-4x faster durable block commits
+ * engine is LevelDB (docs/decisions/0002-store.md has the measurement: ~2.6x faster durable block commits
  * on this workload; LMDB reads faster and stays available with `engine: 'lmdb'`); an existing directory is
  * opened with the engine that created it, and asking for the other engine is refused.
  */
