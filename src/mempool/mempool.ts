@@ -573,11 +573,11 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     if (committedKeys.has(key))
       return reject(lane.counters, 'ALREADY_COMMITTED', 'transaction already committed');
     if (source === 'rpc') {
+      // An empty lane / pool always takes one transaction that fits, so OVERLOADED is never permanent.
       if (
-        totalTxs + 1 > limits.maxTotalTxs * hw ||
-        totalBytes + size > limits.maxTotalBytes * hw ||
-        lane.txs + 1 > lane.maxTxs * hw ||
-        lane.bytes + size > lane.maxBytes * hw
+        (totalTxs > 0 &&
+          (totalTxs + 1 > limits.maxTotalTxs * hw || totalBytes + size > limits.maxTotalBytes * hw)) ||
+        (lane.txs > 0 && (lane.txs + 1 > lane.maxTxs * hw || lane.bytes + size > lane.maxBytes * hw))
       ) {
         return reject(
           lane.counters,

@@ -134,6 +134,33 @@ describe('rejection reasons', () => {
     expect(pool.add(tx(2), 'rpc').ok).toBe(true);
   });
 
+  it('OVERLOADED is never permanent: an empty lane takes one transaction that fits', () => {
+    const { pool } = makePool({ rollups: [rollup(1, { maxPendingTxs: 1, maxPendingBytes: 100 })] });
+    expect(pool.add(tx(1, 95), 'rpc').ok).toBe(true);
+    expect(pool.add(tx(1, 10), 'rpc')).toMatchObject({ code: 'OVERLOADED' });
+  });
+
+  it('memory stays bounded under a flood: gossip evicts within caps, RPC is told to back off', () => {
+    const { pool } = makePool({
+      rollups: [rollup(1, { maxPendingTxs: 50 }), rollup(2, { maxPendingTxs: 50 })],
+      limits: { maxTotalTxs: 60, maxTotalBytes: 4000 },
+    });
+    const quiet = tx(2, 40);
+    pool.add(quiet, 'gossip');
+    let overloaded = 0;
+    for (let i = 0; i < 5000; i++) {
+      pool.add(tx(1, 1 + (i % 90)), 'gossip');
+      const r = pool.add(tx(1, 20), 'rpc');
+      if (!r.ok && r.code === 'OVERLOADED') overloaded++;
+      const s = pool.stats();
+      expect(s.txs).toBeLessThanOrEqual(60);
+      expect(s.bytes).toBeLessThanOrEqual(4000);
+      expect(s.lanes[0]!.txs).toBeLessThanOrEqual(50);
+    }
+    expect(overloaded).toBeGreaterThan(4000);
+    expect(pool.status(txHash(quiet))).toEqual({ status: 'pending' });
+  });
+
   it('LANE_FULL / MEMPOOL_FULL when a transaction cannot fit even after evicting everything', () => {
     const { pool } = makePool({
       rollups: [rollup(1, { maxPendingBytes: 50 }), rollup(2, { maxTxBytes: 1024, maxPendingBytes: 4096 })],
