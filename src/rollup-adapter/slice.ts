@@ -16,13 +16,20 @@ interface CachedBlock {
   tree: NmtTree;
 }
 
-/** A small LRU of per-block trees and header bytes, shared by all streams of one adapter. */
+/**
+ * A small LRU of per-block trees and header bytes, shared by all streams of one adapter. Bounded by
+ * entries and by total leaves (a tree keeps ~2 nodes per leaf, ~150 bytes each), so a few maximal
+ * blocks cannot pin hundreds of MiB.
+ */
 export class SliceCache {
   readonly #max: number;
+  readonly #maxLeaves: number;
+  #leaves = 0;
   readonly #entries = new Map<string, CachedBlock>();
 
-  constructor(max = 16) {
+  constructor(max = 16, maxLeaves = 200_000) {
     this.#max = max;
+    this.#maxLeaves = maxLeaves;
   }
 
   get(block: Block): CachedBlock {
@@ -38,7 +45,12 @@ export class SliceCache {
     const tree = new NmtTree(block.txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
     e = { hash, headerBytes, tree };
     this.#entries.set(key, e);
-    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#leaves += tree.leaves.length;
+    while (this.#entries.size > 1 && (this.#entries.size > this.#max || this.#leaves > this.#maxLeaves)) {
+      const [oldKey, old] = this.#entries.entries().next().value!;
+      this.#entries.delete(oldKey);
+      this.#leaves -= old.tree.leaves.length;
+    }
     return e;
   }
 }
