@@ -177,7 +177,8 @@ export class LoadGenerator {
     this.start();
     await new Promise<void>((resolve) => {
       this.#stopResolve = resolve;
-      setTimeout(resolve, this.#o.durationSec * 1000).unref();
+      // An unbounded run (durationSec = Infinity) ends only through stop().
+      if (Number.isFinite(this.#o.durationSec)) setTimeout(resolve, this.#o.durationSec * 1000).unref();
     });
     return this.finish();
   }

@@ -1,0 +1,264 @@
+/**
+ * `ordo testnet ...`: a local multi-node testnet on this machine (testnet/orchestrator.ts).
+ *   up                      generate keys, genesis and configs, start every node as its own process,
+ *                           serve the dashboard, optionally offer load, stop on Ctrl-C or after --duration
+ *   status | down           inspect or stop the running testnet
+ *   kill|restart|pause|resume|partition|heal NODE...   fault injection on the running testnet
+ * Control commands find the running testnet through `<dir>/testnet.json` and ask its orchestrator over
+ * its token-guarded control endpoint, so every node process stays owned by the orchestrator.
+ */
+import { resolve } from 'node:path';
+import { CONTROL_ACTIONS, type ControlAction, Testnet } from '../../testnet/orchestrator.ts';
+import {
+  DEFAULT_DIR,
+  isNodeProcess,
+  pidAlive,
+  readState,
+  removeState,
+  type TestnetState,
+} from '../../testnet/state.ts';
+import { errorMessage, OrdoError } from '../errors.ts';
+import { intArg, parse, strArg, UsageError } from './args.ts';
+import { parseList } from './bench.ts';
+
+const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|partition|heal> [options]
+
+  up [options]            start a local testnet and run until Ctrl-C (or --duration)
+  status                  print the running testnet's nodes
+  down                    stop the running testnet
+  kill NODE...            SIGKILL nodes (a crash)
+  restart NODE...         (re)start nodes on their existing homes
+  pause NODE...           SIGSTOP nodes            resume NODE...   SIGCONT them
+  partition NODE...       cut the given nodes off from all the others (both directions)
+  heal [NODE...]          remove partitions (all nodes when none is named)
+
+Options of up:
+  --validators N          validators (default 4)
+  --full-nodes M          non-validating full nodes (default 0)
+  --rollups K             rollups in genesis: demo opaque, transfer and evm, then opaque ones (default 3)
+  --load TX_PER_S         open-loop offered load, 0 = none (default 200)
+  --load-namespaces LIST  namespaces to load (default: all rollups up to 500 tx/s, else the opaque ones)
+  --size BYTES            opaque transaction size (default 200)
+  --duration S            stop after S seconds and write the report (default: run until Ctrl-C)
+  --report FILE           report file (default <dir>/report.json when --duration is given)
+  --dashboard PORT        dashboard port on 127.0.0.1, 0 = any free port (default 8080)
+  --base-port P           first node port; node i uses P+10i (rpc), +1 (grpc), +2 (p2p) (default 26600)
+  --dir DIR               testnet directory (default ${DEFAULT_DIR}; wiped at start)
+Common:
+  --dir DIR               where the running testnet's testnet.json is (default ${DEFAULT_DIR})
+  --json                  (status) print the raw JSON snapshot
+  -h, --help              show this help`;
+
+export async function testnetCommand(argv: string[]): Promise<number> {
+  const a = parse(
+    argv,
+    {
+      validators: { type: 'string' },
+      'full-nodes': { type: 'string' },
+      rollups: { type: 'string' },
+      load: { type: 'string' },
+      'load-namespaces': { type: 'string' },
+      size: { type: 'string' },
+      duration: { type: 'string' },
+      report: { type: 'string' },
+      dashboard: { type: 'string' },
+      'base-port': { type: 'string' },
+      dir: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+    true,
+  );
+  if (a.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [sub, ...names] = a.positionals;
+  const dir = resolve(strArg(a, 'dir') ?? DEFAULT_DIR);
+  if (sub === undefined) throw new UsageError('missing subcommand', USAGE);
+  if (sub === 'up') {
+    if (names.length > 0) throw new UsageError(`unexpected argument "${names[0]}"`, USAGE);
+    return up(a, dir);
+  }
+  if (sub === 'down') return down(dir);
+  if (sub === 'status') return status(dir, a.values.json === true);
+  if (!CONTROL_ACTIONS.includes(sub as ControlAction))
+    throw new UsageError(`unknown subcommand "${sub}"`, USAGE);
+  if (sub !== 'heal' && names.length === 0) throw new UsageError(`${sub} needs at least one NODE`, USAGE);
+  const r = (await control(dir, sub as ControlAction, names)) as { message?: string };
+  process.stdout.write(`${r.message ?? 'ok'}\n`);
+  return 0;
+}
+
+async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
+  const existing = readState(dir);
+  if (existing !== undefined && pidAlive(existing.pid)) {
+    throw new OrdoError(
+      'TESTNET_RUNNING',
+      `a testnet is already running from ${dir} (orchestrator pid ${existing.pid}); stop it with "ordo testnet down"`,
+    );
+  }
+  if (existing !== undefined) await killLeftovers(existing);
+  const duration =
+    strArg(a, 'duration') === undefined ? undefined : intArg(a, 'duration', 0, USAGE, 1, 86_400 * 30);
+  const loadNs = parseList(strArg(a, 'load-namespaces'), '--load-namespaces', USAGE);
+  const report = strArg(a, 'report');
+  const ac = new AbortController();
+  let testnet: Testnet | undefined;
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nstopping (Ctrl-C again to kill every node at once) ...\n');
+      ac.abort();
+    } else {
+      testnet?.killAll();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    testnet = await Testnet.up({
+      dir,
+      validators: intArg(a, 'validators', 4, USAGE, 1, 64),
+      fullNodes: intArg(a, 'full-nodes', 0, USAGE, 0, 64),
+      rollups: intArg(a, 'rollups', 3, USAGE, 3, 64),
+      basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000),
+      load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
+      ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
+      sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
+      ...(duration !== undefined ? { durationSec: duration } : {}),
+      ...(report !== undefined ? { reportFile: resolve(report) } : {}),
+      dashboardPort: intArg(a, 'dashboard', 8080, USAGE, 0, 65535),
+      signal: ac.signal,
+    });
+    if (ac.signal.aborted) {
+      await testnet.shutdown();
+      return 130;
+    }
+    const r = await testnet.run();
+    if (r !== undefined && r.safety.conflictingCommits > 0) {
+      process.stderr.write(`SAFETY VIOLATION: ${r.safety.conflictingCommits} conflicting commits\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function requireState(dir: string): TestnetState {
+  const s = readState(dir);
+  if (s === undefined) {
+    throw new OrdoError(
+      'TESTNET_NOT_RUNNING',
+      `no testnet is running from ${dir} (no testnet.json); start one with "ordo testnet up"`,
+    );
+  }
+  return s;
+}
+
+async function control(dir: string, action: ControlAction, nodes: string[]): Promise<unknown> {
+  const s = requireState(dir);
+  if (!pidAlive(s.pid)) {
+    throw new OrdoError(
+      'TESTNET_NOT_RUNNING',
+      `the testnet orchestrator (pid ${s.pid}) is gone; run "ordo testnet down --dir ${dir}" to clean up`,
+    );
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${s.controlUrl}/api/control`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ordo-testnet-token': s.token },
+      body: JSON.stringify({ action, nodes }),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (err) {
+    throw new OrdoError(
+      'TESTNET_UNREACHABLE',
+      `cannot reach the orchestrator at ${s.controlUrl}: ${errorMessage(err)}`,
+    );
+  }
+  const body = (await res.json()) as { error?: string };
+  if (!res.ok) throw new OrdoError('TESTNET_CONTROL_FAILED', body.error ?? `HTTP ${res.status}`);
+  return body;
+}
+
+async function status(dir: string, asJson: boolean): Promise<number> {
+  const snap = (await control(dir, 'status', [])) as {
+    chainId: string;
+    uptimeSec: number;
+    nodes: {
+      id: string;
+      role: string;
+      proc: string;
+      height: number | null;
+      peers: number | null;
+      rpc: string;
+      error: string | null;
+    }[];
+  };
+  if (asJson) {
+    process.stdout.write(`${JSON.stringify(snap, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`testnet ${snap.chainId}, up ${snap.uptimeSec} s\n`);
+  for (const n of snap.nodes) {
+    process.stdout.write(
+      `  ${n.id.padEnd(7)} ${n.role.padEnd(9)} ${n.proc.padEnd(8)} height ${String(n.height ?? '-').padEnd(7)} peers ${String(n.peers ?? '-').padEnd(3)} ${n.rpc}${n.error ? `  (${n.error})` : ''}\n`,
+    );
+  }
+  return 0;
+}
+
+async function killLeftovers(s: TestnetState): Promise<number> {
+  let n = 0;
+  for (const node of s.nodes) {
+    if (node.pid !== null && pidAlive(node.pid) && isNodeProcess(node.pid, node.home)) {
+      try {
+        process.kill(node.pid, 'SIGCONT');
+        process.kill(node.pid, 'SIGTERM');
+        n++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (
+    Date.now() < deadline &&
+    s.nodes.some((x) => x.pid !== null && pidAlive(x.pid) && isNodeProcess(x.pid, x.home))
+  ) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const node of s.nodes) {
+    if (node.pid !== null && pidAlive(node.pid) && isNodeProcess(node.pid, node.home)) {
+      try {
+        process.kill(node.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  return n;
+}
+
+async function down(dir: string): Promise<number> {
+  const s = requireState(dir);
+  if (pidAlive(s.pid)) {
+    await control(dir, 'down', []);
+    const deadline = Date.now() + 60_000;
+    while (pidAlive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (pidAlive(s.pid))
+      throw new OrdoError('TESTNET_STOP_TIMEOUT', `orchestrator pid ${s.pid} did not stop within 60 s`);
+    process.stdout.write('testnet stopped\n');
+    return 0;
+  }
+  const n = await killLeftovers(s);
+  removeState(dir);
+  process.stdout.write(`orchestrator was gone; stopped ${n} leftover node processes\n`);
+  return 0;
+}

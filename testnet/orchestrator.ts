@@ -1,0 +1,705 @@
+/**
+ * The local testnet orchestrator behind `ordo testnet up` (and `npm start`).
+ *
+ *   setupNetwork (testnet/setup.ts)   homes, keys, one genesis, configs, free ports
+ *   NodeProcess × N (process.ts)      one OS process per node, own process group, watchdog pipe
+ *   status poller                     ordo_status of every node once a second
+ *   BlockFollower (src/loadgen)       every committed block once, shared by load, dashboard and report
+ *   LoadGenerator (src/loadgen)       optional open-loop load over every node
+ *   control server (node:http)        dashboard page, server-sent events, the control API the
+ *                                     `ordo testnet kill|restart|…` commands call (token-guarded)
+ *   report                            load figures + node heads + safety check (testnet/safety.ts)
+ *
+ * Every child is stopped on every exit path: normal end, Ctrl-C (first: graceful, second: SIGKILL),
+ * errors, and — through the watchdog pipe — even when this process is killed outright.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { rpcCall } from '../src/cli/rpc-client.ts';
+import { errorMessage, OrdoError } from '../src/errors.ts';
+import { BlockFollower, type FollowedBlock } from '../src/loadgen/follower.ts';
+import { type LiveLoad, LoadGenerator, type LoadReport } from '../src/loadgen/generator.ts';
+import { chooseRollups, DEMO_EVM_CHAIN_ID } from '../src/loadgen/index.ts';
+import { payloadSourceFor, type RollupInfo } from '../src/loadgen/payloads.ts';
+import type { LatencySummary } from '../src/loadgen/stats.ts';
+import { NodeProcess, REPO_ROOT } from './process.ts';
+import { checkSafety, type SafetyResult } from './safety.ts';
+import { checkPorts, type NetworkLayout, type NodeLayout, setupNetwork } from './setup.ts';
+import { removeState, writeState } from './state.ts';
+
+export interface UpOptions {
+  dir: string;
+  validators: number;
+  fullNodes: number;
+  rollups: number;
+  basePort: number;
+  /** Offered tx/s; 0 = no load. */
+  load: number;
+  /** Namespaces to load; default: every rollup at light load (<= 500 tx/s), else the opaque ones. */
+  loadNamespaces?: number[];
+  sizeBytes: number;
+  /** Stop by itself after this many seconds and write the report. */
+  durationSec?: number;
+  reportFile?: string;
+  /** Dashboard/control port on 127.0.0.1; 0 = any free port. */
+  dashboardPort: number;
+  progressMs?: number;
+  out?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Extra node config sections (tests use it for faster timeouts). */
+  nodeConfig?: Record<string, Record<string, unknown>>;
+  /** Skip the report's safety check (not recommended; for quick demos). */
+  skipSafety?: boolean;
+}
+
+export interface TestnetReport {
+  validators: number;
+  fullNodes: number;
+  rollups: { namespace: number; name: string; kind: string }[];
+  durationSec: number;
+  offeredTxPerSec: number;
+  committedTxs: number;
+  txPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number };
+  nodes: { id: string; height: number | null; headHash: string | null; error?: string }[];
+  safety: {
+    checkedHeights: number;
+    conflictingCommits: number;
+    conflicts: SafetyResult['conflicts'];
+    tookMs: number;
+  };
+  load: LoadReport | null;
+  blocks: { count: number; txs: number };
+  faults: FaultEvent[];
+}
+
+export interface FaultEvent {
+  t: number;
+  action: string;
+  nodes: string[];
+  ok: boolean;
+  message: string;
+}
+
+export type ControlAction =
+  | 'kill'
+  | 'restart'
+  | 'pause'
+  | 'resume'
+  | 'partition'
+  | 'heal'
+  | 'status'
+  | 'down';
+export const CONTROL_ACTIONS: ControlAction[] = [
+  'kill',
+  'restart',
+  'pause',
+  'resume',
+  'partition',
+  'heal',
+  'status',
+  'down',
+];
+
+interface NodeView {
+  layout: NodeLayout;
+  proc: NodeProcess;
+  status: Record<string, unknown> | null;
+  error: string | null;
+  hist: { t: number; h: number }[];
+}
+
+const DASHBOARD_HTML = join(REPO_ROOT, 'testnet', 'dashboard', 'index.html');
+
+export class Testnet {
+  readonly o: UpOptions;
+  readonly net: NetworkLayout;
+  readonly token = randomBytes(16).toString('hex');
+  readonly #nodes: NodeView[];
+  readonly #blocks: (FollowedBlock & { perRollup: Record<string, number> })[] = [];
+  readonly #txCount = new Map<number, number>();
+  readonly #events: FaultEvent[] = [];
+  readonly #blocked = new Map<string, string[]>();
+  readonly #sse = new Set<ServerResponse>();
+  readonly #out: (line: string) => void;
+  #follower: BlockFollower | undefined;
+  #load: LoadGenerator | undefined;
+  #loadRun: Promise<LoadReport> | undefined;
+  #server: Server | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #progressTimer: NodeJS.Timeout | undefined;
+  #startedAt = Date.now();
+  #blockCount = 0;
+  #blockTxs = 0;
+  #stopping = false;
+  #downRequested: (() => void) | undefined;
+  readonly #exitHook = (): void => {
+    for (const n of this.#nodes) n.proc.killNow();
+  };
+
+  private constructor(o: UpOptions, net: NetworkLayout) {
+    this.o = o;
+    this.net = net;
+    this.#out = o.out ?? ((l) => process.stdout.write(`${l}\n`));
+    this.#nodes = net.nodes.map((layout) => ({
+      layout,
+      proc: new NodeProcess({
+        id: layout.id,
+        home: layout.home,
+        rpc: layout.rpc,
+        env: { ORDO_ADMIN_RPC: '1' },
+      }),
+      status: null,
+      error: null,
+      hist: [],
+    }));
+  }
+
+  /** Generate the network, start every node and wait until all answer; throws (after cleanup) on failure. */
+  static async up(o: UpOptions): Promise<Testnet> {
+    const count = o.validators + o.fullNodes;
+    await checkPorts({
+      basePort: o.basePort,
+      count,
+      extra: [{ port: o.dashboardPort, what: 'dashboard (--dashboard)' }],
+    });
+    const net = await setupNetwork({
+      dir: o.dir,
+      validators: o.validators,
+      fullNodes: o.fullNodes,
+      rollups: o.rollups,
+      basePort: o.basePort,
+      ...(o.nodeConfig !== undefined ? { config: o.nodeConfig } : {}),
+    });
+    const t = new Testnet(o, net);
+    process.on('exit', t.#exitHook);
+    try {
+      await t.#startServer();
+      for (const n of t.#nodes) n.proc.spawn();
+      t.#saveState();
+      t.#out(`starting ${count} nodes (logs in ${net.dir}/nodes/<id>/node.log) ...`);
+      await Promise.all(t.#nodes.map((n) => n.proc.waitReady()));
+      t.#saveState();
+      t.#follower = new BlockFollower({ urls: t.#nodes.map((n) => n.layout.rpc), fromHeight: 0 });
+      t.#follower.onBlock((b) => t.#onBlock(b));
+      await t.#follower.start();
+      t.#poll();
+      t.#printAddresses();
+    } catch (err) {
+      await t.shutdown();
+      throw err;
+    }
+    return t;
+  }
+
+  get dashboardUrl(): string {
+    return `http://127.0.0.1:${(this.#server?.address() as AddressInfo | null)?.port ?? 0}`;
+  }
+
+  get nodes(): NodeLayout[] {
+    return this.net.nodes;
+  }
+
+  /**
+   * Run until the duration elapses, the signal aborts or `down` is requested; then stop the load, build
+   * the report (when a duration or report file was given), stop every node and return the report.
+   */
+  async run(): Promise<TestnetReport | undefined> {
+    const o = this.o;
+    const durationMs = o.durationSec === undefined ? Number.POSITIVE_INFINITY : o.durationSec * 1000;
+    const t0 = Date.now();
+    this.#startLoad();
+    this.#progressTimer = setInterval(() => this.#progress(), o.progressMs ?? 2000);
+    let report: TestnetReport | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        this.#downRequested = resolve;
+        if (Number.isFinite(durationMs)) setTimeout(resolve, durationMs);
+        if (o.signal?.aborted) resolve();
+        o.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      const windowSec = Math.round((Date.now() - t0) / 100) / 10;
+      this.#load?.stop();
+      const loadReport = this.#loadRun === undefined ? null : await this.#loadRun;
+      if (o.durationSec !== undefined || o.reportFile !== undefined) {
+        this.#out('collecting the report (node heads and safety check) ...');
+        report = await this.#report(windowSec, loadReport);
+        const file = o.reportFile ?? join(this.net.dir, 'report.json');
+        writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+        this.#out(summarizeReport(report, file));
+      }
+    } finally {
+      await this.shutdown();
+    }
+    return report;
+  }
+
+  /** Stop everything: load, pollers, nodes (gracefully, then SIGKILL), the control server, the state file. */
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#load?.stop();
+    if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
+    if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
+    this.#follower?.stop();
+    this.#out('stopping nodes ...');
+    await Promise.all(this.#nodes.map((n) => n.proc.stop()));
+    for (const r of this.#sse) r.end();
+    this.#sse.clear();
+    const server = this.#server;
+    if (server !== undefined) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    removeState(this.net.dir);
+    process.off('exit', this.#exitHook);
+    this.#out('testnet stopped');
+  }
+
+  /** Hard stop (second Ctrl-C). */
+  killAll(): void {
+    for (const n of this.#nodes) n.proc.killNow();
+  }
+
+  // ------------------------------------------------------------------ load
+
+  #loadRollups(): RollupInfo[] {
+    const registry: RollupInfo[] = this.net.genesis.rollups.map((r) => ({
+      namespace: r.namespace,
+      kind: r.kind,
+      ...(r.evmChainId !== undefined ? { evmChainId: r.evmChainId } : {}),
+    }));
+    const ns = this.o.loadNamespaces ?? (this.o.load <= 500 ? registry.map((r) => r.namespace) : undefined);
+    return chooseRollups(registry, ns, DEMO_EVM_CHAIN_ID);
+  }
+
+  #startLoad(): void {
+    if (this.o.load <= 0 || this.#follower === undefined) return;
+    const rollups = this.#loadRollups();
+    this.#load = new LoadGenerator({
+      urls: this.#nodes.map((n) => n.layout.rpc),
+      rate: this.o.load,
+      durationSec: this.o.durationSec ?? Number.POSITIVE_INFINITY,
+      sources: rollups.map((r) => payloadSourceFor(r, this.o.sizeBytes)),
+      follower: this.#follower,
+    });
+    this.#out(
+      `load: ${this.o.load} tx/s open-loop over namespaces ${rollups.map((r) => `${r.namespace} (${r.kind})`).join(', ')}`,
+    );
+    this.#loadRun = this.#load.run();
+  }
+
+  // ------------------------------------------------------------------ observation
+
+  #onBlock(b: FollowedBlock): void {
+    const perRollup: Record<string, number> = {};
+    for (const tx of b.txs) perRollup[tx.namespace] = (perRollup[tx.namespace] ?? 0) + 1;
+    this.#blocks.push({ ...b, txs: [], perRollup });
+    if (this.#blocks.length > 30) this.#blocks.shift();
+    this.#txCount.set(b.height, b.txs.length);
+    if (this.#txCount.size > 20_000) {
+      const first = this.#txCount.keys().next().value;
+      if (first !== undefined) this.#txCount.delete(first);
+    }
+    this.#blockCount++;
+    this.#blockTxs += b.txs.length;
+  }
+
+  #poll(): void {
+    if (this.#stopping) return;
+    void Promise.all(
+      this.#nodes.map(async (n) => {
+        if (!n.proc.alive || n.proc.state === 'paused') {
+          n.status = n.proc.state === 'paused' ? n.status : null;
+          n.error =
+            n.proc.state === 'paused' ? 'paused' : `process ${n.proc.state} (${n.proc.describeExit()})`;
+          return;
+        }
+        try {
+          n.status = (await rpcCall(n.layout.rpc, 'ordo_status', [], 900)) as Record<string, unknown>;
+          n.error = null;
+          const now = Date.now();
+          n.hist.push({ t: now, h: Number(n.status.height ?? 0) });
+          while (n.hist.length > 0 && (n.hist[0]?.t ?? 0) < now - 6000) n.hist.shift();
+        } catch (err) {
+          n.error = errorMessage(err);
+        }
+      }),
+    ).then(() => {
+      this.#broadcast();
+      this.#pollTimer = setTimeout(() => this.#poll(), 1000);
+    });
+  }
+
+  #nodeTxPerSec(n: NodeView): number {
+    const a = n.hist[0];
+    const b = n.hist[n.hist.length - 1];
+    if (a === undefined || b === undefined || b.t <= a.t) return 0;
+    let txs = 0;
+    for (let h = a.h + 1; h <= b.h; h++) txs += this.#txCount.get(h) ?? 0;
+    return Math.round((txs * 1000) / (b.t - a.t));
+  }
+
+  snapshot(): Record<string, unknown> {
+    const live: LiveLoad | null = this.#load?.live() ?? null;
+    return {
+      chainId: this.net.chainId,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      uptimeSec: Math.round((Date.now() - this.#startedAt) / 1000),
+      rollups: this.net.genesis.rollups.map((r) => ({ namespace: r.namespace, name: r.name, kind: r.kind })),
+      nodes: this.#nodes.map((n, i) => {
+        const s = n.status as {
+          height?: number;
+          round?: number;
+          step?: string;
+          peers?: number;
+          mempool?: {
+            txs: number;
+            bytes: number;
+            lanes: { namespace: number; txs: number; bytes: number }[];
+          };
+        } | null;
+        const lat: LatencySummary | undefined = live?.perTarget[i]?.latencyMs;
+        return {
+          id: n.layout.id,
+          role: n.layout.role,
+          rpc: n.layout.rpc,
+          grpc: n.layout.grpc,
+          pid: n.proc.pid ?? null,
+          proc: n.proc.state,
+          height: s?.height ?? null,
+          round: s?.round ?? null,
+          step: s?.step ?? null,
+          peers: s?.peers ?? null,
+          mempool: s?.mempool ?? null,
+          txPerSec: this.#nodeTxPerSec(n),
+          latencyMs: lat !== undefined && lat.count > 0 ? { p50: lat.p50, p99: lat.p99 } : null,
+          blocked: this.#blocked.get(n.layout.id)?.length ?? 0,
+          error: n.error,
+        };
+      }),
+      blocks: [...this.#blocks].reverse().map((b) => ({
+        height: b.height,
+        hash: b.hash,
+        round: b.round,
+        proposer: b.proposer,
+        txCount: Object.values(b.perRollup).reduce((x, y) => x + y, 0),
+        perRollup: b.perRollup,
+        bundles: b.bundles,
+        observedAt: b.observedAt,
+      })),
+      // The node exposes no auction RPC yet; bundles appear per block above.
+      auction: null,
+      load: live,
+      events: this.#events.slice(-20).reverse(),
+    };
+  }
+
+  #progress(): void {
+    const hs = this.#nodes
+      .map((n) => {
+        const h = (n.status as { height?: number } | null)?.height;
+        const mark = n.proc.state === 'running' ? '' : `(${n.proc.state})`;
+        return `${n.layout.id}=${h ?? '-'}${mark}`;
+      })
+      .join(' ');
+    const l = this.#load?.live();
+    const el = Math.round((Date.now() - this.#startedAt) / 1000);
+    const load =
+      l === undefined
+        ? ''
+        : ` | load ${this.o.load} tx/s: committed ${l.committed} (${l.committedTxPerSec.toFixed(0)} tx/s) ` +
+          `pending ${l.pending} notSent ${l.notSent} rejected ${l.rejectedTotal} p50 ${l.latencyMs.p50} ms p99 ${l.latencyMs.p99} ms`;
+    this.#out(`[${el}s] heights ${hs}${load}`);
+  }
+
+  #printAddresses(): void {
+    const lines = [`testnet ${this.net.chainId} is up: ${this.#nodes.length} nodes`];
+    for (const n of this.#nodes) {
+      const l = n.layout;
+      lines.push(
+        `  ${l.id.padEnd(7)} ${l.role.padEnd(9)} rpc ${l.rpc}  grpc ${l.grpc}  p2p ${l.p2p.split('/p2p/')[0]}  pid ${n.proc.pid}`,
+      );
+    }
+    lines.push(`  dashboard ${this.dashboardUrl}`);
+    lines.push(
+      `control: ordo testnet kill|restart|pause|resume|partition|heal NODE... --dir ${this.o.dir}; Ctrl-C stops everything`,
+    );
+    this.#out(lines.join('\n'));
+  }
+
+  // ------------------------------------------------------------------ report
+
+  async #report(windowSec: number, load: LoadReport | null): Promise<TestnetReport> {
+    for (const n of this.#nodes) if (n.proc.state === 'paused') n.proc.resume();
+    const safety: SafetyResult = this.o.skipSafety
+      ? { checkedHeights: 0, conflictingCommits: 0, conflicts: [], nodes: [], tookMs: 0 }
+      : await checkSafety(
+          this.#nodes.filter((n) => n.proc.alive).map((n) => ({ id: n.layout.id, rpc: n.layout.rpc })),
+        );
+    const heads = this.#nodes.map((n) => {
+      const s = safety.nodes.find((x) => x.id === n.layout.id);
+      if (s !== undefined) return s;
+      return { id: n.layout.id, height: null, headHash: null, error: `process ${n.proc.state}` };
+    });
+    return {
+      validators: this.o.validators,
+      fullNodes: this.o.fullNodes,
+      rollups: this.net.genesis.rollups.map((r) => ({ namespace: r.namespace, name: r.name, kind: r.kind })),
+      durationSec: load?.durationSec ?? windowSec,
+      offeredTxPerSec: this.o.load,
+      committedTxs: load?.committedTxs ?? this.#blockTxs,
+      txPerSec: load?.txPerSec ?? (windowSec > 0 ? Math.round((this.#blockTxs / windowSec) * 10) / 10 : 0),
+      latencyMs: {
+        p50: load?.latencyMs.p50 ?? 0,
+        p90: load?.latencyMs.p90 ?? 0,
+        p99: load?.latencyMs.p99 ?? 0,
+      },
+      nodes: heads,
+      safety: {
+        checkedHeights: safety.checkedHeights,
+        conflictingCommits: safety.conflictingCommits,
+        conflicts: safety.conflicts,
+        tookMs: safety.tookMs,
+      },
+      load,
+      blocks: { count: this.#blockCount, txs: this.#blockTxs },
+      faults: [...this.#events],
+    };
+  }
+
+  // ------------------------------------------------------------------ control
+
+  #resolve(names: string[]): NodeView[] {
+    return names.map((name) => {
+      const n =
+        this.#nodes.find((x) => x.layout.id === name) ??
+        (/^[0-9]+$/.test(name) ? this.#nodes[Number(name)] : undefined);
+      if (n === undefined) {
+        throw new OrdoError(
+          'TESTNET_UNKNOWN_NODE',
+          `unknown node "${name}"; nodes are ${this.#nodes.map((x) => x.layout.id).join(', ')}`,
+        );
+      }
+      return n;
+    });
+  }
+
+  async control(action: ControlAction, names: string[]): Promise<unknown> {
+    if (action === 'status') return this.snapshot();
+    if (action === 'down') {
+      this.#downRequested?.();
+      return { ok: true, message: 'stopping the testnet' };
+    }
+    const needsNodes = action !== 'heal';
+    if (needsNodes && names.length === 0) {
+      throw new OrdoError('TESTNET_BAD_OPTION', `${action} needs at least one node`);
+    }
+    const targets = this.#resolve(names);
+    let message: string;
+    try {
+      message = await this.#apply(action, targets);
+      this.#record(action, names, true, message);
+    } catch (err) {
+      this.#record(action, names, false, errorMessage(err));
+      throw err;
+    }
+    this.#saveState();
+    this.#broadcast();
+    return { ok: true, message };
+  }
+
+  async #apply(action: ControlAction, targets: NodeView[]): Promise<string> {
+    const ids = targets.map((t) => t.layout.id).join(', ');
+    switch (action) {
+      case 'kill':
+        await Promise.all(targets.map((t) => t.proc.kill()));
+        return `killed ${ids} (SIGKILL)`;
+      case 'pause':
+        for (const t of targets) t.proc.pause();
+        return `paused ${ids} (SIGSTOP)`;
+      case 'resume':
+        for (const t of targets) t.proc.resume();
+        return `resumed ${ids} (SIGCONT)`;
+      case 'restart':
+        await Promise.all(
+          targets.map(async (t) => {
+            await t.proc.stop();
+            t.proc.spawn();
+            this.#saveState();
+            await t.proc.waitReady();
+            const blocked = this.#blocked.get(t.layout.id);
+            if (blocked !== undefined && blocked.length > 0) await this.#setBlocked(t, blocked);
+          }),
+        );
+        return `restarted ${ids}`;
+      case 'partition': {
+        const inside = new Set(targets.map((t) => t.layout.id));
+        const inPeers = targets.map((t) => t.layout.peerId);
+        const outside = this.#nodes.filter((n) => !inside.has(n.layout.id));
+        const outPeers = outside.map((n) => n.layout.peerId);
+        await Promise.all([
+          ...targets.map((t) => this.#setBlocked(t, outPeers)),
+          ...outside.map((n) => this.#setBlocked(n, inPeers)),
+        ]);
+        return `partitioned {${ids}} from {${outside.map((n) => n.layout.id).join(', ')}}`;
+      }
+      case 'heal': {
+        const which = targets.length > 0 ? targets : this.#nodes;
+        await Promise.all(which.map((n) => this.#setBlocked(n, [])));
+        return `healed ${which.map((n) => n.layout.id).join(', ')}`;
+      }
+      default:
+        throw new OrdoError('TESTNET_BAD_OPTION', `unknown action ${action}`);
+    }
+  }
+
+  async #setBlocked(n: NodeView, peers: string[]): Promise<void> {
+    this.#blocked.set(n.layout.id, peers);
+    if (!n.proc.alive) return; // applied when it restarts
+    try {
+      await rpcCall(n.layout.rpc, 'ordo_admin_setBlockedPeers', [peers], 5000);
+    } catch (err) {
+      throw new OrdoError(
+        'TESTNET_PARTITION_FAILED',
+        `${n.layout.id} refused ordo_admin_setBlockedPeers: ${errorMessage(err)} ` +
+          '(the node must support the admin RPC and run with ORDO_ADMIN_RPC=1)',
+      );
+    }
+  }
+
+  #record(action: string, nodes: string[], ok: boolean, message: string): void {
+    this.#events.push({ t: Date.now(), action, nodes, ok, message });
+    this.#out(`${ok ? 'fault' : 'fault FAILED'}: ${message}`);
+  }
+
+  // ------------------------------------------------------------------ server
+
+  #saveState(): void {
+    if (this.#stopping) return;
+    writeState(this.net.dir, {
+      version: 1,
+      pid: process.pid,
+      controlUrl: this.dashboardUrl,
+      dashboardUrl: this.dashboardUrl,
+      token: this.token,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      chainId: this.net.chainId,
+      nodes: this.#nodes.map((n) => ({
+        id: n.layout.id,
+        role: n.layout.role,
+        home: n.layout.home,
+        rpc: n.layout.rpc,
+        grpc: n.layout.grpc,
+        p2p: n.layout.p2p,
+        peerId: n.layout.peerId,
+        pid: n.proc.pid ?? null,
+        state: n.proc.state,
+      })),
+    });
+  }
+
+  #broadcast(): void {
+    if (this.#sse.size === 0) return;
+    const data = `event: state\ndata: ${JSON.stringify(this.snapshot())}\n\n`;
+    for (const r of this.#sse) r.write(data);
+  }
+
+  async #startServer(): Promise<void> {
+    const server = createServer((req, res) => void this.#route(req, res));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.dashboardPort, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(readFileSync(DASHBOARD_HTML));
+        return;
+      }
+      if (req.method === 'GET' && path === '/events') {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+        });
+        res.write(`retry: 2000\nevent: state\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
+        this.#sse.add(res);
+        req.on('close', () => this.#sse.delete(res));
+        return;
+      }
+      if (req.method === 'GET' && path === '/api/state') return json(res, 200, this.snapshot());
+      if (req.method === 'POST' && path === '/api/control') {
+        if (req.headers['x-ordo-testnet-token'] !== this.token) {
+          return json(res, 403, { error: 'missing or wrong x-ordo-testnet-token (see testnet.json)' });
+        }
+        const body = await readBody(req, 64 * 1024);
+        let msg: { action?: unknown; nodes?: unknown };
+        try {
+          msg = JSON.parse(body) as typeof msg;
+        } catch {
+          return json(res, 400, { error: 'body must be JSON {action, nodes}' });
+        }
+        const action = msg.action as ControlAction;
+        const nodes = Array.isArray(msg.nodes) ? msg.nodes.map(String) : [];
+        if (!CONTROL_ACTIONS.includes(action)) {
+          return json(res, 400, { error: `action must be one of ${CONTROL_ACTIONS.join(', ')}` });
+        }
+        try {
+          return json(res, 200, await this.control(action, nodes));
+        } catch (err) {
+          return json(res, 400, { error: errorMessage(err) });
+        }
+      }
+      json(res, 404, { error: `no route ${req.method} ${path}` });
+    } catch (err) {
+      if (!res.headersSent) json(res, 500, { error: errorMessage(err) });
+      else res.destroy();
+    }
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new OrdoError('TESTNET_BODY_TOO_LARGE', `control request exceeds ${max} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    req.on('error', reject);
+  });
+}
+
+export function summarizeReport(r: TestnetReport, file: string): string {
+  const heads = r.nodes.map((n) => `${n.id}=${n.height ?? '-'}`).join(' ');
+  return [
+    `report written to ${file}`,
+    `  ${r.validators} validators, ${r.durationSec} s, offered ${r.offeredTxPerSec} tx/s, committed ${r.committedTxs} txs (${r.txPerSec} tx/s)`,
+    `  latency submit->commit p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, p99 ${r.latencyMs.p99} ms`,
+    `  heights ${heads}`,
+    `  safety: ${r.safety.checkedHeights} heights compared, ${r.safety.conflictingCommits} conflicting commits`,
+  ].join('\n');
+}
