@@ -111,7 +111,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxBlockBytes: 2 * 1024 * 1024,
     maxBlockTxs: 20_000,
   },
-  store: { engine: 'lmdb', sync: true },
+  store: { engine: 'leveldb', sync: true },
   log: { level: 'info' },
 };
 
