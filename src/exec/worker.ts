@@ -56,7 +56,7 @@ async function runJob(m: Extract<InMsg, { t: 'job' }>): Promise<void> {
     await new Promise(() => {});
   }
   const vm = vms.get(m.ns);
-  const replica = replicas.get(m.ns);
+  const replica = replicas.get(m.ns) ?? (m.mode === 'prep' ? new Map<Bytes, Bytes>() : undefined);
   if (vm === undefined || replica === undefined) {
     port!.postMessage({ t: 'error', id: m.id, error: `no VM for namespace ${m.ns}` });
     return;

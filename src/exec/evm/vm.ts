@@ -261,6 +261,7 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly #coinbase: Address;
   readonly #baseFee: bigint;
   #depth = 0;
+  #block: { height: number; timeMs: number; block: ReturnType<typeof createBlock> } | undefined;
 
   private constructor(
     rollup: RollupConfig,
@@ -343,23 +344,32 @@ export class EvmVm implements Vm<TypedTransaction> {
     return tx;
   }
 
+  /** The block header runTx sees (cached per height: building one costs as much as a simple tx). */
+  #blockFor(ctx: BlockContext): ReturnType<typeof createBlock> {
+    const c = this.#block;
+    if (c !== undefined && c.height === ctx.height && c.timeMs === ctx.timeMs) return c.block;
+    const block = createBlock(
+      {
+        header: {
+          number: BigInt(ctx.height),
+          timestamp: BigInt(Math.floor(ctx.timeMs / 1000)),
+          gasLimit: BLOCK_GAS_LIMIT,
+          baseFeePerGas: this.#baseFee,
+          coinbase: this.#coinbase,
+        },
+      },
+      { common: this.common },
+    );
+    this.#block = { height: ctx.height, timeMs: ctx.timeMs, block };
+    return block;
+  }
+
   async execute(tx: TypedTransaction, view: TxView, ctx: BlockContext): Promise<TxOutcome> {
     this.#sm.begin(view);
     this.#depth = 0;
     let out: TxOutcome;
     try {
-      const block = createBlock(
-        {
-          header: {
-            number: BigInt(ctx.height),
-            timestamp: BigInt(Math.floor(ctx.timeMs / 1000)),
-            gasLimit: BLOCK_GAS_LIMIT,
-            baseFeePerGas: this.#baseFee,
-            coinbase: this.#coinbase,
-          },
-        },
-        { common: this.common },
-      );
+      const block = this.#blockFor(ctx);
       const r = await runTx(this.#vm, { tx, block, skipBlockGasLimitValidation: true });
       const logs: Log[] = (r.execResult.logs ?? []).map(([address, topics, data]) => ({
         address,

@@ -1,0 +1,429 @@
+/**
+ * Executor benchmark (issue 6). Writes
+ *   {evm: {lowContention, highContention, erc20: {parallelTxPerSec, sequentialTxPerSec, ratio, …}},
+ *    transfer: {txPerSec, sigVerifyLimitTxPerSec, ratioToLimit, …}, secp256k1Recover: {…}}
+ *
+ * EVM: the same N signed transactions are run (a) by `@ethereumjs/vm`'s own `runTx` on its default
+ * Merkle state manager, decoding each raw transaction first (the baseline, `sequentialTxPerSec`), and
+ * (b) by Ordo's parallel executor through `executeBlock` (includes persistence to an in-memory KvStore
+ * and the state commitment). Workloads: low contention (distinct senders → distinct new receivers),
+ * high contention (every transaction pays one receiver), ERC-20 transfers of one token (distinct
+ * holders, a hand-assembled minimal token, src/exec/evm/contracts.ts). We also check that every
+ * receipt's status and gasUsed equal ethereumjs' own (`agreesWithEthereumjs`).
+ * Transfer: N transfers through the parallel executor vs. the rate at which the same signatures are
+ * verified by a pool of the same size doing nothing else (`sigVerifyLimitTxPerSec`), same run.
+ * Each figure is the median of --runs runs; baseline and parallel alternate within a run.
+ *
+ *   npm run bench:exec -- [--out FILE] [--n 10000] [--runs 3] [--workers 2] [--transfer-n 10000]
+ */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { createBlock } from '@ethereumjs/block';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import { Account, Address, bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
+import { createVM, runTx } from '@ethereumjs/vm';
+import { secp256k1 as nobleV2 } from '@noble/curves/secp256k1.js';
+import { pino } from 'pino';
+import type { RollupConfig } from '../src/config/genesis-types.ts';
+import { Ed25519Signer, verifySignature } from '../src/crypto/ed25519.ts';
+import { deployCode, TOKEN_RUNTIME, tokenAirdropData, tokenTransferData } from '../src/exec/evm/contracts.ts';
+import { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT } from '../src/exec/evm/vm.ts';
+import { createExecutor, memoryKvFactory, type Receipt, signTransfer } from '../src/exec/index.ts';
+import { WorkerPool } from '../src/exec/parallel.ts';
+import { transferSignBytes } from '../src/exec/transfer/tx.ts';
+
+interface Args {
+  out: string | undefined;
+  n: number;
+  runs: number;
+  workers: number;
+  transferN: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { out: undefined, n: 10_000, runs: 3, workers: availableParallelism(), transferN: 10_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === '--out') a.out = v;
+    else if (k === '--n') a.n = Number(v);
+    else if (k === '--runs') a.runs = Number(v);
+    else if (k === '--workers') a.workers = Number(v);
+    else if (k === '--transfer-n') a.transferN = Number(v);
+    else continue;
+    i++;
+  }
+  return a;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const say = (m: string) => process.stderr.write(`[bench:exec] ${m}\n`);
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const h32 = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
+const round = (x: number) => Math.round(x * 100) / 100;
+
+// ---------------------------------------------------------------- EVM
+const CHAIN_ID = 1337;
+const EVM_NS = 2;
+const common = createCustomCommon({ chainId: CHAIN_ID }, Mainnet, { hardfork: Hardfork.Prague });
+const FUND = 10n ** 21n;
+const TIME_MS = 1_700_000_000_000;
+
+interface Workload {
+  name: 'lowContention' | 'highContention' | 'erc20';
+  setup: Uint8Array[];
+  txs: Uint8Array[];
+}
+
+function buildEvmWorkloads(n: number): { alloc: Uint8Array[]; workloads: Workload[] } {
+  const t0 = performance.now();
+  const keys = Array.from({ length: n }, (_, i) => h32(`bench-sender-${i}`));
+  const addrs = keys.map((k) => privateToAddress(k));
+  const deployerKey = h32('bench-deployer');
+  const deployer = privateToAddress(deployerKey);
+  const recv = (i: number) => h32(`bench-recv-${i}`).subarray(12);
+  const hot = h32('bench-hot').subarray(12);
+  const fee = { maxFeePerGas: 3n * DEFAULT_EVM_BASE_FEE, maxPriorityFeePerGas: 1_000_000n };
+  const sign = (key: Uint8Array, data: Parameters<typeof createTx>[0]) =>
+    createTx({ type: 2, ...fee, ...data }, { common })
+      .sign(key)
+      .serialize();
+  const low = keys.map((k, i) => sign(k, { to: recv(i), value: 1000n, gasLimit: 21_000n, nonce: 0n }));
+  const high = keys.map((k) => sign(k, { to: hot, value: 1000n, gasLimit: 21_000n, nonce: 0n }));
+  const token = generateAddress(deployer, bigIntToBytes(0n));
+  const setup = [sign(deployerKey, { data: deployCode(TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n })];
+  for (let i = 0, nonce = 1n; i < n; i += 1000, nonce++) {
+    const batch = addrs.slice(i, i + 1000);
+    setup.push(sign(deployerKey, { to: token, data: tokenAirdropData(batch), gasLimit: 30_000_000n, nonce }));
+  }
+  const erc20 = keys.map((k, i) =>
+    sign(k, { to: token, data: tokenTransferData(recv(i), 10n ** 15n), gasLimit: 100_000n, nonce: 0n }),
+  );
+  say(`signed ${3 * n} EVM transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    alloc: [...addrs, deployer],
+    workloads: [
+      { name: 'lowContention', setup: [], txs: low },
+      { name: 'highContention', setup: [], txs: high },
+      { name: 'erc20', setup, txs: erc20 },
+    ],
+  };
+}
+
+function header() {
+  return createBlock(
+    {
+      header: {
+        number: 1n,
+        timestamp: BigInt(TIME_MS / 1000),
+        gasLimit: 1n << 50n,
+        baseFeePerGas: DEFAULT_EVM_BASE_FEE,
+        coinbase: new Address(Buffer.from(DEFAULT_EVM_FEE_RECIPIENT.slice(2), 'hex')),
+      },
+    },
+    { common },
+  );
+}
+
+/** Baseline: ethereumjs' own runTx over the same raw transactions. */
+async function baseline(
+  alloc: Uint8Array[],
+  w: Workload,
+): Promise<{ tps: number; receipts: [boolean, bigint][] }> {
+  const vm = await createVM({ common });
+  for (const a of alloc) await vm.stateManager.putAccount(new Address(a), new Account(0n, FUND));
+  const block = header();
+  for (const p of w.setup) {
+    const r = await runTx(vm, {
+      tx: createTxFromRLP(p, { common }) as TypedTransaction,
+      block,
+      skipBlockGasLimitValidation: true,
+    });
+    if (r.execResult.exceptionError !== undefined) throw new Error('baseline setup failed');
+  }
+  const receipts: [boolean, bigint][] = [];
+  const t0 = performance.now();
+  for (const p of w.txs) {
+    const tx = createTxFromRLP(p, { common }) as TypedTransaction;
+    const r = await runTx(vm, { tx, block, skipBlockGasLimitValidation: true });
+    receipts.push([r.execResult.exceptionError === undefined, r.totalGasSpent]);
+  }
+  const s = (performance.now() - t0) / 1000;
+  return { tps: w.txs.length / s, receipts };
+}
+
+async function ordoEvm(
+  alloc: Uint8Array[],
+  w: Workload,
+  workers: number,
+): Promise<{ tps: number; receipts: Receipt[]; reexecuted: number; prepChunks: number; specChunks: number }> {
+  const rollup: RollupConfig = {
+    namespace: EVM_NS,
+    name: 'evm',
+    kind: 'evm',
+    weight: 1,
+    maxTxBytes: 1 << 20,
+    maxPendingTxs: 1e6,
+    maxPendingBytes: 1e9,
+    evmChainId: CHAIN_ID,
+    alloc: alloc.map((a) => ({ address: '0x' + Buffer.from(a).toString('hex'), balance: FUND.toString() })),
+  };
+  const ex = createExecutor({
+    rollups: [rollup],
+    kv: memoryKvFactory().kv,
+    workers,
+    logger: pino({ level: 'silent' }),
+  });
+  await ex.start();
+  let height = 1;
+  if (w.setup.length > 0) {
+    const r = await ex.executeBlock(height++, new Map([[EVM_NS, w.setup]]), TIME_MS);
+    if (r.get(EVM_NS)!.receipts.some((x) => x.status !== 'success')) throw new Error('ordo setup failed');
+  }
+  const before = ex.stats();
+  const t0 = performance.now();
+  const res = await ex.executeBlock(height, new Map([[EVM_NS, w.txs]]), TIME_MS);
+  const s = (performance.now() - t0) / 1000;
+  const after = ex.stats();
+  await ex.stop();
+  return {
+    tps: w.txs.length / s,
+    receipts: res.get(EVM_NS)!.receipts,
+    reexecuted: after.reexecuted - before.reexecuted,
+    prepChunks: after.prepChunks - before.prepChunks,
+    specChunks: after.specChunks - before.specChunks,
+  };
+}
+
+// ---------------------------------------------------------------- transfer
+const T_NS = 1;
+
+function buildTransfers(n: number): { rollup: RollupConfig; txs: Uint8Array[] } {
+  const signers = Array.from({ length: n }, (_, i) => new Ed25519Signer(h32(`t-sender-${i}`)));
+  const txs = signers.map((s, i) =>
+    signTransfer(s, T_NS, { to: h32(`t-recv-${i}`), amount: 100n, fee: 1n, nonce: 0n }),
+  );
+  return {
+    txs,
+    rollup: {
+      namespace: T_NS,
+      name: 'pay',
+      kind: 'transfer',
+      weight: 1,
+      maxTxBytes: 1000,
+      maxPendingTxs: 1e6,
+      maxPendingBytes: 1e9,
+      alloc: signers.map((s) => ({ address: Buffer.from(s.publicKey).toString('hex'), balance: '1000000' })),
+    },
+  };
+}
+
+async function transferRun(rollup: RollupConfig, txs: Uint8Array[], workers: number): Promise<number> {
+  const ex = createExecutor({ rollups: [rollup], kv: memoryKvFactory().kv, workers });
+  await ex.start();
+  const t0 = performance.now();
+  const r = await ex.executeBlock(1, new Map([[T_NS, txs]]));
+  const s = (performance.now() - t0) / 1000;
+  await ex.stop();
+  if (r.get(T_NS)!.receipts.some((x) => x.status !== 'success')) throw new Error('transfer bench tx failed');
+  return txs.length / s;
+}
+
+/** The same signatures verified by a pool of the same size doing nothing else ("prepare" jobs). */
+async function sigLimitRun(rollup: RollupConfig, txs: Uint8Array[], workers: number): Promise<number> {
+  const pool = new WorkerPool({
+    size: workers,
+    rollups: [rollup],
+    vm: {},
+    snapshot: () => [],
+    chunkSize: {},
+    logger: pino({ level: 'silent' }),
+  });
+  await pool.start();
+  const size = pool.chunkSizeFor('transfer', txs.length);
+  const t0 = performance.now();
+  const jobs: Promise<unknown[]>[] = [];
+  for (let s = 0, i = 0; s < txs.length; s += size, i++) {
+    jobs.push(
+      pool.run({
+        namespace: T_NS,
+        start: s,
+        payloads: txs.slice(s, s + size),
+        ctx: { height: 1, timeMs: 0 },
+        mode: () => 'prep',
+        priority: i,
+      }),
+    );
+  }
+  const outs = await Promise.all(jobs);
+  const sec = (performance.now() - t0) / 1000;
+  await pool.stop();
+  for (const o of outs)
+    for (let k = 0; k < o.length; k += 2) if (o[k] !== 2) throw new Error('verify failed');
+  return txs.length / sec;
+}
+
+// ---------------------------------------------------------------- secp256k1 recovery alternatives
+async function secpAlternatives(payloads: Uint8Array[]) {
+  const sample = payloads.slice(0, 300);
+  const parsed = sample.map((p) => createTxFromRLP(p, { common }) as TypedTransaction);
+  const sigs = parsed.map((t) => ({
+    hash: t.getHashedMessageToSign(),
+    r: bigIntToBytes(t.r!),
+    s: bigIntToBytes(t.s!),
+    v: Number(t.v!),
+  }));
+  const rate = (f: () => void) => {
+    const t0 = performance.now();
+    f();
+    return Math.round(sample.length / ((performance.now() - t0) / 1000));
+  };
+  const pad = (b: Uint8Array) => {
+    const o = new Uint8Array(32);
+    o.set(b, 32 - b.byteLength);
+    return o;
+  };
+  const compact = sigs.map((x) => {
+    const o = new Uint8Array(64);
+    o.set(pad(x.r), 0);
+    o.set(pad(x.s), 32);
+    return o;
+  });
+  const ethjs = rate(() => {
+    for (const p of sample) (createTxFromRLP(p, { common }) as TypedTransaction).getSenderPublicKey();
+  });
+  const v2 = rate(() => {
+    for (let i = 0; i < sigs.length; i++) {
+      nobleV2.Signature.fromBytes(compact[i]!).addRecoveryBit(sigs[i]!.v).recoverPublicKey(sigs[i]!.hash);
+    }
+  });
+  let v1: number | null = null;
+  try {
+    const path = new URL('../node_modules/viem/node_modules/@noble/curves/esm/secp256k1.js', import.meta.url);
+    const mod = (await import(path.href)) as {
+      secp256k1: {
+        Signature: {
+          fromCompact(b: Uint8Array): {
+            addRecoveryBit(v: number): { recoverPublicKey(h: Uint8Array): unknown };
+          };
+        };
+      };
+    };
+    v1 = rate(() => {
+      for (let i = 0; i < sigs.length; i++) {
+        mod.secp256k1.Signature.fromCompact(compact[i]!)
+          .addRecoveryBit(sigs[i]!.v)
+          .recoverPublicKey(sigs[i]!.hash);
+      }
+    });
+  } catch {
+    v1 = null;
+  }
+  return {
+    ethereumjsDecodePlusRecoverPerSec: ethjs,
+    nobleCurves2RecoverPerSec: v2,
+    nobleCurves1_9RecoverPerSec: v1,
+    note: 'single thread; node:crypto has no secp256k1 public-key recovery',
+  };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const started = performance.now();
+  say(`n=${args.n} runs=${args.runs} workers=${args.workers} cpus=${cpus().length}`);
+  const { alloc, workloads } = buildEvmWorkloads(args.n);
+  const secp = await secpAlternatives(workloads[0]!.txs);
+  say(`secp256k1 recover: ${JSON.stringify(secp)}`);
+
+  const evm: Record<string, unknown> = {};
+  for (const w of workloads) {
+    const par: number[] = [];
+    const seq: number[] = [];
+    let agrees = true;
+    let reexecuted = 0;
+    let prepChunks = 0;
+    let specChunks = 0;
+    for (let r = 0; r < args.runs; r++) {
+      const b = await baseline(alloc, w);
+      const o = await ordoEvm(alloc, w, args.workers);
+      seq.push(b.tps);
+      par.push(o.tps);
+      reexecuted = o.reexecuted;
+      prepChunks = o.prepChunks;
+      specChunks = o.specChunks;
+      for (let i = 0; i < w.txs.length; i++) {
+        const [ok, gas] = b.receipts[i]!;
+        const mine = o.receipts[i]!;
+        if ((mine.status === 'success') !== ok || mine.gasUsed !== gas) agrees = false;
+      }
+      say(
+        `${w.name} run ${r + 1}: ethereumjs ${b.tps.toFixed(0)} tx/s, ordo parallel ${o.tps.toFixed(0)} tx/s (re-executed ${o.reexecuted})`,
+      );
+    }
+    const p = median(par);
+    const s = median(seq);
+    evm[w.name] = {
+      parallelTxPerSec: Math.round(p),
+      sequentialTxPerSec: Math.round(s),
+      ratio: round(p / s),
+      runsParallel: par.map(Math.round),
+      runsSequential: seq.map(Math.round),
+      reexecutedTxs: reexecuted,
+      speculativeChunks: specChunks,
+      prepareOnlyChunks: prepChunks,
+      agreesWithEthereumjs: agrees,
+    };
+  }
+
+  const { rollup, txs } = buildTransfers(args.transferN);
+  const tps: number[] = [];
+  const lim: number[] = [];
+  for (let r = 0; r < args.runs; r++) {
+    lim.push(await sigLimitRun(rollup, txs, args.workers));
+    tps.push(await transferRun(rollup, txs, args.workers));
+    say(`transfer run ${r + 1}: ${tps[r]!.toFixed(0)} tx/s, sig-verify limit ${lim[r]!.toFixed(0)} tx/s`);
+  }
+  // Single-thread verify rate for reference.
+  const t0 = performance.now();
+  const m = Math.min(2000, txs.length);
+  for (let i = 0; i < m; i++) {
+    const p = txs[i]!;
+    verifySignature(p.subarray(1, 33), transferSignBytes(T_NS, p), p.subarray(89, 153));
+  }
+  const single = m / ((performance.now() - t0) / 1000);
+  const transfer = {
+    txPerSec: Math.round(median(tps)),
+    sigVerifyLimitTxPerSec: Math.round(median(lim)),
+    ratioToLimit: round(median(tps) / median(lim)),
+    runsTxPerSec: tps.map(Math.round),
+    runsLimit: lim.map(Math.round),
+    singleThreadVerifyPerSec: Math.round(single),
+    txs: txs.length,
+  };
+
+  const out = {
+    evm,
+    transfer,
+    secp256k1Recover: secp,
+    meta: {
+      n: args.n,
+      runs: args.runs,
+      workers: args.workers,
+      cpus: cpus().length,
+      node: process.version,
+      seconds: Math.round((performance.now() - started) / 1000),
+      date: new Date().toISOString(),
+    },
+  };
+  const json = JSON.stringify(out, null, 2);
+  if (args.out !== undefined) writeFileSync(args.out, json + '\n');
+  process.stdout.write(json + '\n');
+}
+
+await main();
