@@ -381,6 +381,11 @@ export class Engine implements ConsensusEngineExt {
           });
           break;
         }
+        case 'relay':
+          this.#o.network.publish('consensus', encodeConsensusMessage(a.message)).catch((err: unknown) => {
+            this.#log.debug({ err: errorMessage(err) }, 'relay failed');
+          });
+          break;
         case 'schedule':
           this.#schedule(a.timeout, a.delayMs);
           break;

@@ -132,6 +132,8 @@ export type LogLevel = 'debug' | 'info' | 'warn';
 export type CoreAction =
   /** Persist durably (WAL fsync), then broadcast. */
   | { kind: 'send'; message: ConsensusMessage }
+  /** Re-broadcast another validator's message (gossip of a proof-of-lock); no WAL needed. */
+  | { kind: 'relay'; message: ConsensusMessage }
   | { kind: 'schedule'; timeout: TimeoutInfo; delayMs: number }
   /** Ask the block source for contents; answer with a `contents` input for the same height/round. */
   | { kind: 'build'; height: number; round: number; maxBytes: number; maxTxs: number; waitMs: number }
@@ -172,27 +174,52 @@ function key(h: Uint8Array | null): string {
   return h === null ? NIL : toHex(h);
 }
 
+/** Distinct values one validator may be counted for in one vote set (equivocators are bounded). */
+const MAX_VALUES_PER_VALIDATOR = 3;
+
+/**
+ * Votes of one (height, round, type). A validator counts ONCE toward `total`, and once toward each
+ * distinct value it signed: an equivocator's conflicting votes all count (honest validators never sign
+ * two values, so quorum intersection still holds), which keeps a Byzantine validator from hiding its
+ * real vote behind an earlier conflicting one.
+ */
 class VoteSet {
-  readonly votes = new Map<number, Vote>();
+  /** First vote per validator (evidence pairs are built against it). */
+  readonly first = new Map<number, Vote>();
+  readonly byValue = new Map<string, Map<number, Vote>>();
   readonly power = new Map<string, number>();
+  readonly #values = new Map<number, number>();
   total = 0;
 
-  /** Adds a vote; returns the conflicting earlier vote when the validator already voted differently. */
+  /** Adds a vote; returns the earlier conflicting vote on equivocation, 'dup' for a repeat. */
   add(v: Vote, weight: number): Vote | 'dup' | null {
-    const prev = this.votes.get(v.validatorIndex);
-    if (prev !== undefined) {
-      if (key(prev.blockHash) === key(v.blockHash)) return 'dup';
-      return prev;
-    }
-    this.votes.set(v.validatorIndex, v);
     const k = key(v.blockHash);
+    let m = this.byValue.get(k);
+    if (m?.has(v.validatorIndex)) return 'dup';
+    const prev = this.first.get(v.validatorIndex);
+    const count = this.#values.get(v.validatorIndex) ?? 0;
+    if (count >= MAX_VALUES_PER_VALIDATOR) return prev ?? null;
+    this.#values.set(v.validatorIndex, count + 1);
+    if (m === undefined) {
+      m = new Map();
+      this.byValue.set(k, m);
+    }
+    m.set(v.validatorIndex, v);
     this.power.set(k, (this.power.get(k) ?? 0) + weight);
-    this.total += weight;
-    return null;
+    if (prev === undefined) {
+      this.first.set(v.validatorIndex, v);
+      this.total += weight;
+      return null;
+    }
+    return prev;
   }
 
   powerFor(k: string): number {
     return this.power.get(k) ?? 0;
+  }
+
+  votesFor(k: string): Iterable<Vote> {
+    return this.byValue.get(k)?.values() ?? [];
   }
 }
 
@@ -235,8 +262,10 @@ export function checkMessageSignature(
     const val = vs[v.validatorIndex];
     if (val === undefined) return `vote from unknown validator ${v.validatorIndex}`;
     if (!Number.isSafeInteger(v.round) || v.round < 0) return 'vote round is invalid';
+    if (wasVerified(v, chainId, val.publicKey)) return null;
     const sb = voteSignBytes(chainId, v.type, v.height, v.round, v.blockHash);
     if (!verify(val.publicKey, sb, v.signature)) return 'vote signature does not verify';
+    markVerified(v, chainId, val.publicKey);
     return null;
   }
   const p = m.proposal;
@@ -244,9 +273,28 @@ export function checkMessageSignature(
   if (p.proposerIndex !== expected) {
     return `proposal for ${p.height}/${p.round} from validator ${p.proposerIndex}, proposer is ${expected}`;
   }
+  const pk = vs[expected]!.publicKey;
+  if (wasVerified(p, chainId, pk)) return null;
   const sb = proposalSignBytes(chainId, p.height, p.round, p.polRound, hashOfBlock(p.block));
-  if (!verify(vs[expected]!.publicKey, sb, p.signature)) return 'proposal signature does not verify';
+  if (!verify(pk, sb, p.signature)) return 'proposal signature does not verify';
+  markVerified(p, chainId, pk);
   return null;
+}
+
+/**
+ * Messages are immutable once decoded: remember which OBJECT verified under which chain id and which
+ * public-key object, so one message object delivered to many cores (the simulator) or seen twice is
+ * verified once. Any other object, chain or key object is verified in full.
+ */
+const verifiedCache = new WeakMap<object, { chainId: string; pk: Uint8Array }>();
+
+function wasVerified(o: object, chainId: string, pk: Uint8Array): boolean {
+  const c = verifiedCache.get(o);
+  return c !== undefined && c.pk === pk && c.chainId === chainId;
+}
+
+function markVerified(o: object, chainId: string, pk: Uint8Array): void {
+  verifiedCache.set(o, { chainId, pk });
 }
 
 export interface CoreSnapshot {
@@ -716,9 +764,21 @@ export class ConsensusCore {
     if (t.step === 'rebroadcast') {
       // Re-send own messages of the last two rounds and of the lock/valid rounds.
       const keep = new Set([this.#round, this.#round - 1, this.#lockedRound, this.#validRound]);
+      // The current proposal's proof-of-lock round: laggards need our prevote of that round.
+      const cur = this.#rounds.get(this.#round)?.proposal;
+      if (cur != null && cur.polRound >= 0) keep.add(cur.polRound);
       for (const [k, m] of this.#own) {
         const r = Number(k.slice(2));
         if (keep.has(r)) this.#out.push({ kind: 'send', message: m });
+      }
+      // Relay the proof-of-lock we hold (> 2/3 prevotes for our valid block): a laggard that missed
+      // some of them, possibly a Byzantine one's, needs all of them to accept the re-proposal.
+      if (this.#validBlock !== null) {
+        const pol = this.#rounds.get(this.#validRound);
+        for (const v of pol?.prevotes.votesFor(toHex(hashOfBlock(this.#validBlock))) ?? []) {
+          if (v.validatorIndex !== this.myIndex)
+            this.#out.push({ kind: 'relay', message: { kind: 'vote', vote: v } });
+        }
       }
       this.#schedule('rebroadcast', 0, this.config.timeouts.rebroadcastMs);
       // Nudge catch-up again if we are still behind a height we heard of.
@@ -779,7 +839,7 @@ export class ConsensusCore {
           this.#log('warn', 'precommit quorum for a block that fails validation', { reason, round: r });
           continue;
         }
-        const cert = makeCertificate(this.#height, r, hashOfBlock(block), rs.precommits.votes.values());
+        const cert = makeCertificate(this.#height, r, hashOfBlock(block), rs.precommits.votesFor(k));
         this.#decide(block, cert, nowMs);
         return true;
       }

@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SignGuardFile } from '../../../src/consensus/sign-guard.ts';
+import { Wal, type WalEntry } from '../../../src/consensus/wal.ts';
+import { OrdoError } from '../../../src/errors.ts';
+
+let dir = '';
+afterEach(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+function tmp(): string {
+  dir = mkdtempSync(join(tmpdir(), 'ordo-wal-'));
+  return dir;
+}
+
+const vote = (round: number): WalEntry => ({
+  type: 'input',
+  input: {
+    kind: 'vote',
+    verified: true,
+    nowMs: 1000 + round,
+    vote: {
+      type: 'prevote',
+      height: 3,
+      round,
+      blockHash: new Uint8Array(32).fill(round + 1),
+      validatorIndex: 1,
+      signature: new Uint8Array(64).fill(9),
+    },
+  },
+});
+
+const entries: WalEntry[] = [
+  vote(0),
+  {
+    type: 'input',
+    input: { kind: 'timeout', timeout: { step: 'prevote', height: 3, round: 0 }, nowMs: 1200 },
+  },
+  {
+    type: 'input',
+    input: {
+      kind: 'contents',
+      height: 3,
+      round: 1,
+      txs: [{ namespace: 2, payload: new Uint8Array([1, 2]) }],
+      bundles: [],
+      nowMs: 1300,
+    },
+  },
+  vote(1),
+];
+
+function write(path: string): void {
+  const { wal } = Wal.open(path);
+  for (const e of entries) wal.append(e);
+  wal.close();
+}
+
+function warnings(): { logger: pino.Logger; seen: string[] } {
+  const seen: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (s: string) => seen.push(s) });
+  return { logger, seen };
+}
+
+describe('consensus WAL', () => {
+  it('round-trips every record type', () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const { wal, entries: back } = Wal.open(path);
+    wal.close();
+    expect(back).toEqual(entries);
+  });
+
+  it('truncates a torn tail with a warning and keeps the records before it', () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const size = statSync(path).size;
+    truncateSync(path, size - 5);
+    const { logger, seen } = warnings();
+    const { wal, entries: back } = Wal.open(path, { logger });
+    expect(back).toEqual(entries.slice(0, 3));
+    expect(seen.join('')).toMatch(/torn tail/);
+    wal.append(vote(7));
+    wal.close();
+    const again = Wal.open(path);
+    again.wal.close();
+    expect(again.entries).toHaveLength(4);
+  });
+
+  it('treats a bad checksum in the very last record as a torn tail', () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const b = readFileSync(path);
+    b[b.length - 1] = b[b.length - 1]! ^ 0xff;
+    writeFileSync(path, b);
+    const { wal, entries: back } = Wal.open(path, { logger: warnings().logger });
+    wal.close();
+    expect(back).toHaveLength(3);
+  });
+
+  it('refuses to start on a corrupted middle record, naming the file and offset', () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const b = readFileSync(path);
+    b[8 + 8 + 3] = b[8 + 8 + 3]! ^ 0xff; // inside the first record's payload
+    writeFileSync(path, b);
+    let err: unknown;
+    try {
+      Wal.open(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OrdoError);
+    expect((err as OrdoError).code).toBe('WAL_CORRUPT');
+    expect((err as OrdoError).message).toContain(path);
+    expect((err as OrdoError).message).toContain('offset 8');
+  });
+
+  it('refuses a file that is not a WAL', () => {
+    const path = join(tmp(), 'cs.wal');
+    writeFileSync(path, 'hello world, not a wal');
+    expect(() => Wal.open(path)).toThrow(/bad magic/);
+  });
+
+  it('reset leaves an empty, valid log', () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const { wal } = Wal.open(path);
+    wal.reset();
+    wal.close();
+    expect(Wal.open(path).entries).toEqual([]);
+  });
+});
+
+describe('sign guard', () => {
+  it('refuses to go backwards or to sign a different block at the same position, across restarts', () => {
+    const path = join(tmp(), 'last-signed.json');
+    const a = new Uint8Array(32).fill(1);
+    const b = new Uint8Array(32).fill(2);
+    const g = new SignGuardFile(path);
+    expect(g.allow('proposal', 5, 0, a)).toBe(true);
+    expect(g.allow('prevote', 5, 0, a)).toBe(true);
+    expect(g.allow('prevote', 5, 0, a)).toBe(true); // same vote again: fine
+    expect(g.allow('prevote', 5, 0, b)).toBe(false);
+    expect(g.allow('prevote', 5, 0, null)).toBe(false);
+    const g2 = new SignGuardFile(path);
+    expect(g2.allow('prevote', 5, 0, b)).toBe(false);
+    expect(g2.allow('proposal', 5, 0, a)).toBe(false); // below the last position
+    expect(g2.allow('precommit', 5, 0, null)).toBe(true);
+    expect(g2.allow('prevote', 5, 1, b)).toBe(true);
+    expect(g2.allow('prevote', 4, 9, b)).toBe(false);
+  });
+
+  it('stops start-up on a corrupt guard file', () => {
+    const path = join(tmp(), 'last-signed.json');
+    writeFileSync(path, '{"height": "x"');
+    expect(() => new SignGuardFile(path)).toThrow(/sign guard/);
+  });
+});
