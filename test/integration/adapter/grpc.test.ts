@@ -241,6 +241,29 @@ describe('RollupAdapter over gRPC', () => {
     expect(slow?.value).toBe(2); // the raw call above, and the SDK's first stream
   });
 
+  it('refuses streams past maxStreams with UNAVAILABLE and rejects malformed unary requests', async () => {
+    const src = new MemorySource();
+    src.produceBlock([]);
+    const s = await serve(src, 0, { maxStreams: 1 });
+    const Ctor = loadAdapterService();
+    const raw = new Ctor(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure()) as Wire;
+    cleanups.push(() => raw.close());
+    const first = raw.StreamBlocks({ namespace: 1, fromHeight: '1' });
+    cleanups.push(() => first.cancel());
+    first.on('error', () => {});
+    await new Promise<void>((resolve) => first.once('data', () => resolve()));
+    const second = raw.StreamBlocks({ namespace: 1, fromHeight: '1' });
+    const st = await new Promise<grpc.StatusObject>((resolve) => {
+      second.on('error', () => {});
+      second.on('status', resolve);
+    });
+    expect(st.code).toBe(grpc.status.UNAVAILABLE);
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      raw.GetTransactionStatus({ txHash: Buffer.alloc(5) }, (e: grpc.ServiceError | null) => resolve(e)),
+    );
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
   it('submits transactions and reports status and commitment state', async () => {
     const src = new MemorySource();
     const s = await serve(src);
