@@ -148,7 +148,7 @@ describe('rejection reasons', () => {
     const quiet = tx(2, 40);
     pool.add(quiet, 'gossip');
     let overloaded = 0;
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < 2000; i++) {
       pool.add(tx(1, 1 + (i % 90)), 'gossip');
       const r = pool.add(tx(1, 20), 'rpc');
       if (!r.ok && r.code === 'OVERLOADED') overloaded++;
@@ -157,7 +157,7 @@ describe('rejection reasons', () => {
       expect(s.bytes).toBeLessThanOrEqual(4000);
       expect(s.lanes[0]!.txs).toBeLessThanOrEqual(50);
     }
-    expect(overloaded).toBeGreaterThan(4000);
+    expect(overloaded).toBeGreaterThan(1500);
     expect(pool.status(txHash(quiet))).toEqual({ status: 'pending' });
   });
 
