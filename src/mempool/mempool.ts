@@ -348,9 +348,28 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     return `${lane.namespace}:${sender}`;
   }
 
+  /** One admission asks `accountNonce` at most once per new sender (it may read executor state). */
+  let memoKey: string | null = null;
+  let memoBase = 0n;
+
   function initialBase(lane: Lane, sender: string, key: string): bigint {
+    if (memoKey === key) return memoBase;
+    memoKey = key;
+    memoBase = accountNonceOf(lane, sender, key);
+    return memoBase;
+  }
+
+  function accountNonceOf(lane: Lane, sender: string, key: string): bigint {
     const cached = senderBaseCache.get(key);
-    let base = accountNonce(lane.namespace, sender);
+    let base = 0n;
+    try {
+      base = accountNonce(lane.namespace, sender);
+    } catch (err) {
+      log.warn(
+        { namespace: lane.namespace, err: (err as Error)?.message },
+        'accountNonce failed; assuming 0',
+      );
+    }
     if (cached !== undefined && cached > base) base = cached;
     return base;
   }
@@ -590,6 +609,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     let sender: string | undefined;
     let nonce = 0n;
     let skey = '';
+    memoKey = null;
     if (lane.classified) {
       let c: ReturnType<Classifier>;
       try {

@@ -39,6 +39,20 @@ describe('nonce handling', () => {
     expect(text(reapAll(pool))).toEqual(['alice:5:']);
   });
 
+  it('asks accountNonce once per new sender, not per transaction', () => {
+    const calls: string[] = [];
+    const { pool } = execPool({
+      accountNonce: (_ns, s) => {
+        calls.push(s);
+        return 0n;
+      },
+    });
+    pool.add(nonceTx(1, 'alice', 0), 'rpc');
+    pool.add(nonceTx(1, 'alice', 1), 'rpc');
+    pool.add(nonceTx(1, 'bob', 9), 'rpc'); // rejected: gap
+    expect(calls).toEqual(['alice', 'bob']);
+  });
+
   it('rejects NONCE_GAP_TOO_LARGE beyond maxNonceGap', () => {
     const { pool } = execPool({ maxNonceGap: 3 });
     expect(pool.add(nonceTx(1, 'alice', 3), 'rpc').ok).toBe(true);
