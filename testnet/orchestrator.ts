@@ -558,10 +558,13 @@ export class Testnet {
   }
 
   async #setBlocked(n: NodeView, peers: string[]): Promise<void> {
-    this.#blocked.set(n.layout.id, peers);
-    if (!n.proc.alive) return; // applied when it restarts
+    if (!n.proc.alive) {
+      this.#blocked.set(n.layout.id, peers); // applied when it restarts
+      return;
+    }
     try {
       await rpcCall(n.layout.rpc, 'ordo_admin_setBlockedPeers', [peers], 5000);
+      this.#blocked.set(n.layout.id, peers);
     } catch (err) {
       throw new OrdoError(
         'TESTNET_PARTITION_FAILED',
