@@ -350,8 +350,15 @@ async function main() {
     let prepChunks = 0;
     let specChunks = 0;
     for (let r = 0; r < args.runs; r++) {
-      const b = await baseline(alloc, w);
-      const o = await ordoEvm(alloc, w, args.workers);
+      let b: Awaited<ReturnType<typeof baseline>>;
+      let o: Awaited<ReturnType<typeof ordoEvm>>;
+      if (r % 2 === 0) {
+        b = await baseline(alloc, w);
+        o = await ordoEvm(alloc, w, args.workers);
+      } else {
+        o = await ordoEvm(alloc, w, args.workers);
+        b = await baseline(alloc, w);
+      }
       seq.push(b.tps);
       par.push(o.tps);
       reexecuted = o.reexecuted;
@@ -385,8 +392,14 @@ async function main() {
   const tps: number[] = [];
   const lim: number[] = [];
   for (let r = 0; r < args.runs; r++) {
-    lim.push(await sigLimitRun(rollup, txs, args.workers));
-    tps.push(await transferRun(rollup, txs, args.workers));
+    // Alternate the order so neither side always runs on a warmer (or busier) machine.
+    if (r % 2 === 0) {
+      lim.push(await sigLimitRun(rollup, txs, args.workers));
+      tps.push(await transferRun(rollup, txs, args.workers));
+    } else {
+      tps.push(await transferRun(rollup, txs, args.workers));
+      lim.push(await sigLimitRun(rollup, txs, args.workers));
+    }
     say(`transfer run ${r + 1}: ${tps[r]!.toFixed(0)} tx/s, sig-verify limit ${lim[r]!.toFixed(0)} tx/s`);
   }
   // Single-thread verify rate for reference.
