@@ -74,7 +74,7 @@ describe('ordo testnet up', () => {
     expect(r.safety.conflictingCommits).toBe(0);
     expect(existsSync(join(dir, 'testnet.json'))).toBe(false);
     expect(pidsMatching(dir)).toEqual([]);
-  });
+  }, 180_000);
 
   it('survives a node killed and restarted under load: no conflicting commits, the node catches up', async () => {
     const dir = tempDir();
@@ -153,5 +153,5 @@ describe('ordo testnet up', () => {
     const heights = r.nodes.map((n) => n.height ?? 0);
     expect(Math.min(...heights)).toBeGreaterThan(0);
     expect(pidsMatching(dir)).toEqual([]);
-  });
+  }, 180_000);
 });
