@@ -128,6 +128,8 @@ interface Lane {
   shareBytes: number;
   txs: number;
   bytes: number;
+  /** Sender states (senders with pending nonce-tracked transactions) in this lane. */
+  senders: number;
   ready: Queue;
   held: Queue;
   fair: FairLane<Entry>;
@@ -279,6 +281,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       shareBytes: Math.max(share * limits.maxTotalBytes, 1e-9),
       txs: 0,
       bytes: 0,
+      senders: 0,
       ready: newQueue(),
       held: newQueue(),
       fair: { namespace: r.namespace, weight: r.weight, head: null },
@@ -377,6 +380,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   function retireIfEmpty(st: SenderState): void {
     if (st.txs.size === 0 && senders.get(st.key) === st) {
       senders.delete(st.key);
+      st.lane.senders--;
       cacheSenderBase(st.key, st.base);
     }
   }
@@ -640,6 +644,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
         const base = initialBase(lane, sender, skey);
         st = { key: skey, lane, base, next: base, txs: new Map() };
         senders.set(skey, st);
+        lane.senders++;
       }
     }
 
@@ -761,7 +766,10 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
         }
       } else {
         const lane = lanes.get(tx.namespace);
-        if (lane?.classified) {
+        // Classifying costs (an EVM signature recovery is ~1 ms): only when this lane has senders
+        // with pending transactions whose nonces the commit may use up. Idle senders' nonces come
+        // from `accountNonce` (the executor's committed state) when they next appear.
+        if (lane?.classified && lane.senders > 0) {
           let c: ReturnType<Classifier>;
           try {
             c = classify!(tx);
