@@ -23,6 +23,7 @@ export type ParentMsg =
       bootstrap: string[];
       chainId: string;
       batch: { maxTxs: number; maxBytes: number; flushMs: number };
+      mesh?: { D: number; Dlo: number; Dhi: number };
     }
   | { cmd: 'status' }
   | { cmd: 'run'; mode: Mode; round: number; count: number; ratePerSec: number; sampleEvery: number }
@@ -30,7 +31,7 @@ export type ParentMsg =
 
 export type ChildMsg =
   | { type: 'started'; addr: string; peerId: string }
-  | { type: 'status'; peers: number; txTopicPeers: number }
+  | { type: 'status'; peers: number; txTopicPeers: number; cpuMicros: number }
   | { type: 'progress'; round: number; delivered: number; submitted: number }
   | {
       type: 'done';
@@ -58,7 +59,8 @@ interface RoundState {
   expected: number;
   delivered: number;
   sampleEvery: number;
-  seen: Set<number>;
+  /** Per origin node, one flag byte per sequence number (grown on demand). */
+  seen: Uint8Array[];
   samples: [number, number, number, number][];
   done: boolean;
 }
@@ -69,7 +71,7 @@ let dropped = 0;
 function roundState(round: number): RoundState {
   let st = rounds.get(round);
   if (st === undefined) {
-    st = { expected: -1, delivered: 0, sampleEvery: 10, seen: new Set(), samples: [], done: false };
+    st = { expected: -1, delivered: 0, sampleEvery: 10, seen: [], samples: [], done: false };
     rounds.set(round, st);
     rounds.delete(round - 2); // keep memory bounded
   }
@@ -92,16 +94,24 @@ function makeTx(round: number, mode: Mode, seq: number): TxEnvelope {
 function admit(tx: TxEnvelope): boolean {
   const p = tx.payload;
   if (p.byteLength !== TX_BYTES) return false;
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const st = roundState(dv.getUint16(0));
-  const origin = dv.getUint8(2);
-  const seq = dv.getUint32(4);
-  const k = origin * 0x1_0000_0000 + seq;
-  if (st.seen.has(k)) return false;
-  st.seen.add(k);
+  const round = (p[0]! << 8) | p[1]!;
+  const st = roundState(round);
+  const origin = p[2]!;
+  const seq = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
+  let flags = st.seen[origin];
+  if (flags === undefined || flags.length <= seq) {
+    const grown = new Uint8Array(Math.max(seq + 1, (flags?.length ?? 0) * 2, 1024));
+    if (flags !== undefined) grown.set(flags);
+    st.seen[origin] = flags = grown;
+  }
+  if (flags[seq] === 1) return false;
+  flags[seq] = 1;
   st.delivered++;
-  if (seq % 10 === 0) st.samples.push([origin, seq, dv.getFloat64(8), now()]);
-  maybeFinish(dv.getUint16(0), st);
+  if (seq % 10 === 0) {
+    const submitted = new DataView(p.buffer, p.byteOffset + 8, 8).getFloat64(0);
+    st.samples.push([origin, seq, submitted, now()]);
+  }
+  maybeFinish(round, st);
   return true;
 }
 
@@ -168,6 +178,7 @@ process.on('message', (raw) => {
           bootstrap: m.bootstrap,
           identityKeyPath: join(home, 'p2p.key'),
           heartbeatMs: 200,
+          ...(m.mesh !== undefined ? { mesh: m.mesh } : {}),
         });
         gossip = new TxGossip({
           network: net,
@@ -182,6 +193,7 @@ process.on('message', (raw) => {
           type: 'status',
           peers: net?.peers().length ?? 0,
           txTopicPeers: net?.topicPeers('txs').length ?? 0,
+          cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
         });
       } else if (m.cmd === 'run') {
         await run(m);

@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildMsg, Mode, ParentMsg } from './p2p-node.ts';
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     'batch-txs': { type: 'string', default: '512' },
     'batch-kib': { type: 'string', default: '256' },
     'flush-ms': { type: 'string', default: '10' },
+    /** Gossipsub mesh degree D (Dlo = max(1, D-1), Dhi = D+1); default: the library's. */
+    'mesh-d': { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -37,6 +40,8 @@ const BATCH = {
   maxBytes: Number(args['batch-kib']) * 1024,
   flushMs: Number(args['flush-ms']),
 };
+const MESH_D = args['mesh-d'] === undefined ? undefined : Number(args['mesh-d']);
+const MESH = MESH_D === undefined ? undefined : { D: MESH_D, Dlo: Math.max(1, MESH_D - 1), Dhi: MESH_D + 1 };
 const NODES = 4;
 const ROUND_TIMEOUT_MS = 120_000;
 
@@ -106,14 +111,28 @@ function percentile(xs: number[], p: number): number {
 
 let roundNo = 0;
 
+/** Total CPU time (user + system) used so far by all node processes. */
+async function cpuTotal(children: Child[]): Promise<number> {
+  for (const c of children) tell(c, { cmd: 'status' });
+  const st = await Promise.all(children.map((c) => expectMsg(c, 'status', 10_000)));
+  return st.reduce((n, s) => n + s.cpuMicros, 0);
+}
+
 async function runRound(
   children: Child[],
   mode: Mode,
   perNode: number,
   ratePerSec = 0,
   sampleEvery = 1_000_000,
-): Promise<{ txPerSec: number; seconds: number; latencies: number[]; dropped: number }> {
+): Promise<{
+  txPerSec: number;
+  seconds: number;
+  latencies: number[];
+  dropped: number;
+  cpuMicrosPerTx: number;
+}> {
   const round = ++roundNo;
+  const cpuBefore = await cpuTotal(children);
   const t0 = performance.now();
   for (const c of children) tell(c, { cmd: 'run', mode, round, count: perNode, ratePerSec, sampleEvery });
   const dones = await Promise.all(
@@ -132,7 +151,9 @@ async function runRound(
     }
   }
   const total = perNode * NODES;
+  const cpuMicrosPerTx = ((await cpuTotal(children)) - cpuBefore) / total;
   return {
+    cpuMicrosPerTx,
     txPerSec: total / seconds,
     seconds,
     latencies: [...worst.values()],
@@ -147,7 +168,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < NODES; i++) {
       const c = spawnChild();
       children.push(c);
-      tell(c, { cmd: 'start', index: i, bootstrap: [...addrs], chainId: 'bench', batch: BATCH });
+      tell(c, {
+        cmd: 'start',
+        index: i,
+        bootstrap: [...addrs],
+        chainId: 'bench',
+        batch: BATCH,
+        ...(MESH ? { mesh: MESH } : {}),
+      });
       const started = await expectMsg(c, 'started', 30_000);
       addrs.push(started.addr);
     }
@@ -166,15 +194,19 @@ async function main(): Promise<void> {
 
     const batched: number[] = [];
     const raw: number[] = [];
+    const batchedCpu: number[] = [];
+    const rawCpu: number[] = [];
     let dropped = 0;
     for (let r = 0; r < ROUNDS; r++) {
       const b = await runRound(children, 'batched', BATCHED_PER_NODE);
       const w = await runRound(children, 'raw', RAW_PER_NODE);
       batched.push(b.txPerSec);
       raw.push(w.txPerSec);
+      batchedCpu.push(b.cpuMicrosPerTx);
+      rawCpu.push(w.cpuMicrosPerTx);
       dropped += b.dropped + w.dropped;
       console.error(
-        `round ${r + 1}: batched ${b.txPerSec.toFixed(0)} tx/s (${b.seconds.toFixed(2)} s), raw ${w.txPerSec.toFixed(0)} msg/s (${w.seconds.toFixed(2)} s)`,
+        `round ${r + 1}: batched ${b.txPerSec.toFixed(0)} tx/s (${b.seconds.toFixed(2)} s, ${b.cpuMicrosPerTx.toFixed(1)} cpu-us/tx), raw ${w.txPerSec.toFixed(0)} msg/s (${w.seconds.toFixed(2)} s, ${w.cpuMicrosPerTx.toFixed(1)} cpu-us/tx)`,
       );
     }
     const txPerSec = median(batched);
@@ -200,10 +232,20 @@ async function main(): Promise<void> {
         rawTxPerNodePerRound: RAW_PER_NODE,
         batchedTxPerSecRounds: batched.map(Math.round),
         rawMsgPerSecRounds: raw.map(Math.round),
+        // CPU time of all 4 node processes per transaction delivered everywhere: independent of how busy
+        // the shared machine is. Capacity on C idle cores is about C * 1e6 / cpuMicrosPerTx.
+        cpuMicrosPerTx: {
+          batched: Number(median(batchedCpu).toFixed(1)),
+          raw: Number(median(rawCpu).toFixed(1)),
+          ratio: Number((median(rawCpu) / median(batchedCpu)).toFixed(2)),
+        },
+        cpuCores: availableParallelism(),
+        loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
         latencyOfferedTxPerSec: ratePerNode * NODES,
         latencySamples: lat.latencies.length,
         publishFailures: dropped,
         batching: BATCH,
+        mesh: MESH ?? 'gossipsub default (D=6, Dlo=4, Dhi=12)',
       },
     };
     const json = JSON.stringify(result, null, 2);

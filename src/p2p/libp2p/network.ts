@@ -71,6 +71,12 @@ export interface Libp2pNetworkOptions extends P2pConfigInput {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Gossipsub heartbeat; tests shorten it. */
   heartbeatMs?: number;
+  /**
+   * Gossipsub mesh degree (defaults: the library's D=6, Dlo=4, Dhi=12). Our own messages are flood-published
+   * to every connected subscriber, so in a small, fully connected validator set a lower D cuts duplicate
+   * forwarding (each duplicate costs a full copy's transport and decrypt work).
+   */
+  mesh?: { D: number; Dlo: number; Dhi: number; Dout?: number; Dlazy?: number };
 }
 
 export function topicName(chainId: string, topic: Topic): string {
@@ -109,8 +115,17 @@ export async function createLibp2pNetwork(opts: Libp2pNetworkOptions): Promise<P
   } catch (err) {
     throw new P2pConfigError('listen', `not a multiaddr: ${errorMessage(err)}`);
   }
+  if (opts.mesh !== undefined) meshOpts(opts.mesh);
   const privateKey = await loadOrCreateIdentity(opts.identityKeyPath);
   return new Libp2pNetwork(opts, limits, scoring, bootstrap, listen, privateKey);
+}
+
+function meshOpts(m: NonNullable<Libp2pNetworkOptions['mesh']>): Partial<GossipsubOpts> {
+  if (!(Number.isInteger(m.Dlo) && m.Dlo >= 1 && m.Dlo <= m.D && m.D <= m.Dhi)) {
+    throw new P2pConfigError('mesh', `need integers 1 <= Dlo <= D <= Dhi, got ${JSON.stringify(m)}`);
+  }
+  const Dout = m.Dout ?? Math.min(Math.floor(m.D / 2), m.Dlo - 1);
+  return { D: m.D, Dlo: m.Dlo, Dhi: m.Dhi, Dout, Dlazy: m.Dlazy ?? m.D };
 }
 
 function parseBootstrap(addr: string, i: number): { addr: Multiaddr; peer: string } {
@@ -238,6 +253,7 @@ class Libp2pNetwork implements P2pNetwork {
         opportunisticGraftThreshold: 1,
       },
       ...(opts.heartbeatMs !== undefined ? { heartbeatInterval: opts.heartbeatMs } : {}),
+      ...(opts.mesh !== undefined ? meshOpts(opts.mesh) : {}),
     };
     const node = await createLibp2p({
       privateKey: this.privateKey,
