@@ -37,7 +37,10 @@ import {
 } from './state-machine.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus } from './sync.ts';
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
-import { Wal, type WalEntry } from './wal.ts';
+import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
+
+/** Bound on WAL records kept for one height (plus early next-height messages). */
+const MAX_WAL_ENTRIES = 100_000;
 
 export interface ConsensusEngineOptions {
   chainId: string;
@@ -115,6 +118,8 @@ export class Engine implements ConsensusEngineExt {
   #guardFile: SignGuardFile | null = null;
   /** Own messages recorded in the WAL (replay re-derives them; anything conflicting is refused). */
   #recordedOwn = new Map<string, string>();
+  /** Records of the WAL file of heights not yet committed (rewritten after each commit). */
+  #walEntries: WalEntry[] = [];
   #queue: QueueItem[] = [];
   #pumping = false;
   #running = false;
@@ -235,21 +240,28 @@ export class Engine implements ConsensusEngineExt {
   async #replay(entries: WalEntry[]): Promise<void> {
     const stored = this.#o.store.height();
     const hashOf = (b: Block): Uint8Array => this.#hash(b);
-    for (const e of entries) {
-      if (e.type === 'own')
+    const live = entries.filter((e) => walEntryHeight(e) > stored);
+    for (const e of live) {
+      if (e.type === 'own') {
         this.#recordedOwn.set(
           ownKey(msgKind(e.message), heightOf(e), roundOf(e)),
           msgHash(e.message, hashOf),
         );
+      }
     }
+    this.#walEntries = [...live];
     this.#replaying = true;
-    const first = entries.find((e) => e.type === 'input');
-    this.core.handle({ kind: 'start', nowMs: first?.type === 'input' ? first.input.nowMs : this.#clock() });
+    const first = live[0];
+    const firstNow =
+      first === undefined ? this.#clock() : first.type === 'own' ? first.nowMs : first.input.nowMs;
+    this.core.handle({ kind: 'start', nowMs: firstNow });
     let fed = 0;
-    for (const e of entries) {
-      if (e.type !== 'input') continue;
-      if (inputHeight(e.input) <= stored) continue;
-      const actions = this.core.handle(e.input);
+    for (const e of live) {
+      if (walEntryHeight(e) < this.core.height) continue;
+      const actions =
+        e.type === 'own'
+          ? this.core.handle({ kind: 'own', message: e.message, nowMs: e.nowMs })
+          : this.core.handle(e.input);
       fed++;
       for (const a of actions) {
         if (a.kind === 'commit') await this.#commit(a.block, a.certificate);
@@ -337,8 +349,17 @@ export class Engine implements ConsensusEngineExt {
           if (i === undefined) {
             actions = item.run();
           } else {
-            if (this.#wal !== null && i.kind !== 'start' && i.kind !== 'synced') {
-              this.#wal.append({ type: 'input', input: i });
+            if (
+              this.#wal !== null &&
+              i.kind !== 'start' &&
+              i.kind !== 'synced' &&
+              i.kind !== 'own' &&
+              inputHeight(i) <= this.core.height + 1 &&
+              this.#walEntries.length < MAX_WAL_ENTRIES
+            ) {
+              const e: WalEntry = { type: 'input', input: i };
+              this.#wal.append(e);
+              this.#walEntries.push(e);
             }
             actions = this.core.handle(i);
           }
@@ -366,7 +387,9 @@ export class Engine implements ConsensusEngineExt {
           if (this.#wal !== null) {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
             if (!this.#recordedOwn.has(k)) {
-              this.#wal.append({ type: 'own', message: m, nowMs: this.#clock() });
+              const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
+              this.#wal.append(e);
+              this.#walEntries.push(e);
               this.#recordedOwn.set(
                 k,
                 msgHash(m, (b) => this.#hash(b)),
@@ -462,7 +485,9 @@ export class Engine implements ConsensusEngineExt {
     if (h <= store.height()) return; // already durable (replay after a crash past the store write)
     const p = (async () => {
       await store.commitBlock(block, cert);
-      this.#wal?.reset();
+      // Keep the records of later heights (messages for the next height that arrived early).
+      this.#walEntries = this.#walEntries.filter((e) => walEntryHeight(e) > h);
+      this.#wal?.rewrite(this.#walEntries);
       this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
     })();
     this.#pendingCommit = p;
@@ -606,6 +631,8 @@ function inputHeight(i: CoreInput): number {
       return i.block.header.height;
     case 'start':
       return 0;
+    case 'own':
+      return i.message.kind === 'proposal' ? i.message.proposal.height : i.message.vote.height;
   }
 }
 

@@ -125,7 +125,13 @@ export type CoreInput =
       bundles: Block['bundles'];
       nowMs: number;
     }
-  | { kind: 'synced'; block: Block; certificate: CommitCertificate; from?: string; nowMs: number };
+  | { kind: 'synced'; block: Block; certificate: CommitCertificate; from?: string; nowMs: number }
+  /**
+   * Replay only: a message this node signed earlier (from its WAL). Restores it (and the step and lock
+   * it implies) when the replayed inputs did not re-derive it, so the node re-sends it and never signs
+   * against it.
+   */
+  | { kind: 'own'; message: ConsensusMessage; nowMs: number };
 
 export type LogLevel = 'debug' | 'info' | 'warn';
 
@@ -322,7 +328,8 @@ export class ConsensusCore {
   #round = 0;
   #step: Step = 'propose';
   #started = false;
-  #lockedBlock: Block | null = null;
+  /** The lock is a block hash (hex) and a round; proposers re-propose their VALID block, never the locked one. */
+  #lockedHash: string | null = null;
   #lockedRound = -1;
   #validBlock: Block | null = null;
   #validRound = -1;
@@ -369,10 +376,33 @@ export class ConsensusCore {
       round: this.#round,
       step: this.#step,
       lockedRound: this.#lockedRound,
-      lockedHash: this.#lockedBlock === null ? null : toHex(hashOfBlock(this.#lockedBlock)),
+      lockedHash: this.#lockedHash,
       validRound: this.#validRound,
       validHash: this.#validBlock === null ? null : toHex(hashOfBlock(this.#validBlock)),
       committedHeight: this.#committed.height,
+    };
+  }
+
+  /** Vote tallies of one round at the current height (debugging and tests). */
+  roundSummary(
+    r: number,
+  ): {
+    proposal: string | null;
+    prevotes: Record<string, number>;
+    precommits: Record<string, number>;
+  } | null {
+    const rs = this.#rounds.get(r);
+    if (rs === undefined) return null;
+    const tally = (vs: VoteSet): Record<string, number> =>
+      Object.fromEntries(
+        [...vs.byValue]
+          .map(([k, m]) => [k.slice(0, 8), [...m.keys()].sort().join(',')] as const)
+          .map(([k, v]) => [`${k}:${v}`, 0]),
+      );
+    return {
+      proposal: rs.proposal === null ? null : toHex(hashOfBlock(rs.proposal.block)).slice(0, 8),
+      prevotes: tally(rs.prevotes),
+      precommits: tally(rs.precommits),
     };
   }
 
@@ -444,6 +474,9 @@ export class ConsensusCore {
         break;
       case 'synced':
         this.#onSynced(input.block, input.certificate, input.from, input.nowMs);
+        break;
+      case 'own':
+        this.#onOwn(input.message, input.nowMs);
         break;
     }
     if (this.#started) this.#evaluate(input.nowMs);
@@ -600,6 +633,40 @@ export class ConsensusCore {
     this.#out.push({ kind: 'send', message: msg });
     const rs = this.#roundState(r);
     (type === 'prevote' ? rs.prevotes : rs.precommits).add(vote, this.#power(this.myIndex));
+  }
+
+  #onOwn(m: ConsensusMessage, nowMs: number): void {
+    if (this.myIndex < 0 || !this.#started) return;
+    const round = m.kind === 'proposal' ? m.proposal.round : m.vote.round;
+    const height = m.kind === 'proposal' ? m.proposal.height : m.vote.height;
+    if (height === this.#height && round > this.#round) this.#startRound(round, nowMs);
+    if (m.kind === 'proposal') {
+      const p = m.proposal;
+      if (p.height !== this.#height || p.proposerIndex !== this.myIndex || this.#own.has(`p/${p.round}`))
+        return;
+      this.#own.set(`p/${p.round}`, m);
+      this.#acceptProposal(p);
+      return;
+    }
+    const v = m.vote;
+    const k = `${v.type === 'prevote' ? 'v' : 'c'}/${v.round}`;
+    if (v.height !== this.#height || v.validatorIndex !== this.myIndex || this.#own.has(k)) return;
+    this.#own.set(k, m);
+    const rs = this.#roundState(v.round);
+    (v.type === 'prevote' ? rs.prevotes : rs.precommits).add(v, this.#power(this.myIndex));
+    if (v.type === 'precommit' && v.blockHash !== null && v.round > this.#lockedRound) {
+      this.#lockedHash = toHex(v.blockHash);
+      this.#lockedRound = v.round;
+    }
+    if (v.round === this.#round) {
+      if (v.type === 'prevote' && this.#step === 'propose') this.#step = 'prevote';
+      if (v.type === 'precommit') this.#step = 'precommit';
+    }
+    this.#log('info', 'restored an own message from the WAL', {
+      height: v.height,
+      round: v.round,
+      type: v.type,
+    });
   }
 
   // ---------------------------------------------------------------- inbound messages
@@ -858,7 +925,7 @@ export class ConsensusCore {
     this.#height = this.#committed.height + 1;
     this.#round = 0;
     this.#step = 'propose';
-    this.#lockedBlock = null;
+    this.#lockedHash = null;
     this.#lockedRound = -1;
     this.#validBlock = null;
     this.#validRound = -1;
@@ -907,7 +974,7 @@ export class ConsensusCore {
         // Rule 22: a fresh proposal; prevote it if valid and we are not locked on something else.
         const ok =
           this.#invalidReason(p.block, -1, nowMs) === null &&
-          (this.#lockedRound === -1 || bytesEqual(hashOfBlock(this.#lockedBlock!), hash));
+          (this.#lockedRound === -1 || this.#lockedHash === toHex(hash));
         this.#logInvalid(p, nowMs);
         this.#vote('prevote', ok ? hash : null);
         this.#step = 'prevote';
@@ -917,7 +984,7 @@ export class ConsensusCore {
         if (vr !== undefined && isQuorum(vr.prevotes.powerFor(toHex(hash)), total)) {
           const ok =
             this.#invalidReason(p.block, p.polRound, nowMs) === null &&
-            (this.#lockedRound <= p.polRound || bytesEqual(hashOfBlock(this.#lockedBlock!), hash));
+            (this.#lockedRound <= p.polRound || this.#lockedHash === toHex(hash));
           this.#vote('prevote', ok ? hash : null);
           this.#step = 'prevote';
         }
@@ -939,7 +1006,7 @@ export class ConsensusCore {
       ) {
         rs.polFired = true;
         if (this.#step === 'prevote') {
-          this.#lockedBlock = p.block;
+          this.#lockedHash = toHex(hash);
           this.#lockedRound = r;
           this.#vote('precommit', hash);
           this.#step = 'precommit';

@@ -46,7 +46,7 @@ const STEPS: TimeoutStep[] = ['propose', 'prevote', 'precommit', 'rebroadcast'];
 
 /** A record: an input fed to the core, or an own message it signed. */
 export type WalEntry =
-  | { type: 'input'; input: Exclude<CoreInput, { kind: 'start' } | { kind: 'synced' }> }
+  | { type: 'input'; input: Exclude<CoreInput, { kind: 'start' } | { kind: 'synced' } | { kind: 'own' }> }
   | { type: 'own'; message: ConsensusMessage; nowMs: number };
 
 function u64(n: number): Buffer {
@@ -153,6 +153,33 @@ export function decodeWalEntry(p: Buffer): WalEntry {
     }
     default:
       throw new Error(`unknown record type ${String(type)}`);
+  }
+}
+
+function frame(payload: Buffer): Buffer {
+  if (payload.length > MAX_WAL_RECORD_BYTES) {
+    throw new OrdoError('WAL_RECORD_TOO_LARGE', `WAL record of ${payload.length} bytes exceeds the limit`);
+  }
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(payload.length, 0);
+  head.writeUInt32BE(crc32(payload), 4);
+  return Buffer.concat([head, payload]);
+}
+
+/** The consensus height a record belongs to. */
+export function walEntryHeight(e: WalEntry): number {
+  if (e.type === 'own')
+    return e.message.kind === 'proposal' ? e.message.proposal.height : e.message.vote.height;
+  const i = e.input;
+  switch (i.kind) {
+    case 'proposal':
+      return i.proposal.height;
+    case 'vote':
+      return i.vote.height;
+    case 'timeout':
+      return i.timeout.height;
+    case 'contents':
+      return i.height;
   }
 }
 
@@ -276,14 +303,7 @@ export class Wal {
 
   /** Append a record (written to the OS, not yet durable). */
   append(e: WalEntry): void {
-    const payload = encodeWalEntry(e);
-    if (payload.length > MAX_WAL_RECORD_BYTES) {
-      throw new OrdoError('WAL_RECORD_TOO_LARGE', `WAL record of ${payload.length} bytes exceeds the limit`);
-    }
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(payload.length, 0);
-    head.writeUInt32BE(crc32(payload), 4);
-    const rec = Buffer.concat([head, payload]);
+    const rec = frame(encodeWalEntry(e));
     let off = 0;
     while (off < rec.length) off += writeSync(this.#fd, rec, off, rec.length - off, this.#size + off);
     this.#size += rec.length;
@@ -298,7 +318,34 @@ export class Wal {
     await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Start an empty log (after a block is durably committed to the store). */
+  /**
+   * Atomically replace the log with `entries` (after a block is committed to the store: the records
+   * of later heights are kept). Temp file, fsync, rename, directory fsync.
+   */
+  rewrite(entries: WalEntry[]): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    let size = 0;
+    try {
+      const parts: Buffer[] = [MAGIC];
+      for (const e of entries) parts.push(frame(encodeWalEntry(e)));
+      const buf = Buffer.concat(parts);
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
+      size = buf.length;
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    fsyncDir(this.path);
+    closeSync(this.#fd);
+    this.#fd = openSync(this.path, 'r+');
+    this.#size = size;
+    this.#dirty = false;
+  }
+
+  /** Start an empty log. */
   reset(): void {
     ftruncateSync(this.#fd, MAGIC.length);
     fsyncSync(this.#fd);

@@ -200,6 +200,25 @@ function msgKey(m: ConsensusMessage): {
   return { kind: v.type, h: v.height, r: v.round, hash: v.blockHash === null ? '' : toHex(v.blockHash) };
 }
 
+function inputHeight(i: CoreInput): number {
+  switch (i.kind) {
+    case 'proposal':
+      return i.proposal.height;
+    case 'vote':
+      return i.vote.height;
+    case 'timeout':
+      return i.timeout.height;
+    case 'contents':
+      return i.height;
+    case 'synced':
+      return i.block.header.height;
+    case 'own':
+      return i.message.kind === 'proposal' ? i.message.proposal.height : i.message.vote.height;
+    case 'start':
+      return 0;
+  }
+}
+
 export class Simulation {
   readonly cfg: SimConfig;
   readonly set: ValidatorSet;
@@ -446,6 +465,7 @@ export class Simulation {
     this.#applyReplay(n, n.core.handle({ kind: 'start', nowMs: first?.nowMs ?? this.#clock(n) }));
     for (const input of wal) {
       n.wal.push(input);
+      if (inputHeight(input) < n.core.height) continue;
       this.#applyReplay(n, n.core.handle(input));
     }
     n.walDurable = n.wal.length;
@@ -479,7 +499,9 @@ export class Simulation {
 
   #feed(n: SimNode, input: CoreInput): void {
     if (n.core === null) return;
-    if (input.kind !== 'start' && input.kind !== 'synced') n.wal.push(input);
+    if (input.kind !== 'start' && input.kind !== 'synced' && inputHeight(input) <= n.core.height + 1) {
+      n.wal.push(input);
+    }
     this.#apply(n, n.core.handle(input));
   }
 
@@ -544,8 +566,9 @@ export class Simulation {
       return;
     }
     n.log.push({ block, certificate });
-    n.wal = [];
-    n.walDurable = 0;
+    // The WAL is rewritten durably with only the records of later heights.
+    n.wal = n.wal.filter((i) => inputHeight(i) > h);
+    n.walDurable = n.wal.length;
     for (const k of [...n.walOwn.keys()]) if (Number(k.split('/')[1]) <= h) n.walOwn.delete(k);
     if (n.byz !== null) return;
     this.#honestCommitted = true;
@@ -606,7 +629,10 @@ export class Simulation {
     const k = msgKey(msg);
     // WAL: record the own message and fsync (everything so far becomes durable) before it leaves.
     const wk = `${k.kind}/${k.h}/${k.r}`;
-    if (!n.replaying && !n.walOwn.has(wk)) n.walOwn.set(wk, k.hash);
+    if (!n.replaying && !n.walOwn.has(wk)) {
+      n.walOwn.set(wk, k.hash);
+      n.wal.push({ kind: 'own', message: msg, nowMs: this.#clock(n) });
+    }
     n.walDurable = n.wal.length;
     if (n.byz === null) {
       const sk = `${n.validator}/${wk}`;

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockHash } from '../../../src/codec/hashing.ts';
+import { encodeConsensusMessage } from '../../../src/codec/codec.ts';
+import { blockHash, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { verifyCertificate } from '../../../src/consensus/certificate.ts';
 import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
@@ -136,5 +137,54 @@ describe('consensus engine', () => {
       const hashes = new Set(stores.map((s) => toHex(blockHash(s.blocks[h - 1]!))));
       expect(hashes.size).toBe(1);
     }
+  });
+});
+
+describe('consensus engine evidence', () => {
+  it('detects, stores and serves duplicate-vote evidence', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const net = hub.create('honest');
+    const attacker = hub.create('attacker');
+    await net.start();
+    await attacker.start();
+    const store = new MemoryBlockStore();
+    const e = await createConsensusEngine({
+      chainId: CHAIN,
+      validators: set,
+      signer: ed25519Signer(keys[0]!.seed),
+      network: net,
+      store,
+      source: source([]),
+      genesisTimeMs: 0,
+      dataDir: tmp(),
+      timeouts: fast,
+    });
+    engines.push(e);
+    await e.start();
+    const signer = ed25519Signer(keys[2]!.seed);
+    for (const fill of [1, 2]) {
+      const blockHash = new Uint8Array(32).fill(fill);
+      const signature = signer.sign(voteSignBytes(CHAIN, 'prevote', 1, 0, blockHash));
+      await attacker.publish(
+        'consensus',
+        encodeConsensusMessage({
+          kind: 'vote',
+          vote: { type: 'prevote', height: 1, round: 0, blockHash, validatorIndex: 2, signature },
+        }),
+      );
+    }
+    // A garbage message is rejected and reported, never crashes the engine.
+    await attacker.publish('consensus', new Uint8Array([1, 2, 3, 4, 5]));
+    let ev: Awaited<ReturnType<typeof e.evidence>> = [];
+    for (let i = 0; i < 200 && ev.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      ev = await e.evidence();
+    }
+    expect(ev).toHaveLength(1);
+    expect(ev[0]!.voteA.validatorIndex).toBe(2);
+    expect(ev[0]!.voteB.validatorIndex).toBe(2);
+    expect(toHex(ev[0]!.voteA.blockHash!)).not.toBe(toHex(ev[0]!.voteB.blockHash!));
   });
 });
