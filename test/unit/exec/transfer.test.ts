@@ -96,7 +96,8 @@ describe('transfer VM', () => {
     const head = a.head(TRANSFER_NS);
     await a.stop();
 
-    const b = await make(kv);
+    // Restart with the parallel executor: workers load the persisted state.
+    const b = await make(kv, 2);
     expect(b.head(TRANSFER_NS)).toEqual(head);
     expect(b.accountNonce(TRANSFER_NS, tPub(0))).toBe(2n);
     expect((await b.executeBlock(2, new Map())).get(TRANSFER_NS)).toEqual(r2.get(TRANSFER_NS));
