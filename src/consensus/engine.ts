@@ -39,6 +39,8 @@ import { createSyncHandler, fetchCertifiedBlocks, fetchStatus } from './sync.ts'
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
 import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
+/** The WAL is compacted when it grows past this size. */
+const WAL_COMPACT_BYTES = 16 * 1024 * 1024;
 /** Bound on WAL records kept for one height (plus early next-height messages). */
 const MAX_WAL_ENTRIES = 100_000;
 
@@ -69,6 +71,12 @@ export interface ConsensusEngineOptions {
   txLookup?: Parameters<typeof createSyncHandler>[0]['txs'];
   /** Per-request timeout for catch-up (default 5000 ms). */
   syncTimeoutMs?: number;
+  /** Compact the WAL once it is larger than this (default 16 MiB). */
+  walCompactBytes?: number;
+  /** fsync the sign-guard file on every update too (default false: the WAL covers power loss). */
+  durableSignGuard?: boolean;
+  /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface ConsensusEngineExt extends ConsensusEngine {
@@ -140,7 +148,9 @@ export class Engine implements ConsensusEngineExt {
       throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
     }
     if (opts.dataDir !== undefined && opts.signer !== null) {
-      this.#guardFile = new SignGuardFile(join(opts.dataDir, 'last-signed.json'));
+      this.#guardFile = new SignGuardFile(join(opts.dataDir, 'last-signed.json'), {
+        durable: opts.durableSignGuard === true,
+      });
     }
     this.core = new ConsensusCore(
       {
@@ -195,6 +205,11 @@ export class Engine implements ConsensusEngineExt {
     this.#running = true;
     this.#lastCommitMs = this.#clock();
     this.#push({ run: () => this.core.resume(this.#clock()) });
+    // Restarted or freshly joined: ask peers where they are (and on every new connection).
+    o.network.on('peer:connect', () => {
+      if (this.#running) this.#requestCatchUp(this.core.committed.height + 1, 0);
+    });
+    this.#requestCatchUp(this.core.committed.height + 1, 0);
     this.#log.info({ height: this.core.height, round: this.core.round }, 'consensus started');
   }
 
@@ -456,7 +471,15 @@ export class Engine implements ConsensusEngineExt {
   ): Promise<void> {
     const src = this.#o.source;
     const deadline = this.#clock() + waitMs;
-    let contents = src.buildContents(height, maxBytes, maxTxs);
+    const build = (): ReturnType<BlockSource['buildContents']> => {
+      try {
+        return src.buildContents(height, maxBytes, maxTxs);
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err), height }, 'block source failed; proposing an empty block');
+        return { txs: [], bundles: [] };
+      }
+    };
+    let contents = build();
     // No artificial block interval: propose at once when there is something to propose; otherwise
     // wait (polling) up to `waitMs` for transactions, then propose an empty block.
     for (let i = 0; contents.txs.length === 0 && this.#clock() < deadline && i < 10_000; i++) {
@@ -464,7 +487,7 @@ export class Engine implements ConsensusEngineExt {
       await new Promise((r) => setTimeout(r, pending === undefined ? 20 : 5));
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       if (pending !== undefined && (src.pendingTxs?.() ?? 0) === 0) continue;
-      contents = src.buildContents(height, maxBytes, maxTxs);
+      contents = build();
     }
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     this.#push({
@@ -484,10 +507,23 @@ export class Engine implements ConsensusEngineExt {
     const h = block.header.height;
     if (h <= store.height()) return; // already durable (replay after a crash past the store write)
     const p = (async () => {
-      await store.commitBlock(block, cert);
-      // Keep the records of later heights (messages for the next height that arrived early).
+      try {
+        await store.commitBlock(block, cert);
+      } catch (err) {
+        // The core has moved on but the block is not durable: halting is the only safe choice.
+        this.#running = false;
+        for (const t of this.#timers) clearTimeout(t);
+        this.#log.fatal({ err: errorMessage(err), height: h }, 'block store commit failed; consensus halted');
+        this.#o.onFatal?.(err);
+        throw err;
+      }
+      // Records of committed heights are skipped on replay; the file is compacted (rewritten with the
+      // records of later heights only) once it grows past a bound, not on every block: that would cost
+      // two fsyncs on the commit path.
       this.#walEntries = this.#walEntries.filter((e) => walEntryHeight(e) > h);
-      this.#wal?.rewrite(this.#walEntries);
+      if (this.#wal !== null && this.#wal.size > (this.#o.walCompactBytes ?? WAL_COMPACT_BYTES)) {
+        this.#wal.rewrite(this.#walEntries);
+      }
       this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
     })();
     this.#pendingCommit = p;

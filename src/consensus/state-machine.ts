@@ -384,9 +384,7 @@ export class ConsensusCore {
   }
 
   /** Vote tallies of one round at the current height (debugging and tests). */
-  roundSummary(
-    r: number,
-  ): {
+  roundSummary(r: number): {
     proposal: string | null;
     prevotes: Record<string, number>;
     precommits: Record<string, number>;

@@ -566,9 +566,11 @@ export class Simulation {
       return;
     }
     n.log.push({ block, certificate });
-    // The WAL is rewritten durably with only the records of later heights.
+    // Records of committed heights are skipped on replay (the engine compacts the file lazily);
+    // later-height records keep their durability (only the fsynced prefix survives a crash).
+    const durable = n.wal.slice(0, n.walDurable).filter((i) => inputHeight(i) > h).length;
     n.wal = n.wal.filter((i) => inputHeight(i) > h);
-    n.walDurable = n.wal.length;
+    n.walDurable = durable;
     for (const k of [...n.walOwn.keys()]) if (Number(k.split('/')[1]) <= h) n.walOwn.delete(k);
     if (n.byz !== null) return;
     this.#honestCommitted = true;
