@@ -46,6 +46,11 @@ export interface ScoringConfig {
   /** Below this score the peer is disconnected and banned for `banMs`. */
   disconnectThreshold: number;
   banMs: number;
+  /**
+   * IPs exempt from gossipsub's IP-colocation penalty (P6: more than 10 peers behind one IP). Loopback is
+   * exempt by default so local multi-node testnets do not score themselves into disconnection.
+   */
+  ipColocationWhitelist: string[];
 }
 
 export const DEFAULT_LIMITS: P2pLimits = {
@@ -80,6 +85,7 @@ export const DEFAULT_SCORING: ScoringConfig = {
   graylistThreshold: -50,
   disconnectThreshold: -80,
   banMs: 60_000,
+  ipColocationWhitelist: ['127.0.0.1', '::1'],
 };
 
 export const PROTOCOLS: readonly Protocol[] = ['sync'];

@@ -241,6 +241,7 @@ class Libp2pNetwork implements P2pNetwork {
         topicScoreCap: 50,
         appSpecificScore: (p: string) => this.book.score(p),
         appSpecificWeight: 1,
+        IPColocationFactorWhitelist: new Set(scoring.ipColocationWhitelist),
         decayInterval: 1000,
         decayToZero: 0.01,
         retainScore: scoring.banMs,
@@ -596,7 +597,13 @@ class Libp2pNetwork implements P2pNetwork {
     this.book.ban(peer);
     this.metrics.disconnects.inc({ reason });
     this.log.info({ peer, reason, score: this.book.score(peer) }, 'disconnecting peer');
-    node.hangUp(peerIdFromString(peer)).catch(() => {});
+    let id: Libp2pPeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch {
+      return; // not a libp2p peer id: nothing to hang up (the ban still applies to the string)
+    }
+    node.hangUp(id).catch(() => {});
   }
 
   /** Periodic: drop peers whose combined score fell below the disconnect threshold; prune the book. */
