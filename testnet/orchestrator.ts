@@ -41,8 +41,10 @@ export interface UpOptions {
   /** Namespaces to load; default: every rollup at light load (<= 500 tx/s), else the opaque ones. */
   loadNamespaces?: number[];
   sizeBytes: number;
-  /** Stop by itself after this many seconds and write the report. */
+  /** Stop by itself after this many seconds (after the warm-up) and write the report. */
   durationSec?: number;
+  /** Seconds of load before the measured window starts (default 0). */
+  warmupSec?: number;
   reportFile?: string;
   /** Dashboard/control port on 127.0.0.1; 0 = any free port. */
   dashboardPort: number;
@@ -209,7 +211,8 @@ export class Testnet {
    */
   async run(): Promise<TestnetReport | undefined> {
     const o = this.o;
-    const durationMs = o.durationSec === undefined ? Number.POSITIVE_INFINITY : o.durationSec * 1000;
+    const durationMs =
+      o.durationSec === undefined ? Number.POSITIVE_INFINITY : (o.durationSec + (o.warmupSec ?? 0)) * 1000;
     const t0 = Date.now();
     this.#startLoad();
     this.#progressTimer = setInterval(() => this.#progress(), o.progressMs ?? 2000);
@@ -283,6 +286,7 @@ export class Testnet {
       urls: this.#nodes.map((n) => n.layout.rpc),
       rate: this.o.load,
       durationSec: this.o.durationSec ?? Number.POSITIVE_INFINITY,
+      warmupSec: this.o.warmupSec ?? 0,
       sources: rollups.map((r) => payloadSourceFor(r, this.o.sizeBytes)),
       follower: this.#follower,
     });

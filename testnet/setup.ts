@@ -119,6 +119,27 @@ export async function checkPorts(o: {
   await Promise.all(checks);
 }
 
+function portFree(port: number): Promise<boolean> {
+  return checkPortFree(port, 'probe').then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A random base port (30000-59990) whose first `nodes` port triples are all free. */
+export async function findFreeBasePort(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 2900) * 10;
+    let ok = true;
+    for (let i = 0; i < nodes && ok; i++) {
+      const p = portsFor(base, i);
+      ok = (await portFree(p.rpc)) && (await portFree(p.grpc)) && (await portFree(p.p2p));
+    }
+    if (ok) return base;
+  }
+  throw new OrdoError('TESTNET_PORT_IN_USE', 'found no free range of ports for the testnet');
+}
+
 /** Write every home, key, config and the shared genesis. Wipes `dir/nodes` first. */
 export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
   if (o.validators < 1) throw new OrdoError('TESTNET_BAD_OPTION', '--validators must be >= 1');

@@ -14,7 +14,8 @@ submit -> commit, measured by following committed blocks.
 Options:
   --rpc URLS          comma-separated JSON-RPC endpoints, e.g. http://127.0.0.1:26600 (required)
   --rate N            offered transactions per second (default 1000)
-  --duration S        seconds of offered load (default 10)
+  --duration S        seconds of measured offered load (default 10)
+  --warmup S          seconds of load before measuring starts (default 0)
   --size BYTES        payload size of opaque transactions (default 200, min 16)
   --namespaces LIST   comma-separated namespaces (default: every opaque rollup of the network)
   --evm-chain-id ID   chain id for signing EVM transactions (default 900001, the demo rollup)
@@ -59,6 +60,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       rpc: { type: 'string' },
       rate: { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       size: { type: 'string' },
       namespaces: { type: 'string' },
       'evm-chain-id': { type: 'string' },
@@ -91,6 +93,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       urls,
       rate: intArg(a, 'rate', 1000, USAGE, 0, 10_000_000),
       durationSec: intArg(a, 'duration', 10, USAGE, 1, 86_400),
+      warmupSec: intArg(a, 'warmup', 0, USAGE, 0, 3600),
       sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
       ...(namespaces !== undefined ? { namespaces } : {}),
       evmChainId: intArg(a, 'evm-chain-id', 900_001, USAGE, 1),

@@ -7,8 +7,11 @@
  * Control commands find the running testnet through `<dir>/testnet.json` and ask its orchestrator over
  * its token-guarded control endpoint, so every node process stays owned by the orchestrator.
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { CONTROL_ACTIONS, type ControlAction, Testnet } from '../../testnet/orchestrator.ts';
+import { testnetRollups } from '../../testnet/setup.ts';
 import {
   DEFAULT_DIR,
   isNodeProcess,
@@ -17,7 +20,10 @@ import {
   removeState,
   type TestnetState,
 } from '../../testnet/state.ts';
+import { makeGenesis } from '../config/genesis.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
+import { homePaths } from '../node/home.ts';
+import { loadOrCreateIdentity } from '../p2p/libp2p/identity.ts';
 import { intArg, parse, strArg, UsageError } from './args.ts';
 import { parseList } from './bench.ts';
 
@@ -32,6 +38,11 @@ const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|par
   partition NODE...       cut the given nodes off from all the others (both directions)
   heal [NODE...]          remove partitions (all nodes when none is named)
 
+Genesis ceremony helpers (multi-host networks, see docs/operating.md):
+  peer-id --home DIR      create the node's p2p key if missing and print its peer id
+  genesis --validator NAME=PUBKEY [--validator ...] [--rollups K] [--chain-id ID] --out FILE
+                          write one genesis for the collected validator keys
+
 Options of up:
   --validators N          validators (default 4)
   --full-nodes M          non-validating full nodes (default 0)
@@ -40,6 +51,7 @@ Options of up:
   --load-namespaces LIST  namespaces to load (default: all rollups up to 500 tx/s, else the opaque ones)
   --size BYTES            opaque transaction size (default 200)
   --duration S            stop after S seconds and write the report (default: run until Ctrl-C)
+  --warmup S              offer load S seconds before the measured window (default 0)
   --report FILE           report file (default <dir>/report.json when --duration is given)
   --dashboard PORT        dashboard port on 127.0.0.1, 0 = any free port (default 8080)
   --base-port P           first node port; node i uses P+10i (rpc), +1 (grpc), +2 (p2p) (default 26600)
@@ -60,11 +72,16 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       'load-namespaces': { type: 'string' },
       size: { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       report: { type: 'string' },
       dashboard: { type: 'string' },
       'base-port': { type: 'string' },
       dir: { type: 'string' },
       json: { type: 'boolean' },
+      home: { type: 'string' },
+      validator: { type: 'string', multiple: true },
+      'chain-id': { type: 'string' },
+      out: { type: 'string' },
     },
     USAGE,
     true,
@@ -81,6 +98,8 @@ export async function testnetCommand(argv: string[]): Promise<number> {
     return up(a, dir);
   }
   if (sub === 'down') return down(dir);
+  if (sub === 'peer-id') return peerIdCommand(a);
+  if (sub === 'genesis') return genesisCommand(a);
   if (sub === 'status') return status(dir, a.values.json === true);
   if (!CONTROL_ACTIONS.includes(sub as ControlAction))
     throw new UsageError(`unknown subcommand "${sub}"`, USAGE);
@@ -129,6 +148,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
       sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
       ...(duration !== undefined ? { durationSec: duration } : {}),
+      warmupSec: intArg(a, 'warmup', 0, USAGE, 0, 3600),
       ...(report !== undefined ? { reportFile: resolve(report) } : {}),
       dashboardPort: intArg(a, 'dashboard', 8080, USAGE, 0, 65535),
       signal: ac.signal,
@@ -260,5 +280,37 @@ async function down(dir: string): Promise<number> {
   const n = await killLeftovers(s);
   removeState(dir);
   process.stdout.write(`orchestrator was gone; stopped ${n} leftover node processes\n`);
+  return 0;
+}
+
+async function peerIdCommand(a: ReturnType<typeof parse>): Promise<number> {
+  const home = strArg(a, 'home');
+  if (home === undefined) throw new UsageError('peer-id needs --home DIR', USAGE);
+  const key = await loadOrCreateIdentity(homePaths(home).p2pKey);
+  process.stdout.write(`${peerIdFromPrivateKey(key).toString()}\n`);
+  return 0;
+}
+
+function genesisCommand(a: ReturnType<typeof parse>): number {
+  const raw = a.values.validator as unknown as string[] | undefined;
+  const out = strArg(a, 'out');
+  if (raw === undefined || raw.length === 0)
+    throw new UsageError('genesis needs at least one --validator NAME=PUBKEY', USAGE);
+  if (out === undefined) throw new UsageError('genesis needs --out FILE', USAGE);
+  const validators = raw.map((v) => {
+    const m = /^([A-Za-z0-9._-]{1,64})=(?:0x)?([0-9a-fA-F]{64})$/.exec(v);
+    if (m === null)
+      throw new UsageError(`--validator must be NAME=PUBKEY (64 hex characters), got "${v}"`, USAGE);
+    return { name: m[1]!, publicKey: m[2]!.toLowerCase() };
+  });
+  const g = makeGenesis({
+    chainId: strArg(a, 'chain-id') ?? 'ordo-testnet',
+    validators,
+    rollups: testnetRollups(intArg(a, 'rollups', 3, USAGE, 3, 64)),
+  });
+  writeFileSync(out, `${JSON.stringify(g, null, 2)}\n`);
+  process.stdout.write(
+    `wrote ${out}: chain ${g.chainId}, ${validators.length} validators, ${g.rollups.length} rollups\n`,
+  );
   return 0;
 }

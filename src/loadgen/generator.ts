@@ -27,6 +27,11 @@ export interface LoadOptions {
   /** Offered transactions per second (all targets together). */
   rate: number;
   durationSec: number;
+  /**
+   * Offer load for this long first without measuring it (nodes warm up, caches fill); the report covers
+   * only transactions sent after it. The run lasts warmupSec + durationSec.
+   */
+  warmupSec?: number;
   sources: PayloadSource[];
   follower: BlockFollower;
   tickMs?: number;
@@ -57,6 +62,7 @@ export interface LoadReport {
   namespaces: number[];
   offeredTxPerSec: number;
   durationSec: number;
+  warmupSec: number;
   /** Transactions the schedule called for during the window. */
   offered: number;
   /** Handed to a node (in a request that was sent). */
@@ -77,6 +83,8 @@ export interface LoadReport {
   txPerSec: number;
   latencyMs: LatencySummary;
   perTarget: TargetReport[];
+  /** CPU seconds this process (the generator and whatever shares it) used during the run. */
+  generatorCpuSec: number;
 }
 
 export interface LiveLoad {
@@ -110,6 +118,15 @@ interface TargetState {
 interface Pending {
   t: number;
   target: number;
+  /** Sent after the warm-up: counted in the report. */
+  m: boolean;
+}
+
+interface Item {
+  hash: string;
+  src: PayloadSource;
+  tag: number;
+  m: boolean;
 }
 
 function txHashHex(namespace: number, payload: Uint8Array): string {
@@ -128,7 +145,10 @@ export class LoadGenerator {
   readonly #commitTimes: number[] = [];
   readonly #rejected: Record<string, number> = {};
   #t0 = 0;
+  #tMeasure = 0;
   #tEnd = 0;
+  #scheduled = 0;
+  #cpu0: NodeJS.CpuUsage | undefined;
   #offered = 0;
   #sent = 0;
   #notSent = 0;
@@ -149,6 +169,7 @@ export class LoadGenerator {
     if (!(o.rate >= 0)) throw new RangeError('rate must be >= 0');
     this.#o = {
       tickMs: 20,
+      warmupSec: 0,
       maxInFlight: 32,
       maxBatch: 1000,
       requestTimeoutMs: 10_000,
@@ -178,13 +199,16 @@ export class LoadGenerator {
     await new Promise<void>((resolve) => {
       this.#stopResolve = resolve;
       // An unbounded run (durationSec = Infinity) ends only through stop().
-      if (Number.isFinite(this.#o.durationSec)) setTimeout(resolve, this.#o.durationSec * 1000).unref();
+      const total = (this.#o.warmupSec + this.#o.durationSec) * 1000;
+      if (Number.isFinite(total)) setTimeout(resolve, total).unref();
     });
     return this.finish();
   }
 
   start(): void {
     this.#t0 = Date.now();
+    this.#tMeasure = this.#t0 + this.#o.warmupSec * 1000;
+    this.#cpu0 = process.cpuUsage();
     this.#stopped = false;
     this.#tick();
   }
@@ -207,12 +231,13 @@ export class LoadGenerator {
 
   report(): LoadReport {
     const end = this.#tEnd || Date.now();
-    const dur = this.#t0 === 0 ? 0 : (end - this.#t0) / 1000;
+    const dur = this.#t0 === 0 ? 0 : Math.max(0, (end - this.#tMeasure) / 1000);
     return {
       targets: this.#o.urls,
       namespaces: this.#o.sources.map((s) => s.namespace),
       offeredTxPerSec: this.#o.rate,
       durationSec: round1(dur),
+      warmupSec: this.#o.warmupSec,
       offered: this.#offered,
       sent: this.#sent,
       notSent: this.#notSent,
@@ -221,7 +246,7 @@ export class LoadGenerator {
       rejected: { ...this.#rejected },
       committedTxs: this.#committed,
       committedInWindow: this.#committedInWindow,
-      uncommitted: this.#pending.size,
+      uncommitted: countMeasured(this.#pending),
       acceptedTxPerSec: dur > 0 ? round1(this.#accepted / dur) : 0,
       txPerSec: dur > 0 ? round1(this.#committedInWindow / dur) : 0,
       latencyMs: this.#latency.summary(),
@@ -234,6 +259,10 @@ export class LoadGenerator {
         committed: t.committed,
         latencyMs: t.latency.summary(),
       })),
+      generatorCpuSec: (() => {
+        const c = process.cpuUsage(this.#cpu0);
+        return round1((c.user + c.system) / 1e6);
+      })(),
     };
   }
 
@@ -266,9 +295,10 @@ export class LoadGenerator {
   #tick(): void {
     if (this.#stopped) return;
     const now = Date.now();
-    const due = Math.floor((this.#o.rate * (now - this.#t0)) / 1000) - this.#offered;
+    const due = Math.floor((this.#o.rate * (now - this.#t0)) / 1000) - this.#scheduled;
     if (due > 0) {
-      this.#offered += due;
+      this.#scheduled += due;
+      if (now >= this.#tMeasure) this.#offered += due;
       this.#dispatch(due, now);
     }
     this.#timer = setTimeout(() => this.#tick(), this.#o.tickMs);
@@ -279,7 +309,7 @@ export class LoadGenerator {
     for (let i = 0; i < this.#targets.length; i++)
       if ((this.#targets[i]?.downUntil ?? 0) <= now) healthy.push(i);
     if (healthy.length === 0) {
-      this.#notSent += count;
+      if (now >= this.#tMeasure) this.#notSent += count;
       return;
     }
     const per = Math.floor(count / healthy.length);
@@ -299,31 +329,34 @@ export class LoadGenerator {
 
   #sendBatch(idx: number, count: number, now: number): void {
     const target = this.#targets[idx]!;
+    const m = now >= this.#tMeasure;
     if (target.inFlight >= this.#o.maxInFlight) {
-      this.#notSent += count;
+      if (m) this.#notSent += count;
       return;
     }
     const sources = this.#o.sources;
-    const items: { hash: string; src: PayloadSource; tag: number }[] = new Array(count);
+    const items: Item[] = new Array(count);
     const parts: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const src = sources[this.#source++ % sources.length]!;
       const { payload, tag } = src.next();
       const hash = txHashHex(src.namespace, payload);
-      items[i] = { hash, src, tag };
+      items[i] = { hash, src, tag, m };
       parts[i] =
         `{"jsonrpc":"2.0","id":${i},"method":"ordo_submitTransaction","params":[{"namespace":${src.namespace},"data":"0x${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')}"}]}`;
-      this.#pending.set(hash, { t: now, target: idx });
+      this.#pending.set(hash, { t: now, target: idx, m });
     }
-    this.#sent += count;
-    target.sent += count;
+    if (m) {
+      this.#sent += count;
+      target.sent += count;
+    }
     target.inFlight++;
     const p = target.http
       .post(`[${parts.join(',')}]`, this.#o.requestTimeoutMs)
       .then(
         (res) => this.#onResponse(target, items, res.status, res.text),
         (err) => {
-          target.unreachable += count;
+          if (m) target.unreachable += count;
           target.downUntil = Date.now() + this.#o.backoffMs;
           this.#log.debug({ err: errorMessage(err), url: target.http.url.origin }, 'batch failed');
           this.#reject(target, items, errorCode(err));
@@ -336,12 +369,7 @@ export class LoadGenerator {
     this.#inFlightAll.add(p);
   }
 
-  #onResponse(
-    target: TargetState,
-    items: { hash: string; src: PayloadSource; tag: number }[],
-    status: number,
-    text: string,
-  ): void {
+  #onResponse(target: TargetState, items: Item[], status: number, text: string): void {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -362,7 +390,7 @@ export class LoadGenerator {
       seen[i] = 1;
       if (r.error !== undefined) {
         this.#rejectOne(target, it, r.error.data?.code ?? `RPC_${r.error.code}`);
-      } else {
+      } else if (it.m) {
         this.#accepted++;
         target.accepted++;
         if (r.result?.duplicate === true) this.#duplicates++;
@@ -373,20 +401,17 @@ export class LoadGenerator {
     }
   }
 
-  #reject(
-    target: TargetState,
-    items: { hash: string; src: PayloadSource; tag: number }[],
-    code: string,
-  ): void {
+  #reject(target: TargetState, items: Item[], code: string): void {
     for (const it of items) this.#rejectOne(target, it, code);
   }
 
-  #rejectOne(target: TargetState, it: { hash: string; src: PayloadSource; tag: number }, code: string): void {
+  #rejectOne(target: TargetState, it: Item, code: string): void {
     // A transaction may already have been seen committed (e.g. a timeout after it was admitted).
     if (!this.#pending.delete(it.hash)) return;
+    it.src.rejected(it.tag, code);
+    if (!it.m) return;
     this.#rejected[code] = (this.#rejected[code] ?? 0) + 1;
     target.rejected++;
-    it.src.rejected(it.tag, code);
   }
 
   #onBlock(b: FollowedBlock): void {
@@ -394,6 +419,7 @@ export class LoadGenerator {
       const p = this.#pending.get(tx.hash);
       if (p === undefined) continue;
       this.#pending.delete(tx.hash);
+      if (!p.m) continue;
       const ms = Math.max(0, b.observedAt - p.t);
       this.#latency.add(ms);
       this.#window.add(ms, b.observedAt);
@@ -421,6 +447,12 @@ function errorCode(err: unknown): string {
   if (c === 'LOADGEN_TIMEOUT') return 'TIMEOUT';
   if (c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'EPIPE') return 'UNREACHABLE';
   return typeof c === 'string' ? c : 'UNREACHABLE';
+}
+
+function countMeasured(pending: Map<string, Pending>): number {
+  let n = 0;
+  for (const p of pending.values()) if (p.m) n++;
+  return n;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -24,6 +24,7 @@ export interface RunLoadOptions {
   urls: string[];
   rate: number;
   durationSec: number;
+  warmupSec?: number;
   sizeBytes: number;
   /** Namespaces to load; default: every opaque rollup of the first reachable target. */
   namespaces?: number[];
@@ -90,6 +91,7 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadReport> {
     urls: o.urls,
     rate: o.rate,
     durationSec: o.durationSec,
+    ...(o.warmupSec !== undefined ? { warmupSec: o.warmupSec } : {}),
     sources,
     follower,
     ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),

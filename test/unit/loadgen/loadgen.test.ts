@@ -99,6 +99,26 @@ describe('open-loop load against fake nodes', () => {
     expect(r.perTarget[0]!.committed).toBeGreaterThan(100);
   });
 
+  it('leaves the warm-up out of the report', async () => {
+    const a = new FakeNode({ blockMs: 50 });
+    nodes.push(a);
+    await a.start();
+    const r = await runLoad({
+      urls: [a.url],
+      rollups: [{ namespace: 1, kind: 'opaque' }],
+      rate: 200,
+      warmupSec: 1,
+      durationSec: 1,
+      sizeBytes: 32,
+      drainMs: 1000,
+    });
+    expect(r.warmupSec).toBe(1);
+    expect(r.offered).toBeGreaterThan(150);
+    expect(r.offered).toBeLessThan(300);
+    expect(r.committedTxs).toBe(r.accepted);
+    expect(r.durationSec).toBeLessThan(1.6);
+  });
+
   it('the follower hands over blocks in height order with an observed time', async () => {
     const a = new FakeNode({ blockMs: 30 });
     nodes.push(a);
