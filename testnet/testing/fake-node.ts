@@ -12,6 +12,8 @@ export interface FakeNodeOptions {
   /** Reject every Nth submission with MEMPOOL_FULL (-32002) to exercise rejection accounting. */
   rejectEvery?: number;
   moniker?: string;
+  /** Mixed into block hashes: two fake nodes with different salts disagree at every height. */
+  hashSalt?: string;
 }
 
 interface FakeBlock {
@@ -31,7 +33,7 @@ export class FakeNode {
   #submissions = 0;
 
   constructor(o: FakeNodeOptions = {}) {
-    this.#o = { blockMs: 100, rejectEvery: 0, moniker: 'fake', ...o };
+    this.#o = { blockMs: 100, rejectEvery: 0, moniker: 'fake', hashSalt: '', ...o };
     this.#rpc = new RpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -124,7 +126,7 @@ export class FakeNode {
     const height = this.blocks.length + 1;
     const txs = this.#pending.map((t, index) => ({ ...t, index }));
     this.#pending = [];
-    const hash = `0x${createHash('sha256').update(`block-${height}`).digest('hex')}`;
+    const hash = `0x${createHash('sha256').update(`block-${height}${this.#o.hashSalt}`).digest('hex')}`;
     this.blocks.push({ height, hash, txs, timeMs: Date.now() });
     for (const l of this.#listeners) l(height);
   }
