@@ -6,6 +6,13 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  decodeSyncRequest,
+  decodeSyncResponse,
+  encodeSyncRequest,
+  encodeSyncResponse,
+} from '../../../src/codec/codec.ts';
+import { txHash } from '../../../src/codec/hashing.ts';
 import type { P2pConfigInput } from '../../../src/p2p/config.ts';
 import { createLibp2pNetwork } from '../../../src/p2p/libp2p/network.ts';
 import type { P2pNetwork, Topic } from '../../../src/p2p/network.ts';
@@ -112,6 +119,57 @@ describe('libp2p host', () => {
     await a2.start();
     started.push(a2);
     await waitFor(c, () => b.peers().includes(a2.peerId), 'reconnection');
+  });
+
+  it('carries sync status and txs-by-hash, and enforces request and response size limits', async () => {
+    // b refuses requests over 1 KiB; a refuses responses over 2 KiB.
+    const cluster = await makeCluster(2, [
+      { limits: { maxResponseBytes: 2048 } },
+      { limits: { maxRequestBytes: 1024 } },
+    ]);
+    started.push(...cluster.nets);
+    const [a, b] = cluster.nets as [P2pNetwork, P2pNetwork];
+    const stored = [1, 2, 3].map((i) => ({ namespace: i, payload: new Uint8Array([i, i, i]) }));
+    b.handle('sync', async (_from, bytes) => {
+      const req = decodeSyncRequest(bytes);
+      if (req.kind === 'status') {
+        return encodeSyncResponse({
+          kind: 'status',
+          status: { chainId: 'test-chain', height: 7, headHash: new Uint8Array(32).fill(7), baseHeight: 1 },
+        });
+      }
+      if (req.kind === 'txs') {
+        const wanted = new Set(req.hashes.map((h) => Buffer.from(h).toString('hex')));
+        const txs = stored.filter((t) => wanted.has(Buffer.from(txHash(t)).toString('hex')));
+        return encodeSyncResponse({ kind: 'txs', txs });
+      }
+      return new Uint8Array(4096); // too large for a's response limit
+    });
+    await waitFor(cluster, () => a.peers().includes(b.peerId), 'connection');
+    const status = decodeSyncResponse(
+      await a.request(b.peerId, 'sync', encodeSyncRequest({ kind: 'status' })),
+    );
+    expect(status).toMatchObject({ kind: 'status', status: { height: 7, baseHeight: 1 } });
+    const hashes = [txHash(stored[0]!), txHash(stored[2]!), new Uint8Array(32)];
+    const txs = decodeSyncResponse(
+      await a.request(b.peerId, 'sync', encodeSyncRequest({ kind: 'txs', hashes })),
+    );
+    expect(txs.kind === 'txs' && txs.txs.map((t) => t.namespace)).toEqual([1, 3]);
+    await expect(
+      a.request(b.peerId, 'sync', encodeSyncRequest({ kind: 'blocks', fromHeight: 1, toHeight: 2 })),
+    ).rejects.toMatchObject({ code: 'P2P_RESPONSE_TOO_LARGE' });
+    const manyHashes = Array.from({ length: 40 }, () => new Uint8Array(32));
+    await expect(
+      a.request(b.peerId, 'sync', encodeSyncRequest({ kind: 'txs', hashes: manyHashes }), {
+        timeoutMs: 3000,
+      }),
+    ).rejects.toMatchObject({ code: 'P2P_REQUEST_FAILED' });
+    await waitFor(cluster, () => b.appScore(a.peerId) < 0, 'oversized request penalised');
+    await waitFor(
+      cluster,
+      () => a.openRequestStreams() === 0 && b.openRequestStreams() === 0,
+      'streams closed',
+    );
   });
 
   it('refuses bad config with the field named', async () => {
