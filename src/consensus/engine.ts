@@ -220,7 +220,7 @@ export class Engine implements ConsensusEngineExt {
     this.#queue = [];
     // Let an in-flight input finish so the store and WAL are left consistent.
     for (let i = 0; i < 200 && this.#pumping; i++) await new Promise((r) => setTimeout(r, 5));
-    await this.#pendingCommit;
+    await this.#pendingCommit.catch(() => {});
     this.#wal?.close();
     this.#wal = null;
   }

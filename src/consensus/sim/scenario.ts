@@ -3,16 +3,17 @@
  * Byzantine validators (Twins count as Byzantine) hold strictly less than 1/3 of the voting power.
  * Crashed honest nodes always restart before GST, so after GST the network is synchronous with every
  * honest node up, and the liveness check is meaningful. Scenarios are small (4..7 validators, a few
- * heights) so that thousands run in CI in a few minutes.
+ * heights) so that thousands run in CI in a few minutes. With 2 or 3 validators no fault is tolerated
+ * (f = 0): those scenarios have crashes and an unreliable network but no Byzantine validator.
  */
 import { Rng } from './rng.ts';
 import { type Behaviour, type Crash, type Partition, SIM_TIMEOUTS, type SimConfig } from './simulation.ts';
 
-const BEHAVIOURS: Behaviour[] = ['silent', 'equivocate', 'double-vote', 'garbage', 'twins'];
+const BEHAVIOURS: Behaviour[] = ['silent', 'equivocate', 'double-vote', 'garbage', 'twins', 'split'];
 
 export function generateScenario(seed: number): SimConfig {
   const rng = new Rng(seed ^ 0x5eed_0001);
-  const n = rng.pick([1, 4, 4, 4, 5, 6, 7, 7]);
+  const n = rng.pick([1, 2, 3, 4, 4, 4, 4, 5, 6, 7, 7]);
   const weighted = n > 1 && rng.chance(0.25);
   const powers = Array.from({ length: n }, () => (weighted ? rng.int(1, 10) : 1));
   const total = powers.reduce((a, b) => a + b, 0);
