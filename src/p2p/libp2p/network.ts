@@ -614,6 +614,13 @@ class Libp2pNetwork implements P2pNetwork {
     }
     this.book.prune();
     this.metrics.queueDepth.set({ queue: 'request_streams' }, this.openStreams.size);
+    // Bytes waiting in outbound stream buffers (gossip and requests), bounded by maxOutboundBufferBytes per stream.
+    let buffered = 0;
+    for (const conn of this.node.getConnections()) {
+      for (const s of conn.streams) buffered += s.writeBufferLength ?? 0;
+    }
+    this.metrics.queueDepth.set({ queue: 'outbound_stream_bytes' }, buffered);
+    this.metrics.peers.set({ kind: 'connected' }, this.peers().length);
   }
 }
 

@@ -5,6 +5,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   decodeSyncRequest,
@@ -170,6 +171,47 @@ describe('libp2p host', () => {
       () => a.openRequestStreams() === 0 && b.openRequestStreams() === 0,
       'streams closed',
     );
+  });
+
+  it('reports gossip, validation and request metrics', async () => {
+    const dir = await tempDir();
+    const registry = new Registry();
+    const a = await createLibp2pNetwork({
+      chainId: 'm',
+      listen: '/ip4/127.0.0.1/tcp/0',
+      identityKeyPath: join(dir, 'a.key'),
+      limits: { maxGossipBytes: { auction: 512 } },
+      registry,
+    });
+    a.subscribe('auction', () => 'accept');
+    a.handle('sync', async () => new Uint8Array([1]));
+    await a.start();
+    started.push(a);
+    const b = await createLibp2pNetwork({
+      chainId: 'm',
+      listen: '/ip4/127.0.0.1/tcp/0',
+      bootstrap: [a.addresses()[0]!],
+      identityKeyPath: join(dir, 'b.key'),
+    });
+    b.subscribe('auction', () => 'accept');
+    await b.start();
+    started.push(b);
+    const c: Cluster = { nets: [a, b], ready: async () => {}, settle: () => sleep(25), stop: async () => {} };
+    await waitFor(
+      c,
+      () => a.topicPeers('auction').length === 1 && b.topicPeers('auction').length === 1,
+      'subs',
+    );
+    await b.publish('auction', new Uint8Array(100));
+    await b.publish('auction', new Uint8Array(1000));
+    await b.request(a.peerId, 'sync', new Uint8Array([0]));
+    await waitFor(c, () => a.appScore(b.peerId) < 0, 'oversized rejected');
+    const text = await registry.metrics();
+    expect(text).toMatch(/ordo_p2p_validation_total\{topic="auction",verdict="accept"\} 1/);
+    expect(text).toMatch(/ordo_p2p_validation_total\{topic="auction",verdict="reject"\} 1/);
+    expect(text).toMatch(/ordo_p2p_gossip_bytes_total\{topic="auction",direction="in"\} 1100/);
+    expect(text).toMatch(/ordo_p2p_requests_served_total\{protocol="sync",outcome="ok"\} 1/);
+    expect(text).toMatch(/ordo_p2p_peer_offences_total\{offence="invalid-message"\} 1/);
   });
 
   it('refuses bad config with the field named', async () => {
