@@ -281,7 +281,18 @@ class Libp2pNetwork implements P2pNetwork {
 
     for (const [topic, handler] of this.handlers) this.installValidator(topic, handler);
     for (const [protocol, handler] of this.reqHandlers) await this.installHandler(protocol, handler);
-    await node.start();
+    try {
+      await node.start();
+    } catch (err) {
+      this.node = undefined;
+      await Promise.resolve(node.stop()).catch(() => {});
+      throw new OrdoError(
+        'P2P_START_FAILED',
+        `p2p could not start listening on ${this.listenAddr.toString()}: ${errorMessage(err)}`,
+        { listen: this.listenAddr.toString() },
+        { cause: err },
+      );
+    }
     for (const topic of this.handlers.keys()) this.pubsub().subscribe(topicName(opts.chainId, topic));
     this.maintenance = setInterval(() => this.maintain(), 1000);
     this.maintenance.unref();

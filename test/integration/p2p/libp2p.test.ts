@@ -224,5 +224,17 @@ describe('libp2p host', () => {
       /limits.maxTxBytes/,
     );
     await expect(createLibp2pNetwork({ ...base, listen: 'nonsense' })).rejects.toThrow(/listen/);
+    // A port already in use fails start() with a typed error, and the network can be retried.
+    const first = await createLibp2pNetwork(base);
+    await first.start();
+    started.push(first);
+    const port = first.addresses()[0]!.split('/')[4]!;
+    const clash = await createLibp2pNetwork({
+      ...base,
+      identityKeyPath: join(dir, 'k2'),
+      listen: `/ip4/127.0.0.1/tcp/${port}`,
+    });
+    await expect(clash.start()).rejects.toMatchObject({ code: 'P2P_START_FAILED' });
+    await clash.stop();
   });
 });
