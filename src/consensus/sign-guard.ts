@@ -1,12 +1,14 @@
 /**
- * The "last signed" guard: a tiny file holding the highest (height, round, step) this validator key
- * has signed and the block hash it signed for. Before every signature the engine asks the guard; it
- * refuses anything below the last position and anything at the same position for a different block,
+ * The "last signed" guard: a tiny file holding the highest (height, round) this validator key has
+ * signed at and the block hash it signed for at each step there. Before every signature the engine
+ * asks the guard; it refuses anything below that (height, round) and any step of it already signed
+ * for a different block,
  * and records a new position (write temp file, rename) before allowing it. The file survives a process
  * crash (kill -9) through the page cache without an fsync on the hot path; against power loss the
  * engine relies on the WAL, whose own-message records are fsynced before any message leaves the node
  * and are checked before this guard (engine.ts). Set `durable` to fsync every update as well.
- * Step order: proposal < prevote < precommit.
+ * Positions are ordered by (height, round); within one round each step (proposal, prevote,
+ * precommit) may be signed for one block hash only.
  */
 import {
   closeSync,
@@ -25,22 +27,14 @@ import type { VoteType } from '../types.ts';
 
 export type SignKind = 'proposal' | VoteType;
 
-const STEP: Record<SignKind, number> = { proposal: 0, prevote: 1, precommit: 2 };
-
+/** The latest (height, round) signed at, and the block hash ('' = nil) signed for each step there. */
 export interface LastSigned {
   height: number;
   round: number;
-  step: number;
-  /** hex block hash, '' for nil */
-  hash: string;
+  steps: Partial<Record<SignKind, string>>;
 }
 
-function cmp(a: LastSigned, h: number, r: number, s: number): number {
-  if (a.height !== h) return a.height < h ? -1 : 1;
-  if (a.round !== r) return a.round < r ? -1 : 1;
-  if (a.step !== s) return a.step < s ? -1 : 1;
-  return 0;
-}
+const KINDS: SignKind[] = ['proposal', 'prevote', 'precommit'];
 
 export class SignGuardFile {
   readonly path: string;
@@ -62,11 +56,13 @@ export class SignGuardFile {
         });
       }
       const p = parsed as Partial<LastSigned>;
+      const steps = p.steps as Record<string, unknown> | undefined;
       if (
         !Number.isSafeInteger(p.height) ||
         !Number.isSafeInteger(p.round) ||
-        !Number.isSafeInteger(p.step) ||
-        typeof p.hash !== 'string'
+        typeof steps !== 'object' ||
+        steps === null ||
+        Object.entries(steps).some(([k, v]) => !KINDS.includes(k as SignKind) || typeof v !== 'string')
       ) {
         throw new OrdoError('SIGN_GUARD_CORRUPT', `sign guard ${path} has missing or invalid fields`, {
           path,
@@ -80,17 +76,24 @@ export class SignGuardFile {
     return this.#last;
   }
 
-  /** True when signing (kind, height, round, hash) is safe; records it durably first. */
+  /**
+   * True when signing (kind, height, round, hash) is safe, recording it first: never below the last
+   * (height, round); at the same (height, round) each step may carry only one block hash (signing the
+   * same one again is allowed, so a replay can re-derive a signature it made before a crash).
+   */
   allow(kind: SignKind, height: number, round: number, blockHash: Uint8Array | null): boolean {
-    const step = STEP[kind];
     const hash = blockHash === null ? '' : toHex(blockHash);
     const last = this.#last;
-    if (last !== null) {
-      const c = cmp(last, height, round, step);
-      if (c > 0) return false;
-      if (c === 0) return last.hash === hash;
+    let next: LastSigned;
+    if (last !== null && (height < last.height || (height === last.height && round < last.round)))
+      return false;
+    if (last !== null && height === last.height && round === last.round) {
+      const prev = last.steps[kind];
+      if (prev !== undefined) return prev === hash;
+      next = { height, round, steps: { ...last.steps, [kind]: hash } };
+    } else {
+      next = { height, round, steps: { [kind]: hash } };
     }
-    const next: LastSigned = { height, round, step, hash };
     this.#write(next);
     this.#last = next;
     return true;

@@ -591,6 +591,7 @@ export class ConsensusCore {
     const hash = hashOfBlock(block);
     if (this.config.guard !== undefined && !this.config.guard('proposal', h, r, hash)) {
       this.#log('warn', 'sign guard refused a proposal', { height: h, round: r });
+      this.#refused(r);
       return;
     }
     const signature = this.config.signer!.sign(proposalSignBytes(this.config.chainId, h, r, polRound, hash));
@@ -608,6 +609,15 @@ export class ConsensusCore {
     this.#acceptProposal(proposal);
   }
 
+  /**
+   * We may not sign in this round (we signed something else here before a crash): make sure the
+   * round still ends, so that a lone validator (or a round that needs our vote) cannot stall.
+   */
+  #refused(r: number): void {
+    const t = this.config.timeouts;
+    this.#schedule('precommit', r, t.precommitMs + t.deltaMs * r);
+  }
+
   #vote(type: VoteType, hash: Uint8Array | null): void {
     const h = this.#height;
     const r = this.#round;
@@ -615,6 +625,7 @@ export class ConsensusCore {
     if (this.myIndex < 0 || this.#own.has(k)) return;
     if (this.config.guard !== undefined && !this.config.guard(type, h, r, hash)) {
       this.#log('warn', 'sign guard refused a vote', { height: h, round: r, type });
+      this.#refused(r);
       return;
     }
     const signature = this.config.signer!.sign(voteSignBytes(this.config.chainId, type, h, r, hash));

@@ -157,8 +157,7 @@ class Heap {
 interface LastSigned {
   h: number;
   r: number;
-  s: number;
-  hash: string;
+  steps: Partial<Record<'proposal' | 'prevote' | 'precommit', string>>;
 }
 
 interface SimNode {
@@ -179,8 +178,6 @@ interface SimNode {
   skewMs: number;
   replaying: boolean;
 }
-
-const STEP = { proposal: 0, prevote: 1, precommit: 2 } as const;
 
 function msgKey(m: ConsensusMessage): {
   kind: 'proposal' | 'prevote' | 'precommit';
@@ -414,14 +411,15 @@ export class Simulation {
     const hex = hash === null ? '' : toHex(hash);
     const rec = n.walOwn.get(`${kind}/${h}/${r}`);
     if (rec !== undefined) return rec === hex;
-    const s = STEP[kind];
     const l = n.lastSigned;
-    if (l !== null) {
-      const c = l.h !== h ? l.h - h : l.r !== r ? l.r - r : l.s - s;
-      if (c > 0) return false;
-      if (c === 0) return l.hash === hex;
+    if (l !== null && (h < l.h || (h === l.h && r < l.r))) return false;
+    if (l !== null && h === l.h && r === l.r) {
+      const prev = l.steps[kind];
+      if (prev !== undefined) return prev === hex;
+      l.steps[kind] = hex;
+    } else {
+      n.lastSigned = { h, r, steps: { [kind]: hex } };
     }
-    n.lastSigned = { h, r, s, hash: hex };
     return true;
   }
 

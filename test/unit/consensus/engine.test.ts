@@ -134,6 +134,13 @@ describe('consensus engine', () => {
     const h0 = stores[0]!.height();
     await make(0);
     await until(() => stores[0]!.height() >= h0 + 3);
+    // Cut node 1 off; the other three keep committing; on healing it catches up.
+    hub.down.add('n1');
+    const h1 = stores[1]!.height();
+    await until(() => stores[2]!.height() >= h1 + 4);
+    expect(stores[1]!.height()).toBeLessThanOrEqual(h1 + 1);
+    hub.down.delete('n1');
+    await until(() => stores[1]!.height() >= stores[2]!.height() - 1 && stores[1]!.height() >= h1 + 5);
     const min = Math.min(...stores.map((s) => s.height()));
     for (let h = 1; h <= min; h++) {
       const hashes = new Set(stores.map((s) => toHex(blockHash(s.blocks[h - 1]!))));

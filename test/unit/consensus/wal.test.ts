@@ -162,9 +162,11 @@ describe('sign guard', () => {
     expect(g.allow('prevote', 5, 0, null)).toBe(false);
     const g2 = new SignGuardFile(path);
     expect(g2.allow('prevote', 5, 0, b)).toBe(false);
-    expect(g2.allow('proposal', 5, 0, a)).toBe(false); // below the last position
+    expect(g2.allow('proposal', 5, 0, a)).toBe(true); // re-deriving the same proposal after a crash
+    expect(g2.allow('proposal', 5, 0, b)).toBe(false);
     expect(g2.allow('precommit', 5, 0, null)).toBe(true);
     expect(g2.allow('prevote', 5, 1, b)).toBe(true);
+    expect(g2.allow('precommit', 5, 0, null)).toBe(false); // an earlier round
     expect(g2.allow('prevote', 4, 9, b)).toBe(false);
   });
 
