@@ -29,6 +29,13 @@ describe('consensus simulation: targeted scenarios', () => {
     expect(Math.min(...r.heights)).toBeGreaterThanOrEqual(3);
   });
 
+  it('real ed25519 with a Byzantine validator and a lossy network', () => {
+    const r = simulate(
+      base({ realSignatures: true, dropRate: 0.1, byzantine: [{ index: 3, behaviour: 'garbage' }] }),
+    );
+    expect(r.violations).toEqual([]);
+  });
+
   it('a single validator commits alone', () => {
     const r = simulate(base({ powers: [5] }));
     expect(r.violations).toEqual([]);
@@ -118,6 +125,22 @@ describe('consensus simulation: targeted scenarios', () => {
   it('weighted voting power: a heavy validator cannot commit alone, the rest keep going without it', () => {
     const r = simulate(base({ powers: [4, 3, 3, 3], byzantine: [{ index: 0, behaviour: 'silent' }] }));
     expect(r.violations).toEqual([]);
+  });
+
+  it('the oracle catches an honest double-sign when a restarted node has lost its WAL and guard', () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = simulate(
+        base({ seed, amnesia: true, crashes: [{ node: 1, atMs: 60, restartMs: 61 }], livenessHeights: 1 }),
+      );
+      if (r.violations.some((v) => v.startsWith('double-sign:'))) caught++;
+    }
+    expect(caught).toBeGreaterThan(0);
+    // The same crashes with the WAL: never.
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = simulate(base({ seed, crashes: [{ node: 1, atMs: 60, restartMs: 61 }], livenessHeights: 1 }));
+      expect(r.violations, `SEED=${seed}`).toEqual([]);
+    }
   });
 
   // The intentional failure: beyond the fault bound (2 of 4 Byzantine, f >= n/3) a coordinated

@@ -68,6 +68,8 @@ export interface SimConfig {
   maxSkewMs: number;
   timeouts: TimeoutConfig;
   realSignatures?: boolean;
+  /** TEST ONLY: crashed nodes lose their WAL and sign guard (shows the double-sign oracle has teeth). */
+  amnesia?: boolean;
   /** Safety net: stop after this many events. */
   maxEvents?: number;
 }
@@ -493,6 +495,12 @@ export class Simulation {
     n.inc++;
     // Power loss: everything after the last fsync is gone (a torn tail).
     n.wal.length = n.walDurable;
+    if (this.cfg.amnesia === true) {
+      n.wal = [];
+      n.walDurable = 0;
+      n.walOwn.clear();
+      n.lastSigned = null;
+    }
   }
 
   #feed(n: SimNode, input: CoreInput): void {

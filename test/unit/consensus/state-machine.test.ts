@@ -167,6 +167,28 @@ describe('consensus core (pure state machine)', () => {
     }
   });
 
+  it('prevotes nil when the block source rejects the contents (unknown namespace, invalid tx)', () => {
+    const c = new ConsensusCore(
+      {
+        chainId: CHAIN,
+        validators: set,
+        signer: signers[me]!,
+        verify: fakeVerify,
+        timeouts: SIM_TIMEOUTS_FOR_TESTS,
+        validateContents: (b) => {
+          if (b.txs.some((t) => t.namespace !== 2)) throw new Error('unknown namespace');
+        },
+      },
+      { height: 0, blockHash: ZERO_HASH, timeMs: 0, certificate: null },
+    );
+    c.handle({ kind: 'start', nowMs: NOW });
+    const out = c.handle({ kind: 'proposal', proposal: proposal(0, block(0, 1)), nowMs: NOW });
+    expect(hex(sent(out)[0])).toBe('nil');
+    expect(out.some((a) => a.kind === 'log' && String(a.data?.reason).includes('unknown namespace'))).toBe(
+      true,
+    );
+  });
+
   it('rejects a proposal from the wrong proposer or with a bad signature', () => {
     const c = core(me);
     const A = block(0, 1);
