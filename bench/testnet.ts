@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     load: { type: 'string', default: '10000' },
     duration: { type: 'string', default: '60' },
-    steps: { type: 'string', default: '100,200,400,700,1000,1500,2000,3000,5000,7500,10000' },
+    steps: { type: 'string', default: '10,25,50,100,200,400,700,1000,2000,4000,7000,10000' },
     warmup: { type: 'string', default: '10' },
     'step-duration': { type: 'string', default: '20' },
     validators: { type: 'string', default: '4' },
