@@ -223,6 +223,7 @@ export class Engine implements ConsensusEngineExt {
     await this.#pendingCommit.catch(() => {});
     this.#wal?.close();
     this.#wal = null;
+    this.#guardFile?.close();
   }
 
   status(): ConsensusStatus {

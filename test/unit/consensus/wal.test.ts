@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignGuardFile } from '../../../src/consensus/sign-guard.ts';
 import { Wal, type WalEntry } from '../../../src/consensus/wal.ts';
+import { toHex as toHexStr } from '../../../src/crypto/hash.ts';
 import { OrdoError } from '../../../src/errors.ts';
 
 let dir = '';
@@ -168,6 +169,21 @@ describe('sign guard', () => {
     expect(g2.allow('prevote', 5, 1, b)).toBe(true);
     expect(g2.allow('precommit', 5, 0, null)).toBe(false); // an earlier round
     expect(g2.allow('prevote', 4, 9, b)).toBe(false);
+  });
+
+  it('a torn newer slot falls back to the previous state', () => {
+    const path = join(tmp(), 'last-signed.json');
+    const a = new Uint8Array(32).fill(1);
+    const g = new SignGuardFile(path);
+    expect(g.allow('prevote', 7, 2, a)).toBe(true); // slot 1
+    expect(g.allow('precommit', 7, 2, a)).toBe(true); // slot 0
+    g.close();
+    const b = readFileSync(path);
+    b[20] = b[20]! ^ 0xff; // tear slot 0 (the newer one)
+    writeFileSync(path, b);
+    const g2 = new SignGuardFile(path);
+    expect(g2.last).toEqual({ height: 7, round: 2, steps: { prevote: toHexStr(a) } });
+    g2.close();
   });
 
   it('stops start-up on a corrupt guard file', () => {
