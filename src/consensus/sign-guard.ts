@@ -20,7 +20,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
