@@ -13,15 +13,7 @@
  * Positions are ordered by (height, round); within one round each step (proposal, prevote,
  * precommit) may be signed for one block hash only.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { toHex } from '../crypto/hash.ts';
