@@ -85,8 +85,8 @@ export interface ConsensusEngineExt extends ConsensusEngine {
 }
 
 type QueueItem =
-  | { input: CoreInput; run?: undefined; done?: (actions: CoreAction[]) => void }
-  | { input?: undefined; run: () => CoreAction[]; done?: undefined };
+  | { input: CoreInput; run?: undefined; raw?: Uint8Array; done?: (actions: CoreAction[]) => void }
+  | { input?: undefined; run: () => CoreAction[]; raw?: undefined; done?: undefined };
 
 const EVIDENCE_PREFIX = 'evidence';
 
@@ -163,6 +163,9 @@ export class Engine implements ConsensusEngineExt {
         ...(opts.maxBlockTxs === undefined ? {} : { maxBlockTxs: opts.maxBlockTxs }),
         ...(opts.timeBoundMs === undefined ? {} : { timeBoundMs: opts.timeBoundMs }),
         validateContents: (b) => opts.source.validateContents(b),
+        // Proposals arrive through a decode bounded by maxBlockBytes + 64 KiB, and own blocks are
+        // built under maxBlockBytes: no need to re-encode every block just to measure it.
+        skipEncodedSizeCheck: true,
         guard: (kind, h, r, hash) => this.#guard(kind, h, r, hash),
       },
       committed,
@@ -331,11 +334,13 @@ export class Engine implements ConsensusEngineExt {
     }
     if (height < this.core.height) return 'accept'; // forward for laggards, nothing for us
     const nowMs = this.#clock();
+    encodedCache.set(m, data);
     this.#push({
       input:
         m.kind === 'proposal'
           ? { kind: 'proposal', proposal: m.proposal, from, verified: true, nowMs }
           : { kind: 'vote', vote: m.vote, from, verified: true, nowMs },
+      raw: data,
     });
     return 'accept';
   }
@@ -370,11 +375,14 @@ export class Engine implements ConsensusEngineExt {
               i.kind !== 'start' &&
               i.kind !== 'synced' &&
               i.kind !== 'own' &&
+              // Block contents are not logged: the own proposal record (fsynced before it is sent)
+              // restores the proposal on replay, and a large block is not encoded twice.
+              i.kind !== 'contents' &&
               inputHeight(i) <= this.core.height + 1 &&
               this.#walEntries.length < MAX_WAL_ENTRIES
             ) {
               const e: WalEntry = { type: 'input', input: i };
-              this.#wal.append(e);
+              this.#wal.append(e, item.raw);
               this.#walEntries.push(e);
             }
             actions = this.core.handle(i);
@@ -400,11 +408,12 @@ export class Engine implements ConsensusEngineExt {
       switch (a.kind) {
         case 'send': {
           const m = a.message;
+          const bytes = encodeMessage(m);
           if (this.#wal !== null) {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
             if (!this.#recordedOwn.has(k)) {
               const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
-              this.#wal.append(e);
+              this.#wal.append(e, bytes);
               this.#walEntries.push(e);
               this.#recordedOwn.set(
                 k,
@@ -415,13 +424,13 @@ export class Engine implements ConsensusEngineExt {
             await this.#wal.sync();
             this.#metrics.walSync.observe((performance.now() - t0) / 1000);
           }
-          this.#o.network.publish('consensus', encodeConsensusMessage(m)).catch((err: unknown) => {
+          this.#o.network.publish('consensus', bytes).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
           break;
         }
         case 'relay':
-          this.#o.network.publish('consensus', encodeConsensusMessage(a.message)).catch((err: unknown) => {
+          this.#o.network.publish('consensus', encodeMessage(a.message)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'relay failed');
           });
           break;
@@ -640,6 +649,18 @@ export class Engine implements ConsensusEngineExt {
 }
 
 import { hashOfBlock as hashOfBlockCached } from './state-machine.ts';
+
+/** Encoded form of a message object (received bytes, or our encoding), so big proposals encode once. */
+const encodedCache = new WeakMap<ConsensusMessage, Uint8Array>();
+
+function encodeMessage(m: ConsensusMessage): Uint8Array {
+  let b = encodedCache.get(m);
+  if (b === undefined) {
+    b = encodeConsensusMessage(m);
+    encodedCache.set(m, b);
+  }
+  return b;
+}
 
 function heightOfMsg(m: ConsensusMessage): number {
   return m.kind === 'proposal' ? m.proposal.height : m.vote.height;

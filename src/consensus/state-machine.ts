@@ -582,6 +582,8 @@ export class ConsensusCore {
       auctionHash: EMPTY,
     };
     const block: Block = { header, txs: input.txs, bundles: input.bundles };
+    // Our own block: built from our block source under our limits; do not re-validate (and re-hash) it.
+    this.#validity.set(toHex(hashOfBlock(block)), null);
     this.#sendProposal(block, -1);
   }
 

@@ -1,6 +1,7 @@
 /**
- * The consensus write-ahead log: every input the state machine consumes (received proposals and votes,
- * fired timeouts, block contents) and every own message it signs, appended in order to one file. The
+ * The consensus write-ahead log: the inputs the state machine consumes (received proposals and votes,
+ * fired timeouts; block contents are supported by the format but the engine relies on its own
+ * proposal record instead) and every own message it signs, appended in order to one file. The
  * engine appends an input BEFORE feeding it to the core and fsyncs BEFORE any own message leaves the
  * node, so after `kill -9` replaying the log through a fresh core rebuilds the same state and re-signs
  * exactly the same votes. The log holds one height: it is reset after each block is committed to the
@@ -14,8 +15,8 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fstatSync,
-  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -61,9 +62,18 @@ function u32(n: number): Buffer {
   return b;
 }
 
-export function encodeWalEntry(e: WalEntry): Buffer {
+/**
+ * Encode a record. `messageBytes`, when given, is the message's encoding already at hand (received
+ * bytes that decoded and verified, or the bytes about to be published), so a large proposal is not
+ * encoded again for the log.
+ */
+export function encodeWalEntry(e: WalEntry, messageBytes?: Uint8Array): Buffer {
   if (e.type === 'own') {
-    return Buffer.concat([Buffer.from([T_OWN]), u64(e.nowMs), encodeConsensusMessage(e.message)]);
+    return Buffer.concat([
+      Buffer.from([T_OWN]),
+      u64(e.nowMs),
+      messageBytes ?? encodeConsensusMessage(e.message),
+    ]);
   }
   const i = e.input;
   switch (i.kind) {
@@ -75,7 +85,7 @@ export function encodeWalEntry(e: WalEntry): Buffer {
         Buffer.from([T_MSG]),
         u64(i.nowMs),
         Buffer.from([i.verified === true ? 1 : 0]),
-        encodeConsensusMessage(m),
+        messageBytes ?? encodeConsensusMessage(m),
       ]);
     }
     case 'timeout':
@@ -301,9 +311,9 @@ export class Wal {
     return { entries, validEnd: o };
   }
 
-  /** Append a record (written to the OS, not yet durable). */
-  append(e: WalEntry): void {
-    const rec = frame(encodeWalEntry(e));
+  /** Append a record (written to the OS, not yet durable); see encodeWalEntry for `messageBytes`. */
+  append(e: WalEntry, messageBytes?: Uint8Array): void {
+    const rec = frame(encodeWalEntry(e, messageBytes));
     let off = 0;
     while (off < rec.length) off += writeSync(this.#fd, rec, off, rec.length - off, this.#size + off);
     this.#size += rec.length;
@@ -315,7 +325,8 @@ export class Wal {
     if (!this.#dirty) return;
     this.#dirty = false;
     const fd = this.#fd;
-    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    // fdatasync: the data and the file size, without unrelated metadata such as timestamps.
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
   /**

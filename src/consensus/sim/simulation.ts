@@ -505,7 +505,13 @@ export class Simulation {
 
   #feed(n: SimNode, input: CoreInput): void {
     if (n.core === null) return;
-    if (input.kind !== 'start' && input.kind !== 'synced' && inputHeight(input) <= n.core.height + 1) {
+    // Same policy as the engine: block contents are not logged (the own proposal record is).
+    if (
+      input.kind !== 'start' &&
+      input.kind !== 'synced' &&
+      input.kind !== 'contents' &&
+      inputHeight(input) <= n.core.height + 1
+    ) {
       n.wal.push(input);
     }
     this.#apply(n, n.core.handle(input));
