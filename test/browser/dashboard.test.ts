@@ -17,6 +17,7 @@ import {
   type Run,
   runOrdo,
   waitFor,
+  withTestnetLock,
 } from '../e2e/testnet/helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -50,68 +51,73 @@ async function pageHeights(ctx: BrowserContext, url: string): Promise<() => Prom
 }
 
 describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
-  it('shows every node and its height advancing live', async () => {
-    const base = await freeBasePort(3);
-    run = runOrdo([
-      'testnet',
-      'up',
-      '--validators',
-      '3',
-      '--load',
-      '50',
-      '--load-namespaces',
-      '1',
-      '--dashboard',
-      '0',
-      '--base-port',
-      String(base),
-      '--dir',
-      dir,
-    ]);
-    const state = await waitFor(
-      () => {
-        const s = readState(dir);
-        return s?.nodes.every((n) => n.state === 'running') ? s : undefined;
-      },
-      90_000,
-      `the testnet to come up:\n${run.out()}`,
-    );
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const heights = await pageHeights(browser, state.dashboardUrl);
-    const first = await waitFor(
-      async () => {
-        const h = await heights();
-        return h.length === 3 && h.every((x) => x > 0) ? h : undefined;
-      },
-      60_000,
-      'all three heights on the page',
-    );
-    const advanced = await waitFor(
-      async () => {
-        const h = await heights();
-        return h.every((x, i) => x > (first[i] ?? 0)) ? h : undefined;
-      },
-      60_000,
-      'heights to advance on the page',
-    );
-    expect(advanced.length).toBe(3);
+  it(
+    'shows every node and its height advancing live',
+    () =>
+      withTestnetLock(async () => {
+        const base = await freeBasePort(3);
+        run = runOrdo([
+          'testnet',
+          'up',
+          '--validators',
+          '3',
+          '--load',
+          '50',
+          '--load-namespaces',
+          '1',
+          '--dashboard',
+          '0',
+          '--base-port',
+          String(base),
+          '--dir',
+          dir,
+        ]);
+        const state = await waitFor(
+          () => {
+            const s = readState(dir);
+            return s?.nodes.every((n) => n.state === 'running') ? s : undefined;
+          },
+          90_000,
+          `the testnet to come up:\n${run.out()}`,
+        );
+        browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        });
+        const heights = await pageHeights(browser, state.dashboardUrl);
+        const first = await waitFor(
+          async () => {
+            const h = await heights();
+            return h.length === 3 && h.every((x) => x > 0) ? h : undefined;
+          },
+          60_000,
+          'all three heights on the page',
+        );
+        const advanced = await waitFor(
+          async () => {
+            const h = await heights();
+            return h.every((x, i) => x > (first[i] ?? 0)) ? h : undefined;
+          },
+          60_000,
+          'heights to advance on the page',
+        );
+        expect(advanced.length).toBe(3);
 
-    const down = runOrdo(['testnet', 'down', '--dir', dir]);
-    expect(await down.exited, down.out()).toBe(0);
-    expect(await run.exited).toBe(0);
-    expect(pidsMatching(join(dir, 'nodes'))).toEqual([]);
-  }, 180_000);
+        const down = runOrdo(['testnet', 'down', '--dir', dir]);
+        expect(await down.exited, down.out()).toBe(0);
+        expect(await run.exited).toBe(0);
+        expect(pidsMatching(join(dir, 'nodes'))).toEqual([]);
+      }),
+    420_000,
+  );
 });

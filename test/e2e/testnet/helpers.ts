@@ -3,8 +3,9 @@
  * process that belongs to a testnet directory (by scanning /proc command lines), and kill leftovers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,4 +96,33 @@ export async function freeBasePort(nodes: number): Promise<number> {
     if (ok) return base;
   }
   throw new Error('no free base port found');
+}
+
+const LOCK = join(tmpdir(), 'ordo-testnet-tests.lock');
+
+/**
+ * Cross-process mutex (a directory) so the test files that start whole testnets (e2e and browser, which
+ * vitest runs in parallel) never run two testnets at once on this 2-core machine. Stale after 5 min.
+ */
+export async function withTestnetLock<T>(fn: () => Promise<T>, waitMs = 240_000): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK).mtimeMs > 300_000) rmSync(LOCK, { recursive: true, force: true });
+      } catch {
+        // raced with the holder releasing it
+      }
+      if (Date.now() > deadline) throw new Error(`could not take ${LOCK} within ${waitMs} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
 }
