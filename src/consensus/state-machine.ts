@@ -99,6 +99,12 @@ export interface CoreConfig {
   /** Application check of block contents (namespaces, transaction validity); throws when invalid. */
   validateContents?: (block: Block) => void;
   guard?: SignGuard;
+  /**
+   * Limits for blocks THIS node builds (smaller blocks keep a loaded network pipelined); what it
+   * accepts from others is bounded by maxBlockBytes / maxBlockTxs.
+   */
+  buildMaxBytes?: number;
+  buildMaxTxs?: number;
   /** Skip the encoded-size check (the simulator's blocks are tiny). */
   skipEncodedSizeCheck?: boolean;
 }
@@ -552,8 +558,8 @@ export class ConsensusCore {
       kind: 'build',
       height: this.#height,
       round: r,
-      maxBytes: Math.max(0, this.#maxBlockBytes - 2048),
-      maxTxs: this.#maxBlockTxs,
+      maxBytes: Math.max(0, Math.min(this.config.buildMaxBytes ?? Infinity, this.#maxBlockBytes - 2048)),
+      maxTxs: Math.min(this.config.buildMaxTxs ?? Infinity, this.#maxBlockTxs),
       waitMs: r === 0 ? this.config.timeouts.emptyBlockWaitMs : 0,
     });
     void nowMs;
