@@ -38,9 +38,21 @@ function lp(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Transaction ids are needed several times per transaction on a node (admission, the block's data
+ * root, the tx index, the mempool's commit bookkeeping); the id is memoised per envelope object, which
+ * is immutable once built.
+ */
+const txHashCache = new WeakMap<TxEnvelope, Uint8Array>();
+
 /** Transaction id: sha256(namespace u32 BE || payload). */
 export function txHash(tx: TxEnvelope): Uint8Array {
-  return sha256(u32be(tx.namespace), tx.payload);
+  let h = txHashCache.get(tx);
+  if (h === undefined) {
+    h = sha256(u32be(tx.namespace), tx.payload);
+    txHashCache.set(tx, h);
+  }
+  return h;
 }
 
 export function headerHash(h: BlockHeader): Uint8Array {

@@ -144,7 +144,7 @@ export class OrdoNode {
       path: p.db,
       engine: config.store.engine,
       sync: config.store.sync,
-      logger: child('store'),
+      logger: root,
       registry,
     });
     this.#store = store;
@@ -174,7 +174,7 @@ export class OrdoNode {
       classify: (tx) =>
         executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,
       accountNonce: (ns, sender) => executor.accountNonce(ns, sender),
-      logger: child('mempool'),
+      logger: root,
       registry,
     });
     this.#mempool = mempool;
@@ -192,7 +192,7 @@ export class OrdoNode {
         maxConnections: config.p2p.maxConnections,
         requestTimeoutMs: config.p2p.requestTimeoutMs,
       },
-      logger: child('p2p'),
+      logger: root,
       registry,
     });
     this.#network = network;
@@ -206,7 +206,7 @@ export class OrdoNode {
       maxTxs: config.p2p.txBatchMaxTxs,
       maxBytes: config.p2p.txBatchMaxBytes,
       flushMs: config.p2p.txBatchFlushMs,
-      logger: child('tx-gossip'),
+      logger: root,
       registry,
     });
     this.#started.push({ name: 'tx-gossip', stop: () => gossip.stop() });
@@ -248,7 +248,7 @@ export class OrdoNode {
         source: this.adapterSource(),
         host,
         port,
-        logger: child('adapter'),
+        logger: root,
       });
       this.#adapterPort = server.port;
       this.#started.push({ name: 'adapter', stop: () => server.close() });

@@ -87,6 +87,23 @@ export function protocolName(chainId: string, protocol: Protocol): string {
   return `/ordo/${chainId}/${protocol}/1`;
 }
 
+/**
+ * Every published message carries an 8-byte publish nonce after the payload. The message id is a hash
+ * of the whole frame, so copies forwarded through the mesh deduplicate as usual, while a deliberate
+ * re-publication of identical bytes (consensus re-broadcasting its votes to a peer that missed them,
+ * e.g. because it was not connected yet) gets a fresh id instead of being dropped as already seen.
+ */
+export const PUBLISH_NONCE_BYTES = 8;
+let publishCounter = BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n;
+
+function frame(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.byteLength + PUBLISH_NONCE_BYTES);
+  out.set(data, 0);
+  publishCounter = (publishCounter + 1n) & 0xffff_ffff_ffff_ffffn;
+  new DataView(out.buffer).setBigUint64(data.byteLength, publishCounter);
+  return out;
+}
+
 function msgId(msg: Message): Uint8Array {
   return createHash('sha256').update(msg.topic).update(msg.data).digest();
 }
@@ -327,7 +344,7 @@ class Libp2pNetwork implements P2pNetwork {
         },
       );
     }
-    await this.pubsub().publish(topicName(this.opts.chainId, topic), data);
+    await this.pubsub().publish(topicName(this.opts.chainId, topic), frame(data));
     this.metrics.gossipMessages.inc({ topic, direction: 'out' });
     this.metrics.gossipBytes.inc({ topic, direction: 'out' }, data.byteLength);
   }
@@ -481,11 +498,11 @@ class Libp2pNetwork implements P2pNetwork {
     const max = this.limits.maxGossipBytes[topic];
     const validate = async (peerId: Libp2pPeerId, msg: Message): Promise<TopicValidatorResult> => {
       const from = peerId.toString();
-      const size = msg.data.byteLength;
+      const size = msg.data.byteLength - PUBLISH_NONCE_BYTES;
       this.metrics.gossipMessages.inc({ topic, direction: 'in' });
-      this.metrics.gossipBytes.inc({ topic, direction: 'in' }, size);
+      this.metrics.gossipBytes.inc({ topic, direction: 'in' }, Math.max(size, 0));
       let verdict: Verdict;
-      if (size > max) {
+      if (size > max || size < 0) {
         verdict = 'reject';
       } else if (this.book.isGraylisted(from)) {
         // Still sending while graylisted: keep counting, so the peer reaches the disconnect threshold.
@@ -493,7 +510,7 @@ class Libp2pNetwork implements P2pNetwork {
         this.reportPeer(from, 'spam');
       } else {
         try {
-          verdict = await handler({ topic, from, data: plain(msg.data) });
+          verdict = await handler({ topic, from, data: plain(msg.data).subarray(0, size) });
         } catch (err) {
           verdict = verdictForError(err);
           if (verdict === 'ignore') this.log.debug({ topic, from, err: errorMessage(err) }, 'gossip ignored');

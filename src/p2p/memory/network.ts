@@ -602,6 +602,12 @@ class MemoryNetwork implements P2pNetwork {
   }
 }
 
+/**
+ * Like the libp2p implementation's framed message ids: copies of one publication share an id, while a
+ * deliberate re-publication of identical bytes is a new message (see PUBLISH_NONCE_BYTES there).
+ */
+let publishSeq = 0;
 function messageId(topic: Topic, data: Uint8Array): string {
-  return createHash('sha256').update(topic).update(data).digest('base64');
+  publishSeq++;
+  return `${createHash('sha256').update(topic).update(data).digest('base64')}:${publishSeq}`;
 }
