@@ -70,6 +70,9 @@ export interface Executor {
 }
 
 export interface ExecutorStats {
+  /** Seconds spent executing (verify + execute + validate), and persisting results/state. */
+  executeSeconds: number;
+  persistSeconds: number;
   reexecuted: number;
   workerRespawns: number;
   specChunks: number;
@@ -90,7 +93,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let pool: WorkerPool | undefined;
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
-  const counters = { reexecuted: 0, specChunks: 0, prepChunks: 0 };
+  const counters = { reexecuted: 0, specChunks: 0, prepChunks: 0, executeSeconds: 0, persistSeconds: 0 };
 
   const reg = opts.registry;
   const blockSeconds = new Histogram({
@@ -157,7 +160,10 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     } else {
       exec = await executeSequential(vm, state.state, payloads, ctx);
     }
+    const t1 = performance.now();
+    counters.executeSeconds += (t1 - t0) / 1000;
     const { result, diff } = await state.commit(height, exec.writes, exec.receipts);
+    counters.persistSeconds += (performance.now() - t1) / 1000;
     pool?.broadcastDiff(rollup.namespace, diff);
     blockSeconds.observe({ kind: rollup.kind }, (performance.now() - t0) / 1000);
     for (const r of exec.receipts) txsTotal.inc({ kind: rollup.kind, status: r.status });

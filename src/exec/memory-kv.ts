@@ -1,10 +1,11 @@
 /**
  * A tiny in-memory `KvStore` for tests and benchmarks (the node uses the database-backed one from
- * src/store). Keys are kept as hex strings; `range` sorts on demand, which is fine at test sizes.
+ * src/store). Keys are kept as latin1 strings; `range` sorts on demand, which is fine at test sizes.
  */
 import type { KvStore, KvWrite } from '../store/types.ts';
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+// Keys as latin1 strings: one char per byte, so string order is byte order.
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 export class MemoryKv implements KvStore {
   readonly map = new Map<string, Uint8Array>();
@@ -37,13 +38,13 @@ export class MemoryKv implements KvStore {
     const lt = opts.lt === undefined ? undefined : hex(opts.lt);
     const keys = [...this.map.keys()]
       .filter((k) => (gte === undefined || k >= gte) && (lt === undefined || k < lt))
-      .sort();
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (opts.reverse === true) keys.reverse();
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     let n = 0;
     for (const k of keys) {
       if (n++ >= limit) return;
-      yield [new Uint8Array(Buffer.from(k, 'hex')), this.map.get(k)!];
+      yield [new Uint8Array(Buffer.from(k, 'latin1')), this.map.get(k)!];
     }
   }
 }

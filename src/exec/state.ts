@@ -16,6 +16,7 @@
  * entriesHash streams, in byte order of keys, u32 keyLen || key || u8 present || u32 valLen || value.
  */
 import { createHash } from 'node:crypto';
+import { sha256 } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../store/types.ts';
 import { decodeResult, encodeResult } from './receipt.ts';
@@ -31,10 +32,7 @@ function latin1Bytes(s: string): Uint8Array {
 }
 
 function stateKey(k: Bytes): Uint8Array {
-  const out = new Uint8Array(1 + k.length);
-  out[0] = S;
-  out.set(Buffer.from(k, 'latin1'), 1);
-  return out;
+  return latin1Bytes('s' + k);
 }
 
 function resultKey(height: number): Uint8Array {
@@ -47,22 +45,23 @@ function resultKey(height: number): Uint8Array {
 /** Hash sorted entries (value null = deleted). */
 export function entriesHash(entries: [Bytes, Val][]): Uint8Array {
   const sorted = entries.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const h = createHash('sha256');
-  const hdr = Buffer.allocUnsafe(4);
+  // Serialize into one buffer (entries are small; one hash update is much cheaper than thousands).
+  let size = 0;
+  for (const [k, v] of sorted) size += 5 + k.length + (v === null ? 0 : 4 + v.length);
+  const buf = Buffer.allocUnsafe(size);
+  let o = 0;
   for (const [k, v] of sorted) {
-    hdr.writeUInt32BE(k.length, 0);
-    h.update(hdr);
-    h.update(k, 'latin1');
+    o = buf.writeUInt32BE(k.length, o);
+    o += buf.write(k, o, 'latin1');
     if (v === null) {
-      h.update(Buffer.from([0]));
+      buf[o++] = 0;
     } else {
-      h.update(Buffer.from([1]));
-      hdr.writeUInt32BE(v.length, 0);
-      h.update(hdr);
-      h.update(v, 'latin1');
+      buf[o++] = 1;
+      o = buf.writeUInt32BE(v.length, o);
+      o += buf.write(v, o, 'latin1');
     }
   }
-  return new Uint8Array(h.digest());
+  return new Uint8Array(createHash('sha256').update(buf.subarray(0, o)).digest());
 }
 
 export function genesisRoot(namespace: number, entries: Map<Bytes, Bytes>): Uint8Array {
@@ -166,7 +165,10 @@ export class RollupState {
     }
     this.height = height;
     this.root = root;
-    return { result: decodeResult(encoded), diff };
+    return {
+      result: { namespace: this.namespace, height, stateRoot: root, receipts, resultsHash: sha256(encoded) },
+      diff,
+    };
   }
 
   async getResult(height: number): Promise<NamespaceResult | undefined> {
