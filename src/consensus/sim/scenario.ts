@@ -32,7 +32,7 @@ export function generateScenario(seed: number): SimConfig {
   }
   const nodeCount = n + byzantine.filter((b) => b.behaviour === 'twins').length;
 
-  const gstMs = rng.int(300, 2000);
+  const gstMs = rng.int(250, 1200);
   const partitions: Partition[] = [];
   for (let k = rng.int(0, 2); k > 0; k--) {
     const startMs = rng.int(0, gstMs - 100);
