@@ -29,21 +29,57 @@ export interface TransferAccount {
   nonce: bigint;
 }
 
+const TWO32 = 2 ** 32;
+
+function u32At(v: string, o: number): number {
+  return (
+    v.charCodeAt(o) * 0x1000000 +
+    ((v.charCodeAt(o + 1) << 16) | (v.charCodeAt(o + 2) << 8) | v.charCodeAt(o + 3))
+  );
+}
+
+function u64At(v: string, o: number): bigint {
+  const hi = u32At(v, o);
+  const lo = u32At(v, o + 4);
+  // Fast path: values below 2^53 convert through one Number (the common case for balances and nonces).
+  if (hi < 0x200000) return BigInt(hi * TWO32 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function u64Chars(x: bigint): string {
+  let hi: number;
+  let lo: number;
+  if (x < 9007199254740992n) {
+    const n = Number(x);
+    hi = Math.floor(n / TWO32);
+    lo = n - hi * TWO32;
+  } else {
+    hi = Number(x >> 32n);
+    lo = Number(x & 0xffffffffn);
+  }
+  return String.fromCharCode(
+    hi >>> 24,
+    (hi >>> 16) & 0xff,
+    (hi >>> 8) & 0xff,
+    hi & 0xff,
+    lo >>> 24,
+    (lo >>> 16) & 0xff,
+    (lo >>> 8) & 0xff,
+    lo & 0xff,
+  );
+}
+
 export function decodeTransferAccount(v: Bytes | undefined): TransferAccount {
   if (v === undefined) return { balance: 0n, nonce: 0n };
-  const b = Buffer.from(v, 'latin1');
-  return {
-    balance: (b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8),
-    nonce: b.readBigUInt64BE(16),
-  };
+  const bHi = u64At(v, 0);
+  const bLo = u64At(v, 8);
+  return { balance: bHi === 0n ? bLo : (bHi << 64n) | bLo, nonce: u64At(v, 16) };
 }
 
 export function encodeTransferAccount(a: TransferAccount): Bytes {
-  const b = Buffer.allocUnsafe(24);
-  b.writeBigUInt64BE(a.balance >> 64n, 0);
-  b.writeBigUInt64BE(a.balance & 0xffffffffffffffffn, 8);
-  b.writeBigUInt64BE(a.nonce, 16);
-  return b.toString('latin1');
+  const hi = a.balance >> 64n;
+  const lo = hi === 0n ? a.balance : a.balance & 0xffffffffffffffffn;
+  return u64Chars(hi) + u64Chars(lo) + u64Chars(a.nonce);
 }
 
 export interface TransferVmOptions {

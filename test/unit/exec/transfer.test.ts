@@ -3,11 +3,13 @@ import {
   createExecutor,
   decodeResult,
   decodeTransfer,
+  decodeTransferAccount,
   type Executor,
   encodeResult,
   memoryKvFactory,
   TRANSFER_TX_LEN,
 } from '../../../src/exec/index.ts';
+import { encodeTransferAccount } from '../../../src/exec/transfer/vm.ts';
 import { rollups, TRANSFER_NS, tPub, transfer } from './helpers.ts';
 
 const open: Executor[] = [];
@@ -32,6 +34,30 @@ describe('transfer VM', () => {
       expect(Buffer.from(d.from).toString('hex')).toBe(tPub(0));
     }
     expect(decodeTransfer(tx.subarray(1))).toMatch(/must be 153 bytes/);
+  });
+
+  it('account encoding matches the u128/u64 big-endian layout at every width', () => {
+    const vals = [
+      0n,
+      1n,
+      2n ** 32n - 1n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 64n - 1n,
+      2n ** 64n,
+      2n ** 128n - 1n,
+    ];
+    for (const balance of vals) {
+      for (const nonce of [0n, 7n, 2n ** 53n + 3n, 2n ** 64n - 1n]) {
+        const ref = Buffer.alloc(24);
+        ref.writeBigUInt64BE(balance >> 64n, 0);
+        ref.writeBigUInt64BE(balance & (2n ** 64n - 1n), 8);
+        ref.writeBigUInt64BE(nonce, 16);
+        const e = encodeTransferAccount({ balance, nonce });
+        expect(e).toBe(ref.toString('latin1'));
+        expect(decodeTransferAccount(e)).toEqual({ balance, nonce });
+      }
+    }
   });
 
   it('executes known vectors: success, revert, invalid nonce/signature/funds/namespace', async () => {
