@@ -35,16 +35,18 @@ export async function startCommand(argv: string[]): Promise<number> {
     `ordo node ${node.config.node.moniker} running: JSON-RPC ${node.rpcUrl}${node.grpcAddress ? `, gRPC ${node.grpcAddress}` : ''}\n`,
   );
   await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    wake = resolve;
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  process.stderr.write('stopping...\n');
+  process.stderr.write(
+    fatal === undefined ? 'stopping...\n' : `fatal: ${(fatal as Error).message ?? String(fatal)}; stopping\n`,
+  );
   const hard = setTimeout(() => {
     process.stderr.write('stop timed out after 10 s; exiting\n');
     process.exit(1);
   }, 10_000);
   hard.unref();
   await node.stop();
-  return 0;
+  return fatal === undefined ? 0 : 1;
 }

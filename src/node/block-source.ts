@@ -18,6 +18,7 @@ export function createBlockSource(
 ): BlockSource {
   const rollups = new Map(genesis.rollups.map((r) => [r.namespace, r]));
   return {
+    pendingTxs: () => mempool.stats().txs,
     buildContents(_height, maxBytes, maxTxs) {
       return { txs: mempool.reap({ maxBytes, maxTxs }), bundles: [] };
     },

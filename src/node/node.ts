@@ -42,6 +42,8 @@ export interface NodeOptions {
   logger?: Logger;
   /** Enable `ordo_admin_*` RPC methods (local testnets only). */
   adminRpc?: boolean;
+  /** Called when a component cannot continue (e.g. a block could not be stored); the CLI exits. */
+  onFatal?: (err: unknown) => void;
 }
 
 interface Stoppable {
@@ -234,6 +236,10 @@ export class OrdoNode {
         hashes.map((h) => mempool.get(h)).filter((t) => t !== undefined),
       logger: child('consensus'),
       registry,
+      onFatal: (err) => {
+        this.log.fatal({ err }, 'consensus halted: the node cannot continue safely');
+        this.#opts.onFatal?.(err);
+      },
     });
     this.#consensus = consensus;
     consensus.onCommit((block, cert) => this.#onCommit(block, cert));
