@@ -25,10 +25,16 @@ export async function startCommand(argv: string[]): Promise<number> {
   const home = strArg(a, 'home');
   if (home === undefined) throw new UsageError('--home is required', USAGE);
   const rpc = strArg(a, 'rpc');
+  let fatal: unknown;
+  let wake: () => void = () => {};
   const node = OrdoNode.load({
     home,
     ...(rpc !== undefined ? { rpcListen: rpc } : {}),
     adminRpc: process.env.ORDO_ADMIN_RPC === '1',
+    onFatal: (err) => {
+      fatal = err;
+      wake();
+    },
   });
   await node.start();
   process.stderr.write(
