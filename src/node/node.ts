@@ -65,7 +65,6 @@ export class OrdoNode {
   #store: BlockStore | undefined;
   #mempool: LaneMempool | undefined;
   #executor: Executor | undefined;
-  #network: Network | undefined;
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
   #headListeners = new Set<(height: number) => void>();
@@ -197,7 +196,6 @@ export class OrdoNode {
       logger: root,
       registry,
     });
-    this.#network = network;
     await network.start();
     this.#started.push({ name: 'network', stop: () => network.stop() });
 
