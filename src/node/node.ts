@@ -163,6 +163,7 @@ export class OrdoNode {
     this.#executor = executor;
     this.#started.push({ name: 'executor', stop: () => executor.stop() });
     const executed = new Set(executor.executedNamespaces());
+    this.#replayExecution(store, executor);
 
     // 3. mempool
     const mempool = createMempool({
@@ -354,14 +355,47 @@ export class OrdoNode {
     }
   }
 
+  /**
+   * After a crash the executor can be behind the store (blocks are committed before they are
+   * executed). Re-execute the missing heights from the store, in order, before any new block.
+   */
+  #replayExecution(store: BlockStore, executor: Executor): void {
+    const namespaces = executor.executedNamespaces();
+    if (namespaces.length === 0) return;
+    const from = Math.min(...namespaces.map((ns) => executor.head(ns).height)) + 1;
+    const to = store.height();
+    if (from > to) return;
+    this.log.info({ from, to }, 'replaying execution of committed blocks');
+    this.#execChain = this.#execChain
+      .then(async () => {
+        let last = Date.now();
+        for (let h = from; h <= to; h++) {
+          const block = await store.getBlock(h);
+          if (block === undefined)
+            throw new OrdoError('EXEC_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
+          await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), block.header.timeMs);
+          if (Date.now() - last > 2000) {
+            this.log.info({ height: h, to }, 'execution replay progress');
+            last = Date.now();
+          }
+        }
+        this.log.info({ to }, 'execution replay done');
+      })
+      .catch((err) => this.log.error({ err }, 'execution replay failed'));
+  }
+
+  #txsByNamespace(block: Block, namespaces: number[]): Map<number, Uint8Array[]> {
+    const byNs = new Map<number, Uint8Array[]>();
+    for (const ns of namespaces) byNs.set(ns, []);
+    for (const tx of block.txs) byNs.get(tx.namespace)?.push(tx.payload);
+    return byNs;
+  }
+
   /** Pre-confirmation: executed rollups' txs run in commit order, one block at a time, off the commit path. */
   #scheduleExecution(block: Block): void {
     const executor = this.#executor;
     if (executor === undefined) return;
-    const executed = new Set(executor.executedNamespaces());
-    const byNs = new Map<number, Uint8Array[]>();
-    for (const ns of executed) byNs.set(ns, []);
-    for (const tx of block.txs) byNs.get(tx.namespace)?.push(tx.payload);
+    const byNs = this.#txsByNamespace(block, executor.executedNamespaces());
     this.#execChain = this.#execChain
       .then(() => executor.executeBlock(block.header.height, byNs, block.header.timeMs))
       .then(
