@@ -269,6 +269,18 @@ export class Testnet {
 
   // ------------------------------------------------------------------ load
 
+  /**
+   * Default mix at light load over every rollup: executed kinds get a small share (EVM 1/40, transfer
+   * 4/40, opaque the rest) because their execution costs milliseconds per transaction on the commit
+   * path; an even split would overload the EVM lane long before the network (docs/testnet.md).
+   */
+  #loadWeights(rollups: RollupInfo[]): number[] | undefined {
+    if (this.o.loadNamespaces !== undefined) return undefined;
+    if (!rollups.some((r) => r.kind !== 'opaque')) return undefined;
+    const opaque = rollups.filter((r) => r.kind === 'opaque').length || 1;
+    return rollups.map((r) => (r.kind === 'evm' ? 1 : r.kind === 'transfer' ? 4 : 35 / opaque));
+  }
+
   #loadRollups(): RollupInfo[] {
     const registry: RollupInfo[] = this.net.genesis.rollups.map((r) => ({
       namespace: r.namespace,
@@ -282,7 +294,9 @@ export class Testnet {
   #startLoad(): void {
     if (this.o.load <= 0 || this.#follower === undefined) return;
     const rollups = this.#loadRollups();
+    const weights = this.#loadWeights(rollups);
     this.#load = new LoadGenerator({
+      ...(weights !== undefined ? { weights } : {}),
       urls: this.#nodes.map((n) => n.layout.rpc),
       rate: this.o.load,
       durationSec: this.o.durationSec ?? Number.POSITIVE_INFINITY,
@@ -291,7 +305,15 @@ export class Testnet {
       follower: this.#follower,
     });
     this.#out(
-      `load: ${this.o.load} tx/s open-loop over namespaces ${rollups.map((r) => `${r.namespace} (${r.kind})`).join(', ')}`,
+      `load: ${this.o.load} tx/s open-loop over namespaces ${rollups
+        .map((r, i) => {
+          const share =
+            weights === undefined
+              ? ''
+              : ` ${Math.round((100 * (weights[i] ?? 0)) / weights.reduce((a, b) => a + b, 0))}%`;
+          return `${r.namespace} (${r.kind}${share})`;
+        })
+        .join(', ')}`,
     );
     this.#loadRun = this.#load.run();
   }

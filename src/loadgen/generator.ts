@@ -33,6 +33,8 @@ export interface LoadOptions {
    */
   warmupSec?: number;
   sources: PayloadSource[];
+  /** Relative share of each source (same order; default equal). Smooth weighted round-robin. */
+  weights?: number[];
   follower: BlockFollower;
   tickMs?: number;
   /** Outstanding batches per target before shares are counted as not sent. */
@@ -156,7 +158,7 @@ export class LoadGenerator {
   #duplicates = 0;
   #committed = 0;
   #committedInWindow = 0;
-  #source = 0;
+  #credit: number[] = [];
   #targetRr = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = true;
@@ -178,6 +180,13 @@ export class LoadGenerator {
       ...o,
     } as Required<Omit<LoadOptions, 'logger'>>;
     this.#log = o.logger ?? pino({ level: 'silent' });
+    if (
+      o.weights !== undefined &&
+      (o.weights.length !== o.sources.length || o.weights.some((w) => !(w > 0)))
+    ) {
+      throw new RangeError('weights must be positive, one per source');
+    }
+    this.#credit = o.sources.map(() => 0);
     this.#targets = o.urls.map((url) => ({
       http: new HttpTarget(url, this.#o.maxInFlight),
       inFlight: 0,
@@ -338,7 +347,7 @@ export class LoadGenerator {
     const items: Item[] = new Array(count);
     const parts: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const src = sources[this.#source++ % sources.length]!;
+      const src = sources[this.#pickSource()]!;
       const { payload, tag } = src.next();
       const hash = txHashHex(src.namespace, payload);
       items[i] = { hash, src, tag, m };
@@ -367,6 +376,22 @@ export class LoadGenerator {
         this.#inFlightAll.delete(p);
       });
     this.#inFlightAll.add(p);
+  }
+
+  /** Smooth weighted round-robin: each source is picked in proportion to its weight, evenly spread. */
+  #pickSource(): number {
+    const w = this.#o.weights;
+    const n = this.#o.sources.length;
+    let total = 0;
+    let best = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w?.[i] ?? 1;
+      total += wi;
+      this.#credit[i] = (this.#credit[i] ?? 0) + wi;
+      if ((this.#credit[i] ?? 0) > (this.#credit[best] ?? 0)) best = i;
+    }
+    this.#credit[best] = (this.#credit[best] ?? 0) - total;
+    return best;
   }
 
   #onResponse(target: TargetState, items: Item[], status: number, text: string): void {

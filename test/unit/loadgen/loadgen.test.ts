@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BlockFollower, chooseRollups, runLoad, summarize } from '../../../src/loadgen/index.ts';
+import {
+  BlockFollower,
+  chooseRollups,
+  LoadGenerator,
+  runLoad,
+  summarize,
+} from '../../../src/loadgen/index.ts';
 import { OpaquePayloads, TransferPayloads } from '../../../src/loadgen/payloads.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
 
@@ -97,6 +103,31 @@ describe('open-loop load against fake nodes', () => {
     });
     expect(r.rejected.UNREACHABLE).toBeGreaterThan(0);
     expect(r.perTarget[0]!.committed).toBeGreaterThan(100);
+  });
+
+  it('splits the offered load by weight', async () => {
+    const a = new FakeNode({ blockMs: 50 });
+    nodes.push(a);
+    await a.start();
+    const follower = new BlockFollower({ urls: [a.url], fromHeight: 0 });
+    await follower.start();
+    const gen = new LoadGenerator({
+      urls: [a.url],
+      rate: 400,
+      durationSec: 1,
+      drainMs: 1000,
+      sources: [new OpaquePayloads(1, 32), new OpaquePayloads(4, 32)],
+      weights: [3, 1],
+      follower,
+    });
+    await gen.run();
+    follower.stop();
+    const per = new Map<number, number>();
+    for (const b of a.blocks) for (const t of b.txs) per.set(t.namespace, (per.get(t.namespace) ?? 0) + 1);
+    const n1 = per.get(1) ?? 0;
+    const n4 = per.get(4) ?? 0;
+    expect(n1 + n4).toBeGreaterThan(300);
+    expect(Math.abs(n1 - 3 * n4)).toBeLessThanOrEqual(4);
   });
 
   it('leaves the warm-up out of the report', async () => {
