@@ -225,6 +225,36 @@ function blockFromWire(w: Wire): Block {
   return b;
 }
 
+function varintLen(n: number): number {
+  let l = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    l++;
+  }
+  return l;
+}
+
+/** Bytes of a length-delimited field: tag (fields < 16) + length varint + body. */
+function fieldLen(bodyLen: number): number {
+  return 1 + varintLen(bodyLen) + bodyLen;
+}
+
+/** Encoded size of one TxEnvelope body (without its own field header). */
+export function txBodySize(tx: TxEnvelope): number {
+  return (
+    (tx.namespace === 0 ? 0 : 1 + varintLen(tx.namespace)) +
+    (tx.payload.byteLength === 0 ? 0 : fieldLen(tx.payload.byteLength))
+  );
+}
+
+/** `encodeBlock(b).byteLength`, computed without encoding the transactions (size checks on hot paths). */
+export function encodedBlockSize(b: Block): number {
+  let n = fieldLen(encodeHeader(b.header).byteLength);
+  for (const tx of b.txs) n += fieldLen(txBodySize(tx));
+  for (const s of b.bundles) n += fieldLen(pb.BundleSpan.encode(s).finish().byteLength);
+  return n;
+}
+
 export function encodeBlock(b: Block): Uint8Array {
   return pb.Block.encode(b).finish();
 }

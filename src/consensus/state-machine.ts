@@ -11,7 +11,7 @@
  * Driver contract: actions are returned in order and must be applied in order. A `send` action must be
  * made durable (WAL fsync) before the message leaves the node.
  */
-import { encodeBlock, validateBlockBasic } from '../codec/codec.ts';
+import { encodedBlockSize, validateBlockBasic } from '../codec/codec.ts';
 import {
   certificateHash,
   blockHash as computeBlockHash,
@@ -828,7 +828,7 @@ export class ConsensusCore {
     if (!bytesEqual(h.dataHash, computeDataHash(block.txs)))
       return 'data hash does not match the transactions';
     if (this.config.skipEncodedSizeCheck !== true) {
-      const size = encodeBlock(block).byteLength;
+      const size = encodedBlockSize(block);
       if (size > this.#maxBlockBytes) return `block is ${size} bytes; the limit is ${this.#maxBlockBytes}`;
     }
     if (this.config.validateContents !== undefined) {
@@ -917,7 +917,11 @@ export class ConsensusCore {
           }
           continue;
         }
-        const reason = this.#structuralReason(block);
+        let reason = this.#validity.get(k);
+        if (reason === undefined) {
+          reason = this.#structuralReason(block);
+          this.#validity.set(k, reason);
+        }
         if (reason !== null) {
           // > 2/3 precommitted a block we consider invalid: only possible beyond the fault bound.
           this.#log('warn', 'precommit quorum for a block that fails validation', { reason, round: r });

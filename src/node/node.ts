@@ -280,9 +280,9 @@ export class OrdoNode {
       consensus,
       peers: () => network.peers(),
       maxTxBytes: Math.min(LIMITS.maxTxBytes, Math.max(...genesis.rollups.map((r) => r.maxTxBytes))),
-      onAdmitted: (tx) => {
+      onAdmitted: (tx, hash) => {
         gossip.push(tx);
-        this.#trackSubmission(tx);
+        this.#trackSubmission(hash);
       },
       onCommit: (l) => this.onCommit(l),
     });
@@ -323,9 +323,19 @@ export class OrdoNode {
     return () => this.#headListeners.delete(listener);
   }
 
-  #trackSubmission(tx: { namespace: number; payload: Uint8Array }): void {
-    if (this.#submittedAt.size >= MAX_TRACKED_SUBMISSIONS) return;
-    this.#submittedAt.set(Buffer.from(txHash(tx)).toString('base64'), performance.now());
+  #trackSubmission(hash: Uint8Array): void {
+    if (this.#submittedAt.size >= MAX_TRACKED_SUBMISSIONS) {
+      // Oldest first (insertion order): forget the oldest tenth, which never committed here.
+      let n = MAX_TRACKED_SUBMISSIONS / 10;
+      for (const k of this.#submittedAt.keys()) {
+        if (n-- <= 0) break;
+        this.#submittedAt.delete(k);
+      }
+    }
+    this.#submittedAt.set(
+      Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
+      performance.now(),
+    );
   }
 
   #onCommit(block: Block, _cert: CommitCertificate): void {
@@ -336,7 +346,8 @@ export class OrdoNode {
     if (this.#submittedAt.size > 0) {
       const now = performance.now();
       for (const tx of block.txs) {
-        const k = Buffer.from(txHash(tx)).toString('base64');
+        const h = txHash(tx);
+        const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
         const t = this.#submittedAt.get(k);
         if (t !== undefined) {
           this.metrics.commitLatency.observe((now - t) / 1000);
@@ -431,7 +442,7 @@ export class OrdoNode {
       onCommit: (l) => this.onCommit(l),
       submit: (tx) => {
         const r = this.#mempool!.add(tx, 'rpc');
-        if (r.ok) this.#trackSubmission(tx);
+        if (r.ok) this.#trackSubmission(r.hash);
         return r;
       },
       status: (hash) => this.#mempool!.status(hash),

@@ -22,7 +22,7 @@ export interface RpcDeps {
   peers: () => string[];
   maxTxBytes: number;
   /** Called after a transaction is admitted over RPC (e.g. to gossip it). */
-  onAdmitted?: (tx: { namespace: number; payload: Uint8Array }) => void;
+  onAdmitted?: (tx: { namespace: number; payload: Uint8Array }, hash: Uint8Array) => void;
   /** Subscribe to committed heights (WebSocket `ordo_subscribe ["newHeads"]`); returns an unsubscribe. */
   onCommit?: (listener: (height: number) => void) => () => void;
 }
@@ -84,7 +84,7 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
         ...(r.retryable ? { retryAfterMs: 200 } : {}),
       });
     }
-    d.onAdmitted?.(tx);
+    d.onAdmitted?.(tx, r.hash);
     return { hash: hex(r.hash) };
   });
 

@@ -7,6 +7,7 @@ import {
   decodeTxBatch,
   encodeBlock,
   encodeConsensusMessage,
+  encodedBlockSize,
   encodeSyncRequest,
   encodeTx,
   encodeTxBatch,
@@ -129,6 +130,15 @@ describe('codec', () => {
       () => decodeSyncRequest(encodeSyncRequest({ kind: 'blocks', fromHeight: 9, toHeight: 3 })),
       'DECODE_INVALID_FIELD',
     );
+  });
+
+  it("computes a block's encoded size without encoding it", () => {
+    const sizes = [1, 5, 127, 128, 300, 16_383, 16_384, 70_000];
+    const txs = sizes.map((n, i) => tx(1 + Math.floor(i / 3) * 200, n));
+    const b = block(txs);
+    b.bundles.push({ bundleHash: new Uint8Array(32).fill(3), namespace: 1, start: 0, count: 2 });
+    expect(encodedBlockSize(b)).toBe(encodeBlock(b).byteLength);
+    expect(encodedBlockSize(block([]))).toBe(encodeBlock(block([])).byteLength);
   });
 
   it('derives distinct, stable hashes and sign bytes', () => {
