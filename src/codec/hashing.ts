@@ -4,6 +4,7 @@
  * cover fixed-layout byte strings with a domain-separation tag so a vote can never be replayed as a
  * proposal, a bid or a vote of another chain.
  */
+import { hash as oneShotHash } from 'node:crypto';
 import { sha256 } from '../crypto/hash.ts';
 import { nmtRoot } from '../crypto/nmt.ts';
 import type {
@@ -16,6 +17,7 @@ import type {
   VoteType,
 } from '../types.ts';
 import { encodeBundle, encodeCertificate, encodeHeader } from './codec.ts';
+import { LIMITS } from './limits.ts';
 
 const enc = new TextEncoder();
 
@@ -45,11 +47,22 @@ function lp(b: Uint8Array): Uint8Array {
  */
 const txHashCache = new WeakMap<TxEnvelope, Uint8Array>();
 
+/** namespace || payload is assembled here so one native one-shot sha256 call hashes it. */
+const scratch = Buffer.allocUnsafe(LIMITS.maxTxBytes + 4);
+
 /** Transaction id: sha256(namespace u32 BE || payload). */
 export function txHash(tx: TxEnvelope): Uint8Array {
   let h = txHashCache.get(tx);
   if (h === undefined) {
-    h = sha256(u32be(tx.namespace), tx.payload);
+    const p = tx.payload;
+    if (p.byteLength + 4 <= scratch.byteLength) {
+      scratch.writeUInt32BE(tx.namespace >>> 0, 0);
+      scratch.set(p, 4);
+      const d = oneShotHash('sha256', scratch.subarray(0, p.byteLength + 4), 'buffer');
+      h = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    } else {
+      h = sha256(u32be(tx.namespace), p);
+    }
     txHashCache.set(tx, h);
   }
   return h;

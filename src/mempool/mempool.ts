@@ -12,9 +12,10 @@
  *   count-bounded set of recently committed keys that rejects re-submission of committed transactions.
  * Every operation is O(1) or O(work done) except cross-lane eviction, which scans the lanes.
  */
-import { createHash, hash as oneShotHash } from 'node:crypto';
+
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
 import type { RollupConfig } from '../config/genesis-types.ts';
 import { OrdoError } from '../errors.ts';
@@ -141,20 +142,10 @@ interface FinalRecord {
   at: number;
 }
 
-/** namespace (u32 BE) || payload is assembled here so one native one-shot sha256 call hashes it. */
-const scratch = Buffer.allocUnsafe(LIMITS.maxTxBytes + 4);
-
-/** The transaction id (same bytes as codec/hashing.ts `txHash`) as a 32-char latin1 string key. */
+/** The transaction id (codec/hashing.ts `txHash`, memoised per envelope) as a 32-char latin1 string key. */
 function txKey(tx: TxEnvelope): string {
-  const p = tx.payload;
-  if (p.byteLength + 4 > scratch.byteLength) {
-    const ns = Buffer.allocUnsafe(4);
-    ns.writeUInt32BE(tx.namespace >>> 0, 0);
-    return createHash('sha256').update(ns).update(p).digest('binary');
-  }
-  scratch.writeUInt32BE(tx.namespace >>> 0, 0);
-  scratch.set(p, 4);
-  return oneShotHash('sha256', scratch.subarray(0, p.byteLength + 4), 'binary');
+  const h = txHash(tx);
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
 }
 
 function hashOfKey(key: string): Uint8Array {

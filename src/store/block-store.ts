@@ -334,16 +334,10 @@ export class EngineBlockStore implements BlockStore {
       { key: certKey(height), value: encodeCertificate(cert) },
       { key: hashKey(height), value: hash },
     ];
-    // First occurrence of a tx hash within the block wins; across blocks the latest block wins.
-    const seen = new Set<string>();
-    for (let i = 0; i < block.txs.length; i++) {
-      const th = txHash(block.txs[i]!);
-      if (block.txs.length > 1) {
-        const hex = toHex(th);
-        if (seen.has(hex)) continue;
-        seen.add(hex);
-      }
-      writes.push({ key: txKey(th), value: encodeTxLocation({ height, index: i }) });
+    // First occurrence of a tx hash within the block wins (entries are written last-to-first, and a
+    // later write of the same key in one batch overrides an earlier one); across blocks the latest wins.
+    for (let i = block.txs.length - 1; i >= 0; i--) {
+      writes.push({ key: txKey(txHash(block.txs[i]!)), value: encodeTxLocation({ height, index: i }) });
     }
     for (const w of extra) writes.push(w);
     writes.push({ key: HEAD_KEY, value: encodeHead({ height, hash }) });
