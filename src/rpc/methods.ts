@@ -105,7 +105,8 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     else throw invalidParams('height must be a positive integer or "latest"');
     if (height === 0) return null;
     const withData = params[1] ?? true;
-    if (typeof withData !== 'boolean') throw invalidParams('the second param (include transaction data) must be a boolean');
+    if (typeof withData !== 'boolean')
+      throw invalidParams('the second param (include transaction data) must be a boolean');
     const block = await d.store.getBlock(height);
     if (block === undefined) return null;
     const cert = await d.store.getCertificate(height);
