@@ -247,10 +247,15 @@ export function txBodySize(tx: TxEnvelope): number {
   );
 }
 
+/** Bytes one TxEnvelope adds to a TxBatch or Block (field header + body). */
+export function txWireSize(tx: TxEnvelope): number {
+  return fieldLen(txBodySize(tx));
+}
+
 /** `encodeBlock(b).byteLength`, computed without encoding the transactions (size checks on hot paths). */
 export function encodedBlockSize(b: Block): number {
   let n = fieldLen(encodeHeader(b.header).byteLength);
-  for (const tx of b.txs) n += fieldLen(txBodySize(tx));
+  for (const tx of b.txs) n += txWireSize(tx);
   for (const s of b.bundles) n += fieldLen(pb.BundleSpan.encode(s).finish().byteLength);
   return n;
 }

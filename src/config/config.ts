@@ -1,12 +1,6 @@
-/**
- * The node's config file (`<home>/config.json`): defaults live in code (`DEFAULT_CONFIG`), the file
- * overrides them section by section, and validation at start names every bad field
- * (`rpc.listen: expected host:port`). Unknown keys are errors, so typos never pass silently.
- */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LIMITS } from '../codec/limits.ts';
-import { ConfigError, parseOrThrow } from './schema-error.ts';
+import { parseOrThrow, readJsonFile } from './schema-error.ts';
 
 const hostPort = z
   .string()
@@ -141,29 +135,10 @@ export function validateConfig(value: unknown, file = 'config'): NodeConfig {
 }
 
 export function loadConfig(file: string): NodeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      'CONFIG_UNREADABLE',
-      `cannot read config file ${file}: ${(err as Error).message}`,
-      { file },
-      err,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(
-      'CONFIG_INVALID',
-      `config file ${file} is not valid JSON: ${(err as Error).message}`,
-      { file },
-      err,
-    );
-  }
-  return validateConfig(json, file);
+  return validateConfig(
+    readJsonFile(file, 'config', { unreadable: 'CONFIG_UNREADABLE', invalid: 'CONFIG_INVALID' }),
+    file,
+  );
 }
 
 export function parseHostPort(s: string): { host: string; port: number } {

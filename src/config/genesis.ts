@@ -1,15 +1,9 @@
-/**
- * Loads, validates and creates genesis documents. The genesis file fixes the chain id, the validator set
- * (ed25519 keys, voting power) and the rollup registry (namespace, kind, limits, block-space weight);
- * every node of a chain must load byte-identical content, so `genesisHash` is exchanged by peers.
- */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LIMITS } from '../codec/limits.ts';
 import type { ValidatorSet } from '../consensus/types.ts';
 import { fromHex, sha256 } from '../crypto/hash.ts';
 import type { Genesis, RollupConfig } from './genesis-types.ts';
-import { ConfigError, parseOrThrow } from './schema-error.ts';
+import { parseOrThrow, readJsonFile } from './schema-error.ts';
 
 export type { Genesis, RollupConfig } from './genesis-types.ts';
 
@@ -117,29 +111,10 @@ export function validateGenesis(value: unknown, file = 'genesis'): Genesis {
 }
 
 export function loadGenesis(file: string): Genesis {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      'GENESIS_UNREADABLE',
-      `cannot read genesis file ${file}: ${(err as Error).message}`,
-      { file },
-      err,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(
-      'GENESIS_INVALID',
-      `genesis file ${file} is not valid JSON: ${(err as Error).message}`,
-      { file },
-      err,
-    );
-  }
-  return validateGenesis(json, file);
+  return validateGenesis(
+    readJsonFile(file, 'genesis', { unreadable: 'GENESIS_UNREADABLE', invalid: 'GENESIS_INVALID' }),
+    file,
+  );
 }
 
 /** Canonical hash of a genesis document (sorted-key JSON), compared between peers. */

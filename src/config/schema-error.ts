@@ -2,6 +2,7 @@
  * Turns zod validation failures into one typed error whose message names every offending field
  * (`rpc.listen: expected host:port`), so an operator can fix a config or genesis file in one pass.
  */
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { OrdoError } from '../errors.ts';
 
@@ -35,4 +36,33 @@ export function parseOrThrow<T>(
   if (r.success) return r.data;
   const problems = describeIssues(r.error.issues);
   throw new ConfigError(code, `${file} is invalid:\n  ${problems.join('\n  ')}`, { file, problems });
+}
+
+/** Read and JSON-parse a config-like file; errors name the file and say whether it was unreadable or not JSON. */
+export function readJsonFile(
+  file: string,
+  what: string,
+  codes: { unreadable: ConfigErrorCode; invalid: ConfigErrorCode },
+): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      codes.unreadable,
+      `cannot read ${what} file ${file}: ${(err as Error).message}`,
+      { file },
+      err,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      codes.invalid,
+      `${what} file ${file} is not valid JSON: ${(err as Error).message}`,
+      { file },
+      err,
+    );
+  }
 }

@@ -10,7 +10,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { decodeTxBatch, encodeTxBatch } from '../codec/codec.ts';
+import { decodeTxBatch, encodeTxBatch, txWireSize } from '../codec/codec.ts';
 import { errorMessage } from '../errors.ts';
 import type { AdmitResult } from '../mempool/types.ts';
 import type { TxEnvelope } from '../types.ts';
@@ -40,22 +40,6 @@ export interface TxGossipOptions {
 
 const ADMITTED: AdmitResult = { ok: true, hash: new Uint8Array(0) };
 const NOT_NEW: AdmitResult = { ok: false, code: 'DUPLICATE', message: 'not admitted', retryable: false };
-
-/** Protobuf overhead of one TxEnvelope inside a TxBatch: field tags, lengths, namespace varint. */
-function txWireSize(tx: TxEnvelope): number {
-  const len = tx.payload.byteLength;
-  const inner = 1 + varintLen(tx.namespace) + 1 + varintLen(len) + len;
-  return 1 + varintLen(inner) + inner;
-}
-
-function varintLen(n: number): number {
-  let l = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    l++;
-  }
-  return l;
-}
 
 export class TxGossip {
   private readonly network: Network;
