@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     load: { type: 'string', default: '10000' },
     duration: { type: 'string', default: '60' },
-    steps: { type: 'string', default: '25,50,100,200,300,400,600,800,1000,1500,2000,3000,5000,10000' },
+    steps: { type: 'string', default: '500,1000,1500,2000,2500,3000,4000,5000,7500,10000' },
     warmup: { type: 'string', default: '10' },
     'step-duration': { type: 'string', default: '20' },
     validators: { type: 'string', default: '4' },
@@ -61,7 +61,17 @@ interface RunResult {
   exitCode: number | null;
 }
 
+/** One measurement; a start-up failure (e.g. a port taken by another process meanwhile) is retried once. */
 async function runTestnet(load: number, durationSec: number): Promise<RunResult> {
+  try {
+    return await runTestnetOnce(load, durationSec);
+  } catch (err) {
+    process.stderr.write(`run failed (${(err as Error).message}); retrying once\n`);
+    return runTestnetOnce(load, durationSec);
+  }
+}
+
+async function runTestnetOnce(load: number, durationSec: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-testnet-'));
   const report = join(dir, 'report.json');
   const base = await findFreeBasePort(Number(args.validators));
