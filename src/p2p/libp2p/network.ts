@@ -172,6 +172,7 @@ class Libp2pNetwork implements P2pNetwork {
   private readonly log: Logger;
   private readonly metrics: P2pMetrics;
   private readonly book: AppScoreBook;
+  private blocked = new Set<string>();
   private readonly handlers = new Map<Topic, GossipHandler>();
   private readonly reqHandlers = new Map<Protocol, RequestHandler>();
   private readonly listeners: { [E in keyof NetworkEvents]: ((arg: NetworkEvents[E]) => void)[] } = {
@@ -285,9 +286,9 @@ class Libp2pNetwork implements P2pNetwork {
         dialTimeout: limits.dialTimeoutMs,
       },
       connectionGater: {
-        denyDialPeer: async (p) => this.book.isBanned(p.toString()),
-        denyInboundEncryptedConnection: async (p) => this.book.isBanned(p.toString()),
-        denyOutboundEncryptedConnection: async (p) => this.book.isBanned(p.toString()),
+        denyDialPeer: async (p) => this.refused(p.toString()),
+        denyInboundEncryptedConnection: async (p) => this.refused(p.toString()),
+        denyOutboundEncryptedConnection: async (p) => this.refused(p.toString()),
       },
       services: { identify: identify(), pubsub: gossipsub(gossipOpts) },
       start: false,
@@ -617,6 +618,41 @@ class Libp2pNetwork implements P2pNetwork {
     r.timer.unref();
     r.delay = Math.min(r.delay * 2, maxMs);
     this.reconnectTimers.set(b.peer, r);
+  }
+
+  /** Banned by scoring, or blocked by the operator (testnet partitions). */
+  private refused(peer: string): boolean {
+    return this.book.isBanned(peer) || this.blocked.has(peer);
+  }
+
+  /**
+   * Refuse and drop connections to exactly these peers (local testnets use it to cut partitions);
+   * peers no longer listed are let back in and bootstrap peers among them are redialled at once.
+   */
+  async setBlockedPeers(ids: string[]): Promise<void> {
+    const before = this.blocked;
+    this.blocked = new Set(ids);
+    const node = this.node;
+    if (node === undefined) return;
+    for (const peer of this.blocked) {
+      if (before.has(peer)) continue;
+      try {
+        await node.hangUp(peerIdFromString(peer));
+      } catch {
+        // not connected, or not a peer id: the gater still refuses it
+      }
+    }
+    for (const b of this.bootstrap) {
+      if (before.has(b.peer) && !this.blocked.has(b.peer)) {
+        const r = this.reconnectTimers.get(b.peer);
+        if (r !== undefined) {
+          clearTimeout(r.timer);
+          this.reconnectTimers.delete(b.peer);
+        }
+        this.dialBootstrap(b);
+      }
+    }
+    this.log.info({ blocked: [...this.blocked] }, 'blocked peers set');
   }
 
   private disconnect(peer: string, reason: string): void {

@@ -122,6 +122,19 @@ describe('libp2p host', () => {
     await waitFor(c, () => b.peers().includes(a2.peerId), 'reconnection');
   });
 
+  it('blocks and unblocks peers on request (testnet partitions)', async () => {
+    const c = await makeCluster(2);
+    started.push(...c.nets);
+    const [a, b] = c.nets as [P2pNetwork & { setBlockedPeers(ids: string[]): Promise<void> }, P2pNetwork];
+    await waitFor(c, () => a.peers().includes(b.peerId), 'initial connection');
+    await a.setBlockedPeers([b.peerId]);
+    await waitFor(c, () => a.peers().length === 0 && b.peers().length === 0, 'partition');
+    await sleep(500);
+    expect(a.peers()).toEqual([]); // b's bootstrap redials are refused by a's gater
+    await a.setBlockedPeers([]);
+    await waitFor(c, () => a.peers().includes(b.peerId), 'heal');
+  });
+
   it('carries sync status and txs-by-hash, and enforces request and response size limits', async () => {
     // b refuses requests over 1 KiB; a refuses responses over 2 KiB.
     const cluster = await makeCluster(2, [
