@@ -155,7 +155,7 @@ export class OrdoNode {
     // 2. executor
     const executor = createExecutor({
       rollups: genesis.rollups,
-      kv: (ns) => store.sub(`exec/${ns}`),
+      kv: (ns) => store.sub(`exec/${ns}`, { sync: false }),
       logger: child('exec'),
       registry,
     });

@@ -43,7 +43,7 @@ import {
   txKey,
   VERSION_KEY,
 } from './keys.ts';
-import type { BlockStore, KvStore, KvWrite, TxLocation } from './types.ts';
+import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
 
 export type StoreErrorCode =
   | 'STORE_CLOSED'
@@ -444,10 +444,10 @@ export class EngineBlockStore implements BlockStore {
   }
 
   /** Apply writes atomically (used by putMeta and sub views). */
-  async writeBatch(writes: KvWrite[]): Promise<void> {
+  async writeBatch(writes: KvWrite[], sync: boolean = this.sync): Promise<void> {
     this.assertOpen();
     try {
-      await this.engine.write(writes, this.sync);
+      await this.engine.write(writes, sync);
     } catch (err) {
       throw this.fail('STORE_WRITE_FAILED', `write failed: ${errorMessage(err)}`, {}, err);
     }
@@ -469,8 +469,8 @@ export class EngineBlockStore implements BlockStore {
     }
   }
 
-  sub(prefix: string): KvStore {
-    return new SubStore(this, subPrefix(prefix));
+  sub(prefix: string, opts: SubOptions = {}): KvStore {
+    return new SubStore(this, subPrefix(prefix), opts.sync ?? this.sync);
   }
 
   /**
@@ -489,8 +489,11 @@ class SubStore implements KvStore {
   private readonly prefix: Uint8Array;
   private readonly end: Uint8Array | undefined;
 
-  constructor(store: EngineBlockStore, prefix: Uint8Array) {
+  private readonly sync: boolean;
+
+  constructor(store: EngineBlockStore, prefix: Uint8Array, sync: boolean) {
     this.store = store;
+    this.sync = sync;
     this.prefix = prefix;
     this.end = prefixEnd(prefix);
   }
@@ -506,16 +509,19 @@ class SubStore implements KvStore {
   }
 
   async put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    await this.store.writeBatch([{ key: this.full(key), value }]);
+    await this.store.writeBatch([{ key: this.full(key), value }], this.sync);
   }
 
   async del(key: Uint8Array): Promise<void> {
-    await this.store.writeBatch([{ key: this.full(key), value: undefined }]);
+    await this.store.writeBatch([{ key: this.full(key), value: undefined }], this.sync);
   }
 
   async batch(writes: KvWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    await this.store.writeBatch(writes.map((w) => ({ key: this.full(w.key), value: w.value })));
+    await this.store.writeBatch(
+      writes.map((w) => ({ key: this.full(w.key), value: w.value })),
+      this.sync,
+    );
   }
 
   async *range(opts: {

@@ -14,7 +14,7 @@ import { LmdbEngine } from './lmdb.ts';
 export type { BlockStoreOptions, StoreErrorCode } from './block-store.ts';
 export { detectEngine, EngineBlockStore } from './block-store.ts';
 export type { EngineName } from './engine.ts';
-export type { BlockStore, KvStore, KvWrite, TxLocation } from './types.ts';
+export type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
 
 export const DEFAULT_ENGINE: EngineName = 'leveldb';
 

@@ -34,6 +34,11 @@ export interface KvStore {
   }): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
 
+export interface SubOptions {
+  /** fsync each write (default: the store's own setting). */
+  sync?: boolean;
+}
+
 export interface BlockStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -49,8 +54,11 @@ export interface BlockStore {
   getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined>;
   getMeta(key: string): Promise<Uint8Array | undefined>;
   putMeta(key: string, value: Uint8Array): Promise<void>;
-  /** A key/value view under a component prefix (e.g. 'evidence', 'exec/2'). */
-  sub(prefix: string): KvStore;
+  /**
+   * A key/value view under a component prefix (e.g. 'evidence', 'exec/2'). `sync: false` skips the
+   * fsync for state that can be recomputed after a crash (execution results are replayed from blocks).
+   */
+  sub(prefix: string, opts?: SubOptions): KvStore;
   /**
    * The raw key under which `sub(prefix)` stores `key`: use it to build `extra` writes for commitBlock so
    * a component's state lands in the same atomic batch as the block. (Optional member added by the store.)
