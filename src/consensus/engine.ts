@@ -33,6 +33,7 @@ import {
   type CoreInput,
   checkMessageSignature,
   DEFAULT_TIMEOUTS,
+  inputHeight,
   type TimeoutConfig,
 } from './state-machine.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus } from './sync.ts';
@@ -681,25 +682,6 @@ function heightOf(e: WalEntry & { type: 'own' }): number {
 }
 function roundOf(e: WalEntry & { type: 'own' }): number {
   return roundOfMsg(e.message);
-}
-
-function inputHeight(i: CoreInput): number {
-  switch (i.kind) {
-    case 'proposal':
-      return i.proposal.height;
-    case 'vote':
-      return i.vote.height;
-    case 'timeout':
-      return i.timeout.height;
-    case 'contents':
-      return i.height;
-    case 'synced':
-      return i.block.header.height;
-    case 'start':
-      return 0;
-    case 'own':
-      return i.message.kind === 'proposal' ? i.message.proposal.height : i.message.vote.height;
-  }
 }
 
 function makeMetrics(registry?: Registry) {

@@ -139,6 +139,26 @@ export type CoreInput =
    */
   | { kind: 'own'; message: ConsensusMessage; nowMs: number };
 
+/** The height an input belongs to (0 for `start`): used to bound queues and to trim the WAL. */
+export function inputHeight(i: CoreInput): number {
+  switch (i.kind) {
+    case 'proposal':
+      return i.proposal.height;
+    case 'vote':
+      return i.vote.height;
+    case 'timeout':
+      return i.timeout.height;
+    case 'contents':
+      return i.height;
+    case 'synced':
+      return i.block.header.height;
+    case 'own':
+      return i.message.kind === 'proposal' ? i.message.proposal.height : i.message.vote.height;
+    case 'start':
+      return 0;
+  }
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn';
 
 export type CoreAction =

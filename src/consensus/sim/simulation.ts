@@ -23,6 +23,7 @@ import {
   type CoreAction,
   type CoreInput,
   hashOfBlock,
+  inputHeight,
   type TimeoutConfig,
   type TimeoutInfo,
 } from '../state-machine.ts';
@@ -197,25 +198,6 @@ function msgKey(m: ConsensusMessage): {
   }
   const v = m.vote;
   return { kind: v.type, h: v.height, r: v.round, hash: v.blockHash === null ? '' : toHex(v.blockHash) };
-}
-
-function inputHeight(i: CoreInput): number {
-  switch (i.kind) {
-    case 'proposal':
-      return i.proposal.height;
-    case 'vote':
-      return i.vote.height;
-    case 'timeout':
-      return i.timeout.height;
-    case 'contents':
-      return i.height;
-    case 'synced':
-      return i.block.header.height;
-    case 'own':
-      return i.message.kind === 'proposal' ? i.message.proposal.height : i.message.vote.height;
-    case 'start':
-      return 0;
-  }
 }
 
 export class Simulation {
