@@ -32,7 +32,7 @@ import { decodeBlock, decodeConsensusMessage, encodeBlock, encodeConsensusMessag
 import { ZERO_HASH } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
 import type { ConsensusMessage } from '../types.ts';
-import type { CoreInput, TimeoutStep } from './state-machine.ts';
+import { type CoreInput, inputHeight, type TimeoutStep } from './state-machine.ts';
 
 const MAGIC = Buffer.from('ORDOWAL1');
 /** Largest record accepted (a proposal carries a whole block). */
@@ -176,21 +176,9 @@ function frame(payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-/** The consensus height a record belongs to. */
+/** The consensus height a record belongs to (the same rule as the core's inputs). */
 export function walEntryHeight(e: WalEntry): number {
-  if (e.type === 'own')
-    return e.message.kind === 'proposal' ? e.message.proposal.height : e.message.vote.height;
-  const i = e.input;
-  switch (i.kind) {
-    case 'proposal':
-      return i.proposal.height;
-    case 'vote':
-      return i.vote.height;
-    case 'timeout':
-      return i.timeout.height;
-    case 'contents':
-      return i.height;
-  }
+  return inputHeight(e.type === 'own' ? { kind: 'own', message: e.message, nowMs: e.nowMs } : e.input);
 }
 
 export interface WalOptions {
