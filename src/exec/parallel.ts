@@ -254,7 +254,7 @@ export async function executeParallel(
         ctx,
         priority: idx,
         mode: () => {
-          chunk.mode = idx < specFrom ? 'prep' : 'spec';
+          chunk.mode = !vm.speculate || idx < specFrom ? 'prep' : 'spec';
           return chunk.mode;
         },
       })
@@ -262,8 +262,8 @@ export async function executeParallel(
     chunks.push(chunk);
   }
 
-  const reexecute = async (i: number, proof: string): Promise<TxOutcome> => {
-    reexecuted++;
+  /** Execute transaction i here against current state (prepared by a worker: its proof is reused). */
+  const executeHere = async (i: number, proof: string): Promise<TxOutcome> => {
     let tx: unknown;
     try {
       tx = vm.restore(payloads[i]!, proof);
@@ -303,7 +303,7 @@ export async function executeParallel(
       }
       const proof = out[o++] as string;
       if (kind === 2) {
-        receipts.push(toReceipt(i, await reexecute(i, proof)));
+        receipts.push(toReceipt(i, await executeHere(i, proof)));
         continue;
       }
       const outcome = out[o++] as TxOutcome;
@@ -322,7 +322,8 @@ export async function executeParallel(
       o += nCredits * 2;
       if (!valid) {
         conflicts++;
-        receipts.push(toReceipt(i, await reexecute(i, proof)));
+        reexecuted++;
+        receipts.push(toReceipt(i, await executeHere(i, proof)));
         continue;
       }
       for (let w = wStart; w < wStart + nWrites * 2; w += 2) overlay.set(out[w] as Bytes, out[w + 1] as Val);

@@ -84,6 +84,11 @@ export type Prepared<T> = { ok: true; tx: T; proof: string } | { ok: false; erro
  */
 export interface Vm<T> {
   readonly kind: 'transfer' | 'evm';
+  /**
+   * Whether workers should execute speculatively (`true`), or only `prepare` while the coordinator
+   * executes in order (`false`: for VMs whose execution costs less than shipping read/write sets back).
+   */
+  readonly speculate: boolean;
   /** Cheap classification for mempool admission (may skip signature verification). */
   classify(payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
   prepare(payload: Uint8Array): Prepared<T>;

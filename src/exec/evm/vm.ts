@@ -254,6 +254,7 @@ export interface EvmVmOptions {
 
 export class EvmVm implements Vm<TypedTransaction> {
   readonly kind = 'evm' as const;
+  readonly speculate = true;
   readonly common: Common;
   readonly #rollup: RollupConfig;
   readonly #sm: ViewStateManager;

@@ -89,6 +89,8 @@ export interface TransferVmOptions {
 
 export class TransferVm implements Vm<TransferTx> {
   readonly kind = 'transfer' as const;
+  /** Execution is a few map operations: cheaper on the coordinator than a read/write set round trip. */
+  readonly speculate = false;
   readonly #rollup: RollupConfig;
   readonly #feeKey: Bytes;
 
