@@ -185,6 +185,33 @@ describe('parallel executor', () => {
     expect(par.stats().reexecuted - before).toBe(0);
   });
 
+  it('transfer chunks only verify in workers and are executed in order by the coordinator', async () => {
+    const before = par.stats();
+    await runBoth(
+      new Map([
+        [
+          TRANSFER_NS,
+          buildTransfers(
+            // Every transaction from one sender: speculation would conflict on each one.
+            Array.from({ length: 18 }, () => ({
+              from: 1,
+              to: 5,
+              amount: 1n,
+              fee: 1n,
+              nonceSkew: 0n,
+              corrupt: false,
+            })),
+          ),
+        ],
+        [EVM_NS, []],
+      ]),
+    );
+    const after = par.stats();
+    expect(after.specChunks - before.specChunks).toBe(0);
+    expect(after.prepChunks - before.prepChunks).toBe(3);
+    expect(after.reexecuted - before.reexecuted).toBe(0);
+  });
+
   it('re-executes a block whose worker crashed, losing nothing', async () => {
     const before = par.stats().workerRespawns;
     par.injectWorkerCrash();
