@@ -10,7 +10,7 @@
  * empty tree is sha256("") with namespace range [0, 0]. The root hash committed in the header is
  * sha256(min || max || hash) of the root node, so the range is committed too.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 export interface NmtLeaf {
   namespace: number;
@@ -23,32 +23,56 @@ export interface NmtNode {
   hash: Uint8Array;
 }
 
+// Node preimages are assembled in one scratch buffer and hashed with one native one-shot call: a
+// streaming createHash with 3-7 updates per node cost ~3x more (two hashes per transaction per block).
+const scratch = Buffer.allocUnsafe(1 + 2 * (8 + 32));
+
+function digest(len: number): Uint8Array {
+  const d = oneShotHash('sha256', scratch.subarray(0, len), 'buffer');
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function put32(hash: Uint8Array, at: number): void {
+  scratch.set(hash, at);
+}
+
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
   b.writeUInt32BE(n);
   return b;
 }
 
+/** The same preimage hashed in parts: only for hashes that are not 32 bytes (malformed proof input). */
+function slowHash(parts: (Uint8Array | number)[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(typeof p === 'number' ? u32(p) : p);
+  return new Uint8Array(h.digest());
+}
+
 export function leafNode(leaf: NmtLeaf): NmtNode {
-  const h = createHash('sha256')
-    .update(Buffer.from([0]))
-    .update(u32(leaf.namespace))
-    .update(leaf.hash)
-    .digest();
-  return { min: leaf.namespace, max: leaf.namespace, hash: new Uint8Array(h) };
+  if (leaf.hash.byteLength !== 32) {
+    const hash = slowHash([new Uint8Array([0]), leaf.namespace, leaf.hash]);
+    return { min: leaf.namespace, max: leaf.namespace, hash };
+  }
+  scratch[0] = 0;
+  scratch.writeUInt32BE(leaf.namespace, 1);
+  put32(leaf.hash, 5);
+  return { min: leaf.namespace, max: leaf.namespace, hash: digest(37) };
 }
 
 export function innerNode(l: NmtNode, r: NmtNode): NmtNode {
-  const h = createHash('sha256')
-    .update(Buffer.from([1]))
-    .update(u32(l.min))
-    .update(u32(l.max))
-    .update(l.hash)
-    .update(u32(r.min))
-    .update(u32(r.max))
-    .update(r.hash)
-    .digest();
-  return { min: Math.min(l.min, r.min), max: Math.max(l.max, r.max), hash: new Uint8Array(h) };
+  if (l.hash.byteLength !== 32 || r.hash.byteLength !== 32) {
+    const hash = slowHash([new Uint8Array([1]), l.min, l.max, l.hash, r.min, r.max, r.hash]);
+    return { min: Math.min(l.min, r.min), max: Math.max(l.max, r.max), hash };
+  }
+  scratch[0] = 1;
+  scratch.writeUInt32BE(l.min, 1);
+  scratch.writeUInt32BE(l.max, 5);
+  put32(l.hash, 9);
+  scratch.writeUInt32BE(r.min, 41);
+  scratch.writeUInt32BE(r.max, 45);
+  put32(r.hash, 49);
+  return { min: Math.min(l.min, r.min), max: Math.max(l.max, r.max), hash: digest(81) };
 }
 
 export const EMPTY_NODE: NmtNode = {
@@ -80,7 +104,11 @@ export function nmtRootNode(leaves: NmtLeaf[]): NmtNode {
 
 /** The 32-byte commitment to a root node (its hash and namespace range). */
 export function commitNode(n: NmtNode): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(u32(n.min)).update(u32(n.max)).update(n.hash).digest());
+  if (n.hash.byteLength !== 32) return slowHash([n.min, n.max, n.hash]);
+  scratch.writeUInt32BE(n.min, 0);
+  scratch.writeUInt32BE(n.max, 4);
+  put32(n.hash, 8);
+  return digest(40);
 }
 
 export function nmtRoot(leaves: NmtLeaf[]): Uint8Array {
