@@ -27,7 +27,8 @@ export type DecodeErrorCode =
   | 'DECODE_TOO_LARGE'
   | 'DECODE_MALFORMED'
   | 'DECODE_INVALID_FIELD'
-  | 'DECODE_EMPTY';
+  | 'DECODE_EMPTY'
+  | 'DECODE_UNEXPECTED';
 
 export class DecodeError extends OrdoError<DecodeErrorCode> {
   constructor(code: DecodeErrorCode, message: string, data: ErrorData = {}, options?: { cause?: unknown }) {

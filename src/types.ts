@@ -89,6 +89,19 @@ export interface Proposal {
 
 export type ConsensusMessage = { kind: 'proposal'; proposal: Proposal } | { kind: 'vote'; vote: Vote };
 
+/** A proposal whose block lists transaction ids instead of transactions (gossip only). */
+export interface CompactProposal {
+  height: number;
+  round: number;
+  polRound: number;
+  header: BlockHeader;
+  /** txHash of each transaction, in block order. */
+  txHashes: Uint8Array[];
+  bundles: BundleSpan[];
+  proposerIndex: number;
+  signature: Uint8Array;
+}
+
 export interface DuplicateVoteEvidence {
   voteA: Vote;
   voteB: Vote;

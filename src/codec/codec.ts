@@ -14,6 +14,7 @@ import type {
   BundleSpan,
   CertifiedBlock,
   CommitCertificate,
+  CompactProposal,
   ConsensusMessage,
   DuplicateVoteEvidence,
   Proposal,
@@ -381,14 +382,97 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   ).finish();
 }
 
+/** A consensus message as it may arrive over gossip: a full message or a compact proposal. */
+export type GossipConsensusMessage = ConsensusMessage | { kind: 'compact'; compact: CompactProposal };
+
+function decodeAny(bytes: Uint8Array, maxBytes: number): GossipConsensusMessage {
+  const w = rawDecode('consensus message', pb.ConsensusMessage, bytes, maxBytes);
+  if (w.proposal != null) return { kind: 'proposal', proposal: proposalFromWire(w.proposal) };
+  if (w.vote != null) return { kind: 'vote', vote: voteFromWire(w.vote) };
+  if (w.compactProposal != null) return { kind: 'compact', compact: compactFromWire(w.compactProposal) };
+  throw new DecodeError('DECODE_EMPTY', 'consensus message carries no proposal or vote');
+}
+
+/** A full consensus message (WAL records, tests); a compact proposal is refused here. */
 export function decodeConsensusMessage(
   bytes: Uint8Array,
   maxBytes: number = LIMITS.maxConsensusMessageBytes,
 ): ConsensusMessage {
-  const w = rawDecode('consensus message', pb.ConsensusMessage, bytes, maxBytes);
-  if (w.proposal != null) return { kind: 'proposal', proposal: proposalFromWire(w.proposal) };
-  if (w.vote != null) return { kind: 'vote', vote: voteFromWire(w.vote) };
-  throw new DecodeError('DECODE_EMPTY', 'consensus message carries neither a proposal nor a vote');
+  const m = decodeAny(bytes, maxBytes);
+  if (m.kind === 'compact') {
+    throw new DecodeError('DECODE_UNEXPECTED', 'a compact proposal is not valid here; a full one is needed');
+  }
+  return m;
+}
+
+/** A consensus message received over gossip: full messages and compact proposals. */
+export function decodeGossipConsensusMessage(
+  bytes: Uint8Array,
+  maxBytes: number = LIMITS.maxConsensusMessageBytes,
+): GossipConsensusMessage {
+  return decodeAny(bytes, maxBytes);
+}
+
+function compactFromWire(w: Wire): CompactProposal {
+  const header = headerFromWire(w.header);
+  const hashes = (w.txHashes ?? []) as Wire[];
+  if (hashes.length > LIMITS.maxBlockTxs) fail(`compact proposal lists ${hashes.length} transactions`);
+  const c: CompactProposal = {
+    height: u64('compactProposal.height', w.height),
+    round: u32('compactProposal.round', w.round),
+    polRound: Number(w.polRound ?? 0),
+    header,
+    txHashes: hashes.map((h) => fixedBytes('compactProposal.txHashes', h, 32)),
+    bundles: ((w.bundles ?? []) as Wire[]).map(spanFromWire),
+    proposerIndex: u32('compactProposal.proposerIndex', w.proposerIndex),
+    signature: fixedBytes('compactProposal.signature', w.signature, 64),
+  };
+  if (!Number.isInteger(c.polRound) || c.polRound < -1 || (c.polRound !== -1 && c.polRound >= c.round)) {
+    fail('compactProposal.polRound must be -1 or a round below compactProposal.round');
+  }
+  if (header.height !== c.height) fail('compact proposal height differs from its header height');
+  if (header.txCount !== c.txHashes.length) {
+    fail(`header.txCount is ${header.txCount} but the compact proposal lists ${c.txHashes.length} ids`);
+  }
+  return c;
+}
+
+/**
+ * The compact gossip form of a proposal; `txHashes[i]` must be txHash(p.block.txs[i]) (passed in,
+ * because hashing lives above the codec).
+ */
+export function encodeCompactProposal(p: Proposal, txHashes: Uint8Array[]): Uint8Array {
+  if (txHashes.length !== p.block.txs.length) throw new RangeError('one hash per transaction is needed');
+  return pb.ConsensusMessage.encode({
+    compactProposal: {
+      height: p.height,
+      round: p.round,
+      polRound: p.polRound,
+      header: p.block.header,
+      txHashes,
+      bundles: p.block.bundles,
+      proposerIndex: p.proposerIndex,
+      signature: p.signature,
+    },
+  }).finish();
+}
+
+/**
+ * The full proposal of a compact one, given its transactions in order (the caller checked that each
+ * one's txHash is the listed id). Runs the same structural block checks as a decoded block.
+ */
+export function proposalFromCompact(c: CompactProposal, txs: TxEnvelope[]): Proposal {
+  if (txs.length !== c.txHashes.length) fail('compact proposal: wrong number of transactions');
+  const block: Block = { header: c.header, txs, bundles: c.bundles };
+  validateBlockBasic(block);
+  return {
+    height: c.height,
+    round: c.round,
+    polRound: c.polRound,
+    block,
+    proposerIndex: c.proposerIndex,
+    signature: c.signature,
+  };
 }
 
 export function encodeEvidence(e: DuplicateVoteEvidence): Uint8Array {

@@ -67,6 +67,7 @@ export const configSchema = z
         heartbeatMs: ms(10, 600_000),
         maxBlockBytes: z.number().int().min(1024).max(LIMITS.maxBlockBytes),
         maxBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
+        compactProposals: z.boolean(),
       })
       .strict(),
     store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
@@ -104,6 +105,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     heartbeatMs: 1000,
     maxBlockBytes: 1024 * 1024,
     maxBlockTxs: 5_000,
+    compactProposals: true,
   },
   store: { engine: 'leveldb', sync: true },
   log: { level: 'info' },

@@ -13,17 +13,27 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
-  decodeConsensusMessage,
   decodeEvidence,
+  decodeGossipConsensusMessage,
+  encodeCompactProposal,
   encodeConsensusMessage,
   encodeEvidence,
+  proposalFromCompact,
 } from '../codec/codec.ts';
+import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
 import { toHex, ZERO_HASH } from '../crypto/hash.ts';
 import { DecodeError, errorMessage, OrdoError } from '../errors.ts';
 import type { Network, PeerId } from '../p2p/network.ts';
 import type { BlockStore, KvStore } from '../store/types.ts';
-import type { Block, CommitCertificate, ConsensusMessage, DuplicateVoteEvidence } from '../types.ts';
+import type {
+  Block,
+  CommitCertificate,
+  CompactProposal,
+  ConsensusMessage,
+  DuplicateVoteEvidence,
+  TxEnvelope,
+} from '../types.ts';
 import { SignGuardFile, type SignKind } from './sign-guard.ts';
 import { type ConsensusSigner, ed25519Verify, type VerifyFn } from './signing.ts';
 import {
@@ -36,12 +46,14 @@ import {
   inputHeight,
   type TimeoutConfig,
 } from './state-machine.ts';
-import { createSyncHandler, fetchCertifiedBlocks, fetchStatus } from './sync.ts';
+import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs, hashKey } from './sync.ts';
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
 import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
 /** The WAL is compacted when it grows past this size. */
 const WAL_COMPACT_BYTES = 16 * 1024 * 1024;
+/** Decided blocks that may wait for their store write while consensus runs ahead. */
+const MAX_COMMITS_IN_FLIGHT = 2;
 /** Bound on WAL records kept for one height (plus early next-height messages). */
 const MAX_WAL_ENTRIES = 100_000;
 
@@ -76,12 +88,25 @@ export interface ConsensusEngineOptions {
   serveSync?: boolean;
   /** Serve 'txs' sync requests through this lookup (when serveSync is on). */
   txLookup?: Parameters<typeof createSyncHandler>[0]['txs'];
+  /**
+   * Gossip own proposals in compact form (transaction ids instead of transactions, see
+   * docs/consensus.md "Compact proposals"). Peers rebuild them from their mempools and fetch the rest
+   * with a sync `txs` request, so this node must serve those (`txLookup`). Default false. Compact
+   * proposals from peers are accepted either way.
+   */
+  compactProposals?: boolean;
   /** Per-request timeout for catch-up (default 5000 ms). */
   syncTimeoutMs?: number;
   /** Compact the WAL once it is larger than this (default 16 MiB). */
   walCompactBytes?: number;
   /** fsync the sign-guard file on every update too (default false: the WAL covers power loss). */
   durableSignGuard?: boolean;
+  /**
+   * Called synchronously the moment a block is decided, before it is persisted and before the next
+   * height starts (the node updates its mempool here, so the next proposal cannot repeat the block's
+   * transactions). Commit listeners run later, after the block is durable.
+   */
+  onDecided?: (block: Block, cert: CommitCertificate) => void;
   /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
   onFatal?: (err: unknown) => void;
 }
@@ -142,7 +167,12 @@ export class Engine implements ConsensusEngineExt {
   #lastCommitMs = 0;
   #syncing = false;
   #syncWanted: { from: number; target: number; peer?: PeerId } | null = null;
+  /** Tail of the commit pipeline (store writes and commit listeners run in height order). */
   #pendingCommit: Promise<void> = Promise.resolve();
+  /** Highest height handed to the commit pipeline. */
+  #decidedHeight = 0;
+  /** Decided blocks whose store write has not finished. */
+  #commitsInFlight = 0;
 
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
@@ -320,9 +350,9 @@ export class Engine implements ConsensusEngineExt {
 
   #onGossip(from: PeerId, data: Uint8Array): 'accept' | 'ignore' | 'reject' {
     if (!this.#running) return 'ignore';
-    let m: ConsensusMessage;
+    let m: ReturnType<typeof decodeGossipConsensusMessage>;
     try {
-      m = decodeConsensusMessage(
+      m = decodeGossipConsensusMessage(
         data,
         Math.min(
           LIMITS.maxConsensusMessageBytes,
@@ -333,6 +363,7 @@ export class Engine implements ConsensusEngineExt {
       this.#log.debug({ from, err: errorMessage(err) }, 'undecodable consensus message');
       return err instanceof DecodeError ? 'reject' : 'ignore';
     }
+    if (m.kind === 'compact') return this.#onCompact(from, m.compact);
     const height = m.kind === 'vote' ? m.vote.height : m.proposal.height;
     if (height + 1 < this.core.height) return 'ignore';
     if (m.kind === 'proposal' && m.proposal.block.header.chainId !== this.#o.chainId) return 'reject';
@@ -352,6 +383,85 @@ export class Engine implements ConsensusEngineExt {
       raw: data,
     });
     return 'accept';
+  }
+
+  /**
+   * A compact proposal: check its signature (it covers the header hash only, so no transactions are
+   * needed), let gossip forward it, then rebuild the block from the mempool plus fetched transactions
+   * and feed it to the core as an ordinary verified proposal.
+   */
+  #onCompact(from: PeerId, c: CompactProposal): 'accept' | 'ignore' | 'reject' {
+    if (c.height + 1 < this.core.height) return 'ignore';
+    if (c.header.chainId !== this.#o.chainId) return 'reject';
+    const stub: ConsensusMessage = {
+      kind: 'proposal',
+      proposal: {
+        height: c.height,
+        round: c.round,
+        polRound: c.polRound,
+        block: { header: c.header, txs: [], bundles: c.bundles },
+        proposerIndex: c.proposerIndex,
+        signature: c.signature,
+      },
+    };
+    const reason = checkMessageSignature(stub, this.#o.chainId, this.#o.validators, this.#verify);
+    if (reason !== null) {
+      this.#log.debug({ from, reason }, 'rejecting compact proposal');
+      return 'reject';
+    }
+    if (c.height < this.core.height) return 'accept';
+    void this.#rebuild(from, c);
+    return 'accept';
+  }
+
+  async #rebuild(from: PeerId, c: CompactProposal): Promise<void> {
+    const src = this.#o.source;
+    const txs: (TxEnvelope | undefined)[] = new Array(c.txHashes.length);
+    const missing: Uint8Array[] = [];
+    for (let i = 0; i < c.txHashes.length; i++) {
+      const tx = src.findTx?.(c.txHashes[i]!);
+      txs[i] = tx;
+      if (tx === undefined) missing.push(c.txHashes[i]!);
+    }
+    if (missing.length > 0) {
+      this.#metrics.compactFetched.inc(missing.length);
+      const timeoutMs = this.#o.syncTimeoutMs ?? 5000;
+      const got = new Map<string, TxEnvelope>();
+      // The forwarding peer first (it had to rebuild the block too), then the others; bounded.
+      const peers = [from, ...this.#o.network.peers().filter((p) => p !== from)].slice(0, 4);
+      for (const peer of peers) {
+        const still = missing.filter((h) => !got.has(hashKey(h)));
+        if (still.length === 0 || !this.#running || c.height < this.core.height) break;
+        try {
+          for (const [k, tx] of await fetchTxs(this.#o.network, peer, still, timeoutMs)) got.set(k, tx);
+        } catch (err) {
+          this.#log.debug({ peer, err: errorMessage(err) }, 'fetching proposal transactions failed');
+        }
+      }
+      for (let i = 0; i < txs.length; i++) {
+        if (txs[i] === undefined) txs[i] = got.get(hashKey(c.txHashes[i]!));
+      }
+      if (got.size < new Set(missing.map(hashKey)).size) {
+        this.#metrics.compactFailed.inc();
+        this.#log.warn(
+          { height: c.height, round: c.round, missing: missing.length - got.size },
+          'could not rebuild a compact proposal: transactions unavailable',
+        );
+        return;
+      }
+    }
+    if (!this.#running || c.height < this.core.height) return;
+    let proposal: ReturnType<typeof proposalFromCompact>;
+    try {
+      proposal = proposalFromCompact(c, txs as TxEnvelope[]);
+    } catch (err) {
+      this.#log.debug({ from, err: errorMessage(err) }, 'compact proposal does not form a valid block');
+      this.#o.network.reportPeer(from, 'invalid-message');
+      return;
+    }
+    this.#push({
+      input: { kind: 'proposal', proposal, from, verified: true, nowMs: this.#clock() },
+    });
   }
 
   #push(item: QueueItem): void {
@@ -433,7 +543,7 @@ export class Engine implements ConsensusEngineExt {
             await this.#wal.sync();
             this.#metrics.walSync.observe((performance.now() - t0) / 1000);
           }
-          this.#o.network.publish('consensus', bytes).catch((err: unknown) => {
+          this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
           break;
@@ -467,6 +577,17 @@ export class Engine implements ConsensusEngineExt {
           break;
       }
     }
+  }
+
+  /** What goes on the wire for an own message: proposals in compact form when enabled. */
+  #gossipBytes(m: ConsensusMessage, full: Uint8Array): Uint8Array {
+    if (m.kind !== 'proposal' || this.#o.compactProposals !== true) return full;
+    let b = compactCache.get(m);
+    if (b === undefined) {
+      b = encodeCompactProposal(m.proposal, m.proposal.block.txs.map(txHash));
+      compactCache.set(m, b);
+    }
+    return b;
   }
 
   #schedule(
@@ -521,36 +642,61 @@ export class Engine implements ConsensusEngineExt {
     });
   }
 
+  /**
+   * A decided block. The next height starts at once; the store write (fsync) and the commit listeners
+   * run behind it in a pipeline, in height order, at most MAX_COMMITS_IN_FLIGHT deep. This is safe
+   * because the WAL keeps every record of a height until its block is durable: after a crash the
+   * replay decides the same block again and stores it (docs/consensus.md, "Crash safety").
+   */
   async #commit(block: Block, cert: CommitCertificate): Promise<void> {
-    const store = this.#o.store;
     const h = block.header.height;
-    if (h <= store.height()) return; // already durable (replay after a crash past the store write)
-    const p = (async () => {
-      try {
-        await store.commitBlock(block, cert);
-      } catch (err) {
-        // The core has moved on but the block is not durable: halting is the only safe choice.
-        this.#running = false;
-        for (const t of this.#timers) clearTimeout(t);
-        this.#log.fatal({ err: errorMessage(err), height: h }, 'block store commit failed; consensus halted');
-        this.#o.onFatal?.(err);
-        throw err;
-      }
-      // Records of committed heights are skipped on replay; the file is compacted (rewritten with the
-      // records of later heights only) once it grows past a bound, not on every block: that would cost
-      // two fsyncs on the commit path.
-      this.#walEntries = this.#walEntries.filter((e) => walEntryHeight(e) > h);
-      if (this.#wal !== null && this.#wal.size > (this.#o.walCompactBytes ?? WAL_COMPACT_BYTES)) {
-        this.#wal.rewrite(this.#walEntries);
-      }
-      this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
-    })();
-    this.#pendingCommit = p;
-    await p;
+    if (h <= Math.max(this.#decidedHeight, this.#o.store.height())) return; // replay past a durable block
+    this.#decidedHeight = h;
     const now = this.#clock();
     if (this.#lastCommitMs > 0)
       this.#metrics.blockInterval.observe(Math.max(0, now - this.#lastCommitMs) / 1000);
     this.#lastCommitMs = now;
+    try {
+      this.#o.onDecided?.(block, cert);
+    } catch (err) {
+      this.#log.error({ err: errorMessage(err), height: h }, 'decided-block hook failed');
+    }
+    this.#commitsInFlight++;
+    const p = this.#pendingCommit.then(() => this.#persist(block, cert));
+    this.#pendingCommit = p.then(
+      () => {
+        this.#commitsInFlight--;
+      },
+      () => {
+        this.#commitsInFlight--;
+      },
+    );
+    // Replay stays strictly sequential; live, the pipeline is bounded.
+    if (this.#replaying || this.#commitsInFlight > MAX_COMMITS_IN_FLIGHT) await p;
+  }
+
+  async #persist(block: Block, cert: CommitCertificate): Promise<void> {
+    const store = this.#o.store;
+    const h = block.header.height;
+    if (h <= store.height()) return;
+    try {
+      await store.commitBlock(block, cert);
+    } catch (err) {
+      // The core has moved on but the block is not durable: halting is the only safe choice.
+      this.#running = false;
+      for (const t of this.#timers) clearTimeout(t);
+      this.#log.fatal({ err: errorMessage(err), height: h }, 'block store commit failed; consensus halted');
+      this.#o.onFatal?.(err);
+      throw err;
+    }
+    // Records of committed heights are skipped on replay; the file is compacted (rewritten with the
+    // records of later heights only) once it grows past a bound, not on every block: that would cost
+    // two fsyncs on the commit path.
+    this.#walEntries = this.#walEntries.filter((e) => walEntryHeight(e) > h);
+    if (this.#wal !== null && this.#wal.size > (this.#o.walCompactBytes ?? WAL_COMPACT_BYTES)) {
+      this.#wal.rewrite(this.#walEntries);
+    }
+    this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
     this.#metrics.height.set(h);
     this.#metrics.commits.inc();
     this.#metrics.txs.inc(block.txs.length);
@@ -661,6 +807,8 @@ import { hashOfBlock as hashOfBlockCached } from './state-machine.ts';
 
 /** Encoded form of a message object (received bytes, or our encoding), so big proposals encode once. */
 const encodedCache = new WeakMap<ConsensusMessage, Uint8Array>();
+/** Compact gossip form of own proposals (rebroadcasts send the same bytes). */
+const compactCache = new WeakMap<ConsensusMessage, Uint8Array>();
 
 function encodeMessage(m: ConsensusMessage): Uint8Array {
   let b = encodedCache.get(m);
@@ -703,6 +851,16 @@ function makeMetrics(registry?: Registry) {
       name: 'ordo_consensus_block_interval_seconds',
       help: 'Time between consecutive commits',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    compactFetched: new Counter({
+      name: 'ordo_consensus_compact_fetched_txs_total',
+      help: 'Transactions of compact proposals not in the mempool, fetched from peers',
+      registers,
+    }),
+    compactFailed: new Counter({
+      name: 'ordo_consensus_compact_failed_total',
+      help: 'Compact proposals dropped because their transactions could not be fetched',
       registers,
     }),
     walSync: new Histogram({

@@ -12,6 +12,7 @@ import {
   encodeSyncRequest,
   encodeSyncResponse,
 } from '../codec/codec.ts';
+import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
 import { ZERO_HASH } from '../crypto/hash.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
@@ -118,4 +119,40 @@ export async function fetchCertifiedBlocks(
     }
   });
   return res.blocks;
+}
+
+/** Transaction ids per `txs` request: 32-byte ids keep a request far below maxSyncRequestBytes. */
+export const TXS_PER_REQUEST = 1024;
+
+/**
+ * Fetch transactions by id from one peer. Returns a map from id (latin1 string) to the transaction,
+ * holding only transactions whose txHash really is one of the ids asked for: a peer cannot substitute.
+ */
+export async function fetchTxs(
+  net: Network,
+  peer: PeerId,
+  hashes: Uint8Array[],
+  timeoutMs: number,
+): Promise<Map<string, TxEnvelope>> {
+  const want = new Set(hashes.map(hashKey));
+  const out = new Map<string, TxEnvelope>();
+  for (let i = 0; i < hashes.length; i += TXS_PER_REQUEST) {
+    const slice = hashes.slice(i, i + TXS_PER_REQUEST);
+    const res = decodeSyncResponse(
+      await net.request(peer, 'sync', encodeSyncRequest({ kind: 'txs', hashes: slice }), { timeoutMs }),
+    );
+    if (res.kind === 'error') throw new OrdoError('SYNC_PEER_ERROR', `peer ${peer}: ${res.message}`);
+    if (res.kind !== 'txs') {
+      throw new OrdoError('SYNC_BAD_RESPONSE', `peer ${peer} answered a txs request with ${res.kind}`);
+    }
+    for (const tx of res.txs) {
+      const k = hashKey(txHash(tx));
+      if (want.has(k)) out.set(k, tx);
+    }
+  }
+  return out;
+}
+
+export function hashKey(h: Uint8Array): string {
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
 }

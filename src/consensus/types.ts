@@ -25,6 +25,11 @@ export interface BlockSource {
    * cheaply instead of re-building contents; absent, the engine polls `buildContents`.
    */
   pendingTxs?(): number;
+  /**
+   * Optional: a pending transaction by id (txHash). Lets the engine rebuild compact proposals from
+   * transactions it already holds; absent, every transaction of a compact proposal is fetched.
+   */
+  findTx?(hash: Uint8Array): TxEnvelope | undefined;
 }
 
 export interface ConsensusStatus {

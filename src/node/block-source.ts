@@ -6,19 +6,20 @@
 import type { Genesis } from '../config/genesis-types.ts';
 import type { BlockSource } from '../consensus/types.ts';
 import { OrdoError } from '../errors.ts';
-import type { Mempool } from '../mempool/types.ts';
+import type { LaneMempool } from '../mempool/types.ts';
 import type { Block } from '../types.ts';
 
 export type PayloadCheck = (namespace: number, payload: Uint8Array) => string | undefined;
 
 export function createBlockSource(
   genesis: Genesis,
-  mempool: Mempool,
+  mempool: LaneMempool,
   checkPayload?: PayloadCheck,
 ): BlockSource {
   const rollups = new Map(genesis.rollups.map((r) => [r.namespace, r]));
   return {
     pendingTxs: () => mempool.stats().txs,
+    findTx: (hash) => mempool.get(hash),
     buildContents(_height, maxBytes, maxTxs) {
       return { txs: mempool.reap({ maxBytes, maxTxs }), bundles: [] };
     },

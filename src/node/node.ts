@@ -231,6 +231,9 @@ export class OrdoNode {
       },
       maxBlockBytes: config.consensus.maxBlockBytes,
       maxBlockTxs: config.consensus.maxBlockTxs,
+      compactProposals: config.consensus.compactProposals,
+      // Before the next height is proposed: its transactions leave the pool (status: committed).
+      onDecided: (block) => mempool.update(block.header.height, block.txs),
       txLookup: async (hashes: Uint8Array[]) =>
         hashes.map((h) => mempool.get(h)).filter((t) => t !== undefined),
       logger: child('consensus'),
@@ -340,7 +343,6 @@ export class OrdoNode {
 
   #onCommit(block: Block, _cert: CommitCertificate): void {
     const height = block.header.height;
-    this.#mempool?.update(height, block.txs);
     this.metrics.height.set(height);
     this.metrics.blockTxs.observe(block.txs.length);
     if (this.#submittedAt.size > 0) {

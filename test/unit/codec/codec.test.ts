@@ -2,15 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeBlock,
   decodeConsensusMessage,
+  decodeGossipConsensusMessage,
   decodeSyncRequest,
   decodeTx,
   decodeTxBatch,
   encodeBlock,
+  encodeCompactProposal,
   encodeConsensusMessage,
   encodedBlockSize,
   encodeSyncRequest,
   encodeTx,
   encodeTxBatch,
+  proposalFromCompact,
 } from '../../../src/codec/codec.ts';
 import { computeDataHash, txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { pb } from '../../../src/codec/proto.ts';
@@ -83,6 +86,39 @@ describe('codec', () => {
     });
     const req = { kind: 'blocks' as const, fromHeight: 3, toHeight: 9 };
     expect(decodeSyncRequest(encodeSyncRequest(req))).toEqual(req);
+  });
+
+  it('round-trips a proposal through its compact gossip form', () => {
+    const txs = [tx(1, 200), tx(2, 200), tx(2, 300)];
+    const proposal = {
+      height: 1,
+      round: 0,
+      polRound: -1,
+      block: block(txs),
+      proposerIndex: 2,
+      signature: new Uint8Array(64).fill(9),
+    };
+    const full = encodeConsensusMessage({ kind: 'proposal', proposal });
+    const bytes = encodeCompactProposal(proposal, txs.map(txHash));
+    expect(bytes.byteLength).toBeLessThan(full.byteLength);
+    const m = decodeGossipConsensusMessage(bytes);
+    if (m.kind !== 'compact') throw new Error('expected a compact proposal');
+    expect(m.compact.txHashes).toEqual(txs.map(txHash));
+    expect(proposalFromCompact(m.compact, txs)).toEqual(proposal);
+    // Full messages decode through the gossip decoder too; a compact one is refused where a full
+    // proposal is required (WAL records).
+    expect(decodeGossipConsensusMessage(full)).toEqual({ kind: 'proposal', proposal });
+    expectCode(() => decodeConsensusMessage(bytes), 'DECODE_UNEXPECTED');
+    // Transactions out of namespace order do not form a valid block.
+    expectCode(() => proposalFromCompact(m.compact, [txs[1]!, txs[0]!, txs[2]!]), 'DECODE_INVALID_FIELD');
+    // A header whose txCount disagrees with the listed ids is refused at decode.
+    const lying = encodeCompactProposal(proposal, txs.map(txHash));
+    const w = pb.ConsensusMessage.decode(lying) as unknown as { compactProposal: { txHashes: Uint8Array[] } };
+    w.compactProposal.txHashes.pop();
+    expectCode(
+      () => decodeGossipConsensusMessage(pb.ConsensusMessage.encode(w).finish()),
+      'DECODE_INVALID_FIELD',
+    );
   });
 
   it('rejects oversized input before decoding', () => {

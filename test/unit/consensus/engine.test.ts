@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeConsensusMessage } from '../../../src/codec/codec.ts';
-import { blockHash, voteSignBytes } from '../../../src/codec/hashing.ts';
+import { blockHash, txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { verifyCertificate } from '../../../src/consensus/certificate.ts';
 import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
@@ -146,6 +147,64 @@ describe('consensus engine', () => {
       const hashes = new Set(stores.map((s) => toHex(blockHash(s.blocks[h - 1]!))));
       expect(hashes.size).toBe(1);
     }
+  });
+
+  it('compact proposals: validators rebuild blocks from their pools and fetch what they lack', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const stores = keys.map(() => new MemoryBlockStore());
+    const all: TxEnvelope[] = Array.from({ length: 40 }, (_, i) => ({
+      namespace: 1 + (i % 3),
+      payload: new Uint8Array([i, 7, 7]),
+    }));
+    const key = (h: Uint8Array) => toHex(h);
+    const registries = keys.map(() => new Registry());
+    for (let i = 0; i < 4; i++) {
+      // Node 3 never received any transaction through gossip: its pool is empty.
+      const pool = new Map(i === 3 ? [] : all.map((t) => [key(txHash(t)), t] as const));
+      const pending = i === 3 ? [] : [...all];
+      const net = hub.create(`n${i}`);
+      await net.start();
+      const e = await createConsensusEngine({
+        chainId: CHAIN,
+        validators: set,
+        signer: ed25519Signer(keys[i]!.seed),
+        network: net,
+        store: stores[i]!,
+        source: {
+          buildContents: () => ({
+            txs: pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace),
+            bundles: [],
+          }),
+          validateContents: () => {},
+          pendingTxs: () => pending.length,
+          findTx: (h) => pool.get(key(h)),
+        },
+        txLookup: async (hashes) =>
+          hashes.map((h) => pool.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
+        compactProposals: true,
+        genesisTimeMs: 0,
+        dataDir: tmp(),
+        timeouts: fast,
+        registry: registries[i]!,
+      });
+      engines.push(e);
+      await e.start();
+    }
+    const committedTxs = (i: number) => stores[i]!.blocks.reduce((n, b) => n + b.txs.length, 0);
+    await until(() => [0, 1, 2, 3].every((i) => committedTxs(i) >= 30), 20_000);
+    const h = Math.min(...stores.map((s) => s.height()));
+    for (let k = 0; k < h; k++) {
+      const hashes = stores.map((s) => toHex(blockHash(s.blocks[k]!)));
+      expect(new Set(hashes).size).toBe(1);
+    }
+    // Node 3 rebuilt blocks full of transactions it never had: it fetched them, and verified them
+    // against the proposal's ids (a block whose data hash did not match would not have committed).
+    const fetched = await registries[3]!.getSingleMetricAsString('ordo_consensus_compact_fetched_txs_total');
+    expect(Number(/ (\d+)$/m.exec(fetched)?.[1] ?? 0)).toBeGreaterThan(0);
+    const failed = await registries[0]!.getSingleMetricAsString('ordo_consensus_compact_failed_total');
+    expect(failed).toMatch(/ 0$/m);
   });
 });
 
