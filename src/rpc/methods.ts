@@ -56,16 +56,24 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     }
     if (!namespaces.has(namespace))
       throw invalidParams(`unknown namespace ${namespace}`, { code: 'UNKNOWN_NAMESPACE' });
-    if (typeof data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(data)) {
-      throw invalidParams('data must be a 0x-prefixed hex string with an even number of digits');
+    const badHex = 'data must be a 0x-prefixed hex string with an even number of digits';
+    if (typeof data !== 'string' || !data.startsWith('0x') || data.length % 2 !== 0) {
+      throw invalidParams(badHex);
     }
     if (data.length === 2) throw invalidParams('data is empty');
+    // Size before decoding: an oversized string is refused without touching its digits.
     if ((data.length - 2) / 2 > d.maxTxBytes) {
       throw invalidParams(`transaction is ${(data.length - 2) / 2} bytes; the limit is ${d.maxTxBytes}`, {
         code: 'TX_TOO_LARGE',
       });
     }
-    const tx = { namespace, payload: fromHex(data) };
+    let payload: Uint8Array;
+    try {
+      payload = fromHex(data);
+    } catch {
+      throw invalidParams(badHex);
+    }
+    const tx = { namespace, payload };
     const r = d.mempool.add(tx, 'rpc');
     if (!r.ok) {
       if (r.code === 'DUPLICATE' || r.code === 'ALREADY_COMMITTED')
