@@ -356,6 +356,12 @@ export function decodeVote(bytes: Uint8Array): Vote {
   return voteFromWire(rawDecode('vote', pb.Vote, bytes, 1024));
 }
 
+function checkPolRound(what: string, p: { polRound: number; round: number }): void {
+  if (!Number.isInteger(p.polRound) || p.polRound < -1 || (p.polRound !== -1 && p.polRound >= p.round)) {
+    fail(`${what}.polRound must be -1 or a round below ${what}.round`);
+  }
+}
+
 function proposalFromWire(w: Wire): Proposal {
   const p: Proposal = {
     height: u64('proposal.height', w.height),
@@ -365,9 +371,7 @@ function proposalFromWire(w: Wire): Proposal {
     proposerIndex: u32('proposal.proposerIndex', w.proposerIndex),
     signature: fixedBytes('proposal.signature', w.signature, 64),
   };
-  if (!Number.isInteger(p.polRound) || p.polRound < -1 || (p.polRound !== -1 && p.polRound >= p.round)) {
-    fail('proposal.polRound must be -1 or a round below proposal.round');
-  }
+  checkPolRound('proposal', p);
   if (p.block.header.height !== p.height) fail('proposal height differs from its block height');
   return p;
 }
@@ -427,9 +431,7 @@ function compactFromWire(w: Wire): CompactProposal {
     proposerIndex: u32('compactProposal.proposerIndex', w.proposerIndex),
     signature: fixedBytes('compactProposal.signature', w.signature, 64),
   };
-  if (!Number.isInteger(c.polRound) || c.polRound < -1 || (c.polRound !== -1 && c.polRound >= c.round)) {
-    fail('compactProposal.polRound must be -1 or a round below compactProposal.round');
-  }
+  checkPolRound('compactProposal', c);
   if (header.height !== c.height) fail('compact proposal height differs from its header height');
   if (header.txCount !== c.txHashes.length) {
     fail(`header.txCount is ${header.txCount} but the compact proposal lists ${c.txHashes.length} ids`);
