@@ -57,6 +57,7 @@ export const configSchema = z
           .min(1024)
           .max(16 * 1024 * 1024 * 1024),
         ttlMs: ms(1000, 24 * 3600_000),
+        highWaterFraction: z.number().gt(0).max(1),
       })
       .strict(),
     consensus: z
@@ -97,7 +98,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     txBatchFlushMs: 10,
     requestTimeoutMs: 10_000,
   },
-  mempool: { maxTotalTxs: 200_000, maxTotalBytes: 256 * 1024 * 1024, ttlMs: 240_000 },
+  mempool: { maxTotalTxs: 200_000, maxTotalBytes: 256 * 1024 * 1024, ttlMs: 240_000, highWaterFraction: 0.9 },
   consensus: {
     timeoutProposeMs: 1000,
     timeoutVoteMs: 500,

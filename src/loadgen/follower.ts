@@ -30,6 +30,9 @@ export interface FollowedBlock {
 
 export type BlockListener = (b: FollowedBlock) => void;
 
+/** Heights fetched concurrently (answers are delivered in height order). */
+const FETCH_AHEAD = 8;
+
 export interface FollowerOptions {
   urls: string[];
   pollMs?: number;
@@ -175,40 +178,54 @@ export class BlockFollower {
     this.#fetching = true;
     try {
       while (this.#running && this.#next <= this.#known) {
-        const h = this.#next;
-        let b: BlockJson | null;
+        // Up to FETCH_AHEAD heights in flight at once, delivered in height order: one request at a
+        // time fell behind a busy network (a 4,000-transaction block takes a few hundred ms to
+        // serve), which made the report count late-seen transactions as uncommitted.
+        const url = this.url;
+        const heights: number[] = [];
+        for (let h = this.#next; h <= this.#known && heights.length < FETCH_AHEAD; h++) heights.push(h);
+        let blocks: (BlockJson | null)[];
         try {
-          b = (await rpcCall(this.url, 'ordo_getBlock', [h], 10_000)) as BlockJson | null;
+          blocks = (await Promise.all(
+            heights.map((h) => rpcCall(url, 'ordo_getBlock', [h], 10_000)),
+          )) as (BlockJson | null)[];
         } catch (err) {
-          this.#log.debug({ err: errorMessage(err), height: h }, 'follower getBlock failed; rotating');
+          this.#log.debug({ err: errorMessage(err), from: heights[0] }, 'follower getBlock failed; rotating');
           this.#rotate();
           this.#connectWs();
           return;
         }
-        if (b === null) return; // this node is behind; the next poll retries
-        const observedAt = this.#observed.get(h) ?? Date.now();
-        this.#observed.delete(h);
-        this.#next = h + 1;
-        const fb: FollowedBlock = {
-          height: b.height,
-          hash: b.hash,
-          timeMs: b.header.timeMs,
-          round: b.header.round,
-          proposer: b.header.proposer,
-          txs: b.txs.map((t) => ({ namespace: t.namespace, hash: t.hash })),
-          bundles: b.bundles ?? [],
-          observedAt,
-        };
-        for (const l of this.#listeners) {
-          try {
-            l(fb);
-          } catch (err) {
-            this.#log.warn({ err: errorMessage(err) }, 'block listener failed');
-          }
+        for (let i = 0; i < heights.length; i++) {
+          const b = blocks[i];
+          if (b == null) return; // this node is behind; the next poll retries
+          this.#deliver(heights[i]!, b);
         }
       }
     } finally {
       this.#fetching = false;
+    }
+  }
+
+  #deliver(h: number, b: BlockJson): void {
+    const observedAt = this.#observed.get(h) ?? Date.now();
+    this.#observed.delete(h);
+    this.#next = h + 1;
+    const fb: FollowedBlock = {
+      height: b.height,
+      hash: b.hash,
+      timeMs: b.header.timeMs,
+      round: b.header.round,
+      proposer: b.header.proposer,
+      txs: b.txs.map((t) => ({ namespace: t.namespace, hash: t.hash })),
+      bundles: b.bundles ?? [],
+      observedAt,
+    };
+    for (const l of this.#listeners) {
+      try {
+        l(fb);
+      } catch (err) {
+        this.#log.warn({ err: errorMessage(err) }, 'block listener failed');
+      }
     }
   }
 }

@@ -172,6 +172,7 @@ export class OrdoNode {
         maxTotalTxs: config.mempool.maxTotalTxs,
         maxTotalBytes: config.mempool.maxTotalBytes,
         ttlMs: config.mempool.ttlMs,
+        highWaterFraction: config.mempool.highWaterFraction,
       },
       classify: (tx) =>
         executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,

@@ -43,6 +43,12 @@ describe('config', () => {
       /consensus\.timeoutProposeMs/,
     );
     expect(problems(() => validateConfig({ store: { engine: 'sqlite' } }))).toMatch(/store\.engine/);
+    expect(problems(() => validateConfig({ mempool: { highWaterFraction: 0 } }))).toMatch(
+      /mempool\.highWaterFraction/,
+    );
+    expect(problems(() => validateConfig({ consensus: { compactProposals: 'yes' } }))).toMatch(
+      /consensus\.compactProposals/,
+    );
     expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
     expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
     expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(
