@@ -129,7 +129,9 @@ function portFree(port: number): Promise<boolean> {
 /** A random base port (30000-59990) whose first `nodes` port triples are all free. */
 export async function findFreeBasePort(nodes: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 2900) * 10;
+    // Below Linux's ephemeral range (32768+), where outgoing connections could take a port between
+    // this check and the node binding it.
+    const base = 20_000 + Math.floor(Math.random() * (1_270 - nodes)) * 10;
     let ok = true;
     for (let i = 0; i < nodes && ok; i++) {
       const p = portsFor(base, i);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NetworkLayout, setupNetwork } from '../../testnet/setup.ts';
+import { findFreeBasePort, type NetworkLayout, setupNetwork } from '../../testnet/setup.ts';
 import { killAll, killNode, type RunningNode, rpc, startNode, waitFor } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-consensus-'));
@@ -54,7 +54,7 @@ async function expectNoFork(upTo: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const basePort = 30_000 + Math.floor(Math.random() * 2000) * 10;
+  const basePort = await findFreeBasePort(4);
   layout = await setupNetwork({
     dir,
     validators: 4,

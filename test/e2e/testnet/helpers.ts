@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findFreeBasePort } from '../../../testnet/setup.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const ORDO = join(REPO, 'bin', 'ordo.js');
@@ -77,25 +77,9 @@ export async function waitFor<T>(
   );
 }
 
-function free(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
 /** A base port with `nodes` × 10 free ports above it (ports base+10i .. +2). */
-export async function freeBasePort(nodes: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 3000) * 10;
-    let ok = true;
-    for (let i = 0; i < nodes && ok; i++) {
-      for (let k = 0; k < 3 && ok; k++) ok = await free(base + i * 10 + k);
-    }
-    if (ok) return base;
-  }
-  throw new Error('no free base port found');
+export function freeBasePort(nodes: number): Promise<number> {
+  return findFreeBasePort(nodes);
 }
 
 const LOCK = join(tmpdir(), 'ordo-testnet-tests.lock');
