@@ -52,6 +52,8 @@ import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
 /** The WAL is compacted when it grows past this size. */
 const WAL_COMPACT_BYTES = 16 * 1024 * 1024;
+/** Compact proposal rebuilds in flight at once. */
+const MAX_REBUILDS = 256;
 /** Decided blocks that may wait for their store write while consensus runs ahead. */
 const MAX_COMMITS_IN_FLIGHT = 2;
 /** Bound on WAL records kept for one height (plus early next-height messages). */
@@ -169,6 +171,8 @@ export class Engine implements ConsensusEngineExt {
   #syncWanted: { from: number; target: number; peer?: PeerId } | null = null;
   /** Tail of the commit pipeline (store writes and commit listeners run in height order). */
   #pendingCommit: Promise<void> = Promise.resolve();
+  /** Compact proposals being rebuilt (height/round/signature). */
+  readonly #rebuilds = new Set<string>();
   /** Highest height handed to the commit pipeline. */
   #decidedHeight = 0;
   /** Decided blocks whose store write has not finished. */
@@ -410,7 +414,18 @@ export class Engine implements ConsensusEngineExt {
       return 'reject';
     }
     if (c.height < this.core.height) return 'accept';
-    void this.#rebuild(from, c);
+    // One rebuild in flight per signed proposal: copies that arrive while it is being rebuilt (gossip
+    // duplicates, rebroadcasts) are only forwarded, and at most MAX_REBUILDS run at once, so a
+    // proposer signing many compact proposals that list unavailable ids cannot multiply fetches.
+    // A copy arriving after the rebuild finished is rebuilt again (cheap: the pool has the txs, and
+    // the core ignores a proposal it already holds).
+    const key = `${c.height}/${c.round}/${toHex(c.signature)}`;
+    if (this.#rebuilds.has(key)) return 'accept';
+    if (this.#rebuilds.size >= MAX_REBUILDS) return 'ignore';
+    this.#rebuilds.add(key);
+    void this.#rebuild(from, c)
+      .catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'compact proposal rebuild failed'))
+      .finally(() => this.#rebuilds.delete(key));
     return 'accept';
   }
 

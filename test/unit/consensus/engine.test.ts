@@ -3,15 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeConsensusMessage } from '../../../src/codec/codec.ts';
-import { blockHash, txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
+import {
+  decodeGossipConsensusMessage,
+  decodeSyncRequest,
+  encodeCompactProposal,
+  encodeConsensusMessage,
+  encodeSyncResponse,
+} from '../../../src/codec/codec.ts';
+import {
+  blockHash,
+  computeDataHash,
+  proposalSignBytes,
+  txHash,
+  voteSignBytes,
+} from '../../../src/codec/hashing.ts';
 import { verifyCertificate } from '../../../src/consensus/certificate.ts';
 import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
 import type { BlockSource } from '../../../src/consensus/types.ts';
-import { makeValidatorSet } from '../../../src/consensus/validators.ts';
+import { makeValidatorSet, proposerIndex } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
 import { toHex } from '../../../src/crypto/hash.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
@@ -147,6 +159,71 @@ describe('consensus engine', () => {
       const hashes = new Set(stores.map((s) => toHex(blockHash(s.blocks[h - 1]!))));
       expect(hashes.size).toBe(1);
     }
+  });
+
+  it('rebuilds one compact proposal once, however many copies arrive while its fetch is slow', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const txs: TxEnvelope[] = [5, 6, 7].map((i) => ({ namespace: 1, payload: new Uint8Array([i, i, i]) }));
+    // The proposer of (1, 0), impersonated by a bare network that answers 'txs' requests slowly.
+    const p = proposerIndex(set, 1, 0);
+    const header = {
+      chainId: CHAIN,
+      height: 1,
+      round: 0,
+      timeMs: Date.now(),
+      parentHash: new Uint8Array(32),
+      dataHash: computeDataHash(txs),
+      proposer: keys[p]!.publicKey,
+      txCount: txs.length,
+      lastCommitHash: new Uint8Array(0),
+      resultsHash: new Uint8Array(0),
+      auctionHash: new Uint8Array(0),
+    };
+    const block = { header, txs, bundles: [] };
+    const signature = ed25519Signer(keys[p]!.seed).sign(proposalSignBytes(CHAIN, 1, 0, -1, blockHash(block)));
+    const proposal = { height: 1, round: 0, polRound: -1, block, proposerIndex: p, signature };
+    const fake = hub.create('fake');
+    await fake.start();
+    let txRequests = 0;
+    fake.handle('sync', async (_from, data) => {
+      const req = decodeSyncRequest(data);
+      if (req.kind !== 'txs') return encodeSyncResponse({ kind: 'error', message: 'only txs here' });
+      txRequests++;
+      await new Promise((r) => setTimeout(r, 300));
+      return encodeSyncResponse({ kind: 'txs', txs });
+    });
+    const me = keys.findIndex((_, i) => i !== p);
+    const net = hub.create('me');
+    await net.start();
+    const store = new MemoryBlockStore();
+    const e = await createConsensusEngine({
+      chainId: CHAIN,
+      validators: set,
+      signer: ed25519Signer(keys[me]!.seed),
+      network: net,
+      store,
+      source: { ...source([]), findTx: () => undefined },
+      genesisTimeMs: 0,
+      dataDir: tmp(),
+      timeouts: { ...fast, proposeMs: 5_000 },
+    });
+    engines.push(e);
+    let prevoted: Uint8Array | null | undefined;
+    fake.subscribe('consensus', (msg) => {
+      const m = decodeGossipConsensusMessage(msg.data);
+      if (m.kind === 'vote' && m.vote.type === 'prevote' && m.vote.validatorIndex === me)
+        prevoted = m.vote.blockHash;
+      return 'accept';
+    });
+    await e.start();
+    const bytes = encodeCompactProposal(proposal, txs.map(txHash));
+    for (let i = 0; i < 5; i++) await fake.publish('consensus', bytes);
+    await until(() => prevoted !== undefined);
+    // One fetch for five copies, and the rebuilt block is the proposer's: the prevote is for it.
+    expect(txRequests).toBe(1);
+    expect(toHex(prevoted!)).toBe(toHex(blockHash(block)));
   });
 
   it('compact proposals: validators rebuild blocks from their pools and fetch what they lack', async () => {
