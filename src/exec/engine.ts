@@ -123,14 +123,27 @@ export async function executeSequential(
   const get = overlayGet(overlay, committed);
   const receipts: Receipt[] = [];
   for (let i = 0; i < payloads.length; i++) {
-    const p = vm.prepare(payloads[i]!);
-    if (!p.ok) {
-      receipts.push(toReceipt(i, invalidOutcome(p.error)));
-      continue;
-    }
-    const { outcome, effects } = await runTx(vm, p.tx, get, ctx);
-    applyEffects(vm, overlay, get, effects.writes, effects.credits);
-    receipts.push(toReceipt(i, outcome));
+    receipts.push(await executeInOrder(vm, payloads[i]!, i, overlay, get, ctx));
   }
   return { receipts, writes: overlay };
+}
+
+/**
+ * One step of the sequential definition: prepare transaction `index`, execute it against `get`
+ * (committed state + `overlay`) and apply its effects to `overlay`. The parallel coordinator uses the
+ * same step for chunks no worker could run.
+ */
+export async function executeInOrder(
+  vm: AnyVm,
+  payload: Uint8Array,
+  index: number,
+  overlay: Map<Bytes, Val>,
+  get: (k: Bytes) => Bytes | undefined,
+  ctx: BlockContext,
+): Promise<Receipt> {
+  const p = vm.prepare(payload);
+  if (!p.ok) return toReceipt(index, invalidOutcome(p.error));
+  const { outcome, effects } = await runTx(vm, p.tx, get, ctx);
+  applyEffects(vm, overlay, get, effects.writes, effects.credits);
+  return toReceipt(index, outcome);
 }

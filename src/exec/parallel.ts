@@ -23,6 +23,7 @@ import {
   type AnyVm,
   applyEffects,
   type BlockExecution,
+  executeInOrder,
   invalidOutcome,
   overlayGet,
   runTx,
@@ -282,14 +283,7 @@ export async function executeParallel(
     if (out === undefined) {
       // The chunk could not be run by any worker: execute it here, from scratch.
       for (let i = chunk.start; i < end; i++) {
-        const p = vm.prepare(payloads[i]!);
-        if (!p.ok) {
-          receipts.push(toReceipt(i, invalidOutcome(p.error)));
-          continue;
-        }
-        const { outcome, effects } = await runTx(vm, p.tx, get, ctx);
-        applyEffects(vm, overlay, get, effects.writes, effects.credits);
-        receipts.push(toReceipt(i, outcome));
+        receipts.push(await executeInOrder(vm, payloads[i]!, i, overlay, get, ctx));
       }
       continue;
     }
