@@ -22,7 +22,7 @@ import {
 } from '../codec/codec.ts';
 import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
-import { toHex, ZERO_HASH } from '../crypto/hash.ts';
+import { latin1Key, toHex, ZERO_HASH } from '../crypto/hash.ts';
 import { DecodeError, errorMessage, OrdoError } from '../errors.ts';
 import type { Network, PeerId } from '../p2p/network.ts';
 import type { BlockStore, KvStore } from '../store/types.ts';
@@ -46,7 +46,7 @@ import {
   inputHeight,
   type TimeoutConfig,
 } from './state-machine.ts';
-import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs, hashKey } from './sync.ts';
+import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
 import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
@@ -445,7 +445,7 @@ export class Engine implements ConsensusEngineExt {
       // The forwarding peer first (it had to rebuild the block too), then the others; bounded.
       const peers = [from, ...this.#o.network.peers().filter((p) => p !== from)].slice(0, 4);
       for (const peer of peers) {
-        const still = missing.filter((h) => !got.has(hashKey(h)));
+        const still = missing.filter((h) => !got.has(latin1Key(h)));
         if (still.length === 0 || !this.#running || c.height < this.core.height) break;
         try {
           for (const [k, tx] of await fetchTxs(this.#o.network, peer, still, timeoutMs)) got.set(k, tx);
@@ -454,9 +454,9 @@ export class Engine implements ConsensusEngineExt {
         }
       }
       for (let i = 0; i < txs.length; i++) {
-        if (txs[i] === undefined) txs[i] = got.get(hashKey(c.txHashes[i]!));
+        if (txs[i] === undefined) txs[i] = got.get(latin1Key(c.txHashes[i]!));
       }
-      if (got.size < new Set(missing.map(hashKey)).size) {
+      if (got.size < new Set(missing.map(latin1Key)).size) {
         this.#metrics.compactFailed.inc();
         this.#log.warn(
           { height: c.height, round: c.round, missing: missing.length - got.size },

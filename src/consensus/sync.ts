@@ -14,7 +14,7 @@ import {
 } from '../codec/codec.ts';
 import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
-import { ZERO_HASH } from '../crypto/hash.ts';
+import { latin1Key, ZERO_HASH } from '../crypto/hash.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import type { Network, PeerId, RequestHandler } from '../p2p/network.ts';
 import type { BlockStore } from '../store/types.ts';
@@ -134,7 +134,7 @@ export async function fetchTxs(
   hashes: Uint8Array[],
   timeoutMs: number,
 ): Promise<Map<string, TxEnvelope>> {
-  const want = new Set(hashes.map(hashKey));
+  const want = new Set(hashes.map(latin1Key));
   const out = new Map<string, TxEnvelope>();
   for (let i = 0; i < hashes.length; i += TXS_PER_REQUEST) {
     const slice = hashes.slice(i, i + TXS_PER_REQUEST);
@@ -146,13 +146,9 @@ export async function fetchTxs(
       throw new OrdoError('SYNC_BAD_RESPONSE', `peer ${peer} answered a txs request with ${res.kind}`);
     }
     for (const tx of res.txs) {
-      const k = hashKey(txHash(tx));
+      const k = latin1Key(txHash(tx));
       if (want.has(k)) out.set(k, tx);
     }
   }
   return out;
-}
-
-export function hashKey(h: Uint8Array): string {
-  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
 }

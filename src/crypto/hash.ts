@@ -17,6 +17,11 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Bytes as a latin1 string (one char per byte, no copy of the bytes): a cheap Map/Set key. */
+export function latin1Key(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 /** Parse hex with or without a 0x prefix; throws on odd length or non-hex characters. */
 export function fromHex(s: string): Uint8Array {
   const h = s.startsWith('0x') || s.startsWith('0X') ? s.slice(2) : s;

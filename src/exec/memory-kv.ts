@@ -2,10 +2,11 @@
  * A tiny in-memory `KvStore` for tests and benchmarks (the node uses the database-backed one from
  * src/store). Keys are kept as latin1 strings; `range` sorts on demand, which is fine at test sizes.
  */
+import { latin1Key } from '../crypto/hash.ts';
 import type { KvStore, KvWrite } from '../store/types.ts';
 
 // Keys as latin1 strings: one char per byte, so string order is byte order.
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const hex = latin1Key;
 
 export class MemoryKv implements KvStore {
   readonly map = new Map<string, Uint8Array>();

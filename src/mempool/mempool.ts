@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
 import type { RollupConfig } from '../config/genesis-types.ts';
+import { latin1Key } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
 import type { Namespace, TxEnvelope } from '../types.ts';
 import { createMempoolMetrics, type LaneCounters } from './metrics.ts';
@@ -144,8 +145,7 @@ interface FinalRecord {
 
 /** The transaction id (codec/hashing.ts `txHash`, memoised per envelope) as a 32-char latin1 string key. */
 function txKey(tx: TxEnvelope): string {
-  const h = txHash(tx);
-  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+  return latin1Key(txHash(tx));
 }
 
 function hashOfKey(key: string): Uint8Array {
@@ -155,7 +155,7 @@ function hashOfKey(key: string): Uint8Array {
 
 function keyOfHash(hash: Uint8Array): string | undefined {
   if (!(hash instanceof Uint8Array) || hash.byteLength !== 32) return undefined;
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
+  return latin1Key(hash);
 }
 
 function newQueue(): Queue {

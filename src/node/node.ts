@@ -18,7 +18,7 @@ import { loadGenesis, validatorSetOf } from '../config/genesis.ts';
 import type { Genesis } from '../config/genesis-types.ts';
 import { createConsensusEngine, type Engine } from '../consensus/engine.ts';
 import { indexOfKey } from '../consensus/validators.ts';
-import { toHex } from '../crypto/hash.ts';
+import { latin1Key, toHex } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createMempool, type LaneMempool } from '../mempool/index.ts';
@@ -336,10 +336,7 @@ export class OrdoNode {
         this.#submittedAt.delete(k);
       }
     }
-    this.#submittedAt.set(
-      Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
-      performance.now(),
-    );
+    this.#submittedAt.set(latin1Key(hash), performance.now());
   }
 
   #onCommit(block: Block, _cert: CommitCertificate): void {
@@ -349,8 +346,7 @@ export class OrdoNode {
     if (this.#submittedAt.size > 0) {
       const now = performance.now();
       for (const tx of block.txs) {
-        const h = txHash(tx);
-        const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+        const k = latin1Key(txHash(tx));
         const t = this.#submittedAt.get(k);
         if (t !== undefined) {
           this.metrics.commitLatency.observe((now - t) / 1000);
