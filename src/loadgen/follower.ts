@@ -1,7 +1,8 @@
 /**
  * Follows committed blocks of a running network: one node at a time (rotating to the next URL on
  * failure), told of new heights by the WebSocket `newHeads` subscription and, as a fallback, by polling
- * `ordo_status`. Every block is fetched in height order with `ordo_getBlock` and handed to listeners with
+ * `ordo_status`. Every block is fetched in height order with `ordo_getBlock` (hashes and sizes only, no
+ * transaction data: a 4,000-transaction block is 1.6 MB of hex with it) and handed to listeners with
  * the time its height was first observed, which is the commit time the load generator measures
  * latency against. The testnet's dashboard and report share one follower with the load generator.
  */
@@ -187,7 +188,7 @@ export class BlockFollower {
         let blocks: (BlockJson | null)[];
         try {
           blocks = (await Promise.all(
-            heights.map((h) => rpcCall(url, 'ordo_getBlock', [h], 10_000)),
+            heights.map((h) => rpcCall(url, 'ordo_getBlock', [h, false], 10_000)),
           )) as (BlockJson | null)[];
         } catch (err) {
           this.#log.debug({ err: errorMessage(err), from: heights[0] }, 'follower getBlock failed; rotating');

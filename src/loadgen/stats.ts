@@ -63,27 +63,41 @@ function round(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
-/** Samples of the last `windowMs`, for live figures (bounded: at most `maxSamples` kept). */
+/**
+ * Samples of the last `windowMs`, for live figures. A fixed ring of `maxSamples` (time, value) pairs:
+ * adding is O(1) and overwrites the oldest sample when full, so a long run at a high rate costs no more
+ * per sample than a short one (an array with splice from the front cost O(window) per sample).
+ */
 export class WindowSamples {
   readonly #windowMs: number;
-  readonly #max: number;
-  #items: { t: number; v: number }[] = [];
+  readonly #t: Float64Array;
+  readonly #v: Float64Array;
+  /** Next slot to write. */
+  #head = 0;
+  #n = 0;
 
   constructor(windowMs = 5000, maxSamples = 50_000) {
     this.#windowMs = windowMs;
-    this.#max = maxSamples;
+    this.#t = new Float64Array(Math.max(1, maxSamples));
+    this.#v = new Float64Array(Math.max(1, maxSamples));
   }
 
   add(v: number, now = Date.now()): void {
-    this.#items.push({ t: now, v });
-    if (this.#items.length > this.#max) this.#items.splice(0, this.#items.length - this.#max);
+    this.#t[this.#head] = now;
+    this.#v[this.#head] = v;
+    this.#head = (this.#head + 1) % this.#t.length;
+    if (this.#n < this.#t.length) this.#n++;
   }
 
   summary(now = Date.now()): LatencySummary {
     const cut = now - this.#windowMs;
-    let i = 0;
-    while (i < this.#items.length && (this.#items[i]?.t ?? 0) < cut) i++;
-    if (i > 0) this.#items.splice(0, i);
-    return summarize(this.#items.map((x) => x.v));
+    const cap = this.#t.length;
+    const out = new Float64Array(this.#n);
+    let k = 0;
+    for (let i = 0; i < this.#n; i++) {
+      const at = (this.#head - this.#n + i + cap) % cap;
+      if ((this.#t[at] ?? 0) >= cut) out[k++] = this.#v[at] ?? 0;
+    }
+    return summarize(out.subarray(0, k));
   }
 }

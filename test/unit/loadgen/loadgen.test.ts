@@ -7,6 +7,7 @@ import {
   summarize,
 } from '../../../src/loadgen/index.ts';
 import { OpaquePayloads, TransferPayloads } from '../../../src/loadgen/payloads.ts';
+import { WindowSamples } from '../../../src/loadgen/stats.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
 
 describe('percentiles', () => {
@@ -18,6 +19,21 @@ describe('percentiles', () => {
     expect(s.p99).toBe(99);
     expect(s.max).toBe(100);
     expect(s.mean).toBe(50.5);
+  });
+});
+
+describe('window samples', () => {
+  it('keeps only the window and at most maxSamples, newest first', () => {
+    const w = new WindowSamples(1000, 4);
+    w.add(100, 0);
+    w.add(1, 1500);
+    w.add(2, 1600);
+    expect(w.summary(2000)).toMatchObject({ count: 2, max: 2 }); // the sample at t=0 is out of the window
+    for (let i = 0; i < 10; i++) w.add(10 + i, 1700 + i);
+    const s = w.summary(2000);
+    expect(s.count).toBe(4); // the ring keeps the 4 newest
+    expect(s.max).toBe(19);
+    expect(s.p50).toBe(17);
   });
 });
 
