@@ -138,19 +138,26 @@ interface Lane {
   counters: LaneCounters;
 }
 
+/** A dropped transaction's final status. */
 interface FinalRecord {
   status: TxStatus;
   at: number;
 }
 
+/**
+ * Every transaction committed in one block shares this record (a commit allocates nothing per
+ * transaction that outlives it; per-transaction status objects kept for minutes were a large share of
+ * the old-generation garbage at thousands of transactions per second). The index is found on demand.
+ */
+interface CommittedBlock {
+  height: number;
+  at: number;
+  keys: string[];
+}
+
 /** The transaction id (codec/hashing.ts `txHash`, memoised per envelope) as a 32-char latin1 string key. */
 function txKey(tx: TxEnvelope): string {
   return latin1Key(txHash(tx));
-}
-
-function hashOfKey(key: string): Uint8Array {
-  const b = Buffer.from(key, 'latin1');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function keyOfHash(hash: Uint8Array): string | undefined {
@@ -293,7 +300,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   let totalBytes = 0;
   const senders = new Map<string, SenderState>();
   const senderBaseCache = new Map<string, bigint>();
-  const finals = new Map<string, FinalRecord>();
+  const finals = new Map<string, FinalRecord | CommittedBlock>();
   const committedKeys = new Set<string>();
   let nextHeldSweepAt = Number.POSITIVE_INFINITY;
   let nextStatusSweepAt = Number.POSITIVE_INFINITY;
@@ -312,8 +319,8 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
    * stops at the first unexpired entry); the count bound always holds. This keeps the commit path to
    * one map write per transaction.
    */
-  function setFinal(key: string, status: TxStatus, now: number): void {
-    finals.set(key, { status, at: now });
+  function setFinal(key: string, record: FinalRecord | CommittedBlock, now: number): void {
+    finals.set(key, record);
     if (finals.size === 1) nextStatusSweepAt = now + limits.statusRetentionMs;
     if (finals.size > limits.maxStatusEntries) {
       const first = finals.keys().next();
@@ -422,7 +429,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   function drop(e: Entry, reason: DropReason, message: string, now: number): void {
     const wasReady = e.ready;
     removeEntry(e);
-    setFinal(e.key, { status: 'dropped', reason, message }, now);
+    setFinal(e.key, { status: { status: 'dropped', reason, message }, at: now }, now);
     e.lane.counters.dropped(reason).inc();
     const st = e.sender;
     if (!st) return;
@@ -450,9 +457,12 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       setFinal(
         x.key,
         {
-          status: 'dropped',
-          reason: 'replaced',
-          message: `another transaction with nonce ${x.nonce} from this sender committed (height ${height})`,
+          status: {
+            status: 'dropped',
+            reason: 'replaced',
+            message: `another transaction with nonce ${x.nonce} from this sender committed (height ${height})`,
+          },
+          at: now,
         },
         now,
       );
@@ -641,7 +651,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
 
     const e: Entry = {
       key,
-      hash: hashOfKey(key),
+      hash: txHash(tx), // memoised by txKey above
       tx,
       bytes: size,
       lane,
@@ -735,6 +745,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   function update(height: number, committed: TxEnvelope[]): void {
     const now = clock();
     const touched = new Map<SenderState, bigint>();
+    const block: CommittedBlock = { height, at: now, keys: new Array<string>(committed.length).fill('') };
     for (let i = 0; i < committed.length; i++) {
       const tx = committed[i]!;
       let e = byObject.get(tx);
@@ -780,7 +791,8 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
           }
         }
       }
-      setFinal(key, { status: 'committed', height, index: i }, now);
+      block.keys[i] = key;
+      setFinal(key, block, now);
       rememberCommitted(key);
     }
     for (const [st, maxNonce] of touched) {
@@ -796,7 +808,10 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     const key = keyOfHash(hash);
     if (key === undefined) return { status: 'unknown' };
     if (entries.has(key)) return { status: 'pending' };
-    return finals.get(key)?.status ?? { status: 'unknown' };
+    const r = finals.get(key);
+    if (r === undefined) return { status: 'unknown' };
+    if ('keys' in r) return { status: 'committed', height: r.height, index: r.keys.indexOf(key) };
+    return r.status;
   }
 
   return {

@@ -31,7 +31,6 @@ import {
   decodeTxLocation,
   decodeU32,
   encodeHead,
-  encodeTxLocation,
   encodeU32,
   HASH_BYTES,
   HEAD_KEY,
@@ -41,6 +40,7 @@ import {
   prefixEnd,
   subPrefix,
   txKey,
+  txLocationWrites,
   VERSION_KEY,
 } from './keys.ts';
 import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
@@ -336,9 +336,7 @@ export class EngineBlockStore implements BlockStore {
     ];
     // First occurrence of a tx hash within the block wins (entries are written last-to-first, and a
     // later write of the same key in one batch overrides an earlier one); across blocks the latest wins.
-    for (let i = block.txs.length - 1; i >= 0; i--) {
-      writes.push({ key: txKey(txHash(block.txs[i]!)), value: encodeTxLocation({ height, index: i }) });
-    }
+    for (const w of txLocationWrites(block.txs.map(txHash), height)) writes.push(w);
     for (const w of extra) writes.push(w);
     writes.push({ key: HEAD_KEY, value: encodeHead({ height, hash }) });
 

@@ -11,6 +11,7 @@ import {
   prefixEnd,
   subPrefix,
   txKey,
+  txLocationWrites,
 } from '../../../src/store/keys.ts';
 
 describe('store key layout', () => {
@@ -49,5 +50,15 @@ describe('store key layout', () => {
     expect(decodeHead(encodeHead({ height: 7, hash }))).toEqual({ height: 7, hash });
     expect(decodeHead(new Uint8Array(39))).toBeUndefined();
     expect(() => txKey(new Uint8Array(31))).toThrow(OrdoError);
+  });
+
+  it("builds a block's tx-index writes last-first, each equal to txKey / encodeTxLocation", () => {
+    const hashes = [1, 2, 3].map((b) => new Uint8Array(32).fill(b));
+    const height = 2 ** 33 + 5;
+    const w = txLocationWrites(hashes, height);
+    expect(w.map((x) => x.key)).toEqual([txKey(hashes[2]!), txKey(hashes[1]!), txKey(hashes[0]!)]);
+    expect(w.map((x) => decodeTxLocation(x.value))).toEqual([2, 1, 0].map((index) => ({ height, index })));
+    expect(w[0]!.value).toEqual(encodeTxLocation({ height, index: 2 }));
+    expect(() => txLocationWrites([new Uint8Array(31)], 1)).toThrow(OrdoError);
   });
 });
