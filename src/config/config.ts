@@ -58,6 +58,8 @@ export const configSchema = z
           .max(16 * 1024 * 1024 * 1024),
         ttlMs: ms(1000, 24 * 3600_000),
         highWaterFraction: z.number().gt(0).max(1),
+        maxBacklogSeconds: z.number().min(0).max(3600),
+        minBacklogTxs: z.number().int().min(1).max(100_000_000),
       })
       .strict(),
     consensus: z
@@ -98,7 +100,14 @@ export const DEFAULT_CONFIG: NodeConfig = {
     txBatchFlushMs: 10,
     requestTimeoutMs: 10_000,
   },
-  mempool: { maxTotalTxs: 200_000, maxTotalBytes: 256 * 1024 * 1024, ttlMs: 240_000, highWaterFraction: 0.9 },
+  mempool: {
+    maxTotalTxs: 200_000,
+    maxTotalBytes: 256 * 1024 * 1024,
+    ttlMs: 240_000,
+    highWaterFraction: 0.9,
+    maxBacklogSeconds: 1,
+    minBacklogTxs: 5_000,
+  },
   consensus: {
     timeoutProposeMs: 1000,
     timeoutVoteMs: 500,

@@ -35,6 +35,9 @@ import type {
   TxStatus,
 } from './types.ts';
 
+/** The commit rate behind admission control is measured over this window. */
+const RATE_WINDOW_MS = 5_000;
+
 export interface MempoolLimits {
   /** Pending transactions over all lanes. */
   maxTotalTxs: number;
@@ -52,6 +55,15 @@ export interface MempoolLimits {
   maxNonceGap: number;
   /** RPC admissions are refused with OVERLOADED above this fraction of any capacity (lane or total). */
   highWaterFraction: number;
+  /**
+   * Admission control sized to what the network commits: RPC admissions are refused with OVERLOADED
+   * while the pool holds more than this many seconds of the recent commit rate (0 turns it off). A
+   * pool that only ever grows under overload turns every accepted transaction into a long wait and
+   * spends the CPU that consensus needs on admitting transactions that cannot commit soon.
+   */
+  maxBacklogSeconds: number;
+  /** ...but never refuses below this many pending transactions (the rate is unknown at start-up). */
+  minBacklogTxs: number;
   /** Recently committed hashes remembered to reject re-submissions (count-bounded). */
   maxCommittedHashes: number;
   /** Next-nonce memory for senders with nothing pending (count-bounded). */
@@ -67,6 +79,8 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
   maxStatusEntries: 200_000,
   maxNonceGap: 16,
   highWaterFraction: 0.9,
+  maxBacklogSeconds: 1,
+  minBacklogTxs: 5_000,
   maxCommittedHashes: 200_000,
   maxSenderCache: 100_000,
 };
@@ -211,6 +225,7 @@ function validateLimits(l: MempoolLimits): void {
     'maxStatusEntries',
     'maxCommittedHashes',
     'maxSenderCache',
+    'minBacklogTxs',
   ] as const) {
     positiveInt(k, l[k]);
   }
@@ -218,6 +233,12 @@ function validateLimits(l: MempoolLimits): void {
     throw new OrdoError('MEMPOOL_CONFIG_INVALID', `mempool limit maxNonceGap must be an integer >= 0`, {
       field: 'maxNonceGap',
       value: l.maxNonceGap,
+    });
+  }
+  if (!(Number.isFinite(l.maxBacklogSeconds) && l.maxBacklogSeconds >= 0)) {
+    throw new OrdoError('MEMPOOL_CONFIG_INVALID', `mempool limit maxBacklogSeconds must be a number >= 0`, {
+      field: 'maxBacklogSeconds',
+      value: l.maxBacklogSeconds,
     });
   }
   if (!(l.highWaterFraction > 0 && l.highWaterFraction <= 1)) {
@@ -250,6 +271,12 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'mempool' });
   const maxGap = BigInt(limits.maxNonceGap);
   const hw = limits.highWaterFraction;
+  // Admission control: the commits of the last RATE_WINDOW_MS (block time, tx count), oldest first.
+  const commitTimes: number[] = [];
+  const commitCounts: number[] = [];
+  let firstCommitAt = -1;
+  let backlogLimit = limits.maxBacklogSeconds > 0 ? limits.minBacklogTxs : Number.POSITIVE_INFINITY;
+  let commitRate = 0;
 
   // ------------------------------------------------------------------ lanes
   const lanes = new Map<Namespace, Lane>();
@@ -597,6 +624,13 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     if (committedKeys.has(key))
       return reject(lane.counters, 'ALREADY_COMMITTED', 'transaction already committed');
     if (source === 'rpc') {
+      if (totalTxs >= backlogLimit) {
+        return reject(
+          lane.counters,
+          'OVERLOADED',
+          `network backlog: ${totalTxs} transactions pending, more than ${limits.maxBacklogSeconds} s of the recent commit rate (${Math.round(commitRate)} tx/s); retry later`,
+        );
+      }
       // An empty lane / pool always takes one transaction that fits, so OVERLOADED is never permanent.
       if (
         (totalTxs > 0 &&
@@ -800,7 +834,29 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       normalizeSender(st, height, now);
     }
     sweep(now);
+    noteCommit(now, committed.length);
     log.debug({ height, committed: committed.length, pending: totalTxs }, 'mempool updated');
+  }
+
+  /**
+   * Track the commit rate over the last RATE_WINDOW_MS and size the RPC backlog limit from it. The
+   * limit only moves when blocks commit: if the chain stalls, the pool fills up to the last limit and
+   * then refuses, which is what a stalled chain should do.
+   */
+  function noteCommit(now: number, count: number): void {
+    if (limits.maxBacklogSeconds <= 0) return;
+    if (firstCommitAt < 0) firstCommitAt = now;
+    commitTimes.push(now);
+    commitCounts.push(count);
+    while (commitTimes.length > 0 && commitTimes[0]! <= now - RATE_WINDOW_MS) {
+      commitTimes.shift();
+      commitCounts.shift();
+    }
+    let sum = 0;
+    for (const c of commitCounts) sum += c;
+    const spanMs = Math.max(1000, Math.min(RATE_WINDOW_MS, now - firstCommitAt));
+    commitRate = (sum * 1000) / spanMs;
+    backlogLimit = Math.max(limits.minBacklogTxs, Math.ceil(commitRate * limits.maxBacklogSeconds));
   }
 
   function status(hash: Uint8Array): TxStatus {
@@ -852,6 +908,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       return {
         txs: totalTxs,
         bytes: totalBytes,
+        ...(Number.isFinite(backlogLimit) ? { backlogLimit } : {}),
         lanes: sortedLanes.map((l) => ({ namespace: l.namespace, txs: l.txs, bytes: l.bytes })),
       };
     },

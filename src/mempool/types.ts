@@ -43,8 +43,16 @@ export interface Mempool {
   /** A block committed: remove its transactions and record their status. */
   update(height: number, committed: TxEnvelope[]): void;
   status(hash: Uint8Array): TxStatus;
-  /** Pending count and bytes, per lane and total. */
-  stats(): { txs: number; bytes: number; lanes: { namespace: Namespace; txs: number; bytes: number }[] };
+  /**
+   * Pending count and bytes, per lane and total; `backlogLimit` is the pending count above which RPC
+   * admissions are refused (admission control, `maxBacklogSeconds`), absent when that is off.
+   */
+  stats(): {
+    txs: number;
+    bytes: number;
+    backlogLimit?: number;
+    lanes: { namespace: Namespace; txs: number; bytes: number }[];
+  };
 }
 
 // ---------------------------------------------------------------- extensions (issue 5)

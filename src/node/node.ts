@@ -173,6 +173,8 @@ export class OrdoNode {
         maxTotalBytes: config.mempool.maxTotalBytes,
         ttlMs: config.mempool.ttlMs,
         highWaterFraction: config.mempool.highWaterFraction,
+        maxBacklogSeconds: config.mempool.maxBacklogSeconds,
+        minBacklogTxs: config.mempool.minBacklogTxs,
       },
       classify: (tx) =>
         executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,

@@ -5,6 +5,7 @@ import { txHash } from '../../../src/codec/hashing.ts';
 import { LIMITS } from '../../../src/codec/limits.ts';
 import { createMempool } from '../../../src/mempool/index.ts';
 import type { AdmitResult } from '../../../src/mempool/types.ts';
+import type { TxEnvelope } from '../../../src/types.ts';
 import { makePool, rollup, tx } from './helpers.ts';
 
 function hashOf(r: AdmitResult): Uint8Array {
@@ -27,6 +28,7 @@ describe('mempool basics', () => {
     expect(pool.stats()).toEqual({
       txs: 1,
       bytes: 32,
+      backlogLimit: 5000, // minBacklogTxs until blocks commit
       lanes: [
         { namespace: 1, txs: 1, bytes: 32 },
         { namespace: 2, txs: 0, bytes: 0 },
@@ -125,6 +127,52 @@ describe('rejection reasons', () => {
     for (let i = 0; i < 5; i++) expect(pool.add(tx(1 + (i % 3)), 'rpc').ok).toBe(true);
     expect(pool.add(tx(1), 'rpc')).toMatchObject({ ok: false, code: 'OVERLOADED', retryable: true });
     expect(pool.add(tx(1), 'gossip').ok).toBe(true);
+  });
+
+  it('admission control: RPC is refused above maxBacklogSeconds of the recent commit rate', () => {
+    const big = { maxPendingTxs: 100_000, maxPendingBytes: 64 * 1024 * 1024 };
+    const { pool, clock } = makePool({
+      rollups: [rollup(1, big), rollup(2, big), rollup(3, big)],
+      limits: {
+        maxTotalTxs: 100_000,
+        maxTotalBytes: 64 * 1024 * 1024,
+        maxBacklogSeconds: 2,
+        minBacklogTxs: 10,
+      },
+    });
+    const pending: TxEnvelope[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = tx(1);
+      expect(pool.add(t, 'rpc').ok).toBe(true);
+      pending.push(t);
+    }
+    // No commits yet: the floor applies. Gossip is never refused by admission control.
+    const r = pool.add(tx(1), 'rpc');
+    expect(r).toMatchObject({ ok: false, code: 'OVERLOADED', retryable: true });
+    expect(r.ok ? '' : r.message).toContain('network backlog');
+    expect(pool.add(tx(2), 'gossip').ok).toBe(true);
+    // 100 transactions committed every 100 ms for 6 s: 1,000 tx/s, so up to 2,000 may be pending.
+    for (let h = 1; h <= 60; h++) {
+      clock.advance(100);
+      const block = Array.from({ length: 100 }, () => tx(3));
+      for (const t of block) pool.add(t, 'gossip');
+      pool.update(h, block);
+    }
+    expect(pool.stats().backlogLimit).toBe(2000);
+    let admitted = 0;
+    for (let i = 0; i < 3000; i++) if (pool.add(tx(1), 'rpc').ok) admitted++;
+    expect(pool.stats().txs).toBe(2000);
+    expect(admitted).toBe(2000 - 11);
+    // The chain goes quiet (empty blocks): the limit falls back to the floor.
+    for (let h = 61; h <= 120; h++) {
+      clock.advance(100);
+      pool.update(h, []);
+    }
+    expect(pool.stats().backlogLimit).toBe(10);
+    // Off: only the capacity high-water mark applies.
+    const off = makePool({ limits: { maxBacklogSeconds: 0, minBacklogTxs: 1 } }).pool;
+    for (let i = 0; i < 50; i++) expect(off.add(tx(1), 'rpc').ok).toBe(true);
+    expect(off.stats().backlogLimit).toBeUndefined();
   });
 
   it('OVERLOADED for RPC when only its lane is saturated; other lanes unaffected', () => {
