@@ -9,7 +9,8 @@
  *   (nonce-gapped transactions of executed lanes, waiting for the gap to fill, evicted first);
  * - per (lane, sender) a `SenderState` with the next expected nonce and the sender's pending nonces;
  * - `finals`: hash key -> final status (committed / dropped), bounded in time and entries; and a
- *   count-bounded set of recently committed keys that rejects re-submission of committed transactions.
+ *   count-bounded set of recently committed keys that rejects re-submission of committed transactions
+ *   (both two-generation maps, recent.ts: evicting a Map's first key one at a time is quadratic in V8).
  * Every operation is O(1) or O(work done) except cross-lane eviction, which scans the lanes.
  */
 
@@ -22,6 +23,7 @@ import { latin1Key } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
 import type { Namespace, TxEnvelope } from '../types.ts';
 import { createMempoolMetrics, type LaneCounters } from './metrics.ts';
+import { RecentMap } from './recent.ts';
 import { type FairLane, selectFair } from './select.ts';
 import type {
   AdmitListener,
@@ -326,9 +328,10 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   let totalTxs = 0;
   let totalBytes = 0;
   const senders = new Map<string, SenderState>();
-  const senderBaseCache = new Map<string, bigint>();
-  const finals = new Map<string, FinalRecord | CommittedBlock>();
-  const committedKeys = new Set<string>();
+  // Bounded memories: two-generation maps (recent.ts), never a Map evicting its first key.
+  const senderBaseCache = new RecentMap<string, bigint>(limits.maxSenderCache);
+  const finals = new RecentMap<string, FinalRecord | CommittedBlock>(limits.maxStatusEntries);
+  const committedKeys = new RecentMap<string, true>(limits.maxCommittedHashes);
   let nextHeldSweepAt = Number.POSITIVE_INFINITY;
   let nextStatusSweepAt = Number.POSITIVE_INFINITY;
   const byObject = new WeakMap<TxEnvelope, Entry>();
@@ -340,36 +343,21 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   }
 
   /**
-   * Record a final status. A key that already has one (re-admitted after a drop) is updated in place,
-   * keeping its old position in the retention order: the count bound may forget it a little early, and
-   * older entries queued behind it may outlive the time bound by up to one retention period (the sweep
-   * stops at the first unexpired entry); the count bound always holds. This keeps the commit path to
-   * one map write per transaction.
+   * Record a final status. At most `maxStatusEntries` are kept, and a status is served for at least
+   * `statusRetentionMs` (unless the count bound forgets it first) and at most about twice that: the
+   * memory drops whole generations (recent.ts).
    */
   function setFinal(key: string, record: FinalRecord | CommittedBlock, now: number): void {
-    finals.set(key, record);
-    if (finals.size === 1) nextStatusSweepAt = now + limits.statusRetentionMs;
-    if (finals.size > limits.maxStatusEntries) {
-      const first = finals.keys().next();
-      if (!first.done) finals.delete(first.value);
-    }
+    finals.set(key, record, now);
+    if (nextStatusSweepAt === Number.POSITIVE_INFINITY) nextStatusSweepAt = now + limits.statusRetentionMs;
   }
 
   function rememberCommitted(key: string): void {
-    committedKeys.add(key);
-    if (committedKeys.size > limits.maxCommittedHashes) {
-      const first = committedKeys.values().next();
-      if (!first.done) committedKeys.delete(first.value);
-    }
+    committedKeys.set(key, true);
   }
 
   function cacheSenderBase(key: string, base: bigint): void {
-    senderBaseCache.delete(key);
     senderBaseCache.set(key, base);
-    if (senderBaseCache.size > limits.maxSenderCache) {
-      const first = senderBaseCache.keys().next();
-      if (!first.done) senderBaseCache.delete(first.value);
-    }
   }
 
   function senderKey(lane: Lane, sender: string): string {
@@ -522,14 +510,8 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       }
     }
     if (now >= nextStatusSweepAt) {
-      nextStatusSweepAt = Number.POSITIVE_INFINITY;
-      for (const [k, r] of finals) {
-        if (r.at + limits.statusRetentionMs > now) {
-          nextStatusSweepAt = r.at + limits.statusRetentionMs;
-          break;
-        }
-        finals.delete(k);
-      }
+      finals.expire(now - limits.statusRetentionMs);
+      nextStatusSweepAt = finals.nextExpiry(limits.statusRetentionMs);
     }
   }
 
