@@ -3,8 +3,9 @@
  *
  * Open loop: the offered rate is fixed in advance. Every tick (default 20 ms) the generator works out how
  * many transactions the schedule owes (`rate × elapsed − offered`), spreads them over the healthy
- * targets and sends each share as one JSON-RPC batch of `ordo_submitTransaction` calls on a keep-alive
- * connection, without waiting for earlier batches. When a target already has `maxInFlight` batches
+ * targets and sends each share as one `ordo_submitTransactions` call (a JSON-RPC batch of
+ * `ordo_submitTransaction` calls to a node without it) on a keep-alive connection, without waiting for
+ * earlier batches. When a target already has `maxInFlight` batches
  * outstanding the share is counted as "not sent" instead of being delayed, so a slow network shows up
  * as lost offered load and latency, never as a quietly lower rate (the coordinated-omission trap of
  * closed-loop tools).
@@ -106,6 +107,8 @@ export interface LiveLoad {
 
 interface TargetState {
   http: HttpTarget;
+  /** The node answered -32601 to `ordo_submitTransactions`: send JSON-RPC batches instead. */
+  legacy: boolean;
   inFlight: number;
   downUntil: number;
   sent: number;
@@ -189,6 +192,7 @@ export class LoadGenerator {
     this.#credit = o.sources.map(() => 0);
     this.#targets = o.urls.map((url) => ({
       http: new HttpTarget(url, this.#o.maxInFlight),
+      legacy: false,
       inFlight: 0,
       downUntil: 0,
       sent: 0,
@@ -345,14 +349,14 @@ export class LoadGenerator {
     }
     const sources = this.#o.sources;
     const items: Item[] = new Array(count);
-    const parts: string[] = new Array(count);
+    const txs: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const src = sources[this.#pickSource()]!;
       const { payload, tag } = src.next();
       const hash = txHashHex(src.namespace, payload);
       items[i] = { hash, src, tag, m };
-      parts[i] =
-        `{"jsonrpc":"2.0","id":${i},"method":"ordo_submitTransaction","params":[{"namespace":${src.namespace},"data":"0x${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')}"}]}`;
+      txs[i] =
+        `{"namespace":${src.namespace},"data":"0x${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')}"}`;
       this.#pending.set(hash, { t: now, target: idx, m });
     }
     if (m) {
@@ -360,10 +364,9 @@ export class LoadGenerator {
       target.sent += count;
     }
     target.inFlight++;
-    const p = target.http
-      .post(`[${parts.join(',')}]`, this.#o.requestTimeoutMs)
+    const p = this.#post(target, txs)
       .then(
-        (res) => this.#onResponse(target, items, res.status, res.text),
+        (res) => this.#onResponse(target, items, res.status, res.text, res.batched),
         (err) => {
           if (m) target.unreachable += count;
           target.downUntil = Date.now() + this.#o.backoffMs;
@@ -394,12 +397,59 @@ export class LoadGenerator {
     return best;
   }
 
-  #onResponse(target: TargetState, items: Item[], status: number, text: string): void {
+  /**
+   * Send one share: `ordo_submitTransactions` (one call, refusals listed by index), or a JSON-RPC batch
+   * of `ordo_submitTransaction` calls for a node that does not know that method (answered -32601 once,
+   * then remembered per target).
+   */
+  async #post(
+    target: TargetState,
+    txs: string[],
+  ): Promise<{ status: number; text: string; batched: boolean }> {
+    const timeout = this.#o.requestTimeoutMs;
+    if (!target.legacy) {
+      const res = await target.http.post(
+        `{"jsonrpc":"2.0","id":0,"method":"ordo_submitTransactions","params":[[${txs.join(',')}],{"hashes":false}]}`,
+        timeout,
+      );
+      if (!isMethodNotFound(res.text)) return { ...res, batched: true };
+      target.legacy = true;
+    }
+    const calls = txs.map(
+      (t, i) => `{"jsonrpc":"2.0","id":${i},"method":"ordo_submitTransaction","params":[${t}]}`,
+    );
+    const res = await target.http.post(`[${calls.join(',')}]`, timeout);
+    return { ...res, batched: false };
+  }
+
+  #onResponse(target: TargetState, items: Item[], status: number, text: string, batched: boolean): void {
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       this.#reject(target, items, `HTTP_${status}`);
+      return;
+    }
+    if (batched) {
+      const b = body as { result?: SubmitManyResult; error?: RpcErr };
+      if (b.result === undefined || !Array.isArray(b.result.rejected)) {
+        this.#reject(target, items, b.error?.data?.code ?? `RPC_${b.error?.code ?? status}`);
+        return;
+      }
+      const refused = new Uint8Array(items.length);
+      for (const r of b.result.rejected) {
+        const it = items[r.index];
+        if (it === undefined || refused[r.index] === 1) continue;
+        refused[r.index] = 1;
+        this.#rejectOne(target, it, r.code ?? `RPC_${r.rpcCode}`);
+      }
+      const dup = new Set(b.result.duplicates ?? []);
+      for (let i = 0; i < items.length; i++) {
+        if (refused[i] === 1 || !items[i]!.m) continue;
+        this.#accepted++;
+        target.accepted++;
+        if (dup.has(i)) this.#duplicates++;
+      }
       return;
     }
     if (!Array.isArray(body)) {
@@ -458,6 +508,23 @@ export class LoadGenerator {
         t.window.add(ms, b.observedAt);
       }
     }
+  }
+}
+
+/** The result of `ordo_submitTransactions` (docs/rpc.md). */
+interface SubmitManyResult {
+  accepted: number;
+  duplicates?: number[];
+  rejected: { index: number; code?: string; rpcCode?: number }[];
+}
+
+/** A -32601 answer (small: only errors are short) to a method this node does not serve. */
+function isMethodNotFound(text: string): boolean {
+  if (text.length > 1024 || !text.includes('-32601')) return false;
+  try {
+    return (JSON.parse(text) as { error?: { code?: number } }).error?.code === -32601;
+  } catch {
+    return false;
   }
 }
 

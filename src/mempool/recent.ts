@@ -36,9 +36,12 @@ export class RecentMap<K, V> {
     return this.#cur.has(key) || this.#old.has(key);
   }
 
-  /** Insert or refresh (a refreshed key moves to the current generation). */
+  /**
+   * Insert or refresh. A refreshed key is written to the current generation, which `get` reads first;
+   * a stale copy in the old generation is not deleted (that would cost a second lookup on every insert,
+   * and almost every insert is a fresh key) and leaves with its generation.
+   */
   set(key: K, value: V, now = 0): void {
-    if (this.#old.size > 0) this.#old.delete(key);
     this.#cur.set(key, value);
     if (now > this.#curNewestAt) this.#curNewestAt = now;
     if (this.#cur.size >= this.#half) {

@@ -286,6 +286,7 @@ export class OrdoNode {
       consensus,
       peers: () => network.peers(),
       maxTxBytes: Math.min(LIMITS.maxTxBytes, Math.max(...genesis.rollups.map((r) => r.maxTxBytes))),
+      maxSubmitBatch: config.rpc.maxBatchRequests,
       onAdmitted: (tx, hash) => {
         gossip.push(tx);
         this.#trackSubmission(hash);

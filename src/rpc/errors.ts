@@ -21,12 +21,19 @@ export const RPC = {
   NOT_FOUND: -32004,
 } as const;
 
+/**
+ * An error answered to the caller. It carries no stack trace: it is an answer, not a bug report, and
+ * under overload thousands per second are made (a captured stack cost more than the rejection itself).
+ */
 export class RpcError extends Error {
   readonly code: number;
   readonly data: unknown;
 
   constructor(code: number, message: string, data?: unknown) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'RpcError';
     this.code = code;
     this.data = data;

@@ -8,7 +8,7 @@ import type { ConsensusEngine } from '../consensus/types.ts';
 import { fromHex } from '../crypto/hash.ts';
 import type { Mempool, TxStatus } from '../mempool/types.ts';
 import type { BlockStore } from '../store/types.ts';
-import { invalidParams, RPC, RpcError } from './errors.ts';
+import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 import { blockJson, evidenceJson, hex } from './json.ts';
 import type { RpcServer } from './server.ts';
 
@@ -21,6 +21,8 @@ export interface RpcDeps {
   consensus: ConsensusEngine;
   peers: () => string[];
   maxTxBytes: number;
+  /** Most transactions one `ordo_submitTransactions` call may carry. */
+  maxSubmitBatch: number;
   /** Called after a transaction is admitted over RPC (e.g. to gossip it). */
   onAdmitted?: (tx: { namespace: number; payload: Uint8Array }, hash: Uint8Array) => void;
   /** Subscribe to committed heights (WebSocket `ordo_subscribe ["newHeads"]`); returns an unsubscribe. */
@@ -40,10 +42,10 @@ export function statusJson(s: TxStatus): Record<string, unknown> {
 export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   const namespaces = new Set(d.genesis.rollups.map((r) => r.namespace));
 
-  rpc.register('ordo_submitTransaction', (params) => {
-    const p = params[0];
+  /** Validate and admit one `{namespace, data}` submission; throws an RpcError saying what was wrong. */
+  const submit = (p: unknown): { hash: string; duplicate?: true } => {
     if (p === null || typeof p !== 'object' || Array.isArray(p)) {
-      throw invalidParams('expected [{namespace: number, data: "0x…"}]');
+      throw invalidParams('expected {namespace: number, data: "0x…"}');
     }
     const { namespace, data } = p as { namespace?: unknown; data?: unknown };
     if (
@@ -94,6 +96,55 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     }
     d.onAdmitted?.(tx, r.hash);
     return { hash: hex(r.hash) };
+  };
+
+  rpc.register('ordo_submitTransaction', (params) => {
+    if (params[0] === null || typeof params[0] !== 'object' || Array.isArray(params[0])) {
+      throw invalidParams('expected [{namespace: number, data: "0x…"}]');
+    }
+    return submit(params[0]);
+  });
+
+  // Many transactions in one call: one request to parse and one answer to write instead of a JSON-RPC
+  // batch's envelope, dispatch and result object per transaction. Each transaction is admitted on its
+  // own (one refusal does not fail the others); the answer lists refusals by index.
+  rpc.register('ordo_submitTransactions', (params) => {
+    const list = params[0];
+    if (!Array.isArray(list)) throw invalidParams('expected [[{namespace, data}, …], {hashes?: boolean}]');
+    if (list.length === 0) throw invalidParams('no transactions');
+    if (list.length > d.maxSubmitBatch) {
+      throw invalidParams(`${list.length} transactions in one call; the limit is ${d.maxSubmitBatch}`);
+    }
+    const opts = params[1] ?? {};
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+      throw invalidParams('the second param must be an object {hashes?: boolean}');
+    const withHashes = (opts as { hashes?: unknown }).hashes ?? true;
+    if (typeof withHashes !== 'boolean') throw invalidParams('hashes must be a boolean');
+    const hashes: (string | null)[] = [];
+    const duplicates: number[] = [];
+    const rejected: { index: number; code: string; rpcCode: number; message: string; retryable: boolean }[] =
+      [];
+    let accepted = 0;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        const r = submit(list[i]);
+        accepted++;
+        if (r.duplicate) duplicates.push(i);
+        if (withHashes) hashes.push(r.hash);
+      } catch (err) {
+        const e = toRpcError(err);
+        const data = e.data as { code?: string; retryable?: boolean } | undefined;
+        rejected.push({
+          index: i,
+          code: data?.code ?? (e.code === RPC.INVALID_PARAMS ? 'INVALID_PARAMS' : 'REJECTED'),
+          rpcCode: e.code,
+          message: e.message,
+          retryable: data?.retryable === true,
+        });
+        if (withHashes) hashes.push(null);
+      }
+    }
+    return { accepted, duplicates, rejected, ...(withHashes ? { hashes } : {}) };
   });
 
   rpc.register('ordo_getTransactionStatus', async (params) => {

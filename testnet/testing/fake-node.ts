@@ -14,6 +14,8 @@ export interface FakeNodeOptions {
   moniker?: string;
   /** Mixed into block hashes: two fake nodes with different salts disagree at every height. */
   hashSalt?: string;
+  /** Serve only `ordo_submitTransaction` (a node from before `ordo_submitTransactions`). */
+  legacySubmitOnly?: boolean;
 }
 
 interface FakeBlock {
@@ -33,7 +35,7 @@ export class FakeNode {
   #submissions = 0;
 
   constructor(o: FakeNodeOptions = {}) {
-    this.#o = { blockMs: 100, rejectEvery: 0, moniker: 'fake', hashSalt: '', ...o };
+    this.#o = { blockMs: 100, rejectEvery: 0, moniker: 'fake', hashSalt: '', legacySubmitOnly: false, ...o };
     this.#rpc = new RpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -42,8 +44,7 @@ export class FakeNode {
       maxBatchRequests: 1000,
       requestTimeoutMs: 10_000,
     });
-    this.#rpc.register('ordo_submitTransaction', (params) => {
-      const p = params[0] as { namespace: number; data: string };
+    const submit = (p: { namespace: number; data: string }): { hash: string } => {
       this.#submissions++;
       if (this.#o.rejectEvery > 0 && this.#submissions % this.#o.rejectEvery === 0) {
         throw new RpcError(-32002, 'mempool full', { code: 'MEMPOOL_FULL', retryable: true });
@@ -56,7 +57,38 @@ export class FakeNode {
         .digest('hex')}`;
       this.#pending.push({ index: 0, namespace: p.namespace, hash, data: p.data });
       return { hash };
-    });
+    };
+    this.#rpc.register('ordo_submitTransaction', (params) =>
+      submit(params[0] as { namespace: number; data: string }),
+    );
+    if (!this.#o.legacySubmitOnly) {
+      this.#rpc.register('ordo_submitTransactions', (params) => {
+        const list = params[0] as { namespace: number; data: string }[];
+        const rejected: {
+          index: number;
+          code: string;
+          rpcCode: number;
+          message: string;
+          retryable: boolean;
+        }[] = [];
+        list.forEach((p, index) => {
+          try {
+            submit(p);
+          } catch (err) {
+            const e = err as RpcError;
+            const data = e.data as { code: string; retryable: boolean };
+            rejected.push({
+              index,
+              code: data.code,
+              rpcCode: e.code,
+              message: e.message,
+              retryable: data.retryable,
+            });
+          }
+        });
+        return { accepted: list.length - rejected.length, duplicates: [], rejected };
+      });
+    }
     this.#rpc.register('ordo_status', () => ({
       chainId: 'fake',
       nodeId: 'fake-node',

@@ -105,6 +105,19 @@ describe('open-loop load against fake nodes', () => {
     expect(progress.length).toBeGreaterThan(0);
   });
 
+  it('falls back to JSON-RPC batches for a node without ordo_submitTransactions', async () => {
+    const a = new FakeNode({ blockMs: 50, rejectEvery: 7, legacySubmitOnly: true });
+    nodes.push(a);
+    await a.start();
+    const r = await runLoad({ urls: [a.url], rate: 300, durationSec: 1, sizeBytes: 64, drainMs: 2000 });
+    expect(r.sent).toBeGreaterThan(200);
+    expect(r.rejected.MEMPOOL_FULL).toBeGreaterThan(0);
+    // The first -32601 answer switches the target to JSON-RPC batches and that share is resent: none lost.
+    expect(r.rejected.RPC_METHOD_NOT_FOUND ?? 0).toBe(0);
+    expect(r.accepted + (r.rejected.MEMPOOL_FULL ?? 0)).toBe(r.sent);
+    expect(r.committedTxs).toBe(r.accepted);
+  });
+
   it('counts an unreachable target and keeps loading the others', async () => {
     const a = new FakeNode({ blockMs: 50 });
     nodes.push(a);

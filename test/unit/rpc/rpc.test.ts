@@ -58,6 +58,7 @@ registerMethods(server, {
   consensus,
   peers: () => [],
   maxTxBytes: 1000,
+  maxSubmitBatch: 5,
   onCommit: (l) => {
     heads.add(l);
     return () => heads.delete(l);
@@ -137,6 +138,56 @@ describe('JSON-RPC', () => {
     expect(
       (await call('ordo_submitTransaction', [{ namespace: 99, data: '0x01' }])).json.error.message,
     ).toMatch(/unknown namespace 99/);
+  });
+
+  it('submits many transactions in one call and lists refusals by index', async () => {
+    const r = await call('ordo_submitTransactions', [
+      [
+        { namespace: 1, data: '0x0a01' },
+        { namespace: 99, data: '0x01' },
+        { namespace: 1, data: 'zz' },
+        { namespace: 1, data: '0x0a02' },
+      ],
+    ]);
+    const res = r.json.result;
+    expect(res.accepted).toBe(2);
+    expect(res.duplicates).toEqual([]);
+    expect(res.rejected.map((x: { index: number; code: string }) => [x.index, x.code])).toEqual([
+      [1, 'UNKNOWN_NAMESPACE'],
+      [2, 'INVALID_PARAMS'],
+    ]);
+    expect(res.rejected[1].rpcCode).toBe(-32602);
+    expect(res.rejected[1].message).toMatch(/0x-prefixed hex/);
+    expect(res.hashes).toHaveLength(4);
+    expect(res.hashes[0]).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(res.hashes[1]).toBeNull();
+    const s = await call('ordo_getTransactionStatus', [res.hashes[3]]);
+    expect(s.json.result).toEqual({ status: 'pending' });
+
+    overloaded = true;
+    const o = await call('ordo_submitTransactions', [[{ namespace: 1, data: '0x0a03' }], { hashes: false }]);
+    overloaded = false;
+    expect(o.json.result).toEqual({
+      accepted: 0,
+      duplicates: [],
+      rejected: [
+        {
+          index: 0,
+          code: 'OVERLOADED',
+          rpcCode: -32003,
+          message: 'node overloaded; retry later',
+          retryable: true,
+        },
+      ],
+    });
+    const bad: unknown[] = [[], [[]], [{ namespace: 1 }], [[{ namespace: 1, data: '0x01' }], { hashes: 1 }]];
+    for (const params of bad) {
+      expect((await call('ordo_submitTransactions', params)).json.error.code, JSON.stringify(params)).toBe(
+        -32602,
+      );
+    }
+    const six = Array.from({ length: 6 }, (_, i) => ({ namespace: 1, data: `0x0b0${i}` }));
+    expect((await call('ordo_submitTransactions', [six])).json.error.message).toMatch(/the limit is 5/);
   });
 
   it('answers a documented retryable error when overloaded, then keeps serving', async () => {
