@@ -330,7 +330,10 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
   const senders = new Map<string, SenderState>();
   // Bounded memories: two-generation maps (recent.ts), never a Map evicting its first key.
   const senderBaseCache = new RecentMap<string, bigint>(limits.maxSenderCache);
-  const finals = new RecentMap<string, FinalRecord | CommittedBlock>(limits.maxStatusEntries);
+  const finals = new RecentMap<string, FinalRecord | CommittedBlock>(
+    limits.maxStatusEntries,
+    limits.statusRetentionMs,
+  );
   const committedKeys = new RecentMap<string, true>(limits.maxCommittedHashes);
   let nextHeldSweepAt = Number.POSITIVE_INFINITY;
   let nextStatusSweepAt = Number.POSITIVE_INFINITY;
@@ -344,20 +347,12 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
 
   /**
    * Record a final status. At most `maxStatusEntries` are kept, and a status is served for at least
-   * `statusRetentionMs` (unless the count bound forgets it first) and at most about twice that: the
-   * memory drops whole generations (recent.ts).
+   * `statusRetentionMs` (unless the count bound forgets it first) and at most twice that: the memory
+   * drops whole generations, each spanning at most the retention (recent.ts).
    */
   function setFinal(key: string, record: FinalRecord | CommittedBlock, now: number): void {
     finals.set(key, record, now);
     if (nextStatusSweepAt === Number.POSITIVE_INFINITY) nextStatusSweepAt = now + limits.statusRetentionMs;
-  }
-
-  function rememberCommitted(key: string): void {
-    committedKeys.set(key, true);
-  }
-
-  function cacheSenderBase(key: string, base: bigint): void {
-    senderBaseCache.set(key, base);
   }
 
   function senderKey(lane: Lane, sender: string): string {
@@ -394,7 +389,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     if (st.txs.size === 0 && senders.get(st.key) === st) {
       senders.delete(st.key);
       st.lane.senders--;
-      cacheSenderBase(st.key, st.base);
+      senderBaseCache.set(st.key, st.base);
     }
   }
 
@@ -802,14 +797,14 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
               if (prev === undefined || c.nonce > prev) touched.set(st, c.nonce);
             } else {
               const cached = senderBaseCache.get(skey);
-              if (cached === undefined || c.nonce + 1n > cached) cacheSenderBase(skey, c.nonce + 1n);
+              if (cached === undefined || c.nonce + 1n > cached) senderBaseCache.set(skey, c.nonce + 1n);
             }
           }
         }
       }
       block.keys[i] = key;
       setFinal(key, block, now);
-      rememberCommitted(key);
+      committedKeys.set(key, true);
     }
     for (const [st, maxNonce] of touched) {
       if (maxNonce + 1n > st.base) st.base = maxNonce + 1n;

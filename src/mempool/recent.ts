@@ -10,17 +10,21 @@
  *
  * Guarantees: at most `capacity` entries; an entry survives at least `capacity / 2` later insertions
  * of other keys; `expire(cutoff)` drops a generation only once its newest entry is at or before
- * `cutoff`, so a time bound holds to within one generation's age.
+ * `cutoff`. A generation also closes once it spans `maxGenerationMs`; with maxGenerationMs = R and
+ * `expire(now - R)`, an entry is kept at least R (count bound permitting) and at most 2R.
  */
 export class RecentMap<K, V> {
   readonly #half: number;
   #cur = new Map<K, V>();
   #old = new Map<K, V>();
+  readonly #maxGenerationMs: number;
+  #curOldestAt = Number.POSITIVE_INFINITY;
   #curNewestAt = Number.NEGATIVE_INFINITY;
   #oldNewestAt = Number.NEGATIVE_INFINITY;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxGenerationMs = Number.POSITIVE_INFINITY) {
     this.#half = Math.max(1, Math.floor(capacity / 2));
+    this.#maxGenerationMs = maxGenerationMs;
   }
 
   get size(): number {
@@ -42,14 +46,19 @@ export class RecentMap<K, V> {
    * and almost every insert is a fresh key) and leaves with its generation.
    */
   set(key: K, value: V, now = 0): void {
+    if (this.#cur.size > 0 && now - this.#curOldestAt >= this.#maxGenerationMs) this.#rotate();
     this.#cur.set(key, value);
+    if (now < this.#curOldestAt) this.#curOldestAt = now;
     if (now > this.#curNewestAt) this.#curNewestAt = now;
-    if (this.#cur.size >= this.#half) {
-      this.#old = this.#cur;
-      this.#oldNewestAt = this.#curNewestAt;
-      this.#cur = new Map();
-      this.#curNewestAt = Number.NEGATIVE_INFINITY;
-    }
+    if (this.#cur.size >= this.#half) this.#rotate();
+  }
+
+  #rotate(): void {
+    this.#old = this.#cur;
+    this.#oldNewestAt = this.#curNewestAt;
+    this.#cur = new Map();
+    this.#curOldestAt = Number.POSITIVE_INFINITY;
+    this.#curNewestAt = Number.NEGATIVE_INFINITY;
   }
 
   delete(key: K): boolean {
@@ -63,6 +72,7 @@ export class RecentMap<K, V> {
     if (this.#old.size > 0 && this.#oldNewestAt <= cutoff) this.#old = new Map();
     if (this.#cur.size > 0 && this.#curNewestAt <= cutoff) {
       this.#cur = new Map();
+      this.#curOldestAt = Number.POSITIVE_INFINITY;
       this.#curNewestAt = Number.NEGATIVE_INFINITY;
     }
   }

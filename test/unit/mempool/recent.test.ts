@@ -38,6 +38,19 @@ describe('RecentMap', () => {
     expect(m.nextExpiry(1000)).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('closes a generation after maxGenerationMs: a slow stream is kept R to 2R', () => {
+    const R = 1000;
+    const m = new RecentMap<number, boolean>(1_000_000, R); // the count bound is never reached
+    for (let t = 0; t <= 5000; t += 100) {
+      m.set(t, true, t);
+      m.expire(t - R);
+      for (let k = 0; k <= t; k += 100) {
+        if (t - k < R) expect(m.has(k), `age ${t - k} at ${t}`).toBe(true);
+        if (t - k > 2 * R) expect(m.has(k), `age ${t - k} at ${t}`).toBe(false);
+      }
+    }
+  });
+
   it('stays fast when every insert evicts (no quadratic walk over deleted entries)', () => {
     // 400,000 inserts into a 200,000 bound. The Map-with-delete-first design this replaces took
     // seconds here; this is a behaviour check (it finishes within the test timeout), not a benchmark.
