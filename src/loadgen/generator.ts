@@ -5,10 +5,9 @@
  * many transactions the schedule owes (`rate × elapsed − offered`), spreads them over the healthy
  * targets and sends each share as one `ordo_submitTransactions` call (a JSON-RPC batch of
  * `ordo_submitTransaction` calls to a node without it) on a keep-alive connection, without waiting for
- * earlier batches. When a target already has `maxInFlight` batches
- * outstanding the share is counted as "not sent" instead of being delayed, so a slow network shows up
- * as lost offered load and latency, never as a quietly lower rate (the coordinated-omission trap of
- * closed-loop tools).
+ * earlier batches. When a target already has `maxInFlight` batches outstanding the share is counted
+ * as "not sent" instead of being delayed, so a slow network shows up as lost offered load and latency,
+ * never as a quietly lower rate (the coordinated-omission trap of closed-loop tools).
  *
  * Latency is submit → commit: the send time of each transaction (keyed by its hash, computed locally
  * as sha256(namespace u32 BE || payload), the node's tx id) is matched against the hashes of blocks the

@@ -43,7 +43,7 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   const namespaces = new Set(d.genesis.rollups.map((r) => r.namespace));
 
   /** Validate and admit one `{namespace, data}` submission; throws an RpcError saying what was wrong. */
-  const submit = (p: unknown): { hash: string; duplicate?: true } => {
+  const submit = (p: unknown): { hash: Uint8Array; duplicate?: true } => {
     if (p === null || typeof p !== 'object' || Array.isArray(p)) {
       throw invalidParams('expected {namespace: number, data: "0x…"}');
     }
@@ -79,7 +79,7 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     const r = d.mempool.add(tx, 'rpc');
     if (!r.ok) {
       if (r.code === 'DUPLICATE' || r.code === 'ALREADY_COMMITTED')
-        return { hash: hex(txHash(tx)), duplicate: true };
+        return { hash: txHash(tx), duplicate: true };
       const code =
         r.code === 'OVERLOADED'
           ? RPC.OVERLOADED
@@ -95,14 +95,15 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
       });
     }
     d.onAdmitted?.(tx, r.hash);
-    return { hash: hex(r.hash) };
+    return { hash: r.hash };
   };
 
   rpc.register('ordo_submitTransaction', (params) => {
     if (params[0] === null || typeof params[0] !== 'object' || Array.isArray(params[0])) {
       throw invalidParams('expected [{namespace: number, data: "0x…"}]');
     }
-    return submit(params[0]);
+    const r = submit(params[0]);
+    return r.duplicate ? { hash: hex(r.hash), duplicate: true } : { hash: hex(r.hash) };
   });
 
   // Many transactions in one call: one request to parse and one answer to write instead of a JSON-RPC
@@ -130,7 +131,7 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
         const r = submit(list[i]);
         accepted++;
         if (r.duplicate) duplicates.push(i);
-        if (withHashes) hashes.push(r.hash);
+        if (withHashes) hashes.push(hex(r.hash));
       } catch (err) {
         const e = toRpcError(err);
         const data = e.data as { code?: string; retryable?: boolean } | undefined;
