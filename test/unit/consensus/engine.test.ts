@@ -18,7 +18,11 @@ import {
   voteSignBytes,
 } from '../../../src/codec/hashing.ts';
 import { verifyCertificate } from '../../../src/consensus/certificate.ts';
-import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
+import {
+  type ConsensusEngineOptions,
+  createConsensusEngine,
+  type Engine,
+} from '../../../src/consensus/engine.ts';
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
@@ -71,6 +75,29 @@ const fast = {
   rebroadcastMs: 300,
 };
 
+/**
+ * An engine with this file's common options (chain, fast timeouts, genesis time 0, a fresh data dir, an
+ * empty block source), registered for teardown; not started.
+ */
+async function newEngine(
+  o: Pick<ConsensusEngineOptions, 'validators' | 'network' | 'store'> & {
+    seed: Uint8Array;
+  } & Partial<ConsensusEngineOptions>,
+): Promise<Engine> {
+  const { seed, ...rest } = o;
+  const e = await createConsensusEngine({
+    chainId: CHAIN,
+    signer: ed25519Signer(seed),
+    source: source([]),
+    genesisTimeMs: 0,
+    dataDir: tmp(),
+    timeouts: fast,
+    ...rest,
+  });
+  engines.push(e);
+  return e;
+}
+
 describe('consensus engine', () => {
   it('a single validator commits alone with one-signature certificates', async () => {
     const kp = generateKeyPair();
@@ -80,18 +107,13 @@ describe('consensus engine', () => {
     await net.start();
     const store = new MemoryBlockStore();
     const pending: TxEnvelope[] = [{ namespace: 1, payload: new Uint8Array([1, 2, 3]) }];
-    const e = await createConsensusEngine({
-      chainId: CHAIN,
+    const e = await newEngine({
       validators: set,
-      signer: ed25519Signer(kp.seed),
+      seed: kp.seed,
       network: net,
       store,
       source: source(pending),
-      genesisTimeMs: 0,
-      dataDir: tmp(),
-      timeouts: fast,
     });
-    engines.push(e);
     const committed: number[] = [];
     e.onCommit((b) => {
       committed.push(b.header.height);
@@ -118,20 +140,15 @@ describe('consensus engine', () => {
     const make = async (i: number): Promise<Engine> => {
       const net = hub.nodes.get(`n${i}`) ?? hub.create(`n${i}`);
       await net.start();
-      const e = await createConsensusEngine({
-        chainId: CHAIN,
+      const e = await newEngine({
         validators: set,
-        signer: ed25519Signer(keys[i]!.seed),
+        seed: keys[i]!.seed,
         network: net,
         store: stores[i]!,
-        source: source([]),
-        genesisTimeMs: 0,
         dataDir: dataDirs[i]!,
-        timeouts: fast,
         // Node 0 compacts its WAL after every block, the others never do in this test.
         walCompactBytes: i === 0 ? 1 : undefined,
       });
-      engines.push(e);
       await e.start();
       return e;
     };
@@ -198,18 +215,14 @@ describe('consensus engine', () => {
     const net = hub.create('me');
     await net.start();
     const store = new MemoryBlockStore();
-    const e = await createConsensusEngine({
-      chainId: CHAIN,
+    const e = await newEngine({
       validators: set,
-      signer: ed25519Signer(keys[me]!.seed),
+      seed: keys[me]!.seed,
       network: net,
       store,
       source: { ...source([]), findTx: () => undefined },
-      genesisTimeMs: 0,
-      dataDir: tmp(),
       timeouts: { ...fast, proposeMs: 5_000 },
     });
-    engines.push(e);
     let prevoted: Uint8Array | null | undefined;
     fake.subscribe('consensus', (msg) => {
       const m = decodeGossipConsensusMessage(msg.data);
@@ -243,10 +256,9 @@ describe('consensus engine', () => {
       const pending = i === 3 ? [] : [...all];
       const net = hub.create(`n${i}`);
       await net.start();
-      const e = await createConsensusEngine({
-        chainId: CHAIN,
+      const e = await newEngine({
         validators: set,
-        signer: ed25519Signer(keys[i]!.seed),
+        seed: keys[i]!.seed,
         network: net,
         store: stores[i]!,
         source: {
@@ -261,12 +273,8 @@ describe('consensus engine', () => {
         txLookup: async (hashes) =>
           hashes.map((h) => pool.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
         compactProposals: true,
-        genesisTimeMs: 0,
-        dataDir: tmp(),
-        timeouts: fast,
         registry: registries[i]!,
       });
-      engines.push(e);
       await e.start();
     }
     const committedTxs = (i: number) => stores[i]!.blocks.reduce((n, b) => n + b.txs.length, 0);
@@ -295,18 +303,7 @@ describe('consensus engine evidence', () => {
     await net.start();
     await attacker.start();
     const store = new MemoryBlockStore();
-    const e = await createConsensusEngine({
-      chainId: CHAIN,
-      validators: set,
-      signer: ed25519Signer(keys[0]!.seed),
-      network: net,
-      store,
-      source: source([]),
-      genesisTimeMs: 0,
-      dataDir: tmp(),
-      timeouts: fast,
-    });
-    engines.push(e);
+    const e = await newEngine({ validators: set, seed: keys[0]!.seed, network: net, store });
     await e.start();
     const signer = ed25519Signer(keys[2]!.seed);
     for (const fill of [1, 2]) {
