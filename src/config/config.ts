@@ -45,6 +45,7 @@ export const configSchema = z
         txBatchMaxTxs: z.number().int().min(1).max(LIMITS.maxBatchTxs),
         txBatchMaxBytes: z.number().int().min(1024).max(LIMITS.maxBatchBytes),
         txBatchFlushMs: ms(1, 10_000),
+        gossipForwardDelayMs: z.number().int().min(0).max(1000),
         requestTimeoutMs: ms(100, 600_000),
       })
       .strict(),
@@ -98,6 +99,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     txBatchMaxTxs: 1024,
     txBatchMaxBytes: 512 * 1024,
     txBatchFlushMs: 10,
+    gossipForwardDelayMs: 20,
     requestTimeoutMs: 10_000,
   },
   mempool: {

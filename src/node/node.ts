@@ -197,6 +197,7 @@ export class OrdoNode {
         maxConnections: config.p2p.maxConnections,
         requestTimeoutMs: config.p2p.requestTimeoutMs,
       },
+      forwardDelayMs: config.p2p.gossipForwardDelayMs,
       logger: root,
       registry,
     });

@@ -56,6 +56,7 @@ import type {
 import { AppScoreBook } from '../scoring.ts';
 import { verdictForError } from '../verdict.ts';
 import { loadOrCreateIdentity } from './identity.ts';
+import { noiseCrypto } from './noise-crypto.ts';
 
 export interface Libp2pNetworkOptions extends P2pConfigInput {
   chainId: string;
@@ -77,7 +78,17 @@ export interface Libp2pNetworkOptions extends P2pConfigInput {
    * forwarding (each duplicate costs a full copy's transport and decrypt work).
    */
   mesh?: { D: number; Dlo: number; Dhi: number; Dout?: number; Dlazy?: number };
+  /**
+   * Hold the verdict of an accepted message large enough for IDONTWANT (>= 512 bytes) this long before
+   * gossipsub forwards it (default 20 ms; 0 = at once). The message is handled at once; only the
+   * forwarding waits, while the other receivers' IDONTWANTs arrive (docs/p2p.md, ADR 0064).
+   */
+  forwardDelayMs?: number;
 }
+
+export const DEFAULT_FORWARD_DELAY_MS = 20;
+/** gossipsub sends IDONTWANT only for messages of at least this many bytes (its default). */
+const IDONTWANT_MIN_BYTES = 512;
 
 export function topicName(chainId: string, topic: Topic): string {
   return `/ordo/${chainId}/${topic}/1`;
@@ -278,7 +289,7 @@ class Libp2pNetwork implements P2pNetwork {
       privateKey: this.privateKey,
       addresses: { listen: [this.listenAddr.toString()] },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionManager: {
         maxConnections: limits.maxConnections,
@@ -497,6 +508,7 @@ class Libp2pNetwork implements P2pNetwork {
 
   private installValidator(topic: Topic, handler: GossipHandler): void {
     const max = this.limits.maxGossipBytes[topic];
+    const delay = this.opts.forwardDelayMs ?? DEFAULT_FORWARD_DELAY_MS;
     const validate = async (peerId: Libp2pPeerId, msg: Message): Promise<TopicValidatorResult> => {
       const from = peerId.toString();
       const size = msg.data.byteLength - PUBLISH_NONCE_BYTES;
@@ -521,6 +533,9 @@ class Libp2pNetwork implements P2pNetwork {
       if (verdict === 'reject') {
         this.log.debug({ topic, from, size }, 'gossip rejected');
         this.reportPeer(from, 'invalid-message');
+      }
+      if (verdict === 'accept' && delay > 0 && msg.data.byteLength >= IDONTWANT_MIN_BYTES) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
       return verdict as TopicValidatorResult;
     };

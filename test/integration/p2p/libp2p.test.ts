@@ -227,6 +227,48 @@ describe('libp2p host', () => {
     expect(text).toMatch(/ordo_p2p_peer_offences_total\{offence="invalid-message"\} 1/);
   });
 
+  it('forwards a large message only after forwardDelayMs, and still through a relay', async () => {
+    // a - b - c in a line: c hears a only through b, which holds large messages 300 ms first.
+    const dir = await tempDir();
+    const arrivals = new Map<string, number>();
+    const node = async (name: string, bootstrap: string[]) => {
+      const net = await createLibp2pNetwork({
+        chainId: 'fwd',
+        listen: '/ip4/127.0.0.1/tcp/0',
+        bootstrap,
+        identityKeyPath: join(dir, `${name}.key`),
+        heartbeatMs: 100,
+        forwardDelayMs: 300,
+      });
+      net.subscribe('auction', (m) => {
+        arrivals.set(`${name}:${m.data.byteLength}`, performance.now());
+        return 'accept';
+      });
+      await net.start();
+      started.push(net);
+      return net;
+    };
+    const a = await node('a', []);
+    const b = await node('b', [a.addresses()[0]!]);
+    const c = await node('c', [b.addresses()[0]!]);
+    const cl: Cluster = {
+      nets: [a, b, c],
+      ready: async () => {},
+      settle: () => sleep(25),
+      stop: async () => {},
+    };
+    await waitFor(
+      cl,
+      () => b.topicPeers('auction').length === 2 && c.topicPeers('auction').length === 1,
+      'line topology',
+    );
+    expect(a.peers()).not.toContain(c.peerId);
+    await a.publish('auction', new Uint8Array(4096).fill(1));
+    await a.publish('auction', new Uint8Array(100).fill(2));
+    await waitFor(cl, () => arrivals.has('c:4096') && arrivals.has('c:100'), 'relayed to c');
+    expect(arrivals.get('c:4096')! - arrivals.get('b:4096')!).toBeGreaterThanOrEqual(290);
+  });
+
   it('refuses bad config with the field named', async () => {
     const dir = await tempDir();
     const base = { chainId: 'c', listen: '/ip4/127.0.0.1/tcp/0', identityKeyPath: join(dir, 'k') };
