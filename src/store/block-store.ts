@@ -122,6 +122,9 @@ function makeMetrics(registry: Registry | undefined): StoreMetrics {
   };
 }
 
+/** Committed blocks kept in memory for readers of the chain head (at most ~1 MiB each). */
+export const RECENT_BLOCKS = 16;
+
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 /** Files whose presence identifies an engine's database directory. */
@@ -153,6 +156,13 @@ export class EngineBlockStore implements BlockStore {
   private headHash: Uint8Array | undefined;
   /** Tail of the commit queue: every commit waits for the previous one. */
   private commitChain: Promise<void> = Promise.resolve();
+  /**
+   * The last RECENT_BLOCKS committed blocks and certificates, as committed (their transactions carry
+   * memoised ids). Readers of the chain head (the rollup adapter, RPC followers, the dashboard, peers
+   * catching up) ask for each new block right after it commits: served from here, a block is neither
+   * read back nor decoded nor re-hashed. Blocks are immutable once committed.
+   */
+  private readonly recent = new Map<number, { block: Block; cert: CommitCertificate }>();
 
   constructor(engine: Engine, opts: BlockStoreOptions) {
     this.engine = engine;
@@ -274,6 +284,7 @@ export class EngineBlockStore implements BlockStore {
       await this.engine.close();
     } finally {
       this.state = 'closed';
+      this.recent.clear();
       this.log.info({ path: this.path, height: this.head }, 'store closed');
     }
   }
@@ -352,6 +363,8 @@ export class EngineBlockStore implements BlockStore {
     }
     this.head = height;
     this.headHash = hash;
+    this.recent.set(height, { block, cert });
+    this.recent.delete(height - RECENT_BLOCKS);
 
     let bytes = 0;
     for (const w of writes) bytes += w.key.byteLength + (w.value?.byteLength ?? 0);
@@ -379,6 +392,8 @@ export class EngineBlockStore implements BlockStore {
   async getBlock(height: number): Promise<Block | undefined> {
     this.assertOpen();
     if (!this.checkHeight(height)) return undefined;
+    const hit = this.recent.get(height);
+    if (hit !== undefined) return hit.block;
     const v = await this.readKey(blockKey(height), `block ${height}`);
     if (v === undefined) return undefined;
     try {
@@ -396,6 +411,8 @@ export class EngineBlockStore implements BlockStore {
   async getCertificate(height: number): Promise<CommitCertificate | undefined> {
     this.assertOpen();
     if (!this.checkHeight(height)) return undefined;
+    const hit = this.recent.get(height);
+    if (hit !== undefined) return hit.cert;
     const v = await this.readKey(certKey(height), `certificate ${height}`);
     if (v === undefined) return undefined;
     try {

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeBlock, encodeCertificate } from '../../../src/codec/codec.ts';
 import { txHash } from '../../../src/codec/hashing.ts';
 import { OrdoError } from '../../../src/errors.ts';
+import { RECENT_BLOCKS } from '../../../src/store/block-store.ts';
 import { type EngineBlockStore, type EngineName, openStore } from '../../../src/store/index.ts';
 import { makeBlock, makeChain } from './helpers.ts';
 
@@ -75,6 +76,24 @@ describe.each(ENGINES)('block store (%s)', (engine) => {
     expect(await store.getBlock(0)).toBeUndefined();
     expect(await store.getCertificate(-1)).toBeUndefined();
     expect(await store.getBlockHash(1.5)).toBeUndefined();
+  });
+
+  it('serves the most recent blocks as committed and older ones from the database', async () => {
+    const store = await openHere();
+    const chain = makeChain('rc', RECENT_BLOCKS + 4, 3);
+    for (const f of chain) await store.commitBlock(f.block, f.cert);
+    const last = chain.at(-1)!;
+    expect(await store.getBlock(last.block.header.height)).toBe(last.block);
+    expect(await store.getCertificate(last.block.header.height)).toBe(last.cert);
+    const old = await store.getBlock(1);
+    expect(old).not.toBe(chain[0]!.block);
+    expect(encodeBlock(old!)).toEqual(encodeBlock(chain[0]!.block));
+    expect(encodeCertificate((await store.getCertificate(1))!)).toEqual(encodeCertificate(chain[0]!.cert));
+    await store.close();
+    const again = await openHere();
+    const fromDisk = await again.getBlock(last.block.header.height);
+    expect(fromDisk).not.toBe(last.block);
+    expect(encodeBlock(fromDisk!)).toEqual(encodeBlock(last.block));
   });
 
   it('indexes every transaction by hash', async () => {
