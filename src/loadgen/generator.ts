@@ -74,6 +74,8 @@ export interface LoadReport {
   accepted: number;
   duplicates: number;
   rejected: Record<string, number>;
+  /** Requests sent a second time after a stale keep-alive connection was reset (not rejections). */
+  resent: number;
   /** Accepted transactions seen in a committed block (by the end of the drain period). */
   committedTxs: number;
   /** Of those, committed within the offered window. */
@@ -256,6 +258,7 @@ export class LoadGenerator {
       accepted: this.#accepted,
       duplicates: this.#duplicates,
       rejected: { ...this.#rejected },
+      resent: this.#targets.reduce((n, t) => n + t.http.retries, 0),
       committedTxs: this.#committed,
       committedInWindow: this.#committedInWindow,
       uncommitted: countMeasured(this.#pending),

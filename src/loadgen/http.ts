@@ -6,9 +6,14 @@
 import { Agent, request } from 'node:http';
 import { OrdoError } from '../errors.ts';
 
+const STALE = Symbol('stale keep-alive socket');
+type StaleSocket = { [STALE]?: boolean };
+
 export class HttpTarget {
   readonly url: URL;
   readonly agent: Agent;
+  /** Requests sent again after a stale keep-alive socket was reset (see `post`). */
+  retries = 0;
 
   constructor(url: string, maxSockets = 32) {
     this.url = new URL(url);
@@ -18,7 +23,23 @@ export class HttpTarget {
     this.agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
   }
 
-  post(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  /**
+   * POST `body`. A request that fails with ECONNRESET on a reused keep-alive socket is sent once more
+   * on a fresh one: the server closed that idle socket as the request went out (the race every
+   * keep-alive client has), so the request never reached it. Submissions are idempotent (a resent
+   * transaction is a duplicate), so the retry cannot double-count.
+   */
+  async post(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+    try {
+      return await this.#send(body, timeoutMs);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ECONNRESET' || !(err as StaleSocket)[STALE]) throw err;
+      this.retries++;
+      return this.#send(body, timeoutMs);
+    }
+  }
+
+  #send(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -42,7 +63,15 @@ export class HttpTarget {
       req.on('timeout', () =>
         req.destroy(new OrdoError('LOADGEN_TIMEOUT', `request timed out after ${timeoutMs} ms`)),
       );
-      req.on('error', reject);
+      req.on('error', (err) => {
+        // No response byte arrived on a socket that had served earlier requests: a stale keep-alive.
+        if (req.reusedSocket && !gotResponse) (err as StaleSocket)[STALE] = true;
+        reject(err);
+      });
+      let gotResponse = false;
+      req.once('response', () => {
+        gotResponse = true;
+      });
       req.end(body);
     });
   }
