@@ -458,7 +458,9 @@ export class Engine implements ConsensusEngineExt {
       }
       if (got.size < new Set(missing.map(latin1Key)).size) {
         this.#metrics.compactFailed.inc();
-        this.#log.warn(
+        // Decided meanwhile (peers drop committed transactions from their pools): nothing was lost.
+        const stale = c.height < this.core.height;
+        this.#log[stale ? 'debug' : 'warn'](
           { height: c.height, round: c.round, missing: missing.length - got.size },
           'could not rebuild a compact proposal: transactions unavailable',
         );
