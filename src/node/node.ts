@@ -34,6 +34,7 @@ import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
+import { RecentlyDecided } from './recent-txs.ts';
 
 export interface NodeOptions {
   home: string;
@@ -217,6 +218,7 @@ export class OrdoNode {
     this.#started.push({ name: 'tx-gossip', stop: () => gossip.stop() });
 
     // 6. consensus
+    const decided = new RecentlyDecided();
     const consensus = await createConsensusEngine({
       chainId: genesis.chainId,
       validators,
@@ -237,9 +239,13 @@ export class OrdoNode {
       maxBlockTxs: config.consensus.maxBlockTxs,
       compactProposals: config.consensus.compactProposals,
       // Before the next height is proposed: its transactions leave the pool (status: committed).
-      onDecided: (block) => mempool.update(block.header.height, block.txs),
+      onDecided: (block) => {
+        decided.add(block);
+        mempool.update(block.header.height, block.txs);
+      },
+      // Peers rebuilding a compact proposal: pending transactions, or ones decided a moment ago.
       txLookup: async (hashes: Uint8Array[]) =>
-        hashes.map((h) => mempool.get(h)).filter((t) => t !== undefined),
+        hashes.map((h) => mempool.get(h) ?? decided.find(h)).filter((t) => t !== undefined),
       logger: child('consensus'),
       registry,
       onFatal: (err) => {
