@@ -197,8 +197,15 @@ const NIL = 'nil';
 const EMPTY = new Uint8Array(0);
 /** Rounds above the current one whose messages are stored in full (others: latest per validator). */
 const ROUND_WINDOW = 2;
-/** Next-height messages buffered while finishing this height. */
+/** Next-heights messages buffered while finishing this height. */
 const MAX_BUFFERED = 1024;
+/**
+ * Heights ahead whose messages are buffered. Two, not one: a node one block behind (its peers decided
+ * a moment earlier) receives the proposal and votes of the height after next; dropping them left it
+ * without a proposal once it caught up, waiting seconds for a catch-up, and when it was the next
+ * proposer the whole network lost a round.
+ */
+const BUFFER_HEIGHTS = 2;
 /** Distinct blocks kept per round (an equivocating proposer may send more; extras are dropped). */
 const MAX_BLOCKS_PER_ROUND = 2;
 
@@ -713,7 +720,8 @@ export class ConsensusCore {
     if (height < this.#height) return; // stale: already decided
     if (!verified && !this.#verifyMessage(m, from)) return;
     if (height > this.#height) {
-      if (height === this.#height + 1 && this.#buffered.length < MAX_BUFFERED) this.#buffered.push(m);
+      if (height <= this.#height + BUFFER_HEIGHTS && this.#buffered.length < MAX_BUFFERED)
+        this.#buffered.push(m);
       if (height > this.#behindHint) this.#behindHint = height;
       // One height ahead is normal (peers finished first); further ahead means we are behind.
       if (height > this.#height + 1) this.#askCatchUp(height, from);

@@ -234,6 +234,64 @@ describe('consensus core (pure state machine)', () => {
     expect(out.find((a) => a.kind === 'catch-up')).toMatchObject({ fromHeight: 1, targetHeight: 2 });
   });
 
+  it('keeps the proposal and votes of the height after next, and uses them once it gets there', () => {
+    // A validator one block behind its peers receives height 3's proposal while still at height 1.
+    const v = [0, 1, 2, 3].find((i) => [1, 2, 3].every((h) => proposerIndex(set, h, 0) !== i))!;
+    const peers = [0, 1, 2, 3].filter((i) => i !== v);
+    const mk = (height: number, parentHash: Uint8Array, tag: number): Block => {
+      const txs = [{ namespace: 1, payload: new Uint8Array([tag]) }];
+      return {
+        header: {
+          chainId: CHAIN,
+          height,
+          round: 0,
+          timeMs: NOW + height,
+          parentHash,
+          dataHash: computeDataHash(txs),
+          proposer: signers[proposerIndex(set, height, 0)]!.publicKey,
+          txCount: 1,
+          lastCommitHash: height === 1 ? new Uint8Array(0) : new Uint8Array(32).fill(height),
+          resultsHash: new Uint8Array(0),
+          auctionHash: new Uint8Array(0),
+        },
+        txs,
+        bundles: [],
+      };
+    };
+    const prop = (b: Block): Proposal => {
+      const { height } = b.header;
+      const idx = proposerIndex(set, height, 0);
+      const signature = signers[idx]!.sign(proposalSignBytes(CHAIN, height, 0, -1, hashOfBlock(b)));
+      return { height, round: 0, polRound: -1, block: b, proposerIndex: idx, signature };
+    };
+    const B1 = mk(1, ZERO_HASH, 1);
+    const B2 = mk(2, hashOfBlock(B1), 2);
+    const B3 = mk(3, hashOfBlock(B2), 3);
+    const c = core(v);
+    const early = c.handle({ kind: 'proposal', proposal: prop(B3), nowMs: NOW });
+    expect(early.find((a) => a.kind === 'catch-up')).toBeDefined();
+    for (const i of peers) c.handle({ kind: 'vote', vote: vote(i, 'prevote', 0, B3, 3), nowMs: NOW });
+    for (const b of [B1, B2]) {
+      const h = b.header.height;
+      c.handle({ kind: 'proposal', proposal: prop(b), nowMs: NOW });
+      for (const i of peers) c.handle({ kind: 'vote', vote: vote(i, 'prevote', 0, b, h), nowMs: NOW });
+      let out: CoreAction[] = [];
+      for (const i of peers)
+        out.push(...c.handle({ kind: 'vote', vote: vote(i, 'precommit', 0, b, h), nowMs: NOW }));
+      if (h === 2) {
+        // At height 3 at once: prevote B3 (held since height 1) and, with the peers' held prevotes,
+        // precommit it; no timeout, no catch-up.
+        const votes = sent(out).filter((x) => x.height === 3);
+        expect(votes.map((x) => [x.type, hex(x)])).toEqual([
+          ['prevote', toHex(hashOfBlock(B3))],
+          ['precommit', toHex(hashOfBlock(B3))],
+        ]);
+      }
+      out = [];
+    }
+    expect(c.height).toBe(3);
+  });
+
   it('a single validator commits a block by itself', () => {
     const solo = fakeSigner(new Uint8Array(32).fill(42));
     const one = makeValidatorSet([{ publicKey: solo.publicKey, votingPower: 3 }]);
