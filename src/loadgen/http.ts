@@ -41,6 +41,7 @@ export class HttpTarget {
 
   #send(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
+      let gotResponse = false;
       const req = request(
         {
           host: this.url.hostname,
@@ -68,7 +69,6 @@ export class HttpTarget {
         if (req.reusedSocket && !gotResponse) (err as StaleSocket)[STALE] = true;
         reject(err);
       });
-      let gotResponse = false;
       req.once('response', () => {
         gotResponse = true;
       });
