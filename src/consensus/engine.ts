@@ -52,6 +52,8 @@ import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
 /** The WAL is compacted when it grows past this size. */
 const WAL_COMPACT_BYTES = 16 * 1024 * 1024;
+/** Longest wait for `beforePropose` (the node's gossip flush) before an own proposal goes out. */
+const BEFORE_PROPOSE_MAX_MS = 100;
 /** Compact proposal rebuilds in flight at once. */
 const MAX_REBUILDS = 256;
 /** Decided blocks that may wait for their store write while consensus runs ahead. */
@@ -109,6 +111,12 @@ export interface ConsensusEngineOptions {
    * transactions). Commit listeners run later, after the block is durable.
    */
   onDecided?: (block: Block, cert: CommitCertificate) => void;
+  /**
+   * Awaited (at most 100 ms) after an own block's transactions are chosen and before its proposal is
+   * sent. The node flushes its transaction gossip here, so every transaction of a compact proposal
+   * left this node before the proposal did and peers need not fetch the ones it had just received.
+   */
+  beforePropose?: () => Promise<void>;
   /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
   onFatal?: (err: unknown) => void;
 }
@@ -647,6 +655,18 @@ export class Engine implements ConsensusEngineExt {
       contents = build();
     }
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+    const before = this.#o.beforePropose;
+    if (before !== undefined && contents.txs.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        before().catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'beforePropose failed')),
+        new Promise((r) => {
+          timer = setTimeout(r, BEFORE_PROPOSE_MAX_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+    }
     this.#push({
       input: {
         kind: 'contents',

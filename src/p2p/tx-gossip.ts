@@ -57,6 +57,10 @@ export class TxGossip {
   private readonly queue: Uint8Array[] = [];
   private publishing = false;
   private idleWaiters: (() => void)[] = [];
+  /** Batches sealed / handed to the network (or dropped) so far, for `sent()`. */
+  private sealedCount = 0;
+  private handedCount = 0;
+  private sentWaiters: { target: number; resolve: () => void }[] = [];
   private stopped = false;
 
   constructor(opts: TxGossipOptions) {
@@ -96,6 +100,30 @@ export class TxGossip {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Seal the open batch and resolve once every batch sealed so far has been handed to the network
+   * (or dropped from a full queue). Unlike `flush`, batches sealed later are not waited for, so under
+   * a steady stream this returns after the current backlog, not when the stream pauses. A proposer
+   * calls it before sending a compact proposal, so the transactions it names left first.
+   */
+  async sent(): Promise<void> {
+    this.seal();
+    const target = this.sealedCount;
+    if (this.handedCount >= target) return;
+    await new Promise<void>((resolve) => this.sentWaiters.push({ target, resolve }));
+  }
+
+  private handed(n: number): void {
+    this.handedCount += n;
+    if (this.sentWaiters.length === 0) return;
+    const keep: { target: number; resolve: () => void }[] = [];
+    for (const w of this.sentWaiters) {
+      if (w.target <= this.handedCount) w.resolve();
+      else keep.push(w);
+    }
+    this.sentWaiters = keep;
+  }
+
   /** Stop batching; pending transactions are flushed first. */
   async stop(): Promise<void> {
     await this.flush();
@@ -116,9 +144,11 @@ export class TxGossip {
     this.batch = [];
     this.batchBytes = 0;
     this.queue.push(bytes);
+    this.sealedCount++;
     if (this.queue.length > this.maxQueued) {
       this.queue.shift();
       this.metrics.queueDropped.inc({ queue: 'tx_batches' });
+      this.handed(1);
     }
     this.metrics.queueDepth.set({ queue: 'tx_batches' }, this.queue.length);
     if (!this.publishing) void this.pump();
@@ -136,6 +166,7 @@ export class TxGossip {
         } catch (err) {
           this.log.warn({ err: errorMessage(err), bytes: next.byteLength }, 'tx batch publish failed');
         }
+        this.handed(1);
       }
     } finally {
       this.publishing = false;

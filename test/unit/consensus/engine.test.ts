@@ -131,6 +131,38 @@ describe('consensus engine', () => {
     }
   });
 
+  it('awaits beforePropose before sending an own proposal with transactions, and never waits forever', async () => {
+    for (const hang of [false, true]) {
+      const kp = generateKeyPair();
+      const set = makeValidatorSet([{ publicKey: kp.publicKey, votingPower: 10 }]);
+      const hub = new MemoryHub();
+      const net = hub.create(`a${hang}`);
+      await net.start();
+      const events: string[] = [];
+      const publish = net.publish.bind(net);
+      net.publish = (topic, data) => {
+        events.push(`publish ${topic}`);
+        return publish(topic, data);
+      };
+      const store = new MemoryBlockStore();
+      const e = await newEngine({
+        validators: set,
+        seed: kp.seed,
+        network: net,
+        store,
+        source: source([{ namespace: 1, payload: new Uint8Array([1, 2, 3]) }]),
+        beforePropose: () => {
+          events.push('before');
+          return hang ? new Promise<void>(() => {}) : Promise.resolve();
+        },
+      });
+      await e.start();
+      await until(() => store.height() >= 2);
+      expect(events.indexOf('before')).toBeGreaterThanOrEqual(0);
+      expect(events.indexOf('before')).toBeLessThan(events.indexOf('publish consensus'));
+    }
+  });
+
   it('four validators agree, a late joiner catches up, and a restarted validator resumes from its WAL', async () => {
     const keys = [0, 1, 2, 3].map(() => generateKeyPair());
     const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));

@@ -98,6 +98,29 @@ describe('TxGossip', () => {
     gossips.push(g);
   });
 
+  it('sent() seals the open batch and waits for the batches sealed so far, not for later ones', async () => {
+    const { net, published, release } = recorder(true);
+    const g = new TxGossip({ network: net, admit: () => true, maxTxs: 2, flushMs: 10_000 });
+    for (let i = 0; i < 3; i++) g.push(tx(i)); // batch [0,1] in flight, tx 2 open
+    let done = false;
+    const sent = g.sent().then(() => {
+      done = true;
+    });
+    for (let i = 3; i < 5; i++) g.push(tx(i)); // a later batch [3,4], sealed after the call
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    release.shift()!(); // [0,1] handed over; [2] goes out
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    release.shift()!(); // [2] handed over: everything sealed before the call is out
+    await sent;
+    expect(published.map((b) => decodeTxBatch(b).length)).toEqual([2, 1, 2]); // [3,4] still in flight
+    expect(release.length).toBe(1);
+    release.shift()!();
+    gossips.push(g);
+    await g.sent(); // nothing open or in flight: returns at once
+  });
+
   it('hands each received transaction to admit with the forwarding peer', async () => {
     const hub = createMemoryNetworkHub({ seed: 3 });
     const a = hub.createNetwork('a');
