@@ -113,8 +113,9 @@ export class TxGossip {
     await new Promise<void>((resolve) => this.sentWaiters.push({ target, resolve }));
   }
 
-  private handed(n: number): void {
-    this.handedCount += n;
+  /** One more sealed batch left the queue (published, failed, or dropped): wake `sent()` callers. */
+  private handedOne(): void {
+    this.handedCount++;
     if (this.sentWaiters.length === 0) return;
     const keep: { target: number; resolve: () => void }[] = [];
     for (const w of this.sentWaiters) {
@@ -148,7 +149,7 @@ export class TxGossip {
     if (this.queue.length > this.maxQueued) {
       this.queue.shift();
       this.metrics.queueDropped.inc({ queue: 'tx_batches' });
-      this.handed(1);
+      this.handedOne();
     }
     this.metrics.queueDepth.set({ queue: 'tx_batches' }, this.queue.length);
     if (!this.publishing) void this.pump();
@@ -166,7 +167,7 @@ export class TxGossip {
         } catch (err) {
           this.log.warn({ err: errorMessage(err), bytes: next.byteLength }, 'tx batch publish failed');
         }
-        this.handed(1);
+        this.handedOne();
       }
     } finally {
       this.publishing = false;
