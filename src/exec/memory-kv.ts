@@ -5,8 +5,7 @@
 import { latin1Key } from '../crypto/hash.ts';
 import type { KvStore, KvWrite } from '../store/types.ts';
 
-// Keys as latin1 strings: one char per byte, so string order is byte order.
-const hex = latin1Key;
+// Keys as latin1 strings (latin1Key): one char per byte, so string order is byte order.
 
 export class MemoryKv implements KvStore {
   readonly map = new Map<string, Uint8Array>();
@@ -14,19 +13,19 @@ export class MemoryKv implements KvStore {
   batches = 0;
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.map.get(hex(key));
+    return this.map.get(latin1Key(key));
   }
   async put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    this.map.set(hex(key), value.slice());
+    this.map.set(latin1Key(key), value.slice());
   }
   async del(key: Uint8Array): Promise<void> {
-    this.map.delete(hex(key));
+    this.map.delete(latin1Key(key));
   }
   async batch(writes: KvWrite[]): Promise<void> {
     this.batches++;
     for (const w of writes) {
-      if (w.value === undefined) this.map.delete(hex(w.key));
-      else this.map.set(hex(w.key), w.value.slice());
+      if (w.value === undefined) this.map.delete(latin1Key(w.key));
+      else this.map.set(latin1Key(w.key), w.value.slice());
     }
   }
   async *range(opts: {
@@ -35,8 +34,8 @@ export class MemoryKv implements KvStore {
     limit?: number;
     reverse?: boolean;
   }): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const gte = opts.gte === undefined ? undefined : hex(opts.gte);
-    const lt = opts.lt === undefined ? undefined : hex(opts.lt);
+    const gte = opts.gte === undefined ? undefined : latin1Key(opts.gte);
+    const lt = opts.lt === undefined ? undefined : latin1Key(opts.lt);
     const keys = [...this.map.keys()]
       .filter((k) => (gte === undefined || k >= gte) && (lt === undefined || k < lt))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -243,7 +243,7 @@ export class OrdoNode {
         decided.add(block);
         mempool.update(block.header.height, block.txs);
       },
-      beforePropose: () => gossip.sent(),
+      beforePropose: () => gossip.flush(),
       // Peers rebuilding a compact proposal: pending transactions, or ones decided a moment ago.
       txLookup: async (hashes: Uint8Array[]) =>
         hashes.map((h) => mempool.get(h) ?? decided.find(h)).filter((t) => t !== undefined),

@@ -56,11 +56,10 @@ export class TxGossip {
   private timer: NodeJS.Timeout | undefined;
   private readonly queue: Uint8Array[] = [];
   private publishing = false;
-  private idleWaiters: (() => void)[] = [];
-  /** Batches sealed / handed to the network (or dropped) so far, for `sent()`. */
+  /** Batches sealed / handed to the network (or dropped) so far, for `flush()`. */
   private sealedCount = 0;
   private handedCount = 0;
-  private sentWaiters: { target: number; resolve: () => void }[] = [];
+  private flushWaiters: { target: number; resolve: () => void }[] = [];
   private stopped = false;
 
   constructor(opts: TxGossipOptions) {
@@ -93,36 +92,29 @@ export class TxGossip {
     }
   }
 
-  /** Seal the current batch now and wait until every queued batch has been handed to the network. */
-  async flush(): Promise<void> {
-    this.seal();
-    if (!this.publishing && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
   /**
-   * Seal the open batch and resolve once every batch sealed so far has been handed to the network
-   * (or dropped from a full queue). Unlike `flush`, batches sealed later are not waited for, so under
-   * a steady stream this returns after the current backlog, not when the stream pauses. A proposer
-   * calls it before sending a compact proposal, so the transactions it names left first.
+   * Seal the open batch and resolve once every batch sealed so far has been handed to the network (or
+   * dropped from a full queue). Batches sealed later are not waited for, so under a steady stream this
+   * returns after the current backlog, not when the stream pauses. A proposer calls it before sending a
+   * compact proposal, so the transactions it names left first.
    */
-  async sent(): Promise<void> {
+  async flush(): Promise<void> {
     this.seal();
     const target = this.sealedCount;
     if (this.handedCount >= target) return;
-    await new Promise<void>((resolve) => this.sentWaiters.push({ target, resolve }));
+    await new Promise<void>((resolve) => this.flushWaiters.push({ target, resolve }));
   }
 
-  /** One more sealed batch left the queue (published, failed, or dropped): wake `sent()` callers. */
+  /** One more sealed batch left the queue (published, failed, or dropped): wake `flush()` callers. */
   private handedOne(): void {
     this.handedCount++;
-    if (this.sentWaiters.length === 0) return;
+    if (this.flushWaiters.length === 0) return;
     const keep: { target: number; resolve: () => void }[] = [];
-    for (const w of this.sentWaiters) {
+    for (const w of this.flushWaiters) {
       if (w.target <= this.handedCount) w.resolve();
       else keep.push(w);
     }
-    this.sentWaiters = keep;
+    this.flushWaiters = keep;
   }
 
   /** Stop batching; pending transactions are flushed first. */
@@ -171,9 +163,6 @@ export class TxGossip {
       }
     } finally {
       this.publishing = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
     }
   }
 

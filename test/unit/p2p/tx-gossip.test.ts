@@ -98,12 +98,12 @@ describe('TxGossip', () => {
     gossips.push(g);
   });
 
-  it('sent() seals the open batch and waits for the batches sealed so far, not for later ones', async () => {
+  it('flush() seals the open batch and waits for the batches sealed so far, not for later ones', async () => {
     const { net, published, release } = recorder(true);
     const g = new TxGossip({ network: net, admit: () => true, maxTxs: 2, flushMs: 10_000 });
     for (let i = 0; i < 3; i++) g.push(tx(i)); // batch [0,1] in flight, tx 2 open
     let done = false;
-    const sent = g.sent().then(() => {
+    const sent = g.flush().then(() => {
       done = true;
     });
     for (let i = 3; i < 5; i++) g.push(tx(i)); // a later batch [3,4], sealed after the call
@@ -118,7 +118,7 @@ describe('TxGossip', () => {
     expect(release.length).toBe(1);
     release.shift()!();
     gossips.push(g);
-    await g.sent(); // nothing open or in flight: returns at once
+    await g.flush(); // nothing open or in flight: returns at once
   });
 
   it('hands each received transaction to admit with the forwarding peer', async () => {
