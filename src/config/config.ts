@@ -72,8 +72,14 @@ export const configSchema = z
         maxBlockBytes: z.number().int().min(1024).max(LIMITS.maxBlockBytes),
         maxBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
         compactProposals: z.boolean(),
+        busyBlockIntervalMs: ms(0, 10_000),
+        busyBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
       })
-      .strict(),
+      .strict()
+      .refine((c) => c.busyBlockIntervalMs < c.timeoutProposeMs, {
+        path: ['busyBlockIntervalMs'],
+        message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
+      }),
     store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
   })
@@ -118,6 +124,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxBlockBytes: 1024 * 1024,
     maxBlockTxs: 5_000,
     compactProposals: true,
+    busyBlockIntervalMs: 100,
+    busyBlockTxs: 500,
   },
   store: { engine: 'leveldb', sync: true },
   log: { level: 'info' },

@@ -117,6 +117,17 @@ export interface ConsensusEngineOptions {
    * left this node before the proposal did and peers need not fetch the ones it had just received.
    */
   beforePropose?: () => Promise<void>;
+  /**
+   * Busy-network block spacing. After a decided block with at least `busyBlockTxs` transactions, this
+   * node's next round-0 proposal waits until `busyBlockIntervalMs` after that decision (CometBFT's
+   * `timeout_commit`, but only under load). Every height costs each node signatures, gossip messages,
+   * WAL writes and a store commit, so fewer, larger blocks leave more CPU for transactions when the
+   * network is busy; small blocks (light load) still follow each other at once, so light-load
+   * latency is unchanged. Default 0: never wait.
+   */
+  busyBlockIntervalMs?: number;
+  /** See `busyBlockIntervalMs` (default 500). */
+  busyBlockTxs?: number;
   /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
   onFatal?: (err: unknown) => void;
 }
@@ -175,6 +186,8 @@ export class Engine implements ConsensusEngineExt {
   #running = false;
   #replaying = false;
   #lastCommitMs = 0;
+  /** Transactions in the last decided block (busy-network spacing, see `busyBlockIntervalMs`). */
+  #lastBlockTxs = 0;
   #syncing = false;
   #syncWanted: { from: number; target: number; peer?: PeerId } | null = null;
   /** Tail of the commit pipeline (store writes and commit listeners run in height order). */
@@ -635,6 +648,14 @@ export class Engine implements ConsensusEngineExt {
     waitMs: number,
   ): Promise<void> {
     const src = this.#o.source;
+    const interval = this.#o.busyBlockIntervalMs ?? 0;
+    if (interval > 0 && round === 0 && this.#lastBlockTxs >= (this.#o.busyBlockTxs ?? 500)) {
+      const wait = this.#lastCommitMs + interval - this.#clock();
+      if (wait > 0) {
+        await new Promise((r) => setTimeout(r, wait));
+        if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+      }
+    }
     const deadline = this.#clock() + waitMs;
     const build = (): ReturnType<BlockSource['buildContents']> => {
       try {
@@ -693,6 +714,7 @@ export class Engine implements ConsensusEngineExt {
     if (this.#lastCommitMs > 0)
       this.#metrics.blockInterval.observe(Math.max(0, now - this.#lastCommitMs) / 1000);
     this.#lastCommitMs = now;
+    this.#lastBlockTxs = block.txs.length;
     try {
       this.#o.onDecided?.(block, cert);
     } catch (err) {

@@ -238,6 +238,8 @@ export class OrdoNode {
       maxBlockBytes: config.consensus.maxBlockBytes,
       maxBlockTxs: config.consensus.maxBlockTxs,
       compactProposals: config.consensus.compactProposals,
+      busyBlockIntervalMs: config.consensus.busyBlockIntervalMs,
+      busyBlockTxs: config.consensus.busyBlockTxs,
       // Before the next height is proposed: its transactions leave the pool (status: committed).
       onDecided: (block) => {
         decided.add(block);

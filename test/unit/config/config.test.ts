@@ -49,6 +49,9 @@ describe('config', () => {
     expect(problems(() => validateConfig({ consensus: { compactProposals: 'yes' } }))).toMatch(
       /consensus\.compactProposals/,
     );
+    expect(
+      problems(() => validateConfig({ consensus: { timeoutProposeMs: 100, busyBlockIntervalMs: 100 } })),
+    ).toMatch(/consensus\.busyBlockIntervalMs: must be below timeoutProposeMs/);
     expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
     expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
     expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(

@@ -163,6 +163,50 @@ describe('consensus engine', () => {
     }
   });
 
+  it('spaces proposals after busy blocks by busyBlockIntervalMs, and only after busy blocks', async () => {
+    const tx = (i: number): TxEnvelope => ({ namespace: 1, payload: new Uint8Array([i, i >> 8]) });
+    const run = async (busyBlockTxs: number, busyBlockIntervalMs: number) => {
+      const kp = generateKeyPair();
+      const set = makeValidatorSet([{ publicKey: kp.publicKey, votingPower: 10 }]);
+      const hub = new MemoryHub();
+      const net = hub.create(`spacing${busyBlockTxs}`);
+      await net.start();
+      const store = new MemoryBlockStore();
+      const pending = Array.from({ length: 40 }, (_, i) => tx(i)); // 10 per block (see source())
+      const built: number[] = [];
+      const src = source(pending);
+      const e = await newEngine({
+        validators: set,
+        seed: kp.seed,
+        network: net,
+        store,
+        source: {
+          ...src,
+          buildContents: (...a) => {
+            built.push(Date.now());
+            return src.buildContents(...a);
+          },
+        },
+        timeouts: { ...fast, proposeMs: 20_000 },
+        busyBlockTxs,
+        busyBlockIntervalMs,
+      });
+      const decided: number[] = [];
+      e.onCommit(() => {
+        decided.push(Date.now());
+      });
+      await e.start();
+      await until(() => store.height() >= 4, 15_000);
+      await e.stop();
+      return { built, decided };
+    };
+    // Blocks of 10 are busy: every proposal after the first waits >= 250 ms after the last decision.
+    const busy = await run(10, 250);
+    for (let h = 1; h < 4; h++) expect(busy.built[h]! - busy.decided[h - 1]!).toBeGreaterThanOrEqual(245);
+    // Blocks of 10 are below the threshold of 11: no wait, or 4 heights would take 3 x 10 s.
+    await run(11, 10_000);
+  });
+
   it('four validators agree, a late joiner catches up, and a restarted validator resumes from its WAL', async () => {
     const keys = [0, 1, 2, 3].map(() => generateKeyPair());
     const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
