@@ -51,10 +51,10 @@ import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, Val
 import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
 /**
- * The WAL is compacted when it grows past this size. The rewrite fsyncs the new file and the directory
- * on the main thread; on a busy disk that measured 50-190 ms (a stalled event loop). Under load the
- * log grows about 2 MB/s (received proposals are logged whole), so 16 MiB meant a stall every ~8 s
- * per node; 64 MiB makes it one every ~30 s, and a replay after a crash reads at most that much.
+ * The WAL is compacted when it grows past this size (Wal.compact: its fsyncs run off the event loop;
+ * the synchronous rewrite it replaced stalled a busy node for 50-190 ms). Under load the log grows
+ * about 2 MB/s (received proposals are logged whole): a compaction every ~30 s per node, and a replay
+ * after a crash reads at most this much.
  */
 const WAL_COMPACT_BYTES = 64 * 1024 * 1024;
 /** Longest wait for `beforePropose` (the node's gossip flush) before an own proposal goes out. */
@@ -758,7 +758,9 @@ export class Engine implements ConsensusEngineExt {
     // two fsyncs on the commit path.
     this.#walEntries = this.#walEntries.filter((e) => walEntryHeight(e) > h);
     if (this.#wal !== null && this.#wal.size > (this.#o.walCompactBytes ?? WAL_COMPACT_BYTES)) {
-      this.#wal.rewrite(this.#walEntries);
+      this.#wal.compact(this.#walEntries).catch((err: unknown) => {
+        this.#log.warn({ err: errorMessage(err) }, 'WAL compaction failed; the log stays as it was');
+      });
     }
     this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
     this.#metrics.height.set(h);

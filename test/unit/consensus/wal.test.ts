@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -138,6 +146,44 @@ describe('consensus WAL', () => {
     const back = Wal.open(path);
     back.wal.close();
     expect(back.entries).toEqual([...entries.slice(2), vote(5)]);
+  });
+
+  it('compact replaces the log without blocking, keeping what is appended and synced meanwhile', async () => {
+    const path = join(tmp(), 'cs.wal');
+    write(path);
+    const { wal } = Wal.open(path);
+    const done = wal.compact(entries.slice(2));
+    // While the new file is being synced: more appends, a sync, and a second compaction (refused).
+    wal.append(vote(5));
+    const synced = wal.sync();
+    wal.append(vote(6));
+    expect(await wal.compact([])).toBe(false);
+    expect(await done).toBe(true);
+    await synced;
+    wal.append(vote(7));
+    await wal.sync();
+    wal.close();
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+    const back = Wal.open(path);
+    back.wal.close();
+    expect(back.entries).toEqual([...entries.slice(2), vote(5), vote(6), vote(7)]);
+  });
+
+  it('compact gives up, leaving the log as it was, when the log is closed or reset meanwhile', async () => {
+    for (const interrupt of ['close', 'reset'] as const) {
+      const path = join(tmp(), 'cs.wal');
+      write(path);
+      const { wal } = Wal.open(path);
+      const done = wal.compact(entries.slice(2));
+      if (interrupt === 'close') wal.close();
+      else wal.reset();
+      expect(await done).toBe(false);
+      if (interrupt === 'reset') wal.close();
+      expect(existsSync(`${path}.tmp`)).toBe(false);
+      const back = Wal.open(path);
+      back.wal.close();
+      expect(back.entries).toEqual(interrupt === 'close' ? entries : []);
+    }
   });
 
   it('reset leaves an empty, valid log', () => {
