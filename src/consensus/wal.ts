@@ -362,8 +362,9 @@ export class Wal {
   }
 
   /**
-   * `rewrite` without blocking the event loop (the fsyncs run on the thread pool; on a busy disk the
-   * synchronous ones measured 50-190 ms). Appends go on to the current file meanwhile and are copied
+   * Atomically replace the log with `entries` (after a block is committed to the store: the records
+   * of later heights are kept), without blocking the event loop (the fsyncs run on the thread pool; a
+   * synchronous rewrite measured 50-190 ms on a busy disk). Appends go on to the current file meanwhile and are copied
    * to the new one too; the new file replaces the old one only once everything appended so far is
    * durable in it, so a record `sync()` reported durable is never lost, and `sync()` waits for the
    * directory fsync that makes the replacement durable. Returns false (the log left as it was) when a
@@ -420,33 +421,6 @@ export class Wal {
         }
       }
     }
-  }
-
-  /**
-   * Atomically replace the log with `entries` (after a block is committed to the store: the records
-   * of later heights are kept). Temp file, fsync, rename, directory fsync.
-   */
-  rewrite(entries: WalEntry[]): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    let size = 0;
-    try {
-      const parts: Buffer[] = [MAGIC];
-      for (const e of entries) parts.push(frame(encodeWalEntry(e)));
-      const buf = Buffer.concat(parts);
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
-      size = buf.length;
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    fsyncDir(this.path);
-    closeSync(this.#fd);
-    this.#fd = openSync(this.path, 'r+');
-    this.#size = size;
-    this.#dirty = false;
   }
 
   /** Start an empty log. */

@@ -136,18 +136,6 @@ describe('consensus WAL', () => {
     expect(() => Wal.open(path)).toThrow(/bad magic/);
   });
 
-  it('rewrite atomically replaces the log and appends continue after it', () => {
-    const path = join(tmp(), 'cs.wal');
-    write(path);
-    const { wal } = Wal.open(path);
-    wal.rewrite(entries.slice(2));
-    wal.append(vote(5));
-    wal.close();
-    const back = Wal.open(path);
-    back.wal.close();
-    expect(back.entries).toEqual([...entries.slice(2), vote(5)]);
-  });
-
   it('compact replaces the log without blocking, keeping what is appended and synced meanwhile', async () => {
     const path = join(tmp(), 'cs.wal');
     write(path);
