@@ -232,8 +232,8 @@ export class Wal {
   #dirty = false;
   /** While `compact` runs: records appended since it started (they go to the new file too). */
   #carry: Buffer[] | undefined;
-  /** fsyncs in flight per fd: a replaced fd is closed only after its syncs finish. */
-  #syncing = new Map<number, Promise<void>[]>();
+  /** fsyncs in flight on the current fd: a fd replaced by `compact` is closed after they finish. */
+  #syncs = new Set<Promise<void>>();
   /** The directory fsync that makes a compaction's rename durable; `sync()` waits for it. */
   #dirSync: Promise<void> | undefined;
   /** Bumped by `reset` and `close`: a compaction that started before gives up. */
@@ -350,14 +350,12 @@ export class Wal {
     const fd = this.#fd;
     // fdatasync: the data and the file size, without unrelated metadata such as timestamps.
     const p = fsyncAsync(fd, true);
-    const list = this.#syncing.get(fd) ?? [];
-    list.push(p);
-    this.#syncing.set(fd, list);
+    const syncs = this.#syncs;
+    syncs.add(p);
     try {
       await p;
     } finally {
-      list.splice(list.indexOf(p), 1);
-      if (list.length === 0 && this.#syncing.get(fd) === list) this.#syncing.delete(fd);
+      syncs.delete(p);
     }
   }
 
@@ -403,7 +401,8 @@ export class Wal {
       fd = -1;
       this.#size = size;
       this.#dirty = false;
-      const pending = this.#syncing.get(old) ?? [];
+      const pending = [...this.#syncs];
+      this.#syncs = new Set();
       void Promise.allSettled(pending).then(() => closeSync(old));
       const dirSync = fsyncDirAsync(this.path).finally(() => {
         if (this.#dirSync === dirSync) this.#dirSync = undefined;
