@@ -83,7 +83,7 @@ describe('open-loop load against fake nodes', () => {
     const b = new FakeNode({ blockMs: 50, rejectEvery: 10 });
     nodes.push(a, b);
     await Promise.all(nodes.map((n) => n.start()));
-    const progress: number[] = [];
+    const progress: { offered: number; committed: number; rate: number }[] = [];
     const r = await runLoad({
       urls: [a.url, b.url],
       rate: 400,
@@ -91,7 +91,8 @@ describe('open-loop load against fake nodes', () => {
       sizeBytes: 64,
       drainMs: 2000,
       progressMs: 200,
-      onProgress: (l) => progress.push(l.offered),
+      onProgress: (l) =>
+        progress.push({ offered: l.offered, committed: l.committed, rate: l.committedTxPerSec }),
     });
     expect(r.namespaces).toEqual([1]);
     expect(r.offered).toBeGreaterThan(300);
@@ -103,6 +104,11 @@ describe('open-loop load against fake nodes', () => {
     expect(r.latencyMs.count).toBe(r.committedTxs);
     expect(r.latencyMs.p99).toBeGreaterThanOrEqual(0);
     expect(progress.length).toBeGreaterThan(0);
+    // The live commit rate counts the commits seen so far (all within its 5 s window here).
+    const last = progress[progress.length - 1]!;
+    expect(last.committed).toBeGreaterThan(0);
+    expect(last.rate).toBeGreaterThan(0);
+    expect(progress.every((p) => p.rate === 0 || p.committed > 0)).toBe(true);
   });
 
   it('falls back to JSON-RPC batches for a node without ordo_submitTransactions', async () => {
