@@ -55,6 +55,8 @@ export interface UpOptions {
   nodeConfig?: Record<string, Record<string, unknown>>;
   /** Skip the report's safety check (not recommended; for quick demos). */
   skipSafety?: boolean;
+  /** How long `up` waits for every node to commit its first blocks (default 60 s). */
+  firstBlocksTimeoutMs?: number;
 }
 
 export interface TestnetReport {
@@ -114,6 +116,8 @@ interface NodeView {
   hist: { t: number; h: number }[];
 }
 
+/** `up` returns once every node has committed this many blocks (the network is deciding, not just listening). */
+const FIRST_HEIGHTS = 2;
 const DASHBOARD_HTML = join(REPO_ROOT, 'testnet', 'dashboard', 'index.html');
 
 export class Testnet {
@@ -185,6 +189,7 @@ export class Testnet {
       t.#out(`starting ${count} nodes (logs in ${net.dir}/nodes/<id>/node.log) ...`);
       await Promise.all(t.#nodes.map((n) => n.proc.waitReady()));
       t.#saveState();
+      await t.#waitForBlocks(FIRST_HEIGHTS, o.firstBlocksTimeoutMs ?? 60_000);
       t.#follower = new BlockFollower({ urls: t.#nodes.map((n) => n.layout.rpc), fromHeight: 0 });
       t.#follower.onBlock((b) => t.#onBlock(b));
       await t.#follower.start();
@@ -316,6 +321,42 @@ export class Testnet {
         .join(', ')}`,
     );
     this.#loadRun = this.#load.run();
+  }
+
+  /**
+   * Wait until every node has committed `minHeight` blocks: answering `ordo_status` only means a node is
+   * listening, not that its peers are connected and consensus is deciding. Load offered before then
+   * piles up in the pools and the first blocks are full, cold and slow, which is not what `up` promises.
+   */
+  async #waitForBlocks(minHeight: number, timeoutMs: number): Promise<void> {
+    this.#out(`waiting for every node to commit height ${minHeight} ...`);
+    const deadline = Date.now() + timeoutMs;
+    const heights = new Map<string, number>();
+    while (Date.now() < deadline) {
+      await Promise.all(
+        this.#nodes.map(async (n) => {
+          if (!n.proc.alive) {
+            throw new OrdoError(
+              'TESTNET_NODE_EXITED',
+              `${n.layout.id} exited during start-up (${n.proc.describeExit()}); last log lines:\n${n.proc.tail(15)}`,
+            );
+          }
+          try {
+            const st = (await rpcCall(n.layout.rpc, 'ordo_status', [], 1000)) as { height?: number };
+            heights.set(n.layout.id, Number(st.height ?? 0));
+          } catch {
+            // Busy or restarting: asked again on the next turn.
+          }
+        }),
+      );
+      if (this.#nodes.every((n) => (heights.get(n.layout.id) ?? 0) >= minHeight)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const seen = this.#nodes.map((n) => `${n.layout.id}=${heights.get(n.layout.id) ?? '?'}`).join(' ');
+    throw new OrdoError(
+      'TESTNET_NO_BLOCKS',
+      `not every node committed height ${minHeight} within ${timeoutMs} ms (heights ${seen}); see the nodes' logs in ${this.net.dir}/nodes/<id>/node.log`,
+    );
   }
 
   // ------------------------------------------------------------------ observation
