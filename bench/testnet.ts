@@ -5,12 +5,13 @@
  * at the end), run as a child process exactly as from the shell.
  *
  *   main:     --load 10000 for 60 s (the issue's target: >= 9,500 tx/s committed, p99 <= 1,000 ms, no
- *             conflicting commits)
+ *             conflicting commits), run --repeat times; the run with the median p99 is the main figure,
+ *             every run is kept in `mainRuns`, and the target is judged on the medians
  *   stepped:  the offered rate stepped up (each step --step-duration s); a step holds when p99 <= 1 s and
  *             >= 95 % of the offered rate commits; the search ends after two failing steps in a row and
  *             the highest holding rate is reported.
  *
- *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--warmup 10]
+ *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
  * Every run offers load for --warmup seconds before its measured window (start-up backlog excluded).
  * The machine is shared and noisy: each step is one run (a full testnet start costs ~15 s), so read the
@@ -30,7 +31,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     load: { type: 'string', default: '10000' },
     duration: { type: 'string', default: '60' },
-    steps: { type: 'string', default: '500,1000,1500,2000,2500,3000,4000,5000,7500,10000' },
+    repeat: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '500,1000,1500,2000,2500,3000,4000,5000,7500,10000,12500,15000' },
     warmup: { type: 'string', default: '10' },
     'step-duration': { type: 'string', default: '20' },
     validators: { type: 'string', default: '4' },
@@ -128,11 +130,40 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 async function main(): Promise<void> {
   const started = new Date().toISOString();
   const load0 = loadavg();
-  let mainRun: RunResult | null = null;
-  if (!args['skip-main']) mainRun = await runTestnet(Number(args.load), Number(args.duration));
+  const repeat = Number(args.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) {
+    throw new Error(`--repeat must be a whole number from 1 to 10, got ${args.repeat}`);
+  }
+  const mainRuns: (RunResult & { loadavgAtStart: number })[] = [];
+  if (!args['skip-main']) {
+    for (let i = 0; i < repeat; i++) {
+      process.stderr.write(`\n== main run ${i + 1} of ${repeat}\n`);
+      const la = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+      mainRuns.push({ ...(await runTestnet(Number(args.load), Number(args.duration))), loadavgAtStart: la });
+    }
+  }
+  // The main figure is the run with the median p99 (the lower middle one for an even count).
+  const byP99 = [...mainRuns].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
+  const mainRun = byP99[(byP99.length - 1) >> 1] ?? null;
+  const medians =
+    mainRuns.length > 0
+      ? {
+          txPerSec: median(mainRuns.map((r) => r.txPerSec)),
+          p50: median(mainRuns.map((r) => r.latencyMs.p50)),
+          p90: median(mainRuns.map((r) => r.latencyMs.p90)),
+          p99: median(mainRuns.map((r) => r.latencyMs.p99)),
+          conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
+        }
+      : null;
 
   const stepped: RunResult[] = [];
   let highest: number | null = null;
@@ -161,15 +192,28 @@ async function main(): Promise<void> {
       loadNamespaces: 'opaque rollups',
     },
     main: mainRun,
-    target: mainRun
+    mainMedians: medians,
+    mainRuns: mainRuns.map((r) => ({
+      loadavgAtStart: r.loadavgAtStart,
+      txPerSec: r.txPerSec,
+      p50: r.latencyMs.p50,
+      p90: r.latencyMs.p90,
+      p99: r.latencyMs.p99,
+      rejected: r.rejected,
+      notSent: r.notSent,
+      conflictingCommits: r.conflictingCommits,
+      checkedHeights: r.checkedHeights,
+    })),
+    target: medians
       ? {
           offeredTxPerSec: target,
           requiredTxPerSec: 9500,
           requiredP99Ms: P99_LIMIT_MS,
-          met:
-            mainRun.txPerSec >= 9500 &&
-            mainRun.latencyMs.p99 <= P99_LIMIT_MS &&
-            mainRun.conflictingCommits === 0,
+          judgedOn: `medians of ${mainRuns.length} runs`,
+          met: medians.txPerSec >= 9500 && medians.p99 <= P99_LIMIT_MS && medians.conflictingCommits === 0,
+          runsMeetingIt: mainRuns.filter(
+            (r) => r.txPerSec >= 9500 && r.latencyMs.p99 <= P99_LIMIT_MS && r.conflictingCommits === 0,
+          ).length,
         }
       : null,
     stepped: stepped.map((r) => ({
