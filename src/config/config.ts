@@ -74,10 +74,15 @@ export const configSchema = z
         compactProposals: z.boolean(),
         busyBlockIntervalMs: ms(0, 10_000),
         busyBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
+        minBlockIntervalMs: ms(0, 10_000),
       })
       .strict()
       .refine((c) => c.busyBlockIntervalMs < c.timeoutProposeMs, {
         path: ['busyBlockIntervalMs'],
+        message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
+      })
+      .refine((c) => c.minBlockIntervalMs < c.timeoutProposeMs, {
+        path: ['minBlockIntervalMs'],
         message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
       }),
     store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
@@ -126,6 +131,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     compactProposals: true,
     busyBlockIntervalMs: 100,
     busyBlockTxs: 500,
+    minBlockIntervalMs: 50,
   },
   store: { engine: 'leveldb', sync: true },
   log: { level: 'info' },

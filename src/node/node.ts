@@ -240,6 +240,7 @@ export class OrdoNode {
       compactProposals: config.consensus.compactProposals,
       busyBlockIntervalMs: config.consensus.busyBlockIntervalMs,
       busyBlockTxs: config.consensus.busyBlockTxs,
+      minBlockIntervalMs: config.consensus.minBlockIntervalMs,
       // Before the next height is proposed: its transactions leave the pool (status: committed).
       onDecided: (block) => {
         decided.add(block);

@@ -52,6 +52,13 @@ describe('config', () => {
     expect(
       problems(() => validateConfig({ consensus: { timeoutProposeMs: 100, busyBlockIntervalMs: 100 } })),
     ).toMatch(/consensus\.busyBlockIntervalMs: must be below timeoutProposeMs/);
+    expect(
+      problems(() =>
+        validateConfig({
+          consensus: { timeoutProposeMs: 200, busyBlockIntervalMs: 100, minBlockIntervalMs: 200 },
+        }),
+      ),
+    ).toMatch(/consensus\.minBlockIntervalMs: must be below timeoutProposeMs/);
     expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
     expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
     expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(

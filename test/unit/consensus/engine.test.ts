@@ -163,9 +163,9 @@ describe('consensus engine', () => {
     }
   });
 
-  it('spaces proposals after busy blocks by busyBlockIntervalMs, and only after busy blocks', async () => {
+  it('spaces proposals after busy blocks by busyBlockIntervalMs, and every block by minBlockIntervalMs', async () => {
     const tx = (i: number): TxEnvelope => ({ namespace: 1, payload: new Uint8Array([i, i >> 8]) });
-    const run = async (busyBlockTxs: number, busyBlockIntervalMs: number) => {
+    const run = async (busyBlockTxs: number, busyBlockIntervalMs: number, minBlockIntervalMs = 0) => {
       const kp = generateKeyPair();
       const set = makeValidatorSet([{ publicKey: kp.publicKey, votingPower: 10 }]);
       const hub = new MemoryHub();
@@ -190,6 +190,7 @@ describe('consensus engine', () => {
         timeouts: { ...fast, proposeMs: 20_000 },
         busyBlockTxs,
         busyBlockIntervalMs,
+        minBlockIntervalMs,
       });
       const decided: number[] = [];
       e.onCommit(() => {
@@ -205,6 +206,12 @@ describe('consensus engine', () => {
     for (let h = 1; h < 4; h++) expect(busy.built[h]! - busy.decided[h - 1]!).toBeGreaterThanOrEqual(245);
     // Blocks of 10 are below the threshold of 11: no wait, or 4 heights would take 3 x 10 s.
     await run(11, 10_000);
+    // Not busy, but every block waits for the minimum interval.
+    const spaced = await run(11, 10_000, 200);
+    for (let h = 1; h < 4; h++) expect(spaced.built[h]! - spaced.decided[h - 1]!).toBeGreaterThanOrEqual(195);
+    // Busy: the longer of the two intervals applies.
+    const both = await run(10, 300, 100);
+    for (let h = 1; h < 4; h++) expect(both.built[h]! - both.decided[h - 1]!).toBeGreaterThanOrEqual(295);
   });
 
   it('four validators agree, a late joiner catches up, and a restarted validator resumes from its WAL', async () => {
