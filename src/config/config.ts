@@ -77,13 +77,16 @@ export const configSchema = z
         minBlockIntervalMs: ms(0, 10_000),
       })
       .strict()
-      .refine((c) => c.busyBlockIntervalMs < c.timeoutProposeMs, {
-        path: ['busyBlockIntervalMs'],
-        message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
-      })
-      .refine((c) => c.minBlockIntervalMs < c.timeoutProposeMs, {
-        path: ['minBlockIntervalMs'],
-        message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
+      .superRefine((c, ctx) => {
+        // A proposer that waits this long before proposing must not outlast its peers' patience.
+        for (const key of ['busyBlockIntervalMs', 'minBlockIntervalMs'] as const) {
+          if (c[key] >= c.timeoutProposeMs)
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'must be below timeoutProposeMs (peers would time out waiting for the proposal)',
+            });
+        }
       }),
     store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
