@@ -13,6 +13,14 @@
  *
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
+ *                           [--repo DIR]
+ * CPU per committed transaction: the user + system CPU of every process of the run (the orchestrator with
+ * its load generator, and every node) over the measured window, sampled from /proc, divided by the
+ * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify time through node:crypto
+ * measured in the same run (`calibration.ed25519VerifyMicros`), `verifyEquivalentsPerTx` is their ratio and
+ * travels across hosts far better than tx/s.
+ * `--repo DIR` runs another checkout's `bin/ordo.js` (e.g. a worktree of v0.1.0) with this script, so two
+ * versions are measured the same way, interleaved, in one session.
  * Every run offers load for --warmup seconds before its measured window (start-up backlog excluded).
  * The machine is shared and noisy: each step is one run (a full testnet start costs ~15 s), so read the
  * stepped figures as ±one step.
@@ -25,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
+import { ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,10 +52,13 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '200' },
     'skip-main': { type: 'boolean', default: false },
     'skip-steps': { type: 'boolean', default: false },
+    repo: { type: 'string' },
   },
 });
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+/** One core's ed25519 verify (µs), measured before the runs and again after them; the mean is used. */
+let verifyMicros = 0;
 const P99_LIMIT_MS = 1000;
 
 interface RunResult {
@@ -62,6 +74,9 @@ interface RunResult {
   rejected: Record<string, number>;
   uncommitted: number;
   generatorCpuSec: number;
+  /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
+  cpuMicrosPerTx: number | null;
+  verifyEquivalentsPerTx: number | null;
   holds: boolean;
   exitCode: number | null;
 }
@@ -107,11 +122,18 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
   ];
   process.stderr.write(`\n== testnet up --load ${load} --duration ${durationSec}\n`);
   const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const exitCode = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  sampler?.stop();
   try {
     const r = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
     const holds =
       r.latencyMs.p99 <= P99_LIMIT_MS && r.txPerSec >= 0.95 * load && r.safety.conflictingCommits === 0;
+    const w = r.load?.window;
+    const committedInWindow = r.load?.committedInWindow ?? 0;
+    const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
+    const cpuMicrosPerTx =
+      cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
     return {
       offeredTxPerSec: load,
       durationSec: r.durationSec,
@@ -125,6 +147,11 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
       rejected: r.load?.rejected ?? {},
       uncommitted: r.load?.uncommitted ?? 0,
       generatorCpuSec: r.load?.generatorCpuSec ?? 0,
+      cpuMicrosPerTx,
+      verifyEquivalentsPerTx:
+        cpuMicrosPerTx === null || verifyMicros === 0
+          ? null
+          : Math.round((cpuMicrosPerTx / verifyMicros) * 100) / 100,
       holds,
       exitCode,
     };
@@ -139,6 +166,11 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+function medianOrNull(xs: (number | null)[]): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length === 0 ? null : median(known);
+}
+
 async function main(): Promise<void> {
   const started = new Date().toISOString();
   const load0 = loadavg();
@@ -146,6 +178,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) {
     throw new Error(`--repeat must be a whole number from 1 to 10, got ${args.repeat}`);
   }
+  const verifyBefore = ed25519VerifyMicros();
+  verifyMicros = verifyBefore;
   const mainRuns: (RunResult & { loadavgAtStart: number })[] = [];
   if (!args['skip-main']) {
     for (let i = 0; i < repeat; i++) {
@@ -165,6 +199,8 @@ async function main(): Promise<void> {
           p90: median(mainRuns.map((r) => r.latencyMs.p90)),
           p99: median(mainRuns.map((r) => r.latencyMs.p99)),
           conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
+          cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
+          verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
         }
       : null;
 
@@ -183,10 +219,13 @@ async function main(): Promise<void> {
     }
   }
   const target = Number(args.load);
+  const verifyAfter = ed25519VerifyMicros();
   const result = {
     benchmark: 'testnet',
     started,
+    repo: REPO,
     machine: { cpus: availableParallelism(), loadavgAtStart: load0.map((x) => Math.round(x * 100) / 100) },
+    calibration: { ed25519VerifyMicros: verifyBefore, ed25519VerifyMicrosAfter: verifyAfter },
     setup: {
       validators: Number(args.validators),
       rollups: Number(args.rollups),
@@ -202,6 +241,8 @@ async function main(): Promise<void> {
       p50: r.latencyMs.p50,
       p90: r.latencyMs.p90,
       p99: r.latencyMs.p99,
+      cpuMicrosPerTx: r.cpuMicrosPerTx,
+      verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       rejected: r.rejected,
       notSent: r.notSent,
       conflictingCommits: r.conflictingCommits,
@@ -224,6 +265,8 @@ async function main(): Promise<void> {
       txPerSec: r.txPerSec,
       p50: r.latencyMs.p50,
       p99: r.latencyMs.p99,
+      cpuMicrosPerTx: r.cpuMicrosPerTx,
+      verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       notSent: r.notSent,
       uncommitted: r.uncommitted,
       conflictingCommits: r.conflictingCommits,

@@ -89,6 +89,11 @@ export interface LoadReport {
   perTarget: TargetReport[];
   /** CPU seconds this process (the generator and whatever shares it) used during the run. */
   generatorCpuSec: number;
+  /**
+   * The measured window in epoch milliseconds (after the warm-up, until the load stopped): benchmarks
+   * sample every process's CPU time over exactly this span (CPU per committed transaction).
+   */
+  window: { startMs: number; endMs: number };
 }
 
 export interface LiveLoad {
@@ -286,6 +291,7 @@ export class LoadGenerator {
         const c = process.cpuUsage(this.#cpu0);
         return round1((c.user + c.system) / 1e6);
       })(),
+      window: { startMs: this.#tMeasure, endMs: end },
     };
   }
 
