@@ -13,9 +13,13 @@ import fc from 'fast-check';
 import {
   BYTE_TARGETS,
   expectTypedOutcome,
+  jsonValue,
   mutate,
+  mutateObject,
   mutation,
   nmtCase,
+  OBJECT_TARGETS,
+  objectMutation,
   runNmtCase,
 } from '../test/fuzz/targets.ts';
 
@@ -72,6 +76,22 @@ for (const t of BYTE_TARGETS) {
     perPart,
   );
   results.push(a, b);
+}
+for (const t of OBJECT_TARGETS) {
+  process.stderr.write(`fuzzing ${t.name} for ${seconds} s\n`);
+  results.push(
+    run(`${t.name}/json`, jsonValue, (v) => expectTypedOutcome(() => t.run(v)), perPart),
+    run(
+      `${t.name}/mutated`,
+      fc.array(objectMutation, { minLength: 1, maxLength: 4 }),
+      (ms) => {
+        let v = t.valid;
+        for (const m of ms) v = mutateObject(v, m);
+        expectTypedOutcome(() => t.run(v));
+      },
+      perPart,
+    ),
+  );
 }
 process.stderr.write(`fuzzing verifyNamespaceProof for ${seconds} s\n`);
 results.push(run('verifyNamespaceProof', nmtCase, runNmtCase, seconds * 1000));

@@ -9,7 +9,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BYTE_TARGETS, expectTypedOutcome, mutate, mutation, nmtCase, runNmtCase } from './targets.ts';
+import {
+  BYTE_TARGETS,
+  expectTypedOutcome,
+  jsonValue,
+  mutate,
+  mutateObject,
+  mutation,
+  nmtCase,
+  OBJECT_TARGETS,
+  objectMutation,
+  runNmtCase,
+} from './targets.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261205);
@@ -43,6 +54,32 @@ describe('fuzz: decoders return a value or a typed error, never anything else', 
             expectTypedOutcome(() => t.run(b));
           }),
           { seed: SEED + 2, numRuns: Math.ceil(RUNS / 3) },
+        );
+      });
+    });
+  }
+});
+
+describe('fuzz: validators of parsed config, genesis and adapter wire objects', () => {
+  for (const t of OBJECT_TARGETS) {
+    describe(t.name, () => {
+      it('the valid value passes', () => {
+        expect(() => t.run(structuredClone(t.valid))).not.toThrow();
+      });
+      it('arbitrary JSON values', () => {
+        fc.assert(
+          fc.property(jsonValue, (v) => expectTypedOutcome(() => t.run(v))),
+          { seed: SEED + 4, numRuns: RUNS },
+        );
+      });
+      it('the valid value with fields replaced or removed', () => {
+        fc.assert(
+          fc.property(fc.array(objectMutation, { minLength: 1, maxLength: 3 }), (ms) => {
+            let v = t.valid;
+            for (const m of ms) v = mutateObject(v, m);
+            expectTypedOutcome(() => t.run(v));
+          }),
+          { seed: SEED + 5, numRuns: RUNS },
         );
       });
     });

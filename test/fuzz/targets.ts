@@ -10,8 +10,14 @@
  */
 import fc from 'fast-check';
 import * as codec from '../../src/codec/codec.ts';
+import { DEFAULT_CONFIG, validateConfig } from '../../src/config/config.ts';
+import { demoRollups, makeGenesis, validateGenesis } from '../../src/config/genesis.ts';
+import { Ed25519Signer } from '../../src/crypto/ed25519.ts';
+import { toHex } from '../../src/crypto/hash.ts';
 import { type NamespaceProof, nmtRoot, proveNamespace, verifyNamespaceProof } from '../../src/crypto/nmt.ts';
 import { OrdoError } from '../../src/errors.ts';
+import { decodeHeaderBytes } from '../../src/rollup-adapter/verify.ts';
+import { namespaceBlockFromWire } from '../../src/rollup-adapter/wire.ts';
 import type {
   Block,
   BlockHeader,
@@ -189,6 +195,11 @@ export const BYTE_TARGETS: ByteTarget[] = [
     valid: fc.uint8Array({ maxLength: 64 }),
   },
   {
+    name: 'decodeHeaderBytes',
+    run: (b) => decodeHeaderBytes(b),
+    valid: encodings(headerArb(3), codec.encodeHeader),
+  },
+  {
     name: 'decodeBundle',
     run: (b) => codec.decodeBundle(b),
     valid: fc.uint8Array({ maxLength: 64 }),
@@ -318,4 +329,90 @@ export function runNmtCase(c: NmtCase): void {
   // whatever leaf count is claimed); accepting anything but the namespace's exact leaves is a lie.
   const same = hashes.length === truth.length && hashes.every((h, i) => Buffer.compare(h, truth[i]!) === 0);
   if (r.ok && !same) throw new Error(`a tampered proof (${t?.kind}) made a false claim and was accepted`);
+}
+
+export interface ObjectTarget {
+  name: string;
+  run: (value: unknown) => unknown;
+  /** Valid values, mutated field by field. */
+  valid: unknown;
+}
+
+const demoGenesis = makeGenesis({
+  chainId: 'fuzz',
+  validators: [0, 1, 2, 3].map((i) => ({
+    name: `v${i}`,
+    publicKey: toHex(new Ed25519Signer(new Uint8Array(32).fill(i + 1)).publicKey),
+  })),
+  rollups: demoRollups(),
+  genesisTimeMs: 1_700_000_000_000,
+});
+
+/** Parsed JSON (config, genesis) and decoded protobuf objects (adapter wire) from untrusted sources. */
+export const OBJECT_TARGETS: ObjectTarget[] = [
+  { name: 'validateConfig', run: (v) => validateConfig(v, 'fuzz.json'), valid: DEFAULT_CONFIG },
+  { name: 'validateGenesis', run: (v) => validateGenesis(v, 'fuzz.json'), valid: demoGenesis },
+  {
+    name: 'namespaceBlockFromWire',
+    run: (v) => namespaceBlockFromWire(v as Parameters<typeof namespaceBlockFromWire>[0]),
+    valid: {
+      namespace: 2,
+      height: 7,
+      blockHash: new Uint8Array(32).fill(1),
+      timeMs: 1_700_000_000_000,
+      header: codec.encodeHeader({
+        chainId: 'fuzz',
+        height: 7,
+        round: 0,
+        timeMs: 1_700_000_000_000,
+        parentHash: new Uint8Array(32),
+        dataHash: new Uint8Array(32),
+        proposer: new Uint8Array(32),
+        txCount: 1,
+        lastCommitHash: new Uint8Array(32),
+        resultsHash: new Uint8Array(32),
+        auctionHash: new Uint8Array(32),
+      }),
+      transactions: [new Uint8Array(3)],
+      bundles: [{ bundleHash: new Uint8Array(32), namespace: 2, start: 0, count: 1 }],
+      certificate: {
+        height: 7,
+        round: 0,
+        blockHash: new Uint8Array(32).fill(1),
+        sigs: [{ validatorIndex: 0, signature: new Uint8Array(64) }],
+      },
+      proof: { start: 0, end: 1, nodes: [{ minNamespace: 3, maxNamespace: 3, hash: new Uint8Array(32) }] },
+      execution: { receipts: [new Uint8Array(4)], stateRoot: new Uint8Array(32) },
+    },
+  },
+];
+
+/** A JSON-ish value: what a parser hands a validator. */
+export const jsonValue = fc.jsonValue({ maxDepth: 4 });
+
+/** Replace the value at a random path of `base` (a deep copy) with `value`, or delete it. */
+export const objectMutation = fc.record({
+  path: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+  value: fc.oneof(jsonValue, fc.constant(undefined), fc.uint8Array({ maxLength: 8 })),
+});
+export type ObjectMutation = typeof objectMutation extends fc.Arbitrary<infer M> ? M : never;
+
+export function mutateObject(base: unknown, m: ObjectMutation): unknown {
+  const copy = structuredClone(base) as unknown;
+  let node = copy;
+  for (let i = 0; i < m.path.length; i++) {
+    if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return copy;
+    const keys = Object.keys(node);
+    if (keys.length === 0) return copy;
+    const key = keys[(m.path[i] as number) % keys.length] as string;
+    const rec = node as Record<string, unknown>;
+    const child = rec[key];
+    if (i === m.path.length - 1 || child === null || typeof child !== 'object' || ArrayBuffer.isView(child)) {
+      if (m.value === undefined) delete rec[key];
+      else rec[key] = m.value;
+      return copy;
+    }
+    node = rec[key];
+  }
+  return copy;
 }
