@@ -11,9 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
-import type { Ed25519Signer } from '../crypto/ed25519.ts';
-import { signTransfer, transferSigner } from '../exec/transfer/tx.ts';
-import { DEMO_ACCOUNTS, demoEvmKey, demoTransferSeed, evmAddress } from '../node/demo.ts';
+import { DEMO_ACCOUNTS, demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
+import type { Ed25519Signer } from '../crypto/index.ts';
+import { signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
 
 export interface PayloadSource {

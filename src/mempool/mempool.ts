@@ -16,10 +16,9 @@
 
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { txHash } from '../codec/hashing.ts';
-import { LIMITS } from '../codec/limits.ts';
-import type { RollupConfig } from '../config/genesis-types.ts';
-import { latin1Key } from '../crypto/hash.ts';
+import { LIMITS, txHash } from '../codec/index.ts';
+import type { RollupConfig } from '../config/index.ts';
+import { latin1Key } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { Namespace, TxEnvelope } from '../types.ts';
 import { createMempoolMetrics, type LaneCounters } from './metrics.ts';

@@ -6,7 +6,7 @@
  * penalty. Unknown errors are treated as ours, not the peer's: ignore, never reject.
  */
 import { isOrdoError } from '../errors.ts';
-import type { AdmitResult, RejectCode } from '../mempool/types.ts';
+import type { AdmitResult, RejectCode } from '../types.ts';
 import type { Verdict } from './network.ts';
 
 /** Error codes whose presence proves the message itself is bad (the sender should have known). */

@@ -7,9 +7,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR } from '../codec/proto.ts';
-import type { NmtNode } from '../crypto/nmt.ts';
-import type { TxStatus } from '../mempool/types.ts';
+import { PROTO_DIR } from '../codec/index.ts';
+import type { NmtNode } from '../crypto/index.ts';
+import type { TxStatus } from '../mempool/index.ts';
 import type { BundleSpan, CommitCertificate } from '../types.ts';
 import { VerificationError } from './errors.ts';
 import type { SubmitResult } from './in-process.ts';

@@ -11,7 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { errorMessage } from '../../errors.ts';
-import type { TxStatus } from '../../mempool/types.ts';
+import type { TxStatus } from '../../mempool/index.ts';
 import type { BlockHeader, Namespace, Validator } from '../../types.ts';
 import { AdapterError, type AdapterErrorCode, VerificationError } from '../errors.ts';
 import type { SubmitResult } from '../in-process.ts';
