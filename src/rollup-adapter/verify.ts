@@ -8,7 +8,7 @@
  * Bundle spans and execution results are not covered by the header of the same block and are only
  * checked for shape.
  */
-import { LIMITS, pb, voteSignBytes } from '../codec/index.ts';
+import { LIMITS, pb, voteSignBytes, type WireBlockHeader } from '../codec/index.ts';
 import {
   bytesEqual,
   concatBytes,
@@ -87,10 +87,9 @@ export function decodeHeaderBytes(bytes: Uint8Array): BlockHeader {
   if (bytes.byteLength === 0 || bytes.byteLength > 4096) {
     throw new VerificationError('MALFORMED', `header is ${bytes.byteLength} bytes; expected 1..4096`);
   }
-  // biome-ignore lint/suspicious/noExplicitAny: protobufjs message at the decode boundary
-  let w: any;
+  let w: WireBlockHeader;
   try {
-    w = pb.BlockHeader.decode(bytes);
+    w = pb.BlockHeader.decode(bytes) as WireBlockHeader;
   } catch (err) {
     throw new VerificationError('MALFORMED', `header does not decode: ${(err as Error).message}`);
   }
