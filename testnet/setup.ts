@@ -1,5 +1,5 @@
 /**
- * Lays out a local testnet on disk: one home per node (src/cli/init.ts `initHome`), a libp2p identity
+ * Lays out a local testnet on disk: one home per node (src/node/home-init.ts `initHome`), a libp2p identity
  * per node created up front so every bootstrap list can name its peers, ONE genesis holding every
  * validator and the rollup registry (the three demo rollups — opaque, transfer, evm — plus extra opaque
  * rollups when more are asked for), written to every home. Ports come from a base:
