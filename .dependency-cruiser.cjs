@@ -8,8 +8,8 @@
  * - bench/, testnet/, examples/, bin/: only public surfaces (they are users of the node);
  * - src/       never test/, bench/ or examples/; only src/cli may run the testnet tooling, through
  *              testnet/index.ts.
- * No module of src/ may depend on itself through others (a cycle between components through their
- * index.ts files is not caught here: see ADR 0079).
+ * No module of src/ may depend on itself through others; cycles between components are checked by
+ * .dependency-cruiser-layers.cjs (folder scope).
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
