@@ -13,8 +13,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { rpcCall } from '../src/cli/rpc-client.ts';
 import { runLoad } from '../src/loadgen/index.ts';
+import { rpcCall } from '../src/rpc/index.ts';
 import { NodeProcess } from '../testnet/process.ts';
 import { findFreeBasePort, setupNetwork } from '../testnet/setup.ts';
 

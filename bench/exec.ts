@@ -36,13 +36,22 @@ import { Account, Address, bigIntToBytes, generateAddress, privateToAddress } fr
 import { createVM, runTx } from '@ethereumjs/vm';
 import { secp256k1 as nobleV2 } from '@noble/curves/secp256k1.js';
 import { pino } from 'pino';
-import type { RollupConfig } from '../src/config/genesis-types.ts';
-import { Ed25519Signer, verifySignature } from '../src/crypto/ed25519.ts';
-import { deployCode, TOKEN_RUNTIME, tokenAirdropData, tokenTransferData } from '../src/exec/evm/contracts.ts';
-import { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT } from '../src/exec/evm/vm.ts';
-import { createExecutor, memoryKvFactory, type Receipt, signTransfer } from '../src/exec/index.ts';
-import { WorkerPool } from '../src/exec/parallel.ts';
-import { transferSignBytes } from '../src/exec/transfer/tx.ts';
+import type { RollupConfig } from '../src/config/index.ts';
+import { Ed25519Signer, verifySignature } from '../src/crypto/index.ts';
+import {
+  createExecutor,
+  DEFAULT_EVM_BASE_FEE,
+  DEFAULT_EVM_FEE_RECIPIENT,
+  deployCode,
+  memoryKvFactory,
+  type Receipt,
+  signTransfer,
+  TOKEN_RUNTIME,
+  tokenAirdropData,
+  tokenTransferData,
+  transferSignBytes,
+  WorkerPool,
+} from '../src/exec/index.ts';
 
 interface Args {
   out: string | undefined;

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { RollupConfig } from '../src/config/genesis-types.ts';
+import type { RollupConfig } from '../src/config/index.ts';
 import { createMempool, weightedMaxMinFair } from '../src/mempool/index.ts';
 import type { TxEnvelope } from '../src/types.ts';
 

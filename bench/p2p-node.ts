@@ -8,10 +8,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTxBatch } from '../src/codec/codec.ts';
-import { createLibp2pNetwork } from '../src/p2p/libp2p/network.ts';
-import type { P2pNetwork } from '../src/p2p/network.ts';
-import { TxGossip } from '../src/p2p/tx-gossip.ts';
+import { encodeTxBatch } from '../src/codec/index.ts';
+import type { P2pNetwork } from '../src/p2p/index.ts';
+import { createLibp2pNetwork, TxGossip } from '../src/p2p/index.ts';
 import type { TxEnvelope } from '../src/types.ts';
 
 export type Mode = 'batched' | 'raw';

@@ -15,8 +15,8 @@ import { randomFillSync, randomInt } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blockHash, txHash } from '../src/codec/hashing.ts';
-import { ZERO_HASH } from '../src/crypto/hash.ts';
+import { blockHash, txHash } from '../src/codec/index.ts';
+import { ZERO_HASH } from '../src/crypto/index.ts';
 import { type EngineName, openStore } from '../src/store/index.ts';
 import type { Block, CommitCertificate, TxEnvelope } from '../src/types.ts';
 

@@ -8,5 +8,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
-const { main } = await import('../src/cli/main.ts');
+const { main } = await import('../src/cli/index.ts');
 process.exitCode = await main(process.argv.slice(2));

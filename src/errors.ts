@@ -22,13 +22,15 @@ export class OrdoError<C extends string = string> extends Error {
   }
 }
 
-/** Codes for malformed or oversized input, shared by every decoder. */
-export type DecodeErrorCode =
-  | 'DECODE_TOO_LARGE'
-  | 'DECODE_MALFORMED'
-  | 'DECODE_INVALID_FIELD'
-  | 'DECODE_EMPTY'
-  | 'DECODE_UNEXPECTED';
+/** Codes for malformed or oversized input, shared by every decoder (each is produced by src/codec). */
+export const DECODE_ERROR_CODES = [
+  'DECODE_TOO_LARGE',
+  'DECODE_MALFORMED',
+  'DECODE_INVALID_FIELD',
+  'DECODE_EMPTY',
+  'DECODE_UNEXPECTED',
+] as const;
+export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
 
 export class DecodeError extends OrdoError<DecodeErrorCode> {
   constructor(code: DecodeErrorCode, message: string, data: ErrorData = {}, options?: { cause?: unknown }) {

@@ -147,4 +147,35 @@ export interface Validator {
   votingPower: number;
 }
 
+/** The validators of a height and their total voting power (genesis builds it, consensus uses it). */
+export interface ValidatorSet {
+  validators: Validator[];
+  totalPower: number;
+}
+
 export type RollupKind = 'opaque' | 'transfer' | 'evm';
+
+// ---------------------------------------------------------------- admission (mempool, p2p, adapter)
+
+/** Where a transaction came from when it was offered to the mempool. */
+export type TxSource = 'rpc' | 'gossip' | 'reinject';
+
+/** Why the mempool refused a transaction; every code is produced by src/mempool. */
+export const REJECT_CODES = [
+  'UNKNOWN_NAMESPACE',
+  'TX_TOO_LARGE',
+  'DUPLICATE',
+  'ALREADY_COMMITTED',
+  'MEMPOOL_FULL',
+  'LANE_FULL',
+  'INVALID_TX',
+  'NONCE_TOO_LOW',
+  'NONCE_GAP_TOO_LARGE',
+  'OVERLOADED',
+] as const;
+export type RejectCode = (typeof REJECT_CODES)[number];
+
+/** The answer to one admission: the transaction hash, or a typed refusal. */
+export type AdmitResult =
+  | { ok: true; hash: Uint8Array }
+  | { ok: false; code: RejectCode; message: string; retryable: boolean };

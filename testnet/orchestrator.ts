@@ -18,13 +18,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { rpcCall } from '../src/cli/rpc-client.ts';
 import { errorMessage, OrdoError } from '../src/errors.ts';
-import { BlockFollower, type FollowedBlock } from '../src/loadgen/follower.ts';
-import { type LiveLoad, LoadGenerator, type LoadReport } from '../src/loadgen/generator.ts';
-import { chooseRollups, DEMO_EVM_CHAIN_ID } from '../src/loadgen/index.ts';
-import { payloadSourceFor, type RollupInfo } from '../src/loadgen/payloads.ts';
-import type { LatencySummary } from '../src/loadgen/stats.ts';
+import type { LatencySummary } from '../src/loadgen/index.ts';
+import {
+  BlockFollower,
+  chooseRollups,
+  DEMO_EVM_CHAIN_ID,
+  type FollowedBlock,
+  type LiveLoad,
+  LoadGenerator,
+  type LoadReport,
+  payloadSourceFor,
+  type RollupInfo,
+} from '../src/loadgen/index.ts';
+import { rpcCall } from '../src/rpc/index.ts';
 import { NodeProcess, REPO_ROOT } from './process.ts';
 import { checkSafety, type SafetyResult } from './safety.ts';
 import { checkPorts, type NetworkLayout, type NodeLayout, setupNetwork } from './setup.ts';

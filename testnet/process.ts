@@ -9,8 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rpcCall } from '../src/cli/rpc-client.ts';
 import { OrdoError } from '../src/errors.ts';
+import { rpcCall } from '../src/rpc/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ORDO_BIN = join(REPO_ROOT, 'bin', 'ordo.js');

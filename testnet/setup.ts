@@ -1,5 +1,5 @@
 /**
- * Lays out a local testnet on disk: one home per node (src/cli/init.ts `initHome`), a libp2p identity
+ * Lays out a local testnet on disk: one home per node (src/node/home-init.ts `initHome`), a libp2p identity
  * per node created up front so every bootstrap list can name its peers, ONE genesis holding every
  * validator and the rollup registry (the three demo rollups — opaque, transfer, evm — plus extra opaque
  * rollups when more are asked for), written to every home. Ports come from a base:
@@ -10,12 +10,10 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { initHome } from '../src/cli/init.ts';
-import { demoRollups, type Genesis, makeGenesis, type RollupConfig } from '../src/config/genesis.ts';
+import { demoAlloc, demoRollups, type Genesis, makeGenesis, type RollupConfig } from '../src/config/index.ts';
 import { OrdoError } from '../src/errors.ts';
-import { demoAlloc } from '../src/node/demo.ts';
-import { homePaths } from '../src/node/home.ts';
-import { loadOrCreateIdentity } from '../src/p2p/libp2p/identity.ts';
+import { homePaths, initHome } from '../src/node/index.ts';
+import { loadOrCreateIdentity } from '../src/p2p/index.ts';
 
 export type NodeRole = 'validator' | 'full';
 

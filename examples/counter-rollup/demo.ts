@@ -7,8 +7,7 @@
  * Env: ADAPTER_PORT (default 9090), HTTP_PORT (8081), DATA_DIR (./.ordo/counter-demo-<time>).
  */
 import pino from 'pino';
-import { startAdapterServer } from '../../src/rollup-adapter/server.ts';
-import { MemorySource } from '../../src/rollup-adapter/testing/memory-source.ts';
+import { MemorySource, startAdapterServer } from '../../src/rollup-adapter/index.ts';
 import { CounterRollup } from './rollup.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });

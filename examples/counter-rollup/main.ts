@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { fromHex } from '../../src/crypto/hash.ts';
+import { fromHex } from '../../src/crypto/index.ts';
 import { CounterRollup } from './rollup.ts';
 
 interface Config {

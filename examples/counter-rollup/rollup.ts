@@ -13,8 +13,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { bytesEqual, fromHex, sha256, toHex } from '../../src/crypto/hash.ts';
-import { OrdoRollupClient } from '../../src/rollup-adapter/sdk/client.ts';
+import { bytesEqual, fromHex, sha256, toHex } from '../../src/crypto/index.ts';
+import { OrdoRollupClient } from '../../src/rollup-adapter/index.ts';
 import type { Validator } from '../../src/types.ts';
 
 export interface CounterState {

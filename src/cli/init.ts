@@ -3,13 +3,8 @@
  * config file, and unless --genesis is given a single-validator devnet genesis with the three demo
  * rollups (1 opaque, 2 transfer, 3 evm). Refuses to overwrite an existing home unless --force.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { DEFAULT_CONFIG, type NodeConfig, validateConfig } from '../config/config.ts';
-import { demoRollups, loadGenesis, makeGenesis } from '../config/genesis.ts';
-import { toHex } from '../crypto/hash.ts';
-import { demoAlloc } from '../node/demo.ts';
-import { homePaths } from '../node/home.ts';
-import { writeKeyFile } from '../node/keys.ts';
+import { DEFAULT_CONFIG } from '../config/index.ts';
+import { homePaths, type InitOptions, initHome } from '../node/index.ts';
 import { parse, strArg, UsageError } from './args.ts';
 
 const USAGE = `Usage: ordo init --home DIR [options]
@@ -24,44 +19,6 @@ Options:
   --p2p MULTIADDR    p2p listen address (default: ${DEFAULT_CONFIG.p2p.listen})
   --force            overwrite an existing config/genesis/key
   -h, --help         show this help`;
-
-export interface InitOptions {
-  home: string;
-  genesisFile?: string;
-  chainId?: string;
-  moniker?: string;
-  config?: Partial<{ [K in keyof NodeConfig]: Partial<NodeConfig[K]> }>;
-  force?: boolean;
-}
-
-/** Create a node home; returns the validator public key (hex). Used by the CLI and the testnet. */
-export function initHome(o: InitOptions): { publicKey: string } {
-  const p = homePaths(o.home);
-  if (!o.force && existsSync(p.config)) {
-    throw new Error(`${p.config} already exists; use --force to overwrite, or choose another --home`);
-  }
-  mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
-  mkdirSync(p.dataDir, { recursive: true });
-  const signer = writeKeyFile(p.validatorKey, undefined, { overwrite: o.force ?? false });
-  const publicKey = toHex(signer.publicKey);
-  if (o.genesisFile !== undefined) {
-    loadGenesis(o.genesisFile);
-    copyFileSync(o.genesisFile, p.genesis);
-  } else {
-    const genesis = makeGenesis({
-      chainId: o.chainId ?? 'ordo-devnet',
-      validators: [{ name: o.moniker ?? 'node0', publicKey, votingPower: 1 }],
-      rollups: demoRollups(demoAlloc()),
-    });
-    writeFileSync(p.genesis, `${JSON.stringify(genesis, null, 2)}\n`);
-  }
-  const partial: Record<string, unknown> = { node: { moniker: o.moniker ?? 'node0', mode: 'validator' } };
-  for (const [k, v] of Object.entries(o.config ?? {}))
-    partial[k] = { ...((partial[k] as object) ?? {}), ...v };
-  const config = validateConfig(partial, p.config);
-  writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
-  return { publicKey };
-}
 
 export async function initCommand(argv: string[]): Promise<number> {
   const a = parse(

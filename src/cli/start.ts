@@ -3,7 +3,7 @@
  * component in reverse order. Config, genesis and key problems stop start-up with an error naming the
  * file and the field.
  */
-import { OrdoNode } from '../node/node.ts';
+import { OrdoNode } from '../node/index.ts';
 import { parse, strArg, UsageError } from './args.ts';
 
 const USAGE = `Usage: ordo start --home DIR [options]

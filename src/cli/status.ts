@@ -1,8 +1,9 @@
 /**
  * `ordo status --rpc URL`: asks a running node for `ordo_status` and prints it as JSON.
  */
+
+import { rpcCall } from '../rpc/index.ts';
 import { parse, strArg, UsageError } from './args.ts';
-import { rpcCall } from './rpc-client.ts';
 
 const USAGE = `Usage: ordo status --rpc URL
 

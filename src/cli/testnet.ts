@@ -10,20 +10,22 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { CONTROL_ACTIONS, type ControlAction, Testnet } from '../../testnet/orchestrator.ts';
-import { testnetRollups } from '../../testnet/setup.ts';
 import {
+  CONTROL_ACTIONS,
+  type ControlAction,
   DEFAULT_DIR,
   isNodeProcess,
   pidAlive,
   readState,
   removeState,
+  Testnet,
   type TestnetState,
-} from '../../testnet/state.ts';
-import { makeGenesis } from '../config/genesis.ts';
+  testnetRollups,
+} from '../../testnet/index.ts';
+import { makeGenesis } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
-import { homePaths } from '../node/home.ts';
-import { loadOrCreateIdentity } from '../p2p/libp2p/identity.ts';
+import { homePaths } from '../node/index.ts';
+import { loadOrCreateIdentity } from '../p2p/index.ts';
 import { intArg, parse, strArg, UsageError } from './args.ts';
 import { parseList } from './bench.ts';
 

@@ -25,9 +25,7 @@ import type {
 } from '../types.ts';
 import { LIMITS } from './limits.ts';
 import { pb } from './proto.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: protobufjs messages are untyped records at this boundary
-type Wire = any;
+import type * as W from './wire-types.ts';
 
 const EMPTY = new Uint8Array(0);
 const MAX_U32 = 0xffff_ffff;
@@ -46,10 +44,14 @@ function checkSize(what: string, bytes: Uint8Array, max: number): void {
   }
 }
 
-function rawDecode(what: string, type: (typeof pb)[keyof typeof pb], bytes: Uint8Array, max: number): Wire {
+/**
+ * Size check, then protobufjs decode. The one cast of the codec: protobufjs types a decoded message as
+ * a bare `Message`; `T` (wire-types.ts) names its fields, each still unchecked.
+ */
+function rawDecode<T>(what: string, type: (typeof pb)[keyof typeof pb], bytes: Uint8Array, max: number): T {
   checkSize(what, bytes, max);
   try {
-    return type.decode(bytes);
+    return type.decode(bytes) as unknown as T;
   } catch (err) {
     throw new DecodeError('DECODE_MALFORMED', `${what}: ${(err as Error).message}`, {}, { cause: err });
   }
@@ -97,7 +99,7 @@ export function validateTx(tx: TxEnvelope, maxTxBytes: number = LIMITS.maxTxByte
   }
 }
 
-function txFromWire(w: Wire, maxTxBytes: number): TxEnvelope {
+function txFromWire(w: W.WireTxEnvelope, maxTxBytes: number): TxEnvelope {
   const tx = { namespace: u32('namespace', w.namespace), payload: bytesOf(w.payload) };
   validateTx(tx, maxTxBytes);
   return tx;
@@ -108,7 +110,10 @@ export function encodeTx(tx: TxEnvelope): Uint8Array {
 }
 
 export function decodeTx(bytes: Uint8Array, maxTxBytes: number = LIMITS.maxTxBytes): TxEnvelope {
-  return txFromWire(rawDecode('transaction', pb.TxEnvelope, bytes, maxTxBytes + 16), maxTxBytes);
+  return txFromWire(
+    rawDecode<W.WireTxEnvelope>('transaction', pb.TxEnvelope, bytes, maxTxBytes + 16),
+    maxTxBytes,
+  );
 }
 
 export function encodeTxBatch(txs: TxEnvelope[]): Uint8Array {
@@ -122,8 +127,8 @@ export interface BatchLimits {
 }
 
 export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
-  const w = rawDecode('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
-  const txs: Wire[] = w.txs ?? [];
+  const w = rawDecode<W.WireTxBatch>('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
+  const txs = w.txs ?? [];
   if (txs.length === 0) throw new DecodeError('DECODE_EMPTY', 'transaction batch is empty');
   if (txs.length > limits.maxBatchTxs) {
     fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
@@ -133,8 +138,8 @@ export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): 
 
 // ---------------------------------------------------------------- bundles
 
-function bundleFromWire(w: Wire): Bundle {
-  const txs: Wire[] = w.txs ?? [];
+function bundleFromWire(w: W.WireBundle): Bundle {
+  const txs = w.txs ?? [];
   if (txs.length === 0) fail('bundle has no transactions');
   if (txs.length > LIMITS.maxBundleTxs)
     fail(`bundle has ${txs.length} transactions; limit ${LIMITS.maxBundleTxs}`);
@@ -154,12 +159,12 @@ export function encodeBundle(b: Bundle): Uint8Array {
 }
 
 export function decodeBundle(bytes: Uint8Array): Bundle {
-  return bundleFromWire(rawDecode('bundle', pb.Bundle, bytes, LIMITS.maxBatchBytes));
+  return bundleFromWire(rawDecode<W.WireBundle>('bundle', pb.Bundle, bytes, LIMITS.maxBatchBytes));
 }
 
 // ---------------------------------------------------------------- blocks
 
-function headerFromWire(w: Wire): BlockHeader {
+function headerFromWire(w: W.Sub<W.WireBlockHeader>): BlockHeader {
   if (w == null) fail('block header is missing');
   const chainId = String(w.chainId ?? '');
   if (chainId.length === 0 || chainId.length > LIMITS.maxChainIdLength) {
@@ -186,7 +191,7 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
   return pb.BlockHeader.encode(h).finish();
 }
 
-function spanFromWire(w: Wire): BundleSpan {
+function spanFromWire(w: W.WireBundleSpan): BundleSpan {
   return {
     bundleHash: fixedBytes('bundleSpan.bundleHash', w.bundleHash, 32),
     namespace: u32('bundleSpan.namespace', w.namespace),
@@ -215,12 +220,12 @@ export function validateBlockBasic(b: Block): void {
   }
 }
 
-function blockFromWire(w: Wire): Block {
+function blockFromWire(w: W.Sub<W.WireBlock>): Block {
   if (w == null) fail('block is missing');
   const b: Block = {
     header: headerFromWire(w.header),
-    txs: ((w.txs ?? []) as Wire[]).map((t) => txFromWire(t, LIMITS.maxTxBytes)),
-    bundles: ((w.bundles ?? []) as Wire[]).map(spanFromWire),
+    txs: (w.txs ?? []).map((t) => txFromWire(t, LIMITS.maxTxBytes)),
+    bundles: (w.bundles ?? []).map(spanFromWire),
   };
   validateBlockBasic(b);
   return b;
@@ -266,14 +271,14 @@ export function encodeBlock(b: Block): Uint8Array {
 }
 
 export function decodeBlock(bytes: Uint8Array, maxBytes: number = LIMITS.maxBlockBytes): Block {
-  return blockFromWire(rawDecode('block', pb.Block, bytes, maxBytes));
+  return blockFromWire(rawDecode<W.WireBlock>('block', pb.Block, bytes, maxBytes));
 }
 
 // ---------------------------------------------------------------- certificates
 
-function certFromWire(w: Wire): CommitCertificate {
+function certFromWire(w: W.Sub<W.WireCommitCertificate>): CommitCertificate {
   if (w == null) fail('commit certificate is missing');
-  const sigs = ((w.sigs ?? []) as Wire[]).map((s) => ({
+  const sigs = (w.sigs ?? []).map((s) => ({
     validatorIndex: u32('certificate.sig.validatorIndex', s.validatorIndex),
     signature: fixedBytes('certificate.sig.signature', s.signature, 64),
   }));
@@ -298,14 +303,16 @@ export function encodeCertificate(c: CommitCertificate): Uint8Array {
 }
 
 export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
-  return certFromWire(rawDecode('commit certificate', pb.CommitCertificate, bytes, 64 * 1024));
+  return certFromWire(
+    rawDecode<W.WireCommitCertificate>('commit certificate', pb.CommitCertificate, bytes, 64 * 1024),
+  );
 }
 
 export function encodeCertifiedBlock(cb: CertifiedBlock): Uint8Array {
   return pb.CertifiedBlock.encode(cb).finish();
 }
 
-function certifiedFromWire(w: Wire): CertifiedBlock {
+function certifiedFromWire(w: W.WireCertifiedBlock): CertifiedBlock {
   const cb = { block: blockFromWire(w.block), certificate: certFromWire(w.certificate) };
   if (cb.block.header.height !== cb.certificate.height) fail('certificate height differs from block height');
   return cb;
@@ -313,7 +320,12 @@ function certifiedFromWire(w: Wire): CertifiedBlock {
 
 export function decodeCertifiedBlock(bytes: Uint8Array): CertifiedBlock {
   return certifiedFromWire(
-    rawDecode('certified block', pb.CertifiedBlock, bytes, LIMITS.maxBlockBytes + 64 * 1024),
+    rawDecode<W.WireCertifiedBlock>(
+      'certified block',
+      pb.CertifiedBlock,
+      bytes,
+      LIMITS.maxBlockBytes + 64 * 1024,
+    ),
   );
 }
 
@@ -321,7 +333,7 @@ export function decodeCertifiedBlock(bytes: Uint8Array): CertifiedBlock {
 
 const VOTE_TYPES = { 1: 'prevote', 2: 'precommit' } as const;
 
-function voteFromWire(w: Wire): Vote {
+function voteFromWire(w: W.Sub<W.WireVote>): Vote {
   if (w == null) fail('vote is missing');
   const t = VOTE_TYPES[w.type as 1 | 2];
   if (t === undefined) fail(`vote.type must be PREVOTE or PRECOMMIT, got ${String(w.type)}`);
@@ -337,7 +349,7 @@ function voteFromWire(w: Wire): Vote {
   };
 }
 
-function voteToWire(v: Vote): Wire {
+function voteToWire(v: Vote): W.WireVote {
   return {
     type: v.type === 'prevote' ? 1 : 2,
     height: v.height,
@@ -353,7 +365,7 @@ export function encodeVote(v: Vote): Uint8Array {
 }
 
 export function decodeVote(bytes: Uint8Array): Vote {
-  return voteFromWire(rawDecode('vote', pb.Vote, bytes, 1024));
+  return voteFromWire(rawDecode<W.WireVote>('vote', pb.Vote, bytes, 1024));
 }
 
 function checkPolRound(what: string, p: { polRound: number; round: number }): void {
@@ -362,7 +374,7 @@ function checkPolRound(what: string, p: { polRound: number; round: number }): vo
   }
 }
 
-function proposalFromWire(w: Wire): Proposal {
+function proposalFromWire(w: W.WireProposal): Proposal {
   const p: Proposal = {
     height: u64('proposal.height', w.height),
     round: u32('proposal.round', w.round),
@@ -390,7 +402,7 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
 export type GossipConsensusMessage = ConsensusMessage | { kind: 'compact'; compact: CompactProposal };
 
 function decodeAny(bytes: Uint8Array, maxBytes: number): GossipConsensusMessage {
-  const w = rawDecode('consensus message', pb.ConsensusMessage, bytes, maxBytes);
+  const w = rawDecode<W.WireConsensusMessage>('consensus message', pb.ConsensusMessage, bytes, maxBytes);
   if (w.proposal != null) return { kind: 'proposal', proposal: proposalFromWire(w.proposal) };
   if (w.vote != null) return { kind: 'vote', vote: voteFromWire(w.vote) };
   if (w.compactProposal != null) return { kind: 'compact', compact: compactFromWire(w.compactProposal) };
@@ -417,9 +429,9 @@ export function decodeGossipConsensusMessage(
   return decodeAny(bytes, maxBytes);
 }
 
-function compactFromWire(w: Wire): CompactProposal {
+function compactFromWire(w: W.WireCompactProposal): CompactProposal {
   const header = headerFromWire(w.header);
-  const hashes = (w.txHashes ?? []) as Wire[];
+  const hashes = w.txHashes ?? [];
   if (hashes.length > LIMITS.maxBlockTxs) fail(`compact proposal lists ${hashes.length} transactions`);
   const c: CompactProposal = {
     height: u64('compactProposal.height', w.height),
@@ -427,7 +439,7 @@ function compactFromWire(w: Wire): CompactProposal {
     polRound: Number(w.polRound ?? 0),
     header,
     txHashes: hashes.map((h) => fixedBytes('compactProposal.txHashes', h, 32)),
-    bundles: ((w.bundles ?? []) as Wire[]).map(spanFromWire),
+    bundles: (w.bundles ?? []).map(spanFromWire),
     proposerIndex: u32('compactProposal.proposerIndex', w.proposerIndex),
     signature: fixedBytes('compactProposal.signature', w.signature, 64),
   };
@@ -482,7 +494,7 @@ export function encodeEvidence(e: DuplicateVoteEvidence): Uint8Array {
 }
 
 export function decodeEvidence(bytes: Uint8Array): DuplicateVoteEvidence {
-  const w = rawDecode('evidence', pb.DuplicateVoteEvidence, bytes, 4096);
+  const w = rawDecode<W.WireDuplicateVoteEvidence>('evidence', pb.DuplicateVoteEvidence, bytes, 4096);
   return { voteA: voteFromWire(w.voteA), voteB: voteFromWire(w.voteB) };
 }
 
@@ -493,7 +505,7 @@ export function encodeBidCommit(c: BidCommit): Uint8Array {
 }
 
 export function decodeBidCommit(bytes: Uint8Array): BidCommit {
-  const w = rawDecode('bid commit', pb.BidCommit, bytes, 1024);
+  const w = rawDecode<W.WireBidCommit>('bid commit', pb.BidCommit, bytes, 1024);
   return {
     slot: u64('bidCommit.slot', w.slot),
     bidder: fixedBytes('bidCommit.bidder', w.bidder, 32),
@@ -507,7 +519,7 @@ export function encodeBidReveal(r: BidReveal): Uint8Array {
 }
 
 export function decodeBidReveal(bytes: Uint8Array): BidReveal {
-  const w = rawDecode('bid reveal', pb.BidReveal, bytes, LIMITS.maxBatchBytes);
+  const w = rawDecode<W.WireBidReveal>('bid reveal', pb.BidReveal, bytes, LIMITS.maxBatchBytes);
   if (w.bundle == null) fail('bid reveal carries no bundle');
   return {
     slot: u64('bidReveal.slot', w.slot),
@@ -533,7 +545,7 @@ export function encodeSyncRequest(r: SyncRequest): Uint8Array {
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  const w = rawDecode('sync request', pb.SyncRequest, bytes, LIMITS.maxSyncRequestBytes);
+  const w = rawDecode<W.WireSyncRequest>('sync request', pb.SyncRequest, bytes, LIMITS.maxSyncRequestBytes);
   if (w.status != null) return { kind: 'status' };
   if (w.blocks != null) {
     const fromHeight = u64('blocks.fromHeight', w.blocks.fromHeight);
@@ -563,7 +575,12 @@ export function encodeSyncResponse(r: SyncResponse): Uint8Array {
 }
 
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  const w = rawDecode('sync response', pb.SyncResponse, bytes, LIMITS.maxSyncResponseBytes);
+  const w = rawDecode<W.WireSyncResponse>(
+    'sync response',
+    pb.SyncResponse,
+    bytes,
+    LIMITS.maxSyncResponseBytes,
+  );
   if (w.status != null) {
     return {
       kind: 'status',
@@ -576,12 +593,12 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
     };
   }
   if (w.blocks != null) {
-    const blocks = ((w.blocks.blocks ?? []) as Wire[]).map(certifiedFromWire);
+    const blocks = (w.blocks.blocks ?? []).map(certifiedFromWire);
     if (blocks.length > LIMITS.maxSyncBlocksPerRequest) fail('blocks response carries too many blocks');
     return { kind: 'blocks', blocks };
   }
   if (w.txs != null)
-    return { kind: 'txs', txs: ((w.txs.txs ?? []) as Wire[]).map((t) => txFromWire(t, LIMITS.maxTxBytes)) };
+    return { kind: 'txs', txs: (w.txs.txs ?? []).map((t) => txFromWire(t, LIMITS.maxTxBytes)) };
   if (typeof w.error === 'string' && w.error.length > 0)
     return { kind: 'error', message: w.error.slice(0, 1024) };
   throw new DecodeError('DECODE_EMPTY', 'sync response carries no response');

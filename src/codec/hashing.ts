@@ -5,8 +5,7 @@
  * proposal, a bid or a vote of another chain.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { sha256 } from '../crypto/hash.ts';
-import { nmtRoot } from '../crypto/nmt.ts';
+import { nmtRoot, sha256 } from '../crypto/index.ts';
 import type {
   BidReveal,
   Block,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS } from '../codec/limits.ts';
+import { LIMITS } from '../codec/index.ts';
 import { parseOrThrow, readJsonFile } from './schema-error.ts';
 
 const hostPort = z

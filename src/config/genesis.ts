@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LIMITS } from '../codec/limits.ts';
-import type { ValidatorSet } from '../consensus/types.ts';
-import { fromHex, sha256 } from '../crypto/hash.ts';
+import { LIMITS } from '../codec/index.ts';
+import { fromHex, sha256 } from '../crypto/index.ts';
+import type { ValidatorSet } from '../types.ts';
 import type { Genesis, RollupConfig } from './genesis-types.ts';
 import { parseOrThrow, readJsonFile } from './schema-error.ts';
 

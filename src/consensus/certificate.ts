@@ -5,8 +5,8 @@
  * library function used by catch-up, rollup adapters and light clients; it throws a typed
  * `CertificateError` saying exactly what was wrong. `makeCertificate` builds one from precommits.
  */
-import { voteSignBytes } from '../codec/hashing.ts';
-import { bytesEqual, toHex } from '../crypto/hash.ts';
+import { voteSignBytes } from '../codec/index.ts';
+import { bytesEqual, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { CommitCertificate, Vote } from '../types.ts';
 import { ed25519Verify, type VerifyFn } from './signing.ts';

@@ -18,14 +18,14 @@ import {
   encodeCompactProposal,
   encodeConsensusMessage,
   encodeEvidence,
+  LIMITS,
   proposalFromCompact,
-} from '../codec/codec.ts';
-import { txHash } from '../codec/hashing.ts';
-import { LIMITS } from '../codec/limits.ts';
-import { latin1Key, toHex, ZERO_HASH } from '../crypto/hash.ts';
+  txHash,
+} from '../codec/index.ts';
+import { latin1Key, toHex, ZERO_HASH } from '../crypto/index.ts';
 import { DecodeError, errorMessage, OrdoError } from '../errors.ts';
-import type { Network, PeerId } from '../p2p/network.ts';
-import type { BlockStore, KvStore } from '../store/types.ts';
+import type { Network, PeerId } from '../p2p/index.ts';
+import type { BlockStore, KvStore } from '../store/index.ts';
 import type {
   Block,
   CommitCertificate,

@@ -18,4 +18,4 @@ export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } fro
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
 export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
-export { isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';
+export { indexOfKey, isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';

@@ -16,7 +16,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { toHex } from '../crypto/hash.ts';
+import { toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { VoteType } from '../types.ts';
 

@@ -5,7 +5,7 @@
  * simulation only: anyone who knows a public key can forge it, which the simulator's adversary never
  * does (Byzantine nodes sign only with their own keys).
  */
-import { Ed25519Signer, verifySignature } from '../crypto/ed25519.ts';
+import { Ed25519Signer, verifySignature } from '../crypto/index.ts';
 
 /** Signs 32-byte sign bytes (from src/codec/hashing.ts) with one validator key. */
 export interface ConsensusSigner {

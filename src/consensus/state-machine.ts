@@ -11,16 +11,17 @@
  * Driver contract: actions are returned in order and must be applied in order. A `send` action must be
  * made durable (WAL fsync) before the message leaves the node.
  */
-import { encodedBlockSize, validateBlockBasic } from '../codec/codec.ts';
 import {
   certificateHash,
   blockHash as computeBlockHash,
   computeDataHash,
+  encodedBlockSize,
+  LIMITS,
   proposalSignBytes,
+  validateBlockBasic,
   voteSignBytes,
-} from '../codec/hashing.ts';
-import { LIMITS } from '../codec/limits.ts';
-import { bytesEqual, toHex } from '../crypto/hash.ts';
+} from '../codec/index.ts';
+import { bytesEqual, toHex } from '../crypto/index.ts';
 import { errorMessage } from '../errors.ts';
 import type {
   Block,

@@ -11,13 +11,13 @@ import {
   encodeCertifiedBlock,
   encodeSyncRequest,
   encodeSyncResponse,
-} from '../codec/codec.ts';
-import { txHash } from '../codec/hashing.ts';
-import { LIMITS } from '../codec/limits.ts';
-import { latin1Key, ZERO_HASH } from '../crypto/hash.ts';
+  LIMITS,
+  txHash,
+} from '../codec/index.ts';
+import { latin1Key, ZERO_HASH } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
-import type { Network, PeerId, RequestHandler } from '../p2p/network.ts';
-import type { BlockStore } from '../store/types.ts';
+import type { Network, PeerId, RequestHandler } from '../p2p/index.ts';
+import type { BlockStore } from '../store/index.ts';
 import type { CertifiedBlock, SyncStatus, TxEnvelope } from '../types.ts';
 
 export interface SyncServerOptions {

@@ -3,12 +3,9 @@
  * network messages and timeouts; it depends on the `Network` interface (never on libp2p), on the block
  * store, and on a `BlockSource` (the mempool and auction behind it) for contents.
  */
-import type { Block, CommitCertificate, DuplicateVoteEvidence, TxEnvelope, Validator } from '../types.ts';
+import type { Block, CommitCertificate, DuplicateVoteEvidence, TxEnvelope } from '../types.ts';
 
-export interface ValidatorSet {
-  validators: Validator[];
-  totalPower: number;
-}
+export type { ValidatorSet } from '../types.ts';
 
 /** What the proposer fills a block with, and how validators check a proposal's contents. */
 export interface BlockSource {

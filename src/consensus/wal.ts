@@ -30,8 +30,8 @@ import {
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import pino, { type Logger } from 'pino';
-import { decodeBlock, decodeConsensusMessage, encodeBlock, encodeConsensusMessage } from '../codec/codec.ts';
-import { ZERO_HASH } from '../crypto/hash.ts';
+import { decodeBlock, decodeConsensusMessage, encodeBlock, encodeConsensusMessage } from '../codec/index.ts';
+import { ZERO_HASH } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { ConsensusMessage } from '../types.ts';
 import { type CoreInput, inputHeight, type TimeoutStep } from './state-machine.ts';

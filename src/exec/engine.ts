@@ -6,7 +6,7 @@
  * The sequential reference executor (`executeSequential`) is the definition of correct results: the
  * parallel executor must produce the same receipts and state for every block (docs/executor.md).
  */
-import type { RollupConfig } from '../config/genesis-types.ts';
+import type { RollupConfig } from '../config/index.ts';
 import { EvmVm } from './evm/vm.ts';
 import { TransferVm } from './transfer/vm.ts';
 import type { BlockContext, Bytes, Receipt, TxOutcome, Vm } from './types.ts';

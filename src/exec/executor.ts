@@ -13,9 +13,9 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { RollupConfig } from '../config/genesis-types.ts';
+import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { KvStore } from '../store/types.ts';
+import type { KvStore } from '../store/index.ts';
 import {
   type AnyVm,
   type BlockExecution,

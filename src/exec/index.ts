@@ -4,12 +4,25 @@
  */
 export type { AnyVm, VmOptions } from './engine.ts';
 export { createVm, executeSequential, isExecuted } from './engine.ts';
+export {
+  deployCode,
+  TOKEN_RUNTIME,
+  tokenAirdropData,
+  tokenTransferData,
+} from './evm/contracts.ts';
 export { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, EvmVm } from './evm/vm.ts';
 export type { Executor, ExecutorOptions, ExecutorStats, ResultsListener } from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
+export { WorkerPool, type WorkerPoolOptions } from './parallel.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';
 export type { TransferFields, TransferTx } from './transfer/tx.ts';
-export { decodeTransfer, signTransfer, TRANSFER_TX_LEN, transferSigner } from './transfer/tx.ts';
+export {
+  decodeTransfer,
+  signTransfer,
+  TRANSFER_TX_LEN,
+  transferSignBytes,
+  transferSigner,
+} from './transfer/tx.ts';
 export { decodeTransferAccount, TransferVm, transferAccountKey } from './transfer/vm.ts';
 export type { BlockContext, ExecStatus, Log, NamespaceResult, Receipt } from './types.ts';

@@ -2,8 +2,8 @@
  * A tiny in-memory `KvStore` for tests and benchmarks (the node uses the database-backed one from
  * src/store). Keys are kept as latin1 strings; `range` sorts on demand, which is fine at test sizes.
  */
-import { latin1Key } from '../crypto/hash.ts';
-import type { KvStore, KvWrite } from '../store/types.ts';
+import { latin1Key } from '../crypto/index.ts';
+import type { KvStore, KvWrite } from '../store/index.ts';
 
 // Keys as latin1 strings (latin1Key): one char per byte, so string order is byte order.
 

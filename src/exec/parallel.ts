@@ -18,7 +18,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { RollupConfig } from '../config/genesis-types.ts';
+import type { RollupConfig } from '../config/index.ts';
 import {
   type AnyVm,
   applyEffects,

@@ -9,7 +9,7 @@
  *           topics 32 bytes each | dataLen u32 + data
  * Results:  magic "ORX1" | namespace u32 | height u64 | stateRoot 32 | count u32 | receipts (u32 len + bytes)
  */
-import { sha256 } from '../crypto/hash.ts';
+import { sha256 } from '../crypto/index.ts';
 import { DecodeError } from '../errors.ts';
 import type { ExecStatus, Log, NamespaceResult, Receipt } from './types.ts';
 

@@ -16,9 +16,9 @@
  * entriesHash streams, in byte order of keys, u32 keyLen || key || u8 present || u32 valLen || value.
  */
 import { createHash } from 'node:crypto';
-import { sha256 } from '../crypto/hash.ts';
+import { sha256 } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { KvStore, KvWrite } from '../store/types.ts';
+import type { KvStore, KvWrite } from '../store/index.ts';
 import { decodeResult, encodeResult } from './receipt.ts';
 import type { Bytes, NamespaceResult, Receipt } from './types.ts';
 import type { Val } from './view.ts';

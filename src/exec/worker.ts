@@ -14,7 +14,7 @@
  * In 'spec' mode transactions run in order against replica + this chunk's earlier effects.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RollupConfig } from '../config/genesis-types.ts';
+import type { RollupConfig } from '../config/index.ts';
 import { type AnyVm, applyEffects, createVm, overlayGet, runTx, type VmOptions } from './engine.ts';
 import type { BlockContext, Bytes } from './types.ts';
 import type { Val } from './view.ts';

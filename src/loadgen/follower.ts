@@ -9,8 +9,8 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import { rpcCall } from '../cli/rpc-client.ts';
 import { errorMessage } from '../errors.ts';
+import { rpcCall } from '../rpc/index.ts';
 
 export interface FollowedTx {
   namespace: number;

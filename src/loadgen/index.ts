@@ -5,8 +5,8 @@
  * and by `ordo testnet up --load` (which passes its own shared follower).
  */
 import type { Logger } from 'pino';
-import { rpcCall } from '../cli/rpc-client.ts';
 import { OrdoError } from '../errors.ts';
+import { rpcCall } from '../rpc/index.ts';
 import type { RollupKind } from '../types.ts';
 import { BlockFollower } from './follower.ts';
 import { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';

@@ -2,8 +2,9 @@
  * Transaction payload factories for the load generator, one per rollup kind:
  *   opaque   — `size` bytes: a random 8-byte run id, a big-endian counter, then fixed filler, so every
  *              payload of every run is unique without per-transaction randomness;
- *   transfer — signed transfer-VM transactions from the deterministic demo accounts (src/node/demo.ts),
- *              round-robin over accounts with a nonce per account starting at 0 (a fresh chain);
+ *   transfer — signed transfer-VM transactions from the deterministic demo accounts
+ *              (src/config/demo-accounts.ts), round-robin over accounts with a nonce per account
+ *              starting at 0 (a fresh chain);
  *   evm      — signed EIP-1559 transfers from the demo EVM accounts, same nonce scheme.
  * Executed kinds are deterministic per (account, nonce), so a resend after a rejection is a duplicate,
  * never a conflicting replacement.
@@ -11,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
-import type { Ed25519Signer } from '../crypto/ed25519.ts';
-import { signTransfer, transferSigner } from '../exec/transfer/tx.ts';
-import { DEMO_ACCOUNTS, demoEvmKey, demoTransferSeed, evmAddress } from '../node/demo.ts';
+import { DEMO_ACCOUNTS, demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
+import type { Ed25519Signer } from '../crypto/index.ts';
+import { signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
 
 export interface PayloadSource {

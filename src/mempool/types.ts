@@ -3,25 +3,9 @@
  * proposer reaps block contents by fair selection across rollup lanes; commits remove transactions;
  * every transaction hash has a status. Consensus depends only on `reap` and `update`.
  */
-import type { Namespace, TxEnvelope } from '../types.ts';
+import type { AdmitResult, Namespace, TxEnvelope, TxSource } from '../types.ts';
 
-export type TxSource = 'rpc' | 'gossip' | 'reinject';
-
-export type RejectCode =
-  | 'UNKNOWN_NAMESPACE'
-  | 'TX_TOO_LARGE'
-  | 'DUPLICATE'
-  | 'ALREADY_COMMITTED'
-  | 'MEMPOOL_FULL'
-  | 'LANE_FULL'
-  | 'INVALID_TX'
-  | 'NONCE_TOO_LOW'
-  | 'NONCE_GAP_TOO_LARGE'
-  | 'OVERLOADED';
-
-export type AdmitResult =
-  | { ok: true; hash: Uint8Array }
-  | { ok: false; code: RejectCode; message: string; retryable: boolean };
+export type { AdmitResult, RejectCode, TxSource } from '../types.ts';
 
 export type DropReason = 'expired' | 'evicted' | 'invalid' | 'replaced';
 

@@ -3,10 +3,10 @@
  * and validators check a proposal's contents against the rollup registry (known namespace, size limit
  * per rollup, and for executed rollups a payload the VM can decode) before voting for it.
  */
-import type { Genesis } from '../config/genesis-types.ts';
-import type { BlockSource } from '../consensus/types.ts';
+import type { Genesis } from '../config/index.ts';
+import type { BlockSource } from '../consensus/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { LaneMempool } from '../mempool/types.ts';
+import type { LaneMempool } from '../mempool/index.ts';
 import type { Block } from '../types.ts';
 
 export type PayloadCheck = (namespace: number, payload: Uint8Array) => string | undefined;

@@ -4,8 +4,14 @@
  * public key matches the seed; any problem stops start-up with an error naming the file and the problem.
  */
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { Ed25519Signer, generateKeyPair, publicKeyFromSeed } from '../crypto/ed25519.ts';
-import { bytesEqual, fromHex, toHex } from '../crypto/hash.ts';
+import {
+  bytesEqual,
+  Ed25519Signer,
+  fromHex,
+  generateKeyPair,
+  publicKeyFromSeed,
+  toHex,
+} from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 
 export type KeyErrorCode = 'KEY_MISSING' | 'KEY_UNREADABLE' | 'KEY_MALFORMED' | 'KEY_INSECURE' | 'KEY_EXISTS';

@@ -7,8 +7,8 @@
  * rejoin. Lookups are rare (only missed transactions), so a block's hash index is built on the first
  * lookup that reaches it, not on every decision.
  */
-import { txHash } from '../codec/hashing.ts';
-import { latin1Key } from '../crypto/hash.ts';
+import { txHash } from '../codec/index.ts';
+import { latin1Key } from '../crypto/index.ts';
 import type { Block, TxEnvelope } from '../types.ts';
 
 export class RecentlyDecided {

@@ -5,7 +5,7 @@
  * naming the field in the error. Both Network implementations (libp2p and memory) read the same values,
  * so the behavioural test suite exercises one policy.
  */
-import { LIMITS } from '../codec/limits.ts';
+import { LIMITS } from '../codec/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { PeerOffence, Protocol, Topic } from './network.ts';
 

@@ -10,10 +10,9 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { decodeTxBatch, encodeTxBatch, txWireSize } from '../codec/codec.ts';
+import { decodeTxBatch, encodeTxBatch, txWireSize } from '../codec/index.ts';
 import { errorMessage } from '../errors.ts';
-import type { AdmitResult } from '../mempool/types.ts';
-import type { TxEnvelope } from '../types.ts';
+import type { AdmitResult, TxEnvelope } from '../types.ts';
 import { createP2pMetrics, type P2pMetrics } from './metrics.ts';
 import type { Network, PeerId, Verdict } from './network.ts';
 import { verdictForBatch, verdictForError } from './verdict.ts';

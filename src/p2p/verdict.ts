@@ -5,45 +5,47 @@
  * penalised, while a local condition (our mempool is full, we already have it) is ignored without
  * penalty. Unknown errors are treated as ours, not the peer's: ignore, never reject.
  */
-import { isOrdoError } from '../errors.ts';
-import type { AdmitResult, RejectCode } from '../mempool/types.ts';
+import { type DecodeErrorCode, isOrdoError } from '../errors.ts';
+import type { AdmitResult, RejectCode } from '../types.ts';
 import type { Verdict } from './network.ts';
 
-/** Error codes whose presence proves the message itself is bad (the sender should have known). */
-const REJECT_CODES: ReadonlySet<string> = new Set([
-  'DECODE_TOO_LARGE',
-  'DECODE_MALFORMED',
-  'DECODE_INVALID_FIELD',
-  'DECODE_EMPTY',
-  'GOSSIP_TOO_LARGE',
-  'INVALID_SIGNATURE',
-  'WRONG_CHAIN',
-  'INVALID_TX',
-  'TX_TOO_LARGE',
-  'UNKNOWN_NAMESPACE',
-  'INVALID_PROPOSAL',
-  'INVALID_VOTE',
-  'INVALID_BID',
-]);
+/** Codes the p2p layer itself produces for a gossiped message (libp2p/network.ts, memory/network.ts). */
+export const GOSSIP_ERROR_CODES = ['GOSSIP_TOO_LARGE'] as const;
+export type GossipErrorCode = (typeof GOSSIP_ERROR_CODES)[number];
 
-/** Codes that describe local state or timing: drop quietly, do not forward, do not penalise. */
-const IGNORE_CODES: ReadonlySet<string> = new Set([
-  'DUPLICATE',
-  'ALREADY_COMMITTED',
-  'MEMPOOL_FULL',
-  'LANE_FULL',
-  'OVERLOADED',
-  'NONCE_TOO_LOW',
-  'NONCE_GAP_TOO_LARGE',
-  'FUTURE_HEIGHT',
-  'PAST_HEIGHT',
-  'UNKNOWN_VALIDATOR',
-]);
+/**
+ * Every code a gossip handler can produce: decoding (src/errors.ts), mempool admission (src/types.ts)
+ * and the p2p layer's own. To add a penalty, add its code to one of these unions (or a new one here)
+ * and give it a verdict below: the table must name every member and nothing else.
+ */
+export type VerdictCode = DecodeErrorCode | RejectCode | GossipErrorCode;
 
+const VERDICTS = {
+  // the message itself is bad (the sender should have known): reject and penalise
+  DECODE_TOO_LARGE: 'reject',
+  DECODE_MALFORMED: 'reject',
+  DECODE_INVALID_FIELD: 'reject',
+  DECODE_EMPTY: 'reject',
+  GOSSIP_TOO_LARGE: 'reject',
+  INVALID_TX: 'reject',
+  TX_TOO_LARGE: 'reject',
+  UNKNOWN_NAMESPACE: 'reject',
+  // local state or timing: drop quietly, do not forward, do not penalise
+  DECODE_UNEXPECTED: 'ignore',
+  DUPLICATE: 'ignore',
+  ALREADY_COMMITTED: 'ignore',
+  MEMPOOL_FULL: 'ignore',
+  LANE_FULL: 'ignore',
+  OVERLOADED: 'ignore',
+  NONCE_TOO_LOW: 'ignore',
+  NONCE_GAP_TOO_LARGE: 'ignore',
+} as const satisfies Record<VerdictCode, Verdict>;
+
+const VERDICT_OF: ReadonlyMap<string, Verdict> = new Map(Object.entries(VERDICTS));
+
+/** The verdict for a typed code; a code outside `VerdictCode` is ours, not the peer's: ignore. */
 export function verdictForCode(code: string): Verdict {
-  if (REJECT_CODES.has(code)) return 'reject';
-  if (IGNORE_CODES.has(code)) return 'ignore';
-  return 'ignore';
+  return VERDICT_OF.get(code) ?? 'ignore';
 }
 
 /** Map anything a gossip handler threw to a verdict. */

@@ -3,9 +3,9 @@
  * plain async functions and async iterators over domain objects (no serialization). The demo rollups
  * use it. Streams are pull-based: a block is read only when the consumer asks for the next one.
  */
-import { txHash } from '../codec/hashing.ts';
-import { ZERO_HASH } from '../crypto/hash.ts';
-import type { TxStatus } from '../mempool/types.ts';
+import { txHash } from '../codec/index.ts';
+import { ZERO_HASH } from '../crypto/index.ts';
+import type { TxStatus } from '../mempool/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import { SliceCache } from './slice.ts';
 import type { AdapterSource } from './source.ts';

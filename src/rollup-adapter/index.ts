@@ -27,6 +27,7 @@ export {
 export { SliceCache, sliceBlock } from './slice.ts';
 export type { AdapterSource } from './source.ts';
 export { checkStreamRequest, namespaceBlockStream, type StreamRequest } from './stream.ts';
+export { MemorySource, type MemorySourceOptions } from './testing/memory-source.ts';
 export {
   type CommitmentState,
   DEFAULT_STREAM_LIMITS,

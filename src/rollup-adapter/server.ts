@@ -207,7 +207,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
   }
 
   const unary =
-    <T>(fn: (req: Wire) => Promise<T>) =>
+    <T extends Wire>(fn: (req: Wire) => Promise<T>) =>
     (call: grpc.ServerUnaryCall<Wire, Wire>, cb: grpc.sendUnaryData<Wire>): void => {
       fn(call.request).then(
         (res) => cb(null, res),

@@ -3,10 +3,8 @@
  * canonical bytes, the certificate, and the namespace proof from the block's NMT. Trees are cached per
  * block (a few recent heights), since every subscribed rollup needs a proof over the same block.
  */
-import { encodeHeader } from '../codec/codec.ts';
-import { txHash } from '../codec/hashing.ts';
-import { sha256 } from '../crypto/hash.ts';
-import { NmtTree } from '../crypto/nmt.ts';
+import { encodeHeader, txHash } from '../codec/index.ts';
+import { NmtTree, sha256 } from '../crypto/index.ts';
 import type { Block, CertifiedBlock, Namespace } from '../types.ts';
 import type { ExecutionResult, NamespaceBlock } from './types.ts';
 

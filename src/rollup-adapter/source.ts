@@ -5,8 +5,8 @@
  * certificates. The adapter never buffers blocks itself: it reads each height from here when the
  * consumer is ready for it, so a commit notification only has to carry the new head height.
  */
-import type { RollupConfig } from '../config/genesis-types.ts';
-import type { AdmitResult, TxStatus } from '../mempool/types.ts';
+import type { RollupConfig } from '../config/index.ts';
+import type { AdmitResult, TxStatus } from '../mempool/index.ts';
 import type { CertifiedBlock, Namespace, TxEnvelope, Validator } from '../types.ts';
 import type { ExecutionResult } from './types.ts';
 

@@ -2,7 +2,7 @@
  * Domain types of the rollup adapter: the per-rollup slice of one block (`NamespaceBlock`) as the
  * in-process adapter yields it and the gRPC layer converts it, and the stream limits.
  */
-import type { NamespaceProof } from '../crypto/nmt.ts';
+import type { NamespaceProof } from '../crypto/index.ts';
 import type { BlockHeader, BundleSpan, CommitCertificate, Namespace } from '../types.ts';
 
 export interface ExecutionResult {

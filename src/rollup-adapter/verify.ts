@@ -8,12 +8,15 @@
  * Bundle spans and execution results are not covered by the header of the same block and are only
  * checked for shape.
  */
-import { voteSignBytes } from '../codec/hashing.ts';
-import { LIMITS } from '../codec/limits.ts';
-import { pb } from '../codec/proto.ts';
-import { verifySignature } from '../crypto/ed25519.ts';
-import { bytesEqual, concatBytes, sha256, toHex } from '../crypto/hash.ts';
-import { verifyNamespaceProof } from '../crypto/nmt.ts';
+import { LIMITS, pb, voteSignBytes, type WireBlockHeader } from '../codec/index.ts';
+import {
+  bytesEqual,
+  concatBytes,
+  sha256,
+  toHex,
+  verifyNamespaceProof,
+  verifySignature,
+} from '../crypto/index.ts';
 import type { BlockHeader, CommitCertificate, Namespace, Validator } from '../types.ts';
 import { VerificationError } from './errors.ts';
 import type { NamespaceBlock } from './types.ts';
@@ -84,10 +87,9 @@ export function decodeHeaderBytes(bytes: Uint8Array): BlockHeader {
   if (bytes.byteLength === 0 || bytes.byteLength > 4096) {
     throw new VerificationError('MALFORMED', `header is ${bytes.byteLength} bytes; expected 1..4096`);
   }
-  // biome-ignore lint/suspicious/noExplicitAny: protobufjs message at the decode boundary
-  let w: any;
+  let w: WireBlockHeader;
   try {
-    w = pb.BlockHeader.decode(bytes);
+    w = pb.BlockHeader.decode(bytes) as WireBlockHeader;
   } catch (err) {
     throw new VerificationError('MALFORMED', `header does not decode: ${(err as Error).message}`);
   }

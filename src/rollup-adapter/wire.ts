@@ -7,17 +7,92 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR } from '../codec/proto.ts';
-import type { NmtNode } from '../crypto/nmt.ts';
-import type { TxStatus } from '../mempool/types.ts';
+import { PROTO_DIR } from '../codec/index.ts';
+import type { NmtNode } from '../crypto/index.ts';
+import type { TxStatus } from '../mempool/index.ts';
 import type { BundleSpan, CommitCertificate } from '../types.ts';
 import { VerificationError } from './errors.ts';
 import type { SubmitResult } from './in-process.ts';
 import type { CommitmentState, NamespaceBlock } from './types.ts';
 import { decodeHeaderBytes } from './verify.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: proto-loader messages are untyped records at this boundary
-export type Wire = any;
+/**
+ * A message as grpc-js carries it (a proto-loader object: camelCase fields, bytes as Buffer, 64-bit
+ * integers as strings): named fields, none checked yet. What we send is built from domain types; what
+ * we receive is read through the shapes below and checked field by field.
+ */
+export interface Wire {
+  [field: string]: unknown;
+}
+/** A sub-message field as received: absent / null when the sender left it out. */
+type Sub<T> = T | null | undefined;
+
+interface WireCommitSig extends Wire {
+  validatorIndex?: unknown;
+  signature?: unknown;
+}
+interface WireCertificate extends Wire {
+  height?: unknown;
+  round?: unknown;
+  blockHash?: unknown;
+  sigs?: unknown;
+}
+interface WireBundleSpan extends Wire {
+  bundleHash?: unknown;
+  namespace?: unknown;
+  start?: unknown;
+  count?: unknown;
+}
+interface WireNmtNode extends Wire {
+  minNamespace?: unknown;
+  maxNamespace?: unknown;
+  hash?: unknown;
+}
+interface WireProof extends Wire {
+  start?: unknown;
+  end?: unknown;
+  nodes?: unknown;
+}
+interface WireExecution extends Wire {
+  receipts?: unknown;
+  stateRoot?: unknown;
+}
+/** ordo.adapter.v1.NamespaceBlock as received by the SDK. */
+export interface WireNamespaceBlock extends Wire {
+  namespace?: unknown;
+  height?: unknown;
+  blockHash?: unknown;
+  timeMs?: unknown;
+  header?: unknown;
+  transactions?: unknown;
+  bundles?: unknown;
+  certificate?: Sub<WireCertificate>;
+  proof?: Sub<WireProof>;
+  execution?: Sub<WireExecution>;
+}
+interface WireCommitmentLevel extends Wire {
+  height?: unknown;
+  blockHash?: unknown;
+  timeMs?: unknown;
+}
+/** ordo.adapter.v1.GetCommitmentStateResponse as received by the SDK. */
+export interface WireCommitmentState extends Wire {
+  chainId?: unknown;
+  soft?: Sub<WireCommitmentLevel>;
+  firm?: Sub<WireCommitmentLevel>;
+}
+
+type UnaryCallback = (err: grpc.ServiceError | null, res: Wire) => void;
+interface UnaryMethodFn {
+  (req: Wire, options: grpc.CallOptions, cb: UnaryCallback): grpc.ClientUnaryCall;
+  (req: Wire, cb: UnaryCallback): grpc.ClientUnaryCall;
+}
+export type AdapterUnaryMethod = 'SubmitTransaction' | 'GetTransactionStatus' | 'GetCommitmentState';
+
+/** The RollupAdapter client that proto-loader builds (`new (loadAdapterService())(address, creds)`). */
+export interface AdapterClient extends grpc.Client, Record<AdapterUnaryMethod, UnaryMethodFn> {
+  StreamBlocks(req: Wire): grpc.ClientReadableStream<WireNamespaceBlock>;
+}
 
 export const ADAPTER_PROTO = 'ordo/adapter/v1/adapter.proto';
 
@@ -37,8 +112,10 @@ export function loadAdapterService(): grpc.ServiceClientConstructor {
     defaults: true,
     oneofs: true,
   });
-  const pkg = grpc.loadPackageDefinition(def) as Wire;
-  cached = pkg.ordo.adapter.v1.RollupAdapter as grpc.ServiceClientConstructor;
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    ordo: { adapter: { v1: { RollupAdapter: grpc.ServiceClientConstructor } } };
+  };
+  cached = pkg.ordo.adapter.v1.RollupAdapter;
   return cached;
 }
 
@@ -128,40 +205,40 @@ function u32(what: string, v: unknown): number {
   return n;
 }
 
-function list(what: string, v: unknown, max: number): Wire[] {
+function list<T = unknown>(what: string, v: unknown, max: number): T[] {
   const a = v ?? [];
   if (!Array.isArray(a)) bad(`${what} is not a list`);
   if (a.length > max) bad(`${what} has ${a.length} entries; limit ${max}`);
-  return a;
+  return a as T[];
 }
 
-function certificateFromWire(w: Wire): CommitCertificate {
+function certificateFromWire(w: Sub<WireCertificate>): CommitCertificate {
   if (w == null) bad('certificate is missing');
   return {
     height: u64('certificate.height', w.height),
     round: u32('certificate.round', w.round),
     blockHash: bytes('certificate.blockHash', w.blockHash, 32),
-    sigs: list('certificate.sigs', w.sigs, 1024).map((s) => ({
+    sigs: list<Sub<WireCommitSig>>('certificate.sigs', w.sigs, 1024).map((s) => ({
       validatorIndex: u32('certificate.sig.validatorIndex', s?.validatorIndex),
       signature: bytes('certificate.sig.signature', s?.signature, 64),
     })),
   };
 }
 
-export function namespaceBlockFromWire(w: Wire, maxTxBytes = 1024 * 1024): NamespaceBlock {
+export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 1024 * 1024): NamespaceBlock {
   if (w == null || typeof w !== 'object') bad('block message is empty');
   const headerBytes = bytes('header', w.header, undefined, 4096);
   const transactions = list('transactions', w.transactions, 100_000).map((t, i) =>
     bytes(`transactions[${i}]`, t, undefined, maxTxBytes),
   );
-  const bundles: BundleSpan[] = list('bundles', w.bundles, 100_000).map((s) => ({
+  const bundles: BundleSpan[] = list<Sub<WireBundleSpan>>('bundles', w.bundles, 100_000).map((s) => ({
     bundleHash: bytes('bundle.bundleHash', s?.bundleHash, 32),
     namespace: u32('bundle.namespace', s?.namespace),
     start: u32('bundle.start', s?.start),
     count: u32('bundle.count', s?.count),
   }));
   if (w.proof == null) bad('proof is missing');
-  const nodes: NmtNode[] = list('proof.nodes', w.proof.nodes, 128).map((n) => ({
+  const nodes: NmtNode[] = list<Sub<WireNmtNode>>('proof.nodes', w.proof.nodes, 128).map((n) => ({
     min: u32('proof.node.minNamespace', n?.minNamespace),
     max: u32('proof.node.maxNamespace', n?.maxNamespace),
     hash: bytes('proof.node.hash', n?.hash, 32),
@@ -189,7 +266,7 @@ export function namespaceBlockFromWire(w: Wire, maxTxBytes = 1024 * 1024): Names
   return nb;
 }
 
-export function txStatusFromWire(w: Wire): TxStatus {
+export function txStatusFromWire(w: Sub<Wire>): TxStatus {
   switch (w?.status) {
     case 'TX_STATUS_PENDING':
       return { status: 'pending' };
@@ -208,7 +285,7 @@ export function txStatusFromWire(w: Wire): TxStatus {
   }
 }
 
-export function submitResultFromWire(w: Wire): SubmitResult {
+export function submitResultFromWire(w: Sub<Wire>): SubmitResult {
   const r: SubmitResult = {
     accepted: w?.accepted === true,
     txHash: bytes('txHash', w?.txHash, 32),
@@ -219,8 +296,8 @@ export function submitResultFromWire(w: Wire): SubmitResult {
   return r;
 }
 
-export function commitmentFromWire(w: Wire): CommitmentState {
-  const level = (x: Wire) => ({
+export function commitmentFromWire(w: Sub<WireCommitmentState>): CommitmentState {
+  const level = (x: Sub<WireCommitmentLevel>) => ({
     height: u64('height', x?.height ?? 0),
     blockHash: x?.blockHash instanceof Uint8Array ? new Uint8Array(x.blockHash) : new Uint8Array(32),
     timeMs: u64('timeMs', x?.timeMs ?? 0),

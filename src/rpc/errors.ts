@@ -5,9 +5,9 @@
  *   -32001 transaction rejected (data.code says why, e.g. DUPLICATE, TX_TOO_LARGE, INVALID_TX)
  *   -32002 mempool full (retryable: data.retryable = true)
  *   -32003 node overloaded (retryable: back off and retry; data.retryAfterMs)
- *   -32004 not found
  */
-import { isOrdoError } from '../errors.ts';
+import { type DecodeErrorCode, isOrdoError } from '../errors.ts';
+import type { RejectCode } from '../types.ts';
 
 export const RPC = {
   PARSE_ERROR: -32700,
@@ -18,8 +18,8 @@ export const RPC = {
   TX_REJECTED: -32001,
   MEMPOOL_FULL: -32002,
   OVERLOADED: -32003,
-  NOT_FOUND: -32004,
 } as const;
+export type RpcCode = (typeof RPC)[keyof typeof RPC];
 
 /**
  * An error answered to the caller. It carries no stack trace: it is an answer, not a bug report, and
@@ -44,18 +44,18 @@ export function invalidParams(message: string, data?: unknown): RpcError {
   return new RpcError(RPC.INVALID_PARAMS, `invalid params: ${message}`, data);
 }
 
-const CODE_MAP: Record<string, number> = {
-  UNKNOWN_NAMESPACE: RPC.INVALID_PARAMS,
-  DECODE_TOO_LARGE: RPC.INVALID_PARAMS,
-  DECODE_INVALID_FIELD: RPC.INVALID_PARAMS,
-  DECODE_MALFORMED: RPC.INVALID_PARAMS,
-  DECODE_EMPTY: RPC.INVALID_PARAMS,
-  TX_TOO_LARGE: RPC.INVALID_PARAMS,
-  MEMPOOL_FULL: RPC.MEMPOOL_FULL,
-  LANE_FULL: RPC.MEMPOOL_FULL,
-  OVERLOADED: RPC.OVERLOADED,
-  NOT_FOUND: RPC.NOT_FOUND,
-};
+/** Typed codes with a JSON-RPC code of their own; any other OrdoError is INTERNAL. */
+const CODE_MAP: ReadonlyMap<string, RpcCode> = new Map<DecodeErrorCode | RejectCode, RpcCode>([
+  ['UNKNOWN_NAMESPACE', RPC.INVALID_PARAMS],
+  ['DECODE_TOO_LARGE', RPC.INVALID_PARAMS],
+  ['DECODE_INVALID_FIELD', RPC.INVALID_PARAMS],
+  ['DECODE_MALFORMED', RPC.INVALID_PARAMS],
+  ['DECODE_EMPTY', RPC.INVALID_PARAMS],
+  ['TX_TOO_LARGE', RPC.INVALID_PARAMS],
+  ['MEMPOOL_FULL', RPC.MEMPOOL_FULL],
+  ['LANE_FULL', RPC.MEMPOOL_FULL],
+  ['OVERLOADED', RPC.OVERLOADED],
+]);
 
 /** Map anything thrown by a handler to a JSON-RPC error object. Internal details are not leaked. */
 export function toRpcError(err: unknown): { code: number; message: string; data?: unknown } {
@@ -63,7 +63,7 @@ export function toRpcError(err: unknown): { code: number; message: string; data?
     return { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) };
   if (isOrdoError(err)) {
     return {
-      code: CODE_MAP[err.code] ?? RPC.INTERNAL,
+      code: CODE_MAP.get(err.code) ?? RPC.INTERNAL,
       message: err.message,
       data: { code: err.code, ...err.data },
     };

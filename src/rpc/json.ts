@@ -1,8 +1,8 @@
 /**
  * JSON renderings of domain objects for RPC answers: bytes as 0x-hex, heights as numbers.
  */
-import { blockHash, txHash } from '../codec/hashing.ts';
-import { toHex } from '../crypto/hash.ts';
+import { blockHash, txHash } from '../codec/index.ts';
+import { toHex } from '../crypto/index.ts';
 import type { Block, CommitCertificate, DuplicateVoteEvidence, Vote } from '../types.ts';
 
 export const hex = (b: Uint8Array): string => `0x${toHex(b)}`;

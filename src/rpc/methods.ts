@@ -2,12 +2,12 @@
  * The `ordo_*` JSON-RPC methods, registered on an RpcServer by the node. Each validates its positional
  * params and answers with a clear -32602 when they are wrong. See docs/rpc.md for the reference.
  */
-import { txHash } from '../codec/hashing.ts';
-import type { Genesis } from '../config/genesis-types.ts';
-import type { ConsensusEngine } from '../consensus/types.ts';
-import { fromHex } from '../crypto/hash.ts';
-import type { Mempool, TxStatus } from '../mempool/types.ts';
-import type { BlockStore } from '../store/types.ts';
+import { txHash } from '../codec/index.ts';
+import type { Genesis } from '../config/index.ts';
+import type { ConsensusEngine } from '../consensus/index.ts';
+import { fromHex } from '../crypto/index.ts';
+import type { Mempool, TxStatus } from '../mempool/index.ts';
+import type { BlockStore } from '../store/index.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 import { blockJson, evidenceJson, hex } from './json.ts';
 import type { RpcServer } from './server.ts';

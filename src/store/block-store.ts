@@ -13,9 +13,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { decodeBlock, decodeCertificate, encodeBlock, encodeCertificate } from '../codec/codec.ts';
-import { blockHash, txHash } from '../codec/hashing.ts';
-import { bytesEqual, toHex } from '../crypto/hash.ts';
+import {
+  blockHash,
+  decodeBlock,
+  decodeCertificate,
+  encodeBlock,
+  encodeCertificate,
+  txHash,
+} from '../codec/index.ts';
+import { bytesEqual, toHex } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import type { Block, CommitCertificate } from '../types.ts';
 import type { Engine, EngineName } from './engine.ts';

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rpcCall } from '../../src/cli/rpc-client.ts';
+import { rpcCall } from '../../src/rpc/client.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ORDO = join(REPO, 'bin', 'ordo.js');

@@ -5,7 +5,7 @@
  * over WebSocket. It has no consensus and no peers; it exists so tests need no running network.
  */
 import { createHash } from 'node:crypto';
-import { RpcError, RpcServer } from '../../src/rpc/server.ts';
+import { RpcError, RpcServer } from '../../src/rpc/index.ts';
 
 export interface FakeNodeOptions {
   blockMs?: number;

@@ -11,9 +11,8 @@
  * (height, round, type), evidence never names an honest validator, and, after GST, every honest node
  * keeps committing. Everything is a function of the seed: a failing seed replays the same failure.
  */
-import { proposalSignBytes, voteSignBytes } from '../../codec/hashing.ts';
-import { Ed25519Signer } from '../../crypto/ed25519.ts';
-import { sha256, toHex, ZERO_HASH } from '../../crypto/hash.ts';
+import { proposalSignBytes, voteSignBytes } from '../../codec/index.ts';
+import { Ed25519Signer, sha256, toHex, ZERO_HASH } from '../../crypto/index.ts';
 import type { Block, CertifiedBlock, ConsensusMessage, Proposal, TxEnvelope, Vote } from '../../types.ts';
 import { verifyCertificate } from '../certificate.ts';
 import { type ConsensusSigner, ed25519Verify, fakeSigner, fakeVerify, type VerifyFn } from '../signing.ts';

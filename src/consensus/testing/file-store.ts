@@ -4,7 +4,7 @@
  * on open. Everything else behaves like MemoryBlockStore.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { decodeCertifiedBlock, encodeCertifiedBlock } from '../../codec/codec.ts';
+import { decodeCertifiedBlock, encodeCertifiedBlock } from '../../codec/index.ts';
 import type { Block, CommitCertificate } from '../../types.ts';
 import { MemoryBlockStore } from './memory-store.ts';
 

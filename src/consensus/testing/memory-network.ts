@@ -13,7 +13,7 @@ import type {
   RequestHandler,
   RequestOptions,
   Topic,
-} from '../../p2p/network.ts';
+} from '../../p2p/index.ts';
 
 export class MemoryHub {
   readonly nodes = new Map<PeerId, MemoryNetwork>();

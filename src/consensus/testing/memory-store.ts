@@ -3,10 +3,10 @@
  * src/store/, owned elsewhere). Commits are checked like the real contract (height must be
  * height()+1) and are instantaneous; nothing survives the process.
  */
-import { blockHash } from '../../codec/hashing.ts';
-import { toHex } from '../../crypto/hash.ts';
+import { blockHash } from '../../codec/index.ts';
+import { toHex } from '../../crypto/index.ts';
 import { OrdoError } from '../../errors.ts';
-import type { BlockStore, KvStore, KvWrite, TxLocation } from '../../store/types.ts';
+import type { BlockStore, KvStore, KvWrite, TxLocation } from '../../store/index.ts';
 import type { Block, CommitCertificate } from '../../types.ts';
 
 function cmp(a: Uint8Array, b: Uint8Array): number {

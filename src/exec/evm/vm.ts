@@ -29,7 +29,7 @@ import {
 } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import type { RollupConfig } from '../../config/genesis-types.ts';
+import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
 

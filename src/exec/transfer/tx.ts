@@ -14,7 +14,7 @@
  * The namespace in the signed bytes stops a transaction signed for one transfer rollup from replaying
  * on another. `signTransfer` is the helper the load generator and tests use to build transactions.
  */
-import { Ed25519Signer } from '../../crypto/ed25519.ts';
+import { Ed25519Signer } from '../../crypto/index.ts';
 
 export const TRANSFER_TX_LEN = 153;
 export const TRANSFER_BODY_LEN = 89;

@@ -12,8 +12,8 @@
  * transactions conflict.
  */
 
-import type { RollupConfig } from '../../config/genesis-types.ts';
-import { verifySignature } from '../../crypto/ed25519.ts';
+import type { RollupConfig } from '../../config/index.ts';
+import { verifySignature } from '../../crypto/index.ts';
 import type { BlockContext, Bytes, Prepared, StateView, TxOutcome, Vm } from '../types.ts';
 import { decodeTransfer, type TransferTx, transferSignBytes } from './tx.ts';
 

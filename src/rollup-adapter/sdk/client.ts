@@ -11,13 +11,15 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { errorMessage } from '../../errors.ts';
-import type { TxStatus } from '../../mempool/types.ts';
+import type { TxStatus } from '../../mempool/index.ts';
 import type { BlockHeader, Namespace, Validator } from '../../types.ts';
 import { AdapterError, type AdapterErrorCode, VerificationError } from '../errors.ts';
 import type { SubmitResult } from '../in-process.ts';
 import type { CommitmentState, NamespaceBlock } from '../types.ts';
 import { verifyNamespaceBlock } from '../verify.ts';
 import {
+  type AdapterClient,
+  type AdapterUnaryMethod,
   commitmentFromWire,
   loadAdapterService,
   MAX_MESSAGE_BYTES,
@@ -148,7 +150,7 @@ export class OrdoRollupClient implements AsyncIterable<VerifiedBlock> {
     try {
       while (!this.#closed) {
         const endpoint = this.endpoint;
-        const call = (this.#client(endpoint) as Wire).StreamBlocks({
+        const call = (this.#client(endpoint) as AdapterClient).StreamBlocks({
           namespace,
           fromHeight: String(this.#next),
         }) as grpc.ClientReadableStream<Wire>;
@@ -251,14 +253,14 @@ export class OrdoRollupClient implements AsyncIterable<VerifiedBlock> {
     }
   }
 
-  async #unary<T>(method: string, req: Wire, decode: (w: Wire) => T): Promise<T> {
+  async #unary<T>(method: AdapterUnaryMethod, req: Wire, decode: (w: Wire) => T): Promise<T> {
     let lastErr: unknown;
     const n = this.#opts.endpoints.length;
     for (let i = 0; i < n; i++) {
       const endpoint = this.#opts.endpoints[(this.#endpoint + i) % n]!;
       try {
         const res = await new Promise<Wire>((resolve, reject) => {
-          (this.#client(endpoint) as Wire)[method](
+          (this.#client(endpoint) as AdapterClient)[method](
             req,
             { deadline: Date.now() + (this.#opts.callTimeoutMs ?? 10_000) },
             (err: grpc.ServiceError | null, r: Wire) => (err ? reject(err) : resolve(r)),

@@ -5,11 +5,10 @@
  * would on a live network, without consensus. `produceBlock` plays the role of a commit.
  */
 
-import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } from '../../codec/hashing.ts';
-import type { RollupConfig } from '../../config/genesis-types.ts';
-import { Ed25519Signer } from '../../crypto/ed25519.ts';
-import { sha256, toHex, ZERO_HASH } from '../../crypto/hash.ts';
-import type { AdmitResult, TxStatus } from '../../mempool/types.ts';
+import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } from '../../codec/index.ts';
+import type { RollupConfig } from '../../config/index.ts';
+import { Ed25519Signer, sha256, toHex, ZERO_HASH } from '../../crypto/index.ts';
+import type { AdmitResult, TxStatus } from '../../mempool/index.ts';
 import type {
   Block,
   BlockHeader,

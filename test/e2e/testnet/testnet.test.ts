@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rpcCall } from '../../../src/cli/rpc-client.ts';
+import { rpcCall } from '../../../src/rpc/client.ts';
 import type { TestnetReport } from '../../../testnet/orchestrator.ts';
 import { readState } from '../../../testnet/state.ts';
 import { freeBasePort, killMatching, pidsMatching, runOrdo, waitFor, withTestnetLock } from './helpers.ts';

@@ -7,7 +7,7 @@ import { OrdoRollupClient, type VerifiedBlock } from '../../../src/rollup-adapte
 import { type AdapterServer, startAdapterServer } from '../../../src/rollup-adapter/server.ts';
 import type { AdapterSource } from '../../../src/rollup-adapter/source.ts';
 import { MemorySource } from '../../../src/rollup-adapter/testing/memory-source.ts';
-import { loadAdapterService, type Wire } from '../../../src/rollup-adapter/wire.ts';
+import { type AdapterClient, loadAdapterService } from '../../../src/rollup-adapter/wire.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
 
 const enc = new TextEncoder();
@@ -202,7 +202,7 @@ describe('RollupAdapter over gRPC', () => {
     const Ctor = loadAdapterService();
     const raw = new Ctor(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 8 << 20,
-    }) as Wire;
+    }) as unknown as AdapterClient;
     cleanups.push(() => raw.close());
     const call = raw.StreamBlocks({ namespace: 1, fromHeight: '1' });
     cleanups.push(() => call.cancel());
@@ -246,7 +246,10 @@ describe('RollupAdapter over gRPC', () => {
     src.produceBlock([]);
     const s = await serve(src, 0, { maxStreams: 1 });
     const Ctor = loadAdapterService();
-    const raw = new Ctor(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure()) as Wire;
+    const raw = new Ctor(
+      `127.0.0.1:${s.port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as AdapterClient;
     cleanups.push(() => raw.close());
     const first = raw.StreamBlocks({ namespace: 1, fromHeight: '1' });
     cleanups.push(() => first.cancel());

@@ -12,7 +12,9 @@ describe('verdict mapping', () => {
   it('rejects decode failures and invalid content, ignores local conditions and unknown errors', () => {
     expect(verdictForError(new DecodeError('DECODE_TOO_LARGE', 'x'))).toBe('reject');
     expect(verdictForError(new DecodeError('DECODE_MALFORMED', 'x'))).toBe('reject');
-    expect(verdictForError(new OrdoError('INVALID_SIGNATURE', 'x'))).toBe('reject');
+    expect(verdictForError(new OrdoError('GOSSIP_TOO_LARGE', 'x'))).toBe('reject');
+    expect(verdictForError(new DecodeError('DECODE_EMPTY', 'x'))).toBe('reject');
+    expect(verdictForCode('INVALID_TX')).toBe('reject');
     expect(verdictForError(new OrdoError('MEMPOOL_FULL', 'x'))).toBe('ignore');
     expect(verdictForError(new OrdoError('SOMETHING_NEW', 'x'))).toBe('ignore');
     expect(verdictForError(new TypeError('bug in our code'))).toBe('ignore');

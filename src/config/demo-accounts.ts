@@ -6,8 +6,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { GenesisAccount } from '../config/genesis-types.ts';
-import { publicKeyFromSeed } from '../crypto/ed25519.ts';
-import { sha256, toHex } from '../crypto/hash.ts';
+import { publicKeyFromSeed, sha256, toHex } from '../crypto/index.ts';
 
 export const DEMO_ACCOUNTS = 64;
 export const DEMO_BALANCE = '1000000000000000000000000';

@@ -1,0 +1,84 @@
+/**
+ * What a block takes from the pool and gives back. `reap`: the weighted fair selection (select.ts)
+ * over the lanes' ready queues, without removing anything. `commit`: a block's transactions leave the
+ * pool with status committed (one shared record per block, status.ts); nonces they used up drop the
+ * pending transactions that competed for them (`replaced`) and release the ones waiting behind them.
+ */
+import type { TxEnvelope } from '../types.ts';
+import type { SenderState } from './entry.ts';
+import { txKey } from './entry.ts';
+import { NonceBook } from './nonces.ts';
+import type { Pool } from './pool.ts';
+import { selectFair } from './select.ts';
+import type { CommittedBlock } from './status.ts';
+import type { Classifier, ReapLimits } from './types.ts';
+
+export function reap(pool: Pool, l: ReapLimits): TxEnvelope[] {
+  pool.sweep(pool.clock());
+  const lanes = pool.lanes.sorted;
+  for (const lane of lanes) lane.fair.head = lane.ready.head;
+  const picked = selectFair(
+    pool.fairLanes,
+    l,
+    (e) => e.bytes,
+    (e) => e.lNext,
+  );
+  const out: TxEnvelope[] = [];
+  for (const lanePicks of picked) {
+    for (const e of lanePicks) {
+      out.push(e.tx);
+      pool.byObject.set(e.tx, e);
+    }
+  }
+  return out;
+}
+
+export function commit(pool: Pool, height: number, committed: TxEnvelope[]): void {
+  const now = pool.clock();
+  const { pending, nonces } = pool;
+  const touched = new Map<SenderState, bigint>();
+  const block: CommittedBlock = { height, at: now, keys: new Array<string>(committed.length).fill('') };
+  for (let i = 0; i < committed.length; i++) {
+    const tx = committed[i]!;
+    let e = pool.byObject.get(tx);
+    if (e !== undefined && !e.live) e = undefined;
+    let key: string;
+    if (e !== undefined) {
+      key = e.key;
+    } else {
+      if (!Number.isInteger(tx?.namespace) || !(tx.payload instanceof Uint8Array)) continue;
+      key = txKey(tx);
+      e = pending.entries.get(key);
+    }
+    if (e !== undefined) {
+      pending.remove(e);
+      e.lane.counters.waitSeconds.observe(Math.max(0, now - e.arrivedMs) / 1000);
+      if (e.sender) NonceBook.noteCommitted(touched, e.sender, e.nonce);
+    } else {
+      const lane = pool.lanes.byNamespace.get(tx.namespace);
+      // Classifying costs (an EVM signature recovery is ~1 ms): only when this lane has senders
+      // with pending transactions whose nonces the commit may use up. Idle senders' nonces come
+      // from `accountNonce` (the executor's committed state) when they next appear.
+      if (lane?.classified && lane.senders > 0) {
+        let c: ReturnType<Classifier>;
+        try {
+          c = pool.classify!(tx);
+        } catch {
+          c = undefined;
+        }
+        if (c !== undefined && !('error' in c)) {
+          const skey = NonceBook.senderKey(lane, c.sender);
+          const st = nonces.get(skey);
+          if (st) NonceBook.noteCommitted(touched, st, c.nonce);
+          else nonces.noteCommittedIdle(skey, c.nonce);
+        }
+      }
+    }
+    block.keys[i] = key;
+    pool.status.committed(key, block, now);
+  }
+  for (const [st, maxNonce] of touched) pool.settle(st, maxNonce, height, now);
+  pool.sweep(now);
+  pool.backlog.noteCommit(now, committed.length);
+  pool.log.debug({ height, committed: committed.length, pending: pending.txs }, 'mempool updated');
+}
