@@ -212,6 +212,10 @@ describe('one ingress on a 4-validator testnet with full nodes', () => {
       for (const d of documented) {
         expect(m.get(d.name)?.type, `${d.name} on ${who}`).toBe(d.type);
       }
+      // ... and the table is complete: every exported ordo_ metric (besides process defaults) has a row.
+      const names = new Set(documented.map((d) => d.name));
+      const undocumented = [...m.keys()].filter((n) => !n.startsWith('ordo_process_') && !names.has(n));
+      expect(undocumented, `exported by ${who} but missing from docs/operating.md`).toEqual([]);
       for (const name of MOVING) {
         expect(m.get(name)?.value ?? 0, `${name} moved on ${who}`).toBeGreaterThan(
           before[k]!.get(name)?.value ?? 0,
