@@ -1,7 +1,7 @@
 /**
  * One ingress, end to end (issue 21 item 1; issue 27's metrics): on a 4-validator testnet with two full
  * nodes, a transaction submitted through each entry point of every node commits:
- *  - JSON-RPC `ordo_submitTransaction` and the gRPC adapter's `SubmitTransaction` (through the SDK) of
+ *  - JSON-RPC `ordo_submitTransaction(s)` and the gRPC adapter's `SubmitTransaction` (through the SDK) of
  *    the four validators and of a full node, all real OS processes;
  *  - the in-process adapter (and JSON-RPC and gRPC too) of a second full node, an `OrdoNode` started in
  *    this test process and joined to the others over libp2p.
@@ -158,6 +158,15 @@ describe('one ingress on a 4-validator testnet with full nodes', () => {
       };
       expect(r.duplicate, n.id).toBeUndefined();
       submitted.push({ via: `${n.id} json-rpc`, hash: r.hash });
+
+      const many = (await rpc(
+        n.rpcUrl,
+        'ordo_submitTransactions',
+        [[{ namespace: 1, data: hex(`ingress e2e ${n.id} json-rpc batch`) }]],
+        5000,
+      )) as { accepted: number; hashes: string[] };
+      expect(many.accepted, n.id).toBe(1);
+      submitted.push({ via: `${n.id} json-rpc ordo_submitTransactions`, hash: many.hashes[0]! });
 
       const g = await sdk(n.grpc).submitTransaction(Buffer.from(`ingress e2e ${n.id} grpc`));
       expect(g, `${n.id} grpc`).toMatchObject({ accepted: true });
