@@ -47,15 +47,8 @@ export interface IngressDeps {
 
 const MAX_NAMESPACE = 0xffff_ffff;
 
-function refuse(
-  code: IngressErrorCode,
-  message: string,
-  retryable: boolean,
-  hash?: Uint8Array,
-): IngressResult {
-  return hash === undefined
-    ? { ok: false, code, message, retryable }
-    : { ok: false, code, message, retryable, hash };
+function refuse(code: IngressErrorCode, message: string, retryable: boolean): IngressResult {
+  return { ok: false, code, message, retryable };
 }
 
 export function createIngress(deps: IngressDeps): Ingress {
