@@ -48,6 +48,7 @@ import {
 } from './state-machine.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+import { proposerIndex } from './validators.ts';
 import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
 
 /**
@@ -218,7 +219,7 @@ export class Engine implements ConsensusEngineExt {
     this.#clock = opts.clock ?? Date.now;
     this.#verify = opts.verify ?? ed25519Verify;
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
-    this.#metrics = makeMetrics(opts.registry);
+    this.#metrics = makeMetrics(opts.registry, opts.validators, () => this.core.round);
     if (opts.signer !== null && opts.dataDir === undefined) {
       throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
     }
@@ -772,9 +773,9 @@ export class Engine implements ConsensusEngineExt {
       });
     }
     this.#recordedOwn = new Map([...this.#recordedOwn].filter(([k]) => Number(k.split('/')[1]) > h));
-    this.#metrics.height.set(h);
     this.#metrics.commits.inc();
     this.#metrics.txs.inc(block.txs.length);
+    this.#metrics.recordCertificate(cert);
     this.#log.debug(
       { height: h, round: cert.round, txs: block.txs.length, sigs: cert.sigs.length },
       'committed',
@@ -907,10 +908,50 @@ function roundOf(e: WalEntry & { type: 'own' }): number {
   return roundOfMsg(e.message);
 }
 
-function makeMetrics(registry?: Registry) {
+/**
+ * The engine's metrics. The chain height is the store's (`ordo_chain_height`); the engine adds rounds,
+ * missed proposals and per-validator signing, recorded from each certificate as its block is persisted
+ * (so blocks fetched by catch-up count too). Label `validator` is the index in the genesis validator set.
+ */
+function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentRound: () => number) {
   const registers = registry === undefined ? [] : [registry];
+  const n = set.validators.length;
+  const byValidator = (name: string, help: string) => {
+    const c = new Counter({ name, help, labelNames: ['validator'], registers });
+    const children = Array.from({ length: n }, (_, i) => c.labels(String(i)));
+    for (const child of children) child.inc(0); // every validator's series from the first scrape
+    return (i: number) => children[i];
+  };
+  const proposalsMissed = byValidator(
+    'ordo_consensus_proposals_missed_total',
+    'Rounds whose proposer did not get its block committed (the height committed in a later round), by proposer',
+  );
+  const signed = byValidator(
+    'ordo_consensus_validator_signed_total',
+    'Commit certificates that carry this validator’s precommit',
+  );
+  const missed = byValidator(
+    'ordo_consensus_validator_missed_total',
+    'Commit certificates without this validator’s precommit',
+  );
   return {
-    height: new Gauge({ name: 'ordo_consensus_height', help: 'Last committed height', registers }),
+    round: new Gauge({
+      name: 'ordo_consensus_round',
+      help: 'Round of the height in progress (0 when heights commit in their first round)',
+      registers,
+      collect() {
+        this.set(currentRound());
+      },
+    }),
+    /** Who signed this certificate, and which proposers' rounds of its height did not commit. */
+    recordCertificate(cert: CommitCertificate): void {
+      const seen = new Uint8Array(n);
+      for (const sig of cert.sigs)
+        if (sig.validatorIndex >= 0 && sig.validatorIndex < n) seen[sig.validatorIndex] = 1;
+      for (let i = 0; i < n; i++) (seen[i] === 1 ? signed(i) : missed(i))?.inc();
+      const rounds = Math.min(cert.round, 10_000); // a verified certificate; the bound only guards the loop
+      for (let r = 0; r < rounds; r++) proposalsMissed(proposerIndex(set, cert.height, r))?.inc();
+    },
     commits: new Counter({ name: 'ordo_consensus_commits_total', help: 'Blocks committed', registers }),
     txs: new Counter({
       name: 'ordo_consensus_committed_txs_total',

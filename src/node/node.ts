@@ -2,22 +2,23 @@
  * The composition root: the one place that builds every component from config, genesis and keys,
  * wires them together, starts them in dependency order and stops them in reverse.
  *
- *   store → executor → mempool → network → tx gossip → consensus → adapter (gRPC) → JSON-RPC
+ *   store → executor → mempool → network → tx gossip → ingress → consensus → adapter (gRPC) → JSON-RPC
  *
- * Data flow: RPC/gossip → mempool (lanes) → consensus reaps a fair selection, agrees, writes the
- * block atomically → commit listeners here update the mempool, run the executor (pre-confirmation),
- * notify adapter streams and WebSocket subscribers, and record metrics.
+ * Data flow: JSON-RPC / gRPC / in-process adapter → ingress (check, admit, gossip) → mempool (lanes);
+ * peers' gossip → mempool → consensus reaps a fair selection, agrees, writes the block atomically →
+ * commit listeners here update the mempool, run the executor (pre-confirmation), tell the submission
+ * tracker, notify adapter streams and WebSocket subscribers.
  */
 import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
-import { LIMITS, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
-import { latin1Key, toHex } from '../crypto/index.ts';
+import { toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
+import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
 import { createMempool, type LaneMempool } from '../mempool/index.ts';
 import { createLibp2pNetwork, loadOrCreateIdentity, type Network, TxGossip } from '../p2p/index.ts';
 import type { AdapterSource } from '../rollup-adapter/index.ts';
@@ -48,8 +49,6 @@ interface Stoppable {
   stop: () => Promise<void> | void;
 }
 
-const MAX_TRACKED_SUBMISSIONS = 200_000;
-
 export class OrdoNode {
   readonly home: string;
   readonly config: NodeConfig;
@@ -64,8 +63,8 @@ export class OrdoNode {
   #executor: Executor | undefined;
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
+  #ingress: Ingress | undefined;
   #headListeners = new Set<(height: number) => void>();
-  #submittedAt = new Map<string, number>();
   #execChain: Promise<void> = Promise.resolve();
   #blockedPeers = new Set<string>();
   #peerId = '';
@@ -147,7 +146,6 @@ export class OrdoNode {
     });
     this.#store = store;
     this.#started.push({ name: 'store', stop: () => store.close() });
-    this.metrics.height.set(store.height());
 
     // 2. executor
     const executor = createExecutor({
@@ -213,6 +211,20 @@ export class OrdoNode {
     });
     this.#started.push({ name: 'tx-gossip', stop: () => gossip.stop() });
 
+    // 5b. ingress: the one door for JSON-RPC, gRPC and in-process submissions (check, admit, gossip).
+    const submissions = createSubmissionTracker({ registry });
+    const ingress = createIngress({
+      rollups: genesis.rollups,
+      mempool,
+      gossip,
+      submissions,
+      registry,
+      logger: root,
+    });
+    ingress.start();
+    this.#ingress = ingress;
+    this.#started.push({ name: 'ingress', stop: () => ingress.stop() });
+
     // 6. consensus
     const decided = new RecentlyDecided();
     const consensus = await createConsensusEngine({
@@ -254,7 +266,10 @@ export class OrdoNode {
       },
     });
     this.#consensus = consensus;
-    consensus.onCommit((block, cert) => this.#onCommit(block, cert));
+    consensus.onCommit((block, cert) => {
+      submissions.committed(block.txs);
+      this.#onCommit(block, cert);
+    });
     await consensus.start();
     this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
 
@@ -267,6 +282,7 @@ export class OrdoNode {
         host,
         port,
         logger: root,
+        registry,
       });
       this.#adapterPort = server.port;
       this.#started.push({ name: 'adapter', stop: () => server.close() });
@@ -292,12 +308,8 @@ export class OrdoNode {
       store,
       consensus,
       peers: () => network.peers(),
-      maxTxBytes: Math.min(LIMITS.maxTxBytes, Math.max(...genesis.rollups.map((r) => r.maxTxBytes))),
+      ingress,
       maxSubmitBatch: config.rpc.maxBatchRequests,
-      onAdmitted: (tx, hash) => {
-        gossip.push(tx);
-        this.#trackSubmission(hash);
-      },
       onCommit: (l) => this.onCommit(l),
     });
     if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
@@ -337,33 +349,9 @@ export class OrdoNode {
     return () => this.#headListeners.delete(listener);
   }
 
-  #trackSubmission(hash: Uint8Array): void {
-    if (this.#submittedAt.size >= MAX_TRACKED_SUBMISSIONS) {
-      // Oldest first (insertion order): forget the oldest tenth, which never committed here.
-      let n = MAX_TRACKED_SUBMISSIONS / 10;
-      for (const k of this.#submittedAt.keys()) {
-        if (n-- <= 0) break;
-        this.#submittedAt.delete(k);
-      }
-    }
-    this.#submittedAt.set(latin1Key(hash), performance.now());
-  }
-
   #onCommit(block: Block, _cert: CommitCertificate): void {
     const height = block.header.height;
-    this.metrics.height.set(height);
     this.metrics.blockTxs.observe(block.txs.length);
-    if (this.#submittedAt.size > 0) {
-      const now = performance.now();
-      for (const tx of block.txs) {
-        const k = latin1Key(txHash(tx));
-        const t = this.#submittedAt.get(k);
-        if (t !== undefined) {
-          this.metrics.commitLatency.observe((now - t) / 1000);
-          this.#submittedAt.delete(k);
-        }
-      }
-    }
     this.log.info({ height, txs: block.txs.length, round: block.header.round }, 'committed block');
     this.#scheduleExecution(block);
     for (const l of this.#headListeners) {
@@ -449,11 +437,14 @@ export class OrdoNode {
           : { receipts: r.receipts.map(encodeReceipt), stateRoot: r.stateRoot };
       },
       onCommit: (l) => this.onCommit(l),
-      submit: (tx) => {
-        const r = this.#mempool!.add(tx, 'rpc');
-        if (r.ok) this.#trackSubmission(r.hash);
-        return r;
-      },
+      // The same door as JSON-RPC: check, admit, gossip (issue 21: gRPC submissions were never gossiped).
+      submit: (tx, origin) =>
+        this.#ingress?.submitTransaction(tx, origin) ?? {
+          ok: false,
+          code: 'SHUTTING_DOWN',
+          message: 'the node is not running; submit to another node',
+          retryable: true,
+        },
       status: (hash) => this.#mempool!.status(hash),
     };
   }

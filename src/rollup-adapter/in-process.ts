@@ -8,7 +8,7 @@ import { ZERO_HASH } from '../crypto/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import { SliceCache } from './slice.ts';
-import type { AdapterSource } from './source.ts';
+import type { AdapterSource, SubmitOrigin } from './source.ts';
 import { type BlockStreamOptions, namespaceBlockStream, type StreamRequest } from './stream.ts';
 import {
   type CommitmentState,
@@ -32,20 +32,33 @@ export interface RollupAdapterApi {
   getCommitmentState(): Promise<CommitmentState>;
 }
 
-export async function submitToSource(source: AdapterSource, tx: TxEnvelope): Promise<SubmitResult> {
-  const hash = txHash(tx);
-  if (!source.rollups.some((r) => r.namespace === tx.namespace)) {
-    return {
-      accepted: false,
-      txHash: hash,
-      rejectCode: 'UNKNOWN_NAMESPACE',
-      message: `namespace ${tx.namespace} is not in the rollup registry`,
-      retryable: false,
-    };
-  }
-  const r = await source.submit(tx);
+/**
+ * Submit through the node's ingress (the source's `submit`), and translate its result into the
+ * adapter's `SubmitResult`; `rejectCode` is the ingress's error code (docs/adapter.md).
+ */
+export async function submitToSource(
+  source: AdapterSource,
+  tx: TxEnvelope,
+  origin: SubmitOrigin,
+): Promise<SubmitResult> {
+  const r = await source.submit(tx, origin);
   if (r.ok) return { accepted: true, txHash: r.hash, retryable: false };
-  return { accepted: false, txHash: hash, rejectCode: r.code, message: r.message, retryable: r.retryable };
+  return {
+    accepted: false,
+    txHash: r.hash ?? hashOrZero(tx),
+    rejectCode: r.code,
+    message: r.message,
+    retryable: r.retryable,
+  };
+}
+
+/** The hash of a refused transaction, or 32 zero bytes when it has no hash (not a u32 namespace, no bytes). */
+function hashOrZero(tx: TxEnvelope): Uint8Array {
+  try {
+    return txHash(tx);
+  } catch {
+    return ZERO_HASH;
+  }
 }
 
 export async function commitmentStateOf(source: AdapterSource): Promise<CommitmentState> {
@@ -74,7 +87,7 @@ export function createInProcessAdapter(
       if (opts.signal !== undefined) o.signal = opts.signal;
       return namespaceBlockStream(source, req, o);
     },
-    submitTransaction: (tx) => submitToSource(source, tx),
+    submitTransaction: (tx) => submitToSource(source, tx, 'in_process'),
     getTransactionStatus: async (hash) => source.status(hash),
     getCommitmentState: () => commitmentStateOf(source),
   };

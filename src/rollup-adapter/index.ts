@@ -25,7 +25,7 @@ export {
   toServiceError,
 } from './server.ts';
 export { SliceCache, sliceBlock } from './slice.ts';
-export type { AdapterSource } from './source.ts';
+export type { AdapterSource, SubmitOrigin } from './source.ts';
 export { checkStreamRequest, namespaceBlockStream, type StreamRequest } from './stream.ts';
 export { MemorySource, type MemorySourceOptions } from './testing/memory-source.ts';
 export {

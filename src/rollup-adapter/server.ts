@@ -218,12 +218,10 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
   server.addService(loadAdapterService().service, {
     StreamBlocks: streamBlocks,
     SubmitTransaction: unary(async (req) => {
+      // Wire decode only (size-bounded by grpc.max_receive_message_length); every check is the ingress's.
       const namespace = Number(req?.namespace ?? 0);
       const payload = req?.payload instanceof Uint8Array ? new Uint8Array(req.payload) : new Uint8Array(0);
-      if (!Number.isInteger(namespace) || namespace < 1)
-        throw new AdapterError('INVALID_ARGUMENT', 'namespace must be >= 1');
-      if (payload.byteLength === 0) throw new AdapterError('INVALID_ARGUMENT', 'payload is empty');
-      return submitResultToWire(await submitToSource(source, { namespace, payload }));
+      return submitResultToWire(await submitToSource(source, { namespace, payload }, 'grpc'));
     }),
     GetTransactionStatus: unary(async (req) => {
       const h = req?.txHash;

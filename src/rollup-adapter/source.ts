@@ -1,14 +1,18 @@
 /**
  * What the adapter reads from: the node's committed blocks with their certificates, execution results,
- * commit notifications, and the mempool's submit/status. The node implements it from its BlockStore,
- * executor and mempool; `testing/memory-source.ts` implements it in memory with real blocks and
+ * commit notifications, submission (the node's ingress) and transaction status. The node implements it
+ * from its BlockStore, executor, ingress and mempool; `testing/memory-source.ts` implements it in memory with real blocks and
  * certificates. The adapter never buffers blocks itself: it reads each height from here when the
  * consumer is ready for it, so a commit notification only has to carry the new head height.
  */
 import type { RollupConfig } from '../config/index.ts';
-import type { AdmitResult, TxStatus } from '../mempool/index.ts';
+import type { IngressResult } from '../ingress/index.ts';
+import type { TxStatus } from '../mempool/index.ts';
 import type { CertifiedBlock, Namespace, TxEnvelope, Validator } from '../types.ts';
 import type { ExecutionResult } from './types.ts';
+
+/** The adapter's faces, as ingress origins. */
+export type SubmitOrigin = 'grpc' | 'in_process';
 
 export interface AdapterSource {
   readonly chainId: string;
@@ -23,6 +27,10 @@ export interface AdapterSource {
   getExecResults?(height: number, namespace: Namespace): Promise<ExecutionResult | undefined>;
   /** Called after each block is durably stored, with its height. Returns an unsubscribe function. */
   onCommit(listener: (height: number) => void): () => void;
-  submit(tx: TxEnvelope): AdmitResult | Promise<AdmitResult>;
+  /**
+   * Submit one transaction through the node's ingress (check, admit, gossip): the same door as JSON-RPC,
+   * with `origin` telling which adapter face it came through. Refusals carry the ingress's error codes.
+   */
+  submit(tx: TxEnvelope, origin: SubmitOrigin): IngressResult | Promise<IngressResult>;
   status(hash: Uint8Array): TxStatus | Promise<TxStatus>;
 }

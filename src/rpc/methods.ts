@@ -1,11 +1,13 @@
 /**
  * The `ordo_*` JSON-RPC methods, registered on an RpcServer by the node. Each validates its positional
- * params and answers with a clear -32602 when they are wrong. See docs/rpc.md for the reference.
+ * params and answers with a clear -32602 when they are wrong. Submissions are only decoded here (JSON →
+ * `TxEnvelope`, size-checked first) and then go through the node's one ingress, whose error codes map
+ * to JSON-RPC errors in `rpcErrorOf`. See docs/rpc.md for the reference.
  */
-import { txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/index.ts';
 import { fromHex } from '../crypto/index.ts';
+import type { Ingress, IngressResult } from '../ingress/index.ts';
 import type { Mempool, TxStatus } from '../mempool/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
@@ -20,11 +22,10 @@ export interface RpcDeps {
   store: BlockStore;
   consensus: ConsensusEngine;
   peers: () => string[];
-  maxTxBytes: number;
+  /** The one door for submissions (check, admit, gossip); origin `jsonrpc`. */
+  ingress: Ingress;
   /** Most transactions one `ordo_submitTransactions` call may carry. */
   maxSubmitBatch: number;
-  /** Called after a transaction is admitted over RPC (e.g. to gossip it). */
-  onAdmitted?: (tx: { namespace: number; payload: Uint8Array }, hash: Uint8Array) => void;
   /** Subscribe to committed heights (WebSocket `ordo_subscribe ["newHeads"]`); returns an unsubscribe. */
   onCommit?: (listener: (height: number) => void) => () => void;
 }
@@ -40,32 +41,21 @@ export function statusJson(s: TxStatus): Record<string, unknown> {
 }
 
 export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
-  const namespaces = new Set(d.genesis.rollups.map((r) => r.namespace));
-
-  /** Validate and admit one `{namespace, data}` submission; throws an RpcError saying what was wrong. */
+  /** Decode one `{namespace, data}` submission and pass it to the ingress; throws an RpcError saying why not. */
   const submit = (p: unknown): { hash: Uint8Array; duplicate?: true } => {
     if (p === null || typeof p !== 'object' || Array.isArray(p)) {
       throw invalidParams('expected {namespace: number, data: "0x…"}');
     }
     const { namespace, data } = p as { namespace?: unknown; data?: unknown };
-    if (
-      typeof namespace !== 'number' ||
-      !Number.isInteger(namespace) ||
-      namespace < 1 ||
-      namespace > 0xffff_ffff
-    ) {
-      throw invalidParams('namespace must be an integer in 1..4294967295');
-    }
-    if (!namespaces.has(namespace))
-      throw invalidParams(`unknown namespace ${namespace}`, { code: 'UNKNOWN_NAMESPACE' });
+    if (typeof namespace !== 'number') throw invalidParams('namespace must be an integer in 1..4294967295');
     const badHex = 'data must be a 0x-prefixed hex string with an even number of digits';
     if (typeof data !== 'string' || !data.startsWith('0x') || data.length % 2 !== 0) {
       throw invalidParams(badHex);
     }
-    if (data.length === 2) throw invalidParams('data is empty');
     // Size before decoding: an oversized string is refused without touching its digits.
-    if ((data.length - 2) / 2 > d.maxTxBytes) {
-      throw invalidParams(`transaction is ${(data.length - 2) / 2} bytes; the limit is ${d.maxTxBytes}`, {
+    const max = d.ingress.maxTxBytes;
+    if ((data.length - 2) / 2 > max) {
+      throw invalidParams(`transaction is ${(data.length - 2) / 2} bytes; the limit is ${max}`, {
         code: 'TX_TOO_LARGE',
       });
     }
@@ -75,27 +65,11 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     } catch {
       throw invalidParams(badHex);
     }
-    const tx = { namespace, payload };
-    const r = d.mempool.add(tx, 'rpc');
-    if (!r.ok) {
-      if (r.code === 'DUPLICATE' || r.code === 'ALREADY_COMMITTED')
-        return { hash: txHash(tx), duplicate: true };
-      const code =
-        r.code === 'OVERLOADED'
-          ? RPC.OVERLOADED
-          : r.code === 'MEMPOOL_FULL' || r.code === 'LANE_FULL'
-            ? RPC.MEMPOOL_FULL
-            : r.code === 'UNKNOWN_NAMESPACE' || r.code === 'TX_TOO_LARGE'
-              ? RPC.INVALID_PARAMS
-              : RPC.TX_REJECTED;
-      throw new RpcError(code, r.message, {
-        code: r.code,
-        retryable: r.retryable,
-        ...(r.retryable ? { retryAfterMs: 200 } : {}),
-      });
-    }
-    d.onAdmitted?.(tx, r.hash);
-    return { hash: r.hash };
+    const r = d.ingress.submitTransaction({ namespace, payload }, 'jsonrpc');
+    if (r.ok) return { hash: r.hash };
+    if ((r.code === 'DUPLICATE' || r.code === 'ALREADY_COMMITTED') && r.hash !== undefined)
+      return { hash: r.hash, duplicate: true };
+    throw rpcErrorOf(r);
   };
 
   rpc.register('ordo_submitTransaction', (params) => {
@@ -207,4 +181,24 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     ctx.onClose(unsubscribe);
     return 'newHeads';
   });
+}
+
+/** The one mapping from ingress error codes to JSON-RPC errors (docs/rpc.md, "Errors"). */
+export function rpcErrorOf(r: Extract<IngressResult, { ok: false }>): RpcError {
+  const data = { code: r.code, retryable: r.retryable, ...(r.retryable ? { retryAfterMs: 200 } : {}) };
+  switch (r.code) {
+    case 'INVALID_NAMESPACE':
+    case 'UNKNOWN_NAMESPACE':
+    case 'EMPTY_TX':
+    case 'TX_TOO_LARGE':
+      return invalidParams(r.message, data);
+    case 'OVERLOADED':
+    case 'SHUTTING_DOWN':
+      return new RpcError(RPC.OVERLOADED, r.message, data);
+    case 'MEMPOOL_FULL':
+    case 'LANE_FULL':
+      return new RpcError(RPC.MEMPOOL_FULL, r.message, data);
+    default:
+      return new RpcError(RPC.TX_REJECTED, r.message, data);
+  }
 }

@@ -119,11 +119,16 @@ function makeMetrics(registry: Registry | undefined): StoreMetrics {
           registers,
         }),
     ),
+    // The node's one chain-height metric (consensus and the node no longer export their own copies).
     height: metric(
       registry,
-      'ordo_store_height',
+      'ordo_chain_height',
       (registers) =>
-        new Gauge({ name: 'ordo_store_height', help: 'Latest committed height in the store', registers }),
+        new Gauge({
+          name: 'ordo_chain_height',
+          help: 'Latest committed block height (durable in this node’s store)',
+          registers,
+        }),
     ),
   };
 }

@@ -8,7 +8,8 @@
 import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } from '../../codec/index.ts';
 import type { RollupConfig } from '../../config/index.ts';
 import { Ed25519Signer, sha256, toHex, ZERO_HASH } from '../../crypto/index.ts';
-import type { AdmitResult, TxStatus } from '../../mempool/index.ts';
+import type { IngressResult } from '../../ingress/index.ts';
+import type { TxStatus } from '../../mempool/index.ts';
 import type {
   Block,
   BlockHeader,
@@ -19,7 +20,7 @@ import type {
   TxEnvelope,
   Validator,
 } from '../../types.ts';
-import type { AdapterSource } from '../source.ts';
+import type { AdapterSource, SubmitOrigin } from '../source.ts';
 import type { ExecutionResult } from '../types.ts';
 
 /** Deterministic test validator keys: seed i = sha256("ordo-test-validator/" + i). */
@@ -145,7 +146,8 @@ export class MemorySource implements AdapterSource {
     return this.#listeners.size;
   }
 
-  submit(tx: TxEnvelope): AdmitResult {
+  /** A stand-in for the node's ingress: namespace and size checks, then a pending set. */
+  submit(tx: TxEnvelope, _origin?: SubmitOrigin): IngressResult {
     const rollup = this.rollups.find((r) => r.namespace === tx.namespace);
     if (rollup === undefined)
       return {

@@ -141,7 +141,8 @@ describe('parallel executor', () => {
           );
         },
       ),
-      { numRuns: 12, endOnFailure: true },
+      // Seeded: the coverage check below must not depend on the luck of an unseeded run.
+      { numRuns: 12, endOnFailure: true, seed: 20261205 },
     );
     // The workload really exercised every outcome and the conflict path.
     expect([...statuses].sort()).toEqual(

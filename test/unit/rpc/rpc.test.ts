@@ -4,6 +4,7 @@ import { txHash } from '../../../src/codec/hashing.ts';
 import { demoRollups, makeGenesis } from '../../../src/config/genesis.ts';
 import type { ConsensusEngine } from '../../../src/consensus/types.ts';
 import { toHex } from '../../../src/crypto/hash.ts';
+import { createIngress } from '../../../src/ingress/index.ts';
 import type { AdmitResult, Mempool, TxStatus } from '../../../src/mempool/types.ts';
 import { registerMethods } from '../../../src/rpc/methods.ts';
 import { RpcServer } from '../../../src/rpc/server.ts';
@@ -57,7 +58,7 @@ registerMethods(server, {
   store,
   consensus,
   peers: () => [],
-  maxTxBytes: 1000,
+  ingress: createIngress({ rollups: demoRollups(), mempool, gossip: { push: () => {} }, maxTxBytes: 1000 }),
   maxSubmitBatch: 5,
   onCommit: (l) => {
     heads.add(l);

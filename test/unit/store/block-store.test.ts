@@ -258,7 +258,7 @@ describe.each(ENGINES)('block store (%s)', (engine) => {
     open.push(second);
     await second.commitBlock(chain[1]!.block, chain[1]!.cert);
     const text = await registry.metrics();
-    expect(text).toContain('ordo_store_height 2');
+    expect(text).toContain('ordo_chain_height 2');
     expect(text).toContain('ordo_store_committed_txs_total 8');
     expect(text).toContain('ordo_store_commit_seconds_count 2');
   });
