@@ -645,21 +645,24 @@ export class Engine implements ConsensusEngineExt {
     if (this.#probingWal) return;
     this.#probingWal = true;
     void (async () => {
+      let repaired = false;
       try {
-        while (this.#running && this.#wal !== null) {
+        while (!repaired && this.#running && this.#wal !== null) {
           await this.#storage.backoff('wal');
-          if (!this.#running || this.#wal === null) return;
+          if (!this.#running || this.#wal === null) break;
           try {
             await this.#wal.repair();
-            this.#storage.clear('wal'); // the stalled work retries the failed write itself
-            return;
+            repaired = true;
           } catch (e) {
             this.#storage.fail('wal', e);
           }
         }
-      } finally {
-        this.#probingWal = false;
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err) }, 'WAL probe failed');
       }
+      this.#probingWal = false;
+      // The stalled work retries the failed write itself (a new fault starts a new probe).
+      if (repaired) this.#storage.clear('wal');
     })();
   }
 
