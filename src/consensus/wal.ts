@@ -689,3 +689,61 @@ export class Wal {
     this.#log.debug({ path: this.path }, 'WAL closed');
   }
 }
+
+function readWholeFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buf, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Scan a WAL file without changing it (`ordo wal inspect`). */
+export function inspectWalFile(path: string): WalInspection {
+  return inspectWalBuffer(readWholeFile(path));
+}
+
+/**
+ * `ordo wal repair`: keep a byte-for-byte backup of the log next to it, then cut the log at its first
+ * bad record (everything after it is dropped, intact or not). Records lost this way are inputs and own
+ * votes of the height in progress: the sign guard (last-signed.json) still refuses to sign anything
+ * that conflicts with what this node signed, and peers resend what it missed. Returns what it did;
+ * does nothing (no backup) when the log has no damage.
+ */
+export function repairWalFile(
+  path: string,
+  nowMs: number = Date.now(),
+): { inspection: WalInspection; backup?: string; truncatedTo?: number } {
+  const buf = readWholeFile(path);
+  const inspection = inspectWalBuffer(buf);
+  if (inspection.damage === undefined) return { inspection };
+  const backup = `${path}.corrupt-${nowMs}`;
+  const b = openSync(backup, 'wx');
+  try {
+    let off = 0;
+    while (off < buf.length) off += writeSync(b, buf, off, buf.length - off, off);
+    fsyncSync(b);
+  } finally {
+    closeSync(b);
+  }
+  const keep = inspection.validEnd < MAGIC.length ? 0 : inspection.validEnd;
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, keep);
+    if (keep === 0) writeSync(fd, MAGIC, 0, MAGIC.length, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(path);
+  return { inspection, backup, truncatedTo: Math.max(keep, MAGIC.length) };
+}

@@ -60,6 +60,7 @@ import {
   VERSION_KEY,
 } from './keys.ts';
 import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
+import { type VerifyOptions, type VerifyReport, verifyStore } from './verify.ts';
 
 export type StoreErrorCode =
   | 'STORE_CLOSED'
@@ -477,7 +478,16 @@ export class EngineBlockStore implements BlockStore {
       await this.ready();
       return await this.engine.get(key);
     } catch (err) {
-      throw this.fail('STORE_READ_FAILED', `reading ${what} failed: ${errorMessage(err)}`, {}, err);
+      if (err instanceof OrdoError) throw err;
+      const corrupt = /corrupt|checksum|bad block|bad entry/i.test(
+        `${errorMessage(err)} ${errorMessage((err as { cause?: unknown }).cause ?? '')}`,
+      );
+      throw this.fail(
+        corrupt ? 'STORE_CORRUPT' : 'STORE_READ_FAILED',
+        `reading ${what} failed: ${errorMessage(err)}${corrupt ? '; the database is damaged: run `ordo store verify`' : ''}`,
+        {},
+        err,
+      );
     }
   }
 
@@ -675,6 +685,26 @@ export class EngineBlockStore implements BlockStore {
       if (err instanceof OrdoError) throw err;
       throw this.fail('STORE_READ_FAILED', `range scan failed: ${errorMessage(err)}`, {}, err);
     }
+  }
+
+  /**
+   * Scan the store for damage (verify.ts): `deep` decodes and cross-checks everything, the default
+   * checks presence and checksums only.
+   */
+  async verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
+    this.assertOpen();
+    await this.ready();
+    return verifyStore(
+      {
+        path: this.path,
+        engineName: this.engineName,
+        head: this.head,
+        open: (h, v) => this.opened(h, v),
+        get: (k) => this.engine.get(k),
+        iterate: (lo, hi) => this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY),
+      },
+      opts,
+    );
   }
 
   sub(prefix: string, opts: SubOptions = {}): KvStore {
