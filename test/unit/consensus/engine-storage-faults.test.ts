@@ -249,3 +249,59 @@ describe('consensus engine on storage write faults', () => {
     chainIsValid(store);
   });
 });
+
+describe('one of four validators runs out of disk', () => {
+  it('the other three go on; the halted one signs nothing, then resumes and catches up', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const io = new FaultyIo();
+    const stores = keys.map(() => new MemoryBlockStore());
+    let sentByZero = 0;
+    const es: Engine[] = [];
+    for (let i = 0; i < 4; i++) {
+      const net = hub.create(`n${i}`);
+      await net.start();
+      if (i === 0) {
+        const publish = net.publish.bind(net);
+        net.publish = (topic, data) => {
+          sentByZero++;
+          return publish(topic, data);
+        };
+      }
+      const e = await createConsensusEngine({
+        chainId: CHAIN,
+        validators: set,
+        signer: ed25519Signer(keys[i]!.seed),
+        network: net,
+        store: stores[i]!,
+        source,
+        genesisTimeMs: 0,
+        dataDir: tmp(),
+        timeouts: fast,
+        storageProbeMinMs: 5,
+        storageProbeMaxMs: 40,
+        ...(i === 0 ? { walIo: io } : {}),
+      });
+      engines.push(e);
+      es.push(e);
+    }
+    for (const e of es) await e.start();
+    await until(() => stores.every((s) => s.height() >= 3));
+    io.full = true;
+    await until(() => !es[0]!.health().ok);
+    const sent = sentByZero;
+    const h0 = stores[0]!.height();
+    const others = stores[1]!.height();
+    await until(() => stores[1]!.height() >= others + 5);
+    expect(sentByZero).toBe(sent);
+    expect(stores[0]!.height()).toBeLessThanOrEqual(h0 + 1);
+    expect(es.slice(1).every((e) => e.health().ok)).toBe(true);
+    io.full = false;
+    await until(() => es[0]!.health().ok && stores[0]!.height() >= stores[1]!.height() - 1);
+    const min = Math.min(...stores.map((s) => s.height()));
+    for (let h = 1; h <= min; h++) {
+      expect(new Set(stores.map((s) => toHex(blockHash(s.blocks[h - 1]!)))).size).toBe(1);
+    }
+  });
+});
