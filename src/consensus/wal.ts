@@ -375,6 +375,8 @@ export class Wal {
   #syncedSize: number;
   /** Set when an fsync failed (or a failed append could not be undone): appends refused until `repair()`. */
   #failed: Error | undefined;
+  /** Size of the last append that failed: `repair()` proves that much space is writable again. */
+  #probeBytes = 0;
   /** While `compact` runs: records appended since it started (they go to the new file too). */
   #carry: Buffer[] | undefined;
   /** fsyncs in flight on the current fd: a fd replaced by `compact` is closed after they finish. */
@@ -500,8 +502,10 @@ export class Wal {
         // The torn bytes stay on disk: nothing more may be appended behind them until repair().
         this.#failed = undo instanceof Error ? undo : new Error(String(undo));
       }
+      this.#probeBytes = rec.length;
       throw this.#error('WAL_WRITE_FAILED', `append of ${rec.length} bytes failed after ${off}`, err);
     }
+    this.#probeBytes = 0;
     this.#size += rec.length;
     this.#dirty = true;
     this.#carry?.push(rec);
@@ -580,6 +584,21 @@ export class Wal {
         off += n;
       }
       this.#io.ftruncate(this.#fd, from + keep);
+      // After a failed append: prove the space for it is there again (write it as zeros past the end,
+      // then cut them), so the retry does not just fail again.
+      if (this.#probeBytes > 0) {
+        const probe = Buffer.alloc(this.#probeBytes);
+        try {
+          let p = 0;
+          while (p < probe.length) {
+            const n = this.#io.write(this.#fd, probe, p, probe.length - p, from + keep + p);
+            if (n <= 0) throw new Error(`short write: ${p} of ${probe.length} probe bytes written`);
+            p += n;
+          }
+        } finally {
+          this.#io.ftruncate(this.#fd, from + keep);
+        }
+      }
       await new Promise<void>((resolve, reject) =>
         this.#io.fdatasync(this.#fd, (err) => (err ? reject(err) : resolve())),
       );
@@ -589,6 +608,7 @@ export class Wal {
           'WAL repair dropped records that never became durable',
         );
       }
+      this.#probeBytes = 0;
       this.#size = from + keep;
       this.#syncedSize = this.#size;
       this.#dirty = false;

@@ -104,8 +104,13 @@ describe('WAL write faults', () => {
       expect(err.code).toBe('WAL_WRITE_FAILED');
       expect(statSync(path).size).toBe(good);
       expect(wal.size).toBe(good);
+      // The probe (repair) proves the failed record's size is writable: not while the disk is full.
+      await expect(wal.repair()).rejects.toMatchObject({ code: 'WAL_WRITE_FAILED' });
+      expect(statSync(path).size).toBe(good);
       // Space comes back: the log goes on where it was, and a restart reads every record.
       io.writeBudget = Number.POSITIVE_INFINITY;
+      await wal.repair();
+      expect(statSync(path).size).toBe(good);
       wal.append(vote(2));
       await wal.sync();
       wal.close();
