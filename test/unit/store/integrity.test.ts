@@ -44,14 +44,14 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-describe('store integrity', () => {
+describe.each(['leveldb', 'lmdb'] as const)('store checksums (%s)', (engine) => {
   it('a value that fails its checksum or is missing below the head is STORE_CORRUPT, and verify names the heights', async () => {
     const path = join(tmp(), 'db');
     const chain = makeChain('crc', 6, 3);
-    const store = await openStore({ path, sync: false });
+    const store = await openStore({ path, engine, sync: false });
     for (const f of chain) await store.commitBlock(f.block, f.cert);
     await store.close();
-    const s2 = await openStore({ path, sync: false }); // fresh: nothing served from the recent cache
+    const s2 = await openStore({ path, engine, sync: false }); // fresh: nothing served from the recent cache
     // Flip one byte of block 2's stored value, drop block 5's hash entry.
     const raw = (await s2.readKey(blockKey(2), 'b'))!.slice();
     raw[raw.length - 3] = raw[raw.length - 3]! ^ 0x40;
@@ -71,7 +71,9 @@ describe('store integrity', () => {
     expect(deep.damagedHeights).toEqual([2, 5]);
     await s2.close();
   });
+});
 
+describe('store integrity', () => {
   it('deep verify passes on an intact store and reports progress', async () => {
     const path = join(tmp(), 'db');
     const store = await openStore({ path, sync: false });
