@@ -56,6 +56,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
       if (r.damagedHeights.length > 50)
         lines.push(`  ... ${r.damagedHeights.length - 50} more (--json lists them)`);
       for (const o of r.other) lines.push(`  ${o}`);
+      for (const f of r.files) lines.push(`  file ${f.file}: heights ${formatHeights(f.heights)}`);
       lines.push('recovery: docs/operating.md, "Storage faults"');
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -2,7 +2,8 @@
  * The node's start-up check of its database (issue #25 item 9, ADR 0089): before consensus starts,
  * every height up to the head must be present and pass its checksum (`store.verify()`, quick mode:
  * no decoding). A damaged store stops start-up with `STORE_CORRUPT` naming the database directory,
- * the damaged heights and the recovery commands, instead of serving holes to rollups and peers.
+ * the damaged heights, the files holding them (LevelDB table files, from its MANIFEST) and the
+ * recovery commands, instead of serving holes to rollups and peers.
  */
 import type { Logger } from 'pino';
 import { OrdoError } from '../errors.ts';
@@ -25,9 +26,18 @@ export async function checkStore(store: EngineBlockStore, home: string, log: Log
     return;
   }
   const heights = formatHeights(report.damagedHeights.slice(0, 200));
+  const files =
+    report.files.length === 0
+      ? ''
+      : `; in ${report.files.map((f) => `${f.file} (heights ${formatHeights(f.heights.slice(0, 50))})`).join(', ')}`;
   throw new OrdoError(
     'STORE_CORRUPT',
-    `the ${report.engine} database at ${report.path} is damaged: ${report.damagedCount} of ${report.head} heights (${heights}${report.damagedCount > 200 ? ', ...' : ''})${report.other.length > 0 ? `; ${report.other.join('; ')}` : ''}. Refusing to start rather than serve missing blocks. Run \`ordo store verify --home ${home}\` for details; recovery (re-fetching the chain from peers) is in docs/operating.md "Storage faults"`,
-    { path: report.path, damagedHeights: report.damagedHeights, damagedCount: report.damagedCount },
+    `the ${report.engine} database at ${report.path} is damaged: ${report.damagedCount} of ${report.head} heights (${heights}${report.damagedCount > 200 ? ', ...' : ''})${files}${report.other.length > 0 ? `; ${report.other.join('; ')}` : ''}. Refusing to start rather than serve missing blocks. Run \`ordo store verify --home ${home}\` for details; recovery (re-fetching the chain from peers) is in docs/operating.md "Storage faults"`,
+    {
+      path: report.path,
+      damagedHeights: report.damagedHeights,
+      damagedCount: report.damagedCount,
+      files: report.files,
+    },
   );
 }

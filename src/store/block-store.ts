@@ -59,8 +59,9 @@ import {
   txLocationWrites,
   VERSION_KEY,
 } from './keys.ts';
+import { tablesForKeys } from './leveldb-files.ts';
 import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
-import { type VerifyOptions, type VerifyReport, verifyStore } from './verify.ts';
+import { damagedKeys, type VerifyOptions, type VerifyReport, verifyStore } from './verify.ts';
 
 export type StoreErrorCode =
   | 'STORE_CLOSED'
@@ -694,7 +695,7 @@ export class EngineBlockStore implements BlockStore {
   async verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     this.assertOpen();
     await this.ready();
-    return verifyStore(
+    const report = await verifyStore(
       {
         path: this.path,
         engineName: this.engineName,
@@ -705,6 +706,34 @@ export class EngineBlockStore implements BlockStore {
       },
       opts,
     );
+    report.files = this.filesOf(report);
+    return report;
+  }
+
+  /** Which database files hold the damaged values (best effort; see leveldb-files.ts). */
+  private filesOf(r: VerifyReport): { file: string; heights: number[] }[] {
+    if (r.damagedHeights.length === 0) return [];
+    if (this.engineName === 'lmdb') return [{ file: join(this.path, 'data.mdb'), heights: r.damagedHeights }];
+    const byFile = new Map<string, Set<number>>();
+    const heights: number[] = [];
+    const keys: Uint8Array[] = [];
+    for (const h of r.damagedHeights.slice(0, 1000)) {
+      for (const k of damagedKeys(h, r.problems[h] ?? [])) {
+        heights.push(h);
+        keys.push(k);
+      }
+    }
+    const found = tablesForKeys(this.path, keys);
+    if (found === undefined) return [];
+    found.forEach((files, i) => {
+      const names = files.length > 0 ? files : [join(this.path, "LevelDB's write-ahead log (*.log)")];
+      for (const f of names) {
+        const set = byFile.get(f) ?? new Set<number>();
+        set.add(heights[i]!);
+        byFile.set(f, set);
+      }
+    });
+    return [...byFile].map(([file, hs]) => ({ file, heights: [...hs].sort((a, b) => a - b) }));
   }
 
   sub(prefix: string, opts: SubOptions = {}): KvStore {

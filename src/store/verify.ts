@@ -68,6 +68,11 @@ export interface VerifyReport {
   problems: Record<number, string[]>;
   /** Damage not tied to one height (tx index, unreadable ranges). */
   other: string[];
+  /**
+   * The database files that hold the damaged values, with their heights (LevelDB: table files from
+   * its MANIFEST, or its log when no table covers the key; LMDB: data.mdb). Empty when unknown.
+   */
+  files: { file: string; heights: number[] }[];
   checked: { blocks: number; certificates: number; hashes: number; txIndex: number };
 }
 
@@ -196,8 +201,25 @@ export async function verifyStore(a: VerifyAccess, opts: VerifyOptions = {}): Pr
     damagedCount: damaged.size,
     problems,
     other,
+    files: [],
     checked,
   };
+}
+
+/** The b/c/h keys of the values a height's problems name (a decode problem names block and cert). */
+export function damagedKeys(height: number, problems: string[]): Uint8Array[] {
+  const keys = new Map<string, Uint8Array>();
+  for (const p of problems) {
+    const ks = p.startsWith('block hash')
+      ? [hashKey(height)]
+      : p.startsWith('certificate')
+        ? [certKey(height)]
+        : p.startsWith('block ') && !p.startsWith("block's")
+          ? [blockKey(height)]
+          : [blockKey(height), certKey(height), hashKey(height)];
+    for (const k of ks) keys.set(Buffer.from(k).toString('hex'), k);
+  }
+  return [...keys.values()];
 }
 
 /** "3, 7-9, 12" for a sorted list of heights. */

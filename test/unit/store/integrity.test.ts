@@ -155,6 +155,12 @@ describe('store integrity', () => {
     const r = await opened.verify({ deep: true });
     expect(r.ok).toBe(false);
     expect(r.damagedCount).toBeGreaterThan(0);
+    // The damaged table file is named (read from LevelDB's MANIFEST), with the heights it holds.
+    const named = r.files.find((f) => f.file === file);
+    expect(named).toBeDefined();
+    expect(named!.heights.length).toBeGreaterThan(0);
+    const quick = await opened.verify();
+    expect(quick.files.map((f) => f.file)).toContain(file);
     // Every height is either served intact or refused with STORE_CORRUPT: never missing, never altered.
     let served = 0;
     for (const f of chain) {
