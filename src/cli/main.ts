@@ -25,6 +25,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run and control a local multi-node testnet',
     load: async () => (await import('./testnet.ts')).testnetCommand,
   },
+  store: {
+    summary: 'check the database for damage (store verify)',
+    load: async () => (await import('./store.ts')).storeCommand,
+  },
+  wal: {
+    summary: 'inspect or repair the consensus write-ahead log',
+    load: async () => (await import('./wal.ts')).walCommand,
+  },
   bench: {
     summary: 'open-loop load generator against one or more nodes',
     load: async () => (await import('./bench.ts')).benchCommand,

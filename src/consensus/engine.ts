@@ -46,10 +46,11 @@ import {
   inputHeight,
   type TimeoutConfig,
 } from './state-machine.ts';
+import { type EngineHealth, HaltSignal, StorageHalt } from './storage-halt.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
 import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
 import { proposerIndex } from './validators.ts';
-import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
+import { Wal, type WalEntry, type WalOptions, walEntryHeight } from './wal.ts';
 
 /**
  * The WAL is compacted when it grows past this size (Wal.compact: its fsyncs run off the event loop;
@@ -66,6 +67,8 @@ const MAX_REBUILDS = 256;
 const MAX_COMMITS_IN_FLIGHT = 2;
 /** Bound on WAL records kept for one height (plus early next-height messages). */
 const MAX_WAL_ENTRIES = 100_000;
+/** While halted on a storage fault, received proposals and votes beyond this many queued are dropped. */
+const MAX_HALTED_QUEUE = 10_000;
 
 export interface ConsensusEngineOptions {
   chainId: string;
@@ -142,8 +145,16 @@ export interface ConsensusEngineOptions {
    * never wait (the node's config default is 50 ms).
    */
   minBlockIntervalMs?: number;
-  /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
+  /**
+   * Called when consensus cannot go on and the node should shut down. Storage write faults do NOT
+   * land here: they halt signing and are retried until writes succeed again (see `health()`).
+   */
   onFatal?: (err: unknown) => void;
+  /** WAL file calls (tests inject write faults). */
+  walIo?: WalOptions['io'];
+  /** Backoff between storage probes while halted on a write fault (default 100 ms doubling to 5 s). */
+  storageProbeMinMs?: number;
+  storageProbeMaxMs?: number;
 }
 
 export interface ConsensusEngineExt extends ConsensusEngine {
@@ -212,6 +223,11 @@ export class Engine implements ConsensusEngineExt {
   #decidedHeight = 0;
   /** Decided blocks whose store write has not finished. */
   #commitsInFlight = 0;
+  /** Fail-stop on storage write faults (storage-halt.ts). */
+  readonly #storage: StorageHalt;
+  /** Actions of an input that were cut short by a storage halt; applied first on resume. */
+  #stalled: { actions: CoreAction[]; done?: ((actions: CoreAction[]) => void) | undefined } | null = null;
+  #probingWal = false;
 
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
@@ -220,6 +236,16 @@ export class Engine implements ConsensusEngineExt {
     this.#verify = opts.verify ?? ed25519Verify;
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
     this.#metrics = makeMetrics(opts.registry, opts.validators, () => this.core.round);
+    this.#storage = new StorageHalt({
+      logger: this.#log,
+      clock: this.#clock,
+      ...(opts.storageProbeMinMs === undefined ? {} : { minDelayMs: opts.storageProbeMinMs }),
+      ...(opts.storageProbeMaxMs === undefined ? {} : { maxDelayMs: opts.storageProbeMaxMs }),
+      onChange: (halted) => {
+        this.#metrics.halted.set(halted ? 1 : 0);
+        if (!halted && this.#running && !this.#pumping) void this.#pump();
+      },
+    });
     if (opts.signer !== null && opts.dataDir === undefined) {
       throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
     }
@@ -277,7 +303,10 @@ export class Engine implements ConsensusEngineExt {
     }
     o.network.subscribe('consensus', (msg) => this.#onGossip(msg.from, msg.data));
     if (o.dataDir !== undefined) {
-      const { wal, entries } = Wal.open(join(o.dataDir, 'cs.wal'), { logger: this.#log });
+      const { wal, entries } = Wal.open(join(o.dataDir, 'cs.wal'), {
+        logger: this.#log,
+        ...(o.walIo === undefined ? {} : { io: o.walIo }),
+      });
       this.#wal = wal;
       await this.#replay(entries);
     } else {
@@ -296,6 +325,7 @@ export class Engine implements ConsensusEngineExt {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#storage.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#queue = [];
@@ -314,6 +344,11 @@ export class Engine implements ConsensusEngineExt {
       step: this.core.step,
       lastCommitMs: this.#lastCommitMs,
     };
+  }
+
+  /** Not ok while a storage write fault halts signing (with the failing write's code and reason). */
+  health(): EngineHealth {
+    return this.#storage.health();
   }
 
   onCommit(listener: CommitListener): void {
@@ -518,6 +553,13 @@ export class Engine implements ConsensusEngineExt {
 
   #push(item: QueueItem): void {
     if (!this.#running && !this.#replaying) return;
+    if (
+      this.#storage.halted &&
+      this.#queue.length >= MAX_HALTED_QUEUE &&
+      (item.input?.kind === 'proposal' || item.input?.kind === 'vote')
+    ) {
+      return; // peers rebroadcast; timeouts and own work are never dropped
+    }
     this.#queue.push(item);
     if (!this.#pumping) void this.#pump();
   }
@@ -533,7 +575,20 @@ export class Engine implements ConsensusEngineExt {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      while (this.#running && this.#queue.length > 0) {
+      if (this.#stalled !== null && this.#running && !this.#storage.halted) {
+        // Resuming after a storage halt: finish the input that was cut short, exactly where it stopped.
+        const s = this.#stalled;
+        this.#stalled = null;
+        try {
+          await this.#apply(s.actions);
+          s.done?.(s.actions);
+        } catch (err) {
+          if (err instanceof HaltSignal)
+            this.#stalled = { actions: err.remaining as CoreAction[], done: s.done };
+          else this.#log.error({ err: errorMessage(err) }, 'consensus input failed on resume');
+        }
+      }
+      while (this.#running && this.#queue.length > 0 && !this.#storage.halted) {
         const item = this.#queue.shift()!;
         let actions: CoreAction[] = [];
         try {
@@ -553,13 +608,24 @@ export class Engine implements ConsensusEngineExt {
               this.#walEntries.length < MAX_WAL_ENTRIES
             ) {
               const e: WalEntry = { type: 'input', input: i };
-              this.#wal.append(e, item.raw);
+              try {
+                this.#wal.append(e, item.raw);
+              } catch (err) {
+                // Not logged, so not fed: keep the input for when the log can be written again.
+                this.#queue.unshift(item);
+                this.#walFault(err);
+                break;
+              }
               this.#walEntries.push(e);
             }
             actions = this.core.handle(i);
           }
           await this.#apply(actions);
         } catch (err) {
+          if (err instanceof HaltSignal) {
+            this.#stalled = { actions: err.remaining as CoreAction[], done: item.done };
+            break;
+          }
           this.#log.error(
             { err: errorMessage(err), input: item.input?.kind ?? 'resume' },
             'consensus input failed',
@@ -574,26 +640,61 @@ export class Engine implements ConsensusEngineExt {
 
   // ---------------------------------------------------------------- actions
 
+  /** A WAL append or fsync failed: halt, and probe (repair the log) with backoff until it works. */
+  #walFault(err: unknown): void {
+    this.#storage.fail('wal', err);
+    if (this.#probingWal) return;
+    this.#probingWal = true;
+    void (async () => {
+      let repaired = false;
+      try {
+        while (!repaired && this.#running && this.#wal !== null) {
+          await this.#storage.backoff('wal');
+          if (!this.#running || this.#wal === null) break;
+          try {
+            await this.#wal.repair();
+            repaired = true;
+          } catch (e) {
+            this.#storage.fail('wal', e);
+          }
+        }
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err) }, 'WAL probe failed');
+      }
+      this.#probingWal = false;
+      // The stalled work retries the failed write itself (a new fault starts a new probe).
+      if (repaired) this.#storage.clear('wal');
+    })();
+  }
+
   async #apply(actions: CoreAction[]): Promise<void> {
-    for (const a of actions) {
+    for (let idx = 0; idx < actions.length; idx++) {
+      const a = actions[idx]!;
       switch (a.kind) {
         case 'send': {
+          // Nothing is signed-and-sent unless durably logged: stop here while storage is failing.
+          if (this.#storage.halted) throw new HaltSignal(actions.slice(idx));
           const m = a.message;
           const bytes = encodeMessage(m);
           if (this.#wal !== null) {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
-            if (!this.#recordedOwn.has(k)) {
-              const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
-              this.#wal.append(e, bytes);
-              this.#walEntries.push(e);
-              this.#recordedOwn.set(
-                k,
-                msgHash(m, (b) => this.#hash(b)),
-              );
+            try {
+              if (!this.#recordedOwn.has(k)) {
+                const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
+                this.#wal.append(e, bytes);
+                this.#walEntries.push(e);
+                this.#recordedOwn.set(
+                  k,
+                  msgHash(m, (b) => this.#hash(b)),
+                );
+              }
+              const t0 = performance.now();
+              await this.#wal.sync();
+              this.#metrics.walSync.observe((performance.now() - t0) / 1000);
+            } catch (err) {
+              this.#walFault(err);
+              throw new HaltSignal(actions.slice(idx));
             }
-            const t0 = performance.now();
-            await this.#wal.sync();
-            this.#metrics.walSync.observe((performance.now() - t0) / 1000);
           }
           this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
@@ -753,16 +854,31 @@ export class Engine implements ConsensusEngineExt {
     const store = this.#o.store;
     const h = block.header.height;
     if (h <= store.height()) return;
-    try {
-      await store.commitBlock(block, cert);
-    } catch (err) {
-      // The core has moved on but the block is not durable: halting is the only safe choice.
-      this.#running = false;
-      for (const t of this.#timers) clearTimeout(t);
-      this.#log.fatal({ err: errorMessage(err), height: h }, 'block store commit failed; consensus halted');
-      this.#o.onFatal?.(err);
-      throw err;
+    // The core has moved on but the block is not durable: signing halts, and the write is retried
+    // with backoff until it succeeds (the WAL keeps the height's records meanwhile; a restart
+    // decides the block again from them). Replay (start-up) does not retry: start fails instead.
+    for (;;) {
+      try {
+        await store.commitBlock(block, cert);
+        break;
+      } catch (err) {
+        if (!this.#running || (err as { code?: unknown }).code !== 'STORE_WRITE_FAILED') {
+          // Not a write fault (a height or parent mismatch is a broken invariant): stop for good.
+          this.#running = false;
+          for (const t of this.#timers) clearTimeout(t);
+          this.#log.fatal(
+            { err: errorMessage(err), height: h },
+            'block store commit failed; consensus halted',
+          );
+          this.#o.onFatal?.(err);
+          throw err;
+        }
+        this.#storage.fail('store', err);
+        await this.#storage.backoff('store');
+        if (!this.#running) throw err;
+      }
     }
+    this.#storage.clear('store');
     // Records of committed heights are skipped on replay; the file is compacted (rewritten with the
     // records of later heights only) once it grows past a bound, not on every block: that would cost
     // two fsyncs on the commit path.
@@ -977,6 +1093,11 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
     compactFailed: new Counter({
       name: 'ordo_consensus_compact_failed_total',
       help: 'Compact proposals dropped because their transactions could not be fetched',
+      registers,
+    }),
+    halted: new Gauge({
+      name: 'ordo_consensus_storage_halted',
+      help: '1 while signing is halted on a storage write fault (WAL or block store), else 0',
       registers,
     }),
     walSync: new Histogram({

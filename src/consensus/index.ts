@@ -1,6 +1,7 @@
 /**
  * Public surface of the consensus component for the composition root, the RPC layer, rollup adapters
- * and light clients. Internals (the WAL format, the simulator) are imported from their own modules.
+ * and light clients. Internals (the WAL format, the simulator) are imported from their own modules; the
+ * CLI's WAL tools (inspect, repair) are exported here.
  */
 export {
   CertificateError,
@@ -16,6 +17,15 @@ export {
 } from './engine.ts';
 export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
+export type { EngineHealth } from './storage-halt.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
 export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
 export { indexOfKey, isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';
+export {
+  inspectWalFile,
+  repairWalFile,
+  WAL_RECOVERY_HINT,
+  type WalErrorCode,
+  type WalInspection,
+  type WalRecordInfo,
+} from './wal.ts';

@@ -42,6 +42,11 @@ export interface ConsensusEngine {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): ConsensusStatus;
+  /**
+   * Not ok while consensus cannot sign: a storage write fault (the code and reason of the failing
+   * write; it clears by itself once writes succeed again) or a halt.
+   */
+  health(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
   onCommit(listener: CommitListener): void;
   evidence(): Promise<DuplicateVoteEvidence[]>;
 }

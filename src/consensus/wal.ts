@@ -8,9 +8,16 @@
  * store (the store is the durable record of everything older).
  *
  * File format: 8-byte magic `ORDOWAL1`, then records `[len u32 BE][crc32 u32 BE][payload]`, payload
- * `[type u8][nowMs u64 BE][body]`. On open, a torn tail (a record cut short by a crash, or the very
- * last record failing its CRC) is truncated with a warning; anything wrong before the tail stops
- * start-up with a `WAL_CORRUPT` error naming the file and the byte offset.
+ * `[type u8][nowMs u64 BE][body]`. On open, a bad record (cut short, an impossible length, a failed
+ * CRC, undecodable) with NO intact record after it is a torn tail: it is truncated with a warning. A
+ * bad record followed by intact ones is corruption in the middle: start-up stops with a `WAL_CORRUPT`
+ * error naming the file, the byte offset and the recovery commands (`ordo wal inspect|repair`).
+ *
+ * Write faults (ADR 0088): a failed append (ENOSPC, EIO, a short write) truncates the file back to the
+ * last good record and throws `WAL_WRITE_FAILED`; a failed fsync throws `WAL_SYNC_FAILED` and leaves the
+ * log "failed" (the kernel may have dropped the dirty pages: a later fsync proves nothing) until
+ * `repair()` rewrites everything appended since the last good fsync and syncs it again. All file calls
+ * go through `WalIo`, so tests inject faults.
  */
 import {
   closeSync,
@@ -183,8 +190,141 @@ export function walEntryHeight(e: WalEntry): number {
   return inputHeight(e.type === 'own' ? { kind: 'own', message: e.message, nowMs: e.nowMs } : e.input);
 }
 
+/**
+ * The file calls the log makes after it is open (appends, fsyncs, truncations): node:fs by default,
+ * replaced by tests to inject ENOSPC, EIO and short writes.
+ */
+export interface WalIo {
+  write(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  ftruncate(fd: number, length: number): void;
+  read(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+}
+
+export const nodeWalIo: WalIo = {
+  write: (fd, buf, offset, length, position) => writeSync(fd, buf, offset, length, position),
+  fdatasync: (fd, cb) => fdatasync(fd, cb),
+  ftruncate: (fd, length) => ftruncateSync(fd, length),
+  read: (fd, buf, offset, length, position) => readSync(fd, buf, offset, length, position),
+};
+
 export interface WalOptions {
   logger?: Logger;
+  /** File calls after open (default node:fs); tests inject faults here. */
+  io?: WalIo;
+}
+
+/** Error codes of the log. */
+export type WalErrorCode = 'WAL_CORRUPT' | 'WAL_WRITE_FAILED' | 'WAL_SYNC_FAILED' | 'WAL_RECORD_TOO_LARGE';
+
+/** The operator's way out of a refused log, named in every WAL_CORRUPT error (docs/operating.md). */
+export const WAL_RECOVERY_HINT =
+  'inspect it with `ordo wal inspect --home <node home>`, then `ordo wal repair --home <node home>` ' +
+  '(truncates at the bad record, keeps a backup copy); see docs/operating.md "Storage faults"';
+
+/** Most CRC work spent looking for an intact record after a bad one, before calling the damage corruption. */
+const MAX_LOOKAHEAD_CRC_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The first offset after `from` where an intact record (length in bounds, CRC matching, decodes)
+ * starts; undefined when none does. `exhausted` when the search gave up (treated as corruption: when in
+ * doubt the log is refused, not cut).
+ */
+export function findIntactRecord(buf: Buffer, from: number): { offset?: number; exhausted: boolean } {
+  let budget = MAX_LOOKAHEAD_CRC_BYTES;
+  for (let o = from; o + 8 <= buf.length; o++) {
+    const len = buf.readUInt32BE(o);
+    if (len < 9 || len > MAX_WAL_RECORD_BYTES || o + 8 + len > buf.length) continue;
+    budget -= len;
+    if (budget < 0) return { exhausted: true };
+    const payload = buf.subarray(o + 8, o + 8 + len);
+    if (crc32(payload) !== buf.readUInt32BE(o + 4)) continue;
+    try {
+      decodeWalEntry(payload);
+      return { offset: o, exhausted: false };
+    } catch {
+      // a CRC collision on garbage: keep looking
+    }
+  }
+  return { exhausted: false };
+}
+
+/** One record of a scan, for `ordo wal inspect`. */
+export interface WalRecordInfo {
+  offset: number;
+  bytes: number;
+  type: WalEntry['type'];
+  kind: string;
+  height: number;
+}
+
+/** What `inspectWal` finds: intact records, then the first bad one (if any) and whether it is a torn tail. */
+export interface WalInspection {
+  size: number;
+  records: WalRecordInfo[];
+  /** End of the last intact record before any damage. */
+  validEnd: number;
+  damage?: { offset: number; reason: string; torn: boolean; nextIntactOffset?: number };
+}
+
+/** Scan a WAL image without changing anything (the reader's rules; used by the CLI and `Wal.open`). */
+export function inspectWalBuffer(buf: Buffer, entries?: WalEntry[]): WalInspection {
+  const records: WalRecordInfo[] = [];
+  const out = (validEnd: number, offset: number, reason: string, magicBad = false): WalInspection => {
+    if (magicBad) return { size: buf.length, records, validEnd, damage: { offset, reason, torn: false } };
+    const next = findIntactRecord(buf, offset + 1);
+    const torn = next.offset === undefined && !next.exhausted;
+    return {
+      size: buf.length,
+      records,
+      validEnd,
+      damage: {
+        offset,
+        reason: next.exhausted ? `${reason} (search for later intact records gave up)` : reason,
+        torn,
+        ...(next.offset === undefined ? {} : { nextIntactOffset: next.offset }),
+      },
+    };
+  };
+  if (buf.length < MAGIC.length) {
+    if (buf.length > 0 && !MAGIC.subarray(0, buf.length).equals(buf)) return out(0, 0, 'bad magic', true);
+    if (buf.length > 0)
+      return {
+        size: buf.length,
+        records,
+        validEnd: 0,
+        damage: { offset: 0, reason: 'header is torn', torn: true },
+      };
+    return { size: 0, records, validEnd: 0 };
+  }
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return out(0, 0, 'not an Ordo WAL (bad magic)', true);
+  let o = MAGIC.length;
+  while (o < buf.length) {
+    if (buf.length - o < 8) return out(o, o, 'partial record header');
+    const len = buf.readUInt32BE(o);
+    const crc = buf.readUInt32BE(o + 4);
+    if (len > MAX_WAL_RECORD_BYTES) return out(o, o, `record length ${len} exceeds ${MAX_WAL_RECORD_BYTES}`);
+    const end = o + 8 + len;
+    if (end > buf.length) return out(o, o, 'record cut short');
+    const payload = buf.subarray(o + 8, end);
+    if (crc32(payload) !== crc) return out(o, o, 'record fails its checksum');
+    let e: WalEntry;
+    try {
+      e = decodeWalEntry(payload);
+    } catch (err) {
+      return out(o, o, `record does not decode: ${(err as Error).message}`);
+    }
+    entries?.push(e);
+    records.push({
+      offset: o,
+      bytes: 8 + len,
+      type: e.type,
+      kind: e.type === 'own' ? e.message.kind : e.input.kind,
+      height: walEntryHeight(e),
+    });
+    o = end;
+  }
+  return { size: buf.length, records, validEnd: o };
 }
 
 function fsyncDir(path: string): void {
@@ -227,9 +367,16 @@ const COMPACT_MAX_PASSES = 8;
 export class Wal {
   readonly path: string;
   readonly #log: Logger;
+  readonly #io: WalIo;
   #fd: number;
   #size: number;
   #dirty = false;
+  /** End of the records the last successful fsync made durable. */
+  #syncedSize: number;
+  /** Set when an fsync failed (or a failed append could not be undone): appends refused until `repair()`. */
+  #failed: Error | undefined;
+  /** Size of the last append that failed: `repair()` proves that much space is writable again. */
+  #probeBytes = 0;
   /** While `compact` runs: records appended since it started (they go to the new file too). */
   #carry: Buffer[] | undefined;
   /** fsyncs in flight on the current fd: a fd replaced by `compact` is closed after they finish. */
@@ -239,11 +386,13 @@ export class Wal {
   /** Bumped by `reset` and `close`: a compaction that started before gives up. */
   #generation = 0;
 
-  private constructor(path: string, fd: number, size: number, log: Logger) {
+  private constructor(path: string, fd: number, size: number, log: Logger, io: WalIo) {
     this.path = path;
     this.#fd = fd;
     this.#size = size;
+    this.#syncedSize = size;
     this.#log = log;
+    this.#io = io;
   }
 
   /** Open (creating if absent), validate and return the log with its records. */
@@ -271,7 +420,10 @@ export class Wal {
         writeSync(fd, MAGIC, 0, MAGIC.length, 0);
         fsyncSync(fd);
       }
-      return { wal: new Wal(path, fd, Math.max(validEnd, MAGIC.length), log), entries };
+      return {
+        wal: new Wal(path, fd, Math.max(validEnd, MAGIC.length), log, opts.io ?? nodeWalIo),
+        entries,
+      };
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -292,70 +444,180 @@ export class Wal {
   }
 
   static #scan(path: string, buf: Buffer, log: Logger): { entries: WalEntry[]; validEnd: number } {
-    const corrupt = (offset: number, what: string): never => {
-      throw new OrdoError('WAL_CORRUPT', `WAL ${path} is corrupt at byte offset ${offset}: ${what}`, {
-        path,
-        offset,
-      });
-    };
-    const torn = (offset: number, what: string): { entries: WalEntry[]; validEnd: number } => {
-      log.warn({ path, offset, size: buf.length, reason: what }, 'WAL has a torn tail; truncating it');
-      return { entries, validEnd: offset };
-    };
     const entries: WalEntry[] = [];
-    if (buf.length < MAGIC.length) {
-      if (buf.length > 0 && !MAGIC.subarray(0, buf.length).equals(buf)) corrupt(0, 'bad magic');
-      if (buf.length > 0) log.warn({ path }, 'WAL header is torn; starting an empty log');
-      return { entries, validEnd: 0 };
+    const r = inspectWalBuffer(buf, entries);
+    const d = r.damage;
+    if (d === undefined) return { entries, validEnd: r.validEnd };
+    if (d.torn) {
+      log.warn(
+        { path, offset: d.offset, size: buf.length, dropped: buf.length - r.validEnd, reason: d.reason },
+        'WAL has a torn tail (an interrupted or failed write); truncating it',
+      );
+      return { entries, validEnd: r.validEnd };
     }
-    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) corrupt(0, 'not an Ordo WAL (bad magic)');
-    let o = MAGIC.length;
-    while (o < buf.length) {
-      if (buf.length - o < 8) return torn(o, 'partial record header');
-      const len = buf.readUInt32BE(o);
-      const crc = buf.readUInt32BE(o + 4);
-      if (len > MAX_WAL_RECORD_BYTES) corrupt(o, `record length ${len} exceeds ${MAX_WAL_RECORD_BYTES}`);
-      const end = o + 8 + len;
-      if (end > buf.length) return torn(o, 'record cut short');
-      const payload = buf.subarray(o + 8, end);
-      if (crc32(payload) !== crc) {
-        if (end === buf.length) return torn(o, 'last record fails its checksum');
-        corrupt(o, 'record fails its checksum');
-      }
-      try {
-        entries.push(decodeWalEntry(payload));
-      } catch (err) {
-        corrupt(o, `record does not decode: ${(err as Error).message}`);
-      }
-      o = end;
-    }
-    return { entries, validEnd: o };
+    const after =
+      d.nextIntactOffset === undefined ? '' : `; an intact record follows at offset ${d.nextIntactOffset}`;
+    throw new OrdoError<WalErrorCode>(
+      'WAL_CORRUPT',
+      `WAL ${path} is corrupt at byte offset ${d.offset}: ${d.reason}${after}, so this is damage in the middle of the log, not a torn write; ${WAL_RECOVERY_HINT}`,
+      {
+        path,
+        offset: d.offset,
+        ...(d.nextIntactOffset === undefined ? {} : { nextIntactOffset: d.nextIntactOffset }),
+      },
+    );
   }
 
-  /** Append a record (written to the OS, not yet durable); see encodeWalEntry for `messageBytes`. */
+  #error(code: WalErrorCode, what: string, cause: unknown): OrdoError<WalErrorCode> {
+    const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+    return new OrdoError<WalErrorCode>(
+      code,
+      `WAL ${this.path}: ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { path: this.path, ...(errno === undefined ? {} : { errno }) },
+      { cause },
+    );
+  }
+
+  /**
+   * Append a record (written to the OS, not yet durable); see encodeWalEntry for `messageBytes`. On a
+   * failed or short write the file is truncated back to the last good record and `WAL_WRITE_FAILED` is
+   * thrown: the log stays valid and the record is not in it.
+   */
   append(e: WalEntry, messageBytes?: Uint8Array): void {
+    if (this.#failed !== undefined) {
+      throw this.#error('WAL_WRITE_FAILED', 'the log is failed until repaired', this.#failed);
+    }
     const rec = frame(encodeWalEntry(e, messageBytes));
     let off = 0;
-    while (off < rec.length) off += writeSync(this.#fd, rec, off, rec.length - off, this.#size + off);
+    try {
+      while (off < rec.length) {
+        const n = this.#io.write(this.#fd, rec, off, rec.length - off, this.#size + off);
+        if (n <= 0) throw new Error(`short write: ${off} of ${rec.length} bytes written`);
+        off += n;
+      }
+    } catch (err) {
+      try {
+        this.#io.ftruncate(this.#fd, this.#size);
+      } catch (undo) {
+        // The torn bytes stay on disk: nothing more may be appended behind them until repair().
+        this.#failed = undo instanceof Error ? undo : new Error(String(undo));
+      }
+      this.#probeBytes = rec.length;
+      throw this.#error('WAL_WRITE_FAILED', `append of ${rec.length} bytes failed after ${off}`, err);
+    }
+    this.#probeBytes = 0;
     this.#size += rec.length;
     this.#dirty = true;
     this.#carry?.push(rec);
   }
 
-  /** Make every appended record durable. */
+  /**
+   * Make every appended record durable. A failed fsync throws `WAL_SYNC_FAILED` and fails the log (the
+   * kernel may have dropped the unwritten pages, so a second fsync proves nothing) until `repair()`.
+   */
   async sync(): Promise<void> {
+    if (this.#failed !== undefined) {
+      throw this.#error('WAL_SYNC_FAILED', 'the log is failed until repaired', this.#failed);
+    }
     if (this.#dirSync !== undefined) await this.#dirSync;
     if (!this.#dirty) return;
     this.#dirty = false;
     const fd = this.#fd;
+    const upTo = this.#size;
     // fdatasync: the data and the file size, without unrelated metadata such as timestamps.
-    const p = fsyncAsync(fd, true);
+    const p = new Promise<void>((resolve, reject) =>
+      this.#io.fdatasync(fd, (err) => (err ? reject(err) : resolve())),
+    );
     const syncs = this.#syncs;
     syncs.add(p);
     try {
       await p;
+    } catch (err) {
+      if (fd === this.#fd) {
+        this.#failed = err instanceof Error ? err : new Error(String(err));
+        this.#dirty = true;
+      }
+      throw this.#error('WAL_SYNC_FAILED', 'fsync failed', err);
     } finally {
       syncs.delete(p);
+    }
+    if (fd === this.#fd && upTo > this.#syncedSize) this.#syncedSize = upTo;
+  }
+
+  /** Why the log refuses appends (a failed fsync not yet repaired), or undefined. */
+  get failure(): Error | undefined {
+    return this.#failed;
+  }
+
+  /**
+   * Bring a failed log back: the bytes appended since the last good fsync are read back, cut at the
+   * first record that does not check out (a record never synced may be lost; one that was reported
+   * durable never is), written again and fsynced. Throws (the log stays failed) while the disk still
+   * refuses; on success appends are accepted again. Also fine to call on a healthy log (a cheap probe).
+   */
+  async repair(): Promise<void> {
+    if (this.#fd < 0) throw this.#error('WAL_WRITE_FAILED', 'repair of a closed log', new Error('closed'));
+    const from = this.#syncedSize;
+    const len = this.#size - from;
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    try {
+      while (got < len) {
+        const n = this.#io.read(this.#fd, buf, got, len - got, from + got);
+        if (n <= 0) break;
+        got += n;
+      }
+      // Keep the whole records among the bytes read back.
+      let keep = 0;
+      while (keep + 8 <= got) {
+        const rl = buf.readUInt32BE(keep);
+        if (rl > MAX_WAL_RECORD_BYTES || keep + 8 + rl > got) break;
+        if (crc32(buf.subarray(keep + 8, keep + 8 + rl)) !== buf.readUInt32BE(keep + 4)) break;
+        keep += 8 + rl;
+      }
+      // Written over themselves (already allocated: no new space needed), which makes the pages dirty
+      // again; then everything behind them (torn bytes of a failed append) is cut.
+      let off = 0;
+      while (off < keep) {
+        const n = this.#io.write(this.#fd, buf, off, keep - off, from + off);
+        if (n <= 0) throw new Error(`short write: ${off} of ${keep} bytes written`);
+        off += n;
+      }
+      this.#io.ftruncate(this.#fd, from + keep);
+      // After a failed append: prove the space for it is there again (write it as zeros past the end,
+      // then cut them), so the retry does not just fail again.
+      if (this.#probeBytes > 0) {
+        const probe = Buffer.alloc(this.#probeBytes);
+        try {
+          let p = 0;
+          while (p < probe.length) {
+            const n = this.#io.write(this.#fd, probe, p, probe.length - p, from + keep + p);
+            if (n <= 0) throw new Error(`short write: ${p} of ${probe.length} probe bytes written`);
+            p += n;
+          }
+        } finally {
+          this.#io.ftruncate(this.#fd, from + keep);
+        }
+      }
+      await new Promise<void>((resolve, reject) =>
+        this.#io.fdatasync(this.#fd, (err) => (err ? reject(err) : resolve())),
+      );
+      if (keep < len) {
+        this.#log.warn(
+          { path: this.path, lost: len - keep },
+          'WAL repair dropped records that never became durable',
+        );
+      }
+      this.#probeBytes = 0;
+      this.#size = from + keep;
+      this.#syncedSize = this.#size;
+      this.#dirty = false;
+      if (this.#failed !== undefined) this.#log.info({ path: this.path, size: this.#size }, 'WAL repaired');
+      this.#failed = undefined;
+    } catch (err) {
+      // The bytes are still in place (written over themselves at most): the next repair reads them again.
+      this.#failed = err instanceof Error ? err : new Error(String(err));
+      throw this.#error('WAL_WRITE_FAILED', 'repair failed', err);
     }
   }
 
@@ -370,7 +632,7 @@ export class Wal {
    * the log left as it was.
    */
   async compact(entries: WalEntry[]): Promise<boolean> {
-    if (this.#carry !== undefined || this.#fd < 0) return false;
+    if (this.#carry !== undefined || this.#fd < 0 || this.#failed !== undefined) return false;
     const tmp = `${this.path}.tmp`;
     const generation = this.#generation;
     this.#carry = [];
@@ -400,6 +662,7 @@ export class Wal {
       this.#fd = fd;
       fd = -1;
       this.#size = size;
+      this.#syncedSize = size;
       this.#dirty = false;
       const pending = [...this.#syncs];
       this.#syncs = new Set();
@@ -428,7 +691,9 @@ export class Wal {
     ftruncateSync(this.#fd, MAGIC.length);
     fsyncSync(this.#fd);
     this.#size = MAGIC.length;
+    this.#syncedSize = MAGIC.length;
     this.#dirty = false;
+    this.#failed = undefined;
   }
 
   get size(): number {
@@ -443,4 +708,62 @@ export class Wal {
     }
     this.#log.debug({ path: this.path }, 'WAL closed');
   }
+}
+
+function readWholeFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buf, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Scan a WAL file without changing it (`ordo wal inspect`). */
+export function inspectWalFile(path: string): WalInspection {
+  return inspectWalBuffer(readWholeFile(path));
+}
+
+/**
+ * `ordo wal repair`: keep a byte-for-byte backup of the log next to it, then cut the log at its first
+ * bad record (everything after it is dropped, intact or not). Records lost this way are inputs and own
+ * votes of the height in progress: the sign guard (last-signed.json) still refuses to sign anything
+ * that conflicts with what this node signed, and peers resend what it missed. Returns what it did;
+ * does nothing (no backup) when the log has no damage.
+ */
+export function repairWalFile(
+  path: string,
+  nowMs: number = Date.now(),
+): { inspection: WalInspection; backup?: string; truncatedTo?: number } {
+  const buf = readWholeFile(path);
+  const inspection = inspectWalBuffer(buf);
+  if (inspection.damage === undefined) return { inspection };
+  const backup = `${path}.corrupt-${nowMs}`;
+  const b = openSync(backup, 'wx');
+  try {
+    let off = 0;
+    while (off < buf.length) off += writeSync(b, buf, off, buf.length - off, off);
+    fsyncSync(b);
+  } finally {
+    closeSync(b);
+  }
+  const keep = inspection.validEnd < MAGIC.length ? 0 : inspection.validEnd;
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, keep);
+    if (keep === 0) writeSync(fd, MAGIC, 0, MAGIC.length, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(path);
+  return { inspection, backup, truncatedTo: Math.max(keep, MAGIC.length) };
 }

@@ -32,6 +32,7 @@ import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
 import { RecentlyDecided } from './recent-txs.ts';
+import { checkStore } from './store-check.ts';
 
 export interface NodeOptions {
   home: string;
@@ -146,6 +147,7 @@ export class OrdoNode {
     });
     this.#store = store;
     this.#started.push({ name: 'store', stop: () => store.close() });
+    await checkStore(store, this.home, root.child({ module: 'store' }));
 
     // 2. executor
     const executor = createExecutor({

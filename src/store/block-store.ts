@@ -9,8 +9,19 @@
  * back, so after a crash at any moment the store holds either the whole block or nothing of it.
  * Commits are serialized through a promise chain, so concurrent callers cannot race on the height.
  * Durable (fsync) by default; `sync: false` trades power-loss durability for speed (tests, benchmarks).
+ *
+ * Integrity (ADR 0089): block, certificate and block-hash values carry a CRC-32 (checksum.ts) checked on
+ * every read; a value that fails it, or one missing at a height the head pointer covers, is a
+ * `STORE_CORRUPT` error naming the height, never a hole or a silently different block. `verify()`
+ * scans everything (the `ordo store verify` command and the node's start-up check).
+ *
+ * Write faults: LevelDB keeps accepting writes after one failed to reach its log (ENOSPC), but those
+ * later writes are dropped when the log is replayed on the next open (measured, ADR 0089). So after a
+ * failed write the store accepts no other write until the engine has been closed and reopened, which is
+ * tried once the disk has room again; reads go on meanwhile (they wait only during the reopen itself).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statfsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
@@ -24,11 +35,13 @@ import {
 import { bytesEqual, toHex } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import type { Block, CommitCertificate } from '../types.ts';
+import { seal, unseal } from './checksum.ts';
 import type { Engine, EngineName } from './engine.ts';
 import {
   BLOCK_RANGE_HI,
   BLOCK_RANGE_LO,
   blockKey,
+  CRC_FROM_KEY,
   certKey,
   checkExtraKey,
   checkUserKey,
@@ -36,12 +49,15 @@ import {
   decodeHead,
   decodeTxLocation,
   decodeU32,
+  decodeU64,
   encodeHead,
   encodeU32,
+  encodeU64,
   HASH_BYTES,
   HEAD_KEY,
   hashKey,
   LAYOUT_VERSION,
+  LEGACY_LAYOUT_VERSION,
   metaKey,
   prefixEnd,
   subPrefix,
@@ -49,7 +65,9 @@ import {
   txLocationWrites,
   VERSION_KEY,
 } from './keys.ts';
+import { tablesForKeys } from './leveldb-files.ts';
 import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
+import { damagedKeys, type VerifyOptions, type VerifyReport, verifyStore } from './verify.ts';
 
 export type StoreErrorCode =
   | 'STORE_CLOSED'
@@ -133,6 +151,34 @@ function makeMetrics(registry: Registry | undefined): StoreMetrics {
   };
 }
 
+/** The errno code of a failed write (ENOSPC, EIO...), when the engine reports one. */
+function errnoOf(err: unknown): { errno?: string } {
+  const m = /\b(ENOSPC|EIO|EDQUOT|EROFS|ENOMEM)\b|No space left on device/.exec(errorMessage(err));
+  if (m === null) return {};
+  return { errno: m[1] ?? 'ENOSPC' };
+}
+
+/** Free bytes for an unprivileged writer on the filesystem holding `path` (undefined if unknown). */
+function freeBytes(path: string): number | undefined {
+  try {
+    const s = statfsSync(path);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total size of LevelDB's write-ahead logs in `path` (what a reopen turns into a table). */
+function logBytes(path: string): number {
+  let n = 0;
+  try {
+    for (const f of readdirSync(path)) if (f.endsWith('.log')) n += statSync(join(path, f)).size;
+  } catch {
+    // not a directory we can list: no estimate
+  }
+  return n;
+}
+
 /** Committed blocks kept in memory for readers of the chain head (at most ~1 MiB each). */
 export const RECENT_BLOCKS = 16;
 
@@ -174,6 +220,14 @@ export class EngineBlockStore implements BlockStore {
    * read back nor decoded nor re-hashed. Blocks are immutable once committed.
    */
   private readonly recent = new Map<number, { block: Block; cert: CommitCertificate }>();
+  /** First height whose b/c/h values are sealed with a checksum (layout 2; 1 for stores created by it). */
+  private crcFrom = 1;
+  /** Set by a failed write: no other write until the engine has been reopened (see the header). */
+  private writeFault: unknown;
+  /** A reopen in progress: reads and writes wait for it. */
+  private gate: Promise<void> | undefined;
+  /** The engine is closed after a reopen whose open failed; the next access tries again. */
+  private engineDown = false;
 
   constructor(engine: Engine, opts: BlockStoreOptions) {
     this.engine = engine;
@@ -246,14 +300,51 @@ export class EngineBlockStore implements BlockStore {
   private async recover(): Promise<void> {
     const version = await this.engine.get(VERSION_KEY);
     const headBytes = await this.engine.get(HEAD_KEY);
+    let upgradeFrom: number | undefined;
     if (version === undefined) {
       if (headBytes !== undefined)
         throw this.fail('STORE_CORRUPT', 'head pointer present but no layout version');
-      await this.engine.write([{ key: VERSION_KEY, value: encodeU32(LAYOUT_VERSION) }], this.sync);
-    } else if (decodeU32(version) !== LAYOUT_VERSION) {
+      await this.engine.write(
+        [
+          { key: VERSION_KEY, value: encodeU32(LAYOUT_VERSION) },
+          { key: CRC_FROM_KEY, value: encodeU64(1) },
+        ],
+        this.sync,
+      );
+      this.crcFrom = 1;
+    } else if (decodeU32(version) === LAYOUT_VERSION) {
+      const from = await this.engine.get(CRC_FROM_KEY);
+      const n = from === undefined ? undefined : decodeU64(from);
+      if (n === undefined || n < 1) {
+        throw this.fail(
+          'STORE_CORRUPT',
+          `layout ${LAYOUT_VERSION} store without a valid checksum start height`,
+        );
+      }
+      this.crcFrom = n;
+    } else if (decodeU32(version) === LEGACY_LAYOUT_VERSION) {
+      upgradeFrom = 0; // decided below, once the head is known
+    } else {
       throw this.fail(
         'STORE_CORRUPT',
-        `unsupported layout version ${decodeU32(version) ?? `(${version.byteLength} bytes)`}; this build reads version ${LAYOUT_VERSION}`,
+        `unsupported layout version ${decodeU32(version) ?? `(${version.byteLength} bytes)`}; this build reads versions ${LEGACY_LAYOUT_VERSION} and ${LAYOUT_VERSION}`,
+      );
+    }
+    if (upgradeFrom !== undefined) {
+      // Layout 1 -> 2: values already stored stay as they are; from the next height on they are sealed.
+      const legacyHead = headBytes === undefined ? undefined : decodeHead(headBytes);
+      this.crcFrom = legacyHead === undefined ? 1 : legacyHead.height + 1;
+      this.crcFrom = Math.max(1, this.crcFrom);
+      await this.engine.write(
+        [
+          { key: VERSION_KEY, value: encodeU32(LAYOUT_VERSION) },
+          { key: CRC_FROM_KEY, value: encodeU64(this.crcFrom) },
+        ],
+        this.sync,
+      );
+      this.log.info(
+        { from: LEGACY_LAYOUT_VERSION, to: LAYOUT_VERSION, checksumsFromHeight: this.crcFrom },
+        'store layout upgraded: blocks from this height on carry checksums',
       );
     }
     if (headBytes === undefined) {
@@ -268,7 +359,8 @@ export class EngineBlockStore implements BlockStore {
     if (head === undefined) {
       throw this.fail('STORE_CORRUPT', `head pointer is malformed (${headBytes.byteLength} bytes)`);
     }
-    const stored = await this.engine.get(hashKey(head.height));
+    const raw = await this.engine.get(hashKey(head.height));
+    const stored = raw === undefined ? undefined : this.opened(head.height, raw);
     if (stored === undefined || !bytesEqual(stored, head.hash)) {
       throw this.fail(
         'STORE_CORRUPT',
@@ -351,10 +443,12 @@ export class EngineBlockStore implements BlockStore {
     for (const w of extra) checkExtraKey(w.key);
 
     const started = performance.now();
+    const sealed = height >= this.crcFrom;
+    const body = (v: Uint8Array): Uint8Array => (sealed ? seal(v) : v);
     const writes: KvWrite[] = [
-      { key: blockKey(height), value: encodeBlock(block) },
-      { key: certKey(height), value: encodeCertificate(cert) },
-      { key: hashKey(height), value: hash },
+      { key: blockKey(height), value: body(encodeBlock(block)) },
+      { key: certKey(height), value: body(encodeCertificate(cert)) },
+      { key: hashKey(height), value: body(hash) },
     ];
     // First occurrence of a tx hash within the block wins (entries are written last-to-first, and a
     // later write of the same key in one batch overrides an earlier one); across blocks the latest wins.
@@ -363,12 +457,15 @@ export class EngineBlockStore implements BlockStore {
     writes.push({ key: HEAD_KEY, value: encodeHead({ height, hash }) });
 
     try {
+      await this.writable(writes);
       await this.engine.write(writes, this.sync);
     } catch (err) {
+      if (err instanceof OrdoError && err.code === 'STORE_WRITE_FAILED') throw err;
+      this.writeFault = err;
       throw this.fail(
         'STORE_WRITE_FAILED',
         `writing block ${height} failed: ${errorMessage(err)}`,
-        { height },
+        { height, ...errnoOf(err) },
         err,
       );
     }
@@ -390,9 +487,19 @@ export class EngineBlockStore implements BlockStore {
   async readKey(key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
     try {
+      await this.ready();
       return await this.engine.get(key);
     } catch (err) {
-      throw this.fail('STORE_READ_FAILED', `reading ${what} failed: ${errorMessage(err)}`, {}, err);
+      if (err instanceof OrdoError) throw err;
+      const corrupt = /corrupt|checksum|bad block|bad entry/i.test(
+        `${errorMessage(err)} ${errorMessage((err as { cause?: unknown }).cause ?? '')}`,
+      );
+      throw this.fail(
+        corrupt ? 'STORE_CORRUPT' : 'STORE_READ_FAILED',
+        `reading ${what} failed: ${errorMessage(err)}${corrupt ? '; the database is damaged: run `ordo store verify`' : ''}`,
+        {},
+        err,
+      );
     }
   }
 
@@ -405,8 +512,7 @@ export class EngineBlockStore implements BlockStore {
     if (!this.checkHeight(height)) return undefined;
     const hit = this.recent.get(height);
     if (hit !== undefined) return hit.block;
-    const v = await this.readKey(blockKey(height), `block ${height}`);
-    if (v === undefined) return undefined;
+    const v = this.sealedValue(height, 'block', await this.readKey(blockKey(height), `block ${height}`));
     try {
       return decodeBlock(v);
     } catch (err) {
@@ -424,8 +530,11 @@ export class EngineBlockStore implements BlockStore {
     if (!this.checkHeight(height)) return undefined;
     const hit = this.recent.get(height);
     if (hit !== undefined) return hit.cert;
-    const v = await this.readKey(certKey(height), `certificate ${height}`);
-    if (v === undefined) return undefined;
+    const v = this.sealedValue(
+      height,
+      'certificate',
+      await this.readKey(certKey(height), `certificate ${height}`),
+    );
     try {
       return decodeCertificate(v);
     } catch (err) {
@@ -441,8 +550,12 @@ export class EngineBlockStore implements BlockStore {
   async getBlockHash(height: number): Promise<Uint8Array | undefined> {
     this.assertOpen();
     if (!this.checkHeight(height)) return undefined;
-    const v = await this.readKey(hashKey(height), `block hash ${height}`);
-    if (v !== undefined && v.byteLength !== HASH_BYTES) {
+    const v = this.sealedValue(
+      height,
+      'block hash',
+      await this.readKey(hashKey(height), `block hash ${height}`),
+    );
+    if (v.byteLength !== HASH_BYTES) {
       throw this.fail('STORE_CORRUPT', `stored block hash ${height} has ${v.byteLength} bytes`, { height });
     }
     return v;
@@ -473,10 +586,100 @@ export class EngineBlockStore implements BlockStore {
   async writeBatch(writes: KvWrite[], sync: boolean = this.sync): Promise<void> {
     this.assertOpen();
     try {
+      await this.writable(writes);
       await this.engine.write(writes, sync);
     } catch (err) {
-      throw this.fail('STORE_WRITE_FAILED', `write failed: ${errorMessage(err)}`, {}, err);
+      if (err instanceof OrdoError && err.code === 'STORE_WRITE_FAILED') throw err;
+      this.writeFault = err;
+      throw this.fail('STORE_WRITE_FAILED', `write failed: ${errorMessage(err)}`, errnoOf(err), err);
     }
+  }
+
+  /**
+   * The payload of a checksummed value read at `height` (values below `crcFrom` are legacy: as stored).
+   * Undefined when the checksum fails.
+   */
+  private opened(height: number, v: Uint8Array): Uint8Array | undefined {
+    return height < this.crcFrom ? v : unseal(v);
+  }
+
+  /** A b/c/h value at a height the head covers: missing or failing its checksum is corruption. */
+  private sealedValue(height: number, what: string, v: Uint8Array | undefined): Uint8Array {
+    if (v === undefined) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `stored ${what} ${height} is missing below the head (${this.head}): the database is damaged; run \`ordo store verify\``,
+        { height },
+      );
+    }
+    const p = this.opened(height, v);
+    if (p === undefined) {
+      throw this.fail(
+        'STORE_CORRUPT',
+        `stored ${what} ${height} fails its checksum: the database is damaged; run \`ordo store verify\``,
+        { height },
+      );
+    }
+    return p;
+  }
+
+  /** Wait for a reopen in progress, and reopen an engine a failed reopen left closed. */
+  private async ready(): Promise<void> {
+    if (this.gate !== undefined) await this.gate.catch(() => undefined);
+    if (this.engineDown) await this.reopen();
+  }
+
+  /** Close and open the engine (single flight); on failure the engine stays down for the next try. */
+  private reopen(): Promise<void> {
+    if (this.gate !== undefined) return this.gate;
+    const gate = (async () => {
+      if (!this.engineDown) await this.engine.close().catch(() => undefined);
+      this.engineDown = true;
+      await this.engine.open();
+      this.engineDown = false;
+    })().finally(() => {
+      this.gate = undefined;
+    });
+    this.gate = gate;
+    return gate;
+  }
+
+  /**
+   * Before a write: after a failed one, reopen the engine first (so nothing written later can be lost
+   * with the torn log record), but only once the disk has room for what the reopen writes (the
+   * recovered memtable: about the size of the engine's logs) plus this batch; otherwise fail at once
+   * and keep serving reads.
+   */
+  private async writable(writes: KvWrite[]): Promise<void> {
+    await this.ready();
+    if (this.writeFault === undefined) return;
+    let batch = 0;
+    for (const w of writes) batch += w.key.byteLength + (w.value?.byteLength ?? 0);
+    const need = logBytes(this.path) + 2 * batch + 256 * 1024;
+    const free = freeBytes(this.path);
+    if (free !== undefined && free < need) {
+      throw this.fail(
+        'STORE_WRITE_FAILED',
+        `disk still too full to resume writing (${free} bytes free, ${need} needed): ${errorMessage(this.writeFault)}`,
+        { free, need, ...errnoOf(this.writeFault) },
+        this.writeFault,
+      );
+    }
+    try {
+      await this.reopen();
+    } catch (err) {
+      throw this.fail(
+        'STORE_WRITE_FAILED',
+        `reopening the database after a failed write failed: ${errorMessage(err)}`,
+        errnoOf(err),
+        err,
+      );
+    }
+    this.log.warn(
+      { path: this.path, after: errorMessage(this.writeFault) },
+      'store reopened after a failed write; writes resume',
+    );
+    this.writeFault = undefined;
   }
 
   /** Entries in [lo, hi) for sub views; the store must stay open while iterating. */
@@ -488,11 +691,60 @@ export class EngineBlockStore implements BlockStore {
   ): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.assertOpen();
     try {
+      await this.ready();
       yield* this.engine.iterate(lo, hi, reverse, limit);
     } catch (err) {
       if (err instanceof OrdoError) throw err;
       throw this.fail('STORE_READ_FAILED', `range scan failed: ${errorMessage(err)}`, {}, err);
     }
+  }
+
+  /**
+   * Scan the store for damage (verify.ts): `deep` decodes and cross-checks everything, the default
+   * checks presence and checksums only.
+   */
+  async verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
+    this.assertOpen();
+    await this.ready();
+    const report = await verifyStore(
+      {
+        path: this.path,
+        engineName: this.engineName,
+        head: this.head,
+        open: (h, v) => this.opened(h, v),
+        get: (k) => this.engine.get(k),
+        iterate: (lo, hi) => this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY),
+      },
+      opts,
+    );
+    report.files = this.filesOf(report);
+    return report;
+  }
+
+  /** Which database files hold the damaged values (best effort; see leveldb-files.ts). */
+  private filesOf(r: VerifyReport): { file: string; heights: number[] }[] {
+    if (r.damagedHeights.length === 0) return [];
+    if (this.engineName === 'lmdb') return [{ file: join(this.path, 'data.mdb'), heights: r.damagedHeights }];
+    const byFile = new Map<string, Set<number>>();
+    const heights: number[] = [];
+    const keys: Uint8Array[] = [];
+    for (const h of r.damagedHeights.slice(0, 1000)) {
+      for (const k of damagedKeys(h, r.problems[h] ?? [])) {
+        heights.push(h);
+        keys.push(k);
+      }
+    }
+    const found = tablesForKeys(this.path, keys);
+    if (found === undefined) return [];
+    found.forEach((files, i) => {
+      const names = files.length > 0 ? files : [join(this.path, "LevelDB's write-ahead log (*.log)")];
+      for (const f of names) {
+        const set = byFile.get(f) ?? new Set<number>();
+        set.add(heights[i]!);
+        byFile.set(f, set);
+      }
+    });
+    return [...byFile].map(([file, hs]) => ({ file, heights: [...hs].sort((a, b) => a - b) }));
   }
 
   sub(prefix: string, opts: SubOptions = {}): KvStore {

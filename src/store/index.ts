@@ -15,6 +15,13 @@ export type { BlockStoreOptions, StoreErrorCode } from './block-store.ts';
 export { detectEngine, EngineBlockStore } from './block-store.ts';
 export type { EngineName } from './engine.ts';
 export type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
+export {
+  formatHeights,
+  type VerifyOptions,
+  type VerifyProgress,
+  type VerifyReport,
+  verifyStore,
+} from './verify.ts';
 
 export const DEFAULT_ENGINE: EngineName = 'leveldb';
 

@@ -10,13 +10,20 @@
  *   s <len u8> <utf-8 prefix> <key>   sub() key/value views; the length byte keeps 'exec' and 'exec/2' apart
  *   p head                            head pointer: height u64 BE || block hash (32), same batch as the block
  *   p version                         layout version u32 BE, written when a database is created
+ *   p crcfrom                         u64 BE: the first height whose b/c/h values are checksummed (v2)
+ *
+ * Layout 2 (ADR 0089) seals the b, c and h values with a CRC-32 (checksum.ts) from height `crcfrom`
+ * on; a layout-1 store is upgraded on open by writing `version = 2, crcfrom = head + 1` (its older
+ * values stay as they are).
  *
  * Big-endian heights make byte order equal numeric order, so range scans walk blocks in height order.
  */
 import { OrdoError } from '../errors.ts';
 import type { TxLocation } from './types.ts';
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+/** The layout this build still opens (and upgrades in place). */
+export const LEGACY_LAYOUT_VERSION = 1;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -35,6 +42,7 @@ export const HASH_BYTES = 32;
 
 export const HEAD_KEY: Uint8Array = enc.encode('phead');
 export const VERSION_KEY: Uint8Array = enc.encode('pversion');
+export const CRC_FROM_KEY: Uint8Array = enc.encode('pcrcfrom');
 
 function heightKey(tag: number, height: number): Uint8Array {
   if (!Number.isSafeInteger(height) || height < 0) {
@@ -55,6 +63,31 @@ export const hashKey = (height: number): Uint8Array => heightKey(TAG_HASH, heigh
 /** The first key of the block range: used to detect blocks stored without a head pointer. */
 export const BLOCK_RANGE_LO: Uint8Array = new Uint8Array([TAG_BLOCK]);
 export const BLOCK_RANGE_HI: Uint8Array = new Uint8Array([TAG_BLOCK + 1]);
+export const CERT_RANGE_LO: Uint8Array = new Uint8Array([TAG_CERT]);
+export const CERT_RANGE_HI: Uint8Array = new Uint8Array([TAG_CERT + 1]);
+export const HASH_RANGE_LO: Uint8Array = new Uint8Array([TAG_HASH]);
+export const HASH_RANGE_HI: Uint8Array = new Uint8Array([TAG_HASH + 1]);
+export const TX_RANGE_LO: Uint8Array = new Uint8Array([TAG_TX]);
+export const TX_RANGE_HI: Uint8Array = new Uint8Array([TAG_TX + 1]);
+
+/** The height of a b/c/h key, or undefined when the key is not 9 bytes. */
+export function heightOfKey(k: Uint8Array): number | undefined {
+  if (k.byteLength !== 9) return undefined;
+  const h = new DataView(k.buffer, k.byteOffset, k.byteLength).getBigUint64(1);
+  return h > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(h);
+}
+
+export function encodeU64(n: number): Uint8Array {
+  const v = new Uint8Array(8);
+  new DataView(v.buffer).setBigUint64(0, BigInt(n));
+  return v;
+}
+
+export function decodeU64(v: Uint8Array): number | undefined {
+  if (v.byteLength !== 8) return undefined;
+  const n = new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(0);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(n);
+}
 
 export function txKey(txHash: Uint8Array): Uint8Array {
   if (txHash.byteLength !== HASH_BYTES) {
