@@ -6,7 +6,6 @@
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { sha256 } from '../crypto/hash.ts';
-import { nmtRoot } from '../crypto/nmt.ts';
 import type {
   BidReveal,
   Block,
@@ -84,11 +83,6 @@ export function blockHash(b: Block): Uint8Array {
 
 export function certificateHash(c: CommitCertificate): Uint8Array {
   return sha256(encodeCertificate(c));
-}
-
-/** The namespaced Merkle root of a block body (header.dataHash). Txs must be sorted by namespace. */
-export function computeDataHash(txs: TxEnvelope[]): Uint8Array {
-  return nmtRoot(txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
 }
 
 const VOTE_TAG = enc.encode('ordo/vote/v1');

@@ -17,5 +17,13 @@ export {
 export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
-export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+export type {
+  BlockSource,
+  BuiltBlock,
+  CommitListener,
+  ConsensusEngine,
+  ConsensusStatus,
+  ProposalVerdict,
+  ValidatorSet,
+} from './types.ts';
 export { isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';

@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
+import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import { txHash } from '../codec/hashing.ts';
 import { LIMITS } from '../codec/limits.ts';
 import { loadConfig, type NodeConfig, parseHostPort } from '../config/config.ts';
@@ -29,7 +30,6 @@ import { RpcServer } from '../rpc/server.ts';
 import { openStore } from '../store/index.ts';
 import type { BlockStore } from '../store/types.ts';
 import type { Block, CommitCertificate } from '../types.ts';
-import { createBlockSource } from './block-source.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -225,7 +225,7 @@ export class OrdoNode {
       signer,
       network,
       store,
-      source: createBlockSource(genesis, mempool),
+      source: createBlockBuilder({ rollups: genesis.rollups, mempool, results: executorResults(executor) }),
       genesisTimeMs: genesis.genesisTimeMs,
       dataDir: p.walDir,
       timeouts: {

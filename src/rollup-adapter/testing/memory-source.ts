@@ -5,7 +5,8 @@
  * would on a live network, without consensus. `produceBlock` plays the role of a commit.
  */
 
-import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } from '../../codec/hashing.ts';
+import { computeDataHash } from '../../codec/commitments.ts';
+import { certificateHash, headerHash, txHash, voteSignBytes } from '../../codec/hashing.ts';
 import type { RollupConfig } from '../../config/genesis-types.ts';
 import { Ed25519Signer } from '../../crypto/ed25519.ts';
 import { sha256, toHex, ZERO_HASH } from '../../crypto/hash.ts';
