@@ -17,6 +17,7 @@ export {
   type SubmitResult,
   submitToSource,
 } from './in-process.ts';
+export { certifiedResultsFor, ResultsCache } from './results.ts';
 export { OrdoRollupClient, type OrdoRollupClientOptions, type VerifiedBlock } from './sdk/client.ts';
 export {
   type AdapterServer,
@@ -28,6 +29,7 @@ export { SliceCache, sliceBlock } from './slice.ts';
 export type { AdapterSource } from './source.ts';
 export { checkStreamRequest, namespaceBlockStream, type StreamRequest } from './stream.ts';
 export {
+  type CertifiedResults,
   type CommitmentState,
   DEFAULT_STREAM_LIMITS,
   type ExecutionResult,
@@ -36,7 +38,9 @@ export {
 } from './types.ts';
 export {
   decodeHeaderBytes,
+  receiptsRootOf,
   type VerifyContext,
+  verifyCertifiedResults,
   verifyCommitCertificate,
   verifyNamespaceBlock,
 } from './verify.ts';

@@ -4,16 +4,17 @@
  * block (a few recent heights), since every subscribed rollup needs a proof over the same block.
  */
 import { encodeHeader } from '../codec/codec.ts';
-import { txHash } from '../codec/hashing.ts';
+import { spanLeaves, txLeaves } from '../codec/commitments.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { NmtTree } from '../crypto/nmt.ts';
 import type { Block, CertifiedBlock, Namespace } from '../types.ts';
-import type { ExecutionResult, NamespaceBlock } from './types.ts';
+import type { CertifiedResults, ExecutionResult, NamespaceBlock } from './types.ts';
 
 interface CachedBlock {
   hash: Uint8Array;
   headerBytes: Uint8Array;
   tree: NmtTree;
+  spans: NmtTree;
 }
 
 /**
@@ -42,8 +43,8 @@ export class SliceCache {
       this.#entries.set(key, e);
       return e;
     }
-    const tree = new NmtTree(block.txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
-    e = { hash, headerBytes, tree };
+    const tree = new NmtTree(txLeaves(block.txs));
+    e = { hash, headerBytes, tree, spans: new NmtTree(spanLeaves(block.bundles)) };
     this.#entries.set(key, e);
     this.#leaves += tree.leaves.length;
     while (this.#entries.size > 1 && (this.#entries.size > this.#max || this.#leaves > this.#maxLeaves)) {
@@ -60,6 +61,7 @@ export function sliceBlock(
   namespace: Namespace,
   cache: SliceCache = new SliceCache(1),
   execution?: ExecutionResult,
+  certifiedResults?: CertifiedResults,
 ): NamespaceBlock {
   const { block, certificate } = cb;
   const c = cache.get(block);
@@ -77,7 +79,12 @@ export function sliceBlock(
     bundles: block.bundles.filter((s) => s.namespace === namespace),
     certificate,
     proof,
+    txsRoot: c.tree.commitment(),
+    spanCount: block.bundles.length,
+    spansRoot: c.spans.commitment(),
+    spansProof: c.spans.prove(namespace),
   };
   if (execution !== undefined) nb.execution = execution;
+  if (certifiedResults !== undefined) nb.certifiedResults = certifiedResults;
   return nb;
 }
