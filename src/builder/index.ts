@@ -11,7 +11,7 @@ export {
   type PayloadCheck,
 } from './builder.ts';
 export { checkSpanLayout } from './layout.ts';
-export { type ExecutorView, executorResults, resultLeafOf } from './results.ts';
+export { type ExecutorView, executorResults, resultLeafOf, type ScheduleFn } from './results.ts';
 export { emptyBundleSource, noAuction } from './sources.ts';
 export {
   type AuctionSource,

@@ -25,7 +25,15 @@ export function resultLeafOf(namespace: number, stateRoot: Uint8Array, receipts:
   return { namespace, stateRoot, receiptsRoot: receiptsRoot(namespace, receipts.map(encodeReceipt)) };
 }
 
-export function executorResults(executor: ExecutorView): ResultsSource {
+/** Arms a one-shot timer; returns its cancel. Injectable so a simulated clock can drive the wait. */
+export type ScheduleFn = (fn: () => void, ms: number) => () => void;
+
+const realTimer: ScheduleFn = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
+export function executorResults(executor: ExecutorView, schedule: ScheduleFn = realTimer): ResultsSource {
   const cache = new Map<number, Promise<ResultLeaf[]>>();
   const namespaces = (): number[] => [...executor.executedNamespaces()].sort((a, b) => a - b);
   const executed = (height: number): boolean =>
@@ -35,7 +43,7 @@ export function executorResults(executor: ExecutorView): ResultsSource {
     if (executed(height)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
-        clearTimeout(timer);
+        cancel();
         unsubscribe();
         if (err === undefined) resolve();
         else reject(err);
@@ -43,7 +51,7 @@ export function executorResults(executor: ExecutorView): ResultsSource {
       const unsubscribe = executor.subscribe(() => {
         if (executed(height)) done();
       });
-      const timer = setTimeout(() => {
+      const cancel = schedule(() => {
         done(
           new BuilderError(
             'RESULTS_NOT_READY',

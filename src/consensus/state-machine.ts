@@ -882,7 +882,8 @@ export class ConsensusCore {
     if (polRound === -1 && t < nowMs - this.#timeBoundMs) {
       return `block time ${t} is behind local time ${nowMs} by more than the bound`;
     }
-    if (this.config.verifyProposals !== true) return null;
+    // A non-validator never votes: it has no use for a verdict (and need not wait for one).
+    if (this.config.verifyProposals !== true || this.myIndex < 0) return null;
     const v = this.#verdicts.get(k);
     if (v === undefined) {
       this.#verdicts.set(k, null);
