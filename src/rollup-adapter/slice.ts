@@ -1,7 +1,8 @@
 /**
  * Cuts one rollup's slice out of a certified block: its transactions, bundle boundaries, the header in
- * canonical bytes, the certificate, and the namespace proof from the block's NMT. Trees are cached per
- * block (a few recent heights), since every subscribed rollup needs a proof over the same block.
+ * canonical bytes, the certificate, the parts of data_hash (txs root, span count, spans root) and the
+ * namespace proofs of its transactions and its bundle spans (docs/wire.md). Trees are cached per block
+ * (a few recent heights), since every subscribed rollup needs proofs over the same block.
  */
 import { encodeHeader } from '../codec/codec.ts';
 import { spanLeaves, txLeaves } from '../codec/commitments.ts';
