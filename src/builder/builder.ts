@@ -13,6 +13,8 @@
  * (bounded) for the executor, the results hash — and answers a typed verdict. The byte layouts are in
  * src/codec/commitments.ts and docs/wire.md; the decisions in docs/decisions/0073-0075.
  */
+
+import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   blockDataHash,
   computeAuctionHash,
@@ -54,6 +56,8 @@ export interface BlockBuilderOptions {
    * (nil, RESULTS_NOT_READY) instead of only timing out.
    */
   resultsWaitMs?: number;
+  /** Where `ordo_builder_*` metrics go (none when absent). */
+  registry?: Registry;
 }
 
 export type BuilderVerdict = ProposalVerdict<ProposalRejectCode>;
@@ -74,11 +78,17 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   const bundles = opts.bundles ?? emptyBundleSource;
   const auction = opts.auction ?? noAuction;
   const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
+  const metrics = makeMetrics(opts.registry);
 
   async function resultsHashFor(height: number): Promise<Uint8Array> {
     const rh = resultsHeightFor(height);
-    const results = await opts.results.results(rh, waitMs);
-    return computeResultsHash({ height: rh, results });
+    const t0 = performance.now();
+    try {
+      const results = await opts.results.results(rh, waitMs);
+      return computeResultsHash({ height: rh, results });
+    } finally {
+      metrics.resultsWait.observe((performance.now() - t0) / 1000);
+    }
   }
 
   async function build(height: number, maxBytes: number, maxTxs: number): Promise<BuiltBlock> {
@@ -114,6 +124,12 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   }
 
   async function verify(block: Block): Promise<BuilderVerdict> {
+    const v = await check(block);
+    metrics.verdicts.inc({ verdict: v.ok ? 'ok' : v.code });
+    return v;
+  }
+
+  async function check(block: Block): Promise<BuilderVerdict> {
     const h = block.header;
     for (const [i, tx] of block.txs.entries()) {
       const r = rollups.get(tx.namespace);
@@ -268,4 +284,22 @@ function checkMembership(block: Block, source: BundleSource): BuilderVerdict | n
     }
   }
   return null;
+}
+
+function makeMetrics(registry?: Registry) {
+  const registers = registry === undefined ? [] : [registry];
+  return {
+    resultsWait: new Histogram({
+      name: 'ordo_builder_results_wait_seconds',
+      help: 'Time build and verify waited for the results of height h - 2 (0 when already executed)',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      registers,
+    }),
+    verdicts: new Counter({
+      name: 'ordo_builder_verify_total',
+      help: 'Proposals verified, by verdict (ok or the rejection code)',
+      labelNames: ['verdict'],
+      registers,
+    }),
+  };
 }

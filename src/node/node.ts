@@ -225,7 +225,12 @@ export class OrdoNode {
       signer,
       network,
       store,
-      source: createBlockBuilder({ rollups: genesis.rollups, mempool, results: executorResults(executor) }),
+      source: createBlockBuilder({
+        rollups: genesis.rollups,
+        mempool,
+        results: executorResults(executor),
+        registry,
+      }),
       genesisTimeMs: genesis.genesisTimeMs,
       dataDir: p.walDir,
       timeouts: {

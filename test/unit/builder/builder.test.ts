@@ -3,6 +3,7 @@
  * a proposal can be wrong (spans, bundles, data, results and auction commitments, payloads) is refused
  * with its typed code.
  */
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
   type BundleLookup,
@@ -275,6 +276,20 @@ describe('block builder: verify refuses a bad proposal with a typed reason', asy
       await codeOf(tamper(base, { txs: [...base.txs, { namespace: 3, payload: new Uint8Array(65) }] })),
     ).toBe('TX_TOO_LARGE');
     expect(await codeOf(tamper(base, { txs: [...base.txs, tx(3, 99)] }))).toBe('INVALID_TX');
+  });
+});
+
+describe('builder metrics', () => {
+  it('counts verdicts by code and observes the results wait', async () => {
+    const registry = new Registry();
+    const b = createBlockBuilder({ rollups, mempool: mempool(pool), results, registry });
+    const good = blockOf(5, await b.build(5, 1 << 20, 100));
+    await b.verify(good);
+    await b.verify(tamper(good, { header: { auctionHash: new Uint8Array(32) } }));
+    const text = await registry.metrics();
+    expect(text).toContain('ordo_builder_verify_total{verdict="ok"} 1');
+    expect(text).toContain('ordo_builder_verify_total{verdict="AUCTION_HASH_MISMATCH"} 1');
+    expect(text).toMatch(/ordo_builder_results_wait_seconds_count 2/);
   });
 });
 
