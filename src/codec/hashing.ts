@@ -5,7 +5,7 @@
  * proposal, a bid or a vote of another chain.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { nmtRoot, sha256 } from '../crypto/index.ts';
+import { sha256 } from '../crypto/index.ts';
 import type {
   BidReveal,
   Block,
@@ -83,11 +83,6 @@ export function blockHash(b: Block): Uint8Array {
 
 export function certificateHash(c: CommitCertificate): Uint8Array {
   return sha256(encodeCertificate(c));
-}
-
-/** The namespaced Merkle root of a block body (header.dataHash). Txs must be sorted by namespace. */
-export function computeDataHash(txs: TxEnvelope[]): Uint8Array {
-  return nmtRoot(txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
 }
 
 const VOTE_TAG = enc.encode('ordo/vote/v1');

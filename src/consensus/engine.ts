@@ -48,7 +48,15 @@ import {
 } from './state-machine.ts';
 import { type EngineHealth, HaltSignal, StorageHalt } from './storage-halt.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
-import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+import type {
+  BlockSource,
+  BuiltBlock,
+  CommitListener,
+  ConsensusEngine,
+  ConsensusStatus,
+  ProposalVerdict,
+  ValidatorSet,
+} from './types.ts';
 import { proposerIndex } from './validators.ts';
 import { Wal, type WalEntry, type WalOptions, walEntryHeight } from './wal.ts';
 
@@ -266,7 +274,8 @@ export class Engine implements ConsensusEngineExt {
         ...(opts.timeBoundMs === undefined ? {} : { timeBoundMs: opts.timeBoundMs }),
         buildMaxBytes: opts.proposalMaxBytes ?? 1024 * 1024,
         buildMaxTxs: opts.proposalMaxTxs ?? 10_000,
-        validateContents: (b) => opts.source.validateContents(b),
+        // Contents and commitments are checked by the block source off the loop (`verify` action).
+        verifyProposals: true,
         // Proposals arrive through a decode bounded by maxBlockBytes + 64 KiB, and own blocks are
         // built under maxBlockBytes: no need to re-encode every block just to measure it.
         skipEncodedSizeCheck: true,
@@ -604,6 +613,8 @@ export class Engine implements ConsensusEngineExt {
               // Block contents are not logged: the own proposal record (fsynced before it is sent)
               // restores the proposal on replay, and a large block is not encoded twice.
               i.kind !== 'contents' &&
+              // Verdicts are not logged either: the core asks again after a replay (`resume`).
+              i.kind !== 'verified' &&
               inputHeight(i) <= this.core.height + 1 &&
               this.#walEntries.length < MAX_WAL_ENTRIES
             ) {
@@ -712,6 +723,9 @@ export class Engine implements ConsensusEngineExt {
         case 'build':
           void this.#build(a.height, a.round, a.maxBytes, a.maxTxs, a.waitMs);
           break;
+        case 'verify':
+          void this.#verifyProposal(a.height, a.block);
+          break;
         case 'commit':
           await this.#commit(a.block, a.certificate);
           break;
@@ -773,15 +787,17 @@ export class Engine implements ConsensusEngineExt {
       }
     }
     const deadline = this.#clock() + waitMs;
-    const build = (): ReturnType<BlockSource['buildContents']> => {
+    const build = async (): Promise<BuiltBlock | undefined> => {
       try {
-        return src.buildContents(height, maxBytes, maxTxs);
+        return await src.build(height, maxBytes, maxTxs);
       } catch (err) {
-        this.#log.error({ err: errorMessage(err), height }, 'block source failed; proposing an empty block');
-        return { txs: [], bundles: [] };
+        // No proposal this round (e.g. the results to commit to are not ready): the round times out.
+        this.#log.warn({ err: errorMessage(err), height, round }, 'block source could not build a block');
+        return undefined;
       }
     };
-    let contents = build();
+    let contents = await build();
+    if (contents === undefined) return;
     // Past the interval above: propose at once when there is something to propose; otherwise wait
     // (polling) up to `waitMs` for transactions, then propose an empty block.
     for (let i = 0; contents.txs.length === 0 && this.#clock() < deadline && i < 10_000; i++) {
@@ -789,7 +805,8 @@ export class Engine implements ConsensusEngineExt {
       await new Promise((r) => setTimeout(r, pending === undefined ? 20 : 5));
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       if (pending !== undefined && (src.pendingTxs?.() ?? 0) === 0) continue;
-      contents = build();
+      contents = await build();
+      if (contents === undefined) return;
     }
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     const before = this.#o.beforePropose;
@@ -811,8 +828,25 @@ export class Engine implements ConsensusEngineExt {
         round,
         txs: contents.txs,
         bundles: contents.bundles,
+        dataHash: contents.dataHash,
+        resultsHash: contents.resultsHash,
+        auctionHash: contents.auctionHash,
         nowMs: this.#clock(),
       },
+    });
+  }
+
+  /** ProcessProposal: the block source checks a proposal off the loop; the verdict goes back as an input. */
+  async #verifyProposal(height: number, block: Block): Promise<void> {
+    let verdict: ProposalVerdict;
+    try {
+      verdict = await this.#o.source.verify(block);
+    } catch (err) {
+      verdict = { ok: false, code: 'VERIFY_FAILED', message: errorMessage(err) };
+    }
+    if (!this.#running || this.core.height !== height) return;
+    this.#push({
+      input: { kind: 'verified', height, blockHash: this.#hash(block), verdict, nowMs: this.#clock() },
     });
   }
 

@@ -19,7 +19,15 @@ export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } fro
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export type { EngineHealth } from './storage-halt.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
-export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+export type {
+  BlockSource,
+  BuiltBlock,
+  CommitListener,
+  ConsensusEngine,
+  ConsensusStatus,
+  ProposalVerdict,
+  ValidatorSet,
+} from './types.ts';
 export { indexOfKey, isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';
 export {
   inspectWalFile,

@@ -12,6 +12,7 @@
  * made durable (WAL fsync) before the message leaves the node.
  */
 import {
+  blockDataHash,
   certificateHash,
   blockHash as computeBlockHash,
   computeDataHash,
@@ -36,7 +37,7 @@ import type {
 } from '../types.ts';
 import { makeCertificate, verifyCertificate } from './certificate.ts';
 import type { ConsensusSigner, VerifyFn } from './signing.ts';
-import type { ValidatorSet } from './types.ts';
+import type { ProposalVerdict, ValidatorSet } from './types.ts';
 import { indexOfKey, isQuorum, isWeakQuorum, proposerIndex } from './validators.ts';
 
 // ---------------------------------------------------------------- configuration and I/O types
@@ -97,8 +98,19 @@ export interface CoreConfig {
   maxBlockTxs?: number;
   /** A proposed block's time must be within this many ms of local time (new proposals). */
   timeBoundMs?: number;
-  /** Application check of block contents (namespaces, transaction validity); throws when invalid. */
+  /**
+   * Synchronous application check of block contents; throws when invalid. The simulator's hook: the
+   * engine uses `verifyProposals` instead.
+   */
   validateContents?: (block: Block) => void;
+  /**
+   * When true, a proposal that passes the structural checks is handed to the driver in a `verify`
+   * action (the builder re-derives its body and commitments, asynchronously) and is prevoted, locked
+   * on or re-proposed only after a `verified` input accepts it; a rejecting verdict means nil. Until
+   * the verdict arrives the node waits, and the propose timeout still applies. Own proposals need no
+   * verdict. False (default): the structural checks and `validateContents` decide alone.
+   */
+  verifyProposals?: boolean;
   guard?: SignGuard;
   /**
    * Limits for blocks THIS node builds (smaller blocks keep a loaded network pipelined); what it
@@ -130,8 +142,17 @@ export type CoreInput =
       round: number;
       txs: TxEnvelope[];
       bundles: Block['bundles'];
+      /**
+       * Header commitments from the builder. dataHash, when given, must cover txs and bundles (the
+       * builder computed it: not hashed twice); resultsHash and auctionHash are empty when absent.
+       */
+      dataHash?: Uint8Array;
+      resultsHash?: Uint8Array;
+      auctionHash?: Uint8Array;
       nowMs: number;
     }
+  /** The driver's answer to a `verify` action. */
+  | { kind: 'verified'; height: number; blockHash: Uint8Array; verdict: ProposalVerdict; nowMs: number }
   | { kind: 'synced'; block: Block; certificate: CommitCertificate; from?: string; nowMs: number }
   /**
    * Replay only: a message this node signed earlier (from its WAL). Restores it (and the step and lock
@@ -150,6 +171,7 @@ export function inputHeight(i: CoreInput): number {
     case 'timeout':
       return i.timeout.height;
     case 'contents':
+    case 'verified':
       return i.height;
     case 'synced':
       return i.block.header.height;
@@ -170,6 +192,11 @@ export type CoreAction =
   | { kind: 'schedule'; timeout: TimeoutInfo; delayMs: number }
   /** Ask the block source for contents; answer with a `contents` input for the same height/round. */
   | { kind: 'build'; height: number; round: number; maxBytes: number; maxTxs: number; waitMs: number }
+  /**
+   * Check a proposed block's contents and commitments (`verifyProposals`); answer with a `verified`
+   * input for the same height and block hash. Emitted once per block.
+   */
+  | { kind: 'verify'; height: number; round: number; block: Block }
   | { kind: 'commit'; block: Block; certificate: CommitCertificate }
   /** We are behind: fetch certified blocks from `fromHeight` on (up to at least `targetHeight`). */
   | { kind: 'catch-up'; fromHeight: number; targetHeight: number; peer?: string }
@@ -181,6 +208,15 @@ export type CoreAction =
 export type Step = 'propose' | 'prevote' | 'precommit';
 
 // ---------------------------------------------------------------- helpers
+
+/** header.dataHash covers the transactions and bundle spans (false also when spans are unsorted). */
+function dataHashMatches(block: Block): boolean {
+  try {
+    return bytesEqual(block.header.dataHash, blockDataHash(block));
+  } catch {
+    return false;
+  }
+}
 
 const hashCache = new WeakMap<Block, Uint8Array>();
 
@@ -195,6 +231,8 @@ export function hashOfBlock(block: Block): Uint8Array {
 }
 
 const NIL = 'nil';
+/** `#invalidReason`: the block passed the core's checks; the driver's verdict is still outstanding. */
+const PENDING: unique symbol = Symbol('verdict pending');
 const EMPTY = new Uint8Array(0);
 /** Rounds above the current one whose messages are stored in full (others: latest per validator). */
 const ROUND_WINDOW = 2;
@@ -370,6 +408,8 @@ export class ConsensusCore {
   #rounds = new Map<number, RoundState>();
   #blocks = new Map<string, Block>();
   #validity = new Map<string, string | null>();
+  /** Driver verdicts per block hash (hex) at this height; null while a `verify` is outstanding. */
+  #verdicts = new Map<string, ProposalVerdict | null>();
   #maxRoundSeen = new Map<number, number>();
   #future = new Map<number, { round: number; msgs: ConsensusMessage[] }>();
   #buffered: ConsensusMessage[] = [];
@@ -468,6 +508,12 @@ export class ConsensusCore {
         delayMs: t.rebroadcastMs,
       });
       for (const m of this.#own.values()) this.#out.push({ kind: 'send', message: m });
+      // Verdicts are not logged: ask again for any that were outstanding (e.g. across a replay).
+      for (const [k, v] of this.#verdicts) {
+        const block = this.#blocks.get(k);
+        if (v === null && block !== undefined)
+          this.#out.push({ kind: 'verify', height: h, round: block.header.round, block });
+      }
     }
     return this.#drain();
   }
@@ -503,6 +549,9 @@ export class ConsensusCore {
         break;
       case 'contents':
         this.#onContents(input, input.nowMs);
+        break;
+      case 'verified':
+        this.#onVerified(input);
         break;
       case 'synced':
         this.#onSynced(input.block, input.certificate, input.from, input.nowMs);
@@ -608,16 +657,17 @@ export class ConsensusCore {
       round: this.#round,
       timeMs: Math.max(nowMs, c.timeMs + 1),
       parentHash: c.blockHash,
-      dataHash: computeDataHash(input.txs),
+      dataHash: input.dataHash ?? computeDataHash(input.txs, input.bundles),
       proposer: this.config.signer!.publicKey,
       txCount: input.txs.length,
       lastCommitHash: c.certificate === null ? EMPTY : certificateHash(c.certificate),
-      resultsHash: EMPTY,
-      auctionHash: EMPTY,
+      resultsHash: input.resultsHash ?? EMPTY,
+      auctionHash: input.auctionHash ?? EMPTY,
     };
     const block: Block = { header, txs: input.txs, bundles: input.bundles };
     // Our own block: built from our block source under our limits; do not re-validate (and re-hash) it.
     this.#validity.set(toHex(hashOfBlock(block)), null);
+    this.#verdicts.set(toHex(hashOfBlock(block)), { ok: true });
     this.#sendProposal(block, -1);
   }
 
@@ -690,6 +740,7 @@ export class ConsensusCore {
       if (p.height !== this.#height || p.proposerIndex !== this.myIndex || this.#own.has(`p/${p.round}`))
         return;
       this.#own.set(`p/${p.round}`, m);
+      this.#verdicts.set(toHex(hashOfBlock(p.block)), { ok: true });
       this.#acceptProposal(p);
       return;
     }
@@ -815,8 +866,11 @@ export class ConsensusCore {
 
   // ---------------------------------------------------------------- proposal validity
 
-  /** Null when the block is a valid proposal for this height; otherwise the reason. */
-  #invalidReason(block: Block, polRound: number, nowMs: number): string | null {
+  /**
+   * Null when the block is a valid proposal for this height; otherwise the reason, or PENDING while
+   * the driver's verdict (`verifyProposals`) is outstanding (asked for here, once per block).
+   */
+  #invalidReason(block: Block, polRound: number, nowMs: number): string | null | typeof PENDING {
     const k = toHex(hashOfBlock(block));
     let reason = this.#validity.get(k);
     if (reason === undefined) {
@@ -830,7 +884,30 @@ export class ConsensusCore {
     if (polRound === -1 && t < nowMs - this.#timeBoundMs) {
       return `block time ${t} is behind local time ${nowMs} by more than the bound`;
     }
-    return null;
+    // A non-validator never votes: it has no use for a verdict (and need not wait for one).
+    if (this.config.verifyProposals !== true || this.myIndex < 0) return null;
+    const v = this.#verdicts.get(k);
+    if (v === undefined) {
+      this.#verdicts.set(k, null);
+      this.#out.push({ kind: 'verify', height: this.#height, round: block.header.round, block });
+      return PENDING;
+    }
+    if (v === null) return PENDING;
+    return v.ok ? null : `${v.code}: ${v.message}`;
+  }
+
+  #onVerified(input: Extract<CoreInput, { kind: 'verified' }>): void {
+    if (input.height !== this.#height) return;
+    const k = toHex(input.blockHash);
+    if (this.#verdicts.get(k) !== null) return; // never asked, or already answered
+    this.#verdicts.set(k, input.verdict);
+    if (!input.verdict.ok) {
+      this.#log('info', 'proposal rejected by the builder', {
+        height: input.height,
+        code: input.verdict.code,
+        reason: input.verdict.message,
+      });
+    }
   }
 
   #structuralReason(block: Block): string | null {
@@ -854,8 +931,7 @@ export class ConsensusCore {
     } catch (err) {
       return errorMessage(err);
     }
-    if (!bytesEqual(h.dataHash, computeDataHash(block.txs)))
-      return 'data hash does not match the transactions';
+    if (!dataHashMatches(block)) return 'data hash does not match the transactions and bundle spans';
     if (this.config.skipEncodedSizeCheck !== true) {
       const size = encodedBlockSize(block);
       if (size > this.#maxBlockBytes) return `block is ${size} bytes; the limit is ${this.#maxBlockBytes}`;
@@ -982,6 +1058,7 @@ export class ConsensusCore {
     this.#rounds = new Map();
     this.#blocks = new Map();
     this.#validity = new Map();
+    this.#verdicts = new Map();
     this.#maxRoundSeen = new Map();
     this.#future = new Map();
     this.#own = new Map();
@@ -1022,21 +1099,29 @@ export class ConsensusCore {
       const hash = hashOfBlock(p.block);
       if (p.polRound === -1) {
         // Rule 22: a fresh proposal; prevote it if valid and we are not locked on something else.
-        const ok =
-          this.#invalidReason(p.block, -1, nowMs) === null &&
-          (this.#lockedRound === -1 || this.#lockedHash === toHex(hash));
-        this.#logInvalid(p, nowMs);
-        this.#vote('prevote', ok ? hash : null);
-        this.#step = 'prevote';
+        const lockOk = this.#lockedRound === -1 || this.#lockedHash === toHex(hash);
+        const reason = lockOk ? this.#invalidReason(p.block, -1, nowMs) : null;
+        if (reason !== PENDING) {
+          if (reason !== null) {
+            this.#log('info', 'prevoting nil: invalid proposal', {
+              height: p.height,
+              round: p.round,
+              reason,
+            });
+          }
+          this.#vote('prevote', lockOk && reason === null ? hash : null);
+          this.#step = 'prevote';
+        }
       } else if (p.polRound < r) {
         // Rule 28: a re-proposal with a proof-of-lock from round vr.
         const vr = this.#rounds.get(p.polRound);
         if (vr !== undefined && isQuorum(vr.prevotes.powerFor(toHex(hash)), total)) {
-          const ok =
-            this.#invalidReason(p.block, p.polRound, nowMs) === null &&
-            (this.#lockedRound <= p.polRound || this.#lockedHash === toHex(hash));
-          this.#vote('prevote', ok ? hash : null);
-          this.#step = 'prevote';
+          const lockOk = this.#lockedRound <= p.polRound || this.#lockedHash === toHex(hash);
+          const reason = lockOk ? this.#invalidReason(p.block, p.polRound, nowMs) : null;
+          if (reason !== PENDING) {
+            this.#vote('prevote', lockOk && reason === null ? hash : null);
+            this.#step = 'prevote';
+          }
         }
       }
     }
@@ -1079,13 +1164,6 @@ export class ConsensusCore {
     }
   }
 
-  #logInvalid(p: Proposal, nowMs: number): void {
-    const reason = this.#invalidReason(p.block, p.polRound, nowMs);
-    if (reason !== null) {
-      this.#log('info', 'prevoting nil: invalid proposal', { height: p.height, round: p.round, reason });
-    }
-  }
-
   // ---------------------------------------------------------------- catch-up
 
   #onSynced(block: Block, cert: CommitCertificate, from: string | undefined, nowMs: number): void {
@@ -1113,7 +1191,7 @@ export class ConsensusCore {
       bad(errorMessage(err));
       return;
     }
-    if (!bytesEqual(h.dataHash, computeDataHash(block.txs))) {
+    if (!dataHashMatches(block)) {
       bad('data hash does not match');
       return;
     }

@@ -3,23 +3,40 @@
  * network messages and timeouts; it depends on the `Network` interface (never on libp2p), on the block
  * store, and on a `BlockSource` (the mempool and auction behind it) for contents.
  */
-import type { Block, CommitCertificate, DuplicateVoteEvidence, TxEnvelope } from '../types.ts';
+import type { Block, BundleSpan, CommitCertificate, DuplicateVoteEvidence, TxEnvelope } from '../types.ts';
 
 export type { ValidatorSet } from '../types.ts';
 
-/** What the proposer fills a block with, and how validators check a proposal's contents. */
+/** A verdict on a proposed block's contents: accepted, or rejected with a typed code. */
+export type ProposalVerdict<C extends string = string> =
+  | { ok: true }
+  | { ok: false; code: C; message: string };
+
+/** A block body with every header commitment, as the builder returns it for a new proposal. */
+export interface BuiltBlock {
+  /** Sorted by namespace; within a namespace in sequence order. */
+  txs: TxEnvelope[];
+  /** Sorted by (namespace, start); `start` indexes the namespace's slice. */
+  bundles: BundleSpan[];
+  /** Covers txs and bundles (src/codec/commitments.ts); the core checks it against its own hash. */
+  dataHash: Uint8Array;
+  resultsHash: Uint8Array;
+  auctionHash: Uint8Array;
+}
+
+/**
+ * What the proposer fills a block with (PrepareProposal) and how validators check a proposal's
+ * contents and commitments before voting for it (ProcessProposal). Both are asynchronous: the engine
+ * awaits them off its serialized loop and feeds the answers back to the core as inputs.
+ */
 export interface BlockSource {
-  /** Contents for a new block at `height`; sorted by namespace. */
-  buildContents(
-    height: number,
-    maxBytes: number,
-    maxTxs: number,
-  ): { txs: TxEnvelope[]; bundles: Block['bundles'] };
-  /** Throws (typed error) when the contents are not acceptable (unknown namespace, invalid tx...). */
-  validateContents(block: Block): void;
+  /** Body and commitments of a new block at `height`. Rejects (typed error) when none can be built yet. */
+  build(height: number, maxBytes: number, maxTxs: number): Promise<BuiltBlock>;
+  /** Re-derive and check everything in a proposed block. Never rejects: a bad block is a verdict. */
+  verify(block: Block): Promise<ProposalVerdict>;
   /**
    * Optional: how many transactions are waiting. Lets an idle proposer wait for the first transaction
-   * cheaply instead of re-building contents; absent, the engine polls `buildContents`.
+   * cheaply instead of re-building contents; absent, the engine polls `build`.
    */
   pendingTxs?(): number;
   /**

@@ -56,7 +56,13 @@ const STEPS: TimeoutStep[] = ['propose', 'prevote', 'precommit', 'rebroadcast'];
 
 /** A record: an input fed to the core, or an own message it signed. */
 export type WalEntry =
-  | { type: 'input'; input: Exclude<CoreInput, { kind: 'start' } | { kind: 'synced' } | { kind: 'own' }> }
+  | {
+      type: 'input';
+      input: Exclude<
+        CoreInput,
+        { kind: 'start' } | { kind: 'synced' } | { kind: 'own' } | { kind: 'verified' }
+      >;
+    }
   | { type: 'own'; message: ConsensusMessage; nowMs: number };
 
 function u64(n: number): Buffer {

@@ -12,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
+import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
@@ -26,7 +27,6 @@ import { RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
-import { createBlockSource } from './block-source.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -235,7 +235,12 @@ export class OrdoNode {
       signer,
       network,
       store,
-      source: createBlockSource(genesis, mempool),
+      source: createBlockBuilder({
+        rollups: genesis.rollups,
+        mempool,
+        results: executorResults(executor),
+        registry,
+      }),
       genesisTimeMs: genesis.genesisTimeMs,
       dataDir: p.walDir,
       timeouts: {

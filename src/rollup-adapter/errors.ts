@@ -34,6 +34,8 @@ export type VerificationErrorCode =
   | 'CERT_BAD_SIGNATURE'
   | 'HEADER_MISMATCH'
   | 'PROOF_INVALID'
+  /** Certified results do not lead to the header's results_hash. */
+  | 'RESULTS_INVALID'
   | 'UNEXPECTED_HEIGHT'
   | 'MALFORMED';
 

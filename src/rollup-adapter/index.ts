@@ -17,6 +17,7 @@ export {
   type SubmitResult,
   submitToSource,
 } from './in-process.ts';
+export { certifiedResultsFor, ResultsCache } from './results.ts';
 export { OrdoRollupClient, type OrdoRollupClientOptions, type VerifiedBlock } from './sdk/client.ts';
 export {
   type AdapterServer,
@@ -29,6 +30,7 @@ export type { AdapterSource, SubmitOrigin } from './source.ts';
 export { checkStreamRequest, namespaceBlockStream, type StreamRequest } from './stream.ts';
 export { MemorySource, type MemorySourceOptions } from './testing/memory-source.ts';
 export {
+  type CertifiedResults,
   type CommitmentState,
   DEFAULT_STREAM_LIMITS,
   type ExecutionResult,
@@ -37,7 +39,9 @@ export {
 } from './types.ts';
 export {
   decodeHeaderBytes,
+  receiptsRootOf,
   type VerifyContext,
+  verifyCertifiedResults,
   verifyCommitCertificate,
   verifyNamespaceBlock,
 } from './verify.ts';

@@ -12,6 +12,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { errorMessage } from '../errors.ts';
 import { AdapterError, type AdapterErrorCode } from './errors.ts';
 import { commitmentStateOf, submitToSource } from './in-process.ts';
+import { ResultsCache } from './results.ts';
 import { SliceCache } from './slice.ts';
 import type { AdapterSource } from './source.ts';
 import { namespaceBlockStream } from './stream.ts';
@@ -108,6 +109,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
   const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
   const metrics = makeMetrics(opts.registry ?? new Registry());
   const cache = new SliceCache(16);
+  const results = new ResultsCache();
   const active = new Set<AbortController>();
   let closing = false;
 
@@ -157,7 +159,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
         throw new AdapterError('INVALID_ARGUMENT', 'fromHeight must be a non-negative safe integer');
       }
       lastSent = Math.max(1, req.fromHeight) - 1;
-      const stream = namespaceBlockStream(source, req, { signal: ac.signal, limits, cache });
+      const stream = namespaceBlockStream(source, req, { signal: ac.signal, limits, cache, results });
       for await (const nb of stream) {
         const size = namespaceBlockSize(nb);
         inFlight++;

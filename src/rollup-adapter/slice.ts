@@ -1,17 +1,19 @@
 /**
  * Cuts one rollup's slice out of a certified block: its transactions, bundle boundaries, the header in
- * canonical bytes, the certificate, and the namespace proof from the block's NMT. Trees are cached per
- * block (a few recent heights), since every subscribed rollup needs a proof over the same block.
+ * canonical bytes, the certificate, the parts of data_hash (txs root, span count, spans root) and the
+ * namespace proofs of its transactions and its bundle spans (docs/wire.md). Trees are cached per block
+ * (a few recent heights), since every subscribed rollup needs proofs over the same block.
  */
-import { encodeHeader, txHash } from '../codec/index.ts';
+import { encodeHeader, spanLeaves, txLeaves } from '../codec/index.ts';
 import { NmtTree, sha256 } from '../crypto/index.ts';
 import type { Block, CertifiedBlock, Namespace } from '../types.ts';
-import type { ExecutionResult, NamespaceBlock } from './types.ts';
+import type { CertifiedResults, ExecutionResult, NamespaceBlock } from './types.ts';
 
 interface CachedBlock {
   hash: Uint8Array;
   headerBytes: Uint8Array;
   tree: NmtTree;
+  spans: NmtTree;
 }
 
 /**
@@ -40,8 +42,8 @@ export class SliceCache {
       this.#entries.set(key, e);
       return e;
     }
-    const tree = new NmtTree(block.txs.map((tx) => ({ namespace: tx.namespace, hash: txHash(tx) })));
-    e = { hash, headerBytes, tree };
+    const tree = new NmtTree(txLeaves(block.txs));
+    e = { hash, headerBytes, tree, spans: new NmtTree(spanLeaves(block.bundles)) };
     this.#entries.set(key, e);
     this.#leaves += tree.leaves.length;
     while (this.#entries.size > 1 && (this.#entries.size > this.#max || this.#leaves > this.#maxLeaves)) {
@@ -58,6 +60,7 @@ export function sliceBlock(
   namespace: Namespace,
   cache: SliceCache = new SliceCache(1),
   execution?: ExecutionResult,
+  certifiedResults?: CertifiedResults,
 ): NamespaceBlock {
   const { block, certificate } = cb;
   const c = cache.get(block);
@@ -75,7 +78,12 @@ export function sliceBlock(
     bundles: block.bundles.filter((s) => s.namespace === namespace),
     certificate,
     proof,
+    txsRoot: c.tree.commitment(),
+    spanCount: block.bundles.length,
+    spansRoot: c.spans.commitment(),
+    spansProof: c.spans.prove(namespace),
   };
   if (execution !== undefined) nb.execution = execution;
+  if (certifiedResults !== undefined) nb.certifiedResults = certifiedResults;
   return nb;
 }

@@ -8,6 +8,7 @@
  */
 import type { Namespace } from '../types.ts';
 import { AdapterError } from './errors.ts';
+import { certifiedResultsFor, ResultsCache } from './results.ts';
 import { SliceCache, sliceBlock } from './slice.ts';
 import type { AdapterSource } from './source.ts';
 import { DEFAULT_STREAM_LIMITS, type NamespaceBlock, type StreamLimits } from './types.ts';
@@ -22,6 +23,8 @@ export interface BlockStreamOptions {
   signal?: AbortSignal;
   limits?: Partial<StreamLimits>;
   cache?: SliceCache;
+  /** Results trees of recent heights (certified results), shareable between streams. */
+  results?: ResultsCache;
 }
 
 /** Check a request against the source; returns the first height to send. Throws AdapterError. */
@@ -68,6 +71,7 @@ export async function* namespaceBlockStream(
   const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
   let next = checkStreamRequest(source, req, limits.maxFutureBlocks);
   const cache = opts.cache ?? new SliceCache(2);
+  const resultsCache = opts.results ?? new ResultsCache();
   const kind = source.rollups.find((r) => r.namespace === req.namespace)?.kind;
   const signal = opts.signal;
   let wake: (() => void) | undefined;
@@ -100,11 +104,12 @@ export async function* namespaceBlockStream(
           resumeHeight: next,
         });
       }
-      const exec =
-        kind !== undefined && kind !== 'opaque' && source.getExecResults !== undefined
-          ? await source.getExecResults(next, req.namespace)
-          : undefined;
-      yield sliceBlock(cb, req.namespace, cache, exec);
+      const executed = kind !== undefined && kind !== 'opaque' && source.getExecResults !== undefined;
+      const exec = executed ? await source.getExecResults!(next, req.namespace) : undefined;
+      const certified = executed
+        ? await certifiedResultsFor(source, cb.block.header, req.namespace, resultsCache)
+        : undefined;
+      yield sliceBlock(cb, req.namespace, cache, exec, certified);
       next++;
     }
   } finally {

@@ -11,6 +11,20 @@ export interface ExecutionResult {
   stateRoot: Uint8Array;
 }
 
+/**
+ * One rollup's execution results of an earlier height (block height - RESULTS_LAG), with the proof
+ * that the block's header (results_hash) commits to them: "certified" results.
+ */
+export interface CertifiedResults {
+  height: number;
+  stateRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  /** Leaves of the results tree (executed rollups) and its root; results_hash is computed from them. */
+  resultCount: number;
+  resultsRoot: Uint8Array;
+  proof: NamespaceProof;
+}
+
 export interface NamespaceBlock {
   namespace: Namespace;
   height: number;
@@ -24,8 +38,17 @@ export interface NamespaceBlock {
   /** Bundle boundaries, indexed within `transactions`. */
   bundles: BundleSpan[];
   certificate: CommitCertificate;
+  /** Proof of `transactions` against `txsRoot`. */
   proof: NamespaceProof;
   execution?: ExecutionResult;
+  /** header.dataHash = sha256("ordo/data/v1" || txsRoot || u32 spanCount || spansRoot). */
+  txsRoot: Uint8Array;
+  spanCount: number;
+  spansRoot: Uint8Array;
+  /** Proof of `bundles` against `spansRoot`. */
+  spansProof: NamespaceProof;
+  /** Executed rollups from height RESULTS_LAG + 1 on: results of height - RESULTS_LAG. */
+  certifiedResults?: CertifiedResults;
 }
 
 export interface StreamLimits {

@@ -3,12 +3,28 @@
  *   1. blockHash = sha256(headerBytes), and the decoded header says the same height;
  *   2. the commit certificate is for that height and hash, and carries valid precommit signatures
  *      (ed25519, canonical vote sign bytes) of more than 2/3 of the validator set's voting power;
- *   3. the namespace proof rebuilds header.dataHash from exactly these transactions, showing that
- *      they are all of this rollup's transactions in the block, in this order.
- * Bundle spans and execution results are not covered by the header of the same block and are only
- * checked for shape.
+ *   3. header.dataHash = sha256("ordo/data/v1" || txsRoot || u32 spanCount || spansRoot), the
+ *      namespace proof rebuilds txsRoot from exactly these transactions (all of this rollup's
+ *      transactions in the block, in this order), and the spans proof rebuilds spansRoot from exactly
+ *      these bundle spans (all of this rollup's bundle boundaries);
+ *   4. certified results, when present: they are of height - 2, and header.resultsHash commits to
+ *      them (results tree root, leaf count, per-namespace proof).
+ * The pre-confirmed `execution` of the block's own height is not covered by its header; the header two
+ * heights later certifies it (compare `certifiedResults` then, e.g. with `receiptsRootOf`).
+ * Byte layouts: docs/wire.md.
  */
-import { LIMITS, pb, voteSignBytes, type WireBlockHeader } from '../codec/index.ts';
+import {
+  dataHashFromRoots,
+  LIMITS,
+  pb,
+  RESULTS_LAG,
+  receiptsRoot,
+  resultLeafHash,
+  resultsHashFromRoot,
+  spanLeafHash,
+  voteSignBytes,
+  type WireBlockHeader,
+} from '../codec/index.ts';
 import {
   bytesEqual,
   concatBytes,
@@ -19,7 +35,7 @@ import {
 } from '../crypto/index.ts';
 import type { BlockHeader, CommitCertificate, Namespace, Validator } from '../types.ts';
 import { VerificationError } from './errors.ts';
-import type { NamespaceBlock } from './types.ts';
+import type { CertifiedResults, NamespaceBlock } from './types.ts';
 
 /**
  * The commit rule: `cert` signs (chainId, precommit, height, round, blockHash); signatures sorted by
@@ -158,17 +174,84 @@ export function verifyNamespaceBlock(nb: NamespaceBlock, ctx: VerifyContext): Bl
   if (nb.namespace !== ctx.namespace)
     throw new VerificationError('HEADER_MISMATCH', `slice is for namespace ${nb.namespace}`, at);
   verifyCommitCertificate(nb.certificate, ctx.validators, ctx.chainId, hash);
+  if (!bytesEqual(dataHashFromRoots(nb.txsRoot, nb.spanCount, nb.spansRoot), header.dataHash)) {
+    throw new VerificationError(
+      'PROOF_INVALID',
+      'txsRoot, spanCount and spansRoot do not make header.dataHash',
+      {
+        ...at,
+        dataHash: toHex(header.dataHash),
+      },
+    );
+  }
   const leaves = nb.transactions.map((p) => sha256(concatBytes(u32be(ctx.namespace), p)));
-  const r = verifyNamespaceProof(header.dataHash, header.txCount, ctx.namespace, leaves, nb.proof);
+  const r = verifyNamespaceProof(nb.txsRoot, header.txCount, ctx.namespace, leaves, nb.proof);
   if (!r.ok) {
     throw new VerificationError('PROOF_INVALID', `namespace proof at height ${nb.height}: ${r.reason}`, {
       ...at,
       dataHash: toHex(header.dataHash),
     });
   }
+  let prevEnd = 0;
   for (const s of nb.bundles) {
     if (s.namespace !== ctx.namespace || s.count === 0 || s.start + s.count > nb.transactions.length)
       throw new VerificationError('MALFORMED', 'bundle span outside the slice', at);
+    if (s.start < prevEnd)
+      throw new VerificationError('MALFORMED', 'bundle spans overlap or are unsorted', at);
+    prevEnd = s.start + s.count;
   }
+  const spans = verifyNamespaceProof(
+    nb.spansRoot,
+    nb.spanCount,
+    ctx.namespace,
+    nb.bundles.map(spanLeafHash),
+    nb.spansProof,
+  );
+  if (!spans.ok) {
+    throw new VerificationError(
+      'PROOF_INVALID',
+      `bundle spans proof at height ${nb.height}: ${spans.reason}`,
+      at,
+    );
+  }
+  if (nb.certifiedResults !== undefined) verifyCertifiedResults(nb.certifiedResults, header, ctx.namespace);
   return header;
+}
+
+/**
+ * Check that `header` (already verified: certificate and hash) commits to `cr` as `namespace`'s
+ * results of height header.height - 2. Throws VerificationError RESULTS_INVALID.
+ */
+export function verifyCertifiedResults(
+  cr: CertifiedResults,
+  header: BlockHeader,
+  namespace: Namespace,
+): void {
+  const at = { height: header.height, resultsHeight: cr.height };
+  if (cr.height !== header.height - RESULTS_LAG || cr.height < 1)
+    throw new VerificationError(
+      'RESULTS_INVALID',
+      `results of height ${cr.height} in the header of ${header.height}`,
+      at,
+    );
+  if (cr.receiptsRoot.byteLength !== 32 || cr.resultsRoot.byteLength !== 32)
+    throw new VerificationError('RESULTS_INVALID', 'results roots must be 32 bytes', at);
+  if (!bytesEqual(resultsHashFromRoot(cr.height, cr.resultCount, cr.resultsRoot), header.resultsHash))
+    throw new VerificationError(
+      'RESULTS_INVALID',
+      'results root and count do not make header.resultsHash',
+      at,
+    );
+  const leaf = resultLeafHash(cr.height, {
+    namespace,
+    stateRoot: cr.stateRoot,
+    receiptsRoot: cr.receiptsRoot,
+  });
+  const r = verifyNamespaceProof(cr.resultsRoot, cr.resultCount, namespace, [leaf], cr.proof);
+  if (!r.ok) throw new VerificationError('RESULTS_INVALID', `results proof: ${r.reason}`, at);
+}
+
+/** The receipts root of a rollup's encoded receipts (to compare pre-confirmed receipts with certified ones). */
+export function receiptsRootOf(namespace: Namespace, receipts: Uint8Array[]): Uint8Array {
+  return receiptsRoot(namespace, receipts);
 }

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR } from '../codec/index.ts';
-import type { NmtNode } from '../crypto/index.ts';
+import type { NamespaceProof } from '../crypto/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { BundleSpan, CommitCertificate } from '../types.ts';
 import { VerificationError } from './errors.ts';
@@ -69,6 +69,19 @@ export interface WireNamespaceBlock extends Wire {
   certificate?: Sub<WireCertificate>;
   proof?: Sub<WireProof>;
   execution?: Sub<WireExecution>;
+  txsRoot?: unknown;
+  spanCount?: unknown;
+  spansRoot?: unknown;
+  spansProof?: Sub<WireProof>;
+  certifiedResults?: Sub<WireCertifiedResults>;
+}
+interface WireCertifiedResults extends Wire {
+  height?: unknown;
+  stateRoot?: unknown;
+  receiptsRoot?: unknown;
+  resultCount?: unknown;
+  resultsRoot?: unknown;
+  proof?: Sub<WireProof>;
 }
 interface WireCommitmentLevel extends Wire {
   height?: unknown;
@@ -131,18 +144,36 @@ export function namespaceBlockToWire(nb: NamespaceBlock): Wire {
     transactions: nb.transactions,
     bundles: nb.bundles,
     certificate: nb.certificate,
-    proof: {
-      start: nb.proof.start,
-      end: nb.proof.end,
-      nodes: nb.proof.nodes.map((n) => ({ minNamespace: n.min, maxNamespace: n.max, hash: n.hash })),
-    },
+    proof: proofToWire(nb.proof),
     execution: nb.execution ?? null,
+    txsRoot: nb.txsRoot,
+    spanCount: nb.spanCount,
+    spansRoot: nb.spansRoot,
+    spansProof: proofToWire(nb.spansProof),
+    certifiedResults:
+      nb.certifiedResults === undefined
+        ? null
+        : { ...nb.certifiedResults, proof: proofToWire(nb.certifiedResults.proof) },
+  };
+}
+
+function proofToWire(p: NamespaceProof): Wire {
+  return {
+    start: p.start,
+    end: p.end,
+    nodes: p.nodes.map((n) => ({ minNamespace: n.min, maxNamespace: n.max, hash: n.hash })),
   };
 }
 
 /** Approximate encoded size, for the server's in-flight byte budget. */
 export function namespaceBlockSize(nb: NamespaceBlock): number {
-  let n = 256 + nb.headerBytes.byteLength + nb.certificate.sigs.length * 72 + nb.proof.nodes.length * 48;
+  let n =
+    512 +
+    nb.headerBytes.byteLength +
+    nb.certificate.sigs.length * 72 +
+    (nb.proof.nodes.length + nb.spansProof.nodes.length + (nb.certifiedResults?.proof.nodes.length ?? 0)) *
+      48 +
+    nb.bundles.length * 48;
   for (const t of nb.transactions) n += t.byteLength + 6;
   for (const r of nb.execution?.receipts ?? []) n += r.byteLength + 6;
   return n;
@@ -225,6 +256,19 @@ function certificateFromWire(w: Sub<WireCertificate>): CommitCertificate {
   };
 }
 
+function proofFromWire(what: string, w: Sub<WireProof>): NamespaceProof {
+  if (w == null) bad(`${what} is missing`);
+  return {
+    start: u32(`${what}.start`, w.start),
+    end: u32(`${what}.end`, w.end),
+    nodes: list<Sub<WireNmtNode>>(`${what}.nodes`, w.nodes, 128).map((n) => ({
+      min: u32(`${what}.node.minNamespace`, n?.minNamespace),
+      max: u32(`${what}.node.maxNamespace`, n?.maxNamespace),
+      hash: bytes(`${what}.node.hash`, n?.hash, 32),
+    })),
+  };
+}
+
 export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 1024 * 1024): NamespaceBlock {
   if (w == null || typeof w !== 'object') bad('block message is empty');
   const headerBytes = bytes('header', w.header, undefined, 4096);
@@ -237,12 +281,6 @@ export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 
     start: u32('bundle.start', s?.start),
     count: u32('bundle.count', s?.count),
   }));
-  if (w.proof == null) bad('proof is missing');
-  const nodes: NmtNode[] = list<Sub<WireNmtNode>>('proof.nodes', w.proof.nodes, 128).map((n) => ({
-    min: u32('proof.node.minNamespace', n?.minNamespace),
-    max: u32('proof.node.maxNamespace', n?.maxNamespace),
-    hash: bytes('proof.node.hash', n?.hash, 32),
-  }));
   const nb: NamespaceBlock = {
     namespace: u32('namespace', w.namespace),
     height: u64('height', w.height),
@@ -253,8 +291,23 @@ export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 
     transactions,
     bundles,
     certificate: certificateFromWire(w.certificate),
-    proof: { start: u32('proof.start', w.proof.start), end: u32('proof.end', w.proof.end), nodes },
+    proof: proofFromWire('proof', w.proof),
+    txsRoot: bytes('txsRoot', w.txsRoot, 32),
+    spanCount: u32('spanCount', w.spanCount),
+    spansRoot: bytes('spansRoot', w.spansRoot, 32),
+    spansProof: proofFromWire('spansProof', w.spansProof),
   };
+  if (w.certifiedResults != null) {
+    const c = w.certifiedResults;
+    nb.certifiedResults = {
+      height: u64('certifiedResults.height', c.height),
+      stateRoot: bytes('certifiedResults.stateRoot', c.stateRoot, undefined, 64),
+      receiptsRoot: bytes('certifiedResults.receiptsRoot', c.receiptsRoot, 32),
+      resultCount: u32('certifiedResults.resultCount', c.resultCount),
+      resultsRoot: bytes('certifiedResults.resultsRoot', c.resultsRoot, 32),
+      proof: proofFromWire('certifiedResults.proof', c.proof),
+    };
+  }
   if (w.execution != null) {
     nb.execution = {
       receipts: list('execution.receipts', w.execution.receipts, 100_000).map((r, i) =>

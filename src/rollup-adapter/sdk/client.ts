@@ -1,10 +1,11 @@
 /**
  * The TypeScript client SDK for rollups. `OrdoRollupClient` is an async iterable of verified blocks of
  * one rollup: every slice is checked (header hash, commit certificate against the validator set the
- * rollup got from genesis, namespace completeness proof against header.dataHash) before it is
- * yielded, and heights are strictly consecutive. On a transport failure it reconnects with
- * exponential backoff, rotating through `endpoints`, and resumes from the height after the last block
- * it yielded, so the consumer sees no gap and no duplicate across node restarts and failovers.
+ * rollup got from genesis, namespace completeness proofs of transactions and bundle spans against
+ * header.dataHash, certified results of height - 2 against header.resultsHash) before it is yielded,
+ * and heights are strictly consecutive. On a transport failure it reconnects with exponential backoff,
+ * rotating through `endpoints`, and resumes from the height after the last block it yielded, so the
+ * consumer sees no gap and no duplicate across node restarts and failovers.
  * A slice that fails verification throws a `VerificationError` (or, with `failoverOnInvalid`, makes
  * the client drop that node and try the next).
  */

@@ -1,4 +1,9 @@
 /** Client SDK entry point: the verified-stream client and the verification functions it uses. */
 export { AdapterError, VerificationError } from '../errors.ts';
-export { verifyCommitCertificate, verifyNamespaceBlock } from '../verify.ts';
+export {
+  receiptsRootOf,
+  verifyCertifiedResults,
+  verifyCommitCertificate,
+  verifyNamespaceBlock,
+} from '../verify.ts';
 export { OrdoRollupClient, type OrdoRollupClientOptions, type VerifiedBlock } from './client.ts';

@@ -1,11 +1,24 @@
 /**
  * An in-memory AdapterSource for tests, examples and demos: it builds real blocks (sorted bodies,
- * dataHash = NMT root, chained parent and last-commit hashes) and real commit certificates signed with
+ * data, results (of height - 2) and auction commitments as the builder makes them, chained parent and
+ * last-commit hashes) and real commit certificates signed with
  * ed25519 by deterministic test validators, so everything the adapter serves verifies exactly as it
  * would on a live network, without consensus. `produceBlock` plays the role of a commit.
  */
 
-import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } from '../../codec/index.ts';
+import {
+  certificateHash,
+  computeAuctionHash,
+  computeDataHash,
+  computeResultsHash,
+  headerHash,
+  NO_AUCTION,
+  type ResultLeaf,
+  receiptsRoot,
+  resultsHeightFor,
+  txHash,
+  voteSignBytes,
+} from '../../codec/index.ts';
 import type { RollupConfig } from '../../config/index.ts';
 import { Ed25519Signer, sha256, toHex, ZERO_HASH } from '../../crypto/index.ts';
 import type { IngressResult } from '../../ingress/index.ts';
@@ -186,20 +199,32 @@ export class MemorySource implements AdapterSource {
     const height = this.#blocks.length + 1;
     const prev = this.#blocks[height - 2];
     const round = opts.round ?? 0;
+    const bundles = opts.bundles ?? [];
+    const rh = resultsHeightFor(height);
+    const results: ResultLeaf[] = [];
+    for (const r of [...this.rollups].sort((a, b) => a.namespace - b.namespace)) {
+      const e = rh < 1 || r.kind === 'opaque' ? undefined : this.#exec.get(`${rh}/${r.namespace}`);
+      if (e !== undefined)
+        results.push({
+          namespace: r.namespace,
+          stateRoot: e.stateRoot,
+          receiptsRoot: receiptsRoot(r.namespace, e.receipts),
+        });
+    }
     const header: BlockHeader = {
       chainId: this.chainId,
       height,
       round,
       timeMs: this.#genesisTimeMs + height * 1000,
       parentHash: prev === undefined ? ZERO_HASH : headerHash(prev.block.header),
-      dataHash: computeDataHash(sorted),
+      dataHash: computeDataHash(sorted, bundles),
       proposer: this.validators[height % this.validators.length]!.publicKey,
       txCount: sorted.length,
       lastCommitHash: prev === undefined ? new Uint8Array(0) : certificateHash(prev.certificate),
-      resultsHash: new Uint8Array(0),
-      auctionHash: new Uint8Array(0),
+      resultsHash: computeResultsHash({ height: rh, results }),
+      auctionHash: computeAuctionHash(height, NO_AUCTION),
     };
-    const block: Block = { header, txs: sorted, bundles: opts.bundles ?? [] };
+    const block: Block = { header, txs: sorted, bundles };
     const certificate = signCertificate(
       this.chainId,
       this.signers,

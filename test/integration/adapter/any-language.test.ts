@@ -41,6 +41,40 @@ const inner = (l: Node, r: Node): Node => ({
 
 type Msg = any;
 
+/** The namespace proof: `leafHashes` are all of `ns`'s leaves of the NMT of `n` leaves with root commitment `root`. */
+function nmtCheck(root: Buffer, n: number, ns: number, leafHashes: Buffer[], proof: Msg): string {
+  const { start, end } = proof;
+  const leaves = leafHashes.map((h) => sha(Buffer.from([0]), u32(ns), h));
+  if (!(0 <= start && start <= end && end <= n && end - start === leaves.length)) return 'range';
+  const nodes: Node[] = proof.nodes.map((x: Msg) => ({
+    min: x.minNamespace,
+    max: x.maxNamespace,
+    hash: x.hash,
+  }));
+  let i = 0;
+  let bad = '';
+  const build = (lo: number, hi: number): Node => {
+    if (hi <= start || lo >= end) {
+      const node = nodes[i++];
+      if (node === undefined) {
+        bad = 'few nodes';
+        return { min: 0, max: 0, hash: Buffer.alloc(32) };
+      }
+      if (hi <= start && !(node.max < ns)) bad = 'left overlaps';
+      if (lo >= end && !(node.min > ns)) bad = 'right overlaps';
+      return node;
+    }
+    if (hi - lo === 1) return { min: ns, max: ns, hash: leaves[lo - start]! };
+    let k = 1;
+    while (k * 2 < hi - lo) k *= 2;
+    return inner(build(lo, lo + k), build(lo + k, hi));
+  };
+  const r = n === 0 ? { min: 0, max: 0, hash: sha() } : build(0, n);
+  if (bad !== '' || i !== nodes.length) return bad || 'extra nodes';
+  if (!sha(u32(r.min), u32(r.max), r.hash).equals(root)) return 'root';
+  return 'ok';
+}
+
 /** The documented verification, step by step. Returns a reason or 'ok'. */
 function verifyAsDocumented(
   m: Msg,
@@ -86,36 +120,28 @@ function verifyAsDocumented(
   }
   const total = vals.reduce((a, v) => a + v.power, 0);
   if (3 * signed <= 2 * total) return 'power';
-  const n = header.txCount ?? 0;
-  const { start, end } = m.proof;
-  const leaves: Buffer[] = m.transactions.map((p: Buffer) => sha(Buffer.from([0]), u32(ns), sha(u32(ns), p)));
-  if (!(0 <= start && start <= end && end <= n && end - start === leaves.length)) return 'range';
-  const nodes: Node[] = m.proof.nodes.map((x: Msg) => ({
-    min: x.minNamespace,
-    max: x.maxNamespace,
-    hash: x.hash,
-  }));
-  let i = 0;
-  let bad = '';
-  const build = (lo: number, hi: number): Node => {
-    if (hi <= start || lo >= end) {
-      const node = nodes[i++];
-      if (node === undefined) {
-        bad = 'few nodes';
-        return { min: 0, max: 0, hash: Buffer.alloc(32) };
-      }
-      if (hi <= start && !(node.max < ns)) bad = 'left overlaps';
-      if (lo >= end && !(node.min > ns)) bad = 'right overlaps';
-      return node;
-    }
-    if (hi - lo === 1) return { min: ns, max: ns, hash: leaves[lo - start]! };
-    let k = 1;
-    while (k * 2 < hi - lo) k *= 2;
-    return inner(build(lo, lo + k), build(lo + k, hi));
-  };
-  const r = n === 0 ? { min: 0, max: 0, hash: sha() } : build(0, n);
-  if (bad !== '' || i !== nodes.length) return bad || 'extra nodes';
-  if (!sha(u32(r.min), u32(r.max), r.hash).equals(header.dataHash)) return 'root';
+  // data_hash = sha256("ordo/data/v1" || txs_root || u32 span_count || spans_root)
+  const dataHash = sha(Buffer.from('ordo/data/v1'), m.txsRoot, u32(m.spanCount), m.spansRoot);
+  if (!dataHash.equals(header.dataHash)) return 'data hash';
+  const txLeaves = m.transactions.map((p: Buffer) => sha(u32(ns), p));
+  const txs = nmtCheck(m.txsRoot, header.txCount ?? 0, ns, txLeaves, m.proof);
+  if (txs !== 'ok') return txs;
+  const spanLeaves = m.bundles.map((b: Msg) =>
+    sha(Buffer.from('ordo/span/v1'), b.bundleHash, u32(b.namespace), u32(b.start), u32(b.count)),
+  );
+  const spans = nmtCheck(m.spansRoot, m.spanCount, ns, spanLeaves, m.spansProof);
+  if (spans !== 'ok') return `spans ${spans}`;
+  const cr = m.certifiedResults;
+  if (cr != null) {
+    // results_hash = sha256("ordo/results/v1" || u64 height || u32 count || results_root), of height - 2
+    const rh = Number(cr.height);
+    if (rh !== header.height - 2) return 'results height';
+    const resultsHash = sha(Buffer.from('ordo/results/v1'), u64(rh), u32(cr.resultCount), cr.resultsRoot);
+    if (!resultsHash.equals(header.resultsHash)) return 'results hash';
+    const leaf = sha(Buffer.from('ordo/result/v1'), u64(rh), cr.stateRoot, cr.receiptsRoot);
+    const res = nmtCheck(cr.resultsRoot, cr.resultCount, ns, [leaf], cr.proof);
+    if (res !== 'ok') return `results ${res}`;
+  }
   return 'ok';
 }
 
@@ -137,6 +163,7 @@ describe('docs/adapter.md verification recipe', () => {
       { bundles: [{ bundleHash: sha(enc.encode('b')), namespace: 1, start: 1, count: 2 }] },
     );
     src.produceBlock([]);
+    src.produceBlock([{ namespace: 1, payload: enc.encode('t6') }]);
     const server: AdapterServer = await startAdapterServer({ source: src });
     cleanups.push(() => server.close());
     const def = protoLoader.loadSync('ordo/adapter/v1/adapter.proto', {
@@ -152,7 +179,7 @@ describe('docs/adapter.md verification recipe', () => {
     const got: Msg[] = [];
     for await (const m of call) {
       got.push(m);
-      if (got.length === 3) break;
+      if (got.length === 4) break;
     }
     const vals = src.validators.map((v) => ({ key: Buffer.from(v.publicKey), power: v.votingPower }));
     for (const m of got) expect(verifyAsDocumented(m, 1, src.chainId, vals)).toBe('ok');
@@ -163,6 +190,19 @@ describe('docs/adapter.md verification recipe', () => {
     expect(b2.execution.receipts).toHaveLength(3);
     expect(got[0]!.transactions).toEqual([]);
     expect(got[2]!.transactions).toEqual([]);
+    // From height 3 on, the header certifies the results of height - 2 (block 4: those of block 2).
+    expect(got[0]!.certifiedResults).toBeNull();
+    const b4 = got[3]!;
+    expect(Number(b4.certifiedResults.height)).toBe(2);
+    expect(Buffer.from(b4.certifiedResults.stateRoot).equals(Buffer.from(b2.execution.stateRoot))).toBe(true);
+    const tampered = { ...b4, certifiedResults: { ...b4.certifiedResults, stateRoot: Buffer.alloc(32, 1) } };
+    expect(verifyAsDocumented(tampered, 1, src.chainId, vals)).toBe('results root');
+    // A bundle span changed or dropped: the documented check fails.
+    const span = b2.bundles[0];
+    expect(verifyAsDocumented({ ...b2, bundles: [{ ...span, count: 1 }] }, 1, src.chainId, vals)).toBe(
+      'spans root',
+    );
+    expect(verifyAsDocumented({ ...b2, bundles: [] }, 1, src.chainId, vals)).not.toBe('ok');
     // One transaction removed, added, or reordered: the documented check fails.
     const t = b2.transactions;
     expect(verifyAsDocumented({ ...b2, transactions: [t[0], t[2]] }, 1, src.chainId, vals)).not.toBe('ok');

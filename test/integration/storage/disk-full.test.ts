@@ -5,6 +5,7 @@
  * WAL opens without WAL_CORRUPT. Needs root to mount tmpfs: skipped, with a message, elsewhere. The
  * tmpfs is always unmounted.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
+import { simpleSource } from '../../../src/consensus/testing/simple-source.ts';
 import type { BlockSource } from '../../../src/consensus/types.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { Wal } from '../../../src/consensus/wal.ts';
@@ -56,16 +58,10 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
   }
 }
 
-const source: BlockSource = {
-  buildContents: () => ({
-    txs: [
-      { namespace: 1, payload: new Uint8Array(1500).fill(1) },
-      { namespace: 2, payload: new Uint8Array(1500).fill(2) },
-    ],
-    bundles: [],
-  }),
-  validateContents: () => {},
-};
+const source: BlockSource = simpleSource(() => [
+  { namespace: 1, payload: new Uint8Array(1500).fill(1) },
+  { namespace: 2, payload: new Uint8Array(1500).fill(2) },
+]);
 
 describe('disk full on a real 2 MiB tmpfs', () => {
   it('halts, resumes when space is freed, and loses nothing', async (ctx) => {

@@ -15,7 +15,8 @@ import {
   encodeTxBatch,
   proposalFromCompact,
 } from '../../../src/codec/codec.ts';
-import { computeDataHash, txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
+import { computeDataHash } from '../../../src/codec/commitments.ts';
+import { txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { pb } from '../../../src/codec/proto.ts';
 import { DecodeError } from '../../../src/errors.ts';
 import type { Block, TxEnvelope } from '../../../src/types.ts';

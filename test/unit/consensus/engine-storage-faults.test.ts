@@ -3,6 +3,7 @@
  * EIO on fsync) or block store halts signing with health() not ok, nothing is published while halted,
  * and consensus resumes by itself once writes succeed again, leaving a WAL that opens cleanly.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { createConsensusEngine, type Engine } from '../../../src/consensus/engin
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
+import { simpleSource } from '../../../src/consensus/testing/simple-source.ts';
 import type { BlockSource } from '../../../src/consensus/types.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { nodeWalIo, Wal, type WalIo } from '../../../src/consensus/wal.ts';
@@ -52,10 +54,7 @@ const fast = {
   rebroadcastMs: 300,
 };
 
-const source: BlockSource = {
-  buildContents: () => ({ txs: [{ namespace: 1, payload: new Uint8Array([7]) }], bundles: [] }),
-  validateContents: () => {},
-};
+const source: BlockSource = simpleSource(() => [{ namespace: 1, payload: new Uint8Array([7]) }]);
 
 function errno(code: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(`${code}: injected fault`);

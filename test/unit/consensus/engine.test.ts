@@ -10,13 +10,8 @@ import {
   encodeConsensusMessage,
   encodeSyncResponse,
 } from '../../../src/codec/codec.ts';
-import {
-  blockHash,
-  computeDataHash,
-  proposalSignBytes,
-  txHash,
-  voteSignBytes,
-} from '../../../src/codec/hashing.ts';
+import { computeDataHash } from '../../../src/codec/commitments.ts';
+import { blockHash, proposalSignBytes, txHash, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { verifyCertificate } from '../../../src/consensus/certificate.ts';
 import {
   type ConsensusEngineOptions,
@@ -26,6 +21,7 @@ import {
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
+import { simpleSource } from '../../../src/consensus/testing/simple-source.ts';
 import type { BlockSource } from '../../../src/consensus/types.ts';
 import { makeValidatorSet, proposerIndex } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
@@ -48,14 +44,9 @@ function tmp(): string {
 }
 
 function source(pending: TxEnvelope[]): BlockSource {
-  return {
-    buildContents: () => ({
-      txs: pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace),
-      bundles: [],
-    }),
-    validateContents: () => {},
+  return simpleSource(() => pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace), {
     pendingTxs: () => pending.length,
-  };
+  });
 }
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -182,9 +173,9 @@ describe('consensus engine', () => {
         store,
         source: {
           ...src,
-          buildContents: (...a) => {
+          build: (...a) => {
             built.push(Date.now());
-            return src.buildContents(...a);
+            return src.build(...a);
           },
         },
         timeouts: { ...fast, proposeMs: 20_000 },
@@ -344,15 +335,10 @@ describe('consensus engine', () => {
         seed: keys[i]!.seed,
         network: net,
         store: stores[i]!,
-        source: {
-          buildContents: () => ({
-            txs: pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace),
-            bundles: [],
-          }),
-          validateContents: () => {},
+        source: simpleSource(() => pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace), {
           pendingTxs: () => pending.length,
           findTx: (h) => pool.get(key(h)),
-        },
+        }),
         txLookup: async (hashes) =>
           hashes.map((h) => pool.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
         compactProposals: true,

@@ -4,6 +4,7 @@
  * every one), missed proposals (the absent validator's turns as round-0 proposer never commit), and the
  * round gauge. Counted from the certificates of persisted blocks; no timing is asserted.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { createConsensusEngine, type Engine } from '../../../src/consensus/engin
 import { ed25519Signer } from '../../../src/consensus/signing.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
+import { simpleSource } from '../../../src/consensus/testing/simple-source.ts';
 import { makeValidatorSet, proposerIndex } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
 import type { CommitCertificate } from '../../../src/types.ts';
@@ -49,11 +51,7 @@ describe('consensus metrics', () => {
         signer: ed25519Signer(keys[i]!.seed),
         network: net,
         store: new MemoryBlockStore(),
-        source: {
-          buildContents: () => ({ txs: [], bundles: [] }),
-          validateContents: () => {},
-          pendingTxs: () => 0,
-        },
+        source: simpleSource(() => [], { pendingTxs: () => 0 }),
         genesisTimeMs: 0,
         dataDir: dir,
         timeouts: { proposeMs: 200, prevoteMs: 100, precommitMs: 100, deltaMs: 50, emptyBlockWaitMs: 10 },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeDataHash, proposalSignBytes, voteSignBytes } from '../../../src/codec/hashing.ts';
+import { computeDataHash } from '../../../src/codec/commitments.ts';
+import { proposalSignBytes, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { fakeSigner, fakeVerify } from '../../../src/consensus/signing.ts';
 import { makeValidatorSet, proposerIndex } from '../../../src/consensus/validators.ts';
 import { toHex, ZERO_HASH } from '../../../src/crypto/hash.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSyncResponse, encodeSyncRequest } from '../../../src/codec/codec.ts';
-import { computeDataHash } from '../../../src/codec/hashing.ts';
+import { computeDataHash } from '../../../src/codec/commitments.ts';
 import { createSyncHandler } from '../../../src/consensus/sync.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
 import { ZERO_HASH } from '../../../src/crypto/hash.ts';

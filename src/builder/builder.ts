@@ -1,0 +1,305 @@
+/**
+ * The block builder: PrepareProposal and ProcessProposal for the consensus engine (it implements the
+ * engine's `BlockSource`).
+ *
+ * Proposer (`build`): assembles a block in a fixed order — per rollup slice, first the auction's
+ * winning bundles (none until the auction lands), then bundles from the bundle source (none until the
+ * bundle pool lands), then the mempool's fair selection — and returns the body with every header
+ * commitment: data hash (transactions and bundle spans), results hash (results of height
+ * h - RESULTS_LAG) and auction hash. A bundle goes in whole or not at all.
+ *
+ * Validator (`verify`): re-derives and checks all of it before the core prevotes — namespaces, sizes,
+ * payloads, span layout, bundle membership, data hash, auction hash and, last because it may wait
+ * (bounded) for the executor, the results hash — and answers a typed verdict. The byte layouts are in
+ * src/codec/commitments.ts and docs/wire.md; the decisions in docs/decisions/0073-0075.
+ */
+
+import { Counter, Histogram, type Registry } from 'prom-client';
+import {
+  blockDataHash,
+  computeAuctionHash,
+  computeDataHash,
+  computeResultsHash,
+  resultsHeightFor,
+  txHash,
+} from '../codec/index.ts';
+import type { BlockSource, BuiltBlock, ProposalVerdict } from '../consensus/index.ts';
+import { bytesEqual, latin1Key } from '../crypto/index.ts';
+import { errorMessage } from '../errors.ts';
+import type { Block, BundleSpan, Namespace, TxEnvelope } from '../types.ts';
+import { checkSpanLayout, sliceBounds } from './layout.ts';
+import { emptyBundleSource, noAuction } from './sources.ts';
+import {
+  type AuctionSource,
+  BuilderError,
+  type BundleSource,
+  type MempoolView,
+  type ProposalRejectCode,
+  type ResultsSource,
+  type SelectedBundle,
+} from './types.ts';
+
+/** Returns why a payload is invalid for its rollup, or undefined (e.g. an executed rollup's decoder). */
+export type PayloadCheck = (namespace: number, payload: Uint8Array) => string | undefined;
+
+export interface BlockBuilderOptions {
+  /** The genesis registry's rollups (namespace and size limit). */
+  rollups: readonly { namespace: number; name: string; maxTxBytes: number }[];
+  mempool: MempoolView;
+  results: ResultsSource;
+  bundles?: BundleSource;
+  auction?: AuctionSource;
+  checkPayload?: PayloadCheck;
+  /**
+   * How long build and verify wait for the executor to finish the results height. Default 250 ms:
+   * below the default propose timeout, so a node that cannot verify in time still prevotes itself
+   * (nil, RESULTS_NOT_READY) instead of only timing out.
+   */
+  resultsWaitMs?: number;
+  /** Where `ordo_builder_*` metrics go (none when absent). */
+  registry?: Registry;
+}
+
+export type BuilderVerdict = ProposalVerdict<ProposalRejectCode>;
+
+export interface BlockBuilder extends BlockSource {
+  verify(block: Block): Promise<BuilderVerdict>;
+}
+
+export const DEFAULT_RESULTS_WAIT_MS = 250;
+
+/** Per-transaction overhead counted against maxBytes (envelope fields), as a conservative estimate. */
+const TX_OVERHEAD_BYTES = 16;
+
+const reject = (code: ProposalRejectCode, message: string): BuilderVerdict => ({ ok: false, code, message });
+
+export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
+  const rollups = new Map(opts.rollups.map((r) => [r.namespace, r]));
+  const bundles = opts.bundles ?? emptyBundleSource;
+  const auction = opts.auction ?? noAuction;
+  const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
+  const metrics = makeMetrics(opts.registry);
+
+  async function resultsHashFor(height: number): Promise<Uint8Array> {
+    const rh = resultsHeightFor(height);
+    const t0 = performance.now();
+    try {
+      const results = await opts.results.results(rh, waitMs);
+      return computeResultsHash({ height: rh, results });
+    } finally {
+      metrics.resultsWait.observe((performance.now() - t0) / 1000);
+    }
+  }
+
+  async function build(height: number, maxBytes: number, maxTxs: number): Promise<BuiltBlock> {
+    // Commitments first: if the results are not ready there is no block to build (the round times out).
+    const resultsHash = await resultsHashFor(height);
+    const { outcome, winners } = await auction.outcome(height);
+    const auctionHash = computeAuctionHash(height, outcome);
+    let bytesLeft = maxBytes;
+    let txsLeft = maxTxs;
+    const chosen: SelectedBundle[] = [];
+    const seen = new Set<string>();
+    const take = (list: SelectedBundle[]): void => {
+      for (const b of list) {
+        const k = latin1Key(b.bundleHash);
+        let size = 0;
+        for (const tx of b.txs) size += tx.payload.byteLength + TX_OVERHEAD_BYTES;
+        if (seen.has(k) || b.txs.length === 0 || b.txs.length > txsLeft || size > bytesLeft) continue;
+        seen.add(k);
+        chosen.push(b);
+        bytesLeft -= size;
+        txsLeft -= b.txs.length;
+      }
+    };
+    take(winners);
+    if (txsLeft > 0) take(await bundles.select(height, { maxBytes: bytesLeft, maxTxs: txsLeft }));
+    const reaped = txsLeft > 0 ? opts.mempool.reap({ maxBytes: bytesLeft, maxTxs: txsLeft }) : [];
+    if (chosen.length === 0) {
+      // The common case: the fair selection alone (already sorted by namespace).
+      return { txs: reaped, bundles: [], dataHash: computeDataHash(reaped), resultsHash, auctionHash };
+    }
+    const { txs, spans } = assemble(chosen, reaped);
+    return { txs, bundles: spans, dataHash: computeDataHash(txs, spans), resultsHash, auctionHash };
+  }
+
+  async function verify(block: Block): Promise<BuilderVerdict> {
+    const v = await check(block);
+    metrics.verdicts.inc({ verdict: v.ok ? 'ok' : v.code });
+    return v;
+  }
+
+  async function check(block: Block): Promise<BuilderVerdict> {
+    const h = block.header;
+    for (const [i, tx] of block.txs.entries()) {
+      const r = rollups.get(tx.namespace);
+      if (r === undefined)
+        return reject('UNKNOWN_NAMESPACE', `transaction ${i} names unknown namespace ${tx.namespace}`);
+      if (tx.payload.byteLength > r.maxTxBytes) {
+        return reject(
+          'TX_TOO_LARGE',
+          `transaction ${i} is ${tx.payload.byteLength} bytes; ${r.name} allows ${r.maxTxBytes}`,
+        );
+      }
+      const problem = opts.checkPayload?.(tx.namespace, tx.payload);
+      if (problem !== undefined)
+        return reject('INVALID_TX', `transaction ${i} (namespace ${tx.namespace}) is invalid: ${problem}`);
+    }
+    const layout = checkSpanLayout(block.txs, block.bundles);
+    if (layout !== null) return reject(layout.code, layout.message);
+    const membership = checkMembership(block, bundles);
+    if (membership !== null) return membership;
+    let dataHash: Uint8Array;
+    try {
+      dataHash = blockDataHash(block);
+    } catch (err) {
+      return reject('DATA_HASH_MISMATCH', `body cannot be hashed: ${errorMessage(err)}`);
+    }
+    if (!bytesEqual(dataHash, h.dataHash))
+      return reject('DATA_HASH_MISMATCH', 'header.dataHash does not cover these transactions and spans');
+    const { outcome } = await auction.outcome(h.height);
+    if (!bytesEqual(computeAuctionHash(h.height, outcome), h.auctionHash))
+      return reject(
+        'AUCTION_HASH_MISMATCH',
+        `header.auctionHash is not the ${outcome.kind} outcome of height ${h.height}`,
+      );
+    let resultsHash: Uint8Array;
+    try {
+      resultsHash = await resultsHashFor(h.height);
+    } catch (err) {
+      if (err instanceof BuilderError) return reject('RESULTS_NOT_READY', err.message);
+      throw err;
+    }
+    if (!bytesEqual(resultsHash, h.resultsHash)) {
+      return reject(
+        'RESULTS_HASH_MISMATCH',
+        `header.resultsHash is not the commitment to the results of height ${resultsHeightFor(h.height)}`,
+      );
+    }
+    return { ok: true };
+  }
+
+  return {
+    build,
+    verify,
+    pendingTxs: () => opts.mempool.stats().txs,
+    findTx: (hash) => opts.mempool.get(hash),
+  };
+}
+
+/**
+ * The block body in the documented order: per namespace, the chosen bundles' transactions (auction
+ * winners first, in the order given), then the fair selection's, minus any transaction a bundle already
+ * carries. Spans index each namespace's slice.
+ */
+export function assemble(
+  chosen: SelectedBundle[],
+  reaped: TxEnvelope[],
+): { txs: TxEnvelope[]; spans: BundleSpan[] } {
+  const perNs = new Map<Namespace, { txs: TxEnvelope[]; spans: BundleSpan[] }>();
+  const slot = (ns: Namespace): { txs: TxEnvelope[]; spans: BundleSpan[] } => {
+    let s = perNs.get(ns);
+    if (s === undefined) {
+      s = { txs: [], spans: [] };
+      perNs.set(ns, s);
+    }
+    return s;
+  };
+  const inBundles = new Set<string>();
+  for (const b of chosen) {
+    const byNs = new Map<Namespace, TxEnvelope[]>();
+    for (const tx of b.txs) {
+      inBundles.add(latin1Key(txHash(tx)));
+      const l = byNs.get(tx.namespace);
+      if (l === undefined) byNs.set(tx.namespace, [tx]);
+      else l.push(tx);
+    }
+    for (const [ns, txs] of byNs) {
+      const s = slot(ns);
+      s.spans.push({ bundleHash: b.bundleHash, namespace: ns, start: s.txs.length, count: txs.length });
+      s.txs.push(...txs);
+    }
+  }
+  for (const tx of reaped) if (!inBundles.has(latin1Key(txHash(tx)))) slot(tx.namespace).txs.push(tx);
+  const txs: TxEnvelope[] = [];
+  const spans: BundleSpan[] = [];
+  for (const ns of [...perNs.keys()].sort((a, b) => a - b)) {
+    const s = perNs.get(ns)!;
+    txs.push(...s.txs);
+    spans.push(...s.spans);
+  }
+  return { txs, spans };
+}
+
+/** Every span names a known bundle, not included before, in its window, present whole. */
+function checkMembership(block: Block, source: BundleSource): BuilderVerdict | null {
+  if (block.bundles.length === 0) return null;
+  const height = block.header.height;
+  const slices = sliceBounds(block.txs);
+  const byBundle = new Map<string, BundleSpan[]>();
+  for (const s of block.bundles) {
+    const k = latin1Key(s.bundleHash);
+    const l = byBundle.get(k);
+    if (l === undefined) byBundle.set(k, [s]);
+    else l.push(s);
+  }
+  for (const spans of byBundle.values()) {
+    const hash = spans[0]!.bundleHash;
+    const found = source.lookup(hash, height);
+    if (found.kind === 'unknown')
+      return reject('BUNDLE_UNKNOWN', 'a span names a bundle this node does not know');
+    if (found.kind === 'included')
+      return reject('BUNDLE_ALREADY_INCLUDED', `a span names a bundle included at height ${found.height}`);
+    if (height < found.minHeight || (found.maxHeight !== 0 && height > found.maxHeight))
+      return reject(
+        'BUNDLE_OUT_OF_WINDOW',
+        `bundle window [${found.minHeight}, ${found.maxHeight}] excludes ${height}`,
+      );
+    const want = new Map<Namespace, TxEnvelope[]>();
+    for (const tx of found.txs) {
+      const l = want.get(tx.namespace);
+      if (l === undefined) want.set(tx.namespace, [tx]);
+      else l.push(tx);
+    }
+    if (want.size !== spans.length)
+      return reject(
+        'BUNDLE_PARTIAL',
+        `bundle touches ${want.size} rollups; the block has ${spans.length} of its spans`,
+      );
+    for (const s of spans) {
+      const txs = want.get(s.namespace);
+      const first = slices.get(s.namespace)?.first ?? 0;
+      if (txs === undefined || txs.length !== s.count)
+        return reject(
+          'BUNDLE_PARTIAL',
+          `span in namespace ${s.namespace} does not hold the bundle's transactions`,
+        );
+      for (let i = 0; i < s.count; i++) {
+        if (!bytesEqual(txHash(block.txs[first + s.start + i]!), txHash(txs[i]!)))
+          return reject(
+            'BUNDLE_PARTIAL',
+            `span in namespace ${s.namespace} holds a transaction not of the bundle`,
+          );
+      }
+    }
+  }
+  return null;
+}
+
+function makeMetrics(registry?: Registry) {
+  const registers = registry === undefined ? [] : [registry];
+  return {
+    resultsWait: new Histogram({
+      name: 'ordo_builder_results_wait_seconds',
+      help: 'Time build and verify waited for the results of height h - 2 (0 when already executed)',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      registers,
+    }),
+    verdicts: new Counter({
+      name: 'ordo_builder_verify_total',
+      help: 'Proposals verified, by verdict (ok or the rejection code)',
+      labelNames: ['verdict'],
+      registers,
+    }),
+  };
+}

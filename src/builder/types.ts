@@ -1,0 +1,95 @@
+/**
+ * The builder's seams and its typed verdicts. The builder sits between the pools (mempool, bundle pool,
+ * auction) and consensus: it reads each through a narrow interface defined here, so the pools never
+ * import the builder and the builder never reaches into a pool's files.
+ */
+import type { AuctionOutcome, ResultLeaf } from '../codec/index.ts';
+import { OrdoError } from '../errors.ts';
+import type { TxEnvelope } from '../types.ts';
+
+/** Why a validator refuses a proposal's contents. Every code is produced by `verify` (builder.ts). */
+export type ProposalRejectCode =
+  /** A transaction names a namespace the genesis registry does not know. */
+  | 'UNKNOWN_NAMESPACE'
+  /** A transaction is larger than its rollup's maxTxBytes. */
+  | 'TX_TOO_LARGE'
+  /** An executed rollup's payload does not decode (the payload check). */
+  | 'INVALID_TX'
+  /** A bundle span is not well-formed (empty, or its namespace holds no transactions). */
+  | 'SPAN_MALFORMED'
+  /** Spans are not sorted by (namespace, start). */
+  | 'SPAN_UNSORTED'
+  /** A span reaches past the end of its namespace's slice. */
+  | 'SPAN_OUT_OF_SLICE'
+  /** Two spans of one namespace overlap. */
+  | 'SPAN_OVERLAP'
+  /** One bundle has two spans in one namespace. */
+  | 'SPAN_DUPLICATE'
+  /** A span names a bundle this node's bundle source does not know. */
+  | 'BUNDLE_UNKNOWN'
+  /** A span names a bundle already included in an earlier block (a bundle split across blocks). */
+  | 'BUNDLE_ALREADY_INCLUDED'
+  /** A bundle is partially present: a namespace's span is missing or does not hold its transactions. */
+  | 'BUNDLE_PARTIAL'
+  /** A bundle is included outside its [minHeight, maxHeight] window. */
+  | 'BUNDLE_OUT_OF_WINDOW'
+  /** header.dataHash does not cover exactly these transactions and spans. */
+  | 'DATA_HASH_MISMATCH'
+  /** The results to check against were not ready within the bound (this node has not executed them). */
+  | 'RESULTS_NOT_READY'
+  /** header.resultsHash is not the commitment to the results of height h - RESULTS_LAG. */
+  | 'RESULTS_HASH_MISMATCH'
+  /** header.auctionHash is not the commitment to this node's auction outcome for the height. */
+  | 'AUCTION_HASH_MISMATCH';
+
+export type BuilderErrorCode = 'RESULTS_NOT_READY';
+
+export class BuilderError extends OrdoError<BuilderErrorCode> {
+  constructor(code: BuilderErrorCode, message: string, data: Record<string, unknown> = {}) {
+    super(code, message, data);
+    this.name = 'BuilderError';
+  }
+}
+
+/** The mempool as the builder sees it (structurally satisfied by the node's mempool). */
+export interface MempoolView {
+  /** Fair selection, sorted by namespace; does not remove. */
+  reap(limits: { maxBytes: number; maxTxs: number }): TxEnvelope[];
+  stats(): { txs: number };
+  get(hash: Uint8Array): TxEnvelope | undefined;
+}
+
+/** A bundle chosen for a block: all of its transactions go in, in order, or none do. */
+export interface SelectedBundle {
+  bundleHash: Uint8Array;
+  /** In the bundle's order; may span several namespaces (cross-rollup bundles). */
+  txs: TxEnvelope[];
+}
+
+/** What a validator's bundle source knows of a bundle named by a span. */
+export type BundleLookup =
+  | { kind: 'known'; txs: TxEnvelope[]; minHeight: number; maxHeight: number }
+  | { kind: 'included'; height: number }
+  | { kind: 'unknown' };
+
+/**
+ * The bundle pool's seam (filled in by the bundles issue). `select` gives the proposer whole bundles
+ * that fit the budget; `lookup` lets a validator check a span against the bundle it names.
+ */
+export interface BundleSource {
+  select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<SelectedBundle[]>;
+  lookup(bundleHash: Uint8Array, height: number): BundleLookup;
+}
+
+/** The auction's seam: the outcome of a height and its winning bundles (top of their rollups' slices). */
+export interface AuctionSource {
+  outcome(height: number): Promise<{ outcome: AuctionOutcome; winners: SelectedBundle[] }>;
+}
+
+/**
+ * Execution results of a height, one leaf per executed rollup, sorted by namespace. Waits for the
+ * height to be executed, at most `timeoutMs`; rejects with BuilderError RESULTS_NOT_READY after that.
+ */
+export interface ResultsSource {
+  results(height: number, timeoutMs: number): Promise<ResultLeaf[]>;
+}

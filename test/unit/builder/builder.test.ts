@@ -1,0 +1,350 @@
+/**
+ * The builder's two halves against each other: what `build` assembles `verify` accepts, and every way
+ * a proposal can be wrong (spans, bundles, data, results and auction commitments, payloads) is refused
+ * with its typed code.
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import {
+  type BundleLookup,
+  type BundleSource,
+  createBlockBuilder,
+  type ExecutorView,
+  executorResults,
+  type ResultsSource,
+  type SelectedBundle,
+} from '../../../src/builder/index.ts';
+import {
+  computeAuctionHash,
+  computeDataHash,
+  computeResultsHash,
+  NO_AUCTION,
+  type ResultLeaf,
+} from '../../../src/codec/commitments.ts';
+import type { BuiltBlock } from '../../../src/consensus/index.ts';
+import { latin1Key } from '../../../src/crypto/hash.ts';
+import type { NamespaceResult } from '../../../src/exec/index.ts';
+import type { Block, BundleSpan, TxEnvelope } from '../../../src/types.ts';
+
+const rollups = [
+  { namespace: 1, name: 'one', maxTxBytes: 64 },
+  { namespace: 2, name: 'two', maxTxBytes: 64 },
+  { namespace: 3, name: 'three', maxTxBytes: 64 },
+];
+
+const tx = (namespace: number, n: number): TxEnvelope => ({
+  namespace,
+  payload: new Uint8Array([n, namespace]),
+});
+
+function mempool(txs: TxEnvelope[]) {
+  return {
+    reap: ({ maxTxs }: { maxBytes: number; maxTxs: number }) => txs.slice(0, maxTxs),
+    stats: () => ({ txs: txs.length }),
+    get: () => undefined,
+  };
+}
+
+const leaf = (namespace: number, b: number): ResultLeaf => ({
+  namespace,
+  stateRoot: new Uint8Array(32).fill(b),
+  receiptsRoot: new Uint8Array(32).fill(b + 1),
+});
+
+/** Results of every height: two executed rollups whose roots depend on the height. */
+const results: ResultsSource = {
+  results: (h) => Promise.resolve(h <= 0 ? [] : [leaf(2, h), leaf(3, h + 100)]),
+};
+
+function bundleSource(
+  known: SelectedBundle[],
+  included: Uint8Array[] = [],
+  window = { min: 0, max: 0 },
+): BundleSource {
+  const byKey = new Map(known.map((b) => [latin1Key(b.bundleHash), b]));
+  const inc = new Set(included.map(latin1Key));
+  return {
+    select: () => Promise.resolve(known),
+    lookup: (hash): BundleLookup => {
+      if (inc.has(latin1Key(hash))) return { kind: 'included', height: 1 };
+      const b = byKey.get(latin1Key(hash));
+      return b === undefined
+        ? { kind: 'unknown' }
+        : { kind: 'known', txs: b.txs, minHeight: window.min, maxHeight: window.max };
+    },
+  };
+}
+
+function blockOf(height: number, built: BuiltBlock): Block {
+  return {
+    header: {
+      chainId: 'test',
+      height,
+      round: 0,
+      timeMs: 1000 + height,
+      parentHash: new Uint8Array(32),
+      dataHash: built.dataHash,
+      proposer: new Uint8Array(32),
+      txCount: built.txs.length,
+      lastCommitHash: new Uint8Array(32),
+      resultsHash: built.resultsHash,
+      auctionHash: built.auctionHash,
+    },
+    txs: built.txs,
+    bundles: built.bundles,
+  };
+}
+
+/** The block with a changed body or header; the data hash is recomputed unless `keepDataHash`. */
+function tamper(
+  b: Block,
+  change: { txs?: TxEnvelope[]; bundles?: BundleSpan[]; header?: Partial<Block['header']> },
+  keepDataHash = false,
+): Block {
+  const txs = change.txs ?? b.txs;
+  const bundles = change.bundles ?? b.bundles;
+  const header = { ...b.header, txCount: txs.length, ...change.header };
+  if (!keepDataHash && change.header?.dataHash === undefined) {
+    try {
+      header.dataHash = computeDataHash(txs, bundles);
+    } catch {
+      // unsorted spans cannot be hashed: keep the old hash (the layout check refuses them first)
+    }
+  }
+  return { header, txs, bundles };
+}
+
+const bh = (n: number): Uint8Array => new Uint8Array(32).fill(n);
+/** A cross-rollup bundle: one tx in rollup 1, two in rollup 3. */
+const cross: SelectedBundle = { bundleHash: bh(7), txs: [tx(1, 70), tx(3, 71), tx(3, 72)] };
+const single: SelectedBundle = { bundleHash: bh(8), txs: [tx(3, 80)] };
+const pool = [tx(1, 1), tx(1, 2), tx(2, 3), tx(3, 4)];
+
+describe('block builder', () => {
+  it('builds the fair selection with every commitment, and verifies its own block', async () => {
+    const b = createBlockBuilder({ rollups, mempool: mempool(pool), results });
+    const built = await b.build(5, 1 << 20, 100);
+    expect(built.txs).toEqual(pool);
+    expect(built.bundles).toEqual([]);
+    expect(built.dataHash).toEqual(computeDataHash(pool, []));
+    expect(built.resultsHash).toEqual(computeResultsHash({ height: 3, results: [leaf(2, 3), leaf(3, 103)] }));
+    expect(built.auctionHash).toEqual(computeAuctionHash(5, NO_AUCTION));
+    expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
+  });
+
+  it('commits to "no results" for the first two heights', async () => {
+    const b = createBlockBuilder({ rollups, mempool: mempool([]), results });
+    for (const h of [1, 2]) {
+      const built = await b.build(h, 1 << 20, 100);
+      expect(built.resultsHash).toEqual(computeResultsHash({ height: 0, results: [] }));
+      expect(await b.verify(blockOf(h, built))).toEqual({ ok: true });
+    }
+  });
+
+  it("puts bundles at the top of their rollups' slices, whole, before the fair selection", async () => {
+    const bundles = bundleSource([cross, single]);
+    const b = createBlockBuilder({ rollups, mempool: mempool([...pool, cross.txs[1]!]), results, bundles });
+    const built = await b.build(5, 1 << 20, 100);
+    expect(built.txs).toEqual([
+      tx(1, 70),
+      tx(1, 1),
+      tx(1, 2),
+      tx(2, 3),
+      tx(3, 71),
+      tx(3, 72),
+      tx(3, 80),
+      tx(3, 4),
+    ]);
+    expect(built.bundles).toEqual([
+      { bundleHash: bh(7), namespace: 1, start: 0, count: 1 },
+      { bundleHash: bh(7), namespace: 3, start: 0, count: 2 },
+      { bundleHash: bh(8), namespace: 3, start: 2, count: 1 },
+    ]);
+    expect(built.dataHash).toEqual(computeDataHash(built.txs, built.bundles));
+    expect(built.dataHash).not.toEqual(computeDataHash(built.txs, []));
+    expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
+  });
+
+  it('leaves out a bundle that does not fit whole', async () => {
+    const b = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross, single]),
+    });
+    const built = await b.build(5, 1 << 20, 2);
+    expect(built.bundles.map((s) => s.bundleHash[0])).toEqual([8]);
+    expect(built.txs).toEqual([tx(1, 1), tx(3, 80)]);
+  });
+});
+
+describe('block builder: verify refuses a bad proposal with a typed reason', async () => {
+  const bundles = bundleSource([cross, single]);
+  const b = createBlockBuilder({ rollups, mempool: mempool(pool), results, bundles });
+  const good = blockOf(5, await b.build(5, 1 << 20, 100));
+  const spans = good.bundles;
+  const code = async (blk: Block) => {
+    const v = await b.verify(blk);
+    return v.ok ? 'ok' : v.code;
+  };
+  const withSpans = (s: BundleSpan[]) => tamper(good, { bundles: s });
+
+  it('accepts the honest block', async () => {
+    expect(await code(good)).toBe('ok');
+  });
+  it('wrong spans: malformed, out of the slice, unsorted, overlapping, duplicated', async () => {
+    expect(await code(withSpans([{ ...spans[0]!, count: 0 }, ...spans.slice(1)]))).toBe('SPAN_MALFORMED');
+    expect(await code(withSpans([...spans, { bundleHash: bh(9), namespace: 4, start: 0, count: 1 }]))).toBe(
+      'SPAN_MALFORMED',
+    );
+    expect(await code(withSpans([spans[0]!, spans[1]!, { ...spans[2]!, start: 4 }]))).toBe(
+      'SPAN_OUT_OF_SLICE',
+    );
+    expect(await code(withSpans([spans[1]!, spans[0]!, spans[2]!]))).toBe('SPAN_UNSORTED');
+    expect(await code(withSpans([spans[0]!, spans[1]!, { ...spans[2]!, start: 1 }]))).toBe('SPAN_OVERLAP');
+    expect(await code(withSpans([spans[0]!, spans[1]!, { ...spans[1]!, start: 3, count: 1 }]))).toBe(
+      'SPAN_DUPLICATE',
+    );
+  });
+  it("a split bundle: one rollup's span missing, or a span holding other transactions", async () => {
+    expect(await code(withSpans([spans[1]!, spans[2]!]))).toBe('BUNDLE_PARTIAL');
+    // The span moved onto the fair selection's transaction: contiguous and in the slice, but not the bundle.
+    expect(await code(withSpans([{ ...spans[0]!, start: 1 }, spans[1]!, spans[2]!]))).toBe('BUNDLE_PARTIAL');
+    const shorter = tamper(good, {
+      txs: good.txs.filter((t) => !(t.namespace === 3 && t.payload[0] === 72)),
+      bundles: [spans[0]!, { ...spans[1]!, count: 1 }, { ...spans[2]!, start: 1 }],
+    });
+    expect(await code(shorter)).toBe('BUNDLE_PARTIAL');
+  });
+  it('a bundle that is unknown, already included (split across blocks), or outside its window', async () => {
+    const unknown = createBlockBuilder({ rollups, mempool: mempool(pool), results });
+    expect(await unknown.verify(good)).toMatchObject({
+      code: 'BUNDLE_UNKNOWN',
+    });
+    const included = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross, single], [bh(7)]),
+    });
+    expect(await included.verify(good)).toMatchObject({ ok: false, code: 'BUNDLE_ALREADY_INCLUDED' });
+    const late = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross, single], [], { min: 1, max: 4 }),
+    });
+    expect(await late.verify(good)).toMatchObject({ ok: false, code: 'BUNDLE_OUT_OF_WINDOW' });
+  });
+  it('a data hash that does not cover the spans or the transactions', async () => {
+    expect(await code(tamper(good, { header: { dataHash: computeDataHash(good.txs, []) } }))).toBe(
+      'DATA_HASH_MISMATCH',
+    );
+    expect(await code(tamper(good, { header: { dataHash: bh(1) } }))).toBe('DATA_HASH_MISMATCH');
+  });
+  it('a wrong results commitment', async () => {
+    const otherHeight = computeResultsHash({ height: 4, results: [leaf(2, 4), leaf(3, 104)] });
+    expect(await code(tamper(good, { header: { resultsHash: otherHeight } }))).toBe('RESULTS_HASH_MISMATCH');
+    const otherRoot = computeResultsHash({ height: 3, results: [leaf(2, 3), leaf(3, 3)] });
+    expect(await code(tamper(good, { header: { resultsHash: otherRoot } }))).toBe('RESULTS_HASH_MISMATCH');
+    expect(await code(tamper(good, { header: { resultsHash: new Uint8Array(0) } }))).toBe(
+      'RESULTS_HASH_MISMATCH',
+    );
+  });
+  it('a wrong auction commitment', async () => {
+    expect(await code(tamper(good, { header: { auctionHash: computeAuctionHash(4, NO_AUCTION) } }))).toBe(
+      'AUCTION_HASH_MISMATCH',
+    );
+    expect(await code(tamper(good, { header: { auctionHash: new Uint8Array(0) } }))).toBe(
+      'AUCTION_HASH_MISMATCH',
+    );
+  });
+  it('unknown namespaces, oversized and invalid payloads', async () => {
+    const plain = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      checkPayload: (_ns, p) => (p[0] === 99 ? 'bad payload' : undefined),
+    });
+    const base = blockOf(5, await plain.build(5, 1 << 20, 100));
+    const codeOf = async (blk: Block) => {
+      const v = await plain.verify(blk);
+      return v.ok ? 'ok' : v.code;
+    };
+    expect(await codeOf(tamper(base, { txs: [...base.txs, tx(9, 1)] }))).toBe('UNKNOWN_NAMESPACE');
+    expect(
+      await codeOf(tamper(base, { txs: [...base.txs, { namespace: 3, payload: new Uint8Array(65) }] })),
+    ).toBe('TX_TOO_LARGE');
+    expect(await codeOf(tamper(base, { txs: [...base.txs, tx(3, 99)] }))).toBe('INVALID_TX');
+  });
+});
+
+describe('builder metrics', () => {
+  it('counts verdicts by code and observes the results wait', async () => {
+    const registry = new Registry();
+    const b = createBlockBuilder({ rollups, mempool: mempool(pool), results, registry });
+    const good = blockOf(5, await b.build(5, 1 << 20, 100));
+    await b.verify(good);
+    await b.verify(tamper(good, { header: { auctionHash: new Uint8Array(32) } }));
+    const text = await registry.metrics();
+    expect(text).toContain('ordo_builder_verify_total{verdict="ok"} 1');
+    expect(text).toContain('ordo_builder_verify_total{verdict="AUCTION_HASH_MISMATCH"} 1');
+    expect(text).toMatch(/ordo_builder_results_wait_seconds_count 2/);
+  });
+});
+
+describe('executor results', () => {
+  function fakeExecutor(): ExecutorView & { run(h: number): void } {
+    let head = 0;
+    const listeners = new Set<(h: number, r: Map<number, NamespaceResult>) => void>();
+    const result = (ns: number, h: number): NamespaceResult => ({
+      namespace: ns,
+      height: h,
+      receipts: [],
+      stateRoot: new Uint8Array(32).fill(h),
+      resultsHash: new Uint8Array(32),
+    });
+    return {
+      executedNamespaces: () => [3, 2],
+      head: () => ({ height: head }),
+      getResult: (ns, h) => Promise.resolve(h <= head ? result(ns, h) : undefined),
+      subscribe: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      run(h) {
+        head = h;
+        for (const l of [...listeners]) l(h, new Map());
+      },
+    };
+  }
+
+  it('waits for the height to be executed, and gives leaves sorted by namespace', async () => {
+    const ex = fakeExecutor();
+    const src = executorResults(ex);
+    const p = src.results(2, 60_000);
+    ex.run(1);
+    ex.run(2);
+    const leaves = await p;
+    expect(leaves.map((l) => l.namespace)).toEqual([2, 3]);
+    expect(leaves[0]!.stateRoot).toEqual(new Uint8Array(32).fill(2));
+  });
+
+  it('gives up at the bound with RESULTS_NOT_READY, and a validator prevotes against it', async () => {
+    const ex = fakeExecutor();
+    const src = executorResults(ex);
+    await expect(src.results(3, 5)).rejects.toMatchObject({ code: 'RESULTS_NOT_READY' });
+    const b = createBlockBuilder({ rollups, mempool: mempool(pool), results: src, resultsWaitMs: 5 });
+    await expect(b.build(5, 1 << 20, 100)).rejects.toMatchObject({ code: 'RESULTS_NOT_READY' });
+    ex.run(3);
+    const built = await b.build(5, 1 << 20, 100);
+    const behind = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results: executorResults(fakeExecutor()),
+      resultsWaitMs: 5,
+    });
+    expect(await behind.verify(blockOf(5, built))).toMatchObject({ ok: false, code: 'RESULTS_NOT_READY' });
+    expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
+  });
+});
