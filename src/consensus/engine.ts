@@ -2,14 +2,19 @@
  * The consensus engine: the driver that wires the pure state machine (state-machine.ts) to the outside
  * world. It implements `ConsensusEngine` (types.ts) over the `Network` interface (topic 'consensus' for
  * proposals and votes, protocol 'sync' for catch-up), the WAL (wal.ts) and sign guard (sign-guard.ts),
- * the `BlockStore`, a `BlockSource`, real timers and an injectable clock.
+ * the `BlockStore`, a `BlockSource`, and an injected `Runtime` (runtime.ts) for its clock and timers:
+ * the seeded simulator runs this very engine in virtual time. The WAL and the sign guard sit behind
+ * the `ConsensusPersistence` seam (persistence.ts: files for nodes, memory for the simulator).
  *
  * Every input goes through ONE serial queue: it is appended to the WAL, fed to the core, and the
  * core's actions are applied in order before the next input is taken. Own messages are fsynced in the
  * WAL before they are published. On start the WAL is replayed through the core (own signatures are
  * re-derived and checked against the recorded ones), then timers are re-armed.
+ *
+ * Fail-stop: when the core throws (an invariant broke) or storage fails (WAL append or fsync, block
+ * store commit), the engine halts at once: it signs and sends nothing more, `health()` reports the
+ * code and reason, the reason is logged at fatal and `onFatal` is called. It never carries on.
  */
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
@@ -34,7 +39,14 @@ import type {
   DuplicateVoteEvidence,
   TxEnvelope,
 } from '../types.ts';
-import { SignGuardFile, type SignKind } from './sign-guard.ts';
+import {
+  type ConsensusPersistence,
+  type ConsensusWal,
+  filePersistence,
+  type SignGuardStore,
+} from './persistence.ts';
+import { type Runtime, realRuntime, sleep } from './runtime.ts';
+import type { SignKind } from './sign-guard.ts';
 import { type ConsensusSigner, ed25519Verify, type VerifyFn } from './signing.ts';
 import {
   type CommittedState,
@@ -47,8 +59,15 @@ import {
   type TimeoutConfig,
 } from './state-machine.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
-import type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
-import { Wal, type WalEntry, walEntryHeight } from './wal.ts';
+import type {
+  BlockSource,
+  CommitListener,
+  ConsensusEngine,
+  ConsensusHealth,
+  ConsensusStatus,
+  ValidatorSet,
+} from './types.ts';
+import { type WalEntry, walEntryHeight } from './wal.ts';
 
 /**
  * The WAL is compacted when it grows past this size (Wal.compact: its fsyncs run off the event loop;
@@ -76,8 +95,12 @@ export interface ConsensusEngineOptions {
   store: BlockStore;
   source: BlockSource;
   genesisTimeMs: number;
-  /** Directory for the WAL and the sign guard. Required for validators (crash safety). */
+  /** Directory for the WAL and the sign guard. Validators need it, or `persistence` (crash safety). */
   dataDir?: string;
+  /** WAL and sign guard other than the files in `dataDir` (the simulator's in-memory disk). */
+  persistence?: ConsensusPersistence;
+  /** Clock and timers (default: the real ones, with `clock` as the time source). */
+  runtime?: Runtime;
   timeouts?: Partial<TimeoutConfig>;
   /** Proposal time must lie within this many ms of local time (default 5000). */
   timeBoundMs?: number;
@@ -141,7 +164,10 @@ export interface ConsensusEngineOptions {
    * never wait (the node's config default is 50 ms).
    */
   minBlockIntervalMs?: number;
-  /** Called when consensus must halt (the block store failed a commit); the node should shut down. */
+  /**
+   * Called once when consensus halts (fail-stop: the core broke an invariant, or the WAL or the block
+   * store failed); the engine has already stopped signing. See `health()`.
+   */
   onFatal?: (err: unknown) => void;
 }
 
@@ -155,6 +181,9 @@ type QueueItem =
   | { input?: undefined; run: () => CoreAction[]; raw?: undefined; done?: undefined };
 
 const EVIDENCE_PREFIX = 'evidence';
+
+/** Why the engine halted (`health().code`). */
+export type HaltCode = 'CONSENSUS_INVARIANT' | 'STORAGE_WAL_APPEND' | 'STORAGE_WAL_SYNC' | 'STORAGE_COMMIT';
 
 function evidenceKey(e: DuplicateVoteEvidence): Uint8Array {
   const b = Buffer.alloc(17);
@@ -182,14 +211,19 @@ export class Engine implements ConsensusEngineExt {
   readonly core: ConsensusCore;
   readonly #o: ConsensusEngineOptions;
   readonly #log: Logger;
-  readonly #clock: () => number;
+  readonly #rt: Runtime;
   readonly #verify: VerifyFn;
   readonly #listeners: CommitListener[] = [];
   readonly #evidence: KvStore;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Cancel functions of armed core timeouts. */
+  readonly #timers = new Set<() => void>();
   readonly #metrics: ReturnType<typeof makeMetrics>;
-  #wal: Wal | null = null;
-  #guardFile: SignGuardFile | null = null;
+  readonly #persistence: ConsensusPersistence | null;
+  #wal: ConsensusWal | null = null;
+  #guardFile: SignGuardStore | null = null;
+  #health: ConsensusHealth = { ok: true };
+  /** Settles when the pump goes idle (stop waits for the input in flight). */
+  #pumpIdle: Promise<void> = Promise.resolve();
   /** Own messages recorded in the WAL (replay re-derives them; anything conflicting is refused). */
   #recordedOwn = new Map<string, string>();
   /** Records of the WAL file of heights not yet committed (rewritten after each commit). */
@@ -215,17 +249,23 @@ export class Engine implements ConsensusEngineExt {
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
     this.#log = opts.logger ?? pino({ level: 'silent' });
-    this.#clock = opts.clock ?? Date.now;
+    this.#rt = opts.runtime ?? realRuntime(opts.clock);
     this.#verify = opts.verify ?? ed25519Verify;
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
     this.#metrics = makeMetrics(opts.registry);
-    if (opts.signer !== null && opts.dataDir === undefined) {
+    this.#persistence =
+      opts.persistence ??
+      (opts.dataDir === undefined
+        ? null
+        : filePersistence(opts.dataDir, {
+            logger: this.#log,
+            durableSignGuard: opts.durableSignGuard === true,
+          }));
+    if (opts.signer !== null && this.#persistence === null) {
       throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
     }
-    if (opts.dataDir !== undefined && opts.signer !== null) {
-      this.#guardFile = new SignGuardFile(join(opts.dataDir, 'last-signed.json'), {
-        durable: opts.durableSignGuard === true,
-      });
+    if (this.#persistence !== null && opts.signer !== null) {
+      this.#guardFile = this.#persistence.openSignGuard();
     }
     this.core = new ConsensusCore(
       {
@@ -252,7 +292,12 @@ export class Engine implements ConsensusEngineExt {
     }
   }
 
+  #clock(): number {
+    return this.#rt.now();
+  }
+
   #guard(kind: SignKind, h: number, r: number, hash: Uint8Array | null): boolean {
+    if (!this.#health.ok) return false; // halted: never sign again
     const k = ownKey(kind, h, r);
     const hex = hash === null ? '' : toHex(hash);
     const recorded = this.#recordedOwn.get(k);
@@ -275,10 +320,17 @@ export class Engine implements ConsensusEngineExt {
       );
     }
     o.network.subscribe('consensus', (msg) => this.#onGossip(msg.from, msg.data));
-    if (o.dataDir !== undefined) {
-      const { wal, entries } = Wal.open(join(o.dataDir, 'cs.wal'), { logger: this.#log });
+    if (this.#persistence !== null) {
+      const { wal, entries } = this.#persistence.openWal();
       this.#wal = wal;
-      await this.#replay(entries);
+      try {
+        await this.#replay(entries);
+      } catch (err) {
+        this.#replaying = false;
+        this.#halt('CONSENSUS_INVARIANT', err, { during: 'WAL replay' });
+        throw err;
+      }
+      if (!this.#health.ok) return; // storage failed during the replay
     } else {
       this.core.handle({ kind: 'start', nowMs: this.#clock() });
     }
@@ -295,15 +347,45 @@ export class Engine implements ConsensusEngineExt {
 
   async stop(): Promise<void> {
     this.#running = false;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#queue = [];
-    // Let an in-flight input finish so the store and WAL are left consistent.
-    for (let i = 0; i < 200 && this.#pumping; i++) await new Promise((r) => setTimeout(r, 5));
+    this.#cancelTimers();
+    this.#dropQueue();
+    // Let an in-flight input finish so the store and WAL are left consistent (bounded: a hung disk).
+    if (this.#pumping) await Promise.race([this.#pumpIdle, sleep(this.#rt, 1000)]);
     await this.#pendingCommit.catch(() => {});
     this.#wal?.close();
     this.#wal = null;
     this.#guardFile?.close();
+  }
+
+  health(): ConsensusHealth {
+    return this.#health;
+  }
+
+  #cancelTimers(): void {
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+  }
+
+  /**
+   * Fail-stop: stop signing and processing at once, say why (health, fatal log, onFatal). Idempotent:
+   * the first reason stays.
+   */
+  #halt(code: HaltCode, err: unknown, data: Record<string, unknown> = {}): void {
+    if (!this.#health.ok) return;
+    const reason = errorMessage(err);
+    this.#health = { ok: false, code, reason, sinceMs: this.#clock() };
+    this.#running = false;
+    this.#cancelTimers();
+    this.#dropQueue();
+    this.#log.fatal(
+      { code, err: reason, height: this.core.height, round: this.core.round, ...data },
+      'consensus halted (fail-stop): this node signs nothing more',
+    );
+    try {
+      this.#o.onFatal?.(err);
+    } catch (e) {
+      this.#log.error({ err: errorMessage(e) }, 'onFatal hook failed');
+    }
   }
 
   status(): ConsensusStatus {
@@ -529,8 +611,19 @@ export class Engine implements ConsensusEngineExt {
     });
   }
 
+  /** Empty the queue; inputs someone waits for (`#feed`) resolve with no actions. */
+  #dropQueue(): void {
+    const q = this.#queue;
+    this.#queue = [];
+    for (const item of q) item.done?.([]);
+  }
+
   async #pump(): Promise<void> {
     this.#pumping = true;
+    let idle = (): void => {};
+    this.#pumpIdle = new Promise<void>((r) => {
+      idle = r;
+    });
     try {
       while (this.#running && this.#queue.length > 0) {
         const item = this.#queue.shift()!;
@@ -552,22 +645,27 @@ export class Engine implements ConsensusEngineExt {
               this.#walEntries.length < MAX_WAL_ENTRIES
             ) {
               const e: WalEntry = { type: 'input', input: i };
-              this.#wal.append(e, item.raw);
+              try {
+                this.#wal.append(e, item.raw);
+              } catch (err) {
+                this.#halt('STORAGE_WAL_APPEND', err, { input: i.kind });
+                item.done?.([]);
+                break;
+              }
               this.#walEntries.push(e);
             }
             actions = this.core.handle(i);
           }
           await this.#apply(actions);
         } catch (err) {
-          this.#log.error(
-            { err: errorMessage(err), input: item.input?.kind ?? 'resume' },
-            'consensus input failed',
-          );
+          // The core threw: one of its invariants broke. Never carry on from an unknown state.
+          this.#halt('CONSENSUS_INVARIANT', err, { input: item.input?.kind ?? 'resume' });
         }
         item.done?.(actions);
       }
     } finally {
       this.#pumping = false;
+      idle();
     }
   }
 
@@ -575,6 +673,7 @@ export class Engine implements ConsensusEngineExt {
 
   async #apply(actions: CoreAction[]): Promise<void> {
     for (const a of actions) {
+      if (!this.#health.ok) return; // halted: nothing more leaves this node
       switch (a.kind) {
         case 'send': {
           const m = a.message;
@@ -583,17 +682,28 @@ export class Engine implements ConsensusEngineExt {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
             if (!this.#recordedOwn.has(k)) {
               const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
-              this.#wal.append(e, bytes);
+              try {
+                this.#wal.append(e, bytes);
+              } catch (err) {
+                this.#halt('STORAGE_WAL_APPEND', err, { message: msgKind(m) });
+                return;
+              }
               this.#walEntries.push(e);
               this.#recordedOwn.set(
                 k,
                 msgHash(m, (b) => this.#hash(b)),
               );
             }
-            const t0 = performance.now();
-            await this.#wal.sync();
-            this.#metrics.walSync.observe((performance.now() - t0) / 1000);
+            const t0 = this.#rt.monotonicMs();
+            try {
+              await this.#wal.sync();
+            } catch (err) {
+              this.#halt('STORAGE_WAL_SYNC', err, { message: msgKind(m) });
+              return;
+            }
+            this.#metrics.walSync.observe((this.#rt.monotonicMs() - t0) / 1000);
           }
+          if (!this.#health.ok) return; // halted while the WAL synced
           this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
@@ -646,11 +756,11 @@ export class Engine implements ConsensusEngineExt {
     delayMs: number,
   ): void {
     if (!this.#running) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
+    const cancel = this.#rt.setTimer(() => {
+      this.#timers.delete(cancel);
       this.#push({ input: { kind: 'timeout', timeout, nowMs: this.#clock() } });
     }, delayMs);
-    this.#timers.add(t);
+    this.#timers.add(cancel);
   }
 
   async #build(
@@ -666,7 +776,7 @@ export class Engine implements ConsensusEngineExt {
     if (interval > 0 && round === 0) {
       const wait = this.#lastCommitMs + interval - this.#clock();
       if (wait > 0) {
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(this.#rt, wait);
         if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       }
     }
@@ -684,7 +794,7 @@ export class Engine implements ConsensusEngineExt {
     // (polling) up to `waitMs` for transactions, then propose an empty block.
     for (let i = 0; contents.txs.length === 0 && this.#clock() < deadline && i < 10_000; i++) {
       const pending = src.pendingTxs?.();
-      await new Promise((r) => setTimeout(r, pending === undefined ? 20 : 5));
+      await sleep(this.#rt, pending === undefined ? 20 : 5);
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       if (pending !== undefined && (src.pendingTxs?.() ?? 0) === 0) continue;
       contents = build();
@@ -692,14 +802,14 @@ export class Engine implements ConsensusEngineExt {
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     const before = this.#o.beforePropose;
     if (before !== undefined && contents.txs.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
+      let cancel = (): void => {};
       await Promise.race([
         before().catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'beforePropose failed')),
-        new Promise((r) => {
-          timer = setTimeout(r, BEFORE_PROPOSE_MAX_MS);
+        new Promise<void>((r) => {
+          cancel = this.#rt.setTimer(r, BEFORE_PROPOSE_MAX_MS);
         }),
       ]);
-      clearTimeout(timer);
+      cancel();
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     }
     this.#push({
@@ -756,10 +866,7 @@ export class Engine implements ConsensusEngineExt {
       await store.commitBlock(block, cert);
     } catch (err) {
       // The core has moved on but the block is not durable: halting is the only safe choice.
-      this.#running = false;
-      for (const t of this.#timers) clearTimeout(t);
-      this.#log.fatal({ err: errorMessage(err), height: h }, 'block store commit failed; consensus halted');
-      this.#o.onFatal?.(err);
+      this.#halt('STORAGE_COMMIT', err, { block: h });
       throw err;
     }
     // Records of committed heights are skipped on replay; the file is compacted (rewritten with the
@@ -869,7 +976,7 @@ export class Engine implements ConsensusEngineExt {
           if (this.core.committed.height >= want.target) break;
         }
         if (this.core.committed.height >= (this.#syncWanted?.target ?? 0)) this.#syncWanted = null;
-        else if (!progressed) await new Promise((r) => setTimeout(r, 250));
+        else if (!progressed) await sleep(this.#rt, 250);
       }
     } finally {
       this.#syncing = false;

@@ -12,10 +12,27 @@ export {
   type ConsensusEngineOptions,
   createConsensusEngine,
   Engine,
+  type HaltCode,
   loadCommittedState,
 } from './engine.ts';
+export {
+  type ConsensusPersistence,
+  type ConsensusWal,
+  type CrashOptions,
+  filePersistence,
+  MemoryDisk,
+  type SignGuardStore,
+} from './persistence.ts';
+export { type Runtime, realRuntime, sleep } from './runtime.ts';
 export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
-export type { BlockSource, CommitListener, ConsensusEngine, ConsensusStatus, ValidatorSet } from './types.ts';
+export type {
+  BlockSource,
+  CommitListener,
+  ConsensusEngine,
+  ConsensusHealth,
+  ConsensusStatus,
+  ValidatorSet,
+} from './types.ts';
 export { isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';

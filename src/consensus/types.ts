@@ -41,10 +41,18 @@ export interface ConsensusStatus {
 
 export type CommitListener = (block: Block, cert: CommitCertificate) => void | Promise<void>;
 
+/**
+ * Fail-stop state: `ok: false` once the engine halted (the core broke an invariant, or storage failed)
+ * and signs nothing more; `code` says which (engine.ts `HaltCode`), `sinceMs` when (engine clock).
+ */
+export type ConsensusHealth = { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
+
 export interface ConsensusEngine {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): ConsensusStatus;
+  /** Healthy, or halted with the reason (fail-stop; see ConsensusHealth). */
+  health(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
   onCommit(listener: CommitListener): void;
   evidence(): Promise<DuplicateVoteEvidence[]>;
 }

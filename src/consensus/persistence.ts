@@ -1,0 +1,183 @@
+/**
+ * The engine's storage seam for crash safety: the write-ahead log and the "last signed" guard behind
+ * two small interfaces. Nodes use the files (`filePersistence`: `Wal` from wal.ts and `SignGuardFile`
+ * from sign-guard.ts in the data directory); the seeded simulator uses `MemoryDisk`, whose WAL keeps
+ * an unsynced tail that a simulated power loss drops or tears deterministically (a seeded prefix of
+ * the unsynced records survives, the torn last record is discarded the way the file reader discards
+ * it), and whose sign guard may lose its unsynced state too (the file is not fsynced by default).
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { toHex } from '../crypto/hash.ts';
+import { OrdoError } from '../errors.ts';
+import { SignGuardFile, type SignKind } from './sign-guard.ts';
+import { Wal, type WalEntry } from './wal.ts';
+
+/** The write-ahead log as the engine uses it (`Wal` is the file implementation). */
+export interface ConsensusWal {
+  /** Append a record (not yet durable). Throws when the write fails. */
+  append(e: WalEntry, messageBytes?: Uint8Array): void;
+  /** Make every appended record durable. Rejects when the flush fails. */
+  sync(): Promise<void>;
+  /** Replace the log with `entries` atomically; false when skipped (nothing changed). */
+  compact(entries: WalEntry[]): Promise<boolean>;
+  /** Current size in bytes (compaction threshold). */
+  readonly size: number;
+  close(): void;
+}
+
+/** The durable "last signed" position (`SignGuardFile` is the file implementation). */
+export interface SignGuardStore {
+  /** True when signing is safe, recording it first (see SignGuardFile.allow). */
+  allow(kind: SignKind, height: number, round: number, blockHash: Uint8Array | null): boolean;
+  close(): void;
+}
+
+/** Opens the WAL (with its surviving records) and the sign guard of one engine. */
+export interface ConsensusPersistence {
+  openWal(): { wal: ConsensusWal; entries: WalEntry[] };
+  /** Null for a node that never signs. */
+  openSignGuard(): SignGuardStore | null;
+}
+
+/** Files in `dataDir`: `cs.wal` and `last-signed.json`. */
+export function filePersistence(
+  dataDir: string,
+  opts: { logger?: Logger; durableSignGuard?: boolean } = {},
+): ConsensusPersistence {
+  return {
+    openWal: () =>
+      Wal.open(join(dataDir, 'cs.wal'), opts.logger === undefined ? {} : { logger: opts.logger }),
+    openSignGuard: () =>
+      new SignGuardFile(join(dataDir, 'last-signed.json'), { durable: opts.durableSignGuard === true }),
+  };
+}
+
+/** What a simulated power loss does to the unsynced state of a `MemoryDisk`. */
+export interface CrashOptions {
+  /** Unsynced WAL records that reach the "platter" (a prefix; the rest is lost). */
+  keepUnsynced: number;
+  /** The last kept unsynced record is torn (half written): the reader drops it. */
+  tornTail: boolean;
+  /** The sign guard's last unsynced update is lost (it reverts to its synced state). */
+  loseGuard: boolean;
+}
+
+interface GuardState {
+  height: number;
+  round: number;
+  steps: Partial<Record<SignKind, string>>;
+}
+
+/**
+ * SIMULATION AND TESTS: one node's disk in memory. It outlives engine instances (a restarted engine
+ * opens it again and sees what survived). `crash()` applies a power loss and fences the handles
+ * opened before it: the dead incarnation's late writes are ignored. `failWrites` makes appends,
+ * syncs and guard updates fail (storage failure).
+ */
+export class MemoryDisk implements ConsensusPersistence {
+  #records: WalEntry[] = [];
+  #durable = 0;
+  #guard: GuardState | null = null;
+  #guardSynced: GuardState | null = null;
+  #generation = 0;
+  /** Make every write fail from now on (with an I/O-like error). */
+  failWrites = false;
+  /** Records dropped by crashes so far (torn ones included). */
+  lostRecords = 0;
+  tornTails = 0;
+
+  /** Records currently in the log (durable or not). */
+  get length(): number {
+    return this.#records.length;
+  }
+
+  get durable(): number {
+    return this.#durable;
+  }
+
+  crash(o: CrashOptions): void {
+    this.#generation++;
+    const unsynced = this.#records.length - this.#durable;
+    let keep = Math.max(0, Math.min(unsynced, o.keepUnsynced));
+    if (o.tornTail && keep > 0) {
+      keep--;
+      this.tornTails++;
+    }
+    this.lostRecords += unsynced - keep;
+    this.#records.length = this.#durable + keep;
+    this.#durable = this.#records.length;
+    if (o.loseGuard) this.#guard = this.#guardSynced;
+  }
+
+  /** Lose everything (a replaced disk): TEST ONLY, shows the double-sign oracle has teeth. */
+  wipe(): void {
+    this.#generation++;
+    this.#records = [];
+    this.#durable = 0;
+    this.#guard = null;
+    this.#guardSynced = null;
+  }
+
+  openWal(): { wal: ConsensusWal; entries: WalEntry[] } {
+    const gen = this.#generation;
+    const live = (): boolean => gen === this.#generation;
+    const fail = (what: string): never => {
+      throw new OrdoError('WAL_IO', `simulated ${what} failure`);
+    };
+    // Every open is a restart: only what reached the disk is read back.
+    this.#durable = this.#records.length;
+    const entries = [...this.#records];
+    const wal: ConsensusWal = {
+      append: (e) => {
+        if (!live()) return;
+        if (this.failWrites) fail('WAL write');
+        this.#records.push(e);
+      },
+      sync: async () => {
+        if (!live()) return;
+        if (this.failWrites) fail('WAL fsync');
+        this.#durable = this.#records.length;
+        // fsync also flushes the guard file's page-cache state in this model.
+        this.#guardSynced = this.#guard;
+      },
+      compact: async (keep) => {
+        if (!live()) return false;
+        if (this.failWrites) fail('WAL compaction');
+        this.#records = [...keep];
+        this.#durable = this.#records.length;
+        return true;
+      },
+      get size() {
+        return 0;
+      },
+      close: () => {},
+    };
+    return { wal, entries };
+  }
+
+  openSignGuard(): SignGuardStore {
+    const gen = this.#generation;
+    return {
+      allow: (kind, height, round, blockHash) => {
+        if (gen !== this.#generation) return false;
+        const hash = blockHash === null ? '' : toHex(blockHash);
+        const last = this.#guard;
+        if (last !== null && (height < last.height || (height === last.height && round < last.round)))
+          return false;
+        let next: GuardState;
+        if (last !== null && height === last.height && round === last.round) {
+          const prev = last.steps[kind];
+          if (prev !== undefined) return prev === hash;
+          next = { height, round, steps: { ...last.steps, [kind]: hash } };
+        } else {
+          next = { height, round, steps: { [kind]: hash } };
+        }
+        if (this.failWrites) return false;
+        this.#guard = next;
+        return true;
+      },
+      close: () => {},
+    };
+  }
+}
