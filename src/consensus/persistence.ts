@@ -83,6 +83,8 @@ export class MemoryDisk implements ConsensusPersistence {
   #generation = 0;
   /** Make every write fail from now on (with an I/O-like error). */
   failWrites = false;
+  /** How long an fsync takes (the simulator's timers); absent, it completes at once. */
+  syncDelay: (() => Promise<void>) | undefined;
   /** Records dropped by crashes so far (torn ones included). */
   lostRecords = 0;
   tornTails = 0;
@@ -137,9 +139,17 @@ export class MemoryDisk implements ConsensusPersistence {
       sync: async () => {
         if (!live()) return;
         if (this.failWrites) fail('WAL fsync');
-        this.#durable = this.#records.length;
+        const upto = this.#records.length;
+        const guard = this.#guard;
+        if (this.syncDelay !== undefined) {
+          await this.syncDelay();
+          // Power lost during the fsync: the dead process never learns the outcome.
+          if (!live()) return new Promise<void>(() => {});
+          if (this.failWrites) fail('WAL fsync');
+        }
+        this.#durable = Math.max(this.#durable, Math.min(upto, this.#records.length));
         // fsync also flushes the guard file's page-cache state in this model.
-        this.#guardSynced = this.#guard;
+        this.#guardSynced = guard;
       },
       compact: async (keep) => {
         if (!live()) return false;
