@@ -745,7 +745,16 @@ export class Engine implements ConsensusEngineExt {
     if (m.kind !== 'proposal' || this.#o.compactProposals !== true) return full;
     let b = compactCache.get(m);
     if (b === undefined) {
-      b = encodeCompactProposal(m.proposal, m.proposal.block.txs.map(txHash));
+      const hashes = m.proposal.block.txs.map(txHash);
+      // A re-proposed block (a valid value from an earlier round) may hold transactions this node never
+      // had (another proposer's, never gossiped): peers could not fetch them from us, and every later
+      // proposer would re-propose the same unrebuildable block. Such a proposal goes out whole.
+      // (Found by the seeded simulator: a Byzantine proposer stalled compact-proposal networks.)
+      const src = this.#o.source;
+      b =
+        src.findTx !== undefined && hashes.some((h) => src.findTx?.(h) === undefined)
+          ? full
+          : encodeCompactProposal(m.proposal, hashes);
       compactCache.set(m, b);
     }
     return b;

@@ -22,9 +22,11 @@
  * validator, an honest node halts only when its storage failed (and then it must halt), and, after
  * GST, every honest node that did not halt keeps committing.
  */
+import pino from 'pino';
 import {
   decodeEvidence,
   decodeGossipConsensusMessage,
+  decodeSyncRequest,
   encodeConsensusMessage,
   proposalFromCompact,
 } from '../../codec/codec.ts';
@@ -136,8 +138,8 @@ export interface SimResult {
   virtualTimeMs: number;
   evidence: number;
   maxRound: number;
-  /** Blocks honest engines committed from sync answers (catch-up). */
-  syncedBlocks: number;
+  /** Sync requests answered, by kind: catch-up (`status`, `blocks`) and compact-proposal fetches (`txs`). */
+  syncRequests: { status: number; blocks: number; txs: number };
   /** Honest nodes that halted (fail-stop). */
   halted: number;
   /** WAL records lost to crashes (unsynced tails, torn records included). */
@@ -236,6 +238,7 @@ interface SimNode {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+const SILENT = pino({ level: 'silent' });
 
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -254,7 +257,7 @@ export class Simulation {
   #now = 0;
   #events = 0;
   #maxRound = 0;
-  #syncedBlocks = 0;
+  readonly #syncRequests = { status: 0, blocks: 0, txs: 0 };
   /** First honest commit per height (hex hash). */
   readonly #canonical = new Map<number, string>();
   /** Every message an honest node sent signed by an honest validator: validator/kind/h/r → hash. */
@@ -395,7 +398,7 @@ export class Simulation {
       virtualTimeMs: this.#now,
       evidence,
       maxRound: this.#maxRound,
-      syncedBlocks: this.#syncedBlocks,
+      syncRequests: { ...this.#syncRequests },
       halted,
       lostWalRecords: this.#honestNodes().reduce((a, n) => a + n.disk.lostRecords, 0),
     };
@@ -488,6 +491,8 @@ export class Simulation {
         txLookup: async (hashes) =>
           hashes.map((h) => this.#pool.find(n.id, h)).filter((t): t is TxEnvelope => t !== undefined),
         syncTimeoutMs: SYNC_TIMEOUT_MS,
+        // SIM_DEBUG=<node id> prints that engine's log (replaying a failing seed).
+        logger: process.env.SIM_DEBUG === String(n.id) ? pino({ level: 'debug' }) : SILENT,
         minBlockIntervalMs: 50,
         onDecided: (block) => this.#pool.learn(n.id, block),
       });
@@ -728,7 +733,13 @@ export class Simulation {
           (resp) => {
             if (pre() && this.#rng.chance(this.cfg.dropRate)) return;
             this.#schedule(this.#delay(), () => {
-              if (alive() && this.#connected(from.id, to.id)) finish(null, resp);
+              if (!alive() || !this.#connected(from.id, to.id)) return;
+              try {
+                this.#syncRequests[decodeSyncRequest(data).kind]++;
+              } catch {
+                // not a sync request: not counted
+              }
+              finish(null, resp);
             });
           },
           (err: unknown) =>
