@@ -83,6 +83,8 @@ export class MemoryDisk implements ConsensusPersistence {
   #generation = 0;
   /** Make every write fail from now on (with an I/O-like error). */
   failWrites = false;
+  /** Make only WAL fsyncs fail (appends still succeed). */
+  failSyncs = false;
   /** How long an fsync takes (the simulator's timers); absent, it completes at once. */
   syncDelay: (() => Promise<void>) | undefined;
   /** Records dropped by crashes so far (torn ones included). */
@@ -138,14 +140,14 @@ export class MemoryDisk implements ConsensusPersistence {
       },
       sync: async () => {
         if (!live()) return;
-        if (this.failWrites) fail('WAL fsync');
+        if (this.failWrites || this.failSyncs) fail('WAL fsync');
         const upto = this.#records.length;
         const guard = this.#guard;
         if (this.syncDelay !== undefined) {
           await this.syncDelay();
           // Power lost during the fsync: the dead process never learns the outcome.
           if (!live()) return new Promise<void>(() => {});
-          if (this.failWrites) fail('WAL fsync');
+          if (this.failWrites || this.failSyncs) fail('WAL fsync');
         }
         this.#durable = Math.max(this.#durable, Math.min(upto, this.#records.length));
         // fsync also flushes the guard file's page-cache state in this model.
