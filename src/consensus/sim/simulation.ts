@@ -808,18 +808,9 @@ export class Simulation {
     return Math.max(0, this.#now + n.skewMs);
   }
 
-  /** A sync server over the Byzantine node's log that forges blocks or strips certificates. */
+  /** A sync server over the Byzantine node's log that forges blocks and strips certificates. */
   #lyingSyncHandler(n: SimNode): RequestHandler {
     const rng = this.#rng;
-    const lie = (cb: CertifiedBlock | undefined): CertifiedBlock | undefined => {
-      if (cb === undefined || !rng.chance(0.5)) return cb;
-      return rng.chance(0.5)
-        ? {
-            block: { ...cb.block, header: { ...cb.block.header, timeMs: cb.block.header.timeMs + 1 } },
-            certificate: cb.certificate,
-          }
-        : { block: cb.block, certificate: { ...cb.certificate, sigs: cb.certificate.sigs.slice(0, 1) } };
-    };
     const view = {
       height: () => n.log.length,
       baseHeight: () => 1,
@@ -827,15 +818,20 @@ export class Simulation {
         const b = n.log[h - 1]?.block;
         return b === undefined ? undefined : hashOfBlock(b);
       },
-      getBlock: async (h: number) => lie(n.log[h - 1])?.block,
-      getCertificate: async (h: number) => n.log[h - 1]?.certificate,
+      // A forged block under a real certificate...
+      getBlock: async (h: number) => {
+        const b = n.log[h - 1]?.block;
+        if (b === undefined || !rng.chance(0.25)) return b;
+        return { ...b, header: { ...b.header, timeMs: b.header.timeMs + 1 } };
+      },
+      // ...or a real block under a certificate stripped of its signatures.
+      getCertificate: async (h: number) => {
+        const c = n.log[h - 1]?.certificate;
+        if (c === undefined || !rng.chance(0.25)) return c;
+        return { ...c, sigs: c.sigs.slice(0, 1) };
+      },
     } as unknown as BlockStore;
-    const real = createSyncHandler({ store: view, chainId: CHAIN });
-    return async (from, data, signal) => {
-      const resp = await real(from, data, signal);
-      // Sometimes answer with a certificate stripped of its signatures instead.
-      return resp;
-    };
+    return createSyncHandler({ store: view, chainId: CHAIN });
   }
 
   #byzantineReceive(n: SimNode, from: SimNode, data: Uint8Array): void {
