@@ -54,6 +54,26 @@ describe('consensus simulation: targeted scenarios', async () => {
     expect(a).toEqual(b);
   });
 
+  it('is deterministic with every engine feature on: compact proposals, crashes mid-pipeline, catch-up', async () => {
+    const cfg = base({
+      seed: 7,
+      dropRate: 0.1,
+      dupRate: 0.1,
+      compactProposals: true,
+      txGossipRate: 0.5,
+      emptyRate: 0.3,
+      storeLatencyMs: 12,
+      walSyncLatencyMs: 3,
+      partitions: [{ startMs: 20, endMs: 800, groupOf: [0, 0, 0, 1] }],
+      crashes: [{ node: 1, atMs: 230, restartMs: 420 }],
+      byzantine: [{ index: 2, behaviour: 'garbage' }],
+    });
+    const a = await simulate(cfg);
+    const b = await simulate(cfg);
+    expect(a.violations).toEqual([]);
+    expect(a).toEqual(b);
+  });
+
   it.each(['silent', 'equivocate', 'double-vote', 'garbage'] as const)(
     'tolerates one Byzantine validator of four (%s) over a lossy network',
     async (behaviour) => {
