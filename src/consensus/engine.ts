@@ -183,7 +183,12 @@ type QueueItem =
 const EVIDENCE_PREFIX = 'evidence';
 
 /** Why the engine halted (`health().code`). */
-export type HaltCode = 'CONSENSUS_INVARIANT' | 'STORAGE_WAL_APPEND' | 'STORAGE_WAL_SYNC' | 'STORAGE_COMMIT';
+export type HaltCode =
+  | 'CONSENSUS_INVARIANT'
+  | 'STORAGE_WAL_APPEND'
+  | 'STORAGE_WAL_SYNC'
+  | 'STORAGE_SIGN_GUARD'
+  | 'STORAGE_COMMIT';
 
 function evidenceKey(e: DuplicateVoteEvidence): Uint8Array {
   const b = Buffer.alloc(17);
@@ -303,7 +308,10 @@ export class Engine implements ConsensusEngineExt {
     const recorded = this.#recordedOwn.get(k);
     if (recorded !== undefined) return recorded === hex;
     if (this.#guardFile === null) return true;
-    const ok = this.#guardFile.allow(kind, h, r, hash);
+    // Only a check here: the guard records a signature once its message is durable in the WAL, just
+    // before it is sent (#apply), so a power cut can never leave the guard ahead of the WAL by a
+    // message that never left (that made the node mute for the round; ADR 0078).
+    const ok = this.#guardFile.check(kind, h, r, hash);
     if (!ok) this.#log.error({ kind, height: h, round: r }, 'sign guard refused a conflicting signature');
     return ok;
   }
@@ -678,9 +686,11 @@ export class Engine implements ConsensusEngineExt {
         case 'send': {
           const m = a.message;
           const bytes = encodeMessage(m);
+          let fresh = false;
           if (this.#wal !== null) {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
             if (!this.#recordedOwn.has(k)) {
+              fresh = true;
               const e: WalEntry = { type: 'own', message: m, nowMs: this.#clock() };
               try {
                 this.#wal.append(e, bytes);
@@ -704,6 +714,7 @@ export class Engine implements ConsensusEngineExt {
             this.#metrics.walSync.observe((this.#rt.monotonicMs() - t0) / 1000);
           }
           if (!this.#health.ok) return; // halted while the WAL synced
+          if (fresh && this.#guardFile !== null && !this.#recordSigned(m)) return;
           this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
@@ -738,6 +749,29 @@ export class Engine implements ConsensusEngineExt {
           break;
       }
     }
+  }
+
+  /** Record an own message in the sign guard before it leaves; false (halted) when that fails. */
+  #recordSigned(m: ConsensusMessage): boolean {
+    const hash = m.kind === 'proposal' ? this.#hash(m.proposal.block) : m.vote.blockHash;
+    let ok: boolean;
+    try {
+      ok = this.#guardFile!.allow(msgKind(m), heightOfMsg(m), roundOfMsg(m), hash);
+    } catch (err) {
+      this.#halt('STORAGE_SIGN_GUARD', err, { message: msgKind(m) });
+      return false;
+    }
+    if (!ok) {
+      // Checked before signing and nothing else signs in between: the guard changed under us.
+      this.#halt(
+        'CONSENSUS_INVARIANT',
+        new OrdoError('CONSENSUS_SIGN_GUARD', 'sign guard refused a checked signature'),
+        {
+          message: msgKind(m),
+        },
+      );
+    }
+    return ok;
   }
 
   /** What goes on the wire for an own message: proposals in compact form when enabled. */

@@ -26,9 +26,15 @@ export interface ConsensusWal {
   close(): void;
 }
 
-/** The durable "last signed" position (`SignGuardFile` is the file implementation). */
+/**
+ * The durable "last signed" position (`SignGuardFile` is the file implementation). The engine
+ * `check`s before the core signs and `allow`s (records) once the message is durable in the WAL, just
+ * before it is sent (ADR 0078).
+ */
 export interface SignGuardStore {
-  /** True when signing is safe, recording it first (see SignGuardFile.allow). */
+  /** True when signing is safe; records nothing. */
+  check(kind: SignKind, height: number, round: number, blockHash: Uint8Array | null): boolean;
+  /** True when signing is safe, recording it (see SignGuardFile.allow). Throws when the write fails. */
   allow(kind: SignKind, height: number, round: number, blockHash: Uint8Array | null): boolean;
   close(): void;
 }
@@ -170,24 +176,34 @@ export class MemoryDisk implements ConsensusPersistence {
 
   openSignGuard(): SignGuardStore {
     const gen = this.#generation;
+    const decide = (
+      kind: SignKind,
+      height: number,
+      round: number,
+      blockHash: Uint8Array | null,
+    ): { ok: boolean; next: GuardState | null } => {
+      const hash = blockHash === null ? '' : toHex(blockHash);
+      const last = this.#guard;
+      if (last !== null && (height < last.height || (height === last.height && round < last.round)))
+        return { ok: false, next: null };
+      if (last !== null && height === last.height && round === last.round) {
+        const prev = last.steps[kind];
+        if (prev !== undefined) return { ok: prev === hash, next: null };
+        return { ok: true, next: { height, round, steps: { ...last.steps, [kind]: hash } } };
+      }
+      return { ok: true, next: { height, round, steps: { [kind]: hash } } };
+    };
     return {
+      check: (kind, height, round, blockHash) =>
+        gen === this.#generation && decide(kind, height, round, blockHash).ok,
       allow: (kind, height, round, blockHash) => {
         if (gen !== this.#generation) return false;
-        const hash = blockHash === null ? '' : toHex(blockHash);
-        const last = this.#guard;
-        if (last !== null && (height < last.height || (height === last.height && round < last.round)))
-          return false;
-        let next: GuardState;
-        if (last !== null && height === last.height && round === last.round) {
-          const prev = last.steps[kind];
-          if (prev !== undefined) return prev === hash;
-          next = { height, round, steps: { ...last.steps, [kind]: hash } };
-        } else {
-          next = { height, round, steps: { [kind]: hash } };
+        const d = decide(kind, height, round, blockHash);
+        if (d.ok && d.next !== null) {
+          if (this.failWrites) throw new OrdoError('SIGN_GUARD_IO', 'simulated sign guard write failure');
+          this.#guard = d.next;
         }
-        if (this.failWrites) return false;
-        this.#guard = next;
-        return true;
+        return d.ok;
       },
       close: () => {},
     };

@@ -626,7 +626,10 @@ export class ConsensusCore {
     const hash = hashOfBlock(block);
     if (this.config.guard !== undefined && !this.config.guard('proposal', h, r, hash)) {
       this.#log('warn', 'sign guard refused a proposal', { height: h, round: r });
-      this.#refused(r);
+      // No #refused here: the round's propose timeout (armed when it started) still makes this node
+      // prevote nil. Ending the round early instead left its peers one prevote short of a quorum in
+      // it, for good (found by the simulator: a proposal lost from the WAL's unsynced tail by a power
+      // cut while the sign guard kept it).
       return;
     }
     const signature = this.config.signer!.sign(proposalSignBytes(this.config.chainId, h, r, polRound, hash));

@@ -66,12 +66,23 @@ export function generateScenario(seed: number): SimConfig {
     crashes.push({ node, atMs, restartMs: rng.int(atMs + 1, gstMs) });
   }
 
-  // Crash-restart at every stage: a second crash soon after a restart lands mid-replay or mid-recovery
-  // (store commits and WAL fsyncs take virtual time below, so other crashes land mid-pipeline).
+  // Crash-restart at every stage: some crashes wait for the node to be mid-fsync (an own message not
+  // yet sent) or mid-commit (a decided block not yet stored); a second crash right after a restart
+  // lands mid-replay when the replay has a block to store, or early in recovery.
+  for (const c of crashes) {
+    const stage = rng.pick([undefined, undefined, 'fsync', 'commit'] as const);
+    if (stage !== undefined) c.stage = stage;
+  }
   for (const c of [...crashes]) {
     if (c.restartMs + 20 < gstMs && rng.chance(0.3)) {
       const atMs = c.restartMs + rng.int(0, 8);
-      crashes.push({ node: c.node, atMs, restartMs: rng.int(atMs + 1, gstMs) });
+      const again: Crash = { node: c.node, atMs, restartMs: rng.int(atMs + 1, gstMs) };
+      if (rng.chance(0.5)) {
+        // armed as the node restarts: the first block it stores, the replay's if it has one
+        again.stage = 'commit';
+        again.atMs = c.restartMs;
+      }
+      crashes.push(again);
     }
   }
 

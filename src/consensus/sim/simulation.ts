@@ -72,6 +72,12 @@ export interface Crash {
   node: number;
   atMs: number;
   restartMs: number;
+  /**
+   * Crash not at `atMs` but at the first moment after it that the node is in this stage: `fsync` (an
+   * own message waits for its WAL fsync, not yet sent) or `commit` (a decided block's store write is
+   * in flight, also during a WAL replay). No crash if it does not happen before `restartMs`.
+   */
+  stage?: 'fsync' | 'commit';
 }
 
 export interface StorageFailure {
@@ -144,6 +150,11 @@ export interface SimResult {
   halted: number;
   /** WAL records lost to crashes (unsynced tails, torn records included). */
   lostWalRecords: number;
+  /**
+   * What each crash interrupted: `recovering` (loading or replaying the WAL), `fsync` (an own message
+   * waiting for its WAL fsync), `commit` (a decided block's store write in flight), else `running`.
+   */
+  crashes: { recovering: number; fsync: number; commit: number; running: number };
 }
 
 const CHAIN = 'ordo-sim';
@@ -230,6 +241,11 @@ interface SimNode {
   engine: Engine | null;
   net: Endpoint | null;
   storageFailed: boolean;
+  /** Store writes and WAL fsyncs in flight (what a crash interrupts). */
+  commitsInFlight: number;
+  syncsInFlight: number;
+  /** An armed stage-triggered crash (see Crash.stage). */
+  crashOn: Crash | null;
   // Byzantine nodes: a raw core with a crafted message source.
   core: ConsensusCore | null;
   log: CertifiedBlock[];
@@ -258,6 +274,7 @@ export class Simulation {
   #events = 0;
   #maxRound = 0;
   readonly #syncRequests = { status: 0, blocks: 0, txs: 0 };
+  readonly #crashes = { recovering: 0, fsync: 0, commit: 0, running: 0 };
   /** First honest commit per height (hex hash). */
   readonly #canonical = new Map<number, string>();
   /** Every message an honest node sent signed by an honest validator: validator/kind/h/r → hash. */
@@ -296,6 +313,9 @@ export class Simulation {
       engine: null,
       net: null,
       storageFailed: false,
+      commitsInFlight: 0,
+      syncsInFlight: 0,
+      crashOn: null,
       core: null,
       log: [],
       lastSigned: null,
@@ -343,9 +363,20 @@ export class Simulation {
       if (n.byz === null) this.#schedule(0, () => void this.#bootHonest(n));
       else this.#bootByzantine(n);
     }
+    // Crashes first: one armed for the moment of a restart catches that restart's WAL replay.
     for (const c of cfg.crashes) {
-      this.#at(c.atMs, () => this.#crash(this.nodes[c.node]!));
-      this.#at(c.restartMs, () => void this.#bootHonest(this.nodes[c.node]!));
+      const n = this.nodes[c.node]!;
+      this.#at(c.atMs, () => {
+        if (c.stage === undefined) this.#crash(n);
+        else n.crashOn = c;
+      });
+    }
+    for (const c of cfg.crashes) {
+      const n = this.nodes[c.node]!;
+      this.#at(c.restartMs, () => {
+        if (n.crashOn === c) n.crashOn = null; // its stage never came: no crash
+        void this.#bootHonest(n);
+      });
     }
     for (const f of cfg.storageFailures ?? []) this.#at(f.atMs, () => this.#failStorage(this.nodes[f.node]!));
     for (const p of cfg.partitions) {
@@ -401,6 +432,7 @@ export class Simulation {
       syncRequests: { ...this.#syncRequests },
       halted,
       lostWalRecords: this.#honestNodes().reduce((a, n) => a + n.disk.lostRecords, 0),
+      crashes: { ...this.#crashes },
     };
   }
 
@@ -447,9 +479,13 @@ export class Simulation {
     const maxLatency = this.cfg.storeLatencyMs ?? 0;
     store.commitBlock = async (block: Block, cert: CommitCertificate): Promise<void> => {
       const inc = n.inc;
-      if (maxLatency > 0) {
-        const ms = this.#rng.int(0, maxLatency);
+      const trigger = n.crashOn?.stage === 'commit';
+      if (maxLatency > 0 || trigger) {
+        const ms = this.#rng.int(trigger ? 1 : 0, Math.max(1, maxLatency));
+        n.commitsInFlight++;
+        if (trigger) this.#schedule(0, () => this.#crash(n));
         await new Promise<void>((r) => this.#schedule(ms, r));
+        if (n.inc === inc) n.commitsInFlight--;
       }
       if (n.inc !== inc) return new Promise<void>(() => {}); // power lost mid-write: never lands
       if (n.storageFailed) throw new OrdoError('STORE_IO', 'simulated disk failure: block store write');
@@ -457,10 +493,19 @@ export class Simulation {
       if (n.byz === null) this.#onHonestCommit(n, block, cert);
     };
     const walLatency = this.cfg.walSyncLatencyMs ?? 0;
-    if (walLatency > 0) {
+    if (walLatency > 0 || this.cfg.crashes.some((c) => c.node === n.id && c.stage === 'fsync')) {
       n.disk.syncDelay = () => {
-        const ms = this.#rng.int(0, walLatency);
-        return new Promise<void>((r) => this.#schedule(ms, r));
+        const trigger = n.crashOn?.stage === 'fsync';
+        const ms = this.#rng.int(trigger ? 1 : 0, Math.max(1, walLatency));
+        const inc = n.inc;
+        n.syncsInFlight++;
+        if (trigger) this.#schedule(0, () => this.#crash(n));
+        return new Promise<void>((r) =>
+          this.#schedule(ms, () => {
+            if (n.inc === inc) n.syncsInFlight--;
+            r();
+          }),
+        );
       };
     }
   }
@@ -516,6 +561,17 @@ export class Simulation {
 
   #crash(n: SimNode): void {
     if (!n.up) return;
+    const stage = !n.ready
+      ? 'recovering'
+      : n.syncsInFlight > 0
+        ? 'fsync'
+        : n.commitsInFlight > 0
+          ? 'commit'
+          : 'running';
+    this.#crashes[stage]++;
+    n.crashOn = null;
+    n.syncsInFlight = 0;
+    n.commitsInFlight = 0;
     n.up = false;
     n.ready = false;
     n.inc++;
