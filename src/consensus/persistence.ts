@@ -91,6 +91,8 @@ export class MemoryDisk implements ConsensusPersistence {
   failWrites = false;
   /** Make only WAL fsyncs fail (appends still succeed). */
   failSyncs = false;
+  /** Make only sign-guard writes fail. */
+  failGuardWrites = false;
   /** How long an fsync takes (the simulator's timers); absent, it completes at once. */
   syncDelay: (() => Promise<void>) | undefined;
   /** Records dropped by crashes so far (torn ones included). */
@@ -200,7 +202,8 @@ export class MemoryDisk implements ConsensusPersistence {
         if (gen !== this.#generation) return false;
         const d = decide(kind, height, round, blockHash);
         if (d.ok && d.next !== null) {
-          if (this.failWrites) throw new OrdoError('SIGN_GUARD_IO', 'simulated sign guard write failure');
+          if (this.failWrites || this.failGuardWrites)
+            throw new OrdoError('SIGN_GUARD_IO', 'simulated sign guard write failure');
           this.#guard = d.next;
         }
         return d.ok;

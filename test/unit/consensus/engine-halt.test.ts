@@ -125,6 +125,7 @@ describe('engine fail-stop', () => {
     ['the core throws (invariant)', 'CONSENSUS_INVARIANT'],
     ['a WAL append fails', 'STORAGE_WAL_APPEND'],
     ['a WAL fsync fails', 'STORAGE_WAL_SYNC'],
+    ['a sign-guard write fails', 'STORAGE_SIGN_GUARD'],
     ['a block store commit fails', 'STORAGE_COMMIT'],
   ])('halts when %s: stops signing, unhealthy with %s, fatal log, onFatal once', async (_what, code) => {
     const { rt, engine, store, disk, published, fatal, lines } = await setup();
@@ -136,6 +137,7 @@ describe('engine fail-stop', () => {
     }
     if (code === 'STORAGE_WAL_APPEND') disk.failWrites = true;
     if (code === 'STORAGE_WAL_SYNC') disk.failSyncs = true;
+    if (code === 'STORAGE_SIGN_GUARD') disk.failGuardWrites = true;
     if (code === 'STORAGE_COMMIT') store.fail = true;
     await rt.advance(300);
     const health = engine.health();
