@@ -895,6 +895,15 @@ export class ConsensusCore {
             this.#out.push({ kind: 'relay', message: { kind: 'vote', vote: v } });
         }
       }
+      // A laggard still in the previous round needs > 2/3 of its precommits (any value) to time out
+      // of it, and nobody re-sends precommits of a round they left: relay the ones we hold. (Found by
+      // the simulator: with weighted power and a Byzantine validator whose precommit one honest node
+      // lost, the honest nodes stayed split across two rounds for good.)
+      const prev = this.#rounds.get(this.#round - 1);
+      for (const v of prev?.precommits.first.values() ?? []) {
+        if (v.validatorIndex !== this.myIndex)
+          this.#out.push({ kind: 'relay', message: { kind: 'vote', vote: v } });
+      }
       this.#schedule('rebroadcast', 0, this.config.timeouts.rebroadcastMs);
       // Nudge catch-up again if we are still behind a height we heard of.
       if (this.#behindHint > this.#height) {
