@@ -2,14 +2,22 @@
  * The consensus engine: the driver that wires the pure state machine (state-machine.ts) to the outside
  * world. It implements `ConsensusEngine` (types.ts) over the `Network` interface (topic 'consensus' for
  * proposals and votes, protocol 'sync' for catch-up), the WAL (wal.ts) and sign guard (sign-guard.ts),
- * the `BlockStore`, a `BlockSource`, real timers and an injectable clock.
+ * the `BlockStore`, a `BlockSource`, and an injected `Runtime` (runtime.ts) for its clock and timers:
+ * the seeded simulator runs this very engine in virtual time. The WAL and the sign guard sit behind
+ * the `ConsensusPersistence` seam (persistence.ts: files for nodes, memory for the simulator).
  *
  * Every input goes through ONE serial queue: it is appended to the WAL, fed to the core, and the
  * core's actions are applied in order before the next input is taken. Own messages are fsynced in the
  * WAL before they are published. On start the WAL is replayed through the core (own signatures are
  * re-derived and checked against the recorded ones), then timers are re-armed.
+ *
+ * Fail-stop: when the core throws (an invariant broke) or a store commit fails for a reason that is not
+ * a write fault, the engine halts for good: it signs and sends nothing more, `health()` reports the
+ * code and reason, the reason is logged at fatal and `onFatal` is called. A WRITE fault (disk full, EIO
+ * on the WAL, the sign guard's fsync or the store) halts signing at once too, with `health()` not ok,
+ * but the engine probes with backoff (storage-halt.ts) and resumes exactly where it stopped once writes
+ * succeed again; nothing is signed that is not durably logged.
  */
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
@@ -34,7 +42,14 @@ import type {
   DuplicateVoteEvidence,
   TxEnvelope,
 } from '../types.ts';
-import { SignGuardFile, type SignKind } from './sign-guard.ts';
+import {
+  type ConsensusPersistence,
+  type ConsensusWal,
+  filePersistence,
+  type SignGuardStore,
+} from './persistence.ts';
+import { type Runtime, realRuntime, sleep } from './runtime.ts';
+import type { SignKind } from './sign-guard.ts';
 import { type ConsensusSigner, ed25519Verify, type VerifyFn } from './signing.ts';
 import {
   type CommittedState,
@@ -53,12 +68,13 @@ import type {
   BuiltBlock,
   CommitListener,
   ConsensusEngine,
+  ConsensusHealth,
   ConsensusStatus,
   ProposalVerdict,
   ValidatorSet,
 } from './types.ts';
 import { proposerIndex } from './validators.ts';
-import { Wal, type WalEntry, type WalOptions, walEntryHeight } from './wal.ts';
+import { type WalEntry, type WalOptions, walEntryHeight } from './wal.ts';
 
 /**
  * The WAL is compacted when it grows past this size (Wal.compact: its fsyncs run off the event loop;
@@ -88,8 +104,12 @@ export interface ConsensusEngineOptions {
   store: BlockStore;
   source: BlockSource;
   genesisTimeMs: number;
-  /** Directory for the WAL and the sign guard. Required for validators (crash safety). */
+  /** Directory for the WAL and the sign guard. Validators need it, or `persistence` (crash safety). */
   dataDir?: string;
+  /** WAL and sign guard other than the files in `dataDir` (the simulator's in-memory disk). */
+  persistence?: ConsensusPersistence;
+  /** Clock and timers (default: the real ones, with `clock` as the time source). */
+  runtime?: Runtime;
   timeouts?: Partial<TimeoutConfig>;
   /** Proposal time must lie within this many ms of local time (default 5000). */
   timeBoundMs?: number;
@@ -154,8 +174,10 @@ export interface ConsensusEngineOptions {
    */
   minBlockIntervalMs?: number;
   /**
-   * Called when consensus cannot go on and the node should shut down. Storage write faults do NOT
-   * land here: they halt signing and are retried until writes succeed again (see `health()`).
+   * Called once when consensus halts for good (fail-stop: the core broke an invariant, or a store
+   * commit failed for a reason other than a write fault); the engine has already stopped signing.
+   * Storage WRITE faults (disk full, EIO) do not land here: they halt signing and are retried until
+   * writes succeed again. See `health()`.
    */
   onFatal?: (err: unknown) => void;
   /** WAL file calls (tests inject write faults). */
@@ -175,6 +197,14 @@ type QueueItem =
   | { input?: undefined; run: () => CoreAction[]; raw?: undefined; done?: undefined };
 
 const EVIDENCE_PREFIX = 'evidence';
+
+/** Why the engine halted (`health().code`). */
+export type HaltCode =
+  | 'CONSENSUS_INVARIANT'
+  | 'STORAGE_WAL_APPEND'
+  | 'STORAGE_WAL_SYNC'
+  | 'STORAGE_SIGN_GUARD'
+  | 'STORAGE_COMMIT';
 
 function evidenceKey(e: DuplicateVoteEvidence): Uint8Array {
   const b = Buffer.alloc(17);
@@ -202,14 +232,19 @@ export class Engine implements ConsensusEngineExt {
   readonly core: ConsensusCore;
   readonly #o: ConsensusEngineOptions;
   readonly #log: Logger;
-  readonly #clock: () => number;
+  readonly #rt: Runtime;
   readonly #verify: VerifyFn;
   readonly #listeners: CommitListener[] = [];
   readonly #evidence: KvStore;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Cancel functions of armed core timeouts. */
+  readonly #timers = new Set<() => void>();
   readonly #metrics: ReturnType<typeof makeMetrics>;
-  #wal: Wal | null = null;
-  #guardFile: SignGuardFile | null = null;
+  readonly #persistence: ConsensusPersistence | null;
+  #wal: ConsensusWal | null = null;
+  #guardFile: SignGuardStore | null = null;
+  #health: ConsensusHealth = { ok: true };
+  /** Settles when the pump goes idle (stop waits for the input in flight). */
+  #pumpIdle: Promise<void> = Promise.resolve();
   /** Own messages recorded in the WAL (replay re-derives them; anything conflicting is refused). */
   #recordedOwn = new Map<string, string>();
   /** Records of the WAL file of heights not yet committed (rewritten after each commit). */
@@ -236,17 +271,20 @@ export class Engine implements ConsensusEngineExt {
   /** Actions of an input that were cut short by a storage halt; applied first on resume. */
   #stalled: { actions: CoreAction[]; done?: ((actions: CoreAction[]) => void) | undefined } | null = null;
   #probingWal = false;
+  /** Own messages durably logged whose sign-guard record is still to be written (see the send case). */
+  readonly #unguarded = new Set<string>();
 
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
     this.#log = opts.logger ?? pino({ level: 'silent' });
-    this.#clock = opts.clock ?? Date.now;
+    this.#rt = opts.runtime ?? realRuntime(opts.clock);
     this.#verify = opts.verify ?? ed25519Verify;
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
     this.#metrics = makeMetrics(opts.registry, opts.validators, () => this.core.round);
     this.#storage = new StorageHalt({
       logger: this.#log,
-      clock: this.#clock,
+      clock: () => this.#clock(),
+      setTimer: (fn, ms) => this.#rt.setTimer(fn, ms),
       ...(opts.storageProbeMinMs === undefined ? {} : { minDelayMs: opts.storageProbeMinMs }),
       ...(opts.storageProbeMaxMs === undefined ? {} : { maxDelayMs: opts.storageProbeMaxMs }),
       onChange: (halted) => {
@@ -254,13 +292,20 @@ export class Engine implements ConsensusEngineExt {
         if (!halted && this.#running && !this.#pumping) void this.#pump();
       },
     });
-    if (opts.signer !== null && opts.dataDir === undefined) {
+    this.#persistence =
+      opts.persistence ??
+      (opts.dataDir === undefined
+        ? null
+        : filePersistence(opts.dataDir, {
+            logger: this.#log,
+            durableSignGuard: opts.durableSignGuard === true,
+            ...(opts.walIo === undefined ? {} : { walIo: opts.walIo }),
+          }));
+    if (opts.signer !== null && this.#persistence === null) {
       throw new OrdoError('CONSENSUS_CONFIG', 'a validator needs dataDir for its WAL and sign guard');
     }
-    if (opts.dataDir !== undefined && opts.signer !== null) {
-      this.#guardFile = new SignGuardFile(join(opts.dataDir, 'last-signed.json'), {
-        durable: opts.durableSignGuard === true,
-      });
+    if (this.#persistence !== null && opts.signer !== null) {
+      this.#guardFile = this.#persistence.openSignGuard();
     }
     this.core = new ConsensusCore(
       {
@@ -288,13 +333,21 @@ export class Engine implements ConsensusEngineExt {
     }
   }
 
+  #clock(): number {
+    return this.#rt.now();
+  }
+
   #guard(kind: SignKind, h: number, r: number, hash: Uint8Array | null): boolean {
+    if (!this.#health.ok) return false; // halted: never sign again
     const k = ownKey(kind, h, r);
     const hex = hash === null ? '' : toHex(hash);
     const recorded = this.#recordedOwn.get(k);
     if (recorded !== undefined) return recorded === hex;
     if (this.#guardFile === null) return true;
-    const ok = this.#guardFile.allow(kind, h, r, hash);
+    // Only a check here: the guard records a signature once its message is durable in the WAL, just
+    // before it is sent (#apply), so a power cut can never leave the guard ahead of the WAL by a
+    // message that never left (that made the node mute for the round; ADR 0078).
+    const ok = this.#guardFile.check(kind, h, r, hash);
     if (!ok) this.#log.error({ kind, height: h, round: r }, 'sign guard refused a conflicting signature');
     return ok;
   }
@@ -311,13 +364,17 @@ export class Engine implements ConsensusEngineExt {
       );
     }
     o.network.subscribe('consensus', (msg) => this.#onGossip(msg.from, msg.data));
-    if (o.dataDir !== undefined) {
-      const { wal, entries } = Wal.open(join(o.dataDir, 'cs.wal'), {
-        logger: this.#log,
-        ...(o.walIo === undefined ? {} : { io: o.walIo }),
-      });
+    if (this.#persistence !== null) {
+      const { wal, entries } = this.#persistence.openWal();
       this.#wal = wal;
-      await this.#replay(entries);
+      try {
+        await this.#replay(entries);
+      } catch (err) {
+        this.#replaying = false;
+        this.#halt('CONSENSUS_INVARIANT', err, { during: 'WAL replay' });
+        throw err;
+      }
+      if (!this.#health.ok) return; // storage failed during the replay
     } else {
       this.core.handle({ kind: 'start', nowMs: this.#clock() });
     }
@@ -335,15 +392,47 @@ export class Engine implements ConsensusEngineExt {
   async stop(): Promise<void> {
     this.#running = false;
     this.#storage.stop();
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#queue = [];
-    // Let an in-flight input finish so the store and WAL are left consistent.
-    for (let i = 0; i < 200 && this.#pumping; i++) await new Promise((r) => setTimeout(r, 5));
+    this.#cancelTimers();
+    this.#dropQueue();
+    // Let an in-flight input finish so the store and WAL are left consistent (bounded: a hung disk).
+    if (this.#pumping) await Promise.race([this.#pumpIdle, sleep(this.#rt, 1000)]);
     await this.#pendingCommit.catch(() => {});
     this.#wal?.close();
     this.#wal = null;
     this.#guardFile?.close();
+  }
+
+  /** A permanent halt first (fail-stop); otherwise a storage write fault being retried, if any. */
+  health(): ConsensusHealth {
+    if (!this.#health.ok) return this.#health;
+    return this.#storage.health();
+  }
+
+  #cancelTimers(): void {
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+  }
+
+  /**
+   * Fail-stop: stop signing and processing at once, say why (health, fatal log, onFatal). Idempotent:
+   * the first reason stays.
+   */
+  #halt(code: HaltCode, err: unknown, data: Record<string, unknown> = {}): void {
+    if (!this.#health.ok) return;
+    const reason = errorMessage(err);
+    this.#health = { ok: false, code, reason, sinceMs: this.#clock() };
+    this.#running = false;
+    this.#cancelTimers();
+    this.#dropQueue();
+    this.#log.fatal(
+      { code, err: reason, height: this.core.height, round: this.core.round, ...data },
+      'consensus halted (fail-stop): this node signs nothing more',
+    );
+    try {
+      this.#o.onFatal?.(err);
+    } catch (e) {
+      this.#log.error({ err: errorMessage(e) }, 'onFatal hook failed');
+    }
   }
 
   status(): ConsensusStatus {
@@ -356,9 +445,6 @@ export class Engine implements ConsensusEngineExt {
   }
 
   /** Not ok while a storage write fault halts signing (with the failing write's code and reason). */
-  health(): EngineHealth {
-    return this.#storage.health();
-  }
 
   onCommit(listener: CommitListener): void {
     this.#listeners.push(listener);
@@ -581,8 +667,19 @@ export class Engine implements ConsensusEngineExt {
     });
   }
 
+  /** Empty the queue; inputs someone waits for (`#feed`) resolve with no actions. */
+  #dropQueue(): void {
+    const q = this.#queue;
+    this.#queue = [];
+    for (const item of q) item.done?.([]);
+  }
+
   async #pump(): Promise<void> {
     this.#pumping = true;
+    let idle = (): void => {};
+    this.#pumpIdle = new Promise<void>((r) => {
+      idle = r;
+    });
     try {
       if (this.#stalled !== null && this.#running && !this.#storage.halted) {
         // Resuming after a storage halt: finish the input that was cut short, exactly where it stopped.
@@ -637,15 +734,14 @@ export class Engine implements ConsensusEngineExt {
             this.#stalled = { actions: err.remaining as CoreAction[], done: item.done };
             break;
           }
-          this.#log.error(
-            { err: errorMessage(err), input: item.input?.kind ?? 'resume' },
-            'consensus input failed',
-          );
+          // The core threw: one of its invariants broke. Never carry on from an unknown state.
+          this.#halt('CONSENSUS_INVARIANT', err, { input: item.input?.kind ?? 'resume' });
         }
         item.done?.(actions);
       }
     } finally {
       this.#pumping = false;
+      idle();
     }
   }
 
@@ -681,12 +777,14 @@ export class Engine implements ConsensusEngineExt {
   async #apply(actions: CoreAction[]): Promise<void> {
     for (let idx = 0; idx < actions.length; idx++) {
       const a = actions[idx]!;
+      if (!this.#health.ok) return; // halted: nothing more leaves this node
       switch (a.kind) {
         case 'send': {
           // Nothing is signed-and-sent unless durably logged: stop here while storage is failing.
           if (this.#storage.halted) throw new HaltSignal(actions.slice(idx));
           const m = a.message;
           const bytes = encodeMessage(m);
+          let fresh = false;
           if (this.#wal !== null) {
             const k = ownKey(msgKind(m), heightOfMsg(m), roundOfMsg(m));
             try {
@@ -698,15 +796,21 @@ export class Engine implements ConsensusEngineExt {
                   k,
                   msgHash(m, (b) => this.#hash(b)),
                 );
+                this.#unguarded.add(k);
               }
-              const t0 = performance.now();
+              const t0 = this.#rt.monotonicMs();
               await this.#wal.sync();
-              this.#metrics.walSync.observe((performance.now() - t0) / 1000);
+              this.#metrics.walSync.observe((this.#rt.monotonicMs() - t0) / 1000);
             } catch (err) {
+              // A write fault: signing halts, and this message is retried once the log is writable.
               this.#walFault(err);
               throw new HaltSignal(actions.slice(idx));
             }
+            // Logged and durable, not yet in the sign guard (an earlier try may have stopped at the fsync).
+            fresh = this.#unguarded.delete(k);
           }
+          if (!this.#health.ok) return; // halted while the WAL synced
+          if (fresh && this.#guardFile !== null && !this.#recordSigned(m)) return;
           this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
@@ -746,12 +850,44 @@ export class Engine implements ConsensusEngineExt {
     }
   }
 
+  /** Record an own message in the sign guard before it leaves; false (halted) when that fails. */
+  #recordSigned(m: ConsensusMessage): boolean {
+    const hash = m.kind === 'proposal' ? this.#hash(m.proposal.block) : m.vote.blockHash;
+    let ok: boolean;
+    try {
+      ok = this.#guardFile!.allow(msgKind(m), heightOfMsg(m), roundOfMsg(m), hash);
+    } catch (err) {
+      this.#halt('STORAGE_SIGN_GUARD', err, { message: msgKind(m) });
+      return false;
+    }
+    if (!ok) {
+      // Checked before signing and nothing else signs in between: the guard changed under us.
+      this.#halt(
+        'CONSENSUS_INVARIANT',
+        new OrdoError('CONSENSUS_SIGN_GUARD', 'sign guard refused a checked signature'),
+        {
+          message: msgKind(m),
+        },
+      );
+    }
+    return ok;
+  }
+
   /** What goes on the wire for an own message: proposals in compact form when enabled. */
   #gossipBytes(m: ConsensusMessage, full: Uint8Array): Uint8Array {
     if (m.kind !== 'proposal' || this.#o.compactProposals !== true) return full;
     let b = compactCache.get(m);
     if (b === undefined) {
-      b = encodeCompactProposal(m.proposal, m.proposal.block.txs.map(txHash));
+      const hashes = m.proposal.block.txs.map(txHash);
+      // A re-proposed block (a valid value from an earlier round) may hold transactions this node never
+      // had (another proposer's, never gossiped): peers could not fetch them from us, and every later
+      // proposer would re-propose the same unrebuildable block. Such a proposal goes out whole.
+      // (Found by the seeded simulator: a Byzantine proposer stalled compact-proposal networks.)
+      const src = this.#o.source;
+      b =
+        src.findTx !== undefined && hashes.some((h) => src.findTx?.(h) === undefined)
+          ? full
+          : encodeCompactProposal(m.proposal, hashes);
       compactCache.set(m, b);
     }
     return b;
@@ -762,11 +898,11 @@ export class Engine implements ConsensusEngineExt {
     delayMs: number,
   ): void {
     if (!this.#running) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
+    const cancel = this.#rt.setTimer(() => {
+      this.#timers.delete(cancel);
       this.#push({ input: { kind: 'timeout', timeout, nowMs: this.#clock() } });
     }, delayMs);
-    this.#timers.add(t);
+    this.#timers.add(cancel);
   }
 
   async #build(
@@ -782,7 +918,7 @@ export class Engine implements ConsensusEngineExt {
     if (interval > 0 && round === 0) {
       const wait = this.#lastCommitMs + interval - this.#clock();
       if (wait > 0) {
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(this.#rt, wait);
         if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       }
     }
@@ -802,7 +938,7 @@ export class Engine implements ConsensusEngineExt {
     // (polling) up to `waitMs` for transactions, then propose an empty block.
     for (let i = 0; contents.txs.length === 0 && this.#clock() < deadline && i < 10_000; i++) {
       const pending = src.pendingTxs?.();
-      await new Promise((r) => setTimeout(r, pending === undefined ? 20 : 5));
+      await sleep(this.#rt, pending === undefined ? 20 : 5);
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
       if (pending !== undefined && (src.pendingTxs?.() ?? 0) === 0) continue;
       contents = await build();
@@ -811,14 +947,14 @@ export class Engine implements ConsensusEngineExt {
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     const before = this.#o.beforePropose;
     if (before !== undefined && contents.txs.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
+      let cancel = (): void => {};
       await Promise.race([
         before().catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'beforePropose failed')),
-        new Promise((r) => {
-          timer = setTimeout(r, BEFORE_PROPOSE_MAX_MS);
+        new Promise<void>((r) => {
+          cancel = this.#rt.setTimer(r, BEFORE_PROPOSE_MAX_MS);
         }),
       ]);
-      clearTimeout(timer);
+      cancel();
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     }
     this.#push({
@@ -898,13 +1034,7 @@ export class Engine implements ConsensusEngineExt {
       } catch (err) {
         if (!this.#running || (err as { code?: unknown }).code !== 'STORE_WRITE_FAILED') {
           // Not a write fault (a height or parent mismatch is a broken invariant): stop for good.
-          this.#running = false;
-          for (const t of this.#timers) clearTimeout(t);
-          this.#log.fatal(
-            { err: errorMessage(err), height: h },
-            'block store commit failed; consensus halted',
-          );
-          this.#o.onFatal?.(err);
+          this.#halt('STORAGE_COMMIT', err, { block: h });
           throw err;
         }
         this.#storage.fail('store', err);
@@ -1020,7 +1150,7 @@ export class Engine implements ConsensusEngineExt {
           if (this.core.committed.height >= want.target) break;
         }
         if (this.core.committed.height >= (this.#syncWanted?.target ?? 0)) this.#syncWanted = null;
-        else if (!progressed) await new Promise((r) => setTimeout(r, 250));
+        else if (!progressed) await sleep(this.#rt, 250);
       }
     } finally {
       this.#syncing = false;

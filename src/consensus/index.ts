@@ -13,8 +13,18 @@ export {
   type ConsensusEngineOptions,
   createConsensusEngine,
   Engine,
+  type HaltCode,
   loadCommittedState,
 } from './engine.ts';
+export {
+  type ConsensusPersistence,
+  type ConsensusWal,
+  type CrashOptions,
+  filePersistence,
+  MemoryDisk,
+  type SignGuardStore,
+} from './persistence.ts';
+export { type Runtime, realRuntime, sleep } from './runtime.ts';
 export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export type { EngineHealth } from './storage-halt.ts';
@@ -24,6 +34,7 @@ export type {
   BuiltBlock,
   CommitListener,
   ConsensusEngine,
+  ConsensusHealth,
   ConsensusStatus,
   ProposalVerdict,
   ValidatorSet,

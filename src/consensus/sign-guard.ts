@@ -106,6 +106,16 @@ export class SignGuardFile {
     return this.#last;
   }
 
+  /** What `allow` would answer, without recording anything. */
+  check(kind: SignKind, height: number, round: number, blockHash: Uint8Array | null): boolean {
+    const last = this.#last;
+    if (last === null) return true;
+    if (height < last.height || (height === last.height && round < last.round)) return false;
+    if (height !== last.height || round !== last.round) return true;
+    const prev = last.steps[kind];
+    return prev === undefined || prev === (blockHash === null ? '' : toHex(blockHash));
+  }
+
   /**
    * True when signing (kind, height, round, hash) is safe, recording it first: never below the last
    * (height, round); at the same (height, round) each step may carry only one block hash (signing the

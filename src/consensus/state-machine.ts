@@ -677,7 +677,10 @@ export class ConsensusCore {
     const hash = hashOfBlock(block);
     if (this.config.guard !== undefined && !this.config.guard('proposal', h, r, hash)) {
       this.#log('warn', 'sign guard refused a proposal', { height: h, round: r });
-      this.#refused(r);
+      // No #refused here: the round's propose timeout (armed when it started) still makes this node
+      // prevote nil. Ending the round early instead left its peers one prevote short of a quorum in
+      // it, for good (found by the simulator: a proposal lost from the WAL's unsynced tail by a power
+      // cut while the sign guard kept it).
       return;
     }
     const signature = this.config.signer!.sign(proposalSignBytes(this.config.chainId, h, r, polRound, hash));
@@ -968,6 +971,15 @@ export class ConsensusCore {
           if (v.validatorIndex !== this.myIndex)
             this.#out.push({ kind: 'relay', message: { kind: 'vote', vote: v } });
         }
+      }
+      // A laggard still in the previous round needs > 2/3 of its precommits (any value) to time out
+      // of it, and nobody re-sends precommits of a round they left: relay the ones we hold. (Found by
+      // the simulator: with weighted power and a Byzantine validator whose precommit one honest node
+      // lost, the honest nodes stayed split across two rounds for good.)
+      const prev = this.#rounds.get(this.#round - 1);
+      for (const v of prev?.precommits.first.values() ?? []) {
+        if (v.validatorIndex !== this.myIndex)
+          this.#out.push({ kind: 'relay', message: { kind: 'vote', vote: v } });
       }
       this.#schedule('rebroadcast', 0, this.config.timeouts.rebroadcastMs);
       // Nudge catch-up again if we are still behind a height we heard of.

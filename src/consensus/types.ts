@@ -55,13 +55,19 @@ export interface ConsensusStatus {
 
 export type CommitListener = (block: Block, cert: CommitCertificate) => void | Promise<void>;
 
+/**
+ * Fail-stop state: `ok: false` once the engine halted (the core broke an invariant, or storage failed)
+ * and signs nothing more; `code` says which (engine.ts `HaltCode`), `sinceMs` when (engine clock).
+ */
+export type ConsensusHealth = { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
+
 export interface ConsensusEngine {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): ConsensusStatus;
   /**
-   * Not ok while consensus cannot sign: a storage write fault (the code and reason of the failing
-   * write; it clears by itself once writes succeed again) or a halt.
+   * Not ok while consensus cannot sign: halted for good (fail-stop: a broken invariant), or a storage
+   * write fault being retried (it clears by itself once writes succeed again).
    */
   health(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
   onCommit(listener: CommitListener): void;

@@ -16,12 +16,12 @@ export interface RangeReport {
   maxRound: number;
 }
 
-export function runSeeds(from: number, count: number): RangeReport {
+export async function runSeeds(from: number, count: number): Promise<RangeReport> {
   const report: RangeReport = { failures: [], scenarios: 0, commits: 0, evidence: 0, maxRound: 0 };
   for (let seed = from; seed < from + count; seed++) {
     let r: SimResult;
     try {
-      r = simulate(generateScenario(seed));
+      r = await simulate(generateScenario(seed));
     } catch (err) {
       report.failures.push({ seed, violations: [`crashed: ${(err as Error).stack ?? String(err)}`] });
       continue;

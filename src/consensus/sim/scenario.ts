@@ -1,6 +1,10 @@
 /**
  * Seed → scenario generator for the simulator. Every scenario stays within the fault bound: the
- * Byzantine validators (Twins count as Byzantine) hold strictly less than 1/3 of the voting power.
+ * Byzantine validators (Twins count as Byzantine), plus an honest node whose storage fails or that is
+ * cut off for many heights, hold strictly less than 1/3 of the voting power. Some scenarios gossip
+ * compact proposals, drop most mempool gossip (so proposals' transactions are fetched through sync),
+ * delay store commits and WAL fsyncs (so crashes land mid-pipeline), or crash a node again while it
+ * recovers.
  * Crashed honest nodes always restart before GST, so after GST the network is synchronous with every
  * honest node up, and the liveness check is meaningful. Scenarios are small (4..7 validators, a few
  * heights) so that thousands run in CI in a few minutes. With 2 or 3 validators no fault is tolerated
@@ -62,6 +66,42 @@ export function generateScenario(seed: number): SimConfig {
     crashes.push({ node, atMs, restartMs: rng.int(atMs + 1, gstMs) });
   }
 
+  // Crash-restart at every stage: some crashes wait for the node to be mid-fsync (an own message not
+  // yet sent) or mid-commit (a decided block not yet stored); a second crash right after a restart
+  // lands mid-replay when the replay has a block to store, or early in recovery.
+  for (const c of crashes) {
+    const stage = rng.pick([undefined, undefined, 'fsync', 'commit'] as const);
+    if (stage !== undefined) c.stage = stage;
+  }
+  for (const c of [...crashes]) {
+    if (c.restartMs + 20 < gstMs && rng.chance(0.3)) {
+      const atMs = c.restartMs + rng.int(0, 8);
+      const again: Crash = { node: c.node, atMs, restartMs: rng.int(atMs + 1, gstMs) };
+      if (rng.chance(0.5)) {
+        // armed as the node restarts: the first block it stores, the replay's if it has one
+        again.stage = 'commit';
+        again.atMs = c.restartMs;
+      }
+      crashes.push(again);
+    }
+  }
+
+  // Faults beyond the Byzantine set stay within the bound too: an honest node cut off for many heights
+  // (it must catch up through sync), or one whose storage fails (it must halt, the rest go on).
+  const spare = (i: number): boolean => 3 * (byzPower + powers[i]!) < total;
+  let gst = gstMs;
+  const storageFailures: SimConfig['storageFailures'] = [];
+  const uncrashed = honest.filter((i) => !crashes.some((c) => c.node === i) && spare(i));
+  if (uncrashed.length > 0 && rng.chance(0.12)) {
+    const cut = rng.pick(uncrashed);
+    gst = rng.int(1500, 3000);
+    const groupOf = Array.from({ length: nodeCount }, () => 0);
+    groupOf[cut] = 1;
+    partitions.push({ startMs: rng.int(0, 100), endMs: gst, groupOf });
+  } else if (uncrashed.length > 0 && rng.chance(0.05)) {
+    storageFailures.push({ node: rng.pick(uncrashed), atMs: rng.int(10, gstMs) });
+  }
+
   const lossy = rng.chance(0.6);
   return {
     seed,
@@ -74,10 +114,16 @@ export function generateScenario(seed: number): SimConfig {
     syncDelayMs: rng.int(6, 25),
     partitions,
     crashes,
-    gstMs,
+    gstMs: gst,
     livenessHeights: 2,
     livenessBudgetMs: 30_000,
     maxSkewMs: rng.pick([0, 10, 50]),
     timeouts: SIM_TIMEOUTS,
+    compactProposals: rng.chance(0.4),
+    txGossipRate: rng.pick([1, 0.9, 0.5, 0]),
+    emptyRate: rng.pick([0, 0, 0.3]),
+    storeLatencyMs: rng.pick([0, 3, 12]),
+    walSyncLatencyMs: rng.pick([0, 0, 3]),
+    storageFailures,
   };
 }

@@ -1,33 +1,62 @@
 /**
- * The deterministic consensus simulator. It drives many pure state-machine cores (state-machine.ts)
- * directly, with virtual time and ONE seeded scheduler, through a fault model: message delay, drop,
- * duplication and reordering before global stabilisation time (GST), partitions that heal, crash and
- * restart (with the WAL replayed exactly as the engine does, torn tail included), and Byzantine
- * validators (equivocating proposer, double voting, votes for unknown blocks, stale and future rounds
- * and heights, bad signatures, Twins: two nodes holding one key, and a coordinated split-brain
- * adversary). An oracle checks, while the run goes: no two honest nodes commit different blocks at a
- * height, every honest log is a hash-linked chain (so logs are prefixes of each other), every honest
- * certificate verifies, no honest validator ever signs two different messages for one
- * (height, round, type), evidence never names an honest validator, and, after GST, every honest node
- * keeps committing. Everything is a function of the seed: a failing seed replays the same failure.
+ * The deterministic consensus simulator. Every honest validator is the production `Engine`
+ * (engine.ts): compact proposals, pipelined commit, its WAL and the WAL's replay after a crash,
+ * catch-up over the 'sync' protocol, fail-stop. It runs in virtual time: each engine gets a
+ * `Runtime` (runtime.ts), a `Network`, a block store and a `MemoryDisk` (persistence.ts) that are all
+ * driven by ONE seeded event queue, so a run is a function of its seed and a failing seed replays the
+ * same failure. Between two events the simulator lets the engines' promise chains settle (no real I/O
+ * exists, so that is the same every time).
+ *
+ * Fault model: message delay, drop, duplication and reordering before global stabilisation time
+ * (GST), partitions that heal (a node cut off for many heights catches up through sync), crash and
+ * restart at any point (mid-fsync, mid-commit pipeline, mid-replay) with the WAL's unsynced tail lost
+ * or torn and the sign guard's unsynced update lost, storage that fails (the node must halt), and
+ * Byzantine validators (equivocating proposer, double voting, votes for unknown blocks, stale and
+ * future rounds and heights, bad signatures, lying sync answers, Twins: two nodes holding one key,
+ * and a coordinated split-brain adversary). Byzantine nodes are raw state-machine cores with a
+ * crafted message source; only honest nodes must be the real engine.
+ *
+ * The oracle checks, while the run goes: no two honest nodes commit different blocks at a height,
+ * every honest store is a hash-linked chain, every honest certificate verifies, no honest validator
+ * ever sends two different messages for one (height, round, type), evidence never names an honest
+ * validator, an honest node halts only when its storage failed (and then it must halt), and, after
+ * GST, every honest node that did not halt keeps committing.
  */
-import { proposalSignBytes, voteSignBytes } from '../../codec/index.ts';
-import { Ed25519Signer, sha256, toHex, ZERO_HASH } from '../../crypto/index.ts';
-import type { Block, CertifiedBlock, ConsensusMessage, Proposal, TxEnvelope, Vote } from '../../types.ts';
-import { verifyCertificate } from '../certificate.ts';
-import { type ConsensusSigner, ed25519Verify, fakeSigner, fakeVerify, type VerifyFn } from '../signing.ts';
+import pino from 'pino';
 import {
-  type CommittedState,
-  ConsensusCore,
-  type CoreAction,
-  type CoreInput,
-  hashOfBlock,
-  inputHeight,
-  type TimeoutConfig,
-  type TimeoutInfo,
-} from '../state-machine.ts';
+  decodeEvidence,
+  decodeGossipConsensusMessage,
+  decodeSyncRequest,
+  encodeConsensusMessage,
+  headerHash,
+  proposalFromCompact,
+  proposalSignBytes,
+  voteSignBytes,
+} from '../../codec/index.ts';
+import { Ed25519Signer, sha256, toHex } from '../../crypto/index.ts';
+import { errorMessage, OrdoError } from '../../errors.ts';
+import type { GossipHandler, Network, PeerId, Protocol, RequestHandler } from '../../p2p/index.ts';
+import type { BlockStore } from '../../store/index.ts';
+import type {
+  Block,
+  CertifiedBlock,
+  CommitCertificate,
+  ConsensusMessage,
+  Proposal,
+  TxEnvelope,
+  Vote,
+} from '../../types.ts';
+import { verifyCertificate } from '../certificate.ts';
+import { createConsensusEngine, type Engine } from '../engine.ts';
+import { MemoryDisk } from '../persistence.ts';
+import type { Runtime } from '../runtime.ts';
+import { type ConsensusSigner, ed25519Verify, fakeSigner, fakeVerify, type VerifyFn } from '../signing.ts';
+import { ConsensusCore, type CoreAction, hashOfBlock, type TimeoutConfig } from '../state-machine.ts';
+import { createSyncHandler } from '../sync.ts';
+import { MemoryBlockStore } from '../testing/memory-store.ts';
 import type { ValidatorSet } from '../types.ts';
 import { makeValidatorSet } from '../validators.ts';
+import { SimTxPool, simBlockSource } from './block-source.ts';
 import { Rng } from './rng.ts';
 
 export type Behaviour = 'silent' | 'equivocate' | 'double-vote' | 'garbage' | 'twins' | 'split';
@@ -44,6 +73,18 @@ export interface Crash {
   node: number;
   atMs: number;
   restartMs: number;
+  /**
+   * Crash not at `atMs` but at the first moment after it that the node is in this stage: `fsync` (an
+   * own message waits for its WAL fsync, not yet sent) or `commit` (a decided block's store write is
+   * in flight, also during a WAL replay). No crash if it does not happen before `restartMs`.
+   */
+  stage?: 'fsync' | 'commit';
+}
+
+export interface StorageFailure {
+  /** Validator index of an honest node: from `atMs` on its WAL and block store writes fail. */
+  node: number;
+  atMs: number;
 }
 
 export interface SimConfig {
@@ -68,6 +109,18 @@ export interface SimConfig {
   maxSkewMs: number;
   timeouts: TimeoutConfig;
   realSignatures?: boolean;
+  /** Honest engines gossip own proposals in compact form (default false). */
+  compactProposals?: boolean;
+  /** Probability that a node already holds a transaction another node built (default 1). */
+  txGossipRate?: number;
+  /** Probability that a proposer finds no transactions at first (default 0). */
+  emptyRate?: number;
+  /** Upper bound of a block store commit's latency (default 0). */
+  storeLatencyMs?: number;
+  /** Upper bound of a WAL fsync's latency (default 0). */
+  walSyncLatencyMs?: number;
+  /** Honest nodes whose storage fails: they must halt; they count against the fault bound. */
+  storageFailures?: StorageFailure[];
   /** TEST ONLY: crashed nodes lose their WAL and sign guard (shows the double-sign oracle has teeth). */
   amnesia?: boolean;
   /** Safety net: stop after this many events. */
@@ -86,43 +139,44 @@ export const SIM_TIMEOUTS: TimeoutConfig = {
 export interface SimResult {
   seed: number;
   violations: string[];
-  /** Committed height per honest validator. */
+  /** Committed (durable) height per honest validator. */
   heights: number[];
   events: number;
   virtualTimeMs: number;
   evidence: number;
   maxRound: number;
+  /** Sync requests answered, by kind: catch-up (`status`, `blocks`) and compact-proposal fetches (`txs`). */
+  syncRequests: { status: number; blocks: number; txs: number };
+  /** Honest nodes that halted (fail-stop). */
+  halted: number;
+  /** WAL records lost to crashes (unsynced tails, torn records included). */
+  lostWalRecords: number;
+  /**
+   * What each crash interrupted: `recovering` (loading or replaying the WAL), `fsync` (an own message
+   * waiting for its WAL fsync), `commit` (a decided block's store write in flight), else `running`.
+   */
+  crashes: { recovering: number; fsync: number; commit: number; running: number };
 }
 
 const CHAIN = 'ordo-sim';
+const SYNC_TIMEOUT_MS = 400;
 
-type Event =
-  | { t: number; seq: number; kind: 'deliver'; to: number; msg: ConsensusMessage; from: number }
-  | { t: number; seq: number; kind: 'timeout'; node: number; inc: number; timeout: TimeoutInfo }
-  | { t: number; seq: number; kind: 'contents'; node: number; inc: number; height: number; round: number }
-  | {
-      t: number;
-      seq: number;
-      kind: 'synced';
-      node: number;
-      inc: number;
-      blocks: CertifiedBlock[];
-      from: number;
-    }
-  | { t: number; seq: number; kind: 'crash'; node: number }
-  | { t: number; seq: number; kind: 'restart'; node: number };
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+interface Ev {
+  t: number;
+  seq: number;
+  fn: () => void;
+  dead: boolean;
+}
 
 class Heap {
-  readonly #a: Event[] = [];
+  readonly #a: Ev[] = [];
   get size(): number {
     return this.#a.length;
   }
-  #less(x: Event, y: Event): boolean {
+  #less(x: Ev, y: Ev): boolean {
     return x.t < y.t || (x.t === y.t && x.seq < y.seq);
   }
-  push(e: Event): void {
+  push(e: Ev): void {
     const a = this.#a;
     a.push(e);
     let i = a.length - 1;
@@ -133,7 +187,7 @@ class Heap {
       i = p;
     }
   }
-  pop(): Event | undefined {
+  pop(): Ev | undefined {
     const a = this.#a;
     if (a.length === 0) return undefined;
     const top = a[0]!;
@@ -162,42 +216,48 @@ interface LastSigned {
   steps: Partial<Record<'proposal' | 'prevote' | 'precommit', string>>;
 }
 
+/** One node's network endpoint (one per incarnation: a crash kills it). */
+interface Endpoint extends Network {
+  readonly inc: number;
+  readonly subs: Map<string, GossipHandler>;
+  readonly handlers: Map<Protocol, RequestHandler>;
+  readonly connectListeners: ((peer: PeerId) => void)[];
+}
+
 interface SimNode {
   id: number;
   validator: number;
   byz: Behaviour | null;
   signer: ConsensusSigner;
-  core: ConsensusCore | null;
-  up: boolean;
-  inc: number;
-  /** The "store": certified blocks in height order. */
-  log: CertifiedBlock[];
-  /** The WAL: inputs since the last commit, and how much of it is durable. */
-  wal: CoreInput[];
-  walDurable: number;
-  walOwn: Map<string, string>;
-  lastSigned: LastSigned | null;
   skewMs: number;
-  replaying: boolean;
+  /** Process running (messages are delivered). */
+  up: boolean;
+  /** Started and serving (counts as a connected peer). */
+  ready: boolean;
+  /** Incarnation: bumped by crash and restart; timers and deliveries of older ones are dropped. */
+  inc: number;
+  // Honest nodes: the real engine and what survives it.
+  disk: MemoryDisk;
+  store: MemoryBlockStore;
+  engine: Engine | null;
+  net: Endpoint | null;
+  storageFailed: boolean;
+  /** Store writes and WAL fsyncs in flight (what a crash interrupts). */
+  commitsInFlight: number;
+  syncsInFlight: number;
+  /** An armed stage-triggered crash (see Crash.stage). */
+  crashOn: Crash | null;
+  // Byzantine nodes: a raw core with a crafted message source.
+  core: ConsensusCore | null;
+  log: CertifiedBlock[];
+  lastSigned: LastSigned | null;
+  syncHandler: RequestHandler | null;
 }
 
-function msgKey(m: ConsensusMessage): {
-  kind: 'proposal' | 'prevote' | 'precommit';
-  h: number;
-  r: number;
-  hash: string;
-} {
-  if (m.kind === 'proposal') {
-    return {
-      kind: 'proposal',
-      h: m.proposal.height,
-      r: m.proposal.round,
-      hash: toHex(hashOfBlock(m.proposal.block)),
-    };
-  }
-  const v = m.vote;
-  return { kind: v.type, h: v.height, r: v.round, hash: v.blockHash === null ? '' : toHex(v.blockHash) };
-}
+const NEVER_ABORTED = new AbortController().signal;
+const SILENT = pino({ level: 'silent' });
+
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Simulation {
   readonly cfg: SimConfig;
@@ -208,19 +268,23 @@ export class Simulation {
   readonly #verify: VerifyFn;
   readonly #heap = new Heap();
   readonly #honest: Set<number>;
+  readonly #pool: SimTxPool;
   #seq = 0;
   #honestCommitted = true;
   #now = 0;
   #events = 0;
-  #evidence = 0;
   #maxRound = 0;
+  readonly #syncRequests = { status: 0, blocks: 0, txs: 0 };
+  readonly #crashes = { recovering: 0, fsync: 0, commit: 0, running: 0 };
   /** First honest commit per height (hex hash). */
   readonly #canonical = new Map<number, string>();
-  /** Every honest signature: validator/kind/h/r → hash. */
+  /** Every message an honest node sent signed by an honest validator: validator/kind/h/r → hash. */
   readonly #signed = new Map<string, string>();
   /** Split-brain adversary: per height/round, the block shown to each honest group. */
   readonly #splitHashes = new Map<string, [Uint8Array, Uint8Array]>();
   readonly #splitGroup: number[] = [];
+  #links = new Set<string>();
+  readonly #encoded = new WeakMap<ConsensusMessage, Uint8Array>();
 
   constructor(cfg: SimConfig) {
     this.cfg = cfg;
@@ -241,333 +305,304 @@ export class Simulation {
       validator,
       byz: byz.get(validator) ?? null,
       signer: signers[validator]!,
-      core: null,
-      up: false,
-      inc: 0,
-      log: [],
-      wal: [],
-      walDurable: 0,
-      walOwn: new Map(),
-      lastSigned: null,
       skewMs: cfg.maxSkewMs === 0 ? 0 : this.#rng.int(-cfg.maxSkewMs, cfg.maxSkewMs),
-      replaying: false,
+      up: false,
+      ready: false,
+      inc: 0,
+      disk: new MemoryDisk(),
+      store: new MemoryBlockStore(),
+      engine: null,
+      net: null,
+      storageFailed: false,
+      commitsInFlight: 0,
+      syncsInFlight: 0,
+      crashOn: null,
+      core: null,
+      log: [],
+      lastSigned: null,
+      syncHandler: null,
     });
     for (let i = 0; i < cfg.powers.length; i++) this.nodes.push(mk(i));
     for (const b of cfg.byzantine) if (b.behaviour === 'twins') this.nodes.push(mk(b.index));
+    this.#pool = new SimTxPool(this.#rng, this.nodes.length, cfg.txGossipRate ?? 1);
     // Split-brain groups: honest nodes alternate between two halves.
     let g = 0;
     for (const n of this.nodes) this.#splitGroup[n.id] = n.byz === null ? g++ % 2 : -1;
+    for (const n of this.nodes) this.#wireStorage(n);
+  }
+
+  // ---------------------------------------------------------------- scheduler
+
+  /** Run `fn` after `delayMs` of virtual time; returns a cancel function. Never runs synchronously. */
+  #schedule(delayMs: number, fn: () => void): () => void {
+    const e: Ev = { t: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, dead: false };
+    this.#heap.push(e);
+    return () => {
+      e.dead = true;
+    };
+  }
+
+  /** A node's runtime: its skewed clock, and timers that die with its incarnation. */
+  #runtime(n: SimNode): Runtime {
+    const inc = n.inc;
+    return {
+      now: () => Math.max(0, this.#now + n.skewMs),
+      monotonicMs: () => this.#now,
+      setTimer: (fn, ms) =>
+        this.#schedule(ms, () => {
+          if (n.inc === inc) fn();
+        }),
+    };
   }
 
   // ---------------------------------------------------------------- running
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     const cfg = this.cfg;
     for (const n of this.nodes) {
       if (n.byz === 'silent') continue;
-      this.#boot(n, false);
+      if (n.byz === null) this.#schedule(0, () => void this.#bootHonest(n));
+      else this.#bootByzantine(n);
+    }
+    // Crashes first: one armed for the moment of a restart catches that restart's WAL replay.
+    for (const c of cfg.crashes) {
+      const n = this.nodes[c.node]!;
+      this.#at(c.atMs, () => {
+        if (c.stage === undefined) this.#crash(n);
+        else n.crashOn = c;
+      });
     }
     for (const c of cfg.crashes) {
-      this.#push({ kind: 'crash', node: c.node, t: c.atMs });
-      this.#push({ kind: 'restart', node: c.node, t: c.restartMs });
+      const n = this.nodes[c.node]!;
+      this.#at(c.restartMs, () => {
+        if (n.crashOn === c) n.crashOn = null; // its stage never came: no crash
+        void this.#bootHonest(n);
+      });
+    }
+    for (const f of cfg.storageFailures ?? []) this.#at(f.atMs, () => this.#failStorage(this.nodes[f.node]!));
+    for (const p of cfg.partitions) {
+      this.#at(p.startMs, () => this.#refreshLinks());
+      this.#at(p.endMs, () => this.#refreshLinks());
     }
     const maxEvents = cfg.maxEvents ?? 2_000_000;
     let target = -1;
     const deadline = cfg.gstMs + cfg.livenessBudgetMs;
+    await drain();
     while (this.#heap.size > 0 && this.#events < maxEvents) {
       const e = this.#heap.pop()!;
+      if (e.dead) continue;
       if (e.t > deadline) break;
       this.#now = e.t;
-      if (target < 0 && this.#now >= cfg.gstMs) {
-        target = Math.max(0, ...this.#honestNodes().map((n) => n.log.length)) + cfg.livenessHeights;
-      }
-      if (target >= 0 && this.#honestCommitted && this.#honestNodes().every((n) => n.log.length >= target))
+      if (target < 0 && this.#now >= cfg.gstMs) target = this.#maxHonestHeight() + cfg.livenessHeights;
+      if (target >= 0 && this.#honestCommitted && this.#live().every((n) => n.store.height() >= target))
         break;
       this.#honestCommitted = false;
       this.#events++;
-      this.#dispatch(e);
-      if (this.violations.length > 0 && this.violations.length > 20) break;
+      e.fn();
+      await drain();
+      if (this.violations.length > 20) break;
     }
-    if (target < 0)
-      target = Math.max(0, ...this.#honestNodes().map((n) => n.log.length)) + cfg.livenessHeights;
-    for (const n of this.#honestNodes()) {
-      if (n.log.length < target) {
+    if (target < 0) target = this.#maxHonestHeight() + cfg.livenessHeights;
+    for (const n of this.#live()) {
+      if (n.store.height() < target) {
         this.violations.push(
-          `liveness: honest validator ${n.validator} reached height ${n.log.length}, not ${target}, by ${this.#now} ms (GST ${cfg.gstMs} ms)`,
+          `liveness: honest validator ${n.validator} reached height ${n.store.height()}, not ${target}, by ${this.#now} ms (GST ${cfg.gstMs} ms)`,
         );
       }
     }
+    let halted = 0;
+    for (const n of this.#honestNodes()) {
+      const h = n.engine?.health() ?? { ok: true };
+      if (!h.ok) halted++;
+      if (!h.ok && !n.storageFailed)
+        this.violations.push(`halt: honest validator ${n.validator} halted: ${h.code} ${h.reason}`);
+      if (h.ok && n.storageFailed)
+        this.violations.push(`fail-stop: validator ${n.validator} kept running on failing storage`);
+      if (!h.ok && n.storageFailed && !/^(STORAGE_|WAL_|STORE_)/.test(h.code))
+        this.violations.push(`fail-stop: validator ${n.validator} halted with ${h.code}, not a storage code`);
+    }
+    const evidence = await this.#checkEvidence();
     return {
       seed: cfg.seed,
       violations: this.violations,
-      heights: this.#honestNodes().map((n) => n.log.length),
+      heights: this.#honestNodes().map((n) => n.store.height()),
       events: this.#events,
       virtualTimeMs: this.#now,
-      evidence: this.#evidence,
+      evidence,
       maxRound: this.#maxRound,
+      syncRequests: { ...this.#syncRequests },
+      halted,
+      lostWalRecords: this.#honestNodes().reduce((a, n) => a + n.disk.lostRecords, 0),
+      crashes: { ...this.#crashes },
     };
+  }
+
+  #at(t: number, fn: () => void): void {
+    this.#schedule(t - this.#now, fn);
   }
 
   #honestNodes(): SimNode[] {
     return this.nodes.filter((n) => n.byz === null);
   }
 
-  #push(e: DistributiveOmit<Event, 'seq'>): void {
-    this.#heap.push({ ...e, seq: this.#seq++ } as Event);
+  /** Honest nodes expected to make progress (not halted by an injected storage failure). */
+  #live(): SimNode[] {
+    return this.nodes.filter((n) => n.byz === null && !n.storageFailed);
   }
 
-  #dispatch(e: Event): void {
-    switch (e.kind) {
-      case 'deliver': {
-        const n = this.nodes[e.to]!;
-        if (!n.up) return;
-        const input: CoreInput =
-          e.msg.kind === 'proposal'
-            ? { kind: 'proposal', proposal: e.msg.proposal, from: String(e.from), nowMs: this.#clock(n) }
-            : { kind: 'vote', vote: e.msg.vote, from: String(e.from), nowMs: this.#clock(n) };
-        this.#feed(n, input);
-        return;
-      }
-      case 'timeout': {
-        const n = this.nodes[e.node]!;
-        if (!n.up || n.inc !== e.inc) return;
-        this.#feed(n, { kind: 'timeout', timeout: e.timeout, nowMs: this.#clock(n) });
-        return;
-      }
-      case 'contents': {
-        const n = this.nodes[e.node]!;
-        if (!n.up || n.inc !== e.inc) return;
-        const txs: TxEnvelope[] = [
-          {
-            namespace: 1 + (n.id % 3),
-            payload: new Uint8Array([e.height & 255, e.round & 255, n.id, this.#rng.int(0, 255)]),
-          },
-        ];
-        this.#feed(n, {
-          kind: 'contents',
-          height: e.height,
-          round: e.round,
-          txs,
-          bundles: [],
-          nowMs: this.#clock(n),
-        });
-        return;
-      }
-      case 'synced': {
-        const n = this.nodes[e.node]!;
-        if (!n.up || n.inc !== e.inc) return;
-        for (const cb of e.blocks) {
-          if (!n.up) return;
-          this.#feed(n, {
-            kind: 'synced',
-            block: cb.block,
-            certificate: cb.certificate,
-            from: String(e.from),
-            nowMs: this.#clock(n),
-          });
-        }
-        return;
-      }
-      case 'crash':
-        this.#crash(this.nodes[e.node]!);
-        return;
-      case 'restart':
-        this.#boot(this.nodes[e.node]!, true);
-        return;
-    }
+  #maxHonestHeight(): number {
+    return Math.max(0, ...this.#live().map((n) => n.store.height()));
   }
 
-  #clock(n: SimNode): number {
-    return Math.max(0, this.#now + n.skewMs);
-  }
-
-  // ---------------------------------------------------------------- nodes
-
-  #guard(
-    n: SimNode,
-    kind: 'proposal' | 'prevote' | 'precommit',
-    h: number,
-    r: number,
-    hash: Uint8Array | null,
-  ): boolean {
-    // Same rules as the engine: the WAL's own records first, then the durable last-signed position.
-    const hex = hash === null ? '' : toHex(hash);
-    const rec = n.walOwn.get(`${kind}/${h}/${r}`);
-    if (rec !== undefined) return rec === hex;
-    const l = n.lastSigned;
-    if (l !== null && (h < l.h || (h === l.h && r < l.r))) return false;
-    if (l !== null && h === l.h && r === l.r) {
-      const prev = l.steps[kind];
-      if (prev !== undefined) return prev === hex;
-      l.steps[kind] = hex;
-    } else {
-      n.lastSigned = { h, r, steps: { [kind]: hex } };
-    }
-    return true;
-  }
-
-  #committedState(n: SimNode): CommittedState {
-    const last = n.log[n.log.length - 1];
-    if (last === undefined) return { height: 0, blockHash: ZERO_HASH, timeMs: 0, certificate: null };
-    return {
-      height: last.block.header.height,
-      blockHash: hashOfBlock(last.block),
-      timeMs: last.block.header.timeMs,
-      certificate: last.certificate,
-    };
-  }
-
-  #boot(n: SimNode, restart: boolean): void {
-    if (n.up) return;
-    n.up = true;
-    n.inc++;
-    n.core = new ConsensusCore(
-      {
-        chainId: CHAIN,
-        validators: this.set,
-        signer: n.signer,
-        verify: this.#verify,
-        timeouts: this.cfg.timeouts,
-        timeBoundMs: 2000,
-        skipEncodedSizeCheck: true,
-        guard: (kind, h, r, hash) => this.#guard(n, kind, h, r, hash),
-      },
-      this.#committedState(n),
-    );
-    if (!restart) {
-      this.#apply(n, n.core.handle({ kind: 'start', nowMs: this.#clock(n) }));
-      return;
-    }
-    // Replay the durable WAL exactly as the engine does: only commits and evidence take effect.
-    n.replaying = true;
-    const first = n.wal[0];
-    const wal = n.wal;
-    n.wal = [];
-    this.#applyReplay(n, n.core.handle({ kind: 'start', nowMs: first?.nowMs ?? this.#clock(n) }));
-    for (const input of wal) {
-      n.wal.push(input);
-      if (inputHeight(input) < n.core.height) continue;
-      this.#applyReplay(n, n.core.handle(input));
-    }
-    n.walDurable = n.wal.length;
-    n.replaying = false;
-    this.#apply(n, n.core.resume(this.#clock(n)));
-  }
-
-  #applyReplay(n: SimNode, actions: CoreAction[]): void {
-    for (const a of actions) {
-      if (a.kind === 'commit') this.#commit(n, a.block, a.certificate);
-      else if (a.kind === 'send') {
-        const k = msgKey(a.message);
-        const rec = n.walOwn.get(`${k.kind}/${k.h}/${k.r}`);
-        if (rec !== undefined && rec !== k.hash && n.byz === null) {
+  async #checkEvidence(): Promise<number> {
+    let count = 0;
+    for (const n of this.#honestNodes()) {
+      for await (const [, v] of n.store.sub('evidence').range({ limit: 10_000 })) {
+        count++;
+        const e = decodeEvidence(v);
+        const culprit = e.voteA.validatorIndex;
+        if (this.#honest.has(culprit)) {
           this.violations.push(
-            `replay: validator ${n.validator} re-derived a different ${k.kind} at ${k.h}/${k.r}`,
+            `evidence: validator ${n.validator} holds evidence naming honest validator ${culprit} at height ${e.voteA.height}`,
           );
         }
       }
     }
+    return count;
+  }
+
+  // ---------------------------------------------------------------- honest nodes (the real engine)
+
+  /** The store's commit: seeded latency, fenced by incarnation (a crash mid-write loses it), oracle. */
+  #wireStorage(n: SimNode): void {
+    const store = n.store;
+    const commit = store.commitBlock.bind(store);
+    const maxLatency = this.cfg.storeLatencyMs ?? 0;
+    store.commitBlock = async (block: Block, cert: CommitCertificate): Promise<void> => {
+      const inc = n.inc;
+      const trigger = n.crashOn?.stage === 'commit';
+      if (maxLatency > 0 || trigger) {
+        const ms = this.#rng.int(trigger ? 1 : 0, Math.max(1, maxLatency));
+        n.commitsInFlight++;
+        if (trigger) this.#schedule(0, () => this.#crash(n));
+        await new Promise<void>((r) => this.#schedule(ms, r));
+        if (n.inc === inc) n.commitsInFlight--;
+      }
+      if (n.inc !== inc) return new Promise<void>(() => {}); // power lost mid-write: never lands
+      if (n.storageFailed) throw new OrdoError('STORE_IO', 'simulated disk failure: block store write');
+      await commit(block, cert);
+      if (n.byz === null) this.#onHonestCommit(n, block, cert);
+    };
+    const walLatency = this.cfg.walSyncLatencyMs ?? 0;
+    if (walLatency > 0 || this.cfg.crashes.some((c) => c.node === n.id && c.stage === 'fsync')) {
+      n.disk.syncDelay = () => {
+        const trigger = n.crashOn?.stage === 'fsync';
+        const ms = this.#rng.int(trigger ? 1 : 0, Math.max(1, walLatency));
+        const inc = n.inc;
+        n.syncsInFlight++;
+        if (trigger) this.#schedule(0, () => this.#crash(n));
+        return new Promise<void>((r) =>
+          this.#schedule(ms, () => {
+            if (n.inc === inc) n.syncsInFlight--;
+            r();
+          }),
+        );
+      };
+    }
+  }
+
+  async #bootHonest(n: SimNode): Promise<void> {
+    if (n.up) return;
+    n.up = true;
+    n.inc++;
+    const inc = n.inc;
+    const net = this.#endpoint(n);
+    n.net = net;
+    let engine: Engine;
+    try {
+      engine = await createConsensusEngine({
+        chainId: CHAIN,
+        validators: this.set,
+        signer: n.signer,
+        network: net,
+        store: n.store as BlockStore,
+        source: simBlockSource(n.id, this.#rng, this.#pool, this.cfg.emptyRate ?? 0),
+        genesisTimeMs: 0,
+        persistence: n.disk,
+        runtime: this.#runtime(n),
+        timeouts: this.cfg.timeouts,
+        timeBoundMs: 2000,
+        verify: this.#verify,
+        compactProposals: this.cfg.compactProposals === true,
+        txLookup: async (hashes) =>
+          hashes.map((h) => this.#pool.find(n.id, h)).filter((t): t is TxEnvelope => t !== undefined),
+        syncTimeoutMs: SYNC_TIMEOUT_MS,
+        // SIM_DEBUG=<node id> prints that engine's log (replaying a failing seed).
+        logger: process.env.SIM_DEBUG === String(n.id) ? pino({ level: 'debug' }) : SILENT,
+        minBlockIntervalMs: 50,
+        onDecided: (block) => this.#pool.learn(n.id, block),
+      });
+    } catch (err) {
+      if (n.inc === inc) this.violations.push(`boot: validator ${n.validator}: ${errorMessage(err)}`);
+      return;
+    }
+    if (n.inc !== inc) return; // crashed while loading
+    n.engine = engine;
+    try {
+      await engine.start();
+    } catch (err) {
+      if (n.inc === inc && !n.storageFailed)
+        this.violations.push(`start: validator ${n.validator}: ${errorMessage(err)}`);
+      return;
+    }
+    if (n.inc !== inc) return;
+    n.ready = true;
+    this.#refreshLinks();
   }
 
   #crash(n: SimNode): void {
     if (!n.up) return;
+    const stage = !n.ready
+      ? 'recovering'
+      : n.syncsInFlight > 0
+        ? 'fsync'
+        : n.commitsInFlight > 0
+          ? 'commit'
+          : 'running';
+    this.#crashes[stage]++;
+    n.crashOn = null;
+    n.syncsInFlight = 0;
+    n.commitsInFlight = 0;
     n.up = false;
-    n.core = null;
+    n.ready = false;
     n.inc++;
-    // Power loss: everything after the last fsync is gone (a torn tail).
-    n.wal.length = n.walDurable;
     if (this.cfg.amnesia === true) {
-      n.wal = [];
-      n.walDurable = 0;
-      n.walOwn.clear();
-      n.lastSigned = null;
+      n.disk.wipe();
+    } else {
+      const unsynced = n.disk.length - n.disk.durable;
+      n.disk.crash({
+        keepUnsynced: this.#rng.int(0, unsynced),
+        tornTail: this.#rng.chance(0.5),
+        loseGuard: this.#rng.chance(0.5),
+      });
     }
+    n.engine = null;
+    n.net = null;
+    n.core = null;
+    this.#refreshLinks();
   }
 
-  #feed(n: SimNode, input: CoreInput): void {
-    if (n.core === null) return;
-    // Same policy as the engine: block contents are not logged (the own proposal record is).
-    if (
-      input.kind !== 'start' &&
-      input.kind !== 'synced' &&
-      input.kind !== 'contents' &&
-      inputHeight(input) <= n.core.height + 1
-    ) {
-      n.wal.push(input);
-    }
-    this.#apply(n, n.core.handle(input));
+  #failStorage(n: SimNode): void {
+    n.storageFailed = true;
+    n.disk.failWrites = true;
   }
 
-  #apply(n: SimNode, actions: CoreAction[]): void {
-    for (const a of actions) {
-      if (!n.up || n.core === null) return;
-      switch (a.kind) {
-        case 'send':
-          this.#send(n, a.message);
-          break;
-        case 'relay':
-          this.#broadcast(n, a.message);
-          break;
-        case 'schedule':
-          this.#push({
-            kind: 'timeout',
-            node: n.id,
-            inc: n.inc,
-            timeout: a.timeout,
-            t: this.#now + a.delayMs,
-          });
-          break;
-        case 'build':
-          this.#push({
-            kind: 'contents',
-            node: n.id,
-            inc: n.inc,
-            height: a.height,
-            round: a.round,
-            t: this.#now + Math.min(a.waitMs, this.#rng.int(0, a.waitMs + 2)),
-          });
-          break;
-        case 'commit':
-          this.#commit(n, a.block, a.certificate);
-          break;
-        case 'catch-up':
-          this.#catchUp(n, a.fromHeight);
-          break;
-        case 'evidence': {
-          this.#evidence++;
-          const culprit = a.evidence.voteA.validatorIndex;
-          if (this.#honest.has(culprit)) {
-            this.violations.push(
-              `evidence names honest validator ${culprit} at height ${a.evidence.voteA.height}`,
-            );
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    const r = n.core?.round ?? 0;
-    if (r > this.#maxRound) this.#maxRound = r;
-  }
-
-  #commit(n: SimNode, block: Block, certificate: CertifiedBlock['certificate']): void {
+  #onHonestCommit(n: SimNode, block: Block, certificate: CommitCertificate): void {
     const h = block.header.height;
-    if (h !== n.log.length + 1) {
-      if (n.byz === null)
-        this.violations.push(`store: validator ${n.validator} committed ${h} onto ${n.log.length}`);
-      return;
-    }
-    n.log.push({ block, certificate });
-    // Records of committed heights are skipped on replay (the engine compacts the file lazily);
-    // later-height records keep their durability (only the fsynced prefix survives a crash).
-    const durable = n.wal.slice(0, n.walDurable).filter((i) => inputHeight(i) > h).length;
-    n.wal = n.wal.filter((i) => inputHeight(i) > h);
-    n.walDurable = durable;
-    for (const k of [...n.walOwn.keys()]) if (Number(k.split('/')[1]) <= h) n.walOwn.delete(k);
-    if (n.byz !== null) return;
     this.#honestCommitted = true;
-    const hex = toHex(hashOfBlock(block));
+    if (certificate.round > this.#maxRound) this.#maxRound = certificate.round;
+    const hash = hashOfBlock(block);
+    const hex = toHex(hash);
     const canon = this.#canonical.get(h);
     if (canon === undefined) this.#canonical.set(h, hex);
     else if (canon !== hex) {
@@ -576,21 +611,89 @@ export class Simulation {
       );
     }
     if (h > 1) {
-      const parent = n.log[h - 2]!;
-      if (toHex(block.header.parentHash) !== toHex(hashOfBlock(parent.block))) {
+      const parent = n.store.blocks[h - 2]!;
+      if (toHex(block.header.parentHash) !== toHex(hashOfBlock(parent))) {
         this.violations.push(
           `chain: validator ${n.validator} block ${h} does not link to its block ${h - 1}`,
         );
       }
     }
     try {
-      verifyCertificate(certificate, this.set, CHAIN, hashOfBlock(block), { verify: this.#verify });
+      verifyCertificate(certificate, this.set, CHAIN, hash, { verify: this.#verify });
     } catch (err) {
-      this.violations.push(`certificate: validator ${n.validator} height ${h}: ${(err as Error).message}`);
+      this.violations.push(`certificate: validator ${n.validator} height ${h}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** The double-sign oracle: every message an honest node sends, checked against all before it. */
+  #checkSent(data: Uint8Array): void {
+    let m: ReturnType<typeof decodeGossipConsensusMessage>;
+    try {
+      m = decodeGossipConsensusMessage(data);
+    } catch (err) {
+      this.violations.push(`wire: an honest node sent an undecodable message: ${errorMessage(err)}`);
+      return;
+    }
+    let key: string;
+    let hash: string;
+    if (m.kind === 'vote') {
+      const v = m.vote;
+      key = `${v.validatorIndex}/${v.type}/${v.height}/${v.round}`;
+      hash = v.blockHash === null ? '' : toHex(v.blockHash);
+      if (!this.#honest.has(v.validatorIndex)) return;
+    } else if (m.kind === 'proposal') {
+      const p = m.proposal;
+      if (!this.#honest.has(p.proposerIndex)) return;
+      key = `${p.proposerIndex}/proposal/${p.height}/${p.round}`;
+      hash = toHex(hashOfBlock(p.block));
+    } else {
+      const c = m.compact;
+      if (!this.#honest.has(c.proposerIndex)) return;
+      key = `${c.proposerIndex}/proposal/${c.height}/${c.round}`;
+      hash = toHex(headerHash(c.header));
+    }
+    const prev = this.#signed.get(key);
+    if (prev === undefined) this.#signed.set(key, hash);
+    else if (prev !== hash) {
+      const [v, kind, h, r] = key.split('/');
+      this.violations.push(`double-sign: honest validator ${v} signed two ${kind}s at ${h}/${r}`);
     }
   }
 
   // ---------------------------------------------------------------- network
+
+  #endpoint(n: SimNode): Endpoint {
+    const inc = n.inc;
+    const alive = (): boolean => n.up && n.inc === inc;
+    const ep: Endpoint = {
+      inc,
+      peerId: String(n.id),
+      subs: new Map(),
+      handlers: new Map(),
+      connectListeners: [],
+      start: async () => {},
+      stop: async () => {},
+      publish: async (_topic, data) => {
+        if (!alive()) return;
+        this.#checkSent(data);
+        for (const to of this.nodes) this.#deliver(n, to, data);
+      },
+      subscribe: (topic, handler) => {
+        ep.subs.set(topic, handler);
+      },
+      handle: (protocol, handler) => {
+        ep.handlers.set(protocol, handler);
+      },
+      request: (peer, protocol, data, opts) =>
+        this.#request(n, alive, peer, protocol, data, opts?.timeoutMs ?? SYNC_TIMEOUT_MS),
+      peers: () => (alive() ? this.#peersOf(n) : []),
+      reportPeer: () => {},
+      on: (event, listener) => {
+        if (event === 'peer:connect') ep.connectListeners.push(listener as (p: PeerId) => void);
+      },
+    };
+    return ep;
+  }
 
   #delay(): number {
     const post = this.#now >= this.cfg.gstMs;
@@ -604,77 +707,314 @@ export class Simulation {
     return true;
   }
 
-  /** Unicast with the fault model. */
-  #deliver(from: SimNode, to: SimNode, msg: ConsensusMessage): void {
-    if (to.id === from.id) return;
-    if (!this.#connected(from.id, to.id)) return;
+  #peersOf(n: SimNode): PeerId[] {
+    const out: PeerId[] = [];
+    for (const p of this.nodes) if (p !== n && p.ready && this.#connected(n.id, p.id)) out.push(String(p.id));
+    return out;
+  }
+
+  /** New links (restart, healed partition) raise 'peer:connect' on both ends, as a transport does. */
+  #refreshLinks(): void {
+    const next = new Set<string>();
+    for (const a of this.nodes) {
+      if (!a.ready) continue;
+      for (const b of this.nodes) {
+        if (a === b || !b.ready || !this.#connected(a.id, b.id)) continue;
+        const k = `${a.id}/${b.id}`;
+        next.add(k);
+        if (!this.#links.has(k)) for (const l of a.net?.connectListeners ?? []) l(String(b.id));
+      }
+    }
+    this.#links = next;
+  }
+
+  /** One gossip leg with the fault model; delivered only to the incarnation that was up when sent. */
+  #deliver(from: SimNode, to: SimNode, data: Uint8Array): void {
+    if (to === from || !to.up || !this.#connected(from.id, to.id)) return;
     const pre = this.#now < this.cfg.gstMs;
     if (pre && this.#rng.chance(this.cfg.dropRate)) return;
-    this.#push({ kind: 'deliver', to: to.id, from: from.id, msg, t: this.#now + this.#delay() });
-    if (pre && this.#rng.chance(this.cfg.dupRate)) {
-      this.#push({ kind: 'deliver', to: to.id, from: from.id, msg, t: this.#now + this.#delay() });
+    const copies = pre && this.#rng.chance(this.cfg.dupRate) ? 2 : 1;
+    const inc = to.inc;
+    for (let i = 0; i < copies; i++) {
+      this.#schedule(this.#delay(), () => {
+        if (!to.up || to.inc !== inc) return;
+        if (to.byz === null) {
+          void to.net?.subs.get('consensus')?.({ topic: 'consensus', from: String(from.id), data });
+        } else {
+          this.#byzantineReceive(to, from, data);
+        }
+      });
     }
   }
 
-  #broadcast(from: SimNode, msg: ConsensusMessage, only?: (to: SimNode) => boolean): void {
-    for (const to of this.nodes) if (only === undefined || only(to)) this.#deliver(from, to, msg);
-  }
-
-  #send(n: SimNode, msg: ConsensusMessage): void {
-    const k = msgKey(msg);
-    // WAL: record the own message and fsync (everything so far becomes durable) before it leaves.
-    const wk = `${k.kind}/${k.h}/${k.r}`;
-    if (!n.replaying && !n.walOwn.has(wk)) {
-      n.walOwn.set(wk, k.hash);
-      n.wal.push({ kind: 'own', message: msg, nowMs: this.#clock(n) });
-    }
-    n.walDurable = n.wal.length;
-    if (n.byz === null) {
-      const sk = `${n.validator}/${wk}`;
-      const prev = this.#signed.get(sk);
-      if (prev === undefined) this.#signed.set(sk, k.hash);
-      else if (prev !== k.hash)
-        this.violations.push(
-          `double-sign: honest validator ${n.validator} signed two ${k.kind}s at ${k.h}/${k.r}`,
+  /** A request/response leg pair with the fault model, bounded by the requester's timeout. */
+  #request(
+    from: SimNode,
+    alive: () => boolean,
+    peer: PeerId,
+    protocol: Protocol,
+    data: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let done = false;
+      const finish = (err: Error | null, resp?: Uint8Array): void => {
+        if (done) return;
+        done = true;
+        cancelTimeout();
+        if (err !== null) reject(err);
+        else resolve(resp!);
+      };
+      const cancelTimeout = this.#schedule(timeoutMs, () =>
+        finish(new OrdoError('P2P_REQUEST_TIMEOUT', `${protocol} request to ${peer} timed out`)),
+      );
+      const to = this.nodes[Number(peer)];
+      const unreachable = (): void =>
+        finish(new OrdoError('P2P_REQUEST_FAILED', `${protocol} request to ${peer} failed: unreachable`));
+      if (to === undefined || !alive() || !to.up || !this.#connected(from.id, to.id)) {
+        this.#schedule(1, unreachable);
+        return;
+      }
+      const pre = (): boolean => this.#now < this.cfg.gstMs;
+      if (pre() && this.#rng.chance(this.cfg.dropRate)) return; // lost: the requester times out
+      const inc = to.inc;
+      this.#schedule(this.#delay(), () => {
+        const handler =
+          to.up && to.inc === inc && this.#connected(from.id, to.id)
+            ? to.byz === null
+              ? to.net?.handlers.get(protocol)
+              : (to.syncHandler ?? undefined)
+            : undefined;
+        if (handler === undefined) return unreachable();
+        handler(String(from.id), data, NEVER_ABORTED).then(
+          (resp) => {
+            if (pre() && this.#rng.chance(this.cfg.dropRate)) return;
+            this.#schedule(this.#delay(), () => {
+              if (!alive() || !this.#connected(from.id, to.id)) return;
+              try {
+                this.#syncRequests[decodeSyncRequest(data).kind]++;
+              } catch {
+                // not a sync request: not counted
+              }
+              finish(null, resp);
+            });
+          },
+          (err: unknown) =>
+            this.#schedule(this.#delay(), () =>
+              finish(new OrdoError('P2P_REQUEST_FAILED', `request failed: ${errorMessage(err)}`)),
+            ),
         );
-      this.#broadcast(n, msg);
-      return;
-    }
-    this.#byzantineSend(n, msg);
-  }
-
-  #catchUp(n: SimNode, fromHeight: number): void {
-    const peers = this.nodes.filter(
-      (p) => p.id !== n.id && p.up && p.byz !== 'silent' && this.#connected(n.id, p.id),
-    );
-    if (peers.length === 0) return;
-    const p = this.#rng.pick(peers);
-    let blocks = p.log.slice(fromHeight - 1, fromHeight - 1 + 64);
-    if (p.byz === 'garbage' && blocks.length > 0 && this.#rng.chance(0.5)) {
-      // A lying peer: a forged block under a real certificate, or a certificate stripped of signatures.
-      const b = blocks[0]!;
-      blocks = this.#rng.chance(0.5)
-        ? [
-            {
-              block: { ...b.block, header: { ...b.block.header, timeMs: b.block.header.timeMs + 1 } },
-              certificate: b.certificate,
-            },
-          ]
-        : [{ block: b.block, certificate: { ...b.certificate, sigs: b.certificate.sigs.slice(0, 1) } }];
-    }
-    if (blocks.length === 0) return;
-    if (this.#now < this.cfg.gstMs && this.#rng.chance(this.cfg.dropRate)) return;
-    this.#push({
-      kind: 'synced',
-      node: n.id,
-      inc: n.inc,
-      blocks,
-      from: p.id,
-      t: this.#now + 2 * this.#delay(),
+      });
     });
   }
 
-  // ---------------------------------------------------------------- Byzantine behaviours
+  #encode(m: ConsensusMessage): Uint8Array {
+    let b = this.#encoded.get(m);
+    if (b === undefined) {
+      b = encodeConsensusMessage(m);
+      this.#encoded.set(m, b);
+    }
+    return b;
+  }
+
+  // ---------------------------------------------------------------- Byzantine nodes (raw cores)
+
+  #byzGuard(
+    n: SimNode,
+    kind: 'proposal' | 'prevote' | 'precommit',
+    h: number,
+    r: number,
+    hash: Uint8Array | null,
+  ) {
+    // Each Byzantine process alone never equivocates by accident (Twins do it as a pair).
+    const hex = hash === null ? '' : toHex(hash);
+    const l = n.lastSigned;
+    if (l !== null && (h < l.h || (h === l.h && r < l.r))) return false;
+    if (l !== null && h === l.h && r === l.r) {
+      const prev = l.steps[kind];
+      if (prev !== undefined) return prev === hex;
+      l.steps[kind] = hex;
+    } else {
+      n.lastSigned = { h, r, steps: { [kind]: hex } };
+    }
+    return true;
+  }
+
+  #bootByzantine(n: SimNode): void {
+    n.up = true;
+    n.ready = true;
+    n.inc++;
+    n.core = new ConsensusCore(
+      {
+        chainId: CHAIN,
+        validators: this.set,
+        signer: n.signer,
+        verify: this.#verify,
+        timeouts: this.cfg.timeouts,
+        timeBoundMs: 2000,
+        skipEncodedSizeCheck: true,
+        guard: (kind, h, r, hash) => this.#byzGuard(n, kind, h, r, hash),
+      },
+      { height: 0, blockHash: new Uint8Array(32), timeMs: 0, certificate: null },
+    );
+    if (n.byz === 'garbage') n.syncHandler = this.#lyingSyncHandler(n);
+    this.#applyByzantine(n, n.core.handle({ kind: 'start', nowMs: this.#byzClock(n) }));
+  }
+
+  #byzClock(n: SimNode): number {
+    return Math.max(0, this.#now + n.skewMs);
+  }
+
+  /** A sync server over the Byzantine node's log that forges blocks and strips certificates. */
+  #lyingSyncHandler(n: SimNode): RequestHandler {
+    const rng = this.#rng;
+    const view = {
+      height: () => n.log.length,
+      baseHeight: () => 1,
+      getBlockHash: async (h: number) => {
+        const b = n.log[h - 1]?.block;
+        return b === undefined ? undefined : hashOfBlock(b);
+      },
+      // A forged block under a real certificate...
+      getBlock: async (h: number) => {
+        const b = n.log[h - 1]?.block;
+        if (b === undefined || !rng.chance(0.25)) return b;
+        return { ...b, header: { ...b.header, timeMs: b.header.timeMs + 1 } };
+      },
+      // ...or a real block under a certificate stripped of its signatures.
+      getCertificate: async (h: number) => {
+        const c = n.log[h - 1]?.certificate;
+        if (c === undefined || !rng.chance(0.25)) return c;
+        return { ...c, sigs: c.sigs.slice(0, 1) };
+      },
+    } as unknown as BlockStore;
+    return createSyncHandler({ store: view, chainId: CHAIN });
+  }
+
+  #byzantineReceive(n: SimNode, from: SimNode, data: Uint8Array): void {
+    if (n.core === null) return;
+    let m: ReturnType<typeof decodeGossipConsensusMessage>;
+    try {
+      m = decodeGossipConsensusMessage(data);
+    } catch {
+      return;
+    }
+    const nowMs = this.#byzClock(n);
+    if (m.kind === 'compact') {
+      // The adversary knows every transaction.
+      const txs = m.compact.txHashes.map((h) => this.#pool.find(-1, h));
+      if (txs.some((t) => t === undefined)) return;
+      let proposal: Proposal;
+      try {
+        proposal = proposalFromCompact(m.compact, txs as TxEnvelope[]);
+      } catch {
+        return;
+      }
+      this.#applyByzantine(n, n.core.handle({ kind: 'proposal', proposal, from: String(from.id), nowMs }));
+      return;
+    }
+    this.#applyByzantine(
+      n,
+      n.core.handle(
+        m.kind === 'proposal'
+          ? { kind: 'proposal', proposal: m.proposal, from: String(from.id), nowMs }
+          : { kind: 'vote', vote: m.vote, from: String(from.id), nowMs },
+      ),
+    );
+  }
+
+  #applyByzantine(n: SimNode, actions: CoreAction[]): void {
+    const inc = n.inc;
+    const live = (): boolean => n.up && n.inc === inc && n.core !== null;
+    for (const a of actions) {
+      if (!live()) return;
+      switch (a.kind) {
+        case 'send':
+          this.#byzantineSend(n, a.message);
+          break;
+        case 'relay':
+          this.#broadcast(n, a.message);
+          break;
+        case 'schedule':
+          this.#schedule(a.delayMs, () => {
+            if (live())
+              this.#applyByzantine(
+                n,
+                n.core!.handle({ kind: 'timeout', timeout: a.timeout, nowMs: this.#byzClock(n) }),
+              );
+          });
+          break;
+        case 'build':
+          this.#schedule(Math.min(a.waitMs, this.#rng.int(0, a.waitMs + 2)), () => {
+            if (!live()) return;
+            const txs: TxEnvelope[] = [
+              {
+                namespace: 1,
+                payload: new Uint8Array([a.height & 255, a.round & 255, n.id, this.#rng.int(0, 255)]),
+              },
+            ];
+            this.#applyByzantine(
+              n,
+              n.core!.handle({
+                kind: 'contents',
+                height: a.height,
+                round: a.round,
+                txs,
+                bundles: [],
+                nowMs: this.#byzClock(n),
+              }),
+            );
+          });
+          break;
+        case 'commit':
+          if (a.block.header.height === n.log.length + 1)
+            n.log.push({ block: a.block, certificate: a.certificate });
+          break;
+        case 'catch-up':
+          this.#byzantineCatchUp(n, a.fromHeight);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Byzantine nodes catch up straight from an honest store (they are not under test). */
+  #byzantineCatchUp(n: SimNode, fromHeight: number): void {
+    const peers = this.nodes.filter((p) => p.byz === null && p.up && this.#connected(n.id, p.id));
+    if (peers.length === 0) return;
+    const p = this.#rng.pick(peers);
+    const blocks: CertifiedBlock[] = [];
+    for (let h = fromHeight; h <= p.store.height() && blocks.length < 64; h++) {
+      blocks.push({ block: p.store.blocks[h - 1]!, certificate: p.store.certs[h - 1]! });
+    }
+    if (blocks.length === 0) return;
+    const inc = n.inc;
+    this.#schedule(2 * this.#delay(), () => {
+      for (const cb of blocks) {
+        if (!n.up || n.inc !== inc || n.core === null) return;
+        this.#applyByzantine(
+          n,
+          n.core.handle({
+            kind: 'synced',
+            block: cb.block,
+            certificate: cb.certificate,
+            from: String(p.id),
+            nowMs: this.#byzClock(n),
+          }),
+        );
+      }
+    });
+  }
+
+  #broadcast(from: SimNode, msg: ConsensusMessage): void {
+    const data = this.#encode(msg);
+    for (const to of this.nodes) this.#deliver(from, to, data);
+  }
+
+  #sendTo(from: SimNode, to: SimNode, msg: ConsensusMessage): void {
+    this.#deliver(from, to, this.#encode(msg));
+  }
 
   #signVote(n: SimNode, v: Omit<Vote, 'signature' | 'validatorIndex'>): ConsensusMessage {
     const signature = n.signer.sign(voteSignBytes(CHAIN, v.type, v.height, v.round, v.blockHash));
@@ -703,7 +1043,7 @@ export class Simulation {
                 ...msg.vote,
                 blockHash: msg.vote.blockHash === null ? rng.bytes(32) : null,
               });
-        for (const to of this.nodes) this.#deliver(n, to, rng.chance(0.5) ? msg : alt);
+        for (const to of this.nodes) this.#sendTo(n, to, rng.chance(0.5) ? msg : alt);
         return;
       }
       case 'double-vote': {
@@ -743,7 +1083,7 @@ export class Simulation {
           const alt = this.#altProposal(n, p);
           this.#splitHashes.set(`${p.height}/${p.round}`, [hashOfBlock(p.block), hashOfBlock(alt.block)]);
           for (const to of this.nodes) {
-            this.#deliver(n, to, this.#splitGroup[to.id] === 1 ? { kind: 'proposal', proposal: alt } : msg);
+            this.#sendTo(n, to, this.#splitGroup[to.id] === 1 ? { kind: 'proposal', proposal: alt } : msg);
           }
           return;
         }
@@ -759,7 +1099,7 @@ export class Simulation {
         ];
         for (const to of this.nodes) {
           const g = this.#splitGroup[to.id]!;
-          this.#deliver(n, to, g === 1 ? forGroup[1]! : forGroup[0]!);
+          this.#sendTo(n, to, g === 1 ? forGroup[1]! : forGroup[0]!);
         }
         return;
       }
@@ -770,6 +1110,6 @@ export class Simulation {
 }
 
 /** Run one configured scenario. */
-export function simulate(cfg: SimConfig): SimResult {
+export function simulate(cfg: SimConfig): Promise<SimResult> {
   return new Simulation(cfg).run();
 }

@@ -35,6 +35,7 @@ const store = {
 const consensus = {
   status: () => ({ height: 1, round: 0, step: 'propose', lastCommitMs: 0 }),
   evidence: async () => [],
+  health: () => ({ ok: true }),
 } as unknown as ConsensusEngine;
 
 const heads = new Set<(h: number) => void>();
