@@ -41,7 +41,6 @@ import { decodeBlock, decodeConsensusMessage, encodeBlock, encodeConsensusMessag
 import { ZERO_HASH } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { ConsensusMessage } from '../types.ts';
-import type { ConsensusWal } from './persistence.ts';
 import { type CoreInput, inputHeight, type TimeoutStep } from './state-machine.ts';
 
 const MAGIC = Buffer.from('ORDOWAL1');
@@ -371,7 +370,8 @@ async function fsyncDirAsync(path: string): Promise<void> {
 const COMPACT_MAX_PASSES = 8;
 
 /** The write-ahead log file. Appends are synchronous writes; `sync()` is an fsync. */
-export class Wal implements ConsensusWal {
+/** The file implementation of `ConsensusWal` (persistence.ts; structural, so the two files do not import each other). */
+export class Wal {
   readonly path: string;
   readonly #log: Logger;
   readonly #io: WalIo;
