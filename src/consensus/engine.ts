@@ -319,6 +319,11 @@ export class Engine implements ConsensusEngineExt {
     this.#listeners.push(listener);
   }
 
+  // netlimits placeholder: the simengine branch implements the real check (lead merges).
+  health(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number } {
+    return { ok: true };
+  }
+
   async evidence(): Promise<DuplicateVoteEvidence[]> {
     const out: DuplicateVoteEvidence[] = [];
     for await (const [, v] of this.#evidence.range({ limit: 10_000 })) {

@@ -47,4 +47,6 @@ export interface ConsensusEngine {
   status(): ConsensusStatus;
   onCommit(listener: CommitListener): void;
   evidence(): Promise<DuplicateVoteEvidence[]>;
+  /** Not halted: ok, or why consensus stopped (a failed storage write, a broken invariant) and since when. */
+  health(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number };
 }

@@ -30,6 +30,7 @@ import { openStore } from '../store/index.ts';
 import type { BlockStore } from '../store/types.ts';
 import type { Block, CommitCertificate } from '../types.ts';
 import { createBlockSource } from './block-source.ts';
+import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -74,6 +75,8 @@ export class OrdoNode {
   #blockedPeers = new Set<string>();
   #peerId = '';
   #adapterPort = 0;
+  /** The first fatal error reported by a component (shown by /health until the process exits). */
+  #fatal: string | undefined;
 
   private constructor(opts: NodeOptions, config: NodeConfig, genesis: Genesis, log: Logger) {
     this.#opts = opts;
@@ -254,6 +257,7 @@ export class OrdoNode {
       registry,
       onFatal: (err) => {
         this.log.fatal({ err }, 'consensus halted: the node cannot continue safely');
+        this.#fatal ??= err instanceof Error ? err.message : String(err);
         this.#opts.onFatal?.(err);
       },
     });
@@ -270,6 +274,12 @@ export class OrdoNode {
         source: this.adapterSource(),
         host,
         port,
+        limits: {
+          maxStreams: config.grpc.maxStreams,
+          maxStreamsPerClient: config.grpc.maxStreamsPerClient,
+          maxInFlightMessages: config.grpc.maxInFlightMessages,
+          stallTimeoutMs: config.grpc.stallTimeoutMs,
+        },
         logger: root,
       });
       this.#adapterPort = server.port;
@@ -278,15 +288,25 @@ export class OrdoNode {
 
     // 8. JSON-RPC
     const { host, port } = parseHostPort(config.rpc.listen);
+    const health = new HealthMonitor({
+      height: () => store.height(),
+      peers: () => network.peers().length,
+      engine: () => consensus.health(),
+      fatal: () => this.#fatal,
+      validators: validators.validators.length,
+      isValidator: signer !== null,
+      maxBlockAgeMs: config.health.maxBlockAgeMs,
+      readyMaxBlockAgeMs: config.health.readyMaxBlockAgeMs,
+    });
+    this.onCommit((h) => health.observe(h));
+    const { listen: _listen, ...rpcLimits } = config.rpc;
     const rpc = new RpcServer({
       host,
       port,
-      maxBodyBytes: config.rpc.maxBodyBytes,
-      maxConnections: config.rpc.maxConnections,
-      maxBatchRequests: config.rpc.maxBatchRequests,
-      requestTimeoutMs: config.rpc.requestTimeoutMs,
+      ...rpcLimits,
       registry,
       logger: child('rpc'),
+      health: { live: () => health.live(), ready: () => health.ready() },
     });
     registerMethods(rpc, {
       genesis,

@@ -4,6 +4,8 @@
  * the transport not yet taken by HTTP/2 flow control; past that the server waits for the consumer, and
  * a consumer stalled longer than `stallTimeoutMs` gets RESOURCE_EXHAUSTED with trailer
  * `ordo-resume-height`. Per-stream server memory is therefore bounded whatever the client does.
+ * Streams are capped per server (`maxStreams`) and per client (`maxStreamsPerClient`, keyed by the
+ * remote IP address), so one client opening many streams cannot lock the other rollups out.
  * Closing the server ends every stream with UNAVAILABLE, so SDK clients fail over at once.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -50,6 +52,7 @@ const STATUS_OF: Record<AdapterErrorCode, grpc.status> = {
   FROM_HEIGHT_TOO_FAR: grpc.status.OUT_OF_RANGE,
   HEIGHT_PRUNED: grpc.status.FAILED_PRECONDITION,
   CONSUMER_TOO_SLOW: grpc.status.RESOURCE_EXHAUSTED,
+  TOO_MANY_STREAMS: grpc.status.RESOURCE_EXHAUSTED,
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   BLOCK_MISSING: grpc.status.DATA_LOSS,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
@@ -67,6 +70,12 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   }
   metadata.set('ordo-error-code', 'INTERNAL');
   return { code: grpc.status.INTERNAL, details: errorMessage(err), metadata };
+}
+
+/** The IP address of a grpc-js peer string (`ipv4:1.2.3.4:5`, `ipv6:[::1]:5`, `unix:…`). */
+export function clientAddress(peer: string): string {
+  const m = /^ipv[46]:\[?(.*?)\]?:\d+$/.exec(peer);
+  return m?.[1] ?? peer;
 }
 
 interface Metrics {
@@ -109,6 +118,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
   const metrics = makeMetrics(opts.registry ?? new Registry());
   const cache = new SliceCache(16);
   const active = new Set<AbortController>();
+  const perClient = new Map<string, number>();
   let closing = false;
 
   const server = new grpc.Server({
@@ -132,6 +142,23 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       );
       return;
     }
+    const client = clientAddress(call.getPeer());
+    const mine = perClient.get(client) ?? 0;
+    if (mine >= limits.maxStreamsPerClient) {
+      metrics.ended.inc({ code: 'TOO_MANY_STREAMS' });
+      call.emit(
+        'error',
+        toServiceError(
+          new AdapterError(
+            'TOO_MANY_STREAMS',
+            `this client already has ${mine} open streams (grpc.maxStreamsPerClient); close one first`,
+            { maxStreamsPerClient: limits.maxStreamsPerClient },
+          ),
+        ),
+      );
+      return;
+    }
+    perClient.set(client, mine + 1);
     const ac = new AbortController();
     active.add(ac);
     metrics.streams.inc();
@@ -202,6 +229,9 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       if (!call.cancelled) call.emit('error', e);
     } finally {
       active.delete(ac);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client);
+      else perClient.set(client, left);
       metrics.streams.dec();
     }
   }

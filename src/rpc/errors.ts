@@ -6,6 +6,7 @@
  *   -32002 mempool full (retryable: data.retryable = true)
  *   -32003 node overloaded (retryable: back off and retry; data.retryAfterMs)
  *   -32004 not found
+ *   -32005 limit exceeded (data.code: RESPONSE_TOO_LARGE, TOO_MANY_SUBSCRIPTIONS, …; docs/operating.md "Limits")
  */
 import { isOrdoError } from '../errors.ts';
 
@@ -19,6 +20,7 @@ export const RPC = {
   MEMPOOL_FULL: -32002,
   OVERLOADED: -32003,
   NOT_FOUND: -32004,
+  LIMIT_EXCEEDED: -32005,
 } as const;
 
 /**
