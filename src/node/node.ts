@@ -281,6 +281,7 @@ export class OrdoNode {
           stallTimeoutMs: config.grpc.stallTimeoutMs,
         },
         logger: root,
+        registry,
       });
       this.#adapterPort = server.port;
       this.#started.push({ name: 'adapter', stop: () => server.close() });

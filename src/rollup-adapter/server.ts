@@ -7,7 +7,13 @@
  * Streams are capped per server (`maxStreams`) and per client (`maxStreamsPerClient`, keyed by the
  * remote IP address), so one client opening many streams cannot lock the other rollups out.
  * Closing the server ends every stream with UNAVAILABLE, so SDK clients fail over at once.
+ *
+ * The status of a cut-off stream travels behind the messages already written (HTTP/2 sends trailers
+ * after DATA), so a consumer that resumes reading gets them and then RESOURCE_EXHAUSTED; one that never
+ * reads again would pin that backlog for as long as its connection lives. After another
+ * `stallTimeoutMs` the server therefore resets the HTTP/2 stream (RST_STREAM CANCEL), which frees it.
  */
+import { constants as http2Constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -70,6 +76,22 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   }
   metadata.set('ordo-error-code', 'INTERNAL');
   return { code: grpc.status.INTERNAL, details: errorMessage(err), metadata };
+}
+
+/**
+ * grpc-js has no public way to reset a server stream; its call object holds the Node HTTP/2 stream
+ * (`call.call.stream`, grpc-js 1.10-1.14). If that shape is not found, nothing is done (the backlog is
+ * then freed when the connection closes, as before).
+ */
+function resetIfStuck(call: grpc.ServerWritableStream<Wire, Wire>, graceMs: number): void {
+  const h2 = (call as unknown as { call?: { stream?: unknown } }).call?.stream as
+    | { closed?: boolean; destroyed?: boolean; close?: (code: number) => void }
+    | undefined;
+  if (h2 === undefined || typeof h2.close !== 'function') return;
+  const t = setTimeout(() => {
+    if (h2.closed !== true && h2.destroyed !== true) h2.close?.(http2Constants.NGHTTP2_CANCEL);
+  }, graceMs);
+  t.unref();
 }
 
 /** The IP address of a grpc-js peer string (`ipv4:1.2.3.4:5`, `ipv6:[::1]:5`, `unix:…`). */
@@ -227,6 +249,8 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       if (!(err instanceof AdapterError)) log.error({ err: errorMessage(err) }, 'StreamBlocks failed');
       else log.debug({ code: err.code, msg: err.message }, 'StreamBlocks ended');
       if (!call.cancelled) call.emit('error', e);
+      if (err instanceof AdapterError && err.code === 'CONSUMER_TOO_SLOW')
+        resetIfStuck(call, limits.stallTimeoutMs);
     } finally {
       active.delete(ac);
       const left = (perClient.get(client) ?? 1) - 1;
