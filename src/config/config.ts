@@ -76,6 +76,11 @@ export const configSchema = z
         txBatchFlushMs: ms(1, 10_000),
         gossipForwardDelayMs: z.number().int().min(0).max(1000),
         requestTimeoutMs: ms(100, 600_000),
+        gossipPerPeerPerSecond: z.number().int().min(1).max(1_000_000),
+        requestsPerPeerPerSecond: z.number().int().min(1).max(100_000),
+        duplicatesPerPeerPerSecond: z.number().int().min(1).max(100_000),
+        dedupeWindowMs: ms(1, 600_000),
+        newIdentitiesPerAddressPerMinute: z.number().int().min(1).max(100_000),
       })
       .strict(),
     mempool: z
@@ -158,6 +163,11 @@ export const DEFAULT_CONFIG: NodeConfig = {
     txBatchFlushMs: 10,
     gossipForwardDelayMs: 20,
     requestTimeoutMs: 10_000,
+    gossipPerPeerPerSecond: 2_000,
+    requestsPerPeerPerSecond: 50,
+    duplicatesPerPeerPerSecond: 50,
+    dedupeWindowMs: 2_000,
+    newIdentitiesPerAddressPerMinute: 8,
   },
   mempool: {
     maxTotalTxs: 200_000,

@@ -561,7 +561,8 @@ class Libp2pNetwork implements P2pNetwork {
             if (verdict === 'ignore')
               this.log.debug({ topic, from, err: errorMessage(err) }, 'gossip ignored');
           }
-          if (verdict === 'accept') this.dedupe.add(key);
+          // Remembered unless rejected: ignored content (an old height, say) replayed is still a replay.
+          if (verdict !== 'reject') this.dedupe.add(key);
         }
       }
       this.metrics.validation.inc({ topic, verdict });

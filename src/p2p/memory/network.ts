@@ -575,7 +575,8 @@ class MemoryNetwork implements P2pNetwork {
         } catch (err) {
           verdict = verdictForError(err);
         }
-        if (verdict === 'accept') this.dedupe.add(key);
+        // Remembered unless rejected: ignored content (an old height, say) replayed is still a replay.
+        if (verdict !== 'reject') this.dedupe.add(key);
       }
     }
     metrics.validation.inc({ topic, verdict });
