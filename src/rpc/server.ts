@@ -214,7 +214,13 @@ export class RpcServer {
       return;
     }
     this.#perAddress.set(addr, n);
+    // A connection that sends nothing at all is not covered by Node's header timeout.
+    const silent = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, this.#limits.headersTimeoutMs);
+    silent.unref();
     socket.once('close', () => {
+      clearTimeout(silent);
       const left = (this.#perAddress.get(addr) ?? 1) - 1;
       if (left <= 0) this.#perAddress.delete(addr);
       else this.#perAddress.set(addr, left);

@@ -191,6 +191,7 @@ describe('public-surface limits on a real node (issue #25)', () => {
 
   it('drops slowloris connections (per-address cap, header timeout) while ordo_status answers', async () => {
     const sockets: Socket[] = [];
+    const silent: Socket[] = [];
     const closedSockets: Promise<void>[] = [];
     for (let i = 0; i < 60; i++) {
       const port = Number(new URL(node.rpcUrl).port);
@@ -199,6 +200,14 @@ describe('public-surface limits on a real node (issue #25)', () => {
       closedSockets.push(new Promise((r) => s.once('close', () => r())));
       s.once('connect', () => s.write('POST / HTTP/1.1\r\nHost: x\r\n'));
       sockets.push(s);
+    }
+    // and some that send nothing at all, from another address
+    for (let i = 0; i < 10; i++) {
+      const port = Number(new URL(node.rpcUrl).port);
+      const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.4' });
+      s.on('error', () => {});
+      closedSockets.push(new Promise((r) => s.once('close', () => r())));
+      silent.push(s);
     }
     const drip = setInterval(() => {
       for (const s of sockets) if (!s.destroyed) s.write('X-Slow: 1\r\n');
@@ -213,7 +222,7 @@ describe('public-surface limits on a real node (issue #25)', () => {
       await Promise.all(closedSockets);
     } finally {
       clearInterval(drip);
-      for (const s of sockets) s.destroy();
+      for (const s of [...sockets, ...silent]) s.destroy();
     }
     expect(await refusals('per_address')).toBeGreaterThanOrEqual(40);
   });
