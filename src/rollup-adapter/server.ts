@@ -94,10 +94,14 @@ function resetIfStuck(call: grpc.ServerWritableStream<Wire, Wire>, graceMs: numb
   t.unref();
 }
 
-/** The IP address of a grpc-js peer string (`ipv4:1.2.3.4:5`, `ipv6:[::1]:5`, `unix:…`). */
+/**
+ * The IP address of a grpc-js peer string: `1.2.3.4:5`, `::1:5` (grpc-js 1.14 server calls), or with an
+ * `ipv4:`/`ipv6:` prefix and brackets (`ipv6:[::1]:5`). The trailing port is dropped.
+ */
 export function clientAddress(peer: string): string {
-  const m = /^ipv[46]:\[?(.*?)\]?:\d+$/.exec(peer);
-  return m?.[1] ?? peer;
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(bare);
+  return m?.[1] ?? bare;
 }
 
 interface Metrics {

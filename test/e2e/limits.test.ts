@@ -285,18 +285,24 @@ describe('public-surface limits on a real node (issue #25)', () => {
     try {
       const mine = [open(a), open(a), open(a), open(a)];
       for (const s of mine) expect(await s.first).toBe('data');
-      const fifth = await open(a).first;
+      // the fifth on a separate connection from the same address: still this client
+      const a2 = new Ctor(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      }) as Wire;
+      const fifth = await open(a2).first;
+      a2.close();
       expect(fifth).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
       expect((fifth as grpc.StatusObject).metadata.get('ordo-error-code')[0]).toBe('TOO_MANY_STREAMS');
       // another client is served
-      expect(await open(b).first).toBe('data');
+      const other = open(b);
+      expect(await other.first).toBe('data');
 
       // A consumer that stops reading at the TCP level (grpc-js clients themselves keep taking data
       // from the socket; HTTP/2 flow control in Node does not push back): the relay stops reading
       // while ~1 MB blocks are committed, until the kernel buffers are full, the server's writes stop
       // completing and the stall timer cuts the stream off. Reading again, the client gets the backlog
       // and then RESOURCE_EXHAUSTED CONSUMER_TOO_SLOW with ordo-resume-height.
-      for (const s of mine.slice(1)) s.call.cancel();
+      for (const s of [...mine.slice(1), other]) s.call.cancel();
       const h0 = (await status()).height;
       const stalled = b.StreamBlocks({
         namespace: 1,
@@ -308,21 +314,56 @@ describe('public-surface limits on a real node (issue #25)', () => {
       stalled.on('data', () => {});
       await waitFor('the stream to start', async () => (upstream.length > 0 ? true : undefined));
       for (const u of upstream) u.pause();
-      for (let i = 0; i < 30 && (await adapterFailures('CONSUMER_TOO_SLOW')) === 0; i++)
-        await submitBigBlock();
-      expect(await adapterFailures('CONSUMER_TOO_SLOW')).toBeGreaterThanOrEqual(1);
+      // ~1 MB per block until the kernel's socket buffers are full; after each, give the stall timer
+      // (stallTimeoutMs = 3 s) its time before adding more.
+      const stallUntil = async (n: number): Promise<number> => {
+        let bigBlocks = 0;
+        for (let i = 0; i < 20 && (await adapterFailures('CONSUMER_TOO_SLOW')) < n; i++) {
+          await submitBigBlock();
+          bigBlocks++;
+          for (let j = 0; j < 20 && (await adapterFailures('CONSUMER_TOO_SLOW')) < n; j++) {
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+        return bigBlocks;
+      };
+      expect(await stallUntil(1)).toBeGreaterThan(0);
+      expect(await adapterFailures('CONSUMER_TOO_SLOW')).toBe(1);
       for (const u of upstream) u.resume();
       const s = await st;
       expect(s.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(s.metadata.get('ordo-error-code')[0]).toBe('CONSUMER_TOO_SLOW');
       expect(Number(s.metadata.get('ordo-resume-height')[0])).toBeGreaterThan(h0);
+
+      // One that never reads again: after another stallTimeoutMs the node resets the stream, so the
+      // backlog is not pinned for the connection's lifetime; the client then sees CANCELLED.
+      const c = new Ctor(`127.0.0.1:${relayPort}`, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      }) as Wire;
+      const before = upstream.length;
+      const gone = c.StreamBlocks({
+        namespace: 1,
+        fromHeight: String((await status()).height + 1),
+      }) as grpc.ClientReadableStream<unknown>;
+      calls.push(gone);
+      gone.on('error', () => {});
+      gone.on('data', () => {});
+      const goneStatus = new Promise<grpc.StatusObject>((resolve) => gone.on('status', resolve));
+      await waitFor('its connection', async () => (upstream.length > before ? true : undefined));
+      const mineUp = upstream.slice(before);
+      for (const u of mineUp) u.pause();
+      await stallUntil(2);
+      await new Promise((r) => setTimeout(r, 3_000 + 2_000));
+      for (const u of mineUp) u.resume();
+      expect((await goneStatus).code).toBe(grpc.status.CANCELLED);
+      c.close();
     } finally {
       for (const c of calls) c.cancel();
       a.close();
       b.close();
       relay.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('answers /health and /ready with 200 on a committing node', async () => {
     const live = await fetch(`${node.rpcUrl}/health`);
