@@ -29,11 +29,40 @@ export const configSchema = z
           .min(1024)
           .max(64 * 1024 * 1024),
         maxConnections: z.number().int().min(1).max(100_000),
+        maxConnectionsPerAddress: z.number().int().min(1).max(100_000),
         maxBatchRequests: z.number().int().min(1).max(10_000),
         requestTimeoutMs: ms(100, 600_000),
+        headersTimeoutMs: ms(100, 600_000),
+        idleTimeoutMs: ms(100, 24 * 3600_000),
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024 * 1024),
+        maxWsBufferedBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024 * 1024),
+        maxWsRequestsInFlight: z.number().int().min(1).max(100_000),
+        maxSubscriptionsPerConnection: z.number().int().min(1).max(100_000),
       })
       .strict(),
-    grpc: z.object({ listen: hostPort.nullable() }).strict(),
+    grpc: z
+      .object({
+        listen: hostPort.nullable(),
+        maxStreams: z.number().int().min(1).max(100_000),
+        maxStreamsPerClient: z.number().int().min(1).max(100_000),
+        maxInFlightMessages: z.number().int().min(1).max(10_000),
+        stallTimeoutMs: ms(100, 3600_000),
+      })
+      .strict(),
+    health: z
+      .object({
+        maxBlockAgeMs: ms(1000, 24 * 3600_000),
+        readyMaxBlockAgeMs: ms(1000, 24 * 3600_000),
+      })
+      .strict(),
     p2p: z
       .object({
         listen: z.string().startsWith('/ip', 'expected a multiaddr such as /ip4/127.0.0.1/tcp/26656'),
@@ -47,6 +76,11 @@ export const configSchema = z
         txBatchFlushMs: ms(1, 10_000),
         gossipForwardDelayMs: z.number().int().min(0).max(1000),
         requestTimeoutMs: ms(100, 600_000),
+        gossipPerPeerPerSecond: z.number().int().min(1).max(1_000_000),
+        requestsPerPeerPerSecond: z.number().int().min(1).max(100_000),
+        duplicatesPerPeerPerSecond: z.number().int().min(1).max(100_000),
+        dedupeWindowMs: ms(1, 600_000),
+        newIdentitiesPerAddressPerMinute: z.number().int().min(1).max(100_000),
       })
       .strict(),
     mempool: z
@@ -101,10 +135,24 @@ export const DEFAULT_CONFIG: NodeConfig = {
     listen: '127.0.0.1:8545',
     maxBodyBytes: 4 * 1024 * 1024,
     maxConnections: 1024,
+    maxConnectionsPerAddress: 128,
     maxBatchRequests: 1000,
     requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    idleTimeoutMs: 120_000,
+    maxResponseBytes: 16 * 1024 * 1024,
+    maxWsBufferedBytes: 32 * 1024 * 1024,
+    maxWsRequestsInFlight: 64,
+    maxSubscriptionsPerConnection: 64,
   },
-  grpc: { listen: '127.0.0.1:9090' },
+  grpc: {
+    listen: '127.0.0.1:9090',
+    maxStreams: 256,
+    maxStreamsPerClient: 32,
+    maxInFlightMessages: 8,
+    stallTimeoutMs: 30_000,
+  },
+  health: { maxBlockAgeMs: 60_000, readyMaxBlockAgeMs: 15_000 },
   p2p: {
     listen: '/ip4/127.0.0.1/tcp/26656',
     bootstrap: [],
@@ -115,6 +163,11 @@ export const DEFAULT_CONFIG: NodeConfig = {
     txBatchFlushMs: 10,
     gossipForwardDelayMs: 20,
     requestTimeoutMs: 10_000,
+    gossipPerPeerPerSecond: 2_000,
+    requestsPerPeerPerSecond: 50,
+    duplicatesPerPeerPerSecond: 50,
+    dedupeWindowMs: 2_000,
+    newIdentitiesPerAddressPerMinute: 8,
   },
   mempool: {
     maxTotalTxs: 200_000,

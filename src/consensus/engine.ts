@@ -61,7 +61,7 @@ import {
   inputHeight,
   type TimeoutConfig,
 } from './state-machine.ts';
-import { type EngineHealth, HaltSignal, StorageHalt } from './storage-halt.ts';
+import { HaltSignal, StorageHalt } from './storage-halt.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
 import type {
   BlockSource,
@@ -534,13 +534,15 @@ export class Engine implements ConsensusEngineExt {
     }
     if (m.kind === 'compact') return this.#onCompact(from, m.compact);
     const height = m.kind === 'vote' ? m.vote.height : m.proposal.height;
-    if (height + 1 < this.core.height) return 'ignore';
     if (m.kind === 'proposal' && m.proposal.block.header.chainId !== this.#o.chainId) return 'reject';
+    // Signature first, at any height: a forged message for an old height is the sender's fault too
+    // (rejected and penalised), not a free pass.
     const reason = checkMessageSignature(m, this.#o.chainId, this.#o.validators, this.#verify);
     if (reason !== null) {
       this.#log.debug({ from, reason }, 'rejecting consensus message');
       return 'reject';
     }
+    if (height + 1 < this.core.height) return 'ignore';
     if (height < this.core.height) return 'accept'; // forward for laggards, nothing for us
     const nowMs = this.#clock();
     encodedCache.set(m, data);

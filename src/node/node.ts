@@ -27,6 +27,7 @@ import { RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
+import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -70,6 +71,8 @@ export class OrdoNode {
   #blockedPeers = new Set<string>();
   #peerId = '';
   #adapterPort = 0;
+  /** The first fatal error reported by a component (shown by /health until the process exits). */
+  #fatal: string | undefined;
 
   private constructor(opts: NodeOptions, config: NodeConfig, genesis: Genesis, log: Logger) {
     this.#opts = opts;
@@ -193,6 +196,11 @@ export class OrdoNode {
         maxGossipBytes: { consensus: config.p2p.maxGossipMessageBytes },
         maxConnections: config.p2p.maxConnections,
         requestTimeoutMs: config.p2p.requestTimeoutMs,
+        gossipPerPeerPerSecond: config.p2p.gossipPerPeerPerSecond,
+        requestsPerPeerPerSecond: config.p2p.requestsPerPeerPerSecond,
+        duplicatesPerPeerPerSecond: config.p2p.duplicatesPerPeerPerSecond,
+        dedupeWindowMs: config.p2p.dedupeWindowMs,
+        newIdentitiesPerAddressPerMinute: config.p2p.newIdentitiesPerAddressPerMinute,
       },
       forwardDelayMs: config.p2p.gossipForwardDelayMs,
       logger: root,
@@ -269,6 +277,7 @@ export class OrdoNode {
       registry,
       onFatal: (err) => {
         this.log.fatal({ err }, 'consensus halted: the node cannot continue safely');
+        this.#fatal ??= err instanceof Error ? err.message : String(err);
         this.#opts.onFatal?.(err);
       },
     });
@@ -288,6 +297,12 @@ export class OrdoNode {
         source: this.adapterSource(),
         host,
         port,
+        limits: {
+          maxStreams: config.grpc.maxStreams,
+          maxStreamsPerClient: config.grpc.maxStreamsPerClient,
+          maxInFlightMessages: config.grpc.maxInFlightMessages,
+          stallTimeoutMs: config.grpc.stallTimeoutMs,
+        },
         logger: root,
         registry,
       });
@@ -297,15 +312,25 @@ export class OrdoNode {
 
     // 8. JSON-RPC
     const { host, port } = parseHostPort(config.rpc.listen);
+    const health = new HealthMonitor({
+      height: () => store.height(),
+      peers: () => network.peers().length,
+      engine: () => consensus.health(),
+      fatal: () => this.#fatal,
+      validators: validators.validators.length,
+      isValidator: signer !== null,
+      maxBlockAgeMs: config.health.maxBlockAgeMs,
+      readyMaxBlockAgeMs: config.health.readyMaxBlockAgeMs,
+    });
+    this.onCommit((h) => health.observe(h));
+    const { listen: _listen, ...rpcLimits } = config.rpc;
     const rpc = new RpcServer({
       host,
       port,
-      maxBodyBytes: config.rpc.maxBodyBytes,
-      maxConnections: config.rpc.maxConnections,
-      maxBatchRequests: config.rpc.maxBatchRequests,
-      requestTimeoutMs: config.rpc.requestTimeoutMs,
+      ...rpcLimits,
       registry,
       logger: child('rpc'),
+      health: { live: () => health.live(), ready: () => health.ready() },
     });
     registerMethods(rpc, {
       genesis,

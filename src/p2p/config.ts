@@ -29,6 +29,16 @@ export interface P2pLimits {
   /** Default whole-request timeout (dial + write + read). */
   requestTimeoutMs: number;
   dialTimeoutMs: number;
+  /** Gossip messages accepted from one peer per second (burst: two seconds' worth); more are ignored and penalised. */
+  gossipPerPeerPerSecond: number;
+  /** Requests served to one peer per second (burst: two seconds' worth); more are refused and penalised. */
+  requestsPerPeerPerSecond: number;
+  /** Replayed gossip content (already accepted, fresh message id) tolerated from one peer per second. */
+  duplicatesPerPeerPerSecond: number;
+  /** How long accepted gossip content is remembered to catch replays under a fresh message id. */
+  dedupeWindowMs: number;
+  /** New peer identities accepted from one IP address per minute (whitelisted addresses exempt). */
+  newIdentitiesPerAddressPerMinute: number;
 }
 
 export interface ScoringConfig {
@@ -69,6 +79,11 @@ export const DEFAULT_LIMITS: P2pLimits = {
   maxIncomingPendingConnections: 16,
   requestTimeoutMs: 10_000,
   dialTimeoutMs: 5_000,
+  gossipPerPeerPerSecond: 2_000,
+  requestsPerPeerPerSecond: 50,
+  duplicatesPerPeerPerSecond: 50,
+  dedupeWindowMs: 2_000,
+  newIdentitiesPerAddressPerMinute: 8,
 };
 
 export const DEFAULT_SCORING: ScoringConfig = {
@@ -130,6 +145,11 @@ export function resolveLimits(input: P2pConfigInput['limits'] = {}): P2pLimits {
     'maxIncomingPendingConnections',
     'requestTimeoutMs',
     'dialTimeoutMs',
+    'gossipPerPeerPerSecond',
+    'requestsPerPeerPerSecond',
+    'duplicatesPerPeerPerSecond',
+    'dedupeWindowMs',
+    'newIdentitiesPerAddressPerMinute',
   ] as const) {
     positiveInt(`limits.${k}`, l[k]);
   }

@@ -10,6 +10,7 @@ export type AdapterErrorCode =
   | 'FROM_HEIGHT_TOO_FAR'
   | 'HEIGHT_PRUNED'
   | 'CONSUMER_TOO_SLOW'
+  | 'TOO_MANY_STREAMS'
   | 'INVALID_ARGUMENT'
   | 'BLOCK_MISSING'
   | 'UNAVAILABLE'

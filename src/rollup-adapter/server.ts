@@ -4,8 +4,16 @@
  * the transport not yet taken by HTTP/2 flow control; past that the server waits for the consumer, and
  * a consumer stalled longer than `stallTimeoutMs` gets RESOURCE_EXHAUSTED with trailer
  * `ordo-resume-height`. Per-stream server memory is therefore bounded whatever the client does.
+ * Streams are capped per server (`maxStreams`) and per client (`maxStreamsPerClient`, keyed by the
+ * remote IP address), so one client opening many streams cannot lock the other rollups out.
  * Closing the server ends every stream with UNAVAILABLE, so SDK clients fail over at once.
+ *
+ * The status of a cut-off stream travels behind the messages already written (HTTP/2 sends trailers
+ * after DATA), so a consumer that resumes reading gets them and then RESOURCE_EXHAUSTED; one that never
+ * reads again would pin that backlog for as long as its connection lives. After another
+ * `stallTimeoutMs` the server therefore resets the HTTP/2 stream (RST_STREAM CANCEL), which frees it.
  */
+import { constants as http2Constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -51,6 +59,7 @@ const STATUS_OF: Record<AdapterErrorCode, grpc.status> = {
   FROM_HEIGHT_TOO_FAR: grpc.status.OUT_OF_RANGE,
   HEIGHT_PRUNED: grpc.status.FAILED_PRECONDITION,
   CONSUMER_TOO_SLOW: grpc.status.RESOURCE_EXHAUSTED,
+  TOO_MANY_STREAMS: grpc.status.RESOURCE_EXHAUSTED,
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   BLOCK_MISSING: grpc.status.DATA_LOSS,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
@@ -68,6 +77,32 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   }
   metadata.set('ordo-error-code', 'INTERNAL');
   return { code: grpc.status.INTERNAL, details: errorMessage(err), metadata };
+}
+
+/**
+ * grpc-js has no public way to reset a server stream; its call object holds the Node HTTP/2 stream
+ * (`call.call.stream`, grpc-js 1.10-1.14). If that shape is not found, nothing is done (the backlog is
+ * then freed when the connection closes, as before).
+ */
+function resetIfStuck(call: grpc.ServerWritableStream<Wire, Wire>, graceMs: number): void {
+  const h2 = (call as unknown as { call?: { stream?: unknown } }).call?.stream as
+    | { closed?: boolean; destroyed?: boolean; close?: (code: number) => void }
+    | undefined;
+  if (h2 === undefined || typeof h2.close !== 'function') return;
+  const t = setTimeout(() => {
+    if (h2.closed !== true && h2.destroyed !== true) h2.close?.(http2Constants.NGHTTP2_CANCEL);
+  }, graceMs);
+  t.unref();
+}
+
+/**
+ * The IP address of a grpc-js peer string: `1.2.3.4:5`, `::1:5` (grpc-js 1.14 server calls), or with an
+ * `ipv4:`/`ipv6:` prefix and brackets (`ipv6:[::1]:5`). The trailing port is dropped.
+ */
+export function clientAddress(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(bare);
+  return m?.[1] ?? bare;
 }
 
 interface Metrics {
@@ -111,6 +146,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
   const cache = new SliceCache(16);
   const results = new ResultsCache();
   const active = new Set<AbortController>();
+  const perClient = new Map<string, number>();
   let closing = false;
 
   const server = new grpc.Server({
@@ -134,6 +170,23 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       );
       return;
     }
+    const client = clientAddress(call.getPeer());
+    const mine = perClient.get(client) ?? 0;
+    if (mine >= limits.maxStreamsPerClient) {
+      metrics.ended.inc({ code: 'TOO_MANY_STREAMS' });
+      call.emit(
+        'error',
+        toServiceError(
+          new AdapterError(
+            'TOO_MANY_STREAMS',
+            `this client already has ${mine} open streams (grpc.maxStreamsPerClient); close one first`,
+            { maxStreamsPerClient: limits.maxStreamsPerClient },
+          ),
+        ),
+      );
+      return;
+    }
+    perClient.set(client, mine + 1);
     const ac = new AbortController();
     active.add(ac);
     metrics.streams.inc();
@@ -202,8 +255,13 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       if (!(err instanceof AdapterError)) log.error({ err: errorMessage(err) }, 'StreamBlocks failed');
       else log.debug({ code: err.code, msg: err.message }, 'StreamBlocks ended');
       if (!call.cancelled) call.emit('error', e);
+      if (err instanceof AdapterError && err.code === 'CONSUMER_TOO_SLOW')
+        resetIfStuck(call, limits.stallTimeoutMs);
     } finally {
       active.delete(ac);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client);
+      else perClient.set(client, left);
       metrics.streams.dec();
     }
   }

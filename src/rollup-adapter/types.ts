@@ -62,6 +62,8 @@ export interface StreamLimits {
   stallTimeoutMs: number;
   /** gRPC: concurrent StreamBlocks calls per server. Default 256. */
   maxStreams: number;
+  /** gRPC: concurrent StreamBlocks calls per client (remote IP address). Default 32. */
+  maxStreamsPerClient: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -70,6 +72,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxInFlightBytes: 8 * 1024 * 1024,
   stallTimeoutMs: 30_000,
   maxStreams: 256,
+  maxStreamsPerClient: 32,
 };
 
 export interface CommitmentState {

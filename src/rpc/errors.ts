@@ -5,6 +5,7 @@
  *   -32001 transaction rejected (data.code says why, e.g. DUPLICATE, TX_TOO_LARGE, INVALID_TX)
  *   -32002 mempool full (retryable: data.retryable = true)
  *   -32003 node overloaded (retryable: back off and retry; data.retryAfterMs)
+ *   -32005 limit exceeded (data.code: RESPONSE_TOO_LARGE, TOO_MANY_SUBSCRIPTIONS, …; docs/operating.md "Limits")
  */
 import { type DecodeErrorCode, isOrdoError } from '../errors.ts';
 import type { RejectCode } from '../types.ts';
@@ -18,6 +19,7 @@ export const RPC = {
   TX_REJECTED: -32001,
   MEMPOOL_FULL: -32002,
   OVERLOADED: -32003,
+  LIMIT_EXCEEDED: -32005,
 } as const;
 export type RpcCode = (typeof RPC)[keyof typeof RPC];
 

@@ -8,4 +8,11 @@ export { RpcCallError, rpcCall } from './client.ts';
 export { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 export { blockJson, certificateJson, evidenceJson, hex, voteJson } from './json.ts';
 export { type RpcDeps, registerMethods, statusJson } from './methods.ts';
-export { type CallContext, type Handler, type Params, RpcServer, type RpcServerOptions } from './server.ts';
+export {
+  type CallContext,
+  type Handler,
+  type HealthReport,
+  type Params,
+  RpcServer,
+  type RpcServerOptions,
+} from './server.ts';

@@ -169,17 +169,29 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
 
   rpc.register('ordo_getEvidence', async () => (await d.consensus.evidence()).map(evidenceJson));
 
+  // Subscriptions (WebSocket only): each gets a unique id, capped per connection by the server
+  // (rpc.maxSubscriptionsPerConnection), cancelled by `ordo_unsubscribe [id]` or when the socket closes.
   rpc.register('ordo_subscribe', (params, ctx) => {
     if (params[0] !== 'newHeads') throw invalidParams('the only subscription is "newHeads"');
-    if (ctx.notify === undefined || ctx.onClose === undefined || d.onCommit === undefined) {
+    const subs = ctx.subscriptions;
+    if (ctx.notify === undefined || subs === undefined || d.onCommit === undefined) {
       throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
     }
     const notify = ctx.notify;
+    let id = '';
     const unsubscribe = d.onCommit((height) => {
-      notify('ordo_subscription', { subscription: 'newHeads', result: { height } });
+      notify('ordo_subscription', { subscription: id, result: { height } });
     });
-    ctx.onClose(unsubscribe);
-    return 'newHeads';
+    id = subs.add(unsubscribe);
+    return id;
+  });
+
+  rpc.register('ordo_unsubscribe', (params, ctx) => {
+    if (typeof params[0] !== 'string') throw invalidParams('expected [subscriptionId]');
+    if (ctx.subscriptions === undefined) {
+      throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
+    }
+    return ctx.subscriptions.remove(params[0]);
   });
 }
 

@@ -1,35 +1,96 @@
 /**
- * JSON-RPC 2.0 over HTTP (POST /) and WebSocket (same port), plus GET /metrics (Prometheus) and
- * GET /health. Transport only: methods are registered by the node (src/rpc/methods.ts). Every request is
- * bounded (body size, batch length, connection count, timeout) and every failure answers with a
- * JSON-RPC error that says what was wrong; a bad request never affects other clients.
+ * JSON-RPC 2.0 over HTTP (POST /) and WebSocket (same port), plus GET /metrics (Prometheus),
+ * GET /health (liveness) and GET /ready (readiness). Transport only: methods are registered by the node
+ * (src/rpc/methods.ts) and the health checks are handed in (src/node/health.ts).
+ *
+ * Every public resource is bounded, and a client past a bound gets a clear error or is disconnected
+ * without affecting anyone else (limits in `RpcLimits`, config keys in docs/operating.md):
+ * - per TCP connection: body size, header timeout (slowloris), whole-request timeout, idle timeout;
+ * - per remote address: open connections (HTTP and WebSocket share the count);
+ * - per answer: total response bytes of one request or batch. A batch runs entry by entry, yielding
+ *   between entries, and each result is serialised once as it completes; when the running total passes
+ *   the budget the rest of the batch is not executed and the whole answer is one -32005 error;
+ * - per WebSocket: buffered (unread) bytes before disconnect, requests in flight, subscriptions.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { RPC, RpcError, toRpcError } from './errors.ts';
 
 export type Params = unknown[];
+
+/** A WebSocket connection's subscriptions, capped per connection. */
+export interface Subscriptions {
+  /** Register a subscription (its cancel function); returns its unique id. Throws RpcError at the cap. */
+  add(cancel: () => void): string;
+  /** Cancel one subscription of this connection; false when the id is unknown here. */
+  remove(id: string): boolean;
+}
+
 export interface CallContext {
-  /** Set for WebSocket calls: push a notification to this client. */
+  /** Set for WebSocket calls: push a notification to this client (false once it is gone). */
   notify?: (method: string, params: unknown) => boolean;
   /** Called when the WebSocket closes. */
   onClose?: (fn: () => void) => void;
+  /** Set for WebSocket calls: this connection's subscriptions. */
+  subscriptions?: Subscriptions;
 }
 export type Handler = (params: Params, ctx: CallContext) => unknown | Promise<unknown>;
 
-export interface RpcServerOptions {
+/** The answer of a health check: 200 when ok, 503 otherwise; the body says which check failed. */
+export interface HealthReport {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export interface RpcLimits {
+  maxBodyBytes: number;
+  /** Open connections in total (HTTP and WebSocket). */
+  maxConnections: number;
+  /** Open connections from one remote address; more are closed at once. */
+  maxConnectionsPerAddress: number;
+  maxBatchRequests: number;
+  /** Whole request, first byte to last. */
+  requestTimeoutMs: number;
+  /** Until the request headers are complete (slowloris). */
+  headersTimeoutMs: number;
+  /** A WebSocket with no message from the client (and no subscription) for this long is closed. */
+  idleTimeoutMs: number;
+  /** Serialised bytes of one answer (one request, one batch, one WebSocket message). */
+  maxResponseBytes: number;
+  /** Bytes queued for a WebSocket that the client has not read; past it the socket is closed. */
+  maxWsBufferedBytes: number;
+  /** Requests of one WebSocket being handled at once; more are answered with -32005. */
+  maxWsRequestsInFlight: number;
+  /** Subscriptions on one WebSocket. */
+  maxSubscriptionsPerConnection: number;
+}
+
+export const DEFAULT_RPC_LIMITS: RpcLimits = {
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
+  maxBatchRequests: 1000,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxWsBufferedBytes: 32 * 1024 * 1024,
+  maxWsRequestsInFlight: 64,
+  maxSubscriptionsPerConnection: 64,
+};
+
+export interface RpcServerOptions extends Partial<RpcLimits> {
   host: string;
   port: number;
-  maxBodyBytes: number;
-  maxConnections: number;
-  maxBatchRequests: number;
-  requestTimeoutMs: number;
   registry?: Registry;
   logger?: Logger;
+  /** Liveness (GET /health) and readiness (GET /ready, or /health?ready); absent: always ok. */
+  health?: { live: () => HealthReport; ready: () => HealthReport };
   /** Extra GET routes (e.g. the dashboard), path → handler. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
@@ -41,16 +102,49 @@ interface JsonRpcResponse {
   error?: { code: number; message: string; data?: unknown };
 }
 
+type Refusal =
+  | 'per_address'
+  | 'response_too_large'
+  | 'ws_buffered'
+  | 'ws_idle'
+  | 'ws_in_flight'
+  | 'subscriptions';
+
+/** Thrown inside a batch when the answer would pass `maxResponseBytes`. */
+class BudgetSpent extends Error {}
+
 export class RpcServer {
   readonly #opts: RpcServerOptions;
+  readonly #limits: RpcLimits;
   readonly #methods = new Map<string, Handler>();
   readonly #log: Logger;
+  readonly #perAddress = new Map<string, number>();
+  readonly #refused: Counter<'reason'> | undefined;
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
 
   constructor(opts: RpcServerOptions) {
     this.#opts = opts;
+    const limits = { ...DEFAULT_RPC_LIMITS };
+    for (const k of Object.keys(DEFAULT_RPC_LIMITS) as (keyof RpcLimits)[]) {
+      const v = opts[k];
+      if (v !== undefined) limits[k] = v;
+    }
+    this.#limits = limits;
     this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#refused =
+      opts.registry === undefined
+        ? undefined
+        : new Counter({
+            name: 'ordo_rpc_refused_total',
+            help: 'JSON-RPC requests refused or connections closed at a limit, by reason',
+            labelNames: ['reason'],
+            registers: [opts.registry],
+          });
+  }
+
+  get limits(): Readonly<RpcLimits> {
+    return this.#limits;
   }
 
   register(method: string, handler: Handler): void {
@@ -62,14 +156,23 @@ export class RpcServer {
   }
 
   async start(): Promise<void> {
-    const http = createServer((req, res) => void this.#onHttp(req, res));
-    http.maxConnections = this.#opts.maxConnections;
-    http.requestTimeout = this.#opts.requestTimeoutMs;
-    http.headersTimeout = Math.min(this.#opts.requestTimeoutMs, 60_000);
-    http.keepAliveTimeout = 5_000;
-    const wss = new WebSocketServer({ noServer: true, maxPayload: this.#opts.maxBodyBytes });
+    const l = this.#limits;
+    const http = createServer(
+      {
+        headersTimeout: Math.min(l.headersTimeoutMs, l.requestTimeoutMs),
+        requestTimeout: l.requestTimeoutMs,
+        keepAliveTimeout: 5_000,
+        // How often expired header/request timers are checked (Node's default, 30 s, lets a
+        // slowloris hold its sockets far past headersTimeout).
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(l.headersTimeoutMs / 4))),
+      },
+      (req, res) => void this.#onHttp(req, res),
+    );
+    http.maxConnections = l.maxConnections;
+    http.on('connection', (socket: Socket) => this.#onConnection(socket));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: l.maxBodyBytes });
     http.on('upgrade', (req, socket, head) => {
-      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, socket as Socket));
     });
     this.#http = http;
     this.#wss = wss;
@@ -93,9 +196,40 @@ export class RpcServer {
     this.#http = undefined;
   }
 
+  #refuse(reason: Refusal): void {
+    this.#refused?.inc({ reason });
+  }
+
+  /** Per-address connection cap: counted on the TCP socket, so HTTP and WebSocket share it. */
+  #onConnection(socket: Socket): void {
+    const addr = socket.remoteAddress ?? '?';
+    const n = (this.#perAddress.get(addr) ?? 0) + 1;
+    if (n > this.#limits.maxConnectionsPerAddress) {
+      this.#refuse('per_address');
+      this.#log.debug(
+        { addr, max: this.#limits.maxConnectionsPerAddress },
+        'connection refused: per-address cap',
+      );
+      socket.destroy();
+      return;
+    }
+    this.#perAddress.set(addr, n);
+    // A connection that sends nothing at all is not covered by Node's header timeout.
+    const silent = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, this.#limits.headersTimeoutMs);
+    silent.unref();
+    socket.once('close', () => {
+      clearTimeout(silent);
+      const left = (this.#perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) this.#perAddress.delete(addr);
+      else this.#perAddress.set(addr, left);
+    });
+  }
+
   async #onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const [path = '/', query = ''] = (req.url ?? '/').split('?');
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (path === '/metrics' && this.#opts.registry !== undefined) {
           const body = await this.#opts.registry.metrics();
@@ -103,7 +237,12 @@ export class RpcServer {
           res.end(body);
           return;
         }
-        if (path === '/health') return sendJson(res, 200, { ok: true });
+        if (path === '/health' || path === '/ready') {
+          const ready = path === '/ready' || new URLSearchParams(query).has('ready');
+          const check = ready ? this.#opts.health?.ready : this.#opts.health?.live;
+          const report = check?.() ?? { ok: true };
+          return sendJson(res, report.ok ? 200 : 503, report);
+        }
         const route = this.#opts.routes?.[path];
         if (route !== undefined) return route(req, res);
         return sendJson(res, 404, { error: `no route GET ${path}; JSON-RPC is served by POST /` });
@@ -114,21 +253,26 @@ export class RpcServer {
         return;
       }
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST for JSON-RPC' });
-      const body = await readBody(req, this.#opts.maxBodyBytes);
+      const body = await readBody(req, this.#limits.maxBodyBytes);
       if (body === undefined) {
         return sendJson(
           res,
           413,
-          errorResponse(null, RPC.INVALID_REQUEST, `request body exceeds ${this.#opts.maxBodyBytes} bytes`),
+          errorResponse(
+            null,
+            RPC.INVALID_REQUEST,
+            `request body exceeds ${this.#limits.maxBodyBytes} bytes (rpc.maxBodyBytes)`,
+          ),
         );
       }
-      const out = await this.handleText(body, {});
+      const out = await this.#handle(body, {});
       if (out === undefined) {
         res.writeHead(204, corsHeaders());
         res.end();
         return;
       }
-      sendJson(res, 200, out);
+      res.writeHead(200, { 'content-type': 'application/json', ...corsHeaders() });
+      res.end(out);
     } catch (err) {
       this.#log.warn({ err }, 'rpc http request failed');
       if (!res.headersSent) sendJson(res, 500, errorResponse(null, RPC.INTERNAL, 'internal error'));
@@ -136,31 +280,118 @@ export class RpcServer {
     }
   }
 
-  #onWs(ws: WebSocket): void {
+  #onWs(ws: WebSocket, socket: Socket): void {
+    const l = this.#limits;
+    const subs = new Map<string, () => void>();
     const closers: (() => void)[] = [];
-    const ctx: CallContext = {
-      notify: (method, params) => {
-        if (ws.readyState !== ws.OPEN) return false;
-        if (ws.bufferedAmount > this.#opts.maxBodyBytes * 4) return false; // slow client: drop, never buffer without bound
-        ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
-        return true;
-      },
-      onClose: (fn) => closers.push(fn),
+    let inFlight = 0;
+    let lastMessage = Date.now();
+    let alive = true;
+    /** Send one text frame, or close the socket when the client has left too much unread. */
+    const send = (text: string): boolean => {
+      if (ws.readyState !== ws.OPEN) return false;
+      if (ws.bufferedAmount + text.length > l.maxWsBufferedBytes) {
+        this.#refuse('ws_buffered');
+        this.#log.debug(
+          { addr: socket.remoteAddress, buffered: ws.bufferedAmount, max: l.maxWsBufferedBytes },
+          'websocket closed: client does not read (rpc.maxWsBufferedBytes)',
+        );
+        ws.terminate(); // a close frame would queue behind the unread bytes
+        return false;
+      }
+      ws.send(text);
+      return true;
     };
+    const ctx: CallContext = {
+      notify: (method, params) => send(JSON.stringify({ jsonrpc: '2.0', method, params })),
+      onClose: (fn) => closers.push(fn),
+      subscriptions: {
+        add: (cancel) => {
+          if (subs.size >= l.maxSubscriptionsPerConnection) {
+            this.#refuse('subscriptions');
+            cancel();
+            throw new RpcError(
+              RPC.LIMIT_EXCEEDED,
+              `this connection already has ${subs.size} subscriptions (rpc.maxSubscriptionsPerConnection); unsubscribe first`,
+              { code: 'TOO_MANY_SUBSCRIPTIONS', max: l.maxSubscriptionsPerConnection },
+            );
+          }
+          const id = `0x${randomBytes(16).toString('hex')}`;
+          subs.set(id, cancel);
+          return id;
+        },
+        remove: (id) => {
+          const cancel = subs.get(id);
+          if (cancel === undefined) return false;
+          subs.delete(id);
+          cancel();
+          return true;
+        },
+      },
+    };
+    // Idle: no message for idleTimeoutMs and no subscription, or a subscriber that stopped answering pings.
+    const idleCheck = setInterval(
+      () => {
+        if (!alive) {
+          this.#refuse('ws_idle');
+          ws.terminate();
+          return;
+        }
+        if (subs.size === 0 && Date.now() - lastMessage >= l.idleTimeoutMs) {
+          this.#refuse('ws_idle');
+          ws.close(1000, 'idle (rpc.idleTimeoutMs)');
+          setTimeout(() => ws.terminate(), 1_000).unref();
+          return;
+        }
+        if (subs.size > 0) {
+          alive = false;
+          ws.ping();
+        }
+      },
+      Math.max(50, Math.floor(l.idleTimeoutMs / 2)),
+    );
+    idleCheck.unref();
+    ws.on('pong', () => {
+      alive = true;
+    });
     ws.on('message', (data, isBinary) => {
+      lastMessage = Date.now();
+      alive = true;
       if (isBinary) {
-        ws.send(
+        send(
           JSON.stringify(
             errorResponse(null, RPC.INVALID_REQUEST, 'binary frames are not supported; send JSON text'),
           ),
         );
         return;
       }
-      void this.handleText(data.toString(), ctx).then((out) => {
-        if (out !== undefined && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out));
-      });
+      if (inFlight >= l.maxWsRequestsInFlight) {
+        this.#refuse('ws_in_flight');
+        send(
+          JSON.stringify(
+            errorResponse(
+              null,
+              RPC.LIMIT_EXCEEDED,
+              `${inFlight} requests in flight on this connection (rpc.maxWsRequestsInFlight); wait for answers`,
+            ),
+          ),
+        );
+        return;
+      }
+      inFlight++;
+      void this.#handle(data.toString(), ctx)
+        .then((out) => {
+          if (out !== undefined) send(out);
+        })
+        .catch((err: unknown) => this.#log.warn({ err }, 'websocket request failed'))
+        .finally(() => {
+          inFlight--;
+        });
     });
     ws.on('close', () => {
+      clearInterval(idleCheck);
+      for (const cancel of subs.values()) cancel();
+      subs.clear();
       for (const fn of closers) fn();
     });
     ws.on('error', (err) => this.#log.debug({ err }, 'websocket error'));
@@ -168,26 +399,77 @@ export class RpcServer {
 
   /** Handle one JSON-RPC payload (single or batch); undefined when only notifications were sent. */
   async handleText(text: string, ctx: CallContext): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+    const out = await this.#handle(text, ctx);
+    return out === undefined ? undefined : (JSON.parse(out) as JsonRpcResponse | JsonRpcResponse[]);
+  }
+
+  /** Handle one payload and serialise the answer within `maxResponseBytes`. */
+  async #handle(text: string, ctx: CallContext): Promise<string | undefined> {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch (err) {
-      return errorResponse(null, RPC.PARSE_ERROR, `parse error: ${(err as Error).message}`);
+      return JSON.stringify(errorResponse(null, RPC.PARSE_ERROR, `parse error: ${(err as Error).message}`));
     }
-    if (Array.isArray(msg)) {
-      if (msg.length === 0) return errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: empty batch');
-      if (msg.length > this.#opts.maxBatchRequests) {
-        return errorResponse(
+    const max = this.#limits.maxResponseBytes;
+    if (!Array.isArray(msg)) {
+      const out = await this.#call(msg, ctx);
+      if (out === undefined) return undefined;
+      const s = JSON.stringify(out);
+      if (s.length <= max) return s;
+      this.#refuse('response_too_large');
+      return JSON.stringify(this.#tooLarge(out.id, s.length, 1, 1));
+    }
+    if (msg.length === 0)
+      return JSON.stringify(errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: empty batch'));
+    if (msg.length > this.#limits.maxBatchRequests) {
+      return JSON.stringify(
+        errorResponse(
           null,
           RPC.INVALID_REQUEST,
-          `invalid request: batch of ${msg.length} exceeds ${this.#opts.maxBatchRequests}`,
-        );
-      }
-      const outs = await Promise.all(msg.map((m) => this.#call(m, ctx)));
-      const present = outs.filter((o): o is JsonRpcResponse => o !== undefined);
-      return present.length > 0 ? present : undefined;
+          `invalid request: batch of ${msg.length} exceeds ${this.#limits.maxBatchRequests} (rpc.maxBatchRequests)`,
+        ),
+      );
     }
-    return this.#call(msg, ctx);
+    // One entry at a time: work stops as soon as the answer is over budget, and other clients get
+    // the event loop between entries.
+    const parts: string[] = [];
+    let bytes = 2;
+    try {
+      for (let i = 0; i < msg.length; i++) {
+        const out = await this.#call(msg[i], ctx);
+        if (out !== undefined) {
+          const s = JSON.stringify(out);
+          bytes += s.length + 1;
+          if (bytes > max) {
+            this.#refuse('response_too_large');
+            throw new BudgetSpent(`${i + 1}`);
+          }
+          parts.push(s);
+        }
+        if (i % 8 === 7) await new Promise<void>((r) => setImmediate(r));
+      }
+    } catch (err) {
+      if (!(err instanceof BudgetSpent)) throw err;
+      return JSON.stringify(this.#tooLarge(null, bytes, Number(err.message), msg.length));
+    }
+    return parts.length > 0 ? `[${parts.join(',')}]` : undefined;
+  }
+
+  #tooLarge(id: string | number | null, bytes: number, done: number, total: number): JsonRpcResponse {
+    const max = this.#limits.maxResponseBytes;
+    return {
+      jsonrpc: '2.0',
+      id,
+      error: {
+        code: RPC.LIMIT_EXCEEDED,
+        message:
+          total > 1
+            ? `response too large: the answer passed ${max} bytes (rpc.maxResponseBytes) at entry ${done} of ${total}; the rest of the batch was not run: ask for less per request`
+            : `response too large: ${bytes} bytes; the limit is ${max} (rpc.maxResponseBytes)`,
+        data: { code: 'RESPONSE_TOO_LARGE', maxResponseBytes: max },
+      },
+    };
   }
 
   async #call(msg: unknown, ctx: CallContext): Promise<JsonRpcResponse | undefined> {

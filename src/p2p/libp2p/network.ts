@@ -40,6 +40,7 @@ import {
   type ScoringConfig,
   TOPICS,
 } from '../config.ts';
+import { ContentDedupe, IdentityGate, ipOf, RateLimiter } from '../guards.ts';
 import { createP2pMetrics, type P2pMetrics } from '../metrics.ts';
 import type {
   GossipHandler,
@@ -183,6 +184,11 @@ class Libp2pNetwork implements P2pNetwork {
   private readonly log: Logger;
   private readonly metrics: P2pMetrics;
   private readonly book: AppScoreBook;
+  private readonly gossipRate: RateLimiter;
+  private readonly requestRate: RateLimiter;
+  private readonly duplicateRate: RateLimiter;
+  private readonly dedupe: ContentDedupe;
+  private readonly gate: IdentityGate;
   private blocked = new Set<string>();
   private readonly handlers = new Map<Topic, GossipHandler>();
   private readonly reqHandlers = new Map<Protocol, RequestHandler>();
@@ -214,6 +220,14 @@ class Libp2pNetwork implements P2pNetwork {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'p2p' });
     this.metrics = createP2pMetrics(opts.registry);
     this.book = new AppScoreBook(scoring);
+    this.gossipRate = new RateLimiter(limits.gossipPerPeerPerSecond, 2 * limits.gossipPerPeerPerSecond);
+    this.requestRate = new RateLimiter(limits.requestsPerPeerPerSecond, 2 * limits.requestsPerPeerPerSecond);
+    this.duplicateRate = new RateLimiter(
+      limits.duplicatesPerPeerPerSecond,
+      2 * limits.duplicatesPerPeerPerSecond,
+    );
+    this.dedupe = new ContentDedupe(limits.dedupeWindowMs);
+    this.gate = new IdentityGate(limits.newIdentitiesPerAddressPerMinute, scoring.ipColocationWhitelist);
     this.peerId = peerIdFromPrivateKey(privateKey).toString();
   }
 
@@ -298,7 +312,15 @@ class Libp2pNetwork implements P2pNetwork {
       },
       connectionGater: {
         denyDialPeer: async (p) => this.refused(p.toString()),
-        denyInboundEncryptedConnection: async (p) => this.refused(p.toString()),
+        denyInboundEncryptedConnection: async (p, maConn) => {
+          const peer = p.toString();
+          if (this.refused(peer)) return true;
+          const addr = ipOf(maConn.remoteAddr.getComponents());
+          if (this.gate.admit(addr, peer)) return false;
+          this.metrics.disconnects.inc({ reason: 'new-identity-rate' });
+          this.log.info({ peer, addr }, 'refused a new peer identity: too many from this address');
+          return true;
+        },
         denyOutboundEncryptedConnection: async (p) => this.refused(p.toString()),
       },
       services: { identify: identify(), pubsub: gossipsub(gossipOpts) },
@@ -521,12 +543,26 @@ class Libp2pNetwork implements P2pNetwork {
         // Still sending while graylisted: keep counting, so the peer reaches the disconnect threshold.
         verdict = 'ignore';
         this.reportPeer(from, 'spam');
+      } else if (!this.gossipRate.take(from)) {
+        verdict = 'ignore';
+        this.reportPeer(from, 'spam');
       } else {
-        try {
-          verdict = await handler({ topic, from, data: plain(msg.data).subarray(0, size) });
-        } catch (err) {
-          verdict = verdictForError(err);
-          if (verdict === 'ignore') this.log.debug({ topic, from, err: errorMessage(err) }, 'gossip ignored');
+        const payload = plain(msg.data).subarray(0, size);
+        const key = ContentDedupe.key(topic, payload);
+        if (this.dedupe.has(key)) {
+          // Accepted content under a fresh message id: a replay (or an author's re-broadcast).
+          verdict = 'ignore';
+          if (!this.duplicateRate.take(from)) this.reportPeer(from, 'spam');
+        } else {
+          try {
+            verdict = await handler({ topic, from, data: payload });
+          } catch (err) {
+            verdict = verdictForError(err);
+            if (verdict === 'ignore')
+              this.log.debug({ topic, from, err: errorMessage(err) }, 'gossip ignored');
+          }
+          // Remembered unless rejected: ignored content (an old height, say) replayed is still a replay.
+          if (verdict !== 'reject') this.dedupe.add(key);
         }
       }
       this.metrics.validation.inc({ topic, verdict });
@@ -558,6 +594,10 @@ class Libp2pNetwork implements P2pNetwork {
         const signal = ac.signal;
         try {
           if (this.book.isBanned(from)) throw new OrdoError('P2P_PEER_BANNED', 'peer is banned');
+          if (!this.requestRate.take(from)) {
+            this.reportPeer(from, 'spam');
+            throw new OrdoError('P2P_RATE_LIMITED', 'too many requests from this peer');
+          }
           const lp = lpStream(stream, { maxDataLength: this.limits.maxRequestBytes });
           const req = await lp.read({ signal });
           const resp = await handler(from, plain(req.subarray()), signal);
@@ -682,6 +722,8 @@ class Libp2pNetwork implements P2pNetwork {
     } catch {
       return; // not a libp2p peer id: nothing to hang up (the ban still applies to the string)
     }
+    // A fresh identity from the same address must not walk straight back in.
+    for (const conn of node.getConnections(id)) this.gate.banned(ipOf(conn.remoteAddr.getComponents()), peer);
     node.hangUp(id).catch(() => {});
   }
 

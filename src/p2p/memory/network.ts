@@ -21,6 +21,7 @@ import {
   type ScoringConfig,
   TOPICS,
 } from '../config.ts';
+import { ContentDedupe, RateLimiter } from '../guards.ts';
 import { createP2pMetrics, type P2pMetrics } from '../metrics.ts';
 import type {
   GossipHandler,
@@ -102,6 +103,8 @@ class Hub implements MemoryNetworkHub {
   private seq = 0;
   /** Virtual time (ms) of the last event run; due times are relative to it, so order never depends on wall-clock. */
   private clock = 0;
+  /** Virtual now, for the per-peer guards (rates, replay window). */
+  readonly now = (): number => this.clock;
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
 
@@ -297,12 +300,26 @@ class MemoryNetwork implements P2pNetwork {
     'peer:disconnect': [],
   };
   private inFlight = 0;
+  private readonly gossipRate: RateLimiter;
+  private readonly duplicateRate: RateLimiter;
+  private readonly dedupe: ContentDedupe;
 
   constructor(id: PeerId, hub: Hub, limits: P2pLimits, scoring: ScoringConfig) {
     this.peerId = id;
     this.hub = hub;
     this.limits = limits;
     this.book = new AppScoreBook(scoring);
+    this.gossipRate = new RateLimiter(
+      limits.gossipPerPeerPerSecond,
+      2 * limits.gossipPerPeerPerSecond,
+      hub.now,
+    );
+    this.duplicateRate = new RateLimiter(
+      limits.duplicatesPerPeerPerSecond,
+      2 * limits.duplicatesPerPeerPerSecond,
+      hub.now,
+    );
+    this.dedupe = new ContentDedupe(limits.dedupeWindowMs, hub.now);
   }
 
   async start(): Promise<void> {
@@ -543,11 +560,23 @@ class MemoryNetwork implements P2pNetwork {
       this.reportPeer(from, 'spam');
     } else if (!this.markSeen(id)) {
       return;
+    } else if (!this.gossipRate.take(from)) {
+      verdict = 'ignore';
+      this.reportPeer(from, 'spam');
     } else {
-      try {
-        verdict = await handler({ topic, from, data });
-      } catch (err) {
-        verdict = verdictForError(err);
+      // Same replay rule as the libp2p network (src/p2p/guards.ts).
+      const key = ContentDedupe.key(topic, data);
+      if (this.dedupe.has(key)) {
+        verdict = 'ignore';
+        if (!this.duplicateRate.take(from)) this.reportPeer(from, 'spam');
+      } else {
+        try {
+          verdict = await handler({ topic, from, data });
+        } catch (err) {
+          verdict = verdictForError(err);
+        }
+        // Remembered unless rejected: ignored content (an old height, say) replayed is still a replay.
+        if (verdict !== 'reject') this.dedupe.add(key);
       }
     }
     metrics.validation.inc({ topic, verdict });

@@ -222,10 +222,27 @@ describe('JSON-RPC', () => {
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ordo_subscribe', params: ['newHeads'] }));
       for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
       expect(messages.find((m) => m.error?.code === -32700)).toBeDefined();
-      expect(messages.find((m) => m.id === 7)?.result).toBe('newHeads');
-      for (const l of heads) l(5);
+      const id = messages.find((m) => m.id === 7)?.result;
+      expect(id).toMatch(/^0x[0-9a-f]{32}$/);
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'ordo_subscribe', params: ['newHeads'] }));
       for (let i = 0; i < 100 && messages.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(messages[2]).toMatchObject({ method: 'ordo_subscription', params: { result: { height: 5 } } });
+      const id2 = messages.find((m) => m.id === 8)?.result;
+      expect(id2).not.toBe(id);
+      for (const l of heads) l(5);
+      for (let i = 0; i < 100 && messages.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
+      const notes = messages.filter((m) => m.method === 'ordo_subscription');
+      expect(notes.map((m) => m.params.subscription).sort()).toEqual([id, id2].sort());
+      expect(notes[0]).toMatchObject({ params: { result: { height: 5 } } });
+      // unsubscribe one: only the other is notified
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ordo_unsubscribe', params: [id] }));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'ordo_unsubscribe', params: [id] }));
+      for (let i = 0; i < 100 && messages.length < 7; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(messages.find((m) => m.id === 9)?.result).toBe(true);
+      expect(messages.find((m) => m.id === 10)?.result).toBe(false);
+      for (const l of heads) l(6);
+      for (let i = 0; i < 100 && messages.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+      const later = messages.filter((m) => m.method === 'ordo_subscription' && m.params.result.height === 6);
+      expect(later.map((m) => m.params.subscription)).toEqual([id2]);
     } finally {
       ws.terminate();
     }
