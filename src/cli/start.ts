@@ -1,35 +1,80 @@
 /**
- * `ordo start --home DIR [--rpc HOST:PORT]`: runs a node until SIGINT/SIGTERM, then stops every
- * component in reverse order. Config, genesis and key problems stop start-up with an error naming the
- * file and the field.
+ * `ordo start [--home DIR]`: runs a node until SIGINT/SIGTERM, then stops every component in reverse
+ * order. Config, genesis and key problems stop start-up with an error naming the file and the field;
+ * an address in use names the flag and config key to change (every listener is bound before consensus
+ * starts, src/node/node.ts).
  */
+import { existsSync } from 'node:fs';
+import { OrdoError } from '../errors.ts';
+import { homePaths, resolveHome } from '../node/home.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../node/logger.ts';
 import { OrdoNode } from '../node/node.ts';
 import { parse, strArg, UsageError } from './args.ts';
 
-const USAGE = `Usage: ordo start --home DIR [options]
+const USAGE = `Usage: ordo start [options]
 
 Options:
-  --home DIR        node home created by "ordo init" (required)
-  --rpc HOST:PORT   override rpc.listen from the config file
-  -h, --help        show this help
+  --home DIR             node home created by "ordo init" (default: $ORDO_HOME, else ~/.ordo)
+  --rpc HOST:PORT        JSON-RPC listen address (overrides rpc.listen)
+  --grpc HOST:PORT|off   rollup adapter gRPC listen address (overrides grpc.listen; "off" disables it)
+  --p2p MULTIADDR        p2p listen address (overrides p2p.listen)
+  --log-level LEVEL      ${LOG_LEVELS.join('|')} (overrides log.level)
+  --log-format FORMAT    ${LOG_FORMATS.join('|')} (overrides log.format; auto = pretty on a terminal)
+  -h, --help             show this help
 
 Environment:
-  ORDO_ADMIN_RPC=1  enable ordo_admin_* methods (local testnets only)`;
+  ORDO_HOME=DIR          default home when --home is not given
+  ORDO_ADMIN_RPC=1       enable ordo_admin_* methods (local testnets only)`;
+
+function enumArg<T extends string>(
+  v: string | undefined,
+  flag: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`, USAGE);
+  return v as T;
+}
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const a = parse(argv, { home: { type: 'string' }, rpc: { type: 'string' } }, USAGE);
+  const a = parse(
+    argv,
+    {
+      home: { type: 'string' },
+      rpc: { type: 'string' },
+      grpc: { type: 'string' },
+      p2p: { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+    },
+    USAGE,
+  );
   if (a.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const home = strArg(a, 'home');
-  if (home === undefined) throw new UsageError('--home is required', USAGE);
+  const logLevel = enumArg<LogLevel>(strArg(a, 'log-level'), '--log-level', LOG_LEVELS);
+  const logFormat = enumArg<LogFormat>(strArg(a, 'log-format'), '--log-format', LOG_FORMATS);
+  const home = resolveHome(strArg(a, 'home'));
+  if (!existsSync(homePaths(home).config)) {
+    throw new OrdoError(
+      'HOME_NOT_INITIALISED',
+      `${homePaths(home).config} does not exist: create the home with "ordo init --home ${home}", or point --home (or ORDO_HOME) at an existing one`,
+    );
+  }
   const rpc = strArg(a, 'rpc');
+  const grpc = strArg(a, 'grpc');
+  const p2p = strArg(a, 'p2p');
   let fatal: unknown;
   let wake: () => void = () => {};
   const node = OrdoNode.load({
     home,
     ...(rpc !== undefined ? { rpcListen: rpc } : {}),
+    ...(grpc !== undefined ? { grpcListen: grpc === 'off' ? null : grpc } : {}),
+    ...(p2p !== undefined ? { p2pListen: p2p } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
+    ...(logFormat !== undefined ? { logFormat } : {}),
     adminRpc: process.env.ORDO_ADMIN_RPC === '1',
     onFatal: (err) => {
       fatal = err;
