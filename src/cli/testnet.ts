@@ -137,6 +137,16 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // If whoever started us (npm, a shell script) dies without passing a signal on, we are re-parented:
+  // stop as on Ctrl-C rather than run on as an orphan.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent && !ac.signal.aborted) {
+      process.stderr.write(`\nparent process ${parent} is gone; stopping ...\n`);
+      ac.abort();
+    }
+  }, 1000);
+  parentWatch.unref();
   try {
     testnet = await Testnet.up({
       dir,
@@ -164,6 +174,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
     }
     return 0;
   } finally {
+    clearInterval(parentWatch);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

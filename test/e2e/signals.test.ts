@@ -1,0 +1,132 @@
+/**
+ * Signals sent to the npm process of `npm start` (issue 27): SIGINT or SIGTERM to npm alone — not to
+ * its process group, as Ctrl-C would — must stop the orchestrator and every node, and npm must exit.
+ * `npm start` execs node (package.json), so npm's forwarded signal reaches the orchestrator itself;
+ * if npm is SIGKILLed the orchestrator sees it was re-parented and stops; nodes watch the
+ * orchestrator through a pipe (testnet/watchdog.ts).
+ * Real processes: `npm start -- ...` with a one-validator testnet; every process the test may leave
+ * (found by the testnet directory in its command line) is killed in afterEach, and every wait is bounded.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { REPO } from './harness.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ordo-e2e-signals-'));
+const hasProc = existsSync('/proc/self/cmdline');
+let npm: ChildProcess | undefined;
+
+/** PIDs of live processes whose command line mentions `needle` (Linux /proc). */
+function pidsMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (cmd.includes(needle) && !/\) Z /.test(stat)) out.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function killMentioning(needle: string): void {
+  for (const pid of pidsMentioning(needle)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+afterEach(() => {
+  if (npm?.pid !== undefined && npm.exitCode === null && npm.signalCode === null) {
+    try {
+      process.kill(-npm.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  killMentioning(root);
+});
+afterAll(() => {
+  killMentioning(root);
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`${what} did not happen within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function eventually(what: string, ms: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} within ${ms} ms`);
+}
+
+async function npmStartThenSignal(signal: NodeJS.Signals, basePort: number): Promise<void> {
+  const dir = join(root, signal);
+  const args = ['start', '--', '--validators', '1', '--load', '0', '--dashboard', '0'];
+  args.push('--base-port', String(basePort), '--dir', dir);
+  const child = spawn('npm', args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  npm = child;
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await within(
+    90_000,
+    `testnet up (output so far:\n${out})`,
+    (async () => {
+      await eventually('"is up" printed', 90_000, () => out.includes('is up') || child.exitCode !== null);
+      if (!out.includes('is up')) throw new Error(`npm start exited early:\n${out}`);
+    })(),
+  );
+  // The orchestrator and the node are running and mention the directory.
+  expect(pidsMentioning(dir).length).toBeGreaterThanOrEqual(2);
+  child.kill(signal); // npm alone, not its group
+  await within(60_000, `npm exit after ${signal}:\n${out}`, exited);
+  await eventually(
+    `no process of the testnet left after ${signal}`,
+    20_000,
+    () => pidsMentioning(dir).length === 0,
+  );
+  expect(out).toContain('testnet stopped');
+}
+
+describe.skipIf(!hasProc)('npm start and signals (real processes)', () => {
+  const base = 43_000 + 10 * Math.floor(Math.random() * 200);
+  it('SIGINT to the npm process stops the orchestrator and every node', async () => {
+    await npmStartThenSignal('SIGINT', base);
+  }, 180_000);
+
+  it('SIGTERM to the npm process stops the orchestrator and every node', async () => {
+    await npmStartThenSignal('SIGTERM', base + 5000);
+  }, 180_000);
+
+  it('SIGKILL to the npm process: the orphaned orchestrator notices and stops everything', async () => {
+    await npmStartThenSignal('SIGKILL', base + 10_000);
+  }, 180_000);
+});
