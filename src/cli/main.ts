@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run a node from its home directory',
     load: async () => (await import('./start.ts')).startCommand,
   },
+  config: {
+    summary: 'check a config file (validate) or print the config reference',
+    load: async () => (await import('./config.ts')).configCommand,
+  },
   status: {
     summary: "print a running node's status over JSON-RPC",
     load: async () => (await import('./status.ts')).statusCommand,
