@@ -8,8 +8,8 @@
  * The validator set must come from the chain's genesis file, never from the node being read.
  */
 import { readFileSync } from 'node:fs';
+import { fromHex } from '@ordo/sdk';
 import pino from 'pino';
-import { fromHex } from '../../src/crypto/hash.ts';
 import { CounterRollup } from './rollup.ts';
 
 interface Config {
