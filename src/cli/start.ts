@@ -5,6 +5,7 @@
  * starts, src/node/node.ts).
  */
 import { existsSync } from 'node:fs';
+import { configSchema } from '../config/config.ts';
 import { OrdoError } from '../errors.ts';
 import { homePaths, resolveHome } from '../node/home.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../node/logger.ts';
@@ -25,6 +26,23 @@ Options:
 Environment:
   ORDO_HOME=DIR          default home when --home is not given
   ORDO_ADMIN_RPC=1       enable ordo_admin_* methods (local testnets only)`;
+
+/** The rules of the config keys the listen flags override (rpc.listen and grpc.listen, p2p.listen). */
+const hostPort = configSchema.shape.rpc.shape.listen;
+const multiaddr = configSchema.shape.p2p.shape.listen;
+
+/** A listen address from a flag, checked by the same rule as its config key. */
+function listenArg(
+  v: string | undefined,
+  flag: string,
+  rule: typeof hostPort | typeof multiaddr,
+): string | undefined {
+  if (v === undefined) return undefined;
+  const r = rule.safeParse(v);
+  if (!r.success)
+    throw new UsageError(`${flag}: ${r.error.issues[0]?.message ?? 'invalid'} (got "${v}")`, USAGE);
+  return v;
+}
 
 function enumArg<T extends string>(
   v: string | undefined,
@@ -56,6 +74,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const logLevel = enumArg<LogLevel>(strArg(a, 'log-level'), '--log-level', LOG_LEVELS);
   const logFormat = enumArg<LogFormat>(strArg(a, 'log-format'), '--log-format', LOG_FORMATS);
+  const rpc = listenArg(strArg(a, 'rpc'), '--rpc', hostPort);
+  const grpc = strArg(a, 'grpc') === 'off' ? 'off' : listenArg(strArg(a, 'grpc'), '--grpc', hostPort);
+  const p2p = listenArg(strArg(a, 'p2p'), '--p2p', multiaddr);
   const home = resolveHome(strArg(a, 'home'));
   if (!existsSync(homePaths(home).config)) {
     throw new OrdoError(
@@ -63,9 +84,6 @@ export async function startCommand(argv: string[]): Promise<number> {
       `${homePaths(home).config} does not exist: create the home with "ordo init --home ${home}", or point --home (or ORDO_HOME) at an existing one`,
     );
   }
-  const rpc = strArg(a, 'rpc');
-  const grpc = strArg(a, 'grpc');
-  const p2p = strArg(a, 'p2p');
   let fatal: unknown;
   let wake: () => void = () => {};
   const node = OrdoNode.load({

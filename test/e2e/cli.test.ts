@@ -83,6 +83,12 @@ describe('ordo CLI', () => {
     expect(r.stderr).toContain('--log-format must be one of auto, json, pretty');
   });
 
+  it('a bad listen flag names the flag and the expected form', () => {
+    const r = ordoSync(['start', '--home', join(dir, 'none'), '--rpc', '8545']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--rpc: expected host:port, e.g. 127.0.0.1:8545 (got "8545")');
+  });
+
   it('uses ORDO_HOME when --home is not given, and says how to create a missing home', async () => {
     const home = join(dir, 'not-initialised');
     const r = await startExpectingFailure([], { ORDO_HOME: home });
