@@ -38,9 +38,9 @@ export function createLogger(
     colorize: process.stdout.isTTY === true,
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
+    ignore: 'pid,hostname,node,module',
+    singleLine: true,
     messageFormat: '{if module}[{module}] {end}{msg}',
-    hideObject: false,
   });
   return pino(opts, pretty);
 }
