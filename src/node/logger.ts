@@ -4,8 +4,8 @@
  * something was wrong but the node recovered (bad peer input, torn WAL tail, dropped subscriber);
  * info = lifecycle and one line per committed block; debug = per-message detail; trace = hot paths.
  *
- * Formats (`--log-format`, config `log.format`): `json` is one JSON object per line (for log
- * shippers); `pretty` is pino's own pretty printer (pino-pretty) with readable levels and times;
+ * Formats (`--log-format`, config `log.format`): `json` is one JSON object per line with the level
+ * as a word (`"level":"info"`, for log shippers); `pretty` is pino's own pretty printer (pino-pretty) with readable levels and times;
  * `auto` (the default) is pretty on a terminal and JSON otherwise. Pretty output is written
  * synchronously in this thread (no transport worker), so nothing is lost at exit.
  */
@@ -33,7 +33,9 @@ export function createLogger(
   format: LogFormat = 'json',
 ): Logger {
   const opts = { level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime };
-  if (resolveLogFormat(format) === 'json') return pino(opts);
+  // JSON says "level":"info" rather than pino's numeric 30, so a log line reads without a lookup table.
+  if (resolveLogFormat(format) === 'json')
+    return pino({ ...opts, formatters: { level: (label: string) => ({ level: label }) } });
   const pretty = PinoPretty({
     colorize: process.stdout.isTTY === true,
     sync: true,

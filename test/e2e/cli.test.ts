@@ -150,8 +150,8 @@ createLogger('info', {}, process.argv[1]).child({ module: 'demo' }).info({ heigh
       });
       expect(r.status, r.stderr).toBe(0);
       if (fmt === 'json') {
-        const line = JSON.parse(r.stdout.trim()) as { level: number; msg: string };
-        expect(line.msg).toBe('committed block');
+        const line = JSON.parse(r.stdout.trim()) as { level: string; msg: string; module: string };
+        expect(line).toMatchObject({ level: 'info', msg: 'committed block', module: 'demo', height: 7 });
       } else {
         expect(r.stdout).toContain('INFO');
         expect(r.stdout).toContain('[demo] committed block');
