@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { REPO } from './harness.ts';
+import { freeBasePort, withTestnetLock } from './testnet/helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ordo-e2e-signals-'));
 const hasProc = existsSync('/proc/self/cmdline');
@@ -82,7 +83,8 @@ async function eventually(what: string, ms: number, check: () => boolean): Promi
   throw new Error(`${what} within ${ms} ms`);
 }
 
-async function npmStartThenSignal(signal: NodeJS.Signals, basePort: number): Promise<void> {
+async function npmStartThenSignal(signal: NodeJS.Signals): Promise<void> {
+  const basePort = await freeBasePort(1);
   const dir = join(root, signal);
   const args = ['start', '--', '--validators', '1', '--load', '0', '--dashboard', '0'];
   args.push('--base-port', String(basePort), '--dir', dir);
@@ -117,16 +119,15 @@ async function npmStartThenSignal(signal: NodeJS.Signals, basePort: number): Pro
 }
 
 describe.skipIf(!hasProc)('npm start and signals (real processes)', () => {
-  const base = 43_000 + 10 * Math.floor(Math.random() * 200);
-  it('SIGINT to the npm process stops the orchestrator and every node', async () => {
-    await npmStartThenSignal('SIGINT', base);
-  }, 180_000);
-
-  it('SIGTERM to the npm process stops the orchestrator and every node', async () => {
-    await npmStartThenSignal('SIGTERM', base + 5000);
-  }, 180_000);
-
-  it('SIGKILL to the npm process: the orphaned orchestrator notices and stops everything', async () => {
-    await npmStartThenSignal('SIGKILL', base + 10_000);
-  }, 180_000);
+  for (const [signal, what] of [
+    ['SIGINT', 'stops the orchestrator and every node'],
+    ['SIGTERM', 'stops the orchestrator and every node'],
+    ['SIGKILL', 'leaves an orphaned orchestrator that notices and stops everything'],
+  ] as const) {
+    it(
+      `${signal} to the npm process ${what}`,
+      () => withTestnetLock(() => npmStartThenSignal(signal)),
+      300_000,
+    );
+  }
 });
