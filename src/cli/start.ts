@@ -103,10 +103,12 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.stderr.write(
     `ordo node ${node.config.node.moniker} running: JSON-RPC ${node.rpcUrl}${node.grpcAddress ? `, gRPC ${node.grpcAddress}` : ''}\n`,
   );
+  // `on`, not `once`, and kept during the stop: Ctrl-C under npm delivers SIGINT twice (from the
+  // terminal and forwarded by npm), and a second signal with no listener would kill the node mid-stop.
   await new Promise<void>((resolve) => {
     wake = resolve;
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   process.stderr.write(
     fatal === undefined ? 'stopping...\n' : `fatal: ${(fatal as Error).message ?? String(fatal)}; stopping\n`,

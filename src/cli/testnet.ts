@@ -109,6 +109,9 @@ export async function testnetCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Signals closer together than this are one Ctrl-C seen twice (terminal + npm's forward). */
+const DOUBLE_SIGNAL_MS = 1000;
+
 async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   const existing = readState(dir);
   if (existing !== undefined && pidAlive(existing.pid)) {
@@ -124,13 +127,16 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   const report = strArg(a, 'report');
   const ac = new AbortController();
   let testnet: Testnet | undefined;
-  let interrupts = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
       process.stderr.write('\nstopping (Ctrl-C again to kill every node at once) ...\n');
       ac.abort();
-    } else {
+    } else if (now - firstSignalAt > DOUBLE_SIGNAL_MS) {
+      // A second Ctrl-C by a person. (Within DOUBLE_SIGNAL_MS it is the same Ctrl-C delivered twice:
+      // by the terminal to the whole process group and again by npm, which forwards it to us.)
       testnet?.killAll();
       process.exit(130);
     }

@@ -83,9 +83,10 @@ async function eventually(what: string, ms: number, check: () => boolean): Promi
   throw new Error(`${what} within ${ms} ms`);
 }
 
-async function npmStartThenSignal(signal: NodeJS.Signals): Promise<void> {
+/** `to`: the npm process alone, or its whole process group (what a terminal's Ctrl-C does). */
+async function npmStartThenSignal(signal: NodeJS.Signals, to: 'npm' | 'group' = 'npm'): Promise<void> {
   const basePort = await freeBasePort(1);
-  const dir = join(root, signal);
+  const dir = join(root, `${signal}-${to}`);
   const args = ['start', '--', '--validators', '1', '--load', '0', '--dashboard', '0'];
   args.push('--base-port', String(basePort), '--dir', dir);
   const child = spawn('npm', args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,7 +109,8 @@ async function npmStartThenSignal(signal: NodeJS.Signals): Promise<void> {
   );
   // The orchestrator and the node are running and mention the directory.
   expect(pidsMentioning(dir).length).toBeGreaterThanOrEqual(2);
-  child.kill(signal); // npm alone, not its group
+  if (to === 'npm') child.kill(signal);
+  else process.kill(-child.pid!, signal);
   await within(60_000, `npm exit after ${signal}:\n${out}`, exited);
   await eventually(
     `no process of the testnet left after ${signal}`,
@@ -130,4 +132,53 @@ describe.skipIf(!hasProc)('npm start and signals (real processes)', () => {
       300_000,
     );
   }
+
+  // Ctrl-C in a terminal: the orchestrator gets SIGINT from the terminal and again from npm; that is one
+  // interrupt (a graceful stop, "testnet stopped"), not the double Ctrl-C that kills every node at once.
+  it(
+    'SIGINT to the whole process group (Ctrl-C) stops gracefully',
+    () => withTestnetLock(() => npmStartThenSignal('SIGINT', 'group')),
+    300_000,
+  );
+
+  it('npm run ordo -- start: Ctrl-C stops the node gracefully (exit 0)', async () => {
+    const home = join(root, 'node-home');
+    const init = spawn(process.execPath, [
+      join(REPO, 'bin', 'ordo.js'),
+      'init',
+      '--home',
+      home,
+      '--rpc',
+      '127.0.0.1:0',
+      '--grpc',
+      '127.0.0.1:0',
+      '--p2p',
+      '/ip4/127.0.0.1/tcp/0',
+    ]);
+    expect(await within(60_000, 'ordo init', new Promise((r) => init.once('exit', r)))).toBe(0);
+    const child = spawn('npm', ['run', 'ordo', '--', 'start', '--home', home, '--log-level', 'warn'], {
+      cwd: REPO,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    npm = child;
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await eventually(
+      'the node to run',
+      60_000,
+      () => out.includes('running: JSON-RPC') || child.exitCode !== null,
+    );
+    expect(out).toContain('running: JSON-RPC');
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await within(30_000, `npm exit after Ctrl-C:\n${out}`, exited), out).toBe(0);
+    expect(out).toContain('stopping...');
+    await eventually('no node process left', 20_000, () => pidsMentioning(home).length === 0);
+  }, 120_000);
 });
