@@ -4,10 +4,11 @@
  * an address in use names the flag and config key to change (every listener is bound before consensus
  * starts, src/node/node.ts).
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { configSchema } from '../config/config.ts';
-import { OrdoError } from '../errors.ts';
+import { errorMessage, OrdoError } from '../errors.ts';
 import { homePaths, resolveHome } from '../node/home.ts';
+import { ownerHint } from '../node/keys.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../node/logger.ts';
 import { OrdoNode } from '../node/node.ts';
 import { parse, strArg, UsageError } from './args.ts';
@@ -78,10 +79,18 @@ export async function startCommand(argv: string[]): Promise<number> {
   const grpc = strArg(a, 'grpc') === 'off' ? 'off' : listenArg(strArg(a, 'grpc'), '--grpc', hostPort);
   const p2p = listenArg(strArg(a, 'p2p'), '--p2p', multiaddr);
   const home = resolveHome(strArg(a, 'home'));
-  if (!existsSync(homePaths(home).config)) {
+  const configFile = homePaths(home).config;
+  try {
+    statSync(configFile);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT')
+      throw new OrdoError(
+        'HOME_UNREADABLE',
+        `cannot read ${configFile}: ${errorMessage(err)}${ownerHint(configFile, err)}`,
+      );
     throw new OrdoError(
       'HOME_NOT_INITIALISED',
-      `${homePaths(home).config} does not exist: create the home with "ordo init --home ${home}", or point --home (or ORDO_HOME) at an existing one`,
+      `${configFile} does not exist: create the home with "ordo init --home ${home}", or point --home (or ORDO_HOME) at an existing one`,
     );
   }
   let fatal: unknown;

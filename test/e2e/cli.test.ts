@@ -18,6 +18,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** As root with runuser, and the repository readable by `nobody`: the other-uid home case can run. */
+const asNobody = (args: string[]) =>
+  spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+const canRunAsNobody =
+  process.getuid?.() === 0 &&
+  asNobody(['-e', `require('fs').accessSync(${JSON.stringify(ORDO)})`]).status === 0;
+
 /** Hold a free loopback port; returns it. */
 async function occupyPort(): Promise<number> {
   const s = createServer();
@@ -95,6 +105,16 @@ describe('ordo CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(join(home, 'config.json'));
     expect(r.stderr).toContain('ordo init');
+  });
+
+  it.skipIf(!canRunAsNobody)('a home written by another uid: says whose it is and what to chown', () => {
+    const home = join(dir, 'other-uid');
+    init(home, '127.0.0.1:0', '127.0.0.1:0', '/ip4/127.0.0.1/tcp/0');
+    const r = asNobody([ORDO, 'start', '--home', home]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /HOME_UNREADABLE.*it belongs to uid 0 but this process runs as uid \d+: chown -R \d+ /,
+    );
   });
 
   it('JSON-RPC port in use: fails fast naming --rpc and rpc.listen, no stack trace', async () => {
