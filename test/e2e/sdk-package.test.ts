@@ -5,7 +5,7 @@
  * npm installs with --prefer-offline (dependencies come from the npm cache when present).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,7 +69,21 @@ describe('@ordo/sdk as an installed package', () => {
     expect(existsSync(join(installed, 'packages', 'sdk', 'index.js'))).toBe(true);
     expect(filesUnder(installed).some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
 
-    // 3. the example type-checks against the shipped declarations
+    // 3. the example, and the SDK README's ten lines, type-check against the shipped declarations
+    const readme = readFileSync(join(REPO, 'packages', 'sdk', 'README.md'), 'utf8');
+    const snippet = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toBeDefined();
+    writeFileSync(
+      join(app, 'readme-example.ts'),
+      `${snippet}\ndeclare function apply(height: number, txs: Uint8Array[]): void;\n`,
+    );
+    writeFileSync(
+      join(app, 'genesis.json'),
+      JSON.stringify({
+        chainId: 'c',
+        validators: [{ name: 'v', publicKey: '00'.repeat(32), votingPower: 1 }],
+      }),
+    );
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
     run(
       process.execPath,
@@ -89,8 +103,10 @@ describe('@ordo/sdk as an installed package', () => {
         join(REPO, 'node_modules', '@types'),
         '--types',
         'node',
+        '--resolveJsonModule',
         'main.ts',
         'rollup.ts',
+        'readme-example.ts',
       ],
       app,
     );
