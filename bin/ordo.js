@@ -10,3 +10,11 @@ if (major < 22 || (major === 22 && minor < 18)) {
 }
 const { main } = await import('../src/cli/index.ts');
 process.exitCode = await main(process.argv.slice(2));
+// A command has finished (a node or testnet stopped everything it started). The process should now
+// exit by itself; if a library keeps a handle open (a keep-alive socket, a timer), exit anyway after a
+// grace period instead of hanging. The timer is unref'd, so it never delays a normal exit.
+setTimeout(() => {
+  if (process.env.ORDO_DEBUG)
+    process.stderr.write(`exit forced; open: ${process.getActiveResourcesInfo().join(', ')}\n`);
+  process.exit();
+}, 2000).unref();

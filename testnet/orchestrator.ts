@@ -32,6 +32,7 @@ import {
   type RollupInfo,
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
+import { DashboardHistory } from './history.ts';
 import { NodeProcess, REPO_ROOT } from './process.ts';
 import { checkSafety, type SafetyResult } from './safety.ts';
 import { checkPorts, type NetworkLayout, type NodeLayout, setupNetwork } from './setup.ts';
@@ -126,6 +127,17 @@ interface NodeView {
 /** `up` returns once every node has committed this many blocks (the network is deciding, not just listening). */
 const FIRST_HEIGHTS = 2;
 const DASHBOARD_HTML = join(REPO_ROOT, 'testnet', 'dashboard', 'index.html');
+/** uPlot, served from node_modules (no CDN): the dashboard's charts. */
+const VENDOR: Record<string, { file: string; type: string }> = {
+  '/vendor/uPlot.iife.min.js': {
+    file: join(REPO_ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/vendor/uPlot.min.css': {
+    file: join(REPO_ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'),
+    type: 'text/css; charset=utf-8',
+  },
+};
 
 export class Testnet {
   readonly o: UpOptions;
@@ -137,6 +149,7 @@ export class Testnet {
   readonly #events: FaultEvent[] = [];
   readonly #blocked = new Map<string, string[]>();
   readonly #sse = new Set<ServerResponse>();
+  readonly #history: DashboardHistory;
   readonly #out: (line: string) => void;
   #follower: BlockFollower | undefined;
   #load: LoadGenerator | undefined;
@@ -157,6 +170,7 @@ export class Testnet {
     this.o = o;
     this.net = net;
     this.#out = o.out ?? ((l) => process.stdout.write(`${l}\n`));
+    this.#history = new DashboardHistory(net.genesis.validators);
     this.#nodes = net.nodes.map((layout) => ({
       layout,
       proc: new NodeProcess({
@@ -380,6 +394,7 @@ export class Testnet {
     }
     this.#blockCount++;
     this.#blockTxs += b.txs.length;
+    this.#history.onBlock(b);
   }
 
   #poll(): void {
@@ -403,8 +418,24 @@ export class Testnet {
         }
       }),
     ).then(() => {
+      this.#sampleHistory();
       this.#broadcast();
       this.#pollTimer = setTimeout(() => this.#poll(), 1000);
+    });
+  }
+
+  #sampleHistory(): void {
+    const mempools = this.#nodes
+      .filter((n) => n.proc.alive && n.error === null && n.status !== null)
+      .map(
+        (n) =>
+          (n.status as { mempool?: { txs: number; lanes: { namespace: number; txs: number }[] } }).mempool,
+      )
+      .filter((m) => m !== undefined);
+    const live = this.#load?.live();
+    this.#history.sample({
+      mempools,
+      load: live === undefined ? null : { pending: live.pending, latencyMs: live.latencyMs },
     });
   }
 
@@ -460,6 +491,7 @@ export class Testnet {
         hash: b.hash,
         round: b.round,
         proposer: b.proposer,
+        proposerName: this.#history.nameOf(b.proposer),
         txCount: Object.values(b.perRollup).reduce((x, y) => x + y, 0),
         perRollup: b.perRollup,
         bundles: b.bundles,
@@ -468,6 +500,7 @@ export class Testnet {
       // The node exposes no auction RPC yet; bundles appear per block above.
       auction: null,
       load: live,
+      history: this.#history.toJSON(),
       events: this.#events.slice(-20).reverse(),
     };
   }
@@ -703,6 +736,12 @@ export class Testnet {
       if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
         res.end(readFileSync(DASHBOARD_HTML));
+        return;
+      }
+      const vendor = req.method === 'GET' && path !== undefined ? VENDOR[path] : undefined;
+      if (vendor !== undefined) {
+        res.writeHead(200, { 'content-type': vendor.type, 'cache-control': 'max-age=3600' });
+        res.end(readFileSync(vendor.file));
         return;
       }
       if (req.method === 'GET' && path === '/events') {

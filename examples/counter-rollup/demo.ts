@@ -46,5 +46,12 @@ const stop = async (): Promise<void> => {
   await server.close();
   process.exit(0);
 };
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+// `on`, and stop() runs once: under npm one Ctrl-C arrives twice (from the terminal and from npm).
+let stopping = false;
+const onSignal = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void stop();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);

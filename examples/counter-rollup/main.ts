@@ -8,8 +8,8 @@
  * The validator set must come from the chain's genesis file, never from the node being read.
  */
 import { readFileSync } from 'node:fs';
+import { fromHex } from '@ordo/sdk';
 import pino from 'pino';
-import { fromHex } from '../../src/crypto/index.ts';
 import { CounterRollup } from './rollup.ts';
 
 interface Config {
@@ -43,5 +43,12 @@ const stop = async (): Promise<void> => {
   await rollup.stop();
   process.exit(0);
 };
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+// `on`, and stop() runs once: under npm one Ctrl-C arrives twice (from the terminal and from npm).
+let stopping = false;
+const onSignal = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void stop();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);

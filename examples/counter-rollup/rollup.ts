@@ -12,10 +12,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { bytesEqual, fromHex, OrdoRollupClient, sha256, toHex, type Validator } from '@ordo/sdk';
 import pino, { type Logger } from 'pino';
-import { bytesEqual, fromHex, sha256, toHex } from '../../src/crypto/index.ts';
-import { OrdoRollupClient } from '../../src/rollup-adapter/index.ts';
-import type { Validator } from '../../src/types.ts';
 
 export interface CounterState {
   /** The last Ordo height applied (0 = none). */

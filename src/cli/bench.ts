@@ -87,7 +87,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const namespaces = parseList(strArg(a, 'namespaces'), '--namespaces', USAGE);
   const ac = new AbortController();
   const onSig = (): void => ac.abort();
-  process.once('SIGINT', onSig);
+  // `on`: under npm one Ctrl-C arrives twice (terminal and npm's forward); the second must not kill us.
+  process.on('SIGINT', onSig);
   try {
     const report = await runLoad({
       urls,

@@ -1,16 +1,16 @@
 /**
- * `ordo init --home DIR`: creates the home layout (src/node/home.ts), a validator key (mode 0600), a
+ * `ordo init [--home DIR]`: creates the home layout (src/node/home.ts), a validator key (mode 0600), a
  * config file, and unless --genesis is given a single-validator devnet genesis with the three demo
  * rollups (1 opaque, 2 transfer, 3 evm). Refuses to overwrite an existing home unless --force.
  */
 import { DEFAULT_CONFIG } from '../config/index.ts';
-import { homePaths, type InitOptions, initHome } from '../node/index.ts';
-import { parse, strArg, UsageError } from './args.ts';
+import { homePaths, type InitOptions, initHome, resolveHome } from '../node/index.ts';
+import { parse, strArg } from './args.ts';
 
-const USAGE = `Usage: ordo init --home DIR [options]
+const USAGE = `Usage: ordo init [options]
 
 Options:
-  --home DIR         node home directory to create (required)
+  --home DIR         node home directory to create (default: $ORDO_HOME, else ~/.ordo)
   --genesis FILE     copy this genesis instead of creating a single-validator devnet genesis
   --chain-id ID      chain id of the generated genesis (default: ordo-devnet)
   --moniker NAME     node name (default: node0)
@@ -39,8 +39,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const home = strArg(a, 'home');
-  if (home === undefined) throw new UsageError('--home is required', USAGE);
+  const home = resolveHome(strArg(a, 'home'));
   const config: InitOptions['config'] = {};
   const rpc = strArg(a, 'rpc');
   const grpc = strArg(a, 'grpc');

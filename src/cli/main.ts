@@ -3,8 +3,17 @@
  * own module and returns an exit code; usage errors exit 2, runtime errors exit 1 with one line that
  * says what went wrong.
  */
+import { readFileSync } from 'node:fs';
 import { errorMessage, isOrdoError } from '../errors.ts';
 import { UsageError } from './args.ts';
+
+/** The package version (package.json next to bin/ and src/). */
+export function ordoVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -16,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: {
     summary: 'run a node from its home directory',
     load: async () => (await import('./start.ts')).startCommand,
+  },
+  config: {
+    summary: 'check a config file (validate) or print the config reference',
+    load: async () => (await import('./config.ts')).configCommand,
   },
   status: {
     summary: "print a running node's status over JSON-RPC",
@@ -46,10 +59,26 @@ ${Object.entries(COMMANDS)
   .map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`)
   .join('\n')}
 
-Run "ordo <command> --help" for a command's options.`;
+Options:
+  --version, -v  print the version
+  --help, -h     show this help
+
+Run "ordo help <command>" (or "ordo <command> --help") for a command's options.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    process.stdout.write(`ordo ${ordoVersion()} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  if (cmd === 'help' && rest[0] !== undefined) {
+    // `ordo help <command>` is `ordo <command> --help`.
+    if (COMMANDS[rest[0]] === undefined) {
+      process.stderr.write(`error: unknown command "${rest[0]}"\n\n${USAGE}\n`);
+      return 2;
+    }
+    return main([rest[0], '--help']);
+  }
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return cmd === undefined ? 2 : 0;

@@ -111,6 +111,9 @@ export async function testnetCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Signals closer together than this are one Ctrl-C seen twice (terminal + npm's forward). */
+const DOUBLE_SIGNAL_MS = 1000;
+
 async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   const existing = readState(dir);
   if (existing !== undefined && pidAlive(existing.pid)) {
@@ -126,19 +129,32 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   const report = strArg(a, 'report');
   const ac = new AbortController();
   let testnet: Testnet | undefined;
-  let interrupts = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
       process.stderr.write('\nstopping (Ctrl-C again to kill every node at once) ...\n');
       ac.abort();
-    } else {
+    } else if (now - firstSignalAt > DOUBLE_SIGNAL_MS) {
+      // A second Ctrl-C by a person. (Within DOUBLE_SIGNAL_MS it is the same Ctrl-C delivered twice:
+      // by the terminal to the whole process group and again by npm, which forwards it to us.)
       testnet?.killAll();
       process.exit(130);
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // If whoever started us (npm, a shell script) dies without passing a signal on, we are re-parented:
+  // stop as on Ctrl-C rather than run on as an orphan.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent && !ac.signal.aborted) {
+      process.stderr.write(`\nparent process ${parent} is gone; stopping ...\n`);
+      ac.abort();
+    }
+  }, 1000);
+  parentWatch.unref();
   try {
     testnet = await Testnet.up({
       dir,
@@ -166,6 +182,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
     }
     return 0;
   } finally {
+    clearInterval(parentWatch);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

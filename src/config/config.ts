@@ -123,7 +123,12 @@ export const configSchema = z
         }
       }),
     store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+        format: z.enum(['auto', 'json', 'pretty']),
+      })
+      .strict(),
   })
   .strict();
 
@@ -190,7 +195,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     minBlockIntervalMs: 50,
   },
   store: { engine: 'leveldb', sync: true },
-  log: { level: 'info' },
+  log: { level: 'info', format: 'auto' },
 };
 
 type Section = keyof NodeConfig;

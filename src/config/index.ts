@@ -7,4 +7,5 @@ export * from './config.ts';
 export * from './demo-accounts.ts';
 export * from './genesis.ts';
 export type * from './genesis-types.ts';
+export * from './reference.ts';
 export * from './schema-error.ts';

@@ -25,6 +25,8 @@ export interface FollowedBlock {
   proposer: string;
   txs: FollowedTx[];
   bundles: { bundleHash: string; namespace: number; start: number; count: number }[];
+  /** Validator indexes (genesis order) whose signatures the block's commit certificate carries. */
+  signers?: number[];
   /** When the follower first learned this height was committed (ms since epoch). */
   observedAt: number;
 }
@@ -48,6 +50,7 @@ interface BlockJson {
   header: { timeMs: number; round: number; proposer: string };
   txs: { namespace: number; hash: string }[];
   bundles?: FollowedBlock['bundles'];
+  certificate?: { sigs?: { validatorIndex: number }[] } | null;
 }
 
 export class BlockFollower {
@@ -219,6 +222,7 @@ export class BlockFollower {
       proposer: b.header.proposer,
       txs: b.txs.map((t) => ({ namespace: t.namespace, hash: t.hash })),
       bundles: b.bundles ?? [],
+      signers: (b.certificate?.sigs ?? []).map((x) => x.validatorIndex),
       observedAt,
     };
     for (const l of this.#listeners) {

@@ -6,8 +6,20 @@
  *   keys/p2p.key           libp2p identity key (mode 0600)
  *   data/db/               embedded database (blocks, certificates, tx index, state)
  *   data/wal/              consensus write-ahead log
+ *
+ * Where the home is: `--home DIR`, else the ORDO_HOME environment variable, else `~/.ordo`.
  */
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The environment variable that names the default home. */
+export const HOME_ENV = 'ORDO_HOME';
+
+/** `--home` if given, else $ORDO_HOME, else ~/.ordo (absolute). */
+export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const v = flag ?? (env[HOME_ENV] !== undefined && env[HOME_ENV] !== '' ? env[HOME_ENV] : undefined);
+  return resolve(v ?? join(homedir(), '.ordo'));
+}
 
 export interface HomePaths {
   home: string;

@@ -4,8 +4,16 @@
  * the home directory layout and its creation (home.ts, home-init.ts), key files (keys.ts) and the
  * logger factory (logger.ts).
  */
-export { type HomePaths, homePaths } from './home.ts';
+export { HOME_ENV, type HomePaths, homePaths, resolveHome } from './home.ts';
 export { type InitOptions, initHome } from './home-init.ts';
-export { KeyError, type KeyErrorCode, type KeyFile, loadKeyFile, writeKeyFile } from './keys.ts';
-export { createLogger, type Logger, silentLogger } from './logger.ts';
+export { KeyError, type KeyErrorCode, type KeyFile, loadKeyFile, ownerHint, writeKeyFile } from './keys.ts';
+export {
+  createLogger,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './logger.ts';
 export { type NodeOptions, OrdoNode } from './node.ts';

@@ -4,6 +4,7 @@
  * public key matches the seed; any problem stops start-up with an error naming the file and the problem.
  */
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   bytesEqual,
   Ed25519Signer,
@@ -44,8 +45,6 @@ export function writeKeyFile(
 }
 
 export function loadKeyFile(file: string): Ed25519Signer {
-  if (!existsSync(file))
-    throw new KeyError('KEY_MISSING', `validator key file ${file} does not exist (run "ordo init")`, file);
   let text: string;
   try {
     const st = statSync(file);
@@ -60,9 +59,11 @@ export function loadKeyFile(file: string): Ed25519Signer {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof KeyError) throw err;
+    if ((err as { code?: unknown }).code === 'ENOENT')
+      throw new KeyError('KEY_MISSING', `validator key file ${file} does not exist (run "ordo init")`, file);
     throw new KeyError(
       'KEY_UNREADABLE',
-      `cannot read validator key file ${file}: ${(err as Error).message}`,
+      `cannot read validator key file ${file}: ${(err as Error).message}${ownerHint(file, err)}`,
       file,
     );
   }
@@ -99,4 +100,28 @@ export function loadKeyFile(file: string): Ed25519Signer {
     );
   }
   return signer;
+}
+
+/**
+ * For an EACCES on `file`: whose it is and what to run; '' otherwise. A key file is 0600 and a home 0700,
+ * so only their owner can read them: when another uid wrote them (a home made on the host
+ * and mounted into the container image, which runs as uid 1000), say whose it is and what to run.
+ */
+export function ownerHint(file: string, err: unknown): string {
+  if ((err as { code?: unknown }).code !== 'EACCES' || typeof process.getuid !== 'function') return '';
+  // The file itself, or the nearest directory above it this process can see (homes are mode 0700).
+  let path = file;
+  for (let i = 0; i < 16; i++) {
+    try {
+      const owner = statSync(path).uid;
+      const me = process.getuid();
+      if (owner === me) return '';
+      const fix = path === file ? dirname(file) : path;
+      return `; it belongs to uid ${owner} but this process runs as uid ${me}: chown -R ${me} ${fix} (or run as uid ${owner})`;
+    } catch {
+      if (dirname(path) === path) return '';
+      path = dirname(path);
+    }
+  }
+  return '';
 }

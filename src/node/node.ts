@@ -2,7 +2,11 @@
  * The composition root: the one place that builds every component from config, genesis and keys,
  * wires them together, starts them in dependency order and stops them in reverse.
  *
- *   store → executor → mempool → network → tx gossip → ingress → consensus → adapter (gRPC) → JSON-RPC
+ *   store → executor → mempool → network (p2p bound) → tx gossip → ingress → adapter (gRPC bound) →
+ *   JSON-RPC (bound) → consensus
+ *
+ * Every listener is bound before consensus starts, so an address in use stops start-up at once with an
+ * error naming the flag or config key (src/node/listen-errors.ts), before this node signs anything.
  *
  * Data flow: JSON-RPC / gRPC / in-process adapter → ingress (check, admit, gossip) → mempool (lanes);
  * peers' gossip → mempool → consensus reaps a fair selection, agrees, writes the block atomically →
@@ -30,6 +34,7 @@ import type { Block, CommitCertificate } from '../types.ts';
 import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
+import { bindListener } from './listen-errors.ts';
 import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
 import { RecentlyDecided } from './recent-txs.ts';
@@ -39,6 +44,13 @@ export interface NodeOptions {
   home: string;
   /** Overrides config.rpc.listen (e.g. from `ordo start --rpc`). */
   rpcListen?: string;
+  /** Overrides config.grpc.listen (`ordo start --grpc`); null turns the adapter off. */
+  grpcListen?: string | null;
+  /** Overrides config.p2p.listen (`ordo start --p2p`). */
+  p2pListen?: string;
+  /** Override config.log.level / config.log.format (`ordo start --log-level / --log-format`). */
+  logLevel?: NodeConfig['log']['level'];
+  logFormat?: NodeConfig['log']['format'];
   logger?: Logger;
   /** Enable `ordo_admin_*` RPC methods (local testnets only). */
   adminRpc?: boolean;
@@ -89,8 +101,13 @@ export class OrdoNode {
     const p = homePaths(opts.home);
     const config = loadConfig(p.config);
     if (opts.rpcListen !== undefined) config.rpc.listen = opts.rpcListen;
+    if (opts.grpcListen !== undefined) config.grpc.listen = opts.grpcListen;
+    if (opts.p2pListen !== undefined) config.p2p.listen = opts.p2pListen;
+    if (opts.logLevel !== undefined) config.log.level = opts.logLevel;
+    if (opts.logFormat !== undefined) config.log.format = opts.logFormat;
     const genesis = loadGenesis(p.genesis);
-    const log = opts.logger ?? createLogger(config.log.level, { node: config.node.moniker });
+    const log =
+      opts.logger ?? createLogger(config.log.level, { node: config.node.moniker }, config.log.format);
     return new OrdoNode(opts, config, genesis, log);
   }
 
@@ -206,7 +223,10 @@ export class OrdoNode {
       logger: root,
       registry,
     });
-    await network.start();
+    await bindListener(
+      { what: 'p2p', address: config.p2p.listen, change: `--p2p MULTIADDR or p2p.listen in ${p.config}` },
+      () => network.start(),
+    );
     this.#started.push({ name: 'network', stop: () => network.stop() });
 
     // 5. transaction gossip: RPC-admitted txs go out in batches; received batches go through admission.
@@ -286,31 +306,37 @@ export class OrdoNode {
       submissions.committed(block.txs);
       this.#onCommit(block, cert);
     });
-    await consensus.start();
-    this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
 
-    // 7. rollup adapter (gRPC)
+    // 7. rollup adapter (gRPC): bound now, before consensus starts
     if (config.grpc.listen !== null) {
       const { startAdapterServer } = await import('../rollup-adapter/index.ts');
       const { host, port } = parseHostPort(config.grpc.listen);
-      const server = await startAdapterServer({
-        source: this.adapterSource(),
-        host,
-        port,
-        limits: {
-          maxStreams: config.grpc.maxStreams,
-          maxStreamsPerClient: config.grpc.maxStreamsPerClient,
-          maxInFlightMessages: config.grpc.maxInFlightMessages,
-          stallTimeoutMs: config.grpc.stallTimeoutMs,
+      const server = await bindListener(
+        {
+          what: 'gRPC (rollup adapter)',
+          address: config.grpc.listen,
+          change: `--grpc HOST:PORT or grpc.listen in ${p.config} (null turns it off)`,
         },
-        logger: root,
-        registry,
-      });
+        () =>
+          startAdapterServer({
+            source: this.adapterSource(),
+            host,
+            port,
+            limits: {
+              maxStreams: config.grpc.maxStreams,
+              maxStreamsPerClient: config.grpc.maxStreamsPerClient,
+              maxInFlightMessages: config.grpc.maxInFlightMessages,
+              stallTimeoutMs: config.grpc.stallTimeoutMs,
+            },
+            logger: root,
+            registry,
+          }),
+      );
       this.#adapterPort = server.port;
       this.#started.push({ name: 'adapter', stop: () => server.close() });
     }
 
-    // 8. JSON-RPC
+    // 8. JSON-RPC: bound before consensus starts
     const { host, port } = parseHostPort(config.rpc.listen);
     const health = new HealthMonitor({
       height: () => store.height(),
@@ -345,9 +371,20 @@ export class OrdoNode {
       onCommit: (l) => this.onCommit(l),
     });
     if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
-    await rpc.start();
     this.#rpc = rpc;
+    await bindListener(
+      {
+        what: 'JSON-RPC',
+        address: config.rpc.listen,
+        change: `--rpc HOST:PORT or rpc.listen in ${p.config}`,
+      },
+      () => rpc.start(),
+    );
     this.#started.push({ name: 'rpc', stop: () => rpc.stop() });
+
+    // 9. consensus last: every listener is bound, so a bad address never leaves a half-started validator
+    await consensus.start();
+    this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
 
     log.info(
       {

@@ -1,13 +1,16 @@
 /**
  * The testnet dashboard in a real browser: starts a small real testnet (`ordo testnet up`, 3 validators,
  * light load), opens its dashboard in headless Chromium through playwright-core and checks that the
- * node heights shown on the page advance while it is open (live over server-sent events). Uses Debian's
+ * node heights shown on the page advance while it is open (live over server-sent events), that the
+ * uPlot charts (served locally) draw pixels and gain points as samples arrive, that validators are
+ * listed by genesis name with a signing record, that every rollup has a panel, and that a fault shows
+ * on the timeline. Uses Debian's
  * /usr/bin/chromium (installed by .ci/run); skipped locally when it is absent, required under CI.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readState } from '../../testnet/state.ts';
 import {
@@ -40,15 +43,48 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function pageHeights(ctx: BrowserContext, url: string): Promise<() => Promise<number[]>> {
+async function openDashboard(ctx: BrowserContext, url: string): Promise<Page> {
   const page = await ctx.newPage();
   await page.goto(url);
   await page.waitForSelector('#nodes tbody tr[data-node]', { timeout: 20_000 });
-  return () =>
-    page.$$eval('#nodes tbody tr[data-node] td[data-field="height"]', (tds) =>
-      tds.map((td) => Number(td.textContent) || 0),
-    );
+  return page;
 }
+
+const heightsOf = (page: Page) => () =>
+  page.$$eval('#nodes tbody tr[data-node] td[data-field="height"]', (tds) =>
+    tds.map((td) => Number(td.textContent) || 0),
+  );
+
+interface ChartInfo {
+  points: number;
+  nonZero: number;
+  inkPixels: number;
+}
+
+/** Per chart: how many samples it holds, how many are > 0, and how many canvas pixels are drawn. */
+const chartsOf = (page: Page) => (): Promise<Record<string, ChartInfo>> =>
+  page.evaluate(() => {
+    type Ctx = {
+      canvas: { width: number; height: number };
+      getImageData: (x: number, y: number, w: number, h: number) => { data: Uint8ClampedArray };
+    };
+    type U = { data: (number | null)[][]; ctx: Ctx };
+    const charts = (globalThis as unknown as { __ordo: { charts: Record<string, U> } }).__ordo.charts;
+    const out: Record<string, { points: number; nonZero: number; inkPixels: number }> = {};
+    for (const [name, u] of Object.entries(charts)) {
+      const { width, height } = u.ctx.canvas;
+      const px = u.ctx.getImageData(0, 0, width, height).data;
+      let ink = 0;
+      for (let i = 3; i < px.length; i += 4) if ((px[i] ?? 0) > 0) ink++;
+      const ys = u.data.slice(1).flat();
+      out[name] = {
+        points: u.data[0]?.length ?? 0,
+        nonZero: ys.filter((y) => (y ?? 0) > 0).length,
+        inkPixels: ink,
+      };
+    }
+    return out;
+  });
 
 describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
   it(
@@ -94,7 +130,9 @@ describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
             '--disable-sync',
           ],
         });
-        const heights = await pageHeights(browser, state.dashboardUrl);
+        const page = await openDashboard(browser, state.dashboardUrl);
+        const heights = heightsOf(page);
+        const charts = chartsOf(page);
         const first = await waitFor(
           async () => {
             const h = await heights();
@@ -112,6 +150,50 @@ describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
           'heights to advance on the page',
         );
         expect(advanced.length).toBe(3);
+
+        // Charts: all four exist, draw, and gain points as samples arrive; throughput shows the load.
+        const c1 = await waitFor(
+          async () => {
+            const c = await charts();
+            return c.throughput !== undefined && c.throughput.nonZero > 0 ? c : undefined;
+          },
+          60_000,
+          'a throughput chart with committed transactions',
+        );
+        for (const name of ['throughput', 'latency', 'interval', 'pending']) {
+          expect(c1[name], name).toBeDefined();
+          expect(c1[name]!.inkPixels, `${name} draws`).toBeGreaterThan(500);
+        }
+        await waitFor(
+          async () => {
+            const c = await charts();
+            return (c.throughput?.points ?? 0) > c1.throughput!.points ? c : undefined;
+          },
+          30_000,
+          'the throughput chart to gain points',
+        );
+        expect((await charts()).interval!.nonZero).toBeGreaterThan(0);
+
+        // One panel per rollup, validators by genesis name with a signing record.
+        expect(await page.$$eval('#rollups [data-rollup]', (els) => els.length)).toBe(3);
+        const validators = await page.$$eval('#validators tbody tr[data-validator]', (rows) =>
+          rows.map((r) => ({
+            name: r.getAttribute('data-validator'),
+            signed: Number(r.querySelector('[data-field="signed"]')?.textContent),
+          })),
+        );
+        expect(validators.map((v) => v.name)).toEqual(state.nodes.map((n) => n.id));
+        expect(validators.some((v) => v.signed > 0)).toBe(true);
+        const proposer = await page.$eval(
+          '#blocks tbody tr td[data-field="proposer"]',
+          (td) => td.textContent,
+        );
+        expect(state.nodes.map((n) => n.id)).toContain(proposer);
+
+        // A fault shows on the timeline.
+        const heal = runOrdo(['testnet', 'heal', '--dir', dir]);
+        expect(await heal.exited, heal.out()).toBe(0);
+        await page.waitForSelector('#timeline [data-fault="heal"]', { timeout: 20_000 });
 
         const down = runOrdo(['testnet', 'down', '--dir', dir]);
         expect(await down.exited, down.out()).toBe(0);
