@@ -4,7 +4,17 @@
  */
 export type { AnyVm, VmOptions } from './engine.ts';
 export { createVm, executeSequential, isExecuted } from './engine.ts';
-export { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, EvmVm } from './evm/vm.ts';
+export {
+  DEFAULT_EVM_BASE_FEE,
+  DEFAULT_EVM_FEE_RECIPIENT,
+  decodeEvmAccount,
+  EVM_BLOCK_GAS_LIMIT,
+  EvmVm,
+  encodeEvmAccount,
+  evmAccountKey,
+  evmStorageKey,
+  ViewStateManager,
+} from './evm/vm.ts';
 export type { Executor, ExecutorOptions, ExecutorStats, ResultsListener } from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
@@ -13,3 +23,4 @@ export type { TransferFields, TransferTx } from './transfer/tx.ts';
 export { decodeTransfer, signTransfer, TRANSFER_TX_LEN, transferSigner } from './transfer/tx.ts';
 export { decodeTransferAccount, TransferVm, transferAccountKey } from './transfer/vm.ts';
 export type { BlockContext, ExecStatus, Log, NamespaceResult, Receipt } from './types.ts';
+export { TxView } from './view.ts';

@@ -878,6 +878,13 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     prune() {
       sweep(clock());
     },
+    nextNonce(namespace, sender) {
+      const lane = lanes.get(namespace);
+      if (lane === undefined || !lane.classified) return undefined;
+      const key = senderKey(lane, sender);
+      const st = senders.get(key);
+      return st !== undefined ? st.next : accountNonceOf(lane, sender, key);
+    },
     onAdmit(listener) {
       listeners.push(listener);
     },

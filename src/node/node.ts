@@ -19,6 +19,7 @@ import { createConsensusEngine, type Engine } from '../consensus/engine.ts';
 import { indexOfKey } from '../consensus/validators.ts';
 import { toHex } from '../crypto/hash.ts';
 import { OrdoError } from '../errors.ts';
+import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
 import { createMempool, type LaneMempool } from '../mempool/index.ts';
@@ -67,6 +68,7 @@ export class OrdoNode {
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
   #ingress: Ingress | undefined;
+  #ethRpc: EthRpc | undefined;
   #headListeners = new Set<(height: number) => void>();
   #execChain: Promise<void> = Promise.resolve();
   #blockedPeers = new Set<string>();
@@ -101,6 +103,16 @@ export class OrdoNode {
   get grpcAddress(): string | null {
     if (this.config.grpc.listen === null) return null;
     return `${parseHostPort(this.config.grpc.listen).host}:${this.#adapterPort}`;
+  }
+
+  /** Ethereum JSON-RPC endpoints of the EVM rollups (issue 24). */
+  get ethRpcUrls(): { namespace: number; name: string; chainId: number; url: string }[] {
+    return (this.#ethRpc?.endpoints() ?? []).map((e) => ({
+      namespace: e.namespace,
+      name: e.name,
+      chainId: e.chainId,
+      url: `${this.rpcUrl}${e.path}`,
+    }));
   }
 
   get peerId(): string {
@@ -276,6 +288,20 @@ export class OrdoNode {
     await consensus.start();
     this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
 
+    // 6b. Ethereum JSON-RPC of the EVM rollups: a block index that follows the executor.
+    const ethRpc = createEthRpc({
+      rollups: genesis.rollups,
+      executor,
+      store,
+      mempool,
+      ingress,
+      genesisTimeMs: genesis.genesisTimeMs,
+      logger: root,
+    });
+    await ethRpc.start();
+    this.#ethRpc = ethRpc;
+    this.#started.push({ name: 'eth-rpc', stop: () => ethRpc.stop() });
+
     // 7. rollup adapter (gRPC)
     if (config.grpc.listen !== null) {
       const { startAdapterServer } = await import('../rollup-adapter/index.ts');
@@ -315,6 +341,7 @@ export class OrdoNode {
       maxSubmitBatch: config.rpc.maxBatchRequests,
       onCommit: (l) => this.onCommit(l),
     });
+    ethRpc.mount(rpc);
     if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
     await rpc.start();
     this.#rpc = rpc;
@@ -327,6 +354,7 @@ export class OrdoNode {
         peerId: this.#peerId,
         rpc: this.rpcUrl,
         grpc: this.grpcAddress,
+        ethRpc: this.ethRpcUrls.map((e) => e.url),
         validator: signer !== null,
       },
       'node started',

@@ -44,6 +44,8 @@ interface JsonRpcResponse {
 export class RpcServer {
   readonly #opts: RpcServerOptions;
   readonly #methods = new Map<string, Handler>();
+  /** Method tables served at other paths (POST and WebSocket upgrade), e.g. `/evm/3` (src/eth-rpc). */
+  readonly #mounts = new Map<string, ReadonlyMap<string, Handler>>();
   readonly #log: Logger;
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -55,6 +57,15 @@ export class RpcServer {
 
   register(method: string, handler: Handler): void {
     this.#methods.set(method, handler);
+  }
+
+  /**
+   * Serve another method table at `path` (exact match, HTTP POST and WebSocket): a component with its
+   * own JSON-RPC dialect (the Ethereum RPC of an EVM rollup) gets its own door on the same port.
+   */
+  mount(path: string, methods: ReadonlyMap<string, Handler>): void {
+    if (!path.startsWith('/') || path === '/') throw new RangeError(`cannot mount at ${path}`);
+    this.#mounts.set(path, methods);
   }
 
   get port(): number {
@@ -69,7 +80,8 @@ export class RpcServer {
     http.keepAliveTimeout = 5_000;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.#opts.maxBodyBytes });
     http.on('upgrade', (req, socket, head) => {
-      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws));
+      const table = this.#mounts.get((req.url ?? '/').split('?')[0] ?? '/') ?? this.#methods;
+      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, table));
     });
     this.#http = http;
     this.#wss = wss;
@@ -122,7 +134,7 @@ export class RpcServer {
           errorResponse(null, RPC.INVALID_REQUEST, `request body exceeds ${this.#opts.maxBodyBytes} bytes`),
         );
       }
-      const out = await this.handleText(body, {});
+      const out = await this.handleText(body, {}, this.#mounts.get(path));
       if (out === undefined) {
         res.writeHead(204, corsHeaders());
         res.end();
@@ -136,7 +148,7 @@ export class RpcServer {
     }
   }
 
-  #onWs(ws: WebSocket): void {
+  #onWs(ws: WebSocket, table: ReadonlyMap<string, Handler>): void {
     const closers: (() => void)[] = [];
     const ctx: CallContext = {
       notify: (method, params) => {
@@ -156,7 +168,7 @@ export class RpcServer {
         );
         return;
       }
-      void this.handleText(data.toString(), ctx).then((out) => {
+      void this.handleText(data.toString(), ctx, table).then((out) => {
         if (out !== undefined && ws.readyState === ws.OPEN) ws.send(JSON.stringify(out));
       });
     });
@@ -167,7 +179,11 @@ export class RpcServer {
   }
 
   /** Handle one JSON-RPC payload (single or batch); undefined when only notifications were sent. */
-  async handleText(text: string, ctx: CallContext): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+  async handleText(
+    text: string,
+    ctx: CallContext,
+    table: ReadonlyMap<string, Handler> = this.#methods,
+  ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -183,14 +199,18 @@ export class RpcServer {
           `invalid request: batch of ${msg.length} exceeds ${this.#opts.maxBatchRequests}`,
         );
       }
-      const outs = await Promise.all(msg.map((m) => this.#call(m, ctx)));
+      const outs = await Promise.all(msg.map((m) => this.#call(m, ctx, table)));
       const present = outs.filter((o): o is JsonRpcResponse => o !== undefined);
       return present.length > 0 ? present : undefined;
     }
-    return this.#call(msg, ctx);
+    return this.#call(msg, ctx, table);
   }
 
-  async #call(msg: unknown, ctx: CallContext): Promise<JsonRpcResponse | undefined> {
+  async #call(
+    msg: unknown,
+    ctx: CallContext,
+    table: ReadonlyMap<string, Handler>,
+  ): Promise<JsonRpcResponse | undefined> {
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
       return errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: expected a JSON-RPC object');
     }
@@ -210,7 +230,7 @@ export class RpcServer {
     if (typeof m.method !== 'string')
       return errorResponse(id, RPC.INVALID_REQUEST, 'invalid request: "method" must be a string');
     const isNotification = !('id' in m);
-    const handler = this.#methods.get(m.method);
+    const handler = table.get(m.method);
     if (handler === undefined) {
       return isNotification
         ? undefined
