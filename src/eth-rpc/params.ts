@@ -19,7 +19,6 @@ export function data(b: Uint8Array): string {
 }
 
 const HEX_RE = /^0x[0-9a-fA-F]*$/;
-const QTY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
 
 export function parseQuantity(v: unknown, what: string, max: bigint = (1n << 256n) - 1n): bigint {
   // Some clients send leading zeros (0x01); accept them, but nothing that is not hex.
@@ -29,9 +28,6 @@ export function parseQuantity(v: unknown, what: string, max: bigint = (1n << 256
   if (n > max) throw invalidParams(`${what} ${v} exceeds ${qty(max)}`);
   return n;
 }
-
-/** Strict quantity (no leading zeros) is not required by clients in practice; kept for reference. */
-export const isCanonicalQuantity = (v: string): boolean => QTY_RE.test(v);
 
 export function parseData(v: unknown, what: string, maxBytes: number): Uint8Array {
   if (typeof v !== 'string' || !HEX_RE.test(v) || v.length % 2 !== 0)
@@ -70,7 +66,8 @@ export function parseBlockRef(v: unknown, what = 'block', dflt: BlockRef = { tag
   if (v === undefined || v === null) return dflt;
   if (typeof v === 'string') {
     if (TAGS.has(v)) return { tag: v as 'latest' };
-    return { number: Number(parseQuantity(v, what, BigInt(Number.MAX_SAFE_INTEGER))) };
+    if (/^0x[0-9a-fA-F]{1,13}$/.test(v) && BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER))
+      return { number: Number(BigInt(v)) };
   }
   if (typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
