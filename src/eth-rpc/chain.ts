@@ -38,7 +38,8 @@ export interface ChainSource {
 export interface EthTx {
   hash: Uint8Array;
   tx: TypedTransaction;
-  from: Uint8Array;
+  /** The sender (recovered on first use). */
+  readonly from: Uint8Array;
   /** Position in the Ethereum block (transactionIndex). */
   index: number;
   receipt: Receipt;
@@ -284,13 +285,23 @@ export class EvmChain {
       const receipt = result.receipts[i];
       if (receipt === undefined) continue;
       let tx: TypedTransaction;
-      let from: Uint8Array;
       try {
         tx = createTxFromRLP(raw, { common: this.#o.common }) as TypedTransaction;
-        from = tx.getSenderAddress().bytes;
       } catch {
         continue; // not an Ethereum transaction (submitted raw through ordo_*): not part of the EVM block
       }
+      // The sender is recovered only when a block is rendered: indexing needs hashes, not signatures.
+      let sender: Uint8Array | undefined;
+      const senderOf = (): Uint8Array => {
+        if (sender === undefined) {
+          try {
+            sender = tx.getSenderAddress().bytes;
+          } catch {
+            sender = new Uint8Array(20); // the executor found it invalid; its receipt says so
+          }
+        }
+        return sender;
+      };
       cumulative += receipt.gasUsed;
       const txBloom = new Bloom();
       for (const l of receipt.logs) {
@@ -301,7 +312,9 @@ export class EvmChain {
       txs.push({
         hash: keccak_256(raw),
         tx,
-        from,
+        get from() {
+          return senderOf();
+        },
         index: txs.length,
         receipt,
         cumulativeGasUsed: cumulative,
