@@ -75,6 +75,7 @@ export const EMPTY_TRIE_ROOT = new Uint8Array(
 const TAG = new TextEncoder().encode('ordo/evm-block/v1');
 const INDEX_HEAD = new Uint8Array([0x68]); // "h"
 const CACHE_BLOCKS = 128;
+const MAX_SENDER_HINTS = 100_000;
 
 export function ethBlockHash(namespace: number, ordoHash: Uint8Array): Uint8Array {
   const b = new Uint8Array(TAG.length + 4 + 32);
@@ -127,6 +128,8 @@ export class EvmChain {
   #stopped = false;
   readonly #listeners = new Set<BlockListener>();
   readonly #cache = new Map<number, EthBlock>();
+  /** Senders already recovered at admission, by tx hash (latin1): indexing then skips the recovery. */
+  readonly #senderHints = new Map<string, Uint8Array>();
 
   constructor(o: ChainOptions) {
     this.#o = o;
@@ -143,6 +146,15 @@ export class EvmChain {
   stop(): Promise<void> {
     this.#stopped = true;
     return this.#queue;
+  }
+
+  /** A sender recovered elsewhere (admission); used once when the transaction's block is built. */
+  hintSender(txHash: Uint8Array, from: Uint8Array): void {
+    if (this.#senderHints.size >= MAX_SENDER_HINTS) {
+      const oldest = this.#senderHints.keys().next().value;
+      if (oldest !== undefined) this.#senderHints.delete(oldest);
+    }
+    this.#senderHints.set(Buffer.from(txHash).toString('latin1'), from);
   }
 
   /** The last indexed height (eth_blockNumber). */
@@ -290,8 +302,12 @@ export class EvmChain {
       } catch {
         continue; // not an Ethereum transaction (submitted raw through ordo_*): not part of the EVM block
       }
-      // The sender is recovered only when a block is rendered: indexing needs hashes, not signatures.
-      let sender: Uint8Array | undefined;
+      // The sender is recovered only when a block is rendered (indexing needs hashes, not signatures),
+      // and not at all when admission here already recovered it.
+      const hash = keccak_256(raw);
+      const hintKey = Buffer.from(hash).toString('latin1');
+      let sender: Uint8Array | undefined = this.#senderHints.get(hintKey);
+      if (sender !== undefined) this.#senderHints.delete(hintKey);
       const senderOf = (): Uint8Array => {
         if (sender === undefined) {
           try {
@@ -310,7 +326,7 @@ export class EvmChain {
       }
       bloom.or(txBloom);
       txs.push({
-        hash: keccak_256(raw),
+        hash,
         tx,
         get from() {
           return senderOf();

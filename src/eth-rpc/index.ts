@@ -47,6 +47,12 @@ export interface EthRpcDeps {
     submitTransaction(tx: { namespace: number; payload: Uint8Array }, origin: 'eth_rpc'): IngressResult;
     readonly maxTxBytes: number;
   };
+  /**
+   * Told, just before a raw transaction enters the ingress, the sender and nonce admission recovered:
+   * the node hands them to the mempool's classification of that same payload (one signature recovery
+   * instead of two). Optional.
+   */
+  preclassified?: (payload: Uint8Array, sender: string, nonce: bigint) => void;
   genesisTimeMs: number;
   clientVersion?: string;
   /** Must match the executor's VM options (defaults: 1 gwei, 0x…0fee). */
@@ -101,7 +107,10 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       chain,
       state: new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient),
       mempool: d.mempool,
-      submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
+      submit: (payload, sender, nonce) => {
+        d.preclassified?.(payload, sender, nonce);
+        return d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc');
+      },
       maxTxBytes: Math.min(r.maxTxBytes, d.ingress.maxTxBytes),
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
       ...(log !== undefined ? { logger: log } : {}),

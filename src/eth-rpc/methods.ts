@@ -52,8 +52,11 @@ export interface RollupRpcDeps {
     nextNonce(namespace: number, sender: string): bigint | undefined;
     status(hash: Uint8Array): TxStatus;
   };
-  /** The node's one door (origin `eth_rpc`). */
-  submit: (payload: Uint8Array) => IngressResult;
+  /**
+   * The node's one door (origin `eth_rpc`). `sender` and `nonce` are what admission recovered, so the
+   * mempool's classification need not recover the signature again.
+   */
+  submit: (payload: Uint8Array, sender: string, nonce: bigint) => IngressResult;
   maxTxBytes: number;
   clientVersion: string;
   /** eth_getLogs: most blocks one query may span (default 1000) and most logs it may return (10,000). */
@@ -489,7 +492,7 @@ export class RollupRpc {
       throw ethError(
         `insufficient funds for gas * price + value: address ${fromHex} have ${have < 0n ? 0n : have} want ${dec.maxCost}`,
       );
-    const r = d.submit(raw);
+    const r = d.submit(raw, fromHex, tx.nonce);
     if (!r.ok) {
       switch (r.code) {
         case 'DUPLICATE':
@@ -512,6 +515,7 @@ export class RollupRpc {
       }
     }
     this.#inFlight.add(fromHex, tx.nonce, dec.maxCost);
+    d.chain.hintSender(dec.hash, dec.from);
     if (this.#pending.size >= MAX_PENDING_TRACKED) {
       const oldest = this.#pending.keys().next().value;
       if (oldest !== undefined) this.#pending.delete(oldest);

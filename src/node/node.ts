@@ -175,7 +175,9 @@ export class OrdoNode {
     const executed = new Set(executor.executedNamespaces());
     this.#replayExecution(store, executor);
 
-    // 3. mempool
+    // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
+    // (sender recovered): that answer is used once for the very same payload, synchronously next.
+    let preclassified: { payload: Uint8Array; sender: string; nonce: bigint } | undefined;
     const mempool = createMempool({
       rollups: genesis.rollups,
       limits: {
@@ -186,8 +188,12 @@ export class OrdoNode {
         maxBacklogSeconds: config.mempool.maxBacklogSeconds,
         minBacklogTxs: config.mempool.minBacklogTxs,
       },
-      classify: (tx) =>
-        executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,
+      classify: (tx) => {
+        const pre = preclassified;
+        preclassified = undefined;
+        if (pre !== undefined && pre.payload === tx.payload) return { sender: pre.sender, nonce: pre.nonce };
+        return executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined;
+      },
       accountNonce: (ns, sender) => executor.accountNonce(ns, sender),
       logger: root,
       registry,
@@ -295,6 +301,9 @@ export class OrdoNode {
       store,
       mempool,
       ingress,
+      preclassified: (payload, sender, nonce) => {
+        preclassified = { payload, sender, nonce };
+      },
       genesisTimeMs: genesis.genesisTimeMs,
       logger: root,
     });
