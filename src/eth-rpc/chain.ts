@@ -32,6 +32,8 @@ export interface ChainSource {
   getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
   /** Last height the executor persisted for this rollup. */
   executedHeight(namespace: number): number;
+  /** Lowest height the store still holds (blocks below it were pruned). */
+  baseHeight(): number;
 }
 
 /** One transaction of a rollup block. */
@@ -126,6 +128,7 @@ export class EvmChain {
   #indexed = 0;
   #queue: Promise<void> = Promise.resolve();
   #stopped = false;
+  #stuckAt = -1;
   readonly #listeners = new Set<BlockListener>();
   readonly #cache = new Map<number, EthBlock>();
   /** Senders already recovered at admission, by tx hash (latin1): indexing then skips the recovery. */
@@ -174,8 +177,24 @@ export class EvmChain {
         let last = Date.now();
         while (!this.#stopped && this.#indexed < height) {
           const h = this.#indexed + 1;
+          if (h < this.#o.source.baseHeight()) {
+            // Pruned before it was indexed: nothing to serve for it; move on (docs/eth-rpc.md).
+            await this.#o.kv.put(INDEX_HEAD, u64(h));
+            this.#indexed = h;
+            continue;
+          }
           const block = await this.#build(h);
-          if (block === undefined) return; // not stored / not executed yet: the next advance retries
+          if (block === undefined) {
+            // Executed but not readable: say so once per height; the next executed block retries.
+            if (this.#o.source.executedHeight(this.namespace) >= h && this.#stuckAt !== h) {
+              this.#stuckAt = h;
+              this.#o.logger?.warn(
+                { namespace: this.namespace, height: h },
+                'eth index cannot read an executed height (block or results missing); waiting',
+              );
+            }
+            return;
+          }
           const writes = [
             { key: key(0x42, block.hash), value: u64(h) },
             { key: INDEX_HEAD, value: u64(h) },

@@ -34,6 +34,7 @@ export interface EthRpcDeps {
     subscribe(listener: (height: number, results: Map<number, NamespaceResult>) => void): () => void;
   };
   store: {
+    baseHeight(): number;
     getBlock(height: number): Promise<Block | undefined>;
     getBlockHash(height: number): Promise<Uint8Array | undefined>;
     sub(prefix: string, opts?: { sync?: boolean }): KvStore;
@@ -95,6 +96,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
         getBlockHash: (h) => d.store.getBlockHash(h),
         getResult: (ns, h) => d.executor.getResult(ns, h),
         executedHeight: (ns) => d.executor.head(ns).height,
+        baseHeight: () => d.store.baseHeight(),
       },
       ...(log !== undefined ? { logger: log } : {}),
     });

@@ -52,6 +52,7 @@ export class EvmStateReader {
   readonly #common: Common;
   readonly #coinbase: Uint8Array;
   #vm: { vm: VM; sm: ViewStateManager } | undefined;
+  #block: { number: number; timestamp: number; block: ReturnType<typeof createBlock> } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(get: Getter, common: Common, coinbase = DEFAULT_EVM_FEE_RECIPIENT) {
@@ -131,18 +132,26 @@ export class EvmStateReader {
     ) as TypedTransaction;
     const sender = new Address(from);
     (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
-    const block = createBlock(
-      {
-        header: {
-          number: BigInt(nextBlock),
-          timestamp: BigInt(timestamp),
-          gasLimit: EVM_BLOCK_GAS_LIMIT,
-          baseFeePerGas: 0n,
-          coinbase: new Address(this.#coinbase),
+    // Building a block header costs about as much as a simple call: one per (number, second).
+    let block =
+      this.#block?.number === nextBlock && this.#block.timestamp === timestamp
+        ? this.#block.block
+        : undefined;
+    if (block === undefined) {
+      block = createBlock(
+        {
+          header: {
+            number: BigInt(nextBlock),
+            timestamp: BigInt(timestamp),
+            gasLimit: EVM_BLOCK_GAS_LIMIT,
+            baseFeePerGas: 0n,
+            coinbase: new Address(this.#coinbase),
+          },
         },
-      },
-      { common: this.#common },
-    );
+        { common: this.#common },
+      );
+      this.#block = { number: nextBlock, timestamp, block };
+    }
     sm.begin(view);
     try {
       const r = await runTx(vm, {
