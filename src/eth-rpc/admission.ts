@@ -103,6 +103,92 @@ export function feeCapOf(tx: TypedTransaction): bigint {
     : (tx as { gasPrice: bigint }).gasPrice;
 }
 
+export interface EvmAdmissionDeps {
+  common: Common;
+  chainId: bigint;
+  baseFee: bigint;
+  maxTxBytes: number;
+  /** Executed account state. */
+  account(address: Uint8Array): { nonce: bigint; balance: bigint };
+  /** Told the sender of every admitted transaction (the block index then skips a recovery). */
+  hintSender?: (txHash: Uint8Array, from: Uint8Array) => void;
+  /** Told the sender and nonce of a payload about to enter the mempool (its classification). */
+  preclassified?: (payload: Uint8Array, sender: string, nonce: bigint) => void;
+}
+
+/** Ingress refusal codes this admission answers with (the message is Ethereum's). */
+export type EvmRefusalCode = 'INVALID_TX' | 'NONCE_TOO_LOW' | 'TX_TOO_LARGE';
+
+/**
+ * The admission of one EVM rollup, for every door: `check` for eth_sendRawTransaction (throws
+ * Ethereum's errors), `ingressCheck` as the ingress's per-kind hook (raw EVM payloads submitted through
+ * `ordo_*`, gRPC or in-process get the same checks), `admitted` when the mempool took the payload.
+ */
+export class EvmAdmission {
+  readonly #d: EvmAdmissionDeps;
+  readonly #inFlight = new InFlight();
+  /** The payload checked last, so the ingress hook and the admit listener do not decode it again. */
+  #checked: { raw: Uint8Array; dec: Decoded } | undefined;
+
+  constructor(d: EvmAdmissionDeps) {
+    this.#d = d;
+  }
+
+  /** Every check, stateless then against the pending state. Throws an RpcError with Ethereum's message. */
+  check(raw: Uint8Array): Decoded {
+    const d = this.#d;
+    const dec = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
+    const { tx, fromHex } = dec;
+    const feeCap = feeCapOf(tx);
+    if (feeCap < d.baseFee)
+      throw ethError(
+        `max fee per gas less than block base fee: address ${fromHex}, maxFeePerGas: ${feeCap}, baseFee: ${d.baseFee}`,
+      );
+    const acct = d.account(dec.from);
+    if (tx.nonce < acct.nonce)
+      throw ethError(`nonce too low: next nonce ${acct.nonce}, tx nonce ${tx.nonce}`);
+    const reserved = this.#inFlight.reserved(fromHex, acct.nonce, tx.nonce);
+    const have = acct.balance - reserved;
+    if (have < dec.maxCost)
+      throw ethError(
+        `insufficient funds for gas * price + value: address ${fromHex} have ${have < 0n ? 0n : have} want ${dec.maxCost}`,
+      );
+    this.#checked = { raw, dec };
+    return dec;
+  }
+
+  /** The ingress hook: undefined = go on to the mempool; else the refusal. Never throws. */
+  ingressCheck(payload: Uint8Array): { code: EvmRefusalCode; message: string } | undefined {
+    let dec: Decoded;
+    if (this.#checked?.raw === payload) dec = this.#checked.dec;
+    else {
+      try {
+        dec = this.check(payload);
+      } catch (err) {
+        const message =
+          err instanceof Error ? err.message.replace(/^invalid params: /, '') : 'invalid transaction';
+        const code: EvmRefusalCode = message.startsWith('nonce too low')
+          ? 'NONCE_TOO_LOW'
+          : message.startsWith('oversized data')
+            ? 'TX_TOO_LARGE'
+            : 'INVALID_TX';
+        return { code, message };
+      }
+    }
+    this.#d.preclassified?.(payload, dec.fromHex, dec.tx.nonce);
+    return undefined;
+  }
+
+  /** The mempool admitted `payload`: reserve its spending and hand its sender to the block index. */
+  admitted(payload: Uint8Array): void {
+    const c = this.#checked;
+    if (c === undefined || c.raw !== payload) return;
+    this.#checked = undefined;
+    this.#inFlight.add(c.dec.fromHex, c.dec.tx.nonce, c.dec.maxCost);
+    this.#d.hintSender?.(c.dec.hash, c.dec.from);
+  }
+}
+
 /**
  * What this node has admitted and not seen executed yet, per sender: nonce → max cost. Bounded: at most
  * `maxTracked` entries; past it the oldest senders are forgotten (their spending is then not reserved).

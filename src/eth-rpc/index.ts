@@ -18,6 +18,7 @@ import type { TxStatus } from '../mempool/index.ts';
 import type { Handler } from '../rpc/server.ts';
 import type { KvStore } from '../store/index.ts';
 import type { Block } from '../types.ts';
+import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
 import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
@@ -42,6 +43,8 @@ export interface EthRpcDeps {
   mempool: {
     nextNonce(namespace: number, sender: string): bigint | undefined;
     status(hash: Uint8Array): TxStatus;
+    /** Admitted transactions (their spending is reserved until executed). */
+    onAdmit?(listener: (tx: { namespace: number; payload: Uint8Array }) => void): void;
   };
   /** The node's ingress, origin `eth_rpc`. */
   ingress: {
@@ -75,6 +78,14 @@ export interface EthRpc {
   endpoints(): { namespace: number; name: string; chainId: number; path: string }[];
   /** Last indexed rollup block (tests). */
   head(namespace: number): number;
+  /**
+   * The ingress's per-kind admission hook: Ethereum's checks for raw transactions of the EVM rollups
+   * served here, whatever door they came through; undefined for other namespaces or when they pass.
+   */
+  admission(tx: {
+    namespace: number;
+    payload: Uint8Array;
+  }): { code: EvmRefusalCode; message: string } | undefined;
 }
 
 export function createEthRpc(d: EthRpcDeps): EthRpc {
@@ -100,6 +111,17 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       },
       ...(log !== undefined ? { logger: log } : {}),
     });
+    const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
+    const maxTxBytes = Math.min(r.maxTxBytes, d.ingress.maxTxBytes);
+    const admission = new EvmAdmission({
+      common,
+      chainId,
+      baseFee,
+      maxTxBytes,
+      account: (a) => state.account(a),
+      hintSender: (h, from) => chain.hintSender(h, from),
+      ...(d.preclassified !== undefined ? { preclassified: d.preclassified } : {}),
+    });
     const rpc = new RollupRpc({
       namespace: r.namespace,
       chainId,
@@ -107,18 +129,18 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       baseFee,
       feeRecipient,
       chain,
-      state: new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient),
+      state,
       mempool: d.mempool,
-      submit: (payload, sender, nonce) => {
-        d.preclassified?.(payload, sender, nonce);
-        return d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc');
-      },
-      maxTxBytes: Math.min(r.maxTxBytes, d.ingress.maxTxBytes),
+      admission,
+      submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
+      maxTxBytes,
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
       ...(log !== undefined ? { logger: log } : {}),
     });
-    return { rollup: r, chain, rpc };
+    return { rollup: r, chain, rpc, admission };
   });
+  const byNamespace = new Map(served.map((s) => [s.rollup.namespace, s]));
+  d.mempool.onAdmit?.((tx) => byNamespace.get(tx.namespace)?.admission.admitted(tx.payload));
   let unsubscribe: (() => void) | undefined;
 
   return {
@@ -148,7 +170,10 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
         path: evmRpcPath(s.rollup.namespace),
       })),
     head(namespace) {
-      return served.find((s) => s.rollup.namespace === namespace)?.chain.head() ?? 0;
+      return byNamespace.get(namespace)?.chain.head() ?? 0;
+    },
+    admission(tx) {
+      return byNamespace.get(tx.namespace)?.admission.ingressCheck(tx.payload);
     },
   };
 }

@@ -15,7 +15,7 @@ import type { IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import { invalidParams, RPC, RpcError } from '../rpc/errors.ts';
 import type { CallContext, Handler, Params } from '../rpc/server.ts';
-import { type Decoded, decodeRaw, ethError, feeCapOf, InFlight } from './admission.ts';
+import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters } from './filters.ts';
 import {
@@ -52,11 +52,10 @@ export interface RollupRpcDeps {
     nextNonce(namespace: number, sender: string): bigint | undefined;
     status(hash: Uint8Array): TxStatus;
   };
-  /**
-   * The node's one door (origin `eth_rpc`). `sender` and `nonce` are what admission recovered, so the
-   * mempool's classification need not recover the signature again.
-   */
-  submit: (payload: Uint8Array, sender: string, nonce: bigint) => IngressResult;
+  /** Ethereum admission of this rollup (also the ingress's hook for it). */
+  admission: EvmAdmission;
+  /** The node's one door (origin `eth_rpc`). */
+  submit: (payload: Uint8Array) => IngressResult;
   maxTxBytes: number;
   clientVersion: string;
   /** eth_getLogs: most blocks one query may span (default 1000) and most logs it may return (10,000). */
@@ -79,7 +78,6 @@ export class RollupRpc {
   readonly #d: RollupRpcDeps;
   readonly #render: RenderContext;
   readonly filters = new Filters();
-  readonly #inFlight = new InFlight();
   /** Transactions admitted here and not indexed yet, by keccak hash (eth_getTransactionByHash). */
   readonly #pending = new Map<string, PendingTx>();
   readonly #subs = new Map<string, (b: EthBlock) => void>();
@@ -476,23 +474,8 @@ export class RollupRpc {
 
   #admit(raw: Uint8Array): Uint8Array {
     const d = this.#d;
-    const dec: Decoded = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
-    const { tx, fromHex } = dec;
-    const feeCap = feeCapOf(tx);
-    if (feeCap < d.baseFee)
-      throw ethError(
-        `max fee per gas less than block base fee: address ${fromHex}, maxFeePerGas: ${feeCap}, baseFee: ${d.baseFee}`,
-      );
-    const acct = d.state.account(dec.from);
-    if (tx.nonce < acct.nonce)
-      throw ethError(`nonce too low: next nonce ${acct.nonce}, tx nonce ${tx.nonce}`);
-    const reserved = this.#inFlight.reserved(fromHex, acct.nonce, tx.nonce);
-    const have = acct.balance - reserved;
-    if (have < dec.maxCost)
-      throw ethError(
-        `insufficient funds for gas * price + value: address ${fromHex} have ${have < 0n ? 0n : have} want ${dec.maxCost}`,
-      );
-    const r = d.submit(raw, fromHex, tx.nonce);
+    const dec: Decoded = d.admission.check(raw);
+    const r = d.submit(raw);
     if (!r.ok) {
       switch (r.code) {
         case 'DUPLICATE':
@@ -514,13 +497,11 @@ export class RollupRpc {
           throw ethError(r.message, { code: r.code });
       }
     }
-    this.#inFlight.add(fromHex, tx.nonce, dec.maxCost);
-    d.chain.hintSender(dec.hash, dec.from);
     if (this.#pending.size >= MAX_PENDING_TRACKED) {
       const oldest = this.#pending.keys().next().value;
       if (oldest !== undefined) this.#pending.delete(oldest);
     }
-    this.#pending.set(data(dec.hash), { tx, from: dec.from, ordoHash: r.hash });
+    this.#pending.set(data(dec.hash), { tx: dec.tx, from: dec.from, ordoHash: r.hash });
     return dec.hash;
   }
 

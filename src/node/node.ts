@@ -239,6 +239,8 @@ export class OrdoNode {
       mempool,
       gossip,
       submissions,
+      // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
+      admission: (tx) => this.#ethRpc?.admission(tx),
       registry,
       logger: root,
     });

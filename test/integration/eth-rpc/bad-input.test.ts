@@ -2,8 +2,10 @@
  * Bad input on /evm/<namespace>: every malformed param shape gets -32602 saying what was wrong, an
  * unknown method -32601 naming it, unknown hashes null, and the node keeps answering afterwards.
  */
+
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, startDevnet } from './devnet.ts';
+import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
 
 let net: Devnet;
 beforeAll(async () => {
@@ -146,6 +148,35 @@ describe('malformed input on the Ethereum RPC', () => {
     const old = await call('eth_getBalance', [ADDR, '0x1']);
     expect(old.error?.code).toBe(-32000);
     expect(old.error?.message).toMatch(/historical state is not available/);
+  });
+
+  it('gives raw EVM transactions sent through ordo_submitTransaction the same Ethereum checks', async () => {
+    const raw = await privateKeyToAccount(generatePrivateKey()).signTransaction({
+      chainId: EVM_CHAIN_ID,
+      type: 'eip1559',
+      to: ADDR,
+      value: 1n,
+      nonce: 0,
+      gas: 21_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 0n,
+    });
+    const r = await fetch(net.node.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'ordo_submitTransaction',
+        params: [{ namespace: EVM_NS, data: raw }],
+      }),
+    });
+    const a = (await r.json()) as Answer;
+    expect(a.error?.code).toBe(-32001);
+    expect(a.error?.message).toMatch(
+      /^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have 0 want/,
+    );
+    expect(a.error?.data).toMatchObject({ code: 'INVALID_TX' });
   });
 
   it('still answers after all of it (and mixed batches answer item by item)', async () => {

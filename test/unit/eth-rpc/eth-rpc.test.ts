@@ -228,3 +228,35 @@ describe('RpcServer.mount', () => {
     }
   });
 });
+
+describe('ingress admission hook', () => {
+  it('refuses what the per-kind admission refuses, before the mempool', async () => {
+    const { createIngress } = await import('../../../src/ingress/index.ts');
+    const added: unknown[] = [];
+    const ingress = createIngress({
+      rollups: [{ namespace: 3, maxTxBytes: 1000 }],
+      mempool: {
+        add: (tx) => {
+          added.push(tx);
+          return { ok: true, hash: new Uint8Array(32) };
+        },
+      },
+      gossip: { push: () => {} },
+      admission: (tx) =>
+        tx.payload[0] === 1 ? { code: 'INVALID_TX', message: 'insufficient funds' } : undefined,
+    });
+    expect(
+      ingress.submitTransaction({ namespace: 3, payload: new Uint8Array([1]) }, 'eth_rpc'),
+    ).toMatchObject({
+      ok: false,
+      code: 'INVALID_TX',
+      message: 'insufficient funds',
+      retryable: false,
+    });
+    expect(added).toHaveLength(0);
+    expect(ingress.submitTransaction({ namespace: 3, payload: new Uint8Array([2]) }, 'eth_rpc').ok).toBe(
+      true,
+    );
+    expect(added).toHaveLength(1);
+  });
+});
