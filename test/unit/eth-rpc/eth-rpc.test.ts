@@ -260,3 +260,23 @@ describe('ingress admission hook', () => {
     expect(added).toHaveLength(1);
   });
 });
+
+describe('mempool nextNonce (the pending transaction count)', () => {
+  it('is the end of the contiguous pending run, else the committed nonce', async () => {
+    const { createMempool } = await import('../../../src/mempool/index.ts');
+    const { rollup, nonceTx, classifyNonceTx } = await import('../mempool/helpers.ts');
+    const pool = createMempool({
+      rollups: [rollup(1), rollup(2, { kind: 'transfer' })],
+      classify: classifyNonceTx,
+      accountNonce: (_ns, sender) => (sender === 'alice' ? 5n : 0n),
+      limits: { maxTotalTxs: 100, maxTotalBytes: 100_000 },
+    });
+    expect(pool.nextNonce(1, 'alice')).toBeUndefined(); // opaque lane: no nonces
+    expect(pool.nextNonce(2, 'alice')).toBe(5n);
+    expect(pool.add(nonceTx(2, 'alice', 5), 'rpc').ok).toBe(true);
+    expect(pool.add(nonceTx(2, 'alice', 6), 'rpc').ok).toBe(true);
+    expect(pool.add(nonceTx(2, 'alice', 8), 'rpc').ok).toBe(true); // held: nonce 7 missing
+    expect(pool.nextNonce(2, 'alice')).toBe(7n);
+    expect(pool.nextNonce(2, 'bob')).toBe(0n);
+  });
+});
