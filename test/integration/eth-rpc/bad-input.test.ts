@@ -3,6 +3,7 @@
  * unknown method -32601 naming it, unknown hashes null, and the node keeps answering afterwards.
  */
 
+import fc from 'fast-check';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
@@ -129,6 +130,25 @@ describe('malformed input on the Ethereum RPC', () => {
     }
   });
 
+  it('is listed by ordo_status and the node (what `ordo status` and the testnet banner print)', async () => {
+    const r = await fetch(net.node.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_status', params: [] }),
+    });
+    const s = (await r.json()) as {
+      result: { rollups: { namespace: number; ethRpc?: string; evmChainId?: number }[] };
+    };
+    expect(s.result.rollups.find((x) => x.namespace === EVM_NS)).toMatchObject({
+      ethRpc: `/evm/${EVM_NS}`,
+      evmChainId: EVM_CHAIN_ID,
+    });
+    expect(s.result.rollups.filter((x) => x.ethRpc !== undefined)).toHaveLength(1);
+    expect(net.node.ethRpcUrls).toEqual([
+      { namespace: EVM_NS, name: expect.any(String), chainId: EVM_CHAIN_ID, url: net.url },
+    ]);
+  });
+
   it('answers null for unknown hashes and blocks', async () => {
     expect((await call('eth_getTransactionByHash', [HASH])).result).toBeNull();
     expect((await call('eth_getTransactionReceipt', [HASH])).result).toBeNull();
@@ -177,6 +197,75 @@ describe('malformed input on the Ethereum RPC', () => {
       /^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have 0 want/,
     );
     expect(a.error?.data).toMatchObject({ code: 'INVALID_TX' });
+  });
+
+  it('never fails internally, whatever JSON comes in as params (property)', async () => {
+    const methods = [
+      'eth_chainId',
+      'eth_blockNumber',
+      'eth_getBalance',
+      'eth_getTransactionCount',
+      'eth_getCode',
+      'eth_getStorageAt',
+      'eth_getBlockByNumber',
+      'eth_getBlockByHash',
+      'eth_getBlockReceipts',
+      'eth_getTransactionByHash',
+      'eth_getTransactionReceipt',
+      'eth_getTransactionByBlockNumberAndIndex',
+      'eth_call',
+      'eth_estimateGas',
+      'eth_feeHistory',
+      'eth_sendRawTransaction',
+      'eth_getLogs',
+      'eth_newFilter',
+      'eth_getFilterChanges',
+      'eth_getFilterLogs',
+      'eth_uninstallFilter',
+      'eth_subscribe',
+      'eth_unsubscribe',
+      'eth_gasPrice',
+      'eth_maxPriorityFeePerGas',
+      'net_version',
+      'web3_clientVersion',
+    ];
+    const hexish = fc.oneof(
+      fc.constantFrom('latest', 'pending', 'earliest', '0x', '0x0', ADDR, HASH, `0x${'f'.repeat(80)}`),
+      fc.string({ maxLength: 80 }).map((x) => `0x${Buffer.from(x).toString('hex')}`),
+    );
+    const value = fc.oneof(
+      hexish,
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.dictionary(
+        fc.constantFrom(
+          'to',
+          'from',
+          'data',
+          'input',
+          'gas',
+          'value',
+          'address',
+          'topics',
+          'fromBlock',
+          'toBlock',
+          'blockHash',
+          ADDR,
+        ),
+        fc.oneof(hexish, fc.jsonValue({ maxDepth: 2 })),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...methods),
+        fc.array(value, { maxLength: 4 }),
+        async (method, params) => {
+          const a = await call(method, params);
+          if (a.error !== undefined) expect([-32602, -32000, -32600, -32601, 3]).toContain(a.error.code);
+          else expect('result' in a).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 
   it('still answers after all of it (and mixed batches answer item by item)', async () => {
