@@ -37,6 +37,8 @@ const KECCAK_NULL = lat(KECCAK256_NULL);
 
 /** Gas a simulation may use when the request names none (also the estimate's upper bound). */
 export const DEFAULT_GAS_CAP = 50_000_000n;
+/** eth_call / eth_estimateGas waiting per rollup before new ones are refused (-32003, retryable). */
+export const MAX_QUEUED_SIMULATIONS = 1024;
 
 export interface SimResult {
   ok: boolean;
@@ -85,7 +87,10 @@ export class EvmStateReader {
     return out;
   }
 
-  /** Run a call against current state (+ overrides); never writes. Serialized per rollup. */
+  /** Simulations queued or running (bounded by MAX_QUEUED_SIMULATIONS). */
+  #waiting = 0;
+
+  /** Run a call against current state (+ overrides); never writes. Serialized per rollup, bounded. */
   simulate(
     req: CallRequest,
     overrides: AccountOverride[],
@@ -93,7 +98,22 @@ export class EvmStateReader {
     nextBlock: number,
     timestamp: number,
   ) {
-    const run = this.#queue.then(() => this.#simulate(req, overrides, gasLimit, nextBlock, timestamp));
+    if (this.#waiting >= MAX_QUEUED_SIMULATIONS)
+      return Promise.reject(
+        new RpcError(
+          -32003,
+          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    this.#waiting++;
+    const run = this.#queue
+      .then(() => this.#simulate(req, overrides, gasLimit, nextBlock, timestamp))
+      .finally(() => {
+        this.#waiting--;
+      });
     this.#queue = run.catch(() => {});
     return run;
   }

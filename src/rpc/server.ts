@@ -68,6 +68,11 @@ export class RpcServer {
     this.#mounts.set(path, methods);
   }
 
+  /** The mounted table at `path` (a trailing slash is ignored). */
+  #mountAt(path: string): ReadonlyMap<string, Handler> | undefined {
+    return this.#mounts.size === 0 ? undefined : this.#mounts.get(path.replace(/\/+$/, ''));
+  }
+
   get port(): number {
     return (this.#http?.address() as AddressInfo | null)?.port ?? 0;
   }
@@ -80,7 +85,7 @@ export class RpcServer {
     http.keepAliveTimeout = 5_000;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.#opts.maxBodyBytes });
     http.on('upgrade', (req, socket, head) => {
-      const table = this.#mounts.get((req.url ?? '/').split('?')[0] ?? '/') ?? this.#methods;
+      const table = this.#mountAt((req.url ?? '/').split('?')[0] ?? '/') ?? this.#methods;
       wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, table));
     });
     this.#http = http;
@@ -134,7 +139,7 @@ export class RpcServer {
           errorResponse(null, RPC.INVALID_REQUEST, `request body exceeds ${this.#opts.maxBodyBytes} bytes`),
         );
       }
-      const out = await this.handleText(body, {}, this.#mounts.get(path));
+      const out = await this.handleText(body, {}, this.#mountAt(path));
       if (out === undefined) {
         res.writeHead(204, corsHeaders());
         res.end();

@@ -217,6 +217,7 @@ describe('RpcServer.mount', () => {
           })
         ).json()) as { result?: string; error?: { code: number; message: string } };
       expect((await post('/evm/3', 'eth_chainId')).result).toBe('0x1');
+      expect((await post('/evm/3/?x=1', 'eth_chainId')).result).toBe('0x1');
       expect((await post('/evm/3', 'root_only')).error).toEqual({
         code: -32601,
         message: 'method not found: root_only',
