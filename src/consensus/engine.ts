@@ -919,6 +919,7 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
   const byValidator = (name: string, help: string) => {
     const c = new Counter({ name, help, labelNames: ['validator'], registers });
     const children = Array.from({ length: n }, (_, i) => c.labels(String(i)));
+    for (const child of children) child.inc(0); // every validator's series from the first scrape
     return (i: number) => children[i];
   };
   const proposalsMissed = byValidator(

@@ -53,15 +53,8 @@ export interface IngressDeps {
 
 const MAX_NAMESPACE = 0xffff_ffff;
 
-function refuse(
-  code: IngressErrorCode,
-  message: string,
-  retryable: boolean,
-  hash?: Uint8Array,
-): IngressResult {
-  return hash === undefined
-    ? { ok: false, code, message, retryable }
-    : { ok: false, code, message, retryable, hash };
+function refuse(code: IngressErrorCode, message: string, retryable: boolean): IngressResult {
+  return { ok: false, code, message, retryable };
 }
 
 export function createIngress(deps: IngressDeps): Ingress {
@@ -92,7 +85,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   function kindCheck(tx: TxEnvelope): IngressResult | undefined {
     const bad = deps.admission?.(tx);
-    return bad === undefined ? undefined : refuse(bad.code, bad.message, false, txHash(tx));
+    return bad === undefined ? undefined : refuse(bad.code, bad.message, false);
   }
 
   return {

@@ -21,21 +21,29 @@ const KINDS: readonly IngressKind[] = ['tx'];
 
 export function createIngressMetrics(registry: Registry | undefined): IngressMetrics {
   const registers = registry === undefined ? [] : [registry];
-  const submitted = new Map<string, number>();
-  const rejected = new Map<string, number>();
-  // Every origin × kind × outcome appears at 0 from the start, so a scrape shows the full set.
-  for (const o of INGRESS_ORIGINS)
-    for (const k of KINDS) for (const r of OUTCOMES) submitted.set(`${o}\u0000${k}\u0000${r}`, 0);
-  const flush = (
-    m: Map<string, number>,
-    c: Counter<string>,
-    names: readonly [string, string, string],
-  ): void => {
-    for (const [key, n] of m) {
-      const [a, b, v] = key.split('\u0000') as [string, string, string];
-      c.inc({ [names[0]]: a, [names[1]]: b, [names[2]]: v }, n);
-      m.set(key, 0);
+  // Tallies since the last scrape: submitted[origin][kind][outcome], rejected[origin][kind][code].
+  const submitted = {} as Record<string, Record<string, Record<string, number>>>;
+  const rejected = {} as Record<string, Record<string, Record<string, number>>>;
+  for (const o of INGRESS_ORIGINS) {
+    submitted[o] = {};
+    rejected[o] = {};
+    for (const k of KINDS) {
+      // Every origin × kind × outcome appears at 0 from the first scrape.
+      submitted[o]![k] = Object.fromEntries(OUTCOMES.map((r) => [r, 0]));
+      rejected[o]![k] = {};
     }
+  }
+  const flush = (
+    tallies: Record<string, Record<string, Record<string, number>>>,
+    c: Counter<string>,
+    last: 'result' | 'code',
+  ): void => {
+    for (const [origin, byKind] of Object.entries(tallies))
+      for (const [kind, byValue] of Object.entries(byKind))
+        for (const [value, n] of Object.entries(byValue)) {
+          c.inc({ origin, kind, [last]: value }, n);
+          byValue[value] = 0;
+        }
   };
   new Counter({
     name: 'ordo_ingress_submitted_total',
@@ -43,7 +51,7 @@ export function createIngressMetrics(registry: Registry | undefined): IngressMet
     labelNames: ['origin', 'kind', 'result'],
     registers,
     collect() {
-      flush(submitted, this, ['origin', 'kind', 'result']);
+      flush(submitted, this, 'result');
     },
   });
   new Counter({
@@ -52,16 +60,17 @@ export function createIngressMetrics(registry: Registry | undefined): IngressMet
     labelNames: ['origin', 'kind', 'code'],
     registers,
     collect() {
-      flush(rejected, this, ['origin', 'kind', 'code']);
+      flush(rejected, this, 'code');
     },
   });
-  const bump = (m: Map<string, number>, key: string): void => {
-    m.set(key, (m.get(key) ?? 0) + 1);
-  };
   return {
     count(origin, kind, outcome, code) {
-      bump(submitted, `${origin}\u0000${kind}\u0000${outcome}`);
-      if (outcome === 'rejected' && code !== undefined) bump(rejected, `${origin}\u0000${kind}\u0000${code}`);
+      const s = submitted[origin]![kind]!;
+      s[outcome] = (s[outcome] ?? 0) + 1;
+      if (outcome === 'rejected' && code !== undefined) {
+        const r = rejected[origin]![kind]!;
+        r[code] = (r[code] ?? 0) + 1;
+      }
     },
   };
 }

@@ -45,11 +45,20 @@ export async function submitToSource(
   if (r.ok) return { accepted: true, txHash: r.hash, retryable: false };
   return {
     accepted: false,
-    txHash: r.hash ?? txHash(tx),
+    txHash: r.hash ?? hashOrZero(tx),
     rejectCode: r.code,
     message: r.message,
     retryable: r.retryable,
   };
+}
+
+/** The hash of a refused transaction, or 32 zero bytes when it has no hash (not a u32 namespace, no bytes). */
+function hashOrZero(tx: TxEnvelope): Uint8Array {
+  try {
+    return txHash(tx);
+  } catch {
+    return ZERO_HASH;
+  }
 }
 
 export async function commitmentStateOf(source: AdapterSource): Promise<CommitmentState> {

@@ -9,7 +9,8 @@ import { certificateHash, computeDataHash, headerHash, txHash, voteSignBytes } f
 import type { RollupConfig } from '../../config/genesis-types.ts';
 import { Ed25519Signer } from '../../crypto/ed25519.ts';
 import { sha256, toHex, ZERO_HASH } from '../../crypto/hash.ts';
-import type { AdmitResult, TxStatus } from '../../mempool/types.ts';
+import type { IngressResult } from '../../ingress/index.ts';
+import type { TxStatus } from '../../mempool/index.ts';
 import type {
   Block,
   BlockHeader,
@@ -20,7 +21,7 @@ import type {
   TxEnvelope,
   Validator,
 } from '../../types.ts';
-import type { AdapterSource } from '../source.ts';
+import type { AdapterSource, SubmitOrigin } from '../source.ts';
 import type { ExecutionResult } from '../types.ts';
 
 /** Deterministic test validator keys: seed i = sha256("ordo-test-validator/" + i). */
@@ -146,7 +147,8 @@ export class MemorySource implements AdapterSource {
     return this.#listeners.size;
   }
 
-  submit(tx: TxEnvelope): AdmitResult {
+  /** A stand-in for the node's ingress: namespace and size checks, then a pending set. */
+  submit(tx: TxEnvelope, _origin?: SubmitOrigin): IngressResult {
     const rollup = this.rollups.find((r) => r.namespace === tx.namespace);
     if (rollup === undefined)
       return {

@@ -14,6 +14,8 @@ import {
 } from '../../../src/ingress/index.ts';
 import { gossipAdmit, type LaneMempool } from '../../../src/mempool/index.ts';
 import { createMemoryNetworkHub, type P2pNetwork, type Topic, TxGossip } from '../../../src/p2p/index.ts';
+import { createInProcessAdapter, type SubmitOrigin } from '../../../src/rollup-adapter/index.ts';
+import { MemorySource } from '../../../src/rollup-adapter/testing/memory-source.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
 import { makePool, rollup, tx } from '../mempool/helpers.ts';
 
@@ -164,6 +166,37 @@ describe('ingress', () => {
     expect(a.published).toHaveLength(1);
     await b.gossip.flush();
     expect(b.published).toHaveLength(0);
+  });
+});
+
+describe('the in-process adapter submits through the ingress', () => {
+  it('passes its origin, and turns every refusal into a SubmitResult with the ingress code', async () => {
+    const { ingress, registry, pushed } = setup();
+    const src = new MemorySource();
+    const origins: SubmitOrigin[] = [];
+    src.submit = (t: TxEnvelope, origin: SubmitOrigin) => {
+      origins.push(origin);
+      return ingress.submitTransaction(t, origin);
+    };
+    const ad = createInProcessAdapter(src);
+    const t = tx(1);
+    expect(await ad.submitTransaction(t)).toEqual({ accepted: true, txHash: txHash(t), retryable: false });
+    expect(pushed).toEqual([t]);
+    expect(await ad.submitTransaction(t)).toMatchObject({
+      accepted: false,
+      txHash: txHash(t),
+      rejectCode: 'DUPLICATE',
+    });
+    // Garbage from an embedded caller is a refusal, never an exception.
+    const odd = await ad.submitTransaction({ namespace: 2 ** 40, payload: new Uint8Array(100_000) });
+    expect(odd).toMatchObject({ accepted: false, rejectCode: 'INVALID_NAMESPACE', retryable: false });
+    expect(odd.txHash).toHaveLength(32);
+    const empty = await ad.submitTransaction({ namespace: 1, payload: new Uint8Array(0) });
+    expect(empty).toMatchObject({ accepted: false, rejectCode: 'EMPTY_TX' });
+    expect(origins).toEqual(['in_process', 'in_process', 'in_process', 'in_process']);
+    expect(await registry.metrics()).toContain(
+      'ordo_ingress_submitted_total{origin="in_process",kind="tx",result="rejected"} 2',
+    );
   });
 });
 
