@@ -104,33 +104,21 @@ export class RollupRpc {
     const d = this.#d;
     const chain = d.chain;
     /** A method without params: check that none were sent, then answer. */
-    const none =
-      (name: string, answer: () => unknown): Handler =>
-      (p) => {
+    const plain = (name: string, answer: () => unknown): void => {
+      m.set(name, (p) => {
         arity(p, 0, 0, `no params for ${name}`);
         return answer();
-      };
+      });
+    };
 
-    m.set(
-      'eth_chainId',
-      none('eth_chainId', () => qty(d.chainId)),
-    );
-    m.set(
-      'net_version',
-      none('net_version', () => d.chainId.toString()),
-    );
+    plain('eth_chainId', () => qty(d.chainId));
+    plain('net_version', () => d.chainId.toString());
     m.set('net_listening', () => true);
     m.set('net_peerCount', () => '0x0');
-    m.set(
-      'web3_clientVersion',
-      none('web3_clientVersion', () => d.clientVersion),
-    );
+    plain('web3_clientVersion', () => d.clientVersion);
     m.set('eth_syncing', () => false);
     m.set('eth_accounts', () => []);
-    m.set(
-      'eth_blockNumber',
-      none('eth_blockNumber', () => qty(chain.head())),
-    );
+    plain('eth_blockNumber', () => qty(chain.head()));
     m.set('eth_gasPrice', () => qty(d.baseFee));
     // Ordo orders by fair selection, not by tip: no tip is needed to be included.
     m.set('eth_maxPriorityFeePerGas', () => '0x0');
@@ -329,10 +317,7 @@ export class RollupRpc {
       const num = (r: BlockRef | undefined) => (r !== undefined && 'number' in r ? r.number : undefined);
       return this.filters.newLogFilter(f, num(f.fromBlock), num(f.toBlock));
     });
-    m.set(
-      'eth_newBlockFilter',
-      none('eth_newBlockFilter', () => this.filters.newBlockFilter()),
-    );
+    plain('eth_newBlockFilter', () => this.filters.newBlockFilter());
     m.set('eth_newPendingTransactionFilter', () => {
       throw ethError('pending transaction filters are not supported');
     });
