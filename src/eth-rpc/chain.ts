@@ -261,6 +261,22 @@ export class EvmChain {
     return b;
   }
 
+  /**
+   * Whether block `height` has a log `match` accepts, from the executor's receipts alone (no
+   * transaction decoding): eth_getLogs skips the blocks that answer false. True when unsure.
+   */
+  async mayHaveLogs(
+    height: number,
+    match: (address: Uint8Array, topics: Uint8Array[]) => boolean,
+  ): Promise<boolean> {
+    if (height < 1 || height > this.#indexed) return false;
+    const cached = this.#cache.get(height);
+    const receipts =
+      cached?.txs.map((t) => t.receipt) ?? (await this.#o.source.getResult(this.namespace, height))?.receipts;
+    if (receipts === undefined) return true;
+    return receipts.some((r) => r.logs.some((l) => match(l.address, l.topics)));
+  }
+
   #remember(b: EthBlock): void {
     this.#cache.set(b.number, b);
     if (this.#cache.size > CACHE_BLOCKS) {
