@@ -531,6 +531,13 @@ export class Testnet {
         `  ${l.id.padEnd(7)} ${l.role.padEnd(9)} rpc ${l.rpc}  grpc ${l.grpc}  p2p ${l.p2p.split('/p2p/')[0]}  pid ${n.proc.pid}`,
       );
     }
+    const first = this.#nodes[0]?.layout.rpc;
+    for (const r of this.net.genesis.rollups) {
+      if (r.kind === 'evm' && first !== undefined)
+        lines.push(
+          `  ethereum rpc ${r.name} (chain id ${r.evmChainId}): ${first.replace(/\/+$/, '')}/evm/${r.namespace} (every node serves /evm/${r.namespace})`,
+        );
+    }
     lines.push(`  dashboard ${this.dashboardUrl}`);
     lines.push(
       `control: ordo testnet kill|restart|pause|resume|partition|heal NODE... --dir ${this.o.dir}; Ctrl-C stops everything`,

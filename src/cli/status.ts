@@ -1,5 +1,6 @@
 /**
- * `ordo status [--rpc URL]`: asks a running node for `ordo_status` and prints it as JSON.
+ * `ordo status [--rpc URL]`: asks a running node for `ordo_status` and prints it as JSON, with the
+ * full Ethereum JSON-RPC URL of each EVM rollup (`rollups[].ethRpc`, e.g. http://127.0.0.1:8545/evm/3).
  */
 import { DEFAULT_CONFIG } from '../config/index.ts';
 import { isOrdoError, OrdoError } from '../errors.ts';
@@ -28,6 +29,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
     if (isOrdoError(err) && err.code === 'RPC_UNREACHABLE')
       throw new OrdoError(err.code, `${err.message}; is a node running there? --rpc URL names another`);
     throw err;
+  }
+  const s = status as { rollups?: { ethRpc?: unknown }[] } | null;
+  const base = url.replace(/\/+$/, '');
+  for (const r of s?.rollups ?? []) {
+    if (typeof r.ethRpc === 'string' && r.ethRpc.startsWith('/')) r.ethRpc = `${base}${r.ethRpc}`;
   }
   process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
   return 0;

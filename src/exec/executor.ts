@@ -59,6 +59,11 @@ export interface Executor {
   getReceipt(namespace: number, height: number, index: number): Promise<Receipt | undefined>;
   /** Next nonce of `sender` in committed state (transfer: hex pubkey; evm: 0x address). */
   accountNonce(namespace: number, sender: string): bigint;
+  /**
+   * Read access to a rollup's committed state (the Ethereum RPC's balances, code, storage and
+   * `eth_call` base). The getter sees the state as it is when called: it follows later commits.
+   */
+  stateGetter(namespace: number): (key: string) => string | undefined;
   /** Last executed height and state root of a rollup. */
   head(namespace: number): { height: number; stateRoot: Uint8Array };
   /** Called after each executed block's results are persisted. Returns an unsubscribe function. */
@@ -242,6 +247,10 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     accountNonce(namespace, sender) {
       const l = lane(namespace);
       return l.vm.nonceOf((k) => l.state.state.get(k), sender);
+    },
+    stateGetter(namespace) {
+      const s = lane(namespace).state.state;
+      return (k) => s.get(k);
     },
     head(namespace) {
       const s = lane(namespace).state;

@@ -10,7 +10,17 @@ export {
   tokenAirdropData,
   tokenTransferData,
 } from './evm/contracts.ts';
-export { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, EvmVm } from './evm/vm.ts';
+export {
+  DEFAULT_EVM_BASE_FEE,
+  DEFAULT_EVM_FEE_RECIPIENT,
+  decodeEvmAccount,
+  EVM_BLOCK_GAS_LIMIT,
+  EvmVm,
+  encodeEvmAccount,
+  evmAccountKey,
+  evmStorageKey,
+  ViewStateManager,
+} from './evm/vm.ts';
 export type { Executor, ExecutorOptions, ExecutorStats, ResultsListener } from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
@@ -26,3 +36,4 @@ export {
 } from './transfer/tx.ts';
 export { decodeTransferAccount, TransferVm, transferAccountKey } from './transfer/vm.ts';
 export type { BlockContext, ExecStatus, Log, NamespaceResult, Receipt } from './types.ts';
+export { TxView } from './view.ts';

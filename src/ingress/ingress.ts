@@ -36,6 +36,12 @@ export interface IngressDeps {
   mempool: { add(tx: TxEnvelope, source: 'rpc'): AdmitResult };
   /** Batched transaction gossip (p2p's `TxGossip` fits). */
   gossip: { push(tx: TxEnvelope): void };
+  /**
+   * Kind-specific admission after the ingress's own checks and before the mempool (the Ethereum RPC's
+   * checks for raw transactions of EVM rollups: chain id, signature, intrinsic gas, fee floor, nonce,
+   * balance). Synchronous; undefined = go on.
+   */
+  admission?: (tx: TxEnvelope) => { code: IngressErrorCode; message: string } | undefined;
   /** Told about every admitted transaction (submit → commit latency). */
   submissions?: { submitted(hash: Uint8Array): void };
   /** Cap on one payload below the protocol limit (default `LIMITS.maxTxBytes`). */
@@ -76,6 +82,11 @@ export function createIngress(deps: IngressDeps): Ingress {
     return undefined;
   }
 
+  function kindCheck(tx: TxEnvelope): IngressResult | undefined {
+    const bad = deps.admission?.(tx);
+    return bad === undefined ? undefined : refuse(bad.code, bad.message, false);
+  }
+
   return {
     maxTxBytes,
     submitTransaction(tx, origin: IngressOrigin) {
@@ -83,7 +94,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       if (stopped) {
         r = refuse('SHUTTING_DOWN', 'the node is shutting down; submit to another node', true);
       } else {
-        r = check(tx) ?? deps.mempool.add(tx, 'rpc');
+        r = check(tx) ?? kindCheck(tx) ?? deps.mempool.add(tx, 'rpc');
       }
       if (r.ok) {
         deps.gossip.push(tx);

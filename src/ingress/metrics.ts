@@ -47,7 +47,7 @@ export function createIngressMetrics(registry: Registry | undefined): IngressMet
   };
   new Counter({
     name: 'ordo_ingress_submitted_total',
-    help: 'Submissions through the ingress by origin (jsonrpc, grpc, in_process), kind and result (accepted, duplicate, rejected)',
+    help: 'Submissions through the ingress by origin (jsonrpc, grpc, in_process, eth_rpc), kind and result (accepted, duplicate, rejected)',
     labelNames: ['origin', 'kind', 'result'],
     registers,
     collect() {

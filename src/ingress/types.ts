@@ -7,10 +7,10 @@ import type { RejectCode } from '../mempool/index.ts';
 import type { TxEnvelope } from '../types.ts';
 
 /** Which door a submission came through (the `origin` label of the ingress metrics). */
-export type IngressOrigin = 'jsonrpc' | 'grpc' | 'in_process';
+export type IngressOrigin = 'jsonrpc' | 'grpc' | 'in_process' | 'eth_rpc';
 
 /** Every origin, for pre-creating metric series and for tests. */
-export const INGRESS_ORIGINS: readonly IngressOrigin[] = ['jsonrpc', 'grpc', 'in_process'];
+export const INGRESS_ORIGINS: readonly IngressOrigin[] = ['jsonrpc', 'grpc', 'in_process', 'eth_rpc'];
 
 /**
  * Why a submission was refused. The first three are the ingress's own checks; the rest come from

@@ -97,6 +97,11 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     prune() {
       pool.sweep(pool.clock());
     },
+    nextNonce(namespace, sender) {
+      const lane = lanes.byNamespace.get(namespace);
+      if (lane === undefined || !lane.classified) return undefined;
+      return pool.nonces.nextFor(lane, sender);
+    },
     onAdmit(listener) {
       pool.listeners.push(listener);
     },

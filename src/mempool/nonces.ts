@@ -46,6 +46,13 @@ export class NonceBook {
     return `${lane.namespace}:${sender}`;
   }
 
+  /** The nonce a sender's next transaction must carry: past its pending ones, else its account nonce. */
+  nextFor(lane: Lane, sender: string): bigint {
+    const key = NonceBook.senderKey(lane, sender);
+    const st = this.#senders.get(key);
+    return st !== undefined ? st.next : this.#accountNonceOf(lane, sender, key);
+  }
+
   /** A new admission starts: forget the previous one's `accountNonce` answer. */
   beginAdmission(): void {
     this.#memoKey = null;

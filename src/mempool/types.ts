@@ -62,6 +62,12 @@ export interface LaneMempool extends Mempool {
   pendingHashes(): Uint8Array[];
   /** Remove a pending transaction found invalid later (e.g. by the executor); status `dropped: invalid`. */
   invalidate(hash: Uint8Array, message: string): boolean;
+  /**
+   * The next nonce `sender` can use in an executed lane: the end of its contiguous run of pending
+   * transactions, else its committed next nonce (Ethereum's `pending` transaction count). Undefined for
+   * lanes without nonce handling.
+   */
+  nextNonce(namespace: Namespace, sender: string): bigint | undefined;
   /** Apply time-to-live expiry now (also done lazily by every other call). */
   prune(): void;
   onAdmit(listener: AdmitListener): void;

@@ -22,6 +22,7 @@ import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
 import { toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
+import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
 import { createMempool, type LaneMempool } from '../mempool/index.ts';
@@ -78,6 +79,7 @@ export class OrdoNode {
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
   #ingress: Ingress | undefined;
+  #ethRpc: EthRpc | undefined;
   #headListeners = new Set<(height: number) => void>();
   #execChain: Promise<void> = Promise.resolve();
   #blockedPeers = new Set<string>();
@@ -119,6 +121,16 @@ export class OrdoNode {
   get grpcAddress(): string | null {
     if (this.config.grpc.listen === null) return null;
     return `${parseHostPort(this.config.grpc.listen).host}:${this.#adapterPort}`;
+  }
+
+  /** Ethereum JSON-RPC endpoints of the EVM rollups (issue 24). */
+  get ethRpcUrls(): { namespace: number; name: string; chainId: number; url: string }[] {
+    return (this.#ethRpc?.endpoints() ?? []).map((e) => ({
+      namespace: e.namespace,
+      name: e.name,
+      chainId: e.chainId,
+      url: `${this.rpcUrl}${e.path}`,
+    }));
   }
 
   get peerId(): string {
@@ -182,7 +194,9 @@ export class OrdoNode {
     const executed = new Set(executor.executedNamespaces());
     this.#replayExecution(store, executor);
 
-    // 3. mempool
+    // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
+    // (sender recovered): that answer is used once for the very same payload, synchronously next.
+    let preclassified: { payload: Uint8Array; sender: string; nonce: bigint } | undefined;
     const mempool = createMempool({
       rollups: genesis.rollups,
       limits: {
@@ -193,8 +207,12 @@ export class OrdoNode {
         maxBacklogSeconds: config.mempool.maxBacklogSeconds,
         minBacklogTxs: config.mempool.minBacklogTxs,
       },
-      classify: (tx) =>
-        executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined,
+      classify: (tx) => {
+        const pre = preclassified;
+        preclassified = undefined;
+        if (pre !== undefined && pre.payload === tx.payload) return { sender: pre.sender, nonce: pre.nonce };
+        return executed.has(tx.namespace) ? executor.classify(tx.namespace, tx.payload) : undefined;
+      },
       accountNonce: (ns, sender) => executor.accountNonce(ns, sender),
       logger: root,
       registry,
@@ -248,6 +266,8 @@ export class OrdoNode {
       mempool,
       gossip,
       submissions,
+      // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
+      admission: (tx) => this.#ethRpc?.admission(tx),
       registry,
       logger: root,
     });
@@ -306,6 +326,23 @@ export class OrdoNode {
       submissions.committed(block.txs);
       this.#onCommit(block, cert);
     });
+
+    // 6b. Ethereum JSON-RPC of the EVM rollups: a block index that follows the executor.
+    const ethRpc = createEthRpc({
+      rollups: genesis.rollups,
+      executor,
+      store,
+      mempool,
+      ingress,
+      preclassified: (payload, sender, nonce) => {
+        preclassified = { payload, sender, nonce };
+      },
+      genesisTimeMs: genesis.genesisTimeMs,
+      logger: root,
+    });
+    await ethRpc.start();
+    this.#ethRpc = ethRpc;
+    this.#started.push({ name: 'eth-rpc', stop: () => ethRpc.stop() });
 
     // 7. rollup adapter (gRPC): bound now, before consensus starts
     if (config.grpc.listen !== null) {
@@ -370,6 +407,7 @@ export class OrdoNode {
       maxSubmitBatch: config.rpc.maxBatchRequests,
       onCommit: (l) => this.onCommit(l),
     });
+    ethRpc.mount(rpc);
     if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
     this.#rpc = rpc;
     await bindListener(
@@ -393,6 +431,7 @@ export class OrdoNode {
         peerId: this.#peerId,
         rpc: this.rpcUrl,
         grpc: this.grpcAddress,
+        ethRpc: this.ethRpcUrls.map((e) => e.url),
         validator: signer !== null,
       },
       'node started',

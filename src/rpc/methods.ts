@@ -163,7 +163,13 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
       })),
       peers: d.peers().length,
       mempool: d.mempool.stats(),
-      rollups: d.genesis.rollups.map((r) => ({ namespace: r.namespace, name: r.name, kind: r.kind })),
+      rollups: d.genesis.rollups.map((r) => ({
+        namespace: r.namespace,
+        name: r.name,
+        kind: r.kind,
+        // EVM rollups: their Ethereum JSON-RPC path on this port (src/eth-rpc) and chain id.
+        ...(r.kind === 'evm' ? { ethRpc: `/evm/${r.namespace}`, evmChainId: r.evmChainId } : {}),
+      })),
     };
   });
 

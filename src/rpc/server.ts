@@ -117,6 +117,8 @@ export class RpcServer {
   readonly #opts: RpcServerOptions;
   readonly #limits: RpcLimits;
   readonly #methods = new Map<string, Handler>();
+  /** Method tables served at other paths (POST and WebSocket upgrade), e.g. `/evm/3` (src/eth-rpc). */
+  readonly #mounts = new Map<string, ReadonlyMap<string, Handler>>();
   readonly #log: Logger;
   readonly #perAddress = new Map<string, number>();
   readonly #refused: Counter<'reason'> | undefined;
@@ -151,6 +153,21 @@ export class RpcServer {
     this.#methods.set(method, handler);
   }
 
+  /**
+   * Serve another method table at `path` (exact match, HTTP POST and WebSocket): a component with its
+   * own JSON-RPC dialect (the Ethereum RPC of an EVM rollup) gets its own door on the same port, with
+   * the same limits.
+   */
+  mount(path: string, methods: ReadonlyMap<string, Handler>): void {
+    if (!path.startsWith('/') || path === '/') throw new RangeError(`cannot mount at ${path}`);
+    this.#mounts.set(path, methods);
+  }
+
+  /** The mounted table at `path` (a trailing slash is ignored). */
+  #mountAt(path: string): ReadonlyMap<string, Handler> | undefined {
+    return this.#mounts.size === 0 ? undefined : this.#mounts.get(path.replace(/\/+$/, ''));
+  }
+
   get port(): number {
     return (this.#http?.address() as AddressInfo | null)?.port ?? 0;
   }
@@ -172,7 +189,8 @@ export class RpcServer {
     http.on('connection', (socket: Socket) => this.#onConnection(socket));
     const wss = new WebSocketServer({ noServer: true, maxPayload: l.maxBodyBytes });
     http.on('upgrade', (req, socket, head) => {
-      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, socket as Socket));
+      const table = this.#mountAt((req.url ?? '/').split('?')[0] ?? '/') ?? this.#methods;
+      wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, socket as Socket, table));
     });
     this.#http = http;
     this.#wss = wss;
@@ -265,7 +283,7 @@ export class RpcServer {
           ),
         );
       }
-      const out = await this.#handle(body, {});
+      const out = await this.#handle(body, {}, this.#mountAt(path) ?? this.#methods);
       if (out === undefined) {
         res.writeHead(204, corsHeaders());
         res.end();
@@ -280,7 +298,7 @@ export class RpcServer {
     }
   }
 
-  #onWs(ws: WebSocket, socket: Socket): void {
+  #onWs(ws: WebSocket, socket: Socket, table: ReadonlyMap<string, Handler>): void {
     const l = this.#limits;
     const subs = new Map<string, () => void>();
     const closers: (() => void)[] = [];
@@ -379,7 +397,7 @@ export class RpcServer {
         return;
       }
       inFlight++;
-      void this.#handle(data.toString(), ctx)
+      void this.#handle(data.toString(), ctx, table)
         .then((out) => {
           if (out !== undefined) send(out);
         })
@@ -398,13 +416,21 @@ export class RpcServer {
   }
 
   /** Handle one JSON-RPC payload (single or batch); undefined when only notifications were sent. */
-  async handleText(text: string, ctx: CallContext): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
-    const out = await this.#handle(text, ctx);
+  async handleText(
+    text: string,
+    ctx: CallContext,
+    table: ReadonlyMap<string, Handler> = this.#methods,
+  ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+    const out = await this.#handle(text, ctx, table);
     return out === undefined ? undefined : (JSON.parse(out) as JsonRpcResponse | JsonRpcResponse[]);
   }
 
   /** Handle one payload and serialise the answer within `maxResponseBytes`. */
-  async #handle(text: string, ctx: CallContext): Promise<string | undefined> {
+  async #handle(
+    text: string,
+    ctx: CallContext,
+    table: ReadonlyMap<string, Handler>,
+  ): Promise<string | undefined> {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -413,7 +439,7 @@ export class RpcServer {
     }
     const max = this.#limits.maxResponseBytes;
     if (!Array.isArray(msg)) {
-      const out = await this.#call(msg, ctx);
+      const out = await this.#call(msg, ctx, table);
       if (out === undefined) return undefined;
       const s = JSON.stringify(out);
       if (s.length <= max) return s;
@@ -437,7 +463,7 @@ export class RpcServer {
     let bytes = 2;
     try {
       for (let i = 0; i < msg.length; i++) {
-        const out = await this.#call(msg[i], ctx);
+        const out = await this.#call(msg[i], ctx, table);
         if (out !== undefined) {
           const s = JSON.stringify(out);
           bytes += s.length + 1;
@@ -472,7 +498,11 @@ export class RpcServer {
     };
   }
 
-  async #call(msg: unknown, ctx: CallContext): Promise<JsonRpcResponse | undefined> {
+  async #call(
+    msg: unknown,
+    ctx: CallContext,
+    table: ReadonlyMap<string, Handler>,
+  ): Promise<JsonRpcResponse | undefined> {
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
       return errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: expected a JSON-RPC object');
     }
@@ -492,7 +522,7 @@ export class RpcServer {
     if (typeof m.method !== 'string')
       return errorResponse(id, RPC.INVALID_REQUEST, 'invalid request: "method" must be a string');
     const isNotification = !('id' in m);
-    const handler = this.#methods.get(m.method);
+    const handler = table.get(m.method);
     if (handler === undefined) {
       return isNotification
         ? undefined

@@ -37,7 +37,9 @@ const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
 export const DEFAULT_EVM_FEE_RECIPIENT = '0x0000000000000000000000000000000000000fee';
 export const DEFAULT_EVM_BASE_FEE = 1_000_000_000n;
-const BLOCK_GAS_LIMIT = 1n << 50n;
+/** The GASLIMIT every EVM block reports (execution bounds blocks by Ordo's block size, not gas). */
+export const EVM_BLOCK_GAS_LIMIT = 1n << 50n;
+const BLOCK_GAS_LIMIT = EVM_BLOCK_GAS_LIMIT;
 
 const lat = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bin = (s: string): Uint8Array => {

@@ -1,0 +1,238 @@
+/**
+ * Admission of raw Ethereum transactions (eth_sendRawTransaction) against the pending state of the
+ * rollup, answered with Ethereum's own messages (the ones geth sends and viem/ethers classify):
+ *
+ *   oversized data · transaction type not supported · invalid chain id for signer · invalid sender ·
+ *   intrinsic gas too low · exceeds block gas limit · max fee per gas less than block base fee ·
+ *   nonce too low · nonce too high · insufficient funds for gas * price + value
+ *
+ * "Pending state" = the executor's committed balance and nonce, minus what this node's in-flight
+ * transactions of the same sender (admitted here, not yet executed) can spend; the mempool knows the
+ * sender's next pending nonce and bounds nonce gaps. What passes goes through the node's one ingress
+ * (origin `eth_rpc`), which admits to the mempool and gossips.
+ */
+import type { Common } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { EVM_BLOCK_GAS_LIMIT } from '../exec/index.ts';
+import { invalidParams, RpcError } from '../rpc/index.ts';
+import { data } from './params.ts';
+
+/** geth's code for transaction-pool refusals and other server-side failures. */
+export const ETH_SERVER_ERROR = -32000;
+
+export const ethError = (message: string, extra?: unknown): RpcError =>
+  new RpcError(ETH_SERVER_ERROR, message, extra);
+
+export interface Decoded {
+  tx: TypedTransaction;
+  hash: Uint8Array;
+  from: Uint8Array;
+  fromHex: string;
+  /** gasLimit × max fee per gas + value: what the sender must hold. */
+  maxCost: bigint;
+}
+
+/** The chain id a raw transaction was signed for, read from its RLP before a full decode. */
+export function chainIdOf(raw: Uint8Array): bigint | 'unprotected' | undefined {
+  try {
+    const first = raw[0]!;
+    if (first <= 0x7f) {
+      const fields = RLP.decode(raw.subarray(1)) as Uint8Array[];
+      const c = fields[0];
+      return c instanceof Uint8Array ? (c.byteLength === 0 ? 0n : BigInt(data(c))) : undefined;
+    }
+    const fields = RLP.decode(raw) as Uint8Array[];
+    const v = fields[6];
+    if (!(v instanceof Uint8Array)) return undefined;
+    const n = v.byteLength === 0 ? 0n : BigInt(data(v));
+    if (n === 27n || n === 28n) return 'unprotected';
+    return n >= 35n ? (n - 35n) / 2n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stateless checks and decode. Throws an RpcError with Ethereum's message. */
+export function decodeRaw(raw: Uint8Array, common: Common, chainId: bigint, maxBytes: number): Decoded {
+  if (raw.byteLength === 0) throw invalidParams('empty transaction');
+  if (raw.byteLength > maxBytes)
+    throw ethError(`oversized data: ${raw.byteLength} bytes, the limit is ${maxBytes}`);
+  const type = raw[0]! <= 0x7f ? raw[0]! : 0;
+  if (type > 2) throw ethError(`transaction type not supported: type ${type} (legacy, 1 and 2 are)`);
+  const cid = chainIdOf(raw);
+  if (cid === undefined) throw invalidParams('transaction is not valid RLP of a signed transaction');
+  if (cid === 'unprotected') throw ethError('only replay-protected (EIP-155) transactions allowed over RPC');
+  if (cid !== chainId) throw ethError(`invalid chain id for signer: have ${cid} want ${chainId}`);
+  let tx: TypedTransaction;
+  try {
+    tx = createTxFromRLP(raw, { common }) as TypedTransaction;
+  } catch (err) {
+    const m = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'malformed';
+    throw invalidParams(`transaction could not be decoded: ${m}`);
+  }
+  let from: Uint8Array;
+  try {
+    if (!tx.isSigned()) throw new Error('unsigned');
+    from = tx.getSenderAddress().bytes;
+  } catch {
+    throw ethError('invalid sender: the signature does not recover an address');
+  }
+  const intrinsic = tx.getIntrinsicGas();
+  if (tx.gasLimit < intrinsic)
+    throw ethError(`intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${intrinsic}`);
+  if (tx.gasLimit > EVM_BLOCK_GAS_LIMIT)
+    throw ethError(`exceeds block gas limit: gas ${tx.gasLimit}, limit ${EVM_BLOCK_GAS_LIMIT}`);
+  const feeCap =
+    'maxFeePerGas' in tx
+      ? (tx as { maxFeePerGas: bigint }).maxFeePerGas
+      : (tx as { gasPrice: bigint }).gasPrice;
+  return {
+    tx,
+    hash: keccak_256(raw),
+    from,
+    fromHex: data(from),
+    maxCost: tx.gasLimit * feeCap + tx.value,
+  };
+}
+
+export function feeCapOf(tx: TypedTransaction): bigint {
+  return 'maxFeePerGas' in tx
+    ? (tx as { maxFeePerGas: bigint }).maxFeePerGas
+    : (tx as { gasPrice: bigint }).gasPrice;
+}
+
+export interface EvmAdmissionDeps {
+  common: Common;
+  chainId: bigint;
+  baseFee: bigint;
+  maxTxBytes: number;
+  /** Executed account state. */
+  account(address: Uint8Array): { nonce: bigint; balance: bigint };
+  /** Told the sender of every admitted transaction (the block index then skips a recovery). */
+  hintSender?: (txHash: Uint8Array, from: Uint8Array) => void;
+  /** Told the sender and nonce of a payload about to enter the mempool (its classification). */
+  preclassified?: (payload: Uint8Array, sender: string, nonce: bigint) => void;
+}
+
+/** Ingress refusal codes this admission answers with (the message is Ethereum's). */
+export type EvmRefusalCode = 'INVALID_TX' | 'NONCE_TOO_LOW' | 'TX_TOO_LARGE';
+
+/**
+ * The admission of one EVM rollup, for every door: `check` for eth_sendRawTransaction (throws
+ * Ethereum's errors), `ingressCheck` as the ingress's per-kind hook (raw EVM payloads submitted through
+ * `ordo_*`, gRPC or in-process get the same checks), `admitted` when the mempool took the payload.
+ */
+export class EvmAdmission {
+  readonly #d: EvmAdmissionDeps;
+  readonly #inFlight = new InFlight();
+  /** The payload checked last, so the ingress hook and the admit listener do not decode it again. */
+  #checked: { raw: Uint8Array; dec: Decoded } | undefined;
+
+  constructor(d: EvmAdmissionDeps) {
+    this.#d = d;
+  }
+
+  /** Every check, stateless then against the pending state. Throws an RpcError with Ethereum's message. */
+  check(raw: Uint8Array): Decoded {
+    const d = this.#d;
+    const dec = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
+    const { tx, fromHex } = dec;
+    const feeCap = feeCapOf(tx);
+    if (feeCap < d.baseFee)
+      throw ethError(
+        `max fee per gas less than block base fee: address ${fromHex}, maxFeePerGas: ${feeCap}, baseFee: ${d.baseFee}`,
+      );
+    const acct = d.account(dec.from);
+    if (tx.nonce < acct.nonce)
+      throw ethError(`nonce too low: next nonce ${acct.nonce}, tx nonce ${tx.nonce}`);
+    const reserved = this.#inFlight.reserved(fromHex, acct.nonce, tx.nonce);
+    const have = acct.balance - reserved;
+    if (have < dec.maxCost)
+      throw ethError(
+        `insufficient funds for gas * price + value: address ${fromHex} have ${have < 0n ? 0n : have} want ${dec.maxCost}`,
+      );
+    this.#checked = { raw, dec };
+    return dec;
+  }
+
+  /** The ingress hook: undefined = go on to the mempool; else the refusal. Never throws. */
+  ingressCheck(payload: Uint8Array): { code: EvmRefusalCode; message: string } | undefined {
+    let dec: Decoded;
+    if (this.#checked?.raw === payload) dec = this.#checked.dec;
+    else {
+      try {
+        dec = this.check(payload);
+      } catch (err) {
+        const message =
+          err instanceof Error ? err.message.replace(/^invalid params: /, '') : 'invalid transaction';
+        const code: EvmRefusalCode = message.startsWith('nonce too low')
+          ? 'NONCE_TOO_LOW'
+          : message.startsWith('oversized data')
+            ? 'TX_TOO_LARGE'
+            : 'INVALID_TX';
+        return { code, message };
+      }
+    }
+    this.#d.preclassified?.(payload, dec.fromHex, dec.tx.nonce);
+    return undefined;
+  }
+
+  /** The mempool admitted `payload`: reserve its spending and hand its sender to the block index. */
+  admitted(payload: Uint8Array): void {
+    const c = this.#checked;
+    if (c === undefined || c.raw !== payload) return;
+    this.#checked = undefined;
+    this.#inFlight.add(c.dec.fromHex, c.dec.tx.nonce, c.dec.maxCost);
+    this.#d.hintSender?.(c.dec.hash, c.dec.from);
+  }
+}
+
+/**
+ * What this node has admitted and not seen executed yet, per sender: nonce → max cost. Bounded: at most
+ * `maxTracked` entries; past it the oldest senders are forgotten (their spending is then not reserved).
+ */
+export class InFlight {
+  readonly #bySender = new Map<string, Map<bigint, bigint>>();
+  #size = 0;
+  readonly #max: number;
+
+  constructor(maxTracked = 100_000) {
+    this.#max = maxTracked;
+  }
+
+  add(sender: string, nonce: bigint, cost: bigint): void {
+    let m = this.#bySender.get(sender);
+    if (m === undefined) {
+      m = new Map();
+      this.#bySender.set(sender, m);
+    }
+    if (!m.has(nonce)) this.#size++;
+    m.set(nonce, cost);
+    while (this.#size > this.#max) {
+      const [k, oldest] = this.#bySender.entries().next().value as [string, Map<bigint, bigint>];
+      this.#size -= oldest.size;
+      this.#bySender.delete(k);
+    }
+  }
+
+  /** Reserved spending of `sender` below nonce `below`, forgetting nonces under `executedNonce`. */
+  reserved(sender: string, executedNonce: bigint, below: bigint): bigint {
+    const m = this.#bySender.get(sender);
+    if (m === undefined) return 0n;
+    let sum = 0n;
+    for (const [n, c] of m) {
+      if (n < executedNonce) {
+        m.delete(n);
+        this.#size--;
+      } else if (n < below) sum += c;
+    }
+    if (m.size === 0) this.#bySender.delete(sender);
+    return sum;
+  }
+
+  size(): number {
+    return this.#size;
+  }
+}

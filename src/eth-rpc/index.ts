@@ -1,0 +1,179 @@
+/**
+ * The Ethereum JSON-RPC component's public surface (issue 24): every EVM rollup served at
+ * `/evm/<namespace>` on the node's JSON-RPC port (HTTP POST and WebSocket), so viem, ethers and wallets
+ * talk to it unmodified. The node builds it with `createEthRpc`, starts it after the executor (it
+ * catches its block index up to the executor's head), mounts it on the RPC server, and stops it before
+ * the executor. See docs/eth-rpc.md.
+ *
+ *   executor (results persisted) ─▶ EvmChain (rollup blocks, keccak tx index) ─▶ filters, subscriptions
+ *   client ─▶ /evm/<ns> ─▶ RollupRpc methods ─▶ state reads / simulations (EvmStateReader)
+ *                                          └─▶ eth_sendRawTransaction ─▶ admission ─▶ ingress (eth_rpc)
+ */
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import type { Logger } from 'pino';
+import type { RollupConfig } from '../config/index.ts';
+import { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, type NamespaceResult } from '../exec/index.ts';
+import type { IngressResult } from '../ingress/index.ts';
+import type { TxStatus } from '../mempool/index.ts';
+import type { Handler } from '../rpc/index.ts';
+import type { KvStore } from '../store/index.ts';
+import type { Block } from '../types.ts';
+import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
+import { EvmChain } from './chain.ts';
+import { RollupRpc } from './methods.ts';
+import { EvmStateReader } from './state.ts';
+
+export { ethBlockHash } from './chain.ts';
+export { revertReason } from './state.ts';
+
+export interface EthRpcDeps {
+  rollups: readonly RollupConfig[];
+  executor: {
+    stateGetter(namespace: number): (key: string) => string | undefined;
+    getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
+    head(namespace: number): { height: number };
+    subscribe(listener: (height: number, results: Map<number, NamespaceResult>) => void): () => void;
+  };
+  store: {
+    baseHeight(): number;
+    getBlock(height: number): Promise<Block | undefined>;
+    getBlockHash(height: number): Promise<Uint8Array | undefined>;
+    sub(prefix: string, opts?: { sync?: boolean }): KvStore;
+  };
+  mempool: {
+    nextNonce(namespace: number, sender: string): bigint | undefined;
+    status(hash: Uint8Array): TxStatus;
+    /** Admitted transactions (their spending is reserved until executed). */
+    onAdmit?(listener: (tx: { namespace: number; payload: Uint8Array }) => void): void;
+  };
+  /** The node's ingress, origin `eth_rpc`. */
+  ingress: {
+    submitTransaction(tx: { namespace: number; payload: Uint8Array }, origin: 'eth_rpc'): IngressResult;
+    readonly maxTxBytes: number;
+  };
+  /**
+   * Told, just before a raw transaction enters the ingress, the sender and nonce admission recovered:
+   * the node hands them to the mempool's classification of that same payload (one signature recovery
+   * instead of two). Optional.
+   */
+  preclassified?: (payload: Uint8Array, sender: string, nonce: bigint) => void;
+  genesisTimeMs: number;
+  clientVersion?: string;
+  /** Must match the executor's VM options (defaults: 1 gwei, 0x…0fee). */
+  baseFeePerGas?: bigint;
+  feeRecipient?: string;
+  logger?: Logger;
+}
+
+/** The RPC path of an EVM rollup. */
+export const evmRpcPath = (namespace: number): string => `/evm/${namespace}`;
+
+export interface EthRpc {
+  /** Open the block indexes (catching up to the executor) and follow executed heights. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Mount every rollup's method table on the RPC server. */
+  mount(server: { mount(path: string, methods: ReadonlyMap<string, Handler>): void }): void;
+  /** What is served where (for `ordo status` and the testnet banner). */
+  endpoints(): { namespace: number; name: string; chainId: number; path: string }[];
+  /** Last indexed rollup block (tests). */
+  head(namespace: number): number;
+  /**
+   * The ingress's per-kind admission hook: Ethereum's checks for raw transactions of the EVM rollups
+   * served here, whatever door they came through; undefined for other namespaces or when they pass.
+   */
+  admission(tx: {
+    namespace: number;
+    payload: Uint8Array;
+  }): { code: EvmRefusalCode; message: string } | undefined;
+}
+
+export function createEthRpc(d: EthRpcDeps): EthRpc {
+  const log = d.logger?.child({ module: 'eth-rpc' });
+  const baseFee = d.baseFeePerGas ?? DEFAULT_EVM_BASE_FEE;
+  const feeRecipient = d.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT;
+  const evm = d.rollups.filter((r) => r.kind === 'evm' && r.evmChainId !== undefined);
+  const served = evm.map((r) => {
+    const chainId = BigInt(r.evmChainId!);
+    const common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, { hardfork: Hardfork.Prague });
+    const chain = new EvmChain({
+      namespace: r.namespace,
+      common,
+      baseFee,
+      genesisTimeMs: d.genesisTimeMs,
+      kv: d.store.sub(`eth/${r.namespace}`, { sync: false }),
+      source: {
+        getBlock: (h) => d.store.getBlock(h),
+        getBlockHash: (h) => d.store.getBlockHash(h),
+        getResult: (ns, h) => d.executor.getResult(ns, h),
+        executedHeight: (ns) => d.executor.head(ns).height,
+        baseHeight: () => d.store.baseHeight(),
+      },
+      ...(log !== undefined ? { logger: log } : {}),
+    });
+    const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
+    const maxTxBytes = Math.min(r.maxTxBytes, d.ingress.maxTxBytes);
+    const admission = new EvmAdmission({
+      common,
+      chainId,
+      baseFee,
+      maxTxBytes,
+      account: (a) => state.account(a),
+      hintSender: (h, from) => chain.hintSender(h, from),
+      ...(d.preclassified !== undefined ? { preclassified: d.preclassified } : {}),
+    });
+    const rpc = new RollupRpc({
+      namespace: r.namespace,
+      chainId,
+      common,
+      baseFee,
+      feeRecipient,
+      chain,
+      state,
+      mempool: d.mempool,
+      admission,
+      submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
+      maxTxBytes,
+      clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
+      ...(log !== undefined ? { logger: log } : {}),
+    });
+    return { rollup: r, chain, rpc, admission };
+  });
+  const byNamespace = new Map(served.map((s) => [s.rollup.namespace, s]));
+  d.mempool.onAdmit?.((tx) => byNamespace.get(tx.namespace)?.admission.admitted(tx.payload));
+  let unsubscribe: (() => void) | undefined;
+
+  return {
+    async start() {
+      for (const s of served) await s.chain.open();
+      unsubscribe = d.executor.subscribe((height, results) => {
+        for (const s of served) if (results.has(s.rollup.namespace)) s.chain.advance(height);
+      });
+      log?.info({ rollups: served.map((s) => evmRpcPath(s.rollup.namespace)) }, 'ethereum rpc ready');
+    },
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      for (const s of served) {
+        s.rpc.close();
+        await s.chain.stop();
+      }
+    },
+    mount(server) {
+      for (const s of served) server.mount(evmRpcPath(s.rollup.namespace), s.rpc.methods());
+    },
+    endpoints: () =>
+      served.map((s) => ({
+        namespace: s.rollup.namespace,
+        name: s.rollup.name,
+        chainId: s.rollup.evmChainId!,
+        path: evmRpcPath(s.rollup.namespace),
+      })),
+    head(namespace) {
+      return byNamespace.get(namespace)?.chain.head() ?? 0;
+    },
+    admission(tx) {
+      return byNamespace.get(tx.namespace)?.admission.ingressCheck(tx.payload);
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Reading an EVM rollup's state for the Ethereum RPC: accounts, code and storage from the executor's
+ * committed state, and `eth_call` / `eth_estimateGas` run by a private ethereumjs VM over a throw-away
+ * `TxView` of that state (plus any state overrides), so a simulation never writes anything.
+ *
+ * Only the current state exists (the executor keeps no history): queries at `latest`, `pending`,
+ * `safe`, `finalized` or the head's number or hash are answered; older blocks get -32000 "historical
+ * state is not available" (docs/eth-rpc.md). Simulations run one at a time per rollup (the VM's state
+ * manager holds one view), on a block at head + 1 whose base fee is 0, as geth does for calls without a
+ * gas price.
+ */
+import { createBlock } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { createTx, type TypedTransaction } from '@ethereumjs/tx';
+import { Address, KECCAK256_NULL } from '@ethereumjs/util';
+import { createVM, runTx, type VM } from '@ethereumjs/vm';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import {
+  DEFAULT_EVM_FEE_RECIPIENT,
+  decodeEvmAccount,
+  EVM_BLOCK_GAS_LIMIT,
+  encodeEvmAccount,
+  evmAccountKey,
+  evmStorageKey,
+  TxView,
+  ViewStateManager,
+} from '../exec/index.ts';
+import { RpcError } from '../rpc/index.ts';
+import type { AccountOverride, CallRequest } from './params.ts';
+import { data } from './params.ts';
+
+type Getter = (key: string) => string | undefined;
+
+const lat = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const bin = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+const KECCAK_NULL = lat(KECCAK256_NULL);
+
+/** Gas a simulation may use when the request names none (also the estimate's upper bound). */
+export const DEFAULT_GAS_CAP = 50_000_000n;
+/** eth_call / eth_estimateGas waiting per rollup before new ones are refused (-32003, retryable). */
+export const MAX_QUEUED_SIMULATIONS = 1024;
+
+export interface SimResult {
+  ok: boolean;
+  /** Return data, or the revert data when the call reverted. */
+  returnValue: Uint8Array;
+  gasUsed: bigint;
+  /** The EVM's error ("revert", "out of gas", …) when not ok. */
+  error?: string;
+}
+
+export class EvmStateReader {
+  readonly #get: Getter;
+  readonly #common: Common;
+  readonly #coinbase: Uint8Array;
+  #vm: { vm: VM; sm: ViewStateManager } | undefined;
+  #block: { number: number; timestamp: number; block: ReturnType<typeof createBlock> } | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(get: Getter, common: Common, coinbase = DEFAULT_EVM_FEE_RECIPIENT) {
+    this.#get = get;
+    this.#common = common;
+    this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
+  }
+
+  account(address: Uint8Array): { nonce: bigint; balance: bigint; codeHash: Uint8Array } {
+    const v = this.#get(evmAccountKey(address));
+    if (v === undefined) return { nonce: 0n, balance: 0n, codeHash: KECCAK256_NULL };
+    const a = decodeEvmAccount(v);
+    return { nonce: a.nonce, balance: a.balance, codeHash: bin(a.codeHash) };
+  }
+
+  code(address: Uint8Array): Uint8Array {
+    const v = this.#get(evmAccountKey(address));
+    if (v === undefined) return new Uint8Array(0);
+    const h = decodeEvmAccount(v).codeHash;
+    if (h === KECCAK_NULL) return new Uint8Array(0);
+    const code = this.#get(`C${h}`);
+    return code === undefined ? new Uint8Array(0) : bin(code);
+  }
+
+  /** A storage slot as 32 bytes. */
+  storage(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    const v = this.#get(evmStorageKey(address, slot));
+    const out = new Uint8Array(32);
+    if (v !== undefined) out.set(bin(v), 32 - v.length);
+    return out;
+  }
+
+  /** Simulations queued or running (bounded by MAX_QUEUED_SIMULATIONS). */
+  #waiting = 0;
+
+  /** Run a call against current state (+ overrides); never writes. Serialized per rollup, bounded. */
+  simulate(
+    req: CallRequest,
+    overrides: AccountOverride[],
+    gasLimit: bigint,
+    nextBlock: number,
+    timestamp: number,
+  ) {
+    if (this.#waiting >= MAX_QUEUED_SIMULATIONS)
+      return Promise.reject(
+        new RpcError(
+          -32003,
+          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    this.#waiting++;
+    const run = this.#queue
+      .then(() => this.#simulate(req, overrides, gasLimit, nextBlock, timestamp))
+      .finally(() => {
+        this.#waiting--;
+      });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #simulate(
+    req: CallRequest,
+    overrides: AccountOverride[],
+    gasLimit: bigint,
+    nextBlock: number,
+    timestamp: number,
+  ): Promise<SimResult> {
+    if (this.#vm === undefined) {
+      const sm = new ViewStateManager(this.#coinbase);
+      // biome-ignore lint/suspicious/noExplicitAny: ethereumjs types the state manager as its interface
+      const vm = await createVM({ common: this.#common, stateManager: sm as any });
+      this.#vm = { vm, sm };
+    }
+    const { vm, sm } = this.#vm;
+    const from = req.from ?? new Uint8Array(20);
+    const base = withOverrides(this.#get, overrides);
+    const view = new TxView(base);
+    const nonce =
+      req.nonce ??
+      (base(evmAccountKey(from)) === undefined ? 0n : decodeEvmAccount(base(evmAccountKey(from))!).nonce);
+    const tx = createTx(
+      {
+        type: 0,
+        nonce,
+        gasLimit,
+        gasPrice: req.gasPrice ?? req.maxFeePerGas ?? 0n,
+        ...(req.to !== undefined ? { to: req.to } : {}),
+        value: req.value ?? 0n,
+        data: req.data ?? new Uint8Array(0),
+      },
+      { common: this.#common, freeze: false },
+    ) as TypedTransaction;
+    const sender = new Address(from);
+    (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
+    // Building a block header costs about as much as a simple call: one per (number, second).
+    let block =
+      this.#block?.number === nextBlock && this.#block.timestamp === timestamp
+        ? this.#block.block
+        : undefined;
+    if (block === undefined) {
+      block = createBlock(
+        {
+          header: {
+            number: BigInt(nextBlock),
+            timestamp: BigInt(timestamp),
+            gasLimit: EVM_BLOCK_GAS_LIMIT,
+            baseFeePerGas: 0n,
+            coinbase: new Address(this.#coinbase),
+          },
+        },
+        { common: this.#common },
+      );
+      this.#block = { number: nextBlock, timestamp, block };
+    }
+    sm.begin(view);
+    try {
+      const r = await runTx(vm, {
+        tx,
+        block,
+        skipNonce: true,
+        skipBalance: true,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+      });
+      const err = r.execResult.exceptionError;
+      return err === undefined
+        ? { ok: true, returnValue: r.execResult.returnValue, gasUsed: r.totalGasSpent }
+        : { ok: false, returnValue: r.execResult.returnValue, gasUsed: r.totalGasSpent, error: err.error };
+    } finally {
+      sm.view = undefined;
+    }
+  }
+}
+
+/** A state getter with eth_call's state overrides applied on top. */
+function withOverrides(get: Getter, overrides: AccountOverride[]): Getter {
+  if (overrides.length === 0) return get;
+  const over = new Map<string, string | null>();
+  const cleared: string[] = [];
+  for (const o of overrides) {
+    const akey = evmAccountKey(o.address);
+    const cur = get(akey);
+    const a = cur === undefined ? { nonce: 0n, balance: 0n, codeHash: KECCAK_NULL } : decodeEvmAccount(cur);
+    if (o.balance !== undefined) a.balance = o.balance;
+    if (o.nonce !== undefined) a.nonce = o.nonce;
+    if (o.code !== undefined) {
+      const h = lat(keccak_256(o.code));
+      a.codeHash = o.code.byteLength === 0 ? KECCAK_NULL : h;
+      if (o.code.byteLength > 0) over.set(`C${h}`, lat(o.code));
+    }
+    over.set(akey, encodeEvmAccount(a));
+    if (o.state !== undefined) cleared.push(`S${lat(o.address)}`);
+    for (const [slot, value] of o.state ?? o.stateDiff ?? []) {
+      let i = 0;
+      while (i < 32 && value[i] === 0) i++;
+      over.set(evmStorageKey(o.address, slot), i === 32 ? null : lat(value.subarray(i)));
+    }
+  }
+  return (k) => {
+    const v = over.get(k);
+    if (v !== undefined) return v ?? undefined;
+    if (k.charCodeAt(0) === 0x53 && cleared.some((p) => k.startsWith(p))) return undefined;
+    return get(k);
+  };
+}
+
+/** Decode a revert's reason: Error(string), Panic(uint256), or undefined for custom errors / no data. */
+export function revertReason(ret: Uint8Array): string | undefined {
+  const b = Buffer.from(ret);
+  if (b.length >= 68 && b.subarray(0, 4).toString('hex') === '08c379a0') {
+    const off = Number(b.readBigUInt64BE(4 + 24));
+    const at = 4 + off;
+    if (at + 32 > b.length) return undefined;
+    const len = Number(b.readBigUInt64BE(at + 24));
+    if (at + 32 + len > b.length) return undefined;
+    return b.subarray(at + 32, at + 32 + len).toString('utf8');
+  }
+  if (b.length === 36 && b.subarray(0, 4).toString('hex') === '4e487b71')
+    return `panic: 0x${BigInt(`0x${b.subarray(4).toString('hex')}`).toString(16)}`;
+  return undefined;
+}
+
+/** The error every Ethereum client recognises for a reverted call: code 3 with the revert data. */
+export function revertError(ret: Uint8Array): RpcError {
+  const reason = revertReason(ret);
+  return new RpcError(
+    3,
+    reason === undefined ? 'execution reverted' : `execution reverted: ${reason}`,
+    data(ret),
+  );
+}

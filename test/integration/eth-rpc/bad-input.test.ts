@@ -1,0 +1,286 @@
+/**
+ * Bad input on /evm/<namespace>: every malformed param shape gets -32602 saying what was wrong, an
+ * unknown method -32601 naming it, unknown hashes null, and the node keeps answering afterwards.
+ */
+
+import fc from 'fast-check';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
+
+let net: Devnet;
+beforeAll(async () => {
+  net = await startDevnet();
+});
+afterAll(async () => {
+  await net?.stop();
+});
+
+interface Answer {
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+async function call(method: string, params: unknown): Promise<Answer> {
+  const r = await fetch(net.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return (await r.json()) as Answer;
+}
+
+const ADDR = '0x000000000000000000000000000000000000dEaD';
+const HASH = `0x${'ab'.repeat(32)}`;
+
+const BAD: [string, unknown[], RegExp][] = [
+  ['eth_chainId', [1], /no params/],
+  ['eth_blockNumber', ['latest'], /no params/],
+  ['eth_getBalance', [], /expected \[address, block\?\]/],
+  ['eth_getBalance', ['0x1234', 'latest'], /address must be a 0x-prefixed 20-byte hex address/],
+  ['eth_getBalance', [42, 'latest'], /address/],
+  ['eth_getBalance', [ADDR, 'newest'], /block must be a block number/],
+  ['eth_getBalance', [ADDR, '0xzz'], /block must be a block number/],
+  ['eth_getBalance', [ADDR, { blockHash: '0x12' }], /blockHash must be a 0x-prefixed 32-byte hex/],
+  ['eth_getBalance', [ADDR, 'latest', 'extra'], /expected \[address, block\?\]/],
+  ['eth_getTransactionCount', [null], /address/],
+  ['eth_getCode', [{}], /address/],
+  ['eth_getStorageAt', [ADDR], /expected \[address, slot, block\?\]/],
+  ['eth_getStorageAt', [ADDR, 'slot0'], /slot must be a 0x-prefixed hex quantity/],
+  ['eth_getStorageAt', [ADDR, `0x${'f'.repeat(65)}`], /slot/],
+  ['eth_getBlockByNumber', [], /expected \[block, fullTransactions\?\]/],
+  ['eth_getBlockByNumber', ['latest', 'yes'], /fullTransactions must be a boolean/],
+  ['eth_getBlockByNumber', [-1, false], /block must be a block number/],
+  ['eth_getBlockByHash', ['0x00', false], /blockHash must be a 0x-prefixed 32-byte hex string/],
+  ['eth_getTransactionByHash', [123], /transactionHash must be a 0x-prefixed 32-byte hex string/],
+  ['eth_getTransactionReceipt', [`0x${'g'.repeat(64)}`], /transactionHash/],
+  [
+    'eth_getTransactionByBlockNumberAndIndex',
+    ['latest', 'first'],
+    /index must be a 0x-prefixed hex quantity/,
+  ],
+  ['eth_call', [], /expected \[transaction, block\?, stateOverrides\?\]/],
+  ['eth_call', ['0xdead'], /transaction must be an object/],
+  ['eth_call', [{ to: '0x12' }], /transaction.to must be a 0x-prefixed 20-byte hex address/],
+  [
+    'eth_call',
+    [{ to: ADDR, data: '0x123' }],
+    /transaction.data must be 0x-prefixed hex with an even number of digits/,
+  ],
+  ['eth_call', [{ to: ADDR, value: 'lots' }], /transaction.value must be a 0x-prefixed hex quantity/],
+  ['eth_call', [{ to: ADDR, gas: `0x${'f'.repeat(20)}` }], /transaction.gas .* exceeds/],
+  ['eth_call', [{ to: ADDR, input: '0x00', data: '0x01' }], /input and transaction.data differ/],
+  [
+    'eth_call',
+    [{ to: ADDR }, 'latest', { [ADDR]: { balance: 'x' } }],
+    /balance must be a 0x-prefixed hex quantity/,
+  ],
+  ['eth_call', [{ to: ADDR }, 'latest', { '0x12': {} }], /key must be a 0x-prefixed 20-byte hex address/],
+  ['eth_call', [{ to: ADDR }, 'latest', { [ADDR]: { nonsense: 1 } }], /unknown field "nonsense"/],
+  ['eth_call', [{ to: ADDR }, 'latest', { [ADDR]: { state: {}, stateDiff: {} } }], /mutually exclusive/],
+  [
+    'eth_call',
+    [{ to: ADDR }, 'latest', { [ADDR]: { stateDiff: { '0x1': HASH } } }],
+    /stateDiff slot must be a 0x-prefixed 32-byte/,
+  ],
+  ['eth_estimateGas', [[]], /transaction must be an object/],
+  ['eth_feeHistory', ['0x4'], /expected \[blockCount, newestBlock, rewardPercentiles\?\]/],
+  ['eth_feeHistory', ['many', 'latest'], /blockCount must be a 0x-prefixed hex quantity/],
+  ['eth_feeHistory', ['0x4', 'latest', [50, 10]], /rewardPercentiles must be an increasing array/],
+  ['eth_feeHistory', ['0x4', 'latest', 'p50'], /rewardPercentiles/],
+  ['eth_sendRawTransaction', [], /expected \[signedTransactionData\]/],
+  ['eth_sendRawTransaction', ['deadbeef'], /signedTransactionData must be 0x-prefixed hex/],
+  ['eth_sendRawTransaction', ['0x'], /empty transaction/],
+  ['eth_sendRawTransaction', ['0x02c0'], /not valid RLP|could not be decoded/],
+  ['eth_sendRawTransaction', ['0xdeadbeef'], /not valid RLP|could not be decoded/],
+  ['eth_getLogs', ['latest'], /filter must be an object/],
+  ['eth_getLogs', [{ address: '0x12' }], /filter.address must be a 0x-prefixed 20-byte hex address/],
+  ['eth_getLogs', [{ address: [ADDR, 7] }], /filter.address\[1\]/],
+  ['eth_getLogs', [{ topics: 'x' }], /filter.topics must be an array of at most 4 entries/],
+  ['eth_getLogs', [{ topics: [null, null, null, null, null] }], /at most 4 entries/],
+  ['eth_getLogs', [{ topics: [['0x12']] }], /filter.topics\[0\]\[0\] must be a 0x-prefixed 32-byte/],
+  ['eth_getLogs', [{ fromBlock: 'yesterday' }], /filter.fromBlock must be a block number/],
+  ['eth_getLogs', [{ blockHash: HASH, fromBlock: '0x1' }], /blockHash cannot be combined/],
+  ['eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x1' }], /fromBlock 5 is after toBlock 1/],
+  ['eth_newFilter', [{ address: 1 }], /filter.address/],
+  ['eth_getFilterChanges', [17], /filter id must be a 0x-prefixed hex string/],
+  ['eth_uninstallFilter', [], /expected \[filterId\]/],
+  ['eth_subscribe', ['newHeads'], /needs a WebSocket connection/],
+  ['eth_unsubscribe', [{}], /filter id must be/],
+];
+
+describe('malformed input on the Ethereum RPC', () => {
+  it.each(BAD)('%s %j → -32602 saying what was wrong', async (method, params, message) => {
+    const a = await call(method, params);
+    expect(a.result).toBeUndefined();
+    if (method === 'eth_subscribe') expect(a.error?.code).toBe(-32600);
+    else expect(a.error?.code).toBe(-32602);
+    expect(a.error?.message).toMatch(message);
+  });
+
+  it('names an unknown method with -32601, and the bundle methods say they are not available yet', async () => {
+    expect((await call('eth_doesNotExist', [])).error).toEqual({
+      code: -32601,
+      message: 'method not found: eth_doesNotExist',
+    });
+    for (const m of ['eth_sendBundle', 'eth_callBundle', 'eth_cancelBundle']) {
+      const e = (await call(m, [{}])).error;
+      expect(e?.code).toBe(-32601);
+      expect(e?.message).toContain(`${m} is not available yet`);
+    }
+  });
+
+  it('is listed by ordo_status and the node (what `ordo status` and the testnet banner print)', async () => {
+    const r = await fetch(net.node.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_status', params: [] }),
+    });
+    const s = (await r.json()) as {
+      result: { rollups: { namespace: number; ethRpc?: string; evmChainId?: number }[] };
+    };
+    expect(s.result.rollups.find((x) => x.namespace === EVM_NS)).toMatchObject({
+      ethRpc: `/evm/${EVM_NS}`,
+      evmChainId: EVM_CHAIN_ID,
+    });
+    expect(s.result.rollups.filter((x) => x.ethRpc !== undefined)).toHaveLength(1);
+    expect(net.node.ethRpcUrls).toEqual([
+      { namespace: EVM_NS, name: expect.any(String), chainId: EVM_CHAIN_ID, url: net.url },
+    ]);
+  });
+
+  it('answers null for unknown hashes and blocks', async () => {
+    expect((await call('eth_getTransactionByHash', [HASH])).result).toBeNull();
+    expect((await call('eth_getTransactionReceipt', [HASH])).result).toBeNull();
+    expect((await call('eth_getBlockByHash', [HASH, false])).result).toBeNull();
+    expect((await call('eth_getBlockByNumber', ['0xffffffff', false])).result).toBeNull();
+  });
+
+  it('refuses bounded-range violations and historical state with -32000', async () => {
+    const r = await call('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0xfffff' }]);
+    expect(r.error?.code).toBe(-32000);
+    expect(r.error?.message).toMatch(/the limit is 1000/);
+    for (let i = 0; i < 100; i++) {
+      const n = (await call('eth_blockNumber', [])).result as string;
+      if (BigInt(n) >= 2n) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const old = await call('eth_getBalance', [ADDR, '0x1']);
+    expect(old.error?.code).toBe(-32000);
+    expect(old.error?.message).toMatch(/historical state is not available/);
+  });
+
+  it('gives raw EVM transactions sent through ordo_submitTransaction the same Ethereum checks', async () => {
+    const raw = await privateKeyToAccount(generatePrivateKey()).signTransaction({
+      chainId: EVM_CHAIN_ID,
+      type: 'eip1559',
+      to: ADDR,
+      value: 1n,
+      nonce: 0,
+      gas: 21_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 0n,
+    });
+    const r = await fetch(net.node.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'ordo_submitTransaction',
+        params: [{ namespace: EVM_NS, data: raw }],
+      }),
+    });
+    const a = (await r.json()) as Answer;
+    expect(a.error?.code).toBe(-32001);
+    expect(a.error?.message).toMatch(
+      /^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have 0 want/,
+    );
+    expect(a.error?.data).toMatchObject({ code: 'INVALID_TX' });
+  });
+
+  it('never fails internally, whatever JSON comes in as params (property)', async () => {
+    const methods = [
+      'eth_chainId',
+      'eth_blockNumber',
+      'eth_getBalance',
+      'eth_getTransactionCount',
+      'eth_getCode',
+      'eth_getStorageAt',
+      'eth_getBlockByNumber',
+      'eth_getBlockByHash',
+      'eth_getBlockReceipts',
+      'eth_getTransactionByHash',
+      'eth_getTransactionReceipt',
+      'eth_getTransactionByBlockNumberAndIndex',
+      'eth_call',
+      'eth_estimateGas',
+      'eth_feeHistory',
+      'eth_sendRawTransaction',
+      'eth_getLogs',
+      'eth_newFilter',
+      'eth_getFilterChanges',
+      'eth_getFilterLogs',
+      'eth_uninstallFilter',
+      'eth_subscribe',
+      'eth_unsubscribe',
+      'eth_gasPrice',
+      'eth_maxPriorityFeePerGas',
+      'net_version',
+      'web3_clientVersion',
+    ];
+    const hexish = fc.oneof(
+      fc.constantFrom('latest', 'pending', 'earliest', '0x', '0x0', ADDR, HASH, `0x${'f'.repeat(80)}`),
+      fc.string({ maxLength: 80 }).map((x) => `0x${Buffer.from(x).toString('hex')}`),
+    );
+    const value = fc.oneof(
+      hexish,
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.dictionary(
+        fc.constantFrom(
+          'to',
+          'from',
+          'data',
+          'input',
+          'gas',
+          'value',
+          'address',
+          'topics',
+          'fromBlock',
+          'toBlock',
+          'blockHash',
+          ADDR,
+        ),
+        fc.oneof(hexish, fc.jsonValue({ maxDepth: 2 })),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...methods),
+        fc.array(value, { maxLength: 4 }),
+        async (method, params) => {
+          const a = await call(method, params);
+          if (a.error !== undefined) expect([-32602, -32000, -32600, -32601, 3]).toContain(a.error.code);
+          else expect('result' in a).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('still answers after all of it (and mixed batches answer item by item)', async () => {
+    const r = await fetch(net.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] },
+        { jsonrpc: '2.0', id: 2, method: 'eth_getBalance', params: ['nope'] },
+        { jsonrpc: '2.0', id: 3, method: 'eth_blockNumber' },
+      ]),
+    });
+    const out = (await r.json()) as { id: number; result?: string; error?: { code: number } }[];
+    expect(out.find((o) => o.id === 1)?.result).toBe('0xdbba1');
+    expect(out.find((o) => o.id === 2)?.error?.code).toBe(-32602);
+    expect(out.find((o) => o.id === 3)?.result).toMatch(/^0x[0-9a-f]+$/);
+  });
+});
