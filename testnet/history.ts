@@ -142,8 +142,8 @@ export class ChainHistory {
         e.dupMask |= bit;
       } else {
         e.mask |= bit;
+        if (e.height !== h) e.mismatch = true; // this node has it first at another height
       }
-      if (e.height !== h) e.mismatch = true;
     }
     return true;
   }
