@@ -91,6 +91,11 @@ export interface CaseResult {
   skipped?: string;
   startedAt?: string;
   faultMs?: number;
+  /**
+   * How long ending the fault took (a restart: until the new process answers RPC; most of a kill's
+   * recovery time is this start-up on a busy machine).
+   */
+  endActionMs?: number;
   recovery?: RecoveryResult;
   safety?: { checkedHeights: number; conflictingCommits: number; conflicts: SafetyResult['conflicts'] };
   history?: HistoryFigures;
@@ -292,6 +297,14 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
     gen?.stop();
     const loadReport = loadRun === undefined ? null : await loadRun;
     follower.stop();
+    // Every node at the highest acknowledged height (bounded), so a node one block behind the
+    // follower's is not counted as "not yet visible".
+    const settleUntil = Date.now() + 15_000;
+    while (Date.now() < settleUntil && !o.signal?.aborted) {
+      const hs = await Promise.all(nodes.map((n) => heightOf(n.rpc)));
+      if (hs.every((v) => v !== null && v >= acks.maxHeight)) break;
+      await sleep(250, o.signal);
+    }
     const finalSafety = await checkSafety(nodes);
     await h.sync();
     const finalHistory = h.check(acks);
@@ -375,7 +388,9 @@ async function runCase(c: FaultCase, x: CaseContext): Promise<CaseResult> {
   out(`case ${c.name}: injecting`);
   const t0 = Date.now();
   try {
-    await Promise.all(c.steps.map((s) => inject(s, x, r)));
+    // One after the other, in the listed order: a partition sent to a node that is being killed
+    // would fail half-way. Both faults are in place together for the whole hold time.
+    for (const s of c.steps) await inject(s, x, r);
   } catch (err) {
     r.problems.push(`injecting failed: ${errorMessage(err)}`);
   }
@@ -386,16 +401,31 @@ async function runCase(c: FaultCase, x: CaseContext): Promise<CaseResult> {
   const tEnd = Date.now();
   r.faultMs = tEnd - t0;
   out(`case ${c.name}: ending the fault after ${(r.faultMs / 1000).toFixed(1)} s (head ${headAtEnd})`);
-  const ending = Promise.all(c.steps.map((s) => end(s, x, r))).catch((err: unknown) => {
-    r.problems.push(`ending the fault failed: ${errorMessage(err)}`);
-  });
+  // Quick ends first (resume, heal, free the disk), restarts last: a restart waits until the node
+  // answers, and the other faults must not outlast the fault's end meanwhile.
+  const ordered = [...c.steps].sort((a, b) => Number(a.action === 'kill') - Number(b.action === 'kill'));
+  const ending = (async () => {
+    for (const s of ordered) await end(s, x, r);
+  })().then(
+    () => {
+      r.endActionMs = Date.now() - tEnd;
+    },
+    (err: unknown) => {
+      r.problems.push(`ending the fault failed: ${errorMessage(err)}`);
+    },
+  );
   r.recovery = await measureRecovery(x.nodes, headAtEnd, tEnd, x.timeoutMs, x.budgetSec, x.o.signal);
   await ending;
   if (r.recovery.maxMs === null && c.steps.some((s) => s.action === 'disk-full')) {
     // On this branch a node whose disk filled up does not come back by itself (issue #25 item 1):
     // record that, then see whether a restart brings it back so the final check covers every node.
     const ids = c.steps.flatMap((s) => s.nodes);
-    r.notes.push(`${ids.join(',')} did not recover after the disk was freed; restarting it`);
+    const procs = (t.snapshot() as { nodes: { id: string; proc: string }[] }).nodes
+      .filter((n) => ids.includes(n.id))
+      .map((n) => `${n.id} process ${n.proc}`);
+    r.notes.push(
+      `${ids.join(',')} did not recover after the disk was freed (${procs.join(', ')}); restarting it`,
+    );
     try {
       await t.control('kill', ids);
       await t.control('restart', ids);
@@ -413,7 +443,10 @@ async function runCase(c: FaultCase, x: CaseContext): Promise<CaseResult> {
           : `back at the head ${again.maxMs} ms after a restart`,
       );
     } catch (err) {
-      r.notes.push(`restart failed: ${errorMessage(err)}`);
+      // The message carries the node's last log lines: keep its first line and the node's own error.
+      const lines = errorMessage(err).split('\n');
+      const own = lines.filter((l) => l.startsWith('error ') || l.startsWith('fatal: '));
+      r.notes.push(`restart failed: ${[lines[0], ...own].join(' | ')}`);
     }
   }
   const safety = await checkSafety(x.nodes);
@@ -528,13 +561,25 @@ function safetyProblems(s: SafetyResult): string[] {
 /** The terminal table: one row per case, then the final check. */
 export function formatMatrixTable(r: FaultMatrixReport): string {
   const rows: string[][] = [
-    ['case', 'fault s', 'recovery s', 'slowest node', 'safety', 'acked', 'once', 'missing', 'dup', 'result'],
+    [
+      'case',
+      'fault s',
+      'end s',
+      'recovery s',
+      'slowest node',
+      'safety',
+      'acked',
+      'once',
+      'missing',
+      'dup',
+      'result',
+    ],
   ];
   const s = (ms: number | null | undefined): string =>
     ms === null || ms === undefined ? '-' : (ms / 1000).toFixed(1);
   for (const c of r.cases) {
     if (c.skipped !== undefined) {
-      rows.push([c.name, '-', '-', '-', '-', '-', '-', '-', '-', 'skipped']);
+      rows.push([c.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', 'skipped']);
       continue;
     }
     const per = Object.entries(c.recovery?.perNodeMs ?? {});
@@ -545,6 +590,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     rows.push([
       c.name,
       s(c.faultMs),
+      s(c.endActionMs),
       c.recovery?.maxMs === null ? 'NONE' : s(c.recovery?.maxMs),
       slowest?.[0] ?? '-',
       c.safety === undefined
@@ -562,6 +608,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
   const f = r.final;
   rows.push([
     'final (load drained)',
+    '',
     '',
     '',
     '',

@@ -22,6 +22,7 @@ export class AckLog {
   readonly #acks = new Map<string, number>();
   #dropped = 0;
   #repeated = 0;
+  #maxHeight = 0;
 
   constructor(maxEntries = DEFAULT_MAX_ACKS) {
     if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError('maxEntries must be >= 0');
@@ -39,6 +40,12 @@ export class AckLog {
       return;
     }
     this.#acks.set(hash, height);
+    if (height > this.#maxHeight) this.#maxHeight = height;
+  }
+
+  /** The highest height of any acknowledgement kept (0 when none). */
+  get maxHeight(): number {
+    return this.#maxHeight;
   }
 
   get size(): number {
