@@ -209,7 +209,12 @@ async function faults(a: ReturnType<typeof parse>, dir: string): Promise<number>
   const basePort = strArg(a, 'base-port');
   const ac = new AbortController();
   const onSignal = (): void => {
-    process.stderr.write('\nstopping the fault matrix (cleaning up) ...\n');
+    if (ac.signal.aborted) {
+      // Second Ctrl-C: exit now; the testnet's exit hook kills every node (a small disk left mounted
+      // is unmounted by the next run in the same --dir).
+      process.exit(130);
+    }
+    process.stderr.write('\nstopping the fault matrix (cleaning up; Ctrl-C again to kill everything) ...\n');
     ac.abort();
   };
   process.on('SIGINT', onSignal);

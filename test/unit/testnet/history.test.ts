@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckLog, BlockFollower, LoadGenerator } from '../../../src/loadgen/index.ts';
 import { OpaquePayloads } from '../../../src/loadgen/payloads.ts';
-import { matrixCases } from '../../../testnet/faults.ts';
+import { formatMatrixTable, matrixCases } from '../../../testnet/faults.ts';
 import { ChainHistory, historyProblems } from '../../../testnet/history.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
 
@@ -213,5 +213,63 @@ describe('matrix cases', () => {
     expect(names.at(-1)).toBe('disk-full node3');
     expect(matrixCases(4, 'short').map((c) => c.steps[0]?.action)).toEqual(['kill', 'pause', 'partition']);
     expect(() => matrixCases(3, 'short')).toThrow(/at least 4 validators/);
+  });
+});
+
+describe('matrix table', () => {
+  it('prints one row per case, the final check and the verdict; a skipped case says why', () => {
+    const history = {
+      acknowledged: 10,
+      ackDropped: 0,
+      foundOnce: 10,
+      missing: 0,
+      duplicated: 0,
+      heightMismatch: 0,
+      notYetVisible: 0,
+      chainDuplicates: 0,
+      heights: { node0: 5 },
+      unreachable: {},
+      examples: { missing: [], duplicated: [], heightMismatch: [] },
+      truncated: false,
+    };
+    const text = formatMatrixTable({
+      startedAt: '',
+      validators: 4,
+      loadTxPerSec: 50,
+      faultSeconds: 3,
+      recoveryBudgetSec: 20,
+      matrix: 'full',
+      diskFullNode: 'node3',
+      cases: [
+        {
+          name: 'kill-restart node1',
+          steps: [{ action: 'kill', nodes: ['node1'] }],
+          faultMs: 3100,
+          endActionMs: 2500,
+          recovery: {
+            headAtEnd: 4,
+            target: 5,
+            perNodeMs: { node0: 100, node1: 4200 },
+            maxMs: 4200,
+            withinBudget: true,
+          },
+          safety: { checkedHeights: 5, conflictingCommits: 0, conflicts: [] },
+          history,
+          problems: [],
+          notes: [],
+          ok: true,
+        },
+        { name: 'disk-full node3', steps: [], skipped: 'not root', problems: [], notes: [], ok: true },
+      ],
+      final: { safety: { checkedHeights: 5, conflictingCommits: 0, conflicts: [] }, history, problems: [] },
+      load: null,
+      worstRecoveryMs: 4200,
+      ok: true,
+    });
+    expect(text).toMatch(/kill-restart node1\s+3\.1\s+2\.5\s+4\.2\s+node1\s+ok 5h\s+10\s+10\s+0\s+0\s+ok/);
+    expect(text).toMatch(/disk-full node3: skipped: not root/);
+    expect(text).toMatch(
+      /fault matrix PASSED: 1 cases run, 1 skipped, worst recovery 4\.2 s \(budget 20 s\)/,
+    );
   });
 });
