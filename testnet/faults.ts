@@ -570,6 +570,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
       'safety',
       'acked',
       'once',
+      'behind',
       'missing',
       'dup',
       'result',
@@ -579,7 +580,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     ms === null || ms === undefined ? '-' : (ms / 1000).toFixed(1);
   for (const c of r.cases) {
     if (c.skipped !== undefined) {
-      rows.push([c.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', 'skipped']);
+      rows.push([c.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'skipped']);
       continue;
     }
     const per = Object.entries(c.recovery?.perNodeMs ?? {});
@@ -600,6 +601,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
           : 'CONFLICT',
       String(c.history?.acknowledged ?? '-'),
       String(c.history?.foundOnce ?? '-'),
+      String(c.history?.notYetVisible ?? '-'),
       String(c.history?.missing ?? '-'),
       String(c.history?.duplicated ?? '-'),
       c.ok ? 'ok' : 'FAIL',
@@ -615,6 +617,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     f.safety.conflictingCommits === 0 ? `ok ${f.safety.checkedHeights}h` : 'CONFLICT',
     String(f.history?.acknowledged ?? '-'),
     String(f.history?.foundOnce ?? '-'),
+    String(f.history?.notYetVisible ?? '-'),
     String(f.history?.missing ?? '-'),
     String(f.history?.duplicated ?? '-'),
     f.problems.length === 0 ? 'ok' : 'FAIL',
@@ -632,6 +635,14 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     for (const n of c.notes) lines.push(`  ${c.name}: note: ${n}`);
   }
   for (const p of f.problems) lines.push(`  final: ${p}`);
+  if (r.load !== null) {
+    const rej = Object.values(r.load.rejected).reduce((a, b) => a + b, 0);
+    lines.push(
+      `load: offered ${r.load.offered}, accepted ${r.load.accepted}, rejected ${rej}, not sent ${r.load.notSent}, ` +
+        `committed ${r.load.committedTxs}, accepted but never seen committed ${r.load.uncommitted} ` +
+        `(an admission is not a commit acknowledgement), p50 ${r.load.latencyMs.p50} ms, p99 ${r.load.latencyMs.p99} ms`,
+    );
+  }
   lines.push(
     `fault matrix ${r.ok ? 'PASSED' : 'FAILED'}: ${r.cases.filter((c) => c.skipped === undefined).length} cases run, ` +
       `${r.cases.filter((c) => c.skipped !== undefined).length} skipped, worst recovery ${

@@ -266,7 +266,9 @@ describe('matrix table', () => {
       worstRecoveryMs: 4200,
       ok: true,
     });
-    expect(text).toMatch(/kill-restart node1\s+3\.1\s+2\.5\s+4\.2\s+node1\s+ok 5h\s+10\s+10\s+0\s+0\s+ok/);
+    expect(text).toMatch(
+      /kill-restart node1\s+3\.1\s+2\.5\s+4\.2\s+node1\s+ok 5h\s+10\s+10\s+0\s+0\s+0\s+ok/,
+    );
     expect(text).toMatch(/disk-full node3: skipped: not root/);
     expect(text).toMatch(
       /fault matrix PASSED: 1 cases run, 1 skipped, worst recovery 4\.2 s \(budget 20 s\)/,
