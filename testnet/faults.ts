@@ -122,8 +122,10 @@ export interface FaultMatrixReport {
     LoadReport,
     'offered' | 'sent' | 'accepted' | 'notSent' | 'rejected' | 'committedTxs' | 'uncommitted' | 'latencyMs'
   > | null;
-  /** Worst recovery over the cases that ran (ms), null when one did not recover. */
+  /** Worst recovery over the cases that recovered (ms; null when none ran). */
   worstRecoveryMs: number | null;
+  /** Cases in which some node did not recover within the recovery timeout. */
+  notRecovered: string[];
   ok: boolean;
 }
 
@@ -314,9 +316,9 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
       ...Object.entries(finalHistory.unreachable).map(([id, e]) => `${id} unreachable: ${e}`),
     ];
     const ran = results.filter((r) => r.skipped === undefined);
-    const worst = ran.some((r) => r.recovery?.maxMs === null)
-      ? null
-      : Math.max(0, ...ran.map((r) => r.recovery?.maxMs ?? 0));
+    const recovered = ran.filter((r) => typeof r.recovery?.maxMs === 'number');
+    const worst = recovered.length === 0 ? null : Math.max(...recovered.map((r) => r.recovery?.maxMs ?? 0));
+    const notRecovered = ran.filter((r) => r.recovery?.maxMs === null).map((r) => r.name);
     const report: FaultMatrixReport = {
       startedAt,
       validators: o.validators,
@@ -349,6 +351,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
               latencyMs: loadReport.latencyMs,
             },
       worstRecoveryMs: worst,
+      notRecovered,
       ok: !o.signal?.aborted && results.every((r) => r.ok) && finalProblems.length === 0,
     };
     const file = o.reportFile ?? join(dir, 'faults-report.json');
@@ -646,10 +649,10 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
   lines.push(
     `fault matrix ${r.ok ? 'PASSED' : 'FAILED'}: ${r.cases.filter((c) => c.skipped === undefined).length} cases run, ` +
       `${r.cases.filter((c) => c.skipped !== undefined).length} skipped, worst recovery ${
-        r.worstRecoveryMs === null
-          ? 'NONE (a node did not recover)'
-          : `${(r.worstRecoveryMs / 1000).toFixed(1)} s`
-      } (budget ${r.recoveryBudgetSec} s)`,
+        r.worstRecoveryMs === null ? '-' : `${(r.worstRecoveryMs / 1000).toFixed(1)} s`
+      } (budget ${r.recoveryBudgetSec} s)${
+        r.notRecovered.length > 0 ? `; not recovered: ${r.notRecovered.join(', ')}` : ''
+      }`,
   );
   return lines.join('\n');
 }

@@ -264,6 +264,7 @@ describe('matrix table', () => {
       final: { safety: { checkedHeights: 5, conflictingCommits: 0, conflicts: [] }, history, problems: [] },
       load: null,
       worstRecoveryMs: 4200,
+      notRecovered: [],
       ok: true,
     });
     expect(text).toMatch(
