@@ -65,6 +65,8 @@ export interface UpOptions {
   skipSafety?: boolean;
   /** How long `up` waits for every node to commit its first blocks (default 60 s). */
   firstBlocksTimeoutMs?: number;
+  /** Called once the homes are written, before any node starts (the fault matrix mounts a small disk). */
+  beforeSpawn?: (net: NetworkLayout) => Promise<void>;
 }
 
 export interface TestnetReport {
@@ -204,6 +206,7 @@ export class Testnet {
     const t = new Testnet(o, net);
     process.on('exit', t.#exitHook);
     try {
+      await o.beforeSpawn?.(net);
       await t.#startServer();
       for (const n of t.#nodes) n.proc.spawn();
       t.#saveState();

@@ -4,6 +4,7 @@
  *                           serve the dashboard, optionally offer load, stop on Ctrl-C or after --duration
  *   status | down           inspect or stop the running testnet
  *   kill|restart|pause|resume|partition|heal NODE...   fault injection on the running testnet
+ *   faults --matrix|--short  the fault matrix on a testnet of its own (testnet/faults.ts): JSON + table
  * Control commands find the running testnet through `<dir>/testnet.json` and ask its orchestrator over
  * its token-guarded control endpoint, so every node process stays owned by the orchestrator.
  */
@@ -18,6 +19,7 @@ import {
   pidAlive,
   readState,
   removeState,
+  runFaultMatrix,
   Testnet,
   type TestnetState,
   testnetRollups,
@@ -29,7 +31,7 @@ import { loadOrCreateIdentity } from '../p2p/index.ts';
 import { intArg, parse, strArg, UsageError } from './args.ts';
 import { parseList } from './bench.ts';
 
-const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|partition|heal> [options]
+const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|partition|heal|faults> [options]
 
   up [options]            start a local testnet and run until Ctrl-C (or --duration)
   status                  print the running testnet's nodes
@@ -39,6 +41,7 @@ const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|par
   pause NODE...           SIGSTOP nodes            resume NODE...   SIGCONT them
   partition NODE...       cut the given nodes off from all the others (both directions)
   heal [NODE...]          remove partitions (all nodes when none is named)
+  faults --matrix         run the fault matrix on a testnet of its own (docs/testnet.md "Fault matrix")
 
 Genesis ceremony helpers (multi-host networks, see docs/operating.md):
   peer-id --home DIR      create the node's p2p key if missing and print its peer id
@@ -58,6 +61,15 @@ Options of up:
   --dashboard PORT        dashboard port on 127.0.0.1, 0 = any free port (default 8080)
   --base-port P           first node port; node i uses P+10i (rpc), +1 (grpc), +2 (p2p) (default 26600)
   --dir DIR               testnet directory (default ${DEFAULT_DIR}; wiped at start)
+Options of faults (also --validators, --size, --base-port, --dir, --report):
+  --matrix                every validator killed and restarted in turn, pause, partitions, two faults
+                          at once, one node's disk full (skipped where a tmpfs cannot be mounted)
+  --short                 the reduced matrix CI runs: one kill/restart, one pause, one partition
+  --cases LIST            only the cases whose name starts with one of these (kill,pause,partition,double,disk)
+  --load TX_PER_S         offered load during the whole matrix (default 100; --short 50)
+  --fault-seconds S       how long each fault is held (default 10; --short 3)
+  --recovery-timeout S    how long recovery is measured before a node counts as not back (default 60)
+  --report FILE           JSON report (default <dir>/faults-report.json); exit code 1 when a case fails
 Common:
   --dir DIR               where the running testnet's testnet.json is (default ${DEFAULT_DIR})
   --json                  (status) print the raw JSON snapshot
@@ -84,6 +96,11 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       validator: { type: 'string', multiple: true },
       'chain-id': { type: 'string' },
       out: { type: 'string' },
+      matrix: { type: 'boolean' },
+      short: { type: 'boolean' },
+      cases: { type: 'string' },
+      'fault-seconds': { type: 'string' },
+      'recovery-timeout': { type: 'string' },
     },
     USAGE,
     true,
@@ -98,6 +115,10 @@ export async function testnetCommand(argv: string[]): Promise<number> {
   if (sub === 'up') {
     if (names.length > 0) throw new UsageError(`unexpected argument "${names[0]}"`, USAGE);
     return up(a, dir);
+  }
+  if (sub === 'faults') {
+    if (names.length > 0) throw new UsageError(`unexpected argument "${names[0]}"`, USAGE);
+    return faults(a, dir);
   }
   if (sub === 'down') return down(dir);
   if (sub === 'peer-id') return peerIdCommand(a);
@@ -183,6 +204,61 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
     return 0;
   } finally {
     clearInterval(parentWatch);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function faults(a: ReturnType<typeof parse>, dir: string): Promise<number> {
+  const full = a.values.matrix === true;
+  const short = a.values.short === true;
+  if (full === short) throw new UsageError('faults needs exactly one of --matrix or --short', USAGE);
+  const existing = readState(dir);
+  if (existing !== undefined && pidAlive(existing.pid)) {
+    throw new OrdoError(
+      'TESTNET_RUNNING',
+      `a testnet is already running from ${dir} (orchestrator pid ${existing.pid}); use another --dir`,
+    );
+  }
+  if (existing !== undefined) await killLeftovers(existing);
+  const cases = strArg(a, 'cases');
+  const report = strArg(a, 'report');
+  const basePort = strArg(a, 'base-port');
+  const ac = new AbortController();
+  const onSignal = (): void => {
+    if (ac.signal.aborted) {
+      // Second Ctrl-C: exit now; the testnet's exit hook kills every node (a small disk left mounted
+      // is unmounted by the next run in the same --dir).
+      process.exit(130);
+    }
+    process.stderr.write('\nstopping the fault matrix (cleaning up; Ctrl-C again to kill everything) ...\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await runFaultMatrix({
+      dir,
+      matrix: full ? 'full' : 'short',
+      validators: intArg(a, 'validators', 4, USAGE, 4, 31),
+      load: intArg(a, 'load', short ? 50 : 100, USAGE, 0, 100_000),
+      sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
+      faultSeconds: intArg(a, 'fault-seconds', short ? 3 : 10, USAGE, 1, 3600),
+      recoveryTimeoutSec: intArg(a, 'recovery-timeout', 60, USAGE, 5, 3600),
+      ...(cases !== undefined
+        ? {
+            only: cases
+              .split(',')
+              .map((c) => c.trim())
+              .filter((c) => c !== ''),
+          }
+        : {}),
+      ...(basePort !== undefined ? { basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000) } : {}),
+      ...(report !== undefined ? { reportFile: resolve(report) } : {}),
+      signal: ac.signal,
+    });
+    return r.ok ? 0 : 1;
+  } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

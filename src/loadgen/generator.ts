@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { errorMessage } from '../errors.ts';
+import type { AckLog } from './acks.ts';
 import type { BlockFollower, FollowedBlock } from './follower.ts';
 import { HttpTarget } from './http.ts';
 import type { PayloadSource } from './payloads.ts';
@@ -47,6 +48,11 @@ export interface LoadOptions {
   /** How long a target that failed at transport level is skipped. */
   backoffMs?: number;
   logger?: Logger;
+  /**
+   * Record every transaction seen committed (warm-up included) here: the fault matrix's history
+   * checker compares these acknowledgements with every node's final chain (testnet/history.ts).
+   */
+  acks?: AckLog;
 }
 
 export interface TargetReport {
@@ -150,7 +156,8 @@ function txHashHex(namespace: number, payload: Uint8Array): string {
 const LIVE_WINDOW_MS = 5000;
 
 export class LoadGenerator {
-  readonly #o: Required<Omit<LoadOptions, 'logger'>>;
+  readonly #o: Required<Omit<LoadOptions, 'logger' | 'acks'>>;
+  readonly #acks: AckLog | undefined;
   readonly #log: Logger;
   readonly #targets: TargetState[];
   readonly #pending = new Map<string, Pending>();
@@ -195,7 +202,8 @@ export class LoadGenerator {
       drainMs: 5000,
       backoffMs: 1000,
       ...o,
-    } as Required<Omit<LoadOptions, 'logger'>>;
+    } as Required<Omit<LoadOptions, 'logger' | 'acks'>>;
+    this.#acks = o.acks;
     this.#log = o.logger ?? pino({ level: 'silent' });
     if (
       o.weights !== undefined &&
@@ -516,6 +524,7 @@ export class LoadGenerator {
       const p = this.#pending.get(tx.hash);
       if (p === undefined) continue;
       this.#pending.delete(tx.hash);
+      this.#acks?.record(tx.hash, b.height);
       if (!p.m) continue;
       const ms = Math.max(0, b.observedAt - p.t);
       this.#latency.add(ms);

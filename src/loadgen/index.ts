@@ -12,6 +12,7 @@ import { BlockFollower } from './follower.ts';
 import { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 import { payloadSourceFor, type RollupInfo } from './payloads.ts';
 
+export { type Ack, AckLog, DEFAULT_MAX_ACKS } from './acks.ts';
 export { BlockFollower, type FollowedBlock } from './follower.ts';
 export { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 export { payloadSourceFor, type RollupInfo } from './payloads.ts';
