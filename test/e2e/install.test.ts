@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ordo-install-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Dependencies whose engine warning is known and harmless (the project runs on its own Node 24). */
-const KNOWN = ['p-retry'];
+const KNOWN = ['p-retry', 'strip-json-comments'];
 
 describe('npm install warnings', () => {
   it('no EBADENGINE for ordo itself; only known ones for dependencies', () => {

@@ -383,6 +383,10 @@ export const OBJECT_TARGETS: ObjectTarget[] = [
       },
       proof: { start: 0, end: 1, nodes: [{ minNamespace: 3, maxNamespace: 3, hash: new Uint8Array(32) }] },
       execution: { receipts: [new Uint8Array(4)], stateRoot: new Uint8Array(32) },
+      txsRoot: new Uint8Array(32),
+      spanCount: 0,
+      spansRoot: new Uint8Array(32),
+      spansProof: { start: 0, end: 0, nodes: [] },
     },
   },
 ];
