@@ -11,9 +11,10 @@
  * must hold it (else missing). The index is bounded (`maxTxs`); beyond it the checker says so in
  * `truncated` rather than reporting false missing transactions.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { errorMessage } from '../src/errors.ts';
 import type { AckLog } from '../src/loadgen/index.ts';
+import { post } from './safety.ts';
 
 export interface HistoryFigures {
   /** Acknowledgements the generator kept (plus `ackDropped` it could not keep). */
@@ -209,29 +210,4 @@ export function historyProblems(f: HistoryFigures): string[] {
   if (f.truncated) out.push('history index full: later heights not checked');
   if (f.ackDropped > 0) out.push(`${f.ackDropped} acknowledgements not kept (log full)`);
   return out;
-}
-
-function post(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: '/',
-        method: 'POST',
-        agent,
-        timeout: timeoutMs,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

@@ -26,7 +26,8 @@ export interface SafetyResult {
 
 const BATCH = 25;
 
-function post(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<string> {
+/** POST a JSON-RPC body on a keep-alive agent, with a timeout (shared by the safety and history checks). */
+export function post(agent: Agent, url: URL, body: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
       {

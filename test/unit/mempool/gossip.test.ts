@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeTxBatch } from '../../../src/codec/codec.ts';
 import { txHash } from '../../../src/codec/hashing.ts';
-import { connectTxGossip, gossipAdmit, type LaneMempool } from '../../../src/mempool/index.ts';
+import { gossipAdmit, type LaneMempool } from '../../../src/mempool/index.ts';
 import { createMemoryNetworkHub } from '../../../src/p2p/memory/network.ts';
 import type { P2pNetwork, Topic } from '../../../src/p2p/network.ts';
 import { TxGossip } from '../../../src/p2p/tx-gossip.ts';
@@ -26,7 +26,10 @@ async function node(hub: ReturnType<typeof createMemoryNetworkHub>, id: string) 
     await origPublish(topic, data);
   };
   const gossip = new TxGossip({ network: net, admit: gossipAdmit(pool), flushMs: 5 });
-  connectTxGossip(pool, gossip);
+  // Outbound as the ingress does it: client (`rpc`) admissions are pushed into gossip batches.
+  pool.onAdmit((t, source) => {
+    if (source === 'rpc') gossip.push(t);
+  });
   await net.start();
   stops.push(async () => {
     await gossip.stop();
