@@ -12,11 +12,40 @@ export interface TxEnvelope {
   payload: Uint8Array;
 }
 
+/**
+ * How a bundle is atomic: `execution` — it lands in every rollup it touches and its effects apply in all
+ * executed legs or in none (docs/bundles.md); `inclusion` — it lands whole or not at all, and each leg
+ * executes on its own (the only choice when a leg is an opaque rollup).
+ */
+export type BundleAtomicity = 'execution' | 'inclusion';
+/** Wire code of an atomicity: 1 = execution, 2 = inclusion (src/codec/bundle.ts converts). */
+export type AtomicityCode = 1 | 2;
+
+/** One rollup's part of a bundle: its transactions, contiguous and in this order in the rollup's slice. */
+export interface BundleLeg {
+  namespace: Namespace;
+  /** Raw transaction payloads, as the rollup would receive them one by one. */
+  txs: Uint8Array[];
+  /** Hashes (the rollup's own tx hash: sha256 tx id, or keccak for EVM) of txs allowed to revert. */
+  revertingTxHashes: Uint8Array[];
+}
+
+/**
+ * A searcher's bundle (docs/bundles.md). Canonical form: legs sorted by namespace, one leg per namespace,
+ * reverting hashes sorted bytewise; `bundleHash` (src/codec/bundle.ts) is taken over that form.
+ */
 export interface Bundle {
-  txs: TxEnvelope[];
+  legs: BundleLeg[];
+  atomicity: BundleAtomicity;
+  /** 0 = no lower bound. */
   minHeight: number;
+  /** 0 = no upper bound. */
   maxHeight: number;
+  /** 16 bytes (a UUID) or empty; needs a signer. */
+  replacementUuid: Uint8Array;
+  /** ed25519 public key (32 bytes) or empty for an unsigned bundle. */
   signer: Uint8Array;
+  /** ed25519 over bundleSignBytes (64 bytes), empty when unsigned. */
   signature: Uint8Array;
 }
 
@@ -39,6 +68,13 @@ export interface BundleSpan {
   namespace: Namespace;
   start: number;
   count: number;
+  /**
+   * The bundle's atomicity as its wire code, 1 = execution, 2 = inclusion (the same on every span of one
+   * bundle); the executor reads it from here.
+   */
+  atomicity: AtomicityCode;
+  /** Indices within this span (ascending, < count) of the transactions allowed to revert. */
+  reverting: number[];
 }
 
 export interface Block {

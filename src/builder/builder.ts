@@ -207,17 +207,27 @@ export function assemble(
   };
   const inBundles = new Set<string>();
   for (const b of chosen) {
-    const byNs = new Map<Namespace, TxEnvelope[]>();
-    for (const tx of b.txs) {
+    // Per namespace, the indices into b.txs of that leg's transactions (in bundle order).
+    const byNs = new Map<Namespace, number[]>();
+    for (const [i, tx] of b.txs.entries()) {
       inBundles.add(latin1Key(txHash(tx)));
       const l = byNs.get(tx.namespace);
-      if (l === undefined) byNs.set(tx.namespace, [tx]);
-      else l.push(tx);
+      if (l === undefined) byNs.set(tx.namespace, [i]);
+      else l.push(i);
     }
-    for (const [ns, txs] of byNs) {
+    for (const [ns, legTxs] of byNs) {
       const s = slot(ns);
-      s.spans.push({ bundleHash: b.bundleHash, namespace: ns, start: s.txs.length, count: txs.length });
-      s.txs.push(...txs);
+      const reverting: number[] = [];
+      for (const [j, i] of legTxs.entries()) if (b.reverting.has(i)) reverting.push(j);
+      s.spans.push({
+        bundleHash: b.bundleHash,
+        namespace: ns,
+        start: s.txs.length,
+        count: legTxs.length,
+        atomicity: b.atomicity,
+        reverting,
+      });
+      for (const i of legTxs) s.txs.push(b.txs[i]!);
     }
   }
   for (const tx of reaped) if (!inBundles.has(latin1Key(txHash(tx)))) slot(tx.namespace).txs.push(tx);

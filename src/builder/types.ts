@@ -5,7 +5,7 @@
  */
 import type { AuctionOutcome, ResultLeaf } from '../codec/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { TxEnvelope } from '../types.ts';
+import type { AtomicityCode, TxEnvelope } from '../types.ts';
 
 /** Why a validator refuses a proposal's contents. Every code is produced by `verify` (builder.ts). */
 export type ProposalRejectCode =
@@ -62,13 +62,25 @@ export interface MempoolView {
 /** A bundle chosen for a block: all of its transactions go in, in order, or none do. */
 export interface SelectedBundle {
   bundleHash: Uint8Array;
-  /** In the bundle's order; may span several namespaces (cross-rollup bundles). */
+  /** In the bundle's order (legs by namespace); may span several namespaces (cross-rollup bundles). */
   txs: TxEnvelope[];
+  /** 1 = execution, 2 = inclusion; written into every span of the bundle. */
+  atomicity: AtomicityCode;
+  /** Indices into `txs` of the transactions allowed to revert (from the legs' revertingTxHashes). */
+  reverting: ReadonlySet<number>;
 }
 
 /** What a validator's bundle source knows of a bundle named by a span. */
 export type BundleLookup =
-  | { kind: 'known'; txs: TxEnvelope[]; minHeight: number; maxHeight: number }
+  | {
+      kind: 'known';
+      txs: TxEnvelope[];
+      minHeight: number;
+      maxHeight: number;
+      atomicity: AtomicityCode;
+      /** Indices into `txs` allowed to revert. */
+      reverting: ReadonlySet<number>;
+    }
   | { kind: 'included'; height: number }
   | { kind: 'unknown' };
 

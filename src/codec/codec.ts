@@ -6,11 +6,13 @@
  */
 import { DecodeError } from '../errors.ts';
 import type {
+  AtomicityCode,
   BidCommit,
   BidReveal,
   Block,
   BlockHeader,
   Bundle,
+  BundleLeg,
   BundleSpan,
   CertifiedBlock,
   CommitCertificate,
@@ -138,28 +140,120 @@ export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): 
 
 // ---------------------------------------------------------------- bundles
 
+function atomicityFromWire(what: string, v: unknown): AtomicityCode {
+  const n = u32(what, v);
+  if (n !== 1 && n !== 2) fail(`${what} must be 1 (execution) or 2 (inclusion), got ${n}`);
+  return n;
+}
+
+/**
+ * A bundle off the wire, checked for the limits and the canonical form of docs/bundles.md: 1..16 legs
+ * sorted by namespace (one per namespace), each with 1+ transactions; at most 100 transactions and
+ * 300,000 payload bytes in all; reverting hashes 32 bytes, sorted, unique; a replacement UUID only with a
+ * signer; signer and signature both present or both absent. Membership of reverting hashes in their leg
+ * needs the rollup's hash function and is checked at admission.
+ */
 function bundleFromWire(w: W.WireBundle): Bundle {
-  const txs = w.txs ?? [];
-  if (txs.length === 0) fail('bundle has no transactions');
-  if (txs.length > LIMITS.maxBundleTxs)
-    fail(`bundle has ${txs.length} transactions; limit ${LIMITS.maxBundleTxs}`);
+  const legsIn = w.legs ?? [];
+  if (legsIn.length === 0) fail('bundle has no legs');
+  if (legsIn.length > LIMITS.maxBundleLegs)
+    fail(`bundle has ${legsIn.length} legs; limit ${LIMITS.maxBundleLegs}`);
+  let txCount = 0;
+  let bytes = 0;
+  let prevNs = 0;
+  const legs: BundleLeg[] = legsIn.map((l, i) => {
+    const namespace = u32(`bundle.legs[${i}].namespace`, l.namespace);
+    if (namespace < 1) fail(`bundle.legs[${i}].namespace must be >= 1`);
+    if (namespace <= prevNs)
+      fail(`bundle legs must be sorted by namespace with one leg per namespace (leg ${i})`);
+    prevNs = namespace;
+    const txsIn = l.txs ?? [];
+    if (txsIn.length === 0) fail(`bundle.legs[${i}] has no transactions`);
+    txCount += txsIn.length;
+    if (txCount > LIMITS.maxBundleTxs)
+      fail(`bundle has more than ${LIMITS.maxBundleTxs} transactions`, { limit: LIMITS.maxBundleTxs });
+    const txs = txsIn.map((t, j) => {
+      const b = bytesOf(t);
+      if (b.byteLength === 0) fail(`bundle.legs[${i}].txs[${j}] is empty`);
+      if (b.byteLength > LIMITS.maxTxBytes)
+        fail(`bundle.legs[${i}].txs[${j}] is ${b.byteLength} bytes; limit ${LIMITS.maxTxBytes}`);
+      bytes += b.byteLength;
+      return b;
+    });
+    if (bytes > LIMITS.maxBundleBytes)
+      fail(`bundle carries more than ${LIMITS.maxBundleBytes} bytes of transactions`, {
+        limit: LIMITS.maxBundleBytes,
+      });
+    const rev = (l.revertingTxHashes ?? []).map((h, j) =>
+      fixedBytes(`bundle.legs[${i}].revertingTxHashes[${j}]`, h, 32),
+    );
+    if (rev.length > txs.length) fail(`bundle.legs[${i}] lists more reverting hashes than transactions`);
+    for (let j = 1; j < rev.length; j++)
+      if (compareBytes(rev[j - 1]!, rev[j]!) >= 0)
+        fail(`bundle.legs[${i}].revertingTxHashes must be sorted and unique`);
+    return { namespace, txs, revertingTxHashes: rev };
+  });
+  const signer = fixedBytes('bundle.signer', w.signer, 32, true);
+  const signature = fixedBytes('bundle.signature', w.signature, 64, true);
+  if ((signer.byteLength === 0) !== (signature.byteLength === 0))
+    fail('bundle.signer and bundle.signature must both be set or both be empty');
+  const replacementUuid = fixedBytes('bundle.replacementUuid', w.replacementUuid, 16, true);
+  if (replacementUuid.byteLength > 0 && signer.byteLength === 0)
+    fail('bundle.replacementUuid needs a signed bundle (signer and signature)');
   const b: Bundle = {
-    txs: txs.map((t) => txFromWire(t, LIMITS.maxTxBytes)),
+    legs,
+    atomicity: atomicityFromWire('bundle.atomicity', w.atomicity) === 1 ? 'execution' : 'inclusion',
     minHeight: u64('bundle.minHeight', w.minHeight),
     maxHeight: u64('bundle.maxHeight', w.maxHeight),
-    signer: fixedBytes('bundle.signer', w.signer, 32),
-    signature: fixedBytes('bundle.signature', w.signature, 64),
+    replacementUuid,
+    signer,
+    signature,
   };
   if (b.maxHeight !== 0 && b.maxHeight < b.minHeight) fail('bundle.maxHeight is below bundle.minHeight');
   return b;
 }
 
+function bundleToWire(b: Bundle): W.WireBundle {
+  return {
+    legs: b.legs,
+    atomicity: b.atomicity === 'execution' ? 1 : 2,
+    minHeight: b.minHeight,
+    maxHeight: b.maxHeight,
+    replacementUuid: b.replacementUuid,
+    signer: b.signer,
+    signature: b.signature,
+  };
+}
+
 export function encodeBundle(b: Bundle): Uint8Array {
-  return pb.Bundle.encode(b).finish();
+  return pb.Bundle.encode(bundleToWire(b)).finish();
 }
 
 export function decodeBundle(bytes: Uint8Array): Bundle {
-  return bundleFromWire(rawDecode<W.WireBundle>('bundle', pb.Bundle, bytes, LIMITS.maxBatchBytes));
+  return bundleFromWire(rawDecode<W.WireBundle>('bundle', pb.Bundle, bytes, LIMITS.maxBundleEncodedBytes));
+}
+
+/** Bundles gossiped together (each travels whole; a batch never splits one). */
+export function encodeBundleBatch(bundles: Bundle[]): Uint8Array {
+  return pb.BundleBatch.encode({ bundles: bundles.map(bundleToWire) }).finish();
+}
+
+/**
+ * Decodes a gossiped bundle batch. A batch with a bad bundle is refused whole (the sender is at fault);
+ * the size check runs before decoding.
+ */
+export function decodeBundleBatch(bytes: Uint8Array): Bundle[] {
+  const w = rawDecode<W.WireBundleBatch>('bundle batch', pb.BundleBatch, bytes, LIMITS.maxBatchBytes);
+  const list = w.bundles ?? [];
+  if (list.length > LIMITS.maxBundleBatch)
+    fail(`bundle batch holds ${list.length} bundles; limit ${LIMITS.maxBundleBatch}`);
+  return list.map(bundleFromWire);
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.byteLength - b.byteLength;
 }
 
 // ---------------------------------------------------------------- blocks
@@ -192,12 +286,22 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
 }
 
 function spanFromWire(w: W.WireBundleSpan): BundleSpan {
-  return {
+  const s: BundleSpan = {
     bundleHash: fixedBytes('bundleSpan.bundleHash', w.bundleHash, 32),
     namespace: u32('bundleSpan.namespace', w.namespace),
     start: u32('bundleSpan.start', w.start),
     count: u32('bundleSpan.count', w.count),
+    atomicity: atomicityFromWire('bundleSpan.atomicity', w.atomicity),
+    reverting: (w.reverting ?? []).map((v) => u32('bundleSpan.reverting', v)),
   };
+  if (s.count > LIMITS.maxBundleTxs)
+    fail(`bundle span holds ${s.count} transactions; limit ${LIMITS.maxBundleTxs}`);
+  for (let i = 0; i < s.reverting.length; i++) {
+    const r = s.reverting[i]!;
+    if (r >= s.count || (i > 0 && r <= s.reverting[i - 1]!))
+      fail('bundleSpan.reverting must be ascending, unique indices below count');
+  }
+  return s;
 }
 
 /** Structural checks of a block that need no state: counts, ordering, spans inside their slices. */

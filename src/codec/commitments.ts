@@ -21,7 +21,7 @@ const enc = new TextEncoder();
 const DATA_TAG = enc.encode('ordo/data/v1');
 const RESULTS_TAG = enc.encode('ordo/results/v1');
 const AUCTION_TAG = enc.encode('ordo/auction/v1');
-const SPAN_TAG = enc.encode('ordo/span/v1');
+const SPAN_TAG = enc.encode('ordo/span/v2');
 const RESULT_TAG = enc.encode('ordo/result/v1');
 const RECEIPT_TAG = enc.encode('ordo/receipt/v1');
 
@@ -49,9 +49,24 @@ export function txsRoot(txs: TxEnvelope[]): Uint8Array {
   return nmtRoot(txLeaves(txs));
 }
 
-/** Leaf hash of one bundle span: sha256("ordo/span/v1" || bundleHash || u32 ns || u32 start || u32 count). */
+/**
+ * Leaf hash of one bundle span: sha256("ordo/span/v2" || bundleHash || u32 ns || u32 start || u32 count ||
+ * u8 atomicity || u32 reverting_count || u32 index*).
+ */
 export function spanLeafHash(s: BundleSpan): Uint8Array {
-  return sha256(SPAN_TAG, s.bundleHash, u32be(s.namespace), u32be(s.start), u32be(s.count));
+  const rev = new Uint8Array(4 * s.reverting.length);
+  const dv = new DataView(rev.buffer);
+  for (const [i, r] of s.reverting.entries()) dv.setUint32(4 * i, r);
+  return sha256(
+    SPAN_TAG,
+    s.bundleHash,
+    u32be(s.namespace),
+    u32be(s.start),
+    u32be(s.count),
+    Uint8Array.of(s.atomicity),
+    u32be(s.reverting.length),
+    rev,
+  );
 }
 
 /** NMT leaves of a block's bundle spans (must be sorted by namespace, then start). */

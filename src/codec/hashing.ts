@@ -6,16 +6,9 @@
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { sha256 } from '../crypto/index.ts';
-import type {
-  BidReveal,
-  Block,
-  BlockHeader,
-  Bundle,
-  CommitCertificate,
-  TxEnvelope,
-  VoteType,
-} from '../types.ts';
-import { encodeBundle, encodeCertificate, encodeHeader } from './codec.ts';
+import type { BidReveal, Block, BlockHeader, CommitCertificate, TxEnvelope, VoteType } from '../types.ts';
+import { bundleHash } from './bundle.ts';
+import { encodeCertificate, encodeHeader } from './codec.ts';
 import { LIMITS } from './limits.ts';
 
 const enc = new TextEncoder();
@@ -87,7 +80,6 @@ export function certificateHash(c: CommitCertificate): Uint8Array {
 
 const VOTE_TAG = enc.encode('ordo/vote/v1');
 const PROPOSAL_TAG = enc.encode('ordo/proposal/v1');
-const BUNDLE_TAG = enc.encode('ordo/bundle/v1');
 const BID_TAG = enc.encode('ordo/bid/v1');
 
 /** Canonical vote encoding signed by validators (and checked inside commit certificates). */
@@ -125,15 +117,6 @@ export function proposalSignBytes(
   );
 }
 
-/** Bundle id and the bytes its searcher signs: everything but the signature. */
-export function bundleSignBytes(chainId: string, b: Bundle): Uint8Array {
-  return sha256(BUNDLE_TAG, lp(enc.encode(chainId)), encodeBundle({ ...b, signature: new Uint8Array(0) }));
-}
-
-export function bundleHash(b: Bundle): Uint8Array {
-  return sha256(encodeBundle(b));
-}
-
 /** The commitment a bidder publishes before revealing: hash of everything in the reveal but the signature. */
 export function bidCommitment(chainId: string, r: Omit<BidReveal, 'signature'>): Uint8Array {
   return sha256(
@@ -142,7 +125,7 @@ export function bidCommitment(chainId: string, r: Omit<BidReveal, 'signature'>):
     u64be(r.slot),
     r.bidder,
     u64be(r.amount),
-    bundleHash(r.bundle),
+    bundleHash(chainId, r.bundle),
     r.salt,
   );
 }

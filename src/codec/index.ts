@@ -4,6 +4,7 @@
  * must agree on (hashing.ts) and the header commitments (commitments.ts: data, results, auction), the protocol's size limits (limits.ts), and the loaded protobuf types
  * (proto.ts) with the shapes of the messages it decodes (wire-types.ts).
  */
+export * from './bundle.ts';
 export * from './codec.ts';
 export * from './commitments.ts';
 export * from './hashing.ts';

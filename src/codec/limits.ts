@@ -19,6 +19,15 @@ export const LIMITS = {
   maxSyncRequestBytes: 64 * 1024,
   maxSyncBlocksPerRequest: 64,
   maxChainIdLength: 64,
-  maxBundleTxs: 64,
+  /** Transactions in one bundle, over all legs (Flashbots' limit). */
+  maxBundleTxs: 100,
+  /** Payload bytes of one bundle, over all legs (Flashbots' limit). */
+  maxBundleBytes: 300_000,
+  /** Legs (rollups) of one bundle. */
+  maxBundleLegs: 16,
+  /** An encoded bundle (payloads plus per-tx and per-leg overhead). */
+  maxBundleEncodedBytes: 320 * 1024,
+  /** Bundles in one gossiped batch. */
+  maxBundleBatch: 256,
   maxValidators: 256,
 } as const;

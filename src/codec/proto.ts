@@ -36,6 +36,7 @@ export const pb = {
   TxEnvelope: t('TxEnvelope'),
   TxBatch: t('TxBatch'),
   Bundle: t('Bundle'),
+  BundleBatch: t('BundleBatch'),
   BlockHeader: t('BlockHeader'),
   BundleSpan: t('BundleSpan'),
   Block: t('Block'),

@@ -21,8 +21,15 @@ export interface WireTxEnvelope {
 export interface WireTxBatch {
   txs?: Many<WireTxEnvelope>;
 }
+export interface WireBundleLeg {
+  namespace?: Unchecked;
+  txs?: Many<Unchecked>;
+  revertingTxHashes?: Many<Unchecked>;
+}
 export interface WireBundle {
-  txs?: Many<WireTxEnvelope>;
+  legs?: Many<WireBundleLeg>;
+  atomicity?: Unchecked;
+  replacementUuid?: Unchecked;
   minHeight?: Unchecked;
   maxHeight?: Unchecked;
   signer?: Unchecked;
@@ -46,6 +53,11 @@ export interface WireBundleSpan {
   namespace?: Unchecked;
   start?: Unchecked;
   count?: Unchecked;
+  atomicity?: Unchecked;
+  reverting?: Many<Unchecked>;
+}
+export interface WireBundleBatch {
+  bundles?: Many<WireBundle>;
 }
 export interface WireBlock {
   header?: Sub<WireBlockHeader>;

@@ -42,6 +42,8 @@ interface WireBundleSpan extends Wire {
   namespace?: unknown;
   start?: unknown;
   count?: unknown;
+  atomicity?: unknown;
+  reverting?: unknown;
 }
 interface WireNmtNode extends Wire {
   minNamespace?: unknown;
@@ -269,6 +271,12 @@ function proofFromWire(what: string, w: Sub<WireProof>): NamespaceProof {
   };
 }
 
+function atomicity(what: string, v: unknown): 1 | 2 {
+  const n = u32(what, v);
+  if (n !== 1 && n !== 2) bad(`${what} must be 1 (execution) or 2 (inclusion), got ${n}`);
+  return n;
+}
+
 export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 1024 * 1024): NamespaceBlock {
   if (w == null || typeof w !== 'object') bad('block message is empty');
   const headerBytes = bytes('header', w.header, undefined, 4096);
@@ -280,6 +288,8 @@ export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 
     namespace: u32('bundle.namespace', s?.namespace),
     start: u32('bundle.start', s?.start),
     count: u32('bundle.count', s?.count),
+    atomicity: atomicity('bundle.atomicity', s?.atomicity),
+    reverting: list<unknown>('bundle.reverting', s?.reverting, 100).map((r) => u32('bundle.reverting', r)),
   }));
   const nb: NamespaceBlock = {
     namespace: u32('namespace', w.namespace),

@@ -127,7 +127,16 @@ function verifyAsDocumented(
   const txs = nmtCheck(m.txsRoot, header.txCount ?? 0, ns, txLeaves, m.proof);
   if (txs !== 'ok') return txs;
   const spanLeaves = m.bundles.map((b: Msg) =>
-    sha(Buffer.from('ordo/span/v1'), b.bundleHash, u32(b.namespace), u32(b.start), u32(b.count)),
+    sha(
+      Buffer.from('ordo/span/v2'),
+      b.bundleHash,
+      u32(b.namespace),
+      u32(b.start),
+      u32(b.count),
+      Buffer.of(b.atomicity),
+      u32((b.reverting ?? []).length),
+      ...(b.reverting ?? []).map((r: number) => u32(r)),
+    ),
   );
   const spans = nmtCheck(m.spansRoot, m.spanCount, ns, spanLeaves, m.spansProof);
   if (spans !== 'ok') return `spans ${spans}`;
@@ -160,7 +169,11 @@ describe('docs/adapter.md verification recipe', () => {
     src.produceBlock([{ namespace: 2, payload: enc.encode('o1') }]);
     src.produceBlock(
       [1, 2, 3, 4, 5].map((i) => ({ namespace: i % 2 === 0 ? 2 : 1, payload: enc.encode(`t${i}`) })),
-      { bundles: [{ bundleHash: sha(enc.encode('b')), namespace: 1, start: 1, count: 2 }] },
+      {
+        bundles: [
+          { bundleHash: sha(enc.encode('b')), namespace: 1, start: 1, count: 2, atomicity: 1, reverting: [] },
+        ],
+      },
     );
     src.produceBlock([]);
     src.produceBlock([{ namespace: 1, payload: enc.encode('t6') }]);

@@ -77,7 +77,7 @@ const bundles: BundleSource = {
   select: () => Promise.resolve([]),
   lookup: (hash) =>
     bytesEqual(hash, bundle.bundleHash)
-      ? { kind: 'known', txs: bundle.txs, minHeight: 0, maxHeight: 0 }
+      ? { kind: 'known', txs: bundle.txs, minHeight: 0, maxHeight: 0, atomicity: 1, reverting: new Set() }
       : { kind: 'unknown' },
 };
 
@@ -125,15 +125,45 @@ function byzantineSource(honest: BlockBuilder, built: string[]): BlockSource {
           return withBundle(
             [legs],
             [
-              { bundleHash: bundle.bundleHash, namespace: 1, start: 0, count: 2 },
-              { bundleHash: new Uint8Array(32).fill(1), namespace: 1, start: 1, count: 1 },
-              { bundleHash: bundle.bundleHash, namespace: 2, start: 0, count: 1 },
+              {
+                bundleHash: bundle.bundleHash,
+                namespace: 1,
+                start: 0,
+                count: 2,
+                atomicity: 1,
+                reverting: [],
+              },
+              {
+                bundleHash: new Uint8Array(32).fill(1),
+                namespace: 1,
+                start: 1,
+                count: 1,
+                atomicity: 1,
+                reverting: [],
+              },
+              {
+                bundleHash: bundle.bundleHash,
+                namespace: 2,
+                start: 0,
+                count: 1,
+                atomicity: 1,
+                reverting: [],
+              },
             ],
           );
         case 'split-bundle': // only rollup 1's leg of the cross-rollup bundle
           return withBundle(
             [[legs[0]!]],
-            [{ bundleHash: bundle.bundleHash, namespace: 1, start: 0, count: 1 }],
+            [
+              {
+                bundleHash: bundle.bundleHash,
+                namespace: 1,
+                start: 0,
+                count: 1,
+                atomicity: 1,
+                reverting: [],
+              },
+            ],
           );
         case 'results':
           return { ...b, resultsHash: new Uint8Array(32).fill(0xee) };
@@ -143,8 +173,22 @@ function byzantineSource(honest: BlockBuilder, built: string[]): BlockSource {
           return withBundle(
             [legs],
             [
-              { bundleHash: bundle.bundleHash, namespace: 1, start: 0, count: 1 },
-              { bundleHash: bundle.bundleHash, namespace: 2, start: 0, count: 1 },
+              {
+                bundleHash: bundle.bundleHash,
+                namespace: 1,
+                start: 0,
+                count: 1,
+                atomicity: 1,
+                reverting: [],
+              },
+              {
+                bundleHash: bundle.bundleHash,
+                namespace: 2,
+                start: 0,
+                count: 1,
+                atomicity: 1,
+                reverting: [],
+              },
             ],
             false,
           );

@@ -55,7 +55,18 @@ function chain(): MemorySource {
       { namespace: 1, payload: enc.encode('a3') },
       { namespace: 2, payload: enc.encode('b1') },
     ],
-    { bundles: [{ bundleHash: sha256(enc.encode('bundle')), namespace: 1, start: 0, count: 2 }] },
+    {
+      bundles: [
+        {
+          bundleHash: sha256(enc.encode('bundle')),
+          namespace: 1,
+          start: 0,
+          count: 2,
+          atomicity: 1,
+          reverting: [],
+        },
+      ],
+    },
   );
   src.produceBlock([]);
   src.produceBlock([{ namespace: 2, payload: enc.encode('b2') }]);

@@ -70,7 +70,14 @@ function bundleSource(
       const b = byKey.get(latin1Key(hash));
       return b === undefined
         ? { kind: 'unknown' }
-        : { kind: 'known', txs: b.txs, minHeight: window.min, maxHeight: window.max };
+        : {
+            kind: 'known',
+            txs: b.txs,
+            minHeight: window.min,
+            maxHeight: window.max,
+            atomicity: 1,
+            reverting: new Set(),
+          };
     },
   };
 }
@@ -116,8 +123,13 @@ function tamper(
 
 const bh = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 /** A cross-rollup bundle: one tx in rollup 1, two in rollup 3. */
-const cross: SelectedBundle = { bundleHash: bh(7), txs: [tx(1, 70), tx(3, 71), tx(3, 72)] };
-const single: SelectedBundle = { bundleHash: bh(8), txs: [tx(3, 80)] };
+const cross: SelectedBundle = {
+  bundleHash: bh(7),
+  txs: [tx(1, 70), tx(3, 71), tx(3, 72)],
+  atomicity: 1,
+  reverting: new Set(),
+};
+const single: SelectedBundle = { bundleHash: bh(8), txs: [tx(3, 80)], atomicity: 1, reverting: new Set() };
 const pool = [tx(1, 1), tx(1, 2), tx(2, 3), tx(3, 4)];
 
 describe('block builder', () => {
@@ -156,9 +168,9 @@ describe('block builder', () => {
       tx(3, 4),
     ]);
     expect(built.bundles).toEqual([
-      { bundleHash: bh(7), namespace: 1, start: 0, count: 1 },
-      { bundleHash: bh(7), namespace: 3, start: 0, count: 2 },
-      { bundleHash: bh(8), namespace: 3, start: 2, count: 1 },
+      { bundleHash: bh(7), namespace: 1, start: 0, count: 1, atomicity: 1, reverting: [] },
+      { bundleHash: bh(7), namespace: 3, start: 0, count: 2, atomicity: 1, reverting: [] },
+      { bundleHash: bh(8), namespace: 3, start: 2, count: 1, atomicity: 1, reverting: [] },
     ]);
     expect(built.dataHash).toEqual(computeDataHash(built.txs, built.bundles));
     expect(built.dataHash).not.toEqual(computeDataHash(built.txs, []));
@@ -194,9 +206,14 @@ describe('block builder: verify refuses a bad proposal with a typed reason', asy
   });
   it('wrong spans: malformed, out of the slice, unsorted, overlapping, duplicated', async () => {
     expect(await code(withSpans([{ ...spans[0]!, count: 0 }, ...spans.slice(1)]))).toBe('SPAN_MALFORMED');
-    expect(await code(withSpans([...spans, { bundleHash: bh(9), namespace: 4, start: 0, count: 1 }]))).toBe(
-      'SPAN_MALFORMED',
-    );
+    expect(
+      await code(
+        withSpans([
+          ...spans,
+          { bundleHash: bh(9), namespace: 4, start: 0, count: 1, atomicity: 1, reverting: [] },
+        ]),
+      ),
+    ).toBe('SPAN_MALFORMED');
     expect(await code(withSpans([spans[0]!, spans[1]!, { ...spans[2]!, start: 4 }]))).toBe(
       'SPAN_OUT_OF_SLICE',
     );

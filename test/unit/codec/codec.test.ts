@@ -173,7 +173,14 @@ describe('codec', () => {
     const sizes = [1, 5, 127, 128, 300, 16_383, 16_384, 70_000];
     const txs = sizes.map((n, i) => tx(1 + Math.floor(i / 3) * 200, n));
     const b = block(txs);
-    b.bundles.push({ bundleHash: new Uint8Array(32).fill(3), namespace: 1, start: 0, count: 2 });
+    b.bundles.push({
+      bundleHash: new Uint8Array(32).fill(3),
+      namespace: 1,
+      start: 0,
+      count: 2,
+      atomicity: 1,
+      reverting: [],
+    });
     expect(encodedBlockSize(b)).toBe(encodeBlock(b).byteLength);
     expect(encodedBlockSize(block([]))).toBe(encodeBlock(block([])).byteLength);
   });

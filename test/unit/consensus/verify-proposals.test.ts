@@ -152,7 +152,14 @@ describe('consensus core: proposals verified by the driver', () => {
   });
 
   it('refuses without asking when the data hash does not cover the bundle spans', () => {
-    const span: BundleSpan = { bundleHash: new Uint8Array(32).fill(7), namespace: 1, start: 0, count: 2 };
+    const span: BundleSpan = {
+      bundleHash: new Uint8Array(32).fill(7),
+      namespace: 1,
+      start: 0,
+      count: 2,
+      atomicity: 1,
+      reverting: [],
+    };
     const c = core();
     const out = c.handle({ kind: 'proposal', proposal: proposal(block(5, [span], [])), nowMs: NOW });
     expect(verifies(out)).toHaveLength(0);
