@@ -139,6 +139,13 @@ export interface PreconfBody {
   legs: PreconfLeg[];
 }
 
+/** A signed pre-confirmation: the body and the node's ed25519 key and signature over preconfSignBytes. */
+export interface Preconfirmation extends PreconfBody {
+  /** The node's ed25519 public key (32 bytes); a genesis validator's key for a validator node. */
+  signer: Uint8Array;
+  signature: Uint8Array;
+}
+
 /** What a node signs (ed25519, node key) to pre-confirm a bundle's execution. */
 export function preconfSignBytes(p: PreconfBody): Uint8Array {
   const w = new Writer()

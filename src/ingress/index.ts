@@ -11,8 +11,11 @@ export {
   type SubmissionTrackerOptions,
 } from './submissions.ts';
 export {
+  type BundleCancelSubmitResult,
+  type BundleSubmitResult,
   INGRESS_ORIGINS,
   type Ingress,
+  type IngressBundleCode,
   type IngressErrorCode,
   type IngressOrigin,
   type IngressResult,

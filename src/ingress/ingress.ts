@@ -23,10 +23,17 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LIMITS, txHash } from '../codec/index.ts';
-import type { AdmitResult } from '../mempool/index.ts';
-import type { TxEnvelope } from '../types.ts';
+import type { AdmitResult, BundleAdmission, BundleCancel } from '../mempool/index.ts';
+import type { Bundle, TxEnvelope } from '../types.ts';
 import { createIngressMetrics } from './metrics.ts';
-import type { Ingress, IngressErrorCode, IngressOrigin, IngressResult } from './types.ts';
+import type {
+  BundleCancelSubmitResult,
+  BundleSubmitResult,
+  Ingress,
+  IngressErrorCode,
+  IngressOrigin,
+  IngressResult,
+} from './types.ts';
 
 /** What the ingress needs from the rest of the node, and nothing more. */
 export interface IngressDeps {
@@ -42,6 +49,10 @@ export interface IngressDeps {
    * balance). Synchronous; undefined = go on.
    */
   admission?: (tx: TxEnvelope) => { code: IngressErrorCode; message: string } | undefined;
+  /** The bundle pool (absent: bundles are refused with BUNDLES_DISABLED). */
+  bundles?: BundleAdmission;
+  /** Bundle gossip: admitted bundles and cancels go to peers whole. */
+  bundleGossip?: { push(bundle: Bundle): void; pushCancel(req: BundleCancel): void };
   /** Told about every admitted transaction (submit → commit latency). */
   submissions?: { submitted(hash: Uint8Array): void };
   /** Cap on one payload below the protocol limit (default `LIMITS.maxTxBytes`). */
@@ -108,6 +119,43 @@ export function createIngress(deps: IngressDeps): Ingress {
         return r.hash === undefined ? { ...r, hash: txHash(tx) } : r;
       }
       metrics.count(origin, 'tx', 'rejected', r.code);
+      return r;
+    },
+    submitBundle(bundle, origin: IngressOrigin): BundleSubmitResult {
+      const r: BundleSubmitResult = stopped
+        ? {
+            ok: false,
+            code: 'SHUTTING_DOWN',
+            message: 'the node is shutting down; submit to another node',
+            retryable: true,
+          }
+        : deps.bundles === undefined
+          ? { ok: false, code: 'BUNDLES_DISABLED', message: 'this node has no bundle pool', retryable: false }
+          : deps.bundles.admit(bundle, 'rpc');
+      if (r.ok) {
+        deps.bundleGossip?.push(bundle);
+        metrics.count(origin, 'bundle', 'accepted');
+      } else if (r.code === 'DUPLICATE') metrics.count(origin, 'bundle', 'duplicate');
+      else metrics.count(origin, 'bundle', 'rejected', r.code);
+      return r;
+    },
+    cancelBundle(req: BundleCancel, _origin: IngressOrigin): BundleCancelSubmitResult {
+      if (stopped)
+        return {
+          ok: false,
+          code: 'SHUTTING_DOWN',
+          message: 'the node is shutting down; submit to another node',
+          retryable: true,
+        };
+      if (deps.bundles === undefined)
+        return {
+          ok: false,
+          code: 'BUNDLES_DISABLED',
+          message: 'this node has no bundle pool',
+          retryable: false,
+        };
+      const r = deps.bundles.cancel(req);
+      if (r.ok) deps.bundleGossip?.pushCancel(req);
       return r;
     },
     start() {

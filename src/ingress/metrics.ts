@@ -6,18 +6,32 @@
  * kinds, `IngressErrorCode`), so a client cannot grow the series count.
  */
 import { Counter, type Registry } from 'prom-client';
-import { INGRESS_ORIGINS, type IngressErrorCode, type IngressOrigin } from './types.ts';
+import type { BundleRejectCode } from '../mempool/index.ts';
+import {
+  INGRESS_ORIGINS,
+  type IngressBundleCode,
+  type IngressErrorCode,
+  type IngressOrigin,
+} from './types.ts';
 
-/** What is submitted: `tx` today; bundles, bids and raw Ethereum transactions add theirs. */
-export type IngressKind = 'tx';
+/** Codes a bundle submission can be refused with (closed set). */
+type BundleSubmitCode = BundleRejectCode | IngressBundleCode;
+
+/** What is submitted: transactions and bundles; bids add theirs. */
+export type IngressKind = 'tx' | 'bundle';
 export type SubmitOutcome = 'accepted' | 'duplicate' | 'rejected';
 
 export interface IngressMetrics {
-  count(origin: IngressOrigin, kind: IngressKind, outcome: SubmitOutcome, code?: IngressErrorCode): void;
+  count(
+    origin: IngressOrigin,
+    kind: IngressKind,
+    outcome: SubmitOutcome,
+    code?: IngressErrorCode | BundleSubmitCode,
+  ): void;
 }
 
 const OUTCOMES: readonly SubmitOutcome[] = ['accepted', 'duplicate', 'rejected'];
-const KINDS: readonly IngressKind[] = ['tx'];
+const KINDS: readonly IngressKind[] = ['tx', 'bundle'];
 
 export function createIngressMetrics(registry: Registry | undefined): IngressMetrics {
   const registers = registry === undefined ? [] : [registry];

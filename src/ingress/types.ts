@@ -3,8 +3,8 @@
  * the one set of error codes it can get back, and the result shape. Entry points translate the result
  * into their own wire format (a JSON-RPC error, a `SubmitResult`); they never invent codes of their own.
  */
-import type { RejectCode } from '../mempool/index.ts';
-import type { TxEnvelope } from '../types.ts';
+import type { BundleAdmitResult, BundleCancel, BundleCancelResult, RejectCode } from '../mempool/index.ts';
+import type { Bundle, TxEnvelope } from '../types.ts';
 
 /** Which door a submission came through (the `origin` label of the ingress metrics). */
 export type IngressOrigin = 'jsonrpc' | 'grpc' | 'in_process' | 'eth_rpc';
@@ -55,6 +55,14 @@ export interface Ingress {
    */
   submitTransaction(tx: TxEnvelope, origin: IngressOrigin): IngressResult;
   /**
+   * Admit a decoded bundle to the bundle pool and hand it to bundle gossip (docs/bundles.md). Never
+   * throws for bad input. Refused with `BUNDLE_POOL_FULL`-style codes from the pool, or
+   * `BUNDLES_DISABLED` when this node has no bundle pool, or `SHUTTING_DOWN`.
+   */
+  submitBundle(bundle: Bundle, origin: IngressOrigin): BundleSubmitResult;
+  /** Cancel a signer's pending bundles by replacement UUID (and gossip the cancel). */
+  cancelBundle(req: BundleCancel, origin: IngressOrigin): BundleCancelSubmitResult;
+  /**
    * The largest transaction payload any rollup accepts, capped by the protocol limit: entry points that
    * receive encoded input (hex, protobuf) compare against it before decoding.
    */
@@ -63,3 +71,14 @@ export interface Ingress {
   /** After stop every submission is refused with `SHUTTING_DOWN` (retryable: try another node). */
   stop(): void;
 }
+
+/** Refusals the ingress itself adds to the bundle pool's codes. */
+export type IngressBundleCode = 'SHUTTING_DOWN' | 'BUNDLES_DISABLED';
+
+export type BundleSubmitResult =
+  | BundleAdmitResult
+  | { ok: false; code: IngressBundleCode; message: string; retryable: boolean; bundleHash?: Uint8Array };
+
+export type BundleCancelSubmitResult =
+  | BundleCancelResult
+  | { ok: false; code: IngressBundleCode; message: string; retryable: boolean };

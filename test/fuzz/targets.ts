@@ -374,7 +374,9 @@ export const OBJECT_TARGETS: ObjectTarget[] = [
         auctionHash: new Uint8Array(32),
       }),
       transactions: [new Uint8Array(3)],
-      bundles: [{ bundleHash: new Uint8Array(32), namespace: 2, start: 0, count: 1, atomicity: 1, reverting: [] }],
+      bundles: [
+        { bundleHash: new Uint8Array(32), namespace: 2, start: 0, count: 1, atomicity: 1, reverting: [] },
+      ],
       certificate: {
         height: 7,
         round: 0,
