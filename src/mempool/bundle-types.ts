@@ -112,3 +112,51 @@ export interface BundleAdmission {
   admit(bundle: Bundle, source: 'rpc' | 'gossip'): BundleAdmitResult;
   cancel(req: BundleCancel): BundleCancelResult;
 }
+
+/**
+ * Where the executor's side reports what happened to committed bundles (the pool's status tracker
+ * implements it; the node calls it after each executed block and each certified results height).
+ */
+export interface BundleStatusSink {
+  executed(
+    bundleHash: Uint8Array,
+    height: number,
+    execution: BundleExecution,
+    preconfirmation: Preconfirmation | undefined,
+  ): void;
+  /** The results of `height` are certified (a header at height + 2 committed to them). */
+  certified(height: number): void;
+}
+
+/** One transaction's simulated result (`ordo_callBundle`, `eth_callBundle`). */
+export interface SimulatedTx {
+  /** The rollup's own tx hash (sha256 id, keccak for EVM). */
+  hash: Uint8Array;
+  status: 'success' | 'revert' | 'invalid';
+  gasUsed: bigint;
+  error?: string;
+  /** EVM: return or revert data. */
+  returnData?: Uint8Array;
+}
+
+export interface SimulatedBundle {
+  /** Whether the bundle would apply under docs/bundles.md rule 3 (inclusion bundles: always true). */
+  applies: boolean;
+  /** Why not, naming the leg and transaction. */
+  reason?: string;
+  /** The height whose post-state the simulation ran on. */
+  height: number;
+  legs: {
+    namespace: number;
+    /** Opaque rollups are not executed: `executed: false` and no txs. */
+    executed: boolean;
+    txs: SimulatedTx[];
+    /** State root after the leg (executed legs). */
+    stateRoot?: Uint8Array;
+  }[];
+}
+
+/** Simulation against the pending (latest executed) state, without submitting. */
+export interface BundleSimulator {
+  simulate(bundle: Bundle, opts?: { height?: number }): Promise<SimulatedBundle>;
+}
