@@ -13,7 +13,13 @@
  *
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
- *                           [--repo DIR]
+ *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
+ * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
+ * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs
+ * into the figures.
+ * `--batch-submit` makes the load generator submit binary batches (`POST /ordo/v1/tx-batch`, docs/rpc.md)
+ * instead of JSON-RPC; a checkout without that path (e.g. 0.1.0) ignores the flag and says so.
  * CPU per committed transaction: the user + system CPU of every process of the run (the orchestrator with
  * its load generator, and every node) over the measured window, sampled from /proc, divided by the
  * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify time through node:crypto
@@ -53,6 +59,8 @@ const { values: args } = parseArgs({
     'skip-main': { type: 'boolean', default: false },
     'skip-steps': { type: 'boolean', default: false },
     repo: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'batch-submit': { type: 'boolean', default: false },
   },
 });
 
@@ -60,6 +68,14 @@ const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 /** One core's ed25519 verify (µs), measured before the runs and again after them; the mean is used. */
 let verifyMicros = 0;
 const P99_LIMIT_MS = 1000;
+let profileRuns = 0;
+/** Whether the checkout under test has the binary batch path (0.1.0 does not: it gets JSON-RPC). */
+const supportsBatchSubmit = readFileSync(join(REPO, 'src', 'cli', 'testnet.ts'), 'utf8').includes(
+  'batch-submit',
+);
+if (args['batch-submit'] && !supportsBatchSubmit) {
+  process.stderr.write(`${REPO} has no binary batch path: --batch-submit ignored, the load uses JSON-RPC\n`);
+}
 
 interface RunResult {
   offeredTxPerSec: number;
@@ -120,8 +136,21 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     '--report',
     report,
   ];
+  if (args['batch-submit'] && supportsBatchSubmit) argv.push('--batch-submit');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const nodeArgs: string[] = [];
+  if (args['cpu-prof'] !== undefined) {
+    const profDir = join(args['cpu-prof'], `run-${++profileRuns}`);
+    mkdirSync(profDir, { recursive: true });
+    env.ORDO_TESTNET_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir}`;
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=orchestrator.cpuprofile');
+  }
   process.stderr.write(`\n== testnet up --load ${load} --duration ${durationSec}\n`);
-  const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...argv], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const exitCode = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   sampler?.stop();
@@ -232,6 +261,8 @@ async function main(): Promise<void> {
       sizeBytes: Number(args.size),
       warmupSec: Number(args.warmup),
       loadNamespaces: 'opaque rollups',
+      submission: args['batch-submit'] && supportsBatchSubmit ? 'binary batches' : 'JSON-RPC',
+      profiled: args['cpu-prof'] !== undefined,
     },
     main: mainRun,
     mainMedians: medians,
