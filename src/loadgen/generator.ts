@@ -452,7 +452,8 @@ export class LoadGenerator {
       // A node without the route answers 404, or (0.1.0, which serves JSON-RPC at every path) a JSON-RPC
       // parse error: fall back for good, and resend this share as JSON.
       const noRoute = res.status === 404 || (res.text.length < 1024 && res.text.includes('"jsonrpc":"2.0"'));
-      if (!noRoute && res.status === 200) return { status: 200, text: `{"result":${res.text}}`, batched: true };
+      if (!noRoute && res.status === 200)
+        return { status: 200, text: `{"result":${res.text}}`, batched: true };
       if (!noRoute) return { ...res, batched: true };
       this.#log.warn({ url: target.http.url.origin }, 'node has no binary batch route: using JSON-RPC');
       target.binary = false;
