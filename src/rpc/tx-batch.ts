@@ -30,7 +30,8 @@ export function txBatchHandler(ingress: Ingress, maxTxs: number): BinaryHandler 
   const limits = {
     maxBatchBytes: LIMITS.maxBatchBytes,
     maxBatchTxs: Math.min(maxTxs, LIMITS.maxBatchTxs),
-    maxTxBytes: Math.min(ingress.maxTxBytes, LIMITS.maxTxBytes),
+    // The protocol's limit here; a rollup's own (lower) limit is the ingress's per-transaction check.
+    maxTxBytes: LIMITS.maxTxBytes,
   };
   return (body) => {
     let txs: TxEnvelope[];
