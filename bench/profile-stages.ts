@@ -9,7 +9,8 @@
  *
  *   node bench/profile-stages.ts DIR [--json]     (DIR holds the .cpuprofile files of one run)
  *
- * Prints a markdown table (share of the sampled non-idle time per stage, for the nodes together and for
+ * Only samples inside the run's measured window count when DIR has the window.json bench/testnet.ts
+ * writes. Prints a markdown table (share of the sampled non-idle time per stage, for the nodes together and for
  * the orchestrator) or, with --json, the same as JSON.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ interface ProfileNode {
   children?: number[];
 }
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -101,8 +103,14 @@ function emptyTotals(): StageTotals {
   return { micros, totalMicros: 0, profiles: 0 };
 }
 
-/** Adds one profile's samples to `into`. */
-export function addProfile(p: CpuProfile, into: StageTotals): void {
+/** The measured window on the profiles' monotonic clock (µs); samples outside it are not counted. */
+export interface Window {
+  startMicros: number;
+  endMicros: number;
+}
+
+/** Adds one profile's samples (those inside `window`, when given) to `into`. */
+export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): void {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of p.nodes) {
@@ -138,9 +146,12 @@ export function addProfile(p: CpuProfile, into: StageTotals): void {
   };
   const n = Math.min(p.samples.length, p.timeDeltas.length);
   // A sample's time is the delta to the next sample.
+  let t = p.startTime;
   for (let i = 0; i < n; i++) {
+    t += p.timeDeltas[i] ?? 0;
     const dt = p.timeDeltas[i + 1] ?? 0;
     if (dt <= 0) continue;
+    if (window !== undefined && (t < window.startMicros || t > window.endMicros)) continue;
     const s = resolve(p.samples[i] as number);
     if (s === null) continue;
     into.micros[s] += dt;
@@ -172,10 +183,17 @@ function main(): void {
   }
   const nodes = emptyTotals();
   const orch = emptyTotals();
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+  const files = readdirSync(dir);
+  // bench/testnet.ts writes the measured window; without it every sample counts (start-up and the
+  // safety check after the load included).
+  const window = files.includes('window.json')
+    ? (JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as Window)
+    : undefined;
+  for (const f of files.filter((x) => x.endsWith('.cpuprofile'))) {
     const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-    addProfile(p, f.startsWith('orchestrator') ? orch : nodes);
+    addProfile(p, f.startsWith('orchestrator') ? orch : nodes, window);
   }
+  if (window === undefined) process.stderr.write('no window.json: counting every sample of the run\n');
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ nodes, orchestrator: orch }, null, 2)}\n`);
   } else {

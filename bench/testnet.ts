@@ -69,6 +69,7 @@ const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 let verifyMicros = 0;
 const P99_LIMIT_MS = 1000;
 let profileRuns = 0;
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 /** Whether the checkout under test has the binary batch path (0.1.0 does not: it gets JSON-RPC). */
 const supportsBatchSubmit = readFileSync(join(REPO, 'src', 'cli', 'testnet.ts'), 'utf8').includes(
   'batch-submit',
@@ -139,8 +140,9 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
   if (args['batch-submit'] && supportsBatchSubmit) argv.push('--batch-submit');
   const env: NodeJS.ProcessEnv = { ...process.env };
   const nodeArgs: string[] = [];
+  let profDir: string | undefined;
   if (args['cpu-prof'] !== undefined) {
-    const profDir = join(args['cpu-prof'], `run-${++profileRuns}`);
+    profDir = join(args['cpu-prof'], `run-${++profileRuns}`);
     mkdirSync(profDir, { recursive: true });
     env.ORDO_TESTNET_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir}`;
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=orchestrator.cpuprofile');
@@ -156,6 +158,12 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
   sampler?.stop();
   try {
     const r = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
+    if (profDir !== undefined && r.load?.window !== undefined) {
+      // The measured window on the monotonic clock V8 profiles use (µs), for bench/profile-stages.ts.
+      const toMono = (ms: number): number => Math.round((ms - Date.now()) * 1000 + monoMicros());
+      const window = { startMicros: toMono(r.load.window.startMs), endMicros: toMono(r.load.window.endMs) };
+      writeFileSync(join(profDir, 'window.json'), `${JSON.stringify(window)}\n`);
+    }
     const holds =
       r.latencyMs.p99 <= P99_LIMIT_MS && r.txPerSec >= 0.95 * load && r.safety.conflictingCommits === 0;
     const w = r.load?.window;
