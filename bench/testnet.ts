@@ -24,7 +24,8 @@
  * its load generator, and every node) over the measured window, sampled from /proc, divided by the
  * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify time through node:crypto
  * measured in the same run (`calibration.ed25519VerifyMicros`), `verifyEquivalentsPerTx` is their ratio and
- * travels across hosts far better than tx/s.
+ * travels across hosts far better than tx/s. `kernelCpuShare` is the stime part of that CPU (the kernel
+ * stage of docs/performance.md's table, which a V8 profile cannot see).
  * `--repo DIR` runs another checkout's `bin/ordo.js` (e.g. a worktree of v0.1.0) with this script, so two
  * versions are measured the same way, interleaved, in one session.
  * Every run offers load for --warmup seconds before its measured window (start-up backlog excluded).
@@ -93,6 +94,8 @@ interface RunResult {
   generatorCpuSec: number;
   /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
   cpuMicrosPerTx: number | null;
+  /** The kernel's (stime) share of that CPU. */
+  kernelCpuShare: number | null;
   verifyEquivalentsPerTx: number | null;
   holds: boolean;
   exitCode: number | null;
@@ -169,6 +172,7 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     const w = r.load?.window;
     const committedInWindow = r.load?.committedInWindow ?? 0;
     const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
+    const sysSec = w === undefined ? undefined : sampler?.systemSecondsBetween(w.startMs, w.endMs);
     const cpuMicrosPerTx =
       cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
     return {
@@ -185,6 +189,10 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
       uncommitted: r.load?.uncommitted ?? 0,
       generatorCpuSec: r.load?.generatorCpuSec ?? 0,
       cpuMicrosPerTx,
+      kernelCpuShare:
+        cpuSec === undefined || sysSec === undefined || cpuSec === 0
+          ? null
+          : Math.round((sysSec / cpuSec) * 1000) / 1000,
       verifyEquivalentsPerTx:
         cpuMicrosPerTx === null || verifyMicros === 0
           ? null
@@ -237,6 +245,7 @@ async function main(): Promise<void> {
           p99: median(mainRuns.map((r) => r.latencyMs.p99)),
           conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
           cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
+          kernelCpuShare: medianOrNull(mainRuns.map((r) => r.kernelCpuShare)),
           verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
         }
       : null;
@@ -281,6 +290,7 @@ async function main(): Promise<void> {
       p90: r.latencyMs.p90,
       p99: r.latencyMs.p99,
       cpuMicrosPerTx: r.cpuMicrosPerTx,
+      kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       rejected: r.rejected,
       notSent: r.notSent,
