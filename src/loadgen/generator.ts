@@ -20,9 +20,9 @@
 import { hash as oneShotHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { encodeTxBatch } from '../codec/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { AckLog } from './acks.ts';
+import { encodeTxBatchFast } from './batch-encoder.ts';
 import type { BlockFollower, FollowedBlock } from './follower.ts';
 import { HttpTarget } from './http.ts';
 import type { PayloadSource } from './payloads.ts';
@@ -447,7 +447,7 @@ export class LoadGenerator {
   ): Promise<{ status: number; text: string; batched: boolean }> {
     const timeout = this.#o.requestTimeoutMs;
     if (target.binary) {
-      const res = await target.http.postBytes(TX_BATCH_PATH, encodeTxBatch(envs), timeout);
+      const res = await target.http.postBytes(TX_BATCH_PATH, encodeTxBatchFast(envs), timeout);
       // The answer is the JSON-RPC method's result without its envelope.
       // A node without the route answers 404, or (0.1.0, which serves JSON-RPC at every path) a JSON-RPC
       // parse error: fall back for good, and resend this share as JSON.
