@@ -13,12 +13,19 @@
  *
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
- *                           [--repo DIR]
+ *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
+ * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
+ * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs
+ * into the figures.
+ * `--batch-submit` makes the load generator submit binary batches (`POST /ordo/v1/tx-batch`, docs/rpc.md)
+ * instead of JSON-RPC; a checkout without that path (e.g. 0.1.0) ignores the flag and says so.
  * CPU per committed transaction: the user + system CPU of every process of the run (the orchestrator with
  * its load generator, and every node) over the measured window, sampled from /proc, divided by the
  * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify time through node:crypto
  * measured in the same run (`calibration.ed25519VerifyMicros`), `verifyEquivalentsPerTx` is their ratio and
- * travels across hosts far better than tx/s.
+ * travels across hosts far better than tx/s. `kernelCpuShare` is the stime part of that CPU (the kernel
+ * stage of docs/performance.md's table, which a V8 profile cannot see).
  * `--repo DIR` runs another checkout's `bin/ordo.js` (e.g. a worktree of v0.1.0) with this script, so two
  * versions are measured the same way, interleaved, in one session.
  * Every run offers load for --warmup seconds before its measured window (start-up backlog excluded).
@@ -53,6 +60,8 @@ const { values: args } = parseArgs({
     'skip-main': { type: 'boolean', default: false },
     'skip-steps': { type: 'boolean', default: false },
     repo: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'batch-submit': { type: 'boolean', default: false },
   },
 });
 
@@ -60,6 +69,15 @@ const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 /** One core's ed25519 verify (µs), measured before the runs and again after them; the mean is used. */
 let verifyMicros = 0;
 const P99_LIMIT_MS = 1000;
+let profileRuns = 0;
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
+/** Whether the checkout under test has the binary batch path (0.1.0 does not: it gets JSON-RPC). */
+const supportsBatchSubmit = readFileSync(join(REPO, 'src', 'cli', 'testnet.ts'), 'utf8').includes(
+  'batch-submit',
+);
+if (args['batch-submit'] && !supportsBatchSubmit) {
+  process.stderr.write(`${REPO} has no binary batch path: --batch-submit ignored, the load uses JSON-RPC\n`);
+}
 
 interface RunResult {
   offeredTxPerSec: number;
@@ -76,6 +94,8 @@ interface RunResult {
   generatorCpuSec: number;
   /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
   cpuMicrosPerTx: number | null;
+  /** The kernel's (stime) share of that CPU. */
+  kernelCpuShare: number | null;
   verifyEquivalentsPerTx: number | null;
   holds: boolean;
   exitCode: number | null;
@@ -120,18 +140,39 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     '--report',
     report,
   ];
+  if (args['batch-submit'] && supportsBatchSubmit) argv.push('--batch-submit');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const nodeArgs: string[] = [];
+  let profDir: string | undefined;
+  if (args['cpu-prof'] !== undefined) {
+    profDir = join(args['cpu-prof'], `run-${++profileRuns}`);
+    mkdirSync(profDir, { recursive: true });
+    env.ORDO_TESTNET_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir}`;
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=orchestrator.cpuprofile');
+  }
   process.stderr.write(`\n== testnet up --load ${load} --duration ${durationSec}\n`);
-  const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...argv], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const exitCode = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   sampler?.stop();
   try {
     const r = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
+    if (profDir !== undefined && r.load?.window !== undefined) {
+      // The measured window on the monotonic clock V8 profiles use (µs), for bench/profile-stages.ts.
+      const toMono = (ms: number): number => Math.round((ms - Date.now()) * 1000 + monoMicros());
+      const window = { startMicros: toMono(r.load.window.startMs), endMicros: toMono(r.load.window.endMs) };
+      writeFileSync(join(profDir, 'window.json'), `${JSON.stringify(window)}\n`);
+    }
     const holds =
       r.latencyMs.p99 <= P99_LIMIT_MS && r.txPerSec >= 0.95 * load && r.safety.conflictingCommits === 0;
     const w = r.load?.window;
     const committedInWindow = r.load?.committedInWindow ?? 0;
     const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
+    const sysSec = w === undefined ? undefined : sampler?.systemSecondsBetween(w.startMs, w.endMs);
     const cpuMicrosPerTx =
       cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
     return {
@@ -148,6 +189,10 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
       uncommitted: r.load?.uncommitted ?? 0,
       generatorCpuSec: r.load?.generatorCpuSec ?? 0,
       cpuMicrosPerTx,
+      kernelCpuShare:
+        cpuSec === undefined || sysSec === undefined || cpuSec === 0
+          ? null
+          : Math.round((sysSec / cpuSec) * 1000) / 1000,
       verifyEquivalentsPerTx:
         cpuMicrosPerTx === null || verifyMicros === 0
           ? null
@@ -200,6 +245,7 @@ async function main(): Promise<void> {
           p99: median(mainRuns.map((r) => r.latencyMs.p99)),
           conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
           cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
+          kernelCpuShare: medianOrNull(mainRuns.map((r) => r.kernelCpuShare)),
           verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
         }
       : null;
@@ -232,6 +278,8 @@ async function main(): Promise<void> {
       sizeBytes: Number(args.size),
       warmupSec: Number(args.warmup),
       loadNamespaces: 'opaque rollups',
+      submission: args['batch-submit'] && supportsBatchSubmit ? 'binary batches' : 'JSON-RPC',
+      profiled: args['cpu-prof'] !== undefined,
     },
     main: mainRun,
     mainMedians: medians,
@@ -242,6 +290,7 @@ async function main(): Promise<void> {
       p90: r.latencyMs.p90,
       p99: r.latencyMs.p99,
       cpuMicrosPerTx: r.cpuMicrosPerTx,
+      kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       rejected: r.rejected,
       notSent: r.notSent,

@@ -48,6 +48,8 @@ export interface UpOptions {
   load: number;
   /** Namespaces to load; default: every rollup at light load (<= 500 tx/s), else the opaque ones. */
   loadNamespaces?: number[];
+  /** The load generator submits protobuf batches (`POST /ordo/v1/tx-batch`) instead of JSON-RPC. */
+  batchSubmit?: boolean;
   sizeBytes: number;
   /** Stop by itself after this many seconds (after the warm-up) and write the report. */
   durationSec?: number;
@@ -128,6 +130,16 @@ interface NodeView {
 
 /** `up` returns once every node has committed this many blocks (the network is deciding, not just listening). */
 const FIRST_HEIGHTS = 2;
+
+/**
+ * Node.js options for the node processes only (not the orchestrator), from `ORDO_TESTNET_NODE_OPTIONS`,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile every node under load (bench/testnet.ts
+ * `--cpu-prof DIR` sets it). Passed as the nodes' NODE_OPTIONS, so Node.js itself checks them.
+ */
+export function nodeOptionsEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const v = env.ORDO_TESTNET_NODE_OPTIONS?.trim();
+  return v === undefined || v === '' ? {} : { NODE_OPTIONS: v };
+}
 const DASHBOARD_HTML = join(REPO_ROOT, 'testnet', 'dashboard', 'index.html');
 /** uPlot, served from node_modules (no CDN): the dashboard's charts. */
 const VENDOR: Record<string, { file: string; type: string }> = {
@@ -179,7 +191,7 @@ export class Testnet {
         id: layout.id,
         home: layout.home,
         rpc: layout.rpc,
-        env: { ORDO_ADMIN_RPC: '1' },
+        env: { ORDO_ADMIN_RPC: '1', ...nodeOptionsEnv() },
       }),
       status: null,
       error: null,
@@ -332,9 +344,10 @@ export class Testnet {
       warmupSec: this.o.warmupSec ?? 0,
       sources: rollups.map((r) => payloadSourceFor(r, this.o.sizeBytes)),
       follower: this.#follower,
+      ...(this.o.batchSubmit === true ? { binary: true } : {}),
     });
     this.#out(
-      `load: ${this.o.load} tx/s open-loop over namespaces ${rollups
+      `load: ${this.o.load} tx/s open-loop${this.o.batchSubmit === true ? ' (binary batches)' : ''} over namespaces ${rollups
         .map((r, i) => {
           const share =
             weights === undefined

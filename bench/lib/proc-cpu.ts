@@ -25,6 +25,8 @@ interface ProcStat {
   ppid: number;
   /** utime + stime in clock ticks. */
   ticks: number;
+  /** stime alone (time in the kernel on the process's behalf). */
+  sysTicks: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -33,14 +35,14 @@ function readStat(pid: number): ProcStat | undefined {
     // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), sysTicks: Number(rest[12]) };
   } catch {
     return undefined;
   }
 }
 
-/** CPU ticks of `root` and every descendant, per pid. */
-export function treeTicks(root: number): Map<number, number> {
+/** CPU ticks of `root` and every descendant, per pid (`sys`, when given, gets the kernel part). */
+export function treeTicks(root: number, sys?: Map<number, number>): Map<number, number> {
   const stats = new Map<number, ProcStat>();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
@@ -61,6 +63,7 @@ export function treeTicks(root: number): Map<number, number> {
     const st = stats.get(pid);
     if (st === undefined) continue;
     out.set(pid, st.ticks);
+    sys?.set(pid, st.sysTicks);
     todo.push(...(children.get(pid) ?? []));
   }
   return out;
@@ -69,6 +72,7 @@ export function treeTicks(root: number): Map<number, number> {
 interface Sample {
   t: number;
   ticks: Map<number, number>;
+  sysTicks: Map<number, number>;
 }
 
 /** Samples a process tree's CPU every `everyMs` until stopped; answers CPU seconds over a time window. */
@@ -85,7 +89,9 @@ export class TreeCpuSampler {
 
   #sample(): void {
     // Bounded: an hour at 2 samples a second.
-    if (this.#samples.length < 7200) this.#samples.push({ t: Date.now(), ticks: treeTicks(this.#root) });
+    if (this.#samples.length >= 7200) return;
+    const sysTicks = new Map<number, number>();
+    this.#samples.push({ t: Date.now(), ticks: treeTicks(this.#root, sysTicks), sysTicks });
   }
 
   stop(): void {
@@ -98,6 +104,15 @@ export class TreeCpuSampler {
    * started inside the window counts from zero. Undefined when the window was not sampled.
    */
   cpuSecondsBetween(startMs: number, endMs: number): number | undefined {
+    return this.#between(startMs, endMs, 'ticks');
+  }
+
+  /** The kernel part (stime) of `cpuSecondsBetween`. */
+  systemSecondsBetween(startMs: number, endMs: number): number | undefined {
+    return this.#between(startMs, endMs, 'sysTicks');
+  }
+
+  #between(startMs: number, endMs: number, which: 'ticks' | 'sysTicks'): number | undefined {
     let a: Sample | undefined;
     let b: Sample | undefined;
     for (const s of this.#samples) {
@@ -106,7 +121,7 @@ export class TreeCpuSampler {
     }
     if (a === undefined || b === undefined) return undefined;
     let ticks = 0;
-    for (const [pid, t] of b.ticks) ticks += t - (a.ticks.get(pid) ?? 0);
+    for (const [pid, t] of b[which]) ticks += t - (a[which].get(pid) ?? 0);
     return ticks / ticksPerSecond();
   }
 }

@@ -21,6 +21,7 @@ Options:
   --evm-chain-id ID   chain id for signing EVM transactions (default 900001, the demo rollup)
   --max-in-flight N   outstanding batches per node before load is counted as not sent (default 32)
   --tick-ms MS        schedule tick (default 20)
+  --binary            submit protobuf batches (POST /ordo/v1/tx-batch, docs/rpc.md) instead of JSON-RPC
   --report FILE       write the JSON report here (default: print it)
   -h, --help          show this help`;
 
@@ -65,6 +66,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       namespaces: { type: 'string' },
       'evm-chain-id': { type: 'string' },
       'max-in-flight': { type: 'string' },
+      binary: { type: 'boolean' },
       'tick-ms': { type: 'string' },
       report: { type: 'string' },
     },
@@ -100,6 +102,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       evmChainId: intArg(a, 'evm-chain-id', 900_001, USAGE, 1),
       maxInFlight: intArg(a, 'max-in-flight', 32, USAGE, 1, 10_000),
       tickMs: intArg(a, 'tick-ms', 20, USAGE, 1, 1000),
+      ...(a.values.binary === true ? { binary: true } : {}),
       onProgress: (l) => process.stderr.write(`${progressLine(l)}\n`),
       signal: ac.signal,
     });

@@ -54,6 +54,8 @@ Options of up:
   --rollups K             rollups in genesis: demo opaque, transfer and evm, then opaque ones (default 3)
   --load TX_PER_S         open-loop offered load, 0 = none (default 200)
   --load-namespaces LIST  namespaces to load (default: all rollups up to 500 tx/s, else the opaque ones)
+  --batch-submit          the load generator submits protobuf batches (POST /ordo/v1/tx-batch, docs/rpc.md)
+                          instead of JSON-RPC
   --size BYTES            opaque transaction size (default 200)
   --duration S            stop after S seconds and write the report (default: run until Ctrl-C)
   --warmup S              offer load S seconds before the measured window (default 0)
@@ -84,6 +86,7 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       rollups: { type: 'string' },
       load: { type: 'string' },
       'load-namespaces': { type: 'string' },
+      'batch-submit': { type: 'boolean' },
       size: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -185,6 +188,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000),
       load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
       ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
+      ...(a.values['batch-submit'] === true ? { batchSubmit: true } : {}),
       sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
       ...(duration !== undefined ? { durationSec: duration } : {}),
       warmupSec: intArg(a, 'warmup', 0, USAGE, 0, 3600),

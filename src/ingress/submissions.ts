@@ -5,7 +5,7 @@
  * `maxTracked` entries the oldest tenth (which never committed here) is forgotten.
  */
 import { Histogram, type Registry } from 'prom-client';
-import { txHash } from '../codec/index.ts';
+import { txHashKey } from '../codec/index.ts';
 import { latin1Key } from '../crypto/index.ts';
 import type { TxEnvelope } from '../types.ts';
 
@@ -52,7 +52,7 @@ export function createSubmissionTracker(opts: SubmissionTrackerOptions = {}): Su
       if (at.size === 0) return;
       const t1 = now();
       for (const tx of txs) {
-        const k = latin1Key(txHash(tx));
+        const k = txHashKey(tx);
         const t0 = at.get(k);
         if (t0 !== undefined) {
           latency.observe(Math.max(0, t1 - t0) / 1000);

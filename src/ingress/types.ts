@@ -6,11 +6,20 @@
 import type { BundleAdmitResult, BundleCancel, BundleCancelResult, RejectCode } from '../mempool/index.ts';
 import type { Bundle, TxEnvelope } from '../types.ts';
 
-/** Which door a submission came through (the `origin` label of the ingress metrics). */
-export type IngressOrigin = 'jsonrpc' | 'grpc' | 'in_process' | 'eth_rpc';
+/**
+ * Which door a submission came through (the `origin` label of the ingress metrics); `binary` is the
+ * protobuf batch route `POST /ordo/v1/tx-batch`.
+ */
+export type IngressOrigin = 'jsonrpc' | 'grpc' | 'in_process' | 'eth_rpc' | 'binary';
 
 /** Every origin, for pre-creating metric series and for tests. */
-export const INGRESS_ORIGINS: readonly IngressOrigin[] = ['jsonrpc', 'grpc', 'in_process', 'eth_rpc'];
+export const INGRESS_ORIGINS: readonly IngressOrigin[] = [
+  'jsonrpc',
+  'grpc',
+  'in_process',
+  'eth_rpc',
+  'binary',
+];
 
 /**
  * Why a submission was refused. The first three are the ingress's own checks; the rest come from

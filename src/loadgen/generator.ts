@@ -9,15 +9,20 @@
  * as "not sent" instead of being delayed, so a slow network shows up as lost offered load and latency,
  * never as a quietly lower rate (the coordinated-omission trap of closed-loop tools).
  *
+ * With `binary`, each share goes instead as one protobuf `TxBatch` to `POST /ordo/v1/tx-batch` (docs/rpc.md,
+ * the path for high-rate clients: no JSON envelope and no hex on either side); a node without that route
+ * (a 404 or a JSON-RPC parse error, once) gets JSON-RPC from then on.
+ *
  * Latency is submit → commit: the send time of each transaction (keyed by its hash, computed locally
  * as sha256(namespace u32 BE || payload), the node's tx id) is matched against the hashes of blocks the
  * shared `BlockFollower` sees, at the time the follower first observed that height.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { errorMessage } from '../errors.ts';
 import type { AckLog } from './acks.ts';
+import { encodeTxBatchFast } from './batch-encoder.ts';
 import type { BlockFollower, FollowedBlock } from './follower.ts';
 import { HttpTarget } from './http.ts';
 import type { PayloadSource } from './payloads.ts';
@@ -53,6 +58,8 @@ export interface LoadOptions {
    * checker compares these acknowledgements with every node's final chain (testnet/history.ts).
    */
   acks?: AckLog;
+  /** Submit protobuf batches to `POST /ordo/v1/tx-batch` instead of JSON-RPC (default false). */
+  binary?: boolean;
 }
 
 export interface TargetReport {
@@ -121,6 +128,8 @@ interface TargetState {
   http: HttpTarget;
   /** The node answered -32601 to `ordo_submitTransactions`: send JSON-RPC batches instead. */
   legacy: boolean;
+  /** Send protobuf batches (`binary`), until the node answers 404 to the route. */
+  binary: boolean;
   inFlight: number;
   downUntil: number;
   sent: number;
@@ -146,11 +155,18 @@ interface Item {
   m: boolean;
 }
 
+/** namespace || payload assembled here for one native one-shot sha256 (payloads are at most 128 KiB). */
+let scratch = Buffer.allocUnsafe(4096);
+
 function txHashHex(namespace: number, payload: Uint8Array): string {
-  const ns = Buffer.allocUnsafe(4);
-  ns.writeUInt32BE(namespace, 0);
-  return `0x${createHash('sha256').update(ns).update(payload).digest('hex')}`;
+  const n = payload.byteLength + 4;
+  if (scratch.byteLength < n) scratch = Buffer.allocUnsafe(n);
+  scratch.writeUInt32BE(namespace >>> 0, 0);
+  scratch.set(payload, 4);
+  return `0x${oneShotHash('sha256', scratch.subarray(0, n), 'hex')}`;
 }
+
+const TX_BATCH_PATH = '/ordo/v1/tx-batch';
 
 /** The live figures (rate, latency percentiles) cover this much recent time. */
 const LIVE_WINDOW_MS = 5000;
@@ -215,6 +231,7 @@ export class LoadGenerator {
     this.#targets = o.urls.map((url) => ({
       http: new HttpTarget(url, this.#o.maxInFlight),
       legacy: false,
+      binary: o.binary === true,
       inFlight: 0,
       downUntil: 0,
       sent: 0,
@@ -372,14 +389,13 @@ export class LoadGenerator {
     }
     const sources = this.#o.sources;
     const items: Item[] = new Array(count);
-    const txs: string[] = new Array(count);
+    const envs: { namespace: number; payload: Uint8Array }[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const src = sources[this.#pickSource()]!;
       const { payload, tag } = src.next();
       const hash = txHashHex(src.namespace, payload);
       items[i] = { hash, src, tag, m };
-      txs[i] =
-        `{"namespace":${src.namespace},"data":"0x${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')}"}`;
+      envs[i] = { namespace: src.namespace, payload };
       this.#pending.set(hash, { t: now, target: idx, m });
     }
     if (m) {
@@ -387,7 +403,7 @@ export class LoadGenerator {
       target.sent += count;
     }
     target.inFlight++;
-    const p = this.#post(target, txs)
+    const p = this.#post(target, envs)
       .then(
         (res) => this.#onResponse(target, items, res.status, res.text, res.batched),
         (err) => {
@@ -427,9 +443,25 @@ export class LoadGenerator {
    */
   async #post(
     target: TargetState,
-    txs: string[],
+    envs: { namespace: number; payload: Uint8Array }[],
   ): Promise<{ status: number; text: string; batched: boolean }> {
     const timeout = this.#o.requestTimeoutMs;
+    if (target.binary) {
+      const res = await target.http.postBytes(TX_BATCH_PATH, encodeTxBatchFast(envs), timeout);
+      // The answer is the JSON-RPC method's result without its envelope.
+      // A node without the route answers 404, or (0.1.0, which serves JSON-RPC at every path) a JSON-RPC
+      // parse error: fall back for good, and resend this share as JSON.
+      const noRoute = res.status === 404 || (res.text.length < 1024 && res.text.includes('"jsonrpc":"2.0"'));
+      if (!noRoute && res.status === 200)
+        return { status: 200, text: `{"result":${res.text}}`, batched: true };
+      if (!noRoute) return { ...res, batched: true };
+      this.#log.warn({ url: target.http.url.origin }, 'node has no binary batch route: using JSON-RPC');
+      target.binary = false;
+    }
+    const txs = envs.map(
+      (e) =>
+        `{"namespace":${e.namespace},"data":"0x${Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength).toString('hex')}"}`,
+    );
     if (!target.legacy) {
       const res = await target.http.post(
         `{"jsonrpc":"2.0","id":0,"method":"ordo_submitTransactions","params":[[${txs.join(',')}],{"hashes":false}]}`,

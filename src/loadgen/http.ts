@@ -1,5 +1,5 @@
 /**
- * A lean JSON-RPC transport for the load generator: POST over node:http with a keep-alive agent per
+ * A lean JSON-RPC (and binary batch) transport for the load generator: POST over node:http with a keep-alive agent per
  * target (bounded sockets), a timeout on every request, and the raw response text returned so large
  * batch answers are parsed once by the caller.
  */
@@ -30,26 +30,49 @@ export class HttpTarget {
    * transaction is a duplicate), so the retry cannot double-count.
    */
   async post(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+    return this.#retrying(() => this.#send(this.url.pathname, 'application/json', body, timeoutMs));
+  }
+
+  /** POST binary `body` (a protobuf message) to `path` on the same origin; same retry and timeout. */
+  async postBytes(
+    path: string,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
+    return this.#retrying(() => this.#send(path, 'application/x-protobuf', body, timeoutMs));
+  }
+
+  async #retrying(
+    send: () => Promise<{ status: number; text: string }>,
+  ): Promise<{ status: number; text: string }> {
     try {
-      return await this.#send(body, timeoutMs);
+      return await send();
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'ECONNRESET' || !(err as StaleSocket)[STALE]) throw err;
       this.retries++;
-      return this.#send(body, timeoutMs);
+      return send();
     }
   }
 
-  #send(body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  #send(
+    path: string,
+    type: string,
+    body: string | Uint8Array,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       let gotResponse = false;
       const req = request(
         {
           host: this.url.hostname,
           port: this.url.port,
-          path: this.url.pathname,
+          path,
           method: 'POST',
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            'content-type': type,
+            'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+          },
           timeout: timeoutMs,
         },
         (res) => {

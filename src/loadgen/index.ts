@@ -41,6 +41,8 @@ export interface RunLoadOptions {
   logger?: Logger;
   /** Lets the caller stop the offered window early (e.g. Ctrl-C). */
   signal?: AbortSignal;
+  /** Submit protobuf batches (`POST /ordo/v1/tx-batch`) instead of JSON-RPC. */
+  binary?: boolean;
 }
 
 async function registryOf(urls: string[]): Promise<RollupInfo[]> {
@@ -99,6 +101,7 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadReport> {
     ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
     ...(o.drainMs !== undefined ? { drainMs: o.drainMs } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.binary === true ? { binary: true } : {}),
   });
   if (ownFollower) await follower.start();
   const progress =

@@ -5,7 +5,7 @@
  * waiting, evicted first). A `Lane` is one registered rollup's share of the pool (lanes.ts); a
  * `SenderState` is one sender's nonces in one executed lane (nonces.ts). Unlinking is O(1).
  */
-import { txHash } from '../codec/index.ts';
+import { txHashKey } from '../codec/index.ts';
 import { latin1Key } from '../crypto/index.ts';
 import type { Namespace, TxEnvelope } from '../types.ts';
 import type { LaneCounters } from './metrics.ts';
@@ -65,9 +65,9 @@ export interface Lane {
   counters: LaneCounters;
 }
 
-/** The transaction id (codec `txHash`, memoised per envelope) as a 32-char latin1 string key. */
+/** The transaction id (codec `txHashKey`: `txHash` as a 32-char latin1 string, memoised per envelope). */
 export function txKey(tx: TxEnvelope): string {
-  return latin1Key(txHash(tx));
+  return txHashKey(tx);
 }
 
 export function keyOfHash(hash: Uint8Array): string | undefined {

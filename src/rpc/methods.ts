@@ -13,6 +13,7 @@ import type { BlockStore } from '../store/index.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 import { blockJson, evidenceJson, hex } from './json.ts';
 import type { RpcServer } from './server.ts';
+import { TX_BATCH_PATH, txBatchHandler } from './tx-batch.ts';
 
 export interface RpcDeps {
   genesis: Genesis;
@@ -121,6 +122,9 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     }
     return { accepted, duplicates, rejected, ...(withHashes ? { hashes } : {}) };
   });
+
+  // The binary batch path for high-rate clients (protobuf TxBatch in, same answer as above): src/rpc/tx-batch.ts.
+  rpc.postBinary(TX_BATCH_PATH, txBatchHandler(d.ingress, d.maxSubmitBatch));
 
   rpc.register('ordo_getTransactionStatus', async (params) => {
     const hash = parseHash(params[0]);

@@ -1,6 +1,7 @@
 /**
  * JSON-RPC 2.0 over HTTP (POST /) and WebSocket (same port), plus GET /metrics (Prometheus),
- * GET /health (liveness) and GET /ready (readiness). Transport only: methods are registered by the node
+ * GET /health (liveness) and GET /ready (readiness), and binary POST routes registered with `postBinary`
+ * (the protobuf transaction batch, `POST /ordo/v1/tx-batch`). Transport only: methods are registered by the node
  * (src/rpc/methods.ts) and the health checks are handed in (src/node/health.ts).
  *
  * Every public resource is bounded, and a client past a bound gets a clear error or is disconnected
@@ -40,6 +41,10 @@ export interface CallContext {
   subscriptions?: Subscriptions;
 }
 export type Handler = (params: Params, ctx: CallContext) => unknown | Promise<unknown>;
+/** A binary POST route: the raw body (size-checked) in, an HTTP status and a JSON answer out. */
+export type BinaryHandler = (body: Buffer) => { status: number; body: unknown };
+/** Content types a binary POST route accepts. */
+const BINARY_TYPES = new Set(['application/x-protobuf', 'application/protobuf', 'application/octet-stream']);
 
 /** The answer of a health check: 200 when ok, 503 otherwise; the body says which check failed. */
 export interface HealthReport {
@@ -119,6 +124,8 @@ export class RpcServer {
   readonly #methods = new Map<string, Handler>();
   /** Method tables served at other paths (POST and WebSocket upgrade), e.g. `/evm/3` (src/eth-rpc). */
   readonly #mounts = new Map<string, ReadonlyMap<string, Handler>>();
+  /** Binary POST routes (e.g. `/ordo/v1/tx-batch`), exact path → handler. */
+  readonly #binary = new Map<string, BinaryHandler>();
   readonly #log: Logger;
   readonly #perAddress = new Map<string, number>();
   readonly #refused: Counter<'reason'> | undefined;
@@ -161,6 +168,15 @@ export class RpcServer {
   mount(path: string, methods: ReadonlyMap<string, Handler>): void {
     if (!path.startsWith('/') || path === '/') throw new RangeError(`cannot mount at ${path}`);
     this.#mounts.set(path, methods);
+  }
+
+  /**
+   * Serve a binary POST route at `path` (exact match): the body, under the same `maxBodyBytes` limit and
+   * timeouts as JSON-RPC, with a protobuf or octet-stream content type, goes to `handler` undecoded.
+   */
+  postBinary(path: string, handler: BinaryHandler): void {
+    if (!path.startsWith('/') || path === '/') throw new RangeError(`cannot serve binary POST at ${path}`);
+    this.#binary.set(path, handler);
   }
 
   /** The mounted table at `path` (a trailing slash is ignored). */
@@ -271,7 +287,10 @@ export class RpcServer {
         return;
       }
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST for JSON-RPC' });
-      const body = await readBody(req, this.#limits.maxBodyBytes);
+      const binary = this.#binary.get(path);
+      if (binary !== undefined) return await this.#onBinary(req, res, binary);
+      const raw = await readBody(req, this.#limits.maxBodyBytes);
+      const body = raw?.toString('utf8');
       if (body === undefined) {
         return sendJson(
           res,
@@ -296,6 +315,30 @@ export class RpcServer {
       if (!res.headersSent) sendJson(res, 500, errorResponse(null, RPC.INTERNAL, 'internal error'));
       else res.destroy();
     }
+  }
+
+  async #onBinary(req: IncomingMessage, res: ServerResponse, handler: BinaryHandler): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!BINARY_TYPES.has(type)) {
+      req.resume();
+      return sendJson(res, 415, {
+        error: {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: `content-type must be application/x-protobuf, got "${type}"`,
+        },
+      });
+    }
+    const body = await readBody(req, this.#limits.maxBodyBytes);
+    if (body === undefined) {
+      return sendJson(res, 413, {
+        error: {
+          code: 'BODY_TOO_LARGE',
+          message: `request body exceeds ${this.#limits.maxBodyBytes} bytes (rpc.maxBodyBytes)`,
+        },
+      });
+    }
+    const out = handler(body);
+    sendJson(res, out.status, out.body);
   }
 
   #onWs(ws: WebSocket, socket: Socket, table: ReadonlyMap<string, Handler>): void {
@@ -563,8 +606,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Read the body up to `max` bytes; undefined when it is larger (the rest is discarded). */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+/** Read the raw body up to `max` bytes; undefined when it is larger (the rest is discarded). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > max) {
@@ -585,7 +628,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string | undefined
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

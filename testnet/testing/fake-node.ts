@@ -5,6 +5,7 @@
  * over WebSocket. It has no consensus and no peers; it exists so tests need no running network.
  */
 import { createHash } from 'node:crypto';
+import { decodeTxBatch } from '../../src/codec/index.ts';
 import { RpcError, RpcServer } from '../../src/rpc/index.ts';
 
 export interface FakeNodeOptions {
@@ -16,6 +17,8 @@ export interface FakeNodeOptions {
   hashSalt?: string;
   /** Serve only `ordo_submitTransaction` (a node from before `ordo_submitTransactions`). */
   legacySubmitOnly?: boolean;
+  /** Also serve the binary batch route `POST /ordo/v1/tx-batch` (default: only without legacySubmitOnly). */
+  binaryBatch?: boolean;
 }
 
 interface FakeBlock {
@@ -27,6 +30,8 @@ interface FakeBlock {
 
 export class FakeNode {
   readonly blocks: FakeBlock[] = [];
+  /** Transactions that came through the binary batch route. */
+  binarySubmissions = 0;
   readonly #rpc: RpcServer;
   readonly #o: Required<FakeNodeOptions>;
   readonly #listeners = new Set<(h: number) => void>();
@@ -35,7 +40,15 @@ export class FakeNode {
   #submissions = 0;
 
   constructor(o: FakeNodeOptions = {}) {
-    this.#o = { blockMs: 100, rejectEvery: 0, moniker: 'fake', hashSalt: '', legacySubmitOnly: false, ...o };
+    this.#o = {
+      blockMs: 100,
+      rejectEvery: 0,
+      moniker: 'fake',
+      hashSalt: '',
+      legacySubmitOnly: false,
+      binaryBatch: o.legacySubmitOnly !== true,
+      ...o,
+    };
     this.#rpc = new RpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -87,6 +100,23 @@ export class FakeNode {
           }
         });
         return { accepted: list.length - rejected.length, duplicates: [], rejected };
+      });
+    }
+    if (this.#o.binaryBatch) {
+      this.#rpc.postBinary('/ordo/v1/tx-batch', (body) => {
+        const rejected: { index: number; code: string; message: string; retryable: boolean }[] = [];
+        const txs = decodeTxBatch(body);
+        txs.forEach((tx, index) => {
+          try {
+            submit({ namespace: tx.namespace, data: `0x${Buffer.from(tx.payload).toString('hex')}` });
+          } catch (err) {
+            const e = err as RpcError;
+            const data = e.data as { code: string; retryable: boolean };
+            rejected.push({ index, code: data.code, message: e.message, retryable: data.retryable });
+          }
+        });
+        this.binarySubmissions += txs.length;
+        return { status: 200, body: { accepted: txs.length - rejected.length, duplicates: [], rejected } };
       });
     }
     this.#rpc.register('ordo_status', () => ({

@@ -124,6 +124,44 @@ describe('open-loop load against fake nodes', () => {
     expect(r.committedTxs).toBe(r.accepted);
   });
 
+  it('submits binary batches to POST /ordo/v1/tx-batch and matches their commits by hash', async () => {
+    const a = new FakeNode({ blockMs: 50, rejectEvery: 9 });
+    nodes.push(a);
+    await a.start();
+    const r = await runLoad({
+      urls: [a.url],
+      rate: 300,
+      durationSec: 1,
+      sizeBytes: 64,
+      drainMs: 2000,
+      binary: true,
+    });
+    expect(r.sent).toBeGreaterThan(200);
+    expect(a.binarySubmissions).toBe(r.sent);
+    expect(r.rejected.MEMPOOL_FULL).toBeGreaterThan(0);
+    expect(r.accepted + (r.rejected.MEMPOOL_FULL ?? 0)).toBe(r.sent);
+    expect(r.committedTxs).toBe(r.accepted);
+  });
+
+  it('falls back to JSON-RPC for a node without the binary batch route', async () => {
+    const a = new FakeNode({ blockMs: 50, binaryBatch: false });
+    nodes.push(a);
+    await a.start();
+    const r = await runLoad({
+      urls: [a.url],
+      rate: 300,
+      durationSec: 1,
+      sizeBytes: 64,
+      drainMs: 2000,
+      binary: true,
+    });
+    expect(r.sent).toBeGreaterThan(200);
+    expect(a.binarySubmissions).toBe(0);
+    // The 404 switches the target to JSON-RPC and that share is resent: none lost.
+    expect(r.accepted).toBe(r.sent);
+    expect(r.committedTxs).toBe(r.accepted);
+  });
+
   it('counts an unreachable target and keeps loading the others', async () => {
     const a = new FakeNode({ blockMs: 50 });
     nodes.push(a);
