@@ -489,7 +489,10 @@ export class OrdoNode {
           const block = await store.getBlock(h);
           if (block === undefined)
             throw new OrdoError('EXEC_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
-          await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), block.header.timeMs);
+          await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), {
+            timeMs: block.header.timeMs,
+            spans: block.bundles,
+          });
           if (Date.now() - last > 2000) {
             this.log.info({ height: h, to }, 'execution replay progress');
             last = Date.now();
@@ -513,7 +516,12 @@ export class OrdoNode {
     if (executor === undefined) return;
     const byNs = this.#txsByNamespace(block, executor.executedNamespaces());
     this.#execChain = this.#execChain
-      .then(() => executor.executeBlock(block.header.height, byNs, block.header.timeMs))
+      .then(() =>
+        executor.executeBlock(block.header.height, byNs, {
+          timeMs: block.header.timeMs,
+          spans: block.bundles,
+        }),
+      )
       .then(
         () => undefined,
         (err) =>
