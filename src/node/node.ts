@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
+import { blockHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
@@ -25,7 +26,7 @@ import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
-import { createMempool, type LaneMempool } from '../mempool/index.ts';
+import { type BundleStatusSink, createMempool, type LaneMempool } from '../mempool/index.ts';
 import { createLibp2pNetwork, loadOrCreateIdentity, type Network, TxGossip } from '../p2p/index.ts';
 import type { AdapterSource } from '../rollup-adapter/index.ts';
 import { RpcServer, registerMethods } from '../rpc/index.ts';
@@ -38,6 +39,7 @@ import { loadKeyFile } from './keys.ts';
 import { bindListener } from './listen-errors.ts';
 import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
+import { Preconfirmer } from './preconf.ts';
 import { RecentlyDecided } from './recent-txs.ts';
 import { checkStore } from './store-check.ts';
 
@@ -76,6 +78,9 @@ export class OrdoNode {
   #store: BlockStore | undefined;
   #mempool: LaneMempool | undefined;
   #executor: Executor | undefined;
+  #preconf: Preconfirmer | undefined;
+  /** Bundle statuses (the bundle pool's tracker, wired with the pool); executed/certified go here. */
+  #bundleSink: BundleStatusSink | undefined;
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
   #ingress: Ingress | undefined;
@@ -192,6 +197,16 @@ export class OrdoNode {
     this.#executor = executor;
     this.#started.push({ name: 'executor', stop: () => executor.stop() });
     const executed = new Set(executor.executedNamespaces());
+    // 2b. pre-confirmations: signed after each executed block, before the executor resolves it.
+    const preconf = new Preconfirmer({
+      chainId: genesis.chainId,
+      signer: signer ?? undefined,
+      sink: () => this.#bundleSink,
+      logger: child('preconf'),
+      registry,
+    });
+    this.#preconf = preconf;
+    executor.subscribe((h, results, bundles) => preconf.executed(h, results, bundles));
     this.#replayExecution(store, executor);
 
     // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
@@ -451,6 +466,11 @@ export class OrdoNode {
     await this.#execChain.catch(() => {});
   }
 
+  /** Where bundle execution, pre-confirmations and certification are reported (the bundle pool). */
+  setBundleStatusSink(sink: BundleStatusSink | undefined): void {
+    this.#bundleSink = sink;
+  }
+
   /** Subscribe to committed heights. */
   onCommit(listener: (height: number) => void): () => void {
     this.#headListeners.add(listener);
@@ -489,6 +509,8 @@ export class OrdoNode {
           const block = await store.getBlock(h);
           if (block === undefined)
             throw new OrdoError('EXEC_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
+          this.#preconf?.committed(h, blockHash(block));
+          this.#preconf?.certify(h - 2, block.header.resultsHash);
           await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), {
             timeMs: block.header.timeMs,
             spans: block.bundles,
@@ -515,7 +537,13 @@ export class OrdoNode {
     const executor = this.#executor;
     if (executor === undefined) return;
     const byNs = this.#txsByNamespace(block, executor.executedNamespaces());
+    const height = block.header.height;
+    this.#preconf?.committed(height, blockHash(block));
     this.#execChain = this.#execChain
+      // Height - 2 is executed by now (heights run in order): its results are certified by this header.
+      .then(() => {
+        this.#preconf?.certify(height - 2, block.header.resultsHash);
+      })
       .then(() =>
         executor.executeBlock(block.header.height, byNs, {
           timeMs: block.header.timeMs,
