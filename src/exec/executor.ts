@@ -16,7 +16,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { KvStore } from '../store/index.ts';
-import type { BundleSpan } from '../types.ts';
+import type { Bundle, BundleSpan } from '../types.ts';
 import {
   type BundleOutcome,
   bundleOutcomes,
@@ -33,6 +33,7 @@ import {
   type VmOptions,
 } from './engine.ts';
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
+import { type SimResult, simulateOnce } from './simulate.ts';
 import { RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Receipt } from './types.ts';
 
@@ -97,6 +98,12 @@ export interface Executor {
   head(namespace: number): { height: number; stateRoot: Uint8Array };
   /** Called after each executed block's results are persisted. Returns an unsubscribe function. */
   subscribe(listener: ResultsListener): () => void;
+  /**
+   * Simulate a bundle against the latest executed state without persisting anything (the bundle pool's
+   * `BundleSimulator`; docs/executor.md "Bundles"). `opts.height`, when given, must be that state's
+   * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise).
+   */
+  simulate(bundle: Bundle, opts?: { height?: number }): Promise<SimResult>;
   /** Test hook: make the next worker job crash its worker. */
   injectWorkerCrash(): void;
   /** Counters since start: coordinator re-executions, worker respawns, chunks per dispatch mode. */
@@ -297,7 +304,38 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return Object.assign(results, { bundles });
   }
 
+  // Simulation: own VMs (a VM is not re-entrant), one simulation at a time.
+  const simVms = new Map<number, Promise<AnyVm>>();
+  let simQueue: Promise<unknown> = Promise.resolve();
+  const simVm = (ns: number): Promise<AnyVm> => {
+    let v = simVms.get(ns);
+    if (v === undefined) {
+      v = createVm(lane(ns).rollup, opts.vm);
+      simVms.set(ns, v);
+    }
+    return v;
+  };
+  const SIM_ATTEMPTS = 3;
+  async function doSimulate(bundle: Bundle, height: number | undefined): Promise<SimResult> {
+    if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    for (let a = 0; a < SIM_ATTEMPTS; a++) {
+      const r = await simulateOnce(bundle, lanes, simVm, Date.now(), height);
+      if (r !== undefined) return r;
+    }
+    // Blocks keep committing under it: run between two blocks, on the execution queue.
+    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, Date.now(), height));
+    queue = p.catch(() => {});
+    const r = await p;
+    if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
+    return r;
+  }
+
   return {
+    simulate(bundle, o) {
+      const p = simQueue.then(() => doSimulate(bundle, o?.height));
+      simQueue = p.catch(() => {});
+      return p;
+    },
     async start() {
       if (started) return;
       for (const rollup of opts.rollups) {

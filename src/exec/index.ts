@@ -36,6 +36,7 @@ export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
 export { WorkerPool, type WorkerPoolOptions } from './parallel.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';
+export { legTxHash, type SimResult, type SimTx } from './simulate.ts';
 export type { TransferFields, TransferTx } from './transfer/tx.ts';
 export {
   decodeTransfer,

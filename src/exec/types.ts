@@ -78,6 +78,8 @@ export interface TxOutcome {
   logs: Log[];
   error?: string;
   contractAddress?: Uint8Array;
+  /** evm: return or revert data (simulation only; not part of receipts). */
+  returnData?: Uint8Array;
 }
 
 /** Result of the expensive, state-independent step (decode + signature check / sender recovery). */

@@ -13,7 +13,8 @@ import {
   planExecutionBundles,
   transferAccountKey,
 } from '../../../src/exec/index.ts';
-import type { BundleSpan } from '../../../src/types.ts';
+import type { BundleSimulator } from '../../../src/mempool/index.ts';
+import type { Bundle, BundleSpan } from '../../../src/types.ts';
 import {
   EVM_NS,
   evmAddr,
@@ -190,5 +191,53 @@ describe('execution bundles (rule 3)', () => {
     expect(planExecutionBundles([span(H1, 3, 0, 1), span(H2, TRANSFER_NS, 0, 1, [], 2)], lengths)).toEqual(
       [],
     );
+  });
+
+  it('simulates a bundle against the latest executed state without persisting', async () => {
+    const ex = await make(0);
+    // The executor is the pool's BundleSimulator as is.
+    const sim: BundleSimulator = ex;
+    const bundle = (revert: Uint8Array[]): Bundle => ({
+      legs: [
+        { namespace: 3, txs: [new Uint8Array([1])], revertingTxHashes: [] },
+        {
+          namespace: TRANSFER_NS,
+          txs: [transfer(2, 3, 5n, 0n), transfer(4, 5, 5000n, 0n)],
+          revertingTxHashes: revert,
+        },
+        {
+          namespace: EVM_NS,
+          txs: [evmTx(0, { to: evmAddr(9), value: 1n, nonce: 0n, gasLimit: 21_000n })],
+          revertingTxHashes: [],
+        },
+      ],
+      atomicity: 'execution',
+      minHeight: 0,
+      maxHeight: 0,
+      replacementUuid: new Uint8Array(0),
+      signer: new Uint8Array(0),
+      signature: new Uint8Array(0),
+    });
+    const rootBefore = ex.head(TRANSFER_NS).stateRoot;
+    const a = await sim.simulate(bundle([]));
+    expect(a.applies).toBe(false);
+    expect(a.reason).toMatch(new RegExp(`namespace ${TRANSFER_NS} tx 1 .* would end revert`));
+    expect(a.height).toBe(0);
+    expect(a.legs.map((l) => [l.namespace, l.executed, l.txs.map((t) => t.status)])).toEqual([
+      [3, false, []],
+      [TRANSFER_NS, true, ['success', 'revert']],
+      [EVM_NS, true, ['success']],
+    ]);
+    expect(a.legs[2]!.txs[0]!.gasUsed).toBe(21_000n);
+    const b = await sim.simulate(bundle([a.legs[1]!.txs[1]!.hash]));
+    expect(b.applies).toBe(true);
+    // Nothing persisted; the simulated root is the one the same leg alone would give in the next block.
+    expect(ex.head(TRANSFER_NS)).toEqual({ height: 0, stateRoot: rootBefore });
+    expect(ex.accountNonce(TRANSFER_NS, tPub(2))).toBe(0n);
+    const r = await ex.executeBlock(1, new Map([[TRANSFER_NS, bundle([]).legs[1]!.txs]]));
+    expect(r.get(TRANSFER_NS)!.stateRoot).toEqual(b.legs[1]!.stateRoot);
+    await expect(sim.simulate(bundle([]), { height: 0 })).rejects.toMatchObject({
+      code: 'EXEC_SIM_HEIGHT_UNAVAILABLE',
+    });
   });
 });
