@@ -86,6 +86,9 @@ export class OrdoNode {
   #ingress: Ingress | undefined;
   #ethRpc: EthRpc | undefined;
   #headListeners = new Set<(height: number) => void>();
+  /** Highest height executed and pre-confirmed (rule 6: adapters hand out executed heights only). */
+  #executedHeight = 0;
+  #execListeners = new Set<(height: number) => void>();
   #execChain: Promise<void> = Promise.resolve();
   #blockedPeers = new Set<string>();
   #peerId = '';
@@ -206,7 +209,19 @@ export class OrdoNode {
       registry,
     });
     this.#preconf = preconf;
-    executor.subscribe((h, results, bundles) => preconf.executed(h, results, bundles));
+    const heads = executor.executedNamespaces().map((ns) => executor.head(ns).height);
+    this.#executedHeight = heads.length === 0 ? 0 : Math.min(...heads);
+    executor.subscribe((h, results, bundles) => {
+      preconf.executed(h, results, bundles);
+      this.#executedHeight = Math.max(this.#executedHeight, h);
+      for (const l of this.#execListeners) {
+        try {
+          l(h);
+        } catch (err) {
+          this.log.warn({ err }, 'execution listener failed');
+        }
+      }
+    });
     this.#replayExecution(store, executor);
 
     // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
@@ -581,6 +596,11 @@ export class OrdoNode {
           : { receipts: r.receipts.map(encodeReceipt), stateRoot: r.stateRoot };
       },
       onCommit: (l) => this.onCommit(l),
+      executedHeight: () => this.#executedHeight,
+      onExecuted: (l) => {
+        this.#execListeners.add(l);
+        return () => this.#execListeners.delete(l);
+      },
       // The same door as JSON-RPC: check, admit, gossip (issue 21: gRPC submissions were never gossiped).
       submit: (tx, origin) =>
         this.#ingress?.submitTransaction(tx, origin) ?? {
