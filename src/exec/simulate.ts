@@ -36,6 +36,10 @@ export interface SimLane {
   state: { state: Map<Bytes, Bytes>; height: number; root: Uint8Array };
 }
 
+/** The bundle limits of docs/wire.md (the pool refuses bigger bundles before they get here). */
+const MAX_LEGS = 16;
+const MAX_TXS = 100;
+
 /** The rollup's own hash of a leg transaction: keccak256 for EVM rollups, Ordo's txHash otherwise. */
 export function legTxHash(rollup: RollupConfig, payload: Uint8Array): Uint8Array {
   if (rollup.kind === 'evm') return keccak_256(payload);
@@ -50,6 +54,13 @@ export async function simulateOnce(
   timeMs: number,
   wantHeight: number | undefined,
 ): Promise<SimResult | undefined> {
+  const nTxs = bundle.legs.reduce((n, l) => n + l.txs.length, 0);
+  if (bundle.legs.length > MAX_LEGS || nTxs > MAX_TXS) {
+    throw new OrdoError(
+      'EXEC_SIM_TOO_LARGE',
+      `a bundle has at most ${MAX_LEGS} legs and ${MAX_TXS} transactions (got ${bundle.legs.length}, ${nTxs})`,
+    );
+  }
   const executed = bundle.legs.filter((l) => lanes.has(l.namespace));
   const heights = () => executed.map((l) => lanes.get(l.namespace)!.state.height);
   const before = heights();
