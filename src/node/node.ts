@@ -21,7 +21,7 @@ import { blockHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
-import { toHex } from '../crypto/index.ts';
+import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
@@ -252,6 +252,9 @@ export class OrdoNode {
     // 4. network
     const identity = await loadOrCreateIdentity(p.p2pKey);
     this.#peerId = peerIdFromPrivateKey(identity).toString();
+    // A full node pre-confirms with its p2p identity key (ed25519; raw = seed || public key).
+    if (signer === null && identity.type === 'Ed25519')
+      preconf.signer = new Ed25519Signer(identity.raw.subarray(0, 32));
     const network = await createLibp2pNetwork({
       chainId: genesis.chainId,
       listen: config.p2p.listen,

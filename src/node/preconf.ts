@@ -5,7 +5,7 @@
  * height + 2 certifies) with its ed25519 key and reports execution and pre-confirmation to the bundle
  * status sink (the pool's status tracker). When the header at height + 2 commits to results equal to
  * this node's, the sink hears `certified(height)`; a mismatch is logged as an error and never
- * certified. Full nodes (no validator key) report execution without a pre-confirmation.
+ * certified. Validators sign with their validator key, full nodes with their p2p identity key.
  *
  * The node calls `committed` from its commit listener, `executed` from the executor's subscription
  * (before executeBlock resolves, so before the adapter hands the block out) and `certify` on the
@@ -32,7 +32,10 @@ export interface PreconfSigner {
 
 export interface PreconfirmerOptions {
   chainId: string;
-  /** The node's ed25519 key (validator key); undefined on a full node: no pre-confirmation is signed. */
+  /**
+   * The node's ed25519 key: the validator key, or a full node's p2p identity key (its pre-confirmations
+   * verify against that key, not the validator set). Undefined: none is signed.
+   */
   signer: PreconfSigner | undefined;
   /** Where statuses go; read on each use (the pool may be wired after this). */
   sink: () => BundleStatusSink | undefined;
@@ -52,9 +55,12 @@ export class Preconfirmer {
   /** Result leaves of executed heights that held bundles, for the certification check. */
   readonly #leaves = new Map<number, ResultLeaf[]>();
   readonly #latency: Histogram;
+  /** Set once the node's key is known (a full node's p2p identity is loaded after the executor). */
+  signer: PreconfSigner | undefined;
 
   constructor(o: PreconfirmerOptions) {
     this.#o = o;
+    this.signer = o.signer;
     this.#now = o.now ?? (() => performance.now());
     this.#latency = new Histogram({
       name: 'ordo_bundle_preconfirm_seconds',
@@ -105,7 +111,7 @@ export class Preconfirmer {
         })),
       };
       let p: Preconfirmation | undefined;
-      const signer = this.#o.signer;
+      const signer = this.signer;
       if (signer !== undefined && block !== undefined) {
         const legs: PreconfLeg[] = b.legs.map((l) => {
           const leaf = leaves.find((x) => x.namespace === l.namespace)!;
