@@ -6,7 +6,11 @@
  * packages/sdk/dist, which is what `npm pack` ships (packages/sdk/build.ts). The source stays in
  * src/rollup-adapter; nothing is copied here.
  */
+
+export type { PreconfBody, Preconfirmation, PreconfLeg } from '../../src/codec/bundle.ts';
+export { preconfSignBytes } from '../../src/codec/bundle.ts';
 export { txHash } from '../../src/codec/hashing.ts';
+export { type PreconfVerdict, verifyPreconfirmation } from '../../src/codec/preconf.ts';
 export { bytesEqual, fromHex, sha256, toHex } from '../../src/crypto/hash.ts';
 export type { TxStatus } from '../../src/mempool/types.ts';
 export type { SubmitResult } from '../../src/rollup-adapter/in-process.ts';

@@ -9,5 +9,6 @@ export * from './codec.ts';
 export * from './commitments.ts';
 export * from './hashing.ts';
 export * from './limits.ts';
+export * from './preconf.ts';
 export * from './proto.ts';
 export type * from './wire-types.ts';

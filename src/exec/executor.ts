@@ -16,6 +16,14 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { KvStore } from '../store/index.ts';
+import type { Bundle, BundleSpan } from '../types.ts';
+import {
+  type BundleOutcome,
+  bundleOutcomes,
+  LaneCursor,
+  planExecutionBundles,
+  runBundled,
+} from './bundles.ts';
 import {
   type AnyVm,
   type BlockExecution,
@@ -24,7 +32,8 @@ import {
   isExecuted,
   type VmOptions,
 } from './engine.ts';
-import { executeParallel, WorkerPool } from './parallel.ts';
+import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
+import { type SimResult, simulateOnce } from './simulate.ts';
 import { RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Receipt } from './types.ts';
 
@@ -41,7 +50,24 @@ export interface ExecutorOptions {
   chunkSize?: { transfer?: number; evm?: number };
 }
 
-export type ResultsListener = (height: number, results: Map<number, NamespaceResult>) => void;
+/** What executeBlock resolves to: per executed rollup its results, and how each bundle executed. */
+export type BlockResults = Map<number, NamespaceResult> & {
+  /** Bundles of the block with at least one executed leg (docs/executor.md, "Bundles"). */
+  bundles: BundleOutcome[];
+};
+
+export interface ExecuteBlockOptions {
+  /** Block time in ms (the certified header's); default 0. */
+  timeMs?: number;
+  /** The block's bundle spans; execution bundles run as one unit across rollups. */
+  spans?: readonly BundleSpan[];
+}
+
+export type ResultsListener = (
+  height: number,
+  results: Map<number, NamespaceResult>,
+  bundles: BundleOutcome[],
+) => void;
 
 export interface Executor {
   start(): Promise<void>;
@@ -50,11 +76,15 @@ export interface Executor {
   executedNamespaces(): number[];
   /** Cheap admission check: sender and nonce (transfer: no signature check; evm: recovers the sender). */
   classify(namespace: number, payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
+  /**
+   * Execute a committed block (heights in order). `opts` as a number is the block time (older form).
+   * Resolves after every executed rollup's results are persisted and subscribers were told.
+   */
   executeBlock(
     height: number,
     txsByNamespace: Map<number, Uint8Array[]>,
-    timeMs?: number,
-  ): Promise<Map<number, NamespaceResult>>;
+    opts?: number | ExecuteBlockOptions,
+  ): Promise<BlockResults>;
   getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
   getReceipt(namespace: number, height: number, index: number): Promise<Receipt | undefined>;
   /** Next nonce of `sender` in committed state (transfer: hex pubkey; evm: 0x address). */
@@ -68,6 +98,12 @@ export interface Executor {
   head(namespace: number): { height: number; stateRoot: Uint8Array };
   /** Called after each executed block's results are persisted. Returns an unsubscribe function. */
   subscribe(listener: ResultsListener): () => void;
+  /**
+   * Simulate a bundle against the latest executed state without persisting anything (the bundle pool's
+   * `BundleSimulator`; docs/executor.md "Bundles"). `opts.height`, when given, must be that state's
+   * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise).
+   */
+  simulate(bundle: Bundle, opts?: { height?: number }): Promise<SimResult>;
   /** Test hook: make the next worker job crash its worker. */
   injectWorkerCrash(): void;
   /** Counters since start: coordinator re-executions, worker respawns, chunks per dispatch mode. */
@@ -176,23 +212,130 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return result;
   }
 
-  async function doExecute(height: number, txs: Map<number, Uint8Array[]>, timeMs: number) {
-    if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
-    const out = new Map<number, NamespaceResult>();
-    for (const ns of [...lanes.keys()].sort((a, b) => a - b)) {
-      out.set(ns, await runLane(lane(ns), height, txs.get(ns) ?? [], timeMs));
+  function checkHeight(l: Lane, height: number): 'stored' | 'run' {
+    const { state, rollup } = l;
+    if (height <= state.height) return 'stored';
+    if (height !== state.height + 1) {
+      throw new OrdoError(
+        'EXEC_HEIGHT_GAP',
+        `namespace ${rollup.namespace} executed up to ${state.height}; cannot execute ${height}`,
+        { namespace: rollup.namespace, executed: state.height, height },
+      );
     }
+    return 'run';
+  }
+
+  /**
+   * A block with execution bundles: every rollup's slice is walked by a cursor, bundles in topological
+   * order with their legs under checkpoints (bundles.ts); workers only prepare. Then each rollup
+   * commits as usual.
+   */
+  async function runBundledBlock(
+    height: number,
+    txs: Map<number, Uint8Array[]>,
+    timeMs: number,
+    spans: readonly BundleSpan[],
+  ): Promise<Map<number, NamespaceResult> | undefined> {
+    const ordered = [...lanes.keys()].sort((a, b) => a - b);
+    const lengths = new Map(ordered.map((ns) => [ns, (txs.get(ns) ?? []).length]));
+    const plan = planExecutionBundles(spans, lengths);
+    if (plan.length === 0) return undefined;
+    const ctx: BlockContext = { height, timeMs };
+    const t0 = performance.now();
+    const cursors = new Map<number, LaneCursor>();
+    const out = new Map<number, NamespaceResult>();
+    for (const ns of ordered) {
+      const l = lane(ns);
+      const payloads = txs.get(ns) ?? [];
+      let stored: Receipt[] | undefined;
+      if (checkHeight(l, height) === 'stored') {
+        const r = await runLane(l, height, payloads, timeMs);
+        out.set(ns, r);
+        stored = r.receipts;
+      }
+      const prepare =
+        stored === undefined && pool !== undefined && payloads.length > 0
+          ? preparedByPool(pool, l.vm, ns, payloads, ctx)
+          : async (i: number) => l.vm.prepare(payloads[i]!);
+      cursors.set(ns, new LaneCursor(l.vm, l.state.state, payloads.length, ctx, prepare, stored));
+    }
+    await runBundled(plan, cursors);
+    const t1 = performance.now();
+    counters.executeSeconds += (t1 - t0) / 1000;
+    for (const ns of ordered) {
+      const c = cursors.get(ns)!;
+      if (c.stored) continue;
+      const l = lane(ns);
+      const t2 = performance.now();
+      const { result, diff } = await l.state.commit(height, c.overlay, c.receipts);
+      counters.persistSeconds += (performance.now() - t2) / 1000;
+      pool?.broadcastDiff(ns, diff);
+      blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
+      for (const r of c.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
+      out.set(ns, result);
+    }
+    log.debug({ height, bundles: plan.length }, 'executed block with execution bundles');
+    return out;
+  }
+
+  async function doExecute(
+    height: number,
+    txs: Map<number, Uint8Array[]>,
+    timeMs: number,
+    spans: readonly BundleSpan[],
+  ): Promise<BlockResults> {
+    if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    let results = spans.length > 0 ? await runBundledBlock(height, txs, timeMs, spans) : undefined;
+    if (results === undefined) {
+      // No execution bundle with an executed leg: today's fast path, one rollup after another.
+      results = new Map<number, NamespaceResult>();
+      for (const ns of [...lanes.keys()].sort((a, b) => a - b)) {
+        results.set(ns, await runLane(lane(ns), height, txs.get(ns) ?? [], timeMs));
+      }
+    }
+    const bundles = bundleOutcomes(spans, results);
     for (const l of listeners) {
       try {
-        l(height, out);
+        l(height, results, bundles);
       } catch (err) {
         log.warn({ err }, 'results listener threw');
       }
     }
-    return out;
+    return Object.assign(results, { bundles });
+  }
+
+  // Simulation: own VMs (a VM is not re-entrant), one simulation at a time.
+  const simVms = new Map<number, Promise<AnyVm>>();
+  let simQueue: Promise<unknown> = Promise.resolve();
+  const simVm = (ns: number): Promise<AnyVm> => {
+    let v = simVms.get(ns);
+    if (v === undefined) {
+      v = createVm(lane(ns).rollup, opts.vm);
+      simVms.set(ns, v);
+    }
+    return v;
+  };
+  const SIM_ATTEMPTS = 3;
+  async function doSimulate(bundle: Bundle, height: number | undefined): Promise<SimResult> {
+    if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    for (let a = 0; a < SIM_ATTEMPTS; a++) {
+      const r = await simulateOnce(bundle, lanes, simVm, Date.now(), height);
+      if (r !== undefined) return r;
+    }
+    // Blocks keep committing under it: run between two blocks, on the execution queue.
+    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, Date.now(), height));
+    queue = p.catch(() => {});
+    const r = await p;
+    if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
+    return r;
   }
 
   return {
+    simulate(bundle, o) {
+      const p = simQueue.then(() => doSimulate(bundle, o?.height));
+      simQueue = p.catch(() => {});
+      return p;
+    },
     async start() {
       if (started) return;
       for (const rollup of opts.rollups) {
@@ -232,8 +375,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       if (l === undefined) return { error: `namespace ${namespace} is not an executed rollup` };
       return l.vm.classify(payload);
     },
-    executeBlock(height, txs, timeMs = 0) {
-      const p = queue.then(() => doExecute(height, txs, timeMs));
+    executeBlock(height, txs, opts) {
+      const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});
+      const p = queue.then(() => doExecute(height, txs, o.timeMs ?? 0, o.spans ?? []));
       queue = p.catch(() => {});
       return p;
     },

@@ -2,6 +2,9 @@
  * The embedded executor (issue 6): public surface for the node, the adapter layer, the load
  * generator and tests. See docs/executor.md for the design.
  */
+
+export type { BundleOutcome, ExecLeg, PlannedBundle } from './bundles.ts';
+export { bundleOutcomes, planExecutionBundles } from './bundles.ts';
 export type { AnyVm, VmOptions } from './engine.ts';
 export { createVm, executeSequential, isExecuted } from './engine.ts';
 export {
@@ -21,11 +24,19 @@ export {
   evmStorageKey,
   ViewStateManager,
 } from './evm/vm.ts';
-export type { Executor, ExecutorOptions, ExecutorStats, ResultsListener } from './executor.ts';
+export type {
+  BlockResults,
+  ExecuteBlockOptions,
+  Executor,
+  ExecutorOptions,
+  ExecutorStats,
+  ResultsListener,
+} from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
 export { WorkerPool, type WorkerPoolOptions } from './parallel.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';
+export { legTxHash, type SimResult, type SimTx } from './simulate.ts';
 export type { TransferFields, TransferTx } from './transfer/tx.ts';
 export {
   decodeTransfer,

@@ -336,3 +336,44 @@ export async function executeParallel(
   }
   return { receipts, writes: overlay, reexecuted, specChunks, prepChunks };
 }
+
+/**
+ * Bundle blocks (src/exec/bundles.ts): every transaction of the slice is prepared (decoded, signature
+ * verified or sender recovered) by the workers in parallel, in `prep` mode; the coordinator executes in
+ * order, bundle legs under checkpoints. Returns the prepare function of the slice's `LaneCursor`.
+ */
+export function preparedByPool(
+  pool: WorkerPool,
+  vm: AnyVm,
+  namespace: number,
+  payloads: Uint8Array[],
+  ctx: BlockContext,
+): (i: number) => Promise<{ ok: true; tx: unknown } | { ok: false; error: string }> {
+  const size = pool.chunkSizeFor(vm.kind, payloads.length);
+  const chunks: Promise<FlatResult | undefined>[] = [];
+  for (let start = 0, c = 0; start < payloads.length; start += size, c++) {
+    chunks.push(
+      pool
+        .run({
+          namespace,
+          start,
+          payloads: payloads.slice(start, start + size),
+          ctx,
+          priority: c,
+          mode: () => 'prep',
+        })
+        .catch(() => undefined),
+    );
+  }
+  return async (i) => {
+    const out = await chunks[Math.floor(i / size)]!;
+    if (out === undefined) return vm.prepare(payloads[i]!);
+    const o = (i % size) * 2;
+    if (out[o] === 0) return { ok: false, error: out[o + 1] as string };
+    try {
+      return { ok: true, tx: vm.restore(payloads[i]!, out[o + 1] as string) };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  };
+}

@@ -3,7 +3,8 @@
  * the same results (they feed `resultsHash` and are what the adapter layer serves), so the layout is
  * fixed-width big-endian with explicit counts — no map iteration order, no optional-field ambiguity.
  *
- * Receipt:  index u32 | status u8 (0 success, 1 revert, 2 invalid) | gasUsed u64 | flags u8
+ * Receipt:  index u32 | status u8 (0 success, 1 revert, 2 invalid,
+ *           3 voided: part of an execution bundle that did not apply) | gasUsed u64 | flags u8
  *           (bit0 error, bit1 contractAddress) | [error: u16 len + utf8 (≤ 1024 bytes)] |
  *           [contractAddress: 20 bytes] | logCount u16 | logs: addrLen u8 + address | topicCount u8 |
  *           topics 32 bytes each | dataLen u32 + data
@@ -13,7 +14,7 @@ import { sha256 } from '../crypto/index.ts';
 import { DecodeError } from '../errors.ts';
 import type { ExecStatus, Log, NamespaceResult, Receipt } from './types.ts';
 
-const STATUS: ExecStatus[] = ['success', 'revert', 'invalid'];
+const STATUS: ExecStatus[] = ['success', 'revert', 'invalid', 'voided'];
 const MAX_ERROR = 1024;
 const MAX_LOGS = 65_535;
 const MAX_RECEIPTS = 1_000_000;

@@ -13,7 +13,11 @@ import type { Namespace } from '../types.ts';
 /** A state key or value: bytes as a latin1 string. */
 export type Bytes = string;
 
-export type ExecStatus = 'success' | 'revert' | 'invalid';
+/**
+ * `voided`: the transaction belonged to an execution bundle that did not apply (docs/executor.md,
+ * "Bundles"): no effect at all, no gas, no nonce bump.
+ */
+export type ExecStatus = 'success' | 'revert' | 'invalid' | 'voided';
 
 export interface Log {
   /** Emitting contract (evm: 20 bytes); transfer VM emits no logs. */
@@ -25,7 +29,10 @@ export interface Log {
 export interface Receipt {
   /** Position of the transaction within its rollup's slice of the block. */
   index: number;
-  /** success: effects applied; revert: fee/nonce charged, effects dropped; invalid: no state change. */
+  /**
+   * success: effects applied; revert: fee/nonce charged, effects dropped; invalid: no state change;
+   * voided: part of an execution bundle that did not apply (no state change).
+   */
   status: ExecStatus;
   gasUsed: bigint;
   logs: Log[];
@@ -71,6 +78,8 @@ export interface TxOutcome {
   logs: Log[];
   error?: string;
   contractAddress?: Uint8Array;
+  /** evm: return or revert data (simulation only; not part of receipts). */
+  returnData?: Uint8Array;
 }
 
 /** Result of the expensive, state-independent step (decode + signature check / sender recovery). */

@@ -17,15 +17,16 @@ import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
+import { blockHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
-import { toHex } from '../crypto/index.ts';
+import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
-import { createMempool, type LaneMempool } from '../mempool/index.ts';
+import { type BundleStatusSink, createMempool, type LaneMempool } from '../mempool/index.ts';
 import { createLibp2pNetwork, loadOrCreateIdentity, type Network, TxGossip } from '../p2p/index.ts';
 import type { AdapterSource } from '../rollup-adapter/index.ts';
 import { RpcServer, registerMethods } from '../rpc/index.ts';
@@ -38,6 +39,7 @@ import { loadKeyFile } from './keys.ts';
 import { bindListener } from './listen-errors.ts';
 import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
+import { Preconfirmer } from './preconf.ts';
 import { RecentlyDecided } from './recent-txs.ts';
 import { checkStore } from './store-check.ts';
 
@@ -76,11 +78,17 @@ export class OrdoNode {
   #store: BlockStore | undefined;
   #mempool: LaneMempool | undefined;
   #executor: Executor | undefined;
+  #preconf: Preconfirmer | undefined;
+  /** Bundle statuses (the bundle pool's tracker, wired with the pool); executed/certified go here. */
+  #bundleSink: BundleStatusSink | undefined;
   #consensus: Engine | undefined;
   #rpc: RpcServer | undefined;
   #ingress: Ingress | undefined;
   #ethRpc: EthRpc | undefined;
   #headListeners = new Set<(height: number) => void>();
+  /** Highest height executed and pre-confirmed (rule 6: adapters hand out executed heights only). */
+  #executedHeight = 0;
+  #execListeners = new Set<(height: number) => void>();
   #execChain: Promise<void> = Promise.resolve();
   #blockedPeers = new Set<string>();
   #peerId = '';
@@ -192,6 +200,28 @@ export class OrdoNode {
     this.#executor = executor;
     this.#started.push({ name: 'executor', stop: () => executor.stop() });
     const executed = new Set(executor.executedNamespaces());
+    // 2b. pre-confirmations: signed after each executed block, before the executor resolves it.
+    const preconf = new Preconfirmer({
+      chainId: genesis.chainId,
+      signer: signer ?? undefined,
+      sink: () => this.#bundleSink,
+      logger: child('preconf'),
+      registry,
+    });
+    this.#preconf = preconf;
+    const heads = executor.executedNamespaces().map((ns) => executor.head(ns).height);
+    this.#executedHeight = heads.length === 0 ? 0 : Math.min(...heads);
+    executor.subscribe((h, results, bundles) => {
+      preconf.executed(h, results, bundles);
+      this.#executedHeight = Math.max(this.#executedHeight, h);
+      for (const l of this.#execListeners) {
+        try {
+          l(h);
+        } catch (err) {
+          this.log.warn({ err }, 'execution listener failed');
+        }
+      }
+    });
     this.#replayExecution(store, executor);
 
     // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
@@ -222,6 +252,9 @@ export class OrdoNode {
     // 4. network
     const identity = await loadOrCreateIdentity(p.p2pKey);
     this.#peerId = peerIdFromPrivateKey(identity).toString();
+    // A full node pre-confirms with its p2p identity key (ed25519; raw = seed || public key).
+    if (signer === null && identity.type === 'Ed25519')
+      preconf.signer = new Ed25519Signer(identity.raw.subarray(0, 32));
     const network = await createLibp2pNetwork({
       chainId: genesis.chainId,
       listen: config.p2p.listen,
@@ -451,6 +484,11 @@ export class OrdoNode {
     await this.#execChain.catch(() => {});
   }
 
+  /** Where bundle execution, pre-confirmations and certification are reported (the bundle pool). */
+  setBundleStatusSink(sink: BundleStatusSink | undefined): void {
+    this.#bundleSink = sink;
+  }
+
   /** Subscribe to committed heights. */
   onCommit(listener: (height: number) => void): () => void {
     this.#headListeners.add(listener);
@@ -489,7 +527,12 @@ export class OrdoNode {
           const block = await store.getBlock(h);
           if (block === undefined)
             throw new OrdoError('EXEC_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
-          await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), block.header.timeMs);
+          this.#preconf?.committed(h, blockHash(block));
+          this.#preconf?.certify(h - 2, block.header.resultsHash);
+          await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), {
+            timeMs: block.header.timeMs,
+            spans: block.bundles,
+          });
           if (Date.now() - last > 2000) {
             this.log.info({ height: h, to }, 'execution replay progress');
             last = Date.now();
@@ -512,8 +555,19 @@ export class OrdoNode {
     const executor = this.#executor;
     if (executor === undefined) return;
     const byNs = this.#txsByNamespace(block, executor.executedNamespaces());
+    const height = block.header.height;
+    this.#preconf?.committed(height, blockHash(block));
     this.#execChain = this.#execChain
-      .then(() => executor.executeBlock(block.header.height, byNs, block.header.timeMs))
+      // Height - 2 is executed by now (heights run in order): its results are certified by this header.
+      .then(() => {
+        this.#preconf?.certify(height - 2, block.header.resultsHash);
+      })
+      .then(() =>
+        executor.executeBlock(block.header.height, byNs, {
+          timeMs: block.header.timeMs,
+          spans: block.bundles,
+        }),
+      )
       .then(
         () => undefined,
         (err) =>
@@ -545,6 +599,11 @@ export class OrdoNode {
           : { receipts: r.receipts.map(encodeReceipt), stateRoot: r.stateRoot };
       },
       onCommit: (l) => this.onCommit(l),
+      executedHeight: () => this.#executedHeight,
+      onExecuted: (l) => {
+        this.#execListeners.add(l);
+        return () => this.#execListeners.delete(l);
+      },
       // The same door as JSON-RPC: check, admit, gossip (issue 21: gRPC submissions were never gossiped).
       submit: (tx, origin) =>
         this.#ingress?.submitTransaction(tx, origin) ?? {

@@ -25,6 +25,14 @@ export interface AdapterSource {
   getCertifiedBlock(height: number): Promise<CertifiedBlock | undefined>;
   /** Receipts and state root of an executed rollup at `height`, when computed. */
   getExecResults?(height: number, namespace: Namespace): Promise<ExecutionResult | undefined>;
+  /**
+   * Highest height whose execution is complete — results persisted and bundles pre-confirmed (issue #22
+   * rule 6). When present, streams of executed rollups hand out a height only once it is executed,
+   * waiting (bounded by `StreamLimits.execWaitMs`) for it; the node implements it.
+   */
+  executedHeight?(): number;
+  /** Called after each executed height (with `executedHeight`). Returns an unsubscribe function. */
+  onExecuted?(listener: (height: number) => void): () => void;
   /** Called after each block is durably stored, with its height. Returns an unsubscribe function. */
   onCommit(listener: (height: number) => void): () => void;
   /**

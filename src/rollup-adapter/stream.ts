@@ -81,6 +81,35 @@ export async function* namespaceBlockStream(
     w?.();
   };
   const unsubscribe = source.onCommit(poke);
+  const unsubscribeExec = source.onExecuted?.(poke);
+  /**
+   * Rule 6: an executed rollup's height goes out only with its execution results, once the node has
+   * executed and pre-confirmed it. Waits for execution notifications, at most `execWaitMs`.
+   */
+  const waitExecuted = async (height: number): Promise<boolean> => {
+    const executedHeight = source.executedHeight;
+    if (executedHeight === undefined) return true;
+    const deadline = Date.now() + limits.execWaitMs;
+    // Bounded: each round waits for a notification or at most 1 s, until the deadline.
+    for (let round = 0; round <= Math.ceil(limits.execWaitMs / 1000) * 4 + 4; round++) {
+      if (signal?.aborted === true) return false;
+      if (executedHeight.call(source) >= height) return true;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(remaining, 1000));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    throw new AdapterError(
+      'UNAVAILABLE',
+      `execution results of height ${height} are not ready after ${limits.execWaitMs} ms; resume from height ${height}`,
+      { resumeHeight: height },
+    );
+  };
   signal?.addEventListener('abort', poke);
   try {
     while (signal?.aborted !== true) {
@@ -105,7 +134,17 @@ export async function* namespaceBlockStream(
         });
       }
       const executed = kind !== undefined && kind !== 'opaque' && source.getExecResults !== undefined;
+      if (executed && !(await waitExecuted(next))) break;
       const exec = executed ? await source.getExecResults!(next, req.namespace) : undefined;
+      if (executed && exec === undefined && source.executedHeight !== undefined) {
+        throw new AdapterError(
+          'UNAVAILABLE',
+          `execution results of height ${next} are missing on this node`,
+          {
+            resumeHeight: next,
+          },
+        );
+      }
       const certified = executed
         ? await certifiedResultsFor(source, cb.block.header, req.namespace, resultsCache)
         : undefined;
@@ -114,6 +153,7 @@ export async function* namespaceBlockStream(
     }
   } finally {
     unsubscribe();
+    unsubscribeExec?.();
     signal?.removeEventListener('abort', poke);
   }
 }

@@ -60,6 +60,11 @@ export interface StreamLimits {
   maxInFlightBytes: number;
   /** gRPC: how long the server waits for a stalled consumer before ending the stream. Default 30 s. */
   stallTimeoutMs: number;
+  /**
+   * Executed rollups: how long a stream waits for a committed height to be executed (results and
+   * pre-confirmations) before it ends with UNAVAILABLE and the height to resume from. Default 30 s.
+   */
+  execWaitMs: number;
   /** gRPC: concurrent StreamBlocks calls per server. Default 256. */
   maxStreams: number;
   /** gRPC: concurrent StreamBlocks calls per client (remote IP address). Default 32. */
@@ -71,6 +76,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxInFlightMessages: 8,
   maxInFlightBytes: 8 * 1024 * 1024,
   stallTimeoutMs: 30_000,
+  execWaitMs: 30_000,
   maxStreams: 256,
   maxStreamsPerClient: 32,
 };

@@ -386,6 +386,8 @@ export class EvmVm implements Vm<TypedTransaction> {
         logs: err === undefined ? logs : [],
       };
       if (err !== undefined) out.error = err.error;
+      const rv = r.execResult.returnValue;
+      if (rv !== undefined && rv.byteLength > 0) out.returnData = rv;
       if (r.createdAddress !== undefined && err === undefined) out.contractAddress = r.createdAddress.bytes;
     } catch (e) {
       out = { status: 'invalid', gasUsed: 0n, logs: [], error: e instanceof Error ? e.message : String(e) };
