@@ -161,6 +161,11 @@ export class OrdoNode {
     return this.#bundlePool;
   }
 
+  /** The one door in (undefined before start): in-process submissions of transactions and bundles. */
+  get ingress(): Ingress | undefined {
+    return this.#ingress;
+  }
+
   /** The bundle pool itself (undefined before start). */
   get bundlePool(): BundlePool | undefined {
     return this.#bundlePool;
