@@ -173,7 +173,8 @@ describe('bundle pool admission', () => {
 
   it('replaces by the same signer and UUID, refuses another signer', () => {
     const { pool } = setup();
-    const first = pool.admit(signed(bundle([[1, [tx()]]])), 'rpc');
+    const firstBundle = signed(bundle([[1, [tx()]]]));
+    const first = pool.admit(firstBundle, 'rpc');
     const second = pool.admit(signed(bundle([[1, [tx()]]])), 'rpc');
     expect(first.ok && second.ok).toBe(true);
     if (!first.ok || !second.ok) return;
@@ -181,7 +182,9 @@ describe('bundle pool admission', () => {
     expect(pool.status(first.bundleHash)).toMatchObject({ status: 'dropped', reason: 'replaced' });
     expect(code(pool.admit(signed(bundle([[1, [tx()]]]), bob), 'rpc'))).toBe('REPLACEMENT_FORBIDDEN');
     // the replaced bundle arriving again (late gossip) does not come back
+    expect(code(pool.admit(firstBundle, 'gossip'))).toBe('DUPLICATE');
     expect(pool.stats().bundles).toBe(1);
+    expect(pool.status(second.bundleHash)?.status).toBe('pending');
   });
 
   it('cancels by signed UUID; refuses a bad signature, an unknown and a committed bundle', () => {
@@ -236,6 +239,8 @@ describe('bundle pool selection, lookup and commits', () => {
     const c = pool.admit(bundle([[2, [tx(), tx()]]], { minHeight: 5 }), 'rpc');
     const d = pool.admit(bundle([[1, [tx(), tx(), tx()]]]), 'rpc');
     expect(a.ok && b.ok && c.ok && d.ok).toBe(true);
+    // compact-proposal lookups find a pending bundle's transactions by Ordo tx hash
+    expect(pool.tx(ordoTxHash(1, shared))?.payload).toEqual(shared);
     const sel = await pool.select(1, { maxBytes: 1_000_000, maxTxs: 4 });
     expect(sel.map((s) => s.txs.length)).toEqual([2]); // a; b shares a tx; c out of window; d too big
     const all = await pool.select(5, { maxBytes: 1_000_000, maxTxs: 100 });
