@@ -80,6 +80,10 @@ describe('cross-rollup bundle', () => {
         [4, 1],
       ]);
     }
+    // counted once per node although both the decision and the commit listener report the block
+    const text = await nodes[0]!.metrics.registry.metrics();
+    expect(text).toContain('ordo_bundles_committed_total 1');
+    expect(text).toContain('ordo_bundles_pending 0');
     // a second submission of the same bundle is a duplicate, not a second inclusion
     const again = nodes[2]!.ingress!.submitBundle(bundle, 'in_process');
     expect(again).toMatchObject({ ok: false, code: 'DUPLICATE' });
