@@ -97,6 +97,19 @@ export const configSchema = z
         minBacklogTxs: z.number().int().min(1).max(100_000_000),
       })
       .strict(),
+    bundles: z
+      .object({
+        maxBundles: z.number().int().min(1).max(1_000_000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024 * 1024),
+        maxPerSigner: z.number().int().min(1).max(1_000_000),
+        statusCacheSize: z.number().int().min(2).max(10_000_000),
+        selectDelayMs: ms(0, 60_000),
+      })
+      .strict(),
     consensus: z
       .object({
         timeoutProposeMs: ms(10, 600_000),
@@ -181,6 +194,13 @@ export const DEFAULT_CONFIG: NodeConfig = {
     highWaterFraction: 0.9,
     maxBacklogSeconds: 1,
     minBacklogTxs: 5_000,
+  },
+  bundles: {
+    maxBundles: 10_000,
+    maxBytes: 64 * 1024 * 1024,
+    maxPerSigner: 100,
+    statusCacheSize: 100_000,
+    selectDelayMs: 0,
   },
   consensus: {
     timeoutProposeMs: 1000,

@@ -73,6 +73,15 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Fraction of a limit at which new submissions are refused as OVERLOADED (retryable) before the pool is full.',
   'mempool.maxBacklogSeconds':
     'Admission control: refuse new transactions when the backlog exceeds this many seconds of the measured commit rate (ADR 0063); 0 turns it off.',
+  'bundles.maxBundles':
+    'Pending bundles the bundle pool holds; past it admission answers BUNDLE_POOL_FULL (retryable).',
+  'bundles.maxBytes': 'Pending bundle transaction bytes the bundle pool holds (BUNDLE_POOL_FULL past it).',
+  'bundles.maxPerSigner':
+    'Pending bundles one signer may hold; all unsigned bundles share one "anonymous" bucket (BUNDLE_POOL_FULL past it).',
+  'bundles.statusCacheSize':
+    'Statuses of finished bundles (committed, dropped) remembered for ordo_getBundleStatus; older ones are forgotten.',
+  'bundles.selectDelayMs':
+    'A proposer does not place a bundle received less than this many ms ago (time for gossip to reach the other validators), ms.',
   'mempool.minBacklogTxs': 'Admission control never refuses while fewer transactions than this are pending.',
   'consensus.timeoutProposeMs': 'How long validators wait for a proposal before prevoting nil, ms.',
   'consensus.timeoutVoteMs': 'How long validators wait for more votes after seeing +2/3 of any, ms.',

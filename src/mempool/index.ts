@@ -1,8 +1,25 @@
 /**
  * The mempool component's public surface: `createMempool` (lanes, admission, fair reaping, status)
- * and the wiring to p2p's batched transaction gossip (`gossipAdmit`; the outbound side is the ingress's).
+ * the bundle pool (`createBundlePool`, issue #22) and the wiring to p2p's batched transaction gossip (`gossipAdmit`; the outbound side is the ingress's).
  */
 
+export {
+  type BundlePayloadCheck,
+  type BundleRollup,
+  ordoTxHash,
+  type RollupTxHash,
+  rollupTxHasher,
+} from './bundle-check.ts';
+export {
+  BundlePool,
+  type BundlePoolLimits,
+  type BundlePoolOptions,
+  type BundleSimulateHook,
+  createBundlePool,
+  DEFAULT_BUNDLE_POOL_LIMITS,
+  type PoolBundleLookup,
+  type PoolSelectedBundle,
+} from './bundle-pool.ts';
 export type * from './bundle-types.ts';
 export { gossipAdmit } from './gossip.ts';
 export { createMempool, DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, type MempoolOptions } from './mempool.ts';

@@ -2,7 +2,7 @@
  * The composition root: the one place that builds every component from config, genesis and keys,
  * wires them together, starts them in dependency order and stops them in reverse.
  *
- *   store → executor → mempool → network (p2p bound) → tx gossip → ingress → adapter (gRPC bound) →
+ *   store → executor → mempool → bundle pool → network (p2p bound) → tx and bundle gossip → ingress → adapter (gRPC bound) →
  *   JSON-RPC (bound) → consensus
  *
  * Every listener is bound before consensus starts, so an address in use stops start-up at once with an
@@ -26,8 +26,22 @@ import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
-import { type BundleStatusSink, createMempool, type LaneMempool } from '../mempool/index.ts';
-import { createLibp2pNetwork, loadOrCreateIdentity, type Network, TxGossip } from '../p2p/index.ts';
+import {
+  type BundlePool,
+  type BundleStatusSink,
+  type BundleStatusView,
+  createBundlePool,
+  createMempool,
+  type LaneMempool,
+  rollupTxHasher,
+} from '../mempool/index.ts';
+import {
+  BundleGossip,
+  createLibp2pNetwork,
+  loadOrCreateIdentity,
+  type Network,
+  TxGossip,
+} from '../p2p/index.ts';
 import type { AdapterSource } from '../rollup-adapter/index.ts';
 import { RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
@@ -77,6 +91,7 @@ export class OrdoNode {
   #started: Stoppable[] = [];
   #store: BlockStore | undefined;
   #mempool: LaneMempool | undefined;
+  #bundlePool: BundlePool | undefined;
   #executor: Executor | undefined;
   #preconf: Preconfirmer | undefined;
   /** Bundle statuses (the bundle pool's tracker, wired with the pool); executed/certified go here. */
@@ -143,6 +158,25 @@ export class OrdoNode {
 
   get peerId(): string {
     return this.#peerId;
+  }
+
+  /**
+   * The bundle pool's status side (issue #22): entry points read and subscribe through the view; the
+   * executor side reports executions, pre-confirmations and certified heights through the sink.
+   * Undefined before start. The proposer's simulation hook is set with `bundlePool.setSimulator(hook)`.
+   */
+  get bundleStatus(): (BundleStatusView & BundleStatusSink) | undefined {
+    return this.#bundlePool;
+  }
+
+  /** The one door in (undefined before start): in-process submissions of transactions and bundles. */
+  get ingress(): Ingress | undefined {
+    return this.#ingress;
+  }
+
+  /** The bundle pool itself (undefined before start). */
+  get bundlePool(): BundlePool | undefined {
+    return this.#bundlePool;
   }
 
   get height(): number {
@@ -249,6 +283,32 @@ export class OrdoNode {
     });
     this.#mempool = mempool;
 
+    // 3b. bundle pool: bundles wait here whole until a proposer places them (docs/bundles.md).
+    const bundlePool = createBundlePool({
+      chainId: genesis.chainId,
+      rollups: genesis.rollups,
+      height: () => store.height(),
+      rollupTxHash: rollupTxHasher(genesis.rollups),
+      checkPayload: (ns, payload) => {
+        if (!executed.has(ns)) return undefined;
+        const c = executor.classify(ns, payload);
+        return 'error' in c ? c.error : undefined;
+      },
+      txCommitted: (hash) => mempool.status(hash).status === 'committed',
+      // The proposer leaves out bundles that would not apply on the latest executed state (rule 4). A
+      // simulation that fails for another reason does not hold a bundle back: execution decides.
+      simulate: (b) =>
+        executor.simulate(b).catch((err: unknown) => {
+          this.log.debug({ err }, 'bundle simulation failed; candidate kept');
+          return { applies: true };
+        }),
+      limits: config.bundles,
+      logger: root,
+      registry,
+    });
+    this.#bundlePool = bundlePool;
+    this.#bundleSink = bundlePool;
+
     // 4. network
     const identity = await loadOrCreateIdentity(p.p2pKey);
     this.#peerId = peerIdFromPrivateKey(identity).toString();
@@ -291,6 +351,13 @@ export class OrdoNode {
       registry,
     });
     this.#started.push({ name: 'tx-gossip', stop: () => gossip.stop() });
+    const bundleGossip = new BundleGossip({
+      network,
+      admit: (b) => bundlePool.admit(b, 'gossip'),
+      cancel: (req) => bundlePool.cancel(req, 'gossip'),
+      logger: root,
+    });
+    this.#started.push({ name: 'bundle-gossip', stop: () => bundleGossip.stop() });
 
     // 5b. ingress: the one door for JSON-RPC, gRPC and in-process submissions (check, admit, gossip).
     const submissions = createSubmissionTracker({ registry });
@@ -298,6 +365,8 @@ export class OrdoNode {
       rollups: genesis.rollups,
       mempool,
       gossip,
+      bundles: bundlePool,
+      bundleGossip,
       submissions,
       // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
       admission: (tx) => this.#ethRpc?.admission(tx),
@@ -319,6 +388,7 @@ export class OrdoNode {
       source: createBlockBuilder({
         rollups: genesis.rollups,
         mempool,
+        bundles: bundlePool,
         results: executorResults(executor),
         registry,
       }),
@@ -341,11 +411,14 @@ export class OrdoNode {
       onDecided: (block) => {
         decided.add(block);
         mempool.update(block.header.height, block.txs);
+        bundlePool.onCommit(block);
       },
       beforePropose: () => gossip.flush(),
       // Peers rebuilding a compact proposal: pending transactions, or ones decided a moment ago.
       txLookup: async (hashes: Uint8Array[]) =>
-        hashes.map((h) => mempool.get(h) ?? decided.find(h)).filter((t) => t !== undefined),
+        hashes
+          .map((h) => mempool.get(h) ?? bundlePool.tx(h) ?? decided.find(h))
+          .filter((t) => t !== undefined),
       logger: child('consensus'),
       registry,
       onFatal: (err) => {
@@ -357,6 +430,8 @@ export class OrdoNode {
     this.#consensus = consensus;
     consensus.onCommit((block, cert) => {
       submissions.committed(block.txs);
+      // Idempotent after onDecided; covers blocks that arrive by sync.
+      bundlePool.onCommit(block);
       this.#onCommit(block, cert);
     });
 

@@ -68,6 +68,8 @@ export const DEFAULT_LIMITS: P2pLimits = {
     txs: LIMITS.maxBatchBytes,
     consensus: LIMITS.maxConsensusMessageBytes,
     auction: 256 * 1024,
+    // the envelope byte and a bundle batch (src/p2p/bundle-gossip.ts)
+    bundles: 1 + LIMITS.maxBatchBytes,
   },
   maxTxBytes: LIMITS.maxTxBytes,
   maxBatchTxs: LIMITS.maxBatchTxs,
@@ -104,7 +106,7 @@ export const DEFAULT_SCORING: ScoringConfig = {
 };
 
 export const PROTOCOLS: readonly Protocol[] = ['sync'];
-export const TOPICS: readonly Topic[] = ['txs', 'consensus', 'auction'];
+export const TOPICS: readonly Topic[] = ['txs', 'consensus', 'auction', 'bundles'];
 
 export interface P2pConfigInput {
   limits?: Partial<Omit<P2pLimits, 'maxGossipBytes'>> & { maxGossipBytes?: Partial<Record<Topic, number>> };

@@ -1,8 +1,15 @@
 /**
  * Public surface of the p2p component: the `Network` contract, the libp2p and in-memory
- * implementations, batched transaction gossip, the verdict mapping and the config defaults. Other
+ * implementations, batched transaction gossip, bundle gossip, the verdict mapping and the config defaults. Other
  * components import from here (or from network.ts for types) and never from libp2p.
  */
+
+export {
+  BundleGossip,
+  type BundleGossipOptions,
+  type GossipBundleCancel,
+  MAX_BUNDLE_GOSSIP_BYTES,
+} from './bundle-gossip.ts';
 export {
   DEFAULT_LIMITS,
   DEFAULT_SCORING,

@@ -8,7 +8,7 @@
 export type PeerId = string;
 
 /** Broadcast channels; the libp2p implementation maps them to `/ordo/<chainId>/<topic>/1`. */
-export type Topic = 'txs' | 'consensus' | 'auction';
+export type Topic = 'txs' | 'consensus' | 'auction' | 'bundles';
 
 /** Gossip verdicts: accept = deliver and forward; ignore = drop quietly; reject = drop and penalise. */
 export type Verdict = 'accept' | 'ignore' | 'reject';

@@ -1,0 +1,523 @@
+/**
+ * The bundle pool (issue #22, docs/bundles.md): where searchers' bundles wait, whole, until a proposer
+ * places them in a block. It is the node's one bundle store and implements four seams:
+ *
+ *   - `BundleAdmission` (admit / cancel): the ingress's door and bundle gossip's (source `gossip`).
+ *     Stateless checks live in bundle-check.ts; here the window, duplicates, replacement by the same
+ *     signer and replacement UUID, cancels, committed transactions and the pool limits (bundles, bytes,
+ *     bundles per signer — unsigned bundles share one "anonymous" bucket) with a retryable
+ *     BUNDLE_POOL_FULL.
+ *   - the builder's `BundleSource` (select / lookup), structurally (src/builder/types.ts): `select` picks
+ *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget,
+ *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
+ *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds.
+ *   - `BundleStatusView` and `BundleStatusSink` through the status book (bundle-status.ts).
+ *
+ * `onCommit(block)` runs for every committed block before the next height is proposed: bundles whose
+ * spans are in it become committed; pending bundles holding a transaction the block committed outside
+ * their span are dropped `invalid`; bundles past their maxHeight are dropped `expired` (or
+ * `would-revert` when the simulation refused them). A bundle is never split: it is admitted, selected,
+ * committed and dropped as one unit.
+ */
+import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { bundleCancelBytes, txHash } from '../codec/index.ts';
+import { latin1Key, toHex, verifySignature } from '../crypto/index.ts';
+import type { AtomicityCode, Block, Bundle, BundleSpan, Namespace, TxEnvelope } from '../types.ts';
+import {
+  type BundlePayloadCheck,
+  type BundleRollup,
+  type CheckedBundle,
+  checkBundle,
+  ordoTxHash,
+  type RollupTxHash,
+} from './bundle-check.ts';
+import { type BundlePoolMetrics, createBundlePoolMetrics } from './bundle-metrics.ts';
+import { BundleStatusBook } from './bundle-status.ts';
+import type {
+  BundleAdmission,
+  BundleAdmitResult,
+  BundleCancel,
+  BundleCancelResult,
+  BundleDropReason,
+  BundleRejectCode,
+  BundleStatus,
+  BundleStatusSink,
+  BundleStatusView,
+} from './bundle-types.ts';
+import { RecentMap } from './recent.ts';
+
+export interface BundlePoolLimits {
+  /** Pending bundles in all. */
+  maxBundles: number;
+  /** Pending transaction payload bytes in all. */
+  maxBytes: number;
+  /** Pending bundles of one signer; unsigned bundles count under one shared "anonymous" bucket. */
+  maxPerSigner: number;
+  /** Finished statuses (committed, dropped) remembered; older ones are forgotten (status unknown). */
+  statusCacheSize: number;
+  /** A bundle is not selected until it has been in the pool this long, ms (time for gossip to spread). */
+  selectDelayMs: number;
+  /** At most this many simulations per `select` (the rest wait for the next height). */
+  maxSimulationsPerSelect: number;
+}
+
+export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
+  maxBundles: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxPerSigner: 100,
+  statusCacheSize: 100_000,
+  selectDelayMs: 0,
+  maxSimulationsPerSelect: 64,
+};
+
+/** The simulation hook (src/exec provides it): would this bundle apply on top of the pending state? */
+export type BundleSimulateHook = (
+  bundle: Bundle,
+  height: number,
+) => Promise<{ applies: boolean; reason?: string }>;
+
+export interface BundlePoolOptions {
+  chainId: string;
+  rollups: readonly BundleRollup[];
+  /** The last committed height (the next block is height() + 1). */
+  height: () => number;
+  /** The rollup's own tx hash for reverting hashes (default: Ordo's txHash for every rollup). */
+  rollupTxHash?: RollupTxHash;
+  /** Executed rollups' payload check (INVALID_TX when it answers a string). */
+  checkPayload?: BundlePayloadCheck;
+  /** Is this Ordo tx hash (src/codec txHash) already committed? (the mempool's memory). */
+  txCommitted?: (hash: Uint8Array) => boolean;
+  /** Optional simulation before selection; also settable later with `setSimulator`. */
+  simulate?: BundleSimulateHook;
+  limits?: Partial<BundlePoolLimits>;
+  now?: () => number;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+/** A bundle chosen for a block (structurally the builder's SelectedBundle). */
+export interface PoolSelectedBundle {
+  bundleHash: Uint8Array;
+  txs: TxEnvelope[];
+  atomicity: AtomicityCode;
+  reverting: ReadonlySet<number>;
+}
+
+/** What the pool knows of a bundle named by a span (structurally the builder's BundleLookup). */
+export type PoolBundleLookup =
+  | {
+      kind: 'known';
+      txs: TxEnvelope[];
+      minHeight: number;
+      maxHeight: number;
+      atomicity: AtomicityCode;
+      reverting: ReadonlySet<number>;
+    }
+  | { kind: 'included'; height: number }
+  | { kind: 'unknown' };
+
+interface Entry extends CheckedBundle {
+  receivedAt: number;
+  /** Limits bucket: signer hex, or "anonymous". */
+  bucket: string;
+  /** Signer hex + UUID hex when replaceable. */
+  uuidKey: string | undefined;
+  /** Why the last simulation said it would not apply (dropped `would-revert` when it expires). */
+  wouldRevert: string | undefined;
+}
+
+/** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
+const TX_OVERHEAD_BYTES = 16;
+/** Heights a cancel is remembered for, so a cancelled bundle arriving late by gossip is not admitted. */
+const CANCEL_MEMORY_HEIGHTS = 16;
+const ANONYMOUS = 'anonymous';
+
+export class BundlePool implements BundleAdmission, BundleStatusView, BundleStatusSink {
+  readonly #chainId: string;
+  readonly #rollups: ReadonlyMap<Namespace, BundleRollup>;
+  readonly #heightFn: () => number;
+  readonly #rollupTxHash: RollupTxHash;
+  readonly #checkPayload: BundlePayloadCheck | undefined;
+  readonly #txCommitted: (hash: Uint8Array) => boolean;
+  #simulate: BundleSimulateHook | undefined;
+  readonly #limits: BundlePoolLimits;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #metrics: BundlePoolMetrics;
+  /** Pending bundles in arrival order (oldest first). */
+  readonly #pending = new Map<string, Entry>();
+  /** Ordo tx hash key → pending bundles holding that transaction. */
+  readonly #byTx = new Map<string, Set<string>>();
+  /** Replacement UUID hex → its pending bundle and signer. */
+  readonly #byUuid = new Map<string, { bucket: string; key: string }>();
+  readonly #perBucket = new Map<string, number>();
+  /** Signer hex + UUID hex of committed bundles → height (cancel answers ALREADY_COMMITTED). */
+  readonly #committedUuids: RecentMap<string, number>;
+  /** Signer hex + UUID hex of recent cancels → height of the cancel. */
+  readonly #cancels = new Map<string, number>();
+  #bytes = 0;
+  #lastCommitted = 0;
+  readonly #book: BundleStatusBook;
+
+  constructor(opts: BundlePoolOptions) {
+    this.#chainId = opts.chainId;
+    this.#rollups = new Map(opts.rollups.map((r) => [r.namespace, r]));
+    this.#heightFn = opts.height;
+    this.#rollupTxHash = opts.rollupTxHash ?? ordoTxHash;
+    this.#checkPayload = opts.checkPayload;
+    this.#txCommitted = opts.txCommitted ?? (() => false);
+    this.#simulate = opts.simulate;
+    this.#limits = { ...DEFAULT_BUNDLE_POOL_LIMITS, ...opts.limits };
+    this.#now = opts.now ?? Date.now;
+    this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'bundle-pool' });
+    this.#metrics = createBundlePoolMetrics(opts.registry);
+    this.#committedUuids = new RecentMap(this.#limits.statusCacheSize);
+    this.#book = new BundleStatusBook(
+      this.#limits.statusCacheSize,
+      (key) => this.#pending.has(key),
+      (err) => this.#log.warn({ err }, 'bundle status listener failed'),
+    );
+  }
+
+  /** Set (or clear) the simulation hook after construction (the executor is built elsewhere). */
+  setSimulator(hook: BundleSimulateHook | undefined): void {
+    this.#simulate = hook;
+  }
+
+  /** Pending bundles and their transaction bytes. */
+  stats(): { bundles: number; bytes: number } {
+    return { bundles: this.#pending.size, bytes: this.#bytes };
+  }
+
+  // ------------------------------------------------------------------ admission
+
+  admit(bundle: Bundle, source: 'rpc' | 'gossip'): BundleAdmitResult {
+    const r = this.#admit(bundle, source);
+    if (r.ok) this.#metrics.admitted.inc({ source });
+    else this.#metrics.rejected.inc({ code: r.code });
+    return r;
+  }
+
+  #admit(bundle: Bundle, source: 'rpc' | 'gossip'): BundleAdmitResult {
+    const checked = checkBundle(this.#chainId, bundle, this.#rollups, this.#rollupTxHash, this.#checkPayload);
+    if (!checked.ok) return { ...checked, retryable: false };
+    const c = checked.checked;
+    const no = (code: BundleRejectCode, message: string, retryable = false): BundleAdmitResult => ({
+      ok: false,
+      code,
+      message,
+      retryable,
+      bundleHash: c.hash,
+    });
+    const height = this.#height();
+    if (bundle.maxHeight !== 0 && bundle.maxHeight <= height)
+      return no('WINDOW_PASSED', `maxHeight ${bundle.maxHeight} has passed (height ${height} is committed)`);
+    if (this.#pending.has(c.key)) return no('DUPLICATE', 'the bundle is already pending');
+    const fin = this.#book.finished(c.key);
+    if (fin !== undefined)
+      return no(
+        'DUPLICATE',
+        fin.status === 'committed'
+          ? `the bundle is already committed at height ${fin.height}`
+          : `the bundle was already seen and dropped (${fin.reason})`,
+      );
+    const bucket = bundle.signer.byteLength === 0 ? ANONYMOUS : toHex(bundle.signer);
+    let replaced: Entry | undefined;
+    let uuidKey: string | undefined;
+    if (bundle.replacementUuid.byteLength !== 0) {
+      const uuid = toHex(bundle.replacementUuid);
+      uuidKey = `${bucket}/${uuid}`;
+      const holder = this.#byUuid.get(uuid);
+      if (holder !== undefined && holder.bucket !== bucket)
+        return no('REPLACEMENT_FORBIDDEN', `replacement UUID ${uuid} belongs to another signer`);
+      if (holder !== undefined) replaced = this.#pending.get(holder.key);
+      if (source === 'gossip' && this.#cancels.has(uuidKey))
+        return no('DUPLICATE', `its signer cancelled replacement UUID ${uuid}`);
+    }
+    for (const [i, tx] of c.txs.entries()) {
+      if (this.#txCommitted(ordoTxHashOf(tx)))
+        return no(
+          'TX_ALREADY_COMMITTED',
+          `transaction ${i} (namespace ${tx.namespace}) is already committed`,
+        );
+    }
+    const freed = replaced === undefined ? 0 : 1;
+    const freedBytes = replaced?.bytes ?? 0;
+    if (this.#pending.size - freed + 1 > this.#limits.maxBundles)
+      return no(
+        'BUNDLE_POOL_FULL',
+        `the bundle pool holds ${this.#limits.maxBundles} bundles; retry later`,
+        true,
+      );
+    if (this.#bytes - freedBytes + c.bytes > this.#limits.maxBytes)
+      return no(
+        'BUNDLE_POOL_FULL',
+        `the bundle pool holds ${this.#limits.maxBytes} bytes; retry later`,
+        true,
+      );
+    if ((this.#perBucket.get(bucket) ?? 0) - freed + 1 > this.#limits.maxPerSigner)
+      return no(
+        'BUNDLE_POOL_FULL',
+        `${bucket === ANONYMOUS ? 'unsigned bundles' : 'this signer'} already hold ${this.#limits.maxPerSigner} pending bundles; retry later`,
+        true,
+      );
+    if (replaced !== undefined) this.#drop(replaced, 'replaced', `replaced by 0x${toHex(c.hash)}`);
+    const e: Entry = { ...c, receivedAt: this.#now(), bucket, uuidKey, wouldRevert: undefined };
+    this.#insert(e);
+    this.#book.pending(e.key);
+    return replaced === undefined
+      ? { ok: true, bundleHash: c.hash }
+      : { ok: true, bundleHash: c.hash, replaced: replaced.hash };
+  }
+
+  cancel(req: BundleCancel, source: 'rpc' | 'gossip' = 'rpc'): BundleCancelResult {
+    const r = this.#cancel(req, source);
+    if (!r.ok) this.#metrics.rejected.inc({ code: r.code });
+    return r;
+  }
+
+  #cancel(req: BundleCancel, _source: 'rpc' | 'gossip'): BundleCancelResult {
+    const no = (code: BundleRejectCode, message: string): BundleCancelResult => ({
+      ok: false,
+      code,
+      message,
+      retryable: false,
+    });
+    if (req.replacementUuid.byteLength !== 16)
+      return no('BUNDLE_MALFORMED', 'replacementUuid must be 16 bytes');
+    if (req.signer.byteLength !== 32)
+      return no('BAD_SIGNATURE', 'signer must be a 32-byte ed25519 public key');
+    if (req.signature.byteLength !== 64) return no('BAD_SIGNATURE', 'signature must be 64 bytes (ed25519)');
+    if (!verifySignature(req.signer, bundleCancelBytes(this.#chainId, req.replacementUuid), req.signature))
+      return no('BAD_SIGNATURE', 'the cancel signature does not verify against signer');
+    const uuid = toHex(req.replacementUuid);
+    const bucket = toHex(req.signer);
+    const uuidKey = `${bucket}/${uuid}`;
+    // Remembered even when nothing is pending here yet: the bundle may still arrive by gossip.
+    this.#cancels.delete(uuidKey);
+    this.#cancels.set(uuidKey, this.#height());
+    while (this.#cancels.size > this.#limits.maxBundles)
+      this.#cancels.delete(this.#cancels.keys().next().value!);
+    const holder = this.#byUuid.get(uuid);
+    const e = holder !== undefined && holder.bucket === bucket ? this.#pending.get(holder.key) : undefined;
+    if (e === undefined) {
+      const at = this.#committedUuids.get(uuidKey);
+      if (at !== undefined)
+        return no(
+          'ALREADY_COMMITTED',
+          `the bundle with replacement UUID ${uuid} is already committed at height ${at}`,
+        );
+      return no('UNKNOWN_BUNDLE', `no pending bundle of this signer with replacement UUID ${uuid}`);
+    }
+    this.#drop(e, 'cancelled', 'cancelled by its signer');
+    return { ok: true, cancelled: [e.hash] };
+  }
+
+  // ------------------------------------------------------------------ builder seam
+
+  async select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<PoolSelectedBundle[]> {
+    const out: PoolSelectedBundle[] = [];
+    if (this.#pending.size === 0) return out;
+    const used = new Set<string>();
+    let bytesLeft = budget.maxBytes;
+    let txsLeft = budget.maxTxs;
+    let simulations = 0;
+    const now = this.#now();
+    for (const e of [...this.#pending.values()]) {
+      if (txsLeft <= 0) break;
+      if (!inWindow(e.bundle, height)) continue;
+      if (now - e.receivedAt < this.#limits.selectDelayMs) continue;
+      if (e.txs.length > txsLeft) continue;
+      const size = e.bytes + e.txs.length * TX_OVERHEAD_BYTES;
+      if (size > bytesLeft) continue;
+      if (e.txKeys.some((k) => used.has(k))) continue;
+      const sim = this.#simulate;
+      if (sim !== undefined) {
+        if (simulations >= this.#limits.maxSimulationsPerSelect) break;
+        simulations++;
+        try {
+          const r = await sim(e.bundle, height);
+          e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
+        } catch (err) {
+          this.#log.warn(
+            { err, bundle: toHex(e.hash) },
+            'bundle simulation failed; bundle skipped this height',
+          );
+          continue;
+        }
+        if (e.wouldRevert !== undefined) continue;
+        if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
+      }
+      for (const k of e.txKeys) used.add(k);
+      bytesLeft -= size;
+      txsLeft -= e.txs.length;
+      out.push({ bundleHash: e.hash, txs: e.txs, atomicity: e.atomicity, reverting: e.reverting });
+    }
+    return out;
+  }
+
+  lookup(bundleHash: Uint8Array, _height: number): PoolBundleLookup {
+    const key = latin1Key(bundleHash);
+    const e = this.#pending.get(key);
+    if (e !== undefined)
+      return {
+        kind: 'known',
+        txs: e.txs,
+        minHeight: e.bundle.minHeight,
+        maxHeight: e.bundle.maxHeight,
+        atomicity: e.atomicity,
+        reverting: e.reverting,
+      };
+    const fin = this.#book.finished(key);
+    if (fin?.status === 'committed' && fin.height !== undefined)
+      return { kind: 'included', height: fin.height };
+    return { kind: 'unknown' };
+  }
+
+  /** A pending bundle's transaction by Ordo tx hash (peers rebuilding a compact proposal need it). */
+  tx(hash: Uint8Array): TxEnvelope | undefined {
+    const k = latin1Key(hash);
+    const keys = this.#byTx.get(k);
+    if (keys === undefined) return undefined;
+    for (const key of keys) {
+      const e = this.#pending.get(key);
+      const i = e?.txKeys.indexOf(k) ?? -1;
+      if (e !== undefined && i >= 0) return e.txs[i];
+    }
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  /** A block committed (called before the next height is proposed). */
+  onCommit(block: Block): void {
+    const height = block.header.height;
+    if (height > this.#lastCommitted) this.#lastCommitted = height;
+    const spansOf = new Map<string, BundleSpan[]>();
+    for (const s of block.bundles) {
+      const k = latin1Key(s.bundleHash);
+      const l = spansOf.get(k);
+      if (l === undefined) spansOf.set(k, [s]);
+      else l.push(s);
+    }
+    for (const [key, spans] of spansOf) {
+      const e = this.#pending.get(key);
+      if (e !== undefined) {
+        this.#remove(e);
+        if (e.uuidKey !== undefined) this.#committedUuids.set(e.uuidKey, height);
+      }
+      if (this.#book.finished(key)?.status !== 'committed') {
+        this.#metrics.committed.inc();
+        this.#book.finish(key, { status: 'committed', height, spans });
+      }
+    }
+    if (this.#pending.size > 0 && block.txs.length > 0) {
+      for (const tx of block.txs) {
+        const keys = this.#byTx.get(latin1Key(ordoTxHashOf(tx)));
+        if (keys === undefined) continue;
+        for (const key of [...keys]) {
+          const e = this.#pending.get(key);
+          if (e !== undefined)
+            this.#drop(
+              e,
+              'invalid',
+              `a transaction of namespace ${tx.namespace} was committed at height ${height} outside the bundle`,
+            );
+        }
+      }
+    }
+    for (const e of [...this.#pending.values()]) {
+      if (e.bundle.maxHeight === 0 || e.bundle.maxHeight > height) continue;
+      if (e.wouldRevert !== undefined) this.#drop(e, 'would-revert', e.wouldRevert);
+      else this.#drop(e, 'expired', `maxHeight ${e.bundle.maxHeight} passed without inclusion`);
+    }
+    for (const [k, at] of this.#cancels) {
+      if (at > height - CANCEL_MEMORY_HEIGHTS) break;
+      this.#cancels.delete(k);
+    }
+  }
+
+  // ------------------------------------------------------------------ statuses
+
+  status(bundleHash: Uint8Array): BundleStatus | undefined {
+    return this.#book.status(bundleHash);
+  }
+
+  subscribe(bundleHash: Uint8Array, listener: (s: BundleStatus) => void): () => void {
+    return this.#book.subscribe(bundleHash, listener);
+  }
+
+  executed(...args: Parameters<BundleStatusSink['executed']>): void {
+    this.#book.executed(...args);
+  }
+
+  certified(height: number): void {
+    this.#book.certified(height);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #height(): number {
+    return Math.max(this.#heightFn(), this.#lastCommitted);
+  }
+
+  #insert(e: Entry): void {
+    this.#pending.set(e.key, e);
+    for (const k of e.txKeys) {
+      const s = this.#byTx.get(k);
+      if (s === undefined) this.#byTx.set(k, new Set([e.key]));
+      else s.add(e.key);
+    }
+    if (e.uuidKey !== undefined)
+      this.#byUuid.set(toHex(e.bundle.replacementUuid), { bucket: e.bucket, key: e.key });
+    this.#perBucket.set(e.bucket, (this.#perBucket.get(e.bucket) ?? 0) + 1);
+    this.#bytes += e.bytes;
+    this.#gauges();
+  }
+
+  #remove(e: Entry): void {
+    if (!this.#pending.delete(e.key)) return;
+    for (const k of e.txKeys) {
+      const s = this.#byTx.get(k);
+      if (s === undefined) continue;
+      s.delete(e.key);
+      if (s.size === 0) this.#byTx.delete(k);
+    }
+    if (e.uuidKey !== undefined) {
+      const uuid = toHex(e.bundle.replacementUuid);
+      if (this.#byUuid.get(uuid)?.key === e.key) this.#byUuid.delete(uuid);
+    }
+    const n = (this.#perBucket.get(e.bucket) ?? 1) - 1;
+    if (n <= 0) this.#perBucket.delete(e.bucket);
+    else this.#perBucket.set(e.bucket, n);
+    this.#bytes -= e.bytes;
+    this.#gauges();
+  }
+
+  #drop(e: Entry, reason: BundleDropReason, detail: string): void {
+    this.#remove(e);
+    this.#metrics.dropped.inc({ reason });
+    this.#log.debug({ bundle: toHex(e.hash), reason, detail }, 'bundle dropped');
+    this.#book.finish(e.key, { status: 'dropped', reason, detail });
+  }
+
+  #gauges(): void {
+    this.#metrics.pending.set(this.#pending.size);
+    this.#metrics.pendingBytes.set(this.#bytes);
+  }
+}
+
+function inWindow(b: Bundle, height: number): boolean {
+  return height >= b.minHeight && (b.maxHeight === 0 || height <= b.maxHeight);
+}
+
+/** Ordo's tx hash, memoised on the envelope by the codec. */
+function ordoTxHashOf(tx: TxEnvelope): Uint8Array {
+  return txHash(tx);
+}
+
+/** Build the pool. */
+export function createBundlePool(opts: BundlePoolOptions): BundlePool {
+  return new BundlePool(opts);
+}

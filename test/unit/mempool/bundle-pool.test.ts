@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import { bundleCancelBytes, bundleHash, bundleSignBytes, txHash } from '../../../src/codec/index.ts';
+import { Ed25519Signer } from '../../../src/crypto/index.ts';
+import {
+  type BundleCancel,
+  type BundlePoolOptions,
+  type BundleStatus,
+  createBundlePool,
+  ordoTxHash,
+} from '../../../src/mempool/index.ts';
+import type { Block, Bundle, BundleSpan, TxEnvelope } from '../../../src/types.ts';
+
+const CHAIN = 'test-chain';
+const ROLLUPS = [
+  { namespace: 1, kind: 'transfer' as const, maxTxBytes: 1000 },
+  { namespace: 2, kind: 'evm' as const, maxTxBytes: 1000 },
+  { namespace: 3, kind: 'opaque' as const, maxTxBytes: 100 },
+];
+const alice = new Ed25519Signer(new Uint8Array(32).fill(1));
+const bob = new Ed25519Signer(new Uint8Array(32).fill(2));
+const UUID = new Uint8Array(16).fill(7);
+
+let seq = 0;
+function tx(tag = seq++): Uint8Array {
+  return new TextEncoder().encode(`tx-${tag}`);
+}
+
+function bundle(legs: [number, Uint8Array[]][], extra: Partial<Bundle> = {}): Bundle {
+  return {
+    legs: legs.map(([namespace, txs]) => ({ namespace, txs, revertingTxHashes: [] })),
+    atomicity: legs.some(([ns]) => ns === 3) ? 'inclusion' : 'execution',
+    minHeight: 0,
+    maxHeight: 0,
+    replacementUuid: new Uint8Array(0),
+    signer: new Uint8Array(0),
+    signature: new Uint8Array(0),
+    ...extra,
+  };
+}
+
+function signed(b: Bundle, who = alice, uuid: Uint8Array = UUID): Bundle {
+  const u = { ...b, replacementUuid: uuid, signer: who.publicKey, signature: new Uint8Array(0) };
+  return { ...u, signature: who.sign(bundleSignBytes(bundleHash(CHAIN, u))) };
+}
+
+function cancelOf(who = alice, uuid = UUID): BundleCancel {
+  return {
+    replacementUuid: uuid,
+    signer: who.publicKey,
+    signature: who.sign(bundleCancelBytes(CHAIN, uuid)),
+  };
+}
+
+function setup(over: Partial<BundlePoolOptions> = {}) {
+  let height = 0;
+  const committed = new Set<string>();
+  const pool = createBundlePool({
+    chainId: CHAIN,
+    rollups: ROLLUPS,
+    height: () => height,
+    txCommitted: (h) => committed.has(Buffer.from(h).toString('hex')),
+    checkPayload: (_ns, p) => (p[0] === 0xff ? 'does not decode' : undefined),
+    ...over,
+  });
+  const commit = (txs: TxEnvelope[], spans: BundleSpan[] = []): void => {
+    height++;
+    for (const t of txs) committed.add(Buffer.from(txHash(t)).toString('hex'));
+    pool.onCommit({ header: { height } as Block['header'], txs, bundles: spans });
+  };
+  return { pool, commit, setHeight: (h: number) => (height = h) };
+}
+
+function spansFor(hash: Uint8Array, b: Bundle): BundleSpan[] {
+  return b.legs.map((l) => ({
+    bundleHash: hash,
+    namespace: l.namespace,
+    start: 0,
+    count: l.txs.length,
+    atomicity: b.atomicity === 'execution' ? 1 : 2,
+    reverting: [],
+  }));
+}
+
+function code(r: { ok: boolean; code?: string }): string | undefined {
+  return r.ok ? undefined : r.code;
+}
+
+describe('bundle pool admission', () => {
+  it('admits a cross-rollup bundle and reports it pending', () => {
+    const { pool } = setup();
+    const r = pool.admit(
+      bundle([
+        [1, [tx()]],
+        [2, [tx(), tx()]],
+      ]),
+      'rpc',
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(pool.status(r.bundleHash)).toEqual({ status: 'pending' });
+    expect(pool.stats().bundles).toBe(1);
+  });
+
+  it('refuses each bad input with its code and keeps what was admitted', () => {
+    const { pool } = setup();
+    const good = pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    expect(good.ok).toBe(true);
+    expect(code(pool.admit(bundle([]), 'rpc'))).toBe('BUNDLE_MALFORMED');
+    expect(
+      code(
+        pool.admit(
+          bundle([
+            [2, [tx()]],
+            [1, [tx()]],
+          ]),
+          'rpc',
+        ),
+      ),
+    ).toBe('BUNDLE_MALFORMED');
+    expect(code(pool.admit(bundle([[1, []]]), 'rpc'))).toBe('BUNDLE_MALFORMED');
+    expect(code(pool.admit(bundle([[9, [tx()]]]), 'rpc'))).toBe('UNKNOWN_NAMESPACE');
+    expect(code(pool.admit(bundle([[3, [new Uint8Array(101).fill(1)]]]), 'rpc'))).toBe('BUNDLE_TOO_LARGE');
+    const many = Array.from({ length: 101 }, () => tx());
+    expect(code(pool.admit(bundle([[1, many]]), 'rpc'))).toBe('BUNDLE_TOO_LARGE');
+    expect(code(pool.admit(bundle([[1, [Uint8Array.of(0xff, 1)]]]), 'rpc'))).toBe('INVALID_TX');
+    expect(
+      code(
+        pool.admit(
+          bundle(
+            [
+              [1, [tx()]],
+              [3, [tx()]],
+            ],
+            { atomicity: 'execution' },
+          ),
+          'rpc',
+        ),
+      ),
+    ).toBe('ATOMICITY_UNSUPPORTED');
+    const rev = bundle([[1, [tx()]]]);
+    rev.legs[0]!.revertingTxHashes = [new Uint8Array(32).fill(9)];
+    expect(code(pool.admit(rev, 'rpc'))).toBe('REVERTING_HASH_UNKNOWN');
+    const bad = signed(bundle([[1, [tx()]]]));
+    expect(code(pool.admit({ ...bad, signature: new Uint8Array(64) }, 'rpc'))).toBe('BAD_SIGNATURE');
+    expect(code(pool.admit({ ...bundle([[1, [tx()]]]), replacementUuid: UUID }, 'rpc'))).toBe(
+      'BAD_SIGNATURE',
+    );
+    expect(pool.stats().bundles).toBe(1);
+    if (good.ok) expect(pool.status(good.bundleHash)?.status).toBe('pending');
+  });
+
+  it('accepts reverting hashes that name a tx of their leg (keccak-free default: Ordo tx hash)', () => {
+    const { pool } = setup();
+    const t = tx();
+    const b = bundle([[1, [t, tx()]]]);
+    b.legs[0]!.revertingTxHashes = [ordoTxHash(1, t)];
+    const r = pool.admit(b, 'rpc');
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(pool.lookup(r.bundleHash, 1)).toMatchObject({ kind: 'known', reverting: new Set([0]) });
+  });
+
+  it('refuses a passed window, duplicates and committed transactions', () => {
+    const { pool, commit } = setup();
+    const t = tx();
+    commit([{ namespace: 1, payload: t }]);
+    commit([]);
+    expect(code(pool.admit(bundle([[1, [tx()]]], { maxHeight: 2 }), 'rpc'))).toBe('WINDOW_PASSED');
+    expect(code(pool.admit(bundle([[1, [t]]]), 'rpc'))).toBe('TX_ALREADY_COMMITTED');
+    const b = bundle([[1, [tx()]]]);
+    expect(pool.admit(b, 'rpc').ok).toBe(true);
+    expect(code(pool.admit(b, 'gossip'))).toBe('DUPLICATE');
+  });
+
+  it('replaces by the same signer and UUID, refuses another signer', () => {
+    const { pool } = setup();
+    const firstBundle = signed(bundle([[1, [tx()]]]));
+    const first = pool.admit(firstBundle, 'rpc');
+    const second = pool.admit(signed(bundle([[1, [tx()]]])), 'rpc');
+    expect(first.ok && second.ok).toBe(true);
+    if (!first.ok || !second.ok) return;
+    expect(second.replaced).toEqual(first.bundleHash);
+    expect(pool.status(first.bundleHash)).toMatchObject({ status: 'dropped', reason: 'replaced' });
+    expect(code(pool.admit(signed(bundle([[1, [tx()]]]), bob), 'rpc'))).toBe('REPLACEMENT_FORBIDDEN');
+    // the replaced bundle arriving again (late gossip) does not come back
+    expect(code(pool.admit(firstBundle, 'gossip'))).toBe('DUPLICATE');
+    expect(pool.stats().bundles).toBe(1);
+    expect(pool.status(second.bundleHash)?.status).toBe('pending');
+  });
+
+  it('cancels by signed UUID; refuses a bad signature, an unknown and a committed bundle', () => {
+    const { pool, commit } = setup();
+    const b = signed(bundle([[1, [tx()]]]));
+    const r = pool.admit(b, 'rpc');
+    if (!r.ok) throw new Error('not admitted');
+    expect(code(pool.cancel({ ...cancelOf(), signature: new Uint8Array(64) }))).toBe('BAD_SIGNATURE');
+    expect(code(pool.cancel(cancelOf(bob)))).toBe('UNKNOWN_BUNDLE');
+    const c = pool.cancel(cancelOf());
+    expect(c).toEqual({ ok: true, cancelled: [r.bundleHash] });
+    expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'cancelled' });
+    // a cancelled bundle arriving late by gossip is not admitted
+    const late = signed(bundle([[1, [tx()]]]));
+    expect(code(pool.admit(late, 'gossip'))).toBe('DUPLICATE');
+    // cancel after inclusion
+    const u2 = new Uint8Array(16).fill(8);
+    const b2 = signed(bundle([[1, [tx()]]]), alice, u2);
+    const r2 = pool.admit(b2, 'rpc');
+    if (!r2.ok) throw new Error('not admitted');
+    commit([{ namespace: 1, payload: b2.legs[0]!.txs[0]! }], spansFor(r2.bundleHash, b2));
+    expect(code(pool.cancel(cancelOf(alice, u2)))).toBe('ALREADY_COMMITTED');
+  });
+
+  it('enforces limits with a retryable BUNDLE_POOL_FULL; unsigned bundles share one bucket', () => {
+    const { pool } = setup({ limits: { maxBundles: 3, maxPerSigner: 2 } });
+    expect(pool.admit(bundle([[1, [tx()]]]), 'rpc').ok).toBe(true);
+    expect(pool.admit(bundle([[1, [tx()]]]), 'rpc').ok).toBe(true);
+    const full = pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    expect(full).toMatchObject({ ok: false, code: 'BUNDLE_POOL_FULL', retryable: true });
+    expect(pool.admit(signed(bundle([[1, [tx()]]])), 'rpc').ok).toBe(true);
+    expect(code(pool.admit(signed(bundle([[1, [tx()]]]), bob, new Uint8Array(16).fill(3)), 'rpc'))).toBe(
+      'BUNDLE_POOL_FULL',
+    );
+    // a replacement frees its own slot
+    expect(pool.admit(signed(bundle([[1, [tx()]]])), 'rpc').ok).toBe(true);
+  });
+});
+
+describe('bundle pool selection, lookup and commits', () => {
+  it('selects whole bundles oldest first, never two sharing a tx, within budget and window', async () => {
+    const { pool } = setup();
+    const shared = tx();
+    const a = pool.admit(
+      bundle([
+        [1, [shared]],
+        [2, [tx()]],
+      ]),
+      'rpc',
+    );
+    const b = pool.admit(bundle([[1, [shared, tx()]]]), 'rpc');
+    const c = pool.admit(bundle([[2, [tx(), tx()]]], { minHeight: 5 }), 'rpc');
+    const d = pool.admit(bundle([[1, [tx(), tx(), tx()]]]), 'rpc');
+    expect(a.ok && b.ok && c.ok && d.ok).toBe(true);
+    // compact-proposal lookups find a pending bundle's transactions by Ordo tx hash
+    expect(pool.tx(ordoTxHash(1, shared))?.payload).toEqual(shared);
+    const sel = await pool.select(1, { maxBytes: 1_000_000, maxTxs: 4 });
+    expect(sel.map((s) => s.txs.length)).toEqual([2]); // a; b shares a tx; c out of window; d too big
+    const all = await pool.select(5, { maxBytes: 1_000_000, maxTxs: 100 });
+    expect(all.map((s) => s.txs.length)).toEqual([2, 2, 3]);
+    expect(all[0]!.txs.map((t) => t.namespace)).toEqual([1, 2]);
+  });
+
+  it('skips bundles the simulation refuses and drops them would-revert at expiry', async () => {
+    const { pool, commit } = setup({ simulate: async () => ({ applies: false, reason: 'tx 0 reverts' }) });
+    const r = pool.admit(bundle([[1, [tx()]]], { maxHeight: 2 }), 'rpc');
+    if (!r.ok) throw new Error('not admitted');
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toEqual([]);
+    expect(pool.status(r.bundleHash)?.status).toBe('pending');
+    commit([]);
+    commit([]);
+    expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'would-revert' });
+  });
+
+  it('holds back bundles younger than selectDelayMs', async () => {
+    let now = 1000;
+    const { pool } = setup({ limits: { selectDelayMs: 50 }, now: () => now });
+    pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+    now += 50;
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+  });
+
+  it('commits, invalidates conflicting bundles, expires, and folds execution and certification in', () => {
+    const { pool, commit } = setup();
+    const shared = tx();
+    const b1 = bundle([
+      [1, [shared]],
+      [2, [tx()]],
+    ]);
+    const b2 = bundle([[1, [shared, tx()]]]);
+    const b3 = bundle([[1, [tx()]]], { maxHeight: 1 });
+    const [r1, r2, r3] = [b1, b2, b3].map((b) => pool.admit(b, 'rpc'));
+    if (!r1?.ok || !r2?.ok || !r3?.ok) throw new Error('not admitted');
+    const seen: BundleStatus[] = [];
+    const off = pool.subscribe(r1.bundleHash, (s) => seen.push(s));
+    const txs = [
+      { namespace: 1, payload: shared },
+      { namespace: 2, payload: b1.legs[1]!.txs[0]! },
+    ];
+    commit(txs, spansFor(r1.bundleHash, b1));
+    expect(pool.status(r1.bundleHash)).toMatchObject({ status: 'committed', height: 1 });
+    expect(pool.lookup(r1.bundleHash, 2)).toEqual({ kind: 'included', height: 1 });
+    expect(pool.status(r2.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+    expect(pool.status(r3.bundleHash)).toMatchObject({ status: 'dropped', reason: 'expired' });
+    expect(pool.lookup(r3.bundleHash, 2)).toEqual({ kind: 'unknown' });
+    pool.executed(r1.bundleHash, 1, { outcome: 'applied', legs: [] }, undefined);
+    pool.certified(1);
+    expect(pool.status(r1.bundleHash)).toMatchObject({ execution: { outcome: 'applied' }, certified: true });
+    expect(seen.map((s) => s.status)).toEqual(['committed', 'committed', 'committed']);
+    off();
+    expect(pool.stats()).toEqual({ bundles: 0, bytes: 0 });
+    expect(pool.tx(txHash(txs[0]!))).toBeUndefined();
+  });
+
+  it('forgets finished statuses beyond statusCacheSize', () => {
+    const { pool, commit } = setup({ limits: { statusCacheSize: 4 } });
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = pool.admit(bundle([[1, [tx()]]], { maxHeight: 1 }), 'rpc');
+      if (r.ok) hashes.push(r.bundleHash);
+    }
+    commit([]);
+    expect(hashes.filter((h) => pool.status(h) !== undefined).length).toBeLessThanOrEqual(4);
+    expect(pool.status(hashes[5]!)).toMatchObject({ status: 'dropped', reason: 'expired' });
+  });
+});
