@@ -10,7 +10,7 @@ export {
   DEFAULT_RESULTS_WAIT_MS,
   type PayloadCheck,
 } from './builder.ts';
-export { checkSpanLayout } from './layout.ts';
+export { checkBundleSpans, checkSpanLayout } from './layout.ts';
 export { type ExecutorView, executorResults, resultLeafOf, type ScheduleFn } from './results.ts';
 export { emptyBundleSource, noAuction } from './sources.ts';
 export {
