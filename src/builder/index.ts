@@ -3,6 +3,7 @@
  * consensus that assembles proposals with every header commitment and re-checks others' proposals.
  */
 export {
+  assemble,
   type BlockBuilder,
   type BlockBuilderOptions,
   type BuilderVerdict,
