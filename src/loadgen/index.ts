@@ -13,6 +13,7 @@ import { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 import { payloadSourceFor, type RollupInfo } from './payloads.ts';
 
 export { type Ack, AckLog, DEFAULT_MAX_ACKS } from './acks.ts';
+export { type BundleSendOptions, type BundleSendReport, type RpcCall, sendBundles } from './bundle-sender.ts';
 export {
   type AtomicityReport,
   BundlePlanner,
