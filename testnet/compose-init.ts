@@ -59,7 +59,7 @@ export async function composeInit(o: ComposeInitOptions): Promise<boolean> {
   const genesis = makeGenesis({
     chainId: o.chainId,
     validators: nodes.map((n) => ({ name: n.id, publicKey: n.publicKey })),
-    rollups: testnetRollups(3),
+    rollups: testnetRollups(4),
   });
   const text = `${JSON.stringify(genesis, null, 2)}\n`;
   for (const n of nodes) writeFileSync(homePaths(n.home).genesis, text);

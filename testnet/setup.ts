@@ -1,7 +1,7 @@
 /**
  * Lays out a local testnet on disk: one home per node (src/node/home-init.ts `initHome`), a libp2p identity
  * per node created up front so every bootstrap list can name its peers, ONE genesis holding every
- * validator and the rollup registry (the three demo rollups — opaque, transfer, evm — plus extra opaque
+ * validator and the rollup registry (the four demo rollups — opaque, transfer, evm, evm-2 — plus extra opaque
  * rollups when more are asked for), written to every home. Ports come from a base:
  *   node i: JSON-RPC base+10i, gRPC base+10i+1, p2p base+10i+2   (all on 127.0.0.1)
  * and are checked free before anything is written, with an error naming the port and its use.
@@ -58,7 +58,10 @@ export function nodeIds(validators: number, fullNodes: number): { id: string; ro
   return out;
 }
 
-/** The genesis rollup registry for K rollups: the 3 demo rollups, then opaque rollups 4..K. */
+/**
+ * The genesis rollup registry for K rollups: the 4 demo rollups (opaque, transfer, evm, evm-2), then
+ * opaque rollups 5..K. K = 3 keeps the older three-rollup registry (no second EVM rollup).
+ */
 export function testnetRollups(k: number): RollupConfig[] {
   if (!Number.isInteger(k) || k < 3) {
     throw new OrdoError(
@@ -66,9 +69,9 @@ export function testnetRollups(k: number): RollupConfig[] {
       `--rollups must be >= 3 (one opaque, one transfer, one evm), got ${k}`,
     );
   }
-  const demo = demoRollups(demoAlloc());
+  const demo = demoRollups(demoAlloc()).slice(0, Math.min(k, 4));
   const base = demo[0]!;
-  for (let ns = 4; ns <= k; ns++) demo.push({ ...base, namespace: ns, name: `opaque-${ns}` });
+  for (let ns = 5; ns <= k; ns++) demo.push({ ...base, namespace: ns, name: `opaque-${ns}` });
   return demo;
 }
 

@@ -26,8 +26,8 @@ import {
 import type { BlockSource, BuiltBlock, ProposalVerdict } from '../consensus/index.ts';
 import { bytesEqual, latin1Key } from '../crypto/index.ts';
 import { errorMessage } from '../errors.ts';
-import type { Block, BundleSpan, Namespace, TxEnvelope } from '../types.ts';
-import { checkSpanLayout, sliceBounds } from './layout.ts';
+import type { Block, BundleSpan, Namespace, RollupKind, TxEnvelope } from '../types.ts';
+import { checkBundleSpans, checkSpanLayout, sliceBounds } from './layout.ts';
 import { emptyBundleSource, noAuction } from './sources.ts';
 import {
   type AuctionSource,
@@ -43,8 +43,11 @@ import {
 export type PayloadCheck = (namespace: number, payload: Uint8Array) => string | undefined;
 
 export interface BlockBuilderOptions {
-  /** The genesis registry's rollups (namespace and size limit). */
-  rollups: readonly { namespace: number; name: string; maxTxBytes: number }[];
+  /**
+   * The genesis registry's rollups (namespace, size limit and kind). Without a kind a namespace's spans
+   * are not checked for execution atomicity on an opaque rollup (ATOMICITY_UNSUPPORTED).
+   */
+  rollups: readonly { namespace: number; name: string; maxTxBytes: number; kind?: RollupKind }[];
   mempool: MempoolView;
   results: ResultsSource;
   bundles?: BundleSource;
@@ -100,12 +103,18 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     let txsLeft = maxTxs;
     const chosen: SelectedBundle[] = [];
     const seen = new Set<string>();
+    // Transactions of the bundles chosen so far: no two chosen bundles share one (BUNDLE_TX_DUPLICATE).
+    const taken = new Set<string>();
     const take = (list: SelectedBundle[]): void => {
       for (const b of list) {
         const k = latin1Key(b.bundleHash);
         let size = 0;
         for (const tx of b.txs) size += tx.payload.byteLength + TX_OVERHEAD_BYTES;
         if (seen.has(k) || b.txs.length === 0 || b.txs.length > txsLeft || size > bytesLeft) continue;
+        if (b.atomicity === 1 && b.txs.some((tx) => rollups.get(tx.namespace)?.kind === 'opaque')) continue;
+        const keys = b.txs.map((tx) => latin1Key(txHash(tx)));
+        if (new Set(keys).size !== keys.length || keys.some((t) => taken.has(t))) continue;
+        for (const t of keys) taken.add(t);
         seen.add(k);
         chosen.push(b);
         bytesLeft -= size;
@@ -147,6 +156,8 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     }
     const layout = checkSpanLayout(block.txs, block.bundles);
     if (layout !== null) return reject(layout.code, layout.message);
+    const together = checkBundleSpans(block.txs, block.bundles, (ns) => rollups.get(ns)?.kind, txHash);
+    if (together !== null) return reject(together.code, together.message);
     const membership = checkMembership(block, bundles);
     if (membership !== null) return membership;
     let dataHash: Uint8Array;
@@ -266,10 +277,17 @@ function checkMembership(block: Block, source: BundleSource): BuilderVerdict | n
         `bundle window [${found.minHeight}, ${found.maxHeight}] excludes ${height}`,
       );
     const want = new Map<Namespace, TxEnvelope[]>();
-    for (const tx of found.txs) {
-      const l = want.get(tx.namespace);
-      if (l === undefined) want.set(tx.namespace, [tx]);
-      else l.push(tx);
+    // Per namespace, the reverting indices within that leg (what its span must carry).
+    const wantReverting = new Map<Namespace, number[]>();
+    for (const [i, tx] of found.txs.entries()) {
+      let l = want.get(tx.namespace);
+      if (l === undefined) {
+        l = [];
+        want.set(tx.namespace, l);
+        wantReverting.set(tx.namespace, []);
+      }
+      if (found.reverting.has(i)) wantReverting.get(tx.namespace)!.push(l.length);
+      l.push(tx);
     }
     if (want.size !== spans.length)
       return reject(
@@ -291,6 +309,17 @@ function checkMembership(block: Block, source: BundleSource): BuilderVerdict | n
             `span in namespace ${s.namespace} holds a transaction not of the bundle`,
           );
       }
+      if (s.atomicity !== found.atomicity)
+        return reject(
+          'BUNDLE_MISMATCH',
+          `span in namespace ${s.namespace} has atomicity ${s.atomicity}; the bundle has ${found.atomicity}`,
+        );
+      const rev = wantReverting.get(s.namespace) ?? [];
+      if (rev.length !== s.reverting.length || rev.some((r, j) => r !== s.reverting[j]))
+        return reject(
+          'BUNDLE_MISMATCH',
+          `span in namespace ${s.namespace} lists reverting [${s.reverting.join(', ')}]; the bundle has [${rev.join(', ')}]`,
+        );
     }
   }
   return null;

@@ -3,6 +3,7 @@
  * consensus that assembles proposals with every header commitment and re-checks others' proposals.
  */
 export {
+  assemble,
   type BlockBuilder,
   type BlockBuilderOptions,
   type BuilderVerdict,
@@ -10,7 +11,7 @@ export {
   DEFAULT_RESULTS_WAIT_MS,
   type PayloadCheck,
 } from './builder.ts';
-export { checkSpanLayout } from './layout.ts';
+export { checkBundleSpans, checkSpanLayout } from './layout.ts';
 export { type ExecutorView, executorResults, resultLeafOf, type ScheduleFn } from './results.ts';
 export { emptyBundleSource, noAuction } from './sources.ts';
 export {

@@ -31,6 +31,20 @@ export type ProposalRejectCode =
   | 'BUNDLE_ALREADY_INCLUDED'
   /** A bundle is partially present: a namespace's span is missing or does not hold its transactions. */
   | 'BUNDLE_PARTIAL'
+  /**
+   * The order relation "bundle A's span comes before bundle B's span in some namespace" has a cycle
+   * (the executor needs a topological order of bundles; docs/bundles.md).
+   */
+  | 'SPAN_CYCLE'
+  /**
+   * A span's atomicity or reverting indices differ from the bundle the lookup knows, or differ between
+   * the spans of one bundle.
+   */
+  | 'BUNDLE_MISMATCH'
+  /** A bundle's transaction appears elsewhere in the block, or in two bundles. */
+  | 'BUNDLE_TX_DUPLICATE'
+  /** A span asks for execution atomicity in an opaque rollup's namespace (Ordo does not execute it). */
+  | 'ATOMICITY_UNSUPPORTED'
   /** A bundle is included outside its [minHeight, maxHeight] window. */
   | 'BUNDLE_OUT_OF_WINDOW'
   /** header.dataHash does not cover exactly these transactions and spans. */

@@ -1,7 +1,7 @@
 /**
  * `ordo init [--home DIR]`: creates the home layout (src/node/home.ts), a validator key (mode 0600), a
  * config file, and unless --genesis is given a single-validator devnet genesis with the three demo
- * rollups (1 opaque, 2 transfer, 3 evm). Refuses to overwrite an existing home unless --force.
+ * rollups (1 opaque, 2 transfer, 3 evm, 4 evm-2). Refuses to overwrite an existing home unless --force.
  */
 import { DEFAULT_CONFIG } from '../config/index.ts';
 import { homePaths, type InitOptions, initHome, resolveHome } from '../node/index.ts';

@@ -51,7 +51,7 @@ Genesis ceremony helpers (multi-host networks, see docs/operating.md):
 Options of up:
   --validators N          validators (default 4)
   --full-nodes M          non-validating full nodes (default 0)
-  --rollups K             rollups in genesis: demo opaque, transfer and evm, then opaque ones (default 3)
+  --rollups K             rollups in genesis: demo opaque, transfer, evm and evm-2, then opaque ones (default 4)
   --load TX_PER_S         open-loop offered load, 0 = none (default 200)
   --load-namespaces LIST  namespaces to load (default: all rollups up to 500 tx/s, else the opaque ones)
   --batch-submit          the load generator submits protobuf batches (POST /ordo/v1/tx-batch, docs/rpc.md)
@@ -184,7 +184,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       dir,
       validators: intArg(a, 'validators', 4, USAGE, 1, 64),
       fullNodes: intArg(a, 'full-nodes', 0, USAGE, 0, 64),
-      rollups: intArg(a, 'rollups', 3, USAGE, 3, 64),
+      rollups: intArg(a, 'rollups', 4, USAGE, 3, 64),
       basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000),
       load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
       ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
@@ -405,7 +405,7 @@ function genesisCommand(a: ReturnType<typeof parse>): number {
   const g = makeGenesis({
     chainId: strArg(a, 'chain-id') ?? 'ordo-testnet',
     validators,
-    rollups: testnetRollups(intArg(a, 'rollups', 3, USAGE, 3, 64)),
+    rollups: testnetRollups(intArg(a, 'rollups', 4, USAGE, 3, 64)),
   });
   writeFileSync(out, `${JSON.stringify(g, null, 2)}\n`);
   process.stdout.write(

@@ -167,6 +167,17 @@ export function demoRollups(
       ...limits,
       alloc: alloc.evm ?? [],
     },
+    {
+      // A second EVM rollup with its own chain id, so EVM ↔ EVM bundles work out of the box (issue #22);
+      // the same demo accounts are funded on it.
+      namespace: 4,
+      name: 'demo-evm-2',
+      kind: 'evm',
+      weight: 1,
+      evmChainId: 900_002,
+      ...limits,
+      alloc: alloc.evm ?? [],
+    },
   ];
 }
 

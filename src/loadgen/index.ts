@@ -13,6 +13,17 @@ import { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 import { payloadSourceFor, type RollupInfo } from './payloads.ts';
 
 export { type Ack, AckLog, DEFAULT_MAX_ACKS } from './acks.ts';
+export { type BundleSendOptions, type BundleSendReport, type RpcCall, sendBundles } from './bundle-sender.ts';
+export {
+  type AtomicityReport,
+  BundlePlanner,
+  type BundlePlannerOptions,
+  type BundleRollup,
+  checkAtomicity,
+  type PlannedBundle,
+  type PlannedLeg,
+  sendBundleParams,
+} from './bundles.ts';
 export { BlockFollower, type FollowedBlock } from './follower.ts';
 export { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 export { payloadSourceFor, type RollupInfo } from './payloads.ts';

@@ -175,7 +175,8 @@ describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
         expect((await charts()).interval!.nonZero).toBeGreaterThan(0);
 
         // One panel per rollup, validators by genesis name with a signing record.
-        expect(await page.$$eval('#rollups [data-rollup]', (els) => els.length)).toBe(3);
+        // The default genesis: opaque, transfer, evm and evm-2.
+        expect(await page.$$eval('#rollups [data-rollup]', (els) => els.length)).toBe(4);
         const validators = await page.$$eval('#validators tbody tr[data-validator]', (rows) =>
           rows.map((r) => ({
             name: r.getAttribute('data-validator'),

@@ -54,12 +54,23 @@ import { type ConsensusSigner, ed25519Verify, fakeSigner, fakeVerify, type Verif
 import { ConsensusCore, type CoreAction, hashOfBlock, type TimeoutConfig } from '../state-machine.ts';
 import { createSyncHandler } from '../sync.ts';
 import { MemoryBlockStore } from '../testing/memory-store.ts';
-import type { ValidatorSet } from '../types.ts';
+import type { BlockSource, BuiltBlock, ValidatorSet } from '../types.ts';
 import { makeValidatorSet } from '../validators.ts';
 import { SimTxPool, simBlockSource } from './block-source.ts';
 import { Rng } from './rng.ts';
 
-export type Behaviour = 'silent' | 'equivocate' | 'double-vote' | 'garbage' | 'twins' | 'split';
+/**
+ * `bad-bundles`: messages like an honest node, but as proposer it proposes what `byzantineBuild` makes
+ * (the bundle simulation: split, reordered, truncated, duplicated or dropped bundle legs, cycles).
+ */
+export type Behaviour =
+  | 'silent'
+  | 'equivocate'
+  | 'double-vote'
+  | 'garbage'
+  | 'twins'
+  | 'split'
+  | 'bad-bundles';
 
 export interface Partition {
   startMs: number;
@@ -125,6 +136,12 @@ export interface SimConfig {
   amnesia?: boolean;
   /** Safety net: stop after this many events. */
   maxEvents?: number;
+  /** Honest nodes' block source (default `simBlockSource`); the bundle simulation plugs the real builder in. */
+  blockSource?: (node: number, rng: Rng, pool: SimTxPool) => BlockSource;
+  /** What a Byzantine proposer proposes (default: one random transaction, no commitments). */
+  byzantineBuild?: (node: number, height: number, round: number, rng: Rng) => BuiltBlock;
+  /** Called for every block an honest node decides (it holds a commit certificate). */
+  onDecided?: (node: number, block: Block) => void;
 }
 
 export const SIM_TIMEOUTS: TimeoutConfig = {
@@ -526,7 +543,9 @@ export class Simulation {
         signer: n.signer,
         network: net,
         store: n.store as BlockStore,
-        source: simBlockSource(n.id, this.#rng, this.#pool, this.cfg.emptyRate ?? 0),
+        source:
+          this.cfg.blockSource?.(n.id, this.#rng, this.#pool) ??
+          simBlockSource(n.id, this.#rng, this.#pool, this.cfg.emptyRate ?? 0),
         genesisTimeMs: 0,
         persistence: n.disk,
         runtime: this.#runtime(n),
@@ -540,7 +559,10 @@ export class Simulation {
         // SIM_DEBUG=<node id> prints that engine's log (replaying a failing seed).
         logger: process.env.SIM_DEBUG === String(n.id) ? pino({ level: 'debug' }) : SILENT,
         minBlockIntervalMs: 50,
-        onDecided: (block) => this.#pool.learn(n.id, block),
+        onDecided: (block) => {
+          this.#pool.learn(n.id, block);
+          this.cfg.onDecided?.(n.id, block);
+        },
       });
     } catch (err) {
       if (n.inc === inc) this.violations.push(`boot: validator ${n.validator}: ${errorMessage(err)}`);
@@ -947,6 +969,24 @@ export class Simulation {
         case 'build':
           this.#schedule(Math.min(a.waitMs, this.#rng.int(0, a.waitMs + 2)), () => {
             if (!live()) return;
+            const built = this.cfg.byzantineBuild?.(n.id, a.height, a.round, this.#rng);
+            if (built !== undefined) {
+              this.#applyByzantine(
+                n,
+                n.core!.handle({
+                  kind: 'contents',
+                  height: a.height,
+                  round: a.round,
+                  txs: built.txs,
+                  bundles: built.bundles,
+                  dataHash: built.dataHash,
+                  resultsHash: built.resultsHash,
+                  auctionHash: built.auctionHash,
+                  nowMs: this.#byzClock(n),
+                }),
+              );
+              return;
+            }
             const txs: TxEnvelope[] = [
               {
                 namespace: 1,
@@ -1033,6 +1073,7 @@ export class Simulation {
     const rng = this.#rng;
     switch (n.byz) {
       case 'twins':
+      case 'bad-bundles':
         this.#broadcast(n, msg);
         return;
       case 'equivocate': {

@@ -75,8 +75,8 @@ function bundleSource(
             txs: b.txs,
             minHeight: window.min,
             maxHeight: window.max,
-            atomicity: 1,
-            reverting: new Set(),
+            atomicity: b.atomicity,
+            reverting: b.reverting,
           };
     },
   };
@@ -293,6 +293,151 @@ describe('block builder: verify refuses a bad proposal with a typed reason', asy
       await codeOf(tamper(base, { txs: [...base.txs, { namespace: 3, payload: new Uint8Array(65) }] })),
     ).toBe('TX_TOO_LARGE');
     expect(await codeOf(tamper(base, { txs: [...base.txs, tx(3, 99)] }))).toBe('INVALID_TX');
+  });
+});
+
+describe('bundle rules across spans (issue #22)', () => {
+  const a3: SelectedBundle = {
+    bundleHash: bh(20),
+    txs: [tx(1, 20), tx(3, 21)],
+    atomicity: 1,
+    reverting: new Set(),
+  };
+  const b3: SelectedBundle = {
+    bundleHash: bh(21),
+    txs: [tx(1, 30), tx(3, 31)],
+    atomicity: 1,
+    reverting: new Set(),
+  };
+  const kinds = [
+    { namespace: 1, name: 'one', maxTxBytes: 64, kind: 'opaque' as const },
+    { namespace: 2, name: 'two', maxTxBytes: 64, kind: 'transfer' as const },
+    { namespace: 3, name: 'three', maxTxBytes: 64, kind: 'evm' as const },
+  ];
+  const codeOf = async (b: ReturnType<typeof createBlockBuilder>, blk: Block) => {
+    const v = await b.verify(blk);
+    return v.ok ? 'ok' : v.code;
+  };
+
+  it('refuses a cycle in the bundle order across namespaces (A before B in one rollup, B before A in another)', async () => {
+    const b = createBlockBuilder({ rollups, mempool: mempool([]), results, bundles: bundleSource([a3, b3]) });
+    const good = blockOf(5, await b.build(5, 1 << 20, 100));
+    expect(await codeOf(b, good)).toBe('ok');
+    const cyclic = tamper(good, {
+      txs: [tx(1, 20), tx(1, 30), tx(3, 31), tx(3, 21)],
+      bundles: [
+        { bundleHash: bh(20), namespace: 1, start: 0, count: 1, atomicity: 1, reverting: [] },
+        { bundleHash: bh(21), namespace: 1, start: 1, count: 1, atomicity: 1, reverting: [] },
+        { bundleHash: bh(21), namespace: 3, start: 0, count: 1, atomicity: 1, reverting: [] },
+        { bundleHash: bh(20), namespace: 3, start: 1, count: 1, atomicity: 1, reverting: [] },
+      ],
+    });
+    expect(await b.verify(cyclic)).toMatchObject({ ok: false, code: 'SPAN_CYCLE' });
+  });
+
+  it("refuses spans whose atomicity or reverting indices differ from the bundle's or from each other", async () => {
+    const withRev: SelectedBundle = { ...cross, reverting: new Set([2]) };
+    const b = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([withRev]),
+    });
+    const good = blockOf(5, await b.build(5, 1 << 20, 100));
+    // The reverting index 2 of the bundle (tx(3, 72)) is index 1 within rollup 3's span.
+    expect(good.bundles.map((s) => s.reverting)).toEqual([[], [1]]);
+    expect(await codeOf(b, good)).toBe('ok');
+    const [s1, s3] = good.bundles as [BundleSpan, BundleSpan];
+    expect(await codeOf(b, tamper(good, { bundles: [{ ...s1, atomicity: 2 }, s3] }))).toBe('BUNDLE_MISMATCH');
+    expect(
+      await codeOf(
+        b,
+        tamper(good, {
+          bundles: [
+            { ...s1, atomicity: 2 },
+            { ...s3, atomicity: 2 },
+          ],
+        }),
+      ),
+    ).toBe('BUNDLE_MISMATCH');
+    expect(await codeOf(b, tamper(good, { bundles: [s1, { ...s3, reverting: [] }] }))).toBe(
+      'BUNDLE_MISMATCH',
+    );
+    expect(await codeOf(b, tamper(good, { bundles: [s1, { ...s3, reverting: [0, 1] }] }))).toBe(
+      'BUNDLE_MISMATCH',
+    );
+    expect(await codeOf(b, tamper(good, { bundles: [s1, { ...s3, reverting: [1, 0] }] }))).toBe(
+      'SPAN_MALFORMED',
+    );
+    expect(await codeOf(b, tamper(good, { bundles: [s1, { ...s3, reverting: [2] }] }))).toBe(
+      'SPAN_MALFORMED',
+    );
+  });
+
+  it("refuses a bundle's transaction that appears again in the block", async () => {
+    const b = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross]),
+    });
+    const good = blockOf(5, await b.build(5, 1 << 20, 100));
+    expect(await codeOf(b, good)).toBe('ok');
+    // tx(3, 71) once more at the end of rollup 3's slice (the layout stays sound).
+    const dup = tamper(good, { txs: [...good.txs, tx(3, 71)] });
+    expect(await b.verify(dup)).toMatchObject({ ok: false, code: 'BUNDLE_TX_DUPLICATE' });
+  });
+
+  it('refuses execution atomicity on an opaque rollup, and the proposer never picks such a bundle', async () => {
+    const plain = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross]),
+    });
+    const good = blockOf(5, await plain.build(5, 1 << 20, 100));
+    const typed = createBlockBuilder({
+      rollups: kinds,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross]),
+    });
+    expect(await typed.verify(good)).toMatchObject({ ok: false, code: 'ATOMICITY_UNSUPPORTED' });
+    expect((await typed.build(5, 1 << 20, 100)).bundles).toEqual([]);
+    const inclusion: SelectedBundle = { ...cross, atomicity: 2 };
+    const ok = createBlockBuilder({
+      rollups: kinds,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([inclusion]),
+    });
+    const built = blockOf(5, await ok.build(5, 1 << 20, 100));
+    expect(built.bundles).toHaveLength(2);
+    expect(await codeOf(ok, built)).toBe('ok');
+  });
+
+  it('never chooses two bundles that share a transaction (the first one offered wins)', async () => {
+    const other: SelectedBundle = {
+      bundleHash: bh(9),
+      txs: [tx(2, 90), tx(3, 72)],
+      atomicity: 1,
+      reverting: new Set(),
+    };
+    const twice: SelectedBundle = {
+      bundleHash: bh(10),
+      txs: [tx(2, 91), tx(2, 91)],
+      atomicity: 1,
+      reverting: new Set(),
+    };
+    const b = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results,
+      bundles: bundleSource([cross, other, twice, single]),
+    });
+    const built = await b.build(5, 1 << 20, 100);
+    expect([...new Set(built.bundles.map((s) => s.bundleHash[0]))]).toEqual([7, 8]);
+    expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
   });
 });
 

@@ -85,7 +85,9 @@ describe('genesis', () => {
 
   it('accepts the devnet genesis and hashes it canonically', () => {
     const g = good();
-    expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm']);
+    expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm', 'evm']);
+    // Two EVM rollups with their own chain ids (EVM ↔ EVM bundles out of the box).
+    expect(g.rollups.filter((r) => r.kind === 'evm').map((r) => r.evmChainId)).toEqual([900_001, 900_002]);
     expect(genesisHash(g)).toEqual(genesisHash(JSON.parse(JSON.stringify(g))));
   });
 

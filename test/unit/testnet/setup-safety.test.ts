@@ -33,7 +33,10 @@ describe('testnet layout', () => {
     expect(net.nodes[1]!.rpcPort).toBe(40010);
     const g = loadGenesis(join(dir, 'genesis.json'));
     expect(g.validators.map((v) => v.name)).toEqual(['node0', 'node1', 'node2']);
-    expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm', 'opaque', 'opaque']);
+    expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm', 'evm', 'opaque']);
+    // The demo accounts are funded on every executed rollup.
+    for (const r of g.rollups.filter((x) => x.kind !== 'opaque')) expect(r.alloc?.length).toBe(64);
+    expect(testnetRollups(3).map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm']);
   });
 
   it('needs at least the three demo rollups', () => {

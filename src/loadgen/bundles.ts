@@ -1,0 +1,193 @@
+/**
+ * Bundle load (issue #22), the pure half: `BundlePlanner` makes single- and cross-rollup bundles over
+ * the executed rollups (transfer, evm), a configurable share built to fail (one leg's nonce is far ahead,
+ * so that tx is invalid and the bundle is voided or dropped `would-revert`), renders them as `ordo_sendBundle`
+ * params, and `checkAtomicity` judges, from every leg's effect read back after the run, whether each
+ * bundle applied in all of its rollups or in none.
+ *
+ * Every leg pays `amount` to a recipient that only this bundle pays, so a leg's effect is simply that
+ * recipient's balance: `amount` when the leg applied, 0 when not. Bundle senders are accounts reserved
+ * for bundles (the caller passes indices the background load does not use); a sender's nonce is spent
+ * only when the bundle applied, which the caller reports through `settled`.
+ *
+ * NOT YET WIRED: the network half (sending through JSON-RPC `ordo_sendBundle`, following statuses, the
+ * reads for the checker, `ordo testnet up --load` and `npm run bench:bundles`) is still to be built.
+ */
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createFeeMarket1559Tx } from '@ethereumjs/tx';
+import { demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
+import { type Ed25519Signer, sha256, toHex } from '../crypto/index.ts';
+import { signTransfer, transferSigner } from '../exec/index.ts';
+import type { RollupKind } from '../types.ts';
+
+export interface BundleRollup {
+  namespace: number;
+  kind: RollupKind;
+  evmChainId?: number;
+}
+
+export interface PlannedLeg {
+  namespace: number;
+  tx: Uint8Array;
+  /** The address (evm, 0x-hex) or public key (transfer, hex) only this leg pays. */
+  recipient: string;
+  amount: bigint;
+  account: number;
+  nonce: number;
+}
+
+export interface PlannedBundle {
+  id: number;
+  cross: boolean;
+  builtToFail: boolean;
+  legs: PlannedLeg[];
+}
+
+export interface BundlePlannerOptions {
+  /** Executed rollups to draw legs from (opaque ones are ignored). */
+  rollups: BundleRollup[];
+  /** Demo account indices reserved for bundle senders (not used by the background load). */
+  accounts: number[];
+  /** Share of bundles that touch two rollups, in [0, 1]. Default 0.5. */
+  crossShare?: number;
+  /** Share of bundles built to fail, in [0, 1]. Default 0.1. */
+  failShare?: number;
+  /** Distinguishes this run's recipients from any earlier run's. */
+  runId: string;
+  /** Deterministic choice in [0, 1): the caller's seeded random source. */
+  random: () => number;
+  amount?: bigint;
+}
+
+/** A failing leg's nonce gap: the transaction is invalid (nonce too high) in every executed kind. */
+const NONCE_GAP = 1_000_000;
+
+type PlannerSettings = Required<BundlePlannerOptions>;
+
+export class BundlePlanner {
+  readonly #o: PlannerSettings;
+  readonly #executed: BundleRollup[];
+  /** Next nonce per `${namespace}/${account}`. */
+  readonly #nonces = new Map<string, number>();
+  /** Accounts with a bundle in flight (a sender is reused only after its bundle settled). */
+  readonly #busy = new Set<number>();
+  readonly #signers = new Map<number, Ed25519Signer>();
+  readonly #commons = new Map<number, ReturnType<typeof createCustomCommon>>();
+  #id = 0;
+
+  constructor(o: BundlePlannerOptions) {
+    this.#o = { crossShare: 0.5, failShare: 0.1, amount: 1n, ...o };
+    this.#executed = o.rollups.filter((r) => r.kind === 'transfer' || r.kind === 'evm');
+    if (this.#executed.length === 0) throw new RangeError('bundle load needs at least one executed rollup');
+    if (o.accounts.length === 0) throw new RangeError('bundle load needs at least one sender account');
+    for (const r of this.#executed)
+      if (r.kind === 'evm' && r.evmChainId === undefined)
+        throw new RangeError(`evm rollup ${r.namespace} has no evmChainId`);
+  }
+
+  /** The next bundle, or undefined when every sender has a bundle in flight. */
+  next(): PlannedBundle | undefined {
+    const account = this.#o.accounts.find((a) => !this.#busy.has(a));
+    if (account === undefined) return undefined;
+    const id = this.#id++;
+    const cross = this.#executed.length > 1 && this.#o.random() < this.#o.crossShare;
+    const builtToFail = this.#o.random() < this.#o.failShare;
+    const first = Math.floor(this.#o.random() * this.#executed.length);
+    const picked = [this.#executed[first]!];
+    if (cross) picked.push(this.#executed[(first + 1) % this.#executed.length]!);
+    picked.sort((a, b) => a.namespace - b.namespace);
+    const failing = builtToFail ? Math.floor(this.#o.random() * picked.length) : -1;
+    const legs = picked.map((r, i) => {
+      const nonce = this.#nonces.get(`${r.namespace}/${account}`) ?? 0;
+      const leg = this.#leg(r, account, i === failing ? nonce + NONCE_GAP : nonce, this.#o.amount, id);
+      return { ...leg, nonce };
+    });
+    this.#busy.add(account);
+    return { id, cross, builtToFail, legs };
+  }
+
+  /** The bundle's fate is known: applied spends its senders' nonces; anything else leaves them. */
+  settled(b: PlannedBundle, applied: boolean): void {
+    for (const l of b.legs) if (applied) this.#nonces.set(`${l.namespace}/${l.account}`, l.nonce + 1);
+    this.#busy.delete(b.legs[0]!.account);
+  }
+
+  #leg(r: BundleRollup, account: number, nonce: number, amount: bigint, id: number): PlannedLeg {
+    const seed = sha256(
+      new TextEncoder().encode(`ordo-bundle-recipient/${this.#o.runId}/${id}/${r.namespace}`),
+    );
+    if (r.kind === 'transfer') {
+      let signer = this.#signers.get(account);
+      if (signer === undefined) {
+        signer = transferSigner(demoTransferSeed(account));
+        this.#signers.set(account, signer);
+      }
+      const to = transferSigner(seed).publicKey;
+      const tx = signTransfer(signer, r.namespace, { to, amount, fee: 1n, nonce: BigInt(nonce) });
+      return { namespace: r.namespace, tx, recipient: toHex(to), amount, account, nonce };
+    }
+    let common = this.#commons.get(r.evmChainId!);
+    if (common === undefined) {
+      common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, { hardfork: Hardfork.Prague });
+      this.#commons.set(r.evmChainId!, common);
+    }
+    const to = evmAddress(seed) as `0x${string}`;
+    const tx = createFeeMarket1559Tx(
+      {
+        nonce: BigInt(nonce),
+        to,
+        value: amount,
+        gasLimit: 21_000n,
+        maxFeePerGas: 3_000_000_000n,
+        maxPriorityFeePerGas: 0n,
+      },
+      { common },
+    )
+      .sign(demoEvmKey(account))
+      .serialize();
+    return { namespace: r.namespace, tx, recipient: to, amount, account, nonce };
+  }
+}
+
+/** `ordo_sendBundle`'s params for a planned bundle (atomicity defaults to execution: executed legs only). */
+export function sendBundleParams(b: PlannedBundle): [{ legs: { namespace: number; txs: string[] }[] }] {
+  return [{ legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [`0x${toHex(l.tx)}`] })) }];
+}
+
+export interface AtomicityReport {
+  bundles: number;
+  /** Every leg's effect present. */
+  applied: number;
+  /** No leg's effect present. */
+  none: number;
+  /** Some legs applied and others not, or a bundle built to fail that applied. Must be 0. */
+  violations: number;
+  /** Up to 20 violating bundles, for the report. */
+  examples: { id: number; legs: { namespace: number; applied: boolean }[] }[];
+}
+
+/**
+ * Judges every bundle from its legs' effects, read back from each rollup after the run: `balanceOf`
+ * answers the recipient's balance in that rollup (0 when absent).
+ */
+export function checkAtomicity(
+  bundles: PlannedBundle[],
+  balanceOf: (namespace: number, recipient: string) => bigint,
+): AtomicityReport {
+  const r: AtomicityReport = { bundles: bundles.length, applied: 0, none: 0, violations: 0, examples: [] };
+  for (const b of bundles) {
+    const legs = b.legs.map((l) => ({
+      namespace: l.namespace,
+      applied: balanceOf(l.namespace, l.recipient) >= l.amount,
+    }));
+    const n = legs.filter((l) => l.applied).length;
+    const partial = n > 0 && n < legs.length;
+    const failedButApplied = b.builtToFail && n === legs.length;
+    if (partial || failedButApplied) {
+      r.violations++;
+      if (r.examples.length < 20) r.examples.push({ id: b.id, legs });
+    } else if (n === legs.length) r.applied++;
+    else r.none++;
+  }
+  return r;
+}

@@ -1,0 +1,64 @@
+/**
+ * The bundle sender's loop against an in-memory fake of `ordo_sendBundle` / `ordo_getBundleStatus`
+ * (no network, virtual clock): outcomes and drops are counted, the planner is settled, latency is
+ * measured from submit to the first pre-confirmation seen.
+ */
+import { describe, expect, it } from 'vitest';
+import { sendBundles } from '../../../src/loadgen/bundle-sender.ts';
+import { BundlePlanner } from '../../../src/loadgen/bundles.ts';
+
+describe('bundle sender', () => {
+  it('sends, follows every bundle to its outcome, and measures pre-confirmation latency', async () => {
+    let clock = 0;
+    let n = 0;
+    const polls = new Map<string, number>();
+    const planner = new BundlePlanner({
+      rollups: [
+        { namespace: 2, kind: 'transfer' },
+        { namespace: 3, kind: 'evm', evmChainId: 900_001 },
+      ],
+      accounts: [0, 1, 2, 3],
+      runId: 't',
+      failShare: 0,
+      random: () => 0.3,
+    });
+    const call = async (_url: string, method: string, params: unknown[]): Promise<unknown> => {
+      if (method === 'ordo_sendBundle') {
+        n++;
+        if (n === 3) throw new Error('BUNDLE_POOL_FULL');
+        return { bundleHash: `0x${n}` };
+      }
+      const h = params[0] as string;
+      const k = (polls.get(h) ?? 0) + 1;
+      polls.set(h, k);
+      if (h === '0x2') return { status: 'dropped', reason: 'would-revert' };
+      if (k < 3) return { status: 'pending' };
+      return {
+        status: 'committed',
+        execution: { outcome: h === '0x4' ? 'reverted' : 'applied' },
+        preconfirmation: {},
+      };
+    };
+    const r = await sendBundles({
+      urls: ['u1', 'u2'],
+      planner,
+      rate: 20,
+      durationMs: 200,
+      drainMs: 1000,
+      call,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+    expect(r.offered).toBe(r.accepted + r.refused);
+    expect(r.refused).toBe(1);
+    expect(r.dropped).toEqual({ 'would-revert': 1 });
+    expect(r.reverted).toBe(1);
+    expect(r.applied).toBe(r.accepted - 2 - r.unsettled);
+    expect(r.unsettled).toBe(0);
+    expect(r.preconfirmMs.length).toBe(r.applied + r.reverted);
+    expect(r.preconfirmMs.every((ms) => ms >= 100)).toBe(true);
+    expect(r.bundles.length).toBe(r.accepted);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The bundle load's pure half: planned bundles (single and cross-rollup, a share built to fail, senders
+ * reused only after settling, nonces spent only when applied), their `ordo_sendBundle` params, and the
+ * atomicity checker's verdicts from legs' effects.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  BundlePlanner,
+  checkAtomicity,
+  type PlannedBundle,
+  sendBundleParams,
+} from '../../../src/loadgen/bundles.ts';
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const rollups = [
+  { namespace: 1, kind: 'opaque' as const },
+  { namespace: 2, kind: 'transfer' as const },
+  { namespace: 3, kind: 'evm' as const, evmChainId: 900_001 },
+  { namespace: 4, kind: 'evm' as const, evmChainId: 900_002 },
+];
+
+describe('bundle planner', () => {
+  it('makes single- and cross-rollup bundles over executed rollups only, with the asked shares', () => {
+    const p = new BundlePlanner({
+      rollups,
+      accounts: Array.from({ length: 400 }, (_, i) => i),
+      crossShare: 0.5,
+      failShare: 0.2,
+      runId: 'r1',
+      random: seeded(1),
+    });
+    const all: PlannedBundle[] = [];
+    for (let i = 0; i < 400; i++) all.push(p.next()!);
+    const cross = all.filter((b) => b.cross);
+    expect(cross.length).toBeGreaterThan(150);
+    expect(cross.length).toBeLessThan(250);
+    expect(all.filter((b) => b.builtToFail).length).toBeGreaterThan(40);
+    for (const b of all) {
+      expect(b.legs.length).toBe(b.cross ? 2 : 1);
+      expect(b.legs.every((l) => l.namespace !== 1)).toBe(true);
+      expect(new Set(b.legs.map((l) => l.namespace)).size).toBe(b.legs.length);
+      // Legs sorted by namespace (the canonical order), every recipient unique to its leg.
+      expect(b.legs.map((l) => l.namespace)).toEqual(b.legs.map((l) => l.namespace).sort((x, y) => x - y));
+    }
+    const recipients = all.flatMap((b) => b.legs.map((l) => `${l.namespace}/${l.recipient}`));
+    expect(new Set(recipients).size).toBe(recipients.length);
+    const params = sendBundleParams(all[0]!);
+    expect(params[0].legs[0]!.txs[0]).toMatch(/^0x[0-9a-f]+$/);
+  });
+
+  it('reuses a sender only after its bundle settled, spending its nonce only when it applied', () => {
+    const p = new BundlePlanner({ rollups, accounts: [7], runId: 'r2', random: seeded(2), failShare: 0 });
+    const a = p.next()!;
+    expect(p.next()).toBeUndefined();
+    p.settled(a, false);
+    const b = p.next()!;
+    expect(b.legs[0]!.nonce).toBe(0);
+    p.settled(b, true);
+    const c = p.next()!;
+    for (const l of c.legs) if (b.legs.some((x) => x.namespace === l.namespace)) expect(l.nonce).toBe(1);
+  });
+
+  it('refuses a registry without executed rollups', () => {
+    expect(
+      () => new BundlePlanner({ rollups: [rollups[0]!], accounts: [1], runId: 'x', random: seeded(3) }),
+    ).toThrow(/executed rollup/);
+  });
+});
+
+describe('atomicity checker', () => {
+  const leg = (namespace: number, recipient: string) => ({
+    namespace,
+    recipient,
+    amount: 1n,
+    tx: new Uint8Array(1),
+    account: 0,
+    nonce: 0,
+  });
+  const bundles: PlannedBundle[] = [
+    { id: 0, cross: true, builtToFail: false, legs: [leg(2, 'a'), leg(3, 'b')] },
+    { id: 1, cross: true, builtToFail: true, legs: [leg(2, 'c'), leg(3, 'd')] },
+    { id: 2, cross: true, builtToFail: false, legs: [leg(3, 'e'), leg(4, 'f')] },
+    { id: 3, cross: false, builtToFail: true, legs: [leg(4, 'g')] },
+  ];
+
+  it('counts applied and voided bundles, and no violation when each is all or nothing', () => {
+    const paid = new Set(['2/a', '3/b']);
+    const r = checkAtomicity(bundles, (ns, to) => (paid.has(`${ns}/${to}`) ? 1n : 0n));
+    expect(r).toEqual({ bundles: 4, applied: 1, none: 3, violations: 0, examples: [] });
+  });
+
+  it('flags a bundle applied in one rollup only, and a bundle built to fail that applied', () => {
+    const paid = new Set(['2/a', '3/b', '4/f', '4/g']);
+    const r = checkAtomicity(bundles, (ns, to) => (paid.has(`${ns}/${to}`) ? 1n : 0n));
+    expect(r.violations).toBe(2);
+    expect(r.examples.map((e) => e.id)).toEqual([2, 3]);
+    expect(r.examples[0]!.legs).toEqual([
+      { namespace: 3, applied: false },
+      { namespace: 4, applied: true },
+    ]);
+  });
+});
