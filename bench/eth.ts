@@ -16,25 +16,17 @@
  * over the transfer window. The machine is shared: run it briefly, read the figures as indicative.
  *
  *   npm run bench:eth -- --out FILE [--accounts 1000] [--rate 200] [--duration 10] [--calls 2000]
- *                        [--concurrency 16]
+ *                        [--concurrency 16] [--cpu-prof DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  type Abi,
-  type Chain,
-  createPublicClient,
-  encodeDeployData,
-  encodeFunctionData,
-  type Hex,
-  http,
-  parseEther,
-} from 'viem';
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex, parseEther } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { WebSocket } from 'ws';
 import { DEMO_BALANCE, demoEvmKey } from '../src/config/index.ts';
@@ -48,6 +40,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     calls: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -69,6 +62,11 @@ const artifact = JSON.parse(
 const keyOf = (i: number): Hex =>
   `0x${createHash('sha256').update(`ordo-bench-eth-${i}`).digest('hex')}` as Hex;
 
+interface Rc {
+  status: string;
+  contractAddress: Hex | null;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -85,24 +83,56 @@ function ticksPerSecond(): number {
   }
 }
 
-async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(30_000),
+// One keep-alive pool of at most 64 sockets (the node refuses more than rpc.maxConnectionsPerAddress,
+// 128, from one address): an open-loop sender must not open a socket per request when the node lags.
+// Idle sockets are dropped after 3 s, before the server's 5 s keep-alive timeout closes them under a
+// request (which shows as "socket hang up" / ECONNRESET).
+const agent = new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: 3_000 });
+
+function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          try {
+            const j = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              result?: unknown;
+              error?: { message: string };
+            };
+            if (j.error !== undefined) reject(new Error(`${method}: ${j.error.message}`));
+            else resolve(j.result);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method}: no answer within 30 s`)));
+    req.on('error', (err) => reject(new Error(`${method}: ${err.message}`)));
+    req.end(body);
   });
-  const j = (await r.json()) as { result?: unknown; error?: { message: string } };
-  if (j.error !== undefined) throw new Error(`${method}: ${j.error.message}`);
-  return j.result;
 }
 
-function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string }> {
-  const proc = spawn(process.execPath, [join(REPO, 'bin', 'ordo.js'), 'start', '--home', home], {
+function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string; stderr: () => string }> {
+  // --cpu-prof DIR: the node writes a V8 CPU profile there when it stops (where its time goes).
+  const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']];
+  const proc = spawn(process.execPath, [...prof, join(REPO, 'bin', 'ordo.js'), 'start', '--home', home], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
     let err = '';
+    let exited: string | undefined;
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`node did not start within 60 s:\n${err.slice(-3000)}`));
@@ -113,11 +143,12 @@ function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string }
       const m = /JSON-RPC (http:\/\/[0-9.]+:[0-9]+)/.exec(err);
       if (m) {
         clearTimeout(timer);
-        resolve({ proc, rpcUrl: m[1]! });
+        resolve({ proc, rpcUrl: m[1]!, stderr: () => (exited === undefined ? err : `${err}\n${exited}`) });
       }
     });
-    proc.once('exit', (code) => {
+    proc.once('exit', (code, signal) => {
       clearTimeout(timer);
+      exited = `node exited (code ${code}, signal ${signal})`;
       reject(new Error(`node exited (${code}) before starting:\n${err.slice(-3000)}`));
     });
   });
@@ -137,7 +168,7 @@ async function main(): Promise<void> {
       rpc: { listen: '127.0.0.1:0' },
       grpc: { listen: null },
       p2p: { listen: '/ip4/127.0.0.1/tcp/0' },
-      log: { level: 'warn' },
+      log: { level: (process.env.BENCH_NODE_LOG as 'warn' | undefined) ?? 'warn' },
     },
   });
   const accounts: PrivateKeyAccount[] = Array.from({ length: ACCOUNTS }, (_, i) =>
@@ -151,15 +182,8 @@ async function main(): Promise<void> {
   evm.alloc = [...(evm.alloc ?? []), ...accounts.map((a) => ({ address: a.address, balance: DEMO_BALANCE }))];
   writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
 
-  const { proc, rpcUrl } = await startNode(home);
+  const { proc, rpcUrl, stderr } = await startNode(home);
   const url = `${rpcUrl}/evm/${NS}`;
-  const chain: Chain = {
-    id: CHAIN_ID,
-    name: 'ordo-evm',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [url] } },
-  };
-  const pub = createPublicClient({ chain, transport: http(url), pollingInterval: 50 });
   const nonces = new Map<string, number>();
   const fees = { maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 0n, type: 'eip1559' as const };
   const sign = (a: PrivateKeyAccount, o: { to?: Hex; data?: Hex; gas: bigint }) => {
@@ -168,8 +192,23 @@ async function main(): Promise<void> {
     return a.signTransaction({ chainId: CHAIN_ID, nonce, ...fees, ...o });
   };
   const send = (raw: Hex) => rpc(url, 'eth_sendRawTransaction', [raw]) as Promise<Hex>;
-  const wait = (hashes: Hex[]) =>
-    Promise.all(hashes.map((hash) => pub.waitForTransactionReceipt({ hash, timeout: 120_000 })));
+  // Receipts polled every 50 ms through the bounded pool (viem's waitForTransactionReceipt per hash
+  // would open a fetch connection per hash, past the node's per-address connection limit).
+  const wait = async (hashes: Hex[]) => {
+    const got = new Map<Hex, Rc>();
+    for (let i = 0; i < 2_400 && got.size < hashes.length; i++) {
+      const todo = hashes.filter((h) => !got.has(h));
+      const rcs = await Promise.all(
+        todo.map((h) => rpc(url, 'eth_getTransactionReceipt', [h]) as Promise<Rc | null>),
+      );
+      rcs.forEach((r, k) => {
+        if (r !== null) got.set(todo[k]!, r);
+      });
+      if (got.size < hashes.length) await sleep(50);
+    }
+    if (got.size < hashes.length) throw new Error(`${hashes.length - got.size} receipts missing after 120 s`);
+    return hashes.map((h) => got.get(h)!);
+  };
 
   try {
     // ---- setup: deploy, then spread tokens with a fan-out tree (≤ 16 in flight per sender)
@@ -180,7 +219,8 @@ async function main(): Promise<void> {
       args: ['Bench Token', 'BENCH', parseEther('1000000000')],
     });
     const [deployRc] = await wait([await send(await sign(deployer, { data: deployData, gas: 3_000_000n }))]);
-    const token = deployRc!.contractAddress!;
+    if (deployRc?.status !== '0x1' || deployRc.contractAddress === null) throw new Error('deploy failed');
+    const token = deployRc.contractAddress;
     log(`token deployed at ${token}`);
     const transferData = (to: Hex, v: bigint) =>
       encodeFunctionData({ abi: artifact.abi, functionName: 'transfer', args: [to, v] });
@@ -201,7 +241,7 @@ async function main(): Promise<void> {
         }
       }
       const rcs = await wait(hashes);
-      const bad = rcs.filter((r) => r.status !== 'success').length;
+      const bad = rcs.filter((r) => r.status !== '0x1').length;
       if (bad > 0) throw new Error(`setup round ${round}: ${bad} of ${rcs.length} token transfers failed`);
       log(`setup round ${round}: ${holders.length - 1} holders`);
     }
@@ -342,6 +382,9 @@ async function main(): Promise<void> {
     const text = `${JSON.stringify(result, null, 2)}\n`;
     process.stdout.write(text);
     if (args.out !== undefined) writeFileSync(args.out, text);
+  } catch (err) {
+    log(`node's log (tail):\n${stderr().slice(-4000)}`);
+    throw err;
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => {

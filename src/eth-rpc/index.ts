@@ -12,7 +12,12 @@
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { Logger } from 'pino';
 import type { RollupConfig } from '../config/index.ts';
-import { DEFAULT_EVM_BASE_FEE, DEFAULT_EVM_FEE_RECIPIENT, type NamespaceResult } from '../exec/index.ts';
+import {
+  DEFAULT_EVM_BASE_FEE,
+  DEFAULT_EVM_FEE_RECIPIENT,
+  evmCustomCrypto,
+  type NamespaceResult,
+} from '../exec/index.ts';
 import type { IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { Handler } from '../rpc/index.ts';
@@ -95,7 +100,11 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
   const evm = d.rollups.filter((r) => r.kind === 'evm' && r.evmChainId !== undefined);
   const served = evm.map((r) => {
     const chainId = BigInt(r.evmChainId!);
-    const common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, { hardfork: Hardfork.Prague });
+    // The executor's recovery (libsecp256k1 in WASM, ADR 0115): admission recovers each sender with it.
+    const common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, {
+      hardfork: Hardfork.Prague,
+      customCrypto: evmCustomCrypto,
+    });
     const chain = new EvmChain({
       namespace: r.namespace,
       common,

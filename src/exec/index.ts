@@ -13,6 +13,7 @@ export {
   tokenAirdropData,
   tokenTransferData,
 } from './evm/contracts.ts';
+export { ecrecover, evmCustomCrypto } from './evm/ecrecover.ts';
 export {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,

@@ -32,6 +32,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
+import { evmCustomCrypto } from './ecrecover.ts';
 
 const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
@@ -298,7 +299,12 @@ export class EvmVm implements Vm<TypedTransaction> {
   static async create(rollup: RollupConfig, opts: EvmVmOptions = {}): Promise<EvmVm> {
     if (rollup.evmChainId === undefined)
       throw new RangeError(`evm rollup ${rollup.namespace} has no evmChainId`);
-    const common = createCustomCommon({ chainId: rollup.evmChainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const common = createCustomCommon(
+      { chainId: rollup.evmChainId },
+      Mainnet,
+      // libsecp256k1 (WASM) for sender recovery and the ECRECOVER precompile (ADR 0115).
+      { hardfork: Hardfork.Prague, customCrypto: evmCustomCrypto },
+    );
     const sm = new ViewStateManager(
       Buffer.from((opts.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT).slice(2), 'hex'),
     );
