@@ -31,6 +31,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { simulate } from '../src/consensus/index.ts';
 import { runLoad } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import { NodeProcess } from '../testnet/process.ts';
@@ -38,14 +39,27 @@ import { checkSafety } from '../testnet/safety.ts';
 import { findFreeBasePort, setupNetwork } from '../testnet/setup.ts';
 import { ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
 
-type Sweep = 'validators' | 'namespaces' | 'size';
-const SWEEPS: Sweep[] = ['validators', 'namespaces', 'size'];
+type Sweep = 'validators' | 'namespaces' | 'size' | 'sim-validators' | 'sim-size';
+const SWEEPS: Sweep[] = ['validators', 'namespaces', 'size', 'sim-validators', 'sim-size'];
 const DEFAULT_VALUES: Record<Sweep, number[]> = {
   validators: [4, 7, 10, 16],
   namespaces: [2, 16, 64, 256],
   size: [100, 1000, 10_000],
+  'sim-validators': [4, 7, 10, 16, 31],
+  'sim-size': [100, 1000, 10_000],
 };
-const DEFAULT_RATE: Record<Sweep, number> = { validators: 3000, namespaces: 5000, size: 3000 };
+const DEFAULT_RATE: Record<Sweep, number> = {
+  validators: 3000,
+  namespaces: 5000,
+  size: 3000,
+  'sim-validators': 0,
+  'sim-size': 0,
+};
+/** Simulated WAN of the sim sweeps: one-way link delay range (ms) and per-node uplink (bytes/ms). */
+const SIM_LINK_MS: [number, number] = [20, 60];
+const SIM_UPLINK_BYTES_PER_MS = 12_500; // 100 Mbit/s
+const SIM_BLOCK_BYTES = 1024 * 1024; // consensus.maxBlockBytes default
+const SIM_BLOCK_TXS = 5000; // consensus.maxBlockTxs default
 
 const { values: args } = parseArgs({
   options: {
@@ -109,6 +123,104 @@ interface Point {
 }
 
 let verifyMicros = 0;
+
+/** One simulated configuration (virtual time, so independent of host load; see ADR 0110). */
+interface SimPoint {
+  validators: number;
+  txBytes: number;
+  txsPerBlock: number;
+  linkDelayMs: [number, number];
+  uplinkMbitPerSec: number;
+  heights: number;
+  /** Committed transactions per virtual second, heights 3.. (start-up excluded). */
+  txPerSec: number;
+  mbPerSec: number;
+  blockIntervalMs: number;
+  /** From the proposer building a block to the first honest commit of it. */
+  proposeToCommitMs: { p50: number; p99: number };
+  /**
+   * Estimated submit → commit p99 at this saturated rate: a transaction waits up to one block interval
+   * for the next proposal, then propose → commit.
+   */
+  estSubmitToCommitP99Ms: number;
+  /** Real CPU of this process (all N engines, real ed25519 votes) ÷ committed transactions. */
+  consensusCpuMicrosPerTx: number;
+  maxRound: number;
+  violations: string[];
+}
+
+async function measureSim(validators: number, txBytes: number): Promise<SimPoint> {
+  const txsPerBlock = Math.max(1, Math.min(SIM_BLOCK_TXS, Math.floor(SIM_BLOCK_BYTES / (txBytes + 16))));
+  const heights = 30;
+  const built = new Map<number, number>();
+  const commits: { h: number; txs: number; at: number }[] = [];
+  const cpu0 = process.cpuUsage();
+  const r = await simulate({
+    seed: 26,
+    powers: Array.from({ length: validators }, () => 1),
+    byzantine: [],
+    minDelayMs: SIM_LINK_MS[0],
+    maxDelayMs: SIM_LINK_MS[1],
+    syncDelayMs: SIM_LINK_MS[1],
+    dropRate: 0,
+    dupRate: 0,
+    partitions: [],
+    crashes: [],
+    gstMs: 0,
+    livenessHeights: heights,
+    livenessBudgetMs: 600_000,
+    maxSkewMs: 0,
+    // The node's defaults (src/config/config.ts): propose 1 s, votes 0.5 s.
+    timeouts: {
+      proposeMs: 1000,
+      prevoteMs: 500,
+      precommitMs: 500,
+      deltaMs: 500,
+      emptyBlockWaitMs: 1000,
+      rebroadcastMs: 1000,
+    },
+    realSignatures: true,
+    compactProposals: true,
+    workload: { txsPerBlock, txBytes },
+    uplinkBytesPerMs: SIM_UPLINK_BYTES_PER_MS,
+    onBuild: (h, at) => {
+      if (!built.has(h)) built.set(h, at);
+    },
+    onCommit: (h, txs, at) => commits.push({ h, txs, at }),
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const steady = commits.filter((c) => c.h >= 3).sort((a, b) => a.h - b.h);
+  const first = steady[0];
+  const last = steady.at(-1);
+  const spanMs = first !== undefined && last !== undefined ? last.at - first.at : 0;
+  const txs = steady.slice(1).reduce((a, c) => a + c.txs, 0);
+  const lat = steady.map((c) => c.at - (built.get(c.h) ?? c.at)).sort((a, b) => a - b);
+  const pct = (q: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? 0);
+  const blockIntervalMs = steady.length > 1 ? spanMs / (steady.length - 1) : 0;
+  const txPerSec = spanMs > 0 ? (txs * 1000) / spanMs : 0;
+  const allTxs = commits.reduce((a, c) => a + c.txs, 0);
+  const p: SimPoint = {
+    validators,
+    txBytes,
+    txsPerBlock,
+    linkDelayMs: SIM_LINK_MS,
+    uplinkMbitPerSec: (SIM_UPLINK_BYTES_PER_MS * 8) / 1000,
+    heights: commits.length,
+    txPerSec: Math.round(txPerSec),
+    mbPerSec: round2((txPerSec * txBytes) / 1e6),
+    blockIntervalMs: Math.round(blockIntervalMs),
+    proposeToCommitMs: { p50: pct(0.5), p99: pct(0.99) },
+    estSubmitToCommitP99Ms: Math.round(blockIntervalMs + pct(0.99)),
+    consensusCpuMicrosPerTx: allTxs === 0 ? 0 : Math.round((cpu.user + cpu.system) / allTxs),
+    maxRound: r.maxRound,
+    violations: r.violations.filter((v) => !v.startsWith('liveness')),
+  };
+  log(
+    `sim v=${validators} size=${txBytes}: ${p.txPerSec} tx/s (${p.mbPerSec} MB/s), block every ${p.blockIntervalMs} ms, ` +
+      `propose→commit p99 ${p.proposeToCommitMs.p99} ms, ${p.consensusCpuMicrosPerTx} µs CPU/tx, violations ${p.violations.length}`,
+  );
+  return p;
+}
 
 async function heightOf(url: string): Promise<number> {
   return ((await rpcCall(url, 'ordo_status', [], 10_000)) as { height: number }).height;
@@ -208,7 +320,11 @@ interface Output {
   machine: { cpus: number };
   calibration: { ed25519VerifyMicros: number[] };
   setup: { durationSec: number; warmupSec: number; repeat: number };
-  sweeps: Partial<Record<Sweep, Point[]>>;
+  sweeps: Partial<Record<'validators' | 'namespaces' | 'size', Point[]>>;
+  sim?: {
+    method: string;
+    sweeps: Partial<Record<'validators' | 'size', SimPoint[]>>;
+  };
   runs: { started: string; finished: string; loadavgAtStart: number[]; sweep: Sweep; values: number[] }[];
 }
 
@@ -233,6 +349,23 @@ async function main(): Promise<void> {
   out.calibration.ed25519VerifyMicros.push(verifyMicros);
   for (const sweep of sweeps) {
     const values = args.values !== undefined ? intList(args.values, '--values') : DEFAULT_VALUES[sweep];
+    if (sweep === 'sim-validators' || sweep === 'sim-size') {
+      const key = sweep === 'sim-validators' ? 'validators' : 'size';
+      out.sim ??= {
+        method:
+          'the deterministic simulator (src/consensus/sim) running N production consensus engines in virtual ' +
+          `time: one-way link delay uniform in [${SIM_LINK_MS.join(', ')}] ms, ${(SIM_UPLINK_BYTES_PER_MS * 8) / 1000} Mbit/s ` +
+          'uplink per node (tx gossip share + every consensus message queued on it), compact proposals, real ' +
+          'ed25519 votes, node-default timeouts, saturated load (every block full: 5,000 txs or 1 MiB)',
+        sweeps: {},
+      };
+      const pts: SimPoint[] = [];
+      for (const v of values)
+        pts.push(key === 'validators' ? await measureSim(v, 200) : await measureSim(4, v));
+      out.sim.sweeps[key] = pts;
+      out.runs.push({ started, finished: new Date().toISOString(), loadavgAtStart: la0, sweep, values });
+      continue;
+    }
     const rate = args.rate !== undefined ? Number(args.rate) : DEFAULT_RATE[sweep];
     const points: Point[] = out.sweeps[sweep] ?? [];
     for (const v of values) {
