@@ -26,6 +26,8 @@ export {
 } from './persistence.ts';
 export { type Runtime, realRuntime, sleep } from './runtime.ts';
 export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } from './signing.ts';
+/** The deterministic simulator (virtual time, the production engine), for the scaling benchmark. */
+export { type SimConfig, type SimResult, simulate } from './sim/simulation.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export type { EngineHealth } from './storage-halt.ts';
 export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';

@@ -46,10 +46,37 @@ export class SimTxPool {
   }
 }
 
-export function simBlockSource(node: number, rng: Rng, pool: SimTxPool, emptyRate: number): BlockSource {
+export interface SimSourceOptions {
+  /** Saturated load: this many transactions of `txBytes` bytes in every block (bench/scaling.ts). */
+  workload?: { txsPerBlock: number; txBytes: number };
+  /** Told of every block built (the simulator charges its tx gossip to the uplinks). */
+  onBuilt?: (height: number, txs: TxEnvelope[]) => void;
+}
+
+let workloadSeq = 0;
+
+export function simBlockSource(
+  node: number,
+  rng: Rng,
+  pool: SimTxPool,
+  emptyRate: number,
+  opts: SimSourceOptions = {},
+): BlockSource {
+  const w = opts.workload;
   return {
     build(height) {
       const txs: TxEnvelope[] = [];
+      if (w !== undefined) {
+        for (let k = 0; k < w.txsPerBlock; k++) {
+          const payload = new Uint8Array(Math.max(8, w.txBytes));
+          new DataView(payload.buffer).setFloat64(0, workloadSeq++);
+          const tx = { namespace: 1, payload };
+          pool.add(node, tx);
+          txs.push(tx);
+        }
+        opts.onBuilt?.(height, txs);
+        return Promise.resolve(builtOf(txs));
+      }
       if (!rng.chance(emptyRate)) {
         for (let k = 1, count = rng.int(1, 2); k <= count; k++) {
           const tx = { namespace: 1 + k, payload: new Uint8Array([height & 255, node, k, rng.int(0, 255)]) };
@@ -57,6 +84,7 @@ export function simBlockSource(node: number, rng: Rng, pool: SimTxPool, emptyRat
           txs.push(tx);
         }
       }
+      opts.onBuilt?.(height, txs);
       return Promise.resolve(builtOf(txs));
     },
     verify: () => Promise.resolve({ ok: true }),

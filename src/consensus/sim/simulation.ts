@@ -142,6 +142,22 @@ export interface SimConfig {
   byzantineBuild?: (node: number, height: number, round: number, rng: Rng) => BuiltBlock;
   /** Called for every block an honest node decides (it holds a commit certificate). */
   onDecided?: (node: number, block: Block) => void;
+  /**
+   * Throughput workload (bench/scaling.ts): every proposer fills its block with `txsPerBlock`
+   * transactions of `txBytes` bytes each (saturated load) instead of 0..2 tiny ones.
+   */
+  workload?: { txsPerBlock: number; txBytes: number };
+  /**
+   * Per-node uplink bandwidth in bytes per virtual ms (default unlimited): a node's outgoing messages
+   * queue behind each other on its uplink. With a workload, each block's transaction gossip is charged
+   * to every node's uplink when the block is built: (txsPerBlock × txBytes) × (n − 1) / n bytes each, the
+   * share of batched tx gossip when submissions are spread evenly over the nodes.
+   */
+  uplinkBytesPerMs?: number;
+  /** Called at every first honest commit of a height (virtual time), for measurements. */
+  onCommit?: (height: number, txs: number, atMs: number) => void;
+  /** Called when an honest proposer has built a block (virtual time), for measurements. */
+  onBuild?: (height: number, atMs: number) => void;
 }
 
 export const SIM_TIMEOUTS: TimeoutConfig = {
@@ -302,6 +318,8 @@ export class Simulation {
   readonly #splitGroup: number[] = [];
   #links = new Set<string>();
   readonly #encoded = new WeakMap<ConsensusMessage, Uint8Array>();
+  /** Per node: virtual time its uplink is free again (only with `uplinkBytesPerMs`). */
+  readonly #uplinkFree: number[] = [];
 
   constructor(cfg: SimConfig) {
     this.cfg = cfg;
@@ -545,7 +563,10 @@ export class Simulation {
         store: n.store as BlockStore,
         source:
           this.cfg.blockSource?.(n.id, this.#rng, this.#pool) ??
-          simBlockSource(n.id, this.#rng, this.#pool, this.cfg.emptyRate ?? 0),
+          simBlockSource(n.id, this.#rng, this.#pool, this.cfg.emptyRate ?? 0, {
+            ...(this.cfg.workload !== undefined ? { workload: this.cfg.workload } : {}),
+            onBuilt: (height, txs) => this.#onBuilt(n, height, txs),
+          }),
         genesisTimeMs: 0,
         persistence: n.disk,
         runtime: this.#runtime(n),
@@ -626,8 +647,10 @@ export class Simulation {
     const hash = hashOfBlock(block);
     const hex = toHex(hash);
     const canon = this.#canonical.get(h);
-    if (canon === undefined) this.#canonical.set(h, hex);
-    else if (canon !== hex) {
+    if (canon === undefined) {
+      this.#canonical.set(h, hex);
+      this.cfg.onCommit?.(h, block.txs.length, this.#now);
+    } else if (canon !== hex) {
       this.violations.push(
         `agreement: validator ${n.validator} committed ${hex.slice(0, 12)} at height ${h}, another honest node ${canon.slice(0, 12)}`,
       );
@@ -717,6 +740,27 @@ export class Simulation {
     return ep;
   }
 
+  /** A proposer built a block: measurement hook, and the block's tx gossip charged to every uplink. */
+  #onBuilt(_n: SimNode, height: number, txs: TxEnvelope[]): void {
+    this.cfg.onBuild?.(height, this.#now);
+    const bw = this.cfg.uplinkBytesPerMs;
+    if (bw === undefined || this.cfg.workload === undefined || txs.length === 0) return;
+    let bytes = 0;
+    for (const t of txs) bytes += t.payload.byteLength;
+    const n = this.nodes.length;
+    const share = (bytes * (n - 1)) / n;
+    for (const p of this.nodes) this.#occupyUplink(p, share);
+  }
+
+  /** Queue `bytes` on `n`'s uplink; returns the virtual time they have left it. */
+  #occupyUplink(n: SimNode, bytes: number): number {
+    const bw = this.cfg.uplinkBytesPerMs;
+    if (bw === undefined) return this.#now;
+    const done = Math.max(this.#now, this.#uplinkFree[n.id] ?? 0) + bytes / bw;
+    this.#uplinkFree[n.id] = done;
+    return done;
+  }
+
   #delay(): number {
     const post = this.#now >= this.cfg.gstMs;
     return this.#rng.int(this.cfg.minDelayMs, post ? this.cfg.syncDelayMs : this.cfg.maxDelayMs);
@@ -758,7 +802,8 @@ export class Simulation {
     const copies = pre && this.#rng.chance(this.cfg.dupRate) ? 2 : 1;
     const inc = to.inc;
     for (let i = 0; i < copies; i++) {
-      this.#schedule(this.#delay(), () => {
+      const queued = this.#occupyUplink(from, data.byteLength) - this.#now;
+      this.#schedule(queued + this.#delay(), () => {
         if (!to.up || to.inc !== inc) return;
         if (to.byz === null) {
           void to.net?.subs.get('consensus')?.({ topic: 'consensus', from: String(from.id), data });
