@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
+import { expectRpcAnswer, nearValidParams, openRpcHarness, randomParams } from '../test/fuzz/rpc-targets.ts';
 import {
   BYTE_TARGETS,
   expectTypedOutcome,
@@ -95,6 +96,41 @@ for (const t of OBJECT_TARGETS) {
 }
 process.stderr.write(`fuzzing verifyNamespaceProof for ${seconds} s\n`);
 results.push(run('verifyNamespaceProof', nmtCase, runNmtCase, seconds * 1000));
+
+// JSON-RPC params (test/fuzz/rpc-targets.ts): every ordo_* and eth_* method through the real dispatch.
+const rpc = await openRpcHarness();
+try {
+  for (const s of rpc.surfaces) {
+    process.stderr.write(`fuzzing ${s.name}_* JSON-RPC params for ${seconds} s\n`);
+    for (const [kind, params] of [
+      ['random', randomParams],
+      ['near-valid', nearValidParams],
+    ] as const) {
+      let executions = 0;
+      const details = await fc.check(
+        fc.asyncProperty(fc.constantFrom(...s.methods), params, async (m, p) => {
+          executions++;
+          expectRpcAnswer(await s.call(m, p), s.codes, `${m} ${JSON.stringify(p)?.slice(0, 200)}`);
+        }),
+        {
+          seed,
+          numRuns: Number.MAX_SAFE_INTEGER,
+          timeout: 10_000,
+          interruptAfterTimeLimit: perPart,
+          markInterruptAsFailure: false,
+        },
+      );
+      results.push({
+        target: `rpc/${s.name}/${kind}`,
+        executions,
+        failures: details.failed ? 1 : 0,
+        ...(details.failed ? { counterexample: fc.stringify(details.counterexample) } : {}),
+      });
+    }
+  }
+} finally {
+  await rpc.close();
+}
 
 const out = {
   benchmark: 'fuzz',

@@ -25,6 +25,22 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Params the fuzzer once crashed a handler with (answered -32603), replayed first. */
+const REGRESSIONS: [surface: string, method: string, params: unknown][] = [
+  // gas × maxFeePerGas over 2^256-1: ethereumjs threw an untyped Error from createTx.
+  ['eth', 'eth_call', [{ maxFeePerGas: `0x56${'00'.repeat(31)}` }]],
+  ['eth', 'eth_estimateGas', [{ gasPrice: `0x56${'00'.repeat(28)}` }]],
+];
+
+describe('fuzz: JSON-RPC regressions', () => {
+  it('replays the params that once crashed a handler', async () => {
+    for (const [surface, m, p] of REGRESSIONS) {
+      const s = h.surfaces.find((x) => x.name === surface)!;
+      expectRpcAnswer(await s.call(m, p), s.codes, `${m} ${JSON.stringify(p)}`);
+    }
+  });
+});
+
 describe('fuzz: JSON-RPC methods answer a result or a documented error, whatever the params', () => {
   for (const surface of ['ordo', 'eth'] as const) {
     for (const [kind, params, seed] of [
