@@ -1,8 +1,9 @@
 /**
  * Time-boxed fuzzing of every decoder and verifier in test/fuzz/targets.ts and of every JSON-RPC
  * method's params (test/fuzz/rpc-targets.ts), longer than the fixed-seed run in `npm test`: each
- * target gets --seconds of random bytes and of mutated valid encodings (a fresh random seed each run, printed so a failure replays with FUZZ_SEED in the test). Reports executions
- * and failures per target and the process's peak RSS (memory must stay bounded), as JSON.
+ * target gets --seconds of random bytes and of mutated valid encodings (a fresh random seed each run,
+ * printed so a failure replays with FUZZ_SEED in the test). Reports executions and failures per target
+ * and the process's peak RSS (memory must stay bounded), as JSON.
  *
  *   npm run fuzz -- [--seconds 10] [--out FILE] [--seed N]
  */
