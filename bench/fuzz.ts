@@ -1,8 +1,9 @@
 /**
- * Time-boxed fuzzing of every decoder and verifier in test/fuzz/targets.ts, longer than the fixed-seed
- * run in `npm test`: each target gets --seconds of random bytes and of mutated valid encodings (a fresh
- * random seed each run, printed so a failure replays with FUZZ_SEED in the test). Reports executions
- * and failures per target and the process's peak RSS (memory must stay bounded), as JSON.
+ * Time-boxed fuzzing of every decoder and verifier in test/fuzz/targets.ts and of every JSON-RPC
+ * method's params (test/fuzz/rpc-targets.ts), longer than the fixed-seed run in `npm test`: each
+ * target gets --seconds of random bytes and of mutated valid encodings (a fresh random seed each run,
+ * printed so a failure replays with FUZZ_SEED in the test). Reports executions and failures per target
+ * and the process's peak RSS (memory must stay bounded), as JSON.
  *
  *   npm run fuzz -- [--seconds 10] [--out FILE] [--seed N]
  */
@@ -10,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
+import { expectRpcAnswer, nearValidParams, openRpcHarness, randomParams } from '../test/fuzz/rpc-targets.ts';
 import {
   BYTE_TARGETS,
   expectTypedOutcome,
@@ -95,6 +97,41 @@ for (const t of OBJECT_TARGETS) {
 }
 process.stderr.write(`fuzzing verifyNamespaceProof for ${seconds} s\n`);
 results.push(run('verifyNamespaceProof', nmtCase, runNmtCase, seconds * 1000));
+
+// JSON-RPC params (test/fuzz/rpc-targets.ts): every ordo_* and eth_* method through the real dispatch.
+const rpc = await openRpcHarness();
+try {
+  for (const s of rpc.surfaces) {
+    process.stderr.write(`fuzzing ${s.name}_* JSON-RPC params for ${seconds} s\n`);
+    for (const [kind, params] of [
+      ['random', randomParams],
+      ['near-valid', nearValidParams],
+    ] as const) {
+      let executions = 0;
+      const details = await fc.check(
+        fc.asyncProperty(fc.constantFrom(...s.methods), params, async (m, p) => {
+          executions++;
+          expectRpcAnswer(await s.call(m, p), s.codes, `${m} ${JSON.stringify(p)?.slice(0, 200)}`);
+        }),
+        {
+          seed,
+          numRuns: Number.MAX_SAFE_INTEGER,
+          timeout: 10_000,
+          interruptAfterTimeLimit: perPart,
+          markInterruptAsFailure: false,
+        },
+      );
+      results.push({
+        target: `rpc/${s.name}/${kind}`,
+        executions,
+        failures: details.failed ? 1 : 0,
+        ...(details.failed ? { counterexample: fc.stringify(details.counterexample) } : {}),
+      });
+    }
+  }
+} finally {
+  await rpc.close();
+}
 
 const out = {
   benchmark: 'fuzz',

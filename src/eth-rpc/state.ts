@@ -25,7 +25,7 @@ import {
   TxView,
   ViewStateManager,
 } from '../exec/index.ts';
-import { RpcError } from '../rpc/index.ts';
+import { invalidParams, RpcError } from '../rpc/index.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import { data } from './params.ts';
 
@@ -138,12 +138,16 @@ export class EvmStateReader {
     const nonce =
       req.nonce ??
       (base(evmAccountKey(from)) === undefined ? 0n : decodeEvmAccount(base(evmAccountKey(from))!).nonce);
+    const gasPrice = req.gasPrice ?? req.maxFeePerGas ?? 0n;
+    // ethereumjs refuses (with an untyped Error) a transaction whose gas × price overflows 256 bits.
+    if (gasLimit * gasPrice > (1n << 256n) - 1n)
+      throw invalidParams('transaction gas × gasPrice (or maxFeePerGas) exceeds 2^256-1');
     const tx = createTx(
       {
         type: 0,
         nonce,
         gasLimit,
-        gasPrice: req.gasPrice ?? req.maxFeePerGas ?? 0n,
+        gasPrice,
         ...(req.to !== undefined ? { to: req.to } : {}),
         value: req.value ?? 0n,
         data: req.data ?? new Uint8Array(0),
