@@ -10,7 +10,7 @@ import { canonicalBundle, parseUuid } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { fromHex } from '../crypto/index.ts';
 import type { Ingress } from '../ingress/index.ts';
-import type { BundleStatus, BundleStatusView } from '../mempool/index.ts';
+import type { BundleSimulator, BundleStatus, BundleStatusView, SimulatedBundle } from '../mempool/index.ts';
 import type { Bundle, BundleAtomicity, BundleLeg } from '../types.ts';
 import { invalidParams, RPC, RpcError } from './errors.ts';
 import { hex } from './json.ts';
@@ -24,6 +24,8 @@ export interface BundleRpcDeps {
   ingress: Pick<Ingress, 'submitBundle' | 'cancelBundle' | 'maxTxBytes'>;
   /** The pool's statuses; without it `ordo_getBundleStatus` answers null. */
   bundles?: BundleStatusView;
+  /** The executor's simulator; without it `ordo_callBundle` answers -32601 (this node cannot simulate). */
+  simulator?: BundleSimulator;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -197,9 +199,43 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
     throw bundleRpcError(r);
   });
 
+  rpc.register('ordo_callBundle', async (params) => {
+    const b = parseBundle(params[0], d.genesis, d.ingress.maxTxBytes);
+    const o = params[1];
+    if (o !== undefined && !isObj(o)) throw invalidParams('options must be {height?: "pending" | number}');
+    const h = o?.height;
+    if (h !== undefined && h !== 'pending' && (typeof h !== 'number' || !Number.isSafeInteger(h) || h < 0))
+      throw invalidParams('height must be "pending" or a non-negative integer');
+    if (d.simulator === undefined)
+      throw new RpcError(RPC.METHOD_NOT_FOUND, 'ordo_callBundle: this node has no simulator');
+    const r = await d.simulator.simulate(b, typeof h === 'number' ? { height: h } : undefined);
+    return simulatedJson(r);
+  });
+
   rpc.register('ordo_getBundleStatus', (params) => {
     const h = parseBytes(params[0], 'bundleHash', 32);
     const s = d.bundles?.status(h);
     return s === undefined ? null : bundleStatusJson(s);
   });
+}
+
+/** A simulation as JSON (`ordo_callBundle`): hashes and data as 0x hex, gas as a decimal string. */
+export function simulatedJson(r: SimulatedBundle): Record<string, unknown> {
+  return {
+    applies: r.applies,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    height: r.height,
+    legs: r.legs.map((l) => ({
+      namespace: l.namespace,
+      executed: l.executed,
+      txs: l.txs.map((t) => ({
+        hash: hex(t.hash),
+        status: t.status,
+        gasUsed: t.gasUsed.toString(),
+        ...(t.error !== undefined ? { error: t.error } : {}),
+        ...(t.returnData !== undefined ? { returnData: hex(t.returnData) } : {}),
+      })),
+      ...(l.stateRoot !== undefined ? { stateRoot: hex(l.stateRoot) } : {}),
+    })),
+  };
 }

@@ -8,7 +8,7 @@ import type { Genesis } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/index.ts';
 import { fromHex } from '../crypto/index.ts';
 import type { Ingress, IngressResult } from '../ingress/index.ts';
-import type { BundleStatusView, Mempool, TxStatus } from '../mempool/index.ts';
+import type { BundleSimulator, BundleStatusView, Mempool, TxStatus } from '../mempool/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { bundleStatusJson, registerBundleMethods } from './bundles.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
@@ -31,6 +31,8 @@ export interface RpcDeps {
   onCommit?: (listener: (height: number) => void) => () => void;
   /** The bundle pool's statuses (`ordo_getBundleStatus`, `ordo_subscribe ["bundleStatus", hash]`). */
   bundles?: BundleStatusView;
+  /** The executor's bundle simulator (`ordo_callBundle`). */
+  bundleSimulator?: BundleSimulator;
 }
 
 function parseHash(v: unknown, what = 'hash'): Uint8Array {
@@ -222,6 +224,7 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     genesis: d.genesis,
     ingress: d.ingress,
     ...(d.bundles ? { bundles: d.bundles } : {}),
+    ...(d.bundleSimulator ? { simulator: d.bundleSimulator } : {}),
   });
 
   rpc.register('ordo_unsubscribe', (params, ctx) => {

@@ -46,6 +46,26 @@ function setup(refuse?: { code: string; retryable?: boolean }, maxTxBytes = 1000
     genesis,
     ingress,
     bundles: view,
+    simulator: {
+      simulate: async (b, opts) => ({
+        applies: false,
+        reason: 'leg 2 tx 0 reverted',
+        height: opts?.height ?? 4,
+        legs: b.legs.map((l) => ({
+          namespace: l.namespace,
+          executed: true,
+          txs: [
+            {
+              hash: new Uint8Array(32).fill(2),
+              status: 'revert' as const,
+              gasUsed: 5n,
+              returnData: new Uint8Array([1]),
+            },
+          ],
+          stateRoot: new Uint8Array(32).fill(3),
+        })),
+      }),
+    },
   });
   const call = (m: string, params: unknown[]) => handlers.get(m)!(params);
   return { call, submitted, cancels, statuses };
@@ -237,5 +257,37 @@ describe('ordo_getBundleStatus', () => {
     });
     expect(call('ordo_getBundleStatus', [`0x${'08'.repeat(32)}`])).toBeNull();
     expect(rpcErr(() => call('ordo_getBundleStatus', ['0x12'])).code).toBe(-32602);
+  });
+});
+
+describe('ordo_callBundle', () => {
+  it('simulates through the simulator and renders per-leg results', async () => {
+    const { call, submitted } = setup();
+    const r = await call('ordo_callBundle', [{ legs: [{ namespace: 2, txs: ['0x01'] }] }, { height: 9 }]);
+    expect(r).toEqual({
+      applies: false,
+      reason: 'leg 2 tx 0 reverted',
+      height: 9,
+      legs: [
+        {
+          namespace: 2,
+          executed: true,
+          txs: [{ hash: `0x${'02'.repeat(32)}`, status: 'revert', gasUsed: '5', returnData: '0x01' }],
+          stateRoot: `0x${'03'.repeat(32)}`,
+        },
+      ],
+    });
+    expect(submitted).toHaveLength(0);
+  });
+
+  it('refuses a bad height and a malformed bundle with -32602', async () => {
+    const { call } = setup();
+    await expect(
+      (async () =>
+        call('ordo_callBundle', [{ legs: [{ namespace: 2, txs: ['0x01'] }] }, { height: 'latest' }]))(),
+    ).rejects.toMatchObject({ code: -32602 });
+    await expect((async () => call('ordo_callBundle', [{ legs: [] }]))()).rejects.toMatchObject({
+      code: -32602,
+    });
   });
 });
