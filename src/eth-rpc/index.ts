@@ -18,11 +18,11 @@ import {
   evmCustomCrypto,
   type NamespaceResult,
 } from '../exec/index.ts';
-import type { IngressResult } from '../ingress/index.ts';
+import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { Handler } from '../rpc/index.ts';
 import type { KvStore } from '../store/index.ts';
-import type { Block } from '../types.ts';
+import type { Block, Bundle } from '../types.ts';
 import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
 import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
@@ -54,6 +54,8 @@ export interface EthRpcDeps {
   /** The node's ingress, origin `eth_rpc`. */
   ingress: {
     submitTransaction(tx: { namespace: number; payload: Uint8Array }, origin: 'eth_rpc'): IngressResult;
+    /** Bundles (eth_sendBundle); optional so a test double may leave it out. */
+    submitBundle?(bundle: Bundle, origin: 'eth_rpc'): BundleSubmitResult;
     readonly maxTxBytes: number;
   };
   /**
@@ -142,6 +144,9 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       mempool: d.mempool,
       admission,
       submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
+      ...(d.ingress.submitBundle !== undefined
+        ? { submitBundle: (b: Bundle) => d.ingress.submitBundle!(b, 'eth_rpc') }
+        : {}),
       maxTxBytes,
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
       ...(log !== undefined ? { logger: log } : {}),

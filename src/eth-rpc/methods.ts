@@ -11,11 +11,13 @@ import { randomBytes } from 'node:crypto';
 import type { Common } from '@ethereumjs/common';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import type { Logger } from 'pino';
-import type { IngressResult } from '../ingress/index.ts';
+import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { CallContext, Handler, Params } from '../rpc/index.ts';
 import { invalidParams, RPC, RpcError } from '../rpc/index.ts';
+import type { Bundle } from '../types.ts';
 import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
+import { EthBundles } from './bundles.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
@@ -56,6 +58,8 @@ export interface RollupRpcDeps {
   admission: EvmAdmission;
   /** The node's one door (origin `eth_rpc`). */
   submit: (payload: Uint8Array) => IngressResult;
+  /** The node's one door for bundles (origin `eth_rpc`); without it the bundle methods are refused. */
+  submitBundle?: (bundle: Bundle) => BundleSubmitResult;
   maxTxBytes: number;
   clientVersion: string;
   /** eth_getLogs: most blocks one query may span (default 1000) and most logs it may return (10,000). */
@@ -340,7 +344,18 @@ export class RollupRpc {
       return this.#subs.delete(parseFilterId(p[0]));
     });
 
+    const submitBundle = this.#d.submitBundle;
+    if (submitBundle !== undefined) {
+      const bundles = new EthBundles({
+        namespace: this.#d.namespace,
+        maxTxBytes: this.#d.maxTxBytes,
+        submitBundle,
+      });
+      m.set('eth_sendBundle', (p) => bundles.sendBundle(p));
+      m.set('eth_cancelBundle', () => bundles.cancelBundle());
+    }
     for (const name of ['eth_sendBundle', 'eth_callBundle', 'eth_cancelBundle']) {
+      if (m.has(name)) continue;
       m.set(name, () => {
         throw new RpcError(
           RPC.METHOD_NOT_FOUND,

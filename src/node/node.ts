@@ -512,6 +512,8 @@ export class OrdoNode {
       consensus,
       peers: () => network.peers(),
       ingress,
+      bundles: bundlePool,
+      bundleSimulator: executor,
       maxSubmitBatch: config.rpc.maxBatchRequests,
       onCommit: (l) => this.onCommit(l),
     });

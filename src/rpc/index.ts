@@ -4,6 +4,15 @@
  * JSON shapes of blocks and certificates (json.ts), the binary batch submission route (tx-batch.ts), and
  * a small client with a timeout (client.ts) for the CLI, the load generator, the testnet tooling and tests.
  */
+
+export {
+  BUNDLE_LIMITS,
+  type BundleRpcDeps,
+  bundleRpcError,
+  bundleStatusJson,
+  parseBundle,
+  registerBundleMethods,
+} from './bundles.ts';
 export { RpcCallError, rpcCall } from './client.ts';
 export { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 export { blockJson, certificateJson, evidenceJson, hex, voteJson } from './json.ts';

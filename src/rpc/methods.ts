@@ -8,8 +8,9 @@ import type { Genesis } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/index.ts';
 import { fromHex } from '../crypto/index.ts';
 import type { Ingress, IngressResult } from '../ingress/index.ts';
-import type { Mempool, TxStatus } from '../mempool/index.ts';
+import type { BundleSimulator, BundleStatusView, Mempool, TxStatus } from '../mempool/index.ts';
 import type { BlockStore } from '../store/index.ts';
+import { bundleStatusJson, registerBundleMethods } from './bundles.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 import { blockJson, evidenceJson, hex } from './json.ts';
 import type { RpcServer } from './server.ts';
@@ -29,6 +30,10 @@ export interface RpcDeps {
   maxSubmitBatch: number;
   /** Subscribe to committed heights (WebSocket `ordo_subscribe ["newHeads"]`); returns an unsubscribe. */
   onCommit?: (listener: (height: number) => void) => () => void;
+  /** The bundle pool's statuses (`ordo_getBundleStatus`, `ordo_subscribe ["bundleStatus", hash]`). */
+  bundles?: BundleStatusView;
+  /** The executor's bundle simulator (`ordo_callBundle`). */
+  bundleSimulator?: BundleSimulator;
 }
 
 function parseHash(v: unknown, what = 'hash'): Uint8Array {
@@ -182,7 +187,8 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   // Subscriptions (WebSocket only): each gets a unique id, capped per connection by the server
   // (rpc.maxSubscriptionsPerConnection), cancelled by `ordo_unsubscribe [id]` or when the socket closes.
   rpc.register('ordo_subscribe', (params, ctx) => {
-    if (params[0] !== 'newHeads') throw invalidParams('the only subscription is "newHeads"');
+    if (params[0] === 'bundleStatus') return subscribeBundle(params, ctx);
+    if (params[0] !== 'newHeads') throw invalidParams('subscriptions are "newHeads" and "bundleStatus"');
     const subs = ctx.subscriptions;
     if (ctx.notify === undefined || subs === undefined || d.onCommit === undefined) {
       throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
@@ -194,6 +200,35 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     });
     id = subs.add(unsubscribe);
     return id;
+  });
+
+  /** `ordo_subscribe ["bundleStatus", bundleHash]`: one notification per change of that bundle's status. */
+  const subscribeBundle = (
+    params: unknown[],
+    ctx: Parameters<Parameters<RpcServer['register']>[1]>[1],
+  ): string => {
+    const hash = parseHash(params[1], 'bundleHash');
+    const subs = ctx.subscriptions;
+    if (ctx.notify === undefined || subs === undefined || d.bundles === undefined) {
+      throw new RpcError(
+        RPC.INVALID_REQUEST,
+        'bundle subscriptions need a WebSocket connection and a bundle pool',
+      );
+    }
+    const notify = ctx.notify;
+    let id = '';
+    const unsubscribe = d.bundles.subscribe(hash, (st) => {
+      notify('ordo_subscription', { subscription: id, result: bundleStatusJson(st) });
+    });
+    id = subs.add(unsubscribe);
+    return id;
+  };
+
+  registerBundleMethods(rpc, {
+    genesis: d.genesis,
+    ingress: d.ingress,
+    ...(d.bundles ? { bundles: d.bundles } : {}),
+    ...(d.bundleSimulator ? { simulator: d.bundleSimulator } : {}),
   });
 
   rpc.register('ordo_unsubscribe', (params, ctx) => {

@@ -118,16 +118,19 @@ describe('malformed input on the Ethereum RPC', () => {
     expect(a.error?.message).toMatch(message);
   });
 
-  it('names an unknown method with -32601, and the bundle methods say they are not available yet', async () => {
+  it('names an unknown method with -32601; bundle methods refuse bad params and unsigned cancel', async () => {
     expect((await call('eth_doesNotExist', [])).error).toEqual({
       code: -32601,
       message: 'method not found: eth_doesNotExist',
     });
-    for (const m of ['eth_sendBundle', 'eth_callBundle', 'eth_cancelBundle']) {
-      const e = (await call(m, [{}])).error;
-      expect(e?.code).toBe(-32601);
-      expect(e?.message).toContain(`${m} is not available yet`);
-    }
+    expect((await call('eth_callBundle', [{}])).error?.message).toContain(
+      'eth_callBundle is not available yet',
+    );
+    expect((await call('eth_sendBundle', [{}])).error?.code).toBe(-32602);
+    const c = (await call('eth_cancelBundle', [{ replacementUuid: '0f8fad5b-d9cb-469f-a165-70867728950e' }]))
+      .error;
+    expect(c?.code).toBe(-32602);
+    expect(c?.message).toContain('ordo_cancelBundle');
   });
 
   it('is listed by ordo_status and the node (what `ordo status` and the testnet banner print)', async () => {

@@ -5,6 +5,7 @@ import { demoRollups, makeGenesis } from '../../../src/config/genesis.ts';
 import type { ConsensusEngine } from '../../../src/consensus/types.ts';
 import { toHex } from '../../../src/crypto/hash.ts';
 import { createIngress } from '../../../src/ingress/index.ts';
+import type { BundleStatus } from '../../../src/mempool/index.ts';
 import type { AdmitResult, Mempool, TxStatus } from '../../../src/mempool/types.ts';
 import { registerMethods } from '../../../src/rpc/methods.ts';
 import { RpcServer } from '../../../src/rpc/server.ts';
@@ -39,6 +40,7 @@ const consensus = {
 } as unknown as ConsensusEngine;
 
 const heads = new Set<(h: number) => void>();
+const bundleListeners = new Set<(s: BundleStatus) => void>();
 const server = new RpcServer({
   host: '127.0.0.1',
   port: 0,
@@ -64,6 +66,13 @@ registerMethods(server, {
   onCommit: (l) => {
     heads.add(l);
     return () => heads.delete(l);
+  },
+  bundles: {
+    status: () => undefined,
+    subscribe: (_h, l) => {
+      bundleListeners.add(l);
+      return () => bundleListeners.delete(l);
+    },
   },
 });
 let url = '';
@@ -243,6 +252,35 @@ describe('JSON-RPC', () => {
       for (let i = 0; i < 100 && messages.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
       const later = messages.filter((m) => m.method === 'ordo_subscription' && m.params.result.height === 6);
       expect(later.map((m) => m.params.subscription)).toEqual([id2]);
+    } finally {
+      ws.terminate();
+    }
+  });
+  it('notifies bundleStatus subscribers of status changes over WebSocket', async () => {
+    const ws = new WebSocket(url.replace('http', 'ws'));
+    try {
+      await new Promise((res, rej) => {
+        ws.once('open', res);
+        ws.once('error', rej);
+      });
+      const messages: any[] = [];
+      ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+      ws.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_subscribe', params: ['bundleStatus', '0x12'] }),
+      );
+      const hash = `0x${'07'.repeat(32)}`;
+      ws.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ordo_subscribe', params: ['bundleStatus', hash] }),
+      );
+      for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(messages.find((m) => m.id === 1)?.error?.code).toBe(-32602);
+      const id = messages.find((m) => m.id === 2)?.result;
+      expect(id).toMatch(/^0x[0-9a-f]{32}$/);
+      for (const l of bundleListeners) l({ status: 'dropped', reason: 'expired' });
+      for (let i = 0; i < 100 && messages.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(messages.find((m) => m.method === 'ordo_subscription')).toMatchObject({
+        params: { subscription: id, result: { status: 'dropped', reason: 'expired' } },
+      });
     } finally {
       ws.terminate();
     }
