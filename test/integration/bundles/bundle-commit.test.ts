@@ -22,7 +22,7 @@ beforeAll(async () => {
     dir,
     validators: 4,
     fullNodes: 0,
-    rollups: 4,
+    rollups: 5,
     basePort,
     chainId: 'it-bundles',
     config: { log: { level: 'warn' } },
@@ -56,7 +56,7 @@ describe('cross-rollup bundle', () => {
     const bundle: Bundle = {
       legs: [
         { namespace: 1, txs: [enc.encode('leg one a'), enc.encode('leg one b')], revertingTxHashes: [] },
-        { namespace: 4, txs: [enc.encode('leg four')], revertingTxHashes: [] },
+        { namespace: 5, txs: [enc.encode('leg five')], revertingTxHashes: [] },
       ],
       atomicity: 'inclusion',
       minHeight: 0,
@@ -77,7 +77,7 @@ describe('cross-rollup bundle', () => {
       expect(s.height).toBe(height);
       expect(s.spans?.map((x) => [x.namespace, x.count])).toEqual([
         [1, 2],
-        [4, 1],
+        [5, 1],
       ]);
     }
     // counted once per node although both the decision and the commit listener report the block
