@@ -65,12 +65,6 @@ export function atomicityName(c: AtomicityCode): BundleAtomicity {
   return c === 1 ? 'execution' : 'inclusion';
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.byteLength, b.byteLength);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.byteLength - b.byteLength;
-}
-
 /**
  * The canonical form of a bundle built by a client: legs sorted by namespace, reverting hashes sorted
  * bytewise with duplicates removed. Two legs for one namespace are refused by the decoder and by
@@ -80,8 +74,8 @@ export function canonicalBundle(b: Bundle): Bundle {
   const legs: BundleLeg[] = [...b.legs]
     .sort((x, y) => x.namespace - y.namespace)
     .map((l) => {
-      const rev = [...l.revertingTxHashes].sort(compareBytes);
-      const uniq = rev.filter((h, i) => i === 0 || compareBytes(rev[i - 1]!, h) !== 0);
+      const rev = [...l.revertingTxHashes].sort(Buffer.compare);
+      const uniq = rev.filter((h, i) => i === 0 || Buffer.compare(rev[i - 1]!, h) !== 0);
       return { namespace: l.namespace, txs: l.txs, revertingTxHashes: uniq };
     });
   return { ...b, legs };

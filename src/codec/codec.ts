@@ -189,7 +189,7 @@ function bundleFromWire(w: W.WireBundle): Bundle {
     );
     if (rev.length > txs.length) fail(`bundle.legs[${i}] lists more reverting hashes than transactions`);
     for (let j = 1; j < rev.length; j++)
-      if (compareBytes(rev[j - 1]!, rev[j]!) >= 0)
+      if (Buffer.compare(rev[j - 1]!, rev[j]!) >= 0)
         fail(`bundle.legs[${i}].revertingTxHashes must be sorted and unique`);
     return { namespace, txs, revertingTxHashes: rev };
   });
@@ -248,12 +248,6 @@ export function decodeBundleBatch(bytes: Uint8Array): Bundle[] {
   if (list.length > LIMITS.maxBundleBatch)
     fail(`bundle batch holds ${list.length} bundles; limit ${LIMITS.maxBundleBatch}`);
   return list.map(bundleFromWire);
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.byteLength, b.byteLength);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.byteLength - b.byteLength;
 }
 
 // ---------------------------------------------------------------- blocks
