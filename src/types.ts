@@ -159,6 +159,32 @@ export interface BidReveal {
   signature: Uint8Array;
 }
 
+/** A deposit into the auction ledger, signed by the genesis deposit authority (proto Deposit). */
+export interface AuctionDeposit {
+  account: Uint8Array;
+  amount: number;
+  nonce: number;
+  signature: Uint8Array;
+}
+
+/** A withdrawal request from the auction ledger, signed by the account (proto Withdraw). */
+export interface AuctionWithdraw {
+  account: Uint8Array;
+  amount: number;
+  nonce: number;
+  signature: Uint8Array;
+}
+
+/**
+ * The payload of a transaction in the reserved auction namespace (AUCTION_NAMESPACE, src/codec/limits.ts):
+ * bids, reveals, deposits and withdrawals are ordered by consensus like any transaction (docs/auction.md).
+ */
+export type AuctionTx =
+  | { kind: 'commit'; commit: BidCommit }
+  | { kind: 'reveal'; reveal: BidReveal }
+  | { kind: 'deposit'; deposit: AuctionDeposit }
+  | { kind: 'withdraw'; withdraw: AuctionWithdraw };
+
 export interface SyncStatus {
   chainId: string;
   height: number;

@@ -51,13 +51,15 @@ export interface SignedReveal extends RevealBody {
   signature: Uint8Array;
 }
 
-function u64be(n: number | bigint): Uint8Array {
+/** Big-endian u64 (shared by the auction's sign-byte layouts). */
+export function u64be(n: number | bigint): Uint8Array {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(n));
   return b;
 }
 
-function lp(b: Uint8Array): Uint8Array {
+/** u32 length prefix then the bytes. */
+export function lp(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + b.byteLength);
   new DataView(out.buffer).setUint32(0, b.byteLength);
   out.set(b, 4);

@@ -5,9 +5,11 @@
  * ledger (ledger.ts) and the published outcome with its auction_hash (outcome.ts). The wiring into
  * ingress, the builder's `AuctionSource` and the node is not built yet.
  */
+export * from './accounts.ts';
 export * from './commit-reveal.ts';
 export { AuctionError, type AuctionErrorCode, type BidInvalidReason } from './errors.ts';
 export * from './ledger.ts';
 export * from './outcome.ts';
 export * from './params.ts';
 export * from './resolve.ts';
+export * from './view.ts';

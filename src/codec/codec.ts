@@ -7,6 +7,8 @@
 import { DecodeError } from '../errors.ts';
 import type {
   AtomicityCode,
+  AuctionDeposit,
+  AuctionTx,
   BidCommit,
   BidReveal,
   Block,
@@ -603,7 +605,20 @@ export function encodeBidCommit(c: BidCommit): Uint8Array {
 }
 
 export function decodeBidCommit(bytes: Uint8Array): BidCommit {
-  const w = rawDecode<W.WireBidCommit>('bid commit', pb.BidCommit, bytes, 1024);
+  return bidCommitFromWire(rawDecode<W.WireBidCommit>('bid commit', pb.BidCommit, bytes, 1024));
+}
+
+export function encodeBidReveal(r: BidReveal): Uint8Array {
+  return pb.BidReveal.encode({ ...r, bundle: bundleToWire(r.bundle) }).finish();
+}
+
+export function decodeBidReveal(bytes: Uint8Array): BidReveal {
+  return bidRevealFromWire(
+    rawDecode<W.WireBidReveal>('bid reveal', pb.BidReveal, bytes, LIMITS.maxAuctionTxBytes),
+  );
+}
+
+function bidCommitFromWire(w: W.WireBidCommit): BidCommit {
   return {
     slot: u64('bidCommit.slot', w.slot),
     bidder: fixedBytes('bidCommit.bidder', w.bidder, 32),
@@ -612,17 +627,60 @@ export function decodeBidCommit(bytes: Uint8Array): BidCommit {
   };
 }
 
-export function encodeBidReveal(r: BidReveal): Uint8Array {
-  return pb.BidReveal.encode(r).finish();
+function accountMoveFromWire(what: string, w: W.WireAccountMove): AuctionDeposit {
+  const amount = u64(`${what}.amount`, w.amount);
+  if (amount === 0) fail(`${what}.amount must be > 0`);
+  return {
+    account: fixedBytes(`${what}.account`, w.account, 32),
+    amount,
+    nonce: u64(`${what}.nonce`, w.nonce),
+    signature: fixedBytes(`${what}.signature`, w.signature, 64),
+  };
 }
 
-export function decodeBidReveal(bytes: Uint8Array): BidReveal {
-  const w = rawDecode<W.WireBidReveal>('bid reveal', pb.BidReveal, bytes, LIMITS.maxBatchBytes);
+/** Encodes the payload of an auction-namespace transaction (proto AuctionTx). */
+export function encodeAuctionTx(tx: AuctionTx): Uint8Array {
+  switch (tx.kind) {
+    case 'commit':
+      return pb.AuctionTx.encode({ commit: tx.commit }).finish();
+    case 'reveal':
+      return pb.AuctionTx.encode({
+        reveal: { ...tx.reveal, bundle: bundleToWire(tx.reveal.bundle) },
+      }).finish();
+    case 'deposit':
+      return pb.AuctionTx.encode({ deposit: tx.deposit }).finish();
+    case 'withdraw':
+      return pb.AuctionTx.encode({ withdraw: tx.withdraw }).finish();
+  }
+}
+
+/**
+ * Decodes an auction-namespace transaction's payload: at most LIMITS.maxAuctionTxBytes, exactly one body,
+ * every field checked (sizes, u64 ranges, the reveal's bundle in canonical form). Signatures and windows
+ * are the auction's to check (src/auction).
+ */
+export function decodeAuctionTx(bytes: Uint8Array): AuctionTx {
+  const w = rawDecode<W.WireAuctionTx>('auction tx', pb.AuctionTx, bytes, LIMITS.maxAuctionTxBytes);
+  const set = [w.commit, w.reveal, w.deposit, w.withdraw].filter((x) => x != null).length;
+  if (set !== 1)
+    throw new DecodeError(
+      'DECODE_EMPTY',
+      'auction tx must carry exactly one of commit, reveal, deposit, withdraw',
+    );
+  if (w.commit != null) return { kind: 'commit', commit: bidCommitFromWire(w.commit) };
+  if (w.reveal != null) return { kind: 'reveal', reveal: bidRevealFromWire(w.reveal) };
+  if (w.deposit != null) return { kind: 'deposit', deposit: accountMoveFromWire('deposit', w.deposit) };
+  return { kind: 'withdraw', withdraw: accountMoveFromWire('withdraw', w.withdraw!) };
+}
+
+function bidRevealFromWire(w: W.WireBidReveal): BidReveal {
   if (w.bundle == null) fail('bid reveal carries no bundle');
+  const amount = u64('bidReveal.amount', w.amount);
+  if (amount === 0) fail('bidReveal.amount must be > 0');
   return {
     slot: u64('bidReveal.slot', w.slot),
     bidder: fixedBytes('bidReveal.bidder', w.bidder, 32),
-    amount: u64('bidReveal.amount', w.amount),
+    amount,
     bundle: bundleFromWire(w.bundle),
     salt: fixedBytes('bidReveal.salt', w.salt, 32),
     signature: fixedBytes('bidReveal.signature', w.signature, 64),

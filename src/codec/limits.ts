@@ -30,4 +30,15 @@ export const LIMITS = {
   /** Bundles in one gossiped batch. */
   maxBundleBatch: 256,
   maxValidators: 256,
+  /**
+   * An auction-namespace transaction's payload. It travels as a transaction, so it is bounded by
+   * maxTxBytes: a bid's bundle (inside its reveal) must fit in it.
+   */
+  maxAuctionTxBytes: 128 * 1024,
 } as const;
+
+/**
+ * The reserved namespace of auction transactions (bids, reveals, deposits, withdrawals; proto AuctionTx).
+ * No rollup may use it; it sorts last in a block, so the auction lane never shifts a rollup's slice.
+ */
+export const AUCTION_NAMESPACE = 0xffff_ffff;

@@ -48,6 +48,9 @@ export const pb = {
   DuplicateVoteEvidence: t('DuplicateVoteEvidence'),
   BidCommit: t('BidCommit'),
   BidReveal: t('BidReveal'),
+  Deposit: t('Deposit'),
+  Withdraw: t('Withdraw'),
+  AuctionTx: t('AuctionTx'),
   SyncRequest: t('SyncRequest'),
   SyncResponse: t('SyncResponse'),
 } as const;

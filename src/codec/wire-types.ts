@@ -128,6 +128,18 @@ export interface WireBidReveal {
   salt?: Unchecked;
   signature?: Unchecked;
 }
+export interface WireAccountMove {
+  account?: Unchecked;
+  amount?: Unchecked;
+  nonce?: Unchecked;
+  signature?: Unchecked;
+}
+export interface WireAuctionTx {
+  commit?: Sub<WireBidCommit>;
+  reveal?: Sub<WireBidReveal>;
+  deposit?: Sub<WireAccountMove>;
+  withdraw?: Sub<WireAccountMove>;
+}
 export interface WireStatusResponse {
   chainId?: Unchecked;
   height?: Unchecked;

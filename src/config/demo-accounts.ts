@@ -33,3 +33,16 @@ export function demoAlloc(n = DEMO_ACCOUNTS): { transfer: GenesisAccount[]; evm:
   }
   return { transfer, evm };
 }
+
+/** Demo auction bidders funded in the testnet genesis (`auction.accounts`); local devnets only. */
+export const DEMO_AUCTION_BIDDERS = 16;
+
+/** ed25519 seed of demo auction bidder i (its public key is the ledger account). */
+export function demoAuctionSeed(i: number): Uint8Array {
+  return sha256(new TextEncoder().encode(`ordo-demo-auction-bidder-${i}`));
+}
+
+/** ed25519 seed of the testnet's auction deposit authority (`auction.depositAuthority`). */
+export function demoDepositAuthoritySeed(): Uint8Array {
+  return sha256(new TextEncoder().encode('ordo-demo-auction-deposit-authority'));
+}
