@@ -6,6 +6,7 @@
  * ingress, the builder's `AuctionSource` and the node is not built yet.
  */
 export * from './accounts.ts';
+export * from './book.ts';
 export * from './commit-reveal.ts';
 export { AuctionError, type AuctionErrorCode, type BidInvalidReason } from './errors.ts';
 export * from './ledger.ts';
