@@ -19,6 +19,7 @@ import {
   type ResolvedSlot,
   type RevealedBid,
   resolveSlot,
+  revealBodyOf,
   revealCommitment,
   revealInWindow,
   signBid,
@@ -50,6 +51,7 @@ import { Rng } from '../../src/consensus/sim/rng.ts';
 import { bytesEqual, latin1Key } from '../../src/crypto/index.ts';
 import { checkBundle, rollupTxHasher } from '../../src/mempool/index.ts';
 import type { Block, Bundle, RollupKind, TxEnvelope } from '../../src/types.ts';
+import { countingSource } from './world-config.ts';
 
 export const CHAIN_ID = 'sim-auction';
 export const PARAMS = auctionParams();
@@ -151,13 +153,7 @@ class ModelBook implements AuctionBook {
         if (commitInWindow(a.commit.slot, h, PARAMS)) this.#commits.set(key(a.commit.commitment), h);
       } else if (a.kind === 'reveal') {
         const r = a.reveal;
-        const body = {
-          slot: r.slot,
-          bidder: r.bidder,
-          amount: BigInt(r.amount),
-          bundleHash: bundleHash(CHAIN_ID, r.bundle),
-          salt: r.salt,
-        };
+        const body = revealBodyOf(CHAIN_ID, r);
         const commitment = revealCommitment(CHAIN_ID, body);
         const at = this.#commits.get(key(commitment));
         if (at === undefined || !revealInWindow(r.slot, h, PARAMS)) continue;
@@ -346,21 +342,7 @@ export class AuctionWorld {
         get: (hash) => pool.find(node, hash),
       },
     });
-    return {
-      build: async (height, maxBytes, maxTxs) => {
-        const built = await builder.build(height, maxBytes, maxTxs);
-        for (const tx of built.txs) pool.add(node, tx);
-        return built;
-      },
-      verify: async (block) => {
-        const v = await builder.verify(block);
-        const code = v.ok ? 'ok' : v.code;
-        this.verdicts.set(code, (this.verdicts.get(code) ?? 0) + 1);
-        return v;
-      },
-      pendingTxs: builder.pendingTxs,
-      findTx: (hash) => pool.find(node, hash),
-    };
+    return countingSource(builder, node, pool, this.verdicts);
   }
 
   /** Synchronous honest resolution of `height` from the most advanced honest book (the adversary's view). */

@@ -6,36 +6,15 @@
  * wrong outcome are refused — none of their blocks is certified.
  */
 import { describe, expect, it } from 'vitest';
-import { SIM_TIMEOUTS, type SimConfig, simulate } from '../../src/consensus/sim/simulation.ts';
+import { simulate } from '../../src/consensus/sim/simulation.ts';
 import { AuctionWorld } from './auction-world.ts';
 
-function config(seed: number, world: AuctionWorld, byzantine: number[]): SimConfig {
-  return {
-    seed,
-    powers: [1, 1, 1, 1],
-    byzantine: byzantine.map((index) => ({ index, behaviour: 'bad-bundles' as const })),
-    minDelayMs: 1,
-    maxDelayMs: 30,
-    dropRate: 0,
-    dupRate: 0,
-    syncDelayMs: 10,
-    partitions: [],
-    crashes: [],
-    gstMs: 300,
-    livenessHeights: 24,
-    livenessBudgetMs: 90_000,
-    maxSkewMs: 5,
-    timeouts: SIM_TIMEOUTS,
-    blockSource: (node, rng, pool) => world.blockSource(node, rng, pool),
-    byzantineBuild: (node, height, round, rng) => world.byzantineBuild(node, height, round, rng),
-    onDecided: (node, block) => world.decided(node, block),
-  };
-}
+import { worldConfig } from './world-config.ts';
 
 describe('the auction in the simulator', () => {
   it('honest validators agree on every slot and sell tops to valid winners', async () => {
     const world = new AuctionWorld(1);
-    const r = await simulate(config(1, world, []));
+    const r = await simulate(worldConfig(1, world, [], { heights: 24, budgetMs: 90_000 }));
     await world.settle();
     expect(r.violations).toEqual([]);
     expect(world.violations).toEqual([]);
@@ -48,7 +27,7 @@ describe('the auction in the simulator', () => {
     let mutated = 0;
     for (let seed = 1; seed <= 8; seed++) {
       const world = new AuctionWorld(seed);
-      const r = await simulate(config(seed, world, [seed % 4]));
+      const r = await simulate(worldConfig(seed, world, [seed % 4], { heights: 24, budgetMs: 90_000 }));
       await world.settle();
       expect(r.violations, `seed ${seed}`).toEqual([]);
       expect(world.violations, `seed ${seed}`).toEqual([]);
