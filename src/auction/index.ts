@@ -13,4 +13,6 @@ export * from './ledger.ts';
 export * from './outcome.ts';
 export * from './params.ts';
 export * from './resolve.ts';
+export * from './setup.ts';
+export * from './state.ts';
 export * from './view.ts';
