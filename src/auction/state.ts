@@ -16,9 +16,9 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { AUCTION_NAMESPACE, bundleHash, decodeAuctionTx, txHash } from '../codec/index.ts';
 import { fromHex, latin1Key, toHex, verifySignature } from '../crypto/index.ts';
-import type { AuctionTx, Block, BidCommit, BidReveal } from '../types.ts';
+import type { AuctionTx, BidCommit, BidReveal, Block } from '../types.ts';
 import { verifyDeposit, verifyWithdraw } from './accounts.ts';
-import type { AuctionBook, RevealedBid, ResolvedSlot, SlotInputs } from './book.ts';
+import type { AuctionBook, ResolvedSlot, RevealedBid, SlotInputs } from './book.ts';
 import {
   COMMITMENT_LEN,
   commitSignBytes,
@@ -278,7 +278,9 @@ export class AuctionState implements AuctionBook {
         verifyCommit(chainId, c, next, params);
         const open = this.#open.get(c.slot);
         if (open?.commits.has(latin1Key(c.commitment)))
-          throw new AuctionError('AUCTION_DUPLICATE', 'this commitment is already included', { slot: c.slot });
+          throw new AuctionError('AUCTION_DUPLICATE', 'this commitment is already included', {
+            slot: c.slot,
+          });
         this.#checkBidCount(open, c);
         this.#checkFunds(c.bidder, params.forfeitFee);
         return;
@@ -492,7 +494,9 @@ export class AuctionState implements AuctionBook {
         const open = this.#openSlot(c.slot);
         const key = latin1Key(c.commitment);
         if (open.commits.has(key))
-          throw new AuctionError('AUCTION_DUPLICATE', 'this commitment is already included', { slot: c.slot });
+          throw new AuctionError('AUCTION_DUPLICATE', 'this commitment is already included', {
+            slot: c.slot,
+          });
         this.#checkBidCount(open, c);
         this.#ledger.apply({ kind: 'commit', account: c.bidder, slot: c.slot, commitment: c.commitment });
         open.commits.set(key, { bidder: c.bidder, commitment: c.commitment, height: h, revealed: false });
