@@ -355,7 +355,7 @@ export class AuctionState implements AuctionBook {
         reject(
           new AuctionError(
             'AUCTION_NOT_APPLIED',
-            `the auction state has applied height ${this.#applied}, not ${height}, after ${timeoutMs} ms`,
+            `the auction state has not applied and persisted height ${height} within ${timeoutMs} ms (at ${this.#applied})`,
             { height, applied: this.#applied, timeoutMs },
           ),
         );
