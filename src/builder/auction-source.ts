@@ -27,6 +27,7 @@ import {
   type ResolvedSlot,
   type RevealedBid,
   resolveSlot,
+  revealBodyOf,
   revealCommitment,
   validateBids,
   verifyCommit,
@@ -34,7 +35,7 @@ import {
   verifyReveal,
   verifyWithdraw,
 } from '../auction/index.ts';
-import { type AuctionOutcome, bundleHash, computeAuctionHash, decodeAuctionTx } from '../codec/index.ts';
+import { type AuctionOutcome, computeAuctionHash, decodeAuctionTx } from '../codec/index.ts';
 import { bytesEqual, latin1Key, toHex } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import { type BundleRollup, checkBundle, rollupTxHasher } from '../mempool/index.ts';
@@ -276,13 +277,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
           return undefined;
         case 'reveal': {
           const r = tx.reveal;
-          const body = {
-            slot: r.slot,
-            bidder: r.bidder,
-            amount: BigInt(r.amount),
-            bundleHash: bundleHash(chainId, r.bundle),
-            salt: r.salt,
-          };
+          const body = revealBodyOf(chainId, r);
           const commitment = revealCommitment(chainId, body);
           verifyReveal(
             chainId,
