@@ -37,7 +37,9 @@ import type { AccountInfo, AuctionInfo, AuctionSlotView, SlotBidView, SlotWinner
 /** Where the book persists itself (a store sub-view; structurally the store's KvStore). */
 export interface AuctionKv {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
-  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  /** Atomic writes (value undefined = delete). */
+  batch(writes: { key: Uint8Array; value: Uint8Array | undefined }[]): Promise<void>;
+  range(opts: { gte?: Uint8Array; lt?: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
 
 export interface AuctionBookOptions {
@@ -53,6 +55,14 @@ export interface AuctionBookOptions {
 /** Deposits may run at most this far ahead of the authority's next nonce at admission. */
 const MAX_NONCE_AHEAD = 1024;
 const STATE_KEY = new TextEncoder().encode('state');
+/** Settled slots' views: 'v' || u64be(height), written once at settlement, deleted when pruned. */
+const VIEW_PREFIX = 0x76;
+function viewKey(height: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = VIEW_PREFIX;
+  new DataView(k.buffer).setBigUint64(1, BigInt(height));
+  return k;
+}
 const STATE_VERSION = 1;
 /** Settled slots whose inputs stay readable (a late verify of a slot already applied). */
 const KEEP_INPUTS = 8;
@@ -179,7 +189,11 @@ function revealCommitmentOf(chainId: string, r: BidReveal): Uint8Array {
 /** Creates the book: from its persisted state when `kv` holds one, else from genesis funding. */
 export async function openAuctionBook(opts: AuctionBookOptions): Promise<AuctionState> {
   const raw = await opts.kv?.get(STATE_KEY);
-  return new AuctionState(opts, raw);
+  const views: Uint8Array[] = [];
+  if (raw !== undefined && opts.kv !== undefined)
+    for await (const [, v] of opts.kv.range({ gte: viewKey(0), lt: Uint8Array.of(VIEW_PREFIX + 1) }))
+      views.push(v);
+  return new AuctionState(opts, raw, views);
 }
 
 export class AuctionState implements AuctionBook {
@@ -195,12 +209,14 @@ export class AuctionState implements AuctionBook {
   #open = new Map<number, OpenSlot>();
   #settled = new Map<number, AuctionSlotView>();
   #settledInputs = new Map<number, SettledInputs>();
+  /** Settled views dropped from memory whose records the next write deletes. */
+  #pruned: number[] = [];
   #ignored: IgnoredAuctionTx[] = [];
   #waiters = new Set<{ height: number; done: () => void }>();
   #listeners = new Set<(height: number) => void>();
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(opts: AuctionBookOptions, persisted?: Uint8Array) {
+  constructor(opts: AuctionBookOptions, persisted?: Uint8Array, views: readonly Uint8Array[] = []) {
     this.#setup = opts.setup;
     this.#kv = opts.kv;
     this.#log = opts.logger?.child({ module: 'auction' });
@@ -208,7 +224,7 @@ export class AuctionState implements AuctionBook {
     this.#keepSlots = opts.keepSlots ?? 64;
     this.#ledger = new Ledger(this.#ledgerOptions());
     if (persisted !== undefined) {
-      this.#restore(persisted);
+      this.#restore(persisted, views);
     } else {
       for (const a of opts.setup.accounts)
         this.#ledger.apply({ kind: 'fund', account: a.account, amount: a.balance });
@@ -407,7 +423,10 @@ export class AuctionState implements AuctionBook {
     return this.#ignored;
   }
 
-  /** The persisted form of the whole state (what `apply` writes after each height). */
+  /**
+   * The persisted form of the state (what `apply` writes after each height), settled slots' views apart
+   * (each is written once, under its own key, when its slot settles).
+   */
   serialize(): Uint8Array {
     const open = [...this.#open.entries()].map(([slot, o]) => ({
       slot,
@@ -431,9 +450,8 @@ export class AuctionState implements AuctionBook {
       ]),
       ledger: this.#ledger.snapshot(),
       open,
-      settled: [...this.#settled.values()],
     };
-    return new TextEncoder().encode(JSON.stringify(state, replacer));
+    return encodeJson(state);
   }
 
   // ------------------------------------------------------------------ internals
@@ -472,7 +490,16 @@ export class AuctionState implements AuctionBook {
     this.#settle(h, resolved);
     this.#ledger.apply({ kind: 'unlock', height: h });
     this.#applied = h;
-    if (this.#kv !== undefined) await this.#kv.put(STATE_KEY, this.serialize());
+    if (this.#kv !== undefined) {
+      const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
+        { key: STATE_KEY, value: this.serialize() },
+      ];
+      const view = this.#settled.get(h);
+      if (view !== undefined) writes.push({ key: viewKey(h), value: encodeJson(view) });
+      for (const s of this.#pruned) writes.push({ key: viewKey(s), value: undefined });
+      this.#pruned = [];
+      await this.#kv.batch(writes);
+    }
     this.#metrics.applied.set(h);
     this.#metrics.applySeconds.observe((performance.now() - started) / 1000);
     for (const w of [...this.#waiters]) if (w.height <= h) w.done();
@@ -656,7 +683,11 @@ export class AuctionState implements AuctionBook {
     });
     this.#open.delete(h);
     const keepFrom = h - (this.#setup.params.commitHorizon + this.#keepSlots);
-    for (const s of this.#settled.keys()) if (s < keepFrom) this.#settled.delete(s);
+    for (const s of this.#settled.keys())
+      if (s < keepFrom) {
+        this.#settled.delete(s);
+        this.#pruned.push(s);
+      }
   }
 
   /** Funds the bidder may lock for slot's bids: available now plus what its candidates locked. */
@@ -704,10 +735,12 @@ export class AuctionState implements AuctionBook {
     };
   }
 
-  #restore(raw: Uint8Array): void {
+  #restore(raw: Uint8Array, views: readonly Uint8Array[]): void {
     let s: PersistedState;
+    let settled: AuctionSlotView[];
     try {
       s = JSON.parse(new TextDecoder().decode(raw), reviver) as PersistedState;
+      settled = views.map((v) => JSON.parse(new TextDecoder().decode(v), reviver) as AuctionSlotView);
     } catch (err) {
       throw new AuctionError('AUCTION_STATE_INVALID', `persisted auction state does not parse: ${err}`);
     }
@@ -730,7 +763,8 @@ export class AuctionState implements AuctionBook {
       slot.reveals = o.reveals;
       slot.refused = o.refused;
     }
-    for (const v of s.settled) this.#settled.set(v.height, v);
+    // Views written at settlement; one a crash left behind above the state's height is not applied yet.
+    for (const v of settled) if (v.height <= this.#applied) this.#settled.set(v.height, v);
   }
 }
 
@@ -747,7 +781,10 @@ interface PersistedState {
     reveals: RevealedBid[];
     refused: SlotBidView[];
   }[];
-  settled: AuctionSlotView[];
+}
+
+function encodeJson(v: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v, replacer));
 }
 
 function signedReveal(chainId: string, r: BidReveal) {

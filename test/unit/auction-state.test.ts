@@ -140,8 +140,19 @@ function memoryKv(): AuctionKv & { map: Map<string, Uint8Array> } {
   return {
     map,
     get: async (k) => map.get(latin1Key(k)),
-    put: async (k, v) => {
-      map.set(latin1Key(k), v);
+    batch: async (writes) => {
+      for (const w of writes) {
+        if (w.value === undefined) map.delete(latin1Key(w.key));
+        else map.set(latin1Key(w.key), w.value);
+      }
+    },
+    async *range({ gte, lt }) {
+      const lo = gte === undefined ? '' : latin1Key(gte);
+      const hi = lt === undefined ? undefined : latin1Key(lt);
+      for (const k of [...map.keys()].sort()) {
+        if (k < lo || (hi !== undefined && k >= hi)) continue;
+        yield [new Uint8Array(Buffer.from(k, 'latin1')), map.get(k)!];
+      }
     },
   };
 }
@@ -283,6 +294,10 @@ describe('auction state', () => {
     await again.apply(block(5, []), resolve(again, 5));
     expect(again.serialize()).toEqual(book.serialize());
     expect(again.slot(5)).toEqual(book.slot(5));
+    // settled views are their own records: a third open reads slot 5's back
+    const third = await openAuctionBook({ setup: setup(), kv });
+    expect(third.slot(5)).toEqual(book.slot(5));
+    expect(third.slot(5)?.winners).toHaveLength(2);
     // applying a height twice (a replay after restart) changes nothing
     await again.apply(block(5, []), r);
     expect(again.appliedHeight()).toBe(5);
