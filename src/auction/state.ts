@@ -212,7 +212,8 @@ export class AuctionState implements AuctionBook {
   /** Settled views dropped from memory whose records the next write deletes. */
   #pruned: number[] = [];
   #ignored: IgnoredAuctionTx[] = [];
-  #waiters = new Set<{ height: number; done: () => void }>();
+  #persisted = 0;
+  #waiters = new Set<{ kind: 'applied' | 'persisted'; height: number; done: () => void }>();
   #listeners = new Set<(height: number) => void>();
   #chain: Promise<void> = Promise.resolve();
 
@@ -355,10 +356,31 @@ export class AuctionState implements AuctionBook {
     return this.#applied;
   }
 
+  /** Resolves once `height` is applied in memory (readers and the source may go on from there). */
   whenApplied(height: number, timeoutMs: number): Promise<void> {
-    if (this.#applied >= height) return Promise.resolve();
+    return this.#wait('applied', height, timeoutMs);
+  }
+
+  /**
+   * Resolves once `height` is applied AND persisted: what the node's execution gate waits for, so the
+   * executor is never ahead of the book on disk (after a crash the book re-applies from the store and
+   * its source must still find the executor at the slot's parent height).
+   */
+  whenPersisted(height: number, timeoutMs: number): Promise<void> {
+    return this.#wait('persisted', height, timeoutMs);
+  }
+
+  /** The last height persisted (equal to appliedHeight() except while a write is in flight). */
+  persistedHeight(): number {
+    return this.#persisted;
+  }
+
+  #wait(kind: 'applied' | 'persisted', height: number, timeoutMs: number): Promise<void> {
+    const at = () => (kind === 'applied' ? this.#applied : this.#persisted);
+    if (at() >= height) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const w = {
+        kind,
         height,
         done: () => {
           clearTimeout(timer);
@@ -371,13 +393,17 @@ export class AuctionState implements AuctionBook {
         reject(
           new AuctionError(
             'AUCTION_NOT_APPLIED',
-            `the auction state has not applied and persisted height ${height} within ${timeoutMs} ms (at ${this.#applied})`,
-            { height, applied: this.#applied, timeoutMs },
+            `the auction state has not ${kind} height ${height} within ${timeoutMs} ms (at ${at()})`,
+            { height, [kind]: at(), timeoutMs },
           ),
         );
       }, timeoutMs);
       this.#waiters.add(w);
     });
+  }
+
+  #wake(kind: 'applied' | 'persisted', h: number): void {
+    for (const w of [...this.#waiters]) if (w.kind === kind && w.height <= h) w.done();
   }
 
   inputs(slot: number): SlotInputs {
@@ -490,6 +516,8 @@ export class AuctionState implements AuctionBook {
     this.#settle(h, resolved);
     this.#ledger.apply({ kind: 'unlock', height: h });
     this.#applied = h;
+    // Readers (the source resolving slot h + 1, the RPC) may go on from the in-memory state now.
+    this.#wake('applied', h);
     if (this.#kv !== undefined) {
       const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
         { key: STATE_KEY, value: this.serialize() },
@@ -500,9 +528,10 @@ export class AuctionState implements AuctionBook {
       this.#pruned = [];
       await this.#kv.batch(writes);
     }
+    this.#persisted = h;
+    this.#wake('persisted', h);
     this.#metrics.applied.set(h);
     this.#metrics.applySeconds.observe((performance.now() - started) / 1000);
-    for (const w of [...this.#waiters]) if (w.height <= h) w.done();
     for (const l of this.#listeners) {
       try {
         l(h);
@@ -750,6 +779,7 @@ export class AuctionState implements AuctionBook {
         `persisted auction state is version ${s.v} of chain ${s.chainId}; this node runs version ${STATE_VERSION} of ${this.#setup.chainId}`,
       );
     this.#applied = s.applied;
+    this.#persisted = s.applied;
     this.#depositNonce = s.depositNonce;
     this.#withdrawNonces = new Map(s.withdrawNonces.map(([k, n]) => [latin1Key(fromHex(k)), n]));
     this.#ledger = Ledger.restore(this.#ledgerOptions(), s.ledger);

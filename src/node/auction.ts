@@ -10,8 +10,9 @@
  * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
  *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
  *   store holds beyond the persisted book;
- * - the execution gate: the executor runs block h only once the book has applied h, so the state the
- *   source simulates slot h + 1 on (after h) is still there when it needs it;
+ * - the execution gate: the executor runs block h only once the book has applied and persisted h, so
+ *   the state the source simulates slot h + 1 on (after h) is still there when it needs it, also after
+ *   a crash;
  * - the source's `simulate`: wait (bounded) until the executor has executed the state height, then
  *   `executor.simulate(bundle, {height, timeMs})`.
  */
@@ -222,7 +223,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
       for (;;) {
         if (stopping) throw new OrdoError('SHUTTING_DOWN', 'the node is stopping');
         try {
-          await book.whenApplied(height, GATE_WAIT_MS);
+          await book.whenPersisted(height, GATE_WAIT_MS);
           return;
         } catch {
           if (++waits % 10 === 0)

@@ -309,6 +309,8 @@ describe('auction state', () => {
     const waiting = book.whenApplied(2, 5_000);
     await run(book, [[], []]);
     await expect(waiting).resolves.toBeUndefined();
+    await expect(book.whenPersisted(2, 10)).resolves.toBeUndefined();
+    expect(book.persistedHeight()).toBe(2);
     await expect(book.whenApplied(9, 10)).rejects.toMatchObject({ code: 'AUCTION_NOT_APPLIED' });
     expect(() => book.inputs(9)).toThrow(/inputs need height 8/);
   });
