@@ -58,8 +58,11 @@ export interface NodeAuction {
   admission(tx: TxEnvelope): { code: 'INVALID_TX'; message: string } | undefined;
   /** Gossip admission of an auction-namespace transaction: stateless checks only. */
   gossipCheck(tx: TxEnvelope): AdmitResult | undefined;
-  /** The proposer's reap: auction transactions capped per block, reveals first. */
-  capReap(txs: TxEnvelope[]): TxEnvelope[];
+  /**
+   * The proposer's reap: auction transactions capped per block, reveals first. Ones that can never be
+   * valid again (window passed, nonce used) are left out and handed to `drop` (the mempool forgets them).
+   */
+  capReap(txs: TxEnvelope[], drop?: (tx: TxEnvelope, why: string) => void): TxEnvelope[];
   /** A block committed: apply it to the book (in order, after any replay). */
   committed(block: Block): void;
   /** Resolves once the book has applied `height` (waits as long as it takes; rejects on stop). */
@@ -132,6 +135,30 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     maxPendingBytes: setup.lane.maxPendingBytes,
   };
 
+  /** Why an auction transaction can never go in a block again (cheap: decode, no signatures). */
+  function stale(tx: TxEnvelope): string | undefined {
+    let t: ReturnType<typeof decodeAuctionTx>;
+    try {
+      t = decodeAuctionTx(tx.payload);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    const next = book.appliedHeight() + 1;
+    const p = setup!.params;
+    switch (t.kind) {
+      case 'commit':
+        return next > t.commit.slot - p.commitOffset ? 'commit window passed' : undefined;
+      case 'reveal':
+        return next > t.reveal.slot - p.revealOffset ? 'reveal window passed' : undefined;
+      case 'deposit':
+        return t.deposit.nonce < book.info().nextDepositNonce ? 'deposit nonce used' : undefined;
+      case 'withdraw':
+        return t.withdraw.nonce < book.account(t.withdraw.account).withdrawNonce
+          ? 'withdraw nonce used'
+          : undefined;
+    }
+  }
+
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function applyOne(block: Block): Promise<void> {
@@ -200,7 +227,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         return { ok: false, code: 'INVALID_TX', message: errorMessage(err), retryable: false };
       }
     },
-    capReap(txs) {
+    capReap(txs, drop) {
       let first = -1;
       let end = -1;
       for (let i = 0; i < txs.length; i++) {
@@ -209,7 +236,11 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         end = i + 1;
       }
       if (first < 0) return txs;
-      const lane = txs.slice(first, end);
+      const lane = txs.slice(first, end).filter((t) => {
+        const why = stale(t);
+        if (why !== undefined) drop?.(t, why);
+        return why === undefined;
+      });
       const reveals = lane.filter((t) => t.payload[0] === REVEAL_TAG);
       const others = lane.filter((t) => t.payload[0] !== REVEAL_TAG);
       const kept = [...reveals, ...others].slice(0, setup.lane.maxTxsPerBlock);

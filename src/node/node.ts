@@ -18,7 +18,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
 import type { AuctionReadView } from '../auction/index.ts';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
-import { blockHash } from '../codec/index.ts';
+import { blockHash, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
@@ -423,7 +423,8 @@ export class OrdoNode {
           auction === undefined
             ? mempool
             : {
-                reap: (l) => auction.capReap(mempool.reap(l)),
+                reap: (l) =>
+                  auction.capReap(mempool.reap(l), (tx, why) => mempool.invalidate(txHash(tx), why)),
                 stats: () => mempool.stats(),
                 get: (h) => mempool.get(h),
               },
