@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { makeGenesis } from '../src/config/index.ts';
+import { demoAuction, makeGenesis } from '../src/config/index.ts';
 import { homePaths, initHome } from '../src/node/index.ts';
 import { loadOrCreateIdentity } from '../src/p2p/index.ts';
 import { testnetRollups } from './setup.ts';
@@ -56,10 +56,12 @@ export async function composeInit(o: ComposeInitOptions): Promise<boolean> {
       },
     }).publicKey;
   }
+  const rollups = testnetRollups(4);
   const genesis = makeGenesis({
     chainId: o.chainId,
     validators: nodes.map((n) => ({ name: n.id, publicKey: n.publicKey })),
-    rollups: testnetRollups(4),
+    rollups,
+    auction: demoAuction(rollups),
   });
   const text = `${JSON.stringify(genesis, null, 2)}\n`;
   for (const n of nodes) writeFileSync(homePaths(n.home).genesis, text);

@@ -10,7 +10,14 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { demoAlloc, demoRollups, type Genesis, makeGenesis, type RollupConfig } from '../src/config/index.ts';
+import {
+  demoAlloc,
+  demoAuction,
+  demoRollups,
+  type Genesis,
+  makeGenesis,
+  type RollupConfig,
+} from '../src/config/index.ts';
 import { OrdoError } from '../src/errors.ts';
 import { homePaths, initHome } from '../src/node/index.ts';
 import { loadOrCreateIdentity } from '../src/p2p/index.ts';
@@ -194,12 +201,14 @@ export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
     });
     n.publicKey = r.publicKey;
   }
+  const rollups = testnetRollups(o.rollups);
   const genesis = makeGenesis({
     chainId,
     validators: nodes
       .filter((n) => n.role === 'validator')
       .map((n) => ({ name: n.id, publicKey: n.publicKey })),
-    rollups: testnetRollups(o.rollups),
+    rollups,
+    auction: demoAuction(rollups),
   });
   const text = `${JSON.stringify(genesis, null, 2)}\n`;
   writeFileSync(join(dir, 'genesis.json'), text);

@@ -41,6 +41,16 @@ export type AuctionErrorCode =
   | 'AUCTION_OUT_OF_WINDOW'
   /** A field of a commit or reveal is malformed (length, range). */
   | 'AUCTION_MALFORMED'
+  /** A deposit or withdrawal whose nonce is not the next one (already used, or too far ahead). */
+  | 'AUCTION_BAD_NONCE'
+  /** A commit beyond maxBidsPerBidder for its bidder and slot. */
+  | 'AUCTION_TOO_MANY_BIDS'
+  /** A commit or reveal already included (the same commitment twice). */
+  | 'AUCTION_DUPLICATE'
+  /** The auction state has not applied a height yet (a bounded wait ran out). */
+  | 'AUCTION_NOT_APPLIED'
+  /** The persisted auction state cannot be read back, or a block is applied out of order. */
+  | 'AUCTION_STATE_INVALID'
   /** A ledger event that needs more funds than the account has available. */
   | 'LEDGER_INSUFFICIENT_FUNDS'
   /** A ledger event with a zero, negative or out-of-range amount. */

@@ -1,9 +1,10 @@
 /**
  * Public surface of the auction (docs/auction.md): sealed-bid, second-price, per-slot top-of-block.
- * Pure parts only, so far: parameters, commit–reveal rules and signatures (commit-reveal.ts), bid
- * validity and deterministic resolution with pricing and the proceeds split (resolve.ts), the deposit
- * ledger (ledger.ts) and the published outcome with its auction_hash (outcome.ts). The wiring into
- * ingress, the builder's `AuctionSource` and the node is not built yet.
+ * The pure parts: parameters, commit–reveal rules and signatures (commit-reveal.ts), bid validity and
+ * deterministic resolution with pricing and the proceeds split (resolve.ts), the deposit ledger
+ * (ledger.ts), the published outcome with its auction_hash (outcome.ts); the seams (book.ts, view.ts);
+ * and the state machine over committed blocks with its persistence (state.ts, configured by setup.ts).
+ * The builder's source is src/builder/auction-source.ts; the node wiring src/node/auction.ts.
  */
 export * from './accounts.ts';
 export * from './book.ts';
@@ -13,4 +14,6 @@ export * from './ledger.ts';
 export * from './outcome.ts';
 export * from './params.ts';
 export * from './resolve.ts';
+export * from './setup.ts';
+export * from './state.ts';
 export * from './view.ts';

@@ -12,7 +12,7 @@
  * `apply` checks an event completely before it changes anything: an event it refuses (AuctionError with
  * a LEDGER_* code) leaves the ledger as it was.
  */
-import { latin1Key, toHex } from '../crypto/index.ts';
+import { fromHex, latin1Key, toHex } from '../crypto/index.ts';
 import { AuctionError } from './errors.ts';
 import { MAX_AMOUNT } from './params.ts';
 
@@ -57,6 +57,21 @@ export interface LedgerOptions {
   forfeitSink: Uint8Array;
 }
 
+/**
+ * The whole ledger as plain JSON (amounts as decimal strings, keys as hex), for the book's per-height
+ * persistence; `Ledger.restore` rebuilds an identical ledger from it.
+ */
+export interface LedgerSnapshot {
+  /** [account, available, locked, pendingWithdrawal], in first-seen order. */
+  accounts: [string, string, string, string][];
+  /** [slot, commitment, account, bond, bid], in creation order. */
+  locks: [number, string, string, string, string][];
+  /** [account, amount, unlockAt], in request order. */
+  pending: [string, string, number][];
+  supplied: string;
+  paidOut: string;
+}
+
 interface Account extends AccountView {
   key: Uint8Array;
 }
@@ -96,6 +111,11 @@ export class Ledger {
       : { available: a.available, locked: a.locked, pendingWithdrawal: a.pendingWithdrawal };
   }
 
+  /** True once the ledger has seen the account (funded, credited or debited). */
+  known(key: Uint8Array): boolean {
+    return this.#accounts.has(latin1Key(key));
+  }
+
   /** Money in (funded + deposited), money out (paid withdrawals), and what the accounts hold. */
   totals(): { supplied: bigint; paidOut: bigint; held: bigint; locks: number; pending: number } {
     let held = 0n;
@@ -117,6 +137,59 @@ export class Ledger {
         view: { available: a.available, locked: a.locked, pendingWithdrawal: a.pendingWithdrawal },
       }))
       .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  }
+
+  /** The ledger as JSON-safe data (see LedgerSnapshot). */
+  snapshot(): LedgerSnapshot {
+    const hexOf = (k: string) => toHex(Buffer.from(k, 'latin1'));
+    return {
+      accounts: [...this.#accounts.values()].map((a) => [
+        toHex(a.key),
+        String(a.available),
+        String(a.locked),
+        String(a.pendingWithdrawal),
+      ]),
+      locks: [...this.#locks.entries()].map(([k, l]) => [
+        l.slot,
+        hexOf(k.slice(k.indexOf(':') + 1)),
+        hexOf(l.account),
+        String(l.bond),
+        String(l.bid),
+      ]),
+      pending: this.#pending.map((p) => [hexOf(p.account), String(p.amount), p.unlockAt]),
+      supplied: String(this.#supplied),
+      paidOut: String(this.#paidOut),
+    };
+  }
+
+  /** A ledger equal to the one `snap` was taken from. */
+  static restore(opts: LedgerOptions, snap: LedgerSnapshot): Ledger {
+    const l = new Ledger(opts);
+    for (const [key, available, locked, pending] of snap.accounts) {
+      const k = fromHex(key);
+      l.#accounts.set(latin1Key(k), {
+        key: k,
+        available: BigInt(available),
+        locked: BigInt(locked),
+        pendingWithdrawal: BigInt(pending),
+      });
+    }
+    for (const [slot, commitment, account, bond, bid] of snap.locks) {
+      l.#locks.set(lockKey(slot, fromHex(commitment)), {
+        account: latin1Key(fromHex(account)),
+        slot,
+        bond: BigInt(bond),
+        bid: BigInt(bid),
+      });
+    }
+    l.#pending = snap.pending.map(([account, amount, unlockAt]) => ({
+      account: latin1Key(fromHex(account)),
+      amount: BigInt(amount),
+      unlockAt,
+    }));
+    l.#supplied = BigInt(snap.supplied);
+    l.#paidOut = BigInt(snap.paidOut);
+    return l;
   }
 
   /** Applies one event, or throws AuctionError (LEDGER_*) and changes nothing. */

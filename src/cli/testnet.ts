@@ -24,7 +24,7 @@ import {
   type TestnetState,
   testnetRollups,
 } from '../../testnet/index.ts';
-import { makeGenesis } from '../config/index.ts';
+import { demoAuction, makeGenesis } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import { homePaths } from '../node/index.ts';
 import { loadOrCreateIdentity } from '../p2p/index.ts';
@@ -402,10 +402,12 @@ function genesisCommand(a: ReturnType<typeof parse>): number {
       throw new UsageError(`--validator must be NAME=PUBKEY (64 hex characters), got "${v}"`, USAGE);
     return { name: m[1]!, publicKey: m[2]!.toLowerCase() };
   });
+  const rollups = testnetRollups(intArg(a, 'rollups', 4, USAGE, 3, 64));
   const g = makeGenesis({
     chainId: strArg(a, 'chain-id') ?? 'ordo-testnet',
     validators,
-    rollups: testnetRollups(intArg(a, 'rollups', 4, USAGE, 3, 64)),
+    rollups,
+    auction: demoAuction(rollups),
   });
   writeFileSync(out, `${JSON.stringify(g, null, 2)}\n`);
   process.stdout.write(

@@ -46,3 +46,13 @@ export function demoAuctionSeed(i: number): Uint8Array {
 export function demoDepositAuthoritySeed(): Uint8Array {
   return sha256(new TextEncoder().encode('ordo-demo-auction-deposit-authority'));
 }
+
+/** ed25519 seed of the testnet's auction forfeit sink (`auction.forfeitSink`); local devnets only. */
+export function demoForfeitSinkSeed(): Uint8Array {
+  return sha256(new TextEncoder().encode('ordo-demo-auction-forfeit-sink'));
+}
+
+/** ed25519 seed of the testnet treasury of rollup `namespace` (`auction.rollups[].treasury`). */
+export function demoTreasurySeed(namespace: number): Uint8Array {
+  return sha256(new TextEncoder().encode(`ordo-demo-auction-treasury-${namespace}`));
+}

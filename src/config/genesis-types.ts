@@ -1,7 +1,8 @@
 /**
  * The genesis document's shape (JSON file `genesis.json`): chain id, validator set and the rollup
- * registry. Validation lives in src/config/genesis.ts; this file is types only so that every component
- * can refer to the registry without importing the loader.
+ * registry, and the MEV auction's section (docs/auction.md "Genesis"). Validation lives in
+ * src/config/genesis.ts; this file is types only so that every component can refer to the registry
+ * without importing the loader.
  */
 import type { RollupKind } from '../types.ts';
 
@@ -36,9 +37,57 @@ export interface RollupConfig {
   alloc?: GenesisAccount[];
 }
 
+/** One rollup's auction settings: the least a winning bid pays and who receives the proceeds. */
+export interface GenesisAuctionRollup {
+  namespace: number;
+  /** Decimal string (u64). */
+  reservePrice: string;
+  /** ed25519 public key, hex (64 chars): the ledger account credited with this rollup's proceeds. */
+  treasury: string;
+}
+
+/** An auction ledger account funded at genesis. */
+export interface GenesisAuctionAccount {
+  /** ed25519 public key, hex (64 chars). */
+  account: string;
+  /** Decimal string (u64). */
+  balance: string;
+}
+
+/** The auction lane of the mempool (its own caps). */
+export interface GenesisAuctionLane {
+  maxPendingTxs?: number;
+  maxPendingBytes?: number;
+  /** Auction transactions a proposer puts in one block at most. */
+  maxTxsPerBlock?: number;
+}
+
+/**
+ * The MEV auction (issue #23, docs/auction.md): absent or `enabled: false` = no auction (header
+ * auctionHash kind 0, the auction namespace refused). Parameters left out take DEFAULT_AUCTION_PARAMS.
+ */
+export interface GenesisAuction {
+  enabled: boolean;
+  commitOffset?: number;
+  commitHorizon?: number;
+  revealOffset?: number;
+  maxBidsPerBidder?: number;
+  withdrawDelay?: number;
+  /** Decimal string (u64). */
+  forfeitFee?: string;
+  /** ed25519 public key, hex: the only key whose deposits the ledger credits. */
+  depositAuthority: string;
+  /** ed25519 public key, hex: the account credited with forfeited commit bonds. */
+  forfeitSink: string;
+  rollups?: GenesisAuctionRollup[];
+  accounts?: GenesisAuctionAccount[];
+  lane?: GenesisAuctionLane;
+}
+
 export interface Genesis {
   chainId: string;
   genesisTimeMs: number;
   validators: GenesisValidator[];
   rollups: RollupConfig[];
+  auction?: GenesisAuction;
 }

@@ -1,14 +1,106 @@
+/**
+ * The genesis file: its schema (chain id, validators, the rollup registry, the auction section), loading,
+ * the canonical hash peers compare, and the devnet geneses `ordo init` / the testnet write.
+ */
 import { z } from 'zod';
-import { LIMITS } from '../codec/index.ts';
-import { fromHex, sha256 } from '../crypto/index.ts';
+import {
+  type AuctionLaneLimits,
+  type AuctionSetup,
+  auctionParams,
+  DEFAULT_AUCTION_LANE,
+  DEFAULT_AUCTION_PARAMS,
+  MAX_AMOUNT,
+} from '../auction/index.ts';
+import { AUCTION_NAMESPACE, LIMITS } from '../codec/index.ts';
+import { fromHex, publicKeyFromSeed, sha256, toHex } from '../crypto/index.ts';
 import type { ValidatorSet } from '../types.ts';
-import type { Genesis, RollupConfig } from './genesis-types.ts';
+import {
+  DEMO_AUCTION_BIDDERS,
+  demoAuctionSeed,
+  demoDepositAuthoritySeed,
+  demoForfeitSinkSeed,
+  demoTreasurySeed,
+} from './demo-accounts.ts';
+import type { Genesis, GenesisAuction, RollupConfig } from './genesis-types.ts';
 import { parseOrThrow, readJsonFile } from './schema-error.ts';
 
 export type { Genesis, RollupConfig } from './genesis-types.ts';
 
 const hex32 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 32 bytes as 64 hex characters');
 const decimal = z.string().regex(/^[0-9]{1,78}$/, 'expected a non-negative decimal integer string');
+
+/** A u64 as a decimal string (auction amounts). */
+const u64Decimal = z
+  .string()
+  .regex(/^[0-9]{1,20}$/, 'expected a decimal integer string (u64)')
+  .refine((v) => BigInt(v) <= MAX_AMOUNT, 'must be at most 2^64 - 1');
+
+const auctionSchema = z
+  .object({
+    enabled: z.boolean(),
+    commitOffset: z.number().int().min(2).max(1_000_000).optional(),
+    commitHorizon: z.number().int().min(0).max(1_000_000).optional(),
+    revealOffset: z.number().int().min(1).max(1_000_000).optional(),
+    maxBidsPerBidder: z.number().int().min(1).max(1_000).optional(),
+    withdrawDelay: z.number().int().min(1).max(1_000_000).optional(),
+    forfeitFee: u64Decimal.optional(),
+    depositAuthority: hex32,
+    forfeitSink: hex32,
+    rollups: z
+      .array(
+        z
+          .object({
+            namespace: z.number().int().min(1).max(0xffff_ffff),
+            reservePrice: u64Decimal,
+            treasury: hex32,
+          })
+          .strict(),
+      )
+      .max(1024)
+      .optional(),
+    accounts: z
+      .array(z.object({ account: hex32, balance: u64Decimal }).strict())
+      .max(100_000)
+      .optional(),
+    lane: z
+      .object({
+        maxPendingTxs: z.number().int().min(1).max(10_000_000).optional(),
+        maxPendingBytes: z
+          .number()
+          .int()
+          .min(LIMITS.maxAuctionTxBytes)
+          .max(4 * 1024 * 1024 * 1024)
+          .optional(),
+        maxTxsPerBlock: z.number().int().min(1).max(1_000_000).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const commitOffset = a.commitOffset ?? DEFAULT_AUCTION_PARAMS.commitOffset;
+    const revealOffset = a.revealOffset ?? DEFAULT_AUCTION_PARAMS.revealOffset;
+    if (commitOffset <= revealOffset) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['commitOffset'],
+        message: `must exceed auction.revealOffset (${revealOffset}): the reveal window would be empty`,
+      });
+    }
+    const seenNs = new Set<number>();
+    (a.rollups ?? []).forEach((r, i) => {
+      if (seenNs.has(r.namespace))
+        ctx.addIssue({ code: 'custom', path: ['rollups', i, 'namespace'], message: 'duplicate namespace' });
+      seenNs.add(r.namespace);
+    });
+    const seenAcct = new Set<string>();
+    (a.accounts ?? []).forEach((x, i) => {
+      const k = x.account.toLowerCase();
+      if (seenAcct.has(k))
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'account'], message: 'duplicate account' });
+      seenAcct.add(k);
+    });
+  });
 
 const accountSchema = z.object({ address: z.string().min(1), balance: decimal }).strict();
 
@@ -80,6 +172,7 @@ export const genesisSchema = z
       .min(1)
       .max(LIMITS.maxValidators),
     rollups: z.array(rollupSchema).min(1).max(1024),
+    auction: auctionSchema.optional(),
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -103,6 +196,20 @@ export const genesisSchema = z
         ctx.addIssue({ code: 'custom', path: ['rollups', i, 'name'], message: 'duplicate rollup name' });
       ns.add(r.namespace);
       names.add(r.name);
+      if (r.namespace === AUCTION_NAMESPACE)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollups', i, 'namespace'],
+          message: `namespace ${AUCTION_NAMESPACE} is reserved for auction transactions`,
+        });
+    });
+    (g.auction?.rollups ?? []).forEach((r, i) => {
+      if (!ns.has(r.namespace))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auction', 'rollups', i, 'namespace'],
+          message: 'not a namespace of the rollup registry (genesis.rollups)',
+        });
     });
   });
 
@@ -186,6 +293,8 @@ export function makeGenesis(opts: {
   validators: { name: string; publicKey: string; votingPower?: number }[];
   rollups: RollupConfig[];
   genesisTimeMs?: number;
+  /** The auction section (absent: no auction). */
+  auction?: GenesisAuction;
 }): Genesis {
   return validateGenesis({
     chainId: opts.chainId,
@@ -196,5 +305,72 @@ export function makeGenesis(opts: {
       votingPower: v.votingPower ?? 1,
     })),
     rollups: opts.rollups,
+    ...(opts.auction !== undefined ? { auction: opts.auction } : {}),
   });
+}
+
+/**
+ * The auction as the node runs it, from genesis' `auction` section: undefined when the section is
+ * absent or `enabled: false`. Defaults from DEFAULT_AUCTION_PARAMS and DEFAULT_AUCTION_LANE; every
+ * genesis rollup gets a reserve (0 when not listed) and a treasury (the forfeit sink when not listed).
+ */
+export function auctionSetupOf(g: Genesis): AuctionSetup | undefined {
+  const a = g.auction;
+  if (a === undefined || !a.enabled) return undefined;
+  const params = auctionParams({
+    ...(a.commitOffset !== undefined ? { commitOffset: a.commitOffset } : {}),
+    ...(a.commitHorizon !== undefined ? { commitHorizon: a.commitHorizon } : {}),
+    ...(a.revealOffset !== undefined ? { revealOffset: a.revealOffset } : {}),
+    ...(a.maxBidsPerBidder !== undefined ? { maxBidsPerBidder: a.maxBidsPerBidder } : {}),
+    ...(a.withdrawDelay !== undefined ? { withdrawDelay: a.withdrawDelay } : {}),
+    ...(a.forfeitFee !== undefined ? { forfeitFee: BigInt(a.forfeitFee) } : {}),
+  });
+  const forfeitSink = fromHex(a.forfeitSink);
+  const listed = new Map((a.rollups ?? []).map((r) => [r.namespace, r]));
+  const reserves = new Map<number, bigint>();
+  const treasuries = new Map<number, Uint8Array>();
+  for (const r of g.rollups) {
+    const l = listed.get(r.namespace);
+    reserves.set(r.namespace, l === undefined ? 0n : BigInt(l.reservePrice));
+    treasuries.set(r.namespace, l === undefined ? forfeitSink : fromHex(l.treasury));
+  }
+  const lane: AuctionLaneLimits = { ...DEFAULT_AUCTION_LANE, ...(a.lane ?? {}) };
+  return {
+    chainId: g.chainId,
+    params,
+    depositAuthority: fromHex(a.depositAuthority),
+    forfeitSink,
+    reserves,
+    treasuries,
+    accounts: (a.accounts ?? []).map((x) => ({ account: fromHex(x.account), balance: BigInt(x.balance) })),
+    lane,
+  };
+}
+
+/** Balance of each demo auction bidder in the devnet genesis. */
+export const DEMO_AUCTION_BALANCE = '1000000000';
+/** Reserve price of every rollup in the devnet genesis. */
+export const DEMO_RESERVE_PRICE = '100';
+
+/**
+ * The devnet auction section (`ordo init`, the local and compose testnets): enabled, the
+ * DEMO_AUCTION_BIDDERS demo bidders funded, the demo deposit authority, a demo forfeit sink and one demo
+ * treasury per rollup, reserve price 100 everywhere. Keys derive from public labels: devnets only.
+ */
+export function demoAuction(rollups: readonly { namespace: number }[]): GenesisAuction {
+  const key = (seed: Uint8Array) => toHex(publicKeyFromSeed(seed));
+  return {
+    enabled: true,
+    depositAuthority: key(demoDepositAuthoritySeed()),
+    forfeitSink: key(demoForfeitSinkSeed()),
+    rollups: rollups.map((r) => ({
+      namespace: r.namespace,
+      reservePrice: DEMO_RESERVE_PRICE,
+      treasury: key(demoTreasurySeed(r.namespace)),
+    })),
+    accounts: Array.from({ length: DEMO_AUCTION_BIDDERS }, (_, i) => ({
+      account: key(demoAuctionSeed(i)),
+      balance: DEMO_AUCTION_BALANCE,
+    })),
+  };
 }

@@ -1,11 +1,13 @@
 /**
  * Creating a node home (the layout of home.ts): a validator key (mode 0600), a validated config file,
- * and unless a genesis file is given a single-validator devnet genesis with the three demo rollups.
+ * and unless a genesis file is given a single-validator devnet genesis with the demo rollups and the
+ * demo auction (docs/auction.md "Genesis").
  * Used by `ordo init` (src/cli/init.ts) and by the local testnet tooling (testnet/setup.ts).
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import {
   demoAlloc,
+  demoAuction,
   demoRollups,
   loadGenesis,
   makeGenesis,
@@ -39,10 +41,12 @@ export function initHome(o: InitOptions): { publicKey: string } {
     loadGenesis(o.genesisFile);
     copyFileSync(o.genesisFile, p.genesis);
   } else {
+    const rollups = demoRollups(demoAlloc());
     const genesis = makeGenesis({
       chainId: o.chainId ?? 'ordo-devnet',
       validators: [{ name: o.moniker ?? 'node0', publicKey, votingPower: 1 }],
-      rollups: demoRollups(demoAlloc()),
+      rollups,
+      auction: demoAuction(rollups),
     });
     writeFileSync(p.genesis, `${JSON.stringify(genesis, null, 2)}\n`);
   }

@@ -16,8 +16,9 @@
 import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
+import type { AuctionReadView } from '../auction/index.ts';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
-import { blockHash } from '../codec/index.ts';
+import { blockHash, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
 import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
@@ -47,6 +48,7 @@ import { RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
+import { createNodeAuction, type NodeAuction } from './auction.ts';
 import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
@@ -100,6 +102,8 @@ export class OrdoNode {
   #rpc: RpcServer | undefined;
   #ingress: Ingress | undefined;
   #ethRpc: EthRpc | undefined;
+  /** The MEV auction (issue #23); undefined when genesis does not enable it. */
+  #auction: NodeAuction | undefined;
   #headListeners = new Set<(height: number) => void>();
   /** Highest height executed and pre-confirmed (rule 6: adapters hand out executed heights only). */
   #executedHeight = 0;
@@ -179,6 +183,11 @@ export class OrdoNode {
     return this.#bundlePool;
   }
 
+  /** The auction's read side (RPC, dashboard); undefined when genesis does not enable the auction. */
+  get auction(): AuctionReadView | undefined {
+    return this.#auction?.book;
+  }
+
   get height(): number {
     return this.#store?.height() ?? 0;
   }
@@ -234,6 +243,27 @@ export class OrdoNode {
     this.#executor = executor;
     this.#started.push({ name: 'executor', stop: () => executor.stop() });
     const executed = new Set(executor.executedNamespaces());
+    // 2a. auction (issue #23): the book and the builder's auction source; gates execution (src/node/auction.ts).
+    const auction = await createNodeAuction({
+      genesis,
+      store,
+      executor,
+      executedHeight: () => this.#executedHeight,
+      onExecuted: (l) => {
+        this.#execListeners.add(l);
+        return () => this.#execListeners.delete(l);
+      },
+      logger: root,
+      registry,
+      onFatal: (err) => {
+        this.#fatal ??= err instanceof Error ? err.message : String(err);
+        this.#opts.onFatal?.(err);
+      },
+    });
+    this.#auction = auction;
+    if (auction !== undefined) this.#started.push({ name: 'auction', stop: () => auction.stop() });
+    // The auction lane is a mempool/ingress lane only: the executor, bundle pool and adapter never see it.
+    const laneRollups = auction === undefined ? genesis.rollups : [...genesis.rollups, auction.lane];
     // 2b. pre-confirmations: signed after each executed block, before the executor resolves it.
     const preconf = new Preconfirmer({
       chainId: genesis.chainId,
@@ -262,7 +292,7 @@ export class OrdoNode {
     // (sender recovered): that answer is used once for the very same payload, synchronously next.
     let preclassified: { payload: Uint8Array; sender: string; nonce: bigint } | undefined;
     const mempool = createMempool({
-      rollups: genesis.rollups,
+      rollups: laneRollups,
       limits: {
         maxTotalTxs: config.mempool.maxTotalTxs,
         maxTotalBytes: config.mempool.maxTotalBytes,
@@ -343,7 +373,7 @@ export class OrdoNode {
     // 5. transaction gossip: RPC-admitted txs go out in batches; received batches go through admission.
     const gossip = new TxGossip({
       network,
-      admit: (tx) => mempool.add(tx, 'gossip'),
+      admit: (tx) => auction?.gossipCheck(tx) ?? mempool.add(tx, 'gossip'),
       maxTxs: config.p2p.txBatchMaxTxs,
       maxBytes: config.p2p.txBatchMaxBytes,
       flushMs: config.p2p.txBatchFlushMs,
@@ -362,14 +392,15 @@ export class OrdoNode {
     // 5b. ingress: the one door for JSON-RPC, gRPC and in-process submissions (check, admit, gossip).
     const submissions = createSubmissionTracker({ registry });
     const ingress = createIngress({
-      rollups: genesis.rollups,
+      rollups: laneRollups,
       mempool,
       gossip,
       bundles: bundlePool,
       bundleGossip,
       submissions,
       // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
-      admission: (tx) => this.#ethRpc?.admission(tx),
+      // Auction transactions: decode + the book's check (windows, commits, nonces, funds).
+      admission: (tx) => auction?.admission(tx) ?? this.#ethRpc?.admission(tx),
       registry,
       logger: root,
     });
@@ -387,7 +418,17 @@ export class OrdoNode {
       store,
       source: createBlockBuilder({
         rollups: genesis.rollups,
-        mempool,
+        // The auction lane: at most auction.lane.maxTxsPerBlock per block, reveals first.
+        mempool:
+          auction === undefined
+            ? mempool
+            : {
+                reap: (l) =>
+                  auction.capReap(mempool.reap(l), (tx, why) => mempool.invalidate(txHash(tx), why)),
+                stats: () => mempool.stats(),
+                get: (h) => mempool.get(h),
+              },
+        ...(auction !== undefined ? { auction: auction.source } : {}),
         bundles: bundlePool,
         results: executorResults(executor),
         registry,
@@ -429,6 +470,8 @@ export class OrdoNode {
     });
     this.#consensus = consensus;
     consensus.onCommit((block, cert) => {
+      // Before execution is scheduled: the book applies h, then the gate lets the executor run h.
+      auction?.committed(block);
       submissions.committed(block.txs);
       // Idempotent after onDecided; covers blocks that arrive by sync.
       bundlePool.onCommit(block);
@@ -503,7 +546,8 @@ export class OrdoNode {
       logger: child('rpc'),
       health: { live: () => health.live(), ready: () => health.ready() },
     });
-    registerMethods(rpc, {
+    // A variable, not a literal: `auction` joins the RPC's deps when ordo_getAuction* land (auc-edge).
+    const rpcDeps = {
       genesis,
       nodeId: this.#peerId,
       moniker: config.node.moniker,
@@ -515,8 +559,10 @@ export class OrdoNode {
       bundles: bundlePool,
       bundleSimulator: executor,
       maxSubmitBatch: config.rpc.maxBatchRequests,
-      onCommit: (l) => this.onCommit(l),
-    });
+      onCommit: (l: (height: number) => void) => this.onCommit(l),
+      auction: auction?.book,
+    };
+    registerMethods(rpc, rpcDeps);
     ethRpc.mount(rpc);
     if (this.#opts.adminRpc === true) this.#registerAdmin(rpc, network);
     this.#rpc = rpc;
@@ -606,6 +652,7 @@ export class OrdoNode {
             throw new OrdoError('EXEC_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
           this.#preconf?.committed(h, blockHash(block));
           this.#preconf?.certify(h - 2, block.header.resultsHash);
+          await this.#auction?.gate(h);
           await executor.executeBlock(h, this.#txsByNamespace(block, namespaces), {
             timeMs: block.header.timeMs,
             spans: block.bundles,
@@ -639,6 +686,8 @@ export class OrdoNode {
       .then(() => {
         this.#preconf?.certify(height - 2, block.header.resultsHash);
       })
+      // The auction gate: the executor may not run past the auction state (src/node/auction.ts).
+      .then(() => this.#auction?.gate(height))
       .then(() =>
         executor.executeBlock(block.header.height, byNs, {
           timeMs: block.header.timeMs,

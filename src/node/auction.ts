@@ -1,0 +1,273 @@
+/**
+ * The MEV auction in the node (issue #23, docs/auction.md "Wiring"): created only when genesis enables
+ * it. Holds the book (src/auction state, persisted in the store under `auction`) and the builder's
+ * auction source (src/builder/auction-source.ts), and gives the node what it wires:
+ *
+ * - the auction lane: an extra opaque "rollup" (AUCTION_NAMESPACE, genesis `auction.lane` caps) for the
+ *   mempool and the ingress, whose admission is decode + `book.check` (ingress) or decode + signatures
+ *   (gossip, which may run ahead of or behind this node's state);
+ * - the proposer's view of the mempool: at most `lane.maxTxsPerBlock` auction transactions, reveals first;
+ * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
+ *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
+ *   store holds beyond the persisted book;
+ * - the execution gate: the executor runs block h only once the book has applied and persisted h, so
+ *   the state the source simulates slot h + 1 on (after h) is still there when it needs it, also after
+ *   a crash;
+ * - the source's `simulate`: wait (bounded) until the executor has executed the state height, then
+ *   `executor.simulate(bundle, {height, timeMs})`.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type AuctionState, openAuctionBook, verifyAuctionTxSignatures } from '../auction/index.ts';
+import { type AuctionSourceService, createAuctionSource } from '../builder/index.ts';
+import { AUCTION_NAMESPACE, decodeAuctionTx, LIMITS } from '../codec/index.ts';
+import { auctionSetupOf, type Genesis, type RollupConfig } from '../config/index.ts';
+import { errorMessage, OrdoError } from '../errors.ts';
+import type { Executor } from '../exec/index.ts';
+import type { BlockStore } from '../store/index.ts';
+import type { AdmitResult, Block, TxEnvelope } from '../types.ts';
+
+/** The first byte of an AuctionTx whose body is a reveal (field 2, length-delimited). */
+const REVEAL_TAG = (2 << 3) | 2;
+/** How long the execution gate and the apply loop wait per attempt before logging and trying again. */
+const GATE_WAIT_MS = 500;
+/** Pause between attempts to resolve a committed slot whose resolution is not ready. */
+const RETRY_MS = 100;
+/** Bound on waiting for the executor before simulating a bid's bundle. */
+const SIM_WAIT_MS = 2_000;
+
+export interface NodeAuctionDeps {
+  genesis: Genesis;
+  store: BlockStore;
+  executor: Executor;
+  /** The executor's highest executed height, and a subscription to newly executed heights. */
+  executedHeight(): number;
+  onExecuted(listener: (height: number) => void): () => void;
+  logger: Logger;
+  registry: Registry;
+  /** The book cannot go on (a persistence failure, a block out of order): the node stops. */
+  onFatal(err: unknown): void;
+}
+
+export interface NodeAuction {
+  book: AuctionState;
+  source: AuctionSourceService;
+  /** The auction lane as a registry entry (mempool and ingress only; never the executor or the adapter). */
+  lane: RollupConfig;
+  /** Ingress admission of an auction-namespace transaction (undefined: admit). */
+  admission(tx: TxEnvelope): { code: 'INVALID_TX'; message: string } | undefined;
+  /** Gossip admission of an auction-namespace transaction: stateless checks only. */
+  gossipCheck(tx: TxEnvelope): AdmitResult | undefined;
+  /**
+   * The proposer's reap: auction transactions capped per block, reveals first. Ones that can never be
+   * valid again (window passed, nonce used) are left out and handed to `drop` (the mempool forgets them).
+   */
+  capReap(txs: TxEnvelope[], drop?: (tx: TxEnvelope, why: string) => void): TxEnvelope[];
+  /** A block committed: apply it to the book (in order, after any replay). */
+  committed(block: Block): void;
+  /** Resolves once the book has applied `height` (waits as long as it takes; rejects on stop). */
+  gate(height: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuction | undefined> {
+  const setup = auctionSetupOf(deps.genesis);
+  if (setup === undefined) return undefined;
+  const log = deps.logger.child({ module: 'auction' });
+  const { store, executor } = deps;
+  const book = await openAuctionBook({
+    setup,
+    kv: store.sub('auction'),
+    registry: deps.registry,
+    logger: deps.logger,
+  });
+  let stopping = false;
+
+  function waitExecuted(height: number, timeoutMs: number): Promise<void> {
+    if (deps.executedHeight() >= height) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = deps.onExecuted((h) => {
+        if (h < height) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(
+          new OrdoError(
+            'AUCTION_EXEC_NOT_READY',
+            `the executor has executed height ${deps.executedHeight()}, not ${height}, after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+    });
+  }
+
+  const source = createAuctionSource({
+    chainId: setup.chainId,
+    book,
+    rollups: deps.genesis.rollups,
+    simulate: async (stateHeight, bundle, timeMs) => {
+      await waitExecuted(stateHeight, SIM_WAIT_MS);
+      return executor.simulate(bundle, { height: stateHeight, timeMs });
+    },
+    blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
+    onMismatch: (height, mine, committed) =>
+      log.error(
+        {
+          height,
+          mine: Buffer.from(mine).toString('hex'),
+          committed: Buffer.from(committed).toString('hex'),
+        },
+        "committed auction_hash differs from this node's resolution of the slot; settling the committed block with this node's resolution",
+      ),
+    registry: deps.registry,
+  });
+
+  const lane: RollupConfig = {
+    namespace: AUCTION_NAMESPACE,
+    name: 'auction',
+    kind: 'opaque',
+    weight: 1,
+    maxTxBytes: LIMITS.maxAuctionTxBytes,
+    maxPendingTxs: setup.lane.maxPendingTxs,
+    maxPendingBytes: setup.lane.maxPendingBytes,
+  };
+
+  /** Why an auction transaction can never go in a block again (cheap: decode, no signatures). */
+  function stale(tx: TxEnvelope): string | undefined {
+    let t: ReturnType<typeof decodeAuctionTx>;
+    try {
+      t = decodeAuctionTx(tx.payload);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    const next = book.appliedHeight() + 1;
+    const p = setup!.params;
+    switch (t.kind) {
+      case 'commit':
+        return next > t.commit.slot - p.commitOffset ? 'commit window passed' : undefined;
+      case 'reveal':
+        return next > t.reveal.slot - p.revealOffset ? 'reveal window passed' : undefined;
+      case 'deposit':
+        return t.deposit.nonce < book.info().nextDepositNonce ? 'deposit nonce used' : undefined;
+      case 'withdraw':
+        return t.withdraw.nonce < book.account(t.withdraw.account).withdrawNonce
+          ? 'withdraw nonce used'
+          : undefined;
+    }
+  }
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function applyOne(block: Block): Promise<void> {
+    const h = block.header.height;
+    if (h <= book.appliedHeight()) return;
+    for (let attempt = 0; ; attempt++) {
+      if (stopping) return;
+      let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;
+      try {
+        resolved = await source.resolved(block);
+      } catch (err) {
+        if (attempt % 50 === 49)
+          log.warn({ err, height: h, attempt }, 'auction resolution of a committed slot not ready; retrying');
+        await sleep(RETRY_MS);
+        continue;
+      }
+      await book.apply(block, resolved);
+      return;
+    }
+  }
+
+  let chain: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    chain = chain.then(work).catch((err) => {
+      if (stopping) return;
+      log.fatal({ err }, 'the auction state cannot apply committed blocks');
+      deps.onFatal(err);
+    });
+  };
+
+  // Heights the store committed after the persisted book (a crash between the two): re-apply in order.
+  const from = book.appliedHeight() + 1;
+  const to = store.height();
+  if (from <= to) {
+    log.info({ from, to }, 're-applying committed blocks to the auction state');
+    enqueue(async () => {
+      for (let h = from; h <= to && !stopping; h++) {
+        const block = await store.getBlock(h);
+        if (block === undefined)
+          throw new OrdoError('AUCTION_REPLAY_MISSING_BLOCK', `block ${h} is missing from the store`);
+        await applyOne(block);
+      }
+    });
+  }
+
+  return {
+    book,
+    source,
+    lane,
+    admission(tx) {
+      if (tx.namespace !== AUCTION_NAMESPACE) return undefined;
+      try {
+        book.check(decodeAuctionTx(tx.payload));
+        return undefined;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        return { code: 'INVALID_TX', message: `${code ?? 'AUCTION_MALFORMED'}: ${errorMessage(err)}` };
+      }
+    },
+    gossipCheck(tx) {
+      if (tx.namespace !== AUCTION_NAMESPACE) return undefined;
+      try {
+        verifyAuctionTxSignatures(setup.chainId, decodeAuctionTx(tx.payload), setup.depositAuthority);
+        return undefined;
+      } catch (err) {
+        return { ok: false, code: 'INVALID_TX', message: errorMessage(err), retryable: false };
+      }
+    },
+    capReap(txs, drop) {
+      let first = -1;
+      let end = -1;
+      for (let i = 0; i < txs.length; i++) {
+        if ((txs[i] as TxEnvelope).namespace !== AUCTION_NAMESPACE) continue;
+        if (first < 0) first = i;
+        end = i + 1;
+      }
+      if (first < 0) return txs;
+      const lane = txs.slice(first, end).filter((t) => {
+        const why = stale(t);
+        if (why !== undefined) drop?.(t, why);
+        return why === undefined;
+      });
+      const reveals = lane.filter((t) => t.payload[0] === REVEAL_TAG);
+      const others = lane.filter((t) => t.payload[0] !== REVEAL_TAG);
+      const kept = [...reveals, ...others].slice(0, setup.lane.maxTxsPerBlock);
+      return [...txs.slice(0, first), ...kept, ...txs.slice(end)];
+    },
+    committed(block) {
+      enqueue(() => applyOne(block));
+    },
+    async gate(height) {
+      let waits = 0;
+      for (;;) {
+        if (stopping) throw new OrdoError('SHUTTING_DOWN', 'the node is stopping');
+        try {
+          await book.whenPersisted(height, GATE_WAIT_MS);
+          return;
+        } catch {
+          if (++waits % 10 === 0)
+            log.warn(
+              { height, applied: book.appliedHeight(), waitedMs: waits * GATE_WAIT_MS },
+              'execution waits for the auction state to apply this height',
+            );
+        }
+      }
+    },
+    async stop() {
+      stopping = true;
+      await chain.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The auction end to end on four in-process validators over libp2p on 127.0.0.1 (testnet genesis with
+ * the demo auction, commitOffset raised to 6 so the reveal window spans five blocks): two demo bidders
+ * commit through one node's ingress, reveal once their commits are in, and the slot's block opens rollup
+ * 1 with the winner's bundle; every node's book settles the slot alike (second price to the treasury,
+ * the same auction_hash as the committed header), and a reveal without a commit is refused at admission.
+ * Then one validator is stopped and restarted on its home: its book comes back from the store at the
+ * height it had applied and follows the chain again.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signBid } from '../../../src/auction/index.ts';
+import { AUCTION_NAMESPACE, bundleHash, encodeAuctionTx } from '../../../src/codec/index.ts';
+import { demoAuctionSeed, demoTreasurySeed } from '../../../src/config/index.ts';
+import { bytesEqual, publicKeyFromSeed } from '../../../src/crypto/index.ts';
+import { homePaths } from '../../../src/node/index.ts';
+import { OrdoNode } from '../../../src/node/node.ts';
+import type { AuctionTx, Bundle } from '../../../src/types.ts';
+import { findFreeBasePort, type NetworkLayout, setupNetwork } from '../../../testnet/setup.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ordo-auction-node-'));
+const chainId = 'it-auction';
+let layout: NetworkLayout;
+const nodes: OrdoNode[] = [];
+
+beforeAll(async () => {
+  const basePort = await findFreeBasePort(4);
+  layout = await setupNetwork({
+    dir,
+    validators: 4,
+    fullNodes: 0,
+    rollups: 5,
+    basePort,
+    chainId,
+    config: { log: { level: 'warn' } },
+  });
+  const g = JSON.parse(readFileSync(homePaths(layout.nodes[0]!.home).genesis, 'utf8'));
+  g.auction.commitOffset = 6;
+  const text = `${JSON.stringify(g, null, 2)}\n`;
+  for (const n of layout.nodes) writeFileSync(homePaths(n.home).genesis, text);
+  for (const n of layout.nodes)
+    nodes.push(OrdoNode.load({ home: n.home, logger: pino({ level: 'warn' }), grpcListen: null }));
+  await Promise.all(nodes.map((n) => n.start()));
+}, 120_000);
+
+afterAll(async () => {
+  for (const n of nodes) await n.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until<T>(f: () => T | undefined, ms: number): Promise<T> {
+  for (let i = 0; i < ms / 50; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached');
+}
+
+interface BlockJson {
+  header: { auctionHash: string };
+  txs: { namespace: number; data: string }[];
+  bundles: { bundleHash: string; namespace: number; start: number }[];
+}
+
+const enc = new TextEncoder();
+function bidTxs(i: number, slot: number, amount: number) {
+  const bundle: Bundle = {
+    legs: [{ namespace: 1, txs: [enc.encode(`auction top ${i} ${slot}`)], revertingTxHashes: [] }],
+    atomicity: 'inclusion',
+    minHeight: 0,
+    maxHeight: 0,
+    replacementUuid: new Uint8Array(0),
+    signer: new Uint8Array(0),
+    signature: new Uint8Array(0),
+  };
+  const { commit, reveal } = signBid(chainId, demoAuctionSeed(i), {
+    slot,
+    amount: BigInt(amount),
+    bundleHash: bundleHash(chainId, bundle),
+    salt: new Uint8Array(32).fill(i + 1),
+  });
+  const env = (t: AuctionTx) => ({ namespace: AUCTION_NAMESPACE, payload: encodeAuctionTx(t) });
+  return {
+    bundle,
+    commit: env({ kind: 'commit', commit }),
+    reveal: env({ kind: 'reveal', reveal: { ...reveal, amount, bundle } }),
+  };
+}
+
+describe('auction on a 4-validator network', () => {
+  it('settles a slot alike on every node, the winner at the top of its rollup', async () => {
+    await until(
+      () => (nodes.every((n) => (n.auction?.info().appliedHeight ?? 0) >= 2) ? true : undefined),
+      60_000,
+    );
+    const at = Math.max(...nodes.map((n) => n.height));
+    const slot = at + 9; // commits valid up to slot - 6, reveals in slot - 5 ..= slot - 1
+    const a = bidTxs(0, slot, 5_000);
+    const b = bidTxs(1, slot, 3_000);
+    const door = nodes[1]!.ingress!;
+    // a reveal before its commit is included: refused at admission
+    expect(door.submitTransaction(a.reveal, 'in_process')).toMatchObject({ ok: false, code: 'INVALID_TX' });
+    expect(door.submitTransaction(a.commit, 'in_process')).toMatchObject({ ok: true });
+    expect(door.submitTransaction(b.commit, 'in_process')).toMatchObject({ ok: true });
+    await until(() => (nodes.every((n) => n.auction!.slot(slot)?.commits === 2) ? true : undefined), 60_000);
+    await until(() => (nodes[1]!.auction!.info().appliedHeight >= slot - 6 ? true : undefined), 60_000);
+    expect(door.submitTransaction(a.reveal, 'in_process')).toMatchObject({ ok: true });
+    expect(door.submitTransaction(b.reveal, 'in_process')).toMatchObject({ ok: true });
+    const views = await until(() => {
+      const v = nodes.map((n) => n.auction!.slot(slot));
+      return v.every((x) => x?.resolved === true) ? v : undefined;
+    }, 90_000);
+    const winner = publicKeyFromSeed(demoAuctionSeed(0));
+    for (const v of views) {
+      expect(v).toMatchObject({ commits: 2, reveals: 2, forfeited: 0 });
+      expect(v!.winners).toHaveLength(1);
+      expect(bytesEqual(v!.winners[0]!.bidder, winner)).toBe(true);
+      expect(v!.winners[0]!.price).toBe(3_000n);
+      expect(bytesEqual(v!.auctionHash!, views[0]!.auctionHash!)).toBe(true);
+    }
+    // the committed header carries the same auction_hash; rollup 1's slice opens with the winner's bundle
+    const res = await fetch(nodes[0]!.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_getBlock', params: [slot, true] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const block = ((await res.json()) as { result: BlockJson }).result;
+    expect(block.header.auctionHash).toBe(`0x${Buffer.from(views[0]!.auctionHash!).toString('hex')}`);
+    const top = block.txs.find((t) => t.namespace === 1);
+    expect(top?.data).toBe(`0x${Buffer.from(a.bundle.legs[0]!.txs[0]!).toString('hex')}`);
+    expect(block.bundles.find((s) => s.namespace === 1)).toMatchObject({
+      bundleHash: `0x${Buffer.from(bundleHash(chainId, a.bundle)).toString('hex')}`,
+      start: 0,
+    });
+    for (const n of nodes) {
+      expect(n.auction!.account(winner)).toMatchObject({ available: 1_000_000_000n - 3_000n, locked: 0n });
+      expect(n.auction!.account(publicKeyFromSeed(demoTreasurySeed(1))).available).toBe(3_000n);
+    }
+  }, 240_000);
+
+  it('a restarted validator reloads its book from the store and follows the chain', async () => {
+    const node = nodes[3]!;
+    const before = node.auction!.info().appliedHeight;
+    const winnerView = node.auction!.slot(before);
+    await node.stop();
+    const again = OrdoNode.load({
+      home: layout.nodes[3]!.home,
+      logger: pino({ level: 'warn' }),
+      grpcListen: null,
+    });
+    nodes[3] = again;
+    await again.start();
+    expect(again.auction!.info().appliedHeight).toBeGreaterThanOrEqual(before);
+    expect(again.auction!.slot(before)).toEqual(winnerView);
+    const target = Math.max(...nodes.slice(0, 3).map((n) => n.height)) + 2;
+    await until(() => (again.auction!.info().appliedHeight >= target ? true : undefined), 90_000);
+    const other = nodes[0]!.auction!;
+    await until(() => (other.info().appliedHeight >= target ? true : undefined), 60_000);
+    expect(again.auction!.slot(target)?.auctionHash).toEqual(other.slot(target)?.auctionHash);
+  }, 240_000);
+});

@@ -1,0 +1,108 @@
+/**
+ * The genesis `auction` section (src/config/genesis.ts): the devnet section validates and resolves to
+ * the documented defaults, bad values are refused with an error naming the key, and no rollup may use the
+ * auction's reserved namespace.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUCTION_LANE, DEFAULT_AUCTION_PARAMS } from '../../src/auction/index.ts';
+import { AUCTION_NAMESPACE } from '../../src/codec/index.ts';
+import {
+  auctionSetupOf,
+  DEMO_AUCTION_BIDDERS,
+  demoAuction,
+  demoAuctionSeed,
+  demoDepositAuthoritySeed,
+  demoRollups,
+  type Genesis,
+  validateGenesis,
+} from '../../src/config/index.ts';
+import { bytesEqual, publicKeyFromSeed, toHex } from '../../src/crypto/index.ts';
+
+const rollups = demoRollups();
+const base = {
+  chainId: 'g-test',
+  genesisTimeMs: 0,
+  validators: [{ name: 'v', publicKey: 'ab'.repeat(32), votingPower: 1 }],
+  rollups,
+};
+
+function refusal(g: unknown): string {
+  try {
+    validateGenesis(g);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('genesis auction section', () => {
+  it('the devnet section: 16 funded bidders, the demo authority, reserve 100 everywhere, defaults', () => {
+    const g = validateGenesis({ ...base, auction: demoAuction(rollups) });
+    const s = auctionSetupOf(g)!;
+    expect(s.params).toEqual(DEFAULT_AUCTION_PARAMS);
+    expect(s.lane).toEqual(DEFAULT_AUCTION_LANE);
+    expect(s.accounts).toHaveLength(DEMO_AUCTION_BIDDERS);
+    expect(s.accounts.every((a) => a.balance === 1_000_000_000n)).toBe(true);
+    expect(toHex(s.accounts[3]!.account)).toBe(toHex(publicKeyFromSeed(demoAuctionSeed(3))));
+    expect(bytesEqual(s.depositAuthority, publicKeyFromSeed(demoDepositAuthoritySeed()))).toBe(true);
+    expect([...s.reserves.values()]).toEqual(rollups.map(() => 100n));
+    expect(new Set([...s.treasuries.values()].map(toHex)).size).toBe(rollups.length);
+  });
+
+  it('absent or disabled: no auction', () => {
+    expect(auctionSetupOf(validateGenesis(base))).toBeUndefined();
+    const off = validateGenesis({ ...base, auction: { ...demoAuction(rollups), enabled: false } });
+    expect(auctionSetupOf(off)).toBeUndefined();
+  });
+
+  it('parameters, amounts and lane override the defaults; unlisted rollups get reserve 0', () => {
+    const a = {
+      ...demoAuction(rollups),
+      commitOffset: 4,
+      forfeitFee: '18446744073709551615',
+      rollups: [{ namespace: 2, reservePrice: '7', treasury: 'cd'.repeat(32) }],
+      lane: { maxTxsPerBlock: 16 },
+    };
+    const s = auctionSetupOf(validateGenesis({ ...base, auction: a }) as Genesis)!;
+    expect(s.params.commitOffset).toBe(4);
+    expect(s.params.forfeitFee).toBe((1n << 64n) - 1n);
+    expect(s.reserves.get(2)).toBe(7n);
+    expect(s.reserves.get(1)).toBe(0n);
+    expect(bytesEqual(s.treasuries.get(1)!, s.forfeitSink)).toBe(true);
+    expect(s.lane).toEqual({ ...DEFAULT_AUCTION_LANE, maxTxsPerBlock: 16 });
+  });
+
+  it('refuses bad values, naming the key', () => {
+    const a = demoAuction(rollups);
+    expect(refusal({ ...base, auction: { ...a, commitOffset: 1 } })).toMatch(/auction\.commitOffset/);
+    expect(refusal({ ...base, auction: { ...a, commitOffset: 3, revealOffset: 3 } })).toMatch(
+      /auction\.commitOffset: must exceed auction\.revealOffset/,
+    );
+    expect(refusal({ ...base, auction: { ...a, forfeitFee: '18446744073709551616' } })).toMatch(
+      /auction\.forfeitFee: must be at most 2\^64 - 1/,
+    );
+    expect(refusal({ ...base, auction: { ...a, depositAuthority: '0x12' } })).toMatch(
+      /auction\.depositAuthority/,
+    );
+    expect(
+      refusal({
+        ...base,
+        auction: { ...a, rollups: [{ namespace: 99, reservePrice: '1', treasury: 'cd'.repeat(32) }] },
+      }),
+    ).toMatch(/auction\.rollups\.0\.namespace: not a namespace of the rollup registry/);
+    expect(refusal({ ...base, auction: { ...a, accounts: [a.accounts![0]!, a.accounts![0]!] } })).toMatch(
+      /auction\.accounts\.1\.account: duplicate account/,
+    );
+    expect(refusal({ ...base, auction: { ...a, lane: { maxPendingBytes: 1024 } } })).toMatch(
+      /auction\.lane\.maxPendingBytes/,
+    );
+    expect(refusal({ ...base, auction: { ...a, bogus: 1 } })).toMatch(/bogus/);
+  });
+
+  it('no rollup may use the auction namespace', () => {
+    const bad = [...rollups, { ...rollups[0]!, namespace: AUCTION_NAMESPACE, name: 'sneaky' }];
+    expect(refusal({ ...base, rollups: bad })).toMatch(
+      new RegExp(`rollups\\.${rollups.length}\\.namespace: namespace ${AUCTION_NAMESPACE} is reserved`),
+    );
+  });
+});
