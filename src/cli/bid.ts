@@ -16,7 +16,7 @@
  * against an injectable JSON-RPC caller and clock so it can be tested without a network.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type AuctionParams,
   commitWindow,
@@ -42,6 +42,8 @@ import {
   bundleJson,
   commitParams,
   revealParams,
+  runSearchers,
+  type SearcherReport,
 } from '../loadgen/index.ts';
 import { parseBundle, rpcCall } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
@@ -488,4 +490,62 @@ export async function bidCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   return 0;
+}
+
+/**
+ * `ordo testnet up --searchers N`: the searcher load (src/loadgen/searcher.ts) beside the testnet's
+ * transaction load, until `stop()`; then one summary line and, with a report file, the JSON report next
+ * to it (`<report>.searchers.json`). Bundles use opaque legs when the transaction load already spends the
+ * demo transfer accounts (their nonces would race).
+ */
+export function startTestnetSearchers(o: {
+  urls: string[];
+  searchers: number;
+  rollups: { namespace: number; kind: string }[];
+  load: number;
+  loadNamespaces?: number[];
+  reportFile?: string;
+  out: (line: string) => void;
+}): { stop(): Promise<SearcherReport | undefined> } {
+  const transfer = new Set(o.rollups.filter((r) => r.kind === 'transfer').map((r) => r.namespace));
+  const transferLoaded =
+    o.load > 0 &&
+    (o.loadNamespaces !== undefined ? o.loadNamespaces.some((ns) => transfer.has(ns)) : o.load <= 500);
+  const ac = new AbortController();
+  const run = runSearchers({
+    urls: o.urls,
+    searchers: o.searchers,
+    durationSec: Number.POSITIVE_INFINITY,
+    legs: transferLoaded ? 'opaque' : 'transfer',
+    signal: ac.signal,
+    onStart: (s) =>
+      o.out(
+        `searchers: ${o.searchers} demo bidders bid every slot (${s.legs} bundles) from height ${s.head}`,
+      ),
+    onProgress: (l) => {
+      if (l.elapsedSec % 10 === 0)
+        o.out(
+          `searchers: t=${l.elapsedSec}s head=${l.head} commits ${l.commitsAdmitted}/${l.commitsSent} reveals ${l.revealsAdmitted} slots resolved ${l.slotsResolved} won ${l.won}`,
+        );
+    },
+  }).catch((err: unknown) => {
+    o.out(`searchers: stopped: ${errorMessage(err)}`);
+    return undefined;
+  });
+  return {
+    async stop() {
+      ac.abort();
+      const r = await run;
+      if (r === undefined) return undefined;
+      o.out(
+        `searchers: ${r.commits.admitted} bids admitted (${r.bidsPerSecAdmitted}/s), ${r.slotsResolved} slots resolved, won ${r.outcomes.won}, lost ${r.outcomes.lost}, median price ${r.prices.median}`,
+      );
+      if (o.reportFile !== undefined)
+        writeFileSync(
+          `${o.reportFile.replace(/\.json$/, '')}.searchers.json`,
+          `${JSON.stringify(r, null, 2)}\n`,
+        );
+      return r;
+    },
+  };
 }

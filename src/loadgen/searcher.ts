@@ -132,10 +132,18 @@ export interface SearcherOptions {
   maxAmount?: number;
   /** Demo transfer account indices for the bundles, split among the bidders (default 48..63). */
   bundleAccounts?: number[];
+  /**
+   * `transfer` (default when the network has a transfer rollup): bundles pay from demo transfer accounts;
+   * `opaque`: one opaque leg (use it when a background load also spends the demo transfer accounts,
+   * whose nonces the bidders would race).
+   */
+  legs?: 'transfer' | 'opaque';
   /** Head polling interval (default 100 ms). */
   pollMs?: number;
   random?: () => number;
   onProgress?: (live: SearcherLive) => void;
+  /** Told once the auction's parameters are read, before the first bid. */
+  onStart?: (s: { chainId: string; head: number; legs: 'transfer' | 'opaque' }) => void;
   signal?: AbortSignal;
   /** Inject a JSON-RPC caller (tests); default `rpcCall` round-robin over `urls`. */
   call?: Call;
@@ -217,7 +225,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     throw new RangeError('the auction is not enabled on this network');
   const params = { ...info.params, forfeitFee: BigInt(info.params.forfeitFee) } as AuctionParams;
   const chainId = status.chainId;
-  const transfer = status.rollups.filter((r) => r.kind === 'transfer');
+  const transfer = o.legs === 'opaque' ? [] : status.rollups.filter((r) => r.kind === 'transfer');
   const opaque = status.rollups.find((r) => r.kind === 'opaque');
   const reserves = new Map((info.rollups ?? []).map((r) => [r.namespace, BigInt(r.reservePrice)]));
   const accounts = o.bundleAccounts ?? Array.from({ length: 16 }, (_, i) => 48 + i);
@@ -350,6 +358,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
   };
 
   const deadline = o.durationSec;
+  o.onStart?.({ chainId, head, legs: transfer.length > 0 ? 'transfer' : 'opaque' });
   while (!o.signal?.aborted) {
     const bidding = elapsed() < deadline;
     if (!bidding && open.size === 0) break;
