@@ -10,6 +10,8 @@
  * The bundle enters the commitment only through its hash (the bundles issue owns the Bundle type); the
  * byte layout is the one `bidCommitment` in src/codec/hashing.ts computes from a whole reveal.
  */
+
+import { bundleHash } from '../codec/index.ts';
 import {
   bytesEqual,
   Ed25519Signer,
@@ -18,6 +20,7 @@ import {
   sha256,
   verifySignature,
 } from '../crypto/index.ts';
+import type { BidReveal } from '../types.ts';
 import { AuctionError } from './errors.ts';
 import { type AuctionParams, MAX_AMOUNT } from './params.ts';
 
@@ -110,6 +113,17 @@ export function commitSignBytes(
  */
 export function revealSignBytes(chainId: string, commitment: Uint8Array): Uint8Array {
   return sha256(REVEAL_SIGN_TAG, lp(enc.encode(chainId)), commitment);
+}
+
+/** The body a wire reveal opens (its bundle as the bundle hash, its amount as bigint). */
+export function revealBodyOf(chainId: string, r: BidReveal): RevealBody {
+  return {
+    slot: r.slot,
+    bidder: r.bidder,
+    amount: BigInt(r.amount),
+    bundleHash: bundleHash(chainId, r.bundle),
+    salt: r.salt,
+  };
 }
 
 /** Blocks whose commits for `slot` are valid: [first, last] (empty when last < first or last < 1). */

@@ -16,6 +16,8 @@
 
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
+  AUCTION_NAMESPACE,
+  type AuctionOutcome,
   blockDataHash,
   computeAuctionHash,
   computeDataHash,
@@ -123,7 +125,13 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     };
     take(winners);
     if (txsLeft > 0) take(await bundles.select(height, { maxBytes: bytesLeft, maxTxs: txsLeft }));
-    const reaped = txsLeft > 0 ? opts.mempool.reap({ maxBytes: bytesLeft, maxTxs: txsLeft }) : [];
+    let reaped = txsLeft > 0 ? opts.mempool.reap({ maxBytes: bytesLeft, maxTxs: txsLeft }) : [];
+    const checkTx = auction.checkTx;
+    if (checkTx !== undefined)
+      // Auction transactions whose window has passed (or not opened) stay out; validators refuse them.
+      reaped = reaped.filter(
+        (tx) => tx.namespace !== AUCTION_NAMESPACE || checkTx(tx.payload, height) === undefined,
+      );
     if (chosen.length === 0) {
       // The common case: the fair selection alone (already sorted by namespace).
       return { txs: reaped, bundles: [], dataHash: computeDataHash(reaped), resultsHash, auctionHash };
@@ -141,6 +149,15 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   async function check(block: Block): Promise<BuilderVerdict> {
     const h = block.header;
     for (const [i, tx] of block.txs.entries()) {
+      if (tx.namespace === AUCTION_NAMESPACE && auction.checkTx !== undefined) {
+        const problem = auction.checkTx(tx.payload, h.height);
+        if (problem !== undefined)
+          return reject(
+            'AUCTION_TX_INVALID',
+            `auction transaction ${i} may not go in block ${h.height}: ${problem}`,
+          );
+        continue;
+      }
       const r = rollups.get(tx.namespace);
       if (r === undefined)
         return reject('UNKNOWN_NAMESPACE', `transaction ${i} names unknown namespace ${tx.namespace}`);
@@ -158,7 +175,18 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     if (layout !== null) return reject(layout.code, layout.message);
     const together = checkBundleSpans(block.txs, block.bundles, (ns) => rollups.get(ns)?.kind, txHash);
     if (together !== null) return reject(together.code, together.message);
-    const membership = checkMembership(block, bundles);
+    let sold: { outcome: AuctionOutcome; winners: SelectedBundle[] };
+    try {
+      sold = await auction.outcome(h.height);
+    } catch (err) {
+      return reject(
+        'AUCTION_NOT_READY',
+        `cannot resolve the auction of height ${h.height}: ${errorMessage(err)}`,
+      );
+    }
+    const tops = checkTops(block, sold.winners);
+    if (tops !== null) return tops;
+    const membership = checkMembership(block, withWinners(bundles, sold.winners));
     if (membership !== null) return membership;
     let dataHash: Uint8Array;
     try {
@@ -168,7 +196,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     }
     if (!bytesEqual(dataHash, h.dataHash))
       return reject('DATA_HASH_MISMATCH', 'header.dataHash does not cover these transactions and spans');
-    const { outcome } = await auction.outcome(h.height);
+    const { outcome } = sold;
     if (!bytesEqual(computeAuctionHash(h.height, outcome), h.auctionHash))
       return reject(
         'AUCTION_HASH_MISMATCH',
@@ -250,6 +278,52 @@ export function assemble(
     spans.push(...s.spans);
   }
   return { txs, spans };
+}
+
+/**
+ * Every rollup the auction sold opens with its winner's bundle: a span of the winner's bundle starting at
+ * index 0 of the rollup's slice in every namespace the bundle touches (checkMembership then checks that
+ * the span holds exactly the bundle's transactions).
+ */
+function checkTops(block: Block, winners: readonly SelectedBundle[]): BuilderVerdict | null {
+  for (const w of winners) {
+    const namespaces = new Set(w.txs.map((tx) => tx.namespace));
+    for (const ns of namespaces) {
+      const span = block.bundles.find((s) => s.namespace === ns && bytesEqual(s.bundleHash, w.bundleHash));
+      if (span === undefined)
+        return reject(
+          'AUCTION_TOP_MISMATCH',
+          `the auction winner's bundle 0x${Buffer.from(w.bundleHash).toString('hex')} is missing from namespace ${ns}`,
+        );
+      if (span.start !== 0)
+        return reject(
+          'AUCTION_TOP_MISMATCH',
+          `the auction winner's bundle starts at index ${span.start} of namespace ${ns}, not at its top`,
+        );
+    }
+  }
+  return null;
+}
+
+/** The bundle source as a validator of block h sees it: the auction's winners first, then the pool. */
+function withWinners(source: BundleSource, winners: readonly SelectedBundle[]): BundleSource {
+  if (winners.length === 0) return source;
+  const byHash = new Map(winners.map((w) => [latin1Key(w.bundleHash), w]));
+  return {
+    select: (h, budget) => source.select(h, budget),
+    lookup: (hash, height) => {
+      const w = byHash.get(latin1Key(hash));
+      if (w === undefined) return source.lookup(hash, height);
+      return {
+        kind: 'known',
+        txs: w.txs,
+        minHeight: 0,
+        maxHeight: 0,
+        atomicity: w.atomicity,
+        reverting: w.reverting,
+      };
+    },
+  };
 }
 
 /** Every span names a known bundle, not included before, in its window, present whole. */

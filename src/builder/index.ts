@@ -2,6 +2,14 @@
  * Public surface of the block builder: the stage between the pools (mempool, bundle pool, auction) and
  * consensus that assembles proposals with every header commitment and re-checks others' proposals.
  */
+
+export {
+  AuctionSourceError,
+  type AuctionSourceErrorCode,
+  type AuctionSourceOptions,
+  type AuctionSourceService,
+  createAuctionSource,
+} from './auction-source.ts';
 export {
   assemble,
   type BlockBuilder,

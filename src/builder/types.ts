@@ -47,6 +47,8 @@ export type ProposalRejectCode =
   | 'ATOMICITY_UNSUPPORTED'
   /** A bundle is included outside its [minHeight, maxHeight] window. */
   | 'BUNDLE_OUT_OF_WINDOW'
+  /** An auction-namespace transaction does not decode, is badly signed, or is outside its window. */
+  | 'AUCTION_TX_INVALID'
   /** header.dataHash does not cover exactly these transactions and spans. */
   | 'DATA_HASH_MISMATCH'
   /** The results to check against were not ready within the bound (this node has not executed them). */
@@ -54,7 +56,11 @@ export type ProposalRejectCode =
   /** header.resultsHash is not the commitment to the results of height h - RESULTS_LAG. */
   | 'RESULTS_HASH_MISMATCH'
   /** header.auctionHash is not the commitment to this node's auction outcome for the height. */
-  | 'AUCTION_HASH_MISMATCH';
+  | 'AUCTION_HASH_MISMATCH'
+  /** A rollup sold by the auction does not open with its winner's bundle (or a winner is missing). */
+  | 'AUCTION_TOP_MISMATCH'
+  /** This node could not resolve the slot's auction in time (its auction state or executor lags). */
+  | 'AUCTION_NOT_READY';
 
 export type BuilderErrorCode = 'RESULTS_NOT_READY';
 
@@ -110,6 +116,12 @@ export interface BundleSource {
 /** The auction's seam: the outcome of a height and its winning bundles (top of their rollups' slices). */
 export interface AuctionSource {
   outcome(height: number): Promise<{ outcome: AuctionOutcome; winners: SelectedBundle[] }>;
+  /**
+   * Whether an auction-namespace transaction (AUCTION_NAMESPACE) may go in the block at `height`: it
+   * decodes, its signatures verify and a commit or reveal is inside its window. Undefined = yes, else why
+   * not. Absent when the auction is disabled (the namespace is then unknown like any other).
+   */
+  checkTx?(payload: Uint8Array, height: number): string | undefined;
 }
 
 /**

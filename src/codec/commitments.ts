@@ -15,6 +15,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { type NmtLeaf, NmtTree, nmtRoot, sha256 } from '../crypto/index.ts';
 import type { BundleSpan, Namespace, TxEnvelope } from '../types.ts';
+import { computeAuctionOutcomeHash, type RollupAuctionOutcome } from './auction.ts';
 import { txHash } from './hashing.ts';
 
 const enc = new TextEncoder();
@@ -166,13 +167,19 @@ export function resultsHeightFor(blockHeight: number): number {
 
 // ---------------------------------------------------------------- auction outcome
 
-/** The auction outcome of a height. Only "no auction" exists until the auction lands. */
-export type AuctionOutcome = { kind: 'none' };
+/**
+ * The auction outcome of a height: "no auction" (kind 0: the auction is disabled) or the outcome of a
+ * slot whose auction ran (kind 1: one record per sold rollup, possibly none; src/codec/auction.ts).
+ */
+export type AuctionOutcome = { kind: 'none' } | { kind: 'auction'; rollups: readonly RollupAuctionOutcome[] };
 
 export const NO_AUCTION: AuctionOutcome = { kind: 'none' };
 
-/** header.auctionHash: sha256("ordo/auction/v1" || u64 height || u8 kind), kind 0 = no auction. */
+/**
+ * header.auctionHash. Kind 0: sha256("ordo/auction/v1" || u64 height || u8 0). Kind 1:
+ * computeAuctionOutcomeHash (sha256("ordo/auction/v1" || u64 h || u8 1 || u32 count || outcome_root)).
+ */
 export function computeAuctionHash(height: number, outcome: AuctionOutcome): Uint8Array {
-  const kind = { none: 0 }[outcome.kind];
-  return sha256(AUCTION_TAG, u64be(height), new Uint8Array([kind]));
+  if (outcome.kind === 'auction') return computeAuctionOutcomeHash(height, outcome.rollups);
+  return sha256(AUCTION_TAG, u64be(height), new Uint8Array([0]));
 }

@@ -101,9 +101,10 @@ export interface Executor {
   /**
    * Simulate a bundle against the latest executed state without persisting anything (the bundle pool's
    * `BundleSimulator`; docs/executor.md "Bundles"). `opts.height`, when given, must be that state's
-   * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise).
+   * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise). `opts.timeMs` is the block time the transactions see
+   * (default: now); the auction passes the parent header's time so every validator gets one verdict.
    */
-  simulate(bundle: Bundle, opts?: { height?: number }): Promise<SimResult>;
+  simulate(bundle: Bundle, opts?: { height?: number; timeMs?: number }): Promise<SimResult>;
   /** Test hook: make the next worker job crash its worker. */
   injectWorkerCrash(): void;
   /** Counters since start: coordinator re-executions, worker respawns, chunks per dispatch mode. */
@@ -316,14 +317,18 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return v;
   };
   const SIM_ATTEMPTS = 3;
-  async function doSimulate(bundle: Bundle, height: number | undefined): Promise<SimResult> {
+  async function doSimulate(
+    bundle: Bundle,
+    height: number | undefined,
+    timeMs: number | undefined,
+  ): Promise<SimResult> {
     if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
     for (let a = 0; a < SIM_ATTEMPTS; a++) {
-      const r = await simulateOnce(bundle, lanes, simVm, Date.now(), height);
+      const r = await simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height);
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
-    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, Date.now(), height));
+    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height));
     queue = p.catch(() => {});
     const r = await p;
     if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
@@ -332,7 +337,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
 
   return {
     simulate(bundle, o) {
-      const p = simQueue.then(() => doSimulate(bundle, o?.height));
+      const p = simQueue.then(() => doSimulate(bundle, o?.height, o?.timeMs));
       simQueue = p.catch(() => {});
       return p;
     },

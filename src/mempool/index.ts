@@ -6,6 +6,8 @@
 export {
   type BundlePayloadCheck,
   type BundleRollup,
+  type CheckedBundle,
+  checkBundle,
   ordoTxHash,
   type RollupTxHash,
   rollupTxHasher,

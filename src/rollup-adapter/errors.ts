@@ -37,6 +37,8 @@ export type VerificationErrorCode =
   | 'PROOF_INVALID'
   /** Certified results do not lead to the header's results_hash. */
   | 'RESULTS_INVALID'
+  /** The auction part does not lead to the header's auction_hash (or does not decode). */
+  | 'AUCTION_INVALID'
   | 'UNEXPECTED_HEIGHT'
   | 'MALFORMED';
 

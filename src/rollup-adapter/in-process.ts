@@ -7,6 +7,7 @@ import { txHash } from '../codec/index.ts';
 import { ZERO_HASH } from '../crypto/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { TxEnvelope } from '../types.ts';
+import { AuctionCache } from './auction.ts';
 import { ResultsCache } from './results.ts';
 import { SliceCache } from './slice.ts';
 import type { AdapterSource, SubmitOrigin } from './source.ts';
@@ -82,10 +83,11 @@ export function createInProcessAdapter(
 ): RollupAdapterApi {
   const cache = new SliceCache(16);
   const results = new ResultsCache();
+  const auction = new AuctionCache();
   const lim = { ...DEFAULT_STREAM_LIMITS, ...limits };
   return {
     streamBlocks(req, opts = {}) {
-      const o: BlockStreamOptions = { limits: lim, cache, results };
+      const o: BlockStreamOptions = { limits: lim, cache, results, auction };
       if (opts.signal !== undefined) o.signal = opts.signal;
       return namespaceBlockStream(source, req, o);
     },

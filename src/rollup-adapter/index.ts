@@ -4,6 +4,8 @@
  * in-process adapter for rollups embedded in a node (`createInProcessAdapter`), and the client SDK
  * (`OrdoRollupClient`). The node wires it by implementing `AdapterSource`. See docs/adapter.md.
  */
+
+export { AuctionCache, auctionPartFor } from './auction.ts';
 export {
   AdapterError,
   type AdapterErrorCode,
@@ -30,6 +32,7 @@ export type { AdapterSource, SubmitOrigin } from './source.ts';
 export { checkStreamRequest, namespaceBlockStream, type StreamRequest } from './stream.ts';
 export { MemorySource, type MemorySourceOptions } from './testing/memory-source.ts';
 export {
+  type AuctionPart,
   type CertifiedResults,
   type CommitmentState,
   DEFAULT_STREAM_LIMITS,
@@ -41,6 +44,7 @@ export {
   decodeHeaderBytes,
   receiptsRootOf,
   type VerifyContext,
+  verifyAuctionPart,
   verifyCertifiedResults,
   verifyCommitCertificate,
   verifyNamespaceBlock,

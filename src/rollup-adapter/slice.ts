@@ -7,7 +7,7 @@
 import { encodeHeader, spanLeaves, txLeaves } from '../codec/index.ts';
 import { NmtTree, sha256 } from '../crypto/index.ts';
 import type { Block, CertifiedBlock, Namespace } from '../types.ts';
-import type { CertifiedResults, ExecutionResult, NamespaceBlock } from './types.ts';
+import type { AuctionPart, CertifiedResults, ExecutionResult, NamespaceBlock } from './types.ts';
 
 interface CachedBlock {
   hash: Uint8Array;
@@ -61,6 +61,7 @@ export function sliceBlock(
   cache: SliceCache = new SliceCache(1),
   execution?: ExecutionResult,
   certifiedResults?: CertifiedResults,
+  auction?: AuctionPart,
 ): NamespaceBlock {
   const { block, certificate } = cb;
   const c = cache.get(block);
@@ -85,5 +86,6 @@ export function sliceBlock(
   };
   if (execution !== undefined) nb.execution = execution;
   if (certifiedResults !== undefined) nb.certifiedResults = certifiedResults;
+  if (auction !== undefined) nb.auction = auction;
   return nb;
 }

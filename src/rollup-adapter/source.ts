@@ -5,6 +5,7 @@
  * certificates. The adapter never buffers blocks itself: it reads each height from here when the
  * consumer is ready for it, so a commit notification only has to carry the new head height.
  */
+import type { RollupAuctionOutcome } from '../codec/index.ts';
 import type { RollupConfig } from '../config/index.ts';
 import type { IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
@@ -33,6 +34,11 @@ export interface AdapterSource {
   executedHeight?(): number;
   /** Called after each executed height (with `executedHeight`). Returns an unsubscribe function. */
   onExecuted?(listener: (height: number) => void): () => void;
+  /**
+   * The auction outcome of `height` (one record per sold rollup, sorted by namespace), when the auction
+   * ran and this node still holds it; undefined otherwise (issue #23).
+   */
+  getAuctionOutcome?(height: number): Promise<readonly RollupAuctionOutcome[] | undefined>;
   /** Called after each block is durably stored, with its height. Returns an unsubscribe function. */
   onCommit(listener: (height: number) => void): () => void;
   /**

@@ -7,6 +7,7 @@
  * costs no memory here; the gRPC layer bounds what sits in the transport (server.ts).
  */
 import type { Namespace } from '../types.ts';
+import { AuctionCache, auctionPartFor } from './auction.ts';
 import { AdapterError } from './errors.ts';
 import { certifiedResultsFor, ResultsCache } from './results.ts';
 import { SliceCache, sliceBlock } from './slice.ts';
@@ -25,6 +26,8 @@ export interface BlockStreamOptions {
   cache?: SliceCache;
   /** Results trees of recent heights (certified results), shareable between streams. */
   results?: ResultsCache;
+  /** Auction outcome trees of recent heights, shareable between streams. */
+  auction?: AuctionCache;
 }
 
 /** Check a request against the source; returns the first height to send. Throws AdapterError. */
@@ -72,6 +75,7 @@ export async function* namespaceBlockStream(
   let next = checkStreamRequest(source, req, limits.maxFutureBlocks);
   const cache = opts.cache ?? new SliceCache(2);
   const resultsCache = opts.results ?? new ResultsCache();
+  const auctionCache = opts.auction ?? new AuctionCache();
   const kind = source.rollups.find((r) => r.namespace === req.namespace)?.kind;
   const signal = opts.signal;
   let wake: (() => void) | undefined;
@@ -148,7 +152,8 @@ export async function* namespaceBlockStream(
       const certified = executed
         ? await certifiedResultsFor(source, cb.block.header, req.namespace, resultsCache)
         : undefined;
-      yield sliceBlock(cb, req.namespace, cache, exec, certified);
+      const auction = await auctionPartFor(source, cb.block.header, req.namespace, auctionCache);
+      yield sliceBlock(cb, req.namespace, cache, exec, certified, auction);
       next++;
     }
   } finally {

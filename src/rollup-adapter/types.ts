@@ -25,6 +25,20 @@ export interface CertifiedResults {
   proof: NamespaceProof;
 }
 
+/**
+ * The rollup's part of the height's auction outcome (kind 1 auction_hash): header.auctionHash =
+ * sha256("ordo/auction/v1" || u64 height || u8 1 || u32 count || outcomeRoot), and `proof` shows this
+ * namespace's leaf under outcomeRoot (sha256("ordo/auction-leaf/v1" || outcome)), or its absence when
+ * `outcome` is empty (the rollup's top was not sold).
+ */
+export interface AuctionPart {
+  count: number;
+  outcomeRoot: Uint8Array;
+  /** encodeRollupOutcome of this rollup's outcome (docs/wire.md "Auction"); empty when not sold. */
+  outcome: Uint8Array;
+  proof: NamespaceProof;
+}
+
 export interface NamespaceBlock {
   namespace: Namespace;
   height: number;
@@ -49,6 +63,8 @@ export interface NamespaceBlock {
   spansProof: NamespaceProof;
   /** Executed rollups from height RESULTS_LAG + 1 on: results of height - RESULTS_LAG. */
   certifiedResults?: CertifiedResults;
+  /** Heights whose auction ran and whose outcome this node holds: the rollup's part, provable. */
+  auction?: AuctionPart;
 }
 
 export interface StreamLimits {

@@ -8,19 +8,25 @@
  *      transactions in the block, in this order), and the spans proof rebuilds spansRoot from exactly
  *      these bundle spans (all of this rollup's bundle boundaries);
  *   4. certified results, when present: they are of height - 2, and header.resultsHash commits to
- *      them (results tree root, leaf count, per-namespace proof).
+ *      them (results tree root, leaf count, per-namespace proof);
+ *   5. the auction part, when present: header.auctionHash (kind 1) commits to the rollup's outcome
+ *      record, or to its top not being sold (outcome tree root, count, per-namespace proof).
  * The pre-confirmed `execution` of the block's own height is not covered by its header; the header two
  * heights later certifies it (compare `certifiedResults` then, e.g. with `receiptsRootOf`).
  * Byte layouts: docs/wire.md.
  */
 import {
+  auctionHashFromRoot,
   dataHashFromRoots,
+  decodeRollupOutcome,
   LIMITS,
   pb,
   RESULTS_LAG,
+  type RollupAuctionOutcome,
   receiptsRoot,
   resultLeafHash,
   resultsHashFromRoot,
+  rollupOutcomeLeafHash,
   spanLeafHash,
   voteSignBytes,
   type WireBlockHeader,
@@ -35,7 +41,7 @@ import {
 } from '../crypto/index.ts';
 import type { BlockHeader, CommitCertificate, Namespace, Validator } from '../types.ts';
 import { VerificationError } from './errors.ts';
-import type { CertifiedResults, NamespaceBlock } from './types.ts';
+import type { AuctionPart, CertifiedResults, NamespaceBlock } from './types.ts';
 
 /**
  * The commit rule: `cert` signs (chainId, precommit, height, round, blockHash); signatures sorted by
@@ -215,7 +221,51 @@ export function verifyNamespaceBlock(nb: NamespaceBlock, ctx: VerifyContext): Bl
     );
   }
   if (nb.certifiedResults !== undefined) verifyCertifiedResults(nb.certifiedResults, header, ctx.namespace);
+  if (nb.auction !== undefined) verifyAuctionPart(nb.auction, header, ctx.namespace);
   return header;
+}
+
+/**
+ * Check that `header` (already verified) commits to `part` as `namespace`'s share of the height's
+ * auction outcome. Returns the rollup's outcome (winner, price, proceeds, top bids), or undefined when
+ * its top was not sold. Throws VerificationError AUCTION_INVALID.
+ */
+export function verifyAuctionPart(
+  part: AuctionPart,
+  header: BlockHeader,
+  namespace: Namespace,
+): RollupAuctionOutcome | undefined {
+  const at = { height: header.height };
+  if (part.outcomeRoot.byteLength !== 32)
+    throw new VerificationError('AUCTION_INVALID', 'auction outcome root must be 32 bytes', at);
+  if (!bytesEqual(auctionHashFromRoot(header.height, part.count, part.outcomeRoot), header.auctionHash))
+    throw new VerificationError(
+      'AUCTION_INVALID',
+      'outcome root and count do not make header.auctionHash',
+      at,
+    );
+  let outcome: RollupAuctionOutcome | undefined;
+  if (part.outcome.byteLength > 0) {
+    try {
+      outcome = decodeRollupOutcome(part.outcome);
+    } catch (err) {
+      throw new VerificationError(
+        'AUCTION_INVALID',
+        `auction outcome does not decode: ${(err as Error).message}`,
+        at,
+      );
+    }
+    if (outcome.namespace !== namespace)
+      throw new VerificationError(
+        'AUCTION_INVALID',
+        `auction outcome is for namespace ${outcome.namespace}`,
+        at,
+      );
+  }
+  const leaves = outcome === undefined ? [] : [rollupOutcomeLeafHash(outcome)];
+  const r = verifyNamespaceProof(part.outcomeRoot, part.count, namespace, leaves, part.proof);
+  if (!r.ok) throw new VerificationError('AUCTION_INVALID', `auction outcome proof: ${r.reason}`, at);
+  return outcome;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR } from '../codec/index.ts';
+import { MAX_ROLLUP_OUTCOME_BYTES, PROTO_DIR } from '../codec/index.ts';
 import type { NamespaceProof } from '../crypto/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { BundleSpan, CommitCertificate } from '../types.ts';
@@ -76,6 +76,13 @@ export interface WireNamespaceBlock extends Wire {
   spansRoot?: unknown;
   spansProof?: Sub<WireProof>;
   certifiedResults?: Sub<WireCertifiedResults>;
+  auction?: Sub<WireAuctionPart>;
+}
+interface WireAuctionPart extends Wire {
+  count?: unknown;
+  outcomeRoot?: unknown;
+  outcome?: unknown;
+  proof?: Sub<WireProof>;
 }
 interface WireCertifiedResults extends Wire {
   height?: unknown;
@@ -156,6 +163,7 @@ export function namespaceBlockToWire(nb: NamespaceBlock): Wire {
       nb.certifiedResults === undefined
         ? null
         : { ...nb.certifiedResults, proof: proofToWire(nb.certifiedResults.proof) },
+    auction: nb.auction === undefined ? null : { ...nb.auction, proof: proofToWire(nb.auction.proof) },
   };
 }
 
@@ -173,7 +181,10 @@ export function namespaceBlockSize(nb: NamespaceBlock): number {
     512 +
     nb.headerBytes.byteLength +
     nb.certificate.sigs.length * 72 +
-    (nb.proof.nodes.length + nb.spansProof.nodes.length + (nb.certifiedResults?.proof.nodes.length ?? 0)) *
+    (nb.proof.nodes.length +
+      nb.spansProof.nodes.length +
+      (nb.certifiedResults?.proof.nodes.length ?? 0) +
+      (nb.auction?.proof.nodes.length ?? 0)) *
       48 +
     nb.bundles.length * 48;
   for (const t of nb.transactions) n += t.byteLength + 6;
@@ -316,6 +327,18 @@ export function namespaceBlockFromWire(w: Sub<WireNamespaceBlock>, maxTxBytes = 
       resultCount: u32('certifiedResults.resultCount', c.resultCount),
       resultsRoot: bytes('certifiedResults.resultsRoot', c.resultsRoot, 32),
       proof: proofFromWire('certifiedResults.proof', c.proof),
+    };
+  }
+  if (w.auction != null) {
+    const a = w.auction;
+    nb.auction = {
+      count: u32('auction.count', a.count),
+      outcomeRoot: bytes('auction.outcomeRoot', a.outcomeRoot, 32),
+      outcome:
+        a.outcome == null
+          ? new Uint8Array(0)
+          : bytes('auction.outcome', a.outcome, undefined, MAX_ROLLUP_OUTCOME_BYTES),
+      proof: proofFromWire('auction.proof', a.proof),
     };
   }
   if (w.execution != null) {

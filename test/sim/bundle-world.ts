@@ -27,6 +27,7 @@ import type { SimTxPool } from '../../src/consensus/sim/block-source.ts';
 import { Rng } from '../../src/consensus/sim/rng.ts';
 import { latin1Key } from '../../src/crypto/index.ts';
 import type { Block, BundleSpan, Namespace, RollupKind, TxEnvelope } from '../../src/types.ts';
+import { countingSource } from './world-config.ts';
 
 export const ROLLUPS: { namespace: number; name: string; maxTxBytes: number; kind: RollupKind }[] = [
   { namespace: 1, name: 'opaque', maxTxBytes: 64, kind: 'opaque' },
@@ -196,21 +197,7 @@ export class BundleWorld {
         get: (hash) => pool.find(node, hash),
       },
     });
-    return {
-      build: async (height, maxBytes, maxTxs) => {
-        const built = await builder.build(height, maxBytes, maxTxs);
-        for (const tx of built.txs) pool.add(node, tx);
-        return built;
-      },
-      verify: async (block) => {
-        const v = await builder.verify(block);
-        const code = v.ok ? 'ok' : v.code;
-        this.verdicts.set(code, (this.verdicts.get(code) ?? 0) + 1);
-        return v;
-      },
-      pendingTxs: builder.pendingTxs,
-      findTx: (hash) => pool.find(node, hash),
-    };
+    return countingSource(builder, node, pool, this.verdicts);
   }
 
   /** A Byzantine proposer's block: honest bundles and public txs, then one seeded mutation. */

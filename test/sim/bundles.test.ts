@@ -7,38 +7,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/consensus/sim/rng.ts';
-import { SIM_TIMEOUTS, type SimConfig, simulate } from '../../src/consensus/sim/simulation.ts';
+import { simulate } from '../../src/consensus/sim/simulation.ts';
 import { latin1Key } from '../../src/crypto/index.ts';
 import type { Block } from '../../src/types.ts';
 import { BundleWorld, partialBundles } from './bundle-world.ts';
 
-function config(seed: number, world: BundleWorld, byzantine: number[]): SimConfig {
-  return {
-    seed,
-    powers: [1, 1, 1, 1],
-    byzantine: byzantine.map((index) => ({ index, behaviour: 'bad-bundles' as const })),
-    minDelayMs: 1,
-    maxDelayMs: 30,
-    dropRate: 0,
-    dupRate: 0,
-    syncDelayMs: 10,
-    partitions: [],
-    crashes: [],
-    gstMs: 300,
-    livenessHeights: 16,
-    livenessBudgetMs: 60_000,
-    maxSkewMs: 5,
-    timeouts: SIM_TIMEOUTS,
-    blockSource: (node, rng, pool) => world.blockSource(node, rng, pool),
-    byzantineBuild: (node, height, round, rng) => world.byzantineBuild(node, height, round, rng),
-    onDecided: (node, block) => world.decided(node, block),
-  };
-}
+import { worldConfig } from './world-config.ts';
 
 describe('bundles in the simulator: Byzantine proposers never get a partial bundle certified', () => {
   it('honest validators alone commit whole bundles', async () => {
     const world = new BundleWorld(1);
-    const r = await simulate(config(1, world, []));
+    const r = await simulate(worldConfig(1, world, []));
     expect(r.violations).toEqual([]);
     expect(world.violations).toEqual([]);
     expect(world.committedBundles.size).toBeGreaterThan(0);
@@ -50,7 +29,7 @@ describe('bundles in the simulator: Byzantine proposers never get a partial bund
     let mutated = 0;
     for (let seed = 1; seed <= 16; seed++) {
       const world = new BundleWorld(seed);
-      const r = await simulate(config(seed, world, [seed % 4]));
+      const r = await simulate(worldConfig(seed, world, [seed % 4]));
       expect(r.violations, `seed ${seed}`).toEqual([]);
       expect(world.violations, `seed ${seed}`).toEqual([]);
       expect(world.blocksChecked).toBeGreaterThan(0);

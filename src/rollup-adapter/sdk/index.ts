@@ -2,6 +2,7 @@
 export { AdapterError, VerificationError } from '../errors.ts';
 export {
   receiptsRootOf,
+  verifyAuctionPart,
   verifyCertifiedResults,
   verifyCommitCertificate,
   verifyNamespaceBlock,

@@ -14,6 +14,7 @@ import {
   headerHash,
   NO_AUCTION,
   type ResultLeaf,
+  type RollupAuctionOutcome,
   receiptsRoot,
   resultsHeightFor,
   txHash,
@@ -96,6 +97,8 @@ export interface ProduceOptions {
   /** Validator indexes that sign the certificate (default all). */
   signers?: number[];
   round?: number;
+  /** The auction ran at this height with this outcome (sorted by namespace): auction_hash kind 1. */
+  auction?: RollupAuctionOutcome[];
 }
 
 export class MemorySource implements AdapterSource {
@@ -108,6 +111,7 @@ export class MemorySource implements AdapterSource {
   readonly #statuses = new Map<string, TxStatus>();
   readonly #listeners = new Set<(height: number) => void>();
   readonly #exec = new Map<string, ExecutionResult>();
+  readonly #auctions = new Map<number, RollupAuctionOutcome[]>();
   readonly #genesisTimeMs: number;
   readonly #execute: MemorySourceOptions['execute'];
   #base = 1;
@@ -144,6 +148,10 @@ export class MemorySource implements AdapterSource {
     this.reads++;
     if (height < this.#base) return undefined;
     return this.#blocks[height - 1];
+  }
+
+  async getAuctionOutcome(height: number): Promise<readonly RollupAuctionOutcome[] | undefined> {
+    return this.#auctions.get(height);
   }
 
   async getExecResults(height: number, namespace: Namespace): Promise<ExecutionResult | undefined> {
@@ -222,9 +230,13 @@ export class MemorySource implements AdapterSource {
       txCount: sorted.length,
       lastCommitHash: prev === undefined ? new Uint8Array(0) : certificateHash(prev.certificate),
       resultsHash: computeResultsHash({ height: rh, results }),
-      auctionHash: computeAuctionHash(height, NO_AUCTION),
+      auctionHash: computeAuctionHash(
+        height,
+        opts.auction === undefined ? NO_AUCTION : { kind: 'auction', rollups: opts.auction },
+      ),
     };
     const block: Block = { header, txs: sorted, bundles };
+    if (opts.auction !== undefined) this.#auctions.set(height, opts.auction);
     const certificate = signCertificate(
       this.chainId,
       this.signers,

@@ -1,0 +1,312 @@
+/**
+ * The auction source over a hand-made book: winners and second prices, lazy executor verdicts (only the
+ * bids the outcome names are simulated, and a failing winner hands the slot to the next bid), static
+ * bundle refusals, the auction-tx window check, and the builder with it — the winner's bundle at the top
+ * of its rollups' slices, and proposals that move or hide it, or carry an out-of-window commit, refused.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type AuctionBook,
+  auctionParams,
+  type RevealedBid,
+  revealCommitment,
+  type SlotInputs,
+  signBid,
+} from '../../../src/auction/index.ts';
+import { createAuctionSource, createBlockBuilder } from '../../../src/builder/index.ts';
+import {
+  AUCTION_NAMESPACE,
+  bundleHash,
+  computeAuctionHash,
+  computeDataHash,
+  computeResultsHash,
+  encodeAuctionTx,
+  resultsHeightFor,
+} from '../../../src/codec/index.ts';
+import { Ed25519Signer } from '../../../src/crypto/index.ts';
+import type { Block, Bundle, TxEnvelope } from '../../../src/types.ts';
+
+const chainId = 'auction-source-test';
+const params = auctionParams();
+const rollups = [
+  { namespace: 1, name: 'opaque', maxTxBytes: 64, kind: 'opaque' as const },
+  { namespace: 2, name: 'transfer', maxTxBytes: 64, kind: 'transfer' as const },
+  { namespace: 3, name: 'evm', maxTxBytes: 64, kind: 'evm' as const },
+];
+const seed = (i: number) => new Uint8Array(32).fill(i);
+
+function bundleOf(
+  legs: [number, number[]][],
+  atomicity: Bundle['atomicity'] = 'inclusion',
+  window = [0, 0],
+): Bundle {
+  return {
+    legs: legs.map(([namespace, bytes]) => ({
+      namespace,
+      txs: bytes.map((b) => Uint8Array.of(b, namespace)),
+      revertingTxHashes: [],
+    })),
+    atomicity,
+    minHeight: window[0]!,
+    maxHeight: window[1]!,
+    replacementUuid: new Uint8Array(0),
+    signer: new Uint8Array(0),
+    signature: new Uint8Array(0),
+  };
+}
+
+let saltN = 0;
+function bid(who: number, amount: bigint, bundle: Bundle, slot = 10): RevealedBid {
+  const salt = new Uint8Array(32).fill(++saltN);
+  const { commit, reveal } = signBid(chainId, seed(who), {
+    slot,
+    amount,
+    bundleHash: bundleHash(chainId, bundle),
+    salt,
+  });
+  return {
+    ...reveal,
+    commitment: commit.commitment,
+    namespaces: bundle.legs.map((l) => l.namespace),
+    commitHeight: slot - 2,
+    revealHeight: slot - 1,
+    bundle,
+  };
+}
+
+function fakeBook(candidates: RevealedBid[], funds = 1_000_000n): AuctionBook {
+  const inputs = (slot: number): SlotInputs => ({ slot, candidates, available: () => funds });
+  return {
+    info: () => ({
+      enabled: true,
+      params,
+      reserves: new Map([
+        [1, 10n],
+        [2, 10n],
+        [3, 50n],
+      ]),
+      treasuries: new Map(),
+      depositAuthority: new Ed25519Signer(seed(99)).publicKey,
+      forfeitSink: new Uint8Array(32),
+      nextDepositNonce: 0,
+      appliedHeight: 9,
+    }),
+    slot: () => undefined,
+    account: (account) => ({
+      account,
+      available: 0n,
+      locked: 0n,
+      pendingWithdrawal: 0n,
+      withdrawNonce: 0,
+      known: false,
+    }),
+    check: () => {},
+    onApplied: () => () => {},
+    appliedHeight: () => 9,
+    whenApplied: () => Promise.resolve(),
+    inputs,
+    apply: () => Promise.resolve(),
+  };
+}
+
+/** Bundles whose first tx starts with 0xff "revert" in the fake executor. */
+function source(candidates: RevealedBid[], simulated: Bundle[] = [], onMismatch?: () => void) {
+  return createAuctionSource({
+    chainId,
+    book: fakeBook(candidates),
+    rollups,
+    simulate: (stateHeight, bundle, timeMs) => {
+      expect(stateHeight).toBe(9);
+      expect(timeMs).toBe(1234);
+      simulated.push(bundle);
+      return Promise.resolve({ applies: bundle.legs[0]!.txs[0]![0] !== 0xff });
+    },
+    blockTimeMs: (h) => Promise.resolve(h === 9 ? 1234 : undefined),
+    ...(onMismatch === undefined ? {} : { onMismatch }),
+  });
+}
+
+describe('auction source: resolution', () => {
+  it('the highest bid wins its rollup and pays the one it displaced; winners come as whole bundles', async () => {
+    const a = bid(1, 500n, bundleOf([[2, [1, 2]]]));
+    const b = bid(2, 300n, bundleOf([[2, [3]]]));
+    const c = bid(3, 200n, bundleOf([[3, [4]]]));
+    const src = source([a, b, c]);
+    const { outcome, winners } = await src.outcome(10);
+    expect(outcome.kind).toBe('auction');
+    if (outcome.kind !== 'auction') return;
+    expect(outcome.rollups.map((r) => [r.namespace, r.price])).toEqual([
+      [2, 300n],
+      [3, 50n], // lone bidder on namespace 3 pays the reserve
+    ]);
+    expect(winners.map((w) => w.txs.length)).toEqual([2, 1]);
+    expect(winners[0]!.bundleHash).toEqual(a.bundleHash);
+  });
+
+  it('simulates only the bids the outcome names, and a failing winner hands the slot to the next bid', async () => {
+    const failing = bid(1, 900n, bundleOf([[2, [0xff]]]));
+    const second = bid(2, 400n, bundleOf([[2, [5]]]));
+    const third = bid(3, 300n, bundleOf([[2, [6]]]));
+    const fourth = bid(4, 100n, bundleOf([[2, [7]]]));
+    const sims: Bundle[] = [];
+    const src = source([failing, second, third, fourth], sims);
+    const { outcome } = await src.outcome(10);
+    if (outcome.kind !== 'auction') throw new Error('no auction');
+    expect(outcome.rollups[0]!.winner.bidder).toEqual(second.bidder);
+    expect(outcome.rollups[0]!.price).toBe(300n);
+    // The fourth bid never mattered to the outcome: not simulated.
+    expect(sims.some((s) => s.legs[0]!.txs[0]![0] === 7)).toBe(false);
+    const resolved = await src.resolved({
+      header: { height: 10, auctionHash: computeAuctionHash(10, outcome) },
+    } as Block);
+    expect(resolved.invalid.map((i) => [i.bid.amount, i.reason])).toEqual([[900n, 'BUNDLE_FAILS']]);
+  });
+
+  it('refuses bundles that cannot go at the top without asking the executor', async () => {
+    const opaqueExec = bid(1, 900n, bundleOf([[1, [1]]], 'execution'));
+    const outOfWindow = bid(2, 800n, bundleOf([[2, [2]]], 'inclusion', [20, 30]));
+    const wrongHash = { ...bid(3, 700n, bundleOf([[2, [3]]])), bundle: bundleOf([[2, [9]]]) };
+    const ok = bid(4, 100n, bundleOf([[1, [4]]]));
+    const sims: Bundle[] = [];
+    const src = source([opaqueExec, outOfWindow, wrongHash, ok], sims);
+    const { outcome } = await src.outcome(10);
+    if (outcome.kind !== 'auction') throw new Error('no auction');
+    expect(outcome.rollups.map((r) => [r.namespace, r.price])).toEqual([[1, 10n]]);
+    expect(sims).toEqual([]); // the opaque-only winner needs no simulation
+  });
+
+  it('reports a committed block whose auction hash differs from its own', async () => {
+    let mismatches = 0;
+    const src = source([bid(1, 500n, bundleOf([[2, [1]]]))], [], () => mismatches++);
+    await src.resolved({ header: { height: 10, auctionHash: new Uint8Array(32) } } as Block);
+    expect(mismatches).toBe(1);
+  });
+
+  it('checks auction transactions against the block height: windows and signatures', () => {
+    const src = source([]);
+    const { commit, reveal } = signBid(chainId, seed(1), {
+      slot: 10,
+      amount: 5n,
+      bundleHash: bundleHash(chainId, bundleOf([[2, [1]]])),
+      salt: new Uint8Array(32).fill(1),
+    });
+    const commitTx = encodeAuctionTx({ kind: 'commit', commit });
+    expect(src.checkTx!(commitTx, 8)).toBeUndefined();
+    expect(src.checkTx!(commitTx, 9)).toMatch(/valid only in blocks/);
+    const revealTx = encodeAuctionTx({
+      kind: 'reveal',
+      reveal: {
+        slot: 10,
+        bidder: reveal.bidder,
+        amount: 5,
+        bundle: bundleOf([[2, [1]]]),
+        salt: reveal.salt,
+        signature: reveal.signature,
+      },
+    });
+    expect(src.checkTx!(revealTx, 9)).toBeUndefined();
+    expect(src.checkTx!(revealTx, 8)).toMatch(/valid only in blocks/);
+    const forged = encodeAuctionTx({
+      kind: 'reveal',
+      reveal: {
+        slot: 10,
+        bidder: reveal.bidder,
+        amount: 6,
+        bundle: bundleOf([[2, [1]]]),
+        salt: reveal.salt,
+        signature: reveal.signature,
+      },
+    });
+    expect(src.checkTx!(forged, 9)).toMatch(/signature/);
+    expect(src.checkTx!(Uint8Array.of(1, 2, 3), 9)).toBeDefined();
+    expect(revealCommitment).toBeTypeOf('function');
+  });
+});
+
+describe('the builder with the auction', () => {
+  const winner = bid(
+    1,
+    500n,
+    bundleOf([
+      [2, [1, 2]],
+      [3, [3]],
+    ]),
+  );
+  const loser = bid(2, 300n, bundleOf([[2, [4]]]));
+  const publicTxs: TxEnvelope[] = [
+    { namespace: 2, payload: Uint8Array.of(50, 2) },
+    { namespace: 3, payload: Uint8Array.of(51, 3) },
+  ];
+  const builder = () =>
+    createBlockBuilder({
+      rollups,
+      mempool: { reap: () => publicTxs, stats: () => ({ txs: publicTxs.length }), get: () => undefined },
+      results: { results: () => Promise.resolve([]) },
+      auction: source([winner, loser]),
+    });
+  const header = (built: { dataHash: Uint8Array; resultsHash: Uint8Array; auctionHash: Uint8Array }) => ({
+    chainId,
+    height: 10,
+    round: 0,
+    timeMs: 0,
+    parentHash: new Uint8Array(32),
+    proposer: new Uint8Array(32),
+    txCount: 0,
+    lastCommitHash: new Uint8Array(32),
+    dataHash: built.dataHash,
+    resultsHash: built.resultsHash,
+    auctionHash: built.auctionHash,
+  });
+
+  it('puts the winner at the top of every rollup it bought, and verify accepts it', async () => {
+    const b = builder();
+    const built = await b.build(10, 1 << 20, 1000);
+    expect(built.bundles.map((s) => [s.namespace, s.start, s.count])).toEqual([
+      [2, 0, 2],
+      [3, 0, 1],
+    ]);
+    expect(built.txs[0]!.payload).toEqual(Uint8Array.of(1, 2));
+    const block: Block = { header: header(built), txs: built.txs, bundles: built.bundles };
+    expect(await b.verify(block)).toEqual({ ok: true });
+  });
+
+  it('refuses a block that hides the winner, moves it down, or carries an out-of-window commit', async () => {
+    const b = builder();
+    const built = await b.build(10, 1 << 20, 1000);
+    const resultsHash = computeResultsHash({ height: resultsHeightFor(10), results: [] });
+    const hidden = { txs: publicTxs, bundles: [] };
+    const v1 = await b.verify({
+      header: header({ ...built, dataHash: computeDataHash(hidden.txs), resultsHash }),
+      ...hidden,
+    });
+    expect(v1).toMatchObject({ ok: false, code: 'AUCTION_TOP_MISMATCH' });
+
+    // Public tx first in namespace 2, the winner's leg after it.
+    const moved: TxEnvelope[] = [publicTxs[0]!, ...built.txs.filter((t) => t !== publicTxs[0])];
+    const spans = built.bundles.map((s) => (s.namespace === 2 ? { ...s, start: 1 } : s));
+    const v2 = await b.verify({
+      header: header({ ...built, dataHash: computeDataHash(moved, spans) }),
+      txs: moved,
+      bundles: spans,
+    });
+    expect(v2).toMatchObject({ ok: false, code: 'AUCTION_TOP_MISMATCH' });
+
+    const { commit } = signBid(chainId, seed(5), {
+      slot: 10,
+      amount: 5n,
+      bundleHash: new Uint8Array(32),
+      salt: new Uint8Array(32),
+    });
+    const late: TxEnvelope = {
+      namespace: AUCTION_NAMESPACE,
+      payload: encodeAuctionTx({ kind: 'commit', commit }),
+    };
+    const withLate = [...built.txs, late];
+    const v3 = await b.verify({
+      header: header({ ...built, dataHash: computeDataHash(withLate, built.bundles) }),
+      txs: withLate,
+      bundles: built.bundles,
+    });
+    expect(v3).toMatchObject({ ok: false, code: 'AUCTION_TX_INVALID' });
+  });
+});
