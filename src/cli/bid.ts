@@ -427,7 +427,21 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
       'BID_WINDOW_CLOSED',
       `missed the reveal window ${rw.first}..${rw.last} of slot ${slot} (next block ${head + 1}); the bond is forfeited`,
     );
-  const r = (await io.call('ordo_sendBidReveal', [revealParams(reveal, bundleParam)])) as { txHash: string };
+  // The commit is included, but the node may apply its block a moment after reporting it committed:
+  // a COMMITMENT_MISMATCH while the window is open is tried again.
+  let r: { txHash: string };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      r = (await io.call('ordo_sendBidReveal', [revealParams(reveal, bundleParam)])) as { txHash: string };
+      break;
+    } catch (err) {
+      const code = (err as { data?: { rpcData?: { code?: unknown } } }).data?.rpcData?.code;
+      if (code !== 'AUCTION_COMMITMENT_MISMATCH' || attempt >= 20) throw err;
+      await io.sleep(50);
+      head = await headOf(io);
+      if (head + 1 > rw.last) throw err;
+    }
+  }
   io.progress(`slot ${slot}: reveal sent (tx ${r.txHash}) for the next block ${head + 1}`);
   const revealHeight = await waitCommitted(io, r.txHash, 'reveal', deadline);
   io.progress(`slot ${slot}: reveal included at height ${revealHeight}; waiting for the slot to resolve`);
@@ -504,6 +518,8 @@ export function startTestnetSearchers(o: {
   rollups: { namespace: number; kind: string }[];
   load: number;
   loadNamespaces?: number[];
+  /** The testnet's --duration (seconds); undefined = until stop(). */
+  durationSec?: number;
   reportFile?: string;
   out: (line: string) => void;
 }): { stop(): Promise<SearcherReport | undefined> } {
@@ -515,7 +531,8 @@ export function startTestnetSearchers(o: {
   const run = runSearchers({
     urls: o.urls,
     searchers: o.searchers,
-    durationSec: Number.POSITIVE_INFINITY,
+    // Stop bidding a little before the testnet stops, so the last slots resolve while the nodes run.
+    durationSec: o.durationSec === undefined ? Number.POSITIVE_INFINITY : Math.max(1, o.durationSec - 5),
     legs: transferLoaded ? 'opaque' : 'transfer',
     signal: ac.signal,
     onStart: (s) =>

@@ -213,6 +213,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
             rollups: testnet.net.genesis.rollups,
             load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
             ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
+            ...(duration !== undefined ? { durationSec: duration } : {}),
             ...(report !== undefined ? { reportFile: resolve(report) } : {}),
             out: (l) => process.stderr.write(`${l}\n`),
           });

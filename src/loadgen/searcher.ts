@@ -2,12 +2,13 @@
  * Searcher load (issue #23): N demo bidders bid in every slot of the auction over the public JSON-RPC,
  * the way real searchers would, and the run reports what happened to their bids.
  *
- * Each new head height h (polled with `ordo_status`) opens slot s = h + commitOffset + lead: every bidder
+ * Each new head height h (polled with `ordo_status`) opens slot s = h + 1 + commitOffset + lead: every bidder
  * plans a small bundle (a transfer leg from a demo transfer account it owns, through the bundle load's
  * `BundlePlanner`; an opaque leg when the network has no transfer rollup), draws a random amount between
  * the highest reserve and `maxAmount`, signs the bid (`signBid`) and sends the commit
  * (`ordo_sendBidCommit`). When the next block is in a slot's reveal window the reveals go out
- * (`ordo_sendBidReveal`); once the slot is resolved (`ordo_getAuction`) each bid is classified: won (with
+ * (`ordo_sendBidReveal`, sent again on the next poll while the window is open when a node has not applied
+ * the commit yet); once the slot is resolved (`ordo_getAuction`) each bid is classified: won (with
  * its price), lost, invalid (by reason), or not revealed in time. A bidder's transfer account is spent
  * only by a bid that won (its bundle ran at the top), which settles the planner's nonce.
  *
@@ -126,7 +127,7 @@ export interface SearcherOptions {
   /** Demo bidders 0..searchers-1 (at most DEMO_AUCTION_BIDDERS). */
   searchers: number;
   durationSec: number;
-  /** Slots ahead of the next block to bid for, past the commit offset (default 1). */
+  /** Slots of margin past the commit offset (default 2: slot = head + 1 + commitOffset + lead). */
   lead?: number;
   /** Largest amount drawn (default 1,000,000); the smallest is the highest reserve (at least 1). */
   maxAmount?: number;
@@ -169,7 +170,8 @@ export interface SearcherReport {
   /** Commits and reveals admitted per second. */
   auctionTxsPerSecAdmitted: number;
   commits: { sent: number; admitted: number; rejected: Record<string, number> };
-  reveals: { sent: number; admitted: number; rejected: Record<string, number> };
+  /** `rejected`: the last refusal of each reveal never admitted (retried while its window was open). */
+  reveals: { sent: number; admitted: number; retries: number; rejected: Record<string, number> };
   outcomes: { won: number; lost: number; invalid: Record<string, number>; unrevealed: number };
   /** Winning prices (decimal strings): median and total; proceeds summed over rollups. */
   prices: { median: string; total: string };
@@ -185,8 +187,26 @@ interface OpenBid {
   bundle: BundleJson;
   planned?: PlannedBundle;
   admitted: boolean;
-  revealed: boolean;
+  /** 'no': not sent (or to be sent again); 'sending': in flight; 'done': admitted or refused for good. */
+  reveal_: 'no' | 'sending' | 'done';
+  revealAdmitted: boolean;
+  revealAttempts: number;
+  lastRevealError?: string;
 }
+
+/**
+ * Refusals of a reveal that may pass a moment later while its window is open: the commit is included but
+ * this node has not applied it yet (the next call goes to another node), or the window opens with the
+ * next block, or the node is busy.
+ */
+const RETRY_REVEAL = new Set([
+  'AUCTION_COMMITMENT_MISMATCH',
+  'AUCTION_OUT_OF_WINDOW',
+  'OVERLOADED',
+  'LANE_FULL',
+  'MEMPOOL_FULL',
+  'RPC_UNREACHABLE',
+]);
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((res) => {
@@ -242,7 +262,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
         }),
   );
   const seeds = Array.from({ length: o.searchers }, (_, i) => demoAuctionSeed(i));
-  const lead = o.lead ?? 1;
+  const lead = o.lead ?? 2;
   const maxAmount = BigInt(o.maxAmount ?? 1_000_000);
   const open = new Map<number, OpenBid[]>();
   const rep: SearcherReport = {
@@ -253,7 +273,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     bidsPerSecAdmitted: 0,
     auctionTxsPerSecAdmitted: 0,
     commits: { sent: 0, admitted: 0, rejected: {} },
-    reveals: { sent: 0, admitted: 0, rejected: {} },
+    reveals: { sent: 0, admitted: 0, retries: 0, rejected: {} },
     outcomes: { won: 0, lost: 0, invalid: {}, unrevealed: 0 },
     prices: { median: '0', total: '0' },
     totalProceeds: '0',
@@ -300,7 +320,9 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
       bundle,
       ...(planned !== undefined ? { planned } : {}),
       admitted: false,
-      revealed: false,
+      reveal_: 'no',
+      revealAdmitted: false,
+      revealAttempts: 0,
     };
   };
 
@@ -345,6 +367,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
         settle(b, false);
         continue;
       }
+      if (!b.revealAdmitted) bump(rep.reveals.rejected, b.lastRevealError ?? 'NOT_SENT_IN_WINDOW');
       const out = bidOutcome(s, hx(b.commit.commitment));
       settle(b, out.result === 'won');
       if (out.result === 'won') {
@@ -372,7 +395,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     // New slots: one bid per bidder for each height we have not bid at yet (at most one slot per poll).
     if (bidding && head > lastBid) {
       lastBid = head;
-      const slot = head + params.commitOffset + lead;
+      const slot = head + 1 + params.commitOffset + lead;
       const bids: OpenBid[] = [];
       for (let b = 0; b < o.searchers; b++) {
         const bid = bidFor(slot, b);
@@ -403,15 +426,22 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
       const w = revealWindow(slot, params);
       if (head + 1 >= w.first && head + 1 <= w.last) {
         for (const bid of bids) {
-          if (!bid.admitted || bid.revealed) continue;
-          bid.revealed = true;
-          rep.reveals.sent++;
+          if (!bid.admitted || bid.reveal_ !== 'no') continue;
+          bid.reveal_ = 'sending';
+          if (bid.revealAttempts++ === 0) rep.reveals.sent++;
+          else rep.reveals.retries++;
           track(
             call('ordo_sendBidReveal', [revealParams(bid.reveal, bid.bundle)]).then(
               () => {
+                bid.reveal_ = 'done';
+                bid.revealAdmitted = true;
                 rep.reveals.admitted++;
               },
-              (err) => bump(rep.reveals.rejected, codeOf(err)),
+              (err) => {
+                const code = codeOf(err);
+                bid.lastRevealError = code;
+                bid.reveal_ = RETRY_REVEAL.has(code) ? 'no' : 'done';
+              },
             ),
           );
         }
@@ -434,6 +464,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
   }
   await Promise.allSettled([...tasks]);
   const secs = Math.min(elapsed(), deadline) || 1;
+  rep.durationSec = Math.round(secs);
   rep.bidsPerSecAdmitted = Math.round((rep.commits.admitted / secs) * 10) / 10;
   rep.auctionTxsPerSecAdmitted = Math.round(((rep.commits.admitted + rep.reveals.admitted) / secs) * 10) / 10;
   prices.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
