@@ -1,16 +1,39 @@
 /**
- * Auction benchmark: `npm run bench:auction -- --out FILE [--runs N]` writes
+ * Auction benchmark: `npm run bench:auction -- --out FILE [--runs N] [--no-testnet] [--load TX_PER_S]
+ * [--duration S] [--warmup S] [--searchers N]` writes
  * `{resolveMsAt1000Bids, resolveMsAt10000Bids, bidsPerSecAdmitted, nonAuctionP99RatioAuctionOnVsOff,
- * testnetTxPerSecAuctionOnVsOffRatio, notMeasured}`: median wall ms of `resolveSlot` over random valid
- * bids for one slot (1-3 of 16 rollups each). The testnet figures need the auction wired into the node
- * and are null with the reason in `notMeasured`.
+ * testnetTxPerSecAuctionOnVsOffRatio, notMeasured, details}`:
+ * - resolveMsAt*: median wall ms of `resolveSlot` over random valid bids for one slot (1-3 of 16 rollups);
+ * - the rest from two 4-validator testnets in this one script (`ordo testnet up --load RATE
+ *   --load-namespaces 1 --duration S`), the same but for `--searchers N` in the first: "on" = N demo
+ *   bidders commit and reveal in every slot (src/loadgen/searcher.ts), "off" = no bids (the testnet
+ *   genesis always enables the auction; off means it sells nothing). bidsPerSecAdmitted = commits the
+ *   nodes admitted per second of the "on" run; the ratios compare the background (non-auction) load's
+ *   p99 submit → commit latency and committed tx/s, on over off.
+ * A figure that could not be measured is null with the reason in `notMeasured`. Load averages are
+ * recorded: the machine is shared, read the ratios with them.
  */
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bid, resolveSlot } from '../src/auction/index.ts';
+import type { SearcherReport } from '../src/loadgen/index.ts';
+import type { TestnetReport } from '../testnet/orchestrator.ts';
+import { findFreeBasePort } from '../testnet/setup.ts';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, runs: { type: 'string', default: '7' } },
+  options: {
+    out: { type: 'string' },
+    runs: { type: 'string', default: '7' },
+    'no-testnet': { type: 'boolean' },
+    load: { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    searchers: { type: 'string', default: '8' },
+  },
 });
 const runs = Math.max(1, Number(values.runs));
 
@@ -50,19 +73,127 @@ function measure(n: number): number {
   }
   return Math.round(median(ms) * 1000) / 1000;
 }
-const reason = 'needs the auction wired into ingress, builder and node (not built on this branch)';
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Run {
+  report: TestnetReport;
+  searchers: SearcherReport | undefined;
+  loadavgBefore: number[];
+  loadavgAfter: number[];
+}
+
+/** One `ordo testnet up` with the background load, with or without searchers; its report (and the searchers'). */
+async function testnetRun(searchers: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-auction-'));
+  const report = join(dir, 'report.json');
+  const base = await findFreeBasePort(4);
+  const argv = [
+    join(REPO, 'bin', 'ordo.js'),
+    'testnet',
+    'up',
+    '--validators',
+    '4',
+    '--rollups',
+    '4',
+    '--load',
+    String(values.load),
+    '--load-namespaces',
+    '1',
+    '--duration',
+    String(values.duration),
+    '--warmup',
+    String(values.warmup),
+    '--searchers',
+    String(searchers),
+    '--dashboard',
+    '0',
+    '--base-port',
+    String(base),
+    '--dir',
+    join(dir, 'net'),
+    '--report',
+    report,
+  ];
+  process.stderr.write(
+    `\n== testnet up --load ${values.load} --searchers ${searchers} --duration ${values.duration}\n`,
+  );
+  const loadavgBefore = loadavg();
+  const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  try {
+    if (!existsSync(report)) throw new Error(`testnet up exited ${code} without a report`);
+    const sfile = join(dir, 'report.searchers.json');
+    return {
+      report: JSON.parse(readFileSync(report, 'utf8')) as TestnetReport,
+      searchers: existsSync(sfile) ? (JSON.parse(readFileSync(sfile, 'utf8')) as SearcherReport) : undefined,
+      loadavgBefore,
+      loadavgAfter: loadavg(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+const notMeasured: Record<string, string> = {};
+let bidsPerSecAdmitted: number | null = null;
+let p99Ratio: number | null = null;
+let tpsRatio: number | null = null;
+let details: Record<string, unknown> = {};
+const resolveMsAt1000Bids = measure(1000);
+const resolveMsAt10000Bids = measure(10_000);
+if (values['no-testnet'] === true) {
+  for (const k of [
+    'bidsPerSecAdmitted',
+    'nonAuctionP99RatioAuctionOnVsOff',
+    'testnetTxPerSecAuctionOnVsOffRatio',
+  ])
+    notMeasured[k] = '--no-testnet';
+} else {
+  try {
+    const on = await testnetRun(Number(values.searchers));
+    const off = await testnetRun(0);
+    if (on.searchers === undefined || on.searchers.commits.admitted === 0) {
+      notMeasured.bidsPerSecAdmitted =
+        on.searchers === undefined
+          ? 'the searchers did not run (is the auction enabled in the testnet genesis?)'
+          : `no bid was admitted: ${JSON.stringify(on.searchers.commits.rejected)}`;
+    } else bidsPerSecAdmitted = on.searchers.bidsPerSecAdmitted;
+    p99Ratio = ratio(on.report.latencyMs.p99, off.report.latencyMs.p99);
+    tpsRatio = ratio(on.report.txPerSec, off.report.txPerSec);
+    const brief = (r: Run) => ({
+      txPerSec: r.report.txPerSec,
+      latencyMs: r.report.latencyMs,
+      committedTxs: r.report.committedTxs,
+      blocks: r.report.blocks,
+      loadavgBefore: r.loadavgBefore,
+      loadavgAfter: r.loadavgAfter,
+    });
+    details = {
+      offeredTxPerSec: Number(values.load),
+      durationSec: Number(values.duration),
+      on: { ...brief(on), searchers: on.searchers ?? null },
+      off: brief(off),
+    };
+  } catch (err) {
+    const why = `testnet run failed: ${(err as Error).message}`;
+    for (const k of [
+      'bidsPerSecAdmitted',
+      'nonAuctionP99RatioAuctionOnVsOff',
+      'testnetTxPerSecAuctionOnVsOffRatio',
+    ])
+      notMeasured[k] = why;
+  }
+}
 const out = {
-  resolveMsAt1000Bids: measure(1000),
-  resolveMsAt10000Bids: measure(10_000),
-  bidsPerSecAdmitted: null,
-  nonAuctionP99RatioAuctionOnVsOff: null,
-  testnetTxPerSecAuctionOnVsOffRatio: null,
-  notMeasured: {
-    bidsPerSecAdmitted: reason,
-    nonAuctionP99RatioAuctionOnVsOff: reason,
-    testnetTxPerSecAuctionOnVsOffRatio: reason,
-  },
+  resolveMsAt1000Bids,
+  resolveMsAt10000Bids,
+  bidsPerSecAdmitted,
+  nonAuctionP99RatioAuctionOnVsOff: p99Ratio,
+  testnetTxPerSecAuctionOnVsOffRatio: tpsRatio,
+  notMeasured,
   runs,
+  details,
 };
 const json = JSON.stringify(out, null, 2);
 if (values.out) writeFileSync(values.out, `${json}\n`);

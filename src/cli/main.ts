@@ -46,6 +46,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'inspect or repair the consensus write-ahead log',
     load: async () => (await import('./wal.ts')).walCommand,
   },
+  bid: {
+    summary: 'bid in the MEV auction: info, account, deposit, withdraw, place, outcome',
+    load: async () => (await import('./bid.ts')).bidCommand,
+  },
   bench: {
     summary: 'open-loop load generator against one or more nodes',
     load: async () => (await import('./bench.ts')).benchCommand,

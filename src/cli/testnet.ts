@@ -30,6 +30,7 @@ import { homePaths } from '../node/index.ts';
 import { loadOrCreateIdentity } from '../p2p/index.ts';
 import { intArg, parse, strArg, UsageError } from './args.ts';
 import { parseList } from './bench.ts';
+import { startTestnetSearchers } from './bid.ts';
 
 const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|partition|heal|faults> [options]
 
@@ -57,6 +58,7 @@ Options of up:
   --batch-submit          the load generator submits protobuf batches (POST /ordo/v1/tx-batch, docs/rpc.md)
                           instead of JSON-RPC
   --size BYTES            opaque transaction size (default 200)
+  --searchers N           N demo bidders (<= 16) bid in every auction slot beside the load (default 0)
   --duration S            stop after S seconds and write the report (default: run until Ctrl-C)
   --warmup S              offer load S seconds before the measured window (default 0)
   --report FILE           report file (default <dir>/report.json when --duration is given)
@@ -87,6 +89,7 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       load: { type: 'string' },
       'load-namespaces': { type: 'string' },
       'batch-submit': { type: 'boolean' },
+      searchers: { type: 'string' },
       size: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -200,7 +203,22 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       await testnet.shutdown();
       return 130;
     }
+    const searchers = intArg(a, 'searchers', 0, USAGE, 0, 16);
+    const sr =
+      searchers === 0
+        ? undefined
+        : startTestnetSearchers({
+            urls: testnet.nodes.map((n) => n.rpc),
+            searchers,
+            rollups: testnet.net.genesis.rollups,
+            load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
+            ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
+            ...(duration !== undefined ? { durationSec: duration } : {}),
+            ...(report !== undefined ? { reportFile: resolve(report) } : {}),
+            out: (l) => process.stderr.write(`${l}\n`),
+          });
     const r = await testnet.run();
+    await sr?.stop();
     if (r !== undefined && r.safety.conflictingCommits > 0) {
       process.stderr.write(`SAFETY VIOLATION: ${r.safety.conflictingCommits} conflicting commits\n`);
       return 1;

@@ -129,3 +129,18 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadReport> {
     if (ownFollower) follower.stop();
   }
 }
+export {
+  type AuctionInfoJson,
+  type AuctionSlotJson,
+  type BidOutcome,
+  type BundleJson,
+  bidOutcome,
+  bundleJson,
+  bundleOf,
+  commitParams,
+  revealParams,
+  runSearchers,
+  type SearcherLive,
+  type SearcherOptions,
+  type SearcherReport,
+} from './searcher.ts';

@@ -4,12 +4,14 @@
  * `TxEnvelope`, size-checked first) and then go through the node's one ingress, whose error codes map
  * to JSON-RPC errors in `rpcErrorOf`. See docs/rpc.md for the reference.
  */
+import type { AuctionReadView } from '../auction/index.ts';
 import type { Genesis } from '../config/index.ts';
 import type { ConsensusEngine } from '../consensus/index.ts';
 import { fromHex } from '../crypto/index.ts';
 import type { Ingress, IngressResult } from '../ingress/index.ts';
 import type { BundleSimulator, BundleStatusView, Mempool, TxStatus } from '../mempool/index.ts';
 import type { BlockStore } from '../store/index.ts';
+import { registerAuctionMethods, subscribeAuction } from './auction.ts';
 import { bundleStatusJson, registerBundleMethods } from './bundles.ts';
 import { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 import { blockJson, evidenceJson, hex } from './json.ts';
@@ -34,6 +36,8 @@ export interface RpcDeps {
   bundles?: BundleStatusView;
   /** The executor's bundle simulator (`ordo_callBundle`). */
   bundleSimulator?: BundleSimulator;
+  /** The auction's read side (`ordo_getAuction*`, `ordo_getAccount`, bid submissions); absent = disabled. */
+  auction?: AuctionReadView;
 }
 
 function parseHash(v: unknown, what = 'hash'): Uint8Array {
@@ -47,6 +51,12 @@ export function statusJson(s: TxStatus): Record<string, unknown> {
 }
 
 export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
+  const auctionDeps = {
+    genesis: d.genesis,
+    ingress: d.ingress,
+    ingressError: rpcErrorOf,
+    ...(d.auction ? { auction: d.auction } : {}),
+  };
   /** Decode one `{namespace, data}` submission and pass it to the ingress; throws an RpcError saying why not. */
   const submit = (p: unknown): { hash: Uint8Array; duplicate?: true } => {
     if (p === null || typeof p !== 'object' || Array.isArray(p)) {
@@ -188,7 +198,9 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   // (rpc.maxSubscriptionsPerConnection), cancelled by `ordo_unsubscribe [id]` or when the socket closes.
   rpc.register('ordo_subscribe', (params, ctx) => {
     if (params[0] === 'bundleStatus') return subscribeBundle(params, ctx);
-    if (params[0] !== 'newHeads') throw invalidParams('subscriptions are "newHeads" and "bundleStatus"');
+    if (params[0] === 'auction') return subscribeAuction(auctionDeps, ctx);
+    if (params[0] !== 'newHeads')
+      throw invalidParams('subscriptions are "newHeads", "bundleStatus" and "auction"');
     const subs = ctx.subscriptions;
     if (ctx.notify === undefined || subs === undefined || d.onCommit === undefined) {
       throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
@@ -230,6 +242,8 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     ...(d.bundles ? { bundles: d.bundles } : {}),
     ...(d.bundleSimulator ? { simulator: d.bundleSimulator } : {}),
   });
+
+  registerAuctionMethods(rpc, auctionDeps);
 
   rpc.register('ordo_unsubscribe', (params, ctx) => {
     if (typeof params[0] !== 'string') throw invalidParams('expected [subscriptionId]');

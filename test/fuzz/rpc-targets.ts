@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { txHash } from '../../src/codec/index.ts';
+import { type AuctionReadView, auctionParams } from '../../src/auction/index.ts';
+import { AUCTION_NAMESPACE, txHash } from '../../src/codec/index.ts';
 import { demoRollups, makeGenesis } from '../../src/config/index.ts';
 import type { ConsensusEngine } from '../../src/consensus/index.ts';
 import { toHex } from '../../src/crypto/index.ts';
@@ -82,7 +83,13 @@ export async function openRpcHarness(): Promise<RpcFuzzHarness> {
       ordoMethods.push(name);
       register(name, h);
     };
-    const ingress = createIngress({ rollups, mempool, gossip: { push: () => {} }, maxTxBytes: 1000 });
+    // The auction namespace is admitted like a rollup's, so auction submissions reach the mempool.
+    const ingress = createIngress({
+      rollups: [...rollups, { namespace: AUCTION_NAMESPACE, maxTxBytes: 1000 }],
+      mempool,
+      gossip: { push: () => {} },
+      maxTxBytes: 1000,
+    });
     registerMethods(server, {
       genesis: makeGenesis({
         chainId: 'rpc-fuzz',
@@ -101,6 +108,7 @@ export async function openRpcHarness(): Promise<RpcFuzzHarness> {
       ingress,
       maxSubmitBatch: 5,
       onCommit: () => () => {},
+      auction: fuzzAuctionView(),
     });
     const s = store;
     eth = createEthRpc({
@@ -151,6 +159,37 @@ export async function openRpcHarness(): Promise<RpcFuzzHarness> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** An enabled auction that admits everything its parsers let through and holds one slot (height 1). */
+function fuzzAuctionView(): AuctionReadView {
+  const key = new Uint8Array(32).fill(1);
+  return {
+    info: () => ({
+      enabled: true,
+      params: auctionParams(),
+      reserves: new Map([[1, 10n]]),
+      treasuries: new Map([[1, key]]),
+      depositAuthority: key,
+      forfeitSink: key,
+      nextDepositNonce: 0,
+      appliedHeight: 1,
+    }),
+    slot: (h) =>
+      h === 1
+        ? { height: 1, resolved: true, commits: 0, reveals: 0, bids: [], winners: [], forfeited: 0 }
+        : undefined,
+    account: (account) => ({
+      account,
+      available: 0n,
+      locked: 0n,
+      pendingWithdrawal: 0n,
+      withdrawNonce: 0,
+      known: false,
+    }),
+    check: () => {},
+    onApplied: () => () => {},
+  };
 }
 
 /** Throws unless `res` is one JSON-RPC response with a result, or an error with a code in `codes` and a message. */
@@ -226,6 +265,16 @@ const nearObject = fc.dictionary(
     'stateDiff',
     'accessList',
     'requireCanonical',
+    // auction methods (ordo_sendBidCommit / ordo_sendBidReveal / ordo_deposit / ordo_withdraw)
+    'slot',
+    'bidder',
+    'commitment',
+    'signature',
+    'amount',
+    'bundle',
+    'salt',
+    'account',
+    'legs',
   ),
   fc.oneof(
     leaf,
