@@ -26,6 +26,7 @@ import {
   type PlannedBundle,
   sendBundles,
   summarize,
+  WsBundleFeed,
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
@@ -104,8 +105,10 @@ async function main(): Promise<void> {
       crossShare: Number(args.cross),
       failShare: Number(args.fail),
       runId: `${Date.now()}`,
+      chainId: readState(dir)?.chainId ?? 'ordo-testnet',
       random: Math.random,
     });
+    const feed = new WsBundleFeed();
     const sent =
       bundleRate > 0
         ? await sendBundles({
@@ -114,8 +117,11 @@ async function main(): Promise<void> {
             rate: bundleRate,
             durationMs: durationSec * 1000,
             call: rpcCall,
+            feed,
           })
         : undefined;
+    feed.close();
+    const metrics = await scrapeStages(urls[0]!);
     // Read every EVM leg's effect; transfer legs cannot be read over RPC yet.
     const balances = new Map<string, bigint>();
     let uncheckedLegs = 0;
@@ -154,7 +160,19 @@ async function main(): Promise<void> {
       details: {
         offeredBundlesPerSec: bundleRate,
         backgroundOfferedTxPerSec: Number(args.load),
-        sent: sent === undefined ? null : { ...sent, bundles: undefined, preconfirmMs: undefined },
+        sent:
+          sent === undefined
+            ? null
+            : { ...sent, bundles: undefined, preconfirmMs: undefined, stages: undefined },
+        stagesMs:
+          sent === undefined
+            ? null
+            : {
+                accepted: summarize(sent.stages.acceptedMs),
+                committedSeen: summarize(sent.stages.committedMs),
+                preconfirmSeen: summarize(sent.stages.preconfirmMs),
+              },
+        nodeStagesMeanMs: metrics,
         atomicity: { ...atomicity, uncheckedLegs },
       },
     };
@@ -166,6 +184,28 @@ async function main(): Promise<void> {
     await exited;
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Means (ms) of the node's bundle stage histograms, read from node0's /metrics. */
+async function scrapeStages(url: string): Promise<Record<string, number | null>> {
+  const names = {
+    admitToCommit: 'ordo_bundle_commit_seconds',
+    proposerSelect: 'ordo_bundle_select_seconds',
+    commitToPreconf: 'ordo_bundle_preconfirm_seconds',
+  };
+  const out: Record<string, number | null> = {};
+  let text = '';
+  try {
+    text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    // no metrics: every stage null
+  }
+  for (const [k, n] of Object.entries(names)) {
+    const sum = Number(new RegExp(`^${n}_sum (\\S+)`, 'm').exec(text)?.[1]);
+    const count = Number(new RegExp(`^${n}_count (\\S+)`, 'm').exec(text)?.[1]);
+    out[k] = count > 0 ? Math.round((sum / count) * 10_000) / 10 : null;
+  }
+  return out;
 }
 
 await main();

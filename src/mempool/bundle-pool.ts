@@ -125,6 +125,8 @@ interface Entry extends CheckedBundle {
   uuidKey: string | undefined;
   /** Why the last simulation said it would not apply (dropped `would-revert` when it expires). */
   wouldRevert: string | undefined;
+  /** The committed height when its last simulation ran (undefined: never simulated). */
+  simulatedAt: number | undefined;
 }
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
@@ -141,6 +143,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #checkPayload: BundlePayloadCheck | undefined;
   readonly #txCommitted: (hash: Uint8Array) => boolean;
   #simulate: BundleSimulateHook | undefined;
+  readonly #simQueue = new Set<string>();
+  #simRunning = false;
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
   readonly #log: Logger;
@@ -263,9 +267,17 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         true,
       );
     if (replaced !== undefined) this.#drop(replaced, 'replaced', `replaced by 0x${toHex(c.hash)}`);
-    const e: Entry = { ...c, receivedAt: this.#now(), bucket, uuidKey, wouldRevert: undefined };
+    const e: Entry = {
+      ...c,
+      receivedAt: this.#now(),
+      bucket,
+      uuidKey,
+      wouldRevert: undefined,
+      simulatedAt: undefined,
+    };
     this.#insert(e);
     this.#book.pending(e.key);
+    this.#queueSimulation(e.key);
     return replaced === undefined
       ? { ok: true, bundleHash: c.hash }
       : { ok: true, bundleHash: c.hash, replaced: replaced.hash };
@@ -319,6 +331,19 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   async select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<PoolSelectedBundle[]> {
     const out: PoolSelectedBundle[] = [];
     if (this.#pending.size === 0) return out;
+    const endTimer = this.#metrics.select.startTimer();
+    try {
+      return await this.#select(height, budget, out);
+    } finally {
+      endTimer();
+    }
+  }
+
+  async #select(
+    height: number,
+    budget: { maxBytes: number; maxTxs: number },
+    out: PoolSelectedBundle[],
+  ): Promise<PoolSelectedBundle[]> {
     const used = new Set<string>();
     let bytesLeft = budget.maxBytes;
     let txsLeft = budget.maxTxs;
@@ -333,28 +358,78 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (size > bytesLeft) continue;
       if (e.txKeys.some((k) => used.has(k))) continue;
       const sim = this.#simulate;
-      if (sim !== undefined) {
-        if (simulations >= this.#limits.maxSimulationsPerSelect) break;
+      if (sim !== undefined && e.simulatedAt === undefined) {
+        // Not simulated in the background yet: simulate now (bounded per select).
+        if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
         simulations++;
-        try {
-          const r = await sim(e.bundle, height);
-          e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
-        } catch (err) {
-          this.#log.warn(
-            { err, bundle: toHex(e.hash) },
-            'bundle simulation failed; bundle skipped this height',
-          );
-          continue;
-        }
-        if (e.wouldRevert !== undefined) continue;
+        if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
+      // A would-revert verdict is re-checked in the background after each commit (state moves).
+      if (e.wouldRevert !== undefined) continue;
       for (const k of e.txKeys) used.add(k);
       bytesLeft -= size;
       txsLeft -= e.txs.length;
       out.push({ bundleHash: e.hash, txs: e.txs, atomicity: e.atomicity, reverting: e.reverting });
     }
     return out;
+  }
+
+  /**
+   * Simulate one entry on top of the latest executed state for block `height`; false when the
+   * simulation threw (the bundle is skipped this time and simulated again later).
+   */
+  async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number): Promise<boolean> {
+    const at = this.#height();
+    try {
+      const r = await sim(e.bundle, height);
+      e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
+      e.simulatedAt = at;
+      return true;
+    } catch (err) {
+      this.#log.warn({ err, bundle: toHex(e.hash) }, 'bundle simulation failed; bundle skipped this height');
+      return false;
+    }
+  }
+
+  /**
+   * Background simulation (docs/bundles.md "Where the time goes"): a bundle is simulated when it is
+   * admitted, one at a time off the proposal path, so a proposer's `select` reuses the verdict instead
+   * of simulating every candidate while the network waits for its proposal. Would-revert verdicts are
+   * queued again after each commit. A verdict may be a block or two old when used: execution atomicity
+   * (rule 3) keeps that safe, a stale "applies" at worst becomes a voided bundle.
+   */
+  #queueSimulation(key: string): void {
+    if (this.#simulate === undefined) return;
+    this.#simQueue.add(key);
+    if (this.#simRunning) return;
+    this.#simRunning = true;
+    setImmediate(() => {
+      this.#drainSimulations().finally(() => {
+        this.#simRunning = false;
+        if (this.#simQueue.size > 0) this.#queueSimulation(this.#simQueue.values().next().value!);
+      });
+    });
+  }
+
+  async #drainSimulations(): Promise<void> {
+    for (let key = this.#simQueue.values().next().value; key !== undefined; ) {
+      this.#simQueue.delete(key);
+      const e = this.#pending.get(key);
+      const sim = this.#simulate;
+      if (e !== undefined && sim !== undefined && e.simulatedAt !== this.#height())
+        await this.#simulateEntry(e, sim, this.#height() + 1);
+      key = this.#simQueue.values().next().value;
+    }
+  }
+
+  /** Transactions of pending bundles not known to fail simulation (the proposer's "something to place"). */
+  pendingTxs(): number {
+    let n = 0;
+    const next = this.#lastCommitted + 1;
+    for (const e of this.#pending.values())
+      if (e.wouldRevert === undefined && inWindow(e.bundle, next)) n += e.txs.length;
+    return n;
   }
 
   lookup(bundleHash: Uint8Array, _height: number): PoolBundleLookup {
@@ -404,6 +479,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     for (const [key, spans] of spansOf) {
       const e = this.#pending.get(key);
       if (e !== undefined) {
+        this.#metrics.admitToCommit.observe(Math.max(0, this.#now() - e.receivedAt) / 1000);
         this.#remove(e);
         if (e.uuidKey !== undefined) this.#committedUuids.set(e.uuidKey, height);
       }
@@ -432,6 +508,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (e.wouldRevert !== undefined) this.#drop(e, 'would-revert', e.wouldRevert);
       else this.#drop(e, 'expired', `maxHeight ${e.bundle.maxHeight} passed without inclusion`);
     }
+    for (const e of this.#pending.values()) if (e.wouldRevert !== undefined) this.#queueSimulation(e.key);
     for (const [k, at] of this.#cancels) {
       if (at > height - CANCEL_MEMORY_HEIGHTS) break;
       this.#cancels.delete(k);
