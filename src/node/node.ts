@@ -690,6 +690,15 @@ export class OrdoNode {
           retryable: true,
         },
       status: (hash) => this.#mempool!.status(hash),
+      submitBundle: (bundle, origin) =>
+        this.#ingress?.submitBundle(bundle, origin) ?? {
+          ok: false,
+          code: 'SHUTTING_DOWN',
+          message: 'the node is not running; submit to another node',
+          retryable: true,
+        },
+      bundleStatus: (hash) => this.#bundlePool?.status(hash),
+      maxTxBytes: Math.max(...genesis.rollups.map((r) => r.maxTxBytes)),
     };
   }
 
