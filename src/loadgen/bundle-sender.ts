@@ -35,6 +35,10 @@ export interface BundleSendOptions {
   maxInFlightRequests?: number;
   /** Stops the run early (the drain still follows what was sent, bounded by `drainMs`). */
   signal?: AbortSignal;
+  /** Fill this report as the run goes (callers read live figures from it). */
+  into?: BundleSendReport;
+  /** Settled bundles kept in `bundles` for the atomicity check; later ones are only counted. Default 200,000. */
+  maxKept?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -63,8 +67,32 @@ export interface BundleSendReport {
   preconfirmMs: number[];
   /** The stages of each pre-confirmed bundle's latency (same order as `preconfirmMs`). */
   stages: BundleStages;
-  /** Every bundle that was accepted, with its outcome (for the atomicity checker). */
+  /** Every bundle that was accepted, with its outcome (for the atomicity checker), up to `maxKept`. */
   bundles: { bundle: PlannedBundle; outcome: 'applied' | 'reverted' | 'dropped' | 'unsettled' }[];
+  /** Settled bundles not kept in `bundles` (past `maxKept`). */
+  notKept: number;
+  /** Highest height a followed bundle was committed at (the atomicity check waits for its execution). */
+  maxCommittedHeight: number;
+}
+
+/** An empty report (callers that read live figures pass one as `into`). */
+export function emptyBundleSendReport(): BundleSendReport {
+  return {
+    offered: 0,
+    accepted: 0,
+    refused: 0,
+    refusedBy: {},
+    notSent: 0,
+    applied: 0,
+    reverted: 0,
+    dropped: {},
+    unsettled: 0,
+    preconfirmMs: [],
+    stages: { acceptedMs: [], committedMs: [], preconfirmMs: [] },
+    bundles: [],
+    notKept: 0,
+    maxCommittedHeight: 0,
+  };
 }
 
 interface Flight {
@@ -95,20 +123,8 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   const pollMs = o.pollMs ?? (feed === undefined ? 50 : 1000);
   const timeoutMs = o.timeoutMs ?? 5000;
   const maxRequests = o.maxInFlightRequests ?? 256;
-  const r: BundleSendReport = {
-    offered: 0,
-    accepted: 0,
-    refused: 0,
-    refusedBy: {},
-    notSent: 0,
-    applied: 0,
-    reverted: 0,
-    dropped: {},
-    unsettled: 0,
-    preconfirmMs: [],
-    stages: { acceptedMs: [], committedMs: [], preconfirmMs: [] },
-    bundles: [],
-  };
+  const r: BundleSendReport = o.into ?? emptyBundleSendReport();
+  const maxKept = o.maxKept ?? 200_000;
   const flights = new Set<Flight>();
   let requests = 0;
   const start = now();
@@ -120,12 +136,14 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     const t = now();
     f.lastHeard = t;
     if (s.status === 'committed' && f.committedAt === undefined) f.committedAt = t;
+    if (s.status === 'committed' && s.height !== undefined && s.height > r.maxCommittedHeight)
+      r.maxCommittedHeight = s.height;
     if (s.status === 'dropped') {
       const why = s.reason ?? 'unknown';
       r.dropped[why] = (r.dropped[why] ?? 0) + 1;
       finish(f, 'dropped');
     } else if (s.status === 'committed' && s.execution?.outcome !== undefined) {
-      if (s.preconfirmation !== undefined) {
+      if (s.preconfirmation !== undefined && r.preconfirmMs.length < maxKept) {
         r.preconfirmMs.push(t - f.sentAt);
         r.stages.acceptedMs.push(f.ackAt - f.sentAt);
         r.stages.committedMs.push((f.committedAt ?? t) - f.sentAt);
@@ -140,7 +158,8 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     f.done = true;
     f.unsubscribe?.();
     o.planner.settled(f.bundle, outcome === 'applied');
-    r.bundles.push({ bundle: f.bundle, outcome });
+    if (r.bundles.length < maxKept) r.bundles.push({ bundle: f.bundle, outcome });
+    else r.notKept++;
     flights.delete(f);
   };
   const poll = async (f: Flight): Promise<void> => {
@@ -216,7 +235,8 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   r.unsettled = flights.size;
   for (const f of flights) {
     f.unsubscribe?.();
-    r.bundles.push({ bundle: f.bundle, outcome: 'unsettled' });
+    if (r.bundles.length < maxKept) r.bundles.push({ bundle: f.bundle, outcome: 'unsettled' });
+    else r.notKept++;
   }
   return r;
 }

@@ -20,9 +20,18 @@ export {
   WsBundleFeed,
 } from './bundle-feed.ts';
 export {
+  type BundleEffectsCheck,
+  type BundleLoadOptions,
+  type BundleLoadSummary,
+  checkBundleEffects,
+  runBundleLoad,
+  summarizeBundleLoad,
+} from './bundle-load.ts';
+export {
   type BundleSendOptions,
   type BundleSendReport,
   type BundleStages,
+  emptyBundleSendReport,
   type RpcCall,
   sendBundles,
 } from './bundle-sender.ts';

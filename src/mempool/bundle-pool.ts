@@ -145,6 +145,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   #simulate: BundleSimulateHook | undefined;
   readonly #simQueue = new Set<string>();
   #simRunning = false;
+  #simLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
   readonly #log: Logger;
@@ -380,6 +381,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * simulation threw (the bundle is skipped this time and simulated again later).
    */
   async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number): Promise<boolean> {
+    // One simulation at a time (the background queue and a proposer's select share the simulator,
+    // whose VM instances are not re-entrant).
+    const prev = this.#simLock;
+    let release = (): void => {};
+    this.#simLock = new Promise<void>((r) => {
+      release = r;
+    });
+    await prev;
     const at = this.#height();
     try {
       const r = await sim(e.bundle, height);
@@ -389,6 +398,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     } catch (err) {
       this.#log.warn({ err, bundle: toHex(e.hash) }, 'bundle simulation failed; bundle skipped this height');
       return false;
+    } finally {
+      release();
     }
   }
 

@@ -24,7 +24,13 @@ import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/ind
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
-import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
+import {
+  createExecutor,
+  decodeTransferAccount,
+  type Executor,
+  encodeReceipt,
+  transferAccountKey,
+} from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
 import {
   type BundlePool,
@@ -514,6 +520,11 @@ export class OrdoNode {
       ingress,
       bundles: bundlePool,
       bundleSimulator: executor,
+      transferAccount: (ns, publicKey) => {
+        if (genesis.rollups.find((r) => r.namespace === ns)?.kind !== 'transfer') return undefined;
+        const a = decodeTransferAccount(executor.stateGetter(ns)(transferAccountKey(publicKey)));
+        return { ...a, height: executor.head(ns).height };
+      },
       maxSubmitBatch: config.rpc.maxBatchRequests,
       onCommit: (l) => this.onCommit(l),
     });
