@@ -259,6 +259,42 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'would-revert' });
   });
 
+  it('simulates admitted bundles in the background and reuses the verdict when selecting', async () => {
+    const calls: string[] = [];
+    let failing = true;
+    const { pool, commit } = setup({
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return tag === 'bad' && failing ? { applies: false, reason: 'tx 0 invalid' } : { applies: true };
+      },
+    });
+    pool.admit(bundle([[1, [new TextEncoder().encode('good')]]]), 'rpc');
+    pool.admit(bundle([[1, [new TextEncoder().encode('bad')]]]), 'rpc');
+    // Counted as placeable until a simulation says otherwise.
+    expect(pool.pendingTxs()).toBe(2);
+    await new Promise((r) => setTimeout(r, 20)); // the background queue runs
+    expect(calls.sort()).toEqual(['bad', 'good']);
+    expect(pool.pendingTxs()).toBe(1);
+    const sel = await pool.select(1, { maxBytes: 1e6, maxTxs: 10 });
+    expect(sel).toHaveLength(1);
+    expect(calls).toHaveLength(2); // select simulated nothing again
+    // After a commit the would-revert verdict is checked again (state moved).
+    failing = false;
+    commit([]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(3);
+    expect(pool.pendingTxs()).toBe(2);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+  });
+
+  it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
+    const { pool } = setup();
+    pool.admit(bundle([[1, [tx(), tx()]]]), 'rpc');
+    pool.admit(bundle([[2, [tx()]]], { minHeight: 5 }), 'rpc');
+    expect(pool.pendingTxs()).toBe(2);
+  });
+
   it('holds back bundles younger than selectDelayMs', async () => {
     let now = 1000;
     const { pool } = setup({ limits: { selectDelayMs: 50 }, now: () => now });
