@@ -25,6 +25,8 @@ export type BundleStatusListener = (s: BundleStatusJson) => void;
 /** Subscribes to one bundle's status changes; resolves to the unsubscribe function once subscribed. */
 export interface BundleStatusFeed {
   subscribe(url: string, bundleHash: string, listener: BundleStatusListener): Promise<() => void>;
+  /** One JSON-RPC call over the feed's connections (sends then share them: no HTTP connection churn). */
+  request?(url: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown>;
   close(): void;
 }
 
@@ -86,7 +88,7 @@ class FeedConnection {
     let m: {
       id?: number;
       result?: unknown;
-      error?: { message?: string };
+      error?: { message?: string; data?: { code?: unknown } };
       method?: string;
       params?: { subscription?: string; result?: BundleStatusJson };
     };
@@ -106,7 +108,12 @@ class FeedConnection {
     if (p === undefined) return;
     this.#pending.delete(m.id);
     clearTimeout(p.timer);
-    if (m.error !== undefined) p.reject(new OrdoError('LOADGEN_FEED_ERROR', m.error.message ?? 'rpc error'));
+    if (m.error !== undefined)
+      p.reject(
+        new OrdoError('LOADGEN_FEED_ERROR', m.error.message ?? 'rpc error', {
+          rpcData: { code: m.error.data?.code },
+        }),
+      );
     else p.resolve(m.result);
   }
 }
@@ -122,7 +129,7 @@ export class WsBundleFeed implements BundleStatusFeed {
     this.#timeoutMs = o.timeoutMs ?? 5000;
   }
 
-  async subscribe(url: string, bundleHash: string, listener: BundleStatusListener): Promise<() => void> {
+  #connections(url: string): FeedConnection[] {
     const wsUrl = url.replace(/^http/, 'ws');
     let list = this.#conns.get(wsUrl);
     if (list === undefined) {
@@ -130,9 +137,25 @@ export class WsBundleFeed implements BundleStatusFeed {
       this.#conns.set(wsUrl, list);
     }
     for (let i = list.length - 1; i >= 0; i--) if (list[i]!.closed) list.splice(i, 1);
+    return list;
+  }
+
+  async request(url: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown> {
+    const list = this.#connections(url);
+    let c = list[0];
+    if (c === undefined) {
+      c = new FeedConnection(url.replace(/^http/, 'ws'), this.#timeoutMs);
+      list.push(c);
+    }
+    await c.opened;
+    return c.request(method, params, timeoutMs);
+  }
+
+  async subscribe(url: string, bundleHash: string, listener: BundleStatusListener): Promise<() => void> {
+    const list = this.#connections(url);
     let c = list.find((x) => x.used < this.#perConnection);
     if (c === undefined) {
-      c = new FeedConnection(wsUrl, this.#timeoutMs);
+      c = new FeedConnection(url.replace(/^http/, 'ws'), this.#timeoutMs);
       list.push(c);
     }
     c.used++;

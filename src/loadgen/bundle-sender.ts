@@ -1,6 +1,7 @@
 /**
  * Bundle load, the sending half (issue #22): offers `rate` bundles a second from a `BundlePlanner`
- * through JSON-RPC `ordo_sendBundle` (sends are not serialised: each is its own request), follows each
+ * through JSON-RPC `ordo_sendBundle` (sends are not serialised; over the feed's WebSocket when there is
+ * one), follows each
  * until it is pre-confirmed with an execution outcome or dropped, settles the planner (so senders'
  * nonces follow what applied) and measures submit → pre-confirmation latency and its stages (submit →
  * accepted, → committed seen, → pre-confirmation seen). With a `feed` (src/loadgen/bundle-feed.ts) a
@@ -31,7 +32,7 @@ export interface BundleSendOptions {
   pollMs?: number;
   /** Per-call timeout. Default 5 s. */
   timeoutMs?: number;
-  /** Requests (sends and polls) in flight at most. Default 256. */
+  /** Requests (sends and polls) in flight at most. Default 64 (HTTP: below the node's per-address connection cap). */
   maxInFlightRequests?: number;
   /** Stops the run early (the drain still follows what was sent, bounded by `drainMs`). */
   signal?: AbortSignal;
@@ -122,7 +123,7 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   const feed = o.feed;
   const pollMs = o.pollMs ?? (feed === undefined ? 50 : 1000);
   const timeoutMs = o.timeoutMs ?? 5000;
-  const maxRequests = o.maxInFlightRequests ?? 256;
+  const maxRequests = o.maxInFlightRequests ?? 64;
   const r: BundleSendReport = o.into ?? emptyBundleSendReport();
   const maxKept = o.maxKept ?? 200_000;
   const flights = new Set<Flight>();
@@ -165,7 +166,8 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   const poll = async (f: Flight): Promise<void> => {
     requests++;
     try {
-      onStatus(f, (await o.call(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as BundleStatusJson);
+      const read = feed?.request?.bind(feed) ?? o.call;
+      onStatus(f, (await read(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as BundleStatusJson);
     } catch {
       // a failed poll is retried at the next interval
     } finally {
@@ -177,7 +179,8 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     const sentAt = now();
     let hash: string;
     try {
-      const res = (await o.call(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
+      const send = feed?.request?.bind(feed) ?? o.call;
+      const res = (await send(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
         bundleHash?: string;
       };
       if (typeof res?.bundleHash !== 'string') throw new Error('no bundleHash in the answer');
