@@ -402,7 +402,7 @@ export class Testnet {
       crossShare,
       failShare,
       call: rpcCall,
-      drainMs: 10_000,
+      drainMs: 5_000,
       signal: this.#bundleStop.signal,
       into: this.#bundleLive,
     }).finally(() => {

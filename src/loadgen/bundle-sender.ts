@@ -215,7 +215,14 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     const t = now();
     if (t >= end) break;
     const offering = t < offerEnd && o.signal?.aborted !== true;
-    if (!offering && flights.size === 0 && requests === 0) break;
+    // Draining: bundles built to fail and not committed are expected to stay pending (the proposers leave
+    // them out and they have no maxHeight), so they do not hold the drain.
+    if (
+      !offering &&
+      requests === 0 &&
+      [...flights].every((f) => f.bundle.builtToFail && f.committedAt === undefined)
+    )
+      break;
     while (offering && r.offered + r.notSent < Math.floor(((t - start) / 1000) * o.rate) + 1) {
       if (requests >= maxRequests) break;
       const b = o.planner.next();
