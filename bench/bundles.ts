@@ -127,21 +127,11 @@ function cpuPerTx(r: RunResult): number {
   return txs > 0 ? (r.cpuSeconds * 1e6) / txs : 0;
 }
 
-async function main(): Promise<void> {
-  const withB: RunResult[] = [];
-  const without: RunResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (args['no-baseline'] !== true) {
-      log(`round ${i + 1}/${runs}: without bundles (load average ${loadavg()[0]!.toFixed(1)})`);
-      without.push(await runTestnet(0));
-    }
-    log(`round ${i + 1}/${runs}: with ${bundleRate} bundles/s (load average ${loadavg()[0]!.toFixed(1)})`);
-    withB.push(await runTestnet(bundleRate));
-  }
+function summary(withB: RunResult[], without: RunResult[]) {
   const bs = withB.map((r) => r.report.bundles!);
   const bg = median(withB.map((r) => r.report.txPerSec));
   const bgNo = without.length === 0 ? null : median(without.map((r) => r.report.txPerSec));
-  const out = {
+  return {
     bundlesPerSec: r1(median(bs.map((b) => b.bundlesPerSec))),
     preconfirmP50Ms: Math.round(median(bs.map((b) => b.preconfirmMs.p50))),
     preconfirmP99Ms: Math.round(median(bs.map((b) => b.preconfirmMs.p99))),
@@ -152,7 +142,7 @@ async function main(): Promise<void> {
     cpuMicrosPerTx: Math.round(median(withB.map(cpuPerTx))),
     loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
     details: {
-      runs,
+      runs: withB.length,
       validators: VALIDATORS,
       offeredBundlesPerSec: bundleRate,
       backgroundOfferedTxPerSec: Number(args.load),
@@ -168,13 +158,29 @@ async function main(): Promise<void> {
         backgroundLatencyMs: r.report.latencyMs,
         backgroundTxPerSecNoBundles: without[i]?.report.txPerSec ?? null,
         cpuMicrosPerTx: Math.round(cpuPerTx(r)),
+        cpuMicrosPerTxNoBundles: without[i] === undefined ? null : Math.round(cpuPerTx(without[i]!)),
         loadAvg: r1(r.loadAvg),
         safetyConflicts: r.report.safety.conflictingCommits,
       })),
     },
   };
-  const text = `${JSON.stringify(out, null, 2)}\n`;
-  if (args.out !== undefined) writeFileSync(args.out, text);
+}
+
+async function main(): Promise<void> {
+  const withB: RunResult[] = [];
+  const without: RunResult[] = [];
+  let text = '';
+  for (let i = 0; i < runs; i++) {
+    if (args['no-baseline'] !== true) {
+      log(`round ${i + 1}/${runs}: without bundles (load average ${loadavg()[0]!.toFixed(1)})`);
+      without.push(await runTestnet(0));
+    }
+    log(`round ${i + 1}/${runs}: with ${bundleRate} bundles/s (load average ${loadavg()[0]!.toFixed(1)})`);
+    withB.push(await runTestnet(bundleRate));
+    // Written after every round: an interrupted benchmark keeps the medians of the rounds it finished.
+    text = `${JSON.stringify(summary(withB, without), null, 2)}\n`;
+    if (args.out !== undefined) writeFileSync(args.out, text);
+  }
   process.stdout.write(text);
 }
 
