@@ -7,6 +7,7 @@
  * Streams are capped per server (`maxStreams`) and per client (`maxStreamsPerClient`, keyed by the
  * remote IP address), so one client opening many streams cannot lock the other rollups out.
  * Closing the server ends every stream with UNAVAILABLE, so SDK clients fail over at once.
+ * SubmitBundle / GetBundleStatus translate to the node's ingress and bundle statuses (bundles.ts).
  *
  * The status of a cut-off stream travels behind the messages already written (HTTP/2 sends trailers
  * after DATA), so a consumer that resumes reading gets them and then RESOURCE_EXHAUSTED; one that never
