@@ -405,6 +405,8 @@ export class Testnet {
       drainMs: 5_000,
       signal: this.#bundleStop.signal,
       into: this.#bundleLive,
+      // Bundles expire 30 heights on: one the proposers leave out is dropped and its sender freed.
+      height: () => this.#blocks.at(-1)?.height ?? 0,
     }).finally(() => {
       this.#bundleEndedAt = Date.now();
     });

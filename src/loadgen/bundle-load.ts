@@ -30,6 +30,10 @@ export interface BundleLoadOptions {
   into?: BundleSendReport;
   feed?: BundleStatusFeed;
   random?: () => number;
+  /** The latest committed height (the planner's bundle window, `windowHeights` heights from it). */
+  height?: () => number;
+  /** Default 30. */
+  windowHeights?: number;
 }
 
 /** Offer and follow bundles until the duration (or the signal) ends, then drain. */
@@ -42,6 +46,7 @@ export async function runBundleLoad(o: BundleLoadOptions): Promise<BundleSendRep
     runId: `${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
     random: o.random ?? Math.random,
     chainId: o.chainId,
+    ...(o.height !== undefined ? { window: { height: o.height, heights: o.windowHeights ?? 30 } } : {}),
   });
   const feed = o.feed ?? new WsBundleFeed();
   try {

@@ -42,6 +42,8 @@ export interface PlannedBundle {
   cross: boolean;
   builtToFail: boolean;
   legs: PlannedLeg[];
+  /** Last height it may land at (absent or 0 = no bound); with `window` the proposers' refusals expire. */
+  maxHeight?: number;
   /** With `chainId`: the sender account's bundle key (32 bytes) and its ed25519 signature. */
   signer?: Uint8Array;
   signature?: Uint8Array;
@@ -67,12 +69,18 @@ export interface BundlePlannerOptions {
    * unsigned ones all share the one anonymous bucket, which a load of many bundles fills.
    */
   chainId?: string;
+  /**
+   * Give every bundle `maxHeight = height() + heights`, so one the proposers leave out (built to fail)
+   * is dropped `would-revert` and its sender is free again; without it such bundles stay pending.
+   */
+  window?: { height: () => number; heights: number };
 }
 
 /** A failing leg's nonce gap: the transaction is invalid (nonce too high) in every executed kind. */
 const NONCE_GAP = 1_000_000;
 
-type PlannerSettings = Required<Omit<BundlePlannerOptions, 'chainId'>> & { chainId?: string };
+type PlannerSettings = Required<Omit<BundlePlannerOptions, 'chainId' | 'window'>> &
+  Pick<BundlePlannerOptions, 'chainId' | 'window'>;
 
 /** The bundle-signing key of a demo account (not its transfer or EVM key). */
 export function bundleSignerFor(account: number): Ed25519Signer {
@@ -122,7 +130,9 @@ export class BundlePlanner {
       return { ...leg, nonce };
     });
     for (const r of picked) this.#busy.add(`${r.namespace}/${account}`);
-    const planned: PlannedBundle = { id, cross, builtToFail, legs };
+    const w = this.#o.window;
+    const maxHeight = w === undefined ? 0 : w.height() + w.heights;
+    const planned: PlannedBundle = { id, cross, builtToFail, legs, maxHeight };
     if (this.#o.chainId !== undefined) this.#sign(planned, account, this.#o.chainId);
     return planned;
   }
@@ -189,7 +199,7 @@ function domainBundle(b: PlannedBundle, signer: Uint8Array) {
     legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [l.tx], revertingTxHashes: [] })),
     atomicity: 'execution',
     minHeight: 0,
-    maxHeight: 0,
+    maxHeight: b.maxHeight ?? 0,
     replacementUuid: new Uint8Array(0),
     signer,
     signature: new Uint8Array(0),
@@ -198,6 +208,7 @@ function domainBundle(b: PlannedBundle, signer: Uint8Array) {
 
 export interface SendBundleParams {
   legs: { namespace: number; txs: string[] }[];
+  maxHeight?: number;
   signer?: string;
   signature?: string;
 }
@@ -207,6 +218,7 @@ export function sendBundleParams(b: PlannedBundle): [SendBundleParams] {
   const p: SendBundleParams = {
     legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [`0x${toHex(l.tx)}`] })),
   };
+  if ((b.maxHeight ?? 0) > 0) p.maxHeight = b.maxHeight;
   if (b.signer !== undefined && b.signature !== undefined) {
     p.signer = `0x${toHex(b.signer)}`;
     p.signature = `0x${toHex(b.signature)}`;
