@@ -83,6 +83,7 @@ export async function checkBundleEffects(
   rollups: { namespace: number; kind: RollupKind }[],
   call: RpcCall,
   waitMs = 15_000,
+  concurrency = 8,
 ): Promise<BundleEffectsCheck> {
   const base = url.replace(/\/+$/, '');
   const kindOf = new Map(rollups.map((r) => [r.namespace, r.kind]));
@@ -104,38 +105,38 @@ export async function checkBundleEffects(
   const balances = new Map<string, bigint>();
   const checkable: PlannedBundle[] = [];
   let unreadLegs = 0;
-  for (const { bundle } of sent.bundles) {
-    let ok = true;
-    for (const l of bundle.legs) {
+  const readLeg = async (l: PlannedBundle['legs'][number]): Promise<void> => {
+    let v: bigint;
+    if (kindOf.get(l.namespace) === 'evm') {
+      const hex = (await call(
+        `${base}/evm/${l.namespace}`,
+        'eth_getBalance',
+        [l.recipient, 'latest'],
+        5000,
+      )) as string;
+      v = BigInt(hex);
+    } else {
+      const a = (await call(base, 'ordo_getTransferAccount', [l.namespace, `0x${l.recipient}`], 5000)) as {
+        balance: string;
+      };
+      v = BigInt(a.balance);
+    }
+    balances.set(`${l.namespace}/${l.recipient}`, v);
+  };
+  // A few bundles at a time; one bundle's legs back to back (a bundle still pending could commit
+  // between two reads of its legs: keep that window short).
+  const queue = sent.bundles.map((x) => x.bundle);
+  const worker = async (): Promise<void> => {
+    for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
       try {
-        let v: bigint;
-        if (kindOf.get(l.namespace) === 'evm') {
-          const hex = (await call(
-            `${base}/evm/${l.namespace}`,
-            'eth_getBalance',
-            [l.recipient, 'latest'],
-            5000,
-          )) as string;
-          v = BigInt(hex);
-        } else {
-          const a = (await call(
-            base,
-            'ordo_getTransferAccount',
-            [l.namespace, `0x${l.recipient}`],
-            5000,
-          )) as {
-            balance: string;
-          };
-          v = BigInt(a.balance);
-        }
-        balances.set(`${l.namespace}/${l.recipient}`, v);
+        await Promise.all(b.legs.map(readLeg));
+        checkable.push(b);
       } catch {
-        ok = false;
+        unreadLegs += b.legs.length;
       }
     }
-    if (ok) checkable.push(bundle);
-    else unreadLegs += bundle.legs.length;
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const r = checkAtomicity(checkable, (ns, to) => balances.get(`${ns}/${to}`) ?? 0n);
   return { ...r, unreadLegs, notKept: sent.notKept };
 }
