@@ -143,8 +143,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #checkPayload: BundlePayloadCheck | undefined;
   readonly #txCommitted: (hash: Uint8Array) => boolean;
   #simulate: BundleSimulateHook | undefined;
-  readonly #simQueue = new Set<string>();
-  #simRunning = false;
   #simLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
@@ -278,7 +276,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     };
     this.#insert(e);
     this.#book.pending(e.key);
-    this.#queueSimulation(e.key);
     return replaced === undefined
       ? { ok: true, bundleHash: c.hash }
       : { ok: true, bundleHash: c.hash, replaced: replaced.hash };
@@ -359,14 +356,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (size > bytesLeft) continue;
       if (e.txKeys.some((k) => used.has(k))) continue;
       const sim = this.#simulate;
-      if (sim !== undefined && e.simulatedAt === undefined) {
-        // Not simulated in the background yet: simulate now (bounded per select).
+      // Simulated once per committed height: a proposer that builds again at the same height (a later
+      // round, or waiting for transactions) reuses the verdict.
+      if (sim !== undefined && e.simulatedAt !== this.#height()) {
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
         simulations++;
         if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
-      // A would-revert verdict is re-checked in the background after each commit (state moves).
       if (e.wouldRevert !== undefined) continue;
       for (const k of e.txKeys) used.add(k);
       bytesLeft -= size;
@@ -381,8 +378,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * simulation threw (the bundle is skipped this time and simulated again later).
    */
   async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number): Promise<boolean> {
-    // One simulation at a time (the background queue and a proposer's select share the simulator,
-    // whose VM instances are not re-entrant).
+    // One simulation at a time (the simulator's VM instances are not re-entrant).
     const prev = this.#simLock;
     let release = (): void => {};
     this.#simLock = new Promise<void>((r) => {
@@ -400,37 +396,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       return false;
     } finally {
       release();
-    }
-  }
-
-  /**
-   * Background simulation (docs/bundles.md "Where the time goes"): a bundle is simulated when it is
-   * admitted, one at a time off the proposal path, so a proposer's `select` reuses the verdict instead
-   * of simulating every candidate while the network waits for its proposal. Would-revert verdicts are
-   * queued again after each commit. A verdict may be a block or two old when used: execution atomicity
-   * (rule 3) keeps that safe, a stale "applies" at worst becomes a voided bundle.
-   */
-  #queueSimulation(key: string): void {
-    if (this.#simulate === undefined) return;
-    this.#simQueue.add(key);
-    if (this.#simRunning) return;
-    this.#simRunning = true;
-    setImmediate(() => {
-      this.#drainSimulations().finally(() => {
-        this.#simRunning = false;
-        if (this.#simQueue.size > 0) this.#queueSimulation(this.#simQueue.values().next().value!);
-      });
-    });
-  }
-
-  async #drainSimulations(): Promise<void> {
-    for (let key = this.#simQueue.values().next().value; key !== undefined; ) {
-      this.#simQueue.delete(key);
-      const e = this.#pending.get(key);
-      const sim = this.#simulate;
-      if (e !== undefined && sim !== undefined && e.simulatedAt !== this.#height())
-        await this.#simulateEntry(e, sim, this.#height() + 1);
-      key = this.#simQueue.values().next().value;
     }
   }
 
@@ -519,7 +484,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (e.wouldRevert !== undefined) this.#drop(e, 'would-revert', e.wouldRevert);
       else this.#drop(e, 'expired', `maxHeight ${e.bundle.maxHeight} passed without inclusion`);
     }
-    for (const e of this.#pending.values()) if (e.wouldRevert !== undefined) this.#queueSimulation(e.key);
     for (const [k, at] of this.#cancels) {
       if (at > height - CANCEL_MEMORY_HEIGHTS) break;
       this.#cancels.delete(k);

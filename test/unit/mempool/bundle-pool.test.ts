@@ -259,7 +259,7 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'would-revert' });
   });
 
-  it('simulates admitted bundles in the background and reuses the verdict when selecting', async () => {
+  it('simulates a candidate once per committed height and reuses the verdict within it', async () => {
     const calls: string[] = [];
     let failing = true;
     const { pool, commit } = setup({
@@ -271,21 +271,20 @@ describe('bundle pool selection, lookup and commits', () => {
     });
     pool.admit(bundle([[1, [new TextEncoder().encode('good')]]]), 'rpc');
     pool.admit(bundle([[1, [new TextEncoder().encode('bad')]]]), 'rpc');
-    // Counted as placeable until a simulation says otherwise.
+    // Counted as placeable until a simulation says otherwise; nothing is simulated before a select.
     expect(pool.pendingTxs()).toBe(2);
-    await new Promise((r) => setTimeout(r, 20)); // the background queue runs
+    expect(calls).toEqual([]);
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
     expect(calls.sort()).toEqual(['bad', 'good']);
     expect(pool.pendingTxs()).toBe(1);
-    const sel = await pool.select(1, { maxBytes: 1e6, maxTxs: 10 });
-    expect(sel).toHaveLength(1);
-    expect(calls).toHaveLength(2); // select simulated nothing again
-    // After a commit the would-revert verdict is checked again (state moved).
+    // Another build at the same height (a later round) simulates nothing again.
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toHaveLength(2);
+    // After a commit the state moved: simulated again.
     failing = false;
     commit([]);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(calls).toHaveLength(3);
-    expect(pool.pendingTxs()).toBe(2);
     expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toHaveLength(4);
   });
 
   it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
