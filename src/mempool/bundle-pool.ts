@@ -347,7 +347,12 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     let txsLeft = budget.maxTxs;
     let simulations = 0;
     const now = this.#now();
-    for (const e of [...this.#pending.values()]) {
+    // Candidates not known to fail first: re-simulating bundles that would revert (they wait for their
+    // window to pass) must not use up the simulation budget before the others.
+    const order = [...this.#pending.values()].sort(
+      (a, b) => (a.wouldRevert === undefined ? 0 : 1) - (b.wouldRevert === undefined ? 0 : 1),
+    );
+    for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
       if (now - e.receivedAt < this.#limits.selectDelayMs) continue;

@@ -287,6 +287,25 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toHaveLength(4);
   });
 
+  it('simulates candidates not known to fail before re-checking would-revert ones', async () => {
+    const calls: string[] = [];
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return tag === 'bad' ? { applies: false, reason: 'invalid' } : { applies: true };
+      },
+    });
+    pool.admit(bundle([[1, [new TextEncoder().encode('bad')]]]), 'rpc');
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+    pool.admit(bundle([[1, [new TextEncoder().encode('good')]]]), 'rpc');
+    commit([]);
+    // One simulation allowed: it goes to the new candidate, not to the older would-revert one.
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toEqual(['bad', 'good']);
+  });
+
   it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
     const { pool } = setup();
     pool.admit(bundle([[1, [tx(), tx()]]]), 'rpc');
