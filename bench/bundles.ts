@@ -1,35 +1,27 @@
 /**
- * Bundle benchmark (issue #22): one real `ordo testnet up --validators 4 --load RATE` (background load
- * over the opaque rollups) while this script offers `--bundles` bundles a second (a `--cross` share
- * cross-rollup, a `--fail` share built to fail) through JSON-RPC `ordo_sendBundle` over the executed
- * rollups, follows each to its outcome, then reads every leg's effect back and runs the atomicity check.
+ * Bundle benchmark (issue #22): a real `ordo testnet up --validators 4` with background load over the
+ * opaque rollup, once WITHOUT bundles and once WITH `--bundles-per-sec` signed bundles (a `--cross` share
+ * cross-rollup, a `--fail` share built to fail) over the executed rollups, per round; the testnet's own
+ * bundle load follows every bundle by WebSocket and, at the end, reads every leg's effect back (EVM
+ * `eth_getBalance`, transfer `ordo_getTransferAccount`) for the atomicity check. Medians over `--runs`.
  *
  *   npm run bench:bundles -- --out FILE [--load 5000] [--bundles 200] [--duration 60] [--warmup 10]
- *                            [--cross 0.5] [--fail 0.1]
+ *                            [--cross 0.5] [--fail 0.1] [--runs 1] [--no-baseline]
  * JSON: {bundlesPerSec, preconfirmP50Ms, preconfirmP99Ms, appliedShare, atomicityViolations,
- * backgroundTxPerSec, …details}. Targets: p50 ≤ 250 ms, p99 ≤ 750 ms, 0 violations, background within
- * 10 % of the same run without bundles (`--bundles 0`).
- *
- * Effects are read through each EVM rollup's `eth_getBalance`; the transfer rollup has no balance read
- * over RPC yet, so transfer legs count as `uncheckedLegs` and the check covers EVM legs only.
- * NEVER RUN YET: it needs the bundle pool, API and executor (other branches of issue #22).
+ * backgroundTxPerSec, backgroundRatioVsNoBundles, cpuMicrosPerTx, loadAvg, …details}. Targets: p50 ≤ 250
+ * ms, p99 ≤ 750 ms, 0 violations, background within 10 % of the run without bundles.
+ * CPU: utime + stime of the four node processes (/proc) over the measured window, per committed
+ * transaction (background transactions plus bundle transactions). ORDO_BENCH_KEEP=1 keeps the testnet
+ * directories (node logs).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  BundlePlanner,
-  checkAtomicity,
-  type PlannedBundle,
-  sendBundles,
-  summarize,
-} from '../src/loadgen/index.ts';
-import { rpcCall } from '../src/rpc/index.ts';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
-import { findFreeBasePort, testnetRollups } from '../testnet/setup.ts';
+import { findFreeBasePort } from '../testnet/setup.ts';
 import { readState } from '../testnet/state.ts';
 
 const { values: args } = parseArgs({
@@ -41,6 +33,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '10' },
     cross: { type: 'string', default: '0.5' },
     fail: { type: 'string', default: '0.1' },
+    runs: { type: 'string', default: '1' },
+    'no-baseline': { type: 'boolean', default: false },
   },
 });
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,124 +42,146 @@ const VALIDATORS = 4;
 const durationSec = Number(args.duration);
 const warmupSec = Number(args.warmup);
 const bundleRate = Number(args.bundles);
+const runs = Math.max(1, Number(args.runs));
+const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`[bench:bundles] ${s}\n`);
 
-async function main(): Promise<void> {
+/** utime + stime (ticks) of a process, 0 when it is gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+interface RunResult {
+  report: TestnetReport;
+  cpuSeconds: number;
+  windowSec: number;
+  loadAvg: number;
+}
+
+async function runTestnet(bundles: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-bundles-'));
-  const report = join(dir, 'report.json');
+  const reportFile = join(dir, 'report.json');
   const base = await findFreeBasePort(VALIDATORS);
-  const drainSec = 15;
   const argv = [
     join(REPO, 'bin', 'ordo.js'),
     'testnet',
     'up',
-    '--validators',
-    String(VALIDATORS),
-    '--rollups',
-    '4',
-    '--load',
-    String(args.load),
-    '--load-namespaces',
-    '1',
-    '--duration',
-    String(durationSec + drainSec),
-    '--warmup',
-    String(warmupSec),
-    '--dashboard',
-    '0',
-    '--base-port',
-    String(base),
-    '--dir',
-    dir,
-    '--report',
-    report,
+    ...['--validators', String(VALIDATORS), '--rollups', '4'],
+    ...['--load', String(args.load), '--load-namespaces', '1'],
+    ...['--bundles-per-sec', String(bundles)],
+    ...['--bundle-cross-share', String(args.cross), '--bundle-fail-share', String(args.fail)],
+    ...['--duration', String(durationSec), '--warmup', String(warmupSec)],
+    ...['--dashboard', '0', '--base-port', String(base), '--dir', dir, '--report', reportFile],
   ];
   const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   try {
-    let urls: string[] = [];
-    for (let i = 0; i < 180 && urls.length === 0; i++) {
+    let pids: number[] = [];
+    for (let i = 0; i < 360 && pids.length === 0; i++) {
       const s = readState(dir);
-      if (s?.nodes.every((n) => n.state === 'running')) urls = s.nodes.map((n) => n.rpc);
+      if (s?.nodes.every((n) => n.state === 'running' && n.pid !== null)) pids = s.nodes.map((n) => n.pid!);
       else await sleep(500);
     }
-    if (urls.length === 0) throw new Error('the testnet did not come up within 90 s');
-    await sleep(warmupSec * 1000);
-    const rollups = testnetRollups(4).map((r) => ({
-      namespace: r.namespace,
-      kind: r.kind,
-      ...(r.evmChainId !== undefined ? { evmChainId: r.evmChainId } : {}),
-    }));
-    const planner = new BundlePlanner({
-      rollups,
-      // The background load covers the opaque rollup only: every demo account is free for bundles.
-      accounts: Array.from({ length: 64 }, (_, i) => i),
-      crossShare: Number(args.cross),
-      failShare: Number(args.fail),
-      runId: `${Date.now()}`,
-      random: Math.random,
-    });
-    const sent =
-      bundleRate > 0
-        ? await sendBundles({
-            urls,
-            planner,
-            rate: bundleRate,
-            durationMs: durationSec * 1000,
-            call: rpcCall,
-          })
-        : undefined;
-    // Read every EVM leg's effect; transfer legs cannot be read over RPC yet.
-    const balances = new Map<string, bigint>();
-    let uncheckedLegs = 0;
-    const evmNs = new Set(rollups.filter((r) => r.kind === 'evm').map((r) => r.namespace));
-    const checkable: PlannedBundle[] = [];
-    for (const { bundle } of sent?.bundles ?? []) {
-      const legs = bundle.legs.filter((l) => evmNs.has(l.namespace));
-      uncheckedLegs += bundle.legs.length - legs.length;
-      if (legs.length === 0) continue;
-      checkable.push({ ...bundle, legs });
-      for (const l of legs) {
-        const hex = (await rpcCall(
-          `${urls[0]}/evm/${l.namespace}`,
-          'eth_getBalance',
-          [l.recipient, 'latest'],
-          5000,
-        )) as string;
-        balances.set(`${l.namespace}/${l.recipient}`, BigInt(hex));
-      }
-    }
-    const atomicity = checkAtomicity(checkable, (ns, to) => balances.get(`${ns}/${to}`) ?? 0n);
-    await exited;
-    const bg = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
-    const lat = summarize(sent?.preconfirmMs ?? []);
-    const finished =
-      (sent?.applied ?? 0) +
-      (sent?.reverted ?? 0) +
-      Object.values(sent?.dropped ?? {}).reduce((a, b) => a + b, 0);
-    const out = {
-      bundlesPerSec: Math.round(((sent?.accepted ?? 0) / durationSec) * 10) / 10,
-      preconfirmP50Ms: Math.round(lat.p50),
-      preconfirmP99Ms: Math.round(lat.p99),
-      appliedShare: finished === 0 ? 0 : Math.round(((sent?.applied ?? 0) / finished) * 1000) / 1000,
-      atomicityViolations: atomicity.violations,
-      backgroundTxPerSec: bg.txPerSec,
-      details: {
-        offeredBundlesPerSec: bundleRate,
-        backgroundOfferedTxPerSec: Number(args.load),
-        sent: sent === undefined ? null : { ...sent, bundles: undefined, preconfirmMs: undefined },
-        atomicity: { ...atomicity, uncheckedLegs },
-      },
-    };
-    const text = `${JSON.stringify(out, null, 2)}\n`;
-    if (args.out !== undefined) writeFileSync(args.out, text);
-    process.stdout.write(text);
+    if (pids.length === 0) throw new Error('the testnet did not come up within 180 s');
+    // The load starts once every node committed its first heights; the window is measured after warm-up.
+    await sleep((warmupSec + 5) * 1000);
+    const t0 = performance.now();
+    const c0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    await sleep(Math.max(1, durationSec - 8) * 1000);
+    const c1 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const windowSec = (performance.now() - t0) / 1000;
+    const la = loadavg()[0]!;
+    const code = await exited;
+    if (code !== 0) throw new Error(`testnet up exited with ${code}`);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as TestnetReport;
+    return { report, cpuSeconds: (c1 - c0) / TICKS_PER_SEC, windowSec, loadAvg: la };
   } finally {
     if (child.exitCode === null) child.kill('SIGINT');
     await exited;
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.ORDO_BENCH_KEEP === '1') log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Transactions the nodes committed per second in the window: background plus bundle legs. */
+function cpuPerTx(r: RunResult): number {
+  const b = r.report.bundles;
+  const bundleTxsPerSec = b === null ? 0 : (b.accepted * 1.5) / Math.max(1, b.windowSec);
+  const txs = (r.report.txPerSec + bundleTxsPerSec) * r.windowSec;
+  return txs > 0 ? (r.cpuSeconds * 1e6) / txs : 0;
+}
+
+function summary(withB: RunResult[], without: RunResult[]) {
+  const bs = withB.map((r) => r.report.bundles!);
+  const bg = median(withB.map((r) => r.report.txPerSec));
+  const bgNo = without.length === 0 ? null : median(without.map((r) => r.report.txPerSec));
+  return {
+    bundlesPerSec: r1(median(bs.map((b) => b.bundlesPerSec))),
+    preconfirmP50Ms: Math.round(median(bs.map((b) => b.preconfirmMs.p50))),
+    preconfirmP99Ms: Math.round(median(bs.map((b) => b.preconfirmMs.p99))),
+    appliedShare: median(bs.map((b) => b.appliedShare)),
+    atomicityViolations: Math.max(...bs.map((b) => b.atomicity?.violations ?? Number.NaN)),
+    backgroundTxPerSec: r1(bg),
+    backgroundRatioVsNoBundles: bgNo === null || bgNo === 0 ? null : Math.round((bg / bgNo) * 1000) / 1000,
+    cpuMicrosPerTx: Math.round(median(withB.map(cpuPerTx))),
+    loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
+    details: {
+      runs: withB.length,
+      validators: VALIDATORS,
+      offeredBundlesPerSec: bundleRate,
+      backgroundOfferedTxPerSec: Number(args.load),
+      durationSec,
+      warmupSec,
+      crossShare: Number(args.cross),
+      failShare: Number(args.fail),
+      backgroundTxPerSecNoBundles: bgNo === null ? null : r1(bgNo),
+      cpuMicrosPerTxNoBundles: without.length === 0 ? null : Math.round(median(without.map(cpuPerTx))),
+      perRun: withB.map((r, i) => ({
+        bundles: r.report.bundles,
+        backgroundTxPerSec: r.report.txPerSec,
+        backgroundLatencyMs: r.report.latencyMs,
+        backgroundTxPerSecNoBundles: without[i]?.report.txPerSec ?? null,
+        cpuMicrosPerTx: Math.round(cpuPerTx(r)),
+        cpuMicrosPerTxNoBundles: without[i] === undefined ? null : Math.round(cpuPerTx(without[i]!)),
+        loadAvg: r1(r.loadAvg),
+        safetyConflicts: r.report.safety.conflictingCommits,
+      })),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const withB: RunResult[] = [];
+  const without: RunResult[] = [];
+  let text = '';
+  for (let i = 0; i < runs; i++) {
+    if (args['no-baseline'] !== true) {
+      log(`round ${i + 1}/${runs}: without bundles (load average ${loadavg()[0]!.toFixed(1)})`);
+      without.push(await runTestnet(0));
+    }
+    log(`round ${i + 1}/${runs}: with ${bundleRate} bundles/s (load average ${loadavg()[0]!.toFixed(1)})`);
+    withB.push(await runTestnet(bundleRate));
+    // Written after every round: an interrupted benchmark keeps the medians of the rounds it finished.
+    text = `${JSON.stringify(summary(withB, without), null, 2)}\n`;
+    if (args.out !== undefined) writeFileSync(args.out, text);
+  }
+  process.stdout.write(text);
 }
 
 await main();

@@ -6,6 +6,8 @@
  *   status poller                     ordo_status of every node once a second
  *   BlockFollower (src/loadgen)       every committed block once, shared by load, dashboard and report
  *   LoadGenerator (src/loadgen)       optional open-loop load over every node
+ *   bundle load (src/loadgen)         optional signed bundles (--bundles-per-sec), followed by WebSocket,
+ *                                     and the atomicity check that reads every leg's effect at the end
  *   control server (node:http)        dashboard page, server-sent events, the control API the
  *                                     `ordo testnet kill|restart|…` commands call (token-guarded)
  *   report                            load figures + node heads + safety check (testnet/safety.ts)
@@ -18,18 +20,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DEMO_ACCOUNTS } from '../src/config/index.ts';
 import { errorMessage, OrdoError } from '../src/errors.ts';
 import type { LatencySummary } from '../src/loadgen/index.ts';
 import {
   BlockFollower,
+  type BundleLoadSummary,
+  type BundleSendReport,
+  checkBundleEffects,
   chooseRollups,
   DEMO_EVM_CHAIN_ID,
+  emptyBundleSendReport,
   type FollowedBlock,
   type LiveLoad,
   LoadGenerator,
   type LoadReport,
   payloadSourceFor,
   type RollupInfo,
+  runBundleLoad,
+  summarizeBundleLoad,
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import { DashboardHistory } from './history.ts';
@@ -50,6 +59,12 @@ export interface UpOptions {
   loadNamespaces?: number[];
   /** The load generator submits protobuf batches (`POST /ordo/v1/tx-batch`) instead of JSON-RPC. */
   batchSubmit?: boolean;
+  /** Signed bundles offered per second over the executed rollups (0 or absent: none). */
+  bundlesPerSec?: number;
+  /** Share of bundles touching two rollups (default 0.5). */
+  bundleCrossShare?: number;
+  /** Share of bundles built to fail (default 0.1). */
+  bundleFailShare?: number;
   sizeBytes: number;
   /** Stop by itself after this many seconds (after the warm-up) and write the report. */
   durationSec?: number;
@@ -88,6 +103,8 @@ export interface TestnetReport {
     tookMs: number;
   };
   load: LoadReport | null;
+  /** The bundle load's figures and atomicity check (null without --bundles-per-sec). */
+  bundles: BundleLoadSummary | null;
   blocks: { count: number; txs: number };
   faults: FaultEvent[];
 }
@@ -168,6 +185,11 @@ export class Testnet {
   #follower: BlockFollower | undefined;
   #load: LoadGenerator | undefined;
   #loadRun: Promise<LoadReport> | undefined;
+  #bundleLive: BundleSendReport | undefined;
+  #bundleRun: Promise<BundleSendReport> | undefined;
+  #bundleStop: AbortController | undefined;
+  #bundleStartedAt = 0;
+  #bundleEndedAt = 0;
   #server: Server | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
@@ -267,10 +289,13 @@ export class Testnet {
       });
       const windowSec = Math.round((Date.now() - t0) / 100) / 10;
       this.#load?.stop();
+      this.#bundleStop?.abort();
       const loadReport = this.#loadRun === undefined ? null : await this.#loadRun;
+      const bundleReport = this.#bundleRun === undefined ? undefined : await this.#bundleRun;
       if (o.durationSec !== undefined || o.reportFile !== undefined) {
-        this.#out('collecting the report (node heads and safety check) ...');
-        report = await this.#report(windowSec, loadReport);
+        this.#out('collecting the report (node heads, bundle atomicity and safety check) ...');
+        const bundles = bundleReport === undefined ? null : await this.#bundleSummary(bundleReport, true);
+        report = await this.#report(windowSec, loadReport, bundles);
         const file = o.reportFile ?? join(this.net.dir, 'report.json');
         writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
         this.#out(summarizeReport(report, file));
@@ -286,6 +311,7 @@ export class Testnet {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#load?.stop();
+    this.#bundleStop?.abort();
     if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
     if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
     this.#follower?.stop();
@@ -332,7 +358,84 @@ export class Testnet {
     return chooseRollups(registry, ns, DEMO_EVM_CHAIN_ID);
   }
 
+  /** Demo accounts the background load signs with, and those left to bundle senders. */
+  #accountSplit(rollups: RollupInfo[]): { background: number; bundles: number[] } {
+    const all = Array.from({ length: DEMO_ACCOUNTS }, (_, i) => i);
+    const bundles = (this.o.bundlesPerSec ?? 0) > 0;
+    const shared = this.o.load > 0 && rollups.some((r) => r.kind !== 'opaque');
+    if (!bundles || !shared) return { background: DEMO_ACCOUNTS, bundles: all };
+    // Both sign in executed rollups: the last quarter of the demo accounts is the bundle senders'.
+    const split = DEMO_ACCOUNTS - DEMO_ACCOUNTS / 4;
+    return { background: split, bundles: all.slice(split) };
+  }
+
+  #startBundles(accounts: number[]): void {
+    const rate = this.o.bundlesPerSec ?? 0;
+    if (rate <= 0) return;
+    const rollups = this.net.genesis.rollups
+      .filter((r) => r.kind === 'transfer' || r.kind === 'evm')
+      .map((r) => ({
+        namespace: r.namespace,
+        kind: r.kind,
+        ...(r.evmChainId !== undefined ? { evmChainId: r.evmChainId } : {}),
+      }));
+    if (rollups.length === 0) {
+      this.#out('bundle load: the genesis has no executed rollup; no bundles');
+      return;
+    }
+    const durationMs =
+      this.o.durationSec === undefined
+        ? Number.MAX_SAFE_INTEGER
+        : (this.o.durationSec + (this.o.warmupSec ?? 0)) * 1000;
+    this.#bundleStop = new AbortController();
+    this.#bundleLive = emptyBundleSendReport();
+    this.#bundleStartedAt = Date.now();
+    const crossShare = this.o.bundleCrossShare ?? 0.5;
+    const failShare = this.o.bundleFailShare ?? 0.1;
+    this.#bundleRun = runBundleLoad({
+      urls: this.#nodes.filter((n) => n.layout.role === 'validator').map((n) => n.layout.rpc),
+      chainId: this.net.chainId,
+      rollups,
+      accounts,
+      rate,
+      durationMs,
+      crossShare,
+      failShare,
+      call: rpcCall,
+      drainMs: 5_000,
+      signal: this.#bundleStop.signal,
+      into: this.#bundleLive,
+      // Bundles expire 30 heights on: one the proposers leave out is dropped and its sender freed.
+      height: () => this.#blocks.at(-1)?.height ?? 0,
+    }).finally(() => {
+      this.#bundleEndedAt = Date.now();
+    });
+    this.#out(
+      `bundles: ${rate}/s signed, ${Math.round(crossShare * 100)}% cross-rollup, ${Math.round(failShare * 100)}% built to fail, over namespaces ${rollups
+        .map((r) => `${r.namespace} (${r.kind})`)
+        .join(', ')} (${accounts.length} sender accounts)`,
+    );
+  }
+
+  /** The bundle figures; `check` reads every leg's effect back (end of run, nodes still up). */
+  async #bundleSummary(s: BundleSendReport, check: boolean): Promise<BundleLoadSummary> {
+    const end = this.#bundleEndedAt > 0 ? this.#bundleEndedAt : Date.now();
+    const windowSec = Math.max(0, (end - this.#bundleStartedAt) / 1000);
+    let atomicity = null;
+    const url = this.#nodes.find((n) => n.proc.alive)?.layout.rpc;
+    if (check && url !== undefined) {
+      try {
+        atomicity = await checkBundleEffects(url, s, this.net.genesis.rollups, rpcCall);
+      } catch (err) {
+        this.#out(`bundle atomicity check failed: ${errorMessage(err)}`);
+      }
+    }
+    return summarizeBundleLoad(s, this.o.bundlesPerSec ?? 0, windowSec, atomicity);
+  }
+
   #startLoad(): void {
+    const split = this.#accountSplit(this.#loadRollups());
+    this.#startBundles(split.bundles);
     if (this.o.load <= 0 || this.#follower === undefined) return;
     const rollups = this.#loadRollups();
     const weights = this.#loadWeights(rollups);
@@ -342,7 +445,7 @@ export class Testnet {
       rate: this.o.load,
       durationSec: this.o.durationSec ?? Number.POSITIVE_INFINITY,
       warmupSec: this.o.warmupSec ?? 0,
-      sources: rollups.map((r) => payloadSourceFor(r, this.o.sizeBytes)),
+      sources: rollups.map((r) => payloadSourceFor(r, this.o.sizeBytes, split.background)),
       follower: this.#follower,
       ...(this.o.batchSubmit === true ? { binary: true } : {}),
     });
@@ -516,9 +619,18 @@ export class Testnet {
       // The node exposes no auction RPC yet; bundles appear per block above.
       auction: null,
       load: live,
+      // Live bundle figures (no atomicity check until the end of the run): docs/testnet.md.
+      bundleLoad: this.#bundleLiveSummary(),
       history: this.#history.toJSON(),
       events: this.#events.slice(-20).reverse(),
     };
+  }
+
+  #bundleLiveSummary(): BundleLoadSummary | null {
+    const s = this.#bundleLive;
+    if (s === undefined) return null;
+    const end = this.#bundleEndedAt > 0 ? this.#bundleEndedAt : Date.now();
+    return summarizeBundleLoad(s, this.o.bundlesPerSec ?? 0, (end - this.#bundleStartedAt) / 1000, null);
   }
 
   #progress(): void {
@@ -536,7 +648,12 @@ export class Testnet {
         ? ''
         : ` | load ${this.o.load} tx/s: committed ${l.committed} (${l.committedTxPerSec.toFixed(0)} tx/s) ` +
           `pending ${l.pending} notSent ${l.notSent} rejected ${l.rejectedTotal} p50 ${l.latencyMs.p50} ms p99 ${l.latencyMs.p99} ms`;
-    this.#out(`[${el}s] heights ${hs}${load}`);
+    const b = this.#bundleLiveSummary();
+    const bundles =
+      b === null
+        ? ''
+        : ` | bundles ${b.bundlesPerSec}/s applied ${b.applied} voided ${b.voided} pre-confirmation p50 ${b.preconfirmMs.p50} ms p99 ${b.preconfirmMs.p99} ms`;
+    this.#out(`[${el}s] heights ${hs}${load}${bundles}`);
   }
 
   #printAddresses(): void {
@@ -563,7 +680,11 @@ export class Testnet {
 
   // ------------------------------------------------------------------ report
 
-  async #report(windowSec: number, load: LoadReport | null): Promise<TestnetReport> {
+  async #report(
+    windowSec: number,
+    load: LoadReport | null,
+    bundles: BundleLoadSummary | null,
+  ): Promise<TestnetReport> {
     for (const n of this.#nodes) if (n.proc.state === 'paused') n.proc.resume();
     const safety: SafetyResult = this.o.skipSafety
       ? { checkedHeights: 0, conflictingCommits: 0, conflicts: [], nodes: [], tookMs: 0 }
@@ -596,6 +717,7 @@ export class Testnet {
         tookMs: safety.tookMs,
       },
       load,
+      bundles,
       blocks: { count: this.#blockCount, txs: this.#blockTxs },
       faults: [...this.#events],
     };
@@ -840,5 +962,15 @@ export function summarizeReport(r: TestnetReport, file: string): string {
     `  latency submit->commit p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, p99 ${r.latencyMs.p99} ms`,
     `  heights ${heads}`,
     `  safety: ${r.safety.checkedHeights} heights compared, ${r.safety.conflictingCommits} conflicting commits`,
+    ...(r.bundles === null
+      ? []
+      : [
+          `  bundles: ${r.bundles.bundlesPerSec}/s accepted (offered ${r.bundles.offeredPerSec}/s), applied ${r.bundles.applied}, voided ${r.bundles.voided}, dropped ${Object.values(r.bundles.dropped).reduce((a, b) => a + b, 0)}, unsettled ${r.bundles.unsettled}`,
+          `  bundle pre-confirmation p50 ${r.bundles.preconfirmMs.p50} ms, p99 ${r.bundles.preconfirmMs.p99} ms; atomicity: ${
+            r.bundles.atomicity === null
+              ? 'not checked'
+              : `${r.bundles.atomicity.bundles} bundles checked, ${r.bundles.atomicity.violations} violations`
+          }`,
+        ]),
   ].join('\n');
 }

@@ -221,7 +221,9 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   return {
     build,
     verify,
-    pendingTxs: () => opts.mempool.stats().txs,
+    // Pending bundles count too: an otherwise idle chain places a new bundle at once, not after the
+    // heartbeat's empty block (docs/bundles.md "Where the time goes").
+    pendingTxs: () => opts.mempool.stats().txs + (opts.bundles?.pendingTxs?.() ?? 0),
     findTx: (hash) => opts.mempool.get(hash),
   };
 }

@@ -111,6 +111,11 @@ export type BundleLookup =
 export interface BundleSource {
   select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<SelectedBundle[]>;
   lookup(bundleHash: Uint8Array, height: number): BundleLookup;
+  /**
+   * Transactions of pending bundles a proposer could place now (not known to fail simulation): the
+   * proposer's wait for transactions (heartbeat) ends when there are some, as for the mempool's.
+   */
+  pendingTxs?(): number;
 }
 
 /** The auction's seam: the outcome of a height and its winning bundles (top of their rollups' slices). */

@@ -59,6 +59,11 @@ Options of up:
                           instead of JSON-RPC
   --size BYTES            opaque transaction size (default 200)
   --searchers N           N demo bidders (<= 16) bid in every auction slot beside the load (default 0)
+  --bundles-per-sec N     signed cross-rollup bundles offered per second over the executed rollups, 0 = none
+                          (default 2 when --load is above 0, else 0); the report adds bundle figures and
+                          the atomicity check (docs/testnet.md)
+  --bundle-cross-share F  share of bundles touching two rollups, 0..1 (default 0.5)
+  --bundle-fail-share F   share of bundles built to fail, 0..1 (default 0.1)
   --duration S            stop after S seconds and write the report (default: run until Ctrl-C)
   --warmup S              offer load S seconds before the measured window (default 0)
   --report FILE           report file (default <dir>/report.json when --duration is given)
@@ -90,6 +95,9 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       'load-namespaces': { type: 'string' },
       'batch-submit': { type: 'boolean' },
       searchers: { type: 'string' },
+      'bundles-per-sec': { type: 'string' },
+      'bundle-cross-share': { type: 'string' },
+      'bundle-fail-share': { type: 'string' },
       size: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -154,6 +162,16 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
     strArg(a, 'duration') === undefined ? undefined : intArg(a, 'duration', 0, USAGE, 1, 86_400 * 30);
   const loadNs = parseList(strArg(a, 'load-namespaces'), '--load-namespaces', USAGE);
   const report = strArg(a, 'report');
+  const share = (name: string, def: number): number => {
+    const v = strArg(a, name);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw new UsageError(`--${name} must be a number in 0..1, got "${v}"`, USAGE);
+    return n;
+  };
+  const load = intArg(a, 'load', 200, USAGE, 0, 10_000_000);
+  const bundlesPerSec = intArg(a, 'bundles-per-sec', load > 0 ? 2 : 0, USAGE, 0, 100_000);
   const ac = new AbortController();
   let testnet: Testnet | undefined;
   let firstSignalAt: number | undefined;
@@ -189,8 +207,11 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       fullNodes: intArg(a, 'full-nodes', 0, USAGE, 0, 64),
       rollups: intArg(a, 'rollups', 4, USAGE, 3, 64),
       basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000),
-      load: intArg(a, 'load', 200, USAGE, 0, 10_000_000),
+      load,
       ...(loadNs !== undefined ? { loadNamespaces: loadNs } : {}),
+      bundlesPerSec,
+      bundleCrossShare: share('bundle-cross-share', 0.5),
+      bundleFailShare: share('bundle-fail-share', 0.1),
       ...(a.values['batch-submit'] === true ? { batchSubmit: true } : {}),
       sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
       ...(duration !== undefined ? { durationSec: duration } : {}),

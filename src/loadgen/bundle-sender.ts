@@ -1,13 +1,17 @@
 /**
  * Bundle load, the sending half (issue #22): offers `rate` bundles a second from a `BundlePlanner`
- * through JSON-RPC `ordo_sendBundle`, follows each through `ordo_getBundleStatus` until it is
- * pre-confirmed with an execution outcome or dropped, settles the planner (so senders' nonces follow
- * what applied) and measures submit → pre-confirmation latency. The RPC call is injected (`call`), so
- * the loop is tested without a node; `runLoad`'s callers pass `rpcCall`.
- *
- * NOT YET RUN against a real node: the endpoint arrives with the bundle API (bapi) after the merge.
+ * through JSON-RPC `ordo_sendBundle` (sends are not serialised; over the feed's WebSocket when there is
+ * one), follows each
+ * until it is pre-confirmed with an execution outcome or dropped, settles the planner (so senders'
+ * nonces follow what applied) and measures submit → pre-confirmation latency and its stages (submit →
+ * accepted, → committed seen, → pre-confirmation seen). With a `feed` (src/loadgen/bundle-feed.ts) a
+ * bundle is followed by the WebSocket subscription `ordo_subscribe ["bundleStatus", hash]`, with one
+ * `ordo_getBundleStatus` right after subscribing (a change before the subscription is not lost) and a
+ * slow fallback poll; without one, by polling `ordo_getBundleStatus` every `pollMs`. The RPC call and the
+ * feed are injected, so the loop is tested without a node.
  */
 import { OrdoError } from '../errors.ts';
+import type { BundleStatusFeed, BundleStatusJson } from './bundle-feed.ts';
 import type { BundlePlanner, PlannedBundle } from './bundles.ts';
 import { sendBundleParams } from './bundles.ts';
 
@@ -20,20 +24,41 @@ export interface BundleSendOptions {
   rate: number;
   durationMs: number;
   call: RpcCall;
+  /** Status subscriptions; without it statuses are polled every `pollMs`. */
+  feed?: BundleStatusFeed;
   /** How long after the offered window bundles are still followed. Default 10 s. */
   drainMs?: number;
-  /** Status poll interval. Default 50 ms. */
+  /** Status poll interval: without a feed default 50 ms; with one (fallback poll) default 1,000 ms. */
   pollMs?: number;
   /** Per-call timeout. Default 5 s. */
   timeoutMs?: number;
+  /** Requests (sends and polls) in flight at most. Default 64 (HTTP: below the node's per-address connection cap). */
+  maxInFlightRequests?: number;
+  /** Stops the run early (the drain still follows what was sent, bounded by `drainMs`). */
+  signal?: AbortSignal;
+  /** Fill this report as the run goes (callers read live figures from it). */
+  into?: BundleSendReport;
+  /** Settled bundles kept in `bundles` for the atomicity check; later ones are only counted. Default 200,000. */
+  maxKept?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Per pre-confirmed bundle, ms from the submit call: accepted, committed seen, pre-confirmation seen. */
+export interface BundleStages {
+  acceptedMs: number[];
+  committedMs: number[];
+  preconfirmMs: number[];
 }
 
 export interface BundleSendReport {
   offered: number;
   accepted: number;
   refused: number;
+  /** Refusals by error message prefix (data.code when the node gave one). */
+  refusedBy: Record<string, number>;
+  /** Offers skipped because every sender account was busy in the rollups the bundle would touch. */
+  notSent: number;
   applied: number;
   reverted: number;
   dropped: Record<string, number>;
@@ -41,15 +66,34 @@ export interface BundleSendReport {
   unsettled: number;
   /** Submit → pre-confirmation seen, per pre-confirmed bundle (ms). */
   preconfirmMs: number[];
-  /** Every bundle that was accepted, with its outcome (for the atomicity checker). */
+  /** The stages of each pre-confirmed bundle's latency (same order as `preconfirmMs`). */
+  stages: BundleStages;
+  /** Every bundle that was accepted, with its outcome (for the atomicity checker), up to `maxKept`. */
   bundles: { bundle: PlannedBundle; outcome: 'applied' | 'reverted' | 'dropped' | 'unsettled' }[];
+  /** Settled bundles not kept in `bundles` (past `maxKept`). */
+  notKept: number;
+  /** Highest height a followed bundle was committed at (the atomicity check waits for its execution). */
+  maxCommittedHeight: number;
 }
 
-interface StatusView {
-  status?: string;
-  reason?: string;
-  execution?: { outcome?: string };
-  preconfirmation?: unknown;
+/** An empty report (callers that read live figures pass one as `into`). */
+export function emptyBundleSendReport(): BundleSendReport {
+  return {
+    offered: 0,
+    accepted: 0,
+    refused: 0,
+    refusedBy: {},
+    notSent: 0,
+    applied: 0,
+    reverted: 0,
+    dropped: {},
+    unsettled: 0,
+    preconfirmMs: [],
+    stages: { acceptedMs: [], committedMs: [], preconfirmMs: [] },
+    bundles: [],
+    notKept: 0,
+    maxCommittedHeight: 0,
+  };
 }
 
 interface Flight {
@@ -57,7 +101,18 @@ interface Flight {
   hash: string;
   url: string;
   sentAt: number;
-  preconfAt?: number;
+  ackAt: number;
+  committedAt?: number;
+  lastHeard: number;
+  done: boolean;
+  unsubscribe?: () => void;
+}
+
+function refusalKey(err: unknown): string {
+  const data = (err as { data?: { rpcData?: { code?: unknown } } })?.data?.rpcData;
+  if (typeof data?.code === 'string') return data.code;
+  const m = err instanceof Error ? err.message : String(err);
+  return m.slice(0, 40);
 }
 
 export async function sendBundles(o: BundleSendOptions): Promise<BundleSendReport> {
@@ -65,75 +120,133 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   if (!(o.rate > 0)) throw new RangeError(`bundle rate must be > 0, got ${o.rate}`);
   const now = o.now ?? (() => performance.now());
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const pollMs = o.pollMs ?? 50;
+  const feed = o.feed;
+  const pollMs = o.pollMs ?? (feed === undefined ? 50 : 1000);
   const timeoutMs = o.timeoutMs ?? 5000;
-  const r: BundleSendReport = {
-    offered: 0,
-    accepted: 0,
-    refused: 0,
-    applied: 0,
-    reverted: 0,
-    dropped: {},
-    unsettled: 0,
-    preconfirmMs: [],
-    bundles: [],
-  };
-  const flights: Flight[] = [];
+  const maxRequests = o.maxInFlightRequests ?? 64;
+  const r: BundleSendReport = o.into ?? emptyBundleSendReport();
+  const maxKept = o.maxKept ?? 200_000;
+  const flights = new Set<Flight>();
+  let requests = 0;
   const start = now();
   const offerEnd = start + o.durationMs;
   const end = offerEnd + (o.drainMs ?? 10_000);
-  const settle = (f: Flight, outcome: 'applied' | 'reverted' | 'dropped'): void => {
-    o.planner.settled(f.bundle, outcome === 'applied');
-    r.bundles.push({ bundle: f.bundle, outcome });
-    flights.splice(flights.indexOf(f), 1);
-  };
-  // One loop: offer what the clock allows, then poll every bundle in flight once. Bounded by `end`
-  // and by the number of poll intervals that fit before it.
-  const maxRounds = Math.ceil((end - start) / Math.max(1, pollMs)) + 1;
-  for (let round = 0; round < maxRounds && now() < end; round++) {
+
+  const onStatus = (f: Flight, s: BundleStatusJson): void => {
+    if (f.done) return;
     const t = now();
-    while (t < offerEnd && r.offered < Math.floor(((t - start) / 1000) * o.rate) + 1) {
-      const b = o.planner.next();
-      if (b === undefined) break; // every sender busy: offered load is capped by settled bundles
-      r.offered++;
-      const url = o.urls[r.offered % o.urls.length]!;
-      try {
-        const res = (await o.call(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
-          bundleHash?: string;
-        };
-        if (typeof res?.bundleHash !== 'string') throw new Error('no bundleHash in the answer');
-        r.accepted++;
-        flights.push({ bundle: b, hash: res.bundleHash, url, sentAt: t });
-      } catch {
-        r.refused++;
-        o.planner.settled(b, false);
+    f.lastHeard = t;
+    if (s.status === 'committed' && f.committedAt === undefined) f.committedAt = t;
+    if (s.status === 'committed' && s.height !== undefined && s.height > r.maxCommittedHeight)
+      r.maxCommittedHeight = s.height;
+    if (s.status === 'dropped') {
+      const why = s.reason ?? 'unknown';
+      r.dropped[why] = (r.dropped[why] ?? 0) + 1;
+      finish(f, 'dropped');
+    } else if (s.status === 'committed' && s.execution?.outcome !== undefined) {
+      if (s.preconfirmation !== undefined && r.preconfirmMs.length < maxKept) {
+        r.preconfirmMs.push(t - f.sentAt);
+        r.stages.acceptedMs.push(f.ackAt - f.sentAt);
+        r.stages.committedMs.push((f.committedAt ?? t) - f.sentAt);
+        r.stages.preconfirmMs.push(t - f.sentAt);
       }
+      if (s.execution.outcome === 'applied') r.applied++;
+      else r.reverted++;
+      finish(f, s.execution.outcome === 'applied' ? 'applied' : 'reverted');
     }
-    if (t >= offerEnd && flights.length === 0) break;
-    for (const f of [...flights]) {
-      let s: StatusView;
-      try {
-        s = (await o.call(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as StatusView;
-      } catch {
+  };
+  const finish = (f: Flight, outcome: 'applied' | 'reverted' | 'dropped'): void => {
+    f.done = true;
+    f.unsubscribe?.();
+    o.planner.settled(f.bundle, outcome === 'applied');
+    if (r.bundles.length < maxKept) r.bundles.push({ bundle: f.bundle, outcome });
+    else r.notKept++;
+    flights.delete(f);
+  };
+  const poll = async (f: Flight): Promise<void> => {
+    requests++;
+    try {
+      const read = feed?.request?.bind(feed) ?? o.call;
+      onStatus(f, (await read(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as BundleStatusJson);
+    } catch {
+      // a failed poll is retried at the next interval
+    } finally {
+      requests--;
+    }
+  };
+  const offer = async (b: PlannedBundle, url: string): Promise<void> => {
+    requests++;
+    const sentAt = now();
+    let hash: string;
+    try {
+      const send = feed?.request?.bind(feed) ?? o.call;
+      const res = (await send(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
+        bundleHash?: string;
+      };
+      if (typeof res?.bundleHash !== 'string') throw new Error('no bundleHash in the answer');
+      hash = res.bundleHash;
+    } catch (err) {
+      r.refused++;
+      const k = refusalKey(err);
+      r.refusedBy[k] = (r.refusedBy[k] ?? 0) + 1;
+      o.planner.settled(b, false);
+      return;
+    } finally {
+      requests--;
+    }
+    r.accepted++;
+    const t = now();
+    const f: Flight = { bundle: b, hash, url, sentAt, ackAt: t, lastHeard: t, done: false };
+    flights.add(f);
+    if (feed === undefined) return;
+    try {
+      const unsub = await feed.subscribe(url, hash, (s) => onStatus(f, s));
+      if (f.done) unsub();
+      else f.unsubscribe = unsub;
+    } catch {
+      return; // followed by the fallback poll
+    }
+    // A change between the send's answer and the subscription is not notified: read it once.
+    if (!f.done) await poll(f);
+  };
+
+  let lastPoll = start;
+  while (true) {
+    const t = now();
+    if (t >= end) break;
+    const offering = t < offerEnd && o.signal?.aborted !== true;
+    // Draining: bundles built to fail and not committed are expected to stay pending (the proposers leave
+    // them out and they have no maxHeight), so they do not hold the drain.
+    if (
+      !offering &&
+      requests === 0 &&
+      [...flights].every((f) => f.bundle.builtToFail && f.committedAt === undefined)
+    )
+      break;
+    while (offering && r.offered + r.notSent < Math.floor(((t - start) / 1000) * o.rate) + 1) {
+      if (requests >= maxRequests) break;
+      const b = o.planner.next();
+      if (b === undefined) {
+        r.notSent++; // every sender busy: offered load is capped by settled bundles
         continue;
       }
-      if (s.preconfirmation !== undefined && f.preconfAt === undefined) {
-        f.preconfAt = now();
-        r.preconfirmMs.push(f.preconfAt - f.sentAt);
-      }
-      if (s.status === 'dropped') {
-        const why = s.reason ?? 'unknown';
-        r.dropped[why] = (r.dropped[why] ?? 0) + 1;
-        settle(f, 'dropped');
-      } else if (s.status === 'committed' && s.execution?.outcome !== undefined) {
-        if (s.execution.outcome === 'applied') r.applied++;
-        else r.reverted++;
-        settle(f, s.execution.outcome === 'applied' ? 'applied' : 'reverted');
+      r.offered++;
+      void offer(b, o.urls[r.offered % o.urls.length]!);
+    }
+    if (t - lastPoll >= pollMs) {
+      lastPoll = t;
+      for (const f of flights) {
+        if (requests >= maxRequests) break;
+        if (t - f.lastHeard >= pollMs) void poll(f);
       }
     }
-    await sleep(pollMs);
+    await sleep(feed === undefined ? pollMs : Math.min(pollMs, 5));
   }
-  r.unsettled = flights.length;
-  for (const f of flights) r.bundles.push({ bundle: f.bundle, outcome: 'unsettled' });
+  r.unsettled = flights.size;
+  for (const f of flights) {
+    f.unsubscribe?.();
+    if (r.bundles.length < maxKept) r.bundles.push({ bundle: f.bundle, outcome: 'unsettled' });
+    else r.notKept++;
+  }
   return r;
 }

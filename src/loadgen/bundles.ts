@@ -10,13 +10,14 @@
  * for bundles (the caller passes indices the background load does not use); a sender's nonce is spent
  * only when the bundle applied, which the caller reports through `settled`.
  *
- * NOT YET WIRED: the network half (sending through JSON-RPC `ordo_sendBundle`, following statuses, the
- * reads for the checker, `ordo testnet up --load` and `npm run bench:bundles`) is still to be built.
+ * The network half is src/loadgen/bundle-sender.ts (sending, following statuses) with
+ * src/loadgen/bundle-feed.ts (the WebSocket status subscription).
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
+import { bundleHash, bundleSignBytes, canonicalBundle } from '../codec/index.ts';
 import { demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
-import { type Ed25519Signer, sha256, toHex } from '../crypto/index.ts';
+import { Ed25519Signer, sha256, toHex } from '../crypto/index.ts';
 import { signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
 
@@ -41,6 +42,11 @@ export interface PlannedBundle {
   cross: boolean;
   builtToFail: boolean;
   legs: PlannedLeg[];
+  /** Last height it may land at (absent or 0 = no bound); with `window` the proposers' refusals expire. */
+  maxHeight?: number;
+  /** With `chainId`: the sender account's bundle key (32 bytes) and its ed25519 signature. */
+  signer?: Uint8Array;
+  signature?: Uint8Array;
 }
 
 export interface BundlePlannerOptions {
@@ -57,22 +63,40 @@ export interface BundlePlannerOptions {
   /** Deterministic choice in [0, 1): the caller's seeded random source. */
   random: () => number;
   amount?: bigint;
+  /**
+   * Sign every bundle with its sender account's bundle key (a searcher's key), over the canonical
+   * encoding for this chain. Signed bundles get a pool bucket per signer (`bundles.maxPerSigner`);
+   * unsigned ones all share the one anonymous bucket, which a load of many bundles fills.
+   */
+  chainId?: string;
+  /**
+   * Give every bundle `maxHeight = height() + heights`, so one the proposers leave out (built to fail)
+   * is dropped `would-revert` and its sender is free again; without it such bundles stay pending.
+   */
+  window?: { height: () => number; heights: number };
 }
 
 /** A failing leg's nonce gap: the transaction is invalid (nonce too high) in every executed kind. */
 const NONCE_GAP = 1_000_000;
 
-type PlannerSettings = Required<BundlePlannerOptions>;
+type PlannerSettings = Required<Omit<BundlePlannerOptions, 'chainId' | 'window'>> &
+  Pick<BundlePlannerOptions, 'chainId' | 'window'>;
+
+/** The bundle-signing key of a demo account (not its transfer or EVM key). */
+export function bundleSignerFor(account: number): Ed25519Signer {
+  return new Ed25519Signer(sha256(new TextEncoder().encode(`ordo-demo-bundle-signer/${account}`)));
+}
 
 export class BundlePlanner {
   readonly #o: PlannerSettings;
   readonly #executed: BundleRollup[];
   /** Next nonce per `${namespace}/${account}`. */
   readonly #nonces = new Map<string, number>();
-  /** Accounts with a bundle in flight (a sender is reused only after its bundle settled). */
-  readonly #busy = new Set<number>();
+  /** `${namespace}/${account}` with a bundle in flight (reused only after that bundle settled). */
+  readonly #busy = new Set<string>();
   readonly #signers = new Map<number, Ed25519Signer>();
   readonly #commons = new Map<number, ReturnType<typeof createCustomCommon>>();
+  readonly #bundleSigners = new Map<number, Ed25519Signer>();
   #id = 0;
 
   constructor(o: BundlePlannerOptions) {
@@ -85,31 +109,51 @@ export class BundlePlanner {
         throw new RangeError(`evm rollup ${r.namespace} has no evmChainId`);
   }
 
-  /** The next bundle, or undefined when every sender has a bundle in flight. */
+  /**
+   * The next bundle, or undefined when no sender is free in the rollups it would touch. A sender is busy
+   * per rollup (its nonce there is in flight), so one account can back bundles in different rollups.
+   */
   next(): PlannedBundle | undefined {
-    const account = this.#o.accounts.find((a) => !this.#busy.has(a));
-    if (account === undefined) return undefined;
-    const id = this.#id++;
     const cross = this.#executed.length > 1 && this.#o.random() < this.#o.crossShare;
     const builtToFail = this.#o.random() < this.#o.failShare;
     const first = Math.floor(this.#o.random() * this.#executed.length);
     const picked = [this.#executed[first]!];
     if (cross) picked.push(this.#executed[(first + 1) % this.#executed.length]!);
     picked.sort((a, b) => a.namespace - b.namespace);
+    const account = this.#o.accounts.find((a) => picked.every((r) => !this.#busy.has(`${r.namespace}/${a}`)));
+    if (account === undefined) return undefined;
+    const id = this.#id++;
     const failing = builtToFail ? Math.floor(this.#o.random() * picked.length) : -1;
     const legs = picked.map((r, i) => {
       const nonce = this.#nonces.get(`${r.namespace}/${account}`) ?? 0;
       const leg = this.#leg(r, account, i === failing ? nonce + NONCE_GAP : nonce, this.#o.amount, id);
       return { ...leg, nonce };
     });
-    this.#busy.add(account);
-    return { id, cross, builtToFail, legs };
+    for (const r of picked) this.#busy.add(`${r.namespace}/${account}`);
+    const w = this.#o.window;
+    const maxHeight = w === undefined ? 0 : w.height() + w.heights;
+    const planned: PlannedBundle = { id, cross, builtToFail, legs, maxHeight };
+    if (this.#o.chainId !== undefined) this.#sign(planned, account, this.#o.chainId);
+    return planned;
+  }
+
+  #sign(b: PlannedBundle, account: number, chainId: string): void {
+    let signer = this.#bundleSigners.get(account);
+    if (signer === undefined) {
+      signer = bundleSignerFor(account);
+      this.#bundleSigners.set(account, signer);
+    }
+    const hash = bundleHash(chainId, domainBundle(b, signer.publicKey));
+    b.signer = signer.publicKey;
+    b.signature = signer.sign(bundleSignBytes(hash));
   }
 
   /** The bundle's fate is known: applied spends its senders' nonces; anything else leaves them. */
   settled(b: PlannedBundle, applied: boolean): void {
-    for (const l of b.legs) if (applied) this.#nonces.set(`${l.namespace}/${l.account}`, l.nonce + 1);
-    this.#busy.delete(b.legs[0]!.account);
+    for (const l of b.legs) {
+      if (applied) this.#nonces.set(`${l.namespace}/${l.account}`, l.nonce + 1);
+      this.#busy.delete(`${l.namespace}/${l.account}`);
+    }
   }
 
   #leg(r: BundleRollup, account: number, nonce: number, amount: bigint, id: number): PlannedLeg {
@@ -149,9 +193,37 @@ export class BundlePlanner {
   }
 }
 
+/** The domain bundle a node builds from `sendBundleParams(b)` (execution atomicity: executed legs only). */
+function domainBundle(b: PlannedBundle, signer: Uint8Array) {
+  return canonicalBundle({
+    legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [l.tx], revertingTxHashes: [] })),
+    atomicity: 'execution',
+    minHeight: 0,
+    maxHeight: b.maxHeight ?? 0,
+    replacementUuid: new Uint8Array(0),
+    signer,
+    signature: new Uint8Array(0),
+  });
+}
+
+export interface SendBundleParams {
+  legs: { namespace: number; txs: string[] }[];
+  maxHeight?: number;
+  signer?: string;
+  signature?: string;
+}
+
 /** `ordo_sendBundle`'s params for a planned bundle (atomicity defaults to execution: executed legs only). */
-export function sendBundleParams(b: PlannedBundle): [{ legs: { namespace: number; txs: string[] }[] }] {
-  return [{ legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [`0x${toHex(l.tx)}`] })) }];
+export function sendBundleParams(b: PlannedBundle): [SendBundleParams] {
+  const p: SendBundleParams = {
+    legs: b.legs.map((l) => ({ namespace: l.namespace, txs: [`0x${toHex(l.tx)}`] })),
+  };
+  if ((b.maxHeight ?? 0) > 0) p.maxHeight = b.maxHeight;
+  if (b.signer !== undefined && b.signature !== undefined) {
+    p.signer = `0x${toHex(b.signer)}`;
+    p.signature = `0x${toHex(b.signature)}`;
+  }
+  return [p];
 }
 
 export interface AtomicityReport {

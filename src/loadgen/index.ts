@@ -13,7 +13,28 @@ import { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
 import { payloadSourceFor, type RollupInfo } from './payloads.ts';
 
 export { type Ack, AckLog, DEFAULT_MAX_ACKS } from './acks.ts';
-export { type BundleSendOptions, type BundleSendReport, type RpcCall, sendBundles } from './bundle-sender.ts';
+export {
+  type BundleStatusFeed,
+  type BundleStatusJson,
+  type BundleStatusListener,
+  WsBundleFeed,
+} from './bundle-feed.ts';
+export {
+  type BundleEffectsCheck,
+  type BundleLoadOptions,
+  type BundleLoadSummary,
+  checkBundleEffects,
+  runBundleLoad,
+  summarizeBundleLoad,
+} from './bundle-load.ts';
+export {
+  type BundleSendOptions,
+  type BundleSendReport,
+  type BundleStages,
+  emptyBundleSendReport,
+  type RpcCall,
+  sendBundles,
+} from './bundle-sender.ts';
 export {
   type AtomicityReport,
   BundlePlanner,

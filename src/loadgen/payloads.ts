@@ -141,10 +141,13 @@ export interface RollupInfo {
   evmChainId?: number;
 }
 
-/** The payload source for one rollup of the genesis registry. */
-export function payloadSourceFor(r: RollupInfo, size: number): PayloadSource {
+/**
+ * The payload source for one rollup of the genesis registry. `accounts`: how many demo accounts (from
+ * index 0) the executed kinds sign with (default all); the testnet's bundle load takes the others.
+ */
+export function payloadSourceFor(r: RollupInfo, size: number, accounts = DEMO_ACCOUNTS): PayloadSource {
   if (r.kind === 'opaque') return new OpaquePayloads(r.namespace, size);
-  if (r.kind === 'transfer') return new TransferPayloads(r.namespace);
+  if (r.kind === 'transfer') return new TransferPayloads(r.namespace, accounts);
   if (r.evmChainId === undefined) throw new RangeError(`evm rollup ${r.namespace} has no evmChainId`);
-  return new EvmPayloads(r.namespace, r.evmChainId);
+  return new EvmPayloads(r.namespace, r.evmChainId, accounts);
 }

@@ -1,10 +1,11 @@
 /**
  * Bundle pool metrics (prom-client; rows in docs/operating.md "Metrics reference"): pending bundles and
  * their bytes (gauges), admissions by source, refusals by code and drops by reason (counters), and
- * bundles committed. Labels come from closed sets (sources, reject codes, drop reasons), so a peer
+ * bundles committed, and two latency stages (docs/bundles.md "Where the time goes"): pool admission →
+ * commit, and how long a proposer's `select` (simulations included) takes. Labels come from closed sets (sources, reject codes, drop reasons), so a peer
  * cannot grow label cardinality.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface BundlePoolMetrics {
   pending: Gauge;
@@ -13,6 +14,8 @@ export interface BundlePoolMetrics {
   rejected: Counter<'code'>;
   dropped: Counter<'reason'>;
   committed: Counter;
+  admitToCommit: Histogram;
+  select: Histogram;
 }
 
 export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics {
@@ -49,6 +52,18 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
     committed: new Counter({
       name: 'ordo_bundles_committed_total',
       help: 'Bundles seen committed in a block',
+      registers,
+    }),
+    admitToCommit: new Histogram({
+      name: 'ordo_bundle_commit_seconds',
+      help: 'Time from admitting a bundle to this pool to the commit of the block holding it',
+      buckets: [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2.5, 5, 10],
+      registers,
+    }),
+    select: new Histogram({
+      name: 'ordo_bundle_select_seconds',
+      help: "Time a proposer's bundle selection takes (simulations included), per block with pending bundles",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
   };

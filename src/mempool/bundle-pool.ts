@@ -125,6 +125,8 @@ interface Entry extends CheckedBundle {
   uuidKey: string | undefined;
   /** Why the last simulation said it would not apply (dropped `would-revert` when it expires). */
   wouldRevert: string | undefined;
+  /** The committed height when its last simulation ran (undefined: never simulated). */
+  simulatedAt: number | undefined;
 }
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
@@ -141,6 +143,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #checkPayload: BundlePayloadCheck | undefined;
   readonly #txCommitted: (hash: Uint8Array) => boolean;
   #simulate: BundleSimulateHook | undefined;
+  #simLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
   readonly #log: Logger;
@@ -263,7 +266,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         true,
       );
     if (replaced !== undefined) this.#drop(replaced, 'replaced', `replaced by 0x${toHex(c.hash)}`);
-    const e: Entry = { ...c, receivedAt: this.#now(), bucket, uuidKey, wouldRevert: undefined };
+    const e: Entry = {
+      ...c,
+      receivedAt: this.#now(),
+      bucket,
+      uuidKey,
+      wouldRevert: undefined,
+      simulatedAt: undefined,
+    };
     this.#insert(e);
     this.#book.pending(e.key);
     return replaced === undefined
@@ -319,12 +329,30 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   async select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<PoolSelectedBundle[]> {
     const out: PoolSelectedBundle[] = [];
     if (this.#pending.size === 0) return out;
+    const endTimer = this.#metrics.select.startTimer();
+    try {
+      return await this.#select(height, budget, out);
+    } finally {
+      endTimer();
+    }
+  }
+
+  async #select(
+    height: number,
+    budget: { maxBytes: number; maxTxs: number },
+    out: PoolSelectedBundle[],
+  ): Promise<PoolSelectedBundle[]> {
     const used = new Set<string>();
     let bytesLeft = budget.maxBytes;
     let txsLeft = budget.maxTxs;
     let simulations = 0;
     const now = this.#now();
-    for (const e of [...this.#pending.values()]) {
+    // Candidates not known to fail first: re-simulating bundles that would revert (they wait for their
+    // window to pass) must not use up the simulation budget before the others.
+    const order = [...this.#pending.values()].sort(
+      (a, b) => (a.wouldRevert === undefined ? 0 : 1) - (b.wouldRevert === undefined ? 0 : 1),
+    );
+    for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
       if (now - e.receivedAt < this.#limits.selectDelayMs) continue;
@@ -333,28 +361,56 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (size > bytesLeft) continue;
       if (e.txKeys.some((k) => used.has(k))) continue;
       const sim = this.#simulate;
-      if (sim !== undefined) {
-        if (simulations >= this.#limits.maxSimulationsPerSelect) break;
+      // Simulated once per committed height: a proposer that builds again at the same height (a later
+      // round, or waiting for transactions) reuses the verdict.
+      if (sim !== undefined && e.simulatedAt !== this.#height()) {
+        if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
         simulations++;
-        try {
-          const r = await sim(e.bundle, height);
-          e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
-        } catch (err) {
-          this.#log.warn(
-            { err, bundle: toHex(e.hash) },
-            'bundle simulation failed; bundle skipped this height',
-          );
-          continue;
-        }
-        if (e.wouldRevert !== undefined) continue;
+        if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
+      if (e.wouldRevert !== undefined) continue;
       for (const k of e.txKeys) used.add(k);
       bytesLeft -= size;
       txsLeft -= e.txs.length;
       out.push({ bundleHash: e.hash, txs: e.txs, atomicity: e.atomicity, reverting: e.reverting });
     }
     return out;
+  }
+
+  /**
+   * Simulate one entry on top of the latest executed state for block `height`; false when the
+   * simulation threw (the bundle is skipped this time and simulated again later).
+   */
+  async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number): Promise<boolean> {
+    // One simulation at a time (the simulator's VM instances are not re-entrant).
+    const prev = this.#simLock;
+    let release = (): void => {};
+    this.#simLock = new Promise<void>((r) => {
+      release = r;
+    });
+    await prev;
+    const at = this.#height();
+    try {
+      const r = await sim(e.bundle, height);
+      e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
+      e.simulatedAt = at;
+      return true;
+    } catch (err) {
+      this.#log.warn({ err, bundle: toHex(e.hash) }, 'bundle simulation failed; bundle skipped this height');
+      return false;
+    } finally {
+      release();
+    }
+  }
+
+  /** Transactions of pending bundles not known to fail simulation (the proposer's "something to place"). */
+  pendingTxs(): number {
+    let n = 0;
+    const next = this.#lastCommitted + 1;
+    for (const e of this.#pending.values())
+      if (e.wouldRevert === undefined && inWindow(e.bundle, next)) n += e.txs.length;
+    return n;
   }
 
   lookup(bundleHash: Uint8Array, _height: number): PoolBundleLookup {
@@ -404,6 +460,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     for (const [key, spans] of spansOf) {
       const e = this.#pending.get(key);
       if (e !== undefined) {
+        this.#metrics.admitToCommit.observe(Math.max(0, this.#now() - e.receivedAt) / 1000);
         this.#remove(e);
         if (e.uuidKey !== undefined) this.#committedUuids.set(e.uuidKey, height);
       }

@@ -25,7 +25,13 @@ import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/ind
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
-import { createExecutor, type Executor, encodeReceipt } from '../exec/index.ts';
+import {
+  createExecutor,
+  decodeTransferAccount,
+  type Executor,
+  encodeReceipt,
+  transferAccountKey,
+} from '../exec/index.ts';
 import { createIngress, createSubmissionTracker, type Ingress } from '../ingress/index.ts';
 import {
   type BundlePool,
@@ -44,7 +50,7 @@ import {
   TxGossip,
 } from '../p2p/index.ts';
 import type { AdapterSource } from '../rollup-adapter/index.ts';
-import { RpcServer, registerMethods } from '../rpc/index.ts';
+import { type RpcDeps, RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
@@ -546,8 +552,7 @@ export class OrdoNode {
       logger: child('rpc'),
       health: { live: () => health.live(), ready: () => health.ready() },
     });
-    // A variable, not a literal: `auction` joins the RPC's deps when ordo_getAuction* land (auc-edge).
-    const rpcDeps = {
+    const rpcDeps: RpcDeps = {
       genesis,
       nodeId: this.#peerId,
       moniker: config.node.moniker,
@@ -558,9 +563,14 @@ export class OrdoNode {
       ingress,
       bundles: bundlePool,
       bundleSimulator: executor,
+      transferAccount: (ns, publicKey) => {
+        if (genesis.rollups.find((r) => r.namespace === ns)?.kind !== 'transfer') return undefined;
+        const a = decodeTransferAccount(executor.stateGetter(ns)(transferAccountKey(publicKey)));
+        return { ...a, height: executor.head(ns).height };
+      },
       maxSubmitBatch: config.rpc.maxBatchRequests,
-      onCommit: (l: (height: number) => void) => this.onCommit(l),
-      auction: auction?.book,
+      onCommit: (l) => this.onCommit(l),
+      ...(auction !== undefined ? { auction: auction.book } : {}),
     };
     registerMethods(rpc, rpcDeps);
     ethRpc.mount(rpc);
@@ -739,6 +749,15 @@ export class OrdoNode {
           retryable: true,
         },
       status: (hash) => this.#mempool!.status(hash),
+      submitBundle: (bundle, origin) =>
+        this.#ingress?.submitBundle(bundle, origin) ?? {
+          ok: false,
+          code: 'SHUTTING_DOWN',
+          message: 'the node is not running; submit to another node',
+          retryable: true,
+        },
+      bundleStatus: (hash) => this.#bundlePool?.status(hash),
+      maxTxBytes: Math.max(...genesis.rollups.map((r) => r.maxTxBytes)),
     };
   }
 

@@ -7,6 +7,7 @@
  * Streams are capped per server (`maxStreams`) and per client (`maxStreamsPerClient`, keyed by the
  * remote IP address), so one client opening many streams cannot lock the other rollups out.
  * Closing the server ends every stream with UNAVAILABLE, so SDK clients fail over at once.
+ * SubmitBundle / GetBundleStatus translate to the node's ingress and bundle statuses (bundles.ts).
  *
  * The status of a cut-off stream travels behind the messages already written (HTTP/2 sends trailers
  * after DATA), so a consumer that resumes reading gets them and then RESOURCE_EXHAUSTED; one that never
@@ -17,7 +18,9 @@ import { constants as http2Constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { LIMITS } from '../codec/index.ts';
 import { errorMessage } from '../errors.ts';
+import { AdapterBundleError, bundleFromWire, bundleStatusToWire } from './bundles.ts';
 import { AdapterError, type AdapterErrorCode } from './errors.ts';
 import { commitmentStateOf, submitToSource } from './in-process.ts';
 import { ResultsCache } from './results.ts';
@@ -74,6 +77,11 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
     const h = err.resumeHeight;
     if (h !== undefined) metadata.set('ordo-resume-height', String(h));
     return { code: STATUS_OF[err.code], details: err.message, metadata };
+  }
+  if (err instanceof AdapterBundleError) {
+    metadata.set('ordo-error-code', err.code);
+    metadata.set('ordo-retryable', String(err.retryable));
+    return { code: err.grpcStatus, details: err.message, metadata };
   }
   metadata.set('ordo-error-code', 'INTERNAL');
   return { code: grpc.status.INTERNAL, details: errorMessage(err), metadata };
@@ -290,6 +298,24 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
       return txStatusToWire(await source.status(new Uint8Array(h)));
     }),
     GetCommitmentState: unary(async () => commitmentToWire(await commitmentStateOf(source))),
+    // Bundles (docs/adapter.md "Bundles"): the meaning of ordo_sendBundle / ordo_getBundleStatus.
+    SubmitBundle: unary(async (req) => {
+      if (source.submitBundle === undefined)
+        throw new AdapterBundleError('BUNDLES_DISABLED', 'this node takes no bundles');
+      const bundle = bundleFromWire(req, source.rollups, source.maxTxBytes ?? LIMITS.maxTxBytes);
+      const r = source.submitBundle(bundle, 'grpc');
+      if (!r.ok) throw new AdapterBundleError(r.code, r.message, r.retryable);
+      return { bundleHash: r.bundleHash, replaced: r.replaced ?? new Uint8Array(0) };
+    }),
+    GetBundleStatus: unary(async (req) => {
+      const h = req?.bundleHash;
+      if (!(h instanceof Uint8Array) || h.byteLength !== 32)
+        throw new AdapterError('INVALID_ARGUMENT', 'bundleHash must be 32 bytes');
+      const s = source.bundleStatus?.(new Uint8Array(h));
+      if (s === undefined)
+        throw new AdapterBundleError('BUNDLE_UNKNOWN', 'this node does not know the bundle (or forgot it)');
+      return bundleStatusToWire(s);
+    }),
   });
 
   const host = opts.host ?? '127.0.0.1';

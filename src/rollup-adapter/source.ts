@@ -7,9 +7,9 @@
  */
 import type { RollupAuctionOutcome } from '../codec/index.ts';
 import type { RollupConfig } from '../config/index.ts';
-import type { IngressResult } from '../ingress/index.ts';
-import type { TxStatus } from '../mempool/index.ts';
-import type { CertifiedBlock, Namespace, TxEnvelope, Validator } from '../types.ts';
+import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
+import type { BundleStatus, TxStatus } from '../mempool/index.ts';
+import type { Bundle, CertifiedBlock, Namespace, TxEnvelope, Validator } from '../types.ts';
 import type { ExecutionResult } from './types.ts';
 
 /** The adapter's faces, as ingress origins. */
@@ -47,4 +47,10 @@ export interface AdapterSource {
    */
   submit(tx: TxEnvelope, origin: SubmitOrigin): IngressResult | Promise<IngressResult>;
   status(hash: Uint8Array): TxStatus | Promise<TxStatus>;
+  /** Submit a bundle through the node's ingress (as `ordo_sendBundle`); absent: SubmitBundle is UNIMPLEMENTED. */
+  submitBundle?(bundle: Bundle, origin: SubmitOrigin): BundleSubmitResult;
+  /** A bundle's status (as `ordo_getBundleStatus`); undefined when unknown. */
+  bundleStatus?(bundleHash: Uint8Array): BundleStatus | undefined;
+  /** Largest transaction payload any rollup accepts (bundle legs are checked against it before copying). */
+  maxTxBytes?: number;
 }

@@ -109,7 +109,12 @@ interface UnaryMethodFn {
   (req: Wire, options: grpc.CallOptions, cb: UnaryCallback): grpc.ClientUnaryCall;
   (req: Wire, cb: UnaryCallback): grpc.ClientUnaryCall;
 }
-export type AdapterUnaryMethod = 'SubmitTransaction' | 'GetTransactionStatus' | 'GetCommitmentState';
+export type AdapterUnaryMethod =
+  | 'SubmitTransaction'
+  | 'GetTransactionStatus'
+  | 'GetCommitmentState'
+  | 'SubmitBundle'
+  | 'GetBundleStatus';
 
 /** The RollupAdapter client that proto-loader builds (`new (loadAdapterService())(address, creds)`). */
 export interface AdapterClient extends grpc.Client, Record<AdapterUnaryMethod, UnaryMethodFn> {

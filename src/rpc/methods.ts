@@ -38,6 +38,14 @@ export interface RpcDeps {
   bundleSimulator?: BundleSimulator;
   /** The auction's read side (`ordo_getAuction*`, `ordo_getAccount`, bid submissions); absent = disabled. */
   auction?: AuctionReadView;
+  /**
+   * A transfer rollup's account in executed state (`ordo_getTransferAccount`); undefined when the
+   * namespace is not a transfer rollup.
+   */
+  transferAccount?: (
+    namespace: number,
+    publicKey: Uint8Array,
+  ) => { balance: bigint; nonce: bigint; height: number } | undefined;
 }
 
 function parseHash(v: unknown, what = 'hash'): Uint8Array {
@@ -190,6 +198,19 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
         ...(r.kind === 'evm' ? { ethRpc: `/evm/${r.namespace}`, evmChainId: r.evmChainId } : {}),
       })),
     };
+  });
+
+  // A transfer rollup's account (balance and next nonce) in the latest executed state (docs/rpc.md).
+  rpc.register('ordo_getTransferAccount', (params) => {
+    const ns = params[0];
+    if (typeof ns !== 'number' || !Number.isInteger(ns) || ns < 1 || ns > 0xffffffff)
+      throw invalidParams('namespace must be an integer in 1..4294967295');
+    const pk = params[1];
+    if (typeof pk !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(pk))
+      throw invalidParams('account must be a 0x-prefixed 32-byte ed25519 public key');
+    const a = d.transferAccount?.(ns, fromHex(pk));
+    if (a === undefined) throw invalidParams(`namespace ${ns} is not a transfer rollup`);
+    return { balance: a.balance.toString(), nonce: a.nonce.toString(), height: a.height };
   });
 
   rpc.register('ordo_getEvidence', async () => (await d.consensus.evidence()).map(evidenceJson));

@@ -75,6 +75,13 @@ describe('ordo testnet up', () => {
         }
         expect(r.safety.checkedHeights).toBeGreaterThan(0);
         expect(r.safety.conflictingCommits).toBe(0);
+        // The default bundle load (2/s with load): followed, and every leg read back for atomicity.
+        expect(r.bundles?.offeredPerSec).toBe(2);
+        expect(r.bundles?.accepted).toBeGreaterThan(0);
+        expect(r.bundles?.atomicity?.bundles).toBeGreaterThan(0);
+        expect(r.bundles?.atomicity?.unreadLegs).toBe(0);
+        expect(r.bundles?.atomicity?.violations).toBe(0);
+        expect(run.out()).toMatch(/bundles: 2\/s signed/);
         expect(existsSync(join(dir, 'testnet.json'))).toBe(false);
         expect(pidsMatching(dir)).toEqual([]);
       }),

@@ -4,6 +4,7 @@
  * measured from submit to the first pre-confirmation seen.
  */
 import { describe, expect, it } from 'vitest';
+import type { BundleStatusFeed, BundleStatusJson } from '../../../src/loadgen/bundle-feed.ts';
 import { sendBundles } from '../../../src/loadgen/bundle-sender.ts';
 import { BundlePlanner } from '../../../src/loadgen/bundles.ts';
 
@@ -60,5 +61,67 @@ describe('bundle sender', () => {
     expect(r.preconfirmMs.length).toBe(r.applied + r.reverted);
     expect(r.preconfirmMs.every((ms) => ms >= 100)).toBe(true);
     expect(r.bundles.length).toBe(r.accepted);
+  });
+
+  it('follows bundles by subscription: one read after subscribing, stages measured, no polling', async () => {
+    let clock = 0;
+    let n = 0;
+    let reads = 0;
+    const listeners = new Map<string, (s: BundleStatusJson) => void>();
+    const planner = new BundlePlanner({
+      rollups: [{ namespace: 2, kind: 'transfer' }],
+      accounts: [0, 1, 2, 3, 4, 5, 6, 7],
+      runId: 't2',
+      failShare: 0,
+      random: () => 0.3,
+      chainId: 'test-chain',
+    });
+    const call = async (_url: string, method: string, params: unknown[]): Promise<unknown> => {
+      if (method === 'ordo_sendBundle') {
+        const p = params[0] as { signer?: string; signature?: string };
+        expect(p.signer).toMatch(/^0x[0-9a-f]{64}$/);
+        expect(p.signature).toMatch(/^0x[0-9a-f]{128}$/);
+        return { bundleHash: `0x${++n}` };
+      }
+      reads++;
+      return { status: 'pending' };
+    };
+    const feed: BundleStatusFeed = {
+      subscribe: async (_url, hash, l) => {
+        listeners.set(hash, l);
+        return () => listeners.delete(hash);
+      },
+      close: () => {},
+    };
+    const pending = sendBundles({
+      urls: ['u1'],
+      planner,
+      rate: 10,
+      durationMs: 300,
+      drainMs: 2000,
+      call,
+      feed,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+        // 100 ms after being followed a bundle commits, 50 ms later it is pre-confirmed
+        for (const [h, l] of [...listeners]) {
+          if (clock % 150 === 100) l({ status: 'committed', height: 7 });
+          if (clock % 150 === 0)
+            l({ status: 'committed', height: 7, execution: { outcome: 'applied' }, preconfirmation: {} });
+          void h;
+        }
+      },
+    });
+    const r = await pending;
+    expect(r.accepted).toBeGreaterThan(0);
+    expect(r.applied).toBe(r.accepted);
+    expect(r.unsettled).toBe(0);
+    expect(reads).toBe(r.accepted); // one read per bundle right after subscribing, no polling
+    expect(listeners.size).toBe(0); // every subscription closed
+    expect(r.stages.preconfirmMs.length).toBe(r.applied);
+    expect(r.maxCommittedHeight).toBe(7);
+    for (let i = 0; i < r.applied; i++)
+      expect(r.stages.committedMs[i]!).toBeLessThanOrEqual(r.stages.preconfirmMs[i]!);
   });
 });

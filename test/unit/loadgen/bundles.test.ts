@@ -4,12 +4,16 @@
  * atomicity checker's verdicts from legs' effects.
  */
 import { describe, expect, it } from 'vitest';
+import { bundleHash, bundleSignBytes } from '../../../src/codec/index.ts';
+import { demoRollups, makeGenesis } from '../../../src/config/genesis.ts';
+import { verifySignature } from '../../../src/crypto/index.ts';
 import {
   BundlePlanner,
   checkAtomicity,
   type PlannedBundle,
   sendBundleParams,
 } from '../../../src/loadgen/bundles.ts';
+import { parseBundle } from '../../../src/rpc/bundles.ts';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -65,6 +69,35 @@ describe('bundle planner', () => {
     p.settled(b, true);
     const c = p.next()!;
     for (const l of c.legs) if (b.legs.some((x) => x.namespace === l.namespace)) expect(l.nonce).toBe(1);
+  });
+
+  it('signs bundles so the parsed bundle of a node verifies, with the expiry window in the signed bytes', () => {
+    const genesis = makeGenesis({
+      chainId: 'sign-test',
+      validators: [{ name: 'v', publicKey: 'ab'.repeat(32) }],
+      rollups: demoRollups(),
+    });
+    let height = 40;
+    const p = new BundlePlanner({
+      rollups: genesis.rollups,
+      accounts: [0, 1, 2, 3],
+      runId: 'r-sign',
+      random: seeded(5),
+      crossShare: 1,
+      chainId: genesis.chainId,
+      window: { height: () => height, heights: 30 },
+    });
+    for (let i = 0; i < 4; i++) {
+      const b = p.next()!;
+      expect(b.maxHeight).toBe(height + 30);
+      const params = sendBundleParams(b)[0];
+      expect(params.maxHeight).toBe(height + 30);
+      const parsed = parseBundle(params, genesis, 100_000);
+      expect(parsed.atomicity).toBe('execution');
+      const hash = bundleHash(genesis.chainId, parsed);
+      expect(verifySignature(parsed.signer, bundleSignBytes(hash), parsed.signature)).toBe(true);
+      height++;
+    }
   });
 
   it('refuses a registry without executed rollups', () => {

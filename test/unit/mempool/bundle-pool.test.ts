@@ -259,6 +259,60 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'would-revert' });
   });
 
+  it('simulates a candidate once per committed height and reuses the verdict within it', async () => {
+    const calls: string[] = [];
+    let failing = true;
+    const { pool, commit } = setup({
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return tag === 'bad' && failing ? { applies: false, reason: 'tx 0 invalid' } : { applies: true };
+      },
+    });
+    pool.admit(bundle([[1, [new TextEncoder().encode('good')]]]), 'rpc');
+    pool.admit(bundle([[1, [new TextEncoder().encode('bad')]]]), 'rpc');
+    // Counted as placeable until a simulation says otherwise; nothing is simulated before a select.
+    expect(pool.pendingTxs()).toBe(2);
+    expect(calls).toEqual([]);
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls.sort()).toEqual(['bad', 'good']);
+    expect(pool.pendingTxs()).toBe(1);
+    // Another build at the same height (a later round) simulates nothing again.
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toHaveLength(2);
+    // After a commit the state moved: simulated again.
+    failing = false;
+    commit([]);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('simulates candidates not known to fail before re-checking would-revert ones', async () => {
+    const calls: string[] = [];
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return tag === 'bad' ? { applies: false, reason: 'invalid' } : { applies: true };
+      },
+    });
+    pool.admit(bundle([[1, [new TextEncoder().encode('bad')]]]), 'rpc');
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+    pool.admit(bundle([[1, [new TextEncoder().encode('good')]]]), 'rpc');
+    commit([]);
+    // One simulation allowed: it goes to the new candidate, not to the older would-revert one.
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toEqual(['bad', 'good']);
+  });
+
+  it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
+    const { pool } = setup();
+    pool.admit(bundle([[1, [tx(), tx()]]]), 'rpc');
+    pool.admit(bundle([[2, [tx()]]], { minHeight: 5 }), 'rpc');
+    expect(pool.pendingTxs()).toBe(2);
+  });
+
   it('holds back bundles younger than selectDelayMs', async () => {
     let now = 1000;
     const { pool } = setup({ limits: { selectDelayMs: 50 }, now: () => now });

@@ -5,6 +5,7 @@ import { demoRollups, makeGenesis } from '../../../src/config/genesis.ts';
 import type { ConsensusEngine } from '../../../src/consensus/types.ts';
 import { toHex } from '../../../src/crypto/hash.ts';
 import { createIngress } from '../../../src/ingress/index.ts';
+import { type BundleStatusJson, WsBundleFeed } from '../../../src/loadgen/bundle-feed.ts';
 import type { BundleStatus } from '../../../src/mempool/index.ts';
 import type { AdmitResult, Mempool, TxStatus } from '../../../src/mempool/types.ts';
 import { registerMethods } from '../../../src/rpc/methods.ts';
@@ -67,6 +68,8 @@ registerMethods(server, {
     heads.add(l);
     return () => heads.delete(l);
   },
+  transferAccount: (ns, pk) =>
+    ns !== 2 ? undefined : { balance: BigInt(pk[0]!) * 10n ** 20n, nonce: 3n, height: 9 },
   bundles: {
     status: () => undefined,
     subscribe: (_h, l) => {
@@ -99,6 +102,14 @@ describe('JSON-RPC', () => {
     expect(s.json.result).toEqual({ status: 'pending' });
     const u = await call('ordo_getTransactionStatus', [`0x${'00'.repeat(32)}`]);
     expect(u.json.result).toEqual({ status: 'unknown' });
+  });
+
+  it('reads a transfer account (balance, nonce, executed height) and refuses other namespaces', async () => {
+    const r = await call('ordo_getTransferAccount', [2, `0x07${'00'.repeat(31)}`]);
+    expect(r.json.result).toEqual({ balance: '700000000000000000000', nonce: '3', height: 9 });
+    expect((await call('ordo_getTransferAccount', [1, `0x${'00'.repeat(32)}`])).json.error.code).toBe(-32602);
+    expect((await call('ordo_getTransferAccount', [2, '0x1234'])).json.error.code).toBe(-32602);
+    expect((await call('ordo_getTransferAccount', [0, `0x${'00'.repeat(32)}`])).json.error.code).toBe(-32602);
   });
 
   it('answers -32700 for malformed JSON', async () => {
@@ -283,6 +294,29 @@ describe('JSON-RPC', () => {
       });
     } finally {
       ws.terminate();
+    }
+  });
+
+  it("the load's WsBundleFeed subscribes, hears status changes, sends requests and unsubscribes", async () => {
+    const feed = new WsBundleFeed({ perConnection: 1 });
+    try {
+      const seen: BundleStatusJson[] = [];
+      const unsub = await feed.subscribe(url, `0x${'08'.repeat(32)}`, (st) => seen.push(st));
+      const unsub2 = await feed.subscribe(url, `0x${'09'.repeat(32)}`, () => {}); // a second connection
+      const after = bundleListeners.size;
+      expect(after).toBeGreaterThanOrEqual(2);
+      for (const l of bundleListeners) l({ status: 'committed', height: 4 });
+      for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen[0]).toMatchObject({ status: 'committed', height: 4 });
+      expect(await feed.request(url, 'ordo_getBundleStatus', [`0x${'08'.repeat(32)}`], 2000)).toBeNull();
+      await expect(feed.request(url, 'ordo_getBundleStatus', ['0x12'], 2000)).rejects.toThrow(/bundleHash/);
+      unsub();
+      unsub2();
+      for (let i = 0; i < 100 && bundleListeners.size > after - 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(bundleListeners.size).toBeLessThanOrEqual(after - 2);
+    } finally {
+      feed.close();
     }
   });
 });
