@@ -6,7 +6,8 @@
  *
  *   setup:     deploy the ERC-20 fixture (test/fixtures/evm), spread tokens to every account (a fan-out
  *              tree, ≤ 16 transactions in flight per sender)
- *   transfers: --repeat windows of --rate ERC-20 transfers a second for --duration s, open loop, each
+ *   transfers: for each --rate (a list steps up on the same network), --repeat windows of that many
+ *              ERC-20 transfers a second for --duration s, open loop, each
  *              from the next account (viem-signed before the window, so client signing is not in it),
  *              sent with eth_sendRawTransaction round-robin over every node; receipts are collected per
  *              block on the first node (newHeads over WebSocket → eth_getBlockReceipts), so send → receipt
@@ -16,7 +17,9 @@
  *              node's CPU per call (/proc of that node's process)
  *
  * Output (JSON, --out FILE and stdout): {sendToReceiptP50Ms, sendToReceiptP99Ms, ethCallPerSec,
- * ethCallBatchedPerSec, erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, runs[…]}: medians over the runs;
+ * ethCallBatchedPerSec, erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
+ * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
+ * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
  * cpuMicrosPerTx is the user + system CPU of every process under test (the node, or the testnet's
  * orchestrator and every node) over the transfer window divided by the receipts. The machine is shared:
  * read loadAvg next to every figure.
@@ -55,7 +58,10 @@ const { values: args } = parseArgs({
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
-const RATE = Math.max(1, Math.min(20_000, Number(args.rate)));
+/** --rate 200 or a list (100,200,400): each rate gets --repeat windows on the same network. */
+const RATES = String(args.rate)
+  .split(',')
+  .map((x) => Math.max(1, Math.min(20_000, Number(x))));
 const DURATION = Math.max(1, Math.min(600, Number(args.duration)));
 const CALLS = Math.max(1, Math.min(1_000_000, Number(args.calls)));
 const CONCURRENCY = Math.max(1, Math.min(256, Number(args.concurrency)));
@@ -434,7 +440,8 @@ async function main(): Promise<void> {
 
     // ---- transfers: REPEAT windows; each pre-signs, then sends open-loop at RATE over every node
     const runs: Record<string, unknown>[] = [];
-    for (let rep = 0; rep < REPEAT; rep++) {
+    for (const RATE of RATES.flatMap((r) => Array.from({ length: REPEAT }, () => r))) {
+      const rep = runs.filter((r) => r.offeredRate === RATE).length;
       const total = RATE * DURATION;
       const signed: Hex[] = [];
       for (let i = 0; i < total; i++) {
@@ -557,7 +564,30 @@ async function main(): Promise<void> {
     const batched = await callPhase(CALL_BATCH, 4);
     const loadEnd = loadavg();
 
-    const num = (k: string) => runs.map((r) => r[k] as number);
+    // Per offered rate: medians over its runs; it holds when p50 ≤ 300 ms, p99 ≤ 1 s (the issue's
+    // targets) and ≥ 95 % of the offered rate got receipts. The headline is the highest rate that holds
+    // (else the lowest rate tried), next to every rate's medians.
+    const perRate = RATES.map((rate) => {
+      const rs = runs.filter((r) => r.offeredRate === rate);
+      const num = (k: string) => median(rs.map((r) => r[k] as number));
+      const m = {
+        offeredRate: rate,
+        sendToReceiptP50Ms: num('sendToReceiptP50Ms'),
+        sendToReceiptP99Ms: num('sendToReceiptP99Ms'),
+        erc20TransfersPerSec: num('erc20TransfersPerSec'),
+        cpuMicrosPerTx: num('cpuMicrosPerTx'),
+        cpuCores: num('cpuCores'),
+        loadAvg: num('loadAvg'),
+      };
+      return {
+        ...m,
+        holds:
+          m.sendToReceiptP50Ms <= 300 &&
+          m.sendToReceiptP99Ms <= 1000 &&
+          m.erc20TransfersPerSec >= 0.95 * rate,
+      };
+    });
+    const head = [...perRate].reverse().find((r) => r.holds) ?? perRate[0]!;
     const result = {
       bench: 'eth',
       date: new Date().toISOString(),
@@ -565,22 +595,25 @@ async function main(): Promise<void> {
       params: {
         validators: VALIDATORS,
         accounts: ACCOUNTS,
-        rate: RATE,
+        rates: RATES,
         durationSec: DURATION,
         repeat: REPEAT,
         calls: CALLS,
         concurrency: CONCURRENCY,
         callBatch: CALL_BATCH,
       },
-      sendToReceiptP50Ms: median(num('sendToReceiptP50Ms')),
-      sendToReceiptP99Ms: median(num('sendToReceiptP99Ms')),
+      offeredRate: head.offeredRate,
+      holds: head.holds,
+      sendToReceiptP50Ms: head.sendToReceiptP50Ms,
+      sendToReceiptP99Ms: head.sendToReceiptP99Ms,
       ethCallPerSec: single.perSec,
       ethCallNodeCpuMicros: single.nodeCpuMicrosPerCall,
       ethCallBatchedPerSec: batched.perSec,
       ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
-      erc20TransfersPerSec: median(num('erc20TransfersPerSec')),
-      cpuMicrosPerTx: median(num('cpuMicrosPerTx')),
-      loadAvg: median(num('loadAvg')),
+      erc20TransfersPerSec: head.erc20TransfersPerSec,
+      cpuMicrosPerTx: head.cpuMicrosPerTx,
+      loadAvg: head.loadAvg,
+      perRate,
       loadAvgAtEnd: loadEnd.map((x) => Number(x.toFixed(2))),
       runs,
       note:
@@ -588,6 +621,7 @@ async function main(): Promise<void> {
           ? 'single validator, in one process'
           : `${VALIDATORS}-validator testnet (ordo testnet up), transfers spread over every node`) +
         '; receipts timed when their block is announced on the first node (newHeads); medians over runs; ' +
+        'headline = the highest offered rate that holds (p50 <= 300 ms, p99 <= 1 s, >= 95 % received), else the lowest tried; ' +
         'cpuMicrosPerTx = CPU of every node process over the window / receipts; eth_call on the first node ' +
         `(single: ${CONCURRENCY} requests in flight; batched: JSON-RPC batches of ${CALL_BATCH}, 4 in flight)`,
     };
