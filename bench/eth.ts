@@ -419,9 +419,17 @@ async function main(): Promise<void> {
       if (msg.method !== 'eth_subscription' || n === undefined) return;
       const seenAt = performance.now();
       fetching = fetching.then(async () => {
-        const rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as
-          | { transactionHash: string; status: string }[]
-          | null;
+        // A pooled keep-alive socket the server just closed answers "socket hang up": retry, and never
+        // let one lost block's receipts end the run (its transactions count as missing).
+        let rcs: { transactionHash: string; status: string }[] | null = null;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as typeof rcs;
+            break;
+          } catch (err) {
+            if (attempt === 2) log(`block ${n}: receipts not fetched: ${(err as Error).message}`);
+          }
+        }
         for (const r of rcs ?? []) {
           const t0 = sentAt.get(r.transactionHash);
           if (t0 === undefined) continue;
