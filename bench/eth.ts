@@ -421,7 +421,7 @@ async function main(): Promise<void> {
       fetching = fetching.then(async () => {
         // A pooled keep-alive socket the server just closed answers "socket hang up": retry, and never
         // let one lost block's receipts end the run (its transactions count as missing).
-        let rcs: { transactionHash: string; status: string }[] | null = null;
+        let rcs = null as { transactionHash: string; status: string }[] | null;
         for (let attempt = 0; attempt < 3; attempt++) {
           try {
             rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as typeof rcs;
