@@ -407,43 +407,68 @@ async function main(): Promise<void> {
     // ---- receipts: newHeads over WebSocket on the first node → eth_getBlockReceipts
     const sentAt = new Map<string, number>();
     const run = { latencies: [] as number[], failed: 0, failedSample: [] as string[], lastReceiptAt: 0 };
-    const ws = new WebSocket(url.replace('http://', 'ws://'));
-    await new Promise<void>((res, rej) => {
-      ws.once('open', () => res());
-      ws.once('error', rej);
-    });
+    // Every block from the first announced one on is fetched once, in order: a head announced after a
+    // gap (a dropped WebSocket, reconnected) fetches the blocks in between too, timed at that head.
     let fetching = Promise.resolve();
-    ws.on('message', (m) => {
-      const msg = JSON.parse(m.toString()) as { method?: string; params?: { result?: { number?: string } } };
-      const n = msg.params?.result?.number;
-      if (msg.method !== 'eth_subscription' || n === undefined) return;
-      const seenAt = performance.now();
-      fetching = fetching.then(async () => {
-        // A pooled keep-alive socket the server just closed answers "socket hang up": retry, and never
-        // let one lost block's receipts end the run (its transactions count as missing).
-        let rcs = null as { transactionHash: string; status: string }[] | null;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as typeof rcs;
-            break;
-          } catch (err) {
-            if (attempt === 2) log(`block ${n}: receipts not fetched: ${(err as Error).message}`);
-          }
+    let nextBlock: bigint | undefined;
+    const receiptsOf = async (n: string, seenAt: number) => {
+      // A pooled keep-alive socket the server just closed answers "socket hang up": retry, and never
+      // let one lost block's receipts end the run (its transactions count as missing).
+      let rcs = null as { transactionHash: string; status: string }[] | null;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as typeof rcs;
+          break;
+        } catch (err) {
+          if (attempt === 2) log(`block ${n}: receipts not fetched: ${(err as Error).message}`);
         }
-        for (const r of rcs ?? []) {
-          const t0 = sentAt.get(r.transactionHash);
-          if (t0 === undefined) continue;
-          sentAt.delete(r.transactionHash);
-          run.latencies.push(seenAt - t0);
-          run.lastReceiptAt = seenAt;
-          if (r.status !== '0x1') {
-            run.failed++;
-            if (run.failedSample.length < 3) run.failedSample.push(r.transactionHash);
-          }
+      }
+      for (const r of rcs ?? []) {
+        const t0 = sentAt.get(r.transactionHash);
+        if (t0 === undefined) continue;
+        sentAt.delete(r.transactionHash);
+        run.latencies.push(seenAt - t0);
+        run.lastReceiptAt = seenAt;
+        if (r.status !== '0x1') {
+          run.failed++;
+          if (run.failedSample.length < 3) run.failedSample.push(r.transactionHash);
         }
+      }
+    };
+    let ws: WebSocket | undefined;
+    let closing = false;
+    const connect = async (): Promise<void> => {
+      const sock = new WebSocket(url.replace('http://', 'ws://'));
+      ws = sock;
+      await new Promise<void>((res, rej) => {
+        sock.once('open', () => res());
+        sock.once('error', rej);
       });
-    });
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }));
+      sock.on('message', (m) => {
+        const msg = JSON.parse(m.toString()) as {
+          method?: string;
+          params?: { result?: { number?: string } };
+        };
+        const n = msg.params?.result?.number;
+        if (msg.method !== 'eth_subscription' || n === undefined) return;
+        const seenAt = performance.now();
+        const head = BigInt(n);
+        const from = nextBlock ?? head;
+        if (head < from) return;
+        nextBlock = head + 1n;
+        fetching = fetching.then(async () => {
+          for (let b = from; b <= head; b++) await receiptsOf(`0x${b.toString(16)}`, seenAt);
+        });
+      });
+      sock.on('error', () => {});
+      sock.once('close', () => {
+        if (closing) return;
+        log('newHeads WebSocket closed: reconnecting');
+        void sleep(200).then(() => connect().catch((err: Error) => log(`reconnect failed: ${err.message}`)));
+      });
+      sock.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }));
+    };
+    await connect();
     await sleep(200);
 
     // ---- transfers: REPEAT windows; each pre-signs, then sends open-loop at RATE over every node
@@ -539,7 +564,8 @@ async function main(): Promise<void> {
       }
       sentAt.clear();
     }
-    ws.close();
+    closing = true;
+    ws?.close();
 
     // ---- eth_call throughput on the first node: single requests, then JSON-RPC batches
     // balanceOf of a different account each call (the same call over and over would flatter any cache)
