@@ -314,9 +314,12 @@ function treeCpuSeconds(root: number): number {
   return t / HZ;
 }
 const HZ = ticksPerSecond();
+/** The median; with an even count, the mean of the two middle values (rounded). */
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 100) / 100;
 };
 
 async function main(): Promise<void> {
