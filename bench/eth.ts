@@ -1,22 +1,31 @@
 /**
- * Ethereum RPC benchmark (issue 24): one real `ordo start` process (single-validator devnet whose EVM
- * rollup funds --accounts extra accounts in genesis), driven only through its `/evm/3` endpoint.
+ * Ethereum RPC benchmark (issue 24), driven only through the `/evm/3` endpoints:
+ * `--validators 1` (default) is one real `ordo start` whose EVM rollup funds --accounts extra accounts in
+ * genesis; `--validators N` is `ordo testnet up --validators N --load 0` (N validator processes), whose
+ * accounts are funded first with ETH transfers from the demo accounts.
  *
- *   setup:     deploy the ERC-20 fixture (test/fixtures/evm) with viem, spread tokens to every account
- *              (a fan-out tree, ≤ 16 transactions in flight per sender)
- *   transfers: --rate ERC-20 transfers a second for --duration s, open loop, each from the next
- *              account (viem-signed before the window, so client signing is not in it), sent with
- *              eth_sendRawTransaction; receipts are collected per block (newHeads over WebSocket →
- *              eth_getBlockReceipts), so send → receipt latency is measured without polling every hash
- *   calls:     --calls eth_call balanceOf requests, --concurrency at a time
+ *   setup:     deploy the ERC-20 fixture (test/fixtures/evm), spread tokens to every account (a fan-out
+ *              tree, ≤ 16 transactions in flight per sender)
+ *   transfers: for each --rate (a list steps up on the same network), --repeat windows of that many
+ *              ERC-20 transfers a second for --duration s, open loop, each
+ *              from the next account (viem-signed before the window, so client signing is not in it),
+ *              sent with eth_sendRawTransaction round-robin over every node; receipts are collected per
+ *              block on the first node (newHeads over WebSocket → eth_getBlockReceipts), so send → receipt
+ *              latency is measured without polling every hash
+ *   calls:     --calls eth_call balanceOf requests (of a different account each) to the first node, --concurrency at a time, then the
+ *              same number in JSON-RPC batches of --call-batch (4 batches in flight), each with the
+ *              node's CPU per call (/proc of that node's process)
  *
  * Output (JSON, --out FILE and stdout): {sendToReceiptP50Ms, sendToReceiptP99Ms, ethCallPerSec,
- * erc20TransfersPerSec, offeredRate, sent, receipts, failed, nodeCpuMsPerTx, nodeCpuCores, loadavg…}.
- * The node's CPU is read from /proc/<pid>/stat (user + system, all its threads incl. executor workers)
- * over the transfer window. The machine is shared: run it briefly, read the figures as indicative.
+ * ethCallBatchedPerSec, erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
+ * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
+ * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
+ * cpuMicrosPerTx is the user + system CPU of every process under test (the node, or the testnet's
+ * orchestrator and every node) over the transfer window divided by the receipts. The machine is shared:
+ * read loadAvg next to every figure.
  *
- *   npm run bench:eth -- --out FILE [--accounts 1000] [--rate 200] [--duration 10] [--calls 2000]
- *                        [--concurrency 16] [--cpu-prof DIR]
+ *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
+ *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--cpu-prof DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,6 +40,8 @@ import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { WebSocket } from 'ws';
 import { DEMO_BALANCE, demoEvmKey } from '../src/config/index.ts';
 import { homePaths, initHome } from '../src/node/index.ts';
+import { findFreeBasePort } from '../testnet/setup.ts';
+import { treeTicks } from './lib/proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,13 +52,22 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
     'cpu-prof': { type: 'string' },
+    validators: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
+    'call-batch': { type: 'string', default: '50' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
-const RATE = Math.max(1, Math.min(20_000, Number(args.rate)));
+/** --rate 200 or a list (100,200,400): each rate gets --repeat windows on the same network. */
+const RATES = String(args.rate)
+  .split(',')
+  .map((x) => Math.max(1, Math.min(20_000, Number(x))));
 const DURATION = Math.max(1, Math.min(600, Number(args.duration)));
 const CALLS = Math.max(1, Math.min(1_000_000, Number(args.calls)));
 const CONCURRENCY = Math.max(1, Math.min(256, Number(args.concurrency)));
+const VALIDATORS = Math.max(1, Math.min(7, Number(args.validators)));
+const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
+const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHAIN_ID = 900_001;
@@ -90,7 +110,16 @@ function ticksPerSecond(): number {
 const agent = new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: 3_000 });
 
 function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  return post(url, { jsonrpc: '2.0', id: 1, method, params }, method);
+}
+
+/** A JSON-RPC batch: the array of answers as sent back. */
+function rpcRaw(url: string, batch: unknown[]): Promise<unknown> {
+  return post(url, batch, 'batch');
+}
+
+function post(url: string, payload: unknown, method: string): Promise<unknown> {
+  const body = JSON.stringify(payload);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
@@ -106,11 +135,11 @@ function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
         res.on('error', reject);
         res.on('end', () => {
           try {
-            const j = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-              result?: unknown;
-              error?: { message: string };
-            };
-            if (j.error !== undefined) reject(new Error(`${method}: ${j.error.message}`));
+            const j = JSON.parse(Buffer.concat(chunks).toString('utf8')) as
+              | { result?: unknown; error?: { message: string } }
+              | unknown[];
+            if (Array.isArray(j)) resolve(j);
+            else if (j.error !== undefined) reject(new Error(`${method}: ${j.error.message}`));
             else resolve(j.result);
           } catch (err) {
             reject(err);
@@ -159,8 +188,34 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-eth-'));
+interface Target {
+  /** Every node's `/evm/3` URL (transfers are spread over them); calls and receipts use the first. */
+  urls: string[];
+  /** The process tree charged for CPU (the node, or the testnet orchestrator and all its nodes). */
+  rootPid: number;
+  /** The first node's pid (eth_call CPU). */
+  callPid: number;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+async function stopProc(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      r(undefined);
+    }, 15_000);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      r(undefined);
+    });
+  });
+}
+
+/** One `ordo start` whose EVM rollup funds the bench accounts in genesis. */
+async function singleNode(dir: string, accounts: PrivateKeyAccount[]): Promise<Target> {
   const home = join(dir, 'n0');
   initHome({
     home,
@@ -171,9 +226,6 @@ async function main(): Promise<void> {
       log: { level: (process.env.BENCH_NODE_LOG as 'warn' | undefined) ?? 'warn' },
     },
   });
-  const accounts: PrivateKeyAccount[] = Array.from({ length: ACCOUNTS }, (_, i) =>
-    privateKeyToAccount(keyOf(i)),
-  );
   const genesisPath = homePaths(home).genesis;
   const genesis = JSON.parse(readFileSync(genesisPath, 'utf8')) as {
     rollups: { kind: string; alloc?: { address: string; balance: string }[] }[];
@@ -181,17 +233,110 @@ async function main(): Promise<void> {
   const evm = genesis.rollups.find((r) => r.kind === 'evm')!;
   evm.alloc = [...(evm.alloc ?? []), ...accounts.map((a) => ({ address: a.address, balance: DEMO_BALANCE }))];
   writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
-
   const { proc, rpcUrl, stderr } = await startNode(home);
-  const url = `${rpcUrl}/evm/${NS}`;
+  return {
+    urls: [`${rpcUrl}/evm/${NS}`],
+    rootPid: proc.pid!,
+    callPid: proc.pid!,
+    stop: () => stopProc(proc),
+    log: stderr,
+  };
+}
+
+/** `ordo testnet up --validators N --load 0`: N validator processes; the bench accounts are funded later. */
+async function testnet(dir: string, validators: number): Promise<Target> {
+  const base = await findFreeBasePort(validators);
+  const prof =
+    args['cpu-prof'] === undefined
+      ? {}
+      : { ORDO_TESTNET_NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']}` };
+  const proc = spawn(
+    process.execPath,
+    [
+      join(REPO, 'bin', 'ordo.js'),
+      'testnet',
+      'up',
+      '--validators',
+      String(validators),
+      '--rollups',
+      '3',
+      '--load',
+      '0',
+      '--dashboard',
+      '0',
+      '--base-port',
+      String(base),
+      '--dir',
+      join(dir, 'testnet'),
+    ],
+    { cwd: REPO, env: { ...process.env, ...prof }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const append = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 1_000_000) out = out.slice(-100_000);
+  };
+  proc.stderr!.on('data', append);
+  const banner = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGTERM');
+      reject(new Error(`testnet did not come up within 120 s:\n${out.slice(-3000)}`));
+    }, 120_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      append(d);
+      if (/dashboard http/.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`testnet exited (${code}) before coming up:\n${out.slice(-3000)}`));
+    });
+  });
+  const nodes = [...banner.matchAll(/rpc (http:\/\/[0-9.]+:[0-9]+) .* pid ([0-9]+)/g)].map((m) => ({
+    url: `${m[1]}/evm/${NS}`,
+    pid: Number(m[2]),
+  }));
+  if (nodes.length !== validators) throw new Error(`expected ${validators} nodes in the banner:\n${banner}`);
+  return {
+    urls: nodes.map((n) => n.url),
+    rootPid: proc.pid!,
+    callPid: nodes[0]!.pid,
+    stop: () => stopProc(proc),
+    log: () => out,
+  };
+}
+
+function treeCpuSeconds(root: number): number {
+  let t = 0;
+  for (const v of treeTicks(root).values()) t += v;
+  return t / HZ;
+}
+const HZ = ticksPerSecond();
+/** The median; with an even count, the mean of the two middle values (rounded). */
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 100) / 100;
+};
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-eth-'));
+  const accounts: PrivateKeyAccount[] = Array.from({ length: ACCOUNTS }, (_, i) =>
+    privateKeyToAccount(keyOf(i)),
+  );
+  const target = VALIDATORS === 1 ? await singleNode(dir, accounts) : await testnet(dir, VALIDATORS);
+  const url = target.urls[0]!;
   const nonces = new Map<string, number>();
   const fees = { maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 0n, type: 'eip1559' as const };
-  const sign = (a: PrivateKeyAccount, o: { to?: Hex; data?: Hex; gas: bigint }) => {
+  const sign = (a: PrivateKeyAccount, o: { to?: Hex; data?: Hex; gas: bigint; value?: bigint }) => {
     const nonce = nonces.get(a.address) ?? 0;
     nonces.set(a.address, nonce + 1);
     return a.signTransaction({ chainId: CHAIN_ID, nonce, ...fees, ...o });
   };
-  const send = (raw: Hex) => rpc(url, 'eth_sendRawTransaction', [raw]) as Promise<Hex>;
+  const send = (raw: Hex, to = url) => rpc(to, 'eth_sendRawTransaction', [raw]) as Promise<Hex>;
   // Receipts polled every 50 ms through the bounded pool (viem's waitForTransactionReceipt per hash
   // would open a fetch connection per hash, past the node's per-address connection limit).
   const wait = async (hashes: Hex[]) => {
@@ -211,8 +356,24 @@ async function main(): Promise<void> {
   };
 
   try {
+    const demo = (i: number) => privateKeyToAccount(`0x${Buffer.from(demoEvmKey(i)).toString('hex')}`);
+    // ---- setup 0 (testnet): fund the accounts with ETH from the demo accounts, ≤ 16 in flight each
+    if (VALIDATORS > 1) {
+      const hashes: Hex[] = [];
+      for (let i = 0; i < accounts.length; i++) {
+        const from = demo(1 + (i % 63));
+        hashes.push(
+          await send(await sign(from, { to: accounts[i]!.address, value: parseEther('1000'), gas: 21_000n })),
+        );
+        if (hashes.length % 63 === 0 && Math.floor(hashes.length / 63) % 16 === 0)
+          await wait(hashes.slice(-63 * 16));
+      }
+      const bad = (await wait(hashes)).filter((r) => r.status !== '0x1').length;
+      if (bad > 0) throw new Error(`funding: ${bad} of ${hashes.length} transfers failed`);
+      log(`funded ${accounts.length} accounts`);
+    }
     // ---- setup: deploy, then spread tokens with a fan-out tree (≤ 16 in flight per sender)
-    const deployer = privateKeyToAccount(`0x${Buffer.from(demoEvmKey(0)).toString('hex')}`);
+    const deployer = demo(0);
     const deployData = encodeDeployData({
       abi: artifact.abi,
       bytecode: artifact.bytecode,
@@ -246,157 +407,286 @@ async function main(): Promise<void> {
       log(`setup round ${round}: ${holders.length - 1} holders`);
     }
 
-    // ---- transfers: pre-sign, then send open-loop at RATE
-    const total = RATE * DURATION;
-    const signed: Hex[] = [];
-    for (let i = 0; i < total; i++) {
-      const from = accounts[i % accounts.length]!;
-      const to = accounts[(i + 1) % accounts.length]!;
-      signed.push(await sign(from, { to: token, data: transferData(to.address, 1n), gas: 100_000n }));
-    }
-    log(`signed ${total} transfers; sending at ${RATE}/s for ${DURATION} s`);
+    // ---- receipts: newHeads over WebSocket on the first node → eth_getBlockReceipts
     const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    let failed = 0;
-    const failedSample: string[] = [];
-    let lastReceiptAt = 0;
-    const ws = new WebSocket(url.replace('http://', 'ws://'));
-    await new Promise<void>((res, rej) => {
-      ws.once('open', () => res());
-      ws.once('error', rej);
-    });
+    const run = { latencies: [] as number[], failed: 0, failedSample: [] as string[], lastReceiptAt: 0 };
+    // Every block from the first announced one on is fetched once, in order: a head announced after a
+    // gap (a dropped WebSocket, reconnected) fetches the blocks in between too, timed at that head.
     let fetching = Promise.resolve();
-    ws.on('message', (m) => {
-      const msg = JSON.parse(m.toString()) as { method?: string; params?: { result?: { number?: string } } };
-      const n = msg.params?.result?.number;
-      if (msg.method !== 'eth_subscription' || n === undefined) return;
-      const seenAt = performance.now();
-      fetching = fetching.then(async () => {
-        const rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as
-          | { transactionHash: string; status: string }[]
-          | null;
-        for (const r of rcs ?? []) {
-          const t0 = sentAt.get(r.transactionHash);
-          if (t0 === undefined) continue;
-          sentAt.delete(r.transactionHash);
-          latencies.push(seenAt - t0);
-          lastReceiptAt = seenAt;
-          if (r.status !== '0x1') {
-            failed++;
-            if (failedSample.length < 3) failedSample.push(r.transactionHash);
-          }
+    let nextBlock: bigint | undefined;
+    const receiptsOf = async (n: string, seenAt: number) => {
+      // A pooled keep-alive socket the server just closed answers "socket hang up": retry, and never
+      // let one lost block's receipts end the run (its transactions count as missing).
+      let rcs = null as { transactionHash: string; status: string }[] | null;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          rcs = (await rpc(url, 'eth_getBlockReceipts', [n])) as typeof rcs;
+          break;
+        } catch (err) {
+          if (attempt === 2) log(`block ${n}: receipts not fetched: ${(err as Error).message}`);
         }
+      }
+      for (const r of rcs ?? []) {
+        const t0 = sentAt.get(r.transactionHash);
+        if (t0 === undefined) continue;
+        sentAt.delete(r.transactionHash);
+        run.latencies.push(seenAt - t0);
+        run.lastReceiptAt = seenAt;
+        if (r.status !== '0x1') {
+          run.failed++;
+          if (run.failedSample.length < 3) run.failedSample.push(r.transactionHash);
+        }
+      }
+    };
+    let ws: WebSocket | undefined;
+    let closing = false;
+    const connect = async (): Promise<void> => {
+      const sock = new WebSocket(url.replace('http://', 'ws://'));
+      ws = sock;
+      await new Promise<void>((res, rej) => {
+        sock.once('open', () => res());
+        sock.once('error', rej);
       });
-    });
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }));
+      sock.on('message', (m) => {
+        const msg = JSON.parse(m.toString()) as {
+          method?: string;
+          params?: { result?: { number?: string } };
+        };
+        const n = msg.params?.result?.number;
+        if (msg.method !== 'eth_subscription' || n === undefined) return;
+        const seenAt = performance.now();
+        const head = BigInt(n);
+        const from = nextBlock ?? head;
+        if (head < from) return;
+        nextBlock = head + 1n;
+        fetching = fetching.then(async () => {
+          for (let b = from; b <= head; b++) await receiptsOf(`0x${b.toString(16)}`, seenAt);
+        });
+      });
+      sock.on('error', () => {});
+      sock.once('close', () => {
+        if (closing) return;
+        log('newHeads WebSocket closed: reconnecting');
+        void sleep(200).then(() => connect().catch((err: Error) => log(`reconnect failed: ${err.message}`)));
+      });
+      sock.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }));
+    };
+    await connect();
     await sleep(200);
-    const load0 = loadavg();
-    const hz = ticksPerSecond();
-    const cpu0 = cpuTicks(proc.pid!);
-    const t0 = performance.now();
-    let refused = 0;
-    const inflight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = t0 + (i * 1000) / RATE;
-      const now = performance.now();
-      if (due > now) await sleep(due - now);
-      const raw = signed[i]!;
-      const at = performance.now();
-      inflight.push(
-        send(raw).then(
-          (h) => {
-            sentAt.set(h, at);
-          },
-          () => {
-            refused++;
-          },
-        ),
-      );
-    }
-    await Promise.all(inflight);
-    for (let i = 0; i < 600 && sentAt.size > 0; i++) await sleep(100);
-    await fetching;
-    const cpu1 = cpuTicks(proc.pid!);
-    for (const h of failedSample) {
-      const tx = (await rpc(url, 'eth_getTransactionByHash', [h])) as {
-        from: string;
-        nonce: string;
-        input: string;
+
+    // ---- transfers: REPEAT windows; each pre-signs, then sends open-loop at RATE over every node
+    const runs: Record<string, unknown>[] = [];
+    let collapsedAt: number | undefined;
+    for (const RATE of RATES.flatMap((r) => Array.from({ length: REPEAT }, () => r))) {
+      // Once a rate collapsed (under half of its transfers got receipts), higher rates only pile on.
+      if (collapsedAt !== undefined && RATE >= collapsedAt) continue;
+      const rep = runs.filter((r) => r.offeredRate === RATE).length;
+      const total = RATE * DURATION;
+      const signed: Hex[] = [];
+      for (let i = 0; i < total; i++) {
+        const from = accounts[i % accounts.length]!;
+        const to = accounts[(i + 1) % accounts.length]!;
+        signed.push(await sign(from, { to: token, data: transferData(to.address, 1n), gas: 100_000n }));
+      }
+      log(`run ${rep + 1}/${REPEAT}: signed ${total} transfers; sending at ${RATE}/s for ${DURATION} s`);
+      run.latencies = [];
+      run.failed = 0;
+      run.failedSample = [];
+      run.lastReceiptAt = 0;
+      const load0 = loadavg();
+      const cpu0 = treeCpuSeconds(target.rootPid);
+      const t0 = performance.now();
+      let refused = 0;
+      const refusedSample: string[] = [];
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < total; i++) {
+        const due = t0 + (i * 1000) / RATE;
+        const now = performance.now();
+        if (due > now) await sleep(due - now);
+        const raw = signed[i]!;
+        const at = performance.now();
+        inflight.push(
+          send(raw, target.urls[i % target.urls.length]).then(
+            (h) => {
+              sentAt.set(h, at);
+            },
+            (err: Error) => {
+              refused++;
+              if (refusedSample.length < 3) refusedSample.push(err.message);
+            },
+          ),
+        );
+      }
+      await Promise.all(inflight);
+      const sendSeconds = (performance.now() - t0) / 1000;
+      for (let i = 0; i < 600 && sentAt.size > 0; i++) await sleep(100);
+      await fetching;
+      const cpu1 = treeCpuSeconds(target.rootPid);
+      const load1 = loadavg();
+      for (const h of run.failedSample) {
+        const rc = (await rpc(url, 'eth_getTransactionReceipt', [h])) as { gasUsed: string };
+        log(`failed ${h} gasUsed ${rc.gasUsed}`);
+      }
+      const window = Math.max(sendSeconds, (run.lastReceiptAt - t0) / 1000);
+      const receipts = run.latencies.length;
+      const lat = [...run.latencies].sort((a, b) => a - b);
+      const cpuSeconds = cpu1 - cpu0;
+      const r = {
+        sendToReceiptP50Ms: Math.round(percentile(lat, 50)),
+        sendToReceiptP99Ms: Math.round(percentile(lat, 99)),
+        erc20TransfersPerSec: Math.round(receipts / window),
+        offeredRate: RATE,
+        sent: total,
+        refused,
+        ...(refusedSample.length > 0 ? { refusedSample } : {}),
+        receipts,
+        failed: run.failed,
+        missing: sentAt.size,
+        cpuSeconds: Number(cpuSeconds.toFixed(2)),
+        cpuCores: Number((cpuSeconds / window).toFixed(2)),
+        cpuMicrosPerTx: Math.round((cpuSeconds * 1e6) / Math.max(1, receipts)),
+        loadAvg: Number(load1[0]!.toFixed(2)),
+        loadavgBefore: load0.map((x) => Number(x.toFixed(2))),
+        loadavgAfter: load1.map((x) => Number(x.toFixed(2))),
       };
-      const rc = (await rpc(url, 'eth_getTransactionReceipt', [h])) as { gasUsed: string };
-      log(`failed ${h} from ${tx.from} nonce ${tx.nonce} gasUsed ${rc.gasUsed}`);
+      log(JSON.stringify(r));
+      runs.push(r);
+      if (receipts < total / 2) {
+        collapsedAt = RATE;
+        log(`rate ${RATE}/s collapsed (${receipts} of ${total} receipts): no further windows at or above it`);
+      }
+      if (sentAt.size > 0 || refused > 0) {
+        // Transactions without a receipt may have been dropped: the next window's nonces must not
+        // depend on them. Restart every account from its pending nonce.
+        await Promise.all(
+          accounts.map(async (a) => {
+            const n = (await rpc(url, 'eth_getTransactionCount', [a.address, 'pending'])) as string;
+            nonces.set(a.address, Number(BigInt(n)));
+          }),
+        );
+      }
+      sentAt.clear();
     }
-    const window = (lastReceiptAt - t0) / 1000;
-    const load1 = loadavg();
-    ws.close();
-    const receipts = latencies.length;
-    latencies.sort((a, b) => a - b);
-    const cpuSeconds = (cpu1 - cpu0) / hz;
+    closing = true;
+    ws?.close();
 
-    // ---- eth_call throughput
-    const callData = encodeFunctionData({
-      abi: artifact.abi,
-      functionName: 'balanceOf',
-      args: [accounts[0]!.address],
+    // ---- eth_call throughput on the first node: single requests, then JSON-RPC batches
+    // balanceOf of a different account each call (the same call over and over would flatter any cache)
+    const callOf = (i: number) => ({
+      jsonrpc: '2.0',
+      method: 'eth_call',
+      params: [
+        {
+          to: token,
+          data: encodeFunctionData({
+            abi: artifact.abi,
+            functionName: 'balanceOf',
+            args: [accounts[i % accounts.length]!.address],
+          }),
+        },
+        'latest',
+      ],
     });
-    let done = 0;
-    const c0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (done < CALLS) {
-          done++;
-          await rpc(url, 'eth_call', [{ to: token, data: callData }, 'latest']);
-        }
-      }),
-    );
-    const callSeconds = (performance.now() - c0) / 1000;
+    const calls = Array.from({ length: Math.min(CALLS, accounts.length) }, (_, i) => callOf(i));
+    const callPhase = async (batch: number, concurrency: number) => {
+      let done = 0;
+      const cpu0 = cpuTicks(target.callPid);
+      const c0 = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (done < CALLS) {
+            const n = Math.min(batch, CALLS - done);
+            const first = done;
+            done += n;
+            if (batch === 1) await rpc(url, 'eth_call', calls[first % calls.length]!.params);
+            else {
+              const out = (await rpcRaw(
+                url,
+                Array.from({ length: n }, (_, i) => ({ ...calls[(first + i) % calls.length]!, id: i })),
+              )) as { result?: string }[];
+              if (out.length !== n || out.some((o) => o.result === undefined))
+                throw new Error('a batched eth_call failed');
+            }
+          }
+        }),
+      );
+      const seconds = (performance.now() - c0) / 1000;
+      const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
+      return { perSec: Math.round(CALLS / seconds), nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS) };
+    };
+    const single = await callPhase(1, CONCURRENCY);
+    const batched = await callPhase(CALL_BATCH, 4);
+    const loadEnd = loadavg();
 
+    // Per offered rate: medians over its runs; it holds when p50 ≤ 300 ms, p99 ≤ 1 s (the issue's
+    // targets) and ≥ 95 % of the offered rate got receipts. The headline is the highest rate that holds
+    // (else the lowest rate tried), next to every rate's medians.
+    const perRate = RATES.filter((rate) => runs.some((r) => r.offeredRate === rate)).map((rate) => {
+      const rs = runs.filter((r) => r.offeredRate === rate);
+      const num = (k: string) => median(rs.map((r) => r[k] as number));
+      const m = {
+        offeredRate: rate,
+        sendToReceiptP50Ms: num('sendToReceiptP50Ms'),
+        sendToReceiptP99Ms: num('sendToReceiptP99Ms'),
+        erc20TransfersPerSec: num('erc20TransfersPerSec'),
+        cpuMicrosPerTx: num('cpuMicrosPerTx'),
+        cpuCores: num('cpuCores'),
+        loadAvg: num('loadAvg'),
+      };
+      return {
+        ...m,
+        holds:
+          m.sendToReceiptP50Ms <= 300 &&
+          m.sendToReceiptP99Ms <= 1000 &&
+          m.erc20TransfersPerSec >= 0.95 * rate,
+      };
+    });
+    const head = [...perRate].reverse().find((r) => r.holds) ?? perRate[0]!;
     const result = {
       bench: 'eth',
       date: new Date().toISOString(),
       host: { cores: availableParallelism() },
       params: {
+        validators: VALIDATORS,
         accounts: ACCOUNTS,
-        rate: RATE,
+        rates: RATES,
         durationSec: DURATION,
+        repeat: REPEAT,
         calls: CALLS,
         concurrency: CONCURRENCY,
+        callBatch: CALL_BATCH,
       },
-      sendToReceiptP50Ms: Math.round(percentile(latencies, 50)),
-      sendToReceiptP99Ms: Math.round(percentile(latencies, 99)),
-      ethCallPerSec: Math.round(CALLS / callSeconds),
-      erc20TransfersPerSec: Math.round(receipts / window),
-      offeredRate: RATE,
-      sent: total,
-      refused,
-      receipts,
-      failed,
-      missing: sentAt.size,
-      nodeCpuSeconds: Number(cpuSeconds.toFixed(2)),
-      nodeCpuCores: Number((cpuSeconds / window).toFixed(2)),
-      nodeCpuMsPerTx: Number(((cpuSeconds * 1000) / Math.max(1, receipts)).toFixed(3)),
-      loadavgBefore: load0.map((x) => Number(x.toFixed(2))),
-      loadavgAfter: load1.map((x) => Number(x.toFixed(2))),
-      note: 'single validator, in one process; receipts timed when their block is announced (newHeads)',
+      offeredRate: head.offeredRate,
+      holds: head.holds,
+      sendToReceiptP50Ms: head.sendToReceiptP50Ms,
+      sendToReceiptP99Ms: head.sendToReceiptP99Ms,
+      ethCallPerSec: single.perSec,
+      ethCallNodeCpuMicros: single.nodeCpuMicrosPerCall,
+      ethCallBatchedPerSec: batched.perSec,
+      ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
+      erc20TransfersPerSec: head.erc20TransfersPerSec,
+      cpuMicrosPerTx: head.cpuMicrosPerTx,
+      loadAvg: head.loadAvg,
+      perRate,
+      loadAvgAtEnd: loadEnd.map((x) => Number(x.toFixed(2))),
+      runs,
+      note:
+        (VALIDATORS === 1
+          ? 'single validator, in one process'
+          : `${VALIDATORS}-validator testnet (ordo testnet up), transfers spread over every node`) +
+        '; receipts timed when their block is announced on the first node (newHeads); medians over runs; ' +
+        'headline = the highest offered rate that holds (p50 <= 300 ms, p99 <= 1 s, >= 95 % received), else the lowest tried; ' +
+        'cpuMicrosPerTx = CPU of every node process over the window / receipts; eth_call on the first node ' +
+        `(single: ${CONCURRENCY} requests in flight; batched: JSON-RPC batches of ${CALL_BATCH}, 4 in flight)`,
     };
     const text = `${JSON.stringify(result, null, 2)}\n`;
     process.stdout.write(text);
     if (args.out !== undefined) writeFileSync(args.out, text);
   } catch (err) {
-    log(`node's log (tail):\n${stderr().slice(-4000)}`);
+    log(`node's log (tail):\n${target.log().slice(-4000)}`);
     throw err;
   } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        proc.kill('SIGKILL');
-        r(undefined);
-      }, 10_000);
-      proc.once('exit', () => {
-        clearTimeout(t);
-        r(undefined);
-      });
-    });
+    await target.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

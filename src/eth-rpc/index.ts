@@ -24,6 +24,7 @@ import type { Handler } from '../rpc/index.ts';
 import type { KvStore } from '../store/index.ts';
 import type { Block, Bundle } from '../types.ts';
 import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
+import type { BundleSimulate } from './call-bundle.ts';
 import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
@@ -38,6 +39,8 @@ export interface EthRpcDeps {
     getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
     head(namespace: number): { height: number };
     subscribe(listener: (height: number, results: Map<number, NamespaceResult>) => void): () => void;
+    /** Bundle simulation on the latest executed state (eth_callBundle); optional for test doubles. */
+    simulate?: BundleSimulate;
   };
   store: {
     baseHeight(): number;
@@ -146,6 +149,9 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
       ...(d.ingress.submitBundle !== undefined
         ? { submitBundle: (b: Bundle) => d.ingress.submitBundle!(b, 'eth_rpc') }
+        : {}),
+      ...(d.executor.simulate !== undefined
+        ? { simulateBundle: d.executor.simulate.bind(d.executor) as BundleSimulate }
         : {}),
       maxTxBytes,
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,

@@ -18,6 +18,7 @@ import { invalidParams, RPC, RpcError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
 import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import { EthBundles } from './bundles.ts';
+import { type BundleSimulate, callBundle } from './call-bundle.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
@@ -60,6 +61,8 @@ export interface RollupRpcDeps {
   submit: (payload: Uint8Array) => IngressResult;
   /** The node's one door for bundles (origin `eth_rpc`); without it the bundle methods are refused. */
   submitBundle?: (bundle: Bundle) => BundleSubmitResult;
+  /** The executor's bundle simulation; without it eth_callBundle is refused (-32601). */
+  simulateBundle?: BundleSimulate;
   maxTxBytes: number;
   clientVersion: string;
   /** eth_getLogs: most blocks one query may span (default 1000) and most logs it may return (10,000). */
@@ -354,12 +357,24 @@ export class RollupRpc {
       m.set('eth_sendBundle', (p) => bundles.sendBundle(p));
       m.set('eth_cancelBundle', () => bundles.cancelBundle());
     }
+    const simulate = this.#d.simulateBundle;
+    if (simulate !== undefined) {
+      const cb = {
+        namespace: d.namespace,
+        common: d.common,
+        chainId: d.chainId,
+        baseFee: d.baseFee,
+        maxTxBytes: d.maxTxBytes,
+        simulate,
+      };
+      m.set('eth_callBundle', (p) => callBundle(cb, p));
+    }
     for (const name of ['eth_sendBundle', 'eth_callBundle', 'eth_cancelBundle']) {
       if (m.has(name)) continue;
       m.set(name, () => {
         throw new RpcError(
           RPC.METHOD_NOT_FOUND,
-          `${name} is not available yet: Ordo bundles are not built (docs/eth-rpc.md)`,
+          `${name} is not available on this node: it has no bundle ${name === 'eth_callBundle' ? 'simulator' : 'pool'} (docs/eth-rpc.md)`,
         );
       });
     }

@@ -11,11 +11,13 @@
  */
 import { createBlock } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
+import type { EVM } from '@ethereumjs/evm';
 import { createTx, type TypedTransaction } from '@ethereumjs/tx';
 import { Address, KECCAK256_NULL } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
+  cacheJumpAnalysis,
   DEFAULT_EVM_FEE_RECIPIENT,
   decodeEvmAccount,
   EVM_BLOCK_GAS_LIMIT,
@@ -39,6 +41,8 @@ const KECCAK_NULL = lat(KECCAK256_NULL);
 export const DEFAULT_GAS_CAP = 50_000_000n;
 /** eth_call / eth_estimateGas waiting per rollup before new ones are refused (-32003, retryable). */
 export const MAX_QUEUED_SIMULATIONS = 1024;
+/** EIP-2681: a transaction's nonce is below 2^64 − 1. */
+const MAX_NONCE = (1n << 64n) - 1n;
 
 export interface SimResult {
   ok: boolean;
@@ -57,10 +61,23 @@ export class EvmStateReader {
   #block: { number: number; timestamp: number; block: ReturnType<typeof createBlock> } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(get: Getter, common: Common, coinbase = DEFAULT_EVM_FEE_RECIPIENT) {
+  /** Whether calls take the fast path (template transactions, cached code and jump analysis). */
+  readonly #fast: boolean;
+
+  /**
+   * `opts.fast` (default true): build call transactions from a template and cache code arrays and
+   * their jump analysis (ADR 0155); false runs every call the plain way (tests compare the two).
+   */
+  constructor(
+    get: Getter,
+    common: Common,
+    coinbase = DEFAULT_EVM_FEE_RECIPIENT,
+    opts: { fast?: boolean } = {},
+  ) {
     this.#get = get;
     this.#common = common;
     this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
+    this.#fast = opts.fast ?? true;
   }
 
   account(address: Uint8Array): { nonce: bigint; balance: bigint; codeHash: Uint8Array } {
@@ -118,6 +135,39 @@ export class EvmStateReader {
     return run;
   }
 
+  /** An unsigned legacy call transaction built once; calls clone it and set their own fields. */
+  #template: TypedTransaction | undefined;
+
+  /**
+   * The same transaction `createTx` builds for a call with a recipient, without its per-construction
+   * cost: a shallow clone of a template (sharing its Common copy and capability list, which runTx only
+   * reads) with the fields set and an empty cache. The caller has checked what createTx would check
+   * (nonce below 2^64 − 1, gas × price below 2^256; gas below 2^64 and value below 2^256 by parsing).
+   */
+  #fromTemplate(
+    nonce: bigint,
+    gasLimit: bigint,
+    gasPrice: bigint,
+    to: Uint8Array,
+    value: bigint,
+    input: Uint8Array,
+  ): TypedTransaction {
+    this.#template ??= createTx(
+      { type: 0, to: new Uint8Array(20) },
+      { common: this.#common, freeze: false },
+    ) as TypedTransaction;
+    const tx = Object.assign(Object.create(Object.getPrototypeOf(this.#template)) as object, this.#template, {
+      cache: {},
+      nonce,
+      gasLimit,
+      gasPrice,
+      to: new Address(to),
+      value,
+      data: input,
+    });
+    return tx as TypedTransaction;
+  }
+
   async #simulate(
     req: CallRequest,
     overrides: AccountOverride[],
@@ -126,9 +176,10 @@ export class EvmStateReader {
     timestamp: number,
   ): Promise<SimResult> {
     if (this.#vm === undefined) {
-      const sm = new ViewStateManager(this.#coinbase);
+      const sm = new ViewStateManager(this.#coinbase, { cacheCode: this.#fast });
       // biome-ignore lint/suspicious/noExplicitAny: ethereumjs types the state manager as its interface
       const vm = await createVM({ common: this.#common, stateManager: sm as any });
+      if (this.#fast) await cacheJumpAnalysis(vm.evm as EVM);
       this.#vm = { vm, sm };
     }
     const { vm, sm } = this.#vm;
@@ -142,18 +193,21 @@ export class EvmStateReader {
     // ethereumjs refuses (with an untyped Error) a transaction whose gas × price overflows 256 bits.
     if (gasLimit * gasPrice > (1n << 256n) - 1n)
       throw invalidParams('transaction gas × gasPrice (or maxFeePerGas) exceeds 2^256-1');
-    const tx = createTx(
-      {
-        type: 0,
-        nonce,
-        gasLimit,
-        gasPrice,
-        ...(req.to !== undefined ? { to: req.to } : {}),
-        value: req.value ?? 0n,
-        data: req.data ?? new Uint8Array(0),
-      },
-      { common: this.#common, freeze: false },
-    ) as TypedTransaction;
+    const txData = {
+      type: 0,
+      nonce,
+      gasLimit,
+      gasPrice,
+      ...(req.to !== undefined ? { to: req.to } : {}),
+      value: req.value ?? 0n,
+      data: req.data ?? new Uint8Array(0),
+    };
+    // Constructing a transaction copies the Common and rebuilds its parameter cache, which cost more
+    // than the call itself: plain calls (a recipient, nonce below 2^64 − 1) clone a template instead.
+    const tx =
+      this.#fast && req.to !== undefined && nonce < MAX_NONCE
+        ? this.#fromTemplate(txData.nonce, gasLimit, gasPrice, req.to, txData.value, txData.data)
+        : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
     const sender = new Address(from);
     (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     // Building a block header costs about as much as a simple call: one per (number, second).

@@ -14,6 +14,7 @@ export {
   tokenTransferData,
 } from './evm/contracts.ts';
 export { ecrecover, evmCustomCrypto } from './evm/ecrecover.ts';
+export { cacheJumpAnalysis } from './evm/jump-cache.ts';
 export {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,

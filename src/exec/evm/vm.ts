@@ -52,6 +52,8 @@ export const evmAccountKey = (addr: Uint8Array): Bytes => 'A' + lat(addr);
 export const evmStorageKey = (addr: Uint8Array, slot: Uint8Array): Bytes =>
   'S' + lat(addr) + lat(slot.byteLength === 32 ? slot : setLengthLeft(slot, 32));
 const codeKey = (hash: string): Bytes => 'C' + hash;
+/** Most distinct codes a caching ViewStateManager keeps (oldest dropped first). */
+const CODE_CACHE_ENTRIES = 1024;
 
 export interface EvmAccount {
   nonce: bigint;
@@ -92,7 +94,15 @@ export class ViewStateManager {
     clear: () => void;
   };
 
-  constructor(coinbase: Uint8Array) {
+  /**
+   * Code by code hash, when the owner asked for it (the Ethereum RPC's calls): the same bytes come back
+   * as the same array, so per-code analyses can be cached by identity (jump-cache.ts). Code is
+   * content-addressed, so an entry never goes stale; reads are still recorded on the view.
+   */
+  readonly #codeCache: Map<string, Uint8Array> | undefined;
+
+  constructor(coinbase: Uint8Array, opts: { cacheCode?: boolean } = {}) {
+    if (opts.cacheCode === true) this.#codeCache = new Map();
     this.coinbaseKey = evmAccountKey(coinbase);
     this.originalStorageCache = {
       get: async (address, key) => {
@@ -204,7 +214,16 @@ export class ViewStateManager {
     const h = raw.slice(40, 72);
     if (h === KECCAK_NULL_STR) return new Uint8Array(0);
     const code = this.#v().get(codeKey(h));
-    return code === undefined ? new Uint8Array(0) : bin(code);
+    if (code === undefined) return new Uint8Array(0);
+    const cache = this.#codeCache;
+    if (cache === undefined) return bin(code);
+    let c = cache.get(h);
+    if (c === undefined) {
+      if (cache.size >= CODE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      c = bin(code);
+      cache.set(h, c);
+    }
+    return c;
   }
 
   async getCodeSize(address: Address): Promise<number> {

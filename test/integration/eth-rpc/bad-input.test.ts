@@ -123,9 +123,7 @@ describe('malformed input on the Ethereum RPC', () => {
       code: -32601,
       message: 'method not found: eth_doesNotExist',
     });
-    expect((await call('eth_callBundle', [{}])).error?.message).toContain(
-      'eth_callBundle is not available yet',
-    );
+    expect((await call('eth_callBundle', [{}])).error?.code).toBe(-32602);
     expect((await call('eth_sendBundle', [{}])).error?.code).toBe(-32602);
     const c = (await call('eth_cancelBundle', [{ replacementUuid: '0f8fad5b-d9cb-469f-a165-70867728950e' }]))
       .error;
