@@ -21,9 +21,9 @@
  * submitted to has executed its height (the node's Ethereum index announces each executed height on
  * `eth_subscribe newHeads` of `/evm/3`, after the executor persisted it; every executed rollup of a height
  * is executed in the same pass, so that time bounds the transfer rollup's too); bundles' own submit →
- * pre-confirmation from `sendBundles`; executor lag behind consensus per node, once a second (heights
- * committed − heights executed, and ms from a height's commit to its execution), with its trend (a
- * least-squares slope over the window: bounded means ≈ 0); CPU per committed transaction as in the plain
+ * pre-confirmation from `sendBundles`; executor lag behind consensus per node, once a second from the
+ * node's /metrics (`ordo_chain_height` − `ordo_exec_height`), with its trend (a least-squares slope over
+ * the window: bounded means ≈ 0), and ms from a height's commit (as the follower saw it) to its execution; CPU per committed transaction as in the plain
  * benchmark (every testnet process from /proc, plus this process, which is the load generator here).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -180,6 +180,20 @@ class ExecWatch {
   }
 }
 
+/** A node's executor lag in heights from its /metrics (`ordo_chain_height` − `ordo_exec_height`), or null. */
+async function nodeLag(url: string): Promise<number | null> {
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const text = await res.text();
+    const chain = /^ordo_chain_height (\d+)/m.exec(text)?.[1];
+    const exec = /^ordo_exec_height (\d+)/m.exec(text)?.[1];
+    if (chain === undefined || exec === undefined) return null;
+    return Math.max(0, Number(chain) - Number(exec));
+  } catch {
+    return null;
+  }
+}
+
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
@@ -262,10 +276,8 @@ export async function runMix(o: MixOptions) {
     for (const u of urls) watches.push(new ExecWatch(u));
     follower = new BlockFollower({ urls });
     const commitAt = new Map<number, number>();
-    let committedHeight = 0;
     follower.onBlock((b) => {
       commitAt.set(b.height, b.observedAt);
-      if (b.height > committedHeight) committedHeight = b.height;
     });
     // Every measured commit (kind, target, sent, height, observed), matched after the run.
     const ev: CommitEvent[] = [];
@@ -306,11 +318,20 @@ export async function runMix(o: MixOptions) {
     });
     await follower.start();
     const lagSeries: { t: number; heights: number[] }[] = [];
+    // Each node's own view, from its /metrics: ordo_chain_height − ordo_exec_height (robust to this
+    // process being slow: the heights are the node's, not when we heard of them).
+    let scraping = false;
     const lagTimer = setInterval(() => {
-      lagSeries.push({
-        t: Date.now(),
-        heights: watches.map((w) => Math.max(0, committedHeight - w.executed)),
-      });
+      if (scraping) return;
+      scraping = true;
+      const t = Date.now();
+      void Promise.all(urls.map((u) => nodeLag(u)))
+        .then((heights) => {
+          if (heights.every((h) => h !== null)) lagSeries.push({ t, heights: heights as number[] });
+        })
+        .finally(() => {
+          scraping = false;
+        });
     }, 1000);
     const cpu0: { at: number; c: NodeJS.CpuUsage }[] = [];
     const windowStart = Date.now() + o.warmupSec * 1000;
