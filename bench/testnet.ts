@@ -14,6 +14,14 @@
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
  *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ *   npm run bench:testnet -- --mix --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
+ *                           [--mix-shares opaque=50,transfer=40,erc20=5,contention=5] [--bundles 10]
+ *                           [--batch-submit]
+ * `--mix` (bench/lib/mix.ts): the realistic workload of issue 26 instead of opaque load: opaque, transfer,
+ * ERC-20 transfers (spread recipients) and ERC-20 transfers to one hot address (storage contention) in the
+ * given shares, plus `--bundles` cross-rollup bundles a second; reports committed tx/s per kind, submit →
+ * commit and submit → pre-confirmation p50/p99, executor lag behind consensus (max and trend) and CPU per
+ * committed transaction; medians over `--repeat` runs in `medians`.
  * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
  * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
  * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs

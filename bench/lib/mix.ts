@@ -183,7 +183,7 @@ class ExecWatch {
 /** A node's executor lag in heights from its /metrics (`ordo_chain_height` − `ordo_exec_height`), or null. */
 async function nodeLag(url: string): Promise<number | null> {
   try {
-    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
     const text = await res.text();
     const chain = /^ordo_chain_height (\d+)/m.exec(text)?.[1];
     const exec = /^ordo_exec_height (\d+)/m.exec(text)?.[1];
@@ -327,7 +327,8 @@ export async function runMix(o: MixOptions) {
       const t = Date.now();
       void Promise.all(urls.map((u) => nodeLag(u)))
         .then((heights) => {
-          if (heights.every((h) => h !== null)) lagSeries.push({ t, heights: heights as number[] });
+          // A node too busy to answer within the timeout is left out of this sample.
+          if (heights.some((h) => h !== null)) lagSeries.push({ t, heights: heights.map((h) => h ?? -1) });
         })
         .finally(() => {
           scraping = false;
@@ -418,6 +419,7 @@ export async function runMix(o: MixOptions) {
     // ---- executor lag over the measured window
     const inWin = lagSeries.filter((s) => s.t >= w.startMs && s.t <= w.endMs);
     const lagMax = inWin.map((s) => Math.max(...s.heights));
+    const unanswered = lagSeries.reduce((n, s) => n + s.heights.filter((h) => h < 0).length, 0);
     const execMs: number[] = [];
     const execMsT: number[] = [];
     for (const [h, at] of commitAt) {
@@ -435,6 +437,9 @@ export async function runMix(o: MixOptions) {
     const execSummary = summarize(execMs);
     const lag = {
       heightsBehindMax: lagMax.length === 0 ? null : Math.max(...lagMax),
+      samples: inWin.length,
+      /** Scrapes a node did not answer within 5 s (counted as -1 in `series`). */
+      unanswered,
       heightsBehindMeanFirstThird: round1(mean(lagMax.slice(0, third))),
       heightsBehindMeanLastThird: round1(mean(lagMax.slice(-third))),
       heightsBehindSlopePerMin: round1(
