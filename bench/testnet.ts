@@ -14,6 +14,14 @@
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
  *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ *   npm run bench:testnet -- --mix --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
+ *                           [--mix-shares opaque=50,transfer=40,erc20=5,contention=5] [--bundles 10]
+ *                           [--batch-submit]
+ * `--mix` (bench/lib/mix.ts): the realistic workload of issue 26 instead of opaque load: opaque, transfer,
+ * ERC-20 transfers (spread recipients) and ERC-20 transfers to one hot address (storage contention) in the
+ * given shares, plus `--bundles` cross-rollup bundles a second; reports committed tx/s per kind, submit →
+ * commit and submit → pre-confirmation p50/p99, executor lag behind consensus (max and trend) and CPU per
+ * committed transaction; medians over `--repeat` runs in `medians`.
  * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
  * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
  * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs
@@ -40,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
+import { type MixShares, runMix } from './lib/mix.ts';
 import { ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
 
 const { values: args } = parseArgs({
@@ -62,6 +71,9 @@ const { values: args } = parseArgs({
     repo: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'batch-submit': { type: 'boolean', default: false },
+    mix: { type: 'boolean', default: false },
+    'mix-shares': { type: 'string', default: 'opaque=50,transfer=40,erc20=5,contention=5' },
+    bundles: { type: 'string', default: '10' },
   },
 });
 
@@ -216,6 +228,99 @@ function medianOrNull(xs: (number | null)[]): number | null {
   return known.length === 0 ? null : median(known);
 }
 
+function parseShares(text: string): MixShares {
+  const s: MixShares = { opaque: 0, transfer: 0, erc20: 0, contention: 0 };
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=');
+    if (k === undefined || !(k in s) || !(Number(v) >= 0)) {
+      throw new Error(
+        `--mix-shares: "${part}" is not kind=weight (kinds: opaque, transfer, erc20, contention)`,
+      );
+    }
+    s[k as keyof MixShares] = Number(v);
+  }
+  return s;
+}
+
+/** `--mix`: the realistic mix (bench/lib/mix.ts), run --repeat times; medians over the runs. */
+async function mainMix(): Promise<void> {
+  const started = new Date().toISOString();
+  const load0 = loadavg();
+  const repeat = Number(args.repeat);
+  verifyMicros = ed25519VerifyMicros();
+  const shares = parseShares(String(args['mix-shares']));
+  const runs: (Awaited<ReturnType<typeof runMix>> & { loadavgAtStart: number })[] = [];
+  for (let i = 0; i < repeat; i++) {
+    process.stderr.write(`\n== mix run ${i + 1} of ${repeat}\n`);
+    const la = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+    const r = await runMix({
+      repo: REPO,
+      rate: Number(args.load),
+      durationSec: Number(args.duration),
+      warmupSec: Number(args.warmup),
+      sizeBytes: Number(args.size),
+      shares,
+      bundlesPerSec: Number(args.bundles),
+      binary: args['batch-submit'] === true,
+      verifyMicros,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
+    runs.push({ ...r, loadavgAtStart: la });
+  }
+  const med = (f: (r: (typeof runs)[number]) => number | null) => medianOrNull(runs.map(f));
+  const medians = {
+    committedTxPerSec: med((r) => r.committedTxPerSec),
+    commitP50Ms: med((r) => r.commitMs.p50),
+    commitP99Ms: med((r) => r.commitMs.p99),
+    preconfP50Ms: med((r) => r.preconfMs.p50),
+    preconfP99Ms: med((r) => r.preconfMs.p99),
+    executorLagHeightsMax: med((r) => r.executorLag.heightsBehindMax),
+    executorLagSlopePerMin: med((r) => r.executorLag.heightsBehindSlopePerMin),
+    cpuMicrosPerTx: med((r) => r.cpuMicrosPerTx),
+    verifyEquivalentsPerTx: med((r) => r.verifyEquivalentsPerTx),
+    conflictingCommits: Math.max(...runs.map((r) => r.conflictingCommits ?? 0)),
+  };
+  const result = {
+    benchmark: 'testnet-mix',
+    started,
+    repo: REPO,
+    machine: { cpus: availableParallelism(), loadavgAtStart: load0.map((x) => Math.round(x * 100) / 100) },
+    calibration: { ed25519VerifyMicros: verifyMicros, ed25519VerifyMicrosAfter: ed25519VerifyMicros() },
+    setup: {
+      validators: 4,
+      rollups: 'opaque 1, transfer 2, evm 3 (ERC-20, spread), evm 4 (ERC-20, one hot recipient)',
+      offeredTxPerSec: Number(args.load),
+      shares,
+      bundlesPerSec: Number(args.bundles),
+      sizeBytes: Number(args.size),
+      warmupSec: Number(args.warmup),
+      durationSec: Number(args.duration),
+      submission: args['batch-submit'] ? 'binary batches' : 'JSON-RPC',
+    },
+    medians,
+    targets: {
+      offeredTxPerSec: 10_000,
+      executedShare: 0.5,
+      requiredTxPerSec: 9500,
+      commitP99Ms: 1000,
+      preconfP99Ms: 1500,
+      met:
+        (medians.committedTxPerSec ?? 0) >= 9500 &&
+        (medians.commitP99Ms ?? Infinity) <= 1000 &&
+        (medians.preconfP99Ms ?? Infinity) <= 1500 &&
+        medians.conflictingCommits === 0,
+    },
+    runs,
+    finished: new Date().toISOString(),
+  };
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  if (args.out !== undefined) {
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, json);
+  }
+  process.stdout.write(json);
+}
+
 async function main(): Promise<void> {
   const started = new Date().toISOString();
   const load0 = loadavg();
@@ -334,4 +439,4 @@ async function main(): Promise<void> {
   process.stdout.write(json);
 }
 
-await main();
+await (args.mix ? mainMix() : main());

@@ -178,7 +178,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxGossipMessageBytes: LIMITS.maxConsensusMessageBytes,
     txBatchMaxTxs: 1024,
     txBatchMaxBytes: 512 * 1024,
-    txBatchFlushMs: 10,
+    txBatchFlushMs: 40,
     gossipForwardDelayMs: 20,
     requestTimeoutMs: 10_000,
     gossipPerPeerPerSecond: 2_000,

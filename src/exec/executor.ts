@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { KvStore } from '../store/index.ts';
@@ -149,6 +149,11 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     name: 'ordo_exec_txs_total',
     help: 'Executed transactions by status',
     labelNames: ['kind', 'status'],
+    registers: reg === undefined ? [] : [reg],
+  });
+  const executedHeight = new Gauge({
+    name: 'ordo_exec_height',
+    help: 'The last height whose executed rollups were executed and persisted (lag = ordo_chain_height - this)',
     registers: reg === undefined ? [] : [reg],
   });
   const reexecTotal = new Counter({
@@ -295,6 +300,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       }
     }
     const bundles = bundleOutcomes(spans, results);
+    executedHeight.set(height);
     for (const l of listeners) {
       try {
         l(height, results, bundles);

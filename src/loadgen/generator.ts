@@ -60,6 +60,33 @@ export interface LoadOptions {
   acks?: AckLog;
   /** Submit protobuf batches to `POST /ordo/v1/tx-batch` instead of JSON-RPC (default false). */
   binary?: boolean;
+  /**
+   * Called for every measured transaction seen committed, with its source and target index: benchmarks
+   * match it against later events (e.g. the executor's pre-confirmation of that height on that target).
+   */
+  onCommit?: (c: CommitEvent) => void;
+}
+
+export interface CommitEvent {
+  /** Index into `sources`. */
+  source: number;
+  /** Index into `urls`: the node the transaction was submitted to. */
+  target: number;
+  sentAt: number;
+  height: number;
+  observedAt: number;
+}
+
+/** The figures of one payload source (one namespace of one kind) over the measured window. */
+export interface SourceReport {
+  namespace: number;
+  kind: string;
+  sent: number;
+  accepted: number;
+  rejected: number;
+  committedInWindow: number;
+  txPerSec: number;
+  latencyMs: LatencySummary;
 }
 
 export interface TargetReport {
@@ -100,6 +127,8 @@ export interface LoadReport {
   txPerSec: number;
   latencyMs: LatencySummary;
   perTarget: TargetReport[];
+  /** The same per payload source (a mixed load's kinds). */
+  perSource: SourceReport[];
   /** CPU seconds this process (the generator and whatever shares it) used during the run. */
   generatorCpuSec: number;
   /**
@@ -144,6 +173,8 @@ interface TargetState {
 interface Pending {
   t: number;
   target: number;
+  /** Index of the payload source. */
+  s: number;
   /** Sent after the warm-up: counted in the report. */
   m: boolean;
 }
@@ -151,6 +182,7 @@ interface Pending {
 interface Item {
   hash: string;
   src: PayloadSource;
+  s: number;
   tag: number;
   m: boolean;
 }
@@ -172,7 +204,15 @@ const TX_BATCH_PATH = '/ordo/v1/tx-batch';
 const LIVE_WINDOW_MS = 5000;
 
 export class LoadGenerator {
-  readonly #o: Required<Omit<LoadOptions, 'logger' | 'acks'>>;
+  readonly #o: Required<Omit<LoadOptions, 'logger' | 'acks' | 'onCommit'>>;
+  readonly #onCommit: ((c: CommitEvent) => void) | undefined;
+  readonly #perSource: {
+    sent: number;
+    accepted: number;
+    rejected: number;
+    committedInWindow: number;
+    latency: LatencySamples;
+  }[];
   readonly #acks: AckLog | undefined;
   readonly #log: Logger;
   readonly #targets: TargetState[];
@@ -218,8 +258,16 @@ export class LoadGenerator {
       drainMs: 5000,
       backoffMs: 1000,
       ...o,
-    } as Required<Omit<LoadOptions, 'logger' | 'acks'>>;
+    } as Required<Omit<LoadOptions, 'logger' | 'acks' | 'onCommit'>>;
     this.#acks = o.acks;
+    this.#onCommit = o.onCommit;
+    this.#perSource = o.sources.map(() => ({
+      sent: 0,
+      accepted: 0,
+      rejected: 0,
+      committedInWindow: 0,
+      latency: new LatencySamples(),
+    }));
     this.#log = o.logger ?? pino({ level: 'silent' });
     if (
       o.weights !== undefined &&
@@ -312,6 +360,16 @@ export class LoadGenerator {
         committed: t.committed,
         latencyMs: t.latency.summary(),
       })),
+      perSource: this.#perSource.map((x, i) => ({
+        namespace: this.#o.sources[i]!.namespace,
+        kind: this.#o.sources[i]!.kind,
+        sent: x.sent,
+        accepted: x.accepted,
+        rejected: x.rejected,
+        committedInWindow: x.committedInWindow,
+        txPerSec: dur > 0 ? round1(x.committedInWindow / dur) : 0,
+        latencyMs: x.latency.summary(),
+      })),
       generatorCpuSec: (() => {
         const c = process.cpuUsage(this.#cpu0);
         return round1((c.user + c.system) / 1e6);
@@ -391,12 +449,14 @@ export class LoadGenerator {
     const items: Item[] = new Array(count);
     const envs: { namespace: number; payload: Uint8Array }[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const src = sources[this.#pickSource()]!;
+      const s = this.#pickSource();
+      const src = sources[s]!;
       const { payload, tag } = src.next();
       const hash = txHashHex(src.namespace, payload);
-      items[i] = { hash, src, tag, m };
+      items[i] = { hash, src, s, tag, m };
       envs[i] = { namespace: src.namespace, payload };
-      this.#pending.set(hash, { t: now, target: idx, m });
+      this.#pending.set(hash, { t: now, target: idx, s, m });
+      if (m) this.#perSource[s]!.sent++;
     }
     if (m) {
       this.#sent += count;
@@ -502,6 +562,7 @@ export class LoadGenerator {
       for (let i = 0; i < items.length; i++) {
         if (refused[i] === 1 || !items[i]!.m) continue;
         this.#accepted++;
+        this.#perSource[items[i]!.s]!.accepted++;
         target.accepted++;
         if (dup.has(i)) this.#duplicates++;
       }
@@ -522,6 +583,7 @@ export class LoadGenerator {
         this.#rejectOne(target, it, r.error.data?.code ?? `RPC_${r.error.code}`);
       } else if (it.m) {
         this.#accepted++;
+        this.#perSource[it.s]!.accepted++;
         target.accepted++;
         if (r.result?.duplicate === true) this.#duplicates++;
       }
@@ -542,6 +604,7 @@ export class LoadGenerator {
     if (!it.m) return;
     this.#rejected[code] = (this.#rejected[code] ?? 0) + 1;
     target.rejected++;
+    this.#perSource[it.s]!.rejected++;
   }
 
   #trimRecentCommits(now: number): void {
@@ -563,7 +626,19 @@ export class LoadGenerator {
       this.#window.add(ms, b.observedAt);
       this.#committed++;
       counted++;
-      if (this.#tEnd === 0 || b.observedAt <= this.#tEnd) this.#committedInWindow++;
+      const ps = this.#perSource[p.s]!;
+      ps.latency.add(ms);
+      if (this.#tEnd === 0 || b.observedAt <= this.#tEnd) {
+        this.#committedInWindow++;
+        ps.committedInWindow++;
+      }
+      this.#onCommit?.({
+        source: p.s,
+        target: p.target,
+        sentAt: p.t,
+        height: b.height,
+        observedAt: b.observedAt,
+      });
       const t = this.#targets[p.target];
       if (t !== undefined) {
         t.committed++;

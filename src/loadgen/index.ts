@@ -46,8 +46,22 @@ export {
   sendBundleParams,
 } from './bundles.ts';
 export { BlockFollower, type FollowedBlock } from './follower.ts';
-export { type LiveLoad, LoadGenerator, type LoadReport } from './generator.ts';
-export { payloadSourceFor, type RollupInfo } from './payloads.ts';
+export {
+  type CommitEvent,
+  type LiveLoad,
+  LoadGenerator,
+  type LoadReport,
+  type SourceReport,
+} from './generator.ts';
+export {
+  type Erc20PayloadOptions,
+  Erc20Payloads,
+  OpaquePayloads,
+  type PayloadSource,
+  payloadSourceFor,
+  type RollupInfo,
+  TransferPayloads,
+} from './payloads.ts';
 export { type LatencySummary, summarize } from './stats.ts';
 
 /** The demo EVM rollup's chain id (src/config/genesis.ts demoRollups). */

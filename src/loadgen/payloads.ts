@@ -5,7 +5,11 @@
  *   transfer — signed transfer-VM transactions from the deterministic demo accounts
  *              (src/config/demo-accounts.ts), round-robin over accounts with a nonce per account
  *              starting at 0 (a fresh chain);
- *   evm      — signed EIP-1559 transfers from the demo EVM accounts, same nonce scheme.
+ *   evm      — signed EIP-1559 transfers from the demo EVM accounts, same nonce scheme;
+ *   erc20    — (a mixed benchmark's EVM load, `Erc20Payloads`) signed ERC-20 `transfer` calls to a deployed
+ *              token from a given set of demo EVM accounts, each from a given start nonce; recipients
+ *              either spread (the next account: low contention) or one hot address (every transaction
+ *              writes the same balance slot: storage contention for the parallel executor).
  * Executed kinds are deterministic per (account, nonce), so a resend after a rejection is a duplicate,
  * never a conflicting replacement.
  */
@@ -54,16 +58,19 @@ export class OpaquePayloads implements PayloadSource {
   rejected(): void {}
 }
 
-/** Round-robin accounts with a nonce each; a tag encodes (account, nonce) for rewinds. */
+/**
+ * Round-robin accounts with a nonce each; a tag encodes (slot, nonce) for rewinds. `build` gets the
+ * slot (0..n-1); subclasses map a slot to a demo account index.
+ */
 abstract class NoncedPayloads implements PayloadSource {
   readonly namespace: number;
   abstract readonly kind: RollupKind;
   readonly #nonces: number[];
   #next = 0;
 
-  constructor(namespace: number, accounts: number) {
+  constructor(namespace: number, accounts: number, startNonces?: readonly number[]) {
     this.namespace = namespace;
-    this.#nonces = new Array<number>(accounts).fill(0);
+    this.#nonces = Array.from({ length: accounts }, (_, i) => startNonces?.[i] ?? 0);
   }
 
   protected abstract build(account: number, nonce: number): Uint8Array;
@@ -90,9 +97,11 @@ export class TransferPayloads extends NoncedPayloads {
   readonly kind = 'transfer' as const;
   readonly #signers: Ed25519Signer[] = [];
 
-  constructor(namespace: number, accounts = DEMO_ACCOUNTS) {
-    super(namespace, accounts);
-    for (let i = 0; i < accounts; i++) this.#signers.push(transferSigner(demoTransferSeed(i)));
+  /** `accounts`: how many demo accounts from index 0, or the demo account indices to use. */
+  constructor(namespace: number, accounts: number | readonly number[] = DEMO_ACCOUNTS) {
+    const idx = typeof accounts === 'number' ? Array.from({ length: accounts }, (_, i) => i) : accounts;
+    super(namespace, idx.length);
+    for (const i of idx) this.#signers.push(transferSigner(demoTransferSeed(i)));
   }
 
   protected build(account: number, nonce: number): Uint8Array {
@@ -132,6 +141,60 @@ export class EvmPayloads extends NoncedPayloads {
       { common: this.#common },
     );
     return tx.sign(this.#keys[account]!).serialize();
+  }
+}
+
+/** ERC-20 `transfer(address,uint256)` selector. */
+const ERC20_TRANSFER = 'a9059cbb';
+
+export interface Erc20PayloadOptions {
+  namespace: number;
+  evmChainId: number;
+  /** The deployed token (0x-hex address). */
+  token: string;
+  /** Demo EVM account indices that hold tokens and send. */
+  accounts: readonly number[];
+  /** Each account's next nonce (same order; default 0). */
+  startNonces?: readonly number[];
+  /** One recipient for every transfer (storage contention); default: the next account (spread). */
+  hotRecipient?: string;
+  gasLimit?: bigint;
+}
+
+/** Signed ERC-20 transfers of 1 token unit (see the module comment). */
+export class Erc20Payloads extends NoncedPayloads {
+  readonly kind = 'evm' as const;
+  readonly #keys: Uint8Array[] = [];
+  readonly #data: Uint8Array[] = [];
+  readonly #o: Erc20PayloadOptions;
+  readonly #common;
+
+  constructor(o: Erc20PayloadOptions) {
+    super(o.namespace, o.accounts.length, o.startNonces);
+    this.#o = o;
+    this.#common = createCustomCommon({ chainId: o.evmChainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const addrs = o.accounts.map((i) => evmAddress(demoEvmKey(i)));
+    for (const [slot, i] of o.accounts.entries()) {
+      this.#keys.push(demoEvmKey(i));
+      const to = (o.hotRecipient ?? addrs[(slot + 1) % addrs.length]!).replace(/^0x/, '').toLowerCase();
+      this.#data.push(Buffer.from(`${ERC20_TRANSFER}${to.padStart(64, '0')}${'1'.padStart(64, '0')}`, 'hex'));
+    }
+  }
+
+  protected build(slot: number, nonce: number): Uint8Array {
+    const tx = createFeeMarket1559Tx(
+      {
+        nonce: BigInt(nonce),
+        to: this.#o.token as `0x${string}`,
+        value: 0n,
+        data: this.#data[slot]!,
+        gasLimit: this.#o.gasLimit ?? 100_000n,
+        maxFeePerGas: 3_000_000_000n,
+        maxPriorityFeePerGas: 0n,
+      },
+      { common: this.#common },
+    );
+    return tx.sign(this.#keys[slot]!).serialize();
   }
 }
 

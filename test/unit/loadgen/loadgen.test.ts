@@ -1,4 +1,7 @@
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createFeeMarket1559TxFromRLP } from '@ethereumjs/tx';
 import { afterEach, describe, expect, it } from 'vitest';
+import { demoEvmKey, evmAddress } from '../../../src/config/index.ts';
 import {
   BlockFollower,
   chooseRollups,
@@ -6,7 +9,7 @@ import {
   runLoad,
   summarize,
 } from '../../../src/loadgen/index.ts';
-import { OpaquePayloads, TransferPayloads } from '../../../src/loadgen/payloads.ts';
+import { Erc20Payloads, OpaquePayloads, TransferPayloads } from '../../../src/loadgen/payloads.ts';
 import { WindowSamples } from '../../../src/loadgen/stats.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
 
@@ -57,6 +60,44 @@ describe('payload sources', () => {
     src.rejected(a0.tag, 'MEMPOOL_FULL');
     const again = src.next(); // account 0 again, nonce 0 again
     expect(Buffer.from(again.payload).equals(Buffer.from(a0.payload))).toBe(true);
+  });
+});
+
+describe('ERC-20 payloads', () => {
+  it('sign transfer(to, 1) calls to the token from the given accounts and start nonces', () => {
+    const token = '0x00000000000000000000000000000000000000aa';
+    const hot = '0x000000000000000000000000000000000000beef';
+    const spread = new Erc20Payloads({
+      namespace: 3,
+      evmChainId: 900_001,
+      token,
+      accounts: [5, 9],
+      startNonces: [7],
+    });
+    const contended = new Erc20Payloads({
+      namespace: 4,
+      evmChainId: 900_002,
+      token,
+      accounts: [5],
+      hotRecipient: hot,
+    });
+    const txs = [spread.next(), spread.next(), contended.next()].map((x) => x.payload);
+    expect(txs[0]![0]).toBe(0x02); // EIP-1559
+    const hex = txs.map((t) => Buffer.from(t).toString('hex'));
+    // transfer selector, recipient padded to 32 bytes, amount 1
+    const to9 = evmAddress(demoEvmKey(9)).slice(2).toLowerCase();
+    const to5 = evmAddress(demoEvmKey(5)).slice(2).toLowerCase();
+    expect(hex[0]).toContain(`a9059cbb${to9.padStart(64, '0')}${'1'.padStart(64, '0')}`);
+    expect(hex[1]).toContain(`a9059cbb${to5.padStart(64, '0')}`);
+    expect(hex[2]).toContain(`a9059cbb${'beef'.padStart(64, '0')}`);
+    expect(hex[0]).toContain(token.slice(2));
+    const common = (chainId: number) =>
+      createCustomCommon({ chainId }, Mainnet, { hardfork: Hardfork.Prague });
+    const decoded = txs.map((t, i) =>
+      createFeeMarket1559TxFromRLP(t, { common: common(i < 2 ? 900_001 : 900_002) }),
+    );
+    expect(decoded.map((t) => t.nonce)).toEqual([7n, 0n, 0n]);
+    expect(decoded[2]!.getSenderAddress().toString()).toBe(evmAddress(demoEvmKey(5)).toLowerCase());
   });
 });
 
@@ -201,6 +242,35 @@ describe('open-loop load against fake nodes', () => {
     const n4 = per.get(4) ?? 0;
     expect(n1 + n4).toBeGreaterThan(300);
     expect(Math.abs(n1 - 3 * n4)).toBeLessThanOrEqual(4);
+  });
+
+  it('reports per payload source and hands every measured commit to onCommit', async () => {
+    const a = new FakeNode({ blockMs: 50 });
+    nodes.push(a);
+    await a.start();
+    const follower = new BlockFollower({ urls: [a.url], fromHeight: 0 });
+    await follower.start();
+    const events: { source: number; target: number; height: number; lat: number }[] = [];
+    const gen = new LoadGenerator({
+      urls: [a.url],
+      rate: 400,
+      durationSec: 1,
+      drainMs: 1000,
+      sources: [new OpaquePayloads(1, 32), new OpaquePayloads(4, 32)],
+      weights: [1, 1],
+      follower,
+      onCommit: (c) =>
+        events.push({ source: c.source, target: c.target, height: c.height, lat: c.observedAt - c.sentAt }),
+    });
+    const r = await gen.run();
+    follower.stop();
+    expect(r.perSource.map((s) => s.namespace)).toEqual([1, 4]);
+    expect(r.perSource[0]!.sent + r.perSource[1]!.sent).toBe(r.sent);
+    expect(r.perSource[0]!.accepted + r.perSource[1]!.accepted).toBe(r.accepted);
+    expect(r.perSource[0]!.committedInWindow + r.perSource[1]!.committedInWindow).toBe(r.committedInWindow);
+    expect(events.length).toBe(r.committedTxs);
+    expect(events.filter((e) => e.source === 1).length).toBe(r.perSource[1]!.latencyMs.count);
+    expect(events.every((e) => e.target === 0 && e.height > 0 && e.lat >= 0)).toBe(true);
   });
 
   it('leaves the warm-up out of the report', async () => {
