@@ -14,7 +14,12 @@
  * Damage the re-fetch cannot mend (the tx index, malformed keys: `report.other`) is always refused.
  */
 import type { Logger } from 'pino';
-import { type RepairableStore, repairFromPeers, type ValidatorSet } from '../consensus/index.ts';
+import {
+  type RepairableStore,
+  repairFromPeers,
+  type ValidatorSet,
+  type VerifyFn,
+} from '../consensus/index.ts';
 import { OrdoError } from '../errors.ts';
 import type { Network } from '../p2p/index.ts';
 import { type EngineBlockStore, formatHeights, type VerifyReport } from '../store/index.ts';
@@ -103,6 +108,8 @@ export interface RepairAtStartOptions {
   timeoutMs?: number;
   /** Per request (default 10 s). */
   requestTimeoutMs?: number;
+  /** Signature check of the certificates (tests); ed25519 by default. */
+  verify?: VerifyFn;
 }
 
 /**
@@ -123,6 +130,7 @@ export async function repairAtStart(report: VerifyReport, o: RepairAtStartOption
         store: o.store,
         chainId: o.chainId,
         validators: o.validators,
+        verify: o.verify,
         timeoutMs: Math.max(1000, Math.min(o.requestTimeoutMs ?? 10_000, deadline - Date.now())),
         log: (level, msg, data) => o.log[level](data, msg),
       });
