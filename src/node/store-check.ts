@@ -20,7 +20,7 @@ import {
   type ValidatorSet,
   type VerifyFn,
 } from '../consensus/index.ts';
-import { OrdoError } from '../errors.ts';
+import { errorMessage, OrdoError } from '../errors.ts';
 import type { Network } from '../p2p/index.ts';
 import { type EngineBlockStore, formatHeights, type VerifyReport } from '../store/index.ts';
 
@@ -60,6 +60,14 @@ export function storeCorruptError(report: VerifyReport, home: string, extra = ''
   );
 }
 
+/** The engine failed to read part of the database (not only values failing their checksums). */
+function engineReadFailed(report: VerifyReport): boolean {
+  return (
+    report.other.length > 0 ||
+    Object.values(report.problems).some((ps) => ps.some((p) => p.includes('unreadable')))
+  );
+}
+
 /** Heights the peers can restore: every listed damage is per height and nothing else is wrong. */
 function repairable(report: VerifyReport): boolean {
   return report.other.length === 0 && report.damagedCount === report.damagedHeights.length;
@@ -82,19 +90,33 @@ export async function checkStore(
     log.info({ head: report.head, ms }, 'store check passed');
     return report;
   }
-  if (opts.allowRepair === true && repairable(report)) {
+  let current = report;
+  if (opts.allowRepair === true && engineReadFailed(report)) {
+    // LevelDB could not read parts of a table: rebuild it first (only block entries may be lost,
+    // checked by rebuildTables), then the lost heights are missing ones the peers restore.
+    log.warn(
+      { other: report.other, files: report.files.map((f) => f.file) },
+      'store has unreadable table blocks: rebuilding the tables before re-fetching from peers',
+    );
+    try {
+      if (await store.rebuildTables()) current = await verifyQuick(store, log);
+    } catch (err) {
+      throw storeCorruptError(report, home, `; ${errorMessage(err)}`);
+    }
+  }
+  if (opts.allowRepair === true && repairable(current)) {
     log.warn(
       {
-        damaged: report.damagedCount,
-        heights: formatHeights(report.damagedHeights.slice(0, 200)),
+        damaged: current.damagedCount,
+        heights: formatHeights(current.damagedHeights.slice(0, 200)),
         files: report.files.map((f) => f.file),
         ms,
       },
       'store is damaged: the damaged heights will be re-fetched from peers before consensus starts',
     );
-    return report;
+    return current;
   }
-  throw storeCorruptError(report, home);
+  throw storeCorruptError(current, home);
 }
 
 export interface RepairAtStartOptions {

@@ -54,6 +54,7 @@ import {
   encodeU32,
   encodeU64,
   HASH_BYTES,
+  HASH_RANGE_HI,
   HEAD_KEY,
   hashKey,
   LAYOUT_VERSION,
@@ -713,6 +714,56 @@ export class EngineBlockStore implements BlockStore {
       { height, txs: block.txs.length, indexed },
       'damaged height rewritten with a certified block from a peer',
     );
+  }
+
+  /**
+   * Rebuild damaged LevelDB table files (ADR 0145), for the start-up repair, before anything else uses
+   * the store. A value re-fetched from a peer only shadows the damaged one: the damaged table block stays
+   * in its file, and LevelDB's next compaction of that file fails, after which it refuses every write
+   * (measured). LevelDB's RepairDB rewrites the tables without the unreadable blocks, so the entries of
+   * those blocks are lost; that is safe only for block, certificate and block-hash entries (checked and
+   * re-fetched from peers afterwards). So everything outside those ranges is read first, and any read
+   * error there refuses the rebuild (`STORE_CORRUPT`, nothing changed). Returns false when the engine
+   * cannot rebuild (LMDB).
+   */
+  async rebuildTables(): Promise<boolean> {
+    this.assertOpen();
+    await this.ready();
+    if (this.engine.rebuild === undefined) return false;
+    let entries = 0;
+    for (const [lo, hi] of [
+      [new Uint8Array(0), BLOCK_RANGE_LO],
+      [HASH_RANGE_HI, undefined],
+    ] as const) {
+      try {
+        for await (const _ of this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY)) entries++;
+      } catch (err) {
+        throw this.fail(
+          'STORE_CORRUPT',
+          `cannot rebuild: entries other than blocks are unreadable too (after ${entries} entries): ${errorMessage(err)}`,
+          {},
+          err,
+        );
+      }
+    }
+    this.state = 'closing';
+    this.recent.clear();
+    try {
+      await this.engine.close();
+      await this.engine.rebuild();
+      await this.engine.open();
+      await this.recover();
+    } catch (err) {
+      this.state = 'closed';
+      await this.engine.close().catch(() => undefined);
+      throw this.fail('STORE_CORRUPT', `rebuilding the database failed: ${errorMessage(err)}`, {}, err);
+    }
+    this.state = 'open';
+    this.log.warn(
+      { path: this.path, checkedEntries: entries, head: this.head },
+      'LevelDB tables rebuilt without their unreadable blocks (RepairDB; originals in lost/)',
+    );
+    return true;
   }
 
   /** Apply writes atomically (used by putMeta and sub views). */

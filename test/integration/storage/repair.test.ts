@@ -40,7 +40,7 @@ interface Link {
   cert: CommitCertificate;
 }
 
-function makeChain(seed: string, count: number, txs: number, sigByte = 1): Link[] {
+function makeChain(seed: string, count: number, txs: number, sigByte = 1, txBytes = 2000): Link[] {
   const out: Link[] = [];
   let parent: Uint8Array = ZERO_HASH;
   for (let h = 1; h <= count; h++) {
@@ -58,7 +58,7 @@ function makeChain(seed: string, count: number, txs: number, sigByte = 1): Link[
         resultsHash: ZERO_HASH,
         auctionHash: ZERO_HASH,
       },
-      txs: Array.from({ length: txs }, (_, i) => ({ namespace: 1, payload: payload(seed, h, i, 2000) })),
+      txs: Array.from({ length: txs }, (_, i) => ({ namespace: 1, payload: payload(seed, h, i, txBytes) })),
       bundles: [],
     };
     block.header.dataHash = blockDataHash(block);
@@ -97,7 +97,7 @@ async function storeWith(chain: Link[], name: string): Promise<EngineBlockStore>
 }
 
 /** Close, write 256 deterministic "random" bytes a quarter into the largest table file, reopen. */
-async function damageTable(s: EngineBlockStore): Promise<EngineBlockStore> {
+async function damageTable(s: EngineBlockStore, where = 0.25): Promise<EngineBlockStore> {
   const path = s.path;
   await s.close();
   // Reopening turns LevelDB's log into a table file.
@@ -109,7 +109,7 @@ async function damageTable(s: EngineBlockStore): Promise<EngineBlockStore> {
   const file = tables[0]!;
   const bytes = readFileSync(file);
   let x = 0x12345678;
-  const at = Math.floor(bytes.length / 4);
+  const at = Math.floor(bytes.length * where);
   for (let i = 0; i < 256; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
     bytes[at + i] = x >>> 24;
@@ -176,6 +176,51 @@ describe('re-fetching damaged blocks from peers', () => {
     stores.push(again);
     expect((await again.verify({ deep: true })).ok).toBe(true);
     expect(again.height()).toBe(61);
+  });
+
+  it('unreadable LevelDB table blocks: tables rebuilt, heights re-fetched, compaction and writes go on', async () => {
+    // Small transactions: LevelDB compresses these table blocks, and 256 random bytes make them
+    // unreadable ("corrupted compressed block contents"), which a rewrite alone cannot mend: the next
+    // compaction of the damaged file would fail and LevelDB would refuse every later write.
+    const chain = makeChain('t', 121, 8, 1, 64);
+    const healthy = await storeWith(chain, 'peer');
+    const victim = await damageTable(await storeWith(chain.slice(0, 120), 'victim'), 0.2);
+    const log = pino({ level: 'silent' });
+    const raw = await victim.verify();
+    expect(raw.ok).toBe(false);
+    expect(raw.other.join(' ')).toMatch(/range failed/);
+    const report = await checkStore(victim, '/home/x', log, { allowRepair: true });
+    expect(report.other).toEqual([]);
+    expect(report.damagedCount).toBeGreaterThan(0);
+    expect(
+      Object.values(report.problems)
+        .flat()
+        .every((p) => p.endsWith('missing')),
+    ).toBe(true);
+    const hub = new MemoryHub();
+    serve(hub, 'peer', healthy);
+    const me = hub.create('me');
+    await me.start();
+    await repairAtStart(report, {
+      store: victim,
+      net: me,
+      chainId: CHAIN,
+      validators,
+      home: '/home/x',
+      log,
+      verify,
+      timeoutMs: 10_000,
+    });
+    // Compact everything (reads every table), then write: both work on the rebuilt tables.
+    const db = (
+      victim as unknown as { engine: { db: { compactRange(a: Uint8Array, b: Uint8Array): Promise<void> } } }
+    ).engine.db;
+    await db.compactRange(new Uint8Array([0]), new Uint8Array([0xff, 0xff]));
+    await victim.commitBlock(chain[120]!.block, chain[120]!.cert);
+    const again = await reopen(victim);
+    const deep = await again.verify({ deep: true });
+    expect(deep.ok, JSON.stringify([deep.other, deep.problems])).toBe(true);
+    for (const l of chain) expect(same(await again.getBlock(l.block.header.height), l.block)).toBe(true);
   });
 
   it('nothing is written when only a forging peer answers, and a certified block of another chain is refused', async () => {
