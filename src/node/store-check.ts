@@ -3,8 +3,10 @@
  * starts, every height up to the head must be present and pass its checksum (`store.verify()`, quick
  * mode: no decoding). A damaged store is either repaired from peers or refused:
  *
- *   checkStore        verify; when damaged and repair is allowed, return the report (the node repairs
- *                     once its network is up), else throw `STORE_CORRUPT` naming the database
+ *   checkStore        verify; when LevelDB could not read part of the block ranges and repair is
+ *                     allowed, rebuild its tables first (`rebuildTables`: RepairDB, only when nothing
+ *                     but block entries can be lost); when damaged and repair is allowed, return the
+ *                     report (the node repairs once its network is up), else throw `STORE_CORRUPT` naming the database
  *                     directory, the damaged heights, the files holding them (LevelDB table files, from
  *                     its MANIFEST) and the recovery commands
  *   repairAtStart     wait for peers, re-fetch the damaged heights (consensus `repairFromPeers`: each
