@@ -184,12 +184,19 @@ export interface RepairResult {
   failed: { height: number; reason: string }[];
 }
 
-/** Sorted heights as runs [from, to] of at most `max` heights each. */
-function runsOf(heights: number[], max: number): [number, number][] {
+/** Intact heights a fetched run may span to join two damaged ones (fewer requests to each peer). */
+const RUN_GAP = 8;
+
+/**
+ * Sorted heights as runs [from, to] of at most `max` heights each; heights at most RUN_GAP apart share
+ * a run, so scattered damage costs few requests (the peer's request rate limit) and only the damaged
+ * heights of a run are written.
+ */
+export function runsOf(heights: number[], max: number): [number, number][] {
   const out: [number, number][] = [];
   for (const h of [...new Set(heights)].sort((a, b) => a - b)) {
     const last = out[out.length - 1];
-    if (last !== undefined && h === last[1] + 1 && h - last[0] < max) last[1] = h;
+    if (last !== undefined && h - last[1] <= RUN_GAP + 1 && h - last[0] < max) last[1] = h;
     else out.push([h, h]);
   }
   return out;
@@ -208,6 +215,7 @@ export async function repairFromPeers(heights: number[], o: RepairOptions): Prom
   const repaired: number[] = [];
   const reasons = new Map<number, string>();
   const skip = new Set<PeerId>();
+  const wanted = new Set(heights);
   for (const [from, to] of runsOf(heights, LIMITS.maxSyncBlocksPerRequest)) {
     let next = from;
     for (const peer of o.net.peers()) {
@@ -228,6 +236,10 @@ export async function repairFromPeers(heights: number[], o: RepairOptions): Prom
         let bad = false;
         for (const { block, certificate } of blocks) {
           const h = block.header.height;
+          if (!wanted.has(h)) {
+            next = h + 1; // an intact height between two damaged ones
+            continue;
+          }
           try {
             validateBlockBasic(block);
             if (!bytesEqual(block.header.dataHash, blockDataHash(block)))
@@ -265,10 +277,11 @@ export async function repairFromPeers(heights: number[], o: RepairOptions): Prom
       }
     }
     for (let h = next; h <= to; h++)
-      if (!repaired.includes(h)) reasons.set(h, reasons.get(next) ?? reasons.get(h) ?? 'no connected peer');
+      if (wanted.has(h) && !repaired.includes(h))
+        reasons.set(h, reasons.get(next) ?? reasons.get(h) ?? 'no connected peer');
   }
   const failed = [...reasons]
-    .filter(([h]) => !repaired.includes(h))
+    .filter(([h]) => wanted.has(h) && !repaired.includes(h))
     .sort((a, b) => a[0] - b[0])
     .map(([height, reason]) => ({ height, reason }));
   return { repaired, failed };

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBlock } from '../../../src/codec/codec.ts';
 import { blockDataHash } from '../../../src/codec/commitments.ts';
 import { blockHash } from '../../../src/codec/hashing.ts';
-import { BlockRepairer, createSyncHandler, repairFromPeers } from '../../../src/consensus/sync.ts';
+import { BlockRepairer, createSyncHandler, repairFromPeers, runsOf } from '../../../src/consensus/sync.ts';
 import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { ZERO_HASH } from '../../../src/crypto/hash.ts';
@@ -221,6 +221,34 @@ describe('re-fetching damaged blocks from peers', () => {
     const deep = await again.verify({ deep: true });
     expect(deep.ok, JSON.stringify([deep.other, deep.problems])).toBe(true);
     for (const l of chain) expect(same(await again.getBlock(l.block.header.height), l.block)).toBe(true);
+  });
+
+  it('scattered damage is fetched in few requests and only damaged heights are written', async () => {
+    expect(runsOf([1, 3, 12, 30, 31, 200], 64)).toEqual([
+      [1, 12],
+      [30, 31],
+      [200, 200],
+    ]);
+    const chain = makeChain('g', 40, 2);
+    const healthy = await storeWith(chain, 'peer');
+    const victim = await reopen(await storeWith(chain, 'victim'));
+    const damaged = [2, 4, 6, 8, 10, 12, 14, 16, 30];
+    await victim.writeBatch(damaged.map((h) => ({ key: blockKey(h), value: undefined })));
+    const hub = new MemoryHub();
+    serve(hub, 'peer', healthy);
+    const me = hub.create('me');
+    await me.start();
+    let requests = 0;
+    const request = me.request.bind(me);
+    me.request = (...a) => {
+      requests++;
+      return request(...a);
+    };
+    const r = await repairFromPeers(damaged, { net: me, store: victim, chainId: CHAIN, validators, verify });
+    expect(r.failed).toEqual([]);
+    expect(r.repaired).toEqual(damaged);
+    expect(requests).toBe(2);
+    expect((await victim.verify({ deep: true })).ok).toBe(true);
   });
 
   it('nothing is written when only a forging peer answers, and a certified block of another chain is refused', async () => {
