@@ -826,11 +826,12 @@ export class EngineBlockStore implements BlockStore {
   }
 
   /** Close and open the engine (single flight); on failure the engine stays down for the next try. */
-  private reopen(): Promise<void> {
+  private reopen(rebuild = false): Promise<void> {
     if (this.gate !== undefined) return this.gate;
     const gate = (async () => {
       if (!this.engineDown) await this.engine.close().catch(() => undefined);
       this.engineDown = true;
+      if (rebuild) await this.engine.rebuild?.();
       await this.engine.open();
       this.engineDown = false;
     })().finally(() => {
@@ -861,8 +862,16 @@ export class EngineBlockStore implements BlockStore {
         this.writeFault,
       );
     }
+    // LevelDB refuses every write after a compaction met an unreadable table block ("Corruption"):
+    // a plain reopen would meet it again. Rebuild the tables instead (as at start, ADR 0145) when only
+    // block entries can be lost, then hand the heights the rebuild dropped to the re-fetch.
+    const rebuild =
+      this.engine.rebuild !== undefined &&
+      /corrupt/i.test(errorMessage(this.writeFault)) &&
+      (await this.onlyBlocksUnreadable());
     try {
-      await this.reopen();
+      await this.reopen(rebuild);
+      if (rebuild) await this.reportLostHeights();
     } catch (err) {
       throw this.fail(
         'STORE_WRITE_FAILED',
@@ -876,6 +885,33 @@ export class EngineBlockStore implements BlockStore {
       'store reopened after a failed write; writes resume',
     );
     this.writeFault = undefined;
+  }
+
+  /** True when every entry outside the block, certificate and block-hash ranges reads (rebuild is safe). */
+  private async onlyBlocksUnreadable(): Promise<boolean> {
+    for (const [lo, hi] of [
+      [new Uint8Array(0), BLOCK_RANGE_LO],
+      [HASH_RANGE_HI, undefined],
+    ] as const) {
+      try {
+        for await (const _ of this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY));
+      } catch (err) {
+        this.log.error({ err }, 'entries other than blocks are unreadable: the tables are not rebuilt');
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** After a rebuild while running: the heights it dropped go to the damage listener (re-fetch). */
+  private async reportLostHeights(): Promise<void> {
+    this.recent.clear();
+    const r = await this.verify();
+    this.log.warn(
+      { path: this.path, lost: r.damagedCount, other: r.other },
+      'LevelDB tables rebuilt after a failed compaction (RepairDB); lost heights are re-fetched from peers',
+    );
+    for (const h of r.damagedHeights) this.damaged(h);
   }
 
   /** Entries in [lo, hi) for sub views; the store must stay open while iterating. */

@@ -251,6 +251,42 @@ describe('re-fetching damaged blocks from peers', () => {
     expect((await victim.verify({ deep: true })).ok).toBe(true);
   });
 
+  it('while running: a compaction that meets an unreadable table block is rebuilt and the lost heights re-fetched', async () => {
+    const chain = makeChain('c', 122, 8, 1, 64);
+    const healthy = await storeWith(chain, 'peer');
+    const victim = await damageTable(await storeWith(chain.slice(0, 120), 'victim'), 0.2);
+    const hub = new MemoryHub();
+    serve(hub, 'peer', healthy);
+    const me = hub.create('me');
+    await me.start();
+    const repairer = new BlockRepairer({ net: me, store: victim, chainId: CHAIN, validators, verify });
+    victim.onDamage = (h) => repairer.report(h);
+    try {
+      // LevelDB compacts the damaged file: it fails, and LevelDB refuses the next write.
+      const db = (
+        victim as unknown as {
+          engine: { db: { compactRange(a: Uint8Array, b: Uint8Array): Promise<void> } };
+        }
+      ).engine.db;
+      await db.compactRange(new Uint8Array([0]), new Uint8Array([0xff, 0xff]));
+      const first = await victim.commitBlock(chain[120]!.block, chain[120]!.cert).then(
+        () => undefined,
+        (e: OrdoError) => e.code,
+      );
+      expect(first).toBe('STORE_WRITE_FAILED');
+      // The next write rebuilds the tables, the heights the rebuild dropped are re-fetched.
+      await victim.commitBlock(chain[120]!.block, chain[120]!.cert);
+      await victim.commitBlock(chain[121]!.block, chain[121]!.cert);
+      for (let i = 0; i < 400 && (repairer.pending().length > 0 || (await damagedCount(victim)) > 0); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      const deep = await victim.verify({ deep: true });
+      expect(deep.ok, JSON.stringify([deep.other, deep.problems])).toBe(true);
+      for (const l of chain) expect(same(await victim.getBlock(l.block.header.height), l.block)).toBe(true);
+    } finally {
+      repairer.stop();
+    }
+  });
+
   it('nothing is written when only a forging peer answers, and a certified block of another chain is refused', async () => {
     const chain = makeChain('f', 20, 2);
     const victim = await reopen(await storeWith(chain, 'victim'));
