@@ -7,7 +7,9 @@
  *   for each case:            inject → hold --fault-seconds → end → measure recovery → check
  *     faults                  kill -9 + restart, SIGSTOP + SIGCONT, partition + heal (the control API:
  *                             Testnet.control, the same as `ordo testnet kill|…`), disk full + free
- *                             (disk.ts), or two of them at once
+ *                             (disk.ts), a damaged block store (kill -9, blocks deleted and a
+ *                             certificate garbled, restart: the node re-fetches them, ADR 0145), or
+ *                             two of them at once
  *     recovery                every node at the head the network had when the fault ended, plus one
  *                             block (the network decides again); time per node from the fault's end;
  *                             budget 20 s, measured up to --recovery-timeout
@@ -32,13 +34,14 @@ import {
   payloadSourceFor,
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
+import { injectDamage, openStore } from '../src/store/index.ts';
 import { fillDisk, freeDisk, mountsUnder, mountTmpfs, probeMount, unmount } from './disk.ts';
 import { ChainHistory, type HistoryFigures, historyProblems } from './history-check.ts';
 import { Testnet } from './orchestrator.ts';
 import { checkSafety, type SafetyResult } from './safety.ts';
 import { findFreeBasePort } from './setup.ts';
 
-export type FaultAction = 'kill' | 'pause' | 'partition' | 'disk-full';
+export type FaultAction = 'kill' | 'pause' | 'partition' | 'disk-full' | 'corrupt-store';
 
 export interface FaultStep {
   action: FaultAction;
@@ -168,6 +171,10 @@ export function matrixCases(validators: number, kind: 'full' | 'short'): FaultCa
       { action: 'partition', nodes: [v(2)] },
       { action: 'kill', nodes: [v(3)] },
     ],
+  });
+  cases.push({
+    name: `corrupt-store ${v(2)}`,
+    steps: [{ action: 'corrupt-store', nodes: [v(2)] }],
   });
   cases.push({
     name: `disk-full ${v(validators - 1)}`,
@@ -490,6 +497,15 @@ async function inject(s: FaultStep, x: CaseContext, r: CaseResult): Promise<void
     case 'partition':
       await x.t.control('partition', s.nodes);
       return;
+    case 'corrupt-store': {
+      await x.t.control('kill', s.nodes);
+      for (const id of s.nodes) {
+        const home = x.t.nodes.find((n) => n.id === id)?.home;
+        if (home === undefined) throw new OrdoError('TESTNET_BAD_OPTION', `no node ${id}`);
+        r.notes.push(`${id}: ${await damageStore(join(home, 'data', 'db'))}`);
+      }
+      return;
+    }
     case 'disk-full': {
       if (x.diskDir === undefined) throw new OrdoError('TESTNET_NO_DISK', 'no small disk was mounted');
       const bytes = fillDisk(x.diskDir, 64 * 1024 * 1024 * 1024);
@@ -502,6 +518,7 @@ async function inject(s: FaultStep, x: CaseContext, r: CaseResult): Promise<void
 async function end(s: FaultStep, x: CaseContext, _r: CaseResult): Promise<void> {
   switch (s.action) {
     case 'kill':
+    case 'corrupt-store':
       await x.t.control('restart', s.nodes);
       return;
     case 'pause':
@@ -513,6 +530,25 @@ async function end(s: FaultStep, x: CaseContext, _r: CaseResult): Promise<void> 
     case 'disk-full':
       if (x.diskDir !== undefined) freeDisk(x.diskDir);
       return;
+  }
+}
+
+/**
+ * Damage a stopped node's block store the way a bad disk does (issue #25 item 9): two blocks vanish and
+ * one certificate fails its checksum, at a quarter, half and three quarters of the chain. On restart the
+ * node must re-fetch them from its peers (ADR 0145); the safety check then compares those heights with
+ * every other node's.
+ */
+export async function damageStore(path: string): Promise<string> {
+  const store = await openStore({ path });
+  try {
+    const head = store.height();
+    const [a, b, c] = [0.25, 0.5, 0.75].map((f) => Math.max(1, Math.floor(head * f)));
+    await injectDamage(store, { deleteBlocks: [a!, b!], garbleCertificates: [c!] });
+    const damaged = (await store.verify()).damagedHeights;
+    return `damaged heights ${damaged.join(', ')} of ${head} (blocks deleted, a certificate garbled)`;
+  } finally {
+    await store.close();
   }
 }
 

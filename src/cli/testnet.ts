@@ -74,7 +74,7 @@ Options of faults (also --validators, --size, --base-port, --dir, --report):
   --matrix                every validator killed and restarted in turn, pause, partitions, two faults
                           at once, one node's disk full (skipped where a tmpfs cannot be mounted)
   --short                 the reduced matrix CI runs: one kill/restart, one pause, one partition
-  --cases LIST            only the cases whose name starts with one of these (kill,pause,partition,double,disk)
+  --cases LIST            only the cases whose name starts with one of these (kill,pause,partition,double,corrupt,disk)
   --load TX_PER_S         offered load during the whole matrix (default 100; --short 50)
   --fault-seconds S       how long each fault is held (default 10; --short 3)
   --recovery-timeout S    how long recovery is measured before a node counts as not back (default 60)

@@ -135,7 +135,9 @@ export const configSchema = z
             });
         }
       }),
-    store: z.object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean() }).strict(),
+    store: z
+      .object({ engine: z.enum(['lmdb', 'leveldb']), sync: z.boolean(), repairFromPeers: z.boolean() })
+      .strict(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -214,7 +216,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     busyBlockTxs: 500,
     minBlockIntervalMs: 50,
   },
-  store: { engine: 'leveldb', sync: true },
+  store: { engine: 'leveldb', sync: true, repairFromPeers: true },
   log: { level: 'info', format: 'auto' },
 };
 

@@ -100,6 +100,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'store.engine':
     'Embedded database: `leveldb` (default) or `lmdb` (ADR 0002). Cannot be changed on an existing home.',
   'store.sync': 'fsync every block write. Turning it off risks losing the last blocks on power loss.',
+  'store.repairFromPeers':
+    'Re-fetch damaged heights (missing, failing their checksum) from peers and rewrite them, at start and while running (ADR 0145). `false`: a damaged store refuses to start, naming the files and heights.',
   'log.level':
     'Least severe level logged. Policy: error = needs intervention; warn = recovered from bad input; info = lifecycle and one line per block. CLI: `--log-level`.',
   'log.format':

@@ -30,7 +30,17 @@ export { type ConsensusSigner, ed25519Signer, ed25519Verify, type VerifyFn } fro
 export { type SimConfig, type SimResult, simulate } from './sim/simulation.ts';
 export { DEFAULT_TIMEOUTS, type TimeoutConfig } from './state-machine.ts';
 export type { EngineHealth } from './storage-halt.ts';
-export { createSyncHandler, fetchCertifiedBlocks, fetchStatus, type SyncServerOptions } from './sync.ts';
+export {
+  BlockRepairer,
+  createSyncHandler,
+  fetchCertifiedBlocks,
+  fetchStatus,
+  type RepairableStore,
+  type RepairOptions,
+  type RepairResult,
+  repairFromPeers,
+  type SyncServerOptions,
+} from './sync.ts';
 export type {
   BlockSource,
   BuiltBlock,

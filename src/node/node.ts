@@ -21,7 +21,7 @@ import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import { blockHash, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
-import { createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
+import { BlockRepairer, createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
@@ -63,7 +63,7 @@ import { createLogger } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics } from './metrics.ts';
 import { Preconfirmer } from './preconf.ts';
 import { RecentlyDecided } from './recent-txs.ts';
-import { checkStore } from './store-check.ts';
+import { checkStore, repairAtStart } from './store-check.ts';
 
 export interface NodeOptions {
   home: string;
@@ -236,7 +236,9 @@ export class OrdoNode {
     });
     this.#store = store;
     this.#started.push({ name: 'store', stop: () => store.close() });
-    await checkStore(store, this.home, root.child({ module: 'store' }));
+    const storeReport = await checkStore(store, this.home, child('store'), {
+      allowRepair: config.store.repairFromPeers && config.p2p.bootstrap.length > 0,
+    });
 
     // 2. executor
     const executor = createExecutor({
@@ -292,7 +294,6 @@ export class OrdoNode {
         }
       }
     });
-    this.#replayExecution(store, executor);
 
     // 3. mempool. A raw Ethereum transaction arrives already classified by the Ethereum RPC's admission
     // (sender recovered): that answer is used once for the very same payload, synchronously next.
@@ -375,6 +376,32 @@ export class OrdoNode {
       () => network.start(),
     );
     this.#started.push({ name: 'network', stop: () => network.stop() });
+    // 4a. a damaged store (checkStore) is repaired from peers before anything reads it; then damage
+    // found while running is re-fetched in the background (ADR 0145).
+    if (!storeReport.ok) {
+      await repairAtStart(storeReport, {
+        store,
+        net: network,
+        chainId: genesis.chainId,
+        validators,
+        home: this.home,
+        log: child('store'),
+        requestTimeoutMs: config.p2p.requestTimeoutMs,
+      });
+    }
+    if (config.store.repairFromPeers) {
+      const repairer = new BlockRepairer({
+        net: network,
+        store,
+        chainId: genesis.chainId,
+        validators,
+        timeoutMs: config.p2p.requestTimeoutMs,
+        log: (level, msg, data) => this.log[level](data, msg),
+      });
+      store.onDamage = (h) => repairer.report(h);
+      this.#started.push({ name: 'store-repair', stop: () => repairer.stop() });
+    }
+    this.#replayExecution(store, executor);
 
     // 5. transaction gossip: RPC-admitted txs go out in batches; received batches go through admission.
     const gossip = new TxGossip({

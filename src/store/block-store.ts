@@ -54,6 +54,7 @@ import {
   encodeU32,
   encodeU64,
   HASH_BYTES,
+  HASH_RANGE_HI,
   HEAD_KEY,
   hashKey,
   LAYOUT_VERSION,
@@ -80,7 +81,8 @@ export type StoreErrorCode =
   | 'STORE_BAD_KEY'
   | 'STORE_BAD_HEIGHT'
   | 'STORE_WRITE_FAILED'
-  | 'STORE_READ_FAILED';
+  | 'STORE_READ_FAILED'
+  | 'STORE_REPAIR_MISMATCH';
 
 export interface BlockStoreOptions {
   path: string;
@@ -96,6 +98,8 @@ interface StoreMetrics {
   commitBytes: Counter;
   committedTxs: Counter;
   height: Gauge;
+  damagedReads: Counter;
+  repairedBlocks: Counter;
 }
 
 /** Reuse a metric already registered under `name` (a reopened store shares the node's registry). */
@@ -134,6 +138,26 @@ function makeMetrics(registry: Registry | undefined): StoreMetrics {
         new Counter({
           name: 'ordo_store_committed_txs_total',
           help: 'Transactions indexed by block commits',
+          registers,
+        }),
+    ),
+    damagedReads: metric(
+      registry,
+      'ordo_store_damaged_reads_total',
+      (registers) =>
+        new Counter({
+          name: 'ordo_store_damaged_reads_total',
+          help: 'Reads of a block, certificate or block hash that was missing below the head, failed its checksum or did not decode',
+          registers,
+        }),
+    ),
+    repairedBlocks: metric(
+      registry,
+      'ordo_store_repaired_blocks_total',
+      (registers) =>
+        new Counter({
+          name: 'ordo_store_repaired_blocks_total',
+          help: 'Damaged heights rewritten with a certified block fetched from a peer',
           registers,
         }),
     ),
@@ -228,6 +252,12 @@ export class EngineBlockStore implements BlockStore {
   private gate: Promise<void> | undefined;
   /** The engine is closed after a reopen whose open failed; the next access tries again. */
   private engineDown = false;
+  /**
+   * Told the height of every damaged read (a value missing below the head, failing its checksum or not
+   * decoding), so the node can re-fetch that height from a peer (consensus/repair.ts) while the read
+   * itself still fails with STORE_CORRUPT: a hole is never served.
+   */
+  onDamage: ((height: number) => void) | undefined;
 
   constructor(engine: Engine, opts: BlockStoreOptions) {
     this.engine = engine;
@@ -503,6 +533,16 @@ export class EngineBlockStore implements BlockStore {
     }
   }
 
+  /** readKey for a value of `height`: an engine read that reports corruption is damage at that height. */
+  private async readAt(height: number, key: Uint8Array, what: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.readKey(key, what);
+    } catch (err) {
+      if (err instanceof OrdoError && err.code === 'STORE_CORRUPT') this.damaged(height);
+      throw err;
+    }
+  }
+
   private checkHeight(height: number): boolean {
     return Number.isSafeInteger(height) && height >= 1 && height <= this.head;
   }
@@ -512,10 +552,15 @@ export class EngineBlockStore implements BlockStore {
     if (!this.checkHeight(height)) return undefined;
     const hit = this.recent.get(height);
     if (hit !== undefined) return hit.block;
-    const v = this.sealedValue(height, 'block', await this.readKey(blockKey(height), `block ${height}`));
+    const v = this.sealedValue(
+      height,
+      'block',
+      await this.readAt(height, blockKey(height), `block ${height}`),
+    );
     try {
       return decodeBlock(v);
     } catch (err) {
+      this.damaged(height);
       throw this.fail(
         'STORE_CORRUPT',
         `stored block ${height} does not decode: ${errorMessage(err)}`,
@@ -533,11 +578,12 @@ export class EngineBlockStore implements BlockStore {
     const v = this.sealedValue(
       height,
       'certificate',
-      await this.readKey(certKey(height), `certificate ${height}`),
+      await this.readAt(height, certKey(height), `certificate ${height}`),
     );
     try {
       return decodeCertificate(v);
     } catch (err) {
+      this.damaged(height);
       throw this.fail(
         'STORE_CORRUPT',
         `stored certificate ${height} does not decode: ${errorMessage(err)}`,
@@ -553,9 +599,10 @@ export class EngineBlockStore implements BlockStore {
     const v = this.sealedValue(
       height,
       'block hash',
-      await this.readKey(hashKey(height), `block hash ${height}`),
+      await this.readAt(height, hashKey(height), `block hash ${height}`),
     );
     if (v.byteLength !== HASH_BYTES) {
+      this.damaged(height);
       throw this.fail('STORE_CORRUPT', `stored block hash ${height} has ${v.byteLength} bytes`, { height });
     }
     return v;
@@ -582,6 +629,143 @@ export class EngineBlockStore implements BlockStore {
     await this.writeBatch([{ key: metaKey(key), value }]);
   }
 
+  /**
+   * Rewrite a damaged height with a block fetched from a peer (consensus/repair.ts, after it checked the
+   * certificate's signatures against the validator set). Only a height at or below the head, and only a
+   * block that is certified and fits its neighbours: it must hash to the certificate's block hash, to the
+   * stored block hash when that value is intact, and to the head hash at the head; its parent hash must
+   * be the intact stored hash of the height below, and the intact block above must name it as parent.
+   * Anything else is `STORE_REPAIR_MISMATCH` and nothing is written. The block, certificate and block hash
+   * are written in one batch with the tx-index entries the height is missing (an entry that points
+   * elsewhere is kept: across blocks the latest wins, as in commitBlock). Serialized with commits.
+   */
+  repairBlock(block: Block, cert: CommitCertificate): Promise<void> {
+    this.assertOpen();
+    const run = this.commitChain.then(() => this.doRepair(block, cert));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doRepair(block: Block, cert: CommitCertificate): Promise<void> {
+    this.assertOpen();
+    const height = block.header.height;
+    const mismatch = (problem: string) =>
+      this.fail('STORE_REPAIR_MISMATCH', `cannot repair height ${height}: ${problem}`, { height });
+    if (!this.checkHeight(height)) throw mismatch(`not a stored height (head ${this.head})`);
+    if (cert.height !== height) throw mismatch(`the certificate is for height ${cert.height}`);
+    const hash = blockHash(block);
+    if (!bytesEqual(cert.blockHash, hash)) throw mismatch('the certificate is for another block');
+    if (height === this.head && this.headHash !== undefined && !bytesEqual(hash, this.headHash))
+      throw mismatch('the block is not the one the head pointer names');
+    const intact = async (key: Uint8Array, h: number): Promise<Uint8Array | undefined> => {
+      try {
+        const v = await this.engine.get(key);
+        return v === undefined ? undefined : this.opened(h, v);
+      } catch {
+        return undefined; // unreadable: damaged too, no evidence either way
+      }
+    };
+    const stored = await intact(hashKey(height), height);
+    if (stored !== undefined && stored.byteLength === HASH_BYTES && !bytesEqual(stored, hash))
+      throw mismatch('the block does not hash to the stored block hash');
+    if (height > 1) {
+      const parent = await intact(hashKey(height - 1), height - 1);
+      if (
+        parent !== undefined &&
+        parent.byteLength === HASH_BYTES &&
+        !bytesEqual(parent, block.header.parentHash)
+      )
+        throw mismatch(`its parent hash is not the stored hash of height ${height - 1}`);
+    }
+    if (height < this.head) {
+      const above = await intact(blockKey(height + 1), height + 1);
+      let parentOfAbove: Uint8Array | undefined;
+      try {
+        parentOfAbove = above === undefined ? undefined : decodeBlock(above).header.parentHash;
+      } catch {
+        parentOfAbove = undefined;
+      }
+      if (parentOfAbove !== undefined && !bytesEqual(parentOfAbove, hash))
+        throw mismatch(`the stored block ${height + 1} names another parent`);
+    }
+    const sealed = height >= this.crcFrom;
+    const body = (v: Uint8Array): Uint8Array => (sealed ? seal(v) : v);
+    const writes: KvWrite[] = [
+      { key: blockKey(height), value: body(encodeBlock(block)) },
+      { key: certKey(height), value: body(encodeCertificate(cert)) },
+      { key: hashKey(height), value: body(hash) },
+    ];
+    let indexed = 0;
+    for (const w of txLocationWrites(block.txs.map(txHash), height)) {
+      let loc: TxLocation | undefined;
+      try {
+        const v = await this.engine.get(w.key);
+        loc = v === undefined ? undefined : decodeTxLocation(v);
+      } catch {
+        loc = undefined;
+      }
+      if (loc !== undefined && loc.height !== height) continue;
+      writes.push(w);
+      indexed++;
+    }
+    await this.writeBatch(writes);
+    this.metrics.repairedBlocks.inc();
+    this.log.warn(
+      { height, txs: block.txs.length, indexed },
+      'damaged height rewritten with a certified block from a peer',
+    );
+  }
+
+  /**
+   * Rebuild damaged LevelDB table files (ADR 0145), for the start-up repair, before anything else uses
+   * the store. A value re-fetched from a peer only shadows the damaged one: the damaged table block stays
+   * in its file, and LevelDB's next compaction of that file fails, after which it refuses every write
+   * (measured). LevelDB's RepairDB rewrites the tables without the unreadable blocks, so the entries of
+   * those blocks are lost; that is safe only for block, certificate and block-hash entries (checked and
+   * re-fetched from peers afterwards). So everything outside those ranges is read first, and any read
+   * error there refuses the rebuild (`STORE_CORRUPT`, nothing changed). Returns false when the engine
+   * cannot rebuild (LMDB).
+   */
+  async rebuildTables(): Promise<boolean> {
+    this.assertOpen();
+    await this.ready();
+    if (this.engine.rebuild === undefined) return false;
+    let entries = 0;
+    for (const [lo, hi] of [
+      [new Uint8Array(0), BLOCK_RANGE_LO],
+      [HASH_RANGE_HI, undefined],
+    ] as const) {
+      try {
+        for await (const _ of this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY)) entries++;
+      } catch (err) {
+        throw this.fail(
+          'STORE_CORRUPT',
+          `cannot rebuild: entries other than blocks are unreadable too (after ${entries} entries): ${errorMessage(err)}`,
+          {},
+          err,
+        );
+      }
+    }
+    this.state = 'closing';
+    this.recent.clear();
+    try {
+      await this.engine.close();
+      await this.engine.rebuild();
+      await this.engine.open();
+      await this.recover();
+    } catch (err) {
+      this.state = 'closed';
+      await this.engine.close().catch(() => undefined);
+      throw this.fail('STORE_CORRUPT', `rebuilding the database failed: ${errorMessage(err)}`, {}, err);
+    }
+    this.state = 'open';
+    this.log.warn(
+      { path: this.path, checkedEntries: entries, head: this.head },
+      'LevelDB tables rebuilt without their unreadable blocks (RepairDB; originals in lost/)',
+    );
+    return true;
+  }
+
   /** Apply writes atomically (used by putMeta and sub views). */
   async writeBatch(writes: KvWrite[], sync: boolean = this.sync): Promise<void> {
     this.assertOpen();
@@ -603,9 +787,20 @@ export class EngineBlockStore implements BlockStore {
     return height < this.crcFrom ? v : unseal(v);
   }
 
+  /** Count a damaged read at `height` and tell the listener (which must not throw into the read). */
+  private damaged(height: number): void {
+    this.metrics.damagedReads.inc();
+    try {
+      this.onDamage?.(height);
+    } catch (err) {
+      this.log.warn({ err, height }, 'damage listener failed');
+    }
+  }
+
   /** A b/c/h value at a height the head covers: missing or failing its checksum is corruption. */
   private sealedValue(height: number, what: string, v: Uint8Array | undefined): Uint8Array {
     if (v === undefined) {
+      this.damaged(height);
       throw this.fail(
         'STORE_CORRUPT',
         `stored ${what} ${height} is missing below the head (${this.head}): the database is damaged; run \`ordo store verify\``,
@@ -614,6 +809,7 @@ export class EngineBlockStore implements BlockStore {
     }
     const p = this.opened(height, v);
     if (p === undefined) {
+      this.damaged(height);
       throw this.fail(
         'STORE_CORRUPT',
         `stored ${what} ${height} fails its checksum: the database is damaged; run \`ordo store verify\``,
@@ -630,11 +826,12 @@ export class EngineBlockStore implements BlockStore {
   }
 
   /** Close and open the engine (single flight); on failure the engine stays down for the next try. */
-  private reopen(): Promise<void> {
+  private reopen(rebuild = false): Promise<void> {
     if (this.gate !== undefined) return this.gate;
     const gate = (async () => {
       if (!this.engineDown) await this.engine.close().catch(() => undefined);
       this.engineDown = true;
+      if (rebuild) await this.engine.rebuild?.();
       await this.engine.open();
       this.engineDown = false;
     })().finally(() => {
@@ -665,8 +862,16 @@ export class EngineBlockStore implements BlockStore {
         this.writeFault,
       );
     }
+    // LevelDB refuses every write after a compaction met an unreadable table block ("Corruption"):
+    // a plain reopen would meet it again. Rebuild the tables instead (as at start, ADR 0145) when only
+    // block entries can be lost, then hand the heights the rebuild dropped to the re-fetch.
+    const rebuild =
+      this.engine.rebuild !== undefined &&
+      /corrupt/i.test(errorMessage(this.writeFault)) &&
+      (await this.onlyBlocksUnreadable());
     try {
-      await this.reopen();
+      await this.reopen(rebuild);
+      if (rebuild) await this.reportLostHeights();
     } catch (err) {
       throw this.fail(
         'STORE_WRITE_FAILED',
@@ -680,6 +885,33 @@ export class EngineBlockStore implements BlockStore {
       'store reopened after a failed write; writes resume',
     );
     this.writeFault = undefined;
+  }
+
+  /** True when every entry outside the block, certificate and block-hash ranges reads (rebuild is safe). */
+  private async onlyBlocksUnreadable(): Promise<boolean> {
+    for (const [lo, hi] of [
+      [new Uint8Array(0), BLOCK_RANGE_LO],
+      [HASH_RANGE_HI, undefined],
+    ] as const) {
+      try {
+        for await (const _ of this.engine.iterate(lo, hi, false, Number.POSITIVE_INFINITY));
+      } catch (err) {
+        this.log.error({ err }, 'entries other than blocks are unreadable: the tables are not rebuilt');
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** After a rebuild while running: the heights it dropped go to the damage listener (re-fetch). */
+  private async reportLostHeights(): Promise<void> {
+    this.recent.clear();
+    const r = await this.verify();
+    this.log.warn(
+      { path: this.path, lost: r.damagedCount, other: r.other },
+      'LevelDB tables rebuilt after a failed compaction (RepairDB); lost heights are re-fetched from peers',
+    );
+    for (const h of r.damagedHeights) this.damaged(h);
   }
 
   /** Entries in [lo, hi) for sub views; the store must stay open while iterating. */

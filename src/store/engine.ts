@@ -21,6 +21,12 @@ export interface Engine {
     reverse: boolean,
     limit: number,
   ): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /**
+   * Rewrite the database files of a CLOSED engine, keeping every readable entry and dropping the
+   * unreadable parts (LevelDB's RepairDB: a damaged table block is dropped, the rest copied). Optional:
+   * only engines that can do it have it (ADR 0145).
+   */
+  rebuild?(): Promise<void>;
 }
 
 /** View any Uint8Array subclass (Buffer) as a plain Uint8Array without copying. */

@@ -14,6 +14,7 @@ import { LmdbEngine } from './lmdb.ts';
 export type { BlockStoreOptions, StoreErrorCode } from './block-store.ts';
 export { detectEngine, EngineBlockStore } from './block-store.ts';
 export type { EngineName } from './engine.ts';
+export { type InjectedDamage, injectDamage } from './fault-injection.ts';
 export type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
 export {
   formatHeights,

@@ -34,8 +34,10 @@ export class LevelEngine implements Engine {
   /** The memtable size this open uses. */
   readonly writeBufferSize: number;
   private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
+  private readonly path: string;
 
   constructor(path: string, opts: LevelEngineOptions = {}) {
+    this.path = path;
     this.writeBufferSize = opts.writeBufferSize ?? writeBufferSize();
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(path, {
       keyEncoding: 'view',
@@ -51,6 +53,11 @@ export class LevelEngine implements Engine {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  /** LevelDB's RepairDB on the closed database (moves what it cannot read to <path>/lost). */
+  async rebuild(): Promise<void> {
+    await ClassicLevel.repair(this.path);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

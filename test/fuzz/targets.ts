@@ -8,16 +8,23 @@
  * Used by test/fuzz/decoders.test.ts (a fixed-seed, time-boxed run in every `npm test`) and by
  * `npm run fuzz` (bench/fuzz.ts: a longer run with a time budget per target and executions reported).
  */
+
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
+import { decodeRollupOutcome } from '../../src/codec/auction.ts';
 import * as codec from '../../src/codec/codec.ts';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/config/config.ts';
 import { demoRollups, makeGenesis, validateGenesis } from '../../src/config/genesis.ts';
+import { encodeWalEntry, inspectWalBuffer } from '../../src/consensus/wal.ts';
 import { Ed25519Signer } from '../../src/crypto/ed25519.ts';
 import { toHex } from '../../src/crypto/hash.ts';
 import { type NamespaceProof, nmtRoot, proveNamespace, verifyNamespaceProof } from '../../src/crypto/nmt.ts';
 import { OrdoError } from '../../src/errors.ts';
+import { decodeReceipt, decodeResult, encodeResult } from '../../src/exec/receipt.ts';
 import { decodeHeaderBytes } from '../../src/rollup-adapter/verify.ts';
 import { namespaceBlockFromWire } from '../../src/rollup-adapter/wire.ts';
+import { unseal } from '../../src/store/checksum.ts';
+import { decodeHead, decodeTxLocation, decodeU32, decodeU64 } from '../../src/store/keys.ts';
 import type {
   Block,
   BlockHeader,
@@ -203,6 +210,62 @@ export const BYTE_TARGETS: ByteTarget[] = [
     name: 'decodeBundle',
     run: (b) => codec.decodeBundle(b),
     valid: fc.uint8Array({ maxLength: 64 }),
+  },
+  {
+    name: 'decodeBundleBatch',
+    run: (b) => codec.decodeBundleBatch(b),
+    valid: fc.uint8Array({ maxLength: 128 }),
+  },
+  {
+    // A rollup's auction outcome, as served to rollups and re-hashed by the SDK.
+    name: 'decodeRollupOutcome',
+    run: (b) => decodeRollupOutcome(b),
+    valid: fc.uint8Array({ minLength: 150, maxLength: 800 }),
+  },
+  {
+    // Execution results read back from the store (exec state after a crash or a damaged disk).
+    name: 'decodeResult',
+    run: (b) => decodeResult(b),
+    valid: fc
+      .record({
+        namespace: ns,
+        height: fc.integer({ min: 1, max: 1e6 }),
+        stateRoot: hash32,
+      })
+      .map((r) => encodeResult({ ...r, receipts: [] })),
+  },
+  { name: 'decodeReceipt', run: (b) => decodeReceipt(b), valid: fc.uint8Array({ maxLength: 96 }) },
+  {
+    // The consensus WAL reader (ordo wal inspect and Wal.open's scan): a log image of framed records.
+    name: 'walReader',
+    run: (b) => inspectWalBuffer(Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+    valid: fc
+      .array(
+        consensusArb.map((message) => encodeWalEntry({ type: 'own', nowMs: 1, message })),
+        { maxLength: 3 },
+      )
+      .map((records) => {
+        const parts: Buffer[] = [Buffer.from('ORDOWAL1')];
+        for (const r of records) {
+          const head = Buffer.alloc(8);
+          head.writeUInt32BE(r.length, 0);
+          head.writeUInt32BE(crc32(r) >>> 0, 4);
+          parts.push(head, r);
+        }
+        return new Uint8Array(Buffer.concat(parts));
+      }),
+  },
+  {
+    // The store's own value decoders (head pointer, tx location, checksummed values, counters).
+    name: 'storeValues',
+    run: (b) => {
+      decodeHead(b);
+      decodeTxLocation(b);
+      decodeU32(b);
+      decodeU64(b);
+      return unseal(b);
+    },
+    valid: fc.uint8Array({ maxLength: 48 }),
   },
 ];
 

@@ -210,6 +210,7 @@ describe('matrix cases', () => {
     const names = matrixCases(4, 'full').map((c) => c.name);
     expect(names.filter((n) => n.startsWith('kill-restart'))).toHaveLength(4);
     expect(names.some((n) => n.startsWith('double'))).toBe(true);
+    expect(names).toContain('corrupt-store node2');
     expect(names.at(-1)).toBe('disk-full node3');
     expect(matrixCases(4, 'short').map((c) => c.steps[0]?.action)).toEqual(['kill', 'pause', 'partition']);
     expect(() => matrixCases(3, 'short')).toThrow(/at least 4 validators/);
