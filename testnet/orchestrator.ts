@@ -33,6 +33,7 @@ import {
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import { DashboardHistory } from './history.ts';
+import { MarketFeed } from './market-feed.ts';
 import { NodeProcess, REPO_ROOT } from './process.ts';
 import { checkSafety, type SafetyResult } from './safety.ts';
 import { checkPorts, type NetworkLayout, type NodeLayout, setupNetwork } from './setup.ts';
@@ -164,6 +165,8 @@ export class Testnet {
   readonly #blocked = new Map<string, string[]>();
   readonly #sse = new Set<ServerResponse>();
   readonly #history: DashboardHistory;
+  /** Bundles (/metrics) and auction (ordo_getAuction) panels, read from one running node. */
+  readonly #market = new MarketFeed();
   readonly #out: (line: string) => void;
   #follower: BlockFollower | undefined;
   #load: LoadGenerator | undefined;
@@ -435,6 +438,7 @@ export class Testnet {
       }),
     ).then(() => {
       this.#sampleHistory();
+      this.#tickMarket();
       this.#broadcast();
       this.#pollTimer = setTimeout(() => this.#poll(), 1000);
     });
@@ -453,6 +457,13 @@ export class Testnet {
       mempools,
       load: live === undefined ? null : { pending: live.pending, latencyMs: live.latencyMs },
     });
+  }
+
+  /** The dashboard's bundles and auction feeds read the first running node that answered. */
+  #tickMarket(): void {
+    const n = this.#nodes.find((x) => x.proc.alive && x.proc.state !== 'paused' && x.error === null);
+    const height = Number((n?.status as { height?: number } | null)?.height ?? 0);
+    if (n !== undefined) this.#market.tick({ id: n.layout.id, rpc: n.layout.rpc, height });
   }
 
   #nodeTxPerSec(n: NodeView): number {
@@ -513,8 +524,9 @@ export class Testnet {
         bundles: b.bundles,
         observedAt: b.observedAt,
       })),
-      // The node exposes no auction RPC yet; bundles appear per block above.
-      auction: null,
+      // testnet/market-feed.ts: bundle rates and pre-confirmation latency, auction slots.
+      bundleStats: this.#market.bundles.toJSON(),
+      auction: this.#market.auction.toJSON(),
       load: live,
       history: this.#history.toJSON(),
       events: this.#events.slice(-20).reverse(),
