@@ -3,9 +3,10 @@
  * of N validators under one directory (default /homes), each with its own keys (written by this
  * container's user, the same non-root `node` user the node containers run as, so the 0600 key files
  * are readable by them), one shared genesis naming every validator, and configs that listen on all
- * interfaces and bootstrap from the others by their compose service names (/dns4/nodeI/tcp/26656).
- * libp2p expands the 0.0.0.0 listen address to the container's own addresses, which is what a node
- * announces to its peers, so every announced address is reachable on the compose network.
+ * interfaces, bootstrap from the others by their compose service names (/dns4/nodeI/tcp/26656) and
+ * announce that same name (p2p.announce), so the only address a node gives its peers is one they can
+ * reach on the compose network (without it libp2p would also hand out 127.0.0.1, which is the peer's
+ * own loopback, and container addresses that change when a container is recreated).
  * Idempotent: when the genesis exists it only says so, so `docker compose up` again reuses the chain.
  *
  *   node testnet/compose-init.ts [--out DIR] [--nodes N] [--chain-id ID]
@@ -51,6 +52,7 @@ export async function composeInit(o: ComposeInitOptions): Promise<boolean> {
         p2p: {
           listen: '/ip4/0.0.0.0/tcp/26656',
           bootstrap: nodes.filter((m) => m !== n).map((m) => `/dns4/${m.id}/tcp/26656/p2p/${m.peerId}`),
+          announce: [`/dns4/${n.id}/tcp/26656`],
         },
         log: { level: 'info', format: 'json' },
       },

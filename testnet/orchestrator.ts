@@ -42,6 +42,7 @@ import {
 } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import { DashboardHistory } from './history.ts';
+import { MarketFeed } from './market-feed.ts';
 import { NodeProcess, REPO_ROOT } from './process.ts';
 import { checkSafety, type SafetyResult } from './safety.ts';
 import { checkPorts, type NetworkLayout, type NodeLayout, setupNetwork } from './setup.ts';
@@ -181,6 +182,8 @@ export class Testnet {
   readonly #blocked = new Map<string, string[]>();
   readonly #sse = new Set<ServerResponse>();
   readonly #history: DashboardHistory;
+  /** Bundles (/metrics) and auction (ordo_getAuction) panels, read from one running node. */
+  readonly #market = new MarketFeed();
   readonly #out: (line: string) => void;
   #follower: BlockFollower | undefined;
   #load: LoadGenerator | undefined;
@@ -538,6 +541,7 @@ export class Testnet {
       }),
     ).then(() => {
       this.#sampleHistory();
+      this.#tickMarket();
       this.#broadcast();
       this.#pollTimer = setTimeout(() => this.#poll(), 1000);
     });
@@ -556,6 +560,13 @@ export class Testnet {
       mempools,
       load: live === undefined ? null : { pending: live.pending, latencyMs: live.latencyMs },
     });
+  }
+
+  /** The dashboard's bundles and auction feeds read the first running node that answered. */
+  #tickMarket(): void {
+    const n = this.#nodes.find((x) => x.proc.alive && x.proc.state !== 'paused' && x.error === null);
+    const height = Number((n?.status as { height?: number } | null)?.height ?? 0);
+    if (n !== undefined) this.#market.tick({ id: n.layout.id, rpc: n.layout.rpc, height });
   }
 
   #nodeTxPerSec(n: NodeView): number {
@@ -616,8 +627,9 @@ export class Testnet {
         bundles: b.bundles,
         observedAt: b.observedAt,
       })),
-      // The node exposes no auction RPC yet; bundles appear per block above.
-      auction: null,
+      // testnet/market-feed.ts: bundle rates and pre-confirmation latency, auction slots.
+      bundleStats: this.#market.bundles.toJSON(),
+      auction: this.#market.auction.toJSON(),
       load: live,
       // Live bundle figures (no atomicity check until the end of the run): docs/testnet.md.
       bundleLoad: this.#bundleLiveSummary(),

@@ -69,6 +69,9 @@ export const configSchema = z
         bootstrap: z
           .array(z.string().includes('/p2p/', { message: 'bootstrap multiaddrs must end in /p2p/<peer id>' }))
           .max(256),
+        announce: z
+          .array(z.string().startsWith('/', 'expected a multiaddr such as /dns4/node0.example.org/tcp/26656'))
+          .max(16),
         maxConnections: z.number().int().min(1).max(10_000),
         maxGossipMessageBytes: z.number().int().min(1024).max(LIMITS.maxConsensusMessageBytes),
         txBatchMaxTxs: z.number().int().min(1).max(LIMITS.maxBatchTxs),
@@ -176,6 +179,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   p2p: {
     listen: '/ip4/127.0.0.1/tcp/26656',
     bootstrap: [],
+    announce: [],
     maxConnections: 64,
     maxGossipMessageBytes: LIMITS.maxConsensusMessageBytes,
     txBatchMaxTxs: 1024,

@@ -57,6 +57,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'libp2p TCP listen multiaddr; other validators must reach it (use 0.0.0.0 and open the port). CLI: `--p2p`.',
   'p2p.bootstrap':
     'Peers to dial at start: full multiaddrs ending in `/p2p/<peer id>` (`ordo testnet peer-id` prints a peer id). Give at least two.',
+  'p2p.announce':
+    'Addresses this node tells its peers to reach it at, instead of the listen addresses libp2p finds itself: set them when those are not reachable by the others (a container behind published ports, NAT), e.g. `/dns4/node0.example.org/tcp/26656` or `/ip4/203.0.113.7/tcp/26656`, without `/p2p/`. Empty: the listen addresses (0.0.0.0 expands to every interface address).',
   'p2p.maxConnections': 'Most open peer connections.',
   'p2p.maxGossipMessageBytes':
     'Largest consensus gossip message accepted; larger ones are rejected before decoding.',

@@ -163,6 +163,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     registers: reg === undefined ? [] : [reg],
   });
 
+  const bundlesTotal = new Counter({
+    name: 'ordo_exec_bundles_total',
+    help: 'Bundles with an executed leg, by outcome (applied; reverted: an execution bundle whose transactions were voided)',
+    labelNames: ['outcome'],
+    registers: reg === undefined ? [] : [reg],
+  });
+
   function lane(ns: number): Lane {
     const l = lanes.get(ns);
     if (l === undefined)
@@ -301,6 +308,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }
     const bundles = bundleOutcomes(spans, results);
     executedHeight.set(height);
+    for (const b of bundles) bundlesTotal.inc({ outcome: b.outcome });
     for (const l of listeners) {
       try {
         l(height, results, bundles);

@@ -356,6 +356,7 @@ export class OrdoNode {
       chainId: genesis.chainId,
       listen: config.p2p.listen,
       bootstrap: config.p2p.bootstrap,
+      announce: config.p2p.announce,
       identityKeyPath: p.p2pKey,
       limits: {
         maxGossipBytes: { consensus: config.p2p.maxGossipMessageBytes },

@@ -3,8 +3,10 @@
  * light load), opens its dashboard in headless Chromium through playwright-core and checks that the
  * node heights shown on the page advance while it is open (live over server-sent events), that the
  * uPlot charts (served locally) draw pixels and gain points as samples arrive, that validators are
- * listed by genesis name with a signing record, that every rollup has a panel, and that a fault shows
- * on the timeline. Uses Debian's
+ * listed by genesis name with a signing record, that every rollup has a panel, that the bundles panel
+ * (figures and two charts, from a node's /metrics) renders, that the auction panel says "auction
+ * disabled" with the reason while the nodes have no ordo_getAuction (or shows its slot table once they
+ * run an auction), and that a fault shows on the timeline. Uses Debian's
  * /usr/bin/chromium (installed by .ci/run); skipped locally when it is absent, required under CI.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RpcCallError, rpcCall } from '../../src/rpc/index.ts';
 import { readState } from '../../testnet/state.ts';
 import {
   freeBasePort,
@@ -173,6 +176,41 @@ describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
           'the throughput chart to gain points',
         );
         expect((await charts()).interval!.nonZero).toBeGreaterThan(0);
+
+        // Bundles panel (from a node's /metrics): figures and its two charts draw.
+        await page.waitForSelector('#bundle-stats [data-field="bundlesPerSec"]', { timeout: 20_000 });
+        const c2 = await waitFor(
+          async () => {
+            const c = await charts();
+            return c.bundles !== undefined && c.bundles.points > 0 ? c : undefined;
+          },
+          30_000,
+          'the bundles chart to gain points',
+        );
+        for (const name of ['bundles', 'preconfirm']) {
+          expect(c2[name]!.inkPixels, `${name} draws`).toBeGreaterThan(500);
+        }
+        expect(await page.$eval('#bundles-source', (el) => el.textContent)).toMatch(/^from node\d/);
+
+        // Auction panel: "auction disabled" with the reason when the method is absent (-32601) or the
+        // auction is off in genesis; the slot table when the nodes run one.
+        const node0 = state.nodes[0]!.rpc;
+        let auction: 'absent' | 'off' | 'on';
+        try {
+          const r = (await rpcCall(node0, 'ordo_getAuction', [1], 2000)) as { enabled?: boolean } | null;
+          auction = r !== null && r.enabled === false ? 'off' : 'on';
+        } catch (err) {
+          if (!(err instanceof RpcCallError) || err.rpcCode !== -32601) throw err;
+          auction = 'absent';
+        }
+        if (auction === 'on') {
+          await page.waitForSelector('#auction[data-status="enabled"] #auction-slots', { timeout: 20_000 });
+        } else {
+          await page.waitForSelector('#auction[data-status="disabled"]', { timeout: 20_000 });
+          const text = await page.$eval('#auction', (el) => el.textContent ?? '');
+          expect(text).toMatch(/^auction disabled: /);
+          expect(text).toMatch(auction === 'absent' ? /no ordo_getAuction method/ : /genesis/);
+        }
 
         // One panel per rollup, validators by genesis name with a signing record.
         // The default genesis: opaque, transfer, evm and evm-2.

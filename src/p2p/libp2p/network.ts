@@ -65,6 +65,8 @@ export interface Libp2pNetworkOptions extends P2pConfigInput {
   listen: string;
   /** Multiaddrs ending in `/p2p/<peerId>`. */
   bootstrap?: string[];
+  /** Addresses announced to peers instead of the listen addresses (config p2p.announce); empty: those. */
+  announce?: string[];
   /** Where the libp2p private key lives (created with mode 0600 when missing). */
   identityKeyPath: string;
   logger?: Logger;
@@ -143,6 +145,15 @@ export async function createLibp2pNetwork(opts: Libp2pNetworkOptions): Promise<P
     listen = multiaddr(opts.listen);
   } catch (err) {
     throw new P2pConfigError('listen', `not a multiaddr: ${errorMessage(err)}`);
+  }
+  for (const [i, a] of (opts.announce ?? []).entries()) {
+    try {
+      multiaddr(a);
+    } catch (err) {
+      throw new P2pConfigError(`announce[${i}]`, `not a multiaddr: ${errorMessage(err)}`);
+    }
+    if (a.includes('/p2p/'))
+      throw new P2pConfigError(`announce[${i}]`, 'give the address without /p2p/<peer id>');
   }
   if (opts.mesh !== undefined) meshOpts(opts.mesh);
   const privateKey = await loadOrCreateIdentity(opts.identityKeyPath);
@@ -301,7 +312,10 @@ class Libp2pNetwork implements P2pNetwork {
     };
     const node = await createLibp2p({
       privateKey: this.privateKey,
-      addresses: { listen: [this.listenAddr.toString()] },
+      addresses: {
+        listen: [this.listenAddr.toString()],
+        ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}),
+      },
       transports: [tcp()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],

@@ -269,6 +269,19 @@ describe('libp2p host', () => {
     expect(arrivals.get('c:4096')! - arrivals.get('b:4096')!).toBeGreaterThanOrEqual(290);
   });
 
+  it('announces the configured addresses (p2p.announce) instead of its listen addresses', async () => {
+    const dir = await tempDir();
+    const a = await createLibp2pNetwork({
+      chainId: 'c',
+      listen: '/ip4/0.0.0.0/tcp/0',
+      announce: ['/dns4/localhost/tcp/1234'],
+      identityKeyPath: join(dir, 'a'),
+    });
+    await a.start();
+    started.push(a);
+    expect(a.addresses()).toEqual([`/dns4/localhost/tcp/1234/p2p/${a.peerId}`]);
+  });
+
   it('refuses bad config with the field named', async () => {
     const dir = await tempDir();
     const base = { chainId: 'c', listen: '/ip4/127.0.0.1/tcp/0', identityKeyPath: join(dir, 'k') };
@@ -279,6 +292,12 @@ describe('libp2p host', () => {
       /limits.maxTxBytes/,
     );
     await expect(createLibp2pNetwork({ ...base, listen: 'nonsense' })).rejects.toThrow(/listen/);
+    await expect(createLibp2pNetwork({ ...base, announce: ['/dns4/x/tcp/1', 'nonsense'] })).rejects.toThrow(
+      /announce\[1\]/,
+    );
+    await expect(createLibp2pNetwork({ ...base, announce: ['/dns4/x/tcp/1/p2p/12D3KooWx'] })).rejects.toThrow(
+      /announce\[0\]/,
+    );
     // A port already in use fails start() with a typed error, and the network can be retried.
     const first = await createLibp2pNetwork(base);
     await first.start();
