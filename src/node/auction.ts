@@ -18,9 +18,22 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type AuctionState, openAuctionBook, verifyAuctionTxSignatures } from '../auction/index.ts';
+import {
+  type AuctionState,
+  openAuctionBook,
+  outcomeOf,
+  verifyAuctionTxSignatures,
+} from '../auction/index.ts';
 import { type AuctionSourceService, createAuctionSource } from '../builder/index.ts';
-import { AUCTION_NAMESPACE, decodeAuctionTx, LIMITS } from '../codec/index.ts';
+import {
+  AUCTION_NAMESPACE,
+  decodeAuctionTx,
+  decodeRollupOutcome,
+  encodeRollupOutcome,
+  LIMITS,
+  MAX_ROLLUP_OUTCOME_BYTES,
+  type RollupAuctionOutcome,
+} from '../codec/index.ts';
 import { auctionSetupOf, type Genesis, type RollupConfig } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import type { Executor } from '../exec/index.ts';
@@ -63,6 +76,11 @@ export interface NodeAuction {
    * valid again (window passed, nonce used) are left out and handed to `drop` (the mempool forgets them).
    */
   capReap(txs: TxEnvelope[], drop?: (tx: TxEnvelope, why: string) => void): TxEnvelope[];
+  /**
+   * The auction outcome of a committed height (records of sold rollups, by namespace) for the adapter:
+   * [] when the slot sold nothing, undefined when this node does not know the height.
+   */
+  outcome(height: number): Promise<readonly RollupAuctionOutcome[] | undefined>;
   /** A block committed: apply it to the book (in order, after any replay). */
   committed(block: Block): void;
   /** Resolves once the book has applied `height` (waits as long as it takes; rejects on stop). */
@@ -75,6 +93,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   if (setup === undefined) return undefined;
   const log = deps.logger.child({ module: 'auction' });
   const { store, executor } = deps;
+  const outcomes = store.sub('auction-outcome');
   const book = await openAuctionBook({
     setup,
     kv: store.sub('auction'),
@@ -176,6 +195,9 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         continue;
       }
       await book.apply(block, resolved);
+      // The outcome records of a slot that sold something, for the adapter's per-rollup proofs.
+      const rollups = outcomeOf(resolved.resolution);
+      if (rollups.length > 0) await outcomes.put(heightKey(h), encodeOutcomeRecords(rollups));
       return;
     }
   }
@@ -208,6 +230,17 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     book,
     source,
     lane,
+    async outcome(height) {
+      if (height < 1 || height > book.appliedHeight()) return undefined;
+      const raw = await outcomes.get(heightKey(height));
+      if (raw === undefined) return [];
+      try {
+        return decodeOutcomeRecords(raw);
+      } catch (err) {
+        log.warn({ err, height }, 'stored auction outcome does not decode');
+        return undefined;
+      }
+    },
     admission(tx) {
       if (tx.namespace !== AUCTION_NAMESPACE) return undefined;
       try {
@@ -270,4 +303,44 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
       await chain.catch(() => {});
     },
   };
+}
+
+function heightKey(h: number): Uint8Array {
+  const k = new Uint8Array(8);
+  new DataView(k.buffer).setBigUint64(0, BigInt(h));
+  return k;
+}
+
+/** u32 count || (u32 len || encodeRollupOutcome)*: the stored outcome of one height. */
+function encodeOutcomeRecords(rollups: readonly RollupAuctionOutcome[]): Uint8Array {
+  const parts = rollups.map(encodeRollupOutcome);
+  const out = new Uint8Array(4 + parts.reduce((n, p) => n + 4 + p.byteLength, 0));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, parts.length);
+  let at = 4;
+  for (const p of parts) {
+    dv.setUint32(at, p.byteLength);
+    out.set(p, at + 4);
+    at += 4 + p.byteLength;
+  }
+  return out;
+}
+
+function decodeOutcomeRecords(raw: Uint8Array): RollupAuctionOutcome[] {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw.byteLength < 4) throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record is truncated');
+  const n = dv.getUint32(0);
+  if (n > 1 << 16) throw new OrdoError('AUCTION_OUTCOME_CORRUPT', `outcome record claims ${n} rollups`);
+  const out: RollupAuctionOutcome[] = [];
+  let at = 4;
+  for (let i = 0; i < n; i++) {
+    if (at + 4 > raw.byteLength)
+      throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record is truncated');
+    const len = dv.getUint32(at);
+    if (len > MAX_ROLLUP_OUTCOME_BYTES || at + 4 + len > raw.byteLength)
+      throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record entry is out of bounds');
+    out.push(decodeRollupOutcome(raw.subarray(at + 4, at + 4 + len)));
+    at += 4 + len;
+  }
+  return out;
 }

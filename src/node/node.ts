@@ -756,6 +756,7 @@ export class OrdoNode {
         const [block, certificate] = await Promise.all([store().getBlock(h), store().getCertificate(h)]);
         return block === undefined || certificate === undefined ? undefined : { block, certificate };
       },
+      getAuctionOutcome: (h) => this.#auction?.outcome(h) ?? Promise.resolve(undefined),
       getExecResults: async (h, ns) => {
         const r = await this.#executor?.getResult(ns, h);
         return r === undefined

@@ -18,6 +18,8 @@ import { demoAuctionSeed, demoTreasurySeed } from '../../../src/config/index.ts'
 import { bytesEqual, publicKeyFromSeed } from '../../../src/crypto/index.ts';
 import { homePaths } from '../../../src/node/index.ts';
 import { OrdoNode } from '../../../src/node/node.ts';
+import { createInProcessAdapter } from '../../../src/rollup-adapter/in-process.ts';
+import { verifyAuctionPart, verifyNamespaceBlock } from '../../../src/rollup-adapter/sdk/index.ts';
 import type { AuctionTx, Bundle } from '../../../src/types.ts';
 import { findFreeBasePort, type NetworkLayout, setupNetwork } from '../../../testnet/setup.ts';
 
@@ -137,6 +139,21 @@ describe('auction on a 4-validator network', () => {
       bundleHash: `0x${Buffer.from(bundleHash(chainId, a.bundle)).toString('hex')}`,
       start: 0,
     });
+    // The adapter hands rollup 1 its part of the outcome, provable against the certified header.
+    const ac = new AbortController();
+    for await (const nb of createInProcessAdapter(nodes[2]!.adapterSource()).streamBlocks(
+      { namespace: 1, fromHeight: slot },
+      { signal: ac.signal },
+    )) {
+      const ctx = { chainId, namespace: 1, validators: nodes[2]!.adapterSource().validators };
+      verifyNamespaceBlock(nb, ctx);
+      const mine = verifyAuctionPart(nb.auction!, nb.header, 1);
+      expect(bytesEqual(mine!.winner.bidder, winner)).toBe(true);
+      expect(mine!.price).toBe(3_000n);
+      expect(mine!.proceeds).toBe(3_000n);
+      break;
+    }
+    ac.abort();
     for (const n of nodes) {
       expect(n.auction!.account(winner)).toMatchObject({ available: 1_000_000_000n - 3_000n, locked: 0n });
       expect(n.auction!.account(publicKeyFromSeed(demoTreasurySeed(1))).available).toBe(3_000n);
