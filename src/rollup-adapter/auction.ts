@@ -16,6 +16,7 @@ import {
 } from '../codec/index.ts';
 import { bytesEqual, type NmtTree } from '../crypto/index.ts';
 import type { BlockHeader, Namespace } from '../types.ts';
+import { HeightCache } from './height-cache.ts';
 import type { AdapterSource } from './source.ts';
 import type { AuctionPart } from './types.ts';
 
@@ -25,22 +26,11 @@ interface AuctionEntry {
   hash: Uint8Array;
 }
 
-const MAX_ENTRIES = 4;
-
 export class AuctionCache {
-  readonly #entries = new Map<number, Promise<AuctionEntry | undefined>>();
+  readonly #cache = new HeightCache<AuctionEntry>(4);
 
   get(source: AdapterSource, height: number): Promise<AuctionEntry | undefined> {
-    let e = this.#entries.get(height);
-    if (e === undefined) {
-      e = load(source, height);
-      this.#entries.set(height, e);
-      void e.then((x) => {
-        if (x === undefined) this.#entries.delete(height);
-      });
-      while (this.#entries.size > MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    }
-    return e;
+    return this.#cache.get(height, () => load(source, height));
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import type { NmtTree } from '../crypto/index.ts';
 import { bytesEqual } from '../crypto/index.ts';
 import type { BlockHeader, Namespace } from '../types.ts';
+import { HeightCache } from './height-cache.ts';
 import type { AdapterSource } from './source.ts';
 import type { CertifiedResults } from './types.ts';
 
@@ -26,23 +27,11 @@ interface ResultsEntry {
   hash: Uint8Array;
 }
 
-const MAX_ENTRIES = 4;
-
 export class ResultsCache {
-  readonly #entries = new Map<number, Promise<ResultsEntry | undefined>>();
+  readonly #cache = new HeightCache<ResultsEntry>(4);
 
   get(source: AdapterSource, height: number): Promise<ResultsEntry | undefined> {
-    let e = this.#entries.get(height);
-    if (e === undefined) {
-      e = load(source, height);
-      this.#entries.set(height, e);
-      // Missing results may appear later (execution behind): do not keep a miss.
-      void e.then((x) => {
-        if (x === undefined) this.#entries.delete(height);
-      });
-      while (this.#entries.size > MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    }
-    return e;
+    return this.#cache.get(height, () => load(source, height));
   }
 }
 
