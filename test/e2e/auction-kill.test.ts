@@ -15,7 +15,7 @@ import { AUCTION_NAMESPACE, encodeAuctionTx } from '../../src/codec/index.ts';
 import { auctionSetupOf, demoDepositAuthoritySeed, validateGenesis } from '../../src/config/index.ts';
 import { homePaths } from '../../src/node/index.ts';
 import { openStore } from '../../src/store/index.ts';
-import { killAll, killNode, ordoSync, type RunningNode, rpc, startNode, waitFor } from './harness.ts';
+import { initLoopbackHome, killAll, killNode, type RunningNode, rpc, startNode, waitFor } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-auction-kill-'));
 afterAll(() => {
@@ -43,17 +43,7 @@ async function deposits(n: RunningNode, chainId: string, from: number, to: numbe
 describe('auction state across kill -9 (real process)', () => {
   it('credits every committed deposit exactly once', async () => {
     const home = join(dir, 'a');
-    const r = ordoSync([
-      'init',
-      '--home',
-      home,
-      '--rpc',
-      '127.0.0.1:0',
-      '--grpc',
-      '127.0.0.1:0',
-      '--p2p',
-      '/ip4/127.0.0.1/tcp/0',
-    ]);
+    const r = initLoopbackHome(home);
     expect(r.status, r.stderr).toBe(0);
     const genesis = validateGenesis(JSON.parse(readFileSync(homePaths(home).genesis, 'utf8')));
     const setup = auctionSetupOf(genesis);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
+import { initLoopbackHome, killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-devnet-'));
 afterAll(() => {
@@ -16,17 +16,7 @@ afterAll(() => {
 
 function initHome(name: string): string {
   const home = join(dir, name);
-  const r = ordoSync([
-    'init',
-    '--home',
-    home,
-    '--rpc',
-    '127.0.0.1:0',
-    '--grpc',
-    '127.0.0.1:0',
-    '--p2p',
-    '/ip4/127.0.0.1/tcp/0',
-  ]);
+  const r = initLoopbackHome(home);
   expect(r.status, r.stderr).toBe(0);
   return home;
 }

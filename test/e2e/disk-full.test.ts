@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
+import { initLoopbackHome, killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
 
 const mountDir = mkdtempSync(join(tmpdir(), 'ordo-e2e-diskfull-'));
 let mounted = false;
@@ -51,17 +51,7 @@ describe('disk full (real process on a tmpfs)', () => {
       return;
     }
     const home = join(mountDir, 'home');
-    const init = ordoSync([
-      'init',
-      '--home',
-      home,
-      '--rpc',
-      '127.0.0.1:0',
-      '--grpc',
-      '127.0.0.1:0',
-      '--p2p',
-      '/ip4/127.0.0.1/tcp/0',
-    ]);
+    const init = initLoopbackHome(home);
     expect(init.status, init.stderr).toBe(0);
     const node = await startNode(home);
     await waitFor('first blocks', async () => ((await height(node.rpcUrl)) >= 3 ? true : undefined));

@@ -17,6 +17,21 @@ export function ordoSync(args: string[]): { status: number | null; stdout: strin
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `ordo init` of a single-node home whose listeners all bind 127.0.0.1 on ephemeral ports. */
+export function initLoopbackHome(home: string): { status: number | null; stdout: string; stderr: string } {
+  return ordoSync([
+    'init',
+    '--home',
+    home,
+    '--rpc',
+    '127.0.0.1:0',
+    '--grpc',
+    '127.0.0.1:0',
+    '--p2p',
+    '/ip4/127.0.0.1/tcp/0',
+  ]);
+}
+
 export interface RunningNode {
   proc: ChildProcess;
   rpcUrl: string;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { demoRollups, makeGenesis } from '../../src/config/genesis.ts';
 import { ed25519Signer } from '../../src/consensus/index.ts';
 import { toHex } from '../../src/crypto/hash.ts';
-import { killAll, killNode, ordoSync, startNode, waitFor } from './harness.ts';
+import { initLoopbackHome, killAll, killNode, startNode, waitFor } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-health-'));
 afterAll(() => {
@@ -23,17 +23,7 @@ afterAll(() => {
 describe('/health and /ready on a real node (issue #25)', () => {
   it('report a chain that does not advance, with the reason', async () => {
     const home = join(dir, 'n0');
-    const r = ordoSync([
-      'init',
-      '--home',
-      home,
-      '--rpc',
-      '127.0.0.1:0',
-      '--grpc',
-      '127.0.0.1:0',
-      '--p2p',
-      '/ip4/127.0.0.1/tcp/0',
-    ]);
+    const r = initLoopbackHome(home);
     expect(r.status, r.stderr).toBe(0);
     const me = JSON.parse(readFileSync(join(home, 'keys', 'validator.json'), 'utf8')).publicKey as string;
     const absent = toHex(ed25519Signer(randomBytes(32)).publicKey);

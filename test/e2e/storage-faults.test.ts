@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
 import { blockKey, certKey } from '../../src/store/keys.ts';
 import { readState } from '../../testnet/state.ts';
-import { killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
+import { initLoopbackHome, killAll, killNode, ordoSync, rpc, startNode, waitFor } from './harness.ts';
 import {
   freeBasePort,
   killMatching,
@@ -32,17 +32,7 @@ afterAll(() => {
 
 function initHome(name: string): string {
   const home = join(dir, name);
-  const r = ordoSync([
-    'init',
-    '--home',
-    home,
-    '--rpc',
-    '127.0.0.1:0',
-    '--grpc',
-    '127.0.0.1:0',
-    '--p2p',
-    '/ip4/127.0.0.1/tcp/0',
-  ]);
+  const r = initLoopbackHome(home);
   expect(r.status, r.stderr).toBe(0);
   return home;
 }
