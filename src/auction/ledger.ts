@@ -111,6 +111,11 @@ export class Ledger {
       : { available: a.available, locked: a.locked, pendingWithdrawal: a.pendingWithdrawal };
   }
 
+  /** True when a withdrawal is paid out by `unlock` at `height` (an unlock that changes something). */
+  hasDue(height: number): boolean {
+    return this.#pending.some((p) => p.unlockAt <= height);
+  }
+
   /** True once the ledger has seen the account (funded, credited or debited). */
   known(key: Uint8Array): boolean {
     return this.#accounts.has(latin1Key(key));

@@ -4,7 +4,15 @@
  * naming the rollup and the bid that set the price, each with its reveal signature — and the header's
  * auction_hash over them (the encoding and hash live in src/codec/auction.ts).
  */
-import { computeAuctionOutcomeHash, type OutcomeBid, type RollupAuctionOutcome } from '../codec/index.ts';
+import {
+  computeAuctionOutcomeHash,
+  decodeRollupOutcome,
+  encodeRollupOutcome,
+  MAX_ROLLUP_OUTCOME_BYTES,
+  type OutcomeBid,
+  type RollupAuctionOutcome,
+} from '../codec/index.ts';
+import { AuctionError } from './errors.ts';
 import type { Bid, Resolution } from './resolve.ts';
 import { splitProceeds } from './resolve.ts';
 
@@ -60,4 +68,41 @@ export function outcomeOf<B extends PublishableBid>(res: Resolution<B>): RollupA
 /** header.auctionHash of a height whose auction ran, from its resolution. */
 export function outcomeHash<B extends PublishableBid>(height: number, res: Resolution<B>): Uint8Array {
   return computeAuctionOutcomeHash(height, outcomeOf(res));
+}
+
+/**
+ * u32 count || (u32 len || encodeRollupOutcome)*: the stored outcome records of one height (the book
+ * writes them with the height's state, the node serves them to the adapter).
+ */
+export function encodeOutcomeRecords(rollups: readonly RollupAuctionOutcome[]): Uint8Array {
+  const parts = rollups.map(encodeRollupOutcome);
+  const out = new Uint8Array(4 + parts.reduce((n, p) => n + 4 + p.byteLength, 0));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, parts.length);
+  let at = 4;
+  for (const p of parts) {
+    dv.setUint32(at, p.byteLength);
+    out.set(p, at + 4);
+    at += 4 + p.byteLength;
+  }
+  return out;
+}
+
+/** The inverse of encodeOutcomeRecords; sizes checked before each decode (OUTCOME_MALFORMED). */
+export function decodeOutcomeRecords(raw: Uint8Array): RollupAuctionOutcome[] {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw.byteLength < 4) throw new AuctionError('OUTCOME_MALFORMED', 'outcome record is truncated');
+  const n = dv.getUint32(0);
+  if (n > 1 << 16) throw new AuctionError('OUTCOME_MALFORMED', `outcome record claims ${n} rollups`);
+  const out: RollupAuctionOutcome[] = [];
+  let at = 4;
+  for (let i = 0; i < n; i++) {
+    if (at + 4 > raw.byteLength) throw new AuctionError('OUTCOME_MALFORMED', 'outcome record is truncated');
+    const len = dv.getUint32(at);
+    if (len > MAX_ROLLUP_OUTCOME_BYTES || at + 4 + len > raw.byteLength)
+      throw new AuctionError('OUTCOME_MALFORMED', 'outcome record entry is out of bounds');
+    out.push(decodeRollupOutcome(raw.subarray(at + 4, at + 4 + len)));
+    at += 4 + len;
+  }
+  return out;
 }

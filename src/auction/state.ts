@@ -14,7 +14,13 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { AUCTION_NAMESPACE, bundleHash, decodeAuctionTx, txHash } from '../codec/index.ts';
+import {
+  AUCTION_NAMESPACE,
+  bundleHash,
+  computeAuctionHash,
+  decodeAuctionTx,
+  txHash,
+} from '../codec/index.ts';
 import { fromHex, latin1Key, toHex, verifySignature } from '../crypto/index.ts';
 import type { AuctionTx, BidCommit, BidReveal, Block } from '../types.ts';
 import { verifyDeposit, verifyWithdraw } from './accounts.ts';
@@ -30,6 +36,7 @@ import {
 } from './commit-reveal.ts';
 import { AuctionError, type AuctionErrorCode } from './errors.ts';
 import { Ledger, type LedgerSnapshot } from './ledger.ts';
+import { encodeOutcomeRecords, outcomeOf } from './outcome.ts';
 import { splitProceeds } from './resolve.ts';
 import type { AuctionSetup } from './setup.ts';
 import type { AccountInfo, AuctionInfo, AuctionSlotView, SlotBidView, SlotWinnerView } from './view.ts';
@@ -63,6 +70,21 @@ function viewKey(height: number): Uint8Array {
   new DataView(k.buffer).setBigUint64(1, BigInt(height));
   return k;
 }
+/** A sold slot's outcome records for the adapter: 'o' || u64be(height), written with the height's state. */
+const OUTCOME_PREFIX = 0x6f;
+function outcomeKey(height: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = OUTCOME_PREFIX;
+  new DataView(k.buffer).setBigUint64(1, BigInt(height));
+  return k;
+}
+/**
+ * A height whose block carries no auction transaction, whose slot saw no commit and at which no
+ * withdrawal is due changes nothing but the applied height: its record is not rewritten (a restart
+ * re-applies it from the stored block, with no executor verdict to ask for), except every this many
+ * heights, which bounds that replay.
+ */
+const WRITE_EVERY = 256;
 const STATE_VERSION = 1;
 /** Settled slots whose inputs stay readable (a late verify of a slot already applied). */
 const KEEP_INPUTS = 8;
@@ -213,6 +235,8 @@ export class AuctionState implements AuctionBook {
   #pruned: number[] = [];
   #ignored: IgnoredAuctionTx[] = [];
   #persisted = 0;
+  /** The height of the last record written (quiet heights in between are not written). */
+  #written = 0;
   #waiters = new Set<{ kind: 'applied' | 'persisted'; height: number; done: () => void }>();
   #listeners = new Set<(height: number) => void>();
   #chain: Promise<void> = Promise.resolve();
@@ -253,7 +277,9 @@ export class AuctionState implements AuctionBook {
     if (!Number.isSafeInteger(height) || height < 1) return undefined;
     const done = this.#settled.get(height);
     if (done !== undefined) return done;
-    if (height <= this.#applied) return undefined;
+    if (height <= this.#applied)
+      // A quiet slot (nothing committed for it) whose view was not written before a restart.
+      return height >= this.#keepFrom(this.#applied) ? emptyView(height) : undefined;
     const p = this.#setup.params;
     if (height > this.#applied + 1 + p.commitOffset + p.commitHorizon) return undefined;
     const open = this.#open.get(height);
@@ -348,6 +374,15 @@ export class AuctionState implements AuctionBook {
   onApplied(listener: (height: number) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * The stored outcome records (encodeOutcomeRecords) of a slot that sold something; undefined when it
+   * sold nothing or the book keeps no store.
+   */
+  async outcomeRecords(height: number): Promise<Uint8Array | undefined> {
+    if (this.#kv === undefined || !Number.isSafeInteger(height) || height < 1) return undefined;
+    return this.#kv.get(outcomeKey(height));
   }
 
   // ------------------------------------------------------------------ AuctionBook
@@ -500,6 +535,12 @@ export class AuctionState implements AuctionBook {
       );
     }
     const started = performance.now();
+    // Quiet: nothing for this height but the applied height itself (see WRITE_EVERY).
+    const quiet =
+      !this.#open.has(h) &&
+      !this.#ledger.hasDue(h) &&
+      !block.txs.some((tx) => tx.namespace === AUCTION_NAMESPACE) &&
+      resolved.resolution.winners.length === 0;
     for (const tx of block.txs) {
       if (tx.namespace !== AUCTION_NAMESPACE) continue;
       try {
@@ -518,15 +559,21 @@ export class AuctionState implements AuctionBook {
     this.#applied = h;
     // Readers (the source resolving slot h + 1, the RPC) may go on from the in-memory state now.
     this.#wake('applied', h);
-    if (this.#kv !== undefined) {
+    if (this.#kv !== undefined && (!quiet || h - this.#written >= WRITE_EVERY)) {
+      // One batch: state, the slot's view and outcome records, pruned views. The kv need not fsync it
+      // (the node's does not): any later durable write of the same database makes it durable too, and
+      // the executor's first write of h comes after it (docs/auction.md "State and persistence").
       const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
         { key: STATE_KEY, value: this.serialize() },
       ];
       const view = this.#settled.get(h);
-      if (view !== undefined) writes.push({ key: viewKey(h), value: encodeJson(view) });
+      if (view !== undefined && !isEmptyView(view)) writes.push({ key: viewKey(h), value: encodeJson(view) });
+      const rollups = outcomeOf(resolved.resolution);
+      if (rollups.length > 0) writes.push({ key: outcomeKey(h), value: encodeOutcomeRecords(rollups) });
       for (const s of this.#pruned) writes.push({ key: viewKey(s), value: undefined });
       this.#pruned = [];
       await this.#kv.batch(writes);
+      this.#written = h;
     }
     this.#persisted = h;
     this.#wake('persisted', h);
@@ -711,12 +758,17 @@ export class AuctionState implements AuctionBook {
       auctionHash: resolved.auctionHash,
     });
     this.#open.delete(h);
-    const keepFrom = h - (this.#setup.params.commitHorizon + this.#keepSlots);
-    for (const s of this.#settled.keys())
+    const keepFrom = this.#keepFrom(h);
+    for (const [s, v] of this.#settled)
       if (s < keepFrom) {
         this.#settled.delete(s);
-        this.#pruned.push(s);
+        if (!isEmptyView(v)) this.#pruned.push(s);
       }
+  }
+
+  /** The oldest settled slot whose view is kept when `applied` is applied. */
+  #keepFrom(applied: number): number {
+    return applied - (this.#setup.params.commitHorizon + this.#keepSlots);
   }
 
   /** Funds the bidder may lock for slot's bids: available now plus what its candidates locked. */
@@ -780,6 +832,7 @@ export class AuctionState implements AuctionBook {
       );
     this.#applied = s.applied;
     this.#persisted = s.applied;
+    this.#written = s.applied;
     this.#depositNonce = s.depositNonce;
     this.#withdrawNonces = new Map(s.withdrawNonces.map(([k, n]) => [latin1Key(fromHex(k)), n]));
     this.#ledger = Ledger.restore(this.#ledgerOptions(), s.ledger);
@@ -815,6 +868,24 @@ interface PersistedState {
 
 function encodeJson(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v, replacer));
+}
+
+/** A settled slot nothing happened in: not written to the store, answered from this after a restart. */
+function isEmptyView(v: AuctionSlotView): boolean {
+  return v.commits === 0 && v.reveals === 0 && v.winners.length === 0 && v.forfeited === 0;
+}
+
+function emptyView(height: number): AuctionSlotView {
+  return {
+    height,
+    resolved: true,
+    commits: 0,
+    reveals: 0,
+    bids: [],
+    winners: [],
+    forfeited: 0,
+    auctionHash: computeAuctionHash(height, { kind: 'auction', rollups: [] }),
+  };
 }
 
 function signedReveal(chainId: string, r: BidReveal) {

@@ -10,9 +10,12 @@
  * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
  *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
  *   store holds beyond the persisted book;
- * - the execution gate: the executor runs block h only once the book has applied and persisted h, so
- *   the state the source simulates slot h + 1 on (after h) is still there when it needs it, also after
- *   a crash;
+ * - the execution gate: the executor runs block h only once the book has applied h and handed its
+ *   record to the store (not fsynced: the store's next durable write — the executor's own for h, or the
+ *   next block — makes it durable, as they share one log), so the state the source simulates slot h + 1
+ *   on (after h) is still there when it needs it, also after a crash;
+ * - once h is applied, the resolution of slot h + 1 is started at once (validators then have it when the
+ *   proposal arrives);
  * - the source's `simulate`: wait (bounded) until the executor has executed the state height, then
  *   `executor.simulate(bundle, {height, timeMs})`.
  */
@@ -20,20 +23,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import {
   type AuctionState,
+  decodeOutcomeRecords,
   openAuctionBook,
-  outcomeOf,
   verifyAuctionTxSignatures,
 } from '../auction/index.ts';
 import { type AuctionSourceService, createAuctionSource } from '../builder/index.ts';
-import {
-  AUCTION_NAMESPACE,
-  decodeAuctionTx,
-  decodeRollupOutcome,
-  encodeRollupOutcome,
-  LIMITS,
-  MAX_ROLLUP_OUTCOME_BYTES,
-  type RollupAuctionOutcome,
-} from '../codec/index.ts';
+import { AUCTION_NAMESPACE, decodeAuctionTx, LIMITS, type RollupAuctionOutcome } from '../codec/index.ts';
 import { auctionSetupOf, type Genesis, type RollupConfig } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import type { Executor } from '../exec/index.ts';
@@ -93,10 +88,12 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   if (setup === undefined) return undefined;
   const log = deps.logger.child({ module: 'auction' });
   const { store, executor } = deps;
-  const outcomes = store.sub('auction-outcome');
+  // Outcome records of nodes that stored them apart (before they went into the book's batch).
+  const legacyOutcomes = store.sub('auction-outcome');
   const book = await openAuctionBook({
     setup,
-    kv: store.sub('auction'),
+    // No fsync of its own per height: see the execution gate above (docs/auction.md, ADR 0170).
+    kv: store.sub('auction', { sync: false }),
     registry: deps.registry,
     logger: deps.logger,
   });
@@ -195,9 +192,8 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         continue;
       }
       await book.apply(block, resolved);
-      // The outcome records of a slot that sold something, for the adapter's per-rollup proofs.
-      const rollups = outcomeOf(resolved.resolution);
-      if (rollups.length > 0) await outcomes.put(heightKey(h), encodeOutcomeRecords(rollups));
+      // Slot h + 1's bids are final now: resolve it before a proposal asks (a failure is retried then).
+      if (!stopping) source.outcome(h + 1).catch(() => {});
       return;
     }
   }
@@ -232,7 +228,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     lane,
     async outcome(height) {
       if (height < 1 || height > book.appliedHeight()) return undefined;
-      const raw = await outcomes.get(heightKey(height));
+      const raw = (await book.outcomeRecords(height)) ?? (await legacyOutcomes.get(heightKey(height)));
       if (raw === undefined) return [];
       try {
         return decodeOutcomeRecords(raw);
@@ -309,38 +305,4 @@ function heightKey(h: number): Uint8Array {
   const k = new Uint8Array(8);
   new DataView(k.buffer).setBigUint64(0, BigInt(h));
   return k;
-}
-
-/** u32 count || (u32 len || encodeRollupOutcome)*: the stored outcome of one height. */
-function encodeOutcomeRecords(rollups: readonly RollupAuctionOutcome[]): Uint8Array {
-  const parts = rollups.map(encodeRollupOutcome);
-  const out = new Uint8Array(4 + parts.reduce((n, p) => n + 4 + p.byteLength, 0));
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, parts.length);
-  let at = 4;
-  for (const p of parts) {
-    dv.setUint32(at, p.byteLength);
-    out.set(p, at + 4);
-    at += 4 + p.byteLength;
-  }
-  return out;
-}
-
-function decodeOutcomeRecords(raw: Uint8Array): RollupAuctionOutcome[] {
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (raw.byteLength < 4) throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record is truncated');
-  const n = dv.getUint32(0);
-  if (n > 1 << 16) throw new OrdoError('AUCTION_OUTCOME_CORRUPT', `outcome record claims ${n} rollups`);
-  const out: RollupAuctionOutcome[] = [];
-  let at = 4;
-  for (let i = 0; i < n; i++) {
-    if (at + 4 > raw.byteLength)
-      throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record is truncated');
-    const len = dv.getUint32(at);
-    if (len > MAX_ROLLUP_OUTCOME_BYTES || at + 4 + len > raw.byteLength)
-      throw new OrdoError('AUCTION_OUTCOME_CORRUPT', 'outcome record entry is out of bounds');
-    out.push(decodeRollupOutcome(raw.subarray(at + 4, at + 4 + len)));
-    at += 4 + len;
-  }
-  return out;
 }

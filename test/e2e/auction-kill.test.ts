@@ -4,7 +4,7 @@
  * restarted on its home, fed more, and stopped. Then the test opens the store itself and checks that the
  * persisted book equals a fresh book re-applying every committed block: every committed deposit credited
  * exactly once (never lost, never twice), the deposit nonce where the blocks leave it, the book at the
- * store's head, money conserved.
+ * store's head (after re-applying the quiet heights above its record, as the node does), money conserved.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,18 +66,28 @@ describe('auction state across kill -9 (real process)', () => {
       const persisted = await openAuctionBook({ setup: setup!, kv: store.sub('auction') });
       const fresh = await openAuctionBook({ setup: setup! });
       const head = store.height();
-      expect(persisted.appliedHeight()).toBe(head);
+      // Quiet heights (no auction transaction, nothing to settle) are not rewritten: the record may be
+      // behind the head by those only, and re-applying them (what the node does on start) reaches it.
+      const written = persisted.appliedHeight();
+      expect(written).toBeLessThanOrEqual(head);
+      const empty = (h: number, auctionHash: Uint8Array) => ({
+        slot: h,
+        invalid: [],
+        resolution: { slot: h, winners: [], ranked: [] },
+        auctionHash,
+      });
       let depositTxs = 0;
       for (let h = 1; h <= head; h++) {
         const block = (await store.getBlock(h))!;
-        depositTxs += block.txs.filter((t) => t.namespace === AUCTION_NAMESPACE).length;
-        await fresh.apply(block, {
-          slot: h,
-          invalid: [],
-          resolution: { slot: h, winners: [], ranked: [] },
-          auctionHash: block.header.auctionHash,
-        });
+        const auctionTxs = block.txs.filter((t) => t.namespace === AUCTION_NAMESPACE).length;
+        depositTxs += auctionTxs;
+        await fresh.apply(block, empty(h, block.header.auctionHash));
+        if (h > written) {
+          expect(auctionTxs, `height ${h} above the persisted record carries auction txs`).toBe(0);
+          await persisted.apply(block, empty(h, block.header.auctionHash));
+        }
       }
+      expect(persisted.appliedHeight()).toBe(head);
       expect(depositTxs).toBeGreaterThanOrEqual(6);
       expect(persisted.account(account)).toEqual(fresh.account(account));
       expect(persisted.info().nextDepositNonce).toBe(fresh.info().nextDepositNonce);

@@ -304,6 +304,45 @@ describe('auction state', () => {
     conserved(again);
   });
 
+  it('quiet heights are not rewritten; a reopened book re-applies them and answers their slots', async () => {
+    const kv = memoryKv();
+    const book = await openAuctionBook({ setup: setup(), kv });
+    const a = bid(1, 4, 1_000, [1]);
+    await run(book, [[a.commit], [], [a.reveal], []]); // 1 commit, 2 quiet, 3 reveal, 4 settles slot 4
+    const writes = kv.map.size;
+    const stateAt = () => openAuctionBook({ setup: setup(), kv }).then((b) => b.appliedHeight());
+    expect(await stateAt()).toBe(4);
+    // the sold slot's outcome records went into the same batch as its state
+    expect(await book.outcomeRecords(4)).toBeInstanceOf(Uint8Array);
+    expect(await book.outcomeRecords(3)).toBeUndefined();
+    await run(book, [[], [], []]); // 5..7: nothing committed for them, nothing due
+    expect(kv.map.size).toBe(writes);
+    expect(await stateAt()).toBe(4);
+    const again = await openAuctionBook({ setup: setup(), kv });
+    for (let h = 5; h <= 7; h++) await again.apply(block(h, []), resolve(again, h));
+    expect(again.serialize()).toEqual(book.serialize());
+    expect(again.slot(2)).toEqual(book.slot(2));
+    expect(again.slot(2)).toMatchObject({ resolved: true, commits: 0, bids: [], winners: [] });
+    expect(again.slot(4)).toEqual(book.slot(4));
+    // a withdrawal due at a height makes it worth a record
+    await run(book, [[withdraw(2, 5, 0)], []]); // 8 requests (written), 9 quiet, 10 pays out
+    expect(await stateAt()).toBe(8);
+    await run(book, [[]]);
+    expect(await stateAt()).toBe(10);
+    conserved(book);
+  });
+
+  it('a long quiet stretch is still written every 256 heights (bounds the replay)', async () => {
+    const kv = memoryKv();
+    const book = await openAuctionBook({ setup: setup(), kv });
+    await run(
+      book,
+      Array.from({ length: 300 }, () => []),
+    );
+    const again = await openAuctionBook({ setup: setup(), kv });
+    expect(again.appliedHeight()).toBe(256);
+  });
+
   it('whenApplied waits for a height and times out with AUCTION_NOT_APPLIED', async () => {
     const book = await openAuctionBook({ setup: setup() });
     const waiting = book.whenApplied(2, 5_000);
