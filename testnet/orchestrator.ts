@@ -79,6 +79,8 @@ export interface UpOptions {
   signal?: AbortSignal;
   /** Extra node config sections (tests use it for faster timeouts). */
   nodeConfig?: Record<string, Record<string, unknown>>;
+  /** Genesis without the `auction` section: the auction is disabled on every node (`--no-auction`). */
+  noAuction?: boolean;
   /** Skip the report's safety check (not recommended; for quick demos). */
   skipSafety?: boolean;
   /** How long `up` waits for every node to commit its first blocks (default 60 s). */
@@ -239,6 +241,7 @@ export class Testnet {
       rollups: o.rollups,
       basePort: o.basePort,
       ...(o.nodeConfig !== undefined ? { config: o.nodeConfig } : {}),
+      ...(o.noAuction === true ? { noAuction: true } : {}),
     });
     const t = new Testnet(o, net);
     process.on('exit', t.#exitHook);

@@ -54,6 +54,8 @@ export interface SetupOptions {
   chainId?: string;
   /** Extra config sections merged into every node's config (e.g. log level). */
   config?: Record<string, Record<string, unknown>>;
+  /** Genesis without the `auction` section: the auction is disabled (`--no-auction`). */
+  noAuction?: boolean;
 }
 
 export const PORTS_PER_NODE = 10;
@@ -208,7 +210,7 @@ export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
       .filter((n) => n.role === 'validator')
       .map((n) => ({ name: n.id, publicKey: n.publicKey })),
     rollups,
-    auction: demoAuction(rollups),
+    ...(o.noAuction === true ? {} : { auction: demoAuction(rollups) }),
   });
   const text = `${JSON.stringify(genesis, null, 2)}\n`;
   writeFileSync(join(dir, 'genesis.json'), text);

@@ -46,7 +46,7 @@ const USAGE = `Usage: ordo testnet <up|status|down|kill|restart|pause|resume|par
 
 Genesis ceremony helpers (multi-host networks, see docs/operating.md):
   peer-id --home DIR      create the node's p2p key if missing and print its peer id
-  genesis --validator NAME=PUBKEY [--validator ...] [--rollups K] [--chain-id ID] --out FILE
+  genesis --validator NAME=PUBKEY [--validator ...] [--rollups K] [--chain-id ID] [--no-auction] --out FILE
                           write one genesis for the collected validator keys
 
 Options of up:
@@ -59,6 +59,8 @@ Options of up:
                           instead of JSON-RPC
   --size BYTES            opaque transaction size (default 200)
   --searchers N           N demo bidders (<= 16) bid in every auction slot beside the load (default 0)
+  --no-auction            genesis without the auction section: the auction is disabled (no auction lane,
+                          header auction_hash kind 0); cannot be combined with --searchers
   --bundles-per-sec N     signed cross-rollup bundles offered per second over the executed rollups, 0 = none
                           (default 2 when --load is above 0, else 0); the report adds bundle figures and
                           the atomicity check (docs/testnet.md)
@@ -95,6 +97,7 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       'load-namespaces': { type: 'string' },
       'batch-submit': { type: 'boolean' },
       searchers: { type: 'string' },
+      'no-auction': { type: 'boolean' },
       'bundles-per-sec': { type: 'string' },
       'bundle-cross-share': { type: 'string' },
       'bundle-fail-share': { type: 'string' },
@@ -172,6 +175,9 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
   };
   const load = intArg(a, 'load', 200, USAGE, 0, 10_000_000);
   const bundlesPerSec = intArg(a, 'bundles-per-sec', load > 0 ? 2 : 0, USAGE, 0, 100_000);
+  const noAuction = a.values['no-auction'] === true;
+  if (noAuction && intArg(a, 'searchers', 0, USAGE, 0, 16) > 0)
+    throw new UsageError('--searchers needs the auction: leave out --no-auction', USAGE);
   const ac = new AbortController();
   let testnet: Testnet | undefined;
   let firstSignalAt: number | undefined;
@@ -214,6 +220,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       bundleFailShare: share('bundle-fail-share', 0.1),
       ...(a.values['batch-submit'] === true ? { batchSubmit: true } : {}),
       sizeBytes: intArg(a, 'size', 200, USAGE, 16, 1024 * 1024),
+      ...(noAuction ? { noAuction: true } : {}),
       ...(duration !== undefined ? { durationSec: duration } : {}),
       warmupSec: intArg(a, 'warmup', 0, USAGE, 0, 3600),
       ...(report !== undefined ? { reportFile: resolve(report) } : {}),
@@ -446,7 +453,7 @@ function genesisCommand(a: ReturnType<typeof parse>): number {
     chainId: strArg(a, 'chain-id') ?? 'ordo-testnet',
     validators,
     rollups,
-    auction: demoAuction(rollups),
+    ...(a.values['no-auction'] === true ? {} : { auction: demoAuction(rollups) }),
   });
   writeFileSync(out, `${JSON.stringify(g, null, 2)}\n`);
   process.stdout.write(

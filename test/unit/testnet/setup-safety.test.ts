@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.ts';
-import { loadGenesis } from '../../../src/config/genesis.ts';
+import { auctionSetupOf, loadGenesis } from '../../../src/config/genesis.ts';
 import { checkSafety } from '../../../testnet/safety.ts';
 import { checkPortFree, findFreeBasePort, setupNetwork, testnetRollups } from '../../../testnet/setup.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
@@ -37,6 +37,17 @@ describe('testnet layout', () => {
     // The demo accounts are funded on every executed rollup.
     for (const r of g.rollups.filter((x) => x.kind !== 'opaque')) expect(r.alloc?.length).toBe(64);
     expect(testnetRollups(3).map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm']);
+  });
+
+  it('enables the demo auction in genesis unless noAuction (--no-auction) leaves the section out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ordo-setup-'));
+    dirs.push(dir);
+    await setupNetwork({ dir, validators: 1, fullNodes: 0, rollups: 3, basePort: 40100 });
+    expect(auctionSetupOf(loadGenesis(join(dir, 'genesis.json')))).toBeDefined();
+    await setupNetwork({ dir, validators: 1, fullNodes: 0, rollups: 3, basePort: 40100, noAuction: true });
+    const g = loadGenesis(join(dir, 'genesis.json'));
+    expect(g.auction).toBeUndefined();
+    expect(auctionSetupOf(g)).toBeUndefined();
   });
 
   it('needs at least the three demo rollups', () => {
