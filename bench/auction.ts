@@ -1,15 +1,19 @@
 /**
  * Auction benchmark: `npm run bench:auction -- --out FILE [--runs N] [--no-testnet] [--load TX_PER_S]
- * [--duration S] [--warmup S] [--searchers N]` writes
+ * [--duration S] [--warmup S] [--searchers N] [--pairs P]` writes
  * `{resolveMsAt1000Bids, resolveMsAt10000Bids, bidsPerSecAdmitted, nonAuctionP99RatioAuctionOnVsOff,
- * testnetTxPerSecAuctionOnVsOffRatio, notMeasured, details}`:
+ * testnetTxPerSecAuctionOnVsOffRatio, nonAuctionExtraDelayBlocksP50, nonAuctionExtraDelayBlocksP99,
+ * notMeasured, details}`:
  * - resolveMsAt*: median wall ms of `resolveSlot` over random valid bids for one slot (1-3 of 16 rollups);
- * - the rest from two 4-validator testnets in this one script (`ordo testnet up --load RATE
- *   --load-namespaces 1 --duration S`), the same but for `--searchers N` in the first: "on" = N demo
- *   bidders commit and reveal in every slot (src/loadgen/searcher.ts), "off" = no bids (the testnet
- *   genesis always enables the auction; off means it sells nothing). bidsPerSecAdmitted = commits the
+ * - the rest from 4-validator testnets in this one script (`ordo testnet up --load RATE
+ *   --load-namespaces 1 --duration S`), in P pairs (default 1) of an "on" run with `--searchers N`
+ *   (N demo bidders commit and reveal in every slot, src/loadgen/searcher.ts) and an "off" run with
+ *   `--no-auction` (genesis without the auction: no auction code runs). bidsPerSecAdmitted = commits the
  *   nodes admitted per second of the "on" run; the ratios compare the background (non-auction) load's
- *   p99 submit → commit latency and committed tx/s, on over off.
+ *   p99 submit → commit latency and committed tx/s, on over off (median over the pairs).
+ * - nonAuctionExtraDelayBlocks*: the issue's rule 7 ("the auction never delays non-auction transactions
+ *   more than one block"), as (latency on − latency off) / the "off" run's mean block interval, at p50
+ *   and p99: how many blocks later a non-auction transaction commits when the auction runs. ≤ 1 meets it.
  * A figure that could not be measured is null with the reason in `notMeasured`. Load averages are
  * recorded: the machine is shared, read the ratios with them.
  */
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '5' },
     searchers: { type: 'string', default: '8' },
+    pairs: { type: 'string', default: '1' },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -82,7 +87,10 @@ interface Run {
   loadavgAfter: number[];
 }
 
-/** One `ordo testnet up` with the background load, with or without searchers; its report (and the searchers'). */
+/**
+ * One `ordo testnet up` with the background load: with the auction and `searchers` bidders, or (0) with
+ * the auction disabled in genesis; its report (and the searchers').
+ */
 async function testnetRun(searchers: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-auction-'));
   const report = join(dir, 'report.json');
@@ -103,8 +111,7 @@ async function testnetRun(searchers: number): Promise<Run> {
     String(values.duration),
     '--warmup',
     String(values.warmup),
-    '--searchers',
-    String(searchers),
+    ...(searchers > 0 ? ['--searchers', String(searchers)] : ['--no-auction']),
     '--dashboard',
     '0',
     '--base-port',
@@ -115,7 +122,7 @@ async function testnetRun(searchers: number): Promise<Run> {
     report,
   ];
   process.stderr.write(
-    `\n== testnet up --load ${values.load} --searchers ${searchers} --duration ${values.duration}\n`,
+    `\n== testnet up --load ${values.load} ${searchers > 0 ? `--searchers ${searchers}` : '--no-auction'} --duration ${values.duration}\n`,
   );
   const loadavgBefore = loadavg();
   const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -139,50 +146,76 @@ const notMeasured: Record<string, string> = {};
 let bidsPerSecAdmitted: number | null = null;
 let p99Ratio: number | null = null;
 let tpsRatio: number | null = null;
+let extraBlocksP50: number | null = null;
+let extraBlocksP99: number | null = null;
+const FIGURES = [
+  'bidsPerSecAdmitted',
+  'nonAuctionP99RatioAuctionOnVsOff',
+  'testnetTxPerSecAuctionOnVsOffRatio',
+  'nonAuctionExtraDelayBlocksP50',
+  'nonAuctionExtraDelayBlocksP99',
+];
 let details: Record<string, unknown> = {};
 const resolveMsAt1000Bids = measure(1000);
 const resolveMsAt10000Bids = measure(10_000);
 if (values['no-testnet'] === true) {
-  for (const k of [
-    'bidsPerSecAdmitted',
-    'nonAuctionP99RatioAuctionOnVsOff',
-    'testnetTxPerSecAuctionOnVsOffRatio',
-  ])
-    notMeasured[k] = '--no-testnet';
+  for (const k of FIGURES) notMeasured[k] = '--no-testnet';
 } else {
   try {
-    const on = await testnetRun(Number(values.searchers));
-    const off = await testnetRun(0);
-    if (on.searchers === undefined || on.searchers.commits.admitted === 0) {
+    const pairs: { on: Run; off: Run }[] = [];
+    for (let i = 0; i < Math.max(1, Number(values.pairs)); i++) {
+      // Alternate the order so a load drift on the shared machine does not favour one side.
+      if (i % 2 === 0) {
+        const on = await testnetRun(Number(values.searchers));
+        pairs.push({ on, off: await testnetRun(0) });
+      } else {
+        const off = await testnetRun(0);
+        pairs.push({ on: await testnetRun(Number(values.searchers)), off });
+      }
+    }
+    const admitted = pairs.map((p) => p.on.searchers).filter((x) => x !== undefined);
+    if (admitted.length === 0 || admitted.every((x) => x.commits.admitted === 0)) {
       notMeasured.bidsPerSecAdmitted =
-        on.searchers === undefined
+        admitted.length === 0
           ? 'the searchers did not run (is the auction enabled in the testnet genesis?)'
-          : `no bid was admitted: ${JSON.stringify(on.searchers.commits.rejected)}`;
-    } else bidsPerSecAdmitted = on.searchers.bidsPerSecAdmitted;
-    p99Ratio = ratio(on.report.latencyMs.p99, off.report.latencyMs.p99);
-    tpsRatio = ratio(on.report.txPerSec, off.report.txPerSec);
+          : `no bid was admitted: ${JSON.stringify(admitted[0]?.commits.rejected)}`;
+    } else bidsPerSecAdmitted = median(admitted.map((x) => x.bidsPerSecAdmitted));
+    const med = (xs: (number | null)[]) => {
+      const v = xs.filter((x): x is number => x !== null);
+      return v.length === 0 ? null : Math.round(median(v) * 1000) / 1000;
+    };
+    p99Ratio = med(pairs.map((p) => ratio(p.on.report.latencyMs.p99, p.off.report.latencyMs.p99)));
+    tpsRatio = med(pairs.map((p) => ratio(p.on.report.txPerSec, p.off.report.txPerSec)));
+    // Rule 7: extra latency of the non-auction load, in "off" block intervals.
+    const blockMs = (r: Run) =>
+      r.report.blocks.count > 0 ? (r.report.durationSec * 1000) / r.report.blocks.count : null;
+    const extra = (p: { on: Run; off: Run }, q: 'p50' | 'p99') => {
+      const b = blockMs(p.off);
+      return b === null ? null : (p.on.report.latencyMs[q] - p.off.report.latencyMs[q]) / b;
+    };
+    extraBlocksP50 = med(pairs.map((p) => extra(p, 'p50')));
+    extraBlocksP99 = med(pairs.map((p) => extra(p, 'p99')));
     const brief = (r: Run) => ({
       txPerSec: r.report.txPerSec,
       latencyMs: r.report.latencyMs,
       committedTxs: r.report.committedTxs,
       blocks: r.report.blocks,
+      meanBlockIntervalMs: blockMs(r) === null ? null : Math.round(blockMs(r)! * 10) / 10,
       loadavgBefore: r.loadavgBefore,
       loadavgAfter: r.loadavgAfter,
     });
     details = {
       offeredTxPerSec: Number(values.load),
       durationSec: Number(values.duration),
-      on: { ...brief(on), searchers: on.searchers ?? null },
-      off: brief(off),
+      off: 'ordo testnet up --no-auction (genesis without the auction section)',
+      pairs: pairs.map((p) => ({
+        on: { ...brief(p.on), searchers: p.on.searchers ?? null },
+        off: brief(p.off),
+      })),
     };
   } catch (err) {
     const why = `testnet run failed: ${(err as Error).message}`;
-    for (const k of [
-      'bidsPerSecAdmitted',
-      'nonAuctionP99RatioAuctionOnVsOff',
-      'testnetTxPerSecAuctionOnVsOffRatio',
-    ])
-      notMeasured[k] = why;
+    for (const k of FIGURES) notMeasured[k] = why;
   }
 }
 const out = {
@@ -191,6 +224,8 @@ const out = {
   bidsPerSecAdmitted,
   nonAuctionP99RatioAuctionOnVsOff: p99Ratio,
   testnetTxPerSecAuctionOnVsOffRatio: tpsRatio,
+  nonAuctionExtraDelayBlocksP50: extraBlocksP50,
+  nonAuctionExtraDelayBlocksP99: extraBlocksP99,
   notMeasured,
   runs,
   details,
