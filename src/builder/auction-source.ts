@@ -63,6 +63,8 @@ export interface AuctionSourceOptions {
   checkPayload?: PayloadCheck;
   /** Bound for waiting on the book (default 250 ms, like the builder's resultsWaitMs). */
   waitMs?: number;
+  /** The auction lane's per-block cap (genesis `auction.lane.maxTxsPerBlock`); validators enforce it. */
+  maxTxsPerBlock?: number;
   /** Called when a committed block's auction_hash differs from this node's resolution. */
   onMismatch?: (height: number, mine: Uint8Array, committed: Uint8Array) => void;
   registry?: Registry;
@@ -302,6 +304,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
 
   return {
     checkTx,
+    ...(opts.maxTxsPerBlock !== undefined ? { maxTxsPerBlock: opts.maxTxsPerBlock } : {}),
     async outcome(height) {
       const c = await computed(height);
       return { outcome: c.outcome, winners: c.winners };

@@ -127,11 +127,16 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     if (txsLeft > 0) take(await bundles.select(height, { maxBytes: bytesLeft, maxTxs: txsLeft }));
     let reaped = txsLeft > 0 ? opts.mempool.reap({ maxBytes: bytesLeft, maxTxs: txsLeft }) : [];
     const checkTx = auction.checkTx;
-    if (checkTx !== undefined)
-      // Auction transactions whose window has passed (or not opened) stay out; validators refuse them.
+    if (checkTx !== undefined) {
+      // Auction transactions whose window has passed (or not opened) stay out; validators refuse them,
+      // and a block with more than the lane's cap.
+      let room = auction.maxTxsPerBlock ?? Number.POSITIVE_INFINITY;
       reaped = reaped.filter(
-        (tx) => tx.namespace !== AUCTION_NAMESPACE || checkTx(tx.payload, height) === undefined,
+        (tx) =>
+          tx.namespace !== AUCTION_NAMESPACE ||
+          (room > 0 && checkTx(tx.payload, height) === undefined && room-- > 0),
       );
+    }
     if (chosen.length === 0) {
       // The common case: the fair selection alone (already sorted by namespace).
       return { txs: reaped, bundles: [], dataHash: computeDataHash(reaped), resultsHash, auctionHash };
@@ -148,6 +153,16 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
 
   async function check(block: Block): Promise<BuilderVerdict> {
     const h = block.header;
+    const cap = auction.maxTxsPerBlock;
+    if (cap !== undefined) {
+      let n = 0;
+      for (const tx of block.txs) if (tx.namespace === AUCTION_NAMESPACE) n++;
+      if (n > cap)
+        return reject(
+          'AUCTION_LANE_FULL',
+          `block ${h.height} carries ${n} auction transactions; the auction lane allows ${cap} per block`,
+        );
+    }
     for (const [i, tx] of block.txs.entries()) {
       if (tx.namespace === AUCTION_NAMESPACE && auction.checkTx !== undefined) {
         const problem = auction.checkTx(tx.payload, h.height);

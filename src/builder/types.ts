@@ -49,6 +49,8 @@ export type ProposalRejectCode =
   | 'BUNDLE_OUT_OF_WINDOW'
   /** An auction-namespace transaction does not decode, is badly signed, or is outside its window. */
   | 'AUCTION_TX_INVALID'
+  /** More auction-namespace transactions than the auction lane's per-block cap (`lane.maxTxsPerBlock`). */
+  | 'AUCTION_LANE_FULL'
   /** header.dataHash does not cover exactly these transactions and spans. */
   | 'DATA_HASH_MISMATCH'
   /** The results to check against were not ready within the bound (this node has not executed them). */
@@ -127,6 +129,11 @@ export interface AuctionSource {
    * not. Absent when the auction is disabled (the namespace is then unknown like any other).
    */
   checkTx?(payload: Uint8Array, height: number): string | undefined;
+  /**
+   * At most this many auction-namespace transactions per block (genesis `auction.lane.maxTxsPerBlock`):
+   * the builder places no more, validators refuse a block with more (AUCTION_LANE_FULL). Absent: no cap.
+   */
+  maxTxsPerBlock?: number;
 }
 
 /**

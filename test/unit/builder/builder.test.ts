@@ -6,6 +6,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
+  type AuctionSource,
   type BundleLookup,
   type BundleSource,
   createBlockBuilder,
@@ -21,6 +22,7 @@ import {
   NO_AUCTION,
   type ResultLeaf,
 } from '../../../src/codec/commitments.ts';
+import { AUCTION_NAMESPACE } from '../../../src/codec/index.ts';
 import type { BuiltBlock } from '../../../src/consensus/index.ts';
 import { latin1Key } from '../../../src/crypto/hash.ts';
 import type { NamespaceResult } from '../../../src/exec/index.ts';
@@ -293,6 +295,37 @@ describe('block builder: verify refuses a bad proposal with a typed reason', asy
       await codeOf(tamper(base, { txs: [...base.txs, { namespace: 3, payload: new Uint8Array(65) }] })),
     ).toBe('TX_TOO_LARGE');
     expect(await codeOf(tamper(base, { txs: [...base.txs, tx(3, 99)] }))).toBe('INVALID_TX');
+  });
+});
+
+describe('the auction lane cap (lane.maxTxsPerBlock)', () => {
+  const atx = (n: number): TxEnvelope => ({ namespace: AUCTION_NAMESPACE, payload: new Uint8Array([n]) });
+  const lane = [tx(1, 1), atx(1), atx(2), atx(3), atx(4)];
+  /** An auction source that sells nothing and accepts every auction transaction, capped at `cap`. */
+  const capped = (cap: number): AuctionSource => ({
+    outcome: () => Promise.resolve({ outcome: NO_AUCTION, winners: [] }),
+    checkTx: () => undefined,
+    maxTxsPerBlock: cap,
+  });
+
+  it('the builder places at most the cap, in the order reaped', async () => {
+    const b = createBlockBuilder({ rollups, mempool: mempool(lane), results, auction: capped(2) });
+    const built = await b.build(5, 1 << 20, 100);
+    expect(built.txs.filter((t) => t.namespace === AUCTION_NAMESPACE)).toEqual([atx(1), atx(2)]);
+    expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
+  });
+
+  it('an honest validator refuses a proposal with more auction transactions than the cap', async () => {
+    const byzantine = createBlockBuilder({ rollups, mempool: mempool(lane), results, auction: capped(9) });
+    const honest = createBlockBuilder({ rollups, mempool: mempool(lane), results, auction: capped(3) });
+    const over = blockOf(5, await byzantine.build(5, 1 << 20, 100));
+    expect(over.txs.filter((t) => t.namespace === AUCTION_NAMESPACE)).toHaveLength(4);
+    expect(await honest.verify(over)).toMatchObject({ ok: false, code: 'AUCTION_LANE_FULL' });
+    expect(((await honest.verify(over)) as { message: string }).message).toMatch(
+      /4 auction transactions.*allows 3/,
+    );
+    const atCap = tamper(over, { txs: over.txs.slice(0, 4) }); // tx(1,1) + 3 auction txs
+    expect(await honest.verify(atCap)).toEqual({ ok: true });
   });
 });
 
