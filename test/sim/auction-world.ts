@@ -1,18 +1,19 @@
 /**
  * The auction world of the consensus simulator (issue #23): seeded bids (commit, then reveal) from a few
  * bidders for every slot, single- and multi-rollup bundles, some of which fail in the (deterministic, fake)
- * executor; per node a model of the auction book fed by that node's decided blocks; the REAL auction
- * source and the REAL block builder for honest nodes; Byzantine proposers that place a loser at the top,
- * hide a winner, carry a reveal or commit outside its window, or publish a wrong auction hash; and the
+ * executor; per node the REAL auction state (src/auction/state.ts, in memory: ledger, commits, reveals,
+ * settlement) fed by that node's decided blocks; the REAL auction source and the REAL block builder for
+ * honest nodes; Byzantine proposers that place a loser at the top, hide a winner, carry a reveal or
+ * commit outside its window, publish a wrong auction hash, or overfill the auction lane; and the
  * invariants checked over every decided block: every honest node resolves every slot to the auction hash
- * its certified header carries, the winners sit at the tops of their rollups' slices, and no auction
- * transaction is outside its window.
- *
- * The model book keeps only what resolution reads (commits, reveals, fixed deposits); the real book's
- * ledger is tested on its own (test/unit/auction-*).
+ * its certified header carries, every node's state (ledger, nonces, open slots) is the same after each
+ * height, money is conserved, the winners sit at the tops of their rollups' slices, no auction
+ * transaction is outside its window and no block carries more than the lane's cap.
  */
+import { createHash } from 'node:crypto';
 import {
-  type AuctionBook,
+  type AuctionSetup,
+  AuctionState,
   auctionParams,
   commitInWindow,
   outcomeOf,
@@ -48,13 +49,16 @@ import {
 import type { BlockSource, BuiltBlock } from '../../src/consensus/index.ts';
 import type { SimTxPool } from '../../src/consensus/sim/block-source.ts';
 import { Rng } from '../../src/consensus/sim/rng.ts';
-import { bytesEqual, latin1Key } from '../../src/crypto/index.ts';
+import { bytesEqual, latin1Key, publicKeyFromSeed } from '../../src/crypto/index.ts';
 import { checkBundle, rollupTxHasher } from '../../src/mempool/index.ts';
 import type { Block, Bundle, RollupKind, TxEnvelope } from '../../src/types.ts';
 import { countingSource } from './world-config.ts';
 
 export const CHAIN_ID = 'sim-auction';
-export const PARAMS = auctionParams();
+/** A small bond, so bidders with several open commits keep bidding (the default is 1,000). */
+export const PARAMS = auctionParams({ forfeitFee: 10n });
+/** The auction lane's per-block cap: small, so the honest builder meets it and a Byzantine one can exceed it. */
+export const LANE_CAP = 8;
 export const ROLLUPS: { namespace: number; name: string; maxTxBytes: number; kind: RollupKind }[] = [
   { namespace: 1, name: 'opaque', maxTxBytes: 64, kind: 'opaque' },
   { namespace: 2, name: 'transfer', maxTxBytes: 64, kind: 'transfer' },
@@ -67,6 +71,23 @@ const RESERVES = new Map([
 ]);
 const FUNDS = 5_000n;
 const SLOTS = 40;
+/** Bidders are ed25519 seeds filled with 1..BIDDERS; each is funded with FUNDS at genesis. */
+const BIDDERS = 6;
+const bidderSeed = (i: number) => new Uint8Array(32).fill(i);
+
+export const SETUP: AuctionSetup = {
+  chainId: CHAIN_ID,
+  params: PARAMS,
+  depositAuthority: publicKeyFromSeed(new Uint8Array(32).fill(200)),
+  forfeitSink: publicKeyFromSeed(new Uint8Array(32).fill(201)),
+  reserves: RESERVES,
+  treasuries: new Map([1, 2, 3].map((ns) => [ns, publicKeyFromSeed(new Uint8Array(32).fill(210 + ns))])),
+  accounts: Array.from({ length: BIDDERS }, (_, i) => ({
+    account: publicKeyFromSeed(bidderSeed(i + 1)),
+    balance: FUNDS,
+  })),
+  lane: { maxPendingTxs: 4096, maxPendingBytes: 8 << 20, maxTxsPerBlock: LANE_CAP },
+};
 
 export type AuctionMutation =
   | 'loser-top'
@@ -75,6 +96,7 @@ export type AuctionMutation =
   | 'early-commit'
   | 'no-auction-hash'
   | 'wrong-price'
+  | 'lane-flood'
   | 'honest';
 const MUTATIONS: AuctionMutation[] = [
   'loser-top',
@@ -83,6 +105,7 @@ const MUTATIONS: AuctionMutation[] = [
   'early-commit',
   'no-auction-hash',
   'wrong-price',
+  'lane-flood',
   'honest',
 ];
 
@@ -102,88 +125,12 @@ export function fakeApplies(bundle: Bundle): boolean {
   return !bundle.legs.some((l) => registry.get(l.namespace)?.kind !== 'opaque' && l.txs[0]![0] === 0xff);
 }
 
-/** What resolution reads of one node's chain: commits and reveals in consensus order. */
-class ModelBook implements AuctionBook {
-  #applied = 0;
-  readonly #commits = new Map<string, number>();
-  readonly #reveals = new Map<number, RevealedBid[]>();
-  readonly #waiters: { height: number; resolve: () => void }[] = [];
-  readonly outcomes = new Map<number, Uint8Array>();
-
-  info() {
-    return {
-      enabled: true,
-      params: PARAMS,
-      reserves: RESERVES,
-      treasuries: new Map<number, Uint8Array>(),
-      depositAuthority: new Uint8Array(32),
-      forfeitSink: new Uint8Array(32),
-      nextDepositNonce: 0,
-      appliedHeight: this.#applied,
-    };
-  }
-  slot() {
-    return undefined;
-  }
-  account(account: Uint8Array) {
-    return { account, available: FUNDS, locked: 0n, pendingWithdrawal: 0n, withdrawNonce: 0, known: true };
-  }
-  check() {}
-  onApplied() {
-    return () => {};
-  }
-  appliedHeight() {
-    return this.#applied;
-  }
-  whenApplied(height: number): Promise<void> {
-    if (this.#applied >= height) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ height, resolve }));
-  }
-  inputs(slot: number) {
-    if (this.#applied < slot - 1) throw new Error(`book at ${this.#applied}, slot ${slot} needs ${slot - 1}`);
-    return { slot, candidates: this.#reveals.get(slot) ?? [], available: () => FUNDS };
-  }
-  apply(block: Block, resolved: ResolvedSlot): Promise<void> {
-    const h = block.header.height;
-    if (h !== this.#applied + 1) throw new Error(`book at ${this.#applied} asked to apply ${h}`);
-    for (const tx of block.txs) {
-      if (tx.namespace !== AUCTION_NAMESPACE) continue;
-      const a = decodeAuctionTx(tx.payload);
-      if (a.kind === 'commit') {
-        if (commitInWindow(a.commit.slot, h, PARAMS)) this.#commits.set(key(a.commit.commitment), h);
-      } else if (a.kind === 'reveal') {
-        const r = a.reveal;
-        const body = revealBodyOf(CHAIN_ID, r);
-        const commitment = revealCommitment(CHAIN_ID, body);
-        const at = this.#commits.get(key(commitment));
-        if (at === undefined || !revealInWindow(r.slot, h, PARAMS)) continue;
-        const list = this.#reveals.get(r.slot) ?? [];
-        list.push({
-          ...body,
-          signature: r.signature,
-          commitment,
-          namespaces: r.bundle.legs.map((l) => l.namespace),
-          commitHeight: at,
-          revealHeight: h,
-          bundle: r.bundle,
-        });
-        this.#reveals.set(r.slot, list);
-      }
-    }
-    this.outcomes.set(h, resolved.auctionHash);
-    this.#applied = h;
-    for (const w of this.#waiters.splice(0)) {
-      if (w.height <= h) w.resolve();
-      else this.#waiters.push(w);
-    }
-    return Promise.resolve();
-  }
-}
-
 export class AuctionWorld {
   readonly rng: Rng;
   readonly bids: WorldBid[] = [];
-  readonly #books = new Map<number, ModelBook>();
+  readonly #books = new Map<number, AuctionState>();
+  /** sha256 of the state record after each height, as the first node to apply it left it. */
+  readonly #digests = new Map<number, string>();
   readonly #sources = new Map<number, AuctionSourceService>();
   /** The apply chain per node (decided blocks are applied in order). */
   readonly #chains = new Map<number, Promise<void>>();
@@ -194,6 +141,11 @@ export class AuctionWorld {
   /** Heights decided by some honest node with at least one sold rollup. */
   readonly soldHeights = new Set<number>();
   blocksChecked = 0;
+  /** Auction txs the real state ignored when applying them (summed over nodes). */
+  ignoredTxs = 0;
+  settledHeights = 0;
+  /** Heights whose settlement charged a winner in some node's real ledger. */
+  readonly paidHeights = new Set<number>();
 
   constructor(seed: number) {
     this.rng = new Rng(seed ^ 0xa0c710);
@@ -219,7 +171,7 @@ export class AuctionWorld {
           signer: new Uint8Array(0),
           signature: new Uint8Array(0),
         };
-        const seed32 = new Uint8Array(32).fill(this.rng.int(1, 6));
+        const seed32 = bidderSeed(this.rng.int(1, BIDDERS));
         const amount = BigInt(this.rng.int(5, 1500));
         const { commit, reveal } = signBid(CHAIN_ID, seed32, {
           slot,
@@ -250,10 +202,10 @@ export class AuctionWorld {
     }
   }
 
-  #book(node: number): ModelBook {
+  #book(node: number): AuctionState {
     let b = this.#books.get(node);
     if (b === undefined) {
-      b = new ModelBook();
+      b = new AuctionState({ setup: SETUP });
       this.#books.set(node, b);
     }
     return b;
@@ -277,6 +229,7 @@ export class AuctionWorld {
         book: this.#book(node),
         rollups: ROLLUPS,
         simulate: (_h, bundle) => Promise.resolve({ applies: fakeApplies(bundle) }),
+        maxTxsPerBlock: LANE_CAP,
         blockTimeMs: (h) => Promise.resolve(times.get(h)),
         onMismatch: (h) =>
           this.violations.push(`node ${node}: its resolution of slot ${h} differs from the certified header`),
@@ -335,8 +288,14 @@ export class AuctionWorld {
             });
           }
           const height = this.#book(node).appliedHeight() + 1;
-          for (const tx of [...out, ...this.#offered(node, height)]) pool.add(node, tx);
-          return [...out, ...this.#offered(node, height)].sort((a, b) => a.namespace - b.namespace);
+          // Reveals first (the node's capReap): the builder keeps the first LANE_CAP auction txs.
+          const offered = this.#offered(node, height);
+          const lane = [
+            ...offered.filter((t) => decodeAuctionTx(t.payload).kind === 'reveal'),
+            ...offered.filter((t) => decodeAuctionTx(t.payload).kind !== 'reveal'),
+          ];
+          for (const tx of [...out, ...lane]) pool.add(node, tx);
+          return [...out.sort((a, b) => a.namespace - b.namespace), ...lane];
         },
         stats: () => ({ txs: 1 }),
         get: (hash) => pool.find(node, hash),
@@ -349,9 +308,11 @@ export class AuctionWorld {
   #honest(
     height: number,
   ): { outcome: AuctionOutcome; winners: SelectedBundle[]; losers: SelectedBundle[] } | undefined {
-    const book = [...this.#books.values()].find((b) => b.appliedHeight() >= height - 1);
+    const book = [...this.#books.values()].find(
+      (b) => b.appliedHeight() >= height - 1 && b.appliedHeight() < height + 4,
+    );
     if (book === undefined) return undefined;
-    const { candidates } = book.inputs(height);
+    const { candidates, available } = book.inputs(height);
     const marked = candidates.map((c) => {
       const sel = selectedOf(c);
       return { ...c, bundleApplies: sel !== undefined && fakeApplies(c.bundle) };
@@ -359,7 +320,7 @@ export class AuctionWorld {
     const { valid } = validateBids(height, marked, {
       params: PARAMS,
       reserve: (ns) => RESERVES.get(ns),
-      available: () => FUNDS,
+      available,
     });
     const res = resolveSlot(height, valid, (ns) => RESERVES.get(ns) ?? 0n);
     const winners = res.winners.map((w) => selectedOf(w.bid)!);
@@ -403,6 +364,16 @@ export class AuctionWorld {
     } else if (m === 'no-auction-hash') {
       outcome = NO_AUCTION;
       did = true;
+    } else if (m === 'lane-flood') {
+      // More in-window commits than the lane allows (each one valid on its own).
+      const flood = this.bids
+        .filter((x) => commitInWindow(x.slot, height, PARAMS))
+        .slice(0, LANE_CAP + 1)
+        .map((x) => x.commitTx);
+      if (flood.length > LANE_CAP) {
+        extra.push(...flood);
+        did = true;
+      }
     } else if (m === 'wrong-price' && outcome.kind === 'auction' && outcome.rollups.length > 0) {
       outcome = { kind: 'auction', rollups: outcome.rollups.map((r) => ({ ...r, price: r.price + 1n })) };
       did = true;
@@ -428,6 +399,9 @@ export class AuctionWorld {
     const inc = this.#included(node);
     for (const tx of block.txs) inc.add(key(txHash(tx)));
     this.blocksChecked++;
+    const laneTxs = block.txs.filter((t) => t.namespace === AUCTION_NAMESPACE).length;
+    if (laneTxs > LANE_CAP)
+      this.violations.push(`node ${node} h${h}: ${laneTxs} auction txs, above the lane's cap ${LANE_CAP}`);
     for (const tx of block.txs) {
       if (tx.namespace !== AUCTION_NAMESPACE) continue;
       const a = decodeAuctionTx(tx.payload);
@@ -460,6 +434,18 @@ export class AuctionWorld {
         }
       }
       await book.apply(block, resolved);
+      // Every node's real state is the same after each height, and money is conserved.
+      const digest = createHash('sha256').update(book.serialize()).digest('hex');
+      const first = this.#digests.get(h);
+      if (first === undefined) this.#digests.set(h, digest);
+      else if (first !== digest)
+        this.violations.push(`node ${node} h${h}: its auction state differs from another node's`);
+      const t = book.totals();
+      if (t.held + t.paidOut !== t.supplied)
+        this.violations.push(`node ${node} h${h}: the ledger does not conserve money`);
+      this.ignoredTxs += book.ignored().filter((i) => i.height === h).length;
+      this.settledHeights = Math.max(this.settledHeights, h);
+      if ((book.slot(h)?.winners.length ?? 0) > 0) this.paidHeights.add(h);
     });
     this.#chains.set(
       node,
