@@ -139,6 +139,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         "committed auction_hash differs from this node's resolution of the slot; settling the committed block with this node's resolution",
       ),
     registry: deps.registry,
+    maxTxsPerBlock: setup.lane.maxTxsPerBlock,
   });
 
   const lane: RollupConfig = {
