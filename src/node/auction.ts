@@ -16,8 +16,9 @@
  *   on (after h) is still there when it needs it, also after a crash;
  * - once h is applied, the resolution of slot h + 1 is started at once (validators then have it when the
  *   proposal arrives);
- * - the source's `simulate`: wait (bounded) until the executor has executed the state height, then
- *   `executor.simulate(bundle, {height, timeMs})`.
+ * - the source's `simulate`: wait (bounded) until the executor has executed the state height in the
+ *   rollups the bundle's legs name (not every rollup: the others' execution of that height is not needed
+ *   to judge this bundle), then `executor.simulate(bundle, {height, timeMs})`.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -43,6 +44,8 @@ const GATE_WAIT_MS = 500;
 const RETRY_MS = 100;
 /** Bound on waiting for the executor before simulating a bid's bundle. */
 const SIM_WAIT_MS = 2_000;
+/** How often a simulation waiting for some rollups' execution of a height looks at their heads. */
+const LANE_POLL_MS = 2;
 
 export interface NodeAuctionDeps {
   genesis: Genesis;
@@ -98,6 +101,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     logger: deps.logger,
   });
   let stopping = false;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   function waitExecuted(height: number, timeoutMs: number): Promise<void> {
     if (deps.executedHeight() >= height) return Promise.resolve();
@@ -120,12 +124,33 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     });
   }
 
+  const executed = new Set(executor.executedNamespaces());
+  /**
+   * Waits until every executed rollup in `namespaces` has executed `height` (the executor announces
+   * whole blocks only, so the lanes' heads are looked at every LANE_POLL_MS meanwhile).
+   */
+  async function waitLanes(namespaces: readonly number[], height: number, timeoutMs: number): Promise<void> {
+    const lanes = namespaces.filter((ns) => executed.has(ns));
+    const ready = () =>
+      deps.executedHeight() >= height || lanes.every((ns) => executor.head(ns).height >= height);
+    const deadline = performance.now() + timeoutMs;
+    while (!ready()) {
+      if (stopping) throw new OrdoError('SHUTTING_DOWN', 'the node is stopping');
+      if (performance.now() > deadline) return waitExecuted(height, 0);
+      await sleep(LANE_POLL_MS);
+    }
+  }
+
   const source = createAuctionSource({
     chainId: setup.chainId,
     book,
     rollups: deps.genesis.rollups,
     simulate: async (stateHeight, bundle, timeMs) => {
-      await waitExecuted(stateHeight, SIM_WAIT_MS);
+      await waitLanes(
+        bundle.legs.map((l) => l.namespace),
+        stateHeight,
+        SIM_WAIT_MS,
+      );
       return executor.simulate(bundle, { height: stateHeight, timeMs });
     },
     blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
@@ -175,8 +200,6 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
           : undefined;
     }
   }
-
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
