@@ -32,6 +32,12 @@ export interface ResolvedSlot {
   resolution: Resolution<RevealedBid>;
   /** header.auctionHash of the slot's block (kind 1, or kind 0 when the auction is disabled). */
   auctionHash: Uint8Array;
+  /**
+   * How many bids' verdicts came from the embedded executor (0 or absent: none). A slot resolved with
+   * the executor cannot be resolved again once the executor has moved past slot - 1, so the book makes
+   * its record durable before execution goes on (docs/auction.md "State and persistence").
+   */
+  simulations?: number;
 }
 
 export interface AuctionBook extends AuctionReadView {

@@ -53,6 +53,11 @@ export interface AuctionBookOptions {
   setup: AuctionSetup;
   /** Absent: in memory only (tests). */
   kv?: AuctionKv;
+  /**
+   * The same records through a view that fsyncs each batch, used for a height whose slot was resolved
+   * with executor verdicts (`ResolvedSlot.simulations`); absent: `kv` for every height.
+   */
+  durableKv?: AuctionKv;
   registry?: Registry;
   logger?: Logger;
   /** Resolved slots kept for ordo_getAuction beyond commitHorizon (default 64). */
@@ -221,6 +226,7 @@ export async function openAuctionBook(opts: AuctionBookOptions): Promise<Auction
 export class AuctionState implements AuctionBook {
   readonly #setup: AuctionSetup;
   readonly #kv: AuctionKv | undefined;
+  readonly #durableKv: AuctionKv | undefined;
   readonly #log: Logger | undefined;
   readonly #metrics: ReturnType<typeof createMetrics>;
   readonly #keepSlots: number;
@@ -244,6 +250,7 @@ export class AuctionState implements AuctionBook {
   constructor(opts: AuctionBookOptions, persisted?: Uint8Array, views: readonly Uint8Array[] = []) {
     this.#setup = opts.setup;
     this.#kv = opts.kv;
+    this.#durableKv = opts.durableKv ?? opts.kv;
     this.#log = opts.logger?.child({ module: 'auction' });
     this.#metrics = createMetrics(opts.registry);
     this.#keepSlots = opts.keepSlots ?? 64;
@@ -560,9 +567,10 @@ export class AuctionState implements AuctionBook {
     // Readers (the source resolving slot h + 1, the RPC) may go on from the in-memory state now.
     this.#wake('applied', h);
     if (this.#kv !== undefined && (!quiet || h - this.#written >= WRITE_EVERY)) {
-      // One batch: state, the slot's view and outcome records, pruned views. The kv need not fsync it
-      // (the node's does not): any later durable write of the same database makes it durable too, and
-      // the executor's first write of h comes after it (docs/auction.md "State and persistence").
+      // One batch: state, the slot's view and outcome records, pruned views. Durable (fsynced) only when
+      // the slot was resolved with executor verdicts: re-applying it after a power loss would need the
+      // executor at h - 1, and execution of h starts once this returns. Any other height a restart
+      // re-applies from the stored block alone (docs/auction.md "State and persistence", ADR 0170).
       const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
         { key: STATE_KEY, value: this.serialize() },
       ];
@@ -572,7 +580,8 @@ export class AuctionState implements AuctionBook {
       if (rollups.length > 0) writes.push({ key: outcomeKey(h), value: encodeOutcomeRecords(rollups) });
       for (const s of this.#pruned) writes.push({ key: viewKey(s), value: undefined });
       this.#pruned = [];
-      await this.#kv.batch(writes);
+      const kv = (resolved.simulations ?? 0) > 0 ? (this.#durableKv ?? this.#kv) : this.#kv;
+      await kv.batch(writes);
       this.#written = h;
     }
     this.#persisted = h;

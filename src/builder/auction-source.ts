@@ -156,6 +156,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
       available: (bidder: Uint8Array) => inputs.available(bidder),
     };
     let round = 0;
+    let simulations = 0;
     for (;;) {
       const candidates = inputs.candidates.map((b) => {
         const v = verdicts.get(latin1Key(b.commitment));
@@ -175,6 +176,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
           invalid: invalid as InvalidBid<RevealedBid>[],
           resolution,
           auctionHash,
+          simulations,
         };
         metrics.resolve.observe((performance.now() - t0) / 1000);
         return { outcome, winners, resolved };
@@ -184,6 +186,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
         const k = latin1Key(bid.commitment);
         needsSim.delete(k);
         const ok = await applies(height - 1, bid.bundle, timeMs);
+        simulations++;
         verdicts.set(k, ok);
         metrics.simulations.inc({ verdict: ok ? 'applies' : 'fails' });
       }

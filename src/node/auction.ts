@@ -10,10 +10,10 @@
  * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
  *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
  *   store holds beyond the persisted book;
- * - the execution gate: the executor runs block h only once the book has applied h and handed its
- *   record to the store (not fsynced: the store's next durable write — the executor's own for h, or the
- *   next block — makes it durable, as they share one log), so the state the source simulates slot h + 1
- *   on (after h) is still there when it needs it, also after a crash;
+ * - the execution gate: the executor runs block h only once the book has applied h and written its
+ *   record (fsynced only when slot h was resolved with executor verdicts; any other height a restart
+ *   re-applies from the stored block alone), so the state the source simulates slot h + 1 on (after h)
+ *   is still there when it needs it, also after a crash;
  * - once h is applied, the resolution of slot h + 1 is started at once (validators then have it when the
  *   proposal arrives);
  * - the source's `simulate`: wait (bounded) until the executor has executed the state height in the
@@ -95,8 +95,9 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   const legacyOutcomes = store.sub('auction-outcome');
   const book = await openAuctionBook({
     setup,
-    // No fsync of its own per height: see the execution gate above (docs/auction.md, ADR 0170).
+    // Fsynced only for slots resolved with executor verdicts (docs/auction.md, ADR 0170).
     kv: store.sub('auction', { sync: false }),
+    durableKv: store.sub('auction'),
     registry: deps.registry,
     logger: deps.logger,
   });

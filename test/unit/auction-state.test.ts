@@ -332,6 +332,30 @@ describe('auction state', () => {
     conserved(book);
   });
 
+  it('a slot resolved with executor verdicts is written through the durable view, others are not', async () => {
+    const kv = memoryKv();
+    const durable = memoryKv();
+    const spy = { kv: 0, durable: 0 };
+    const count = (k: typeof kv, name: 'kv' | 'durable'): AuctionKv => ({
+      ...k,
+      batch: async (w) => {
+        spy[name]++;
+        await kv.batch(w); // one store underneath, two views of it
+      },
+    });
+    const book = await openAuctionBook({
+      setup: setup(),
+      kv: count(kv, 'kv'),
+      durableKv: count(durable, 'durable'),
+    });
+    const a = bid(1, 3, 1_000, [1]);
+    await run(book, [[a.commit], [a.reveal]]);
+    expect(spy).toEqual({ kv: 2, durable: 0 });
+    await book.apply(block(3, []), { ...resolve(book, 3), simulations: 2 });
+    expect(spy).toEqual({ kv: 2, durable: 1 });
+    expect((await openAuctionBook({ setup: setup(), kv })).appliedHeight()).toBe(3);
+  });
+
   it('a long quiet stretch is still written every 256 heights (bounds the replay)', async () => {
     const kv = memoryKv();
     const book = await openAuctionBook({ setup: setup(), kv });
