@@ -8,10 +8,11 @@
  *   withdraw signs sha256("ordo/auction-withdraw/v1" || lp(chainId) || account || u64 amount || u64 nonce)
  *            with the account's own key.
  */
-import { Ed25519Signer, PUBLIC_KEY_LEN, SIGNATURE_LEN, sha256, verifySignature } from '../crypto/index.ts';
+import { Ed25519Signer, PUBLIC_KEY_LEN, SIGNATURE_LEN, sha256 } from '../crypto/index.ts';
 import type { AuctionDeposit, AuctionWithdraw } from '../types.ts';
 import { lp, u64be } from './commit-reveal.ts';
 import { AuctionError } from './errors.ts';
+import { verifyAuctionSignature } from './verified.ts';
 
 const enc = new TextEncoder();
 const DEPOSIT_TAG = enc.encode('ordo/auction-deposit/v1');
@@ -54,7 +55,7 @@ export function signWithdraw(chainId: string, seed: Uint8Array, w: Omit<Move, 'a
 /** Throws AUCTION_MALFORMED or AUCTION_BAD_SIGNATURE. */
 export function verifyDeposit(chainId: string, d: AuctionDeposit, authority: Uint8Array): void {
   check('deposit', d);
-  if (!verifySignature(authority, depositSignBytes(chainId, d), d.signature)) {
+  if (!verifyAuctionSignature(authority, depositSignBytes(chainId, d), d.signature)) {
     throw new AuctionError('AUCTION_BAD_SIGNATURE', 'deposit is not signed by the deposit authority', {
       nonce: d.nonce,
     });
@@ -64,7 +65,7 @@ export function verifyDeposit(chainId: string, d: AuctionDeposit, authority: Uin
 /** Throws AUCTION_MALFORMED or AUCTION_BAD_SIGNATURE. */
 export function verifyWithdraw(chainId: string, w: AuctionWithdraw): void {
   check('withdraw', w);
-  if (!verifySignature(w.account, withdrawSignBytes(chainId, w), w.signature)) {
+  if (!verifyAuctionSignature(w.account, withdrawSignBytes(chainId, w), w.signature)) {
     throw new AuctionError('AUCTION_BAD_SIGNATURE', 'withdrawal is not signed by its account', {
       nonce: w.nonce,
     });

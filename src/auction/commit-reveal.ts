@@ -12,17 +12,11 @@
  */
 
 import { bundleHash } from '../codec/index.ts';
-import {
-  bytesEqual,
-  Ed25519Signer,
-  PUBLIC_KEY_LEN,
-  SIGNATURE_LEN,
-  sha256,
-  verifySignature,
-} from '../crypto/index.ts';
+import { bytesEqual, Ed25519Signer, PUBLIC_KEY_LEN, SIGNATURE_LEN, sha256 } from '../crypto/index.ts';
 import type { BidReveal } from '../types.ts';
 import { AuctionError } from './errors.ts';
 import { type AuctionParams, MAX_AMOUNT } from './params.ts';
+import { verifyAuctionSignature } from './verified.ts';
 
 const enc = new TextEncoder();
 const BID_TAG = enc.encode('ordo/bid/v1');
@@ -168,7 +162,7 @@ export function verifyCommit(chainId: string, c: SignedCommit, height: number, p
       { slot: c.slot, height, ...w },
     );
   }
-  if (!verifySignature(c.bidder, commitSignBytes(chainId, c), c.signature)) {
+  if (!verifyAuctionSignature(c.bidder, commitSignBytes(chainId, c), c.signature)) {
     throw new AuctionError('AUCTION_BAD_SIGNATURE', 'bid commit signature does not verify', { slot: c.slot });
   }
 }
@@ -203,7 +197,7 @@ export function verifyReveal(
       { slot: r.slot, height, ...w },
     );
   }
-  if (!verifySignature(r.bidder, revealSignBytes(chainId, commitment), r.signature)) {
+  if (!verifyAuctionSignature(r.bidder, revealSignBytes(chainId, commitment), r.signature)) {
     throw new AuctionError('AUCTION_BAD_SIGNATURE', 'bid reveal signature does not verify', { slot: r.slot });
   }
   return commitment;

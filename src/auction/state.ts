@@ -21,7 +21,7 @@ import {
   decodeAuctionTx,
   txHash,
 } from '../codec/index.ts';
-import { fromHex, latin1Key, toHex, verifySignature } from '../crypto/index.ts';
+import { fromHex, latin1Key, toHex } from '../crypto/index.ts';
 import type { AuctionTx, BidCommit, BidReveal, Block } from '../types.ts';
 import { verifyDeposit, verifyWithdraw } from './accounts.ts';
 import type { AuctionBook, ResolvedSlot, RevealedBid, SlotInputs } from './book.ts';
@@ -39,6 +39,7 @@ import { Ledger, type LedgerSnapshot } from './ledger.ts';
 import { encodeOutcomeRecords, outcomeOf } from './outcome.ts';
 import { splitProceeds } from './resolve.ts';
 import type { AuctionSetup } from './setup.ts';
+import { verifyAuctionSignature } from './verified.ts';
 import type { AccountInfo, AuctionInfo, AuctionSlotView, SlotBidView, SlotWinnerView } from './view.ts';
 
 /** Where the book persists itself (a store sub-view; structurally the store's KvStore). */
@@ -180,7 +181,7 @@ export function verifyAuctionTxSignatures(
       const c = tx.commit;
       if (c.commitment.byteLength !== COMMITMENT_LEN)
         throw new AuctionError('AUCTION_MALFORMED', 'bid commitment must be 32 bytes');
-      if (!verifySignature(c.bidder, commitSignBytes(chainId, c), c.signature))
+      if (!verifyAuctionSignature(c.bidder, commitSignBytes(chainId, c), c.signature))
         throw new AuctionError('AUCTION_BAD_SIGNATURE', 'bid commit signature does not verify', {
           slot: c.slot,
         });
@@ -188,7 +189,9 @@ export function verifyAuctionTxSignatures(
     }
     case 'reveal': {
       const commitment = revealCommitmentOf(chainId, tx.reveal);
-      if (!verifySignature(tx.reveal.bidder, revealSignBytes(chainId, commitment), tx.reveal.signature))
+      if (
+        !verifyAuctionSignature(tx.reveal.bidder, revealSignBytes(chainId, commitment), tx.reveal.signature)
+      )
         throw new AuctionError('AUCTION_BAD_SIGNATURE', 'bid reveal signature does not verify', {
           slot: tx.reveal.slot,
         });
