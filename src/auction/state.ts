@@ -482,6 +482,25 @@ export class AuctionState implements AuctionBook {
     return p;
   }
 
+  /**
+   * Writes the state record if quiet heights left it behind the applied height (a graceful stop: the
+   * next start then needs no re-application). Durable; runs after any apply in flight.
+   */
+  flush(): Promise<void> {
+    const p = this.#chain.then(async () => {
+      if (this.#kv === undefined || this.#written >= this.#applied) return;
+      const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
+        { key: STATE_KEY, value: this.serialize() },
+        ...this.#pruned.map((s) => ({ key: viewKey(s), value: undefined })),
+      ];
+      this.#pruned = [];
+      await (this.#durableKv ?? this.#kv).batch(writes);
+      this.#written = this.#applied;
+    });
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
   // ------------------------------------------------------------------ extras (tests, node, RPC)
 
   /** The ledger's totals (Σ balances + paidOut = supplied). */

@@ -356,6 +356,17 @@ describe('auction state', () => {
     expect((await openAuctionBook({ setup: setup(), kv })).appliedHeight()).toBe(3);
   });
 
+  it('flush (a graceful stop) writes the record quiet heights left behind', async () => {
+    const kv = memoryKv();
+    const book = await openAuctionBook({ setup: setup(), kv });
+    await run(book, [[deposit(3, 77, 0)], [], []]);
+    expect((await openAuctionBook({ setup: setup(), kv })).appliedHeight()).toBe(1);
+    await book.flush();
+    const again = await openAuctionBook({ setup: setup(), kv });
+    expect(again.appliedHeight()).toBe(3);
+    expect(again.serialize()).toEqual(book.serialize());
+  });
+
   it('a long quiet stretch is still written every 256 heights (bounds the replay)', async () => {
     const kv = memoryKv();
     const book = await openAuctionBook({ setup: setup(), kv });
