@@ -3,6 +3,7 @@
  * [--duration S] [--warmup S] [--searchers N] [--pairs P]` writes
  * `{resolveMsAt1000Bids, resolveMsAt10000Bids, bidsPerSecAdmitted, nonAuctionP99RatioAuctionOnVsOff,
  * testnetTxPerSecAuctionOnVsOffRatio, nonAuctionExtraDelayBlocksP50, nonAuctionExtraDelayBlocksP99,
+ * cpuPerTxRatioAuctionOnVsOff,
  * notMeasured, details}`:
  * - resolveMsAt*: median wall ms of `resolveSlot` over random valid bids for one slot (1-3 of 16 rollups);
  * - the rest from 4-validator testnets in this one script (`ordo testnet up --load RATE
@@ -11,6 +12,9 @@
  *   `--no-auction` (genesis without the auction: no auction code runs). bidsPerSecAdmitted = commits the
  *   nodes admitted per second of the "on" run; the ratios compare the background (non-auction) load's
  *   p99 submit → commit latency and committed tx/s, on over off (median over the pairs).
+ * - cpuPerTxRatioAuctionOnVsOff: CPU of every process of the run (nodes, orchestrator, load generator,
+ *   searchers) per committed transaction in the measured window, on over off (bench/lib/proc-cpu.ts);
+ *   less sensitive to a shared machine's load than latencies. Each run's µs/tx is in `details`.
  * - nonAuctionExtraDelayBlocks*: the issue's rule 7 ("the auction never delays non-auction transactions
  *   more than one block"), as (latency on − latency off) / the "off" run's mean block interval, at p50
  *   and p99: how many blocks later a non-auction transaction commits when the auction runs. ≤ 1 meets it.
@@ -27,6 +31,7 @@ import { type Bid, resolveSlot } from '../src/auction/index.ts';
 import type { SearcherReport } from '../src/loadgen/index.ts';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
+import { TreeCpuSampler } from './lib/proc-cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -82,6 +87,8 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Run {
   report: TestnetReport;
+  /** CPU µs (every process of the run: nodes, orchestrator, load, searchers) per committed tx in the window. */
+  cpuMicrosPerTx: number | null;
   searchers: SearcherReport | undefined;
   loadavgBefore: number[];
   loadavgAfter: number[];
@@ -126,12 +133,19 @@ async function testnetRun(searchers: number): Promise<Run> {
   );
   const loadavgBefore = loadavg();
   const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  sampler?.stop();
   try {
     if (!existsSync(report)) throw new Error(`testnet up exited ${code} without a report`);
     const sfile = join(dir, 'report.searchers.json');
+    const r = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
+    const w = r.load?.window;
+    const inWindow = r.load?.committedInWindow ?? 0;
+    const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
     return {
-      report: JSON.parse(readFileSync(report, 'utf8')) as TestnetReport,
+      report: r,
+      cpuMicrosPerTx: cpuSec === undefined || inWindow === 0 ? null : Math.round((cpuSec * 1e6) / inWindow),
       searchers: existsSync(sfile) ? (JSON.parse(readFileSync(sfile, 'utf8')) as SearcherReport) : undefined,
       loadavgBefore,
       loadavgAfter: loadavg(),
@@ -147,6 +161,7 @@ let bidsPerSecAdmitted: number | null = null;
 let p99Ratio: number | null = null;
 let tpsRatio: number | null = null;
 let extraBlocksP50: number | null = null;
+let cpuRatio: number | null = null;
 let extraBlocksP99: number | null = null;
 const FIGURES = [
   'bidsPerSecAdmitted',
@@ -186,6 +201,13 @@ if (values['no-testnet'] === true) {
     };
     p99Ratio = med(pairs.map((p) => ratio(p.on.report.latencyMs.p99, p.off.report.latencyMs.p99)));
     tpsRatio = med(pairs.map((p) => ratio(p.on.report.txPerSec, p.off.report.txPerSec)));
+    cpuRatio = med(
+      pairs.map((p) =>
+        p.on.cpuMicrosPerTx === null || p.off.cpuMicrosPerTx === null
+          ? null
+          : ratio(p.on.cpuMicrosPerTx, p.off.cpuMicrosPerTx),
+      ),
+    );
     // Rule 7: extra latency of the non-auction load, in "off" block intervals.
     const blockMs = (r: Run) =>
       r.report.blocks.count > 0 ? (r.report.durationSec * 1000) / r.report.blocks.count : null;
@@ -201,6 +223,7 @@ if (values['no-testnet'] === true) {
       committedTxs: r.report.committedTxs,
       blocks: r.report.blocks,
       meanBlockIntervalMs: blockMs(r) === null ? null : Math.round(blockMs(r)! * 10) / 10,
+      cpuMicrosPerTx: r.cpuMicrosPerTx,
       loadavgBefore: r.loadavgBefore,
       loadavgAfter: r.loadavgAfter,
     });
@@ -226,6 +249,7 @@ const out = {
   testnetTxPerSecAuctionOnVsOffRatio: tpsRatio,
   nonAuctionExtraDelayBlocksP50: extraBlocksP50,
   nonAuctionExtraDelayBlocksP99: extraBlocksP99,
+  cpuPerTxRatioAuctionOnVsOff: cpuRatio,
   notMeasured,
   runs,
   details,
