@@ -17,6 +17,7 @@ import {
   DEFAULT_EVM_FEE_RECIPIENT,
   evmCustomCrypto,
   type NamespaceResult,
+  txCommon,
 } from '../exec/index.ts';
 import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
@@ -110,9 +111,12 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       hardfork: Hardfork.Prague,
       customCrypto: evmCustomCrypto,
     });
+    // Decoding raw transactions (admission, the block index) skips ethereumjs' per-transaction
+    // parameter rebuild (ADR 0180); calls keep the plain Common (their own fast path, ADR 0155).
+    const decodeCommon = txCommon(common);
     const chain = new EvmChain({
       namespace: r.namespace,
-      common,
+      common: decodeCommon,
       baseFee,
       genesisTimeMs: d.genesisTimeMs,
       kv: d.store.sub(`eth/${r.namespace}`, { sync: false }),
@@ -128,7 +132,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
     const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
     const maxTxBytes = Math.min(r.maxTxBytes, d.ingress.maxTxBytes);
     const admission = new EvmAdmission({
-      common,
+      common: decodeCommon,
       chainId,
       baseFee,
       maxTxBytes,

@@ -33,6 +33,7 @@ import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
 import { evmCustomCrypto } from './ecrecover.ts';
+import { txCommon } from './tx-common.ts';
 
 const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
@@ -278,6 +279,8 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly kind = 'evm' as const;
   readonly speculate = true;
   readonly common: Common;
+  /** `common` for decoding transactions, without the per-transaction parameter rebuild (ADR 0180). */
+  readonly #txCommon: Common;
   readonly #rollup: RollupConfig;
   readonly #sm: ViewStateManager;
   readonly #vm: VM;
@@ -295,6 +298,7 @@ export class EvmVm implements Vm<TypedTransaction> {
   ) {
     this.#rollup = rollup;
     this.common = common;
+    this.#txCommon = txCommon(common);
     this.#vm = vm;
     this.#sm = sm;
     this.#coinbase = new Address(
@@ -337,7 +341,7 @@ export class EvmVm implements Vm<TypedTransaction> {
     const t = payload[0]!;
     if (t === 3 || t === 4) return `unsupported transaction type ${t}`;
     try {
-      const tx = createTxFromRLP(payload, { common: this.common }) as TypedTransaction;
+      const tx = createTxFromRLP(payload, { common: this.#txCommon }) as TypedTransaction;
       if (tx.type === 0 && !tx.supports(Capability.EIP155ReplayProtection)) {
         return 'unprotected (pre-EIP-155) transaction';
       }
