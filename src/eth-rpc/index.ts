@@ -42,6 +42,8 @@ export interface EthRpcDeps {
     subscribe(listener: (height: number, results: Map<number, NamespaceResult>) => void): () => void;
     /** Bundle simulation on the latest executed state (eth_callBundle); optional for test doubles. */
     simulate?: BundleSimulate;
+    /** Told each admitted payload's recovered sender key, so execution does not recover it again. */
+    noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
   };
   store: {
     baseHeight(): number;
@@ -138,6 +140,12 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       maxTxBytes,
       account: (a) => state.account(a),
       hintSender: (h, from) => chain.hintSender(h, from),
+      ...(d.executor.noteSender !== undefined
+        ? {
+            noteSender: (payload: Uint8Array, pub: Uint8Array) =>
+              d.executor.noteSender!(r.namespace, payload, pub),
+          }
+        : {}),
       ...(d.preclassified !== undefined ? { preclassified: d.preclassified } : {}),
     });
     const rpc = new RollupRpc({

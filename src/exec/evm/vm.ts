@@ -53,6 +53,8 @@ export const evmAccountKey = (addr: Uint8Array): Bytes => 'A' + lat(addr);
 export const evmStorageKey = (addr: Uint8Array, slot: Uint8Array): Bytes =>
   'S' + lat(addr) + lat(slot.byteLength === 32 ? slot : setLengthLeft(slot, 32));
 const codeKey = (hash: string): Bytes => 'C' + hash;
+/** Most recovered senders an EvmVm remembers by payload (oldest dropped first; ADR 0180). */
+const SENDER_MEMO_ENTRIES = 16_384;
 /** Most distinct codes a caching ViewStateManager keeps (oldest dropped first). */
 const CODE_CACHE_ENTRIES = 1024;
 
@@ -287,6 +289,12 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly #coinbase: Address;
   readonly #baseFee: bigint;
   #depth = 0;
+  /**
+   * Sender public keys this VM recovered (or was told by this node's own admission), by the exact
+   * payload bytes: recovery is a pure function of them, so a second `prepare` of the same bytes (mempool
+   * classification, then execution; a worker's chunk the coordinator already knows) skips it.
+   */
+  readonly #senders = new Map<string, string>();
   #block: { height: number; timeMs: number; block: ReturnType<typeof createBlock> } | undefined;
 
   private constructor(
@@ -358,14 +366,52 @@ export class EvmVm implements Vm<TypedTransaction> {
   }
 
   prepare(payload: Uint8Array): Prepared<TypedTransaction> {
+    const key = lat(payload);
+    const known = this.#senders.get(key);
+    if (known !== undefined) {
+      const tx = this.#decode(payload);
+      if (typeof tx !== 'string') {
+        (tx.cache as { senderPubKey?: Uint8Array }).senderPubKey = bin(known);
+        return { ok: true, tx, proof: known };
+      }
+    }
     const tx = this.#decode(payload);
     if (typeof tx === 'string') return { ok: false, error: tx };
     try {
       if (!tx.isSigned()) return { ok: false, error: 'transaction is not signed' };
-      const pub = tx.getSenderPublicKey();
-      return { ok: true, tx, proof: lat(pub) };
+      const proof = lat(tx.getSenderPublicKey());
+      this.#remember(key, proof);
+      return { ok: true, tx, proof };
     } catch (err) {
       return { ok: false, error: `invalid signature: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  /**
+   * The sender proof of `payload` if this VM has it (see `#senders`), removed: the executor hands it to
+   * the worker that executes the payload, which then skips the recovery.
+   */
+  takeProof(payload: Uint8Array): string | undefined {
+    const key = lat(payload);
+    const p = this.#senders.get(key);
+    if (p !== undefined) this.#senders.delete(key);
+    return p;
+  }
+
+  /**
+   * This node's Ethereum RPC admission recovered `senderPubKey` from `payload` (same decode, chain id,
+   * signature rules and recovery as `prepare`; it only calls this for payloads it admitted).
+   */
+  noteSender(payload: Uint8Array, senderPubKey: Uint8Array): void {
+    this.#remember(lat(payload), lat(senderPubKey));
+  }
+
+  #remember(key: string, proof: string): void {
+    this.#senders.delete(key);
+    this.#senders.set(key, proof);
+    if (this.#senders.size > SENDER_MEMO_ENTRIES) {
+      const oldest = this.#senders.keys().next().value;
+      if (oldest !== undefined) this.#senders.delete(oldest);
     }
   }
 
