@@ -18,7 +18,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RollupConfig } from '../config/index.ts';
 import { type AnyVm, applyEffects, createVm, overlayGet, runTx, type VmOptions } from './engine.ts';
-import type { BlockContext, Bytes } from './types.ts';
+import type { BlockContext, Bytes, Prepared } from './types.ts';
 import type { Val } from './view.ts';
 
 interface Init {
