@@ -44,6 +44,8 @@ export interface EthRpcDeps {
     simulate?: BundleSimulate;
     /** Told each admitted payload's recovered sender key, so execution does not recover it again. */
     noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
+    /** The sender of an EVM payload if this node already recovered it (the block index skips a recovery). */
+    knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
   };
   store: {
     baseHeight(): number;
@@ -128,6 +130,9 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
         getResult: (ns, h) => d.executor.getResult(ns, h),
         executedHeight: (ns) => d.executor.head(ns).height,
         baseHeight: () => d.store.baseHeight(),
+        ...(d.executor.knownSender !== undefined
+          ? { knownSender: (raw: Uint8Array) => d.executor.knownSender!(r.namespace, raw) }
+          : {}),
       },
       ...(log !== undefined ? { logger: log } : {}),
     });

@@ -81,6 +81,8 @@ export interface Executor {
    * payload, and execution (workers included) skips a second recovery (ADR 0180).
    */
   noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
+  /** The sender (20-byte address) of an EVM payload if this node already recovered it, else undefined. */
+  knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
   /**
    * Execute a committed block (heights in order). `opts` as a number is the block time (older form).
    * Resolves after every executed rollup's results are persisted and subscribers were told.
@@ -401,6 +403,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     },
     noteSender(namespace, payload, senderPubKey) {
       lanes.get(namespace)?.vm.noteSender?.(payload, senderPubKey);
+    },
+    knownSender(namespace, payload) {
+      return lanes.get(namespace)?.vm.knownSender?.(payload);
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});

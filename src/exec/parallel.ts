@@ -220,10 +220,10 @@ export class WorkerPool {
  * none (the job message then carries no proofs field).
  */
 export function knownProofs(vm: AnyVm, payloads: Uint8Array[]): (string | null)[] | undefined {
-  if (vm.takeProof === undefined) return undefined;
+  if (vm.knownProof === undefined) return undefined;
   let any = false;
   const out = payloads.map((p) => {
-    const proof = vm.takeProof!(p);
+    const proof = vm.knownProof!(p);
     if (proof === undefined) return null;
     any = true;
     return proof;

@@ -388,14 +388,18 @@ export class EvmVm implements Vm<TypedTransaction> {
   }
 
   /**
-   * The sender proof of `payload` if this VM has it (see `#senders`), removed: the executor hands it to
-   * the worker that executes the payload, which then skips the recovery.
+   * The sender proof of `payload` if this VM has it (see `#senders`): the executor hands it to the
+   * worker that executes the payload, which then skips the recovery. Kept (the block index may ask for
+   * the sender later); the memo's bound drops it.
    */
-  takeProof(payload: Uint8Array): string | undefined {
-    const key = lat(payload);
-    const p = this.#senders.get(key);
-    if (p !== undefined) this.#senders.delete(key);
-    return p;
+  knownProof(payload: Uint8Array): string | undefined {
+    return this.#senders.get(lat(payload));
+  }
+
+  /** The sender address of `payload` if its key is remembered (one keccak, no recovery). */
+  knownSender(payload: Uint8Array): Uint8Array | undefined {
+    const p = this.#senders.get(lat(payload));
+    return p === undefined ? undefined : publicToAddress(bin(p));
   }
 
   /**

@@ -26,11 +26,11 @@ describe('EVM sender memo', () => {
     expect(b.proof).toBe(a.proof);
     expect(b.tx.getSenderAddress().toString()).toBe(evmAddrHex(3));
     expect(Buffer.from(b.tx.hash())).toEqual(Buffer.from(a.tx.hash()));
-    expect(vm.takeProof(raw)).toBe(a.proof);
-    expect(vm.takeProof(raw)).toBeUndefined();
+    expect(vm.knownProof(raw)).toBe(a.proof);
+    expect(Buffer.from(vm.knownSender(raw)!)).toEqual(Buffer.from(a.tx.getSenderAddress().bytes));
     // A malformed payload is never remembered.
     expect(vm.prepare(raw.subarray(0, 20)).ok).toBe(false);
-    expect(vm.takeProof(raw.subarray(0, 20))).toBeUndefined();
+    expect(vm.knownProof(raw.subarray(0, 20))).toBeUndefined();
   });
 
   it('keeps what admission reported, bounded, oldest dropped first', async () => {
@@ -44,8 +44,8 @@ describe('EVM sender memo', () => {
     if (!got.ok) throw new Error('prepare failed');
     expect(got.tx.getSenderAddress().toString()).toBe(evmAddrHex(5));
     for (let i = 0; i < 16_384; i++) vm.noteSender(Uint8Array.of(i >> 8, i & 255, 1), new Uint8Array(64));
-    expect(vm.takeProof(raw)).toBeUndefined();
-    expect(vm.takeProof(Uint8Array.of(0, 0, 1))).toBeDefined();
+    expect(vm.knownProof(raw)).toBeUndefined();
+    expect(vm.knownProof(Uint8Array.of(0, 0, 1))).toBeDefined();
   });
 });
 
@@ -75,8 +75,12 @@ describe('parallel executor with the coordinator’s proofs', () => {
       // a third neither: the workers recover those themselves.
       for (let i = 0; i < txs.length; i++) {
         const p = txs[i]!;
-        if (i % 3 === 0) par.classify(EVM_NS, p);
-        else if (i % 3 === 1) {
+        if (i % 3 === 0) {
+          const c = par.classify(EVM_NS, p);
+          const known = par.knownSender!(EVM_NS, p);
+          if ('error' in c) expect(known).toBeUndefined();
+          else expect(`0x${Buffer.from(known!).toString('hex')}`).toBe(c.sender);
+        } else if (i % 3 === 1) {
           const fresh = probe.prepare(p);
           if (fresh.ok) par.noteSender!(EVM_NS, p, Buffer.from(fresh.proof, 'latin1'));
         }
