@@ -79,7 +79,7 @@ for (let r = 0; r < ROUNDS; r++)
 const pino = (await import('pino')).pino({ level: 'silent' });
 // Both trees' modules are typed as this tree's (the other may lack noteSender / txCommon).
 type ExecMod = typeof import('../src/exec/index.ts');
-type AdmMod = typeof import('../src/eth-rpc/admission.ts');
+type AdmMod = { decodeRaw: typeof import('../src/eth-rpc/index.ts').decodeRaw };
 const sys: Record<V, { ex: import('../src/exec/index.ts').Executor; adm: AdmMod; common: Common }> = {};
 const versions = Object.keys(roots);
 for (const v of versions) {

@@ -30,6 +30,7 @@ import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
 
+export { decodeRaw } from './admission.ts';
 export { ethBlockHash } from './chain.ts';
 export { revertReason } from './state.ts';
 
