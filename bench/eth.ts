@@ -21,11 +21,13 @@
  * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
  * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
  * cpuMicrosPerTx is the user + system CPU of every process under test (the node, or the testnet's
- * orchestrator and every node) over the transfer window divided by the receipts. The machine is shared:
+ * orchestrator and every node) over the transfer window divided by the receipts; cpuMicrosPerTxAboveIdle
+ * first subtracts what those processes burn with no load (idleCpuCores, measured for --idle s before the
+ * windows), i.e. what a transfer adds. The machine is shared:
  * read loadAvg next to every figure.
  *
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
- *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--cpu-prof DIR]
+ *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -55,6 +57,7 @@ const { values: args } = parseArgs({
     validators: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'call-batch': { type: 'string', default: '50' },
+    idle: { type: 'string', default: '5' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -68,6 +71,8 @@ const CONCURRENCY = Math.max(1, Math.min(256, Number(args.concurrency)));
 const VALIDATORS = Math.max(1, Math.min(7, Number(args.validators)));
 const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
 const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
+/** Seconds of no load measured before the transfer windows: the processes' idle CPU (consensus, timers). */
+const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHAIN_ID = 900_001;
@@ -474,6 +479,19 @@ async function main(): Promise<void> {
     await connect();
     await sleep(200);
 
+    // ---- idle: the CPU the processes burn with no transactions (empty blocks, votes, timers), so each
+    // window's CPU per transfer can also be given above that floor (at 100 tx/s on 4 validators the
+    // floor is most of the total)
+    let idleCores = 0;
+    if (IDLE > 0) {
+      await sleep(1_000);
+      const i0 = treeCpuSeconds(target.rootPid);
+      const t = performance.now();
+      await sleep(IDLE * 1000);
+      idleCores = (treeCpuSeconds(target.rootPid) - i0) / ((performance.now() - t) / 1000);
+      log(`idle: ${idleCores.toFixed(2)} cores`);
+    }
+
     // ---- transfers: REPEAT windows; each pre-signs, then sends open-loop at RATE over every node
     const runs: Record<string, unknown>[] = [];
     let collapsedAt: number | undefined;
@@ -545,6 +563,9 @@ async function main(): Promise<void> {
         cpuSeconds: Number(cpuSeconds.toFixed(2)),
         cpuCores: Number((cpuSeconds / window).toFixed(2)),
         cpuMicrosPerTx: Math.round((cpuSeconds * 1e6) / Math.max(1, receipts)),
+        cpuMicrosPerTxAboveIdle: Math.round(
+          (Math.max(0, cpuSeconds - idleCores * window) * 1e6) / Math.max(1, receipts),
+        ),
         loadAvg: Number(load1[0]!.toFixed(2)),
         loadavgBefore: load0.map((x) => Number(x.toFixed(2))),
         loadavgAfter: load1.map((x) => Number(x.toFixed(2))),
@@ -630,6 +651,7 @@ async function main(): Promise<void> {
         sendToReceiptP99Ms: num('sendToReceiptP99Ms'),
         erc20TransfersPerSec: num('erc20TransfersPerSec'),
         cpuMicrosPerTx: num('cpuMicrosPerTx'),
+        cpuMicrosPerTxAboveIdle: num('cpuMicrosPerTxAboveIdle'),
         cpuCores: num('cpuCores'),
         loadAvg: num('loadAvg'),
       };
@@ -666,6 +688,8 @@ async function main(): Promise<void> {
       ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
+      cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,
+      idleCpuCores: Number(idleCores.toFixed(3)),
       loadAvg: head.loadAvg,
       perRate,
       loadAvgAtEnd: loadEnd.map((x) => Number(x.toFixed(2))),
@@ -676,7 +700,8 @@ async function main(): Promise<void> {
           : `${VALIDATORS}-validator testnet (ordo testnet up), transfers spread over every node`) +
         '; receipts timed when their block is announced on the first node (newHeads); medians over runs; ' +
         'headline = the highest offered rate that holds (p50 <= 300 ms, p99 <= 1 s, >= 95 % received), else the lowest tried; ' +
-        'cpuMicrosPerTx = CPU of every node process over the window / receipts; eth_call on the first node ' +
+        'cpuMicrosPerTx = CPU of every node process over the window / receipts (AboveIdle: minus idleCpuCores x window, ' +
+        `measured over ${IDLE} s with no load before the windows); eth_call on the first node ` +
         `(single: ${CONCURRENCY} requests in flight; batched: JSON-RPC batches of ${CALL_BATCH}, 4 in flight)`,
     };
     const text = `${JSON.stringify(result, null, 2)}\n`;

@@ -112,6 +112,8 @@ export interface EvmAdmissionDeps {
   account(address: Uint8Array): { nonce: bigint; balance: bigint };
   /** Told the sender of every admitted transaction (the block index then skips a recovery). */
   hintSender?: (txHash: Uint8Array, from: Uint8Array) => void;
+  /** Told the recovered sender key of every admitted payload (the executor then skips a recovery). */
+  noteSender?: (payload: Uint8Array, senderPubKey: Uint8Array) => void;
   /** Told the sender and nonce of a payload about to enter the mempool (its classification). */
   preclassified?: (payload: Uint8Array, sender: string, nonce: bigint) => void;
 }
@@ -186,6 +188,8 @@ export class EvmAdmission {
     this.#checked = undefined;
     this.#inFlight.add(c.dec.fromHex, c.dec.tx.nonce, c.dec.maxCost);
     this.#d.hintSender?.(c.dec.hash, c.dec.from);
+    // decodeRaw recovered it (a frozen transaction caches the key): no second recovery here.
+    if (this.#d.noteSender !== undefined) this.#d.noteSender(payload, c.dec.tx.getSenderPublicKey());
   }
 }
 

@@ -34,6 +34,8 @@ export interface ChainSource {
   executedHeight(namespace: number): number;
   /** Lowest height the store still holds (blocks below it were pruned). */
   baseHeight(): number;
+  /** The sender of a raw transaction if this node already recovered it (the executor's memo). */
+  knownSender?(raw: Uint8Array): Uint8Array | undefined;
 }
 
 /** One transaction of a rollup block. */
@@ -344,6 +346,8 @@ export class EvmChain {
       let sender: Uint8Array | undefined = this.#senderHints.get(hintKey);
       if (sender !== undefined) this.#senderHints.delete(hintKey);
       const senderOf = (): Uint8Array => {
+        // Gossiped transactions: mempool classification recovered it on this node (ADR 0180).
+        if (sender === undefined) sender = source.knownSender?.(raw);
         if (sender === undefined) {
           try {
             sender = tx.getSenderAddress().bytes;

@@ -17,6 +17,7 @@ import {
   DEFAULT_EVM_FEE_RECIPIENT,
   evmCustomCrypto,
   type NamespaceResult,
+  txCommon,
 } from '../exec/index.ts';
 import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
@@ -29,6 +30,7 @@ import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
 
+export { decodeRaw } from './admission.ts';
 export { ethBlockHash } from './chain.ts';
 export { revertReason } from './state.ts';
 
@@ -41,6 +43,10 @@ export interface EthRpcDeps {
     subscribe(listener: (height: number, results: Map<number, NamespaceResult>) => void): () => void;
     /** Bundle simulation on the latest executed state (eth_callBundle); optional for test doubles. */
     simulate?: BundleSimulate;
+    /** Told each admitted payload's recovered sender key, so execution does not recover it again. */
+    noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
+    /** The sender of an EVM payload if this node already recovered it (the block index skips a recovery). */
+    knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
   };
   store: {
     baseHeight(): number;
@@ -110,9 +116,12 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       hardfork: Hardfork.Prague,
       customCrypto: evmCustomCrypto,
     });
+    // Decoding raw transactions (admission, the block index) skips ethereumjs' per-transaction
+    // parameter rebuild (ADR 0180); calls keep the plain Common (their own fast path, ADR 0155).
+    const decodeCommon = txCommon(common);
     const chain = new EvmChain({
       namespace: r.namespace,
-      common,
+      common: decodeCommon,
       baseFee,
       genesisTimeMs: d.genesisTimeMs,
       kv: d.store.sub(`eth/${r.namespace}`, { sync: false }),
@@ -122,18 +131,27 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
         getResult: (ns, h) => d.executor.getResult(ns, h),
         executedHeight: (ns) => d.executor.head(ns).height,
         baseHeight: () => d.store.baseHeight(),
+        ...(d.executor.knownSender !== undefined
+          ? { knownSender: (raw: Uint8Array) => d.executor.knownSender!(r.namespace, raw) }
+          : {}),
       },
       ...(log !== undefined ? { logger: log } : {}),
     });
     const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
     const maxTxBytes = Math.min(r.maxTxBytes, d.ingress.maxTxBytes);
     const admission = new EvmAdmission({
-      common,
+      common: decodeCommon,
       chainId,
       baseFee,
       maxTxBytes,
       account: (a) => state.account(a),
       hintSender: (h, from) => chain.hintSender(h, from),
+      ...(d.executor.noteSender !== undefined
+        ? {
+            noteSender: (payload: Uint8Array, pub: Uint8Array) =>
+              d.executor.noteSender!(r.namespace, payload, pub),
+          }
+        : {}),
       ...(d.preclassified !== undefined ? { preclassified: d.preclassified } : {}),
     });
     const rpc = new RollupRpc({

@@ -77,6 +77,13 @@ export interface Executor {
   /** Cheap admission check: sender and nonce (transfer: no signature check; evm: recovers the sender). */
   classify(namespace: number, payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
   /**
+   * This node's Ethereum RPC admission recovered the sender of `payload`: the executor's VM keeps it by
+   * payload, and execution (workers included) skips a second recovery (ADR 0180).
+   */
+  noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
+  /** The sender (20-byte address) of an EVM payload if this node already recovered it, else undefined. */
+  knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
+  /**
    * Execute a committed block (heights in order). `opts` as a number is the block time (older form).
    * Resolves after every executed rollup's results are persisted and subscribers were told.
    */
@@ -393,6 +400,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const l = lanes.get(namespace);
       if (l === undefined) return { error: `namespace ${namespace} is not an executed rollup` };
       return l.vm.classify(payload);
+    },
+    noteSender(namespace, payload, senderPubKey) {
+      lanes.get(namespace)?.vm.noteSender?.(payload, senderPubKey);
+    },
+    knownSender(namespace, payload) {
+      return lanes.get(namespace)?.vm.knownSender?.(payload);
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});

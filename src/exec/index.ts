@@ -15,6 +15,7 @@ export {
 } from './evm/contracts.ts';
 export { ecrecover, evmCustomCrypto } from './evm/ecrecover.ts';
 export { cacheJumpAnalysis } from './evm/jump-cache.ts';
+export { txCommon } from './evm/tx-common.ts';
 export {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,

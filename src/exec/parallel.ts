@@ -39,6 +39,8 @@ export interface JobSpec {
   namespace: number;
   start: number;
   payloads: Uint8Array[];
+  /** The coordinator's proofs for some payloads (null: none), so the worker skips their signature work. */
+  proofs?: (string | null)[];
   ctx: BlockContext;
   /** Evaluated when the job is dispatched (adaptive mode). */
   mode: () => JobMode;
@@ -205,11 +207,28 @@ export class WorkerPool {
         ns: job.spec.namespace,
         mode: job.spec.mode(),
         payloads: job.spec.payloads,
+        ...(job.spec.proofs !== undefined ? { proofs: job.spec.proofs } : {}),
         ctx: job.spec.ctx,
         crash,
       });
     }
   }
+}
+
+/**
+ * The proofs the coordinator's VM already holds for `payloads` (ADR 0180), or undefined when it holds
+ * none (the job message then carries no proofs field).
+ */
+export function knownProofs(vm: AnyVm, payloads: Uint8Array[]): (string | null)[] | undefined {
+  if (vm.knownProof === undefined) return undefined;
+  let any = false;
+  const out = payloads.map((p) => {
+    const proof = vm.knownProof!(p);
+    if (proof === undefined) return null;
+    any = true;
+    return proof;
+  });
+  return any ? out : undefined;
 }
 
 /** Conflict share of a speculative chunk above which the next chunks only prepare. */
@@ -247,11 +266,14 @@ export async function executeParallel(
       mode: 'spec' as JobMode,
       promise: Promise.resolve<FlatResult | undefined>(undefined),
     };
+    const slice = payloads.slice(start, start + size);
+    const proofs = knownProofs(vm, slice);
     chunk.promise = pool
       .run({
         namespace,
         start,
-        payloads: payloads.slice(start, start + size),
+        payloads: slice,
+        ...(proofs !== undefined ? { proofs } : {}),
         ctx,
         priority: idx,
         mode: () => {
@@ -352,12 +374,15 @@ export function preparedByPool(
   const size = pool.chunkSizeFor(vm.kind, payloads.length);
   const chunks: Promise<FlatResult | undefined>[] = [];
   for (let start = 0, c = 0; start < payloads.length; start += size, c++) {
+    const slice = payloads.slice(start, start + size);
+    const proofs = knownProofs(vm, slice);
     chunks.push(
       pool
         .run({
           namespace,
           start,
-          payloads: payloads.slice(start, start + size),
+          payloads: slice,
+          ...(proofs !== undefined ? { proofs } : {}),
           ctx,
           priority: c,
           mode: () => 'prep',

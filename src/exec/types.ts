@@ -102,6 +102,16 @@ export interface Vm<T> {
   classify(payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
   prepare(payload: Uint8Array): Prepared<T>;
   restore(payload: Uint8Array, proof: string): T;
+  /**
+   * The proof this VM already holds for these exact payload bytes (an earlier `prepare` or a
+   * `noteSender` of this node); the executor passes it to the worker that executes the payload so the
+   * signature work is done once per node (ADR 0180). Optional: VMs without one redo it.
+   */
+  knownProof?(payload: Uint8Array): string | undefined;
+  /** The sender this VM already recovered for these exact bytes (evm: 20-byte address), if it has it. */
+  knownSender?(payload: Uint8Array): Uint8Array | undefined;
+  /** This node's own admission recovered the sender of `payload` (evm: the 64-byte public key). */
+  noteSender?(payload: Uint8Array, senderPubKey: Uint8Array): void;
   execute(tx: T, view: StateView, ctx: BlockContext): TxOutcome | Promise<TxOutcome>;
   /** Apply a commutative credit to an encoded account value. */
   applyCredit(value: Bytes | undefined, amount: bigint): Bytes | undefined;

@@ -4,7 +4,9 @@
  *
  * Messages in:  {t:'load', ns, entries}  full state snapshot (on start)
  *               {t:'diff', ns, diff}     a committed block's net diff (null = deleted)
- *               {t:'job', id, ns, mode, payloads, ctx, crash?}
+ *               {t:'job', id, ns, mode, payloads, proofs?, ctx, crash?}
+ *               proofs[i], when set, is the coordinator's proof for payloads[i] (the same node already
+ *               did its signature work): restored instead of prepared (ADR 0180)
  * Messages out: {t:'ready'} once VMs are built; {t:'result', id, out} or {t:'error', id, error}.
  *
  * Result layout per transaction, flattened into one array (cheap to clone):
@@ -16,7 +18,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RollupConfig } from '../config/index.ts';
 import { type AnyVm, applyEffects, createVm, overlayGet, runTx, type VmOptions } from './engine.ts';
-import type { BlockContext, Bytes } from './types.ts';
+import type { BlockContext, Bytes, Prepared } from './types.ts';
 import type { Val } from './view.ts';
 
 interface Init {
@@ -33,6 +35,7 @@ type InMsg =
       ns: number;
       mode: 'spec' | 'prep';
       payloads: Uint8Array[];
+      proofs?: (string | null)[];
       ctx: BlockContext;
       crash?: boolean;
     };
@@ -64,8 +67,9 @@ async function runJob(m: Extract<InMsg, { t: 'job' }>): Promise<void> {
   const out: unknown[] = [];
   const overlay = new Map<Bytes, Val>();
   const base = overlayGet(overlay, replica);
-  for (const payload of m.payloads) {
-    const p = vm.prepare(payload);
+  for (let i = 0; i < m.payloads.length; i++) {
+    const payload = m.payloads[i]!;
+    const p = prepared(vm, payload, m.proofs?.[i]);
     if (!p.ok) {
       out.push(0, p.error);
       continue;
@@ -84,6 +88,18 @@ async function runJob(m: Extract<InMsg, { t: 'job' }>): Promise<void> {
     applyEffects(vm, overlay, base, effects.writes, effects.credits);
   }
   port!.postMessage({ t: 'result', id: m.id, out });
+}
+
+/** `vm.prepare`, or the coordinator's proof restored (a restore that fails falls back to prepare). */
+function prepared(vm: AnyVm, payload: Uint8Array, proof: string | null | undefined): Prepared<unknown> {
+  if (proof !== null && proof !== undefined) {
+    try {
+      return { ok: true, tx: vm.restore(payload, proof), proof };
+    } catch {
+      // not expected (the coordinator decoded these bytes): prepare says what is wrong
+    }
+  }
+  return vm.prepare(payload);
 }
 
 function handle(m: InMsg): void {

@@ -33,6 +33,7 @@ import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
 import { evmCustomCrypto } from './ecrecover.ts';
+import { txCommon } from './tx-common.ts';
 
 const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
@@ -52,6 +53,8 @@ export const evmAccountKey = (addr: Uint8Array): Bytes => 'A' + lat(addr);
 export const evmStorageKey = (addr: Uint8Array, slot: Uint8Array): Bytes =>
   'S' + lat(addr) + lat(slot.byteLength === 32 ? slot : setLengthLeft(slot, 32));
 const codeKey = (hash: string): Bytes => 'C' + hash;
+/** Most recovered senders an EvmVm remembers by payload (oldest dropped first; ADR 0180). */
+const SENDER_MEMO_ENTRIES = 16_384;
 /** Most distinct codes a caching ViewStateManager keeps (oldest dropped first). */
 const CODE_CACHE_ENTRIES = 1024;
 
@@ -278,12 +281,20 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly kind = 'evm' as const;
   readonly speculate = true;
   readonly common: Common;
+  /** `common` for decoding transactions, without the per-transaction parameter rebuild (ADR 0180). */
+  readonly #txCommon: Common;
   readonly #rollup: RollupConfig;
   readonly #sm: ViewStateManager;
   readonly #vm: VM;
   readonly #coinbase: Address;
   readonly #baseFee: bigint;
   #depth = 0;
+  /**
+   * Sender public keys this VM recovered (or was told by this node's own admission), by the exact
+   * payload bytes: recovery is a pure function of them, so a second `prepare` of the same bytes (mempool
+   * classification, then execution; a worker's chunk the coordinator already knows) skips it.
+   */
+  readonly #senders = new Map<string, string>();
   #block: { height: number; timeMs: number; block: ReturnType<typeof createBlock> } | undefined;
 
   private constructor(
@@ -295,6 +306,7 @@ export class EvmVm implements Vm<TypedTransaction> {
   ) {
     this.#rollup = rollup;
     this.common = common;
+    this.#txCommon = txCommon(common);
     this.#vm = vm;
     this.#sm = sm;
     this.#coinbase = new Address(
@@ -337,7 +349,7 @@ export class EvmVm implements Vm<TypedTransaction> {
     const t = payload[0]!;
     if (t === 3 || t === 4) return `unsupported transaction type ${t}`;
     try {
-      const tx = createTxFromRLP(payload, { common: this.common }) as TypedTransaction;
+      const tx = createTxFromRLP(payload, { common: this.#txCommon }) as TypedTransaction;
       if (tx.type === 0 && !tx.supports(Capability.EIP155ReplayProtection)) {
         return 'unprotected (pre-EIP-155) transaction';
       }
@@ -354,14 +366,56 @@ export class EvmVm implements Vm<TypedTransaction> {
   }
 
   prepare(payload: Uint8Array): Prepared<TypedTransaction> {
+    const key = lat(payload);
+    const known = this.#senders.get(key);
+    if (known !== undefined) {
+      const tx = this.#decode(payload);
+      if (typeof tx !== 'string') {
+        (tx.cache as { senderPubKey?: Uint8Array }).senderPubKey = bin(known);
+        return { ok: true, tx, proof: known };
+      }
+    }
     const tx = this.#decode(payload);
     if (typeof tx === 'string') return { ok: false, error: tx };
     try {
       if (!tx.isSigned()) return { ok: false, error: 'transaction is not signed' };
-      const pub = tx.getSenderPublicKey();
-      return { ok: true, tx, proof: lat(pub) };
+      const proof = lat(tx.getSenderPublicKey());
+      this.#remember(key, proof);
+      return { ok: true, tx, proof };
     } catch (err) {
       return { ok: false, error: `invalid signature: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  /**
+   * The sender proof of `payload` if this VM has it (see `#senders`): the executor hands it to the
+   * worker that executes the payload, which then skips the recovery. Kept (the block index may ask for
+   * the sender later); the memo's bound drops it.
+   */
+  knownProof(payload: Uint8Array): string | undefined {
+    return this.#senders.get(lat(payload));
+  }
+
+  /** The sender address of `payload` if its key is remembered (one keccak, no recovery). */
+  knownSender(payload: Uint8Array): Uint8Array | undefined {
+    const p = this.#senders.get(lat(payload));
+    return p === undefined ? undefined : publicToAddress(bin(p));
+  }
+
+  /**
+   * This node's Ethereum RPC admission recovered `senderPubKey` from `payload` (same decode, chain id,
+   * signature rules and recovery as `prepare`; it only calls this for payloads it admitted).
+   */
+  noteSender(payload: Uint8Array, senderPubKey: Uint8Array): void {
+    this.#remember(lat(payload), lat(senderPubKey));
+  }
+
+  #remember(key: string, proof: string): void {
+    this.#senders.delete(key);
+    this.#senders.set(key, proof);
+    if (this.#senders.size > SENDER_MEMO_ENTRIES) {
+      const oldest = this.#senders.keys().next().value;
+      if (oldest !== undefined) this.#senders.delete(oldest);
     }
   }
 

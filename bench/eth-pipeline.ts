@@ -1,0 +1,160 @@
+/**
+ * One node's EVM pipeline, in process: CPU per ERC-20 transfer from raw bytes to persisted results
+ * (ADR 0180), optionally against another checkout of Ordo in the same process (A/B under the same host
+ * load; order alternates per round). Two paths, alternating rounds:
+ *   admit:  this node's Ethereum RPC admission (`decodeRaw`, then `noteSender` where the tree has it),
+ *           then `executeBlock` with 2 workers (the admitting node)
+ *   gossip: the mempool's classification (`executor.classify`), then `executeBlock` (every other node)
+ * Each round is --n transfers of a hand-assembled token (src/exec/evm/contracts.ts) from --n senders;
+ * process CPU (main thread + workers) per transfer; the trees must end with equal state roots.
+ *
+ *   node bench/eth-pipeline.ts [--n 400] [--rounds 10] [--base /path/to/other/checkout/src] [--out FILE]
+ */
+
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
+import { bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '400' },
+    rounds: { type: 'string', default: '10' },
+    base: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+const roots: Record<string, string> = { this: here, ...(args.base !== undefined ? { base: args.base } : {}) };
+type V = string;
+const NS = 9;
+const CHAIN = 4242;
+const N = Math.max(2, Math.min(5_000, Number(args.n)));
+const ROUNDS = Math.max(2, Math.min(50, Number(args.rounds)));
+const keys = Array.from(
+  { length: N },
+  (_, i) => new Uint8Array(createHash('sha256').update(`ab-${i}`).digest()),
+);
+const addrs = keys.map((k) => privateToAddress(k));
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
+const rollup = {
+  namespace: NS,
+  name: 'evm',
+  kind: 'evm' as const,
+  weight: 1,
+  maxTxBytes: 100_000,
+  maxPendingTxs: 100,
+  maxPendingBytes: 1_000_000,
+  evmChainId: CHAIN,
+  alloc: addrs.map((a) => ({ address: hex(a), balance: '1000000000000000000000' })),
+};
+const common = createCustomCommon({ chainId: CHAIN }, Mainnet, { hardfork: Hardfork.Prague });
+const sign = (k: Uint8Array, o: Record<string, unknown>) =>
+  createTx({ type: 2, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 0n, value: 0n, ...o }, { common })
+    .sign(k)
+    .serialize();
+const C = await import(`${here}/exec/evm/contracts.ts`);
+const token = generateAddress(addrs[0]!, bigIntToBytes(0n));
+const setup = [
+  sign(keys[0]!, { data: C.deployCode(C.TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n }),
+  sign(keys[0]!, { to: token, data: C.tokenAirdropData(addrs), gasLimit: 30_000_000n, nonce: 1n }),
+];
+const rounds: Uint8Array[][] = [];
+for (let r = 0; r < ROUNDS; r++)
+  rounds.push(
+    keys.map((k, i) =>
+      sign(k, {
+        to: token,
+        data: C.tokenTransferData(addrs[(i + 1) % N]!, 1n),
+        gasLimit: 100_000n,
+        nonce: BigInt(r + (i === 0 ? 2 : 0)),
+      }),
+    ),
+  );
+const pino = (await import('pino')).pino({ level: 'silent' });
+// Both trees' modules are typed as this tree's (the other may lack noteSender / txCommon).
+type ExecMod = typeof import('../src/exec/index.ts');
+type AdmMod = { decodeRaw: typeof import('../src/eth-rpc/index.ts').decodeRaw };
+const sys: Record<V, { ex: import('../src/exec/index.ts').Executor; adm: AdmMod; common: Common }> = {};
+const versions = Object.keys(roots);
+for (const v of versions) {
+  const exec = (await import(`${roots[v]}/exec/index.ts`)) as Partial<ExecMod> & ExecMod;
+  const adm = (await import(`${roots[v]}/eth-rpc/admission.ts`)) as AdmMod;
+  const ex = exec.createExecutor({
+    rollups: [rollup],
+    kv: exec.memoryKvFactory().kv,
+    workers: 2,
+    logger: pino,
+  });
+  await ex.start();
+  const c = createCustomCommon({ chainId: CHAIN }, Mainnet, {
+    hardfork: Hardfork.Prague,
+    customCrypto: exec.evmCustomCrypto,
+  });
+  sys[v] = { ex, adm, common: (exec as Partial<ExecMod>).txCommon?.(c) ?? c };
+  await ex.executeBlock(1, new Map([[NS, setup.slice(0, 1)]]), 1000);
+  await ex.executeBlock(2, new Map([[NS, setup.slice(1)]]), 2000);
+}
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const res: Record<string, number[]> = {};
+const add = (k: string, x: number): void => {
+  res[k] = [...(res[k] ?? []), x];
+};
+// Each round: 'admit' = this node's Ethereum admission then execution (the admitting node);
+// 'gossip' = mempool classification then execution (every other validator). Alternating order.
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? versions : [...versions].reverse();
+  const mode = r % 2 === 0 ? 'admit' : 'gossip';
+  for (const v of order) {
+    const { ex, adm, common: cm } = sys[v]!;
+    const txs = rounds[r]!;
+    const t0 = cpu();
+    for (const raw of txs) {
+      if (mode === 'admit') {
+        const d = adm.decodeRaw(raw, cm, BigInt(CHAIN), 100_000);
+        ex.noteSender?.(NS, raw, d.tx.getSenderPublicKey());
+      } else ex.classify(NS, raw);
+    }
+    const rs = await ex.executeBlock(3 + r, new Map([[NS, txs]]), (3 + r) * 1000);
+    const t1 = cpu();
+    const bad = (rs.get(NS)?.receipts ?? []).filter((x) => x.status !== 'success').length;
+    if (bad > 0) throw new Error(`${v} round ${r}: ${bad} failed`);
+    add(`${v}-${mode}`, Math.round(((t1 - t0) * 1e6) / txs.length));
+  }
+}
+const stateRoots = versions.map((v) => Buffer.from(sys[v]!.ex.head(NS).stateRoot).toString('hex'));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const medians = Object.fromEntries(Object.entries(res).map(([k, xs]) => [k, median(xs)]));
+const ratios =
+  args.base === undefined
+    ? {}
+    : {
+        admitThisOverBase: +(medians['this-admit']! / medians['base-admit']!).toFixed(3),
+        gossipThisOverBase: +(medians['this-gossip']! / medians['base-gossip']!).toFixed(3),
+      };
+const text = `${JSON.stringify(
+  {
+    bench: 'eth-pipeline',
+    date: new Date().toISOString(),
+    params: { n: N, rounds: ROUNDS, workers: 2, base: args.base ?? null },
+    cpuMicrosPerTxMedian: medians,
+    ...ratios,
+    cpuMicrosPerTx: res,
+    sameStateRoot: stateRoots.every((x) => x === stateRoots[0]),
+    loadAvg: loadavg().map((x) => +x.toFixed(2)),
+    note: 'process CPU (main + 2 workers) per ERC-20 transfer; admit = Ethereum admission + execution, gossip = mempool classification + execution; medians over rounds of each path; the first rounds include JIT warm-up',
+  },
+  null,
+  2,
+)}\n`;
+process.stdout.write(text);
+if (args.out !== undefined) writeFileSync(args.out, text);
+for (const v of versions) await sys[v]!.ex.stop();
