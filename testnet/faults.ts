@@ -6,7 +6,8 @@
  *   LoadGenerator + follower  its own load, recording every acknowledged commit in an AckLog (src/loadgen)
  *   for each case:            inject → hold --fault-seconds → end → measure recovery → check
  *     faults                  kill -9 + restart, SIGSTOP + SIGCONT, partition + heal (the control API:
- *                             Testnet.control, the same as `ordo testnet kill|…`), disk full + free
+ *                             Testnet.control, the same as `ordo testnet kill|…`; with --netns the
+ *                             partition drops packets between network namespaces, netns.ts), disk full + free
  *                             (disk.ts), a damaged block store (kill -9, blocks deleted and a
  *                             certificate garbled, restart: the node re-fetches them, ADR 0145), or
  *                             two of them at once
@@ -76,6 +77,10 @@ export interface FaultMatrixOptions {
   out?: (line: string) => void;
   signal?: AbortSignal;
   nodeConfig?: Record<string, Record<string, unknown>>;
+  /** Nodes in network namespaces, partitions by dropped packets (root; falls back with a message). */
+  netns?: boolean;
+  /** With netns: one-way delay on every node's interface (tc netem), ms. */
+  netnsDelayMs?: number;
 }
 
 export interface RecoveryResult {
@@ -114,6 +119,8 @@ export interface FaultMatrixReport {
   faultSeconds: number;
   recoveryBudgetSec: number;
   matrix: 'full' | 'short';
+  /** How partitions were made: `netns` (packets dropped between namespaces) or `admin-rpc` (connection gater). */
+  partitions: 'netns' | 'admin-rpc';
   diskFullNode: string | null;
   cases: CaseResult[];
   final: {
@@ -250,6 +257,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
       out,
       ...(o.nodeConfig !== undefined ? { nodeConfig: o.nodeConfig } : {}),
       ...(o.signal !== undefined ? { signal: o.signal } : {}),
+      ...(o.netns === true ? { netns: true, netnsDelayMs: o.netnsDelayMs ?? 0 } : {}),
       beforeSpawn: async (net) => {
         if (diskNode === undefined || diskSkip !== undefined) return;
         const n = net.nodes.find((x) => x.id === diskNode);
@@ -333,6 +341,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
       faultSeconds: o.faultSeconds,
       recoveryBudgetSec: budgetSec,
       matrix: o.matrix,
+      partitions: t.partitionMode,
       diskFullNode: diskNode ?? null,
       cases: results,
       final: {
@@ -686,7 +695,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     `fault matrix ${r.ok ? 'PASSED' : 'FAILED'}: ${r.cases.filter((c) => c.skipped === undefined).length} cases run, ` +
       `${r.cases.filter((c) => c.skipped !== undefined).length} skipped, worst recovery ${
         r.worstRecoveryMs === null ? '-' : `${(r.worstRecoveryMs / 1000).toFixed(1)} s`
-      } (budget ${r.recoveryBudgetSec} s)${
+      } (budget ${r.recoveryBudgetSec} s), partitions by ${r.partitions === 'netns' ? 'network namespaces' : 'the admin RPC'}${
         r.notRecovered.length > 0 ? `; not recovered: ${r.notRecovered.join(', ')}` : ''
       }`,
   );

@@ -240,6 +240,7 @@ describe('matrix table', () => {
       faultSeconds: 3,
       recoveryBudgetSec: 20,
       matrix: 'full',
+      partitions: 'admin-rpc',
       diskFullNode: 'node3',
       cases: [
         {
