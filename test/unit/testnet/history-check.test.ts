@@ -241,6 +241,7 @@ describe('matrix table', () => {
       recoveryBudgetSec: 20,
       matrix: 'full',
       partitions: 'admin-rpc',
+      loadAverage: { start: 1.5, end: 2 },
       diskFullNode: 'node3',
       cases: [
         {
