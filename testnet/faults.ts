@@ -6,7 +6,8 @@
  *   LoadGenerator + follower  its own load, recording every acknowledged commit in an AckLog (src/loadgen)
  *   for each case:            inject → hold --fault-seconds → end → measure recovery → check
  *     faults                  kill -9 + restart, SIGSTOP + SIGCONT, partition + heal (the control API:
- *                             Testnet.control, the same as `ordo testnet kill|…`), disk full + free
+ *                             Testnet.control, the same as `ordo testnet kill|…`; with --netns the
+ *                             partition drops packets between network namespaces, netns.ts), disk full + free
  *                             (disk.ts), a damaged block store (kill -9, blocks deleted and a
  *                             certificate garbled, restart: the node re-fetches them, ADR 0145), or
  *                             two of them at once
@@ -21,7 +22,8 @@
  * Every process is stopped and every mount removed on every exit path (finally), even on failure. A
  * case that cannot run here (disk full without mount permission) is skipped with its reason, never failed.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errorMessage, OrdoError } from '../src/errors.ts';
 import {
@@ -76,6 +78,10 @@ export interface FaultMatrixOptions {
   out?: (line: string) => void;
   signal?: AbortSignal;
   nodeConfig?: Record<string, Record<string, unknown>>;
+  /** Nodes in network namespaces, partitions by dropped packets (root; falls back with a message). */
+  netns?: boolean;
+  /** With netns: one-way delay on every node's interface (tc netem), ms. */
+  netnsDelayMs?: number;
 }
 
 export interface RecoveryResult {
@@ -100,6 +106,11 @@ export interface CaseResult {
    */
   endActionMs?: number;
   recovery?: RecoveryResult;
+  /**
+   * Each restarted node's start-up, from its `node started` log line: ms per phase (`beforeStart` is
+   * module loading) and the process's CPU until then (docs/operating.md, ADR 0185).
+   */
+  restarts?: { node: string; startupMs: Record<string, number>; startupCpuMs: number | null }[];
   safety?: { checkedHeights: number; conflictingCommits: number; conflicts: SafetyResult['conflicts'] };
   history?: HistoryFigures;
   problems: string[];
@@ -114,6 +125,8 @@ export interface FaultMatrixReport {
   faultSeconds: number;
   recoveryBudgetSec: number;
   matrix: 'full' | 'short';
+  /** How partitions were made: `netns` (packets dropped between namespaces) or `admin-rpc` (connection gater). */
+  partitions: 'netns' | 'admin-rpc';
   diskFullNode: string | null;
   cases: CaseResult[];
   final: {
@@ -127,6 +140,8 @@ export interface FaultMatrixReport {
   > | null;
   /** Worst recovery over the cases that recovered (ms; null when none ran). */
   worstRecoveryMs: number | null;
+  /** 1-minute load average of this machine at the start and the end (recovery times scale with it). */
+  loadAverage: { start: number; end: number };
   /** Cases in which some node did not recover within the recovery timeout. */
   notRecovered: string[];
   ok: boolean;
@@ -237,6 +252,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
   let history: ChainHistory | undefined;
   let diskDir: string | undefined;
   const startedAt = new Date().toISOString();
+  const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
   try {
     testnet = await Testnet.up({
       dir,
@@ -250,6 +266,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
       out,
       ...(o.nodeConfig !== undefined ? { nodeConfig: o.nodeConfig } : {}),
       ...(o.signal !== undefined ? { signal: o.signal } : {}),
+      ...(o.netns === true ? { netns: true, netnsDelayMs: o.netnsDelayMs ?? 0 } : {}),
       beforeSpawn: async (net) => {
         if (diskNode === undefined || diskSkip !== undefined) return;
         const n = net.nodes.find((x) => x.id === diskNode);
@@ -333,6 +350,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
       faultSeconds: o.faultSeconds,
       recoveryBudgetSec: budgetSec,
       matrix: o.matrix,
+      partitions: t.partitionMode,
       diskFullNode: diskNode ?? null,
       cases: results,
       final: {
@@ -358,6 +376,7 @@ export async function runFaultMatrix(o: FaultMatrixOptions): Promise<FaultMatrix
               latencyMs: loadReport.latencyMs,
             },
       worstRecoveryMs: worst,
+      loadAverage: { start: loadAtStart, end: Math.round(loadavg()[0]! * 100) / 100 },
       notRecovered,
       ok: !o.signal?.aborted && results.every((r) => r.ok) && finalProblems.length === 0,
     };
@@ -426,6 +445,12 @@ async function runCase(c: FaultCase, x: CaseContext): Promise<CaseResult> {
   );
   r.recovery = await measureRecovery(x.nodes, headAtEnd, tEnd, x.timeoutMs, x.budgetSec, x.o.signal);
   await ending;
+  const restarted = c.steps.filter((s) => s.action === 'kill' || s.action === 'corrupt-store');
+  if (restarted.length > 0) {
+    r.restarts = restarted.flatMap((s) =>
+      s.nodes.map((id) => ({ node: id, ...lastStartup(x.t.nodes.find((n) => n.id === id)?.home) })),
+    );
+  }
   if (r.recovery.maxMs === null && c.steps.some((s) => s.action === 'disk-full')) {
     // On this branch a node whose disk filled up does not come back by itself (issue #25 item 1):
     // record that, then see whether a restart brings it back so the final check covers every node.
@@ -530,6 +555,33 @@ async function end(s: FaultStep, x: CaseContext, _r: CaseResult): Promise<void> 
     case 'disk-full':
       if (x.diskDir !== undefined) freeDisk(x.diskDir);
       return;
+  }
+}
+
+/** The start-up figures of a node's latest `node started` log line (empty when not found). */
+export function lastStartup(home: string | undefined): {
+  startupMs: Record<string, number>;
+  startupCpuMs: number | null;
+} {
+  const none = { startupMs: {}, startupCpuMs: null };
+  if (home === undefined) return none;
+  let text: string;
+  try {
+    text = readFileSync(join(home, 'node.log'), 'utf8');
+  } catch {
+    return none;
+  }
+  const at = text.lastIndexOf('"msg":"node started"');
+  if (at < 0) return none;
+  const line = text.slice(
+    text.lastIndexOf('\n', at) + 1,
+    text.indexOf('\n', at) < 0 ? undefined : text.indexOf('\n', at),
+  );
+  try {
+    const j = JSON.parse(line) as { startupMs?: Record<string, number>; startupCpuMs?: number };
+    return { startupMs: j.startupMs ?? {}, startupCpuMs: j.startupCpuMs ?? null };
+  } catch {
+    return none;
   }
 }
 
@@ -672,6 +724,21 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     if (c.skipped !== undefined) lines.push(`  ${c.name}: skipped: ${c.skipped}`);
     for (const p of c.problems) lines.push(`  ${c.name}: ${p}`);
     for (const n of c.notes) lines.push(`  ${c.name}: note: ${n}`);
+    for (const st of c.restarts ?? []) {
+      const ms = st.startupMs;
+      const total = Object.values(ms).reduce((a, b) => a + b, 0);
+      const top = Object.entries(ms)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+        .join(', ');
+      if (total > 0)
+        lines.push(
+          `  ${c.name}: ${st.node} started in ${(total / 1000).toFixed(1)} s (${top}), CPU ${
+            st.startupCpuMs === null ? '-' : `${(st.startupCpuMs / 1000).toFixed(1)} s`
+          }`,
+        );
+    }
   }
   for (const p of f.problems) lines.push(`  final: ${p}`);
   if (r.load !== null) {
@@ -686,7 +753,7 @@ export function formatMatrixTable(r: FaultMatrixReport): string {
     `fault matrix ${r.ok ? 'PASSED' : 'FAILED'}: ${r.cases.filter((c) => c.skipped === undefined).length} cases run, ` +
       `${r.cases.filter((c) => c.skipped !== undefined).length} skipped, worst recovery ${
         r.worstRecoveryMs === null ? '-' : `${(r.worstRecoveryMs / 1000).toFixed(1)} s`
-      } (budget ${r.recoveryBudgetSec} s)${
+      } (budget ${r.recoveryBudgetSec} s), load average ${r.loadAverage.start}→${r.loadAverage.end}, partitions by ${r.partitions === 'netns' ? 'network namespaces' : 'the admin RPC'}${
         r.notRecovered.length > 0 ? `; not recovered: ${r.notRecovered.join(', ')}` : ''
       }`,
   );

@@ -3,7 +3,9 @@
  * in its own process group, stdout/stderr appended to `<home>/node.log`, and a pipe on fd 3 that the
  * watchdog (testnet/watchdog.ts) uses to stop the node if the orchestrator disappears. Supports the
  * fault operations: kill (SIGKILL, a crash), stop (SIGTERM, graceful), pause/resume (SIGSTOP/SIGCONT),
- * and start again on the same home (restart).
+ * and start again on the same home (restart). With `netns`, the process runs inside that network
+ * namespace through `ip netns exec NS node ...`, which execs (no fork): the pid and the signals above
+ * are the node's own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ export interface NodeProcessOptions {
   env?: Record<string, string>;
   /** Command override for tests (default: bin/ordo.js start --home HOME). */
   argv?: string[];
+  /** Network namespace to run in (testnet/netns.ts); default: the caller's. */
+  netns?: string;
 }
 
 export class NodeProcess {
@@ -65,7 +69,12 @@ export class NodeProcess {
     const log = openSync(this.logFile, 'a');
     const argv = this.#o.argv ?? ['--import', WATCHDOG, ORDO_BIN, 'start', '--home', this.home];
     try {
-      const child = spawn(process.execPath, argv, {
+      const ns = this.#o.netns;
+      const [cmd, args] =
+        ns === undefined
+          ? [process.execPath, argv]
+          : ['ip', ['netns', 'exec', ns, process.execPath, ...argv]];
+      const child = spawn(cmd, args, {
         cwd: REPO_ROOT,
         detached: true,
         stdio: ['ignore', log, log, 'pipe'],

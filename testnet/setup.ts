@@ -4,6 +4,7 @@
  * validator and the rollup registry (the four demo rollups — opaque, transfer, evm, evm-2 — plus extra opaque
  * rollups when more are asked for), written to every home. Ports come from a base:
  *   node i: JSON-RPC base+10i, gRPC base+10i+1, p2p base+10i+2   (all on 127.0.0.1)
+ * or, with network namespaces (netns.ts), on the node's own address in its namespace (`hosts`).
  * and are checked free before anything is written, with an error naming the port and its use.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ export interface NodeLayout {
   id: string;
   role: NodeRole;
   home: string;
+  /** The address every listener of the node binds (127.0.0.1, or its namespace's address). */
+  host: string;
   rpcPort: number;
   grpcPort: number;
   p2pPort: number;
@@ -56,6 +59,8 @@ export interface SetupOptions {
   config?: Record<string, Record<string, unknown>>;
   /** Genesis without the `auction` section: the auction is disabled (`--no-auction`). */
   noAuction?: boolean;
+  /** Node i listens on hosts[i] (network namespaces); default 127.0.0.1 for every node. */
+  hosts?: string[];
 }
 
 export const PORTS_PER_NODE = 10;
@@ -166,6 +171,7 @@ export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
   for (const [i, n] of ids.entries()) {
     const home = join(nodesDir, n.id);
     const ports = portsFor(o.basePort, i);
+    const host = o.hosts?.[i] ?? '127.0.0.1';
     const p2pKey = await loadOrCreateIdentity(homePaths(home).p2pKey);
     const peerId = peerIdFromPrivateKey(p2pKey).toString();
     nodes.push({
@@ -175,9 +181,10 @@ export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
       rpcPort: ports.rpc,
       grpcPort: ports.grpc,
       p2pPort: ports.p2p,
-      rpc: `http://127.0.0.1:${ports.rpc}`,
-      grpc: `127.0.0.1:${ports.grpc}`,
-      p2p: `/ip4/127.0.0.1/tcp/${ports.p2p}/p2p/${peerId}`,
+      host,
+      rpc: `http://${host}:${ports.rpc}`,
+      grpc: `${host}:${ports.grpc}`,
+      p2p: `/ip4/${host}/tcp/${ports.p2p}/p2p/${peerId}`,
       peerId,
       publicKey: '',
     });
@@ -192,11 +199,11 @@ export async function setupNetwork(o: SetupOptions): Promise<NetworkLayout> {
       config: {
         ...extra,
         node: { moniker: n.id, mode: n.role },
-        rpc: { ...(extra.rpc ?? {}), listen: `127.0.0.1:${n.rpcPort}` },
+        rpc: { ...(extra.rpc ?? {}), listen: `${n.host}:${n.rpcPort}` },
         grpc: { listen: n.grpc },
         p2p: {
           ...(extra.p2p ?? {}),
-          listen: `/ip4/127.0.0.1/tcp/${n.p2pPort}`,
+          listen: `/ip4/${n.host}/tcp/${n.p2pPort}`,
           bootstrap: nodes.filter((m) => m !== n).map((m) => m.p2p),
         },
       },

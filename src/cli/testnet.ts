@@ -72,6 +72,10 @@ Options of up:
   --dashboard PORT        dashboard port on 127.0.0.1, 0 = any free port (default 8080)
   --base-port P           first node port; node i uses P+10i (rpc), +1 (grpc), +2 (p2p) (default 26600)
   --dir DIR               testnet directory (default ${DEFAULT_DIR}; wiped at start)
+  --netns                 (root) every node in a network namespace of its own on 10.213.N.0/24;
+                          partition drops packets (iptables) instead of using the admin RPC; falls back
+                          with a message where namespaces cannot be made (docs/testnet.md)
+  --netns-delay MS        with --netns: one-way latency on every node's link (tc netem, default 0)
 Options of faults (also --validators, --size, --base-port, --dir, --report):
   --matrix                every validator killed and restarted in turn, pause, partitions, two faults
                           at once, one node's disk full (skipped where a tmpfs cannot be mounted)
@@ -80,6 +84,7 @@ Options of faults (also --validators, --size, --base-port, --dir, --report):
   --load TX_PER_S         offered load during the whole matrix (default 100; --short 50)
   --fault-seconds S       how long each fault is held (default 10; --short 3)
   --recovery-timeout S    how long recovery is measured before a node counts as not back (default 60)
+  --netns, --netns-delay  as for up: partitions between network namespaces (root), packets dropped
   --report FILE           JSON report (default <dir>/faults-report.json); exit code 1 when a case fails
 Common:
   --dir DIR               where the running testnet's testnet.json is (default ${DEFAULT_DIR})
@@ -118,6 +123,8 @@ export async function testnetCommand(argv: string[]): Promise<number> {
       cases: { type: 'string' },
       'fault-seconds': { type: 'string' },
       'recovery-timeout': { type: 'string' },
+      netns: { type: 'boolean' },
+      'netns-delay': { type: 'string' },
     },
     USAGE,
     true,
@@ -225,6 +232,7 @@ async function up(a: ReturnType<typeof parse>, dir: string): Promise<number> {
       warmupSec: intArg(a, 'warmup', 0, USAGE, 0, 3600),
       ...(report !== undefined ? { reportFile: resolve(report) } : {}),
       dashboardPort: intArg(a, 'dashboard', 8080, USAGE, 0, 65535),
+      ...netnsOptions(a),
       signal: ac.signal,
     });
     if (ac.signal.aborted) {
@@ -305,6 +313,7 @@ async function faults(a: ReturnType<typeof parse>, dir: string): Promise<number>
         : {}),
       ...(basePort !== undefined ? { basePort: intArg(a, 'base-port', 26600, USAGE, 1024, 65000) } : {}),
       ...(report !== undefined ? { reportFile: resolve(report) } : {}),
+      ...netnsOptions(a),
       signal: ac.signal,
     });
     return r.ok ? 0 : 1;
@@ -312,6 +321,16 @@ async function faults(a: ReturnType<typeof parse>, dir: string): Promise<number>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `--netns` / `--netns-delay MS` for up and faults. */
+function netnsOptions(a: ReturnType<typeof parse>): { netns?: boolean; netnsDelayMs?: number } {
+  const delay = strArg(a, 'netns-delay');
+  if (a.values.netns !== true) {
+    if (delay !== undefined) throw new UsageError('--netns-delay needs --netns', USAGE);
+    return {};
+  }
+  return { netns: true, netnsDelayMs: intArg(a, 'netns-delay', 0, USAGE, 0, 10_000) };
 }
 
 function requireState(dir: string): TestnetState {

@@ -213,6 +213,14 @@ export class OrdoNode {
     const root = this.#rootLog;
     const registry = this.metrics.registry;
     const child = (module: string) => root.child({ module });
+    // Start-up phases in ms, logged with "node started": what a restarted node spends its time on.
+    const phases: Record<string, number> = { beforeStart: Math.round(process.uptime() * 1000) };
+    let phaseAt = performance.now();
+    const phase = (name: string): void => {
+      const now = performance.now();
+      phases[name] = Math.round(now - phaseAt);
+      phaseAt = now;
+    };
 
     // Keys first: a bad key stops start-up before anything is opened.
     const isValidator = config.node.mode === 'validator';
@@ -239,6 +247,7 @@ export class OrdoNode {
     const storeReport = await checkStore(store, this.home, child('store'), {
       allowRepair: config.store.repairFromPeers && config.p2p.bootstrap.length > 0,
     });
+    phase('store');
 
     // 2. executor
     const executor = createExecutor({
@@ -250,6 +259,7 @@ export class OrdoNode {
     await executor.start();
     this.#executor = executor;
     this.#started.push({ name: 'executor', stop: () => executor.stop() });
+    phase('executor');
     const executed = new Set(executor.executedNamespaces());
     // 2a. auction (issue #23): the book and the builder's auction source; gates execution (src/node/auction.ts).
     const auction = await createNodeAuction({
@@ -270,6 +280,7 @@ export class OrdoNode {
     });
     this.#auction = auction;
     if (auction !== undefined) this.#started.push({ name: 'auction', stop: () => auction.stop() });
+    phase('auction');
     // The auction lane is a mempool/ingress lane only: the executor, bundle pool and adapter never see it.
     const laneRollups = auction === undefined ? genesis.rollups : [...genesis.rollups, auction.lane];
     // 2b. pre-confirmations: signed after each executed block, before the executor resolves it.
@@ -345,6 +356,7 @@ export class OrdoNode {
     });
     this.#bundlePool = bundlePool;
     this.#bundleSink = bundlePool;
+    phase('pools');
 
     // 4. network
     const identity = await loadOrCreateIdentity(p.p2pKey);
@@ -377,6 +389,7 @@ export class OrdoNode {
       () => network.start(),
     );
     this.#started.push({ name: 'network', stop: () => network.stop() });
+    phase('network');
     // 4a. a damaged store (checkStore) is repaired from peers before anything reads it; then damage
     // found while running is re-fetched in the background (ADR 0145).
     if (!storeReport.ok) {
@@ -403,6 +416,7 @@ export class OrdoNode {
       this.#started.push({ name: 'store-repair', stop: () => repairer.stop() });
     }
     this.#replayExecution(store, executor);
+    phase('repair');
 
     // 5. transaction gossip: RPC-admitted txs go out in batches; received batches go through admission.
     const gossip = new TxGossip({
@@ -528,6 +542,7 @@ export class OrdoNode {
     await ethRpc.start();
     this.#ethRpc = ethRpc;
     this.#started.push({ name: 'eth-rpc', stop: () => ethRpc.stop() });
+    phase('consensusAndEthRpc');
 
     // 7. rollup adapter (gRPC): bound now, before consensus starts
     if (config.grpc.listen !== null) {
@@ -613,10 +628,12 @@ export class OrdoNode {
       () => rpc.start(),
     );
     this.#started.push({ name: 'rpc', stop: () => rpc.stop() });
+    phase('listeners');
 
     // 9. consensus last: every listener is bound, so a bad address never leaves a half-started validator
     await consensus.start();
     this.#started.push({ name: 'consensus', stop: () => consensus.stop() });
+    phase('consensusStart');
 
     log.info(
       {
@@ -627,6 +644,9 @@ export class OrdoNode {
         grpc: this.grpcAddress,
         ethRpc: this.ethRpcUrls.map((e) => e.url),
         validator: signer !== null,
+        startupMs: phases,
+        // CPU the whole process (workers included) spent until now: start-up cost on a loaded machine.
+        startupCpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
       },
       'node started',
     );

@@ -240,6 +240,8 @@ describe('matrix table', () => {
       faultSeconds: 3,
       recoveryBudgetSec: 20,
       matrix: 'full',
+      partitions: 'admin-rpc',
+      loadAverage: { start: 1.5, end: 2 },
       diskFullNode: 'node3',
       cases: [
         {
