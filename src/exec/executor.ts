@@ -21,6 +21,7 @@ import {
   type BundleOutcome,
   bundleOutcomes,
   LaneCursor,
+  type PrepareFn,
   planExecutionBundles,
   runBundled,
 } from './bundles.ts';
@@ -33,9 +34,10 @@ import {
   type VmOptions,
 } from './engine.ts';
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
+import { PreparedCache } from './prepared-cache.ts';
 import { type SimResult, simulateOnce } from './simulate.ts';
 import { RollupState } from './state.ts';
-import type { BlockContext, NamespaceResult, Receipt } from './types.ts';
+import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
 export interface ExecutorOptions {
   rollups: RollupConfig[];
@@ -76,6 +78,13 @@ export interface Executor {
   executedNamespaces(): number[];
   /** Cheap admission check: sender and nonce (transfer: no signature check; evm: recovers the sender). */
   classify(namespace: number, payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
+  /**
+   * A bundle leg's admission check: why the payload is invalid for its rollup, or undefined. The same
+   * answer as `classify`; for EVM rollups (where classify already recovers the sender) the prepared
+   * transaction is remembered, so the proposer's simulation and the block's execution do not decode and
+   * recover it again (ADR 0175).
+   */
+  checkPayload(namespace: number, payload: Uint8Array): string | undefined;
   /**
    * Execute a committed block (heights in order). `opts` as a number is the block time (older form).
    * Resolves after every executed rollup's results are persisted and subscribers were told.
@@ -125,6 +134,8 @@ interface Lane {
   rollup: RollupConfig;
   vm: AnyVm;
   state: RollupState;
+  /** Prepared bundle transactions (admission, simulation → execution), ADR 0175. */
+  prepared: PreparedCache;
 }
 
 export function createExecutor(opts: ExecutorOptions): Executor {
@@ -163,6 +174,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     registers: reg === undefined ? [] : [reg],
   });
 
+  const preparedTotal = new Counter({
+    name: 'ordo_exec_bundle_prepared_total',
+    help: 'Transactions of blocks with execution bundles by who prepared them: cache (admission or simulation already did), workers, coordinator',
+    labelNames: ['source'],
+    registers: reg === undefined ? [] : [reg],
+  });
   const bundlesTotal = new Counter({
     name: 'ordo_exec_bundles_total',
     help: 'Bundles with an executed leg, by outcome (applied; reverted: an execution bundle whose transactions were voided)',
@@ -239,6 +256,40 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   }
 
   /**
+   * Who prepares transaction i of a bundled block's lane: the prepared-transaction cache when the bundle
+   * pool's admission or the proposer's simulation already did (no worker round trip, no second decode),
+   * else the worker pool (only the missing ones are sent), else the coordinator.
+   */
+  function bundledPrepare(
+    l: Lane,
+    payloads: Uint8Array[],
+    ctx: BlockContext,
+    stored: Receipt[] | undefined,
+  ): PrepareFn {
+    const cache = l.prepared;
+    const local = async (i: number) => l.vm.prepare(payloads[i]!);
+    if (stored !== undefined || payloads.length === 0) return local;
+    const hit: (Prepared<unknown> | undefined)[] = payloads.map((p) => cache.peek(p));
+    const missing: number[] = [];
+    for (let i = 0; i < payloads.length; i++) if (hit[i] === undefined) missing.push(i);
+    preparedTotal.inc({ source: 'cache' }, payloads.length - missing.length);
+    preparedTotal.inc({ source: pool === undefined ? 'coordinator' : 'workers' }, missing.length);
+    if (missing.length === 0) return async (i) => hit[i]!;
+    const fromPool =
+      pool === undefined
+        ? undefined
+        : preparedByPool(
+            pool,
+            l.vm,
+            l.rollup.namespace,
+            missing.map((i) => payloads[i]!),
+            ctx,
+          );
+    const at = new Map(missing.map((i, j) => [i, j]));
+    return async (i) => hit[i] ?? (fromPool === undefined ? local(i) : fromPool(at.get(i)!));
+  }
+
+  /**
    * A block with execution bundles: every rollup's slice is walked by a cursor, bundles in topological
    * order with their legs under checkpoints (bundles.ts); workers only prepare. Then each rollup
    * commits as usual.
@@ -266,11 +317,17 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         out.set(ns, r);
         stored = r.receipts;
       }
-      const prepare =
-        stored === undefined && pool !== undefined && payloads.length > 0
-          ? preparedByPool(pool, l.vm, ns, payloads, ctx)
-          : async (i: number) => l.vm.prepare(payloads[i]!);
-      cursors.set(ns, new LaneCursor(l.vm, l.state.state, payloads.length, ctx, prepare, stored));
+      cursors.set(
+        ns,
+        new LaneCursor(
+          l.vm,
+          l.state.state,
+          payloads.length,
+          ctx,
+          bundledPrepare(l, payloads, ctx, stored),
+          stored,
+        ),
+      );
     }
     await runBundled(plan, cursors);
     const t1 = performance.now();
@@ -307,6 +364,11 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       }
     }
     const bundles = bundleOutcomes(spans, results);
+    // Their transactions are committed now: nothing prepares them again.
+    for (const [ns, payloads] of txs) {
+      const c = lanes.get(ns)?.prepared;
+      if (c !== undefined && c.size > 0) for (const p of payloads) c.delete(p);
+    }
     executedHeight.set(height);
     for (const b of bundles) bundlesTotal.inc({ outcome: b.outcome });
     for (const l of listeners) {
@@ -331,18 +393,26 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return v;
   };
   const SIM_ATTEMPTS = 3;
+  /** The simulation prepares through the lane's cache: admission already did, execution will reuse it. */
+  const simPrepare = (ns: number, payload: Uint8Array): Prepared<unknown> => {
+    const l = lane(ns);
+    return l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+  };
   async function doSimulate(
     bundle: Bundle,
     height: number | undefined,
     timeMs: number | undefined,
   ): Promise<SimResult> {
     if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    // Whole seconds by default: the EVM sees seconds, and its VM reuses one block header per height and
+    // time, so simulations within a second do not each build a header.
+    const t = timeMs ?? Math.floor(Date.now() / 1000) * 1000;
     for (let a = 0; a < SIM_ATTEMPTS; a++) {
-      const r = await simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height);
+      const r = await simulateOnce(bundle, lanes, simVm, t, height, simPrepare);
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
-    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height));
+    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, t, height, simPrepare));
     queue = p.catch(() => {});
     const r = await p;
     if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
@@ -362,7 +432,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         const vm = await createVm(rollup, opts.vm);
         const state = new RollupState(rollup.namespace, opts.kv(rollup.namespace));
         await state.open(() => vm.genesis());
-        lanes.set(rollup.namespace, { rollup, vm, state });
+        lanes.set(rollup.namespace, { rollup, vm, state, prepared: new PreparedCache() });
         log.info(
           { namespace: rollup.namespace, kind: rollup.kind, height: state.height },
           'executor lane open',
@@ -393,6 +463,18 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const l = lanes.get(namespace);
       if (l === undefined) return { error: `namespace ${namespace} is not an executed rollup` };
       return l.vm.classify(payload);
+    },
+    checkPayload(namespace, payload) {
+      const l = lanes.get(namespace);
+      if (l === undefined) return `namespace ${namespace} is not an executed rollup`;
+      // EVM: classify is prepare (decode and recover the sender); keep the result. Transfer: classify
+      // does not check the signature (cheap), so neither does this; simulation prepares and caches it.
+      if (l.rollup.kind !== 'evm') {
+        const c = l.vm.classify(payload);
+        return 'error' in c ? c.error : undefined;
+      }
+      const p = l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+      return p.ok ? undefined : p.error;
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});
