@@ -79,10 +79,9 @@ export interface Executor {
   /** Cheap admission check: sender and nonce (transfer: no signature check; evm: recovers the sender). */
   classify(namespace: number, payload: Uint8Array): { sender: string; nonce: bigint } | { error: string };
   /**
-   * A bundle leg's admission check: why the payload is invalid for its rollup, or undefined. The same
-   * answer as `classify`; for EVM rollups (where classify already recovers the sender) the prepared
-   * transaction is remembered, so the proposer's simulation and the block's execution do not decode and
-   * recover it again (ADR 0175).
+   * A bundle leg's admission check: why the payload is invalid for its rollup, or undefined (the same
+   * answer as `classify`). The prepared transaction is remembered, so the proposer's simulation and the
+   * block's execution do not decode it, check its signature or recover its sender again (ADR 0175).
    */
   checkPayload(namespace: number, payload: Uint8Array): string | undefined;
   /**
@@ -129,6 +128,9 @@ export interface ExecutorStats {
   specChunks: number;
   prepChunks: number;
 }
+
+/** A bundled block's lane sends its unprepared transactions to the workers only from this many on. */
+const POOL_MIN_MISSING = 16;
 
 interface Lane {
   rollup: RollupConfig;
@@ -258,7 +260,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   /**
    * Who prepares transaction i of a bundled block's lane: the prepared-transaction cache when the bundle
    * pool's admission or the proposer's simulation already did (no worker round trip, no second decode),
-   * else the worker pool (only the missing ones are sent), else the coordinator.
+   * else the worker pool (only the missing ones are sent, and only when there are POOL_MIN_MISSING of
+   * them), else the coordinator.
    */
   function bundledPrepare(
     l: Lane,
@@ -273,18 +276,20 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const missing: number[] = [];
     for (let i = 0; i < payloads.length; i++) if (hit[i] === undefined) missing.push(i);
     preparedTotal.inc({ source: 'cache' }, payloads.length - missing.length);
-    preparedTotal.inc({ source: pool === undefined ? 'coordinator' : 'workers' }, missing.length);
+    const viaPool = pool !== undefined && missing.length >= POOL_MIN_MISSING;
+    preparedTotal.inc({ source: viaPool ? 'workers' : 'coordinator' }, missing.length);
     if (missing.length === 0) return async (i) => hit[i]!;
+    // A few missing ones are prepared here: a worker round trip costs more wall time on a busy host.
     const fromPool =
-      pool === undefined
-        ? undefined
-        : preparedByPool(
+      viaPool && pool !== undefined
+        ? preparedByPool(
             pool,
             l.vm,
             l.rollup.namespace,
             missing.map((i) => payloads[i]!),
             ctx,
-          );
+          )
+        : undefined;
     const at = new Map(missing.map((i, j) => [i, j]));
     return async (i) => hit[i] ?? (fromPool === undefined ? local(i) : fromPool(at.get(i)!));
   }
@@ -332,17 +337,25 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     await runBundled(plan, cursors);
     const t1 = performance.now();
     counters.executeSeconds += (t1 - t0) / 1000;
-    for (const ns of ordered) {
-      const c = cursors.get(ns)!;
-      if (c.stored) continue;
+    // Every rollup's atomic batch at once: one wait for the database instead of one per rollup (a restart
+    // between them is the case `stored` handles).
+    const t2 = performance.now();
+    const committed = await Promise.all(
+      ordered.map((ns) => {
+        const c = cursors.get(ns)!;
+        return c.stored ? undefined : lane(ns).state.commit(height, c.overlay, c.receipts);
+      }),
+    );
+    counters.persistSeconds += (performance.now() - t2) / 1000;
+    for (const [i, ns] of ordered.entries()) {
+      const done = committed[i];
+      if (done === undefined) continue;
       const l = lane(ns);
-      const t2 = performance.now();
-      const { result, diff } = await l.state.commit(height, c.overlay, c.receipts);
-      counters.persistSeconds += (performance.now() - t2) / 1000;
-      pool?.broadcastDiff(ns, diff);
+      const c = cursors.get(ns)!;
+      pool?.broadcastDiff(ns, done.diff);
       blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
       for (const r of c.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
-      out.set(ns, result);
+      out.set(ns, done.result);
     }
     log.debug({ height, bundles: plan.length }, 'executed block with execution bundles');
     return out;
@@ -468,13 +481,16 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const l = lanes.get(namespace);
       if (l === undefined) return `namespace ${namespace} is not an executed rollup`;
       // EVM: classify is prepare (decode and recover the sender); keep the result. Transfer: classify
-      // does not check the signature (cheap), so neither does this; simulation prepares and caches it.
-      if (l.rollup.kind !== 'evm') {
-        const c = l.vm.classify(payload);
-        return 'error' in c ? c.error : undefined;
+      // does not check the signature, so the answer stays classify's (a bad signature voids the bundle at
+      // execution, as before); the prepared form (signature checked) is kept for what comes next.
+      if (l.rollup.kind === 'evm') {
+        const p = l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+        return p.ok ? undefined : p.error;
       }
-      const p = l.prepared.prepare(payload, (x) => l.vm.prepare(x));
-      return p.ok ? undefined : p.error;
+      const c = l.vm.classify(payload);
+      if ('error' in c) return c.error;
+      l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+      return undefined;
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});
