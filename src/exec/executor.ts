@@ -377,10 +377,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       }
     }
     const bundles = bundleOutcomes(spans, results);
-    // Their transactions are committed now: nothing prepares them again.
-    for (const [ns, payloads] of txs) {
-      const c = lanes.get(ns)?.prepared;
-      if (c !== undefined && c.size > 0) for (const p of payloads) c.delete(p);
+    // The bundles' transactions are committed now: nothing prepares them again. (Anything else cached,
+    // e.g. by `ordo_callBundle`'s simulation, ages out.)
+    for (const s of spans) {
+      const c = lanes.get(s.namespace)?.prepared;
+      if (c === undefined || c.size === 0) continue;
+      for (const p of (txs.get(s.namespace) ?? []).slice(s.start, s.start + s.count)) c.delete(p);
     }
     executedHeight.set(height);
     for (const b of bundles) bundlesTotal.inc({ outcome: b.outcome });
