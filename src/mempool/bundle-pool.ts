@@ -8,7 +8,8 @@
  *     bundles per signer — unsigned bundles share one "anonymous" bucket) with a retryable
  *     BUNDLE_POOL_FULL.
  *   - the builder's `BundleSource` (select / lookup), structurally (src/builder/types.ts): `select` picks
- *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget,
+ *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget
+ *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`),
  *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
  *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds.
  *   - `BundleStatusView` and `BundleStatusSink` through the status book (bundle-status.ts).
@@ -60,6 +61,11 @@ export interface BundlePoolLimits {
   selectDelayMs: number;
   /** At most this many simulations per `select` (the rest wait for the next height). */
   maxSimulationsPerSelect: number;
+  /**
+   * `select` starts no further simulation once its simulations took this long, ms (the rest wait for the
+   * next height): the proposal waits for them.
+   */
+  maxSimulationMsPerSelect: number;
 }
 
 export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
@@ -68,7 +74,11 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
   maxPerSigner: 100,
   statusCacheSize: 100_000,
   selectDelayMs: 0,
-  maxSimulationsPerSelect: 64,
+  // A simulation costs one run of each leg (ADR 0175: admission already prepared it), well under a
+  // millisecond for a transfer: a slow chain may take more bundles a block; the time bound caps the
+  // proposal's wait when the simulations are heavier.
+  maxSimulationsPerSelect: 256,
+  maxSimulationMsPerSelect: 250,
 };
 
 /** The simulation hook (src/exec provides it): would this bundle apply on top of the pending state? */
@@ -365,6 +375,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       // round, or waiting for transactions) reuses the verdict.
       if (sim !== undefined && e.simulatedAt !== this.#height()) {
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
+        if (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) continue;
         simulations++;
         if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating

@@ -306,6 +306,27 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toEqual(['bad', 'good']);
   });
 
+  it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
+    let now = 1000;
+    let calls = 0;
+    const { pool, commit } = setup({
+      limits: { maxSimulationMsPerSelect: 100 },
+      now: () => now,
+      simulate: async () => {
+        calls++;
+        now += 60; // each simulation takes 60 ms
+        return { applies: true };
+      },
+    });
+    for (let i = 0; i < 5; i++) pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    // 0 ms elapsed → first; 60 → second; 120 ≥ 100 → the rest wait for the next height.
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toBe(2);
+    commit([]);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toBe(4);
+  });
+
   it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
     const { pool } = setup();
     pool.admit(bundle([[1, [tx(), tx()]]]), 'rpc');
