@@ -81,11 +81,14 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
   maxSimulationMsPerSelect: 250,
 };
 
-/** The simulation hook (src/exec provides it): would this bundle apply on top of the pending state? */
+/**
+ * The simulation hook (src/exec provides it): would this bundle apply on top of the pending state?
+ * `height`, when given, is the executed height of the state it simulated on.
+ */
 export type BundleSimulateHook = (
   bundle: Bundle,
   height: number,
-) => Promise<{ applies: boolean; reason?: string }>;
+) => Promise<{ applies: boolean; reason?: string; height?: number }>;
 
 export interface BundlePoolOptions {
   chainId: string;
@@ -137,6 +140,14 @@ interface Entry extends CheckedBundle {
   wouldRevert: string | undefined;
   /** The committed height when its last simulation ran (undefined: never simulated). */
   simulatedAt: number | undefined;
+  /** The committed height when it was admitted. */
+  admittedAt: number;
+  /**
+   * Its would-revert verdict may be stale: it was taken on an executed state older than the chain the
+   * bundle arrived on (the state may miss, e.g., its sender's previous transaction). Such a bundle is
+   * simulated again with the fresh candidates, not after the ones known to fail.
+   */
+  unsure: boolean;
 }
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
@@ -283,6 +294,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       uuidKey,
       wouldRevert: undefined,
       simulatedAt: undefined,
+      admittedAt: height,
+      unsure: false,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -358,10 +371,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     let simulations = 0;
     const now = this.#now();
     // Candidates not known to fail first: re-simulating bundles that would revert (they wait for their
-    // window to pass) must not use up the simulation budget before the others.
-    const order = [...this.#pending.values()].sort(
-      (a, b) => (a.wouldRevert === undefined ? 0 : 1) - (b.wouldRevert === undefined ? 0 : 1),
-    );
+    // window to pass) must not use up the simulation budget before the others. A verdict taken on a state
+    // older than the bundle (`unsure`: e.g. its sender's previous transaction not executed yet) does not
+    // count as known: under a steady flow such bundles would otherwise wait until the flow stops.
+    const known = (e: Entry): number => (e.wouldRevert !== undefined && !e.unsure ? 1 : 0);
+    const order = [...this.#pending.values()].sort((a, b) => known(a) - known(b));
     for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
@@ -405,6 +419,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     try {
       const r = await sim(e.bundle, height);
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
+      e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
       e.simulatedAt = at;
       return true;
     } catch (err) {

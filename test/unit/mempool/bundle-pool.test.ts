@@ -306,6 +306,32 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toEqual(['bad', 'good']);
   });
 
+  it('re-simulates a bundle refused on a state older than its arrival with the fresh candidates', async () => {
+    const calls: string[] = [];
+    let executed = 0;
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        // "lag" fails until the executed state reaches height 2 (its sender's previous transaction).
+        return tag === 'lag' && executed < 2
+          ? { applies: false, reason: 'nonce too high', height: executed }
+          : { applies: true, height: executed };
+      },
+    });
+    commit([]);
+    commit([]);
+    pool.admit(bundle([[1, [new TextEncoder().encode('lag')]]]), 'rpc'); // admitted at height 2
+    expect(await pool.select(3, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0); // simulated on state 0
+    pool.admit(bundle([[1, [new TextEncoder().encode('new')]]]), 'rpc');
+    executed = 2;
+    commit([]);
+    // Its refusal came from a state older than its arrival: it goes first again, and now applies.
+    expect(await pool.select(4, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toEqual(['lag', 'lag']);
+  });
+
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
     let now = 1000;
     let calls = 0;
