@@ -374,8 +374,13 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     // window to pass) must not use up the simulation budget before the others. A verdict taken on a state
     // older than the bundle (`unsure`: e.g. its sender's previous transaction not executed yet) does not
     // count as known: under a steady flow such bundles would otherwise wait until the flow stops.
+    // Among those known to fail, the verdict simulated longest ago first: when the budget does not reach
+    // them all, each is re-checked in turn (oldest-admitted first kept a refused one waiting behind the
+    // older built-to-fail bundles until they expired: a 37-s p99).
     const known = (e: Entry): number => (e.wouldRevert !== undefined && !e.unsure ? 1 : 0);
-    const order = [...this.#pending.values()].sort((a, b) => known(a) - known(b));
+    const order = [...this.#pending.values()].sort(
+      (a, b) => known(a) - known(b) || (known(a) === 1 ? (a.simulatedAt ?? 0) - (b.simulatedAt ?? 0) : 0),
+    );
     for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;

@@ -332,6 +332,24 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toEqual(['lag', 'lag']);
   });
 
+  it('re-checks the bundles known to fail in turn, longest since simulated first', async () => {
+    const calls: string[] = [];
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return { applies: false, reason: 'invalid' };
+      },
+    });
+    for (const t of ['a', 'b', 'c']) pool.admit(bundle([[1, [new TextEncoder().encode(t)]]]), 'rpc');
+    for (let h = 1; h <= 6; h++) {
+      expect(await pool.select(h, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+      commit([]);
+    }
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
     let now = 1000;
     let calls = 0;
