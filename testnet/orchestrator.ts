@@ -22,7 +22,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DEMO_ACCOUNTS } from '../src/config/index.ts';
+import { DEMO_ACCOUNTS, DEMO_BUNDLE_ACCOUNTS } from '../src/config/index.ts';
 import { errorMessage, OrdoError } from '../src/errors.ts';
 import type { LatencySummary } from '../src/loadgen/index.ts';
 import {
@@ -424,8 +424,20 @@ export class Testnet {
     return chooseRollups(registry, ns, DEMO_EVM_CHAIN_ID);
   }
 
-  /** Demo accounts the background load signs with, and those left to bundle senders. */
+  /**
+   * Demo accounts the background load signs with, and the bundle senders': the accounts reserved for
+   * bundles (DEMO_BUNDLE_ACCOUNTS, past the background's) when the genesis funds them in every executed
+   * rollup; else, as with an older genesis, the last quarter of the background's when both sign in
+   * executed rollups, or all of them.
+   */
   #accountSplit(rollups: RollupInfo[]): { background: number; bundles: number[] } {
+    const executed = this.net.genesis.rollups.filter((r) => r.kind === 'transfer' || r.kind === 'evm');
+    const funded = Math.min(...executed.map((r) => r.alloc?.length ?? 0));
+    if (executed.length > 0 && funded >= DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS)
+      return {
+        background: DEMO_ACCOUNTS,
+        bundles: Array.from({ length: DEMO_BUNDLE_ACCOUNTS }, (_, i) => DEMO_ACCOUNTS + i),
+      };
     const all = Array.from({ length: DEMO_ACCOUNTS }, (_, i) => i);
     const bundles = (this.o.bundlesPerSec ?? 0) > 0;
     const shared = this.o.load > 0 && rollups.some((r) => r.kind !== 'opaque');

@@ -4,7 +4,9 @@
  * executor runs committed blocks in order behind the commit pipeline (node.ts), so a node that decided
  * height h may still be executing h - 1 or h - 2; `results(h, timeoutMs)` resolves as soon as every
  * executed rollup's head reaches h, or rejects with RESULTS_NOT_READY at the bound. Leaves of recent
- * heights are cached: the proposer and every verify of the same height share them.
+ * heights are cached, taken from the executor's notification as each height is executed (read back from
+ * the store only for heights executed before this node started listening): the proposer and every
+ * verify of the same height share them.
  */
 import { type ResultLeaf, receiptsRoot } from '../codec/index.ts';
 import type { NamespaceResult, Receipt } from '../exec/index.ts';
@@ -79,6 +81,20 @@ export function executorResults(executor: ExecutorView, schedule: ScheduleFn = r
     }
     return leaves;
   };
+
+  // Leaves straight from the executor as it finishes a height (no store read on the proposal path,
+  // where every await on the database is another turn of a busy event loop). A listener that is not
+  // given every executed rollup's results (a partial view) leaves the height to `load`.
+  executor.subscribe((height, results) => {
+    const ns = namespaces();
+    if (ns.length === 0 || cache.has(height) || !ns.every((n) => results.has(n))) return;
+    const leaves = ns.map((n) => {
+      const r = results.get(n)!;
+      return resultLeafOf(n, r.stateRoot, r.receipts);
+    });
+    cache.set(height, Promise.resolve(leaves));
+    for (const h of cache.keys()) if (cache.size > CACHE_HEIGHTS && h !== height) cache.delete(h);
+  });
 
   return {
     async results(height, timeoutMs) {

@@ -8,7 +8,14 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { GenesisAccount } from '../config/genesis-types.ts';
 import { publicKeyFromSeed, sha256, toHex } from '../crypto/index.ts';
 
+/** Demo accounts the background load signs with: indices 0 … DEMO_ACCOUNTS − 1. */
 export const DEMO_ACCOUNTS = 64;
+/**
+ * Demo accounts reserved for bundle senders: indices DEMO_ACCOUNTS … DEMO_ACCOUNTS + this − 1, funded on
+ * every executed demo rollup like the others. A sender has at most one bundle in flight per rollup, so
+ * 200 bundles/s (1.5 legs each over 3 rollups) at a second of latency needs about 100 of them (ADR 0175).
+ */
+export const DEMO_BUNDLE_ACCOUNTS = 256;
 export const DEMO_BALANCE = '1000000000000000000000000';
 
 export function demoTransferSeed(i: number): Uint8Array {
@@ -24,7 +31,11 @@ export function evmAddress(privateKey: Uint8Array): string {
   return `0x${toHex(keccak_256(pub.subarray(1)).subarray(12))}`;
 }
 
-export function demoAlloc(n = DEMO_ACCOUNTS): { transfer: GenesisAccount[]; evm: GenesisAccount[] } {
+/** Genesis balances of the first `n` demo accounts (default: the background's and the bundle senders'). */
+export function demoAlloc(n = DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS): {
+  transfer: GenesisAccount[];
+  evm: GenesisAccount[];
+} {
   const transfer: GenesisAccount[] = [];
   const evm: GenesisAccount[] = [];
   for (let i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ import {
   type BundleOutcome,
   bundleOutcomes,
   LaneCursor,
+  type PrepareFn,
   planExecutionBundles,
   runBundled,
 } from './bundles.ts';
@@ -33,9 +34,10 @@ import {
   type VmOptions,
 } from './engine.ts';
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
+import { PreparedCache } from './prepared-cache.ts';
 import { type SimResult, simulateOnce } from './simulate.ts';
 import { RollupState } from './state.ts';
-import type { BlockContext, NamespaceResult, Receipt } from './types.ts';
+import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
 export interface ExecutorOptions {
   rollups: RollupConfig[];
@@ -83,6 +85,11 @@ export interface Executor {
   noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
   /** The sender (20-byte address) of an EVM payload if this node already recovered it, else undefined. */
   knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
+   * A bundle leg's admission check: why the payload is invalid for its rollup, or undefined (the same
+   * answer as `classify`). The prepared transaction is remembered, so the proposer's simulation and the
+   * block's execution do not decode it, check its signature or recover its sender again (ADR 0175).
+   */
+  checkPayload(namespace: number, payload: Uint8Array): string | undefined;
   /**
    * Execute a committed block (heights in order). `opts` as a number is the block time (older form).
    * Resolves after every executed rollup's results are persisted and subscribers were told.
@@ -128,10 +135,15 @@ export interface ExecutorStats {
   prepChunks: number;
 }
 
+/** A bundled block's lane sends its unprepared transactions to the workers only from this many on. */
+const POOL_MIN_MISSING = 16;
+
 interface Lane {
   rollup: RollupConfig;
   vm: AnyVm;
   state: RollupState;
+  /** Prepared bundle transactions (admission, simulation → execution), ADR 0175. */
+  prepared: PreparedCache;
 }
 
 export function createExecutor(opts: ExecutorOptions): Executor {
@@ -170,6 +182,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     registers: reg === undefined ? [] : [reg],
   });
 
+  const preparedTotal = new Counter({
+    name: 'ordo_exec_bundle_prepared_total',
+    help: 'Transactions of blocks with execution bundles by who prepared them: cache (admission or simulation already did), workers, coordinator',
+    labelNames: ['source'],
+    registers: reg === undefined ? [] : [reg],
+  });
   const bundlesTotal = new Counter({
     name: 'ordo_exec_bundles_total',
     help: 'Bundles with an executed leg, by outcome (applied; reverted: an execution bundle whose transactions were voided)',
@@ -246,6 +264,43 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   }
 
   /**
+   * Who prepares transaction i of a bundled block's lane: the prepared-transaction cache when the bundle
+   * pool's admission or the proposer's simulation already did (no worker round trip, no second decode),
+   * else the worker pool (only the missing ones are sent, and only when there are POOL_MIN_MISSING of
+   * them), else the coordinator.
+   */
+  function bundledPrepare(
+    l: Lane,
+    payloads: Uint8Array[],
+    ctx: BlockContext,
+    stored: Receipt[] | undefined,
+  ): PrepareFn {
+    const cache = l.prepared;
+    const local = async (i: number) => l.vm.prepare(payloads[i]!);
+    if (stored !== undefined || payloads.length === 0) return local;
+    const hit: (Prepared<unknown> | undefined)[] = payloads.map((p) => cache.peek(p));
+    const missing: number[] = [];
+    for (let i = 0; i < payloads.length; i++) if (hit[i] === undefined) missing.push(i);
+    preparedTotal.inc({ source: 'cache' }, payloads.length - missing.length);
+    const viaPool = pool !== undefined && missing.length >= POOL_MIN_MISSING;
+    preparedTotal.inc({ source: viaPool ? 'workers' : 'coordinator' }, missing.length);
+    if (missing.length === 0) return async (i) => hit[i]!;
+    // A few missing ones are prepared here: a worker round trip costs more wall time on a busy host.
+    const fromPool =
+      viaPool && pool !== undefined
+        ? preparedByPool(
+            pool,
+            l.vm,
+            l.rollup.namespace,
+            missing.map((i) => payloads[i]!),
+            ctx,
+          )
+        : undefined;
+    const at = new Map(missing.map((i, j) => [i, j]));
+    return async (i) => hit[i] ?? (fromPool === undefined ? local(i) : fromPool(at.get(i)!));
+  }
+
+  /**
    * A block with execution bundles: every rollup's slice is walked by a cursor, bundles in topological
    * order with their legs under checkpoints (bundles.ts); workers only prepare. Then each rollup
    * commits as usual.
@@ -273,26 +328,40 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         out.set(ns, r);
         stored = r.receipts;
       }
-      const prepare =
-        stored === undefined && pool !== undefined && payloads.length > 0
-          ? preparedByPool(pool, l.vm, ns, payloads, ctx)
-          : async (i: number) => l.vm.prepare(payloads[i]!);
-      cursors.set(ns, new LaneCursor(l.vm, l.state.state, payloads.length, ctx, prepare, stored));
+      cursors.set(
+        ns,
+        new LaneCursor(
+          l.vm,
+          l.state.state,
+          payloads.length,
+          ctx,
+          bundledPrepare(l, payloads, ctx, stored),
+          stored,
+        ),
+      );
     }
     await runBundled(plan, cursors);
     const t1 = performance.now();
     counters.executeSeconds += (t1 - t0) / 1000;
-    for (const ns of ordered) {
-      const c = cursors.get(ns)!;
-      if (c.stored) continue;
+    // Every rollup's atomic batch at once: one wait for the database instead of one per rollup (a restart
+    // between them is the case `stored` handles).
+    const t2 = performance.now();
+    const committed = await Promise.all(
+      ordered.map((ns) => {
+        const c = cursors.get(ns)!;
+        return c.stored ? undefined : lane(ns).state.commit(height, c.overlay, c.receipts);
+      }),
+    );
+    counters.persistSeconds += (performance.now() - t2) / 1000;
+    for (const [i, ns] of ordered.entries()) {
+      const done = committed[i];
+      if (done === undefined) continue;
       const l = lane(ns);
-      const t2 = performance.now();
-      const { result, diff } = await l.state.commit(height, c.overlay, c.receipts);
-      counters.persistSeconds += (performance.now() - t2) / 1000;
-      pool?.broadcastDiff(ns, diff);
+      const c = cursors.get(ns)!;
+      pool?.broadcastDiff(ns, done.diff);
       blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
       for (const r of c.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
-      out.set(ns, result);
+      out.set(ns, done.result);
     }
     log.debug({ height, bundles: plan.length }, 'executed block with execution bundles');
     return out;
@@ -314,6 +383,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       }
     }
     const bundles = bundleOutcomes(spans, results);
+    // The bundles' transactions are committed now: nothing prepares them again. (Anything else cached,
+    // e.g. by `ordo_callBundle`'s simulation, ages out.)
+    for (const s of spans) {
+      const c = lanes.get(s.namespace)?.prepared;
+      if (c === undefined || c.size === 0) continue;
+      for (const p of (txs.get(s.namespace) ?? []).slice(s.start, s.start + s.count)) c.delete(p);
+    }
     executedHeight.set(height);
     for (const b of bundles) bundlesTotal.inc({ outcome: b.outcome });
     for (const l of listeners) {
@@ -338,18 +414,26 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return v;
   };
   const SIM_ATTEMPTS = 3;
+  /** The simulation prepares through the lane's cache: admission already did, execution will reuse it. */
+  const simPrepare = (ns: number, payload: Uint8Array): Prepared<unknown> => {
+    const l = lane(ns);
+    return l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+  };
   async function doSimulate(
     bundle: Bundle,
     height: number | undefined,
     timeMs: number | undefined,
   ): Promise<SimResult> {
     if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    // Whole seconds by default: the EVM sees seconds, and its VM reuses one block header per height and
+    // time, so simulations within a second do not each build a header.
+    const t = timeMs ?? Math.floor(Date.now() / 1000) * 1000;
     for (let a = 0; a < SIM_ATTEMPTS; a++) {
-      const r = await simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height);
+      const r = await simulateOnce(bundle, lanes, simVm, t, height, simPrepare);
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
-    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, timeMs ?? Date.now(), height));
+    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, t, height, simPrepare));
     queue = p.catch(() => {});
     const r = await p;
     if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
@@ -369,7 +453,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         const vm = await createVm(rollup, opts.vm);
         const state = new RollupState(rollup.namespace, opts.kv(rollup.namespace));
         await state.open(() => vm.genesis());
-        lanes.set(rollup.namespace, { rollup, vm, state });
+        lanes.set(rollup.namespace, { rollup, vm, state, prepared: new PreparedCache() });
         log.info(
           { namespace: rollup.namespace, kind: rollup.kind, height: state.height },
           'executor lane open',
@@ -406,6 +490,21 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     },
     knownSender(namespace, payload) {
       return lanes.get(namespace)?.vm.knownSender?.(payload);
+    },
+    checkPayload(namespace, payload) {
+      const l = lanes.get(namespace);
+      if (l === undefined) return `namespace ${namespace} is not an executed rollup`;
+      // EVM: classify is prepare (decode and recover the sender); keep the result. Transfer: classify
+      // does not check the signature, so the answer stays classify's (a bad signature voids the bundle at
+      // execution, as before); the prepared form (signature checked) is kept for what comes next.
+      if (l.rollup.kind === 'evm') {
+        const p = l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+        return p.ok ? undefined : p.error;
+      }
+      const c = l.vm.classify(payload);
+      if ('error' in c) return c.error;
+      l.prepared.prepare(payload, (x) => l.vm.prepare(x));
+      return undefined;
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});

@@ -13,7 +13,7 @@ import { OrdoError } from '../errors.ts';
 import type { Bundle } from '../types.ts';
 import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx } from './engine.ts';
 import { chainRoot } from './state.ts';
-import type { Bytes, TxOutcome } from './types.ts';
+import type { Bytes, Prepared, TxOutcome } from './types.ts';
 import type { Val } from './view.ts';
 
 export interface SimTx {
@@ -53,6 +53,7 @@ export async function simulateOnce(
   vmFor: (ns: number) => Promise<AnyVm>,
   timeMs: number,
   wantHeight: number | undefined,
+  prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
 ): Promise<SimResult | undefined> {
   const nTxs = bundle.legs.reduce((n, l) => n + l.txs.length, 0);
   if (bundle.legs.length > MAX_LEGS || nTxs > MAX_TXS) {
@@ -88,7 +89,7 @@ export async function simulateOnce(
     for (let i = 0; i < leg.txs.length; i++) {
       const payload = leg.txs[i]!;
       const hash = legTxHash(lane.rollup, payload);
-      const p = vm.prepare(payload);
+      const p = prepare === undefined ? vm.prepare(payload) : prepare(leg.namespace, payload);
       let o: TxOutcome;
       if (!p.ok) o = invalidOutcome(p.error);
       else {

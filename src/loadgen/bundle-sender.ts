@@ -32,7 +32,11 @@ export interface BundleSendOptions {
   pollMs?: number;
   /** Per-call timeout. Default 5 s. */
   timeoutMs?: number;
-  /** Requests (sends and polls) in flight at most. Default 64 (HTTP: below the node's per-address connection cap). */
+  /**
+   * Requests (sends and polls) in flight at most. Default without a feed 64 (HTTP: below the node's
+   * per-address connection cap); with one, 32 per url (each node's requests share one WebSocket, which
+   * the node lets carry `rpc.maxWsRequestsInFlight`, 64, at once; the rest is left for subscribes).
+   */
   maxInFlightRequests?: number;
   /** Stops the run early (the drain still follows what was sent, bounded by `drainMs`). */
   signal?: AbortSignal;
@@ -123,7 +127,7 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   const feed = o.feed;
   const pollMs = o.pollMs ?? (feed === undefined ? 50 : 1000);
   const timeoutMs = o.timeoutMs ?? 5000;
-  const maxRequests = o.maxInFlightRequests ?? 64;
+  const maxRequests = o.maxInFlightRequests ?? (feed === undefined ? 64 : 32 * o.urls.length);
   const r: BundleSendReport = o.into ?? emptyBundleSendReport();
   const maxKept = o.maxKept ?? 200_000;
   const flights = new Set<Flight>();
@@ -235,8 +239,12 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     }
     if (t - lastPoll >= pollMs) {
       lastPoll = t;
+      // While offering, fallback polls take at most half the request budget: on a slow node every
+      // bundle between submit and commit is silent for seconds, and polling them all must not hold
+      // every slot and starve the sends.
+      const pollBudget = offering ? Math.max(1, Math.floor(maxRequests / 2)) : maxRequests;
       for (const f of flights) {
-        if (requests >= maxRequests) break;
+        if (requests >= pollBudget) break;
         if (t - f.lastHeard >= pollMs) void poll(f);
       }
     }

@@ -8,7 +8,8 @@
  *     bundles per signer — unsigned bundles share one "anonymous" bucket) with a retryable
  *     BUNDLE_POOL_FULL.
  *   - the builder's `BundleSource` (select / lookup), structurally (src/builder/types.ts): `select` picks
- *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget,
+ *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget
+ *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`),
  *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
  *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds.
  *   - `BundleStatusView` and `BundleStatusSink` through the status book (bundle-status.ts).
@@ -60,6 +61,11 @@ export interface BundlePoolLimits {
   selectDelayMs: number;
   /** At most this many simulations per `select` (the rest wait for the next height). */
   maxSimulationsPerSelect: number;
+  /**
+   * `select` starts no further simulation once its simulations took this long, ms (the rest wait for the
+   * next height): the proposal waits for them.
+   */
+  maxSimulationMsPerSelect: number;
 }
 
 export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
@@ -68,14 +74,21 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
   maxPerSigner: 100,
   statusCacheSize: 100_000,
   selectDelayMs: 0,
-  maxSimulationsPerSelect: 64,
+  // A simulation costs one run of each leg (ADR 0175: admission already prepared it), well under a
+  // millisecond for a transfer: a slow chain may take more bundles a block; the time bound caps the
+  // proposal's wait when the simulations are heavier.
+  maxSimulationsPerSelect: 256,
+  maxSimulationMsPerSelect: 250,
 };
 
-/** The simulation hook (src/exec provides it): would this bundle apply on top of the pending state? */
+/**
+ * The simulation hook (src/exec provides it): would this bundle apply on top of the pending state?
+ * `height`, when given, is the executed height of the state it simulated on.
+ */
 export type BundleSimulateHook = (
   bundle: Bundle,
   height: number,
-) => Promise<{ applies: boolean; reason?: string }>;
+) => Promise<{ applies: boolean; reason?: string; height?: number }>;
 
 export interface BundlePoolOptions {
   chainId: string;
@@ -127,6 +140,14 @@ interface Entry extends CheckedBundle {
   wouldRevert: string | undefined;
   /** The committed height when its last simulation ran (undefined: never simulated). */
   simulatedAt: number | undefined;
+  /** The committed height when it was admitted. */
+  admittedAt: number;
+  /**
+   * Its would-revert verdict may be stale: it was taken on an executed state older than the chain the
+   * bundle arrived on (the state may miss, e.g., its sender's previous transaction). Such a bundle is
+   * simulated again with the fresh candidates, not after the ones known to fail.
+   */
+  unsure: boolean;
 }
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
@@ -273,6 +294,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       uuidKey,
       wouldRevert: undefined,
       simulatedAt: undefined,
+      admittedAt: height,
+      unsure: false,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -348,9 +371,15 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     let simulations = 0;
     const now = this.#now();
     // Candidates not known to fail first: re-simulating bundles that would revert (they wait for their
-    // window to pass) must not use up the simulation budget before the others.
+    // window to pass) must not use up the simulation budget before the others. A verdict taken on a state
+    // older than the bundle (`unsure`: e.g. its sender's previous transaction not executed yet) does not
+    // count as known: under a steady flow such bundles would otherwise wait until the flow stops.
+    // Among those known to fail, the verdict simulated longest ago first: when the budget does not reach
+    // them all, each is re-checked in turn (oldest-admitted first kept a refused one waiting behind the
+    // older built-to-fail bundles until they expired: a 37-s p99).
+    const known = (e: Entry): number => (e.wouldRevert !== undefined && !e.unsure ? 1 : 0);
     const order = [...this.#pending.values()].sort(
-      (a, b) => (a.wouldRevert === undefined ? 0 : 1) - (b.wouldRevert === undefined ? 0 : 1),
+      (a, b) => known(a) - known(b) || (known(a) === 1 ? (a.simulatedAt ?? 0) - (b.simulatedAt ?? 0) : 0),
     );
     for (const e of order) {
       if (txsLeft <= 0) break;
@@ -365,6 +394,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       // round, or waiting for transactions) reuses the verdict.
       if (sim !== undefined && e.simulatedAt !== this.#height()) {
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
+        if (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) continue;
         simulations++;
         if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
@@ -394,6 +424,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     try {
       const r = await sim(e.bundle, height);
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
+      e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
       e.simulatedAt = at;
       return true;
     } catch (err) {

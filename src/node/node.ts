@@ -337,11 +337,8 @@ export class OrdoNode {
       rollups: genesis.rollups,
       height: () => store.height(),
       rollupTxHash: rollupTxHasher(genesis.rollups),
-      checkPayload: (ns, payload) => {
-        if (!executed.has(ns)) return undefined;
-        const c = executor.classify(ns, payload);
-        return 'error' in c ? c.error : undefined;
-      },
+      // Through the executor's prepared-transaction cache: simulation and execution reuse the work.
+      checkPayload: (ns, payload) => (executed.has(ns) ? executor.checkPayload(ns, payload) : undefined),
       txCommitted: (hash) => mempool.status(hash).status === 'committed',
       // The proposer leaves out bundles that would not apply on the latest executed state (rule 4). A
       // simulation that fails for another reason does not hold a bundle back: execution decides.

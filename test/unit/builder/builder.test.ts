@@ -525,6 +525,44 @@ describe('executor results', () => {
     expect(leaves[0]!.stateRoot).toEqual(new Uint8Array(32).fill(2));
   });
 
+  it("takes the leaves from the executor's notification, without reading results back", async () => {
+    const ex = fakeExecutor();
+    let reads = 0;
+    const view: ExecutorView = {
+      ...ex,
+      getResult: (ns, h) => {
+        reads++;
+        return ex.getResult(ns, h);
+      },
+      subscribe: (l) =>
+        ex.subscribe((h) =>
+          l(
+            h,
+            new Map(
+              [2, 3].map((ns) => [
+                ns,
+                {
+                  namespace: ns,
+                  height: h,
+                  receipts: [],
+                  stateRoot: new Uint8Array(32).fill(h),
+                  resultsHash: new Uint8Array(32),
+                },
+              ]),
+            ),
+          ),
+        ),
+    };
+    const src = executorResults(view);
+    ex.run(1);
+    const leaves = await src.results(1, 5);
+    expect(leaves.map((l) => l.namespace)).toEqual([2, 3]);
+    expect(leaves[1]!.stateRoot).toEqual(new Uint8Array(32).fill(1));
+    expect(reads).toBe(0);
+    // A notification without every rollup's results (a partial view) leaves the height to the store.
+    expect(await executorResults(ex).results(1, 5)).toEqual(leaves);
+  });
+
   it('gives up at the bound with RESULTS_NOT_READY, and a validator prevotes against it', async () => {
     const ex = fakeExecutor();
     const src = executorResults(ex);

@@ -3,6 +3,7 @@
  * (voided receipts, no trace, no nonce bump), reverting-listed transactions may revert, inclusion
  * bundles execute like ordinary transactions; sequential and parallel executors agree.
  */
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createExecutor,
@@ -156,6 +157,47 @@ describe('execution bundles (rule 3)', () => {
       );
     }
     expect(results[1]).toBe(results[0]);
+  });
+
+  it('executes admitted and simulated legs from the prepared-transaction cache (ADR 0175)', async () => {
+    const registry = new Registry();
+    const ex = createExecutor({ rollups: rollups(), kv: memoryKvFactory().kv, workers: 2, registry });
+    started.push(ex);
+    await ex.start();
+    const tLeg = transfer(0, 1, 10n, 0n);
+    const eLeg = evmTx(0, { to: evmAddr(9), value: 1000n, nonce: 0n, gasLimit: 21_000n });
+    // Admission checks the EVM leg; the simulation prepares the transfer leg.
+    expect(ex.checkPayload(EVM_NS, eLeg)).toBeUndefined();
+    expect(ex.checkPayload(EVM_NS, new Uint8Array([2, 1]))).toMatch(/malformed/);
+    const sim = await ex.simulate({
+      legs: [
+        { namespace: TRANSFER_NS, txs: [tLeg], revertingTxHashes: [] },
+        { namespace: EVM_NS, txs: [eLeg], revertingTxHashes: [] },
+      ],
+      atomicity: 'execution',
+      minHeight: 0,
+      maxHeight: 0,
+      replacementUuid: new Uint8Array(0),
+      signer: new Uint8Array(0),
+      signature: new Uint8Array(0),
+    } as Bundle);
+    expect(sim.applies).toBe(true);
+    const r = await ex.executeBlock(
+      1,
+      new Map([
+        [TRANSFER_NS, [transfer(2, 3, 5n, 0n), tLeg]],
+        [EVM_NS, [eLeg]],
+      ]),
+      { spans: [span(H1, TRANSFER_NS, 1, 1), span(H1, EVM_NS, 0, 1)] },
+    );
+    expect(r.bundles[0]!.outcome).toBe('applied');
+    expect(r.get(TRANSFER_NS)!.receipts.map((x) => x.status)).toEqual(['success', 'success']);
+    const m = await registry.getSingleMetric('ordo_exec_bundle_prepared_total')!.get();
+    const by = Object.fromEntries(m.values.map((v) => [v.labels.source, v.value]));
+    // Both legs from the cache; the public transfer before the leg prepared by the coordinator (one
+    // missing transaction is not worth a worker round trip).
+    expect(by).toMatchObject({ cache: 2, coordinator: 1 });
+    expect(balance(ex, 1)).toBe(1010n);
   });
 
   it('stored results of a height give the same bundle outcomes', async () => {

@@ -306,6 +306,71 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toEqual(['bad', 'good']);
   });
 
+  it('re-simulates a bundle refused on a state older than its arrival with the fresh candidates', async () => {
+    const calls: string[] = [];
+    let executed = 0;
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        // "lag" fails until the executed state reaches height 2 (its sender's previous transaction).
+        return tag === 'lag' && executed < 2
+          ? { applies: false, reason: 'nonce too high', height: executed }
+          : { applies: true, height: executed };
+      },
+    });
+    commit([]);
+    commit([]);
+    pool.admit(bundle([[1, [new TextEncoder().encode('lag')]]]), 'rpc'); // admitted at height 2
+    expect(await pool.select(3, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0); // simulated on state 0
+    pool.admit(bundle([[1, [new TextEncoder().encode('new')]]]), 'rpc');
+    executed = 2;
+    commit([]);
+    // Its refusal came from a state older than its arrival: it goes first again, and now applies.
+    expect(await pool.select(4, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toEqual(['lag', 'lag']);
+  });
+
+  it('re-checks the bundles known to fail in turn, longest since simulated first', async () => {
+    const calls: string[] = [];
+    const { pool, commit } = setup({
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        return { applies: false, reason: 'invalid' };
+      },
+    });
+    for (const t of ['a', 'b', 'c']) pool.admit(bundle([[1, [new TextEncoder().encode(t)]]]), 'rpc');
+    for (let h = 1; h <= 6; h++) {
+      expect(await pool.select(h, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+      commit([]);
+    }
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
+    let now = 1000;
+    let calls = 0;
+    const { pool, commit } = setup({
+      limits: { maxSimulationMsPerSelect: 100 },
+      now: () => now,
+      simulate: async () => {
+        calls++;
+        now += 60; // each simulation takes 60 ms
+        return { applies: true };
+      },
+    });
+    for (let i = 0; i < 5; i++) pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    // 0 ms elapsed → first; 60 → second; 120 ≥ 100 → the rest wait for the next height.
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toBe(2);
+    commit([]);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toBe(4);
+  });
+
   it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
     const { pool } = setup();
     pool.admit(bundle([[1, [tx(), tx()]]]), 'rpc');

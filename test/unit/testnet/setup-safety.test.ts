@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.ts';
 import { auctionSetupOf, loadGenesis } from '../../../src/config/genesis.ts';
+import { DEMO_ACCOUNTS, DEMO_BUNDLE_ACCOUNTS } from '../../../src/config/demo-accounts.ts';
 import { checkSafety } from '../../../testnet/safety.ts';
 import { checkPortFree, findFreeBasePort, setupNetwork, testnetRollups } from '../../../testnet/setup.ts';
 import { FakeNode } from '../../../testnet/testing/fake-node.ts';
@@ -35,7 +36,9 @@ describe('testnet layout', () => {
     expect(g.validators.map((v) => v.name)).toEqual(['node0', 'node1', 'node2']);
     expect(g.rollups.map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm', 'evm', 'opaque']);
     // The demo accounts are funded on every executed rollup.
-    for (const r of g.rollups.filter((x) => x.kind !== 'opaque')) expect(r.alloc?.length).toBe(64);
+    // The background load's demo accounts and the bundle senders' (ADR 0175), on every executed rollup.
+    for (const r of g.rollups.filter((x) => x.kind !== 'opaque'))
+      expect(r.alloc?.length).toBe(DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS);
     expect(testnetRollups(3).map((r) => r.kind)).toEqual(['opaque', 'transfer', 'evm']);
   });
 
