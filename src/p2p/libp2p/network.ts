@@ -128,6 +128,19 @@ class RequestError extends OrdoError<
 
 type Services = { identify: unknown; pubsub: GossipSub };
 
+/** What gossipsub's `decodeRpc` returns (its RPC type is not exported); only what we count. */
+interface RPC {
+  subscriptions: unknown[];
+  messages: { topic: string }[];
+  control?: {
+    ihave: { messageIDs: Uint8Array[] }[];
+    iwant: { messageIDs: Uint8Array[] }[];
+    idontwant: { messageIDs: Uint8Array[] }[];
+    graft: unknown[];
+    prune: unknown[];
+  };
+}
+
 /** The gossipsub instance also has `reportMessageValidationResult` and `getScore`; declare what we use. */
 interface GossipSubInternals {
   getScore(peerId: string): number;
@@ -341,6 +354,7 @@ class Libp2pNetwork implements P2pNetwork {
       start: false,
     });
     this.node = node as unknown as Libp2p<Services>;
+    this.countReceivedRpcs();
     node.addEventListener('peer:connect', (evt) => this.onConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => this.onDisconnect(evt.detail.toString()));
 
@@ -540,6 +554,43 @@ class Libp2pNetwork implements P2pNetwork {
   private track(stream: Stream): void {
     this.openStreams.add(stream);
     stream.addEventListener('close', () => this.openStreams.delete(stream), { once: true });
+  }
+
+  /**
+   * Count what gossipsub receives on the wire (docs/performance.md, "Transaction dissemination"): every
+   * RPC frame from a peer passes through the instance's `decodeRpc`, duplicates and control messages
+   * included, which the topic validators never see. Wrapped once per started libp2p node.
+   */
+  private countReceivedRpcs(): void {
+    const ps = this.pubsub() as unknown as { decodeRpc(bytes: Uint8Array): RPC };
+    const decode = ps.decodeRpc.bind(ps);
+    const m = this.metrics;
+    const prefixLen = `/ordo/${this.opts.chainId}/`.length;
+    ps.decodeRpc = (bytes: Uint8Array): RPC => {
+      const rpc = decode(bytes);
+      m.rpcReceived.inc();
+      m.rpcReceivedBytes.inc(bytes.byteLength);
+      for (const msg of rpc.messages) {
+        const topic = msg.topic.slice(prefixLen, msg.topic.lastIndexOf('/'));
+        m.rpcReceivedItems.inc({ kind: 'message', topic: TOPICS.includes(topic as Topic) ? topic : 'other' });
+      }
+      if (rpc.subscriptions.length > 0)
+        m.rpcReceivedItems.inc({ kind: 'subscription', topic: '' }, rpc.subscriptions.length);
+      const c = rpc.control;
+      if (c !== undefined) {
+        const ids = (kind: string, list: { messageIDs: Uint8Array[] }[]): void => {
+          let n = 0;
+          for (const x of list) n += x.messageIDs.length;
+          if (n > 0) m.rpcReceivedItems.inc({ kind, topic: '' }, n);
+        };
+        ids('idontwant', c.idontwant);
+        ids('ihave', c.ihave);
+        ids('iwant', c.iwant);
+        if (c.graft.length > 0) m.rpcReceivedItems.inc({ kind: 'graft', topic: '' }, c.graft.length);
+        if (c.prune.length > 0) m.rpcReceivedItems.inc({ kind: 'prune', topic: '' }, c.prune.length);
+      }
+      return rpc;
+    };
   }
 
   private installValidator(topic: Topic, handler: GossipHandler): void {
