@@ -87,9 +87,28 @@ export interface Libp2pNetworkOptions extends P2pConfigInput {
    * forwarding waits, while the other receivers' IDONTWANTs arrive (docs/p2p.md, ADR 0064).
    */
   forwardDelayMs?: number;
+  /**
+   * Per-topic override of `forwardDelayMs`. Transaction batches default to
+   * `DEFAULT_TX_FORWARD_DELAY_MS` (ADR 0190): under load a receiver's IDONTWANT can take longer than
+   * 20 ms to be read, and every batch forwarded before it is a full duplicate copy for the peer.
+   */
+  topicForwardDelayMs?: Partial<Record<Topic, number>>;
 }
 
 export const DEFAULT_FORWARD_DELAY_MS = 20;
+/** Transaction batches are held longer: only relays to peers the author is not connected to wait (ADR 0190). */
+export const DEFAULT_TX_FORWARD_DELAY_MS = 100;
+
+/** The forward delay of one topic: its override, else the transaction default for `txs`, else the common one. */
+export function forwardDelayFor(
+  topic: Topic,
+  opts: Pick<Libp2pNetworkOptions, 'forwardDelayMs' | 'topicForwardDelayMs'>,
+): number {
+  const own = opts.topicForwardDelayMs?.[topic];
+  if (own !== undefined) return own;
+  if (topic === 'txs') return DEFAULT_TX_FORWARD_DELAY_MS;
+  return opts.forwardDelayMs ?? DEFAULT_FORWARD_DELAY_MS;
+}
 /** gossipsub sends IDONTWANT only for messages of at least this many bytes (its default). */
 const IDONTWANT_MIN_BYTES = 512;
 
@@ -169,6 +188,12 @@ export async function createLibp2pNetwork(opts: Libp2pNetworkOptions): Promise<P
       throw new P2pConfigError(`announce[${i}]`, 'give the address without /p2p/<peer id>');
   }
   if (opts.mesh !== undefined) meshOpts(opts.mesh);
+  for (const [t, v] of Object.entries(opts.topicForwardDelayMs ?? {})) {
+    if (!TOPICS.includes(t as Topic)) throw new P2pConfigError(`topicForwardDelayMs.${t}`, 'unknown topic');
+    if (!(Number.isInteger(v) && v >= 0 && v <= 10_000)) {
+      throw new P2pConfigError(`topicForwardDelayMs.${t}`, `must be an integer from 0 to 10000, got ${v}`);
+    }
+  }
   const privateKey = await loadOrCreateIdentity(opts.identityKeyPath);
   return new Libp2pNetwork(opts, limits, scoring, bootstrap, listen, privateKey);
 }
@@ -595,7 +620,7 @@ class Libp2pNetwork implements P2pNetwork {
 
   private installValidator(topic: Topic, handler: GossipHandler): void {
     const max = this.limits.maxGossipBytes[topic];
-    const delay = this.opts.forwardDelayMs ?? DEFAULT_FORWARD_DELAY_MS;
+    const delay = forwardDelayFor(topic, this.opts);
     const validate = async (peerId: Libp2pPeerId, msg: Message): Promise<TopicValidatorResult> => {
       const from = peerId.toString();
       const size = msg.data.byteLength - PUBLISH_NONCE_BYTES;
