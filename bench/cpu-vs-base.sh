@@ -16,6 +16,8 @@ rates=${3:-3000,5000}
 runs=${4:-3}
 duration=${5:-30}
 here=$(cd "$(dirname "$0")/.." && pwd)
+# The project's node (24, in node_modules), as npm run uses it.
+export PATH="$here/node_modules/.bin:$PATH"
 mkdir -p "$out"
 cd "$here"
 for i in $(seq 1 "$runs"); do

@@ -183,6 +183,7 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const nodeMetrics = new NodeMetricsSampler(
     Array.from({ length: Number(args.validators) }, (_, i) => portsFor(base, i).rpc),
+    5000, // every 5 s: a scrape renders the node's whole registry, CPU charged to the run
   );
   const exitCode = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   sampler?.stop();
