@@ -587,7 +587,12 @@ class Libp2pNetwork implements P2pNetwork {
    * included, which the topic validators never see. Wrapped once per started libp2p node.
    */
   private countReceivedRpcs(): void {
-    const ps = this.pubsub() as unknown as { decodeRpc(bytes: Uint8Array): RPC };
+    const ps = this.pubsub() as unknown as { decodeRpc?: (bytes: Uint8Array) => RPC };
+    if (typeof ps.decodeRpc !== 'function') {
+      // A gossipsub without it (another version): the node runs, the wire counters stay at 0.
+      this.log.warn('gossipsub has no decodeRpc: ordo_p2p_rpc_received_* are not counted');
+      return;
+    }
     const decode = ps.decodeRpc.bind(ps);
     const m = this.metrics;
     const prefixLen = `/ordo/${this.opts.chainId}/`.length;
