@@ -30,9 +30,13 @@
  * instead of JSON-RPC; a checkout without that path (e.g. 0.1.0) ignores the flag and says so.
  * CPU per committed transaction: the user + system CPU of every process of the run (the orchestrator with
  * its load generator, and every node) over the measured window, sampled from /proc, divided by the
- * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify time through node:crypto
- * measured in the same run (`calibration.ed25519VerifyMicros`), `verifyEquivalentsPerTx` is their ratio and
- * travels across hosts far better than tx/s. `kernelCpuShare` is the stime part of that CPU (the kernel
+ * transactions committed in it (`cpuMicrosPerTx`); with one core's ed25519 verify through node:crypto
+ * measured in this process's CPU time (not wall time, which a loaded host inflates) right before and right
+ * after each run (`verifyCpuMicros`; `calibration` holds the whole session's before/after with min/max),
+ * `verifyEquivalentsPerTx` is their ratio and travels across hosts far better than tx/s. Transport per
+ * committed transaction: `syscallsPerTx` (read + write syscalls of every process, /proc/<pid>/io) and
+ * `transport` (each node's /metrics: gossipsub RPC frames and bytes received, batch copies per batch,
+ * IDONTWANT ids; bench/lib/node-metrics.ts; null where a checkout lacks the counters, e.g. 0.1.0). `kernelCpuShare` is the stime part of that CPU (the kernel
  * stage of docs/performance.md's table, which a V8 profile cannot see).
  * `--repo DIR` runs another checkout's `bin/ordo.js` (e.g. a worktree of v0.1.0) with this script, so two
  * versions are measured the same way, interleaved, in one session.
@@ -47,9 +51,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
-import { findFreeBasePort } from '../testnet/setup.ts';
+import { findFreeBasePort, portsFor } from '../testnet/setup.ts';
 import { type MixShares, runMix } from './lib/mix.ts';
-import { ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
+import { NodeMetricsSampler, type TransportPerTx } from './lib/node-metrics.ts';
+import { ed25519VerifyCalibration, ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -109,6 +114,12 @@ interface RunResult {
   /** The kernel's (stime) share of that CPU. */
   kernelCpuShare: number | null;
   verifyEquivalentsPerTx: number | null;
+  /** This run's calibration: one core's ed25519 verify in CPU µs, measured right before and right after it. */
+  verifyCpuMicros: { before: number; after: number };
+  /** read + write syscalls of every process of the run over the window ÷ committed transactions. */
+  syscallsPerTx: number | null;
+  /** What each node received per committed transaction (bench/lib/node-metrics.ts). */
+  transport: TransportPerTx | null;
   holds: boolean;
   exitCode: number | null;
 }
@@ -163,14 +174,23 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=orchestrator.cpuprofile');
   }
   process.stderr.write(`\n== testnet up --load ${load} --duration ${durationSec}\n`);
+  const verifyBefore = ed25519VerifyCalibration(5, 2000).cpuMicros;
   const child = spawn(process.execPath, [...nodeArgs, ...argv], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
+  const nodeMetrics = new NodeMetricsSampler(
+    Array.from({ length: Number(args.validators) }, (_, i) => portsFor(base, i).rpc),
+    5000, // every 5 s: a scrape renders the node's whole registry, CPU charged to the run
+  );
   const exitCode = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   sampler?.stop();
+  nodeMetrics.stop();
+  const verifyAfter = ed25519VerifyCalibration(5, 2000).cpuMicros;
+  // The run's yardstick: the mean of the calibrations just before and just after it.
+  const runVerifyMicros = (verifyBefore + verifyAfter) / 2;
   try {
     const r = JSON.parse(readFileSync(report, 'utf8')) as TestnetReport;
     if (profDir !== undefined && r.load?.window !== undefined) {
@@ -187,6 +207,7 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     const sysSec = w === undefined ? undefined : sampler?.systemSecondsBetween(w.startMs, w.endMs);
     const cpuMicrosPerTx =
       cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
+    const io = w === undefined ? undefined : sampler?.ioBetween(w.startMs, w.endMs);
     return {
       offeredTxPerSec: load,
       durationSec: r.durationSec,
@@ -206,9 +227,15 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
           ? null
           : Math.round((sysSec / cpuSec) * 1000) / 1000,
       verifyEquivalentsPerTx:
-        cpuMicrosPerTx === null || verifyMicros === 0
+        cpuMicrosPerTx === null || runVerifyMicros === 0
           ? null
-          : Math.round((cpuMicrosPerTx / verifyMicros) * 100) / 100,
+          : Math.round((cpuMicrosPerTx / runVerifyMicros) * 100) / 100,
+      verifyCpuMicros: { before: verifyBefore, after: verifyAfter },
+      syscallsPerTx:
+        io === undefined || committedInWindow === 0
+          ? null
+          : Math.round(((io.syscr + io.syscw) / committedInWindow) * 1000) / 1000,
+      transport: w === undefined ? null : nodeMetrics.perTx(w.startMs, w.endMs),
       holds,
       exitCode,
     };
@@ -328,8 +355,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) {
     throw new Error(`--repeat must be a whole number from 1 to 10, got ${args.repeat}`);
   }
-  const verifyBefore = ed25519VerifyMicros();
-  verifyMicros = verifyBefore;
+  const calBefore = ed25519VerifyCalibration();
   const mainRuns: (RunResult & { loadavgAtStart: number })[] = [];
   if (!args['skip-main']) {
     for (let i = 0; i < repeat; i++) {
@@ -352,6 +378,12 @@ async function main(): Promise<void> {
           cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
           kernelCpuShare: medianOrNull(mainRuns.map((r) => r.kernelCpuShare)),
           verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
+          syscallsPerTx: medianOrNull(mainRuns.map((r) => r.syscallsPerTx)),
+          rpcFramesPerTxPerNode: medianOrNull(mainRuns.map((r) => r.transport?.rpcFramesPerTx ?? null)),
+          rpcBytesPerTxPerNode: medianOrNull(mainRuns.map((r) => r.transport?.rpcBytesPerTx ?? null)),
+          txBatchCopiesPerBatch: medianOrNull(
+            mainRuns.map((r) => r.transport?.txBatchCopiesPerBatch ?? null),
+          ),
         }
       : null;
 
@@ -370,13 +402,20 @@ async function main(): Promise<void> {
     }
   }
   const target = Number(args.load);
-  const verifyAfter = ed25519VerifyMicros();
+  const calAfter = ed25519VerifyCalibration();
   const result = {
     benchmark: 'testnet',
     started,
     repo: REPO,
     machine: { cpus: availableParallelism(), loadavgAtStart: load0.map((x) => Math.round(x * 100) / 100) },
-    calibration: { ed25519VerifyMicros: verifyBefore, ed25519VerifyMicrosAfter: verifyAfter },
+    calibration: {
+      method: 'process CPU time (user + system) per ed25519 verify through node:crypto, median of rounds',
+      ed25519VerifyMicros: calBefore.cpuMicros,
+      ed25519VerifyMicrosAfter: calAfter.cpuMicros,
+      before: calBefore,
+      after: calAfter,
+      perRun: 'each run divides by the mean of its own calibrations right before and after it',
+    },
     setup: {
       validators: Number(args.validators),
       rollups: Number(args.rollups),
@@ -397,6 +436,9 @@ async function main(): Promise<void> {
       cpuMicrosPerTx: r.cpuMicrosPerTx,
       kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
+      verifyCpuMicros: r.verifyCpuMicros,
+      syscallsPerTx: r.syscallsPerTx,
+      transport: r.transport,
       rejected: r.rejected,
       notSent: r.notSent,
       conflictingCommits: r.conflictingCommits,

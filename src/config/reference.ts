@@ -67,6 +67,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'p2p.txBatchFlushMs': 'Longest wait before a partly filled transaction batch is sent, ms.',
   'p2p.gossipForwardDelayMs':
     'Delay before forwarding received gossip, so duplicates can be suppressed, ms (ADR 0064).',
+  'p2p.txGossipForwardDelayMs':
+    'Delay before forwarding a received transaction batch (gossipForwardDelayMs for the txs topic), so the IDONTWANTs of peers that got it from its author arrive first even on a busy host, ms (ADR 0190).',
   'p2p.requestTimeoutMs': 'Timeout of one request/response exchange (block sync, tx lookup), ms.',
   'mempool.maxTotalTxs': 'Pending transactions over all rollups; above it admission answers OVERLOADED.',
   'mempool.maxTotalBytes': 'Pending transaction bytes over all rollups.',

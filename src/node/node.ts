@@ -378,6 +378,7 @@ export class OrdoNode {
         newIdentitiesPerAddressPerMinute: config.p2p.newIdentitiesPerAddressPerMinute,
       },
       forwardDelayMs: config.p2p.gossipForwardDelayMs,
+      topicForwardDelayMs: { txs: config.p2p.txGossipForwardDelayMs },
       logger: root,
       registry,
     });

@@ -1,6 +1,8 @@
 /**
  * P2P metrics (prom-client): connected peers, gossip messages and bytes in/out per topic, validation
- * results by verdict, outbound queue depths and drops, and request/response latencies. Both Network
+ * results by verdict, outbound queue depths and drops, request/response latencies, and what gossipsub
+ * receives on the wire (RPC frames, bytes, messages including duplicates, control ids): the transport
+ * cost per committed transaction that docs/performance.md reports. Both Network
  * implementations and TxGossip take an optional `Registry`; without one the metrics are registered in a
  * private registry (so tests and multiple in-process nodes never collide on the global one).
  */
@@ -18,6 +20,9 @@ export interface P2pMetrics {
   requestsServed: Counter<'protocol' | 'outcome'>;
   offences: Counter<'offence'>;
   disconnects: Counter<'reason'>;
+  rpcReceived: Counter;
+  rpcReceivedBytes: Counter;
+  rpcReceivedItems: Counter<'kind' | 'topic'>;
 }
 
 const cache = new WeakMap<Registry, P2pMetrics>();
@@ -86,6 +91,22 @@ export function createP2pMetrics(registry: Registry = new Registry()): P2pMetric
       name: 'ordo_p2p_disconnects_total',
       help: 'Peers we disconnected, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    rpcReceived: new Counter({
+      name: 'ordo_p2p_rpc_received_total',
+      help: 'Gossipsub RPC frames received from peers (each one decrypted and decoded), duplicates included',
+      registers: [registry],
+    }),
+    rpcReceivedBytes: new Counter({
+      name: 'ordo_p2p_rpc_received_bytes_total',
+      help: 'Bytes of the gossipsub RPC frames received from peers',
+      registers: [registry],
+    }),
+    rpcReceivedItems: new Counter({
+      name: 'ordo_p2p_rpc_received_items_total',
+      help: 'What received gossipsub RPC frames carried: message (published messages per topic, duplicates included), idontwant, ihave and iwant (message ids), graft, prune, subscription',
+      labelNames: ['kind', 'topic'],
       registers: [registry],
     }),
   };

@@ -87,9 +87,28 @@ export interface Libp2pNetworkOptions extends P2pConfigInput {
    * forwarding waits, while the other receivers' IDONTWANTs arrive (docs/p2p.md, ADR 0064).
    */
   forwardDelayMs?: number;
+  /**
+   * Per-topic override of `forwardDelayMs`. Transaction batches default to
+   * `DEFAULT_TX_FORWARD_DELAY_MS` (ADR 0190): under load a receiver's IDONTWANT can take longer than
+   * 20 ms to be read, and every batch forwarded before it is a full duplicate copy for the peer.
+   */
+  topicForwardDelayMs?: Partial<Record<Topic, number>>;
 }
 
 export const DEFAULT_FORWARD_DELAY_MS = 20;
+/** Transaction batches are held longer: only relays to peers the author is not connected to wait (ADR 0190). */
+export const DEFAULT_TX_FORWARD_DELAY_MS = 100;
+
+/** The forward delay of one topic: its override, else the transaction default for `txs`, else the common one. */
+export function forwardDelayFor(
+  topic: Topic,
+  opts: Pick<Libp2pNetworkOptions, 'forwardDelayMs' | 'topicForwardDelayMs'>,
+): number {
+  const own = opts.topicForwardDelayMs?.[topic];
+  if (own !== undefined) return own;
+  if (topic === 'txs') return DEFAULT_TX_FORWARD_DELAY_MS;
+  return opts.forwardDelayMs ?? DEFAULT_FORWARD_DELAY_MS;
+}
 /** gossipsub sends IDONTWANT only for messages of at least this many bytes (its default). */
 const IDONTWANT_MIN_BYTES = 512;
 
@@ -128,6 +147,19 @@ class RequestError extends OrdoError<
 
 type Services = { identify: unknown; pubsub: GossipSub };
 
+/** What gossipsub's `decodeRpc` returns (its RPC type is not exported); only what we count. */
+interface RPC {
+  subscriptions: unknown[];
+  messages: { topic: string }[];
+  control?: {
+    ihave: { messageIDs: Uint8Array[] }[];
+    iwant: { messageIDs: Uint8Array[] }[];
+    idontwant: { messageIDs: Uint8Array[] }[];
+    graft: unknown[];
+    prune: unknown[];
+  };
+}
+
 /** The gossipsub instance also has `reportMessageValidationResult` and `getScore`; declare what we use. */
 interface GossipSubInternals {
   getScore(peerId: string): number;
@@ -156,6 +188,12 @@ export async function createLibp2pNetwork(opts: Libp2pNetworkOptions): Promise<P
       throw new P2pConfigError(`announce[${i}]`, 'give the address without /p2p/<peer id>');
   }
   if (opts.mesh !== undefined) meshOpts(opts.mesh);
+  for (const [t, v] of Object.entries(opts.topicForwardDelayMs ?? {})) {
+    if (!TOPICS.includes(t as Topic)) throw new P2pConfigError(`topicForwardDelayMs.${t}`, 'unknown topic');
+    if (!(Number.isInteger(v) && v >= 0 && v <= 10_000)) {
+      throw new P2pConfigError(`topicForwardDelayMs.${t}`, `must be an integer from 0 to 10000, got ${v}`);
+    }
+  }
   const privateKey = await loadOrCreateIdentity(opts.identityKeyPath);
   return new Libp2pNetwork(opts, limits, scoring, bootstrap, listen, privateKey);
 }
@@ -341,6 +379,7 @@ class Libp2pNetwork implements P2pNetwork {
       start: false,
     });
     this.node = node as unknown as Libp2p<Services>;
+    this.countReceivedRpcs();
     node.addEventListener('peer:connect', (evt) => this.onConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => this.onDisconnect(evt.detail.toString()));
 
@@ -542,9 +581,51 @@ class Libp2pNetwork implements P2pNetwork {
     stream.addEventListener('close', () => this.openStreams.delete(stream), { once: true });
   }
 
+  /**
+   * Count what gossipsub receives on the wire (docs/performance.md, "Transaction dissemination"): every
+   * RPC frame from a peer passes through the instance's `decodeRpc`, duplicates and control messages
+   * included, which the topic validators never see. Wrapped once per started libp2p node.
+   */
+  private countReceivedRpcs(): void {
+    const ps = this.pubsub() as unknown as { decodeRpc?: (bytes: Uint8Array) => RPC };
+    if (typeof ps.decodeRpc !== 'function') {
+      // A gossipsub without it (another version): the node runs, the wire counters stay at 0.
+      this.log.warn('gossipsub has no decodeRpc: ordo_p2p_rpc_received_* are not counted');
+      return;
+    }
+    const decode = ps.decodeRpc.bind(ps);
+    const m = this.metrics;
+    const prefixLen = `/ordo/${this.opts.chainId}/`.length;
+    ps.decodeRpc = (bytes: Uint8Array): RPC => {
+      const rpc = decode(bytes);
+      m.rpcReceived.inc();
+      m.rpcReceivedBytes.inc(bytes.byteLength);
+      for (const msg of rpc.messages) {
+        const topic = msg.topic.slice(prefixLen, msg.topic.lastIndexOf('/'));
+        m.rpcReceivedItems.inc({ kind: 'message', topic: TOPICS.includes(topic as Topic) ? topic : 'other' });
+      }
+      if (rpc.subscriptions.length > 0)
+        m.rpcReceivedItems.inc({ kind: 'subscription', topic: '' }, rpc.subscriptions.length);
+      const c = rpc.control;
+      if (c !== undefined) {
+        const ids = (kind: string, list: { messageIDs: Uint8Array[] }[]): void => {
+          let n = 0;
+          for (const x of list) n += x.messageIDs.length;
+          if (n > 0) m.rpcReceivedItems.inc({ kind, topic: '' }, n);
+        };
+        ids('idontwant', c.idontwant);
+        ids('ihave', c.ihave);
+        ids('iwant', c.iwant);
+        if (c.graft.length > 0) m.rpcReceivedItems.inc({ kind: 'graft', topic: '' }, c.graft.length);
+        if (c.prune.length > 0) m.rpcReceivedItems.inc({ kind: 'prune', topic: '' }, c.prune.length);
+      }
+      return rpc;
+    };
+  }
+
   private installValidator(topic: Topic, handler: GossipHandler): void {
     const max = this.limits.maxGossipBytes[topic];
-    const delay = this.opts.forwardDelayMs ?? DEFAULT_FORWARD_DELAY_MS;
+    const delay = forwardDelayFor(topic, this.opts);
     const validate = async (peerId: Libp2pPeerId, msg: Message): Promise<TopicValidatorResult> => {
       const from = peerId.toString();
       const size = msg.data.byteLength - PUBLISH_NONCE_BYTES;

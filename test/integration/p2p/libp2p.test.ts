@@ -15,7 +15,12 @@ import {
 } from '../../../src/codec/codec.ts';
 import { txHash } from '../../../src/codec/hashing.ts';
 import type { P2pConfigInput } from '../../../src/p2p/config.ts';
-import { createLibp2pNetwork } from '../../../src/p2p/libp2p/network.ts';
+import {
+  createLibp2pNetwork,
+  DEFAULT_FORWARD_DELAY_MS,
+  DEFAULT_TX_FORWARD_DELAY_MS,
+  forwardDelayFor,
+} from '../../../src/p2p/libp2p/network.ts';
 import type { P2pNetwork, Topic } from '../../../src/p2p/network.ts';
 import { type Cluster, networkBehaviourSuite, waitFor } from './behaviour.ts';
 
@@ -269,6 +274,101 @@ describe('libp2p host', () => {
     expect(arrivals.get('c:4096')! - arrivals.get('b:4096')!).toBeGreaterThanOrEqual(290);
   });
 
+  it('sends each transaction batch once per validator of a full mesh, and still to a node connected to one of them', async () => {
+    // v0..v3 fully connected, f (a full node) connected to v0 only. Relays hold txs batches 300 ms, so
+    // the IDONTWANTs of peers that got a batch from its author stop every relay copy between validators,
+    // while f still gets the other validators' batches (through v0) and they get f's.
+    const dir = await tempDir();
+    const seen: Set<number>[] = [];
+    const registries: Registry[] = [];
+    const node = async (i: number, bootstrap: string[]) => {
+      const registry = new Registry();
+      const net = await createLibp2pNetwork({
+        chainId: 'dissemination',
+        listen: '/ip4/127.0.0.1/tcp/0',
+        bootstrap,
+        identityKeyPath: join(dir, `n${i}.key`),
+        heartbeatMs: 200,
+        topicForwardDelayMs: { txs: 300 },
+        registry,
+      });
+      const got = new Set<number>();
+      net.subscribe('txs', (m) => {
+        got.add(new DataView(m.data.buffer, m.data.byteOffset).getUint32(0));
+        return 'accept';
+      });
+      await net.start();
+      started.push(net);
+      seen.push(got);
+      registries.push(registry);
+      return net;
+    };
+    const v: P2pNetwork[] = [];
+    for (let i = 0; i < 4; i++)
+      v.push(
+        await node(
+          i,
+          v.map((x) => x.addresses()[0]!),
+        ),
+      );
+    const f = await node(4, [v[0]!.addresses()[0]!]);
+    const cl: Cluster = {
+      nets: [...v, f],
+      ready: async () => {},
+      settle: () => sleep(25),
+      stop: async () => {},
+    };
+    await waitFor(
+      cl,
+      () =>
+        v[0]!.topicPeers('txs').length === 4 &&
+        v.slice(1).every((x) => x.topicPeers('txs').length === 3) &&
+        f.topicPeers('txs').length === 1,
+      'four validators in a full mesh and a full node on v0',
+    );
+    for (const x of v.slice(1)) expect(x.peers()).not.toContain(f.peerId);
+    await sleep(400); // mesh GRAFTs exchanged
+    const batch = (id: number) => {
+      const b = new Uint8Array(2000).fill(id & 0xff);
+      new DataView(b.buffer).setUint32(0, id);
+      return b;
+    };
+    const all = [...v, f];
+    for (let k = 0; k < 10; k++) {
+      for (const [i, net] of all.entries()) if (i < 4 || k < 5) await net.publish('txs', batch(i * 100 + k));
+    }
+    const total = 45;
+    const own = (i: number) => (i < 4 ? 10 : 5);
+    await waitFor(
+      cl,
+      () => seen.every((g, i) => g.size === total - own(i)),
+      'every batch everywhere',
+      15_000,
+    );
+    // Copies received on the wire (duplicates included) against batches validated, per validator.
+    for (let i = 1; i < 4; i++) {
+      const text = await registries[i]!.metrics();
+      const copies = Number(
+        /ordo_p2p_rpc_received_items_total\{kind="message",topic="txs"\} (\d+)/.exec(text)?.[1],
+      );
+      const validated = Number(
+        /ordo_p2p_gossip_messages_total\{topic="txs",direction="in"\} (\d+)/.exec(text)?.[1],
+      );
+      expect(validated).toBe(total - own(i));
+      // Without IDONTWANT each batch of v0, v2, v3 would arrive three times (author + two relays).
+      expect(copies).toBeLessThan(1.5 * validated);
+      expect(text).toMatch(/ordo_p2p_rpc_received_bytes_total \d+/);
+    }
+  });
+
+  it('holds transaction batches longer than other gossip before forwarding by default', () => {
+    expect(forwardDelayFor('txs', {})).toBe(DEFAULT_TX_FORWARD_DELAY_MS);
+    expect(forwardDelayFor('consensus', {})).toBe(DEFAULT_FORWARD_DELAY_MS);
+    expect(forwardDelayFor('txs', { forwardDelayMs: 5 })).toBe(DEFAULT_TX_FORWARD_DELAY_MS);
+    expect(forwardDelayFor('txs', { topicForwardDelayMs: { txs: 0 } })).toBe(0);
+    expect(forwardDelayFor('auction', { forwardDelayMs: 5, topicForwardDelayMs: { txs: 0 } })).toBe(5);
+  });
+
   it('announces the configured addresses (p2p.announce) instead of its listen addresses', async () => {
     const dir = await tempDir();
     const a = await createLibp2pNetwork({
@@ -292,6 +392,9 @@ describe('libp2p host', () => {
       /limits.maxTxBytes/,
     );
     await expect(createLibp2pNetwork({ ...base, listen: 'nonsense' })).rejects.toThrow(/listen/);
+    await expect(createLibp2pNetwork({ ...base, topicForwardDelayMs: { txs: -1 } })).rejects.toThrow(
+      /topicForwardDelayMs.txs/,
+    );
     await expect(createLibp2pNetwork({ ...base, announce: ['/dns4/x/tcp/1', 'nonsense'] })).rejects.toThrow(
       /announce\[1\]/,
     );
