@@ -85,6 +85,7 @@ export interface Executor {
   noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
   /** The sender (20-byte address) of an EVM payload if this node already recovered it, else undefined. */
   knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
+  /**
    * A bundle leg's admission check: why the payload is invalid for its rollup, or undefined (the same
    * answer as `classify`). The prepared transaction is remembered, so the proposer's simulation and the
    * block's execution do not decode it, check its signature or recover its sender again (ADR 0175).
