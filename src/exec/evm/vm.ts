@@ -43,7 +43,11 @@ export const DEFAULT_EVM_BASE_FEE = 1_000_000_000n;
 export const EVM_BLOCK_GAS_LIMIT = 1n << 50n;
 const BLOCK_GAS_LIMIT = EVM_BLOCK_GAS_LIMIT;
 
-const lat = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+/** Bytes as a latin1 string (one char per byte); short keys (addresses, slots) without a Buffer view. */
+const lat = (b: Uint8Array): string =>
+  b.byteLength <= 64
+    ? String.fromCharCode.apply(null, b as unknown as number[])
+    : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bin = (s: string): Uint8Array => {
   const b = Buffer.from(s, 'latin1');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
