@@ -249,6 +249,10 @@ export class AuctionState implements AuctionBook {
   #waiters = new Set<{ kind: 'applied' | 'persisted'; height: number; done: () => void }>();
   #listeners = new Set<(height: number) => void>();
   #chain: Promise<void> = Promise.resolve();
+  /** A record write that failed (disk full, EIO) and is being retried; undefined when writes succeed. */
+  #writeFault: { code: string; reason: string; sinceMs: number } | undefined;
+  /** Set by `stopRetrying`: a write retry loop gives up (the node is stopping). */
+  #stopping = false;
 
   constructor(opts: AuctionBookOptions, persisted?: Uint8Array, views: readonly Uint8Array[] = []) {
     this.#setup = opts.setup;
@@ -501,6 +505,46 @@ export class AuctionState implements AuctionBook {
     return p;
   }
 
+  /**
+   * The book's own storage health for /health: a failed record write (disk full, EIO) is retried in
+   * place (100 ms doubling to 5 s) while nothing after it applies, like the consensus engine's halt
+   * (ADR 0088): the node is reported unhealthy with the reason and resumes by itself.
+   */
+  writeHealth(): { ok: true } | { ok: false; code: string; reason: string; sinceMs: number } {
+    return this.#writeFault === undefined ? { ok: true } : { ok: false, ...this.#writeFault };
+  }
+
+  /** The node is stopping: a write being retried gives up (the record is re-applied after restart). */
+  stopRetrying(): void {
+    this.#stopping = true;
+  }
+
+  async #writeRetrying(
+    kv: AuctionKv,
+    writes: { key: Uint8Array; value: Uint8Array | undefined }[],
+    h: number,
+  ) {
+    for (let delayMs = 100; ; delayMs = Math.min(5_000, delayMs * 2)) {
+      try {
+        await kv.batch(writes);
+        if (this.#writeFault !== undefined) {
+          this.#log?.warn({ height: h, after: this.#writeFault.reason }, 'auction state writes resume');
+          this.#writeFault = undefined;
+        }
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code !== 'STORE_WRITE_FAILED' || this.#stopping) throw err;
+        const reason = `the auction state record of height ${h} could not be written: ${err instanceof Error ? err.message : String(err)}`;
+        if (this.#writeFault === undefined) {
+          this.#writeFault = { code: 'AUCTION_WRITE_FAILED', reason, sinceMs: Date.now() };
+          this.#log?.error({ err, height: h }, 'auction state write failed; retrying (execution waits)');
+        } else this.#writeFault.reason = reason;
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ extras (tests, node, RPC)
 
   /** The ledger's totals (Σ balances + paidOut = supplied). */
@@ -603,7 +647,7 @@ export class AuctionState implements AuctionBook {
       for (const s of this.#pruned) writes.push({ key: viewKey(s), value: undefined });
       this.#pruned = [];
       const kv = (resolved.simulations ?? 0) > 0 ? (this.#durableKv ?? this.#kv) : this.#kv;
-      await kv.batch(writes);
+      await this.#writeRetrying(kv, writes, h);
       this.#written = h;
     }
     this.#persisted = h;

@@ -321,6 +321,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     },
     async stop() {
       stopping = true;
+      book.stopRetrying();
       await chain.catch(() => {});
       // Quiet heights are not written as they are applied: record them now, so a restart starts there.
       await book.flush().catch((err) => log.warn({ err }, 'writing the auction state at stop failed'));

@@ -20,6 +20,8 @@ export interface HealthOptions {
   height: () => number;
   peers: () => number;
   engine: () => EngineHealth;
+  /** Other components' storage health (the auction book's record writes), same shape as the engine's. */
+  components?: () => Record<string, EngineHealth>;
   /** The first fatal error a component reported, if any. */
   fatal: () => string | undefined;
   validators: number;
@@ -81,6 +83,8 @@ export class HealthMonitor {
       consensus: engine.ok ? { ok: true } : { ok: false, code: engine.code, reason: engine.reason },
       fatal: fatal === undefined ? { ok: true } : { ok: false, code: 'FATAL', reason: fatal },
     };
+    for (const [name, h] of Object.entries(this.#o.components?.() ?? {}))
+      checks[name] = h.ok ? { ok: true } : { ok: false, code: h.code, reason: h.reason };
     const maxAge = ready ? this.#o.readyMaxBlockAgeMs : this.#o.maxBlockAgeMs;
     checks.advancing =
       ageMs <= maxAge

@@ -577,6 +577,7 @@ export class OrdoNode {
       height: () => store.height(),
       peers: () => network.peers().length,
       engine: () => consensus.health(),
+      ...(auction !== undefined ? { components: () => ({ auction: auction.book.writeHealth() }) } : {}),
       fatal: () => this.#fatal,
       validators: validators.validators.length,
       isValidator: signer !== null,

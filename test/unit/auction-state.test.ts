@@ -389,6 +389,51 @@ describe('auction state', () => {
     expect(() => book.inputs(9)).toThrow(/inputs need height 8/);
   });
 
+  it('a failed record write (disk full) is retried in place, reported unhealthy, and resumes by itself', async () => {
+    const kv = memoryKv();
+    let failures = 2;
+    const full: AuctionKv = {
+      ...kv,
+      batch: async (w) => {
+        if (failures > 0) {
+          failures--;
+          throw Object.assign(new Error('write failed: No space left on device'), {
+            code: 'STORE_WRITE_FAILED',
+          });
+        }
+        await kv.batch(w);
+      },
+    };
+    const book = await openAuctionBook({ setup: setup(), kv: full });
+    const a = bid(1, 4, 1_000, [1]);
+    const applying = book.apply(block(1, [a.commit]), resolve(book, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(book.writeHealth()).toMatchObject({ ok: false, code: 'AUCTION_WRITE_FAILED' });
+    expect(book.persistedHeight()).toBe(0);
+    await applying;
+    expect(book.writeHealth()).toEqual({ ok: true });
+    expect(book.persistedHeight()).toBe(1);
+    const reopened = await openAuctionBook({ setup: setup(), kv });
+    expect(reopened.appliedHeight()).toBe(1);
+    expect(reopened.serialize()).toEqual(book.serialize());
+  });
+
+  it('a write being retried gives up once the node stops', async () => {
+    const kv = memoryKv();
+    const full: AuctionKv = {
+      ...kv,
+      batch: async () => {
+        throw Object.assign(new Error('write failed: EIO'), { code: 'STORE_WRITE_FAILED' });
+      },
+    };
+    const book = await openAuctionBook({ setup: setup(), kv: full });
+    const a = bid(1, 4, 1_000, [1]);
+    const applying = book.apply(block(1, [a.commit]), resolve(book, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    book.stopRetrying();
+    await expect(applying).rejects.toMatchObject({ code: 'STORE_WRITE_FAILED' });
+  });
+
   it('random sequences conserve money: Σ balances + paid out = funded + deposited', async () => {
     const op = fc.oneof(
       fc.record({

@@ -40,4 +40,29 @@ describe('HealthMonitor', () => {
     expect(r).toMatchObject({ ok: false, failing: ['consensus', 'fatal'] });
     expect((r.checks as Record<string, { code?: string }>).consensus?.code).toBe('STORAGE_WRITE_FAILED');
   });
+
+  it("reports a component's failed storage writes (the auction book) as its own check", () => {
+    let auction: EngineHealth = { ok: true };
+    const h = new HealthMonitor({
+      height: () => 1,
+      peers: () => 3,
+      engine: () => ({ ok: true }),
+      components: () => ({ auction }),
+      fatal: () => undefined,
+      validators: 4,
+      isValidator: true,
+      maxBlockAgeMs: 10_000,
+      readyMaxBlockAgeMs: 2_000,
+      now: () => 0,
+    });
+    expect(h.live().ok).toBe(true);
+    auction = { ok: false, code: 'AUCTION_WRITE_FAILED', reason: 'No space left on device', sinceMs: 1 };
+    expect(h.live()).toMatchObject({
+      ok: false,
+      failing: ['auction'],
+      checks: { auction: { code: 'AUCTION_WRITE_FAILED' } },
+    });
+    auction = { ok: true };
+    expect(h.ready().ok).toBe(true);
+  });
 });
