@@ -8,6 +8,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
+// Node's on-disk compile cache (in the OS temp dir, or NODE_COMPILE_CACHE): a restarted node loads its
+// modules with ~20 % less CPU (ADR 0185). ORDO_COMPILE_CACHE=0 turns it off.
+if (process.env.ORDO_COMPILE_CACHE !== '0') (await import('node:module')).enableCompileCache?.();
 const { main } = await import('../src/cli/index.ts');
 process.exitCode = await main(process.argv.slice(2));
 // A command has finished (a node or testnet stopped everything it started). The process should now
