@@ -89,6 +89,17 @@ export class ChainHistory {
   }
 
   async #syncNode(n: HistoryNode, i: number, upTo: number): Promise<void> {
+    // Reads are idempotent: a reused keep-alive socket the node closed at that moment ("socket hang up",
+    // ECONNRESET) is tried again on a fresh one before the node counts as unreachable. Bounded: 3 tries.
+    for (let attempt = 1; ; attempt++) {
+      await this.#syncOnce(n, i, upTo);
+      const e = this.#unreachable.get(n.id);
+      if (e === undefined || attempt >= 3 || !/socket hang up|ECONNRESET|EPIPE/.test(e)) return;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+
+  async #syncOnce(n: HistoryNode, i: number, upTo: number): Promise<void> {
     const url = new URL(n.rpc);
     try {
       const st = JSON.parse(

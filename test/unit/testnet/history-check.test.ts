@@ -4,6 +4,8 @@
  * duplicated, misplaced and not-yet-visible transactions are each produced on purpose.
  */
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckLog, BlockFollower, LoadGenerator } from '../../../src/loadgen/index.ts';
 import { OpaquePayloads } from '../../../src/loadgen/payloads.ts';
@@ -201,6 +203,50 @@ describe('history checker', () => {
       expect(historyProblems(f)).toContain('history index full: later heights not checked');
     } finally {
       h.close();
+    }
+  });
+});
+
+describe('ChainHistory reads', () => {
+  it('tries a read again on a fresh socket when the node hung up, instead of calling it unreachable', async () => {
+    const a = await nodeWith([[1], [2]]);
+    let hangUps = 1;
+    // In front of the fake node: the first request's socket is closed without an answer ("socket hang up").
+    const proxy = createServer((req, res) => {
+      if (hangUps > 0) {
+        hangUps--;
+        req.socket.destroy();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void fetch(a.url, {
+          method: 'POST',
+          body: Buffer.concat(chunks),
+          headers: { 'content-type': 'application/json' },
+        })
+          .then((r) => r.text())
+          .then((t) => res.end(t));
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as AddressInfo).port;
+    const h = new ChainHistory([{ id: 'a', rpc: `http://127.0.0.1:${port}` }], 100);
+    try {
+      await h.sync();
+      const f = h.check(
+        acksOf([
+          [1, 1],
+          [2, 2],
+        ]),
+      );
+      expect(f.unreachable).toEqual({});
+      expect(f.heights.a).toBe(2);
+      expect(f.missing).toBe(0);
+    } finally {
+      h.close();
+      await new Promise((r) => proxy.close(r));
     }
   });
 });
