@@ -14,13 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import {
-  AUCTION_NAMESPACE,
-  bundleHash,
-  computeAuctionHash,
-  decodeAuctionTx,
-  txHash,
-} from '../codec/index.ts';
+import { AUCTION_NAMESPACE, computeAuctionHash, decodeAuctionTx, txHash } from '../codec/index.ts';
 import { fromHex, latin1Key, toHex } from '../crypto/index.ts';
 import type { AuctionTx, BidCommit, BidReveal, Block } from '../types.ts';
 import { verifyDeposit, verifyWithdraw } from './accounts.ts';
@@ -29,6 +23,7 @@ import {
   COMMITMENT_LEN,
   commitSignBytes,
   commitWindow,
+  revealBodyOf,
   revealCommitment,
   revealSignBytes,
   verifyCommit,
@@ -207,13 +202,7 @@ export function verifyAuctionTxSignatures(
 }
 
 function revealCommitmentOf(chainId: string, r: BidReveal): Uint8Array {
-  return revealCommitment(chainId, {
-    slot: r.slot,
-    bidder: r.bidder,
-    amount: BigInt(r.amount),
-    bundleHash: bundleHash(chainId, r.bundle),
-    salt: r.salt,
-  });
+  return revealCommitment(chainId, revealBodyOf(chainId, r));
 }
 
 /** Creates the book: from its persisted state when `kv` holds one, else from genesis funding. */
@@ -964,14 +953,7 @@ function emptyView(height: number): AuctionSlotView {
 }
 
 function signedReveal(chainId: string, r: BidReveal) {
-  return {
-    slot: r.slot,
-    bidder: r.bidder,
-    amount: BigInt(r.amount),
-    bundleHash: bundleHash(chainId, r.bundle),
-    salt: r.salt,
-    signature: r.signature,
-  };
+  return { ...revealBodyOf(chainId, r), signature: r.signature };
 }
 
 function bidView(b: RevealedBid): SlotBidView {

@@ -473,13 +473,7 @@ export class EngineBlockStore implements BlockStore {
     for (const w of extra) checkExtraKey(w.key);
 
     const started = performance.now();
-    const sealed = height >= this.crcFrom;
-    const body = (v: Uint8Array): Uint8Array => (sealed ? seal(v) : v);
-    const writes: KvWrite[] = [
-      { key: blockKey(height), value: body(encodeBlock(block)) },
-      { key: certKey(height), value: body(encodeCertificate(cert)) },
-      { key: hashKey(height), value: body(hash) },
-    ];
+    const writes = this.blockWrites(height, block, cert, hash);
     // First occurrence of a tx hash within the block wins (entries are written last-to-first, and a
     // later write of the same key in one batch overrides an earlier one); across blocks the latest wins.
     for (const w of txLocationWrites(block.txs.map(txHash), height)) writes.push(w);
@@ -646,6 +640,16 @@ export class EngineBlockStore implements BlockStore {
     return run;
   }
 
+  /** The block, certificate and block-hash entries of a height (checksummed from `crcFrom` on). */
+  private blockWrites(height: number, block: Block, cert: CommitCertificate, hash: Uint8Array): KvWrite[] {
+    const body = (v: Uint8Array): Uint8Array => (height >= this.crcFrom ? seal(v) : v);
+    return [
+      { key: blockKey(height), value: body(encodeBlock(block)) },
+      { key: certKey(height), value: body(encodeCertificate(cert)) },
+      { key: hashKey(height), value: body(hash) },
+    ];
+  }
+
   private async doRepair(block: Block, cert: CommitCertificate): Promise<void> {
     this.assertOpen();
     const height = block.header.height;
@@ -688,13 +692,7 @@ export class EngineBlockStore implements BlockStore {
       if (parentOfAbove !== undefined && !bytesEqual(parentOfAbove, hash))
         throw mismatch(`the stored block ${height + 1} names another parent`);
     }
-    const sealed = height >= this.crcFrom;
-    const body = (v: Uint8Array): Uint8Array => (sealed ? seal(v) : v);
-    const writes: KvWrite[] = [
-      { key: blockKey(height), value: body(encodeBlock(block)) },
-      { key: certKey(height), value: body(encodeCertificate(cert)) },
-      { key: hashKey(height), value: body(hash) },
-    ];
+    const writes = this.blockWrites(height, block, cert, hash);
     let indexed = 0;
     for (const w of txLocationWrites(block.txs.map(txHash), height)) {
       let loc: TxLocation | undefined;
