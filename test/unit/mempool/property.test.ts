@@ -188,7 +188,9 @@ describe('mempool properties', () => {
   it('random operation sequences keep every invariant', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => run(ops)),
-      { numRuns: 300 },
+      // A fixed seed: the coverage check below must not depend on the draw (a random seed left
+      // "replaced" unexercised once in CI); ORDO_PROPERTY_SEED explores other sequences.
+      { numRuns: 300, seed: Number(process.env.ORDO_PROPERTY_SEED ?? 20261206) },
     );
     for (const o of ['committed', 'expired', 'evicted', 'invalid', 'replaced']) {
       expect(outcomes.get(o) ?? 0, `outcome ${o} exercised`).toBeGreaterThan(0);
