@@ -2,7 +2,8 @@
  * Bundle pool metrics (prom-client; rows in docs/operating.md "Metrics reference"): pending bundles and
  * their bytes (gauges), admissions by source, refusals by code and drops by reason (counters), and
  * bundles committed, and two latency stages (docs/bundles.md "Where the time goes"): pool admission →
- * commit, and how long a proposer's `select` (simulations included) takes. Labels come from closed sets (sources, reject codes, drop reasons), so a peer
+ * commit, and how long a proposer's `select` (simulations included) takes; and the proposer's
+ * simulations by verdict. Labels come from closed sets (sources, reject codes, drop reasons), so a peer
  * cannot grow label cardinality.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -16,6 +17,7 @@ export interface BundlePoolMetrics {
   committed: Counter;
   admitToCommit: Histogram;
   select: Histogram;
+  simulations: Counter<'verdict' | 'candidate'>;
 }
 
 export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics {
@@ -64,6 +66,12 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
       name: 'ordo_bundle_select_seconds',
       help: "Time a proposer's bundle selection takes (simulations included), per block with pending bundles",
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    simulations: new Counter({
+      name: 'ordo_bundle_simulations_total',
+      help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error) and candidate (fresh, or known: a re-check of a bundle known to fail)",
+      labelNames: ['verdict', 'candidate'],
       registers,
     }),
   };

@@ -20,6 +20,7 @@
  * `would-revert` when the simulation refused them). A bundle is never split: it is admitted, selected,
  * committed and dropped as one unit.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bundleCancelBytes, txHash } from '../codec/index.ts';
@@ -148,7 +149,22 @@ interface Entry extends CheckedBundle {
    * simulated again with the fresh candidates, not after the ones known to fail.
    */
   unsure: boolean;
+  /**
+   * Consecutive simulations that said it would not apply on a state at least as new as the bundle (its
+   * re-checks back off: see RECHECK_MAX_GAP).
+   */
+  failStreak: number;
 }
+
+/**
+ * A bundle known to fail is simulated again only after 1, 2, 4, … committed heights (at most this many)
+ * since its last simulation. Re-checking every known failer at every height (a tenth of the load's
+ * bundles, each waiting 30 heights for its window to pass) spent most of a proposer's `select` — time
+ * the proposal waits for, with the event loop busy (docs/bundles.md "Where the time goes").
+ */
+export const RECHECK_MAX_GAP = 8;
+/** `select` lets the event loop run (votes, RPC answers, gossip) after this much simulation, ms. */
+const SELECT_YIELD_MS = 10;
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
 const TX_OVERHEAD_BYTES = 16;
@@ -296,6 +312,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       simulatedAt: undefined,
       admittedAt: height,
       unsure: false,
+      failStreak: 0,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -381,6 +398,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     const order = [...this.#pending.values()].sort(
       (a, b) => known(a) - known(b) || (known(a) === 1 ? (a.simulatedAt ?? 0) - (b.simulatedAt ?? 0) : 0),
     );
+    const committed = this.#height();
+    let lastYield = now;
     for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
@@ -393,9 +412,16 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       // Simulated once per committed height: a proposer that builds again at the same height (a later
       // round, or waiting for transactions) reuses the verdict.
       if (sim !== undefined && e.simulatedAt !== this.#height()) {
+        // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
+        if (known(e) === 1 && committed - (e.simulatedAt ?? 0) < recheckGap(e.failStreak)) continue;
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
         if (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) continue;
         simulations++;
+        if (this.#now() - lastYield >= SELECT_YIELD_MS) {
+          await yieldToLoop();
+          lastYield = this.#now();
+          if (!this.#pending.has(e.key)) continue; // cancelled, replaced or committed meanwhile
+        }
         if (!(await this.#simulateEntry(e, sim, height))) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
@@ -421,13 +447,18 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     });
     await prev;
     const at = this.#height();
+    const candidate = e.wouldRevert !== undefined && !e.unsure ? 'known' : 'fresh';
     try {
       const r = await sim(e.bundle, height);
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
       e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
+      e.failStreak = r.applies || e.unsure ? 0 : e.failStreak + 1;
       e.simulatedAt = at;
+      const verdict = r.applies ? 'applies' : e.unsure ? 'unsure' : 'would-revert';
+      this.#metrics.simulations.inc({ verdict, candidate });
       return true;
     } catch (err) {
+      this.#metrics.simulations.inc({ verdict: 'error', candidate });
       this.#log.warn({ err, bundle: toHex(e.hash) }, 'bundle simulation failed; bundle skipped this height');
       return false;
     } finally {
@@ -594,6 +625,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     this.#metrics.pending.set(this.#pending.size);
     this.#metrics.pendingBytes.set(this.#bytes);
   }
+}
+
+/** Committed heights between two simulations of a bundle that failed `streak` times in a row. */
+export function recheckGap(streak: number): number {
+  return streak <= 1 ? 1 : Math.min(RECHECK_MAX_GAP, 2 ** (streak - 1));
 }
 
 function inWindow(b: Bundle, height: number): boolean {

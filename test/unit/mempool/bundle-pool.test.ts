@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bundleCancelBytes, bundleHash, bundleSignBytes, txHash } from '../../../src/codec/index.ts';
 import { Ed25519Signer } from '../../../src/crypto/index.ts';
+import { RECHECK_MAX_GAP, recheckGap } from '../../../src/mempool/bundle-pool.ts';
 import {
   type BundleCancel,
   type BundlePoolOptions,
@@ -253,7 +254,7 @@ describe('bundle pool selection, lookup and commits', () => {
     const r = pool.admit(bundle([[1, [tx()]]], { maxHeight: 2 }), 'rpc');
     if (!r.ok) throw new Error('not admitted');
     expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toEqual([]);
-    expect(pool.status(r.bundleHash)?.status).toBe('pending');
+    expect(pool.status(r.bundleHash!)?.status).toBe('pending');
     commit([]);
     commit([]);
     expect(pool.status(r.bundleHash)).toMatchObject({ status: 'dropped', reason: 'would-revert' });
@@ -348,6 +349,55 @@ describe('bundle pool selection, lookup and commits', () => {
       commit([]);
     }
     expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it('re-checks a bundle known to fail after 1, 2, 4 and at most RECHECK_MAX_GAP heights', async () => {
+    const heights: number[] = [];
+    let h = 0;
+    let failing = true;
+    const { pool, commit } = setup({
+      simulate: async () => {
+        heights.push(h);
+        return failing ? { applies: false, reason: 'invalid', height: h } : { applies: true, height: h };
+      },
+    });
+    const r = pool.admit(bundle([[1, [tx()]]], { maxHeight: 100 }), 'rpc');
+    for (h = 1; h <= 30; h++) {
+      if (h === 26) failing = false;
+      const out = await pool.select(h, { maxBytes: 1e6, maxTxs: 10 });
+      if (out.length > 0) break;
+      commit([]);
+    }
+    // Simulated for blocks 1, 2, 4, 8, 16, 24 (committed heights 0, 1, 3, 7, 15, 23: gaps 1, 2, 4, 8, 8);
+    // valid again from block 26, it waits for its next re-check (block 32).
+    expect(recheckGap(1)).toBe(1);
+    expect(recheckGap(2)).toBe(2);
+    expect(recheckGap(3)).toBe(4);
+    expect(recheckGap(10)).toBe(RECHECK_MAX_GAP);
+    expect(heights).toEqual([1, 2, 4, 8, 16, 24]);
+    expect(pool.status(r.bundleHash!)?.status).toBe('pending');
+    // A fresh candidate admitted meanwhile is simulated at once, whatever the known failer's back-off.
+    const fresh = pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    expect(fresh.ok).toBe(true);
+    failing = false;
+    expect(await pool.select(h, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+  });
+
+  it('lets the event loop run between simulations once they took SELECT_YIELD_MS', async () => {
+    let now = 1000;
+    const order: string[] = [];
+    const { pool } = setup({
+      now: () => now,
+      simulate: async () => {
+        order.push('sim');
+        now += 30;
+        return { applies: true };
+      },
+    });
+    for (let i = 0; i < 3; i++) pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    setImmediate(() => order.push('io'));
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(3);
+    expect(order).toEqual(['sim', 'io', 'sim', 'sim']);
   });
 
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
