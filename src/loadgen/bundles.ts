@@ -98,6 +98,8 @@ export class BundlePlanner {
   readonly #commons = new Map<number, ReturnType<typeof createCustomCommon>>();
   readonly #bundleSigners = new Map<number, Ed25519Signer>();
   #id = 0;
+  /** Where the search for a free sender starts (round robin). */
+  #cursor = 0;
 
   constructor(o: BundlePlannerOptions) {
     this.#o = { crossShare: 0.5, failShare: 0.1, amount: 1n, ...o };
@@ -120,7 +122,19 @@ export class BundlePlanner {
     const picked = [this.#executed[first]!];
     if (cross) picked.push(this.#executed[(first + 1) % this.#executed.length]!);
     picked.sort((a, b) => a.namespace - b.namespace);
-    const account = this.#o.accounts.find((a) => picked.every((r) => !this.#busy.has(`${r.namespace}/${a}`)));
+    // Round robin over the free senders, from the one after the last used: the first free one by index
+    // was, most of the time, the sender whose previous bundle was pre-confirmed a moment ago, so its next
+    // bundle met proposers that had not executed the previous one yet (nonce too high → `unsure`, placed
+    // a height later). Independent searchers do not all reuse the account they just freed.
+    const accounts = this.#o.accounts;
+    let account: number | undefined;
+    for (let k = 0; k < accounts.length && account === undefined; k++) {
+      const a = accounts[(this.#cursor + k) % accounts.length]!;
+      if (picked.every((r) => !this.#busy.has(`${r.namespace}/${a}`))) {
+        account = a;
+        this.#cursor = (this.#cursor + k + 1) % accounts.length;
+      }
+    }
     if (account === undefined) return undefined;
     const id = this.#id++;
     const failing = builtToFail ? Math.floor(this.#o.random() * picked.length) : -1;

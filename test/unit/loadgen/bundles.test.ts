@@ -71,6 +71,24 @@ describe('bundle planner', () => {
     for (const l of c.legs) if (b.legs.some((x) => x.namespace === l.namespace)) expect(l.nonce).toBe(1);
   });
 
+  it('takes free senders round robin, not the one just freed', () => {
+    const p = new BundlePlanner({
+      rollups: [rollups[1]!],
+      accounts: [0, 1, 2],
+      runId: 'r-rr',
+      random: seeded(4),
+      failShare: 0,
+    });
+    const a = p.next()!;
+    expect(a.legs[0]!.account).toBe(0);
+    p.settled(a, true);
+    // Account 0 is free again, but the next bundles go to 1 and 2 first.
+    expect(p.next()!.legs[0]!.account).toBe(1);
+    expect(p.next()!.legs[0]!.account).toBe(2);
+    expect(p.next()!.legs[0]!.account).toBe(0);
+    expect(p.next()).toBeUndefined();
+  });
+
   it('signs bundles so the parsed bundle of a node verifies, with the expiry window in the signed bytes', () => {
     const genesis = makeGenesis({
       chainId: 'sign-test',
