@@ -11,7 +11,9 @@
  * backgroundTxPerSec, backgroundRatioVsNoBundles, cpuMicrosPerTx, loadAvg, …details}. Targets: p50 ≤ 250
  * ms, p99 ≤ 750 ms, 0 violations, background within 10 % of the run without bundles.
  * CPU: utime + stime of the four node processes (/proc) over the measured window, per committed
- * transaction (background transactions plus bundle transactions). ORDO_BENCH_KEEP=1 keeps the testnet
+ * transaction (background transactions plus bundle transactions). `nodeStages` (per run, in `perRun`):
+ * the nodes' own stage histograms and counters read from their /metrics at the end of the window, means
+ * over the four nodes (docs/bundles.md "Where the time goes"). ORDO_BENCH_KEEP=1 keeps the testnet
  * directories (node logs).
  */
 import { spawn } from 'node:child_process';
@@ -64,6 +66,69 @@ interface RunResult {
   cpuSeconds: number;
   windowSec: number;
   loadAvg: number;
+  nodeStages: NodeStages | null;
+}
+
+/** Histograms whose mean (ms, over the four nodes) goes into `nodeStages.meanMs`. */
+const STAGE_HISTOGRAMS: Record<string, string> = {
+  ordo_bundle_commit_seconds: 'bundleAdmitToCommit',
+  ordo_bundle_select_seconds: 'proposerSelect',
+  ordo_bundle_preconfirm_seconds: 'commitToPreconfirm',
+  ordo_builder_results_wait_seconds: 'resultsWait',
+  ordo_consensus_block_interval_seconds: 'blockInterval',
+  'ordo_exec_block_seconds{kind="evm"}': 'execBlockEvm',
+  'ordo_exec_block_seconds{kind="transfer"}': 'execBlockTransfer',
+};
+/** Counters summed over the four nodes into `nodeStages.counts` (every label set). */
+const STAGE_COUNTERS = [
+  'ordo_bundle_simulations_total',
+  'ordo_builder_verify_total',
+  'ordo_bundles_dropped_total',
+];
+
+interface NodeStages {
+  meanMs: Record<string, number>;
+  counts: Record<string, number>;
+  /** Mean over the nodes of their event loop delay p99 (prom-client's monitor), ms. */
+  eventLoopLagP99Ms: number;
+}
+
+/** The nodes' stage histograms and counters from their /metrics (null when none answered). */
+async function scrapeNodeStages(rpcUrls: string[]): Promise<NodeStages | null> {
+  const sums = new Map<string, number>();
+  const counts: Record<string, number> = {};
+  const lags: number[] = [];
+  for (const url of rpcUrls) {
+    let text: string;
+    try {
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) continue;
+      text = await res.text();
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#') || line.length === 0) continue;
+      const sp = line.lastIndexOf(' ');
+      const key = line.slice(0, sp);
+      const v = Number(line.slice(sp + 1));
+      if (!Number.isFinite(v)) continue;
+      const m = /^(\w+)_(sum|count)(\{.*\})?$/.exec(key);
+      if (m !== null && STAGE_HISTOGRAMS[`${m[1]}${m[3] ?? ''}`] !== undefined) {
+        const k = `${m[1]}${m[3] ?? ''}_${m[2]}`;
+        sums.set(k, (sums.get(k) ?? 0) + v);
+      } else if (STAGE_COUNTERS.some((c) => key.startsWith(c))) counts[key] = (counts[key] ?? 0) + v;
+      else if (key === 'ordo_process_nodejs_eventloop_lag_p99_seconds') lags.push(v * 1000);
+    }
+  }
+  if (sums.size === 0 && lags.length === 0) return null;
+  const meanMs: Record<string, number> = {};
+  for (const [metric, name] of Object.entries(STAGE_HISTOGRAMS)) {
+    const c = sums.get(`${metric}_count`) ?? 0;
+    if (c > 0) meanMs[name] = r1(((sums.get(`${metric}_sum`) ?? 0) / c) * 1000);
+  }
+  const eventLoopLagP99Ms = lags.length === 0 ? 0 : r1(lags.reduce((a, b) => a + b, 0) / lags.length);
+  return { meanMs, counts, eventLoopLagP99Ms };
 }
 
 async function runTestnet(bundles: number): Promise<RunResult> {
@@ -85,10 +150,13 @@ async function runTestnet(bundles: number): Promise<RunResult> {
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   try {
     let pids: number[] = [];
+    let rpcUrls: string[] = [];
     for (let i = 0; i < 360 && pids.length === 0; i++) {
       const s = readState(dir);
-      if (s?.nodes.every((n) => n.state === 'running' && n.pid !== null)) pids = s.nodes.map((n) => n.pid!);
-      else await sleep(500);
+      if (s?.nodes.every((n) => n.state === 'running' && n.pid !== null)) {
+        pids = s.nodes.map((n) => n.pid!);
+        rpcUrls = s.nodes.map((n) => n.rpc);
+      } else await sleep(500);
     }
     if (pids.length === 0) throw new Error('the testnet did not come up within 180 s');
     // The load starts once every node committed its first heights; the window is measured after warm-up.
@@ -99,10 +167,11 @@ async function runTestnet(bundles: number): Promise<RunResult> {
     const c1 = pids.reduce((a, p) => a + cpuTicks(p), 0);
     const windowSec = (performance.now() - t0) / 1000;
     const la = loadavg()[0]!;
+    const nodeStages = await scrapeNodeStages(rpcUrls);
     const code = await exited;
     if (code !== 0) throw new Error(`testnet up exited with ${code}`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as TestnetReport;
-    return { report, cpuSeconds: (c1 - c0) / TICKS_PER_SEC, windowSec, loadAvg: la };
+    return { report, cpuSeconds: (c1 - c0) / TICKS_PER_SEC, windowSec, loadAvg: la, nodeStages };
   } finally {
     if (child.exitCode === null) child.kill('SIGINT');
     await exited;
@@ -161,6 +230,8 @@ function summary(withB: RunResult[], without: RunResult[]) {
         cpuMicrosPerTxNoBundles: without[i] === undefined ? null : Math.round(cpuPerTx(without[i]!)),
         loadAvg: r1(r.loadAvg),
         safetyConflicts: r.report.safety.conflictingCommits,
+        nodeStages: r.nodeStages,
+        nodeStagesNoBundles: without[i]?.nodeStages ?? null,
       })),
     },
   };
