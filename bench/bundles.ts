@@ -6,7 +6,9 @@
  * `eth_getBalance`, transfer `ordo_getTransferAccount`) for the atomicity check. Medians over `--runs`.
  *
  *   npm run bench:bundles -- --out FILE [--load 5000] [--bundles 200] [--duration 60] [--warmup 10]
- *                            [--cross 0.5] [--fail 0.1] [--runs 1] [--no-baseline]
+ *                            [--cross 0.5] [--fail 0.1] [--runs 1] [--no-baseline] [--repo DIR]
+ * `--repo DIR` runs another checkout's `bin/ordo.js` (its nodes and its load), e.g. /work/main as the
+ * baseline of an A/B made by alternating two invocations.
  * JSON: {bundlesPerSec, preconfirmP50Ms, preconfirmP99Ms, appliedShare, atomicityViolations,
  * backgroundTxPerSec, backgroundRatioVsNoBundles, cpuMicrosPerTx, loadAvg, …details}. Targets: p50 ≤ 250
  * ms, p99 ≤ 750 ms, 0 violations, background within 10 % of the run without bundles.
@@ -37,9 +39,10 @@ const { values: args } = parseArgs({
     fail: { type: 'string', default: '0.1' },
     runs: { type: 'string', default: '1' },
     'no-baseline': { type: 'boolean', default: false },
+    repo: { type: 'string' },
   },
 });
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const VALIDATORS = 4;
 const durationSec = Number(args.duration);
 const warmupSec = Number(args.warmup);
@@ -212,6 +215,7 @@ function summary(withB: RunResult[], without: RunResult[]) {
     loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
     details: {
       runs: withB.length,
+      repo: REPO,
       validators: VALIDATORS,
       offeredBundlesPerSec: bundleRate,
       backgroundOfferedTxPerSec: Number(args.load),
