@@ -9,7 +9,7 @@
  *     BUNDLE_POOL_FULL.
  *   - the builder's `BundleSource` (select / lookup), structurally (src/builder/types.ts): `select` picks
  *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget
- *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`),
+ *     (and at most `maxSimulationsPerSelect` simulations, started until they took `maxSimulationMsPerSelect`),
  *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
  *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds.
  *   - `BundleStatusView` and `BundleStatusSink` through the status book (bundle-status.ts).
@@ -63,8 +63,8 @@ export interface BundlePoolLimits {
   /** At most this many simulations per `select` (the rest wait for the next height). */
   maxSimulationsPerSelect: number;
   /**
-   * `select` starts no further simulation once its simulations took this long, ms (the rest wait for the
-   * next height): the proposal waits for them.
+   * `select` starts no further simulation once its simulations took this long, ms, their own time, not
+   * what the event loop ran between them (the rest wait for the next height): the proposal waits for them.
    */
   maxSimulationMsPerSelect: number;
 }
@@ -400,6 +400,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     );
     const committed = this.#height();
     let lastYield = now;
+    let simMs = 0;
     for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
@@ -415,14 +416,18 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
         if (known(e) === 1 && committed - (e.simulatedAt ?? 0) < recheckGap(e.failStreak)) continue;
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
-        if (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) continue;
+        // The budget counts the simulations' own time, not what the event loop ran between them.
+        if (simulations > 0 && simMs >= this.#limits.maxSimulationMsPerSelect) continue;
         simulations++;
         if (this.#now() - lastYield >= SELECT_YIELD_MS) {
           await yieldToLoop();
           lastYield = this.#now();
           if (!this.#pending.has(e.key)) continue; // cancelled, replaced or committed meanwhile
         }
-        if (!(await this.#simulateEntry(e, sim, height))) continue;
+        const t0 = this.#now();
+        const done = await this.#simulateEntry(e, sim, height);
+        simMs += this.#now() - t0;
+        if (!done) continue;
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
       if (e.wouldRevert !== undefined) continue;
