@@ -153,13 +153,17 @@ interface Entry extends CheckedBundle {
    * re-checks back off: see RECHECK_MAX_GAP).
    */
   failStreak: number;
+  /** This pool's selection (`#selections`) from which it may be re-checked when known to fail. */
+  recheckFrom: number;
 }
 
 /**
- * A bundle known to fail is simulated again only after 1, 2, 4, … committed heights (at most this many)
- * since its last simulation. Re-checking every known failer at every height (a tenth of the load's
- * bundles, each waiting 30 heights for its window to pass) spent most of a proposer's `select` — time
- * the proposal waits for, with the event loop busy (docs/bundles.md "Where the time goes").
+ * A bundle known to fail is simulated again only at this node's 1st, 2nd, 4th, … selection (at most
+ * this many) after its last simulation. Counted in the node's own selections, not in heights: with the
+ * proposer rotating over n validators a node selects every n-th height, and a gap in heights would
+ * hardly ever skip. Re-checking every known failer at every selection (a tenth of the load's bundles,
+ * each waiting 30 heights for its window to pass, and simulated by every proposer in turn) was about
+ * half of all simulations — time the proposal waits for (ADR 0200).
  */
 export const RECHECK_MAX_GAP = 8;
 
@@ -195,6 +199,9 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #cancels = new Map<string, number>();
   #bytes = 0;
   #lastCommitted = 0;
+  /** Selections made at distinct heights (the clock of known failers' re-checks), and the last height. */
+  #selections = 0;
+  #selectedHeight = 0;
   readonly #book: BundleStatusBook;
 
   constructor(opts: BundlePoolOptions) {
@@ -310,6 +317,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       admittedAt: height,
       unsure: false,
       failStreak: 0,
+      recheckFrom: 0,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -395,7 +403,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     const order = [...this.#pending.values()].sort(
       (a, b) => known(a) - known(b) || (known(a) === 1 ? (a.simulatedAt ?? 0) - (b.simulatedAt ?? 0) : 0),
     );
-    const committed = this.#height();
+    // One selection per height: a later round at the same height is not another chance to re-check.
+    if (height > this.#selectedHeight) {
+      this.#selectedHeight = height;
+      this.#selections++;
+    }
     for (const e of order) {
       if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
@@ -409,7 +421,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       // round, or waiting for transactions) reuses the verdict.
       if (sim !== undefined && e.simulatedAt !== this.#height()) {
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
-        if (known(e) === 1 && committed - (e.simulatedAt ?? 0) < recheckGap(e.failStreak)) continue;
+        if (known(e) === 1 && this.#selections < e.recheckFrom) continue;
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
         // Wall time: the proposal waits for select. (Yielding the event loop between simulations was
         // tried and measured worse: the proposal waited for whatever else the node ran, ADR 0200.)
@@ -446,6 +458,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
       e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
       e.failStreak = r.applies || e.unsure ? 0 : e.failStreak + 1;
+      e.recheckFrom = this.#selections + recheckGap(e.failStreak);
       e.simulatedAt = at;
       const verdict = r.applies ? 'applies' : e.unsure ? 'unsure' : 'would-revert';
       this.#metrics.simulations.inc({ verdict, candidate });
@@ -620,7 +633,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   }
 }
 
-/** Committed heights between two simulations of a bundle that failed `streak` times in a row. */
+/** This node's selections between two simulations of a bundle that failed `streak` times in a row. */
 export function recheckGap(streak: number): number {
   return streak <= 1 ? 1 : Math.min(RECHECK_MAX_GAP, 2 ** (streak - 1));
 }
