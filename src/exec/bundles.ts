@@ -16,7 +16,6 @@
  * and the parallel executor use the same driver and differ only in who prepares (verifies) each
  * transaction: the caller, or the worker pool.
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { OrdoError } from '../errors.ts';
 import type { BundleSpan } from '../types.ts';
 import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx, toReceipt } from './engine.ts';
@@ -211,27 +210,9 @@ export class LaneCursor {
   }
 }
 
-/**
- * Between bundles, the driver lets the event loop run once it has executed this long (ms): an EVM
- * transaction costs about a millisecond on the coordinator, and a block of a hundred bundles held the
- * node's event loop (votes, gossip, RPC answers such as `ordo_sendBundle`) for a hundred milliseconds
- * or more. Nothing else writes the cursors or the committed state meanwhile (heights execute in order),
- * so results do not depend on it.
- */
-export const BUNDLED_YIELD_MS = 10;
-
 /** Run the execution bundles of `plan` and the rest of every slice through the cursors. */
-export async function runBundled(
-  plan: PlannedBundle[],
-  cursors: Map<number, LaneCursor>,
-  yieldEveryMs = BUNDLED_YIELD_MS,
-): Promise<void> {
-  let slice = performance.now();
+export async function runBundled(plan: PlannedBundle[], cursors: Map<number, LaneCursor>): Promise<void> {
   for (const b of plan) {
-    if (performance.now() - slice >= yieldEveryMs) {
-      await yieldToLoop();
-      slice = performance.now();
-    }
     let failed: string | undefined;
     for (const leg of b.legs) {
       const c = cursors.get(leg.namespace)!;

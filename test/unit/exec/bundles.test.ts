@@ -5,7 +5,6 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JournalOverlay, type LaneCursor, runBundled } from '../../../src/exec/bundles.ts';
 import {
   createExecutor,
   decodeTransferAccount,
@@ -209,33 +208,6 @@ describe('execution bundles (rule 3)', () => {
     const b = await ex.executeBlock(1, txs, { spans });
     expect(b.bundles).toEqual(a.bundles);
     expect(b.bundles[0]!.outcome).toBe('reverted');
-  });
-
-  it('lets the event loop run between bundles of a long bundled block, with the same results', async () => {
-    const order: string[] = [];
-    const overlay = new JournalOverlay();
-    const cursor = {
-      overlay,
-      receipts: [] as { index: number; status: string; gasUsed: bigint; logs: [] }[],
-      length: 3,
-      pos: 0,
-      async advance(to: number) {
-        while (this.pos < to) {
-          order.push(`tx${this.pos}`);
-          this.receipts.push({ index: this.pos, status: 'success', gasUsed: 1n, logs: [] });
-          this.pos++;
-        }
-      },
-    };
-    const plan = [0, 1, 2].map((i) => ({
-      bundleHash: new Uint8Array(32).fill(i),
-      legs: [{ namespace: TRANSFER_NS, start: i, count: 1, reverting: new Set<number>() }],
-    }));
-    setImmediate(() => order.push('io'));
-    await runBundled(plan, new Map([[TRANSFER_NS, cursor as unknown as LaneCursor]]), 0);
-    expect(order.filter((x) => x !== 'io')).toEqual(['tx0', 'tx1', 'tx2']);
-    expect(order.indexOf('io')).toBeLessThan(order.indexOf('tx2'));
-    expect(cursor.receipts.map((r) => r.status)).toEqual(['success', 'success', 'success']);
   });
 
   it('refuses a span cycle and out-of-range spans with typed errors', () => {
