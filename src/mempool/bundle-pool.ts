@@ -158,8 +158,8 @@ interface Entry extends CheckedBundle {
 }
 
 /**
- * A bundle known to fail is simulated again only at this node's 1st, 2nd, 4th, … selection (at most
- * this many) after its last simulation. Counted in the node's own selections, not in heights: with the
+ * A bundle known to fail is simulated again only at this node's 2nd, 4th, … selection (at most this
+ * many) after its last simulation. Counted in the node's own selections, not in heights: with the
  * proposer rotating over n validators a node selects every n-th height, and a gap in heights would
  * hardly ever skip. Re-checking every known failer at every selection (a tenth of the load's bundles,
  * each waiting 30 heights for its window to pass, and simulated by every proposer in turn) was about
@@ -635,7 +635,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
 /** This node's selections between two simulations of a bundle that failed `streak` times in a row. */
 export function recheckGap(streak: number): number {
-  return streak <= 1 ? 1 : Math.min(RECHECK_MAX_GAP, 2 ** (streak - 1));
+  return Math.min(RECHECK_MAX_GAP, 2 ** Math.max(1, streak));
 }
 
 function inWindow(b: Bundle, height: number): boolean {

@@ -281,11 +281,15 @@ describe('bundle pool selection, lookup and commits', () => {
     // Another build at the same height (a later round) simulates nothing again.
     expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
     expect(calls).toHaveLength(2);
-    // After a commit the state moved: simulated again.
+    // After a commit the state moved: simulated again (the one known to fail at this node's second
+    // selection after its refusal: RECHECK back-off).
     failing = false;
     commit([]);
-    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
-    expect(calls).toHaveLength(4);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(calls).toHaveLength(3);
+    commit([]);
+    expect(await pool.select(3, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(calls).toHaveLength(5);
   });
 
   it('simulates candidates not known to fail before re-checking would-revert ones', async () => {
@@ -351,7 +355,7 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
   });
 
-  it("re-checks a bundle known to fail at the node's 1st, 2nd, 4th and at most RECHECK_MAX_GAP-th selection", async () => {
+  it("re-checks a bundle known to fail at the node's 2nd, 4th and at most RECHECK_MAX_GAP-th selection", async () => {
     const heights: number[] = [];
     let h = 0;
     let failing = true;
@@ -362,27 +366,28 @@ describe('bundle pool selection, lookup and commits', () => {
       },
     });
     const r = pool.admit(bundle([[1, [tx()]]], { maxHeight: 100 }), 'rpc');
-    for (h = 1; h <= 30; h++) {
-      if (h === 26) failing = false;
-      const out = await pool.select(h, { maxBytes: 1e6, maxTxs: 10 });
-      if (out.length > 0) break;
+    for (h = 1; h <= 28; h++) {
+      if (h === 24) failing = false;
+      expect(await pool.select(h, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
       // A later round at the same height is not another selection.
       await pool.select(h, { maxBytes: 1e6, maxTxs: 10 });
       commit([]);
     }
-    // Simulated at selections 1, 2, 4, 8, 16, 24 (gaps 1, 2, 4, 8, 8; here one selection per height);
-    // valid again from block 26, it waits for its next re-check (selection 32).
-    expect(recheckGap(1)).toBe(1);
-    expect(recheckGap(2)).toBe(2);
-    expect(recheckGap(3)).toBe(4);
-    expect(recheckGap(10)).toBe(RECHECK_MAX_GAP);
-    expect(heights).toEqual([1, 2, 4, 8, 16, 24]);
+    // Simulated at selections 1, 3, 7, 15, 23 (gaps 2, 4, 8, 8; here one selection per height); valid
+    // again from block 24, it waits for its next re-check (selection 31).
+    expect([recheckGap(0), recheckGap(1), recheckGap(2), recheckGap(10)]).toEqual([2, 2, 4, RECHECK_MAX_GAP]);
+    expect(heights).toEqual([1, 3, 7, 15, 23]);
     expect(pool.status(r.bundleHash!)?.status).toBe('pending');
     // A fresh candidate admitted meanwhile is simulated at once, whatever the known failer's back-off.
-    const fresh = pool.admit(bundle([[1, [tx()]]]), 'rpc');
-    expect(fresh.ok).toBe(true);
-    failing = false;
+    expect(pool.admit(bundle([[1, [tx()]]]), 'rpc').ok).toBe(true);
     expect(await pool.select(h, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    expect(heights).toEqual([1, 3, 7, 15, 23, 29]);
+    const key = Buffer.from(r.bundleHash!).toString('hex');
+    for (h = 30; h <= 31; h++) {
+      commit([]);
+      const out = await pool.select(h, { maxBytes: 1e6, maxTxs: 10 });
+      expect(out.some((b) => Buffer.from(b.bundleHash).toString('hex') === key)).toBe(h === 31);
+    }
   });
 
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
