@@ -18,6 +18,7 @@ export interface BundlePoolMetrics {
   admitToCommit: Histogram;
   select: Histogram;
   simulations: Counter<'verdict' | 'candidate'>;
+  presimulated: Counter;
 }
 
 export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics {
@@ -72,6 +73,11 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
       name: 'ordo_bundle_simulations_total',
       help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error) and candidate (fresh, or known: a re-check of a bundle known to fail)",
       labelNames: ['verdict', 'candidate'],
+      registers,
+    }),
+    presimulated: new Counter({
+      name: 'ordo_bundle_presimulated_total',
+      help: "Bundle simulations the next height's proposer ran right after a commit, before its select (ADR 0200)",
       registers,
     }),
   };

@@ -155,6 +155,8 @@ interface Entry extends CheckedBundle {
   failStreak: number;
   /** This pool's selection (`#selections`) from which it may be re-checked when known to fail. */
   recheckFrom: number;
+  /** Its last verdict came from `presimulate` (before the proposal's `select`). */
+  presimulated: boolean;
 }
 
 /**
@@ -202,6 +204,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   /** Selections made at distinct heights (the clock of known failers' re-checks), and the last height. */
   #selections = 0;
   #selectedHeight = 0;
+  /** `select` calls in progress (a presimulation stops when one starts). */
+  #selecting = 0;
   readonly #book: BundleStatusBook;
 
   constructor(opts: BundlePoolOptions) {
@@ -318,6 +322,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       unsure: false,
       failStreak: 0,
       recheckFrom: 0,
+      presimulated: false,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -373,13 +378,45 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
   async select(height: number, budget: { maxBytes: number; maxTxs: number }): Promise<PoolSelectedBundle[]> {
     const out: PoolSelectedBundle[] = [];
-    if (this.#pending.size === 0) return out;
+    // A presimulation still running stops at its next candidate: the proposal goes first.
+    this.#selecting++;
+    if (this.#pending.size === 0) {
+      this.#selecting--;
+      return out;
+    }
     const endTimer = this.#metrics.select.startTimer();
     try {
       return await this.#select(height, budget, out);
     } finally {
       endTimer();
+      this.#selecting--;
     }
+  }
+
+  /**
+   * The node is the proposer of block `height` (the next one): simulate its fresh candidates now, while
+   * the proposer waits out the block interval, so that `select` finds their verdicts (taken at this
+   * committed height) instead of simulating while the proposal waits. The same simulations `select`
+   * would run, in its order and within its time budget, only earlier; stops once `select` starts.
+   * Candidates known to fail are left to `select` (their back-off counts selections).
+   */
+  async presimulate(height: number): Promise<number> {
+    const sim = this.#simulate;
+    if (sim === undefined || this.#pending.size === 0 || this.#selecting > 0) return 0;
+    const committed = this.#height();
+    const t0 = this.#now();
+    let n = 0;
+    for (const e of [...this.#pending.values()]) {
+      if (this.#selecting > 0 || this.#height() !== committed) break;
+      if (n > 0 && this.#now() - t0 >= this.#limits.maxSimulationMsPerSelect) break;
+      if (n >= this.#limits.maxSimulationsPerSelect) break;
+      if (e.wouldRevert !== undefined && !e.unsure) continue;
+      if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
+      if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
+      n++;
+      await this.#simulateEntry(e, sim, height, true);
+    }
+    return n;
   }
 
   async #select(
@@ -419,7 +456,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       const sim = this.#simulate;
       // Simulated once per committed height: a proposer that builds again at the same height (a later
       // round, or waiting for transactions) reuses the verdict.
-      if (sim !== undefined && e.simulatedAt !== this.#height()) {
+      // A presimulation's `unsure` refusal is taken again: execution may have caught up since.
+      if (sim !== undefined && (e.simulatedAt !== this.#height() || (e.unsure && e.presimulated))) {
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
         if (known(e) === 1 && this.#selections < e.recheckFrom) continue;
         if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
@@ -443,7 +481,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * Simulate one entry on top of the latest executed state for block `height`; false when the
    * simulation threw (the bundle is skipped this time and simulated again later).
    */
-  async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number): Promise<boolean> {
+  async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number, pre = false): Promise<boolean> {
     // One simulation at a time (the simulator's VM instances are not re-entrant).
     const prev = this.#simLock;
     let release = (): void => {};
@@ -452,6 +490,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     });
     await prev;
     const at = this.#height();
+    // Simulated meanwhile at this height (a presimulation and `select` met on the lock).
+    if (e.simulatedAt === at && !(e.unsure && e.presimulated && !pre)) {
+      release();
+      return true;
+    }
     const candidate = e.wouldRevert !== undefined && !e.unsure ? 'known' : 'fresh';
     try {
       const r = await sim(e.bundle, height);
@@ -460,6 +503,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       e.failStreak = r.applies || e.unsure ? 0 : e.failStreak + 1;
       e.recheckFrom = this.#selections + recheckGap(e.failStreak);
       e.simulatedAt = at;
+      e.presimulated = pre;
+      if (pre) this.#metrics.presimulated.inc();
       const verdict = r.applies ? 'applies' : e.unsure ? 'unsure' : 'would-revert';
       this.#metrics.simulations.inc({ verdict, candidate });
       return true;

@@ -21,7 +21,13 @@ import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import { blockHash, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
-import { BlockRepairer, createConsensusEngine, type Engine, indexOfKey } from '../consensus/index.ts';
+import {
+  BlockRepairer,
+  createConsensusEngine,
+  type Engine,
+  indexOfKey,
+  proposerIndex,
+} from '../consensus/index.ts';
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
 import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
@@ -232,6 +238,7 @@ export class OrdoNode {
         `the key in ${p.validatorKey} (public key ${toHex(signer.publicKey)}) is not in the genesis validator set; set node.mode to "full" to follow the chain without voting`,
       );
     }
+    const myIndex = signer === null ? -1 : indexOfKey(validators, signer.publicKey);
     mkdirSync(p.walDir, { recursive: true });
 
     // 1. store
@@ -499,6 +506,13 @@ export class OrdoNode {
         decided.add(block);
         mempool.update(block.header.height, block.txs);
         bundlePool.onCommit(block);
+        // The next height's proposer simulates its bundle candidates while it waits out the block
+        // interval, not inside the build the validators wait for (ADR 0200).
+        const next = block.header.height + 1;
+        if (myIndex >= 0 && proposerIndex(validators, next, 0) === myIndex)
+          void bundlePool.presimulate(next).catch((err: unknown) => {
+            this.log.debug({ err }, 'bundle presimulation failed');
+          });
       },
       beforePropose: () => gossip.flush(),
       // Peers rebuilding a compact proposal: pending transactions, or ones decided a moment ago.

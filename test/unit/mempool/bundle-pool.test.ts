@@ -390,6 +390,60 @@ describe('bundle pool selection, lookup and commits', () => {
     }
   });
 
+  it("presimulates the next proposal's fresh candidates after a commit; select reuses the verdicts", async () => {
+    const calls: string[] = [];
+    let lagging = true;
+    const { pool, commit } = setup({
+      simulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        calls.push(tag);
+        if (tag === 'bad') return { applies: false, reason: 'invalid', height: 1 };
+        // "lag" is refused on a state older than its arrival until execution catches up.
+        if (tag === 'lag' && lagging) return { applies: false, reason: 'nonce too high', height: 0 };
+        return { applies: true, height: 1 };
+      },
+    });
+    commit([]);
+    for (const t of ['good', 'bad', 'lag']) pool.admit(bundle([[1, [new TextEncoder().encode(t)]]]), 'rpc');
+    expect(await pool.presimulate(2)).toBe(3);
+    expect(calls).toEqual(['good', 'bad', 'lag']);
+    // Known to fail now: not presimulated again at this height, nor is anything else.
+    expect(await pool.presimulate(2)).toBe(0);
+    // select reuses 'good' and 'bad' verdicts and takes the presimulation's `unsure` one again.
+    lagging = false;
+    const out = await pool.select(2, { maxBytes: 1e6, maxTxs: 10 });
+    expect(out).toHaveLength(2);
+    expect(calls).toEqual(['good', 'bad', 'lag', 'lag']);
+  });
+
+  it('stops a presimulation once select starts', async () => {
+    let simulations = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let first = true;
+    const { pool } = setup({
+      simulate: async () => {
+        simulations++;
+        if (first) {
+          first = false;
+          await gate;
+        }
+        return { applies: true };
+      },
+    });
+    for (let i = 0; i < 5; i++) pool.admit(bundle([[1, [tx()]]]), 'rpc');
+    const pre = pool.presimulate(1);
+    const sel = pool.select(1, { maxBytes: 1e6, maxTxs: 10 });
+    release();
+    expect(await sel).toHaveLength(5);
+    // The presimulation finished the one it had started and stopped; select ran the other four and did
+    // not simulate the first one again.
+    expect(await pre).toBe(1);
+    expect(simulations).toBe(5);
+  });
+
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
     let now = 1000;
     let calls = 0;
