@@ -85,6 +85,7 @@ const STAGE_HISTOGRAMS: Record<string, string> = {
 /** Counters summed over the four nodes into `nodeStages.counts` (every label set). */
 const STAGE_COUNTERS = [
   'ordo_bundle_simulations_total',
+  'ordo_bundle_presimulated_total',
   'ordo_builder_verify_total',
   'ordo_bundles_dropped_total',
 ];
