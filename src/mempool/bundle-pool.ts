@@ -11,7 +11,9 @@
  *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget
  *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`),
  *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
- *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds.
+ *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds. Known
+ *     failers are re-checked with a back-off, and the next height's proposer may run the simulations
+ *     early with `presimulate`, right after a commit (ADR 0200).
  *   - `BundleStatusView` and `BundleStatusSink` through the status book (bundle-status.ts).
  *
  * `onCommit(block)` runs for every committed block before the next height is proposed: bundles whose
