@@ -16,9 +16,11 @@
  *   is still there when it needs it, also after a crash;
  * - once h is applied, the resolution of slot h + 1 is started at once (validators then have it when the
  *   proposal arrives);
- * - the source's `simulate`: wait (bounded) until the executor has executed the state height in the
- *   rollups the bundle's legs name (not every rollup: the others' execution of that height is not needed
- *   to judge this bundle), then `executor.simulate(bundle, {height, timeMs})`.
+ * - the source's `simulate` on the state after h: wait (bounded) until the executor has executed h - 1
+ *   in the rollups the bundle's legs name (not every rollup: the others' execution is not needed to judge
+ *   this bundle), then `executor.simulate(bundle, {height: h, timeMs, pending: block h})`: where those
+ *   rollups are still at h - 1 the executor runs block h's slices in memory first (ADR 0195), so the
+ *   execution of h (which waits for the gate) is not on the path to the proposal of h + 1.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -32,7 +34,7 @@ import { type AuctionSourceService, createAuctionSource } from '../builder/index
 import { AUCTION_NAMESPACE, decodeAuctionTx, LIMITS, type RollupAuctionOutcome } from '../codec/index.ts';
 import { auctionSetupOf, type Genesis, type RollupConfig } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
-import type { Executor } from '../exec/index.ts';
+import type { Executor, PendingBlock } from '../exec/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import type { AdmitResult, Block, TxEnvelope } from '../types.ts';
 
@@ -46,6 +48,8 @@ const RETRY_MS = 100;
 const SIM_WAIT_MS = 2_000;
 /** How often a simulation waiting for some rollups' execution of a height looks at their heads. */
 const LANE_POLL_MS = 2;
+/** Applied blocks kept for the overlay simulation (slot h + 1 needs block h; a few more for retries). */
+const PENDING_KEPT = 4;
 
 export interface NodeAuctionDeps {
   genesis: Genesis;
@@ -126,6 +130,24 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   }
 
   const executed = new Set(executor.executedNamespaces());
+  /** The last few applied blocks as the executor takes them (the overlay simulation's block h). */
+  const pendingBlocks = new Map<number, PendingBlock>();
+  function notePending(block: Block): PendingBlock {
+    const h = block.header.height;
+    const txs = new Map<number, Uint8Array[]>();
+    for (const ns of executed) txs.set(ns, []);
+    for (const tx of block.txs) txs.get(tx.namespace)?.push(tx.payload);
+    const p: PendingBlock = { height: h, timeMs: block.header.timeMs, txs, spans: block.bundles };
+    pendingBlocks.set(h, p);
+    for (const k of pendingBlocks.keys()) if (k < h - PENDING_KEPT) pendingBlocks.delete(k);
+    return p;
+  }
+  async function pendingBlock(height: number): Promise<PendingBlock | undefined> {
+    const p = pendingBlocks.get(height);
+    if (p !== undefined) return p;
+    const block = await store.getBlock(height);
+    return block === undefined ? undefined : notePending(block);
+  }
   /**
    * Waits until every executed rollup in `namespaces` has executed `height` (the executor announces
    * whole blocks only, so the lanes' heads are looked at every LANE_POLL_MS meanwhile).
@@ -147,12 +169,16 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     book,
     rollups: deps.genesis.rollups,
     simulate: async (stateHeight, bundle, timeMs) => {
-      await waitLanes(
-        bundle.legs.map((l) => l.namespace),
-        stateHeight,
-        SIM_WAIT_MS,
-      );
-      return executor.simulate(bundle, { height: stateHeight, timeMs });
+      const namespaces = bundle.legs.map((l) => l.namespace);
+      // The rollups at stateHeight - 1 are enough: the executor runs block stateHeight in memory over them.
+      await waitLanes(namespaces, stateHeight - 1, SIM_WAIT_MS);
+      const behind = namespaces.some((ns) => executed.has(ns) && executor.head(ns).height < stateHeight);
+      const pending = behind && stateHeight >= 1 ? await pendingBlock(stateHeight) : undefined;
+      return executor.simulate(bundle, {
+        height: stateHeight,
+        timeMs,
+        ...(pending !== undefined ? { pending } : {}),
+      });
     },
     blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
     onMismatch: (height, mine, committed) =>
@@ -205,6 +231,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
     if (h <= book.appliedHeight()) return;
+    notePending(block);
     for (let attempt = 0; ; attempt++) {
       if (stopping) return;
       let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;
