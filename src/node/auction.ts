@@ -23,7 +23,7 @@
  *   execution of h (which waits for the gate) is not on the path to the proposal of h + 1.
  */
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import {
   type AuctionState,
   decodeOutcomeRecords,
@@ -130,6 +130,12 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   }
 
   const executed = new Set(executor.executedNamespaces());
+  const simState = new Counter({
+    name: 'ordo_auction_simulation_state_total',
+    help: "Auction bid simulations by the state height's execution when asked: executed (the bundle's rollups had executed it), in_memory (the committed block was run in memory first, ADR 0195)",
+    labelNames: ['state'],
+    registers: [deps.registry],
+  });
   /** The last few applied blocks as the executor takes them (the overlay simulation's block h). */
   const pendingBlocks = new Map<number, PendingBlock>();
   function notePending(block: Block): PendingBlock {
@@ -174,6 +180,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
       await waitLanes(namespaces, stateHeight - 1, SIM_WAIT_MS);
       const behind = namespaces.some((ns) => executed.has(ns) && executor.head(ns).height < stateHeight);
       const pending = behind && stateHeight >= 1 ? await pendingBlock(stateHeight) : undefined;
+      simState.inc({ state: pending === undefined ? 'executed' : 'in_memory' });
       return executor.simulate(bundle, {
         height: stateHeight,
         timeMs,
