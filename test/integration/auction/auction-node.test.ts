@@ -177,6 +177,10 @@ describe('auction on a 4-validator network', () => {
         revertingTxHashes: [],
       },
     ];
+    await until(
+      () => (nodes.every((n) => (n.auction?.info().appliedHeight ?? 0) >= 2) ? true : undefined),
+      60_000,
+    );
     const at = Math.max(...nodes.map((n) => n.height));
     const slot = at + 9;
     const good = bidTxs(2, slot, 4_000, pay(0n));
@@ -211,6 +215,12 @@ describe('auction on a 4-validator network', () => {
     expect(block.header.auctionHash).toBe(`0x${Buffer.from(views[0]!.auctionHash!).toString('hex')}`);
     const top = block.txs.find((t) => t.namespace === 2);
     expect(top?.data).toBe(`0x${Buffer.from(good.bundle.legs[0]!.txs[0]!).toString('hex')}`);
+    // Every node simulated the bids (on its executed state or on block slot - 1 run in memory).
+    for (const n of nodes) {
+      const m = await n.metrics.registry.getSingleMetric('ordo_auction_simulation_state_total')!.get();
+      const byState = Object.fromEntries(m.values.map((v) => [v.labels.state, v.value]));
+      expect((byState.executed ?? 0) + (byState.in_memory ?? 0)).toBeGreaterThanOrEqual(2);
+    }
   }, 240_000);
 
   it('a restarted validator reloads its book from the store and follows the chain', async () => {
