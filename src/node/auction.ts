@@ -136,23 +136,27 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     labelNames: ['state'],
     registers: [deps.registry],
   });
-  /** The last few applied blocks as the executor takes them (the overlay simulation's block h). */
-  const pendingBlocks = new Map<number, PendingBlock>();
-  function notePending(block: Block): PendingBlock {
+  /** The last few applied blocks (the in-memory simulation's block h), as the executor takes them once asked. */
+  const recentBlocks = new Map<number, { block: Block; pending?: PendingBlock }>();
+  function noteBlock(block: Block): void {
     const h = block.header.height;
-    const txs = new Map<number, Uint8Array[]>();
-    for (const ns of executed) txs.set(ns, []);
-    for (const tx of block.txs) txs.get(tx.namespace)?.push(tx.payload);
-    const p: PendingBlock = { height: h, timeMs: block.header.timeMs, txs, spans: block.bundles };
-    pendingBlocks.set(h, p);
-    for (const k of pendingBlocks.keys()) if (k < h - PENDING_KEPT) pendingBlocks.delete(k);
-    return p;
+    recentBlocks.set(h, { block });
+    for (const k of recentBlocks.keys()) if (k < h - PENDING_KEPT) recentBlocks.delete(k);
   }
   async function pendingBlock(height: number): Promise<PendingBlock | undefined> {
-    const p = pendingBlocks.get(height);
-    if (p !== undefined) return p;
-    const block = await store.getBlock(height);
-    return block === undefined ? undefined : notePending(block);
+    let e = recentBlocks.get(height);
+    if (e === undefined) {
+      const block = await store.getBlock(height);
+      if (block === undefined) return undefined;
+      e = { block };
+    }
+    if (e.pending === undefined) {
+      const txs = new Map<number, Uint8Array[]>();
+      for (const ns of executed) txs.set(ns, []);
+      for (const tx of e.block.txs) txs.get(tx.namespace)?.push(tx.payload);
+      e.pending = { height, timeMs: e.block.header.timeMs, txs, spans: e.block.bundles };
+    }
+    return e.pending;
   }
   /**
    * Waits until every executed rollup in `namespaces` has executed `height` (the executor announces
@@ -238,7 +242,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
     if (h <= book.appliedHeight()) return;
-    notePending(block);
+    noteBlock(block);
     for (let attempt = 0; ; attempt++) {
       if (stopping) return;
       let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;
