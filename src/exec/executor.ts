@@ -35,7 +35,7 @@ import {
 } from './engine.ts';
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
 import { PreparedCache } from './prepared-cache.ts';
-import { type SimResult, simulateOnce } from './simulate.ts';
+import { type PendingBlock, type SimResult, simulateAt } from './simulate.ts';
 import { RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
@@ -118,12 +118,21 @@ export interface Executor {
    * `BundleSimulator`; docs/executor.md "Bundles"). `opts.height`, when given, must be that state's
    * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise). `opts.timeMs` is the block time the transactions see
    * (default: now); the auction passes the parent header's time so every validator gets one verdict.
+   * `opts.pending`, the committed block `opts.height`: when the bundle's rollups have executed only
+   * `height - 1`, that block's slices are run in memory first (not persisted) and the bundle on top, so
+   * the result is the one on the state after `height` without waiting for its execution (ADR 0195).
    */
-  simulate(bundle: Bundle, opts?: { height?: number; timeMs?: number }): Promise<SimResult>;
+  simulate(bundle: Bundle, opts?: SimulateOptions): Promise<SimResult>;
   /** Test hook: make the next worker job crash its worker. */
   injectWorkerCrash(): void;
   /** Counters since start: coordinator re-executions, worker respawns, chunks per dispatch mode. */
   stats(): ExecutorStats;
+}
+
+export interface SimulateOptions {
+  height?: number;
+  timeMs?: number;
+  pending?: PendingBlock;
 }
 
 export interface ExecutorStats {
@@ -420,21 +429,29 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const l = lane(ns);
     return l.prepared.prepare(payload, (x) => l.vm.prepare(x));
   };
+  /** A pending block's transactions: prepared by admission or a simulation if cached, else now (not kept). */
+  const blockPrepare = (ns: number, payload: Uint8Array): Prepared<unknown> => {
+    const l = lane(ns);
+    return l.prepared.peek(payload) ?? l.vm.prepare(payload);
+  };
   async function doSimulate(
     bundle: Bundle,
     height: number | undefined,
     timeMs: number | undefined,
+    pending: PendingBlock | undefined,
   ): Promise<SimResult> {
     if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
     // Whole seconds by default: the EVM sees seconds, and its VM reuses one block header per height and
     // time, so simulations within a second do not each build a header.
     const t = timeMs ?? Math.floor(Date.now() / 1000) * 1000;
     for (let a = 0; a < SIM_ATTEMPTS; a++) {
-      const r = await simulateOnce(bundle, lanes, simVm, t, height, simPrepare);
+      const r = await simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare);
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
-    const p = queue.then(() => simulateOnce(bundle, lanes, simVm, t, height, simPrepare));
+    const p = queue.then(() =>
+      simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare),
+    );
     queue = p.catch(() => {});
     const r = await p;
     if (r === undefined) throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
@@ -443,7 +460,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
 
   return {
     simulate(bundle, o) {
-      const p = simQueue.then(() => doSimulate(bundle, o?.height, o?.timeMs));
+      const p = simQueue.then(() => doSimulate(bundle, o?.height, o?.timeMs, o?.pending));
       simQueue = p.catch(() => {});
       return p;
     },

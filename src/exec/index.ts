@@ -34,12 +34,13 @@ export type {
   ExecutorOptions,
   ExecutorStats,
   ResultsListener,
+  SimulateOptions,
 } from './executor.ts';
 export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
 export { WorkerPool, type WorkerPoolOptions } from './parallel.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';
-export { legTxHash, type SimResult, type SimTx } from './simulate.ts';
+export { legTxHash, type PendingBlock, type SimResult, type SimTx } from './simulate.ts';
 export type { TransferFields, TransferTx } from './transfer/tx.ts';
 export {
   decodeTransfer,

@@ -5,12 +5,20 @@
  * simulation is detected (heads moved) and the simulation is retried, then run on the executor's
  * queue, so every result is taken on one consistent height. The result shape is the bundle pool's
  * `SimulatedBundle` (src/mempool/bundle-types.ts), repeated here so the executor stays below the pool.
+ *
+ * The auction (ADR 0195) simulates on the state after a committed height h that the executor may not
+ * have executed yet: `simulateAt` with the committed block h (`PendingBlock`) runs, when the bundle's
+ * rollups are still at h - 1, block h's slices of those rollups — and of every rollup an execution
+ * bundle of h joins them to — in memory with the sequential reference driver (bundles.ts), then the
+ * bundle on top of that overlay. The state, receipts and roots are the ones the executor will persist
+ * for h, so the verdict does not depend on whether this node's executor has reached h.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { txHash } from '../codec/index.ts';
 import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { Bundle } from '../types.ts';
+import type { Bundle, BundleSpan } from '../types.ts';
+import { LaneCursor, type PrepareFn, planExecutionBundles, runBundled } from './bundles.ts';
 import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx } from './engine.ts';
 import { chainRoot } from './state.ts';
 import type { Bytes, Prepared, TxOutcome } from './types.ts';
@@ -31,9 +39,24 @@ export interface SimResult {
   legs: { namespace: number; executed: boolean; txs: SimTx[]; stateRoot?: Uint8Array }[];
 }
 
-export interface SimLane {
+/** What a simulation reads of a rollup's state (the committed map, or an in-memory block over it). */
+export interface StateReader {
+  get(key: Bytes): Bytes | undefined;
+}
+
+export interface SimLane<S extends StateReader = StateReader> {
   rollup: RollupConfig;
-  state: { state: Map<Bytes, Bytes>; height: number; root: Uint8Array };
+  state: { state: S; height: number; root: Uint8Array };
+}
+
+/** A committed block the simulated rollups may not have executed yet (its data as the executor gets it). */
+export interface PendingBlock {
+  height: number;
+  /** The certified header's time (what execution passes the VMs). */
+  timeMs: number;
+  /** Transactions per namespace, in block order (namespaces that are not executed are ignored). */
+  txs: ReadonlyMap<number, readonly Uint8Array[]>;
+  spans: readonly BundleSpan[];
 }
 
 /** The bundle limits of docs/wire.md (the pool refuses bigger bundles before they get here). */
@@ -83,7 +106,12 @@ export async function simulateOnce(
     }
     const vm = await vmFor(leg.namespace);
     const overlay = new Map<Bytes, Val>();
-    const get = overlayGet(overlay, lane.state.state);
+    const base = lane.state.state;
+    const get = (k: Bytes): Bytes | undefined => {
+      const v = overlay.get(k);
+      if (v !== undefined) return v ?? undefined;
+      return base.get(k);
+    };
     const rev = new Set(leg.revertingTxHashes.map((h) => Buffer.from(h).toString('hex')));
     const txs: SimTx[] = [];
     for (let i = 0; i < leg.txs.length; i++) {
@@ -124,5 +152,116 @@ export async function simulateOnce(
   }
   const after = heights();
   if (after.some((h, i) => h !== before[i])) return undefined;
+  return out;
+}
+
+/**
+ * `simulateOnce` on the state after `wantHeight`, also when the bundle's rollups have executed only
+ * `wantHeight - 1`: then `pending` (block `wantHeight`, committed) is run first on an in-memory overlay
+ * of the rollups it concerns (`advanceInMemory`). Undefined when a commit moved a head meanwhile or the
+ * heads are between two heights (the executor is committing): the caller retries.
+ */
+export async function simulateAt(
+  bundle: Bundle,
+  lanes: ReadonlyMap<number, SimLane<Map<Bytes, Bytes>>>,
+  vmFor: (ns: number) => Promise<AnyVm>,
+  timeMs: number,
+  wantHeight: number | undefined,
+  prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+  pending?: PendingBlock,
+  prepareBlockTx?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+): Promise<SimResult | undefined> {
+  if (pending === undefined || wantHeight === undefined || pending.height !== wantHeight)
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare);
+  const named = [...new Set(bundle.legs.map((l) => l.namespace))].filter((ns) => lanes.has(ns));
+  const at = named.map((ns) => lanes.get(ns)!.state.height);
+  if (at.every((h) => h === wantHeight))
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare);
+  if (!at.every((h) => h === wantHeight - 1)) {
+    // Some at wantHeight - 1, some at wantHeight: the executor is committing wantHeight right now.
+    if (at.every((h) => h === wantHeight - 1 || h === wantHeight)) return undefined;
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare); // refuses a lagging state
+  }
+  const read = blockClosure(named, lanes, pending.spans);
+  const heights = () => read.map((ns) => lanes.get(ns)!.state.height);
+  const before = heights();
+  if (before.some((h) => h !== wantHeight - 1)) return undefined;
+  const advanced = await advanceInMemory(read, lanes, vmFor, pending, prepareBlockTx ?? prepare);
+  if (heights().some((h, i) => h !== before[i])) return undefined;
+  const r = await simulateOnce(bundle, advanced, vmFor, timeMs, wantHeight, prepare);
+  if (heights().some((h, i) => h !== before[i])) return undefined;
+  return r;
+}
+
+/**
+ * The executed rollups whose block results `namespaces` depend on: `namespaces` and, transitively,
+ * every rollup an execution bundle of the block spans together with one of them (a bundle's effects
+ * in one rollup depend on its success in the others, docs/executor.md "Bundles").
+ */
+export function blockClosure(
+  namespaces: readonly number[],
+  lanes: ReadonlyMap<number, unknown>,
+  spans: readonly BundleSpan[],
+): number[] {
+  const set = new Set(namespaces.filter((ns) => lanes.has(ns)));
+  const exec = spans.filter((s) => s.atomicity === 1 && lanes.has(s.namespace));
+  const key = (s: BundleSpan) => Buffer.from(s.bundleHash).toString('latin1');
+  for (let grew = true; grew; ) {
+    grew = false;
+    const joined = new Set(exec.filter((s) => set.has(s.namespace)).map(key));
+    for (const s of exec) {
+      if (!set.has(s.namespace) && joined.has(key(s))) {
+        set.add(s.namespace);
+        grew = true;
+      }
+    }
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * Block `pending` run in memory over the lanes `read` (all at `pending.height - 1`; `read` closed under
+ * the block's execution bundles, see `blockClosure`) with the sequential reference driver the executor
+ * uses for bundled blocks: lanes as they will be after `pending.height`, root chained as `RollupState`
+ * commits it. Nothing is persisted; the executor's maps are only read.
+ */
+export async function advanceInMemory(
+  read: readonly number[],
+  lanes: ReadonlyMap<number, SimLane<Map<Bytes, Bytes>>>,
+  vmFor: (ns: number) => Promise<AnyVm>,
+  pending: PendingBlock,
+  prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+): Promise<Map<number, SimLane>> {
+  const ctx = { height: pending.height, timeMs: pending.timeMs };
+  const lengths = new Map(read.map((ns) => [ns, (pending.txs.get(ns) ?? []).length]));
+  // Spans of rollups outside `read` are left out (not executed here); `read` is closed, so no execution
+  // bundle of `read` loses a leg.
+  const plan = planExecutionBundles(pending.spans, lengths);
+  const cursors = new Map<number, LaneCursor>();
+  for (const ns of read) {
+    const lane = lanes.get(ns)!;
+    const vm = await vmFor(ns);
+    const payloads = pending.txs.get(ns) ?? [];
+    const prep: PrepareFn = async (i) =>
+      prepare === undefined ? vm.prepare(payloads[i]!) : prepare(ns, payloads[i]!);
+    cursors.set(ns, new LaneCursor(vm, lane.state.state, payloads.length, ctx, prep));
+  }
+  await runBundled(plan, cursors);
+  const out = new Map<number, SimLane>();
+  for (const ns of read) {
+    const lane = lanes.get(ns)!;
+    const c = cursors.get(ns)!;
+    const base = lane.state.state;
+    const diff: [Bytes, Val][] = [];
+    for (const [k, v] of c.overlay) if ((base.get(k) ?? null) !== v) diff.push([k, v]);
+    out.set(ns, {
+      rollup: lane.rollup,
+      state: {
+        state: { get: overlayGet(c.overlay, base) },
+        height: pending.height,
+        root: chainRoot(ns, pending.height, lane.state.root, diff),
+      },
+    });
+  }
   return out;
 }

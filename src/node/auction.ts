@@ -16,12 +16,14 @@
  *   is still there when it needs it, also after a crash;
  * - once h is applied, the resolution of slot h + 1 is started at once (validators then have it when the
  *   proposal arrives);
- * - the source's `simulate`: wait (bounded) until the executor has executed the state height in the
- *   rollups the bundle's legs name (not every rollup: the others' execution of that height is not needed
- *   to judge this bundle), then `executor.simulate(bundle, {height, timeMs})`.
+ * - the source's `simulate` on the state after h: wait (bounded) until the executor has executed h - 1
+ *   in the rollups the bundle's legs name (not every rollup: the others' execution is not needed to judge
+ *   this bundle), then `executor.simulate(bundle, {height: h, timeMs, pending: block h})`: where those
+ *   rollups are still at h - 1 the executor runs block h's slices in memory first (ADR 0195), so the
+ *   execution of h (which waits for the gate) is not on the path to the proposal of h + 1.
  */
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import {
   type AuctionState,
   decodeOutcomeRecords,
@@ -32,7 +34,7 @@ import { type AuctionSourceService, createAuctionSource } from '../builder/index
 import { AUCTION_NAMESPACE, decodeAuctionTx, LIMITS, type RollupAuctionOutcome } from '../codec/index.ts';
 import { auctionSetupOf, type Genesis, type RollupConfig } from '../config/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
-import type { Executor } from '../exec/index.ts';
+import type { Executor, PendingBlock } from '../exec/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import type { AdmitResult, Block, TxEnvelope } from '../types.ts';
 
@@ -46,6 +48,8 @@ const RETRY_MS = 100;
 const SIM_WAIT_MS = 2_000;
 /** How often a simulation waiting for some rollups' execution of a height looks at their heads. */
 const LANE_POLL_MS = 2;
+/** Applied blocks kept for the overlay simulation (slot h + 1 needs block h; a few more for retries). */
+const PENDING_KEPT = 4;
 
 export interface NodeAuctionDeps {
   genesis: Genesis;
@@ -126,6 +130,34 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   }
 
   const executed = new Set(executor.executedNamespaces());
+  const simState = new Counter({
+    name: 'ordo_auction_simulation_state_total',
+    help: "Auction bid simulations by the state height's execution when asked: executed (the bundle's rollups had executed it), in_memory (the committed block was run in memory first, ADR 0195)",
+    labelNames: ['state'],
+    registers: [deps.registry],
+  });
+  /** The last few applied blocks (the in-memory simulation's block h), as the executor takes them once asked. */
+  const recentBlocks = new Map<number, { block: Block; pending?: PendingBlock }>();
+  function noteBlock(block: Block): void {
+    const h = block.header.height;
+    recentBlocks.set(h, { block });
+    for (const k of recentBlocks.keys()) if (k < h - PENDING_KEPT) recentBlocks.delete(k);
+  }
+  async function pendingBlock(height: number): Promise<PendingBlock | undefined> {
+    let e = recentBlocks.get(height);
+    if (e === undefined) {
+      const block = await store.getBlock(height);
+      if (block === undefined) return undefined;
+      e = { block };
+    }
+    if (e.pending === undefined) {
+      const txs = new Map<number, Uint8Array[]>();
+      for (const ns of executed) txs.set(ns, []);
+      for (const tx of e.block.txs) txs.get(tx.namespace)?.push(tx.payload);
+      e.pending = { height, timeMs: e.block.header.timeMs, txs, spans: e.block.bundles };
+    }
+    return e.pending;
+  }
   /**
    * Waits until every executed rollup in `namespaces` has executed `height` (the executor announces
    * whole blocks only, so the lanes' heads are looked at every LANE_POLL_MS meanwhile).
@@ -147,12 +179,17 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     book,
     rollups: deps.genesis.rollups,
     simulate: async (stateHeight, bundle, timeMs) => {
-      await waitLanes(
-        bundle.legs.map((l) => l.namespace),
-        stateHeight,
-        SIM_WAIT_MS,
-      );
-      return executor.simulate(bundle, { height: stateHeight, timeMs });
+      const namespaces = bundle.legs.map((l) => l.namespace);
+      // The rollups at stateHeight - 1 are enough: the executor runs block stateHeight in memory over them.
+      await waitLanes(namespaces, stateHeight - 1, SIM_WAIT_MS);
+      const behind = namespaces.some((ns) => executed.has(ns) && executor.head(ns).height < stateHeight);
+      const pending = behind && stateHeight >= 1 ? await pendingBlock(stateHeight) : undefined;
+      simState.inc({ state: pending === undefined ? 'executed' : 'in_memory' });
+      return executor.simulate(bundle, {
+        height: stateHeight,
+        timeMs,
+        ...(pending !== undefined ? { pending } : {}),
+      });
     },
     blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
     onMismatch: (height, mine, committed) =>
@@ -205,6 +242,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
     if (h <= book.appliedHeight()) return;
+    noteBlock(block);
     for (let attempt = 0; ; attempt++) {
       if (stopping) return;
       let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;

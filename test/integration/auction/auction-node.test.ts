@@ -14,8 +14,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBid } from '../../../src/auction/index.ts';
 import { AUCTION_NAMESPACE, bundleHash, encodeAuctionTx } from '../../../src/codec/index.ts';
-import { demoAuctionSeed, demoTreasurySeed } from '../../../src/config/index.ts';
+import { demoAuctionSeed, demoTransferSeed, demoTreasurySeed } from '../../../src/config/index.ts';
 import { bytesEqual, publicKeyFromSeed } from '../../../src/crypto/index.ts';
+import { signTransfer, transferSigner } from '../../../src/exec/index.ts';
 import { homePaths } from '../../../src/node/index.ts';
 import { OrdoNode } from '../../../src/node/node.ts';
 import { createInProcessAdapter } from '../../../src/rollup-adapter/in-process.ts';
@@ -69,10 +70,10 @@ interface BlockJson {
 }
 
 const enc = new TextEncoder();
-function bidTxs(i: number, slot: number, amount: number) {
+function bidTxs(i: number, slot: number, amount: number, legs?: Bundle['legs']) {
   const bundle: Bundle = {
-    legs: [{ namespace: 1, txs: [enc.encode(`auction top ${i} ${slot}`)], revertingTxHashes: [] }],
-    atomicity: 'inclusion',
+    legs: legs ?? [{ namespace: 1, txs: [enc.encode(`auction top ${i} ${slot}`)], revertingTxHashes: [] }],
+    atomicity: legs === undefined ? 'inclusion' : 'execution',
     minHeight: 0,
     maxHeight: 0,
     replacementUuid: new Uint8Array(0),
@@ -157,6 +158,68 @@ describe('auction on a 4-validator network', () => {
     for (const n of nodes) {
       expect(n.auction!.account(winner)).toMatchObject({ available: 1_000_000_000n - 3_000n, locked: 0n });
       expect(n.auction!.account(publicKeyFromSeed(demoTreasurySeed(1))).available).toBe(3_000n);
+    }
+  }, 240_000);
+
+  it('bids on an executed rollup get the same executor verdicts on every node (state after h - 1, ADR 0195)', async () => {
+    // Demo transfer account 40 pays 41 on rollup 2 (transfer): nonce 0 applies, nonce 5 cannot.
+    const pay = (nonce: bigint) => [
+      {
+        namespace: 2,
+        txs: [
+          signTransfer(transferSigner(demoTransferSeed(40)), 2, {
+            to: publicKeyFromSeed(demoTransferSeed(41)),
+            amount: 5n,
+            fee: 1n,
+            nonce,
+          }),
+        ],
+        revertingTxHashes: [],
+      },
+    ];
+    await until(
+      () => (nodes.every((n) => (n.auction?.info().appliedHeight ?? 0) >= 2) ? true : undefined),
+      60_000,
+    );
+    const at = Math.max(...nodes.map((n) => n.height));
+    const slot = at + 9;
+    const good = bidTxs(2, slot, 4_000, pay(0n));
+    const failing = bidTxs(3, slot, 9_000, pay(5n));
+    const door = nodes[0]!.ingress!;
+    expect(door.submitTransaction(good.commit, 'in_process')).toMatchObject({ ok: true });
+    expect(door.submitTransaction(failing.commit, 'in_process')).toMatchObject({ ok: true });
+    await until(() => (nodes.every((n) => n.auction!.slot(slot)?.commits === 2) ? true : undefined), 60_000);
+    await until(() => (nodes[0]!.auction!.info().appliedHeight >= slot - 6 ? true : undefined), 60_000);
+    expect(door.submitTransaction(good.reveal, 'in_process')).toMatchObject({ ok: true });
+    expect(door.submitTransaction(failing.reveal, 'in_process')).toMatchObject({ ok: true });
+    const views = await until(() => {
+      const v = nodes.map((n) => n.auction!.slot(slot));
+      return v.every((x) => x?.resolved === true) ? v : undefined;
+    }, 90_000);
+    const winner = publicKeyFromSeed(demoAuctionSeed(2));
+    for (const v of views) {
+      expect(v).toMatchObject({ commits: 2, reveals: 2 });
+      expect(v!.bids.find((b) => b.amount === 9_000n)?.invalid).toBe('BUNDLE_FAILS');
+      expect(v!.winners).toHaveLength(1);
+      expect(bytesEqual(v!.winners[0]!.bidder, winner)).toBe(true);
+      expect(v!.winners[0]!.price).toBe(100n); // the only valid bid pays the reserve
+      expect(bytesEqual(v!.auctionHash!, views[0]!.auctionHash!)).toBe(true);
+    }
+    const res = await fetch(nodes[1]!.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_getBlock', params: [slot, true] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const block = ((await res.json()) as { result: BlockJson }).result;
+    expect(block.header.auctionHash).toBe(`0x${Buffer.from(views[0]!.auctionHash!).toString('hex')}`);
+    const top = block.txs.find((t) => t.namespace === 2);
+    expect(top?.data).toBe(`0x${Buffer.from(good.bundle.legs[0]!.txs[0]!).toString('hex')}`);
+    // Every node simulated the bids (on its executed state or on block slot - 1 run in memory).
+    for (const n of nodes) {
+      const m = await n.metrics.registry.getSingleMetric('ordo_auction_simulation_state_total')!.get();
+      const byState = Object.fromEntries(m.values.map((v) => [v.labels.state, v.value]));
+      expect((byState.executed ?? 0) + (byState.in_memory ?? 0)).toBeGreaterThanOrEqual(2);
     }
   }, 240_000);
 
