@@ -19,6 +19,7 @@ import type { Bundle } from '../types.ts';
 import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import { EthBundles } from './bundles.ts';
 import { type BundleSimulate, callBundle } from './call-bundle.ts';
+import type { Simulator } from './call-pool.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
@@ -50,6 +51,8 @@ export interface RollupRpcDeps {
   feeRecipient: string;
   chain: EvmChain;
   state: EvmStateReader;
+  /** Runs eth_call / eth_estimateGas simulations (call workers, ADR 0205); default: `state` itself. */
+  simulator?: Simulator;
   /** The mempool's view of senders and transactions. */
   mempool: {
     nextNonce(namespace: number, sender: string): bigint | undefined;
@@ -415,7 +418,13 @@ export class RollupRpc {
     gas: bigint,
   ) {
     const head = this.#d.chain.head();
-    return this.#d.state.simulate(req, overrides, gas, head + 1, Math.floor(Date.now() / 1000));
+    return (this.#d.simulator ?? this.#d.state).simulate(
+      req,
+      overrides,
+      gas,
+      head + 1,
+      Math.floor(Date.now() / 1000),
+    );
   }
 
   /** Lowest gas limit with which the call succeeds: one run at the cap, then a bounded binary search. */
