@@ -9,18 +9,21 @@
  * A call is sent with the executed height the main thread's state has at that moment, and the worker
  * runs it at exactly that height (waiting for that height's diff if it is still on its way), so the
  * answer is the one the main thread would have given at dispatch: `latest` / `pending` semantics and
- * the block number the call sees (head + 1, passed along) are unchanged. What the main thread does
- * itself (the fallback `EvmStateReader`): calls while no worker is ready, calls a worker answered
- * `stale` (it was respawned past that height), and calls in flight on a worker that died.
+ * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
+ * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
+ * every worker already holds `depth` calls (so under overload both threads run calls), calls while no
+ * worker is ready, calls a worker answered `stale` (it was respawned past that height), and calls in
+ * flight on a worker that died.
  *
- * Bounds are the fallback's: at most MAX_QUEUED_SIMULATIONS calls waiting per rollup (-32003 past it).
+ * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
+ * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
 import type { CallWorkerError, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
-import { type EvmStateReader, MAX_QUEUED_SIMULATIONS, type SimResult } from './state.ts';
+import type { EvmStateReader, SimResult } from './state.ts';
 
 /** What runs simulations for the RPC methods: the main thread's reader, or call workers in front of it. */
 export interface Simulator {
@@ -47,10 +50,17 @@ export interface CallPoolOptions {
   follow: FollowState;
   /** The executed height of the state the main thread reads now (Executor.head(namespace).height). */
   head: () => number;
+  /**
+   * Calls one worker holds at once (running or queued; default 2, so it never idles waiting for the
+   * main thread); past it on every worker, the main thread runs the call itself.
+   */
+  depth?: number;
   /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
   fallback: EvmStateReader;
   logger?: Logger;
 }
+
+const DEFAULT_DEPTH = 2;
 
 interface Pending {
   args: Parameters<Simulator['simulate']>;
@@ -70,7 +80,6 @@ export class CallPool implements Simulator {
   readonly #slots: Slot[] = [];
   #feed: ReturnType<FollowState> | undefined;
   #nextId = 1;
-  #waiting = 0;
   #stopping = false;
 
   constructor(opts: CallPoolOptions) {
@@ -114,25 +123,16 @@ export class CallPool implements Simulator {
     nextBlock: number,
     timestamp: number,
   ): Promise<SimResult> {
+    const depth = this.#o.depth ?? DEFAULT_DEPTH;
     let best: Slot | undefined;
     for (const s of this.#slots) {
-      if (!s.ready || s.dead) continue;
+      if (!s.ready || s.dead || s.inflight.size >= depth) continue;
       if (best === undefined || s.inflight.size < best.inflight.size) best = s;
     }
+    // Every worker busy (or none ready): the main thread runs the call, as it did without workers.
     if (best === undefined) return this.#o.fallback.simulate(req, overrides, gasLimit, nextBlock, timestamp);
-    if (this.#waiting >= MAX_QUEUED_SIMULATIONS)
-      return Promise.reject(
-        new RpcError(
-          -32003,
-          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
-          {
-            retryable: true,
-          },
-        ),
-      );
     const slot = best;
     const id = this.#nextId++;
-    this.#waiting++;
     return new Promise<SimResult>((resolve, reject) => {
       slot.inflight.set(id, { args: [req, overrides, gasLimit, nextBlock, timestamp], resolve, reject });
       const msg: CallWorkerIn = {
@@ -146,8 +146,6 @@ export class CallPool implements Simulator {
         timestamp,
       };
       slot.worker.postMessage(msg);
-    }).finally(() => {
-      this.#waiting--;
     });
   }
 
