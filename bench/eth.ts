@@ -28,6 +28,7 @@
  *
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
  *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
+ *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -58,6 +59,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'call-batch': { type: 'string', default: '50' },
     idle: { type: 'string', default: '5' },
+    'call-workers': { type: 'string' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -73,6 +75,9 @@ const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
 const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
 /** Seconds of no load measured before the transfer windows: the processes' idle CPU (consensus, timers). */
 const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
+/** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
+const CALL_WORKERS =
+  args['call-workers'] === undefined ? undefined : Math.max(0, Math.min(16, Number(args['call-workers'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHAIN_ID = 900_001;
@@ -225,7 +230,7 @@ async function singleNode(dir: string, accounts: PrivateKeyAccount[]): Promise<T
   initHome({
     home,
     config: {
-      rpc: { listen: '127.0.0.1:0' },
+      rpc: { listen: '127.0.0.1:0', ...(CALL_WORKERS !== undefined ? { ethCallWorkers: CALL_WORKERS } : {}) },
       grpc: { listen: null },
       p2p: { listen: '/ip4/127.0.0.1/tcp/0' },
       log: { level: (process.env.BENCH_NODE_LOG as 'warn' | undefined) ?? 'warn' },
@@ -677,6 +682,7 @@ async function main(): Promise<void> {
         calls: CALLS,
         concurrency: CONCURRENCY,
         callBatch: CALL_BATCH,
+        callWorkers: CALL_WORKERS ?? 'default',
       },
       offeredRate: head.offeredRate,
       holds: head.holds,
