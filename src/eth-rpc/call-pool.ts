@@ -95,7 +95,16 @@ export class CallPool implements Simulator {
   async start(): Promise<void> {
     this.#stopping = false;
     this.#feed = this.#o.follow((height, diff) => {
-      for (const s of this.#slots) if (!s.dead) s.worker.postMessage({ t: 'diff', height, diff });
+      for (const s of this.#slots) {
+        if (s.dead) continue;
+        try {
+          s.worker.postMessage({ t: 'diff', height, diff });
+        } catch (err) {
+          // The replica would miss this height: replace the worker (its exit handler respawns it).
+          this.#o.logger?.warn({ err, height }, 'eth call worker missed a state diff; restarting it');
+          void s.worker.terminate();
+        }
+      }
     });
     await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i)));
   }

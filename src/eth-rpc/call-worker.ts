@@ -93,6 +93,11 @@ async function handle(m: CallWorkerIn): Promise<void> {
     port!.postMessage({ t: 'ready' });
   } else if (m.t === 'diff') {
     if (m.height <= height) return; // already in the snapshot
+    if (m.height !== height + 1) {
+      // A height's diff went missing: this replica is wrong from here on. End the thread; the pool runs
+      // its calls on the main thread and respawns it from a fresh snapshot.
+      process.exit(1);
+    }
     for (const [k, v] of m.diff) {
       if (v === null) replica.delete(k);
       else replica.set(k, v);

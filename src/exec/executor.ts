@@ -168,7 +168,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   >();
   const feedDiff = (ns: number, height: number, diff: [string, string | null][]): void => {
     pool?.broadcastDiff(ns, diff);
-    for (const fn of diffFeeds.get(ns) ?? []) fn(height, diff);
+    for (const fn of diffFeeds.get(ns) ?? []) {
+      try {
+        fn(height, diff);
+      } catch (err) {
+        // A follower's failure is its own (it falls behind); execution goes on.
+        log.warn({ err, namespace: ns, height }, 'state follower failed');
+      }
+    }
   };
   const nWorkers = opts.workers ?? availableParallelism();
   let pool: WorkerPool | undefined;

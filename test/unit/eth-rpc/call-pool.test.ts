@@ -171,6 +171,22 @@ describe('eth_call on call workers', () => {
     for (const r of out) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
   });
 
+  it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
+    const { f, pool, mainRuns } = await setup();
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const balance = async () => asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue);
+    f.commit([[balanceKey, stripped(word(6n))]]); // height 6: its diff is lost
+    const waiting = balance(); // sent at 6: parked on the worker
+    await new Promise((r) => setTimeout(r, 20));
+    f.commit([[balanceKey, stripped(word(7n))]])(); // height 7 arrives without 6: the worker ends
+    expect(await waiting).toBe(7n); // answered by the main thread, at the state current then
+    expect(mainRuns()).toBe(1);
+    for (let i = 0; i < 200 && pool.ready === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.ready).toBe(1);
+    expect(await balance()).toBe(7n); // the respawned worker starts from height 7
+    expect(mainRuns()).toBe(1);
+  });
+
   it('stop() answers calls still waiting on a worker from the main thread', async () => {
     const { f, pool, mainRuns } = await setup();
     f.commit([[balanceKey, stripped(word(9n))]]); // never announced: the worker would wait forever
