@@ -51,8 +51,8 @@ export interface CallPoolOptions {
   /** The executed height of the state the main thread reads now (Executor.head(namespace).height). */
   head: () => number;
   /**
-   * Calls one worker holds at once (running or queued; default 2, so it never idles waiting for the
-   * main thread); past it on every worker, the main thread runs the call itself.
+   * Calls one worker holds at once (running or queued; default 8: ~1.5 ms of work, so it does not idle
+   * while the main thread is busy); past it on every worker, the main thread runs the call itself.
    */
   depth?: number;
   /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
@@ -60,7 +60,7 @@ export interface CallPoolOptions {
   logger?: Logger;
 }
 
-const DEFAULT_DEPTH = 2;
+const DEFAULT_DEPTH = 8;
 
 interface Pending {
   args: Parameters<Simulator['simulate']>;
