@@ -17,7 +17,8 @@
  *              node's CPU per call (/proc of that node's process)
  *
  * Output (JSON, --out FILE and stdout): {sendToReceiptP50Ms, sendToReceiptP99Ms, ethCallPerSec,
- * ethCallBatchedPerSec, erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
+ * ethCallNodeCpuMicros, ethCallMainThreadCpuMicros (that node's main thread only), ethCallBatchedPerSec,
+ * erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
  * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
  * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
  * cpuMicrosPerTx is the user + system CPU of every process under test (the node, or the testnet's
@@ -100,8 +101,12 @@ interface Rc {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function cpuTicks(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** user + system ticks of a process, or with `thread` of one of its threads (the main thread: its pid). */
+function cpuTicks(pid: number, thread?: number): number {
+  const s = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 }
@@ -617,6 +622,7 @@ async function main(): Promise<void> {
     const callPhase = async (batch: number, concurrency: number) => {
       let done = 0;
       const cpu0 = cpuTicks(target.callPid);
+      const main0 = cpuTicks(target.callPid, target.callPid);
       const c0 = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -638,7 +644,12 @@ async function main(): Promise<void> {
       );
       const seconds = (performance.now() - c0) / 1000;
       const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
-      return { perSec: Math.round(CALLS / seconds), nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS) };
+      const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
+      return {
+        perSec: Math.round(CALLS / seconds),
+        nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS),
+        mainThreadCpuMicrosPerCall: Math.round((main * 1e6) / CALLS),
+      };
     };
     const single = await callPhase(1, CONCURRENCY);
     const batched = await callPhase(CALL_BATCH, 4);
@@ -690,8 +701,10 @@ async function main(): Promise<void> {
       sendToReceiptP99Ms: head.sendToReceiptP99Ms,
       ethCallPerSec: single.perSec,
       ethCallNodeCpuMicros: single.nodeCpuMicrosPerCall,
+      ethCallMainThreadCpuMicros: single.mainThreadCpuMicrosPerCall,
       ethCallBatchedPerSec: batched.perSec,
       ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
+      ethCallBatchedMainThreadCpuMicros: batched.mainThreadCpuMicrosPerCall,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
       cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,
