@@ -33,6 +33,8 @@ export interface Simulator {
     gasLimit: bigint,
     nextBlock: number,
     timestamp: number,
+    /** `here`: run on the calling thread (a batch entry: batches run entry by entry, a hand-over only adds a round trip). */
+    opts?: { here?: boolean },
   ): Promise<SimResult>;
 }
 
@@ -63,7 +65,7 @@ export interface CallPoolOptions {
 const DEFAULT_DEPTH = 8;
 
 interface Pending {
-  args: Parameters<Simulator['simulate']>;
+  args: Parameters<EvmStateReader['simulate']>;
   resolve: (r: SimResult) => void;
   reject: (e: unknown) => void;
 }
@@ -131,10 +133,11 @@ export class CallPool implements Simulator {
     gasLimit: bigint,
     nextBlock: number,
     timestamp: number,
+    opts?: { here?: boolean },
   ): Promise<SimResult> {
     const depth = this.#o.depth ?? DEFAULT_DEPTH;
     let best: Slot | undefined;
-    for (const s of this.#slots) {
+    for (const s of opts?.here === true ? [] : this.#slots) {
       if (!s.ready || s.dead || s.inflight.size >= depth) continue;
       if (best === undefined || s.inflight.size < best.inflight.size) best = s;
     }

@@ -169,6 +169,11 @@ describe('eth_call on call workers', () => {
     expect(mainRuns()).toBeGreaterThan(0);
     expect(mainRuns()).toBeLessThan(8);
     for (const r of out) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
+    // a batch entry (`here`) runs on the calling thread even with a worker free
+    const before = mainRuns();
+    const here = await pool.simulate(req, [], 1_000_000n, 12, 2000, { here: true });
+    expect(asBig(here.returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(before + 1);
   });
 
   it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
