@@ -17,7 +17,8 @@
  *              node's CPU per call (/proc of that node's process)
  *
  * Output (JSON, --out FILE and stdout): {sendToReceiptP50Ms, sendToReceiptP99Ms, ethCallPerSec,
- * ethCallBatchedPerSec, erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
+ * ethCallNodeCpuMicros, ethCallMainThreadCpuMicros (that node's main thread only), ethCallBatchedPerSec,
+ * erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
  * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
  * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
  * cpuMicrosPerTx is the user + system CPU of every process under test (the node, or the testnet's
@@ -28,6 +29,7 @@
  *
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
  *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
+ *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -58,6 +60,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'call-batch': { type: 'string', default: '50' },
     idle: { type: 'string', default: '5' },
+    'call-workers': { type: 'string' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -73,6 +76,9 @@ const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
 const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
 /** Seconds of no load measured before the transfer windows: the processes' idle CPU (consensus, timers). */
 const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
+/** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
+const CALL_WORKERS =
+  args['call-workers'] === undefined ? undefined : Math.max(0, Math.min(16, Number(args['call-workers'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHAIN_ID = 900_001;
@@ -95,8 +101,12 @@ interface Rc {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function cpuTicks(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** user + system ticks of a process, or with `thread` of one of its threads (the main thread: its pid). */
+function cpuTicks(pid: number, thread?: number): number {
+  const s = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 }
@@ -225,7 +235,7 @@ async function singleNode(dir: string, accounts: PrivateKeyAccount[]): Promise<T
   initHome({
     home,
     config: {
-      rpc: { listen: '127.0.0.1:0' },
+      rpc: { listen: '127.0.0.1:0', ...(CALL_WORKERS !== undefined ? { ethCallWorkers: CALL_WORKERS } : {}) },
       grpc: { listen: null },
       p2p: { listen: '/ip4/127.0.0.1/tcp/0' },
       log: { level: (process.env.BENCH_NODE_LOG as 'warn' | undefined) ?? 'warn' },
@@ -612,6 +622,7 @@ async function main(): Promise<void> {
     const callPhase = async (batch: number, concurrency: number) => {
       let done = 0;
       const cpu0 = cpuTicks(target.callPid);
+      const main0 = cpuTicks(target.callPid, target.callPid);
       const c0 = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -633,7 +644,12 @@ async function main(): Promise<void> {
       );
       const seconds = (performance.now() - c0) / 1000;
       const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
-      return { perSec: Math.round(CALLS / seconds), nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS) };
+      const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
+      return {
+        perSec: Math.round(CALLS / seconds),
+        nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS),
+        mainThreadCpuMicrosPerCall: Math.round((main * 1e6) / CALLS),
+      };
     };
     const single = await callPhase(1, CONCURRENCY);
     const batched = await callPhase(CALL_BATCH, 4);
@@ -677,6 +693,7 @@ async function main(): Promise<void> {
         calls: CALLS,
         concurrency: CONCURRENCY,
         callBatch: CALL_BATCH,
+        callWorkers: CALL_WORKERS ?? 'default',
       },
       offeredRate: head.offeredRate,
       holds: head.holds,
@@ -684,8 +701,10 @@ async function main(): Promise<void> {
       sendToReceiptP99Ms: head.sendToReceiptP99Ms,
       ethCallPerSec: single.perSec,
       ethCallNodeCpuMicros: single.nodeCpuMicrosPerCall,
+      ethCallMainThreadCpuMicros: single.mainThreadCpuMicrosPerCall,
       ethCallBatchedPerSec: batched.perSec,
       ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
+      ethCallBatchedMainThreadCpuMicros: batched.mainThreadCpuMicrosPerCall,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
       cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,

@@ -46,6 +46,7 @@ export const configSchema = z
           .max(1024 * 1024 * 1024),
         maxWsRequestsInFlight: z.number().int().min(1).max(100_000),
         maxSubscriptionsPerConnection: z.number().int().min(1).max(100_000),
+        ethCallWorkers: z.number().int().min(0).max(16),
       })
       .strict(),
     grpc: z
@@ -168,6 +169,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxWsBufferedBytes: 32 * 1024 * 1024,
     maxWsRequestsInFlight: 64,
     maxSubscriptionsPerConnection: 64,
+    ethCallWorkers: 0,
   },
   grpc: {
     listen: '127.0.0.1:9090',

@@ -6,7 +6,8 @@
  * the executor. See docs/eth-rpc.md.
  *
  *   executor (results persisted) ─▶ EvmChain (rollup blocks, keccak tx index) ─▶ filters, subscriptions
- *   client ─▶ /evm/<ns> ─▶ RollupRpc methods ─▶ state reads / simulations (EvmStateReader)
+ *   client ─▶ /evm/<ns> ─▶ RollupRpc methods ─▶ state reads (EvmStateReader)
+ *                                          ├─▶ eth_call / eth_estimateGas ─▶ call workers (CallPool, ADR 0205)
  *                                          └─▶ eth_sendRawTransaction ─▶ admission ─▶ ingress (eth_rpc)
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
@@ -26,6 +27,7 @@ import type { KvStore } from '../store/index.ts';
 import type { Block, Bundle } from '../types.ts';
 import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
 import type { BundleSimulate } from './call-bundle.ts';
+import { CallPool } from './call-pool.ts';
 import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
@@ -47,7 +49,17 @@ export interface EthRpcDeps {
     noteSender?(namespace: number, payload: Uint8Array, senderPubKey: Uint8Array): void;
     /** The sender of an EVM payload if this node already recovered it (the block index skips a recovery). */
     knownSender?(namespace: number, payload: Uint8Array): Uint8Array | undefined;
+    /** A rollup's committed state and its later diffs (the call workers' replicas); optional for doubles. */
+    followState?(
+      namespace: number,
+      listener: (height: number, diff: readonly [string, string | null][]) => void,
+    ): { height: number; state: ReadonlyMap<string, string>; stop(): void };
   };
+  /**
+   * Worker threads per EVM rollup that run eth_call / eth_estimateGas (ADR 0205; config
+   * `rpc.ethCallWorkers`); 0 (default here) runs them on the main thread.
+   */
+  callWorkers?: number;
   store: {
     baseHeight(): number;
     getBlock(height: number): Promise<Block | undefined>;
@@ -138,6 +150,19 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       ...(log !== undefined ? { logger: log } : {}),
     });
     const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
+    const follow = d.executor.followState?.bind(d.executor);
+    const pool =
+      (d.callWorkers ?? 0) > 0 && follow !== undefined
+        ? new CallPool({
+            size: d.callWorkers!,
+            chainId: r.evmChainId!,
+            coinbase: feeRecipient,
+            follow: (listener) => follow(r.namespace, listener),
+            head: () => d.executor.head(r.namespace).height,
+            fallback: state,
+            ...(log !== undefined ? { logger: log } : {}),
+          })
+        : undefined;
     const maxTxBytes = Math.min(r.maxTxBytes, d.ingress.maxTxBytes);
     const admission = new EvmAdmission({
       common: decodeCommon,
@@ -162,6 +187,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       feeRecipient,
       chain,
       state,
+      ...(pool !== undefined ? { simulator: pool } : {}),
       mempool: d.mempool,
       admission,
       submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),
@@ -175,7 +201,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
       ...(log !== undefined ? { logger: log } : {}),
     });
-    return { rollup: r, chain, rpc, admission };
+    return { rollup: r, chain, rpc, admission, pool };
   });
   const byNamespace = new Map(served.map((s) => [s.rollup.namespace, s]));
   d.mempool.onAdmit?.((tx) => byNamespace.get(tx.namespace)?.admission.admitted(tx.payload));
@@ -184,6 +210,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
   return {
     async start() {
       for (const s of served) await s.chain.open();
+      for (const s of served) await s.pool?.start();
       unsubscribe = d.executor.subscribe((height, results) => {
         for (const s of served) if (results.has(s.rollup.namespace)) s.chain.advance(height);
       });
@@ -194,6 +221,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       unsubscribe = undefined;
       for (const s of served) {
         s.rpc.close();
+        await s.pool?.stop();
         await s.chain.stop();
       }
     },

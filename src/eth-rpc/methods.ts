@@ -19,6 +19,7 @@ import type { Bundle } from '../types.ts';
 import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import { EthBundles } from './bundles.ts';
 import { type BundleSimulate, callBundle } from './call-bundle.ts';
+import type { Simulator } from './call-pool.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
@@ -50,6 +51,8 @@ export interface RollupRpcDeps {
   feeRecipient: string;
   chain: EvmChain;
   state: EvmStateReader;
+  /** Runs eth_call / eth_estimateGas simulations (call workers, ADR 0205); default: `state` itself. */
+  simulator?: Simulator;
   /** The mempool's view of senders and transactions. */
   mempool: {
     nextNonce(namespace: number, sender: string): bigint | undefined;
@@ -216,22 +219,22 @@ export class RollupRpc {
       return data(d.state.storage(a, new Uint8Array(s)));
     });
 
-    m.set('eth_call', async (p) => {
+    m.set('eth_call', async (p, ctx) => {
       arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
       const req = parseCallRequest(p[0], d.maxTxBytes);
       await this.#stateAt(parseBlockRef(p[1]));
       const overrides = parseStateOverrides(p[2], d.maxTxBytes);
-      const r = await this.#simulate(req, overrides, req.gas ?? DEFAULT_GAS_CAP);
+      const r = await this.#simulate(req, overrides, req.gas ?? DEFAULT_GAS_CAP, ctx.batch === true);
       if (!r.ok)
         throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
       return data(r.returnValue);
     });
-    m.set('eth_estimateGas', async (p) => {
+    m.set('eth_estimateGas', async (p, ctx) => {
       arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
       const req = parseCallRequest(p[0], d.maxTxBytes);
       await this.#stateAt(parseBlockRef(p[1]));
       const overrides = parseStateOverrides(p[2], d.maxTxBytes);
-      return qty(await this.#estimate(req, overrides));
+      return qty(await this.#estimate(req, overrides, ctx.batch === true));
     });
 
     m.set('eth_feeHistory', async (p) => {
@@ -409,22 +412,29 @@ export class RollupRpc {
       );
   }
 
+  /** `here`: a batch entry, run on this thread (ADR 0205). */
   #simulate(
     req: Parameters<EvmStateReader['simulate']>[0],
     overrides: Parameters<EvmStateReader['simulate']>[1],
     gas: bigint,
+    here = false,
   ) {
     const head = this.#d.chain.head();
-    return this.#d.state.simulate(req, overrides, gas, head + 1, Math.floor(Date.now() / 1000));
+    const at = Math.floor(Date.now() / 1000);
+    const sim = this.#d.simulator;
+    return sim === undefined
+      ? this.#d.state.simulate(req, overrides, gas, head + 1, at)
+      : sim.simulate(req, overrides, gas, head + 1, at, { here });
   }
 
   /** Lowest gas limit with which the call succeeds: one run at the cap, then a bounded binary search. */
   async #estimate(
     req: Parameters<EvmStateReader['simulate']>[0],
     overrides: Parameters<EvmStateReader['simulate']>[1],
+    here = false,
   ): Promise<bigint> {
     const cap = req.gas ?? DEFAULT_GAS_CAP;
-    const first = await this.#simulate(req, overrides, cap);
+    const first = await this.#simulate(req, overrides, cap, here);
     if (!first.ok) {
       if (first.error === 'revert') throw revertError(first.returnValue);
       throw ethError(
@@ -435,7 +445,7 @@ export class RollupRpc {
     let hi = cap;
     const tryAt = async (g: bigint): Promise<boolean> => {
       try {
-        return (await this.#simulate(req, overrides, g)).ok;
+        return (await this.#simulate(req, overrides, g, here)).ok;
       } catch {
         return false; // below intrinsic gas
       }

@@ -114,6 +114,16 @@ export interface Executor {
   /** Called after each executed block's results are persisted. Returns an unsubscribe function. */
   subscribe(listener: ResultsListener): () => void;
   /**
+   * Follow a rollup's committed state from another thread (the Ethereum RPC's call workers, ADR 0205):
+   * returns the state and its height now, then calls `listener` with every later committed height's net
+   * diff (null = deleted), in height order, right after the executor's own workers are sent it. The
+   * returned map is the live state: copy it before yielding. `stop()` ends the feed.
+   */
+  followState(
+    namespace: number,
+    listener: (height: number, diff: readonly [string, string | null][]) => void,
+  ): { height: number; state: ReadonlyMap<string, string>; stop(): void };
+  /**
    * Simulate a bundle against the latest executed state without persisting anything (the bundle pool's
    * `BundleSimulator`; docs/executor.md "Bundles"). `opts.height`, when given, must be that state's
    * height (EXEC_SIM_HEIGHT_UNAVAILABLE otherwise). `opts.timeMs` is the block time the transactions see
@@ -160,6 +170,22 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const log = opts.logger ?? pino({ level: 'silent' });
   const lanes = new Map<number, Lane>();
   const listeners = new Set<ResultsListener>();
+  /** followState feeds: namespace → listeners of committed diffs. */
+  const diffFeeds = new Map<
+    number,
+    Set<(height: number, diff: readonly [string, string | null][]) => void>
+  >();
+  const feedDiff = (ns: number, height: number, diff: [string, string | null][]): void => {
+    pool?.broadcastDiff(ns, diff);
+    for (const fn of diffFeeds.get(ns) ?? []) {
+      try {
+        fn(height, diff);
+      } catch (err) {
+        // A follower's failure is its own (it falls behind); execution goes on.
+        log.warn({ err, namespace: ns, height }, 'state follower failed');
+      }
+    }
+  };
   const nWorkers = opts.workers ?? availableParallelism();
   let pool: WorkerPool | undefined;
   let started = false;
@@ -253,7 +279,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     counters.executeSeconds += (t1 - t0) / 1000;
     const { result, diff } = await state.commit(height, exec.writes, exec.receipts);
     counters.persistSeconds += (performance.now() - t1) / 1000;
-    pool?.broadcastDiff(rollup.namespace, diff);
+    feedDiff(rollup.namespace, height, diff);
     blockSeconds.observe({ kind: rollup.kind }, (performance.now() - t0) / 1000);
     for (const r of exec.receipts) txsTotal.inc({ kind: rollup.kind, status: r.status });
     log.debug({ namespace: rollup.namespace, height, txs: payloads.length }, 'executed rollup slice');
@@ -368,7 +394,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       if (done === undefined) continue;
       const l = lane(ns);
       const c = cursors.get(ns)!;
-      pool?.broadcastDiff(ns, done.diff);
+      feedDiff(ns, height, done.diff);
       blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
       for (const r of c.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
       out.set(ns, done.result);
@@ -552,6 +578,17 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    followState(namespace, listener) {
+      const s = lane(namespace).state;
+      let set = diffFeeds.get(namespace);
+      if (set === undefined) {
+        set = new Set();
+        diffFeeds.set(namespace, set);
+      }
+      const fn = (h: number, d: readonly [string, string | null][]) => listener(h, d);
+      set.add(fn);
+      return { height: s.height, state: s.state, stop: () => set.delete(fn) };
     },
     injectWorkerCrash() {
       pool?.injectCrash();

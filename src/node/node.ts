@@ -549,6 +549,7 @@ export class OrdoNode {
         preclassified = { payload, sender, nonce };
       },
       genesisTimeMs: genesis.genesisTimeMs,
+      callWorkers: config.rpc.ethCallWorkers,
       logger: root,
     });
     await ethRpc.start();

@@ -39,6 +39,8 @@ export interface CallContext {
   onClose?: (fn: () => void) => void;
   /** Set for WebSocket calls: this connection's subscriptions. */
   subscriptions?: Subscriptions;
+  /** True for an entry of a JSON-RPC batch (entries run one after another). */
+  batch?: boolean;
 }
 export type Handler = (params: Params, ctx: CallContext) => unknown | Promise<unknown>;
 /** A binary POST route: the raw body (size-checked) in, an HTTP status and a JSON answer out. */
@@ -504,9 +506,10 @@ export class RpcServer {
     // the event loop between entries.
     const parts: string[] = [];
     let bytes = 2;
+    const entryCtx: CallContext = { ...ctx, batch: true };
     try {
       for (let i = 0; i < msg.length; i++) {
-        const out = await this.#call(msg[i], ctx, table);
+        const out = await this.#call(msg[i], entryCtx, table);
         if (out !== undefined) {
           const s = JSON.stringify(out);
           bytes += s.length + 1;

@@ -33,7 +33,8 @@ export async function startDevnet(): Promise<Devnet> {
   initHome({
     home,
     config: {
-      rpc: { listen: '127.0.0.1:0' },
+      // One call worker, so viem's and ethers' calls and estimates also go through it (ADR 0205).
+      rpc: { listen: '127.0.0.1:0', ethCallWorkers: 1 },
       grpc: { listen: null },
       p2p: { listen: '/ip4/127.0.0.1/tcp/0' },
       consensus: { heartbeatMs: 150 },

@@ -92,4 +92,27 @@ describe('EVM (ethereumjs, Prague)', () => {
     // The tx hash viem would report is keccak of the raw bytes.
     expect(keccak_256(payload).byteLength).toBe(32);
   });
+
+  it('followState: the state and its height, then the diff of every committed height, in order', async () => {
+    const copy = new Map<string, string>();
+    const seen: number[] = [];
+    const f = ex.followState(EVM_NS, (h, diff) => {
+      seen.push(h);
+      for (const [k, v] of diff) {
+        if (v === null) copy.delete(k);
+        else copy.set(k, v);
+      }
+    });
+    for (const [k, v] of f.state) copy.set(k, v);
+    expect(f.height).toBe(ex.head(EVM_NS).height);
+    await block([evmTx(5, { to: evmAddr(11), value: 9n, nonce: 0n, gasLimit: 21_000n })]);
+    await block([evmTx(5, { to: evmAddr(11), value: 9n, nonce: 1n, gasLimit: 21_000n })]);
+    expect(seen).toEqual([f.height + 1, f.height + 2]);
+    const live = ex.stateGetter(EVM_NS);
+    expect(copy.size).toBe(f.state.size);
+    for (const [k, v] of copy) expect(live(k)).toBe(v);
+    f.stop();
+    await block([evmTx(5, { to: evmAddr(11), value: 9n, nonce: 2n, gasLimit: 21_000n })]);
+    expect(seen).toHaveLength(2);
+  });
 });

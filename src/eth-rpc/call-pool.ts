@@ -1,0 +1,220 @@
+/**
+ * Call workers of one EVM rollup (ADR 0205): `eth_call` and `eth_estimateGas` simulations run on worker
+ * threads (call-worker.ts) instead of the node's main thread, which then only does the HTTP exchange and
+ * JSON-RPC around them. One executed rollup's EVM run is most of a call's CPU; on the main thread it
+ * competed with consensus, ingress and every other request.
+ *
+ * State: each worker holds a replica of the rollup's committed state, loaded from the executor's
+ * `followState` snapshot and kept current by its diff feed (forwarded to every worker in height order).
+ * A call is sent with the executed height the main thread's state has at that moment, and the worker
+ * runs it at exactly that height (waiting for that height's diff if it is still on its way), so the
+ * answer is the one the main thread would have given at dispatch: `latest` / `pending` semantics and
+ * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
+ * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
+ * every worker already holds `depth` calls (so under overload both threads run calls), calls while no
+ * worker is ready, calls a worker answered `stale` (it was respawned past that height), and calls in
+ * flight on a worker that died.
+ *
+ * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
+ * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { RpcError } from '../rpc/index.ts';
+import type { CallWorkerError, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
+import type { AccountOverride, CallRequest } from './params.ts';
+import type { EvmStateReader, SimResult } from './state.ts';
+
+/** What runs simulations for the RPC methods: the main thread's reader, or call workers in front of it. */
+export interface Simulator {
+  simulate(
+    req: CallRequest,
+    overrides: AccountOverride[],
+    gasLimit: bigint,
+    nextBlock: number,
+    timestamp: number,
+    /** `here`: run on the calling thread (a batch entry: batches run entry by entry, a hand-over only adds a round trip). */
+    opts?: { here?: boolean },
+  ): Promise<SimResult>;
+}
+
+/** The executor's state feed of one rollup (Executor.followState bound to a namespace). */
+export type FollowState = (listener: (height: number, diff: readonly [string, string | null][]) => void) => {
+  height: number;
+  state: ReadonlyMap<string, string>;
+  stop(): void;
+};
+
+export interface CallPoolOptions {
+  size: number;
+  chainId: number;
+  coinbase: string;
+  follow: FollowState;
+  /** The executed height of the state the main thread reads now (Executor.head(namespace).height). */
+  head: () => number;
+  /**
+   * Calls one worker holds at once (running or queued; default 8: ~1.5 ms of work, so it does not idle
+   * while the main thread is busy); past it on every worker, the main thread runs the call itself.
+   */
+  depth?: number;
+  /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
+  fallback: EvmStateReader;
+  logger?: Logger;
+}
+
+const DEFAULT_DEPTH = 8;
+
+interface Pending {
+  args: Parameters<EvmStateReader['simulate']>;
+  resolve: (r: SimResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  dead: boolean;
+  inflight: Map<number, Pending>;
+}
+
+export class CallPool implements Simulator {
+  readonly #o: CallPoolOptions;
+  readonly #slots: Slot[] = [];
+  #feed: ReturnType<FollowState> | undefined;
+  #nextId = 1;
+  #stopping = false;
+
+  constructor(opts: CallPoolOptions) {
+    this.#o = opts;
+  }
+
+  /** Workers ready to take calls (tests). */
+  get ready(): number {
+    return this.#slots.filter((s) => s.ready && !s.dead).length;
+  }
+
+  /** Follow the executor's state and spawn the workers; resolves when every worker has its snapshot. */
+  async start(): Promise<void> {
+    this.#stopping = false;
+    this.#feed = this.#o.follow((height, diff) => {
+      for (const s of this.#slots) {
+        if (s.dead) continue;
+        try {
+          s.worker.postMessage({ t: 'diff', height, diff });
+        } catch (err) {
+          // The replica would miss this height: replace the worker (its exit handler respawns it).
+          this.#o.logger?.warn({ err, height }, 'eth call worker missed a state diff; restarting it');
+          void s.worker.terminate();
+        }
+      }
+    });
+    await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i)));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#feed?.stop();
+    this.#feed = undefined;
+    const slots = this.#slots.splice(0);
+    await Promise.all(
+      slots.map(async (s) => {
+        s.dead = true;
+        const inflight = [...s.inflight.values()];
+        s.inflight.clear();
+        await s.worker.terminate();
+        for (const p of inflight) this.#runHere(p);
+      }),
+    );
+  }
+
+  simulate(
+    req: CallRequest,
+    overrides: AccountOverride[],
+    gasLimit: bigint,
+    nextBlock: number,
+    timestamp: number,
+    opts?: { here?: boolean },
+  ): Promise<SimResult> {
+    const depth = this.#o.depth ?? DEFAULT_DEPTH;
+    let best: Slot | undefined;
+    for (const s of opts?.here === true ? [] : this.#slots) {
+      if (!s.ready || s.dead || s.inflight.size >= depth) continue;
+      if (best === undefined || s.inflight.size < best.inflight.size) best = s;
+    }
+    // Every worker busy (or none ready): the main thread runs the call, as it did without workers.
+    if (best === undefined) return this.#o.fallback.simulate(req, overrides, gasLimit, nextBlock, timestamp);
+    const slot = best;
+    const id = this.#nextId++;
+    return new Promise<SimResult>((resolve, reject) => {
+      slot.inflight.set(id, { args: [req, overrides, gasLimit, nextBlock, timestamp], resolve, reject });
+      const msg: CallWorkerIn = {
+        t: 'call',
+        id,
+        v: this.#o.head(),
+        req,
+        overrides,
+        gas: gasLimit,
+        nextBlock,
+        timestamp,
+      };
+      slot.worker.postMessage(msg);
+    });
+  }
+
+  /** Run a call on the main thread (no worker can): same answer, at the state current now. */
+  #runHere(p: Pending): void {
+    this.#o.fallback.simulate(...p.args).then(p.resolve, p.reject);
+  }
+
+  #spawn(index: number): Promise<void> {
+    const init: CallWorkerInit = { chainId: this.#o.chainId, coinbase: this.#o.coinbase };
+    const worker = new Worker(new URL('./call-worker.ts', import.meta.url), { workerData: init });
+    const slot: Slot = { worker, ready: false, dead: false, inflight: new Map() };
+    this.#slots[index] = slot;
+    // The snapshot and its height are read in this synchronous step; diffs of later heights are posted
+    // after it (the worker ignores any at or below the snapshot's height).
+    const feed = this.#feed;
+    const entries = feed === undefined ? [] : [...feed.state];
+    const load: CallWorkerIn = { t: 'load', height: this.#o.head(), entries };
+    worker.postMessage(load);
+    return new Promise<void>((resolve) => {
+      worker.on('message', (m: { t: string; id?: number; r?: SimResult; e?: CallWorkerError }): void => {
+        if (m.t === 'ready') {
+          slot.ready = true;
+          resolve();
+          return;
+        }
+        const p = m.id === undefined ? undefined : slot.inflight.get(m.id);
+        if (p === undefined) return;
+        slot.inflight.delete(m.id!);
+        if (m.t === 'done') p.resolve(m.r!);
+        else if (m.t === 'fail') {
+          const e = m.e!;
+          p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
+        } else this.#runHere(p); // stale
+      });
+      worker.on('error', (err) => this.#o.logger?.warn({ err, worker: index }, 'eth call worker error'));
+      worker.on('exit', (code) => {
+        const wasReady = slot.ready;
+        slot.ready = false;
+        resolve();
+        if (slot.dead) return;
+        slot.dead = true;
+        const inflight = [...slot.inflight.values()];
+        slot.inflight.clear();
+        for (const p of inflight) this.#runHere(p);
+        if (this.#stopping) return;
+        if (!wasReady) {
+          // A worker that cannot even start (a broken install) is not respawned in a loop.
+          this.#o.logger?.warn(
+            { worker: index, code },
+            'eth call worker exited before it was ready; calls run on the main thread',
+          );
+          return;
+        }
+        this.#o.logger?.warn({ worker: index, code }, 'eth call worker exited; respawning');
+        void this.#spawn(index);
+      });
+    });
+  }
+}

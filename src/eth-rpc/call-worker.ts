@@ -1,0 +1,116 @@
+/**
+ * An Ethereum RPC call worker thread (ADR 0205): runs `eth_call` / `eth_estimateGas` simulations of one
+ * EVM rollup off the node's main thread, against its own replica of that rollup's committed state.
+ *
+ * The replica starts from a snapshot at a known executed height and applies each later height's net diff
+ * (the executor's `followState` feed, forwarded by call-pool.ts). Every call names the height the main
+ * thread's state had when the request was dispatched (`v`): the worker runs it exactly at that height —
+ * a call for a height whose diff has not arrived yet waits for it (messages are ordered, and the diff is
+ * always posted after the main thread's state changed), a call for an older height (only possible
+ * around a respawn) is answered `stale` and the main thread runs it itself. Messages are handled one at
+ * a time, so a diff never lands in the middle of a simulation.
+ *
+ * Messages in:  {t:'load', height, entries}   snapshot (first message)
+ *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
+ *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp}
+ * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { evmCustomCrypto } from '../exec/index.ts';
+import { RpcError } from '../rpc/index.ts';
+import type { AccountOverride, CallRequest } from './params.ts';
+import { EvmStateReader } from './state.ts';
+
+export interface CallWorkerInit {
+  chainId: number;
+  /** 0x fee recipient (the call block's coinbase). */
+  coinbase: string;
+}
+
+export type CallWorkerIn =
+  | { t: 'load'; height: number; entries: [string, string][] }
+  | { t: 'diff'; height: number; diff: readonly [string, string | null][] }
+  | {
+      t: 'call';
+      id: number;
+      v: number;
+      req: CallRequest;
+      overrides: AccountOverride[];
+      gas: bigint;
+      nextBlock: number;
+      timestamp: number;
+    };
+
+/** A simulation's error as it crosses the thread boundary: an RpcError keeps its code and data. */
+export interface CallWorkerError {
+  rpc: boolean;
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+type Call = Extract<CallWorkerIn, { t: 'call' }>;
+
+const port = parentPort;
+if (port === null) throw new Error('the call worker must run in a worker thread');
+const init = workerData as CallWorkerInit;
+
+const replica = new Map<string, string>();
+let height = -1;
+/** Calls for a height not reached yet, in arrival order. */
+const parked: Call[] = [];
+let chain: Promise<void> = Promise.resolve();
+
+const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
+  hardfork: Hardfork.Prague,
+  customCrypto: evmCustomCrypto,
+});
+const reader = new EvmStateReader((k) => replica.get(k), common, init.coinbase);
+
+async function run(m: Call): Promise<void> {
+  if (m.v !== height) {
+    port!.postMessage({ t: 'stale', id: m.id });
+    return;
+  }
+  try {
+    const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
+    port!.postMessage({ t: 'done', id: m.id, r });
+  } catch (err) {
+    const e: CallWorkerError =
+      err instanceof RpcError
+        ? { rpc: true, code: err.code, message: err.message, data: err.data }
+        : { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) };
+    port!.postMessage({ t: 'fail', id: m.id, e });
+  }
+}
+
+async function handle(m: CallWorkerIn): Promise<void> {
+  if (m.t === 'load') {
+    replica.clear();
+    for (const [k, v] of m.entries) replica.set(k, v);
+    height = m.height;
+    port!.postMessage({ t: 'ready' });
+  } else if (m.t === 'diff') {
+    if (m.height <= height) return; // already in the snapshot
+    if (m.height !== height + 1) {
+      // A height's diff went missing: this replica is wrong from here on. End the thread; the pool runs
+      // its calls on the main thread and respawns it from a fresh snapshot.
+      process.exit(1);
+    }
+    for (const [k, v] of m.diff) {
+      if (v === null) replica.delete(k);
+      else replica.set(k, v);
+    }
+    height = m.height;
+    while (parked.length > 0 && parked[0]!.v <= height) await run(parked.shift()!);
+  } else if (m.v > height) {
+    parked.push(m);
+  } else {
+    await run(m);
+  }
+}
+
+port.on('message', (m: CallWorkerIn) => {
+  chain = chain.then(() => handle(m));
+});

@@ -1,0 +1,207 @@
+/**
+ * Call workers (ADR 0205): a call answered by a worker thread is the one the main thread's reader gives
+ * (return data, gas, errors with their codes), it runs at exactly the executed height the main thread
+ * had when the call was dispatched (waiting for that height's diff, never seeing a later one), calls
+ * past a worker's depth run on the main thread with the same answers, and stop() leaves nothing
+ * hanging. The executor's state feed is played by hand here: a map, a height and the diffs.
+ */
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { encodeFunctionData, type Hex, parseEther } from 'viem';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallPool } from '../../../src/eth-rpc/call-pool.ts';
+import type { CallRequest } from '../../../src/eth-rpc/params.ts';
+import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
+import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
+import { DEFAULT_EVM_FEE_RECIPIENT, evmStorageKey } from '../../../src/exec/index.ts';
+import { abi, caller, common, hex, holder, lat, other, probe, token, world } from './evm-world.ts';
+
+const call = (fn: string, args: unknown[]) => hex(encodeFunctionData({ abi, functionName: fn, args }));
+const holderHex = `0x${Buffer.from(holder).toString('hex')}` as Hex;
+const otherHex = `0x${Buffer.from(other).toString('hex')}` as Hex;
+const word = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
+const balanceKey = evmStorageKey(
+  token,
+  keccak_256(new Uint8Array([...new Uint8Array(12), ...holder, ...word(3n)])),
+);
+const stripped = (w: Uint8Array) => lat(w.subarray(w.findIndex((x) => x !== 0)));
+const asBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex')}`);
+
+/** The executor's side: committed state, its height, and the diff feed (Executor.followState). */
+function feed(state: Map<string, string>) {
+  let height = 5;
+  const listeners = new Set<(h: number, d: readonly [string, string | null][]) => void>();
+  return {
+    get height() {
+      return height;
+    },
+    follow(listener: (h: number, d: readonly [string, string | null][]) => void) {
+      listeners.add(listener);
+      return { height, state, stop: () => listeners.delete(listener) };
+    },
+    /** Commit a height: the map and the height change now; the diff goes out only when `announce` runs. */
+    commit(diff: [string, string | null][]): () => void {
+      for (const [k, v] of diff) {
+        if (v === null) state.delete(k);
+        else state.set(k, v);
+      }
+      height++;
+      const h = height;
+      return () => {
+        for (const fn of listeners) fn(h, diff);
+      };
+    },
+  };
+}
+
+const pools: CallPool[] = [];
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.stop();
+});
+
+async function setup(depth = 1_000) {
+  const state = await world();
+  const f = feed(state);
+  const main = new EvmStateReader((k) => state.get(k), common);
+  let mainRuns = 0;
+  const fallback = new Proxy(main, {
+    get(target, prop) {
+      if (prop === 'simulate')
+        return (...args: Parameters<EvmStateReader['simulate']>) => {
+          mainRuns++;
+          return target.simulate(...args);
+        };
+      return Reflect.get(target, prop);
+    },
+  });
+  const pool = new CallPool({
+    size: 1,
+    depth,
+    chainId: 900_001,
+    coinbase: DEFAULT_EVM_FEE_RECIPIENT,
+    follow: (l) => f.follow(l),
+    head: () => f.height,
+    fallback,
+  });
+  pools.push(pool);
+  await pool.start();
+  expect(pool.ready).toBe(1);
+  return { state, f, main, pool, mainRuns: () => mainRuns };
+}
+
+describe('eth_call on call workers', () => {
+  it('answers exactly as the main thread, errors included', async () => {
+    const { main, pool, mainRuns } = await setup();
+    const over = parseStateOverrides(
+      { [`0x${'07'.repeat(20)}`]: { stateDiff: { [`0x${'00'.repeat(31)}02`]: `0x${'00'.repeat(31)}05` } } },
+      1000,
+    );
+    const cases: [CallRequest, bigint, typeof over][] = [
+      [{ to: token, data: call('balanceOf', [holderHex]) }, 50_000_000n, []],
+      [{ to: token, data: call('totalSupply', []) }, 50_000_000n, over],
+      [{ from: holder, to: token, data: call('transfer', [otherHex, 1n]) }, 50_000_000n, []],
+      [{ from: other, to: token, data: call('transfer', [holderHex, 1n]) }, 50_000_000n, []], // revert
+      [{ from: holder, to: token, data: call('transfer', [otherHex, 1n]) }, 30_000n, []], // out of gas
+      [{ from: holder, to: token, data: call('transfer', [otherHex, 1n]) }, 22_000n, []], // below intrinsic
+      [{ from: holder, to: probe, value: 3n, gasPrice: 9n }, 100_000n, []],
+      [{ to: caller, data: call('symbol', []) }, 1_000_000n, []],
+      [{ from: holder, to: probe, gasPrice: 1n << 255n }, 100_000n, []], // gas × price > 2^256: -32602
+      [{ from: holder, data: hex('0x600160005260206000f3') }, 100_000n, []], // a creation
+    ];
+    const settle = (p: Promise<unknown>) =>
+      p.catch((e: unknown) => ({
+        threw: (e as Error).message,
+        code: (e as { code?: number }).code,
+        name: (e as Error).name,
+      }));
+    for (let round = 0; round < 2; round++) {
+      for (const [req, gas, o] of cases) {
+        const a = await settle(pool.simulate(req, o, gas, 12, 2000));
+        const b = await settle(main.simulate(req, o, gas, 12, 2000));
+        expect(a).toEqual(b);
+      }
+    }
+    expect(mainRuns()).toBe(0); // every one of them ran on the worker
+    const bal = await pool.simulate(cases[0]![0], [], 50_000_000n, 12, 2000);
+    expect(asBig(bal.returnValue)).toBe(parseEther('1000'));
+    await expect(pool.simulate(cases[8]![0], [], 100_000n, 12, 2000)).rejects.toMatchObject({
+      code: -32602,
+    });
+  });
+
+  it('runs a call at the height the main thread had when it was sent, not before, not after', async () => {
+    const { f, pool, mainRuns } = await setup();
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const balance = async () => asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue);
+    expect(await balance()).toBe(parseEther('1000'));
+
+    // Height 6 is committed (the main thread's map has it) but its diff is still on the way: a call
+    // sent now must see height 6, so it waits for the diff.
+    const announce6 = f.commit([[balanceKey, stripped(word(6n))]]);
+    const at6 = balance();
+    let settled = false;
+    void at6.then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    announce6();
+    expect(await at6).toBe(6n);
+
+    // A call sent at height 6 answers for 6 even when height 7 lands right after it was sent.
+    const sent6 = balance();
+    const announce7 = f.commit([[balanceKey, stripped(word(7n))]]);
+    announce7();
+    expect(await sent6).toBe(6n);
+    expect(await balance()).toBe(7n);
+
+    // A deleted slot reads as zero on the worker too.
+    f.commit([[balanceKey, null]])();
+    expect(await balance()).toBe(0n);
+    expect(mainRuns()).toBe(0);
+  });
+
+  it('runs what overflows the workers on the main thread, with the same answers', async () => {
+    const { pool, mainRuns } = await setup(1);
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const out = await Promise.all(
+      Array.from({ length: 8 }, () => pool.simulate(req, [], 1_000_000n, 12, 2000)),
+    );
+    expect(mainRuns()).toBeGreaterThan(0);
+    expect(mainRuns()).toBeLessThan(8);
+    for (const r of out) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
+    // a batch entry (`here`) runs on the calling thread even with a worker free
+    const before = mainRuns();
+    const here = await pool.simulate(req, [], 1_000_000n, 12, 2000, { here: true });
+    expect(asBig(here.returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(before + 1);
+  });
+
+  it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
+    const { f, pool, mainRuns } = await setup();
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const balance = async () => asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue);
+    f.commit([[balanceKey, stripped(word(6n))]]); // height 6: its diff is lost
+    const waiting = balance(); // sent at 6: parked on the worker
+    await new Promise((r) => setTimeout(r, 20));
+    f.commit([[balanceKey, stripped(word(7n))]])(); // height 7 arrives without 6: the worker ends
+    expect(await waiting).toBe(7n); // answered by the main thread, at the state current then
+    expect(mainRuns()).toBe(1);
+    for (let i = 0; i < 200 && pool.ready === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.ready).toBe(1);
+    expect(await balance()).toBe(7n); // the respawned worker starts from height 7
+    expect(mainRuns()).toBe(1);
+  });
+
+  it('stop() answers calls still waiting on a worker from the main thread', async () => {
+    const { f, pool, mainRuns } = await setup();
+    f.commit([[balanceKey, stripped(word(9n))]]); // never announced: the worker would wait forever
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const pending = pool.simulate(req, [], 1_000_000n, 12, 2000);
+    await new Promise((r) => setTimeout(r, 20));
+    await pool.stop();
+    expect(asBig((await pending).returnValue)).toBe(9n);
+    expect(mainRuns()).toBe(1);
+    // after stop, calls run on the main thread
+    expect(asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue)).toBe(9n);
+  });
+});
