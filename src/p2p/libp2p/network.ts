@@ -24,7 +24,6 @@ import {
 import { identify } from '@libp2p/identify';
 import type { Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
@@ -56,6 +55,7 @@ import type {
 } from '../network.ts';
 import { AppScoreBook } from '../scoring.ts';
 import { verdictForError } from '../verdict.ts';
+import { coalescingTcp } from './coalesce.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { noiseCrypto } from './noise-crypto.ts';
 
@@ -354,7 +354,7 @@ class Libp2pNetwork implements P2pNetwork {
         listen: [this.listenAddr.toString()],
         ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}),
       },
-      transports: [tcp()],
+      transports: [coalescingTcp()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionManager: {
