@@ -8,9 +8,12 @@
  * writes), each a full pass through the kernel's loopback TCP path.
  *
  * `coalescingTcp` wraps the transport and replaces `sendData` of every TCP connection it makes or
- * accepts: the socket is corked on the first write of a tick and uncorked on `process.nextTick`, so
- * everything sent in one synchronous run (and the promise callbacks it queued) leaves in one `writev`.
- * The bytes on the wire and their order are unchanged; only the syscall boundaries move.
+ * accepts: the socket is corked on the first write and uncorked in a microtask queued then, so
+ * everything sent in one synchronous run leaves in one `writev`. A microtask, not `process.nextTick`:
+ * Node runs next-tick callbacks only once the whole microtask queue is empty, so under load a long
+ * chain of promise callbacks (a batch admitted in the gossip validator) would hold a corked IDONTWANT
+ * or vote back for its whole length. The bytes on the wire and their order are unchanged; only the
+ * syscall boundaries move.
  *
  * Back-pressure: while corked, `socket.write` reports "full" past the socket's 16 KiB high-water mark
  * although nothing has been tried yet. The stream above is told to wait only when the socket holds
@@ -55,7 +58,7 @@ export function coalesceWrites(conn: unknown): void {
   c.sendData = (data: Iterable<Uint8Array>): SendResult => {
     if (socket.writableCorked === 0) {
       socket.cork();
-      process.nextTick(uncork, socket);
+      queueMicrotask(() => uncork(socket));
     }
     let sentBytes = 0;
     let canSendMore = true;

@@ -53,7 +53,7 @@ function conn(socket: Socket): Conn {
 }
 
 describe('coalesceWrites', () => {
-  it('corks for the rest of the tick and delivers every byte in order', async () => {
+  it('corks for the rest of the synchronous run and delivers every byte in order', async () => {
     const { client, received, ended } = await pair();
     const c = conn(client);
     coalesceWrites(c);
@@ -61,10 +61,10 @@ describe('coalesceWrites', () => {
     const r1 = c.sendData(parts.slice(0, 2));
     expect(client.writableCorked).toBe(1);
     const r2 = c.sendData(parts.slice(2));
-    expect(client.writableCorked).toBe(1); // still the one cork of this tick
+    expect(client.writableCorked).toBe(1); // still the one cork of this run
     expect(r1).toEqual({ sentBytes: 5, canSendMore: true });
     expect(r2).toEqual({ sentBytes: 4, canSendMore: true });
-    await new Promise((r) => process.nextTick(r));
+    await Promise.resolve();
     expect(client.writableCorked).toBe(0);
     client.end();
     await ended;
