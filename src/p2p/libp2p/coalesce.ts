@@ -8,17 +8,20 @@
  * writes), each a full pass through the kernel's loopback TCP path.
  *
  * `coalescingTcp` wraps the transport and replaces `sendData` of every TCP connection it makes or
- * accepts: the socket is corked on the first write and uncorked in a microtask queued then, so
- * everything sent in one synchronous run leaves in one `writev`. A microtask, not `process.nextTick`:
+ * accepts: the chunks are collected and written in a microtask queued by the first of them (corked, so
+ * several leave in one `writev`): everything sent in one synchronous run is one syscall. A microtask,
+ * not `process.nextTick`:
  * Node runs next-tick callbacks only once the whole microtask queue is empty, so under load a long
  * chain of promise callbacks (a batch admitted in the gossip validator) would hold a corked IDONTWANT
  * or vote back for its whole length. The bytes on the wire and their order are unchanged; only the
  * syscall boundaries move.
  *
- * Back-pressure: while corked, `socket.write` reports "full" past the socket's 16 KiB high-water mark
- * although nothing has been tried yet. The stream above is told to wait only when the socket holds
- * more than `MAX_BUFFERED_BYTES` (and only after a write returned false, so the socket does emit the
- * 'drain' that resumes it): a slow peer can make a connection buffer at most that plus one message.
+ * Back-pressure: the stream above is told to wait once the socket's buffer plus the collected chunks
+ * reach `MAX_BUFFERED_BYTES`; the flush then leaves the socket above its 16 KiB high-water mark, so its
+ * write() returns false and it emits the 'drain' that resumes the stream. Below the bound no 'drain'
+ * round trip happens (a corked socket would report "full" past 16 KiB although nothing was tried, and
+ * every such report costs a 'drain' event through libp2p's streams). A slow peer can make a
+ * connection buffer at most the bound plus one send.
  */
 import { Socket } from 'node:net';
 import { tcp } from '@libp2p/tcp';
@@ -39,11 +42,7 @@ interface SendResult {
 interface TcpConnLike {
   socket?: unknown;
   sendData?: (data: Iterable<Uint8Array>) => SendResult;
-}
-
-function uncork(socket: Socket): void {
-  // cork() may have been called more than once by other code; undo only ours.
-  if (socket.writableCorked > 0 && !socket.destroyed) socket.uncork();
+  sendClose?: (options?: unknown) => Promise<void>;
 }
 
 /**
@@ -55,23 +54,40 @@ export function coalesceWrites(conn: unknown): void {
   const c = conn as TcpConnLike;
   const socket = c.socket;
   if (!(socket instanceof Socket) || typeof c.sendData !== 'function') return;
-  c.sendData = (data: Iterable<Uint8Array>): SendResult => {
-    if (socket.writableCorked === 0) {
-      socket.cork();
-      queueMicrotask(() => uncork(socket));
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = (): void => {
+    const bufs = pending;
+    pending = [];
+    pendingBytes = 0;
+    if (socket.destroyed || socket.writableEnded) return;
+    if (bufs.length === 1) {
+      socket.write(bufs[0]!);
+      return;
     }
-    let sentBytes = 0;
-    let canSendMore = true;
-    for (const buf of data) {
-      sentBytes += buf.byteLength;
-      // write() is false past the 16 KiB high-water mark, and then the socket will emit 'drain'.
-      if (!socket.write(buf) && socket.writableLength >= MAX_BUFFERED_BYTES) {
-        canSendMore = false;
-        break;
-      }
-    }
-    return { sentBytes, canSendMore };
+    socket.cork();
+    for (const b of bufs) socket.write(b);
+    socket.uncork(); // one writev
   };
+  c.sendData = (data: Iterable<Uint8Array>): SendResult => {
+    let sentBytes = 0;
+    for (const buf of data) {
+      if (pending.length === 0) queueMicrotask(flush);
+      pending.push(buf);
+      pendingBytes += buf.byteLength;
+      sentBytes += buf.byteLength;
+    }
+    // Past the bound the flush's last write() returns false, so the socket will emit 'drain'.
+    return { sentBytes, canSendMore: socket.writableLength + pendingBytes < MAX_BUFFERED_BYTES };
+  };
+  // A graceful close ends the socket: what was collected must be written before that.
+  const sendClose = c.sendClose;
+  if (typeof sendClose === 'function') {
+    c.sendClose = (options?: unknown) => {
+      if (pending.length > 0) flush();
+      return sendClose.call(c, options);
+    };
+  }
 }
 
 interface UpgraderLike {
