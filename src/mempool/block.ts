@@ -10,7 +10,6 @@ import { txKey } from './entry.ts';
 import { NonceBook } from './nonces.ts';
 import type { Pool } from './pool.ts';
 import { selectFair } from './select.ts';
-import type { CommittedBlock } from './status.ts';
 import type { Classifier, ReapLimits } from './types.ts';
 
 export function reap(pool: Pool, l: ReapLimits): TxEnvelope[] {
@@ -37,7 +36,7 @@ export function commit(pool: Pool, height: number, committed: TxEnvelope[]): voi
   const now = pool.clock();
   const { pending, nonces } = pool;
   const touched = new Map<SenderState, bigint>();
-  const block: CommittedBlock = { height, at: now, keys: new Array<string>(committed.length).fill('') };
+  const block = pool.status.committedBlock(height, now, committed.length);
   for (let i = 0; i < committed.length; i++) {
     const tx = committed[i]!;
     let e = pool.byObject.get(tx);
@@ -75,7 +74,7 @@ export function commit(pool: Pool, height: number, committed: TxEnvelope[]): voi
       }
     }
     block.keys[i] = key;
-    pool.status.committed(key, block, now);
+    pool.status.committed(key, block);
   }
   for (const [st, maxNonce] of touched) pool.settle(st, maxNonce, height, now);
   pool.sweep(now);

@@ -69,11 +69,12 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
     reap: (l) => reap(pool, l),
     update: (height, committed) => commit(pool, height, committed),
     status(hash): TxStatus {
-      pool.sweep(pool.clock());
+      const now = pool.clock();
+      pool.sweep(now);
       const key = keyOfHash(hash);
       if (key === undefined) return { status: 'unknown' };
       if (pending.entries.has(key)) return { status: 'pending' };
-      return pool.status.final(key);
+      return pool.status.final(key, now);
     },
     reinject(txs) {
       return txs.map((tx) => admit(pool, tx, 'reinject'));

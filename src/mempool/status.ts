@@ -3,6 +3,13 @@
  * recently committed hashes that rejects re-submission of committed transactions. Both are
  * two-generation maps (recent.ts): evicting a Map's first key one at a time is quadratic in V8.
  *
+ * A committed transaction is written once, to the committed-hash memory, whose value is its block's
+ * record: that one entry both refuses a re-submission (exactly-once) and serves the `committed`
+ * status, which is served while the record is younger than `statusRetentionMs` and among the last
+ * `maxStatusEntries` committed transactions (a commit sequence number per block gives the count).
+ * Until ADR 0210 each commit wrote a status entry and a committed-hash entry, two map inserts per
+ * transaction per node. Dropped statuses keep their own time- and count-bounded memory.
+ *
  * Every transaction committed in one block shares one `CommittedBlock` record (a commit allocates
  * nothing per transaction that outlives it; per-transaction status objects kept for minutes were a
  * large share of the old-generation garbage at thousands of transactions per second). The index is
@@ -22,18 +29,38 @@ export interface CommittedBlock {
   height: number;
   at: number;
   keys: string[];
+  /** Transactions committed on this node before this block (set by `StatusBook.committedBlock`). */
+  seq: number;
 }
 
 export class StatusBook {
   readonly #retentionMs: number;
-  readonly #finals: RecentMap<string, FinalRecord | CommittedBlock>;
-  readonly #committedKeys: RecentMap<string, true>;
+  readonly #maxStatusEntries: number;
+  /** Dropped transactions' statuses. */
+  readonly #finals: RecentMap<string, FinalRecord>;
+  /** Committed transactions: their block's record, for the status and against re-submission. */
+  readonly #committed: RecentMap<string, CommittedBlock>;
+  /** Transactions committed so far (for the count bound of committed statuses). */
+  #committedCount = 0;
   #nextSweepAt = Number.POSITIVE_INFINITY;
 
   constructor(limits: MempoolLimits) {
     this.#retentionMs = limits.statusRetentionMs;
+    this.#maxStatusEntries = limits.maxStatusEntries;
     this.#finals = new RecentMap(limits.maxStatusEntries, limits.statusRetentionMs);
-    this.#committedKeys = new RecentMap(limits.maxCommittedHashes);
+    this.#committed = new RecentMap(limits.maxCommittedHashes);
+  }
+
+  /** A new block's shared record; `size` transactions of it are about to be `committed`. */
+  committedBlock(height: number, at: number, size: number): CommittedBlock {
+    const block: CommittedBlock = {
+      height,
+      at,
+      keys: new Array<string>(size).fill(''),
+      seq: this.#committedCount,
+    };
+    this.#committedCount += size;
+    return block;
   }
 
   /**
@@ -41,7 +68,7 @@ export class StatusBook {
    * `statusRetentionMs` (unless the count bound forgets it first) and at most twice that: the memory
    * drops whole generations, each spanning at most the retention (recent.ts).
    */
-  #setFinal(key: string, record: FinalRecord | CommittedBlock, now: number): void {
+  #setFinal(key: string, record: FinalRecord, now: number): void {
     this.#finals.set(key, record, now);
     if (this.#nextSweepAt === Number.POSITIVE_INFINITY) this.#nextSweepAt = now + this.#retentionMs;
   }
@@ -50,22 +77,26 @@ export class StatusBook {
     this.#setFinal(key, { status: { status: 'dropped', reason, message }, at: now }, now);
   }
 
-  /** `key` is `block.keys[i]`: committed at `block.height`, index `i`. */
-  committed(key: string, block: CommittedBlock, now: number): void {
-    this.#setFinal(key, block, now);
-    this.#committedKeys.set(key, true);
+  /** `key` is `block.keys[i]` of a record from `committedBlock`: committed at `block.height`, index `i`. */
+  committed(key: string, block: CommittedBlock): void {
+    this.#committed.set(key, block);
   }
 
   wasCommitted(key: string): boolean {
-    return this.#committedKeys.has(key);
+    return this.#committed.has(key);
   }
 
   /** The final status of a transaction not pending (unknown when never seen or forgotten). */
-  final(key: string): TxStatus {
+  final(key: string, now: number): TxStatus {
+    const b = this.#committed.get(key);
+    if (b !== undefined && now - b.at < this.#retentionMs) {
+      const index = b.keys.indexOf(key);
+      if (index >= 0 && this.#committedCount - (b.seq + index) <= this.#maxStatusEntries)
+        return { status: 'committed', height: b.height, index };
+    }
+    if (b !== undefined) return { status: 'unknown' };
     const r = this.#finals.get(key);
-    if (r === undefined) return { status: 'unknown' };
-    if ('keys' in r) return { status: 'committed', height: r.height, index: r.keys.indexOf(key) };
-    return r.status;
+    return r === undefined ? { status: 'unknown' } : r.status;
   }
 
   /** Forget statuses past their retention (cheap when nothing is due). */

@@ -73,6 +73,10 @@ export class ContentDedupe {
     this.#max = maxEntries;
   }
 
+  /**
+   * sha256 of topic then payload, base64. The libp2p network passes the full topic name and computes
+   * the same digest as a by-product of the message id (network.ts `msgId`), so it rarely calls this.
+   */
   static key(topic: string, payload: Uint8Array): string {
     return createHash('sha256').update(topic).update(payload).digest('base64');
   }

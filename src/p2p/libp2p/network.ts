@@ -24,7 +24,6 @@ import {
 import { identify } from '@libp2p/identify';
 import type { Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
@@ -56,6 +55,7 @@ import type {
 } from '../network.ts';
 import { AppScoreBook } from '../scoring.ts';
 import { verdictForError } from '../verdict.ts';
+import { coalescingTcp } from './coalesce.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { noiseCrypto } from './noise-crypto.ts';
 
@@ -137,8 +137,28 @@ function frame(data: Uint8Array): Uint8Array {
   return out;
 }
 
-function msgId(msg: Message): Uint8Array {
-  return createHash('sha256').update(msg.topic).update(msg.data).digest();
+/**
+ * The content key (guards.ts `ContentDedupe`) of each message whose id was computed, for its validator.
+ * The id hashes topic, payload and nonce; the key is the same hash stopped before the nonce, so one
+ * pass over the payload gives both (`Hash.copy`), where the validator used to hash it a second time.
+ * gossipsub calls the id function and then the validator with the same message object.
+ */
+const contentKeys = new WeakMap<Message, string>();
+
+/** The content key of `msg`: the one its id computation left, or hashed now. */
+export function contentKeyOf(msg: Message): string {
+  return (
+    contentKeys.get(msg) ??
+    ContentDedupe.key(msg.topic, plain(msg.data).subarray(0, msg.data.byteLength - PUBLISH_NONCE_BYTES))
+  );
+}
+
+export function msgId(msg: Message): Uint8Array {
+  const size = msg.data.byteLength - PUBLISH_NONCE_BYTES;
+  if (size < 0) return createHash('sha256').update(msg.topic).update(msg.data).digest();
+  const h = createHash('sha256').update(msg.topic).update(msg.data.subarray(0, size));
+  contentKeys.set(msg, h.copy().digest('base64'));
+  return h.update(msg.data.subarray(size)).digest();
 }
 
 class RequestError extends OrdoError<
@@ -354,7 +374,7 @@ class Libp2pNetwork implements P2pNetwork {
         listen: [this.listenAddr.toString()],
         ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}),
       },
-      transports: [tcp()],
+      transports: [coalescingTcp()],
       connectionEncrypters: [noise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionManager: {
@@ -643,7 +663,7 @@ class Libp2pNetwork implements P2pNetwork {
         this.reportPeer(from, 'spam');
       } else {
         const payload = plain(msg.data).subarray(0, size);
-        const key = ContentDedupe.key(topic, payload);
+        const key = contentKeyOf(msg);
         if (this.dedupe.has(key)) {
           // Accepted content under a fresh message id: a replay (or an author's re-broadcast).
           verdict = 'ignore';

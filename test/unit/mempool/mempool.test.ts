@@ -280,6 +280,30 @@ describe('time-to-live and retention', () => {
     // The committed-hash memory is separate from status retention: re-submission still refused.
     expect(pool.add(txs[3]!, 'rpc')).toMatchObject({ code: 'ALREADY_COMMITTED' });
   });
+
+  it('counts the status bound over blocks: the last maxStatusEntries committed are served', () => {
+    const { pool } = makePool({ limits: { maxStatusEntries: 3 } });
+    const [a, b, c, d] = [tx(1), tx(2), tx(1), tx(3)];
+    pool.update(1, [a!, b!]);
+    pool.update(2, [c!, d!]);
+    expect(pool.status(txHash(a!))).toEqual({ status: 'unknown' });
+    expect(pool.status(txHash(b!))).toEqual({ status: 'committed', height: 1, index: 1 });
+    expect(pool.status(txHash(c!))).toEqual({ status: 'committed', height: 2, index: 0 });
+    expect(pool.status(txHash(d!))).toEqual({ status: 'committed', height: 2, index: 1 });
+    // Forgotten as a status, still remembered as committed (one memory, ADR 0210).
+    expect(pool.add(a!, 'rpc')).toMatchObject({ code: 'ALREADY_COMMITTED' });
+  });
+
+  it('a transaction dropped and later committed reports committed', () => {
+    const { pool, clock } = makePool({ limits: { ttlMs: 1000 } });
+    const a = tx(1);
+    pool.add(a, 'rpc');
+    clock.advance(1000);
+    expect(pool.status(txHash(a))).toMatchObject({ status: 'dropped', reason: 'expired' });
+    pool.update(5, [a]);
+    expect(pool.status(txHash(a))).toEqual({ status: 'committed', height: 5, index: 0 });
+    expect(pool.add(a, 'gossip')).toMatchObject({ code: 'ALREADY_COMMITTED' });
+  });
 });
 
 describe('re-injection', () => {
