@@ -47,7 +47,7 @@ export async function createVm(rollup: RollupConfig, opts: VmOptions = {}): Prom
 /** Overlay of a block's writes over committed state; null = deleted. */
 export function overlayGet(
   overlay: Map<Bytes, Val>,
-  committed: Map<Bytes, Bytes>,
+  committed: { get(k: Bytes): Bytes | undefined },
 ): (k: Bytes) => Bytes | undefined {
   return (k) => {
     const v = overlay.get(k);

@@ -106,12 +106,7 @@ export async function simulateOnce(
     }
     const vm = await vmFor(leg.namespace);
     const overlay = new Map<Bytes, Val>();
-    const base = lane.state.state;
-    const get = (k: Bytes): Bytes | undefined => {
-      const v = overlay.get(k);
-      if (v !== undefined) return v ?? undefined;
-      return base.get(k);
-    };
+    const get = overlayGet(overlay, lane.state.state);
     const rev = new Set(leg.revertingTxHashes.map((h) => Buffer.from(h).toString('hex')));
     const txs: SimTx[] = [];
     for (let i = 0; i < leg.txs.length; i++) {

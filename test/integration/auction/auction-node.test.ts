@@ -63,6 +63,24 @@ async function until<T>(f: () => T | undefined, ms: number): Promise<T> {
   throw new Error('condition not reached');
 }
 
+type BidPair = ReturnType<typeof bidTxs>;
+type Door = NonNullable<OrdoNode['ingress']>;
+
+/** Commit two bids through `door`, reveal them once every node holds both commits, wait for every node's resolution. */
+async function commitRevealResolve(nodes: OrdoNode[], via: number, slot: number, a: BidPair, b: BidPair) {
+  const door: Door = nodes[via]!.ingress!;
+  expect(door.submitTransaction(a.commit, 'in_process')).toMatchObject({ ok: true });
+  expect(door.submitTransaction(b.commit, 'in_process')).toMatchObject({ ok: true });
+  await until(() => (nodes.every((n) => n.auction!.slot(slot)?.commits === 2) ? true : undefined), 60_000);
+  await until(() => (nodes[via]!.auction!.info().appliedHeight >= slot - 6 ? true : undefined), 60_000);
+  expect(door.submitTransaction(a.reveal, 'in_process')).toMatchObject({ ok: true });
+  expect(door.submitTransaction(b.reveal, 'in_process')).toMatchObject({ ok: true });
+  return until(() => {
+    const v = nodes.map((n) => n.auction!.slot(slot));
+    return v.every((x) => x?.resolved === true) ? v : undefined;
+  }, 90_000);
+}
+
 interface BlockJson {
   header: { auctionHash: string };
   txs: { namespace: number; data: string }[];
@@ -107,16 +125,7 @@ describe('auction on a 4-validator network', () => {
     const door = nodes[1]!.ingress!;
     // a reveal before its commit is included: refused at admission
     expect(door.submitTransaction(a.reveal, 'in_process')).toMatchObject({ ok: false, code: 'INVALID_TX' });
-    expect(door.submitTransaction(a.commit, 'in_process')).toMatchObject({ ok: true });
-    expect(door.submitTransaction(b.commit, 'in_process')).toMatchObject({ ok: true });
-    await until(() => (nodes.every((n) => n.auction!.slot(slot)?.commits === 2) ? true : undefined), 60_000);
-    await until(() => (nodes[1]!.auction!.info().appliedHeight >= slot - 6 ? true : undefined), 60_000);
-    expect(door.submitTransaction(a.reveal, 'in_process')).toMatchObject({ ok: true });
-    expect(door.submitTransaction(b.reveal, 'in_process')).toMatchObject({ ok: true });
-    const views = await until(() => {
-      const v = nodes.map((n) => n.auction!.slot(slot));
-      return v.every((x) => x?.resolved === true) ? v : undefined;
-    }, 90_000);
+    const views = await commitRevealResolve(nodes, 1, slot, a, b);
     const winner = publicKeyFromSeed(demoAuctionSeed(0));
     for (const v of views) {
       expect(v).toMatchObject({ commits: 2, reveals: 2, forfeited: 0 });
@@ -185,17 +194,7 @@ describe('auction on a 4-validator network', () => {
     const slot = at + 9;
     const good = bidTxs(2, slot, 4_000, pay(0n));
     const failing = bidTxs(3, slot, 9_000, pay(5n));
-    const door = nodes[0]!.ingress!;
-    expect(door.submitTransaction(good.commit, 'in_process')).toMatchObject({ ok: true });
-    expect(door.submitTransaction(failing.commit, 'in_process')).toMatchObject({ ok: true });
-    await until(() => (nodes.every((n) => n.auction!.slot(slot)?.commits === 2) ? true : undefined), 60_000);
-    await until(() => (nodes[0]!.auction!.info().appliedHeight >= slot - 6 ? true : undefined), 60_000);
-    expect(door.submitTransaction(good.reveal, 'in_process')).toMatchObject({ ok: true });
-    expect(door.submitTransaction(failing.reveal, 'in_process')).toMatchObject({ ok: true });
-    const views = await until(() => {
-      const v = nodes.map((n) => n.auction!.slot(slot));
-      return v.every((x) => x?.resolved === true) ? v : undefined;
-    }, 90_000);
+    const views = await commitRevealResolve(nodes, 0, slot, good, failing);
     const winner = publicKeyFromSeed(demoAuctionSeed(2));
     for (const v of views) {
       expect(v).toMatchObject({ commits: 2, reveals: 2 });
