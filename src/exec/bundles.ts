@@ -19,6 +19,7 @@
 import { OrdoError } from '../errors.ts';
 import type { BundleSpan } from '../types.ts';
 import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx, toReceipt } from './engine.ts';
+import type { SimRun } from './sim-runs.ts';
 import type { BlockContext, Bytes, NamespaceResult, Receipt } from './types.ts';
 import type { Val } from './view.ts';
 
@@ -159,6 +160,12 @@ export class JournalOverlay extends Map<Bytes, Val> {
 /** A transaction's prepared form: the VM's own (sequential) or rebuilt from a worker's proof. */
 export type PrepareFn = (i: number) => Promise<{ ok: true; tx: unknown } | { ok: false; error: string }>;
 
+/**
+ * A run of transaction i that is still valid at its place in the block (the proposer's simulation of
+ * it, sim-runs.ts): `get` answers committed state + the block's writes so far. Undefined: execute it.
+ */
+export type ReuseFn = (i: number, get: (k: Bytes) => Bytes | undefined) => SimRun | undefined;
+
 /** Executes one rollup's slice in order, from `pos` on, against committed state + the overlay. */
 export class LaneCursor {
   readonly overlay = new JournalOverlay();
@@ -168,6 +175,7 @@ export class LaneCursor {
   readonly #vm: AnyVm;
   readonly #ctx: BlockContext;
   readonly #prepare: PrepareFn;
+  readonly #reuse: ReuseFn | undefined;
   readonly length: number;
 
   /** Results already persisted for this height (a restart between two rollups' commits): replayed as is. */
@@ -180,8 +188,10 @@ export class LaneCursor {
     ctx: BlockContext,
     prepare: PrepareFn,
     stored?: Receipt[],
+    reuse?: ReuseFn,
   ) {
     this.stored = stored !== undefined;
+    this.#reuse = reuse;
     if (stored !== undefined) this.receipts.push(...stored);
     this.#vm = vm;
     this.#ctx = ctx;
@@ -197,6 +207,14 @@ export class LaneCursor {
     }
     while (this.pos < to) {
       const i = this.pos;
+      const run = this.#reuse?.(i, this.get);
+      if (run !== undefined) {
+        // Same values read (and the same or no block context): the simulated run is this run.
+        applyEffects(this.#vm, this.overlay, this.get, run.effects.writes, run.effects.credits);
+        this.receipts.push(toReceipt(i, run.outcome));
+        this.pos++;
+        continue;
+      }
       const p = await this.#prepare(i);
       if (!p.ok) {
         this.receipts.push(toReceipt(i, invalidOutcome(p.error)));

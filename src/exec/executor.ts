@@ -23,6 +23,7 @@ import {
   LaneCursor,
   type PrepareFn,
   planExecutionBundles,
+  type ReuseFn,
   runBundled,
 } from './bundles.ts';
 import {
@@ -35,7 +36,8 @@ import {
 } from './engine.ts';
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
 import { PreparedCache } from './prepared-cache.ts';
-import { type PendingBlock, type SimResult, simulateAt } from './simulate.ts';
+import { SimRuns } from './sim-runs.ts';
+import { type PendingBlock, type RecordRun, type SimResult, simulateAt } from './simulate.ts';
 import { RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
@@ -164,6 +166,8 @@ interface Lane {
   state: RollupState;
   /** Prepared bundle transactions (admission, simulation → execution), ADR 0175. */
   prepared: PreparedCache;
+  /** The proposer's simulated runs of bundle leg transactions, reused by execution (ADR 0220). */
+  simRuns: SimRuns;
 }
 
 export function createExecutor(opts: ExecutorOptions): Executor {
@@ -222,6 +226,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     name: 'ordo_exec_bundle_prepared_total',
     help: 'Transactions of blocks with execution bundles by who prepared them: cache (admission or simulation already did), workers, coordinator',
     labelNames: ['source'],
+    registers: reg === undefined ? [] : [reg],
+  });
+  const simRunsTotal = new Counter({
+    name: 'ordo_exec_sim_runs_total',
+    help: 'Transactions of blocks with execution bundles that this node had simulated, by whether the simulated run was reused (same reads) or the transaction executed again (stale)',
+    labelNames: ['result'],
     registers: reg === undefined ? [] : [reg],
   });
   const bundlesTotal = new Counter({
@@ -336,6 +346,17 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return async (i) => hit[i] ?? (fromPool === undefined ? local(i) : fromPool(at.get(i)!));
   }
 
+  /** The simulated run of transaction i when its reads still hold (sim-runs.ts, ADR 0220). */
+  function simRunReuse(l: Lane, payloads: Uint8Array[], ctx: BlockContext): ReuseFn {
+    return (i, get) => {
+      const p = payloads[i]!;
+      if (!l.simRuns.has(p)) return undefined;
+      const run = l.simRuns.reusable(p, get, ctx);
+      simRunsTotal.inc({ result: run === undefined ? 'stale' : 'reused' });
+      return run;
+    };
+  }
+
   /**
    * A block with execution bundles: every rollup's slice is walked by a cursor, bundles in topological
    * order with their legs under checkpoints (bundles.ts); workers only prepare. Then each rollup
@@ -373,6 +394,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
           ctx,
           bundledPrepare(l, payloads, ctx, stored),
           stored,
+          stored === undefined && l.simRuns.size > 0 ? simRunReuse(l, payloads, ctx) : undefined,
         ),
       );
     }
@@ -422,9 +444,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     // The bundles' transactions are committed now: nothing prepares them again. (Anything else cached,
     // e.g. by `ordo_callBundle`'s simulation, ages out.)
     for (const s of spans) {
-      const c = lanes.get(s.namespace)?.prepared;
-      if (c === undefined || c.size === 0) continue;
-      for (const p of (txs.get(s.namespace) ?? []).slice(s.start, s.start + s.count)) c.delete(p);
+      const l = lanes.get(s.namespace);
+      if (l === undefined || (l.prepared.size === 0 && l.simRuns.size === 0)) continue;
+      for (const p of (txs.get(s.namespace) ?? []).slice(s.start, s.start + s.count)) {
+        l.prepared.delete(p);
+        l.simRuns.delete(p);
+      }
     }
     executedHeight.set(height);
     for (const b of bundles) bundlesTotal.inc({ outcome: b.outcome });
@@ -460,6 +485,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const l = lane(ns);
     return l.prepared.peek(payload) ?? l.vm.prepare(payload);
   };
+  /** Every simulated leg run is kept: the block that places the bundle may reuse it (ADR 0220). */
+  const recordRun: RecordRun = (ns, payload, run) => lanes.get(ns)?.simRuns.set(payload, run);
   async function doSimulate(
     bundle: Bundle,
     height: number | undefined,
@@ -471,12 +498,22 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     // time, so simulations within a second do not each build a header.
     const t = timeMs ?? Math.floor(Date.now() / 1000) * 1000;
     for (let a = 0; a < SIM_ATTEMPTS; a++) {
-      const r = await simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare);
+      const r = await simulateAt(
+        bundle,
+        lanes,
+        simVm,
+        t,
+        height,
+        simPrepare,
+        pending,
+        blockPrepare,
+        recordRun,
+      );
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
     const p = queue.then(() =>
-      simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare),
+      simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare, recordRun),
     );
     queue = p.catch(() => {});
     const r = await p;
@@ -497,7 +534,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         const vm = await createVm(rollup, opts.vm);
         const state = new RollupState(rollup.namespace, opts.kv(rollup.namespace));
         await state.open(() => vm.genesis());
-        lanes.set(rollup.namespace, { rollup, vm, state, prepared: new PreparedCache() });
+        lanes.set(rollup.namespace, {
+          rollup,
+          vm,
+          state,
+          prepared: new PreparedCache(),
+          simRuns: new SimRuns(),
+        });
         log.info(
           { namespace: rollup.namespace, kind: rollup.kind, height: state.height },
           'executor lane open',

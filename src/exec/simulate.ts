@@ -20,6 +20,7 @@ import { OrdoError } from '../errors.ts';
 import type { Bundle, BundleSpan } from '../types.ts';
 import { LaneCursor, type PrepareFn, planExecutionBundles, runBundled } from './bundles.ts';
 import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx } from './engine.ts';
+import type { SimRun } from './sim-runs.ts';
 import { chainRoot } from './state.ts';
 import type { Bytes, Prepared, TxOutcome } from './types.ts';
 import type { Val } from './view.ts';
@@ -59,6 +60,12 @@ export interface PendingBlock {
   spans: readonly BundleSpan[];
 }
 
+/**
+ * Told each leg transaction's run (its read set, effects and block context), so the block that places
+ * the bundle may reuse it (sim-runs.ts, ADR 0220).
+ */
+export type RecordRun = (namespace: number, payload: Uint8Array, run: SimRun) => void;
+
 /** The bundle limits of docs/wire.md (the pool refuses bigger bundles before they get here). */
 const MAX_LEGS = 16;
 const MAX_TXS = 100;
@@ -77,6 +84,7 @@ export async function simulateOnce(
   timeMs: number,
   wantHeight: number | undefined,
   prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+  record?: RecordRun,
 ): Promise<SimResult | undefined> {
   const nTxs = bundle.legs.reduce((n, l) => n + l.txs.length, 0);
   if (bundle.legs.length > MAX_LEGS || nTxs > MAX_TXS) {
@@ -116,9 +124,16 @@ export async function simulateOnce(
       let o: TxOutcome;
       if (!p.ok) o = invalidOutcome(p.error);
       else {
-        const r = await runTx(vm, p.tx, get, { height: height + 1, timeMs });
+        const ctx = { height: height + 1, timeMs };
+        const r = await runTx(vm, p.tx, get, ctx);
         applyEffects(vm, overlay, get, r.effects.writes, r.effects.credits);
         o = r.outcome;
+        record?.(leg.namespace, payload, {
+          outcome: o,
+          effects: r.effects,
+          ctx,
+          contextFree: lane.rollup.kind === 'transfer' || o.contextFree === true,
+        });
       }
       const t: SimTx = { hash, status: o.status === 'voided' ? 'invalid' : o.status, gasUsed: o.gasUsed };
       if (o.error !== undefined) t.error = o.error;
@@ -165,17 +180,18 @@ export async function simulateAt(
   prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
   pending?: PendingBlock,
   prepareBlockTx?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+  record?: RecordRun,
 ): Promise<SimResult | undefined> {
   if (pending === undefined || wantHeight === undefined || pending.height !== wantHeight)
-    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare);
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare, record);
   const named = [...new Set(bundle.legs.map((l) => l.namespace))].filter((ns) => lanes.has(ns));
   const at = named.map((ns) => lanes.get(ns)!.state.height);
   if (at.every((h) => h === wantHeight))
-    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare);
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare, record);
   if (!at.every((h) => h === wantHeight - 1)) {
     // Some at wantHeight - 1, some at wantHeight: the executor is committing wantHeight right now.
     if (at.every((h) => h === wantHeight - 1 || h === wantHeight)) return undefined;
-    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare); // refuses a lagging state
+    return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare, record); // refuses a lagging state
   }
   const read = blockClosure(named, lanes, pending.spans);
   const heights = () => read.map((ns) => lanes.get(ns)!.state.height);
@@ -183,7 +199,7 @@ export async function simulateAt(
   if (before.some((h) => h !== wantHeight - 1)) return undefined;
   const advanced = await advanceInMemory(read, lanes, vmFor, pending, prepareBlockTx ?? prepare);
   if (heights().some((h, i) => h !== before[i])) return undefined;
-  const r = await simulateOnce(bundle, advanced, vmFor, timeMs, wantHeight, prepare);
+  const r = await simulateOnce(bundle, advanced, vmFor, timeMs, wantHeight, prepare, record);
   if (heights().some((h, i) => h !== before[i])) return undefined;
   return r;
 }

@@ -80,6 +80,11 @@ export interface TxOutcome {
   contractAddress?: Uint8Array;
   /** evm: return or revert data (simulation only; not part of receipts). */
   returnData?: Uint8Array;
+  /**
+   * The run did not read the block context (evm: no EVM code ran, so no NUMBER, TIMESTAMP, …): the same
+   * reads give the same run in any block (not part of receipts; ADR 0220).
+   */
+  contextFree?: boolean;
 }
 
 /** Result of the expensive, state-independent step (decode + signature check / sender recovery). */

@@ -472,6 +472,10 @@ export class EvmVm implements Vm<TypedTransaction> {
       const rv = r.execResult.returnValue;
       if (rv !== undefined && rv.byteLength > 0) out.returnData = rv;
       if (r.createdAddress !== undefined && err === undefined) out.contractAddress = r.createdAddress.bytes;
+      // No EVM code ran (a value transfer to an account without code): no opcode with a cost executed, so
+      // none that reads the block (NUMBER, TIMESTAMP, BASEFEE, BLOCKHASH, …), and the header's base fee
+      // and gas limit are this VM's constants. The run is a function of its reads alone (ADR 0220).
+      if (r.execResult.executionGasUsed === 0n) out.contextFree = true;
     } catch (e) {
       out = { status: 'invalid', gasUsed: 0n, logs: [], error: e instanceof Error ? e.message : String(e) };
     }

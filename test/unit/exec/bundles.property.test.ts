@@ -3,13 +3,17 @@
  * cross-rollup execution bundles, random reverting lists and a share of transactions built to fail
  * (over-spending transfers, unfunded EVM senders, reverting contract calls, stale nonces). The parallel
  * one has checked the bundles' legs first, as the bundle pool's admission does, so it executes them from
- * its prepared-transaction cache.
+ * its prepared-transaction cache; and, as a proposer does, it has simulated some of the bundles first
+ * (under the block's own time or the current second), so it reuses the simulated runs whose reads still
+ * hold (ADR 0220) — with public transactions of the same senders before a leg, some do not.
  */
 import fc from 'fast-check';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER_RUNTIME, deployCode, word } from '../../../src/exec/evm/contracts.ts';
 import { createExecutor, type Executor, encodeResult, memoryKvFactory } from '../../../src/exec/index.ts';
-import type { BundleSpan } from '../../../src/types.ts';
+import { legTxHash } from '../../../src/exec/simulate.ts';
+import type { Bundle, BundleSpan } from '../../../src/types.ts';
 import { EVM_NS, evmAddr, evmAddrHex, evmTx, rollups, TRANSFER_NS, tPub, transfer } from './helpers.ts';
 
 let seq: Executor;
@@ -17,15 +21,17 @@ let par: Executor;
 let height = 0;
 let counter: Uint8Array;
 const outcomes = new Set<string>();
+const registry = new Registry();
+const cfg = rollups({ transferBalance: '500', evmBalance: '3000000000000000' });
 
 beforeAll(async () => {
-  const cfg = rollups({ transferBalance: '500', evmBalance: '3000000000000000' });
   seq = createExecutor({ rollups: cfg, kv: memoryKvFactory().kv, workers: 0 });
   par = createExecutor({
     rollups: cfg,
     kv: memoryKvFactory().kv,
     workers: 2,
     chunkSize: { transfer: 4, evm: 2 },
+    registry,
   });
   await Promise.all([seq.start(), par.start()]);
   const deploy = new Map([
@@ -60,7 +66,35 @@ const bundleArb = fc.record({
   legE: fc.integer({ min: 0, max: 2 }),
   reverting: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 2 }),
   hash: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  /** The proposer simulated it first: no, under the current second, under the block's time. */
+  simulated: fc.constantFrom('no', 'now', 'block'),
 });
+
+/** The bundle a block's spans of one hash carry (its legs' transactions as placed). */
+function bundleOf(spans: BundleSpan[], block: Map<number, Uint8Array[]>): Bundle {
+  return {
+    legs: spans.map((s) => {
+      const txs = block.get(s.namespace)!.slice(s.start, s.start + s.count);
+      const rollup = cfg.find((r) => r.namespace === s.namespace)!;
+      return {
+        namespace: s.namespace,
+        txs,
+        revertingTxHashes: s.reverting.map((i) => legTxHash(rollup, txs[i]!)),
+      };
+    }),
+    atomicity: 'execution',
+    minHeight: 0,
+    maxHeight: 0,
+    replacementUuid: new Uint8Array(0),
+    signer: new Uint8Array(0),
+    signature: new Uint8Array(0),
+  };
+}
+
+async function simRuns(result: string): Promise<number> {
+  const m = (await registry.getSingleMetric('ordo_exec_sim_runs_total')?.get())?.values ?? [];
+  return m.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);
+}
 
 function buildT(ops: { from: number; to: number; amount: bigint; skew: bigint }[]) {
   const next = new Map<number, bigint>();
@@ -135,6 +169,17 @@ describe('bundled blocks: parallel = sequential', () => {
           for (const s of spans)
             for (const p of block.get(s.namespace)!.slice(s.start, s.start + s.count))
               expect(par.checkPayload(s.namespace, p)).toBe(seq.checkPayload(s.namespace, p));
+          // The proposer's simulations (on the state before the block, each bundle on its own).
+          for (const [i, b] of bundles.entries()) {
+            if (b.simulated === 'no') continue;
+            const own = spans.filter((s) => Buffer.compare(s.bundleHash, b.hash) === 0);
+            if (own.length === 0 || bundles.findIndex((x) => Buffer.compare(x.hash, b.hash) === 0) !== i)
+              continue;
+            await par.simulate(
+              bundleOf(own, block),
+              b.simulated === 'block' ? { timeMs: height * 1000 } : {},
+            );
+          }
           const a = await seq.executeBlock(height, block, { timeMs: height * 1000, spans });
           const b = await par.executeBlock(height, block, { timeMs: height * 1000, spans });
           for (const ns of [TRANSFER_NS, EVM_NS]) {
@@ -148,8 +193,10 @@ describe('bundled blocks: parallel = sequential', () => {
       ),
       { numRuns: 15, endOnFailure: true, seed: 20261206 },
     );
-    // Both outcomes really happened.
+    // Both outcomes really happened, and simulated runs were both reused and found stale.
     expect([...outcomes].sort()).toEqual(['applied', 'reverted']);
+    expect(await simRuns('reused')).toBeGreaterThan(0);
+    expect(await simRuns('stale')).toBeGreaterThan(0);
     expect(par.head(TRANSFER_NS)).toEqual(seq.head(TRANSFER_NS));
     expect(par.head(EVM_NS)).toEqual(seq.head(EVM_NS));
   });
