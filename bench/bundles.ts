@@ -88,6 +88,8 @@ const STAGE_COUNTERS = [
   'ordo_bundle_presimulated_total',
   'ordo_builder_verify_total',
   'ordo_bundles_dropped_total',
+  'ordo_exec_sim_runs_total',
+  'ordo_exec_bundle_prepared_total',
 ];
 
 interface NodeStages {
