@@ -90,6 +90,9 @@ const STAGE_COUNTERS = [
   'ordo_bundles_dropped_total',
   'ordo_exec_sim_runs_total',
   'ordo_exec_bundle_prepared_total',
+  'ordo_bundle_select_skipped_total',
+  // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.
+  'ordo_bundle_commit_heights_bucket',
 ];
 
 interface NodeStages {

@@ -16,7 +16,9 @@ export interface BundlePoolMetrics {
   dropped: Counter<'reason'>;
   committed: Counter;
   admitToCommit: Histogram;
+  commitHeights: Histogram;
   select: Histogram;
+  skipped: Counter<'reason'>;
   simulations: Counter<'verdict' | 'candidate'>;
   presimulated: Counter;
 }
@@ -61,6 +63,18 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
       name: 'ordo_bundle_commit_seconds',
       help: 'Time from admitting a bundle to this pool to the commit of the block holding it',
       buckets: [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2.5, 5, 10],
+      registers,
+    }),
+    commitHeights: new Histogram({
+      name: 'ordo_bundle_commit_heights',
+      help: 'Heights from admitting a bundle to this pool (the committed height then) to the block holding it: 1 = the next block',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'ordo_bundle_select_skipped_total',
+      help: "Pending bundles in their window a proposer's select left out, by reason: would-revert (its verdict), backoff (known to fail, re-check not due), budget (no simulation left this block), conflict (shares a transaction with a chosen one), room (the block's bytes or transactions), error (the simulation threw)",
+      labelNames: ['reason'],
       registers,
     }),
     select: new Histogram({

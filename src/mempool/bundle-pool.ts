@@ -447,30 +447,49 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       this.#selectedHeight = height;
       this.#selections++;
     }
+    const skip = (reason: string): void => this.#metrics.skipped.inc({ reason });
     for (const e of order) {
-      if (txsLeft <= 0) break;
       if (!inWindow(e.bundle, height)) continue;
       if (now - e.receivedAt < this.#limits.selectDelayMs) continue;
-      if (e.txs.length > txsLeft) continue;
       const size = e.bytes + e.txs.length * TX_OVERHEAD_BYTES;
-      if (size > bytesLeft) continue;
-      if (e.txKeys.some((k) => used.has(k))) continue;
+      if (txsLeft <= 0 || e.txs.length > txsLeft || size > bytesLeft) {
+        skip('room');
+        continue;
+      }
+      if (e.txKeys.some((k) => used.has(k))) {
+        skip('conflict');
+        continue;
+      }
       const sim = this.#simulate;
       // Simulated once per committed height: a proposer that builds again at the same height (a later
       // round, or waiting for transactions) reuses the verdict.
       // A presimulation's `unsure` refusal is taken again: execution may have caught up since.
       if (sim !== undefined && (e.simulatedAt !== this.#height() || (e.unsure && e.presimulated))) {
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
-        if (known(e) === 1 && this.#selections < e.recheckFrom) continue;
-        if (simulations >= this.#limits.maxSimulationsPerSelect) continue;
+        if (known(e) === 1 && this.#selections < e.recheckFrom) {
+          skip('backoff');
+          continue;
+        }
         // Wall time: the proposal waits for select. (Yielding the event loop between simulations was
         // tried and measured worse: the proposal waited for whatever else the node ran, ADR 0200.)
-        if (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) continue;
+        if (
+          simulations >= this.#limits.maxSimulationsPerSelect ||
+          (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect)
+        ) {
+          skip('budget');
+          continue;
+        }
         simulations++;
-        if (!(await this.#simulateEntry(e, sim, height))) continue;
+        if (!(await this.#simulateEntry(e, sim, height))) {
+          skip('error');
+          continue;
+        }
         if (!this.#pending.has(e.key)) continue; // cancelled or replaced while simulating
       }
-      if (e.wouldRevert !== undefined) continue;
+      if (e.wouldRevert !== undefined) {
+        skip('would-revert');
+        continue;
+      }
       for (const k of e.txKeys) used.add(k);
       bytesLeft -= size;
       txsLeft -= e.txs.length;
@@ -576,6 +595,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       const e = this.#pending.get(key);
       if (e !== undefined) {
         this.#metrics.admitToCommit.observe(Math.max(0, this.#now() - e.receivedAt) / 1000);
+        this.#metrics.commitHeights.observe(Math.max(0, height - e.admittedAt));
         this.#remove(e);
         if (e.uuidKey !== undefined) this.#committedUuids.set(e.uuidKey, height);
       }

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { bundleCancelBytes, bundleHash, bundleSignBytes, txHash } from '../../../src/codec/index.ts';
 import { Ed25519Signer } from '../../../src/crypto/index.ts';
@@ -523,5 +524,41 @@ describe('bundle pool selection, lookup and commits', () => {
     commit([]);
     expect(hashes.filter((h) => pool.status(h) !== undefined).length).toBeLessThanOrEqual(4);
     expect(pool.status(hashes[5]!)).toMatchObject({ status: 'dropped', reason: 'expired' });
+  });
+});
+
+describe('bundle pool diagnostics', () => {
+  it('counts why select left a bundle out and how many heights bundles waited', async () => {
+    const registry = new Registry();
+    const { pool, commit } = setup({
+      registry,
+      limits: { maxSimulationsPerSelect: 1 },
+      simulate: async (b) =>
+        new TextDecoder().decode(b.legs[0]!.txs[0]!) === 'bad'
+          ? { applies: false, reason: 'invalid' }
+          : { applies: true },
+    });
+    const enc = (t: string) => new TextEncoder().encode(t);
+    pool.admit(bundle([[1, [enc('bad')]]]), 'rpc');
+    const good = bundle([[1, [enc('good')]]]);
+    const hGood = pool.admit(good, 'rpc');
+    // One simulation: 'bad' refused, 'good' left for want of budget.
+    expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(0);
+    commit([]);
+    // 'good' simulated and chosen; 'bad' waits for its re-check (back-off).
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
+    commit([], spansFor(hGood.bundleHash!, good));
+    const skipped = (await registry.getSingleMetric('ordo_bundle_select_skipped_total')!.get()).values;
+    expect(Object.fromEntries(skipped.map((v) => [v.labels.reason, v.value]))).toEqual({
+      'would-revert': 1,
+      budget: 1,
+      backoff: 1,
+    });
+    const heights = (await registry.getSingleMetric('ordo_bundle_commit_heights')!.get()).values as {
+      metricName?: string;
+      value: number;
+    }[];
+    expect(heights.find((v) => v.metricName === 'ordo_bundle_commit_heights_sum')!.value).toBe(2);
+    expect(heights.find((v) => v.metricName === 'ordo_bundle_commit_heights_count')!.value).toBe(1);
   });
 });
