@@ -52,6 +52,11 @@ export interface ExecutorOptions {
   vm?: VmOptions;
   /** Transactions per worker message (default transfer 512, evm 48). */
   chunkSize?: { transfer?: number; evm?: number };
+  /**
+   * A bundled block reuses this node's simulated runs whose reads still hold (ADR 0220); default true.
+   * false only for comparisons (bench/bundle-exec.ts `--no-reuse`).
+   */
+  reuseSimulatedRuns?: boolean;
 }
 
 /** What executeBlock resolves to: per executed rollup its results, and how each bundle executed. */
@@ -191,6 +196,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }
   };
   const nWorkers = opts.workers ?? availableParallelism();
+  const reuseRuns = opts.reuseSimulatedRuns !== false;
   let pool: WorkerPool | undefined;
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
@@ -394,7 +400,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
           ctx,
           bundledPrepare(l, payloads, ctx, stored),
           stored,
-          stored === undefined && l.simRuns.size > 0 ? simRunReuse(l, payloads, ctx) : undefined,
+          stored === undefined && reuseRuns && l.simRuns.size > 0 ? simRunReuse(l, payloads, ctx) : undefined,
         ),
       );
     }
