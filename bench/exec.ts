@@ -23,11 +23,13 @@
  * The committed bench/results/exec.json was produced with --runs 3.
  *
  *   npm run bench:exec -- [--out FILE] [--n 10000] [--runs 1] [--transfer-runs 5] [--workers 2]
- *                         [--transfer-n 10000] [--only evm|transfer]
+ *                         [--transfer-n 10000] [--only evm|transfer|secp]
+ * `--only secp` runs only secp256k1Recover (recovery and decode + recovery per second: noble, and
+ * libsecp256k1 as WebAssembly and as the native addon, ADR 0235) over --n (≤ 2,000) transactions.
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createBlock } from '@ethereumjs/block';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
@@ -43,8 +45,13 @@ import {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,
   deployCode,
+  ecrecoverBackend,
+  ecrecoverWith,
   memoryKvFactory,
   type Receipt,
+  type RecoverRaw,
+  recoverNative,
+  recoverWasm,
   signTransfer,
   TOKEN_RUNTIME,
   tokenAirdropData,
@@ -58,7 +65,7 @@ interface Args {
   n: number;
   runs: number;
   transferRuns: number;
-  only: 'evm' | 'transfer' | undefined;
+  only: 'evm' | 'transfer' | 'secp' | undefined;
   workers: number;
   transferN: number;
 }
@@ -80,7 +87,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--n') a.n = Number(v);
     else if (k === '--runs') a.runs = Number(v);
     else if (k === '--transfer-runs') a.transferRuns = Number(v);
-    else if (k === '--only') a.only = v === 'evm' || v === 'transfer' ? v : undefined;
+    else if (k === '--only') a.only = v === 'evm' || v === 'transfer' || v === 'secp' ? v : undefined;
     else if (k === '--workers') a.workers = Number(v);
     else if (k === '--transfer-n') a.transferN = Number(v);
     else continue;
@@ -430,8 +437,52 @@ async function secpAlternatives(payloads: Uint8Array[]) {
   } catch {
     v1 = null;
   }
+  // libsecp256k1, both builds Ordo loads (src/exec/evm/ecrecover.ts, ADR 0235): the recovery alone and
+  // ethereumjs' decode + sender recovery with each plugged in as Common.customCrypto.ecrecover, as the
+  // executor and Ethereum admission run it. Medians of 5 alternated rounds.
+  const builds: [string, RecoverRaw | undefined][] = [
+    ['wasm', recoverWasm],
+    ['native', recoverNative],
+  ];
+  const libsecp: Record<string, { recoverPerSec: number; ethereumjsDecodePlusRecoverPerSec: number } | null> =
+    {};
+  const rounds: Record<string, { rec: number[]; tx: number[] }> = {};
+  for (let round = 0; round < 5; round++) {
+    for (const [name, raw] of builds) {
+      if (raw === undefined) continue;
+      const c = createCustomCommon({ chainId: CHAIN_ID }, Mainnet, {
+        hardfork: Hardfork.Prague,
+        customCrypto: { ecrecover: (h, v, r, s2, id) => ecrecoverWith(raw, h, v, r, s2, id) },
+      });
+      const rec = rate(() => {
+        for (let i = 0; i < sigs.length; i++) raw(sigs[i]!.hash, compact[i]!, (sigs[i]!.v & 1) as 0 | 1);
+      });
+      const tx = rate(() => {
+        for (const p of sample) (createTxFromRLP(p, { common: c }) as TypedTransaction).getSenderPublicKey();
+      });
+      const acc = rounds[name] ?? { rec: [], tx: [] };
+      rounds[name] = acc;
+      acc.rec.push(rec);
+      acc.tx.push(tx);
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const [name] of builds) {
+    const r = rounds[name];
+    libsecp[name] =
+      r === undefined ? null : { recoverPerSec: med(r.rec), ethereumjsDecodePlusRecoverPerSec: med(r.tx) };
+  }
+  const w = libsecp.wasm;
+  const n = libsecp.native;
   return {
     ethereumjsDecodePlusRecoverPerSec: ethjs,
+    libsecp256k1: libsecp,
+    nativeOverWasmRecover: w && n ? Math.round((n.recoverPerSec / w.recoverPerSec) * 100) / 100 : null,
+    nativeOverWasmDecodePlusRecover:
+      w && n
+        ? Math.round((n.ethereumjsDecodePlusRecoverPerSec / w.ethereumjsDecodePlusRecoverPerSec) * 100) / 100
+        : null,
+    backendInUse: ecrecoverBackend,
     nobleCurves2RecoverPerSec: v2,
     nobleCurves1_9RecoverPerSec: v1,
     note: 'single thread; node:crypto has no secp256k1 public-key recovery',
@@ -445,9 +496,31 @@ async function main() {
   const { alloc, workloads } =
     args.only === 'transfer'
       ? { alloc: [], workloads: [] }
-      : await buildEvmWorkloads(args.n, Math.max(1, args.workers));
+      : await buildEvmWorkloads(
+          args.only === 'secp' ? Math.min(args.n, 2000) : args.n,
+          Math.max(1, args.workers),
+        );
   const secp = workloads.length > 0 ? await secpAlternatives(workloads[0]!.txs) : null;
   say(`secp256k1 recover: ${JSON.stringify(secp)}`);
+  if (args.only === 'secp') {
+    const json = JSON.stringify(
+      {
+        secp256k1Recover: secp,
+        meta: {
+          n: Math.min(args.n, 2000),
+          cpus: cpus().length,
+          node: process.version,
+          loadavg: loadavg(),
+          date: new Date().toISOString(),
+        },
+      },
+      null,
+      2,
+    );
+    if (args.out !== undefined) writeFileSync(args.out, json + '\n');
+    process.stdout.write(json + '\n');
+    return;
+  }
 
   const evm: Record<string, unknown> = {};
   for (const w of workloads) {

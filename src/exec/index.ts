@@ -13,7 +13,15 @@ export {
   tokenAirdropData,
   tokenTransferData,
 } from './evm/contracts.ts';
-export { ecrecover, evmCustomCrypto } from './evm/ecrecover.ts';
+export {
+  ecrecover,
+  ecrecoverBackend,
+  ecrecoverWith,
+  evmCustomCrypto,
+  type RecoverRaw,
+  recoverNative,
+  recoverWasm,
+} from './evm/ecrecover.ts';
 export { cacheJumpAnalysis } from './evm/jump-cache.ts';
 export { txCommon } from './evm/tx-common.ts';
 export {

@@ -1,14 +1,22 @@
 /**
- * secp256k1 public-key recovery for Ethereum signatures through libsecp256k1 (the library geth uses)
- * compiled to WebAssembly by `tiny-secp256k1`, plugged into ethereumjs as
- * `Common.customCrypto.ecrecover` (ADR 0115). It replaces `@ethereumjs/util`'s `ecrecover` (pure-JS
- * `@noble/curves`), which was the largest single CPU cost of an EVM transaction: recovery runs once at
- * Ethereum admission and once in the executor's workers for every transaction, and in the ECRECOVER
- * precompile (0x01). Same contract as util's: v → recovery id (0/1, 27/28 or EIP-155 with chainId),
- * r and s left-padded to 32 bytes, returns the 64-byte uncompressed public key without its 0x04 prefix,
- * throws on anything that does not recover. The high-s rule for transactions stays ethereumjs' own check
- * (it runs before this); the precompile accepts high s, as libsecp256k1's recovery does.
+ * secp256k1 public-key recovery for Ethereum signatures through libsecp256k1 (the library geth uses),
+ * plugged into ethereumjs as `Common.customCrypto.ecrecover` (ADR 0115, ADR 0235). It replaces
+ * `@ethereumjs/util`'s `ecrecover` (pure-JS `@noble/curves`), which was the largest single CPU cost of an
+ * EVM transaction: recovery runs once at Ethereum and bundle admission and once in the executor's
+ * workers for every transaction, and in the ECRECOVER precompile (0x01).
+ *
+ * Two builds of the same C library: the native addon of the `secp256k1` package (its prebuilt binary for
+ * the platform, loaded through node-gyp-build; ~4.5x faster per recovery than WebAssembly) and, where no
+ * binary loads, `tiny-secp256k1`'s WebAssembly build. Both run libsecp256k1's own parse and recovery, so
+ * nodes with either accept and refuse the same signatures (test/unit/exec/ecrecover.test.ts checks them
+ * against each other and against noble). `ecrecoverBackend` says which one this process uses.
+ *
+ * Same contract as util's: v → recovery id (0/1, 27/28 or EIP-155 with chainId), r and s left-padded to
+ * 32 bytes, returns the 64-byte uncompressed public key without its 0x04 prefix, throws on anything that
+ * does not recover. The high-s rule for transactions stays ethereumjs' own check (it runs before this);
+ * the precompile accepts high s, as libsecp256k1's recovery does.
  */
+import { createRequire } from 'node:module';
 import { recover } from 'tiny-secp256k1';
 
 function word(b: Uint8Array): Uint8Array {
@@ -20,7 +28,50 @@ function word(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Recovers the 65-byte uncompressed key of a 64-byte compact signature, or null/throws when none. */
+export type RecoverRaw = (msgHash: Uint8Array, sig: Uint8Array, recovery: 0 | 1) => Uint8Array | null;
+
+/** tiny-secp256k1 (WebAssembly): throws on r or s of zero or ≥ n and on an r that is no x coordinate;
+ * null when the point does not recover. */
+export const recoverWasm: RecoverRaw = (msgHash, sig, recovery) => recover(msgHash, sig, recovery, false);
+
+interface NativeSecp256k1 {
+  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
+}
+
+/** The native addon, or undefined where its binary does not load (no prebuilt for the platform). */
+function loadNative(): RecoverRaw | undefined {
+  if (process.env.ORDO_SECP256K1 === 'wasm') return undefined;
+  try {
+    const lib = createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1;
+    // The addon throws on a signature that does not parse (r or s zero or ≥ n) or does not recover.
+    return (msgHash, sig, recovery) => lib.ecdsaRecover(sig, recovery, msgHash, false);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The native addon's recovery, undefined where it does not load. */
+export const recoverNative: RecoverRaw | undefined = loadNative();
+
+/** Which libsecp256k1 build this process recovers with: 'native' or 'wasm' (ORDO_SECP256K1=wasm forces it). */
+export const ecrecoverBackend: 'native' | 'wasm' = recoverNative === undefined ? 'wasm' : 'native';
+
+const recoverRaw: RecoverRaw = recoverNative ?? recoverWasm;
+
 export function ecrecover(
+  msgHash: Uint8Array,
+  v: bigint,
+  r: Uint8Array,
+  s: Uint8Array,
+  chainId?: bigint,
+): Uint8Array {
+  return ecrecoverWith(recoverRaw, msgHash, v, r, s, chainId);
+}
+
+/** `ecrecover` through a given build (tests compare the two). */
+export function ecrecoverWith(
+  raw: RecoverRaw,
   msgHash: Uint8Array,
   v: bigint,
   r: Uint8Array,
@@ -32,9 +83,7 @@ export function ecrecover(
   const sig = new Uint8Array(64);
   sig.set(word(r), 0);
   sig.set(word(s), 32);
-  // tiny-secp256k1 throws on r or s of zero or ≥ n and on an r that is no x coordinate; null when the
-  // point does not recover.
-  const pub = recover(msgHash, sig, Number(recovery) as 0 | 1, false);
+  const pub = raw(msgHash, sig, Number(recovery) as 0 | 1);
   if (pub === null) throw new Error('Invalid signature: no public key recovers');
   return pub.slice(1);
 }

@@ -2,7 +2,13 @@ import { ecrecover as utilEcrecover } from '@ethereumjs/util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ecrecover } from '../../../src/exec/evm/ecrecover.ts';
+import {
+  ecrecover,
+  ecrecoverBackend,
+  ecrecoverWith,
+  recoverNative,
+  recoverWasm,
+} from '../../../src/exec/evm/ecrecover.ts';
 
 const N = secp256k1.Point.CURVE().n;
 const be32 = (x: bigint): Uint8Array => {
@@ -24,7 +30,13 @@ function both(h: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: 
       return 'throws';
     }
   };
-  return { wasm: run(ecrecover), noble: run(utilEcrecover) };
+  const native = recoverNative;
+  return {
+    wasm: run((...a) => ecrecoverWith(recoverWasm, ...a)),
+    // Where the native addon does not load, the process uses the WebAssembly build; compare that.
+    native: native === undefined ? run(ecrecover) : run((...a) => ecrecoverWith(native, ...a)),
+    noble: run(utilEcrecover),
+  };
 }
 
 function signed(sk: Uint8Array, h: Uint8Array) {
@@ -32,7 +44,14 @@ function signed(sk: Uint8Array, h: Uint8Array) {
   return { rec: BigInt(s[0]!), r: s.subarray(1, 33), s: s.subarray(33, 65) };
 }
 
-describe('ecrecover through libsecp256k1 (WASM) matches ethereumjs util (noble)', () => {
+describe('ecrecover through libsecp256k1 (native and WASM) matches ethereumjs util (noble)', () => {
+  it('uses the native addon where its prebuilt binary loads (linux-x64 here)', () => {
+    if (process.platform === 'linux' && process.arch === 'x64' && process.env.ORDO_SECP256K1 !== 'wasm') {
+      expect(ecrecoverBackend).toBe('native');
+    }
+    expect(ecrecover).toBeTypeOf('function');
+  });
+
   it('recovers the same key for valid signatures, with every v convention', () => {
     fc.assert(
       fc.property(
@@ -49,6 +68,7 @@ describe('ecrecover through libsecp256k1 (WASM) matches ethereumjs util (noble)'
           ] as [bigint, bigint | undefined][]) {
             const got = both(h, v, r, s, chainId);
             expect(got.wasm).toBe(expected);
+            expect(got.native).toBe(expected);
             expect(got.noble).toBe(expected);
           }
         },
@@ -77,9 +97,12 @@ describe('ecrecover through libsecp256k1 (WASM) matches ethereumjs util (noble)'
     for (const [v, rr, ss] of cases) {
       const got = both(h, v, rr, ss);
       expect(got.wasm, `v=${v} r=${Buffer.from(rr).toString('hex')}`).toBe(got.noble);
+      expect(got.native, `native v=${v} r=${Buffer.from(rr).toString('hex')}`).toBe(got.noble);
     }
     expect(both(h, (rec ^ 1n) + 27n, r, highS).wasm).not.toBe('throws');
+    expect(both(h, (rec ^ 1n) + 27n, r, highS).native).not.toBe('throws');
     expect(both(h, rec + 27n, new Uint8Array(32), s).wasm).toBe('throws');
+    expect(both(h, rec + 27n, new Uint8Array(32), s).native).toBe('throws');
   });
 
   it('agrees on random garbage', () => {
@@ -92,6 +115,7 @@ describe('ecrecover through libsecp256k1 (WASM) matches ethereumjs util (noble)'
         (h, r, s, v) => {
           const got = both(h, v, r, s);
           expect(got.wasm).toBe(got.noble);
+          expect(got.native).toBe(got.noble);
         },
       ),
       { numRuns: 200 },
