@@ -14,22 +14,20 @@
  * A prepared EVM transaction holds ~14 KB (ethereumjs gives each its own copy of the chain parameters),
  * so the default bound keeps a rollup's cache under ~30 MB.
  */
+import { PayloadMap } from './payload-map.ts';
 import type { Prepared } from './types.ts';
 
 export const DEFAULT_PREPARED_CACHE_ENTRIES = 2048;
 export const DEFAULT_PREPARED_MAX_PAYLOAD_BYTES = 4096;
 
 export class PreparedCache {
-  readonly #m = new Map<string, Prepared<unknown>>();
-  readonly #maxEntries: number;
-  readonly #maxPayloadBytes: number;
+  readonly #m: PayloadMap<Prepared<unknown>>;
 
   constructor(
     maxEntries = DEFAULT_PREPARED_CACHE_ENTRIES,
     maxPayloadBytes = DEFAULT_PREPARED_MAX_PAYLOAD_BYTES,
   ) {
-    this.#maxEntries = maxEntries;
-    this.#maxPayloadBytes = maxPayloadBytes;
+    this.#m = new PayloadMap(maxEntries, maxPayloadBytes);
   }
 
   get size(): number {
@@ -38,33 +36,20 @@ export class PreparedCache {
 
   /** The cached result for this payload, or `prepare(payload)` computed now (and cached when small). */
   prepare(payload: Uint8Array, prepare: (p: Uint8Array) => Prepared<unknown>): Prepared<unknown> {
-    const k = this.#key(payload);
-    if (k !== undefined) {
-      const hit = this.#m.get(k);
-      if (hit !== undefined) return hit;
-    }
+    const hit = this.#m.get(payload);
+    if (hit !== undefined) return hit;
     const p = prepare(payload);
-    if (k !== undefined) {
-      this.#m.set(k, p);
-      if (this.#m.size > this.#maxEntries) this.#m.delete(this.#m.keys().next().value!);
-    }
+    this.#m.set(payload, p);
     return p;
   }
 
   /** The cached result, without computing one. */
   peek(payload: Uint8Array): Prepared<unknown> | undefined {
-    const k = this.#key(payload);
-    return k === undefined ? undefined : this.#m.get(k);
+    return this.#m.get(payload);
   }
 
   /** Forget a payload (its block was executed). */
   delete(payload: Uint8Array): void {
-    const k = this.#key(payload);
-    if (k !== undefined) this.#m.delete(k);
-  }
-
-  #key(payload: Uint8Array): string | undefined {
-    if (payload.byteLength > this.#maxPayloadBytes) return undefined;
-    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1');
+    this.#m.delete(payload);
   }
 }

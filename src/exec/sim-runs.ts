@@ -16,11 +16,11 @@
  * only the values it read. A load's bundle sender is its own account, so its legs' read sets (sender,
  * recipient; the fee recipient is a commutative credit, not a read) usually hold.
  *
- * Bounded like the prepared-transaction cache (src/exec/prepared-cache.ts): at most `maxEntries`
- * payloads of at most `maxPayloadBytes`, oldest out first; the executor forgets a block's payloads once
- * it executed it. Keyed by the payload's bytes: the same bytes are the same transaction.
+ * Bounded like the prepared-transaction cache: a `PayloadMap` (src/exec/payload-map.ts), keyed by the
+ * payload's bytes, oldest out first; the executor forgets a block's payloads once it executed it.
  */
 
+import { PayloadMap } from './payload-map.ts';
 import type { BlockContext, Bytes, TxOutcome } from './types.ts';
 import type { TxEffects, Val } from './view.ts';
 
@@ -37,13 +37,10 @@ export interface SimRun {
 }
 
 export class SimRuns {
-  readonly #m = new Map<string, SimRun>();
-  readonly #maxEntries: number;
-  readonly #maxPayloadBytes: number;
+  readonly #m: PayloadMap<SimRun>;
 
   constructor(maxEntries = DEFAULT_SIM_RUNS_ENTRIES, maxPayloadBytes = DEFAULT_SIM_RUNS_MAX_PAYLOAD_BYTES) {
-    this.#maxEntries = maxEntries;
-    this.#maxPayloadBytes = maxPayloadBytes;
+    this.#m = new PayloadMap(maxEntries, maxPayloadBytes);
   }
 
   get size(): number {
@@ -52,16 +49,11 @@ export class SimRuns {
 
   /** Remember the latest simulated run of `payload` (a newer one replaces an older one). */
   set(payload: Uint8Array, run: SimRun): void {
-    const k = this.#key(payload);
-    if (k === undefined) return;
-    this.#m.delete(k);
-    this.#m.set(k, run);
-    if (this.#m.size > this.#maxEntries) this.#m.delete(this.#m.keys().next().value!);
+    this.#m.set(payload, run);
   }
 
   has(payload: Uint8Array): boolean {
-    const k = this.#key(payload);
-    return k !== undefined && this.#m.has(k);
+    return this.#m.has(payload);
   }
 
   /**
@@ -70,9 +62,7 @@ export class SimRuns {
    * earlier writes) answers now. Undefined otherwise (the caller executes the transaction).
    */
   reusable(payload: Uint8Array, get: (k: Bytes) => Bytes | undefined, ctx: BlockContext): SimRun | undefined {
-    const k = this.#key(payload);
-    if (k === undefined) return undefined;
-    const run = this.#m.get(k);
+    const run = this.#m.get(payload);
     if (run === undefined) return undefined;
     if (!run.contextFree && (run.ctx.height !== ctx.height || run.ctx.timeMs !== ctx.timeMs))
       return undefined;
@@ -82,13 +72,7 @@ export class SimRuns {
 
   /** Forget a payload (its block was executed). */
   delete(payload: Uint8Array): void {
-    const k = this.#key(payload);
-    if (k !== undefined) this.#m.delete(k);
-  }
-
-  #key(payload: Uint8Array): string | undefined {
-    if (payload.byteLength > this.#maxPayloadBytes) return undefined;
-    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1');
+    this.#m.delete(payload);
   }
 }
 
