@@ -7,9 +7,10 @@
  *   mempool and the ingress, whose admission is decode + `book.check` (ingress) or decode + signatures
  *   (gossip, which may run ahead of or behind this node's state);
  * - the proposer's view of the mempool: at most `lane.maxTxsPerBlock` auction transactions, reveals first;
- * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
- *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
- *   store holds beyond the persisted book;
+ * - commit ordering: once h is decided (before the store has written it, ADR 0215; again on commit for
+ *   blocks that arrive by sync, a no-op when applied), `book.apply(block, await source.resolved(block))`,
+ *   retried while the resolution is not ready (the executor still at h - 2), in order, after
+ *   re-applying the heights the store holds beyond the persisted book;
  * - the execution gate: the executor runs block h only once the book has applied h and written its
  *   record (fsynced only when slot h was resolved with executor verdicts; any other height a restart
  *   re-applies from the stored block alone), so the state the source simulates slot h + 1 on (after h)
@@ -191,7 +192,14 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         ...(pending !== undefined ? { pending } : {}),
       });
     },
-    blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
+    // A decided block is applied before the store has written it (ADR 0215): the recent blocks first.
+    blockTimeMs: async (height) => {
+      if (height < 1) return undefined;
+      const block = recentBlocks.get(height)?.block ?? (await store.getBlock(height));
+      if (block === undefined)
+        throw new OrdoError('AUCTION_NOT_READY', `block ${height} is neither applied recently nor stored`);
+      return block.header.timeMs;
+    },
     onMismatch: (height, mine, committed) =>
       log.error(
         {
