@@ -165,6 +165,9 @@ export interface SearcherReport {
   durationSec: number;
   slotsBid: number;
   slotsResolved: number;
+  /** Resolved slots with at least one valid revealed bid (the auction had real work), and that sold something. */
+  slotsWithBids: number;
+  slotsSold: number;
   /** Bids (commits) the node admitted (answered with a txHash), per second of the bidding window. */
   bidsPerSecAdmitted: number;
   /** Commits and reveals admitted per second. */
@@ -270,6 +273,8 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     durationSec: o.durationSec,
     slotsBid: 0,
     slotsResolved: 0,
+    slotsWithBids: 0,
+    slotsSold: 0,
     bidsPerSecAdmitted: 0,
     auctionTxsPerSecAdmitted: 0,
     commits: { sent: 0, admitted: 0, rejected: {} },
@@ -362,6 +367,8 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     if (s.resolved !== true) return;
     open.delete(slot);
     rep.slotsResolved++;
+    if ((s.bids ?? []).some((b) => b.valid)) rep.slotsWithBids++;
+    if ((s.winners ?? []).length > 0) rep.slotsSold++;
     for (const b of bids) {
       if (!b.admitted) {
         settle(b, false);
