@@ -141,7 +141,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   const recentBlocks = new Map<number, { block: Block; pending?: PendingBlock }>();
   function noteBlock(block: Block): void {
     const h = block.header.height;
-    recentBlocks.set(h, { block });
+    if (!recentBlocks.has(h)) recentBlocks.set(h, { block });
     for (const k of recentBlocks.keys()) if (k < h - PENDING_KEPT) recentBlocks.delete(k);
   }
   async function pendingBlock(height: number): Promise<PendingBlock | undefined> {
@@ -249,8 +249,9 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
 
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
-    if (h <= book.appliedHeight()) return;
+    // Noted also when applied already (a height the WAL decides again after a restart, ADR 0215).
     noteBlock(block);
+    if (h <= book.appliedHeight()) return;
     for (let attempt = 0; ; attempt++) {
       if (stopping) return;
       let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;
