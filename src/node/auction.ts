@@ -103,6 +103,17 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     // Fsynced only for slots resolved with executor verdicts (docs/auction.md, ADR 0170).
     kv: store.sub('auction', { sync: false }),
     durableKv: store.sub('auction'),
+    // A height's records go in the batch that commits its block: no write (or fsync) of the book's own
+    // while the book applies at decision, ahead of the store (ADR 0215).
+    ...(store.attachToCommit !== undefined && store.subKey !== undefined
+      ? {
+          attach: (height: number, writes: { key: Uint8Array; value: Uint8Array | undefined }[]) =>
+            store.attachToCommit?.(
+              height,
+              writes.map((w) => ({ key: store.subKey!('auction', w.key), value: w.value })),
+            ),
+        }
+      : {}),
     registry: deps.registry,
     logger: deps.logger,
   });
@@ -263,7 +274,14 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         await sleep(RETRY_MS);
         continue;
       }
-      await book.apply(block, resolved);
+      const { applied, persisted } = book.applyInOrder(block, resolved);
+      // The next block applies without waiting for this one's write; a failed write stops the node.
+      persisted.catch((err: unknown) => {
+        if (stopping) return;
+        log.fatal({ err, height: h }, 'the auction state cannot persist an applied block');
+        deps.onFatal(err);
+      });
+      await applied;
       // Slot h + 1's bids are final now: resolve it before a proposal asks (a failure is retried then).
       if (!stopping) source.outcome(h + 1).catch(() => {});
       return;
