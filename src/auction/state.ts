@@ -656,6 +656,15 @@ export class AuctionState implements AuctionBook {
     this.#applied = h;
     // Readers (the source resolving slot h + 1, the RPC) may go on from the in-memory state now.
     this.#wake('applied', h);
+    // Subscribers (ordo_subscribe ["auction"]) hear of h now: searchers reveal for slot h + 2 in block
+    // h + 1, so waiting for the write would cost them the window.
+    for (const l of this.#listeners) {
+      try {
+        l(h);
+      } catch (err) {
+        this.#log?.warn({ err }, 'auction applied-listener failed');
+      }
+    }
     let write: Promise<void> | undefined;
     if (this.#kv !== undefined && (!quiet || h - this.#written >= WRITE_EVERY)) {
       // One batch: state, the slot's view and outcome records, pruned views. Preferably in the batch that
@@ -698,13 +707,6 @@ export class AuctionState implements AuctionBook {
       this.#wake('persisted', h);
       this.#metrics.applied.set(h);
       this.#metrics.applySeconds.observe((performance.now() - started) / 1000);
-      for (const l of this.#listeners) {
-        try {
-          l(h);
-        } catch (err) {
-          this.#log?.warn({ err }, 'auction applied-listener failed');
-        }
-      }
     });
     this.#persistChain = persisted.catch(() => {});
     return { persisted };

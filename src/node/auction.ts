@@ -317,7 +317,8 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     source,
     lane,
     async outcome(height) {
-      if (height < 1 || height > book.appliedHeight()) return undefined;
+      // Persisted, not only applied: a height's outcome records are readable once written (ADR 0215).
+      if (height < 1 || height > book.persistedHeight()) return undefined;
       const raw = (await book.outcomeRecords(height)) ?? (await legacyOutcomes.get(heightKey(height)));
       if (raw === undefined) return [];
       try {
