@@ -401,7 +401,9 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
   let woken = false;
   let ws: WebSocket | undefined;
   const first = o.urls[0];
-  if ((o.subscribe ?? o.call === undefined) && first !== undefined) {
+  // ORDO_SEARCHERS_POLL_ONLY=1 (bench:auction --searchers-poll-only): the polling searchers of before, for A/Bs.
+  const subscribe = o.subscribe ?? (o.call === undefined && process.env.ORDO_SEARCHERS_POLL_ONLY !== '1');
+  if (subscribe && first !== undefined) {
     const sock = new WebSocket(first.replace(/^http/, 'ws'));
     ws = sock;
     sock.on('open', () =>
