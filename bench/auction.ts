@@ -18,6 +18,13 @@
  * - nonAuctionExtraDelayBlocks*: the issue's rule 7 ("the auction never delays non-auction transactions
  *   more than one block"), as (latency on − latency off) / the "off" run's mean block interval, at p50
  *   and p99: how many blocks later a non-auction transaction commits when the auction runs. ≤ 1 meets it.
+ * - `--searchers-poll-only`: the searchers poll the head every 100 ms instead of following a node's
+ *   `ordo_subscribe ["auction"]` (they then miss most one-block reveal windows): an A/B of node changes
+ *   against a baseline whose searchers do not subscribe.
+ * - auctionSlotsWithBidsOn / auctionSlotsSoldOn: slots of the "on" run that resolved with at least one
+ *   valid revealed bid / sold something, as the searchers saw them (median over the pairs), and
+ *   auctionSlotsWithBidsShareOn, the former over the run's committed blocks: how much auction work the
+ *   ratios above are about (a reveal that misses its one-block window leaves a slot without bids).
  * A figure that could not be measured is null with the reason in `notMeasured`. Load averages are
  * recorded: the machine is shared, read the ratios with them.
  */
@@ -43,6 +50,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     searchers: { type: 'string', default: '8' },
     pairs: { type: 'string', default: '1' },
+    'searchers-poll-only': { type: 'boolean' },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -132,7 +140,15 @@ async function testnetRun(searchers: number): Promise<Run> {
     `\n== testnet up --load ${values.load} ${searchers > 0 ? `--searchers ${searchers}` : '--no-auction'} --duration ${values.duration}\n`,
   );
   const loadavgBefore = loadavg();
-  const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, argv, {
+    cwd: REPO,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // --searchers-poll-only: searchers poll the head instead of following a node's applied heights.
+    env:
+      values['searchers-poll-only'] === true
+        ? { ...process.env, ORDO_SEARCHERS_POLL_ONLY: '1' }
+        : process.env,
+  });
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   sampler?.stop();
@@ -163,6 +179,9 @@ let tpsRatio: number | null = null;
 let extraBlocksP50: number | null = null;
 let cpuRatio: number | null = null;
 let extraBlocksP99: number | null = null;
+let slotsWithBids: number | null = null;
+let slotsSold: number | null = null;
+let slotsWithBidsShare: number | null = null;
 const FIGURES = [
   'bidsPerSecAdmitted',
   'nonAuctionP99RatioAuctionOnVsOff',
@@ -215,6 +234,15 @@ if (values['no-testnet'] === true) {
       const b = blockMs(p.off);
       return b === null ? null : (p.on.report.latencyMs[q] - p.off.report.latencyMs[q]) / b;
     };
+    slotsWithBids = med(pairs.map((p) => p.on.searchers?.slotsWithBids ?? null));
+    slotsSold = med(pairs.map((p) => p.on.searchers?.slotsSold ?? null));
+    slotsWithBidsShare = med(
+      pairs.map((p) =>
+        p.on.searchers?.slotsWithBids === undefined || p.on.report.blocks.count === 0
+          ? null
+          : p.on.searchers.slotsWithBids / p.on.report.blocks.count,
+      ),
+    );
     extraBlocksP50 = med(pairs.map((p) => extra(p, 'p50')));
     extraBlocksP99 = med(pairs.map((p) => extra(p, 'p99')));
     const brief = (r: Run) => ({
@@ -250,8 +278,12 @@ const out = {
   nonAuctionExtraDelayBlocksP50: extraBlocksP50,
   nonAuctionExtraDelayBlocksP99: extraBlocksP99,
   cpuPerTxRatioAuctionOnVsOff: cpuRatio,
+  auctionSlotsWithBidsOn: slotsWithBids,
+  auctionSlotsSoldOn: slotsSold,
+  auctionSlotsWithBidsShareOn: slotsWithBidsShare,
   notMeasured,
   runs,
+  searchersPollOnly: values['searchers-poll-only'] === true,
   details,
 };
 const json = JSON.stringify(out, null, 2);

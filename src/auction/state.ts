@@ -54,6 +54,15 @@ export interface AuctionBookOptions {
    * with executor verdicts (`ResolvedSlot.simulations`); absent: `kv` for every height.
    */
   durableKv?: AuctionKv;
+  /**
+   * Puts a height's records in the atomic batch that commits that height's block (the store's
+   * `attachToCommit`, keys as `kv` sees them): resolves once written; undefined when that block's commit
+   * is already under way (the book then writes through `kv` / `durableKv`). Absent: always on its own.
+   */
+  attach?: (
+    height: number,
+    writes: { key: Uint8Array; value: Uint8Array | undefined }[],
+  ) => Promise<void> | undefined;
   registry?: Registry;
   logger?: Logger;
   /** Resolved slots kept for ordo_getAuction beyond commitHorizon (default 64). */
@@ -86,6 +95,8 @@ function outcomeKey(height: number): Uint8Array {
  * heights, which bounds that replay.
  */
 const WRITE_EVERY = 256;
+/** Heights applied in memory ahead of the last persisted one at most (a write being retried holds them). */
+const MAX_UNPERSISTED = 8;
 const STATE_VERSION = 1;
 /** Settled slots whose inputs stay readable (a late verify of a slot already applied). */
 const KEEP_INPUTS = 8;
@@ -219,6 +230,11 @@ export class AuctionState implements AuctionBook {
   readonly #setup: AuctionSetup;
   readonly #kv: AuctionKv | undefined;
   readonly #durableKv: AuctionKv | undefined;
+  readonly #attach: AuctionBookOptions['attach'];
+  /** Persistence of applied heights, in height order (the in-memory applies do not wait for it). */
+  #persistChain: Promise<void> = Promise.resolve();
+  /** A write of the book's own still in flight: later heights write after it, never into a block batch. */
+  #ownWrite: Promise<void> | undefined;
   readonly #log: Logger | undefined;
   readonly #metrics: ReturnType<typeof createMetrics>;
   readonly #keepSlots: number;
@@ -247,6 +263,7 @@ export class AuctionState implements AuctionBook {
     this.#setup = opts.setup;
     this.#kv = opts.kv;
     this.#durableKv = opts.durableKv ?? opts.kv;
+    this.#attach = opts.attach;
     this.#log = opts.logger?.child({ module: 'auction' });
     this.#metrics = createMetrics(opts.registry);
     this.#keepSlots = opts.keepSlots ?? 64;
@@ -469,10 +486,23 @@ export class AuctionState implements AuctionBook {
     return { slot, candidates: [...candidates], available: (b) => this.#availableFor(slot, b) };
   }
 
+  /** Applies `block` (in order) and resolves once its records are persisted (`applyInOrder`'s persisted). */
   apply(block: Block, resolved: ResolvedSlot): Promise<void> {
-    const p = this.#chain.then(() => this.#apply(block, resolved));
-    this.#chain = p.catch(() => {});
-    return p;
+    return this.applyInOrder(block, resolved).persisted;
+  }
+
+  /**
+   * Applies `block` after the blocks given before it: `applied` resolves once it is applied in memory
+   * (readers and the next block may go on), `persisted` once its records are written (ADR 0215). The
+   * next block's apply does not wait for this one's write; at most MAX_UNPERSISTED heights run ahead.
+   */
+  applyInOrder(block: Block, resolved: ResolvedSlot): { applied: Promise<void>; persisted: Promise<void> } {
+    const mem = this.#chain.then(() => this.#apply(block, resolved));
+    this.#chain = mem.then(
+      () => {},
+      () => {},
+    );
+    return { applied: mem.then(() => {}), persisted: mem.then((r) => r.persisted) };
   }
 
   /**
@@ -481,7 +511,11 @@ export class AuctionState implements AuctionBook {
    */
   flush(): Promise<void> {
     const p = this.#chain.then(async () => {
-      if (this.#kv === undefined || this.#written >= this.#applied) return;
+      // Writes in flight first (bounded: an attached one waits for its block's commit).
+      await Promise.race([this.#persistChain, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      // A record that did not land (its block was never committed: the store closed first) leaves the
+      // book's record where it was; the restart re-applies from there, so nothing is claimed unwritten.
+      if (this.#kv === undefined || this.#written >= this.#applied || this.#persisted < this.#applied) return;
       const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
         { key: STATE_KEY, value: this.serialize() },
         ...this.#pruned.map((s) => ({ key: viewKey(s), value: undefined })),
@@ -579,9 +613,10 @@ export class AuctionState implements AuctionBook {
 
   // ------------------------------------------------------------------ internals
 
-  async #apply(block: Block, resolved: ResolvedSlot): Promise<void> {
+  async #apply(block: Block, resolved: ResolvedSlot): Promise<{ persisted: Promise<void> }> {
     const h = block.header.height;
-    if (h <= this.#applied) return; // already applied (a replay after restart)
+    if (h <= this.#applied) return { persisted: Promise.resolve() }; // already applied (a replay after restart)
+    if (h - this.#persisted > MAX_UNPERSISTED) await this.#persistChain;
     if (h !== this.#applied + 1) {
       throw new AuctionError(
         'AUCTION_STATE_INVALID',
@@ -621,11 +656,23 @@ export class AuctionState implements AuctionBook {
     this.#applied = h;
     // Readers (the source resolving slot h + 1, the RPC) may go on from the in-memory state now.
     this.#wake('applied', h);
+    // Subscribers (ordo_subscribe ["auction"]) hear of h now: searchers reveal for slot h + 2 in block
+    // h + 1, so waiting for the write would cost them the window.
+    for (const l of this.#listeners) {
+      try {
+        l(h);
+      } catch (err) {
+        this.#log?.warn({ err }, 'auction applied-listener failed');
+      }
+    }
+    let write: Promise<void> | undefined;
     if (this.#kv !== undefined && (!quiet || h - this.#written >= WRITE_EVERY)) {
-      // One batch: state, the slot's view and outcome records, pruned views. Durable (fsynced) only when
-      // the slot was resolved with executor verdicts: re-applying it after a power loss would need the
-      // executor at h - 1, and execution of h starts once this returns. Any other height a restart
-      // re-applies from the stored block alone (docs/auction.md "State and persistence", ADR 0170).
+      // One batch: state, the slot's view and outcome records, pruned views. Preferably in the batch that
+      // commits block h (as durable as the block, no write of its own, ADR 0215); when that commit is
+      // already under way, a batch of its own, durable (fsynced) only when the slot was resolved with
+      // executor verdicts: re-applying it after a power loss would need the executor at h - 1, and
+      // execution of h starts once it is written. Any other height a restart re-applies from the stored
+      // block alone (docs/auction.md "State and persistence", ADR 0170).
       const writes: { key: Uint8Array; value: Uint8Array | undefined }[] = [
         { key: STATE_KEY, value: this.serialize() },
       ];
@@ -635,21 +682,34 @@ export class AuctionState implements AuctionBook {
       if (rollups.length > 0) writes.push({ key: outcomeKey(h), value: encodeOutcomeRecords(rollups) });
       for (const s of this.#pruned) writes.push({ key: viewKey(s), value: undefined });
       this.#pruned = [];
-      const kv = (resolved.simulations ?? 0) > 0 ? (this.#durableKv ?? this.#kv) : this.#kv;
-      await this.#writeRetrying(kv, writes, h);
       this.#written = h;
-    }
-    this.#persisted = h;
-    this.#wake('persisted', h);
-    this.#metrics.applied.set(h);
-    this.#metrics.applySeconds.observe((performance.now() - started) / 1000);
-    for (const l of this.#listeners) {
-      try {
-        l(h);
-      } catch (err) {
-        this.#log?.warn({ err }, 'auction applied-listener failed');
+      // Records land in height order: into block batches (the store commits in order) while no own
+      // write is in flight; after an own write, own writes chained until it is done.
+      const own = this.#ownWrite;
+      const attached = own === undefined ? this.#attach?.(h, writes) : undefined;
+      if (attached !== undefined) write = attached;
+      else {
+        const kv = (resolved.simulations ?? 0) > 0 ? (this.#durableKv ?? this.#kv) : this.#kv;
+        const w = (own ?? Promise.resolve()).then(() => this.#writeRetrying(kv, writes, h));
+        this.#ownWrite = w;
+        w.then(
+          () => {
+            if (this.#ownWrite === w) this.#ownWrite = undefined;
+          },
+          () => {},
+        );
+        write = w;
       }
     }
+    const persisted = this.#persistChain.then(async () => {
+      await write;
+      this.#persisted = h;
+      this.#wake('persisted', h);
+      this.#metrics.applied.set(h);
+      this.#metrics.applySeconds.observe((performance.now() - started) / 1000);
+    });
+    this.#persistChain = persisted.catch(() => {});
+    return { persisted };
   }
 
   #applyTx(tx: AuctionTx, h: number): void {

@@ -15,6 +15,7 @@
  * Also the request builders the CLI (`ordo bid`) shares: `commitParams`, `revealParams`, `bundleJson`.
  */
 import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
 import {
   type AuctionParams,
   revealWindow,
@@ -141,6 +142,13 @@ export interface SearcherOptions {
   legs?: 'transfer' | 'opaque';
   /** Head polling interval (default 100 ms). */
   pollMs?: number;
+  /**
+   * Follow the first node's `ordo_subscribe ["auction"]` over WebSocket (default: on unless `call` is
+   * injected): each applied height wakes the loop at once, reveals go to that node (whose book has the
+   * commits), and resolved slots come with the notification. With blocks shorter than the poll interval
+   * a searcher that only polls misses most one-block reveal windows.
+   */
+  subscribe?: boolean;
   random?: () => number;
   onProgress?: (live: SearcherLive) => void;
   /** Told once the auction's parameters are read, before the first bid. */
@@ -165,6 +173,9 @@ export interface SearcherReport {
   durationSec: number;
   slotsBid: number;
   slotsResolved: number;
+  /** Resolved slots with at least one valid revealed bid (the auction had real work), and that sold something. */
+  slotsWithBids: number;
+  slotsSold: number;
   /** Bids (commits) the node admitted (answered with a txHash), per second of the bidding window. */
   bidsPerSecAdmitted: number;
   /** Commits and reveals admitted per second. */
@@ -270,6 +281,8 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     durationSec: o.durationSec,
     slotsBid: 0,
     slotsResolved: 0,
+    slotsWithBids: 0,
+    slotsSold: 0,
     bidsPerSecAdmitted: 0,
     auctionTxsPerSecAdmitted: 0,
     commits: { sent: 0, admitted: 0, rejected: {} },
@@ -352,7 +365,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     }
   };
   const resolveOnce = async (slot: number, bids: OpenBid[]) => {
-    const s = (await call('ordo_getAuction', [slot])) as AuctionSlotJson | null;
+    const s = notified.get(slot) ?? ((await call('ordo_getAuction', [slot])) as AuctionSlotJson | null);
     if (s === null) {
       // Pruned or unknown: count the bids as unrevealed and free their accounts.
       for (const b of bids) settle(b, false);
@@ -362,6 +375,8 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     if (s.resolved !== true) return;
     open.delete(slot);
     rep.slotsResolved++;
+    if ((s.bids ?? []).some((b) => b.valid)) rep.slotsWithBids++;
+    if ((s.winners ?? []).length > 0) rep.slotsSold++;
     for (const b of bids) {
       if (!b.admitted) {
         settle(b, false);
@@ -380,20 +395,77 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     }
   };
 
+  // Applied heights pushed by the first node (see `subscribe`): wake the loop, remember resolved slots.
+  const notified = new Map<number, AuctionSlotJson>();
+  let wake: (() => void) | undefined;
+  let woken = false;
+  let ws: WebSocket | undefined;
+  const first = o.urls[0];
+  // ORDO_SEARCHERS_POLL_ONLY=1 (bench:auction --searchers-poll-only): the polling searchers of before, for A/Bs.
+  const subscribe = o.subscribe ?? (o.call === undefined && process.env.ORDO_SEARCHERS_POLL_ONLY !== '1');
+  if (subscribe && first !== undefined) {
+    const sock = new WebSocket(first.replace(/^http/, 'ws'));
+    ws = sock;
+    sock.on('open', () =>
+      sock.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ordo_subscribe', params: ['auction'] })),
+    );
+    sock.on('message', (data) => {
+      let m: { method?: string; params?: { result?: AuctionSlotJson } };
+      try {
+        m = JSON.parse(String(data)) as typeof m;
+      } catch {
+        return;
+      }
+      const r = m.params?.result;
+      if (m.method !== 'ordo_subscription' || typeof r?.height !== 'number') return;
+      if (r.resolved === true) notified.set(r.height, r);
+      for (const k of notified.keys()) if (k < r.height - 256) notified.delete(k);
+      if (r.height > head) {
+        head = r.height;
+        woken = true;
+        wake?.();
+      }
+    });
+    sock.on('error', () => {}); // polling goes on without it
+  }
+  // Reveals go to the node whose applied heights wake the loop: it has applied the commits.
+  const revealCall: Call =
+    ws !== undefined && first !== undefined ? (m, p) => rpcCall(first, m, p, 5000) as Promise<unknown> : call;
+  /** Sleeps the poll interval, or less when a pushed height wakes the loop. */
+  const pause = () =>
+    new Promise<void>((res) => {
+      const done = () => {
+        clearTimeout(t);
+        wake = undefined;
+        o.signal?.removeEventListener('abort', done);
+        res();
+      };
+      const t = setTimeout(done, o.pollMs ?? 100);
+      wake = done;
+      o.signal?.addEventListener('abort', done, { once: true });
+    });
+
   const deadline = o.durationSec;
+  let lastPoll = 0;
   o.onStart?.({ chainId, head, legs: transfer.length > 0 ? 'transfer' : 'opaque' });
   while (!o.signal?.aborted) {
     const bidding = elapsed() < deadline;
     if (!bidding && open.size === 0) break;
     if (!bidding && elapsed() > deadline + 30) break; // slots that never resolve: give up
-    try {
-      head = ((await call('ordo_status', [])) as { height: number }).height;
-    } catch {
-      await sleep(o.pollMs ?? 100, o.signal);
-      continue;
+    // A pushed height: reveals now; commits and the status poll keep the poll's pace.
+    const polled = !woken || performance.now() - lastPoll >= (o.pollMs ?? 100);
+    woken = false;
+    if (polled) {
+      lastPoll = performance.now();
+      try {
+        head = Math.max(head, ((await call('ordo_status', [])) as { height: number }).height);
+      } catch {
+        await sleep(o.pollMs ?? 100, o.signal);
+        continue;
+      }
     }
     // New slots: one bid per bidder for each height we have not bid at yet (at most one slot per poll).
-    if (bidding && head > lastBid) {
+    if (bidding && polled && head > lastBid) {
       lastBid = head;
       const slot = head + 1 + params.commitOffset + lead;
       const bids: OpenBid[] = [];
@@ -431,7 +503,7 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
           if (bid.revealAttempts++ === 0) rep.reveals.sent++;
           else rep.reveals.retries++;
           track(
-            call('ordo_sendBidReveal', [revealParams(bid.reveal, bid.bundle)]).then(
+            revealCall('ordo_sendBidReveal', [revealParams(bid.reveal, bid.bundle)]).then(
               () => {
                 bid.reveal_ = 'done';
                 bid.revealAdmitted = true;
@@ -460,8 +532,9 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
         won: rep.outcomes.won,
       });
     }
-    await sleep(o.pollMs ?? 100, o.signal);
+    await pause();
   }
+  ws?.close();
   await Promise.allSettled([...tasks]);
   const secs = Math.min(elapsed(), deadline) || 1;
   rep.durationSec = Math.round(secs);

@@ -7,9 +7,10 @@
  *   mempool and the ingress, whose admission is decode + `book.check` (ingress) or decode + signatures
  *   (gossip, which may run ahead of or behind this node's state);
  * - the proposer's view of the mempool: at most `lane.maxTxsPerBlock` auction transactions, reveals first;
- * - commit ordering: on commit of h, `book.apply(block, await source.resolved(block))`, retried while the
- *   resolution is not ready (the executor still at h - 2), in order, after re-applying the heights the
- *   store holds beyond the persisted book;
+ * - commit ordering: once h is decided (before the store has written it, ADR 0215; again on commit for
+ *   blocks that arrive by sync, a no-op when applied), `book.apply(block, await source.resolved(block))`,
+ *   retried while the resolution is not ready (the executor still at h - 2), in order, after
+ *   re-applying the heights the store holds beyond the persisted book;
  * - the execution gate: the executor runs block h only once the book has applied h and written its
  *   record (fsynced only when slot h was resolved with executor verdicts; any other height a restart
  *   re-applies from the stored block alone), so the state the source simulates slot h + 1 on (after h)
@@ -102,6 +103,17 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     // Fsynced only for slots resolved with executor verdicts (docs/auction.md, ADR 0170).
     kv: store.sub('auction', { sync: false }),
     durableKv: store.sub('auction'),
+    // A height's records go in the batch that commits its block: no write (or fsync) of the book's own
+    // while the book applies at decision, ahead of the store (ADR 0215).
+    ...(store.attachToCommit !== undefined && store.subKey !== undefined
+      ? {
+          attach: (height: number, writes: { key: Uint8Array; value: Uint8Array | undefined }[]) =>
+            store.attachToCommit?.(
+              height,
+              writes.map((w) => ({ key: store.subKey!('auction', w.key), value: w.value })),
+            ),
+        }
+      : {}),
     registry: deps.registry,
     logger: deps.logger,
   });
@@ -140,7 +152,7 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   const recentBlocks = new Map<number, { block: Block; pending?: PendingBlock }>();
   function noteBlock(block: Block): void {
     const h = block.header.height;
-    recentBlocks.set(h, { block });
+    if (!recentBlocks.has(h)) recentBlocks.set(h, { block });
     for (const k of recentBlocks.keys()) if (k < h - PENDING_KEPT) recentBlocks.delete(k);
   }
   async function pendingBlock(height: number): Promise<PendingBlock | undefined> {
@@ -191,7 +203,14 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         ...(pending !== undefined ? { pending } : {}),
       });
     },
-    blockTimeMs: async (height) => (height < 1 ? undefined : (await store.getBlock(height))?.header.timeMs),
+    // A decided block is applied before the store has written it (ADR 0215): the recent blocks first.
+    blockTimeMs: async (height) => {
+      if (height < 1) return undefined;
+      const block = recentBlocks.get(height)?.block ?? (await store.getBlock(height));
+      if (block === undefined)
+        throw new OrdoError('AUCTION_NOT_READY', `block ${height} is neither applied recently nor stored`);
+      return block.header.timeMs;
+    },
     onMismatch: (height, mine, committed) =>
       log.error(
         {
@@ -241,8 +260,9 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
 
   async function applyOne(block: Block): Promise<void> {
     const h = block.header.height;
-    if (h <= book.appliedHeight()) return;
+    // Noted also when applied already (a height the WAL decides again after a restart, ADR 0215).
     noteBlock(block);
+    if (h <= book.appliedHeight()) return;
     for (let attempt = 0; ; attempt++) {
       if (stopping) return;
       let resolved: Awaited<ReturnType<AuctionSourceService['resolved']>>;
@@ -254,7 +274,14 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         await sleep(RETRY_MS);
         continue;
       }
-      await book.apply(block, resolved);
+      const { applied, persisted } = book.applyInOrder(block, resolved);
+      // The next block applies without waiting for this one's write; a failed write stops the node.
+      persisted.catch((err: unknown) => {
+        if (stopping) return;
+        log.fatal({ err, height: h }, 'the auction state cannot persist an applied block');
+        deps.onFatal(err);
+      });
+      await applied;
       // Slot h + 1's bids are final now: resolve it before a proposal asks (a failure is retried then).
       if (!stopping) source.outcome(h + 1).catch(() => {});
       return;
@@ -290,7 +317,8 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
     source,
     lane,
     async outcome(height) {
-      if (height < 1 || height > book.appliedHeight()) return undefined;
+      // Persisted, not only applied: a height's outcome records are readable once written (ADR 0215).
+      if (height < 1 || height > book.persistedHeight()) return undefined;
       const raw = (await book.outcomeRecords(height)) ?? (await legacyOutcomes.get(heightKey(height)));
       if (raw === undefined) return [];
       try {

@@ -504,6 +504,9 @@ export class OrdoNode {
       // Before the next height is proposed: its transactions leave the pool (status: committed).
       onDecided: (block) => {
         decided.add(block);
+        // The auction book applies h now, not after the block's fsync: slot h + 1 resolves (and its
+        // proposal is built) while the store writes h (ADR 0215). onCommit below repeats it for synced blocks.
+        auction?.committed(block);
         mempool.update(block.header.height, block.txs);
         bundlePool.onCommit(block);
         // The next height's proposer simulates its bundle candidates while it waits out the block
@@ -530,7 +533,8 @@ export class OrdoNode {
     });
     this.#consensus = consensus;
     consensus.onCommit((block, cert) => {
-      // Before execution is scheduled: the book applies h, then the gate lets the executor run h.
+      // Before execution is scheduled: the book applies h (already did when decided here; a no-op
+      // then), then the gate lets the executor run h.
       auction?.committed(block);
       submissions.committed(block.txs);
       // Idempotent after onDecided; covers blocks that arrive by sync.

@@ -237,6 +237,13 @@ export class EngineBlockStore implements BlockStore {
   private headHash: Uint8Array | undefined;
   /** Tail of the commit queue: every commit waits for the previous one. */
   private commitChain: Promise<void> = Promise.resolve();
+  /** Writes attached to a height's commit batch (attachToCommit), with who waits for them to be durable. */
+  private readonly attached = new Map<
+    number,
+    { writes: KvWrite[]; waiters: { resolve: () => void; reject: (err: unknown) => void }[] }
+  >();
+  /** The highest height whose commit batch has been put together (attachments refused from then on). */
+  private commitStarted = 0;
   /**
    * The last RECENT_BLOCKS committed blocks and certificates, as committed (their transactions carry
    * memoised ids). Readers of the chain head (the rollup adapter, RPC followers, the dashboard, peers
@@ -413,6 +420,10 @@ export class EngineBlockStore implements BlockStore {
     this.state = 'closing';
     // Let queued commits finish (they were accepted while open) before the engine goes away.
     await this.commitChain.catch(() => undefined);
+    const orphaned = [...this.attached.values()].flatMap((a) => a.waiters);
+    this.attached.clear();
+    for (const w of orphaned)
+      w.reject(new OrdoError('STORE_CLOSED', 'the store closed before the block of the attached writes'));
     try {
       await this.engine.close();
     } finally {
@@ -428,6 +439,25 @@ export class EngineBlockStore implements BlockStore {
 
   baseHeight(): number {
     return 1;
+  }
+
+  /**
+   * Adds `writes` (sub-view keys, see subKey()) to the atomic batch that will commit block `height`, so a
+   * component's state for that height is exactly as durable as the block, without a write (and fsync)
+   * of its own. Resolves once that batch is written; undefined when the height's commit has already been
+   * put together (or the store is not open): the caller writes on its own then.
+   */
+  attachToCommit(height: number, writes: KvWrite[]): Promise<void> | undefined {
+    if (this.state !== 'open' || height <= Math.max(this.commitStarted, this.head)) return undefined;
+    for (const w of writes) checkExtraKey(w.key);
+    let a = this.attached.get(height);
+    if (a === undefined) {
+      a = { writes: [], waiters: [] };
+      this.attached.set(height, a);
+    }
+    for (const w of writes) a.writes.push(w);
+    const entry = a;
+    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
   }
 
   commitBlock(block: Block, cert: CommitCertificate, extra: KvWrite[] = []): Promise<void> {
@@ -478,6 +508,9 @@ export class EngineBlockStore implements BlockStore {
     // later write of the same key in one batch overrides an earlier one); across blocks the latest wins.
     for (const w of txLocationWrites(block.txs.map(txHash), height)) writes.push(w);
     for (const w of extra) writes.push(w);
+    this.commitStarted = Math.max(this.commitStarted, height);
+    const att = this.attached.get(height);
+    if (att !== undefined) for (const w of att.writes) writes.push(w);
     writes.push({ key: HEAD_KEY, value: encodeHead({ height, hash }) });
 
     try {
@@ -495,6 +528,10 @@ export class EngineBlockStore implements BlockStore {
     }
     this.head = height;
     this.headHash = hash;
+    if (att !== undefined) {
+      this.attached.delete(height);
+      for (const w of att.waiters) w.resolve();
+    }
     this.recent.set(height, { block, cert });
     this.recent.delete(height - RECENT_BLOCKS);
 

@@ -64,4 +64,9 @@ export interface BlockStore {
    * a component's state lands in the same atomic batch as the block. (Optional member added by the store.)
    */
   subKey?(prefix: string, key: Uint8Array): Uint8Array;
+  /**
+   * Adds sub-view writes to the atomic batch of block `height`'s commit; resolves once it is written,
+   * undefined when that commit is already under way (the caller writes on its own). Optional.
+   */
+  attachToCommit?(height: number, writes: KvWrite[]): Promise<void> | undefined;
 }
