@@ -11,9 +11,9 @@
  */
 import { createBlock } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import type { EVM } from '@ethereumjs/evm';
-import { createTx, type TypedTransaction } from '@ethereumjs/tx';
-import { Address, KECCAK256_NULL } from '@ethereumjs/util';
+import { computeIntrinsicGasDimensions8037, type EVM } from '@ethereumjs/evm';
+import { createTx, getCalldataFloorGas, type TypedTransaction } from '@ethereumjs/tx';
+import { Account, Address, bytesToUnprefixedHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
@@ -204,10 +204,10 @@ export class EvmStateReader {
     };
     // Constructing a transaction copies the Common and rebuilds its parameter cache, which cost more
     // than the call itself: plain calls (a recipient, nonce below 2^64 − 1) clone a template instead.
-    const tx =
-      this.#fast && req.to !== undefined && nonce < MAX_NONCE
-        ? this.#fromTemplate(txData.nonce, gasLimit, gasPrice, req.to, txData.value, txData.data)
-        : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
+    const templated = this.#fast && req.to !== undefined && nonce < MAX_NONCE;
+    const tx = templated
+      ? this.#fromTemplate(txData.nonce, gasLimit, gasPrice, req.to!, txData.value, txData.data)
+      : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
     const sender = new Address(from);
     (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     // Building a block header costs about as much as a simple call: one per (number, second).
@@ -232,6 +232,10 @@ export class EvmStateReader {
     }
     sm.begin(view);
     try {
+      if (templated) {
+        const r = await this.#direct(vm, tx, block, sender, gasLimit, gasPrice);
+        if (r !== undefined) return r; // else runTx refuses it with its own error (nothing ran yet)
+      }
       const r = await runTx(vm, {
         tx,
         block,
@@ -246,6 +250,81 @@ export class EvmStateReader {
         : { ok: false, returnValue: r.execResult.returnValue, gasUsed: r.totalGasSpent, error: err.error };
     } finally {
       sm.view = undefined;
+    }
+  }
+
+  /** Precompile addresses and the coinbase, as the journal's warm set keys them (unprefixed hex). */
+  #warm: string[] | undefined;
+
+  /**
+   * What `runTx` does for a plain legacy call with `skipNonce`/`skipBalance` (ADR 0225), without what
+   * only a real transaction needs: the sender's fee refund, the coinbase's fee, self-destruct
+   * processing, the logs bloom and the receipt. None of that is observable by the call (it happens
+   * after the EVM run, on a view that is thrown away) or part of its result. Same gas rules: intrinsic
+   * gas, the EIP-7623 calldata floor, the EIP-3529 refund cap. Undefined (nothing run) when `runTx`
+   * would refuse the call (gas below the minimum, a sender with code): the caller then runs `runTx`
+   * for its exact error. test/unit/eth-rpc/call-fast-path.test.ts compares it with `runTx`.
+   */
+  async #direct(
+    vm: VM,
+    tx: TypedTransaction,
+    block: ReturnType<typeof createBlock>,
+    caller: Address,
+    gasLimit: bigint,
+    gasPrice: bigint,
+  ): Promise<SimResult | undefined> {
+    const evm = vm.evm as EVM;
+    const intrinsic = tx.getIntrinsicGas();
+    const floor = getCalldataFloorGas(tx, caller);
+    const dims = computeIntrinsicGasDimensions8037(tx.common, tx, block.header.gasLimit, caller);
+    const total = dims.intrinsicRegular + dims.intrinsicState;
+    if (gasLimit < total || gasLimit < floor) return undefined;
+    const from = (await vm.stateManager.getAccount(caller)) ?? new Account();
+    // EIP-3607 (and its EIP-7702 exception): runTx decides.
+    if (!equalsBytes(from.codeHash, KECCAK256_NULL)) return undefined;
+    const journal = evm.journal;
+    journal.cleanJournal();
+    await journal.checkpoint();
+    try {
+      this.#warm ??= [...[...evm.precompiles.keys()], bytesToUnprefixedHex(block.header.coinbase.bytes)];
+      for (const a of this.#warm) journal.addAlwaysWarmAddress(a);
+      journal.addAlwaysWarmAddress(caller.toString());
+      journal.addAlwaysWarmAddress(bytesToUnprefixedHex(tx.to!.bytes));
+      // skipBalance on a legacy transaction: the sender is given the upfront cost if short of it, then
+      // pays gas × price; the nonce goes up before the call (as in runTx).
+      const upFront = gasLimit * gasPrice + tx.value;
+      if (from.balance < upFront) from.balance = upFront;
+      from.balance -= gasLimit * gasPrice;
+      from.nonce += 1n;
+      await journal.putAccount(caller, from);
+      await journal.checkpoint();
+      const r = await evm.runCall({
+        block,
+        gasPrice,
+        caller,
+        gasLimit: gasLimit - intrinsic,
+        to: tx.to!,
+        value: tx.value,
+        data: tx.data,
+        skipNonceIncrement: true,
+      });
+      if (evm.eip2780PrepOog === true) await journal.revert();
+      else await journal.commit();
+      const ex = r.execResult;
+      let spent = ex.executionGasUsed + intrinsic;
+      const refund = ex.gasRefund ?? 0n;
+      if (refund !== 0n) {
+        const max = spent / vm.common.param('maxRefundQuotient');
+        spent -= refund < max ? refund : max;
+      }
+      if (spent < floor) spent = floor;
+      const err = ex.exceptionError;
+      return err === undefined
+        ? { ok: true, returnValue: ex.returnValue, gasUsed: spent }
+        : { ok: false, returnValue: ex.returnValue, gasUsed: spent, error: err.error };
+    } finally {
+      journal.cleanJournal();
+      evm.eip2780PrepOog = false;
     }
   }
 }
