@@ -63,6 +63,8 @@ export class EvmStateReader {
 
   /** Whether calls take the fast path (template transactions, cached code and jump analysis). */
   readonly #fast: boolean;
+  /** The executed height of the state `get` reads (see `consistent` below). */
+  readonly #version: (() => number) | undefined;
 
   /**
    * `opts.fast` (default true): build call transactions from a template and cache code arrays and
@@ -72,12 +74,13 @@ export class EvmStateReader {
     get: Getter,
     common: Common,
     coinbase = DEFAULT_EVM_FEE_RECIPIENT,
-    opts: { fast?: boolean } = {},
+    opts: { fast?: boolean; version?: () => number } = {},
   ) {
     this.#get = get;
     this.#common = common;
     this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
     this.#fast = opts.fast ?? true;
+    this.#version = opts.version;
   }
 
   account(address: Uint8Array): { nonce: bigint; balance: bigint; codeHash: Uint8Array } {
@@ -127,13 +130,40 @@ export class EvmStateReader {
       );
     this.#waiting++;
     const run = this.#queue
-      .then(() => this.#simulate(req, overrides, gasLimit, nextBlock, timestamp))
+      .then(() => this.#consistent(req, overrides, gasLimit, nextBlock, timestamp))
       .finally(() => {
         this.#waiting--;
       });
     this.#queue = run.catch(() => {});
     return run;
   }
+
+  /**
+   * One simulation over one executed height (ADR 0227). `get` reads the executor's live state, which a
+   * commit changes (map and height together, synchronously). A simulation over in-memory state awaits
+   * only microtasks, so no commit can land inside it; should one ever do (an await that becomes a real
+   * I/O wait), the height moved under it and it runs again on the new state, at most twice more, so an
+   * answer never mixes two heights. test/unit/eth-rpc/call-consistency.test.ts holds both halves.
+   */
+  async #consistent(...args: Parameters<EvmStateReader['simulate']>): Promise<SimResult> {
+    const version = this.#version;
+    for (let attempt = 0; ; attempt++) {
+      const before = version?.();
+      let r: SimResult;
+      try {
+        r = await this.#simulate(...args);
+      } catch (err) {
+        if (before === undefined || version!() === before || attempt >= 2) throw err;
+        this.reruns++;
+        continue;
+      }
+      if (before === undefined || version!() === before || attempt >= 2) return r;
+      this.reruns++;
+    }
+  }
+
+  /** Simulations run again because a height was committed while they ran (tests; expected 0). */
+  reruns = 0;
 
   /** An unsigned legacy call transaction built once; calls clone it and set their own fields. */
   #template: TypedTransaction | undefined;
