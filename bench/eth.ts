@@ -17,7 +17,8 @@
  *              node's CPU per call (/proc of that node's process)
  *
  * Output (JSON, --out FILE and stdout): {sendToReceiptP50Ms, sendToReceiptP99Ms, ethCallPerSec,
- * ethCallNodeCpuMicros, ethCallMainThreadCpuMicros (that node's main thread only), ethCallBatchedPerSec,
+ * ethCallNodeCpuMicros, ethCallMainThreadCpuMicros (that node's main thread only), ethCallClientCpuMicros
+ * (this bench process, the client, which shares the host's cores), ethCallLoadAvg, ethCallBatchedPerSec,
  * erc20TransfersPerSec, cpuMicrosPerTx, loadAvg, perRate[…], runs[…]}: per rate
  * the medians over its runs; the headline figures are those of the highest rate that holds (p50 ≤ 300
  * ms, p99 ≤ 1 s, ≥ 95 % of the offered rate received), else of the lowest rate tried;
@@ -623,6 +624,8 @@ async function main(): Promise<void> {
       let done = 0;
       const cpu0 = cpuTicks(target.callPid);
       const main0 = cpuTicks(target.callPid, target.callPid);
+      const load0 = loadavg()[0]!;
+      const client0 = process.cpuUsage();
       const c0 = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -645,7 +648,11 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - c0) / 1000;
       const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
       const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
+      const client = process.cpuUsage(client0);
       return {
+        // this bench process's own CPU per call (the client shares the host's cores with the node)
+        clientCpuMicrosPerCall: Math.round((client.user + client.system) / CALLS),
+        loadAvg: load0,
         perSec: Math.round(CALLS / seconds),
         nodeCpuMicrosPerCall: Math.round((cpu * 1e6) / CALLS),
         mainThreadCpuMicrosPerCall: Math.round((main * 1e6) / CALLS),
@@ -705,6 +712,9 @@ async function main(): Promise<void> {
       ethCallBatchedPerSec: batched.perSec,
       ethCallBatchedNodeCpuMicros: batched.nodeCpuMicrosPerCall,
       ethCallBatchedMainThreadCpuMicros: batched.mainThreadCpuMicrosPerCall,
+      ethCallClientCpuMicros: single.clientCpuMicrosPerCall,
+      ethCallBatchedClientCpuMicros: batched.clientCpuMicrosPerCall,
+      ethCallLoadAvg: single.loadAvg,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
       cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,

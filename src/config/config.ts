@@ -169,7 +169,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxWsBufferedBytes: 32 * 1024 * 1024,
     maxWsRequestsInFlight: 64,
     maxSubscriptionsPerConnection: 64,
-    ethCallWorkers: 0,
+    ethCallWorkers: 1,
   },
   grpc: {
     listen: '127.0.0.1:9090',

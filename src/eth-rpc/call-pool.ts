@@ -21,7 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
-import type { CallWorkerError, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
+import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import type { EvmStateReader, SimResult } from './state.ts';
 
@@ -70,11 +70,15 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+type Call = Extract<CallWorkerIn, { t: 'call' }>;
+
 interface Slot {
   worker: Worker;
   ready: boolean;
   dead: boolean;
   inflight: Map<number, Pending>;
+  /** Calls gathered in this event-loop turn, posted together (ADR 0226); always before a diff. */
+  outbox: Call[];
 }
 
 export class CallPool implements Simulator {
@@ -100,6 +104,8 @@ export class CallPool implements Simulator {
       for (const s of this.#slots) {
         if (s.dead) continue;
         try {
+          // Calls gathered before this height was committed carry the height before it: they go first.
+          this.#flush(s);
           s.worker.postMessage({ t: 'diff', height, diff });
         } catch (err) {
           // The replica would miss this height: replace the worker (its exit handler respawns it).
@@ -147,7 +153,7 @@ export class CallPool implements Simulator {
     const id = this.#nextId++;
     return new Promise<SimResult>((resolve, reject) => {
       slot.inflight.set(id, { args: [req, overrides, gasLimit, nextBlock, timestamp], resolve, reject });
-      const msg: CallWorkerIn = {
+      slot.outbox.push({
         t: 'call',
         id,
         v: this.#o.head(),
@@ -156,9 +162,24 @@ export class CallPool implements Simulator {
         gas: gasLimit,
         nextBlock,
         timestamp,
-      };
-      slot.worker.postMessage(msg);
+      });
+      if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
     });
+  }
+
+  /**
+   * Post a worker's gathered calls as one message. A message wakes the worker (and its answer wakes
+   * this thread): one per event-loop turn instead of one per call (ADR 0226). Calls are queued in the
+   * same synchronous step that reads their height, and every diff flushes first, so a call still
+   * reaches the worker before any later height's diff.
+   */
+  #flush(slot: Slot): void {
+    const out = slot.outbox;
+    if (out.length === 0) return;
+    slot.outbox = [];
+    if (slot.dead) return; // its inflight calls run here (exit handler)
+    const msg: CallWorkerIn = out.length === 1 ? out[0]! : { t: 'calls', calls: out };
+    slot.worker.postMessage(msg);
   }
 
   /** Run a call on the main thread (no worker can): same answer, at the state current now. */
@@ -169,7 +190,7 @@ export class CallPool implements Simulator {
   #spawn(index: number): Promise<void> {
     const init: CallWorkerInit = { chainId: this.#o.chainId, coinbase: this.#o.coinbase };
     const worker = new Worker(new URL('./call-worker.ts', import.meta.url), { workerData: init });
-    const slot: Slot = { worker, ready: false, dead: false, inflight: new Map() };
+    const slot: Slot = { worker, ready: false, dead: false, inflight: new Map(), outbox: [] };
     this.#slots[index] = slot;
     // The snapshot and its height are read in this synchronous step; diffs of later heights are posted
     // after it (the worker ignores any at or below the snapshot's height).
@@ -178,20 +199,22 @@ export class CallPool implements Simulator {
     const load: CallWorkerIn = { t: 'load', height: this.#o.head(), entries };
     worker.postMessage(load);
     return new Promise<void>((resolve) => {
-      worker.on('message', (m: { t: string; id?: number; r?: SimResult; e?: CallWorkerError }): void => {
+      const settle = (a: CallWorkerAnswer): void => {
+        const p = slot.inflight.get(a.id);
+        if (p === undefined) return;
+        slot.inflight.delete(a.id);
+        if (a.t === 'done') p.resolve(a.r);
+        else if (a.t === 'fail') {
+          const e = a.e;
+          p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
+        } else this.#runHere(p); // stale
+      };
+      worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {
         if (m.t === 'ready') {
           slot.ready = true;
           resolve();
-          return;
-        }
-        const p = m.id === undefined ? undefined : slot.inflight.get(m.id);
-        if (p === undefined) return;
-        slot.inflight.delete(m.id!);
-        if (m.t === 'done') p.resolve(m.r!);
-        else if (m.t === 'fail') {
-          const e = m.e!;
-          p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
-        } else this.#runHere(p); // stale
+        } else if (m.t === 'many') for (const a of m.m) settle(a);
+        else settle(m);
       });
       worker.on('error', (err) => this.#o.logger?.warn({ err, worker: index }, 'eth call worker error'));
       worker.on('exit', (code) => {

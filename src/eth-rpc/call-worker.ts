@@ -13,14 +13,18 @@
  * Messages in:  {t:'load', height, entries}   snapshot (first message)
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp}
- * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
+ * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id},
+ *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
+ *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
+ *               which cost more than a balanceOf's EVM run when each answer went alone).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
-import { EvmStateReader } from './state.ts';
+import { EvmStateReader, type SimResult } from './state.ts';
 
 export interface CallWorkerInit {
   chainId: number;
@@ -40,7 +44,14 @@ export type CallWorkerIn =
       gas: bigint;
       nextBlock: number;
       timestamp: number;
-    };
+    }
+  | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' }>[] };
+
+/** What a worker posts back for one call. */
+export type CallWorkerAnswer =
+  | { t: 'done'; id: number; r: SimResult }
+  | { t: 'fail'; id: number; e: CallWorkerError }
+  | { t: 'stale'; id: number };
 
 /** A simulation's error as it crosses the thread boundary: an RpcError keeps its code and data. */
 export interface CallWorkerError {
@@ -68,24 +79,36 @@ const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
 });
 const reader = new EvmStateReader((k) => replica.get(k), common, init.coinbase);
 
+/** Answers not posted yet; flushed once the messages that arrived together are handled. */
+let outbox: CallWorkerAnswer[] = [];
+function answer(a: CallWorkerAnswer): void {
+  outbox.push(a);
+  if (outbox.length === 1) setImmediate(flush);
+}
+function flush(): void {
+  const out = outbox;
+  outbox = [];
+  if (out.length > 0) port!.postMessage(out.length === 1 ? out[0] : { t: 'many', m: out });
+}
+
 async function run(m: Call): Promise<void> {
   if (m.v !== height) {
-    port!.postMessage({ t: 'stale', id: m.id });
+    answer({ t: 'stale', id: m.id });
     return;
   }
   try {
     const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
-    port!.postMessage({ t: 'done', id: m.id, r });
+    answer({ t: 'done', id: m.id, r });
   } catch (err) {
     const e: CallWorkerError =
       err instanceof RpcError
         ? { rpc: true, code: err.code, message: err.message, data: err.data }
         : { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) };
-    port!.postMessage({ t: 'fail', id: m.id, e });
+    answer({ t: 'fail', id: m.id, e });
   }
 }
 
-async function handle(m: CallWorkerIn): Promise<void> {
+async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
   if (m.t === 'load') {
     replica.clear();
     for (const [k, v] of m.entries) replica.set(k, v);
@@ -112,5 +135,6 @@ async function handle(m: CallWorkerIn): Promise<void> {
 }
 
 port.on('message', (m: CallWorkerIn) => {
-  chain = chain.then(() => handle(m));
+  if (m.t === 'calls') for (const c of m.calls) chain = chain.then(() => handle(c));
+  else chain = chain.then(() => handle(m));
 });

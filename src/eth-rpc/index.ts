@@ -149,7 +149,9 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       },
       ...(log !== undefined ? { logger: log } : {}),
     });
-    const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient);
+    const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient, {
+      version: () => d.executor.head(r.namespace).height,
+    });
     const follow = d.executor.followState?.bind(d.executor);
     const pool =
       (d.callWorkers ?? 0) > 0 && follow !== undefined

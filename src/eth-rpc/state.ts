@@ -11,9 +11,9 @@
  */
 import { createBlock } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import type { EVM } from '@ethereumjs/evm';
-import { createTx, type TypedTransaction } from '@ethereumjs/tx';
-import { Address, KECCAK256_NULL } from '@ethereumjs/util';
+import { computeIntrinsicGasDimensions8037, type EVM } from '@ethereumjs/evm';
+import { createTx, getCalldataFloorGas, type TypedTransaction } from '@ethereumjs/tx';
+import { Account, Address, bytesToUnprefixedHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
@@ -63,6 +63,8 @@ export class EvmStateReader {
 
   /** Whether calls take the fast path (template transactions, cached code and jump analysis). */
   readonly #fast: boolean;
+  /** The executed height of the state `get` reads (see `consistent` below). */
+  readonly #version: (() => number) | undefined;
 
   /**
    * `opts.fast` (default true): build call transactions from a template and cache code arrays and
@@ -72,12 +74,13 @@ export class EvmStateReader {
     get: Getter,
     common: Common,
     coinbase = DEFAULT_EVM_FEE_RECIPIENT,
-    opts: { fast?: boolean } = {},
+    opts: { fast?: boolean; version?: () => number } = {},
   ) {
     this.#get = get;
     this.#common = common;
     this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
     this.#fast = opts.fast ?? true;
+    this.#version = opts.version;
   }
 
   account(address: Uint8Array): { nonce: bigint; balance: bigint; codeHash: Uint8Array } {
@@ -127,13 +130,40 @@ export class EvmStateReader {
       );
     this.#waiting++;
     const run = this.#queue
-      .then(() => this.#simulate(req, overrides, gasLimit, nextBlock, timestamp))
+      .then(() => this.#consistent(req, overrides, gasLimit, nextBlock, timestamp))
       .finally(() => {
         this.#waiting--;
       });
     this.#queue = run.catch(() => {});
     return run;
   }
+
+  /**
+   * One simulation over one executed height (ADR 0227). `get` reads the executor's live state, which a
+   * commit changes (map and height together, synchronously). A simulation over in-memory state awaits
+   * only microtasks, so no commit can land inside it; should one ever do (an await that becomes a real
+   * I/O wait), the height moved under it and it runs again on the new state, at most twice more, so an
+   * answer never mixes two heights. test/unit/eth-rpc/call-consistency.test.ts holds both halves.
+   */
+  async #consistent(...args: Parameters<EvmStateReader['simulate']>): Promise<SimResult> {
+    const version = this.#version;
+    for (let attempt = 0; ; attempt++) {
+      const before = version?.();
+      let r: SimResult;
+      try {
+        r = await this.#simulate(...args);
+      } catch (err) {
+        if (before === undefined || version!() === before || attempt >= 2) throw err;
+        this.reruns++;
+        continue;
+      }
+      if (before === undefined || version!() === before || attempt >= 2) return r;
+      this.reruns++;
+    }
+  }
+
+  /** Simulations run again because a height was committed while they ran (tests; expected 0). */
+  reruns = 0;
 
   /** An unsigned legacy call transaction built once; calls clone it and set their own fields. */
   #template: TypedTransaction | undefined;
@@ -204,10 +234,10 @@ export class EvmStateReader {
     };
     // Constructing a transaction copies the Common and rebuilds its parameter cache, which cost more
     // than the call itself: plain calls (a recipient, nonce below 2^64 − 1) clone a template instead.
-    const tx =
-      this.#fast && req.to !== undefined && nonce < MAX_NONCE
-        ? this.#fromTemplate(txData.nonce, gasLimit, gasPrice, req.to, txData.value, txData.data)
-        : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
+    const templated = this.#fast && req.to !== undefined && nonce < MAX_NONCE;
+    const tx = templated
+      ? this.#fromTemplate(txData.nonce, gasLimit, gasPrice, req.to!, txData.value, txData.data)
+      : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
     const sender = new Address(from);
     (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
     // Building a block header costs about as much as a simple call: one per (number, second).
@@ -232,6 +262,10 @@ export class EvmStateReader {
     }
     sm.begin(view);
     try {
+      if (templated) {
+        const r = await this.#direct(vm, tx, block, sender, gasLimit, gasPrice);
+        if (r !== undefined) return r; // else runTx refuses it with its own error (nothing ran yet)
+      }
       const r = await runTx(vm, {
         tx,
         block,
@@ -246,6 +280,81 @@ export class EvmStateReader {
         : { ok: false, returnValue: r.execResult.returnValue, gasUsed: r.totalGasSpent, error: err.error };
     } finally {
       sm.view = undefined;
+    }
+  }
+
+  /** Precompile addresses and the coinbase, as the journal's warm set keys them (unprefixed hex). */
+  #warm: string[] | undefined;
+
+  /**
+   * What `runTx` does for a plain legacy call with `skipNonce`/`skipBalance` (ADR 0225), without what
+   * only a real transaction needs: the sender's fee refund, the coinbase's fee, self-destruct
+   * processing, the logs bloom and the receipt. None of that is observable by the call (it happens
+   * after the EVM run, on a view that is thrown away) or part of its result. Same gas rules: intrinsic
+   * gas, the EIP-7623 calldata floor, the EIP-3529 refund cap. Undefined (nothing run) when `runTx`
+   * would refuse the call (gas below the minimum, a sender with code): the caller then runs `runTx`
+   * for its exact error. test/unit/eth-rpc/call-fast-path.test.ts compares it with `runTx`.
+   */
+  async #direct(
+    vm: VM,
+    tx: TypedTransaction,
+    block: ReturnType<typeof createBlock>,
+    caller: Address,
+    gasLimit: bigint,
+    gasPrice: bigint,
+  ): Promise<SimResult | undefined> {
+    const evm = vm.evm as EVM;
+    const intrinsic = tx.getIntrinsicGas();
+    const floor = getCalldataFloorGas(tx, caller);
+    const dims = computeIntrinsicGasDimensions8037(tx.common, tx, block.header.gasLimit, caller);
+    const total = dims.intrinsicRegular + dims.intrinsicState;
+    if (gasLimit < total || gasLimit < floor) return undefined;
+    const from = (await vm.stateManager.getAccount(caller)) ?? new Account();
+    // EIP-3607 (and its EIP-7702 exception): runTx decides.
+    if (!equalsBytes(from.codeHash, KECCAK256_NULL)) return undefined;
+    const journal = evm.journal;
+    journal.cleanJournal();
+    await journal.checkpoint();
+    try {
+      this.#warm ??= [...[...evm.precompiles.keys()], bytesToUnprefixedHex(block.header.coinbase.bytes)];
+      for (const a of this.#warm) journal.addAlwaysWarmAddress(a);
+      journal.addAlwaysWarmAddress(caller.toString());
+      journal.addAlwaysWarmAddress(bytesToUnprefixedHex(tx.to!.bytes));
+      // skipBalance on a legacy transaction: the sender is given the upfront cost if short of it, then
+      // pays gas × price; the nonce goes up before the call (as in runTx).
+      const upFront = gasLimit * gasPrice + tx.value;
+      if (from.balance < upFront) from.balance = upFront;
+      from.balance -= gasLimit * gasPrice;
+      from.nonce += 1n;
+      await journal.putAccount(caller, from);
+      await journal.checkpoint();
+      const r = await evm.runCall({
+        block,
+        gasPrice,
+        caller,
+        gasLimit: gasLimit - intrinsic,
+        to: tx.to!,
+        value: tx.value,
+        data: tx.data,
+        skipNonceIncrement: true,
+      });
+      if (evm.eip2780PrepOog === true) await journal.revert();
+      else await journal.commit();
+      const ex = r.execResult;
+      let spent = ex.executionGasUsed + intrinsic;
+      const refund = ex.gasRefund ?? 0n;
+      if (refund !== 0n) {
+        const max = spent / vm.common.param('maxRefundQuotient');
+        spent -= refund < max ? refund : max;
+      }
+      if (spent < floor) spent = floor;
+      const err = ex.exceptionError;
+      return err === undefined
+        ? { ok: true, returnValue: ex.returnValue, gasUsed: spent }
+        : { ok: false, returnValue: ex.returnValue, gasUsed: spent, error: err.error };
+    } finally {
+      journal.cleanJournal();
+      evm.eip2780PrepOog = false;
     }
   }
 }

@@ -3,7 +3,9 @@
  * same results as building every call transaction with `createTx` and analysing code afresh: return
  * data, gas used and errors, for an ERC-20 (reads, a transfer, a revert with its reason), value
  * transfers, GASPRICE/CALLVALUE/NONCE-dependent code, out of gas, state overrides, and a contract that
- * calls another (two codes in one run), each asked repeatedly so cached analyses are reused.
+ * calls another (two codes in one run), each asked repeatedly so cached analyses are reused. Plain calls
+ * run the EVM directly instead of through runTx (ADR 0225): refunds, the calldata floor, senders with
+ * code and empty senders sending value are among the cases.
  */
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +39,18 @@ describe('eth_call fast path', () => {
       [{ from: holder, to: probe, maxFeePerGas: 4n, nonce: 5n }, 100_000n, []],
       [{ to: caller, data: call('balanceOf', [holderHex]) }, 1_000_000n, []],
       [{ to: caller, data: call('symbol', []) }, 1_000_000n, []],
+      // ADR 0225's direct run against runTx: a storage refund (the holder's whole balance moves out),
+      [{ from: holder, to: token, data: call('transfer', [otherHex, parseEther('1000')]) }, 200_000n, []],
+      // the EIP-7623 calldata floor above the intrinsic + execution gas, and a limit between the two,
+      [{ from: holder, to: other, data: new Uint8Array(1000) }, 100_000n, []],
+      [{ from: holder, to: other, data: new Uint8Array(1000) }, 26_000n, []],
+      // a sender with code (EIP-3607: runTx refuses), value from an empty account, a fresh recipient
+      [{ from: token, to: other, value: 1n }, 100_000n, []],
+      [
+        { from: new Uint8Array(20).fill(0x33), to: new Uint8Array(20).fill(0x44), value: 5n, gasPrice: 2n },
+        50_000n,
+        [],
+      ],
     ];
     for (let round = 0; round < 3; round++) {
       for (const [req, gas, over] of cases) {
