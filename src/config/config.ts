@@ -127,11 +127,12 @@ export const configSchema = z
         busyBlockIntervalMs: ms(0, 10_000),
         busyBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
         minBlockIntervalMs: ms(0, 10_000),
+        minBlockPeriodMs: ms(0, 10_000),
       })
       .strict()
       .superRefine((c, ctx) => {
         // A proposer that waits this long before proposing must not outlast its peers' patience.
-        for (const key of ['busyBlockIntervalMs', 'minBlockIntervalMs'] as const) {
+        for (const key of ['busyBlockIntervalMs', 'minBlockIntervalMs', 'minBlockPeriodMs'] as const) {
           if (c[key] >= c.timeoutProposeMs)
             ctx.addIssue({
               code: 'custom',
@@ -223,6 +224,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     busyBlockIntervalMs: 100,
     busyBlockTxs: 500,
     minBlockIntervalMs: 50,
+    minBlockPeriodMs: 250,
   },
   store: { engine: 'leveldb', sync: true, repairFromPeers: true },
   log: { level: 'info', format: 'auto' },
