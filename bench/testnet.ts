@@ -108,6 +108,8 @@ interface RunResult {
   notSent: number;
   rejected: Record<string, number>;
   uncommitted: number;
+  /** CPU seconds of every process of the run per second of the measured window (cores busy). */
+  coresUsed: number | null;
   generatorCpuSec: number;
   /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
   cpuMicrosPerTx: number | null;
@@ -222,6 +224,10 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
       uncommitted: r.load?.uncommitted ?? 0,
       generatorCpuSec: r.load?.generatorCpuSec ?? 0,
       cpuMicrosPerTx,
+      coresUsed:
+        cpuSec === undefined || w === undefined || w.endMs <= w.startMs
+          ? null
+          : Math.round((cpuSec / ((w.endMs - w.startMs) / 1000)) * 1000) / 1000,
       kernelCpuShare:
         cpuSec === undefined || sysSec === undefined || cpuSec === 0
           ? null
@@ -376,6 +382,8 @@ async function main(): Promise<void> {
           p99: median(mainRuns.map((r) => r.latencyMs.p99)),
           conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
           cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
+          coresUsed: medianOrNull(mainRuns.map((r) => r.coresUsed)),
+          blocksPerSec: medianOrNull(mainRuns.map((r) => r.transport?.blocksPerSec ?? null)),
           kernelCpuShare: medianOrNull(mainRuns.map((r) => r.kernelCpuShare)),
           verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
           syscallsPerTx: medianOrNull(mainRuns.map((r) => r.syscallsPerTx)),
@@ -434,6 +442,7 @@ async function main(): Promise<void> {
       p90: r.latencyMs.p90,
       p99: r.latencyMs.p99,
       cpuMicrosPerTx: r.cpuMicrosPerTx,
+      coresUsed: r.coresUsed,
       kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       verifyCpuMicros: r.verifyCpuMicros,
