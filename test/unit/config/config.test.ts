@@ -59,6 +59,11 @@ describe('config', () => {
         }),
       ),
     ).toMatch(/consensus\.minBlockIntervalMs: must be below timeoutProposeMs/);
+    expect(
+      problems(() => validateConfig({ consensus: { timeoutProposeMs: 300, minBlockPeriodMs: 300 } })),
+    ).toMatch(/consensus\.minBlockPeriodMs: must be below timeoutProposeMs/);
+    // A short propose timeout with the period turned down (or off) stays valid.
+    expect(() => validateConfig({ consensus: { timeoutProposeMs: 200, minBlockPeriodMs: 0 } })).not.toThrow();
     expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
     expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
     expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(
