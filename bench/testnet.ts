@@ -110,6 +110,8 @@ interface RunResult {
   uncommitted: number;
   /** CPU seconds of every process of the run per second of the measured window (cores busy). */
   coresUsed: number | null;
+  /** The part of `coresUsed` that is the orchestrator process (load generator, block follower); the rest is the nodes. */
+  orchestratorCoresUsed: number | null;
   generatorCpuSec: number;
   /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
   cpuMicrosPerTx: number | null;
@@ -207,6 +209,7 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     const committedInWindow = r.load?.committedInWindow ?? 0;
     const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
     const sysSec = w === undefined ? undefined : sampler?.systemSecondsBetween(w.startMs, w.endMs);
+    const orchSec = w === undefined ? undefined : sampler?.rootSecondsBetween(w.startMs, w.endMs);
     const cpuMicrosPerTx =
       cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
     const io = w === undefined ? undefined : sampler?.ioBetween(w.startMs, w.endMs);
@@ -228,6 +231,10 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
         cpuSec === undefined || w === undefined || w.endMs <= w.startMs
           ? null
           : Math.round((cpuSec / ((w.endMs - w.startMs) / 1000)) * 1000) / 1000,
+      orchestratorCoresUsed:
+        orchSec === undefined || w === undefined || w.endMs <= w.startMs
+          ? null
+          : Math.round((orchSec / ((w.endMs - w.startMs) / 1000)) * 1000) / 1000,
       kernelCpuShare:
         cpuSec === undefined || sysSec === undefined || cpuSec === 0
           ? null
@@ -443,6 +450,7 @@ async function main(): Promise<void> {
       p99: r.latencyMs.p99,
       cpuMicrosPerTx: r.cpuMicrosPerTx,
       coresUsed: r.coresUsed,
+      orchestratorCoresUsed: r.orchestratorCoresUsed,
       kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       verifyCpuMicros: r.verifyCpuMicros,
