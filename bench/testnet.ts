@@ -13,7 +13,7 @@
  *
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
- *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit] [--bundles-per-sec N]
  *   npm run bench:testnet -- --mix --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--mix-shares opaque=50,transfer=40,erc20=5,contention=5] [--bundles 10]
  *                           [--batch-submit]
@@ -76,6 +76,7 @@ const { values: args } = parseArgs({
     repo: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'batch-submit': { type: 'boolean', default: false },
+    'bundles-per-sec': { type: 'string' },
     mix: { type: 'boolean', default: false },
     'mix-shares': { type: 'string', default: 'opaque=50,transfer=40,erc20=5,contention=5' },
     bundles: { type: 'string', default: '10' },
@@ -168,6 +169,8 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     report,
   ];
   if (args['batch-submit'] && supportsBatchSubmit) argv.push('--batch-submit');
+  // `testnet up` offers 2 bundles/s by default whenever it offers load; 0 measures the opaque load alone.
+  if (args['bundles-per-sec'] !== undefined) argv.push('--bundles-per-sec', args['bundles-per-sec']);
   const env: NodeJS.ProcessEnv = { ...process.env };
   const nodeArgs: string[] = [];
   let profDir: string | undefined;
