@@ -13,7 +13,7 @@
  *
  *   npm run bench:testnet -- --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--steps 100,200,400,...] [--step-duration 20] [--skip-main] [--skip-steps]
- *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit]
+ *                           [--repo DIR] [--cpu-prof DIR] [--batch-submit] [--bundles-per-sec N]
  *   npm run bench:testnet -- --mix --out FILE [--load 10000] [--duration 60] [--repeat 3] [--warmup 10]
  *                           [--mix-shares opaque=50,transfer=40,erc20=5,contention=5] [--bundles 10]
  *                           [--batch-submit]
@@ -76,6 +76,7 @@ const { values: args } = parseArgs({
     repo: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'batch-submit': { type: 'boolean', default: false },
+    'bundles-per-sec': { type: 'string' },
     mix: { type: 'boolean', default: false },
     'mix-shares': { type: 'string', default: 'opaque=50,transfer=40,erc20=5,contention=5' },
     bundles: { type: 'string', default: '10' },
@@ -108,6 +109,10 @@ interface RunResult {
   notSent: number;
   rejected: Record<string, number>;
   uncommitted: number;
+  /** CPU seconds of every process of the run per second of the measured window (cores busy). */
+  coresUsed: number | null;
+  /** The part of `coresUsed` that is the orchestrator process (load generator, block follower); the rest is the nodes. */
+  orchestratorCoresUsed: number | null;
   generatorCpuSec: number;
   /** CPU of every process of the run over the measured window ÷ transactions committed in it. */
   cpuMicrosPerTx: number | null;
@@ -164,6 +169,8 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     report,
   ];
   if (args['batch-submit'] && supportsBatchSubmit) argv.push('--batch-submit');
+  // `testnet up` offers 2 bundles/s by default whenever it offers load; 0 measures the opaque load alone.
+  if (args['bundles-per-sec'] !== undefined) argv.push('--bundles-per-sec', args['bundles-per-sec']);
   const env: NodeJS.ProcessEnv = { ...process.env };
   const nodeArgs: string[] = [];
   let profDir: string | undefined;
@@ -205,6 +212,7 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
     const committedInWindow = r.load?.committedInWindow ?? 0;
     const cpuSec = w === undefined ? undefined : sampler?.cpuSecondsBetween(w.startMs, w.endMs);
     const sysSec = w === undefined ? undefined : sampler?.systemSecondsBetween(w.startMs, w.endMs);
+    const orchSec = w === undefined ? undefined : sampler?.rootSecondsBetween(w.startMs, w.endMs);
     const cpuMicrosPerTx =
       cpuSec === undefined || committedInWindow === 0 ? null : Math.round((cpuSec * 1e6) / committedInWindow);
     const io = w === undefined ? undefined : sampler?.ioBetween(w.startMs, w.endMs);
@@ -222,6 +230,14 @@ async function runTestnetOnce(load: number, durationSec: number): Promise<RunRes
       uncommitted: r.load?.uncommitted ?? 0,
       generatorCpuSec: r.load?.generatorCpuSec ?? 0,
       cpuMicrosPerTx,
+      coresUsed:
+        cpuSec === undefined || w === undefined || w.endMs <= w.startMs
+          ? null
+          : Math.round((cpuSec / ((w.endMs - w.startMs) / 1000)) * 1000) / 1000,
+      orchestratorCoresUsed:
+        orchSec === undefined || w === undefined || w.endMs <= w.startMs
+          ? null
+          : Math.round((orchSec / ((w.endMs - w.startMs) / 1000)) * 1000) / 1000,
       kernelCpuShare:
         cpuSec === undefined || sysSec === undefined || cpuSec === 0
           ? null
@@ -376,6 +392,8 @@ async function main(): Promise<void> {
           p99: median(mainRuns.map((r) => r.latencyMs.p99)),
           conflictingCommits: Math.max(...mainRuns.map((r) => r.conflictingCommits)),
           cpuMicrosPerTx: medianOrNull(mainRuns.map((r) => r.cpuMicrosPerTx)),
+          coresUsed: medianOrNull(mainRuns.map((r) => r.coresUsed)),
+          blocksPerSec: medianOrNull(mainRuns.map((r) => r.transport?.blocksPerSec ?? null)),
           kernelCpuShare: medianOrNull(mainRuns.map((r) => r.kernelCpuShare)),
           verifyEquivalentsPerTx: medianOrNull(mainRuns.map((r) => r.verifyEquivalentsPerTx)),
           syscallsPerTx: medianOrNull(mainRuns.map((r) => r.syscallsPerTx)),
@@ -434,6 +452,8 @@ async function main(): Promise<void> {
       p90: r.latencyMs.p90,
       p99: r.latencyMs.p99,
       cpuMicrosPerTx: r.cpuMicrosPerTx,
+      coresUsed: r.coresUsed,
+      orchestratorCoresUsed: r.orchestratorCoresUsed,
       kernelCpuShare: r.kernelCpuShare,
       verifyEquivalentsPerTx: r.verifyEquivalentsPerTx,
       verifyCpuMicros: r.verifyCpuMicros,

@@ -21,6 +21,7 @@ interface Sample {
 /** Sum of every series of these metric names, keyed `name` or `name{label="v",...}` as selected below. */
 const WANTED: { key: string; name: string; labels?: Record<string, string> }[] = [
   { key: 'committedTxs', name: 'ordo_consensus_committed_txs_total' },
+  { key: 'commits', name: 'ordo_consensus_commits_total' },
   { key: 'rpcFrames', name: 'ordo_p2p_rpc_received_total' },
   { key: 'rpcBytes', name: 'ordo_p2p_rpc_received_bytes_total' },
   {
@@ -101,6 +102,10 @@ export interface TransportPerTx {
   idontwantIdsPerTx: number | null;
   ihaveIdsPerTx: number | null;
   iwantIdsPerTx: number | null;
+  /** Blocks committed per second per node over the window (mean over nodes): the per-block work's rate. */
+  blocksPerSec: number | null;
+  /** Committed transactions per committed block over the window. */
+  txsPerBlock: number | null;
 }
 
 /** Polls `/metrics` of the given RPC ports until stopped. */
@@ -156,6 +161,7 @@ export class NodeMetricsSampler {
         const v0 = a.counters.get(k);
         if (v0 !== undefined) d.set(k, v - v0);
       }
+      d.set('@windowMs', b.t - a.t);
       const c = d.get('committedTxs') ?? 0;
       if (c <= 0) continue;
       committed += c;
@@ -173,6 +179,16 @@ export class NodeMetricsSampler {
       const f = 10 ** digits;
       return Math.round((xs.reduce((s, x) => s + x, 0) / xs.length) * f) / f;
     };
+    const perSec = (num: string): number | null => {
+      const xs: number[] = [];
+      for (const d of per) {
+        const n = d.get(num);
+        const ms = d.get('@windowMs');
+        if (n === undefined || ms === undefined || ms <= 0) return null;
+        xs.push((n * 1000) / ms);
+      }
+      return Math.round((xs.reduce((s, x) => s + x, 0) / xs.length) * 100) / 100;
+    };
     return {
       nodes: per.length,
       committedTxsPerNode: Math.round(committed / per.length),
@@ -185,6 +201,8 @@ export class NodeMetricsSampler {
       idontwantIdsPerTx: mean('idontwantIds', 'committedTxs', 5),
       ihaveIdsPerTx: mean('ihaveIds', 'committedTxs', 5),
       iwantIdsPerTx: mean('iwantIds', 'committedTxs', 5),
+      blocksPerSec: perSec('commits'),
+      txsPerBlock: mean('committedTxs', 'commits', 1),
     };
   }
 }

@@ -136,6 +136,11 @@ export class TreeCpuSampler {
     return this.#between(startMs, endMs, 'ticks');
   }
 
+  /** `cpuSecondsBetween` of the root process alone (in bench:testnet the orchestrator with its load generator). */
+  rootSecondsBetween(startMs: number, endMs: number): number | undefined {
+    return this.#between(startMs, endMs, 'ticks', this.#root);
+  }
+
   /** The kernel part (stime) of `cpuSecondsBetween`. */
   systemSecondsBetween(startMs: number, endMs: number): number | undefined {
     return this.#between(startMs, endMs, 'sysTicks');
@@ -166,7 +171,7 @@ export class TreeCpuSampler {
     return [a, b];
   }
 
-  #between(startMs: number, endMs: number, which: 'ticks' | 'sysTicks'): number | undefined {
+  #between(startMs: number, endMs: number, which: 'ticks' | 'sysTicks', only?: number): number | undefined {
     let a: Sample | undefined;
     let b: Sample | undefined;
     for (const s of this.#samples) {
@@ -175,7 +180,8 @@ export class TreeCpuSampler {
     }
     if (a === undefined || b === undefined) return undefined;
     let ticks = 0;
-    for (const [pid, t] of b[which]) ticks += t - (a[which].get(pid) ?? 0);
+    for (const [pid, t] of b[which])
+      if (only === undefined || pid === only) ticks += t - (a[which].get(pid) ?? 0);
     return ticks / ticksPerSecond();
   }
 }

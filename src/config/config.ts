@@ -127,11 +127,12 @@ export const configSchema = z
         busyBlockIntervalMs: ms(0, 10_000),
         busyBlockTxs: z.number().int().min(1).max(LIMITS.maxBlockTxs),
         minBlockIntervalMs: ms(0, 10_000),
+        minBlockPeriodMs: ms(0, 10_000),
       })
       .strict()
       .superRefine((c, ctx) => {
         // A proposer that waits this long before proposing must not outlast its peers' patience.
-        for (const key of ['busyBlockIntervalMs', 'minBlockIntervalMs'] as const) {
+        for (const key of ['busyBlockIntervalMs', 'minBlockIntervalMs', 'minBlockPeriodMs'] as const) {
           if (c[key] >= c.timeoutProposeMs)
             ctx.addIssue({
               code: 'custom',
@@ -223,6 +224,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     busyBlockIntervalMs: 100,
     busyBlockTxs: 500,
     minBlockIntervalMs: 50,
+    minBlockPeriodMs: 250,
   },
   store: { engine: 'leveldb', sync: true, repairFromPeers: true },
   log: { level: 'info', format: 'auto' },
@@ -245,6 +247,22 @@ export function mergeConfig(partial: unknown): unknown {
   }
   for (const key of Object.keys(DEFAULT_CONFIG) as Section[]) {
     if (!(key in out)) out[key] = DEFAULT_CONFIG[key];
+  }
+  // minBlockPeriodMs came after configs with short propose timeouts existed: left unset, it stays below
+  // the config's own timeoutProposeMs (at most half of it), so such a config still loads (ADR 0230).
+  const c = p.consensus as Record<string, unknown> | undefined;
+  if (
+    c !== null &&
+    typeof c === 'object' &&
+    !Array.isArray(c) &&
+    !('minBlockPeriodMs' in c) &&
+    typeof c.timeoutProposeMs === 'number'
+  ) {
+    const merged = out.consensus as Record<string, unknown>;
+    merged.minBlockPeriodMs = Math.min(
+      DEFAULT_CONFIG.consensus.minBlockPeriodMs,
+      Math.floor(c.timeoutProposeMs / 2),
+    );
   }
   return out;
 }

@@ -103,6 +103,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'consensus.busyBlockTxs': 'Pending transactions that make the proposer stop waiting for a fuller block.',
   'consensus.minBlockIntervalMs':
     'Floor between blocks at any load, ms (ADR 0067). Must be below timeoutProposeMs.',
+  'consensus.minBlockPeriodMs':
+    "Floor between successive blocks' proposal times, ms (ADR 0230): light load makes fewer, fuller blocks; heights that already take this long are not slowed. 0 = off. Must be below timeoutProposeMs; when unset in a config that sets timeoutProposeMs, it is at most half of it.",
   'store.engine':
     'Embedded database: `leveldb` (default) or `lmdb` (ADR 0002). Cannot be changed on an existing home.',
   'store.sync': 'fsync every block write. Turning it off risks losing the last blocks on power loss.',

@@ -174,6 +174,14 @@ export interface ConsensusEngineOptions {
    */
   minBlockIntervalMs?: number;
   /**
+   * Block period floor: a round-0 proposal waits until `minBlockPeriodMs` after the previous block's
+   * header time (its proposer's clock when it proposed; the wait is capped at `minBlockPeriodMs` from now,
+   * so a proposer clock ahead of ours cannot stretch it). Unlike `minBlockIntervalMs`, which counts from
+   * the decision and so adds to each height's own consensus time, this spaces light-load blocks without
+   * slowing a network whose heights already take this long. Default 0: off (ADR 0230).
+   */
+  minBlockPeriodMs?: number;
+  /**
    * Called once when consensus halts for good (fail-stop: the core broke an invariant, or a store
    * commit failed for a reason other than a write fault); the engine has already stopped signing.
    * Storage WRITE faults (disk full, EIO) do not land here: they halt signing and are retried until
@@ -256,6 +264,8 @@ export class Engine implements ConsensusEngineExt {
   #lastCommitMs = 0;
   /** Transactions in the last decided block (busy-network spacing, see `busyBlockIntervalMs`). */
   #lastBlockTxs = 0;
+  /** Header time of the last decided block (`minBlockPeriodMs`); 0 before the first. */
+  #lastBlockTimeMs = 0;
   #syncing = false;
   #syncWanted: { from: number; target: number; peer?: PeerId } | null = null;
   /** Tail of the commit pipeline (store writes and commit listeners run in height order). */
@@ -917,8 +927,13 @@ export class Engine implements ConsensusEngineExt {
     const src = this.#o.source;
     const busy = this.#lastBlockTxs >= (this.#o.busyBlockTxs ?? 500) ? (this.#o.busyBlockIntervalMs ?? 0) : 0;
     const interval = Math.max(busy, this.#o.minBlockIntervalMs ?? 0);
-    if (interval > 0 && round === 0) {
-      const wait = this.#lastCommitMs + interval - this.#clock();
+    const period = this.#o.minBlockPeriodMs ?? 0;
+    if ((interval > 0 || period > 0) && round === 0) {
+      const now = this.#clock();
+      let until = this.#lastCommitMs + interval;
+      if (period > 0 && this.#lastBlockTimeMs > 0)
+        until = Math.max(until, Math.min(this.#lastBlockTimeMs + period, now + period));
+      const wait = until - now;
       if (wait > 0) {
         await sleep(this.#rt, wait);
         if (!this.#running || this.core.height !== height || this.core.round !== round) return;
@@ -1003,6 +1018,7 @@ export class Engine implements ConsensusEngineExt {
       this.#metrics.blockInterval.observe(Math.max(0, now - this.#lastCommitMs) / 1000);
     this.#lastCommitMs = now;
     this.#lastBlockTxs = block.txs.length;
+    this.#lastBlockTimeMs = block.header.timeMs;
     try {
       this.#o.onDecided?.(block, cert);
     } catch (err) {

@@ -501,6 +501,7 @@ export class OrdoNode {
       busyBlockIntervalMs: config.consensus.busyBlockIntervalMs,
       busyBlockTxs: config.consensus.busyBlockTxs,
       minBlockIntervalMs: config.consensus.minBlockIntervalMs,
+      minBlockPeriodMs: config.consensus.minBlockPeriodMs,
       // Before the next height is proposed: its transactions leave the pool (status: committed).
       onDecided: (block) => {
         decided.add(block);

@@ -59,6 +59,15 @@ describe('config', () => {
         }),
       ),
     ).toMatch(/consensus\.minBlockIntervalMs: must be below timeoutProposeMs/);
+    expect(
+      problems(() => validateConfig({ consensus: { timeoutProposeMs: 300, minBlockPeriodMs: 300 } })),
+    ).toMatch(/consensus\.minBlockPeriodMs: must be below timeoutProposeMs/);
+    // A short propose timeout with the period turned down (or off) stays valid.
+    expect(() => validateConfig({ consensus: { timeoutProposeMs: 200, minBlockPeriodMs: 0 } })).not.toThrow();
+    // A config written before minBlockPeriodMs existed, with a short propose timeout, still loads: the
+    // unset period stays at most half the timeout.
+    expect(validateConfig({ consensus: { timeoutProposeMs: 200 } }).consensus.minBlockPeriodMs).toBe(100);
+    expect(validateConfig({ consensus: { timeoutProposeMs: 5000 } }).consensus.minBlockPeriodMs).toBe(250);
     expect(problems(() => validateConfig({ rpc: { lisen: '1:2' } }))).toMatch(/lisen/);
     expect(problems(() => validateConfig({ bogus: {} }))).toMatch(/bogus/);
     expect(problems(() => validateConfig({ p2p: { bootstrap: ['/ip4/1.2.3.4/tcp/1'] } }))).toMatch(

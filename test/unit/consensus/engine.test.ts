@@ -205,6 +205,60 @@ describe('consensus engine', () => {
     for (let h = 1; h < 4; h++) expect(both.built[h]! - both.decided[h - 1]!).toBeGreaterThanOrEqual(295);
   });
 
+  it('spaces round-0 proposals by minBlockPeriodMs from the previous block time, not from its decision', async () => {
+    const tx = (i: number): TxEnvelope => ({ namespace: 1, payload: new Uint8Array([i, i >> 8]) });
+    // Two validators (both needed for a quorum); `verifyMs` makes every height take that long after its
+    // proposal, as a loaded network's votes do.
+    const run = async (verifyMs: number) => {
+      const keys = [generateKeyPair(), generateKeyPair()];
+      const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 10 })));
+      const hub = new MemoryHub();
+      const stores = keys.map(() => new MemoryBlockStore());
+      const built: number[] = [];
+      for (const [i, kp] of keys.entries()) {
+        const net = hub.create(`period-${verifyMs}-${i}`);
+        await net.start();
+        const src = source(Array.from({ length: 60 }, (_, j) => tx(j + 100 * i)));
+        const e = await newEngine({
+          validators: set,
+          seed: kp.seed,
+          network: net,
+          store: stores[i]!,
+          source: {
+            ...src,
+            build: (...a) => {
+              built.push(Date.now());
+              return src.build(...a);
+            },
+            verify: async (b) => {
+              await new Promise((r) => setTimeout(r, verifyMs));
+              return src.verify(b);
+            },
+          },
+          timeouts: { ...fast, proposeMs: 20_000, prevoteMs: 5_000, precommitMs: 5_000 },
+          busyBlockTxs: 1_000,
+          minBlockPeriodMs: 250,
+        });
+        await e.start();
+      }
+      await until(() => stores.every((st) => st.height() >= 5), 15_000);
+      for (const e of engines.splice(0)) await e.stop();
+      const blocks = await Promise.all([1, 2, 3, 4, 5].map((h) => stores[0]!.getBlock(h)));
+      return { built: built.sort((a, b) => a - b), times: blocks.map((b) => b?.header.timeMs ?? 0) };
+    };
+    // Fast heights: proposals (block times) at least the period apart.
+    const fastRun = await run(0);
+    for (let h = 1; h < 5; h++) expect(fastRun.times[h]! - fastRun.times[h - 1]!).toBeGreaterThanOrEqual(245);
+    // Heights that take longer than the period on their own are not slowed further: each build starts
+    // right after the previous decision (an interval counted from the decision would add 250 ms to each).
+    const slow = await run(400);
+    for (let h = 1; h < 5; h++) {
+      const gap = slow.times[h]! - slow.times[h - 1]!;
+      expect(gap).toBeGreaterThanOrEqual(400);
+      expect(gap).toBeLessThan(600);
+    }
+  });
+
   it('four validators agree, a late joiner catches up, and a restarted validator resumes from its WAL', async () => {
     const keys = [0, 1, 2, 3].map(() => generateKeyPair());
     const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
