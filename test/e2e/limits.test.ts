@@ -233,11 +233,18 @@ describe('public-surface limits on a real node (issue #25)', () => {
       const answers: { id?: number; result?: unknown; error?: { code: number; data?: { code: string } } }[] =
         [];
       ws.on('message', (d) => answers.push(JSON.parse(d.toString())));
-      for (let i = 0; i < 200; i++)
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ordo_subscribe', params: ['newHeads'] }));
-      await waitFor('200 answers', async () =>
-        answers.filter((a) => a.id !== undefined).length >= 200 ? true : undefined,
-      );
+      // In chunks below rpc.maxWsRequestsInFlight (64), so every refusal is the subscription cap's, not
+      // the in-flight cap's (a slow host can hold 64 subscribes in flight at once).
+      for (let sent = 0; sent < 200; ) {
+        const upTo = Math.min(200, sent + 50);
+        for (; sent < upTo; sent++)
+          ws.send(
+            JSON.stringify({ jsonrpc: '2.0', id: sent, method: 'ordo_subscribe', params: ['newHeads'] }),
+          );
+        await waitFor(`${upTo} answers`, async () =>
+          answers.filter((a) => a.id !== undefined).length >= upTo ? true : undefined,
+        );
+      }
       const ids = answers.filter((a) => typeof a.result === 'string').map((a) => a.result as string);
       expect(new Set(ids).size).toBe(LIMITS.maxSubscriptionsPerConnection);
       const refused = answers.filter((a) => a.error !== undefined);
