@@ -25,6 +25,7 @@ import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { privateToAddress } from '@ethereumjs/util';
 import { Registry } from 'prom-client';
+import { unsignedBundle } from '../src/codec/index.ts';
 import type { RollupConfig } from '../src/config/index.ts';
 import {
   createExecutor,
@@ -171,15 +172,7 @@ async function main(): Promise<void> {
       });
       evm.push(e);
       legs.push({ namespace: EVM_NS, txs: [e], revertingTxHashes: [] });
-      bundles.push({
-        legs,
-        atomicity: 'execution',
-        minHeight: 0,
-        maxHeight: 0,
-        replacementUuid: new Uint8Array(0),
-        signer: new Uint8Array(0),
-        signature: new Uint8Array(0),
-      });
+      bundles.push(unsignedBundle(legs));
     }
     legsPerHeight = evm.length + tr.length;
     // Admission on both nodes (not timed).

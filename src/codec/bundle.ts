@@ -81,6 +81,26 @@ export function canonicalBundle(b: Bundle): Bundle {
   return { ...b, legs };
 }
 
+/**
+ * An unsigned, execution-atomic bundle of these legs, with no replacement id: what `eth_sendBundle` and
+ * `eth_callBundle` build for one EVM rollup, and what tests and benchmarks simulate. `window` bounds the
+ * heights (0 = no bound, the default).
+ */
+export function unsignedBundle(
+  legs: BundleLeg[],
+  window: { minHeight?: number; maxHeight?: number } = {},
+): Bundle {
+  return {
+    legs,
+    atomicity: 'execution',
+    minHeight: window.minHeight ?? 0,
+    maxHeight: window.maxHeight ?? 0,
+    replacementUuid: new Uint8Array(0),
+    signer: new Uint8Array(0),
+    signature: new Uint8Array(0),
+  };
+}
+
 /** The canonical bundle body (everything but the signature). */
 export function bundleBody(chainId: string, b: Bundle): Uint8Array {
   const w = new Writer()

@@ -9,6 +9,7 @@
  * both are refused with a clear error pointing to `ordo_sendBundle` / `ordo_cancelBundle`.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { unsignedBundle } from '../codec/index.ts';
 import type { BundleSubmitResult } from '../ingress/index.ts';
 import { bundleRpcError, invalidParams, RPC, RpcError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
@@ -67,15 +68,10 @@ export class EthBundles {
     if (!Array.isArray(rev) || rev.length > txs.length)
       throw invalidParams(`revertingTxHashes must be an array of at most ${txs.length} hashes`);
     const revertingTxHashes = rev.map((h: unknown, i: number) => parseHash32(h, `revertingTxHashes[${i}]`));
-    const bundle: Bundle = {
-      legs: [{ namespace: this.#d.namespace, txs, revertingTxHashes }],
-      atomicity: 'execution',
+    const bundle = unsignedBundle([{ namespace: this.#d.namespace, txs, revertingTxHashes }], {
       minHeight: block,
       maxHeight: block,
-      replacementUuid: new Uint8Array(0),
-      signer: new Uint8Array(0),
-      signature: new Uint8Array(0),
-    };
+    });
     const r = this.#d.submitBundle(bundle);
     if (!r.ok) throw bundleRpcError(r);
     const fb = data(flashbotsBundleHash(txs));

@@ -17,6 +17,7 @@
  */
 import type { Common } from '@ethereumjs/common';
 import type { TypedTransaction } from '@ethereumjs/tx';
+import { unsignedBundle } from '../codec/index.ts';
 import { invalidParams, RPC, RpcError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
 import { decodeRaw, ethError } from './admission.ts';
@@ -104,15 +105,7 @@ export async function callBundle(d: EthCallBundleDeps, params: unknown[]): Promi
       throw err;
     }
   });
-  const bundle: Bundle = {
-    legs: [{ namespace: d.namespace, txs: raws, revertingTxHashes: [] }],
-    atomicity: 'execution',
-    minHeight: 0,
-    maxHeight: 0,
-    replacementUuid: new Uint8Array(0),
-    signer: new Uint8Array(0),
-    signature: new Uint8Array(0),
-  };
+  const bundle = unsignedBundle([{ namespace: d.namespace, txs: raws, revertingTxHashes: [] }]);
   let sim: Awaited<ReturnType<BundleSimulate>>;
   try {
     sim = await d.simulate(bundle, 'number' in stateRef ? { height: stateRef.number } : undefined);

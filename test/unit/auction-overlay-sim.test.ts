@@ -6,6 +6,7 @@
  * the bid does not name (its success there decides its effects in the named one).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { unsignedBundle } from '../../src/codec/index.ts';
 import { createExecutor, type Executor, memoryKvFactory, type PendingBlock } from '../../src/exec/index.ts';
 import { blockClosure } from '../../src/exec/simulate.ts';
 import type { Bundle, BundleSpan } from '../../src/types.ts';
@@ -56,15 +57,7 @@ function block2(evmFails: boolean): PendingBlock {
 }
 
 function bid(legs: Bundle['legs']): Bundle {
-  return {
-    legs,
-    atomicity: 'execution',
-    minHeight: 0,
-    maxHeight: 0,
-    replacementUuid: new Uint8Array(0),
-    signer: new Uint8Array(0),
-    signature: new Uint8Array(0),
-  };
+  return unsignedBundle(legs);
 }
 
 /** Spends what X paid account 8 (applies only when X applied). */

@@ -11,21 +11,15 @@ import {
   verifyDeposit,
   verifyWithdraw,
 } from '../../src/auction/index.ts';
-import { decodeAuctionTx, encodeAuctionTx, LIMITS, pb } from '../../src/codec/index.ts';
+import { decodeAuctionTx, encodeAuctionTx, LIMITS, pb, unsignedBundle } from '../../src/codec/index.ts';
 import { Ed25519Signer } from '../../src/crypto/index.ts';
 import type { AuctionTx, Bundle } from '../../src/types.ts';
 
 const chain = 'ordo-test';
 const seed = (i: number) => new Uint8Array(32).fill(i);
-const bundle: Bundle = {
-  legs: [{ namespace: 2, txs: [Uint8Array.of(1, 2, 3)], revertingTxHashes: [] }],
-  atomicity: 'execution',
-  minHeight: 0,
-  maxHeight: 0,
-  replacementUuid: new Uint8Array(0),
-  signer: new Uint8Array(0),
-  signature: new Uint8Array(0),
-};
+const bundle: Bundle = unsignedBundle([
+  { namespace: 2, txs: [Uint8Array.of(1, 2, 3)], revertingTxHashes: [] },
+]);
 
 describe('AuctionTx codec', () => {
   const { commit, reveal } = signBid(chain, seed(1), {

@@ -21,6 +21,7 @@ import {
   decodeAuctionTx,
   encodeAuctionTx,
   txHash,
+  unsignedBundle,
 } from '../../src/codec/index.ts';
 import { demoRollups, type Genesis } from '../../src/config/index.ts';
 import { publicKeyFromSeed, sha256, toHex } from '../../src/crypto/index.ts';
@@ -114,15 +115,9 @@ function rpcErr(f: () => unknown): RpcError {
   throw new Error('expected an RpcError');
 }
 
-const bundle: Bundle = canonicalBundle({
-  legs: [{ namespace: 2, txs: [new Uint8Array([1, 2, 3])], revertingTxHashes: [] }],
-  atomicity: 'execution',
-  minHeight: 0,
-  maxHeight: 0,
-  replacementUuid: new Uint8Array(0),
-  signer: new Uint8Array(0),
-  signature: new Uint8Array(0),
-});
+const bundle: Bundle = canonicalBundle(
+  unsignedBundle([{ namespace: 2, txs: [new Uint8Array([1, 2, 3])], revertingTxHashes: [] }]),
+);
 const bid = signBid(CHAIN, seed, {
   slot: 10,
   amount: 1234n,

@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unsignedBundle } from '../../../src/codec/index.ts';
 import { COUNTER_RUNTIME, deployCode, word } from '../../../src/exec/evm/contracts.ts';
 import { createExecutor, type Executor, encodeResult, memoryKvFactory } from '../../../src/exec/index.ts';
 import { legTxHash } from '../../../src/exec/simulate.ts';
@@ -72,8 +73,8 @@ const bundleArb = fc.record({
 
 /** The bundle a block's spans of one hash carry (its legs' transactions as placed). */
 function bundleOf(spans: BundleSpan[], block: Map<number, Uint8Array[]>): Bundle {
-  return {
-    legs: spans.map((s) => {
+  return unsignedBundle(
+    spans.map((s) => {
       const txs = block.get(s.namespace)!.slice(s.start, s.start + s.count);
       const rollup = cfg.find((r) => r.namespace === s.namespace)!;
       return {
@@ -82,13 +83,7 @@ function bundleOf(spans: BundleSpan[], block: Map<number, Uint8Array[]>): Bundle
         revertingTxHashes: s.reverting.map((i) => legTxHash(rollup, txs[i]!)),
       };
     }),
-    atomicity: 'execution',
-    minHeight: 0,
-    maxHeight: 0,
-    replacementUuid: new Uint8Array(0),
-    signer: new Uint8Array(0),
-    signature: new Uint8Array(0),
-  };
+  );
 }
 
 async function simRuns(result: string): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unsignedBundle } from '../../../src/codec/index.ts';
 import {
   createExecutor,
   decodeTransferAccount,
@@ -169,18 +170,12 @@ describe('execution bundles (rule 3)', () => {
     // Admission checks the EVM leg; the simulation prepares the transfer leg.
     expect(ex.checkPayload(EVM_NS, eLeg)).toBeUndefined();
     expect(ex.checkPayload(EVM_NS, new Uint8Array([2, 1]))).toMatch(/malformed/);
-    const sim = await ex.simulate({
-      legs: [
+    const sim = await ex.simulate(
+      unsignedBundle([
         { namespace: TRANSFER_NS, txs: [tLeg], revertingTxHashes: [] },
         { namespace: EVM_NS, txs: [eLeg], revertingTxHashes: [] },
-      ],
-      atomicity: 'execution',
-      minHeight: 0,
-      maxHeight: 0,
-      replacementUuid: new Uint8Array(0),
-      signer: new Uint8Array(0),
-      signature: new Uint8Array(0),
-    } as Bundle);
+      ]),
+    );
     expect(sim.applies).toBe(true);
     const r = await ex.executeBlock(
       1,
@@ -239,8 +234,8 @@ describe('execution bundles (rule 3)', () => {
     const ex = await make(0);
     // The executor is the pool's BundleSimulator as is.
     const sim: BundleSimulator = ex;
-    const bundle = (revert: Uint8Array[]): Bundle => ({
-      legs: [
+    const bundle = (revert: Uint8Array[]): Bundle =>
+      unsignedBundle([
         { namespace: 3, txs: [new Uint8Array([1])], revertingTxHashes: [] },
         {
           namespace: TRANSFER_NS,
@@ -252,14 +247,7 @@ describe('execution bundles (rule 3)', () => {
           txs: [evmTx(0, { to: evmAddr(9), value: 1n, nonce: 0n, gasLimit: 21_000n })],
           revertingTxHashes: [],
         },
-      ],
-      atomicity: 'execution',
-      minHeight: 0,
-      maxHeight: 0,
-      replacementUuid: new Uint8Array(0),
-      signer: new Uint8Array(0),
-      signature: new Uint8Array(0),
-    });
+      ]);
     const rootBefore = ex.head(TRANSFER_NS).stateRoot;
     const a = await sim.simulate(bundle([]));
     expect(a.applies).toBe(false);

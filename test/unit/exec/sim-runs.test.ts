@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unsignedBundle } from '../../../src/codec/index.ts';
 import { COUNTER_RUNTIME, deployCode, word } from '../../../src/exec/evm/contracts.ts';
 import { createExecutor, type Executor, encodeResult, memoryKvFactory } from '../../../src/exec/index.ts';
 import { type SimRun, SimRuns } from '../../../src/exec/sim-runs.ts';
@@ -71,15 +72,8 @@ async function executor(registry?: Registry): Promise<Executor> {
   return e;
 }
 
-const bundle = (txs: Uint8Array[]): Bundle => ({
-  legs: [{ namespace: EVM_NS, txs, revertingTxHashes: [] }],
-  atomicity: 'execution',
-  minHeight: 0,
-  maxHeight: 0,
-  replacementUuid: new Uint8Array(0),
-  signer: new Uint8Array(0),
-  signature: new Uint8Array(0),
-});
+const bundle = (txs: Uint8Array[]): Bundle =>
+  unsignedBundle([{ namespace: EVM_NS, txs, revertingTxHashes: [] }]);
 const span = (start: number, count: number): BundleSpan => ({
   bundleHash: new Uint8Array(32).fill(start + 1),
   namespace: EVM_NS,
