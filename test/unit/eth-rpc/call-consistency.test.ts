@@ -1,24 +1,8 @@
-/**
- * A main-thread eth_call reads the executor's live state (ADR 0227). Two halves of why an answer never
- * mixes two executed heights: (1) a simulation over in-memory state runs in microtasks only, so a
- * commit (a macrotask: the map and the height change together) cannot land inside it; (2) should one
- * ever land inside it anyway, the reader sees the height move and runs the call again on the new state.
- */
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { encodeFunctionData, type Hex, parseEther } from 'viem';
+import { encodeFunctionData, parseEther } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
-import { evmStorageKey } from '../../../src/exec/index.ts';
-import { abi, common, hex, holder, lat, token, world } from './evm-world.ts';
+import { abi, asBig, balanceKey, common, hex, holderHex, stripped, token, word, world } from './evm-world.ts';
 
-const holderHex = `0x${Buffer.from(holder).toString('hex')}` as Hex;
-const word = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
-const balanceKey = evmStorageKey(
-  token,
-  keccak_256(new Uint8Array([...new Uint8Array(12), ...holder, ...word(3n)])),
-);
-const stripped = (w: Uint8Array) => lat(w.subarray(w.findIndex((x) => x !== 0)));
-const asBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex')}`);
 const req = {
   to: token,
   data: hex(encodeFunctionData({ abi, functionName: 'balanceOf', args: [holderHex] })),

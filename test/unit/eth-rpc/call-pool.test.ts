@@ -1,30 +1,29 @@
-/**
- * Call workers (ADR 0205): a call answered by a worker thread is the one the main thread's reader gives
- * (return data, gas, errors with their codes), it runs at exactly the executed height the main thread
- * had when the call was dispatched (waiting for that height's diff, never seeing a later one), calls
- * past a worker's depth run on the main thread with the same answers, and stop() leaves nothing
- * hanging. The executor's state feed is played by hand here: a map, a height and the diffs.
- */
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallPool } from '../../../src/eth-rpc/call-pool.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
-import { DEFAULT_EVM_FEE_RECIPIENT, evmStorageKey } from '../../../src/exec/index.ts';
-import { abi, caller, common, hex, holder, lat, other, probe, token, world } from './evm-world.ts';
+import { DEFAULT_EVM_FEE_RECIPIENT } from '../../../src/exec/index.ts';
+import {
+  abi,
+  asBig,
+  balanceKey,
+  caller,
+  common,
+  hex,
+  holder,
+  holderHex,
+  other,
+  probe,
+  stripped,
+  token,
+  word,
+  world,
+} from './evm-world.ts';
 
 const call = (fn: string, args: unknown[]) => hex(encodeFunctionData({ abi, functionName: fn, args }));
-const holderHex = `0x${Buffer.from(holder).toString('hex')}` as Hex;
 const otherHex = `0x${Buffer.from(other).toString('hex')}` as Hex;
-const word = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
-const balanceKey = evmStorageKey(
-  token,
-  keccak_256(new Uint8Array([...new Uint8Array(12), ...holder, ...word(3n)])),
-);
-const stripped = (w: Uint8Array) => lat(w.subarray(w.findIndex((x) => x !== 0)));
-const asBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex')}`);
 
 /** The executor's side: committed state, its height, and the diff feed (Executor.followState). */
 function feed(state: Map<string, string>) {

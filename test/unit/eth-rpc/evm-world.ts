@@ -28,6 +28,17 @@ export const other = new Uint8Array(20).fill(0x22);
 export const token = new Uint8Array(20).fill(0x07);
 export const probe = new Uint8Array(20).fill(0x08);
 export const caller = new Uint8Array(20).fill(0x09);
+export const holderHex = `0x${Buffer.from(holder).toString('hex')}` as Hex;
+/** A 32-byte big-endian word. */
+export const word = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
+/** A storage value as the state keeps it: leading zero bytes stripped, latin1. */
+export const stripped = (w: Uint8Array) => lat(w.subarray(w.findIndex((x) => x !== 0)));
+export const asBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex')}`);
+/** The state key of the token's balanceOf[holder] (mapping at slot 3). */
+export const balanceKey = evmStorageKey(
+  token,
+  keccak_256(new Uint8Array([...new Uint8Array(12), ...holder, ...word(3n)])),
+);
 
 /** A state with the token deployed (holder owns the supply), a probe and a contract calling the token. */
 export async function world(): Promise<Map<string, string>> {
@@ -61,15 +72,12 @@ export async function world(): Promise<Map<string, string>> {
   );
   // The constructor's storage (the deploy above ran as a simulation and kept nothing): name and symbol
   // "T" (short strings: bytes then 2 × length), totalSupply (slot 2), balanceOf[holder] (mapping, slot 3).
-  const word = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
   const slot = (n: bigint) => word(n);
-  const stripped = (w: Uint8Array) => lat(w.subarray(w.findIndex((x) => x !== 0)));
   const shortString = hex(`54${'00'.repeat(30)}02`);
   state.set(evmStorageKey(token, slot(0n)), lat(shortString));
   state.set(evmStorageKey(token, slot(1n)), lat(shortString));
   state.set(evmStorageKey(token, slot(2n)), stripped(word(parseEther('1000'))));
-  const balSlot = keccak_256(new Uint8Array([...new Uint8Array(12), ...holder, ...slot(3n)]));
-  state.set(evmStorageKey(token, balSlot), stripped(word(parseEther('1000'))));
+  state.set(balanceKey, stripped(word(parseEther('1000'))));
   state.set(
     evmAccountKey(holder),
     encodeEvmAccount({ nonce: 5n, balance: parseEther('10'), codeHash: lat(keccak_256(new Uint8Array(0))) }),
