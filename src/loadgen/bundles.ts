@@ -18,7 +18,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { bundleHash, bundleSignBytes, canonicalBundle } from '../codec/index.ts';
 import { demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
 import { Ed25519Signer, sha256, toHex } from '../crypto/index.ts';
-import { signTransfer, transferSigner } from '../exec/index.ts';
+import { evmSigningCrypto, signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
 
 export interface BundleRollup {
@@ -186,7 +186,10 @@ export class BundlePlanner {
     }
     let common = this.#commons.get(r.evmChainId!);
     if (common === undefined) {
-      common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, { hardfork: Hardfork.Prague });
+      common = createCustomCommon({ chainId: r.evmChainId! }, Mainnet, {
+        hardfork: Hardfork.Prague,
+        customCrypto: evmSigningCrypto,
+      });
       this.#commons.set(r.evmChainId!, common);
     }
     const to = evmAddress(seed) as `0x${string}`;

@@ -18,7 +18,7 @@ import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { DEMO_ACCOUNTS, demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
 import type { Ed25519Signer } from '../crypto/index.ts';
-import { signTransfer, transferSigner } from '../exec/index.ts';
+import { evmSigningCrypto, signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
 
 export interface PayloadSource {
@@ -119,7 +119,10 @@ export class EvmPayloads extends NoncedPayloads {
 
   constructor(namespace: number, evmChainId: number, accounts = DEMO_ACCOUNTS) {
     super(namespace, accounts);
-    this.#common = createCustomCommon({ chainId: evmChainId }, Mainnet, { hardfork: Hardfork.Prague });
+    this.#common = createCustomCommon({ chainId: evmChainId }, Mainnet, {
+      hardfork: Hardfork.Prague,
+      customCrypto: evmSigningCrypto,
+    });
     for (let i = 0; i < accounts; i++) {
       const k = demoEvmKey(i);
       this.#keys.push(k);
@@ -172,7 +175,10 @@ export class Erc20Payloads extends NoncedPayloads {
   constructor(o: Erc20PayloadOptions) {
     super(o.namespace, o.accounts.length, o.startNonces);
     this.#o = o;
-    this.#common = createCustomCommon({ chainId: o.evmChainId }, Mainnet, { hardfork: Hardfork.Prague });
+    this.#common = createCustomCommon({ chainId: o.evmChainId }, Mainnet, {
+      hardfork: Hardfork.Prague,
+      customCrypto: evmSigningCrypto,
+    });
     const addrs = o.accounts.map((i) => evmAddress(demoEvmKey(i)));
     for (const [slot, i] of o.accounts.entries()) {
       this.#keys.push(demoEvmKey(i));

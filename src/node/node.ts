@@ -34,8 +34,8 @@ import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
 import {
   createExecutor,
   decodeTransferAccount,
-  ecrecoverBackend,
   type Executor,
+  ecrecoverBackend,
   encodeReceipt,
   transferAccountKey,
 } from '../exec/index.ts';

@@ -17,6 +17,7 @@
  * the precompile accepts high s, as libsecp256k1's recovery does.
  */
 import { createRequire } from 'node:module';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { recover } from 'tiny-secp256k1';
 
 function word(b: Uint8Array): Uint8Array {
@@ -37,22 +38,50 @@ export const recoverWasm: RecoverRaw = (msgHash, sig, recovery) => recover(msgHa
 
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
+  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
 }
 
 /** The native addon, or undefined where its binary does not load (no prebuilt for the platform). */
-function loadNative(): RecoverRaw | undefined {
+function loadNative(): NativeSecp256k1 | undefined {
   if (process.env.ORDO_SECP256K1 === 'wasm') return undefined;
   try {
-    const lib = createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1;
-    // The addon throws on a signature that does not parse (r or s zero or ≥ n) or does not recover.
-    return (msgHash, sig, recovery) => lib.ecdsaRecover(sig, recovery, msgHash, false);
+    return createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1;
   } catch {
     return undefined;
   }
 }
+const native = loadNative();
 
 /** The native addon's recovery, undefined where it does not load. */
-export const recoverNative: RecoverRaw | undefined = loadNative();
+export const recoverNative: RecoverRaw | undefined =
+  native === undefined
+    ? undefined
+    : // The addon throws on a signature that does not parse (r or s zero or ≥ n) or does not recover.
+      (msgHash, sig, recovery) => native.ecdsaRecover(sig, recovery, msgHash, false);
+
+type NobleSign = typeof secp256k1.sign;
+
+/**
+ * ethereumjs' `customCrypto.ecsign` for clients that sign many transactions (the load generator): the
+ * native addon's RFC 6979 signature with low s, which is byte for byte the one `@noble/curves` makes
+ * (test/unit/exec/ecrecover.test.ts), at a small fraction of its CPU. It answers only what ethereumjs
+ * asks when signing a transaction (a 32-byte hash, the "recovered" format, no extra entropy); anything
+ * else, and every call where the addon does not load, goes to noble.
+ */
+export const ecsign: NobleSign = (msgHash, secretKey, opts) => {
+  if (
+    native === undefined ||
+    opts?.format !== 'recovered' ||
+    opts.prehash !== false ||
+    (opts.extraEntropy !== undefined && opts.extraEntropy !== false)
+  )
+    return secp256k1.sign(msgHash, secretKey, opts);
+  const { signature, recid } = native.ecdsaSign(msgHash, secretKey);
+  const out = new Uint8Array(65);
+  out[0] = recid;
+  out.set(signature, 1);
+  return out;
+};
 
 /** Which libsecp256k1 build this process recovers with: 'native' or 'wasm' (ORDO_SECP256K1=wasm forces it). */
 export const ecrecoverBackend: 'native' | 'wasm' = recoverNative === undefined ? 'wasm' : 'native';
@@ -90,3 +119,6 @@ export function ecrecoverWith(
 
 /** ethereumjs' `customCrypto` option for every Common of an EVM rollup (executor and Ethereum RPC). */
 export const evmCustomCrypto = { ecrecover };
+
+/** The same for a client that also signs (the load generator): native signing where the addon loads. */
+export const evmSigningCrypto = { ecrecover, ecsign };

@@ -6,6 +6,7 @@ import {
   ecrecover,
   ecrecoverBackend,
   ecrecoverWith,
+  ecsign,
   recoverNative,
   recoverWasm,
 } from '../../../src/exec/evm/ecrecover.ts';
@@ -120,5 +121,26 @@ describe('ecrecover through libsecp256k1 (native and WASM) matches ethereumjs ut
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('signs transactions byte for byte as noble does (RFC 6979, low s), natively where the addon loads', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.bigInt({ min: 1n, max: N - 1n }),
+        (h, k) => {
+          const sk = be32(k);
+          const opts = { prehash: false, format: 'recovered' } as const;
+          expect(Buffer.from(ecsign(h, sk, opts)).toString('hex')).toBe(
+            Buffer.from(secp256k1.sign(h, sk, opts)).toString('hex'),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // What ethereumjs does not ask (other formats, extra entropy) is noble's answer as is.
+    const sk = be32(12345n);
+    const h = new Uint8Array(32).fill(7);
+    expect(ecsign(h, sk, { prehash: false })).toEqual(secp256k1.sign(h, sk, { prehash: false }));
   });
 });
