@@ -112,8 +112,8 @@ export function batchNoiseWrites(conn: unknown): void {
   // A graceful close ends the connection below: what was collected must be sent before that.
   const close = c.close;
   if (typeof close === 'function') {
-    c.close = (options?: unknown) => {
-      flushNow();
+    c.close = async (options?: unknown) => {
+      flushNow(); // a failure here rejects the close, as the library's own failed send would
       return close.call(c, options);
     };
   }
