@@ -11,7 +11,6 @@
  * redialled with exponential backoff while disconnected.
  */
 import { createHash } from 'node:crypto';
-import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import {
   type GossipSub,
@@ -57,7 +56,9 @@ import { AppScoreBook } from '../scoring.ts';
 import { verdictForError } from '../verdict.ts';
 import { coalescingTcp } from './coalesce.ts';
 import { loadOrCreateIdentity } from './identity.ts';
+import { batchingNoise } from './noise-batch.ts';
 import { noiseCrypto } from './noise-crypto.ts';
+import { installLazyWindowUpdates } from './yamux-window.ts';
 
 export interface Libp2pNetworkOptions extends P2pConfigInput {
   chainId: string;
@@ -368,6 +369,10 @@ class Libp2pNetwork implements P2pNetwork {
       ...(opts.heartbeatMs !== undefined ? { heartbeatInterval: opts.heartbeatMs } : {}),
       ...(opts.mesh !== undefined ? meshOpts(opts.mesh) : {}),
     };
+    // Window updates only once half a stream's receive window is consumed (ADR 0240).
+    if (!installLazyWindowUpdates()) {
+      this.log.warn('yamux changed shape: window updates stay one per received data frame (ADR 0240)');
+    }
     const node = await createLibp2p({
       privateKey: this.privateKey,
       addresses: {
@@ -375,7 +380,7 @@ class Libp2pNetwork implements P2pNetwork {
         ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}),
       },
       transports: [coalescingTcp()],
-      connectionEncrypters: [noise({ crypto: noiseCrypto })],
+      connectionEncrypters: [batchingNoise({ crypto: noiseCrypto })],
       streamMuxers: [yamux()],
       connectionManager: {
         maxConnections: limits.maxConnections,
