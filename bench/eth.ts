@@ -32,6 +32,7 @@
  *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
  *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
  *                        [--repo DIR]         (single node: run DIR/bin/ordo.js under this client, for node A/B)
+ *                        [--call-warmup N]    (N unmeasured calls before each eth_call phase; default 0)
  *
  * The eth_call client (ADR 0245) is a bare keep-alive socket per in-flight request with every request
  * pre-built, and reports its own CPU per call (ethCallClientCpuMicros).
@@ -68,6 +69,7 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '5' },
     'call-workers': { type: 'string' },
     repo: { type: 'string' },
+    'call-warmup': { type: 'string', default: '0' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -81,6 +83,8 @@ const CONCURRENCY = Math.max(1, Math.min(256, Number(args.concurrency)));
 const VALIDATORS = Math.max(1, Math.min(7, Number(args.validators)));
 const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
 const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
+/** --call-warmup N: calls run before each eth_call phase and not measured (JIT warm-up of its thread). */
+const CALL_WARMUP = Math.max(0, Math.min(1_000_000, Number(args['call-warmup'])));
 /** Seconds of no load measured before the transfer windows: the processes' idle CPU (consensus, timers). */
 const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
 /** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
@@ -786,30 +790,38 @@ async function main(): Promise<void> {
       const conns = await Promise.all(
         Array.from({ length: concurrency }, () => RawConn.open(target0.hostname, Number(target0.port))),
       );
-      let done = 0;
+      /** `total` calls over the connections, answers skimmed (see above). */
+      const drive = async (total: number) => {
+        let done = 0;
+        await Promise.all(
+          conns.map(async (conn) => {
+            while (done < total) {
+              const n = Math.min(batch, total - done);
+              const first = done;
+              done += n;
+              if (batch === 1) {
+                const body = await conn.request(singleReqs[first % calls.length]!);
+                if (body.indexOf(RESULT) < 0 || body.indexOf(ERROR) >= 0)
+                  throw new Error(`eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
+              } else {
+                const body = await conn.request(batchReq(first, n));
+                if (count(body, RESULT) !== n || body.indexOf(ERROR) >= 0)
+                  throw new Error(`a batched eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
+              }
+            }
+          }),
+        );
+      };
+      // --call-warmup calls first, not measured: the thread that will run this phase's EVM (the
+      // worker for single requests, the main thread for batch entries) may not have run a call yet,
+      // and its JIT warm-up would otherwise be charged to the phase.
+      if (CALL_WARMUP > 0) await drive(CALL_WARMUP);
       const cpu0 = cpuTicks(target.callPid);
       const main0 = cpuTicks(target.callPid, target.callPid);
       const load0 = loadavg()[0]!;
       const client0 = process.cpuUsage();
       const c0 = performance.now();
-      await Promise.all(
-        conns.map(async (conn) => {
-          while (done < CALLS) {
-            const n = Math.min(batch, CALLS - done);
-            const first = done;
-            done += n;
-            if (batch === 1) {
-              const body = await conn.request(singleReqs[first % calls.length]!);
-              if (body.indexOf(RESULT) < 0 || body.indexOf(ERROR) >= 0)
-                throw new Error(`eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
-            } else {
-              const body = await conn.request(batchReq(first, n));
-              if (count(body, RESULT) !== n || body.indexOf(ERROR) >= 0)
-                throw new Error(`a batched eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
-            }
-          }
-        }),
-      );
+      await drive(CALLS);
       const seconds = (performance.now() - c0) / 1000;
       const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
       const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
@@ -868,6 +880,7 @@ async function main(): Promise<void> {
         callBatch: CALL_BATCH,
         callWorkers: CALL_WORKERS ?? 'default',
         nodeRepo: NODE_REPO,
+        callWarmup: CALL_WARMUP,
         client: 'raw keep-alive sockets, pre-built requests (RawConn)',
       },
       offeredRate: head.offeredRate,
