@@ -39,7 +39,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -130,6 +130,26 @@ function cpuTicks(pid: number, thread?: number): number {
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 }
+/** user + system ticks of each thread of a process, summed by thread name (/proc/<pid>/task/<tid>/comm). */
+function ticksByThreadName(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(name, (out.get(name) ?? 0) + cpuTicks(pid, Number(tid)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 function ticksPerSecond(): number {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -818,6 +838,7 @@ async function main(): Promise<void> {
       if (CALL_WARMUP > 0) await drive(CALL_WARMUP);
       const cpu0 = cpuTicks(target.callPid);
       const main0 = cpuTicks(target.callPid, target.callPid);
+      const threads0 = ticksByThreadName(target.callPid);
       const load0 = loadavg()[0]!;
       const client0 = process.cpuUsage();
       const c0 = performance.now();
@@ -827,7 +848,15 @@ async function main(): Promise<void> {
       const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
       const client = process.cpuUsage(client0);
       for (const c of conns) c.close();
+      // CPU per call by thread name (the call worker, V8's GC helpers, libuv...): where the process's
+      // CPU beyond the main thread goes.
+      const byThread: Record<string, number> = {};
+      for (const [name, t] of ticksByThreadName(target.callPid)) {
+        const us = Math.round((((t - (threads0.get(name) ?? 0)) / HZ) * 1e6) / CALLS);
+        if (us > 0) byThread[name] = us;
+      }
       return {
+        threadCpuMicrosPerCall: byThread,
         // this bench process's own CPU per call (the client shares the host's cores with the node)
         clientCpuMicrosPerCall: Math.round((client.user + client.system) / CALLS),
         loadAvg: load0,
@@ -896,6 +925,8 @@ async function main(): Promise<void> {
       ethCallClientCpuMicros: single.clientCpuMicrosPerCall,
       ethCallBatchedClientCpuMicros: batched.clientCpuMicrosPerCall,
       ethCallLoadAvg: single.loadAvg,
+      ethCallThreadCpuMicros: single.threadCpuMicrosPerCall,
+      ethCallBatchedThreadCpuMicros: batched.threadCpuMicrosPerCall,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
       cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,
