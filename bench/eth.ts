@@ -12,7 +12,7 @@
  *              sent with eth_sendRawTransaction round-robin over every node; receipts are collected per
  *              block on the first node (newHeads over WebSocket → eth_getBlockReceipts), so send → receipt
  *              latency is measured without polling every hash
- *   calls:     --calls eth_call balanceOf requests (of a different account each) to the first node, --concurrency at a time, then the
+ *   calls:     --calls eth_call balanceOf requests (of a different account each, cycling over the accounts) to the first node, --concurrency at a time, then the
  *              same number in JSON-RPC batches of --call-batch (4 batches in flight), each with the
  *              node's CPU per call (/proc of that node's process)
  *
@@ -31,11 +31,17 @@
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
  *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
  *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
+ *                        [--repo DIR]         (single node: run DIR/bin/ordo.js under this client, for node A/B)
+ *                        [--call-warmup N]    (N unmeasured calls before each eth_call phase; default 0)
+ *
+ * The eth_call client (ADR 0245) is a bare keep-alive socket per in-flight request with every request
+ * pre-built, and reports its own CPU per call (ethCallClientCpuMicros).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +68,8 @@ const { values: args } = parseArgs({
     'call-batch': { type: 'string', default: '50' },
     idle: { type: 'string', default: '5' },
     'call-workers': { type: 'string' },
+    repo: { type: 'string' },
+    'call-warmup': { type: 'string', default: '0' },
   },
 });
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
@@ -75,6 +83,8 @@ const CONCURRENCY = Math.max(1, Math.min(256, Number(args.concurrency)));
 const VALIDATORS = Math.max(1, Math.min(7, Number(args.validators)));
 const REPEAT = Math.max(1, Math.min(10, Number(args.repeat)));
 const CALL_BATCH = Math.max(1, Math.min(1000, Number(args['call-batch'])));
+/** --call-warmup N: calls run before each eth_call phase and not measured (JIT warm-up of its thread). */
+const CALL_WARMUP = Math.max(0, Math.min(1_000_000, Number(args['call-warmup'])));
 /** Seconds of no load measured before the transfer windows: the processes' idle CPU (consensus, timers). */
 const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
 /** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
@@ -82,6 +92,15 @@ const CALL_WORKERS =
   args['call-workers'] === undefined ? undefined : Math.max(0, Math.min(16, Number(args['call-workers'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * --repo DIR (single node only): run the node of another checkout (its bin/ordo.js) under this bench's
+ * client, so an A/B compares nodes and not benches; the home is initialised by this checkout's code.
+ */
+const NODE_REPO = args.repo ?? REPO;
+if (args.repo !== undefined && VALIDATORS > 1) {
+  process.stderr.write('--repo runs one node of another checkout: use it with --validators 1\n');
+  process.exit(2);
+}
 const CHAIN_ID = 900_001;
 const NS = 3;
 const artifact = JSON.parse(
@@ -111,6 +130,26 @@ function cpuTicks(pid: number, thread?: number): number {
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 }
+/** user + system ticks of each thread of a process, summed by thread name (/proc/<pid>/task/<tid>/comm). */
+function ticksByThreadName(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(name, (out.get(name) ?? 0) + cpuTicks(pid, Number(tid)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 function ticksPerSecond(): number {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -127,11 +166,6 @@ const agent = new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: 3_000 })
 
 function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
   return post(url, { jsonrpc: '2.0', id: 1, method, params }, method);
-}
-
-/** A JSON-RPC batch: the array of answers as sent back. */
-function rpcRaw(url: string, batch: unknown[]): Promise<unknown> {
-  return post(url, batch, 'batch');
 }
 
 function post(url: string, payload: unknown, method: string): Promise<unknown> {
@@ -169,12 +203,132 @@ function post(url: string, payload: unknown, method: string): Promise<unknown> {
   });
 }
 
+/**
+ * One keep-alive HTTP/1.1 connection for the eth_call phase, leaner than `http.request` (the client
+ * shares the host's two cores with the node, and its CPU per call should not set the figure): requests
+ * are pre-built buffers (request line, headers and body), one is in flight at a time, and only the
+ * status, the length (content-length or chunked) and the body are taken from the answer.
+ */
+class RawConn {
+  readonly #sock: Socket;
+  #buf: Buffer = Buffer.alloc(0);
+  #want: { resolve: (body: Buffer) => void; reject: (err: Error) => void } | undefined;
+  #error: Error | undefined;
+
+  private constructor(sock: Socket) {
+    this.#sock = sock;
+    sock.setNoDelay(true);
+    sock.on('data', (c: Buffer) => {
+      this.#buf = this.#buf.length === 0 ? c : Buffer.concat([this.#buf, c]);
+      this.#parse();
+    });
+    const fail = (err: Error) => {
+      this.#error ??= err;
+      const w = this.#want;
+      this.#want = undefined;
+      w?.reject(this.#error);
+    };
+    sock.on('error', fail);
+    sock.on('close', () => fail(new Error('eth_call: the node closed the connection')));
+  }
+
+  static open(host: string, port: number): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const sock = connect(port, host, () => {
+        sock.off('error', reject);
+        resolve(new RawConn(sock));
+      });
+      sock.once('error', reject);
+    });
+  }
+
+  /** Send one pre-built request; resolves with the answer's body (rejects on a non-200 status). */
+  request(req: Buffer): Promise<Buffer> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#want !== undefined) return Promise.reject(new Error('RawConn: one request at a time'));
+    return new Promise((resolve, reject) => {
+      this.#want = { resolve, reject };
+      this.#sock.write(req);
+    });
+  }
+
+  close(): void {
+    this.#sock.destroy();
+  }
+
+  #parse(): void {
+    const buf = this.#buf;
+    const he = buf.indexOf('\r\n\r\n');
+    if (he < 0 || this.#want === undefined) return;
+    const head = buf.toString('latin1', 0, he);
+    const status = Number(head.slice(9, 12));
+    let body: Buffer;
+    let end: number;
+    const len = /\r\ncontent-length: *([0-9]+)/i.exec(head);
+    if (len !== null) {
+      end = he + 4 + Number(len[1]);
+      if (buf.length < end) return;
+      body = buf.subarray(he + 4, end);
+    } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      // The session-9 baseline answers chunked (no content-length), one chunk and the terminator.
+      const parts: Buffer[] = [];
+      let at = he + 4;
+      for (;;) {
+        const le = buf.indexOf('\r\n', at);
+        if (le < 0) return;
+        const size = Number.parseInt(buf.toString('latin1', at, le), 16);
+        if (buf.length < le + 2 + size + 2) return;
+        if (size === 0) {
+          end = le + 4;
+          break;
+        }
+        parts.push(buf.subarray(le + 2, le + 2 + size));
+        at = le + 2 + size + 2;
+      }
+      body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    } else {
+      this.#want.reject(new Error(`eth_call: an answer with neither content-length nor chunking:\n${head}`));
+      this.#want = undefined;
+      return;
+    }
+    this.#buf = buf.subarray(end);
+    const w = this.#want;
+    this.#want = undefined;
+    if (status === 200) w.resolve(body);
+    else w.reject(new Error(`eth_call: HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`));
+  }
+}
+
+/** A POST of a JSON body as one pre-built HTTP/1.1 request (keep-alive). */
+function rawPost(url: URL, body: string): Buffer {
+  const b = Buffer.from(body);
+  return Buffer.concat([
+    Buffer.from(
+      `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${b.length}\r\nconnection: keep-alive\r\n\r\n`,
+      'latin1',
+    ),
+    b,
+  ]);
+}
+
+/** Occurrences of `needle` in `hay` (the minimal check of a batch's answers). */
+function count(hay: Buffer, needle: Buffer): number {
+  let n = 0;
+  for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
 function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string; stderr: () => string }> {
   // --cpu-prof DIR: the node writes a V8 CPU profile there when it stops (where its time goes).
   const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']];
-  const proc = spawn(process.execPath, [...prof, join(REPO, 'bin', 'ordo.js'), 'start', '--home', home], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...prof, join(NODE_REPO, 'bin', 'ordo.js'), 'start', '--home', home],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let err = '';
     let exited: string | undefined;
@@ -620,36 +774,89 @@ async function main(): Promise<void> {
       ],
     });
     const calls = Array.from({ length: Math.min(CALLS, accounts.length) }, (_, i) => callOf(i));
+    // The client's work is kept out of the figure as far as it can be: every request is built before
+    // the phase (HTTP request line, headers, body), each of the --concurrency connections is a bare
+    // keep-alive socket (RawConn), and an answer is only checked for a result and no error.
+    const target0 = new URL(url);
+    const singleReqs = calls.map((c, i) => rawPost(target0, JSON.stringify({ ...c, id: i })));
+    const batchReqs = new Map<number, Buffer>();
+    const batchReq = (first: number, n: number): Buffer => {
+      const key = (first % calls.length) * 1_000_000 + n;
+      let b = batchReqs.get(key);
+      if (b === undefined) {
+        b = rawPost(
+          target0,
+          JSON.stringify(
+            Array.from({ length: n }, (_, i) => ({ ...calls[(first + i) % calls.length]!, id: i })),
+          ),
+        );
+        batchReqs.set(key, b);
+      }
+      return b;
+    };
+    for (let first = 0; first < CALLS; first += CALL_BATCH)
+      batchReq(first, Math.min(CALL_BATCH, CALLS - first));
+    const RESULT = Buffer.from('"result":"0x');
+    const ERROR = Buffer.from('"error"');
+    // One answer parsed in full, as a sanity check of what the phases then only skim.
+    {
+      const conn = await RawConn.open(target0.hostname, Number(target0.port));
+      const one = JSON.parse((await conn.request(singleReqs[0]!)).toString('utf8')) as { result?: string };
+      conn.close();
+      if (typeof one.result !== 'string' || !/^0x[0-9a-f]{64}$/.test(one.result))
+        throw new Error(`eth_call balanceOf answered ${JSON.stringify(one)}`);
+    }
     const callPhase = async (batch: number, concurrency: number) => {
-      let done = 0;
+      const conns = await Promise.all(
+        Array.from({ length: concurrency }, () => RawConn.open(target0.hostname, Number(target0.port))),
+      );
+      /** `total` calls over the connections, answers skimmed (see above). */
+      const drive = async (total: number) => {
+        let done = 0;
+        await Promise.all(
+          conns.map(async (conn) => {
+            while (done < total) {
+              const n = Math.min(batch, total - done);
+              const first = done;
+              done += n;
+              if (batch === 1) {
+                const body = await conn.request(singleReqs[first % calls.length]!);
+                if (body.indexOf(RESULT) < 0 || body.indexOf(ERROR) >= 0)
+                  throw new Error(`eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
+              } else {
+                const body = await conn.request(batchReq(first, n));
+                if (count(body, RESULT) !== n || body.indexOf(ERROR) >= 0)
+                  throw new Error(`a batched eth_call failed: ${body.toString('utf8').slice(0, 300)}`);
+              }
+            }
+          }),
+        );
+      };
+      // --call-warmup calls first, not measured: the thread that will run this phase's EVM (the
+      // worker for single requests, the main thread for batch entries) may not have run a call yet,
+      // and its JIT warm-up would otherwise be charged to the phase.
+      if (CALL_WARMUP > 0) await drive(CALL_WARMUP);
       const cpu0 = cpuTicks(target.callPid);
       const main0 = cpuTicks(target.callPid, target.callPid);
+      const threads0 = ticksByThreadName(target.callPid);
       const load0 = loadavg()[0]!;
       const client0 = process.cpuUsage();
       const c0 = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (done < CALLS) {
-            const n = Math.min(batch, CALLS - done);
-            const first = done;
-            done += n;
-            if (batch === 1) await rpc(url, 'eth_call', calls[first % calls.length]!.params);
-            else {
-              const out = (await rpcRaw(
-                url,
-                Array.from({ length: n }, (_, i) => ({ ...calls[(first + i) % calls.length]!, id: i })),
-              )) as { result?: string }[];
-              if (out.length !== n || out.some((o) => o.result === undefined))
-                throw new Error('a batched eth_call failed');
-            }
-          }
-        }),
-      );
+      await drive(CALLS);
       const seconds = (performance.now() - c0) / 1000;
       const cpu = (cpuTicks(target.callPid) - cpu0) / HZ;
       const main = (cpuTicks(target.callPid, target.callPid) - main0) / HZ;
       const client = process.cpuUsage(client0);
+      for (const c of conns) c.close();
+      // CPU per call by thread name (the call worker, V8's GC helpers, libuv...): where the process's
+      // CPU beyond the main thread goes.
+      const byThread: Record<string, number> = {};
+      for (const [name, t] of ticksByThreadName(target.callPid)) {
+        const us = Math.round((((t - (threads0.get(name) ?? 0)) / HZ) * 1e6) / CALLS);
+        if (us > 0) byThread[name] = us;
+      }
       return {
+        threadCpuMicrosPerCall: byThread,
         // this bench process's own CPU per call (the client shares the host's cores with the node)
         clientCpuMicrosPerCall: Math.round((client.user + client.system) / CALLS),
         loadAvg: load0,
@@ -701,6 +908,9 @@ async function main(): Promise<void> {
         concurrency: CONCURRENCY,
         callBatch: CALL_BATCH,
         callWorkers: CALL_WORKERS ?? 'default',
+        nodeRepo: NODE_REPO,
+        callWarmup: CALL_WARMUP,
+        client: 'raw keep-alive sockets, pre-built requests (RawConn)',
       },
       offeredRate: head.offeredRate,
       holds: head.holds,
@@ -715,6 +925,8 @@ async function main(): Promise<void> {
       ethCallClientCpuMicros: single.clientCpuMicrosPerCall,
       ethCallBatchedClientCpuMicros: batched.clientCpuMicrosPerCall,
       ethCallLoadAvg: single.loadAvg,
+      ethCallThreadCpuMicros: single.threadCpuMicrosPerCall,
+      ethCallBatchedThreadCpuMicros: batched.threadCpuMicrosPerCall,
       erc20TransfersPerSec: head.erc20TransfersPerSec,
       cpuMicrosPerTx: head.cpuMicrosPerTx,
       cpuMicrosPerTxAboveIdle: head.cpuMicrosPerTxAboveIdle,

@@ -11,8 +11,8 @@
  * answer is the one the main thread would have given at dispatch: `latest` / `pending` semantics and
  * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
  * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
- * every worker already holds `depth` calls (so under overload both threads run calls), calls while no
- * worker is ready, calls a worker answered `stale` (it was respawned past that height), and calls in
+ * every worker already holds `depth` calls (64 by default, so only under overload do both threads run
+ * calls), calls while no worker is ready, calls a worker answered `stale` (it was respawned past that height), and calls in
  * flight on a worker that died.
  *
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
@@ -53,8 +53,8 @@ export interface CallPoolOptions {
   /** The executed height of the state the main thread reads now (Executor.head(namespace).height). */
   head: () => number;
   /**
-   * Calls one worker holds at once (running or queued; default 8: ~1.5 ms of work, so it does not idle
-   * while the main thread is busy); past it on every worker, the main thread runs the call itself.
+   * Calls one worker holds at once (running or queued; default DEFAULT_CALL_DEPTH); past it on every
+   * worker, the main thread runs the call itself.
    */
   depth?: number;
   /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
@@ -62,7 +62,13 @@ export interface CallPoolOptions {
   logger?: Logger;
 }
 
-const DEFAULT_DEPTH = 8;
+/**
+ * 64 calls (~10 ms of EVM work at ~150 µs each): the main thread takes a call only when the workers are
+ * that far behind (ADR 0245). It does the HTTP exchange and JSON-RPC of every call anyway, so each call
+ * it also ran made it the bottleneck: at the former depth of 8, 16 single requests in flight put half
+ * the calls on the main thread, which was 92–98 % busy while the worker idled at 12–30 %.
+ */
+export const DEFAULT_CALL_DEPTH = 64;
 
 interface Pending {
   args: Parameters<EvmStateReader['simulate']>;
@@ -141,7 +147,7 @@ export class CallPool implements Simulator {
     timestamp: number,
     opts?: { here?: boolean },
   ): Promise<SimResult> {
-    const depth = this.#o.depth ?? DEFAULT_DEPTH;
+    const depth = this.#o.depth ?? DEFAULT_CALL_DEPTH;
     let best: Slot | undefined;
     for (const s of opts?.here === true ? [] : this.#slots) {
       if (!s.ready || s.dead || s.inflight.size >= depth) continue;

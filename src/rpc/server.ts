@@ -310,7 +310,10 @@ export class RpcServer {
         res.end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json', ...corsHeaders() });
+      // A content-length lets Node send status line, headers and body in one write; without it the
+      // answer went out chunked (size line, body, terminator: one writev of several buffers) and the
+      // client had to undo the chunking.
+      res.writeHead(200, jsonHeaders(Buffer.byteLength(out)));
       res.end(out);
     } catch (err) {
       this.#log.warn({ err }, 'rpc http request failed');
@@ -595,17 +598,34 @@ function errorResponse(id: string | number | null, code: number, message: string
   return { jsonrpc: '2.0', id, error: { code, message } };
 }
 
+const CORS: readonly [string, string][] = [
+  ['access-control-allow-origin', '*'],
+  ['access-control-allow-methods', 'POST, GET, OPTIONS'],
+  ['access-control-allow-headers', 'content-type'],
+];
+
 function corsHeaders(): Record<string, string> {
-  return {
-    'access-control-allow-origin': '*',
-    'access-control-allow-methods': 'POST, GET, OPTIONS',
-    'access-control-allow-headers': 'content-type',
-  };
+  return Object.fromEntries(CORS);
+}
+
+/** The headers of every JSON answer as Node's flat raw list (no per-answer header object to walk). */
+const JSON_HEADERS: readonly string[] = [
+  'content-type',
+  'application/json',
+  ...CORS.flat(),
+  'content-length',
+];
+
+/** The JSON answer headers with this body's byte length. */
+function jsonHeaders(bytes: number): string[] {
+  const h = JSON_HEADERS.slice();
+  h.push(String(bytes));
+  return h;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', ...corsHeaders() });
+  res.writeHead(status, jsonHeaders(Buffer.byteLength(text)));
   res.end(text);
 }
 

@@ -1,6 +1,6 @@
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallPool } from '../../../src/eth-rpc/call-pool.ts';
+import { CallPool, DEFAULT_CALL_DEPTH } from '../../../src/eth-rpc/call-pool.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
@@ -57,7 +57,8 @@ afterEach(async () => {
   for (const p of pools.splice(0)) await p.stop();
 });
 
-async function setup(depth = 1_000) {
+/** `depth` null: the pool's default (DEFAULT_CALL_DEPTH). */
+async function setup(depth: number | null = 1_000) {
   const state = await world();
   const f = feed(state);
   const main = new EvmStateReader((k) => state.get(k), common);
@@ -74,7 +75,7 @@ async function setup(depth = 1_000) {
   });
   const pool = new CallPool({
     size: 1,
-    depth,
+    ...(depth === null ? {} : { depth }),
     chainId: 900_001,
     coinbase: DEFAULT_EVM_FEE_RECIPIENT,
     follow: (l) => f.follow(l),
@@ -173,6 +174,23 @@ describe('eth_call on call workers', () => {
     const here = await pool.simulate(req, [], 1_000_000n, 12, 2000, { here: true });
     expect(asBig(here.returnValue)).toBe(parseEther('1000'));
     expect(mainRuns()).toBe(before + 1);
+  });
+
+  it('by default a worker holds 64 calls before the main thread takes one (ADR 0245)', async () => {
+    const { pool, mainRuns } = await setup(null);
+    expect(DEFAULT_CALL_DEPTH).toBe(64);
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    // 16 single requests in flight (the bench's load) all go to the worker: the main thread, which
+    // does every call's HTTP exchange anyway, runs none of them.
+    const sixteen = await Promise.all(
+      Array.from({ length: 16 }, () => pool.simulate(req, [], 1_000_000n, 12, 2000)),
+    );
+    expect(mainRuns()).toBe(0);
+    const all = await Promise.all(
+      Array.from({ length: DEFAULT_CALL_DEPTH + 2 }, () => pool.simulate(req, [], 1_000_000n, 12, 2000)),
+    );
+    expect(mainRuns()).toBe(2); // only what passed the depth
+    for (const r of [...sixteen, ...all]) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
   });
 
   it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
