@@ -672,11 +672,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     return this.#lastCommitted;
   }
 
-  /** The height at which this bundle was included, when within the remembered heights. */
-  includedAt(bundleHash: Uint8Array): number | undefined {
-    return this.#included.get(latin1Key(bundleHash));
-  }
-
   /** Inclusions older than INCLUDED_MEMORY_HEIGHTS below the newest committed height leave. */
   #pruneIncluded(): void {
     const floor = this.#lastCommitted - INCLUDED_MEMORY_HEIGHTS;
