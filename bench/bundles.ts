@@ -91,6 +91,8 @@ const STAGE_COUNTERS = [
   'ordo_exec_sim_runs_total',
   'ordo_exec_bundle_prepared_total',
   'ordo_bundle_select_skipped_total',
+  // Rounds that did not commit (a refused or late proposal costs the height a round), by proposer.
+  'ordo_consensus_proposals_missed_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.
   'ordo_bundle_commit_heights_bucket',
 ];

@@ -61,6 +61,11 @@ export interface BlockBuilderOptions {
    * (nil, RESULTS_NOT_READY) instead of only timing out.
    */
   resultsWaitMs?: number;
+  /**
+   * The node's last decided height: a refusal of a proposal whose height was decided before the check
+   * ended is counted `stale` in `ordo_builder_verify_total` (the engine ignores it). Default: none is.
+   */
+  decidedHeight?: () => number;
   /** Where `ordo_builder_*` metrics go (none when absent). */
   registry?: Registry;
 }
@@ -147,7 +152,12 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
 
   async function verify(block: Block): Promise<BuilderVerdict> {
     const v = await check(block);
-    metrics.verdicts.inc({ verdict: v.ok ? 'ok' : v.code });
+    // A check that ended after this node had decided the height (the others' precommits arrived while it
+    // waited, e.g. for the auction's outcome) is moot: the engine drops it. Its refusal is only what the
+    // node knows since, typically BUNDLE_ALREADY_INCLUDED for the very block decided (ADR 0250), and
+    // is counted as `stale`, not as a refused proposal.
+    const stale = !v.ok && (opts.decidedHeight?.() ?? 0) >= block.header.height;
+    metrics.verdicts.inc({ verdict: v.ok ? 'ok' : stale ? 'stale' : v.code });
     return v;
   }
 
@@ -427,7 +437,7 @@ function makeMetrics(registry?: Registry) {
     }),
     verdicts: new Counter({
       name: 'ordo_builder_verify_total',
-      help: 'Proposals verified, by verdict (ok or the rejection code)',
+      help: 'Proposals verified, by verdict (ok, the rejection code, or stale: refused after this node had decided the height)',
       labelNames: ['verdict'],
       registers,
     }),

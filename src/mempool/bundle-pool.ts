@@ -173,6 +173,14 @@ export const RECHECK_MAX_GAP = 8;
 
 /** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
 const TX_OVERHEAD_BYTES = 16;
+/**
+ * Heights a bundle's inclusion is remembered for, by every node alike (ADR 0250): what `lookup` answers
+ * (`included`, so validators refuse BUNDLE_ALREADY_INCLUDED), what `admit` refuses and what `select`
+ * never places. Kept apart from the status cache (bounded by count, and its content differs per node:
+ * dropped bundles, gossip refusals), rebuilt from the store's last blocks at start (`restoreIncluded`),
+ * so a restarted node and one whose status cache rolled over answer as the others do.
+ */
+export const INCLUDED_MEMORY_HEIGHTS = 256;
 /** Heights a cancel is remembered for, so a cancelled bundle arriving late by gossip is not admitted. */
 const CANCEL_MEMORY_HEIGHTS = 16;
 const ANONYMOUS = 'anonymous';
@@ -201,6 +209,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #committedUuids: RecentMap<string, number>;
   /** Signer hex + UUID hex of recent cancels → height of the cancel. */
   readonly #cancels = new Map<string, number>();
+  /**
+   * Bundles included in the last INCLUDED_MEMORY_HEIGHTS committed blocks: key → height, in commit
+   * order (pruned from the front as heights pass).
+   */
+  readonly #included = new Map<string, number>();
   #bytes = 0;
   #lastCommitted = 0;
   /** Selections made at distinct heights (the clock of known failers' re-checks), and the last height. */
@@ -264,6 +277,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     if (bundle.maxHeight !== 0 && bundle.maxHeight <= height)
       return no('WINDOW_PASSED', `maxHeight ${bundle.maxHeight} has passed (height ${height} is committed)`);
     if (this.#pending.has(c.key)) return no('DUPLICATE', 'the bundle is already pending');
+    const at = this.#included.get(c.key);
+    if (at !== undefined) return no('DUPLICATE', `the bundle is already committed at height ${at}`);
     const fin = this.#book.finished(c.key);
     if (fin !== undefined)
       return no(
@@ -490,6 +505,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         skip('would-revert');
         continue;
       }
+      // Committed, cancelled or replaced while an earlier candidate's simulation was awaited.
+      if (!this.#pending.has(e.key) || this.#included.has(e.key)) continue;
       for (const k of e.txKeys) used.add(k);
       bytesLeft -= size;
       txsLeft -= e.txs.length;
@@ -549,6 +566,9 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
   lookup(bundleHash: Uint8Array, _height: number): PoolBundleLookup {
     const key = latin1Key(bundleHash);
+    // Inclusion first, from the committed blocks alone (the same answer on every node, ADR 0250).
+    const at = this.#included.get(key);
+    if (at !== undefined) return { kind: 'included', height: at };
     const e = this.#pending.get(key);
     if (e !== undefined)
       return {
@@ -559,9 +579,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         atomicity: e.atomicity,
         reverting: e.reverting,
       };
-    const fin = this.#book.finished(key);
-    if (fin?.status === 'committed' && fin.height !== undefined)
-      return { kind: 'included', height: fin.height };
     return { kind: 'unknown' };
   }
 
@@ -592,6 +609,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       else l.push(s);
     }
     for (const [key, spans] of spansOf) {
+      if (!this.#included.has(key)) this.#included.set(key, height);
       const e = this.#pending.get(key);
       if (e !== undefined) {
         this.#metrics.admitToCommit.observe(Math.max(0, this.#now() - e.receivedAt) / 1000);
@@ -627,6 +645,39 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     for (const [k, at] of this.#cancels) {
       if (at > height - CANCEL_MEMORY_HEIGHTS) break;
       this.#cancels.delete(k);
+    }
+    this.#pruneIncluded();
+  }
+
+  /**
+   * At start, one stored block at a time in ascending height: its bundles (committed before this
+   * process ran) become included, as they are on the nodes that saw them commit (ADR 0250). No status
+   * changes; a block not above the last one restored or committed is ignored.
+   */
+  restoreIncluded(block: Block): void {
+    const height = block.header.height;
+    if (height <= this.#lastCommitted) return;
+    this.#lastCommitted = height;
+    for (const s of block.bundles) {
+      const key = latin1Key(s.bundleHash);
+      if (!this.#included.has(key)) this.#included.set(key, height);
+      const e = this.#pending.get(key);
+      if (e !== undefined) this.#remove(e);
+    }
+    this.#pruneIncluded();
+  }
+
+  /** The newest height this pool saw committed (decided). */
+  committedHeight(): number {
+    return this.#lastCommitted;
+  }
+
+  /** Inclusions older than INCLUDED_MEMORY_HEIGHTS below the newest committed height leave. */
+  #pruneIncluded(): void {
+    const floor = this.#lastCommitted - INCLUDED_MEMORY_HEIGHTS;
+    for (const [k, at] of this.#included) {
+      if (at > floor) break;
+      this.#included.delete(k);
     }
   }
 

@@ -19,6 +19,7 @@ export {
   type BundleSimulateHook,
   createBundlePool,
   DEFAULT_BUNDLE_POOL_LIMITS,
+  INCLUDED_MEMORY_HEIGHTS,
   type PoolBundleLookup,
   type PoolSelectedBundle,
 } from './bundle-pool.ts';

@@ -46,6 +46,7 @@ import {
   type BundleStatusView,
   createBundlePool,
   createMempool,
+  INCLUDED_MEMORY_HEIGHTS,
   type LaneMempool,
   rollupTxHasher,
 } from '../mempool/index.ts';
@@ -361,6 +362,12 @@ export class OrdoNode {
     });
     this.#bundlePool = bundlePool;
     this.#bundleSink = bundlePool;
+    // The bundles of the store's last blocks count as included here as on the nodes that saw them
+    // commit: a restarted node refuses and never places them (ADR 0250).
+    for (let h = Math.max(1, store.height() - INCLUDED_MEMORY_HEIGHTS + 1); h <= store.height(); h++) {
+      const block = await store.getBlock(h);
+      if (block !== undefined) bundlePool.restoreIncluded(block);
+    }
     phase('pools');
 
     // 4. network
@@ -485,6 +492,8 @@ export class OrdoNode {
         ...(auction !== undefined ? { auction: auction.source } : {}),
         bundles: bundlePool,
         results: executorResults(executor),
+        // A refusal that ends after the height was decided here is counted `stale` (ADR 0250).
+        decidedHeight: () => bundlePool.committedHeight(),
         registry,
       }),
       genesisTimeMs: genesis.genesisTimeMs,

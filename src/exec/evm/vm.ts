@@ -22,9 +22,11 @@ import { Capability, createTxFromRLP, type TypedTransaction } from '@ethereumjs/
 import {
   Account,
   Address,
+  bigIntToUnpaddedBytes,
   KECCAK256_NULL,
   KECCAK256_RLP,
   publicToAddress,
+  SECP256K1_ORDER_DIV_2,
   setLengthLeft,
 } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
@@ -32,7 +34,8 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
-import { evmCustomCrypto } from './ecrecover.ts';
+import { ecrecover, evmCustomCrypto } from './ecrecover.ts';
+import { signingHash1559 } from './signing-hash.ts';
 import { txCommon } from './tx-common.ts';
 
 const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
@@ -383,7 +386,7 @@ export class EvmVm implements Vm<TypedTransaction> {
     if (typeof tx === 'string') return { ok: false, error: tx };
     try {
       if (!tx.isSigned()) return { ok: false, error: 'transaction is not signed' };
-      const proof = lat(tx.getSenderPublicKey());
+      const proof = lat(senderPublicKey(tx, payload));
       this.#remember(key, proof);
       return { ok: true, tx, proof };
     } catch (err) {
@@ -516,4 +519,24 @@ export class EvmVm implements Vm<TypedTransaction> {
 /** Sender address of a recovered public key (64 bytes), as the EVM derives it. */
 export function evmAddressOf(pub: Uint8Array): Uint8Array {
   return publicToAddress(pub);
+}
+
+/**
+ * The sender's public key, as ethereumjs' `getSenderPublicKey` (high-s refused, then ecrecover) but, for
+ * a type-2 transaction, with the signed hash read from the payload's bytes (signing-hash.ts, ADR 0251).
+ */
+function senderPublicKey(tx: TypedTransaction, payload: Uint8Array): Uint8Array {
+  const hash = tx.type === 2 ? signingHash1559(payload) : undefined;
+  if (hash === undefined || tx.v === undefined || tx.r === undefined || tx.s === undefined)
+    return tx.getSenderPublicKey();
+  let pub: Uint8Array;
+  try {
+    if (tx.s > SECP256K1_ORDER_DIV_2) throw new Error('high s');
+    pub = ecrecover(hash, tx.v, bigIntToUnpaddedBytes(tx.r), bigIntToUnpaddedBytes(tx.s));
+  } catch {
+    // A bad signature: ethereumjs' own path throws its own message (it goes into the receipt).
+    return tx.getSenderPublicKey();
+  }
+  (tx.cache as { senderPubKey?: Uint8Array }).senderPubKey = pub;
+  return pub;
 }

@@ -1,7 +1,8 @@
 /**
  * A cross-rollup bundle end to end on four in-process validators over libp2p on 127.0.0.1: submitted
  * through one node's `ingress.submitBundle`, gossiped to the others, placed by whichever validator
- * proposes, and committed whole — both of its spans in one block — as every node's bundle pool reports.
+ * proposes, and committed whole — both of its spans in one block — as every node's bundle pool reports;
+ * a validator restarted afterwards still knows it as included (ADR 0250).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,5 +88,21 @@ describe('cross-rollup bundle', () => {
     // a second submission of the same bundle is a duplicate, not a second inclusion
     const again = nodes[2]!.ingress!.submitBundle(bundle, 'in_process');
     expect(again).toMatchObject({ ok: false, code: 'DUPLICATE' });
+    // A restarted validator knows the inclusion from its store (ADR 0250): it refuses the bundle sent
+    // again, and answers a span naming it as the others do.
+    const home = nodes[3]!.home;
+    await nodes[3]!.stop();
+    const restarted = OrdoNode.load({ home, logger: pino({ level: 'warn' }), grpcListen: null });
+    nodes[3] = restarted;
+    await restarted.start();
+    expect(restarted.bundleStatus!.status(r.bundleHash)).toBeUndefined();
+    expect(restarted.bundlePool!.lookup(r.bundleHash, height! + 1)).toEqual({ kind: 'included', height });
+    expect(restarted.bundlePool!.lookup(r.bundleHash, height! + 1)).toEqual(
+      nodes[0]!.bundlePool!.lookup(r.bundleHash, height! + 1),
+    );
+    expect(restarted.ingress!.submitBundle(bundle, 'in_process')).toMatchObject({
+      ok: false,
+      code: 'DUPLICATE',
+    });
   }, 120_000);
 });

@@ -581,3 +581,55 @@ describe('executor results', () => {
     expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
   });
 });
+
+describe('block builder: a check that ends after its height was decided (ADR 0250)', () => {
+  it('counts a refusal taken after the height was decided as stale, not as a refused proposal', async () => {
+    // The validator's view: `cross` is pending until the node decides height 5 from the others'
+    // precommits while its own check waits for the auction's outcome; then it is included at 5.
+    let decided = 4;
+    const source: BundleSource = {
+      select: () => Promise.resolve([cross]),
+      lookup: (hash, h): BundleLookup =>
+        decided >= 5 ? { kind: 'included', height: 5 } : bundleSource([cross]).lookup(hash, h),
+    };
+    let release = (): void => {};
+    const slow: AuctionSource = {
+      outcome: () =>
+        new Promise((r) => {
+          release = () => r({ outcome: NO_AUCTION, winners: [] });
+        }),
+    };
+    const proposer = createBlockBuilder({ rollups, mempool: mempool(pool), results, bundles: source });
+    const block = blockOf(5, await proposer.build(5, 1 << 20, 100));
+    const run = async (decidedHeight?: () => number) => {
+      const registry = new Registry();
+      decided = 4;
+      const b = createBlockBuilder({
+        rollups,
+        mempool: mempool(pool),
+        results,
+        bundles: source,
+        auction: slow,
+        registry,
+        ...(decidedHeight !== undefined ? { decidedHeight } : {}),
+      });
+      const verdict = b.verify(block);
+      await new Promise((r) => setTimeout(r, 0));
+      decided = 5; // the block is decided here (pool.onCommit) while the check waits
+      release();
+      const v = await verdict;
+      const counted = (await registry.getSingleMetric('ordo_builder_verify_total')?.get())?.values ?? [];
+      return { v, labels: counted.map((c) => c.labels.verdict) };
+    };
+    // Without the node's decided height the moot refusal counts as BUNDLE_ALREADY_INCLUDED (what the
+    // benchmarks showed as refused proposals); with it, as stale.
+    expect(await run()).toMatchObject({
+      v: { ok: false, code: 'BUNDLE_ALREADY_INCLUDED' },
+      labels: ['BUNDLE_ALREADY_INCLUDED'],
+    });
+    expect(await run(() => decided)).toMatchObject({
+      v: { ok: false, code: 'BUNDLE_ALREADY_INCLUDED' },
+      labels: ['stale'],
+    });
+  });
+});

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { bundleCancelBytes, bundleHash, bundleSignBytes, txHash } from '../../../src/codec/index.ts';
 import { Ed25519Signer } from '../../../src/crypto/index.ts';
-import { RECHECK_MAX_GAP, recheckGap } from '../../../src/mempool/bundle-pool.ts';
+import { INCLUDED_MEMORY_HEIGHTS, RECHECK_MAX_GAP, recheckGap } from '../../../src/mempool/bundle-pool.ts';
 import {
   type BundleCancel,
   type BundlePoolOptions,
@@ -560,5 +560,95 @@ describe('bundle pool diagnostics', () => {
     }[];
     expect(heights.find((v) => v.metricName === 'ordo_bundle_commit_heights_sum')!.value).toBe(2);
     expect(heights.find((v) => v.metricName === 'ordo_bundle_commit_heights_count')!.value).toBe(1);
+  });
+});
+
+describe('bundle pool inclusion memory (ADR 0250)', () => {
+  /** Two validators' pools that both committed `b` at height 1. */
+  function twoNodes(over: Partial<BundlePoolOptions> = {}) {
+    // Neither remembers committed transactions (the mempool's memory is bounded too).
+    const a = setup({ txCommitted: () => false, ...over });
+    const c = setup({ txCommitted: () => false, ...over });
+    const b = bundle([
+      [1, [tx()]],
+      [2, [tx()]],
+    ]);
+    const ra = a.pool.admit(b, 'rpc');
+    const rc = c.pool.admit(b, 'gossip');
+    if (!ra.ok || !rc.ok) throw new Error('not admitted');
+    const txs = b.legs.map((l) => ({ namespace: l.namespace, payload: l.txs[0]! }));
+    a.commit(txs, spansFor(ra.bundleHash, b));
+    c.commit(txs, spansFor(rc.bundleHash, b));
+    return { a, c, b, hash: ra.bundleHash };
+  }
+
+  it('answers included from the committed blocks alone, however its status cache rolled over', async () => {
+    const { a, c, b, hash } = twoNodes({ limits: { statusCacheSize: 4 } });
+    // Node A alone sees bundles dropped (e.g. expired): its status cache forgets the commit.
+    for (let i = 0; i < 6; i++) a.pool.admit(bundle([[1, [tx()]]], { maxHeight: 2 }), 'rpc');
+    a.commit([]);
+    c.commit([]);
+    expect(a.pool.status(hash)).toBeUndefined();
+    // The bundle arrives again (a client's retry, a late gossip copy): A must refuse it as C does, and
+    // never place it; both answer a span naming it with the same verdict.
+    expect(code(a.pool.admit(b, 'gossip'))).toBe('DUPLICATE');
+    expect(await a.pool.select(3, { maxBytes: 1 << 20, maxTxs: 100 })).toEqual([]);
+    expect(a.pool.lookup(hash, 3)).toEqual({ kind: 'included', height: 1 });
+    expect(c.pool.lookup(hash, 3)).toEqual({ kind: 'included', height: 1 });
+  });
+
+  it('a restarted pool learns the inclusions from the stored blocks; every pool forgets them alike', async () => {
+    const { c, b, hash } = twoNodes();
+    const restarted = setup({ txCommitted: () => false });
+    restarted.setHeight(1);
+    const stored: Block = {
+      header: { height: 1 } as Block['header'],
+      txs: [],
+      bundles: spansFor(hash, b),
+    };
+    restarted.pool.restoreIncluded(stored);
+    expect(code(restarted.pool.admit(b, 'gossip'))).toBe('DUPLICATE');
+    expect(await restarted.pool.select(2, { maxBytes: 1 << 20, maxTxs: 100 })).toEqual([]);
+    expect(restarted.pool.lookup(hash, 2)).toEqual(c.pool.lookup(hash, 2));
+    for (let h = 2; h <= INCLUDED_MEMORY_HEIGHTS + 1; h++) {
+      restarted.commit([]);
+      c.commit([]);
+    }
+    // Past the memory both answer alike (no longer `included`).
+    expect(restarted.pool.lookup(hash, INCLUDED_MEMORY_HEIGHTS + 2)).toEqual({ kind: 'unknown' });
+    expect(c.pool.lookup(hash, INCLUDED_MEMORY_HEIGHTS + 2)).toEqual({ kind: 'unknown' });
+  });
+
+  it('never places a bundle replaced while its selection waited for a simulation', async () => {
+    let blocking = false;
+    let release = (): void => {};
+    const { pool } = setup({
+      // The slow one (two txs) is refused `unsure` by the presimulation, so select simulates it again.
+      simulate: (b) =>
+        b.legs[0]!.txs.length !== 2
+          ? Promise.resolve({ applies: true })
+          : blocking
+            ? new Promise((r) => {
+                release = () => r({ applies: true });
+              })
+            : Promise.resolve({ applies: false, reason: 'nonce too high', height: -1 }),
+    });
+    const slow = bundle([[2, [tx(), tx()]]]);
+    const first = signed(bundle([[1, [tx()]]]));
+    const r2 = pool.admit(slow, 'rpc');
+    const r1 = pool.admit(first, 'rpc');
+    if (!r1.ok || !r2.ok) throw new Error('not admitted');
+    await pool.presimulate(1);
+    blocking = true;
+    const selecting = pool.select(1, { maxBytes: 1 << 20, maxTxs: 100 });
+    await new Promise((r) => setTimeout(r, 0));
+    // Its signer replaces `first` while select waits for the slow simulation.
+    expect(pool.admit(signed(bundle([[1, [tx()]]])), 'rpc')).toMatchObject({
+      ok: true,
+      replaced: r1.bundleHash,
+    });
+    release();
+    const chosen = await selecting;
+    expect(chosen.map((c) => c.bundleHash)).toEqual([r2.bundleHash]);
   });
 });
