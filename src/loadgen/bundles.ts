@@ -16,7 +16,7 @@
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { bundleHash, bundleSignBytes, canonicalBundle } from '../codec/index.ts';
-import { demoEvmKey, demoTransferSeed, evmAddress } from '../config/index.ts';
+import { demoEvmKey, demoTransferSeed } from '../config/index.ts';
 import { Ed25519Signer, sha256, toHex } from '../crypto/index.ts';
 import { evmSigningCrypto, signTransfer, transferSigner } from '../exec/index.ts';
 import type { RollupKind } from '../types.ts';
@@ -180,7 +180,9 @@ export class BundlePlanner {
         signer = transferSigner(demoTransferSeed(account));
         this.#signers.set(account, signer);
       }
-      const to = transferSigner(seed).publicKey;
+      // A recipient only this leg pays: any 32 bytes name a transfer account; deriving a key pair per
+      // leg (as before) cost two ed25519 key imports per bundle in the generator.
+      const to = seed;
       const tx = signTransfer(signer, r.namespace, { to, amount, fee: 1n, nonce: BigInt(nonce) });
       return { namespace: r.namespace, tx, recipient: toHex(to), amount, account, nonce };
     }
@@ -192,7 +194,8 @@ export class BundlePlanner {
       });
       this.#commons.set(r.evmChainId!, common);
     }
-    const to = evmAddress(seed) as `0x${string}`;
+    // Likewise any 20 bytes name an EVM account; no secp256k1 key derivation per leg.
+    const to = `0x${toHex(seed.subarray(0, 20))}` as `0x${string}`;
     const tx = createFeeMarket1559Tx(
       {
         nonce: BigInt(nonce),
