@@ -84,6 +84,12 @@ export interface NodeAuction {
    * [] when the slot sold nothing, undefined when this node does not know the height.
    */
   outcome(height: number): Promise<readonly RollupAuctionOutcome[] | undefined>;
+  /**
+   * Re-applies the heights the store committed beyond the persisted book (a crash between the two).
+   * The node calls it once at start, after a damaged store was repaired from peers (the replay reads
+   * those blocks) and before any block commits.
+   */
+  replayStored(): void;
   /** A block committed: apply it to the book (in order, after any replay). */
   committed(block: Block): void;
   /** Resolves once the book has applied `height` (waits as long as it takes; rejects on stop). */
@@ -298,9 +304,13 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
   };
 
   // Heights the store committed after the persisted book (a crash between the two): re-apply in order.
-  const from = book.appliedHeight() + 1;
-  const to = store.height();
-  if (from <= to) {
+  // Not here but when the node calls replayStored(): the book's records ride in their block's write
+  // (ADR 0215), so a store that lost blocks lost their records too, and those blocks are back only once
+  // the node has repaired the store from its peers.
+  const replayStored = (): void => {
+    const from = book.appliedHeight() + 1;
+    const to = store.height();
+    if (from > to) return;
     log.info({ from, to }, 're-applying committed blocks to the auction state');
     enqueue(async () => {
       for (let h = from; h <= to && !stopping; h++) {
@@ -310,12 +320,13 @@ export async function createNodeAuction(deps: NodeAuctionDeps): Promise<NodeAuct
         await applyOne(block);
       }
     });
-  }
+  };
 
   return {
     book,
     source,
     lane,
+    replayStored,
     async outcome(height) {
       // Persisted, not only applied: a height's outcome records are readable once written (ADR 0215).
       if (height < 1 || height > book.persistedHeight()) return undefined;

@@ -362,12 +362,6 @@ export class OrdoNode {
     });
     this.#bundlePool = bundlePool;
     this.#bundleSink = bundlePool;
-    // The bundles of the store's last blocks count as included here as on the nodes that saw them
-    // commit: a restarted node refuses and never places them (ADR 0250).
-    for (let h = Math.max(1, store.height() - INCLUDED_MEMORY_HEIGHTS + 1); h <= store.height(); h++) {
-      const block = await store.getBlock(h);
-      if (block !== undefined) bundlePool.restoreIncluded(block);
-    }
     phase('pools');
 
     // 4. network
@@ -416,6 +410,15 @@ export class OrdoNode {
         requestTimeoutMs: config.p2p.requestTimeoutMs,
       });
     }
+    // Now that every stored block is there (a damaged store was repaired above): the bundles of the
+    // store's last blocks count as included here as on the nodes that saw them commit, so a restarted
+    // node refuses and never places them (ADR 0250); the auction book re-applies what the store holds
+    // beyond it (ADR 0215).
+    for (let h = Math.max(1, store.height() - INCLUDED_MEMORY_HEIGHTS + 1); h <= store.height(); h++) {
+      const block = await store.getBlock(h);
+      if (block !== undefined) bundlePool.restoreIncluded(block);
+    }
+    auction?.replayStored();
     if (config.store.repairFromPeers) {
       const repairer = new BlockRepairer({
         net: network,
