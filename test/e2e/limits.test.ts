@@ -81,13 +81,19 @@ async function submitBigBlock(): Promise<number> {
     };
     hashes.push(res.hash);
   }
-  return waitFor('the big transactions to commit', async () => {
+  const height = await waitFor('the big transactions to commit', async () => {
     const s = (await rpc(node.rpcUrl, 'ordo_getTransactionStatus', [hashes[7]])) as {
       status: string;
       height?: number;
     };
     return s.status === 'committed' ? s.height : undefined;
   });
+  // `committed` means decided, which can come a few milliseconds before the store has written the
+  // block (docs/rpc.md): wait until ordo_getBlock serves it.
+  await waitFor('the big block to be readable', async () =>
+    (await rpc(node.rpcUrl, 'ordo_getBlock', [height])) === null ? undefined : true,
+  );
+  return height;
 }
 
 beforeAll(async () => {
