@@ -72,7 +72,8 @@ function heightField(v: unknown, field: string): number {
 
 /**
  * SubmitBundleRequest (as proto-loader decodes it: camelCase, bytes as Buffers, enums as names, uint64
- * as strings) → the canonical domain Bundle. Throws AdapterBundleError (INVALID_ARGUMENT) naming the field.
+ * as strings) → the canonical domain Bundle. Throws AdapterBundleError (INVALID_ARGUMENT) naming the field
+ * by its proto name (what a client generated from proto/ calls it).
  */
 export function bundleFromWire(req: Wire, rollups: readonly RollupConfig[], maxTxBytes: number): Bundle {
   const legsIn = req?.legs;
@@ -105,9 +106,9 @@ export function bundleFromWire(req: Wire, rollups: readonly RollupConfig[], maxT
     });
     const revIn = l?.revertingTxHashes ?? [];
     if (!Array.isArray(revIn) || revIn.length > txs.length)
-      throw bad(`${f}.revertingTxHashes must hold at most ${txs.length} hashes`);
+      throw bad(`${f}.reverting_tx_hashes must hold at most ${txs.length} hashes`);
     const revertingTxHashes = revIn.map((h: unknown, j: number) =>
-      bytesField(h, `${f}.revertingTxHashes[${j}]`, [32]),
+      bytesField(h, `${f}.reverting_tx_hashes[${j}]`, [32]),
     );
     return { namespace: ns, txs, revertingTxHashes };
   });
@@ -120,18 +121,18 @@ export function bundleFromWire(req: Wire, rollups: readonly RollupConfig[], maxT
     // An unknown namespace is left to the pool, whose UNKNOWN_NAMESPACE refusal names it.
     atomicity = kinds.every((k) => k === 'transfer' || k === 'evm') ? 'execution' : 'inclusion';
   } else throw bad('atomicity must be DEFAULT, EXECUTION or INCLUSION');
-  const replacementUuid = bytesField(req?.replacementUuid, 'replacementUuid', [0, 16]);
+  const replacementUuid = bytesField(req?.replacementUuid, 'replacement_uuid', [0, 16]);
   const signer = bytesField(req?.signer, 'signer', [0, 32]);
   const signature = bytesField(req?.signature, 'signature', [0, 64]);
   if ((signer.length === 0) !== (signature.length === 0))
     throw bad('signer and signature must be given together');
   if (replacementUuid.length > 0 && signer.length === 0)
-    throw bad('replacementUuid needs a signed bundle (signer and signature)');
+    throw bad('replacement_uuid needs a signed bundle (signer and signature)');
   return canonicalBundle({
     legs,
     atomicity,
-    minHeight: heightField(req?.minHeight, 'minHeight'),
-    maxHeight: heightField(req?.maxHeight, 'maxHeight'),
+    minHeight: heightField(req?.minHeight, 'min_height'),
+    maxHeight: heightField(req?.maxHeight, 'max_height'),
     replacementUuid,
     signer,
     signature,

@@ -214,10 +214,19 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
     let lastSent = 0;
     try {
       const req = { namespace: Number(call.request?.namespace ?? 0), fromHeight: 0 };
+      const rawFrom: unknown = call.request?.fromHeight ?? 0;
       try {
-        req.fromHeight = u64('fromHeight', call.request?.fromHeight ?? 0);
+        req.fromHeight = u64('from_height', rawFrom);
       } catch {
-        throw new AdapterError('INVALID_ARGUMENT', 'fromHeight must be a non-negative safe integer');
+        // A valid uint64 above 2^53 - 1 is a height no chain reaches: far ahead of any head, so the
+        // documented OUT_OF_RANGE, not INVALID_ARGUMENT (a Go client may send math.MaxUint64).
+        if (typeof rawFrom === 'string' && /^\d+$/.test(rawFrom))
+          throw new AdapterError(
+            'FROM_HEIGHT_TOO_FAR',
+            `from_height ${rawFrom} is more than ${limits.maxFutureBlocks} blocks ahead of the head ${source.height()}`,
+            { head: source.height(), maxFutureBlocks: limits.maxFutureBlocks },
+          );
+        throw new AdapterError('INVALID_ARGUMENT', 'from_height must be a non-negative integer');
       }
       lastSent = Math.max(1, req.fromHeight) - 1;
       const stream = namespaceBlockStream(source, req, { signal: ac.signal, limits, cache, results });
@@ -294,7 +303,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
     GetTransactionStatus: unary(async (req) => {
       const h = req?.txHash;
       if (!(h instanceof Uint8Array) || h.byteLength !== 32)
-        throw new AdapterError('INVALID_ARGUMENT', 'txHash must be 32 bytes');
+        throw new AdapterError('INVALID_ARGUMENT', 'tx_hash must be 32 bytes');
       return txStatusToWire(await source.status(new Uint8Array(h)));
     }),
     GetCommitmentState: unary(async () => commitmentToWire(await commitmentStateOf(source))),
@@ -310,7 +319,7 @@ export async function startAdapterServer(opts: AdapterServerOptions): Promise<Ad
     GetBundleStatus: unary(async (req) => {
       const h = req?.bundleHash;
       if (!(h instanceof Uint8Array) || h.byteLength !== 32)
-        throw new AdapterError('INVALID_ARGUMENT', 'bundleHash must be 32 bytes');
+        throw new AdapterError('INVALID_ARGUMENT', 'bundle_hash must be 32 bytes');
       const s = source.bundleStatus?.(new Uint8Array(h));
       if (s === undefined)
         throw new AdapterBundleError('BUNDLE_UNKNOWN', 'this node does not know the bundle (or forgot it)');
