@@ -8,13 +8,7 @@
  * verifies slices (certificate, completeness proof, bundle spans, certified results, auction part) and
  * a bundle's pre-confirmation by the documented steps, and compares the bundle calls with JSON-RPC.
  */
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
