@@ -556,6 +556,20 @@ describe('the adapter API from proto/ and the docs alone (real node)', () => {
           reverting: s.reverting,
         })),
       );
+      // The executed legs' outcome and receipts (same index: the position in the rollup's slice).
+      const outcome = { BUNDLE_OUTCOME_APPLIED: 'applied', BUNDLE_OUTCOME_REVERTED: 'reverted' } as Msg;
+      expect(j.execution?.outcome).toBe(outcome[g.outcome]);
+      expect(
+        j.execution?.legs.map((l: Msg) => ({
+          namespace: l.namespace,
+          receipts: l.receipts.map((r: Msg) => ({ index: r.index, status: r.status, gasUsed: r.gasUsed })),
+        })),
+      ).toEqual(
+        g.legs.map((l: Msg) => ({
+          namespace: l.namespace,
+          receipts: l.receipts.map((r: Msg) => ({ index: r.index, status: r.status, gasUsed: r.gas_used })),
+        })),
+      );
     }
   });
 
