@@ -17,6 +17,7 @@ import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { EVM_BLOCK_GAS_LIMIT } from '../exec/index.ts';
 import { invalidParams, RpcError } from '../rpc/index.ts';
+import { type LeanDecoded, leanDecode1559 } from './lean-decode.ts';
 import { data } from './params.ts';
 
 /** geth's code for transaction-pool refusals and other server-side failures. */
@@ -25,46 +26,67 @@ export const ETH_SERVER_ERROR = -32000;
 export const ethError = (message: string, extra?: unknown): RpcError =>
   new RpcError(ETH_SERVER_ERROR, message, extra);
 
-export interface Decoded {
-  tx: TypedTransaction;
-  hash: Uint8Array;
-  from: Uint8Array;
-  fromHex: string;
-  /** gasLimit × max fee per gas + value: what the sender must hold. */
-  maxCost: bigint;
-}
+/** A decoded, signed raw transaction (lean-decode.ts builds `tx` only when asked). */
+export type Decoded = LeanDecoded;
 
 /** The chain id a raw transaction was signed for, read from its RLP before a full decode. */
 export function chainIdOf(raw: Uint8Array): bigint | 'unprotected' | undefined {
   try {
-    const first = raw[0]!;
-    if (first <= 0x7f) {
-      const fields = RLP.decode(raw.subarray(1)) as Uint8Array[];
-      const c = fields[0];
-      return c instanceof Uint8Array ? (c.byteLength === 0 ? 0n : BigInt(data(c))) : undefined;
-    }
-    const fields = RLP.decode(raw) as Uint8Array[];
-    const v = fields[6];
-    if (!(v instanceof Uint8Array)) return undefined;
-    const n = v.byteLength === 0 ? 0n : BigInt(data(v));
-    if (n === 27n || n === 28n) return 'unprotected';
-    return n >= 35n ? (n - 35n) / 2n : undefined;
+    return chainIdOfFields(raw, rlpFields(raw));
   } catch {
     return undefined;
   }
 }
 
-/** Stateless checks and decode. Throws an RpcError with Ethereum's message. */
-export function decodeRaw(raw: Uint8Array, common: Common, chainId: bigint, maxBytes: number): Decoded {
+/** The signed list of a raw transaction: typed payloads after their type byte. Throws on bad RLP. */
+function rlpFields(raw: Uint8Array): unknown {
+  return RLP.decode(raw[0]! <= 0x7f ? raw.subarray(1) : raw);
+}
+
+function chainIdOfFields(raw: Uint8Array, fields: unknown): bigint | 'unprotected' | undefined {
+  if (!Array.isArray(fields)) return undefined;
+  if (raw[0]! <= 0x7f) {
+    const c = fields[0];
+    return c instanceof Uint8Array ? (c.byteLength === 0 ? 0n : BigInt(data(c))) : undefined;
+  }
+  const v = fields[6];
+  if (!(v instanceof Uint8Array)) return undefined;
+  const n = v.byteLength === 0 ? 0n : BigInt(data(v));
+  if (n === 27n || n === 28n) return 'unprotected';
+  return n >= 35n ? (n - 35n) / 2n : undefined;
+}
+
+/**
+ * Stateless checks and decode. Throws an RpcError with Ethereum's message. `lean` false forces
+ * ethereumjs' path (tests compare the two).
+ */
+export function decodeRaw(
+  raw: Uint8Array,
+  common: Common,
+  chainId: bigint,
+  maxBytes: number,
+  lean = true,
+): Decoded {
   if (raw.byteLength === 0) throw invalidParams('empty transaction');
   if (raw.byteLength > maxBytes)
     throw ethError(`oversized data: ${raw.byteLength} bytes, the limit is ${maxBytes}`);
   const type = raw[0]! <= 0x7f ? raw[0]! : 0;
   if (type > 2) throw ethError(`transaction type not supported: type ${type} (legacy, 1 and 2 are)`);
-  const cid = chainIdOf(raw);
+  let fields: unknown;
+  let cid: ReturnType<typeof chainIdOf>;
+  try {
+    fields = rlpFields(raw);
+    cid = chainIdOfFields(raw, fields);
+  } catch {
+    cid = undefined;
+  }
   if (cid === undefined) throw invalidParams('transaction is not valid RLP of a signed transaction');
   if (cid === 'unprotected') throw ethError('only replay-protected (EIP-155) transactions allowed over RPC');
   if (cid !== chainId) throw ethError(`invalid chain id for signer: have ${cid} want ${chainId}`);
+  if (lean) {
+    const fast = leanDecode1559(raw, fields, common, chainId);
+    if (fast !== undefined) return fast;
+  }
   let tx: TypedTransaction;
   try {
     tx = createTxFromRLP(raw, { common }) as TypedTransaction;
@@ -94,6 +116,10 @@ export function decodeRaw(raw: Uint8Array, common: Common, chainId: bigint, maxB
     from,
     fromHex: data(from),
     maxCost: tx.gasLimit * feeCap + tx.value,
+    nonce: tx.nonce,
+    feeCap,
+    // Recovered above; a frozen transaction caches it.
+    senderPubKey: tx.getSenderPublicKey(),
   };
 }
 
@@ -140,16 +166,14 @@ export class EvmAdmission {
   check(raw: Uint8Array): Decoded {
     const d = this.#d;
     const dec = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
-    const { tx, fromHex } = dec;
-    const feeCap = feeCapOf(tx);
+    const { nonce, feeCap, fromHex } = dec;
     if (feeCap < d.baseFee)
       throw ethError(
         `max fee per gas less than block base fee: address ${fromHex}, maxFeePerGas: ${feeCap}, baseFee: ${d.baseFee}`,
       );
     const acct = d.account(dec.from);
-    if (tx.nonce < acct.nonce)
-      throw ethError(`nonce too low: next nonce ${acct.nonce}, tx nonce ${tx.nonce}`);
-    const reserved = this.#inFlight.reserved(fromHex, acct.nonce, tx.nonce);
+    if (nonce < acct.nonce) throw ethError(`nonce too low: next nonce ${acct.nonce}, tx nonce ${nonce}`);
+    const reserved = this.#inFlight.reserved(fromHex, acct.nonce, nonce);
     const have = acct.balance - reserved;
     if (have < dec.maxCost)
       throw ethError(
@@ -177,7 +201,7 @@ export class EvmAdmission {
         return { code, message };
       }
     }
-    this.#d.preclassified?.(payload, dec.fromHex, dec.tx.nonce);
+    this.#d.preclassified?.(payload, dec.fromHex, dec.nonce);
     return undefined;
   }
 
@@ -186,10 +210,10 @@ export class EvmAdmission {
     const c = this.#checked;
     if (c === undefined || c.raw !== payload) return;
     this.#checked = undefined;
-    this.#inFlight.add(c.dec.fromHex, c.dec.tx.nonce, c.dec.maxCost);
+    this.#inFlight.add(c.dec.fromHex, c.dec.nonce, c.dec.maxCost);
     this.#d.hintSender?.(c.dec.hash, c.dec.from);
-    // decodeRaw recovered it (a frozen transaction caches the key): no second recovery here.
-    if (this.#d.noteSender !== undefined) this.#d.noteSender(payload, c.dec.tx.getSenderPublicKey());
+    // decodeRaw recovered it: no second recovery here.
+    this.#d.noteSender?.(payload, c.dec.senderPubKey);
   }
 }
 

@@ -528,7 +528,14 @@ export class RollupRpc {
       const oldest = this.#pending.keys().next().value;
       if (oldest !== undefined) this.#pending.delete(oldest);
     }
-    this.#pending.set(data(dec.hash), { tx: dec.tx, from: dec.from, ordoHash: r.hash });
+    // A getter: the ethereumjs object is built only if someone asks for this pending transaction.
+    this.#pending.set(data(dec.hash), {
+      get tx() {
+        return dec.tx;
+      },
+      from: dec.from,
+      ordoHash: r.hash,
+    });
     return dec.hash;
   }
 

@@ -25,6 +25,7 @@ export {
   recoverWasm,
 } from './evm/ecrecover.ts';
 export { cacheJumpAnalysis } from './evm/jump-cache.ts';
+export { signingHash1559 } from './evm/signing-hash.ts';
 export { txCommon } from './evm/tx-common.ts';
 export {
   DEFAULT_EVM_BASE_FEE,
