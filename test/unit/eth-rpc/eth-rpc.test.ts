@@ -66,6 +66,12 @@ describe('params', () => {
     const f = parseLogFilter({ address: account.address, topics: [null, [`0x${'01'.repeat(32)}`]] });
     expect(f.topics[0]).toBeNull();
     expect(f.addresses).toHaveLength(1);
+    // An empty set at a topic position matches any topic (geth), it does not match nothing.
+    const any = parseLogFilter({ topics: [[], [`0x${'01'.repeat(32)}`]] });
+    expect(any.topics[0]).toBeNull();
+    expect(
+      logMatches(any, new Uint8Array(20), [new Uint8Array(32).fill(7), new Uint8Array(32).fill(1)]),
+    ).toBe(true);
   });
 });
 
