@@ -54,6 +54,24 @@ export function chainIdOf(raw: Uint8Array): bigint | 'unprotected' | undefined {
   }
 }
 
+/**
+ * A type-2 transaction's tip and fee cap, read from its RLP before a full decode (ethereumjs refuses a
+ * tip above the cap with its own untyped message; geth's is the one viem's `TipAboveFeeCapError` knows).
+ */
+function dynamicFeesOf(raw: Uint8Array): { tip: bigint; cap: bigint } | undefined {
+  if (raw[0] !== 2) return undefined;
+  try {
+    const f = RLP.decode(raw.subarray(1)) as Uint8Array[];
+    const n = (b: Uint8Array | undefined): bigint | undefined =>
+      b instanceof Uint8Array ? (b.byteLength === 0 ? 0n : BigInt(data(b))) : undefined;
+    const tip = n(f[2]);
+    const cap = n(f[3]);
+    return tip === undefined || cap === undefined ? undefined : { tip, cap };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Stateless checks and decode. Throws an RpcError with Ethereum's message. */
 export function decodeRaw(raw: Uint8Array, common: Common, chainId: bigint, maxBytes: number): Decoded {
   if (raw.byteLength === 0) throw invalidParams('empty transaction');
@@ -65,6 +83,11 @@ export function decodeRaw(raw: Uint8Array, common: Common, chainId: bigint, maxB
   if (cid === undefined) throw invalidParams('transaction is not valid RLP of a signed transaction');
   if (cid === 'unprotected') throw ethError('only replay-protected (EIP-155) transactions allowed over RPC');
   if (cid !== chainId) throw ethError(`invalid chain id for signer: have ${cid} want ${chainId}`);
+  const fees = dynamicFeesOf(raw);
+  if (fees !== undefined && fees.tip > fees.cap)
+    throw ethError(
+      `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: ${fees.tip}, maxFeePerGas: ${fees.cap}`,
+    );
   let tx: TypedTransaction;
   try {
     tx = createTxFromRLP(raw, { common }) as TypedTransaction;

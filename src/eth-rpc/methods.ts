@@ -249,10 +249,13 @@ export class RollupRpc {
 
     m.set('eth_feeHistory', async (p) => {
       arity(p, 2, 3, '[blockCount, newestBlock, rewardPercentiles?]');
+      // A hex quantity, or as geth also takes it, a JSON number or a decimal string.
       const count =
         typeof p[0] === 'number' && Number.isSafeInteger(p[0]) && p[0] >= 0
           ? p[0]
-          : Number(parseQuantity(p[0], 'blockCount', 1n << 32n));
+          : typeof p[0] === 'string' && /^[0-9]{1,10}$/.test(p[0])
+            ? Number(p[0])
+            : Number(parseQuantity(p[0], 'blockCount', 1n << 32n));
       const newest = await this.#block(parseBlockRef(p[1], 'newestBlock'));
       const pct = p[2] ?? [];
       if (
@@ -355,9 +358,13 @@ export class RollupRpc {
     });
 
     m.set('eth_subscribe', (p, ctx) => this.#subscribe(p, ctx));
-    m.set('eth_unsubscribe', (p) => {
+    m.set('eth_unsubscribe', (p, ctx) => {
       arity(p, 1, 1, '[subscriptionId]');
-      return this.#subs.delete(parseFilterId(p[0]));
+      const id = parseFilterId(p[0]);
+      // Only a subscription of this connection (as in geth); another's id is unknown here: false.
+      const owned = (ctx as { ethSubs?: Set<string> }).ethSubs;
+      if (owned === undefined || !owned.delete(id)) return false;
+      return this.#subs.delete(id);
     });
 
     const submitBundle = this.#d.submitBundle;

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
 
 let net: Devnet;
@@ -552,6 +553,45 @@ describe('malformed input on the Ethereum RPC', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('lets only the connection that subscribed unsubscribe; feeHistory takes a decimal blockCount (geth)', async () => {
+    const open = async () => {
+      const ws = new WebSocket(net.wsUrl);
+      await new Promise((res, rej) => {
+        ws.once('open', res);
+        ws.once('error', rej);
+      });
+      let next = 1;
+      const waiting = new Map<number, (a: Answer) => void>();
+      ws.on('message', (m) => {
+        const a = JSON.parse(String(m)) as Answer & { id?: number };
+        if (a.id !== undefined) waiting.get(a.id)?.(a);
+      });
+      const ask = (method: string, params: unknown[]) =>
+        new Promise<Answer>((res) => {
+          const id = next++;
+          waiting.set(id, res);
+          ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+        });
+      return { ws, ask };
+    };
+    const a = await open();
+    const b = await open();
+    try {
+      const sub = (await a.ask('eth_subscribe', ['newHeads'])).result as string;
+      expect(sub).toMatch(/^0x[0-9a-f]{32}$/);
+      expect((await b.ask('eth_unsubscribe', [sub])).result).toBe(false);
+      expect((await call('eth_unsubscribe', [sub])).result).toBe(false); // HTTP holds none
+      expect((await a.ask('eth_unsubscribe', [sub])).result).toBe(true);
+      expect((await a.ask('eth_unsubscribe', [sub])).result).toBe(false);
+    } finally {
+      a.ws.close();
+      b.ws.close();
+    }
+    const fh = await call('eth_feeHistory', ['4', 'latest', []]);
+    expect(fh.error).toBeUndefined();
+    expect((fh.result as { baseFeePerGas: string[] }).baseFeePerGas.length).toBeGreaterThanOrEqual(2);
   });
 
   it('still answers after all of it (and mixed batches answer item by item)', async () => {

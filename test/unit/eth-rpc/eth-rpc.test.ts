@@ -4,6 +4,7 @@
  * bounds, state overrides, and the RPC server's mount hook.
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
 import { KECCAK256_NULL } from '@ethereumjs/util';
 import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +113,28 @@ describe('admission', () => {
     expect(() => decodeRaw(low, common, BigInt(CHAIN), 1000)).toThrow(
       'intrinsic gas too low: gas 20000, minimum needed 21000',
     );
+    // A tip above the fee cap (no signer builds one): geth's words, not ethereumjs' decode error.
+    const n = (v: number) => (v === 0 ? new Uint8Array(0) : Uint8Array.of(v));
+    const tipAbove = Uint8Array.from([
+      2,
+      ...RLP.encode([
+        CHAIN,
+        n(0),
+        n(5),
+        n(2),
+        21_000,
+        hexToBytes(account.address),
+        n(1),
+        n(0),
+        [],
+        n(1),
+        n(1),
+        n(1),
+      ]),
+    ]);
+    expect(() => decodeRaw(tipAbove, common, BigInt(CHAIN), 1000)).toThrow(
+      /^max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: 5, maxFeePerGas: 2$/,
+    );
   });
 
   it('reserves in-flight spending by nonce and forgets executed nonces', () => {
@@ -197,6 +220,23 @@ describe('filters', () => {
     now = 5000;
     expect(() => f.changes(id)).toThrow(/filter not found/);
     expect(f.size()).toBe(0);
+  });
+
+  it('expires idle filters as blocks come, without an install or a poll (nothing buffered for them)', () => {
+    let now = 0;
+    const f = new Filters({ idleMs: 1000, now: () => now });
+    const id = f.newLogFilter({ addresses: [], topics: [] });
+    const block = (n: number) =>
+      ({ number: n, hash: new Uint8Array(32).fill(n), txs: [] }) as unknown as EthBlock;
+    f.onBlock(block(1));
+    expect(f.size()).toBe(1);
+    now = 1001;
+    f.onBlock(block(2));
+    expect(f.size()).toBe(0);
+    expect(() => f.logFilter(id)).toThrow(/filter not found/);
+    const other = f.newLogFilter({ addresses: [], topics: [] });
+    now = 3000;
+    expect(() => f.logFilter(other)).toThrow(/filter not found/); // expired, not yet swept by a block
   });
 });
 
