@@ -523,6 +523,14 @@ export class RollupRpc {
     if (!r.ok) {
       switch (r.code) {
         case 'DUPLICATE':
+          // Another transaction of this sender holds the nonce: Ordo keeps the first one seen (no
+          // replacement by fee). geth's word for a refused replacement, not "already known", which
+          // viem would report as a nonce too low.
+          if (!this.#pending.has(data(dec.hash)) && r.message.includes('from this sender is already pending'))
+            throw ethError(
+              `replacement transaction underpriced: nonce ${dec.tx.nonce} of ${dec.fromHex} is taken by a pending transaction, and Ordo keeps the first one seen`,
+            );
+          throw ethError('already known');
         case 'ALREADY_COMMITTED':
           throw ethError('already known');
         case 'NONCE_TOO_LOW':

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
+import { type Devnet, demoKey, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
 
 let net: Devnet;
 beforeAll(async () => {
@@ -592,6 +592,36 @@ describe('malformed input on the Ethereum RPC', () => {
     const fh = await call('eth_feeHistory', ['4', 'latest', []]);
     expect(fh.error).toBeUndefined();
     expect((fh.result as { baseFeePerGas: string[] }).baseFeePerGas.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers a resent transaction "already known" and another one of a taken nonce as a refused replacement', async () => {
+    const acct = privateKeyToAccount(demoKey(9));
+    const nonce = Number(
+      BigInt((await call('eth_getTransactionCount', [acct.address, 'pending'])).result as string),
+    );
+    const tx = (value: bigint) =>
+      acct.signTransaction({
+        chainId: EVM_CHAIN_ID,
+        type: 'eip1559',
+        to: ADDR,
+        value,
+        nonce,
+        gas: 21_000n,
+        maxFeePerGas: 2_000_000_000n,
+        maxPriorityFeePerGas: 0n,
+      });
+    const first = await tx(1n);
+    expect((await call('eth_sendRawTransaction', [first])).error).toBeUndefined();
+    const again = await call('eth_sendRawTransaction', [first]);
+    const other = await call('eth_sendRawTransaction', [await tx(2n)]);
+    // Either can find the first one executed already (then the nonce is too low): only pending is asserted.
+    if (again.error?.message !== undefined && !again.error.message.startsWith('nonce too low'))
+      expect(again.error).toMatchObject({ code: -32000, message: 'already known' });
+    if (other.error?.message !== undefined && !other.error.message.startsWith('nonce too low')) {
+      expect(other.error.code).toBe(-32000);
+      expect(other.error.message).toMatch(/^replacement transaction underpriced: /);
+    }
+    expect(other.error).toBeDefined();
   });
 
   it('still answers after all of it (and mixed batches answer item by item)', async () => {
