@@ -215,11 +215,12 @@ export class CallPool implements Simulator {
           p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
         } else this.#runHere(p); // stale
       };
-      worker.on('message', (m: CallWorkerAnswer | { t: 'ready' }) => {
+      worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {
         if (m.t === 'ready') {
           slot.ready = true;
           resolve();
-        } else settle(m);
+        } else if (m.t === 'many') for (const a of m.m) settle(a);
+        else settle(m);
       });
       worker.on('error', (err) => this.#o.logger?.warn({ err, worker: index }, 'eth call worker error'));
       worker.on('exit', (code) => {

@@ -15,7 +15,9 @@
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
  * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id},
- *               each posted as its call finishes (ADR 0265; calls still arrive gathered, ADR 0226).
+ *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
+ *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
+ *               which cost more than a balanceOf's EVM run when each answer went alone).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
@@ -77,14 +79,16 @@ const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
 });
 const reader = new EvmStateReader((k) => replica.get(k), common, init.coinbase);
 
-/**
- * Each answer is posted as soon as its call finishes (ADR 0265). Holding them until every call that
- * arrived in the same message was done (ADR 0226) kept a finished call's HTTP answer waiting behind up to
- * a whole group's EVM runs, so the main thread's requests came back in bursts and the pipeline of
- * requests in flight stalled at the worker's depth of 64.
- */
+/** Answers not posted yet; flushed once the messages that arrived together are handled. */
+let outbox: CallWorkerAnswer[] = [];
 function answer(a: CallWorkerAnswer): void {
-  port!.postMessage(a);
+  outbox.push(a);
+  if (outbox.length === 1) setImmediate(flush);
+}
+function flush(): void {
+  const out = outbox;
+  outbox = [];
+  if (out.length > 0) port!.postMessage(out.length === 1 ? out[0] : { t: 'many', m: out });
 }
 
 async function run(m: Call): Promise<void> {

@@ -193,23 +193,6 @@ describe('eth_call on call workers', () => {
     for (const r of [...sixteen, ...all]) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
   });
 
-  it('posts each answer as its call finishes, not when the calls sent with it are done (ADR 0265)', async () => {
-    const { pool, mainRuns } = await setup();
-    const req = { to: token, data: call('balanceOf', [holderHex]) };
-    // Calls sent in one event-loop turn reach the worker as one message (ADR 0226). The first one's
-    // answer must come back on its own: when it settles, the last one has not been answered yet.
-    const calls = Array.from({ length: 8 }, () => pool.simulate(req, [], 1_000_000n, 12, 2000));
-    let lastSettled = false;
-    void calls[7]!.then(() => {
-      lastSettled = true;
-    });
-    await calls[0];
-    expect(lastSettled).toBe(false);
-    for (const r of await Promise.all(calls)) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
-    expect(lastSettled).toBe(true);
-    expect(mainRuns()).toBe(0);
-  });
-
   it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
     const { f, pool, mainRuns } = await setup();
     const req = { to: token, data: call('balanceOf', [holderHex]) };
