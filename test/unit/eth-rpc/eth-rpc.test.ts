@@ -164,6 +164,25 @@ describe('state', () => {
     expect(revertReason(hexToBytes('0x12345678'))).toBeUndefined();
   });
 
+  it("refuses a call below its intrinsic gas with geth's -32000, not an internal error", async () => {
+    const r = new EvmStateReader(() => undefined, common);
+    const to = new Uint8Array(20).fill(7);
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: { code?: number; message?: string }) => ({ code: e.code, message: e.message }),
+      );
+    // 21,000 plus the EIP-7623 calldata floor of one non-zero byte (4 tokens × 10); also a creation (the slow path).
+    expect(await refusal(r.simulate({ to, data: Uint8Array.of(0x12) }, [], 21_000n, 2, 1000))).toEqual({
+      code: -32000,
+      message: 'intrinsic gas too low: have 21000, want 21040',
+    });
+    expect(await refusal(r.simulate({ data: Uint8Array.of(0) }, [], 21_000n, 2, 1000))).toEqual({
+      code: -32000,
+      message: expect.stringMatching(/^intrinsic gas too low: have 21000, want \d+$/),
+    });
+  });
+
   it('runs calls over committed state plus overrides without writing', async () => {
     const state = new Map<string, string>();
     const addr = hexToBytes(account.address);
