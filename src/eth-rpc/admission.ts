@@ -57,6 +57,19 @@ function chainIdOfFields(raw: Uint8Array, fields: unknown): bigint | 'unprotecte
 }
 
 /**
+ * A type-2 transaction's tip and fee cap from its decoded list (ethereumjs refuses a tip above the cap
+ * with its own untyped message; geth's is the one viem's `TipAboveFeeCapError` knows).
+ */
+function dynamicFeesOf(raw: Uint8Array, fields: unknown): { tip: bigint; cap: bigint } | undefined {
+  if (raw[0] !== 2 || !Array.isArray(fields)) return undefined;
+  const n = (b: unknown): bigint | undefined =>
+    b instanceof Uint8Array ? (b.byteLength === 0 ? 0n : BigInt(data(b))) : undefined;
+  const tip = n(fields[2]);
+  const cap = n(fields[3]);
+  return tip === undefined || cap === undefined ? undefined : { tip, cap };
+}
+
+/**
  * Stateless checks and decode. Throws an RpcError with Ethereum's message. `lean` false forces
  * ethereumjs' path (tests compare the two).
  */
@@ -83,6 +96,11 @@ export function decodeRaw(
   if (cid === undefined) throw invalidParams('transaction is not valid RLP of a signed transaction');
   if (cid === 'unprotected') throw ethError('only replay-protected (EIP-155) transactions allowed over RPC');
   if (cid !== chainId) throw ethError(`invalid chain id for signer: have ${cid} want ${chainId}`);
+  const fees = dynamicFeesOf(raw, fields);
+  if (fees !== undefined && fees.tip > fees.cap)
+    throw ethError(
+      `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: ${fees.tip}, maxFeePerGas: ${fees.cap}`,
+    );
   if (lean) {
     const fast = leanDecode1559(raw, fields, common, chainId);
     if (fast !== undefined) return fast;

@@ -13,7 +13,7 @@ import { unsignedBundle } from '../codec/index.ts';
 import type { BundleSubmitResult } from '../ingress/index.ts';
 import { bundleRpcError, invalidParams, RPC, RpcError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
-import { data, parseData, parseHash32, parseObject, parseQuantity } from './params.ts';
+import { arity, data, parseData, parseHash32, parseObject, parseQuantity } from './params.ts';
 
 const MAX_TXS = 100;
 const MAX_BYTES = 300_000;
@@ -40,6 +40,7 @@ export class EthBundles {
   }
 
   sendBundle(params: unknown[]): { bundleHash: string } {
+    arity(params, 1, 1, '[{txs, blockNumber, minTimestamp?, maxTimestamp?, revertingTxHashes?}]');
     const p = parseObject(params[0], 'bundle');
     if (p.replacementUuid !== undefined)
       throw invalidParams(
@@ -73,8 +74,10 @@ export class EthBundles {
       maxHeight: block,
     });
     const r = this.#d.submitBundle(bundle);
-    if (!r.ok) throw bundleRpcError(r);
     const fb = data(flashbotsBundleHash(txs));
+    // The same bundle again (a searcher resending it) gets the same answer, as from Flashbots' relay.
+    if (!r.ok && r.code === 'DUPLICATE') return { bundleHash: fb };
+    if (!r.ok) throw bundleRpcError(r);
     this.#ordoHash.delete(fb);
     this.#ordoHash.set(fb, r.bundleHash);
     if (this.#ordoHash.size > MAX_REMEMBERED) this.#ordoHash.delete(this.#ordoHash.keys().next().value!);

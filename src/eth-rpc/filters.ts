@@ -103,6 +103,7 @@ export class Filters {
 
   /** The filter's log criteria (eth_getFilterLogs). */
   logFilter(id: string): LogFilter {
+    this.#sweep();
     const f = this.#filters.get(id);
     if (f === undefined || f.kind !== 'log') throw new RpcError(-32000, 'filter not found');
     f.polledAt = this.#now();
@@ -120,6 +121,7 @@ export class Filters {
   }
 
   uninstall(id: string): boolean {
+    this.#sweep();
     return this.#filters.delete(id);
   }
 
@@ -129,6 +131,8 @@ export class Filters {
 
   /** A block was indexed: append to every filter's changes (oldest dropped past the bound). */
   onBlock(b: EthBlock): void {
+    // Expired filters go now, not at the next install or poll: nothing is buffered for them.
+    this.#sweep();
     for (const f of this.#filters.values()) {
       if (f.kind === 'block') f.changes.push(data(b.hash));
       else {

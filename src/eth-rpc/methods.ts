@@ -123,15 +123,15 @@ export class RollupRpc {
 
     plain('eth_chainId', () => qty(d.chainId));
     plain('net_version', () => d.chainId.toString());
-    m.set('net_listening', () => true);
-    m.set('net_peerCount', () => '0x0');
+    plain('net_listening', () => true);
+    plain('net_peerCount', () => '0x0');
     plain('web3_clientVersion', () => d.clientVersion);
-    m.set('eth_syncing', () => false);
-    m.set('eth_accounts', () => []);
+    plain('eth_syncing', () => false);
+    plain('eth_accounts', () => []);
     plain('eth_blockNumber', () => qty(chain.head()));
-    m.set('eth_gasPrice', () => qty(d.baseFee));
+    plain('eth_gasPrice', () => qty(d.baseFee));
     // Ordo orders by fair selection, not by tip: no tip is needed to be included.
-    m.set('eth_maxPriorityFeePerGas', () => '0x0');
+    plain('eth_maxPriorityFeePerGas', () => '0x0');
 
     m.set('eth_getBlockByNumber', async (p) => {
       arity(p, 1, 2, '[block, fullTransactions?]');
@@ -156,8 +156,14 @@ export class RollupRpc {
       const b = await this.#block({ hash: parseHash32(p[0], 'blockHash') });
       return b === undefined ? null : qty(b.txs.length);
     });
-    m.set('eth_getUncleCountByBlockNumber', () => '0x0');
-    m.set('eth_getUncleCountByBlockHash', () => '0x0');
+    m.set('eth_getUncleCountByBlockNumber', async (p) => {
+      arity(p, 1, 1, '[block]');
+      return (await this.#block(parseBlockRef(p[0], 'block'))) === undefined ? null : '0x0';
+    });
+    m.set('eth_getUncleCountByBlockHash', async (p) => {
+      arity(p, 1, 1, '[blockHash]');
+      return (await this.#block({ hash: parseHash32(p[0], 'blockHash') })) === undefined ? null : '0x0';
+    });
     m.set('eth_getBlockReceipts', async (p) => {
       arity(p, 1, 1, '[block]');
       const b = await this.#block(parseBlockRef(p[0], 'block'));
@@ -165,16 +171,20 @@ export class RollupRpc {
     });
     m.set('eth_getTransactionByBlockNumberAndIndex', async (p) => {
       arity(p, 2, 2, '[block, index]');
-      const b = await this.#block(parseBlockRef(p[0], 'block'));
-      const t = b?.txs[Number(parseQuantity(p[1], 'index', 0xffff_ffffn))];
+      const ref = parseBlockRef(p[0], 'block');
+      const index = Number(parseQuantity(p[1], 'index', 0xffff_ffffn));
+      const b = await this.#block(ref);
+      const t = b?.txs[index];
       return b === undefined || t === undefined
         ? null
         : txJson(t.tx, t.hash, t.from, this.#render, { block: b, tx: t });
     });
     m.set('eth_getTransactionByBlockHashAndIndex', async (p) => {
       arity(p, 2, 2, '[blockHash, index]');
-      const b = await this.#block({ hash: parseHash32(p[0], 'blockHash') });
-      const t = b?.txs[Number(parseQuantity(p[1], 'index', 0xffff_ffffn))];
+      const hash = parseHash32(p[0], 'blockHash');
+      const index = Number(parseQuantity(p[1], 'index', 0xffff_ffffn));
+      const b = await this.#block({ hash });
+      const t = b?.txs[index];
       return b === undefined || t === undefined
         ? null
         : txJson(t.tx, t.hash, t.from, this.#render, { block: b, tx: t });
@@ -239,10 +249,13 @@ export class RollupRpc {
 
     m.set('eth_feeHistory', async (p) => {
       arity(p, 2, 3, '[blockCount, newestBlock, rewardPercentiles?]');
+      // A hex quantity, or as geth also takes it, a JSON number or a decimal string.
       const count =
         typeof p[0] === 'number' && Number.isSafeInteger(p[0]) && p[0] >= 0
           ? p[0]
-          : Number(parseQuantity(p[0], 'blockCount', 1n << 32n));
+          : typeof p[0] === 'string' && /^[0-9]{1,10}$/.test(p[0])
+            ? Number(p[0])
+            : Number(parseQuantity(p[0], 'blockCount', 1n << 32n));
       const newest = await this.#block(parseBlockRef(p[1], 'newestBlock'));
       const pct = p[2] ?? [];
       if (
@@ -345,9 +358,13 @@ export class RollupRpc {
     });
 
     m.set('eth_subscribe', (p, ctx) => this.#subscribe(p, ctx));
-    m.set('eth_unsubscribe', (p) => {
+    m.set('eth_unsubscribe', (p, ctx) => {
       arity(p, 1, 1, '[subscriptionId]');
-      return this.#subs.delete(parseFilterId(p[0]));
+      const id = parseFilterId(p[0]);
+      // Only a subscription of this connection (as in geth); another's id is unknown here: false.
+      const owned = (ctx as { ethSubs?: Set<string> }).ethSubs;
+      if (owned === undefined || !owned.delete(id)) return false;
+      return this.#subs.delete(id);
     });
 
     const submitBundle = this.#d.submitBundle;
@@ -506,6 +523,14 @@ export class RollupRpc {
     if (!r.ok) {
       switch (r.code) {
         case 'DUPLICATE':
+          // Another transaction of this sender holds the nonce: Ordo keeps the first one seen (no
+          // replacement by fee). geth's word for a refused replacement, not "already known", which
+          // viem would report as a nonce too low.
+          if (!this.#pending.has(data(dec.hash)) && r.message.includes('from this sender is already pending'))
+            throw ethError(
+              `replacement transaction underpriced: nonce ${dec.tx.nonce} of ${dec.fromHex} is taken by a pending transaction, and Ordo keeps the first one seen`,
+            );
+          throw ethError('already known');
         case 'ALREADY_COMMITTED':
           throw ethError('already known');
         case 'NONCE_TOO_LOW':

@@ -205,6 +205,8 @@ export function parseLogFilter(v: unknown, what = 'filter', allowRange = true): 
     f.topics = topics.map((t, i) => {
       if (t === null) return null;
       if (Array.isArray(t)) {
+        // An empty set at a position matches any topic there, as in geth (not no topic at all).
+        if (t.length === 0) return null;
         if (t.length > 100) throw invalidParams(`${what}.topics[${i}] lists more than 100 topics`);
         return t.map((x, j) => parseHash32(x, `${what}.topics[${i}][${j}]`));
       }

@@ -266,14 +266,29 @@ export class EvmStateReader {
         const r = await this.#direct(vm, tx, block, sender, gasLimit, gasPrice);
         if (r !== undefined) return r; // else runTx refuses it with its own error (nothing ran yet)
       }
-      const r = await runTx(vm, {
-        tx,
-        block,
-        skipNonce: true,
-        skipBalance: true,
-        skipBlockGasLimitValidation: true,
-        skipHardForkValidation: true,
-      });
+      let r: Awaited<ReturnType<typeof runTx>>;
+      try {
+        r = await runTx(vm, {
+          tx,
+          block,
+          skipNonce: true,
+          skipBalance: true,
+          skipBlockGasLimitValidation: true,
+          skipHardForkValidation: true,
+        });
+      } catch (err) {
+        let least: bigint | undefined;
+        try {
+          const dims = computeIntrinsicGasDimensions8037(tx.common, tx, block.header.gasLimit, sender);
+          const floor = getCalldataFloorGas(tx, sender);
+          const total = dims.intrinsicRegular + dims.intrinsicState;
+          least = total;
+          if (floor > least) least = floor;
+        } catch {
+          least = undefined;
+        }
+        throw callRefusal(err, gasLimit, least);
+      }
       const err = r.execResult.exceptionError;
       return err === undefined
         ? { ok: true, returnValue: r.execResult.returnValue, gasUsed: r.totalGasSpent }
@@ -405,6 +420,25 @@ export function revertReason(ret: Uint8Array): string | undefined {
   if (b.length === 36 && b.subarray(0, 4).toString('hex') === '4e487b71')
     return `panic: 0x${BigInt(`0x${b.subarray(4).toString('hex')}`).toString(16)}`;
   return undefined;
+}
+
+/**
+ * What `runTx` throws when it refuses a call before running it (an untyped Error), as geth answers it:
+ * -32000 with geth's words (`intrinsic gas too low: have N, want M`, as viem's `IntrinsicGasTooLowError`
+ * matches), never an internal error. An RpcError passes unchanged.
+ */
+export function callRefusal(err: unknown, gasLimit: bigint, intrinsic: bigint | undefined): RpcError {
+  if (err instanceof RpcError) return err;
+  if (intrinsic !== undefined && gasLimit < intrinsic)
+    return new RpcError(-32000, `intrinsic gas too low: have ${gasLimit}, want ${intrinsic}`);
+  const m =
+    err instanceof Error
+      ? err.message
+          .split('\n')[0]!
+          .replace(/ -> .*$/, '')
+          .slice(0, 200)
+      : String(err);
+  return new RpcError(-32000, `the call cannot run: ${m}`);
 }
 
 /** The error every Ethereum client recognises for a reverted call: code 3 with the revert data. */

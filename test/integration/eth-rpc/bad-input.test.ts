@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
+import { WebSocket } from 'ws';
+import { type Devnet, demoKey, EVM_CHAIN_ID, EVM_NS, startDevnet } from './devnet.ts';
 
 let net: Devnet;
 beforeAll(async () => {
@@ -274,6 +275,353 @@ describe('malformed input on the Ethereum RPC', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('answers -32602 for every malformed shape of every eth_* param, never an internal error (property)', async () => {
+    // Valid params per method, with the position and kind of every hex-string field in them. One
+    // field (or the param count) is broken at a time: the answer must be -32602; the untouched
+    // template may answer anything but an internal error (-32603).
+    const raw = await privateKeyToAccount(generatePrivateKey()).signTransaction({
+      chainId: EVM_CHAIN_ID,
+      type: 'eip1559',
+      to: ADDR,
+      value: 1n,
+      nonce: 0,
+      gas: 21_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 0n,
+    });
+    type Kind = 'addr' | 'hash' | 'qty' | 'data' | 'block' | 'bool' | 'obj' | 'count' | 'pct';
+    type Path = (number | string)[];
+    const T: [string, unknown[], number, [Path, Kind][]][] = [
+      // method, params, most params, fields
+      [
+        'eth_getBalance',
+        [ADDR, 'latest'],
+        2,
+        [
+          [[0], 'addr'],
+          [[1], 'block'],
+        ],
+      ],
+      [
+        'eth_getTransactionCount',
+        [ADDR, 'pending'],
+        2,
+        [
+          [[0], 'addr'],
+          [[1], 'block'],
+        ],
+      ],
+      [
+        'eth_getCode',
+        [ADDR, { blockHash: HASH }],
+        2,
+        [
+          [[0], 'addr'],
+          [[1, 'blockHash'], 'hash'],
+        ],
+      ],
+      [
+        'eth_getStorageAt',
+        [ADDR, '0x0', 'latest'],
+        3,
+        [
+          [[0], 'addr'],
+          [[1], 'qty'],
+          [[2], 'block'],
+        ],
+      ],
+      [
+        'eth_getBlockByNumber',
+        ['latest', false],
+        2,
+        [
+          [[0], 'block'],
+          [[1], 'bool'],
+        ],
+      ],
+      [
+        'eth_getBlockByHash',
+        [HASH, true],
+        2,
+        [
+          [[0], 'hash'],
+          [[1], 'bool'],
+        ],
+      ],
+      ['eth_getBlockTransactionCountByNumber', ['0x1'], 1, [[[0], 'block']]],
+      ['eth_getBlockTransactionCountByHash', [HASH], 1, [[[0], 'hash']]],
+      ['eth_getBlockReceipts', ['earliest'], 1, [[[0], 'block']]],
+      ['eth_getTransactionByHash', [HASH], 1, [[[0], 'hash']]],
+      ['eth_getTransactionReceipt', [HASH], 1, [[[0], 'hash']]],
+      [
+        'eth_getTransactionByBlockNumberAndIndex',
+        ['latest', '0x0'],
+        2,
+        [
+          [[0], 'block'],
+          [[1], 'qty'],
+        ],
+      ],
+      [
+        'eth_getTransactionByBlockHashAndIndex',
+        [HASH, '0x0'],
+        2,
+        [
+          [[0], 'hash'],
+          [[1], 'qty'],
+        ],
+      ],
+      [
+        'eth_call',
+        [
+          { from: ADDR, to: ADDR, data: '0x12', gas: '0x5208', value: '0x0' },
+          'latest',
+          { [ADDR]: { balance: '0x1', nonce: '0x2', code: '0x00', stateDiff: { [HASH]: HASH } } },
+        ],
+        3,
+        [
+          [[0], 'obj'],
+          [[0, 'from'], 'addr'],
+          [[0, 'to'], 'addr'],
+          [[0, 'data'], 'data'],
+          [[0, 'gas'], 'qty'],
+          [[0, 'value'], 'qty'],
+          [[1], 'block'],
+          [[2], 'obj'],
+          [[2, ADDR], 'obj'],
+          [[2, ADDR, 'balance'], 'qty'],
+          [[2, ADDR, 'nonce'], 'qty'],
+          [[2, ADDR, 'code'], 'data'],
+          [[2, ADDR, 'stateDiff', HASH], 'hash'],
+        ],
+      ],
+      [
+        'eth_estimateGas',
+        [{ to: ADDR, input: '0x', maxFeePerGas: '0x1', maxPriorityFeePerGas: '0x0' }],
+        3,
+        [
+          [[0, 'to'], 'addr'],
+          [[0, 'input'], 'data'],
+          [[0, 'maxFeePerGas'], 'qty'],
+          [[0, 'maxPriorityFeePerGas'], 'qty'],
+        ],
+      ],
+      [
+        'eth_feeHistory',
+        ['0x4', 'latest', [25, 75]],
+        3,
+        [
+          [[0], 'qty'],
+          [[1], 'block'],
+        ],
+      ],
+      ['eth_sendRawTransaction', [raw], 1, [[[0], 'data']]],
+      [
+        'eth_getLogs',
+        [{ fromBlock: '0x0', toBlock: 'latest', address: [ADDR], topics: [HASH, null, [HASH]] }],
+        1,
+        [
+          [[0], 'obj'],
+          [[0, 'fromBlock'], 'block'],
+          [[0, 'toBlock'], 'block'],
+          [[0, 'address', 0], 'addr'],
+          [[0, 'topics', 0], 'hash'],
+          [[0, 'topics', 2, 0], 'hash'],
+        ],
+      ],
+      [
+        'eth_newFilter',
+        [{ address: ADDR, topics: [HASH] }],
+        1,
+        [
+          [[0, 'address'], 'addr'],
+          [[0, 'topics', 0], 'hash'],
+        ],
+      ],
+      ['eth_getFilterChanges', ['0x1'], 1, [[[0], 'qty']]],
+      ['eth_getFilterLogs', ['0x1'], 1, [[[0], 'qty']]],
+      ['eth_uninstallFilter', ['0x1'], 1, [[[0], 'qty']]],
+      ['eth_unsubscribe', ['0x1'], 1, [[[0], 'qty']]],
+      ['eth_chainId', [], 0, []],
+      ['eth_blockNumber', [], 0, []],
+      ['eth_gasPrice', [], 0, []],
+      ['eth_maxPriorityFeePerGas', [], 0, []],
+      ['net_version', [], 0, []],
+      ['web3_clientVersion', [], 0, []],
+      ['eth_syncing', [], 0, []],
+      ['eth_accounts', [], 0, []],
+      ['eth_newBlockFilter', [], 0, []],
+      [
+        'eth_callBundle',
+        [{ txs: [raw], blockNumber: '0x10', stateBlockNumber: 'latest' }],
+        1,
+        [
+          [[0], 'obj'],
+          [[0, 'txs', 0], 'data'],
+          [[0, 'blockNumber'], 'qty'],
+        ],
+      ],
+      [
+        'eth_sendBundle',
+        [{ txs: [raw], blockNumber: '0x10' }],
+        1,
+        [
+          [[0], 'obj'],
+          [[0, 'txs', 0], 'data'],
+          [[0, 'blockNumber'], 'qty'],
+        ],
+      ],
+    ];
+    // Values that are malformed for a field of each kind.
+    const wrongType = fc.constantFrom<unknown>(42, -1, 0.5, 2 ** 64, true, [], ['0x1'], { x: 1 });
+    const badString = (kind: Kind, good: string) => {
+      const naked = good.startsWith('0x') ? good.slice(2) : 'ab';
+      const common: string[] = [naked || 'ab', '0xzz', '0x-1', '-0x1', ' 0x1', '0X1', '', 'ZERO'];
+      const byKind: Record<Kind, string[]> = {
+        addr: ['0x123', `0x${'1'.repeat(39)}`, `0x${'1'.repeat(42)}`, '0x'],
+        hash: ['0x123', `0x${'a'.repeat(63)}`, `0x${'a'.repeat(66)}`, '0x'],
+        qty: ['0x', `0x${'f'.repeat(65)}`, `0x${'f'.repeat(300)}`, '0x1.5', '1e3'],
+        data: ['0x1', '0x123', `0x${'a'.repeat(99)}`, '0xg0'],
+        block: ['newest', 'Latest', '0x', `0x${'f'.repeat(14)}`, `0x${'f'.repeat(80)}`, '0x1g'],
+        bool: ['true', 'false', '0x1'],
+        obj: ['latest', '0x00', `0x${'a'.repeat(40)}`],
+        count: ['0x', '-1', '1e3', `0x${'f'.repeat(80)}`],
+        pct: ['50', '0x1'],
+      };
+      return fc.constantFrom(...common, ...byKind[kind]);
+    };
+    const clone = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+    const setAt = (root: unknown[], path: Path, v: unknown): void => {
+      let o = root as unknown as Record<string | number, unknown>;
+      for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+      o[path[path.length - 1]!] = v;
+    };
+    const getAt = (root: unknown[], path: Path): unknown =>
+      path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], root);
+    const broken = fc.constantFrom(...T).chain(([method, params, max, fields]) => {
+      const extra = fc.constant({
+        method,
+        params: [...(clone(params) as unknown[]), 'extra'],
+        why: 'extra param',
+      });
+      const bounded = max === 0 ? [] : [fc.constant({ method, params: [], why: 'no params' })];
+      const firstRequiredOnly = fields.length === 0 ? [] : [extra];
+      const field =
+        fields.length === 0
+          ? []
+          : [
+              fc.constantFrom(...fields).chain(([path, kind]) =>
+                fc
+                  .oneof(
+                    kind === 'bool'
+                      ? fc.constantFrom<unknown>(1, 'yes', [], {})
+                      : kind === 'count'
+                        ? fc.constantFrom<unknown>(-1, 0.5, 2 ** 64, 101, true, [], {})
+                        : wrongType,
+                    badString(kind, String(getAt(params, path))),
+                  )
+                  .filter((v) => !(kind === 'obj' && Array.isArray(v) === false && typeof v === 'object'))
+                  // [] at a topic position is "any topic" and as a filter's address "any address" (geth).
+                  .filter(
+                    (v) =>
+                      !(
+                        Array.isArray(v) &&
+                        v.length === 0 &&
+                        ((path.length === 3 && path[1] === 'topics') || path[path.length - 1] === 'address')
+                      ),
+                  )
+                  .map((v) => {
+                    const p = clone(params) as unknown[];
+                    setAt(p, path, v);
+                    return { method, params: p, why: `${path.join('.')} (${kind}) = ${JSON.stringify(v)}` };
+                  }),
+              ),
+            ];
+      return fc.oneof(...(max === 0 ? [extra] : [...firstRequiredOnly, ...bounded, ...field]));
+    });
+    for (const [method, params] of T) {
+      const a = await call(method, params);
+      expect(a.error?.code, `${method} ${a.error?.message}`).not.toBe(-32603);
+    }
+    await fc.assert(
+      fc.asyncProperty(broken, async ({ method, params, why }) => {
+        const a = await call(method, params);
+        expect(a.error?.code, `${method} ${why}: ${JSON.stringify(a)}`).toBe(-32602);
+        expect(a.error?.message.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('lets only the connection that subscribed unsubscribe; feeHistory takes a decimal blockCount (geth)', async () => {
+    const open = async () => {
+      const ws = new WebSocket(net.wsUrl);
+      await new Promise((res, rej) => {
+        ws.once('open', res);
+        ws.once('error', rej);
+      });
+      let next = 1;
+      const waiting = new Map<number, (a: Answer) => void>();
+      ws.on('message', (m) => {
+        const a = JSON.parse(String(m)) as Answer & { id?: number };
+        if (a.id !== undefined) waiting.get(a.id)?.(a);
+      });
+      const ask = (method: string, params: unknown[]) =>
+        new Promise<Answer>((res) => {
+          const id = next++;
+          waiting.set(id, res);
+          ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+        });
+      return { ws, ask };
+    };
+    const a = await open();
+    const b = await open();
+    try {
+      const sub = (await a.ask('eth_subscribe', ['newHeads'])).result as string;
+      expect(sub).toMatch(/^0x[0-9a-f]{32}$/);
+      expect((await b.ask('eth_unsubscribe', [sub])).result).toBe(false);
+      expect((await call('eth_unsubscribe', [sub])).result).toBe(false); // HTTP holds none
+      expect((await a.ask('eth_unsubscribe', [sub])).result).toBe(true);
+      expect((await a.ask('eth_unsubscribe', [sub])).result).toBe(false);
+    } finally {
+      a.ws.close();
+      b.ws.close();
+    }
+    const fh = await call('eth_feeHistory', ['4', 'latest', []]);
+    expect(fh.error).toBeUndefined();
+    expect((fh.result as { baseFeePerGas: string[] }).baseFeePerGas.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers a resent transaction "already known" and another one of a taken nonce as a refused replacement', async () => {
+    const acct = privateKeyToAccount(demoKey(9));
+    const nonce = Number(
+      BigInt((await call('eth_getTransactionCount', [acct.address, 'pending'])).result as string),
+    );
+    const tx = (value: bigint) =>
+      acct.signTransaction({
+        chainId: EVM_CHAIN_ID,
+        type: 'eip1559',
+        to: ADDR,
+        value,
+        nonce,
+        gas: 21_000n,
+        maxFeePerGas: 2_000_000_000n,
+        maxPriorityFeePerGas: 0n,
+      });
+    const first = await tx(1n);
+    expect((await call('eth_sendRawTransaction', [first])).error).toBeUndefined();
+    const again = await call('eth_sendRawTransaction', [first]);
+    const other = await call('eth_sendRawTransaction', [await tx(2n)]);
+    // Either can find the first one executed already (then the nonce is too low): only pending is asserted.
+    if (again.error?.message !== undefined && !again.error.message.startsWith('nonce too low'))
+      expect(again.error).toMatchObject({ code: -32000, message: 'already known' });
+    if (other.error?.message !== undefined && !other.error.message.startsWith('nonce too low')) {
+      expect(other.error.code).toBe(-32000);
+      expect(other.error.message).toMatch(/^replacement transaction underpriced: /);
+    }
+    expect(other.error).toBeDefined();
   });
 
   it('still answers after all of it (and mixed batches answer item by item)', async () => {

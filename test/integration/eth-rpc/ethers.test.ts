@@ -89,6 +89,16 @@ describe('ethers v6 against /evm/<namespace>', () => {
     expect(Number(await provider.send('eth_getTransactionCount', [w.address, 'latest']))).toBe(start + 5);
   });
 
+  it('waits for a transaction with confirmations', async () => {
+    const sender = new Wallet(demoKey(11), provider);
+    const tx = await sender.sendTransaction({ to: Wallet.createRandom().address, value: 1n });
+    const rc = await provider.waitForTransaction(tx.hash, 3, 30_000);
+    expect(rc?.status).toBe(1);
+    expect(await rc?.confirmations()).toBeGreaterThanOrEqual(3);
+    expect((await provider.getBlock('finalized'))?.number).toBeGreaterThanOrEqual(rc!.blockNumber + 2);
+    expect((await provider.getBlock('safe'))?.number).toBeGreaterThanOrEqual(rc!.blockNumber + 2);
+  });
+
   it("surfaces a revert's reason", async () => {
     const stranger = Wallet.createRandom().connect(provider);
     const t = token.connect(stranger) as Contract;

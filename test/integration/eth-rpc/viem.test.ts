@@ -360,6 +360,36 @@ describe('viem against /evm/<namespace>', () => {
     await expect(c.getFilterChanges({ filter: bf })).rejects.toThrow(/filter not found/);
   });
 
+  it("takes clients' less common paths: safe/finalized/earliest tags, getLogs from 'earliest', batched HTTP, fee estimates", async () => {
+    const c = pub();
+    const latest = await c.getBlock();
+    for (const blockTag of ['safe', 'finalized', 'pending'] as const) {
+      const b = await c.getBlock({ blockTag });
+      expect(b.number).toBeGreaterThanOrEqual(latest.number); // BFT blocks are final: = latest
+    }
+    expect((await c.getBlock({ blockTag: 'earliest' })).number).toBe(0n);
+    // The devnet is young (fewer than 1,000 blocks): the whole chain is one bounded query.
+    const logs = await c.getLogs({ address: token, fromBlock: 'earliest', toBlock: 'latest' });
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.every((l) => l.address.toLowerCase() === token.toLowerCase())).toBe(true);
+    // viem's JSON-RPC batching: the calls of one tick go as one HTTP batch and are answered item by item.
+    const batched = createPublicClient({ chain, transport: http(net.url, { batch: true }) });
+    const [id, n, bal] = await Promise.all([
+      batched.getChainId(),
+      batched.getBlockNumber(),
+      batched.readContract({ address: token, abi, functionName: 'balanceOf', args: [owner()] }),
+    ]);
+    expect(id).toBe(EVM_CHAIN_ID);
+    expect(n).toBeGreaterThan(0n);
+    expect(typeof bal).toBe('bigint');
+    const fees = await c.estimateFeesPerGas();
+    expect(fees.maxFeePerGas).toBeGreaterThanOrEqual(1_000_000_000n);
+    expect(fees.maxPriorityFeePerGas).toBe(0n);
+    const hist = await c.getFeeHistory({ blockCount: 4, rewardPercentiles: [50] });
+    expect(hist.baseFeePerGas).toHaveLength(5);
+    expect(hist.reward).toHaveLength(4);
+  });
+
   it('keeps block numbers, hashes and receipts across a restart', async () => {
     const c = pub();
     const hash = await wallet(3).sendTransaction({ to: owner(), value: 7n });

@@ -58,6 +58,7 @@ describe('eth_sendBundle', () => {
       'replacementUuid is not supported',
     ],
     [['x'], 'bundle must be an object'],
+    [[{ txs: ['0x01'], blockNumber: '0x1' }, 'extra'], 'expected [{txs, blockNumber'],
   ])('refuses %j with -32602', (params, msg) => {
     const { b, got } = setup();
     const e = err(() => b.sendBundle(params));
@@ -70,6 +71,13 @@ describe('eth_sendBundle', () => {
     const e = err(() => setup('WINDOW_PASSED').b.sendBundle([{ txs: ['0x01'], blockNumber: '0x1' }]));
     expect(e.code).toBe(-32001);
     expect(e.data).toMatchObject({ code: 'WINDOW_PASSED' });
+  });
+
+  it('answers the same bundle sent again with its bundleHash, as the Flashbots relay does', () => {
+    const { b, got } = setup('DUPLICATE');
+    const r = b.sendBundle([{ txs: ['0x01'], blockNumber: '0x1' }]);
+    expect(r.bundleHash).toBe(`0x${Buffer.from(flashbotsBundleHash([Uint8Array.of(1)])).toString('hex')}`);
+    expect(got).toHaveLength(1);
   });
 
   it('refuses the unsigned eth_cancelBundle with a clear error', () => {

@@ -4,6 +4,7 @@
  * bounds, state overrides, and the RPC server's mount hook.
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
 import { KECCAK256_NULL } from '@ethereumjs/util';
 import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +67,12 @@ describe('params', () => {
     const f = parseLogFilter({ address: account.address, topics: [null, [`0x${'01'.repeat(32)}`]] });
     expect(f.topics[0]).toBeNull();
     expect(f.addresses).toHaveLength(1);
+    // An empty set at a topic position matches any topic (geth), it does not match nothing.
+    const any = parseLogFilter({ topics: [[], [`0x${'01'.repeat(32)}`]] });
+    expect(any.topics[0]).toBeNull();
+    expect(
+      logMatches(any, new Uint8Array(20), [new Uint8Array(32).fill(7), new Uint8Array(32).fill(1)]),
+    ).toBe(true);
   });
 });
 
@@ -106,6 +113,28 @@ describe('admission', () => {
     expect(() => decodeRaw(low, common, BigInt(CHAIN), 1000)).toThrow(
       'intrinsic gas too low: gas 20000, minimum needed 21000',
     );
+    // A tip above the fee cap (no signer builds one): geth's words, not ethereumjs' decode error.
+    const n = (v: number) => (v === 0 ? new Uint8Array(0) : Uint8Array.of(v));
+    const tipAbove = Uint8Array.from([
+      2,
+      ...RLP.encode([
+        CHAIN,
+        n(0),
+        n(5),
+        n(2),
+        21_000,
+        hexToBytes(account.address),
+        n(1),
+        n(0),
+        [],
+        n(1),
+        n(1),
+        n(1),
+      ]),
+    ]);
+    expect(() => decodeRaw(tipAbove, common, BigInt(CHAIN), 1000)).toThrow(
+      /^max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: 5, maxFeePerGas: 2$/,
+    );
   });
 
   it('reserves in-flight spending by nonce and forgets executed nonces', () => {
@@ -133,6 +162,25 @@ describe('state', () => {
     expect(revertReason(hexToBytes(err))).toBe('boo');
     expect(revertReason(hexToBytes(`0x4e487b71${'00'.repeat(31)}11`))).toBe('panic: 0x11');
     expect(revertReason(hexToBytes('0x12345678'))).toBeUndefined();
+  });
+
+  it("refuses a call below its intrinsic gas with geth's -32000, not an internal error", async () => {
+    const r = new EvmStateReader(() => undefined, common);
+    const to = new Uint8Array(20).fill(7);
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: { code?: number; message?: string }) => ({ code: e.code, message: e.message }),
+      );
+    // 21,000 plus the EIP-7623 calldata floor of one non-zero byte (4 tokens × 10); also a creation (the slow path).
+    expect(await refusal(r.simulate({ to, data: Uint8Array.of(0x12) }, [], 21_000n, 2, 1000))).toEqual({
+      code: -32000,
+      message: 'intrinsic gas too low: have 21000, want 21040',
+    });
+    expect(await refusal(r.simulate({ data: Uint8Array.of(0) }, [], 21_000n, 2, 1000))).toEqual({
+      code: -32000,
+      message: expect.stringMatching(/^intrinsic gas too low: have 21000, want \d+$/),
+    });
   });
 
   it('runs calls over committed state plus overrides without writing', async () => {
@@ -191,6 +239,23 @@ describe('filters', () => {
     now = 5000;
     expect(() => f.changes(id)).toThrow(/filter not found/);
     expect(f.size()).toBe(0);
+  });
+
+  it('expires idle filters as blocks come, without an install or a poll (nothing buffered for them)', () => {
+    let now = 0;
+    const f = new Filters({ idleMs: 1000, now: () => now });
+    const id = f.newLogFilter({ addresses: [], topics: [] });
+    const block = (n: number) =>
+      ({ number: n, hash: new Uint8Array(32).fill(n), txs: [] }) as unknown as EthBlock;
+    f.onBlock(block(1));
+    expect(f.size()).toBe(1);
+    now = 1001;
+    f.onBlock(block(2));
+    expect(f.size()).toBe(0);
+    expect(() => f.logFilter(id)).toThrow(/filter not found/);
+    const other = f.newLogFilter({ addresses: [], topics: [] });
+    now = 3000;
+    expect(() => f.logFilter(other)).toThrow(/filter not found/); // expired, not yet swept by a block
   });
 });
 
