@@ -107,11 +107,10 @@ export function parseReveal(p: Record<string, unknown>, genesis: Genesis, maxTxB
   } catch (err) {
     if (err instanceof RpcError && err.code === RPC.INVALID_PARAMS) {
       const rest = err.message.replace(/^invalid params: /, '');
-      throw new RpcError(
-        RPC.INVALID_PARAMS,
-        `invalid params: bundle: ${rest}`,
-        err.data ?? { field: 'bundle' },
-      );
+      throw new RpcError(RPC.INVALID_PARAMS, `invalid params: bundle: ${rest}`, {
+        field: 'bundle',
+        ...(isObj(err.data) ? err.data : {}),
+      });
     }
     throw err;
   }
