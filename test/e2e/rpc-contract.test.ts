@@ -7,7 +7,14 @@
  * with the node's own code — so that what it checks is what an outside client written from the docs
  * would see. Every documented method is called; every documented error shape is asserted.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +57,7 @@ function txBatch(txs: { namespace: number; payload: Uint8Array }[]): Uint8Array 
 // ------------------------------------------------------------------ bytes, hashes and keys (node:crypto)
 
 const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
+const unhex = (s: string): Buffer => Buffer.from(s.slice(2), 'hex');
 const sha256 = (...parts: Uint8Array[]): Buffer => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
@@ -73,14 +81,48 @@ const ascii = (s: string): Buffer => Buffer.from(s, 'utf8');
 const txHashOf = (namespace: number, data: Uint8Array): string => hex(sha256(u32(namespace), data));
 
 /** An ed25519 key pair as raw bytes: 32-byte public key and a signer over messages. */
-function keyPair(): { publicKey: Buffer; sign: (m: Uint8Array) => Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+function keyPair(seed?: Uint8Array): { publicKey: Buffer; sign: (m: Uint8Array) => Buffer } {
+  const privateKey =
+    seed === undefined
+      ? generateKeyPairSync('ed25519').privateKey
+      : // RFC 8410 PKCS#8 wrapping of a raw 32-byte ed25519 seed
+        createPrivateKey({
+          key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+          format: 'der',
+          type: 'pkcs8',
+        });
+  const raw = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(-32);
   return { publicKey: Buffer.from(raw), sign: (m) => sign(null, m, privateKey) };
 }
 
 /** A fresh opaque payload (namespace 1 never executes it). */
 const payload = (size = 16): Buffer => randomBytes(size);
+
+/** docs/wire.md "Bundles": bundle_hash over the canonical body. */
+function bundleHashOf(b: {
+  atomicity: 1 | 2;
+  minHeight?: number;
+  maxHeight?: number;
+  uuid?: Buffer;
+  signer?: Buffer;
+  legs: { namespace: number; txs: Buffer[]; reverting?: Buffer[] }[];
+}): Buffer {
+  const legs = [...b.legs].sort((x, y) => x.namespace - y.namespace);
+  return sha256(
+    ascii('ordo/bundle/v1'),
+    lp(ascii(chainId)),
+    u8(b.atomicity),
+    u64(b.minHeight ?? 0),
+    u64(b.maxHeight ?? 0),
+    lp(b.uuid ?? Buffer.alloc(0)),
+    lp(b.signer ?? Buffer.alloc(0)),
+    u32(legs.length),
+    ...legs.flatMap((l) => {
+      const rev = [...(l.reverting ?? [])].sort(Buffer.compare);
+      return [u32(l.namespace), u32(l.txs.length), ...l.txs.map(lp), u32(rev.length), ...rev];
+    }),
+  );
+}
 
 // ------------------------------------------------------------------ transport
 
@@ -649,32 +691,6 @@ describe('WebSocket', () => {
 });
 
 describe('bundles (docs/rpc.md "Bundles", hash from docs/wire.md)', () => {
-  /** docs/wire.md "Bundles": bundle_hash over the canonical body. */
-  function bundleHashOf(b: {
-    atomicity: 1 | 2;
-    minHeight?: number;
-    maxHeight?: number;
-    uuid?: Buffer;
-    signer?: Buffer;
-    legs: { namespace: number; txs: Buffer[]; reverting?: Buffer[] }[];
-  }): Buffer {
-    const legs = [...b.legs].sort((x, y) => x.namespace - y.namespace);
-    return sha256(
-      ascii('ordo/bundle/v1'),
-      lp(ascii(chainId)),
-      u8(b.atomicity),
-      u64(b.minHeight ?? 0),
-      u64(b.maxHeight ?? 0),
-      lp(b.uuid ?? Buffer.alloc(0)),
-      lp(b.signer ?? Buffer.alloc(0)),
-      u32(legs.length),
-      ...legs.flatMap((l) => {
-        const rev = [...(l.reverting ?? [])].sort(Buffer.compare);
-        return [u32(l.namespace), u32(l.txs.length), ...l.txs.map(lp), u32(rev.length), ...rev];
-      }),
-    );
-  }
-
   it('sends a bundle whose hash a client computes, follows it to committed, and shows its span in the block', async () => {
     const tx = payload(12);
     const r = await result('ordo_sendBundle', [{ legs: [{ namespace: 1, txs: [hex(tx)] }] }]);
@@ -968,5 +984,125 @@ describe('auction (docs/rpc.md "Auction", bytes from proto/ and docs/wire.md)', 
       /limit/,
       'TX_TOO_LARGE',
     );
+  });
+});
+
+describe('auction round trip from outside (demo keys of docs/auction.md "Genesis")', () => {
+  it('deposits, commits, reveals, reads the outcome and withdraws, with bytes and signatures from docs/wire.md', async () => {
+    const info = await result('ordo_getAuctionInfo');
+    // the devnet's deposit authority: seed sha256("ordo-demo-auction-deposit-authority") (devnets only)
+    const authority = keyPair(sha256(ascii('ordo-demo-auction-deposit-authority')));
+    expect(hex(authority.publicKey)).toBe(info.depositAuthority);
+    const me = keyPair();
+    const amount = 1_000_000;
+    const nonce = info.nextDepositNonce;
+    const moveBytes = (tag: string, account: Buffer, amt: number, n: number) =>
+      sha256(ascii(tag), lp(ascii(chainId)), account, u64(amt), u64(n));
+    const deposit = {
+      account: hex(me.publicKey),
+      amount: String(amount),
+      nonce,
+      signature: hex(authority.sign(moveBytes('ordo/auction-deposit/v1', me.publicKey, amount, nonce))),
+    };
+    const d = await result('ordo_deposit', [deposit]);
+    const depositTx = AuctionTx.encode(
+      AuctionTx.fromObject({
+        deposit: { account: me.publicKey, amount, nonce, signature: unhex(deposit.signature) },
+      }),
+    ).finish();
+    expect(d).toEqual({ txHash: txHashOf(0xffffffff, depositTx) });
+    await committed(d.txHash);
+    // a resubmission answers the same hash (also once included)
+    expect(await result('ordo_deposit', [deposit])).toEqual({ txHash: d.txHash, duplicate: true });
+    // and through the plain transaction door, as docs/rpc.md "Errors" says of duplicates
+    expect(await result('ordo_submitTransaction', [{ namespace: 0xffffffff, data: hex(depositTx) }])).toEqual(
+      { hash: d.txHash, duplicate: true },
+    );
+    await waitFor('the deposit applied', async () => {
+      const a = await result('ordo_getAccount', [hex(me.publicKey)]);
+      return a.available === String(amount) ? a : undefined;
+    });
+    expect(await result('ordo_getAccount', [hex(me.publicKey)])).toMatchObject({
+      known: true,
+      withdrawNonce: 0,
+    });
+
+    // a bid: commit for a slot a few blocks ahead, reveal in its window (retried when the chain outran us)
+    const p = info.params;
+    const bundleTx = payload(10);
+    const bundle = { legs: [{ namespace: 1, txs: [hex(bundleTx)] }], atomicity: 'inclusion' };
+    const bHash = bundleHashOf({ atomicity: 2, legs: [{ namespace: 1, txs: [bundleTx] }] });
+    const bid = 5_000;
+    let slot = 0;
+    let revealed: { txHash: string } | undefined;
+    for (let attempt = 0; attempt < 3 && revealed === undefined; attempt++) {
+      const head = (await result('ordo_status')).height;
+      slot = head + 1 + p.commitOffset + 2;
+      const salt = randomBytes(32);
+      const commitment = sha256(
+        ascii('ordo/bid/v1'),
+        lp(ascii(chainId)),
+        u64(slot),
+        me.publicKey,
+        u64(bid),
+        bHash,
+        salt,
+      );
+      const commitSig = me.sign(
+        sha256(ascii('ordo/bid-commit/v1'), lp(ascii(chainId)), u64(slot), me.publicKey, commitment),
+      );
+      const c = await call('ordo_sendBidCommit', [
+        { slot, bidder: hex(me.publicKey), commitment: hex(commitment), signature: hex(commitSig) },
+      ]);
+      if (c.error?.data?.code === 'AUCTION_OUT_OF_WINDOW') continue;
+      expect(c.error).toBeUndefined();
+      await committed(c.result.txHash);
+      const reveal = {
+        slot,
+        bidder: hex(me.publicKey),
+        amount: String(bid),
+        bundle,
+        salt: hex(salt),
+        signature: hex(me.sign(sha256(ascii('ordo/bid-reveal/v1'), lp(ascii(chainId)), commitment))),
+      };
+      // the reveal window: blocks slot - commitOffset + 1 ..= slot - revealOffset
+      const first = slot - p.commitOffset + 1;
+      await waitFor('the reveal window', async () =>
+        (await result('ordo_status')).height + 1 >= first ? true : undefined,
+      );
+      const r = await call('ordo_sendBidReveal', [reveal]);
+      if (r.error?.data?.code === 'AUCTION_OUT_OF_WINDOW') continue;
+      expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+      revealed = r.result;
+    }
+    expect(revealed?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const outcome = await waitFor(
+      'the slot resolved',
+      async () => {
+        const o = await result('ordo_getAuction', [slot]);
+        return o?.resolved === true ? o : undefined;
+      },
+      30_000,
+    );
+    expect(outcome.bids).toContainEqual(
+      expect.objectContaining({ bidder: hex(me.publicKey), amount: String(bid), bundleHash: hex(bHash) }),
+    );
+    expect(outcome.bids).toContainEqual(expect.objectContaining({ bidder: hex(me.publicKey), valid: true }));
+    expect(outcome.winners).toContainEqual(
+      expect.objectContaining({ namespace: 1, bidder: hex(me.publicKey), bundleHash: hex(bHash) }),
+    );
+    expect(outcome.totalProceeds).toMatch(/^[0-9]+$/);
+
+    // withdraw: signed by the account, nonce = withdrawNonce
+    const acct = await result('ordo_getAccount', [hex(me.publicKey)]);
+    const w = {
+      account: hex(me.publicKey),
+      amount: 1000,
+      nonce: acct.withdrawNonce,
+      signature: hex(me.sign(moveBytes('ordo/auction-withdraw/v1', me.publicKey, 1000, acct.withdrawNonce))),
+    };
+    const wr = await result('ordo_withdraw', [w]);
+    await committed(wr.txHash);
+    expect(await result('ordo_withdraw', [w])).toEqual({ txHash: wr.txHash, duplicate: true });
   });
 });
