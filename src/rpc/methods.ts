@@ -169,10 +169,10 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     if (p === 'latest') height = d.store.height();
     else if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 1) height = p;
     else throw invalidParams('height must be a positive integer or "latest"');
-    if (height === 0) return null;
     const withData = params[1] ?? true;
     if (typeof withData !== 'boolean')
       throw invalidParams('the second param (include transaction data) must be a boolean');
+    if (height === 0) return null;
     const block = await d.store.getBlock(height);
     if (block === undefined) return null;
     const cert = await d.store.getCertificate(height);

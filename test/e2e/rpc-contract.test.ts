@@ -124,6 +124,59 @@ function bundleHashOf(b: {
   );
 }
 
+/** docs/wire.md "The namespaced Merkle tree": root commitment over (namespace, leafHash) leaves. */
+function nmtRoot(leaves: { ns: number; hash: Buffer }[]): Buffer {
+  type N = { min: number; max: number; hash: Buffer };
+  const build = (lo: number, hi: number): N => {
+    if (hi - lo === 1) {
+      const l = leaves[lo]!;
+      return { min: l.ns, max: l.ns, hash: sha256(u8(0), u32(l.ns), l.hash) };
+    }
+    let k = 1;
+    while (k * 2 < hi - lo) k *= 2;
+    const L = build(lo, lo + k);
+    const R = build(lo + k, hi);
+    return {
+      min: Math.min(L.min, R.min),
+      max: Math.max(L.max, R.max),
+      hash: sha256(u8(1), u32(L.min), u32(L.max), L.hash, u32(R.min), u32(R.max), R.hash),
+    };
+  };
+  const root = leaves.length === 0 ? { min: 0, max: 0, hash: sha256() } : build(0, leaves.length);
+  return sha256(u32(root.min), u32(root.max), root.hash);
+}
+
+/** docs/wire.md "data_hash": from an `ordo_getBlock` answer alone. */
+function dataHashOf(block: {
+  txs: { namespace: number; hash: string }[];
+  bundles: {
+    bundleHash: string;
+    namespace: number;
+    start: number;
+    count: number;
+    atomicity: number;
+    reverting: number[];
+  }[];
+}): string {
+  const txsRoot = nmtRoot(block.txs.map((t) => ({ ns: t.namespace, hash: unhex(t.hash) })));
+  const spansRoot = nmtRoot(
+    block.bundles.map((b) => ({
+      ns: b.namespace,
+      hash: sha256(
+        ascii('ordo/span/v2'),
+        unhex(b.bundleHash),
+        u32(b.namespace),
+        u32(b.start),
+        u32(b.count),
+        u8(b.atomicity),
+        u32(b.reverting.length),
+        ...b.reverting.map(u32),
+      ),
+    })),
+  );
+  return hex(sha256(ascii('ordo/data/v1'), txsRoot, u32(block.bundles.length), spansRoot));
+}
+
 // ------------------------------------------------------------------ transport
 
 interface RpcAnswer {
@@ -707,7 +760,13 @@ describe('bundles (docs/rpc.md "Bundles", hash from docs/wire.md)', () => {
       'the bundle block',
       async () => (await result('ordo_getBlock', [st.height])) ?? undefined,
     );
-    expect(block.bundles).toContainEqual(expect.objectContaining({ bundleHash: r.bundleHash, namespace: 1 }));
+    expect(block.bundles).toContainEqual(
+      expect.objectContaining({ bundleHash: r.bundleHash, namespace: 1, atomicity: 2, reverting: [] }),
+    );
+    // the header's data_hash is recomputed from the answer alone (docs/wire.md "data_hash")
+    expect(dataHashOf(block)).toBe(block.header.dataHash);
+    const empty = await result('ordo_getBlock', [1]);
+    expect(dataHashOf(empty)).toBe(empty.header.dataHash);
     expect(block.txs.map((t: { hash: string }) => t.hash)).toContain(txHashOf(1, tx));
     expect(await result('ordo_getBundleStatus', [hex(Buffer.alloc(32, 0xab))])).toBeNull();
   });
