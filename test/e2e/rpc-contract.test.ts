@@ -737,6 +737,23 @@ describe('WebSocket', () => {
     }
   });
 
+  it('closes a socket whose frame passes rpc.maxBodyBytes (1009), and refuses an unserved path (404)', async () => {
+    const ws = await openWs();
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(`"${'x'.repeat(MAX_BODY)}"`);
+    expect(await closed).toBe(1009);
+    const status = await new Promise<number>((resolve, reject) => {
+      const bad = new WebSocket(`${url.replace('http', 'ws')}/evm/99`);
+      bad.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        bad.terminate();
+      });
+      bad.once('open', () => reject(new Error('upgraded on /evm/99')));
+      bad.once('error', () => {});
+    });
+    expect(status).toBe(404);
+  });
+
   it('subscriptions over HTTP are refused with the documented code', async () => {
     await refused('ordo_subscribe', ['newHeads'], -32600, /WebSocket/);
     await refused('ordo_unsubscribe', ['0x00'], -32600, /WebSocket/);
