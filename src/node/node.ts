@@ -464,13 +464,13 @@ export class OrdoNode {
       submissions,
       // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
       // Auction transactions: decode + the book's check (windows, commits, nonces, funds).
-      // A resubmission the auction state now refuses (its nonce used, its commit included) goes on to
-      // the mempool, which answers DUPLICATE / ALREADY_COMMITTED with its hash like for any transaction.
+      // A committed auction transaction sent again, which the auction state refuses as applied (its
+      // nonce used, its commit included), goes on to the mempool, which answers ALREADY_COMMITTED with
+      // its hash like for any transaction.
       admission: (tx) => {
         const refused = auction?.admission(tx);
         if (refused === undefined) return this.#ethRpc?.admission(tx);
-        const known = mempool.status(txHash(tx)).status;
-        return known === 'pending' || known === 'committed' ? undefined : refused;
+        return mempool.status(txHash(tx)).status === 'committed' ? undefined : refused;
       },
       registry,
       logger: root,

@@ -36,11 +36,11 @@ export interface AuctionRpcDeps {
   /** The one mapping of ingress refusals to JSON-RPC errors (methods.ts `rpcErrorOf`, handed in). */
   ingressError: (r: Extract<IngressResult, { ok: false }>) => RpcError;
   /**
-   * Whether this node already holds the transaction of this Ordo hash, pending or committed: a
-   * resubmission that the auction state now refuses (its nonce used, its commit included) answers the
-   * same hash with `duplicate: true`, as docs/rpc.md "Auction" promises. Absent: never known.
+   * Whether the transaction of this Ordo hash is committed: a resubmission that the auction state now
+   * refuses because it was applied (its nonce used, its commit included) answers the same hash with
+   * `duplicate: true`, as docs/rpc.md "Auction" promises. Absent: never.
    */
-  known?: (hash: Uint8Array) => boolean | Promise<boolean>;
+  included?: (hash: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** Every auction method name (docs, fuzz targets). */
@@ -181,12 +181,12 @@ export function submitAuctionTx(
       code: err.code,
       retryable: false,
     });
-    const known = d.known;
-    if (known === undefined) throw refusal;
+    const included = d.included;
+    if (included === undefined) throw refusal;
     // The state refuses what it has already applied (a used nonce, an included commit): a client
     // retrying after a lost answer learns the hash, as for any transaction.
     const hash = txHash({ namespace: AUCTION_NAMESPACE, payload: bytes });
-    return Promise.resolve(known(hash)).then((yes): Submitted => {
+    return Promise.resolve(included(hash)).then((yes): Submitted => {
       if (yes) return { txHash: hex(hash), duplicate: true };
       throw refusal;
     });

@@ -64,11 +64,10 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     ingress: d.ingress,
     ingressError: rpcErrorOf,
     ...(d.auction ? { auction: d.auction } : {}),
-    known: async (hash: Uint8Array) => {
-      const s = d.mempool.status(hash).status;
-      if (s === 'pending' || s === 'committed') return true;
-      return (await d.store.getTxLocation(hash)) !== undefined;
-    },
+    // Committed only: a pending copy the state now refuses (its window passed) is answered with the
+    // refusal, which says why that copy will not be included either.
+    included: async (hash: Uint8Array) =>
+      d.mempool.status(hash).status === 'committed' || (await d.store.getTxLocation(hash)) !== undefined,
   };
   /** Decode one `{namespace, data}` submission and pass it to the ingress; throws an RpcError saying why not. */
   const submit = (p: unknown): { hash: Uint8Array; duplicate?: true } => {

@@ -83,8 +83,8 @@ function setup(
     slots?: AuctionSlotView[];
     ingress?: Extract<IngressResult, { ok: false }>;
     noAuction?: boolean;
-    /** Hashes (hex) the node already holds, pending or committed. */
-    known?: Set<string>;
+    /** Hashes (hex) of committed transactions. */
+    included?: Set<string>;
   } = {},
 ) {
   const handlers = new Map<string, Handler>();
@@ -102,7 +102,7 @@ function setup(
     },
     ingressError: rpcErrorOf,
     ...(o.noAuction ? {} : { auction: f.view }),
-    ...(o.known ? { known: async (h: Uint8Array) => o.known!.has(hx(h)) } : {}),
+    ...(o.included ? { included: async (h: Uint8Array) => o.included!.has(hx(h)) } : {}),
   });
   const call = (m: string, params: unknown[]) => handlers.get(m)!(params);
   return { call, submitted, ...f, deps: { genesis, auction: f.view } };
@@ -296,15 +296,15 @@ describe('auction RPC submissions', () => {
     expect(r.txHash).toBe(hx(txHash(dup.submitted[0]!)));
   });
 
-  it('answers a resubmission the state now refuses (used nonce, included commit) with its hash when the node holds it', async () => {
+  it('answers a resubmission the state refuses as applied (used nonce, included commit) with its hash once it is committed', async () => {
     const first = setup();
     const { txHash: hash } = first.call('ordo_deposit', [depositParams]) as { txHash: string };
     const refuse = new AuctionError('AUCTION_BAD_NONCE', 'deposit nonce 0 is not usable');
-    const again = setup({ refuse, known: new Set([hash]) });
+    const again = setup({ refuse, included: new Set([hash]) });
     expect(await again.call('ordo_deposit', [depositParams])).toEqual({ txHash: hash, duplicate: true });
     expect(again.submitted).toHaveLength(0);
     // another transaction with the same used nonce is refused as before
-    const other = setup({ refuse, known: new Set() });
+    const other = setup({ refuse, included: new Set() });
     await expect(other.call('ordo_deposit', [depositParams])).rejects.toMatchObject({
       code: -32001,
       data: { code: 'AUCTION_BAD_NONCE' },
