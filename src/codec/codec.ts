@@ -154,7 +154,13 @@ export function decodeTxBatchEntries(bytes: Uint8Array, limits: BatchLimits = LI
     fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
   }
   return txs.map((t, i) => {
-    const tx = { namespace: u32(`txs[${i}].namespace`, t.namespace), payload: bytesOf(t.payload) };
+    const raw = t.namespace;
+    // protobufjs yields a uint32 as a number; the message string is built only for a bad one
+    const namespace =
+      typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw <= MAX_U32
+        ? raw
+        : u32(`txs[${i}].namespace`, raw);
+    const tx = { namespace, payload: bytesOf(t.payload) };
     if (tx.payload.byteLength > limits.maxTxBytes) {
       throw new DecodeError(
         'DECODE_TOO_LARGE',
