@@ -140,6 +140,38 @@ export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): 
   return txs.map((t) => txFromWire(t, limits.maxTxBytes));
 }
 
+/**
+ * A client's batch (`POST /ordo/v1/tx-batch`): the same size checks as `decodeTxBatch` (the body, the
+ * count, every payload against `limits.maxTxBytes`) and namespaces read as uint32, but a namespace 0 or
+ * an empty payload is left to the caller, whose per-transaction admission refuses that one entry
+ * (`INVALID_NAMESPACE`, `EMPTY_TX`) instead of the whole batch. Gossip from peers stays strict.
+ */
+export function decodeTxBatchEntries(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
+  const w = rawDecode<W.WireTxBatch>('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
+  const txs = w.txs ?? [];
+  if (txs.length === 0) throw new DecodeError('DECODE_EMPTY', 'transaction batch is empty');
+  if (txs.length > limits.maxBatchTxs) {
+    fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
+  }
+  return txs.map((t, i) => {
+    const raw = t.namespace;
+    // protobufjs yields a uint32 as a number; the message string is built only for a bad one
+    const namespace =
+      typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw <= MAX_U32
+        ? raw
+        : u32(`txs[${i}].namespace`, raw);
+    const tx = { namespace, payload: bytesOf(t.payload) };
+    if (tx.payload.byteLength > limits.maxTxBytes) {
+      throw new DecodeError(
+        'DECODE_TOO_LARGE',
+        `txs[${i}]: transaction payload is ${tx.payload.byteLength} bytes; the limit is ${limits.maxTxBytes}`,
+        { index: i, size: tx.payload.byteLength, max: limits.maxTxBytes },
+      );
+    }
+    return tx;
+  });
+}
+
 // ---------------------------------------------------------------- bundles
 
 function atomicityFromWire(what: string, v: unknown): AtomicityCode {

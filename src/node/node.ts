@@ -464,7 +464,14 @@ export class OrdoNode {
       submissions,
       // Ethereum admission for raw transactions of EVM rollups, whatever the door (bound below).
       // Auction transactions: decode + the book's check (windows, commits, nonces, funds).
-      admission: (tx) => auction?.admission(tx) ?? this.#ethRpc?.admission(tx),
+      // A committed auction transaction sent again, which the auction state refuses as applied (its
+      // nonce used, its commit included), goes on to the mempool, which answers ALREADY_COMMITTED with
+      // its hash like for any transaction.
+      admission: (tx) => {
+        const refused = auction?.admission(tx);
+        if (refused === undefined) return this.#ethRpc?.admission(tx);
+        return mempool.status(txHash(tx)).status === 'committed' ? undefined : refused;
+      },
       registry,
       logger: root,
     });

@@ -17,7 +17,7 @@
  */
 
 import type { AuctionReadView, AuctionSlotView } from '../auction/index.ts';
-import { AUCTION_NAMESPACE, decodeAuctionTx, encodeAuctionTx, LIMITS } from '../codec/index.ts';
+import { AUCTION_NAMESPACE, decodeAuctionTx, encodeAuctionTx, LIMITS, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { fromHex } from '../crypto/index.ts';
 import { isOrdoError } from '../errors.ts';
@@ -35,6 +35,12 @@ export interface AuctionRpcDeps {
   auction?: AuctionReadView;
   /** The one mapping of ingress refusals to JSON-RPC errors (methods.ts `rpcErrorOf`, handed in). */
   ingressError: (r: Extract<IngressResult, { ok: false }>) => RpcError;
+  /**
+   * Whether the transaction of this Ordo hash is committed: a resubmission that the auction state now
+   * refuses because it was applied (its nonce used, its commit included) answers the same hash with
+   * `duplicate: true`, as docs/rpc.md "Auction" promises. Absent: never.
+   */
+  included?: (hash: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** Every auction method name (docs, fuzz targets). */
@@ -107,11 +113,10 @@ export function parseReveal(p: Record<string, unknown>, genesis: Genesis, maxTxB
   } catch (err) {
     if (err instanceof RpcError && err.code === RPC.INVALID_PARAMS) {
       const rest = err.message.replace(/^invalid params: /, '');
-      throw new RpcError(
-        RPC.INVALID_PARAMS,
-        `invalid params: bundle: ${rest}`,
-        err.data ?? { field: 'bundle' },
-      );
+      throw new RpcError(RPC.INVALID_PARAMS, `invalid params: bundle: ${rest}`, {
+        field: 'bundle',
+        ...(isObj(err.data) ? err.data : {}),
+      });
     }
     throw err;
   }
@@ -152,6 +157,9 @@ function enabledView(d: AuctionRpcDeps): AuctionReadView | undefined {
   return a?.info().enabled ? a : undefined;
 }
 
+/** A submission's answer: the Ordo hash of the auction transaction. */
+type Submitted = { txHash: string; duplicate?: true };
+
 /**
  * Check an auction transaction at the head, encode it and hand it to the ingress in AUCTION_NAMESPACE.
  * `payload` is given when the client sent the encoded bytes (submitted as sent).
@@ -160,17 +168,29 @@ export function submitAuctionTx(
   d: AuctionRpcDeps,
   tx: AuctionTx,
   payload?: Uint8Array,
-): { txHash: string; duplicate?: true } {
+): Submitted | Promise<Submitted> {
   const view = enabledView(d);
   if (view === undefined) throw disabled();
+  const bytes = payload ?? encodeAuctionTx(tx);
   try {
     view.check(tx);
   } catch (err) {
-    if (isOrdoError(err))
-      throw new RpcError(RPC.TX_REJECTED, err.message, { ...err.data, code: err.code, retryable: false });
-    throw err;
+    if (!isOrdoError(err)) throw err;
+    const refusal = new RpcError(RPC.TX_REJECTED, err.message, {
+      ...err.data,
+      code: err.code,
+      retryable: false,
+    });
+    const included = d.included;
+    if (included === undefined) throw refusal;
+    // The state refuses what it has already applied (a used nonce, an included commit): a client
+    // retrying after a lost answer learns the hash, as for any transaction.
+    const hash = txHash({ namespace: AUCTION_NAMESPACE, payload: bytes });
+    return Promise.resolve(included(hash)).then((yes): Submitted => {
+      if (yes) return { txHash: hex(hash), duplicate: true };
+      throw refusal;
+    });
   }
-  const bytes = payload ?? encodeAuctionTx(tx);
   if (bytes.byteLength > LIMITS.maxAuctionTxBytes)
     throw invalidParams(
       `the auction transaction is ${bytes.byteLength} bytes; the limit is ${LIMITS.maxAuctionTxBytes} (a bid's bundle must fit)`,

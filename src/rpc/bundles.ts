@@ -9,12 +9,16 @@
 import { canonicalBundle, parseUuid } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import { fromHex } from '../crypto/index.ts';
+import { isOrdoError } from '../errors.ts';
 import type { Ingress } from '../ingress/index.ts';
 import type { BundleSimulator, BundleStatus, BundleStatusView, SimulatedBundle } from '../mempool/index.ts';
 import type { Bundle, BundleAtomicity, BundleLeg } from '../types.ts';
 import { invalidParams, RPC, RpcError } from './errors.ts';
 import { hex } from './json.ts';
 import type { RpcServer } from './server.ts';
+
+/** The simulator's refusals that are about the request (-32602), not the node. */
+const SIM_INPUT_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_HEIGHT_UNAVAILABLE', 'EXEC_SIM_TOO_LARGE']);
 
 /** Protocol limits of a bundle (src/codec: 100 txs, 300,000 bytes, 16 legs). */
 export const BUNDLE_LIMITS = { maxLegs: 16, maxTxs: 100, maxBytes: 300_000 } as const;
@@ -54,8 +58,31 @@ function parseUuidField(v: unknown, field: string): Uint8Array {
   return u;
 }
 
+/**
+ * Run a param parser of the bundle methods: a -32602 it throws carries `data: {code, retryable: false}`
+ * like the pool's refusals (docs/rpc.md "Bundles": `BUNDLE_MALFORMED` for a malformed param unless it
+ * already names a code, e.g. `BUNDLE_TOO_LARGE`), so a client can switch on `data.code` alone.
+ */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof RpcError) || err.code !== RPC.INVALID_PARAMS) throw err;
+    const data = isObj(err.data) ? err.data : {};
+    throw new RpcError(err.code, err.message, {
+      ...data,
+      code: data.code ?? 'BUNDLE_MALFORMED',
+      retryable: false,
+    });
+  }
+}
+
 /** Parse `ordo_sendBundle`'s object into a canonical domain Bundle; throws -32602 naming the bad field. */
 export function parseBundle(p: unknown, genesis: Genesis, maxTxBytes: number): Bundle {
+  return parsed(() => parseBundleFields(p, genesis, maxTxBytes));
+}
+
+function parseBundleFields(p: unknown, genesis: Genesis, maxTxBytes: number): Bundle {
   if (!isObj(p)) throw invalidParams('expected [{legs: [{namespace, txs, revertingTxHashes?}], …}]');
   if (!Array.isArray(p.legs) || p.legs.length === 0) throw invalidParams('legs must be a non-empty array');
   if (p.legs.length > BUNDLE_LIMITS.maxLegs)
@@ -187,13 +214,15 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
   });
 
   rpc.register('ordo_cancelBundle', (params) => {
-    const p = params[0];
-    if (!isObj(p)) throw invalidParams('expected [{replacementUuid, signer, signature}]');
-    const req = {
-      replacementUuid: parseUuidField(p.replacementUuid, 'replacementUuid'),
-      signer: parseBytes(p.signer, 'signer', 32),
-      signature: parseBytes(p.signature, 'signature', 64),
-    };
+    const req = parsed(() => {
+      const p = params[0];
+      if (!isObj(p)) throw invalidParams('expected [{replacementUuid, signer, signature}]');
+      return {
+        replacementUuid: parseUuidField(p.replacementUuid, 'replacementUuid'),
+        signer: parseBytes(p.signer, 'signer', 32),
+        signature: parseBytes(p.signature, 'signature', 64),
+      };
+    });
     const r = d.ingress.cancelBundle(req, 'jsonrpc');
     if (r.ok) return { cancelled: r.cancelled.map(hex) };
     throw bundleRpcError(r);
@@ -202,18 +231,28 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
   rpc.register('ordo_callBundle', async (params) => {
     const b = parseBundle(params[0], d.genesis, d.ingress.maxTxBytes);
     const o = params[1];
-    if (o !== undefined && !isObj(o)) throw invalidParams('options must be {height?: "pending" | number}');
-    const h = o?.height;
-    if (h !== undefined && h !== 'pending' && (typeof h !== 'number' || !Number.isSafeInteger(h) || h < 0))
-      throw invalidParams('height must be "pending" or a non-negative integer');
+    const h = parsed(() => {
+      if (o !== undefined && !isObj(o)) throw invalidParams('options must be {height?: "pending" | number}');
+      const v = o?.height;
+      if (v !== undefined && v !== 'pending' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0))
+        throw invalidParams('height must be "pending" or a non-negative integer');
+      return v;
+    });
     if (d.simulator === undefined)
       throw new RpcError(RPC.METHOD_NOT_FOUND, 'ordo_callBundle: this node has no simulator');
-    const r = await d.simulator.simulate(b, typeof h === 'number' ? { height: h } : undefined);
-    return simulatedJson(r);
+    try {
+      return simulatedJson(await d.simulator.simulate(b, typeof h === 'number' ? { height: h } : undefined));
+    } catch (err) {
+      // A height whose state the node does not hold (only the latest executed one is kept) is the
+      // caller's choice, not an internal error: -32602 with the height it can simulate.
+      if (isOrdoError(err) && SIM_INPUT_CODES.has(err.code))
+        throw invalidParams(err.message, { ...err.data, code: err.code, retryable: false });
+      throw err;
+    }
   });
 
   rpc.register('ordo_getBundleStatus', (params) => {
-    const h = parseBytes(params[0], 'bundleHash', 32);
+    const h = parsed(() => parseBytes(params[0], 'bundleHash', 32));
     const s = d.bundles?.status(h);
     return s === undefined ? null : bundleStatusJson(s);
   });

@@ -35,11 +35,14 @@ export function blockJson(
       hash: hex(txHash(tx)),
       ...(includeData ? { data: hex(tx.payload) } : { size: tx.payload.byteLength }),
     })),
+    // Every field of a span that data_hash commits to (docs/wire.md), so a client can recompute it.
     bundles: block.bundles.map((b) => ({
       bundleHash: hex(b.bundleHash),
       namespace: b.namespace,
       start: b.start,
       count: b.count,
+      atomicity: b.atomicity,
+      reverting: [...b.reverting],
     })),
     certificate: cert === undefined ? null : certificateJson(cert),
   };

@@ -64,6 +64,10 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     ingress: d.ingress,
     ingressError: rpcErrorOf,
     ...(d.auction ? { auction: d.auction } : {}),
+    // Committed only: a pending copy the state now refuses (its window passed) is answered with the
+    // refusal, which says why that copy will not be included either.
+    included: async (hash: Uint8Array) =>
+      d.mempool.status(hash).status === 'committed' || (await d.store.getTxLocation(hash)) !== undefined,
   };
   /** Decode one `{namespace, data}` submission and pass it to the ingress; throws an RpcError saying why not. */
   const submit = (p: unknown): { hash: Uint8Array; duplicate?: true } => {
@@ -164,10 +168,10 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
     if (p === 'latest') height = d.store.height();
     else if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 1) height = p;
     else throw invalidParams('height must be a positive integer or "latest"');
-    if (height === 0) return null;
     const withData = params[1] ?? true;
     if (typeof withData !== 'boolean')
       throw invalidParams('the second param (include transaction data) must be a boolean');
+    if (height === 0) return null;
     const block = await d.store.getBlock(height);
     if (block === undefined) return null;
     const cert = await d.store.getCertificate(height);

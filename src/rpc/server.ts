@@ -181,9 +181,22 @@ export class RpcServer {
     this.#binary.set(path, handler);
   }
 
-  /** The mounted table at `path` (a trailing slash is ignored). */
-  #mountAt(path: string): ReadonlyMap<string, Handler> | undefined {
-    return this.#mounts.size === 0 ? undefined : this.#mounts.get(path.replace(/\/+$/, ''));
+  /**
+   * The method table served at `path`: the `ordo_*` table at `/`, a mounted one at its path (a trailing
+   * slash is ignored), undefined for any other path (answered 404, never silently the root table: a
+   * client with a wrong path, e.g. `/evm/<a namespace that is not an EVM rollup>`, learns it at once).
+   */
+  #tableAt(path: string): ReadonlyMap<string, Handler> | undefined {
+    const p = path.replace(/\/+$/, '');
+    return p === '' ? this.#methods : this.#mounts.get(p);
+  }
+
+  /** What a request to a path without a method table is told (HTTP 404, WebSocket upgrade refused). */
+  #noRoute(verb: string, path: string): string {
+    const evm = [...this.#mounts.keys()];
+    return `no route ${verb} ${path.slice(0, 200)}; JSON-RPC is served at / (POST or WebSocket)${
+      evm.length > 0 ? ` and at ${evm.join(', ')}` : ''
+    }${this.#binary.size > 0 ? `; binary POST at ${[...this.#binary.keys()].join(', ')}` : ''}`;
   }
 
   get port(): number {
@@ -207,7 +220,15 @@ export class RpcServer {
     http.on('connection', (socket: Socket) => this.#onConnection(socket));
     const wss = new WebSocketServer({ noServer: true, maxPayload: l.maxBodyBytes });
     http.on('upgrade', (req, socket, head) => {
-      const table = this.#mountAt((req.url ?? '/').split('?')[0] ?? '/') ?? this.#methods;
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const table = this.#tableAt(path);
+      if (table === undefined) {
+        const body = JSON.stringify({ error: this.#noRoute('WebSocket', path) });
+        socket.end(
+          `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => this.#onWs(ws, socket as Socket, table));
     });
     this.#http = http;
@@ -281,7 +302,7 @@ export class RpcServer {
         }
         const route = this.#opts.routes?.[path];
         if (route !== undefined) return route(req, res);
-        return sendJson(res, 404, { error: `no route GET ${path}; JSON-RPC is served by POST /` });
+        return sendJson(res, 404, { error: this.#noRoute('GET', path) });
       }
       if (req.method === 'OPTIONS') {
         res.writeHead(204, corsHeaders());
@@ -291,6 +312,11 @@ export class RpcServer {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST for JSON-RPC' });
       const binary = this.#binary.get(path);
       if (binary !== undefined) return await this.#onBinary(req, res, binary);
+      const table = this.#tableAt(path);
+      if (table === undefined) {
+        req.resume();
+        return sendJson(res, 404, { error: this.#noRoute('POST', path) });
+      }
       const raw = await readBody(req, this.#limits.maxBodyBytes);
       const body = raw?.toString('utf8');
       if (body === undefined) {
@@ -304,7 +330,7 @@ export class RpcServer {
           ),
         );
       }
-      const out = await this.#handle(body, {}, this.#mountAt(path) ?? this.#methods);
+      const out = await this.#handle(body, {}, table);
       if (out === undefined) {
         res.writeHead(204, corsHeaders());
         res.end();

@@ -9,9 +9,10 @@
  * Size checks come first: the server refuses a body over `rpc.maxBodyBytes` (413) before this runs, the
  * decoder refuses a body over the protocol's batch limit, more transactions than `maxTxs`, or any
  * payload over the protocol's transaction limit, all before the batch is admitted (400, nothing admitted).
- * Each transaction is then admitted on its own, as in `ordo_submitTransactions`.
+ * Each transaction is then admitted on its own, as in `ordo_submitTransactions`: a namespace 0 or an
+ * empty payload (proto3 defaults: a field left out) is that entry's `INVALID_NAMESPACE` / `EMPTY_TX`.
  */
-import { decodeTxBatch, LIMITS } from '../codec/index.ts';
+import { decodeTxBatchEntries, LIMITS } from '../codec/index.ts';
 import { DecodeError } from '../errors.ts';
 import type { Ingress } from '../ingress/index.ts';
 import type { TxEnvelope } from '../types.ts';
@@ -36,7 +37,7 @@ export function txBatchHandler(ingress: Ingress, maxTxs: number): BinaryHandler 
   return (body) => {
     let txs: TxEnvelope[];
     try {
-      txs = decodeTxBatch(body, limits);
+      txs = decodeTxBatchEntries(body, limits);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       return { status: 400, body: { error: { code: err.code, message: err.message } } };

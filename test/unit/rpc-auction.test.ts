@@ -83,6 +83,8 @@ function setup(
     slots?: AuctionSlotView[];
     ingress?: Extract<IngressResult, { ok: false }>;
     noAuction?: boolean;
+    /** Hashes (hex) of committed transactions. */
+    included?: Set<string>;
   } = {},
 ) {
   const handlers = new Map<string, Handler>();
@@ -100,6 +102,7 @@ function setup(
     },
     ingressError: rpcErrorOf,
     ...(o.noAuction ? {} : { auction: f.view }),
+    ...(o.included ? { included: async (h: Uint8Array) => o.included!.has(hx(h)) } : {}),
   });
   const call = (m: string, params: unknown[]) => handlers.get(m)!(params);
   return { call, submitted, ...f, deps: { genesis, auction: f.view } };
@@ -291,6 +294,21 @@ describe('auction RPC submissions', () => {
     const r = dup.call('ordo_sendBidCommit', [commitParams]) as { txHash: string; duplicate: boolean };
     expect(r.duplicate).toBe(true);
     expect(r.txHash).toBe(hx(txHash(dup.submitted[0]!)));
+  });
+
+  it('answers a resubmission the state refuses as applied (used nonce, included commit) with its hash once it is committed', async () => {
+    const first = setup();
+    const { txHash: hash } = first.call('ordo_deposit', [depositParams]) as { txHash: string };
+    const refuse = new AuctionError('AUCTION_BAD_NONCE', 'deposit nonce 0 is not usable');
+    const again = setup({ refuse, included: new Set([hash]) });
+    expect(await again.call('ordo_deposit', [depositParams])).toEqual({ txHash: hash, duplicate: true });
+    expect(again.submitted).toHaveLength(0);
+    // another transaction with the same used nonce is refused as before
+    const other = setup({ refuse, included: new Set() });
+    await expect(other.call('ordo_deposit', [depositParams])).rejects.toMatchObject({
+      code: -32001,
+      data: { code: 'AUCTION_BAD_NONCE' },
+    });
   });
 
   it('answers AUCTION_DISABLED (-32001) without an auction or when genesis disables it', () => {

@@ -66,6 +66,25 @@ describe('POST /ordo/v1/tx-batch', () => {
     expect(gossiped.map((t) => Array.from(t.payload))).toEqual([[1, 2], [3]]);
   });
 
+  it('refuses a namespace 0 or an empty payload in that entry only, as ordo_submitTransactions does', async () => {
+    // proto3 leaves a zero namespace and an empty payload out of the bytes: a client that forgot a field
+    const r = await post(encodeTxBatch([tx(0, 9), tx(1, 41), tx(1)]));
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      accepted: 1,
+      duplicates: [],
+      rejected: [
+        {
+          index: 0,
+          code: 'INVALID_NAMESPACE',
+          message: expect.stringMatching(/namespace/),
+          retryable: false,
+        },
+        { index: 2, code: 'EMPTY_TX', message: expect.stringMatching(/empty/), retryable: false },
+      ],
+    });
+  });
+
   it('refuses undecodable bodies, too many transactions and an empty batch before admitting any', async () => {
     const before = admitted.size;
     const garbage = await post(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]));
