@@ -118,6 +118,12 @@ export interface BundleSource {
    * proposer's wait for transactions (heartbeat) ends when there are some, as for the mempool's.
    */
   pendingTxs?(): number;
+  /**
+   * A pending bundle's transaction by its Ordo tx hash (src/codec `txHash`), or undefined. A validator
+   * rebuilding a compact proposal takes bundle transactions from here instead of fetching them from a
+   * peer: bundle legs are held by the bundle pool, not the mempool (ADR 0275).
+   */
+  tx?(hash: Uint8Array): TxEnvelope | undefined;
 }
 
 /** The auction's seam: the outcome of a height and its winning bundles (top of their rollups' slices). */
