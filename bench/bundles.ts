@@ -94,7 +94,7 @@ const STAGE_COUNTERS = [
   // Rounds that did not commit (a refused or late proposal costs the height a round), by proposer.
   'ordo_consensus_proposals_missed_total',
   // Compact proposals' transactions a validator did not hold and fetched from a peer before it could
-  // prevote (bundle legs were all fetched before ADR 0275), and proposals dropped for want of them.
+  // prevote, and proposals dropped for want of them (bundled blocks are compact since ADR 0275).
   'ordo_consensus_compact_fetched_txs_total',
   'ordo_consensus_compact_failed_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.

@@ -119,9 +119,10 @@ export interface BundleSource {
    */
   pendingTxs?(): number;
   /**
-   * A pending bundle's transaction by its Ordo tx hash (src/codec `txHash`), or undefined. A validator
-   * rebuilding a compact proposal takes bundle transactions from here instead of fetching them from a
-   * peer: bundle legs are held by the bundle pool, not the mempool (ADR 0275).
+   * A pending bundle's transaction by its Ordo tx hash (src/codec `txHash`), or undefined: bundle legs
+   * are held by the bundle pool, not the mempool. With it a proposer gossips a bundled block in compact
+   * form (the engine sends a proposal whole when `findTx` misses one of its transactions) and a
+   * validator rebuilds it from its own pools (ADR 0275).
    */
   tx?(hash: Uint8Array): TxEnvelope | undefined;
 }

@@ -661,7 +661,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     );
   }
 
-  /** `restoreIncluded` from a height's bundle hashes alone (its span record, ADR 0277). */
+  /** `restoreIncluded` from a height's bundle hashes alone (its span record, ADR 0276). */
   restoreIncludedHashes(height: number, bundleHashes: readonly Uint8Array[]): void {
     if (height <= this.#lastCommitted) return;
     this.#lastCommitted = height;

@@ -1,5 +1,5 @@
 /**
- * The per-height record of which bundles a committed block holds (ADR 0277): at start the bundle pool's
+ * The per-height record of which bundles a committed block holds (ADR 0276): at start the bundle pool's
  * inclusion memory (ADR 0250) is rebuilt from these small records instead of decoding up to
  * INCLUDED_MEMORY_HEIGHTS whole stored blocks. A height's record is written in the batch that commits
  * its block (`attachToCommit`), so it is exactly as durable as the block; where that is not possible

@@ -416,7 +416,7 @@ export class OrdoNode {
     // store's last blocks count as included here as on the nodes that saw them commit, so a restarted
     // node refuses and never places them (ADR 0250); the auction book re-applies what the store holds
     // beyond it (ADR 0215).
-    // From each height's span record, a stored block only where a height has none (ADR 0277).
+    // From each height's span record, a stored block only where a height has none (ADR 0276).
     const restored = await readIncluded(store, INCLUDED_MEMORY_HEIGHTS);
     for (const r of restored.included) bundlePool.restoreIncludedHashes(r.height, r.hashes);
     if (restored.blockReads > 0)
@@ -529,7 +529,7 @@ export class OrdoNode {
         auction?.committed(block);
         mempool.update(block.header.height, block.txs);
         bundlePool.onCommit(block);
-        // The block's bundle hashes, in its commit batch: what the next start reads (ADR 0277).
+        // The block's bundle hashes, in its commit batch: what the next start reads (ADR 0276).
         void recordSpans(store, block, INCLUDED_MEMORY_HEIGHTS).catch((err: unknown) => {
           this.log.debug({ err, height: block.header.height }, 'bundle span record not written');
         });

@@ -1,5 +1,5 @@
 /**
- * ADR 0277: a committed block's bundle hashes are kept as a small per-height record in the block's own
+ * ADR 0276: a committed block's bundle hashes are kept as a small per-height record in the block's own
  * commit batch, and a node's start rebuilds the bundle pool's inclusion memory from those records,
  * reading a stored block only for a height without one (an older store).
  */
