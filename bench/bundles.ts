@@ -93,6 +93,10 @@ const STAGE_COUNTERS = [
   'ordo_bundle_select_skipped_total',
   // Rounds that did not commit (a refused or late proposal costs the height a round), by proposer.
   'ordo_consensus_proposals_missed_total',
+  // Compact proposals' transactions a validator did not hold and fetched from a peer before it could
+  // prevote, and proposals dropped for want of them (bundled blocks are compact since ADR 0275).
+  'ordo_consensus_compact_fetched_txs_total',
+  'ordo_consensus_compact_failed_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.
   'ordo_bundle_commit_heights_bucket',
 ];

@@ -249,7 +249,9 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     // Pending bundles count too: an otherwise idle chain places a new bundle at once, not after the
     // heartbeat's empty block (docs/bundles.md "Where the time goes").
     pendingTxs: () => opts.mempool.stats().txs + (opts.bundles?.pendingTxs?.() ?? 0),
-    findTx: (hash) => opts.mempool.get(hash),
+    // Bundle legs live in the bundle pool. Without it a proposer never found a bundled block's legs, so
+    // the engine sent every block holding a bundle whole instead of compact (ADR 0275).
+    findTx: (hash) => opts.mempool.get(hash) ?? bundles.tx?.(hash),
   };
 }
 

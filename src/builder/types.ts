@@ -118,6 +118,13 @@ export interface BundleSource {
    * proposer's wait for transactions (heartbeat) ends when there are some, as for the mempool's.
    */
   pendingTxs?(): number;
+  /**
+   * A pending bundle's transaction by its Ordo tx hash (src/codec `txHash`), or undefined: bundle legs
+   * are held by the bundle pool, not the mempool. With it a proposer gossips a bundled block in compact
+   * form (the engine sends a proposal whole when `findTx` misses one of its transactions) and a
+   * validator rebuilds it from its own pools (ADR 0275).
+   */
+  tx?(hash: Uint8Array): TxEnvelope | undefined;
 }
 
 /** The auction's seam: the outcome of a height and its winning bundles (top of their rollups' slices). */

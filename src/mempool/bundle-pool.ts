@@ -655,11 +655,18 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * changes; a block not above the last one restored or committed is ignored.
    */
   restoreIncluded(block: Block): void {
-    const height = block.header.height;
+    this.restoreIncludedHashes(
+      block.header.height,
+      block.bundles.map((s) => s.bundleHash),
+    );
+  }
+
+  /** `restoreIncluded` from a height's bundle hashes alone (its span record, ADR 0276). */
+  restoreIncludedHashes(height: number, bundleHashes: readonly Uint8Array[]): void {
     if (height <= this.#lastCommitted) return;
     this.#lastCommitted = height;
-    for (const s of block.bundles) {
-      const key = latin1Key(s.bundleHash);
+    for (const h of bundleHashes) {
+      const key = latin1Key(h);
       if (!this.#included.has(key)) this.#included.set(key, height);
       const e = this.#pending.get(key);
       if (e !== undefined) this.#remove(e);

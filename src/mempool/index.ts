@@ -23,6 +23,15 @@ export {
   type PoolBundleLookup,
   type PoolSelectedBundle,
 } from './bundle-pool.ts';
+export {
+  BUNDLE_SPANS_PREFIX,
+  decodeSpanRecord,
+  encodeSpanRecord,
+  readIncluded,
+  recordSpans,
+  type SpanRecordStore,
+  spanRecordKey,
+} from './bundle-spans.ts';
 export type * from './bundle-types.ts';
 export { gossipAdmit } from './gossip.ts';
 export { createMempool, DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, type MempoolOptions } from './mempool.ts';

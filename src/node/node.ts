@@ -48,6 +48,8 @@ import {
   createMempool,
   INCLUDED_MEMORY_HEIGHTS,
   type LaneMempool,
+  readIncluded,
+  recordSpans,
   rollupTxHasher,
 } from '../mempool/index.ts';
 import {
@@ -414,10 +416,14 @@ export class OrdoNode {
     // store's last blocks count as included here as on the nodes that saw them commit, so a restarted
     // node refuses and never places them (ADR 0250); the auction book re-applies what the store holds
     // beyond it (ADR 0215).
-    for (let h = Math.max(1, store.height() - INCLUDED_MEMORY_HEIGHTS + 1); h <= store.height(); h++) {
-      const block = await store.getBlock(h);
-      if (block !== undefined) bundlePool.restoreIncluded(block);
-    }
+    // From each height's span record, a stored block only where a height has none (ADR 0276).
+    const restored = await readIncluded(store, INCLUDED_MEMORY_HEIGHTS);
+    for (const r of restored.included) bundlePool.restoreIncludedHashes(r.height, r.hashes);
+    if (restored.blockReads > 0)
+      this.log.debug(
+        { blockReads: restored.blockReads },
+        'bundle inclusion restored partly from stored blocks',
+      );
     auction?.replayStored();
     if (config.store.repairFromPeers) {
       const repairer = new BlockRepairer({
@@ -530,6 +536,10 @@ export class OrdoNode {
         auction?.committed(block);
         mempool.update(block.header.height, block.txs);
         bundlePool.onCommit(block);
+        // The block's bundle hashes, in its commit batch: what the next start reads (ADR 0276).
+        void recordSpans(store, block, INCLUDED_MEMORY_HEIGHTS).catch((err: unknown) => {
+          this.log.debug({ err, height: block.header.height }, 'bundle span record not written');
+        });
         // The next height's proposer simulates its bundle candidates while it waits out the block
         // interval, not inside the build the validators wait for (ADR 0200).
         const next = block.header.height + 1;

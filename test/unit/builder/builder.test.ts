@@ -22,9 +22,9 @@ import {
   NO_AUCTION,
   type ResultLeaf,
 } from '../../../src/codec/commitments.ts';
-import { AUCTION_NAMESPACE } from '../../../src/codec/index.ts';
+import { AUCTION_NAMESPACE, txHash } from '../../../src/codec/index.ts';
 import type { BuiltBlock } from '../../../src/consensus/index.ts';
-import { latin1Key } from '../../../src/crypto/hash.ts';
+import { bytesEqual as bytesEq, latin1Key } from '../../../src/crypto/index.ts';
 import type { NamespaceResult } from '../../../src/exec/index.ts';
 import type { Block, BundleSpan, TxEnvelope } from '../../../src/types.ts';
 
@@ -177,6 +177,23 @@ describe('block builder', () => {
     expect(built.dataHash).toEqual(computeDataHash(built.txs, built.bundles));
     expect(built.dataHash).not.toEqual(computeDataHash(built.txs, []));
     expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
+  });
+
+  it("finds a compact proposal's transactions in the mempool and in the bundle pool (no fetch from a peer)", () => {
+    const inPool = tx(1, 1);
+    const mp = {
+      ...mempool(pool),
+      get: (h: Uint8Array) => (bytesEq(h, txHash(inPool)) ? inPool : undefined),
+    };
+    const legs = new Map(cross.txs.map((t) => [latin1Key(txHash(t)), t]));
+    const bundles: BundleSource = { ...bundleSource([cross]), tx: (h) => legs.get(latin1Key(h)) };
+    const b = createBlockBuilder({ rollups, mempool: mp, results, bundles });
+    expect(b.findTx?.(txHash(inPool))).toBe(inPool);
+    for (const t of cross.txs) expect(b.findTx?.(txHash(t))).toBe(t);
+    expect(b.findTx?.(txHash(tx(2, 99)))).toBeUndefined();
+    // A bundle source without the lookup: only the mempool answers, as before.
+    const plain = createBlockBuilder({ rollups, mempool: mp, results, bundles: bundleSource([cross]) });
+    expect(plain.findTx?.(txHash(cross.txs[0]!))).toBeUndefined();
   });
 
   it('leaves out a bundle that does not fit whole', async () => {
