@@ -483,14 +483,21 @@ export class OrdoNode {
       source: createBlockBuilder({
         rollups: genesis.rollups,
         // The auction lane: at most auction.lane.maxTxsPerBlock per block, reveals first.
+        // A proposal goes out compact only if every transaction can be found here (peers fetch the
+        // missing ones from the proposer): bundle legs live in the bundle pool, not the mempool, so
+        // without it every block carrying a bundle was gossiped whole (ADR 0270).
         mempool:
           auction === undefined
-            ? mempool
+            ? {
+                reap: (l) => mempool.reap(l),
+                stats: () => mempool.stats(),
+                get: (h) => mempool.get(h) ?? bundlePool.tx(h),
+              }
             : {
                 reap: (l) =>
                   auction.capReap(mempool.reap(l), (tx, why) => mempool.invalidate(txHash(tx), why)),
                 stats: () => mempool.stats(),
-                get: (h) => mempool.get(h),
+                get: (h) => mempool.get(h) ?? bundlePool.tx(h),
               },
         ...(auction !== undefined ? { auction: auction.source } : {}),
         bundles: bundlePool,
