@@ -900,6 +900,7 @@ export class Engine implements ConsensusEngineExt {
         src.findTx !== undefined && hashes.some((h) => src.findTx?.(h) === undefined)
           ? full
           : encodeCompactProposal(m.proposal, hashes);
+      this.#metrics.proposalsSent.inc({ form: b === full ? 'full' : 'compact' });
       compactCache.set(m, b);
     }
     return b;
@@ -1270,6 +1271,12 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
     compactFetched: new Counter({
       name: 'ordo_consensus_compact_fetched_txs_total',
       help: 'Transactions of compact proposals not in the mempool, fetched from peers',
+      registers,
+    }),
+    proposalsSent: new Counter({
+      name: 'ordo_consensus_proposals_sent_total',
+      help: 'Own proposals gossiped with compactProposals on, by form (full: a transaction was not found locally)',
+      labelNames: ['form'] as const,
       registers,
     }),
     compactFailed: new Counter({

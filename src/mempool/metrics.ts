@@ -1,11 +1,12 @@
 /**
  * Mempool metrics per lane (prom-client): depth and bytes (gauges read at scrape time), admitted,
  * rejected and dropped counters by reason, and the admission-to-commit wait-time histogram. Label
- * counters are plain numbers on the hot path, flushed into prom-client when scraped (prom-client's
- * labelled `inc` hashes its label object on every call). Unknown namespaces are counted
+ * counters and the histogram are plain numbers on the hot path, read by prom-client when scraped
+ * (prom-client's labelled `inc` and `observe` hash their label object on every call; the wait
+ * histogram is observed once per committed transaction). Unknown namespaces are counted
  * under the label `unknown` so a peer cannot grow label cardinality.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { DropReason, RejectCode, TxSource } from './types.ts';
 
 export interface LaneCounters {
@@ -46,6 +47,84 @@ function deferredCounter(registers: Registry[], name: string, help: string, labe
       };
       tallies.push({ namespace, value, tally });
       return tally;
+    },
+  };
+}
+
+/** One namespace's series of a deferred histogram: bucket counts (not cumulative), sum and count. */
+interface HistogramSeries {
+  namespace: string;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram labelled by namespace, kept as plain numbers and exported in prom-client's histogram
+ * form (`_bucket{le}` cumulative, `+Inf`, `_sum`, `_count`) when the registry is read. A series
+ * appears with its first observation, as with prom-client's own histogram.
+ */
+function deferredHistogram(registry: Registry, name: string, help: string, buckets: number[]) {
+  const series: HistogramSeries[] = [];
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      for (const s of series) {
+        if (s.count === 0) continue;
+        let acc = 0;
+        for (let i = 0; i < buckets.length; i++) {
+          acc += s.counts[i]!;
+          values.push({
+            labels: { le: buckets[i]!, namespace: s.namespace },
+            value: acc,
+            metricName: `${name}_bucket`,
+          });
+        }
+        values.push({
+          labels: { le: '+Inf', namespace: s.namespace },
+          value: s.count,
+          metricName: `${name}_bucket`,
+        });
+        values.push({ labels: { namespace: s.namespace }, value: s.sum, metricName: `${name}_sum` });
+        values.push({ labels: { namespace: s.namespace }, value: s.count, metricName: `${name}_count` });
+      }
+      return Promise.resolve({ name, help, type: 'histogram', values, aggregator: 'sum' });
+    },
+    reset() {
+      for (const s of series) {
+        s.counts.fill(0);
+        s.sum = 0;
+        s.count = 0;
+      }
+    },
+  };
+  registry.registerMetric(metric as unknown as Metric);
+  return {
+    labels(namespace: string): { observe(v: number): void } {
+      const s: HistogramSeries = {
+        namespace,
+        counts: new Array<number>(buckets.length).fill(0),
+        sum: 0,
+        count: 0,
+      };
+      series.push(s);
+      return {
+        observe(v: number) {
+          if (!Number.isFinite(v)) return;
+          s.sum += v;
+          s.count++;
+          for (let i = 0; i < buckets.length; i++) {
+            if (v <= buckets[i]!) {
+              s.counts[i]!++;
+              return;
+            }
+          }
+        },
+      };
     },
   };
 }
@@ -95,13 +174,12 @@ export function createMempoolMetrics(
     'Pending transactions dropped, by lane and reason',
     'reason',
   );
-  const wait = new Histogram({
-    name: 'ordo_mempool_wait_seconds',
-    help: 'Time from admission to commit, by lane',
-    labelNames: ['namespace'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
-    registers,
-  });
+  const wait = deferredHistogram(
+    registry,
+    'ordo_mempool_wait_seconds',
+    'Time from admission to commit, by lane',
+    [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+  );
 
   const cache = new Map<string, LaneCounters>();
   return {

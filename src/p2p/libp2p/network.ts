@@ -271,6 +271,12 @@ class Libp2pNetwork implements P2pNetwork {
   private node: Libp2p<Services> | undefined;
   private maintenance: NodeJS.Timeout | undefined;
   private stopping = false;
+  /**
+   * The connected peers as strings, rebuilt on the next `peers()` after a connect or disconnect event
+   * and at least once a second by `maintain()`: libp2p's getPeers() parses every connection's peer id
+   * from its string form and `toString()` encodes it again, and status, sync and maintenance ask often.
+   */
+  private peerCache: PeerId[] | undefined;
   readonly peerId: PeerId;
 
   constructor(
@@ -404,6 +410,7 @@ class Libp2pNetwork implements P2pNetwork {
       start: false,
     });
     this.node = node as unknown as Libp2p<Services>;
+    this.peerCache = undefined;
     this.countReceivedRpcs();
     node.addEventListener('peer:connect', (evt) => this.onConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => this.onDisconnect(evt.detail.toString()));
@@ -440,6 +447,7 @@ class Libp2pNetwork implements P2pNetwork {
     this.openStreams.clear();
     await node.stop();
     this.node = undefined;
+    this.peerCache = undefined;
     this.log.info('p2p stopped');
   }
 
@@ -541,7 +549,8 @@ class Libp2pNetwork implements P2pNetwork {
 
   peers(): PeerId[] {
     if (this.node === undefined) return [];
-    return this.node.getPeers().map((p) => p.toString());
+    this.peerCache ??= this.node.getPeers().map((p) => p.toString());
+    return this.peerCache.slice();
   }
 
   reportPeer(peer: PeerId, offence: PeerOffence): void {
@@ -742,6 +751,7 @@ class Libp2pNetwork implements P2pNetwork {
   }
 
   private onConnect(peer: string): void {
+    this.peerCache = undefined;
     if (this.book.isBanned(peer)) {
       this.disconnect(peer, 'banned');
       return;
@@ -758,6 +768,7 @@ class Libp2pNetwork implements P2pNetwork {
   }
 
   private onDisconnect(peer: string): void {
+    this.peerCache = undefined;
     this.metrics.peers.set({ kind: 'connected' }, this.peers().length);
     this.log.debug({ peer }, 'peer disconnected');
     for (const l of this.listeners['peer:disconnect']) l(peer);
@@ -850,7 +861,9 @@ class Libp2pNetwork implements P2pNetwork {
   /** Periodic: drop peers whose combined score fell below the disconnect threshold; prune the book. */
   private maintain(): void {
     if (this.node === undefined) return;
-    for (const peer of this.peers()) {
+    this.peerCache = undefined; // bounds the cache's age to one maintenance period, whatever the events
+    const peers = this.peers();
+    for (const peer of peers) {
       if (this.score(peer) < this.scoring.disconnectThreshold) this.disconnect(peer, 'gossip-score');
     }
     this.book.prune();

@@ -24,6 +24,7 @@
  * - Close flushes first; after an abort what was collected is dropped, as the library drops its queue.
  */
 import { noise } from '@chainsafe/libp2p-noise';
+import { leanNoiseReads } from './noise-read.ts';
 
 /** The largest plaintext collected into one Noise message (Noise allows 65,535 bytes with the tag). */
 export const BATCH_BYTES = 16 * 1024;
@@ -123,7 +124,10 @@ type NoiseInit = Parameters<typeof noise>[0];
 type EncrypterFactory = ReturnType<typeof noise>;
 type Components = Parameters<EncrypterFactory>[0];
 
-/** `noise(init)` whose secured connections (inbound and outbound) batch their writes. */
+/**
+ * `noise(init)` whose secured connections (inbound and outbound) batch their writes and open large
+ * received messages without copying them together first (noise-read.ts, ADR 0272).
+ */
 export function batchingNoise(init?: NoiseInit): EncrypterFactory {
   const factory = noise(init);
   return (components: Components) => {
@@ -133,11 +137,13 @@ export function batchingNoise(init?: NoiseInit): EncrypterFactory {
     enc.secureInbound = async (conn, options) => {
       const secured = await secureInbound(conn, options);
       batchNoiseWrites(secured.connection);
+      leanNoiseReads(secured.connection);
       return secured;
     };
     enc.secureOutbound = async (conn, options) => {
       const secured = await secureOutbound(conn, options);
       batchNoiseWrites(secured.connection);
+      leanNoiseReads(secured.connection);
       return secured;
     };
     return enc;

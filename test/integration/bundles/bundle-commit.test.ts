@@ -2,7 +2,8 @@
  * A cross-rollup bundle end to end on four in-process validators over libp2p on 127.0.0.1: submitted
  * through one node's `ingress.submitBundle`, gossiped to the others, placed by whichever validator
  * proposes, and committed whole — both of its spans in one block — as every node's bundle pool reports;
- * a validator restarted afterwards still knows it as included (ADR 0250).
+ * a validator restarted afterwards still knows it as included (ADR 0250); the block carrying it is
+ * proposed compact, like any other (ADR 0270).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,15 @@ describe('cross-rollup bundle', () => {
     const text = await nodes[0]!.metrics.registry.metrics();
     expect(text).toContain('ordo_bundles_committed_total 1');
     expect(text).toContain('ordo_bundles_pending 0');
+    // The block carrying the bundle went out compact like the others (ADR 0270): the proposer finds the
+    // legs in its bundle pool, so no validator gossiped a whole block.
+    const sent = { compact: 0, full: 0 };
+    for (const n of nodes) {
+      const m = await n.metrics.registry.getSingleMetric('ordo_consensus_proposals_sent_total')!.get();
+      for (const v of m.values) sent[v.labels.form as 'compact' | 'full'] += v.value;
+    }
+    expect(sent.full).toBe(0);
+    expect(sent.compact).toBeGreaterThan(0);
     // a second submission of the same bundle is a duplicate, not a second inclusion
     const again = nodes[2]!.ingress!.submitBundle(bundle, 'in_process');
     expect(again).toMatchObject({ ok: false, code: 'DUPLICATE' });

@@ -1,9 +1,10 @@
 /** Mempool admission, rejection reasons, TTL, re-injection, status transitions and metrics. */
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { txHash } from '../../../src/codec/hashing.ts';
 import { LIMITS } from '../../../src/codec/limits.ts';
 import { createMempool } from '../../../src/mempool/index.ts';
+import { createMempoolMetrics } from '../../../src/mempool/metrics.ts';
 import type { AdmitResult } from '../../../src/mempool/types.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
 import { makePool, rollup, tx } from './helpers.ts';
@@ -389,5 +390,33 @@ describe('metrics', () => {
     expect(text).toContain('ordo_mempool_wait_seconds_count{namespace="1"} 1');
     expect(text).toContain('ordo_mempool_lane_txs{namespace="2"} 1');
     expect(text).toContain('ordo_mempool_lane_bytes{namespace="2"} 32');
+  });
+
+  it('exports the wait histogram exactly as a prom-client histogram of the same observations', async () => {
+    const registry = new Registry();
+    const metrics = createMempoolMetrics(registry, () => []);
+    const reference = new Registry();
+    const h = new Histogram({
+      name: 'ordo_mempool_wait_seconds',
+      help: 'Time from admission to commit, by lane',
+      labelNames: ['namespace'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers: [reference],
+    });
+    metrics.lane('unknown'); // a lane that never commits has no series, as in prom-client
+    for (const [ns, v] of [
+      [1, 0.01],
+      [1, 0.1],
+      [3, 2.5],
+      [1, 400],
+      [3, 0],
+    ] as const) {
+      metrics.lane(ns).waitSeconds.observe(v);
+      h.labels(String(ns)).observe(v);
+    }
+    const ours = (await registry.getSingleMetricAsString('ordo_mempool_wait_seconds')).trim();
+    expect(ours).toBe((await reference.metrics()).trim());
+    registry.resetMetrics();
+    expect(await registry.getSingleMetricAsString('ordo_mempool_wait_seconds')).not.toContain('_count');
   });
 });
