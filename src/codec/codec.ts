@@ -130,14 +130,19 @@ export interface BatchLimits {
   maxTxBytes: number;
 }
 
-export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
+/** A batch's wire entries after its size and count checks (both batch decoders start here). */
+function wireBatchTxs(bytes: Uint8Array, limits: BatchLimits) {
   const w = rawDecode<W.WireTxBatch>('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
   const txs = w.txs ?? [];
   if (txs.length === 0) throw new DecodeError('DECODE_EMPTY', 'transaction batch is empty');
   if (txs.length > limits.maxBatchTxs) {
     fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
   }
-  return txs.map((t) => txFromWire(t, limits.maxTxBytes));
+  return txs;
+}
+
+export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
+  return wireBatchTxs(bytes, limits).map((t) => txFromWire(t, limits.maxTxBytes));
 }
 
 /**
@@ -147,13 +152,7 @@ export function decodeTxBatch(bytes: Uint8Array, limits: BatchLimits = LIMITS): 
  * (`INVALID_NAMESPACE`, `EMPTY_TX`) instead of the whole batch. Gossip from peers stays strict.
  */
 export function decodeTxBatchEntries(bytes: Uint8Array, limits: BatchLimits = LIMITS): TxEnvelope[] {
-  const w = rawDecode<W.WireTxBatch>('transaction batch', pb.TxBatch, bytes, limits.maxBatchBytes);
-  const txs = w.txs ?? [];
-  if (txs.length === 0) throw new DecodeError('DECODE_EMPTY', 'transaction batch is empty');
-  if (txs.length > limits.maxBatchTxs) {
-    fail(`transaction batch has ${txs.length} transactions; the limit is ${limits.maxBatchTxs}`);
-  }
-  return txs.map((t, i) => {
+  return wireBatchTxs(bytes, limits).map((t, i) => {
     const raw = t.namespace;
     // protobufjs yields a uint32 as a number; the message string is built only for a bad one
     const namespace =

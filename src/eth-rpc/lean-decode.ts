@@ -19,6 +19,7 @@ import type { Common } from '@ethereumjs/common';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { EVM_BLOCK_GAS_LIMIT, ecrecover, signingHash1559 } from '../exec/index.ts';
+import { data as hexData } from './params.ts';
 
 /** secp256k1's group order n, halved: a larger `s` is refused (EIP-2). */
 const ORDER_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
@@ -51,16 +52,12 @@ export interface LeanDecoded {
 /** Commons that activate EIP-1559 (ethereumjs refuses type 2 otherwise): asked once per Common. */
 const eip1559 = new WeakMap<Common, boolean>();
 
-function hex(b: Uint8Array): string {
-  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
-}
-
 /** A canonical unsigned integer of at most `maxBytes`: no leading zero byte. */
 function uint(b: unknown, maxBytes: number): bigint | undefined {
   if (!(b instanceof Uint8Array) || b.byteLength > maxBytes) return undefined;
   if (b.byteLength === 0) return 0n;
   if (b[0] === 0) return undefined;
-  return BigInt(hex(b));
+  return BigInt(hexData(b));
 }
 
 /**
@@ -137,7 +134,7 @@ export function leanDecode1559(
     },
     hash: keccak_256(raw),
     from,
-    fromHex: hex(from),
+    fromHex: hexData(from),
     maxCost: gasLimit * feeCap + value,
     nonce,
     feeCap,

@@ -119,7 +119,7 @@ export async function readIncluded(
       const block = await store.getBlock(h);
       blockReads++;
       if (block === undefined) continue;
-      hashes = decodeSpanRecord(encodeSpanRecord(block)) ?? [];
+      hashes = block.bundles.map((b) => b.bundleHash); // restoreIncludedHashes ignores repeats
     }
     included.push({ height: h, hashes });
   }
