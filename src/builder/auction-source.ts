@@ -47,7 +47,7 @@ export interface AuctionSourceOptions {
   chainId: string;
   book: AuctionBook;
   /** The genesis registry (kind decides what the executor simulates; maxTxBytes bounds bid bundles). */
-  rollups: readonly { namespace: number; kind?: RollupKind; maxTxBytes: number }[];
+  rollups: readonly { namespace: number; kind?: RollupKind; maxTxBytes: number; evmGasLimit?: number }[];
   /**
    * Simulates `bundle` on the executed state right after height `stateHeight` with block time `timeMs`;
    * waits (bounded) until the executor has executed stateHeight. Rejects when it cannot.
@@ -109,6 +109,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
     namespace: r.namespace,
     kind: r.kind ?? 'opaque',
     maxTxBytes: r.maxTxBytes,
+    ...(r.evmGasLimit !== undefined ? { evmGasLimit: r.evmGasLimit } : {}),
   }));
   const byNs = new Map(registry.map((r) => [r.namespace, r]));
   const hasher = rollupTxHasher(registry);

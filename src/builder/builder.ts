@@ -22,6 +22,8 @@ import {
   computeAuctionHash,
   computeDataHash,
   computeResultsHash,
+  evmBlockGasLimit,
+  evmGasCharge,
   resultsHeightFor,
   txHash,
 } from '../codec/index.ts';
@@ -49,7 +51,14 @@ export interface BlockBuilderOptions {
    * The genesis registry's rollups (namespace, size limit and kind). Without a kind a namespace's spans
    * are not checked for execution atomicity on an opaque rollup (ATOMICITY_UNSUPPORTED).
    */
-  rollups: readonly { namespace: number; name: string; maxTxBytes: number; kind?: RollupKind }[];
+  rollups: readonly {
+    namespace: number;
+    name: string;
+    maxTxBytes: number;
+    kind?: RollupKind;
+    /** evm: the block gas limit (ADR 0285; default 30,000,000). */
+    evmGasLimit?: number;
+  }[];
   mempool: MempoolView;
   results: ResultsSource;
   bundles?: BundleSource;
@@ -85,6 +94,16 @@ const reject = (code: ProposalRejectCode, message: string): BuilderVerdict => ({
 
 export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   const rollups = new Map(opts.rollups.map((r) => [r.namespace, r]));
+  // The EVM rollups' block gas limits (ADR 0285): the builder packs by them, validators refuse more.
+  const gasLimits = new Map<number, number>();
+  for (const r of opts.rollups) {
+    const limit =
+      r.kind === undefined ? undefined : evmBlockGasLimit({ kind: r.kind, evmGasLimit: r.evmGasLimit });
+    if (limit !== undefined) gasLimits.set(r.namespace, limit);
+  }
+  const gasCharge = (tx: TxEnvelope): number => {
+    return gasLimits.has(tx.namespace) ? evmGasCharge(tx.payload) : 0;
+  };
   const bundles = opts.bundles ?? emptyBundleSource;
   const auction = opts.auction ?? noAuction;
   const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
@@ -108,6 +127,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     const auctionHash = computeAuctionHash(height, outcome);
     let bytesLeft = maxBytes;
     let txsLeft = maxTxs;
+    const gasLeft = new Map(gasLimits);
     const chosen: SelectedBundle[] = [];
     const seen = new Set<string>();
     // Transactions of the bundles chosen so far: no two chosen bundles share one (BUNDLE_TX_DUPLICATE).
@@ -121,6 +141,9 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
         if (b.atomicity === 1 && b.txs.some((tx) => rollups.get(tx.namespace)?.kind === 'opaque')) continue;
         const keys = b.txs.map((tx) => latin1Key(txHash(tx)));
         if (new Set(keys).size !== keys.length || keys.some((t) => taken.has(t))) continue;
+        const gas = gasLeft.size === 0 ? undefined : gasByNamespace(b.txs, gasCharge);
+        if (gas !== undefined && [...gas].some(([ns, g]) => g > gasLeft.get(ns)!)) continue;
+        for (const [ns, g] of gas ?? []) gasLeft.set(ns, gasLeft.get(ns)! - g);
         for (const t of keys) taken.add(t);
         seen.add(k);
         chosen.push(b);
@@ -130,7 +153,14 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     };
     take(winners);
     if (txsLeft > 0) take(await bundles.select(height, { maxBytes: bytesLeft, maxTxs: txsLeft }));
-    let reaped = txsLeft > 0 ? opts.mempool.reap({ maxBytes: bytesLeft, maxTxs: txsLeft }) : [];
+    let reaped =
+      txsLeft > 0
+        ? opts.mempool.reap({
+            maxBytes: bytesLeft,
+            maxTxs: txsLeft,
+            ...(gasLeft.size > 0 ? { budgets: { left: gasLeft, costOf: gasCharge } } : {}),
+          })
+        : [];
     const checkTx = auction.checkTx;
     if (checkTx !== undefined) {
       // Auction transactions whose window has passed (or not opened) stay out; validators refuse them,
@@ -195,6 +225,16 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
       const problem = opts.checkPayload?.(tx.namespace, tx.payload);
       if (problem !== undefined)
         return reject('INVALID_TX', `transaction ${i} (namespace ${tx.namespace}) is invalid: ${problem}`);
+    }
+    if (gasLimits.size > 0) {
+      for (const [ns, gas] of gasByNamespace(block.txs, gasCharge)) {
+        const limit = gasLimits.get(ns)!;
+        if (gas > limit)
+          return reject(
+            'BLOCK_GAS_LIMIT_EXCEEDED',
+            `the transactions of namespace ${ns} declare ${gas} gas; its block gas limit is ${limit}`,
+          );
+      }
     }
     const layout = checkSpanLayout(block.txs, block.bundles);
     if (layout !== null) return reject(layout.code, layout.message);
@@ -314,6 +354,16 @@ export function assemble(
  * index 0 of the rollup's slice in every namespace the bundle touches (checkMembership then checks that
  * the span holds exactly the bundle's transactions).
  */
+/** Gas the transactions declare, per namespace that charges any (the EVM rollups, ADR 0285). */
+function gasByNamespace(txs: readonly TxEnvelope[], charge: (tx: TxEnvelope) => number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tx of txs) {
+    const g = charge(tx);
+    if (g > 0) out.set(tx.namespace, (out.get(tx.namespace) ?? 0) + g);
+  }
+  return out;
+}
+
 function checkTops(block: Block, winners: readonly SelectedBundle[]): BuilderVerdict | null {
   for (const w of winners) {
     const namespaces = new Set(w.txs.map((tx) => tx.namespace));

@@ -13,6 +13,8 @@ export type ProposalRejectCode =
   | 'UNKNOWN_NAMESPACE'
   /** A transaction is larger than its rollup's maxTxBytes. */
   | 'TX_TOO_LARGE'
+  /** An EVM rollup's transactions declare more gas than its block gas limit (ADR 0285). */
+  | 'BLOCK_GAS_LIMIT_EXCEEDED'
   /** An executed rollup's payload does not decode (the payload check). */
   | 'INVALID_TX'
   /** A bundle span is not well-formed (empty, or its namespace holds no transactions). */
@@ -76,7 +78,12 @@ export class BuilderError extends OrdoError<BuilderErrorCode> {
 /** The mempool as the builder sees it (structurally satisfied by the node's mempool). */
 export interface MempoolView {
   /** Fair selection, sorted by namespace; does not remove. */
-  reap(limits: { maxBytes: number; maxTxs: number }): TxEnvelope[];
+  reap(limits: {
+    maxBytes: number;
+    maxTxs: number;
+    /** Per-namespace budgets (the EVM rollups' gas left, ADR 0285) and one transaction's cost. */
+    budgets?: { left: ReadonlyMap<number, number>; costOf(tx: TxEnvelope): number };
+  }): TxEnvelope[];
   stats(): { txs: number };
   get(hash: Uint8Array): TxEnvelope | undefined;
 }

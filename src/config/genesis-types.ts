@@ -33,6 +33,11 @@ export interface RollupConfig {
   maxPendingBytes: number;
   /** evm only: the EIP-155 chain id transactions must be signed for. */
   evmChainId?: number;
+  /**
+   * evm only: the most gas this rollup's transactions may declare in one Ordo block (ADR 0285); default
+   * 30,000,000 (src/codec DEFAULT_EVM_BLOCK_GAS_LIMIT).
+   */
+  evmGasLimit?: number;
   /** transfer / evm: initial balances. */
   alloc?: GenesisAccount[];
 }

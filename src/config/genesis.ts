@@ -11,7 +11,12 @@ import {
   DEFAULT_AUCTION_PARAMS,
   MAX_AMOUNT,
 } from '../auction/index.ts';
-import { AUCTION_NAMESPACE, LIMITS } from '../codec/index.ts';
+import {
+  AUCTION_NAMESPACE,
+  LIMITS,
+  MAX_EVM_BLOCK_GAS_LIMIT,
+  MIN_EVM_BLOCK_GAS_LIMIT,
+} from '../codec/index.ts';
 import { fromHex, publicKeyFromSeed, sha256, toHex } from '../crypto/index.ts';
 import type { ValidatorSet } from '../types.ts';
 import {
@@ -123,6 +128,7 @@ const rollupSchema = z
       .min(1)
       .max(2 ** 48)
       .optional(),
+    evmGasLimit: z.number().int().min(MIN_EVM_BLOCK_GAS_LIMIT).max(MAX_EVM_BLOCK_GAS_LIMIT).optional(),
     alloc: z.array(accountSchema).max(100_000).optional(),
   })
   .strict()
@@ -132,6 +138,9 @@ const rollupSchema = z
     }
     if (r.kind !== 'evm' && r.evmChainId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['evmChainId'], message: 'only allowed for kind "evm"' });
+    }
+    if (r.kind !== 'evm' && r.evmGasLimit !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['evmGasLimit'], message: 'only allowed for kind "evm"' });
     }
     for (const [i, a] of (r.alloc ?? []).entries()) {
       const ok =

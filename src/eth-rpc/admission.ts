@@ -15,7 +15,7 @@ import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { EVM_BLOCK_GAS_LIMIT } from '../exec/index.ts';
+import { DEFAULT_EVM_BLOCK_GAS_LIMIT } from '../codec/index.ts';
 import { invalidParams, RpcError } from '../rpc/index.ts';
 import { type LeanDecoded, leanDecode1559 } from './lean-decode.ts';
 import { data } from './params.ts';
@@ -70,15 +70,30 @@ function dynamicFeesOf(raw: Uint8Array, fields: unknown): { tip: bigint; cap: bi
 }
 
 /**
- * Stateless checks and decode. Throws an RpcError with Ethereum's message. `lean` false forces
- * ethereumjs' path (tests compare the two).
+ * Stateless checks and decode. Throws an RpcError with Ethereum's message. `blockGasLimit` is the
+ * rollup's (default 30,000,000); `lean` false forces ethereumjs' path (tests compare the two).
  */
 export function decodeRaw(
   raw: Uint8Array,
   common: Common,
   chainId: bigint,
   maxBytes: number,
-  lean = true,
+  opts: { blockGasLimit?: bigint; lean?: boolean } = {},
+): Decoded {
+  const blockGasLimit = opts.blockGasLimit ?? BigInt(DEFAULT_EVM_BLOCK_GAS_LIMIT);
+  const dec = decodeRawAnyGas(raw, common, chainId, maxBytes, opts.lean ?? true);
+  // The rollup's block gas limit (ADR 0285): the executor refuses such a transaction as invalid.
+  if (dec.tx.gasLimit > blockGasLimit)
+    throw ethError(`exceeds block gas limit: gas ${dec.tx.gasLimit}, limit ${blockGasLimit}`);
+  return dec;
+}
+
+function decodeRawAnyGas(
+  raw: Uint8Array,
+  common: Common,
+  chainId: bigint,
+  maxBytes: number,
+  lean: boolean,
 ): Decoded {
   if (raw.byteLength === 0) throw invalidParams('empty transaction');
   if (raw.byteLength > maxBytes)
@@ -122,8 +137,6 @@ export function decodeRaw(
   const intrinsic = tx.getIntrinsicGas();
   if (tx.gasLimit < intrinsic)
     throw ethError(`intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${intrinsic}`);
-  if (tx.gasLimit > EVM_BLOCK_GAS_LIMIT)
-    throw ethError(`exceeds block gas limit: gas ${tx.gasLimit}, limit ${EVM_BLOCK_GAS_LIMIT}`);
   const feeCap =
     'maxFeePerGas' in tx
       ? (tx as { maxFeePerGas: bigint }).maxFeePerGas
@@ -152,6 +165,8 @@ export interface EvmAdmissionDeps {
   chainId: bigint;
   baseFee: bigint;
   maxTxBytes: number;
+  /** The rollup's block gas limit (ADR 0285). */
+  blockGasLimit: bigint;
   /** Executed account state. */
   account(address: Uint8Array): { nonce: bigint; balance: bigint };
   /** Told the sender of every admitted transaction (the block index then skips a recovery). */
@@ -183,7 +198,9 @@ export class EvmAdmission {
   /** Every check, stateless then against the pending state. Throws an RpcError with Ethereum's message. */
   check(raw: Uint8Array): Decoded {
     const d = this.#d;
-    const dec = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
+    const dec = decodeRaw(raw, d.common, d.chainId, d.maxTxBytes, {
+      blockGasLimit: d.blockGasLimit,
+    });
     const { nonce, feeCap, fromHex } = dec;
     if (feeCap < d.baseFee)
       throw ethError(

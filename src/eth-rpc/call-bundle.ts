@@ -54,6 +54,8 @@ export interface EthCallBundleDeps {
   chainId: bigint;
   baseFee: bigint;
   maxTxBytes: number;
+  /** The rollup's block gas limit (ADR 0285). */
+  blockGasLimit: bigint;
   simulate: BundleSimulate;
 }
 
@@ -94,7 +96,7 @@ export async function callBundle(d: EthCallBundleDeps, params: unknown[]): Promi
     throw invalidParams('timestamp must be a non-negative integer (seconds)');
   const decoded = raws.map((raw, i) => {
     try {
-      return decodeRaw(raw, d.common, d.chainId, d.maxTxBytes);
+      return decodeRaw(raw, d.common, d.chainId, d.maxTxBytes, { blockGasLimit: d.blockGasLimit });
     } catch (err) {
       if (err instanceof RpcError) {
         const m = err.message.replace(/^invalid params: /, '');

@@ -49,6 +49,8 @@ export interface CallPoolOptions {
   size: number;
   chainId: number;
   coinbase: string;
+  /** The rollup's block gas limit (the calls' GASLIMIT, ADR 0285). */
+  blockGasLimit?: bigint;
   follow: FollowState;
   /** The executed height of the state the main thread reads now (Executor.head(namespace).height). */
   head: () => number;
@@ -194,7 +196,11 @@ export class CallPool implements Simulator {
   }
 
   #spawn(index: number): Promise<void> {
-    const init: CallWorkerInit = { chainId: this.#o.chainId, coinbase: this.#o.coinbase };
+    const init: CallWorkerInit = {
+      chainId: this.#o.chainId,
+      coinbase: this.#o.coinbase,
+      ...(this.#o.blockGasLimit !== undefined ? { blockGasLimit: this.#o.blockGasLimit } : {}),
+    };
     const worker = new Worker(new URL('./call-worker.ts', import.meta.url), { workerData: init });
     const slot: Slot = { worker, ready: false, dead: false, inflight: new Map(), outbox: [] };
     this.#slots[index] = slot;

@@ -30,6 +30,8 @@ export interface CallWorkerInit {
   chainId: number;
   /** 0x fee recipient (the call block's coinbase). */
   coinbase: string;
+  /** The rollup's block gas limit (the calls' GASLIMIT, ADR 0285). */
+  blockGasLimit?: bigint;
 }
 
 export type CallWorkerIn =
@@ -77,7 +79,12 @@ const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
   hardfork: Hardfork.Prague,
   customCrypto: evmCustomCrypto,
 });
-const reader = new EvmStateReader((k) => replica.get(k), common, init.coinbase);
+const reader = new EvmStateReader(
+  (k) => replica.get(k),
+  common,
+  init.coinbase,
+  init.blockGasLimit === undefined ? {} : { blockGasLimit: init.blockGasLimit },
+);
 
 /** Answers not posted yet; flushed once the messages that arrived together are handled. */
 let outbox: CallWorkerAnswer[] = [];

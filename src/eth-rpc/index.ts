@@ -12,6 +12,7 @@
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { Logger } from 'pino';
+import { evmBlockGasLimit } from '../codec/index.ts';
 import type { RollupConfig } from '../config/index.ts';
 import {
   DEFAULT_EVM_BASE_FEE,
@@ -149,8 +150,10 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       },
       ...(log !== undefined ? { logger: log } : {}),
     });
+    const blockGasLimit = BigInt(evmBlockGasLimit(r)!);
     const state = new EvmStateReader(d.executor.stateGetter(r.namespace), common, feeRecipient, {
       version: () => d.executor.head(r.namespace).height,
+      blockGasLimit,
     });
     const follow = d.executor.followState?.bind(d.executor);
     const pool =
@@ -159,6 +162,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
             size: d.callWorkers!,
             chainId: r.evmChainId!,
             coinbase: feeRecipient,
+            blockGasLimit,
             follow: (listener) => follow(r.namespace, listener),
             head: () => d.executor.head(r.namespace).height,
             fallback: state,
@@ -171,6 +175,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       chainId,
       baseFee,
       maxTxBytes,
+      blockGasLimit,
       account: (a) => state.account(a),
       hintSender: (h, from) => chain.hintSender(h, from),
       ...(d.executor.noteSender !== undefined
@@ -200,6 +205,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
         ? { simulateBundle: d.executor.simulate.bind(d.executor) as BundleSimulate }
         : {}),
       maxTxBytes,
+      blockGasLimit,
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,
       ...(log !== undefined ? { logger: log } : {}),
     });

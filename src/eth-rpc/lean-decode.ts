@@ -18,7 +18,8 @@
 import type { Common } from '@ethereumjs/common';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { EVM_BLOCK_GAS_LIMIT, ecrecover, signingHash1559 } from '../exec/index.ts';
+import { MAX_EVM_BLOCK_GAS_LIMIT } from '../codec/index.ts';
+import { ecrecover, signingHash1559 } from '../exec/index.ts';
 import { data as hexData } from './params.ts';
 
 /** secp256k1's group order n, halved: a larger `s` is refused (EIP-2). */
@@ -100,7 +101,7 @@ export function leanDecode1559(
     return undefined;
   if (nonce >= MAX_NONCE || tip > feeCap || (y !== 0n && y !== 1n)) return undefined;
   if (r === 0n || s === 0n || s > ORDER_DIV_2) return undefined;
-  if (gasLimit * feeCap > MAX_UINT256 || gasLimit > EVM_BLOCK_GAS_LIMIT) return undefined;
+  if (gasLimit * feeCap > MAX_UINT256 || gasLimit > BigInt(MAX_EVM_BLOCK_GAS_LIMIT)) return undefined;
   if (!(to instanceof Uint8Array) || to.byteLength !== 20) return undefined; // creations: slow path
   if (!(data instanceof Uint8Array) || !Array.isArray(access)) return undefined;
   let accessGas = 0n;

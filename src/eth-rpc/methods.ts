@@ -67,6 +67,8 @@ export interface RollupRpcDeps {
   /** The executor's bundle simulation; without it eth_callBundle is refused (-32601). */
   simulateBundle?: BundleSimulate;
   maxTxBytes: number;
+  /** The rollup's block gas limit (ADR 0285): eth_estimateGas's ceiling, the blocks' `gasLimit`. */
+  blockGasLimit: bigint;
   clientVersion: string;
   /** eth_getLogs: most blocks one query may span (default 1000) and most logs it may return (10,000). */
   maxBlockRange?: number;
@@ -95,7 +97,12 @@ export class RollupRpc {
 
   constructor(d: RollupRpcDeps) {
     this.#d = d;
-    this.#render = { chainId: d.chainId, baseFee: d.baseFee, miner: d.feeRecipient };
+    this.#render = {
+      chainId: d.chainId,
+      baseFee: d.baseFee,
+      miner: d.feeRecipient,
+      gasLimit: d.blockGasLimit,
+    };
     this.#unsubscribeChain = d.chain.onBlock((b) => {
       for (const t of b.txs) this.#pending.delete(data(t.hash));
       this.filters.onBlock(b);
@@ -234,7 +241,9 @@ export class RollupRpc {
       const req = parseCallRequest(p[0], d.maxTxBytes);
       await this.#stateAt(parseBlockRef(p[1]));
       const overrides = parseStateOverrides(p[2], d.maxTxBytes);
-      const r = await this.#simulate(req, overrides, req.gas ?? DEFAULT_GAS_CAP, ctx.batch === true);
+      // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
+      const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
+      const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
       if (!r.ok)
         throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
       return data(r.returnValue);
@@ -385,6 +394,7 @@ export class RollupRpc {
         chainId: d.chainId,
         baseFee: d.baseFee,
         maxTxBytes: d.maxTxBytes,
+        blockGasLimit: d.blockGasLimit,
         simulate,
       };
       m.set('eth_callBundle', (p) => callBundle(cb, p));
@@ -450,7 +460,9 @@ export class RollupRpc {
     overrides: Parameters<EvmStateReader['simulate']>[1],
     here = false,
   ): Promise<bigint> {
-    const cap = req.gas ?? DEFAULT_GAS_CAP;
+    // No transaction may declare more than the block gas limit (ADR 0285): the estimate's ceiling.
+    const limit = this.#d.blockGasLimit;
+    const cap = req.gas === undefined || req.gas > limit ? limit : req.gas;
     const first = await this.#simulate(req, overrides, cap, here);
     if (!first.ok) {
       if (first.error === 'revert') throw revertError(first.returnValue);

@@ -4,7 +4,6 @@
  */
 import type { TypedTransaction } from '@ethereumjs/tx';
 import type { Log } from '../exec/index.ts';
-import { EVM_BLOCK_GAS_LIMIT } from '../exec/index.ts';
 import { EMPTY_TRIE_ROOT, type EthBlock, type EthTx } from './chain.ts';
 import { data, qty, ZERO32 } from './params.ts';
 
@@ -16,6 +15,8 @@ export interface RenderContext {
   baseFee: bigint;
   /** 0x address of the block's fee recipient. */
   miner: string;
+  /** The rollup's block gas limit (genesis `evmGasLimit`, ADR 0285). */
+  gasLimit: bigint;
 }
 
 export function blockJson(b: EthBlock, full: boolean, c: RenderContext): Record<string, unknown> {
@@ -34,7 +35,7 @@ export function blockJson(b: EthBlock, full: boolean, c: RenderContext): Record<
     totalDifficulty: '0x0',
     extraData: '0x',
     size: qty(b.size + 512),
-    gasLimit: qty(EVM_BLOCK_GAS_LIMIT),
+    gasLimit: qty(c.gasLimit),
     gasUsed: qty(b.gasUsed),
     timestamp: qty(b.timestamp),
     transactions: full

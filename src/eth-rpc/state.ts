@@ -16,11 +16,11 @@ import { createTx, getCalldataFloorGas, type TypedTransaction } from '@ethereumj
 import { Account, Address, bytesToUnprefixedHex, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { DEFAULT_EVM_BLOCK_GAS_LIMIT } from '../codec/index.ts';
 import {
   cacheJumpAnalysis,
   DEFAULT_EVM_FEE_RECIPIENT,
   decodeEvmAccount,
-  EVM_BLOCK_GAS_LIMIT,
   encodeEvmAccount,
   evmAccountKey,
   evmStorageKey,
@@ -65,6 +65,8 @@ export class EvmStateReader {
   readonly #fast: boolean;
   /** The executed height of the state `get` reads (see `consistent` below). */
   readonly #version: (() => number) | undefined;
+  /** The rollup's block gas limit: the GASLIMIT calls see (ADR 0285). */
+  readonly #blockGasLimit: bigint;
 
   /**
    * `opts.fast` (default true): build call transactions from a template and cache code arrays and
@@ -74,9 +76,10 @@ export class EvmStateReader {
     get: Getter,
     common: Common,
     coinbase = DEFAULT_EVM_FEE_RECIPIENT,
-    opts: { fast?: boolean; version?: () => number } = {},
+    opts: { fast?: boolean; version?: () => number; blockGasLimit?: bigint } = {},
   ) {
     this.#get = get;
+    this.#blockGasLimit = opts.blockGasLimit ?? BigInt(DEFAULT_EVM_BLOCK_GAS_LIMIT);
     this.#common = common;
     this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
     this.#fast = opts.fast ?? true;
@@ -251,7 +254,7 @@ export class EvmStateReader {
           header: {
             number: BigInt(nextBlock),
             timestamp: BigInt(timestamp),
-            gasLimit: EVM_BLOCK_GAS_LIMIT,
+            gasLimit: this.#blockGasLimit,
             baseFeePerGas: 0n,
             coinbase: new Address(this.#coinbase),
           },

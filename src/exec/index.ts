@@ -31,7 +31,6 @@ export {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,
   decodeEvmAccount,
-  EVM_BLOCK_GAS_LIMIT,
   EvmVm,
   encodeEvmAccount,
   evmAccountKey,

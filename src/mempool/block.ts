@@ -15,12 +15,17 @@ import type { Classifier, ReapLimits } from './types.ts';
 export function reap(pool: Pool, l: ReapLimits): TxEnvelope[] {
   pool.sweep(pool.clock());
   const lanes = pool.lanes.sorted;
-  for (const lane of lanes) lane.fair.head = lane.ready.head;
+  const budgets = l.budgets;
+  for (const lane of lanes) {
+    lane.fair.head = lane.ready.head;
+    lane.fair.maxCost = budgets?.left.get(lane.namespace);
+  }
   const picked = selectFair(
     pool.fairLanes,
     l,
     (e) => e.bytes,
     (e) => e.lNext,
+    budgets === undefined ? undefined : (e) => budgets.costOf(e.tx),
   );
   const out: TxEnvelope[] = [];
   for (const lanePicks of picked) {

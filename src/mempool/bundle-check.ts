@@ -8,7 +8,15 @@
  * path, so a bundle is refused for the same reason whichever door it came through.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { atomicityCode, bundleHash, bundleSignBytes, LIMITS, txHash } from '../codec/index.ts';
+import {
+  atomicityCode,
+  bundleHash,
+  bundleSignBytes,
+  evmBlockGasLimit,
+  evmGasCharge,
+  LIMITS,
+  txHash,
+} from '../codec/index.ts';
 import { bytesEqual, latin1Key, verifySignature } from '../crypto/index.ts';
 import type { AtomicityCode, Bundle, Namespace, RollupKind, TxEnvelope } from '../types.ts';
 import type { BundleRejectCode } from './bundle-types.ts';
@@ -18,6 +26,8 @@ export interface BundleRollup {
   namespace: Namespace;
   kind: RollupKind;
   maxTxBytes: number;
+  /** evm: the block gas limit (ADR 0285; default 30,000,000). */
+  evmGasLimit?: number;
 }
 
 /** The rollup's own hash of one of its transactions (sha256 tx id, keccak256 for EVM rollups). */
@@ -150,6 +160,17 @@ export function checkBundle(
           'BUNDLE_TOO_LARGE',
           `namespace ${leg.namespace} tx ${j} is ${tx.byteLength} bytes; the rollup's maxTxBytes is ${r.maxTxBytes}`,
         );
+    // A leg must fit one block of its rollup: an EVM leg's declared gas within the block gas limit.
+    const gasLimit = evmBlockGasLimit(r);
+    if (gasLimit !== undefined) {
+      let gas = 0;
+      for (const tx of leg.txs) gas += evmGasCharge(tx);
+      if (gas > gasLimit)
+        return refuse(
+          'BUNDLE_TOO_LARGE',
+          `namespace ${leg.namespace}'s transactions declare ${gas} gas; the rollup's block gas limit is ${gasLimit}`,
+        );
+    }
   }
   if (b.atomicity === 'execution' && opaqueLeg !== undefined)
     return refuse(

@@ -8,6 +8,10 @@
  * not need therefore flows to the others, and the result is the weighted max-min fair allocation up to
  * one transaction of granularity. Cost: O(selected x lanes-with-work), no allocation per step beyond
  * the output arrays.
+ *
+ * A lane may also carry a budget of its own (`maxCost`, with `costOf`): an EVM rollup's block gas limit
+ * (ADR 0285). Its head leaves the lane's race when its cost does not fit what the lane has left, like a
+ * head that does not fit the bytes; the budget is the lane's alone and does not enter its usage.
  */
 
 /** One lane's queue as the selector sees it: a head and a way to walk forward. */
@@ -15,6 +19,8 @@ export interface FairLane<T> {
   namespace: number;
   weight: number;
   head: T | null;
+  /** The lane's own budget for this selection, in `costOf` units (undefined: none). */
+  maxCost?: number | undefined;
 }
 
 export interface FairLimits {
@@ -27,6 +33,8 @@ interface Cursor<T> {
   next: T | null;
   bytes: number;
   txs: number;
+  /** What is left of the lane's own budget (Infinity without one). */
+  costLeft: number;
   invWeight: number;
   out: T[];
 }
@@ -40,6 +48,7 @@ export function selectFair<T>(
   limits: FairLimits,
   sizeOf: (t: T) => number,
   nextOf: (t: T) => T | null,
+  costOf?: (t: T, lane: FairLane<T>) => number,
 ): T[][] {
   const result: T[][] = lanes.map(() => []);
   let remBytes = limits.maxBytes;
@@ -57,6 +66,7 @@ export function selectFair<T>(
       next: lane.head,
       bytes: 0,
       txs: 0,
+      costLeft: lane.maxCost ?? Number.POSITIVE_INFINITY,
       invWeight: 1 / Math.max(lane.weight, 1e-9),
       out: result[i]!,
     });
@@ -82,6 +92,14 @@ export function selectFair<T>(
     if (size > remBytes) {
       active.splice(best, 1);
       continue;
+    }
+    if (c.costLeft !== Number.POSITIVE_INFINITY && costOf !== undefined) {
+      const cost = costOf(item, c.lane);
+      if (cost > c.costLeft) {
+        active.splice(best, 1);
+        continue;
+      }
+      c.costLeft -= cost;
     }
     c.out.push(item);
     c.bytes += size;

@@ -18,6 +18,14 @@ export type TxStatus =
 export interface ReapLimits {
   maxBytes: number;
   maxTxs: number;
+  /**
+   * Per-lane budgets of the block (ADR 0285: the EVM rollups' gas left after the bundles), with what one
+   * transaction costs against them. A lane without an entry has no budget of its own.
+   */
+  budgets?: {
+    left: ReadonlyMap<number, number>;
+    costOf(tx: TxEnvelope): number;
+  };
 }
 
 export interface Mempool {

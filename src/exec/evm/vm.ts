@@ -31,6 +31,7 @@ import {
 } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { declaredEvmGas, evmBlockGasLimit } from '../../codec/index.ts';
 import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
@@ -42,9 +43,6 @@ const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
 export const DEFAULT_EVM_FEE_RECIPIENT = '0x0000000000000000000000000000000000000fee';
 export const DEFAULT_EVM_BASE_FEE = 1_000_000_000n;
-/** The GASLIMIT every EVM block reports (execution bounds blocks by Ordo's block size, not gas). */
-export const EVM_BLOCK_GAS_LIMIT = 1n << 50n;
-const BLOCK_GAS_LIMIT = EVM_BLOCK_GAS_LIMIT;
 
 /** Bytes as a latin1 string (one char per byte); short keys (addresses, slots) without a Buffer view. */
 const lat = (b: Uint8Array): string =>
@@ -295,6 +293,8 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly #vm: VM;
   readonly #coinbase: Address;
   readonly #baseFee: bigint;
+  /** The rollup's block gas limit (ADR 0285): GASLIMIT, and the most one transaction may declare. */
+  readonly #gasLimit: bigint;
   #depth = 0;
   /**
    * Sender public keys this VM recovered (or was told by this node's own admission), by the exact
@@ -320,6 +320,7 @@ export class EvmVm implements Vm<TypedTransaction> {
       Buffer.from((opts.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT).slice(2), 'hex'),
     );
     this.#baseFee = opts.baseFeePerGas ?? DEFAULT_EVM_BASE_FEE;
+    this.#gasLimit = BigInt(evmBlockGasLimit(rollup)!);
     // Track call depth so the state manager knows when the top-level call has returned.
     const evm = vm.evm as EVM;
     const orig = evm.runCall.bind(evm);
@@ -360,6 +361,12 @@ export class EvmVm implements Vm<TypedTransaction> {
       if (tx.type === 0 && !tx.supports(Capability.EIP155ReplayProtection)) {
         return 'unprotected (pre-EIP-155) transaction';
       }
+      // The block gas limit (ADR 0285): no transaction may declare more, and the builder's reading of the
+      // declared gas (src/codec evm-gas.ts, no decode) must be what executes.
+      if (tx.gasLimit > this.#gasLimit)
+        return `exceeds block gas limit: gas ${tx.gasLimit}, limit ${this.#gasLimit}`;
+      if (declaredEvmGas(payload) !== Number(tx.gasLimit))
+        return 'malformed transaction: its gas limit field cannot be read';
       return tx;
     } catch (err) {
       return `malformed transaction: ${err instanceof Error ? err.message : String(err)}`;
@@ -442,7 +449,7 @@ export class EvmVm implements Vm<TypedTransaction> {
         header: {
           number: BigInt(ctx.height),
           timestamp: BigInt(Math.floor(ctx.timeMs / 1000)),
-          gasLimit: BLOCK_GAS_LIMIT,
+          gasLimit: this.#gasLimit,
           baseFeePerGas: this.#baseFee,
           coinbase: this.#coinbase,
         },

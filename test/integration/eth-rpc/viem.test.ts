@@ -72,6 +72,7 @@ describe('viem against /evm/<namespace>', () => {
     expect(parent.number).toBe(n + 1n);
     expect(b.timestamp).toBeGreaterThanOrEqual(parent.timestamp);
     expect(b.baseFeePerGas).toBe(1_000_000_000n);
+    expect(b.gasLimit).toBe(30_000_000n); // the rollup's block gas limit (genesis default, ADR 0285)
     expect((await c.getBlock({ blockNumber: 0n })).number).toBe(0n);
     expect(await c.request({ method: 'net_version' as never })).toBe(String(EVM_CHAIN_ID));
     expect(await c.request({ method: 'eth_syncing' as never })).toBe(false);
@@ -279,6 +280,9 @@ describe('viem against /evm/<namespace>', () => {
     await expect(
       w.sendTransaction({ to: owner(), value: 1n, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n }),
     ).rejects.toThrow(/max fee per gas less than block base fee|fee cap/i);
+    await expect(w.sendTransaction({ to: owner(), value: 1n, gas: 30_000_001n })).rejects.toThrow(
+      /exceeds block gas limit/,
+    );
     await expect(w.sendTransaction({ to: owner(), value: 1n, nonce: 10_000 })).rejects.toThrow(
       /nonce.*(too high|higher)/i,
     );
@@ -296,6 +300,25 @@ describe('viem against /evm/<namespace>', () => {
       /invalid chain id/,
     );
   });
+
+  it('bounds an endless loop: a call by the RPC gas cap, a transaction by the block gas limit', async () => {
+    // JUMPDEST PUSH1 0 JUMP as init code: runs until its gas is gone. Before ADR 0285 a transaction like
+    // this one with a gas limit of 10^12 held every executor, and so the chain, for hours.
+    const loop = '0x5b600056' as const;
+    await expect(
+      pub().request({ method: 'eth_call', params: [{ data: loop, gas: '0x38d7ea4c68000' }, 'latest'] }),
+    ).rejects.toThrow(/out of gas/);
+    const w = wallet(5);
+    await expect(w.sendTransaction({ data: loop, gas: 10n ** 12n })).rejects.toThrow(
+      /exceeds block gas limit/,
+    );
+    const hash = await w.sendTransaction({ data: loop, gas: 30_000_000n });
+    const r = await pub().waitForTransactionReceipt({ hash, timeout: 60_000 });
+    expect(r.status).toBe('reverted');
+    expect(r.gasUsed).toBe(30_000_000n);
+    // The chain goes on.
+    await untilBlock(r.blockNumber + 2n);
+  }, 120_000);
 
   it('watches blocks and logs over WebSocket (eth_subscribe)', async () => {
     const ws = createPublicClient({ chain, transport: webSocket(net.wsUrl) });

@@ -29,7 +29,7 @@ type Outcome =
 
 function outcome(raw: Uint8Array, lean: boolean): Outcome {
   try {
-    const d = decodeRaw(raw, common, CHAIN, MAX, lean);
+    const d = decodeRaw(raw, common, CHAIN, MAX, { lean });
     return {
       hash: Buffer.from(d.hash).toString('hex'),
       from: d.fromHex,
@@ -166,7 +166,7 @@ describe('lean type-2 decode (ADR 0280)', () => {
     const fields = RLP.decode(raw.subarray(1));
     const lean = leanDecode1559(raw, fields, common, CHAIN);
     expect(lean).toBeDefined();
-    const slow = decodeRaw(raw, common, CHAIN, MAX, false);
+    const slow = decodeRaw(raw, common, CHAIN, MAX, { lean: false });
     expect(lean!.fromHex).toBe(slow.fromHex);
     expect(lean!.tx.getSenderAddress().toString()).toBe(slow.fromHex);
     expect(Buffer.from(lean!.tx.hash()).equals(Buffer.from(slow.hash))).toBe(true);
