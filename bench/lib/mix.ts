@@ -550,6 +550,8 @@ export async function runMix(o: MixOptions) {
       child.kill('SIGINT');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    // ORDO_BENCH_KEEP=1 keeps the testnet directory (every node's log, config and store) to read after.
+    if (process.env.ORDO_BENCH_KEEP === '1') o.log(`kept the testnet directory ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
