@@ -15,7 +15,7 @@ import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { DEFAULT_EVM_BLOCK_GAS_LIMIT } from '../codec/index.ts';
+import { DEFAULT_EVM_BLOCK_GAS_LIMIT, declaredEvmGas } from '../codec/index.ts';
 import { invalidParams, RpcError } from '../rpc/index.ts';
 import { type LeanDecoded, leanDecode1559 } from './lean-decode.ts';
 import { data } from './params.ts';
@@ -82,8 +82,11 @@ export function decodeRaw(
 ): Decoded {
   const blockGasLimit = opts.blockGasLimit ?? BigInt(DEFAULT_EVM_BLOCK_GAS_LIMIT);
   const dec = decodeRawAnyGas(raw, common, chainId, maxBytes, opts.lean ?? true);
-  // The rollup's block gas limit (ADR 0285): the executor refuses such a transaction as invalid.
-  if (dec.tx.gasLimit > blockGasLimit)
+  // The rollup's block gas limit (ADR 0285), read as the builder and the executor read it (no
+  // transaction object: the lean path builds none). The executor refuses more, and an unreadable field.
+  const gas = declaredEvmGas(raw);
+  if (gas === undefined) throw invalidParams('transaction gas limit field cannot be read');
+  if (gas > blockGasLimit)
     throw ethError(`exceeds block gas limit: gas ${dec.tx.gasLimit}, limit ${blockGasLimit}`);
   return dec;
 }

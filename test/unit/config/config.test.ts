@@ -113,7 +113,20 @@ describe('genesis', () => {
     const badKind = { ...g, rollups: [{ ...g.rollups[0], kind: 'wasm' }] };
     expect(problems(() => validateGenesis(badKind))).toMatch(/rollups\.0\.kind/);
     const badAlloc = { ...g, rollups: [{ ...g.rollups[2], alloc: [{ address: 'xyz', balance: '1' }] }] };
-    expect(problems(() => validateGenesis(badAlloc))).toMatch(/rollups\.0\.alloc\.0\.address/);
+    expect(problems(() => validateGenesis(badAlloc))).toMatch(/rollups\.0\.alloc\.0\.address/); // The EVM block gas limit (ADR 0285): EVM rollups only, an integer from 21,000 to 2^50.
+    const gasOn = (r: (typeof g.rollups)[number], v: unknown) => ({
+      ...g,
+      rollups: [{ ...r, evmGasLimit: v }],
+    });
+    expect(() => validateGenesis(gasOn(g.rollups[2]!, 10_000_000))).not.toThrow();
+    expect(problems(() => validateGenesis(gasOn(g.rollups[1]!, 10_000_000)))).toMatch(
+      /rollups\.0\.evmGasLimit: only allowed for kind "evm"/,
+    );
+    expect(problems(() => validateGenesis(gasOn(g.rollups[2]!, 20_999)))).toMatch(/rollups\.0\.evmGasLimit/);
+    expect(problems(() => validateGenesis(gasOn(g.rollups[2]!, 2 ** 51)))).toMatch(/rollups\.0\.evmGasLimit/);
+    expect(problems(() => validateGenesis(gasOn(g.rollups[2]!, 1.5e6 + 0.5)))).toMatch(
+      /rollups\.0\.evmGasLimit/,
+    );
   });
 
   it('reports an unreadable genesis file', () => {
