@@ -566,7 +566,7 @@ async function main(): Promise<void> {
           // Senders give away at most 16/17 of what they got: 1,000 tokens × 17^(3 − round) each.
           const amount = parseEther('1000') * 17n ** BigInt(Math.max(0, 3 - round));
           hashes.push(
-            await send(await sign(s, { to: token, data: transferData(to.address, amount), gas: 100_000n })),
+            await send(await sign(s, { to: token, data: transferData(to.address, amount), gas: 65_000n })),
           );
           holders.push(to);
         }
@@ -669,7 +669,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < total; i++) {
         const from = accounts[i % accounts.length]!;
         const to = accounts[(i + 1) % accounts.length]!;
-        signed.push(await sign(from, { to: token, data: transferData(to.address, 1n), gas: 100_000n }));
+        signed.push(await sign(from, { to: token, data: transferData(to.address, 1n), gas: 65_000n }));
       }
       log(`run ${rep + 1}/${REPEAT}: signed ${total} transfers; sending at ${RATE}/s for ${DURATION} s`);
       run.latencies = [];

@@ -138,7 +138,7 @@ async function setupToken(url: string, ns: 3 | 4, repo: string, log: (l: string)
       functionName: 'transfer',
       args: [evmAddress(demoEvmKey(i)) as Hex, parseEther('1000000')],
     });
-    hashes.push(await send({ to: token, data, gas: 100_000n }));
+    hashes.push(await send({ to: token, data, gas: 65_000n }));
   }
   for (const h of hashes) {
     const r = await receipt(h);

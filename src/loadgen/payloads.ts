@@ -161,6 +161,10 @@ export interface Erc20PayloadOptions {
   startNonces?: readonly number[];
   /** One recipient for every transfer (storage contention); default: the next account (spread). */
   hotRecipient?: string;
+  /**
+   * Gas limit of each transfer (default 65,000: a transfer uses ~35,000–52,000; what a block may carry
+   * is counted by this, ADR 0285).
+   */
   gasLimit?: bigint;
 }
 
@@ -194,7 +198,7 @@ export class Erc20Payloads extends NoncedPayloads {
         to: this.#o.token as `0x${string}`,
         value: 0n,
         data: this.#data[slot]!,
-        gasLimit: this.#o.gasLimit ?? 100_000n,
+        gasLimit: this.#o.gasLimit ?? 65_000n,
         maxFeePerGas: 3_000_000_000n,
         maxPriorityFeePerGas: 0n,
       },
