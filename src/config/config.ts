@@ -56,6 +56,7 @@ export const configSchema = z
         maxStreamsPerClient: z.number().int().min(1).max(100_000),
         maxInFlightMessages: z.number().int().min(1).max(10_000),
         stallTimeoutMs: ms(100, 3600_000),
+        maxFutureBlocks: z.number().int().min(0).max(1_000_000),
       })
       .strict(),
     health: z
@@ -178,6 +179,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxStreamsPerClient: 32,
     maxInFlightMessages: 8,
     stallTimeoutMs: 30_000,
+    maxFutureBlocks: 1024,
   },
   health: { maxBlockAgeMs: 60_000, readyMaxBlockAgeMs: 15_000 },
   p2p: {

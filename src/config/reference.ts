@@ -31,6 +31,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Messages a stream may have unacknowledged by the transport before the consumer counts as stalled.',
   'grpc.stallTimeoutMs':
     'A stream stalled this long ends with RESOURCE_EXHAUSTED and ordo-resume-height; after as long again it is reset.',
+  'grpc.maxFutureBlocks':
+    'How far above the head a StreamBlocks from_height may be (the stream waits for it); beyond it OUT_OF_RANGE, FROM_HEIGHT_TOO_FAR. 0: only committed heights.',
   'health.maxBlockAgeMs': '`/health` (liveness) fails when the height has not advanced for this many ms.',
   'health.readyMaxBlockAgeMs':
     '`/ready` (readiness) fails when the height has not advanced for this many ms.',

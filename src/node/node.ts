@@ -64,6 +64,7 @@ import { type RpcDeps, RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
+import { adapterStreamLimits } from './adapter-limits.ts';
 import { createNodeAuction, type NodeAuction } from './auction.ts';
 import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
@@ -607,12 +608,7 @@ export class OrdoNode {
             source: this.adapterSource(),
             host,
             port,
-            limits: {
-              maxStreams: config.grpc.maxStreams,
-              maxStreamsPerClient: config.grpc.maxStreamsPerClient,
-              maxInFlightMessages: config.grpc.maxInFlightMessages,
-              stallTimeoutMs: config.grpc.stallTimeoutMs,
-            },
+            limits: adapterStreamLimits(config.grpc),
             logger: root,
             registry,
           }),

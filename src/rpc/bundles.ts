@@ -19,6 +19,11 @@ import type { RpcServer } from './server.ts';
 
 /** The simulator's refusals that are about the request (-32602), not the node. */
 const SIM_INPUT_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_HEIGHT_UNAVAILABLE', 'EXEC_SIM_TOO_LARGE']);
+/**
+ * The simulator's transient refusals (-32003, retryable): `EXEC_SIM_UNSTABLE` is blocks executing under
+ * every attempt of the simulation (src/exec/executor.ts); the same call succeeds a moment later.
+ */
+const SIM_RETRY_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_UNSTABLE']);
 
 /** Protocol limits of a bundle (src/codec: 100 txs, 300,000 bytes, 16 legs). */
 export const BUNDLE_LIMITS = { maxLegs: 16, maxTxs: 100, maxBytes: 300_000 } as const;
@@ -247,6 +252,14 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
       // caller's choice, not an internal error: -32602 with the height it can simulate.
       if (isOrdoError(err) && SIM_INPUT_CODES.has(err.code))
         throw invalidParams(err.message, { ...err.data, code: err.code, retryable: false });
+      // Executed heads moved under each attempt: transient, not an internal error (docs/rpc.md "Bundles").
+      if (isOrdoError(err) && SIM_RETRY_CODES.has(err.code))
+        throw new RpcError(RPC.OVERLOADED, err.message, {
+          ...err.data,
+          code: err.code,
+          retryable: true,
+          retryAfterMs: 200,
+        });
       throw err;
     }
   });

@@ -9,15 +9,22 @@
  * a bundle's pre-confirmation by the documented steps, and compares the bundle calls with JSON-RPC.
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, killNode, ordoSync, REPO, type RunningNode, startNode } from './harness.ts';
+import {
+  freePort,
+  initLoopbackHome,
+  killAll,
+  killNode,
+  REPO,
+  type RunningNode,
+  startNode,
+} from './harness.ts';
 
 // Messages as a generic proto-loader client sees them (proto field names, uint64 as strings).
 type Msg = any;
@@ -340,36 +347,11 @@ function bundleHashOf(
   return sha(...parts);
 }
 
-function freePort(): Promise<number> {
-  const srv = createServer();
-  return new Promise((resolve) =>
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    }),
-  );
-}
-
 beforeAll(async () => {
   const home = join(dir, 'n0');
   const grpcPort = await freePort();
-  const r = ordoSync([
-    'init',
-    '--home',
-    home,
-    '--rpc',
-    '127.0.0.1:0',
-    '--grpc',
-    `127.0.0.1:${grpcPort}`,
-    '--p2p',
-    '/ip4/127.0.0.1/tcp/0',
-  ]);
+  const r = initLoopbackHome(home, { grpcPort, logLevel: 'warn', heartbeatMs: 100 });
   expect(r.status, r.stderr).toBe(0);
-  const cfgPath = join(home, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  cfg.log = { level: 'warn' };
-  cfg.consensus = { ...cfg.consensus, heartbeatMs: 100 };
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   // What a rollup takes from genesis, never from the node (docs/adapter.md).
   const genesis = JSON.parse(readFileSync(join(home, 'genesis.json'), 'utf8'));
   chainId = genesis.chainId;

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ORDO, ordoSync } from './harness.ts';
+import { initLoopbackHome, type LoopbackHomeOptions, ORDO, ordoSync } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-cli-'));
 const servers: Server[] = [];
@@ -58,8 +58,8 @@ function startExpectingFailure(args: string[], env: Record<string, string> = {})
   });
 }
 
-function init(home: string, rpc: string, grpc: string, p2p: string): void {
-  const r = ordoSync(['init', '--home', home, '--rpc', rpc, '--grpc', grpc, '--p2p', p2p]);
+function init(home: string, ports: LoopbackHomeOptions = {}): void {
+  const r = initLoopbackHome(home, ports);
   expect(r.status, r.stderr).toBe(0);
 }
 
@@ -109,7 +109,7 @@ describe('ordo CLI', () => {
 
   it.skipIf(!canRunAsNobody)('a home written by another uid: says whose it is and what to chown', () => {
     const home = join(dir, 'other-uid');
-    init(home, '127.0.0.1:0', '127.0.0.1:0', '/ip4/127.0.0.1/tcp/0');
+    init(home);
     const r = asNobody([ORDO, 'start', '--home', home]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
@@ -120,7 +120,7 @@ describe('ordo CLI', () => {
   it('JSON-RPC port in use: fails fast naming --rpc and rpc.listen, no stack trace', async () => {
     const home = join(dir, 'rpc-busy');
     const port = await occupyPort();
-    init(home, `127.0.0.1:${port}`, '127.0.0.1:0', '/ip4/127.0.0.1/tcp/0');
+    init(home, { rpcPort: port });
     const r = await startExpectingFailure(['--home', home, '--log-level', 'silent']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`JSON-RPC cannot listen on 127.0.0.1:${port}`);
@@ -132,7 +132,7 @@ describe('ordo CLI', () => {
   it('p2p port in use: names --p2p and p2p.listen, without libp2p advice or a stack trace', async () => {
     const home = join(dir, 'p2p-busy');
     const port = await occupyPort();
-    init(home, '127.0.0.1:0', '127.0.0.1:0', `/ip4/127.0.0.1/tcp/${port}`);
+    init(home, { p2pPort: port });
     const r = await startExpectingFailure(['--home', home, '--log-level', 'silent']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`p2p cannot listen on /ip4/127.0.0.1/tcp/${port}`);
@@ -144,7 +144,7 @@ describe('ordo CLI', () => {
   it('gRPC port in use (set by --grpc): names --grpc and grpc.listen', async () => {
     const home = join(dir, 'grpc-busy');
     const port = await occupyPort();
-    init(home, '127.0.0.1:0', '127.0.0.1:0', '/ip4/127.0.0.1/tcp/0');
+    init(home);
     const r = await startExpectingFailure([
       '--home',
       home,

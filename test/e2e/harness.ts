@@ -3,6 +3,8 @@
  * process it starts so `killAll()` (in afterAll) leaves nothing behind.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rpcCall } from '../../src/rpc/client.ts';
@@ -17,19 +19,63 @@ export function ordoSync(args: string[]): { status: number | null; stdout: strin
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** `ordo init` of a single-node home whose listeners all bind 127.0.0.1 on ephemeral ports. */
-export function initLoopbackHome(home: string): { status: number | null; stdout: string; stderr: string } {
-  return ordoSync([
+/** config.json as tests edit it: top-level sections of settings (docs/config.md). */
+export type ConfigJson = Record<string, Record<string, unknown>>;
+
+export interface LoopbackHomeOptions {
+  /** Ports the listeners bind on 127.0.0.1; left out (or 0) = an ephemeral port the OS picks. */
+  rpcPort?: number;
+  /** Set one (e.g. from `freePort()`) when the test talks to the rollup adapter: the node does not print it. */
+  grpcPort?: number;
+  p2pPort?: number;
+  /** config.json `log.level` (the init default is `info`). */
+  logLevel?: string;
+  /** config.json `consensus.heartbeatMs`: e.g. 100 for an empty block every ~200 ms. */
+  heartbeatMs?: number;
+  /** Any other config.json edit, applied last. */
+  edit?: (cfg: ConfigJson) => void;
+}
+
+/**
+ * `ordo init` of a single-node home whose listeners all bind 127.0.0.1 (ephemeral ports unless given),
+ * then the config.json edits asked for. A failed init is returned as is, with nothing edited.
+ */
+export function initLoopbackHome(
+  home: string,
+  o: LoopbackHomeOptions = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const r = ordoSync([
     'init',
     '--home',
     home,
     '--rpc',
-    '127.0.0.1:0',
+    `127.0.0.1:${o.rpcPort ?? 0}`,
     '--grpc',
-    '127.0.0.1:0',
+    `127.0.0.1:${o.grpcPort ?? 0}`,
     '--p2p',
-    '/ip4/127.0.0.1/tcp/0',
+    `/ip4/127.0.0.1/tcp/${o.p2pPort ?? 0}`,
   ]);
+  if (r.status !== 0 || (o.logLevel === undefined && o.heartbeatMs === undefined && o.edit === undefined))
+    return r;
+  const cfgPath = join(home, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as ConfigJson;
+  if (o.logLevel !== undefined) cfg.log = { ...cfg.log, level: o.logLevel };
+  if (o.heartbeatMs !== undefined) cfg.consensus = { ...cfg.consensus, heartbeatMs: o.heartbeatMs };
+  o.edit?.(cfg);
+  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+  return r;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a listener whose address the test must know in advance). */
+export function freePort(): Promise<number> {
+  const srv = createServer();
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export interface RunningNode {

@@ -5,7 +5,7 @@
  * other loopback source addresses (127.0.0.2, 127.0.0.3: all of 127.0.0.0/8 is loopback) so the
  * per-address caps hit them and not the test's own client on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,16 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type AdapterClient, loadAdapterService } from '../../src/rollup-adapter/wire.ts';
-import { killAll, killNode, ordoSync, type RunningNode, rpc, startNode, waitFor } from './harness.ts';
+import {
+  freePort,
+  initLoopbackHome,
+  killAll,
+  killNode,
+  type RunningNode,
+  rpc,
+  startNode,
+  waitFor,
+} from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-limits-'));
 let node: RunningNode;
@@ -59,16 +68,6 @@ function openWs(localAddress: string): Promise<WebSocket> {
 const closed = (ws: WebSocket): Promise<void> =>
   ws.readyState === ws.CLOSED ? Promise.resolve() : new Promise((r) => ws.once('close', () => r()));
 
-function freePort(): Promise<number> {
-  const srv = createServer();
-  return new Promise((resolve) =>
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    }),
-  );
-}
-
 let bigSeq = 0;
 /** A block of about 1 MB: eight transactions of 120 KiB; resolves with its height. */
 async function submitBigBlock(): Promise<number> {
@@ -99,26 +98,17 @@ async function submitBigBlock(): Promise<number> {
 beforeAll(async () => {
   const home = join(dir, 'n0');
   grpcPort = await freePort();
-  const r = ordoSync([
-    'init',
-    '--home',
-    home,
-    '--rpc',
-    '127.0.0.1:0',
-    '--grpc',
-    `127.0.0.1:${grpcPort}`,
-    '--p2p',
-    '/ip4/127.0.0.1/tcp/0',
-  ]);
+  const r = initLoopbackHome(home, {
+    grpcPort,
+    logLevel: 'debug',
+    // Empty blocks every 200 ms: a stream has enough heights to fill a stalled client's buffers.
+    heartbeatMs: 100,
+    edit: (cfg) => {
+      cfg.rpc = { ...cfg.rpc, ...LIMITS };
+      cfg.grpc = { ...cfg.grpc, maxStreamsPerClient: 4, maxInFlightMessages: 2, stallTimeoutMs: 3000 };
+    },
+  });
   expect(r.status, r.stderr).toBe(0);
-  const cfgPath = join(home, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  cfg.rpc = { ...cfg.rpc, ...LIMITS };
-  cfg.log = { level: 'debug' };
-  // Empty blocks every 200 ms: a stream has enough heights to fill a stalled client's buffers.
-  cfg.consensus = { ...cfg.consensus, heartbeatMs: 100 };
-  cfg.grpc = { ...cfg.grpc, maxStreamsPerClient: 4, maxInFlightMessages: 2, stallTimeoutMs: 3000 };
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   node = await startNode(home);
   bigHeight = await submitBigBlock();
 }, 120_000);

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,23 +14,23 @@ import { encodeConsensusMessage } from '../../src/codec/codec.ts';
 import { voteSignBytes } from '../../src/codec/hashing.ts';
 import { ed25519Signer } from '../../src/consensus/index.ts';
 import { createLibp2pNetwork, type P2pNetwork } from '../../src/p2p/index.ts';
-import { killAll, killNode, ordoSync, type RunningNode, rpc, startNode, waitFor } from './harness.ts';
+import {
+  freePort,
+  initLoopbackHome,
+  killAll,
+  killNode,
+  ordoSync,
+  type RunningNode,
+  rpc,
+  startNode,
+  waitFor,
+} from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-p2p-'));
 let node: RunningNode;
 let nodeAddr = '';
 let chainId = '';
 const peers: P2pNetwork[] = [];
-
-function freePort(): Promise<number> {
-  const srv = createServer();
-  return new Promise((resolve) =>
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    }),
-  );
-}
 
 async function metric(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${node.rpcUrl}/metrics`)).text();
@@ -57,17 +56,7 @@ async function attacker(name: string): Promise<P2pNetwork> {
 beforeAll(async () => {
   const home = join(dir, 'n0');
   const port = await freePort();
-  const r = ordoSync([
-    'init',
-    '--home',
-    home,
-    '--rpc',
-    '127.0.0.1:0',
-    '--grpc',
-    '127.0.0.1:0',
-    '--p2p',
-    `/ip4/127.0.0.1/tcp/${port}`,
-  ]);
+  const r = initLoopbackHome(home, { p2pPort: port });
   expect(r.status, r.stderr).toBe(0);
   const id = ordoSync(['testnet', 'peer-id', '--home', home]);
   expect(id.status, id.stderr).toBe(0);

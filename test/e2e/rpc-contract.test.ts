@@ -15,7 +15,7 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
@@ -284,18 +284,18 @@ const committed = (hash: string) =>
 
 beforeAll(async () => {
   const home = join(dir, 'home');
-  const init = initLoopbackHome(home);
-  expect(init.status, init.stderr).toBe(0);
-  const cfgPath = join(home, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  Object.assign(cfg.rpc, {
-    maxBodyBytes: MAX_BODY,
-    maxResponseBytes: MAX_RESPONSE,
-    maxSubscriptionsPerConnection: MAX_SUBS,
-    maxBatchRequests: MAX_BATCH,
+  const init = initLoopbackHome(home, {
+    logLevel: 'warn',
+    edit: (cfg) => {
+      Object.assign(cfg.rpc!, {
+        maxBodyBytes: MAX_BODY,
+        maxResponseBytes: MAX_RESPONSE,
+        maxSubscriptionsPerConnection: MAX_SUBS,
+        maxBatchRequests: MAX_BATCH,
+      });
+    },
   });
-  cfg.log = { ...cfg.log, level: 'warn' };
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+  expect(init.status, init.stderr).toBe(0);
   node = await startNode(home, { ORDO_ADMIN_RPC: '1' }, 60_000);
   url = node.rpcUrl;
   chainId = (await result('ordo_status')).chainId;

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REPO } from './harness.ts';
+import { initLoopbackHome, REPO } from './harness.ts';
 import { freeBasePort, withTestnetLock } from './testnet/helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ordo-e2e-signals-'));
@@ -143,19 +143,8 @@ describe.skipIf(!hasProc)('npm start and signals (real processes)', () => {
 
   it('npm run ordo -- start: Ctrl-C stops the node gracefully (exit 0)', async () => {
     const home = join(root, 'node-home');
-    const init = spawn(process.execPath, [
-      join(REPO, 'bin', 'ordo.js'),
-      'init',
-      '--home',
-      home,
-      '--rpc',
-      '127.0.0.1:0',
-      '--grpc',
-      '127.0.0.1:0',
-      '--p2p',
-      '/ip4/127.0.0.1/tcp/0',
-    ]);
-    expect(await within(60_000, 'ordo init', new Promise((r) => init.once('exit', r)))).toBe(0);
+    const init = initLoopbackHome(home);
+    expect(init.status, init.stderr).toBe(0);
     const child = spawn('npm', ['run', 'ordo', '--', 'start', '--home', home, '--log-level', 'warn'], {
       cwd: REPO,
       detached: true,

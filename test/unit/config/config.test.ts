@@ -75,6 +75,18 @@ describe('config', () => {
     );
   });
 
+  it('grpc.maxFutureBlocks: default 1024, an integer in 0..1,000,000', () => {
+    expect(DEFAULT_CONFIG.grpc.maxFutureBlocks).toBe(1024);
+    // A config written before the key existed gets the old fixed bound.
+    expect(validateConfig({ grpc: { listen: '127.0.0.1:9090' } }).grpc.maxFutureBlocks).toBe(1024);
+    expect(validateConfig({ grpc: { maxFutureBlocks: 0 } }).grpc.maxFutureBlocks).toBe(0);
+    expect(validateConfig({ grpc: { maxFutureBlocks: 1_000_000 } }).grpc.maxFutureBlocks).toBe(1_000_000);
+    for (const bad of [-1, 1.5, 1_000_001, '10', null])
+      expect(problems(() => validateConfig({ grpc: { maxFutureBlocks: bad } }))).toMatch(
+        /grpc\.maxFutureBlocks/,
+      );
+  });
+
   it('reports unreadable and non-JSON files with their path', () => {
     expect(problems(() => loadConfig(join(dir, 'missing.json')))).toMatch(/missing\.json/);
     const f = join(dir, 'broken.json');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoRollups, type Genesis } from '../../../src/config/index.ts';
-import type { BundleStatus, BundleStatusView } from '../../../src/mempool/index.ts';
+import { OrdoError } from '../../../src/errors.ts';
+import type { BundleSimulator, BundleStatus, BundleStatusView } from '../../../src/mempool/index.ts';
 import { registerBundleMethods } from '../../../src/rpc/bundles.ts';
 import { RpcError } from '../../../src/rpc/index.ts';
 import type { Bundle } from '../../../src/types.ts';
@@ -8,7 +9,11 @@ import type { Bundle } from '../../../src/types.ts';
 const genesis = { rollups: demoRollups() } as unknown as Genesis;
 type Handler = (params: unknown[]) => unknown;
 
-function setup(refuse?: { code: string; retryable?: boolean }, maxTxBytes = 1000) {
+function setup(
+  refuse?: { code: string; retryable?: boolean },
+  maxTxBytes = 1000,
+  simulate?: BundleSimulator['simulate'],
+) {
   const handlers = new Map<string, Handler>();
   const submitted: Bundle[] = [];
   const cancels: unknown[] = [];
@@ -47,24 +52,26 @@ function setup(refuse?: { code: string; retryable?: boolean }, maxTxBytes = 1000
     ingress,
     bundles: view,
     simulator: {
-      simulate: async (b, opts) => ({
-        applies: false,
-        reason: 'leg 2 tx 0 reverted',
-        height: opts?.height ?? 4,
-        legs: b.legs.map((l) => ({
-          namespace: l.namespace,
-          executed: true,
-          txs: [
-            {
-              hash: new Uint8Array(32).fill(2),
-              status: 'revert' as const,
-              gasUsed: 5n,
-              returnData: new Uint8Array([1]),
-            },
-          ],
-          stateRoot: new Uint8Array(32).fill(3),
+      simulate:
+        simulate ??
+        (async (b, opts) => ({
+          applies: false,
+          reason: 'leg 2 tx 0 reverted',
+          height: opts?.height ?? 4,
+          legs: b.legs.map((l) => ({
+            namespace: l.namespace,
+            executed: true,
+            txs: [
+              {
+                hash: new Uint8Array(32).fill(2),
+                status: 'revert' as const,
+                gasUsed: 5n,
+                returnData: new Uint8Array([1]),
+              },
+            ],
+            stateRoot: new Uint8Array(32).fill(3),
+          })),
         })),
-      }),
     },
   });
   const call = (m: string, params: unknown[]) => handlers.get(m)!(params);
@@ -289,5 +296,33 @@ describe('ordo_callBundle', () => {
     await expect((async () => call('ordo_callBundle', [{ legs: [] }]))()).rejects.toMatchObject({
       code: -32602,
     });
+  });
+
+  it('answers a simulation that executed blocks kept moving under as retryable -32003 EXEC_SIM_UNSTABLE', async () => {
+    // What the executor throws (src/exec/executor.ts) when every attempt saw the executed heads move.
+    const { call } = setup(undefined, 1000, async () => {
+      throw new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
+    });
+    const err = await (async () =>
+      call('ordo_callBundle', [{ legs: [{ namespace: 2, txs: ['0x01'] }] }]))().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RpcError);
+    expect(err).toMatchObject({
+      code: -32003,
+      message: 'executed heads moved during simulation',
+      data: { code: 'EXEC_SIM_UNSTABLE', retryable: true, retryAfterMs: 200 },
+    });
+  });
+
+  it('keeps other simulator failures internal (not retryable)', async () => {
+    const boom = new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
+    const { call } = setup(undefined, 1000, async () => {
+      throw boom;
+    });
+    await expect(
+      (async () => call('ordo_callBundle', [{ legs: [{ namespace: 2, txs: ['0x01'] }] }]))(),
+    ).rejects.toBe(boom);
   });
 });
