@@ -19,7 +19,8 @@
  *                           [--batch-submit]
  * `--mix` (bench/lib/mix.ts): the realistic workload of issue 26 instead of opaque load: opaque, transfer,
  * ERC-20 transfers (spread recipients) and ERC-20 transfers to one hot address (storage contention) in the
- * given shares, plus `--bundles` cross-rollup bundles a second; reports committed tx/s per kind, submit →
+ * given shares, plus `--bundles` cross-rollup bundles a second; reports committed tx/s per kind (and
+ * `chainTxPerSec`: every transaction of the blocks proposed in the window, by header time), submit →
  * commit and submit → pre-confirmation p50/p99, executor lag behind consensus (max and trend) and CPU per
  * committed transaction; medians over `--repeat` runs in `medians`.
  * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
@@ -313,6 +314,7 @@ async function mainMix(): Promise<void> {
   const med = (f: (r: (typeof runs)[number]) => number | null) => medianOrNull(runs.map(f));
   const medians = {
     committedTxPerSec: med((r) => r.committedTxPerSec),
+    chainTxPerSec: med((r) => r.chainTxPerSec),
     commitP50Ms: med((r) => r.commitMs.p50),
     commitP99Ms: med((r) => r.commitMs.p99),
     preconfP50Ms: med((r) => r.preconfMs.p50),

@@ -276,8 +276,11 @@ export async function runMix(o: MixOptions) {
     for (const u of urls) watches.push(new ExecWatch(u));
     follower = new BlockFollower({ urls });
     const commitAt = new Map<number, number>();
+    // Every block's proposal time and size: the chain's own throughput, whenever this process hears of it.
+    const blocks: { timeMs: number; txs: number }[] = [];
     follower.onBlock((b) => {
       commitAt.set(b.height, b.observedAt);
+      blocks.push({ timeMs: b.timeMs, txs: b.txs.length });
     });
     // Every measured commit (kind, target, sent, height, observed), matched after the run.
     const ev: CommitEvent[] = [];
@@ -485,6 +488,13 @@ export async function runMix(o: MixOptions) {
       offeredTxPerSec: o.rate,
       shares: o.shares,
       committedTxPerSec: round1(committedInWindow / windowSec),
+      // Every transaction of the blocks proposed in the window (by header time), the load's or not. Under
+      // overload this process hears of commits late, and `committedTxPerSec` (commits it saw in the
+      // window) undercounts what the chain did: this one does not depend on this process.
+      chainTxPerSec: round1(
+        blocks.filter((b) => b.timeMs >= w.startMs && b.timeMs <= w.endMs).reduce((n, b) => n + b.txs, 0) /
+          windowSec,
+      ),
       commitMs: { p50: Math.round(commitSummary.p50), p99: Math.round(commitSummary.p99) },
       perKind: sourcesKind.map((kind, i) => {
         const c = summarize(commitMs[i]!);
