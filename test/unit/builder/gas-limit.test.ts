@@ -7,10 +7,10 @@
 import { createTx } from '@ethereumjs/tx';
 import { describe, expect, it } from 'vitest';
 import { createBlockBuilder, type SelectedBundle } from '../../../src/builder/index.ts';
-import { computeDataHash } from '../../../src/codec/index.ts';
+import { computeDataHash, unsignedBundle } from '../../../src/codec/index.ts';
 import { checkBundle, createMempool, rollupTxHasher } from '../../../src/mempool/index.ts';
 import { selectFair } from '../../../src/mempool/select.ts';
-import type { Block, Bundle, TxEnvelope } from '../../../src/types.ts';
+import type { Block, TxEnvelope } from '../../../src/types.ts';
 import { common, evmKeys } from '../exec/helpers.ts';
 import { rollup } from '../mempool/helpers.ts';
 
@@ -126,17 +126,9 @@ describe('the EVM block gas limit in the builder', () => {
   });
 
   it('refuses at admission a bundle whose leg declares more than its rollup allows', () => {
-    const b: Bundle = {
-      legs: [
-        { namespace: EVM, txs: [evm(20_000_000).payload, evm(20_000_000).payload], revertingTxHashes: [] },
-      ],
-      atomicity: 'inclusion',
-      minHeight: 0,
-      maxHeight: 0,
-      replacementUuid: new Uint8Array(0),
-      signer: new Uint8Array(0),
-      signature: new Uint8Array(0),
-    };
+    const b = unsignedBundle([
+      { namespace: EVM, txs: [evm(20_000_000).payload, evm(20_000_000).payload], revertingTxHashes: [] },
+    ]);
     const r = checkBundle(
       'test',
       b,
