@@ -101,9 +101,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
       r.kind === undefined ? undefined : evmBlockGasLimit({ kind: r.kind, evmGasLimit: r.evmGasLimit });
     if (limit !== undefined) gasLimits.set(r.namespace, limit);
   }
-  const gasCharge = (tx: TxEnvelope): number => {
-    return gasLimits.has(tx.namespace) ? evmGasCharge(tx.payload) : 0;
-  };
+  const gasCharge = (tx: TxEnvelope): number => (gasLimits.has(tx.namespace) ? evmGasCharge(tx.payload) : 0);
   const bundles = opts.bundles ?? emptyBundleSource;
   const auction = opts.auction ?? noAuction;
   const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
@@ -349,11 +347,6 @@ export function assemble(
   return { txs, spans };
 }
 
-/**
- * Every rollup the auction sold opens with its winner's bundle: a span of the winner's bundle starting at
- * index 0 of the rollup's slice in every namespace the bundle touches (checkMembership then checks that
- * the span holds exactly the bundle's transactions).
- */
 /** Gas the transactions declare, per namespace that charges any (the EVM rollups, ADR 0285). */
 function gasByNamespace(txs: readonly TxEnvelope[], charge: (tx: TxEnvelope) => number): Map<number, number> {
   const out = new Map<number, number>();
@@ -364,6 +357,11 @@ function gasByNamespace(txs: readonly TxEnvelope[], charge: (tx: TxEnvelope) => 
   return out;
 }
 
+/**
+ * Every rollup the auction sold opens with its winner's bundle: a span of the winner's bundle starting at
+ * index 0 of the rollup's slice in every namespace the bundle touches (checkMembership then checks that
+ * the span holds exactly the bundle's transactions).
+ */
 function checkTops(block: Block, winners: readonly SelectedBundle[]): BuilderVerdict | null {
   for (const w of winners) {
     const namespaces = new Set(w.txs.map((tx) => tx.namespace));
