@@ -17,6 +17,12 @@
  *
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
+ *
+ * Heavy calls never run on the main thread while a worker is ready (ADR 0286): a call whose gas is above
+ * MAIN_THREAD_MAX_GAS (every call that names none: the default is 50 M) goes to the least busy worker
+ * whatever its depth, up to MAX_QUEUED_SIMULATIONS there, and a batch entry ("here") too. The main
+ * thread also runs consensus: 50 M gas of a plain loop costs ethereumjs ~3 s, of keccak ~10 s, and one
+ * batch of such calls held a validator's event loop for minutes.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -24,6 +30,10 @@ import { RpcError } from '../rpc/index.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import type { EvmStateReader, SimResult } from './state.ts';
+import { MAX_QUEUED_SIMULATIONS } from './state.ts';
+
+/** The most gas a call may name and still run on the main thread (~0.1–0.2 s of the worst EVM code). */
+export const MAIN_THREAD_MAX_GAS = 1_000_000n;
 
 /** What runs simulations for the RPC methods: the main thread's reader, or call workers in front of it. */
 export interface Simulator {
@@ -150,11 +160,23 @@ export class CallPool implements Simulator {
     opts?: { here?: boolean },
   ): Promise<SimResult> {
     const depth = this.#o.depth ?? DEFAULT_CALL_DEPTH;
+    // A heavy call waits for a worker, past `depth`: the main thread runs consensus (ADR 0286).
+    const heavy = gasLimit > MAIN_THREAD_MAX_GAS;
     let best: Slot | undefined;
-    for (const s of opts?.here === true ? [] : this.#slots) {
-      if (!s.ready || s.dead || s.inflight.size >= depth) continue;
+    for (const s of opts?.here === true && !heavy ? [] : this.#slots) {
+      if (!s.ready || s.dead || s.inflight.size >= (heavy ? MAX_QUEUED_SIMULATIONS : depth)) continue;
       if (best === undefined || s.inflight.size < best.inflight.size) best = s;
     }
+    if (best === undefined && heavy && this.#slots.some((s) => s.ready && !s.dead))
+      return Promise.reject(
+        new RpcError(
+          -32003,
+          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
+          {
+            retryable: true,
+          },
+        ),
+      );
     // Every worker busy (or none ready): the main thread runs the call, as it did without workers.
     if (best === undefined) return this.#o.fallback.simulate(req, overrides, gasLimit, nextBlock, timestamp);
     const slot = best;

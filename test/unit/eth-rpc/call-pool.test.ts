@@ -1,6 +1,6 @@
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallPool, DEFAULT_CALL_DEPTH } from '../../../src/eth-rpc/call-pool.ts';
+import { CallPool, DEFAULT_CALL_DEPTH, MAIN_THREAD_MAX_GAS } from '../../../src/eth-rpc/call-pool.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
@@ -174,6 +174,16 @@ describe('eth_call on call workers', () => {
     const here = await pool.simulate(req, [], 1_000_000n, 12, 2000, { here: true });
     expect(asBig(here.returnValue)).toBe(parseEther('1000'));
     expect(mainRuns()).toBe(before + 1);
+  });
+
+  it('never runs a heavy call on the main thread while a worker is ready, a batch entry included (ADR 0286)', async () => {
+    const { pool, mainRuns } = await setup(1);
+    const req = { to: token, data: call('balanceOf', [holderHex]) };
+    const gas = MAIN_THREAD_MAX_GAS + 1n; // every call naming no gas runs with 50 M
+    const out = await Promise.all(Array.from({ length: 8 }, () => pool.simulate(req, [], gas, 12, 2000)));
+    const here = await pool.simulate(req, [], 50_000_000n, 12, 2000, { here: true });
+    expect(mainRuns()).toBe(0); // past the worker's depth of 1, still none
+    for (const r of [...out, here]) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
   });
 
   it('by default a worker holds 64 calls before the main thread takes one (ADR 0245)', async () => {
