@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { CallContext, Handler, Params } from '../rpc/index.ts';
-import { invalidParams, RPC, RpcError } from '../rpc/index.ts';
+import { concurrentInBatch, invalidParams, RPC, RpcError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
 import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import { EthBundles } from './bundles.ts';
@@ -236,25 +236,33 @@ export class RollupRpc {
       return data(d.state.storage(a, new Uint8Array(s)));
     });
 
-    m.set('eth_call', async (p, ctx) => {
-      arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
-      const req = parseCallRequest(p[0], d.maxTxBytes);
-      await this.#stateAt(parseBlockRef(p[1]));
-      const overrides = parseStateOverrides(p[2], d.maxTxBytes);
-      // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
-      const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
-      const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
-      if (!r.ok)
-        throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
-      return data(r.returnValue);
-    });
-    m.set('eth_estimateGas', async (p, ctx) => {
-      arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
-      const req = parseCallRequest(p[0], d.maxTxBytes);
-      await this.#stateAt(parseBlockRef(p[1]));
-      const overrides = parseStateOverrides(p[2], d.maxTxBytes);
-      return qty(await this.#estimate(req, overrides, ctx.batch === true));
-    });
+    // Batch entries of these two run together, a window at a time (ADR 0287): they read, in no order,
+    // and their EVM work goes to a call worker as one message per window.
+    m.set(
+      'eth_call',
+      concurrentInBatch(async (p, ctx) => {
+        arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
+        const req = parseCallRequest(p[0], d.maxTxBytes);
+        await this.#stateAt(parseBlockRef(p[1]));
+        const overrides = parseStateOverrides(p[2], d.maxTxBytes);
+        // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
+        const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
+        const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
+        if (!r.ok)
+          throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
+        return data(r.returnValue);
+      }),
+    );
+    m.set(
+      'eth_estimateGas',
+      concurrentInBatch(async (p, ctx) => {
+        arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
+        const req = parseCallRequest(p[0], d.maxTxBytes);
+        await this.#stateAt(parseBlockRef(p[1]));
+        const overrides = parseStateOverrides(p[2], d.maxTxBytes);
+        return qty(await this.#estimate(req, overrides, ctx.batch === true));
+      }),
+    );
 
     m.set('eth_feeHistory', async (p) => {
       arity(p, 2, 3, '[blockCount, newestBlock, rewardPercentiles?]');

@@ -18,8 +18,10 @@ export { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';
 export { blockJson, certificateJson, evidenceJson, hex, voteJson } from './json.ts';
 export { type RpcDeps, registerMethods, statusJson } from './methods.ts';
 export {
+  BATCH_WINDOW,
   type BinaryHandler,
   type CallContext,
+  concurrentInBatch,
   type Handler,
   type HealthReport,
   type Params,

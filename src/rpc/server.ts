@@ -39,10 +39,25 @@ export interface CallContext {
   onClose?: (fn: () => void) => void;
   /** Set for WebSocket calls: this connection's subscriptions. */
   subscriptions?: Subscriptions;
-  /** True for an entry of a JSON-RPC batch (entries run one after another). */
+  /** True for an entry of a JSON-RPC batch (entries run one after another, see `concurrentInBatch`). */
   batch?: boolean;
 }
-export type Handler = (params: Params, ctx: CallContext) => unknown | Promise<unknown>;
+/**
+ * A method. `concurrentInBatch`: consecutive batch entries of such methods run together, up to
+ * BATCH_WINDOW at a time (ADR 0287): reads with no order among them whose work is handed to another
+ * thread (eth_call), so that a batch waits for one hand-over per window instead of one per entry.
+ */
+export type Handler = ((params: Params, ctx: CallContext) => unknown | Promise<unknown>) & {
+  readonly concurrentInBatch?: boolean;
+};
+
+/** Mark a handler whose batch entries may run together (see `Handler`). */
+export function concurrentInBatch(h: (params: Params, ctx: CallContext) => unknown): Handler {
+  return Object.assign(h, { concurrentInBatch: true as const });
+}
+
+/** Batch entries of `concurrentInBatch` methods started together at most. */
+export const BATCH_WINDOW = 16;
 /** A binary POST route: the raw body (size-checked) in, an HTTP status and a JSON answer out. */
 export type BinaryHandler = (body: Buffer) => { status: number; body: unknown };
 /** Content types a binary POST route accepts. */
@@ -531,24 +546,40 @@ export class RpcServer {
         ),
       );
     }
-    // One entry at a time: work stops as soon as the answer is over budget, and other clients get
-    // the event loop between entries.
+    // One entry at a time (or one window of consecutive `concurrentInBatch` entries): work stops as soon
+    // as the answer is over budget, and other clients get the event loop every 8 entries.
     const parts: string[] = [];
     let bytes = 2;
     const entryCtx: CallContext = { ...ctx, batch: true };
+    const together = (e: unknown): boolean => {
+      const method = (e as { method?: unknown } | null)?.method;
+      return typeof method === 'string' && table.get(method)?.concurrentInBatch === true;
+    };
     try {
-      for (let i = 0; i < msg.length; i++) {
-        const out = await this.#call(msg[i], entryCtx, table);
-        if (out !== undefined) {
+      let sinceYield = 0;
+      for (let i = 0; i < msg.length; ) {
+        let j = i + 1;
+        if (together(msg[i])) while (j < msg.length && j - i < BATCH_WINDOW && together(msg[j])) j++;
+        const outs =
+          j === i + 1
+            ? [await this.#call(msg[i], entryCtx, table)]
+            : await Promise.all(msg.slice(i, j).map((e) => this.#call(e, entryCtx, table)));
+        for (const [k, out] of outs.entries()) {
+          if (out === undefined) continue;
           const s = JSON.stringify(out);
           bytes += s.length + 1;
           if (bytes > max) {
             this.#refuse('response_too_large');
-            throw new BudgetSpent(`${i + 1}`);
+            throw new BudgetSpent(`${i + k + 1}`);
           }
           parts.push(s);
         }
-        if (i % 8 === 7) await new Promise<void>((r) => setImmediate(r));
+        sinceYield += j - i;
+        i = j;
+        if (sinceYield >= 8) {
+          sinceYield = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
       }
     } catch (err) {
       if (!(err instanceof BudgetSpent)) throw err;
