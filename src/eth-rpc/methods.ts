@@ -23,8 +23,10 @@ import type { Simulator } from './call-pool.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
+  type AccountOverride,
   arity,
   type BlockRef,
+  type CallRequest,
   data,
   describe,
   type LogFilter,
@@ -241,10 +243,7 @@ export class RollupRpc {
     m.set(
       'eth_call',
       concurrentInBatch(async (p, ctx) => {
-        arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
-        const req = parseCallRequest(p[0], d.maxTxBytes);
-        await this.#stateAt(parseBlockRef(p[1]));
-        const overrides = parseStateOverrides(p[2], d.maxTxBytes);
+        const { req, overrides } = await this.#callArgs(p);
         // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
         const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
         const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
@@ -256,10 +255,7 @@ export class RollupRpc {
     m.set(
       'eth_estimateGas',
       concurrentInBatch(async (p, ctx) => {
-        arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
-        const req = parseCallRequest(p[0], d.maxTxBytes);
-        await this.#stateAt(parseBlockRef(p[1]));
-        const overrides = parseStateOverrides(p[2], d.maxTxBytes);
+        const { req, overrides } = await this.#callArgs(p);
         return qty(await this.#estimate(req, overrides, ctx.batch === true));
       }),
     );
@@ -445,6 +441,14 @@ export class RollupRpc {
       throw ethError(
         `historical state is not available: block ${h} is older than the head ${head}; query "latest"`,
       );
+  }
+
+  /** eth_call's and eth_estimateGas's params `[transaction, block?, stateOverrides?]`, checked in order. */
+  async #callArgs(p: Params): Promise<{ req: CallRequest; overrides: AccountOverride[] }> {
+    arity(p, 1, 3, '[transaction, block?, stateOverrides?]');
+    const req = parseCallRequest(p[0], this.#d.maxTxBytes);
+    await this.#stateAt(parseBlockRef(p[1]));
+    return { req, overrides: parseStateOverrides(p[2], this.#d.maxTxBytes) };
   }
 
   /** `here`: a batch entry, run on this thread (ADR 0205). */
