@@ -72,12 +72,7 @@ async function main(): Promise<void> {
   }
   const info = await rpc<Info>('ordo_getAuctionInfo');
   if (!info.enabled) throw new Error('the auction is not enabled on this network');
-  const p = {
-    ...info.params,
-    forfeitFee: BigInt(info.params.forfeitFee),
-    maxBidsPerBidder: 5,
-    withdrawDelay: 2,
-  };
+  const p = info.params;
   const opaque = status.rollups.find((r) => r.kind === 'opaque');
   if (opaque === undefined)
     throw new Error('this example bids with an opaque-rollup bundle; the network has none');

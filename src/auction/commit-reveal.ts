@@ -120,22 +120,25 @@ export function revealBodyOf(chainId: string, r: BidReveal): RevealBody {
   };
 }
 
+/** The parameters that place a slot's commit and reveal windows (what a client needs of AuctionParams). */
+export type WindowParams = Pick<AuctionParams, 'commitOffset' | 'commitHorizon' | 'revealOffset'>;
+
 /** Blocks whose commits for `slot` are valid: [first, last] (empty when last < first or last < 1). */
-export function commitWindow(slot: number, p: AuctionParams): { first: number; last: number } {
+export function commitWindow(slot: number, p: WindowParams): { first: number; last: number } {
   return { first: Math.max(1, slot - p.commitOffset - p.commitHorizon), last: slot - p.commitOffset };
 }
 
 /** Blocks whose reveals for `slot` are valid: [first, last]. */
-export function revealWindow(slot: number, p: AuctionParams): { first: number; last: number } {
+export function revealWindow(slot: number, p: WindowParams): { first: number; last: number } {
   return { first: slot - p.commitOffset + 1, last: slot - p.revealOffset };
 }
 
-export function commitInWindow(slot: number, height: number, p: AuctionParams): boolean {
+export function commitInWindow(slot: number, height: number, p: WindowParams): boolean {
   const w = commitWindow(slot, p);
   return height >= w.first && height <= w.last;
 }
 
-export function revealInWindow(slot: number, height: number, p: AuctionParams): boolean {
+export function revealInWindow(slot: number, height: number, p: WindowParams): boolean {
   const w = revealWindow(slot, p);
   return height >= Math.max(1, w.first) && height <= w.last;
 }

@@ -27,6 +27,8 @@ export type BidInvalidReason =
   | 'TOO_MANY_BIDS'
   /** A second reveal of the same commitment. */
   | 'DUPLICATE_BID'
+  /** The bundle alone takes more than the slot's top budget (maxTopBytes, maxTopTxs): it could never win. */
+  | 'BUNDLE_TOO_LARGE'
   /** The bundle would not apply on the state the proposer builds on (the executor's verdict). */
   | 'BUNDLE_FAILS';
 

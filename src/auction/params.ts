@@ -18,7 +18,22 @@ export interface AuctionParams {
   withdrawDelay: number;
   /** Bond locked by each commit; forfeited when the commit is never revealed in its window. */
   forfeitFee: bigint;
+  /**
+   * The winners' bundles of one slot together carry at most this many bytes, counted as the builder
+   * counts a block's room (payload + 16 per transaction): resolution skips a bid that would overflow it,
+   * so every proposer's block has room for every winner (ADR 0295).
+   */
+  maxTopBytes: number;
+  /** ... and at most this many transactions. */
+  maxTopTxs: number;
 }
+
+/** A proposer builds at most 1 MiB - 2 KiB of transactions (the engine's build cap): the tops' ceiling. */
+export const MAX_TOP_BYTES = 1024 * 1024 - 2048;
+/** A proposer builds at most 10,000 transactions a block (the engine's build cap). */
+export const MAX_TOP_TXS = 10_000;
+/** Bytes a transaction takes from a block's room beyond its payload (the builder's TX_OVERHEAD_BYTES). */
+export const TOP_TX_OVERHEAD_BYTES = 16;
 
 export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   commitOffset: 2,
@@ -27,6 +42,8 @@ export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   maxBidsPerBidder: 5,
   withdrawDelay: 2,
   forfeitFee: 1_000n,
+  maxTopBytes: 512 * 1024,
+  maxTopTxs: 1_000,
 });
 
 /** The largest amount a bid, deposit or price may have (amounts travel as u64). */
@@ -35,10 +52,11 @@ export const MAX_AMOUNT = (1n << 64n) - 1n;
 /** Parameters with defaults filled in; throws AUCTION_BAD_PARAMS when they cannot work. */
 export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
   const out: AuctionParams = { ...DEFAULT_AUCTION_PARAMS, ...p };
-  const int = (name: keyof AuctionParams, min: number) => {
+  const int = (name: keyof AuctionParams, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = out[name];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new AuctionError('AUCTION_BAD_PARAMS', `auction.${name} must be an integer >= ${min}`, {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min} ... ${max}`;
+      throw new AuctionError('AUCTION_BAD_PARAMS', `auction.${name} must be an integer ${range}`, {
         field: name,
         value: String(v),
       });
@@ -49,6 +67,8 @@ export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
   int('commitHorizon', 0);
   int('maxBidsPerBidder', 1);
   int('withdrawDelay', 1);
+  int('maxTopBytes', 1024, MAX_TOP_BYTES);
+  int('maxTopTxs', 1, MAX_TOP_TXS);
   if (out.commitOffset <= out.revealOffset) {
     throw new AuctionError(
       'AUCTION_BAD_PARAMS',

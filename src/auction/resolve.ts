@@ -6,21 +6,24 @@
  * 1. `validateBids` walks the revealed bids in consensus order and sets aside the invalid ones with a
  *    reason (wrong slot, windows, reserve, deposit, more than maxBidsPerBidder, a failing bundle).
  * 2. `resolveSlot` ranks the valid bids by amount (descending), ties by keccak256(bidder || commitment)
- *    (ascending), and picks winners greedily: a bid wins when none of its rollups is taken yet. A bid's
- *    rollups are the namespaces of its bundle's legs, all or nothing.
+ *    (ascending), and picks winners greedily: a bid wins when none of its rollups is taken yet and its
+ *    bundle fits what the winners above it left of the slot's top budget (maxTopBytes, maxTopTxs; ADR
+ *    0295). A bid's rollups are the namespaces of its bundle's legs, all or nothing.
  * 3. Each winner pays the least amount that would still have won: the amount of the highest bid it
  *    displaced — the first bid, in rank order below it, that the greedy run WITHOUT the winner would have
- *    chosen and that shares a rollup with it — and never less than the highest reserve price of its
- *    rollups. With nothing displaced (a lone bidder) it pays that reserve.
+ *    chosen and the real run did not (it shares a rollup with the winner, or the winner took the budget
+ *    it needed) — and never less than the highest reserve price of its rollups. With nothing displaced
+ *    (a lone bidder) it pays that reserve.
  *
  * Bids are opaque to this module beyond `Bid`'s fields: callers may pass richer objects (signed reveals)
  * and get the same objects back.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { latin1Key } from '../crypto/index.ts';
+import type { Bundle } from '../types.ts';
 import { commitInWindow, revealInWindow } from './commit-reveal.ts';
 import type { BidInvalidReason } from './errors.ts';
-import { type AuctionParams, MAX_AMOUNT } from './params.ts';
+import { type AuctionParams, MAX_AMOUNT, TOP_TX_OVERHEAD_BYTES } from './params.ts';
 
 /** A revealed bid as resolution sees it. */
 export interface Bid {
@@ -32,6 +35,36 @@ export interface Bid {
   /** The commitment the reveal opened (unique per bid). */
   commitment: Uint8Array;
   bundleHash: Uint8Array;
+  /** What the bundle takes of a block's room (`topSizeOf`); absent = nothing (resolution ignores it). */
+  size?: TopSize;
+}
+
+/** What a bundle takes of a block's room, counted as the builder counts it. */
+export interface TopSize {
+  bytes: number;
+  txs: number;
+}
+
+/** The slot's top budget: what the winners' bundles together may take (AuctionParams maxTop*). */
+export interface TopBudget {
+  maxBytes: number;
+  maxTxs: number;
+}
+
+/** A bundle's size at the top: its transactions' payload bytes + TOP_TX_OVERHEAD_BYTES each, and their count. */
+export function topSizeOf(bundle: Bundle): TopSize {
+  let bytes = 0;
+  let txs = 0;
+  for (const leg of bundle.legs) {
+    for (const tx of leg.txs) bytes += tx.byteLength + TOP_TX_OVERHEAD_BYTES;
+    txs += leg.txs.length;
+  }
+  return { bytes, txs };
+}
+
+/** The top budget AuctionParams give. */
+export function topBudgetOf(params: AuctionParams): TopBudget {
+  return { maxBytes: params.maxTopBytes, maxTxs: params.maxTopTxs };
 }
 
 /** A revealed bid with what validity needs: its slot and the heights of its commit and reveal. */
@@ -104,6 +137,10 @@ export function validateBids<B extends BidCandidate>(
       if (r > reserve) reserve = r;
     }
     if (bid.amount < reserve) return 'BELOW_RESERVE';
+    const size = bid.size;
+    if (size !== undefined && (size.bytes > ctx.params.maxTopBytes || size.txs > ctx.params.maxTopTxs)) {
+      return 'BUNDLE_TOO_LARGE';
+    }
     if (bid.bundleApplies === false) return 'BUNDLE_FAILS';
     const already = locked.get(who) ?? 0n;
     if (already + bid.amount > ctx.available(bid.bidder)) return 'ABOVE_DEPOSIT';
@@ -149,39 +186,39 @@ export function rankBids<B extends Bid>(bids: readonly B[]): B[] {
 
 /**
  * Winners and prices of slot `slot` from its VALID bids (see validateBids). `reserve` gives each rollup's
- * reserve price (0 for a rollup without one).
+ * reserve price (0 for a rollup without one); `top` bounds what the winners' bundles take together
+ * (bids without a `size` take nothing; no `top`: no bound).
  */
 export function resolveSlot<B extends Bid>(
   slot: number,
   validBids: readonly B[],
   reserve: (namespace: number) => bigint,
+  top?: TopBudget,
 ): Resolution<B> {
   const ranked = rankBids(validBids);
-  const taken = new Set<number>();
+  const budget = top ?? { maxBytes: Number.POSITIVE_INFINITY, maxTxs: Number.POSITIVE_INFINITY };
+  const real = new Greedy(budget);
   const winnerIdx: number[] = [];
-  for (let i = 0; i < ranked.length; i++) {
-    const bid = ranked[i] as B;
-    if (bid.namespaces.some((ns) => taken.has(ns))) continue;
-    for (const ns of bid.namespaces) taken.add(ns);
-    winnerIdx.push(i);
-  }
+  for (let i = 0; i < ranked.length; i++) if (real.offer(ranked[i] as B)) winnerIdx.push(i);
 
   const winners: Winner<B>[] = [];
-  const above = new Set<number>(); // namespaces of the winners ranked above the current one
+  const above = new Greedy(budget); // the winners ranked above the current one
   for (const i of winnerIdx) {
     const w = ranked[i] as B;
-    const mine = new Set(w.namespaces);
-    // Greedy without w: identical to the real run above w; below it, replay from the winners above.
-    const takenWithout = new Set(above);
+    // Greedy without w is identical to the real run above w; below it, replay both from the winners
+    // above: the first bid the run without w takes and the run with w does not is the one w displaced.
+    const without = above.copy();
+    const withW = above.copy();
+    withW.take(w);
     let displaced: B | undefined;
     for (let j = i + 1; j < ranked.length; j++) {
       const b = ranked[j] as B;
-      if (b.namespaces.some((ns) => takenWithout.has(ns))) continue;
-      if (b.namespaces.some((ns) => mine.has(ns))) {
+      if (!without.fits(b)) continue;
+      if (!withW.offer(b)) {
         displaced = b;
         break;
       }
-      for (const ns of b.namespaces) takenWithout.add(ns);
+      without.take(b);
     }
     let price = displaced?.amount ?? 0n;
     for (const ns of w.namespaces) {
@@ -189,9 +226,46 @@ export function resolveSlot<B extends Bid>(
       if (r > price) price = r;
     }
     winners.push({ bid: w, price, displaced });
-    for (const ns of w.namespaces) above.add(ns);
+    above.take(w);
   }
   return { slot, winners, ranked };
+}
+
+/** One greedy run's state: the rollups taken and what is left of the top budget. */
+class Greedy {
+  readonly #taken: Set<number>;
+  #bytes: number;
+  #txs: number;
+
+  constructor(budget: TopBudget, taken: Set<number> = new Set()) {
+    this.#taken = taken;
+    this.#bytes = budget.maxBytes;
+    this.#txs = budget.maxTxs;
+  }
+
+  copy(): Greedy {
+    return new Greedy({ maxBytes: this.#bytes, maxTxs: this.#txs }, new Set(this.#taken));
+  }
+
+  fits(bid: Bid): boolean {
+    if (bid.namespaces.some((ns) => this.#taken.has(ns))) return false;
+    return bid.size === undefined || (bid.size.bytes <= this.#bytes && bid.size.txs <= this.#txs);
+  }
+
+  take(bid: Bid): void {
+    for (const ns of bid.namespaces) this.#taken.add(ns);
+    if (bid.size !== undefined) {
+      this.#bytes -= bid.size.bytes;
+      this.#txs -= bid.size.txs;
+    }
+  }
+
+  /** Takes `bid` when it fits; says whether it did. */
+  offer(bid: Bid): boolean {
+    if (!this.fits(bid)) return false;
+    this.take(bid);
+    return true;
+  }
 }
 
 /**

@@ -29,6 +29,8 @@ import {
   resolveSlot,
   revealBodyOf,
   revealCommitment,
+  topBudgetOf,
+  topSizeOf,
   validateBids,
   verifyCommit,
   verifyDeposit,
@@ -156,15 +158,19 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
       reserve: reserveOf,
       available: (bidder: Uint8Array) => inputs.available(bidder),
     };
+    // What each bundle takes of the block's room: the winners together stay within the top budget, so
+    // every proposer has room for all of them (ADR 0295).
+    const sized = inputs.candidates.map((b) => ({ ...b, size: topSizeOf(b.bundle) }));
+    const budget = topBudgetOf(ctx.params);
     let round = 0;
     let simulations = 0;
     for (;;) {
-      const candidates = inputs.candidates.map((b) => {
+      const candidates = sized.map((b) => {
         const v = verdicts.get(latin1Key(b.commitment));
         return v === undefined ? b : { ...b, bundleApplies: v };
       });
       const { valid, invalid } = validateBids(height, candidates, ctx);
-      const resolution = resolveSlot(height, valid, (ns) => reserveOf(ns) ?? 0n);
+      const resolution = resolveSlot(height, valid, (ns) => reserveOf(ns) ?? 0n, budget);
       const named = namedBids(resolution);
       const pending = named.filter((b) => needsSim.has(latin1Key(b.commitment)));
       if (pending.length === 0 || round >= MAX_ROUNDS) {

@@ -24,6 +24,7 @@ import {
   signBid,
   signDeposit,
   signWithdraw,
+  topSizeOf,
 } from '../auction/index.ts';
 import { bundleHash } from '../codec/index.ts';
 import {
@@ -391,6 +392,16 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
   } catch (err) {
     throw new OrdoError('BID_BAD_BUNDLE', `the bundle is not valid: ${(err as Error).message}`);
   }
+  // A bundle larger than the slot's top budget could never win: refuse it before the bond is locked.
+  const size = topSizeOf(bundle);
+  if (
+    (params.maxTopBytes !== undefined && size.bytes > params.maxTopBytes) ||
+    (params.maxTopTxs !== undefined && size.txs > params.maxTopTxs)
+  )
+    throw new OrdoError(
+      'BID_BAD_BUNDLE',
+      `the bundle takes ${size.bytes} bytes and ${size.txs} transactions of a block; the auction's winners may take at most ${params.maxTopBytes} bytes and ${params.maxTopTxs} transactions together (auction.maxTopBytes, maxTopTxs), so it could never win`,
+    );
   const slot = chooseSlot(st.height, params, plan.slot, plan.lead);
   const cw = commitWindow(slot, params as unknown as AuctionParams);
   const rw = revealWindow(slot, params as unknown as AuctionParams);

@@ -4,7 +4,7 @@
  * `ordo config reference`: prints the commented config reference (docs/config.md is this output).
  */
 import { existsSync } from 'node:fs';
-import { configReference, loadConfig, loadGenesis } from '../config/index.ts';
+import { checkConfigAgainstGenesis, configReference, loadConfig, loadGenesis } from '../config/index.ts';
 import { errorMessage } from '../errors.ts';
 import { homePaths, resolveHome } from '../node/index.ts';
 import { parse, strArg, UsageError } from './args.ts';
@@ -38,13 +38,28 @@ export async function configCommand(argv: string[]): Promise<number> {
   const checks: { what: string; file: string; run: () => unknown }[] = [
     { what: 'config', file: file ?? paths.config, run: () => loadConfig(file ?? paths.config) },
   ];
-  if (file === undefined && existsSync(paths.genesis))
+  if (file === undefined && existsSync(paths.genesis)) {
     checks.push({ what: 'genesis', file: paths.genesis, run: () => loadGenesis(paths.genesis) });
+    // Settings valid alone that do not fit together (read only when both files are valid).
+    checks.push({
+      what: 'config against genesis',
+      file: `${paths.config} with ${paths.genesis}`,
+      run: () => {
+        let both: [ReturnType<typeof loadConfig>, ReturnType<typeof loadGenesis>];
+        try {
+          both = [loadConfig(paths.config), loadGenesis(paths.genesis)];
+        } catch {
+          return 'skipped';
+        }
+        checkConfigAgainstGenesis(both[0], both[1], paths.config);
+        return undefined;
+      },
+    });
+  }
   let bad = 0;
   for (const c of checks) {
     try {
-      c.run();
-      process.stdout.write(`ok: ${c.file}\n`);
+      if (c.run() !== 'skipped') process.stdout.write(`ok: ${c.file}\n`);
     } catch (err) {
       bad++;
       process.stderr.write(`${errorMessage(err)}\n`);

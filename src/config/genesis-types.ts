@@ -80,6 +80,10 @@ export interface GenesisAuction {
   withdrawDelay?: number;
   /** Decimal string (u64). */
   forfeitFee?: string;
+  /** What the winners' bundles of one slot take of a block together, bytes (ADR 0295). */
+  maxTopBytes?: number;
+  /** ... and transactions. */
+  maxTopTxs?: number;
   /** ed25519 public key, hex: the only key whose deposits the ledger credits. */
   depositAuthority: string;
   /** ed25519 public key, hex: the account credited with forfeited commit bonds. */

@@ -10,6 +10,8 @@ import {
   DEFAULT_AUCTION_LANE,
   DEFAULT_AUCTION_PARAMS,
   MAX_AMOUNT,
+  MAX_TOP_BYTES,
+  MAX_TOP_TXS,
 } from '../auction/index.ts';
 import {
   AUCTION_NAMESPACE,
@@ -49,6 +51,8 @@ const auctionSchema = z
     maxBidsPerBidder: z.number().int().min(1).max(1_000).optional(),
     withdrawDelay: z.number().int().min(1).max(1_000_000).optional(),
     forfeitFee: u64Decimal.optional(),
+    maxTopBytes: z.number().int().min(1024).max(MAX_TOP_BYTES).optional(),
+    maxTopTxs: z.number().int().min(1).max(MAX_TOP_TXS).optional(),
     depositAuthority: hex32,
     forfeitSink: hex32,
     rollups: z
@@ -333,6 +337,8 @@ export function auctionSetupOf(g: Genesis): AuctionSetup | undefined {
     ...(a.maxBidsPerBidder !== undefined ? { maxBidsPerBidder: a.maxBidsPerBidder } : {}),
     ...(a.withdrawDelay !== undefined ? { withdrawDelay: a.withdrawDelay } : {}),
     ...(a.forfeitFee !== undefined ? { forfeitFee: BigInt(a.forfeitFee) } : {}),
+    ...(a.maxTopBytes !== undefined ? { maxTopBytes: a.maxTopBytes } : {}),
+    ...(a.maxTopTxs !== undefined ? { maxTopTxs: a.maxTopTxs } : {}),
   });
   const forfeitSink = fromHex(a.forfeitSink);
   const listed = new Map((a.rollups ?? []).map((r) => [r.namespace, r]));

@@ -3,6 +3,7 @@
  * the genesis file and the rollup registry (genesis.ts, genesis-types.ts), their typed errors
  * (schema-error.ts), and the deterministic demo accounts that devnet geneses fund (demo-accounts.ts).
  */
+export * from './against-genesis.ts';
 export * from './config.ts';
 export * from './demo-accounts.ts';
 export * from './genesis.ts';

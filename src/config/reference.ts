@@ -96,8 +96,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'consensus.timeoutDeltaMs': 'Added to each timeout per round, so slow rounds converge, ms.',
   'consensus.heartbeatMs':
     'With no transactions pending, an empty block is proposed after this long (the chain keeps a pulse), ms.',
-  'consensus.maxBlockBytes': 'Largest block body, bytes.',
-  'consensus.maxBlockTxs': 'Most transactions per block.',
+  'consensus.maxBlockBytes':
+    'Largest block body, bytes. With the auction on, at least genesis auction.maxTopBytes + 2048 (the node refuses to start otherwise).',
+  'consensus.maxBlockTxs':
+    'Most transactions per block. With the auction on, at least genesis auction.maxTopTxs (the node refuses to start otherwise).',
   'consensus.compactProposals':
     'Proposals carry transaction hashes that peers fill from their pools, instead of full bodies (ADR 0043).',
   'consensus.busyBlockIntervalMs':

@@ -80,7 +80,12 @@ export function revealParams(r: SignedReveal, bundle: unknown): Record<string, u
 /** `ordo_getAuctionInfo`'s answer as the searchers use it. */
 export interface AuctionInfoJson {
   enabled: boolean;
-  params?: Omit<AuctionParams, 'forfeitFee'> & { forfeitFee: string };
+  /** maxTopBytes / maxTopTxs are absent from nodes before ADR 0295. */
+  params?: Omit<AuctionParams, 'forfeitFee' | 'maxTopBytes' | 'maxTopTxs'> & {
+    forfeitFee: string;
+    maxTopBytes?: number;
+    maxTopTxs?: number;
+  };
   rollups?: { namespace: number; reservePrice: string }[];
   nextDepositNonce?: number;
   appliedHeight?: number;

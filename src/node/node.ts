@@ -20,7 +20,14 @@ import type { AuctionReadView } from '../auction/index.ts';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import { blockHash, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
-import { loadConfig, loadGenesis, type NodeConfig, parseHostPort, validatorSetOf } from '../config/index.ts';
+import {
+  checkConfigAgainstGenesis,
+  loadConfig,
+  loadGenesis,
+  type NodeConfig,
+  parseHostPort,
+  validatorSetOf,
+} from '../config/index.ts';
 import {
   BlockRepairer,
   createConsensusEngine,
@@ -152,6 +159,7 @@ export class OrdoNode {
     if (opts.logLevel !== undefined) config.log.level = opts.logLevel;
     if (opts.logFormat !== undefined) config.log.format = opts.logFormat;
     const genesis = loadGenesis(p.genesis);
+    checkConfigAgainstGenesis(config, genesis, p.config);
     const log =
       opts.logger ?? createLogger(config.log.level, { node: config.node.moniker }, config.log.format);
     return new OrdoNode(opts, config, genesis, log);

@@ -217,6 +217,8 @@ export function auctionInfoJson(view: AuctionReadView | undefined): Record<strin
       maxBidsPerBidder: i.params.maxBidsPerBidder,
       withdrawDelay: i.params.withdrawDelay,
       forfeitFee: i.params.forfeitFee.toString(),
+      maxTopBytes: i.params.maxTopBytes,
+      maxTopTxs: i.params.maxTopTxs,
     },
     rollups: namespaces.map((ns) => {
       const t = i.treasuries.get(ns);

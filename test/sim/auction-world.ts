@@ -21,6 +21,8 @@ import {
   resolveSlot,
   revealInWindow,
   signBid,
+  topBudgetOf,
+  topSizeOf,
   validateBids,
 } from '../../src/auction/index.ts';
 import {
@@ -52,8 +54,12 @@ import type { Block, Bundle, RollupKind, TxEnvelope } from '../../src/types.ts';
 import { countingSource } from './world-config.ts';
 
 export const CHAIN_ID = 'sim-auction';
-/** A small bond, so bidders with several open commits keep bidding (the default is 1,000). */
-export const PARAMS = auctionParams({ forfeitFee: 10n });
+/**
+ * A small bond, so bidders with several open commits keep bidding (the default is 1,000); tops of at most
+ * two transactions, so the top budget decides some slots (a two-leg winner leaves no room for a third
+ * rollup's bid; ADR 0295).
+ */
+export const PARAMS = auctionParams({ forfeitFee: 10n, maxTopTxs: 2 });
 /** The auction lane's per-block cap: small, so the honest builder meets it and a Byzantine one can exceed it. */
 export const LANE_CAP = 8;
 export const ROLLUPS: { namespace: number; name: string; maxTxBytes: number; kind: RollupKind }[] = [
@@ -143,6 +149,8 @@ export class AuctionWorld {
   settledHeights = 0;
   /** Heights whose settlement charged a winner in some node's real ledger. */
   readonly paidHeights = new Set<number>();
+  /** Heights whose winners the top budget (maxTopTxs) changed. */
+  readonly budgetBound = new Set<number>();
 
   constructor(seed: number) {
     this.rng = new Rng(seed ^ 0xa0c710);
@@ -319,7 +327,8 @@ export class AuctionWorld {
       reserve: (ns) => RESERVES.get(ns),
       available,
     });
-    const res = resolveSlot(height, valid, (ns) => RESERVES.get(ns) ?? 0n);
+    const sized = valid.map((b) => ({ ...b, size: topSizeOf(b.bundle) }));
+    const res = resolveSlot(height, sized, (ns) => RESERVES.get(ns) ?? 0n, topBudgetOf(PARAMS));
     const winners = res.winners.map((w) => selectedOf(w.bid)!);
     const wk = new Set(res.winners.map((w) => key(w.bid.commitment)));
     const losers = candidates
@@ -415,6 +424,15 @@ export class AuctionWorld {
       const resolved = await source.resolved(block);
       if (!bytesEqual(resolved.auctionHash, block.header.auctionHash))
         this.violations.push(`node ${node} h${h}: auction hash differs from the certified header`);
+      const topTxs = resolved.resolution.winners.reduce((n, w) => n + (w.bid.size?.txs ?? 0), 0);
+      if (topTxs > PARAMS.maxTopTxs)
+        this.violations.push(`node ${node} h${h}: winners take ${topTxs} txs, above maxTopTxs`);
+      // Where the budget bound, the winners differ from those of the same bids without it.
+      const unsized = resolved.resolution.ranked.map(({ size: _size, ...b }) => b);
+      const free = resolveSlot(h, unsized, (ns) => RESERVES.get(ns) ?? 0n).winners;
+      const winnerKeys = (ws: { bid: { commitment: Uint8Array } }[]) =>
+        ws.map((w) => key(w.bid.commitment)).join();
+      if (winnerKeys(free) !== winnerKeys(resolved.resolution.winners)) this.budgetBound.add(h);
       for (const w of resolved.resolution.winners) {
         this.soldHeights.add(h);
         const sel = selectedOf(w.bid);

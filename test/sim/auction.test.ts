@@ -25,6 +25,8 @@ describe('the auction in the simulator', () => {
     expect(world.paidHeights.size).toBe(world.soldHeights.size);
     expect(world.settledHeights).toBeGreaterThanOrEqual(20);
     expect(world.verdicts.get('ok')).toBeGreaterThan(0);
+    // the top budget decided some slots, and every proposer still placed every winner
+    expect(world.budgetBound.size).toBeGreaterThan(0);
   });
 
   it('over seeded runs with a Byzantine proposer, no misplaced top, hidden winner or out-of-window bid is certified', async () => {

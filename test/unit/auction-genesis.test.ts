@@ -8,12 +8,14 @@ import { DEFAULT_AUCTION_LANE, DEFAULT_AUCTION_PARAMS } from '../../src/auction/
 import { AUCTION_NAMESPACE } from '../../src/codec/index.ts';
 import {
   auctionSetupOf,
+  checkConfigAgainstGenesis,
   DEMO_AUCTION_BIDDERS,
   demoAuction,
   demoAuctionSeed,
   demoDepositAuthoritySeed,
   demoRollups,
   type Genesis,
+  validateConfig,
   validateGenesis,
 } from '../../src/config/index.ts';
 import { bytesEqual, publicKeyFromSeed, toHex } from '../../src/crypto/index.ts';
@@ -62,9 +64,12 @@ describe('genesis auction section', () => {
       forfeitFee: '18446744073709551615',
       rollups: [{ namespace: 2, reservePrice: '7', treasury: 'cd'.repeat(32) }],
       lane: { maxTxsPerBlock: 16 },
+      maxTopBytes: 200_000,
+      maxTopTxs: 300,
     };
     const s = auctionSetupOf(validateGenesis({ ...base, auction: a }) as Genesis)!;
     expect(s.params.commitOffset).toBe(4);
+    expect([s.params.maxTopBytes, s.params.maxTopTxs]).toEqual([200_000, 300]);
     expect(s.params.forfeitFee).toBe((1n << 64n) - 1n);
     expect(s.reserves.get(2)).toBe(7n);
     expect(s.reserves.get(1)).toBe(0n);
@@ -97,6 +102,29 @@ describe('genesis auction section', () => {
       /auction\.lane\.maxPendingBytes/,
     );
     expect(refusal({ ...base, auction: { ...a, bogus: 1 } })).toMatch(/bogus/);
+    expect(refusal({ ...base, auction: { ...a, maxTopBytes: 2_000_000 } })).toMatch(/auction\.maxTopBytes/);
+    expect(refusal({ ...base, auction: { ...a, maxTopTxs: 0 } })).toMatch(/auction\.maxTopTxs/);
+  });
+
+  it('a node config whose blocks cannot hold the top budget is refused, naming both settings', () => {
+    const g = validateGenesis({ ...base, auction: demoAuction(rollups) });
+    const config = validateConfig({});
+    expect(() => checkConfigAgainstGenesis(config, g)).not.toThrow();
+    const small = validateConfig({ consensus: { maxBlockBytes: 256 * 1024, maxBlockTxs: 500 } });
+    let message = '';
+    try {
+      checkConfigAgainstGenesis(small, g, 'config.json');
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/config\.json does not fit the genesis/);
+    expect(message).toMatch(
+      /consensus\.maxBlockBytes: 262144 .* \(auction\.maxTopBytes\); set it to at least 526336/,
+    );
+    expect(message).toMatch(/consensus\.maxBlockTxs: 500 .* \(auction\.maxTopTxs\)/);
+    // Without an auction nothing is demanded.
+    expect(() => checkConfigAgainstGenesis(small, validateGenesis(base))).not.toThrow();
   });
 
   it('no rollup may use the auction namespace', () => {

@@ -10,6 +10,7 @@ import {
   auctionParams,
   type Bid,
   type BidCandidate,
+  MAX_TOP_BYTES,
   rankBids,
   resolveSlot,
   splitProceeds,
@@ -314,6 +315,128 @@ describe('resolveSlot: properties over random bid sets', () => {
         }
       }),
       { seed: 7, numRuns: 300 },
+    );
+  });
+});
+
+describe('resolveSlot with a top budget (ADR 0295)', () => {
+  const sized = (name: string, amount: bigint, namespaces: number[], bytes: number, txs = 1) => ({
+    ...bid(name, amount, namespaces),
+    size: { bytes, txs },
+  });
+  const budget = { maxBytes: 1000, maxTxs: 10 };
+
+  it('skips a bid that would overflow the budget, and a bid the budget displaced sets the price', () => {
+    const a = sized('A', 100n, [3], 600);
+    const b = sized('B', 90n, [4], 600); // no rollup shared with A, but no room after it
+    const c = sized('C', 80n, [2], 300);
+    const res = resolveSlot(100, [a, b, c], reserve, budget);
+    expect(res.winners.map((w) => [w.bid.name, w.price, w.displaced?.name])).toEqual([
+      ['A', 90n, 'B'], // without A, B would have won: A pays B's amount
+      ['C', 5n, undefined], // C displaced nobody: its rollup's reserve
+    ]);
+    // Without the budget both A and B win, each at its reserve.
+    expect(resolveSlot(100, [a, b, c], reserve).winners.map((w) => w.bid.name)).toEqual(['A', 'B', 'C']);
+  });
+
+  it('counts transactions as well as bytes', () => {
+    const a = sized('A', 100n, [3], 10, 8);
+    const b = sized('B', 90n, [4], 10, 3);
+    expect(resolveSlot(100, [a, b], reserve, budget).winners.map((w) => w.bid.name)).toEqual(['A']);
+  });
+
+  it('validateBids sets aside a bundle that alone exceeds the budget as BUNDLE_TOO_LARGE', () => {
+    const params = auctionParams({ maxTopBytes: 2048, maxTopTxs: 4 });
+    const cand = (size: { bytes: number; txs: number }, n: number): BidCandidate => ({
+      ...bid(`S${n}`, 50n, [3], n),
+      size,
+      slot: 100,
+      commitHeight: 98,
+      revealHeight: 99,
+    });
+    const v = validateBids(
+      100,
+      [cand({ bytes: 2048, txs: 4 }, 1), cand({ bytes: 2049, txs: 1 }, 2), cand({ bytes: 10, txs: 5 }, 3)],
+      { params, reserve, available: () => 1_000n },
+    );
+    expect(v.valid).toHaveLength(1);
+    expect(v.invalid.map((i) => i.reason)).toEqual(['BUNDLE_TOO_LARGE', 'BUNDLE_TOO_LARGE']);
+  });
+
+  it('refuses a budget a proposer could not build', () => {
+    expect(() => auctionParams({ maxTopBytes: 512 })).toThrow(/maxTopBytes must be an integer in 1024/);
+    expect(() => auctionParams({ maxTopBytes: MAX_TOP_BYTES + 1 })).toThrow(/maxTopBytes/);
+    expect(() => auctionParams({ maxTopTxs: 0 })).toThrow(/maxTopTxs/);
+    expect(auctionParams().maxTopBytes).toBe(512 * 1024);
+  });
+
+  const arbSized = fc.array(
+    fc.record({
+      bidder: fc.integer({ min: 1, max: 8 }),
+      amount: fc.bigInt({ min: 10n, max: 200n }),
+      namespaces: fc.uniqueArray(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+      bytes: fc.integer({ min: 0, max: 700 }),
+      txs: fc.integer({ min: 1, max: 6 }),
+    }),
+    { maxLength: 25 },
+  );
+  const mk = (raw: { bidder: number; amount: bigint; namespaces: number[]; bytes: number; txs: number }[]) =>
+    raw.map(
+      (r, i): Bid => ({
+        bidder: key(r.bidder),
+        amount: r.amount,
+        namespaces: r.namespaces,
+        commitment: key(i + 1),
+        bundleHash: key(i + 1),
+        size: { bytes: r.bytes, txs: r.txs },
+      }),
+    );
+  const wins = (bids: Bid[], b: Bid) =>
+    resolveSlot(1, bids, reserve, budget).winners.some((w) => w.bid === b);
+
+  it('winners are disjoint and within the budget; a loser lacked a rollup or room', () => {
+    fc.assert(
+      fc.property(arbSized, (raw) => {
+        const bids = mk(raw);
+        const res = resolveSlot(1, bids, reserve, budget);
+        const taken = new Set<number>();
+        let bytes = 0;
+        let txs = 0;
+        for (const w of res.winners) {
+          for (const ns of w.bid.namespaces) {
+            expect(taken.has(ns)).toBe(false);
+            taken.add(ns);
+          }
+          bytes += w.bid.size!.bytes;
+          txs += w.bid.size!.txs;
+          expect(w.price <= w.bid.amount && w.price >= maxReserve(w.bid.namespaces)).toBe(true);
+        }
+        expect(bytes <= budget.maxBytes && txs <= budget.maxTxs).toBe(true);
+        for (const b of bids) {
+          if (res.winners.some((w) => w.bid === b)) continue;
+          const room = bytes + b.size!.bytes <= budget.maxBytes && txs + b.size!.txs <= budget.maxTxs;
+          expect(b.namespaces.some((ns) => taken.has(ns)) || !room).toBe(true);
+        }
+      }),
+      { seed: 29, numRuns: 300 },
+    );
+  });
+
+  it('each price is still the least amount that wins: one more still wins, one less loses', () => {
+    fc.assert(
+      fc.property(arbSized, (raw) => {
+        const bids = mk(raw);
+        for (const w of resolveSlot(1, bids, reserve, budget).winners) {
+          const others = bids.filter((b) => b !== w.bid);
+          const at = (amount: bigint) => {
+            const moved = { ...w.bid, amount };
+            return wins([...others, moved], moved);
+          };
+          expect(at(w.price + 1n)).toBe(true);
+          if (w.price > maxReserve(w.bid.namespaces)) expect(at(w.price - 1n)).toBe(false);
+        }
+      }),
+      { seed: 31, numRuns: 300 },
     );
   });
 });

@@ -384,6 +384,8 @@ describe('auction RPC reads', () => {
         maxBidsPerBidder: 5,
         withdrawDelay: 2,
         forfeitFee: '1000',
+        maxTopBytes: 524288,
+        maxTopTxs: 1000,
       },
       rollups: [
         { namespace: 2, reservePrice: '500', treasury: hx(new Uint8Array(32).fill(2)) },

@@ -310,3 +310,84 @@ describe('the builder with the auction', () => {
     expect(v3).toMatchObject({ ok: false, code: 'AUCTION_TX_INVALID' });
   });
 });
+
+describe('the auction with winners that would fill more than a block (ADR 0295)', () => {
+  // Twelve opaque rollups and a 100,000-byte bid on each: all twelve winners would take 1.2 MB, more than
+  // a proposer builds (1 MiB - 2 KiB). Every proposer skipping a winner and every validator demanding it
+  // at the top halted the chain; now resolution stops at the top budget (512 KiB by default: five).
+  const many = Array.from({ length: 12 }, (_, i) => ({
+    namespace: i + 1,
+    name: `r${i + 1}`,
+    maxTxBytes: 128 * 1024,
+    kind: 'opaque' as const,
+  }));
+  const big = many.map((r, i) =>
+    bid(i + 1, BigInt(1000 - i * 10), {
+      ...bundleOf([[r.namespace, []]]),
+      legs: [{ namespace: r.namespace, txs: [new Uint8Array(100_000).fill(i + 1)], revertingTxHashes: [] }],
+    }),
+  );
+  const src = () =>
+    createAuctionSource({
+      chainId,
+      book: fakeBook(big),
+      rollups: many,
+      simulate: () => Promise.resolve({ applies: true }),
+      blockTimeMs: () => Promise.resolve(1234),
+    });
+
+  it('sells only what fits the top budget; the first bid left out for room sets the price', async () => {
+    const { outcome, winners } = await src().outcome(10);
+    if (outcome.kind !== 'auction') throw new Error('expected an auction outcome');
+    expect(winners).toHaveLength(5); // 5 x 100,016 <= 524,288 < 6 x 100,016
+    expect(outcome.rollups.map((r) => [r.namespace, r.price])).toEqual(
+      [1, 2, 3, 4, 5].map((ns) => [ns, 950n]), // each displaced the sixth bid (amount 950)
+    );
+  });
+
+  it('a proposer places every winner in a full-size block and validators accept it', async () => {
+    const fill: TxEnvelope[] = many.map((r) => ({ namespace: r.namespace, payload: new Uint8Array(60_000) }));
+    const b = createBlockBuilder({
+      rollups: many,
+      mempool: {
+        reap: ({ maxBytes }) => fitting(fill, maxBytes),
+        stats: () => ({ txs: 12 }),
+        get: () => undefined,
+      },
+      results: { results: () => Promise.resolve([]) },
+      auction: src(),
+    });
+    const built = await b.build(10, 1024 * 1024 - 2048, 5000);
+    expect(built.bundles.map((s) => s.namespace)).toEqual([1, 2, 3, 4, 5]);
+    const block: Block = {
+      header: {
+        chainId,
+        height: 10,
+        round: 0,
+        timeMs: 0,
+        parentHash: new Uint8Array(32),
+        proposer: new Uint8Array(32),
+        txCount: built.txs.length,
+        lastCommitHash: new Uint8Array(32),
+        dataHash: built.dataHash,
+        resultsHash: built.resultsHash,
+        auctionHash: built.auctionHash,
+      },
+      txs: built.txs,
+      bundles: built.bundles,
+    };
+    expect(await b.verify(block)).toEqual({ ok: true });
+  });
+});
+
+/** The first transactions of `txs` that fit `maxBytes` (payload + 16 each, the builder's measure). */
+function fitting(txs: TxEnvelope[], maxBytes: number): TxEnvelope[] {
+  const out: TxEnvelope[] = [];
+  let left = maxBytes;
+  for (const tx of txs) {
+    if (tx.payload.byteLength + 16 > left) break;
+    left -= tx.payload.byteLength + 16;
+    out.push(tx);
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../src/config/config.ts';
+import { demoAuction, demoRollups, validateGenesis } from '../../../src/config/index.ts';
 import { CONFIG_DESCRIPTIONS, configReference } from '../../../src/config/reference.ts';
 
 const REPO = new URL('../../..', import.meta.url).pathname;
@@ -111,5 +112,23 @@ describe('ordo config validate', () => {
     expect(r.status).toBe(1);
     expect(r.out).toContain('ok: ');
     expect(r.out).toContain('validators.0.publicKey: expected 32 bytes as 64 hex characters (got "0xabc")');
+  });
+
+  it('checks the config against the genesis: blocks too small for the auction top budget', () => {
+    const home = join(dir, 'home-auction');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'config.json'), '{"consensus":{"maxBlockBytes":65536}}');
+    const genesis = validateGenesis({
+      chainId: 'c',
+      genesisTimeMs: 0,
+      validators: [{ name: 'v', publicKey: 'ab'.repeat(32), votingPower: 1 }],
+      rollups: demoRollups(),
+      auction: demoAuction(demoRollups()),
+    });
+    writeFileSync(join(home, 'genesis.json'), JSON.stringify(genesis));
+    const r = validate(['--home', home]);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`ok: ${join(home, 'genesis.json')}`);
+    expect(r.out).toMatch(/consensus\.maxBlockBytes: 65536 leaves 63488 bytes .*\(auction\.maxTopBytes\)/);
   });
 });
