@@ -29,6 +29,11 @@ export type BidInvalidReason =
   | 'DUPLICATE_BID'
   /** The bundle alone takes more than the slot's top budget (maxTopBytes, maxTopTxs): it could never win. */
   | 'BUNDLE_TOO_LARGE'
+  /**
+   * The outcome named the bid after the slot's simulation budget (maxSimGas) was spent on bids ranked
+   * above it: its bundle was not simulated, so it cannot go at the top.
+   */
+  | 'SIM_BUDGET_EXHAUSTED'
   /** The bundle would not apply on the state the proposer builds on (the executor's verdict). */
   | 'BUNDLE_FAILS';
 

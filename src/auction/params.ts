@@ -26,12 +26,21 @@ export interface AuctionParams {
   maxTopBytes: number;
   /** ... and at most this many transactions. */
   maxTopTxs: number;
+  /**
+   * The EVM gas resolution may simulate for one slot: the gas the simulated bundles' EVM transactions
+   * declare, summed. Every validator simulates the bids the outcome names on its main thread before it
+   * can propose or vote; a bid named after the budget is spent is not simulated and takes no part
+   * (SIM_BUDGET_EXHAUSTED), so failing bids cannot hold consensus (ADR 0296).
+   */
+  maxSimGas: number;
 }
 
 /** A proposer builds at most 1 MiB - 2 KiB of transactions (the engine's build cap): the tops' ceiling. */
 export const MAX_TOP_BYTES = 1024 * 1024 - 2048;
 /** A proposer builds at most 10,000 transactions a block (the engine's build cap). */
 export const MAX_TOP_TXS = 10_000;
+/** The largest simulation budget a genesis may set (ten 30 M-gas blocks). */
+export const MAX_SIM_GAS = 300_000_000;
 /** Bytes a transaction takes from a block's room beyond its payload (the builder's TX_OVERHEAD_BYTES). */
 export const TOP_TX_OVERHEAD_BYTES = 16;
 
@@ -44,6 +53,7 @@ export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   forfeitFee: 1_000n,
   maxTopBytes: 512 * 1024,
   maxTopTxs: 1_000,
+  maxSimGas: 10_000_000,
 });
 
 /** The largest amount a bid, deposit or price may have (amounts travel as u64). */
@@ -69,6 +79,7 @@ export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
   int('withdrawDelay', 1);
   int('maxTopBytes', 1024, MAX_TOP_BYTES);
   int('maxTopTxs', 1, MAX_TOP_TXS);
+  int('maxSimGas', 0, MAX_SIM_GAS);
   if (out.commitOffset <= out.revealOffset) {
     throw new AuctionError(
       'AUCTION_BAD_PARAMS',

@@ -74,6 +74,8 @@ export interface BidCandidate extends Bid {
   revealHeight: number;
   /** The embedded executor's verdict on the bundle (undefined: not checked here, e.g. opaque rollups). */
   bundleApplies?: boolean;
+  /** Not simulated: the slot's simulation budget was spent before the outcome named it. */
+  simSkipped?: boolean;
 }
 
 export interface ValidationContext {
@@ -141,6 +143,7 @@ export function validateBids<B extends BidCandidate>(
     if (size !== undefined && (size.bytes > ctx.params.maxTopBytes || size.txs > ctx.params.maxTopTxs)) {
       return 'BUNDLE_TOO_LARGE';
     }
+    if (bid.simSkipped === true) return 'SIM_BUDGET_EXHAUSTED';
     if (bid.bundleApplies === false) return 'BUNDLE_FAILS';
     const already = locked.get(who) ?? 0n;
     if (already + bid.amount > ctx.available(bid.bidder)) return 'ABOVE_DEPOSIT';

@@ -37,7 +37,7 @@ import {
   verifyReveal,
   verifyWithdraw,
 } from '../auction/index.ts';
-import { type AuctionOutcome, computeAuctionHash, decodeAuctionTx } from '../codec/index.ts';
+import { type AuctionOutcome, computeAuctionHash, decodeAuctionTx, evmGasCharge } from '../codec/index.ts';
 import { bytesEqual, latin1Key, toHex } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import { type BundleRollup, checkBundle, rollupTxHasher } from '../mempool/index.ts';
@@ -116,6 +116,13 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
   const byNs = new Map(registry.map((r) => [r.namespace, r]));
   const hasher = rollupTxHasher(registry);
   const metrics = makeMetrics(opts.registry);
+  /** What simulating a bundle costs the slot's budget: the gas its EVM legs' transactions declare. */
+  const simGasOf = (bundle: Bundle): number => {
+    let gas = 0;
+    for (const leg of bundle.legs)
+      if (byNs.get(leg.namespace)?.kind === 'evm') for (const tx of leg.txs) gas += evmGasCharge(tx);
+    return gas;
+  };
   const cache = new Map<number, Promise<Computed>>();
 
   function reserveOf(ns: number): bigint | undefined {
@@ -162,11 +169,15 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
     // every proposer has room for all of them (ADR 0295).
     const sized = inputs.candidates.map((b) => ({ ...b, size: topSizeOf(b.bundle) }));
     const budget = topBudgetOf(ctx.params);
+    const skipped = new Set<string>();
+    let simGasLeft = ctx.params.maxSimGas;
     let round = 0;
     let simulations = 0;
     for (;;) {
       const candidates = sized.map((b) => {
-        const v = verdicts.get(latin1Key(b.commitment));
+        const k = latin1Key(b.commitment);
+        if (skipped.has(k)) return { ...b, simSkipped: true };
+        const v = verdicts.get(k);
         return v === undefined ? b : { ...b, bundleApplies: v };
       });
       const { valid, invalid } = validateBids(height, candidates, ctx);
@@ -189,9 +200,20 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
         return { outcome, winners, resolved };
       }
       round++;
+      // In rank order, within the slot's simulation budget: a bid whose EVM gas no longer fits is not
+      // simulated and takes no part (SIM_BUDGET_EXHAUSTED), the same on every node (ADR 0296).
+      const rank = new Map(resolution.ranked.map((b, i) => [latin1Key(b.commitment), i]));
+      pending.sort((a, b) => rank.get(latin1Key(a.commitment))! - rank.get(latin1Key(b.commitment))!);
       for (const bid of pending) {
         const k = latin1Key(bid.commitment);
         needsSim.delete(k);
+        const gas = simGasOf(bid.bundle);
+        if (gas > simGasLeft) {
+          skipped.add(k);
+          metrics.simulations.inc({ verdict: 'over-budget' });
+          continue;
+        }
+        simGasLeft -= gas;
         const ok = await applies(height - 1, bid.bundle, timeMs);
         simulations++;
         verdicts.set(k, ok);
@@ -347,7 +369,7 @@ function makeMetrics(registry?: Registry) {
     }),
     simulations: new Counter({
       name: 'ordo_auction_simulations_total',
-      help: 'Bid bundles simulated by the embedded executor for the auction, by verdict (applies, fails)',
+      help: 'Bid bundles the auction asked the embedded executor about, by verdict (applies, fails; over-budget: not simulated, the slot budget maxSimGas was spent)',
       labelNames: ['verdict'],
       registers,
     }),

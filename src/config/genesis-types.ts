@@ -84,6 +84,8 @@ export interface GenesisAuction {
   maxTopBytes?: number;
   /** ... and transactions. */
   maxTopTxs?: number;
+  /** EVM gas resolution may simulate per slot (ADR 0296). */
+  maxSimGas?: number;
   /** ed25519 public key, hex: the only key whose deposits the ledger credits. */
   depositAuthority: string;
   /** ed25519 public key, hex: the account credited with forfeited commit bonds. */

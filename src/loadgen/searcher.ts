@@ -80,11 +80,12 @@ export function revealParams(r: SignedReveal, bundle: unknown): Record<string, u
 /** `ordo_getAuctionInfo`'s answer as the searchers use it. */
 export interface AuctionInfoJson {
   enabled: boolean;
-  /** maxTopBytes / maxTopTxs are absent from nodes before ADR 0295. */
-  params?: Omit<AuctionParams, 'forfeitFee' | 'maxTopBytes' | 'maxTopTxs'> & {
+  /** maxTopBytes / maxTopTxs / maxSimGas are absent from nodes before ADRs 0295 / 0296. */
+  params?: Omit<AuctionParams, 'forfeitFee' | 'maxTopBytes' | 'maxTopTxs' | 'maxSimGas'> & {
     forfeitFee: string;
     maxTopBytes?: number;
     maxTopTxs?: number;
+    maxSimGas?: number;
   };
   rollups?: { namespace: number; reservePrice: string }[];
   nextDepositNonce?: number;

@@ -219,6 +219,7 @@ export function auctionInfoJson(view: AuctionReadView | undefined): Record<strin
       forfeitFee: i.params.forfeitFee.toString(),
       maxTopBytes: i.params.maxTopBytes,
       maxTopTxs: i.params.maxTopTxs,
+      maxSimGas: i.params.maxSimGas,
     },
     rollups: namespaces.map((ns) => {
       const t = i.treasuries.get(ns);

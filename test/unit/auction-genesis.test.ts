@@ -66,10 +66,11 @@ describe('genesis auction section', () => {
       lane: { maxTxsPerBlock: 16 },
       maxTopBytes: 200_000,
       maxTopTxs: 300,
+      maxSimGas: 0,
     };
     const s = auctionSetupOf(validateGenesis({ ...base, auction: a }) as Genesis)!;
     expect(s.params.commitOffset).toBe(4);
-    expect([s.params.maxTopBytes, s.params.maxTopTxs]).toEqual([200_000, 300]);
+    expect([s.params.maxTopBytes, s.params.maxTopTxs, s.params.maxSimGas]).toEqual([200_000, 300, 0]);
     expect(s.params.forfeitFee).toBe((1n << 64n) - 1n);
     expect(s.reserves.get(2)).toBe(7n);
     expect(s.reserves.get(1)).toBe(0n);
@@ -104,6 +105,7 @@ describe('genesis auction section', () => {
     expect(refusal({ ...base, auction: { ...a, bogus: 1 } })).toMatch(/bogus/);
     expect(refusal({ ...base, auction: { ...a, maxTopBytes: 2_000_000 } })).toMatch(/auction\.maxTopBytes/);
     expect(refusal({ ...base, auction: { ...a, maxTopTxs: 0 } })).toMatch(/auction\.maxTopTxs/);
+    expect(refusal({ ...base, auction: { ...a, maxSimGas: 300_000_001 } })).toMatch(/auction\.maxSimGas/);
   });
 
   it('a node config whose blocks cannot hold the top budget is refused, naming both settings', () => {

@@ -386,6 +386,7 @@ describe('auction RPC reads', () => {
         forfeitFee: '1000',
         maxTopBytes: 524288,
         maxTopTxs: 1000,
+        maxSimGas: 10000000,
       },
       rollups: [
         { namespace: 2, reservePrice: '500', treasury: hx(new Uint8Array(32).fill(2)) },

@@ -25,6 +25,7 @@ import {
 } from '../../../src/codec/index.ts';
 import { Ed25519Signer } from '../../../src/crypto/index.ts';
 import type { Block, Bundle, TxEnvelope } from '../../../src/types.ts';
+import { evmTx } from '../exec/helpers.ts';
 
 const chainId = 'auction-source-test';
 const params = auctionParams();
@@ -74,12 +75,12 @@ function bid(who: number, amount: bigint, bundle: Bundle, slot = 10): RevealedBi
   };
 }
 
-function fakeBook(candidates: RevealedBid[], funds = 1_000_000n): AuctionBook {
+function fakeBook(candidates: RevealedBid[], funds = 1_000_000n, p = params): AuctionBook {
   const inputs = (slot: number): SlotInputs => ({ slot, candidates, available: () => funds });
   return {
     info: () => ({
       enabled: true,
-      params,
+      params: p,
       reserves: new Map([
         [1, 10n],
         [2, 10n],
@@ -391,3 +392,66 @@ function fitting(txs: TxEnvelope[], maxBytes: number): TxEnvelope[] {
   }
   return out;
 }
+
+describe('the auction simulation budget (ADR 0296)', () => {
+  // One EVM rollup whose bids carry real signed transactions (the budget counts the gas they declare).
+  const evmRollups = [
+    { namespace: 1, name: 'opaque', maxTxBytes: 1024, kind: 'opaque' as const },
+    { namespace: 3, name: 'evm', maxTxBytes: 1024, kind: 'evm' as const, evmGasLimit: 30_000_000 },
+  ];
+  const evmBundle = (nonce: bigint, gasLimit: bigint): Bundle => ({
+    ...bundleOf([[3, []]]),
+    legs: [{ namespace: 3, txs: [evmTx(0, { nonce, gasLimit, chainId: 1 })], revertingTxHashes: [] }],
+  });
+  const run = (bids: RevealedBid[], maxSimGas: number, failing: Bundle[]) => {
+    const sims: Bundle[] = [];
+    const src = createAuctionSource({
+      chainId,
+      book: fakeBook(bids, 1_000_000n, auctionParams({ maxSimGas })),
+      rollups: evmRollups,
+      simulate: (_h, bundle) => {
+        sims.push(bundle);
+        return Promise.resolve({ applies: !failing.includes(bundle) });
+      },
+      blockTimeMs: () => Promise.resolve(1234),
+    });
+    return { src, sims };
+  };
+  const reasons = async (src: ReturnType<typeof createAuctionSource>) => {
+    const { outcome } = await src.outcome(10);
+    const resolved = await src.resolved({
+      header: { height: 10, auctionHash: computeAuctionHash(10, outcome) },
+    } as Block);
+    return { outcome, invalid: resolved.invalid.map((i) => [i.bid.amount, i.reason]) };
+  };
+
+  it('simulates in rank order until the budget is spent; a bid past it takes no part', async () => {
+    const heavy = evmBundle(0n, 800_000n); // fails, and spends 800 k of the 1 M budget
+    const next = evmBundle(1n, 300_000n); // does not fit what is left: not simulated
+    const light = evmBundle(2n, 100_000n); // fits, applies, wins
+    const a = bid(1, 900n, heavy);
+    const b = bid(2, 800n, next);
+    const c = bid(3, 700n, light);
+    const { src, sims } = run([a, b, c], 1_000_000, [heavy]);
+    const { outcome, invalid } = await reasons(src);
+    expect(sims).toEqual([heavy, light]);
+    expect(invalid).toEqual([
+      [900n, 'BUNDLE_FAILS'],
+      [800n, 'SIM_BUDGET_EXHAUSTED'],
+    ]);
+    if (outcome.kind !== 'auction') throw new Error('expected an auction outcome');
+    expect(outcome.rollups.map((r) => [r.namespace, r.winner.bidder])).toEqual([[3, c.bidder]]);
+  });
+
+  it('many failing bids cost at most the budget, and opaque tops still sell', async () => {
+    const failing = Array.from({ length: 40 }, (_, i) => evmBundle(BigInt(i), 1_000_000n));
+    const bids = failing.map((f, i) => bid((i % 8) + 7, BigInt(2000 - i), f)); // 8 bidders x 5 bids
+    const opaque = bid(6, 500n, bundleOf([[1, [1]]]));
+    const { src, sims } = run([...bids, opaque], 5_000_000, failing);
+    const { outcome, invalid } = await reasons(src);
+    expect(sims).toHaveLength(5); // 5 x 1 M gas: the budget, not 40 simulations
+    expect(invalid.filter(([, r]) => r === 'BUNDLE_FAILS')).toHaveLength(5);
+    if (outcome.kind !== 'auction') throw new Error('expected an auction outcome');
+    expect(outcome.rollups.map((r) => r.namespace)).toEqual([1]);
+  });
+});
