@@ -37,7 +37,7 @@ import {
   verifyReveal,
   verifyWithdraw,
 } from '../auction/index.ts';
-import { type AuctionOutcome, computeAuctionHash, decodeAuctionTx, evmGasCharge } from '../codec/index.ts';
+import { type AuctionOutcome, bundleEvmGas, computeAuctionHash, decodeAuctionTx } from '../codec/index.ts';
 import { bytesEqual, latin1Key, toHex } from '../crypto/index.ts';
 import { errorMessage, OrdoError } from '../errors.ts';
 import { type BundleRollup, checkBundle, rollupTxHasher } from '../mempool/index.ts';
@@ -117,12 +117,8 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
   const hasher = rollupTxHasher(registry);
   const metrics = makeMetrics(opts.registry);
   /** What simulating a bundle costs the slot's budget: the gas its EVM legs' transactions declare. */
-  const simGasOf = (bundle: Bundle): number => {
-    let gas = 0;
-    for (const leg of bundle.legs)
-      if (byNs.get(leg.namespace)?.kind === 'evm') for (const tx of leg.txs) gas += evmGasCharge(tx);
-    return gas;
-  };
+  const simGasOf = (bundle: Bundle): number =>
+    bundleEvmGas(bundle.legs, (ns) => byNs.get(ns)?.kind === 'evm');
   const cache = new Map<number, Promise<Computed>>();
 
   function reserveOf(ns: number): bigint | undefined {

@@ -71,6 +71,19 @@ export function evmGasCharge(raw: Uint8Array): number {
   return declaredEvmGas(raw) ?? 0;
 }
 
+/**
+ * The gas a bundle's EVM transactions declare, summed over the legs whose namespace `isEvm` names: what
+ * simulating the bundle may cost at most, in gas (ADRs 0296, 0297).
+ */
+export function bundleEvmGas(
+  legs: readonly { namespace: number; txs: readonly Uint8Array[] }[],
+  isEvm: (namespace: number) => boolean,
+): number {
+  let gas = 0;
+  for (const leg of legs) if (isEvm(leg.namespace)) for (const tx of leg.txs) gas += evmGasCharge(tx);
+  return gas;
+}
+
 /** One RLP item's header at `pos`: where its payload starts and ends, and whether it is a list. */
 function header(b: Uint8Array, pos: number): { start: number; end: number; list: boolean } | undefined {
   if (pos >= b.byteLength) return undefined;

@@ -114,6 +114,7 @@ export const configSchema = z
         maxPerSigner: z.number().int().min(1).max(1_000_000),
         statusCacheSize: z.number().int().min(2).max(10_000_000),
         selectDelayMs: ms(0, 60_000),
+        maxSimulationGasPerBlock: z.number().int().min(0).max(480_000_000),
       })
       .strict(),
     consensus: z
@@ -214,6 +215,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxPerSigner: 100,
     statusCacheSize: 100_000,
     selectDelayMs: 0,
+    maxSimulationGasPerBlock: 30_000_000,
   },
   consensus: {
     timeoutProposeMs: 1000,

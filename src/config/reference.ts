@@ -88,6 +88,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Pending bundles one signer may hold; all unsigned bundles share one "anonymous" bucket (BUNDLE_POOL_FULL past it).',
   'bundles.statusCacheSize':
     'Statuses of finished bundles (committed, dropped) remembered for ordo_getBundleStatus; older ones are forgotten.',
+  'bundles.maxSimulationGasPerBlock':
+    "EVM gas the proposer's bundle simulations may declare per block; a bundle declaring more is refused (BUNDLE_TOO_LARGE), and ordo_callBundle / eth_callBundle refuse it too (ADR 0297).",
   'bundles.selectDelayMs':
     'A proposer does not place a bundle received less than this many ms ago (time for gossip to reach the other validators), ms.',
   'mempool.minBacklogTxs': 'Admission control never refuses while fewer transactions than this are pending.',

@@ -39,6 +39,8 @@ export { revertReason } from './state.ts';
 
 export interface EthRpcDeps {
   rollups: readonly RollupConfig[];
+  /** The simulation eth_callBundle runs (the node's, capped in gas: ADR 0297); default executor.simulate. */
+  bundleSimulate?: BundleSimulate;
   executor: {
     stateGetter(namespace: number): (key: string) => string | undefined;
     getResult(namespace: number, height: number): Promise<NamespaceResult | undefined>;
@@ -201,9 +203,11 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       ...(d.ingress.submitBundle !== undefined
         ? { submitBundle: (b: Bundle) => d.ingress.submitBundle!(b, 'eth_rpc') }
         : {}),
-      ...(d.executor.simulate !== undefined
-        ? { simulateBundle: d.executor.simulate.bind(d.executor) as BundleSimulate }
-        : {}),
+      ...(d.bundleSimulate !== undefined
+        ? { simulateBundle: d.bundleSimulate }
+        : d.executor.simulate !== undefined
+          ? { simulateBundle: d.executor.simulate.bind(d.executor) as BundleSimulate }
+          : {}),
       maxTxBytes,
       blockGasLimit,
       clientVersion: d.clientVersion ?? `ordo/v0.1.0/node-${process.version}`,

@@ -9,7 +9,8 @@
  *     BUNDLE_POOL_FULL.
  *   - the builder's `BundleSource` (select / lookup), structurally (src/builder/types.ts): `select` picks
  *     whole bundles in their window, oldest first, never two sharing a transaction, within the budget
- *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`),
+ *     (and at most `maxSimulationsPerSelect` simulations, started within `maxSimulationMsPerSelect`,
+ *     declaring at most `maxSimulationGasPerBlock` EVM gas together),
  *     skipping ones the optional `simulate` hook says would not apply (they stay pending and are dropped
  *     `would-revert` when they expire); `lookup` tells a validator what a span's bundle holds. Known
  *     failers are re-checked with a back-off, and the next height's proposer may run the simulations
@@ -24,7 +25,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { bundleCancelBytes, txHash } from '../codec/index.ts';
+import { bundleCancelBytes, bundleEvmGas, txHash } from '../codec/index.ts';
 import { latin1Key, toHex, verifySignature } from '../crypto/index.ts';
 import type { AtomicityCode, Block, Bundle, BundleSpan, Namespace, TxEnvelope } from '../types.ts';
 import {
@@ -68,6 +69,12 @@ export interface BundlePoolLimits {
    * next height): the proposal waits for them.
    */
   maxSimulationMsPerSelect: number;
+  /**
+   * The EVM gas the simulations of one `select` (and of one `presimulate`) may declare together: a
+   * simulation runs on the node's main thread and cannot be cut short, so the time bound above cannot
+   * bound the last one it starts. A bundle declaring more is refused at admission (ADR 0297).
+   */
+  maxSimulationGasPerBlock: number;
 }
 
 export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
@@ -81,6 +88,7 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
   // proposal's wait when the simulations are heavier.
   maxSimulationsPerSelect: 256,
   maxSimulationMsPerSelect: 250,
+  maxSimulationGasPerBlock: 30_000_000,
 };
 
 /**
@@ -159,6 +167,8 @@ interface Entry extends CheckedBundle {
   recheckFrom: number;
   /** Its last verdict came from `presimulate` (before the proposal's `select`). */
   presimulated: boolean;
+  /** The gas its EVM transactions declare: what one simulation of it may cost (ADR 0297). */
+  simGas: number;
 }
 
 /**
@@ -273,6 +283,12 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       retryable,
       bundleHash: c.hash,
     });
+    const simGas = bundleEvmGas(bundle.legs, (ns) => this.#rollups.get(ns)?.kind === 'evm');
+    if (simGas > this.#limits.maxSimulationGasPerBlock)
+      return no(
+        'BUNDLE_TOO_LARGE',
+        `the bundle's EVM transactions declare ${simGas} gas; this node simulates at most ${this.#limits.maxSimulationGasPerBlock} gas of bundles per block (bundles.maxSimulationGasPerBlock)`,
+      );
     const height = this.#height();
     if (bundle.maxHeight !== 0 && bundle.maxHeight <= height)
       return no('WINDOW_PASSED', `maxHeight ${bundle.maxHeight} has passed (height ${height} is committed)`);
@@ -340,6 +356,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       failStreak: 0,
       recheckFrom: 0,
       presimulated: false,
+      simGas,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -423,6 +440,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     const committed = this.#height();
     const t0 = this.#now();
     let n = 0;
+    let gasLeft = this.#limits.maxSimulationGasPerBlock;
     for (const e of [...this.#pending.values()]) {
       if (this.#selecting > 0 || this.#height() !== committed) break;
       if (n > 0 && this.#now() - t0 >= this.#limits.maxSimulationMsPerSelect) break;
@@ -430,6 +448,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (e.wouldRevert !== undefined && !e.unsure) continue;
       if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
       if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
+      if (e.simGas > gasLeft) continue;
+      gasLeft -= e.simGas;
       n++;
       await this.#simulateEntry(e, sim, height, true);
     }
@@ -445,6 +465,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     let bytesLeft = budget.maxBytes;
     let txsLeft = budget.maxTxs;
     let simulations = 0;
+    let simGasLeft = this.#limits.maxSimulationGasPerBlock;
     const now = this.#now();
     // Candidates not known to fail first: re-simulating bundles that would revert (they wait for their
     // window to pass) must not use up the simulation budget before the others. A verdict taken on a state
@@ -489,12 +510,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         // tried and measured worse: the proposal waited for whatever else the node ran, ADR 0200.)
         if (
           simulations >= this.#limits.maxSimulationsPerSelect ||
-          (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect)
+          (simulations > 0 && this.#now() - now >= this.#limits.maxSimulationMsPerSelect) ||
+          e.simGas > simGasLeft
         ) {
           skip('budget');
           continue;
         }
         simulations++;
+        simGasLeft -= e.simGas;
         if (!(await this.#simulateEntry(e, sim, height))) {
           skip('error');
           continue;

@@ -73,6 +73,7 @@ import { openStore } from '../store/index.ts';
 import type { Block, CommitCertificate } from '../types.ts';
 import { adapterStreamLimits } from './adapter-limits.ts';
 import { createNodeAuction, type NodeAuction } from './auction.ts';
+import { cappedSimulate } from './capped-simulator.ts';
 import { HealthMonitor } from './health.ts';
 import { homePaths } from './home.ts';
 import { loadKeyFile } from './keys.ts';
@@ -583,9 +584,17 @@ export class OrdoNode {
     });
 
     // 6b. Ethereum JSON-RPC of the EVM rollups: a block index that follows the executor.
+    // What RPC clients may simulate: the executor's simulation, capped in gas (ADR 0297).
+    const evmNs = new Set(genesis.rollups.filter((r) => r.kind === 'evm').map((r) => r.namespace));
+    const rpcSimulate = cappedSimulate(
+      executor.simulate.bind(executor),
+      config.bundles.maxSimulationGasPerBlock,
+      (ns) => evmNs.has(ns),
+    );
     const ethRpc = createEthRpc({
       rollups: genesis.rollups,
       executor,
+      bundleSimulate: rpcSimulate,
       store,
       mempool,
       ingress,
@@ -658,7 +667,7 @@ export class OrdoNode {
       peers: () => network.peers(),
       ingress,
       bundles: bundlePool,
-      bundleSimulator: executor,
+      bundleSimulator: { simulate: rpcSimulate },
       transferAccount: (ns, publicKey) => {
         if (genesis.rollups.find((r) => r.namespace === ns)?.kind !== 'transfer') return undefined;
         const a = decodeTransferAccount(executor.stateGetter(ns)(transferAccountKey(publicKey)));

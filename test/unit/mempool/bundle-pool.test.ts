@@ -11,6 +11,7 @@ import {
   ordoTxHash,
 } from '../../../src/mempool/index.ts';
 import type { Block, Bundle, BundleSpan, TxEnvelope } from '../../../src/types.ts';
+import { evmTx } from '../exec/helpers.ts';
 
 const CHAIN = 'test-chain';
 const ROLLUPS = [
@@ -464,6 +465,41 @@ describe('bundle pool selection, lookup and commits', () => {
     commit([]);
     expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
     expect(calls).toBe(4);
+  });
+
+  it('bounds the EVM gas one select simulates, and refuses a bundle declaring more than it at admission (ADR 0297)', async () => {
+    const gasTx = (nonce: bigint, gas: bigint) => evmTx(0, { nonce, gasLimit: gas });
+    const ran: number[] = [];
+    const { pool, commit } = setup({
+      limits: { maxSimulationGasPerBlock: 1_000_000 },
+      simulate: async (b) => {
+        ran.push(b.legs[0]!.txs.length);
+        return { applies: true };
+      },
+    });
+    const big = pool.admit(bundle([[2, [gasTx(0n, 600_000n), gasTx(1n, 600_000n)]]]), 'rpc');
+    expect(big).toMatchObject({ ok: false, code: 'BUNDLE_TOO_LARGE', retryable: false });
+    if (!big.ok)
+      expect(big.message).toMatch(
+        /declare 1200000 gas; .*at most 1000000 .*bundles\.maxSimulationGasPerBlock/,
+      );
+    // Three of 400 k each: two fit the budget of one select, the third waits for the next height.
+    const evm = [0, 1, 2].map((i) => bundle([[2, [gasTx(BigInt(10 + i), 400_000n)]]]));
+    for (const b of evm) expect(pool.admit(b, 'rpc').ok).toBe(true);
+    // A transfer bundle costs no EVM gas: it is simulated whatever is left.
+    const transfer = bundle([[1, [tx()]]]);
+    pool.admit(transfer, 'rpc');
+    const first = await pool.select(1, { maxBytes: 1e6, maxTxs: 10 });
+    expect(first.map((b) => b.txs[0]!.namespace)).toEqual([2, 2, 1]);
+    expect(ran).toHaveLength(3);
+    // Those three commit; the third EVM bundle goes next.
+    const placed = [evm[0]!, evm[1]!, transfer];
+    commit(
+      placed.flatMap((b) => b.legs.map((l) => ({ namespace: l.namespace, payload: l.txs[0]! }))),
+      placed.flatMap((b) => spansFor(bundleHash(CHAIN, b), b)),
+    );
+    const second = await pool.select(2, { maxBytes: 1e6, maxTxs: 10 });
+    expect(second.map((b) => b.bundleHash)).toEqual([bundleHash(CHAIN, evm[2]!)]);
   });
 
   it('counts pending bundle transactions inside their window only (the proposer waits for them)', () => {
