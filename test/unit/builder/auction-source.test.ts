@@ -224,6 +224,21 @@ describe('auction source: resolution', () => {
   });
 });
 
+/** A header of block 10 committing to `built`'s hashes (what verify reads of it). */
+const header = (built: { dataHash: Uint8Array; resultsHash: Uint8Array; auctionHash: Uint8Array }) => ({
+  chainId,
+  height: 10,
+  round: 0,
+  timeMs: 0,
+  parentHash: new Uint8Array(32),
+  proposer: new Uint8Array(32),
+  txCount: 0,
+  lastCommitHash: new Uint8Array(32),
+  dataHash: built.dataHash,
+  resultsHash: built.resultsHash,
+  auctionHash: built.auctionHash,
+});
+
 describe('the builder with the auction', () => {
   const winner = bid(
     1,
@@ -245,19 +260,6 @@ describe('the builder with the auction', () => {
       results: { results: () => Promise.resolve([]) },
       auction: source([winner, loser]),
     });
-  const header = (built: { dataHash: Uint8Array; resultsHash: Uint8Array; auctionHash: Uint8Array }) => ({
-    chainId,
-    height: 10,
-    round: 0,
-    timeMs: 0,
-    parentHash: new Uint8Array(32),
-    proposer: new Uint8Array(32),
-    txCount: 0,
-    lastCommitHash: new Uint8Array(32),
-    dataHash: built.dataHash,
-    resultsHash: built.resultsHash,
-    auctionHash: built.auctionHash,
-  });
 
   it('puts the winner at the top of every rollup it bought, and verify accepts it', async () => {
     const b = builder();
@@ -361,19 +363,7 @@ describe('the auction with winners that would fill more than a block (ADR 0295)'
     const built = await b.build(10, 1024 * 1024 - 2048, 5000);
     expect(built.bundles.map((s) => s.namespace)).toEqual([1, 2, 3, 4, 5]);
     const block: Block = {
-      header: {
-        chainId,
-        height: 10,
-        round: 0,
-        timeMs: 0,
-        parentHash: new Uint8Array(32),
-        proposer: new Uint8Array(32),
-        txCount: built.txs.length,
-        lastCommitHash: new Uint8Array(32),
-        dataHash: built.dataHash,
-        resultsHash: built.resultsHash,
-        auctionHash: built.auctionHash,
-      },
+      header: header(built),
       txs: built.txs,
       bundles: built.bundles,
     };
