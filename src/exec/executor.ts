@@ -37,7 +37,7 @@ import {
 import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
 import { PreparedCache } from './prepared-cache.ts';
 import { SimRuns } from './sim-runs.ts';
-import { type PendingBlock, type RecordRun, type SimResult, simulateAt } from './simulate.ts';
+import { AdvanceCache, type PendingBlock, type RecordRun, type SimResult, simulateAt } from './simulate.ts';
 import { RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
@@ -237,6 +237,12 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const simRunsTotal = new Counter({
     name: 'ordo_exec_sim_runs_total',
     help: 'Transactions of blocks with execution bundles that this node had simulated, by whether the simulated run was reused (same reads) or the transaction executed again (stale)',
+    labelNames: ['result'],
+    registers: reg === undefined ? [] : [reg],
+  });
+  const simBlockRunsTotal = new Counter({
+    name: 'ordo_exec_sim_block_runs_total',
+    help: 'Simulations on the state after a block the executor had not executed yet, by whether the block was run in memory for it (run) or an earlier run of the same block served (reused)',
     labelNames: ['result'],
     registers: reg === undefined ? [] : [reg],
   });
@@ -481,6 +487,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return v;
   };
   const SIM_ATTEMPTS = 3;
+  /** The pending block last run in memory, for the next simulations on it (ADR 0298). */
+  const advanceCache = new AdvanceCache((result) => simBlockRunsTotal.inc({ result }));
   /** The simulation prepares through the lane's cache: admission already did, execution will reuse it. */
   const simPrepare = (ns: number, payload: Uint8Array): Prepared<unknown> => {
     const l = lane(ns);
@@ -514,12 +522,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         pending,
         blockPrepare,
         recordRun,
+        advanceCache,
       );
       if (r !== undefined) return r;
     }
     // Blocks keep committing under it: run between two blocks, on the execution queue.
     const p = queue.then(() =>
-      simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare, recordRun),
+      simulateAt(bundle, lanes, simVm, t, height, simPrepare, pending, blockPrepare, recordRun, advanceCache),
     );
     queue = p.catch(() => {});
     const r = await p;

@@ -166,6 +166,45 @@ export async function simulateOnce(
 }
 
 /**
+ * The last pending block run in memory (`advanceInMemory`), kept for the next simulations on the same
+ * block: the auction simulates several bids on the state after h - 1 while the executor is still at
+ * h - 2, and each used to run block h - 1 again, up to its full gas (ADR 0298). An entry serves only
+ * while the heads it was run over have not moved; the lanes it holds are only read by simulations.
+ */
+export class AdvanceCache {
+  #key: string | undefined;
+  #heights: readonly number[] = [];
+  #value: Promise<Map<number, SimLane>> | undefined;
+  /** Block runs this cache saved (reused) and those it had to do (run). */
+  readonly counts = { reused: 0, run: 0 };
+  readonly #onCount: ((result: 'run' | 'reused') => void) | undefined;
+
+  constructor(onCount?: (result: 'run' | 'reused') => void) {
+    this.#onCount = onCount;
+  }
+
+  count(result: 'run' | 'reused'): void {
+    this.counts[result]++;
+    this.#onCount?.(result);
+  }
+
+  get(key: string, heights: readonly number[]): Promise<Map<number, SimLane>> | undefined {
+    if (key !== this.#key || heights.some((h, i) => h !== this.#heights[i])) return undefined;
+    return this.#value;
+  }
+
+  set(key: string, heights: readonly number[], value: Promise<Map<number, SimLane>>): void {
+    this.#key = key;
+    this.#heights = heights;
+    this.#value = value;
+    // A failed run is not kept: the next simulation runs the block again.
+    value.catch(() => {
+      if (this.#value === value) this.#key = undefined;
+    });
+  }
+}
+
+/**
  * `simulateOnce` on the state after `wantHeight`, also when the bundle's rollups have executed only
  * `wantHeight - 1`: then `pending` (block `wantHeight`, committed) is run first on an in-memory overlay
  * of the rollups it concerns (`advanceInMemory`). Undefined when a commit moved a head meanwhile or the
@@ -181,6 +220,7 @@ export async function simulateAt(
   pending?: PendingBlock,
   prepareBlockTx?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
   record?: RecordRun,
+  cache?: AdvanceCache,
 ): Promise<SimResult | undefined> {
   if (pending === undefined || wantHeight === undefined || pending.height !== wantHeight)
     return simulateOnce(bundle, lanes, vmFor, timeMs, wantHeight, prepare, record);
@@ -197,7 +237,15 @@ export async function simulateAt(
   const heights = () => read.map((ns) => lanes.get(ns)!.state.height);
   const before = heights();
   if (before.some((h) => h !== wantHeight - 1)) return undefined;
-  const advanced = await advanceInMemory(read, lanes, vmFor, pending, prepareBlockTx ?? prepare);
+  // A committed block per height: its height, time and the lanes run over name the run.
+  const key = `${pending.height}/${pending.timeMs}/${read.join(',')}`;
+  let run = cache?.get(key, before);
+  if (run === undefined) {
+    run = advanceInMemory(read, lanes, vmFor, pending, prepareBlockTx ?? prepare);
+    cache?.set(key, before, run);
+    cache?.count('run');
+  } else cache?.count('reused');
+  const advanced = await run;
   if (heights().some((h, i) => h !== before[i])) return undefined;
   const r = await simulateOnce(bundle, advanced, vmFor, timeMs, wantHeight, prepare, record);
   if (heights().some((h, i) => h !== before[i])) return undefined;

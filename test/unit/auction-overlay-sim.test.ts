@@ -5,6 +5,7 @@
  * roots — for transfer and EVM legs, also when block h holds an execution bundle that spans a rollup
  * the bid does not name (its success there decides its effects in the named one).
  */
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unsignedBundle } from '../../src/codec/index.ts';
 import { createExecutor, type Executor, memoryKvFactory, type PendingBlock } from '../../src/exec/index.ts';
@@ -115,6 +116,34 @@ describe('auction simulation on the state after h, before h is executed (ADR 019
       });
     }
   }
+
+  it('several simulations on the same pending block run it in memory once (ADR 0298)', async () => {
+    const registry = new Registry();
+    const ex = createExecutor({ rollups: rollups(), kv: memoryKvFactory().kv, workers: 0, registry });
+    started.push(ex);
+    await ex.start();
+    const ref = await make(0);
+    const b2 = block2(false);
+    for (const e of [ex, ref]) await e.executeBlock(1, block1(), { timeMs: T1 });
+    await ref.executeBlock(2, new Map(b2.txs as Map<number, Uint8Array[]>), { timeMs: T2, spans: b2.spans });
+    const runs = async () => {
+      const m = await registry.getSingleMetric('ordo_exec_sim_block_runs_total')!.get();
+      return Object.fromEntries(m.values.map((v) => [v.labels.result, v.value]));
+    };
+    for (const [, bundle] of bids) {
+      const want = await ref.simulate(bundle, { height: 2, timeMs: T2 });
+      expect(await ex.simulate(bundle, { height: 2, timeMs: T2, pending: b2 })).toEqual(want);
+      expect(await ex.simulate(bundle, { height: 2, timeMs: T2, pending: b2 })).toEqual(want);
+    }
+    // One closure (X joins the transfer and EVM rollups): the block ran once, then served the other five.
+    expect(await runs()).toEqual({ run: 1, reused: 5 });
+    // Once the executor has executed block 2 for real, simulations read its state: no block run at all.
+    await ex.executeBlock(2, new Map(b2.txs as Map<number, Uint8Array[]>), { timeMs: T2, spans: b2.spans });
+    expect(await ex.simulate(bids[0]![1], { height: 2, timeMs: T2, pending: b2 })).toEqual(
+      await ref.simulate(bids[0]![1], { height: 2, timeMs: T2 }),
+    );
+    expect(await runs()).toEqual({ run: 1, reused: 5 });
+  });
 
   it('a commit of h by the executor during the overlay run gives the same result', async () => {
     const ex = await make(0);
