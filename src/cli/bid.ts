@@ -26,7 +26,7 @@ import {
   signWithdraw,
   topSizeOf,
 } from '../auction/index.ts';
-import { bundleHash } from '../codec/index.ts';
+import { bundleEvmGas, bundleHash } from '../codec/index.ts';
 import {
   DEFAULT_CONFIG,
   DEMO_AUCTION_BIDDERS,
@@ -401,6 +401,13 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
     throw new OrdoError(
       'BID_BAD_BUNDLE',
       `the bundle takes ${size.bytes} bytes and ${size.txs} transactions of a block; the auction's winners may take at most ${params.maxTopBytes} bytes and ${params.maxTopTxs} transactions together (auction.maxTopBytes, maxTopTxs), so it could never win`,
+    );
+  const evmNs = new Set(st.rollups.filter((r) => r.kind === 'evm').map((r) => r.namespace));
+  const gas = bundleEvmGas(bundle.legs, (ns) => evmNs.has(ns));
+  if (params.maxSimGas !== undefined && gas > params.maxSimGas)
+    throw new OrdoError(
+      'BID_BAD_BUNDLE',
+      `the bundle's EVM transactions declare ${gas} gas; the auction simulates at most ${params.maxSimGas} per slot (auction.maxSimGas), so it could never be simulated or win`,
     );
   const slot = chooseSlot(st.height, params, plan.slot, plan.lead);
   const cw = commitWindow(slot, params as unknown as AuctionParams);

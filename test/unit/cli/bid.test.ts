@@ -9,6 +9,7 @@ import { UsageError } from '../../../src/cli/args.ts';
 import { type BidIo, chooseSlot, parseBidArgs, runBid } from '../../../src/cli/bid.ts';
 import { demoAuctionSeed, demoDepositAuthoritySeed } from '../../../src/config/index.ts';
 import { fromHex, publicKeyFromSeed, toHex } from '../../../src/crypto/index.ts';
+import { evmTx } from '../exec/helpers.ts';
 
 const P = auctionParams();
 const usageErr = (argv: string[]) => {
@@ -101,7 +102,13 @@ describe('ordo bid: arguments', () => {
 });
 
 /** A chain that makes one block per wait of the CLI; auction txs are committed in the next block. */
-function fakeChain(opts: { win: boolean; available?: string; disabled?: boolean }) {
+function fakeChain(opts: {
+  win: boolean;
+  available?: string;
+  disabled?: boolean;
+  params?: Partial<typeof P>;
+  bundleFile?: string;
+}) {
   let height = 10;
   const chainId = 'bid-test';
   const txs = new Map<string, { height: number }>();
@@ -121,19 +128,26 @@ function fakeChain(opts: { win: boolean; available?: string; disabled?: boolean 
       height++;
     },
     progress: (l) => progress.push(l),
-    readFile: () => '{"legs":[{"namespace":1,"txs":["0x01"]}]}',
+    readFile: () => opts.bundleFile ?? '{"legs":[{"namespace":1,"txs":["0x01"]}]}',
     call: async (m, p) => {
       calls.push(m);
       const q = p[0] as Record<string, unknown>;
       switch (m) {
         case 'ordo_status':
-          return { chainId, height, rollups: [{ namespace: 1, kind: 'opaque' }] };
+          return {
+            chainId,
+            height,
+            rollups: [
+              { namespace: 1, kind: 'opaque', maxTxBytes: 4096 },
+              { namespace: 2, kind: 'evm', evmChainId: 1, maxTxBytes: 4096 },
+            ],
+          };
         case 'ordo_getAuctionInfo':
           return opts.disabled
             ? { enabled: false }
             : {
                 enabled: true,
-                params: { ...P, forfeitFee: P.forfeitFee.toString() },
+                params: { ...P, ...opts.params, forfeitFee: P.forfeitFee.toString() },
                 rollups: [],
                 nextDepositNonce: 0,
               };
@@ -223,6 +237,30 @@ describe('ordo bid place', () => {
     expect(poor.calls).not.toContain('ordo_sendBidCommit');
     const off = fakeChain({ win: true, disabled: true });
     await expect(runBid(plan, off.io)).rejects.toMatchObject({ code: 'AUCTION_DISABLED' });
+  });
+
+  it('refuses a bundle that could never win before locking the bond: over the top budget or the simulation budget', async () => {
+    const file = parseBidArgs(['place', '--amount', '9', '--bundle', 'b.json', '--demo', '0']);
+    if (file === 'help') throw new Error('unreachable');
+    const big = fakeChain({
+      win: true,
+      params: { maxTopBytes: 1024 },
+      bundleFile: JSON.stringify({ legs: [{ namespace: 1, txs: [`0x${'ab'.repeat(2000)}`] }] }),
+    });
+    await expect(runBid(file, big.io)).rejects.toThrow(
+      /2016 bytes .* at most 1024 bytes .*auction\.maxTopBytes/,
+    );
+    expect(big.calls).not.toContain('ordo_sendBidCommit');
+    const tx = toHex(evmTx(0, { nonce: 0n, gasLimit: 2_000_000n, chainId: 1 }));
+    const heavy = fakeChain({
+      win: true,
+      params: { maxSimGas: 1_000_000 },
+      bundleFile: JSON.stringify({ legs: [{ namespace: 2, txs: [`0x${tx}`] }] }),
+    });
+    await expect(runBid(file, heavy.io)).rejects.toThrow(
+      /declare 2000000 gas; .*at most 1000000 .*auction\.maxSimGas/,
+    );
+    expect(heavy.calls).not.toContain('ordo_sendBidCommit');
   });
 
   it('signs deposits with the authority at the node’s next nonce', async () => {
