@@ -47,6 +47,7 @@ export const configSchema = z
         maxWsRequestsInFlight: z.number().int().min(1).max(100_000),
         maxSubscriptionsPerConnection: z.number().int().min(1).max(100_000),
         ethCallWorkers: z.number().int().min(0).max(16),
+        bundleSimulationGasPerSec: z.number().int().min(0).max(480_000_000),
       })
       .strict(),
     grpc: z
@@ -173,6 +174,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxWsRequestsInFlight: 64,
     maxSubscriptionsPerConnection: 64,
     ethCallWorkers: 1,
+    bundleSimulationGasPerSec: 5_000_000,
   },
   grpc: {
     listen: '127.0.0.1:9090',

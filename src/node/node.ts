@@ -586,11 +586,11 @@ export class OrdoNode {
     // 6b. Ethereum JSON-RPC of the EVM rollups: a block index that follows the executor.
     // What RPC clients may simulate: the executor's simulation, capped in gas (ADR 0297).
     const evmNs = new Set(genesis.rollups.filter((r) => r.kind === 'evm').map((r) => r.namespace));
-    const rpcSimulate = cappedSimulate(
-      executor.simulate.bind(executor),
-      config.bundles.maxSimulationGasPerBlock,
-      (ns) => evmNs.has(ns),
-    );
+    const rpcSimulate = cappedSimulate(executor.simulate.bind(executor), {
+      maxGas: config.bundles.maxSimulationGasPerBlock,
+      gasPerSec: config.rpc.bundleSimulationGasPerSec,
+      isEvm: (ns) => evmNs.has(ns),
+    });
     const ethRpc = createEthRpc({
       rollups: genesis.rollups,
       executor,
