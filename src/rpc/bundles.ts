@@ -25,6 +25,21 @@ const SIM_INPUT_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_HEIGHT_UNAVAILAB
  */
 const SIM_RETRY_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_UNSTABLE']);
 
+/**
+ * A bundle simulation's transient refusal (`EXEC_SIM_UNSTABLE`) as both `ordo_callBundle` and
+ * `eth_callBundle` answer it: -32003 with `data: {code, retryable: true, retryAfterMs: 200}` (docs/rpc.md
+ * "Bundles", docs/eth-rpc.md); undefined for any other error.
+ */
+export function simulationRetryError(err: unknown): RpcError | undefined {
+  if (!isOrdoError(err) || !SIM_RETRY_CODES.has(err.code)) return undefined;
+  return new RpcError(RPC.OVERLOADED, err.message, {
+    ...err.data,
+    code: err.code,
+    retryable: true,
+    retryAfterMs: 200,
+  });
+}
+
 /** Protocol limits of a bundle (src/codec: 100 txs, 300,000 bytes, 16 legs). */
 export const BUNDLE_LIMITS = { maxLegs: 16, maxTxs: 100, maxBytes: 300_000 } as const;
 
@@ -253,14 +268,7 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
       if (isOrdoError(err) && SIM_INPUT_CODES.has(err.code))
         throw invalidParams(err.message, { ...err.data, code: err.code, retryable: false });
       // Executed heads moved under each attempt: transient, not an internal error (docs/rpc.md "Bundles").
-      if (isOrdoError(err) && SIM_RETRY_CODES.has(err.code))
-        throw new RpcError(RPC.OVERLOADED, err.message, {
-          ...err.data,
-          code: err.code,
-          retryable: true,
-          retryAfterMs: 200,
-        });
-      throw err;
+      throw simulationRetryError(err) ?? err;
     }
   });
 
