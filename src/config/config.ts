@@ -47,6 +47,9 @@ export const configSchema = z
         maxWsRequestsInFlight: z.number().int().min(1).max(100_000),
         maxSubscriptionsPerConnection: z.number().int().min(1).max(100_000),
         ethCallWorkers: z.number().int().min(0).max(16),
+        ethCallTimeoutMs: ms(0, 600_000).refine((v) => v === 0 || v >= 100, {
+          message: 'must be 0 (no bound) or at least 100 ms',
+        }),
       })
       .strict(),
     grpc: z
@@ -172,6 +175,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxWsRequestsInFlight: 64,
     maxSubscriptionsPerConnection: 64,
     ethCallWorkers: 1,
+    ethCallTimeoutMs: 5_000,
   },
   grpc: {
     listen: '127.0.0.1:9090',
