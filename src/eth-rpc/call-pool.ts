@@ -234,17 +234,9 @@ export class CallPool implements Simulator {
     const id = this.#nextId++;
     const [req, overrides, gas, nextBlock, timestamp] = p.args;
     slot.inflight.set(id, p);
-    slot.outbox.push({
-      t: 'call',
-      id,
-      v: this.#o.head(),
-      req,
-      overrides,
-      gas,
-      nextBlock,
-      timestamp,
-      ...(p.deadline !== undefined ? { dl: p.deadline } : {}),
-    });
+    const call: Call = { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
+    if (p.deadline !== undefined) call.dl = p.deadline;
+    slot.outbox.push(call);
     if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
     if (this.timeoutMs > 0 || p.deadline !== undefined) this.#arm();
   }
