@@ -14,7 +14,8 @@
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp, dl?}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
- * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM);
+ *               {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
  *               | {t:'late', id} (its deadline `dl` passed before it started: not run),
  *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
  *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
@@ -147,6 +148,9 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
     replica.clear();
     for (const [k, v] of m.entries) replica.set(k, v);
     height = m.height;
+    // Build the call VM now (its first simulation creates it): a call's wall-clock bound (ADR 0288)
+    // should not pay for it, nor the first call after a respawn wait for it.
+    await reader.simulate({ to: new Uint8Array(20) }, [], 100_000n, 0, 0).catch(() => {});
     port!.postMessage({ t: 'ready' });
   } else if (m.t === 'diff') {
     if (m.height <= height) return; // already in the snapshot
