@@ -323,7 +323,7 @@ export class CallPool implements Simulator {
       for (const o of others) this.#runHere(o);
       return;
     }
-    void this.#spawn(slot.index, true);
+    this.#respawn(slot);
     for (const o of others) {
       let best: Slot | undefined;
       for (const s of this.#slots)
@@ -331,6 +331,23 @@ export class CallPool implements Simulator {
           best = s;
       if (best === undefined) this.#runHere(o);
       else this.#send(best, o);
+    }
+  }
+
+  /**
+   * Spawn the replacement of a stopped or dead worker. If no thread can be made, or loaded (resources),
+   * log it and leave none: calls go to the other workers, or run here; a half-made one takes none.
+   */
+  #respawn(old: Slot): void {
+    try {
+      void this.#spawn(old.index, true);
+    } catch (err) {
+      const fresh = this.#slots[old.index];
+      if (fresh !== undefined && fresh !== old) {
+        fresh.dead = true;
+        void fresh.worker.terminate();
+      }
+      this.#o.logger?.error({ err, worker: old.index }, 'eth call worker could not be respawned');
     }
   }
 
@@ -403,7 +420,7 @@ export class CallPool implements Simulator {
           return;
         }
         this.#o.logger?.warn({ worker: index, code }, 'eth call worker exited; respawning');
-        void this.#spawn(index, true);
+        this.#respawn(slot);
       });
     });
   }

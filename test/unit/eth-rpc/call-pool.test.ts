@@ -93,7 +93,10 @@ async function setup(depth: number | null = 1_000, opts: { timeoutMs?: number } 
     follow: (l) => f.follow(l),
     head: () => f.height,
     fallback,
-    logger: { warn: (_o: unknown, msg: string) => warnings.push(msg) } as never,
+    logger: {
+      warn: (_o: unknown, msg: string) => warnings.push(msg),
+      error: (_o: unknown, msg: string) => warnings.push(msg),
+    } as never,
   });
   pools.push(pool);
   await pool.start();
@@ -334,6 +337,25 @@ describe('the wall-clock bound on calls (rpc.ethCallTimeoutMs, ADR 0288)', () =>
       parseEther('1000'),
     );
     expect(mainRuns()).toBe(0);
+  });
+
+  it('a replacement that cannot be made is logged, not thrown: the calls behind run on the main thread', async () => {
+    const { state, pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 1_000 });
+    // The next snapshot copy fails (as it could for want of memory): the respawn throws inside #spawn.
+    Object.defineProperty(state, Symbol.iterator, {
+      value: () => {
+        throw new Error('no memory for a snapshot');
+      },
+    });
+    const looping = within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000));
+    const behind = pool.simulate(balanceReq, [], 50_000_000n, 12, 2000);
+    expect(await looping).toBeInstanceOf(CallTimeoutError);
+    expect(asBig(((await within(behind)) as { returnValue: Uint8Array }).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(warnings).toContain('eth call worker could not be respawned');
+    expect(pool.ready).toBe(0);
+    expect(mainRuns()).toBe(1); // the call behind, with no worker left; never the loop
   });
 
   it("formats the bound as geth's Go duration", () => {
