@@ -246,8 +246,6 @@ export class RollupRpc {
       return data(d.state.storage(a, new Uint8Array(s)));
     });
 
-    // Batch entries of these two run together, a window at a time (ADR 0287): they read, in no order,
-    // and their EVM work goes to a call worker as one message per window.
     /** A call method whose CallTimeoutError answers are counted (ordo_eth_call_timeouts_total). */
     const timed =
       (method: 'eth_call' | 'eth_estimateGas', h: (p: Params, ctx: CallContext) => Promise<unknown>) =>
@@ -259,6 +257,8 @@ export class RollupRpc {
           throw err;
         }
       };
+    // Batch entries of these two run together, a window at a time (ADR 0287): they read, in no order,
+    // and their EVM work goes to a call worker as one message per window.
     m.set(
       'eth_call',
       concurrentInBatch(
