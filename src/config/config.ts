@@ -48,6 +48,9 @@ export const configSchema = z
         maxSubscriptionsPerConnection: z.number().int().min(1).max(100_000),
         ethCallWorkers: z.number().int().min(0).max(16),
         bundleSimulationGasPerSec: z.number().int().min(0).max(480_000_000),
+        ethCallTimeoutMs: ms(0, 600_000).refine((v) => v === 0 || v >= 100, {
+          message: 'must be 0 (no bound) or at least 100 ms',
+        }),
       })
       .strict(),
     grpc: z
@@ -175,6 +178,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxSubscriptionsPerConnection: 64,
     ethCallWorkers: 1,
     bundleSimulationGasPerSec: 5_000_000,
+    ethCallTimeoutMs: 5_000,
   },
   grpc: {
     listen: '127.0.0.1:9090',

@@ -18,7 +18,7 @@
 import type { Common } from '@ethereumjs/common';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { unsignedBundle } from '../codec/index.ts';
-import { invalidParams, RPC, RpcError } from '../rpc/index.ts';
+import { invalidParams, RPC, RpcError, simulationRetryError } from '../rpc/index.ts';
 import type { Bundle } from '../types.ts';
 import { decodeRaw, ethError } from './admission.ts';
 import { flashbotsBundleHash } from './bundles.ts';
@@ -113,9 +113,13 @@ export async function callBundle(d: EthCallBundleDeps, params: unknown[]): Promi
     sim = await d.simulate(bundle, 'number' in stateRef ? { height: stateRef.number } : undefined);
   } catch (err) {
     if (err instanceof RpcError) throw err;
+    // Blocks kept executing under every attempt: transient, answered as ordo_callBundle does (-32003,
+    // retryable, retryAfterMs).
+    const retry = simulationRetryError(err);
+    if (retry !== undefined) throw retry;
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('EXEC_'))
-      throw ethError((err as Error).message, { code, retryable: code === 'EXEC_SIM_UNSTABLE' });
+      throw ethError((err as Error).message, { code, retryable: false });
     throw err;
   }
   const leg = sim.legs.find((l) => l.namespace === d.namespace);

@@ -23,10 +23,20 @@
  * whatever its depth, up to MAX_QUEUED_SIMULATIONS there, and a batch entry ("here") too. The main
  * thread also runs consensus: 50 M gas of a plain loop costs ethereumjs ~3 s, of keccak ~10 s, and one
  * batch of such calls held a validator's event loop for minutes.
+ *
+ * Wall clock (ADR 0288): a call a worker has been running for `timeoutMs` (`rpc.ethCallTimeoutMs`, 5 s as
+ * geth's `RPCEVMTimeout`), or past the deadline its request gave (eth_estimateGas), is answered geth's
+ * `execution aborted (timeout = 5s)` and never runs anywhere else. A simulation cannot be interrupted
+ * (it yields only to microtasks), so the worker thread is terminated and a new one spawned at once from
+ * the executor's current snapshot. Its other calls (queued behind it, or finished with their answers not
+ * posted yet) are sent again, at the height current then, to the least busy worker, the new one included:
+ * it takes heavy calls while it loads, so the main thread never runs them meanwhile. What the main thread
+ * runs itself cannot be stopped (docs/eth-rpc.md "State").
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
+import { CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import type { EvmStateReader, SimResult } from './state.ts';
@@ -43,8 +53,12 @@ export interface Simulator {
     gasLimit: bigint,
     nextBlock: number,
     timestamp: number,
-    /** `here`: run on the calling thread (a batch entry: batches run entry by entry, a hand-over only adds a round trip). */
-    opts?: { here?: boolean },
+    /**
+     * `here`: run on the calling thread (a batch entry: batches run entry by entry, a hand-over only adds
+     * a round trip). `deadline` (on `sharedClock()`): a worker does not start the call past it and stops
+     * it there (an eth_estimateGas request's budget, ADR 0288).
+     */
+    opts?: { here?: boolean; deadline?: number },
   ): Promise<SimResult>;
 }
 
@@ -69,6 +83,11 @@ export interface CallPoolOptions {
    * worker, the main thread runs the call itself.
    */
   depth?: number;
+  /**
+   * The most ms a worker may run one call (`rpc.ethCallTimeoutMs`, ADR 0288); past it the call is answered
+   * CallTimeoutError and the worker is replaced. 0 or absent: no bound.
+   */
+  timeoutMs?: number;
   /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
   fallback: EvmStateReader;
   logger?: Logger;
@@ -84,6 +103,8 @@ export const DEFAULT_CALL_DEPTH = 64;
 
 interface Pending {
   args: Parameters<EvmStateReader['simulate']>;
+  /** The request's deadline on `sharedClock()` (eth_estimateGas), if any. */
+  deadline: number | undefined;
   resolve: (r: SimResult) => void;
   reject: (e: unknown) => void;
 }
@@ -91,12 +112,17 @@ interface Pending {
 type Call = Extract<CallWorkerIn, { t: 'call' }>;
 
 interface Slot {
+  index: number;
   worker: Worker;
   ready: boolean;
   dead: boolean;
+  /** Spawned to replace a worker that was ready: takes heavy calls while it loads (they wait for it). */
+  respawn: boolean;
   inflight: Map<number, Pending>;
   /** Calls gathered in this event-loop turn, posted together (ADR 0226); always before a diff. */
   outbox: Call[];
+  /** The worker's running call: [id or 0, start on sharedClock() in µs] (call-worker.ts). */
+  running: BigInt64Array;
 }
 
 export class CallPool implements Simulator {
@@ -105,6 +131,7 @@ export class CallPool implements Simulator {
   #feed: ReturnType<FollowState> | undefined;
   #nextId = 1;
   #stopping = false;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
 
   constructor(opts: CallPoolOptions) {
     this.#o = opts;
@@ -113,6 +140,14 @@ export class CallPool implements Simulator {
   /** Workers ready to take calls (tests). */
   get ready(): number {
     return this.#slots.filter((s) => s.ready && !s.dead).length;
+  }
+
+  /** Calls stopped at the wall-clock bound since start (tests, logs). */
+  timeouts = 0;
+
+  /** The bound on one call's run, ms (0: none). */
+  get timeoutMs(): number {
+    return this.#o.timeoutMs ?? 0;
   }
 
   /** Follow the executor's state and spawn the workers; resolves when every worker has its snapshot. */
@@ -132,13 +167,15 @@ export class CallPool implements Simulator {
         }
       }
     });
-    await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i)));
+    await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i, false)));
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#feed?.stop();
     this.#feed = undefined;
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     const slots = this.#slots.splice(0);
     await Promise.all(
       slots.map(async (s) => {
@@ -157,17 +194,19 @@ export class CallPool implements Simulator {
     gasLimit: bigint,
     nextBlock: number,
     timestamp: number,
-    opts?: { here?: boolean },
+    opts?: { here?: boolean; deadline?: number },
   ): Promise<SimResult> {
     const depth = this.#o.depth ?? DEFAULT_CALL_DEPTH;
-    // A heavy call waits for a worker, past `depth`: the main thread runs consensus (ADR 0286).
+    // A heavy call waits for a worker, past `depth`: the main thread runs consensus (ADR 0286). It waits
+    // for a worker that is loading in place of one that was stopped or died, too (ADR 0288).
     const heavy = gasLimit > MAIN_THREAD_MAX_GAS;
     let best: Slot | undefined;
     for (const s of opts?.here === true && !heavy ? [] : this.#slots) {
-      if (!s.ready || s.dead || s.inflight.size >= (heavy ? MAX_QUEUED_SIMULATIONS : depth)) continue;
+      if (!(s.ready || (heavy && s.respawn)) || s.dead) continue;
+      if (s.inflight.size >= (heavy ? MAX_QUEUED_SIMULATIONS : depth)) continue;
       if (best === undefined || s.inflight.size < best.inflight.size) best = s;
     }
-    if (best === undefined && heavy && this.#slots.some((s) => s.ready && !s.dead))
+    if (best === undefined && heavy && this.#slots.some((s) => (s.ready || s.respawn) && !s.dead))
       return Promise.reject(
         new RpcError(
           -32003,
@@ -180,21 +219,26 @@ export class CallPool implements Simulator {
     // Every worker busy (or none ready): the main thread runs the call, as it did without workers.
     if (best === undefined) return this.#o.fallback.simulate(req, overrides, gasLimit, nextBlock, timestamp);
     const slot = best;
-    const id = this.#nextId++;
     return new Promise<SimResult>((resolve, reject) => {
-      slot.inflight.set(id, { args: [req, overrides, gasLimit, nextBlock, timestamp], resolve, reject });
-      slot.outbox.push({
-        t: 'call',
-        id,
-        v: this.#o.head(),
-        req,
-        overrides,
-        gas: gasLimit,
-        nextBlock,
-        timestamp,
+      this.#send(slot, {
+        args: [req, overrides, gasLimit, nextBlock, timestamp],
+        deadline: opts?.deadline,
+        resolve,
+        reject,
       });
-      if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
     });
+  }
+
+  /** Hand a call to a worker, at the height the main thread's state has now. */
+  #send(slot: Slot, p: Pending): void {
+    const id = this.#nextId++;
+    const [req, overrides, gas, nextBlock, timestamp] = p.args;
+    slot.inflight.set(id, p);
+    const call: Call = { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
+    if (p.deadline !== undefined) call.dl = p.deadline;
+    slot.outbox.push(call);
+    if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
+    if (this.timeoutMs > 0 || p.deadline !== undefined) this.#arm();
   }
 
   /**
@@ -207,7 +251,7 @@ export class CallPool implements Simulator {
     const out = slot.outbox;
     if (out.length === 0) return;
     slot.outbox = [];
-    if (slot.dead) return; // its inflight calls run here (exit handler)
+    if (slot.dead) return; // its inflight calls run here (exit handler) or were sent again (#expire)
     const msg: CallWorkerIn = out.length === 1 ? out[0]! : { t: 'calls', calls: out };
     slot.worker.postMessage(msg);
   }
@@ -217,14 +261,115 @@ export class CallPool implements Simulator {
     this.#o.fallback.simulate(...p.args).then(p.resolve, p.reject);
   }
 
-  #spawn(index: number): Promise<void> {
+  /**
+   * Check the running calls while any worker holds calls: often enough that a call is stopped within a
+   * twentieth of the bound after it (10–250 ms), and not at all while the workers are idle.
+   */
+  #arm(): void {
+    if (this.#watchdog !== undefined) return;
+    const t = this.timeoutMs > 0 ? this.timeoutMs : DEFAULT_CALL_TIMEOUT_MS;
+    const period = Math.min(250, Math.max(10, Math.floor(t / 20)));
+    this.#watchdog = setInterval(() => this.#check(), period);
+    this.#watchdog.unref();
+  }
+
+  #check(): void {
+    const t = this.timeoutMs;
+    const now = sharedClock();
+    let busy = false;
+    for (const s of [...this.#slots]) {
+      if (s.dead || s.inflight.size === 0) continue;
+      busy = true;
+      // The id first: a start read after it is this call's or a later one's, never an earlier one's.
+      const id = Number(Atomics.load(s.running, 0));
+      if (id === 0) continue;
+      const p = s.inflight.get(id);
+      if (p === undefined) continue; // answered; its answer is on its way
+      const started = Number(Atomics.load(s.running, 1)) / 1_000;
+      const end = Math.min(
+        t > 0 ? started + t : Number.POSITIVE_INFINITY,
+        p.deadline ?? Number.POSITIVE_INFINITY,
+      );
+      if (now >= end) this.#expire(s, id, p);
+    }
+    if (!busy && this.#watchdog !== undefined) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+    }
+  }
+
+  /**
+   * A call ran past its bound: answer it geth's timeout, end the worker (the only way to stop a running
+   * simulation), spawn its replacement now and send the worker's other calls again, to the least busy
+   * worker (the replacement included). None of them runs on the main thread (ADR 0286), the stopped call
+   * nowhere (ADR 0288).
+   */
+  #expire(slot: Slot, id: number, p: Pending): void {
+    slot.dead = true;
+    slot.ready = false;
+    slot.inflight.delete(id);
+    const others = [...slot.inflight.values()];
+    slot.inflight.clear();
+    slot.outbox = [];
+    void slot.worker.terminate();
+    this.timeouts++;
+    const ms = this.timeoutMs;
+    p.reject(new CallTimeoutError(ms > 0 ? ms : DEFAULT_CALL_TIMEOUT_MS));
+    this.#o.logger?.warn(
+      { worker: slot.index, timeoutMs: ms, requeued: others.length },
+      'eth call ran past rpc.ethCallTimeoutMs; worker stopped and respawned',
+    );
+    if (this.#stopping) {
+      for (const o of others) this.#runHere(o);
+      return;
+    }
+    this.#respawn(slot);
+    for (const o of others) {
+      let best: Slot | undefined;
+      for (const s of this.#slots)
+        if ((s.ready || s.respawn) && !s.dead && (best === undefined || s.inflight.size < best.inflight.size))
+          best = s;
+      if (best === undefined) this.#runHere(o);
+      else this.#send(best, o);
+    }
+  }
+
+  /**
+   * Spawn the replacement of a stopped or dead worker. If no thread can be made, or loaded (resources),
+   * log it and leave none: calls go to the other workers, or run here; a half-made one takes none.
+   */
+  #respawn(old: Slot): void {
+    try {
+      void this.#spawn(old.index, true);
+    } catch (err) {
+      const fresh = this.#slots[old.index];
+      if (fresh !== undefined && fresh !== old) {
+        fresh.dead = true;
+        void fresh.worker.terminate();
+      }
+      this.#o.logger?.error({ err, worker: old.index }, 'eth call worker could not be respawned');
+    }
+  }
+
+  #spawn(index: number, respawn: boolean): Promise<void> {
+    const running = new SharedArrayBuffer(16);
     const init: CallWorkerInit = {
       chainId: this.#o.chainId,
       coinbase: this.#o.coinbase,
       ...(this.#o.blockGasLimit !== undefined ? { blockGasLimit: this.#o.blockGasLimit } : {}),
+      running,
     };
     const worker = new Worker(new URL('./call-worker.ts', import.meta.url), { workerData: init });
-    const slot: Slot = { worker, ready: false, dead: false, inflight: new Map(), outbox: [] };
+    const slot: Slot = {
+      index,
+      worker,
+      ready: false,
+      dead: false,
+      respawn,
+      inflight: new Map(),
+      outbox: [],
+      running: new BigInt64Array(running),
+    };
     this.#slots[index] = slot;
     // The snapshot and its height are read in this synchronous step; diffs of later heights are posted
     // after it (the worker ignores any at or below the snapshot's height).
@@ -241,6 +386,11 @@ export class CallPool implements Simulator {
         else if (a.t === 'fail') {
           const e = a.e;
           p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
+        } else if (a.t === 'late') {
+          // Its request's deadline passed while it waited: answered as stopped, the worker is fine.
+          this.timeouts++;
+          const ms = this.timeoutMs;
+          p.reject(new CallTimeoutError(ms > 0 ? ms : DEFAULT_CALL_TIMEOUT_MS));
         } else this.#runHere(p); // stale
       };
       worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {
@@ -270,7 +420,7 @@ export class CallPool implements Simulator {
           return;
         }
         this.#o.logger?.warn({ worker: index, code }, 'eth call worker exited; respawning');
-        void this.#spawn(index);
+        this.#respawn(slot);
       });
     });
   }

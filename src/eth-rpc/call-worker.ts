@@ -12,17 +12,25 @@
  *
  * Messages in:  {t:'load', height, entries}   snapshot (first message)
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
- *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp}
+ *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp, dl?}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
- * Messages out: {t:'ready'} after the snapshot; {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id},
+ * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM);
+ *               {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ *               | {t:'late', id} (its deadline `dl` passed before it started: not run),
  *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
  *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
  *               which cost more than a balanceOf's EVM run when each answer went alone).
+ *
+ * The running call (ADR 0288): before a simulation starts the worker writes its start time and then its
+ * id into `init.running` (shared memory, no message), and 0 as the id when it ends. The pool reads them
+ * to stop a call that runs past `rpc.ethCallTimeoutMs`: a simulation yields only to microtasks, so the
+ * worker cannot stop one itself; the pool ends the whole thread (`worker.terminate()`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
+import { sharedClock } from './call-timeout.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import { EvmStateReader, type SimResult } from './state.ts';
 
@@ -32,6 +40,11 @@ export interface CallWorkerInit {
   coinbase: string;
   /** The rollup's block gas limit (the calls' GASLIMIT, ADR 0285). */
   blockGasLimit?: bigint;
+  /**
+   * 16 bytes shared with the pool (a BigInt64Array of 2): [id of the call running now or 0, its start on
+   * `sharedClock()` in µs]. Absent: nothing is published (no bound).
+   */
+  running?: SharedArrayBuffer;
 }
 
 export type CallWorkerIn =
@@ -46,6 +59,8 @@ export type CallWorkerIn =
       gas: bigint;
       nextBlock: number;
       timestamp: number;
+      /** Deadline on `sharedClock()` (an eth_estimateGas request's budget): past it the call is not run. */
+      dl?: number;
     }
   | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' }>[] };
 
@@ -53,7 +68,8 @@ export type CallWorkerIn =
 export type CallWorkerAnswer =
   | { t: 'done'; id: number; r: SimResult }
   | { t: 'fail'; id: number; e: CallWorkerError }
-  | { t: 'stale'; id: number };
+  | { t: 'stale'; id: number }
+  | { t: 'late'; id: number };
 
 /** A simulation's error as it crosses the thread boundary: an RpcError keeps its code and data. */
 export interface CallWorkerError {
@@ -68,6 +84,7 @@ type Call = Extract<CallWorkerIn, { t: 'call' }>;
 const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
 const init = workerData as CallWorkerInit;
+const running = init.running === undefined ? undefined : new BigInt64Array(init.running);
 
 const replica = new Map<string, string>();
 let height = -1;
@@ -103,6 +120,15 @@ async function run(m: Call): Promise<void> {
     answer({ t: 'stale', id: m.id });
     return;
   }
+  if (m.dl !== undefined && sharedClock() >= m.dl) {
+    answer({ t: 'late', id: m.id });
+    return;
+  }
+  if (running !== undefined) {
+    // Start first, then the id: the pool reads the id first, so it never pairs it with an older start.
+    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
+    Atomics.store(running, 0, BigInt(m.id));
+  }
   try {
     const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
     answer({ t: 'done', id: m.id, r });
@@ -112,6 +138,8 @@ async function run(m: Call): Promise<void> {
         ? { rpc: true, code: err.code, message: err.message, data: err.data }
         : { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) };
     answer({ t: 'fail', id: m.id, e });
+  } finally {
+    if (running !== undefined) Atomics.store(running, 0, 0n);
   }
 }
 
@@ -120,6 +148,9 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
     replica.clear();
     for (const [k, v] of m.entries) replica.set(k, v);
     height = m.height;
+    // Build the call VM now (its first simulation creates it): a call's wall-clock bound (ADR 0288)
+    // should not pay for it, nor the first call after a respawn wait for it.
+    await reader.simulate({ to: new Uint8Array(20) }, [], 100_000n, 0, 0).catch(() => {});
     port!.postMessage({ t: 'ready' });
   } else if (m.t === 'diff') {
     if (m.height <= height) return; // already in the snapshot

@@ -12,6 +12,7 @@
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { evmBlockGasLimit } from '../codec/index.ts';
 import type { RollupConfig } from '../config/index.ts';
 import {
@@ -29,6 +30,7 @@ import type { Block, Bundle } from '../types.ts';
 import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
 import type { BundleSimulate } from './call-bundle.ts';
 import { CallPool } from './call-pool.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from './call-timeout.ts';
 import { EvmChain } from './chain.ts';
 import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
@@ -63,6 +65,13 @@ export interface EthRpcDeps {
    * `rpc.ethCallWorkers`); 0 (default here) runs them on the main thread.
    */
   callWorkers?: number;
+  /**
+   * Wall-clock bound on one eth_call run on a call worker, and on one eth_estimateGas request, ms (ADR
+   * 0288; config `rpc.ethCallTimeoutMs`); default 5,000 (geth's `RPCEVMTimeout`), 0 = none.
+   */
+  callTimeoutMs?: number;
+  /** Where `ordo_eth_call_timeouts_total` is registered; absent: not exported. */
+  registry?: Registry;
   store: {
     baseHeight(): number;
     getBlock(height: number): Promise<Block | undefined>;
@@ -124,6 +133,16 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
   const baseFee = d.baseFeePerGas ?? DEFAULT_EVM_BASE_FEE;
   const feeRecipient = d.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT;
   const evm = d.rollups.filter((r) => r.kind === 'evm' && r.evmChainId !== undefined);
+  const callTimeoutMs = d.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const timeouts =
+    d.registry === undefined
+      ? undefined
+      : new Counter({
+          name: 'ordo_eth_call_timeouts_total',
+          help: 'eth_call / eth_estimateGas requests answered "execution aborted (timeout = …)" at rpc.ethCallTimeoutMs, by rollup and method',
+          labelNames: ['namespace', 'method'],
+          registers: [d.registry],
+        });
   const served = evm.map((r) => {
     const chainId = BigInt(r.evmChainId!);
     // The executor's recovery (libsecp256k1 in WASM, ADR 0115): admission recovers each sender with it.
@@ -167,6 +186,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
             blockGasLimit,
             follow: (listener) => follow(r.namespace, listener),
             head: () => d.executor.head(r.namespace).height,
+            timeoutMs: callTimeoutMs,
             fallback: state,
             ...(log !== undefined ? { logger: log } : {}),
           })
@@ -197,6 +217,10 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       chain,
       state,
       ...(pool !== undefined ? { simulator: pool } : {}),
+      callTimeoutMs,
+      ...(timeouts !== undefined
+        ? { onCallTimeout: (method: string) => timeouts.inc({ namespace: String(r.namespace), method }) }
+        : {}),
       mempool: d.mempool,
       admission,
       submit: (payload) => d.ingress.submitTransaction({ namespace: r.namespace, payload }, 'eth_rpc'),

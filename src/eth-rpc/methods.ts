@@ -20,6 +20,7 @@ import { type Decoded, type EvmAdmission, ethError } from './admission.ts';
 import { EthBundles } from './bundles.ts';
 import { type BundleSimulate, callBundle } from './call-bundle.ts';
 import type { Simulator } from './call-pool.ts';
+import { CallTimeoutError, sharedClock } from './call-timeout.ts';
 import type { EthBlock, EvmChain } from './chain.ts';
 import { blockLogs, Filters, logMatches } from './filters.ts';
 import {
@@ -55,6 +56,13 @@ export interface RollupRpcDeps {
   state: EvmStateReader;
   /** Runs eth_call / eth_estimateGas simulations (call workers, ADR 0205); default: `state` itself. */
   simulator?: Simulator;
+  /**
+   * `rpc.ethCallTimeoutMs` (ADR 0288): one eth_estimateGas request's budget for all its simulations (the
+   * simulator bounds each eth_call itself). 0 or absent: none.
+   */
+  callTimeoutMs?: number;
+  /** Told of each eth_call / eth_estimateGas request answered CallTimeoutError (the metric). */
+  onCallTimeout?: (method: 'eth_call' | 'eth_estimateGas') => void;
   /** The mempool's view of senders and transactions. */
   mempool: {
     nextNonce(namespace: number, sender: string): bigint | undefined;
@@ -238,26 +246,41 @@ export class RollupRpc {
       return data(d.state.storage(a, new Uint8Array(s)));
     });
 
+    /** A call method whose CallTimeoutError answers are counted (ordo_eth_call_timeouts_total). */
+    const timed =
+      (method: 'eth_call' | 'eth_estimateGas', h: (p: Params, ctx: CallContext) => Promise<unknown>) =>
+      async (p: Params, ctx: CallContext): Promise<unknown> => {
+        try {
+          return await h(p, ctx);
+        } catch (err) {
+          if (err instanceof CallTimeoutError) d.onCallTimeout?.(method);
+          throw err;
+        }
+      };
     // Batch entries of these two run together, a window at a time (ADR 0287): they read, in no order,
     // and their EVM work goes to a call worker as one message per window.
     m.set(
       'eth_call',
-      concurrentInBatch(async (p, ctx) => {
-        const { req, overrides } = await this.#callArgs(p);
-        // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
-        const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
-        const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
-        if (!r.ok)
-          throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
-        return data(r.returnValue);
-      }),
+      concurrentInBatch(
+        timed('eth_call', async (p, ctx) => {
+          const { req, overrides } = await this.#callArgs(p);
+          // geth's RPCGasCap: a call names at most DEFAULT_GAS_CAP, so one call's EVM work is bounded.
+          const gas = req.gas === undefined || req.gas > DEFAULT_GAS_CAP ? DEFAULT_GAS_CAP : req.gas;
+          const r = await this.#simulate(req, overrides, gas, ctx.batch === true);
+          if (!r.ok)
+            throw r.error === 'revert' ? revertError(r.returnValue) : ethError(r.error ?? 'execution failed');
+          return data(r.returnValue);
+        }),
+      ),
     );
     m.set(
       'eth_estimateGas',
-      concurrentInBatch(async (p, ctx) => {
-        const { req, overrides } = await this.#callArgs(p);
-        return qty(await this.#estimate(req, overrides, ctx.batch === true));
-      }),
+      concurrentInBatch(
+        timed('eth_estimateGas', async (p, ctx) => {
+          const { req, overrides } = await this.#callArgs(p);
+          return qty(await this.#estimate(req, overrides, ctx.batch === true));
+        }),
+      ),
     );
 
     m.set('eth_feeHistory', async (p) => {
@@ -451,22 +474,37 @@ export class RollupRpc {
     return { req, overrides: parseStateOverrides(p[2], this.#d.maxTxBytes) };
   }
 
-  /** `here`: a batch entry, run on this thread (ADR 0205). */
+  /**
+   * `here`: a batch entry, run on this thread (ADR 0205). `deadline` (on sharedClock()): an
+   * eth_estimateGas request's budget, which a call worker enforces (ADR 0288).
+   */
   #simulate(
     req: Parameters<EvmStateReader['simulate']>[0],
     overrides: Parameters<EvmStateReader['simulate']>[1],
     gas: bigint,
     here = false,
+    deadline?: number,
   ) {
     const head = this.#d.chain.head();
     const at = Math.floor(Date.now() / 1000);
     const sim = this.#d.simulator;
     return sim === undefined
       ? this.#d.state.simulate(req, overrides, gas, head + 1, at)
-      : sim.simulate(req, overrides, gas, head + 1, at, { here });
+      : sim.simulate(
+          req,
+          overrides,
+          gas,
+          head + 1,
+          at,
+          deadline === undefined ? { here } : { here, deadline },
+        );
   }
 
-  /** Lowest gas limit with which the call succeeds: one run at the cap, then a bounded binary search. */
+  /**
+   * Lowest gas limit with which the call succeeds: one run at the cap, then a bounded binary search.
+   * The wall-clock bound applies to the request, not to each of its up to 42 simulations (ADR 0288): past
+   * it no further simulation starts, and a worker stops the one running.
+   */
   async #estimate(
     req: Parameters<EvmStateReader['simulate']>[0],
     overrides: Parameters<EvmStateReader['simulate']>[1],
@@ -475,7 +513,13 @@ export class RollupRpc {
     // No transaction may declare more than the block gas limit (ADR 0285): the estimate's ceiling.
     const limit = this.#d.blockGasLimit;
     const cap = req.gas === undefined || req.gas > limit ? limit : req.gas;
-    const first = await this.#simulate(req, overrides, cap, here);
+    const budget = this.#d.callTimeoutMs ?? 0;
+    const deadline = budget > 0 ? sharedClock() + budget : undefined;
+    const run = (g: bigint) => {
+      if (deadline !== undefined && sharedClock() >= deadline) throw new CallTimeoutError(budget);
+      return this.#simulate(req, overrides, g, here, deadline);
+    };
+    const first = await run(cap);
     if (!first.ok) {
       if (first.error === 'revert') throw revertError(first.returnValue);
       throw ethError(
@@ -486,8 +530,9 @@ export class RollupRpc {
     let hi = cap;
     const tryAt = async (g: bigint): Promise<boolean> => {
       try {
-        return (await this.#simulate(req, overrides, g, here)).ok;
-      } catch {
+        return (await run(g)).ok;
+      } catch (err) {
+        if (err instanceof CallTimeoutError) throw err; // the request's budget is spent, not "fails at g"
         return false; // below intrinsic gas
       }
     };

@@ -603,6 +603,8 @@ export class OrdoNode {
       },
       genesisTimeMs: genesis.genesisTimeMs,
       callWorkers: config.rpc.ethCallWorkers,
+      callTimeoutMs: config.rpc.ethCallTimeoutMs,
+      registry,
       logger: root,
     });
     await ethRpc.start();

@@ -22,8 +22,27 @@ const SIM_INPUT_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_HEIGHT_UNAVAILAB
 /**
  * The simulator's transient refusals (-32003, retryable): `EXEC_SIM_UNSTABLE` is blocks executing under
  * every attempt of the simulation (src/exec/executor.ts); the same call succeeds a moment later.
+ * `EXEC_SIM_BUSY` is the node's gas rate for RPC simulations (src/node/capped-simulator.ts, ADR 0297),
+ * with the wait until the bundle fits in its data.
  */
-const SIM_RETRY_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_UNSTABLE']);
+const SIM_RETRY_CODES: ReadonlySet<string> = new Set(['EXEC_SIM_UNSTABLE', 'EXEC_SIM_BUSY']);
+
+/**
+ * A bundle simulation's transient refusal (`EXEC_SIM_UNSTABLE`, `EXEC_SIM_BUSY`) as both
+ * `ordo_callBundle` and `eth_callBundle` answer it: -32003 with `data: {code, retryable: true,
+ * retryAfterMs}` (the refusal's own wait, else 200 ms; docs/rpc.md "Bundles", docs/eth-rpc.md);
+ * undefined for any other error.
+ */
+export function simulationRetryError(err: unknown): RpcError | undefined {
+  if (!isOrdoError(err) || !SIM_RETRY_CODES.has(err.code)) return undefined;
+  const wait = err.data.retryAfterMs;
+  return new RpcError(RPC.OVERLOADED, err.message, {
+    ...err.data,
+    code: err.code,
+    retryable: true,
+    retryAfterMs: typeof wait === 'number' ? wait : 200,
+  });
+}
 
 /** Protocol limits of a bundle (src/codec: 100 txs, 300,000 bytes, 16 legs). */
 export const BUNDLE_LIMITS = { maxLegs: 16, maxTxs: 100, maxBytes: 300_000 } as const;
@@ -253,14 +272,7 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
       if (isOrdoError(err) && SIM_INPUT_CODES.has(err.code))
         throw invalidParams(err.message, { ...err.data, code: err.code, retryable: false });
       // Executed heads moved under each attempt: transient, not an internal error (docs/rpc.md "Bundles").
-      if (isOrdoError(err) && SIM_RETRY_CODES.has(err.code))
-        throw new RpcError(RPC.OVERLOADED, err.message, {
-          ...err.data,
-          code: err.code,
-          retryable: true,
-          retryAfterMs: 200,
-        });
-      throw err;
+      throw simulationRetryError(err) ?? err;
     }
   });
 

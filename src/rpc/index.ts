@@ -12,6 +12,7 @@ export {
   bundleStatusJson,
   parseBundle,
   registerBundleMethods,
+  simulationRetryError,
 } from './bundles.ts';
 export { RpcCallError, rpcCall } from './client.ts';
 export { invalidParams, RPC, RpcError, toRpcError } from './errors.ts';

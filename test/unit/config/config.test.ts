@@ -87,6 +87,21 @@ describe('config', () => {
       );
   });
 
+  it('rpc.ethCallTimeoutMs: default 5,000 (geth), 0 for no bound, else 100..600,000', () => {
+    expect(DEFAULT_CONFIG.rpc.ethCallTimeoutMs).toBe(5_000);
+    // A config written before the key existed gets geth's bound.
+    expect(validateConfig({ rpc: { ethCallWorkers: 2 } }).rpc.ethCallTimeoutMs).toBe(5_000);
+    for (const ok of [0, 100, 300, 600_000])
+      expect(validateConfig({ rpc: { ethCallTimeoutMs: ok } }).rpc.ethCallTimeoutMs).toBe(ok);
+    for (const bad of [-1, 1, 99, 1.5, 600_001, '5000', null])
+      expect(problems(() => validateConfig({ rpc: { ethCallTimeoutMs: bad } }))).toMatch(
+        /rpc\.ethCallTimeoutMs/,
+      );
+    expect(problems(() => validateConfig({ rpc: { ethCallTimeoutMs: 50 } }))).toMatch(
+      /rpc\.ethCallTimeoutMs: must be 0 \(no bound\) or at least 100 ms/,
+    );
+  });
+
   it('reports unreadable and non-JSON files with their path', () => {
     expect(problems(() => loadConfig(join(dir, 'missing.json')))).toMatch(/missing\.json/);
     const f = join(dir, 'broken.json');

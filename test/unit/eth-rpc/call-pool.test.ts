@@ -1,6 +1,7 @@
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallPool, DEFAULT_CALL_DEPTH, MAIN_THREAD_MAX_GAS } from '../../../src/eth-rpc/call-pool.ts';
+import { CallTimeoutError, goDuration, sharedClock } from '../../../src/eth-rpc/call-timeout.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
@@ -57,17 +58,27 @@ afterEach(async () => {
   for (const p of pools.splice(0)) await p.stop();
 });
 
-/** `depth` null: the pool's default (DEFAULT_CALL_DEPTH). */
-async function setup(depth: number | null = 1_000) {
+/** An address whose code (given as a state override) loops forever: JUMPDEST PUSH1 0 JUMP. */
+const LOOP = new Uint8Array(20).fill(0x0e);
+const loopOverride = parseStateOverrides({ [`0x${'0e'.repeat(20)}`]: { code: '0x5b600056' } }, 1000);
+/** Gas no loop spends in a test's lifetime (~10^11 iterations): only the wall-clock bound ends it. */
+const ENDLESS = 1n << 40n;
+
+/** `depth` null: the pool's default (DEFAULT_CALL_DEPTH). `timeoutMs`: the pool's wall-clock bound. */
+async function setup(depth: number | null = 1_000, opts: { timeoutMs?: number } = {}) {
   const state = await world();
   const f = feed(state);
   const main = new EvmStateReader((k) => state.get(k), common);
   let mainRuns = 0;
+  const warnings: string[] = [];
   const fallback = new Proxy(main, {
     get(target, prop) {
       if (prop === 'simulate')
         return (...args: Parameters<EvmStateReader['simulate']>) => {
           mainRuns++;
+          // The endless loop would hold this thread (and the test) for hours: refuse it, and count it.
+          if (args[0].to !== undefined && Buffer.from(args[0].to).equals(Buffer.from(LOOP)))
+            return Promise.reject(new Error('the endless loop reached the main thread'));
           return target.simulate(...args);
         };
       return Reflect.get(target, prop);
@@ -76,16 +87,35 @@ async function setup(depth: number | null = 1_000) {
   const pool = new CallPool({
     size: 1,
     ...(depth === null ? {} : { depth }),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     chainId: 900_001,
     coinbase: DEFAULT_EVM_FEE_RECIPIENT,
     follow: (l) => f.follow(l),
     head: () => f.height,
     fallback,
+    logger: {
+      warn: (_o: unknown, msg: string) => warnings.push(msg),
+      error: (_o: unknown, msg: string) => warnings.push(msg),
+    } as never,
   });
   pools.push(pool);
   await pool.start();
   expect(pool.ready).toBe(1);
-  return { state, f, main, pool, mainRuns: () => mainRuns };
+  return { state, f, main, pool, mainRuns: () => mainRuns, warnings };
+}
+
+/** Wait until `cond` holds, at most `ms` (then fail): no test waits unbounded. */
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 10)))
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+}
+
+/** A promise's outcome within `ms` (then fail), an error as its value. */
+function within<T>(p: Promise<T>, ms = 20_000): Promise<T | unknown> {
+  return Promise.race([
+    p.catch((e: unknown) => e),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref()),
+  ]);
 }
 
 describe('eth_call on call workers', () => {
@@ -230,5 +260,111 @@ describe('eth_call on call workers', () => {
     expect(mainRuns()).toBe(1);
     // after stop, calls run on the main thread
     expect(asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue)).toBe(9n);
+  });
+});
+
+describe('the wall-clock bound on calls (rpc.ethCallTimeoutMs, ADR 0288)', () => {
+  const balanceReq = { to: token, data: call('balanceOf', [holderHex]) };
+
+  // Bounds are short for the loop (it never ends: only the bound stops it) and long next to what an
+  // ordinary call takes even on a loaded host (a fresh worker's first balanceOf: 15–70 ms at load 8).
+  it("answers geth's timeout, replaces the worker, re-sends the calls behind it, never runs the loop on the main thread", async () => {
+    const { pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 1_000 });
+    // Sent in one turn, so both reach the worker in one message: the balance calls wait behind the loop.
+    const looping = within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000));
+    const heavyBehind = pool.simulate(balanceReq, [], 50_000_000n, 12, 2000);
+    const lightBehind = pool.simulate(balanceReq, [], 100_000n, 12, 2000);
+    const err = await looping;
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect(err).toMatchObject({
+      code: -32000,
+      message: 'execution aborted (timeout = 1s)',
+      data: undefined,
+    });
+    // The calls behind it were sent again (to the replacement) and answered, none by the main thread.
+    expect(asBig(((await within(heavyBehind)) as { returnValue: Uint8Array }).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(asBig(((await within(lightBehind)) as { returnValue: Uint8Array }).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(pool.timeouts).toBe(1);
+    expect(warnings).toContain('eth call ran past rpc.ethCallTimeoutMs; worker stopped and respawned');
+    await until(() => pool.ready === 1);
+    expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    // A second loop is stopped as well: every respawned worker is bounded the same way.
+    expect(await within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000))).toBeInstanceOf(
+      CallTimeoutError,
+    );
+    expect(pool.timeouts).toBe(2);
+    expect(mainRuns()).toBe(0);
+  });
+
+  it('a heavy call sent while the replacement loads waits for it, not the main thread', async () => {
+    const { pool, mainRuns } = await setup(1_000, { timeoutMs: 60_000 });
+    // Stopped at its request's deadline (as an eth_estimateGas is), so the heavy call after it has 60 s.
+    await within(
+      pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000, { deadline: sharedClock() + 300 }),
+    );
+    expect(pool.timeouts).toBe(1);
+    // Straight after the stop: the new worker is still loading its snapshot.
+    expect(pool.ready).toBe(0);
+    const heavy = await within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
+    expect(asBig((heavy as { returnValue: Uint8Array }).returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(0);
+  });
+
+  it("stops a call at its request's deadline (eth_estimateGas's budget), and does not start one past it", async () => {
+    const { pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 0 }); // no per-call bound
+    const err = await within(
+      pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000, { deadline: sharedClock() + 300 }),
+    );
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect(pool.timeouts).toBe(1);
+    await until(() => pool.ready === 1);
+    // A call whose deadline has passed when the worker reaches it is answered without running it, and
+    // the worker is kept.
+    const restarts = warnings.length;
+    const late = await within(
+      pool.simulate(balanceReq, [], 50_000_000n, 12, 2000, { deadline: sharedClock() - 1 }),
+    );
+    expect(late).toBeInstanceOf(CallTimeoutError);
+    expect(pool.timeouts).toBe(2);
+    expect(warnings.length).toBe(restarts);
+    expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(mainRuns()).toBe(0);
+  });
+
+  it('a replacement that cannot be made is logged, not thrown: the calls behind run on the main thread', async () => {
+    const { state, pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 1_000 });
+    // The next snapshot copy fails (as it could for want of memory): the respawn throws inside #spawn.
+    Object.defineProperty(state, Symbol.iterator, {
+      value: () => {
+        throw new Error('no memory for a snapshot');
+      },
+    });
+    const looping = within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000));
+    const behind = pool.simulate(balanceReq, [], 50_000_000n, 12, 2000);
+    expect(await looping).toBeInstanceOf(CallTimeoutError);
+    expect(asBig(((await within(behind)) as { returnValue: Uint8Array }).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(warnings).toContain('eth call worker could not be respawned');
+    expect(pool.ready).toBe(0);
+    expect(mainRuns()).toBe(1); // the call behind, with no worker left; never the loop
+  });
+
+  it("formats the bound as geth's Go duration", () => {
+    expect(goDuration(300)).toBe('300ms');
+    expect(goDuration(5_000)).toBe('5s');
+    expect(goDuration(1_500)).toBe('1.5s');
+    expect(goDuration(120_000)).toBe('2m0s');
+    expect(goDuration(90_250)).toBe('1m30.25s');
+    expect(goDuration(3_600_000)).toBe('1h0m0s');
+    expect(new CallTimeoutError(5_000).message).toBe('execution aborted (timeout = 5s)');
   });
 });

@@ -316,6 +316,22 @@ describe('ordo_callBundle', () => {
     });
   });
 
+  it("answers the node's simulation gas rate as retryable -32003 EXEC_SIM_BUSY with its own wait (ADR 0297)", async () => {
+    const { call } = setup(undefined, 1000, async () => {
+      throw new OrdoError('EXEC_SIM_BUSY', 'this node simulates at most 5000000 gas of bundles a second', {
+        gas: 600_000,
+        gasPerSec: 5_000_000,
+        retryAfterMs: 37,
+      });
+    });
+    await expect(
+      (async () => call('ordo_callBundle', [{ legs: [{ namespace: 2, txs: ['0x01'] }] }]))(),
+    ).rejects.toMatchObject({
+      code: -32003,
+      data: { code: 'EXEC_SIM_BUSY', retryable: true, retryAfterMs: 37, gas: 600_000 },
+    });
+  });
+
   it('keeps other simulator failures internal (not retryable)', async () => {
     const boom = new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
     const { call } = setup(undefined, 1000, async () => {
