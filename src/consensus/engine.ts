@@ -42,6 +42,7 @@ import type {
   DuplicateVoteEvidence,
   TxEnvelope,
 } from '../types.ts';
+import { HeightTrace, ROUND_FAILURES, type RoundFailure } from './height-trace.ts';
 import {
   type ConsensusPersistence,
   type ConsensusWal,
@@ -283,6 +284,8 @@ export class Engine implements ConsensusEngineExt {
   #probingWal = false;
   /** Own messages durably logged whose sign-guard record is still to be written (see the send case). */
   readonly #unguarded = new Set<string>();
+  /** This node's timeline of the height in progress (height-trace.ts), logged at each decision. */
+  readonly #trace: HeightTrace;
 
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
@@ -291,6 +294,7 @@ export class Engine implements ConsensusEngineExt {
     this.#verify = opts.verify ?? ed25519Verify;
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
     this.#metrics = makeMetrics(opts.registry, opts.validators, () => this.core.round);
+    this.#trace = new HeightTrace(opts.validators);
     this.#storage = new StorageHalt({
       logger: this.#log,
       clock: () => this.#clock(),
@@ -390,6 +394,7 @@ export class Engine implements ConsensusEngineExt {
     }
     this.#running = true;
     this.#lastCommitMs = this.#clock();
+    this.#trace.start(this.core.height, this.#lastCommitMs);
     this.#push({ run: () => this.core.resume(this.#clock()) });
     // Restarted or freshly joined: ask peers where they are (and on every new connection).
     o.network.on('peer:connect', () => {
@@ -591,6 +596,7 @@ export class Engine implements ConsensusEngineExt {
       return 'reject';
     }
     if (c.height < this.core.height) return 'accept';
+    this.#trace.proposalHeard(c.height, c.round, this.#clock());
     // One rebuild in flight per signed proposal: copies that arrive while it is being rebuilt (gossip
     // duplicates, rebroadcasts) are only forwarded, and at most MAX_REBUILDS run at once, so a
     // proposer signing many compact proposals that list unavailable ids cannot multiply fetches.
@@ -738,6 +744,7 @@ export class Engine implements ConsensusEngineExt {
               }
               this.#walEntries.push(e);
             }
+            this.#traceInput(i);
             actions = this.core.handle(i);
           }
           await this.#apply(actions);
@@ -823,6 +830,7 @@ export class Engine implements ConsensusEngineExt {
           }
           if (!this.#health.ok) return; // halted while the WAL synced
           if (fresh && this.#guardFile !== null && !this.#recordSigned(m)) return;
+          this.#traceOwn(m);
           this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
@@ -840,7 +848,8 @@ export class Engine implements ConsensusEngineExt {
           void this.#build(a.height, a.round, a.maxBytes, a.maxTxs, a.waitMs);
           break;
         case 'verify':
-          void this.#verifyProposal(a.height, a.block);
+          this.#trace.verifyStart(a.height, a.round, this.#clock());
+          void this.#verifyProposal(a.height, a.round, a.block);
           break;
         case 'commit':
           await this.#commit(a.block, a.certificate);
@@ -906,6 +915,53 @@ export class Engine implements ConsensusEngineExt {
     return b;
   }
 
+  /** The height timeline (height-trace.ts): what the core is about to be fed. */
+  #traceInput(i: CoreInput): void {
+    const now = this.#clock();
+    if (i.kind === 'proposal') {
+      const p = i.proposal;
+      this.#trace.proposalIn(p.height, p.round, now, p.block.txs.length, p.block.header.timeMs);
+    } else if (i.kind === 'vote') {
+      const v = i.vote;
+      this.#trace.vote(v.type, v.height, v.round, v.validatorIndex, v.blockHash === null, now);
+    } else if (
+      i.kind === 'timeout' &&
+      i.timeout.step === 'propose' &&
+      i.timeout.height === this.core.height &&
+      i.timeout.round === this.core.round &&
+      this.core.step === 'propose'
+    ) {
+      this.#trace.proposeTimeout(i.timeout.height, i.timeout.round, now);
+    }
+  }
+
+  /** The height timeline: an own message left this node. */
+  #traceOwn(m: ConsensusMessage): void {
+    const now = this.#clock();
+    if (m.kind === 'proposal') {
+      const p = m.proposal;
+      this.#trace.proposalIn(p.height, p.round, now, p.block.txs.length, p.block.header.timeMs);
+      return;
+    }
+    const v = m.vote;
+    this.#trace.ownVote(v.type, v.height, v.round, v.blockHash === null, now);
+    this.#trace.vote(v.type, v.height, v.round, v.validatorIndex, v.blockHash === null, now);
+  }
+
+  /**
+   * A height was decided: one debug line with its timeline, or an info line when it needed more than
+   * one round (with why each earlier round failed here, also counted in ordo_consensus_round_failures_total).
+   */
+  #traceDecided(block: Block, cert: CommitCertificate, now: number): void {
+    const h = block.header.height;
+    const s = this.#trace.decided(h, cert.round, block.txs.length, now);
+    this.#trace.start(h + 1, now);
+    if (s === undefined) return;
+    for (const r of s.rounds) if (r.failure !== undefined) this.#metrics.roundFailures(r.failure);
+    if (cert.round > 0) this.#log.info(s, 'height decided after more than one round');
+    else this.#log.debug(s, 'height timeline');
+  }
+
   #schedule(
     timeout: CoreAction & { kind: 'schedule' } extends { timeout: infer T } ? T : never,
     delayMs: number,
@@ -941,12 +997,15 @@ export class Engine implements ConsensusEngineExt {
       }
     }
     const deadline = this.#clock() + waitMs;
+    this.#trace.buildStart(height, round, this.#clock());
     const build = async (): Promise<BuiltBlock | undefined> => {
       try {
         return await src.build(height, maxBytes, maxTxs);
       } catch (err) {
         // No proposal this round (e.g. the results to commit to are not ready): the round times out.
         this.#log.warn({ err: errorMessage(err), height, round }, 'block source could not build a block');
+        const code = (err as { code?: unknown }).code;
+        this.#trace.buildEnd(height, round, this.#clock(), typeof code === 'string' ? code : 'ERROR');
         return undefined;
       }
     };
@@ -963,6 +1022,7 @@ export class Engine implements ConsensusEngineExt {
       if (contents === undefined) return;
     }
     if (!this.#running || this.core.height !== height || this.core.round !== round) return;
+    this.#trace.buildEnd(height, round, this.#clock());
     const before = this.#o.beforePropose;
     if (before !== undefined && contents.txs.length > 0) {
       let cancel = (): void => {};
@@ -991,7 +1051,7 @@ export class Engine implements ConsensusEngineExt {
   }
 
   /** ProcessProposal: the block source checks a proposal off the loop; the verdict goes back as an input. */
-  async #verifyProposal(height: number, block: Block): Promise<void> {
+  async #verifyProposal(height: number, round: number, block: Block): Promise<void> {
     let verdict: ProposalVerdict;
     try {
       verdict = await this.#o.source.verify(block);
@@ -999,6 +1059,7 @@ export class Engine implements ConsensusEngineExt {
       verdict = { ok: false, code: 'VERIFY_FAILED', message: errorMessage(err) };
     }
     if (!this.#running || this.core.height !== height) return;
+    this.#trace.verifyEnd(height, round, this.#clock(), verdict.ok ? 'ok' : verdict.code);
     this.#push({
       input: { kind: 'verified', height, blockHash: this.#hash(block), verdict, nowMs: this.#clock() },
     });
@@ -1018,6 +1079,7 @@ export class Engine implements ConsensusEngineExt {
     if (this.#lastCommitMs > 0)
       this.#metrics.blockInterval.observe(Math.max(0, now - this.#lastCommitMs) / 1000);
     this.#lastCommitMs = now;
+    if (!this.#replaying) this.#traceDecided(block, cert, now);
     this.#lastBlockTxs = block.txs.length;
     this.#lastBlockTimeMs = block.header.timeMs;
     try {
@@ -1289,6 +1351,16 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
       help: '1 while signing is halted on a storage write fault (WAL or block store), else 0',
       registers,
     }),
+    roundFailures: (() => {
+      const c = new Counter({
+        name: 'ordo_consensus_round_failures_total',
+        help: 'Rounds that ended without a decision, by why, as this node saw it (build_failed, no_proposal, verify_late, rejected, prevotes_short, precommits_short, other)',
+        labelNames: ['reason'] as const,
+        registers,
+      });
+      for (const r of ROUND_FAILURES) c.labels(r).inc(0);
+      return (r: RoundFailure) => c.labels(r).inc();
+    })(),
     walSync: new Histogram({
       name: 'ordo_consensus_wal_fsync_seconds',
       help: 'WAL fsync latency before own messages are sent',
