@@ -323,6 +323,8 @@ async function mainMix(): Promise<void> {
     executorLagSlopePerMin: med((r) => r.executorLag.heightsBehindSlopePerMin),
     cpuMicrosPerTx: med((r) => r.cpuMicrosPerTx),
     verifyEquivalentsPerTx: med((r) => r.verifyEquivalentsPerTx),
+    heightsInWindow: med((r) => r.heights.inWindow),
+    heightsAfterRound0: med((r) => r.heights.afterRound0),
     conflictingCommits: Math.max(...runs.map((r) => r.conflictingCommits ?? 0)),
   };
   const result = {

@@ -277,10 +277,10 @@ export async function runMix(o: MixOptions) {
     follower = new BlockFollower({ urls });
     const commitAt = new Map<number, number>();
     // Every block's proposal time and size: the chain's own throughput, whenever this process hears of it.
-    const blocks: { timeMs: number; txs: number }[] = [];
+    const blocks: { timeMs: number; txs: number; round: number }[] = [];
     follower.onBlock((b) => {
       commitAt.set(b.height, b.observedAt);
-      blocks.push({ timeMs: b.timeMs, txs: b.txs.length });
+      blocks.push({ timeMs: b.timeMs, txs: b.txs.length, round: b.round });
     });
     // Every measured commit (kind, target, sent, height, observed), matched after the run.
     const ev: CommitEvent[] = [];
@@ -495,6 +495,12 @@ export async function runMix(o: MixOptions) {
         blocks.filter((b) => b.timeMs >= w.startMs && b.timeMs <= w.endMs).reduce((n, b) => n + b.txs, 0) /
           windowSec,
       ),
+      // Heights proposed in the window, and those whose block was proposed in a round after 0 (round 0 did
+      // not decide; a block re-proposed from an earlier round would count under that round).
+      heights: {
+        inWindow: blocks.filter((b) => b.timeMs >= w.startMs && b.timeMs <= w.endMs).length,
+        afterRound0: blocks.filter((b) => b.timeMs >= w.startMs && b.timeMs <= w.endMs && b.round > 0).length,
+      },
       commitMs: { p50: Math.round(commitSummary.p50), p99: Math.round(commitSummary.p99) },
       perKind: sourcesKind.map((kind, i) => {
         const c = summarize(commitMs[i]!);
