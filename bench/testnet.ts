@@ -21,8 +21,9 @@
  * ERC-20 transfers (spread recipients) and ERC-20 transfers to one hot address (storage contention) in the
  * given shares, plus `--bundles` cross-rollup bundles a second; reports committed tx/s per kind (and
  * `chainTxPerSec`: every transaction of the blocks proposed in the window, by header time), submit →
- * commit and submit → pre-confirmation p50/p99, executor lag behind consensus (max and trend) and CPU per
- * committed transaction; medians over `--repeat` runs in `medians`.
+ * commit and submit → pre-confirmation p50/p99, executor lag behind consensus (max and trend), CPU per
+ * committed transaction and the heights proposed in the window with those proposed after round 0
+ * (`heights`); medians over `--repeat` runs in `medians`.
  * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
  * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
  * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs

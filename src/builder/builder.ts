@@ -27,7 +27,7 @@ import {
   resultsHeightFor,
   txHash,
 } from '../codec/index.ts';
-import type { BlockSource, BuiltBlock, ProposalVerdict } from '../consensus/index.ts';
+import type { BlockSource, BuiltBlock, ProposalVerdict, SourceBudget } from '../consensus/index.ts';
 import { bytesEqual, latin1Key } from '../crypto/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { Block, BundleSpan, Namespace, RollupKind, TxEnvelope } from '../types.ts';
@@ -65,9 +65,9 @@ export interface BlockBuilderOptions {
   auction?: AuctionSource;
   checkPayload?: PayloadCheck;
   /**
-   * How long build and verify wait for the executor to finish the results height. Default 250 ms:
-   * below the default propose timeout, so a node that cannot verify in time still prevotes itself
-   * (nil, RESULTS_NOT_READY) instead of only timing out.
+   * How long build and verify wait at least for the executor to finish the results height. Default
+   * 250 ms. The engine passes a longer budget derived from its propose timeout (ADR 0291): half of the
+   * round's propose timeout for a build, one propose timeout for a verify; the longer one applies.
    */
   resultsWaitMs?: number;
   /**
@@ -82,10 +82,12 @@ export interface BlockBuilderOptions {
 export type BuilderVerdict = ProposalVerdict<ProposalRejectCode>;
 
 export interface BlockBuilder extends BlockSource {
-  verify(block: Block): Promise<BuilderVerdict>;
+  verify(block: Block, budget?: SourceBudget): Promise<BuilderVerdict>;
 }
 
 export const DEFAULT_RESULTS_WAIT_MS = 250;
+/** Upper bound on any results wait, whatever budget the engine offers (a misconfigured timeout). */
+const MAX_RESULTS_WAIT_MS = 60_000;
 
 /** Per-transaction overhead counted against maxBytes (envelope fields), as a conservative estimate. */
 const TX_OVERHEAD_BYTES = 16;
@@ -107,20 +109,29 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
   const metrics = makeMetrics(opts.registry);
 
-  async function resultsHashFor(height: number): Promise<Uint8Array> {
+  /** The engine's budget when it gives one (ADR 0291), never less than `resultsWaitMs`. */
+  const waitFor = (budget: SourceBudget | undefined): number =>
+    budget === undefined || !(budget.waitMs > waitMs) ? waitMs : Math.min(budget.waitMs, MAX_RESULTS_WAIT_MS);
+
+  async function resultsHashFor(height: number, wait: number): Promise<Uint8Array> {
     const rh = resultsHeightFor(height);
     const t0 = performance.now();
     try {
-      const results = await opts.results.results(rh, waitMs);
+      const results = await opts.results.results(rh, wait);
       return computeResultsHash({ height: rh, results });
     } finally {
       metrics.resultsWait.observe((performance.now() - t0) / 1000);
     }
   }
 
-  async function build(height: number, maxBytes: number, maxTxs: number): Promise<BuiltBlock> {
+  async function build(
+    height: number,
+    maxBytes: number,
+    maxTxs: number,
+    budget?: SourceBudget,
+  ): Promise<BuiltBlock> {
     // Commitments first: if the results are not ready there is no block to build (the round times out).
-    const resultsHash = await resultsHashFor(height);
+    const resultsHash = await resultsHashFor(height, waitFor(budget));
     const { outcome, winners } = await auction.outcome(height);
     const auctionHash = computeAuctionHash(height, outcome);
     let bytesLeft = maxBytes;
@@ -178,8 +189,8 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     return { txs, bundles: spans, dataHash: computeDataHash(txs, spans), resultsHash, auctionHash };
   }
 
-  async function verify(block: Block): Promise<BuilderVerdict> {
-    const v = await check(block);
+  async function verify(block: Block, budget?: SourceBudget): Promise<BuilderVerdict> {
+    const v = await check(block, waitFor(budget));
     // A check that ended after this node had decided the height (the others' precommits arrived while it
     // waited, e.g. for the auction's outcome) is moot: the engine drops it. Its refusal is only what the
     // node knows since, typically BUNDLE_ALREADY_INCLUDED for the very block decided (ADR 0250), and
@@ -189,7 +200,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     return v;
   }
 
-  async function check(block: Block): Promise<BuilderVerdict> {
+  async function check(block: Block, wait: number): Promise<BuilderVerdict> {
     const h = block.header;
     const cap = auction.maxTxsPerBlock;
     if (cap !== undefined) {
@@ -267,7 +278,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
       );
     let resultsHash: Uint8Array;
     try {
-      resultsHash = await resultsHashFor(h.height);
+      resultsHash = await resultsHashFor(h.height, wait);
     } catch (err) {
       if (err instanceof BuilderError) return reject('RESULTS_NOT_READY', err.message);
       throw err;
@@ -482,7 +493,7 @@ function makeMetrics(registry?: Registry) {
     resultsWait: new Histogram({
       name: 'ordo_builder_results_wait_seconds',
       help: 'Time build and verify waited for the results of height h - 2 (0 when already executed)',
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
     verdicts: new Counter({

@@ -60,6 +60,7 @@ import {
   checkMessageSignature,
   DEFAULT_TIMEOUTS,
   inputHeight,
+  proposeTimeoutMs,
   type TimeoutConfig,
 } from './state-machine.ts';
 import { HaltSignal, StorageHalt } from './storage-halt.ts';
@@ -84,6 +85,12 @@ import { type WalEntry, type WalOptions, walEntryHeight } from './wal.ts';
  * after a crash reads at most this much.
  */
 const WAL_COMPACT_BYTES = 64 * 1024 * 1024;
+/**
+ * The share of its round's propose timeout a proposer's build may spend waiting for what the block
+ * depends on (the executor's results of h - 2), counted from the round's start; the rest is left for the
+ * proposal to reach the validators and be verified before their own propose timeouts (ADR 0291).
+ */
+const BUILD_WAIT_SHARE = 0.5;
 /** Longest wait for `beforePropose` (the node's gossip flush) before an own proposal goes out. */
 const BEFORE_PROPOSE_MAX_MS = 100;
 /** Compact proposal rebuilds in flight at once. */
@@ -982,6 +989,7 @@ export class Engine implements ConsensusEngineExt {
     waitMs: number,
   ): Promise<void> {
     const src = this.#o.source;
+    const asked = this.#clock(); // the round started now (the core asks for contents as it enters it)
     const busy = this.#lastBlockTxs >= (this.#o.busyBlockTxs ?? 500) ? (this.#o.busyBlockIntervalMs ?? 0) : 0;
     const interval = Math.max(busy, this.#o.minBlockIntervalMs ?? 0);
     const period = this.#o.minBlockPeriodMs ?? 0;
@@ -998,9 +1006,19 @@ export class Engine implements ConsensusEngineExt {
     }
     const deadline = this.#clock() + waitMs;
     this.#trace.buildStart(height, round, this.#clock());
+    // What is left of the build's share of the round (ADR 0291): a build that waits for results the
+    // executor is still producing proposes late but within the validators' timeout, where one that gives
+    // up after a short fixed wait leaves the whole round to time out.
+    const waitBudget = (): { waitMs: number } => ({
+      waitMs: Math.max(
+        0,
+        Math.floor(proposeTimeoutMs(this.core.config.timeouts, round) * BUILD_WAIT_SHARE) -
+          (this.#clock() - asked),
+      ),
+    });
     const build = async (): Promise<BuiltBlock | undefined> => {
       try {
-        return await src.build(height, maxBytes, maxTxs);
+        return await src.build(height, maxBytes, maxTxs, waitBudget());
       } catch (err) {
         // No proposal this round (e.g. the results to commit to are not ready): the round times out.
         this.#log.warn({ err: errorMessage(err), height, round }, 'block source could not build a block');
@@ -1054,7 +1072,12 @@ export class Engine implements ConsensusEngineExt {
   async #verifyProposal(height: number, round: number, block: Block): Promise<void> {
     let verdict: ProposalVerdict;
     try {
-      verdict = await this.#o.source.verify(block);
+      // Up to one propose timeout of the proposal's round: past the timeout the node has prevoted nil
+      // anyway, but a late "ok" still lets it lock on the block and precommit it (rule 36) and accept
+      // it when re-proposed, where a "not ready" verdict would refuse it for the whole height (ADR 0291).
+      verdict = await this.#o.source.verify(block, {
+        waitMs: proposeTimeoutMs(this.core.config.timeouts, round),
+      });
     } catch (err) {
       verdict = { ok: false, code: 'VERIFY_FAILED', message: errorMessage(err) };
     }

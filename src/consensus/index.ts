@@ -49,6 +49,7 @@ export type {
   ConsensusHealth,
   ConsensusStatus,
   ProposalVerdict,
+  SourceBudget,
   ValidatorSet,
 } from './types.ts';
 export { indexOfKey, isQuorum, makeValidatorSet, proposerIndex } from './validators.ts';

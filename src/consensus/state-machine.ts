@@ -57,6 +57,11 @@ export interface TimeoutConfig {
   rebroadcastMs: number;
 }
 
+/** How long validators wait for round r's proposal from the moment they enter the round. */
+export function proposeTimeoutMs(t: TimeoutConfig, r: number): number {
+  return t.proposeMs + t.deltaMs * r + (r === 0 ? t.emptyBlockWaitMs : 0);
+}
+
 export const DEFAULT_TIMEOUTS: TimeoutConfig = {
   proposeMs: 400,
   prevoteMs: 200,
@@ -596,8 +601,7 @@ export class ConsensusCore {
   }
 
   #proposeTimeout(r: number): number {
-    const t = this.config.timeouts;
-    return t.proposeMs + t.deltaMs * r + (r === 0 ? t.emptyBlockWaitMs : 0);
+    return proposeTimeoutMs(this.config.timeouts, r);
   }
 
   #schedule(step: TimeoutStep, round: number, delayMs: number): void {

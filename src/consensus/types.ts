@@ -25,15 +25,26 @@ export interface BuiltBlock {
 }
 
 /**
+ * How long the engine lets one `build` or `verify` wait for what a block depends on (the builder: the
+ * executor's results of height h - 2) before it gives up. A source may wait less, never more (ADR 0291).
+ */
+export interface SourceBudget {
+  waitMs: number;
+}
+
+/**
  * What the proposer fills a block with (PrepareProposal) and how validators check a proposal's
  * contents and commitments before voting for it (ProcessProposal). Both are asynchronous: the engine
  * awaits them off its serialized loop and feeds the answers back to the core as inputs.
  */
 export interface BlockSource {
-  /** Body and commitments of a new block at `height`. Rejects (typed error) when none can be built yet. */
-  build(height: number, maxBytes: number, maxTxs: number): Promise<BuiltBlock>;
+  /**
+   * Body and commitments of a new block at `height`. Rejects (typed error) when none can be built yet.
+   * `budget.waitMs`: how long the engine lets it wait for what the block depends on (ADR 0291).
+   */
+  build(height: number, maxBytes: number, maxTxs: number, budget?: SourceBudget): Promise<BuiltBlock>;
   /** Re-derive and check everything in a proposed block. Never rejects: a bad block is a verdict. */
-  verify(block: Block): Promise<ProposalVerdict>;
+  verify(block: Block, budget?: SourceBudget): Promise<ProposalVerdict>;
   /**
    * Optional: how many transactions are waiting. Lets an idle proposer wait for the first transaction
    * cheaply instead of re-building contents; absent, the engine polls `build`.

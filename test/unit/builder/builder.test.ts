@@ -597,6 +597,34 @@ describe('executor results', () => {
     expect(await behind.verify(blockOf(5, built))).toMatchObject({ ok: false, code: 'RESULTS_NOT_READY' });
     expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
   });
+
+  it("waits as long as the engine's budget allows when it is longer than resultsWaitMs (ADR 0291)", async () => {
+    // Proposer and validator of height 5; their executors finish height 3 40 ms after they are asked.
+    const ex = fakeExecutor();
+    const b = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results: executorResults(ex),
+      resultsWaitMs: 5,
+    });
+    setTimeout(() => ex.run(3), 40);
+    // A budget shorter than the builder's own bound does not shorten it.
+    await expect(b.build(5, 1 << 20, 100, { waitMs: 1 })).rejects.toMatchObject({
+      code: 'RESULTS_NOT_READY',
+    });
+    const built = await b.build(5, 1 << 20, 100, { waitMs: 5_000 });
+    expect(built.txs.length).toBeGreaterThan(0);
+    const ex2 = fakeExecutor();
+    const v = createBlockBuilder({
+      rollups,
+      mempool: mempool(pool),
+      results: executorResults(ex2),
+      resultsWaitMs: 5,
+    });
+    setTimeout(() => ex2.run(3), 40);
+    expect(await v.verify(blockOf(5, built))).toMatchObject({ ok: false, code: 'RESULTS_NOT_READY' });
+    expect(await v.verify(blockOf(5, built), { waitMs: 5_000 })).toEqual({ ok: true });
+  });
 });
 
 describe('block builder: a check that ends after its height was decided (ADR 0250)', () => {

@@ -1,0 +1,148 @@
+/**
+ * ADR 0291: four engines with the real block builder, every executor slower than consensus (each height
+ * takes EXEC_MS to execute, one after another), so the results of h - 2 are rarely ready when height h
+ * starts. Given the engine's wait budget (half a propose timeout to build, one to verify) the proposer
+ * waits for them and heights decide in round 0; with only the builder's own short bound (the behaviour
+ * before ADR 0291) proposers give up, propose nothing, and heights need a second round.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type BlockBuilder,
+  createBlockBuilder,
+  type ExecutorView,
+  executorResults,
+} from '../../../src/builder/index.ts';
+import { createConsensusEngine, type Engine } from '../../../src/consensus/engine.ts';
+import type { BlockSource } from '../../../src/consensus/index.ts';
+import { ed25519Signer } from '../../../src/consensus/signing.ts';
+import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
+import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
+import { makeValidatorSet } from '../../../src/consensus/validators.ts';
+import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
+import type { NamespaceResult } from '../../../src/exec/index.ts';
+
+const EXEC_MS = 120;
+const HEIGHTS = 12;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** One executed rollup (namespace 2): committed heights run in order, each EXEC_MS after the last. */
+function slowExecutor(): ExecutorView & { committed(h: number): void } {
+  let head = 0;
+  let queued = 0;
+  let busy = false;
+  const listeners = new Set<(h: number, r: Map<number, NamespaceResult>) => void>();
+  const next = (): void => {
+    if (busy || head >= queued) return;
+    busy = true;
+    setTimeout(() => {
+      head++;
+      busy = false;
+      for (const l of [...listeners]) l(head, new Map());
+      next();
+    }, EXEC_MS);
+  };
+  return {
+    executedNamespaces: () => [2],
+    head: () => ({ height: head }),
+    getResult: (ns, h) =>
+      Promise.resolve(
+        h <= head
+          ? {
+              namespace: ns,
+              height: h,
+              receipts: [],
+              stateRoot: new Uint8Array(32).fill(h & 255),
+              resultsHash: new Uint8Array(32),
+            }
+          : undefined,
+      ),
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    committed(h) {
+      queued = Math.max(queued, h);
+      next();
+    },
+  };
+}
+
+/** The builder as it was driven before ADR 0291: the engine's budget is not passed on. */
+const withoutBudget = (b: BlockBuilder): BlockSource => ({
+  build: (h, maxBytes, maxTxs) => b.build(h, maxBytes, maxTxs),
+  verify: (block) => b.verify(block),
+});
+
+async function run(budget: boolean): Promise<{ rounds: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ordo-slow-exec-'));
+  dirs.push(dir);
+  const keys = Array.from({ length: 4 }, () => generateKeyPair());
+  const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+  const hub = new MemoryHub();
+  const stores = keys.map(() => new MemoryBlockStore());
+  const engines: Engine[] = [];
+  let n = 0;
+  for (let i = 0; i < 4; i++) {
+    const net = hub.create(`n${i}`);
+    await net.start();
+    const ex = slowExecutor();
+    const builder = createBlockBuilder({
+      rollups: [1, 2].map((namespace) => ({ namespace, name: `r${namespace}`, maxTxBytes: 64 })),
+      mempool: {
+        reap: () => [{ namespace: 1, payload: new Uint8Array([i, n++ & 255, n >> 8]) }],
+        stats: () => ({ txs: 1 }),
+        get: () => undefined,
+      },
+      results: executorResults(ex),
+      resultsWaitMs: 20,
+    });
+    const e = await createConsensusEngine({
+      chainId: 'ordo-slow-exec',
+      validators: set,
+      signer: ed25519Signer(keys[i]!.seed),
+      network: net,
+      store: stores[i]!,
+      source: budget ? builder : withoutBudget(builder),
+      genesisTimeMs: 0,
+      dataDir: join(dir, `d${i}`),
+      // Round 0 waits 620 ms for a proposal: a build may wait 310 ms for results, a check 620 ms.
+      timeouts: {
+        proposeMs: 600,
+        prevoteMs: 100,
+        precommitMs: 100,
+        deltaMs: 100,
+        emptyBlockWaitMs: 20,
+        rebroadcastMs: 300,
+      },
+    });
+    e.onCommit((b) => ex.committed(b.header.height));
+    engines.push(e);
+  }
+  try {
+    for (const e of engines) await e.start();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && stores[0]!.height() < HEIGHTS)
+      await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    for (const e of engines) await e.stop();
+  }
+  expect(stores[0]!.height()).toBeGreaterThanOrEqual(HEIGHTS);
+  return { rounds: stores[0]!.certs.slice(0, HEIGHTS).map((c) => c.round) };
+}
+
+describe('executors slower than consensus (ADR 0291)', () => {
+  it('proposers wait for the results of h - 2 within their budget: heights decide in round 0', async () => {
+    const after = await run(true);
+    const before = await run(false);
+    const later = (r: number[]): number => r.filter((x) => x > 0).length;
+    // Heights 1 and 2 commit to no results; from 3 on every proposer needs its executor.
+    expect(later(before.rounds), `before: ${before.rounds}`).toBeGreaterThanOrEqual(3);
+    expect(later(after.rounds), `after: ${after.rounds}`).toBeLessThanOrEqual(1);
+  }, 150_000);
+});
