@@ -292,9 +292,20 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     return { ok: true };
   }
 
+  /** ADR 0292: the results of h - 2 are what every block at `height` depends on. */
+  function whenReady(height: number, wait: number): true | Promise<boolean> {
+    const rh = resultsHeightFor(height);
+    if (rh <= 0 || opts.results.ready?.(rh) === true) return true;
+    return opts.results.results(rh, Math.min(Math.max(0, wait), MAX_RESULTS_WAIT_MS)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   return {
     build,
     verify,
+    whenReady,
     // Pending bundles count too: an otherwise idle chain places a new bundle at once, not after the
     // heartbeat's empty block (docs/bundles.md "Where the time goes").
     pendingTxs: () => opts.mempool.stats().txs + (opts.bundles?.pendingTxs?.() ?? 0),

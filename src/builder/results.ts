@@ -97,6 +97,7 @@ export function executorResults(executor: ExecutorView, schedule: ScheduleFn = r
   });
 
   return {
+    ready: (height) => height <= 0 || cache.has(height) || executed(height),
     async results(height, timeoutMs) {
       if (height <= 0) return [];
       const hit = cache.get(height);

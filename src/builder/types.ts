@@ -156,4 +156,6 @@ export interface AuctionSource {
  */
 export interface ResultsSource {
   results(height: number, timeoutMs: number): Promise<ResultLeaf[]>;
+  /** Optional: whether `results(height)` would answer at once (the height is executed here). */
+  ready?(height: number): boolean;
 }

@@ -62,6 +62,7 @@ import {
   inputHeight,
   proposeTimeoutMs,
   type TimeoutConfig,
+  type TimeoutInfo,
 } from './state-machine.ts';
 import { HaltSignal, StorageHalt } from './storage-halt.ts';
 import { createSyncHandler, fetchCertifiedBlocks, fetchStatus, fetchTxs } from './sync.ts';
@@ -974,11 +975,60 @@ export class Engine implements ConsensusEngineExt {
     delayMs: number,
   ): void {
     if (!this.#running) return;
+    const fire = (): void => this.#push({ input: { kind: 'timeout', timeout, nowMs: this.#clock() } });
     const cancel = this.#rt.setTimer(() => {
       this.#timers.delete(cancel);
-      this.#push({ input: { kind: 'timeout', timeout, nowMs: this.#clock() } });
+      if (timeout.step === 'propose') this.#proposeTimeoutDue(timeout, delayMs, fire);
+      else fire();
     }, delayMs);
     this.#timers.add(cancel);
+  }
+
+  /**
+   * A propose timeout is due. A validator that cannot check any proposal of this height yet (its block
+   * source's dependencies, the executor's results of h - 2, are not in) defers it, by at most one more
+   * propose timeout: until they are in plus the share of the timeout a proposal needs to arrive and be
+   * checked. Its proposer, as far behind, can only propose once its own results are in (ADR 0292).
+   */
+  #proposeTimeoutDue(timeout: TimeoutInfo, delayMs: number, fire: () => void): void {
+    const src = this.#o.source;
+    const current =
+      timeout.height === this.core.height &&
+      timeout.round === this.core.round &&
+      this.core.step === 'propose';
+    if (src.whenReady === undefined || !current || this.core.myIndex < 0) {
+      fire();
+      return;
+    }
+    let ready: true | Promise<boolean>;
+    try {
+      ready = src.whenReady(timeout.height, delayMs);
+    } catch {
+      ready = true;
+    }
+    if (ready === true) {
+      fire();
+      return;
+    }
+    const t0 = this.#clock();
+    void ready.then(
+      (ok) => {
+        if (!this.#running) return;
+        const left = delayMs - (this.#clock() - t0);
+        const grace = Math.min(Math.floor(delayMs * (1 - BUILD_WAIT_SHARE)), left);
+        this.#trace.proposeDeferred(timeout.height, timeout.round, Math.round(this.#clock() - t0));
+        if (!ok || grace <= 0) {
+          fire();
+          return;
+        }
+        const c = this.#rt.setTimer(() => {
+          this.#timers.delete(c);
+          fire();
+        }, grace);
+        this.#timers.add(c);
+      },
+      () => fire(),
+    );
   }
 
   async #build(
@@ -1009,12 +1059,12 @@ export class Engine implements ConsensusEngineExt {
     // What is left of the build's share of the round (ADR 0291): a build that waits for results the
     // executor is still producing proposes late but within the validators' timeout, where one that gives
     // up after a short fixed wait leaves the whole round to time out.
+    // With a block source that defers validators' propose timeouts while they could not check a
+    // proposal (ADR 0292), those may end up to one more propose timeout later: so may this wait.
+    const p = proposeTimeoutMs(this.core.config.timeouts, round);
+    const share = Math.floor(p * BUILD_WAIT_SHARE) + (src.whenReady === undefined ? 0 : p);
     const waitBudget = (): { waitMs: number } => ({
-      waitMs: Math.max(
-        0,
-        Math.floor(proposeTimeoutMs(this.core.config.timeouts, round) * BUILD_WAIT_SHARE) -
-          (this.#clock() - asked),
-      ),
+      waitMs: Math.max(0, share - (this.#clock() - asked)),
     });
     const build = async (): Promise<BuiltBlock | undefined> => {
       try {
@@ -1075,8 +1125,10 @@ export class Engine implements ConsensusEngineExt {
       // Up to one propose timeout of the proposal's round: past the timeout the node has prevoted nil
       // anyway, but a late "ok" still lets it lock on the block and precommit it (rule 36) and accept
       // it when re-proposed, where a "not ready" verdict would refuse it for the whole height (ADR 0291).
+      // (Twice that when propose timeouts may be deferred, ADR 0292.)
+      const p = proposeTimeoutMs(this.core.config.timeouts, round);
       verdict = await this.#o.source.verify(block, {
-        waitMs: proposeTimeoutMs(this.core.config.timeouts, round),
+        waitMs: this.#o.source.whenReady === undefined ? p : 2 * p,
       });
     } catch (err) {
       verdict = { ok: false, code: 'VERIFY_FAILED', message: errorMessage(err) };

@@ -60,6 +60,8 @@ export interface RoundTrace {
   verifyEnd?: number;
   verdict?: string;
   proposeTimeout?: number;
+  /** ms a due propose timeout waited for this node's executor (results of h - 2), ADR 0292. */
+  proposeDeferredMs?: number;
   prevote?: number;
   prevoteNil?: boolean;
   prevoteQuorum?: number;
@@ -173,6 +175,11 @@ export class HeightTrace {
   proposeTimeout(height: number, round: number, nowMs: number): void {
     const r = this.#r(height, round);
     if (r !== undefined && r.proposeTimeout === undefined) r.proposeTimeout = nowMs;
+  }
+
+  proposeDeferred(height: number, round: number, ms: number): void {
+    const r = this.#r(height, round);
+    if (r !== undefined) r.proposeDeferredMs = ms;
   }
 
   /** Own vote sent. */

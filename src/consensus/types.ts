@@ -46,6 +46,13 @@ export interface BlockSource {
   /** Re-derive and check everything in a proposed block. Never rejects: a bad block is a verdict. */
   verify(block: Block, budget?: SourceBudget): Promise<ProposalVerdict>;
   /**
+   * Optional: whether what any block at `height` depends on is available on this node (the builder:
+   * its executor's results of h - 2). `true` at once when it is; otherwise a promise that settles
+   * `true` when it becomes available or `false` after `waitMs`. With it, a validator that could not
+   * check any proposal yet defers its propose timeout, bounded (ADR 0292).
+   */
+  whenReady?(height: number, waitMs: number): true | Promise<boolean>;
+  /**
    * Optional: how many transactions are waiting. Lets an idle proposer wait for the first transaction
    * cheaply instead of re-building contents; absent, the engine polls `build`.
    */

@@ -1,9 +1,11 @@
 /**
- * ADR 0291: four engines with the real block builder, every executor slower than consensus (each height
- * takes EXEC_MS to execute, one after another), so the results of h - 2 are rarely ready when height h
- * starts. Given the engine's wait budget (half a propose timeout to build, one to verify) the proposer
- * waits for them and heights decide in round 0; with only the builder's own short bound (the behaviour
- * before ADR 0291) proposers give up, propose nothing, and heights need a second round.
+ * ADRs 0291 and 0292: four engines with the real block builder, every executor slower than consensus
+ * (each height takes `execMs` to execute, one after another), so the results of h - 2 are rarely ready
+ * when height h starts. Given the engine's wait budget (half a propose timeout to build, one to verify)
+ * the proposer waits for them and heights decide in round 0; with only the builder's own short bound
+ * (the behaviour before ADR 0291) proposers give up, propose nothing, and heights need a second round.
+ * When execution is behind by more than half a propose timeout, validators that cannot check a proposal
+ * yet defer their propose timeout until their results are in (ADR 0292), and the proposer may wait as long.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,15 +26,14 @@ import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
 import type { NamespaceResult } from '../../../src/exec/index.ts';
 
-const EXEC_MS = 120;
 const HEIGHTS = 12;
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** One executed rollup (namespace 2): committed heights run in order, each EXEC_MS after the last. */
-function slowExecutor(): ExecutorView & { committed(h: number): void } {
+/** One executed rollup (namespace 2): committed heights run in order, each `execMs` after the last. */
+function slowExecutor(execMs: number): ExecutorView & { committed(h: number): void } {
   let head = 0;
   let queued = 0;
   let busy = false;
@@ -45,7 +46,7 @@ function slowExecutor(): ExecutorView & { committed(h: number): void } {
       busy = false;
       for (const l of [...listeners]) l(head, new Map());
       next();
-    }, EXEC_MS);
+    }, execMs);
   };
   return {
     executedNamespaces: () => [2],
@@ -73,13 +74,22 @@ function slowExecutor(): ExecutorView & { committed(h: number): void } {
   };
 }
 
-/** The builder as it was driven before ADR 0291: the engine's budget is not passed on. */
-const withoutBudget = (b: BlockBuilder): BlockSource => ({
-  build: (h, maxBytes, maxTxs) => b.build(h, maxBytes, maxTxs),
-  verify: (block) => b.verify(block),
-});
+/**
+ * How the engine drives the builder: `none` as before ADR 0291 (no budget), `budget` with ADR 0291's
+ * budget only (no `whenReady`, so no deferred timeouts), `full` as it is.
+ */
+type Mode = 'none' | 'budget' | 'full';
+const drive = (b: BlockBuilder, mode: Mode): BlockSource =>
+  mode === 'full'
+    ? b
+    : mode === 'budget'
+      ? {
+          build: (h, bytes, txs, budget) => b.build(h, bytes, txs, budget),
+          verify: (blk, bg) => b.verify(blk, bg),
+        }
+      : { build: (h, bytes, txs) => b.build(h, bytes, txs), verify: (blk) => b.verify(blk) };
 
-async function run(budget: boolean): Promise<{ rounds: number[] }> {
+async function run(mode: Mode, execMs: number): Promise<{ rounds: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-slow-exec-'));
   dirs.push(dir);
   const keys = Array.from({ length: 4 }, () => generateKeyPair());
@@ -91,7 +101,7 @@ async function run(budget: boolean): Promise<{ rounds: number[] }> {
   for (let i = 0; i < 4; i++) {
     const net = hub.create(`n${i}`);
     await net.start();
-    const ex = slowExecutor();
+    const ex = slowExecutor(execMs);
     const builder = createBlockBuilder({
       rollups: [1, 2].map((namespace) => ({ namespace, name: `r${namespace}`, maxTxBytes: 64 })),
       mempool: {
@@ -108,7 +118,7 @@ async function run(budget: boolean): Promise<{ rounds: number[] }> {
       signer: ed25519Signer(keys[i]!.seed),
       network: net,
       store: stores[i]!,
-      source: budget ? builder : withoutBudget(builder),
+      source: drive(builder, mode),
       genesisTimeMs: 0,
       dataDir: join(dir, `d${i}`),
       // Round 0 waits 620 ms for a proposal: a build may wait 310 ms for results, a check 620 ms.
@@ -136,13 +146,22 @@ async function run(budget: boolean): Promise<{ rounds: number[] }> {
   return { rounds: stores[0]!.certs.slice(0, HEIGHTS).map((c) => c.round) };
 }
 
-describe('executors slower than consensus (ADR 0291)', () => {
+const later = (r: number[]): number => r.filter((x) => x > 0).length;
+
+describe('executors slower than consensus (ADRs 0291, 0292)', () => {
   it('proposers wait for the results of h - 2 within their budget: heights decide in round 0', async () => {
-    const after = await run(true);
-    const before = await run(false);
-    const later = (r: number[]): number => r.filter((x) => x > 0).length;
+    const after = await run('budget', 120);
+    const before = await run('none', 120);
     // Heights 1 and 2 commit to no results; from 3 on every proposer needs its executor.
     expect(later(before.rounds), `before: ${before.rounds}`).toBeGreaterThanOrEqual(3);
     expect(later(after.rounds), `after: ${after.rounds}`).toBeLessThanOrEqual(1);
+  }, 150_000);
+
+  it('behind by more than half a propose timeout: validators defer their timeout, heights decide in round 0', async () => {
+    // 450 ms a height: more than the 310 ms a build may wait in round 0 without deferred timeouts.
+    const deferred = await run('full', 450);
+    const budgetOnly = await run('budget', 450);
+    expect(later(budgetOnly.rounds), `budget only: ${budgetOnly.rounds}`).toBeGreaterThanOrEqual(3);
+    expect(later(deferred.rounds), `deferred: ${deferred.rounds}`).toBeLessThanOrEqual(1);
   }, 150_000);
 });

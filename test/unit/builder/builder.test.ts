@@ -598,6 +598,17 @@ describe('executor results', () => {
     expect(await b.verify(blockOf(5, built))).toEqual({ ok: true });
   });
 
+  it('says whether what a height depends on is in: at once, when it comes, or not within the wait (ADR 0292)', async () => {
+    const ex = fakeExecutor();
+    const b = createBlockBuilder({ rollups, mempool: mempool(pool), results: executorResults(ex) });
+    expect(b.whenReady!(2, 0)).toBe(true); // heights 1 and 2 commit to no results
+    expect(await b.whenReady!(5, 5)).toBe(false);
+    const later = b.whenReady!(5, 5_000);
+    setTimeout(() => ex.run(3), 20);
+    expect(await later).toBe(true);
+    expect(b.whenReady!(5, 0)).toBe(true);
+  });
+
   it("waits as long as the engine's budget allows when it is longer than resultsWaitMs (ADR 0291)", async () => {
     // Proposer and validator of height 5; their executors finish height 3 40 ms after they are asked.
     const ex = fakeExecutor();
