@@ -67,7 +67,8 @@ export interface BlockBuilderOptions {
   /**
    * How long build and verify wait at least for the executor to finish the results height. Default
    * 250 ms. The engine passes a longer budget derived from its propose timeout (ADR 0291): half of the
-   * round's propose timeout for a build, one propose timeout for a verify; the longer one applies.
+   * round's propose timeout for a build, one propose timeout for a verify, one more of each when it may
+   * defer propose timeouts (`whenReady`, ADR 0292); the longer one applies.
    */
   resultsWaitMs?: number;
   /**
