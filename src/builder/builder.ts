@@ -94,6 +94,13 @@ const MAX_RESULTS_WAIT_MS = 60_000;
 const TX_OVERHEAD_BYTES = 16;
 
 const reject = (code: ProposalRejectCode, message: string): BuilderVerdict => ({ ok: false, code, message });
+/** This node could not check the block yet (its results or its auction book lag): asked again later. */
+const notYet = (code: 'RESULTS_NOT_READY' | 'AUCTION_NOT_READY', message: string): BuilderVerdict => ({
+  ok: false,
+  code,
+  message,
+  notYet: true,
+});
 
 export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   const rollups = new Map(opts.rollups.map((r) => [r.namespace, r]));
@@ -254,7 +261,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     try {
       sold = await auction.outcome(h.height);
     } catch (err) {
-      return reject(
+      return notYet(
         'AUCTION_NOT_READY',
         `cannot resolve the auction of height ${h.height}: ${errorMessage(err)}`,
       );
@@ -281,7 +288,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
     try {
       resultsHash = await resultsHashFor(h.height, wait);
     } catch (err) {
-      if (err instanceof BuilderError) return reject('RESULTS_NOT_READY', err.message);
+      if (err instanceof BuilderError) return notYet('RESULTS_NOT_READY', err.message);
       throw err;
     }
     if (!bytesEqual(resultsHash, h.resultsHash)) {

@@ -415,6 +415,8 @@ export class ConsensusCore {
   #validity = new Map<string, string | null>();
   /** Driver verdicts per block hash (hex) at this height; null while a `verify` is outstanding. */
   #verdicts = new Map<string, ProposalVerdict | null>();
+  /** The round each verdict was asked in: a `notYet` refusal is asked again in a later round. */
+  #verdictRounds = new Map<string, number>();
   #maxRoundSeen = new Map<number, number>();
   #future = new Map<number, { round: number; msgs: ConsensusMessage[] }>();
   #buffered: ConsensusMessage[] = [];
@@ -894,8 +896,14 @@ export class ConsensusCore {
     // A non-validator never votes: it has no use for a verdict (and need not wait for one).
     if (this.config.verifyProposals !== true || this.myIndex < 0) return null;
     const v = this.#verdicts.get(k);
-    if (v === undefined) {
+    // Never asked; or asked in an earlier round and refused only because this node could not check it
+    // then (its executor's results were not in): a block re-proposed with a proof-of-lock must not stay
+    // refused for the whole height on a transient refusal, or validators locked on it could never reach
+    // a quorum with this node.
+    const stale = v != null && !v.ok && v.notYet === true && (this.#verdictRounds.get(k) ?? 0) < this.#round;
+    if (v === undefined || stale) {
       this.#verdicts.set(k, null);
+      this.#verdictRounds.set(k, this.#round);
       this.#out.push({ kind: 'verify', height: this.#height, round: block.header.round, block });
       return PENDING;
     }
@@ -1075,6 +1083,7 @@ export class ConsensusCore {
     this.#blocks = new Map();
     this.#validity = new Map();
     this.#verdicts = new Map();
+    this.#verdictRounds = new Map();
     this.#maxRoundSeen = new Map();
     this.#future = new Map();
     this.#own = new Map();

@@ -10,7 +10,17 @@ export type { ValidatorSet } from '../types.ts';
 /** A verdict on a proposed block's contents: accepted, or rejected with a typed code. */
 export type ProposalVerdict<C extends string = string> =
   | { ok: true }
-  | { ok: false; code: C; message: string };
+  | {
+      ok: false;
+      code: C;
+      message: string;
+      /**
+       * This node could not check the block yet (what it depends on is not in: e.g. its executor's
+       * results): not a verdict on the block. The core asks again when the block comes up in a later
+       * round instead of refusing it for the whole height.
+       */
+      notYet?: true;
+    };
 
 /** A block body with every header commitment, as the builder returns it for a new proposal. */
 export interface BuiltBlock {

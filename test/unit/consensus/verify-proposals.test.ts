@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeDataHash } from '../../../src/codec/commitments.ts';
-import { proposalSignBytes } from '../../../src/codec/hashing.ts';
+import { proposalSignBytes, voteSignBytes } from '../../../src/codec/hashing.ts';
 import { fakeSigner, fakeVerify } from '../../../src/consensus/signing.ts';
 import { makeValidatorSet, proposerIndex } from '../../../src/consensus/validators.ts';
 import { toHex, ZERO_HASH } from '../../../src/crypto/hash.ts';
@@ -78,6 +78,40 @@ const prevotes = (as: CoreAction[]): Vote[] =>
       : [],
   );
 const verifies = (as: CoreAction[]) => as.filter((a) => a.kind === 'verify');
+const others = [0, 1, 2, 3].filter((i) => i !== me);
+
+/** A proposal of `b` in `round` with proof-of-lock round `polRound`, by that round's proposer. */
+function proposalAt(round: number, b: Block, polRound: number): Proposal {
+  const idx = proposerIndex(set, 1, round);
+  const signature = signers[idx]!.sign(proposalSignBytes(CHAIN, 1, round, polRound, hashOfBlock(b)));
+  return { height: 1, round, polRound, block: b, proposerIndex: idx, signature };
+}
+
+function vote(i: number, type: Vote['type'], round: number, b: Block | null): Vote {
+  const blockHash = b === null ? null : hashOfBlock(b);
+  const signature = signers[i]!.sign(voteSignBytes(CHAIN, type, 1, round, blockHash));
+  return { type, height: 1, round, blockHash, validatorIndex: i, signature };
+}
+
+/** Round 0: the proposal of A, this node's verdict on it, the others' prevotes for A, no decision. */
+function roundZeroWithoutA(verdict: { ok: false; code: string; message: string; notYet?: true }) {
+  const c = core();
+  const A = block(6);
+  c.handle({ kind: 'proposal', proposal: proposal(A), nowMs: NOW });
+  const pv = prevotes(
+    c.handle({ kind: 'verified', height: 1, blockHash: hashOfBlock(A), verdict, nowMs: NOW }),
+  );
+  expect(pv.map((v) => v.blockHash)).toEqual([null]);
+  const seen: CoreAction[] = [];
+  for (const i of others)
+    seen.push(...c.handle({ kind: 'vote', vote: vote(i, 'prevote', 0, A), nowMs: NOW }));
+  expect(verifies(seen)).toHaveLength(0); // the same round: the verdict stands
+  c.handle({ kind: 'timeout', timeout: { step: 'prevote', height: 1, round: 0 }, nowMs: NOW });
+  for (const i of others) c.handle({ kind: 'vote', vote: vote(i, 'precommit', 0, null), nowMs: NOW });
+  c.handle({ kind: 'timeout', timeout: { step: 'precommit', height: 1, round: 0 }, nowMs: NOW });
+  expect(c.round).toBe(1);
+  return { c, A };
+}
 
 describe('consensus core: proposals verified by the driver', () => {
   it('asks once, waits, and prevotes the block when the verdict accepts it', () => {
@@ -149,6 +183,33 @@ describe('consensus core: proposals verified by the driver', () => {
     const again = verifies(c.resume(NOW));
     expect(again).toHaveLength(1);
     expect(again[0]?.kind === 'verify' && toHex(hashOfBlock(again[0].block))).toBe(toHex(hashOfBlock(A)));
+  });
+
+  it('asks again in a later round for a block it could not check yet, instead of refusing it for the height', () => {
+    // RESULTS_NOT_READY from a lagging executor is not a verdict on the block: when round 1 re-proposes A
+    // with its proof-of-lock, this node checks it again and can prevote it.
+    const { c, A } = roundZeroWithoutA({
+      ok: false,
+      code: 'RESULTS_NOT_READY',
+      message: 'lag',
+      notYet: true,
+    });
+    const re = c.handle({ kind: 'proposal', proposal: proposalAt(1, A, 0), nowMs: NOW });
+    expect(verifies(re)).toHaveLength(1);
+    expect(prevotes(re)).toHaveLength(0);
+    const pv = prevotes(
+      c.handle({ kind: 'verified', height: 1, blockHash: hashOfBlock(A), verdict: { ok: true }, nowMs: NOW }),
+    );
+    expect(pv.map((v) => (v.blockHash === null ? 'nil' : toHex(v.blockHash)))).toEqual([
+      toHex(hashOfBlock(A)),
+    ]);
+  });
+
+  it('a refusal of the block itself stands for the whole height', () => {
+    const { c, A } = roundZeroWithoutA({ ok: false, code: 'RESULTS_HASH_MISMATCH', message: 'wrong' });
+    const re = c.handle({ kind: 'proposal', proposal: proposalAt(1, A, 0), nowMs: NOW });
+    expect(verifies(re)).toHaveLength(0);
+    expect(prevotes(re).map((v) => v.blockHash)).toEqual([null]);
   });
 
   it('refuses without asking when the data hash does not cover the bundle spans', () => {
