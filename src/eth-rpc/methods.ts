@@ -533,6 +533,9 @@ export class RollupRpc {
         return (await run(g)).ok;
       } catch (err) {
         if (err instanceof CallTimeoutError) throw err; // the request's budget is spent, not "fails at g"
+        // The node is overloaded (no room for the simulation): a retryable answer, not "fails at g" —
+        // read as a failure it pushed the bisection up and returned too high an estimate.
+        if (err instanceof RpcError && err.code === RPC.OVERLOADED) throw err;
         return false; // below intrinsic gas
       }
     };

@@ -11,6 +11,7 @@ import type { Simulator } from '../../../src/eth-rpc/call-pool.ts';
 import { CallTimeoutError, sharedClock } from '../../../src/eth-rpc/call-timeout.ts';
 import { RollupRpc } from '../../../src/eth-rpc/methods.ts';
 import type { SimResult } from '../../../src/eth-rpc/state.ts';
+import { RPC, RpcError } from '../../../src/rpc/index.ts';
 
 const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
 const to = `0x${'07'.repeat(20)}`;
@@ -103,6 +104,17 @@ describe('the wall-clock bound in eth_call / eth_estimateGas (ADR 0288)', () => 
     expect(await call('eth_estimateGas', [{ to }])).toBeInstanceOf(CallTimeoutError);
     expect(n).toBe(2);
     expect(counted).toEqual(['eth_estimateGas']);
+  });
+
+  it("eth_estimateGas: an overloaded simulator's -32003 is the answer, not 'fails at this gas' (a too-high estimate)", async () => {
+    let n = 0;
+    const { call } = methods(async () => {
+      n++;
+      if (n === 2) throw new RpcError(RPC.OVERLOADED, 'too many queued simulations', { retryable: true });
+      return ok(50_000n);
+    }, 0);
+    expect(await call('eth_estimateGas', [{ to }])).toMatchObject({ code: -32003 });
+    expect(n).toBe(2);
   });
 
   it('with the bound off (0) no deadline is set and an estimate runs to its end', async () => {
