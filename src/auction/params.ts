@@ -41,8 +41,6 @@ export const MAX_TOP_BYTES = 1024 * 1024 - 2048;
 export const MAX_TOP_TXS = 10_000;
 /** The largest simulation budget a genesis may set (ten 30 M-gas blocks). */
 export const MAX_SIM_GAS = 300_000_000;
-/** Bytes a transaction takes from a block's room beyond its payload (the builder's TX_OVERHEAD_BYTES). */
-export const TOP_TX_OVERHEAD_BYTES = 16;
 
 export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   commitOffset: 2,

@@ -19,11 +19,12 @@
  * and get the same objects back.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { TX_OVERHEAD_BYTES } from '../codec/index.ts';
 import { latin1Key } from '../crypto/index.ts';
 import type { Bundle } from '../types.ts';
 import { commitInWindow, revealInWindow } from './commit-reveal.ts';
 import type { BidInvalidReason } from './errors.ts';
-import { type AuctionParams, MAX_AMOUNT, TOP_TX_OVERHEAD_BYTES } from './params.ts';
+import { type AuctionParams, MAX_AMOUNT } from './params.ts';
 
 /** A revealed bid as resolution sees it. */
 export interface Bid {
@@ -51,12 +52,12 @@ export interface TopBudget {
   maxTxs: number;
 }
 
-/** A bundle's size at the top: its transactions' payload bytes + TOP_TX_OVERHEAD_BYTES each, and their count. */
+/** A bundle's size at the top: its transactions' payload bytes + TX_OVERHEAD_BYTES each, and their count. */
 export function topSizeOf(bundle: Bundle): TopSize {
   let bytes = 0;
   let txs = 0;
   for (const leg of bundle.legs) {
-    for (const tx of leg.txs) bytes += tx.byteLength + TOP_TX_OVERHEAD_BYTES;
+    for (const tx of leg.txs) bytes += tx.byteLength + TX_OVERHEAD_BYTES;
     txs += leg.txs.length;
   }
   return { bytes, txs };

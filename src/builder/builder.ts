@@ -25,6 +25,7 @@ import {
   evmBlockGasLimit,
   evmGasCharge,
   resultsHeightFor,
+  TX_OVERHEAD_BYTES,
   txHash,
 } from '../codec/index.ts';
 import type { BlockSource, BuiltBlock, ProposalVerdict, SourceBudget } from '../consensus/index.ts';
@@ -89,9 +90,6 @@ export interface BlockBuilder extends BlockSource {
 export const DEFAULT_RESULTS_WAIT_MS = 250;
 /** Upper bound on any results wait, whatever budget the engine offers (a misconfigured timeout). */
 const MAX_RESULTS_WAIT_MS = 60_000;
-
-/** Per-transaction overhead counted against maxBytes (envelope fields), as a conservative estimate. */
-const TX_OVERHEAD_BYTES = 16;
 
 const reject = (code: ProposalRejectCode, message: string): BuilderVerdict => ({ ok: false, code, message });
 /** This node could not check the block yet (its results or its auction book lag): asked again later. */

@@ -38,6 +38,13 @@ export const LIMITS = {
 } as const;
 
 /**
+ * Bytes a transaction takes from a block's room beyond its payload (its envelope fields, a conservative
+ * estimate): the one measure the builder packs by, the bundle pool selects by and the auction's top
+ * budget counts in (ADR 0295), so what resolution lets win always fits what the builder places.
+ */
+export const TX_OVERHEAD_BYTES = 16;
+
+/**
  * The reserved namespace of auction transactions (bids, reveals, deposits, withdrawals; proto AuctionTx).
  * No rollup may use it; it sorts last in a block, so the auction lane never shifts a rollup's slice.
  */

@@ -256,6 +256,13 @@ export class CallPool implements Simulator {
     slot.worker.postMessage(msg);
   }
 
+  /** Answer a call geth's timeout (the configured bound, or the default one a request deadline stands in for). */
+  #timedOut(p: Pending): void {
+    this.timeouts++;
+    const ms = this.timeoutMs;
+    p.reject(new CallTimeoutError(ms > 0 ? ms : DEFAULT_CALL_TIMEOUT_MS));
+  }
+
   /** Run a call on the main thread (no worker can): same answer, at the state current now. */
   #runHere(p: Pending): void {
     this.#o.fallback.simulate(...p.args).then(p.resolve, p.reject);
@@ -312,11 +319,9 @@ export class CallPool implements Simulator {
     slot.inflight.clear();
     slot.outbox = [];
     void slot.worker.terminate();
-    this.timeouts++;
-    const ms = this.timeoutMs;
-    p.reject(new CallTimeoutError(ms > 0 ? ms : DEFAULT_CALL_TIMEOUT_MS));
+    this.#timedOut(p);
     this.#o.logger?.warn(
-      { worker: slot.index, timeoutMs: ms, requeued: others.length },
+      { worker: slot.index, timeoutMs: this.timeoutMs, requeued: others.length },
       'eth call ran past rpc.ethCallTimeoutMs; worker stopped and respawned',
     );
     if (this.#stopping) {
@@ -388,9 +393,7 @@ export class CallPool implements Simulator {
           p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));
         } else if (a.t === 'late') {
           // Its request's deadline passed while it waited: answered as stopped, the worker is fine.
-          this.timeouts++;
-          const ms = this.timeoutMs;
-          p.reject(new CallTimeoutError(ms > 0 ? ms : DEFAULT_CALL_TIMEOUT_MS));
+          this.#timedOut(p);
         } else this.#runHere(p); // stale
       };
       worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {

@@ -25,7 +25,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { bundleCancelBytes, bundleEvmGas, txHash } from '../codec/index.ts';
+import { bundleCancelBytes, bundleEvmGas, TX_OVERHEAD_BYTES, txHash } from '../codec/index.ts';
 import { latin1Key, toHex, verifySignature } from '../crypto/index.ts';
 import type { AtomicityCode, Block, Bundle, BundleSpan, Namespace, TxEnvelope } from '../types.ts';
 import {
@@ -181,8 +181,6 @@ interface Entry extends CheckedBundle {
  */
 export const RECHECK_MAX_GAP = 8;
 
-/** Budget bytes per transaction beyond its payload (the builder's TX_OVERHEAD_BYTES). */
-const TX_OVERHEAD_BYTES = 16;
 /**
  * Heights a bundle's inclusion is remembered for, by every node alike (ADR 0250): what `lookup` answers
  * (`included`, so validators refuse BUNDLE_ALREADY_INCLUDED), what `admit` refuses and what `select`

@@ -18,7 +18,7 @@ import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
-import type { NamespaceResult } from '../../../src/exec/index.ts';
+import { fakeExecutorView } from './fake-executor.ts';
 
 const CHAIN = 'ordo-lag';
 const dir = mkdtempSync(join(tmpdir(), 'ordo-lag-'));
@@ -30,33 +30,12 @@ afterAll(async () => {
 
 /** An executor of one rollup (namespace 2) that "executes" each committed height, up to `cap`. */
 function fakeExecutor(cap: number): ExecutorView & { executed(h: number): void } {
-  let head = 0;
-  const listeners = new Set<(h: number, r: Map<number, NamespaceResult>) => void>();
-  return {
-    executedNamespaces: () => [2],
-    head: () => ({ height: head }),
-    getResult: (ns, h) =>
-      Promise.resolve(
-        h <= head
-          ? {
-              namespace: ns,
-              height: h,
-              receipts: [],
-              stateRoot: new Uint8Array(32).fill(h & 255),
-              resultsHash: new Uint8Array(32),
-            }
-          : undefined,
-      ),
-    subscribe: (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
+  const view = fakeExecutorView();
+  return Object.assign(view, {
+    executed(h: number) {
+      if (h <= cap && h === view.height + 1) view.advance(h);
     },
-    executed(h) {
-      if (h > cap || h !== head + 1) return;
-      head = h;
-      for (const l of [...listeners]) l(h, new Map());
-    },
-  };
+  });
 }
 
 describe('a validator whose executor lags', () => {

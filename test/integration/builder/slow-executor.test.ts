@@ -24,7 +24,7 @@ import { MemoryHub } from '../../../src/consensus/testing/memory-network.ts';
 import { MemoryBlockStore } from '../../../src/consensus/testing/memory-store.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 import { generateKeyPair } from '../../../src/crypto/ed25519.ts';
-import type { NamespaceResult } from '../../../src/exec/index.ts';
+import { fakeExecutorView } from './fake-executor.ts';
 
 const HEIGHTS = 12;
 const dirs: string[] = [];
@@ -34,44 +34,24 @@ afterAll(() => {
 
 /** One executed rollup (namespace 2): committed heights run in order, each `execMs` after the last. */
 function slowExecutor(execMs: number): ExecutorView & { committed(h: number): void } {
-  let head = 0;
+  const view = fakeExecutorView();
   let queued = 0;
   let busy = false;
-  const listeners = new Set<(h: number, r: Map<number, NamespaceResult>) => void>();
   const next = (): void => {
-    if (busy || head >= queued) return;
+    if (busy || view.height >= queued) return;
     busy = true;
     setTimeout(() => {
-      head++;
       busy = false;
-      for (const l of [...listeners]) l(head, new Map());
+      view.advance(view.height + 1);
       next();
     }, execMs);
   };
-  return {
-    executedNamespaces: () => [2],
-    head: () => ({ height: head }),
-    getResult: (ns, h) =>
-      Promise.resolve(
-        h <= head
-          ? {
-              namespace: ns,
-              height: h,
-              receipts: [],
-              stateRoot: new Uint8Array(32).fill(h & 255),
-              resultsHash: new Uint8Array(32),
-            }
-          : undefined,
-      ),
-    subscribe: (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-    committed(h) {
+  return Object.assign(view, {
+    committed(h: number) {
       queued = Math.max(queued, h);
       next();
     },
-  };
+  });
 }
 
 /**
