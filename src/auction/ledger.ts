@@ -6,8 +6,9 @@
  * An account (an ed25519 public key) has `available` funds, `locked` funds (commit bonds and revealed
  * bids of open slots) and `pendingWithdrawal` (requested, paid out `withdrawDelay` blocks later). Money
  * enters by genesis funding or a deposit and leaves only by a paid-out withdrawal; a settlement moves a
- * winner's price to the rollups' treasury accounts and a forfeit moves an unrevealed commit's bond to the
- * forfeit sink, so at every step  Σ(available + locked + pending) + paidOut = funded + deposited.
+ * winner's price to the rollups' treasury accounts, a penalty moves part of a failing bid's locked amount
+ * to the same treasuries (ADR 0320) and a forfeit moves an unrevealed commit's bond to the forfeit sink,
+ * so at every step  Σ(available + locked + pending) + paidOut = funded + deposited.
  *
  * `apply` checks an event completely before it changes anything: an event it refuses (AuctionError with
  * a LEDGER_* code) leaves the ledger as it was.
@@ -35,6 +36,17 @@ export type LedgerEvent =
       slot: number;
       commitment: Uint8Array;
       price: bigint;
+      proceeds: { account: Uint8Array; amount: bigint }[];
+    }
+  /**
+   * A revealed bid whose bundle fails (BUNDLE_FAILS) pays `penalty` (at most its locked amount) to the
+   * rollups' treasuries; the rest of its lock and its bond return. Its lock is closed: at most once.
+   */
+  | {
+      kind: 'penalize';
+      slot: number;
+      commitment: Uint8Array;
+      penalty: bigint;
       proceeds: { account: Uint8Array; amount: bigint }[];
     }
   /** A commit never revealed in its window: its bond goes to the forfeit sink. */
@@ -263,41 +275,12 @@ export class Ledger {
         l.bid = e.amount;
         return;
       }
-      case 'settle': {
-        amount(e.price, true);
-        const l = this.#lock(e.slot, e.commitment);
-        if (l.bid === 0n) unknown(e.slot, 'the bid was never revealed');
-        if (e.price > l.bid) {
-          throw new AuctionError('LEDGER_BAD_SETTLEMENT', 'price above the locked bid', {
-            slot: e.slot,
-            price: String(e.price),
-            bid: String(l.bid),
-          });
-        }
-        let sum = 0n;
-        for (const p of e.proceeds) {
-          amount(p.amount, true);
-          sum += p.amount;
-        }
-        if (sum !== e.price || (e.price > 0n && e.proceeds.length === 0)) {
-          throw new AuctionError('LEDGER_BAD_SETTLEMENT', 'proceeds do not add up to the price', {
-            slot: e.slot,
-            price: String(e.price),
-            proceeds: String(sum),
-          });
-        }
-        for (const p of e.proceeds) {
-          const t = this.#accounts.get(latin1Key(p.account));
-          if ((t?.available ?? 0n) + p.amount > MAX_AMOUNT)
-            bad('amount', p.amount, 'would overflow a treasury');
-        }
-        const a = this.#accounts.get(l.account) as Account;
-        a.locked -= l.bond + l.bid;
-        a.available += l.bond + l.bid - e.price;
-        for (const p of e.proceeds) this.#acct(p.account).available += p.amount;
-        this.#locks.delete(lockKey(e.slot, e.commitment));
+      case 'settle':
+        this.#payFromLock(e.slot, e.commitment, e.price, e.proceeds, 'price');
         return;
-      }
+      case 'penalize':
+        this.#payFromLock(e.slot, e.commitment, e.penalty, e.proceeds, 'penalty');
+        return;
       case 'forfeit': {
         const l = this.#lock(e.slot, e.commitment);
         if (l.bid !== 0n) unknown(e.slot, 'a revealed bid is not forfeited');
@@ -326,6 +309,50 @@ export class Ledger {
     const out: string[] = [];
     for (const [k, l] of this.#locks) if (l.slot === slot && l.bid === 0n) out.push(k);
     return out.sort().map((k) => new Uint8Array(Buffer.from(k.slice(k.indexOf(':') + 1), 'latin1')));
+  }
+
+  /**
+   * Closes the revealed lock (slot, commitment): `due` (≤ the locked bid) goes to `proceeds` (which must
+   * add up to it), the rest of the bid and the bond return to the bidder. Checks everything first.
+   */
+  #payFromLock(
+    slot: number,
+    commitment: Uint8Array,
+    due: bigint,
+    proceeds: { account: Uint8Array; amount: bigint }[],
+    what: 'price' | 'penalty',
+  ): void {
+    amount(due, true);
+    const l = this.#lock(slot, commitment);
+    if (l.bid === 0n) unknown(slot, 'the bid was never revealed');
+    if (due > l.bid) {
+      throw new AuctionError('LEDGER_BAD_SETTLEMENT', `${what} above the locked bid`, {
+        slot,
+        [what]: String(due),
+        bid: String(l.bid),
+      });
+    }
+    let sum = 0n;
+    for (const p of proceeds) {
+      amount(p.amount, true);
+      sum += p.amount;
+    }
+    if (sum !== due || (due > 0n && proceeds.length === 0)) {
+      throw new AuctionError('LEDGER_BAD_SETTLEMENT', `proceeds do not add up to the ${what}`, {
+        slot,
+        [what]: String(due),
+        proceeds: String(sum),
+      });
+    }
+    for (const p of proceeds) {
+      const t = this.#accounts.get(latin1Key(p.account));
+      if ((t?.available ?? 0n) + p.amount > MAX_AMOUNT) bad('amount', p.amount, 'would overflow a treasury');
+    }
+    const a = this.#accounts.get(l.account) as Account;
+    a.locked -= l.bond + l.bid;
+    a.available += l.bond + l.bid - due;
+    for (const p of proceeds) this.#acct(p.account).available += p.amount;
+    this.#locks.delete(lockKey(slot, commitment));
   }
 
   #acct(key: Uint8Array): Account {

@@ -33,6 +33,13 @@ export interface AuctionParams {
    * (SIM_BUDGET_EXHAUSTED), so failing bids cannot hold consensus (ADR 0296).
    */
   maxSimGas: number;
+  /**
+   * What a bid whose bundle fails (BUNDLE_FAILS, the bidder's fault) forfeits at settlement, in basis
+   * points of its amount, rounded up: paid from its locked amount to the treasuries of the rollups it bid
+   * for, like a winner's price. 0 = a failing bid costs nothing (before ADR 0320). Bids set aside for a
+   * reason that is not the bidder's own bundle (SIM_BUDGET_EXHAUSTED, ...) pay nothing.
+   */
+  failPenaltyBps: number;
 }
 
 /** A proposer builds at most 1 MiB - 2 KiB of transactions (the engine's build cap): the tops' ceiling. */
@@ -41,6 +48,8 @@ export const MAX_TOP_BYTES = 1024 * 1024 - 2048;
 export const MAX_TOP_TXS = 10_000;
 /** The largest simulation budget a genesis may set (ten 30 M-gas blocks). */
 export const MAX_SIM_GAS = 300_000_000;
+/** failPenaltyBps at most forfeits the whole bid (10,000 basis points = 100 %). */
+export const MAX_FAIL_PENALTY_BPS = 10_000;
 
 export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   commitOffset: 2,
@@ -52,6 +61,7 @@ export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   maxTopBytes: 512 * 1024,
   maxTopTxs: 1_000,
   maxSimGas: 10_000_000,
+  failPenaltyBps: 1_000,
 });
 
 /** The largest amount a bid, deposit or price may have (amounts travel as u64). */
@@ -78,6 +88,7 @@ export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
   int('maxTopBytes', 1024, MAX_TOP_BYTES);
   int('maxTopTxs', 1, MAX_TOP_TXS);
   int('maxSimGas', 0, MAX_SIM_GAS);
+  int('failPenaltyBps', 0, MAX_FAIL_PENALTY_BPS);
   if (out.commitOffset <= out.revealOffset) {
     throw new AuctionError(
       'AUCTION_BAD_PARAMS',
@@ -91,4 +102,14 @@ export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
     });
   }
   return out;
+}
+
+/**
+ * What a BUNDLE_FAILS bid of `amount` forfeits under `bps` basis points: ceil(amount × bps / 10,000), so
+ * a non-zero rate never lets a failing bid go free, and never more than the amount (bps ≤ 10,000).
+ */
+export function failPenaltyOf(amount: bigint, bps: number): bigint {
+  if (amount <= 0n || bps <= 0) return 0n;
+  const p = (amount * BigInt(bps) + 9_999n) / 10_000n;
+  return p > amount ? amount : p;
 }

@@ -4,8 +4,9 @@
  * auction-namespace transactions in order — commit (locks the bond), reveal (opens an included commit of
  * the same slot and bidder, locks the amount), deposit (deposit authority's signature and sequence),
  * withdraw (the account's signature and sequence) — then settles slot h from the resolution the builder's
- * auction source computed (winners pay, proceeds to the treasuries, unrevealed commits forfeit, every
- * other lock of the slot released, due withdrawals paid out), then writes the whole state in one record
+ * auction source computed (winners pay, proceeds to the treasuries, failing bids pay their penalty to
+ * the same treasuries, unrevealed commits forfeit, every other lock of the slot released, due
+ * withdrawals paid out), then writes the whole state in one record
  * (one atomic put), so a kill -9 leaves either height h applied or height h - 1.
  *
  * An auction transaction that is invalid when its block is applied (bad signature, out of window, no
@@ -32,6 +33,7 @@ import {
 import { AuctionError, type AuctionErrorCode } from './errors.ts';
 import { Ledger, type LedgerSnapshot } from './ledger.ts';
 import { encodeOutcomeRecords, outcomeOf } from './outcome.ts';
+import { failPenaltyOf } from './params.ts';
 import { splitProceeds } from './resolve.ts';
 import type { AuctionSetup } from './setup.ts';
 import { verifyAuctionSignature } from './verified.ts';
@@ -155,6 +157,16 @@ function createMetrics(registry: Registry | undefined) {
     proceeds: new Counter({
       name: 'ordo_auction_proceeds_total',
       help: 'Sum of the prices winners paid to rollup treasuries (ledger units)',
+      registers,
+    }),
+    penalties: new Counter({
+      name: 'ordo_auction_penalties_total',
+      help: 'Bids whose bundle failed (BUNDLE_FAILS) that paid the failure penalty at settlement (auction.failPenaltyBps)',
+      registers,
+    }),
+    penaltyAmount: new Counter({
+      name: 'ordo_auction_penalty_amount_total',
+      help: 'Sum of the failure penalties paid to rollup treasuries (ledger units)',
       registers,
     }),
     forfeits: new Counter({
@@ -853,6 +865,7 @@ export class AuctionState implements AuctionBook {
         });
     }
     if (total > 0n) this.#metrics.proceeds.inc(Number(total));
+    const penalties = this.#penalize(h, resolved);
     let forfeited = 0;
     for (const c of open?.commits.values() ?? []) {
       if (c.revealed) continue;
@@ -865,8 +878,13 @@ export class AuctionState implements AuctionBook {
     const verdicts = new Map(resolved.invalid.map((i) => [latin1Key(i.bid.commitment), i.reason]));
     const bids = [
       ...(open?.reveals ?? []).map((b) => {
-        const reason = verdicts.get(latin1Key(b.commitment));
-        return reason === undefined ? bidView(b) : { ...bidView(b), invalid: reason };
+        const ck = latin1Key(b.commitment);
+        const reason = verdicts.get(ck);
+        if (reason === undefined) return bidView(b);
+        const penalty = penalties.get(ck);
+        return penalty === undefined
+          ? { ...bidView(b), invalid: reason }
+          : { ...bidView(b), invalid: reason, penalty };
       }),
       ...(open?.refused ?? []),
     ].sort((a, b) => a.revealHeight - b.revealHeight);
@@ -888,6 +906,44 @@ export class AuctionState implements AuctionBook {
         this.#settled.delete(s);
         if (!isEmptyView(v)) this.#pruned.push(s);
       }
+  }
+
+  /**
+   * The penalty of every BUNDLE_FAILS bid of slot h (ADR 0320): ceil(amount × failPenaltyBps / 10,000)
+   * of its locked amount to the treasuries of the rollups it bid for, split as a winner's price is. The
+   * verdicts are the resolution's, the same on every node; each lock is closed by its penalty, so a bid
+   * pays at most once. Answers the penalty per commitment (latin1 key).
+   */
+  #penalize(h: number, resolved: ResolvedSlot): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    const bps = this.#setup.params.failPenaltyBps;
+    if (bps <= 0) return out;
+    let total = 0n;
+    for (const { bid, reason } of resolved.invalid) {
+      if (reason !== 'BUNDLE_FAILS') continue;
+      const ck = latin1Key(bid.commitment);
+      if (out.has(ck)) continue;
+      const penalty = failPenaltyOf(bid.amount, bps);
+      if (penalty === 0n) continue;
+      const proceeds = splitProceeds(penalty, bid.namespaces).map((s) => ({
+        account: this.#setup.treasuries.get(s.namespace) ?? this.#setup.forfeitSink,
+        amount: s.share,
+      }));
+      try {
+        this.#ledger.apply({ kind: 'penalize', slot: h, commitment: bid.commitment, penalty, proceeds });
+      } catch (err) {
+        // The source resolved from this book's own candidates: a refusal here is a bug, not an input.
+        this.#log?.error({ err, height: h }, 'auction penalty refused by the ledger; bid not charged');
+        continue;
+      }
+      out.set(ck, penalty);
+      total += penalty;
+    }
+    if (out.size > 0) {
+      this.#metrics.penalties.inc(out.size);
+      this.#metrics.penaltyAmount.inc(Number(total));
+    }
+    return out;
   }
 
   /** The oldest settled slot whose view is kept when `applied` is applied. */

@@ -48,6 +48,11 @@ export interface SlotBidView {
   revealHeight: number;
   /** Undefined when the bid took part in the resolution. */
   invalid?: BidInvalidReason;
+  /**
+   * What the bid forfeited at settlement because its bundle failed (BUNDLE_FAILS; auction.failPenaltyBps,
+   * ADR 0320): paid from its locked amount to its rollups' treasuries. Absent when it paid nothing.
+   */
+  penalty?: bigint;
 }
 
 /** One sold rollup top of a resolved slot. */

@@ -475,7 +475,7 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
     out.result === 'won'
       ? `won: price ${out.price}, proceeds ${out.proceeds?.map((p) => `${p.amount} to rollup ${p.namespace}`).join(', ')}`
       : out.result === 'invalid'
-        ? `invalid: ${out.reason}`
+        ? `invalid: ${out.reason}${out.penalty !== undefined ? ` (penalty ${out.penalty} paid from the bid to its rollups' treasuries)` : ''}`
         : out.result;
   io.progress(`slot ${slot}: ${line}`);
   return {
@@ -493,6 +493,7 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
       ? { proceeds: out.proceeds.map((p) => ({ namespace: p.namespace, amount: p.amount.toString() })) }
       : {}),
     ...(out.reason !== undefined ? { reason: out.reason } : {}),
+    ...(out.penalty !== undefined ? { penalty: out.penalty.toString() } : {}),
   };
 }
 

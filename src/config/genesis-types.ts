@@ -86,6 +86,8 @@ export interface GenesisAuction {
   maxTopTxs?: number;
   /** EVM gas resolution may simulate per slot (ADR 0296). */
   maxSimGas?: number;
+  /** Basis points of a BUNDLE_FAILS bid's amount it forfeits to its rollups' treasuries (ADR 0320). */
+  failPenaltyBps?: number;
   /** ed25519 public key, hex: the only key whose deposits the ledger credits. */
   depositAuthority: string;
   /** ed25519 public key, hex: the account credited with forfeited commit bonds. */

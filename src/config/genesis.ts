@@ -10,6 +10,7 @@ import {
   DEFAULT_AUCTION_LANE,
   DEFAULT_AUCTION_PARAMS,
   MAX_AMOUNT,
+  MAX_FAIL_PENALTY_BPS,
   MAX_SIM_GAS,
   MAX_TOP_BYTES,
   MAX_TOP_TXS,
@@ -55,6 +56,7 @@ const auctionSchema = z
     maxTopBytes: z.number().int().min(1024).max(MAX_TOP_BYTES).optional(),
     maxTopTxs: z.number().int().min(1).max(MAX_TOP_TXS).optional(),
     maxSimGas: z.number().int().min(0).max(MAX_SIM_GAS).optional(),
+    failPenaltyBps: z.number().int().min(0).max(MAX_FAIL_PENALTY_BPS).optional(),
     depositAuthority: hex32,
     forfeitSink: hex32,
     rollups: z
@@ -342,6 +344,7 @@ export function auctionSetupOf(g: Genesis): AuctionSetup | undefined {
     ...(a.maxTopBytes !== undefined ? { maxTopBytes: a.maxTopBytes } : {}),
     ...(a.maxTopTxs !== undefined ? { maxTopTxs: a.maxTopTxs } : {}),
     ...(a.maxSimGas !== undefined ? { maxSimGas: a.maxSimGas } : {}),
+    ...(a.failPenaltyBps !== undefined ? { failPenaltyBps: a.failPenaltyBps } : {}),
   });
   const forfeitSink = fromHex(a.forfeitSink);
   const listed = new Map((a.rollups ?? []).map((r) => [r.namespace, r]));

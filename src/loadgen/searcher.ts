@@ -80,12 +80,16 @@ export function revealParams(r: SignedReveal, bundle: unknown): Record<string, u
 /** `ordo_getAuctionInfo`'s answer as the searchers use it. */
 export interface AuctionInfoJson {
   enabled: boolean;
-  /** maxTopBytes / maxTopTxs / maxSimGas are absent from nodes before ADRs 0295 / 0296. */
-  params?: Omit<AuctionParams, 'forfeitFee' | 'maxTopBytes' | 'maxTopTxs' | 'maxSimGas'> & {
+  /** maxTopBytes / maxTopTxs / maxSimGas / failPenaltyBps are absent from nodes before ADRs 0295 / 0296 / 0320. */
+  params?: Omit<
+    AuctionParams,
+    'forfeitFee' | 'maxTopBytes' | 'maxTopTxs' | 'maxSimGas' | 'failPenaltyBps'
+  > & {
     forfeitFee: string;
     maxTopBytes?: number;
     maxTopTxs?: number;
     maxSimGas?: number;
+    failPenaltyBps?: number;
   };
   rollups?: { namespace: number; reservePrice: string }[];
   nextDepositNonce?: number;
@@ -97,7 +101,7 @@ export interface AuctionSlotJson {
   height: number;
   enabled: boolean;
   resolved?: boolean;
-  bids?: { commitment: string; amount: string; valid: boolean; reason?: string }[];
+  bids?: { commitment: string; amount: string; valid: boolean; reason?: string; penalty?: string }[];
   winners?: { namespace: number; commitment: string; price: string; proceeds: string }[];
 }
 
@@ -109,6 +113,8 @@ export interface BidOutcome {
   /** Proceeds per rollup it bought (won only). */
   proceeds?: { namespace: number; amount: bigint }[];
   reason?: string;
+  /** What the bid forfeited because its bundle failed (invalid BUNDLE_FAILS only; ADR 0320). */
+  penalty?: bigint;
 }
 
 /** Classify the bid with `commitment` (0x hex) in a resolved slot. */
@@ -123,7 +129,12 @@ export function bidOutcome(slot: AuctionSlotJson, commitment: string): BidOutcom
     };
   const bid = (slot.bids ?? []).find((b) => b.commitment.toLowerCase() === c);
   if (bid === undefined) return { result: 'unrevealed' };
-  if (!bid.valid) return { result: 'invalid', ...(bid.reason !== undefined ? { reason: bid.reason } : {}) };
+  if (!bid.valid)
+    return {
+      result: 'invalid',
+      ...(bid.reason !== undefined ? { reason: bid.reason } : {}),
+      ...(bid.penalty !== undefined ? { penalty: BigInt(bid.penalty) } : {}),
+    };
   return { result: 'lost' };
 }
 

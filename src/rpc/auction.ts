@@ -220,6 +220,7 @@ export function auctionInfoJson(view: AuctionReadView | undefined): Record<strin
       maxTopBytes: i.params.maxTopBytes,
       maxTopTxs: i.params.maxTopTxs,
       maxSimGas: i.params.maxSimGas,
+      failPenaltyBps: i.params.failPenaltyBps,
     },
     rollups: namespaces.map((ns) => {
       const t = i.treasuries.get(ns);
@@ -240,6 +241,8 @@ export function auctionInfoJson(view: AuctionReadView | undefined): Record<strin
 export function auctionSlotJson(s: AuctionSlotView): Record<string, unknown> {
   let total = 0n;
   for (const w of s.winners) total += w.proceeds;
+  let penalties = 0n;
+  for (const b of s.bids) penalties += b.penalty ?? 0n;
   return {
     height: s.height,
     enabled: true,
@@ -258,6 +261,7 @@ export function auctionSlotJson(s: AuctionSlotView): Record<string, unknown> {
       revealHeight: b.revealHeight,
       valid: b.invalid === undefined,
       ...(b.invalid !== undefined ? { reason: b.invalid } : {}),
+      ...(b.penalty !== undefined ? { penalty: b.penalty.toString() } : {}),
     })),
     winners: s.winners.map((w) => ({
       namespace: w.namespace,
@@ -269,6 +273,7 @@ export function auctionSlotJson(s: AuctionSlotView): Record<string, unknown> {
       treasury: hex(w.treasury),
     })),
     totalProceeds: total.toString(),
+    totalPenalties: penalties.toString(),
   };
 }
 

@@ -7,7 +7,7 @@
  * commit outside its window, publish a wrong auction hash, or overfill the auction lane; and the
  * invariants checked over every decided block: every honest node resolves every slot to the auction hash
  * its certified header carries, every node's state (ledger, nonces, open slots) is the same after each
- * height, money is conserved, the winners sit at the tops of their rollups' slices, no auction
+ * height, money is conserved, each failing bid pays its penalty, the winners sit at the tops of their rollups' slices, no auction
  * transaction is outside its window and no block carries more than the lane's cap.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +16,7 @@ import {
   AuctionState,
   auctionParams,
   commitInWindow,
+  failPenaltyOf,
   outcomeOf,
   type RevealedBid,
   resolveSlot,
@@ -149,6 +150,8 @@ export class AuctionWorld {
   settledHeights = 0;
   /** Heights whose settlement charged a winner in some node's real ledger. */
   readonly paidHeights = new Set<number>();
+  /** Heights whose settlement charged a failing bid its penalty (ADR 0320) in some node's real ledger. */
+  readonly penalizedHeights = new Set<number>();
   /** Heights whose winners the top budget (maxTopTxs) changed. */
   readonly budgetBound = new Set<number>();
 
@@ -461,6 +464,19 @@ export class AuctionWorld {
       this.ignoredTxs += book.ignored().filter((i) => i.height === h).length;
       this.settledHeights = Math.max(this.settledHeights, h);
       if ((book.slot(h)?.winners.length ?? 0) > 0) this.paidHeights.add(h);
+      // Every BUNDLE_FAILS bid paid ceil(amount × failPenaltyBps / 10,000), and no other bid paid one.
+      const failing = new Map(
+        resolved.invalid
+          .filter((i) => i.reason === 'BUNDLE_FAILS')
+          .map((i) => [key(i.bid.commitment), i.bid]),
+      );
+      for (const b of book.slot(h)?.bids ?? []) {
+        const f = failing.get(key(b.commitment));
+        const want = f === undefined ? undefined : failPenaltyOf(f.amount, PARAMS.failPenaltyBps);
+        if ((b.penalty ?? 0n) !== (want ?? 0n))
+          this.violations.push(`node ${node} h${h}: a bid paid penalty ${b.penalty}, not ${want}`);
+        if (b.penalty !== undefined) this.penalizedHeights.add(h);
+      }
     });
     this.#chains.set(
       node,

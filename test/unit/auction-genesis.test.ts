@@ -67,9 +67,15 @@ describe('genesis auction section', () => {
       maxTopBytes: 200_000,
       maxTopTxs: 300,
       maxSimGas: 0,
+      failPenaltyBps: 0,
     };
     const s = auctionSetupOf(validateGenesis({ ...base, auction: a }) as Genesis)!;
     expect(s.params.commitOffset).toBe(4);
+    // 0: a failing bid costs nothing, the rule before ADR 0320; absent: the default 1,000 (10 %).
+    expect(s.params.failPenaltyBps).toBe(0);
+    expect(
+      auctionSetupOf(validateGenesis({ ...base, auction: demoAuction(rollups) }))!.params.failPenaltyBps,
+    ).toBe(1_000);
     expect([s.params.maxTopBytes, s.params.maxTopTxs, s.params.maxSimGas]).toEqual([200_000, 300, 0]);
     expect(s.params.forfeitFee).toBe((1n << 64n) - 1n);
     expect(s.reserves.get(2)).toBe(7n);
@@ -106,6 +112,10 @@ describe('genesis auction section', () => {
     expect(refusal({ ...base, auction: { ...a, maxTopBytes: 2_000_000 } })).toMatch(/auction\.maxTopBytes/);
     expect(refusal({ ...base, auction: { ...a, maxTopTxs: 0 } })).toMatch(/auction\.maxTopTxs/);
     expect(refusal({ ...base, auction: { ...a, maxSimGas: 300_000_001 } })).toMatch(/auction\.maxSimGas/);
+    expect(refusal({ ...base, auction: { ...a, failPenaltyBps: 10_001 } })).toMatch(
+      /auction\.failPenaltyBps/,
+    );
+    expect(refusal({ ...base, auction: { ...a, failPenaltyBps: 2.5 } })).toMatch(/auction\.failPenaltyBps/);
   });
 
   it('a node config whose blocks cannot hold the top budget is refused, naming both settings', () => {

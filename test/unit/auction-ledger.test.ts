@@ -1,15 +1,16 @@
 /**
  * The deposit ledger under random event sequences (fast-check): balances never negative, money
  * conserved (held + paid out = funded + deposited), a refused event changes nothing (no double spend),
- * plus the settle / forfeit / withdrawal-delay paths by hand.
+ * plus the settle / penalize / forfeit / withdrawal-delay paths by hand.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AuctionError, Ledger, type LedgerEvent } from '../../src/auction/index.ts';
+import { AuctionError, failPenaltyOf, Ledger, type LedgerEvent } from '../../src/auction/index.ts';
 
 const acct = (i: number) => new Uint8Array(32).fill(i);
 const SINK = acct(99);
 const T1 = acct(50);
+const T2 = acct(51);
 const opts = { forfeitFee: 3n, withdrawDelay: 2, forfeitSink: SINK };
 
 describe('Ledger', () => {
@@ -28,6 +29,79 @@ describe('Ledger', () => {
     });
     expect(l.account(acct(1))).toEqual({ available: 75n, locked: 0n, pendingWithdrawal: 0n });
     expect(l.account(T1).available).toBe(25n);
+  });
+
+  it('penalizes a failing bid once: the penalty to the treasuries, the rest of its lock and bond back', () => {
+    const l = new Ledger(opts);
+    l.apply({ kind: 'fund', account: acct(1), amount: 100n });
+    l.apply({ kind: 'commit', account: acct(1), slot: 10, commitment: acct(7) });
+    l.apply({ kind: 'lock', account: acct(1), slot: 10, commitment: acct(7), amount: 40n });
+    const penalize: LedgerEvent = {
+      kind: 'penalize',
+      slot: 10,
+      commitment: acct(7),
+      penalty: 4n,
+      proceeds: [
+        { account: T1, amount: 2n },
+        { account: T2, amount: 2n },
+      ],
+    };
+    l.apply(penalize);
+    expect(l.account(acct(1))).toEqual({ available: 96n, locked: 0n, pendingWithdrawal: 0n });
+    expect(l.account(T1).available + l.account(T2).available).toBe(4n);
+    // The lock is closed: a second penalty, a settlement or a release of the slot take nothing more.
+    expect(() => l.apply(penalize)).toThrow(expect.objectContaining({ code: 'LEDGER_UNKNOWN_LOCK' }));
+    expect(() => l.apply({ kind: 'settle', slot: 10, commitment: acct(7), price: 0n, proceeds: [] })).toThrow(
+      AuctionError,
+    );
+    l.apply({ kind: 'release', slot: 10 });
+    expect(l.account(acct(1))).toEqual({ available: 96n, locked: 0n, pendingWithdrawal: 0n });
+    const t = l.totals();
+    expect(t.held + t.paidOut).toBe(t.supplied);
+  });
+
+  it('never penalizes more than the locked bid, nor an unrevealed commit, nor with proceeds that do not add up', () => {
+    const l = new Ledger(opts);
+    l.apply({ kind: 'fund', account: acct(1), amount: 100n });
+    l.apply({ kind: 'commit', account: acct(1), slot: 4, commitment: acct(7) });
+    const pen = (penalty: bigint, paid = penalty): LedgerEvent => ({
+      kind: 'penalize',
+      slot: 4,
+      commitment: acct(7),
+      penalty,
+      proceeds: [{ account: T1, amount: paid }],
+    });
+    expect(() => l.apply(pen(1n))).toThrow(expect.objectContaining({ code: 'LEDGER_UNKNOWN_LOCK' }));
+    l.apply({ kind: 'lock', account: acct(1), slot: 4, commitment: acct(7), amount: 30n });
+    const before = l.accounts();
+    expect(() => l.apply(pen(31n))).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_SETTLEMENT' }));
+    expect(() => l.apply(pen(5n, 4n))).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_SETTLEMENT' }));
+    expect(() => l.apply(pen(-1n))).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_AMOUNT' }));
+    expect(l.accounts()).toEqual(before);
+    l.apply(pen(30n)); // the whole bid (failPenaltyBps 10,000); the bond still returns
+    expect(l.account(acct(1))).toEqual({ available: 70n, locked: 0n, pendingWithdrawal: 0n });
+  });
+
+  it('failPenaltyOf: rounded up, never above the amount, 0 at 0 bps', () => {
+    expect(failPenaltyOf(1_000n, 1_000)).toBe(100n);
+    expect(failPenaltyOf(1n, 1)).toBe(1n);
+    expect(failPenaltyOf(10_001n, 1_000)).toBe(1_001n);
+    expect(failPenaltyOf(777n, 10_000)).toBe(777n);
+    expect(failPenaltyOf(777n, 0)).toBe(0n);
+    expect(failPenaltyOf((1n << 64n) - 1n, 10_000)).toBe((1n << 64n) - 1n);
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+        fc.integer({ min: 1, max: 10_000 }),
+        (a, b) => {
+          const p = failPenaltyOf(a, b);
+          expect(p >= 1n && p <= a).toBe(true);
+          expect(p * 10_000n >= a * BigInt(b)).toBe(true);
+          expect((p - 1n) * 10_000n < a * BigInt(b)).toBe(true);
+        },
+      ),
+      { seed: 320, numRuns: 500 },
+    );
   });
 
   it('forfeits an unrevealed bond to the sink; refuses a bid above available', () => {
@@ -79,6 +153,14 @@ describe('Ledger', () => {
       fc
         .record({ slot, commitment: c.map(acct), price: amt })
         .map((r) => ({ kind: 'settle' as const, ...r, proceeds: [{ account: T1, amount: r.price }] })),
+      fc.record({ slot, commitment: c.map(acct), penalty: amt }).map((r) => ({
+        kind: 'penalize' as const,
+        ...r,
+        proceeds: [
+          { account: T1, amount: r.penalty / 2n },
+          { account: T2, amount: r.penalty - r.penalty / 2n },
+        ],
+      })),
       fc.record({ kind: fc.constant('forfeit' as const), slot, commitment: c.map(acct) }),
       fc.record({ kind: fc.constant('release' as const), slot }),
     );

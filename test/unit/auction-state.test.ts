@@ -2,7 +2,8 @@
  * The auction's state machine (src/auction/state.ts): blocks of auction transactions applied in order,
  * settlement of each slot from a resolution computed the way the builder's source does, admission
  * checks, and persistence (a reopened book equals the one that wrote it). Property: after random
- * sequences of deposits, withdrawals, commits and reveals, Σ balances + paid out = funded + deposited.
+ * sequences of deposits, withdrawals, commits and reveals, Σ balances + paid out = funded + deposited;
+ * over random slots with failing bundles, each BUNDLE_FAILS bid pays its penalty exactly once (ADR 0320).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,9 +14,11 @@ import {
   type AuctionState,
   auctionParams,
   DEFAULT_AUCTION_LANE,
+  failPenaltyOf,
   openAuctionBook,
   outcomeHash,
   type ResolvedSlot,
+  type RevealedBid,
   resolveSlot,
   signBid,
   signDeposit,
@@ -33,10 +36,10 @@ const AUTHORITY = 200;
 const SINK = 201;
 const TREASURY = (ns: number) => 210 + ns;
 
-function setup(balances: bigint[] = [10_000n, 10_000n, 10_000n]): AuctionSetup {
+function setup(balances: bigint[] = [10_000n, 10_000n, 10_000n], failPenaltyBps?: number): AuctionSetup {
   return {
     chainId,
-    params: auctionParams({ forfeitFee: 10n }),
+    params: auctionParams({ forfeitFee: 10n, ...(failPenaltyBps !== undefined ? { failPenaltyBps } : {}) }),
     depositAuthority: pk(AUTHORITY),
     forfeitSink: pk(SINK),
     reserves: new Map([
@@ -110,11 +113,22 @@ function block(height: number, txs: AuctionTx[]): Block {
   };
 }
 
-/** The resolution of `slot` as the auction source computes it (every bundle applies). */
-function resolve(book: AuctionState, slot: number): ResolvedSlot {
+/**
+ * The resolution of `slot` as the auction source computes it: every bundle applies, unless `verdict`
+ * says the executor found it failing or the simulation budget skipped it.
+ */
+function resolve(
+  book: AuctionState,
+  slot: number,
+  verdict?: (b: RevealedBid) => 'fails' | 'skipped' | undefined,
+): ResolvedSlot {
   const inputs = book.inputs(slot);
   const info = book.info();
-  const v = validateBids(slot, inputs.candidates, {
+  const candidates = inputs.candidates.map((b) => {
+    const v = verdict?.(b);
+    return v === 'fails' ? { ...b, bundleApplies: false } : v === 'skipped' ? { ...b, simSkipped: true } : b;
+  });
+  const v = validateBids(slot, candidates, {
     params: info.params,
     reserve: (ns) => info.reserves.get(ns),
     available: inputs.available,
@@ -492,5 +506,147 @@ describe('auction state', () => {
       ),
       { numRuns: 25 },
     );
+  }, 120_000);
+
+  it('a failing bid pays its penalty to its rollups treasuries; a bid the budget skipped pays nothing', async () => {
+    const book = await openAuctionBook({
+      setup: setup([10_000n, 10_000n, 10_000n, 10_000n]),
+      kv: memoryKv(),
+    });
+    const fails = bid(1, 5, 1_000);
+    const ok = bid(2, 5, 700);
+    const skipped = bid(3, 5, 900);
+    const both = bid(4, 5, 555, [1, 2]); // fails too, on two rollups: ceil(55.5) = 56, split 28 / 28
+    await run(book, [[fails.commit, ok.commit, skipped.commit, both.commit], [], []]);
+    await run(book, [[fails.reveal, ok.reveal, skipped.reveal, both.reveal]]);
+    const failing = new Set([latin1Key(pk(1)), latin1Key(pk(4))]);
+    const res = resolve(book, 5, (b) =>
+      failing.has(latin1Key(b.bidder))
+        ? 'fails'
+        : latin1Key(b.bidder) === latin1Key(pk(3))
+          ? 'skipped'
+          : undefined,
+    );
+    await book.apply(block(5, []), res);
+    expect(book.account(pk(1))).toMatchObject({ available: 10_000n - 100n, locked: 0n });
+    expect(book.account(pk(2))).toMatchObject({ available: 10_000n - 100n, locked: 0n }); // won at the reserve
+    expect(book.account(pk(3))).toMatchObject({ available: 10_000n, locked: 0n });
+    expect(book.account(pk(4))).toMatchObject({ available: 10_000n - 56n, locked: 0n });
+    expect(book.account(pk(TREASURY(1))).available).toBe(100n + 100n + 28n);
+    expect(book.account(pk(TREASURY(2))).available).toBe(28n);
+    conserved(book);
+    const view = book.slot(5)!;
+    const byBidder = (i: number) => view.bids.find((b) => latin1Key(b.bidder) === latin1Key(pk(i)))!;
+    expect(byBidder(1)).toMatchObject({ invalid: 'BUNDLE_FAILS', penalty: 100n });
+    expect(byBidder(4)).toMatchObject({ invalid: 'BUNDLE_FAILS', penalty: 56n });
+    expect(byBidder(3)).toMatchObject({ invalid: 'SIM_BUDGET_EXHAUSTED' });
+    expect(byBidder(3).penalty).toBeUndefined();
+    expect(byBidder(2).penalty).toBeUndefined();
+    expect(book.serialize()).toBeDefined();
+  });
+
+  it('failPenaltyBps 0 keeps the old rule: a failing bid costs nothing', async () => {
+    const book = await openAuctionBook({ setup: setup(undefined, 0) });
+    const fails = bid(1, 5, 1_000);
+    await run(book, [[fails.commit], [], []]);
+    await run(book, [[fails.reveal]]);
+    await book.apply(
+      block(5, []),
+      resolve(book, 5, () => 'fails'),
+    );
+    expect(book.account(pk(1))).toMatchObject({ available: 10_000n, locked: 0n });
+    expect(book.slot(5)!.bids[0]).toMatchObject({ invalid: 'BUNDLE_FAILS' });
+    expect(book.slot(5)!.bids[0]!.penalty).toBeUndefined();
+  });
+
+  it('the penalty survives a restart in the slot view', async () => {
+    const kv = memoryKv();
+    const book = await openAuctionBook({ setup: setup(), kv });
+    const fails = bid(1, 5, 1_234);
+    await run(book, [[fails.commit], [], []]);
+    await run(book, [[fails.reveal]]);
+    await book.apply(
+      block(5, []),
+      resolve(book, 5, () => 'fails'),
+    );
+    await book.flush();
+    const again = await openAuctionBook({ setup: setup(), kv });
+    expect(again.slot(5)!.bids[0]).toMatchObject({ invalid: 'BUNDLE_FAILS', penalty: 124n });
+    expect(again.account(pk(1)).available).toBe(10_000n - 124n);
+  });
+
+  it('random slots with failing bids: each pays ceil(amount × bps / 10,000) once, never more than it locked, money conserved', async () => {
+    const bidArb = fc.record({
+      who: fc.integer({ min: 1, max: 4 }),
+      amt: fc.integer({ min: 1, max: 3_000 }),
+      ns: fc.constantFrom([1], [2], [1, 2]),
+      salt: fc.integer({ min: 1, max: 60 }),
+      verdict: fc.constantFrom('ok', 'ok', 'fails', 'skipped') as fc.Arbitrary<'ok' | 'fails' | 'skipped'>,
+    });
+    let penalized = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(fc.array(bidArb, { maxLength: 5 }), { minLength: 3, maxLength: 10 }),
+        async (bps, slots) => {
+          const book = await openAuctionBook({ setup: setup([6_000n, 3_000n, 800n, 50n], bps) });
+          const verdicts = new Map<string, 'ok' | 'fails' | 'skipped'>();
+          const reveals = new Map<number, AuctionTx[]>();
+          const holdings = () => {
+            let sum = 0n;
+            for (const i of [1, 2, 3, 4]) {
+              const a = book.account(pk(i));
+              sum += a.available + a.locked + a.pendingWithdrawal;
+            }
+            return sum;
+          };
+          const treasuries = () =>
+            book.account(pk(TREASURY(1))).available +
+            book.account(pk(TREASURY(2))).available +
+            book.account(pk(SINK)).available;
+          for (let i = 0; i < slots.length + 2; i++) {
+            const h = book.appliedHeight() + 1;
+            const txs: AuctionTx[] = [...(reveals.get(h) ?? [])];
+            for (const o of slots[i] ?? []) {
+              const b = bid(o.who, h + 2, o.amt, o.ns, o.salt);
+              txs.push(b.commit);
+              reveals.set(h + 1, [...(reveals.get(h + 1) ?? []), b.reveal]);
+              if (b.reveal.kind === 'reveal')
+                verdicts.set(latin1Key(bundleHash(chainId, b.reveal.reveal.bundle)), o.verdict);
+            }
+            const res = resolve(book, h, (b) => {
+              const v = verdicts.get(latin1Key(b.bundleHash));
+              return v === 'ok' ? undefined : v;
+            });
+            const before = { held: holdings(), paid: treasuries() };
+            await book.apply(block(h, txs), res);
+            const t = book.totals();
+            expect(t.held + t.paidOut).toBe(t.supplied);
+            const view = book.slot(h)!;
+            let due = 0n;
+            for (const w of res.resolution.winners) due += w.price;
+            for (const f of res.invalid) {
+              const bv = view.bids.find((b) => latin1Key(b.commitment) === latin1Key(f.bid.commitment))!;
+              if (f.reason === 'BUNDLE_FAILS') {
+                const p = failPenaltyOf(f.bid.amount, bps);
+                expect(bv.penalty ?? 0n).toBe(p);
+                expect(p <= f.bid.amount).toBe(true);
+                if (p > 0n) penalized++;
+                due += p;
+              } else expect(bv.penalty).toBeUndefined();
+            }
+            due += BigInt(view.forfeited) * 10n;
+            // What left the bidders is exactly prices + penalties + forfeited bonds, and it all arrived.
+            expect(before.held - holdings()).toBe(due);
+            expect(treasuries() - before.paid).toBe(due);
+            // Nothing of the slot stays locked.
+            for (const i of [1, 2, 3, 4]) expect(book.account(pk(i)).locked >= 0n).toBe(true);
+          }
+          return true;
+        },
+      ),
+      { numRuns: 40, seed: 320 },
+    );
+    expect(penalized).toBeGreaterThan(20);
   }, 120_000);
 });

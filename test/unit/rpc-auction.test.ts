@@ -359,6 +359,17 @@ describe('auction RPC reads', () => {
         revealHeight: 11,
         invalid: 'ABOVE_DEPOSIT',
       },
+      {
+        bidder: new Uint8Array(32).fill(5),
+        amount: 3000n,
+        namespaces: [2],
+        bundleHash: new Uint8Array(32).fill(10),
+        commitment: new Uint8Array(32).fill(11),
+        commitHeight: 10,
+        revealHeight: 11,
+        invalid: 'BUNDLE_FAILS',
+        penalty: 300n,
+      },
     ],
     winners: [
       {
@@ -387,6 +398,7 @@ describe('auction RPC reads', () => {
         maxTopBytes: 524288,
         maxTopTxs: 1000,
         maxSimGas: 10000000,
+        failPenaltyBps: 1000,
       },
       rollups: [
         { namespace: 2, reservePrice: '500', treasury: hx(new Uint8Array(32).fill(2)) },
@@ -412,6 +424,7 @@ describe('auction RPC reads', () => {
       forfeited: 1,
       auctionHash: hx(new Uint8Array(32).fill(0xaa)),
       totalProceeds: '500',
+      totalPenalties: '300',
     });
     expect(r.bids).toEqual([
       {
@@ -425,7 +438,10 @@ describe('auction RPC reads', () => {
         valid: true,
       },
       expect.objectContaining({ amount: '18446744073709551615', valid: false, reason: 'ABOVE_DEPOSIT' }),
+      expect.objectContaining({ amount: '3000', valid: false, reason: 'BUNDLE_FAILS', penalty: '300' }),
     ]);
+    // Only a bid that paid a penalty carries the field.
+    expect((r.bids as Record<string, unknown>[])[1]).not.toHaveProperty('penalty');
     expect(r.winners).toEqual([
       {
         namespace: 2,

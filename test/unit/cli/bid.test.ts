@@ -104,6 +104,8 @@ describe('ordo bid: arguments', () => {
 /** A chain that makes one block per wait of the CLI; auction txs are committed in the next block. */
 function fakeChain(opts: {
   win: boolean;
+  /** The bid's bundle failed: invalid BUNDLE_FAILS with a penalty. */
+  fails?: boolean;
   available?: string;
   disabled?: boolean;
   params?: Partial<typeof P>;
@@ -187,7 +189,11 @@ function fakeChain(opts: {
             height: slot,
             enabled: true,
             resolved: true,
-            bids: [{ commitment, amount: '9', valid: true }],
+            bids: [
+              opts.fails
+                ? { commitment, amount: '9', valid: false, reason: 'BUNDLE_FAILS', penalty: '1' }
+                : { commitment, amount: '9', valid: true },
+            ],
             winners: opts.win
               ? [{ namespace: 1, commitment, price: '5', proceeds: '5' }]
               : [{ namespace: 1, commitment: `0x${'11'.repeat(32)}`, price: '9', proceeds: '9' }],
@@ -229,6 +235,18 @@ describe('ordo bid place', () => {
     const file = parseBidArgs(['place', '--amount', '9', '--bundle', 'b.json', '--demo', '0']);
     if (file === 'help') throw new Error('unreachable');
     expect(await runBid(file, c.io)).toMatchObject({ result: 'lost' });
+  });
+
+  it('reports a failing bid with the penalty it paid (ADR 0320)', async () => {
+    const c = fakeChain({ win: false, fails: true });
+    expect(await runBid(plan, c.io)).toMatchObject({
+      result: 'invalid',
+      reason: 'BUNDLE_FAILS',
+      penalty: '1',
+    });
+    expect(c.progress.join('\n')).toMatch(
+      /slot 14: invalid: BUNDLE_FAILS \(penalty 1 paid from the bid to its rollups' treasuries\)/,
+    );
   });
 
   it('refuses before sending anything when funds are short or the auction is disabled', async () => {
