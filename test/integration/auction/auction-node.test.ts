@@ -4,6 +4,8 @@
  * commit through one node's ingress, reveal once their commits are in, and the slot's block opens rollup
  * 1 with the winner's bundle; every node's book settles the slot alike (second price to the treasury,
  * the same auction_hash as the committed header), and a reveal without a commit is refused at admission.
+ * On the executed transfer rollup a bid whose bundle the executor finds failing pays its failure penalty
+ * (ADR 0320) alike on every node, shown by ordo_getAuction and the metrics.
  * Then one validator is stopped and restarted on its home: its book comes back from the store at the
  * height it had applied and follows the chain again.
  */
@@ -196,9 +198,18 @@ describe('auction on a 4-validator network', () => {
     const failing = bidTxs(3, slot, 9_000, pay(5n));
     const views = await commitRevealResolve(nodes, 0, slot, good, failing);
     const winner = publicKeyFromSeed(demoAuctionSeed(2));
-    for (const v of views) {
+    const loser = publicKeyFromSeed(demoAuctionSeed(3));
+    for (const [i, v] of views.entries()) {
       expect(v).toMatchObject({ commits: 2, reveals: 2 });
-      expect(v!.bids.find((b) => b.amount === 9_000n)?.invalid).toBe('BUNDLE_FAILS');
+      // The failing bid paid ceil(9,000 × 1,000 / 10,000) = 900 (the default failPenaltyBps, ADR 0320)
+      // to rollup 2's treasury on every node; its bond and the rest of its amount came back.
+      expect(v!.bids.find((b) => b.amount === 9_000n)).toMatchObject({
+        invalid: 'BUNDLE_FAILS',
+        penalty: 900n,
+      });
+      expect(v!.bids.find((b) => b.amount === 4_000n)?.penalty).toBeUndefined();
+      const acc = nodes[i]!.auction!.account(loser);
+      expect(acc.available + acc.locked + acc.pendingWithdrawal).toBe(1_000_000_000n - 900n);
       expect(v!.winners).toHaveLength(1);
       expect(bytesEqual(v!.winners[0]!.bidder, winner)).toBe(true);
       expect(v!.winners[0]!.price).toBe(100n); // the only valid bid pays the reserve
@@ -212,6 +223,18 @@ describe('auction on a 4-validator network', () => {
     });
     const block = ((await res.json()) as { result: BlockJson }).result;
     expect(block.header.auctionHash).toBe(`0x${Buffer.from(views[0]!.auctionHash!).toString('hex')}`);
+    const slotRes = await fetch(nodes[1]!.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ordo_getAuction', params: [slot] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const slotJson = ((await slotRes.json()) as { result: { totalPenalties: string; bids: unknown[] } })
+      .result;
+    expect(slotJson.totalPenalties).toBe('900');
+    expect(slotJson.bids).toContainEqual(
+      expect.objectContaining({ amount: '9000', reason: 'BUNDLE_FAILS', penalty: '900' }),
+    );
     const top = block.txs.find((t) => t.namespace === 2);
     expect(top?.data).toBe(`0x${Buffer.from(good.bundle.legs[0]!.txs[0]!).toString('hex')}`);
     // Every node simulated the bids (on its executed state or on block slot - 1 run in memory).
@@ -219,6 +242,8 @@ describe('auction on a 4-validator network', () => {
       const m = await n.metrics.registry.getSingleMetric('ordo_auction_simulation_state_total')!.get();
       const byState = Object.fromEntries(m.values.map((v) => [v.labels.state, v.value]));
       expect((byState.executed ?? 0) + (byState.in_memory ?? 0)).toBeGreaterThanOrEqual(2);
+      const p = await n.metrics.registry.getSingleMetric('ordo_auction_penalty_amount_total')!.get();
+      expect(p.values[0]?.value).toBe(900);
     }
   }, 240_000);
 
