@@ -204,6 +204,8 @@ export interface SearcherReport {
   /** Winning prices (decimal strings): median and total; proceeds summed over rollups. */
   prices: { median: string; total: string };
   totalProceeds: string;
+  /** Failure penalties the searchers' BUNDLE_FAILS bids paid (ADR 0320), decimal string. */
+  totalPenalties: string;
   skipped: { noAccount: number; noFunds: number };
 }
 
@@ -307,10 +309,12 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     outcomes: { won: 0, lost: 0, invalid: {}, unrevealed: 0 },
     prices: { median: '0', total: '0' },
     totalProceeds: '0',
+    totalPenalties: '0',
     skipped: { noAccount: 0, noFunds: 0 },
   };
   const prices: bigint[] = [];
   let proceeds = 0n;
+  let penalties = 0n;
   const bump = (m: Record<string, number>, k: string) => {
     m[k] = (m[k] ?? 0) + 1;
   };
@@ -407,8 +411,10 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
         prices.push(out.price ?? 0n);
         for (const p of out.proceeds ?? []) proceeds += p.amount;
       } else if (out.result === 'lost') rep.outcomes.lost++;
-      else if (out.result === 'invalid') bump(rep.outcomes.invalid, out.reason ?? 'UNKNOWN');
-      else rep.outcomes.unrevealed++;
+      else if (out.result === 'invalid') {
+        bump(rep.outcomes.invalid, out.reason ?? 'UNKNOWN');
+        penalties += out.penalty ?? 0n;
+      } else rep.outcomes.unrevealed++;
     }
   };
 
@@ -563,5 +569,6 @@ export async function runSearchers(o: SearcherOptions): Promise<SearcherReport> 
     total: prices.reduce((a, b) => a + b, 0n).toString(),
   };
   rep.totalProceeds = proceeds.toString();
+  rep.totalPenalties = penalties.toString();
   return rep;
 }

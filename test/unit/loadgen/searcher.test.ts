@@ -20,6 +20,13 @@ describe('searcher load', () => {
         { commitment: c, amount: '9', valid: true },
         { commitment: `0x${'cd'.repeat(32)}`, amount: '9', valid: false, reason: 'ABOVE_DEPOSIT' },
         { commitment: `0x${'ef'.repeat(32)}`, amount: '1', valid: true },
+        {
+          commitment: `0x${'ba'.repeat(32)}`,
+          amount: '50',
+          valid: false,
+          reason: 'BUNDLE_FAILS',
+          penalty: '5',
+        },
       ],
       winners: [{ namespace: 1, commitment: c, price: '4', proceeds: '4' }],
     };
@@ -30,6 +37,11 @@ describe('searcher load', () => {
     });
     expect(bidOutcome(slot, `0x${'CD'.repeat(32)}`)).toEqual({ result: 'invalid', reason: 'ABOVE_DEPOSIT' });
     expect(bidOutcome(slot, `0x${'ef'.repeat(32)}`)).toEqual({ result: 'lost' });
+    expect(bidOutcome(slot, `0x${'ba'.repeat(32)}`)).toEqual({
+      result: 'invalid',
+      reason: 'BUNDLE_FAILS',
+      penalty: 5n,
+    });
     expect(bidOutcome(slot, `0x${'00'.repeat(32)}`)).toEqual({ result: 'unrevealed' });
   });
 
