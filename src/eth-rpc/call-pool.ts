@@ -459,10 +459,16 @@ export class CallPool implements Simulator {
       seed.dead = true;
       if (this.#stopping) return;
       // A seed that could not even load (a broken install) is not respawned in a loop.
-      const again = seed.ready;
+      let again = seed.ready;
       if (again) this.#o.logger?.warn({ code }, 'eth call seed exited; respawning it from a snapshot');
       else this.#o.logger?.error({ code }, 'eth call seed exited before it was ready; workers cannot load');
-      if (again) this.#spawnSeed();
+      try {
+        if (again) this.#spawnSeed();
+      } catch (err) {
+        // No thread (resources): workers cannot load until a respawn makes a seed again.
+        again = false;
+        this.#o.logger?.error({ err }, 'eth call seed could not be respawned');
+      }
       // A worker still loading waited for the lost seed's answer: replace it (its calls are sent again).
       for (const s of [...this.#slots]) {
         if (s.ready || s.dead) continue;
