@@ -92,6 +92,7 @@ const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
 const init = workerData as CallWorkerInit;
 const running = init.running === undefined ? undefined : new BigInt64Array(init.running);
+const hexOf = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
 
 let replica = new Map<string, string>();
 let height = -1;
@@ -151,8 +152,6 @@ async function run(m: Call): Promise<void> {
     if (running !== undefined) Atomics.store(running, 0, 0n);
   }
 }
-
-const hexOf = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
 
 async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
   if (m.t === 'load') {
