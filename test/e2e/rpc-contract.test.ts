@@ -935,18 +935,16 @@ describe('auction (docs/rpc.md "Auction", bytes from proto/ and docs/wire.md)', 
         'rollups',
       ].sort(),
     );
+    // The field lists are read from docs/rpc.md "Auction" itself, so a field added to the code or the
+    // doc alone fails here (failPenaltyBps and totalPenalties were once in the doc and code but not here).
+    const doc = readFileSync(join(REPO, 'docs', 'rpc.md'), 'utf8').replace(/\s+/g, ' ');
+    const paramsDoc = /`ordo_getAuctionInfo \[\]` → `\{enabled: true, params: \{([^}]+)\}/.exec(doc)?.[1];
+    expect(paramsDoc, 'docs/rpc.md lists ordo_getAuctionInfo params').toBeDefined();
     expect(Object.keys(info.params).sort()).toEqual(
-      [
-        'commitHorizon',
-        'commitOffset',
-        'forfeitFee',
-        'maxBidsPerBidder',
-        'maxSimGas',
-        'maxTopBytes',
-        'maxTopTxs',
-        'revealOffset',
-        'withdrawDelay',
-      ].sort(),
+      paramsDoc!
+        .split(',')
+        .map((f) => f.trim())
+        .sort(),
     );
     const slot = await result('ordo_getAuction', [1]);
     expect(slot).toMatchObject({
@@ -956,7 +954,21 @@ describe('auction (docs/rpc.md "Auction", bytes from proto/ and docs/wire.md)', 
       bids: [],
       winners: [],
       totalProceeds: '0',
+      totalPenalties: '0',
     });
+    // docs/rpc.md: `ordo_getAuction [height]` → `{height, enabled: true, resolved, …, totalPenalties}`
+    const slotDoc = /`ordo_getAuction \[height\]` → `\{(.+?)\}`/.exec(doc)?.[1];
+    expect(slotDoc, 'docs/rpc.md lists ordo_getAuction fields').toBeDefined();
+    const topLevel = slotDoc!
+      .replace(/\[[^\]]*\]/g, '')
+      .split(',')
+      .map((f) => f.trim().split(':')[0]!.trim())
+      .filter((f) => f !== '');
+    const optional = topLevel.filter((f) => f.endsWith('?')).map((f) => f.slice(0, -1));
+    const required = topLevel.filter((f) => !f.endsWith('?'));
+    for (const f of required) expect(slot, `ordo_getAuction field ${f}`).toHaveProperty(f);
+    for (const f of Object.keys(slot))
+      expect([...required, ...optional], `undocumented field ${f}`).toContain(f);
     expect(await result('ordo_getAuction', [10 ** 9])).toBeNull();
     await refused('ordo_getAuction', [0], -32602, /height must be an integer >= 1/);
     const k = keyPair();
