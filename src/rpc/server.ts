@@ -474,15 +474,12 @@ export class RpcServer {
       }
       if (inFlight >= l.maxWsRequestsInFlight) {
         this.#refuse('ws_in_flight');
-        send(
-          JSON.stringify(
-            errorResponse(
-              null,
-              RPC.LIMIT_EXCEEDED,
-              `${inFlight} requests in flight on this connection (rpc.maxWsRequestsInFlight); wait for answers`,
-            ),
-          ),
+        const out = inFlightRefusal(
+          data.toString(),
+          `${inFlight} requests in flight on this connection (rpc.maxWsRequestsInFlight); wait for answers`,
+          l.maxWsRequestsInFlight,
         );
+        if (out !== undefined) send(out);
         return;
       }
       inFlight++;
@@ -653,6 +650,40 @@ export class RpcServer {
 
 function errorResponse(id: string | number | null, code: number, message: string): JsonRpcResponse {
   return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+/**
+ * The answer to a WebSocket frame refused because too many requests are in flight on its socket: -32005
+ * `TOO_MANY_IN_FLIGHT` carrying the request's own id (one error per request of a batch), so a client
+ * that matches answers by id (viem, ethers, any JSON-RPC library) sees its request fail instead of
+ * waiting forever. Notifications get no answer, as JSON-RPC 2.0 says; a frame that is not JSON gets one
+ * with id null. Parsing the frame is bounded by `rpc.maxBodyBytes`; nothing is run.
+ */
+export function inFlightRefusal(text: string, message: string, max: number): string | undefined {
+  const refuse = (id: unknown): JsonRpcResponse => ({
+    jsonrpc: '2.0',
+    id: typeof id === 'string' || typeof id === 'number' ? id : null,
+    error: { code: RPC.LIMIT_EXCEEDED, message, data: { code: 'TOO_MANY_IN_FLIGHT', max } },
+  });
+  let req: unknown;
+  try {
+    req = JSON.parse(text);
+  } catch {
+    return JSON.stringify(refuse(null));
+  }
+  const idOf = (r: unknown): { has: boolean; id?: unknown } =>
+    r !== null && typeof r === 'object' && !Array.isArray(r) && 'id' in r
+      ? { has: true, id: (r as { id: unknown }).id }
+      : { has: false };
+  if (Array.isArray(req)) {
+    const out = req
+      .map(idOf)
+      .filter((r) => r.has)
+      .map((r) => refuse(r.id));
+    return out.length === 0 ? undefined : JSON.stringify(out);
+  }
+  const one = idOf(req);
+  return one.has ? JSON.stringify(refuse(one.id)) : undefined;
 }
 
 const CORS: readonly [string, string][] = [

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { RpcServer } from '../../../src/rpc/server.ts';
+import { inFlightRefusal, RpcServer } from '../../../src/rpc/server.ts';
 
 let ran = 0;
 const server = new RpcServer({
@@ -80,6 +80,50 @@ describe('RPC limits', () => {
     } finally {
       ws.terminate();
     }
+  });
+
+  it('refuses requests past rpc.maxWsRequestsInFlight with -32005 TOO_MANY_IN_FLIGHT under their own ids', async () => {
+    const ws = await open();
+    try {
+      const answers: any[] = [];
+      ws.on('message', (d) => answers.push(JSON.parse(d.toString())));
+      // 64 (the default cap) stay in flight for 200 ms; the next ones are refused at once.
+      for (let i = 0; i < 70; i++) ws.send(JSON.stringify({ jsonrpc: '2.0', id: `r${i}`, method: 'slow' }));
+      for (let i = 0; i < 200 && answers.length < 70; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(answers).toHaveLength(70);
+      const refused = answers.filter((a) => a.error !== undefined);
+      expect(refused.length).toBeGreaterThanOrEqual(6);
+      for (const a of refused) {
+        expect(a.error).toMatchObject({ code: -32005, data: { code: 'TOO_MANY_IN_FLIGHT', max: 64 } });
+        expect(a.id).toMatch(/^r[0-9]+$/);
+      }
+      // every request got exactly one answer under its id: a client waiting on an id is never left hanging
+      expect(new Set(answers.map((a) => a.id)).size).toBe(70);
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  it('answers an in-flight refusal per request of a batch, none to notifications, id null to non-JSON', () => {
+    const batch = JSON.parse(
+      inFlightRefusal(
+        JSON.stringify([
+          { jsonrpc: '2.0', id: 1, method: 'a' },
+          { jsonrpc: '2.0', method: 'b' },
+          { jsonrpc: '2.0', id: 'x', method: 'c' },
+        ]),
+        'busy',
+        2,
+      )!,
+    );
+    expect(batch.map((a: any) => a.id)).toEqual([1, 'x']);
+    expect(batch[0].error).toEqual({
+      code: -32005,
+      message: 'busy',
+      data: { code: 'TOO_MANY_IN_FLIGHT', max: 2 },
+    });
+    expect(inFlightRefusal('{"jsonrpc":"2.0","method":"n"}', 'busy', 2)).toBeUndefined();
+    expect(JSON.parse(inFlightRefusal('{not json', 'busy', 2)!).id).toBeNull();
   });
 
   it('refuses connections past the per-address cap and serves again once they close', async () => {
