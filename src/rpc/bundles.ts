@@ -233,7 +233,12 @@ export function registerBundleMethods(rpc: Pick<RpcServer, 'register'>, d: Bundl
   rpc.register('ordo_sendBundle', (params) => {
     const b = parseBundle(params[0], d.genesis, d.ingress.maxTxBytes);
     const r = d.ingress.submitBundle(b, 'jsonrpc');
-    if (r.ok) return { bundleHash: hex(r.bundleHash) };
+    // `replaced`: the pending bundle of the same signer and UUID this one took the place of (as gRPC
+    // SubmitBundleResponse.replaced), so a searcher learns it without a status call.
+    if (r.ok)
+      return r.replaced === undefined
+        ? { bundleHash: hex(r.bundleHash) }
+        : { bundleHash: hex(r.bundleHash), replaced: hex(r.replaced) };
     throw bundleRpcError(r);
   });
 

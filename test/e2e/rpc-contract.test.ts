@@ -821,14 +821,36 @@ describe('bundles (docs/rpc.md "Bundles", hash from docs/wire.md)', () => {
       /signature/,
       'BAD_SIGNATURE',
     );
+    // the same signer and UUID with another body replaces it; the answer names the bundle it replaced
+    const tx2 = payload(13);
+    const hash2 = bundleHashOf({
+      atomicity: 2,
+      minHeight,
+      uuid: uuidBytes,
+      signer: k.publicKey,
+      legs: [{ namespace: 1, txs: [tx2] }],
+    });
+    const bundle2 = {
+      ...bundle,
+      legs: [{ namespace: 1, txs: [hex(tx2)] }],
+      signature: hex(k.sign(Buffer.concat([ascii('ordo/bundle-sig/v1'), hash2]))),
+    };
+    expect(await result('ordo_sendBundle', [bundle2])).toEqual({
+      bundleHash: hex(hash2),
+      replaced: hex(hash),
+    });
+    expect(await result('ordo_getBundleStatus', [hex(hash)])).toMatchObject({
+      status: 'dropped',
+      reason: 'replaced',
+    });
     const cancelSig = k.sign(
       Buffer.concat([ascii('ordo/bundle-cancel/v1'), lp(ascii(chainId)), lp(uuidBytes)]),
     );
     const c = await result('ordo_cancelBundle', [
       { replacementUuid: uuid, signer: hex(k.publicKey), signature: hex(cancelSig) },
     ]);
-    expect(c).toEqual({ cancelled: [hex(hash)] });
-    expect(await result('ordo_getBundleStatus', [hex(hash)])).toMatchObject({
+    expect(c).toEqual({ cancelled: [hex(hash2)] });
+    expect(await result('ordo_getBundleStatus', [hex(hash2)])).toMatchObject({
       status: 'dropped',
       reason: 'cancelled',
     });
