@@ -590,6 +590,14 @@ describe('transactions', () => {
     ])
       expect(s, k).toHaveProperty(k);
     expect(s.mempool.backlogLimit).toEqual(expect.any(Number));
+    // the nested shapes docs/rpc.md gives
+    expect(s.peers).toEqual(expect.any(Number));
+    for (const v of s.validators) expect(Object.keys(v).sort()).toEqual(['name', 'publicKey', 'votingPower']);
+    expect(s.validators[0].publicKey).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(s.mempool).toMatchObject({ txs: expect.any(Number), bytes: expect.any(Number) });
+    for (const l of s.mempool.lanes) expect(Object.keys(l).sort()).toEqual(['bytes', 'namespace', 'txs']);
+    for (const r of s.rollups)
+      expect(r).toMatchObject({ namespace: expect.any(Number), name: expect.any(String) });
     const evm = s.rollups.find((r: { kind: string }) => r.kind === 'evm');
     expect(evm.ethRpc).toBe(`/evm/${evm.namespace}`);
     expect(evm.evmChainId).toEqual(expect.any(Number));
