@@ -14,6 +14,7 @@ import {
   generateKeyPairSync,
   randomBytes,
   sign,
+  verify,
 } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -794,6 +795,70 @@ describe('bundles (docs/rpc.md "Bundles", hash from docs/wire.md)', () => {
     expect(dataHashOf(empty)).toBe(empty.header.dataHash);
     expect(block.txs.map((t: { hash: string }) => t.hash)).toContain(txHashOf(1, tx));
     expect(await result('ordo_getBundleStatus', [hex(Buffer.alloc(32, 0xab))])).toBeNull();
+  });
+
+  it('a transfer bundle built from docs/executor.md is executed and pre-confirmed by a signature docs/wire.md verifies', async () => {
+    const st0 = await result('ordo_status');
+    const ns = st0.rollups.find((r: { kind: string }) => r.kind === 'transfer').namespace;
+    // docs/executor.md "transfer": version 1 || from || to || u64 amount || u64 fee || u64 nonce, then an
+    // ed25519 signature over "ordo/transfer/v1" || u32be(namespace) || those 89 bytes. A fresh account
+    // sending 0 with fee 0 at nonce 0 succeeds without funds.
+    const from = keyPair();
+    const body = Buffer.concat([u8(1), from.publicKey, keyPair().publicKey, u64(0), u64(0), u64(0)]);
+    const tx = Buffer.concat([body, from.sign(Buffer.concat([ascii('ordo/transfer/v1'), u32(ns), body]))]);
+    expect(tx.byteLength).toBe(153);
+    // every leg executed: the default atomicity is execution (1); a transfer's gas is 1 (docs/executor.md)
+    const hash = hex(bundleHashOf({ atomicity: 1, legs: [{ namespace: ns, txs: [tx] }] }));
+    expect(await result('ordo_sendBundle', [{ legs: [{ namespace: ns, txs: [hex(tx)] }] }])).toEqual({
+      bundleHash: hash,
+    });
+    const st = await waitFor('bundle pre-confirmed', async () => {
+      const s = await result('ordo_getBundleStatus', [hash]);
+      return s?.preconfirmation !== undefined ? s : undefined;
+    });
+    expect(st).toMatchObject({
+      status: 'committed',
+      execution: {
+        outcome: 'applied',
+        legs: [{ namespace: ns, receipts: [{ index: expect.any(Number), status: 'success', gasUsed: '1' }] }],
+      },
+    });
+    const p = st.preconfirmation;
+    expect(Object.keys(p).sort()).toEqual(
+      ['blockHash', 'bundleHash', 'chainId', 'height', 'legs', 'outcome', 'signature', 'signer'].sort(),
+    );
+    expect(p).toMatchObject({ chainId, bundleHash: hash, height: st.height, outcome: 'applied' });
+    const block = await result('ordo_getBlock', [st.height, false]);
+    expect(p.blockHash).toBe(block.hash);
+    // a validator node signs with its genesis key
+    expect(st0.validators.map((v: { publicKey: string }) => v.publicKey)).toContain(p.signer);
+    // docs/wire.md preconf_bytes, signed as they are (not hashed first)
+    const preconfBytes = Buffer.concat([
+      ascii('ordo/preconf/v1'),
+      lp(ascii(chainId)),
+      unhex(p.bundleHash),
+      u64(p.height),
+      unhex(p.blockHash),
+      u8(p.outcome === 'applied' ? 1 : 2),
+      u32(p.legs.length),
+      ...p.legs.flatMap((l: { namespace: number; stateRoot: string; receiptsRoot: string }) => [
+        u32(l.namespace),
+        unhex(l.stateRoot),
+        unhex(l.receiptsRoot),
+      ]),
+    ]);
+    const signerKey = createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), unhex(p.signer)]),
+      format: 'der',
+      type: 'spki',
+    });
+    expect(verify(null, preconfBytes, signerKey, unhex(p.signature))).toBe(true);
+    preconfBytes[preconfBytes.length - 1]! ^= 1;
+    expect(verify(null, preconfBytes, signerKey, unhex(p.signature))).toBe(false);
+    // certified once height + 2 commits to the results
+    await waitFor('bundle certified', async () =>
+      (await result('ordo_getBundleStatus', [hash]))?.certified === true ? true : undefined,
+    );
   });
 
   it('replaces and cancels a signed bundle with signatures made from docs/wire.md', async () => {
