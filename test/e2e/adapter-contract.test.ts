@@ -520,11 +520,14 @@ describe('the adapter API from proto/ and the docs alone (real node)', () => {
     expect(Buffer.from(cr.state_root).equals(leg.state_root)).toBe(true);
     expect(Buffer.from(cr.receipts_root).equals(leg.receipts_root)).toBe(true);
 
-    // The same statuses through JSON-RPC ordo_getBundleStatus (docs/rpc.md "Bundles").
-    for (const [hash, g] of [
-      [b1, s1],
-      [b2, s2],
-    ] as const) {
+    // The same statuses through JSON-RPC ordo_getBundleStatus (docs/rpc.md "Bundles"). Both bundles have
+    // an executed leg, so each gRPC status is read again once executed: s1 was taken at commit, and its
+    // execution may have arrived since (comparing it then to a later JSON-RPC read was a race).
+    for (const hash of [b1, b2]) {
+      const g = await until('the bundle to be executed', async () => {
+        const s = await call('GetBundleStatus', { bundle_hash: hash });
+        return s.outcome !== undefined && s.outcome !== 'BUNDLE_OUTCOME_NONE' ? s : undefined;
+      });
       const j = (await jsonRpc('ordo_getBundleStatus', [`0x${hash.toString('hex')}`])).result;
       expect(j.status).toBe('committed');
       expect(j.height).toBe(Number(g.height));
