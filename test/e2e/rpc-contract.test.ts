@@ -7,6 +7,8 @@
  * with the node's own code — so that what it checks is what an outside client written from the docs
  * would see. Every documented method is called; every documented error shape is asserted.
  */
+
+import { execFile, spawnSync } from 'node:child_process';
 import {
   createHash,
   createPrivateKey,
@@ -19,6 +21,7 @@ import {
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -859,6 +862,15 @@ describe('bundles (docs/rpc.md "Bundles", hash from docs/wire.md)', () => {
     await waitFor('bundle certified', async () =>
       (await result('ordo_getBundleStatus', [hash]))?.certified === true ? true : undefined,
     );
+  });
+
+  // The same contract from another language: test/e2e/clients/docs_client.py (Python 3, standard library
+  // only) builds its hashes from docs/rpc.md and docs/wire.md. Skipped where no python3 is installed.
+  const hasPython = spawnSync('python3', ['--version']).status === 0;
+  it.skipIf(!hasPython)('a Python client written from the docs alone agrees on every hash', async () => {
+    const script = join(REPO, 'test', 'e2e', 'clients', 'docs_client.py');
+    const { stdout } = await promisify(execFile)('python3', [script, `${url}/`], { timeout: 60_000 });
+    expect(stdout).toMatch(/^ok: tx hash, bundle hash, span and data_hash/);
   });
 
   it('replaces and cancels a signed bundle with signatures made from docs/wire.md', async () => {
