@@ -222,6 +222,9 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   // Subscriptions (WebSocket only): each gets a unique id, capped per connection by the server
   // (rpc.maxSubscriptionsPerConnection), cancelled by `ordo_unsubscribe [id]` or when the socket closes.
   rpc.register('ordo_subscribe', (params, ctx) => {
+    // Over HTTP every subscription is -32600, whatever its params (docs/rpc.md).
+    if (ctx.notify === undefined || ctx.subscriptions === undefined)
+      throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
     if (params[0] === 'bundleStatus') return subscribeBundle(params, ctx);
     if (params[0] === 'auction') return subscribeAuction(auctionDeps, ctx);
     if (params[0] !== 'newHeads')
@@ -271,10 +274,10 @@ export function registerMethods(rpc: RpcServer, d: RpcDeps): void {
   registerAuctionMethods(rpc, auctionDeps);
 
   rpc.register('ordo_unsubscribe', (params, ctx) => {
-    if (typeof params[0] !== 'string') throw invalidParams('expected [subscriptionId]');
     if (ctx.subscriptions === undefined) {
       throw new RpcError(RPC.INVALID_REQUEST, 'subscriptions need a WebSocket connection');
     }
+    if (typeof params[0] !== 'string') throw invalidParams('expected [subscriptionId]');
     return ctx.subscriptions.remove(params[0]);
   });
 }

@@ -769,6 +769,10 @@ describe('WebSocket', () => {
   it('subscriptions over HTTP are refused with the documented code', async () => {
     await refused('ordo_subscribe', ['newHeads'], -32600, /WebSocket/);
     await refused('ordo_unsubscribe', ['0x00'], -32600, /WebSocket/);
+    // whatever the params: the transport is what is wrong
+    await refused('ordo_subscribe', ['bundleStatus', '0x12'], -32600, /WebSocket/);
+    await refused('ordo_subscribe', ['nope'], -32600, /WebSocket/);
+    await refused('ordo_unsubscribe', [], -32600, /WebSocket/);
   });
 });
 
