@@ -32,10 +32,17 @@
  * posted yet) are sent again, at the height current then, to the least busy worker, the new one included:
  * it takes heavy calls while it loads, so the main thread never runs them meanwhile. What the main thread
  * runs itself cannot be stopped (docs/eth-rpc.md "State").
+ *
+ * Bundle legs (ADR 0305, `simulateLeg`): an EVM leg of `ordo_callBundle` / `eth_callBundle` is a job like
+ * a heavy call (least busy worker, the same height stamp, wall-clock bound and respawn), run with the
+ * executor's leg simulation (bundle-sim-worker.ts). Where a call would run on the main thread, a leg is
+ * refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts) then simulates the whole bundle
+ * there, since its legs must share one height.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
+import { type LegAnswer, type LegJob, LegOffWorker } from './bundle-sim-worker.ts';
 import { CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
@@ -107,9 +114,11 @@ interface Pending {
   deadline: number | undefined;
   resolve: (r: SimResult) => void;
   reject: (e: unknown) => void;
+  /** A bundle leg instead of a call (ADR 0305): `args` are unused, `done` gets its answer. */
+  leg?: { job: LegJob; done: (a: LegAnswer) => void };
 }
 
-type Call = Extract<CallWorkerIn, { t: 'call' }>;
+type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;
 
 interface Slot {
   index: number;
@@ -229,12 +238,47 @@ export class CallPool implements Simulator {
     });
   }
 
+  /**
+   * Run a bundle leg on the least busy worker at the height the main thread's state has now (ADR 0305).
+   * Rejects `LegOffWorker` where a call would run on the main thread, -32003 when every worker holds
+   * MAX_QUEUED_SIMULATIONS, and CallTimeoutError past `timeoutMs`.
+   */
+  simulateLeg(job: LegJob): Promise<LegAnswer> {
+    let best: Slot | undefined;
+    let live = false;
+    for (const s of this.#slots) {
+      if (!(s.ready || s.respawn) || s.dead) continue;
+      live = true;
+      if (s.inflight.size >= MAX_QUEUED_SIMULATIONS) continue;
+      if (best === undefined || s.inflight.size < best.inflight.size) best = s;
+    }
+    if (!live) return Promise.reject(new LegOffWorker('no call worker is ready'));
+    if (best === undefined)
+      return Promise.reject(
+        new RpcError(
+          -32003,
+          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    const slot = best;
+    return new Promise<LegAnswer>((done, reject) => {
+      const args = [{}, [], 0n, 0, 0] as unknown as Pending['args'];
+      this.#send(slot, { args, deadline: undefined, resolve: () => {}, reject, leg: { job, done } });
+    });
+  }
+
   /** Hand a call to a worker, at the height the main thread's state has now. */
   #send(slot: Slot, p: Pending): void {
     const id = this.#nextId++;
     const [req, overrides, gas, nextBlock, timestamp] = p.args;
     slot.inflight.set(id, p);
-    const call: Call = { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
+    const call: Call =
+      p.leg !== undefined
+        ? { t: 'leg', id, v: this.#o.head(), job: p.leg.job }
+        : { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
     if (p.deadline !== undefined) call.dl = p.deadline;
     slot.outbox.push(call);
     if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
@@ -265,6 +309,10 @@ export class CallPool implements Simulator {
 
   /** Run a call on the main thread (no worker can): same answer, at the state current now. */
   #runHere(p: Pending): void {
+    if (p.leg !== undefined) {
+      p.reject(new LegOffWorker('its call worker died or was behind'));
+      return;
+    }
     this.#o.fallback.simulate(...p.args).then(p.resolve, p.reject);
   }
 
@@ -388,6 +436,7 @@ export class CallPool implements Simulator {
         if (p === undefined) return;
         slot.inflight.delete(a.id);
         if (a.t === 'done') p.resolve(a.r);
+        else if (a.t === 'leg') p.leg?.done(a.a);
         else if (a.t === 'fail') {
           const e = a.e;
           p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));

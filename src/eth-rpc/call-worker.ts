@@ -14,8 +14,11 @@
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp, dl?}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
+ *               {t:'leg', id, v, job}         a bundle leg (bundle-sim-worker.ts, ADR 0305): run as a
+ *                                             call is (same height rule, bound and answers), but the
+ *                                             executor's leg simulation
  * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM);
- *               {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ *               {t:'done', id, r} | {t:'leg', id, a} | {t:'fail', id, e} | {t:'stale', id}
  *               | {t:'late', id} (its deadline `dl` passed before it started: not run),
  *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
  *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
@@ -30,6 +33,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
+import { type LegAnswer, type LegJob, runLegJob } from './bundle-sim-worker.ts';
 import { sharedClock } from './call-timeout.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import { EvmStateReader, type SimResult } from './state.ts';
@@ -62,11 +66,13 @@ export type CallWorkerIn =
       /** Deadline on `sharedClock()` (an eth_estimateGas request's budget): past it the call is not run. */
       dl?: number;
     }
-  | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' }>[] };
+  | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' | 'leg' }>[] }
+  | { t: 'leg'; id: number; v: number; job: LegJob; dl?: number };
 
 /** What a worker posts back for one call. */
 export type CallWorkerAnswer =
   | { t: 'done'; id: number; r: SimResult }
+  | { t: 'leg'; id: number; a: LegAnswer }
   | { t: 'fail'; id: number; e: CallWorkerError }
   | { t: 'stale'; id: number }
   | { t: 'late'; id: number };
@@ -79,7 +85,7 @@ export interface CallWorkerError {
   data?: unknown;
 }
 
-type Call = Extract<CallWorkerIn, { t: 'call' }>;
+type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;
 
 const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
@@ -130,8 +136,16 @@ async function run(m: Call): Promise<void> {
     Atomics.store(running, 0, BigInt(m.id));
   }
   try {
-    const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
-    answer({ t: 'done', id: m.id, r });
+    if (m.t === 'leg') {
+      answer({
+        t: 'leg',
+        id: m.id,
+        a: { v: height, r: await runLegJob(m.job, height, (k) => replica.get(k)) },
+      });
+    } else {
+      const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
+      answer({ t: 'done', id: m.id, r });
+    }
   } catch (err) {
     const e: CallWorkerError =
       err instanceof RpcError
