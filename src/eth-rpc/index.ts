@@ -145,7 +145,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       ? undefined
       : new Counter({
           name: 'ordo_eth_call_timeouts_total',
-          help: 'eth_call / eth_estimateGas requests answered "execution aborted (timeout = …)" at rpc.ethCallTimeoutMs, by rollup and method',
+          help: 'eth_call / eth_estimateGas / eth_callBundle requests answered "execution aborted (timeout = …)" at rpc.ethCallTimeoutMs, by rollup and method',
           labelNames: ['namespace', 'method'],
           registers: [d.registry],
         });
