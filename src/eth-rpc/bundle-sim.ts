@@ -32,7 +32,7 @@ import {
   type VmOptions,
 } from '../exec/index.ts';
 import type { Bundle } from '../types.ts';
-import { type LegAnswer, type LegJob, LegOffWorker } from './bundle-sim-worker.ts';
+import { type LegAnswer, type LegJob, LegOffWorker } from './leg-job.ts';
 
 /** The executor's simulation options this module understands (see Executor.simulate). */
 export interface SimulateOptions {

@@ -18,6 +18,12 @@
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
  *
+ * Bundle legs (ADR 0305, `simulateLeg`): an EVM leg of `ordo_callBundle` / `eth_callBundle` is a job like
+ * a heavy call (least busy worker, the same height stamp, wall-clock bound and respawn), run with the
+ * executor's leg simulation (bundle-sim-worker.ts). Where a call would run on the main thread, a leg is
+ * refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts) then simulates the whole bundle
+ * there, since its legs must share one height.
+ *
  * Heavy calls never run on the main thread while a worker is ready (ADR 0286): a call whose gas is above
  * MAIN_THREAD_MAX_GAS (every call that names none: the default is 50 M) goes to the least busy worker
  * whatever its depth, up to MAX_QUEUED_SIMULATIONS there, and a batch entry ("here") too. The main
@@ -32,19 +38,13 @@
  * posted yet) are sent again, at the height current then, to the least busy worker, the new one included:
  * it takes heavy calls while it loads, so the main thread never runs them meanwhile. What the main thread
  * runs itself cannot be stopped (docs/eth-rpc.md "State").
- *
- * Bundle legs (ADR 0305, `simulateLeg`): an EVM leg of `ordo_callBundle` / `eth_callBundle` is a job like
- * a heavy call (least busy worker, the same height stamp, wall-clock bound and respawn), run with the
- * executor's leg simulation (bundle-sim-worker.ts). Where a call would run on the main thread, a leg is
- * refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts) then simulates the whole bundle
- * there, since its legs must share one height.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
-import { type LegAnswer, type LegJob, LegOffWorker } from './bundle-sim-worker.ts';
 import { CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
+import { type LegAnswer, type LegJob, LegOffWorker } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import type { EvmStateReader, SimResult } from './state.ts';
 import { MAX_QUEUED_SIMULATIONS } from './state.ts';
@@ -110,12 +110,12 @@ export const DEFAULT_CALL_DEPTH = 64;
 
 interface Pending {
   args: Parameters<EvmStateReader['simulate']>;
+  /** A bundle leg instead of a call (ADR 0305): `args` are unused, `done` gets its answer. */
+  leg?: { job: LegJob; done: (a: LegAnswer) => void };
   /** The request's deadline on `sharedClock()` (eth_estimateGas), if any. */
   deadline: number | undefined;
   resolve: (r: SimResult) => void;
   reject: (e: unknown) => void;
-  /** A bundle leg instead of a call (ADR 0305): `args` are unused, `done` gets its answer. */
-  leg?: { job: LegJob; done: (a: LegAnswer) => void };
 }
 
 type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;

@@ -33,8 +33,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
-import { type LegAnswer, type LegJob, runLegJob } from './bundle-sim-worker.ts';
+import { runLegJob } from './bundle-sim-worker.ts';
 import { sharedClock } from './call-timeout.ts';
+import type { LegAnswer, LegJob } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import { EvmStateReader, type SimResult } from './state.ts';
 
