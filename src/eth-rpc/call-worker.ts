@@ -86,7 +86,8 @@ export interface CallWorkerError {
   data?: unknown;
 }
 
-type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;
+type Call = Extract<CallWorkerIn, { t: 'call' }>;
+type Leg = Extract<CallWorkerIn, { t: 'leg' }>;
 
 const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
@@ -96,7 +97,7 @@ const running = init.running === undefined ? undefined : new BigInt64Array(init.
 const replica = new Map<string, string>();
 let height = -1;
 /** Calls for a height not reached yet, in arrival order. */
-const parked: Call[] = [];
+const parked: (Call | Leg)[] = [];
 let chain: Promise<void> = Promise.resolve();
 
 const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
@@ -137,16 +138,8 @@ async function run(m: Call): Promise<void> {
     Atomics.store(running, 0, BigInt(m.id));
   }
   try {
-    if (m.t === 'leg') {
-      answer({
-        t: 'leg',
-        id: m.id,
-        a: { v: height, r: await runLegJob(m.job, height, (k) => replica.get(k)) },
-      });
-    } else {
-      const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
-      answer({ t: 'done', id: m.id, r });
-    }
+    const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
+    answer({ t: 'done', id: m.id, r });
   } catch (err) {
     const e: CallWorkerError =
       err instanceof RpcError
@@ -157,6 +150,40 @@ async function run(m: Call): Promise<void> {
     if (running !== undefined) Atomics.store(running, 0, 0n);
   }
 }
+
+/**
+ * A bundle leg (ADR 0305): the same height rule, deadline and `running` slot as a call, then the
+ * executor's leg simulation (bundle-sim-worker.ts) on the replica.
+ */
+async function runLeg(m: Leg): Promise<void> {
+  if (m.v !== height) {
+    answer({ t: 'stale', id: m.id });
+    return;
+  }
+  if (m.dl !== undefined && sharedClock() >= m.dl) {
+    answer({ t: 'late', id: m.id });
+    return;
+  }
+  if (running !== undefined) {
+    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
+    Atomics.store(running, 0, BigInt(m.id));
+  }
+  try {
+    const r = await runLegJob(m.job, height, (k) => replica.get(k));
+    answer({ t: 'leg', id: m.id, a: { v: height, r } });
+  } catch (err) {
+    answer({
+      t: 'fail',
+      id: m.id,
+      e: { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) },
+    });
+  } finally {
+    if (running !== undefined) Atomics.store(running, 0, 0n);
+  }
+}
+
+/** Run a call or a bundle leg. */
+const runJob = (m: Call | Leg): Promise<void> => (m.t === 'leg' ? runLeg(m) : run(m));
 
 async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
   if (m.t === 'load') {
@@ -179,11 +206,11 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
       else replica.set(k, v);
     }
     height = m.height;
-    while (parked.length > 0 && parked[0]!.v <= height) await run(parked.shift()!);
+    while (parked.length > 0 && parked[0]!.v <= height) await runJob(parked.shift()!);
   } else if (m.v > height) {
     parked.push(m);
   } else {
-    await run(m);
+    await runJob(m);
   }
 }
 

@@ -77,9 +77,12 @@ async function block(txs: Map<number, Uint8Array[]>): Promise<void> {
 
 beforeAll(async () => {
   const post = Worker.prototype.postMessage;
-  vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, m: unknown) {
+  vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+    this: Worker,
+    ...a: Parameters<Worker['postMessage']>
+  ) {
     workers.add(this);
-    return post.call(this, m);
+    return post.apply(this, a);
   });
   exec = createExecutor({ rollups: cfg, kv: memoryKvFactory().kv, workers: 0 });
   await exec.start();
