@@ -123,34 +123,6 @@ function flush(): void {
   if (out.length > 0) port!.postMessage(out.length === 1 ? out[0] : { t: 'many', m: out });
 }
 
-async function run(m: Call): Promise<void> {
-  if (m.v !== height) {
-    answer({ t: 'stale', id: m.id });
-    return;
-  }
-  if (m.dl !== undefined && sharedClock() >= m.dl) {
-    answer({ t: 'late', id: m.id });
-    return;
-  }
-  if (running !== undefined) {
-    // Start first, then the id: the pool reads the id first, so it never pairs it with an older start.
-    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
-    Atomics.store(running, 0, BigInt(m.id));
-  }
-  try {
-    const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
-    answer({ t: 'done', id: m.id, r });
-  } catch (err) {
-    const e: CallWorkerError =
-      err instanceof RpcError
-        ? { rpc: true, code: err.code, message: err.message, data: err.data }
-        : { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) };
-    answer({ t: 'fail', id: m.id, e });
-  } finally {
-    if (running !== undefined) Atomics.store(running, 0, 0n);
-  }
-}
-
 /**
  * A bundle leg (ADR 0305): the same height rule, deadline and `running` slot as a call, then the
  * executor's leg simulation (bundle-sim-worker.ts) on the replica.
@@ -184,6 +156,34 @@ async function runLeg(m: Leg): Promise<void> {
 
 /** Run a call or a bundle leg. */
 const runJob = (m: Call | Leg): Promise<void> => (m.t === 'leg' ? runLeg(m) : run(m));
+
+async function run(m: Call): Promise<void> {
+  if (m.v !== height) {
+    answer({ t: 'stale', id: m.id });
+    return;
+  }
+  if (m.dl !== undefined && sharedClock() >= m.dl) {
+    answer({ t: 'late', id: m.id });
+    return;
+  }
+  if (running !== undefined) {
+    // Start first, then the id: the pool reads the id first, so it never pairs it with an older start.
+    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
+    Atomics.store(running, 0, BigInt(m.id));
+  }
+  try {
+    const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
+    answer({ t: 'done', id: m.id, r });
+  } catch (err) {
+    const e: CallWorkerError =
+      err instanceof RpcError
+        ? { rpc: true, code: err.code, message: err.message, data: err.data }
+        : { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) };
+    answer({ t: 'fail', id: m.id, e });
+  } finally {
+    if (running !== undefined) Atomics.store(running, 0, 0n);
+  }
+}
 
 async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
   if (m.t === 'load') {
