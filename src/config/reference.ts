@@ -22,7 +22,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'rpc.maxSubscriptionsPerConnection':
     'Subscriptions one WebSocket may hold (-32005 TOO_MANY_SUBSCRIPTIONS past it).',
   'rpc.ethCallWorkers':
-    "Worker threads per EVM rollup that run eth_call and eth_estimateGas off the main thread, each with a replica of that rollup's state (memory: one copy each); 1 (default: measured faster than the main thread alone, ADR 0205 and 0226); 0 runs them on the main thread.",
+    "Worker threads per EVM rollup that run eth_call and eth_estimateGas off the main thread, each with a replica of that rollup's state (memory: one copy each, plus one for the seed replica they load from, ADR 0315); 1 (default: measured faster than the main thread alone, ADR 0205 and 0226); 0 runs them on the main thread.",
   'rpc.bundleSimulationGasPerSec':
     'EVM gas per second that ordo_callBundle and eth_callBundle requests may declare together (their EVM legs run on the call workers, ADR 0305, else on the main thread); past it -32003 EXEC_SIM_BUSY with retryAfterMs (ADR 0297); 0 = no bound.',
   'rpc.ethCallTimeoutMs':

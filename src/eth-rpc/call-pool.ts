@@ -12,8 +12,8 @@
  * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
  * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
  * every worker already holds `depth` calls (64 by default, so only under overload do both threads run
- * calls), calls while no worker is ready, calls a worker answered `stale` (it was respawned past that height), and calls in
- * flight on a worker that died.
+ * calls), calls while no worker is ready, and calls a worker answered `stale` (no longer possible since
+ * workers load from the seed, ADR 0315; kept as the safe answer).
  *
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
@@ -33,16 +33,29 @@
  * Wall clock (ADR 0288): a call a worker has been running for `timeoutMs` (`rpc.ethCallTimeoutMs`, 5 s as
  * geth's `RPCEVMTimeout`), or past the deadline its request gave (eth_estimateGas), is answered geth's
  * `execution aborted (timeout = 5s)` and never runs anywhere else. A simulation cannot be interrupted
- * (it yields only to microtasks), so the worker thread is terminated and a new one spawned at once from
- * the executor's current snapshot. Its other calls (queued behind it, or finished with their answers not
- * posted yet) are sent again, at the height current then, to the least busy worker, the new one included:
- * it takes heavy calls while it loads, so the main thread never runs them meanwhile. What the main thread
- * runs itself cannot be stopped (docs/eth-rpc.md "State").
+ * (it yields only to microtasks), so the worker thread is terminated and a new one spawned at once. Its
+ * other calls (queued behind it, or finished with their answers not posted yet) are sent again, at the
+ * height current then, to the least busy worker, the new one included: it takes heavy calls while it
+ * loads, so the main thread never runs them meanwhile. What the main thread runs itself cannot be stopped
+ * (docs/eth-rpc.md "State").
+ *
+ * Respawns (ADR 0315): a (re)spawned worker gets its state from the seed replica (call-seed.ts), a thread
+ * that follows the same diff feed and runs no call, over a MessageChannel: the main thread starts a thread
+ * and posts a port, and never builds a snapshot of the whole state for it (the seed's own snapshot, at
+ * start or when the seed itself is lost, is the only one). A client that runs calls to the bound forces a
+ * respawn per `timeoutMs` per worker at most; it costs the other threads, not consensus.
+ *
+ * Crashes (ADR 0316): a worker that exits on its own is respawned the same way and its calls sent again
+ * like a stopped worker's. The call it was running is the suspect: it is sent again to a worker once, and
+ * a call that crashed two workers is answered CallCrashedError (never run again, never on the main
+ * thread). Calls sent again run on the main thread only when no worker is live or loading, and only light
+ * ones; a heavy one gets -32003 (retryable) then.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
-import { CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
+import type { CallSeedIn } from './call-seed.ts';
+import { CallCrashedError, CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
 import { type LegAnswer, type LegJob, LegOffWorker } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
@@ -98,6 +111,8 @@ export interface CallPoolOptions {
   /** Runs what no worker can (see the module comment); its reads follow the same committed state. */
   fallback: EvmStateReader;
   logger?: Logger;
+  /** Test hook: a call to this address ends its worker thread as it starts, as a crash would. */
+  crashTo?: Uint8Array;
 }
 
 /**
@@ -116,6 +131,15 @@ interface Pending {
   deadline: number | undefined;
   resolve: (r: SimResult) => void;
   reject: (e: unknown) => void;
+  /** Workers that exited while running this call (ADR 0316). */
+  crashes?: number;
+}
+
+/** The seed replica's thread (call-seed.ts, ADR 0315). */
+interface Seed {
+  worker: Worker;
+  ready: boolean;
+  dead: boolean;
 }
 
 type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;
@@ -141,6 +165,7 @@ export class CallPool implements Simulator {
   #nextId = 1;
   #stopping = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  #seed: Seed | undefined;
 
   constructor(opts: CallPoolOptions) {
     this.#o = opts;
@@ -154,6 +179,12 @@ export class CallPool implements Simulator {
   /** Calls stopped at the wall-clock bound since start (tests, logs). */
   timeouts = 0;
 
+  /** Snapshots of the executor's whole state built on the main thread (the seed's; tests, ADR 0315). */
+  snapshots = 0;
+
+  /** Workers that exited on their own (not stopped by the pool) since start (tests, logs). */
+  crashes = 0;
+
   /** The bound on one call's run, ms (0: none). */
   get timeoutMs(): number {
     return this.#o.timeoutMs ?? 0;
@@ -163,6 +194,15 @@ export class CallPool implements Simulator {
   async start(): Promise<void> {
     this.#stopping = false;
     this.#feed = this.#o.follow((height, diff) => {
+      const seed = this.#seed;
+      if (seed !== undefined && !seed.dead) {
+        try {
+          seed.worker.postMessage({ t: 'diff', height, diff } satisfies CallSeedIn);
+        } catch (err) {
+          this.#o.logger?.warn({ err, height }, 'eth call seed missed a state diff; restarting it');
+          void seed.worker.terminate();
+        }
+      }
       for (const s of this.#slots) {
         if (s.dead) continue;
         try {
@@ -176,6 +216,7 @@ export class CallPool implements Simulator {
         }
       }
     });
+    this.#spawnSeed();
     await Promise.all(Array.from({ length: this.#o.size }, (_, i) => this.#spawn(i, false)));
   }
 
@@ -185,6 +226,12 @@ export class CallPool implements Simulator {
     this.#feed = undefined;
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    const seed = this.#seed;
+    this.#seed = undefined;
+    if (seed !== undefined) {
+      seed.dead = true;
+      await seed.worker.terminate();
+    }
     const slots = this.#slots.splice(0);
     await Promise.all(
       slots.map(async (s) => {
@@ -377,13 +424,47 @@ export class CallPool implements Simulator {
       return;
     }
     this.#respawn(slot);
-    for (const o of others) {
-      let best: Slot | undefined;
-      for (const s of this.#slots)
-        if ((s.ready || s.respawn) && !s.dead && (best === undefined || s.inflight.size < best.inflight.size))
-          best = s;
-      if (best === undefined) this.#runHere(o);
-      else this.#send(best, o);
+    for (const o of others) this.#requeue(o);
+  }
+
+  /**
+   * Send again a call a stopped or dead worker held: to the least busy worker, ready or loading in place of
+   * one (the new one included). With none, a light call runs here and a heavy one gets -32003 (ADR 0316).
+   */
+  #requeue(p: Pending): void {
+    let best: Slot | undefined;
+    for (const s of this.#slots)
+      if ((s.ready || s.respawn) && !s.dead && (best === undefined || s.inflight.size < best.inflight.size))
+        best = s;
+    if (best !== undefined) this.#send(best, p);
+    else if (p.args[2] <= MAIN_THREAD_MAX_GAS) this.#runHere(p);
+    else p.reject(new RpcError(-32003, 'no eth call worker is running; retry later', { retryable: true }));
+  }
+
+  /**
+   * A worker exited on its own (ADR 0316): the call it was running (if any) is the suspect. It is sent
+   * again to a worker once, and answered CallCrashedError when it crashed a worker before: otherwise one
+   * such call could end every worker in turn. It never runs on the main thread, which it could crash too.
+   * The worker's other calls are sent again as a stopped worker's are.
+   */
+  #crashed(slot: Slot, code: number): void {
+    this.crashes++;
+    const runningId = Number(Atomics.load(slot.running, 0));
+    const inflight = [...slot.inflight.entries()];
+    slot.inflight.clear();
+    slot.outbox = [];
+    let suspect: Pending | undefined;
+    for (const [id, p] of inflight) if (id === runningId) suspect = p;
+    this.#o.logger?.warn(
+      { worker: slot.index, code, running: suspect !== undefined, requeued: inflight.length },
+      'eth call worker exited; respawning',
+    );
+    this.#respawn(slot);
+    if (suspect !== undefined) suspect.crashes = (suspect.crashes ?? 0) + 1;
+    for (const [, p] of inflight) {
+      if (p !== suspect) this.#requeue(p);
+      else if (p.crashes! < 2 && this.#slots.some((s) => (s.ready || s.respawn) && !s.dead)) this.#requeue(p);
+      else p.reject(new CallCrashedError());
     }
   }
 
@@ -404,15 +485,70 @@ export class CallPool implements Simulator {
     }
   }
 
+  /**
+   * Spawn the seed replica (ADR 0315) from a snapshot of the executor's state, built here: the one the main
+   * thread builds, at start and when the seed is lost (it runs no call; a crash there is a bug or resources).
+   */
+  #spawnSeed(): Seed {
+    const worker = new Worker(new URL('./call-seed.ts', import.meta.url));
+    const seed: Seed = { worker, ready: false, dead: false };
+    this.#seed = seed;
+    // The snapshot and its height are read in this synchronous step (postMessage clones the executor's
+    // Map as it is now); diffs of later heights are posted after it (the seed ignores any at or below).
+    this.snapshots++;
+    const state = (this.#feed?.state ?? new Map<string, string>()) as Map<string, string>;
+    worker.postMessage({ t: 'load', height: this.#o.head(), state } satisfies CallSeedIn);
+    worker.on('message', (m: { t: 'ready' }) => {
+      if (m.t === 'ready') seed.ready = true;
+    });
+    worker.on('error', (err) => this.#o.logger?.warn({ err }, 'eth call seed error'));
+    worker.on('exit', (code) => {
+      if (seed.dead) return;
+      seed.dead = true;
+      if (this.#stopping) return;
+      // A seed that could not even load (a broken install) is not respawned in a loop.
+      let again = seed.ready;
+      if (again) this.#o.logger?.warn({ code }, 'eth call seed exited; respawning it from a snapshot');
+      else this.#o.logger?.error({ code }, 'eth call seed exited before it was ready; workers cannot load');
+      try {
+        if (again) this.#spawnSeed();
+      } catch (err) {
+        // No thread (resources): workers cannot load until a respawn makes a seed again.
+        again = false;
+        this.#o.logger?.error({ err }, 'eth call seed could not be respawned');
+      }
+      // A worker still loading waited for the lost seed's answer: replace it (its calls are sent again).
+      for (const s of [...this.#slots]) {
+        if (s.ready || s.dead) continue;
+        s.dead = true;
+        const inflight = [...s.inflight.values()];
+        s.inflight.clear();
+        s.outbox = [];
+        void s.worker.terminate();
+        if (again) this.#respawn(s);
+        for (const p of inflight) this.#requeue(p);
+      }
+    });
+    return seed;
+  }
+
   #spawn(index: number, respawn: boolean): Promise<void> {
     const running = new SharedArrayBuffer(16);
+    const channel = new MessageChannel();
     const init: CallWorkerInit = {
       chainId: this.#o.chainId,
       coinbase: this.#o.coinbase,
       ...(this.#o.blockGasLimit !== undefined ? { blockGasLimit: this.#o.blockGasLimit } : {}),
       running,
+      seed: channel.port2,
+      ...(this.#o.crashTo !== undefined
+        ? { crashTo: `0x${Buffer.from(this.#o.crashTo).toString('hex')}` }
+        : {}),
     };
-    const worker = new Worker(new URL('./call-worker.ts', import.meta.url), { workerData: init });
+    const worker = new Worker(new URL('./call-worker.ts', import.meta.url), {
+      workerData: init,
+      transferList: [channel.port2],
+    });
     const slot: Slot = {
       index,
       worker,
@@ -424,12 +560,10 @@ export class CallPool implements Simulator {
       running: new BigInt64Array(running),
     };
     this.#slots[index] = slot;
-    // The snapshot and its height are read in this synchronous step; diffs of later heights are posted
-    // after it (the worker ignores any at or below the snapshot's height).
-    const feed = this.#feed;
-    const entries = feed === undefined ? [] : [...feed.state];
-    const load: CallWorkerIn = { t: 'load', height: this.#o.head(), entries };
-    worker.postMessage(load);
+    // The seed posts its replica at the height of the last diff posted to it before this `give`; every
+    // later diff is posted to this worker too (it ignores any at or below the snapshot's height).
+    const seed = this.#seed !== undefined && !this.#seed.dead ? this.#seed : this.#spawnSeed();
+    seed.worker.postMessage({ t: 'give', port: channel.port1 } satisfies CallSeedIn, [channel.port1]);
     return new Promise<void>((resolve) => {
       const settle = (a: CallWorkerAnswer): void => {
         const p = slot.inflight.get(a.id);
@@ -459,20 +593,24 @@ export class CallPool implements Simulator {
         resolve();
         if (slot.dead) return;
         slot.dead = true;
-        const inflight = [...slot.inflight.values()];
-        slot.inflight.clear();
-        for (const p of inflight) this.#runHere(p);
-        if (this.#stopping) return;
+        if (this.#stopping) {
+          const inflight = [...slot.inflight.values()];
+          slot.inflight.clear();
+          for (const p of inflight) this.#runHere(p);
+          return;
+        }
         if (!wasReady) {
           // A worker that cannot even start (a broken install) is not respawned in a loop.
           this.#o.logger?.warn(
             { worker: index, code },
             'eth call worker exited before it was ready; calls run on the main thread',
           );
+          const inflight = [...slot.inflight.values()];
+          slot.inflight.clear();
+          for (const p of inflight) this.#requeue(p);
           return;
         }
-        this.#o.logger?.warn({ worker: index, code }, 'eth call worker exited; respawning');
-        this.#respawn(slot);
+        this.#crashed(slot, code);
       });
     });
   }

@@ -40,3 +40,14 @@ export class CallTimeoutError extends RpcError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * The answer to a call that was running when two call workers exited on their own (ADR 0316): it is not
+ * run a third time (one such call could end every worker in turn) nor on the main thread. Not retryable.
+ */
+export class CallCrashedError extends RpcError {
+  constructor() {
+    super(ETH_SERVER_ERROR, 'execution aborted (the call ended its call worker twice)');
+    this.name = 'CallCrashedError';
+  }
+}

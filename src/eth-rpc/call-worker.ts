@@ -6,11 +6,14 @@
  * (the executor's `followState` feed, forwarded by call-pool.ts). Every call names the height the main
  * thread's state had when the request was dispatched (`v`): the worker runs it exactly at that height —
  * a call for a height whose diff has not arrived yet waits for it (messages are ordered, and the diff is
- * always posted after the main thread's state changed), a call for an older height (only possible
- * around a respawn) is answered `stale` and the main thread runs it itself. Messages are handled one at
+ * always posted after the main thread's state changed), a call for an older height (not expected: the
+ * seed's snapshot is never past a call's height, ADR 0315) is answered `stale` and the main thread runs
+ * it itself. Messages are handled one at
  * a time, so a diff never lands in the middle of a simulation.
  *
- * Messages in:  {t:'load', height, entries}   snapshot (first message)
+ * Messages in:  {t:'load', height, state}     snapshot: the first message, on the `init.seed` port (the
+ *                                             seed replica's, call-seed.ts, ADR 0315); messages on
+ *                                             the parent port wait for it
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp, dl?}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
@@ -29,7 +32,7 @@
  * to stop a call that runs past `rpc.ethCallTimeoutMs`: a simulation yields only to microtasks, so the
  * worker cannot stop one itself; the pool ends the whole thread (`worker.terminate()`).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
@@ -50,10 +53,14 @@ export interface CallWorkerInit {
    * `sharedClock()` in µs]. Absent: nothing is published (no bound).
    */
   running?: SharedArrayBuffer;
+  /** Where the snapshot comes from (ADR 0315): one `load` message, posted by the seed replica. */
+  seed: MessagePort;
+  /** Test hook: a call to this 0x address ends the thread (exit code 70) as it starts, as a crash would. */
+  crashTo?: string;
 }
 
 export type CallWorkerIn =
-  | { t: 'load'; height: number; entries: [string, string][] }
+  | { t: 'load'; height: number; state: Map<string, string> }
   | { t: 'diff'; height: number; diff: readonly [string, string | null][] }
   | {
       t: 'call';
@@ -93,8 +100,9 @@ const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
 const init = workerData as CallWorkerInit;
 const running = init.running === undefined ? undefined : new BigInt64Array(init.running);
+const hexOf = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
 
-const replica = new Map<string, string>();
+let replica = new Map<string, string>();
 let height = -1;
 /** Calls for a height not reached yet, in arrival order. */
 const parked: (Call | Leg)[] = [];
@@ -171,6 +179,8 @@ async function run(m: Call): Promise<void> {
     Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
     Atomics.store(running, 0, BigInt(m.id));
   }
+  if (init.crashTo !== undefined && m.req.to !== undefined && hexOf(m.req.to) === init.crashTo)
+    process.exit(70);
   try {
     const r = await reader.simulate(m.req, m.overrides, m.gas, m.nextBlock, m.timestamp);
     answer({ t: 'done', id: m.id, r });
@@ -187,8 +197,7 @@ async function run(m: Call): Promise<void> {
 
 async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
   if (m.t === 'load') {
-    replica.clear();
-    for (const [k, v] of m.entries) replica.set(k, v);
+    replica = m.state;
     height = m.height;
     // Build the call VM now (its first simulation creates it): a call's wall-clock bound (ADR 0288)
     // should not pay for it, nor the first call after a respawn wait for it.
@@ -213,6 +222,14 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
     await runJob(m);
   }
 }
+
+// Everything on the parent port (diffs, calls) waits for the seed's snapshot, which arrives on its own port.
+chain = new Promise<void>((resolve) => {
+  init.seed.once('message', (m: Extract<CallWorkerIn, { t: 'load' }>) => {
+    init.seed.close();
+    resolve(handle(m));
+  });
+});
 
 port.on('message', (m: CallWorkerIn) => {
   if (m.t === 'calls') for (const c of m.calls) chain = chain.then(() => handle(c));

@@ -1,11 +1,17 @@
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallPool, DEFAULT_CALL_DEPTH, MAIN_THREAD_MAX_GAS } from '../../../src/eth-rpc/call-pool.ts';
-import { CallTimeoutError, goDuration, sharedClock } from '../../../src/eth-rpc/call-timeout.ts';
+import {
+  CallCrashedError,
+  CallTimeoutError,
+  goDuration,
+  sharedClock,
+} from '../../../src/eth-rpc/call-timeout.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
-import { DEFAULT_EVM_FEE_RECIPIENT } from '../../../src/exec/index.ts';
+import { DEFAULT_EVM_FEE_RECIPIENT, evmStorageKey } from '../../../src/exec/index.ts';
 import {
   abi,
   asBig,
@@ -24,19 +30,38 @@ import {
 } from './evm-world.ts';
 
 const call = (fn: string, args: unknown[]) => hex(encodeFunctionData({ abi, functionName: fn, args }));
+/** The i-th bulk holder's address, and its token balance's state key (the token's mapping at slot 3). */
+const bulkHolder = (i: number) => `0x${(0xb0_0000_0000 + i).toString(16).padStart(40, '0')}` as Hex;
+const holderKey = (i: number) =>
+  evmStorageKey(
+    token,
+    keccak_256(new Uint8Array([...new Uint8Array(12), ...hex(bulkHolder(i)), ...word(3n)])),
+  );
 const otherHex = `0x${Buffer.from(other).toString('hex')}` as Hex;
 
 /** The executor's side: committed state, its height, and the diff feed (Executor.followState). */
 function feed(state: Map<string, string>) {
   let height = 5;
+  let reads = 0;
   const listeners = new Set<(h: number, d: readonly [string, string | null][]) => void>();
   return {
     get height() {
       return height;
     },
+    /** How often the pool took the executor's whole state (to snapshot it on the main thread). */
+    get stateReads() {
+      return reads;
+    },
     follow(listener: (h: number, d: readonly [string, string | null][]) => void) {
       listeners.add(listener);
-      return { height, state, stop: () => listeners.delete(listener) };
+      return {
+        height,
+        get state() {
+          reads++;
+          return state;
+        },
+        stop: () => listeners.delete(listener),
+      };
     },
     /** Commit a height: the map and the height change now; the diff goes out only when `announce` runs. */
     commit(diff: [string, string | null][]): () => void {
@@ -64,9 +89,19 @@ const loopOverride = parseStateOverrides({ [`0x${'0e'.repeat(20)}`]: { code: '0x
 /** Gas no loop spends in a test's lifetime (~10^11 iterations): only the wall-clock bound ends it. */
 const ENDLESS = 1n << 40n;
 
-/** `depth` null: the pool's default (DEFAULT_CALL_DEPTH). `timeoutMs`: the pool's wall-clock bound. */
-async function setup(depth: number | null = 1_000, opts: { timeoutMs?: number } = {}) {
+/** An address whose calls end their worker thread (the pool's `crashTo` test hook). */
+const CRASH = new Uint8Array(20).fill(0xcc);
+
+/**
+ * `depth` null: the pool's default (DEFAULT_CALL_DEPTH). `timeoutMs`: the pool's wall-clock bound. `size`:
+ * workers (1). `holders`: that many more token holders in the state (holder i owns i + 1).
+ */
+async function setup(
+  depth: number | null = 1_000,
+  opts: { timeoutMs?: number; size?: number; holders?: number } = {},
+) {
   const state = await world();
+  for (let i = 0; i < (opts.holders ?? 0); i++) state.set(holderKey(i), stripped(word(BigInt(i + 1))));
   const f = feed(state);
   const main = new EvmStateReader((k) => state.get(k), common);
   let mainRuns = 0;
@@ -85,7 +120,8 @@ async function setup(depth: number | null = 1_000, opts: { timeoutMs?: number } 
     },
   });
   const pool = new CallPool({
-    size: 1,
+    size: opts.size ?? 1,
+    crashTo: CRASH,
     ...(depth === null ? {} : { depth }),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     chainId: 900_001,
@@ -100,7 +136,7 @@ async function setup(depth: number | null = 1_000, opts: { timeoutMs?: number } 
   });
   pools.push(pool);
   await pool.start();
-  expect(pool.ready).toBe(1);
+  expect(pool.ready).toBe(opts.size ?? 1);
   return { state, f, main, pool, mainRuns: () => mainRuns, warnings };
 }
 
@@ -233,7 +269,7 @@ describe('eth_call on call workers', () => {
     for (const r of [...sixteen, ...all]) expect(asBig(r.returnValue)).toBe(parseEther('1000'));
   });
 
-  it('a worker that misses a height ends; its calls run on the main thread and it comes back current', async () => {
+  it('a worker that misses a height ends; its calls go to its replacement, which comes back current', async () => {
     const { f, pool, mainRuns } = await setup();
     const req = { to: token, data: call('balanceOf', [holderHex]) };
     const balance = async () => asBig((await pool.simulate(req, [], 1_000_000n, 12, 2000)).returnValue);
@@ -241,12 +277,16 @@ describe('eth_call on call workers', () => {
     const waiting = balance(); // sent at 6: parked on the worker
     await new Promise((r) => setTimeout(r, 20));
     f.commit([[balanceKey, stripped(word(7n))]])(); // height 7 arrives without 6: the worker ends
-    expect(await waiting).toBe(7n); // answered by the main thread, at the state current then
-    expect(mainRuns()).toBe(1);
-    for (let i = 0; i < 200 && pool.ready === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(pool.ready).toBe(1);
+    // Sent again to the replacement (ADR 0316), at the height current then.
+    expect(await within(waiting)).toBe(7n);
+    expect(pool.crashes).toBe(1);
+    await until(() => pool.ready === 1);
     expect(await balance()).toBe(7n); // the respawned worker starts from height 7
-    expect(mainRuns()).toBe(1);
+    expect(mainRuns()).toBe(0);
+    // The seed missed height 6 as well: it was replaced from a snapshot of the state at 7 (the one snapshot
+    // since start's the main thread built).
+    expect(pool.snapshots).toBe(2);
+    expect(f.stateReads).toBe(2);
   });
 
   it('stop() answers calls still waiting on a worker from the main thread', async () => {
@@ -339,23 +379,33 @@ describe('the wall-clock bound on calls (rpc.ethCallTimeoutMs, ADR 0288)', () =>
     expect(mainRuns()).toBe(0);
   });
 
-  it('a replacement that cannot be made is logged, not thrown: the calls behind run on the main thread', async () => {
-    const { state, pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 1_000 });
-    // The next snapshot copy fails (as it could for want of memory): the respawn throws inside #spawn.
-    Object.defineProperty(state, Symbol.iterator, {
-      value: () => {
-        throw new Error('no memory for a snapshot');
-      },
-    });
+  it('a respawn on a large state builds no snapshot on the main thread: the replacement loads from the seed', async () => {
+    const holders = 50_000;
+    const { f, pool, mainRuns } = await setup(1_000, { timeoutMs: 1_000, holders });
+    expect(pool.snapshots).toBe(1); // the seed's, at start; the worker loaded from the seed
+    expect(f.stateReads).toBe(1);
+    const balanceOf = (i: number) => ({ to: token, data: call('balanceOf', [bulkHolder(i)]) });
     const looping = within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000));
-    const behind = pool.simulate(balanceReq, [], 50_000_000n, 12, 2000);
+    const behind = pool.simulate(balanceOf(holders - 1), [], 50_000_000n, 12, 2000);
     expect(await looping).toBeInstanceOf(CallTimeoutError);
-    expect(asBig(((await within(behind)) as { returnValue: Uint8Array }).returnValue)).toBe(
-      parseEther('1000'),
+    // A height committed while the replacement loads reaches it too.
+    f.commit([[holderKey(7), stripped(word(777n))]])();
+    expect(asBig(((await within(behind)) as { returnValue: Uint8Array }).returnValue)).toBe(BigInt(holders));
+    await until(() => pool.ready === 1);
+    expect(asBig((await pool.simulate(balanceOf(7), [], 50_000_000n, 12, 2000)).returnValue)).toBe(777n);
+    expect(asBig((await pool.simulate(balanceOf(12_345), [], 50_000_000n, 12, 2000)).returnValue)).toBe(
+      12_346n,
     );
-    expect(warnings).toContain('eth call worker could not be respawned');
-    expect(pool.ready).toBe(0);
-    expect(mainRuns()).toBe(1); // the call behind, with no worker left; never the loop
+    // Twice more: each respawn costs the main thread no snapshot of the state.
+    for (let i = 0; i < 2; i++)
+      expect(await within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000))).toBeInstanceOf(
+        CallTimeoutError,
+      );
+    await until(() => pool.ready === 1);
+    expect(pool.timeouts).toBe(3);
+    expect(pool.snapshots).toBe(1);
+    expect(f.stateReads).toBe(1);
+    expect(mainRuns()).toBe(0);
   });
 
   it("formats the bound as geth's Go duration", () => {
@@ -366,5 +416,47 @@ describe('the wall-clock bound on calls (rpc.ethCallTimeoutMs, ADR 0288)', () =>
     expect(goDuration(90_250)).toBe('1m30.25s');
     expect(goDuration(3_600_000)).toBe('1h0m0s');
     expect(new CallTimeoutError(5_000).message).toBe('execution aborted (timeout = 5s)');
+  });
+});
+
+describe('call workers that crash (ADR 0316)', () => {
+  const balanceReq = { to: token, data: call('balanceOf', [holderHex]) };
+
+  it("sends a crashed worker's calls to a worker, never the main thread; the call running then is answered an error after a second crash", async () => {
+    const { pool, mainRuns, warnings } = await setup(1_000, { size: 3 });
+    // One message to one worker: the crashing call runs first, the others wait behind it.
+    const crashing = within(pool.simulate({ to: CRASH }, [], 50_000_000n, 12, 2000));
+    const heavyBehind = pool.simulate(balanceReq, [], 50_000_000n, 12, 2000);
+    const lightBehind = pool.simulate(balanceReq, [], 100_000n, 12, 2000);
+    const err = await crashing;
+    expect(err).toBeInstanceOf(CallCrashedError);
+    expect(err).toMatchObject({
+      code: -32000,
+      message: 'execution aborted (the call ended its call worker twice)',
+    });
+    // It ended two workers (sent again once), not all three.
+    expect(pool.crashes).toBe(2);
+    for (const r of [await within(heavyBehind), await within(lightBehind)])
+      expect(asBig((r as { returnValue: Uint8Array }).returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(0);
+    expect(warnings.filter((w) => w === 'eth call worker exited; respawning')).toHaveLength(2);
+    await until(() => pool.ready === 3);
+    expect(pool.snapshots).toBe(1); // both replacements loaded from the seed
+    expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(mainRuns()).toBe(0);
+  });
+
+  it('with a single worker the crashing call is sent to its replacement once, then answered an error', async () => {
+    const { pool, mainRuns } = await setup(1_000, { size: 1 });
+    const light = within(pool.simulate({ to: CRASH }, [], 100_000n, 12, 2000));
+    expect(await light).toBeInstanceOf(CallCrashedError); // light, yet never run on the main thread
+    expect(pool.crashes).toBe(2);
+    await until(() => pool.ready === 1);
+    expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(
+      parseEther('1000'),
+    );
+    expect(mainRuns()).toBe(0);
   });
 });
