@@ -17,10 +17,12 @@
  *
  * Where it falls back to the executor (the main thread): simulations given a pending block (the auction's
  * overlay, ADR 0195/0298: RPC never asks for one); bundles without an EVM leg served
- * by a call pool; bundles over the size limits (refused there); a leg no worker can run (`LegOffWorker`:
- * none ready, or its worker died with it); and heads that kept moving (ATTEMPTS attempts). A leg past
+ * by a call pool; bundles over the size limits (refused there); a leg no worker can take (`LegOffWorker`:
+ * none ready, e.g. `rpc.ethCallWorkers: 0` or start-up); and heads that kept moving (ATTEMPTS attempts). A leg past
  * `rpc.ethCallTimeoutMs` answers the whole simulation with eth_call's timeout error; the other legs'
- * answers are dropped.
+ * answers are dropped. A leg whose worker died is sent again to a worker by the pool (ADR 0316: at a
+ * later height, so the attempt starts over; -32003 with no worker left; CallCrashedError if it was
+ * running in two workers that died).
  */
 import type { RollupConfig } from '../config/index.ts';
 import {

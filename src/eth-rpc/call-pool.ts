@@ -20,9 +20,10 @@
  *
  * Bundle legs (ADR 0305, `simulateLeg`): an EVM leg of `ordo_callBundle` / `eth_callBundle` is a job like
  * a heavy call (least busy worker, the same height stamp, wall-clock bound and respawn), run with the
- * executor's leg simulation (bundle-sim-worker.ts). Where a call would run on the main thread, a leg is
- * refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts) then simulates the whole bundle
- * there, since its legs must share one height.
+ * executor's leg simulation (bundle-sim-worker.ts); a dead worker's legs are sent again as its heavy
+ * calls are (ADR 0316). Where a call would run on the main thread (`#runHere`: no worker ready at
+ * dispatch, stopping), a leg is refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts)
+ * then simulates the whole bundle there, since its legs must share one height.
  *
  * Heavy calls never run on the main thread while a worker is ready (ADR 0286): a call whose gas is above
  * MAIN_THREAD_MAX_GAS (every call that names none: the default is 50 M) goes to the least busy worker
@@ -312,7 +313,8 @@ export class CallPool implements Simulator {
       );
     const slot = best;
     return new Promise<LegAnswer>((done, reject) => {
-      const args = [{}, [], 0n, 0, 0] as unknown as Pending['args'];
+      // No call arguments; the gas slot marks the leg heavy: never re-run on the main thread (ADR 0286/0316).
+      const args = [{}, [], MAIN_THREAD_MAX_GAS + 1n, 0, 0] as unknown as Pending['args'];
       this.#send(slot, { args, deadline: undefined, resolve: () => {}, reject, leg: { job, done } });
     });
   }
