@@ -4,7 +4,8 @@
  * state root, the verdict and the height, on random and crafted bundles over two EVM rollups, a
  * transfer rollup and an opaque one, while blocks keep executing between them. Also: the height rule,
  * the wall-clock bound (a leg past it answers eth_call's timeout and the worker is replaced), a worker
- * that dies with a leg, and a pool with no worker ready (both on the main thread, same answer).
+ * that dies with a leg (sent again to its replacement, ADR 0316) and a pool with no worker ready (the
+ * main thread): the same answer either way.
  */
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
