@@ -18,6 +18,13 @@
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
  *
+ * Bundle legs (ADR 0305, `simulateLeg`): an EVM leg of `ordo_callBundle` / `eth_callBundle` is a job like
+ * a heavy call (least busy worker, the same height stamp, wall-clock bound and respawn), run with the
+ * executor's leg simulation (bundle-sim-worker.ts); a dead worker's legs are sent again as its heavy
+ * calls are (ADR 0316). Where a call would run on the main thread (`#runHere`: no worker ready at
+ * dispatch, stopping), a leg is refused with `LegOffWorker` instead: the coordinator (bundle-sim.ts)
+ * then simulates the whole bundle there, since its legs must share one height.
+ *
  * Heavy calls never run on the main thread while a worker is ready (ADR 0286): a call whose gas is above
  * MAIN_THREAD_MAX_GAS (every call that names none: the default is 50 M) goes to the least busy worker
  * whatever its depth, up to MAX_QUEUED_SIMULATIONS there, and a batch entry ("here") too. The main
@@ -51,6 +58,7 @@ import { RpcError } from '../rpc/index.ts';
 import type { CallSeedIn } from './call-seed.ts';
 import { CallCrashedError, CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, sharedClock } from './call-timeout.ts';
 import type { CallWorkerAnswer, CallWorkerIn, CallWorkerInit } from './call-worker.ts';
+import { type LegAnswer, type LegJob, LegOffWorker } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import type { EvmStateReader, SimResult } from './state.ts';
 import { MAX_QUEUED_SIMULATIONS } from './state.ts';
@@ -118,6 +126,8 @@ export const DEFAULT_CALL_DEPTH = 64;
 
 interface Pending {
   args: Parameters<EvmStateReader['simulate']>;
+  /** A bundle leg instead of a call (ADR 0305): `args` are unused, `done` gets its answer. */
+  leg?: { job: LegJob; done: (a: LegAnswer) => void };
   /** The request's deadline on `sharedClock()` (eth_estimateGas), if any. */
   deadline: number | undefined;
   resolve: (r: SimResult) => void;
@@ -133,7 +143,7 @@ interface Seed {
   dead: boolean;
 }
 
-type Call = Extract<CallWorkerIn, { t: 'call' }>;
+type Call = Extract<CallWorkerIn, { t: 'call' | 'leg' }>;
 
 interface Slot {
   index: number;
@@ -276,12 +286,48 @@ export class CallPool implements Simulator {
     });
   }
 
+  /**
+   * Run a bundle leg on the least busy worker at the height the main thread's state has now (ADR 0305).
+   * Rejects `LegOffWorker` where a call would run on the main thread, -32003 when every worker holds
+   * MAX_QUEUED_SIMULATIONS, and CallTimeoutError past `timeoutMs`.
+   */
+  simulateLeg(job: LegJob): Promise<LegAnswer> {
+    let best: Slot | undefined;
+    let live = false;
+    for (const s of this.#slots) {
+      if (!(s.ready || s.respawn) || s.dead) continue;
+      live = true;
+      if (s.inflight.size >= MAX_QUEUED_SIMULATIONS) continue;
+      if (best === undefined || s.inflight.size < best.inflight.size) best = s;
+    }
+    if (!live) return Promise.reject(new LegOffWorker('no call worker is ready'));
+    if (best === undefined)
+      return Promise.reject(
+        new RpcError(
+          -32003,
+          `${MAX_QUEUED_SIMULATIONS} calls are already queued on this rollup; retry later`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    const slot = best;
+    return new Promise<LegAnswer>((done, reject) => {
+      // No call arguments; the gas slot marks the leg heavy: never re-run on the main thread (ADR 0286/0316).
+      const args = [{}, [], MAIN_THREAD_MAX_GAS + 1n, 0, 0] as unknown as Pending['args'];
+      this.#send(slot, { args, deadline: undefined, resolve: () => {}, reject, leg: { job, done } });
+    });
+  }
+
   /** Hand a call to a worker, at the height the main thread's state has now. */
   #send(slot: Slot, p: Pending): void {
     const id = this.#nextId++;
     const [req, overrides, gas, nextBlock, timestamp] = p.args;
     slot.inflight.set(id, p);
-    const call: Call = { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
+    const call: Call =
+      p.leg !== undefined
+        ? { t: 'leg', id, v: this.#o.head(), job: p.leg.job }
+        : { t: 'call', id, v: this.#o.head(), req, overrides, gas, nextBlock, timestamp };
     if (p.deadline !== undefined) call.dl = p.deadline;
     slot.outbox.push(call);
     if (slot.outbox.length === 1) setImmediate(() => this.#flush(slot));
@@ -312,6 +358,10 @@ export class CallPool implements Simulator {
 
   /** Run a call on the main thread (no worker can): same answer, at the state current now. */
   #runHere(p: Pending): void {
+    if (p.leg !== undefined) {
+      p.reject(new LegOffWorker('its call worker died or was behind'));
+      return;
+    }
     this.#o.fallback.simulate(...p.args).then(p.resolve, p.reject);
   }
 
@@ -522,6 +572,7 @@ export class CallPool implements Simulator {
         if (p === undefined) return;
         slot.inflight.delete(a.id);
         if (a.t === 'done') p.resolve(a.r);
+        else if (a.t === 'leg') p.leg?.done(a.a);
         else if (a.t === 'fail') {
           const e = a.e;
           p.reject(e.rpc ? new RpcError(e.code, e.message, e.data) : new Error(e.message));

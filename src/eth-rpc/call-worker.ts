@@ -17,8 +17,11 @@
  *               {t:'diff', height, diff}      a committed height's net diff (null = deleted)
  *               {t:'call', id, v, req, overrides, gas, nextBlock, timestamp, dl?}
  *               {t:'calls', calls: [call, …]} calls the main thread gathered in one event-loop turn
+ *               {t:'leg', id, v, job}         a bundle leg (bundle-sim-worker.ts, ADR 0305): run as a
+ *                                             call is (same height rule, bound and answers), but the
+ *                                             executor's leg simulation
  * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM);
- *               {t:'done', id, r} | {t:'fail', id, e} | {t:'stale', id}
+ *               {t:'done', id, r} | {t:'leg', id, a} | {t:'fail', id, e} | {t:'stale', id}
  *               | {t:'late', id} (its deadline `dl` passed before it started: not run),
  *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
  *               together are handled, then posted as one (ADR 0226: a message wakes the other thread,
@@ -33,7 +36,9 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
+import { runLegJob } from './bundle-sim-worker.ts';
 import { sharedClock } from './call-timeout.ts';
+import type { LegAnswer, LegJob } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
 import { EvmStateReader, type SimResult } from './state.ts';
 
@@ -69,11 +74,13 @@ export type CallWorkerIn =
       /** Deadline on `sharedClock()` (an eth_estimateGas request's budget): past it the call is not run. */
       dl?: number;
     }
-  | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' }>[] };
+  | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' | 'leg' }>[] }
+  | { t: 'leg'; id: number; v: number; job: LegJob; dl?: number };
 
 /** What a worker posts back for one call. */
 export type CallWorkerAnswer =
   | { t: 'done'; id: number; r: SimResult }
+  | { t: 'leg'; id: number; a: LegAnswer }
   | { t: 'fail'; id: number; e: CallWorkerError }
   | { t: 'stale'; id: number }
   | { t: 'late'; id: number };
@@ -87,6 +94,7 @@ export interface CallWorkerError {
 }
 
 type Call = Extract<CallWorkerIn, { t: 'call' }>;
+type Leg = Extract<CallWorkerIn, { t: 'leg' }>;
 
 const port = parentPort;
 if (port === null) throw new Error('the call worker must run in a worker thread');
@@ -97,7 +105,7 @@ const hexOf = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
 let replica = new Map<string, string>();
 let height = -1;
 /** Calls for a height not reached yet, in arrival order. */
-const parked: Call[] = [];
+const parked: (Call | Leg)[] = [];
 let chain: Promise<void> = Promise.resolve();
 
 const common = createCustomCommon({ chainId: init.chainId }, Mainnet, {
@@ -122,6 +130,40 @@ function flush(): void {
   outbox = [];
   if (out.length > 0) port!.postMessage(out.length === 1 ? out[0] : { t: 'many', m: out });
 }
+
+/**
+ * A bundle leg (ADR 0305): the same height rule, deadline and `running` slot as a call, then the
+ * executor's leg simulation (bundle-sim-worker.ts) on the replica.
+ */
+async function runLeg(m: Leg): Promise<void> {
+  if (m.v !== height) {
+    answer({ t: 'stale', id: m.id });
+    return;
+  }
+  if (m.dl !== undefined && sharedClock() >= m.dl) {
+    answer({ t: 'late', id: m.id });
+    return;
+  }
+  if (running !== undefined) {
+    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
+    Atomics.store(running, 0, BigInt(m.id));
+  }
+  try {
+    const r = await runLegJob(m.job, height, (k) => replica.get(k));
+    answer({ t: 'leg', id: m.id, a: { v: height, r } });
+  } catch (err) {
+    answer({
+      t: 'fail',
+      id: m.id,
+      e: { rpc: false, code: 0, message: err instanceof Error ? err.message : String(err) },
+    });
+  } finally {
+    if (running !== undefined) Atomics.store(running, 0, 0n);
+  }
+}
+
+/** Run a call or a bundle leg. */
+const runJob = (m: Call | Leg): Promise<void> => (m.t === 'leg' ? runLeg(m) : run(m));
 
 async function run(m: Call): Promise<void> {
   if (m.v !== height) {
@@ -173,11 +215,11 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
       else replica.set(k, v);
     }
     height = m.height;
-    while (parked.length > 0 && parked[0]!.v <= height) await run(parked.shift()!);
+    while (parked.length > 0 && parked[0]!.v <= height) await runJob(parked.shift()!);
   } else if (m.v > height) {
     parked.push(m);
   } else {
-    await run(m);
+    await runJob(m);
   }
 }
 

@@ -36,6 +36,7 @@ import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
 
 export { decodeRaw } from './admission.ts';
+export { offloadBundleSimulation } from './bundle-sim.ts';
 export { ethBlockHash } from './chain.ts';
 export { revertReason } from './state.ts';
 
@@ -119,6 +120,11 @@ export interface EthRpc {
   /** Last indexed rollup block (tests). */
   head(namespace: number): number;
   /**
+   * The call workers of an EVM rollup served here (`rpc.ethCallWorkers` > 0), where RPC bundle
+   * simulations run their legs (bundle-sim.ts, ADR 0305); undefined for others.
+   */
+  callPool(namespace: number): CallPool | undefined;
+  /**
    * The ingress's per-kind admission hook: Ethereum's checks for raw transactions of the EVM rollups
    * served here, whatever door they came through; undefined for other namespaces or when they pass.
    */
@@ -139,7 +145,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       ? undefined
       : new Counter({
           name: 'ordo_eth_call_timeouts_total',
-          help: 'eth_call / eth_estimateGas requests answered "execution aborted (timeout = …)" at rpc.ethCallTimeoutMs, by rollup and method',
+          help: 'eth_call / eth_estimateGas / eth_callBundle requests answered "execution aborted (timeout = …)" at rpc.ethCallTimeoutMs, by rollup and method',
           labelNames: ['namespace', 'method'],
           registers: [d.registry],
         });
@@ -273,6 +279,9 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       })),
     head(namespace) {
       return byNamespace.get(namespace)?.chain.head() ?? 0;
+    },
+    callPool(namespace) {
+      return byNamespace.get(namespace)?.pool;
     },
     admission(tx) {
       return byNamespace.get(tx.namespace)?.admission.ingressCheck(tx.payload);

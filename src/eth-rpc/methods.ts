@@ -61,8 +61,8 @@ export interface RollupRpcDeps {
    * simulator bounds each eth_call itself). 0 or absent: none.
    */
   callTimeoutMs?: number;
-  /** Told of each eth_call / eth_estimateGas request answered CallTimeoutError (the metric). */
-  onCallTimeout?: (method: 'eth_call' | 'eth_estimateGas') => void;
+  /** Told of each eth_call / eth_estimateGas / eth_callBundle request answered CallTimeoutError (the metric). */
+  onCallTimeout?: (method: 'eth_call' | 'eth_estimateGas' | 'eth_callBundle') => void;
   /** The mempool's view of senders and transactions. */
   mempool: {
     nextNonce(namespace: number, sender: string): bigint | undefined;
@@ -248,7 +248,10 @@ export class RollupRpc {
 
     /** A call method whose CallTimeoutError answers are counted (ordo_eth_call_timeouts_total). */
     const timed =
-      (method: 'eth_call' | 'eth_estimateGas', h: (p: Params, ctx: CallContext) => Promise<unknown>) =>
+      (
+        method: 'eth_call' | 'eth_estimateGas' | 'eth_callBundle',
+        h: (p: Params, ctx: CallContext) => Promise<unknown>,
+      ) =>
       async (p: Params, ctx: CallContext): Promise<unknown> => {
         try {
           return await h(p, ctx);
@@ -424,7 +427,11 @@ export class RollupRpc {
         blockGasLimit: d.blockGasLimit,
         simulate,
       };
-      m.set('eth_callBundle', (p) => callBundle(cb, p));
+      // Its EVM legs run on the call workers, bounded as eth_call (ADR 0305).
+      m.set(
+        'eth_callBundle',
+        timed('eth_callBundle', (p) => callBundle(cb, p)),
+      );
     }
     for (const name of ['eth_sendBundle', 'eth_callBundle', 'eth_cancelBundle']) {
       if (m.has(name)) continue;

@@ -50,7 +50,18 @@ export { createExecutor } from './executor.ts';
 export { MemoryKv, memoryKvFactory } from './memory-kv.ts';
 export { WorkerPool, type WorkerPoolOptions } from './parallel.ts';
 export { decodeReceipt, decodeResult, encodeReceipt, encodeResult, resultsHash } from './receipt.ts';
-export { legTxHash, type PendingBlock, type SimResult, type SimTx } from './simulate.ts';
+export {
+  bundleVerdict,
+  checkSimSize,
+  heightUnavailable,
+  type LegRun,
+  legTxHash,
+  type PendingBlock,
+  type SimLane,
+  type SimResult,
+  type SimTx,
+  simulateLeg,
+} from './simulate.ts';
 export type { TransferFields, TransferTx } from './transfer/tx.ts';
 export {
   decodeTransfer,

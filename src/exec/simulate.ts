@@ -76,6 +76,101 @@ export function legTxHash(rollup: RollupConfig, payload: Uint8Array): Uint8Array
   return txHash({ namespace: rollup.namespace, payload });
 }
 
+/** The refusal of a simulation at a height other than the latest executed one. */
+export function heightUnavailable(height: number, wanted: number): OrdoError {
+  return new OrdoError(
+    'EXEC_SIM_HEIGHT_UNAVAILABLE',
+    `only the latest executed state (height ${height}) can be simulated, not ${wanted}`,
+    { height, wanted },
+  );
+}
+
+/** Refuse a bundle above the limits of docs/wire.md (EXEC_SIM_TOO_LARGE). */
+export function checkSimSize(bundle: Bundle): void {
+  const nTxs = bundle.legs.reduce((n, l) => n + l.txs.length, 0);
+  if (bundle.legs.length > MAX_LEGS || nTxs > MAX_TXS) {
+    throw new OrdoError(
+      'EXEC_SIM_TOO_LARGE',
+      `a bundle has at most ${MAX_LEGS} legs and ${MAX_TXS} transactions (got ${bundle.legs.length}, ${nTxs})`,
+    );
+  }
+}
+
+/** One executed leg's simulation: its transactions' results and the rollup's root after it. */
+export interface LegRun {
+  txs: SimTx[];
+  stateRoot: Uint8Array;
+}
+
+/**
+ * Run one leg on `lane`'s state at `lane.state.height` (a fresh overlay: legs never see each other's
+ * writes), as the block after it (height + 1, `timeMs`). The executor runs it on the main thread; the
+ * Ethereum RPC's call workers run the same function on their replica (src/eth-rpc/bundle-sim-worker.ts).
+ */
+export async function simulateLeg(
+  lane: SimLane,
+  vm: AnyVm,
+  leg: Bundle['legs'][number],
+  timeMs: number,
+  prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
+  record?: RecordRun,
+): Promise<LegRun> {
+  const height = lane.state.height;
+  const overlay = new Map<Bytes, Val>();
+  const get = overlayGet(overlay, lane.state.state);
+  const txs: SimTx[] = [];
+  for (const payload of leg.txs) {
+    const hash = legTxHash(lane.rollup, payload);
+    const p = prepare === undefined ? vm.prepare(payload) : prepare(leg.namespace, payload);
+    let o: TxOutcome;
+    if (!p.ok) o = invalidOutcome(p.error);
+    else {
+      const ctx = { height: height + 1, timeMs };
+      const r = await runTx(vm, p.tx, get, ctx);
+      applyEffects(vm, overlay, get, r.effects.writes, r.effects.credits);
+      o = r.outcome;
+      record?.(leg.namespace, payload, {
+        outcome: o,
+        effects: r.effects,
+        ctx,
+        contextFree: lane.rollup.kind === 'transfer' || o.contextFree === true,
+      });
+    }
+    const t: SimTx = { hash, status: o.status === 'voided' ? 'invalid' : o.status, gasUsed: o.gasUsed };
+    if (o.error !== undefined) t.error = o.error;
+    if (o.returnData !== undefined) t.returnData = o.returnData;
+    txs.push(t);
+  }
+  const diff: [Bytes, Val][] = [];
+  for (const [k, v] of overlay) if ((lane.state.state.get(k) ?? null) !== v) diff.push([k, v]);
+  return { txs, stateRoot: chainRoot(leg.namespace, height + 1, lane.state.root, diff) };
+}
+
+/**
+ * Whether a bundle applies given its legs' results (in bundle order): an `execution` bundle applies iff
+ * every transaction not listed in its leg's `revertingTxHashes` ends `success`; the reason names the
+ * first that does not. Inclusion bundles always apply.
+ */
+export function bundleVerdict(
+  bundle: Bundle,
+  legs: readonly { txs: readonly SimTx[] }[],
+): { applies: true } | { applies: false; reason: string } {
+  if (bundle.atomicity !== 'execution') return { applies: true };
+  for (const [li, leg] of bundle.legs.entries()) {
+    const rev = new Set(leg.revertingTxHashes.map((h) => Buffer.from(h).toString('hex')));
+    for (const [i, t] of (legs[li]?.txs ?? []).entries()) {
+      if (t.status === 'success' || rev.has(Buffer.from(t.hash).toString('hex'))) continue;
+      return {
+        applies: false,
+        reason: `namespace ${leg.namespace} tx ${i} (0x${Buffer.from(t.hash).toString('hex')}) would end ${t.status}${
+          t.error === undefined ? '' : `: ${t.error}`
+        }`,
+      };
+    }
+  }
+  return { applies: true };
+}
+
 /** One attempt over the current committed state; undefined when a commit moved a head meanwhile. */
 export async function simulateOnce(
   bundle: Bundle,
@@ -86,25 +181,13 @@ export async function simulateOnce(
   prepare?: (namespace: number, payload: Uint8Array) => Prepared<unknown>,
   record?: RecordRun,
 ): Promise<SimResult | undefined> {
-  const nTxs = bundle.legs.reduce((n, l) => n + l.txs.length, 0);
-  if (bundle.legs.length > MAX_LEGS || nTxs > MAX_TXS) {
-    throw new OrdoError(
-      'EXEC_SIM_TOO_LARGE',
-      `a bundle has at most ${MAX_LEGS} legs and ${MAX_TXS} transactions (got ${bundle.legs.length}, ${nTxs})`,
-    );
-  }
+  checkSimSize(bundle);
   const executed = bundle.legs.filter((l) => lanes.has(l.namespace));
   const heights = () => executed.map((l) => lanes.get(l.namespace)!.state.height);
   const before = heights();
   const height = before.length === 0 ? 0 : Math.min(...before);
   if (before.some((h) => h !== height)) return undefined;
-  if (wantHeight !== undefined && wantHeight !== height) {
-    throw new OrdoError(
-      'EXEC_SIM_HEIGHT_UNAVAILABLE',
-      `only the latest executed state (height ${height}) can be simulated, not ${wantHeight}`,
-      { height, wanted: wantHeight },
-    );
-  }
+  if (wantHeight !== undefined && wantHeight !== height) throw heightUnavailable(height, wantHeight);
   const out: SimResult = { applies: true, height, legs: [] };
   for (const leg of bundle.legs) {
     const lane = lanes.get(leg.namespace);
@@ -113,52 +196,13 @@ export async function simulateOnce(
       continue;
     }
     const vm = await vmFor(leg.namespace);
-    const overlay = new Map<Bytes, Val>();
-    const get = overlayGet(overlay, lane.state.state);
-    const rev = new Set(leg.revertingTxHashes.map((h) => Buffer.from(h).toString('hex')));
-    const txs: SimTx[] = [];
-    for (let i = 0; i < leg.txs.length; i++) {
-      const payload = leg.txs[i]!;
-      const hash = legTxHash(lane.rollup, payload);
-      const p = prepare === undefined ? vm.prepare(payload) : prepare(leg.namespace, payload);
-      let o: TxOutcome;
-      if (!p.ok) o = invalidOutcome(p.error);
-      else {
-        const ctx = { height: height + 1, timeMs };
-        const r = await runTx(vm, p.tx, get, ctx);
-        applyEffects(vm, overlay, get, r.effects.writes, r.effects.credits);
-        o = r.outcome;
-        record?.(leg.namespace, payload, {
-          outcome: o,
-          effects: r.effects,
-          ctx,
-          contextFree: lane.rollup.kind === 'transfer' || o.contextFree === true,
-        });
-      }
-      const t: SimTx = { hash, status: o.status === 'voided' ? 'invalid' : o.status, gasUsed: o.gasUsed };
-      if (o.error !== undefined) t.error = o.error;
-      if (o.returnData !== undefined) t.returnData = o.returnData;
-      txs.push(t);
-      if (
-        bundle.atomicity === 'execution' &&
-        out.applies &&
-        t.status !== 'success' &&
-        !rev.has(Buffer.from(hash).toString('hex'))
-      ) {
-        out.applies = false;
-        out.reason = `namespace ${leg.namespace} tx ${i} (0x${Buffer.from(hash).toString('hex')}) would end ${t.status}${
-          t.error === undefined ? '' : `: ${t.error}`
-        }`;
-      }
-    }
-    const diff: [Bytes, Val][] = [];
-    for (const [k, v] of overlay) if ((lane.state.state.get(k) ?? null) !== v) diff.push([k, v]);
-    out.legs.push({
-      namespace: leg.namespace,
-      executed: true,
-      txs,
-      stateRoot: chainRoot(leg.namespace, height + 1, lane.state.root, diff),
-    });
+    const run = await simulateLeg(lane, vm, leg, timeMs, prepare, record);
+    out.legs.push({ namespace: leg.namespace, executed: true, txs: run.txs, stateRoot: run.stateRoot });
+  }
+  const verdict = bundleVerdict(bundle, out.legs);
+  if (!verdict.applies) {
+    out.applies = false;
+    out.reason = verdict.reason;
   }
   const after = heights();
   if (after.some((h, i) => h !== before[i])) return undefined;

@@ -1,7 +1,9 @@
 /**
  * The bundle simulation the node offers RPC clients (`ordo_callBundle`, `eth_callBundle`): the
- * executor's, behind two gas gates (ADR 0297). A simulation runs on the main thread and cannot be cut
- * short, so what a client may ask for is bounded before anything runs:
+ * executor's, with its EVM legs on the call workers (ADR 0305, src/eth-rpc/bundle-sim.ts), behind two
+ * gas gates (ADR 0297). A simulation the main thread runs (no worker ready, `rpc.ethCallWorkers: 0`)
+ * cannot be cut short, and one on a worker occupies it, so what a client may ask for is bounded before
+ * anything runs:
  * - one bundle whose EVM transactions declare more gas than the node simulates for a proposer's block
  *   (`bundles.maxSimulationGasPerBlock`) is refused (`EXEC_SIM_TOO_LARGE`): the pool refuses it too;
  * - all clients together get at most `rpc.bundleSimulationGasPerSec` of declared EVM gas a second, from

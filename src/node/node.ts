@@ -16,6 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import type { AuctionReadView } from '../auction/index.ts';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
 import { blockHash, txHash } from '../codec/index.ts';
@@ -37,7 +38,7 @@ import {
 } from '../consensus/index.ts';
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
-import { createEthRpc, type EthRpc } from '../eth-rpc/index.ts';
+import { createEthRpc, type EthRpc, offloadBundleSimulation } from '../eth-rpc/index.ts';
 import {
   createExecutor,
   decodeTransferAccount,
@@ -584,13 +585,31 @@ export class OrdoNode {
     });
 
     // 6b. Ethereum JSON-RPC of the EVM rollups: a block index that follows the executor.
-    // What RPC clients may simulate: the executor's simulation, capped in gas (ADR 0297).
+    // What RPC clients may simulate: the executor's simulation, capped in gas (ADR 0297), with its EVM
+    // legs on the rollups' call workers (ADR 0305; the pools exist once ethRpc is built, below).
     const evmNs = new Set(genesis.rollups.filter((r) => r.kind === 'evm').map((r) => r.namespace));
-    const rpcSimulate = cappedSimulate(executor.simulate.bind(executor), {
-      maxGas: config.bundles.maxSimulationGasPerBlock,
-      gasPerSec: config.rpc.bundleSimulationGasPerSec,
-      isEvm: (ns) => evmNs.has(ns),
+    const bundleSimsTotal = new Counter({
+      name: 'ordo_rpc_bundle_simulations_total',
+      help: 'ordo_callBundle / eth_callBundle simulations run, by thread: worker (EVM legs on call workers) or main',
+      labelNames: ['thread'],
+      registers: [registry],
     });
+    const rpcSimulate = cappedSimulate(
+      offloadBundleSimulation({
+        simulate: executor.simulate.bind(executor),
+        rollups: new Map(
+          genesis.rollups.filter((r) => executed.has(r.namespace)).map((r) => [r.namespace, r]),
+        ),
+        head: (ns) => executor.head(ns),
+        pool: (ns) => this.#ethRpc?.callPool(ns),
+        onRun: (thread) => bundleSimsTotal.inc({ thread }),
+      }),
+      {
+        maxGas: config.bundles.maxSimulationGasPerBlock,
+        gasPerSec: config.rpc.bundleSimulationGasPerSec,
+        isEvm: (ns) => evmNs.has(ns),
+      },
+    );
     const ethRpc = createEthRpc({
       rollups: genesis.rollups,
       executor,

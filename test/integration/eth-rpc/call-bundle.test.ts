@@ -2,7 +2,7 @@
  * `eth_callBundle` (Flashbots' shape) issued as a raw JSON-RPC call by viem's `client.request` against an
  * in-process devnet: per-transaction results in order (each on the state the previous left), a
  * reverting second transaction reported with its reason, totals and the keccak bundle hash, nothing
- * persisted, and -32602 for malformed bundles.
+ * persisted, and -32602 for malformed bundles. The simulations run on the rollup's call worker (ADR 0305).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,6 +158,11 @@ describe('eth_callBundle', () => {
     expect(await tokenBalance(a7)).toBe(0n);
     expect(await tokenBalance(a8)).toBe(0n);
     expect(await c.getTransactionCount({ address: a7 })).toBe(n7);
+    // Both ran on the rollup's call worker, not on the main thread (ADR 0305).
+    const sims = await net.node.metrics.registry.getSingleMetric('ordo_rpc_bundle_simulations_total')?.get();
+    const ran = (thread: string) => sims?.values.find((v) => v.labels.thread === thread)?.value ?? 0;
+    expect(ran('worker')).toBeGreaterThanOrEqual(2);
+    expect(ran('main')).toBe(0);
   });
 
   it('simulates at the latest state by number, and refuses an older one', async () => {

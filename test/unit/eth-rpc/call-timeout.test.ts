@@ -6,7 +6,9 @@
  * at this gas". Each request answered the timeout is counted once, by method.
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
 import { describe, expect, it } from 'vitest';
+import type { BundleSimulate } from '../../../src/eth-rpc/call-bundle.ts';
 import type { Simulator } from '../../../src/eth-rpc/call-pool.ts';
 import { CallTimeoutError, sharedClock } from '../../../src/eth-rpc/call-timeout.ts';
 import { RollupRpc } from '../../../src/eth-rpc/methods.ts';
@@ -19,7 +21,11 @@ const to = `0x${'07'.repeat(20)}`;
 type Sim = Parameters<Simulator['simulate']>;
 
 /** A RollupRpc whose calls go to `simulate`; only what eth_call and eth_estimateGas touch is real. */
-function methods(simulate: (...a: Sim) => Promise<SimResult>, callTimeoutMs: number) {
+function methods(
+  simulate: (...a: Sim) => Promise<SimResult>,
+  callTimeoutMs: number,
+  simulateBundle?: BundleSimulate,
+) {
   const counted: string[] = [];
   const rpc = new RollupRpc({
     namespace: 3,
@@ -40,6 +46,7 @@ function methods(simulate: (...a: Sim) => Promise<SimResult>, callTimeoutMs: num
     maxTxBytes: 100_000,
     blockGasLimit: 30_000_000n,
     clientVersion: 'test',
+    ...(simulateBundle !== undefined ? { simulateBundle } : {}),
   });
   const m = rpc.methods();
   const call = (method: string, params: unknown[]) =>
@@ -57,6 +64,33 @@ const outOfGas: SimResult = { ok: false, returnValue: new Uint8Array(0), gasUsed
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the wall-clock bound in eth_call / eth_estimateGas (ADR 0288)', () => {
+  it("eth_callBundle: a leg's timeout on its call worker is the answer, counted (ADR 0305)", async () => {
+    const raw = createTx(
+      {
+        type: 2,
+        nonce: 0n,
+        gasLimit: 100_000n,
+        maxFeePerGas: 2_000_000_000n,
+        maxPriorityFeePerGas: 1n,
+        to: to as `0x${string}`,
+      },
+      { common },
+    )
+      .sign(new Uint8Array(32).fill(7))
+      .serialize();
+    const { call, counted } = methods(
+      () => Promise.reject(new Error('not used')),
+      5_000,
+      () => Promise.reject(new CallTimeoutError(5_000)),
+    );
+    const err = await call('eth_callBundle', [
+      { txs: [`0x${Buffer.from(raw).toString('hex')}`], blockNumber: '0x1' },
+    ]);
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect(err).toMatchObject({ code: -32000, message: 'execution aborted (timeout = 5s)' });
+    expect(counted).toEqual(['eth_callBundle']);
+  });
+
   it("eth_call: the simulator's timeout is the answer, counted; no deadline is passed for a call", async () => {
     const opts: Sim[5][] = [];
     const { call, counted } = methods(async (...a) => {

@@ -1,0 +1,166 @@
+/**
+ * What a 30 M-gas `eth_callBundle` does to a node's main thread (ADR 0305), over HTTP against one real
+ * `ordo start` of a checkout (`--repo`, default this one; its own `ordo init`: a one-validator devnet):
+ *
+ *   idle:     `ordo_status` latency (polled every 20 ms) and the largest gap between two committed
+ *             heights over `--seconds` with no bundle
+ *   bundles:  the same while a client sends back-to-back eth_callBundle requests of one EVM creation
+ *             transaction whose init code loops until its 30 M gas is spent (JUMPDEST PUSH1 0 JUMP),
+ *             waiting only the `retryAfterMs` the gas bucket (rpc.bundleSimulationGasPerSec) asks for
+ *   figures:  status p50 / p99 / max ms, max height gap ms, heights made, bundles answered and their
+ *             median latency, the node's CPU (user+sys) per second of each window
+ *
+ *   node bench/callbundle-main-thread.ts [--repo DIR] [--port 18546] [--seconds 15] [--out FILE]
+ *
+ * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
+import { demoEvmKey } from '../src/config/index.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    repo: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), '..') },
+    port: { type: 'string', default: '18546' },
+    seconds: { type: 'string', default: '15' },
+    out: { type: 'string' },
+  },
+});
+const repo = args.repo;
+const port = Number(args.port);
+const windowMs = Number(args.seconds) * 1000;
+const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-callbundle-'));
+const home = join(dir, 'n0');
+const ordo = join(repo, 'bin', 'ordo.js');
+execFileSync(
+  process.execPath,
+  [ordo, 'init', '--home', home, '--rpc', `127.0.0.1:${port}`, '--p2p', '/ip4/127.0.0.1/tcp/0'],
+  { stdio: 'ignore' },
+);
+const node = spawn(
+  process.execPath,
+  [ordo, 'start', '--home', home, '--grpc', 'off', '--log-format', 'json', '--log-level', 'warn'],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
+const base = `http://127.0.0.1:${port}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Answer {
+  ms: number;
+  result?: unknown;
+  error?: { code: number; message: string; data?: { retryAfterMs?: number } };
+}
+async function rpc(path: string, method: string, params: unknown[]): Promise<Answer> {
+  const t = performance.now();
+  const r = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const j = (await r.json()) as Omit<Answer, 'ms'>;
+  return { ms: performance.now() - t, ...j };
+}
+
+/** The node process's CPU seconds so far (user + system, from /proc). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
+};
+
+/** Poll ordo_status every 20 ms for `ms`, while `load` runs (if any); the window's figures. */
+async function measure(ms: number, load?: (until: number) => Promise<number[]>) {
+  const end = performance.now() + ms;
+  const cpu0 = cpuSeconds(node.pid!);
+  const lat: number[] = [];
+  const heightAt: number[] = [];
+  let last = -1;
+  const poll = (async () => {
+    while (performance.now() < end) {
+      const a = await rpc('', 'ordo_status', []);
+      lat.push(a.ms);
+      const h = (a.result as { height: number }).height;
+      if (h !== last) {
+        heightAt.push(performance.now());
+        last = h;
+      }
+      await sleep(20);
+    }
+  })();
+  const bundleMs = load === undefined ? [] : await load(end);
+  await poll;
+  const gaps = heightAt.slice(1).map((t, i) => t - heightAt[i]!);
+  return {
+    statusP50Ms: pct(lat, 0.5),
+    statusP99Ms: pct(lat, 0.99),
+    statusMaxMs: pct(lat, 1),
+    maxHeightGapMs: Math.round(Math.max(0, ...gaps)),
+    heights: heightAt.length - 1,
+    bundles: bundleMs.length,
+    bundleMedianMs: pct(bundleMs, 0.5),
+    nodeCpuPerSec: Math.round(((cpuSeconds(node.pid!) - cpu0) / (ms / 1000)) * 100) / 100,
+  };
+}
+
+try {
+  for (let i = 0; ; i++) {
+    try {
+      await rpc('', 'ordo_status', []);
+      break;
+    } catch {
+      if (i > 300) throw new Error('the node did not start');
+      await sleep(100);
+    }
+  }
+  await sleep(2_000);
+  const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
+  const raw = createTx(
+    {
+      type: 2,
+      nonce: 0n,
+      gasLimit: 30_000_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1n,
+      data: Uint8Array.from([0x5b, 0x60, 0x00, 0x56]),
+    },
+    { common },
+  ).sign(demoEvmKey(0));
+  const rawHex = `0x${Buffer.from(raw.serialize()).toString('hex')}`;
+  const answers: Record<string, number> = {};
+  const spam = async (until: number) => {
+    const took: number[] = [];
+    while (performance.now() < until) {
+      const a = await rpc('/evm/3', 'eth_callBundle', [{ txs: [rawHex], blockNumber: '0xffff' }]);
+      const key = a.error === undefined ? 'ok' : `${a.error.code} ${a.error.message.slice(0, 60)}`;
+      answers[key] = (answers[key] ?? 0) + 1;
+      if (a.error === undefined) took.push(a.ms);
+      else await sleep(Math.min(2_000, a.error.data?.retryAfterMs ?? 200));
+    }
+    return took;
+  };
+  const out: Record<string, unknown> = { repo, windowMs, loadAvgBefore: loadavg()[0] };
+  out.idle = await measure(windowMs);
+  out.bundles = await measure(windowMs, spam);
+  out.answers = answers;
+  out.loadAvgAfter = loadavg()[0];
+  const json = JSON.stringify(out, null, 2);
+  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
+  console.log(json);
+} finally {
+  if (node.exitCode === null && node.signalCode === null) {
+    const exited = new Promise((r) => node.once('exit', r));
+    node.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
