@@ -43,6 +43,7 @@ import type {
   TxEnvelope,
 } from '../types.ts';
 import { HeightTrace, ROUND_FAILURES, type RoundFailure } from './height-trace.ts';
+import { LoopStalls } from './loop-stalls.ts';
 import {
   type ConsensusPersistence,
   type ConsensusWal,
@@ -94,6 +95,8 @@ const WAL_COMPACT_BYTES = 64 * 1024 * 1024;
 const BUILD_WAIT_SHARE = 0.5;
 /** Longest wait for `beforePropose` (the node's gossip flush) before an own proposal goes out. */
 const BEFORE_PROPOSE_MAX_MS = 100;
+/** An own proposal that left this node more than this long after its build logs its timeline at info. */
+const LATE_SEND_MS = 500;
 /** Compact proposal rebuilds in flight at once. */
 const MAX_REBUILDS = 256;
 /** Decided blocks that may wait for their store write while consensus runs ahead. */
@@ -197,6 +200,11 @@ export interface ConsensusEngineOptions {
    * writes succeed again. See `health()`.
    */
   onFatal?: (err: unknown) => void;
+  /**
+   * Watch the event loop for stalls (loop-stalls.ts) and put them in the height timeline (default
+   * false; nodes turn it on, simulations must not: it runs a real timer).
+   */
+  watchLoop?: boolean;
   /** WAL file calls (tests inject write faults). */
   walIo?: WalOptions['io'];
   /** Backoff between storage probes while halted on a write fault (default 100 ms doubling to 5 s). */
@@ -209,9 +217,10 @@ export interface ConsensusEngineExt extends ConsensusEngine {
   readonly core: ConsensusCore;
 }
 
-type QueueItem =
+type QueueItem = (
   | { input: CoreInput; run?: undefined; raw?: Uint8Array; done?: (actions: CoreAction[]) => void }
-  | { input?: undefined; run: () => CoreAction[]; raw?: undefined; done?: undefined };
+  | { input?: undefined; run: () => CoreAction[]; raw?: undefined; done?: undefined }
+) & { queuedMs?: number };
 
 const EVIDENCE_PREFIX = 'evidence';
 
@@ -294,6 +303,8 @@ export class Engine implements ConsensusEngineExt {
   readonly #unguarded = new Set<string>();
   /** This node's timeline of the height in progress (height-trace.ts), logged at each decision. */
   readonly #trace: HeightTrace;
+  /** Event-loop stalls, for the timeline (`watchLoop`). */
+  readonly #stalls: LoopStalls | null;
 
   constructor(opts: ConsensusEngineOptions, committed: CommittedState) {
     this.#o = opts;
@@ -303,6 +314,13 @@ export class Engine implements ConsensusEngineExt {
     this.#evidence = opts.store.sub(EVIDENCE_PREFIX);
     this.#metrics = makeMetrics(opts.registry, opts.validators, () => this.core.round);
     this.#trace = new HeightTrace(opts.validators);
+    this.#stalls =
+      opts.watchLoop === true
+        ? new LoopStalls({
+            now: () => this.#clock(),
+            onStall: (ms) => this.#metrics.loopStalls.observe(ms / 1000),
+          })
+        : null;
     this.#storage = new StorageHalt({
       logger: this.#log,
       clock: () => this.#clock(),
@@ -403,6 +421,7 @@ export class Engine implements ConsensusEngineExt {
     this.#running = true;
     this.#lastCommitMs = this.#clock();
     this.#trace.start(this.core.height, this.#lastCommitMs);
+    this.#stalls?.start();
     this.#push({ run: () => this.core.resume(this.#clock()) });
     // Restarted or freshly joined: ask peers where they are (and on every new connection).
     o.network.on('peer:connect', () => {
@@ -414,6 +433,7 @@ export class Engine implements ConsensusEngineExt {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stalls?.stop();
     this.#storage.stop();
     this.#cancelTimers();
     this.#dropQueue();
@@ -568,6 +588,7 @@ export class Engine implements ConsensusEngineExt {
     if (height + 1 < this.core.height) return 'ignore';
     if (height < this.core.height) return 'accept'; // forward for laggards, nothing for us
     const nowMs = this.#clock();
+    if (m.kind === 'proposal') this.#trace.proposalHeard(m.proposal.height, m.proposal.round, nowMs);
     encodedCache.set(m, data);
     this.#push({
       input:
@@ -681,6 +702,7 @@ export class Engine implements ConsensusEngineExt {
     ) {
       return; // peers rebroadcast; timeouts and own work are never dropped
     }
+    item.queuedMs = this.#rt.monotonicMs();
     this.#queue.push(item);
     if (!this.#pumping) void this.#pump();
   }
@@ -722,6 +744,8 @@ export class Engine implements ConsensusEngineExt {
       }
       while (this.#running && this.#queue.length > 0 && !this.#storage.halted) {
         const item = this.#queue.shift()!;
+        if (item.queuedMs !== undefined)
+          this.#metrics.queueWait.observe((this.#rt.monotonicMs() - item.queuedMs) / 1000);
         let actions: CoreAction[] = [];
         try {
           const i = item.input;
@@ -828,6 +852,8 @@ export class Engine implements ConsensusEngineExt {
               const t0 = this.#rt.monotonicMs();
               await this.#wal.sync();
               this.#metrics.walSync.observe((this.#rt.monotonicMs() - t0) / 1000);
+              if (m.kind === 'proposal')
+                this.#trace.own('walSynced', m.proposal.height, m.proposal.round, this.#clock());
             } catch (err) {
               // A write fault: signing halts, and this message is retried once the log is writable.
               this.#walFault(err);
@@ -839,7 +865,12 @@ export class Engine implements ConsensusEngineExt {
           if (!this.#health.ok) return; // halted while the WAL synced
           if (fresh && this.#guardFile !== null && !this.#recordSigned(m)) return;
           this.#traceOwn(m);
-          this.#o.network.publish('consensus', this.#gossipBytes(m, bytes)).catch((err: unknown) => {
+          const sent = this.#o.network.publish('consensus', this.#gossipBytes(m, bytes));
+          if (m.kind === 'proposal') {
+            const { height, round } = m.proposal;
+            void sent.then(() => this.#trace.own('published', height, round, this.#clock()), noop);
+          }
+          sent.catch((err: unknown) => {
             this.#log.debug({ err: errorMessage(err) }, 'publish failed');
           });
           break;
@@ -929,6 +960,8 @@ export class Engine implements ConsensusEngineExt {
     if (i.kind === 'proposal') {
       const p = i.proposal;
       this.#trace.proposalIn(p.height, p.round, now, p.block.txs.length, p.block.header.timeMs);
+    } else if (i.kind === 'contents') {
+      this.#trace.own('contentsIn', i.height, i.round, now);
     } else if (i.kind === 'vote') {
       const v = i.vote;
       this.#trace.vote(v.type, v.height, v.round, v.validatorIndex, v.blockHash === null, now);
@@ -962,11 +995,21 @@ export class Engine implements ConsensusEngineExt {
    */
   #traceDecided(block: Block, cert: CommitCertificate, now: number): void {
     const h = block.header.height;
-    const s = this.#trace.decided(h, cert.round, block.txs.length, now);
+    const from = now - this.#trace.sinceStart(now);
+    const s = this.#trace.decided(h, cert.round, block.txs.length, now, this.#stalls?.between(from, now));
     this.#trace.start(h + 1, now);
     if (s === undefined) return;
-    for (const r of s.rounds) if (r.failure !== undefined) this.#metrics.roundFailures(r.failure);
+    for (const r of s.rounds) {
+      if (r.failure !== undefined) this.#metrics.roundFailures(r.failure);
+      if (r.buildEnd !== undefined && r.proposalIn !== undefined && r.buildError === undefined)
+        this.#metrics.proposalSend.observe(Math.max(0, r.proposalIn - r.buildEnd) / 1000);
+    }
+    const late = s.rounds.some(
+      (r) =>
+        r.buildEnd !== undefined && r.proposalIn !== undefined && r.proposalIn - r.buildEnd > LATE_SEND_MS,
+    );
     if (cert.round > 0) this.#log.info(s, 'height decided after more than one round');
+    else if (late) this.#log.info(s, 'own proposal left late');
     else this.#log.debug(s, 'height timeline');
   }
 
@@ -1103,6 +1146,7 @@ export class Engine implements ConsensusEngineExt {
       cancel();
       if (!this.#running || this.core.height !== height || this.core.round !== round) return;
     }
+    this.#trace.own('contentsQueued', height, round, this.#clock());
     this.#push({
       input: {
         kind: 'contents',
@@ -1173,7 +1217,12 @@ export class Engine implements ConsensusEngineExt {
       },
     );
     // Replay stays strictly sequential; live, the pipeline is bounded.
-    if (this.#replaying || this.#commitsInFlight > MAX_COMMITS_IN_FLIGHT) await p;
+    if (this.#replaying) await p;
+    else if (this.#commitsInFlight > MAX_COMMITS_IN_FLIGHT) {
+      const t0 = this.#clock();
+      await p;
+      this.#trace.commitWait(t0, this.#clock() - t0);
+    }
   }
 
   async #persist(block: Block, cert: CommitCertificate): Promise<void> {
@@ -1436,6 +1485,24 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
       for (const r of ROUND_FAILURES) c.labels(r).inc(0);
       return (r: RoundFailure) => c.labels(r).inc();
     })(),
+    queueWait: new Histogram({
+      name: 'ordo_consensus_queue_wait_seconds',
+      help: 'Time an input (peer message, own block contents, timeout) waited in the consensus queue before the core took it',
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    proposalSend: new Histogram({
+      name: 'ordo_consensus_proposal_send_seconds',
+      help: 'Own proposals: from the end of the build to the hand-off to p2p (gossip flush, queue, WAL fsync)',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    loopStalls: new Histogram({
+      name: 'ordo_event_loop_stall_seconds',
+      help: 'Main-thread stalls of 50 ms or more (a 20 ms timer fired this late), seen by consensus',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
     walSync: new Histogram({
       name: 'ordo_consensus_wal_fsync_seconds',
       help: 'WAL fsync latency before own messages are sent',
@@ -1444,6 +1511,8 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
     }),
   };
 }
+
+function noop(): void {}
 
 /** Read the last committed state from the store (height, hash, time, certificate). */
 export async function loadCommittedState(store: BlockStore, genesisTimeMs: number): Promise<CommittedState> {

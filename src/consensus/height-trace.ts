@@ -49,9 +49,17 @@ export interface RoundTrace {
   buildStart?: number;
   buildEnd?: number;
   buildError?: string;
+  /** Own proposal: its contents were queued for the core (after the gossip flush, `beforePropose`). */
+  contentsQueued?: number;
+  /** Own proposal: the core took the contents (the consensus queue reached them) and signed. */
+  contentsIn?: number;
+  /** Own proposal: its WAL record was fsynced (it may leave now). */
+  walSynced?: number;
+  /** Own proposal: libp2p took it (the publish settled: queued on every peer's stream). */
+  published?: number;
   /** A proposal of the round first reached this node (compact: before its rebuild). */
   proposalHeard?: number;
-  /** The whole proposal was handed to the core (after the rebuild of a compact one). */
+  /** The whole proposal was handed to the core (after the rebuild of a compact one); an own one: sent. */
   proposalIn?: number;
   /** Delay from the proposal's header time (the proposer's clock) to `proposalIn`. */
   proposalAgeMs?: number;
@@ -89,7 +97,14 @@ export interface HeightSummary {
   /** ms from the height's start to the decision. */
   decidedMs: number;
   rounds: RoundTrace[];
+  /** [start, ms]: the consensus queue waited for the commit pipeline (store writes), ms since start. */
+  commitWaits?: [number, number][];
+  /** [start, ms]: event-loop stalls during the height (loop-stalls.ts), ms since start. */
+  loopStalls?: [number, number][];
 }
+
+/** Waits and stalls kept per height at most (the longest are kept). */
+const MAX_SPANS = 12;
 
 /** Rounds of one height kept at most (a height that needs more is summarised from its first ones). */
 const MAX_ROUNDS = 64;
@@ -105,6 +120,8 @@ export class HeightTrace {
   /** Rounds of the current height and of the next one. */
   #rounds = new Map<number, RoundState>();
   #next = new Map<number, RoundState>();
+  /** Commit-pipeline waits of the current height, absolute [start, ms]. */
+  #commitWaits: [number, number][] = [];
 
   constructor(set: ValidatorSet) {
     this.#set = set;
@@ -116,6 +133,28 @@ export class HeightTrace {
     this.#next = new Map();
     this.#height = height;
     this.#startMs = nowMs;
+    this.#commitWaits = [];
+  }
+
+  /** ms since the current height started (the timeline's origin). */
+  sinceStart(nowMs: number): number {
+    return nowMs - this.#startMs;
+  }
+
+  /** The engine's input queue waited `ms` (from `startMs`) for the commit pipeline. */
+  commitWait(startMs: number, ms: number): void {
+    this.#commitWaits.push([startMs, ms]);
+  }
+
+  /** Own proposal steps between its build and libp2p (see RoundTrace). */
+  own(
+    step: 'contentsQueued' | 'contentsIn' | 'walSynced' | 'published',
+    height: number,
+    round: number,
+    nowMs: number,
+  ): void {
+    const r = this.#r(height, round);
+    if (r !== undefined && r[step] === undefined) r[step] = nowMs;
   }
 
   get height(): number {
@@ -212,7 +251,13 @@ export class HeightTrace {
   }
 
   /** The height was decided in `round` at `nowMs`: its summary, every earlier round classified. */
-  decided(height: number, round: number, txs: number, nowMs: number): HeightSummary | undefined {
+  decided(
+    height: number,
+    round: number,
+    txs: number,
+    nowMs: number,
+    stalls: readonly { startMs: number; ms: number }[] = [],
+  ): HeightSummary | undefined {
     if (height !== this.#height) return undefined;
     const rounds: RoundTrace[] = [];
     for (const k of [...this.#rounds.keys()].sort((a, b) => a - b)) {
@@ -231,13 +276,26 @@ export class HeightTrace {
       if (k < round) t.failure = classify(t, this.#set);
       rounds.push(t);
     }
-    return { height, round, txs, decidedMs: Math.round(nowMs - this.#startMs), rounds };
+    const out: HeightSummary = { height, round, txs, decidedMs: Math.round(nowMs - this.#startMs), rounds };
+    const spans = (l: [number, number][]): [number, number][] =>
+      l
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, MAX_SPANS)
+        .sort((a, b) => a[0] - b[0])
+        .map(([at, ms]) => [Math.round(at - this.#startMs), Math.round(ms)]);
+    if (this.#commitWaits.length > 0) out.commitWaits = spans(this.#commitWaits);
+    if (stalls.length > 0) out.loopStalls = spans(stalls.map((x) => [x.startMs, x.ms]));
+    return out;
   }
 }
 
 const TIMES = [
   'buildStart',
   'buildEnd',
+  'contentsQueued',
+  'contentsIn',
+  'walSynced',
+  'published',
   'proposalHeard',
   'proposalIn',
   'verifyStart',

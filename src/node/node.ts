@@ -535,6 +535,7 @@ export class OrdoNode {
       maxBlockBytes: config.consensus.maxBlockBytes,
       maxBlockTxs: config.consensus.maxBlockTxs,
       compactProposals: config.consensus.compactProposals,
+      watchLoop: true,
       busyBlockIntervalMs: config.consensus.busyBlockIntervalMs,
       busyBlockTxs: config.consensus.busyBlockTxs,
       minBlockIntervalMs: config.consensus.minBlockIntervalMs,

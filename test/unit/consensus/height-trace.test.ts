@@ -137,4 +137,40 @@ describe('HeightTrace', () => {
     expect(s.rounds[0]).toMatchObject({ prevotesFor: 1, prevotesNil: 0 });
     expect(s.rounds[0]!.proposalIn).toBeUndefined();
   });
+
+  it('times an own proposal from its build to libp2p, with commit waits and loop stalls of the height', () => {
+    const t = new HeightTrace(set);
+    t.start(5, T0);
+    t.buildStart(5, 0, T0 + 100);
+    t.buildEnd(5, 0, T0 + 200);
+    t.own('contentsQueued', 5, 0, T0 + 210);
+    t.commitWait(T0 + 215, 300);
+    t.own('contentsIn', 5, 0, T0 + 520);
+    t.own('walSynced', 5, 0, T0 + 530);
+    t.own('walSynced', 5, 0, T0 + 999); // the first time counts
+    t.proposalIn(5, 0, T0 + 531, 500, T0 + 200);
+    t.own('published', 5, 0, T0 + 540);
+    votes(t, 'prevote', 0, [false, false, false, false], 600);
+    votes(t, 'precommit', 0, [false, false, false, false], 700);
+    const s = t.decided(5, 0, 500, T0 + 710, [
+      { startMs: T0 - 50, ms: 80 },
+      { startMs: T0 + 216, ms: 290 },
+    ])!;
+    expect(s.rounds[0]).toMatchObject({
+      buildEnd: 200,
+      contentsQueued: 210,
+      contentsIn: 520,
+      walSynced: 530,
+      proposalIn: 531,
+      published: 540,
+    });
+    expect(s.commitWaits).toEqual([[215, 300]]);
+    expect(s.loopStalls).toEqual([
+      [-50, 80],
+      [216, 290],
+    ]);
+    // The next height starts with no waits of its own.
+    t.start(6, T0 + 710);
+    expect(t.decided(6, 0, 0, T0 + 800)?.commitWaits).toBeUndefined();
+  });
 });
