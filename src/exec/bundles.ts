@@ -22,6 +22,7 @@ import { type AnyVm, applyEffects, invalidOutcome, overlayGet, runTx, toReceipt 
 import type { SimRun } from './sim-runs.ts';
 import type { BlockContext, Bytes, NamespaceResult, Receipt } from './types.ts';
 import type { Val } from './view.ts';
+import { Slicer } from './yield.ts';
 
 /** One executed leg of an execution bundle, in its rollup's slice. */
 export interface ExecLeg {
@@ -176,6 +177,7 @@ export class LaneCursor {
   readonly #ctx: BlockContext;
   readonly #prepare: PrepareFn;
   readonly #reuse: ReuseFn | undefined;
+  readonly #slicer = new Slicer();
   readonly length: number;
 
   /** Results already persisted for this height (a restart between two rollups' commits): replayed as is. */
@@ -206,6 +208,8 @@ export class LaneCursor {
       return;
     }
     while (this.pos < to) {
+      // A bundled block runs every transaction here, on the main thread: yield now and then (yield.ts).
+      if (this.#slicer.due()) await this.#slicer.yield();
       const i = this.pos;
       const run = this.#reuse?.(i, this.get);
       if (run !== undefined) {

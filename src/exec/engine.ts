@@ -11,6 +11,7 @@ import { EvmVm } from './evm/vm.ts';
 import { TransferVm } from './transfer/vm.ts';
 import type { BlockContext, Bytes, Receipt, TxOutcome, Vm } from './types.ts';
 import { type TxEffects, TxView, type Val } from './view.ts';
+import { Slicer } from './yield.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: VMs differ in their transaction type; the engine is generic
 export type AnyVm = Vm<any>;
@@ -122,8 +123,10 @@ export async function executeSequential(
   const overlay = new Map<Bytes, Val>();
   const get = overlayGet(overlay, committed);
   const receipts: Receipt[] = [];
+  const slicer = new Slicer();
   for (let i = 0; i < payloads.length; i++) {
     receipts.push(await executeInOrder(vm, payloads[i]!, i, overlay, get, ctx));
+    if (slicer.due()) await slicer.yield();
   }
   return { receipts, writes: overlay };
 }

@@ -32,6 +32,7 @@ import {
 } from './engine.ts';
 import type { BlockContext, Bytes, Receipt, TxOutcome } from './types.ts';
 import type { Val } from './view.ts';
+import { Slicer } from './yield.ts';
 
 export type JobMode = 'spec' | 'prep';
 
@@ -298,6 +299,7 @@ export async function executeParallel(
     return outcome;
   };
 
+  const slicer = new Slicer();
   for (let c = 0; c < chunks.length; c++) {
     const chunk = chunks[c]!;
     const out = await chunk.promise;
@@ -306,12 +308,15 @@ export async function executeParallel(
       // The chunk could not be run by any worker: execute it here, from scratch.
       for (let i = chunk.start; i < end; i++) {
         receipts.push(await executeInOrder(vm, payloads[i]!, i, overlay, get, ctx));
+        if (slicer.due()) await slicer.yield();
       }
       continue;
     }
     let o = 0;
     let conflicts = 0;
     for (let i = chunk.start; i < end; i++) {
+      // Re-executions here can add up to seconds per chunk on a busy host: let I/O through meanwhile.
+      if (slicer.due()) await slicer.yield();
       const kind = out[o++] as number;
       if (kind === 0) {
         receipts.push(toReceipt(i, invalidOutcome(out[o++] as string)));
