@@ -4,8 +4,8 @@
  * a few ms per transaction, so the block is known to outlast a slice; nothing here asserts a duration.
  */
 import { describe, expect, it } from 'vitest';
-import { type AnyVm, executeSequential } from '../../../src/exec/engine.ts';
 import { LaneCursor, runBundled } from '../../../src/exec/bundles.ts';
+import { type AnyVm, executeSequential } from '../../../src/exec/engine.ts';
 import type { TxOutcome } from '../../../src/exec/types.ts';
 import { EXEC_SLICE_MS, Slicer } from '../../../src/exec/yield.ts';
 
