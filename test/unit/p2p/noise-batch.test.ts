@@ -14,6 +14,7 @@ import { Uint8ArrayList } from 'uint8arraylist';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BATCH_BYTES, batchingNoise } from '../../../src/p2p/libp2p/noise-batch.ts';
 import { noiseCrypto } from '../../../src/p2p/libp2p/noise-crypto.ts';
+import { noiseLengthOrWait } from '../../../src/p2p/libp2p/noise-read.ts';
 import { installLazyWindowUpdates } from '../../../src/p2p/libp2p/yamux-window.ts';
 
 /** Counts the Noise messages one side writes (2-byte big-endian length, then the ciphertext). */
@@ -144,7 +145,11 @@ describe('batched Noise writes (ADR 0241)', () => {
   });
 
   it('frames of several runs in one event-loop turn leave as one Noise message (ADR 0301)', async () => {
-    const { dialer, listener, out } = await setup(true);
+    const { dialer, listener, out, encrypted } = await setup(true);
+    // Both sides read message lengths without exceptions (ADR 0302).
+    for (const e of encrypted) {
+      expect((e as { decoder: { lengthDecoder: unknown } }).decoder.lengthDecoder).toBe(noiseLengthOrWait);
+    }
     const got = collect(listener);
     const streams = await openStreams(dialer, 3);
     await until(() => got.streams.length === 3 && got.total() === 3);
