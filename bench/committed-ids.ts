@@ -10,8 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { CommittedIds } from '../src/mempool/committed-ids.ts';
-import { RecentMap } from '../src/mempool/recent.ts';
+import { CommittedIds, RecentMap } from '../src/mempool/index.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const rounds = Number(process.argv[3] ?? 3);
