@@ -74,7 +74,7 @@ export function admit(pool: Pool, tx: TxEnvelope, source: TxSource): AdmitResult
   }
   const key = txKey(tx);
   if (pending.entries.has(key)) return reject(lane.counters, 'DUPLICATE', 'transaction already pending');
-  if (pool.status.wasCommitted(key))
+  if (pool.status.wasCommitted(txHash(tx)))
     return reject(lane.counters, 'ALREADY_COMMITTED', 'transaction already committed');
   if (source === 'rpc') {
     if (pending.txs >= pool.backlog.limit) {

@@ -4,6 +4,7 @@
  * pool with status committed (one shared record per block, status.ts); nonces they used up drop the
  * pending transactions that competed for them (`replaced`) and release the ones waiting behind them.
  */
+import { txHash } from '../codec/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import type { SenderState } from './entry.ts';
 import { txKey } from './entry.ts';
@@ -46,13 +47,13 @@ export function commit(pool: Pool, height: number, committed: TxEnvelope[]): voi
     const tx = committed[i]!;
     let e = pool.byObject.get(tx);
     if (e !== undefined && !e.live) e = undefined;
-    let key: string;
+    let id: Uint8Array;
     if (e !== undefined) {
-      key = e.key;
+      id = e.hash;
     } else {
       if (!Number.isInteger(tx?.namespace) || !(tx.payload instanceof Uint8Array)) continue;
-      key = txKey(tx);
-      e = pending.entries.get(key);
+      id = txHash(tx);
+      e = pending.entries.get(txKey(tx));
     }
     if (e !== undefined) {
       pending.remove(e);
@@ -78,8 +79,7 @@ export function commit(pool: Pool, height: number, committed: TxEnvelope[]): voi
         }
       }
     }
-    block.keys[i] = key;
-    pool.status.committed(key, block);
+    pool.status.committed(id, block, i);
   }
   for (const [st, maxNonce] of touched) pool.settle(st, maxNonce, height, now);
   pool.sweep(now);

@@ -33,7 +33,9 @@ export {
   spanRecordKey,
 } from './bundle-spans.ts';
 export type * from './bundle-types.ts';
+export { type CommittedBlockRecord, type CommittedHit, CommittedIds } from './committed-ids.ts';
 export { gossipAdmit } from './gossip.ts';
 export { createMempool, DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, type MempoolOptions } from './mempool.ts';
+export { RecentMap } from './recent.ts';
 export { type FairLane, selectFair, weightedMaxMinFair } from './select.ts';
 export type * from './types.ts';

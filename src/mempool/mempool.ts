@@ -74,7 +74,7 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       const key = keyOfHash(hash);
       if (key === undefined) return { status: 'unknown' };
       if (pending.entries.has(key)) return { status: 'pending' };
-      return pool.status.final(key, now);
+      return pool.status.final(hash, key, now);
     },
     reinject(txs) {
       return txs.map((tx) => admit(pool, tx, 'reinject'));

@@ -12,9 +12,12 @@
  *
  * Every transaction committed in one block shares one `CommittedBlock` record (a commit allocates
  * nothing per transaction that outlives it; per-transaction status objects kept for minutes were a
- * large share of the old-generation garbage at thousands of transactions per second). The index is
- * found on demand.
+ * large share of the old-generation garbage at thousands of transactions per second). Since ADR 0300
+ * the committed memory is keyed by the id's bytes in typed-array tables (committed-ids.ts), which also
+ * hold each transaction's index in its block.
  */
+
+import { type CommittedBlockRecord, CommittedIds } from './committed-ids.ts';
 import type { MempoolLimits } from './limits.ts';
 import { RecentMap } from './recent.ts';
 import type { DropReason, TxStatus } from './types.ts';
@@ -25,13 +28,8 @@ interface FinalRecord {
   at: number;
 }
 
-export interface CommittedBlock {
-  height: number;
-  at: number;
-  keys: string[];
-  /** Transactions committed on this node before this block (set by `StatusBook.committedBlock`). */
-  seq: number;
-}
+/** A block's shared record (`seq`: transactions committed on this node before it). */
+export type CommittedBlock = CommittedBlockRecord;
 
 export class StatusBook {
   readonly #retentionMs: number;
@@ -39,7 +37,7 @@ export class StatusBook {
   /** Dropped transactions' statuses. */
   readonly #finals: RecentMap<string, FinalRecord>;
   /** Committed transactions: their block's record, for the status and against re-submission. */
-  readonly #committed: RecentMap<string, CommittedBlock>;
+  readonly #committed: CommittedIds;
   /** Transactions committed so far (for the count bound of committed statuses). */
   #committedCount = 0;
   #nextSweepAt = Number.POSITIVE_INFINITY;
@@ -48,17 +46,12 @@ export class StatusBook {
     this.#retentionMs = limits.statusRetentionMs;
     this.#maxStatusEntries = limits.maxStatusEntries;
     this.#finals = new RecentMap(limits.maxStatusEntries, limits.statusRetentionMs);
-    this.#committed = new RecentMap(limits.maxCommittedHashes);
+    this.#committed = new CommittedIds(limits.maxCommittedHashes);
   }
 
   /** A new block's shared record; `size` transactions of it are about to be `committed`. */
   committedBlock(height: number, at: number, size: number): CommittedBlock {
-    const block: CommittedBlock = {
-      height,
-      at,
-      keys: new Array<string>(size).fill(''),
-      seq: this.#committedCount,
-    };
+    const block: CommittedBlock = { height, at, seq: this.#committedCount };
     this.#committedCount += size;
     return block;
   }
@@ -77,24 +70,27 @@ export class StatusBook {
     this.#setFinal(key, { status: { status: 'dropped', reason, message }, at: now }, now);
   }
 
-  /** `key` is `block.keys[i]` of a record from `committedBlock`: committed at `block.height`, index `i`. */
-  committed(key: string, block: CommittedBlock): void {
-    this.#committed.set(key, block);
+  /** Transaction `id` committed at `index` of `block` (a record from `committedBlock`). */
+  committed(id: Uint8Array, block: CommittedBlock, index: number): void {
+    this.#committed.set(id, block, index);
   }
 
-  wasCommitted(key: string): boolean {
-    return this.#committed.has(key);
+  wasCommitted(id: Uint8Array): boolean {
+    return this.#committed.has(id);
   }
 
   /** The final status of a transaction not pending (unknown when never seen or forgotten). */
-  final(key: string, now: number): TxStatus {
-    const b = this.#committed.get(key);
-    if (b !== undefined && now - b.at < this.#retentionMs) {
-      const index = b.keys.indexOf(key);
-      if (index >= 0 && this.#committedCount - (b.seq + index) <= this.#maxStatusEntries)
-        return { status: 'committed', height: b.height, index };
+  final(id: Uint8Array, key: string, now: number): TxStatus {
+    const hit = this.#committed.get(id);
+    if (hit !== undefined) {
+      const b = hit.block;
+      if (
+        now - b.at < this.#retentionMs &&
+        this.#committedCount - (b.seq + hit.index) <= this.#maxStatusEntries
+      )
+        return { status: 'committed', height: b.height, index: hit.index };
+      return { status: 'unknown' };
     }
-    if (b !== undefined) return { status: 'unknown' };
     const r = this.#finals.get(key);
     return r === undefined ? { status: 'unknown' } : r.status;
   }

@@ -1,5 +1,5 @@
 /**
- * One Noise message for all the yamux frames written in one synchronous run (ADR 0241).
+ * One Noise message for all the yamux frames written to a peer in one event-loop turn (ADRs 0241, 0301).
  *
  * `@chainsafe/libp2p-noise` encrypts every chunk it is handed as its own Noise message, and the yamux
  * muxer hands it every frame on its own: a gossip message to a peer is a data frame (header and body in
@@ -8,10 +8,18 @@
  * coalesce.ts (ADR 0210) then writes them in one syscall.
  *
  * `batchNoiseWrites(conn)` replaces the `sendData` of a Noise connection (the encrypted stream the
- * muxer writes to): small chunks are copied into a per-connection buffer and sealed together in a
- * microtask queued by the first of them, so everything the muxer sends in one synchronous run leaves
- * as one Noise message. The plaintext the peer decrypts is the same byte sequence (yamux frames carry
- * their own lengths; the decoder reads frames across message boundaries), so no peer needs to know.
+ * muxer writes to): small chunks are copied into a per-connection buffer and sealed together by a
+ * `setImmediate` queued by the first of them, so everything the muxer sends to a peer in one turn of
+ * the event loop leaves as one Noise message (and, through coalesce.ts, one `writev`).
+ * - Why a turn and not a synchronous run (ADR 0301; a microtask until then): a node answers each
+ *   received message on its own — an IDONTWANT to its other mesh peers for every batch, a vote for
+ *   every proposal — and under load one poll phase hands it several received messages, each handled
+ *   in its own run, so each answer was a Noise message, a seal, a syscall and a peer's read and open of
+ *   its own. The check phase that runs the immediate comes right after the poll phase that queued it,
+ *   before any timer and before the next wait for I/O: a frame waits at most for the rest of the
+ *   current turn's callbacks, never for a clock.
+ * - The plaintext the peer decrypts is the same byte sequence (yamux frames carry their own lengths;
+ *   the decoder reads frames across message boundaries), so no peer needs to know.
  * - Size: the buffer is `BATCH_BYTES` (16 KiB, below Noise's 65,535-byte message limit); a chunk that
  *   does not fit seals what is collected first; a chunk larger than the buffer is sealed at once after
  *   it, as before (the library splits it into Noise messages).
@@ -49,7 +57,7 @@ const batched = new WeakSet<object>();
 
 /**
  * Make `conn` (a Noise connection as `secureInbound`/`secureOutbound` return it) seal the chunks of one
- * synchronous run together. Anything without `sendData` and an underlying `stream` is left as it is;
+ * event-loop turn together. Anything without `sendData` and an underlying `stream` is left as it is;
  * calling it twice is harmless.
  */
 export function batchNoiseWrites(conn: unknown): void {
@@ -105,7 +113,7 @@ export function batchNoiseWrites(conn: unknown): void {
     }
     if (!queued) {
       queued = true;
-      queueMicrotask(flushQueued);
+      setImmediate(flushQueued);
     }
     return { sentBytes: n, canSendMore: below.writableNeedsDrain !== true };
   };

@@ -9,10 +9,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignGuardFile } from '../../../src/consensus/sign-guard.ts';
-import { Wal, type WalEntry } from '../../../src/consensus/wal.ts';
+import { encodeWalEntry, encodeWalRecord, Wal, type WalEntry } from '../../../src/consensus/wal.ts';
 import { toHex as toHexStr } from '../../../src/crypto/hash.ts';
 import { OrdoError } from '../../../src/errors.ts';
 
@@ -83,6 +84,26 @@ describe('consensus WAL', () => {
     const { wal, entries: back } = Wal.open(path);
     wal.close();
     expect(back).toEqual(entries);
+  });
+
+  it('builds each framed record in one buffer, byte for byte the framed encoding', () => {
+    const framed = (payload: Buffer): Buffer => {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(payload.length, 0);
+      head.writeUInt32BE(crc32(payload), 4);
+      return Buffer.concat([head, payload]);
+    };
+    const v = vote(2);
+    if (v.type !== 'input' || v.input.kind !== 'vote') throw new Error('a vote input');
+    const own: WalEntry = { type: 'own', nowMs: 77, message: { kind: 'vote', vote: v.input.vote } };
+    const unverified: WalEntry = { type: 'input', input: { ...v.input, verified: false } };
+    for (const e of [...entries, own, unverified]) {
+      expect(encodeWalRecord(e).equals(framed(encodeWalEntry(e))), JSON.stringify(e.type)).toBe(true);
+    }
+    // With the message's bytes at hand they are taken as they are (not encoded again).
+    const bytes = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
+    expect(encodeWalRecord(own, bytes).equals(framed(encodeWalEntry(own, bytes)))).toBe(true);
+    expect(encodeWalRecord(v, bytes).equals(framed(encodeWalEntry(v, bytes)))).toBe(true);
   });
 
   it('truncates a torn tail with a warning and keeps the records before it', () => {

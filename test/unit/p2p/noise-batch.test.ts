@@ -1,5 +1,5 @@
 /**
- * One Noise message per synchronous run of yamux frames (src/p2p/libp2p/noise-batch.ts, ADR 0241): a
+ * One Noise message per event-loop turn of yamux frames (src/p2p/libp2p/noise-batch.ts, ADRs 0241, 0301): a
  * real Noise handshake (with Ordo's cipher) over an in-memory connection pair, yamux on top. Frames
  * written together leave as one Noise message, every byte arrives in order (small messages, a transfer
  * far larger than a Noise message, several streams at once), no message exceeds Noise's limit,
@@ -14,6 +14,7 @@ import { Uint8ArrayList } from 'uint8arraylist';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BATCH_BYTES, batchingNoise } from '../../../src/p2p/libp2p/noise-batch.ts';
 import { noiseCrypto } from '../../../src/p2p/libp2p/noise-crypto.ts';
+import { noiseLengthOrWait } from '../../../src/p2p/libp2p/noise-read.ts';
 import { installLazyWindowUpdates } from '../../../src/p2p/libp2p/yamux-window.ts';
 
 /** Counts the Noise messages one side writes (2-byte big-endian length, then the ciphertext). */
@@ -141,6 +142,33 @@ describe('batched Noise writes (ADR 0241)', () => {
     expect(batched).toBe(1);
     // (Fewer than 30: the in-memory pair makes streams queue some sends; still several per run.)
     expect(library).toBeGreaterThanOrEqual(3);
+  });
+
+  it('frames of several runs in one event-loop turn leave as one Noise message (ADR 0301)', async () => {
+    const { dialer, listener, out, encrypted } = await setup(true);
+    // Both sides read message lengths without exceptions (ADR 0302).
+    for (const e of encrypted) {
+      expect((e as { decoder: { lengthDecoder: unknown } }).decoder.lengthDecoder).toBe(noiseLengthOrWait);
+    }
+    const got = collect(listener);
+    const streams = await openStreams(dialer, 3);
+    await until(() => got.streams.length === 3 && got.total() === 3);
+    const before = out.messages;
+    // Three answers, each in its own callback of one turn (as a node answers each message a poll phase
+    // hands it): the microtasks between callbacks would have sealed each on its own.
+    await new Promise<void>((resolve) => {
+      for (const [i, s] of streams.entries()) {
+        setImmediate(() => {
+          s.send(pattern(40, i));
+          if (i === streams.length - 1) resolve();
+        });
+      }
+    });
+    await until(() => got.total() === 3 + 3 * 40);
+    expect(out.messages - before).toBe(1);
+    for (const [i, rx] of got.streams.entries()) {
+      expect(Buffer.from(rx.subarray(1)).equals(Buffer.from(pattern(40, i))), `stream ${i}`).toBe(true);
+    }
   });
 
   it('a transfer far larger than a Noise message arrives whole; no message exceeds the limit', async () => {

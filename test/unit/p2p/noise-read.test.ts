@@ -5,10 +5,11 @@
  * writes into it, counts like the library, and a forged message still fails.
  */
 import { randomBytes } from 'node:crypto';
+import { LengthPrefixedDecoder } from '@libp2p/utils';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { describe, expect, it } from 'vitest';
 import { noiseCrypto, SMALL_FRAME_BYTES } from '../../../src/p2p/libp2p/noise-crypto.ts';
-import { leanNoiseReads } from '../../../src/p2p/libp2p/noise-read.ts';
+import { leanNoiseReads, noiseLengthOrWait } from '../../../src/p2p/libp2p/noise-read.ts';
 
 const key = randomBytes(32);
 const ad = new Uint8Array(0);
@@ -86,6 +87,41 @@ describe('lean Noise reads (ADR 0272)', () => {
     expect(() => c.decrypt(chunked(ct, 600))).toThrow();
     expect(counts).toEqual({ ok: 0, failed: 1 });
     expect(() => c.decrypt(new Uint8Array(10))).toThrow('Invalid chunk');
+  });
+
+  it('reads message lengths without throwing, and the decoder waits for a prefix cut short (ADR 0302)', () => {
+    expect(noiseLengthOrWait(new Uint8Array([0x12, 0x34, 9]))).toBe(0x1234);
+    expect(noiseLengthOrWait(new Uint8ArrayList(new Uint8Array([0xff]), new Uint8Array([0xfe, 1])))).toBe(
+      0xfffe,
+    );
+    expect(noiseLengthOrWait(new Uint8Array([7]))).toBe(65_535);
+    expect(noiseLengthOrWait(new Uint8ArrayList())).toBe(65_535);
+    // The library's decoder with this reader, as leanNoiseReads installs it: a stream of messages
+    // (empty, small, the largest) cut into reads at every offset comes out whole and in order.
+    const messages = [new Uint8Array(0), randomBytes(1), randomBytes(300), randomBytes(65_535)];
+    const wire = Buffer.concat(
+      messages.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m])),
+    );
+    for (const cut of [1, 2, 3, 301, 302, 4_096, wire.length]) {
+      const decoder = new LengthPrefixedDecoder({
+        lengthDecoder: noiseLengthOrWait,
+        maxBufferSize: 16 * 1024 * 1024,
+        encodingLength: () => 2,
+      });
+      const out: Buffer[] = [];
+      for (let i = 0; i < wire.length; i += cut) {
+        for (const m of decoder.decode(wire.subarray(i, i + cut))) out.push(Buffer.from(m.subarray()));
+      }
+      // (The decoder yields no empty messages.)
+      expect(
+        out.map((b) => b.toString('hex')),
+        `reads of ${cut}`,
+      ).toEqual(messages.filter((m) => m.length > 0).map((m) => Buffer.from(m).toString('hex')));
+    }
+    // leanNoiseReads installs it on the connection's decoder.
+    const c = { ...conn().c, decoder: { lengthDecoder: (_: unknown) => 0 } };
+    leanNoiseReads(c);
+    expect(c.decoder.lengthDecoder).toBe(noiseLengthOrWait);
   });
 
   it('leaves anything that is not a Noise connection alone', () => {
