@@ -20,7 +20,8 @@
  *               {t:'leg', id, v, job}         a bundle leg (bundle-sim-worker.ts, ADR 0305): run as a
  *                                             call is (same height rule, bound and answers), but the
  *                                             executor's leg simulation
- * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM);
+ * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM, and one
+ *                                             throw-away leg that builds the leg VM, ADR 0306);
  *               {t:'done', id, r} | {t:'leg', id, a} | {t:'fail', id, e} | {t:'stale', id}
  *               | {t:'late', id} (its deadline `dl` passed before it started: not run),
  *               or {t:'many', m: [answer, …]}: answers are gathered until the messages that arrived
@@ -36,7 +37,7 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { evmCustomCrypto } from '../exec/index.ts';
 import { RpcError } from '../rpc/index.ts';
-import { runLegJob } from './bundle-sim-worker.ts';
+import { runLegJob, warmLegVm } from './bundle-sim-worker.ts';
 import { sharedClock } from './call-timeout.ts';
 import type { LegAnswer, LegJob } from './leg-job.ts';
 import type { AccountOverride, CallRequest } from './params.ts';
@@ -202,6 +203,8 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
     // Build the call VM now (its first simulation creates it): a call's wall-clock bound (ADR 0288)
     // should not pay for it, nor the first call after a respawn wait for it.
     await reader.simulate({ to: new Uint8Array(20) }, [], 100_000n, 0, 0).catch(() => {});
+    // And the bundle legs' VM (ADR 0306), for the same reasons.
+    await warmLegVm(init, common);
     port!.postMessage({ t: 'ready' });
   } else if (m.t === 'diff') {
     if (m.height <= height) return; // already in the snapshot
