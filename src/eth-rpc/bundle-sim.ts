@@ -34,6 +34,7 @@ import {
   type VmOptions,
 } from '../exec/index.ts';
 import type { Bundle } from '../types.ts';
+import { CallTimeoutError } from './call-timeout.ts';
 import { type LegAnswer, type LegJob, LegOffWorker } from './leg-job.ts';
 
 /** The executor's simulation options this module understands (see Executor.simulate). */
@@ -62,6 +63,8 @@ export interface OffloadDeps<O extends SimulateOptions> {
   now?: () => number;
   /** Told where each simulation ran (metrics, tests). */
   onRun?: (where: 'worker' | 'main') => void;
+  /** Told of each simulation answered CallTimeoutError: a leg ran past the call bound (the metric). */
+  onTimeout?: () => void;
 }
 
 /** Attempts on the workers while the heads move under them; then the executor's own retries. */
@@ -89,6 +92,7 @@ export function offloadBundleSimulation<O extends SimulateOptions>(d: OffloadDep
         r = await attempt(bundle, opts?.height, opts?.timeMs, offloaded);
       } catch (err) {
         if (err instanceof LegOffWorker) return onMain(bundle, opts);
+        if (err instanceof CallTimeoutError) d.onTimeout?.();
         throw err;
       }
       if (r !== undefined) {

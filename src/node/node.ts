@@ -595,6 +595,11 @@ export class OrdoNode {
       labelNames: ['thread'],
       registers: [registry],
     });
+    const bundleSimTimeouts = new Counter({
+      name: 'ordo_rpc_bundle_simulation_timeouts_total',
+      help: 'ordo_callBundle / eth_callBundle simulations answered "execution aborted (timeout = …)": a leg ran past rpc.ethCallTimeoutMs on a call worker',
+      registers: [registry],
+    });
     const rpcSimulate = cappedSimulate(
       offloadBundleSimulation({
         simulate: executor.simulate.bind(executor),
@@ -604,6 +609,7 @@ export class OrdoNode {
         head: (ns) => executor.head(ns),
         pool: (ns) => this.#ethRpc?.callPool(ns),
         onRun: (thread) => bundleSimsTotal.inc({ thread }),
+        onTimeout: () => bundleSimTimeouts.inc(),
       }),
       {
         maxGas: config.bundles.maxSimulationGasPerBlock,

@@ -54,7 +54,7 @@ let height = 0;
 const pools = new Map<number, CallPool>();
 const counters = new Map<number, Uint8Array>();
 let loop: Uint8Array;
-const runs = { worker: 0, main: 0 };
+const runs = { worker: 0, main: 0, timeout: 0 };
 let offloaded: (b: Bundle, o?: { height?: number; timeMs?: number }) => Promise<SimResult>;
 /** Every worker the pools spawned (to kill one in the death test). */
 const workers = new Set<Worker>();
@@ -116,6 +116,7 @@ beforeAll(async () => {
     head: (ns) => exec.head(ns),
     pool: (ns) => pools.get(ns),
     onRun: (w) => runs[w]++,
+    onTimeout: () => runs.timeout++,
   });
 }, 60_000);
 afterAll(async () => {
@@ -259,10 +260,12 @@ describe('bundle simulations on call workers', () => {
     });
     const b = unsignedBundle([{ namespace: EVM_NS, txs: [spin], revertingTxHashes: [] }]);
     const mainBefore = runs.main;
+    const timedOut = runs.timeout;
     const err = await offloaded(b).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CallTimeoutError);
     expect((err as Error).message).toBe('execution aborted (timeout = 1s)');
     expect(p.timeouts).toBe(t0 + 1);
+    expect(runs.timeout).toBe(timedOut + 1); // ordo_rpc_bundle_simulation_timeouts_total
     expect(runs.main).toBe(mainBefore); // never ran on the main thread
     const ok = unsignedBundle([
       { namespace: EVM_NS, txs: evmLeg(EVM_NS, [{ kind: 'value', from: 2, to: 3 }]), revertingTxHashes: [] },
@@ -271,6 +274,7 @@ describe('bundle simulations on call workers', () => {
     const [a, m] = await both(ok);
     expect(a).toEqual(m);
     expect(runs.worker).toBe(w + 1);
+    expect(runs.timeout).toBe(timedOut + 1);
   }, 30_000);
 
   it('answers as the executor when the worker dies with the leg, or none is ready', async () => {
