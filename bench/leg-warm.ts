@@ -20,8 +20,6 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { CallPool as CallPoolT } from '../src/eth-rpc/call-pool.ts';
-import type { EvmStateReader as EvmStateReaderT } from '../src/eth-rpc/state.ts';
 import type * as Exec from '../src/exec/index.ts';
 import type { Bundle } from '../src/types.ts';
 import { CHAIN_ID, common, EVM_NS, evmTx, rollups } from '../test/unit/exec/helpers.ts';
@@ -36,9 +34,17 @@ const { values: args } = parseArgs({
 });
 // The checkout measured (`--repo`: a branch's parent for the A/B); the fixtures are this one's.
 const src = (p: string) => pathToFileURL(join(args.repo, 'src', p)).href;
-const { CallPool } = (await import(src('eth-rpc/call-pool.ts'))) as { CallPool: typeof CallPoolT };
+/** What this benchmark uses of a call pool (call-pool.ts; loaded from `--repo`, so typed here). */
+interface Pool {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  simulateLeg(job: Record<string, unknown>): Promise<{ v: number; r: { txs: { gasUsed: bigint }[] } }>;
+}
+const { CallPool } = (await import(src('eth-rpc/call-pool.ts'))) as {
+  CallPool: new (o: Record<string, unknown>) => Pool;
+};
 const { EvmStateReader } = (await import(src('eth-rpc/state.ts'))) as {
-  EvmStateReader: typeof EvmStateReaderT;
+  EvmStateReader: new (get: (k: string) => string | undefined, common: unknown) => unknown;
 };
 const { createExecutor, DEFAULT_EVM_FEE_RECIPIENT, memoryKvFactory } = (await import(
   src('exec/index.ts')
@@ -82,7 +88,7 @@ for (let r = 0; r < rounds; r++) {
     size: 1,
     chainId: CHAIN_ID,
     coinbase: DEFAULT_EVM_FEE_RECIPIENT,
-    follow: (l) => exec.followState(EVM_NS, l),
+    follow: (l: Parameters<typeof exec.followState>[1]) => exec.followState(EVM_NS, l),
     head: () => exec.head(EVM_NS).height,
     timeoutMs: 60_000,
     fallback: new EvmStateReader(exec.stateGetter(EVM_NS), common()),

@@ -9,7 +9,7 @@
  * The root the leg chains from is the one the main thread read with that height (`job.root`).
  *
  * The leg VM is built, and one throw-away leg run on it, when the worker starts (`warmLegVm`, ADR 0306),
- * as the eth_call VM is: a worker's first leg then costs what its later ones do. VMs are kept by what
+ * as the eth_call VM is: a worker's first leg no longer pays for them (~15 ms). VMs are kept by what
  * the EVM's answers depend on (chain id, block gas limit, fee recipient, base fee), so a job with other
  * options never runs on a VM built for different ones.
  *
