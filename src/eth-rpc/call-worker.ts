@@ -136,19 +136,29 @@ function flush(): void {
  * A bundle leg (ADR 0305): the same height rule, deadline and `running` slot as a call, then the
  * executor's leg simulation (bundle-sim-worker.ts) on the replica.
  */
-async function runLeg(m: Leg): Promise<void> {
+/**
+ * What a call and a bundle leg do before they run: the height rule (`stale`), the deadline (`late`), then
+ * the `running` slot the pool's wall-clock check reads. False when the job was answered without running.
+ */
+function begin(m: Call | Leg): boolean {
   if (m.v !== height) {
     answer({ t: 'stale', id: m.id });
-    return;
+    return false;
   }
   if (m.dl !== undefined && sharedClock() >= m.dl) {
     answer({ t: 'late', id: m.id });
-    return;
+    return false;
   }
   if (running !== undefined) {
+    // Start first, then the id: the pool reads the id first, so it never pairs it with an older start.
     Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
     Atomics.store(running, 0, BigInt(m.id));
   }
+  return true;
+}
+
+async function runLeg(m: Leg): Promise<void> {
+  if (!begin(m)) return;
   try {
     const r = await runLegJob(m.job, height, (k) => replica.get(k));
     answer({ t: 'leg', id: m.id, a: { v: height, r } });
@@ -167,19 +177,7 @@ async function runLeg(m: Leg): Promise<void> {
 const runJob = (m: Call | Leg): Promise<void> => (m.t === 'leg' ? runLeg(m) : run(m));
 
 async function run(m: Call): Promise<void> {
-  if (m.v !== height) {
-    answer({ t: 'stale', id: m.id });
-    return;
-  }
-  if (m.dl !== undefined && sharedClock() >= m.dl) {
-    answer({ t: 'late', id: m.id });
-    return;
-  }
-  if (running !== undefined) {
-    // Start first, then the id: the pool reads the id first, so it never pairs it with an older start.
-    Atomics.store(running, 1, BigInt(Math.round(sharedClock() * 1_000)));
-    Atomics.store(running, 0, BigInt(m.id));
-  }
+  if (!begin(m)) return;
   if (init.crashTo !== undefined && m.req.to !== undefined && hexOf(m.req.to) === init.crashTo)
     process.exit(70);
   try {
