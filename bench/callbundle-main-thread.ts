@@ -14,15 +14,15 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { demoEvmKey } from '../src/config/index.ts';
+import { sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,39 +33,9 @@ const { values: args } = parseArgs({
   },
 });
 const repo = args.repo;
-const port = Number(args.port);
 const windowMs = Number(args.seconds) * 1000;
-const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-callbundle-'));
-const home = join(dir, 'n0');
-const ordo = join(repo, 'bin', 'ordo.js');
-execFileSync(
-  process.execPath,
-  [ordo, 'init', '--home', home, '--rpc', `127.0.0.1:${port}`, '--p2p', '/ip4/127.0.0.1/tcp/0'],
-  { stdio: 'ignore' },
-);
-const node = spawn(
-  process.execPath,
-  [ordo, 'start', '--home', home, '--grpc', 'off', '--log-format', 'json', '--log-level', 'warn'],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
-const base = `http://127.0.0.1:${port}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Answer {
-  ms: number;
-  result?: unknown;
-  error?: { code: number; message: string; data?: { retryAfterMs?: number } };
-}
-async function rpc(path: string, method: string, params: unknown[]): Promise<Answer> {
-  const t = performance.now();
-  const r = await fetch(base + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const j = (await r.json()) as Omit<Answer, 'ms'>;
-  return { ms: performance.now() - t, ...j };
-}
+const dev = await startOneNode({ repo, port: Number(args.port), label: 'callbundle' });
+const { node, rpc } = dev;
 
 /** The node process's CPU seconds so far (user + system, from /proc). */
 function cpuSeconds(pid: number): number {
@@ -113,15 +83,6 @@ async function measure(ms: number, load?: (until: number) => Promise<number[]>) 
 }
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      await rpc('', 'ordo_status', []);
-      break;
-    } catch {
-      if (i > 300) throw new Error('the node did not start');
-      await sleep(100);
-    }
-  }
   await sleep(2_000);
   const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
   const raw = createTx(
@@ -157,10 +118,5 @@ try {
   if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
   console.log(json);
 } finally {
-  if (node.exitCode === null && node.signalCode === null) {
-    const exited = new Promise((r) => node.once('exit', r));
-    node.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await dev.stop();
 }

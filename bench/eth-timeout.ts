@@ -12,12 +12,12 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; read loadAvg next to every figure (the host is shared).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,51 +27,16 @@ const { values: args } = parseArgs({
   },
 });
 const repo = args.repo;
-const port = Number(args.port);
-const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-eth-timeout-'));
-const home = join(dir, 'n0');
-const ordo = join(repo, 'bin', 'ordo.js');
-execFileSync(
-  process.execPath,
-  [ordo, 'init', '--home', home, '--rpc', `127.0.0.1:${port}`, '--p2p', '/ip4/127.0.0.1/tcp/0'],
-  { stdio: 'ignore' },
-);
-const node = spawn(
-  process.execPath,
-  [ordo, 'start', '--home', home, '--grpc', 'off', '--log-format', 'json', '--log-level', 'warn'],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const logs: string[] = [];
-node.stdout?.on('data', (b) => logs.push(String(b)));
-const base = `http://127.0.0.1:${port}`;
-
-interface Answer {
-  ms: number;
-  result?: unknown;
-  error?: { code: number; message: string };
-}
-async function rpc(path: string, method: string, params: unknown[]): Promise<Answer> {
-  const t = performance.now();
-  const r = await fetch(base + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const j = (await r.json()) as Omit<Answer, 'ms'>;
-  return { ms: Math.round(performance.now() - t), ...j };
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dev = await startOneNode({ repo, port: Number(args.port), label: 'eth-timeout', logs: true });
+const logs = dev.logs;
+/** A JSON-RPC request, its answer time rounded to milliseconds. */
+const rpc = async (path: string, method: string, params: unknown[]) => {
+  const a = await dev.rpc(path, method, params);
+  return { ...a, ms: Math.round(a.ms) };
+};
+type Answer = Awaited<ReturnType<typeof rpc>>;
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      await rpc('', 'ordo_status', []);
-      break;
-    } catch {
-      if (i > 300) throw new Error('the node did not start');
-      await sleep(100);
-    }
-  }
   await sleep(1_000);
   const addr = `0x${'0e'.repeat(20)}`;
   // JUMPDEST, KECCAK256(0, 32), POP, JUMP 0: ~56 gas an iteration, the slowest per gas tried (ADR 0288).
@@ -98,7 +63,7 @@ try {
   out.nextCallMs = (await cheap()).ms;
   out.keccakEstimate = await polled(rpc('/evm/3', 'eth_estimateGas', [{ to: addr }, 'latest', keccakLoop]));
   out.nextCallAfterEstimateMs = (await cheap()).ms;
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${dev.url}/metrics`)).text();
   out.metric = metrics.split('\n').filter((l) => l.startsWith('ordo_eth_call_timeouts_total'));
   out.workerWarnings = logs
     .join('')
@@ -110,10 +75,5 @@ try {
   if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
   console.log(json);
 } finally {
-  if (node.exitCode === null && node.signalCode === null) {
-    const exited = new Promise((r) => node.once('exit', r));
-    node.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await dev.stop();
 }
