@@ -25,7 +25,8 @@
  * committed transaction and the heights proposed in the window with those proposed after round 0
  * (`heights`); medians over `--repeat` runs in `medians`.
  * `--cpu-prof DIR` writes a V8 CPU profile of every node and of the orchestrator with its load generator
- * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`); `node bench/profile-stages.ts DIR/run-N` turns them
+ * to DIR/run-N/ (through `ORDO_TESTNET_NODE_OPTIONS`; with `--mix`, of every node to DIR/mix-run-N/);
+ * `node bench/profile-stages.ts DIR/run-N` turns them
  * into the per-stage table of docs/performance.md. Profiling costs CPU itself: never mix profiled runs
  * into the figures.
  * `--batch-submit` makes the load generator submit binary batches (`POST /ordo/v1/tx-batch`, docs/rpc.md)
@@ -298,6 +299,11 @@ async function mainMix(): Promise<void> {
   for (let i = 0; i < repeat; i++) {
     process.stderr.write(`\n== mix run ${i + 1} of ${repeat}\n`);
     const la = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+    let cpuProfDir: string | undefined;
+    if (args['cpu-prof'] !== undefined) {
+      cpuProfDir = join(args['cpu-prof'], `mix-run-${i + 1}`);
+      mkdirSync(cpuProfDir, { recursive: true });
+    }
     const r = await runMix({
       repo: REPO,
       rate: Number(args.load),
@@ -308,6 +314,7 @@ async function mainMix(): Promise<void> {
       bundlesPerSec: Number(args.bundles),
       binary: args['batch-submit'] === true,
       verifyMicros,
+      cpuProfDir,
       log: (l) => process.stderr.write(`${l}\n`),
     });
     runs.push({ ...r, loadavgAtStart: la });

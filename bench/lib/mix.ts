@@ -71,6 +71,8 @@ export interface MixOptions {
   binary: boolean;
   /** One core's ed25519 verify (µs), measured by the caller. */
   verifyMicros: number;
+  /** Write a V8 CPU profile of every node into this directory (`--cpu-prof DIR`). */
+  cpuProfDir?: string;
   log: (line: string) => void;
 }
 
@@ -213,6 +215,7 @@ function startTestnet(
   repo: string,
   dir: string,
   base: number,
+  cpuProfDir: string | undefined,
 ): { child: ChildProcess; exited: Promise<number | null> } {
   const argv = [
     join(repo, 'bin', 'ordo.js'),
@@ -235,7 +238,9 @@ function startTestnet(
     '--report',
     join(dir, 'report.json'),
   ];
-  const child = spawn(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (cpuProfDir !== undefined) env.ORDO_TESTNET_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${cpuProfDir}`;
+  const child = spawn(process.execPath, argv, { cwd: repo, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   return { child, exited };
 }
@@ -244,7 +249,7 @@ export async function runMix(o: MixOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-mix-'));
   mkdirSync(dir, { recursive: true });
   const base = await findFreeBasePort(VALIDATORS);
-  const { child, exited } = startTestnet(o.repo, dir, base);
+  const { child, exited } = startTestnet(o.repo, dir, base, o.cpuProfDir);
   const sampler = child.pid === undefined ? undefined : new TreeCpuSampler(child.pid);
   const watches: ExecWatch[] = [];
   let follower: BlockFollower | undefined;
