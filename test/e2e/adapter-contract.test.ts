@@ -8,10 +8,12 @@
  * verifies slices (certificate, completeness proof, bundle spans, certified results, auction part) and
  * a bundle's pre-confirmation by the documented steps, and compares the bundle calls with JSON-RPC.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
@@ -34,6 +36,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ordo-e2e-adapter-contract-'));
 let node: RunningNode;
 let client: Msg;
 let chainId = '';
+let grpcAddress = '';
 let validators: { key: Buffer; power: number }[] = [];
 /** How many slices carried an auction part that verified (the devnet runs the auction every height). */
 let auctionPartsVerified = 0;
@@ -368,7 +371,8 @@ beforeAll(async () => {
     defaults: true,
   });
   const Client = (grpc.loadPackageDefinition(def) as Msg).ordo.adapter.v1.RollupAdapter;
-  client = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), {
+  grpcAddress = `127.0.0.1:${grpcPort}`;
+  client = new Client(grpcAddress, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
   });
   await until('three blocks', async () => ((await head()) >= 3 ? true : undefined));
@@ -557,6 +561,28 @@ describe('the adapter API from proto/ and the docs alone (real node)', () => {
       );
     }
   });
+
+  // The same contract from another language: test/e2e/clients/adapter_client.py generates its stubs with
+  // docs/adapter.md's grpcio-tools command and verifies slices by the documented steps (Python 3 with
+  // grpcio, grpcio-tools and cryptography; .ci/run installs Debian's). Skipped where no such python3 exists.
+  const python = ['python3', '/usr/bin/python3'].find(
+    (p) => spawnSync(p, ['-c', 'import grpc, grpc_tools, cryptography']).status === 0,
+  );
+  it.skipIf(python === undefined)(
+    'a Python client generated from proto/ verifies slices as the docs say',
+    async () => {
+      const work = join(dir, 'python-client');
+      mkdirSync(work, { recursive: true });
+      const script = join(REPO, 'test', 'e2e', 'clients', 'adapter_client.py');
+      const { stdout } = await promisify(execFile)(
+        python as string,
+        [script, grpcAddress, join(dir, 'n0', 'genesis.json'), PROTO, work],
+        { timeout: 120_000 },
+      );
+      expect(stdout).toMatch(/^ok: stubs generated, \d+ slices verified/);
+    },
+    130_000,
+  );
 
   it('StreamBlocks: from 0 means 1, consecutive heights, resume without gap, waits ahead of the head', async () => {
     const first = await take({ namespace: 4, from_height: '0' }, 3);
