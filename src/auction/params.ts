@@ -40,6 +40,13 @@ export interface AuctionParams {
    * reason that is not the bidder's own bundle (SIM_BUDGET_EXHAUSTED, ...) pay nothing.
    */
   failPenaltyBps: number;
+  /**
+   * The share of maxSimGas one bidder's simulations may declare in one slot, in basis points (rounded
+   * down to gas): a bid whose gas does not fit what its bidder has left of its share is not simulated
+   * and takes no part (SIM_BUDGET_EXHAUSTED), so one bidder's failing bundles cannot spend the whole
+   * budget and leave the bids below them unsimulated (ADR 0321). 0 = no per-bidder bound (before ADR 0321).
+   */
+  bidderSimShareBps: number;
 }
 
 /** A proposer builds at most 1 MiB - 2 KiB of transactions (the engine's build cap): the tops' ceiling. */
@@ -50,6 +57,8 @@ export const MAX_TOP_TXS = 10_000;
 export const MAX_SIM_GAS = 300_000_000;
 /** failPenaltyBps at most forfeits the whole bid (10,000 basis points = 100 %). */
 export const MAX_FAIL_PENALTY_BPS = 10_000;
+/** bidderSimShareBps at most gives one bidder the whole simulation budget (10,000 = 100 %). */
+export const MAX_BIDDER_SIM_SHARE_BPS = 10_000;
 
 export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   commitOffset: 2,
@@ -62,6 +71,7 @@ export const DEFAULT_AUCTION_PARAMS: Readonly<AuctionParams> = Object.freeze({
   maxTopTxs: 1_000,
   maxSimGas: 10_000_000,
   failPenaltyBps: 1_000,
+  bidderSimShareBps: 1_000,
 });
 
 /** The largest amount a bid, deposit or price may have (amounts travel as u64). */
@@ -89,6 +99,7 @@ export function auctionParams(p: Partial<AuctionParams> = {}): AuctionParams {
   int('maxTopTxs', 1, MAX_TOP_TXS);
   int('maxSimGas', 0, MAX_SIM_GAS);
   int('failPenaltyBps', 0, MAX_FAIL_PENALTY_BPS);
+  int('bidderSimShareBps', 0, MAX_BIDDER_SIM_SHARE_BPS);
   if (out.commitOffset <= out.revealOffset) {
     throw new AuctionError(
       'AUCTION_BAD_PARAMS',
@@ -112,4 +123,14 @@ export function failPenaltyOf(amount: bigint, bps: number): bigint {
   if (amount <= 0n || bps <= 0) return 0n;
   const p = (amount * BigInt(bps) + 9_999n) / 10_000n;
   return p > amount ? amount : p;
+}
+
+/**
+ * The EVM gas one bidder's simulations may declare in one slot: floor(maxSimGas × bidderSimShareBps /
+ * 10,000), or maxSimGas when bidderSimShareBps is 0 (no per-bidder bound, the rule before ADR 0321).
+ */
+export function bidderSimGasOf(params: Pick<AuctionParams, 'maxSimGas' | 'bidderSimShareBps'>): number {
+  const bps = params.bidderSimShareBps;
+  if (bps <= 0 || bps >= MAX_BIDDER_SIM_SHARE_BPS) return params.maxSimGas;
+  return Math.floor((params.maxSimGas * bps) / MAX_BIDDER_SIM_SHARE_BPS);
 }

@@ -29,6 +29,7 @@ import {
   resolveSlot,
   revealBodyOf,
   revealCommitment,
+  SimBudget,
   topBudgetOf,
   topSizeOf,
   validateBids,
@@ -166,7 +167,7 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
     const sized = inputs.candidates.map((b) => ({ ...b, size: topSizeOf(b.bundle) }));
     const budget = topBudgetOf(ctx.params);
     const skipped = new Set<string>();
-    let simGasLeft = ctx.params.maxSimGas;
+    const simBudget = new SimBudget(ctx.params);
     let round = 0;
     let simulations = 0;
     for (;;) {
@@ -196,20 +197,21 @@ export function createAuctionSource(opts: AuctionSourceOptions): AuctionSourceSe
         return { outcome, winners, resolved };
       }
       round++;
-      // In rank order, within the slot's simulation budget: a bid whose EVM gas no longer fits is not
-      // simulated and takes no part (SIM_BUDGET_EXHAUSTED), the same on every node (ADR 0296).
+      // In rank order, within the slot's simulation budget and its bidder's share of it: a bid whose EVM
+      // gas no longer fits either is not simulated and takes no part (SIM_BUDGET_EXHAUSTED), the same on
+      // every node (ADRs 0296, 0321). The share keeps one bidder ranked above the others from spending
+      // the whole budget on bundles that fail.
       const rank = new Map(resolution.ranked.map((b, i) => [latin1Key(b.commitment), i]));
       pending.sort((a, b) => rank.get(latin1Key(a.commitment))! - rank.get(latin1Key(b.commitment))!);
       for (const bid of pending) {
         const k = latin1Key(bid.commitment);
         needsSim.delete(k);
-        const gas = simGasOf(bid.bundle);
-        if (gas > simGasLeft) {
+        const refused = simBudget.spend(bid.bidder, simGasOf(bid.bundle));
+        if (refused !== undefined) {
           skipped.add(k);
-          metrics.simulations.inc({ verdict: 'over-budget' });
+          metrics.simulations.inc({ verdict: refused === 'slot' ? 'over-budget' : 'over-share' });
           continue;
         }
-        simGasLeft -= gas;
         const ok = await applies(height - 1, bid.bundle, timeMs);
         simulations++;
         verdicts.set(k, ok);
@@ -365,7 +367,7 @@ function makeMetrics(registry?: Registry) {
     }),
     simulations: new Counter({
       name: 'ordo_auction_simulations_total',
-      help: 'Bid bundles the auction asked the embedded executor about, by verdict (applies, fails; over-budget: not simulated, the slot budget maxSimGas was spent)',
+      help: "Bid bundles the auction asked the embedded executor about, by verdict (applies, fails; over-budget: not simulated, the slot budget maxSimGas was spent; over-share: not simulated, its bidder's share bidderSimShareBps was spent)",
       labelNames: ['verdict'],
       registers,
     }),

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type AuctionParams,
+  bidderSimGasOf,
   commitWindow,
   revealWindow,
   signBid,
@@ -409,6 +410,18 @@ async function place(plan: Extract<BidPlan, { sub: 'place' }>, io: BidIo): Promi
       'BID_BAD_BUNDLE',
       `the bundle's EVM transactions declare ${gas} gas; the auction simulates at most ${params.maxSimGas} per slot (auction.maxSimGas), so it could never be simulated or win`,
     );
+  // ... nor one bidder's share of that budget (ADR 0321).
+  if (params.maxSimGas !== undefined && params.bidderSimShareBps !== undefined) {
+    const share = bidderSimGasOf({
+      maxSimGas: params.maxSimGas,
+      bidderSimShareBps: params.bidderSimShareBps,
+    });
+    if (gas > share)
+      throw new OrdoError(
+        'BID_BAD_BUNDLE',
+        `the bundle's EVM transactions declare ${gas} gas; the auction simulates at most ${share} per bidder per slot (auction.bidderSimShareBps ${params.bidderSimShareBps} of maxSimGas ${params.maxSimGas}), so it could never be simulated or win`,
+      );
+  }
   const slot = chooseSlot(st.height, params, plan.slot, plan.lead);
   const cw = commitWindow(slot, params as unknown as AuctionParams);
   const rw = revealWindow(slot, params as unknown as AuctionParams);

@@ -88,6 +88,8 @@ export interface GenesisAuction {
   maxSimGas?: number;
   /** Basis points of a BUNDLE_FAILS bid's amount it forfeits to its rollups' treasuries (ADR 0320). */
   failPenaltyBps?: number;
+  /** Basis points of maxSimGas one bidder's simulations may declare per slot; 0 = no bound (ADR 0321). */
+  bidderSimShareBps?: number;
   /** ed25519 public key, hex: the only key whose deposits the ledger credits. */
   depositAuthority: string;
   /** ed25519 public key, hex: the account credited with forfeited commit bonds. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_AUCTION_LANE,
   DEFAULT_AUCTION_PARAMS,
   MAX_AMOUNT,
+  MAX_BIDDER_SIM_SHARE_BPS,
   MAX_FAIL_PENALTY_BPS,
   MAX_SIM_GAS,
   MAX_TOP_BYTES,
@@ -57,6 +58,7 @@ const auctionSchema = z
     maxTopTxs: z.number().int().min(1).max(MAX_TOP_TXS).optional(),
     maxSimGas: z.number().int().min(0).max(MAX_SIM_GAS).optional(),
     failPenaltyBps: z.number().int().min(0).max(MAX_FAIL_PENALTY_BPS).optional(),
+    bidderSimShareBps: z.number().int().min(0).max(MAX_BIDDER_SIM_SHARE_BPS).optional(),
     depositAuthority: hex32,
     forfeitSink: hex32,
     rollups: z
@@ -345,6 +347,7 @@ export function auctionSetupOf(g: Genesis): AuctionSetup | undefined {
     ...(a.maxTopTxs !== undefined ? { maxTopTxs: a.maxTopTxs } : {}),
     ...(a.maxSimGas !== undefined ? { maxSimGas: a.maxSimGas } : {}),
     ...(a.failPenaltyBps !== undefined ? { failPenaltyBps: a.failPenaltyBps } : {}),
+    ...(a.bidderSimShareBps !== undefined ? { bidderSimShareBps: a.bidderSimShareBps } : {}),
   });
   const forfeitSink = fromHex(a.forfeitSink);
   const listed = new Map((a.rollups ?? []).map((r) => [r.namespace, r]));

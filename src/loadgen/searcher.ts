@@ -80,16 +80,20 @@ export function revealParams(r: SignedReveal, bundle: unknown): Record<string, u
 /** `ordo_getAuctionInfo`'s answer as the searchers use it. */
 export interface AuctionInfoJson {
   enabled: boolean;
-  /** maxTopBytes / maxTopTxs / maxSimGas / failPenaltyBps are absent from nodes before ADRs 0295 / 0296 / 0320. */
+  /**
+   * maxTopBytes / maxTopTxs / maxSimGas / failPenaltyBps / bidderSimShareBps are absent from nodes before
+   * ADRs 0295 / 0296 / 0320 / 0321.
+   */
   params?: Omit<
     AuctionParams,
-    'forfeitFee' | 'maxTopBytes' | 'maxTopTxs' | 'maxSimGas' | 'failPenaltyBps'
+    'forfeitFee' | 'maxTopBytes' | 'maxTopTxs' | 'maxSimGas' | 'failPenaltyBps' | 'bidderSimShareBps'
   > & {
     forfeitFee: string;
     maxTopBytes?: number;
     maxTopTxs?: number;
     maxSimGas?: number;
     failPenaltyBps?: number;
+    bidderSimShareBps?: number;
   };
   rollups?: { namespace: number; reservePrice: string }[];
   nextDepositNonce?: number;

@@ -221,6 +221,7 @@ export function auctionInfoJson(view: AuctionReadView | undefined): Record<strin
       maxTopTxs: i.params.maxTopTxs,
       maxSimGas: i.params.maxSimGas,
       failPenaltyBps: i.params.failPenaltyBps,
+      bidderSimShareBps: i.params.bidderSimShareBps,
     },
     rollups: namespaces.map((ns) => {
       const t = i.treasuries.get(ns);

@@ -68,6 +68,7 @@ describe('genesis auction section', () => {
       maxTopTxs: 300,
       maxSimGas: 0,
       failPenaltyBps: 0,
+      bidderSimShareBps: 0,
     };
     const s = auctionSetupOf(validateGenesis({ ...base, auction: a }) as Genesis)!;
     expect(s.params.commitOffset).toBe(4);
@@ -75,6 +76,11 @@ describe('genesis auction section', () => {
     expect(s.params.failPenaltyBps).toBe(0);
     expect(
       auctionSetupOf(validateGenesis({ ...base, auction: demoAuction(rollups) }))!.params.failPenaltyBps,
+    ).toBe(1_000);
+    // 0: no per-bidder share of the simulation budget, the rule before ADR 0321; absent: 1,000 (10 %).
+    expect(s.params.bidderSimShareBps).toBe(0);
+    expect(
+      auctionSetupOf(validateGenesis({ ...base, auction: demoAuction(rollups) }))!.params.bidderSimShareBps,
     ).toBe(1_000);
     expect([s.params.maxTopBytes, s.params.maxTopTxs, s.params.maxSimGas]).toEqual([200_000, 300, 0]);
     expect(s.params.forfeitFee).toBe((1n << 64n) - 1n);
@@ -116,6 +122,12 @@ describe('genesis auction section', () => {
       /auction\.failPenaltyBps/,
     );
     expect(refusal({ ...base, auction: { ...a, failPenaltyBps: 2.5 } })).toMatch(/auction\.failPenaltyBps/);
+    expect(refusal({ ...base, auction: { ...a, bidderSimShareBps: 10_001 } })).toMatch(
+      /auction\.bidderSimShareBps/,
+    );
+    expect(refusal({ ...base, auction: { ...a, bidderSimShareBps: -1 } })).toMatch(
+      /auction\.bidderSimShareBps/,
+    );
   });
 
   it('a node config whose blocks cannot hold the top budget is refused, naming both settings', () => {

@@ -399,6 +399,7 @@ describe('auction RPC reads', () => {
         maxTopTxs: 1000,
         maxSimGas: 10000000,
         failPenaltyBps: 1000,
+        bidderSimShareBps: 1000,
       },
       rollups: [
         { namespace: 2, reservePrice: '500', treasury: hx(new Uint8Array(32).fill(2)) },

@@ -4,6 +4,7 @@
  * bundle refusals, the auction-tx window check, and the builder with it — the winner's bundle at the top
  * of its rollups' slices, and proposals that move or hide it, or carry an out-of-window commit, refused.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AuctionBook,
@@ -383,21 +384,23 @@ function fitting(txs: TxEnvelope[], maxBytes: number): TxEnvelope[] {
   return out;
 }
 
+const evmRollups = [
+  { namespace: 1, name: 'opaque', maxTxBytes: 1024, kind: 'opaque' as const },
+  { namespace: 3, name: 'evm', maxTxBytes: 1024, kind: 'evm' as const, evmGasLimit: 30_000_000 },
+];
+
 describe('the auction simulation budget (ADR 0296)', () => {
   // One EVM rollup whose bids carry real signed transactions (the budget counts the gas they declare).
-  const evmRollups = [
-    { namespace: 1, name: 'opaque', maxTxBytes: 1024, kind: 'opaque' as const },
-    { namespace: 3, name: 'evm', maxTxBytes: 1024, kind: 'evm' as const, evmGasLimit: 30_000_000 },
-  ];
   const evmBundle = (nonce: bigint, gasLimit: bigint): Bundle => ({
     ...bundleOf([[3, []]]),
     legs: [{ namespace: 3, txs: [evmTx(0, { nonce, gasLimit, chainId: 1 })], revertingTxHashes: [] }],
   });
-  const run = (bids: RevealedBid[], maxSimGas: number, failing: Bundle[]) => {
+  // bidderSimShareBps 0: the budget alone, as ADR 0296 made it (the per-bidder share, ADR 0321, below).
+  const run = (bids: RevealedBid[], maxSimGas: number, failing: Bundle[], bidderSimShareBps = 0) => {
     const sims: Bundle[] = [];
     const src = createAuctionSource({
       chainId,
-      book: fakeBook(bids, 1_000_000n, auctionParams({ maxSimGas })),
+      book: fakeBook(bids, 1_000_000n, auctionParams({ maxSimGas, bidderSimShareBps })),
       rollups: evmRollups,
       simulate: (_h, bundle) => {
         sims.push(bundle);
@@ -445,3 +448,171 @@ describe('the auction simulation budget (ADR 0296)', () => {
     expect(outcome.rollups.map((r) => r.namespace)).toEqual([1]);
   });
 });
+
+describe("each bidder's share of the simulation budget (ADR 0321)", () => {
+  // Bundles with real signed EVM transactions (the budget counts the gas they declare), made once.
+  let nonce = 1000n;
+  const evmBundle = (gasLimit: number): Bundle => ({
+    ...bundleOf([[3, []]]),
+    legs: [
+      {
+        namespace: 3,
+        txs: [evmTx(0, { nonce: nonce++, gasLimit: BigInt(gasLimit), chainId: 1 })],
+        revertingTxHashes: [],
+      },
+    ],
+  });
+  const MAX_SIM_GAS = 10_000_000;
+  const SHARE_BPS = 1_000; // the default: 1 M gas per bidder per slot
+  /** A source over `bids` whose stand-in executor fails `failing`; `delay` spaces its answers out. */
+  const run = (bids: RevealedBid[], failing: ReadonlySet<Bundle>, shareBps = SHARE_BPS, delay = 0) => {
+    const sims: Bundle[] = [];
+    const src = createAuctionSource({
+      chainId,
+      book: fakeBook(
+        bids,
+        1_000_000n,
+        auctionParams({ maxSimGas: MAX_SIM_GAS, bidderSimShareBps: shareBps }),
+      ),
+      rollups: evmRollups,
+      simulate: async (_h, bundle) => {
+        sims.push(bundle);
+        for (let i = 0; i < delay; i++) await new Promise((r) => setImmediate(r));
+        return { applies: !failing.has(bundle) };
+      },
+      blockTimeMs: () => Promise.resolve(1234),
+    });
+    return { src, sims };
+  };
+  const resolve = async (src: ReturnType<typeof createAuctionSource>) => {
+    const { outcome } = await src.outcome(10);
+    const resolved = await src.resolved({
+      header: { height: 10, auctionHash: computeAuctionHash(10, outcome) },
+    } as Block);
+    if (outcome.kind !== 'auction') throw new Error('expected an auction outcome');
+    const winner = outcome.rollups.find((r) => r.namespace === 3)?.winner.bidder;
+    return {
+      winner,
+      hash: resolved.auctionHash,
+      invalid: resolved.invalid.map((i) => [i.bid.amount, i.reason]),
+    };
+  };
+  // Four honest bidders (150 k gas each, they apply) and an attacker (seed 1) above them.
+  const honest = [2, 3, 4, 5].map((who, i) => bid(who, BigInt(1000 + 100 * i), evmBundle(150_000)));
+
+  it('one failing bid declaring the whole budget is not simulated; the honest top sells (0 = the old rule)', async () => {
+    const attack = evmBundle(MAX_SIM_GAS);
+    const a = bid(1, 2000n, attack);
+    const failing = new Set([attack]);
+    const before = await resolve(run([a, ...honest], failing, 0).src);
+    expect(before.winner).toBeUndefined(); // ADR 0296's rule: the budget went to the failing bid
+    expect(before.invalid).toContainEqual([2000n, 'BUNDLE_FAILS']);
+
+    const { src, sims } = run([a, ...honest], failing);
+    const after = await resolve(src);
+    expect(sims).not.toContain(attack);
+    expect(after.invalid).toEqual([[2000n, 'SIM_BUDGET_EXHAUSTED']]); // not simulated: no penalty either
+    expect(after.winner).toEqual(honest[3]!.bidder);
+  });
+
+  it("a bidder's failing bids spend at most its share: one is simulated (and pays), the rest are not", async () => {
+    const attacks = [0, 1, 2, 3, 4].map(() => evmBundle(1_000_000)); // each = the whole share
+    const bids = attacks.map((b, j) => bid(1, BigInt(2000 + j), b));
+    const { src, sims } = run([...bids, ...honest], new Set(attacks));
+    const r = await resolve(src);
+    expect(sims.filter((b) => attacks.includes(b))).toHaveLength(1);
+    expect(r.invalid.filter(([, why]) => why === 'BUNDLE_FAILS')).toEqual([[2004n, 'BUNDLE_FAILS']]);
+    expect(r.invalid.filter(([, why]) => why === 'SIM_BUDGET_EXHAUSTED')).toHaveLength(4);
+    expect(r.winner).toEqual(honest[3]!.bidder);
+  });
+
+  it('denying the top takes maxSimGas / share bidders, each paying its failing bid (the bound, not a cure)', async () => {
+    const sybils = Array.from({ length: 10 }, () => evmBundle(1_000_000));
+    const bids = sybils.map((b, j) => bid(20 + j, BigInt(2000 + j), b));
+    const r = await resolve(run([...bids, ...honest], new Set(sybils)).src);
+    expect(r.invalid.filter(([, why]) => why === 'BUNDLE_FAILS')).toHaveLength(10);
+    expect(r.winner).toBeUndefined();
+    // One bidder fewer and the budget keeps room for the honest bids.
+    const r9 = await resolve(run([...bids.slice(0, 9), ...honest], new Set(sybils)).src);
+    expect(r9.winner).toEqual(honest[3]!.bidder);
+  });
+
+  it('property: every node resolves the same; within the budget and shares; one failing bidder never unsells the top', async () => {
+    // A pool of bundles by declared gas (signing is slow; the property picks from it).
+    const gases = [21_000, 150_000, 400_000, 999_999, 1_000_000, 1_000_001, 3_000_000, 10_000_000];
+    const pool = gases.map((g) => Array.from({ length: 6 }, () => evmBundle(g)));
+    const arb = fc.record({
+      honest: fc.array(
+        fc.record({ amount: fc.integer({ min: 50, max: 5000 }), gas: fc.integer({ min: 0, max: 4 }) }),
+        { minLength: 1, maxLength: 6 },
+      ),
+      attacker: fc.array(
+        fc.record({ above: fc.integer({ min: 1, max: 500 }), gas: fc.integer({ min: 0, max: 7 }) }),
+        { minLength: 1, maxLength: 5 },
+      ),
+      others: fc.array(
+        fc.record({
+          who: fc.integer({ min: 40, max: 43 }),
+          amount: fc.integer({ min: 50, max: 6000 }),
+          gas: fc.integer({ min: 0, max: 7 }),
+          fails: fc.boolean(),
+        }),
+        { maxLength: 8 },
+      ),
+      shareBps: fc.constantFrom(0, 500, 1000, 2500, 10_000),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async (t) => {
+        const used = new Map<number, number>();
+        const take = (g: number) => {
+          const n = used.get(g) ?? 0;
+          used.set(g, n + 1);
+          return pool[g]![n]!;
+        };
+        const failing = new Set<Bundle>();
+        // Honest bidders (one bid each, at most the default share, they apply).
+        const hs = t.honest.map((h, i) => bid(50 + i, BigInt(h.amount), take(h.gas)));
+        const best = Math.max(...t.honest.map((h) => h.amount));
+        const as = t.attacker.map((a) => {
+          const b = take(a.gas);
+          failing.add(b);
+          return bid(1, BigInt(best + a.above), b);
+        });
+        const os = t.others.map((o) => {
+          const b = take(o.gas);
+          if (o.fails) failing.add(b);
+          return bid(o.who, BigInt(o.amount), b);
+        });
+        const all = [...as, ...hs, ...os];
+        const gasOf = (b: Bundle) => gases[pool.findIndex((p) => p.includes(b))]!;
+        const n1 = run(all, failing, t.shareBps);
+        const n2 = run(all, failing, t.shareBps, 3);
+        const r1 = await resolve(n1.src);
+        const r2 = await resolve(n2.src);
+        expect(r2).toEqual(r1);
+        expect(n2.sims).toEqual(n1.sims);
+        // Within the slot's budget and each bidder's share.
+        const share = t.shareBps === 0 ? MAX_SIM_GAS : Math.floor((MAX_SIM_GAS * t.shareBps) / 10_000);
+        expect(n1.sims.reduce((s, b) => s + gasOf(b), 0)).toBeLessThanOrEqual(MAX_SIM_GAS);
+        const per = new Map<string, number>();
+        for (const b of n1.sims) {
+          const who = all.find((x) => x.bundle === b)!.bidder;
+          const k = Buffer.from(who).toString('hex');
+          per.set(k, (per.get(k) ?? 0) + gasOf(b));
+        }
+        for (const g of per.values()) expect(g).toBeLessThanOrEqual(share);
+        // With the default share and only the attacker failing, the honest bids' gas plus one share
+        // fits the budget: the top sells to a bidder whose bundle applies, never to nobody.
+        if (t.shareBps === SHARE_BPS && os.every((o) => !failing.has(o.bundle))) {
+          expect(r1.winner).toBeDefined();
+          expect(as.some((a) => bytesEq(a.bidder, r1.winner!))).toBe(false);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}

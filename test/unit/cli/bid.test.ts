@@ -279,6 +279,16 @@ describe('ordo bid place', () => {
       /declare 2000000 gas; .*at most 1000000 .*auction\.maxSimGas/,
     );
     expect(heavy.calls).not.toContain('ordo_sendBidCommit');
+    // Within the slot's budget but above one bidder's share of it (ADR 0321): it could never be simulated.
+    const overShare = fakeChain({
+      win: true,
+      params: { maxSimGas: 10_000_000, bidderSimShareBps: 1_000 },
+      bundleFile: JSON.stringify({ legs: [{ namespace: 2, txs: [`0x${tx}`] }] }),
+    });
+    await expect(runBid(file, overShare.io)).rejects.toThrow(
+      /declare 2000000 gas; .*at most 1000000 per bidder .*auction\.bidderSimShareBps/,
+    );
+    expect(overShare.calls).not.toContain('ordo_sendBidCommit');
   });
 
   it('signs deposits with the authority at the node’s next nonce', async () => {
