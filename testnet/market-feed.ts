@@ -9,7 +9,8 @@
  *             histogram's bucket deltas over the last ~10 s, interpolated within a bucket as Prometheus'
  *             histogram_quantile does.
  *   auction   `ordo_getAuction [height]` per committed height (docs/rpc.md): the per-slot bids, winners,
- *             prices and proceeds. A node without the method (-32601) or with the auction off in genesis
+ *             prices and proceeds, the failure penalties its failing bids paid (ADR 0320) and how many
+ *             bids were not simulated for want of budget (SIM_BUDGET_EXHAUSTED, ADRs 0296 / 0321). A node without the method (-32601) or with the auction off in genesis
  *             (`{enabled: false}`) makes the feed "disabled" with the reason; the panel says so.
  */
 import { RpcCallError, rpcCall } from '../src/rpc/index.ts';
@@ -210,6 +211,12 @@ export interface AuctionSlotView {
   validBids: number;
   winners: { namespace: number; bidder: string; price: string; proceeds: string }[];
   totalProceeds: string;
+  /** The bids that paid a failure penalty (BUNDLE_FAILS, ADR 0320), in the node's order. */
+  penalties: { bidder: string; amount: string; penalty: string }[];
+  /** What they paid together (decimal; "0" when none or from a node before ADR 0320). */
+  totalPenalties: string;
+  /** Bids not simulated because the slot's budget or their bidder's share of it was spent. */
+  simSkipped: number;
 }
 
 export interface AuctionFeedJSON {
@@ -223,6 +230,7 @@ export type RpcFn = (url: string, method: string, params: unknown[], timeoutMs: 
 
 const METHOD_NOT_FOUND = -32601;
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+const DECIMAL = /^[0-9]{1,20}$/;
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : typeof v === 'number' ? v : 0);
 
 /** An `ordo_getAuction` result of an enabled auction as the panel shows it; null when malformed. */
@@ -247,6 +255,11 @@ export function auctionSlotView(r: unknown): AuctionSlotView | null {
       proceeds: str(w?.proceeds),
     })),
     totalProceeds: str(o.totalProceeds) || '0',
+    penalties: bids
+      .filter((b) => DECIMAL.test(str(b?.penalty)))
+      .map((b) => ({ bidder: str(b.bidder), amount: str(b.amount), penalty: str(b.penalty) })),
+    totalPenalties: DECIMAL.test(str(o.totalPenalties)) ? str(o.totalPenalties) : '0',
+    simSkipped: bids.filter((b) => b?.reason === 'SIM_BUDGET_EXHAUSTED').length,
   };
 }
 

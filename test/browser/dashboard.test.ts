@@ -5,8 +5,8 @@
  * uPlot charts (served locally) draw pixels and gain points as samples arrive, that validators are
  * listed by genesis name with a signing record, that every rollup has a panel, that the bundles panel
  * (figures and two charts, from a node's /metrics) renders, that the auction panel says "auction
- * disabled" with the reason while the nodes have no ordo_getAuction (or shows its slot table once they
- * run an auction), and that a fault shows on the timeline. Uses Debian's
+ * disabled" with the reason while the nodes have no ordo_getAuction (or shows its slot table, with each
+ * slot's failure penalties, once they run an auction), and that a fault shows on the timeline. Uses Debian's
  * /usr/bin/chromium (installed by .ci/run); skipped locally when it is absent, required under CI.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -205,6 +205,11 @@ describe.skipIf(!available)('testnet dashboard (headless Chromium)', () => {
         }
         if (auction === 'on') {
           await page.waitForSelector('#auction[data-status="enabled"] #auction-slots', { timeout: 20_000 });
+          // Each slot shows what its failing bids paid (ADR 0320), with a total over the slots shown.
+          await page.waitForSelector('#auction-slots th[data-col="penalties"]', { timeout: 5_000 });
+          expect(await page.$eval('#auction [data-field="penalties"]', (el) => el.textContent)).toMatch(
+            /^[0-9]+$/,
+          );
         } else {
           await page.waitForSelector('#auction[data-status="disabled"]', { timeout: 20_000 });
           const text = await page.$eval('#auction', (el) => el.textContent ?? '');

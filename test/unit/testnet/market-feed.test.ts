@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RpcCallError } from '../../../src/rpc/index.ts';
 import {
   AuctionFeed,
+  auctionSlotView,
   BundleFeed,
   histogramQuantile,
   parsePrometheusText,
@@ -144,10 +145,30 @@ const slot = (height: number, resolved = true) => ({
   forfeited: 1,
   bids: [
     { bidder: '0xaa', amount: '7', valid: true },
-    { bidder: '0xbb', amount: '5', valid: false, reason: 'BUNDLE_FAILS' },
+    { bidder: '0xbb', amount: '6', valid: false, reason: 'BUNDLE_FAILS', penalty: '1' },
+    { bidder: '0xdd', amount: '5', valid: false, reason: 'SIM_BUDGET_EXHAUSTED' },
   ],
   winners: [{ namespace: 2, bidder: '0xaa', price: '5', proceeds: '5', treasury: '0xcc' }],
   totalProceeds: '5',
+  totalPenalties: '1',
+});
+
+describe('auctionSlotView', () => {
+  it("keeps a slot's penalties; a node before ADR 0320 (no penalty fields) or a malformed one shows none", () => {
+    expect(auctionSlotView(slot(3))).toMatchObject({ totalPenalties: '1', simSkipped: 1 });
+    const old = {
+      ...slot(3),
+      totalPenalties: undefined,
+      bids: [{ bidder: '0xbb', amount: '6', valid: false }],
+    };
+    expect(auctionSlotView(old)).toMatchObject({ penalties: [], totalPenalties: '0', simSkipped: 0 });
+    const bad = {
+      ...slot(3),
+      totalPenalties: '-1',
+      bids: [{ bidder: '0xbb', amount: '6', valid: false, reason: 'BUNDLE_FAILS', penalty: '<b>' }],
+    };
+    expect(auctionSlotView(bad)).toMatchObject({ penalties: [], totalPenalties: '0' });
+  });
 });
 
 describe('AuctionFeed', () => {
@@ -187,7 +208,13 @@ describe('AuctionFeed', () => {
     let j = f.toJSON();
     expect(j.status).toBe('enabled');
     expect(j.slots.map((s) => s.height)).toEqual([4, 3, 1]);
-    expect(j.slots[0]).toMatchObject({ resolved: false, bids: 2, validBids: 1, commits: 3, reveals: 2 });
+    expect(j.slots[0]).toMatchObject({ resolved: false, bids: 3, validBids: 1, commits: 3, reveals: 2 });
+    // The slot's failure penalties (ADR 0320) and the bids the simulation budget left out (ADR 0321).
+    expect(j.slots[1]).toMatchObject({
+      penalties: [{ bidder: '0xbb', amount: '6', penalty: '1' }],
+      totalPenalties: '1',
+      simSkipped: 1,
+    });
     expect(j.slots[1]!.winners).toEqual([{ namespace: 2, bidder: '0xaa', price: '5', proceeds: '5' }]);
     open = false;
     calls.length = 0;
