@@ -1,6 +1,7 @@
 /**
- * What the simulation-budget attack of ADR 0296 "Left" costs its attacker, before and after the failure
- * penalty (ADR 0320): `node bench/auction-penalty.ts --out FILE [--slots S] [--honest N] [--attacker-bids K]`.
+ * What the simulation-budget attack of ADR 0296 "Left" costs its attacker and whether the EVM tops still
+ * sell, before and after the failure penalty (ADR 0320) and each bidder's share of the budget (ADR 0321):
+ * `node bench/auction-penalty.ts --out FILE [--slots S] [--honest N] [--attacker-bids K]`.
  *
  * The real auction state (src/auction/state.ts: ledger, commits, reveals, settlement) and the real
  * auction source (src/builder/auction-source.ts: static checks, lazy simulation, the per-slot maxSimGas
@@ -8,10 +9,14 @@
  * 2,000 .. 20,000) with a one-transaction EVM bundle declaring 150,000 gas that applies; the attacker
  * bids K times just above the best honest bid with bundles that together declare the whole maxSimGas and
  * fail. The executor is a stand-in that answers "fails" for the attacker's bundles and "applies" for the
- * others: what the attack costs depends on the verdicts, not on the EVM. For failPenaltyBps 0 (the rule
- * before ADR 0320), the default and 10,000, and without the attacker, it reports per slot: the
- * attacker's loss (its holdings before − after settlement), the EVM tops sold to honest bidders, what
- * the rollup's treasury received, and the simulations run. Writes JSON; amounts are ledger units.
+ * others: what the attack costs depends on the verdicts, not on the EVM. Scenarios: without the
+ * attacker; ADR 0320's rules (bidderSimShareBps 0) at failPenaltyBps 0, the default and 10,000; the
+ * default share (ADR 0321) against the same attack, against one bidder whose failing bids declare
+ * exactly its share, and against the least Sybil attack that still spends the budget (maxSimGas / share
+ * bidders, one share-sized failing bid each). Per scenario, per slot: the attackers' loss (holdings
+ * before − after settlement), the EVM tops sold to honest bidders (and their share of the slots), what
+ * the rollup's treasury received, and the simulations run. Writes JSON; amounts are ledger units (money,
+ * not time: the figures do not depend on the host's load).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { createTx } from '@ethereumjs/tx';
 import {
   type AuctionSetup,
   auctionParams,
+  bidderSimGasOf,
   DEFAULT_AUCTION_LANE,
   DEFAULT_AUCTION_PARAMS,
   openAuctionBook,
@@ -52,7 +58,8 @@ const EVM_NS = 3;
 const EVM_CHAIN_ID = 900001;
 const common = createCustomCommon({ chainId: EVM_CHAIN_ID }, Mainnet, { hardfork: Hardfork.Prague });
 const sha = (tag: string) => new Uint8Array(createHash('sha256').update(tag).digest());
-const ATTACKER = 1;
+/** Attackers are bidders 1 .. MAX_ATTACKERS; honest bidders come after them. */
+const MAX_ATTACKERS = 20;
 const TREASURY = sha('treasury');
 const seed = (i: number) => sha(`bidder-${i}`);
 const pk = (i: number) => publicKeyFromSeed(seed(i));
@@ -99,11 +106,26 @@ function amounts(): number[][] {
   );
 }
 
+/** An attack: `ids` bidders, each `bids` failing bids of `gas` declared gas, ranked above every honest bid. */
+interface Attack {
+  name: string;
+  ids: number;
+  bids: number;
+  /** Declared gas per bid; 'budget' = maxSimGas / bids (ADR 0320's attack), 'share' = the bidder's share / bids. */
+  gas: 'budget' | 'share';
+}
+
 interface Scenario {
-  failPenaltyBps: number | null;
+  attack: string;
+  failPenaltyBps: number;
+  bidderSimShareBps: number;
+  /** What one bidder's simulations may declare per slot (maxSimGas when bidderSimShareBps is 0). */
+  bidderSimGas: number;
   attacker: boolean;
   slots: number;
+  attackerIds: number;
   attackerBidsPerSlot: number;
+  attackerGasPerBid: number;
   /** Per slot: what the attacker lost (median, mean, sum over the run). */
   attackerCostPerSlotMedian: number;
   attackerCostPerSlotMean: number;
@@ -111,13 +133,23 @@ interface Scenario {
   /** What the best honest bid of a slot was worth to the attacker to displace (its amount), median. */
   bestHonestBidMedian: number;
   evmTopsSoldToHonest: number;
+  /** evmTopsSoldToHonest / slots. */
+  evmTopSoldShare: number;
   treasuryPerSlotMean: number;
   simulationsPerSlotMean: number;
   reasons: Record<string, number>;
 }
 
-async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
-  const params = auctionParams(bps === null ? {} : { failPenaltyBps: bps });
+async function run(
+  p: { failPenaltyBps?: number; bidderSimShareBps?: number },
+  attack: Attack | undefined,
+): Promise<Scenario> {
+  const params = auctionParams(p);
+  const attacker = attack !== undefined;
+  const ATTACKER_IDS = attack?.ids ?? 0;
+  const BIDS = attack?.bids ?? 0;
+  const attackerKeys = new Set(Array.from({ length: ATTACKER_IDS }, (_, i) => latin1Key(pk(i + 1))));
+  const honestId = (i: number) => MAX_ATTACKERS + 1 + i;
   const setup: AuctionSetup = {
     chainId: CHAIN,
     params,
@@ -125,7 +157,10 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
     forfeitSink: sha('sink'),
     reserves: new Map([[EVM_NS, 100n]]),
     treasuries: new Map([[EVM_NS, publicKeyFromSeed(TREASURY)]]),
-    accounts: Array.from({ length: HONEST + 1 }, (_, i) => ({ account: pk(i + 1), balance: 1_000_000_000n })),
+    accounts: Array.from({ length: HONEST + MAX_ATTACKERS }, (_, i) => ({
+      account: pk(i + 1),
+      balance: 1_000_000_000n,
+    })),
     lane: { ...DEFAULT_AUCTION_LANE },
   };
   const book = await openAuctionBook({ setup });
@@ -142,7 +177,9 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
     blockTimeMs: (h) => Promise.resolve(h * 1000),
   });
   const amts = amounts();
-  const gasEach = Math.floor(params.maxSimGas / ATTACKER_BIDS);
+  const perBidder = bidderSimGasOf(params);
+  const gasEach =
+    attack === undefined ? 0 : Math.floor((attack.gas === 'budget' ? params.maxSimGas : perBidder) / BIDS);
   // Block h carries the commits of slot h + 2 and the reveals of slot h + 1 (commitOffset 2, revealOffset 1).
   const reveals = new Map<number, AuctionTx[]>();
   const costs: number[] = [];
@@ -154,6 +191,11 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
     const a = book.account(pk(i));
     return a.available + a.locked + a.pendingWithdrawal;
   };
+  const attackerHoldings = () => {
+    let sum = 0n;
+    for (let i = 1; i <= ATTACKER_IDS; i++) sum += holdings(i);
+    return sum;
+  };
   const last = SLOTS + 2;
   for (let h = 1; h <= last; h++) {
     const txs: AuctionTx[] = [...(reveals.get(h) ?? [])];
@@ -163,15 +205,15 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
       const honest = amts[k]!;
       const top = Math.max(...honest);
       const bids: { who: number; amount: number; bundle: Bundle }[] = honest.map((amount, i) => ({
-        who: i + 2,
+        who: honestId(i),
         amount,
-        bundle: evmBundle(i + 2, slot, 150_000),
+        bundle: evmBundle(honestId(i), slot, 150_000),
       }));
-      if (attacker)
-        for (let j = 0; j < ATTACKER_BIDS; j++) {
-          const bundle = evmBundle(ATTACKER, slot * 8 + j, gasEach);
+      for (let id = 1; id <= ATTACKER_IDS; id++)
+        for (let j = 0; j < BIDS; j++) {
+          const bundle = evmBundle(id, slot * 8 + j, gasEach);
           failing.add(latin1Key(bundleHash(CHAIN, bundle)));
-          bids.push({ who: ATTACKER, amount: top + 1 + j, bundle });
+          bids.push({ who: id, amount: top + 1 + (id - 1) * BIDS + j, bundle });
         }
       for (const b of bids) {
         const { commit, reveal } = signBid(CHAIN, seed(b.who), {
@@ -189,13 +231,13 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
     const block = blockOf(h, txs, computeAuctionHash(h, outcome));
     const resolved = await source.resolved(block);
     const sold = outcome.kind === 'auction' ? outcome.rollups : [];
-    const before = holdings(ATTACKER);
+    const before = attackerHoldings();
     const tBefore = book.account(publicKeyFromSeed(TREASURY)).available;
     await book.apply(block, resolved);
     if (h >= 3 && h - 3 < SLOTS) {
-      costs.push(Number(before - holdings(ATTACKER)));
+      costs.push(Number(before - attackerHoldings()));
       best.push(Math.max(...amts[h - 3]!));
-      for (const r of sold) if (latin1Key(r.winner.bidder) !== latin1Key(pk(ATTACKER))) soldHonest++;
+      for (const r of sold) if (!attackerKeys.has(latin1Key(r.winner.bidder))) soldHonest++;
       treasury += book.account(publicKeyFromSeed(TREASURY)).available - tBefore;
       for (const i of resolved.invalid) reasons[i.reason] = (reasons[i.reason] ?? 0) + 1;
     }
@@ -204,15 +246,21 @@ async function run(bps: number | null, attacker: boolean): Promise<Scenario> {
   if (t.held + t.paidOut !== t.supplied) throw new Error('the ledger does not conserve money');
   const sum = costs.reduce((a, b) => a + b, 0);
   return {
-    failPenaltyBps: bps ?? params.failPenaltyBps,
+    attack: attack?.name ?? 'none',
+    failPenaltyBps: params.failPenaltyBps,
+    bidderSimShareBps: params.bidderSimShareBps,
+    bidderSimGas: perBidder,
     attacker,
     slots: SLOTS,
-    attackerBidsPerSlot: attacker ? ATTACKER_BIDS : 0,
+    attackerIds: ATTACKER_IDS,
+    attackerBidsPerSlot: ATTACKER_IDS * BIDS,
+    attackerGasPerBid: gasEach,
     attackerCostPerSlotMedian: median(costs),
     attackerCostPerSlotMean: Math.round(sum / costs.length),
     attackerCostTotal: sum,
     bestHonestBidMedian: median(best),
     evmTopsSoldToHonest: soldHonest,
+    evmTopSoldShare: Number((soldHonest / SLOTS).toFixed(3)),
     treasuryPerSlotMean: Math.round(Number(treasury) / SLOTS),
     simulationsPerSlotMean: Number((simulations / SLOTS).toFixed(2)),
     reasons,
@@ -246,19 +294,44 @@ function median(xs: number[]): number {
 }
 
 const load = loadavg()[0]!;
+const D = DEFAULT_AUCTION_PARAMS;
+// ADR 0320's attack: ATTACKER_BIDS failing bids of one bidder that together declare the whole budget.
+const budgetAttack: Attack = {
+  name: 'one bidder, the whole budget',
+  ids: 1,
+  bids: ATTACKER_BIDS,
+  gas: 'budget',
+};
+// Against the share: one bidder whose failing bids declare exactly its share ...
+const shareAttack: Attack = {
+  name: 'one bidder, its whole share',
+  ids: 1,
+  bids: ATTACKER_BIDS,
+  gas: 'share',
+};
+// ... and the fewest bidders that still spend the whole budget (maxSimGas / share), one bid each.
+const sybils = Math.ceil(D.maxSimGas / bidderSimGasOf(D));
+if (sybils > MAX_ATTACKERS)
+  throw new Error(`the default share needs ${sybils} attackers; at most ${MAX_ATTACKERS}`);
+const sybilAttack: Attack = { name: `${sybils} bidders, one share each`, ids: sybils, bids: 1, gas: 'share' };
+const before = { bidderSimShareBps: 0 }; // ADR 0320's rules: the budget alone
 const scenarios = [
-  await run(null, false),
-  await run(0, true),
-  await run(DEFAULT_AUCTION_PARAMS.failPenaltyBps, true),
-  await run(10_000, true),
+  await run({}, undefined),
+  await run({ ...before, failPenaltyBps: 0 }, budgetAttack),
+  await run(before, budgetAttack),
+  await run({ ...before, failPenaltyBps: 10_000 }, budgetAttack),
+  await run({}, budgetAttack),
+  await run({}, shareAttack),
+  await run({}, sybilAttack),
 ];
 const out = {
   bench: 'auction-penalty',
-  adr: '0320',
+  adr: '0320, 0321',
   slots: SLOTS,
   honestBiddersPerSlot: HONEST,
   attackerBidsPerSlot: ATTACKER_BIDS,
-  maxSimGas: DEFAULT_AUCTION_PARAMS.maxSimGas,
+  maxSimGas: D.maxSimGas,
+  defaultBidderSimShareBps: D.bidderSimShareBps,
   loadAvg1AtStart: Number(load.toFixed(2)),
   scenarios,
 };
