@@ -5,18 +5,27 @@
  * 1 with the winner's bundle; every node's book settles the slot alike (second price to the treasury,
  * the same auction_hash as the committed header), and a reveal without a commit is refused at admission.
  * On the executed transfer rollup a bid whose bundle the executor finds failing pays its failure penalty
- * (ADR 0320) alike on every node, shown by ordo_getAuction and the metrics.
+ * (ADR 0320) alike on every node, shown by ordo_getAuction and the metrics. On an EVM rollup a failing
+ * bid above an honest one that declares the whole simulation budget is past its bidder's share on every
+ * node (not simulated, no penalty) and the honest bid wins the top (ADR 0321).
  * Then one validator is stopped and restarted on its home: its book comes back from the store at the
  * height it had applied and follows the chain again.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBid } from '../../../src/auction/index.ts';
 import { AUCTION_NAMESPACE, bundleHash, encodeAuctionTx } from '../../../src/codec/index.ts';
-import { demoAuctionSeed, demoTransferSeed, demoTreasurySeed } from '../../../src/config/index.ts';
+import {
+  demoAuctionSeed,
+  demoEvmKey,
+  demoTransferSeed,
+  demoTreasurySeed,
+} from '../../../src/config/index.ts';
 import { bytesEqual, publicKeyFromSeed } from '../../../src/crypto/index.ts';
 import { signTransfer, transferSigner } from '../../../src/exec/index.ts';
 import { homePaths } from '../../../src/node/index.ts';
@@ -244,6 +253,60 @@ describe('auction on a 4-validator network', () => {
       expect((byState.executed ?? 0) + (byState.in_memory ?? 0)).toBeGreaterThanOrEqual(2);
       const p = await n.metrics.registry.getSingleMetric('ordo_auction_penalty_amount_total')!.get();
       expect(p.values[0]?.value).toBe(900);
+    }
+  }, 240_000);
+
+  it("a failing EVM bid declaring the whole simulation budget is past its bidder's share on every node; the honest top sells (ADR 0321)", async () => {
+    const g = JSON.parse(readFileSync(homePaths(layout.nodes[0]!.home).genesis, 'utf8')) as {
+      rollups: { namespace: number; kind?: string; evmChainId?: number }[];
+    };
+    const evm = g.rollups.find((r) => r.kind === 'evm')!;
+    const common = createCustomCommon({ chainId: evm.evmChainId! }, Mainnet, { hardfork: Hardfork.Prague });
+    const evmLeg = (key: number, nonce: bigint, gasLimit: bigint) => [
+      {
+        namespace: evm.namespace,
+        txs: [
+          createTx(
+            {
+              type: 2,
+              nonce,
+              to: new Uint8Array(20).fill(0x42),
+              value: 1n,
+              gasLimit,
+              maxFeePerGas: 10_000_000_000n,
+              maxPriorityFeePerGas: 0n,
+            },
+            { common },
+          )
+            .sign(demoEvmKey(key))
+            .serialize(),
+        ],
+        revertingTxHashes: [],
+      },
+    ];
+    const at = Math.max(...nodes.map((n) => n.height));
+    const slot = at + 9;
+    // Bidder 5 pays 1 wei (21,000 gas, applies); bidder 6, above it, declares the whole default maxSimGas
+    // with a nonce its account cannot have (it would fail if simulated).
+    const honest = bidTxs(5, slot, 4_000, evmLeg(7, 0n, 21_000n));
+    const attack = bidTxs(6, slot, 9_000, evmLeg(8, 5n, 10_000_000n));
+    const views = await commitRevealResolve(nodes, 1, slot, honest, attack);
+    const winner = publicKeyFromSeed(demoAuctionSeed(5));
+    const attacker = publicKeyFromSeed(demoAuctionSeed(6));
+    for (const [i, v] of views.entries()) {
+      // Not simulated (past its bidder's 1,000,000-gas share), so it takes no part and pays nothing.
+      expect(v!.bids.find((b) => b.amount === 9_000n)).toMatchObject({ invalid: 'SIM_BUDGET_EXHAUSTED' });
+      expect(v!.bids.find((b) => b.amount === 9_000n)?.penalty).toBeUndefined();
+      const acc = nodes[i]!.auction!.account(attacker);
+      expect(acc.available + acc.locked + acc.pendingWithdrawal).toBe(1_000_000_000n);
+      expect(v!.winners.map((w) => w.namespace)).toEqual([evm.namespace]);
+      expect(bytesEqual(v!.winners[0]!.bidder, winner)).toBe(true);
+      expect(bytesEqual(v!.auctionHash!, views[0]!.auctionHash!)).toBe(true);
+    }
+    for (const n of nodes) {
+      const m = await n.metrics.registry.getSingleMetric('ordo_auction_simulations_total')!.get();
+      const by = Object.fromEntries(m.values.map((x) => [x.labels.verdict, x.value]));
+      expect(by['over-share']).toBeGreaterThanOrEqual(1);
     }
   }, 240_000);
 
