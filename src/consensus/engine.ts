@@ -377,6 +377,25 @@ export class Engine implements ConsensusEngineExt {
     return this.#rt.now();
   }
 
+  /**
+   * The height timeline (height-trace.ts, ADR 0307): this node's executor finished `height`; times on
+   * the engine's clock (the node's wall clock). Cheap: a few numbers per executed block.
+   */
+  traceExecution(
+    height: number,
+    committedMs: number,
+    queuedMs: number,
+    startMs: number,
+    endMs: number,
+  ): void {
+    this.#trace.executed(height, committedMs, queuedMs, startMs, endMs);
+  }
+
+  /** The height timeline: this node's executor ran a bundle simulation from `startMs` for `ms`. */
+  traceSimulation(startMs: number, ms: number): void {
+    this.#trace.simulated(startMs, ms);
+  }
+
   #guard(kind: SignKind, h: number, r: number, hash: Uint8Array | null): boolean {
     if (!this.#health.ok) return false; // halted: never sign again
     const k = ownKey(kind, h, r);

@@ -101,6 +101,16 @@ export interface HeightSummary {
   commitWaits?: [number, number][];
   /** [start, ms]: event-loop stalls during the height (loop-stalls.ts), ms since start. */
   loopStalls?: [number, number][];
+  /**
+   * [height, committed, queued, start, end]: blocks this node's executor finished during the height
+   * (committed: stored here, execution scheduled; queued: past the auction gate, handed to the executor;
+   * start: the executor began running it), ms since start (ADR 0307).
+   */
+  executed?: [number, number, number, number, number][];
+  /** [start, ms]: bundle simulations this node's executor ran during the height, the longest twelve. */
+  simulations?: [number, number][];
+  /** The simulations' count and total ms during the height. */
+  simulated?: [number, number];
 }
 
 /** Waits and stalls kept per height at most (the longest are kept). */
@@ -122,6 +132,12 @@ export class HeightTrace {
   #next = new Map<number, RoundState>();
   /** Commit-pipeline waits of the current height, absolute [start, ms]. */
   #commitWaits: [number, number][] = [];
+  /** Executions finished during the current height, absolute [height, committed, queued, start, end]. */
+  #executed: [number, number, number, number, number][] = [];
+  /** Simulations during the current height, absolute [start, ms] (trimmed to the longest), count, ms. */
+  #sims: [number, number][] = [];
+  #simCount = 0;
+  #simMs = 0;
 
   constructor(set: ValidatorSet) {
     this.#set = set;
@@ -134,6 +150,10 @@ export class HeightTrace {
     this.#height = height;
     this.#startMs = nowMs;
     this.#commitWaits = [];
+    this.#executed = [];
+    this.#sims = [];
+    this.#simCount = 0;
+    this.#simMs = 0;
   }
 
   /** ms since the current height started (the timeline's origin). */
@@ -144,6 +164,21 @@ export class HeightTrace {
   /** The engine's input queue waited `ms` (from `startMs`) for the commit pipeline. */
   commitWait(startMs: number, ms: number): void {
     this.#commitWaits.push([startMs, ms]);
+  }
+
+  /** This node's executor finished `height` (committed, queued, started, ended at these engine times). */
+  executed(height: number, committedMs: number, queuedMs: number, startMs: number, endMs: number): void {
+    if (this.#executed.length < MAX_ROUNDS)
+      this.#executed.push([height, committedMs, queuedMs, startMs, endMs]);
+  }
+
+  /** This node's executor ran a bundle simulation from `startMs` for `ms`. */
+  simulated(startMs: number, ms: number): void {
+    this.#simCount++;
+    this.#simMs += ms;
+    this.#sims.push([startMs, ms]);
+    if (this.#sims.length > 16 * MAX_SPANS)
+      this.#sims = this.#sims.sort((a, b) => b[1] - a[1]).slice(0, MAX_SPANS);
   }
 
   /** Own proposal steps between its build and libp2p (see RoundTrace). */
@@ -285,6 +320,13 @@ export class HeightTrace {
         .map(([at, ms]) => [Math.round(at - this.#startMs), Math.round(ms)]);
     if (this.#commitWaits.length > 0) out.commitWaits = spans(this.#commitWaits);
     if (stalls.length > 0) out.loopStalls = spans(stalls.map((x) => [x.startMs, x.ms]));
+    const rel = (t: number): number => Math.round(t - this.#startMs);
+    if (this.#executed.length > 0)
+      out.executed = this.#executed.map(([h, c, q, s0, e]) => [h, rel(c), rel(q), rel(s0), rel(e)]);
+    if (this.#simCount > 0) {
+      out.simulated = [this.#simCount, Math.round(this.#simMs)];
+      out.simulations = spans(this.#sims);
+    }
     return out;
   }
 }

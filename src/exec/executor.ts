@@ -57,7 +57,17 @@ export interface ExecutorOptions {
    * false only for comparisons (bench/bundle-exec.ts `--no-reuse`).
    */
   reuseSimulatedRuns?: boolean;
+  /**
+   * Told when each block was executed and each simulation ran, in wall-clock ms (`Date.now()`): the
+   * node puts them in its height timeline (ADR 0307). A throwing hook is ignored.
+   */
+  onTrace?: (e: ExecTraceEvent) => void;
 }
+
+/** What the executor did and when (wall-clock ms), for the height timeline. */
+export type ExecTraceEvent =
+  | { kind: 'execute'; height: number; queuedMs: number; startMs: number; endMs: number }
+  | { kind: 'simulate'; startMs: number; endMs: number };
 
 /** What executeBlock resolves to: per executed rollup its results, and how each bundle executed. */
 export type BlockResults = Map<number, NamespaceResult> & {
@@ -201,6 +211,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
   const counters = { reexecuted: 0, specChunks: 0, prepChunks: 0, executeSeconds: 0, persistSeconds: 0 };
+  const trace = (e: ExecTraceEvent): void => {
+    try {
+      opts.onTrace?.(e);
+    } catch {
+      // A diagnostic hook never fails execution.
+    }
+  };
 
   const reg = opts.registry;
   const blockSeconds = new Histogram({
@@ -538,7 +555,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
 
   return {
     simulate(bundle, o) {
-      const p = simQueue.then(() => doSimulate(bundle, o?.height, o?.timeMs, o?.pending));
+      const p = simQueue.then(async () => {
+        const startMs = Date.now();
+        try {
+          return await doSimulate(bundle, o?.height, o?.timeMs, o?.pending);
+        } finally {
+          trace({ kind: 'simulate', startMs, endMs: Date.now() });
+        }
+      });
       simQueue = p.catch(() => {});
       return p;
     },
@@ -610,7 +634,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     },
     executeBlock(height, txs, opts) {
       const o: ExecuteBlockOptions = typeof opts === 'number' ? { timeMs: opts } : (opts ?? {});
-      const p = queue.then(() => doExecute(height, txs, o.timeMs ?? 0, o.spans ?? []));
+      const queuedMs = Date.now();
+      const p = queue.then(async () => {
+        const startMs = Date.now();
+        const r = await doExecute(height, txs, o.timeMs ?? 0, o.spans ?? []);
+        trace({ kind: 'execute', height, queuedMs, startMs, endMs: Date.now() });
+        return r;
+      });
       queue = p.catch(() => {});
       return p;
     },

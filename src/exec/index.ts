@@ -39,6 +39,7 @@ export {
 } from './evm/vm.ts';
 export type {
   BlockResults,
+  ExecTraceEvent,
   ExecuteBlockOptions,
   Executor,
   ExecutorOptions,

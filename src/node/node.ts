@@ -135,6 +135,8 @@ export class OrdoNode {
   #executedHeight = 0;
   #execListeners = new Set<(height: number) => void>();
   #execChain: Promise<void> = Promise.resolve();
+  /** When each height's execution was scheduled (its store commit), for the height timeline. */
+  readonly #execScheduled = new Map<number, number>();
   #blockedPeers = new Set<string>();
   #peerId = '';
   #adapterPort = 0;
@@ -277,6 +279,14 @@ export class OrdoNode {
       kv: (ns) => store.sub(`exec/${ns}`, { sync: false }),
       logger: child('exec'),
       registry,
+      // The height timeline: when this node executed each block and ran each simulation (ADR 0307).
+      onTrace: (e) => {
+        if (e.kind === 'execute') {
+          const committedMs = this.#execScheduled.get(e.height) ?? e.queuedMs;
+          this.#execScheduled.delete(e.height);
+          this.#consensus?.traceExecution(e.height, committedMs, e.queuedMs, e.startMs, e.endMs);
+        } else this.#consensus?.traceSimulation(e.startMs, e.endMs - e.startMs);
+      },
     });
     await executor.start();
     this.#executor = executor;
@@ -830,6 +840,9 @@ export class OrdoNode {
     if (executor === undefined) return;
     const byNs = this.#txsByNamespace(block, executor.executedNamespaces());
     const height = block.header.height;
+    this.#execScheduled.set(height, Date.now());
+    // Bounded: a height whose execution failed (no trace event) is forgotten a few heights later.
+    this.#execScheduled.delete(height - 16);
     this.#preconf?.committed(height, blockHash(block));
     this.#execChain = this.#execChain
       // Height - 2 is executed by now (heights run in order): its results are certified by this header.

@@ -173,4 +173,35 @@ describe('HeightTrace', () => {
     t.start(6, T0 + 710);
     expect(t.decided(6, 0, 0, T0 + 800)?.commitWaits).toBeUndefined();
   });
+
+  it("records this node's executions and simulations of the height, relative to its start (ADR 0307)", () => {
+    const t = new HeightTrace(set);
+    t.start(5, T0);
+    // Height 3 was stored before height 5 started, waited for height 2's execution, ran into the height.
+    t.executed(3, T0 - 900, T0 - 400, T0 - 400, T0 + 1200);
+    t.simulated(T0 + 10, 4);
+    t.simulated(T0 + 20, 6);
+    const s = t.decided(5, 0, 0, T0 + 1500)!;
+    expect(s.executed).toEqual([[3, -900, -400, -400, 1200]]);
+    expect(s.simulated).toEqual([2, 10]);
+    expect(s.simulations).toEqual([
+      [10, 4],
+      [20, 6],
+    ]);
+    // The next height starts with none of its own.
+    t.start(6, T0 + 1500);
+    const next = t.decided(6, 0, 0, T0 + 1600)!;
+    expect(next.executed).toBeUndefined();
+    expect(next.simulated).toBeUndefined();
+  });
+
+  it('keeps the longest simulations but counts them all', () => {
+    const t = new HeightTrace(set);
+    t.start(5, T0);
+    for (let i = 0; i < 1000; i++) t.simulated(T0 + i, i === 500 ? 90 : 1);
+    const s = t.decided(5, 0, 0, T0 + 2000)!;
+    expect(s.simulated).toEqual([1000, 999 + 90]);
+    expect(s.simulations!.length).toBeLessThanOrEqual(12);
+    expect(s.simulations).toContainEqual([500, 90]);
+  });
 });
