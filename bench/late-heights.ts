@@ -6,13 +6,16 @@
  *   node bench/late-heights.ts --out FILE DIR [DIR ...]     (DIR: the kept testnet's nodes/ directory)
  *
  * Per late height h: `cause` from the round-0 proposer's timeline — `build_failed` (buildError),
- * `built_late` (its build ended more than 1 s into the height), `sent_late` (it left more than 500 ms
+ * `built_late` (its build ended more than 1 s into the height; `empty_wait` when that block was empty:
+ * the heartbeat wait, consensus.heartbeatMs), `sent_late` (it left more than 500 ms
  * after the build), else `arrived_late`; for the first two, `results` says when the h - 2 results the
  * build waits for were executed, in ms since the proposer's height start: on the proposer, and on each
  * other node (wall-clock mapped; absent = before the height started there, the line at debug), and
  * `proposerBehindMs` = proposer − median of the others (positive: the proposer's executor was later).
- * `stallInBuildMs`: main-thread stalls of the proposer inside its build window. Needs a node that logs
- * `executed` in its timelines (this branch on); older checkouts give the causes only.
+ * `stallInBuildMs`: main-thread stalls of the proposer inside its build window. `allHeights`: over every
+ * height that every node logged (all of them when the nodes log timelines at debug), the median of
+ * proposer − median of the others for the h - 2 results, and for main-thread stall ms in the height's
+ * first 2 s. Needs nodes that log `executed` (ADR 0307 on); older checkouts give the causes only.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +27,7 @@ interface Round {
   buildEnd?: number;
   buildError?: string;
   proposalIn?: number;
+  txs?: number;
 }
 
 interface Timeline {
@@ -102,11 +106,13 @@ function analyse(dir: string) {
     const cause =
       r0.buildError !== undefined
         ? 'build_failed'
-        : (r0.buildEnd ?? 0) > 1000
-          ? 'built_late'
-          : r0.proposalIn !== undefined && r0.proposalIn - (r0.buildEnd ?? 0) > 500
-            ? 'sent_late'
-            : 'arrived_late';
+        : (r0.buildEnd ?? 0) > 1000 && r0.txs === 0
+          ? 'empty_wait'
+          : (r0.buildEnd ?? 0) > 1000
+            ? 'built_late'
+            : r0.proposalIn !== undefined && r0.proposalIn - (r0.buildEnd ?? 0) > 500
+              ? 'sent_late'
+              : 'arrived_late';
     const row: Record<string, unknown> = {
       height: h,
       decidedRound: pt.round,
@@ -134,9 +140,45 @@ function analyse(dir: string) {
     }
     late.push(row);
   }
+  // Every height whose timelines are logged on every node (all of them when nodes log at debug): the
+  // proposer's h - 2 results and main-thread stalls in the height's first 2 s against the others'.
+  const behind: number[] = [];
+  const stallDiff: number[] = [];
+  const stallsAbs = new Map<string, [number, number][]>();
+  for (const [n, m] of nodes) {
+    const seen = new Map<number, number>();
+    for (const t of m.values())
+      for (const [s, ms] of t.loopStalls ?? []) seen.set(Math.round(t.startAbs + s), ms);
+    stallsAbs.set(n, [...seen]);
+  }
+  const stalled = (n: string, a: number, b: number): number =>
+    (stallsAbs.get(n) ?? []).reduce((x, [s, ms]) => x + Math.max(0, Math.min(b, s + ms) - Math.max(a, s)), 0);
+  for (const h of heights) {
+    let proposer: string | undefined;
+    for (const [n, m] of nodes)
+      if (m.get(h)?.rounds.find((r) => r.round === 0)?.buildStart !== undefined) proposer = n;
+    const pt = proposer === undefined ? undefined : nodes.get(proposer)!.get(h);
+    if (pt === undefined) continue;
+    const others = [...nodes.keys()].filter((n) => n !== proposer);
+    if (!others.every((n) => nodes.get(n)!.has(h))) continue;
+    const mine = executedEnd(nodes.get(proposer!)!, h - 2);
+    const theirs = others.map((n) => executedEnd(nodes.get(n)!, h - 2)).filter((x) => x !== undefined);
+    const med = median(theirs);
+    if (mine !== undefined && med !== undefined && theirs.length === others.length) behind.push(mine - med);
+    const a = pt.startAbs;
+    const o = median(others.map((n) => stalled(n, a, a + 2000)));
+    if (o !== undefined) stallDiff.push(stalled(proposer!, a, a + 2000) - o);
+  }
+  const allHeights = {
+    compared: behind.length,
+    proposerBehindMsMedian: median(behind) ?? null,
+    proposerLaterCount: behind.filter((x) => x > 0).length,
+    stallsCompared: stallDiff.length,
+    proposerStallMsMinusOthersMedian: median(stallDiff) ?? null,
+  };
   const counts: Record<string, number> = {};
   for (const r of late) counts[r.cause as string] = (counts[r.cause as string] ?? 0) + 1;
-  return { dir, heights: heights.size, afterRound0: late.length, causes: counts, late };
+  return { dir, heights: heights.size, afterRound0: late.length, causes: counts, allHeights, late };
 }
 
 const out = positionals.map(analyse);
