@@ -15,7 +15,7 @@
  * `stallInBuildMs`: main-thread stalls of the proposer inside its build window. `allHeights`: over every
  * height that every node logged (all of them when the nodes log timelines at debug), the median of
  * proposer − median of the others for the h - 2 results, and for main-thread stall ms in the height's
- * first 2 s. Needs nodes that log `executed` (ADR 0307 on); older checkouts give the causes only.
+ * first 2 s; the first also split by whether the proposer ran simulations in h - 1 or h. Needs nodes that log `executed` (ADR 0307 on); older checkouts give the causes only.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,6 +143,8 @@ function analyse(dir: string) {
   // Every height whose timelines are logged on every node (all of them when nodes log at debug): the
   // proposer's h - 2 results and main-thread stalls in the height's first 2 s against the others'.
   const behind: number[] = [];
+  const behindSims: number[] = [];
+  const behindNoSims: number[] = [];
   const stallDiff: number[] = [];
   const stallsAbs = new Map<string, [number, number][]>();
   for (const [n, m] of nodes) {
@@ -164,7 +166,12 @@ function analyse(dir: string) {
     const mine = executedEnd(nodes.get(proposer!)!, h - 2);
     const theirs = others.map((n) => executedEnd(nodes.get(n)!, h - 2)).filter((x) => x !== undefined);
     const med = median(theirs);
-    if (mine !== undefined && med !== undefined && theirs.length === others.length) behind.push(mine - med);
+    if (mine !== undefined && med !== undefined && theirs.length === others.length) {
+      behind.push(mine - med);
+      // Did the proposer simulate (presimulation after h - 1, or the build's select) in h - 1 or h?
+      const sims = (pt.simulated?.[0] ?? 0) + (nodes.get(proposer!)!.get(h - 1)?.simulated?.[0] ?? 0);
+      (sims > 0 ? behindSims : behindNoSims).push(mine - med);
+    }
     const a = pt.startAbs;
     const o = median(others.map((n) => stalled(n, a, a + 2000)));
     if (o !== undefined) stallDiff.push(stalled(proposer!, a, a + 2000) - o);
@@ -173,6 +180,16 @@ function analyse(dir: string) {
     compared: behind.length,
     proposerBehindMsMedian: median(behind) ?? null,
     proposerLaterCount: behind.filter((x) => x > 0).length,
+    withSimulations: {
+      compared: behindSims.length,
+      proposerBehindMsMedian: median(behindSims) ?? null,
+      proposerLaterCount: behindSims.filter((x) => x > 0).length,
+    },
+    withoutSimulations: {
+      compared: behindNoSims.length,
+      proposerBehindMsMedian: median(behindNoSims) ?? null,
+      proposerLaterCount: behindNoSims.filter((x) => x > 0).length,
+    },
     stallsCompared: stallDiff.length,
     proposerStallMsMinusOthersMedian: median(stallDiff) ?? null,
   };
