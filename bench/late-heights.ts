@@ -49,6 +49,9 @@ const { values: args, positionals } = parseArgs({
 });
 if (positionals.length === 0) throw new Error('usage: node bench/late-heights.ts --out FILE DIR [DIR ...]');
 
+/** Heights any node logged `committed block` for (the run's heights, whatever the timeline level). */
+const committedHeights = new Set<number>();
+
 function readNodes(dir: string): Map<string, Map<number, Timeline>> {
   const nodes = new Map<string, Map<number, Timeline>>();
   for (const node of readdirSync(dir).sort()) {
@@ -60,6 +63,11 @@ function readNodes(dir: string): Map<string, Map<number, Timeline>> {
     }
     const byHeight = new Map<number, Timeline>();
     for (const line of text.split('\n')) {
+      if (line.includes('"committed block"')) {
+        const m = /"height":(\d+)/.exec(line);
+        if (m !== null) committedHeights.add(Number(m[1]));
+        continue;
+      }
       if (!line.includes('"rounds"')) continue;
       try {
         const j = JSON.parse(line) as Omit<Timeline, 'startAbs'> & { time: string | number };
@@ -195,7 +203,16 @@ function analyse(dir: string) {
   };
   const counts: Record<string, number> = {};
   for (const r of late) counts[r.cause as string] = (counts[r.cause as string] ?? 0) + 1;
-  return { dir, heights: heights.size, afterRound0: late.length, causes: counts, allHeights, late };
+  const committed = committedHeights.size;
+  committedHeights.clear();
+  return {
+    dir,
+    heights: Math.max(committed, heights.size),
+    afterRound0: late.length,
+    causes: counts,
+    allHeights,
+    late,
+  };
 }
 
 const out = positionals.map(analyse);
