@@ -52,11 +52,13 @@ function findDir(): string | undefined {
 const first = new Map<string, Hist>();
 const last = new Map<string, Hist>();
 let lastOk = Date.now();
+let seenDir: string | undefined;
 for (;;) {
   await new Promise((r) => setTimeout(r, 2000));
   const dir = findDir();
   let ok = 0;
   if (dir !== undefined) {
+    seenDir = dir;
     let nodes: string[] = [];
     try {
       nodes = readdirSync(join(dir, 'nodes'));
@@ -107,5 +109,5 @@ for (const [n, b] of last) {
 }
 writeFileSync(
   args.out,
-  `${JSON.stringify({ started: new Date(started).toISOString(), perNode }, null, 2)}\n`,
+  `${JSON.stringify({ started: new Date(started).toISOString(), dir: seenDir, perNode }, null, 2)}\n`,
 );
