@@ -51,6 +51,12 @@ export interface TxGossipOptions {
 
 /** Default admission slice: short next to a consensus timeout, long enough that yields cost nothing. */
 export const ADMIT_SLICE_MS = 8;
+/**
+ * Received batches waiting for admission at most; one more is answered `ignore` (not forwarded, not
+ * penalised) and counted in `ordo_p2p_queue_dropped_total{queue="tx_admissions"}`. Before slices the
+ * synchronous handler was its own back-pressure; this bounds what a slow node holds instead.
+ */
+export const MAX_QUEUED_ADMISSIONS = 256;
 
 /** A received batch being admitted: its transactions, how far admission got, and its results. */
 interface Admission {
@@ -203,10 +209,15 @@ export class TxGossip {
     const a: Admission = { from, txs, next: 0, results: [] };
     // Nothing queued: the first slice runs now, and a batch that fits in it answers at once.
     if (this.admissions.length === 0 && this.admitSlice(a)) return verdictForBatch(a.results);
+    if (this.admissions.length >= MAX_QUEUED_ADMISSIONS) {
+      this.metrics.queueDropped.inc({ queue: 'tx_admissions' });
+      return 'ignore';
+    }
     const verdict = new Promise<Verdict>((resolve) => {
       a.resolve = resolve;
     });
     this.admissions.push(a);
+    this.metrics.queueDepth.set({ queue: 'tx_admissions' }, this.admissions.length);
     if (this.admissions.length === 1) void this.admitQueued();
     return verdict;
   }
@@ -219,6 +230,7 @@ export class TxGossip {
       if (a === undefined) return;
       if (!this.admitSlice(a)) continue;
       this.admissions.shift();
+      this.metrics.queueDepth.set({ queue: 'tx_admissions' }, this.admissions.length);
       a.resolve?.(verdictForBatch(a.results));
     }
   }

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeTxBatch } from '../../../src/codec/codec.ts';
-import type { GossipHandler, Network } from '../../../src/p2p/network.ts';
-import { TxGossip } from '../../../src/p2p/tx-gossip.ts';
+import type { GossipHandler, Network, Verdict } from '../../../src/p2p/network.ts';
+import { MAX_QUEUED_ADMISSIONS, TxGossip } from '../../../src/p2p/tx-gossip.ts';
 import type { AdmitResult, TxEnvelope } from '../../../src/types.ts';
 
 const TX_MS = 2;
@@ -116,5 +116,17 @@ describe('TxGossip admits a received batch in slices', () => {
     const whole = await run(0);
     expect(sliced).toEqual(whole);
     expect(whole.verdicts).toEqual(['accept', 'ignore', 'reject']);
+  });
+
+  it('at most MAX_QUEUED_ADMISSIONS batches wait; one more is ignored, not queued', async () => {
+    const { net, deliver } = receiver();
+    const { admit, seen } = admitter(() => true, 1);
+    new TxGossip({ network: net, admit, admitSliceMs: 0.5 });
+    const waiting: (Verdict | Promise<Verdict>)[] = [];
+    // The first batch outlasts its slice and queues; MAX - 1 more queue behind it.
+    for (let i = 0; i < MAX_QUEUED_ADMISSIONS; i++) waiting.push(deliver(batch(2 * i, 2)));
+    expect(deliver(batch(100_000, 2))).toBe('ignore');
+    expect(await Promise.all(waiting)).toEqual(waiting.map(() => 'accept'));
+    expect(seen).toHaveLength(2 * MAX_QUEUED_ADMISSIONS);
   });
 });
