@@ -15,12 +15,10 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createFeeMarket1559Tx } from '@ethereumjs/tx';
-import { encodeTxBatch } from '../src/codec/codec.ts';
-import { blockDataHashInSlices, computeDataHash } from '../src/codec/commitments.ts';
-import { type ChainSource, EvmChain } from '../src/eth-rpc/chain.ts';
+import { blockDataHashInSlices, computeDataHash, encodeTxBatch } from '../src/codec/index.ts';
+import { type ChainSource, EvmChain } from '../src/eth-rpc/index.ts';
 import { evmCustomCrypto, type NamespaceResult, txCommon } from '../src/exec/index.ts';
-import type { GossipHandler, Network } from '../src/p2p/network.ts';
-import { TxGossip } from '../src/p2p/tx-gossip.ts';
+import { type GossipHandler, type Network, TxGossip } from '../src/p2p/index.ts';
 import type { KvStore } from '../src/store/index.ts';
 import type { Block, TxEnvelope } from '../src/types.ts';
 
