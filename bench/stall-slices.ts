@@ -6,7 +6,7 @@
  *   ethIndex   a block of 1,500 signed EVM transactions indexed by EvmChain (buildSliceMs ∞ vs default)
  *   gossip     a 1,024-transaction batch through TxGossip with an `admit` that busy-waits 0.3 ms per
  *              transaction (synthetic: stands for the mempool's checks and sender recovery)
- * Each path `--runs` times (default 5), medians; writes JSON (`--out FILE`).
+ * Inputs are built before each timed run. Each path `--runs` times (default 7), medians; JSON (`--out FILE`).
  *
  *   node bench/stall-slices.ts --out bench/results/s14/stalls/micro.json
  */
@@ -23,7 +23,7 @@ import type { KvStore } from '../src/store/index.ts';
 import type { Block, TxEnvelope } from '../src/types.ts';
 
 const { values: args } = parseArgs({
-  options: { out: { type: 'string' }, runs: { type: 'string', default: '5' } },
+  options: { out: { type: 'string' }, runs: { type: 'string', default: '7' } },
 });
 const RUNS = Number(args.runs);
 
@@ -145,7 +145,7 @@ async function indexOnce(buildSliceMs?: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------- gossip fixture
-function gossipOnce(admitSliceMs?: number): Promise<unknown> {
+function gossipOnce(data: Uint8Array, admitSliceMs?: number): Promise<unknown> {
   let handler: GossipHandler | undefined;
   const net = {
     peerId: 'me',
@@ -162,24 +162,55 @@ function gossipOnce(admitSliceMs?: number): Promise<unknown> {
     return true;
   };
   new TxGossip({ network: net, admit, ...(admitSliceMs === undefined ? {} : { admitSliceMs }) });
-  const data = encodeTxBatch(body(1024));
   return Promise.resolve(handler!({ topic: 'txs', from: 'peer', data }));
 }
 
 // ---------------------------------------------------------------- run
-const cases: [string, string, () => Promise<unknown> | unknown][] = [
-  ['dataHash', 'one piece', () => computeDataHash(body(5000))],
-  ['dataHash', 'slices', () => blockDataHashInSlices({ txs: body(5000), bundles: [] })],
-  ['ethIndex', 'one piece', () => indexOnce(Number.POSITIVE_INFINITY)],
-  ['ethIndex', 'slices', () => indexOnce()],
-  ['gossip', 'one piece', () => gossipOnce(0)],
-  ['gossip', 'slices', () => gossipOnce()],
+// Inputs are made before each timed run (fresh bodies: the data hash is memoised per block object).
+type Case = [string, string, () => () => Promise<unknown> | unknown];
+const cases: Case[] = [
+  [
+    'dataHash',
+    'one piece',
+    () => {
+      const txs = body(5000);
+      return () => computeDataHash(txs);
+    },
+  ],
+  [
+    'dataHash',
+    'slices',
+    () => {
+      const b = { txs: body(5000), bundles: [] };
+      return () => blockDataHashInSlices(b);
+    },
+  ],
+  ['ethIndex', 'one piece', () => () => indexOnce(Number.POSITIVE_INFINITY)],
+  ['ethIndex', 'slices', () => () => indexOnce()],
+  [
+    'gossip',
+    'one piece',
+    () => {
+      const d = encodeTxBatch(body(1024));
+      return () => gossipOnce(d, 0);
+    },
+  ],
+  [
+    'gossip',
+    'slices',
+    () => {
+      const d = encodeTxBatch(body(1024));
+      return () => gossipOnce(d);
+    },
+  ],
 ];
 const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
 const samples = new Map<string, { longest: number[]; wall: number[] }>();
-for (const [, , work] of cases) await work(); // warm-up (JIT, protobuf codegen)
+for (const [, , make] of cases) await make()(); // warm-up (JIT, protobuf codegen)
 for (let r = 0; r < RUNS; r++) {
-  for (const [path, mode, work] of cases) {
+  for (const [path, mode, make] of cases) {
+    const work = make();
+    await new Promise((r) => setTimeout(r, 20)); // let the inputs' garbage settle a little
     const h = await hold(work);
     const key = `${path}/${mode}`;
     const s = samples.get(key) ?? { longest: [], wall: [] };
