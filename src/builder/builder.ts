@@ -14,6 +14,7 @@
  * src/codec/commitments.ts and docs/wire.md; the decisions in docs/decisions/0073-0075.
  */
 
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   AUCTION_NAMESPACE,
@@ -77,6 +78,8 @@ export interface BlockBuilderOptions {
    * ended is counted `stale` in `ordo_builder_verify_total` (the engine ignores it). Default: none is.
    */
   decidedHeight?: () => number;
+  /** `verify`'s per-transaction checks yield after this long, ms (default CHECK_SLICE_MS; Infinity: never). */
+  checkSliceMs?: number;
   /** Where `ordo_builder_*` metrics go (none when absent). */
   registry?: Registry;
 }
@@ -88,6 +91,8 @@ export interface BlockBuilder extends BlockSource {
 }
 
 export const DEFAULT_RESULTS_WAIT_MS = 250;
+/** Main-thread time `verify`'s per-transaction checks run before the event loop gets a turn (ADR 0312). */
+export const CHECK_SLICE_MS = 8;
 /** Upper bound on any results wait, whatever budget the engine offers (a misconfigured timeout). */
 const MAX_RESULTS_WAIT_MS = 60_000;
 
@@ -113,6 +118,7 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
   const bundles = opts.bundles ?? emptyBundleSource;
   const auction = opts.auction ?? noAuction;
   const waitMs = opts.resultsWaitMs ?? DEFAULT_RESULTS_WAIT_MS;
+  const checkSliceMs = opts.checkSliceMs ?? CHECK_SLICE_MS;
   const metrics = makeMetrics(opts.registry);
 
   /** The engine's budget when it gives one (ADR 0291), never less than `resultsWaitMs`. */
@@ -218,7 +224,15 @@ export function createBlockBuilder(opts: BlockBuilderOptions): BlockBuilder {
           `block ${h.height} carries ${n} auction transactions; the auction lane allows ${cap} per block`,
         );
     }
+    // ADR 0312: the per-transaction checks (an EVM payload is decoded and its sender recovered) take
+    // hundreds of ms for a large block on a loaded host; the event loop gets a turn every slice. The
+    // verdict does not depend on where it paused (each check reads only the payload and the height).
+    let since = performance.now();
     for (const [i, tx] of block.txs.entries()) {
+      if (performance.now() - since >= checkSliceMs) {
+        await nextMacrotask();
+        since = performance.now();
+      }
       if (tx.namespace === AUCTION_NAMESPACE && auction.checkTx !== undefined) {
         const problem = auction.checkTx(tx.payload, h.height);
         if (problem !== undefined)

@@ -13,7 +13,18 @@
  * recompute these hashes; the builder decides what goes in, this module only says how it is hashed.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { type NmtLeaf, NmtTree, nmtRoot, sha256 } from '../crypto/index.ts';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import {
+  commitNode,
+  EMPTY_NODE,
+  innerNode,
+  leafNode,
+  type NmtLeaf,
+  type NmtNode,
+  NmtTree,
+  nmtRoot,
+  sha256,
+} from '../crypto/index.ts';
 import type { BundleSpan, Namespace, TxEnvelope } from '../types.ts';
 import { computeAuctionOutcomeHash, type RollupAuctionOutcome } from './auction.ts';
 import { txHash } from './hashing.ts';
@@ -96,6 +107,52 @@ export function blockDataHash(block: { txs: TxEnvelope[]; bundles: BundleSpan[] 
     h = computeDataHash(block.txs, block.bundles);
     blockDataHashes.set(block, h);
   }
+  return h;
+}
+
+/**
+ * `blockDataHash`, computed in slices (ADR 0312): after every `sliceMs` of hashing it waits for a
+ * `setImmediate`, so timers, socket reads and fsync completions run in between. The result is the
+ * same hash (the same NMT, built bottom-up: pairing each level's nodes left to right and carrying a
+ * lone last node up gives the RFC 6962 shape nmtRoot builds top-down), and it is memoised on the
+ * block, so the consensus core's check afterwards costs a lookup. The block must not change while
+ * this runs. Unsorted transactions throw as computeDataHash does.
+ */
+export async function blockDataHashInSlices(
+  block: { txs: TxEnvelope[]; bundles: BundleSpan[] },
+  sliceMs = 8,
+): Promise<Uint8Array> {
+  const memo = blockDataHashes.get(block);
+  if (memo !== undefined) return memo;
+  const { txs } = block;
+  for (let i = 1; i < txs.length; i++) {
+    if (txs[i]!.namespace < txs[i - 1]!.namespace) return blockDataHash(block); // throws, as before
+  }
+  let since = performance.now();
+  const pause = async (): Promise<void> => {
+    if (performance.now() - since < sliceMs) return;
+    await nextMacrotask();
+    since = performance.now();
+  };
+  let level: NmtNode[] = new Array(txs.length);
+  for (let i = 0; i < txs.length; i++) {
+    const tx = txs[i]!;
+    level[i] = leafNode({ namespace: tx.namespace, hash: txHash(tx) });
+    if ((i & 63) === 63) await pause();
+  }
+  let n = 0;
+  while (level.length > 1) {
+    const up: NmtNode[] = new Array(Math.ceil(level.length / 2));
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      up[i >> 1] = innerNode(level[i]!, level[i + 1]!);
+      if ((++n & 63) === 0) await pause();
+    }
+    if (level.length % 2 === 1) up[up.length - 1] = level[level.length - 1]!;
+    level = up;
+  }
+  const root = commitNode(level[0] ?? EMPTY_NODE);
+  const h = dataHashFromRoots(root, block.bundles.length, spansRoot(block.bundles));
+  blockDataHashes.set(block, h);
   return h;
 }
 

@@ -14,7 +14,13 @@
  * persisted that height, and caught up from the executor's head on start. `head()` is the last indexed
  * height: everything up to it has receipts. Listeners hear about each newly indexed block (filters,
  * subscriptions).
+ *
+ * Building a block's view decodes every transaction (RLP, hash, bloom): for a large block that is
+ * hundreds of ms of main thread, so the loop waits for a `setImmediate` after every `BUILD_SLICE_MS`
+ * (ADR 0312): consensus messages, timers and fsync completions are not held for a whole block. What
+ * is built does not depend on where it paused (the block, its results and its hashes are read first).
  */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { Common } from '@ethereumjs/common';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { Bloom } from '@ethereumjs/vm';
@@ -80,6 +86,8 @@ const TAG = new TextEncoder().encode('ordo/evm-block/v1');
 const INDEX_HEAD = new Uint8Array([0x68]); // "h"
 const CACHE_BLOCKS = 128;
 const MAX_SENDER_HINTS = 100_000;
+/** Main-thread time a block's view is built for before the event loop gets a turn (ADR 0312). */
+export const BUILD_SLICE_MS = 8;
 
 export function ethBlockHash(namespace: number, ordoHash: Uint8Array): Uint8Array {
   const b = new Uint8Array(TAG.length + 4 + 32);
@@ -122,6 +130,8 @@ export interface ChainOptions {
   /** The persistent index (`store.sub('eth/<ns>')`). */
   kv: KvStore;
   logger?: Logger;
+  /** Build slice before the event loop gets a turn, ms (default BUILD_SLICE_MS; Infinity: never). */
+  buildSliceMs?: number;
 }
 
 export class EvmChain {
@@ -329,7 +339,13 @@ export class EvmChain {
     let cumulative = 0n;
     let logIndex = 0;
     let size = 0;
+    const sliceMs = this.#o.buildSliceMs ?? BUILD_SLICE_MS;
+    let since = performance.now();
     for (let i = 0; i < payloads.length; i++) {
+      if (performance.now() - since >= sliceMs) {
+        await nextMacrotask();
+        since = performance.now();
+      }
       const raw = payloads[i]!;
       const receipt = result.receipts[i];
       if (receipt === undefined) continue;

@@ -37,7 +37,7 @@ import { EvmStateReader } from './state.ts';
 
 export { decodeRaw } from './admission.ts';
 export { offloadBundleSimulation } from './bundle-sim.ts';
-export { ethBlockHash } from './chain.ts';
+export { type ChainSource, EvmChain, ethBlockHash } from './chain.ts';
 export { revertReason } from './state.ts';
 
 export interface EthRpcDeps {

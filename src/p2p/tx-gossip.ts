@@ -7,7 +7,14 @@
  * batches are size-checked and decoded by the codec, each transaction is passed to `admit`, and the
  * batch verdict comes from verdict.ts (an invalid transaction rejects the batch and penalises the
  * forwarder; a batch with nothing new is not forwarded).
+ *
+ * Admission of a received batch runs in slices (ADR 0309): once a slice has taken `admitSliceMs`, the
+ * rest waits for a `setImmediate`, so a consensus message, a timer or an fsync completion queued
+ * behind a 1,024-transaction batch is not held for its whole admission. Batches are admitted one after
+ * another, in arrival order, so the mempool sees the same transactions in the same order as without
+ * slices; only other work (not other batches) runs between the slices.
  */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { decodeTxBatch, encodeTxBatch, txWireSize } from '../codec/index.ts';
@@ -33,8 +40,31 @@ export interface TxGossipOptions {
   maxQueuedBatches?: number;
   /** Limits for decoding received batches (default: the codec's protocol limits). */
   decodeLimits?: { maxBatchBytes: number; maxBatchTxs: number; maxTxBytes: number };
+  /**
+   * Admit a received batch for at most this long before letting the event loop run (ms, default 8;
+   * 0 = the whole batch at once, as before ADR 0309).
+   */
+  admitSliceMs?: number;
   logger?: Logger;
   registry?: Registry;
+}
+
+/** Default admission slice: short next to a consensus timeout, long enough that yields cost nothing. */
+export const ADMIT_SLICE_MS = 8;
+/**
+ * Received batches waiting for admission at most; one more is answered `ignore` (not forwarded, not
+ * penalised) and counted in `ordo_p2p_queue_dropped_total{queue="tx_admissions"}`. Before slices the
+ * synchronous handler was its own back-pressure; this bounds what a slow node holds instead.
+ */
+export const MAX_QUEUED_ADMISSIONS = 256;
+
+/** A received batch being admitted: its transactions, how far admission got, and its results. */
+interface Admission {
+  readonly from: PeerId;
+  readonly txs: TxEnvelope[];
+  next: number;
+  readonly results: AdmitResult[];
+  resolve?: (v: Verdict) => void;
 }
 
 const ADMITTED: AdmitResult = { ok: true, hash: new Uint8Array(0) };
@@ -60,6 +90,9 @@ export class TxGossip {
   private handedCount = 0;
   private flushWaiters: { target: number; resolve: () => void }[] = [];
   private stopped = false;
+  private readonly admitSliceMs: number;
+  /** Batches whose admission has not finished, oldest first (the first is the one being admitted). */
+  private readonly admissions: Admission[] = [];
 
   constructor(opts: TxGossipOptions) {
     this.network = opts.network;
@@ -69,6 +102,7 @@ export class TxGossip {
     this.flushMs = opts.flushMs ?? 40;
     this.maxQueued = opts.maxQueuedBatches ?? 64;
     this.decodeLimits = opts.decodeLimits;
+    this.admitSliceMs = opts.admitSliceMs ?? ADMIT_SLICE_MS;
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'tx-gossip' });
     this.metrics = createP2pMetrics(opts.registry);
     this.network.subscribe('txs', (msg) => this.onBatch(msg.from, msg.data));
@@ -165,24 +199,58 @@ export class TxGossip {
     }
   }
 
-  private onBatch(from: PeerId, data: Uint8Array): Verdict {
+  private onBatch(from: PeerId, data: Uint8Array): Verdict | Promise<Verdict> {
     let txs: TxEnvelope[];
     try {
       txs = decodeTxBatch(data, this.decodeLimits);
     } catch (err) {
       return verdictForError(err);
     }
-    const results: AdmitResult[] = [];
-    for (const tx of txs) {
+    const a: Admission = { from, txs, next: 0, results: [] };
+    // Nothing queued: the first slice runs now, and a batch that fits in it answers at once.
+    if (this.admissions.length === 0 && this.admitSlice(a)) return verdictForBatch(a.results);
+    if (this.admissions.length >= MAX_QUEUED_ADMISSIONS) {
+      this.metrics.queueDropped.inc({ queue: 'tx_admissions' });
+      return 'ignore';
+    }
+    const verdict = new Promise<Verdict>((resolve) => {
+      a.resolve = resolve;
+    });
+    this.admissions.push(a);
+    this.metrics.queueDepth.set({ queue: 'tx_admissions' }, this.admissions.length);
+    if (this.admissions.length === 1) void this.admitQueued();
+    return verdict;
+  }
+
+  /** Admit queued batches in order, one slice per event-loop turn, until none is left. */
+  private async admitQueued(): Promise<void> {
+    for (;;) {
+      await nextMacrotask();
+      const a = this.admissions[0];
+      if (a === undefined) return;
+      if (!this.admitSlice(a)) continue;
+      this.admissions.shift();
+      this.metrics.queueDepth.set({ queue: 'tx_admissions' }, this.admissions.length);
+      a.resolve?.(verdictForBatch(a.results));
+    }
+  }
+
+  /** Admit from `a.next` until the batch is done (true) or the slice has run `admitSliceMs` (false). */
+  private admitSlice(a: Admission): boolean {
+    const slice = this.admitSliceMs;
+    const start = slice > 0 ? performance.now() : 0;
+    while (a.next < a.txs.length) {
+      const tx = a.txs[a.next++]!;
       let r: boolean | AdmitResult;
       try {
-        r = this.admitFn(tx, from);
+        r = this.admitFn(tx, a.from);
       } catch (err) {
         this.log.error({ err: errorMessage(err) }, 'admit threw');
         r = false;
       }
-      results.push(r === true ? ADMITTED : r === false ? NOT_NEW : r);
+      a.results.push(r === true ? ADMITTED : r === false ? NOT_NEW : r);
+      if (slice > 0 && a.next < a.txs.length && performance.now() - start >= slice) return false;
     }
-    return verdictForBatch(results);
+    return true;
   }
 }
