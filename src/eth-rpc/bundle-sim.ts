@@ -72,10 +72,24 @@ const ATTEMPTS = 3;
 
 /** Wrap the executor's simulation so RPC bundles run their EVM legs on the call workers. */
 export function offloadBundleSimulation<O extends SimulateOptions>(d: OffloadDeps<O>): BundleSimulateFn<O> {
+  const where = offloadBundleSimulationWhere(d);
+  return async (bundle, opts) => (await where(bundle, opts)).result;
+}
+
+/** A simulation's answer and the thread its EVM legs ran on. */
+export interface SimulatedWhere {
+  result: SimResult;
+  thread: 'worker' | 'main';
+}
+
+/** `offloadBundleSimulation`, answering also where it ran (the pool's presimulation counts it). */
+export function offloadBundleSimulationWhere<O extends SimulateOptions>(
+  d: OffloadDeps<O>,
+): (bundle: Bundle, opts?: O) => Promise<SimulatedWhere> {
   const now = d.now ?? Date.now;
-  const onMain = (bundle: Bundle, opts?: O): Promise<SimResult> => {
+  const onMain = async (bundle: Bundle, opts?: O): Promise<SimulatedWhere> => {
     d.onRun?.('main');
-    return d.simulate(bundle, opts);
+    return { result: await d.simulate(bundle, opts), thread: 'main' };
   };
   return async (bundle, opts) => {
     if (opts?.pending !== undefined) return onMain(bundle, opts);
@@ -97,7 +111,7 @@ export function offloadBundleSimulation<O extends SimulateOptions>(d: OffloadDep
       }
       if (r !== undefined) {
         d.onRun?.('worker');
-        return r;
+        return { result: r, thread: 'worker' };
       }
       await new Promise((res) => setImmediate(res));
     }

@@ -36,7 +36,8 @@ import { RollupRpc } from './methods.ts';
 import { EvmStateReader } from './state.ts';
 
 export { decodeRaw } from './admission.ts';
-export { offloadBundleSimulation } from './bundle-sim.ts';
+export { offloadBundleSimulation, offloadBundleSimulationWhere } from './bundle-sim.ts';
+export { PRESIM_WORKER_MIN_GAS, presimulateOnWorkers } from './bundle-sim-presim.ts';
 export { type ChainSource, EvmChain, ethBlockHash } from './chain.ts';
 export { revertReason } from './state.ts';
 

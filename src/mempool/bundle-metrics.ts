@@ -21,6 +21,7 @@ export interface BundlePoolMetrics {
   skipped: Counter<'reason'>;
   simulations: Counter<'verdict' | 'candidate'>;
   presimulated: Counter;
+  presimulations: Counter;
 }
 
 export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics {
@@ -85,13 +86,19 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
     }),
     simulations: new Counter({
       name: 'ordo_bundle_simulations_total',
-      help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error) and candidate (fresh, or known: a re-check of a bundle known to fail)",
+      help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error, stale: a presimulation answered after the next height committed, discarded) and candidate (fresh, or known: a re-check of a bundle known to fail)",
       labelNames: ['verdict', 'candidate'],
       registers,
     }),
     presimulated: new Counter({
       name: 'ordo_bundle_presimulated_total',
       help: "Bundle simulations the next height's proposer ran right after a commit, before its select (ADR 0200)",
+      registers,
+    }),
+    presimulations: new Counter({
+      name: 'ordo_bundle_presimulations_total',
+      help: 'Bundle presimulations answered, by thread: worker (EVM legs on the call workers, ADR 0313) or main',
+      labelNames: ['thread'],
       registers,
     }),
   };

@@ -93,12 +93,13 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
 
 /**
  * The simulation hook (src/exec provides it): would this bundle apply on top of the pending state?
- * `height`, when given, is the executed height of the state it simulated on.
+ * `height`, when given, is the executed height of the state it simulated on; `thread`, where it ran
+ * (default `main`: the presimulation hook may run EVM legs on the call workers, ADR 0313).
  */
 export type BundleSimulateHook = (
   bundle: Bundle,
   height: number,
-) => Promise<{ applies: boolean; reason?: string; height?: number }>;
+) => Promise<{ applies: boolean; reason?: string; height?: number; thread?: 'worker' | 'main' }>;
 
 export interface BundlePoolOptions {
   chainId: string;
@@ -113,6 +114,11 @@ export interface BundlePoolOptions {
   txCommitted?: (hash: Uint8Array) => boolean;
   /** Optional simulation before selection; also settable later with `setSimulator`. */
   simulate?: BundleSimulateHook;
+  /**
+   * The hook `presimulate` uses (default: `simulate`); also settable later with `setPresimulator`. The
+   * node's sends heavy bundles' EVM legs to the call workers (ADR 0313).
+   */
+  presimulate?: BundleSimulateHook;
   limits?: Partial<BundlePoolLimits>;
   now?: () => number;
   logger?: Logger;
@@ -201,6 +207,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #checkPayload: BundlePayloadCheck | undefined;
   readonly #txCommitted: (hash: Uint8Array) => boolean;
   #simulate: BundleSimulateHook | undefined;
+  #presimulate: BundleSimulateHook | undefined;
   #simLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
@@ -239,6 +246,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     this.#checkPayload = opts.checkPayload;
     this.#txCommitted = opts.txCommitted ?? (() => false);
     this.#simulate = opts.simulate;
+    this.#presimulate = opts.presimulate;
     this.#limits = { ...DEFAULT_BUNDLE_POOL_LIMITS, ...opts.limits };
     this.#now = opts.now ?? Date.now;
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'bundle-pool' });
@@ -254,6 +262,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   /** Set (or clear) the simulation hook after construction (the executor is built elsewhere). */
   setSimulator(hook: BundleSimulateHook | undefined): void {
     this.#simulate = hook;
+  }
+
+  /**
+   * Set (or clear: back to the `select` hook) the presimulation's hook (the call workers are started
+   * after the pool). Presimulation runs only while a `select` hook is set.
+   */
+  setPresimulator(hook: BundleSimulateHook | undefined): void {
+    this.#presimulate = hook;
   }
 
   /** Pending bundles and their transaction bytes. */
@@ -431,10 +447,15 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * committed height) instead of simulating while the proposal waits. The same simulations `select`
    * would run, in its order and within its time budget, only earlier; stops once `select` starts.
    * Candidates known to fail are left to `select` (their back-off counts selections).
+   *
+   * Runs through the presimulation hook when one is set (the node's puts heavy bundles' EVM legs on the
+   * call workers, ADR 0313). Its answer may come late: one that arrives after a later height committed
+   * is discarded (`ordo_bundle_simulations_total{verdict="stale"}`), never taken as that height's verdict.
    */
   async presimulate(height: number): Promise<number> {
-    const sim = this.#simulate;
-    if (sim === undefined || this.#pending.size === 0 || this.#selecting > 0) return 0;
+    if (this.#simulate === undefined) return 0;
+    const sim = this.#presimulate ?? this.#simulate;
+    if (this.#pending.size === 0 || this.#selecting > 0) return 0;
     const committed = this.#height();
     const t0 = this.#now();
     let n = 0;
@@ -557,6 +578,13 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     const candidate = e.wouldRevert !== undefined && !e.unsure ? 'known' : 'fresh';
     try {
       const r = await sim(e.bundle, height);
+      if (pre) this.#metrics.presimulations.inc({ thread: r.thread ?? 'main' });
+      // A presimulation's answer for an older committed height (it ran on a worker while the next block
+      // committed): not this height's verdict. The entry keeps what it had; `select` simulates it.
+      if (pre && this.#height() !== at) {
+        this.#metrics.simulations.inc({ verdict: 'stale', candidate });
+        return true;
+      }
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
       e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
       e.failStreak = r.applies || e.unsure ? 0 : e.failStreak + 1;

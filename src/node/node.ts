@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { AuctionReadView } from '../auction/index.ts';
 import { createBlockBuilder, executorResults } from '../builder/index.ts';
-import { blockHash, txHash } from '../codec/index.ts';
+import { blockHash, bundleEvmGas, txHash } from '../codec/index.ts';
 import type { Genesis } from '../config/index.ts';
 import {
   checkConfigAgainstGenesis,
@@ -38,7 +38,14 @@ import {
 } from '../consensus/index.ts';
 import { Ed25519Signer, toHex } from '../crypto/index.ts';
 import { OrdoError } from '../errors.ts';
-import { createEthRpc, type EthRpc, offloadBundleSimulation } from '../eth-rpc/index.ts';
+import {
+  createEthRpc,
+  type EthRpc,
+  offloadBundleSimulation,
+  offloadBundleSimulationWhere,
+  PRESIM_WORKER_MIN_GAS,
+  presimulateOnWorkers,
+} from '../eth-rpc/index.ts';
 import {
   createExecutor,
   decodeTransferAccount,
@@ -71,7 +78,7 @@ import type { AdapterSource } from '../rollup-adapter/index.ts';
 import { type RpcDeps, RpcServer, registerMethods } from '../rpc/index.ts';
 import type { BlockStore } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
-import type { Block, CommitCertificate } from '../types.ts';
+import type { Block, Bundle, CommitCertificate } from '../types.ts';
 import { adapterStreamLimits } from './adapter-limits.ts';
 import { createNodeAuction, type NodeAuction } from './auction.ts';
 import { cappedSimulate } from './capped-simulator.ts';
@@ -364,6 +371,13 @@ export class OrdoNode {
     this.#mempool = mempool;
 
     // 3b. bundle pool: bundles wait here whole until a proposer places them (docs/bundles.md).
+    // The proposer leaves out bundles that would not apply on the latest executed state (rule 4). A
+    // simulation that fails for another reason does not hold a bundle back: execution decides.
+    const poolSimulate = (b: Bundle) =>
+      executor.simulate(b).catch((err: unknown) => {
+        this.log.debug({ err }, 'bundle simulation failed; candidate kept');
+        return { applies: true };
+      });
     const bundlePool = createBundlePool({
       chainId: genesis.chainId,
       rollups: genesis.rollups,
@@ -372,13 +386,7 @@ export class OrdoNode {
       // Through the executor's prepared-transaction cache: simulation and execution reuse the work.
       checkPayload: (ns, payload) => (executed.has(ns) ? executor.checkPayload(ns, payload) : undefined),
       txCommitted: (hash) => mempool.status(hash).status === 'committed',
-      // The proposer leaves out bundles that would not apply on the latest executed state (rule 4). A
-      // simulation that fails for another reason does not hold a bundle back: execution decides.
-      simulate: (b) =>
-        executor.simulate(b).catch((err: unknown) => {
-          this.log.debug({ err }, 'bundle simulation failed; candidate kept');
-          return { applies: true };
-        }),
+      simulate: poolSimulate,
       limits: config.bundles,
       logger: root,
       registry,
@@ -626,6 +634,22 @@ export class OrdoNode {
         gasPerSec: config.rpc.bundleSimulationGasPerSec,
         isEvm: (ns) => evmNs.has(ns),
       },
+    );
+    // The next proposer's presimulation sends heavy bundles' EVM legs to the call workers too (ADR 0313).
+    bundlePool.setPresimulator(
+      presimulateOnWorkers({
+        offload: offloadBundleSimulationWhere({
+          simulate: executor.simulate.bind(executor),
+          rollups: new Map(
+            genesis.rollups.filter((r) => executed.has(r.namespace)).map((r) => [r.namespace, r]),
+          ),
+          head: (ns) => executor.head(ns),
+          pool: (ns) => this.#ethRpc?.callPool(ns),
+        }),
+        main: poolSimulate,
+        gas: (b) => bundleEvmGas(b.legs, (ns) => evmNs.has(ns)),
+        minGas: PRESIM_WORKER_MIN_GAS,
+      }),
     );
     const ethRpc = createEthRpc({
       rollups: genesis.rollups,

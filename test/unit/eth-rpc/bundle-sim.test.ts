@@ -5,14 +5,17 @@
  * transfer rollup and an opaque one, while blocks keep executing between them. Also: the height rule,
  * the wall-clock bound (a leg past it answers eth_call's timeout and the worker is replaced), a worker
  * that dies with a leg (sent again to its replacement, ADR 0316) and a pool with no worker ready (the
- * main thread): the same answer either way.
+ * main thread): the same answer either way. And the bundle pool's presimulation (ADR 0313): a pool whose
+ * presimulation runs on the workers takes the verdicts, and selects the bundles, that a pool presimulating
+ * on the main thread does.
  */
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { unsignedBundle } from '../../../src/codec/index.ts';
 import type { RollupConfig } from '../../../src/config/index.ts';
-import { offloadBundleSimulation } from '../../../src/eth-rpc/bundle-sim.ts';
+import { offloadBundleSimulation, offloadBundleSimulationWhere } from '../../../src/eth-rpc/bundle-sim.ts';
+import { presimulateOnWorkers } from '../../../src/eth-rpc/bundle-sim-presim.ts';
 import { CallPool } from '../../../src/eth-rpc/call-pool.ts';
 import { CallTimeoutError } from '../../../src/eth-rpc/call-timeout.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
@@ -25,6 +28,7 @@ import {
   memoryKvFactory,
   type SimResult,
 } from '../../../src/exec/index.ts';
+import { type BundleSimulateHook, createBundlePool, rollupTxHasher } from '../../../src/mempool/index.ts';
 import type { Bundle } from '../../../src/types.ts';
 import {
   CHAIN_ID,
@@ -169,6 +173,37 @@ function transferLeg(ops: { from: number; to: number; amount: bigint }[]): Uint8
   });
 }
 
+type LegSpec = {
+  ns: number;
+  eOps: { kind: string; from: number; to: number }[];
+  tOps: { from: number; to: number; amount: bigint }[];
+  reverting: number[];
+};
+
+/** A bundle of the generated legs, on the current nonces. */
+function randomBundle(legs: LegSpec[], atomicity: string): Bundle {
+  return {
+    ...unsignedBundle(
+      legs.map((l) => {
+        const txs =
+          l.ns === TRANSFER_NS
+            ? transferLeg(l.tOps)
+            : l.ns === OPAQUE_NS
+              ? [Uint8Array.from([1, 2, 3])]
+              : evmLeg(l.ns, l.eOps);
+        const rollup = cfg.find((r) => r.namespace === l.ns)!;
+        const rev = [...new Set(l.reverting.filter((i) => i < txs.length))];
+        return {
+          namespace: l.ns,
+          txs,
+          revertingTxHashes: rev.map((i) => legTxHash(rollup, txs[i]!)),
+        };
+      }),
+    ),
+    atomicity: atomicity as 'execution' | 'inclusion',
+  };
+}
+
 /** Both simulations of one bundle at one height (nothing executes in between). */
 async function both(b: Bundle, h?: { height?: number }): Promise<[unknown, unknown]> {
   // One block time for both (the default, the current second, may turn between them).
@@ -190,26 +225,7 @@ describe('bundle simulations on call workers', () => {
         fc.constantFrom('execution', 'inclusion'),
         fc.array(eOp, { maxLength: 3 }),
         async (legs, atomicity, publicOps) => {
-          const bundle: Bundle = {
-            ...unsignedBundle(
-              legs.map((l) => {
-                const txs =
-                  l.ns === TRANSFER_NS
-                    ? transferLeg(l.tOps)
-                    : l.ns === OPAQUE_NS
-                      ? [Uint8Array.from([1, 2, 3])]
-                      : evmLeg(l.ns, l.eOps);
-                const rollup = cfg.find((r) => r.namespace === l.ns)!;
-                const rev = [...new Set(l.reverting.filter((i) => i < txs.length))];
-                return {
-                  namespace: l.ns,
-                  txs,
-                  revertingTxHashes: rev.map((i) => legTxHash(rollup, txs[i]!)),
-                };
-              }),
-            ),
-            atomicity: atomicity as 'execution' | 'inclusion',
-          };
+          const bundle = randomBundle(legs, atomicity);
           const [w, m] = await both(bundle);
           expect(w).toEqual(m);
           if ((m as SimResult).applies === true) applied++;
@@ -229,6 +245,69 @@ describe('bundle simulations on call workers', () => {
     expect(refused).toBeGreaterThan(0);
     // Every bundle with an EVM leg ran on the workers (the others on the main thread).
     expect(runs.worker - before).toBeGreaterThan(10);
+  }, 120_000);
+
+  it("the pool's presimulation on the workers takes the main thread's verdicts and selections (ADR 0313)", async () => {
+    const threads = { worker: 0, main: 0 };
+    // The node's main-thread hook: an executor refusal keeps the candidate.
+    const main = (b: Bundle) => exec.simulate(b).catch(() => ({ applies: true }));
+    const onWorkers = presimulateOnWorkers({
+      offload: offloadBundleSimulationWhere({
+        simulate: exec.simulate.bind(exec),
+        rollups: new Map(cfg.filter((c) => c.kind !== 'opaque').map((c) => [c.namespace, c])),
+        head: (ns) => exec.head(ns),
+        pool: (ns) => pools.get(ns),
+      }),
+      main,
+      gas: () => 1,
+      minGas: 0, // every bundle through the offloading path
+    });
+    /** A pool presimulating through `pre`, recording each verdict it was given. */
+    const poolWith = (pre: BundleSimulateHook, seen: unknown[]) =>
+      createBundlePool({
+        chainId: 'presim-test',
+        rollups: cfg,
+        rollupTxHash: rollupTxHasher(cfg),
+        height: () => height,
+        simulate: main,
+        presimulate: async (b, h) => {
+          const r = await pre(b, h);
+          if (r.thread !== undefined) threads[r.thread]++;
+          seen.push({ applies: r.applies, reason: r.reason, height: r.height });
+          return r;
+        },
+      });
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uniqueArray(legArb, { minLength: 1, maxLength: 3, selector: (l) => l.ns }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.constantFrom('execution', 'inclusion'),
+        fc.array(eOp, { maxLength: 3 }),
+        async (bundles, atomicity, publicOps) => {
+          const seenW: unknown[] = [];
+          const seenM: unknown[] = [];
+          const w = poolWith(onWorkers, seenW);
+          const m = poolWith(main, seenM);
+          for (const legs of bundles) {
+            const b = randomBundle(legs, atomicity);
+            expect(w.admit(b, 'rpc')).toEqual(m.admit(b, 'rpc'));
+          }
+          expect(await w.presimulate(height + 1)).toBe(await m.presimulate(height + 1));
+          expect(seenW).toEqual(seenM);
+          refused += seenM.filter((v) => (v as { applies: boolean }).applies === false).length;
+          const budget = { maxBytes: 1 << 20, maxTxs: 1000 };
+          const [sw, sm] = [await w.select(height + 1, budget), await m.select(height + 1, budget)];
+          expect(sw.map((x) => x.bundleHash)).toEqual(sm.map((x) => x.bundleHash));
+          await block(new Map([[EVM_NS, evmLeg(EVM_NS, publicOps)]]));
+        },
+      ),
+      { numRuns: 15, endOnFailure: true, seed: 20261207 },
+    );
+    expect(refused).toBeGreaterThan(0);
+    expect(threads.worker).toBeGreaterThan(5);
   }, 120_000);
 
   it('takes the height the executor takes: the latest, or refuses another the same way', async () => {

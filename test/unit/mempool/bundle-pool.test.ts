@@ -446,6 +446,83 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(simulations).toBe(5);
   });
 
+  it('presimulates through its own hook (ADR 0313) and counts where each ran; select keeps the main hook', async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    const { pool, commit } = setup({
+      registry,
+      simulate: async (b) => {
+        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
+        return { applies: true, height: 1 };
+      },
+      presimulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        seen.push(`pre:${tag}`);
+        return tag === 'heavy'
+          ? { applies: false, reason: 'reverts', height: 1, thread: 'worker' as const }
+          : { applies: true, height: 1 };
+      },
+    });
+    commit([]);
+    for (const t of ['heavy', 'light']) pool.admit(bundle([[2, [new TextEncoder().encode(t)]]]), 'rpc');
+    expect(await pool.presimulate(2)).toBe(2);
+    // select reuses both verdicts (the worker's refusal included) and simulates nothing.
+    const out = await pool.select(2, { maxBytes: 1e6, maxTxs: 10 });
+    expect(out).toHaveLength(1);
+    expect(seen).toEqual(['pre:heavy', 'pre:light']);
+    const runs = (await registry.getSingleMetric('ordo_bundle_presimulations_total')!.get()).values;
+    expect(Object.fromEntries(runs.map((v) => [v.labels.thread, v.value]))).toEqual({ worker: 1, main: 1 });
+    // The next height: select simulates on its own (main-thread) hook (the known failer's back-off ended).
+    commit([]);
+    await pool.select(3, { maxBytes: 1e6, maxTxs: 10 });
+    expect(seen.slice(2)).toEqual(['main:light', 'main:heavy']);
+    // Without a select hook nothing is presimulated; clearing the presimulation hook falls back to select's.
+    pool.setPresimulator(undefined);
+    commit([]);
+    expect(await pool.presimulate(5)).toBe(2);
+    expect(seen.slice(-2)).toEqual(['main:heavy', 'main:light']);
+    pool.setSimulator(undefined);
+    pool.setPresimulator(async () => ({ applies: true }));
+    commit([]);
+    expect(await pool.presimulate(6)).toBe(0);
+  });
+
+  it('discards a presimulation answered after the next height committed; select simulates it then', async () => {
+    const registry = new Registry();
+    let answer: (r: { applies: boolean; reason?: string; height?: number }) => void = () => {};
+    let mainCalls = 0;
+    const { pool, commit } = setup({
+      registry,
+      simulate: async () => {
+        mainCalls++;
+        return { applies: true, height: 2 };
+      },
+      presimulate: () =>
+        new Promise((r) => {
+          answer = r;
+        }),
+    });
+    commit([]);
+    const r = pool.admit(bundle([[2, [tx()]]]), 'rpc');
+    if (!r.ok) throw new Error('not admitted');
+    const pre = pool.presimulate(2);
+    await new Promise((res) => setImmediate(res));
+    // Height 2 commits (another proposer's block) while the worker still runs the bundle at height 1.
+    commit([]);
+    answer({ applies: false, reason: 'reverts on the state after height 0', height: 0 });
+    expect(await pre).toBe(1);
+    const sims = (await registry.getSingleMetric('ordo_bundle_simulations_total')!.get()).values;
+    expect(sims.map((v) => [v.labels.verdict, v.value])).toEqual([['stale', 1]]);
+    expect((await registry.getSingleMetric('ordo_bundle_presimulated_total')!.get()).values[0]!.value).toBe(
+      0,
+    );
+    // Not taken as a verdict: still something to place, and select at height 3 simulates it afresh.
+    expect(pool.pendingTxs()).toBe(1);
+    const out = await pool.select(3, { maxBytes: 1e6, maxTxs: 10 });
+    expect(out.map((b) => b.bundleHash)).toEqual([r.bundleHash]);
+    expect(mainCalls).toBe(1);
+  });
+
   it("stops starting simulations once select's simulations took maxSimulationMsPerSelect", async () => {
     let now = 1000;
     let calls = 0;
