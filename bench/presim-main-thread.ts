@@ -1,0 +1,192 @@
+/**
+ * What the bundle pool's presimulation of EVM-heavy bundles does to a node's main thread (ADR 0313), over
+ * HTTP against one real `ordo start` of a checkout (`--repo`, default this one; its own `ordo init`: a
+ * one-validator devnet, so the node proposes, and presimulates, every height):
+ *
+ *   idle:     `ordo_status` latency (polled every 20 ms), the largest gap between two committed heights
+ *             and light bundles' pre-confirmation latency over `--seconds`, no heavy bundle
+ *   heavy:    the same while, at each new height h, a client sends one heavy bundle for height h + 2
+ *             (minHeight = maxHeight = h + 2): one EVM creation transaction whose init code loops until
+ *             its `--gas` is spent (JUMPDEST PUSH1 0 JUMP). It is out of window for h + 1, so the pool
+ *             simulates it first in the presimulation after h + 1 commits; it would revert, so `select`
+ *             leaves it out and it expires at h + 2 (it is never executed: the window measures the
+ *             simulation alone)
+ *   light:    in both windows, at each new height, one EVM value transfer bundle (demo key 1), followed
+ *             with ordo_getBundleStatus every 20 ms until it carries its pre-confirmation
+ *   figures:  status p50 / p99 / max ms, max height gap ms, heights made, light bundles' pre-confirmation
+ *             p50 / p99 ms, the node's CPU (user+sys) per second of each window, and the node's
+ *             ordo_bundle_presimulations_total{thread} / ordo_bundle_simulations_total{verdict} deltas
+ *
+ *   node bench/presim-main-thread.ts [--repo DIR] [--port 18547] [--seconds 15] [--gas 30000000] [--out FILE]
+ *
+ * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
+import { demoEvmKey } from '../src/config/index.ts';
+import { sleep, startOneNode } from './lib/one-node.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    repo: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), '..') },
+    port: { type: 'string', default: '18547' },
+    seconds: { type: 'string', default: '15' },
+    gas: { type: 'string', default: '30000000' },
+    out: { type: 'string' },
+  },
+});
+const repo = args.repo;
+const windowMs = Number(args.seconds) * 1000;
+const EVM_NS = 3;
+const dev = await startOneNode({ repo, port: Number(args.port), label: 'presim' });
+const { node, rpc } = dev;
+const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
+
+/** The node process's CPU seconds so far (user + system, from /proc). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
+};
+
+/** Sums of the node's bundle metrics by label (absent on a checkout without them). */
+async function metrics(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${dev.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m =
+      /^(ordo_bundle_presimulations_total|ordo_bundle_simulations_total|ordo_bundle_presimulated_total)(\{[^}]*\})? (\S+)$/.exec(
+        line,
+      );
+    if (m === null) continue;
+    const label = /(thread|verdict)="([^"]+)"/.exec(m[2] ?? '');
+    const key = `${m[1]}${label === null ? '' : `{${label[1]}=${label[2]}}`}`;
+    out[key] = (out[key] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+/** Demo key 1's next nonce (a fresh devnet: nothing sent from it yet). */
+let lightNonce = 0n;
+
+/** Send one light bundle; resolve with the ms until its status carries a pre-confirmation (or undefined). */
+async function light(until: number): Promise<number | undefined> {
+  const raw = createTx(
+    {
+      type: 2,
+      nonce: lightNonce++,
+      gasLimit: 21_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1n,
+      to: '0x00000000000000000000000000000000000000aa',
+      value: 1n,
+    },
+    { common },
+  ).sign(demoEvmKey(1));
+  const t0 = performance.now();
+  const a = await rpc('', 'ordo_sendBundle', [
+    { legs: [{ namespace: EVM_NS, txs: [hex(raw.serialize())] }] },
+  ]);
+  if (a.error !== undefined) {
+    lightNonce--;
+    return undefined;
+  }
+  const hash = (a.result as { bundleHash: string }).bundleHash;
+  while (performance.now() < until + 10_000) {
+    const s = (await rpc('', 'ordo_getBundleStatus', [hash])).result as {
+      status?: string;
+      preconfirmation?: unknown;
+    } | null;
+    if (s?.preconfirmation !== undefined) return performance.now() - t0;
+    if (s?.status === 'dropped') return undefined;
+    await sleep(20);
+  }
+  return undefined;
+}
+
+const loop = createTx(
+  {
+    type: 2,
+    nonce: 0n,
+    gasLimit: BigInt(args.gas),
+    maxFeePerGas: 2_000_000_000n,
+    maxPriorityFeePerGas: 1n,
+    data: Uint8Array.from([0x5b, 0x60, 0x00, 0x56]),
+  },
+  { common },
+).sign(demoEvmKey(0));
+const loopHex = hex(loop.serialize());
+
+/** Poll ordo_status every 20 ms for `ms`; at each new height a light bundle, and a heavy one if `heavy`. */
+async function measure(ms: number, heavy: boolean) {
+  const end = performance.now() + ms;
+  const cpu0 = cpuSeconds(node.pid!);
+  const m0 = await metrics();
+  const lat: number[] = [];
+  const heightAt: number[] = [];
+  const lights: Promise<number | undefined>[] = [];
+  const sent = { heavy: 0, heavyRefused: 0 };
+  let last = -1;
+  while (performance.now() < end) {
+    const a = await rpc('', 'ordo_status', []);
+    lat.push(a.ms);
+    const h = (a.result as { height: number }).height;
+    if (h !== last) {
+      heightAt.push(performance.now());
+      last = h;
+      lights.push(light(end));
+      if (heavy) {
+        void rpc('', 'ordo_sendBundle', [
+          { legs: [{ namespace: EVM_NS, txs: [loopHex] }], minHeight: h + 2, maxHeight: h + 2 },
+        ]).then((r) => {
+          if (r.error === undefined) sent.heavy++;
+          else sent.heavyRefused++;
+        });
+      }
+    }
+    await sleep(20);
+  }
+  const done = (await Promise.all(lights)).filter((x): x is number => x !== undefined);
+  const m1 = await metrics();
+  const gaps = heightAt.slice(1).map((t, i) => t - heightAt[i]!);
+  const delta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m1)) if (v - (m0[k] ?? 0) !== 0) delta[k] = v - (m0[k] ?? 0);
+  return {
+    statusP50Ms: pct(lat, 0.5),
+    statusP99Ms: pct(lat, 0.99),
+    statusMaxMs: pct(lat, 1),
+    maxHeightGapMs: Math.round(Math.max(0, ...gaps)),
+    heights: heightAt.length - 1,
+    lightBundles: lights.length,
+    lightPreconfirmed: done.length,
+    preconfirmP50Ms: pct(done, 0.5),
+    preconfirmP99Ms: pct(done, 0.99),
+    heavySent: sent.heavy,
+    heavyRefused: sent.heavyRefused,
+    nodeCpuPerSec: Math.round(((cpuSeconds(node.pid!) - cpu0) / (ms / 1000)) * 100) / 100,
+    metrics: delta,
+  };
+}
+
+try {
+  await sleep(2_000);
+  const out: Record<string, unknown> = { repo, windowMs, gas: Number(args.gas), loadAvgBefore: loadavg()[0] };
+  out.idle = await measure(windowMs, false);
+  out.heavy = await measure(windowMs, true);
+  out.loadAvgAfter = loadavg()[0];
+  const json = JSON.stringify(out, null, 2);
+  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
+  console.log(json);
+} finally {
+  await dev.stop();
+}
