@@ -22,11 +22,11 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'rpc.maxSubscriptionsPerConnection':
     'Subscriptions one WebSocket may hold (-32005 TOO_MANY_SUBSCRIPTIONS past it).',
   'rpc.ethCallWorkers':
-    "Worker threads per EVM rollup that run eth_call and eth_estimateGas off the main thread, each with a replica of that rollup's state (memory: one copy each, plus one for the seed replica they load from, ADR 0315); 1 (default: measured faster than the main thread alone, ADR 0205 and 0226); 0 runs them on the main thread.",
+    "Worker threads per EVM rollup that run eth_call and eth_estimateGas off the main thread (and the EVM legs of bundle simulations: ordo_callBundle / eth_callBundle, ADR 0305, and the proposer's presimulation of bundles declaring at least 1 M EVM gas, ADR 0313), each with a replica of that rollup's state (memory: one copy each, plus one for the seed replica they load from, ADR 0315); 1 (default: measured faster than the main thread alone, ADR 0205 and 0226); 0 runs them on the main thread.",
   'rpc.bundleSimulationGasPerSec':
     'EVM gas per second that ordo_callBundle and eth_callBundle requests may declare together (their EVM legs run on the call workers, ADR 0305, else on the main thread); past it -32003 EXEC_SIM_BUSY with retryAfterMs (ADR 0297); 0 = no bound.',
   'rpc.ethCallTimeoutMs':
-    "Wall-clock bound on one eth_call (or bundle leg of ordo_callBundle / eth_callBundle, ADR 0305) a call worker runs, and on one eth_estimateGas request, ms (geth's RPCEVMTimeout, default 5,000): past it the answer is -32000 `execution aborted (timeout = 5s)` and the worker is replaced (ADR 0288). Calls the main thread runs (`ethCallWorkers: 0`, or no worker ready) cannot be stopped. 0 = no bound; otherwise at least 100.",
+    "Wall-clock bound on one eth_call (or bundle leg of ordo_callBundle / eth_callBundle, ADR 0305, or of a presimulation, ADR 0313) a call worker runs, and on one eth_estimateGas request, ms (geth's RPCEVMTimeout, default 5,000): past it the answer is -32000 `execution aborted (timeout = 5s)` and the worker is replaced (ADR 0288). Calls the main thread runs (`ethCallWorkers: 0`, or no worker ready) cannot be stopped. 0 = no bound; otherwise at least 100.",
   'grpc.maxStreams':
     'Block streams the adapter serves at once, all clients together (RESOURCE_EXHAUSTED past it).',
   'grpc.maxStreamsPerClient':
