@@ -15,7 +15,8 @@
  *             with ordo_getBundleStatus every 20 ms until it carries its pre-confirmation
  *   figures:  status p50 / p99 / max ms, max height gap ms, heights made, light bundles' pre-confirmation
  *             p50 / p99 ms, the node's CPU (user+sys) per second of each window, and the node's
- *             ordo_bundle_presimulations_total{thread} / ordo_bundle_simulations_total{verdict} deltas
+ *             ordo_bundle_presimulations_total{thread} / ordo_bundle_simulations_total{verdict} /
+ *             ordo_consensus_round_failures_total{reason} deltas
  *
  *   node bench/presim-main-thread.ts [--repo DIR] [--port 18547] [--seconds 15] [--gas 30000000] [--out FILE]
  *
@@ -65,11 +66,11 @@ async function metrics(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m =
-      /^(ordo_bundle_presimulations_total|ordo_bundle_simulations_total|ordo_bundle_presimulated_total)(\{[^}]*\})? (\S+)$/.exec(
+      /^(ordo_bundle_presimulations_total|ordo_bundle_simulations_total|ordo_bundle_presimulated_total|ordo_consensus_round_failures_total)(\{[^}]*\})? (\S+)$/.exec(
         line,
       );
     if (m === null) continue;
-    const label = /(thread|verdict)="([^"]+)"/.exec(m[2] ?? '');
+    const label = /(thread|verdict|reason)="([^"]+)"/.exec(m[2] ?? '');
     const key = `${m[1]}${label === null ? '' : `{${label[1]}=${label[2]}}`}`;
     out[key] = (out[key] ?? 0) + Number(m[3]);
   }
