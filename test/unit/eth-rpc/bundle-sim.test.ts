@@ -249,14 +249,17 @@ describe('bundle simulations on call workers', () => {
 
   it("the pool's presimulation on the workers takes the main thread's verdicts and selections (ADR 0313)", async () => {
     const threads = { worker: 0, main: 0 };
+    // One block time for both pools per case (a refusal's reason names the simulated block's hash).
+    let t = 0;
     // The node's main-thread hook: an executor refusal keeps the candidate.
-    const main = (b: Bundle) => exec.simulate(b).catch(() => ({ applies: true }));
+    const main = (b: Bundle) => exec.simulate(b, { timeMs: t }).catch(() => ({ applies: true }));
     const onWorkers = presimulateOnWorkers({
       offload: offloadBundleSimulationWhere({
         simulate: exec.simulate.bind(exec),
         rollups: new Map(cfg.filter((c) => c.kind !== 'opaque').map((c) => [c.namespace, c])),
         head: (ns) => exec.head(ns),
         pool: (ns) => pools.get(ns),
+        now: () => t,
       }),
       main,
       gas: () => 1,
@@ -287,6 +290,7 @@ describe('bundle simulations on call workers', () => {
         fc.constantFrom('execution', 'inclusion'),
         fc.array(eOp, { maxLength: 3 }),
         async (bundles, atomicity, publicOps) => {
+          t = Math.floor(Date.now() / 1000) * 1000;
           const seenW: unknown[] = [];
           const seenM: unknown[] = [];
           const w = poolWith(onWorkers, seenW);
