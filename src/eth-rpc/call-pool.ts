@@ -44,7 +44,9 @@
  * that follows the same diff feed and runs no call, over a MessageChannel: the main thread starts a thread
  * and posts a port, and never builds a snapshot of the whole state for it (the seed's own snapshot, at
  * start or when the seed itself is lost, is the only one). A client that runs calls to the bound forces a
- * respawn per `timeoutMs` per worker at most; it costs the other threads, not consensus.
+ * respawn per `timeoutMs` per worker at most; it costs the other threads, not consensus. A seed lost while
+ * workers load is replaced and each loading worker handed a port of the new one, not terminated (ADR
+ * 0303); a seed the pool ends is marked lost first, so no port is posted to a thread that is ending.
  *
  * Crashes (ADR 0316): a worker that exits on its own is respawned the same way and its calls sent again
  * like a stopped worker's. The call it was running is the suspect: it is sent again to a worker once, and
