@@ -13,7 +13,8 @@
  * Every call must settle (an answer or a typed error) within 30 s; the JSON counts what settled how.
  * Exit code 0 means every scenario ran and every call settled; a crash shows as the process's signal.
  *
- *   node bench/call-pool-stress.ts [--iterations 200] [--entries 20000] [--seed 1] [--out FILE]
+ *   node bench/call-pool-stress.ts [--iterations 200] [--entries 20000] [--seed 1] [--only missed,crash]
+ *                                  [--trail FILE] [--out FILE]
  *
  * Run it with `--report-on-fatalerror` (and `ulimit -c unlimited`) to keep what a crash leaves.
  */
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     /** A file each scenario's name is appended to before it runs: what was running when a crash hit. */
     trail: { type: 'string' },
+    /** Run only these scenarios (comma-separated names). */
+    only: { type: 'string' },
   },
 });
 const iterations = Number(args.iterations);
@@ -203,7 +206,8 @@ const scenarios = {
   },
 } as const;
 
-const names = Object.keys(scenarios) as (keyof typeof scenarios)[];
+const names = (args.only?.split(',') ?? Object.keys(scenarios)) as (keyof typeof scenarios)[];
+for (const n of names) if (!(n in scenarios)) throw new Error(`no scenario ${n}`);
 const ran: Record<string, number> = {};
 const loadAvgBefore = loadavg()[0];
 const t0 = performance.now();

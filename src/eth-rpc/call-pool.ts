@@ -12,8 +12,8 @@
  * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
  * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
  * every worker already holds `depth` calls (64 by default, so only under overload do both threads run
- * calls), calls while no worker is ready, and calls a worker answered `stale` (no longer possible since
- * workers load from the seed, ADR 0315; kept as the safe answer).
+ * calls), and calls while no worker is ready. A call a worker answers `stale` (sent before the worker was
+ * handed a newer seed snapshot, ADR 0303) is sent again at the height current then, as a dead worker's is.
  *
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
@@ -596,9 +596,9 @@ export class CallPool implements Simulator {
 
   /**
    * Hand a loading worker a port of `seed` in place of one the lost seed never answered (ADR 0303). The new
-   * snapshot may be at a later height than the calls already sent to the worker, which would then answer
-   * them `stale`: they are sent again now, at the height current now (the worker's `stale` answers to the
-   * old ids are ignored).
+   * snapshot may be at a later height than calls already sent to the worker: it answers those `stale`, and
+   * they are sent again then, at the height current then. (They are not sent again here: the first copy
+   * would still run on the worker, unseen by the wall-clock check, which knows only the pool's ids.)
    */
   #reseed(slot: Slot, seed: Seed): boolean {
     const channel = new MessageChannel();
@@ -609,12 +609,7 @@ export class CallPool implements Simulator {
       this.#o.logger?.warn({ err, worker: slot.index }, 'eth call worker could not take a seed port');
       return false;
     }
-    if (!this.#give(seed, channel.port1)) return false;
-    this.#flush(slot);
-    const inflight = [...slot.inflight.values()];
-    slot.inflight.clear();
-    for (const p of inflight) this.#requeue(p);
-    return true;
+    return this.#give(seed, channel.port1);
   }
 
   #spawn(index: number, respawn: boolean): Promise<void> {
@@ -660,7 +655,7 @@ export class CallPool implements Simulator {
         } else if (a.t === 'late') {
           // Its request's deadline passed while it waited: answered as stopped, the worker is fine.
           this.#timedOut(p);
-        } else this.#runHere(p); // stale
+        } else this.#requeue(p); // stale: its height is below the worker's snapshot (a reseed, ADR 0303)
       };
       worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {
         if (m.t === 'ready') {

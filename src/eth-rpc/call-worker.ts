@@ -6,9 +6,9 @@
  * (the executor's `followState` feed, forwarded by call-pool.ts). Every call names the height the main
  * thread's state had when the request was dispatched (`v`): the worker runs it exactly at that height —
  * a call for a height whose diff has not arrived yet waits for it (messages are ordered, and the diff is
- * always posted after the main thread's state changed), a call for an older height (not expected: the
- * seed's snapshot is never past a call's height, ADR 0315) is answered `stale` and the main thread runs
- * it itself. Messages are handled one at
+ * always posted after the main thread's state changed), a call for an older height (sent before the pool
+ * handed this worker a newer seed's snapshot, ADR 0303) is answered `stale` and the pool sends it again
+ * at the height current then. Messages are handled one at
  * a time, so a diff never lands in the middle of a simulation.
  *
  * Messages in:  {t:'load', height, state}     snapshot: the first message, on the `init.seed` port (the
