@@ -239,15 +239,18 @@ chain = new Promise<void>((resolve) => {
  * (`{t:'seed', port}`) when the seed it asked first was lost before it answered. Every port is closed
  * once used or once the snapshot came on another one.
  */
+const seedPorts = new Set<MessagePort>();
 function listen(seed: MessagePort): void {
   if (loaded) {
     seed.close();
     return;
   }
+  seedPorts.add(seed);
   seed.once('message', (m: Extract<CallWorkerIn, { t: 'load' }>) => {
-    seed.close();
     if (loaded) return;
     loaded = true;
+    for (const p of seedPorts) p.close();
+    seedPorts.clear();
     snapshot(handle(m));
   });
 }

@@ -1,4 +1,4 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -514,6 +514,45 @@ describe('thread hand-overs that fail or race (ADR 0303)', () => {
     expect(warnings).toContain('eth call worker exited before it was ready; calls run on the main thread');
     // The seed's answer to the vanished replacement went nowhere; the seed lives on and serves a stop.
     expect(pool.snapshots).toBe(1);
+  });
+
+  it('a call worker loads from the first seed port that answers and closes the others', async () => {
+    const state = await world();
+    const first = new MessageChannel();
+    const second = new MessageChannel();
+    const worker = new Worker(new URL('../../../src/eth-rpc/call-worker.ts', import.meta.url), {
+      workerData: { chainId: 900_001, coinbase: DEFAULT_EVM_FEE_RECIPIENT, seed: first.port2 },
+      transferList: [first.port2],
+    });
+    try {
+      const answers: { t: string; id?: number }[] = [];
+      worker.on('message', (m: { t: string; id?: number }) => answers.push(m));
+      let firstClosed = false;
+      first.port1.once('close', () => {
+        firstClosed = true;
+      });
+      // The pool's second port, as after a lost seed; it answers, the first never does.
+      worker.postMessage({ t: 'seed', port: second.port2 }, [second.port2]);
+      second.port1.postMessage({ t: 'load', height: 5, state });
+      await until(() => answers.some((a) => a.t === 'ready'));
+      await until(() => firstClosed);
+      // A call at the second snapshot's height runs there (`done`, not `stale`).
+      worker.postMessage({
+        t: 'call',
+        id: 1,
+        v: 5,
+        req: { to: token, data: call('balanceOf', [holderHex]) },
+        overrides: [],
+        gas: 1_000_000n,
+        nextBlock: 6,
+        timestamp: 0,
+      });
+      await until(() => answers.some((a) => a.id === 1));
+      expect(answers.find((a) => a.id === 1)?.t).toBe('done');
+      expect(answers.filter((a) => a.t === 'ready')).toHaveLength(1);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('a seed lost before it answered a replacement: the replacement gets a port of the new seed, not a terminate', async () => {
