@@ -12,8 +12,8 @@
  * the block number the call sees (head + 1, passed along) are unchanged. What the main thread runs
  * itself (the fallback `EvmStateReader`, at the state current then, as without workers): calls while
  * every worker already holds `depth` calls (64 by default, so only under overload do both threads run
- * calls), calls while no worker is ready, and calls a worker answered `stale` (no longer possible since
- * workers load from the seed, ADR 0315; kept as the safe answer).
+ * calls), and calls while no worker is ready. A call a worker answers `stale` (sent before the worker was
+ * handed a newer seed snapshot, ADR 0303) is sent again at the height current then, as a dead worker's is.
  *
  * Bounds: a worker holds at most `depth` calls; what overflows queues on the main thread, whose
  * bound (MAX_QUEUED_SIMULATIONS per rollup, -32003 past it) is unchanged.
@@ -44,7 +44,9 @@
  * that follows the same diff feed and runs no call, over a MessageChannel: the main thread starts a thread
  * and posts a port, and never builds a snapshot of the whole state for it (the seed's own snapshot, at
  * start or when the seed itself is lost, is the only one). A client that runs calls to the bound forces a
- * respawn per `timeoutMs` per worker at most; it costs the other threads, not consensus.
+ * respawn per `timeoutMs` per worker at most; it costs the other threads, not consensus. A seed lost while
+ * workers load is replaced and each loading worker handed a port of the new one, not terminated (ADR
+ * 0303); a seed the pool ends is marked lost first, so no port is posted to a thread that is ending.
  *
  * Crashes (ADR 0316): a worker that exits on its own is respawned the same way and its calls sent again
  * like a stopped worker's. The call it was running is the suspect: it is sent again to a worker once, and
@@ -52,7 +54,7 @@
  * thread). Calls sent again run on the main thread only when no worker is live or loading, and only light
  * ones; a heavy one gets -32003 (retryable) then.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/index.ts';
 import type { CallSeedIn } from './call-seed.ts';
@@ -114,6 +116,11 @@ export interface CallPoolOptions {
   logger?: Logger;
   /** Test hook: a call to this address ends its worker thread as it starts, as a crash would. */
   crashTo?: Uint8Array;
+  /**
+   * Test hook: makes the pool's threads (`script` is call-seed.ts or call-worker.ts), so a test can make a
+   * spawn throw or hand the pool a thread that exits at once. Default: `new Worker(script, options)`.
+   */
+  newThread?: (script: URL, options?: WorkerOptions) => Worker;
 }
 
 /**
@@ -201,7 +208,7 @@ export class CallPool implements Simulator {
           seed.worker.postMessage({ t: 'diff', height, diff } satisfies CallSeedIn);
         } catch (err) {
           this.#o.logger?.warn({ err, height }, 'eth call seed missed a state diff; restarting it');
-          void seed.worker.terminate();
+          this.#endSeed(seed, 'missed a diff');
         }
       }
       for (const s of this.#slots) {
@@ -439,6 +446,9 @@ export class CallPool implements Simulator {
       if ((s.ready || s.respawn) && !s.dead && (best === undefined || s.inflight.size < best.inflight.size))
         best = s;
     if (best !== undefined) this.#send(best, p);
+    // A call running when a worker exited never runs here (ADR 0316), even when the replacement it was
+    // sent to could not start either.
+    else if (p.crashes !== undefined) p.reject(new CallCrashedError());
     else if (p.args[2] <= MAIN_THREAD_MAX_GAS) this.#runHere(p);
     else p.reject(new RpcError(-32003, 'no eth call worker is running; retry later', { retryable: true }));
   }
@@ -487,51 +497,119 @@ export class CallPool implements Simulator {
     }
   }
 
+  /** A thread of this pool (the test hook `newThread` or a plain Worker). */
+  #thread(script: string, options?: WorkerOptions): Worker {
+    const url = new URL(script, import.meta.url);
+    return this.#o.newThread !== undefined ? this.#o.newThread(url, options) : new Worker(url, options);
+  }
+
   /**
    * Spawn the seed replica (ADR 0315) from a snapshot of the executor's state, built here: the one the main
    * thread builds, at start and when the seed is lost (it runs no call; a crash there is a bug or resources).
    */
   #spawnSeed(): Seed {
-    const worker = new Worker(new URL('./call-seed.ts', import.meta.url));
+    const worker = this.#thread('./call-seed.ts');
     const seed: Seed = { worker, ready: false, dead: false };
     this.#seed = seed;
     // The snapshot and its height are read in this synchronous step (postMessage clones the executor's
     // Map as it is now); diffs of later heights are posted after it (the seed ignores any at or below).
     this.snapshots++;
     const state = (this.#feed?.state ?? new Map<string, string>()) as Map<string, string>;
-    worker.postMessage({ t: 'load', height: this.#o.head(), state } satisfies CallSeedIn);
     worker.on('message', (m: { t: 'ready' }) => {
       if (m.t === 'ready') seed.ready = true;
     });
     worker.on('error', (err) => this.#o.logger?.warn({ err }, 'eth call seed error'));
-    worker.on('exit', (code) => {
-      if (seed.dead) return;
+    worker.on('exit', (code) => this.#seedLost(seed, code));
+    try {
+      worker.postMessage({ t: 'load', height: this.#o.head(), state } satisfies CallSeedIn);
+    } catch (err) {
+      // A seed without its snapshot would answer a `give` with an empty replica: it never takes one.
       seed.dead = true;
-      if (this.#stopping) return;
-      // A seed that could not even load (a broken install) is not respawned in a loop.
-      let again = seed.ready;
+      void worker.terminate();
+      throw err;
+    }
+    return seed;
+  }
+
+  /**
+   * End the seed (ADR 0303): marked lost at once, so no `give` is posted to a thread that is ending (a
+   * port posted there is dropped with the thread), then terminated; its exit event finds it handled.
+   */
+  #endSeed(seed: Seed, why: string): void {
+    this.#o.logger?.warn({ why }, 'eth call seed ended by the pool; respawning it from a snapshot');
+    this.#seedLost(seed, undefined);
+    void seed.worker.terminate();
+  }
+
+  /**
+   * The seed is lost (its thread exited, or the pool ended it): replace it from a snapshot, once, and hand
+   * every worker still loading a port of the new seed (ADR 0303): a `give` the lost seed had not answered
+   * is gone with it (its port closed with its thread). A worker loading is never terminated for this; only
+   * when no seed can be made is it ended (its calls sent again), as it could never load.
+   */
+  #seedLost(seed: Seed, code: number | undefined): void {
+    if (seed.dead) return;
+    seed.dead = true;
+    if (this.#stopping) return;
+    // A seed that could not even load (a broken install) is not respawned in a loop.
+    let again = seed.ready;
+    if (code !== undefined) {
       if (again) this.#o.logger?.warn({ code }, 'eth call seed exited; respawning it from a snapshot');
       else this.#o.logger?.error({ code }, 'eth call seed exited before it was ready; workers cannot load');
-      try {
-        if (again) this.#spawnSeed();
-      } catch (err) {
-        // No thread (resources): workers cannot load until a respawn makes a seed again.
-        again = false;
-        this.#o.logger?.error({ err }, 'eth call seed could not be respawned');
-      }
-      // A worker still loading waited for the lost seed's answer: replace it (its calls are sent again).
-      for (const s of [...this.#slots]) {
-        if (s.ready || s.dead) continue;
-        s.dead = true;
-        const inflight = [...s.inflight.values()];
-        s.inflight.clear();
-        s.outbox = [];
-        void s.worker.terminate();
-        if (again) this.#respawn(s);
-        for (const p of inflight) this.#requeue(p);
-      }
-    });
-    return seed;
+    }
+    let fresh: Seed | undefined;
+    try {
+      if (again) fresh = this.#spawnSeed();
+    } catch (err) {
+      // No thread (resources): workers cannot load until a respawn makes a seed again.
+      again = false;
+      this.#o.logger?.error({ err }, 'eth call seed could not be respawned');
+    }
+    for (const s of [...this.#slots]) {
+      if (s.ready || s.dead) continue;
+      if (fresh !== undefined && !fresh.dead && this.#reseed(s, fresh)) continue;
+      if (s.dead) continue; // ended meanwhile (the fresh seed was lost too)
+      s.dead = true;
+      const inflight = [...s.inflight.values()];
+      s.inflight.clear();
+      s.outbox = [];
+      void s.worker.terminate();
+      for (const p of inflight) this.#requeue(p);
+    }
+  }
+
+  /**
+   * Ask `seed` for its replica on `port` (the other end is the worker's). False when the post failed: the
+   * seed is then treated as lost, and the port is closed here, so the worker's end closes too.
+   */
+  #give(seed: Seed, port: MessagePort): boolean {
+    try {
+      seed.worker.postMessage({ t: 'give', port } satisfies CallSeedIn, [port]);
+      return true;
+    } catch (err) {
+      port.close();
+      this.#o.logger?.warn({ err }, 'eth call seed could not take a port');
+      if (seed === this.#seed) this.#endSeed(seed, 'give failed');
+      return false;
+    }
+  }
+
+  /**
+   * Hand a loading worker a port of `seed` in place of one the lost seed never answered (ADR 0303). The new
+   * snapshot may be at a later height than calls already sent to the worker: it answers those `stale`, and
+   * they are sent again then, at the height current then. (They are not sent again here: the first copy
+   * would still run on the worker, unseen by the wall-clock check, which knows only the pool's ids.)
+   */
+  #reseed(slot: Slot, seed: Seed): boolean {
+    const channel = new MessageChannel();
+    try {
+      slot.worker.postMessage({ t: 'seed', port: channel.port2 } satisfies CallWorkerIn, [channel.port2]);
+    } catch (err) {
+      channel.port1.close();
+      this.#o.logger?.warn({ err, worker: slot.index }, 'eth call worker could not take a seed port');
+      return false;
+    }
+    return this.#give(seed, channel.port1);
   }
 
   #spawn(index: number, respawn: boolean): Promise<void> {
@@ -547,10 +625,7 @@ export class CallPool implements Simulator {
         ? { crashTo: `0x${Buffer.from(this.#o.crashTo).toString('hex')}` }
         : {}),
     };
-    const worker = new Worker(new URL('./call-worker.ts', import.meta.url), {
-      workerData: init,
-      transferList: [channel.port2],
-    });
+    const worker = this.#thread('./call-worker.ts', { workerData: init, transferList: [channel.port2] });
     const slot: Slot = {
       index,
       worker,
@@ -564,8 +639,9 @@ export class CallPool implements Simulator {
     this.#slots[index] = slot;
     // The seed posts its replica at the height of the last diff posted to it before this `give`; every
     // later diff is posted to this worker too (it ignores any at or below the snapshot's height).
+    // A seed lost from here on hands this worker a port of its replacement (#seedLost).
     const seed = this.#seed !== undefined && !this.#seed.dead ? this.#seed : this.#spawnSeed();
-    seed.worker.postMessage({ t: 'give', port: channel.port1 } satisfies CallSeedIn, [channel.port1]);
+    this.#give(seed, channel.port1);
     return new Promise<void>((resolve) => {
       const settle = (a: CallWorkerAnswer): void => {
         const p = slot.inflight.get(a.id);
@@ -579,7 +655,7 @@ export class CallPool implements Simulator {
         } else if (a.t === 'late') {
           // Its request's deadline passed while it waited: answered as stopped, the worker is fine.
           this.#timedOut(p);
-        } else this.#runHere(p); // stale
+        } else this.#requeue(p); // stale: its height is below the worker's snapshot (a reseed, ADR 0303)
       };
       worker.on('message', (m: CallWorkerAnswer | { t: 'ready' } | { t: 'many'; m: CallWorkerAnswer[] }) => {
         if (m.t === 'ready') {

@@ -45,6 +45,9 @@ port.on('message', (m: CallSeedIn) => {
     height = m.height;
   } else {
     // The structured clone of the whole replica runs on this thread, its rebuild on the receiving one.
-    m.port.postMessage({ t: 'load', height, state: replica }); // the receiver closes the channel
+    // Posting on a port whose worker is gone drops the message; closing it after the post still delivers
+    // it (a close is queued behind it), and this thread keeps no port of a worker (ADR 0303).
+    m.port.postMessage({ t: 'load', height, state: replica });
+    m.port.close();
   }
 });

@@ -6,9 +6,9 @@
  * (the executor's `followState` feed, forwarded by call-pool.ts). Every call names the height the main
  * thread's state had when the request was dispatched (`v`): the worker runs it exactly at that height —
  * a call for a height whose diff has not arrived yet waits for it (messages are ordered, and the diff is
- * always posted after the main thread's state changed), a call for an older height (not expected: the
- * seed's snapshot is never past a call's height, ADR 0315) is answered `stale` and the main thread runs
- * it itself. Messages are handled one at
+ * always posted after the main thread's state changed), a call for an older height (sent before the pool
+ * handed this worker a newer seed's snapshot, ADR 0303) is answered `stale` and the pool sends it again
+ * at the height current then. Messages are handled one at
  * a time, so a diff never lands in the middle of a simulation.
  *
  * Messages in:  {t:'load', height, state}     snapshot: the first message, on the `init.seed` port (the
@@ -20,6 +20,9 @@
  *               {t:'leg', id, v, job}         a bundle leg (bundle-sim-worker.ts, ADR 0305): run as a
  *                                             call is (same height rule, bound and answers), but the
  *                                             executor's leg simulation
+ *               {t:'seed', port}              another seed port, posted when the seed asked first was
+ *                                             lost before it answered (ADR 0303): handled at once, not
+ *                                             queued; the first port that brings a snapshot wins
  * Messages out: {t:'ready'} after the snapshot (and one throw-away call that builds the VM, and one
  *                                             throw-away leg that builds the leg VM, ADR 0306);
  *               {t:'done', id, r} | {t:'leg', id, a} | {t:'fail', id, e} | {t:'stale', id}
@@ -76,6 +79,7 @@ export type CallWorkerIn =
       dl?: number;
     }
   | { t: 'calls'; calls: Extract<CallWorkerIn, { t: 'call' | 'leg' }>[] }
+  | { t: 'seed'; port: MessagePort }
   | { t: 'leg'; id: number; v: number; job: LegJob; dl?: number };
 
 /** What a worker posts back for one call. */
@@ -194,7 +198,7 @@ async function run(m: Call): Promise<void> {
   }
 }
 
-async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
+async function handle(m: Exclude<CallWorkerIn, { t: 'calls' | 'seed' }>): Promise<void> {
   if (m.t === 'load') {
     replica = m.state;
     height = m.height;
@@ -225,14 +229,35 @@ async function handle(m: Exclude<CallWorkerIn, { t: 'calls' }>): Promise<void> {
 }
 
 // Everything on the parent port (diffs, calls) waits for the seed's snapshot, which arrives on its own port.
+let loaded = false;
+let snapshot: (load: Promise<void>) => void = () => {};
 chain = new Promise<void>((resolve) => {
-  init.seed.once('message', (m: Extract<CallWorkerIn, { t: 'load' }>) => {
-    init.seed.close();
-    resolve(handle(m));
-  });
+  snapshot = resolve;
 });
+/**
+ * Take the snapshot from the first of the seed ports that answers (ADR 0303): the pool posts another one
+ * (`{t:'seed', port}`) when the seed it asked first was lost before it answered. Every port is closed
+ * once used or once the snapshot came on another one.
+ */
+const seedPorts = new Set<MessagePort>();
+function listen(seed: MessagePort): void {
+  if (loaded) {
+    seed.close();
+    return;
+  }
+  seedPorts.add(seed);
+  seed.once('message', (m: Extract<CallWorkerIn, { t: 'load' }>) => {
+    if (loaded) return;
+    loaded = true;
+    for (const p of seedPorts) p.close();
+    seedPorts.clear();
+    snapshot(handle(m));
+  });
+}
+listen(init.seed);
 
 port.on('message', (m: CallWorkerIn) => {
-  if (m.t === 'calls') for (const c of m.calls) chain = chain.then(() => handle(c));
+  if (m.t === 'seed') listen(m.port);
+  else if (m.t === 'calls') for (const c of m.calls) chain = chain.then(() => handle(c));
   else chain = chain.then(() => handle(m));
 });

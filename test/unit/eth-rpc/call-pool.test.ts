@@ -1,3 +1,4 @@
+import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,7 +99,12 @@ const CRASH = new Uint8Array(20).fill(0xcc);
  */
 async function setup(
   depth: number | null = 1_000,
-  opts: { timeoutMs?: number; size?: number; holders?: number } = {},
+  opts: {
+    timeoutMs?: number;
+    size?: number;
+    holders?: number;
+    newThread?: (script: URL, options?: WorkerOptions) => Worker;
+  } = {},
 ) {
   const state = await world();
   for (let i = 0; i < (opts.holders ?? 0); i++) state.set(holderKey(i), stripped(word(BigInt(i + 1))));
@@ -124,6 +130,7 @@ async function setup(
     crashTo: CRASH,
     ...(depth === null ? {} : { depth }),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.newThread !== undefined ? { newThread: opts.newThread } : {}),
     chainId: 900_001,
     coinbase: DEFAULT_EVM_FEE_RECIPIENT,
     follow: (l) => f.follow(l),
@@ -457,6 +464,132 @@ describe('call workers that crash (ADR 0316)', () => {
     expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(
       parseEther('1000'),
     );
+    expect(mainRuns()).toBe(0);
+  });
+});
+
+describe('thread hand-overs that fail or race (ADR 0303)', () => {
+  const balanceReq = { to: token, data: call('balanceOf', [holderHex]) };
+  const isWorker = (url: URL) => url.pathname.endsWith('/call-worker.ts');
+  const retryable = { code: -32003, message: 'no eth call worker is running; retry later' };
+
+  it('a replacement that cannot be spawned: light calls run here, heavy ones get -32003, the suspect an error', async () => {
+    let failing = false;
+    const newThread = (url: URL, o?: WorkerOptions) => {
+      if (failing && isWorker(url)) throw new Error('no thread for you');
+      return new Worker(url, o);
+    };
+    const { pool, mainRuns, warnings } = await setup(1_000, { newThread });
+    failing = true;
+    const crashing = within(pool.simulate({ to: CRASH }, [], 100_000n, 12, 2000));
+    const heavy = within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
+    const light = within(pool.simulate(balanceReq, [], 100_000n, 12, 2000));
+    // The call that ended the worker never runs on the main thread, light as it is (ADR 0316).
+    expect(await crashing).toBeInstanceOf(CallCrashedError);
+    expect(await heavy).toMatchObject(retryable);
+    expect(asBig(((await light) as { returnValue: Uint8Array }).returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(1);
+    expect(pool.crashes).toBe(1);
+    expect(pool.ready).toBe(0);
+    expect(warnings).toContain('eth call worker could not be respawned');
+    // Without a worker, calls run here as they do without workers.
+    expect(asBig((await pool.simulate(balanceReq, [], 100_000n, 12, 2000)).returnValue)).toBe(
+      parseEther('1000'),
+    );
+  });
+
+  it('a replacement that exits at once: its calls are answered the same way, never lost', async () => {
+    let failing = false;
+    const newThread = (url: URL, o?: WorkerOptions) =>
+      failing && isWorker(url) ? new Worker('process.exit(3)', { ...o, eval: true }) : new Worker(url, o);
+    const { pool, mainRuns, warnings } = await setup(1_000, { newThread });
+    failing = true;
+    const crashing = within(pool.simulate({ to: CRASH }, [], 100_000n, 12, 2000));
+    const heavy = within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
+    const light = within(pool.simulate(balanceReq, [], 100_000n, 12, 2000));
+    expect(await crashing).toBeInstanceOf(CallCrashedError);
+    expect(await heavy).toMatchObject(retryable);
+    expect(asBig(((await light) as { returnValue: Uint8Array }).returnValue)).toBe(parseEther('1000'));
+    expect(mainRuns()).toBe(1);
+    expect(warnings).toContain('eth call worker exited before it was ready; calls run on the main thread');
+    // The seed's answer to the vanished replacement went nowhere; the seed lives on and serves a stop.
+    expect(pool.snapshots).toBe(1);
+  });
+
+  it('a call worker loads from the first seed port that answers and closes the others', async () => {
+    const state = await world();
+    const first = new MessageChannel();
+    const second = new MessageChannel();
+    const worker = new Worker(new URL('../../../src/eth-rpc/call-worker.ts', import.meta.url), {
+      workerData: { chainId: 900_001, coinbase: DEFAULT_EVM_FEE_RECIPIENT, seed: first.port2 },
+      transferList: [first.port2],
+    });
+    try {
+      const answers: { t: string; id?: number }[] = [];
+      worker.on('message', (m: { t: string; id?: number }) => answers.push(m));
+      let firstClosed = false;
+      first.port1.once('close', () => {
+        firstClosed = true;
+      });
+      // The pool's second port, as after a lost seed; it answers, the first never does.
+      worker.postMessage({ t: 'seed', port: second.port2 }, [second.port2]);
+      second.port1.postMessage({ t: 'load', height: 5, state });
+      await until(() => answers.some((a) => a.t === 'ready'));
+      await until(() => firstClosed);
+      // A call at the second snapshot's height runs there (`done`, not `stale`).
+      worker.postMessage({
+        t: 'call',
+        id: 1,
+        v: 5,
+        req: { to: token, data: call('balanceOf', [holderHex]) },
+        overrides: [],
+        gas: 1_000_000n,
+        nextBlock: 6,
+        timestamp: 0,
+      });
+      await until(() => answers.some((a) => a.id === 1));
+      expect(answers.find((a) => a.id === 1)?.t).toBe('done');
+      expect(answers.filter((a) => a.t === 'ready')).toHaveLength(1);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('a seed lost before it answered a replacement: the replacement gets a port of the new seed, not a terminate', async () => {
+    // The first seed serves the first worker, keeps every later port unanswered, and exits at the next
+    // diff after one: the `give` of the replacement is lost with it.
+    const stub = `
+      const { parentPort } = require('node:worker_threads');
+      let replica = new Map(), height = -1, gives = 0;
+      const held = [];
+      parentPort.on('message', (m) => {
+        if (m.t === 'load') { replica = m.state; height = m.height; parentPort.postMessage({ t: 'ready' }); }
+        else if (m.t === 'diff') { if (held.length > 0) process.exit(9); }
+        else if (++gives === 1) { m.port.postMessage({ t: 'load', height, state: replica }); m.port.close(); }
+        else held.push(m.port);
+      });`;
+    let seeds = 0;
+    let workers = 0;
+    const newThread = (url: URL, o?: WorkerOptions) => {
+      if (isWorker(url)) workers++;
+      else if (++seeds === 1) return new Worker(stub, { ...o, eval: true });
+      return new Worker(url, o);
+    };
+    const { f, pool, mainRuns, warnings } = await setup(1_000, { timeoutMs: 1_000, newThread });
+    const looping = within(pool.simulate({ to: LOOP }, loopOverride, ENDLESS, 12, 2000));
+    const behind = within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
+    expect(await looping).toBeInstanceOf(CallTimeoutError);
+    expect(workers).toBe(2); // the replacement waits for the stub's answer, which never comes
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pool.ready).toBe(0);
+    f.commit([[balanceKey, stripped(word(6n))]])(); // the stub exits
+    expect(asBig(((await behind) as { returnValue: Uint8Array }).returnValue)).toBe(6n);
+    await until(() => pool.ready === 1);
+    expect(seeds).toBe(2);
+    expect(workers).toBe(2); // reseeded in place: no third thread, no terminate while it loaded
+    expect(pool.snapshots).toBe(2);
+    expect(warnings).toContain('eth call seed exited; respawning it from a snapshot');
+    expect(asBig((await pool.simulate(balanceReq, [], 50_000_000n, 12, 2000)).returnValue)).toBe(6n);
     expect(mainRuns()).toBe(0);
   });
 });
