@@ -8,7 +8,7 @@
 import { txHash } from '../codec/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import { evictFor, overHighWater } from './capacity.ts';
-import { type Entry, type SenderState, txKey } from './entry.ts';
+import type { Entry, SenderState } from './entry.ts';
 import type { LaneCounters } from './metrics.ts';
 import { NonceBook } from './nonces.ts';
 import type { Pool } from './pool.ts';
@@ -72,9 +72,9 @@ export function admit(pool: Pool, tx: TxEnvelope, source: TxSource): AdmitResult
   if (size > limits.maxTotalBytes) {
     return reject(lane.counters, 'MEMPOOL_FULL', 'transaction larger than the mempool capacity', false);
   }
-  const key = txKey(tx);
-  if (pending.entries.has(key)) return reject(lane.counters, 'DUPLICATE', 'transaction already pending');
-  if (pool.status.wasCommitted(txHash(tx)))
+  const hash = txHash(tx); // memoised per envelope
+  if (pending.has(hash)) return reject(lane.counters, 'DUPLICATE', 'transaction already pending');
+  if (pool.status.wasCommitted(hash))
     return reject(lane.counters, 'ALREADY_COMMITTED', 'transaction already committed');
   if (source === 'rpc') {
     if (pending.txs >= pool.backlog.limit) {
@@ -129,8 +129,7 @@ export function admit(pool: Pool, tx: TxEnvelope, source: TxSource): AdmitResult
   }
 
   const e: Entry = {
-    key,
-    hash: txHash(tx), // memoised by txKey above
+    hash,
     tx,
     bytes: size,
     lane,

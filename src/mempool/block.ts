@@ -7,7 +7,6 @@
 import { txHash } from '../codec/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import type { SenderState } from './entry.ts';
-import { txKey } from './entry.ts';
 import { NonceBook } from './nonces.ts';
 import type { Pool } from './pool.ts';
 import { selectFair } from './select.ts';
@@ -53,7 +52,7 @@ export function commit(pool: Pool, height: number, committed: TxEnvelope[]): voi
     } else {
       if (!Number.isInteger(tx?.namespace) || !(tx.payload instanceof Uint8Array)) continue;
       id = txHash(tx);
-      e = pending.entries.get(txKey(tx));
+      e = pending.get(id);
     }
     if (e !== undefined) {
       pending.remove(e);

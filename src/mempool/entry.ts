@@ -5,7 +5,6 @@
  * waiting, evicted first). A `Lane` is one registered rollup's share of the pool (lanes.ts); a
  * `SenderState` is one sender's nonces in one executed lane (nonces.ts). Unlinking is O(1).
  */
-import { txHashKey } from '../codec/index.ts';
 import { latin1Key } from '../crypto/index.ts';
 import type { Namespace, TxEnvelope } from '../types.ts';
 import type { LaneCounters } from './metrics.ts';
@@ -28,7 +27,7 @@ export interface SenderState {
 }
 
 export interface Entry {
-  key: string;
+  /** The transaction id (32 bytes; the pending set's key). */
   hash: Uint8Array;
   tx: TxEnvelope;
   bytes: number;
@@ -63,11 +62,6 @@ export interface Lane {
   held: Queue;
   fair: FairLane<Entry>;
   counters: LaneCounters;
-}
-
-/** The transaction id (codec `txHashKey`: `txHash` as a 32-char latin1 string, memoised per envelope). */
-export function txKey(tx: TxEnvelope): string {
-  return txHashKey(tx);
 }
 
 export function keyOfHash(hash: Uint8Array): string | undefined {

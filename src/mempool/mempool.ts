@@ -73,24 +73,21 @@ export function createMempool(opts: MempoolOptions): LaneMempool {
       pool.sweep(now);
       const key = keyOfHash(hash);
       if (key === undefined) return { status: 'unknown' };
-      if (pending.entries.has(key)) return { status: 'pending' };
+      if (pending.has(hash)) return { status: 'pending' };
       return pool.status.final(hash, key, now);
     },
     reinject(txs) {
       return txs.map((tx) => admit(pool, tx, 'reinject'));
     },
     get(hash) {
-      const key = keyOfHash(hash);
-      return key === undefined ? undefined : pending.entries.get(key)?.tx;
+      return hash instanceof Uint8Array ? pending.get(hash)?.tx : undefined;
     },
     has(hash) {
-      const key = keyOfHash(hash);
-      return key !== undefined && pending.entries.has(key);
+      return hash instanceof Uint8Array && pending.has(hash);
     },
     pendingHashes: () => pending.hashes(),
     invalidate(hash, message) {
-      const key = keyOfHash(hash);
-      const e = key === undefined ? undefined : pending.entries.get(key);
+      const e = hash instanceof Uint8Array ? pending.get(hash) : undefined;
       if (!e) return false;
       pool.drop(e, 'invalid', message, pool.clock());
       return true;

@@ -6,6 +6,7 @@
  * operate on one `Pool`.
  */
 import type { Logger } from 'pino';
+import { latin1Key } from '../crypto/index.ts';
 import type { TxEnvelope } from '../types.ts';
 import { Backlog } from './capacity.ts';
 import type { Entry, SenderState } from './entry.ts';
@@ -60,7 +61,7 @@ export class Pool {
   drop(e: Entry, reason: DropReason, message: string, now: number): void {
     const wasReady = e.ready;
     this.pending.remove(e);
-    this.status.dropped(e.key, reason, message, now);
+    this.status.dropped(latin1Key(e.hash), reason, message, now);
     e.lane.counters.dropped(reason).inc();
     const st = e.sender;
     if (!st) return;
@@ -75,7 +76,7 @@ export class Pool {
     for (const x of this.nonces.raiseBase(st, maxCommitted)) {
       this.pending.remove(x);
       this.status.dropped(
-        x.key,
+        latin1Key(x.hash),
         'replaced',
         `another transaction with nonce ${x.nonce} from this sender committed (height ${height})`,
         now,
