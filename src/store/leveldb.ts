@@ -68,8 +68,9 @@ export class LevelEngine implements Engine {
   /**
    * One LevelDB WriteBatch, built through a chained batch: each write goes to the native batch as it is
    * added. The array form (`db.batch(ops)`) clones every operation object and resolves its encodings in
-   * JavaScript first, and a block commit carries one tx-index entry per transaction: 0.76 × the CPU per
-   * entry this way (ADR 0318, bench/results/s14/cpu2/batch-micro.txt). Atomic all the same.
+   * JavaScript first, and a block commit carries one tx-index entry per transaction: ~0.64 × the CPU
+   * per entry this way (ADR 0318, bench/store-batch.ts). Atomic all the same; the native batch's memory
+   * is freed when its JS object is collected (classic-level closes it on GC).
    */
   async write(writes: KvWrite[], sync: boolean): Promise<void> {
     const batch = this.db.batch();
