@@ -14,7 +14,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
-import { txLocationWrites } from '../src/store/keys.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +39,25 @@ const blocks = Array.from({ length: BLOCKS }, () =>
   Array.from({ length: TXS }, () => new Uint8Array(randomBytes(32))),
 );
 let height = 1;
+
+/**
+ * One block's tx-index entries as the store lays them out (src/store/keys.ts, which tools may not
+ * import): key 't' || hash, value height u64 BE || index u32 BE, views into one buffer.
+ */
+function txLocationWrites(hashes: Uint8Array[], h: number): { key: Uint8Array; value: Uint8Array }[] {
+  const buf = Buffer.allocUnsafe(hashes.length * 45);
+  return hashes.map((hash, i) => {
+    const at = i * 45;
+    buf[at] = 0x74;
+    buf.set(hash, at + 1);
+    buf.writeBigUInt64BE(BigInt(h), at + 33);
+    buf.writeUInt32BE(i, at + 41);
+    return {
+      key: new Uint8Array(buf.buffer, buf.byteOffset + at, 33),
+      value: new Uint8Array(buf.buffer, buf.byteOffset + at + 33, 12),
+    };
+  });
+}
 
 const ways = {
   async array(hs: Uint8Array[]): Promise<void> {
