@@ -538,9 +538,10 @@ describe("each bidder's share of the simulation budget (ADR 0321)", () => {
   });
 
   it('property: every node resolves the same; within the budget and shares; one failing bidder never unsells the top', async () => {
-    // A pool of bundles by declared gas (signing is slow; the property picks from it).
+    // Bundles by declared gas, signed on first use and kept across runs (signing is slow). A run can
+    // draw up to 6 + 5 + 8 bundles of one class, so the pool grows instead of running out.
     const gases = [21_000, 150_000, 400_000, 999_999, 1_000_000, 1_000_001, 3_000_000, 10_000_000];
-    const pool = gases.map((g) => Array.from({ length: 6 }, () => evmBundle(g)));
+    const pool: Bundle[][] = gases.map(() => []);
     const arb = fc.record({
       honest: fc.array(
         fc.record({ amount: fc.integer({ min: 50, max: 5000 }), gas: fc.integer({ min: 0, max: 4 }) }),
@@ -567,7 +568,9 @@ describe("each bidder's share of the simulation budget (ADR 0321)", () => {
         const take = (g: number) => {
           const n = used.get(g) ?? 0;
           used.set(g, n + 1);
-          return pool[g]![n]!;
+          const cls = pool[g]!;
+          if (n >= cls.length) cls.push(evmBundle(gases[g]!));
+          return cls[n]!;
         };
         const failing = new Set<Bundle>();
         // Honest bidders (one bid each, at most the default share, they apply).
