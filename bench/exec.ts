@@ -41,6 +41,7 @@ import { pino } from 'pino';
 import type { RollupConfig } from '../src/config/index.ts';
 import { Ed25519Signer, verifySignature } from '../src/crypto/index.ts';
 import {
+  allowNativeSecp256k1,
   createExecutor,
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,
@@ -170,10 +171,7 @@ async function buildEvmWorkloads(
       const b = Math.min(n, a + per);
       return new Promise<SignedRange>((resolve, reject) => {
         const worker = new Worker(new URL(import.meta.url), { workerData: { signRange: [a, b] } });
-        worker.once('message', (m: SignedRange) => {
-          resolve(m);
-          void worker.terminate();
-        });
+        worker.once('message', (m: SignedRange) => resolve(m));
         worker.once('error', reject);
       });
     }),
@@ -482,7 +480,7 @@ async function secpAlternatives(payloads: Uint8Array[]) {
       w && n
         ? Math.round((n.ethereumjsDecodePlusRecoverPerSec / w.ethereumjsDecodePlusRecoverPerSec) * 100) / 100
         : null,
-    backendInUse: ecrecoverBackend,
+    backendInUse: ecrecoverBackend(),
     nobleCurves2RecoverPerSec: v2,
     nobleCurves1_9RecoverPerSec: v1,
     note: 'single thread; node:crypto has no secp256k1 public-key recovery',
@@ -639,6 +637,8 @@ async function main() {
 if (isMainThread) {
   await main();
 } else {
+  // Signing threads end by themselves after answering (never terminated), so they may sign natively (ADR 0331).
+  allowNativeSecp256k1();
   const [a, b] = (workerData as { signRange: [number, number] }).signRange;
   parentPort!.postMessage(signRange(a, b));
 }

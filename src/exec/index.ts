@@ -14,6 +14,7 @@ export {
   tokenTransferData,
 } from './evm/contracts.ts';
 export {
+  allowNativeSecp256k1,
   ecrecover,
   ecrecoverBackend,
   ecrecoverWith,

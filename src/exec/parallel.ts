@@ -78,6 +78,29 @@ export interface WorkerPoolOptions {
 }
 
 const MAX_ATTEMPTS = 2;
+/** How long a stopping worker may take to finish its running job and exit before it is terminated. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Stops an executor worker by asking it to exit ({t:'stop'}, ADR 0331), not by `worker.terminate()`: a
+ * thread that loaded the native secp256k1 addon and is terminated can abort the whole process. Only a
+ * worker that does not exit within STOP_GRACE_MS (a stuck job) is terminated, as the last resort.
+ */
+async function stopWorker(worker: Worker, logger: Logger): Promise<void> {
+  if (worker.threadId === -1) return; // already exited
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage({ t: 'stop' });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+  });
+  const r = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (r === 'late') {
+    logger.warn({ graceMs: STOP_GRACE_MS }, 'executor worker did not exit when asked; terminating it');
+    await worker.terminate();
+  }
+}
 
 export class WorkerPool {
   readonly #o: WorkerPoolOptions;
@@ -117,7 +140,7 @@ export class WorkerPool {
         for (const j of s.inflight.values()) j.reject(err);
         s.inflight.clear();
         s.dead = true;
-        await s.worker.terminate();
+        await stopWorker(s.worker, this.#o.logger);
       }),
     );
     this.#slots.length = 0;

@@ -7,6 +7,9 @@
  *               {t:'job', id, ns, mode, payloads, proofs?, ctx, crash?}
  *               proofs[i], when set, is the coordinator's proof for payloads[i] (the same node already
  *               did its signature work): restored instead of prepared (ADR 0180)
+ *               {t:'stop'}               exit once the job running now (if any) ends (ADR 0331): the
+ *                                        coordinator stops workers this way, never by terminating them,
+ *                                        so they may recover senders with the native secp256k1 addon
  * Messages out: {t:'ready'} once VMs are built; {t:'result', id, out} or {t:'error', id, error}.
  *
  * Result layout per transaction, flattened into one array (cheap to clone):
@@ -18,6 +21,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RollupConfig } from '../config/index.ts';
 import { type AnyVm, applyEffects, createVm, overlayGet, runTx, type VmOptions } from './engine.ts';
+import { allowNativeSecp256k1 } from './evm/ecrecover.ts';
 import type { BlockContext, Bytes, Prepared } from './types.ts';
 import type { Val } from './view.ts';
 
@@ -38,10 +42,13 @@ type InMsg =
       proofs?: (string | null)[];
       ctx: BlockContext;
       crash?: boolean;
-    };
+    }
+  | { t: 'stop' };
 
 const port = parentPort;
 if (port === null) throw new Error('executor worker must run in a worker thread');
+// This thread only ever ends by exiting itself ({t:'stop'}, or a crash): the native addon is safe here.
+allowNativeSecp256k1();
 
 const init = workerData as Init;
 const replicas = new Map<number, Map<Bytes, Bytes>>();
@@ -112,7 +119,7 @@ function handle(m: InMsg): void {
       if (v === null) r.delete(k);
       else r.set(k, v);
     }
-  } else {
+  } else if (m.t === 'job') {
     // Jobs run one at a time, in arrival order, so diffs and jobs stay ordered.
     chain = chain.then(() =>
       runJob(m).catch((err: unknown) => {
@@ -123,6 +130,11 @@ function handle(m: InMsg): void {
 }
 
 port.on('message', (m: InMsg) => {
+  if (m.t === 'stop') {
+    // After the job running now, if any; jobs queued behind it were already failed by the coordinator.
+    void chain.then(() => process.exit(0));
+    return;
+  }
   if (!ready) {
     pending.push(m);
     return;

@@ -769,7 +769,7 @@ export class OrdoNode {
         ethRpc: this.ethRpcUrls.map((e) => e.url),
         validator: signer !== null,
         // libsecp256k1 build recovering EVM senders: 'native' (prebuilt addon) or 'wasm' (ADR 0235).
-        secp256k1: ecrecoverBackend,
+        secp256k1: ecrecoverBackend(),
         startupMs: phases,
         // CPU the whole process (workers included) spent until now: start-up cost on a loaded machine.
         startupCpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),

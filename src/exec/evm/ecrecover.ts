@@ -9,7 +9,15 @@
  * the platform, loaded through node-gyp-build; ~4.5x faster per recovery than WebAssembly) and, where no
  * binary loads, `tiny-secp256k1`'s WebAssembly build. Both run libsecp256k1's own parse and recovery, so
  * nodes with either accept and refuse the same signatures (test/unit/exec/ecrecover.test.ts checks them
- * against each other and against noble). `ecrecoverBackend` says which one this process uses.
+ * against each other and against noble). `ecrecoverBackend()` says which one this thread uses.
+ *
+ * Threads (ADR 0331): the addon is built with C++ exceptions and its object's finalizer throws while a
+ * worker thread is torn down by `worker.terminate()`; a C++ exception escaping a finalizer ends the whole
+ * process (`terminate called after throwing an instance of 'Napi::Error'`). So the addon loads on the main
+ * thread, and in a worker thread only after that thread called `allowNativeSecp256k1()`: a promise that it
+ * is only ever stopped by exiting itself (the executor's workers, exec/worker.ts). Every other worker
+ * (Ethereum call workers, which are terminated when a call overruns its bound) recovers through the
+ * WebAssembly build: same library, same answers.
  *
  * Same contract as util's: v → recovery id (0/1, 27/28 or EIP-155 with chainId), r and s left-padded to
  * 32 bytes, returns the 64-byte uncompressed public key without its 0x04 prefix, throws on anything that
@@ -17,6 +25,7 @@
  * the precompile accepts high s, as libsecp256k1's recovery does.
  */
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { recover } from 'tiny-secp256k1';
 
@@ -50,14 +59,37 @@ function loadNative(): NativeSecp256k1 | undefined {
     return undefined;
   }
 }
-const native = loadNative();
 
-/** The native addon's recovery, undefined where it does not load. */
-export const recoverNative: RecoverRaw | undefined =
-  native === undefined
-    ? undefined
-    : // The addon throws on a signature that does not parse (r or s zero or ≥ n) or does not recover.
-      (msgHash, sig, recovery) => native.ecdsaRecover(sig, recovery, msgHash, false);
+/** Whether this thread may load the addon: the main thread, or a worker that promised to exit itself. */
+let nativeAllowed = isMainThread;
+/** The addon once this thread tried to load it (null: it does not load), undefined before. */
+let loaded: NativeSecp256k1 | null | undefined = isMainThread ? (loadNative() ?? null) : undefined;
+
+/** The addon where this thread may use it and it loads; resolved on first use in a worker. */
+function native(): NativeSecp256k1 | undefined {
+  if (loaded === undefined) {
+    if (!nativeAllowed) return undefined;
+    loaded = loadNative() ?? null;
+  }
+  return loaded ?? undefined;
+}
+
+/**
+ * Lets this worker thread load the native addon (ADR 0331). Call it only from a worker that is never
+ * stopped with `worker.terminate()` while it runs, only by exiting itself (`process.exit`, or its event
+ * loop ending): a terminated thread that loaded the addon can abort the whole process.
+ */
+export function allowNativeSecp256k1(): void {
+  nativeAllowed = true;
+}
+
+/** The addon's recovery; it throws on a signature that does not parse (r or s zero or ≥ n) or recover. */
+function recoverWith(addon: NativeSecp256k1): RecoverRaw {
+  return (msgHash, sig, recovery) => addon.ecdsaRecover(sig, recovery, msgHash, false);
+}
+
+/** The native addon's recovery where it loaded at import (the main thread), undefined elsewhere. */
+export const recoverNative: RecoverRaw | undefined = loaded ? recoverWith(loaded) : undefined;
 
 type NobleSign = typeof secp256k1.sign;
 
@@ -69,24 +101,35 @@ type NobleSign = typeof secp256k1.sign;
  * else, and every call where the addon does not load, goes to noble.
  */
 export const ecsign: NobleSign = (msgHash, secretKey, opts) => {
+  const addon = native();
   if (
-    native === undefined ||
+    addon === undefined ||
     opts?.format !== 'recovered' ||
     opts.prehash !== false ||
     (opts.extraEntropy !== undefined && opts.extraEntropy !== false)
   )
     return secp256k1.sign(msgHash, secretKey, opts);
-  const { signature, recid } = native.ecdsaSign(msgHash, secretKey);
+  const { signature, recid } = addon.ecdsaSign(msgHash, secretKey);
   const out = new Uint8Array(65);
   out[0] = recid;
   out.set(signature, 1);
   return out;
 };
 
-/** Which libsecp256k1 build this process recovers with: 'native' or 'wasm' (ORDO_SECP256K1=wasm forces it). */
-export const ecrecoverBackend: 'native' | 'wasm' = recoverNative === undefined ? 'wasm' : 'native';
+/**
+ * Which libsecp256k1 build this thread recovers with now: 'native' or 'wasm' (ORDO_SECP256K1=wasm forces
+ * it; worker threads that did not call `allowNativeSecp256k1` use 'wasm').
+ */
+export function ecrecoverBackend(): 'native' | 'wasm' {
+  return native() === undefined ? 'wasm' : 'native';
+}
 
-const recoverRaw: RecoverRaw = recoverNative ?? recoverWasm;
+const recoverRaw: RecoverRaw = (msgHash, sig, recovery) => {
+  const addon = native();
+  return addon === undefined
+    ? recoverWasm(msgHash, sig, recovery)
+    : addon.ecdsaRecover(sig, recovery, msgHash, false);
+};
 
 export function ecrecover(
   msgHash: Uint8Array,
