@@ -15,12 +15,16 @@
  *   latency the proposal pays.
  *
  * Errors: an executor refusal (an `EXEC_*` code, from a main-thread simulation) keeps the candidate, as
- * the pool's main-thread hook does; a worker's error (eth_call's timeout, -32003 with every worker busy,
- * a crashed worker) is thrown, so the pool takes no verdict and `select` simulates the bundle as before.
+ * the pool's main-thread hook does. A leg that ran past the call bound (eth_call's timeout,
+ * `rpc.ethCallTimeoutMs`) answers `slow` (ADR 0332): the pool leaves the bundle out and re-checks it here
+ * only, with back-off, for `select` would run it as long on the main thread, on the proposal's path. Any
+ * other worker error (-32003 with every worker busy, a crashed worker) is thrown, so the pool takes no
+ * verdict and `select` simulates the bundle as before.
  * The height rule (a verdict arriving after the next height committed is discarded) is the pool's.
  */
 import type { Bundle } from '../types.ts';
 import type { SimulatedWhere } from './bundle-sim.ts';
+import { CallTimeoutError } from './call-timeout.ts';
 
 /** A presimulation's verdict (structurally the pool's hook answer) and where it ran. */
 export interface PresimVerdict {
@@ -29,6 +33,8 @@ export interface PresimVerdict {
   /** The executed height the verdict was taken on. */
   height?: number;
   thread: 'worker' | 'main';
+  /** A leg ran past the call bound: no verdict, not to be simulated on the main thread (ADR 0332). */
+  slow?: boolean;
 }
 
 export interface PresimDeps {
@@ -60,6 +66,10 @@ export function presimulateOnWorkers(d: PresimDeps): (bundle: Bundle) => Promise
       // The executor refused (a main-thread fallback): the candidate is kept, as the main hook keeps it.
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'string' && code.startsWith('EXEC_')) return { applies: true, thread: 'main' };
+      if (err instanceof CallTimeoutError) {
+        const reason = `its simulation ran past the ${err.timeoutMs} ms call bound (rpc.ethCallTimeoutMs)`;
+        return { applies: false, slow: true, reason, thread: 'worker' };
+      }
       throw err;
     }
     const r = w.result;

@@ -74,7 +74,7 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
     }),
     skipped: new Counter({
       name: 'ordo_bundle_select_skipped_total',
-      help: "Pending bundles in their window a proposer's select left out, by reason: would-revert (its verdict), backoff (known to fail, re-check not due), budget (no simulation left this block), conflict (shares a transaction with a chosen one), room (the block's bytes or transactions), error (the simulation threw)",
+      help: "Pending bundles in their window a proposer's select left out, by reason: would-revert (its verdict), backoff (known to fail, re-check not due), budget (no simulation left this block), conflict (shares a transaction with a chosen one), room (the block's bytes or transactions), error (the simulation threw), slow (its worker simulation ran past the call bound: not run on the main thread, ADR 0332)",
       labelNames: ['reason'],
       registers,
     }),
@@ -86,7 +86,7 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
     }),
     simulations: new Counter({
       name: 'ordo_bundle_simulations_total',
-      help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error, stale: a presimulation answered after the next height committed, discarded) and candidate (fresh, or known: a re-check of a bundle known to fail)",
+      help: "A proposer's bundle simulations, by verdict (applies, would-revert, unsure: refused on an executed state older than the bundle, error, stale: a presimulation answered after the next height committed, discarded, slow: a worker simulation ran past the call bound, ADR 0332) and candidate (fresh, or known: a re-check of a bundle known to fail)",
       labelNames: ['verdict', 'candidate'],
       registers,
     }),

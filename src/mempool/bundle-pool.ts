@@ -99,7 +99,18 @@ export const DEFAULT_BUNDLE_POOL_LIMITS: BundlePoolLimits = {
 export type BundleSimulateHook = (
   bundle: Bundle,
   height: number,
-) => Promise<{ applies: boolean; reason?: string; height?: number; thread?: 'worker' | 'main' }>;
+) => Promise<{
+  applies: boolean;
+  reason?: string;
+  height?: number;
+  thread?: 'worker' | 'main';
+  /**
+   * The simulation ran past its time bound on a worker (ADR 0332): no verdict on whether it applies, but
+   * `select` must not run it on the main thread (it would hold the proposal as long). The pool treats it
+   * as refused (`reason`), re-checked with the back-off of bundles known to fail, on the workers only.
+   */
+  slow?: boolean;
+}>;
 
 export interface BundlePoolOptions {
   chainId: string;
@@ -175,6 +186,11 @@ interface Entry extends CheckedBundle {
   presimulated: boolean;
   /** The gas its EVM transactions declare: what one simulation of it may cost (ADR 0297). */
   simGas: number;
+  /**
+   * Its last simulation ran past the bound on a worker (ADR 0332): `select` never simulates it (that would
+   * be on the main thread, as long); only a later presimulation, with the known failers' back-off, does.
+   */
+  slow: boolean;
 }
 
 /**
@@ -371,6 +387,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       recheckFrom: 0,
       presimulated: false,
       simGas,
+      slow: false,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -464,7 +481,10 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (this.#selecting > 0 || this.#height() !== committed) break;
       if (n > 0 && this.#now() - t0 >= this.#limits.maxSimulationMsPerSelect) break;
       if (n >= this.#limits.maxSimulationsPerSelect) break;
-      if (e.wouldRevert !== undefined && !e.unsure) continue;
+      // Known failers are left to `select`, except slow ones whose re-check is due: only a worker may
+      // run those (ADR 0332).
+      if (e.wouldRevert !== undefined && !e.unsure && !(e.slow && this.#selections >= e.recheckFrom))
+        continue;
       if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
       if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
       if (e.simGas > gasLeft) continue;
@@ -523,6 +543,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
         if (known(e) === 1 && this.#selections < e.recheckFrom) {
           skip('backoff');
+          continue;
+        }
+        // Its simulation ran past the bound on a worker: not run here, on the proposal's path (ADR 0332).
+        if (e.slow) {
+          skip('slow');
           continue;
         }
         // Wall time: the proposal waits for select. (Yielding the event loop between simulations was
@@ -585,6 +610,19 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         this.#metrics.simulations.inc({ verdict: 'stale', candidate });
         return true;
       }
+      if (r.slow === true) {
+        // No verdict, but a known failer's treatment: left out, re-checked with back-off, on workers only.
+        e.wouldRevert = r.reason ?? 'its simulation ran past the time bound';
+        e.unsure = false;
+        e.slow = true;
+        e.failStreak++;
+        e.recheckFrom = this.#selections + recheckGap(e.failStreak);
+        e.simulatedAt = at;
+        e.presimulated = pre;
+        this.#metrics.simulations.inc({ verdict: 'slow', candidate });
+        return true;
+      }
+      e.slow = false;
       e.wouldRevert = r.applies ? undefined : (r.reason ?? 'the simulation says it would not apply');
       e.unsure = !r.applies && r.height !== undefined && r.height < e.admittedAt;
       e.failStreak = r.applies || e.unsure ? 0 : e.failStreak + 1;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { unsignedBundle } from '../../../src/codec/index.ts';
 import { OrdoError } from '../../../src/errors.ts';
 import { PRESIM_WORKER_MIN_GAS, presimulateOnWorkers } from '../../../src/eth-rpc/bundle-sim-presim.ts';
-import { CallTimeoutError } from '../../../src/eth-rpc/call-timeout.ts';
+import { CallCrashedError, CallTimeoutError } from '../../../src/eth-rpc/call-timeout.ts';
 import type { SimResult } from '../../../src/exec/index.ts';
 import type { Bundle } from '../../../src/types.ts';
 
@@ -41,7 +41,7 @@ describe('presimulation hook on the call workers', () => {
     expect(calls).toEqual(['offload', 'main']);
   });
 
-  it("keeps the candidate on an executor refusal; throws a worker's error (select decides)", async () => {
+  it('keeps the candidate on an executor refusal; a timeout is `slow` (ADR 0332); throws other worker errors', async () => {
     let err: unknown;
     const hook = presimulateOnWorkers({
       offload: async () => {
@@ -54,6 +54,14 @@ describe('presimulation hook on the call workers', () => {
     err = new OrdoError('EXEC_SIM_UNSTABLE', 'executed heads moved during simulation');
     expect(await hook(heavy)).toEqual({ applies: true, thread: 'main' });
     err = new CallTimeoutError(5000);
+    expect(await hook(heavy)).toEqual({
+      applies: false,
+      slow: true,
+      reason: 'its simulation ran past the 5000 ms call bound (rpc.ethCallTimeoutMs)',
+      thread: 'worker',
+    });
+    // Every worker busy (-32003) or a crashed worker: no verdict, select simulates it.
+    err = new CallCrashedError();
     await expect(hook(heavy)).rejects.toBe(err);
   });
 });

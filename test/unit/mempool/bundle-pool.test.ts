@@ -487,6 +487,49 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(await pool.presimulate(6)).toBe(0);
   });
 
+  it('a bundle whose worker simulation ran past the bound is never simulated by select (ADR 0332)', async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    let slow = true;
+    const { pool, commit } = setup({
+      registry,
+      simulate: async (b) => {
+        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
+        return { applies: true, height: 1 };
+      },
+      presimulate: async (b) => {
+        const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
+        seen.push(`pre:${tag}`);
+        return tag === 'heavy' && slow
+          ? { applies: false, slow: true, reason: 'ran past the bound', thread: 'worker' as const }
+          : { applies: true, height: 1 };
+      },
+    });
+    commit([]);
+    const heavy = pool.admit(bundle([[2, [new TextEncoder().encode('heavy')]]]), 'rpc');
+    if (!heavy.ok) throw new Error('not admitted');
+    pool.admit(bundle([[2, [new TextEncoder().encode('light')]]]), 'rpc');
+    expect(await pool.presimulate(2)).toBe(2);
+    expect((await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).length).toBe(1);
+    // Later heights: select simulates the light one on its own hook, never the slow one, which waits for
+    // a presimulation (with the known failers' back-off) on the workers.
+    let placed = false;
+    for (let h = 3; h <= 12 && !placed; h++) {
+      commit([]);
+      await pool.presimulate(h);
+      if (h === 5) slow = false; // the host calmed down: the next due re-check gives a verdict
+      const out = await pool.select(h, { maxBytes: 1e6, maxTxs: 10 });
+      placed = out.some((b) => Buffer.from(b.bundleHash).equals(Buffer.from(heavy.bundleHash!)));
+    }
+    expect(placed).toBe(true);
+    expect(seen.filter((x) => x === 'main:heavy')).toEqual([]);
+    expect(seen.filter((x) => x === 'pre:heavy').length).toBeGreaterThan(1);
+    const sims = (await registry.getSingleMetric('ordo_bundle_simulations_total')!.get()).values;
+    expect(sims.some((v) => v.labels.verdict === 'slow' && v.value >= 1)).toBe(true);
+    const skipped = (await registry.getSingleMetric('ordo_bundle_select_skipped_total')!.get()).values;
+    expect(skipped.some((v) => v.labels.reason === 'would-revert' || v.labels.reason === 'slow')).toBe(true);
+  });
+
   it('discards a presimulation answered after the next height committed; select simulates it then', async () => {
     const registry = new Registry();
     let answer: (r: { applies: boolean; reason?: string; height?: number }) => void = () => {};
