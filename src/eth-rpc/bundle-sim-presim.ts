@@ -19,7 +19,9 @@
  * `rpc.ethCallTimeoutMs`) answers `slow` (ADR 0332): the pool leaves the bundle out and re-checks it here
  * only, with back-off, for `select` would run it as long on the main thread, on the proposal's path. Any
  * other worker error (-32003 with every worker busy, a crashed worker) is thrown, so the pool takes no
- * verdict and `select` simulates the bundle as before.
+ * verdict; a heavy bundle then waits for the next presimulation (the node sets the pool's `onlyFromGas`
+ * to `minGas` where call workers run, and builds `offload` without the main-thread fallback: a heavy
+ * bundle's EVM legs never run on the main thread, ADR 0332).
  * The height rule (a verdict arriving after the next height committed is discarded) is the pool's.
  */
 import type { Bundle } from '../types.ts';

@@ -65,6 +65,12 @@ export interface OffloadDeps<O extends SimulateOptions> {
   onRun?: (where: 'worker' | 'main') => void;
   /** Told of each simulation answered CallTimeoutError: a leg ran past the call bound (the metric). */
   onTimeout?: () => void;
+  /**
+   * false: where a bundle with a leg served by a call pool would fall back to the main thread (no worker
+   * ready or behind, heads that kept moving), reject `LegOffWorker` instead (the pool's presimulation of
+   * heavy bundles, ADR 0332: no verdict now rather than seconds of the consensus thread). Default true.
+   */
+  mainFallback?: boolean;
 }
 
 /** Attempts on the workers while the heads move under them; then the executor's own retries. */
@@ -105,7 +111,8 @@ export function offloadBundleSimulationWhere<O extends SimulateOptions>(
       try {
         r = await attempt(bundle, opts?.height, opts?.timeMs, offloaded);
       } catch (err) {
-        if (err instanceof LegOffWorker) return onMain(bundle, opts);
+        if (err instanceof LegOffWorker)
+          return d.mainFallback === false ? Promise.reject(err) : onMain(bundle, opts);
         if (err instanceof CallTimeoutError) d.onTimeout?.();
         throw err;
       }
@@ -115,6 +122,7 @@ export function offloadBundleSimulationWhere<O extends SimulateOptions>(
       }
       await new Promise((res) => setImmediate(res));
     }
+    if (d.mainFallback === false) throw new LegOffWorker('the executed heads kept moving');
     return onMain(bundle, opts);
   };
 

@@ -224,6 +224,11 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #txCommitted: (hash: Uint8Array) => boolean;
   #simulate: BundleSimulateHook | undefined;
   #presimulate: BundleSimulateHook | undefined;
+  /**
+   * Bundles declaring at least this much EVM gas are simulated by the presimulation hook only (its call
+   * workers), never by `select` on the main thread (ADR 0332); set with `setPresimulator`.
+   */
+  #presimOnlyFromGas = Number.POSITIVE_INFINITY;
   #simLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
@@ -282,10 +287,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
   /**
    * Set (or clear: back to the `select` hook) the presimulation's hook (the call workers are started
-   * after the pool). Presimulation runs only while a `select` hook is set.
+   * after the pool). Presimulation runs only while a `select` hook is set. `onlyFromGas`: bundles declaring
+   * at least this much EVM gas are simulated by this hook only, never by `select` (ADR 0332: the node's
+   * hook runs them on the call workers; `select` runs on the main thread, on the proposal's path).
    */
-  setPresimulator(hook: BundleSimulateHook | undefined): void {
+  setPresimulator(hook: BundleSimulateHook | undefined, opts: { onlyFromGas?: number } = {}): void {
     this.#presimulate = hook;
+    this.#presimOnlyFromGas =
+      hook === undefined ? Number.POSITIVE_INFINITY : (opts.onlyFromGas ?? Number.POSITIVE_INFINITY);
   }
 
   /** Pending bundles and their transaction bytes. */
@@ -481,9 +490,10 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (this.#selecting > 0 || this.#height() !== committed) break;
       if (n > 0 && this.#now() - t0 >= this.#limits.maxSimulationMsPerSelect) break;
       if (n >= this.#limits.maxSimulationsPerSelect) break;
-      // Known failers are left to `select`, except slow ones whose re-check is due: only a worker may
-      // run those (ADR 0332).
-      if (e.wouldRevert !== undefined && !e.unsure && !(e.slow && this.#selections >= e.recheckFrom))
+      // Known failers are left to `select`, except slow or heavy ones whose re-check is due: only this
+      // hook may run those (ADR 0332).
+      const workersOnly = e.slow || e.simGas >= this.#presimOnlyFromGas;
+      if (e.wouldRevert !== undefined && !e.unsure && !(workersOnly && this.#selections >= e.recheckFrom))
         continue;
       if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
       if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
@@ -545,9 +555,14 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
           skip('backoff');
           continue;
         }
-        // Its simulation ran past the bound on a worker: not run here, on the proposal's path (ADR 0332).
+        // Its simulation ran past the bound on a worker, or it is heavy enough that only the workers
+        // simulate it: not run here, on the proposal's path (ADR 0332). It waits for a presimulation.
         if (e.slow) {
           skip('slow');
+          continue;
+        }
+        if (e.simGas >= this.#presimOnlyFromGas) {
+          skip('heavy');
           continue;
         }
         // Wall time: the proposal waits for select. (Yielding the event loop between simulations was

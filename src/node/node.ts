@@ -636,6 +636,9 @@ export class OrdoNode {
       },
     );
     // The next proposer's presimulation sends heavy bundles' EVM legs to the call workers too (ADR 0313).
+    // Where call workers run, a heavy bundle is simulated there only: never by `select`, never as a
+    // main-thread fallback (ADR 0332); it waits for the next presimulation instead.
+    const workersOnly = config.rpc.ethCallWorkers > 0;
     bundlePool.setPresimulator(
       presimulateOnWorkers({
         offload: offloadBundleSimulationWhere({
@@ -645,11 +648,13 @@ export class OrdoNode {
           ),
           head: (ns) => executor.head(ns),
           pool: (ns) => this.#ethRpc?.callPool(ns),
+          mainFallback: !workersOnly,
         }),
         main: poolSimulate,
         gas: (b) => bundleEvmGas(b.legs, (ns) => evmNs.has(ns)),
         minGas: PRESIM_WORKER_MIN_GAS,
       }),
+      workersOnly ? { onlyFromGas: PRESIM_WORKER_MIN_GAS } : {},
     );
     const ethRpc = createEthRpc({
       rollups: genesis.rollups,

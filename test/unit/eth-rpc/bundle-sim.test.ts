@@ -18,6 +18,7 @@ import { offloadBundleSimulation, offloadBundleSimulationWhere } from '../../../
 import { presimulateOnWorkers } from '../../../src/eth-rpc/bundle-sim-presim.ts';
 import { CallPool } from '../../../src/eth-rpc/call-pool.ts';
 import { CallTimeoutError } from '../../../src/eth-rpc/call-timeout.ts';
+import { LegOffWorker } from '../../../src/eth-rpc/leg-job.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
 import { COUNTER_RUNTIME, deployCode, word } from '../../../src/exec/evm/contracts.ts';
 import {
@@ -382,6 +383,17 @@ describe('bundle simulations on call workers', () => {
     await pools.get(EVM_NS)!.stop();
     const main = runs.main;
     expect(await offloaded(b)).toEqual(expected);
+    expect(runs.main).toBe(main + 1);
+    // Without the main-thread fallback (the pool's heavy presimulations, ADR 0332): no verdict, no run.
+    const workersOnly = offloadBundleSimulationWhere({
+      simulate: exec.simulate.bind(exec),
+      rollups: new Map(cfg.filter((c) => c.kind !== 'opaque').map((c) => [c.namespace, c])),
+      head: (ns) => exec.head(ns),
+      pool: (ns) => pools.get(ns),
+      onRun: (w) => runs[w]++,
+      mainFallback: false,
+    });
+    await expect(workersOnly(b)).rejects.toBeInstanceOf(LegOffWorker);
     expect(runs.main).toBe(main + 1);
   }, 30_000);
 });

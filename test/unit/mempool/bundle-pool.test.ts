@@ -530,6 +530,52 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(skipped.some((v) => v.labels.reason === 'would-revert' || v.labels.reason === 'slow')).toBe(true);
   });
 
+  it('bundles from onlyFromGas up are simulated by the presimulation hook only, re-checks included (ADR 0332)', async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    let fails = true;
+    const { pool, commit } = setup({
+      registry,
+      simulate: async (b) => {
+        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
+        return { applies: true, height: 1 };
+      },
+    });
+    // Every bundle counts as heavy here (it declares at least 0 gas).
+    pool.setPresimulator(
+      async (b) => {
+        seen.push(`pre:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
+        return fails ? { applies: false, reason: 'reverts', height: 1 } : { applies: true, height: 1 };
+      },
+      { onlyFromGas: 0 },
+    );
+    commit([]);
+    const r = pool.admit(bundle([[2, [new TextEncoder().encode('heavy')]]]), 'rpc');
+    if (!r.ok) throw new Error('not admitted');
+    // Not presimulated yet: select leaves it out rather than simulating it itself.
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toEqual([]);
+    expect(seen).toEqual([]);
+    // Presimulated, known to fail: re-checked by the presimulation (with back-off), never by select.
+    let placed = false;
+    for (let h = 2; h <= 12 && !placed; h++) {
+      commit([]);
+      await pool.presimulate(h + 1);
+      if (h === 4) fails = false;
+      placed = (await pool.select(h + 1, { maxBytes: 1e6, maxTxs: 10 })).length === 1;
+    }
+    expect(placed).toBe(true);
+    expect(seen.every((x) => x === 'pre:heavy')).toBe(true);
+    expect(seen.length).toBeGreaterThan(1);
+    const skipped = (await registry.getSingleMetric('ordo_bundle_select_skipped_total')!.get()).values;
+    expect(skipped.find((v) => v.labels.reason === 'heavy')?.value).toBeGreaterThan(0);
+    // Clearing the hook gives select its bundles back (the placed one, never committed here, and a new one).
+    pool.setPresimulator(undefined);
+    pool.admit(bundle([[2, [new TextEncoder().encode('later')]]]), 'rpc');
+    commit([]);
+    expect(await pool.select(14, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(2);
+    expect(seen.slice(-2).sort()).toEqual(['main:heavy', 'main:later']);
+  });
+
   it('discards a presimulation answered after the next height committed; select simulates it then', async () => {
     const registry = new Registry();
     let answer: (r: { applies: boolean; reason?: string; height?: number }) => void = () => {};
