@@ -762,6 +762,14 @@ export class ConsensusCore {
     if (v.type === 'precommit' && v.blockHash !== null && v.round > this.#lockedRound) {
       this.#lockedHash = toHex(v.blockHash);
       this.#lockedRound = v.round;
+      // Rule 36 set the valid block with the lock: restore it too (lock rule 5). A node that came back
+      // locked without it prevoted nil on every other block and, as proposer, proposed a fresh one,
+      // never its locked block with the proof-of-lock that could move the others (sim seed 15129).
+      const block = this.#blocks.get(this.#lockedHash);
+      if (block !== undefined && v.round > this.#validRound) {
+        this.#validBlock = block;
+        this.#validRound = v.round;
+      }
     }
     if (v.round === this.#round) {
       if (v.type === 'prevote' && this.#step === 'propose') this.#step = 'prevote';
