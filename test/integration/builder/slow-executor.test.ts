@@ -69,7 +69,7 @@ const drive = (b: BlockBuilder, mode: Mode): BlockSource =>
         }
       : { build: (h, bytes, txs) => b.build(h, bytes, txs), verify: (blk) => b.verify(blk) };
 
-async function run(mode: Mode, execMs: number): Promise<{ rounds: number[] }> {
+async function run(mode: Mode, execMs: number, heights = HEIGHTS): Promise<{ rounds: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'ordo-slow-exec-'));
   dirs.push(dir);
   const keys = Array.from({ length: 4 }, () => generateKeyPair());
@@ -117,21 +117,23 @@ async function run(mode: Mode, execMs: number): Promise<{ rounds: number[] }> {
   try {
     for (const e of engines) await e.start();
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && stores[0]!.height() < HEIGHTS)
+    while (Date.now() < deadline && stores[0]!.height() < heights)
       await new Promise((r) => setTimeout(r, 20));
   } finally {
     for (const e of engines) await e.stop();
   }
-  expect(stores[0]!.height()).toBeGreaterThanOrEqual(HEIGHTS);
-  return { rounds: stores[0]!.certs.slice(0, HEIGHTS).map((c) => c.round) };
+  expect(stores[0]!.height()).toBeGreaterThanOrEqual(heights);
+  return { rounds: stores[0]!.certs.slice(0, heights).map((c) => c.round) };
 }
 
 const later = (r: number[]): number => r.filter((x) => x > 0).length;
 
 describe('executors slower than consensus (ADRs 0291, 0292)', () => {
   it('proposers wait for the results of h - 2 within their budget: heights decide in round 0', async () => {
-    const after = await run('budget', 120);
-    const before = await run('none', 120);
+    // 20 heights: how many of them need a second round without the budget depends on how fast consensus
+    // runs against the 120 ms executor; of 10 that was 2 to 5 on a loaded 2-core host (load 8-14).
+    const after = await run('budget', 120, 20);
+    const before = await run('none', 120, 20);
     // Heights 1 and 2 commit to no results; from 3 on every proposer needs its executor.
     expect(later(before.rounds), `before: ${before.rounds}`).toBeGreaterThanOrEqual(3);
     expect(later(after.rounds), `after: ${after.rounds}`).toBeLessThanOrEqual(1);

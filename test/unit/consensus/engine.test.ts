@@ -57,6 +57,12 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * How early a timer may fire as Date.now sees it (libuv times timers on a coarse monotonic clock, 4 ms
+ * ticks here; 9 ms early seen at load 18): the spacing checks below are lower bounds less this.
+ */
+const EARLY_MS = 25;
+
 const fast = {
   proposeMs: 300,
   prevoteMs: 100,
@@ -165,6 +171,7 @@ describe('consensus engine', () => {
       const store = new MemoryBlockStore();
       const pending = Array.from({ length: 40 }, (_, i) => tx(i)); // 10 per block (see source())
       const built: number[] = [];
+      const decided: number[] = [];
       const src = source(pending);
       const e = await newEngine({
         validators: set,
@@ -182,10 +189,12 @@ describe('consensus engine', () => {
         busyBlockTxs,
         busyBlockIntervalMs,
         minBlockIntervalMs,
-      });
-      const decided: number[] = [];
-      e.onCommit(() => {
-        decided.push(Date.now());
+        // The intervals count from the engine's decision, which onDecided sees in the same tick; a commit
+        // listener runs after the store write, later by what a loaded host makes it wait (193 ms seen
+        // against a 200 ms interval).
+        onDecided: () => {
+          decided.push(Date.now());
+        },
       });
       await e.start();
       await until(() => store.height() >= 4, 15_000);
@@ -194,15 +203,18 @@ describe('consensus engine', () => {
     };
     // Blocks of 10 are busy: every proposal after the first waits >= 250 ms after the last decision.
     const busy = await run(10, 250);
-    for (let h = 1; h < 4; h++) expect(busy.built[h]! - busy.decided[h - 1]!).toBeGreaterThanOrEqual(245);
+    for (let h = 1; h < 4; h++)
+      expect(busy.built[h]! - busy.decided[h - 1]!).toBeGreaterThanOrEqual(250 - EARLY_MS);
     // Blocks of 10 are below the threshold of 11: no wait, or 4 heights would take 3 x 10 s.
     await run(11, 10_000);
     // Not busy, but every block waits for the minimum interval.
     const spaced = await run(11, 10_000, 200);
-    for (let h = 1; h < 4; h++) expect(spaced.built[h]! - spaced.decided[h - 1]!).toBeGreaterThanOrEqual(195);
+    for (let h = 1; h < 4; h++)
+      expect(spaced.built[h]! - spaced.decided[h - 1]!).toBeGreaterThanOrEqual(200 - EARLY_MS);
     // Busy: the longer of the two intervals applies.
     const both = await run(10, 300, 100);
-    for (let h = 1; h < 4; h++) expect(both.built[h]! - both.decided[h - 1]!).toBeGreaterThanOrEqual(295);
+    for (let h = 1; h < 4; h++)
+      expect(both.built[h]! - both.decided[h - 1]!).toBeGreaterThanOrEqual(300 - EARLY_MS);
   });
 
   it('spaces round-0 proposals by minBlockPeriodMs from the previous block time, not from its decision', async () => {
@@ -214,7 +226,10 @@ describe('consensus engine', () => {
       const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 10 })));
       const hub = new MemoryHub();
       const stores = keys.map(() => new MemoryBlockStore());
-      const built: number[] = [];
+      // Per node: when it decided each height (onDecided: the tick its engine takes the decision in),
+      // and when it started building its proposal for each height.
+      const decided = keys.map(() => new Map<number, number>());
+      const built = keys.map(() => new Map<number, number>());
       for (const [i, kp] of keys.entries()) {
         const net = hub.create(`period-${verifyMs}-${i}`);
         await net.start();
@@ -227,7 +242,7 @@ describe('consensus engine', () => {
           source: {
             ...src,
             build: (...a) => {
-              built.push(Date.now());
+              if (!built[i]!.has(a[0])) built[i]!.set(a[0], Date.now());
               return src.build(...a);
             },
             verify: async (b) => {
@@ -238,25 +253,34 @@ describe('consensus engine', () => {
           timeouts: { ...fast, proposeMs: 20_000, prevoteMs: 5_000, precommitMs: 5_000 },
           busyBlockTxs: 1_000,
           minBlockPeriodMs: 250,
+          onDecided: (b) => {
+            decided[i]!.set(b.header.height, Date.now());
+          },
         });
         await e.start();
       }
       await until(() => stores.every((st) => st.height() >= 5), 15_000);
       for (const e of engines.splice(0)) await e.stop();
       const blocks = await Promise.all([1, 2, 3, 4, 5].map((h) => stores[0]!.getBlock(h)));
-      return { built: built.sort((a, b) => a - b), times: blocks.map((b) => b?.header.timeMs ?? 0) };
+      // For heights 2..5: how long its proposer waited between deciding the previous height and building.
+      const waits = [2, 3, 4, 5].map((h) => {
+        const p = built.findIndex((m) => m.has(h));
+        return built[p]!.get(h)! - decided[p]!.get(h - 1)!;
+      });
+      return { waits, times: blocks.map((b) => b?.header.timeMs ?? 0) };
     };
-    // Fast heights: proposals (block times) at least the period apart.
+    // Fast heights: proposals (block times) at least the period apart (less a timer firing early).
     const fastRun = await run(0);
-    for (let h = 1; h < 5; h++) expect(fastRun.times[h]! - fastRun.times[h - 1]!).toBeGreaterThanOrEqual(245);
-    // Heights that take longer than the period on their own are not slowed further: each build starts
-    // right after the previous decision (an interval counted from the decision would add 250 ms to each).
+    for (let h = 1; h < 5; h++)
+      expect(fastRun.times[h]! - fastRun.times[h - 1]!).toBeGreaterThanOrEqual(250 - EARLY_MS);
+    // Heights that take longer than the period on their own are not slowed further: each proposer builds
+    // right after its decision, where a period counted from the decision would make it wait ~250 ms.
+    // (Checked per proposer between two events of its own, not as block-time gaps: those add every
+    // timer's and message's delay on a loaded host, 357 ms over verifyMs seen on 2 cores at load 13.)
     const slow = await run(400);
-    for (let h = 1; h < 5; h++) {
-      const gap = slow.times[h]! - slow.times[h - 1]!;
-      expect(gap).toBeGreaterThanOrEqual(400);
-      expect(gap).toBeLessThan(600);
-    }
+    for (let h = 1; h < 5; h++)
+      expect(slow.times[h]! - slow.times[h - 1]!).toBeGreaterThanOrEqual(400 - EARLY_MS);
+    for (const w of slow.waits) expect(w).toBeLessThan(125);
   });
 
   it('four validators agree, a late joiner catches up, and a restarted validator resumes from its WAL', async () => {
