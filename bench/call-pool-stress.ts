@@ -20,9 +20,16 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  CHAIN_ID,
+  evmCommon,
+  LOOP,
+  loadCallPool,
+  loopOverrides,
+  type Pool,
+  type StateDiff,
+} from './lib/call-pool-fixture.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,36 +45,8 @@ const { values: args } = parseArgs({
 });
 const iterations = Number(args.iterations);
 const entries = Number(args.entries);
-const src = (f: string) => pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'src', f)).href;
-
-interface Pool {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readonly ready: number;
-  readonly crashes: number;
-  readonly timeouts: number;
-  simulate(
-    req: { to: Uint8Array },
-    overrides: unknown[],
-    gas: bigint,
-    next: number,
-    ts: number,
-  ): Promise<unknown>;
-}
-const { CallPool } = (await import(src('eth-rpc/call-pool.ts'))) as {
-  CallPool: new (o: Record<string, unknown>) => Pool;
-};
-const { parseStateOverrides } = (await import(src('eth-rpc/params.ts'))) as {
-  parseStateOverrides: (o: Record<string, { code: string }>, max: number) => unknown[];
-};
-const { EvmStateReader } = (await import(src('eth-rpc/state.ts'))) as {
-  EvmStateReader: new (
-    get: (k: string) => string | undefined,
-    common: unknown,
-  ) => { simulate(...a: unknown[]): Promise<unknown> };
-};
-const { createCustomCommon, Hardfork, Mainnet } = await import('@ethereumjs/common');
-const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
+const { CallPool, parseStateOverrides, EvmStateReader } = await loadCallPool();
+const common = evmCommon();
 
 /** A small seeded PRNG (mulberry32): the same --seed gives the same scenario order. */
 let rs = Number(args.seed) >>> 0;
@@ -82,8 +61,7 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const CRASH = new Uint8Array(20).fill(0xcc);
-const LOOP = new Uint8Array(20).fill(0x0e);
-const loop = parseStateOverrides({ [`0x${'0e'.repeat(20)}`]: { code: '0x5b600056' } }, 1000);
+const loop = loopOverrides(parseStateOverrides);
 const PLAIN = new Uint8Array(20).fill(0x42);
 
 const state = new Map<string, string>();
@@ -110,15 +88,15 @@ async function settle(p: Promise<unknown>): Promise<void> {
 
 function makePool(size: number, timeoutMs: number) {
   let height = 5;
-  const listeners = new Set<(h: number, d: readonly [string, string | null][]) => void>();
+  const listeners = new Set<(h: number, d: StateDiff) => void>();
   const fallback = new EvmStateReader((k) => state.get(k), common);
   const pool = new CallPool({
     size,
-    chainId: 900_001,
+    chainId: CHAIN_ID,
     coinbase: `0x${'00'.repeat(20)}`,
     crashTo: CRASH,
     timeoutMs,
-    follow: (l: (h: number, d: readonly [string, string | null][]) => void) => {
+    follow: (l: (h: number, d: StateDiff) => void) => {
       listeners.add(l);
       return { height, state, stop: () => listeners.delete(l) };
     },

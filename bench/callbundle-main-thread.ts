@@ -14,7 +14,7 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { demoEvmKey } from '../src/config/index.ts';
-import { sleep, startOneNode } from './lib/one-node.ts';
+import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,50 +35,19 @@ const { values: args } = parseArgs({
 const repo = args.repo;
 const windowMs = Number(args.seconds) * 1000;
 const dev = await startOneNode({ repo, port: Number(args.port), label: 'callbundle' });
-const { node, rpc } = dev;
-
-/** The node process's CPU seconds so far (user + system, from /proc). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-const pct = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
-};
+const { rpc } = dev;
 
 /** Poll ordo_status every 20 ms for `ms`, while `load` runs (if any); the window's figures. */
 async function measure(ms: number, load?: (until: number) => Promise<number[]>) {
   const end = performance.now() + ms;
-  const cpu0 = cpuSeconds(node.pid!);
-  const lat: number[] = [];
-  const heightAt: number[] = [];
-  let last = -1;
-  const poll = (async () => {
-    while (performance.now() < end) {
-      const a = await rpc('', 'ordo_status', []);
-      lat.push(a.ms);
-      const h = (a.result as { height: number }).height;
-      if (h !== last) {
-        heightAt.push(performance.now());
-        last = h;
-      }
-      await sleep(20);
-    }
-  })();
+  const cpu = nodeCpuMeter(dev);
+  const poll = pollStatus(dev, end);
   const bundleMs = load === undefined ? [] : await load(end);
-  await poll;
-  const gaps = heightAt.slice(1).map((t, i) => t - heightAt[i]!);
   return {
-    statusP50Ms: pct(lat, 0.5),
-    statusP99Ms: pct(lat, 0.99),
-    statusMaxMs: pct(lat, 1),
-    maxHeightGapMs: Math.round(Math.max(0, ...gaps)),
-    heights: heightAt.length - 1,
+    ...(await poll),
     bundles: bundleMs.length,
     bundleMedianMs: pct(bundleMs, 0.5),
-    nodeCpuPerSec: Math.round(((cpuSeconds(node.pid!) - cpu0) / (ms / 1000)) * 100) / 100,
+    nodeCpuPerSec: cpu.perSecond(ms),
   };
 }
 

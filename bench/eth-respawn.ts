@@ -17,18 +17,24 @@
  * Wrap it in `flock /tmp/ordo-bench.lock`; read loadAvg next to every figure (the host is shared).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  evmCommon,
+  fixedStateOptions,
+  LOOP,
+  loadCallPool,
+  loopOverrides,
+  randomEvmState,
+  thisRepo,
+} from './lib/call-pool-fixture.ts';
 
 const { values: args } = parseArgs({
   options: {
-    repo: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), '..') },
+    repo: { type: 'string', default: thisRepo },
     entries: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '5' },
     'timeout-ms': { type: 'string', default: '300' },
@@ -38,50 +44,15 @@ const { values: args } = parseArgs({
 const entries = Number(args.entries);
 const runs = Number(args.runs);
 const timeoutMs = Number(args['timeout-ms']);
-const src = (f: string) => pathToFileURL(join(args.repo, 'src', f)).href;
-// Loaded from the checkout under test (its own call-worker.ts with it), typed here by what is used.
-interface Pool {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readonly ready: number;
-  readonly snapshots?: number;
-  simulate(
-    req: { to: Uint8Array },
-    overrides: unknown[],
-    gas: bigint,
-    next: number,
-    ts: number,
-  ): Promise<unknown>;
-}
-const { CallPool } = (await import(src('eth-rpc/call-pool.ts'))) as {
-  CallPool: new (o: Record<string, unknown>) => Pool;
-};
-const { parseStateOverrides } = (await import(src('eth-rpc/params.ts'))) as {
-  parseStateOverrides: (o: Record<string, { code: string }>, max: number) => unknown[];
-};
-const { EvmStateReader } = (await import(src('eth-rpc/state.ts'))) as {
-  EvmStateReader: new (get: (k: string) => string | undefined, common: unknown) => unknown;
-};
-const { createCustomCommon, Hardfork, Mainnet } = await import('@ethereumjs/common');
+// Loaded from the checkout under test (its own call-worker.ts with it).
+const { CallPool, parseStateOverrides, EvmStateReader } = await loadCallPool(args.repo);
 
-const state = new Map<string, string>();
-const keys = randomBytes(52 * entries);
-const values = randomBytes(32 * entries);
-for (let i = 0; i < entries; i++)
-  state.set(
-    keys.subarray(52 * i, 52 * i + 52).toString('latin1'),
-    values.subarray(32 * i, 32 * i + 32).toString('latin1'),
-  );
-
-const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
+const state = randomEvmState(entries);
 const pool = new CallPool({
+  ...fixedStateOptions(state),
   size: 1,
-  chainId: 900_001,
-  coinbase: `0x${'00'.repeat(20)}`,
-  follow: () => ({ height: 5, state, stop: () => {} }),
-  head: () => 5,
   timeoutMs,
-  fallback: new EvmStateReader((k) => state.get(k), common),
+  fallback: new EvmStateReader((k) => state.get(k), evmCommon()),
 });
 await pool.start();
 
@@ -112,9 +83,7 @@ const report = () =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 await sleep(500);
 
-const loopAddr = `0x${'0e'.repeat(20)}`;
-const loop = parseStateOverrides({ [loopAddr]: { code: '0x5b600056' } }, 1000);
-const to = new Uint8Array(20).fill(0x0e);
+const loop = loopOverrides(parseStateOverrides);
 const cpuMs = () => {
   const u = process.threadCpuUsage();
   return (u.user + u.system) / 1_000;
@@ -149,7 +118,7 @@ for (let i = 0; i < runs; i++) {
   setTimeout(probe, 5);
   const c0 = cpuMs();
   const t0 = performance.now();
-  await pool.simulate({ to }, loop, 1n << 40n, 6, 0).catch(() => {});
+  await pool.simulate({ to: LOOP }, loop, 1n << 40n, 6, 0).catch(() => {});
   while (pool.ready < 1) await sleep(2);
   out.mainCpuMs.push(round(cpuMs() - c0));
   out.windowMs.push(round(performance.now() - t0));

@@ -1,7 +1,8 @@
 /**
  * What the seed replica (ADR 0315) costs in memory: a CallPool of one call worker is started on a state of
- * `entries` committed-state entries (52-byte keys, 32-byte values, as EVM storage slots, as
- * bench/eth-respawn.ts builds them), and the heaps of its threads are read once both are ready:
+ * `entries` committed-state entries (52-byte keys, 32-byte values, as EVM storage slots; the random state
+ * of bench/lib/call-pool-fixture.ts, as bench/eth-respawn.ts uses), and the heaps of its threads are read
+ * once both are ready:
  *
  *   seedHeapUsedMb:   the seed thread's V8 heap in use (its replica, and the runtime of a thread)
  *   workerHeapUsedMb: the call worker's (its replica, the EVM, the runtime)
@@ -17,14 +18,13 @@
  * /tmp/ordo-bench.lock`.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { fixedStateOptions, loadCallPool, randomEvmState } from './lib/call-pool-fixture.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,32 +39,16 @@ const round = (x: number) => Math.round(x * 10) / 10;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 async function measure(entries: number): Promise<Record<string, number>> {
-  const src = (f: string) =>
-    pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'src', f)).href;
-  const { CallPool } = (await import(src('eth-rpc/call-pool.ts'))) as {
-    CallPool: new (
-      o: Record<string, unknown>,
-    ) => { start(): Promise<void>; stop(): Promise<void>; readonly ready: number };
-  };
+  const { CallPool } = await loadCallPool();
   gc();
   const heap0 = getHeapStatistics().used_heap_size;
-  const state = new Map<string, string>();
-  const keys = randomBytes(52 * entries);
-  const values = randomBytes(32 * entries);
-  for (let i = 0; i < entries; i++)
-    state.set(
-      keys.subarray(52 * i, 52 * i + 52).toString('latin1'),
-      values.subarray(32 * i, 32 * i + 32).toString('latin1'),
-    );
+  const state = randomEvmState(entries);
   gc();
   const mainStateHeapMb = (getHeapStatistics().used_heap_size - heap0) / MB;
   const threads: { seed?: Worker; worker?: Worker } = {};
   const pool = new CallPool({
+    ...fixedStateOptions(state),
     size: 1,
-    chainId: 900_001,
-    coinbase: `0x${'00'.repeat(20)}`,
-    follow: () => ({ height: 5, state, stop: () => {} }),
-    head: () => 5,
     fallback: { simulate: () => Promise.reject(new Error('not in this bench')) },
     newThread: (url: URL, o?: WorkerOptions) => {
       const w = new Worker(url, o);

@@ -22,7 +22,7 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { demoEvmKey } from '../src/config/index.ts';
-import { sleep, startOneNode } from './lib/one-node.ts';
+import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,20 +45,9 @@ const repo = args.repo;
 const windowMs = Number(args.seconds) * 1000;
 const EVM_NS = 3;
 const dev = await startOneNode({ repo, port: Number(args.port), label: 'presim' });
-const { node, rpc } = dev;
+const { rpc } = dev;
 const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
 const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
-
-/** The node process's CPU seconds so far (user + system, from /proc). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-const pct = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
-};
 
 /** Sums of the node's bundle metrics by label (absent on a checkout without them). */
 async function metrics(): Promise<Record<string, number>> {
@@ -131,50 +120,34 @@ const loopHex = hex(loop.serialize());
 /** Poll ordo_status every 20 ms for `ms`; at each new height a light bundle, and a heavy one if `heavy`. */
 async function measure(ms: number, heavy: boolean) {
   const end = performance.now() + ms;
-  const cpu0 = cpuSeconds(node.pid!);
+  const cpu = nodeCpuMeter(dev);
   const m0 = await metrics();
-  const lat: number[] = [];
-  const heightAt: number[] = [];
   const lights: Promise<number | undefined>[] = [];
   const sent = { heavy: 0, heavyRefused: 0 };
-  let last = -1;
-  while (performance.now() < end) {
-    const a = await rpc('', 'ordo_status', []);
-    lat.push(a.ms);
-    const h = (a.result as { height: number }).height;
-    if (h !== last) {
-      heightAt.push(performance.now());
-      last = h;
-      lights.push(light(end));
-      if (heavy) {
-        void rpc('', 'ordo_sendBundle', [
-          { legs: [{ namespace: EVM_NS, txs: [loopHex] }], minHeight: h + 2, maxHeight: h + 2 },
-        ]).then((r) => {
-          if (r.error === undefined) sent.heavy++;
-          else sent.heavyRefused++;
-        });
-      }
+  const status = await pollStatus(dev, end, (h) => {
+    lights.push(light(end));
+    if (heavy) {
+      void rpc('', 'ordo_sendBundle', [
+        { legs: [{ namespace: EVM_NS, txs: [loopHex] }], minHeight: h + 2, maxHeight: h + 2 },
+      ]).then((r) => {
+        if (r.error === undefined) sent.heavy++;
+        else sent.heavyRefused++;
+      });
     }
-    await sleep(20);
-  }
+  });
   const done = (await Promise.all(lights)).filter((x): x is number => x !== undefined);
   const m1 = await metrics();
-  const gaps = heightAt.slice(1).map((t, i) => t - heightAt[i]!);
   const delta: Record<string, number> = {};
   for (const [k, v] of Object.entries(m1)) if (v - (m0[k] ?? 0) !== 0) delta[k] = v - (m0[k] ?? 0);
   return {
-    statusP50Ms: pct(lat, 0.5),
-    statusP99Ms: pct(lat, 0.99),
-    statusMaxMs: pct(lat, 1),
-    maxHeightGapMs: Math.round(Math.max(0, ...gaps)),
-    heights: heightAt.length - 1,
+    ...status,
     lightBundles: lights.length,
     lightPreconfirmed: done.length,
     preconfirmP50Ms: pct(done, 0.5),
     preconfirmP99Ms: pct(done, 0.99),
     heavySent: sent.heavy,
     heavyRefused: sent.heavyRefused,
-    nodeCpuPerSec: Math.round(((cpuSeconds(node.pid!) - cpu0) / (ms / 1000)) * 100) / 100,
+    nodeCpuPerSec: cpu.perSecond(ms),
     metrics: delta,
   };
 }

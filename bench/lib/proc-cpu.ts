@@ -63,6 +63,11 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU seconds (user + system) process `pid` has used so far, not its children; 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return (readStat(pid)?.ticks ?? 0) / ticksPerSecond();
+}
+
 /** CPU ticks of `root` and every descendant, per pid (`sys`, when given, gets the kernel part). */
 export function treeTicks(root: number, sys?: Map<number, number>): Map<number, number> {
   const stats = new Map<number, ProcStat>();
