@@ -473,17 +473,26 @@ describe('thread hand-overs that fail or race (ADR 0303)', () => {
   const isWorker = (url: URL) => url.pathname.endsWith('/call-worker.ts');
   const retryable = { code: -32003, message: 'no eth call worker is running; retry later' };
 
-  it('a replacement that cannot be spawned: light calls run here, heavy ones get -32003, the suspect an error', async () => {
+  /**
+   * A pool of one worker whose replacements `replace` makes: a call ends the worker, a heavy and a light
+   * call are sent behind it at once; the pool and the three answers.
+   */
+  async function crashWithReplacement(replace: (url: URL, o?: WorkerOptions) => Worker) {
     let failing = false;
-    const newThread = (url: URL, o?: WorkerOptions) => {
-      if (failing && isWorker(url)) throw new Error('no thread for you');
-      return new Worker(url, o);
-    };
+    const newThread = (url: URL, o?: WorkerOptions) =>
+      failing && isWorker(url) ? replace(url, o) : new Worker(url, o);
     const { pool, mainRuns, warnings } = await setup(1_000, { newThread });
     failing = true;
     const crashing = within(pool.simulate({ to: CRASH }, [], 100_000n, 12, 2000));
     const heavy = within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
     const light = within(pool.simulate(balanceReq, [], 100_000n, 12, 2000));
+    return { pool, mainRuns, warnings, crashing, heavy, light };
+  }
+
+  it('a replacement that cannot be spawned: light calls run here, heavy ones get -32003, the suspect an error', async () => {
+    const { pool, mainRuns, warnings, crashing, heavy, light } = await crashWithReplacement(() => {
+      throw new Error('no thread for you');
+    });
     // The call that ended the worker never runs on the main thread, light as it is (ADR 0316).
     expect(await crashing).toBeInstanceOf(CallCrashedError);
     expect(await heavy).toMatchObject(retryable);
@@ -499,14 +508,9 @@ describe('thread hand-overs that fail or race (ADR 0303)', () => {
   });
 
   it('a replacement that exits at once: its calls are answered the same way, never lost', async () => {
-    let failing = false;
-    const newThread = (url: URL, o?: WorkerOptions) =>
-      failing && isWorker(url) ? new Worker('process.exit(3)', { ...o, eval: true }) : new Worker(url, o);
-    const { pool, mainRuns, warnings } = await setup(1_000, { newThread });
-    failing = true;
-    const crashing = within(pool.simulate({ to: CRASH }, [], 100_000n, 12, 2000));
-    const heavy = within(pool.simulate(balanceReq, [], 50_000_000n, 12, 2000));
-    const light = within(pool.simulate(balanceReq, [], 100_000n, 12, 2000));
+    const { pool, mainRuns, warnings, crashing, heavy, light } = await crashWithReplacement(
+      (_url, o) => new Worker('process.exit(3)', { ...o, eval: true }),
+    );
     expect(await crashing).toBeInstanceOf(CallCrashedError);
     expect(await heavy).toMatchObject(retryable);
     expect(asBig(((await light) as { returnValue: Uint8Array }).returnValue)).toBe(parseEther('1000'));
