@@ -23,10 +23,10 @@ import {
   type ResultLeaf,
 } from '../../../src/codec/commitments.ts';
 import { AUCTION_NAMESPACE, txHash } from '../../../src/codec/index.ts';
-import type { BuiltBlock } from '../../../src/consensus/index.ts';
 import { bytesEqual as bytesEq, latin1Key } from '../../../src/crypto/index.ts';
 import type { NamespaceResult } from '../../../src/exec/index.ts';
 import type { Block, BundleSpan, TxEnvelope } from '../../../src/types.ts';
+import { blockOf } from './fixtures.ts';
 
 const rollups = [
   { namespace: 1, name: 'one', maxTxBytes: 64 },
@@ -81,26 +81,6 @@ function bundleSource(
             reverting: b.reverting,
           };
     },
-  };
-}
-
-function blockOf(height: number, built: BuiltBlock): Block {
-  return {
-    header: {
-      chainId: 'test',
-      height,
-      round: 0,
-      timeMs: 1000 + height,
-      parentHash: new Uint8Array(32),
-      dataHash: built.dataHash,
-      proposer: new Uint8Array(32),
-      txCount: built.txs.length,
-      lastCommitHash: new Uint8Array(32),
-      resultsHash: built.resultsHash,
-      auctionHash: built.auctionHash,
-    },
-    txs: built.txs,
-    bundles: built.bundles,
   };
 }
 

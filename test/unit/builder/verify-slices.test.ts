@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createBlockBuilder } from '../../../src/builder/index.ts';
-import type { BuiltBlock } from '../../../src/consensus/index.ts';
-import type { Block, TxEnvelope } from '../../../src/types.ts';
+import type { TxEnvelope } from '../../../src/types.ts';
+import { blockOf } from './fixtures.ts';
 
 const rollups = [{ namespace: 1, name: 'one', maxTxBytes: 64 }];
 const TXS = 60;
@@ -39,28 +39,10 @@ function builder(checkSliceMs: number, bad = -1) {
   return { b, checked: () => checked };
 }
 
-const blockOf = (built: BuiltBlock): Block => ({
-  header: {
-    chainId: 'test',
-    height: 5,
-    round: 0,
-    timeMs: 1005,
-    parentHash: new Uint8Array(32),
-    dataHash: built.dataHash,
-    proposer: new Uint8Array(32),
-    txCount: built.txs.length,
-    lastCommitHash: new Uint8Array(32),
-    resultsHash: built.resultsHash,
-    auctionHash: built.auctionHash,
-  },
-  txs: built.txs,
-  bundles: built.bundles,
-});
-
 describe('verify checks transactions in slices', () => {
   it('a timer armed before a large block is verified fires before the verdict', async () => {
     const { b, checked } = builder(2);
-    const block = blockOf(await b.build(5, 1 << 20, 1000));
+    const block = blockOf(5, await b.build(5, 1 << 20, 1000));
     expect(block.txs).toHaveLength(TXS);
     let atTimer: number | undefined;
     const t = setTimeout(() => {
@@ -77,7 +59,7 @@ describe('verify checks transactions in slices', () => {
     for (const bad of [-1, 0, 37, TXS - 1]) {
       const sliced = builder(1, bad);
       const whole = builder(Number.POSITIVE_INFINITY, bad);
-      const block = blockOf(await whole.b.build(5, 1 << 20, 1000));
+      const block = blockOf(5, await whole.b.build(5, 1 << 20, 1000));
       expect(await sliced.b.verify(block)).toEqual(await whole.b.verify(block));
     }
   });
