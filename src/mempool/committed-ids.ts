@@ -8,20 +8,17 @@
  * committed one, ~5 % of a node's main thread at 4.6 and 3.3 µs a call (cache misses through the
  * Map's chains and each entry's string; the Maps' growth rehashes), and kept a 32-character string, a
  * Map entry and a slot of its block's key list alive per transaction for minutes (old-generation
- * garbage). Here each generation is one open-addressing table in typed arrays: the id's 32 bytes
- * inline, an Int32 naming its block record (a per-generation list, one entry per block) and a Uint32
- * index. Nothing per transaction is allocated, nothing is traced by the GC.
+ * garbage). Here each generation is one open-addressing table in typed arrays (id-table.ts: the id's 32
+ * bytes inline) and two columns beside it by slot: an Int32 naming the id's block record (a
+ * per-generation list, one entry per block) and a Uint32 index. Nothing per transaction is allocated,
+ * nothing is traced by the GC. An id is copied and hashed once for both generations.
  *
  * Bounds and guarantees are recent.ts's: two generations of `capacity / 2` entries each; inserts go to
  * the current one, which becomes the old one when full (the previous old one is cleared and reused);
  * an entry survives at least `capacity / 2` later insertions of other ids. A table is at most half
- * full (size: the power of two at or above `capacity`), so linear probing stays short.
- *
- * The probe start mixes all eight words of the id with a per-process random seed: ids are sha256 of
- * payloads a submitter chooses, and grinding payloads whose first bytes collide (to lengthen one
- * probe chain) needs the seed, which never leaves the process.
+ * full (size: the power of two at or above `capacity`), so linear probing stays short; it never grows.
  */
-import { randomBytes } from 'node:crypto';
+import { ID_BYTES, IdTable, loadId } from './id-table.ts';
 
 /** One block's shared record (every transaction committed in it points at it). */
 export interface CommittedBlockRecord {
@@ -36,65 +33,32 @@ export interface CommittedHit {
   index: number;
 }
 
-const ID_BYTES = 32;
-const seed = randomBytes(8);
-const SEED_A = seed.readUInt32LE(0) | 1;
-const SEED_B = seed.readUInt32LE(4);
-
-/**
- * The id being looked up, copied here (one 32-byte copy, no view allocated, and aligned whatever the
- * id's byteOffset) so it is compared and mixed a word at a time.
- */
-const key = new Uint32Array(8);
-const keyBytes = new Uint8Array(key.buffer);
-
 class Generation {
-  readonly ids: Uint8Array;
-  /** The id bytes as little-endian words (the same buffer): compare a word at a time. */
-  readonly words: Uint32Array;
-  /** Per slot two words side by side: 1 + the index into `blocks` (0 = empty), and the id's first
-   * word, so a probe that misses reads one cache line and not the 32-byte id as well. */
-  readonly meta: Int32Array;
+  readonly ids: IdTable;
+  /** Per slot: 1 + the index into `blocks` of the id's block. */
+  readonly ref: Int32Array;
+  /** Per slot: the id's index in its block. */
   readonly index: Uint32Array;
-  readonly mask: number;
   blocks: CommittedBlockRecord[] = [];
-  count = 0;
 
   constructor(size: number) {
-    this.ids = new Uint8Array(size * ID_BYTES);
-    this.words = new Uint32Array(this.ids.buffer);
-    this.meta = new Int32Array(2 * size);
+    this.ids = new IdTable(size);
+    this.ref = new Int32Array(size);
     this.index = new Uint32Array(size);
-    this.mask = size - 1;
+  }
+
+  get count(): number {
+    return this.ids.size;
   }
 
   clear(): void {
-    if (this.count > 0) this.meta.fill(0);
+    this.ids.clear();
     this.blocks = [];
-    this.count = 0;
   }
 
-  /** The slot holding the id in `key`'s words, or -1 - the empty slot where it would go. */
-  find(start: number): number {
-    const w = key;
-    const { words, meta, mask } = this;
-    const first = w[0]! | 0;
-    for (let s = start & mask; ; s = (s + 1) & mask) {
-      if (meta[2 * s] === 0) return -1 - s;
-      if (meta[2 * s + 1] !== first) continue;
-      const o = s * 8;
-      if (
-        words[o + 1] === w[1] &&
-        words[o + 2] === w[2] &&
-        words[o + 3] === w[3] &&
-        words[o + 4] === w[4] &&
-        words[o + 5] === w[5] &&
-        words[o + 6] === w[6] &&
-        words[o + 7] === w[7]
-      ) {
-        return s;
-      }
-    }
+  /** The block record and index in slot `s`. */
+  hit(s: number): CommittedHit {
+    return { block: this.blocks[this.ref[s]! - 1]!, index: this.index[s]! };
   }
 }
 
@@ -121,24 +85,22 @@ export class CommittedIds {
 
   has(id: Uint8Array): boolean {
     if (id.byteLength !== ID_BYTES) return false;
-    keyBytes.set(id);
-    const start = probeStart();
-    if (this.#cur.count > 0 && this.#cur.find(start) >= 0) return true;
+    const t = loadId(id);
+    if (this.#cur.count > 0 && this.#cur.ids.find(t) >= 0) return true;
     const old = this.#old;
-    return old !== undefined && old.count > 0 && old.find(start) >= 0;
+    return old !== undefined && old.count > 0 && old.ids.find(t) >= 0;
   }
 
   /** The block record and index of a committed id (the current generation first), or undefined. */
   get(id: Uint8Array): CommittedHit | undefined {
     if (id.byteLength !== ID_BYTES) return undefined;
-    keyBytes.set(id);
-    const start = probeStart();
+    const t = loadId(id);
     const cur = this.#cur;
-    let s = cur.count === 0 ? -1 : cur.find(start);
-    if (s >= 0) return { block: cur.blocks[cur.meta[2 * s]! - 1]!, index: cur.index[s]! };
+    let s = cur.count === 0 ? -1 : cur.ids.find(t);
+    if (s >= 0) return cur.hit(s);
     const old = this.#old;
-    s = old === undefined || old.count === 0 ? -1 : old.find(start);
-    return s >= 0 ? { block: old!.blocks[old!.meta[2 * s]! - 1]!, index: old!.index[s]! } : undefined;
+    s = old === undefined || old.count === 0 ? -1 : old.ids.find(t);
+    return s >= 0 ? old!.hit(s) : undefined;
   }
 
   /**
@@ -147,21 +109,18 @@ export class CommittedIds {
    */
   set(id: Uint8Array, block: CommittedBlockRecord, index: number): void {
     if (id.byteLength !== ID_BYTES) throw new RangeError(`a transaction id is ${ID_BYTES} bytes`);
-    keyBytes.set(id);
-    const start = probeStart();
+    const t = loadId(id);
     let g = this.#cur;
-    let s = g.find(start);
+    let s = g.ids.find(t);
     if (s < 0) {
       if (g.count >= this.#half) {
         this.#rotate();
         g = this.#cur;
-        s = g.find(start);
+        s = g.ids.find(t);
       }
       if (s < 0) {
         s = -1 - s;
-        g.ids.set(id, s * ID_BYTES);
-        g.meta[2 * s + 1] = key[0]! | 0;
-        g.count++;
+        g.ids.insertAt(t, s);
       }
     }
     if (this.#lastBlock !== block || g.blocks[this.#lastRef - 1] !== block) {
@@ -169,7 +128,7 @@ export class CommittedIds {
       this.#lastBlock = block;
       this.#lastRef = g.blocks.length;
     }
-    g.meta[2 * s] = this.#lastRef;
+    g.ref[s] = this.#lastRef;
     g.index[s] = index;
   }
 
@@ -185,14 +144,4 @@ export class CommittedIds {
     this.#lastBlock = undefined;
     this.#lastRef = 0;
   }
-}
-
-/** Where the id in `key` starts probing: its eight words mixed with the process's seed. */
-function probeStart(): number {
-  let h = SEED_B;
-  for (let i = 0; i < 8; i++) {
-    h = Math.imul(h ^ key[i]!, SEED_A);
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
 }

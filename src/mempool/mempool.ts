@@ -8,6 +8,7 @@
  * | limits.ts     | the limits, their defaults and validation                                     |
  * | lanes.ts      | one lane per rollup: its limits, weighted share, queues, counters             |
  * | entry.ts      | the pending-transaction record and the intrusive queues                       |
+ * | id-table.ts   | the open-addressing table of 32-byte ids that pending.ts and status.ts use    |
  * | pending.ts    | the pending set: by hash, in arrival order, counts and bytes                  |
  * | nonces.ts     | senders' nonces in executed lanes: ready runs, held gaps, next-nonce memory   |
  * | status.ts     | final statuses (committed / dropped) and the recently committed hashes        |

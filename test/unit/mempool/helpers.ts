@@ -1,4 +1,7 @@
-/** Shared fixtures for the mempool unit tests: rollup configs, distinct transactions, a fake clock. */
+/**
+ * Shared fixtures for the mempool unit tests: rollup configs, distinct transactions, a fake clock, a
+ * seeded pseudo-random sequence.
+ */
 import type { RollupConfig } from '../../../src/config/genesis-types.ts';
 import { createMempool, type MempoolOptions } from '../../../src/mempool/index.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
@@ -55,4 +58,15 @@ export function classifyNonceTx(t: TxEnvelope): { sender: string; nonce: bigint 
   const [sender, nonce] = new TextDecoder().decode(t.payload).split(':');
   if (!sender || nonce === undefined || !/^\d+$/.test(nonce)) return { error: 'bad transfer encoding' };
   return { sender, nonce: BigInt(nonce) };
+}
+
+/** Deterministic pseudo-random sequence (xorshift32) in [0, 1). */
+export function rng(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x1_0000_0000;
+  };
 }

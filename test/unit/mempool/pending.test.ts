@@ -3,21 +3,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../../src/mempool/entry.ts';
 import { PendingIds } from '../../../src/mempool/pending.ts';
+import { rng } from './helpers.ts';
 
 const id = (n: number): Uint8Array => new Uint8Array(createHash('sha256').update(`tx ${n}`).digest());
 /** Only identity matters to the table: a stand-in entry per id. */
 const entry = (n: number): Entry => ({ n }) as unknown as Entry;
-
-/** Deterministic pseudo-random sequence (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
 
 describe('PendingIds', () => {
   it('answers every id it holds and nothing else, across growth', () => {
