@@ -3,10 +3,17 @@
  * commit can be timed (`ordo_tx_submit_to_commit_seconds`, the user-visible latency). The ingress
  * reports admissions; the node's commit listener reports committed blocks. Memory is bounded: past
  * `maxTracked` entries the oldest tenth (which never committed here) is forgotten.
+ *
+ * The ids are kept by their bytes in the mempool's id table (typed arrays, no string per transaction),
+ * with two columns beside it by slot: the admission time and the admission's sequence number, which
+ * orders the entries as a Map's insertion order would (ADR 0327). A Map keyed by the id as a latin1
+ * string cost a 32-character string per admission and per committed transaction (and a property
+ * defined on each committed envelope to memoise it): ~2.5 µs of CPU per committed transaction against
+ * ~0.7 µs now (bench/submission-tracker.ts).
  */
 import { Histogram, type Registry } from 'prom-client';
-import { txHashKey } from '../codec/index.ts';
-import { latin1Key } from '../crypto/index.ts';
+import { txHash } from '../codec/index.ts';
+import { ID_BYTES, IdTable, loadId } from '../mempool/index.ts';
 import type { TxEnvelope } from '../types.ts';
 
 export interface SubmissionTracker {
@@ -26,10 +33,82 @@ export interface SubmissionTrackerOptions {
   now?: () => number;
 }
 
+/** Transaction id -> admission time, oldest admissions forgettable first. */
+class Admissions {
+  #ids = new IdTable(1024);
+  /** Per slot: the admission time (ms). */
+  #at = new Float64Array(1024);
+  /** Per slot: the admission's sequence number (unique, increasing). */
+  #seq = new Float64Array(1024);
+  #next = 0;
+  readonly #move = (from: number, to: number): void => {
+    this.#at[to] = this.#at[from]!;
+    this.#seq[to] = this.#seq[from]!;
+  };
+
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  /** Record the admission of `id` at `t` (a known id keeps its place in the order and takes the new time). */
+  set(id: Uint8Array, t: number): void {
+    if (id.byteLength !== ID_BYTES) return;
+    if (2 * (this.#ids.size + 1) > this.#ids.slots) this.#grow();
+    const tag = loadId(id);
+    let s = this.#ids.find(tag);
+    if (s < 0) {
+      s = -1 - s;
+      this.#ids.insertAt(tag, s);
+      this.#seq[s] = this.#next++;
+    }
+    this.#at[s] = t;
+  }
+
+  /** Forget `id` and return its admission time, or undefined when it was not tracked. */
+  take(id: Uint8Array): number | undefined {
+    if (id.byteLength !== ID_BYTES) return undefined;
+    const s = this.#ids.find(loadId(id));
+    if (s < 0) return undefined;
+    const t = this.#at[s]!;
+    this.#ids.deleteAt(s, this.#move);
+    return t;
+  }
+
+  /** Forget the `n` oldest admissions. */
+  forgetOldest(n: number): void {
+    const count = this.#ids.size;
+    if (n <= 0 || count === 0) return;
+    if (n >= count) {
+      this.#ids.clear();
+      return;
+    }
+    const live = new Float64Array(count);
+    let k = 0;
+    for (let s = 0; s < this.#ids.slots; s++) if (this.#ids.holds(s)) live[k++] = this.#seq[s]!;
+    live.sort();
+    const cutoff = live[n - 1]!;
+    // A delete shifts a later entry into the slot just emptied: look at the same slot again.
+    for (let s = 0; s < this.#ids.slots; s++) {
+      while (this.#ids.holds(s) && this.#seq[s]! <= cutoff) this.#ids.deleteAt(s, this.#move);
+    }
+  }
+
+  #grow(): void {
+    const at = new Float64Array(2 * this.#ids.slots);
+    const seq = new Float64Array(2 * this.#ids.slots);
+    this.#ids.grow((from, to) => {
+      at[to] = this.#at[from]!;
+      seq[to] = this.#seq[from]!;
+    });
+    this.#at = at;
+    this.#seq = seq;
+  }
+}
+
 export function createSubmissionTracker(opts: SubmissionTrackerOptions = {}): SubmissionTracker {
   const max = Math.max(10, opts.maxTracked ?? 200_000);
   const now = opts.now ?? (() => performance.now());
-  const at = new Map<string, number>();
+  const at = new Admissions();
   const latency = new Histogram({
     name: 'ordo_tx_submit_to_commit_seconds',
     help: 'Time from admission through this node’s ingress to commit, for transactions submitted to this node',
@@ -38,26 +117,16 @@ export function createSubmissionTracker(opts: SubmissionTrackerOptions = {}): Su
   });
   return {
     submitted(hash) {
-      if (at.size >= max) {
-        // Oldest first (insertion order): forget the oldest tenth.
-        let n = Math.floor(max / 10);
-        for (const k of at.keys()) {
-          if (n-- <= 0) break;
-          at.delete(k);
-        }
-      }
-      at.set(latin1Key(hash), now());
+      // Oldest first (admission order): forget the oldest tenth.
+      if (at.size >= max) at.forgetOldest(Math.floor(max / 10));
+      at.set(hash, now());
     },
     committed(txs) {
       if (at.size === 0) return;
       const t1 = now();
       for (const tx of txs) {
-        const k = txHashKey(tx);
-        const t0 = at.get(k);
-        if (t0 !== undefined) {
-          latency.observe(Math.max(0, t1 - t0) / 1000);
-          at.delete(k);
-        }
+        const t0 = at.take(txHash(tx));
+        if (t0 !== undefined) latency.observe(Math.max(0, t1 - t0) / 1000);
       }
     },
     size: () => at.size,

@@ -35,6 +35,7 @@ export {
 export type * from './bundle-types.ts';
 export { type CommittedBlockRecord, type CommittedHit, CommittedIds } from './committed-ids.ts';
 export { gossipAdmit } from './gossip.ts';
+export { ID_BYTES, IdTable, loadId, type SlotMove } from './id-table.ts';
 export { createMempool, DEFAULT_MEMPOOL_LIMITS, type MempoolLimits, type MempoolOptions } from './mempool.ts';
 export { RecentMap } from './recent.ts';
 export { type FairLane, selectFair, weightedMaxMinFair } from './select.ts';

@@ -17,7 +17,7 @@ import { createMemoryNetworkHub, type P2pNetwork, type Topic, TxGossip } from '.
 import { createInProcessAdapter, type SubmitOrigin } from '../../../src/rollup-adapter/index.ts';
 import { MemorySource } from '../../../src/rollup-adapter/testing/memory-source.ts';
 import type { TxEnvelope } from '../../../src/types.ts';
-import { makePool, rollup, tx } from '../mempool/helpers.ts';
+import { makePool, rng, rollup, tx } from '../mempool/helpers.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -226,5 +226,39 @@ describe('submission tracker', () => {
     expect(tracker.size()).toBeLessThanOrEqual(100);
     tracker.committed([first]);
     expect(tracker.size()).toBeLessThanOrEqual(100);
+  });
+
+  it('forgets exactly what a Map in admission order would, across commits and re-admissions', async () => {
+    const registry = new Registry();
+    let now = 0;
+    const tracker = createSubmissionTracker({ registry, maxTracked: 50, now: () => now });
+    const txs = Array.from({ length: 400 }, () => tx(1));
+    /** The model: the tracker as a Map keyed by index (insertion order kept on re-admission). */
+    const model = new Map<number, number>();
+    const observed = async () =>
+      Number(/ordo_tx_submit_to_commit_seconds_count (\d+)/.exec(await registry.metrics())?.[1]);
+    let expected = 0;
+    const next = rng(7);
+    for (let step = 0; step < 3_000; step++) {
+      now++;
+      const n = Math.floor(next() * txs.length);
+      if (next() < 0.7) {
+        if (model.size >= 50) {
+          let k = 5;
+          for (const key of model.keys()) {
+            if (k-- <= 0) break;
+            model.delete(key);
+          }
+        }
+        model.set(n, now);
+        tracker.submitted(txHash(txs[n]!));
+      } else {
+        const block = [n, (n + 1) % txs.length, (n + 7) % txs.length].filter((x, i, a) => a.indexOf(x) === i);
+        for (const i of block) if (model.delete(i)) expected++;
+        tracker.committed(block.map((i) => ({ ...txs[i]! })));
+      }
+      expect(tracker.size()).toBe(model.size);
+    }
+    expect(await observed()).toBe(expected);
   });
 });
