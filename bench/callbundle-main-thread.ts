@@ -19,9 +19,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
-import { createTx } from '@ethereumjs/tx';
-import { demoEvmKey } from '../src/config/index.ts';
+import { signedLoopCreation } from './lib/call-pool-fixture.ts';
 import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
@@ -53,19 +51,7 @@ async function measure(ms: number, load?: (until: number) => Promise<number[]>) 
 
 try {
   await sleep(2_000);
-  const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
-  const raw = createTx(
-    {
-      type: 2,
-      nonce: 0n,
-      gasLimit: 30_000_000n,
-      maxFeePerGas: 2_000_000_000n,
-      maxPriorityFeePerGas: 1n,
-      data: Uint8Array.from([0x5b, 0x60, 0x00, 0x56]),
-    },
-    { common },
-  ).sign(demoEvmKey(0));
-  const rawHex = `0x${Buffer.from(raw.serialize()).toString('hex')}`;
+  const rawHex = `0x${Buffer.from(signedLoopCreation(30_000_000n)).toString('hex')}`;
   const answers: Record<string, number> = {};
   const spam = async (until: number) => {
     const took: number[] = [];

@@ -27,9 +27,9 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { demoEvmKey } from '../src/config/index.ts';
+import { evmCommon, signedLoopCreation } from './lib/call-pool-fixture.ts';
 import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
@@ -46,7 +46,7 @@ const windowMs = Number(args.seconds) * 1000;
 const EVM_NS = 3;
 const dev = await startOneNode({ repo, port: Number(args.port), label: 'presim' });
 const { rpc } = dev;
-const common = createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague });
+const common = evmCommon();
 const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 
 /** Sums of the node's bundle metrics by label (absent on a checkout without them). */
@@ -104,18 +104,7 @@ async function light(until: number): Promise<number | undefined> {
   return undefined;
 }
 
-const loop = createTx(
-  {
-    type: 2,
-    nonce: 0n,
-    gasLimit: BigInt(args.gas),
-    maxFeePerGas: 2_000_000_000n,
-    maxPriorityFeePerGas: 1n,
-    data: Uint8Array.from([0x5b, 0x60, 0x00, 0x56]),
-  },
-  { common },
-).sign(demoEvmKey(0));
-const loopHex = hex(loop.serialize());
+const loopHex = hex(signedLoopCreation(BigInt(args.gas), common));
 
 /** Poll ordo_status every 20 ms for `ms`; at each new height a light bundle, and a heavy one if `heavy`. */
 async function measure(ms: number, heavy: boolean) {

@@ -2,12 +2,16 @@
  * What the call-pool benchmarks (bench/call-pool-stress.ts, bench/eth-respawn.ts, bench/eth-seed-memory.ts)
  * share: the CallPool and its EVM helpers loaded from a checkout's src/ (any checkout, so a before/after is
  * two runs; typed here by what the benchmarks use, as an older checkout may lack the rest), the rollup's EVM
- * chain settings, the looping contract they time out on, and a committed state of random EVM storage slots.
+ * chain settings, the looping contract they time out on, and a committed state of random EVM storage slots;
+ * and the same loop as a signed creation transaction, which the one-node benchmarks
+ * (bench/presim-main-thread.ts, bench/callbundle-main-thread.ts) send to a node.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
+import { demoEvmKey } from '../../src/config/index.ts';
 
 /** This checkout (the folder above bench/). */
 export const thisRepo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -94,4 +98,24 @@ export function fixedStateOptions(state: Map<string, string>): Record<string, un
     follow: () => ({ height: 5, state, stop: () => {} }),
     head: () => 5,
   };
+}
+
+/**
+ * A type-2 creation transaction from demo key 0 (nonce 0) whose init code loops until its `gas` is spent
+ * (JUMPDEST PUSH1 0 JUMP), serialized.
+ */
+export function signedLoopCreation(gas: bigint, common = evmCommon()): Uint8Array {
+  return createTx(
+    {
+      type: 2,
+      nonce: 0n,
+      gasLimit: gas,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1n,
+      data: Uint8Array.from([0x5b, 0x60, 0x00, 0x56]),
+    },
+    { common },
+  )
+    .sign(demoEvmKey(0))
+    .serialize();
 }
