@@ -148,7 +148,8 @@ export class IdTable {
       let d = home(t, mask);
       while (tags[d] !== 0) d = (d + 1) & mask;
       tags[d] = t;
-      words.set(oldWords.subarray(s * 8, s * 8 + 8), d * 8);
+      // Word by word: a subarray per entry would allocate a view for each.
+      for (let w = 0; w < 8; w++) words[d * 8 + w] = oldWords[s * 8 + w]!;
       move(s, d);
     }
     this.#tags = tags;
