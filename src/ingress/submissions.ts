@@ -5,11 +5,12 @@
  * `maxTracked` entries the oldest tenth (which never committed here) is forgotten.
  *
  * The ids are kept by their bytes in the mempool's id table (typed arrays, no string per transaction),
- * with two columns beside it by slot: the admission time and the admission's sequence number, which
+ * with two numbers beside each slot: the admission time and the admission's sequence number, which
  * orders the entries as a Map's insertion order would (ADR 0327). A Map keyed by the id as a latin1
  * string cost a 32-character string per admission and per committed transaction (and a property
- * defined on each committed envelope to memoise it): ~2.5 µs of CPU per committed transaction against
- * ~0.7 µs now (bench/submission-tracker.ts).
+ * defined on each committed envelope to memoise it): ~2.9 µs of CPU per committed transaction against
+ * ~0.6 µs now; an admission costs ~0.2 µs more (cache misses in a large table), ~1.5 µs
+ * (bench/submission-tracker.ts, docs/performance.md).
  */
 import { Histogram, type Registry } from 'prom-client';
 import { txHash } from '../codec/index.ts';
@@ -36,14 +37,13 @@ export interface SubmissionTrackerOptions {
 /** Transaction id -> admission time, oldest admissions forgettable first. */
 class Admissions {
   #ids = new IdTable(1024);
-  /** Per slot: the admission time (ms). */
-  #at = new Float64Array(1024);
-  /** Per slot: the admission's sequence number (unique, increasing). */
-  #seq = new Float64Array(1024);
+  /** Per slot two numbers side by side (one cache line): the admission time (ms) and the admission's
+   * sequence number (unique, increasing). */
+  #cols = new Float64Array(2 * 1024);
   #next = 0;
   readonly #move = (from: number, to: number): void => {
-    this.#at[to] = this.#at[from]!;
-    this.#seq[to] = this.#seq[from]!;
+    this.#cols[2 * to] = this.#cols[2 * from]!;
+    this.#cols[2 * to + 1] = this.#cols[2 * from + 1]!;
   };
 
   get size(): number {
@@ -59,9 +59,9 @@ class Admissions {
     if (s < 0) {
       s = -1 - s;
       this.#ids.insertAt(tag, s);
-      this.#seq[s] = this.#next++;
+      this.#cols[2 * s + 1] = this.#next++;
     }
-    this.#at[s] = t;
+    this.#cols[2 * s] = t;
   }
 
   /** Forget `id` and return its admission time, or undefined when it was not tracked. */
@@ -69,7 +69,7 @@ class Admissions {
     if (id.byteLength !== ID_BYTES) return undefined;
     const s = this.#ids.find(loadId(id));
     if (s < 0) return undefined;
-    const t = this.#at[s]!;
+    const t = this.#cols[2 * s]!;
     this.#ids.deleteAt(s, this.#move);
     return t;
   }
@@ -84,24 +84,23 @@ class Admissions {
     }
     const live = new Float64Array(count);
     let k = 0;
-    for (let s = 0; s < this.#ids.slots; s++) if (this.#ids.holds(s)) live[k++] = this.#seq[s]!;
+    for (let s = 0; s < this.#ids.slots; s++) if (this.#ids.holds(s)) live[k++] = this.#cols[2 * s + 1]!;
     live.sort();
     const cutoff = live[n - 1]!;
     // A delete shifts a later entry into the slot just emptied: look at the same slot again.
     for (let s = 0; s < this.#ids.slots; s++) {
-      while (this.#ids.holds(s) && this.#seq[s]! <= cutoff) this.#ids.deleteAt(s, this.#move);
+      while (this.#ids.holds(s) && this.#cols[2 * s + 1]! <= cutoff) this.#ids.deleteAt(s, this.#move);
     }
   }
 
   #grow(): void {
-    const at = new Float64Array(2 * this.#ids.slots);
-    const seq = new Float64Array(2 * this.#ids.slots);
+    const old = this.#cols;
+    const cols = new Float64Array(4 * this.#ids.slots);
     this.#ids.grow((from, to) => {
-      at[to] = this.#at[from]!;
-      seq[to] = this.#seq[from]!;
+      cols[2 * to] = old[2 * from]!;
+      cols[2 * to + 1] = old[2 * from + 1]!;
     });
-    this.#at = at;
-    this.#seq = seq;
+    this.#cols = cols;
   }
 }
 
