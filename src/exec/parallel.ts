@@ -47,6 +47,11 @@ export interface JobSpec {
   mode: () => JobMode;
   /** Lower runs first (chunk index). */
   priority: number;
+  /**
+   * Told the worker's result as it arrives, before the pool dispatches the next job (whose `mode` may
+   * then depend on it; ADR 0330). A throwing hook is ignored.
+   */
+  onResult?: (out: FlatResult) => void;
 }
 
 /** Worker output per transaction, flattened (see worker.ts). */
@@ -188,8 +193,14 @@ export class WorkerPool {
         const job = m.id === undefined ? undefined : slot.inflight.get(m.id);
         if (job === undefined) return;
         slot.inflight.delete(m.id!);
-        if (m.t === 'result') job.resolve(m.out!);
-        else job.reject(new Error(m.error ?? 'worker job failed'));
+        if (m.t === 'result') {
+          try {
+            job.spec.onResult?.(m.out!);
+          } catch {
+            // advisory only: the result itself is what counts
+          }
+          job.resolve(m.out!);
+        } else job.reject(new Error(m.error ?? 'worker job failed'));
         this.#pump();
       });
       worker.on('error', (err) => this.#o.logger.warn({ err, worker: index }, 'executor worker error'));
@@ -257,8 +268,121 @@ export function knownProofs(vm: AnyVm, payloads: Uint8Array[]): (string | null)[
 
 /** Conflict share of a speculative chunk above which the next chunks only prepare. */
 const CONFLICT_SWITCH = 0.5;
-/** Chunks dispatched in prepare mode before speculation is tried again. */
+/** Chunks dispatched in prepare mode before speculation is tried again (doubled per failed probe). */
 const PREP_RUN = 8;
+/** Most chunks one back-off keeps in prepare mode. */
+const PREP_RUN_MAX = 64;
+/** In SpecPolicy's write log: a credited key (its value depends on the base) / no known writer. */
+const CREDITED = Symbol('credited');
+const NONE = Symbol('none');
+
+/**
+ * When to speculate (ADR 0330). A speculative chunk's transaction whose read set holds a key that an
+ * earlier chunk of the block wrote (or credited) will fail validation: the worker's replica does not
+ * have that write. Known as soon as the results are back, before the coordinator's in-order walk
+ * reaches them, so a contended block stops speculating after its first conflicting result instead of
+ * after the coordinator re-executed it (by then the workers had run far ahead, all speculatively).
+ * After a back-off, one chunk probes: the others stay in prepare mode until its result says whether
+ * speculation pays again; each failed probe doubles the next back-off.
+ */
+class SpecPolicy {
+  /** Chunks below this index are dispatched in prepare mode. */
+  specFrom = 0;
+  /** The chunk probing after a back-off, while its result is out. */
+  #probe: number | undefined;
+  /** Set by a back-off: the next chunk dispatched in speculative mode is a probe. */
+  #needProbe = false;
+  #failedProbes = 0;
+  /**
+   * Per key, what the speculative results back so far left in it: [chunk index, final value in that
+   * chunk] pairs, in arrival order (`CREDITED` for a credit, whose result depends on the base).
+   */
+  readonly #written = new Map<Bytes, [number, Val | typeof CREDITED][]>();
+
+  mode(idx: number, speculate: boolean): JobMode {
+    if (!speculate || idx < this.specFrom) return 'prep';
+    if (this.#probe !== undefined) return idx === this.#probe ? 'spec' : 'prep';
+    if (this.#needProbe) {
+      this.#needProbe = false;
+      this.#probe = idx;
+    }
+    return 'spec';
+  }
+
+  /**
+   * What the closest earlier chunk known to write `key` left there, or NONE. A read of a different
+   * value fails validation (the coordinator's value then is that one, unless a chunk in between whose
+   * writes are not known here wrote it too: the coordinator still checks every read).
+   */
+  #before(key: Bytes, idx: number): Val | typeof CREDITED | typeof NONE {
+    const ws = this.#written.get(key);
+    if (ws === undefined) return NONE;
+    let best = -1;
+    let v: Val | typeof CREDITED | typeof NONE = NONE;
+    for (const [i, x] of ws) {
+      if (i < idx && i > best) {
+        best = i;
+        v = x;
+      }
+    }
+    return v;
+  }
+
+  /** A speculative chunk's result arrived: record its writes, and back off if it is mostly doomed. */
+  arrived(idx: number, out: FlatResult): void {
+    let o = 0;
+    let txs = 0;
+    let doomed = 0;
+    const last = new Map<Bytes, Val | typeof CREDITED>();
+    while (o < out.length) {
+      const kind = out[o++];
+      if (kind !== 1) {
+        o++;
+        continue;
+      }
+      txs++;
+      o += 2; // proof, outcome
+      const nReads = out[o++] as number;
+      let hit = false;
+      for (let r = 0; r < nReads; r++, o += 2) {
+        if (hit) continue;
+        const w = this.#before(out[o] as Bytes, idx);
+        if (w !== NONE && w !== out[o + 1]) hit = true;
+      }
+      if (hit) doomed++;
+      const nWrites = out[o++] as number;
+      for (let w = 0; w < nWrites; w++, o += 2) last.set(out[o] as Bytes, out[o + 1] as Val);
+      const nCredits = out[o++] as number;
+      for (let w = 0; w < nCredits; w++, o += 2) last.set(out[o] as Bytes, CREDITED);
+    }
+    for (const [k, v] of last) {
+      const ws = this.#written.get(k);
+      if (ws === undefined) this.#written.set(k, [[idx, v]]);
+      else ws.push([idx, v]);
+    }
+    if (txs > 0 && doomed > CONFLICT_SWITCH * txs) this.backOff(idx);
+    else if (idx === this.#probe) {
+      this.#probe = undefined;
+      this.#failedProbes = 0;
+    }
+  }
+
+  /** Chunk `idx` conflicted: prepare only for a while (longer after each failed probe). */
+  backOff(idx: number): void {
+    if (idx === this.#probe) {
+      this.#probe = undefined;
+      this.#failedProbes++;
+    }
+    const run = Math.min(PREP_RUN_MAX, PREP_RUN * 2 ** this.#failedProbes);
+    this.specFrom = Math.max(this.specFrom, idx + 1 + run);
+    this.#needProbe = this.#probe === undefined;
+  }
+
+  /** The probe's job failed (no result): let the next chunk probe. */
+  lost(idx: number): void {
+    if (idx === this.#probe) this.#probe = undefined;
+  }
+}
 
 export interface ParallelExecution extends BlockExecution {
   reexecuted: number;
@@ -281,7 +405,7 @@ export async function executeParallel(
   let specChunks = 0;
   let prepChunks = 0;
   const size = pool.chunkSizeFor(vm.kind, payloads.length);
-  let specFrom = 0;
+  const policy = new SpecPolicy();
   const chunks: { start: number; promise: Promise<FlatResult | undefined>; mode: JobMode }[] = [];
   for (let start = 0, i = 0; start < payloads.length; start += size, i++) {
     const idx = i;
@@ -301,11 +425,17 @@ export async function executeParallel(
         ctx,
         priority: idx,
         mode: () => {
-          chunk.mode = !vm.speculate || idx < specFrom ? 'prep' : 'spec';
+          chunk.mode = policy.mode(idx, vm.speculate);
           return chunk.mode;
         },
+        onResult: (out) => {
+          if (chunk.mode === 'spec') policy.arrived(idx, out);
+        },
       })
-      .catch(() => undefined);
+      .catch(() => {
+        policy.lost(idx);
+        return undefined;
+      });
     chunks.push(chunk);
   }
 
@@ -379,8 +509,7 @@ export async function executeParallel(
     }
     if (chunk.mode === 'spec') specChunks++;
     else prepChunks++;
-    if (chunk.mode === 'spec' && conflicts > CONFLICT_SWITCH * (end - chunk.start))
-      specFrom = c + 1 + PREP_RUN;
+    if (chunk.mode === 'spec' && conflicts > CONFLICT_SWITCH * (end - chunk.start)) policy.backOff(c);
     // Let worker results and dispatches through between chunks.
     await yieldToLoop();
   }

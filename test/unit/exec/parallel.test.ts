@@ -213,6 +213,31 @@ describe('parallel executor', () => {
     expect(after.reexecuted - before.reexecuted).toBe(0);
   });
 
+  it('a contended EVM block stops speculating once the first results conflict (ADR 0330)', async () => {
+    // 48 value transfers to one receiver, senders interleaved: 16 chunks of 3, every one after the
+    // first reads the receiver an earlier chunk wrote. The workers learn it from the first conflicting
+    // result, before the coordinator re-executes anything; before ADR 0330 most chunks ran
+    // speculatively in vain (the coordinator's verdict came after the workers had run far ahead).
+    const before = par.stats();
+    const ops = Array.from({ length: 48 }, (_, i) => ({
+      kind: 'value' as const,
+      from: i % 8,
+      to: 11,
+      nonceSkew: 0n as const,
+      tip: 10n,
+    }));
+    await runBoth(
+      new Map([
+        [TRANSFER_NS, []],
+        [EVM_NS, buildEvm(ops)],
+      ]),
+    );
+    const after = par.stats();
+    expect(after.specChunks - before.specChunks + after.prepChunks - before.prepChunks).toBe(16);
+    expect(after.prepChunks - before.prepChunks).toBeGreaterThanOrEqual(8);
+    expect(after.reexecuted - before.reexecuted).toBeLessThanOrEqual(24);
+  });
+
   it('re-executes a block whose worker crashed, losing nothing', async () => {
     const before = par.stats().workerRespawns;
     par.injectWorkerCrash();
