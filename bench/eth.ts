@@ -39,11 +39,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Abi, encodeDeployData, encodeFunctionData, type Hex, parseEther } from 'viem';
@@ -72,6 +72,8 @@ const { values: args } = parseArgs({
     'call-warmup': { type: 'string', default: '0' },
   },
 });
+// Absolute: the nodes run with another working directory.
+if (args['cpu-prof'] !== undefined) args['cpu-prof'] = resolve(args['cpu-prof']);
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
 /** --rate 200 or a list (100,200,400): each rate gets --repeat windows on the same network. */
 const RATES = String(args.rate)
@@ -365,6 +367,8 @@ interface Target {
   rootPid: number;
   /** The first node's pid (eth_call CPU). */
   callPid: number;
+  /** Every node's pid (CPU per transfer by thread name). */
+  nodePids: number[];
   stop(): Promise<void>;
   log(): string;
 }
@@ -408,6 +412,7 @@ async function singleNode(dir: string, accounts: PrivateKeyAccount[]): Promise<T
     urls: [`${rpcUrl}/evm/${NS}`],
     rootPid: proc.pid!,
     callPid: proc.pid!,
+    nodePids: [proc.pid!],
     stop: () => stopProc(proc),
     log: stderr,
   };
@@ -473,6 +478,7 @@ async function testnet(dir: string, validators: number): Promise<Target> {
     urls: nodes.map((n) => n.url),
     rootPid: proc.pid!,
     callPid: nodes[0]!.pid,
+    nodePids: nodes.map((n) => n.pid),
     stop: () => stopProc(proc),
     log: () => out,
   };
@@ -484,6 +490,8 @@ function treeCpuSeconds(root: number): number {
   return t / HZ;
 }
 const HZ = ticksPerSecond();
+/** The monotonic clock V8 CPU profiles use, in µs. */
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 /** The median; with an even count, the mean of the two middle values (rounded). */
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -493,6 +501,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
+  if (args['cpu-prof'] !== undefined) mkdirSync(args['cpu-prof'], { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-eth-'));
   const accounts: PrivateKeyAccount[] = Array.from({ length: ACCOUNTS }, (_, i) =>
     privateKeyToAccount(keyOf(i)),
@@ -677,8 +686,10 @@ async function main(): Promise<void> {
       run.failedSample = [];
       run.lastReceiptAt = 0;
       const load0 = loadavg();
+      const threads0 = target.nodePids.map((p) => ticksByThreadName(p));
       const cpu0 = treeCpuSeconds(target.rootPid);
       const t0 = performance.now();
+      const mono0 = monoMicros();
       let refused = 0;
       const refusedSample: string[] = [];
       const inflight: Promise<void>[] = [];
@@ -705,7 +716,24 @@ async function main(): Promise<void> {
       for (let i = 0; i < 600 && sentAt.size > 0; i++) await sleep(100);
       await fetching;
       const cpu1 = treeCpuSeconds(target.rootPid);
+      const mono1 = monoMicros();
       const load1 = loadavg();
+      // CPU per receipt by thread name, summed over the nodes (main thread, executor workers, GC helpers…)
+      const byThread: Record<string, number> = {};
+      target.nodePids.forEach((p, k) => {
+        for (const [name, t] of ticksByThreadName(p)) {
+          const d = t - (threads0[k]!.get(name) ?? 0);
+          if (d > 0) byThread[name] = (byThread[name] ?? 0) + d;
+        }
+      });
+      for (const name of Object.keys(byThread))
+        byThread[name] = Math.round(((byThread[name]! / HZ) * 1e6) / Math.max(1, run.latencies.length));
+      // --cpu-prof: the first window on the monotonic clock V8 profiles use (µs), for bench/eth-stages.ts.
+      if (args['cpu-prof'] !== undefined && runs.length === 0)
+        writeFileSync(
+          join(args['cpu-prof'], 'window.json'),
+          `${JSON.stringify({ startMicros: mono0, endMicros: mono1 })}\n`,
+        );
       for (const h of run.failedSample) {
         const rc = (await rpc(url, 'eth_getTransactionReceipt', [h])) as { gasUsed: string };
         log(`failed ${h} gasUsed ${rc.gasUsed}`);
@@ -731,6 +759,7 @@ async function main(): Promise<void> {
         cpuMicrosPerTxAboveIdle: Math.round(
           (Math.max(0, cpuSeconds - idleCores * window) * 1e6) / Math.max(1, receipts),
         ),
+        threadCpuMicrosPerTx: byThread,
         loadAvg: Number(load1[0]!.toFixed(2)),
         loadavgBefore: load0.map((x) => Number(x.toFixed(2))),
         loadavgAfter: load1.map((x) => Number(x.toFixed(2))),
