@@ -36,6 +36,7 @@ import type { RollupConfig } from '../../config/index.ts';
 import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types.ts';
 import type { TxView } from '../view.ts';
 import { ecrecover, evmCustomCrypto } from './ecrecover.ts';
+import { cacheJumpAnalysis } from './jump-cache.ts';
 import { signingHash1559 } from './signing-hash.ts';
 import { txCommon } from './tx-common.ts';
 
@@ -280,6 +281,12 @@ export class ViewStateManager {
 export interface EvmVmOptions {
   feeRecipient?: string;
   baseFeePerGas?: bigint;
+  /**
+   * Keep each contract's jump-destination analysis for this VM's runs (jump-cache.ts; ADR 0324): code
+   * comes from a content-addressed cache, so the analysis of a code hash is made once. Default true;
+   * false runs ethereumjs' analysis on every call (tests compare the two).
+   */
+  cacheJumps?: boolean;
 }
 
 export class EvmVm implements Vm<TypedTransaction> {
@@ -344,11 +351,16 @@ export class EvmVm implements Vm<TypedTransaction> {
       // libsecp256k1 (WASM) for sender recovery and the ECRECOVER precompile (ADR 0115).
       { hardfork: Hardfork.Prague, customCrypto: evmCustomCrypto },
     );
+    const cacheJumps = opts.cacheJumps ?? true;
     const sm = new ViewStateManager(
       Buffer.from((opts.feeRecipient ?? DEFAULT_EVM_FEE_RECIPIENT).slice(2), 'hex'),
+      { cacheCode: cacheJumps },
     );
     // biome-ignore lint/suspicious/noExplicitAny: ethereumjs types the state manager as its interface
     const vm = await createVM({ common, stateManager: sm as any });
+    // The analysis is a pure function of the code bytes and this EVM's opcode table (one hardfork,
+    // fixed for the VM's life): block results cannot change, only the work per call (ADR 0324).
+    if (cacheJumps) await cacheJumpAnalysis(vm.evm as EVM);
     return new EvmVm(rollup, common, vm, sm, opts);
   }
 
