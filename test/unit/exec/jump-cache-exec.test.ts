@@ -1,6 +1,7 @@
 /**
- * The executor's EVM keeps each contract's jump-destination analysis (ADR 0324). The analysis is a
- * pure function of the code bytes, so a VM with the cache and one without must give the same outcome
+ * The executor's EVM keeps each contract's jump-destination analysis (ADR 0324) and hashes short
+ * keccak inputs through a memo (ADR 0325). Both are pure functions of their inputs, so a VM with the
+ * caches and one without must give the same outcome
  * (status, gas, logs, return data, errors) and the same reads, writes and credits for every
  * transaction: a compiled ERC-20 (many jumps), the hand-assembled counter (a JUMPI, a revert), a jump
  * into PUSH data (invalid), and the same code deployed at two addresses (one cached array, two accounts).
@@ -44,7 +45,7 @@ async function run(vm: EvmVm, txs: Uint8Array[]) {
   return out;
 }
 
-describe('EVM jump-analysis cache in block execution (ADR 0324)', () => {
+describe('EVM jump-analysis cache and keccak memo in block execution (ADRs 0324, 0325)', () => {
   it('gives the uncached outcomes and effects for compiled, assembled and invalid-jump code', async () => {
     const deployer = 0;
     const deploy = encodeDeployData({
@@ -87,7 +88,7 @@ describe('EVM jump-analysis cache in block execution (ADR 0324)', () => {
     txs.push(evmTx(1, { to: token, data: transfer(2, 7n), nonce: 1n, gasLimit: 100_000n }));
 
     const cached = await run(await EvmVm.create(evmRollup()), txs);
-    const plain = await run(await EvmVm.create(evmRollup(), { cacheJumps: false }), txs);
+    const plain = await run(await EvmVm.create(evmRollup(), { cacheJumps: false, memoKeccak: false }), txs);
     expect(cached).toEqual(plain);
     const statuses = cached.map((x) => (x as { o: { status: string } }).o.status);
     // The runs exercised what they claim: successes, reverts and the invalid jump (an exceptional halt).
