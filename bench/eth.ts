@@ -29,7 +29,7 @@
  * read loadAvg next to every figure.
  *
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
- *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
+ *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR [--cpu-prof-interval 1000]]
  *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
  *                        [--repo DIR]         (single node: run DIR/bin/ordo.js under this client, for node A/B)
  *                        [--call-warmup N]    (N unmeasured calls before each eth_call phase; default 0)
@@ -63,6 +63,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
     'cpu-prof': { type: 'string' },
+    'cpu-prof-interval': { type: 'string', default: '1000' },
     validators: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'call-batch': { type: 'string', default: '50' },
@@ -92,6 +93,9 @@ const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
 /** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
 const CALL_WORKERS =
   args['call-workers'] === undefined ? undefined : Math.max(0, Math.min(16, Number(args['call-workers'])));
+
+/** --cpu-prof-interval µs: the profiles' sampling interval (Node's default 1000; larger costs less). */
+const PROF_INTERVAL = Math.max(100, Math.min(100_000, Number(args['cpu-prof-interval'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -323,7 +327,10 @@ function count(hay: Buffer, needle: Buffer): number {
 
 function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string; stderr: () => string }> {
   // --cpu-prof DIR: the node writes a V8 CPU profile there when it stops (where its time goes).
-  const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']];
+  const prof =
+    args['cpu-prof'] === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-interval', String(PROF_INTERVAL)];
   const proc = spawn(
     process.execPath,
     [...prof, join(NODE_REPO, 'bin', 'ordo.js'), 'start', '--home', home],
@@ -424,7 +431,9 @@ async function testnet(dir: string, validators: number): Promise<Target> {
   const prof =
     args['cpu-prof'] === undefined
       ? {}
-      : { ORDO_TESTNET_NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']}` };
+      : {
+          ORDO_TESTNET_NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']} --cpu-prof-interval=${PROF_INTERVAL}`,
+        };
   const proc = spawn(
     process.execPath,
     [
@@ -479,9 +488,28 @@ async function testnet(dir: string, validators: number): Promise<Target> {
     rootPid: proc.pid!,
     callPid: nodes[0]!.pid,
     nodePids: nodes.map((n) => n.pid),
-    stop: () => stopProc(proc),
+    stop: async () => {
+      // --cpu-prof: a node writes its main thread's profile only when it exits, which on a loaded host
+      // can take longer than the orchestrator's grace before SIGKILL: stop the nodes first, unhurried.
+      if (args['cpu-prof'] !== undefined) await stopPids(nodes.map((n) => n.pid));
+      await stopProc(proc);
+    },
     log: () => out,
   };
+}
+
+/** SIGTERM to each pid, then wait (≤ 120 s) until every one has exited. */
+async function stopPids(pids: number[]): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 1200 && pids.some(alive); i++) await sleep(100);
 }
 
 function treeCpuSeconds(root: number): number {
@@ -775,7 +803,16 @@ async function main(): Promise<void> {
         // depend on them. Restart every account from its pending nonce.
         await Promise.all(
           accounts.map(async (a) => {
-            const n = (await rpc(url, 'eth_getTransactionCount', [a.address, 'pending'])) as string;
+            // A pooled keep-alive socket the server just closed answers "socket hang up": retry.
+            let n = '0x0';
+            for (let attempt = 0; ; attempt++) {
+              try {
+                n = (await rpc(url, 'eth_getTransactionCount', [a.address, 'pending'])) as string;
+                break;
+              } catch (err) {
+                if (attempt === 2) throw err;
+              }
+            }
             nonces.set(a.address, Number(BigInt(n)));
           }),
         );
