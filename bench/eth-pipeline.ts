@@ -5,14 +5,15 @@
  *   admit:  this node's Ethereum RPC admission (`decodeRaw`, then `noteSender` where the tree has it),
  *           then `executeBlock` with 2 workers (the admitting node)
  *   gossip: the mempool's classification (`executor.classify`), then `executeBlock` (every other node)
- * Each round is --n transfers of a hand-assembled token (src/exec/evm/contracts.ts) from --n senders;
+ * Each round is --n transfers of a hand-assembled token (src/exec/evm/contracts.ts; `--token ordo`: the
+ * compiled ERC-20 of test/fixtures/evm that bench:eth uses, larger code with many jumps) from --n senders;
  * process CPU (main thread + workers) per transfer; the trees must end with equal state roots.
  *
- *   node bench/eth-pipeline.ts [--n 400] [--rounds 10] [--base /path/to/other/checkout/src] [--out FILE]
+ *   node bench/eth-pipeline.ts [--n 400] [--rounds 10] [--token assembled|ordo] [--base /path/to/other/checkout/src] [--out FILE]
  */
 
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex } from 'viem';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '10' },
     base: { type: 'string' },
     out: { type: 'string' },
+    token: { type: 'string', default: 'assembled' },
   },
 });
 const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -60,19 +63,51 @@ const sign = (k: Uint8Array, o: Record<string, unknown>) =>
     .serialize();
 const C = await import(`${here}/exec/evm/contracts.ts`);
 const token = generateAddress(addrs[0]!, bigIntToBytes(0n));
-const setup = [
-  sign(keys[0]!, { data: C.deployCode(C.TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n }),
-  sign(keys[0]!, { to: token, data: C.tokenAirdropData(addrs), gasLimit: 30_000_000n, nonce: 1n }),
-];
+const ORDO = args.token === 'ordo';
+const fixture = ORDO
+  ? (JSON.parse(readFileSync(join(here, '..', 'test', 'fixtures', 'evm', 'OrdoToken.json'), 'utf8')) as {
+      abi: Abi;
+      bytecode: Hex;
+    })
+  : undefined;
+const fromHex = (h: Hex) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
+/** The compiled token: mint to key 0, then one transfer to every sender (block 2). */
+const ordoTransfer = (to: Uint8Array, v: bigint) =>
+  fromHex(encodeFunctionData({ abi: fixture!.abi, functionName: 'transfer', args: [hex(to) as Hex, v] }));
+const setup = ORDO
+  ? [
+      sign(keys[0]!, {
+        data: fromHex(
+          encodeDeployData({ abi: fixture!.abi, bytecode: fixture!.bytecode, args: ['B', 'B', 10n ** 30n] }),
+        ),
+        gasLimit: 3_000_000n,
+        nonce: 0n,
+      }),
+      ...addrs.map((a, i) =>
+        sign(keys[0]!, {
+          to: token,
+          data: ordoTransfer(a, 10n ** 20n),
+          gasLimit: 100_000n,
+          nonce: BigInt(1 + i),
+        }),
+      ),
+    ]
+  : [
+      sign(keys[0]!, { data: C.deployCode(C.TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n }),
+      sign(keys[0]!, { to: token, data: C.tokenAirdropData(addrs), gasLimit: 30_000_000n, nonce: 1n }),
+    ];
+const transferData = (to: Uint8Array) => (ORDO ? ordoTransfer(to, 1n) : C.tokenTransferData(to, 1n));
+/** Key 0's first nonce in the rounds. */
+const firstNonce = ORDO ? BigInt(1 + N) : 2n;
 const rounds: Uint8Array[][] = [];
 for (let r = 0; r < ROUNDS; r++)
   rounds.push(
     keys.map((k, i) =>
       sign(k, {
         to: token,
-        data: C.tokenTransferData(addrs[(i + 1) % N]!, 1n),
+        data: transferData(addrs[(i + 1) % N]!),
         gasLimit: 100_000n,
-        nonce: BigInt(r + (i === 0 ? 2 : 0)),
+        nonce: BigInt(r) + (i === 0 ? firstNonce : 0n),
       }),
     ),
   );
@@ -144,7 +179,7 @@ const text = `${JSON.stringify(
   {
     bench: 'eth-pipeline',
     date: new Date().toISOString(),
-    params: { n: N, rounds: ROUNDS, workers: 2, base: args.base ?? null },
+    params: { n: N, rounds: ROUNDS, workers: 2, token: ORDO ? 'ordo' : 'assembled', base: args.base ?? null },
     cpuMicrosPerTxMedian: medians,
     ...ratios,
     cpuMicrosPerTx: res,

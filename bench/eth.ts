@@ -29,7 +29,7 @@
  * read loadAvg next to every figure.
  *
  *   npm run bench:eth -- --out FILE [--validators 1] [--accounts 1000] [--rate 200] [--duration 10]
- *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR]
+ *                        [--repeat 1] [--calls 2000] [--concurrency 16] [--call-batch 50] [--idle 5] [--cpu-prof DIR [--cpu-prof-interval 1000]]
  *                        [--call-workers N]   (single node: rpc.ethCallWorkers, ADR 0205; 0 = calls on the main thread)
  *                        [--repo DIR]         (single node: run DIR/bin/ordo.js under this client, for node A/B)
  *                        [--call-warmup N]    (N unmeasured calls before each eth_call phase; default 0)
@@ -39,11 +39,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Abi, encodeDeployData, encodeFunctionData, type Hex, parseEther } from 'viem';
@@ -63,6 +63,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
     'cpu-prof': { type: 'string' },
+    'cpu-prof-interval': { type: 'string', default: '1000' },
     validators: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'call-batch': { type: 'string', default: '50' },
@@ -72,6 +73,8 @@ const { values: args } = parseArgs({
     'call-warmup': { type: 'string', default: '0' },
   },
 });
+// Absolute: the nodes run with another working directory.
+if (args['cpu-prof'] !== undefined) args['cpu-prof'] = resolve(args['cpu-prof']);
 const ACCOUNTS = Math.max(16, Math.min(10_000, Number(args.accounts)));
 /** --rate 200 or a list (100,200,400): each rate gets --repeat windows on the same network. */
 const RATES = String(args.rate)
@@ -90,6 +93,9 @@ const IDLE = Math.max(0, Math.min(60, Number(args.idle)));
 /** --call-workers N: the node's rpc.ethCallWorkers (ADR 0205; single node only); default: the config default. */
 const CALL_WORKERS =
   args['call-workers'] === undefined ? undefined : Math.max(0, Math.min(16, Number(args['call-workers'])));
+
+/** --cpu-prof-interval µs: the profiles' sampling interval (Node's default 1000; larger costs less). */
+const PROF_INTERVAL = Math.max(100, Math.min(100_000, Number(args['cpu-prof-interval'])));
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -321,7 +327,10 @@ function count(hay: Buffer, needle: Buffer): number {
 
 function startNode(home: string): Promise<{ proc: ChildProcess; rpcUrl: string; stderr: () => string }> {
   // --cpu-prof DIR: the node writes a V8 CPU profile there when it stops (where its time goes).
-  const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']];
+  const prof =
+    args['cpu-prof'] === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-interval', String(PROF_INTERVAL)];
   const proc = spawn(
     process.execPath,
     [...prof, join(NODE_REPO, 'bin', 'ordo.js'), 'start', '--home', home],
@@ -365,6 +374,8 @@ interface Target {
   rootPid: number;
   /** The first node's pid (eth_call CPU). */
   callPid: number;
+  /** Every node's pid (CPU per transfer by thread name). */
+  nodePids: number[];
   stop(): Promise<void>;
   log(): string;
 }
@@ -408,6 +419,7 @@ async function singleNode(dir: string, accounts: PrivateKeyAccount[]): Promise<T
     urls: [`${rpcUrl}/evm/${NS}`],
     rootPid: proc.pid!,
     callPid: proc.pid!,
+    nodePids: [proc.pid!],
     stop: () => stopProc(proc),
     log: stderr,
   };
@@ -419,7 +431,9 @@ async function testnet(dir: string, validators: number): Promise<Target> {
   const prof =
     args['cpu-prof'] === undefined
       ? {}
-      : { ORDO_TESTNET_NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']}` };
+      : {
+          ORDO_TESTNET_NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']} --cpu-prof-interval=${PROF_INTERVAL}`,
+        };
   const proc = spawn(
     process.execPath,
     [
@@ -473,9 +487,29 @@ async function testnet(dir: string, validators: number): Promise<Target> {
     urls: nodes.map((n) => n.url),
     rootPid: proc.pid!,
     callPid: nodes[0]!.pid,
-    stop: () => stopProc(proc),
+    nodePids: nodes.map((n) => n.pid),
+    stop: async () => {
+      // --cpu-prof: a node writes its main thread's profile only when it exits, which on a loaded host
+      // can take longer than the orchestrator's grace before SIGKILL: stop the nodes first, unhurried.
+      if (args['cpu-prof'] !== undefined) await stopPids(nodes.map((n) => n.pid));
+      await stopProc(proc);
+    },
     log: () => out,
   };
+}
+
+/** SIGTERM to each pid, then wait (≤ 120 s) until every one has exited. */
+async function stopPids(pids: number[]): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 1200 && pids.some(alive); i++) await sleep(100);
 }
 
 function treeCpuSeconds(root: number): number {
@@ -484,6 +518,8 @@ function treeCpuSeconds(root: number): number {
   return t / HZ;
 }
 const HZ = ticksPerSecond();
+/** The monotonic clock V8 CPU profiles use, in µs. */
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 /** The median; with an even count, the mean of the two middle values (rounded). */
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -493,6 +529,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
+  if (args['cpu-prof'] !== undefined) mkdirSync(args['cpu-prof'], { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'ordo-bench-eth-'));
   const accounts: PrivateKeyAccount[] = Array.from({ length: ACCOUNTS }, (_, i) =>
     privateKeyToAccount(keyOf(i)),
@@ -677,8 +714,10 @@ async function main(): Promise<void> {
       run.failedSample = [];
       run.lastReceiptAt = 0;
       const load0 = loadavg();
+      const threads0 = target.nodePids.map((p) => ticksByThreadName(p));
       const cpu0 = treeCpuSeconds(target.rootPid);
       const t0 = performance.now();
+      const mono0 = monoMicros();
       let refused = 0;
       const refusedSample: string[] = [];
       const inflight: Promise<void>[] = [];
@@ -705,7 +744,24 @@ async function main(): Promise<void> {
       for (let i = 0; i < 600 && sentAt.size > 0; i++) await sleep(100);
       await fetching;
       const cpu1 = treeCpuSeconds(target.rootPid);
+      const mono1 = monoMicros();
       const load1 = loadavg();
+      // CPU per receipt by thread name, summed over the nodes (main thread, executor workers, GC helpers…)
+      const byThread: Record<string, number> = {};
+      target.nodePids.forEach((p, k) => {
+        for (const [name, t] of ticksByThreadName(p)) {
+          const d = t - (threads0[k]!.get(name) ?? 0);
+          if (d > 0) byThread[name] = (byThread[name] ?? 0) + d;
+        }
+      });
+      for (const name of Object.keys(byThread))
+        byThread[name] = Math.round(((byThread[name]! / HZ) * 1e6) / Math.max(1, run.latencies.length));
+      // --cpu-prof: the first window on the monotonic clock V8 profiles use (µs), for bench/eth-stages.ts.
+      if (args['cpu-prof'] !== undefined && runs.length === 0)
+        writeFileSync(
+          join(args['cpu-prof'], 'window.json'),
+          `${JSON.stringify({ startMicros: mono0, endMicros: mono1 })}\n`,
+        );
       for (const h of run.failedSample) {
         const rc = (await rpc(url, 'eth_getTransactionReceipt', [h])) as { gasUsed: string };
         log(`failed ${h} gasUsed ${rc.gasUsed}`);
@@ -731,6 +787,7 @@ async function main(): Promise<void> {
         cpuMicrosPerTxAboveIdle: Math.round(
           (Math.max(0, cpuSeconds - idleCores * window) * 1e6) / Math.max(1, receipts),
         ),
+        threadCpuMicrosPerTx: byThread,
         loadAvg: Number(load1[0]!.toFixed(2)),
         loadavgBefore: load0.map((x) => Number(x.toFixed(2))),
         loadavgAfter: load1.map((x) => Number(x.toFixed(2))),
@@ -746,7 +803,16 @@ async function main(): Promise<void> {
         // depend on them. Restart every account from its pending nonce.
         await Promise.all(
           accounts.map(async (a) => {
-            const n = (await rpc(url, 'eth_getTransactionCount', [a.address, 'pending'])) as string;
+            // A pooled keep-alive socket the server just closed answers "socket hang up": retry.
+            let n = '0x0';
+            for (let attempt = 0; ; attempt++) {
+              try {
+                n = (await rpc(url, 'eth_getTransactionCount', [a.address, 'pending'])) as string;
+                break;
+              } catch (err) {
+                if (attempt === 2) throw err;
+              }
+            }
             nonces.set(a.address, Number(BigInt(n)));
           }),
         );

@@ -16,7 +16,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
 }
@@ -25,7 +25,7 @@ interface ProfileNode {
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   startTime: number;
   nodes: ProfileNode[];
   samples: number[];
@@ -111,6 +111,24 @@ export interface Window {
 
 /** Adds one profile's samples (those inside `window`, when given) to `into`. */
 export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): void {
+  chargeSamples(p, ruleFor, window, (s, dt) => {
+    into.micros[s] += dt;
+    into.totalMicros += dt;
+  });
+  into.profiles++;
+}
+
+/**
+ * Walks one profile's samples (those inside `window`, when given) and charges each sample's time to
+ * the stage `classify` gives the innermost frame it knows (undefined = ask the caller frame); a stack
+ * no rule knows goes to 'other JS', `(idle)` to nothing. Shared by this file and bench/eth-stages.ts.
+ */
+export function chargeSamples<S extends string>(
+  p: CpuProfile,
+  classify: (f: CallFrame) => S | undefined,
+  window: Window | undefined,
+  charge: (stage: S | 'other JS', micros: number) => void,
+): void {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of p.nodes) {
@@ -118,13 +136,13 @@ export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): v
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   // Each node's stage, memoised (a stack's stage depends only on its frames).
-  const stageOf = new Map<number, Stage | null>();
-  const resolve = (id: number): Stage | null => {
+  const stageOf = new Map<number, S | 'other JS' | null>();
+  const resolve = (id: number): S | 'other JS' | null => {
     const known = stageOf.get(id);
     if (known !== undefined) return known;
     let cur: number | undefined = id;
-    let found: Stage | null = null;
-    let fallback: Stage | null = null;
+    let found: S | 'other JS' | null = null;
+    let fallback: 'other JS' | null = null;
     for (let depth = 0; cur !== undefined && depth < 10_000; depth++) {
       const n = byId.get(cur);
       if (n === undefined) break;
@@ -132,7 +150,7 @@ export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): v
         found = null;
         break;
       }
-      const s = ruleFor(n.callFrame);
+      const s = classify(n.callFrame);
       if (s !== undefined) {
         found = s;
         break;
@@ -153,11 +171,8 @@ export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): v
     if (dt <= 0) continue;
     if (window !== undefined && (t < window.startMicros || t > window.endMicros)) continue;
     const s = resolve(p.samples[i] as number);
-    if (s === null) continue;
-    into.micros[s] += dt;
-    into.totalMicros += dt;
+    if (s !== null) charge(s, dt);
   }
-  into.profiles++;
 }
 
 function table(nodes: StageTotals, orch: StageTotals): string {

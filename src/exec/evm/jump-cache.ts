@@ -1,6 +1,6 @@
 /**
  * A per-EVM cache of ethereumjs' jump-destination analysis, for the Ethereum RPC's call VMs (`eth_call`,
- * `eth_estimateGas`). The interpreter analyses a contract's whole bytecode (valid JUMPDESTs, push
+ * `eth_estimateGas`) and, since ADR 0324, the executor's block execution (EvmVm). The interpreter analyses a contract's whole bytecode (valid JUMPDESTs, push
  * values, the opcode table entry of every byte) each time it runs code with a jump: for a small ERC-20
  * call that was the largest single cost. The analysis is a pure function of the code bytes and the
  * EVM's opcode table, so it is kept per EVM, keyed by the code array's identity (a caching
@@ -8,7 +8,7 @@
  *
  * The interpreter class is not exported by @ethereumjs/evm; its module is loaded from the package's
  * own directory (the same module instance the EVM uses) and its method wrapped once. EVMs not
- * registered here (the executor's block execution) go straight to the original method.
+ * registered here (an EvmVm created with `cacheCode: false`) go straight to the original method.
  */
 import type { EVM } from '@ethereumjs/evm';
 

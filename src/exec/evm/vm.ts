@@ -37,6 +37,7 @@ import type { BlockContext, Bytes, Log, Prepared, TxOutcome, Vm } from '../types
 import type { TxView } from '../view.ts';
 import { ecrecover, evmCustomCrypto } from './ecrecover.ts';
 import { cacheJumpAnalysis } from './jump-cache.ts';
+import { keccakMemo } from './keccak-memo.ts';
 import { signingHash1559 } from './signing-hash.ts';
 import { txCommon } from './tx-common.ts';
 
@@ -316,10 +317,15 @@ export interface EvmVmOptions {
   feeRecipient?: string;
   baseFeePerGas?: bigint;
   /**
-   * Cache code arrays by hash and the interpreter's jump analysis per code (ADR 0328; default true).
-   * false only for comparisons (test/unit/exec/evm-code-cache.test.ts).
+   * Cache code arrays by hash and the interpreter's jump analysis per code (ADR 0328, also ADR 0324;
+   * default true). false only for comparisons (test/unit/exec/evm-code-cache.test.ts).
    */
   cacheCode?: boolean;
+  /**
+   * keccak256 of short inputs (log bloom entries, mapping slots) through a bounded memo (keccak-memo.ts;
+   * ADR 0325). Default true; false hashes every time (tests compare the two).
+   */
+  memoKeccak?: boolean;
 }
 
 export class EvmVm implements Vm<TypedTransaction> {
@@ -381,8 +387,13 @@ export class EvmVm implements Vm<TypedTransaction> {
     const common = createCustomCommon(
       { chainId: rollup.evmChainId },
       Mainnet,
-      // libsecp256k1 (WASM) for sender recovery and the ECRECOVER precompile (ADR 0115).
-      { hardfork: Hardfork.Prague, customCrypto: evmCustomCrypto },
+      // libsecp256k1 (WASM) for sender recovery and the ECRECOVER precompile (ADR 0115); short keccak
+      // inputs through a memo (ADR 0325).
+      {
+        hardfork: Hardfork.Prague,
+        customCrypto:
+          (opts.memoKeccak ?? true) ? { ...evmCustomCrypto, keccak256: keccakMemo() } : evmCustomCrypto,
+      },
     );
     const cacheCode = opts.cacheCode !== false;
     const sm = new ViewStateManager(
