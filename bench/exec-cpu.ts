@@ -20,7 +20,6 @@ import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
 import { pino } from 'pino';
-import type { RollupConfig } from '../src/config/index.ts';
 import {
   createExecutor,
   DEFAULT_EVM_BASE_FEE,
@@ -30,6 +29,7 @@ import {
   tokenAirdropData,
   tokenTransferData,
 } from '../src/exec/index.ts';
+import { benchEvmRollup } from './lib/evm-rollup.ts';
 
 type Name = 'erc20' | 'low' | 'high';
 type Mode = 'parallel' | 'sequential';
@@ -194,17 +194,7 @@ interface RunResult {
 }
 
 async function run(s: Signed, name: Name, workers: number): Promise<RunResult> {
-  const rollup: RollupConfig = {
-    namespace: NS,
-    name: 'evm',
-    kind: 'evm',
-    weight: 1,
-    maxTxBytes: 1 << 20,
-    maxPendingTxs: 1e6,
-    maxPendingBytes: 1e9,
-    evmChainId: CHAIN_ID,
-    alloc: s.addrs.map((a) => ({ address: '0x' + Buffer.from(a).toString('hex'), balance: FUND.toString() })),
-  };
+  const rollup = benchEvmRollup(NS, CHAIN_ID, s.addrs, FUND);
   const ex = createExecutor({
     rollups: [rollup],
     kv: memoryKvFactory().kv,

@@ -16,8 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
-import type { RollupConfig } from '../src/config/index.ts';
 import { type AnyVm, type BlockContext, createVm, TxView } from '../src/exec/index.ts';
+import { benchEvmRollup } from './lib/evm-rollup.ts';
 
 type Bytes = string;
 type Val = string | null;
@@ -67,17 +67,7 @@ const j = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')) as {
   blocks: Record<string, { warm: string[]; main: string[] }>;
 };
 const dec = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x, 'hex')));
-const rollup: RollupConfig = {
-  namespace: 2,
-  name: 'evm',
-  kind: 'evm',
-  weight: 1,
-  maxTxBytes: 1 << 20,
-  maxPendingTxs: 1e6,
-  maxPendingBytes: 1e9,
-  evmChainId: 1337,
-  alloc: j.addrs.map((a) => ({ address: '0x' + a, balance: (10n ** 21n).toString() })),
-};
+const rollup = benchEvmRollup(2, 1337, dec(j.addrs), 10n ** 21n);
 const ctx = { height: 3, timeMs: 1_700_000_000_000 };
 const cpu = () => {
   const u = process.threadCpuUsage();

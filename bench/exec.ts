@@ -60,6 +60,7 @@ import {
   transferSignBytes,
   WorkerPool,
 } from '../src/exec/index.ts';
+import { benchEvmRollup } from './lib/evm-rollup.ts';
 
 interface Args {
   out: string | undefined;
@@ -252,17 +253,7 @@ async function ordoEvm(
   w: Workload,
   workers: number,
 ): Promise<{ tps: number; receipts: Receipt[]; reexecuted: number; prepChunks: number; specChunks: number }> {
-  const rollup: RollupConfig = {
-    namespace: EVM_NS,
-    name: 'evm',
-    kind: 'evm',
-    weight: 1,
-    maxTxBytes: 1 << 20,
-    maxPendingTxs: 1e6,
-    maxPendingBytes: 1e9,
-    evmChainId: CHAIN_ID,
-    alloc: alloc.map((a) => ({ address: '0x' + Buffer.from(a).toString('hex'), balance: FUND.toString() })),
-  };
+  const rollup = benchEvmRollup(EVM_NS, CHAIN_ID, alloc, FUND);
   const ex = createExecutor({
     rollups: [rollup],
     kv: memoryKvFactory().kv,

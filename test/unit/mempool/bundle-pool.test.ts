@@ -6,6 +6,7 @@ import { INCLUDED_MEMORY_HEIGHTS, RECHECK_MAX_GAP, recheckGap } from '../../../s
 import {
   type BundleCancel,
   type BundlePoolOptions,
+  type BundleSimulateHook,
   type BundleStatus,
   createBundlePool,
   ordoTxHash,
@@ -71,6 +72,17 @@ function setup(over: Partial<BundlePoolOptions> = {}) {
     pool.onCommit({ header: { height } as Block['header'], txs, bundles: spans });
   };
   return { pool, commit, setHeight: (h: number) => (height = h) };
+}
+
+/** The text a test bundle's first transaction carries (its tag). */
+const tagOf = (b: Bundle): string => new TextDecoder().decode(b.legs[0]!.txs[0]!);
+
+/** A `select` simulation hook that applies everything and records `main:<tag>` in `seen`. */
+function mainHook(seen: string[]): BundleSimulateHook {
+  return async (b) => {
+    seen.push(`main:${tagOf(b)}`);
+    return { applies: true, height: 1 };
+  };
 }
 
 function spansFor(hash: Uint8Array, b: Bundle): BundleSpan[] {
@@ -451,10 +463,7 @@ describe('bundle pool selection, lookup and commits', () => {
     const seen: string[] = [];
     const { pool, commit } = setup({
       registry,
-      simulate: async (b) => {
-        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
-        return { applies: true, height: 1 };
-      },
+      simulate: mainHook(seen),
       presimulate: async (b) => {
         const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
         seen.push(`pre:${tag}`);
@@ -493,10 +502,7 @@ describe('bundle pool selection, lookup and commits', () => {
     let slow = true;
     const { pool, commit } = setup({
       registry,
-      simulate: async (b) => {
-        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
-        return { applies: true, height: 1 };
-      },
+      simulate: mainHook(seen),
       presimulate: async (b) => {
         const tag = new TextDecoder().decode(b.legs[0]!.txs[0]!);
         seen.push(`pre:${tag}`);
@@ -536,15 +542,12 @@ describe('bundle pool selection, lookup and commits', () => {
     let fails = true;
     const { pool, commit } = setup({
       registry,
-      simulate: async (b) => {
-        seen.push(`main:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
-        return { applies: true, height: 1 };
-      },
+      simulate: mainHook(seen),
     });
     // Every bundle counts as heavy here (it declares at least 0 gas).
     pool.setPresimulator(
       async (b) => {
-        seen.push(`pre:${new TextDecoder().decode(b.legs[0]!.txs[0]!)}`);
+        seen.push(`pre:${tagOf(b)}`);
         return fails ? { applies: false, reason: 'reverts', height: 1 } : { applies: true, height: 1 };
       },
       { onlyFromGas: 0 },
