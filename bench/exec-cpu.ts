@@ -19,17 +19,14 @@ import { availableParallelism, loadavg } from 'node:os';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
 import { bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
-import { pino } from 'pino';
 import {
-  createExecutor,
   DEFAULT_EVM_BASE_FEE,
   deployCode,
-  memoryKvFactory,
   TOKEN_RUNTIME,
   tokenAirdropData,
   tokenTransferData,
 } from '../src/exec/index.ts';
-import { benchEvmRollup } from './lib/evm-rollup.ts';
+import { benchEvmRollup, startBenchExecutor } from './lib/evm-rollup.ts';
 
 type Name = 'erc20' | 'low' | 'high';
 type Mode = 'parallel' | 'sequential';
@@ -195,13 +192,7 @@ interface RunResult {
 
 async function run(s: Signed, name: Name, workers: number): Promise<RunResult> {
   const rollup = benchEvmRollup(NS, CHAIN_ID, s.addrs, FUND);
-  const ex = createExecutor({
-    rollups: [rollup],
-    kv: memoryKvFactory().kv,
-    workers,
-    logger: pino({ level: 'silent' }),
-  });
-  await ex.start();
+  const ex = await startBenchExecutor(rollup, workers);
   let height = 1;
   if (name === 'erc20') {
     const r = await ex.executeBlock(height++, new Map([[NS, s.setup]]), TIME_MS);

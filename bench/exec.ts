@@ -60,7 +60,7 @@ import {
   transferSignBytes,
   WorkerPool,
 } from '../src/exec/index.ts';
-import { benchEvmRollup } from './lib/evm-rollup.ts';
+import { benchEvmRollup, startBenchExecutor } from './lib/evm-rollup.ts';
 
 interface Args {
   out: string | undefined;
@@ -254,13 +254,7 @@ async function ordoEvm(
   workers: number,
 ): Promise<{ tps: number; receipts: Receipt[]; reexecuted: number; prepChunks: number; specChunks: number }> {
   const rollup = benchEvmRollup(EVM_NS, CHAIN_ID, alloc, FUND);
-  const ex = createExecutor({
-    rollups: [rollup],
-    kv: memoryKvFactory().kv,
-    workers,
-    logger: pino({ level: 'silent' }),
-  });
-  await ex.start();
+  const ex = await startBenchExecutor(rollup, workers);
   let height = 1;
   if (w.setup.length > 0) {
     const r = await ex.executeBlock(height++, new Map([[EVM_NS, w.setup]]), TIME_MS);
