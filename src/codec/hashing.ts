@@ -5,7 +5,7 @@
  * proposal, a bid or a vote of another chain.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { latin1Key, sha256 } from '../crypto/index.ts';
+import { sha256 } from '../crypto/index.ts';
 import type { BidReveal, Block, BlockHeader, CommitCertificate, TxEnvelope, VoteType } from '../types.ts';
 import { bundleHash } from './bundle.ts';
 import { encodeCertificate, encodeHeader } from './codec.ts';
@@ -64,23 +64,6 @@ export function txHash(tx: TxEnvelope): Uint8Array {
     else frozenCache.set(tx, h);
   }
   return h;
-}
-
-const TX_KEY = Symbol('ordo.txKey');
-type KeyMemo = TxEnvelope & { [TX_KEY]?: string };
-
-/**
- * The transaction id as a 32-character latin1 string (a Map key), memoised on the envelope like the id
- * itself: a node keys each transaction several times (admission, its commit, submit → commit latency),
- * and each `latin1Key` is a Buffer view and a string copy.
- */
-export function txHashKey(tx: TxEnvelope): string {
-  let k = (tx as KeyMemo)[TX_KEY];
-  if (k === undefined) {
-    k = latin1Key(txHash(tx));
-    if (Object.isExtensible(tx)) Object.defineProperty(tx, TX_KEY, { value: k });
-  }
-  return k;
 }
 
 export function headerHash(h: BlockHeader): Uint8Array {
