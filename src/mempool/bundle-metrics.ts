@@ -74,7 +74,7 @@ export function createBundlePoolMetrics(registry?: Registry): BundlePoolMetrics 
     }),
     skipped: new Counter({
       name: 'ordo_bundle_select_skipped_total',
-      help: "Pending bundles in their window a proposer's select left out, by reason: would-revert (its verdict), backoff (known to fail, re-check not due), budget (no simulation left this block), conflict (shares a transaction with a chosen one), room (the block's bytes or transactions), error (the simulation threw), slow (its worker simulation ran past the call bound), heavy (only the call workers simulate it and it has no verdict at this height), ADR 0332",
+      help: "Pending bundles in their window a proposer's select left out, by reason: would-revert (its verdict), backoff (known to fail, re-check not due), budget (no simulation left this block), conflict (shares a transaction with a chosen one), room (the block's bytes or transactions), error (the simulation threw), slow (its worker simulation ran past the call bound), heavy (only the call workers simulate it and it has no verdict at this height), ADR 0332; in-flight (its presimulation on the call workers has not answered yet), ADR 0333",
       labelNames: ['reason'],
       registers,
     }),

@@ -191,6 +191,11 @@ interface Entry extends CheckedBundle {
    * be on the main thread, as long); only a later presimulation, with the known failers' back-off, does.
    */
   slow: boolean;
+  /**
+   * A presimulation of it is queued or running on the call workers' lane (ADR 0333): `select` leaves it
+   * out for this height instead of waiting, and no second simulation of it starts meanwhile.
+   */
+  onWorkers: boolean;
 }
 
 /**
@@ -229,7 +234,13 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * workers), never by `select` on the main thread (ADR 0332); set with `setPresimulator`.
    */
   #presimOnlyFromGas = Number.POSITIVE_INFINITY;
+  /** Main-thread simulations, one at a time (`select`'s and presimulations' below `#presimOnlyFromGas`). */
   #simLock: Promise<void> = Promise.resolve();
+  /**
+   * Presimulations of bundles from `#presimOnlyFromGas` up (their EVM legs on the call workers only, ADR
+   * 0332), one at a time, apart from the main-thread lock: `select` never waits for them (ADR 0333).
+   */
+  #workerSimLock: Promise<void> = Promise.resolve();
   readonly #limits: BundlePoolLimits;
   readonly #now: () => number;
   readonly #log: Logger;
@@ -397,6 +408,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       presimulated: false,
       simGas,
       slow: false,
+      onWorkers: false,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -477,6 +489,9 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * Runs through the presimulation hook when one is set (the node's puts heavy bundles' EVM legs on the
    * call workers, ADR 0313). Its answer may come late: one that arrives after a later height committed
    * is discarded (`ordo_bundle_simulations_total{verdict="stale"}`), never taken as that height's verdict.
+   * Bundles from `onlyFromGas` up (the call workers only, ADR 0332) are queued on the workers' lane and
+   * not awaited in turn: the main-thread candidates after them go on meanwhile, and `select` leaves such
+   * a bundle out while its simulation is in flight (ADR 0333). Resolves once those it queued answered.
    */
   async presimulate(height: number): Promise<number> {
     if (this.#simulate === undefined) return 0;
@@ -486,6 +501,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     const t0 = this.#now();
     let n = 0;
     let gasLeft = this.#limits.maxSimulationGasPerBlock;
+    const onWorkers: Promise<boolean>[] = [];
     for (const e of [...this.#pending.values()]) {
       if (this.#selecting > 0 || this.#height() !== committed) break;
       if (n > 0 && this.#now() - t0 >= this.#limits.maxSimulationMsPerSelect) break;
@@ -496,12 +512,15 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (e.wouldRevert !== undefined && !e.unsure && !(workersOnly && this.#selections >= e.recheckFrom))
         continue;
       if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
+      if (e.onWorkers) continue; // an earlier presimulation's, still in flight
       if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
       if (e.simGas > gasLeft) continue;
       gasLeft -= e.simGas;
       n++;
-      await this.#simulateEntry(e, sim, height, true);
+      if (e.simGas >= this.#presimOnlyFromGas) onWorkers.push(this.#simulateEntry(e, sim, height, true));
+      else await this.#simulateEntry(e, sim, height, true);
     }
+    await Promise.all(onWorkers);
     return n;
   }
 
@@ -550,6 +569,12 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       // round, or waiting for transactions) reuses the verdict.
       // A presimulation's `unsure` refusal is taken again: execution may have caught up since.
       if (sim !== undefined && (e.simulatedAt !== this.#height() || (e.unsure && e.presimulated))) {
+        // Its presimulation is in flight on the call workers: left out of this block rather than waited
+        // for (ADR 0333); a later height places it once a verdict taken at that height lands.
+        if (e.onWorkers) {
+          skip('in-flight');
+          continue;
+        }
         // Known to fail: re-checked with a back-off (it most likely still fails; it stays pending).
         if (known(e) === 1 && this.#selections < e.recheckFrom) {
           skip('backoff');
@@ -602,22 +627,34 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * simulation threw (the bundle is skipped this time and simulated again later).
    */
   async #simulateEntry(e: Entry, sim: BundleSimulateHook, height: number, pre = false): Promise<boolean> {
-    // One simulation at a time (the simulator's VM instances are not re-entrant).
-    const prev = this.#simLock;
+    // One main-thread simulation at a time (the simulator's VM instances are not re-entrant). A
+    // presimulation that runs on the call workers only (ADR 0332) takes the workers' own lane, one at a
+    // time too (the pool never queues more than one on them), so `select` never waits for it (ADR 0333).
+    const onWorkers = pre && e.simGas >= this.#presimOnlyFromGas;
+    const prev = onWorkers ? this.#workerSimLock : this.#simLock;
     let release = (): void => {};
-    this.#simLock = new Promise<void>((r) => {
+    const lock = new Promise<void>((r) => {
       release = r;
     });
+    if (onWorkers) {
+      this.#workerSimLock = lock;
+      e.onWorkers = true;
+    } else this.#simLock = lock;
     await prev;
     const at = this.#height();
-    // Simulated meanwhile at this height (a presimulation and `select` met on the lock).
-    if (e.simulatedAt === at && !(e.unsure && e.presimulated && !pre)) {
+    // Simulated meanwhile at this height (a presimulation and `select` met on the lock); or, queued on
+    // the workers' lane while heights passed, no longer a candidate of the height it would answer for.
+    if (
+      (e.simulatedAt === at && !(e.unsure && e.presimulated && !pre)) ||
+      (onWorkers && (!this.#pending.has(e.key) || !inWindow(e.bundle, Math.max(height, at + 1))))
+    ) {
+      if (onWorkers) e.onWorkers = false;
       release();
       return true;
     }
     const candidate = e.wouldRevert !== undefined && !e.unsure ? 'known' : 'fresh';
     try {
-      const r = await sim(e.bundle, height);
+      const r = await sim(e.bundle, onWorkers ? Math.max(height, at + 1) : height);
       if (pre) this.#metrics.presimulations.inc({ thread: r.thread ?? 'main' });
       // A presimulation's answer for an older committed height (it ran on a worker while the next block
       // committed): not this height's verdict. The entry keeps what it had; `select` simulates it.
@@ -653,6 +690,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       this.#log.warn({ err, bundle: toHex(e.hash) }, 'bundle simulation failed; bundle skipped this height');
       return false;
     } finally {
+      if (onWorkers) e.onWorkers = false;
       release();
     }
   }

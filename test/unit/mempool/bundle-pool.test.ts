@@ -579,6 +579,115 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(seen.slice(-2).sort()).toEqual(['main:heavy', 'main:later']);
   });
 
+  it('select never waits for a presimulation on the call workers; the bundle is placed once a verdict lands at its height (ADR 0333)', async () => {
+    const registry = new Registry();
+    const heavyTx = evmTx(0, { nonce: 0n, gasLimit: 5_000_000n });
+    const name = (b: Bundle): string =>
+      Buffer.from(b.legs[0]!.txs[0]!).equals(Buffer.from(heavyTx)) ? 'heavy' : tagOf(b);
+    const seen: string[] = [];
+    // Main-thread simulations (select's hook, and the presimulation's below onlyFromGas) yield once while
+    // running, so two that overlapped would be seen.
+    let active = 0;
+    let maxActive = 0;
+    const onMain = async (b: Bundle, who: string) => {
+      seen.push(`${who}:${name(b)}`);
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((r) => setImmediate(r));
+      active--;
+      return { applies: true, height: 1 };
+    };
+    // The workers' leg does not answer until released.
+    let release = (): void => {};
+    let gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const { pool, commit } = setup({ registry, simulate: (b) => onMain(b, 'main') });
+    pool.setPresimulator(
+      async (b) => {
+        if (name(b) !== 'heavy') return onMain(b, 'pre');
+        seen.push('pre:heavy');
+        await gate;
+        return { applies: true, height: 1, thread: 'worker' as const };
+      },
+      { onlyFromGas: 1_000_000 },
+    );
+    commit([]);
+    const heavy = pool.admit(bundle([[2, [heavyTx]]]), 'rpc');
+    const light = pool.admit(bundle([[1, [new TextEncoder().encode('light')]]]), 'rpc');
+    if (!heavy.ok || !light.ok) throw new Error('not admitted');
+    const has = (out: { bundleHash: Uint8Array }[], h: Uint8Array) =>
+      out.some((b) => Buffer.from(b.bundleHash).equals(Buffer.from(h)));
+    const pre = pool.presimulate(2);
+    await new Promise((r) => setImmediate(r));
+    // The main-thread candidate after the heavy one was presimulated meanwhile.
+    expect(seen).toEqual(['pre:heavy', 'pre:light']);
+    pool.admit(bundle([[1, [new TextEncoder().encode('late')]]]), 'rpc');
+    // The proposal: select returns while the heavy presimulation is in flight (it would otherwise never
+    // return here), places the light bundles (simulating the late one itself) and leaves the heavy out.
+    const blocked = Symbol('blocked');
+    const first = await Promise.race([
+      pool.select(2, { maxBytes: 1e6, maxTxs: 10 }),
+      new Promise<typeof blocked>((r) => setTimeout(() => r(blocked), 2_000)),
+    ]);
+    if (first === blocked) throw new Error('select waited for the presimulation on the call workers');
+    expect(first).toHaveLength(2);
+    expect(has(first, light.bundleHash)).toBe(true);
+    expect(has(first, heavy.bundleHash)).toBe(false);
+    const skipped = async () =>
+      Object.fromEntries(
+        (await registry.getSingleMetric('ordo_bundle_select_skipped_total')!.get()).values.map((v) => [
+          v.labels.reason,
+          v.value,
+        ]),
+      );
+    expect((await skipped())['in-flight']).toBe(1);
+    // Height 2 commits with the heavy bundle still in flight: the next presimulation starts no second
+    // simulation of it, and the next select leaves it out again without waiting.
+    commit([]);
+    expect(await pool.presimulate(3)).toBe(2);
+    const second = await pool.select(3, { maxBytes: 1e6, maxTxs: 10 });
+    expect(has(second, heavy.bundleHash)).toBe(false);
+    expect((await skipped())['in-flight']).toBe(2);
+    expect(seen.filter((x) => x === 'pre:heavy')).toHaveLength(1);
+    // Its answer lands after height 2 committed: stale, not taken as a verdict.
+    release();
+    expect(await pre).toBe(2);
+    const sims = (await registry.getSingleMetric('ordo_bundle_simulations_total')!.get()).values;
+    expect(sims.find((v) => v.labels.verdict === 'stale')?.value).toBe(1);
+    expect(has(await pool.select(3, { maxBytes: 1e6, maxTxs: 10 }), heavy.bundleHash)).toBe(false);
+    // The next height's presimulation answers in time: the heavy bundle is placed.
+    gate = Promise.resolve();
+    commit([]);
+    expect(await pool.presimulate(4)).toBeGreaterThanOrEqual(1);
+    expect(has(await pool.select(4, { maxBytes: 1e6, maxTxs: 10 }), heavy.bundleHash)).toBe(true);
+    expect(seen.filter((x) => x === 'pre:heavy')).toHaveLength(2);
+    // Never on the main thread, and never two main-thread simulations at once.
+    expect(seen).not.toContain('main:heavy');
+    expect(maxActive).toBe(1);
+  });
+
+  it('queues the presimulations on the call workers one at a time (ADR 0333)', async () => {
+    const order: string[] = [];
+    let running = 0;
+    const { pool, commit } = setup({ simulate: mainHook([]) });
+    pool.setPresimulator(
+      async (b) => {
+        running++;
+        order.push(`start:${tagOf(b)}:${running}`);
+        await new Promise((r) => setImmediate(r));
+        running--;
+        return { applies: true, height: 1, thread: 'worker' as const };
+      },
+      { onlyFromGas: 0 },
+    );
+    commit([]);
+    for (const t of ['a', 'b', 'c']) pool.admit(bundle([[2, [new TextEncoder().encode(t)]]]), 'rpc');
+    expect(await pool.presimulate(2)).toBe(3);
+    expect(order).toEqual(['start:a:1', 'start:b:1', 'start:c:1']);
+    expect(await pool.select(2, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(3);
+  });
+
   it('discards a presimulation answered after the next height committed; select simulates it then', async () => {
     const registry = new Registry();
     let answer: (r: { applies: boolean; reason?: string; height?: number }) => void = () => {};
