@@ -16,7 +16,10 @@
  *   figures:  status p50 / p99 / max ms, max height gap ms, heights made, light bundles' pre-confirmation
  *             p50 / p99 ms, the node's CPU (user+sys) per second of each window, and the node's
  *             ordo_bundle_presimulations_total{thread} / ordo_bundle_simulations_total{verdict} /
- *             ordo_consensus_round_failures_total{reason} deltas
+ *             ordo_consensus_round_failures_total{reason} / ordo_bundle_select_skipped_total{reason}
+ *             deltas; and what the heights wait for (ADR 0333): the intervals between heights as the poll
+ *             saw them (p50 / p90 / max ms) and the proposals' `select` from ordo_bundle_select_seconds
+ *             (count, mean ms, and the smallest bucket bound that holds every one: the slowest, ms)
  *
  *   node bench/presim-main-thread.ts [--repo DIR] [--port 18547] [--seconds 15] [--gas 30000000] [--out FILE]
  *
@@ -55,11 +58,11 @@ async function metrics(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m =
-      /^(ordo_bundle_presimulations_total|ordo_bundle_simulations_total|ordo_bundle_presimulated_total|ordo_consensus_round_failures_total)(\{[^}]*\})? (\S+)$/.exec(
+      /^(ordo_bundle_presimulations_total|ordo_bundle_simulations_total|ordo_bundle_presimulated_total|ordo_consensus_round_failures_total|ordo_bundle_select_skipped_total|ordo_bundle_select_seconds_(?:sum|count|bucket))(\{[^}]*\})? (\S+)$/.exec(
         line,
       );
     if (m === null) continue;
-    const label = /(thread|verdict|reason)="([^"]+)"/.exec(m[2] ?? '');
+    const label = /(thread|verdict|reason|le)="([^"]+)"/.exec(m[2] ?? '');
     const key = `${m[1]}${label === null ? '' : `{${label[1]}=${label[2]}}`}`;
     out[key] = (out[key] ?? 0) + Number(m[3]);
   }
@@ -113,7 +116,9 @@ async function measure(ms: number, heavy: boolean) {
   const m0 = await metrics();
   const lights: Promise<number | undefined>[] = [];
   const sent = { heavy: 0, heavyRefused: 0 };
+  const heightAt: number[] = [];
   const status = await pollStatus(dev, end, (h) => {
+    heightAt.push(performance.now());
     lights.push(light(end));
     if (heavy) {
       void rpc('', 'ordo_sendBundle', [
@@ -128,8 +133,25 @@ async function measure(ms: number, heavy: boolean) {
   const m1 = await metrics();
   const delta: Record<string, number> = {};
   for (const [k, v] of Object.entries(m1)) if (v - (m0[k] ?? 0) !== 0) delta[k] = v - (m0[k] ?? 0);
+  const gaps = heightAt.slice(1).map((t, i) => t - heightAt[i]!);
+  const selects = delta.ordo_bundle_select_seconds_count ?? 0;
+  // The slowest select lies at or below the smallest bucket bound whose cumulative count holds them all.
+  const bounds = Object.keys(delta)
+    .map((k) => /^ordo_bundle_select_seconds_bucket\{le=([^}]+)\}$/.exec(k)?.[1])
+    .filter((b): b is string => b !== undefined && b !== '+Inf')
+    .map(Number)
+    .sort((a, b) => a - b);
+  const bucket = (b: number) => delta[`ordo_bundle_select_seconds_bucket{le=${b}}`] ?? 0;
+  const slowestBound = bounds.find((b) => bucket(b) >= selects);
+  for (const k of Object.keys(delta)) if (k.startsWith('ordo_bundle_select_seconds_bucket')) delete delta[k];
   return {
     ...status,
+    heightGapP50Ms: pct(gaps, 0.5),
+    heightGapP90Ms: pct(gaps, 0.9),
+    selects,
+    selectMeanMs:
+      selects === 0 ? 0 : Math.round(((delta.ordo_bundle_select_seconds_sum ?? 0) / selects) * 10_000) / 10,
+    selectSlowestAtMostMs: selects === 0 ? 0 : slowestBound === undefined ? null : slowestBound * 1000,
     lightBundles: lights.length,
     lightPreconfirmed: done.length,
     preconfirmP50Ms: pct(done, 0.5),
