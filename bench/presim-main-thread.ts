@@ -11,6 +11,11 @@
  *             simulates it first in the presimulation after h + 1 commits; it would revert, so `select`
  *             leaves it out and it expires at h + 2 (it is never executed: the window measures the
  *             simulation alone)
+ *   --applies: instead, the heavy bundles apply: one at a time (the next sent once the last is committed
+ *             or dropped), open for `--window` heights, one creation transaction of demo key 0 whose init
+ *             code counts down a loop that spends ~90 % of `--gas`, then stops; the figures add how many
+ *             were committed / dropped and the ms from sending to committed (ADR 0333's trade-off: a
+ *             heavy bundle is placed only once a presimulation answers within its height)
  *   light:    in both windows, at each new height, one EVM value transfer bundle (demo key 1), followed
  *             with ordo_getBundleStatus every 20 ms until it carries its pre-confirmation
  *   figures:  status p50 / p99 / max ms, max height gap ms, heights made, light bundles' pre-confirmation
@@ -21,7 +26,8 @@
  *             saw them (p50 / p90 / max ms) and the proposals' `select` from ordo_bundle_select_seconds
  *             (count, mean ms, and the smallest bucket bound that holds every one: the slowest, ms)
  *
- *   node bench/presim-main-thread.ts [--repo DIR] [--port 18547] [--seconds 15] [--gas 30000000] [--out FILE]
+ *   node bench/presim-main-thread.ts [--repo DIR] [--port 18547] [--seconds 15] [--gas 30000000]
+ *     [--applies] [--window 30] [--no-idle] [--out FILE]
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
@@ -41,6 +47,9 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '18547' },
     seconds: { type: 'string', default: '15' },
     gas: { type: 'string', default: '30000000' },
+    applies: { type: 'boolean', default: false },
+    window: { type: 'string', default: '30' },
+    'no-idle': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -109,6 +118,75 @@ async function light(until: number): Promise<number | undefined> {
 
 const loopHex = hex(signedLoopCreation(BigInt(args.gas), common));
 
+/**
+ * A creation transaction of demo key 0 whose init code runs a countdown loop over ~90 % of `gas` and then
+ * stops (26 gas an iteration): PUSH3 n; JUMPDEST; PUSH1 1; SWAP1; SUB; DUP1; PUSH1 4; JUMPI; STOP.
+ */
+function countdownCreation(gas: bigint, nonce: bigint): string {
+  const n = Math.min(0xffffff, Math.floor((Number(gas) * 0.9 - 60_000) / 26));
+  const code = Uint8Array.from([
+    0x62,
+    n >> 16,
+    (n >> 8) & 0xff,
+    n & 0xff,
+    0x5b,
+    0x60,
+    1,
+    0x90,
+    0x03,
+    0x80,
+    0x60,
+    4,
+    0x57,
+    0x00,
+  ]);
+  const t = createTx(
+    { type: 2, nonce, gasLimit: gas, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1n, data: code },
+    { common },
+  );
+  return hex(t.sign(demoEvmKey(0)).serialize());
+}
+
+/** Applying heavy bundles, one pending at a time: what became of each. */
+const applying = { nonce: 0n, busy: false, committed: 0, dropped: [] as string[], commitMs: [] as number[] };
+
+async function sendApplying(h: number, until: number): Promise<void> {
+  applying.busy = true;
+  try {
+    const t0 = performance.now();
+    const a = await rpc('', 'ordo_sendBundle', [
+      {
+        legs: [{ namespace: EVM_NS, txs: [countdownCreation(BigInt(args.gas), applying.nonce)] }],
+        maxHeight: h + Number(args.window),
+      },
+    ]);
+    if (a.error !== undefined) {
+      applying.dropped.push(`refused: ${a.error.message}`);
+      return;
+    }
+    const hash = (a.result as { bundleHash: string }).bundleHash;
+    while (performance.now() < until) {
+      const s = (await rpc('', 'ordo_getBundleStatus', [hash])).result as {
+        status?: string;
+        reason?: string;
+      } | null;
+      if (s?.status === 'committed') {
+        applying.committed++;
+        applying.commitMs.push(performance.now() - t0);
+        applying.nonce++;
+        return;
+      }
+      if (s?.status === 'dropped') {
+        applying.dropped.push(s.reason ?? 'dropped');
+        return;
+      }
+      await sleep(50);
+    }
+  } finally {
+    applying.busy = false;
+  }
+}
+
 /** Poll ordo_status every 20 ms for `ms`; at each new height a light bundle, and a heavy one if `heavy`. */
 async function measure(ms: number, heavy: boolean) {
   const end = performance.now() + ms;
@@ -120,7 +198,9 @@ async function measure(ms: number, heavy: boolean) {
   const status = await pollStatus(dev, end, (h) => {
     heightAt.push(performance.now());
     lights.push(light(end));
-    if (heavy) {
+    if (heavy && args.applies) {
+      if (!applying.busy) void sendApplying(h, end);
+    } else if (heavy) {
       void rpc('', 'ordo_sendBundle', [
         { legs: [{ namespace: EVM_NS, txs: [loopHex] }], minHeight: h + 2, maxHeight: h + 2 },
       ]).then((r) => {
@@ -158,6 +238,13 @@ async function measure(ms: number, heavy: boolean) {
     preconfirmP99Ms: pct(done, 0.99),
     heavySent: sent.heavy,
     heavyRefused: sent.heavyRefused,
+    ...(heavy && args.applies
+      ? {
+          applyingCommitted: applying.committed,
+          applyingDropped: applying.dropped,
+          applyingCommitMs: applying.commitMs.map((x) => Math.round(x)),
+        }
+      : {}),
     nodeCpuPerSec: cpu.perSecond(ms),
     metrics: delta,
   };
@@ -166,7 +253,8 @@ async function measure(ms: number, heavy: boolean) {
 try {
   await sleep(2_000);
   const out: Record<string, unknown> = { repo, windowMs, gas: Number(args.gas), loadAvgBefore: loadavg()[0] };
-  out.idle = await measure(windowMs, false);
+  out.applies = args.applies;
+  if (!args['no-idle']) out.idle = await measure(windowMs, false);
   out.heavy = await measure(windowMs, true);
   out.loadAvgAfter = loadavg()[0];
   const json = JSON.stringify(out, null, 2);
