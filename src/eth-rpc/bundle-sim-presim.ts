@@ -22,7 +22,9 @@
  * verdict; a heavy bundle then waits for the next presimulation (the node sets the pool's `onlyFromGas`
  * to `minGas` where call workers run, and builds `offload` without the main-thread fallback: a heavy
  * bundle's EVM legs never run on the main thread, ADR 0332).
- * The height rule (a verdict arriving after the next height committed is discarded) is the pool's.
+ * The height rule (a verdict arriving after the next height committed is discarded) is the pool's, and
+ * so is the lane: the pool runs such a bundle's presimulation apart from its main-thread simulations, and
+ * the proposal's `select` leaves the bundle out while it is in flight instead of waiting (ADR 0333).
  */
 import type { Bundle } from '../types.ts';
 import type { SimulatedWhere } from './bundle-sim.ts';
