@@ -196,6 +196,13 @@ interface Entry extends CheckedBundle {
    * out for this height instead of waiting, and no second simulation of it starts meanwhile.
    */
   onWorkers: boolean;
+  /**
+   * Its presimulations on the call workers answered `stale` this many times in a row (each outlasted the
+   * height it started at): the next one waits `recheckGap(staleStreak)` of this node's selections, from
+   * `staleRetryFrom` (ADR 0333), so a bundle that never fits does not keep a call worker busy.
+   */
+  staleStreak: number;
+  staleRetryFrom: number;
 }
 
 /**
@@ -409,6 +416,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       simGas,
       slow: false,
       onWorkers: false,
+      staleStreak: 0,
+      staleRetryFrom: 0,
     };
     this.#insert(e);
     this.#book.pending(e.key);
@@ -513,6 +522,7 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         continue;
       if (e.simulatedAt === committed || !inWindow(e.bundle, height) || !this.#pending.has(e.key)) continue;
       if (e.onWorkers) continue; // an earlier presimulation's, still in flight
+      if (e.staleStreak > 0 && this.#selections < e.staleRetryFrom) continue; // outlasted its heights
       if (this.#now() - e.receivedAt < this.#limits.selectDelayMs) continue;
       if (e.simGas > gasLeft) continue;
       gasLeft -= e.simGas;
@@ -657,11 +667,17 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       const r = await sim(e.bundle, onWorkers ? Math.max(height, at + 1) : height);
       if (pre) this.#metrics.presimulations.inc({ thread: r.thread ?? 'main' });
       // A presimulation's answer for an older committed height (it ran on a worker while the next block
-      // committed): not this height's verdict. The entry keeps what it had; `select` simulates it.
+      // committed): not this height's verdict. The entry keeps what it had; `select` simulates it (a
+      // light one), or a later presimulation does, after a back-off (one on the workers, ADR 0333).
       if (pre && this.#height() !== at) {
         this.#metrics.simulations.inc({ verdict: 'stale', candidate });
+        if (onWorkers) {
+          e.staleStreak++;
+          e.staleRetryFrom = this.#selections + recheckGap(e.staleStreak);
+        }
         return true;
       }
+      if (onWorkers) e.staleStreak = 0;
       if (r.slow === true) {
         // No verdict, but a known failer's treatment: left out, re-checked with back-off, on workers only.
         e.wouldRevert = r.reason ?? 'its simulation ran past the time bound';
