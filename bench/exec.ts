@@ -197,7 +197,7 @@ async function buildEvmWorkloads(
   const deployer = privateToAddress(deployerKey);
   const token = generateAddress(deployer, bigIntToBytes(0n));
   const setup = [signEvm(deployerKey, { data: deployCode(TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n })];
-  for (let i = 0, nonce = 1n; i < n; i += 1000, nonce++) {
+  for (let i = 0, nonce = 1n; i < all.addrs.length; i += 1000, nonce++) {
     const batch = all.addrs.slice(i, i + 1000);
     setup.push(
       signEvm(deployerKey, { to: token, data: tokenAirdropData(batch), gasLimit: 30_000_000n, nonce }),
