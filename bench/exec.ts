@@ -11,7 +11,12 @@
  * holders, a hand-assembled minimal token, src/exec/evm/contracts.ts). We also check that every
  * receipt's status and gasUsed equal ethereumjs' own (`agreesWithEthereumjs`). Because ethereumjs'
  * baseline also updates Merkle tries per transaction, `ratio` can exceed the core count; the
- * like-for-like speedup is `ratioToOrdoSequential`, against Ordo's own sequential executor (workers: 0).
+ * like-for-like speedup is `ratioToOrdoSequential`, against Ordo's own sequential executor (workers: 0)
+ * on the same `executeBlock` path. Every timed instance (the ethereumjs VM, each executor) first runs a
+ * warm-up block of 1,024 other senders' transactions of the same workload, untimed: a parallel
+ * executor's worker threads start cold (no JIT) while the main thread, where the sequential executor
+ * and the coordinator run, was warmed by every earlier run; without the warm-up the sequential executor
+ * beat the parallel one in wall time (session 15). The JSON's `meta.compared` says what each ratio divides.
  * Transfer: N transfers through the parallel executor vs. the rate at which the same signatures are
  * verified by a pool of the same size doing nothing else (`sigVerifyLimitTxPerSec`), same run. Both
  * sides first process 1,024 other transactions (JIT warm-up). `txPerSec` is execution (verify, execute,
@@ -118,8 +123,12 @@ const TIME_MS = 1_700_000_000_000;
 interface Workload {
   name: 'lowContention' | 'highContention' | 'erc20';
   setup: Uint8Array[];
+  /** run untimed first on every timed instance (JIT warm-up): senders n..n+EVM_WARMUP */
+  warmup: Uint8Array[];
   txs: Uint8Array[];
 }
+
+const EVM_WARMUP = 1024;
 
 const FEE = { maxFeePerGas: 3n * DEFAULT_EVM_BASE_FEE, maxPriorityFeePerGas: 1_000_000n };
 const recvAddr = (i: number) => h32(`bench-recv-${i}`).subarray(12);
@@ -162,14 +171,15 @@ function signRange(a: number, b: number): SignedRange {
 
 async function buildEvmWorkloads(
   n: number,
+  warm: number,
   threads: number,
 ): Promise<{ alloc: Uint8Array[]; workloads: Workload[] }> {
   const t0 = performance.now();
-  const per = Math.ceil(n / threads);
+  const per = Math.ceil((n + warm) / threads);
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, w) => {
       const a = w * per;
-      const b = Math.min(n, a + per);
+      const b = Math.min(n + warm, a + per);
       return new Promise<SignedRange>((resolve, reject) => {
         const worker = new Worker(new URL(import.meta.url), { workerData: { signRange: [a, b] } });
         worker.once('message', (m: SignedRange) => resolve(m));
@@ -187,21 +197,21 @@ async function buildEvmWorkloads(
   const deployer = privateToAddress(deployerKey);
   const token = generateAddress(deployer, bigIntToBytes(0n));
   const setup = [signEvm(deployerKey, { data: deployCode(TOKEN_RUNTIME), gasLimit: 1_000_000n, nonce: 0n })];
-  for (let i = 0, nonce = 1n; i < n; i += 1000, nonce++) {
+  for (let i = 0, nonce = 1n; i < all.addrs.length; i += 1000, nonce++) {
     const batch = all.addrs.slice(i, i + 1000);
     setup.push(
       signEvm(deployerKey, { to: token, data: tokenAirdropData(batch), gasLimit: 30_000_000n, nonce }),
     );
   }
   say(
-    `signed ${3 * n} EVM transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s (${threads} threads)`,
+    `signed ${3 * (n + warm)} EVM transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s (${threads} threads)`,
   );
   return {
     alloc: [...all.addrs, deployer],
     workloads: [
-      { name: 'lowContention', setup: [], txs: all.low },
-      { name: 'highContention', setup: [], txs: all.high },
-      { name: 'erc20', setup, txs: all.erc20 },
+      { name: 'lowContention', setup: [], warmup: all.low.slice(n), txs: all.low.slice(0, n) },
+      { name: 'highContention', setup: [], warmup: all.high.slice(n), txs: all.high.slice(0, n) },
+      { name: 'erc20', setup, warmup: all.erc20.slice(n), txs: all.erc20.slice(0, n) },
     ],
   };
 }
@@ -237,6 +247,11 @@ async function baseline(
     });
     if (r.execResult.exceptionError !== undefined) throw new Error('baseline setup failed');
   }
+  for (const p of w.warmup) {
+    const tx = createTxFromRLP(p, { common }) as TypedTransaction;
+    const r = await runTx(vm, { tx, block, skipBlockGasLimitValidation: true });
+    if (r.execResult.exceptionError !== undefined) throw new Error('baseline warm-up failed');
+  }
   const receipts: [boolean, bigint][] = [];
   const t0 = performance.now();
   for (const p of w.txs) {
@@ -259,6 +274,10 @@ async function ordoEvm(
   if (w.setup.length > 0) {
     const r = await ex.executeBlock(height++, new Map([[EVM_NS, w.setup]]), TIME_MS);
     if (r.get(EVM_NS)!.receipts.some((x) => x.status !== 'success')) throw new Error('ordo setup failed');
+  }
+  if (w.warmup.length > 0) {
+    const r = await ex.executeBlock(height++, new Map([[EVM_NS, w.warmup]]), TIME_MS);
+    if (r.get(EVM_NS)!.receipts.some((x) => x.status !== 'success')) throw new Error('ordo warm-up failed');
   }
   const before = ex.stats();
   const t0 = performance.now();
@@ -475,12 +494,14 @@ async function secpAlternatives(payloads: Uint8Array[]) {
 // ---------------------------------------------------------------- main
 async function main() {
   const started = performance.now();
+  const loadavgStart = loadavg();
   say(`n=${args.n} runs=${args.runs} workers=${args.workers} cpus=${cpus().length}`);
   const { alloc, workloads } =
     args.only === 'transfer'
       ? { alloc: [], workloads: [] }
       : await buildEvmWorkloads(
           args.only === 'secp' ? Math.min(args.n, 2000) : args.n,
+          args.only === 'secp' ? 0 : EVM_WARMUP,
           Math.max(1, args.workers),
         );
   const secp = workloads.length > 0 ? await secpAlternatives(workloads[0]!.txs) : null;
@@ -551,6 +572,8 @@ async function main() {
       runsSequential: seq.map(Math.round),
       ordoSequentialTxPerSec: Math.round(median(own)),
       ratioToOrdoSequential: round(p / median(own)),
+      runsOrdoSequential: own.map(Math.round),
+      warmupTxs: w.warmup.length,
       reexecutedTxs: reexecuted,
       speculativeChunks: specChunks,
       prepareOnlyChunks: prepChunks,
@@ -608,7 +631,15 @@ async function main() {
       runs: args.runs,
       transferRuns: args.transferRuns,
       workers: args.workers,
+      compared: {
+        ratio:
+          "parallelTxPerSec / sequentialTxPerSec: Ordo's executeBlock with the worker pool (decode, recovery, execution, validation, in-memory persistence, state root) over ethereumjs' runTx on its Merkle state manager (decode included), one block of n transactions",
+        ratioToOrdoSequential:
+          'parallelTxPerSec / ordoSequentialTxPerSec: the same executeBlock with the worker pool over it without workers (workers: 0, on the main thread)',
+        warmup: `every timed instance (ethereumjs VM, parallel and sequential executor) first runs ${EVM_WARMUP} other senders' transactions of the workload, untimed`,
+      },
       cpus: cpus().length,
+      loadavgStart,
       node: process.version,
       seconds: Math.round((performance.now() - started) / 1000),
       date: new Date().toISOString(),

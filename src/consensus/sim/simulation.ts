@@ -58,6 +58,7 @@ import type { BlockSource, BuiltBlock, ValidatorSet } from '../types.ts';
 import { makeValidatorSet } from '../validators.ts';
 import { SimTxPool, simBlockSource } from './block-source.ts';
 import { Rng } from './rng.ts';
+import { validateSchedule } from './schedule.ts';
 
 /**
  * `bad-bundles`: messages like an honest node, but as proposer it proposes what `byzantineBuild` makes
@@ -79,6 +80,7 @@ export interface Partition {
   groupOf: number[];
 }
 
+/** Checked before a run (schedule.ts): a known honest validator, 0 ≤ atMs < restartMs, no overlap. */
 export interface Crash {
   /** Validator index of an honest node. */
   node: number;
@@ -321,7 +323,9 @@ export class Simulation {
   /** Per node: virtual time its uplink is free again (only with `uplinkBytesPerMs`). */
   readonly #uplinkFree: number[] = [];
 
+  /** Throws a `SimScheduleError` (schedule.ts) if `cfg`'s crashes, storage failures or partitions are impossible. */
   constructor(cfg: SimConfig) {
+    validateSchedule(cfg);
     this.cfg = cfg;
     this.#rng = new Rng(cfg.seed);
     const signers = cfg.powers.map((_, i) => {
@@ -1197,5 +1201,11 @@ export class Simulation {
 
 /** Run one configured scenario. */
 export function simulate(cfg: SimConfig): Promise<SimResult> {
-  return new Simulation(cfg).run();
+  let sim: Simulation;
+  try {
+    sim = new Simulation(cfg);
+  } catch (err) {
+    return Promise.reject(err); // an impossible schedule (SimScheduleError): a rejection, as for any failure
+  }
+  return sim.run();
 }

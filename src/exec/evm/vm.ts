@@ -39,7 +39,7 @@ import { ecrecover, evmCustomCrypto } from './ecrecover.ts';
 import { cacheJumpAnalysis } from './jump-cache.ts';
 import { keccakMemo } from './keccak-memo.ts';
 import { signingHash1559 } from './signing-hash.ts';
-import { txCommon } from './tx-common.ts';
+import { blockCommon, txCommon } from './tx-common.ts';
 
 const KECCAK_NULL_STR = Buffer.from(KECCAK256_NULL).toString('latin1');
 const U256_MAX = (1n << 256n) - 1n;
@@ -334,6 +334,8 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly common: Common;
   /** `common` for decoding transactions, without the per-transaction parameter rebuild (ADR 0180). */
   readonly #txCommon: Common;
+  /** `common` for this VM's block headers, without the per-height parameter rebuild (ADR 0342). */
+  readonly #blockCommon: Common;
   readonly #rollup: RollupConfig;
   readonly #sm: ViewStateManager;
   readonly #vm: VM;
@@ -360,6 +362,7 @@ export class EvmVm implements Vm<TypedTransaction> {
     this.#rollup = rollup;
     this.common = common;
     this.#txCommon = txCommon(common);
+    this.#blockCommon = blockCommon(common);
     this.#vm = vm;
     this.#sm = sm;
     this.#coinbase = new Address(
@@ -510,7 +513,7 @@ export class EvmVm implements Vm<TypedTransaction> {
           coinbase: this.#coinbase,
         },
       },
-      { common: this.common },
+      { common: this.#blockCommon },
     );
     this.#block = { height: ctx.height, timeMs: ctx.timeMs, block };
     return block;
