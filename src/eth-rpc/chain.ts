@@ -124,6 +124,9 @@ function u64(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, 8);
 }
 
+const latin1 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
 const key = (prefix: number, h: Uint8Array): Uint8Array => {
   const k = new Uint8Array(1 + h.byteLength);
   k[0] = prefix;
@@ -182,8 +185,11 @@ export class EvmChain {
   #stuckAt = -1;
   readonly #listeners = new Set<BlockListener>();
   readonly #cache = new Map<number, EthBlock>();
-  /** Senders already recovered at admission, by tx hash (latin1): indexing then skips the recovery. */
-  readonly #senderHints = new Map<string, Uint8Array>();
+  /**
+   * Hashes and senders admission computed, by the payload's bytes (latin1): indexing then skips the
+   * hash and the recovery (ADR 0339).
+   */
+  readonly #hints = new Map<string, { hash: Uint8Array; from: Uint8Array }>();
 
   constructor(o: ChainOptions) {
     this.#o = o;
@@ -203,13 +209,13 @@ export class EvmChain {
     return this.#queue;
   }
 
-  /** A sender recovered elsewhere (admission); used once when the transaction's block is built. */
-  hintSender(txHash: Uint8Array, from: Uint8Array): void {
-    if (this.#senderHints.size >= MAX_SENDER_HINTS) {
-      const oldest = this.#senderHints.keys().next().value;
-      if (oldest !== undefined) this.#senderHints.delete(oldest);
+  /** A payload's hash and sender computed elsewhere (admission); used once when its block is built. */
+  hintSender(payload: Uint8Array, txHash: Uint8Array, from: Uint8Array): void {
+    if (this.#hints.size >= MAX_SENDER_HINTS) {
+      const oldest = this.#hints.keys().next().value;
+      if (oldest !== undefined) this.#hints.delete(oldest);
     }
-    this.#senderHints.set(Buffer.from(txHash).toString('latin1'), from);
+    this.#hints.set(latin1(payload), { hash: txHash, from });
   }
 
   /** The last indexed height (eth_blockNumber). */
@@ -405,10 +411,11 @@ export class EvmChain {
       };
       // The sender is recovered only when a block is rendered (indexing needs hashes, not signatures),
       // and not at all when admission here already recovered it.
-      const hash = keccak_256(raw);
-      const hintKey = Buffer.from(hash).toString('latin1');
-      let sender: Uint8Array | undefined = this.#senderHints.get(hintKey);
-      if (sender !== undefined) this.#senderHints.delete(hintKey);
+      const hintKey = latin1(raw);
+      const hint = this.#hints.get(hintKey);
+      if (hint !== undefined) this.#hints.delete(hintKey);
+      const hash = hint?.hash ?? keccak_256(raw);
+      let sender: Uint8Array | undefined = hint?.from;
       const senderOf = (): Uint8Array => {
         // Gossiped transactions: mempool classification recovered it on this node (ADR 0180).
         if (sender === undefined) sender = source.knownSender?.(raw);
