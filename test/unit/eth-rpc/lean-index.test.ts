@@ -6,12 +6,27 @@
  */
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
-import { createFeeMarket1559Tx, createTxFromRLP, type FeeMarket1559Tx } from '@ethereumjs/tx';
+import {
+  createFeeMarket1559Tx,
+  createLegacyTx,
+  createTxFromRLP,
+  type FeeMarket1559Tx,
+  type TypedTransaction,
+} from '@ethereumjs/tx';
 import { Bloom } from '@ethereumjs/vm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logsBloomOf } from '../../../src/eth-rpc/chain.ts';
-import { EvmVm, evmCustomCrypto, parse1559, txCommon, typedFields } from '../../../src/exec/index.ts';
+import { EvmChain, effectiveGasPrice, logsBloomOf } from '../../../src/eth-rpc/chain.ts';
+import {
+  EvmVm,
+  evmCustomCrypto,
+  type NamespaceResult,
+  parse1559,
+  txCommon,
+  typedFields,
+} from '../../../src/exec/index.ts';
+import type { KvStore } from '../../../src/store/index.ts';
+import type { Block } from '../../../src/types.ts';
 
 const CHAIN = 424242n;
 const common = txCommon(
@@ -188,4 +203,104 @@ describe('lean type-2 read for classification and the block index (ADR 0339)', (
       { numRuns: 100 },
     );
   });
+
+  it('indexes lean-read and ethereumjs-decoded payloads into the same view ethereumjs gives', async () => {
+    const k = new Uint8Array(32).fill(5);
+    const to = new Uint8Array(20).fill(0x22);
+    const call = sign({ ...base(k), to, data: new Uint8Array(68).fill(3) });
+    const creation = sign({ ...base(k), nonce: 1n, to: undefined, data: new Uint8Array(10).fill(0x60) });
+    const legacy = createLegacyTx({ nonce: 2n, gasPrice: 9n, gasLimit: 30_000n, to, value: 5n }, { common })
+      .sign(k)
+      .serialize();
+    const hinted = sign({ ...base(k), nonce: 3n, to, tip: 4n });
+    const payloads = [call, new Uint8Array([2, 0xc0]), creation, legacy, hinted];
+    const log = {
+      address: to,
+      topics: [new Uint8Array(32).fill(1), new Uint8Array(32)],
+      data: new Uint8Array(0),
+    };
+    const result: NamespaceResult = {
+      namespace: 3,
+      height: 1,
+      receipts: payloads.map((_, i) => ({
+        index: i,
+        status: 'success',
+        gasUsed: 21_000n + BigInt(i),
+        logs: i % 2 === 0 ? [log] : [],
+      })),
+      stateRoot: new Uint8Array(32).fill(9),
+      resultsHash: new Uint8Array(32).fill(8),
+    };
+    const block = {
+      header: { height: 1, timeMs: 5_000 },
+      txs: payloads.map((payload) => ({ namespace: 3, payload })),
+      bundles: [],
+    } as unknown as Block;
+    const m = new Map<string, Uint8Array>();
+    const kv = {
+      get: async (key: Uint8Array) => m.get(hex(key)),
+      put: async (key: Uint8Array, v: Uint8Array) => void m.set(hex(key), v),
+      batch: async (ws: { key: Uint8Array; value: Uint8Array }[]) => {
+        for (const w of ws) m.set(hex(w.key), w.value);
+      },
+    } as unknown as KvStore;
+    const c = new EvmChain({
+      namespace: 3,
+      common,
+      baseFee: 7n,
+      genesisTimeMs: 0,
+      kv,
+      source: {
+        getBlock: async (h) => (h === 1 ? block : undefined),
+        getBlockHash: async (h) => (h === 1 ? new Uint8Array(32).fill(1) : undefined),
+        getResult: async (_ns, h) => (h === 1 ? result : undefined),
+        executedHeight: () => 1,
+        baseHeight: () => 0,
+      },
+    });
+    const ej = (raw: Uint8Array) => createTxFromRLP(raw, { common }) as TypedTransaction;
+    // A hint carries admission's hash and sender (made up here, to see they are the ones used).
+    const fakeFrom = new Uint8Array(20).fill(0xaa);
+    c.hintSender(hinted, ej(hinted).hash(), fakeFrom);
+    c.advance(1);
+    await c.settled();
+    const b = (await c.block(1))!;
+    expect(b.txs.map((t) => t.index)).toEqual([0, 1, 2, 3]); // the non-transaction is not in the block
+    const want = [call, creation, legacy, hinted];
+    const blockBloom = new Bloom();
+    for (const [i, t] of b.txs.entries()) {
+      const e = ej(want[i]!);
+      const receipt = result.receipts[payloads.indexOf(want[i]!)]!;
+      expect(t.receipt).toBe(receipt);
+      expect(hex(t.hash)).toBe(hex(e.hash()));
+      expect(t.type).toBe(e.type);
+      expect(t.to === undefined ? null : `0x${hex(t.to)}`).toBe(e.to === undefined ? null : e.to.toString());
+      expect(t.effectiveGasPrice).toBe(effectiveGasPrice(e, 7n));
+      expect(hex(t.tx.serialize())).toBe(hex(want[i]!));
+      expect(hex(t.from)).toBe(want[i] === hinted ? hex(fakeFrom) : hex(e.getSenderAddress().bytes));
+      const bloom = new Bloom();
+      for (const l of receipt.logs) {
+        bloom.add(l.address);
+        for (const topic of l.topics) bloom.add(topic);
+      }
+      blockBloom.or(bloom);
+      expect(hex(t.logsBloom)).toBe(hex(bloom.bitvector));
+    }
+    expect(hex(b.logsBloom)).toBe(hex(blockBloom.bitvector));
+    expect(await c.txLocation(ej(hinted).hash())).toEqual({ height: 1, index: 3 });
+  });
 });
+
+function base(k: TxFields['key']): TxFields {
+  return {
+    key: k,
+    nonce: 0n,
+    tip: 1n,
+    extra: 10n ** 9n,
+    gasLimit: 100_000n,
+    to: undefined,
+    value: 0n,
+    data: new Uint8Array(0),
+    chainId: CHAIN,
+  };
+}
