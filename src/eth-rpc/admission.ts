@@ -172,8 +172,8 @@ export interface EvmAdmissionDeps {
   blockGasLimit: bigint;
   /** Executed account state. */
   account(address: Uint8Array): { nonce: bigint; balance: bigint };
-  /** Told the sender of every admitted transaction (the block index then skips a recovery). */
-  hintSender?: (txHash: Uint8Array, from: Uint8Array) => void;
+  /** Told the hash and sender of every admitted payload (the block index then skips a hash and a recovery). */
+  hintSender?: (payload: Uint8Array, txHash: Uint8Array, from: Uint8Array) => void;
   /** Told the recovered sender key of every admitted payload (the executor then skips a recovery). */
   noteSender?: (payload: Uint8Array, senderPubKey: Uint8Array) => void;
   /** Told the sender and nonce of a payload about to enter the mempool (its classification). */
@@ -249,7 +249,7 @@ export class EvmAdmission {
     if (c === undefined || c.raw !== payload) return;
     this.#checked = undefined;
     this.#inFlight.add(c.dec.fromHex, c.dec.nonce, c.dec.maxCost);
-    this.#d.hintSender?.(c.dec.hash, c.dec.from);
+    this.#d.hintSender?.(payload, c.dec.hash, c.dec.from);
     // decodeRaw recovered it: no second recovery here.
     this.#d.noteSender?.(payload, c.dec.senderPubKey);
   }

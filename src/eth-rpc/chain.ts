@@ -15,10 +15,16 @@
  * height: everything up to it has receipts. Listeners hear about each newly indexed block (filters,
  * subscriptions).
  *
- * Building a block's view decodes every transaction (RLP, hash, bloom): for a large block that is
+ * Building a block's view decodes every transaction (RLP, hash): for a large block that is
  * hundreds of ms of main thread, so the loop waits for a `setImmediate` after every `BUILD_SLICE_MS`
  * (ADR 0312): consensus messages, timers and fsync completions are not held for a whole block. What
  * is built does not depend on where it paused (the block, its results and its hashes are read first).
+ *
+ * Indexing needs each transaction's hash and position, not its ethereumjs object nor its logs bloom
+ * (ADR 0339): a well-formed type-2 call is read by lean-1559.ts (its type, recipient and fees), its
+ * ethereumjs object is built when something renders it, and the blooms (per transaction and per block)
+ * are computed when first read, through a memo of the short inputs (the token address and event topics
+ * repeat). Other payloads are decoded by ethereumjs as before; the answers are the same bytes.
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { Common } from '@ethereumjs/common';
@@ -26,7 +32,15 @@ import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { Bloom } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Logger } from 'pino';
-import type { NamespaceResult, Receipt } from '../exec/index.ts';
+import {
+  type Fields1559,
+  keccakMemo,
+  type Log,
+  type NamespaceResult,
+  parse1559,
+  type Receipt,
+  typedFields,
+} from '../exec/index.ts';
 import type { KvStore } from '../store/index.ts';
 import type { Block } from '../types.ts';
 import { ZERO32 } from './params.ts';
@@ -47,7 +61,12 @@ export interface ChainSource {
 /** One transaction of a rollup block. */
 export interface EthTx {
   hash: Uint8Array;
-  tx: TypedTransaction;
+  /** ethereumjs' transaction object (built on first use for a lean-read type-2 call). */
+  readonly tx: TypedTransaction;
+  /** The transaction type (0, 1, 2). */
+  type: number;
+  /** The recipient; undefined for a contract creation. */
+  to: Uint8Array | undefined;
   /** The sender (recovered on first use). */
   readonly from: Uint8Array;
   /** Position in the Ethereum block (transactionIndex). */
@@ -57,7 +76,8 @@ export interface EthTx {
   effectiveGasPrice: bigint;
   /** logIndex of this transaction's first log within the block. */
   firstLogIndex: number;
-  logsBloom: Uint8Array;
+  /** The receipt's logs bloom (computed on first read). */
+  readonly logsBloom: Uint8Array;
 }
 
 export interface EthBlock {
@@ -67,7 +87,8 @@ export interface EthBlock {
   timestamp: number;
   txs: EthTx[];
   gasUsed: bigint;
-  logsBloom: Uint8Array;
+  /** The OR of the transactions' blooms (computed on first read). */
+  readonly logsBloom: Uint8Array;
   stateRoot: Uint8Array;
   /** keccak256 of the concatenated transaction hashes (empty-trie root when none): not a Merkle-Patricia root. */
   transactionsRoot: Uint8Array;
@@ -103,6 +124,9 @@ function u64(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, 8);
 }
 
+const latin1 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
 const key = (prefix: number, h: Uint8Array): Uint8Array => {
   const k = new Uint8Array(1 + h.byteLength);
   k[0] = prefix;
@@ -110,7 +134,10 @@ const key = (prefix: number, h: Uint8Array): Uint8Array => {
   return k;
 };
 
-export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
+export function effectiveGasPrice(
+  tx: TypedTransaction | Pick<Fields1559, 'maxFeePerGas' | 'maxPriorityFeePerGas'>,
+  baseFee: bigint,
+): bigint {
   if ('maxFeePerGas' in tx) {
     const t = tx as unknown as { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     const room = t.maxFeePerGas - baseFee;
@@ -119,6 +146,20 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint
     return tip > 0n ? baseFee + tip : baseFee;
   }
   return (tx as unknown as { gasPrice: bigint }).gasPrice;
+}
+
+/** keccak256 of the blooms' entries (addresses, topics): a token's address and topics repeat. */
+const bloomKeccak = keccakMemo(4096, 32);
+const BLOOM_CRYPTO = { customCrypto: { keccak256: bloomKeccak } } as unknown as Common;
+
+/** A receipt's logs bloom, as ethereumjs computes it. */
+export function logsBloomOf(logs: readonly Log[]): Uint8Array {
+  const b = new Bloom(undefined, BLOOM_CRYPTO);
+  for (const l of logs) {
+    b.add(l.address);
+    for (const t of l.topics) b.add(t);
+  }
+  return b.bitvector;
 }
 
 export interface ChainOptions {
@@ -137,18 +178,23 @@ export interface ChainOptions {
 export class EvmChain {
   readonly namespace: number;
   readonly #o: ChainOptions;
+  readonly #chainId: bigint;
   #indexed = 0;
   #queue: Promise<void> = Promise.resolve();
   #stopped = false;
   #stuckAt = -1;
   readonly #listeners = new Set<BlockListener>();
   readonly #cache = new Map<number, EthBlock>();
-  /** Senders already recovered at admission, by tx hash (latin1): indexing then skips the recovery. */
-  readonly #senderHints = new Map<string, Uint8Array>();
+  /**
+   * Hashes and senders admission computed, by the payload's bytes (latin1): indexing then skips the
+   * hash and the recovery (ADR 0339).
+   */
+  readonly #hints = new Map<string, { hash: Uint8Array; from: Uint8Array }>();
 
   constructor(o: ChainOptions) {
     this.#o = o;
     this.namespace = o.namespace;
+    this.#chainId = o.common.chainId();
   }
 
   /** Load the index head and catch up to the executor (in the background: `advance` is queued). */
@@ -163,13 +209,13 @@ export class EvmChain {
     return this.#queue;
   }
 
-  /** A sender recovered elsewhere (admission); used once when the transaction's block is built. */
-  hintSender(txHash: Uint8Array, from: Uint8Array): void {
-    if (this.#senderHints.size >= MAX_SENDER_HINTS) {
-      const oldest = this.#senderHints.keys().next().value;
-      if (oldest !== undefined) this.#senderHints.delete(oldest);
+  /** A payload's hash and sender computed elsewhere (admission); used once when its block is built. */
+  hintSender(payload: Uint8Array, txHash: Uint8Array, from: Uint8Array): void {
+    if (this.#hints.size >= MAX_SENDER_HINTS) {
+      const oldest = this.#hints.keys().next().value;
+      if (oldest !== undefined) this.#hints.delete(oldest);
     }
-    this.#senderHints.set(Buffer.from(txHash).toString('latin1'), from);
+    this.#hints.set(latin1(payload), { hash: txHash, from });
   }
 
   /** The last indexed height (eth_blockNumber). */
@@ -335,7 +381,7 @@ export class EvmChain {
       return undefined;
     const payloads = block.txs.filter((t) => t.namespace === namespace).map((t) => t.payload);
     const txs: EthTx[] = [];
-    const bloom = new Bloom();
+    const common = this.#o.common;
     let cumulative = 0n;
     let logIndex = 0;
     let size = 0;
@@ -349,24 +395,33 @@ export class EvmChain {
       const raw = payloads[i]!;
       const receipt = result.receipts[i];
       if (receipt === undefined) continue;
-      let tx: TypedTransaction;
-      try {
-        tx = createTxFromRLP(raw, { common: this.#o.common }) as TypedTransaction;
-      } catch {
-        continue; // not an Ethereum transaction (submitted raw through ordo_*): not part of the EVM block
+      // A well-formed type-2 call: its fields without ethereumjs (ADR 0339); the object when rendered.
+      const f = raw[0] === 2 ? parse1559(raw, typedFields(raw), common, this.#chainId) : undefined;
+      let tx: TypedTransaction | undefined;
+      if (f === undefined) {
+        try {
+          tx = createTxFromRLP(raw, { common }) as TypedTransaction;
+        } catch {
+          continue; // not an Ethereum transaction (submitted raw through ordo_*): not part of the EVM block
+        }
       }
+      const txOf = (): TypedTransaction => {
+        tx ??= createTxFromRLP(raw, { common }) as TypedTransaction;
+        return tx;
+      };
       // The sender is recovered only when a block is rendered (indexing needs hashes, not signatures),
       // and not at all when admission here already recovered it.
-      const hash = keccak_256(raw);
-      const hintKey = Buffer.from(hash).toString('latin1');
-      let sender: Uint8Array | undefined = this.#senderHints.get(hintKey);
-      if (sender !== undefined) this.#senderHints.delete(hintKey);
+      const hintKey = latin1(raw);
+      const hint = this.#hints.get(hintKey);
+      if (hint !== undefined) this.#hints.delete(hintKey);
+      const hash = hint?.hash ?? keccak_256(raw);
+      let sender: Uint8Array | undefined = hint?.from;
       const senderOf = (): Uint8Array => {
         // Gossiped transactions: mempool classification recovered it on this node (ADR 0180).
         if (sender === undefined) sender = source.knownSender?.(raw);
         if (sender === undefined) {
           try {
-            sender = tx.getSenderAddress().bytes;
+            sender = txOf().getSenderAddress().bytes;
           } catch {
             sender = new Uint8Array(20); // the executor found it invalid; its receipt says so
           }
@@ -374,28 +429,31 @@ export class EvmChain {
         return sender;
       };
       cumulative += receipt.gasUsed;
-      const txBloom = new Bloom();
-      for (const l of receipt.logs) {
-        txBloom.add(l.address);
-        for (const t of l.topics) txBloom.add(t);
-      }
-      bloom.or(txBloom);
+      let txBloom: Uint8Array | undefined;
       txs.push({
         hash,
-        tx,
+        get tx() {
+          return txOf();
+        },
+        type: f !== undefined ? 2 : tx!.type,
+        to: f !== undefined ? f.to : tx!.to?.bytes,
         get from() {
           return senderOf();
         },
         index: txs.length,
         receipt,
         cumulativeGasUsed: cumulative,
-        effectiveGasPrice: effectiveGasPrice(tx, baseFee),
+        effectiveGasPrice: effectiveGasPrice(f ?? tx!, baseFee),
         firstLogIndex: logIndex,
-        logsBloom: txBloom.bitvector,
+        get logsBloom() {
+          txBloom ??= logsBloomOf(receipt.logs);
+          return txBloom;
+        },
       });
       logIndex += receipt.logs.length;
       size += raw.byteLength;
     }
+    let blockBloom: Uint8Array | undefined;
     const concat = Buffer.concat(txs.map((t) => t.hash));
     return {
       number: height,
@@ -404,7 +462,16 @@ export class EvmChain {
       timestamp: Math.floor(block.header.timeMs / 1000),
       txs,
       gasUsed: cumulative,
-      logsBloom: bloom.bitvector,
+      get logsBloom() {
+        if (blockBloom === undefined) {
+          blockBloom = new Uint8Array(256);
+          for (const t of txs) {
+            const b = t.logsBloom;
+            for (let j = 0; j < 256; j++) blockBloom[j]! |= b[j]!;
+          }
+        }
+        return blockBloom;
+      },
       stateRoot: result.stateRoot,
       transactionsRoot: txs.length === 0 ? EMPTY_TRIE_ROOT : keccak_256(concat),
       receiptsRoot: txs.length === 0 ? EMPTY_TRIE_ROOT : result.resultsHash,

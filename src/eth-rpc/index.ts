@@ -206,7 +206,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       maxTxBytes,
       blockGasLimit,
       account: (a) => state.account(a),
-      hintSender: (h, from) => chain.hintSender(h, from),
+      hintSender: (payload, h, from) => chain.hintSender(payload, h, from),
       ...(d.executor.noteSender !== undefined
         ? {
             noteSender: (payload: Uint8Array, pub: Uint8Array) =>

@@ -111,7 +111,7 @@ export function receiptJson(b: EthBlock, t: EthTx): Record<string, unknown> {
     blockHash: data(b.hash),
     blockNumber: qty(b.number),
     from: data(t.from),
-    to: t.tx.to === undefined ? null : t.tx.to.toString(),
+    to: t.to === undefined ? null : data(t.to),
     cumulativeGasUsed: qty(t.cumulativeGasUsed),
     gasUsed: qty(r.gasUsed),
     effectiveGasPrice: qty(t.effectiveGasPrice),
@@ -119,6 +119,6 @@ export function receiptJson(b: EthBlock, t: EthTx): Record<string, unknown> {
     logs: r.logs.map((l, i) => logJson(l, b, t, t.firstLogIndex + i)),
     logsBloom: data(t.logsBloom),
     status: r.status === 'success' ? '0x1' : '0x0',
-    type: qty(t.tx.type),
+    type: qty(t.type),
   };
 }

@@ -38,6 +38,7 @@ import type { TxView } from '../view.ts';
 import { ecrecover, evmCustomCrypto } from './ecrecover.ts';
 import { cacheJumpAnalysis } from './jump-cache.ts';
 import { keccakMemo } from './keccak-memo.ts';
+import { parse1559, typedFields } from './lean-1559.ts';
 import { signingHash1559 } from './signing-hash.ts';
 import { blockCommon, txCommon } from './tx-common.ts';
 
@@ -343,6 +344,7 @@ export class EvmVm implements Vm<TypedTransaction> {
   readonly #baseFee: bigint;
   /** The rollup's block gas limit (ADR 0285): GASLIMIT, and the most one transaction may declare. */
   readonly #gasLimit: bigint;
+  readonly #chainId: bigint;
   #depth = 0;
   /**
    * Sender public keys this VM recovered (or was told by this node's own admission), by the exact
@@ -370,6 +372,7 @@ export class EvmVm implements Vm<TypedTransaction> {
     );
     this.#baseFee = opts.baseFeePerGas ?? DEFAULT_EVM_BASE_FEE;
     this.#gasLimit = BigInt(evmBlockGasLimit(rollup)!);
+    this.#chainId = common.chainId();
     // Track call depth so the state manager knows when the top-level call has returned.
     const evm = vm.evm as EVM;
     const orig = evm.runCall.bind(evm);
@@ -433,9 +436,38 @@ export class EvmVm implements Vm<TypedTransaction> {
   }
 
   classify(payload: Uint8Array): { sender: string; nonce: bigint } | { error: string } {
+    const lean = this.#leanClassify(payload);
+    if (lean !== undefined) return lean;
     const p = this.prepare(payload);
     if (!p.ok) return { error: p.error };
     return { sender: p.tx.getSenderAddress().toString(), nonce: p.tx.nonce };
+  }
+
+  /**
+   * `classify` of a well-formed type-2 call without ethereumjs' transaction object (ADR 0339): the
+   * fields read by lean-1559.ts (only what ethereumjs accepts), this VM's gas rules as `#decode` applies
+   * them, and the sender recovered from the same signed hash with the same backend as `prepare` (or
+   * taken from the memo), which it remembers for execution. Undefined: `prepare` decides.
+   */
+  #leanClassify(payload: Uint8Array): { sender: string; nonce: bigint } | undefined {
+    if (payload[0] !== 2) return undefined;
+    const f = parse1559(payload, typedFields(payload), this.#txCommon, this.#chainId);
+    if (f === undefined || f.gasLimit > this.#gasLimit) return undefined;
+    if (declaredEvmGas(payload) !== Number(f.gasLimit)) return undefined;
+    const key = lat(payload);
+    let proof = this.#senders.get(key);
+    if (proof === undefined) {
+      const signed = signingHash1559(payload);
+      if (signed === undefined) return undefined;
+      try {
+        proof = lat(ecrecover(signed, f.yParity, f.r, f.s));
+      } catch {
+        return undefined; // prepare's path gives ethereumjs' message
+      }
+    }
+    this.#remember(key, proof);
+    const sender = publicToAddress(bin(proof));
+    return { sender: `0x${Buffer.from(sender).toString('hex')}`, nonce: f.nonce };
   }
 
   prepare(payload: Uint8Array): Prepared<TypedTransaction> {
