@@ -114,6 +114,10 @@ const STAGE_COUNTERS = [
   // prevote, and proposals dropped for want of them (bundled blocks are compact since ADR 0275).
   'ordo_consensus_compact_fetched_txs_total',
   'ordo_consensus_compact_failed_total',
+  // Gossip messages by topic and direction, and the gossipsub frames received (duplicates included):
+  // per-message work every node pays (ADR 0336 batches bundles).
+  'ordo_p2p_gossip_messages_total',
+  'ordo_p2p_rpc_received_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.
   'ordo_bundle_commit_heights_bucket',
 ];
