@@ -23,6 +23,8 @@
  * (/proc/<pid>/task, bench/lib/thread-cpu.ts). `shortfall`: why bundles/s is below the offered rate —
  * offers not sent because every sender account was busy (the load is closed-loop: a sender has one bundle
  * in flight per rollup), refusals by code, drops by reason (the load's and the nodes'), unsettled.
+ * `loadGenCores`: the cores `testnet up` itself (background sender, bundle planner, status follower) used
+ * in the window; near 1 its one event loop is saturated and the latencies it measures include its queue.
  * `--cpu-prof DIR [--cpu-prof-interval 4000]` profiles every node (V8 .cpuprofile per thread, written when the testnet stops) into
  * DIR/run-N with the measured window in window.json, for `node bench/bundle-stages.ts DIR/run-N`.
  */
@@ -84,6 +86,8 @@ interface RunResult {
   cpuSeconds: number;
   /** CPU seconds of the four nodes in the window by thread name. */
   threadSeconds: Record<string, number>;
+  /** CPU seconds of `testnet up` itself in the window: the background sender and the bundle load. */
+  loadGenCpuSeconds: number;
   windowSec: number;
   loadAvg: number;
   nodeStages: NodeStages | null;
@@ -209,9 +213,11 @@ async function runTestnet(bundles: number): Promise<RunResult> {
     const t0 = performance.now();
     const m0 = monoMicros();
     const c0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const g0 = child.pid === undefined ? 0 : cpuTicks(child.pid);
     const th0 = snapshotThreads(pids);
     await sleep(Math.max(1, durationSec - 8) * 1000);
     const c1 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const g1 = child.pid === undefined ? 0 : cpuTicks(child.pid);
     const threadSeconds = threadSecondsBetween(th0, snapshotThreads(pids));
     const windowSec = (performance.now() - t0) / 1000;
     if (profDir !== undefined)
@@ -228,6 +234,7 @@ async function runTestnet(bundles: number): Promise<RunResult> {
       report,
       cpuSeconds: (c1 - c0) / TICKS_PER_SEC,
       threadSeconds,
+      loadGenCpuSeconds: (g1 - g0) / TICKS_PER_SEC,
       windowSec,
       loadAvg: la,
       nodeStages,
@@ -341,6 +348,7 @@ function summary(withB: RunResult[], without: RunResult[]) {
     committedBundlesPerSec: r1(median(withB.map(committedBundlesPerSec))),
     cpuMicrosPerBundle: marginal.length === 0 ? null : Math.round(median(marginal.map((m) => m.total))),
     threadCpuMicrosPerBundle: marginal.length === 0 ? null : medianRecord(marginal.map((m) => m.byThread)),
+    loadGenCores: Math.round(median(withB.map((r) => r.loadGenCpuSeconds / r.windowSec)) * 100) / 100,
     notSentShare: r1(median(bs.map((b) => (100 * b.notSent) / Math.max(1, b.offered + b.notSent))) / 100),
     loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
     details: {
@@ -362,6 +370,9 @@ function summary(withB: RunResult[], without: RunResult[]) {
         backgroundTxPerSecNoBundles: without[i]?.report.txPerSec ?? null,
         cpuMicrosPerTx: Math.round(cpuPerTx(r)),
         threadCpuMicrosPerTx: threadPerTx(r),
+        // Cores the load (testnet up: background sender, bundle planner and follower) used in the window;
+        // near 1 its one event loop is saturated and its latencies include its own queueing.
+        loadGenCores: Math.round((r.loadGenCpuSeconds / r.windowSec) * 100) / 100,
         threadCpuMicrosPerTxNoBundles: without[i] === undefined ? null : threadPerTx(without[i]!),
         cpuMicrosPerBundle: perBundle(r, without[i]),
         shortfall: shortfall(r),
