@@ -29,7 +29,7 @@ const BUNDLE_RULES: [RegExp, string][] = [
     /\/src\/eth-rpc\/bundle-sim|\/src\/eth-rpc\/call-bundle|\/src\/eth-rpc\/leg-job|\/src\/exec\/simulate/,
     'bundle: simulation',
   ],
-  [/\/src\/builder\//, 'bundle: builder placement and verify'],
+  [/\/src\/builder\/layout/, 'bundle: builder placement (spans)'],
   [/\/src\/mempool\/bundle-(pool|spans|metrics|types)/, 'bundle: pool (select, presimulate, admit)'],
   [/\/src\/p2p\/bundle-gossip/, 'bundle: gossip'],
   [
@@ -39,6 +39,7 @@ const BUNDLE_RULES: [RegExp, string][] = [
 ];
 /** Everything else, by the innermost frame a rule knows. */
 const GENERIC_RULES: [RegExp, string][] = [
+  [/\/src\/builder\//, 'builder (block assembly and verify)'],
   [/\/src\/exec\/evm\/|@ethereumjs\//, 'EVM execution (blocks)'],
   [/\/src\/exec\//, 'executor (other)'],
   [
