@@ -119,7 +119,7 @@ const STAGE_COUNTERS = [
   'ordo_consensus_compact_fetched_txs_total',
   'ordo_consensus_compact_failed_total',
   // Gossip messages by topic and direction, and the gossipsub frames received (duplicates included):
-  // per-message work every node pays (ADR 0336 batches bundles).
+  // per-message work every node pays (ADR 0336).
   'ordo_p2p_gossip_messages_total',
   'ordo_p2p_rpc_received_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.

@@ -6,14 +6,6 @@
  * `gossip` and every cancel through the pool's cancel, so other proposers stop including a cancelled
  * bundle. Verdicts: a batch that does not decode or holds a bundle invalid for every node is rejected
  * and penalises the forwarder (like bad tx batches); one with nothing new is ignored (not forwarded).
- *
- * Admitted bundles are batched (ADR 0336): `push` collects them and one message leaves `flushMs` after
- * the first (default 15 ms), or at once when the batch holds `maxBundles` bundles or `maxBytes` encoded
- * bytes. Each gossip message costs every node per-message work whatever it carries (message id hashing,
- * gossipsub's seen cache and IDONTWANTs, a Noise frame and a socket write per peer, the validator), and
- * under bench:bundles one message per bundle made bundle messages most of the gossip. A cancel flushes
- * the pending batch first, so it never overtakes the bundle it cancels. `flushMs: 0` sends each bundle
- * on its own, as before.
  */
 import pino, { type Logger } from 'pino';
 import { decodeBundleBatch, encodeBundleBatch, LIMITS } from '../codec/index.ts';
@@ -54,27 +46,6 @@ export interface BundleGossipOptions {
   /** A received cancel. */
   cancel: (req: GossipBundleCancel, from: PeerId) => Answer;
   logger?: Logger;
-  /** Publish a batch this long after its first bundle (ms, default 15; 0 = each bundle at once). */
-  flushMs?: number;
-  /** Publish at once when the batch holds this many bundles (default 64). */
-  maxBundles?: number;
-  /** Publish at once when the batch's encoded bundles reach this many bytes (default 256 KiB). */
-  maxBytes?: number;
-}
-
-/** Defaults of the batching (ADR 0336). */
-export const BUNDLE_GOSSIP_FLUSH_MS = 15;
-export const BUNDLE_GOSSIP_MAX_BUNDLES = 64;
-export const BUNDLE_GOSSIP_MAX_BYTES = 256 * 1024;
-
-/** A bundle's payload bytes, the batch's size bound (its encoding adds hashes, keys and framing). */
-function bundleBytes(b: Bundle): number {
-  let n = 200;
-  for (const l of b.legs) {
-    n += 16 + 32 * l.revertingTxHashes.length;
-    for (const tx of l.txs) n += tx.byteLength + 8;
-  }
-  return n;
 }
 
 export class BundleGossip {
@@ -82,51 +53,17 @@ export class BundleGossip {
   readonly #opts: BundleGossipOptions;
   readonly #log: Logger;
   #stopped = false;
-  readonly #flushMs: number;
-  readonly #maxBundles: number;
-  readonly #maxBytes: number;
-  #batch: Bundle[] = [];
-  #batchBytes = 0;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: BundleGossipOptions) {
     this.#network = opts.network;
     this.#opts = opts;
-    this.#flushMs = Math.max(0, opts.flushMs ?? BUNDLE_GOSSIP_FLUSH_MS);
-    this.#maxBundles = Math.max(
-      1,
-      Math.min(LIMITS.maxBundleBatch, opts.maxBundles ?? BUNDLE_GOSSIP_MAX_BUNDLES),
-    );
-    // Well under the protocol's batch limit, which a receiver enforces on the whole message.
-    this.#maxBytes = Math.max(
-      1,
-      Math.min(LIMITS.maxBatchBytes / 2, opts.maxBytes ?? BUNDLE_GOSSIP_MAX_BYTES),
-    );
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'bundle-gossip' });
     this.#network.subscribe('bundles', (msg) => this.#onMessage(msg.from, msg.data));
   }
 
-  /** Gossip one admitted bundle (whole, in the next batch). */
+  /** Gossip one admitted bundle (whole, in a batch of its own). */
   push(bundle: Bundle): void {
-    if (this.#stopped) return;
-    const size = bundleBytes(bundle);
-    if (this.#batch.length > 0 && this.#batchBytes + size > this.#maxBytes) this.flush();
-    this.#batch.push(bundle);
-    this.#batchBytes += size;
-    if (this.#flushMs === 0 || this.#batch.length >= this.#maxBundles || this.#batchBytes >= this.#maxBytes)
-      this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), this.#flushMs);
-  }
-
-  /** Publish the pending batch now (nothing when it is empty). */
-  flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#batch.length === 0) return;
-    const bundles = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    const body = encodeBundleBatch(bundles);
+    const body = encodeBundleBatch([bundle]);
     const msg = new Uint8Array(1 + body.byteLength);
     msg[0] = KIND_BUNDLES;
     msg.set(body, 1);
@@ -141,8 +78,6 @@ export class BundleGossip {
       req.signature.byteLength !== 64
     )
       return;
-    // The bundle a cancel names may still wait in the batch: it goes first.
-    this.flush();
     const msg = new Uint8Array(CANCEL_BYTES);
     msg[0] = KIND_CANCEL;
     msg.set(req.replacementUuid, 1);
@@ -152,10 +87,6 @@ export class BundleGossip {
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#batch = [];
-    this.#batchBytes = 0;
     this.#stopped = true;
   }
 
