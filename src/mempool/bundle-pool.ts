@@ -238,11 +238,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
   readonly #pending = new Map<string, Entry>();
   /** Ordo tx hash key → pending bundles holding that transaction. */
   readonly #byTx = new Map<string, Set<string>>();
-  /**
-   * Namespace → transactions of pending bundles in it: `onCommit` hashes a committed transaction only
-   * in a namespace where a pending bundle has one (not the whole block; ADR 0337).
-   */
-  readonly #txNamespaces = new Map<number, number>();
   /** Replacement UUID hex → its pending bundle and signer. */
   readonly #byUuid = new Map<string, { bucket: string; key: string }>();
   readonly #perBucket = new Map<string, number>();
@@ -731,7 +726,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
     }
     if (this.#pending.size > 0 && block.txs.length > 0) {
       for (const tx of block.txs) {
-        if (!this.#txNamespaces.has(tx.namespace)) continue;
         const keys = this.#byTx.get(latin1Key(ordoTxHashOf(tx)));
         if (keys === undefined) continue;
         for (const key of [...keys]) {
@@ -827,8 +821,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (s === undefined) this.#byTx.set(k, new Set([e.key]));
       else s.add(e.key);
     }
-    for (const tx of e.txs)
-      this.#txNamespaces.set(tx.namespace, (this.#txNamespaces.get(tx.namespace) ?? 0) + 1);
     if (e.uuidKey !== undefined)
       this.#byUuid.set(toHex(e.bundle.replacementUuid), { bucket: e.bucket, key: e.key });
     this.#perBucket.set(e.bucket, (this.#perBucket.get(e.bucket) ?? 0) + 1);
@@ -843,11 +835,6 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
       if (s === undefined) continue;
       s.delete(e.key);
       if (s.size === 0) this.#byTx.delete(k);
-    }
-    for (const tx of e.txs) {
-      const n = (this.#txNamespaces.get(tx.namespace) ?? 1) - 1;
-      if (n <= 0) this.#txNamespaces.delete(tx.namespace);
-      else this.#txNamespaces.set(tx.namespace, n);
     }
     if (e.uuidKey !== undefined) {
       const uuid = toHex(e.bundle.replacementUuid);
