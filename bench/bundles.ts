@@ -17,16 +17,27 @@
  * the nodes' own stage histograms and counters read from their /metrics at the end of the window, means
  * over the four nodes (docs/bundles.md "Where the time goes"). ORDO_BENCH_KEEP=1 keeps the testnet
  * directories (node logs).
+ * Per bundle (the marginal cost, which needs the round without bundles): `cpuMicrosPerBundle` = (node CPU
+ * per second with bundles − background tx/s × the no-bundle round's node CPU per background tx) per
+ * committed bundle per second (applied + voided), and `threadCpuMicrosPerBundle` the same by thread name
+ * (/proc/<pid>/task, bench/lib/thread-cpu.ts). `shortfall`: why bundles/s is below the offered rate —
+ * offers not sent because every sender account was busy (the load is closed-loop: a sender has one bundle
+ * in flight per rollup), refusals by code, drops by reason (the load's and the nodes'), unsettled.
+ * `loadGenCores`: the cores `testnet up` itself (background sender, bundle planner, status follower) used
+ * in the window; near 1 its one event loop is saturated and the latencies it measures include its queue.
+ * `--cpu-prof DIR [--cpu-prof-interval 4000]` profiles every node (V8 .cpuprofile per thread, written when the testnet stops) into
+ * DIR/run-N with the measured window in window.json, for `node bench/bundle-stages.ts DIR/run-N`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
 import { readState } from '../testnet/state.ts';
+import { snapshotThreads, threadSecondsBetween } from './lib/thread-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,8 +51,14 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     'no-baseline': { type: 'boolean', default: false },
     repo: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'cpu-prof-interval': { type: 'string', default: '4000' },
   },
 });
+const PROF_DIR = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']);
+let profRuns = 0;
+/** The monotonic clock V8 CPU profiles use, µs. */
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 const REPO = args.repo ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const VALIDATORS = 4;
 const durationSec = Number(args.duration);
@@ -67,6 +84,10 @@ function cpuTicks(pid: number): number {
 interface RunResult {
   report: TestnetReport;
   cpuSeconds: number;
+  /** CPU seconds of the four nodes in the window by thread name. */
+  threadSeconds: Record<string, number>;
+  /** CPU seconds of `testnet up` itself in the window: the background sender and the bundle load. */
+  loadGenCpuSeconds: number;
   windowSec: number;
   loadAvg: number;
   nodeStages: NodeStages | null;
@@ -97,6 +118,10 @@ const STAGE_COUNTERS = [
   // prevote, and proposals dropped for want of them (bundled blocks are compact since ADR 0275).
   'ordo_consensus_compact_fetched_txs_total',
   'ordo_consensus_compact_failed_total',
+  // Gossip messages by topic and direction, and the gossipsub frames received (duplicates included):
+  // per-message work every node pays (ADR 0336).
+  'ordo_p2p_gossip_messages_total',
+  'ordo_p2p_rpc_received_total',
   // Cumulative buckets summed over the nodes: the distribution of admission → commit in heights.
   'ordo_bundle_commit_heights_bucket',
 ];
@@ -161,7 +186,16 @@ async function runTestnet(bundles: number): Promise<RunResult> {
     ...['--duration', String(durationSec), '--warmup', String(warmupSec)],
     ...['--dashboard', '0', '--base-port', String(base), '--dir', dir, '--report', reportFile],
   ];
-  const child = spawn(process.execPath, argv, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  let profDir: string | undefined;
+  if (PROF_DIR !== undefined) {
+    profDir = join(PROF_DIR, `run-${++profRuns}${bundles > 0 ? '' : '-nobundles'}`);
+    mkdirSync(profDir, { recursive: true });
+    // A coarser sampling interval than Node's 1 ms: 4 nodes × 7 threads profiled on a small host.
+    const us = Math.max(100, Math.min(100_000, Number(args['cpu-prof-interval'])));
+    env.ORDO_TESTNET_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir} --cpu-prof-interval=${us}`;
+  }
+  const child = spawn(process.execPath, argv, { cwd: REPO, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   try {
     let pids: number[] = [];
@@ -177,16 +211,34 @@ async function runTestnet(bundles: number): Promise<RunResult> {
     // The load starts once every node committed its first heights; the window is measured after warm-up.
     await sleep((warmupSec + 5) * 1000);
     const t0 = performance.now();
+    const m0 = monoMicros();
     const c0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const g0 = child.pid === undefined ? 0 : cpuTicks(child.pid);
+    const th0 = snapshotThreads(pids);
     await sleep(Math.max(1, durationSec - 8) * 1000);
     const c1 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const g1 = child.pid === undefined ? 0 : cpuTicks(child.pid);
+    const threadSeconds = threadSecondsBetween(th0, snapshotThreads(pids));
     const windowSec = (performance.now() - t0) / 1000;
+    if (profDir !== undefined)
+      writeFileSync(
+        join(profDir, 'window.json'),
+        `${JSON.stringify({ startMicros: m0, endMicros: monoMicros() })}\n`,
+      );
     const la = loadavg()[0]!;
     const nodeStages = await scrapeNodeStages(rpcUrls);
     const code = await exited;
     if (code !== 0) throw new Error(`testnet up exited with ${code}`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as TestnetReport;
-    return { report, cpuSeconds: (c1 - c0) / TICKS_PER_SEC, windowSec, loadAvg: la, nodeStages };
+    return {
+      report,
+      cpuSeconds: (c1 - c0) / TICKS_PER_SEC,
+      threadSeconds,
+      loadGenCpuSeconds: (g1 - g0) / TICKS_PER_SEC,
+      windowSec,
+      loadAvg: la,
+      nodeStages,
+    };
   } finally {
     if (child.exitCode === null) child.kill('SIGINT');
     await exited;
@@ -211,7 +263,76 @@ function cpuPerTx(r: RunResult): number {
   return txs > 0 ? (r.cpuSeconds * 1e6) / txs : 0;
 }
 
+/** Bundles committed per second: applied + voided over the bundle load's window. */
+function committedBundlesPerSec(r: RunResult): number {
+  const b = r.report.bundles;
+  return b === null ? 0 : (b.applied + b.voided) / Math.max(1, b.windowSec);
+}
+
+/** Node CPU per committed transaction (µs) by thread name. */
+function threadPerTx(r: RunResult): Record<string, number> {
+  const cpt = cpuPerTx(r);
+  const out: Record<string, number> = {};
+  for (const [name, sec] of Object.entries(r.threadSeconds))
+    out[name] = r.cpuSeconds > 0 ? Math.round((cpt * sec) / r.cpuSeconds) : 0;
+  return out;
+}
+
+/**
+ * The nodes' marginal CPU per committed bundle (µs), in all and by thread name: CPU per second with
+ * bundles, less the background's share at the round without bundles' CPU per background tx, divided by
+ * committed bundles per second. Null without a round without bundles.
+ */
+function perBundle(
+  r: RunResult,
+  base: RunResult | undefined,
+): { total: number; byThread: Record<string, number> } | null {
+  const perSec = committedBundlesPerSec(r);
+  if (base === undefined || perSec <= 0 || base.report.txPerSec <= 0) return null;
+  const bg = r.report.txPerSec / base.report.txPerSec;
+  const marginal = (withSec: number, baseSec: number): number =>
+    Math.round(((withSec / r.windowSec - (bg * baseSec) / base.windowSec) * 1e6) / perSec);
+  const byThread: Record<string, number> = {};
+  for (const name of new Set([...Object.keys(r.threadSeconds), ...Object.keys(base.threadSeconds)]))
+    byThread[name] = marginal(r.threadSeconds[name] ?? 0, base.threadSeconds[name] ?? 0);
+  return { total: marginal(r.cpuSeconds, base.cpuSeconds), byThread };
+}
+
+/** Why bundles/s is below the offered rate, in counts over the bundle load's window. */
+function shortfall(r: RunResult) {
+  const b = r.report.bundles!;
+  const nodeDroppedPerNode: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.nodeStages?.counts ?? {})) {
+    const m = /^ordo_bundles_dropped_total\{reason="([^"]+)"\}$/.exec(k);
+    if (m !== null) nodeDroppedPerNode[m[1]!] = Math.round(v / VALIDATORS);
+  }
+  return {
+    offeredAtRate: Math.round(b.offeredPerSec * b.windowSec),
+    /** The load had no free sender account for them (closed loop: latency × rate > senders). */
+    notSentSendersBusy: b.notSent,
+    refused: b.refused,
+    refusedBy: b.refusedBy,
+    accepted: b.accepted,
+    applied: b.applied,
+    voided: b.voided,
+    dropped: b.dropped,
+    unsettled: b.unsettled,
+    /** ordo_bundles_dropped_total by reason, mean over the nodes (each node's pool drops on its own). */
+    nodeDroppedPerNode,
+    committedBundlesPerSec: r1(committedBundlesPerSec(r)),
+  };
+}
+
+/** Per-key median of numeric records (a key missing in a record counts as 0). */
+function medianRecord(xs: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of new Set(xs.flatMap((x) => Object.keys(x))))
+    out[k] = Math.round(median(xs.map((x) => x[k] ?? 0)));
+  return out;
+}
+
 function summary(withB: RunResult[], without: RunResult[]) {
+  const marginal = withB.map((r, i) => perBundle(r, without[i])).filter((x) => x !== null);
   const bs = withB.map((r) => r.report.bundles!);
   const bg = median(withB.map((r) => r.report.txPerSec));
   const bgNo = without.length === 0 ? null : median(without.map((r) => r.report.txPerSec));
@@ -224,6 +345,11 @@ function summary(withB: RunResult[], without: RunResult[]) {
     backgroundTxPerSec: r1(bg),
     backgroundRatioVsNoBundles: bgNo === null || bgNo === 0 ? null : Math.round((bg / bgNo) * 1000) / 1000,
     cpuMicrosPerTx: Math.round(median(withB.map(cpuPerTx))),
+    committedBundlesPerSec: r1(median(withB.map(committedBundlesPerSec))),
+    cpuMicrosPerBundle: marginal.length === 0 ? null : Math.round(median(marginal.map((m) => m.total))),
+    threadCpuMicrosPerBundle: marginal.length === 0 ? null : medianRecord(marginal.map((m) => m.byThread)),
+    loadGenCores: Math.round(median(withB.map((r) => r.loadGenCpuSeconds / r.windowSec)) * 100) / 100,
+    notSentShare: r1(median(bs.map((b) => (100 * b.notSent) / Math.max(1, b.offered + b.notSent))) / 100),
     loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
     details: {
       runs: withB.length,
@@ -243,6 +369,13 @@ function summary(withB: RunResult[], without: RunResult[]) {
         backgroundLatencyMs: r.report.latencyMs,
         backgroundTxPerSecNoBundles: without[i]?.report.txPerSec ?? null,
         cpuMicrosPerTx: Math.round(cpuPerTx(r)),
+        threadCpuMicrosPerTx: threadPerTx(r),
+        // Cores the load (testnet up: background sender, bundle planner and follower) used in the window;
+        // near 1 its one event loop is saturated and its latencies include its own queueing.
+        loadGenCores: Math.round((r.loadGenCpuSeconds / r.windowSec) * 100) / 100,
+        threadCpuMicrosPerTxNoBundles: without[i] === undefined ? null : threadPerTx(without[i]!),
+        cpuMicrosPerBundle: perBundle(r, without[i]),
+        shortfall: shortfall(r),
         cpuMicrosPerTxNoBundles: without[i] === undefined ? null : Math.round(cpuPerTx(without[i]!)),
         loadAvg: r1(r.loadAvg),
         safetyConflicts: r.report.safety.conflictingCommits,

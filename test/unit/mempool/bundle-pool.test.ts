@@ -801,6 +801,31 @@ describe('bundle pool selection, lookup and commits', () => {
     expect(await pool.select(1, { maxBytes: 1e6, maxTxs: 10 })).toHaveLength(1);
   });
 
+  it('drops a bundle whose transaction commits outside it in any namespace, as bundles come and go', () => {
+    const { pool, commit } = setup();
+    const b1 = bundle([[1, [tx()]]]);
+    const r1 = pool.admit(b1, 'rpc');
+    if (!r1.ok) throw new Error('not admitted');
+    // b1 commits: namespace 1 holds no pending bundle transaction any more
+    commit([{ namespace: 1, payload: b1.legs[0]!.txs[0]! }], spansFor(r1.bundleHash, b1));
+    const x = tx();
+    const y = tx();
+    const b2 = bundle([[2, [x]]]);
+    const b3 = bundle([[1, [y]]]);
+    const [r2, r3] = [b2, b3].map((b) => pool.admit(b, 'rpc'));
+    if (!r2?.ok || !r3?.ok) throw new Error('not admitted');
+    // other transactions of both namespaces around the ones that leak out of b2 and b3
+    commit([
+      { namespace: 1, payload: tx() },
+      { namespace: 2, payload: x },
+      { namespace: 1, payload: y },
+      { namespace: 2, payload: tx() },
+    ]);
+    expect(pool.status(r2.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+    expect(pool.status(r3.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+    expect(pool.stats().bundles).toBe(0);
+  });
+
   it('commits, invalidates conflicting bundles, expires, and folds execution and certification in', () => {
     const { pool, commit } = setup();
     const shared = tx();
