@@ -37,9 +37,9 @@
  * The eth_call client (ADR 0245) is a bare keep-alive socket per in-flight request with every request
  * pre-built, and reports its own CPU per call (ethCallClientCpuMicros).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -53,6 +53,7 @@ import { DEMO_BALANCE, demoEvmKey } from '../src/config/index.ts';
 import { homePaths, initHome } from '../src/node/index.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
 import { treeTicks } from './lib/proc-cpu.ts';
+import { ticksByThreadName, ticksPerSecond } from './lib/thread-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,34 +137,6 @@ function cpuTicks(pid: number, thread?: number): number {
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 }
-/** user + system ticks of each thread of a process, summed by thread name (/proc/<pid>/task/<tid>/comm). */
-function ticksByThreadName(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out.set(name, (out.get(name) ?? 0) + cpuTicks(pid, Number(tid)));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
-function ticksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
 // One keep-alive pool of at most 64 sockets (the node refuses more than rpc.maxConnectionsPerAddress,
 // 128, from one address): an open-loop sender must not open a socket per request when the node lags.
 // Idle sockets are dropped after 3 s, before the server's 5 s keep-alive timeout closes them under a
