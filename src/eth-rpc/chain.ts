@@ -107,6 +107,13 @@ const TAG = new TextEncoder().encode('ordo/evm-block/v1');
 const INDEX_HEAD = new Uint8Array([0x68]); // "h"
 const CACHE_BLOCKS = 128;
 const MAX_SENDER_HINTS = 100_000;
+/**
+ * Hints are keyed by the whole payload (ADR 0339): only payloads up to this size are hinted (a larger one
+ * is hashed when indexed, cheap beside its size), and the keys together stay under MAX_HINT_BYTES, so
+ * admitted transactions that never commit cannot make the map large.
+ */
+const MAX_HINTED_PAYLOAD = 4_096;
+const MAX_HINT_BYTES = 32 * 1024 * 1024;
 /** Main-thread time a block's view is built for before the event loop gets a turn (ADR 0312). */
 export const BUILD_SLICE_MS = 8;
 
@@ -190,6 +197,7 @@ export class EvmChain {
    * hash and the recovery (ADR 0339).
    */
   readonly #hints = new Map<string, { hash: Uint8Array; from: Uint8Array }>();
+  #hintBytes = 0;
 
   constructor(o: ChainOptions) {
     this.#o = o;
@@ -211,11 +219,25 @@ export class EvmChain {
 
   /** A payload's hash and sender computed elsewhere (admission); used once when its block is built. */
   hintSender(payload: Uint8Array, txHash: Uint8Array, from: Uint8Array): void {
-    if (this.#hints.size >= MAX_SENDER_HINTS) {
+    if (payload.length > MAX_HINTED_PAYLOAD) return;
+    const key = latin1(payload);
+    if (this.#hints.has(key)) return;
+    while (
+      this.#hints.size > 0 &&
+      (this.#hints.size >= MAX_SENDER_HINTS || this.#hintBytes + key.length > MAX_HINT_BYTES)
+    ) {
       const oldest = this.#hints.keys().next().value;
-      if (oldest !== undefined) this.#hints.delete(oldest);
+      if (oldest === undefined) break;
+      this.#hints.delete(oldest);
+      this.#hintBytes -= oldest.length;
     }
-    this.#hints.set(latin1(payload), { hash: txHash, from });
+    this.#hints.set(key, { hash: txHash, from });
+    this.#hintBytes += key.length;
+  }
+
+  /** Hints held and their keys' bytes (tests). */
+  hintStats(): { count: number; bytes: number } {
+    return { count: this.#hints.size, bytes: this.#hintBytes };
   }
 
   /** The last indexed height (eth_blockNumber). */
@@ -413,7 +435,10 @@ export class EvmChain {
       // and not at all when admission here already recovered it.
       const hintKey = latin1(raw);
       const hint = this.#hints.get(hintKey);
-      if (hint !== undefined) this.#hints.delete(hintKey);
+      if (hint !== undefined) {
+        this.#hints.delete(hintKey);
+        this.#hintBytes -= hintKey.length;
+      }
       const hash = hint?.hash ?? keccak_256(raw);
       let sender: Uint8Array | undefined = hint?.from;
       const senderOf = (): Uint8Array => {

@@ -288,6 +288,37 @@ describe('lean type-2 read for classification and the block index (ADR 0339)', (
     }
     expect(hex(b.logsBloom)).toBe(hex(blockBloom.bitvector));
     expect(await c.txLocation(ej(hinted).hash())).toEqual({ height: 1, index: 3 });
+    expect(c.hintStats()).toEqual({ count: 0, bytes: 0 }); // used once, then gone
+  });
+
+  it('holds hints of small payloads only, within a byte bound, oldest out first', () => {
+    const c = new EvmChain({
+      namespace: 3,
+      common,
+      baseFee: 7n,
+      genesisTimeMs: 0,
+      kv: {} as unknown as KvStore,
+      source: {
+        getBlock: async () => undefined,
+        getBlockHash: async () => undefined,
+        getResult: async () => undefined,
+        executedHeight: () => 0,
+        baseHeight: () => 0,
+      },
+    });
+    const h = new Uint8Array(32);
+    const from = new Uint8Array(20);
+    c.hintSender(new Uint8Array(4_097), h, from); // large: hashed when indexed instead
+    expect(c.hintStats()).toEqual({ count: 0, bytes: 0 });
+    // 4,096-byte payloads that never commit: the keys stay within 32 MiB (8,192 of them).
+    for (let i = 0; i < 10_000; i++) {
+      const p = new Uint8Array(4_096);
+      new DataView(p.buffer).setUint32(0, i);
+      c.hintSender(p, h, from);
+    }
+    expect(c.hintStats()).toEqual({ count: 8_192, bytes: 32 * 1024 * 1024 });
+    c.hintSender(new Uint8Array(4_096).fill(1), h, from);
+    expect(c.hintStats().bytes).toBeLessThanOrEqual(32 * 1024 * 1024);
   });
 });
 
