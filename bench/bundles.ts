@@ -22,7 +22,10 @@
  * committed bundle per second (applied + voided), and `threadCpuMicrosPerBundle` the same by thread name
  * (/proc/<pid>/task, bench/lib/thread-cpu.ts). `shortfall`: why bundles/s is below the offered rate —
  * offers not sent because every sender account was busy (the load is closed-loop: a sender has one bundle
- * in flight per rollup), refusals by code, drops by reason (the load's and the nodes'), unsettled.
+ * in flight per rollup; bundles built to fail hold none, ADR 0351) with the sender slots and how many were
+ * busy (`senders`), offers `late` (every node's request budget full), refusals by code, drops by reason
+ * (the load's and the nodes'), unsettled, and `why` in words. `notSentShare` / `lateShare`: their share
+ * of the offers due.
  * `loadGenCores`: the cores `testnet up` itself (background sender, bundle planner, status follower) used
  * in the window; near 1 its one event loop is saturated and the latencies it measures include its queue.
  * `--cpu-prof DIR [--cpu-prof-interval 4000]` profiles every node (V8 .cpuprofile per thread, written when the testnet stops) into
@@ -310,6 +313,11 @@ function shortfall(r: RunResult) {
     offeredAtRate: Math.round(b.offeredPerSec * b.windowSec),
     /** The load had no free sender account for them (closed loop: latency × rate > senders). */
     notSentSendersBusy: b.notSent,
+    /** Due but not offered when the window ended: every node's request budget was full (slow answers). */
+    late: b.late ?? null,
+    /** Sender accounts and slots (account × executed rollup); slots held by bundles in flight, most / mean. */
+    senders: b.senders ?? null,
+    why: shortfallWhy(b),
     refused: b.refused,
     refusedBy: b.refusedBy,
     accepted: b.accepted,
@@ -321,6 +329,24 @@ function shortfall(r: RunResult) {
     nodeDroppedPerNode,
     committedBundlesPerSec: r1(committedBundlesPerSec(r)),
   };
+}
+
+/** In words, why the load did not send all it offered (older checkouts' reports lack `late`, `senders`). */
+function shortfallWhy(b: NonNullable<TestnetReport['bundles']>): string[] {
+  const why: string[] = [];
+  const due = b.offered + b.notSent + (b.late ?? 0);
+  const pct = (n: number): string => `${Math.round((1000 * n) / Math.max(1, due)) / 10} %`;
+  if (b.notSent > 0) {
+    const s = b.senders;
+    why.push(
+      s === undefined
+        ? `${pct(b.notSent)} not sent: no sender account free`
+        : `${pct(b.notSent)} not sent: no sender free (${s.accounts} accounts, ${s.slots} slots; busy at most ${s.maxBusy}, mean ${s.meanBusy}${s.meanBusy >= 0.8 * s.slots ? ': rate × legs × time to settle exceeds the slots' : ': bursts, not the mean'})`,
+    );
+  }
+  if ((b.late ?? 0) > 0) why.push(`${pct(b.late!)} late: every node's request budget full (slow answers)`);
+  if (b.refused > 0) why.push(`${pct(b.refused)} refused by the nodes: ${JSON.stringify(b.refusedBy)}`);
+  return why;
 }
 
 /** Per-key median of numeric records (a key missing in a record counts as 0). */
@@ -350,6 +376,11 @@ function summary(withB: RunResult[], without: RunResult[]) {
     threadCpuMicrosPerBundle: marginal.length === 0 ? null : medianRecord(marginal.map((m) => m.byThread)),
     loadGenCores: Math.round(median(withB.map((r) => r.loadGenCpuSeconds / r.windowSec)) * 100) / 100,
     notSentShare: r1(median(bs.map((b) => (100 * b.notSent) / Math.max(1, b.offered + b.notSent))) / 100),
+    // Offers due but not made (every node's request budget full), share of those due.
+    lateShare:
+      Math.round(
+        median(bs.map((b) => (1000 * (b.late ?? 0)) / Math.max(1, b.offered + b.notSent + (b.late ?? 0)))),
+      ) / 1000,
     loadAvg: r1(median([...withB, ...without].map((r) => r.loadAvg))),
     details: {
       runs: withB.length,

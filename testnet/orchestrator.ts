@@ -427,20 +427,23 @@ export class Testnet {
   /**
    * Demo accounts the background load signs with, and the bundle senders': the accounts reserved for
    * bundles (DEMO_BUNDLE_ACCOUNTS, past the background's) when the genesis funds them in every executed
-   * rollup; else, as with an older genesis, the last quarter of the background's when both sign in
-   * executed rollups, or all of them.
+   * rollup, and the background's too when it signs in no executed rollup (more senders for the closed-
+   * loop bundle load, ADR 0352); else, as with an older genesis, the last quarter of the background's
+   * when both sign in executed rollups, or all of them.
    */
   #accountSplit(rollups: RollupInfo[]): { background: number; bundles: number[] } {
     const executed = this.net.genesis.rollups.filter((r) => r.kind === 'transfer' || r.kind === 'evm');
     const funded = Math.min(...executed.map((r) => r.alloc?.length ?? 0));
-    if (executed.length > 0 && funded >= DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS)
+    const shared = this.o.load > 0 && rollups.some((r) => r.kind !== 'opaque');
+    if (executed.length > 0 && funded >= DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS) {
+      const from = shared ? DEMO_ACCOUNTS : 0;
       return {
         background: DEMO_ACCOUNTS,
-        bundles: Array.from({ length: DEMO_BUNDLE_ACCOUNTS }, (_, i) => DEMO_ACCOUNTS + i),
+        bundles: Array.from({ length: DEMO_ACCOUNTS + DEMO_BUNDLE_ACCOUNTS - from }, (_, i) => from + i),
       };
+    }
     const all = Array.from({ length: DEMO_ACCOUNTS }, (_, i) => i);
     const bundles = (this.o.bundlesPerSec ?? 0) > 0;
-    const shared = this.o.load > 0 && rollups.some((r) => r.kind !== 'opaque');
     if (!bundles || !shared) return { background: DEMO_ACCOUNTS, bundles: all };
     // Both sign in executed rollups: the last quarter of the demo accounts is the bundle senders'.
     const split = DEMO_ACCOUNTS - DEMO_ACCOUNTS / 4;

@@ -4,8 +4,13 @@
  * so a client hears of a pre-confirmation the moment the node signs it. One feed keeps, per node URL, a
  * few WebSocket connections, each holding fewer subscriptions than the server's per-connection cap
  * (`rpc.maxSubscriptionsPerConnection`, 64 by default); a connection is opened when every open one is
- * full. Requests time out; a closed connection fails its pending requests and drops its listeners (the
- * sender's slow fallback poll then follows those bundles).
+ * full. Plain requests (sends, reads) have a connection of their own per node, so subscribes and
+ * unsubscribes never add to the requests the sender bounds: neither kind passes the node's per-connection
+ * in-flight cap (`rpc.maxWsRequestsInFlight`, 64), past which it refuses `TOO_MANY_IN_FLIGHT`. A
+ * subscription's slot is freed when its unsubscribe is answered, so subscribes and unsubscribes in
+ * flight on one connection stay below `perConnection` too. Requests time out; a closed connection fails
+ * its pending requests and drops its listeners (the sender's slow fallback poll then follows those
+ * bundles).
  */
 import { WebSocket } from 'ws';
 import { OrdoError } from '../errors.ts';
@@ -119,7 +124,10 @@ class FeedConnection {
 }
 
 export class WsBundleFeed implements BundleStatusFeed {
+  /** Subscription connections by ws url. */
   readonly #conns = new Map<string, FeedConnection[]>();
+  /** The one request connection by ws url (sends and reads). */
+  readonly #requestConns = new Map<string, FeedConnection>();
   readonly #perConnection: number;
   readonly #timeoutMs: number;
 
@@ -141,11 +149,11 @@ export class WsBundleFeed implements BundleStatusFeed {
   }
 
   async request(url: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown> {
-    const list = this.#connections(url);
-    let c = list[0];
-    if (c === undefined) {
-      c = new FeedConnection(url.replace(/^http/, 'ws'), this.#timeoutMs);
-      list.push(c);
+    const wsUrl = url.replace(/^http/, 'ws');
+    let c = this.#requestConns.get(wsUrl);
+    if (c === undefined || c.closed) {
+      c = new FeedConnection(wsUrl, this.#timeoutMs);
+      this.#requestConns.set(wsUrl, c);
     }
     await c.opened;
     return c.request(method, params, timeoutMs);
@@ -172,9 +180,16 @@ export class WsBundleFeed implements BundleStatusFeed {
       return () => {
         if (done) return;
         done = true;
-        conn.used--;
         conn.listeners.delete(id);
-        if (!conn.closed) conn.request('ordo_unsubscribe', [id], this.#timeoutMs).catch(() => undefined);
+        if (conn.closed) {
+          conn.used--;
+          return;
+        }
+        // The slot is free once the node answered: until then the unsubscribe is in flight here.
+        conn
+          .request('ordo_unsubscribe', [id], this.#timeoutMs)
+          .catch(() => undefined)
+          .finally(() => conn.used--);
       };
     } catch (err) {
       conn.used--;
@@ -184,6 +199,8 @@ export class WsBundleFeed implements BundleStatusFeed {
 
   close(): void {
     for (const list of this.#conns.values()) for (const c of list) c.ws.terminate();
+    for (const c of this.#requestConns.values()) c.ws.terminate();
     this.#conns.clear();
+    this.#requestConns.clear();
   }
 }

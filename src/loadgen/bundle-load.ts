@@ -149,7 +149,12 @@ export interface BundleLoadSummary {
   accepted: number;
   refused: number;
   refusedBy: Record<string, number>;
+  /** Offers skipped because no sender account was free (the load is closed-loop, ADR 0351). */
   notSent: number;
+  /** Offers due in the window but not made: every node's request budget was full (slow answers). */
+  late: number;
+  /** Sender slots (account × executed rollup) and how many bundles in flight held: most, mean. */
+  senders: { accounts: number; slots: number; maxBusy: number; meanBusy: number };
   /** Accepted bundles per second over the window. */
   bundlesPerSec: number;
   applied: number;
@@ -191,6 +196,13 @@ export function summarizeBundleLoad(
     refused: s.refused,
     refusedBy: { ...s.refusedBy },
     notSent: s.notSent,
+    late: s.late,
+    senders: {
+      accounts: s.senderAccounts,
+      slots: s.senderSlots,
+      maxBusy: s.maxBusySlots,
+      meanBusy: s.meanBusySlots,
+    },
     bundlesPerSec: windowSec > 0 ? r1(s.accepted / windowSec) : 0,
     applied: s.applied,
     voided: s.reverted,

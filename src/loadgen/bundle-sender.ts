@@ -35,9 +35,15 @@ export interface BundleSendOptions {
   /**
    * Requests (sends and polls) in flight at most. Default without a feed 64 (HTTP: below the node's
    * per-address connection cap); with one, 32 per url (each node's requests share one WebSocket, which
-   * the node lets carry `rpc.maxWsRequestsInFlight`, 64, at once; the rest is left for subscribes).
+   * the node lets carry `rpc.maxWsRequestsInFlight`, 64, at once).
    */
   maxInFlightRequests?: number;
+  /**
+   * Requests in flight to one url at most. Default with a feed 32, without one `maxInFlightRequests`.
+   * A send goes to the next url in turn with room: one slow node neither takes the whole budget (its
+   * WebSocket refused the excess `TOO_MANY_IN_FLIGHT`) nor holds back the sends to the others.
+   */
+  maxInFlightPerUrl?: number;
   /** Stops the run early (the drain still follows what was sent, bounded by `drainMs`). */
   signal?: AbortSignal;
   /** Fill this report as the run goes (callers read live figures from it). */
@@ -63,6 +69,20 @@ export interface BundleSendReport {
   refusedBy: Record<string, number>;
   /** Offers skipped because every sender account was busy in the rollups the bundle would touch. */
   notSent: number;
+  /**
+   * Offers due in the offered window but not made when it ended, because every url's request budget
+   * was full (the nodes answered too slowly); neither offered nor `notSent`.
+   */
+  late: number;
+  /**
+   * Sender slots (account × executed rollup), the most held at once by bundles in flight, and their mean
+   * over the offered window: with `notSent` > 0, a mean near `senderSlots` says the closed loop ran out
+   * of senders (rate × legs × time to settle > slots), a mean well below says the offers came in bursts.
+   */
+  senderAccounts: number;
+  senderSlots: number;
+  maxBusySlots: number;
+  meanBusySlots: number;
   applied: number;
   reverted: number;
   dropped: Record<string, number>;
@@ -88,6 +108,11 @@ export function emptyBundleSendReport(): BundleSendReport {
     refused: 0,
     refusedBy: {},
     notSent: 0,
+    late: 0,
+    senderAccounts: 0,
+    senderSlots: 0,
+    maxBusySlots: 0,
+    meanBusySlots: 0,
     applied: 0,
     reverted: 0,
     dropped: {},
@@ -128,10 +153,36 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
   const pollMs = o.pollMs ?? (feed === undefined ? 50 : 1000);
   const timeoutMs = o.timeoutMs ?? 5000;
   const maxRequests = o.maxInFlightRequests ?? (feed === undefined ? 64 : 32 * o.urls.length);
+  const perUrl = o.maxInFlightPerUrl ?? (feed === undefined ? maxRequests : 32);
   const r: BundleSendReport = o.into ?? emptyBundleSendReport();
   const maxKept = o.maxKept ?? 200_000;
   const flights = new Set<Flight>();
   let requests = 0;
+  /** Requests in flight by url (sends and polls). */
+  const byUrl = new Map<string, number>(o.urls.map((u) => [u, 0]));
+  const begin = (url: string): void => {
+    requests++;
+    byUrl.set(url, (byUrl.get(url) ?? 0) + 1);
+  };
+  const done = (url: string): void => {
+    requests--;
+    byUrl.set(url, (byUrl.get(url) ?? 1) - 1);
+  };
+  const room = (url: string, budget: number): boolean => (byUrl.get(url) ?? 0) < budget;
+  r.senderAccounts = o.planner.slots.accounts;
+  r.senderSlots = o.planner.slots.total;
+  let nextUrl = 0;
+  /** The next url in turn whose budget has room, or undefined when every url is full. */
+  const pickUrl = (): string | undefined => {
+    for (let k = 0; k < o.urls.length; k++) {
+      const u = o.urls[(nextUrl + k) % o.urls.length]!;
+      if (room(u, perUrl)) {
+        nextUrl = (nextUrl + k + 1) % o.urls.length;
+        return u;
+      }
+    }
+    return undefined;
+  };
   const start = now();
   const offerEnd = start + o.durationMs;
   const end = offerEnd + (o.drainMs ?? 10_000);
@@ -167,58 +218,85 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
     else r.notKept++;
     flights.delete(f);
   };
-  const poll = async (f: Flight): Promise<void> => {
-    requests++;
+  const read = async (f: Flight): Promise<void> => {
     try {
-      const read = feed?.request?.bind(feed) ?? o.call;
-      onStatus(f, (await read(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as BundleStatusJson);
+      const call = feed?.request?.bind(feed) ?? o.call;
+      onStatus(f, (await call(f.url, 'ordo_getBundleStatus', [f.hash], timeoutMs)) as BundleStatusJson);
     } catch {
-      // a failed poll is retried at the next interval
-    } finally {
-      requests--;
+      // a failed read is retried at the next poll interval
     }
   };
-  const offer = async (b: PlannedBundle, url: string): Promise<void> => {
-    requests++;
-    const sentAt = now();
-    let hash: string;
+  const poll = async (f: Flight): Promise<void> => {
+    begin(f.url);
     try {
-      const send = feed?.request?.bind(feed) ?? o.call;
-      const res = (await send(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
-        bundleHash?: string;
-      };
-      if (typeof res?.bundleHash !== 'string') throw new Error('no bundleHash in the answer');
-      hash = res.bundleHash;
-    } catch (err) {
-      r.refused++;
-      const k = refusalKey(err);
-      r.refusedBy[k] = (r.refusedBy[k] ?? 0) + 1;
-      o.planner.settled(b, false);
-      return;
+      await read(f);
     } finally {
-      requests--;
+      done(f.url);
     }
-    r.accepted++;
-    const t = now();
-    const f: Flight = { bundle: b, hash, url, sentAt, ackAt: t, lastHeard: t, done: false };
-    flights.add(f);
-    if (feed === undefined) return;
+  };
+  /** One bundle's send, subscribe and first read, in one slot of its url's budget. */
+  const offer = async (b: PlannedBundle, url: string): Promise<void> => {
+    begin(url);
     try {
-      const unsub = await feed.subscribe(url, hash, (s) => onStatus(f, s));
-      if (f.done) unsub();
-      else f.unsubscribe = unsub;
-    } catch {
-      return; // followed by the fallback poll
+      const sentAt = now();
+      let hash: string;
+      try {
+        const send = feed?.request?.bind(feed) ?? o.call;
+        const res = (await send(url, 'ordo_sendBundle', sendBundleParams(b), timeoutMs)) as {
+          bundleHash?: string;
+        };
+        if (typeof res?.bundleHash !== 'string') throw new Error('no bundleHash in the answer');
+        hash = res.bundleHash;
+      } catch (err) {
+        r.refused++;
+        const k = refusalKey(err);
+        r.refusedBy[k] = (r.refusedBy[k] ?? 0) + 1;
+        o.planner.settled(b, false);
+        return;
+      }
+      r.accepted++;
+      const t = now();
+      const f: Flight = { bundle: b, hash, url, sentAt, ackAt: t, lastHeard: t, done: false };
+      flights.add(f);
+      if (feed === undefined) return;
+      try {
+        const unsub = await feed.subscribe(url, hash, (s) => onStatus(f, s));
+        if (f.done) unsub();
+        else f.unsubscribe = unsub;
+      } catch {
+        return; // followed by the fallback poll
+      }
+      // A change between the send's answer and the subscription is not notified: read it once.
+      if (!f.done) await read(f);
+    } finally {
+      done(url);
     }
-    // A change between the send's answer and the subscription is not notified: read it once.
-    if (!f.done) await poll(f);
   };
 
   let lastPoll = start;
+  /** Offers due so far (the offered load is a fixed rate from the start). */
+  const due = (t: number): number => Math.floor(((Math.min(t, offerEnd) - start) / 1000) * o.rate) + 1;
+  let wasOffering = true;
+  /** Busy sender slots integrated over the offered window (slot·ms), sampled once a loop. */
+  let busyArea = 0;
+  let lastTick = start;
+  const stopOffering = (t: number): void => {
+    wasOffering = false;
+    r.late = Math.max(0, due(t) - 1 - r.offered - r.notSent);
+    const span = Math.min(t, offerEnd) - start;
+    r.meanBusySlots = span > 0 ? Math.round(busyArea / span) : 0;
+  };
   while (true) {
     const t = now();
     if (t >= end) break;
     const offering = t < offerEnd && o.signal?.aborted !== true;
+    if (wasOffering && !offering) stopOffering(t);
+    if (offering) {
+      const busy = o.planner.slots.busy;
+      busyArea += busy * (t - lastTick);
+      if (busy > r.maxBusySlots) r.maxBusySlots = busy;
+    }
+    lastTick = t;
     // Draining: bundles built to fail and not committed are expected to stay pending (the proposers leave
     // them out and they have no maxHeight), so they do not hold the drain.
     if (
@@ -227,15 +305,17 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
       [...flights].every((f) => f.bundle.builtToFail && f.committedAt === undefined)
     )
       break;
-    while (offering && r.offered + r.notSent < Math.floor(((t - start) / 1000) * o.rate) + 1) {
+    while (offering && r.offered + r.notSent < due(t)) {
       if (requests >= maxRequests) break;
+      const url = pickUrl();
+      if (url === undefined) break; // every node's budget full: sent when answers free it (or `late`)
       const b = o.planner.next();
       if (b === undefined) {
         r.notSent++; // every sender busy: offered load is capped by settled bundles
         continue;
       }
       r.offered++;
-      void offer(b, o.urls[r.offered % o.urls.length]!);
+      void offer(b, url);
     }
     if (t - lastPoll >= pollMs) {
       lastPoll = t;
@@ -243,13 +323,15 @@ export async function sendBundles(o: BundleSendOptions): Promise<BundleSendRepor
       // bundle between submit and commit is silent for seconds, and polling them all must not hold
       // every slot and starve the sends.
       const pollBudget = offering ? Math.max(1, Math.floor(maxRequests / 2)) : maxRequests;
+      const pollPerUrl = offering ? Math.max(1, Math.floor(perUrl / 2)) : perUrl;
       for (const f of flights) {
         if (requests >= pollBudget) break;
-        if (t - f.lastHeard >= pollMs) void poll(f);
+        if (t - f.lastHeard >= pollMs && room(f.url, pollPerUrl)) void poll(f);
       }
     }
     await sleep(feed === undefined ? pollMs : Math.min(pollMs, 5));
   }
+  if (wasOffering) stopOffering(now());
   r.unsettled = flights.size;
   for (const f of flights) {
     f.unsubscribe?.();

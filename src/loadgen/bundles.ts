@@ -8,7 +8,8 @@
  * Every leg pays `amount` to a recipient that only this bundle pays, so a leg's effect is simply that
  * recipient's balance: `amount` when the leg applied, 0 when not. Bundle senders are accounts reserved
  * for bundles (the caller passes indices the background load does not use); a sender's nonce is spent
- * only when the bundle applied, which the caller reports through `settled`.
+ * only when the bundle applied, which the caller reports through `settled`. A bundle built to fail does
+ * not hold its senders (ADR 0351): it can never apply, so it never spends the nonces it carries.
  *
  * The network half is src/loadgen/bundle-sender.ts (sending, following statuses) with
  * src/loadgen/bundle-feed.ts (the WebSocket status subscription).
@@ -92,8 +93,12 @@ export class BundlePlanner {
   readonly #executed: BundleRollup[];
   /** Next nonce per `${namespace}/${account}`. */
   readonly #nonces = new Map<string, number>();
-  /** `${namespace}/${account}` with a bundle in flight (reused only after that bundle settled). */
-  readonly #busy = new Set<string>();
+  /**
+   * `${namespace}/${account}` with a bundle in flight → that bundle's id (the slot is reused only after
+   * that bundle settled). Bundles built to fail never hold a slot: their gapped leg is invalid, so
+   * neither they nor a later bundle at the same nonces can be blocked by them (ADR 0351).
+   */
+  readonly #busy = new Map<string, number>();
   readonly #signers = new Map<number, Ed25519Signer>();
   readonly #commons = new Map<number, ReturnType<typeof createCustomCommon>>();
   readonly #bundleSigners = new Map<number, Ed25519Signer>();
@@ -143,7 +148,11 @@ export class BundlePlanner {
       const leg = this.#leg(r, account, i === failing ? nonce + NONCE_GAP : nonce, this.#o.amount, id);
       return { ...leg, nonce };
     });
-    for (const r of picked) this.#busy.add(`${r.namespace}/${account}`);
+    // A bundle built to fail leaves its senders free at once: one leg's nonce is NONCE_GAP ahead, so the
+    // bundle can never apply (execution atomicity: all legs or none) and spends no nonce; the next bundle
+    // of these senders takes the same nonces. Holding the slots until the pool drops it at its maxHeight
+    // (~30 heights) kept a tenth of the bundles from being sent (session 16's `shortfall`).
+    if (!builtToFail) for (const r of picked) this.#busy.set(`${r.namespace}/${account}`, id);
     const w = this.#o.window;
     const maxHeight = w === undefined ? 0 : w.height() + w.heights;
     const planned: PlannedBundle = { id, cross, builtToFail, legs, maxHeight };
@@ -162,12 +171,25 @@ export class BundlePlanner {
     b.signature = signer.sign(bundleSignBytes(hash));
   }
 
-  /** The bundle's fate is known: applied spends its senders' nonces; anything else leaves them. */
+  /**
+   * The bundle's fate is known: applied spends its senders' nonces; anything else leaves them. Frees only
+   * the slots this bundle holds: a bundle built to fail holds none, and settling it (dropped, typically
+   * 30 heights on) must not free a slot a later bundle of the same sender now holds. (Applied is never
+   * expected for a bundle built to fail — the atomicity check counts it as a violation — but the nonces
+   * then follow the chain.)
+   */
   settled(b: PlannedBundle, applied: boolean): void {
     for (const l of b.legs) {
-      if (applied) this.#nonces.set(`${l.namespace}/${l.account}`, l.nonce + 1);
-      this.#busy.delete(`${l.namespace}/${l.account}`);
+      const key = `${l.namespace}/${l.account}`;
+      if (applied) this.#nonces.set(key, l.nonce + 1);
+      if (this.#busy.get(key) === b.id) this.#busy.delete(key);
     }
+  }
+
+  /** Sender accounts, sender slots (account × executed rollup), and the slots bundles in flight hold now. */
+  get slots(): { accounts: number; total: number; busy: number } {
+    const accounts = this.#o.accounts.length;
+    return { accounts, total: accounts * this.#executed.length, busy: this.#busy.size };
   }
 
   #leg(r: BundleRollup, account: number, nonce: number, amount: bigint, id: number): PlannedLeg {

@@ -3,6 +3,8 @@
  * reused only after settling, nonces spent only when applied), their `ordo_sendBundle` params, and the
  * atomicity checker's verdicts from legs' effects.
  */
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { createFeeMarket1559TxFromRLP } from '@ethereumjs/tx';
 import { describe, expect, it } from 'vitest';
 import { bundleHash, bundleSignBytes } from '../../../src/codec/index.ts';
 import { demoRollups, makeGenesis } from '../../../src/config/genesis.ts';
@@ -62,13 +64,84 @@ describe('bundle planner', () => {
   it('reuses a sender only after its bundle settled, spending its nonce only when it applied', () => {
     const p = new BundlePlanner({ rollups, accounts: [7], runId: 'r2', random: seeded(2), failShare: 0 });
     const a = p.next()!;
+    expect(p.slots.busy).toBe(a.legs.length);
     expect(p.next()).toBeUndefined();
     p.settled(a, false);
+    expect(p.slots.busy).toBe(0);
     const b = p.next()!;
     expect(b.legs[0]!.nonce).toBe(0);
     p.settled(b, true);
     const c = p.next()!;
     for (const l of c.legs) if (b.legs.some((x) => x.namespace === l.namespace)) expect(l.nonce).toBe(1);
+  });
+
+  it('leaves the senders of a bundle built to fail free at once; settling it later frees nothing', () => {
+    // Scripted choices, one rollup (no cross draw): [built to fail?, first rollup, (failing leg)].
+    const script = [0, 0, 0, 0.9, 0, 0.9, 0, 0.9, 0];
+    const p = new BundlePlanner({
+      rollups: [rollups[1]!],
+      accounts: [7],
+      runId: 'r-fail',
+      random: () => script.shift() ?? 0.9,
+      failShare: 0.5,
+    });
+    const f = p.next()!;
+    expect(f.builtToFail).toBe(true);
+    expect(f.legs[0]!.account).toBe(7);
+    expect(p.slots).toEqual({ accounts: 1, total: 1, busy: 0 });
+    // The sender is free: the next bundle takes it, at the same nonce (the failing one spends none).
+    const a = p.next()!;
+    expect(a.builtToFail).toBe(false);
+    expect(a.legs[0]!.account).toBe(7);
+    expect(a.legs[0]!.nonce).toBe(0);
+    expect(p.slots.busy).toBe(1);
+    expect(p.next()).toBeUndefined();
+    // The failing bundle is dropped ~30 heights later: `a` still holds the slot, nonces unchanged.
+    p.settled(f, false);
+    expect(p.slots.busy).toBe(1);
+    expect(p.next()).toBeUndefined();
+    // A normal bundle still frees its slot when it settles, and spends the nonce when it applied.
+    p.settled(a, true);
+    expect(p.slots.busy).toBe(0);
+    const b = p.next()!;
+    expect(b.legs[0]!.nonce).toBe(1);
+  });
+
+  it('gives a cross-rollup bundle built to fail the current nonce on its valid leg and reuses it after', () => {
+    // Two rollups: [cross?, built to fail?, first rollup, (failing leg)].
+    const script = [0, 0, 0, 0.9 /* fails in ns 3 */, 0, 0.9, 0];
+    const p = new BundlePlanner({
+      rollups: [rollups[1]!, rollups[2]!],
+      accounts: [3],
+      runId: 'r-fail-cross',
+      random: () => script.shift() ?? 0.9,
+      crossShare: 0.5,
+      failShare: 0.5,
+    });
+    const f = p.next()!;
+    expect(f.builtToFail && f.cross).toBe(true);
+    expect(f.legs.map((l) => l.nonce)).toEqual([0, 0]);
+    // Its EVM leg (namespace 3) is the failing one: signed a million nonces ahead, never valid.
+    const evmTx = createFeeMarket1559TxFromRLP(f.legs[1]!.tx, {
+      common: createCustomCommon({ chainId: 900_001 }, Mainnet, { hardfork: Hardfork.Prague }),
+    });
+    expect(evmTx.nonce).toBe(1_000_000n);
+    expect(p.slots).toEqual({ accounts: 1, total: 2, busy: 0 });
+    const a = p.next()!;
+    expect(a.cross && !a.builtToFail).toBe(true);
+    expect(a.legs.map((l) => [l.namespace, l.account, l.nonce])).toEqual([
+      [2, 3, 0],
+      [3, 3, 0],
+    ]);
+    // The valid leg of `f` and the leg of `a` in rollup 2 are different transactions at the same nonce:
+    // at most one of them can apply, and `f` never does (its other leg is invalid).
+    expect(Buffer.from(f.legs[0]!.tx).equals(Buffer.from(a.legs[0]!.tx))).toBe(false);
+    p.settled(f, false);
+    expect(p.slots.busy).toBe(2);
+    p.settled(a, true);
+    expect(p.slots.busy).toBe(0);
+    const b = p.next()!;
+    expect(b.legs.every((l) => l.nonce === 1)).toBe(true);
   });
 
   it('takes free senders round robin, not the one just freed', () => {
