@@ -375,7 +375,9 @@ function summary(withB: RunResult[], without: RunResult[]) {
     cpuMicrosPerBundle: marginal.length === 0 ? null : Math.round(median(marginal.map((m) => m.total))),
     threadCpuMicrosPerBundle: marginal.length === 0 ? null : medianRecord(marginal.map((m) => m.byThread)),
     loadGenCores: Math.round(median(withB.map((r) => r.loadGenCpuSeconds / r.windowSec)) * 100) / 100,
-    notSentShare: r1(median(bs.map((b) => (100 * b.notSent) / Math.max(1, b.offered + b.notSent))) / 100),
+    // Share of the offers due (a thousandth; was rounded to a tenth before session 17).
+    notSentShare:
+      Math.round(median(bs.map((b) => (1000 * b.notSent) / Math.max(1, b.offered + b.notSent)))) / 1000,
     // Offers due but not made (every node's request budget full), share of those due.
     lateShare:
       Math.round(
