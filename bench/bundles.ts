@@ -341,7 +341,7 @@ function shortfallWhy(b: NonNullable<TestnetReport['bundles']>): string[] {
     why.push(
       s === undefined
         ? `${pct(b.notSent)} not sent: no sender account free`
-        : `${pct(b.notSent)} not sent: no sender free (${s.accounts} accounts, ${s.slots} slots; busy at most ${s.maxBusy}, mean ${s.meanBusy}${s.meanBusy >= 0.8 * s.slots ? ': rate × legs × time to settle exceeds the slots' : ': bursts, not the mean'})`,
+        : `${pct(b.notSent)} not sent: no sender free (closed loop: ${s.accounts} accounts, ${s.slots} slots; busy at most ${s.maxBusy}, mean ${s.meanBusy} = ${Math.round((100 * s.meanBusy) / Math.max(1, s.slots))} %; mean busy = bundles/s × legs × time to settle)`,
     );
   }
   if ((b.late ?? 0) > 0) why.push(`${pct(b.late!)} late: every node's request budget full (slow answers)`);
