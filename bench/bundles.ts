@@ -105,6 +105,21 @@ const STAGE_HISTOGRAMS: Record<string, string> = {
   ordo_consensus_block_interval_seconds: 'blockInterval',
   'ordo_exec_block_seconds{kind="evm"}': 'execBlockEvm',
   'ordo_exec_block_seconds{kind="transfer"}': 'execBlockTransfer',
+  // A decided height's critical path as each node saw it (src/consensus/height-trace.ts heightStages):
+  // own proposals (untilBuild, build, send) and peers' (untilHeard, rebuild), then the votes.
+  'ordo_consensus_height_stage_seconds{stage="untilBuild"}': 'h_untilBuild',
+  'ordo_consensus_height_stage_seconds{stage="build"}': 'h_build',
+  'ordo_consensus_height_stage_seconds{stage="send"}': 'h_send',
+  'ordo_consensus_height_stage_seconds{stage="untilHeard"}': 'h_untilHeard',
+  'ordo_consensus_height_stage_seconds{stage="rebuild"}': 'h_rebuild',
+  'ordo_consensus_height_stage_seconds{stage="untilVerify"}': 'h_untilVerify',
+  'ordo_consensus_height_stage_seconds{stage="verify"}': 'h_verify',
+  'ordo_consensus_height_stage_seconds{stage="toPrevote"}': 'h_toPrevote',
+  'ordo_consensus_height_stage_seconds{stage="prevoteWait"}': 'h_prevoteWait',
+  'ordo_consensus_height_stage_seconds{stage="toPrecommit"}': 'h_toPrecommit',
+  'ordo_consensus_height_stage_seconds{stage="precommitWait"}': 'h_precommitWait',
+  'ordo_consensus_height_stage_seconds{stage="decide"}': 'h_decide',
+  ordo_consensus_compact_fetch_seconds: 'compactFetch',
 };
 /** Counters summed over the four nodes into `nodeStages.counts` (every label set). */
 const STAGE_COUNTERS = [
@@ -121,6 +136,7 @@ const STAGE_COUNTERS = [
   // prevote, and proposals dropped for want of them (bundled blocks are compact since ADR 0275).
   'ordo_consensus_compact_fetched_txs_total',
   'ordo_consensus_compact_failed_total',
+  'ordo_consensus_compact_fetched_bundle_txs_total',
   // Gossip messages by topic and direction, and the gossipsub frames received (duplicates included):
   // per-message work every node pays (ADR 0336).
   'ordo_p2p_gossip_messages_total',

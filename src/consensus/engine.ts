@@ -37,13 +37,21 @@ import type { Network, PeerId } from '../p2p/index.ts';
 import type { BlockStore, KvStore } from '../store/index.ts';
 import type {
   Block,
+  BundleSpan,
   CommitCertificate,
   CompactProposal,
   ConsensusMessage,
   DuplicateVoteEvidence,
+  Namespace,
   TxEnvelope,
 } from '../types.ts';
-import { HeightTrace, ROUND_FAILURES, type RoundFailure } from './height-trace.ts';
+import {
+  HEIGHT_STAGES,
+  HeightTrace,
+  heightStages,
+  ROUND_FAILURES,
+  type RoundFailure,
+} from './height-trace.ts';
 import { LoopStalls } from './loop-stalls.ts';
 import {
   type ConsensusPersistence,
@@ -676,6 +684,7 @@ export class Engine implements ConsensusEngineExt {
       const got = new Map<string, TxEnvelope>();
       // The forwarding peer first (it had to rebuild the block too), then the others; bounded.
       const peers = [from, ...this.#o.network.peers().filter((p) => p !== from)].slice(0, 4);
+      const fetchStart = this.#clock();
       for (const peer of peers) {
         const still = missing.filter((h) => !got.has(latin1Key(h)));
         if (still.length === 0 || !this.#running || c.height < this.core.height) break;
@@ -685,9 +694,12 @@ export class Engine implements ConsensusEngineExt {
           this.#log.debug({ peer, err: errorMessage(err) }, 'fetching proposal transactions failed');
         }
       }
+      this.#metrics.compactFetch.observe(Math.max(0, this.#clock() - fetchStart) / 1000);
       for (let i = 0; i < txs.length; i++) {
         if (txs[i] === undefined) txs[i] = got.get(latin1Key(c.txHashes[i]!));
       }
+      if (c.bundles.length > 0 && txs.every((t) => t !== undefined))
+        this.#metrics.compactFetchedBundleTxs.inc(bundleLegsAmong(txs as TxEnvelope[], c.bundles, missing));
       if (got.size < new Set(missing.map(latin1Key)).size) {
         this.#metrics.compactFailed.inc();
         // Decided meanwhile (peers drop committed transactions from their pools): nothing was lost.
@@ -1030,6 +1042,10 @@ export class Engine implements ConsensusEngineExt {
       if (r.buildEnd !== undefined && r.proposalIn !== undefined && r.buildError === undefined)
         this.#metrics.proposalSend.observe(Math.max(0, r.proposalIn - r.buildEnd) / 1000);
     }
+    const stages = heightStages(s);
+    if (stages !== undefined)
+      for (const [stage, ms] of Object.entries(stages))
+        this.#metrics.heightStage.labels(stage).observe(ms / 1000);
     const late = s.rounds.some(
       (r) =>
         r.buildEnd !== undefined && r.proposalIn !== undefined && r.proposalIn - r.buildEnd > LATE_SEND_MS,
@@ -1394,6 +1410,20 @@ import { hashOfBlock as hashOfBlockCached } from './state-machine.ts';
 
 /** Encoded form of a message object (received bytes, or our encoding), so big proposals encode once. */
 const encodedCache = new WeakMap<ConsensusMessage, Uint8Array>();
+/** How many of the `fetched` transactions (by hash) sit inside one of the block's bundle spans. */
+function bundleLegsAmong(txs: TxEnvelope[], spans: readonly BundleSpan[], fetched: Uint8Array[]): number {
+  const first = new Map<Namespace, number>();
+  for (let i = 0; i < txs.length; i++) if (!first.has(txs[i]!.namespace)) first.set(txs[i]!.namespace, i);
+  const legs = new Set<string>();
+  for (const sp of spans) {
+    const f = first.get(sp.namespace);
+    if (f === undefined) continue;
+    for (let i = f + sp.start; i < Math.min(txs.length, f + sp.start + sp.count); i++)
+      legs.add(latin1Key(txHash(txs[i]!)));
+  }
+  return fetched.filter((h) => legs.has(latin1Key(h))).length;
+}
+
 /** Compact gossip form of own proposals (rebroadcasts send the same bytes). */
 const compactCache = new WeakMap<ConsensusMessage, Uint8Array>();
 
@@ -1491,6 +1521,28 @@ function makeMetrics(registry: Registry | undefined, set: ValidatorSet, currentR
       labelNames: ['form'] as const,
       registers,
     }),
+    compactFetchedBundleTxs: new Counter({
+      name: 'ordo_consensus_compact_fetched_bundle_txs_total',
+      help: 'Of ordo_consensus_compact_fetched_txs_total: the transactions inside a bundle span (bundle legs)',
+      registers,
+    }),
+    compactFetch: new Histogram({
+      name: 'ordo_consensus_compact_fetch_seconds',
+      help: 'Time a compact proposal rebuild waited for the transactions it fetched from peers',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    heightStage: (() => {
+      const h = new Histogram({
+        name: 'ordo_consensus_height_stage_seconds',
+        help: 'Stages of each decided height on its critical path as this node saw it, by stage (height-trace.ts heightStages)',
+        labelNames: ['stage'] as const,
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers,
+      });
+      for (const st of HEIGHT_STAGES) h.labels(st);
+      return h;
+    })(),
     compactFailed: new Counter({
       name: 'ordo_consensus_compact_failed_total',
       help: 'Compact proposals dropped because their transactions could not be fetched',

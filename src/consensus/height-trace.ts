@@ -379,3 +379,64 @@ function votesShort(t: RoundTrace, set: ValidatorSet): RoundFailure {
   if ((t.precommitsFor ?? 0) < quorum) return 'precommits_short';
   return 'other';
 }
+
+/**
+ * Stages of a decided height on its critical path as this node saw it (issue #22, session 17: "why a
+ * bundled height takes 712 ms"), ms; each one from the previous milestone of the deciding round that
+ * happened to the next (a milestone that did not happen is skipped, so the stages sum to `decidedMs`
+ * up to the clamping of out-of-order milestones at 0).
+ *   own proposal:  untilBuild (block floor, earlier rounds) → build → send (gossip flush, WAL, publish)
+ *   peer proposal: untilHeard (the proposer's floor, build, send and the delivery) → rebuild (compact
+ *                  proposal: pool lookups, fetches, body hash)
+ *   both:          untilVerify (consensus queue) → verify → toPrevote → prevoteWait (own prevote →
+ *                  quorum) → toPrecommit → precommitWait → decide (quorum → the core's decision)
+ * Heights whose deciding round has no proposal here (decided by a certificate) give no stages.
+ */
+export const HEIGHT_STAGES = [
+  'untilBuild',
+  'build',
+  'send',
+  'untilHeard',
+  'rebuild',
+  'untilVerify',
+  'verify',
+  'toPrevote',
+  'prevoteWait',
+  'toPrecommit',
+  'precommitWait',
+  'decide',
+] as const;
+export type HeightStage = (typeof HEIGHT_STAGES)[number];
+
+export function heightStages(s: HeightSummary): Partial<Record<HeightStage, number>> | undefined {
+  const r = s.rounds.find((x) => x.round === s.round);
+  if (r === undefined || r.proposalIn === undefined) return undefined;
+  const own = r.buildStart !== undefined && r.buildError === undefined;
+  const steps: [HeightStage, number | undefined][] = own
+    ? [
+        ['untilBuild', r.buildStart],
+        ['build', r.buildEnd],
+        ['send', r.proposalIn],
+      ]
+    : [
+        ['untilHeard', r.proposalHeard],
+        ['rebuild', r.proposalIn],
+      ];
+  steps.push(
+    ['untilVerify', r.verifyStart],
+    ['verify', r.verifyEnd],
+    ['toPrevote', r.prevote],
+    ['prevoteWait', r.prevoteQuorum],
+    ['toPrecommit', r.precommit],
+    ['precommitWait', r.precommitQuorum],
+    ['decide', s.decidedMs],
+  );
+  const out: Partial<Record<HeightStage, number>> = {};
+  let prev = 0;
+  for (const [stage, at] of steps) {
+    if (at === undefined) continue;
+    out[stage] = Math.max(0, at - prev);
+    prev = Math.max(prev, at);
+  }
+  return out;
+}
