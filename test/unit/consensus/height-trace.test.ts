@@ -3,7 +3,7 @@
  * quorums, and why each round before the deciding one failed, as this node saw it.
  */
 import { describe, expect, it } from 'vitest';
-import { HeightTrace } from '../../../src/consensus/height-trace.ts';
+import { HeightTrace, heightStages } from '../../../src/consensus/height-trace.ts';
 import { makeValidatorSet } from '../../../src/consensus/validators.ts';
 
 const set = makeValidatorSet(
@@ -203,5 +203,47 @@ describe('HeightTrace', () => {
     expect(s.simulated).toEqual([1000, 999 + 90]);
     expect(s.simulations!.length).toBeLessThanOrEqual(12);
     expect(s.simulations).toContainEqual([500, 90]);
+  });
+
+  it('splits a decided height into its critical-path stages (peer proposal and own proposal)', () => {
+    const t = new HeightTrace(set);
+    t.start(5, T0);
+    t.proposalHeard(5, 0, T0 + 100);
+    t.proposalIn(5, 0, T0 + 180, 5000, T0 + 40);
+    t.verifyStart(5, 0, T0 + 181);
+    t.verifyEnd(5, 0, T0 + 400, 'ok');
+    t.ownVote('prevote', 5, 0, false, T0 + 402);
+    votes(t, 'prevote', 0, [false, false, false, true], 410);
+    t.ownVote('precommit', 5, 0, false, T0 + 412);
+    votes(t, 'precommit', 0, [false, false, false, false], 450);
+    const peer = heightStages(t.decided(5, 0, 5000, T0 + 460)!)!;
+    expect(peer).toEqual({
+      untilHeard: 100,
+      rebuild: 80,
+      untilVerify: 1,
+      verify: 219,
+      toPrevote: 2,
+      prevoteWait: 8,
+      toPrecommit: 2,
+      precommitWait: 38,
+      decide: 10,
+    });
+    expect(Object.values(peer).reduce((a, b) => a + b, 0)).toBe(460);
+
+    const own = new HeightTrace(set);
+    own.start(6, T0);
+    own.buildStart(6, 0, T0 + 250);
+    own.buildEnd(6, 0, T0 + 290);
+    own.proposalIn(6, 0, T0 + 300, 10, T0 + 250);
+    own.ownVote('prevote', 6, 0, false, T0 + 301);
+    const s = own.decided(6, 0, 10, T0 + 500)!;
+    expect(heightStages(s)).toEqual({ untilBuild: 250, build: 40, send: 10, toPrevote: 1, decide: 199 });
+  });
+
+  it('gives no stages for a height whose deciding round had no proposal here', () => {
+    const t = new HeightTrace(set);
+    t.start(5, T0);
+    t.ownVote('prevote', 5, 0, true, T0 + 1000);
+    expect(heightStages(t.decided(5, 0, 0, T0 + 1200)!)).toBeUndefined();
   });
 });
