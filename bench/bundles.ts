@@ -138,6 +138,7 @@ const STAGE_COUNTERS = [
   'ordo_consensus_compact_failed_total',
   'ordo_consensus_compact_fetched_bundle_txs_total',
   'ordo_consensus_compact_arrived_txs_total',
+  'ordo_consensus_compact_queued_txs_total',
   // Gossip messages by topic and direction, and the gossipsub frames received (duplicates included):
   // per-message work every node pays (ADR 0336).
   'ordo_p2p_gossip_messages_total',

@@ -553,6 +553,8 @@ export class OrdoNode {
       maxBlockBytes: config.consensus.maxBlockBytes,
       maxBlockTxs: config.consensus.maxBlockTxs,
       compactProposals: config.consensus.compactProposals,
+      // Transactions received by gossip, not admitted yet: a compact rebuild takes them (ADR 0346).
+      receivedTxs: (hashes) => gossip.queuedTxs(hashes),
       watchLoop: true,
       busyBlockIntervalMs: config.consensus.busyBlockIntervalMs,
       busyBlockTxs: config.consensus.busyBlockTxs,

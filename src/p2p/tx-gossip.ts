@@ -17,7 +17,8 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { decodeTxBatch, encodeTxBatch, txWireSize } from '../codec/index.ts';
+import { decodeTxBatch, encodeTxBatch, txHash, txWireSize } from '../codec/index.ts';
+import { latin1Key } from '../crypto/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { AdmitResult, TxEnvelope } from '../types.ts';
 import { createP2pMetrics, type P2pMetrics } from './metrics.ts';
@@ -57,6 +58,9 @@ export const ADMIT_SLICE_MS = 8;
  * synchronous handler was its own back-pressure; this bounds what a slow node holds instead.
  */
 export const MAX_QUEUED_ADMISSIONS = 256;
+
+/** Queued, not yet admitted transactions `queuedTxs` looks through at most per call. */
+const MAX_QUEUED_SCAN = 16_384;
 
 /** A received batch being admitted: its transactions, how far admission got, and its results. */
 interface Admission {
@@ -106,6 +110,30 @@ export class TxGossip {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'tx-gossip' });
     this.metrics = createP2pMetrics(opts.registry);
     this.network.subscribe('txs', (msg) => this.onBatch(msg.from, msg.data));
+  }
+
+  /**
+   * Of `hashes`, the transactions this node received in gossip batches but has not admitted yet (their
+   * batch waits in the admission queue): a compact proposal's rebuild takes them from here rather than
+   * fetching them from a peer (ADR 0346). Scans at most MAX_QUEUED_SCAN queued transactions; their
+   * hashes are memoised on the envelopes, so admission does not hash them again.
+   */
+  queuedTxs(hashes: readonly Uint8Array[]): TxEnvelope[] {
+    if (this.admissions.length === 0 || hashes.length === 0) return [];
+    const want = new Set(hashes.map(latin1Key));
+    const out: TxEnvelope[] = [];
+    let scanned = 0;
+    for (const a of this.admissions) {
+      for (let i = a.next; i < a.txs.length; i++) {
+        if (++scanned > MAX_QUEUED_SCAN) return out;
+        const tx = a.txs[i]!;
+        if (want.delete(latin1Key(txHash(tx)))) {
+          out.push(tx);
+          if (want.size === 0) return out;
+        }
+      }
+    }
+    return out;
   }
 
   /** Queue one admitted transaction for gossip. */

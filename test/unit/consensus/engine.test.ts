@@ -420,6 +420,8 @@ describe('consensus engine', () => {
         txLookup: async (hashes) =>
           hashes.map((h) => pool.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
         compactProposals: true,
+        // Fetched at once: node 3 never gets them by gossip (the local wait is the next test's).
+        compactLocalWaitMs: 0,
         registry: registries[i]!,
       });
       await e.start();
@@ -437,6 +439,118 @@ describe('consensus engine', () => {
     expect(Number(/ (\d+)$/m.exec(fetched)?.[1] ?? 0)).toBeGreaterThan(0);
     const failed = await registries[0]!.getSingleMetricAsString('ordo_consensus_compact_failed_total');
     expect(failed).toMatch(/ 0$/m);
+  });
+
+  it('compact proposals: transactions received but not admitted yet are taken, not fetched (ADR 0346)', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const stores = keys.map(() => new MemoryBlockStore());
+    const all: TxEnvelope[] = Array.from({ length: 40 }, (_, i) => ({
+      namespace: 1 + (i % 3),
+      payload: new Uint8Array([i, 7, 7]),
+    }));
+    const key = (h: Uint8Array) => toHex(h);
+    const registries = keys.map(() => new Registry());
+    const byKey = new Map(all.map((t) => [key(txHash(t)), t] as const));
+    for (let i = 0; i < 4; i++) {
+      // Node 3 never received any transaction through gossip: its pool is empty.
+      const pool = new Map(i === 3 ? [] : all.map((t) => [key(txHash(t)), t] as const));
+      const pending = i === 3 ? [] : [...all];
+      const net = hub.create(`n${i}`);
+      await net.start();
+      const e = await newEngine({
+        validators: set,
+        seed: keys[i]!.seed,
+        network: net,
+        store: stores[i]!,
+        source: simpleSource(() => pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace), {
+          pendingTxs: () => pending.length,
+          findTx: (h) => pool.get(key(h)),
+        }),
+        txLookup: async (hashes) =>
+          hashes.map((h) => pool.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
+        compactProposals: true,
+        compactLocalWaitMs: 0,
+        // Node 3 holds them in its gossip admission queue.
+        ...(i === 3
+          ? { receivedTxs: (hs: Uint8Array[]) => hs.map((h) => byKey.get(key(h))!).filter(Boolean) }
+          : {}),
+        registry: registries[i]!,
+      });
+      await e.start();
+    }
+    const committedTxs = (i: number) => stores[i]!.blocks.reduce((n, b) => n + b.txs.length, 0);
+    await until(() => [0, 1, 2, 3].every((i) => committedTxs(i) >= 30), 20_000);
+    const h = Math.min(...stores.map((s) => s.height()));
+    for (let k = 0; k < h; k++) {
+      const hashes = stores.map((s) => toHex(blockHash(s.blocks[k]!)));
+      expect(new Set(hashes).size).toBe(1);
+    }
+    const count = async (name: string) =>
+      Number(/ (\d+)$/m.exec(await registries[3]!.getSingleMetricAsString(name))?.[1] ?? 0);
+    expect(await count('ordo_consensus_compact_queued_txs_total')).toBeGreaterThan(0);
+    expect(await count('ordo_consensus_compact_fetched_txs_total')).toBe(0);
+  });
+
+  it('compact proposals: transactions that reach the pool during the short local wait are not fetched', async () => {
+    const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+    const set = makeValidatorSet(keys.map((k) => ({ publicKey: k.publicKey, votingPower: 1 })));
+    const hub = new MemoryHub();
+    const stores = keys.map(() => new MemoryBlockStore());
+    const all: TxEnvelope[] = Array.from({ length: 40 }, (_, i) => ({
+      namespace: 1 + (i % 3),
+      payload: new Uint8Array([i, 9, 9]),
+    }));
+    const key = (h: Uint8Array) => toHex(h);
+    const registries = keys.map(() => new Registry());
+    const byKey = new Map(all.map((t) => [key(txHash(t)), t] as const));
+    for (let i = 0; i < 4; i++) {
+      // Every node's pool lacks each transaction it did not propose itself at its first lookup (its
+      // gossip still in flight) and holds it from then on.
+      const asked = new Set<string>();
+      const own = new Set<string>();
+      const findTx = (h: Uint8Array): TxEnvelope | undefined => {
+        const k = key(h);
+        if (!own.has(k) && !asked.has(k)) {
+          asked.add(k);
+          return undefined;
+        }
+        return byKey.get(k);
+      };
+      const pending = [...all];
+      const net = hub.create(`n${i}`);
+      await net.start();
+      const e = await newEngine({
+        validators: set,
+        seed: keys[i]!.seed,
+        network: net,
+        store: stores[i]!,
+        source: simpleSource(
+          () => {
+            const txs = pending.splice(0, 10).sort((a, b) => a.namespace - b.namespace);
+            for (const t of txs) own.add(key(txHash(t)));
+            return txs;
+          },
+          { pendingTxs: () => pending.length, findTx },
+        ),
+        txLookup: async (hashes) =>
+          hashes.map((h) => byKey.get(key(h))).filter((t): t is TxEnvelope => t !== undefined),
+        compactProposals: true,
+        registry: registries[i]!,
+      });
+      await e.start();
+    }
+    const committedTxs = (i: number) => stores[i]!.blocks.reduce((n, b) => n + b.txs.length, 0);
+    await until(() => [0, 1, 2, 3].every((i) => committedTxs(i) >= 30), 20_000);
+    const sum = async (name: string) => {
+      let n = 0;
+      for (const r of registries)
+        n += Number(/ (\d+)$/m.exec(await r.getSingleMetricAsString(name))?.[1] ?? 0);
+      return n;
+    };
+    expect(await sum('ordo_consensus_compact_arrived_txs_total')).toBeGreaterThan(0);
+    expect(await sum('ordo_consensus_compact_fetched_txs_total')).toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeTxBatch } from '../../../src/codec/codec.ts';
+import { txHash } from '../../../src/codec/hashing.ts';
 import type { GossipHandler, Network, Verdict } from '../../../src/p2p/network.ts';
 import { MAX_QUEUED_ADMISSIONS, TxGossip } from '../../../src/p2p/tx-gossip.ts';
 import type { AdmitResult, TxEnvelope } from '../../../src/types.ts';
@@ -128,5 +129,27 @@ describe('TxGossip admits a received batch in slices', () => {
     expect(deliver(batch(100_000, 2))).toBe('ignore');
     expect(await Promise.all(waiting)).toEqual(waiting.map(() => 'accept'));
     expect(seen).toHaveLength(2 * MAX_QUEUED_ADMISSIONS);
+  });
+
+  it('queuedTxs finds received transactions whose admission has not reached them yet (ADR 0346)', async () => {
+    const { net, deliver } = receiver();
+    const { admit, seen } = admitter();
+    const g = new TxGossip({ network: net, admit, admitSliceMs: 5 });
+    expect(g.queuedTxs([txHash(tx(0))])).toEqual([]);
+    const first = deliver(batch(0, 40));
+    const second = deliver(batch(100, 10));
+    // The first batch outlasted its first slice: its tail and the whole second batch are still queued.
+    const admitted = seen.length;
+    expect(admitted).toBeLessThan(40);
+    const want = [tx(39), tx(105), tx(999)].map(txHash);
+    expect(
+      g
+        .queuedTxs(want)
+        .map(idOf)
+        .sort((a, b) => a - b),
+    ).toEqual([39, 105]);
+    expect(g.queuedTxs([txHash(tx(0))])).toEqual([]); // admitted already: the pool has it
+    await Promise.all([first, second]);
+    expect(g.queuedTxs(want)).toEqual([]);
   });
 });
