@@ -18,21 +18,7 @@ import { createTx } from '@ethereumjs/tx';
 import { abEvmSetup, AB_CHAIN as CHAIN, AB_NS as NS } from './lib/ab-evm.ts';
 import { writeResult } from './lib/json-out.ts';
 
-const {
-  base,
-  out: outFile,
-  roots,
-  N,
-  ROUNDS,
-  keys,
-  addrs,
-  rollup,
-  common,
-} = abEvmSetup({
-  seed: 'mt',
-  rounds: '12',
-  options: {},
-});
+const { args, roots, N, ROUNDS, keys, addrs, rollup, common } = abEvmSetup({ seed: 'mt', rounds: '12' });
 const token = new Uint8Array(20).fill(0x77);
 const TRANSFER = new Uint8Array(
   Buffer.from('ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', 'hex'),
@@ -218,9 +204,9 @@ const ratio = (p: string) => +(medians[`this-${p}`]! / medians[`base-${p}`]!).to
 const out = {
   bench: 'eth-main-thread',
   date: new Date().toISOString(),
-  params: { n: N, rounds: ROUNDS, base: base ?? null },
+  params: { n: N, rounds: ROUNDS, base: args.base ?? null },
   mainThreadCpuMicrosPerTxMedian: medians,
-  ...(base === undefined
+  ...(args.base === undefined
     ? {}
     : {
         admitThisOverBase: ratio('admit'),
@@ -231,4 +217,4 @@ const out = {
   loadAvg: loadavg().map((x) => +x.toFixed(2)),
   note: 'main-thread CPU per ERC-20 transfer (process.threadCpuUsage); admit = admission + index, gossip = classification + index, render = eth_getBlockReceipts JSON; no execution; medians over rounds after the first two',
 };
-writeResult(out, outFile);
+writeResult(out, args.out);

@@ -19,22 +19,16 @@ import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/
 import { createTx } from '@ethereumjs/tx';
 import { bigIntToBytes, generateAddress } from '@ethereumjs/util';
 import { type Abi, encodeDeployData, encodeFunctionData, type Hex } from 'viem';
-import { abEvmSetup, AB_CHAIN as CHAIN, hex, AB_NS as NS } from './lib/ab-evm.ts';
+import { AB_SRC, abEvmSetup, AB_CHAIN as CHAIN, hex, AB_NS as NS } from './lib/ab-evm.ts';
 import { writeResult } from './lib/json-out.ts';
 
-const {
-  args,
-  base,
-  out: outFile,
-  here,
-  roots,
-  N,
-  ROUNDS,
-  keys,
-  addrs,
-  rollup,
-  common,
-} = abEvmSetup({ seed: 'ab', rounds: '10', options: { token: { type: 'string', default: 'assembled' } } });
+const cli = {
+  seed: 'ab',
+  rounds: '10',
+  options: { token: { type: 'string' as const, default: 'assembled' } },
+};
+const { args, roots, N, ROUNDS, keys, addrs, rollup, common } = abEvmSetup(cli);
+const here = AB_SRC;
 type V = string;
 const sign = (k: Uint8Array, o: Record<string, unknown>) =>
   createTx({ type: 2, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 0n, value: 0n, ...o }, { common })
@@ -148,7 +142,7 @@ const stateRoots = versions.map((v) => Buffer.from(sys[v]!.ex.head(NS).stateRoot
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const medians = Object.fromEntries(Object.entries(res).map(([k, xs]) => [k, median(xs)]));
 const ratios =
-  base === undefined
+  args.base === undefined
     ? {}
     : {
         admitThisOverBase: +(medians['this-admit']! / medians['base-admit']!).toFixed(3),
@@ -158,7 +152,7 @@ writeResult(
   {
     bench: 'eth-pipeline',
     date: new Date().toISOString(),
-    params: { n: N, rounds: ROUNDS, workers: 2, token: ORDO ? 'ordo' : 'assembled', base: base ?? null },
+    params: { n: N, rounds: ROUNDS, workers: 2, token: ORDO ? 'ordo' : 'assembled', base: args.base ?? null },
     cpuMicrosPerTxMedian: medians,
     ...ratios,
     cpuMicrosPerTx: res,
@@ -166,6 +160,6 @@ writeResult(
     loadAvg: loadavg().map((x) => +x.toFixed(2)),
     note: 'process CPU (main + 2 workers) per ERC-20 transfer; admit = Ethereum admission + execution, gossip = mempool classification + execution; medians over rounds of each path; the first rounds include JIT warm-up',
   },
-  outFile,
+  args.out,
 );
 for (const v of versions) await sys[v]!.ex.stop();

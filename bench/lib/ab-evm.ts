@@ -10,10 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { privateToAddress } from '@ethereumjs/util';
+import { benchEvmRollup } from './evm-rollup.ts';
 
 /** The rollup's namespace and EVM chain id. */
 export const AB_NS = 9;
 export const AB_CHAIN = 4242;
+
+/** This checkout's src folder. */
+export const AB_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 
 /** `0x` hex of bytes. */
 export const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
@@ -24,7 +28,7 @@ export function abEvmSetup(opts: {
   /** `--rounds` when not given. */
   rounds: string;
   /** The bench's own options (strings). */
-  options: Record<string, { type: 'string'; default?: string }>;
+  options?: Record<string, { type: 'string'; default?: string }>;
 }) {
   const { values } = parseArgs({
     options: {
@@ -36,9 +40,10 @@ export function abEvmSetup(opts: {
     },
   });
   const args = values as Record<string, string | undefined>;
-  const here = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
-  const base = args.base;
-  const roots: Record<string, string> = { this: here, ...(base !== undefined ? { base } : {}) };
+  const roots: Record<string, string> = {
+    this: AB_SRC,
+    ...(args.base !== undefined ? { base: args.base } : {}),
+  };
   const N = Math.max(2, Math.min(5_000, Number(args.n)));
   const ROUNDS = Math.max(2, Math.min(50, Number(args.rounds)));
   const keys = Array.from(
@@ -46,29 +51,8 @@ export function abEvmSetup(opts: {
     (_, i) => new Uint8Array(createHash('sha256').update(`${opts.seed}-${i}`).digest()),
   );
   const addrs = keys.map((k) => privateToAddress(k));
-  const rollup = {
-    namespace: AB_NS,
-    name: 'evm',
-    kind: 'evm' as const,
-    weight: 1,
-    maxTxBytes: 100_000,
-    maxPendingTxs: 100,
-    maxPendingBytes: 1_000_000,
-    evmChainId: AB_CHAIN,
-    alloc: addrs.map((a) => ({ address: hex(a), balance: '1000000000000000000000' })),
-  };
+  const limits = { maxTxBytes: 100_000, maxPendingTxs: 100, maxPendingBytes: 1_000_000 };
+  const rollup = { ...benchEvmRollup(AB_NS, AB_CHAIN, addrs, 10n ** 21n), ...limits };
   const common = createCustomCommon({ chainId: AB_CHAIN }, Mainnet, { hardfork: Hardfork.Prague });
-  return {
-    args,
-    base,
-    out: args.out,
-    here,
-    roots,
-    N,
-    ROUNDS,
-    keys,
-    addrs,
-    rollup,
-    common,
-  };
+  return { args, roots, N, ROUNDS, keys, addrs, rollup, common };
 }
