@@ -2,9 +2,8 @@
  * The behavioural compliance suite every `Network` implementation must pass (libp2p on loopback and the
  * in-memory hub run the same cases): connectivity, gossip delivery (not to self), batched tx gossip,
  * request/response with errors and timeouts that leave no open streams, refusal to publish past a
- * topic's size limit, rejection and scoring of
- * oversized and malformed messages, and graylisting + disconnection of a spamming peer while honest
- * traffic keeps flowing.
+ * topic's size limit, rejection and scoring of oversized and malformed messages, and graylisting +
+ * disconnection of a spamming peer while honest traffic keeps flowing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeTxBatch } from '../../../src/codec/codec.ts';
