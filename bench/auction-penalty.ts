@@ -19,9 +19,7 @@
  * not time: the figures do not depend on the host's load).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
@@ -38,6 +36,7 @@ import { createAuctionSource } from '../src/builder/index.ts';
 import { AUCTION_NAMESPACE, bundleHash, computeAuctionHash, encodeAuctionTx } from '../src/codec/index.ts';
 import { latin1Key, publicKeyFromSeed } from '../src/crypto/index.ts';
 import type { AuctionTx, Block, Bundle } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -335,9 +334,4 @@ const out = {
   loadAvg1AtStart: Number(load.toFixed(2)),
   scenarios,
 };
-const text = `${JSON.stringify(out, null, 2)}\n`;
-if (args.out !== undefined) {
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, text);
-}
-process.stdout.write(text);
+writeResult(out, args.out);

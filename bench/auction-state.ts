@@ -11,7 +11,7 @@
  * is admitted first (its signatures checked, as gossip or the ingress does in a node) outside the timed
  * apply; `--no-admit` leaves that out (apply then verifies every signature itself).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ import { AUCTION_NAMESPACE, bundleHash, decodeAuctionTx, encodeAuctionTx } from 
 import { publicKeyFromSeed, sha256 } from '../src/crypto/index.ts';
 import { openStore } from '../src/store/index.ts';
 import type { AuctionTx, Block, Bundle, TxEnvelope } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values } = parseArgs({
   options: {
@@ -189,9 +190,7 @@ try {
     loadAvg1: Number(loadavg()[0]!.toFixed(2)),
     note: 'apply includes the LevelDB batch (fsynced on even heights, as for slots resolved with executor verdicts; not on odd ones); cpuMsPerBlock includes signing and resolution done by the bench itself',
   };
-  const text = `${JSON.stringify(out, null, 2)}\n`;
-  if (values.out !== undefined) writeFileSync(values.out, text);
-  process.stdout.write(text);
+  writeResult(out, values.out);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

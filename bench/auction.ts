@@ -29,7 +29,7 @@
  * recorded: the machine is shared, read the ratios with them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ import { type Bid, resolveSlot } from '../src/auction/index.ts';
 import type { SearcherReport } from '../src/loadgen/index.ts';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
+import { writeResult } from './lib/json-out.ts';
 import { TreeCpuSampler } from './lib/proc-cpu.ts';
 
 const { values } = parseArgs({
@@ -286,6 +287,4 @@ const out = {
   searchersPollOnly: values['searchers-poll-only'] === true,
   details,
 };
-const json = JSON.stringify(out, null, 2);
-if (values.out) writeFileSync(values.out, `${json}\n`);
-console.log(json);
+writeResult(out, values.out);

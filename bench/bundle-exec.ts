@@ -18,7 +18,6 @@
  *        proposerMicrosPerLeg (simulate + execute), proposerOverValidator, reusedShare, loadAvg, …}
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
@@ -35,6 +34,7 @@ import {
   transferSigner,
 } from '../src/exec/index.ts';
 import type { Bundle, BundleSpan } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -233,9 +233,7 @@ async function main(): Promise<void> {
     reusedShare: total === 0 ? 0 : Math.round((reused / total) * 1000) / 1000,
     loadAvg: r1(loadavg()[0]!),
   };
-  const text = `${JSON.stringify(out, null, 2)}\n`;
-  if (args.out !== undefined) writeFileSync(args.out, text);
-  process.stdout.write(text);
+  writeResult(out, args.out);
 }
 
 await main();

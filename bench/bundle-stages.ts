@@ -17,7 +17,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CallFrame, CpuProfile, Window } from './profile-stages.ts';
+import { type CallFrame, type CpuProfile, chargeSamples, type Window } from './profile-stages.ts';
 
 /** Stages a bundle causes: the innermost one on a stack wins over any generic stage. */
 const BUNDLE_RULES: [RegExp, string][] = [
@@ -60,62 +60,28 @@ const GENERIC_RULES: [RegExp, string][] = [
   [/\/src\/node\//, 'node composition'],
 ];
 
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-
 function match(rules: [RegExp, string][], f: CallFrame): string | undefined {
   if (f.url === '') return undefined;
   for (const [re, stage] of rules) if (re.test(f.url)) return stage;
   return undefined;
 }
 
+/** A generic stage: GC and V8 by name, else GENERIC_RULES by script. */
+function generic(f: CallFrame): string | undefined {
+  if (f.functionName === '(garbage collector)') return 'GC';
+  if (f.functionName === '(program)') return 'V8/native (program)';
+  return match(GENERIC_RULES, f);
+}
+
 /** Sampled µs per stage of one profile, inside `window` when given. */
 export function chargeProfile(p: CpuProfile, window: Window | undefined, into: Map<string, number>): void {
-  const nodes = p.nodes as ProfileNode[];
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const n of nodes) {
-    byId.set(n.id, n);
-    for (const c of n.children ?? []) parent.set(c, n.id);
-  }
-  const memo = new Map<number, string | null>();
-  const stageOf = (id: number): string | null => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const leaf = byId.get(id)?.callFrame.functionName;
-    let out: string | null;
-    if (leaf === '(idle)') out = null;
-    else if (leaf === '(garbage collector)') out = 'GC';
-    else if (leaf === '(program)') out = 'V8/native (program)';
-    else {
-      let bundle: string | undefined;
-      let generic: string | undefined;
-      for (let cur: number | undefined = id, d = 0; cur !== undefined && d < 10_000; d++) {
-        const f = byId.get(cur)?.callFrame;
-        if (f === undefined) break;
-        bundle = match(BUNDLE_RULES, f);
-        if (bundle !== undefined) break;
-        generic ??= match(GENERIC_RULES, f);
-        cur = parent.get(cur);
-      }
-      out = bundle ?? generic ?? 'other JS';
-    }
-    memo.set(id, out);
-    return out;
-  };
-  const n = Math.min(p.samples.length, p.timeDeltas.length);
-  let t = p.startTime;
-  for (let i = 0; i < n; i++) {
-    t += p.timeDeltas[i] ?? 0;
-    const dt = p.timeDeltas[i + 1] ?? 0;
-    if (dt <= 0) continue;
-    if (window !== undefined && (t < window.startMicros || t > window.endMicros)) continue;
-    const s = stageOf(p.samples[i]!);
-    if (s !== null) into.set(s, (into.get(s) ?? 0) + dt);
-  }
+  chargeSamples(
+    p,
+    generic,
+    window,
+    (s, dt) => into.set(s, (into.get(s) ?? 0) + dt),
+    (f) => match(BUNDLE_RULES, f),
+  );
 }
 
 export interface BundleStageTotals {

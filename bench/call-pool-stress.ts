@@ -18,7 +18,7 @@
  *
  * Run it with `--report-on-fatalerror` (and `ulimit -c unlimited`) to keep what a crash leaves.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -30,6 +30,7 @@ import {
   type Pool,
   type StateDiff,
 } from './lib/call-pool-fixture.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -206,7 +207,5 @@ const out = {
   loadAvgBefore,
   loadAvgAfter: loadavg()[0],
 };
-const json = JSON.stringify(out, null, 2);
-if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-console.log(json);
+writeResult(out, args.out);
 if (tally.unsettled > 0) process.exitCode = 1;

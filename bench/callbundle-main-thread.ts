@@ -14,12 +14,13 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
-import { writeFileSync } from 'node:fs';
+
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signedLoopCreation } from './lib/call-pool-fixture.ts';
+import { writeResult } from './lib/json-out.ts';
 import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
@@ -69,9 +70,7 @@ try {
   out.bundles = await measure(windowMs, spam);
   out.answers = answers;
   out.loadAvgAfter = loadavg()[0];
-  const json = JSON.stringify(out, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-  console.log(json);
+  writeResult(out, args.out);
 } finally {
   await dev.stop();
 }

@@ -9,14 +9,15 @@
  *
  *   npm run bench:consensus -- --out FILE [--rounds 3] [--rate 5000] [--duration 20] [--warmup 5]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from '../src/loadgen/index.ts';
 import { rpcCall } from '../src/rpc/index.ts';
 import { NodeProcess } from '../testnet/process.ts';
 import { findFreeBasePort, setupNetwork } from '../testnet/setup.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -147,10 +148,5 @@ const out = {
     perRound: results,
   },
 };
-const text = `${JSON.stringify(out, null, 2)}\n`;
-if (args.out !== undefined) {
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, text);
-}
-process.stdout.write(text);
+writeResult(out, args.out);
 process.exit(0);

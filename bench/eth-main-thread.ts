@@ -12,47 +12,13 @@
  *   node bench/eth-main-thread.ts [--n 400] [--rounds 12] [--base /path/to/other/checkout/src] [--out FILE]
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
-import { privateToAddress } from '@ethereumjs/util';
+import { abEvmSetup, AB_CHAIN as CHAIN, AB_NS as NS } from './lib/ab-evm.ts';
+import { writeResult } from './lib/json-out.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '400' },
-    rounds: { type: 'string', default: '12' },
-    base: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
-const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const roots: Record<string, string> = { this: here, ...(args.base !== undefined ? { base: args.base } : {}) };
-const NS = 9;
-const CHAIN = 4242;
-const N = Math.max(2, Math.min(5_000, Number(args.n)));
-const ROUNDS = Math.max(2, Math.min(50, Number(args.rounds)));
-const keys = Array.from(
-  { length: N },
-  (_, i) => new Uint8Array(createHash('sha256').update(`mt-${i}`).digest()),
-);
-const addrs = keys.map((k) => privateToAddress(k));
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
-const rollup = {
-  namespace: NS,
-  name: 'evm',
-  kind: 'evm' as const,
-  weight: 1,
-  maxTxBytes: 100_000,
-  maxPendingTxs: 100,
-  maxPendingBytes: 1_000_000,
-  evmChainId: CHAIN,
-  alloc: addrs.map((a) => ({ address: hex(a), balance: '1000000000000000000000' })),
-};
-const common = createCustomCommon({ chainId: CHAIN }, Mainnet, { hardfork: Hardfork.Prague });
+const { args, roots, N, ROUNDS, keys, addrs, rollup, common } = abEvmSetup({ seed: 'mt', rounds: '12' });
 const token = new Uint8Array(20).fill(0x77);
 const TRANSFER = new Uint8Array(
   Buffer.from('ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', 'hex'),
@@ -251,6 +217,4 @@ const out = {
   loadAvg: loadavg().map((x) => +x.toFixed(2)),
   note: 'main-thread CPU per ERC-20 transfer (process.threadCpuUsage); admit = admission + index, gossip = classification + index, render = eth_getBlockReceipts JSON; no execution; medians over rounds after the first two',
 };
-const text = `${JSON.stringify(out, null, 2)}\n`;
-process.stdout.write(text);
-if (args.out !== undefined) writeFileSync(args.out, text);
+writeResult(out, args.out);

@@ -12,51 +12,24 @@
  *   node bench/eth-pipeline.ts [--n 400] [--rounds 10] [--token assembled|ordo] [--base /path/to/other/checkout/src] [--out FILE]
  */
 
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
-import { bigIntToBytes, generateAddress, privateToAddress } from '@ethereumjs/util';
+import { bigIntToBytes, generateAddress } from '@ethereumjs/util';
 import { type Abi, encodeDeployData, encodeFunctionData, type Hex } from 'viem';
+import { AB_SRC, abEvmSetup, AB_CHAIN as CHAIN, hex, AB_NS as NS } from './lib/ab-evm.ts';
+import { writeResult } from './lib/json-out.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '400' },
-    rounds: { type: 'string', default: '10' },
-    base: { type: 'string' },
-    out: { type: 'string' },
-    token: { type: 'string', default: 'assembled' },
-  },
-});
-const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const roots: Record<string, string> = { this: here, ...(args.base !== undefined ? { base: args.base } : {}) };
-type V = string;
-const NS = 9;
-const CHAIN = 4242;
-const N = Math.max(2, Math.min(5_000, Number(args.n)));
-const ROUNDS = Math.max(2, Math.min(50, Number(args.rounds)));
-const keys = Array.from(
-  { length: N },
-  (_, i) => new Uint8Array(createHash('sha256').update(`ab-${i}`).digest()),
-);
-const addrs = keys.map((k) => privateToAddress(k));
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
-const rollup = {
-  namespace: NS,
-  name: 'evm',
-  kind: 'evm' as const,
-  weight: 1,
-  maxTxBytes: 100_000,
-  maxPendingTxs: 100,
-  maxPendingBytes: 1_000_000,
-  evmChainId: CHAIN,
-  alloc: addrs.map((a) => ({ address: hex(a), balance: '1000000000000000000000' })),
+const cli = {
+  seed: 'ab',
+  rounds: '10',
+  options: { token: { type: 'string' as const, default: 'assembled' } },
 };
-const common = createCustomCommon({ chainId: CHAIN }, Mainnet, { hardfork: Hardfork.Prague });
+const { args, roots, N, ROUNDS, keys, addrs, rollup, common } = abEvmSetup(cli);
+const here = AB_SRC;
+type V = string;
 const sign = (k: Uint8Array, o: Record<string, unknown>) =>
   createTx({ type: 2, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 0n, value: 0n, ...o }, { common })
     .sign(k)
@@ -175,7 +148,7 @@ const ratios =
         admitThisOverBase: +(medians['this-admit']! / medians['base-admit']!).toFixed(3),
         gossipThisOverBase: +(medians['this-gossip']! / medians['base-gossip']!).toFixed(3),
       };
-const text = `${JSON.stringify(
+writeResult(
   {
     bench: 'eth-pipeline',
     date: new Date().toISOString(),
@@ -187,9 +160,6 @@ const text = `${JSON.stringify(
     loadAvg: loadavg().map((x) => +x.toFixed(2)),
     note: 'process CPU (main + 2 workers) per ERC-20 transfer; admit = Ethereum admission + execution, gossip = mempool classification + execution; medians over rounds of each path; the first rounds include JIT warm-up',
   },
-  null,
-  2,
-)}\n`;
-process.stdout.write(text);
-if (args.out !== undefined) writeFileSync(args.out, text);
+  args.out,
+);
 for (const v of versions) await sys[v]!.ex.stop();

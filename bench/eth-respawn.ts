@@ -17,7 +17,6 @@
  * Wrap it in `flock /tmp/ordo-bench.lock`; read loadAvg next to every figure (the host is shared).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
@@ -31,6 +30,7 @@ import {
   randomEvmState,
   thisRepo,
 } from './lib/call-pool-fixture.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -134,6 +134,4 @@ out.loadAvgAfter = loadavg()[0] ?? 0;
 poller.send('exit');
 server.close();
 await pool.stop();
-const json = JSON.stringify(out, null, 2);
-if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-console.log(json);
+writeResult(out, args.out);

@@ -18,13 +18,13 @@
  * /tmp/ordo-bench.lock`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { fixedStateOptions, loadCallPool, randomEvmState } from './lib/call-pool-fixture.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,7 +98,5 @@ if (args.one !== undefined) {
     })),
     loadAvgAfter: loadavg()[0],
   };
-  const json = JSON.stringify(out, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-  console.log(json);
+  writeResult(out, args.out);
 }

@@ -12,11 +12,12 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; read loadAvg next to every figure (the host is shared).
  */
-import { writeFileSync } from 'node:fs';
+
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 import { sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
@@ -71,9 +72,7 @@ try {
     .filter((l) => l.includes('eth call'))
     .map((l) => (JSON.parse(l) as { msg: string }).msg);
   out.loadAvgAfter = loadavg()[0];
-  const json = JSON.stringify(out, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-  console.log(json);
+  writeResult(out, args.out);
 } finally {
   await dev.stop();
 }

@@ -52,6 +52,7 @@ import { WebSocket } from 'ws';
 import { DEMO_BALANCE, demoEvmKey } from '../src/config/index.ts';
 import { homePaths, initHome } from '../src/node/index.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
+import { writeResult } from './lib/json-out.ts';
 import { treeTicks } from './lib/proc-cpu.ts';
 import { ticksByThreadName, ticksPerSecond } from './lib/thread-cpu.ts';
 
@@ -984,9 +985,7 @@ async function main(): Promise<void> {
         `measured over ${IDLE} s with no load before the windows); eth_call on the first node ` +
         `(single: ${CONCURRENCY} requests in flight; batched: JSON-RPC batches of ${CALL_BATCH}, 4 in flight)`,
     };
-    const text = `${JSON.stringify(result, null, 2)}\n`;
-    process.stdout.write(text);
-    if (args.out !== undefined) writeFileSync(args.out, text);
+    writeResult(result, args.out);
   } catch (err) {
     log(`node's log (tail):\n${target.log().slice(-4000)}`);
     throw err;

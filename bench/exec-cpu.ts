@@ -29,6 +29,7 @@ import {
   tokenTransferData,
 } from '../src/exec/index.ts';
 import { benchEvmRollup, startBenchExecutor } from './lib/evm-rollup.ts';
+import { writeResult } from './lib/json-out.ts';
 
 type Name = 'erc20' | 'low' | 'high';
 type Mode = 'parallel' | 'sequential';
@@ -286,7 +287,7 @@ async function main() {
   const perWorkload = new Map<string, number>();
   for (const k of roots) perWorkload.set(k.split(':')[0]!, (perWorkload.get(k.split(':')[0]!) ?? 0) + 1);
   const agree = [...perWorkload.values()].every((c) => c === 1);
-  const json = JSON.stringify(
+  writeResult(
     {
       evm: out,
       rootsAgree: agree,
@@ -302,11 +303,8 @@ async function main() {
         date: new Date().toISOString(),
       },
     },
-    null,
-    2,
+    args.out,
   );
-  if (args.out !== undefined) writeFileSync(args.out, json + '\n');
-  process.stdout.write(json + '\n');
   if (!agree) process.exitCode = 1;
 }
 

@@ -13,11 +13,11 @@
  *
  *   node bench/exec-stages.ts [--n 2000] [--rounds 3] [--only erc20,low,high] [--out FILE]
  */
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { type AnyVm, type BlockContext, createVm, TxView } from '../src/exec/index.ts';
 import { benchEvmRollup } from './lib/evm-rollup.ts';
+import { writeResult } from './lib/json-out.ts';
 
 type Bytes = string;
 type Val = string | null;
@@ -175,7 +175,7 @@ for (const name of ONLY) {
   out[name] = { cpuMicrosPerTx: med, invalidReads: extra.bad, resultBytesPerTx: extra.bytesPerTx };
   process.stderr.write(`[exec-stages] ${name}: ${JSON.stringify(out[name])}\n`);
 }
-const json = JSON.stringify(
+writeResult(
   {
     stages: out,
     meta: {
@@ -186,8 +186,5 @@ const json = JSON.stringify(
       date: new Date().toISOString(),
     },
   },
-  null,
-  2,
+  OUT,
 );
-if (OUT !== '') writeFileSync(OUT, json + '\n');
-process.stdout.write(json + '\n');

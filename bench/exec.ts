@@ -33,7 +33,6 @@
  * libsecp256k1 as WebAssembly and as the native addon, ADR 0235) over --n (≤ 2,000) transactions.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createBlock } from '@ethereumjs/block';
@@ -66,6 +65,7 @@ import {
   WorkerPool,
 } from '../src/exec/index.ts';
 import { benchEvmRollup, startBenchExecutor } from './lib/evm-rollup.ts';
+import { writeResult } from './lib/json-out.ts';
 
 interface Args {
   out: string | undefined;
@@ -507,7 +507,7 @@ async function main() {
   const secp = workloads.length > 0 ? await secpAlternatives(workloads[0]!.txs) : null;
   say(`secp256k1 recover: ${JSON.stringify(secp)}`);
   if (args.only === 'secp') {
-    const json = JSON.stringify(
+    writeResult(
       {
         secp256k1Recover: secp,
         meta: {
@@ -518,11 +518,8 @@ async function main() {
           date: new Date().toISOString(),
         },
       },
-      null,
-      2,
+      args.out,
     );
-    if (args.out !== undefined) writeFileSync(args.out, json + '\n');
-    process.stdout.write(json + '\n');
     return;
   }
 
@@ -645,9 +642,7 @@ async function main() {
       date: new Date().toISOString(),
     },
   };
-  const json = JSON.stringify(out, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, json + '\n');
-  process.stdout.write(json + '\n');
+  writeResult(out, args.out);
 }
 
 if (isMainThread) {

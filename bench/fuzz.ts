@@ -7,8 +7,7 @@
  *
  *   npm run fuzz -- [--seconds 10] [--out FILE] [--seed N]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { expectRpcAnswer, nearValidParams, openRpcHarness, randomParams } from '../test/fuzz/rpc-targets.ts';
@@ -24,6 +23,7 @@ import {
   objectMutation,
   runNmtCase,
 } from '../test/fuzz/targets.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -142,10 +142,5 @@ const out = {
   failures: results.reduce((n, r) => n + r.failures, 0),
   targets: results,
 };
-const json = `${JSON.stringify(out, null, 2)}\n`;
-if (args.out !== undefined) {
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, json);
-}
-process.stdout.write(json);
+writeResult(out, args.out);
 if (out.failures > 0) process.exitCode = 1;

@@ -10,11 +10,11 @@
  * Wrap it in `flock /tmp/ordo-bench.lock`.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -101,6 +101,4 @@ const out = {
   ),
   loadAvgAfter: loadavg()[0],
 };
-const json = JSON.stringify(out, null, 2);
-if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-console.log(json);
+writeResult(out, args.out);

@@ -17,9 +17,10 @@
  * proposer − median of the others for the h - 2 results, and for main-thread stall ms in the height's
  * first 2 s; the first also split by whether the proposer ran simulations in h - 1 or h. Needs nodes that log `executed` (ADR 0307 on); older checkouts give the causes only.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 
 interface Round {
   round: number;
@@ -216,6 +217,4 @@ function analyse(dir: string) {
 }
 
 const out = positionals.map(analyse);
-const text = `${JSON.stringify(out, null, 2)}\n`;
-if (args.out !== undefined) writeFileSync(args.out, text);
-process.stdout.write(text);
+writeResult(out, args.out);

@@ -15,7 +15,7 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; compare a branch with its parent in the same window.
  */
-import { writeFileSync } from 'node:fs';
+
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import type * as Exec from '../src/exec/index.ts';
 import type { Bundle } from '../src/types.ts';
 import { CHAIN_ID, common, EVM_NS, evmTx, rollups } from '../test/unit/exec/helpers.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -163,6 +164,4 @@ const out = {
   mainCpu,
   loadAvgAfter: loadavg()[0],
 };
-const json = JSON.stringify(out, null, 2);
-if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-console.log(json);
+writeResult(out, args.out);

@@ -13,11 +13,11 @@
  *    weighted max-min fair allocation of the offered demands; worstShareOfWeighted = min got/fair.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { RollupConfig } from '../src/config/index.ts';
 import { createMempool, weightedMaxMinFair } from '../src/mempool/index.ts';
 import type { TxEnvelope } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values } = parseArgs({
   options: { out: { type: 'string' }, runs: { type: 'string', default: '5' } },
@@ -196,6 +196,4 @@ const result = {
   node: process.version,
   at: new Date().toISOString(),
 };
-const json = JSON.stringify(result, null, 2);
-if (values.out) writeFileSync(values.out, `${json}\n`);
-console.log(json);
+writeResult(result, values.out);

@@ -11,10 +11,10 @@
  *   npm run bench:p2p -- --out FILE [--rounds 3] [--batched-per-node 12500] [--raw-per-node 600]
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 import type { ChildMsg, Mode, ParentMsg } from './p2p-node.ts';
 
 const { values: args } = parseArgs({
@@ -248,12 +248,7 @@ async function main(): Promise<void> {
         mesh: MESH ?? 'gossipsub default (D=6, Dlo=4, Dhi=12)',
       },
     };
-    const json = JSON.stringify(result, null, 2);
-    console.log(json);
-    if (args.out !== undefined) {
-      await mkdir(dirname(args.out), { recursive: true });
-      await writeFile(args.out, `${json}\n`);
-    }
+    writeResult(result, args.out);
   } finally {
     for (const c of children) {
       if (c.proc.connected) tell(c, { cmd: 'stop' });

@@ -31,7 +31,7 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; run it A/B (main vs this branch) interleaved; read loadAvg.
  */
-import { writeFileSync } from 'node:fs';
+
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ import { parseArgs } from 'node:util';
 import { createTx } from '@ethereumjs/tx';
 import { demoEvmKey } from '../src/config/index.ts';
 import { evmCommon, signedLoopCreation } from './lib/call-pool-fixture.ts';
+import { writeResult } from './lib/json-out.ts';
 import { nodeCpuMeter, pct, pollStatus, sleep, startOneNode } from './lib/one-node.ts';
 
 const { values: args } = parseArgs({
@@ -257,9 +258,7 @@ try {
   if (!args['no-idle']) out.idle = await measure(windowMs, false);
   out.heavy = await measure(windowMs, true);
   out.loadAvgAfter = loadavg()[0];
-  const json = JSON.stringify(out, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-  console.log(json);
+  writeResult(out, args.out);
 } finally {
   await dev.stop();
 }

@@ -121,13 +121,16 @@ export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): v
 /**
  * Walks one profile's samples (those inside `window`, when given) and charges each sample's time to
  * the stage `classify` gives the innermost frame it knows (undefined = ask the caller frame); a stack
- * no rule knows goes to 'other JS', `(idle)` to nothing. Shared by this file and bench/eth-stages.ts.
+ * no rule knows goes to 'other JS', `(idle)` to nothing. With `prefer`, the innermost frame `prefer`
+ * knows anywhere on the stack wins over `classify`'s (bench/bundle-stages.ts: a bundle stage over a
+ * generic one). Shared by this file, bench/eth-stages.ts and bench/bundle-stages.ts.
  */
 export function chargeSamples<S extends string>(
   p: CpuProfile,
   classify: (f: CallFrame) => S | undefined,
   window: Window | undefined,
   charge: (stage: S | 'other JS', micros: number) => void,
+  prefer?: (f: CallFrame) => S | undefined,
 ): void {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -142,23 +145,22 @@ export function chargeSamples<S extends string>(
     if (known !== undefined) return known;
     let cur: number | undefined = id;
     let found: S | 'other JS' | null = null;
-    let fallback: 'other JS' | null = null;
+    // The innermost frame `classify` knows (without `prefer`, the walk stops there).
+    let inner: S | undefined;
     for (let depth = 0; cur !== undefined && depth < 10_000; depth++) {
       const n = byId.get(cur);
       if (n === undefined) break;
-      if (n.callFrame.functionName === '(idle)') {
-        found = null;
+      if (n.callFrame.functionName === '(idle)') break;
+      const preferred = prefer?.(n.callFrame);
+      if (preferred !== undefined) {
+        found = preferred;
         break;
       }
-      const s = classify(n.callFrame);
-      if (s !== undefined) {
-        found = s;
-        break;
-      }
-      if (fallback === null && n.callFrame.url.startsWith('node:')) fallback = 'other JS';
+      inner ??= classify(n.callFrame);
+      if (inner !== undefined && prefer === undefined) break;
       cur = parent.get(cur);
     }
-    if (found === null && byId.get(id)?.callFrame.functionName !== '(idle)') found = fallback ?? 'other JS';
+    if (found === null && byId.get(id)?.callFrame.functionName !== '(idle)') found = inner ?? 'other JS';
     stageOf.set(id, found);
     return found;
   };

@@ -27,9 +27,9 @@
  * file (so a long sweep can be run in parts of under two minutes each). With --repeat > 1 each point is
  * the median of its runs (by p99), every run kept.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { simulate } from '../src/consensus/index.ts';
 import { runLoad } from '../src/loadgen/index.ts';
@@ -37,6 +37,7 @@ import { rpcCall } from '../src/rpc/index.ts';
 import { NodeProcess } from '../testnet/process.ts';
 import { checkSafety } from '../testnet/safety.ts';
 import { findFreeBasePort, setupNetwork } from '../testnet/setup.ts';
+import { writeResult } from './lib/json-out.ts';
 import { ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
 
 type Sweep = 'validators' | 'namespaces' | 'size' | 'sim-validators' | 'sim-size';
@@ -386,12 +387,7 @@ async function main(): Promise<void> {
     out.sweeps[sweep] = points;
     out.runs.push({ started, finished: new Date().toISOString(), loadavgAtStart: la0, sweep, values });
   }
-  const text = `${JSON.stringify(out, null, 2)}\n`;
-  if (args.out !== undefined) {
-    mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, text);
-  }
-  process.stdout.write(text);
+  writeResult(out, args.out);
 }
 
 await main();

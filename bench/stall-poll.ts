@@ -9,9 +9,10 @@
  *
  *   node bench/stall-poll.ts --out FILE.json &  node bench/testnet.ts --mix ...
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: { out: { type: 'string' }, root: { type: 'string', default: '/tmp' } },
@@ -107,7 +108,4 @@ for (const [n, b] of last) {
                 : 0,
   };
 }
-writeFileSync(
-  args.out,
-  `${JSON.stringify({ started: new Date(started).toISOString(), dir: seenDir, perNode }, null, 2)}\n`,
-);
+writeResult({ started: new Date(started).toISOString(), dir: seenDir, perNode }, args.out, { print: false });

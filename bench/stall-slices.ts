@@ -10,7 +10,6 @@
  *
  *   node bench/stall-slices.ts --out bench/results/s14/stalls/micro.json
  */
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
@@ -21,6 +20,7 @@ import { evmCustomCrypto, type NamespaceResult, txCommon } from '../src/exec/ind
 import { type GossipHandler, type Network, TxGossip } from '../src/p2p/index.ts';
 import type { KvStore } from '../src/store/index.ts';
 import type { Block, TxEnvelope } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: { out: { type: 'string' }, runs: { type: 'string', default: '7' } },
@@ -224,5 +224,4 @@ for (const [key, s] of samples) {
   results[key] = { longestHoldMs: median(s.longest), wallMs: median(s.wall), longestHoldRuns: s.longest };
 }
 const out = { benchmark: 'stall-slices', node: process.version, loadAtStart, runs: RUNS, results };
-console.log(JSON.stringify(out, null, 2));
-if (args.out !== undefined) writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
+writeResult(out, args.out);

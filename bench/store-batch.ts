@@ -9,11 +9,12 @@
  *   node bench/store-batch.ts [--out FILE] [--rounds 4] [--blocks 200] [--txs 1250]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
+import { writeResult } from './lib/json-out.ts';
 
 const { values } = parseArgs({
   options: {
@@ -114,6 +115,4 @@ const result = {
   chainedVsArray: Math.round((medians.chained / medians.array) * 1000) / 1000,
   perBlockVsArray: Math.round((medians.perBlock / medians.array) * 1000) / 1000,
 };
-const json = `${JSON.stringify(result, null, 2)}\n`;
-if (values.out !== undefined) writeFileSync(values.out, json);
-process.stdout.write(json);
+writeResult(result, values.out);

@@ -12,13 +12,14 @@
  *   npm run bench:store -- [--out FILE] [--rounds 1] [--blocks 1000] [--txs 1000]
  */
 import { randomFillSync, randomInt } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockHash, txHash } from '../src/codec/index.ts';
 import { ZERO_HASH } from '../src/crypto/index.ts';
 import { type EngineName, openStore } from '../src/store/index.ts';
 import type { Block, CommitCertificate, TxEnvelope } from '../src/types.ts';
+import { writeResult } from './lib/json-out.ts';
 
 interface Args {
   out: string | undefined;
@@ -299,9 +300,7 @@ async function main(): Promise<void> {
       blockReadsPerSec: r.blockReadsPerSec === undefined ? undefined : round2(r.blockReadsPerSec),
     })),
   };
-  const json = JSON.stringify(result, null, 2);
-  if (args.out !== undefined) writeFileSync(args.out, json + '\n');
-  process.stdout.write(json + '\n');
+  writeResult(result, args.out);
 }
 
 main().catch((err: unknown) => {

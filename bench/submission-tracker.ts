@@ -13,11 +13,12 @@
  *
  * Wrap it in `flock /tmp/ordo-bench.lock`; read loadAvg next to every figure (the host is shared).
  */
-import { writeFileSync } from 'node:fs';
+
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,6 +93,4 @@ const out = {
   runs: { submitted: submitted.map(round3), committed: committed.map(round3) },
   loadAvgAfter: loadavg()[0],
 };
-const json = JSON.stringify(out, null, 2);
-if (args.out !== undefined) writeFileSync(args.out, `${json}\n`);
-console.log(json);
+writeResult(out, args.out);

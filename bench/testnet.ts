@@ -55,6 +55,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort, portsFor } from '../testnet/setup.ts';
+import { writeResult } from './lib/json-out.ts';
 import { type MixShares, runMix } from './lib/mix.ts';
 import { NodeMetricsSampler, type TransportPerTx } from './lib/node-metrics.ts';
 import { ed25519VerifyCalibration, ed25519VerifyMicros, TreeCpuSampler } from './lib/proc-cpu.ts';
@@ -368,12 +369,7 @@ async function mainMix(): Promise<void> {
     runs,
     finished: new Date().toISOString(),
   };
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  if (args.out !== undefined) {
-    mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, json);
-  }
-  process.stdout.write(json);
+  writeResult(result, args.out);
 }
 
 async function main(): Promise<void> {
@@ -505,12 +501,7 @@ async function main(): Promise<void> {
     highestRateIsLowerBound: stepped.at(-1)?.holds ?? false,
     finished: new Date().toISOString(),
   };
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  if (args.out !== undefined) {
-    mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, json);
-  }
-  process.stdout.write(json);
+  writeResult(result, args.out);
 }
 
 await (args.mix ? mainMix() : main());

@@ -52,7 +52,8 @@ Genesis ceremony helpers (multi-host networks, see docs/operating.md):
 Options of up:
   --validators N          validators (default 4)
   --full-nodes M          non-validating full nodes (default 0)
-  --rollups K             rollups in genesis: demo opaque, transfer, evm and evm-2, then opaque ones (default 4)
+  --rollups K             3..64 rollups in genesis: demo opaque, transfer, evm and evm-2, then opaque ones
+                          (default 4; also for genesis)
   --load TX_PER_S         open-loop offered load, 0 = none (default 200)
   --load-namespaces LIST  namespaces to load (default: all rollups up to 500 tx/s, else the opaque ones)
   --batch-submit          the load generator submits protobuf batches (POST /ordo/v1/tx-batch, docs/rpc.md)

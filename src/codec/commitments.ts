@@ -27,6 +27,7 @@ import {
 } from '../crypto/index.ts';
 import type { BundleSpan, Namespace, TxEnvelope } from '../types.ts';
 import { computeAuctionOutcomeHash, type RollupAuctionOutcome } from './auction.ts';
+import { u32be, u64be } from './be-bytes.ts';
 import { txHash } from './hashing.ts';
 
 const enc = new TextEncoder();
@@ -36,18 +37,6 @@ const AUCTION_TAG = enc.encode('ordo/auction/v1');
 const SPAN_TAG = enc.encode('ordo/span/v2');
 const RESULT_TAG = enc.encode('ordo/result/v1');
 const RECEIPT_TAG = enc.encode('ordo/receipt/v1');
-
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
-
-function u64be(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
-}
 
 // ---------------------------------------------------------------- data: transactions and bundle spans
 

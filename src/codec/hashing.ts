@@ -7,23 +7,12 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { sha256 } from '../crypto/index.ts';
 import type { BidReveal, Block, BlockHeader, CommitCertificate, TxEnvelope, VoteType } from '../types.ts';
+import { u32be, u64be } from './be-bytes.ts';
 import { bundleHash } from './bundle.ts';
 import { encodeCertificate, encodeHeader } from './codec.ts';
 import { LIMITS } from './limits.ts';
 
 const enc = new TextEncoder();
-
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
-
-function u64be(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
-}
 
 function lp(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + b.byteLength);

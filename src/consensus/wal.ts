@@ -454,12 +454,7 @@ export class Wal {
     try {
       const size = fstatSync(fd).size;
       const buf = Buffer.alloc(size);
-      let read = 0;
-      while (read < size) {
-        const n = readSync(fd, buf, read, size - read, read);
-        if (n === 0) break;
-        read += n;
-      }
+      readInto(fd, buf);
       const { entries, validEnd } = Wal.#scan(path, buf, log);
       if (validEnd < size) {
         ftruncateSync(fd, validEnd);
@@ -763,18 +758,22 @@ export class Wal {
 function readWholeFile(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buf, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
+    const buf = Buffer.alloc(fstatSync(fd).size);
+    return buf.subarray(0, readInto(fd, buf));
   } finally {
     closeSync(fd);
   }
+}
+
+/** Fills `buf` from the start of `fd` until it is full or the file ends; returns the bytes read. */
+function readInto(fd: number, buf: Buffer): number {
+  let read = 0;
+  while (read < buf.length) {
+    const n = readSync(fd, buf, read, buf.length - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  return read;
 }
 
 /** Scan a WAL file without changing it (`ordo wal inspect`). */

@@ -18,6 +18,7 @@ import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DEFAULT_EVM_BLOCK_GAS_LIMIT } from '../codec/index.ts';
 import {
+  blockCommon,
   cacheJumpAnalysis,
   DEFAULT_EVM_FEE_RECIPIENT,
   decodeEvmAccount,
@@ -56,6 +57,8 @@ export interface SimResult {
 export class EvmStateReader {
   readonly #get: Getter;
   readonly #common: Common;
+  /** What call headers are built with: ADR 0342's preset on the fast path, the plain Common otherwise. */
+  readonly #headerCommon: Common;
   readonly #coinbase: Uint8Array;
   #vm: { vm: VM; sm: ViewStateManager } | undefined;
   #block: { number: number; timestamp: number; block: ReturnType<typeof createBlock> } | undefined;
@@ -83,6 +86,7 @@ export class EvmStateReader {
     this.#common = common;
     this.#coinbase = new Uint8Array(Buffer.from(coinbase.slice(2), 'hex'));
     this.#fast = opts.fast ?? true;
+    this.#headerCommon = this.#fast ? blockCommon(common) : common;
     this.#version = opts.version;
   }
 
@@ -243,7 +247,8 @@ export class EvmStateReader {
       : (createTx(txData, { common: this.#common, freeze: false }) as TypedTransaction);
     const sender = new Address(from);
     (tx as unknown as { getSenderAddress: () => Address }).getSenderAddress = () => sender;
-    // Building a block header costs about as much as a simple call: one per (number, second).
+    // Building a block header costs about as much as a simple call: one per (number, second), on the
+    // preset Common that skips the header's parameter rebuild (ADR 0342).
     let block =
       this.#block?.number === nextBlock && this.#block.timestamp === timestamp
         ? this.#block.block
@@ -259,7 +264,7 @@ export class EvmStateReader {
             coinbase: new Address(this.#coinbase),
           },
         },
-        { common: this.#common },
+        { common: this.#headerCommon },
       );
       this.#block = { number: nextBlock, timestamp, block };
     }

@@ -29,7 +29,7 @@ export { cacheJumpAnalysis } from './evm/jump-cache.ts';
 export { keccakMemo } from './evm/keccak-memo.ts';
 export { type Fields1559, parse1559, typedFields } from './evm/lean-1559.ts';
 export { signingHash1559 } from './evm/signing-hash.ts';
-export { txCommon } from './evm/tx-common.ts';
+export { blockCommon, txCommon } from './evm/tx-common.ts';
 export {
   DEFAULT_EVM_BASE_FEE,
   DEFAULT_EVM_FEE_RECIPIENT,

@@ -205,6 +205,15 @@ interface Entry extends CheckedBundle {
   staleRetryFrom: number;
 }
 
+/** What `onCommit` remembers of a block's first pass (ADR 0349). */
+interface FirstPass {
+  block: Block;
+  /** `#inserts` when the pass began: later insertions were not checked against this block. */
+  from: number;
+  /** The block's transactions' Ordo hash keys, when the pass computed them. */
+  txKeys: string[] | undefined;
+}
+
 /**
  * A bundle known to fail is simulated again only at this node's 2nd, 4th, … selection (at most this
  * many) after its last simulation. Counted in the node's own selections, not in heights: with the
@@ -225,6 +234,11 @@ export const RECHECK_MAX_GAP = 8;
 export const INCLUDED_MEMORY_HEIGHTS = 256;
 /** Heights a cancel is remembered for, so a cancelled bundle arriving late by gossip is not admitted. */
 const CANCEL_MEMORY_HEIGHTS = 16;
+/**
+ * Heights whose first `onCommit` pass is remembered until the same block comes again (the engine keeps at
+ * most 3 commits in flight); a block repeated later than this is processed in full, as before ADR 0349.
+ */
+const REPEAT_MEMORY_HEIGHTS = 8;
 const ANONYMOUS = 'anonymous';
 
 export class BundlePool implements BundleAdmission, BundleStatusView, BundleStatusSink {
@@ -268,6 +282,13 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
    * order (pruned from the front as heights pass).
    */
   readonly #included = new Map<string, number>();
+  /** Heights `onCommit` processed whose block may come again (decided, then durable), oldest first. */
+  readonly #firstPasses = new Map<number, FirstPass>();
+  /** Bundles inserted while a first pass is remembered; `#insertLog[0]` was insert number `#insertLogBase`. */
+  #insertLog: Entry[] = [];
+  #insertLogBase = 0;
+  /** Bundles inserted into the pending set so far. */
+  #inserts = 0;
   #bytes = 0;
   #lastCommitted = 0;
   /** Selections made at distinct heights (the clock of known failers' re-checks), and the last height. */
@@ -753,10 +774,64 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
   // ------------------------------------------------------------------ commits
 
-  /** A block committed (called before the next height is proposed). */
+  /**
+   * A block committed (called before the next height is proposed). The node calls it twice per block,
+   * when decided and when durable (the second covers a block reaching only the commit listeners): the
+   * second call of the same block redoes only what bundles admitted since the first could change (ADR
+   * 0349), not the scan of the block's transactions and of every pending bundle.
+   */
   onCommit(block: Block): void {
     const height = block.header.height;
+    const first = this.#firstPasses.get(height);
+    if (first !== undefined && first.block === block) {
+      this.#repeatCommit(block, first);
+      return;
+    }
+    const pass: FirstPass = { block, from: this.#inserts, txKeys: undefined };
+    if (this.#firstPasses.size === 0) {
+      this.#insertLog = [];
+      this.#insertLogBase = this.#inserts;
+    }
+    this.#firstPasses.delete(height);
+    this.#firstPasses.set(height, pass);
+    if (this.#firstPasses.size > REPEAT_MEMORY_HEIGHTS)
+      this.#forgetFirstPass(this.#firstPasses.keys().next().value!);
     if (height > this.#lastCommitted) this.#lastCommitted = height;
+    this.#commitSpans(block);
+    if (this.#pending.size > 0 && block.txs.length > 0) {
+      const txKeys: string[] = [];
+      for (const tx of block.txs) txKeys.push(latin1Key(ordoTxHashOf(tx)));
+      pass.txKeys = txKeys;
+      this.#dropConflicts(block, txKeys);
+    }
+    this.#expire([...this.#pending.values()], height);
+    this.#pruneCancels(height);
+    this.#pruneIncluded();
+  }
+
+  /**
+   * The same block again: bundles pending at its first pass were already checked against it, so only the
+   * ones admitted since (by a listener even during that pass) can still be committed, conflict or expire
+   * here. Statuses and drops are those a full pass would give.
+   */
+  #repeatCommit(block: Block, first: FirstPass): void {
+    const height = block.header.height;
+    const fresh = this.#insertLog.slice(first.from - this.#insertLogBase);
+    this.#forgetFirstPass(height);
+    this.#commitSpans(block);
+    const live = (e: Entry): boolean => this.#pending.get(e.key) === e;
+    if (block.txs.length > 0 && fresh.some(live)) {
+      const txKeys = first.txKeys ?? block.txs.map((tx) => latin1Key(ordoTxHashOf(tx)));
+      this.#dropConflicts(block, txKeys);
+    }
+    this.#expire(fresh.filter(live), height);
+    this.#pruneCancels(height);
+    this.#pruneIncluded();
+  }
+
+  /** Bundles whose spans are in the block become committed (and included). */
+  #commitSpans(block: Block): void {
+    const height = block.header.height;
     const spansOf = new Map<string, BundleSpan[]>();
     for (const s of block.bundles) {
       const k = latin1Key(s.bundleHash);
@@ -778,31 +853,57 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
         this.#book.finish(key, { status: 'committed', height, spans });
       }
     }
-    if (this.#pending.size > 0 && block.txs.length > 0) {
-      for (const tx of block.txs) {
-        const keys = this.#byTx.get(latin1Key(ordoTxHashOf(tx)));
-        if (keys === undefined) continue;
-        for (const key of [...keys]) {
-          const e = this.#pending.get(key);
-          if (e !== undefined)
-            this.#drop(
-              e,
-              'invalid',
-              `a transaction of namespace ${tx.namespace} was committed at height ${height} outside the bundle`,
-            );
-        }
+  }
+
+  /** Pending bundles holding a transaction the block committed outside their span leave `invalid`. */
+  #dropConflicts(block: Block, txKeys: readonly string[]): void {
+    const height = block.header.height;
+    for (const [i, k] of txKeys.entries()) {
+      const keys = this.#byTx.get(k);
+      if (keys === undefined) continue;
+      for (const key of [...keys]) {
+        const e = this.#pending.get(key);
+        if (e !== undefined)
+          this.#drop(
+            e,
+            'invalid',
+            `a transaction of namespace ${block.txs[i]!.namespace} was committed at height ${height} outside the bundle`,
+          );
       }
     }
-    for (const e of [...this.#pending.values()]) {
+  }
+
+  /** Of `entries`, the pending bundles whose maxHeight is at or below `height` leave. */
+  #expire(entries: readonly Entry[], height: number): void {
+    for (const e of entries) {
       if (e.bundle.maxHeight === 0 || e.bundle.maxHeight > height) continue;
+      if (this.#pending.get(e.key) !== e) continue;
       if (e.wouldRevert !== undefined) this.#drop(e, 'would-revert', e.wouldRevert);
       else this.#drop(e, 'expired', `maxHeight ${e.bundle.maxHeight} passed without inclusion`);
     }
+  }
+
+  #pruneCancels(height: number): void {
     for (const [k, at] of this.#cancels) {
       if (at > height - CANCEL_MEMORY_HEIGHTS) break;
       this.#cancels.delete(k);
     }
-    this.#pruneIncluded();
+  }
+
+  /** A height's first pass is no longer awaited again: the admissions log keeps only what others need. */
+  #forgetFirstPass(height: number): void {
+    this.#firstPasses.delete(height);
+    const oldest = this.#firstPasses.values().next().value;
+    if (oldest === undefined) {
+      this.#insertLog = [];
+      this.#insertLogBase = this.#inserts;
+      return;
+    }
+    // Passes are kept in the order they ran, so the oldest admitted-from mark is the first one's.
+    if (oldest.from > this.#insertLogBase) {
+      this.#insertLog.splice(0, oldest.from - this.#insertLogBase);
+      this.#insertLogBase = oldest.from;
+    }
   }
 
   /**
@@ -870,6 +971,8 @@ export class BundlePool implements BundleAdmission, BundleStatusView, BundleStat
 
   #insert(e: Entry): void {
     this.#pending.set(e.key, e);
+    if (this.#firstPasses.size > 0) this.#insertLog.push(e);
+    this.#inserts++;
     for (const k of e.txKeys) {
       const s = this.#byTx.get(k);
       if (s === undefined) this.#byTx.set(k, new Set([e.key]));

@@ -600,7 +600,8 @@ export class OrdoNode {
       // then), then the gate lets the executor run h.
       auction?.committed(block);
       submissions.committed(block.txs);
-      // Idempotent after onDecided; covers blocks that arrive by sync.
+      // The same block as onDecided's: the pool redoes only what bundles admitted since could change
+      // (ADR 0349); a block that reaches only this listener is processed in full.
       bundlePool.onCommit(block);
       this.#onCommit(block, cert);
     });

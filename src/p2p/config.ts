@@ -108,6 +108,21 @@ export const DEFAULT_SCORING: ScoringConfig = {
 export const PROTOCOLS: readonly Protocol[] = ['sync'];
 export const TOPICS: readonly Topic[] = ['txs', 'consensus', 'auction', 'bundles'];
 
+/** Refuses (GOSSIP_TOO_LARGE) a message to publish above its topic's limit: both networks' `publish`. */
+export function checkGossipSize(limits: P2pLimits, topic: Topic, data: Uint8Array): void {
+  const max = limits.maxGossipBytes[topic];
+  if (data.byteLength > max)
+    throw new OrdoError(
+      'GOSSIP_TOO_LARGE',
+      `${topic} message is ${data.byteLength} bytes; the limit is ${max}`,
+      {
+        topic,
+        size: data.byteLength,
+        max,
+      },
+    );
+}
+
 export interface P2pConfigInput {
   limits?: Partial<Omit<P2pLimits, 'maxGossipBytes'>> & { maxGossipBytes?: Partial<Record<Topic, number>> };
   scoring?: Partial<Omit<ScoringConfig, 'penalties'>> & { penalties?: Partial<Record<PeerOffence, number>> };

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { DEFAULT_CONFIG } from '../config/index.ts';
 import { RPC, RpcError, toRpcError } from './errors.ts';
 
 export type Params = unknown[];
@@ -92,19 +93,21 @@ export interface RpcLimits {
   maxSubscriptionsPerConnection: number;
 }
 
-export const DEFAULT_RPC_LIMITS: RpcLimits = {
-  maxBodyBytes: 4 * 1024 * 1024,
-  maxConnections: 1024,
-  maxConnectionsPerAddress: 128,
-  maxBatchRequests: 1000,
-  requestTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  idleTimeoutMs: 120_000,
-  maxResponseBytes: 16 * 1024 * 1024,
-  maxWsBufferedBytes: 32 * 1024 * 1024,
-  maxWsRequestsInFlight: 64,
-  maxSubscriptionsPerConnection: 64,
-};
+/**
+ * The server's limits when not given: config.json's `rpc` defaults (src/config/config.ts), set in that one
+ * place, without the keys that are not the server's own.
+ */
+const {
+  listen: _listen,
+  ethCallWorkers: _ethCallWorkers,
+  bundleSimulationGasPerSec: _bundleSimulationGasPerSec,
+  ethCallTimeoutMs: _ethCallTimeoutMs,
+  ...configLimits
+} = DEFAULT_CONFIG.rpc;
+/** Fails to compile when config's `rpc` section gains a key that is neither a limit here nor left out above. */
+const exactLimits: Exclude<keyof typeof configLimits, keyof RpcLimits> extends never ? true : never = true;
+void exactLimits;
+export const DEFAULT_RPC_LIMITS: RpcLimits = configLimits;
 
 export interface RpcServerOptions extends Partial<RpcLimits> {
   host: string;

@@ -30,6 +30,7 @@ import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { errorMessage, OrdoError } from '../../errors.ts';
 import {
+  checkGossipSize,
   P2pConfigError,
   type P2pConfigInput,
   type P2pLimits,
@@ -452,18 +453,7 @@ class Libp2pNetwork implements P2pNetwork {
   }
 
   async publish(topic: Topic, data: Uint8Array): Promise<void> {
-    const max = this.limits.maxGossipBytes[topic];
-    if (data.byteLength > max) {
-      throw new OrdoError(
-        'GOSSIP_TOO_LARGE',
-        `${topic} message is ${data.byteLength} bytes; the limit is ${max}`,
-        {
-          topic,
-          size: data.byteLength,
-          max,
-        },
-      );
-    }
+    checkGossipSize(this.limits, topic, data);
     await this.pubsub().publish(topicName(this.opts.chainId, topic), frame(data));
     this.metrics.gossipMessages.inc({ topic, direction: 'out' });
     this.metrics.gossipBytes.inc({ topic, direction: 'out' }, data.byteLength);

@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { errorMessage, OrdoError } from '../../errors.ts';
 import {
+  checkGossipSize,
   type P2pConfigInput,
   type P2pLimits,
   resolveLimits,
@@ -336,18 +337,7 @@ class MemoryNetwork implements P2pNetwork {
 
   async publish(topic: Topic, data: Uint8Array): Promise<void> {
     if (!this.running) throw new OrdoError('P2P_NOT_STARTED', 'p2p network is not started');
-    const max = this.limits.maxGossipBytes[topic];
-    if (data.byteLength > max) {
-      throw new OrdoError(
-        'GOSSIP_TOO_LARGE',
-        `${topic} message is ${data.byteLength} bytes; the limit is ${max}`,
-        {
-          topic,
-          size: data.byteLength,
-          max,
-        },
-      );
-    }
+    checkGossipSize(this.limits, topic, data);
     const id = messageId(topic, data);
     if (!this.markSeen(id)) return;
     this.hub.metrics.gossipMessages.inc({ topic, direction: 'out' });

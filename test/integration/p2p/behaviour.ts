@@ -1,9 +1,9 @@
 /**
  * The behavioural compliance suite every `Network` implementation must pass (libp2p on loopback and the
  * in-memory hub run the same cases): connectivity, gossip delivery (not to self), batched tx gossip,
- * request/response with errors and timeouts that leave no open streams, rejection and scoring of
- * oversized and malformed messages, and graylisting + disconnection of a spamming peer while honest
- * traffic keeps flowing.
+ * request/response with errors and timeouts that leave no open streams, refusal to publish past a
+ * topic's size limit, rejection and scoring of oversized and malformed messages, and graylisting +
+ * disconnection of a spamming peer while honest traffic keeps flowing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeTxBatch } from '../../../src/codec/codec.ts';
@@ -90,6 +90,17 @@ export function networkBehaviourSuite(name: string, make: MakeCluster): void {
       expect(got[1]).toHaveLength(1);
       expect(got[2]).toHaveLength(2);
       expect(got[2]![1]).toMatch(/:again$/);
+    });
+
+    it('refuses to publish a message above its topic limit, naming the size and the limit', async () => {
+      cluster = await make(2, [{ limits: { maxGossipBytes: { consensus: 64 } } }]);
+      const c = cluster;
+      await c.nets[0]!.publish('consensus', new Uint8Array(64));
+      await expect(c.nets[0]!.publish('consensus', new Uint8Array(65))).rejects.toMatchObject({
+        code: 'GOSSIP_TOO_LARGE',
+        message: 'consensus message is 65 bytes; the limit is 64',
+        data: { topic: 'consensus', size: 65, max: 64 },
+      });
     });
 
     it('gossips transactions in batches bounded by count', async () => {

@@ -5,13 +5,16 @@
  * transfers, GASPRICE/CALLVALUE/NONCE-dependent code, out of gas, state overrides, and a contract that
  * calls another (two codes in one run), each asked repeatedly so cached analyses are reused. Plain calls
  * run the EVM directly instead of through runTx (ADR 0225): refunds, the calldata floor, senders with
- * code and empty senders sending value are among the cases.
+ * code and empty senders sending value are among the cases. Call headers (built on ADR 0342's preset
+ * Common on the fast path) show calls the same block fields.
  */
 import { encodeFunctionData, type Hex, parseEther } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EVM_BLOCK_GAS_LIMIT } from '../../../src/codec/index.ts';
 import type { CallRequest } from '../../../src/eth-rpc/params.ts';
 import { parseStateOverrides } from '../../../src/eth-rpc/params.ts';
 import { EvmStateReader } from '../../../src/eth-rpc/state.ts';
+import { DEFAULT_EVM_FEE_RECIPIENT } from '../../../src/exec/index.ts';
 import { abi, caller, common, hex, holder, other, probe, token, world } from './evm-world.ts';
 
 describe('eth_call fast path', () => {
@@ -72,5 +75,39 @@ describe('eth_call fast path', () => {
     expect(oog).toMatchObject({ ok: false, error: 'out of gas' });
     const p = await fast.simulate(cases[8]![0], [], 100_000n, 12, 2000);
     expect([...p.returnValue.subarray(31, 32), ...p.returnValue.subarray(63, 64)]).toEqual([9, 3]);
+  });
+
+  it('shows calls the same block fields on both paths (headers on the preset Common, ADR 0342)', async () => {
+    const state = await world();
+    const fast = new EvmStateReader((k) => state.get(k), common);
+    const plain = new EvmStateReader((k) => state.get(k), common, undefined, { fast: false });
+    // NUMBER TIMESTAMP GASLIMIT BASEFEE COINBASE CHAINID BLOBBASEFEE PREVRANDAO, one word each, returned.
+    const ops = [0x43, 0x42, 0x45, 0x48, 0x41, 0x46, 0x4a, 0x44];
+    const code = [...ops.flatMap((op, i) => [op, 0x60, i * 32, 0x52]), 0x61, 0x01, 0x00, 0x60, 0x00, 0xf3];
+    const at = `0x${'5a'.repeat(20)}`;
+    const over = parseStateOverrides({ [at]: { code: `0x${Buffer.from(code).toString('hex')}` } }, 1000);
+    const req: CallRequest = { to: hex(at) };
+    const words = (r: { returnValue: Uint8Array }) =>
+      Array.from({ length: ops.length }, (_, i) =>
+        BigInt(`0x${Buffer.from(r.returnValue.subarray(i * 32, i * 32 + 32)).toString('hex')}`),
+      );
+    for (const [height, time] of [
+      [12, 2000],
+      [12, 2000],
+      [13, 2001],
+    ] as const) {
+      const a = await fast.simulate(req, over, 100_000n, height, time);
+      const b = await plain.simulate(req, over, 100_000n, height, time);
+      expect(a).toEqual(b);
+      expect(a.ok).toBe(true);
+      expect(words(a).slice(0, 6)).toEqual([
+        BigInt(height),
+        BigInt(time),
+        BigInt(DEFAULT_EVM_BLOCK_GAS_LIMIT),
+        0n,
+        BigInt(DEFAULT_EVM_FEE_RECIPIENT),
+        900_001n,
+      ]);
+    }
   });
 });

@@ -996,3 +996,145 @@ describe('bundle pool inclusion memory (ADR 0250)', () => {
     expect(chosen.map((c) => c.bundleHash)).toEqual([r2.bundleHash]);
   });
 });
+
+describe('bundle pool: the same block twice, decided then durable (ADR 0349)', () => {
+  /** A block at `height` whose transactions count every property read (the hashing reads them). */
+  function countedBlock(height: number, txs: TxEnvelope[], spans: BundleSpan[] = []) {
+    const reads = { n: 0 };
+    const counted = txs.map(
+      (t) =>
+        new Proxy(t, {
+          get(target, p, r) {
+            reads.n++;
+            return Reflect.get(target, p, r);
+          },
+        }),
+    );
+    const block: Block = { header: { height } as Block['header'], txs: counted, bundles: spans };
+    return { block, reads };
+  }
+
+  const statuses = (pool: { status(h: Uint8Array): BundleStatus | undefined }, hs: Uint8Array[]) =>
+    hs.map((h) => pool.status(h));
+
+  it('the second call of the same block changes nothing and reads none of its transactions', async () => {
+    const registry = new Registry();
+    const { pool } = setup({ txCommitted: () => false, registry });
+    const inBlock = bundle([[1, [tx()]]]);
+    const conflicting = bundle([[1, [tx(), tx()]]]);
+    const expiring = bundle([[2, [tx()]]], { maxHeight: 1 });
+    const staying = bundle([[2, [tx()]]]);
+    const hashes = [inBlock, conflicting, expiring, staying].map((b) => {
+      const r = pool.admit(b, 'rpc');
+      if (!r.ok) throw new Error('not admitted');
+      return r.bundleHash;
+    });
+    const { block, reads } = countedBlock(
+      1,
+      [
+        { namespace: 1, payload: inBlock.legs[0]!.txs[0]! },
+        { namespace: 1, payload: conflicting.legs[0]!.txs[1]! },
+        { namespace: 3, payload: tx() },
+      ],
+      spansFor(hashes[0]!, inBlock),
+    );
+    pool.onCommit(block);
+    expect(reads.n).toBeGreaterThan(0);
+    const after = statuses(pool, hashes);
+    expect(after.map((s) => (s?.status === 'dropped' ? s.reason : s?.status))).toEqual([
+      'committed',
+      'invalid',
+      'expired',
+      'pending',
+    ]);
+    const stats = pool.stats();
+    const metrics = await registry.metrics();
+    reads.n = 0;
+    pool.onCommit(block);
+    expect(reads.n).toBe(0);
+    expect(statuses(pool, hashes)).toEqual(after);
+    expect(pool.stats()).toEqual(stats);
+    expect(pool.committedHeight()).toBe(1);
+    expect(await registry.metrics()).toBe(metrics);
+  });
+
+  it('a bundle admitted between the two calls gets what a full second pass gave it', () => {
+    // The store has not written height 1 yet, and nothing tells admission the block's transactions
+    // are committed: only the second pass can see the conflict.
+    const { pool } = setup({ txCommitted: () => false });
+    const shared = tx();
+    const { block } = countedBlock(1, [{ namespace: 1, payload: shared }]);
+    const before = pool.admit(bundle([[2, [tx()]]]), 'rpc');
+    pool.onCommit(block);
+    const late = pool.admit(bundle([[1, [shared]]]), 'rpc');
+    const other = pool.admit(bundle([[2, [tx()]]]), 'rpc');
+    if (!before.ok || !late.ok || !other.ok) throw new Error('not admitted');
+    expect(pool.status(late.bundleHash)).toEqual({ status: 'pending' });
+    pool.onCommit(block);
+    expect(pool.status(late.bundleHash)).toMatchObject({
+      status: 'dropped',
+      reason: 'invalid',
+      detail: 'a transaction of namespace 1 was committed at height 1 outside the bundle',
+    });
+    expect(pool.status(before.bundleHash)).toEqual({ status: 'pending' });
+    expect(pool.status(other.bundleHash)).toEqual({ status: 'pending' });
+  });
+
+  it('repeats interleaved as the commit pipeline runs them (h, h+1, then h and h+1 again)', () => {
+    const { pool } = setup({ txCommitted: () => false });
+    const x1 = tx();
+    const x2 = tx();
+    const b1 = countedBlock(1, [{ namespace: 1, payload: x1 }]).block;
+    const b2 = countedBlock(2, [{ namespace: 1, payload: x2 }]).block;
+    pool.onCommit(b1);
+    pool.onCommit(b2);
+    const late1 = pool.admit(bundle([[1, [x1]]]), 'rpc');
+    const late2 = pool.admit(bundle([[1, [x2]]]), 'rpc');
+    if (!late1.ok || !late2.ok) throw new Error('not admitted');
+    pool.onCommit(b1);
+    expect(pool.status(late1.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+    expect(pool.status(late2.bundleHash)).toEqual({ status: 'pending' });
+    pool.onCommit(b2);
+    expect(pool.status(late2.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+  });
+
+  it('a block that reaches the pool once (only through the commit listener) commits its bundles', () => {
+    const { pool } = setup({ txCommitted: () => false });
+    const b = bundle([[1, [tx()]]]);
+    const conflicting = bundle([[1, [tx(), tx()]]]);
+    const r = pool.admit(b, 'gossip');
+    const c = pool.admit(conflicting, 'gossip');
+    if (!r.ok || !c.ok) throw new Error('not admitted');
+    // Earlier heights were processed twice each; this one arrives once.
+    for (let h = 1; h <= 3; h++) {
+      const { block } = countedBlock(h, []);
+      pool.onCommit(block);
+      pool.onCommit(block);
+    }
+    const { block } = countedBlock(
+      4,
+      [
+        { namespace: 1, payload: b.legs[0]!.txs[0]! },
+        { namespace: 1, payload: conflicting.legs[0]!.txs[0]! },
+      ],
+      spansFor(r.bundleHash, b),
+    );
+    pool.onCommit(block);
+    expect(pool.status(r.bundleHash)).toMatchObject({ status: 'committed', height: 4 });
+    expect(pool.status(c.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+    expect(pool.committedHeight()).toBe(4);
+    expect(pool.stats()).toEqual({ bundles: 0, bytes: 0 });
+  });
+
+  it('the same height with another block object is processed in full', () => {
+    const { pool } = setup({ txCommitted: () => false });
+    const shared = tx();
+    pool.onCommit(countedBlock(1, [{ namespace: 1, payload: shared }]).block);
+    const late = pool.admit(bundle([[1, [shared]]]), 'rpc');
+    if (!late.ok) throw new Error('not admitted');
+    const { block, reads } = countedBlock(1, [{ namespace: 1, payload: shared }]);
+    pool.onCommit(block);
+    expect(reads.n).toBeGreaterThan(0);
+    expect(pool.status(late.bundleHash)).toMatchObject({ status: 'dropped', reason: 'invalid' });
+  });
+});
