@@ -37,7 +37,13 @@ describe('batchViews', () => {
     const spy = vi.spyOn(s, 'writeBatch');
     await batchViews([
       { kv: a, writes: [{ key: enc('k'), value: enc('a1') }] },
-      { kv: b, writes: [{ key: enc('k'), value: enc('b1') }, { key: enc('x'), value: enc('b2') }] },
+      {
+        kv: b,
+        writes: [
+          { key: enc('k'), value: enc('b1') },
+          { key: enc('x'), value: enc('b2') },
+        ],
+      },
       { kv: a, writes: [] },
     ]);
     expect(spy).toHaveBeenCalledTimes(1);
