@@ -36,3 +36,54 @@ export async function batchViews(parts: readonly ViewWrites[]): Promise<void> {
   }
   for (const p of live) await p.kv.batch(p.writes);
 }
+
+interface Queued extends ViewWrites {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Views whose batches, when several are asked for in one event-loop turn, are written together by
+ * `batchViews` once the turn is over (a `setImmediate`): the Ethereum index of each EVM rollup writes
+ * every height, right after the executor told them all (ADR 0344). Each caller's batch resolves (or
+ * fails) with the joint write; reads and the other methods go straight to the view.
+ */
+export class JointBatches {
+  #queued: Queued[] = [];
+  #scheduled = false;
+
+  /** `kv` with its `batch` joined to the other views' of the same turn. */
+  view(kv: KvStore): KvStore {
+    return {
+      get: (key) => kv.get(key),
+      put: (key, value) => kv.put(key, value),
+      del: (key) => kv.del(key),
+      range: (opts) => kv.range(opts),
+      batch: (writes) => this.#batch(kv, writes),
+    };
+  }
+
+  #batch(kv: KvStore, writes: KvWrite[]): Promise<void> {
+    if (writes.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ kv, writes, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const parts = this.#queued;
+    this.#queued = [];
+    batchViews(parts).then(
+      () => {
+        for (const p of parts) p.resolve();
+      },
+      (err: unknown) => {
+        for (const p of parts) p.reject(err);
+      },
+    );
+  }
+}

@@ -11,7 +11,7 @@ import type { EngineName } from './engine.ts';
 import { LevelEngine } from './leveldb.ts';
 import { LmdbEngine } from './lmdb.ts';
 
-export { batchViews, type ViewWrites } from './batch-views.ts';
+export { batchViews, JointBatches, type ViewWrites } from './batch-views.ts';
 export type { BlockStoreOptions, StoreErrorCode } from './block-store.ts';
 export { detectEngine, EngineBlockStore } from './block-store.ts';
 export type { EngineName } from './engine.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryKv } from '../../../src/exec/memory-kv.ts';
 import { RECENT_BLOCKS } from '../../../src/store/block-store.ts';
-import { batchViews, type EngineBlockStore, openStore } from '../../../src/store/index.ts';
+import { batchViews, type EngineBlockStore, JointBatches, openStore } from '../../../src/store/index.ts';
 import { makeChain } from './helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -106,5 +106,42 @@ describe('batchViews', () => {
     expect(await s.getBlockHash(last.block.header.height)).toEqual(last.hash);
     expect(await s.getBlockHash(1)).toEqual(chain[0]!.hash);
     expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('JointBatches writes the batches asked for in one turn together, later ones on their own', async () => {
+    const s = await store();
+    const joint = new JointBatches();
+    const a = joint.view(s.sub('eth/3', { sync: false }));
+    const b = joint.view(s.sub('eth/4', { sync: false }));
+    const spy = vi.spyOn(s, 'writeBatch');
+    await Promise.all([
+      a.batch([{ key: enc('h'), value: enc('1') }]),
+      b.batch([{ key: enc('h'), value: enc('2') }]),
+    ]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(dec(await a.get(enc('h')))).toBe('1');
+    expect(dec(await b.get(enc('h')))).toBe('2');
+    await a.batch([{ key: enc('h'), value: enc('3') }]);
+    await b.batch([{ key: enc('h'), value: enc('4') }]);
+    expect(spy).toHaveBeenCalledTimes(3);
+    expect(dec(await a.get(enc('h')))).toBe('3');
+    expect(dec(await b.get(enc('h')))).toBe('4');
+    // Reads, puts and ranges go to the view itself.
+    await a.put(enc('p'), enc('5'));
+    expect(dec(await s.sub('eth/3').get(enc('p')))).toBe('5');
+  });
+
+  it('JointBatches fails every batch of a failed joint write', async () => {
+    const s = await store();
+    const joint = new JointBatches();
+    const a = joint.view(s.sub('x', { sync: false }));
+    const b = joint.view(s.sub('y', { sync: false }));
+    vi.spyOn(s, 'writeBatch').mockRejectedValueOnce(new Error('disk full'));
+    const results = await Promise.allSettled([
+      a.batch([{ key: enc('k'), value: enc('1') }]),
+      b.batch([{ key: enc('k'), value: enc('2') }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(await a.get(enc('k'))).toBeUndefined();
   });
 });
