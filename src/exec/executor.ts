@@ -3,7 +3,7 @@
  * `evm`; `opaque` rollups are only ordered), a sequential reference path and the parallel worker pool.
  *
  * `executeBlock(height, txsByNamespace)` runs every executed rollup's slice of a committed block,
- * persists receipts, state changes and the new state root atomically per rollup, and only then
+ * persists receipts, state changes and the new state roots of all rollups in one atomic write, and only then
  * resolves (and notifies subscribers — the adapter layer). Heights run strictly in order; asking for a
  * height that is already persisted returns the stored results, so a node that restarts mid-way simply
  * replays blocks from its last executed height. Every executed rollup gets a result at every height
