@@ -25,7 +25,7 @@ import {
 import type { BundleSubmitResult, IngressResult } from '../ingress/index.ts';
 import type { TxStatus } from '../mempool/index.ts';
 import type { Handler } from '../rpc/index.ts';
-import type { KvStore } from '../store/index.ts';
+import { JointBatches, type KvStore } from '../store/index.ts';
 import type { Block, Bundle } from '../types.ts';
 import { EvmAdmission, type EvmRefusalCode } from './admission.ts';
 import type { BundleSimulate } from './call-bundle.ts';
@@ -150,6 +150,8 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
           labelNames: ['namespace', 'method'],
           registers: [d.registry],
         });
+  // The EVM rollups' indexes write each height in one store write (ADR 0344).
+  const indexWrites = new JointBatches();
   const served = evm.map((r) => {
     const chainId = BigInt(r.evmChainId!);
     // The executor's recovery (libsecp256k1 in WASM, ADR 0115): admission recovers each sender with it.
@@ -165,7 +167,7 @@ export function createEthRpc(d: EthRpcDeps): EthRpc {
       common: decodeCommon,
       baseFee,
       genesisTimeMs: d.genesisTimeMs,
-      kv: d.store.sub(`eth/${r.namespace}`, { sync: false }),
+      kv: indexWrites.view(d.store.sub(`eth/${r.namespace}`, { sync: false })),
       source: {
         getBlock: (h) => d.store.getBlock(h),
         getBlockHash: (h) => d.store.getBlockHash(h),

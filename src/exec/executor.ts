@@ -3,7 +3,7 @@
  * `evm`; `opaque` rollups are only ordered), a sequential reference path and the parallel worker pool.
  *
  * `executeBlock(height, txsByNamespace)` runs every executed rollup's slice of a committed block,
- * persists receipts, state changes and the new state root atomically per rollup, and only then
+ * persists receipts, state changes and the new state roots of all rollups in one atomic write, and only then
  * resolves (and notifies subscribers — the adapter layer). Heights run strictly in order; asking for a
  * height that is already persisted returns the stored results, so a node that restarts mid-way simply
  * replays blocks from its last executed height. Every executed rollup gets a result at every height
@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RollupConfig } from '../config/index.ts';
 import { OrdoError } from '../errors.ts';
-import type { KvStore } from '../store/index.ts';
+import { batchViews, type KvStore } from '../store/index.ts';
 import type { Bundle, BundleSpan } from '../types.ts';
 import {
   type BundleOutcome,
@@ -38,7 +38,7 @@ import { executeParallel, preparedByPool, WorkerPool } from './parallel.ts';
 import { PreparedCache } from './prepared-cache.ts';
 import { SimRuns } from './sim-runs.ts';
 import { AdvanceCache, type PendingBlock, type RecordRun, type SimResult, simulateAt } from './simulate.ts';
-import { RollupState } from './state.ts';
+import { type PreparedCommit, RollupState } from './state.ts';
 import type { BlockContext, NamespaceResult, Prepared, Receipt } from './types.ts';
 
 export interface ExecutorOptions {
@@ -277,30 +277,22 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return l;
   }
 
-  async function runLane(
+  /** A lane's slice of `height` executed and its commit prepared, not yet written (ADR 0344). */
+  interface LaneRun {
+    l: Lane;
+    t0: number;
+    exec: BlockExecution;
+    commit: PreparedCommit;
+  }
+
+  /** Execute a lane's slice of the next height and prepare its commit (nothing is written). */
+  async function executeLane(
     l: Lane,
     height: number,
     payloads: Uint8Array[],
     timeMs: number,
-  ): Promise<NamespaceResult> {
+  ): Promise<LaneRun> {
     const { state, vm, rollup } = l;
-    if (height <= state.height) {
-      const stored = await state.getResult(height);
-      if (stored === undefined) {
-        throw new OrdoError(
-          'EXEC_RESULT_MISSING',
-          `results of height ${height} for namespace ${rollup.namespace} are not stored`,
-        );
-      }
-      return stored;
-    }
-    if (height !== state.height + 1) {
-      throw new OrdoError(
-        'EXEC_HEIGHT_GAP',
-        `namespace ${rollup.namespace} executed up to ${state.height}; cannot execute ${height}`,
-        { namespace: rollup.namespace, executed: state.height, height },
-      );
-    }
     const ctx: BlockContext = { height, timeMs };
     const t0 = performance.now();
     let exec: BlockExecution;
@@ -314,15 +306,40 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     } else {
       exec = await executeSequential(vm, state.state, payloads, ctx);
     }
+    counters.executeSeconds += (performance.now() - t0) / 1000;
+    return { l, t0, exec, commit: state.prepare(height, exec.writes, exec.receipts) };
+  }
+
+  /**
+   * Persist lanes' prepared commits of one height in one atomic write (one LevelDB batch for all
+   * executed rollups instead of one each, ADR 0344), then apply them and tell the state followers.
+   */
+  async function persistLanes(height: number, runs: LaneRun[]): Promise<void> {
+    if (runs.length === 0) return;
     const t1 = performance.now();
-    counters.executeSeconds += (t1 - t0) / 1000;
-    const { result, diff } = await state.commit(height, exec.writes, exec.receipts);
+    await batchViews(runs.map((r) => ({ kv: r.l.state.kv, writes: r.commit.writes })));
     counters.persistSeconds += (performance.now() - t1) / 1000;
-    feedDiff(rollup.namespace, height, diff);
-    blockSeconds.observe({ kind: rollup.kind }, (performance.now() - t0) / 1000);
-    for (const r of exec.receipts) txsTotal.inc({ kind: rollup.kind, status: r.status });
-    log.debug({ namespace: rollup.namespace, height, txs: payloads.length }, 'executed rollup slice');
-    return result;
+    for (const { l, t0, exec, commit } of runs) {
+      commit.apply();
+      feedDiff(l.rollup.namespace, height, commit.diff);
+      blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
+      for (const r of exec.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
+      log.debug(
+        { namespace: l.rollup.namespace, height, txs: exec.receipts.length },
+        'executed rollup slice',
+      );
+    }
+  }
+
+  async function storedResult(l: Lane, height: number): Promise<NamespaceResult> {
+    const stored = await l.state.getResult(height);
+    if (stored === undefined) {
+      throw new OrdoError(
+        'EXEC_RESULT_MISSING',
+        `results of height ${height} for namespace ${l.rollup.namespace} are not stored`,
+      );
+    }
+    return stored;
   }
 
   function checkHeight(l: Lane, height: number): 'stored' | 'run' {
@@ -410,7 +427,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const payloads = txs.get(ns) ?? [];
       let stored: Receipt[] | undefined;
       if (checkHeight(l, height) === 'stored') {
-        const r = await runLane(l, height, payloads, timeMs);
+        const r = await storedResult(l, height);
         out.set(ns, r);
         stored = r.receipts;
       }
@@ -430,26 +447,21 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     await runBundled(plan, cursors);
     const t1 = performance.now();
     counters.executeSeconds += (t1 - t0) / 1000;
-    // Every rollup's atomic batch at once: one wait for the database instead of one per rollup (a restart
-    // between them is the case `stored` handles).
-    const t2 = performance.now();
-    const committed = await Promise.all(
-      ordered.map((ns) => {
-        const c = cursors.get(ns)!;
-        return c.stored ? undefined : lane(ns).state.commit(height, c.overlay, c.receipts);
-      }),
-    );
-    counters.persistSeconds += (performance.now() - t2) / 1000;
-    for (const [i, ns] of ordered.entries()) {
-      const done = committed[i];
-      if (done === undefined) continue;
-      const l = lane(ns);
+    // Every rollup's commit in one atomic write (ADR 0344; a lane already stored is the case `stored`
+    // handles after a restart).
+    const runs: LaneRun[] = [];
+    for (const ns of ordered) {
       const c = cursors.get(ns)!;
-      feedDiff(ns, height, done.diff);
-      blockSeconds.observe({ kind: l.rollup.kind }, (performance.now() - t0) / 1000);
-      for (const r of c.receipts) txsTotal.inc({ kind: l.rollup.kind, status: r.status });
-      out.set(ns, done.result);
+      if (c.stored) continue;
+      const exec = { receipts: c.receipts, writes: c.overlay };
+      runs.push({ l: lane(ns), t0, exec, commit: lane(ns).state.prepare(height, c.overlay, c.receipts) });
     }
+    await persistLanes(height, runs);
+    for (const r of runs) out.set(r.l.rollup.namespace, r.commit.result);
+    // In rollup order, as before (stored lanes were set first).
+    const sorted = new Map(ordered.filter((ns) => out.has(ns)).map((ns) => [ns, out.get(ns)!]));
+    out.clear();
+    for (const [ns, r] of sorted) out.set(ns, r);
     log.debug({ height, bundles: plan.length }, 'executed block with execution bundles');
     return out;
   }
@@ -463,11 +475,20 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     if (!started) throw new OrdoError('EXEC_NOT_STARTED', 'executor is not started');
     let results = spans.length > 0 ? await runBundledBlock(height, txs, timeMs, spans) : undefined;
     if (results === undefined) {
-      // No execution bundle with an executed leg: today's fast path, one rollup after another.
-      results = new Map<number, NamespaceResult>();
-      for (const ns of [...lanes.keys()].sort((a, b) => a - b)) {
-        results.set(ns, await runLane(lane(ns), height, txs.get(ns) ?? [], timeMs));
+      // No execution bundle with an executed leg: today's fast path, one rollup after another, then
+      // every rollup's commit in one write (ADR 0344). A lane that already ran this height (a restart
+      // between its write and the others') answers from the store.
+      const ordered = [...lanes.keys()].sort((a, b) => a - b);
+      const byNs = new Map<number, NamespaceResult>();
+      const runs: LaneRun[] = [];
+      for (const ns of ordered) {
+        const l = lane(ns);
+        if (checkHeight(l, height) === 'stored') byNs.set(ns, await storedResult(l, height));
+        else runs.push(await executeLane(l, height, txs.get(ns) ?? [], timeMs));
       }
+      await persistLanes(height, runs);
+      for (const r of runs) byNs.set(r.l.rollup.namespace, r.commit.result);
+      results = new Map(ordered.map((ns) => [ns, byNs.get(ns)!]));
     }
     const bundles = bundleOutcomes(spans, results);
     // The bundles' transactions are committed now: nothing prepares them again. (Anything else cached,

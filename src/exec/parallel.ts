@@ -156,6 +156,9 @@ export class WorkerPool {
   }
 
   broadcastDiff(namespace: number, diff: [Bytes, Val][]): void {
+    // An empty diff changes no replica (workers keep no height): not worth waking every worker for it,
+    // which an idle executed rollup did at every height (ADR 0345).
+    if (diff.length === 0) return;
     for (const s of this.#slots) if (!s.dead) s.worker.postMessage({ t: 'diff', ns: namespace, diff });
   }
 

@@ -97,6 +97,8 @@ export class RollupState {
   readonly state = new Map<Bytes, Bytes>();
   height = 0;
   root: Uint8Array = new Uint8Array(32);
+  /** Encoded results of the last RECENT_RESULTS committed heights (getResult without a store read). */
+  readonly #recent = new Map<number, Uint8Array>();
 
   constructor(namespace: number, kv: KvStore) {
     this.namespace = namespace;
@@ -141,6 +143,18 @@ export class RollupState {
     writes: Map<Bytes, Val>,
     receipts: Receipt[],
   ): Promise<{ result: NamespaceResult; diff: [Bytes, Val][] }> {
+    const c = this.prepare(height, writes, receipts);
+    await this.kv.batch(c.writes);
+    c.apply();
+    return { result: c.result, diff: c.diff };
+  }
+
+  /**
+   * What `commit` writes for block `height`, without writing it: the caller persists `writes` (in one
+   * batch, possibly with other rollups' — ADR 0344) and then calls `apply`, which updates memory.
+   * Nothing changes until `apply`; a failed write leaves the state as it was.
+   */
+  prepare(height: number, writes: Map<Bytes, Val>, receipts: Receipt[]): PreparedCommit {
     if (height !== this.height + 1) {
       throw new OrdoError(
         'EXEC_HEIGHT_GAP',
@@ -158,23 +172,58 @@ export class RollupState {
     for (const [k, v] of diff) kvw.push({ key: stateKey(k), value: v === null ? undefined : latin1Bytes(v) });
     kvw.push({ key: resultKey(height), value: encoded });
     kvw.push({ key: HEAD_KEY, value: encodeHead(height, root) });
-    await this.kv.batch(kvw);
-    for (const [k, v] of diff) {
-      if (v === null) this.state.delete(k);
-      else this.state.set(k, v);
-    }
-    this.height = height;
-    this.root = root;
+    const result: NamespaceResult = {
+      namespace: this.namespace,
+      height,
+      stateRoot: root,
+      receipts,
+      resultsHash: sha256(encoded),
+    };
     return {
-      result: { namespace: this.namespace, height, stateRoot: root, receipts, resultsHash: sha256(encoded) },
+      writes: kvw,
+      result,
       diff,
+      apply: () => {
+        if (this.height !== height - 1) {
+          throw new OrdoError(
+            'EXEC_HEIGHT_GAP',
+            `namespace ${this.namespace}: expected height ${this.height + 1}, got ${height}`,
+          );
+        }
+        for (const [k, v] of diff) {
+          if (v === null) this.state.delete(k);
+          else this.state.set(k, v);
+        }
+        this.height = height;
+        this.root = root;
+        this.#recent.set(height, encoded);
+        this.#recent.delete(height - RECENT_RESULTS);
+      },
     };
   }
 
+  /**
+   * The results of `height`, decoded from the bytes that were stored: the last RECENT_RESULTS heights'
+   * bytes are kept in memory (the Ethereum index and the adapter ask for each height right after it is
+   * executed; ADR 0343), older ones are read from the store. Every call returns a fresh object.
+   */
   async getResult(height: number): Promise<NamespaceResult | undefined> {
-    const b = await this.kv.get(resultKey(height));
+    const b = this.#recent.get(height) ?? (await this.kv.get(resultKey(height)));
     return b === undefined ? undefined : decodeResult(b);
   }
+}
+
+/** Heights whose results a RollupState keeps in memory after committing them. */
+export const RECENT_RESULTS = 16;
+
+/** A block's state commit, computed but not yet written (RollupState.prepare). */
+export interface PreparedCommit {
+  /** The rollup view's writes: state changes, the results record, the head. */
+  writes: KvWrite[];
+  result: NamespaceResult;
+  diff: [Bytes, Val][];
+  /** After `writes` are persisted: apply the diff and the new head in memory. */
+  apply(): void;
 }
 
 function encodeHead(height: number, root: Uint8Array): Uint8Array {

@@ -67,7 +67,7 @@ import {
   VERSION_KEY,
 } from './keys.ts';
 import { tablesForKeys } from './leveldb-files.ts';
-import type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
+import type { BlockStore, JoinableKv, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
 import { damagedKeys, type VerifyOptions, type VerifyReport, verifyStore } from './verify.ts';
 
 export type StoreErrorCode =
@@ -250,7 +250,7 @@ export class EngineBlockStore implements BlockStore {
    * catching up) ask for each new block right after it commits: served from here, a block is neither
    * read back nor decoded nor re-hashed. Blocks are immutable once committed.
    */
-  private readonly recent = new Map<number, { block: Block; cert: CommitCertificate }>();
+  private readonly recent = new Map<number, { block: Block; cert: CommitCertificate; hash: Uint8Array }>();
   /** First height whose b/c/h values are sealed with a checksum (layout 2; 1 for stores created by it). */
   private crcFrom = 1;
   /** Set by a failed write: no other write until the engine has been reopened (see the header). */
@@ -532,7 +532,7 @@ export class EngineBlockStore implements BlockStore {
       this.attached.delete(height);
       for (const w of att.waiters) w.resolve();
     }
-    this.recent.set(height, { block, cert });
+    this.recent.set(height, { block, cert, hash });
     this.recent.delete(height - RECENT_BLOCKS);
 
     let bytes = 0;
@@ -627,6 +627,10 @@ export class EngineBlockStore implements BlockStore {
   async getBlockHash(height: number): Promise<Uint8Array | undefined> {
     this.assertOpen();
     if (!this.checkHeight(height)) return undefined;
+    // The recent heights' hashes are in memory: the Ethereum index asks for two of them per EVM rollup
+    // at every height, and each read is a LevelDB round trip through the thread pool (ADR 0343).
+    const hit = this.recent.get(height);
+    if (hit !== undefined) return hit.hash.slice();
     const v = this.sealedValue(
       height,
       'block hash',
@@ -1029,18 +1033,26 @@ export class EngineBlockStore implements BlockStore {
 }
 
 /** A key/value view under one prefix; keys the caller sees never include the prefix. */
-class SubStore implements KvStore {
+class SubStore implements JoinableKv {
   private readonly store: EngineBlockStore;
   private readonly prefix: Uint8Array;
   private readonly end: Uint8Array | undefined;
 
   private readonly sync: boolean;
+  /** What batchViews needs to put this view's writes in one batch with other views of the store. */
+  readonly joint: JoinableKv['joint'];
 
   constructor(store: EngineBlockStore, prefix: Uint8Array, sync: boolean) {
     this.store = store;
     this.sync = sync;
     this.prefix = prefix;
     this.end = prefixEnd(prefix);
+    this.joint = {
+      base: store,
+      sync,
+      rawKey: (key) => this.full(key),
+      writeRaw: (writes, s) => store.writeBatch(writes, s),
+    };
   }
 
   private full(key: Uint8Array): Uint8Array {

@@ -11,11 +11,12 @@ import type { EngineName } from './engine.ts';
 import { LevelEngine } from './leveldb.ts';
 import { LmdbEngine } from './lmdb.ts';
 
+export { batchViews, JointBatches, type ViewWrites } from './batch-views.ts';
 export type { BlockStoreOptions, StoreErrorCode } from './block-store.ts';
 export { detectEngine, EngineBlockStore } from './block-store.ts';
 export type { EngineName } from './engine.ts';
 export { type InjectedDamage, injectDamage } from './fault-injection.ts';
-export type { BlockStore, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
+export type { BlockStore, JoinableKv, KvStore, KvWrite, SubOptions, TxLocation } from './types.ts';
 export {
   formatHeights,
   type VerifyOptions,

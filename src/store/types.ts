@@ -34,6 +34,19 @@ export interface KvStore {
   }): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
 
+/**
+ * A sub() view of a store that can share one atomic write with other views of the same store
+ * (`batchViews`): the raw key of a view key, the store's raw batch and the view's sync setting.
+ */
+export interface JoinableKv extends KvStore {
+  readonly joint: {
+    readonly base: object;
+    readonly sync: boolean;
+    rawKey(key: Uint8Array): Uint8Array;
+    writeRaw(writes: KvWrite[], sync: boolean): Promise<void>;
+  };
+}
+
 export interface SubOptions {
   /** fsync each write (default: the store's own setting). */
   sync?: boolean;
