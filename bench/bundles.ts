@@ -40,6 +40,7 @@ import { parseArgs } from 'node:util';
 import type { TestnetReport } from '../testnet/orchestrator.ts';
 import { findFreeBasePort } from '../testnet/setup.ts';
 import { readState } from '../testnet/state.ts';
+import { writeResult } from './lib/json-out.ts';
 import { snapshotThreads, threadSecondsBetween } from './lib/thread-cpu.ts';
 
 const { values: args } = parseArgs({
@@ -449,8 +450,7 @@ async function main(): Promise<void> {
     log(`round ${i + 1}/${runs}: with ${bundleRate} bundles/s (load average ${loadavg()[0]!.toFixed(1)})`);
     withB.push(await runTestnet(bundleRate));
     // Written after every round: an interrupted benchmark keeps the medians of the rounds it finished.
-    text = `${JSON.stringify(summary(withB, without), null, 2)}\n`;
-    if (args.out !== undefined) writeFileSync(args.out, text);
+    text = writeResult(summary(withB, without), args.out, { print: false });
   }
   process.stdout.write(text);
 }

@@ -11,10 +11,11 @@
  * Reports process CPU (user + system, every thread: main, LevelDB's, the workers') and wall time per
  * height, and the load average at the start. Never run two benchmarks at once on a 2-core host.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeResult } from './lib/json-out.ts';
 
 const { values } = parseArgs({
   options: {
@@ -127,6 +128,4 @@ const result = {
   wallMicrosPerHeight: Math.round(((wallMs * 1000) / heights) * 10) / 10,
   finished: new Date().toISOString(),
 };
-const text = `${JSON.stringify(result, null, 2)}\n`;
-if (values.out !== undefined) writeFileSync(values.out, text);
-process.stdout.write(text);
+writeResult(result, values.out);
