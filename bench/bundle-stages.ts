@@ -14,10 +14,14 @@
  * `--per N` divides by N (e.g. committed bundles in the window: µs per bundle); with `--base` (the run
  * without bundles) and `--base-per` each stage also gets the base run's figure per its own N.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CallFrame, type CpuProfile, chargeSamples, type Window } from './profile-stages.ts';
+import {
+  type CallFrame,
+  type CpuProfile,
+  chargeSamples,
+  readProfileDir,
+  type Window,
+} from './profile-stages.ts';
 
 /** Stages a bundle causes: the innermost one on a stack wins over any generic stage. */
 const BUNDLE_RULES: [RegExp, string][] = [
@@ -94,17 +98,9 @@ export interface BundleStageTotals {
 /** Every profile in `dir` charged to stages, main threads and worker threads apart. */
 export function bundleStages(dir: string): BundleStageTotals {
   const out: BundleStageTotals = { main: new Map(), workers: new Map(), mainProfiles: 0, workerProfiles: 0 };
-  const files = readdirSync(dir);
-  const window = files.includes('window.json')
-    ? (JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as Window)
-    : undefined;
-  for (const f of files.filter((x) => x.endsWith('.cpuprofile'))) {
-    const main = Number(f.split('.')[4]) === 0;
-    chargeProfile(
-      JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile,
-      window,
-      main ? out.main : out.workers,
-    );
+  const { window, profiles } = readProfileDir(dir);
+  for (const { main, profile } of profiles) {
+    chargeProfile(profile, window, main ? out.main : out.workers);
     if (main) out.mainProfiles++;
     else out.workerProfiles++;
   }

@@ -13,10 +13,8 @@
  * threads V8 does not sample (GC helpers, libuv) are not in a profile: bench:eth's threadCpuMicrosPerTx
  * gives them from /proc.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CallFrame, type CpuProfile, chargeSamples, type Window } from './profile-stages.ts';
+import { type CallFrame, chargeSamples, readProfileDir } from './profile-stages.ts';
 
 export const ETH_STAGES = [
   'RPC (HTTP, JSON-RPC)',
@@ -86,17 +84,10 @@ export interface EthStageTotals {
 export function ethStages(dir: string): EthStageTotals {
   const zero = () => Object.fromEntries(ETH_STAGES.map((s) => [s, 0])) as Record<EthStage, number>;
   const out: EthStageTotals = { main: zero(), workers: zero(), mainProfiles: 0, workerProfiles: 0 };
-  const files = readdirSync(dir);
-  const window = files.includes('window.json')
-    ? (JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as Window)
-    : undefined;
-  for (const f of files.filter((x) => x.endsWith('.cpuprofile'))) {
-    // CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile: tid 0 is the main thread.
-    const tid = Number(f.split('.')[4]);
-    const main = tid === 0;
+  const { window, profiles } = readProfileDir(dir);
+  for (const { main, profile } of profiles) {
     const into = main ? out.main : out.workers;
-    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-    chargeSamples(p, classify, window, (s, dt) => {
+    chargeSamples(profile, classify, window, (s, dt) => {
       into[s] += dt;
     });
     if (main) out.mainProfiles++;

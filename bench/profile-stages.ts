@@ -110,6 +110,35 @@ export interface Window {
 }
 
 /** Adds one profile's samples (those inside `window`, when given) to `into`. */
+/** One `.cpuprofile` of a profile folder: its file name, whether it is a main thread's, and the profile. */
+export interface ProfileFile {
+  file: string;
+  /** `CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile`: tid 0 is a main thread (a file named otherwise is not). */
+  main: boolean;
+  profile: CpuProfile;
+}
+
+/**
+ * A folder of V8 CPU profiles as the benches write them: its measured window (window.json, when there is
+ * one) and each `.cpuprofile`, read one at a time.
+ */
+export function readProfileDir(dir: string): { window: Window | undefined; profiles: Iterable<ProfileFile> } {
+  const files = readdirSync(dir);
+  const window = files.includes('window.json')
+    ? (JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as Window)
+    : undefined;
+  function* profiles(): Iterable<ProfileFile> {
+    for (const file of files.filter((x) => x.endsWith('.cpuprofile'))) {
+      yield {
+        file,
+        main: Number(file.split('.')[4]) === 0,
+        profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile,
+      };
+    }
+  }
+  return { window, profiles: profiles() };
+}
+
 export function addProfile(p: CpuProfile, into: StageTotals, window?: Window): void {
   chargeSamples(p, ruleFor, window, (s, dt) => {
     into.micros[s] += dt;
@@ -200,16 +229,11 @@ function main(): void {
   }
   const nodes = emptyTotals();
   const orch = emptyTotals();
-  const files = readdirSync(dir);
   // bench/testnet.ts writes the measured window; without it every sample counts (start-up and the
   // safety check after the load included).
-  const window = files.includes('window.json')
-    ? (JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as Window)
-    : undefined;
-  for (const f of files.filter((x) => x.endsWith('.cpuprofile'))) {
-    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-    addProfile(p, f.startsWith('orchestrator') ? orch : nodes, window);
-  }
+  const { window, profiles } = readProfileDir(dir);
+  for (const { file, profile } of profiles)
+    addProfile(profile, file.startsWith('orchestrator') ? orch : nodes, window);
   if (window === undefined) process.stderr.write('no window.json: counting every sample of the run\n');
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ nodes, orchestrator: orch }, null, 2)}\n`);
