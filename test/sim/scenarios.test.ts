@@ -1,50 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../src/consensus/sim/scenario.ts';
-import { SIM_TIMEOUTS, type SimConfig, Simulation, simulate } from '../../src/consensus/sim/simulation.ts';
-
-function base(over: Partial<SimConfig> = {}): SimConfig {
-  return {
-    seed: 1,
-    powers: [1, 1, 1, 1],
-    byzantine: [],
-    minDelayMs: 1,
-    maxDelayMs: 40,
-    dropRate: 0,
-    dupRate: 0,
-    syncDelayMs: 10,
-    partitions: [],
-    crashes: [],
-    gstMs: 800,
-    livenessHeights: 3,
-    livenessBudgetMs: 30_000,
-    maxSkewMs: 10,
-    timeouts: SIM_TIMEOUTS,
-    ...over,
-  };
-}
+import { Simulation, simulate } from '../../src/consensus/sim/simulation.ts';
+import { baseConfig } from './world-config.ts';
 
 describe('consensus simulation: targeted scenarios', async () => {
   it('four honest validators with real ed25519 signatures commit the same chain', async () => {
-    const r = await simulate(base({ realSignatures: true }));
+    const r = await simulate(baseConfig({ realSignatures: true }));
     expect(r.violations).toEqual([]);
     expect(Math.min(...r.heights)).toBeGreaterThanOrEqual(3);
   });
 
   it('real ed25519 with a Byzantine validator and a lossy network', async () => {
     const r = await simulate(
-      base({ realSignatures: true, dropRate: 0.1, byzantine: [{ index: 3, behaviour: 'garbage' }] }),
+      baseConfig({ realSignatures: true, dropRate: 0.1, byzantine: [{ index: 3, behaviour: 'garbage' }] }),
     );
     expect(r.violations).toEqual([]);
   });
 
   it('a single validator commits alone', async () => {
-    const r = await simulate(base({ powers: [5] }));
+    const r = await simulate(baseConfig({ powers: [5] }));
     expect(r.violations).toEqual([]);
     expect(r.heights[0]).toBeGreaterThanOrEqual(3);
   });
 
   it('is deterministic: the same seed gives the same run', async () => {
-    const cfg = base({
+    const cfg = baseConfig({
       seed: 42,
       dropRate: 0.2,
       dupRate: 0.1,
@@ -56,7 +36,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   });
 
   it('is deterministic with every engine feature on: compact proposals, crashes mid-pipeline, catch-up', async () => {
-    const cfg = base({
+    const cfg = baseConfig({
       seed: 7,
       dropRate: 0.1,
       dupRate: 0.1,
@@ -80,7 +60,7 @@ describe('consensus simulation: targeted scenarios', async () => {
     async (behaviour) => {
       for (let seed = 1; seed <= 20; seed++) {
         const r = await simulate(
-          base({
+          baseConfig({
             seed,
             dropRate: 0.1,
             dupRate: 0.1,
@@ -94,7 +74,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   );
 
   it('detects equivocation as evidence that names only the Byzantine validator', async () => {
-    const r = await simulate(base({ byzantine: [{ index: 1, behaviour: 'double-vote' }] }));
+    const r = await simulate(baseConfig({ byzantine: [{ index: 1, behaviour: 'double-vote' }] }));
     expect(r.violations).toEqual([]);
     expect(r.evidence).toBeGreaterThan(0);
   });
@@ -102,7 +82,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   it('Twins: two nodes holding one key, split by a partition until GST, cannot fork the honest nodes', async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = await simulate(
-        base({
+        baseConfig({
           seed,
           powers: [1, 1, 1, 1],
           byzantine: [{ index: 0, behaviour: 'twins' }],
@@ -117,7 +97,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   it('crashed validators restart from their WAL (torn tail dropped) without double-signing', async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = await simulate(
-        base({
+        baseConfig({
           seed,
           dropRate: 0.05,
           crashes: [
@@ -132,7 +112,7 @@ describe('consensus simulation: targeted scenarios', async () => {
 
   it('a partition that cuts off all progress heals and every node catches up', async () => {
     const sim = new Simulation(
-      base({
+      baseConfig({
         gstMs: 1500,
         partitions: [{ startMs: 100, endMs: 1500, groupOf: [0, 0, 1, 1] }],
         livenessHeights: 4,
@@ -144,7 +124,9 @@ describe('consensus simulation: targeted scenarios', async () => {
   });
 
   it('weighted voting power: a heavy validator cannot commit alone, the rest keep going without it', async () => {
-    const r = await simulate(base({ powers: [4, 3, 3, 3], byzantine: [{ index: 0, behaviour: 'silent' }] }));
+    const r = await simulate(
+      baseConfig({ powers: [4, 3, 3, 3], byzantine: [{ index: 0, behaviour: 'silent' }] }),
+    );
     expect(r.violations).toEqual([]);
   });
 
@@ -152,7 +134,12 @@ describe('consensus simulation: targeted scenarios', async () => {
     let caught = 0;
     for (let seed = 1; seed <= 10; seed++) {
       const r = await simulate(
-        base({ seed, amnesia: true, crashes: [{ node: 1, atMs: 60, restartMs: 61 }], livenessHeights: 1 }),
+        baseConfig({
+          seed,
+          amnesia: true,
+          crashes: [{ node: 1, atMs: 60, restartMs: 61 }],
+          livenessHeights: 1,
+        }),
       );
       if (r.violations.some((v) => v.startsWith('double-sign:'))) caught++;
     }
@@ -160,7 +147,7 @@ describe('consensus simulation: targeted scenarios', async () => {
     // The same crashes with the WAL: never.
     for (let seed = 1; seed <= 10; seed++) {
       const r = await simulate(
-        base({ seed, crashes: [{ node: 1, atMs: 60, restartMs: 61 }], livenessHeights: 1 }),
+        baseConfig({ seed, crashes: [{ node: 1, atMs: 60, restartMs: 61 }], livenessHeights: 1 }),
       );
       expect(r.violations, `SEED=${seed}`).toEqual([]);
     }
@@ -169,7 +156,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   it('catch-up: a validator cut off for many heights rejoins and catches up through sync', async () => {
     for (const compactProposals of [false, true]) {
       const r = await simulate(
-        base({
+        baseConfig({
           gstMs: 2500,
           compactProposals,
           partitions: [{ startMs: 20, endMs: 2500, groupOf: [0, 0, 0, 1] }],
@@ -186,7 +173,7 @@ describe('consensus simulation: targeted scenarios', async () => {
     let lost = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const r = await simulate(
-        base({
+        baseConfig({
           seed,
           dropRate: 0.05,
           storeLatencyMs: 12,
@@ -206,7 +193,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   });
 
   it('compact proposals with no mempool gossip: every transaction is fetched through sync', async () => {
-    const r = await simulate(base({ compactProposals: true, txGossipRate: 0, dropRate: 0.1 }));
+    const r = await simulate(baseConfig({ compactProposals: true, txGossipRate: 0, dropRate: 0.1 }));
     expect(r.violations).toEqual([]);
     expect(r.syncRequests.txs).toBeGreaterThan(0);
   });
@@ -214,7 +201,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   it('fail-stop: a validator whose storage fails halts, the others go on, the oracle holds', async () => {
     for (let seed = 1; seed <= 5; seed++) {
       const r = await simulate(
-        base({
+        baseConfig({
           seed,
           dropRate: 0.05,
           storageFailures: [{ node: 2, atMs: 150 + seed * 40 }],
@@ -242,7 +229,7 @@ describe('consensus simulation: targeted scenarios', async () => {
   // split-brain adversary forks the honest nodes, and the oracle must say so.
   it('with f >= n/3 Byzantine the oracle reports the safety violation', async () => {
     const r = await simulate(
-      base({
+      baseConfig({
         byzantine: [
           { index: 0, behaviour: 'split' },
           { index: 1, behaviour: 'split' },

@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../src/consensus/sim/scenario.ts';
 import { SimScheduleError, validateSchedule } from '../../src/consensus/sim/schedule.ts';
-import { SIM_TIMEOUTS, type SimConfig, Simulation, simulate } from '../../src/consensus/sim/simulation.ts';
-
-function base(over: Partial<SimConfig> = {}): SimConfig {
-  return {
-    seed: 1,
-    powers: [1, 1, 1, 1],
-    byzantine: [],
-    minDelayMs: 1,
-    maxDelayMs: 40,
-    dropRate: 0,
-    dupRate: 0,
-    syncDelayMs: 10,
-    partitions: [],
-    crashes: [],
-    gstMs: 800,
-    livenessHeights: 3,
-    livenessBudgetMs: 30_000,
-    maxSkewMs: 10,
-    timeouts: SIM_TIMEOUTS,
-    ...over,
-  };
-}
+import { type SimConfig, Simulation, simulate } from '../../src/consensus/sim/simulation.ts';
+import { baseConfig } from './world-config.ts';
 
 /** The SimScheduleError `cfg` is refused with. */
 function refusal(cfg: SimConfig): SimScheduleError {
@@ -37,14 +17,14 @@ function refusal(cfg: SimConfig): SimScheduleError {
 
 describe('simulator fault schedules: impossible ones are refused before a run', () => {
   it('a restart before its crash names the validator and both times', () => {
-    const e = refusal(base({ crashes: [{ node: 2, atMs: 300, restartMs: 120 }] }));
+    const e = refusal(baseConfig({ crashes: [{ node: 2, atMs: 300, restartMs: 120 }] }));
     expect(e.code).toBe('SIM_RESTART_BEFORE_CRASH');
     expect(e.message).toBe('crash 0 of validator 2: restart at 120 ms is not after the crash at 300 ms');
     expect(e.data).toEqual({ crash: 0, node: 2, atMs: 300, restartMs: 120 });
   });
 
   it('a restart at the very moment of its crash is refused too', () => {
-    expect(refusal(base({ crashes: [{ node: 1, atMs: 50, restartMs: 50 }] })).code).toBe(
+    expect(refusal(baseConfig({ crashes: [{ node: 1, atMs: 50, restartMs: 50 }] })).code).toBe(
       'SIM_RESTART_BEFORE_CRASH',
     );
   });
@@ -59,7 +39,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
       'restartMs Infinity',
     ],
   ])('%s', (_, crash, field) => {
-    const e = refusal(base({ crashes: [crash] }));
+    const e = refusal(baseConfig({ crashes: [crash] }));
     expect(e.code).toBe('SIM_BAD_TIME');
     expect(e.message).toContain(`validator 1`);
     expect(e.message).toContain(`${field} is not a time ≥ 0 ms`);
@@ -67,7 +47,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
 
   it('overlapping crashes of one validator name both crashes and their times', () => {
     const e = refusal(
-      base({
+      baseConfig({
         crashes: [
           { node: 3, atMs: 400, restartMs: 600 },
           { node: 1, atMs: 100, restartMs: 200 },
@@ -84,7 +64,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
 
   it('two crashes of one validator at the same moment overlap', () => {
     const e = refusal(
-      base({
+      baseConfig({
         crashes: [
           { node: 1, atMs: 100, restartMs: 150 },
           { node: 1, atMs: 100, restartMs: 300, stage: 'commit' },
@@ -97,7 +77,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
   it('a crash may begin at the moment the previous one restarts (the generator does this)', () => {
     expect(() =>
       validateSchedule(
-        base({
+        baseConfig({
           crashes: [
             { node: 1, atMs: 100, restartMs: 150 },
             { node: 1, atMs: 150, restartMs: 300, stage: 'commit' },
@@ -114,14 +94,14 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
     [-1, 'validator -1, but the validators are 0..3'],
     [1.5, 'validator 1.5, but the validators are 0..3'],
   ])('a crash of an unknown validator (%d)', (node, text) => {
-    const e = refusal(base({ crashes: [{ node, atMs: 10, restartMs: 20 }] }));
+    const e = refusal(baseConfig({ crashes: [{ node, atMs: 10, restartMs: 20 }] }));
     expect(e.code).toBe('SIM_UNKNOWN_VALIDATOR');
     expect(e.message).toContain(text);
   });
 
   it('a crash of a Twins node id (not a validator index) is unknown', () => {
     const e = refusal(
-      base({
+      baseConfig({
         byzantine: [{ index: 0, behaviour: 'twins' }],
         crashes: [{ node: 4, atMs: 10, restartMs: 20 }],
       }),
@@ -131,7 +111,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
 
   it('a crash of a Byzantine validator', () => {
     const e = refusal(
-      base({
+      baseConfig({
         byzantine: [{ index: 2, behaviour: 'garbage' }],
         crashes: [{ node: 2, atMs: 10, restartMs: 20 }],
       }),
@@ -141,26 +121,31 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
   });
 
   it('storage failures: unknown or Byzantine validator, negative time', () => {
-    expect(refusal(base({ storageFailures: [{ node: 7, atMs: 10 }] })).code).toBe('SIM_UNKNOWN_VALIDATOR');
+    expect(refusal(baseConfig({ storageFailures: [{ node: 7, atMs: 10 }] })).code).toBe(
+      'SIM_UNKNOWN_VALIDATOR',
+    );
     expect(
       refusal(
-        base({ byzantine: [{ index: 0, behaviour: 'silent' }], storageFailures: [{ node: 0, atMs: 10 }] }),
+        baseConfig({
+          byzantine: [{ index: 0, behaviour: 'silent' }],
+          storageFailures: [{ node: 0, atMs: 10 }],
+        }),
       ).code,
     ).toBe('SIM_NOT_HONEST');
-    const e = refusal(base({ storageFailures: [{ node: 1, atMs: -1 }] }));
+    const e = refusal(baseConfig({ storageFailures: [{ node: 1, atMs: -1 }] }));
     expect(e.code).toBe('SIM_BAD_TIME');
     expect(e.message).toBe('storage failure 0 (validator 1, at -1 ms): atMs -1 is not a time ≥ 0 ms');
   });
 
   it('partitions: ending before they start, a negative start, a group missing for a node', () => {
-    const e = refusal(base({ partitions: [{ startMs: 300, endMs: 100, groupOf: [0, 0, 1, 1] }] }));
+    const e = refusal(baseConfig({ partitions: [{ startMs: 300, endMs: 100, groupOf: [0, 0, 1, 1] }] }));
     expect(e.code).toBe('SIM_BAD_PARTITION');
     expect(e.message).toBe('partition 0 (300..100 ms): it ends at 100 ms, before it starts at 300 ms');
-    expect(refusal(base({ partitions: [{ startMs: -1, endMs: 100, groupOf: [0, 0, 1, 1] }] })).code).toBe(
-      'SIM_BAD_TIME',
-    );
+    expect(
+      refusal(baseConfig({ partitions: [{ startMs: -1, endMs: 100, groupOf: [0, 0, 1, 1] }] })).code,
+    ).toBe('SIM_BAD_TIME');
     const g = refusal(
-      base({
+      baseConfig({
         byzantine: [{ index: 0, behaviour: 'twins' }],
         partitions: [{ startMs: 0, endMs: 100, groupOf: [0, 0, 1, 1] }],
       }),
@@ -170,7 +155,7 @@ describe('simulator fault schedules: impossible ones are refused before a run', 
   });
 
   it('the Simulation refuses it when built, simulate() as a rejection', async () => {
-    const cfg = base({ crashes: [{ node: 2, atMs: 300, restartMs: 120 }] });
+    const cfg = baseConfig({ crashes: [{ node: 2, atMs: 300, restartMs: 120 }] });
     expect(() => new Simulation(cfg)).toThrow(SimScheduleError);
     await expect(simulate(cfg)).rejects.toMatchObject({ code: 'SIM_RESTART_BEFORE_CRASH' });
   });

@@ -1,7 +1,8 @@
 /**
- * The simulator configuration the "world" tests share (bundles, auction): four equal validators, short
- * random delays, no drops, a Byzantine proposer whose blocks the world builds, the world's honest block
- * source and its decided-block hook.
+ * The simulator configurations the tests share: `baseConfig` (four equal honest validators, 1–40 ms
+ * delays, no drops; the scenario and schedule tests) and `worldConfig` for the "world" tests (bundles,
+ * auction): short random delays, no drops, a Byzantine proposer whose blocks the world builds, the
+ * world's honest block source and its decided-block hook.
  */
 import type { BlockSource, BuiltBlock } from '../../src/consensus/index.ts';
 import type { SimTxPool } from '../../src/consensus/sim/block-source.ts';
@@ -13,6 +14,28 @@ export interface SimWorld {
   blockSource(node: number, rng: Rng, pool: SimTxPool): BlockSource;
   byzantineBuild(node: number, height: number, round: number, rng: Rng): BuiltBlock;
   decided(node: number, block: Block): void;
+}
+
+/** Four equal honest validators, 1–40 ms delays, no drops or partitions; `over` replaces any field. */
+export function baseConfig(over: Partial<SimConfig> = {}): SimConfig {
+  return {
+    seed: 1,
+    powers: [1, 1, 1, 1],
+    byzantine: [],
+    minDelayMs: 1,
+    maxDelayMs: 40,
+    dropRate: 0,
+    dupRate: 0,
+    syncDelayMs: 10,
+    partitions: [],
+    crashes: [],
+    gstMs: 800,
+    livenessHeights: 3,
+    livenessBudgetMs: 30_000,
+    maxSkewMs: 10,
+    timeouts: SIM_TIMEOUTS,
+    ...over,
+  };
 }
 
 export function worldConfig(
